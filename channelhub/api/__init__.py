@@ -1,0 +1,1 @@
+"""HTTP in: webhooks, warehouse callbacks, health, the REST API and the seller console."""

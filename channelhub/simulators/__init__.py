@@ -1,0 +1,5 @@
+"""Faithful ASGI stand-ins for each platform's published API, for demos, tests and benchmarks.
+
+They follow the contracts in ``shared/contracts`` (paths, auth, pagination, rate-limit
+headers, error bodies) with seeded, deterministic data and switchable faults.
+"""
