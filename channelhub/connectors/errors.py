@@ -205,3 +205,11 @@ def error_for_status(
     return cls(
         message, status=status, operation=operation, request=request, body=body, platform=platform
     )
+
+
+class WebhookRejected(FatalError):
+    """A webhook whose signature, timestamp or shape does not check out: drop it, log it."""
+
+
+class CapabilityMissing(FatalError):
+    """A job asked a connector for something its platform or account cannot do."""
