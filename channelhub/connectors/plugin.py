@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.roles import Capability, Role
 from channelhub.core.errors import ConfigError
@@ -66,3 +67,32 @@ class ConnectorPlugin:
     capabilities: frozenset[Capability] = frozenset()  # the most an account can have
     default_base_url: str | None = None
     description: str = ""
+
+
+def http_client_for(
+    context: ConnectorContext,
+    *,
+    default_base_url: str,
+    limits: Mapping[str, RateLimit],
+    **options: Any,
+) -> ConnectorHttpClient:
+    """The account's :class:`ConnectorHttpClient`, wired from the context.
+
+    ``limits`` are the platform's published usage plans; the account's configured
+    ``rate_limits`` override them per operation. Base URL, transport, clock, sleep, ``now``
+    and rng come from the context, so a test or the demo only changes the context. Other
+    keyword options (``auth``, ``retry``, ``limit_feedback``, ``inspect_response``,
+    ``default_limit``, ``timeout``, ``headers``) pass through.
+    """
+    return ConnectorHttpClient(
+        platform=context.platform,
+        account=context.account,
+        base_url=context.base_url or default_base_url,
+        limits={**limits, **context.rate_limits},
+        transport=context.transport,
+        clock=context.clock,
+        sleep=context.sleep,
+        now=context.now,
+        rng=context.rng,
+        **options,
+    )

@@ -62,6 +62,8 @@ _SENSITIVE_NAMES = frozenset(
     )
 )  # fmt: skip
 
+_SECRET_HEADERS_NORMALISED = frozenset(_norm(h) for h in SECRET_HEADERS)
+
 # OAuth authorization codes travel in query strings; in JSON bodies ``code`` is an error code.
 _SENSITIVE_QUERY_NAMES = frozenset({"code", "state", "spapi_oauth_code"})
 
@@ -80,7 +82,7 @@ _TEXT_PATTERNS = (
 def is_sensitive_name(name: str) -> bool:
     """True when a header, parameter or JSON key named ``name`` holds a secret or personal data."""
     key = _norm(name)
-    if key in _SENSITIVE_NAMES or _norm(name.replace("-", "_")) in SECRET_HEADERS:
+    if key in _SENSITIVE_NAMES or key in _SECRET_HEADERS_NORMALISED:
         return True
     return any(fragment in key for fragment in _SENSITIVE_FRAGMENTS)
 
