@@ -1,0 +1,8 @@
+"""Every table module, imported so that ``Base.metadata`` knows them all (Alembic needs it).
+
+Add a new table module to this list; keep each module small and about one subject.
+"""
+
+from channelhub.store.tables import accounts, outbox, sync
+
+__all__ = ["accounts", "outbox", "sync"]
