@@ -24,7 +24,9 @@ class InvalidInput(ChannelhubError):
         super().__init__(f"{head}{self.problems[0]}{more}")
 
     @classmethod
-    def field(cls, field: str, value: object, why: str, *, source: str | None = None) -> InvalidInput:
+    def field(
+        cls, field: str, value: object, why: str, *, source: str | None = None
+    ) -> InvalidInput:
         """One problem with one field: ``field`` is a dotted path, ``value`` what was given."""
         return cls([f"{field}: {value!r} {why}"], source=source)
 

@@ -1,0 +1,167 @@
+"""The canonical order: what every channel's order becomes after its mapping.
+
+Identity is (channel, account, external id). ``channel_status`` keeps the channel's own word;
+``channel_state`` is its normalised meaning; ``hub_status`` is the hub's own lifecycle.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
+
+from channelhub.core.lifecycle import HubStatus
+from channelhub.core.money import Money
+from channelhub.core.parties import Address, Buyer, Payment
+from channelhub.core.types import (
+    VALUE_CONFIG,
+    AsTuple,
+    ExternalId,
+    NonNegativeQty,
+    PositiveQty,
+    UtcDatetime,
+)
+
+
+class FulfilledBy(StrEnum):
+    """Who ships the order: the seller (through the hub) or the channel itself (FBA, Temu)."""
+
+    MERCHANT = "merchant"
+    CHANNEL = "channel"
+
+
+class ChannelOrderState(StrEnum):
+    """The channel's status, normalised. Unknown channel words map to ``unknown``, kept raw."""
+
+    PENDING = "pending"  # placed, not yet payable / confirmed
+    UNSHIPPED = "unshipped"  # paid and waiting for the seller
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+
+class OrderKey(BaseModel):
+    """The natural key of an order."""
+
+    model_config = VALUE_CONFIG
+
+    channel: str
+    account: str
+    external_id: ExternalId
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.account}:{self.external_id}"
+
+
+class OrderLine(BaseModel):
+    """One line as the channel sold it: a listing, a quantity and its price."""
+
+    model_config = VALUE_CONFIG
+
+    line_id: ExternalId
+    listing_id: str | None = None  # ASIN, product id, item id: what pairing keys on
+    variation_id: str | None = None
+    channel_sku: str | None = None
+    title: str | None = None
+    quantity: PositiveQty
+    cancelled_quantity: NonNegativeQty = 0
+    shipped_quantity: NonNegativeQty = 0
+    unit_price: Money | None = None
+    total: Money | None = None
+    tax: Money | None = None
+    discount: Money | None = None
+
+    @model_validator(mode="after")
+    def _counts_fit(self) -> OrderLine:
+        if self.cancelled_quantity > self.quantity:
+            raise ValueError(
+                f"line {self.line_id}: cancelled quantity {self.cancelled_quantity} "
+                f"exceeds ordered quantity {self.quantity}"
+            )
+        return self
+
+    @property
+    def open_quantity(self) -> int:
+        """Units still to ship: ordered less cancelled less shipped (never negative)."""
+        return max(self.quantity - self.cancelled_quantity - self.shipped_quantity, 0)
+
+
+class OrderTotals(BaseModel):
+    """The order's money, all in one currency."""
+
+    model_config = VALUE_CONFIG
+
+    subtotal: Money | None = None
+    shipping: Money | None = None
+    tax: Money | None = None
+    discount: Money | None = None
+    total: Money
+    refunded: Money | None = None
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> OrderTotals:
+        parts = [self.subtotal, self.shipping, self.tax, self.discount, self.refunded]
+        others = {m.currency for m in parts if m is not None}
+        if others - {self.total.currency}:
+            raise ValueError(
+                f"totals mix currencies: total is {self.total.currency}, others {sorted(others)}"
+            )
+        return self
+
+
+class Order(BaseModel):
+    """A sales order in canonical form."""
+
+    model_config = VALUE_CONFIG
+
+    channel: str
+    account: str
+    external_id: ExternalId
+    parent_external_id: str | None = None  # Temu parent order, Shopify order for a split
+    marketplace: str | None = None
+    channel_status: str
+    channel_state: ChannelOrderState = ChannelOrderState.UNKNOWN
+    hub_status: HubStatus = HubStatus.NEW
+    placed_at: UtcDatetime
+    updated_at: UtcDatetime
+    buyer: Buyer | None = None
+    ship_to: Address | None = None
+    payment: Payment = Field(default_factory=Payment)
+    totals: OrderTotals
+    lines: Annotated[tuple[OrderLine, ...], AsTuple] = Field(min_length=1)
+    fulfilled_by: FulfilledBy = FulfilledBy.MERCHANT
+    shipping_service: str | None = None  # the service level the buyer chose
+    ship_by: UtcDatetime | None = None
+    deliver_by: UtcDatetime | None = None
+    remarks: str | None = None  # the buyer's note (a review rule looks at it)
+    tags: Annotated[tuple[str, ...], AsTuple] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Order:
+        ids = [line.line_id for line in self.lines]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"order {self.external_id}: two lines share an id")
+        if self.updated_at < self.placed_at:
+            raise ValueError(
+                f"order {self.external_id}: updated_at {self.updated_at.isoformat()} "
+                f"is before placed_at {self.placed_at.isoformat()}"
+            )
+        return self
+
+    @property
+    def key(self) -> OrderKey:
+        """The order's natural key."""
+        return OrderKey(channel=self.channel, account=self.account, external_id=self.external_id)
+
+    @property
+    def currency(self) -> str:
+        """The currency the order was paid in."""
+        return self.totals.total.currency
+
+    @property
+    def is_channel_fulfilled(self) -> bool:
+        """Orders fulfilled by the channel are imported for accounting, never dispatched."""
+        return self.fulfilled_by is FulfilledBy.CHANNEL

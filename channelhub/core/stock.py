@@ -1,0 +1,115 @@
+"""Warehouses and the stock ledger's movements.
+
+Stock is a ledger: balances are derived by summing movements, never stored as a number to
+overwrite, so every quantity pushed to a channel can be explained. Each movement kind has a
+fixed effect on the two balances, *on hand* and *reserved*, of one warehouse x SKU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+from channelhub.core.codes import COUNTRIES
+from channelhub.core.types import VALUE_CONFIG, SkuCode, UtcDatetime
+
+
+class Warehouse(BaseModel):
+    """A place that holds stock: own, third-party (3PL) or overseas."""
+
+    model_config = VALUE_CONFIG
+
+    code: str = Field(min_length=1, max_length=64)
+    name: str | None = None
+    country: str
+    region: str | None = None
+    account: str | None = None  # the WMS connector account that serves it
+    external_id: str | None = None  # the WMS's own id for this warehouse / location
+
+    @model_validator(mode="after")
+    def _iso_country(self) -> Warehouse:
+        if self.country not in COUNTRIES:
+            raise ValueError(f"warehouse {self.code}: {self.country!r} is not an ISO country code")
+        return self
+
+
+class MovementKind(StrEnum):
+    """What happened to stock. The effect of each kind is fixed in :func:`deltas`."""
+
+    RECEIVE = "receive"  # goods in: +on hand
+    RESERVE = "reserve"  # promised to an order: +reserved
+    RELEASE = "release"  # promise withdrawn: -reserved
+    CONSUME = "consume"  # shipped against a reservation: -on hand, -reserved
+    ADJUST = "adjust"  # count corrected (signed): +/-on hand
+    ASSEMBLE = "assemble"  # kits built (+kit) or their components used (-component): signed
+    DISASSEMBLE = "disassemble"  # kits broken (-kit) or components returned (+component): signed
+
+
+class StockMovement(BaseModel):
+    """One entry of the ledger. ``quantity`` is positive except for the signed kinds."""
+
+    model_config = VALUE_CONFIG
+
+    warehouse: str
+    sku: SkuCode
+    kind: MovementKind
+    quantity: int
+    reason: str = Field(min_length=1)
+    reference: str | None = None  # order / outbound / snapshot that caused it
+    at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _sign_fits_kind(self) -> StockMovement:
+        signed = {MovementKind.ADJUST, MovementKind.ASSEMBLE, MovementKind.DISASSEMBLE}
+        if self.quantity == 0:
+            raise ValueError("a movement of 0 units records nothing")
+        if self.kind not in signed and self.quantity < 0:
+            raise ValueError(f"a {self.kind.value} movement takes a positive quantity")
+        return self
+
+    def deltas(self) -> tuple[int, int]:
+        """(on hand change, reserved change) this movement makes."""
+        q = self.quantity
+        match self.kind:
+            case MovementKind.RECEIVE | MovementKind.ADJUST:
+                return q, 0
+            case MovementKind.ASSEMBLE | MovementKind.DISASSEMBLE:
+                return q, 0
+            case MovementKind.RESERVE:
+                return 0, q
+            case MovementKind.RELEASE:
+                return 0, -q
+            case MovementKind.CONSUME:
+                return -q, -q
+        raise AssertionError(self.kind)  # pragma: no cover - exhaustive
+
+
+class Balance(BaseModel):
+    """On hand and reserved for one warehouse x SKU; available is what may still be promised."""
+
+    model_config = VALUE_CONFIG
+
+    warehouse: str
+    sku: SkuCode
+    on_hand: int = 0
+    reserved: int = 0
+
+    @property
+    def available(self) -> int:
+        """On hand less reserved, never below zero."""
+        return max(self.on_hand - self.reserved, 0)
+
+
+def balances(movements: Iterable[StockMovement]) -> dict[tuple[str, str], Balance]:
+    """Fold a ledger into balances keyed by (warehouse, sku)."""
+    totals: dict[tuple[str, str], tuple[int, int]] = {}
+    for move in movements:
+        on_hand, reserved = totals.get((move.warehouse, move.sku), (0, 0))
+        d_on_hand, d_reserved = move.deltas()
+        totals[(move.warehouse, move.sku)] = (on_hand + d_on_hand, reserved + d_reserved)
+    return {
+        key: Balance(warehouse=key[0], sku=key[1], on_hand=oh, reserved=rs)
+        for key, (oh, rs) in totals.items()
+    }

@@ -1,0 +1,58 @@
+"""Small value types shared by every canonical model: UTC times, codes, quantities.
+
+They live apart from the models so that a mapping can import them without the models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+#: Models that are values: strict (no silent coercion), frozen, no unknown fields.
+VALUE_CONFIG = ConfigDict(strict=True, frozen=True, extra="forbid")
+#: Models that are entities with a lifecycle: strict, unknown fields refused, but mutable.
+ENTITY_CONFIG = ConfigDict(strict=True, frozen=False, extra="forbid", validate_assignment=True)
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+#: A timezone-aware instant, normalised to UTC. Naive datetimes are refused.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+#: A non-empty identifier as a string (platform ids stay strings: Shopify's exceed 2^53).
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
+
+#: A local stock keeping unit code.
+SkuCode = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+
+#: A whole, positive number of base units.
+PositiveQty = Annotated[int, Field(gt=0)]
+
+#: A whole, non-negative number of base units.
+NonNegativeQty = Annotated[int, Field(ge=0)]
+
+
+def utc(value: datetime) -> datetime:
+    """Normalise an aware datetime to UTC; refuse a naive one (its zone would be a guess)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{value.isoformat()!r} has no timezone")
+    return value.astimezone(UTC)
+
+
+def _list_to_tuple(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+#: Lets a strict model take a JSON-style list where it stores an immutable tuple.
+AsTuple = BeforeValidator(_list_to_tuple)
