@@ -3,6 +3,24 @@
 Add a new table module to this list; keep each module small and about one subject.
 """
 
-from channelhub.store.tables import accounts, outbox, sync
+from channelhub.store.tables import (
+    accounts,
+    fulfilment,
+    listings,
+    orders,
+    outbox,
+    products,
+    stock,
+    sync,
+)
 
-__all__ = ["accounts", "outbox", "sync"]
+__all__ = [
+    "accounts",
+    "fulfilment",
+    "listings",
+    "orders",
+    "outbox",
+    "products",
+    "stock",
+    "sync",
+]
