@@ -17,6 +17,7 @@ from channelhub.core.errors import ConfigError
 from channelhub.settings import DEFAULT_CONFIG_TOML, Settings, load_settings
 from channelhub.store.crypto import Vault, create_key_file, load_vault
 from channelhub.store.db import (
+    autogenerate_revision,
     current_revision,
     head_revision,
     make_engine,
@@ -134,3 +135,12 @@ def db_upgrade(ctx: typer.Context) -> None:
     if not settings.database_url and not settings.home.is_dir():
         raise ConfigError(f"hub home {settings.home} does not exist: run `channelhub init` first")
     typer.echo(_migrate(settings))
+
+
+@db_app.command("revision")
+def db_revision(
+    message: str = typer.Argument(..., help="what the migration does, e.g. 'pairing tables'"),
+) -> None:
+    """For developers: write a migration for the tables changed since the last one."""
+    path = autogenerate_revision(message)
+    typer.echo(f"wrote {path}: review it, then run the tests (they compare it with the tables)")

@@ -6,6 +6,7 @@ SQLite gets WAL (readers never block the writer), enforced foreign keys and a bu
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,32 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str | None:
     """The newest revision shipped with this version of channelhub."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def next_revision_id() -> str:
+    """Revisions are numbered 0001, 0002, ... so their order reads from the file names."""
+    head = head_revision()
+    return f"{int(head) + 1:04d}" if head and head.isdigit() else "0001"
+
+
+def autogenerate_revision(message: str) -> Path:
+    """Write a new migration for the tables added or changed since the last one.
+
+    Diffs the metadata against a scratch SQLite database migrated to head; review the file
+    (Alembic cannot see renames, and server defaults need a look) before committing it.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(f"sqlite:///{scratch}/scratch.db")
+        try:
+            upgrade(engine)
+            script = command.revision(
+                alembic_config(engine),
+                message=message,
+                autogenerate=True,
+                rev_id=next_revision_id(),
+            )
+        finally:
+            engine.dispose()
+    if script is None or isinstance(script, list):
+        raise RuntimeError("alembic produced no single revision")
+    return Path(script.path)
