@@ -4,4 +4,5 @@ from channelhub.cli import (
     accounts,  # noqa: F401
     home,  # noqa: F401
     normalize,  # noqa: F401
+    simulate,  # noqa: F401
 )
