@@ -2,7 +2,7 @@
 
 from channelhub.simulators.amazon.app import USAGE_PLANS, create_app, create_simulator
 from channelhub.simulators.amazon.catalog import MARKETPLACES, Marketplace
-from channelhub.simulators.amazon.harness import SimLimit
+from channelhub.simulators.throttle import SimLimit
 
 __all__ = [
     "MARKETPLACES",

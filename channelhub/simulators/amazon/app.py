@@ -22,8 +22,9 @@ from fastapi.responses import JSONResponse, Response
 
 from channelhub.simulators.amazon import listings as lst
 from channelhub.simulators.amazon.catalog import MARKETPLACES, Marketplace
-from channelhub.simulators.amazon.harness import SimLimit, Simulator
 from channelhub.simulators.amazon.state import AmazonState, SimError
+from channelhub.simulators.base import Simulator
+from channelhub.simulators.throttle import SimLimit
 
 #: Default usage plans (rate/s, burst). From the contract README where it lists them;
 #: createFeedDocument, getFeedDocument, searchListingsItems and createRestrictedDataToken are
@@ -114,16 +115,17 @@ def create_app(
         code, message = _ERRORS[429]
         return amazon_error(429, code, message)
 
+    unlimited = SimLimit(rate=1e9, burst=1e9)
     sim = Simulator(
         platform="amazon",
         seed=seed,
-        limits=plans,
+        limits=plans if rate_limits else dict.fromkeys(plans, unlimited),
         throttled=throttled,
         error_response=injected_error,
         caller_key=lambda request: seller_id,
         clock=lambda: clock().timestamp(),
+        in_process=in_process,
     )
-    sim.limits_enabled = rate_limits
     sim.faults.update(error_rate=error_rate, error_statuses=error_statuses)
     sim.state = state  # type: ignore[attr-defined]
     _add_routes(sim, state, plans)
