@@ -134,8 +134,10 @@ def make_orders(
         if fba and status in ("PENDING", "PARTIALLY_SHIPPED"):
             status = "SHIPPED"
         edited = status in ("SHIPPED", "CANCELLED", "PARTIALLY_SHIPPED") or rng.random() < 0.3
-        updated = created + timedelta(minutes=rng.randint(1, 72 * 60)) if edited else created
-        updated = min(updated, end)
+        room = min(72 * 60, int((end - created).total_seconds() // 60))
+        updated = (
+            created + timedelta(minutes=rng.randint(1, room)) if edited and room >= 1 else created
+        )
         items = []
         total = Decimal(0)
         for number, sku in enumerate(rng.sample(skus, k=min(len(skus), rng.randint(1, 3)))):
