@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from channelhub.connectors.amazon.auth import HEADER, LwaAuth, is_expired_token, lwa_fetcher
+from channelhub.connectors.amazon.fulfilment import fulfilments_from_order, push_packages
 from channelhub.connectors.amazon.limits import PLAIN_LIMITS, USAGE_PLANS
 from channelhub.connectors.amazon.stock import StockPusher
 from channelhub.connectors.errors import (
@@ -30,7 +31,6 @@ from channelhub.connectors.errors import (
     CapabilityMissing,
     ConnectorError,
     ContractViolation,
-    RetryableError,
 )
 from channelhub.connectors.http.auth import RefreshingToken
 from channelhub.connectors.http.client import ConnectorHttpClient, ConnectorResponse
@@ -49,10 +49,9 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import ChannelhubError, ConfigError
-from channelhub.core.models import Listing, Order, PackageLine
-from channelhub.mappings.amazon import listing_from_wire, order_from_wire
+from channelhub.core.models import Listing, Order
+from channelhub.mappings.amazon import Wire, listing_from_wire, order_from_wire
 from channelhub.mappings.amazon import requests as build
-from channelhub.mappings.amazon._wire import Wire
 
 DEFAULT_BASE_URL = "https://sellingpartnerapi-na.amazon.com"
 DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
@@ -303,82 +302,12 @@ class AmazonConnector:
     # --- fulfilment ----------------------------------------------------------------------
 
     async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
-        """The packages Amazon holds for the order (what was confirmed, by whom and how)."""
-        order = await self._get_order_body(order_external_id, pii=False)
-        fulfilments = []
-        for package in order.get("packages") or []:
-            lines = tuple(
-                PackageLine(
-                    sku=str(i.get("orderItemId")),
-                    quantity=int(i.get("quantity", 1)),
-                    order_line_id=str(i.get("orderItemId")),
-                )
-                for i in package.get("packageItems") or []
-            )
-            fulfilments.append(
-                ChannelFulfilment(
-                    fulfilment_id=str(package.get("packageReferenceId")),
-                    tracking_number=package.get("trackingNumber"),
-                    carrier=package.get("carrier"),
-                    lines=lines,
-                )
-            )
-        return fulfilments
+        """The packages Amazon holds for the order (read-back before a push, reconciliation)."""
+        return fulfilments_from_order(await self._get_order_body(order_external_id, pii=False))
 
     async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
         """confirmShipment per package; packages Amazon already has are reported, not resent."""
-        order = await self._get_order_body(push.order_external_id, pii=False)
-        marketplace = (order.get("salesChannel") or {}).get("marketplaceId")
-        if not isinstance(marketplace, str):
-            raise ContractViolation(f"order {push.order_external_id} has no marketplaceId")
-        existing = await self.get_fulfilments(push.order_external_id)
-        known = {f.tracking_number: f for f in existing if f.tracking_number}
-        next_number = 1 + max(
-            (int(f.fulfilment_id) for f in existing if f.fulfilment_id.isdigit()), default=0
-        )
-        results = []
-        for package in push.packages:
-            if package.tracking_number in known:
-                results.append(
-                    PackagePushResult(
-                        package.tracking_number,
-                        True,
-                        known[package.tracking_number].fulfilment_id,
-                        already_present=True,
-                    )
-                )
-                continue
-            body = build.confirm_shipment_body(
-                marketplace_id=marketplace,
-                package=package,
-                package_number=next_number,
-                shipped_at=push.shipped_at,
-            )
-            results.append(
-                await self._confirm(
-                    push.order_external_id, body, package.tracking_number, str(next_number)
-                )
-            )
-            next_number += 1
-        return results
-
-    async def _confirm(
-        self, order_id: str, body: Mapping[str, Any], tracking: str, reference: str
-    ) -> PackagePushResult:
-        """confirmShipment; after an ambiguous failure, read back before trying again."""
-        path = build.confirm_shipment_path(order_id)
-        for _ in range(3):
-            try:
-                await self.call("confirmShipment", "POST", path, json=body, expected={204})
-                return PackagePushResult(tracking, True, reference)
-            except RetryableError as error:
-                confirmed = {f.tracking_number for f in await self.get_fulfilments(order_id)}
-                if tracking in confirmed:
-                    return PackagePushResult(tracking, True, reference, already_present=True)
-                last = error
-            except ConnectorError as error:
-                return PackagePushResult(tracking, False, reason=str(error))
-        return PackagePushResult(tracking, False, reason=str(last))
+        return await push_packages(self.call, self._get_order_body, push)
 
     def verify_webhook(
         self, headers: Mapping[str, str], body: bytes, *, now: datetime

@@ -7,6 +7,7 @@
 - notifications: ORDER_CHANGE -> which order to backfill
 """
 
+from channelhub.mappings.amazon._wire import Wire
 from channelhub.mappings.amazon.feeds import (
     MAX_FEED_MESSAGES,
     FeedDocument,
@@ -26,6 +27,7 @@ __all__ = [
     "OrderChange",
     "SkuResult",
     "StockUpdate",
+    "Wire",
     "listing_from_wire",
     "listings_feed_documents",
     "normalize_listings",

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 
 from channelhub.simulators.amazon import listings as lst
 from channelhub.simulators.amazon.catalog import MARKETPLACES, Marketplace
+from channelhub.simulators.amazon.shipments import confirm_shipment as confirm
 from channelhub.simulators.amazon.state import AmazonState, SimError
 from channelhub.simulators.base import Simulator
 from channelhub.simulators.throttle import SimLimit
@@ -205,7 +206,7 @@ def _add_routes(sim: Simulator, state: AmazonState, plans: Mapping[str, SimLimit
     )
     async def confirm_shipment(order_id: str, request: Request) -> Response:
         auth(request)
-        state.confirm_shipment(order_id, await _json(request))
+        confirm(state, order_id, await _json(request))
         return _ok("confirmShipment", plans, None, status=204)
 
     @app.get(
