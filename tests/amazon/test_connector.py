@@ -41,7 +41,7 @@ async def test_plugin_is_registered_and_a_sales_channel() -> None:
 @pytest.mark.anyio
 async def test_import_with_injected_faults_yields_every_order_exactly_once() -> None:
     rig = make_rig(seed=11, order_count=450, listing_count=60)
-    rig.sim.faults.update(error_rate=0.1, error_statuses=(429, 500, 503))
+    rig.sim.faults.update(error_rate=0.1, error_statuses=(429, 500, 503), timeout_rate=0.03)
     connector = rig.connector(page_size=10)
     since = rig.time.now - timedelta(days=30)
     ids: list[str] = []
@@ -61,6 +61,7 @@ async def test_import_with_injected_faults_yields_every_order_exactly_once() -> 
     assert max(counts.values()) == 1
     faulted = [e for e in rig.sim.journal.entries if e.fault]
     assert len(faulted) >= 5  # the faults really happened
+    assert any(e.fault == "timeout" for e in faulted)
     assert rig.sim.journal.count("POST", "/tokens/") >= pages  # one RDT per page at least
     rig.sim.faults.clear()
     rig.assert_requests_follow_the_contract()
@@ -225,4 +226,23 @@ async def test_confirm_shipment_per_package_exactly_once_despite_a_5xx() -> None
     assert {f.carrier for f in fulfilments} == {"UPS", "Saudi Post"}
     rig.sim.faults.clear()
     rig.assert_requests_follow_the_contract()
+    await connector.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_feed_that_cannot_be_created_reports_every_sku_as_retryable() -> None:
+    rig = make_rig(order_count=1, listing_count=30)
+    connector = rig.connector(patch_threshold=5)
+    updates = [
+        QuantityUpdate(
+            listing=ListingKey(channel="amazon", account="acme-amazon", listing_id=sku),
+            quantity=1,
+            inventory_ref=item["summaries"][0]["productType"],
+        )
+        for sku, item in sorted(rig.sim.state.listings.items())
+    ]
+    rig.sim.faults.update(error_rate=1.0, error_statuses=(503,), paths=("/feeds/2021-06-30/feeds",))
+    results = await connector.push_quantities(updates)
+    assert len(results) == 30
+    assert all(not r.accepted and r.retryable and "503" in (r.reason or "") for r in results)
     await connector.aclose()

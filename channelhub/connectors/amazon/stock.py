@@ -130,7 +130,15 @@ class StockPusher:
         by_sku = {self.sku_of(u): u for u in updates}
         results: dict[str, QuantityPushResult] = {}
         for document in listings_feed_documents(seller_id=self.seller_id, updates=stock):
-            feed_id, report = await self._submit(document.document)
+            try:
+                feed_id, report = await self._submit(document.document)
+            except ConnectorError as error:  # the whole document failed: say so for each SKU
+                for sku in document.skus_by_message.values():
+                    update = by_sku[sku]
+                    results[sku] = QuantityPushResult(
+                        update.listing, update.quantity, False, str(error), error.retryable
+                    )
+                continue
             for result in parse_processing_report(report, skus_by_message=document.skus_by_message):
                 update = by_sku[result.sku]
                 results[result.sku] = QuantityPushResult(
