@@ -14,7 +14,7 @@ from channelhub.mappings.amazon import normalize_orders
 from channelhub.simulators.amazon import create_app
 from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
 from tests.contracts import contract_file
-from tests.swagger2 import SwaggerSpec
+from tests.swagger2 import SwaggerSpec, validate_json_document
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 SEARCH = "/orders/2026-01-01/orders"
@@ -241,6 +241,8 @@ async def test_feed_round_trip_and_per_sku_report(client: httpx.AsyncClient) -> 
         )
     ).json()
     report = (await client.get(report_doc["url"])).json()
+    report_schema = contract_file("amazon", "listings-feed-processing-report-schema-v2.json")
+    assert validate_json_document(report, report_schema) == []
     assert report["summary"]["messagesAccepted"] == 1 and report["issues"][0]["sku"] == "NOPE"
     assert state.listings[sku]["fulfillmentAvailability"][0]["quantity"] == 77
 
@@ -276,3 +278,65 @@ async def test_confirm_shipment_updates_the_order(client: httpx.AsyncClient, clo
     assert (await client.post(path, json=body, headers=headers)).status_code == 204  # same again
     body["packageDetail"]["trackingNumber"] = "other"
     assert (await client.post(path, json=body, headers=headers)).status_code == 400
+
+
+@pytest.mark.anyio
+async def test_every_answer_fits_the_contract_response_schema(client: httpx.AsyncClient) -> None:
+    headers = await _token(client)
+    state = client.sim.state  # type: ignore[attr-defined]
+    order_id = sorted(state.orders)[0]
+    included = {"includedData": "FULFILLMENT,PROCEEDS,PAYMENT,CANCELLATION,PACKAGES,RECIPIENT"}
+    got = await client.get(f"{SEARCH}/{order_id}", params=included, headers=headers)
+    assert _schema_errors("orders_2026-01-01.json", "GetOrderResponse", got.json()) == []
+    listings = "/listings/2021-08-01/items/A1SIMSELLER"
+    market = {
+        "marketplaceIds": "ATVPDKIKX0DER",
+        "includedData": "summaries,offers,fulfillmentAvailability,issues",
+    }
+    found = (await client.get(listings, params=market, headers=headers)).json()
+    assert _schema_errors("listingsItems_2021-08-01.json", "ItemSearchResults", found) == []
+    sku = found["items"][0]["sku"]
+    item = (await client.get(f"{listings}/{sku}", params=market, headers=headers)).json()
+    assert _schema_errors("listingsItems_2021-08-01.json", "Item", item) == []
+    patch = {
+        "productType": "WRONG",
+        "patches": [
+            {
+                "op": "replace",
+                "path": "/attributes/fulfillment_availability",
+                "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": 1}],
+            }
+        ],
+    }
+    patched = await client.patch(
+        f"{listings}/{sku}", params={"marketplaceIds": "ATVPDKIKX0DER"}, json=patch, headers=headers
+    )
+    assert patched.json()["status"] == "INVALID"
+    assert (
+        _schema_errors(
+            "listingsItems_2021-08-01.json", "ListingsItemSubmissionResponse", patched.json()
+        )
+        == []
+    )
+    missing = await client.get(f"{listings}/NOPE", params=market, headers=headers)
+    assert missing.status_code == 404
+    assert _schema_errors("listingsItems_2021-08-01.json", "ErrorList", missing.json()) == []
+    document = (
+        await client.post(
+            "/feeds/2021-06-30/documents", json={"contentType": "application/json"}, headers=headers
+        )
+    ).json()
+    assert _schema_errors("feeds_2021-06-30.json", "CreateFeedDocumentResponse", document) == []
+    located = (
+        await client.get(
+            f"/feeds/2021-06-30/documents/{document['feedDocumentId']}", headers=headers
+        )
+    ).json()
+    assert _schema_errors("feeds_2021-06-30.json", "FeedDocument", located) == []
+    rdt_body = {
+        "restrictedResources": [{"method": "GET", "path": SEARCH, "dataElements": ["buyerInfo"]}]
+    }
+    rdt = (
+        await client.post("/tokens/2021-03-01/restrictedDataToken", json=rdt_body, headers=headers)
+    ).json()
+    assert _schema_errors("tokens_2021-03-01.json", "CreateRestrictedDataTokenResponse", rdt) == []
