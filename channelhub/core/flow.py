@@ -176,6 +176,13 @@ def plan_order(
     if decision is not None and not decision.approved:
         return finish(HubStatus.ON_HOLD, decision.summary(), expanded=expanded, review=decision)
 
+    if order.ship_to is None:
+        return finish(
+            HubStatus.ON_HOLD,
+            "hold: the order has no shipping address",
+            expanded=expanded,
+            review=decision,
+        )
     stock = {key: b.available for key, b in balances.items()}
     allocation = allocate(
         expanded,

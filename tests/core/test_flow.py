@@ -146,3 +146,8 @@ def test_every_line_is_reserved_waiting_with_a_reason_or_cancelled(
     assert reserved == any(x.state is LineState.RESERVED for x in p.lines)
     after = balances([*moves, *(p.reservation.movements if p.reservation else ())])
     assert all(b.reserved <= b.on_hand for b in after.values())
+
+
+def test_order_without_address_is_held_even_without_an_address_rule() -> None:
+    p = plan(order(ship_to=None), ledger(E_MUG=5))
+    assert p.status is HubStatus.ON_HOLD and "no shipping address" in p.reason
