@@ -136,8 +136,10 @@ def _apply(
 ) -> None:
     for binding in plan.new_bindings:
         save_binding(session, binding, now=now, actor="auto-pairing")
+    known = {(d.kind, d.reason) for d in order_decisions(session, order_id)}
     for kind, reason in plan.decisions():
-        record_decision(session, order_id, kind=kind, reason=reason, at=now, actor=actor)
+        if (kind, reason) not in known:  # a retry that decides the same adds no noise
+            record_decision(session, order_id, kind=kind, reason=reason, at=now, actor=actor)
     _move(
         session, order_id, order.hub_status, plan.status, reason=plan.reason, now=now, actor=actor
     )

@@ -236,6 +236,8 @@ def test_waiting_for_stock_is_retried_when_stock_arrives(engine: Engine) -> None
     run_pipeline(factory, settings=SETTINGS, now=NOW)
     with factory() as s:
         assert status(s, o) is HubStatus.ALLOCATED
+        kinds = [d.kind for d in order_decisions(s, get_order_row(s, o.key).id)]
+        assert kinds == ["pairing", "review", "allocation", "pairing", "allocation", "dispatch"]
 
 
 @pytest.mark.parametrize("workers", [2])
