@@ -1,0 +1,233 @@
+"""Every GraphQL document channelhub sends to the Shopify Admin API (version 2025-01).
+
+They live here, as constants, so that one test validates all of them against the published
+schema (``shared/contracts/shopify``) and the simulator answers exactly these. Money is read
+as ``presentmentMoney``: the currency the buyer paid in, which is what a carrier collects for
+cash on delivery and what cross-border accounting reconciles.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+API_VERSION: Final = "2025-01"
+
+_MONEY: Final = "presentmentMoney { amount currencyCode }"
+
+ORDER_FIELDS: Final = f"""
+fragment ChannelhubOrder on Order {{
+  id
+  legacyResourceId
+  name
+  createdAt
+  updatedAt
+  processedAt
+  cancelledAt
+  cancelReason
+  closed
+  edited
+  displayFinancialStatus
+  displayFulfillmentStatus
+  currencyCode
+  presentmentCurrencyCode
+  paymentGatewayNames
+  note
+  tags
+  email
+  phone
+  customer {{ id displayName email phone }}
+  shippingAddress {{
+    name firstName lastName company address1 address2 city province provinceCode zip
+    countryCodeV2 phone
+  }}
+  shippingLine {{ title code }}
+  currentSubtotalPriceSet {{ {_MONEY} }}
+  totalShippingPriceSet {{ {_MONEY} }}
+  currentTotalTaxSet {{ {_MONEY} }}
+  currentTotalDiscountsSet {{ {_MONEY} }}
+  currentTotalPriceSet {{ {_MONEY} }}
+  totalOutstandingSet {{ {_MONEY} }}
+  totalRefundedSet {{ {_MONEY} }}
+  lineItems(first: 100) {{
+    nodes {{
+      id
+      sku
+      title
+      variantTitle
+      quantity
+      currentQuantity
+      unfulfilledQuantity
+      nonFulfillableQuantity
+      product {{ id }}
+      variant {{ id }}
+      originalUnitPriceSet {{ {_MONEY} }}
+      discountedTotalSet {{ {_MONEY} }}
+      totalDiscountSet {{ {_MONEY} }}
+      taxLines {{ priceSet {{ {_MONEY} }} }}
+    }}
+  }}
+  refunds(first: 20) {{
+    id
+    createdAt
+    totalRefundedSet {{ {_MONEY} }}
+    refundLineItems(first: 50) {{ nodes {{ quantity restockType lineItem {{ id }} }} }}
+  }}
+}}
+"""
+
+ORDERS_QUERY: Final = (
+    """
+query ChannelhubOrders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    edges { cursor node { ...ChannelhubOrder } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+    + ORDER_FIELDS
+)
+
+ORDER_QUERY: Final = (
+    """
+query ChannelhubOrder($id: ID!) {
+  order(id: $id) { ...ChannelhubOrder }
+}
+"""
+    + ORDER_FIELDS
+)
+
+PRODUCTS_QUERY: Final = """
+query ChannelhubProducts($first: Int!, $after: String, $query: String) {
+  shop { currencyCode }
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    edges {
+      cursor
+      node {
+        id
+        title
+        status
+        updatedAt
+        variants(first: 100) {
+          nodes {
+            id
+            title
+            sku
+            barcode
+            price
+            inventoryQuantity
+            updatedAt
+            inventoryItem { id }
+          }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+LOCATIONS_QUERY: Final = """
+query ChannelhubLocations($first: Int!, $after: String) {
+  locations(first: $first, after: $after, includeInactive: true) {
+    nodes {
+      id
+      name
+      isActive
+      fulfillsOnlineOrders
+      address { countryCode city }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+INVENTORY_SET_QUANTITIES: Final = """
+mutation ChannelhubSetQuantities($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup {
+      createdAt
+      reason
+      referenceDocumentUri
+      changes { name delta quantityAfterChange item { id } location { id } }
+    }
+    userErrors { code field message }
+  }
+}
+"""
+
+INVENTORY_LEVELS_QUERY: Final = """
+query ChannelhubInventoryLevels($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      inventoryLevels(first: 50) {
+        nodes {
+          location { id }
+          quantities(names: ["available"]) { name quantity }
+        }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_ORDERS_QUERY: Final = """
+query ChannelhubFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 20) {
+      nodes {
+        id
+        status
+        assignedLocation { location { id } }
+        lineItems(first: 100) {
+          nodes { id sku totalQuantity remainingQuantity lineItem { id } }
+        }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_CREATE: Final = """
+mutation ChannelhubFulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
+  fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
+    fulfillment {
+      id
+      status
+      createdAt
+      trackingInfo { company number url }
+      fulfillmentLineItems(first: 100) { nodes { id quantity lineItem { id } } }
+    }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_FULFILLMENTS_QUERY: Final = """
+query ChannelhubOrderFulfillments($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 50) {
+      id
+      status
+      createdAt
+      trackingInfo { company number url }
+      fulfillmentLineItems(first: 100) { nodes { id quantity lineItem { id } } }
+    }
+  }
+}
+"""
+
+#: Every document, by name: the contract test validates each against the schema.
+ALL_DOCUMENTS: Final[dict[str, str]] = {
+    "ORDERS_QUERY": ORDERS_QUERY,
+    "ORDER_QUERY": ORDER_QUERY,
+    "PRODUCTS_QUERY": PRODUCTS_QUERY,
+    "LOCATIONS_QUERY": LOCATIONS_QUERY,
+    "INVENTORY_SET_QUANTITIES": INVENTORY_SET_QUANTITIES,
+    "INVENTORY_LEVELS_QUERY": INVENTORY_LEVELS_QUERY,
+    "FULFILLMENT_ORDERS_QUERY": FULFILLMENT_ORDERS_QUERY,
+    "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
+    "ORDER_FULFILLMENTS_QUERY": ORDER_FULFILLMENTS_QUERY,
+}

@@ -1,0 +1,54 @@
+"""Validate GraphQL documents against Shopify's published Admin schema (2025-01).
+
+``assert_valid(document)`` parses the document and runs graphql-core's validation rules
+against the introspection result in ``shared/contracts/shopify``; it fails the test with every
+error graphql-core reports. The schema is built once per test session.
+
+The published schema carries two deprecation inconsistencies (an implementation field is
+deprecated while its interface field is not) that graphql-core's *schema* check rejects; they
+do not affect document validation, so exactly those are tolerated and anything else fails.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from functools import cache
+
+import pytest
+from graphql import GraphQLSchema, build_client_schema, parse, validate, validate_schema
+from graphql.error import GraphQLError
+
+from tests.contracts import contract_file
+
+SCHEMA_FILE = ("shopify", "admin_schema_2025-01.json.gz")
+_TOLERATED = "must not be deprecated."
+
+
+@cache
+def admin_schema() -> GraphQLSchema:
+    """The 2025-01 Admin schema, built from the published introspection result."""
+    with gzip.open(contract_file(*SCHEMA_FILE), "rt", encoding="utf-8") as handle:
+        introspection = json.load(handle)
+    schema = build_client_schema(introspection["data"])
+    problems = [e.message for e in validate_schema(schema) if not e.message.endswith(_TOLERATED)]
+    if problems:
+        raise AssertionError(f"the published schema has unexpected problems: {problems}")
+    schema._validation_errors = []  # the tolerated deprecation notes only (checked above)
+    return schema
+
+
+def errors(document: str) -> list[str]:
+    """graphql-core's messages for ``document`` (syntax or validation); empty when valid."""
+    try:
+        ast = parse(document)
+    except GraphQLError as exc:
+        return [f"syntax: {exc.message}"]
+    return [error.message for error in validate(admin_schema(), ast)]
+
+
+def assert_valid(document: str) -> None:
+    """Fail the calling test unless ``document`` is valid against the Admin schema."""
+    found = errors(document)
+    if found:
+        pytest.fail("document is not valid against Shopify Admin 2025-01:\n" + "\n".join(found))
