@@ -52,3 +52,32 @@ def assert_valid(document: str) -> None:
     found = errors(document)
     if found:
         pytest.fail("document is not valid against Shopify Admin 2025-01:\n" + "\n".join(found))
+
+
+def request_errors(body: dict[str, object]) -> list[str]:
+    """Problems with a whole request body ``{"query": ..., "variables": ...}``: the document
+    against the schema and the variables against the document's variable definitions."""
+    from graphql import OperationDefinitionNode
+    from graphql.execution.values import get_variable_values
+
+    document = body.get("query")
+    if not isinstance(document, str):
+        return ["query: is not a document"]
+    found = errors(document)
+    if found:
+        return found
+    variables = body.get("variables") or {}
+    if not isinstance(variables, dict):
+        return ["variables: is not an object"]
+    operations = [d for d in parse(document).definitions if isinstance(d, OperationDefinitionNode)]
+    coerced = get_variable_values(admin_schema(), operations[0].variable_definitions, variables)
+    if isinstance(coerced, list):
+        return [error.message for error in coerced]
+    return []
+
+
+def assert_valid_request(body: dict[str, object]) -> None:
+    """Fail the calling test unless the request body's document and variables are valid."""
+    found = request_errors(body)
+    if found:
+        pytest.fail("request is not valid against Shopify Admin 2025-01:\n" + "\n".join(found))
