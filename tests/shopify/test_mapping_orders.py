@@ -43,7 +43,7 @@ def test_graphql_response_maps_every_order() -> None:
     assert mug.unit_price == Money.of("19.95", "EUR") and mug.cancelled_quantity == 0
     # one of two teas was refunded before shipping: it is no longer to be shipped
     assert (tea.quantity, tea.cancelled_quantity, tea.open_quantity) == (2, 1, 1)
-    assert tea.tax == Money.of("6.18", "EUR")
+    assert tea.total == Money.of("49.90", "EUR")
     assert first.remarks == "Please leave at the door" and first.tags == ("vip", "eu")
 
 
@@ -136,6 +136,13 @@ def test_bad_fields_raise_invalid_input_naming_field_and_value(
     with pytest.raises(InvalidInput) as caught:
         normalize_orders(node["node"], account="a")
     assert expected in str(caught.value)
+
+
+def test_order_with_more_lines_than_read_is_refused_not_truncated() -> None:
+    node = _example("orders_graphql_response.json")["data"]["orders"]["edges"][0]["node"]
+    node["lineItems"]["pageInfo"]["hasNextPage"] = True
+    with pytest.raises(InvalidInput, match="more than 20 lines"):
+        normalize_orders(node, account="a")
 
 
 def test_graphql_errors_without_data_are_refused() -> None:

@@ -35,6 +35,7 @@ from channelhub.mappings.shopify._wire import (
     when,
     whole,
 )
+from channelhub.mappings.shopify.queries import MAX_ORDER_LINES
 from channelhub.mappings.shopify.rest import rest_order_to_node
 
 CHANNEL = "shopify"
@@ -170,7 +171,12 @@ def order_from_node(node: Mapping[str, Any], *, account: str) -> Order:
     refunded = _money(node.get("totalRefundedSet"), "totalRefundedSet")
     customer = opt_obj(node.get("customer"), "customer")
     shipping_line = opt_obj(node.get("shippingLine"), "shippingLine")
-    line_nodes = arr(obj(node.get("lineItems"), "lineItems").get("nodes"), "lineItems.nodes")
+    line_items = obj(node.get("lineItems"), "lineItems")
+    more = opt_obj(line_items.get("pageInfo"), "lineItems.pageInfo")
+    if more and more.get("hasNextPage"):
+        why = f"— the order has more than {MAX_ORDER_LINES} lines; refusing a partial order"
+        raise fail("lineItems.pageInfo.hasNextPage", True, why)
+    line_nodes = arr(line_items.get("nodes"), "lineItems.nodes")
     lines = [
         _line(obj(item, f"lineItems.nodes[{i}]"), f"lineItems.nodes[{i}]",
               cancelled_order=cancelled_at is not None)

@@ -14,6 +14,16 @@ API_VERSION: Final = "2025-01"
 
 _MONEY: Final = "presentmentMoney { amount currencyCode }"
 
+#: Line items read with each order. Shopify prices a query by what it could return (a
+#: connection costs 2 + first x its node), and one query may cost at most 1000 points, so the
+#: order selection is kept lean: line tax and refund details stay out (the order-level totals
+#: and each line's ``currentQuantity`` carry them). An order with more lines is refused by the
+#: mapping, never silently truncated.
+MAX_ORDER_LINES: Final = 20
+
+#: Orders per page that keep ORDERS_QUERY under the 1000-point single-query limit.
+ORDERS_PAGE_SIZE: Final = 5
+
 ORDER_FIELDS: Final = f"""
 fragment ChannelhubOrder on Order {{
   id
@@ -48,7 +58,8 @@ fragment ChannelhubOrder on Order {{
   currentTotalPriceSet {{ {_MONEY} }}
   totalOutstandingSet {{ {_MONEY} }}
   totalRefundedSet {{ {_MONEY} }}
-  lineItems(first: 100) {{
+  lineItems(first: {MAX_ORDER_LINES}) {{
+    pageInfo {{ hasNextPage }}
     nodes {{
       id
       sku
@@ -62,15 +73,7 @@ fragment ChannelhubOrder on Order {{
       variant {{ id }}
       originalUnitPriceSet {{ {_MONEY} }}
       discountedTotalSet {{ {_MONEY} }}
-      totalDiscountSet {{ {_MONEY} }}
-      taxLines {{ priceSet {{ {_MONEY} }} }}
     }}
-  }}
-  refunds(first: 20) {{
-    id
-    createdAt
-    totalRefundedSet {{ {_MONEY} }}
-    refundLineItems(first: 50) {{ nodes {{ quantity restockType lineItem {{ id }} }} }}
   }}
 }}
 """

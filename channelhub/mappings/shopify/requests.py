@@ -40,7 +40,7 @@ def orders_request(
     updated_since: datetime,
     updated_before: datetime | None = None,
     after: str | None = None,
-    first: int = 50,
+    first: int = queries.ORDERS_PAGE_SIZE,
 ) -> GraphQLBody:
     """One page of orders updated in the window, oldest update first."""
     return {

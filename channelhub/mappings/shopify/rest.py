@@ -2,7 +2,8 @@
 
 Webhook bodies stay REST-shaped even for GraphQL apps. Rather than keep two mappings that
 drift apart, a REST order is first rewritten into the GraphQL ``Order`` node shape that
-``queries.ORDER_FIELDS`` selects, and then goes through the one node normalisation.
+``queries.ORDER_FIELDS`` selects (and nothing more, so both give the same order), and then
+goes through the one node normalisation.
 """
 
 from __future__ import annotations
@@ -108,10 +109,6 @@ def _line(rest: Mapping[str, Any], path: str, removed: int, currency: str | None
                 "currencyCode": price["presentmentMoney"]["currencyCode"],
             }
         }
-    tax_lines = [
-        {"priceSet": _bag(obj(tax, f"{path}.tax_lines[{t}]"), "price_set", "price", currency)}
-        for t, tax in enumerate(arr(rest.get("tax_lines"), f"{path}.tax_lines"))
-    ]
     product_id, variant_id = rest.get("product_id"), rest.get("variant_id")
     return {
         "id": rest.get("id"),
@@ -126,8 +123,6 @@ def _line(rest: Mapping[str, Any], path: str, removed: int, currency: str | None
         "variant": None if variant_id is None else {"id": variant_id},
         "originalUnitPriceSet": price,
         "discountedTotalSet": total,
-        "totalDiscountSet": discount,
-        "taxLines": tax_lines,
     }
 
 
@@ -212,6 +207,7 @@ def rest_order_to_node(rest: Mapping[str, Any]) -> dict[str, Any]:
             "presentmentMoney": {"amount": str(refunded_total), "currencyCode": currency}
         },
         "lineItems": {
+            "pageInfo": {"hasNextPage": False},
             "nodes": [
                 _line(
                     obj(item, f"line_items[{i}]"),
@@ -220,7 +216,7 @@ def rest_order_to_node(rest: Mapping[str, Any]) -> dict[str, Any]:
                     currency,
                 )
                 for i, item in enumerate(arr(rest.get("line_items"), "line_items"))
-            ]
+            ],
         },
         "refunds": refunds,
     }
