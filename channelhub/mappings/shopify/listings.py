@@ -55,7 +55,12 @@ def listings_from_product(
     status = _STATUS.get(str(raw_status), ListingStatus.UNKNOWN)
     product_updated = opt_when(product.get("updatedAt"), f"{path}.updatedAt")
     listings = []
-    for vpath, raw in _nodes(product.get("variants"), f"{path}.variants"):
+    variants = obj(product.get("variants"), f"{path}.variants")
+    more = opt_obj(variants.get("pageInfo"), f"{path}.variants.pageInfo")
+    if more and more.get("hasNextPage"):
+        why = "— the product has more variants than were read; refusing a partial product"
+        raise fail(f"{path}.variants.pageInfo.hasNextPage", True, why)
+    for vpath, raw in _nodes(variants, f"{path}.variants"):
         variant = obj(raw, vpath)
         variant_title = opt_text(variant.get("title"), f"{vpath}.title")
         item = opt_obj(variant.get("inventoryItem"), f"{vpath}.inventoryItem")

@@ -23,6 +23,10 @@ MAX_ORDER_LINES: Final = 20
 
 #: Orders per page that keep ORDERS_QUERY under the 1000-point single-query limit.
 ORDERS_PAGE_SIZE: Final = 5
+#: Products per page (each with up to 20 variants read) under the same limit.
+PRODUCTS_PAGE_SIZE: Final = 20
+#: Inventory items per levels re-read (each with up to 10 locations) under the same limit.
+LEVELS_PAGE_SIZE: Final = 30
 
 ORDER_FIELDS: Final = f"""
 fragment ChannelhubOrder on Order {{
@@ -110,7 +114,8 @@ query ChannelhubProducts($first: Int!, $after: String, $query: String) {
         title
         status
         updatedAt
-        variants(first: 100) {
+        variants(first: 20) {
+          pageInfo { hasNextPage }
           nodes {
             id
             title
@@ -163,7 +168,7 @@ query ChannelhubInventoryLevels($ids: [ID!]!) {
   nodes(ids: $ids) {
     ... on InventoryItem {
       id
-      inventoryLevels(first: 50) {
+      inventoryLevels(first: 10) {
         nodes {
           location { id }
           quantities(names: ["available"]) { name quantity }
@@ -178,12 +183,12 @@ FULFILLMENT_ORDERS_QUERY: Final = """
 query ChannelhubFulfillmentOrders($id: ID!) {
   order(id: $id) {
     id
-    fulfillmentOrders(first: 20) {
+    fulfillmentOrders(first: 5) {
       nodes {
         id
         status
         assignedLocation { location { id } }
-        lineItems(first: 100) {
+        lineItems(first: 50) {
           nodes { id sku totalQuantity remainingQuantity lineItem { id } }
         }
       }
@@ -200,7 +205,7 @@ mutation ChannelhubFulfillmentCreate($fulfillment: FulfillmentInput!, $message: 
       status
       createdAt
       trackingInfo { company number url }
-      fulfillmentLineItems(first: 100) { nodes { id quantity lineItem { id } } }
+      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id } } }
     }
     userErrors { field message }
   }
@@ -211,12 +216,12 @@ ORDER_FULFILLMENTS_QUERY: Final = """
 query ChannelhubOrderFulfillments($id: ID!) {
   order(id: $id) {
     id
-    fulfillments(first: 50) {
+    fulfillments(first: 20) {
       id
       status
       createdAt
       trackingInfo { company number url }
-      fulfillmentLineItems(first: 100) { nodes { id quantity lineItem { id } } }
+      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id } } }
     }
   }
 }

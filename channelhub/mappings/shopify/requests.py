@@ -59,7 +59,10 @@ def order_request(order_id: str) -> GraphQLBody:
 
 
 def products_request(
-    *, after: str | None = None, first: int = 50, updated_since: datetime | None = None
+    *,
+    after: str | None = None,
+    first: int = queries.PRODUCTS_PAGE_SIZE,
+    updated_since: datetime | None = None,
 ) -> GraphQLBody:
     """One page of products with their variants and inventory item ids."""
     search = None if updated_since is None else f"updated_at:>='{_iso(updated_since)}'"
@@ -217,9 +220,10 @@ def inventory_set_results(
 
 
 def inventory_levels_request(inventory_item_ids: Sequence[str]) -> GraphQLBody:
-    """Current ``available`` quantities of up to 250 inventory items at every location."""
-    if not 0 < len(inventory_item_ids) <= MAX_INPUT_ITEMS:
-        raise fail("ids", len(inventory_item_ids), f"must hold 1 to {MAX_INPUT_ITEMS} ids")
+    """Current ``available`` quantities of up to 30 inventory items at every location."""
+    limit = queries.LEVELS_PAGE_SIZE
+    if not 0 < len(set(inventory_item_ids)) <= limit:
+        raise fail("ids", len(inventory_item_ids), f"must hold 1 to {limit} distinct ids")
     ids = [gid("InventoryItem", item) for item in dict.fromkeys(inventory_item_ids)]
     return {"query": queries.INVENTORY_LEVELS_QUERY, "variables": {"ids": ids}}
 
