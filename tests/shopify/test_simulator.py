@@ -25,7 +25,7 @@ class FakeClock:
 
 
 def _shop(**knobs: Any) -> ShopSimulator:
-    shop: ShopSimulator = create_app(**knobs).state.shop
+    shop: ShopSimulator = create_app(**knobs).shop  # type: ignore[attr-defined]
     return shop
 
 

@@ -1,6 +1,11 @@
 """Shopify Admin GraphQL (2025-01) simulator: ``create_app(seed=...)`` and the webhook sender."""
 
-from channelhub.simulators.shopify.app import JournalEntry, ShopSimulator, create_app
+from channelhub.simulators.shopify.app import (
+    JournalEntry,
+    ShopSimulator,
+    create_app,
+    create_simulator,
+)
 from channelhub.simulators.shopify.seed import ShopData, generate_shop
 from channelhub.simulators.shopify.webhooks import (
     WebhookDelivery,
@@ -15,6 +20,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSender",
     "create_app",
+    "create_simulator",
     "generate_shop",
     "render_rest_order",
 ]

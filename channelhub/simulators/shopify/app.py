@@ -4,7 +4,8 @@ Every request is authenticated (``X-Shopify-Access-Token``), parsed and validate
 published 2025-01 schema, priced (calculated query cost, 1000-point single-query limit, a
 leaky bucket answering ``THROTTLED``), then executed over the seeded shop. Each answer carries
 ``extensions.cost``. A journal records every request so tests can count calls; fault switches
-inject throttling and 5xx answers before anything is applied.
+inject ``THROTTLED`` answers; the simulator framework around it injects 5xx, timeouts and
+latency before anything is applied.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
 from graphql import (
     FragmentDefinitionNode,
     GraphQLError,
@@ -30,6 +31,8 @@ from graphql import (
     validate,
 )
 
+from channelhub.simulators.base import Simulator
+from channelhub.simulators.faults import FaultConfig
 from channelhub.simulators.shopify.cost import (
     MAX_QUERY_COST,
     CostBucket,
@@ -42,7 +45,7 @@ from channelhub.simulators.shopify.schema import load_admin_schema
 from channelhub.simulators.shopify.seed import ShopData, generate_shop
 
 DOCS = "https://shopify.dev/api/usage/rate-limits"
-FAULT_KINDS = ("throttled", "500", "502", "503")
+FAULT_KINDS = ("throttled",)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class JournalEntry:
     root_fields: tuple[str, ...]
     variables: dict[str, Any]
     status: int
-    outcome: str  # ok | throttled | fault | invalid | unauthorized | too_costly
+    outcome: str  # ok | throttled | invalid | unauthorized | too_costly
     requested_cost: int | None = None
 
 
@@ -66,11 +69,11 @@ class ShopSimulator:
     bucket: CostBucket
     access_token: str = "shpat_simulator"
     api_version: str = "2025-01"
-    fault_rate: float = 0.0
+    throttle_rate: float = 0.0  # share of calls answered THROTTLED whatever the bucket
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     journal: list[JournalEntry] = field(default_factory=list)
-    fail_next: list[str] = field(default_factory=list)  # queued faults, e.g. ["503"]
+    fail_next: list[str] = field(default_factory=list)  # queued faults: ["throttled"]
 
     def calls(self, root_field: str, *, outcome: str | None = "ok") -> int:
         """How many requests asked for ``root_field`` (with the given outcome; None: any)."""
@@ -92,7 +95,7 @@ class ShopSimulator:
     def _fault(self) -> str | None:
         if self.fail_next:
             return self.fail_next.pop(0)
-        if self.fault_rate and self.rng.random() < self.fault_rate:
+        if self.throttle_rate and self.rng.random() < self.throttle_rate:
             return self.rng.choice(FAULT_KINDS)
         return None
 
@@ -141,11 +144,6 @@ class ShopSimulator:
             self.journal.append(JournalEntry(kind, roots, variables, status, outcome, requested))
 
         fault = self._fault()
-        if fault is not None and fault != "throttled":
-            record(int(fault), "fault")
-            return int(fault), {
-                "errors": "Internal Server Error" if fault == "500" else "Service Unavailable"
-            }
         if requested > MAX_QUERY_COST:
             record(200, "too_costly")
             message = (
@@ -200,6 +198,12 @@ class ShopSimulator:
         return 200, answer
 
 
+def shopify_error(status: int) -> Response:
+    """Shopify's body for a server-side failure (what the framework's 5xx faults answer)."""
+    text = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+    return JSONResponse({"errors": text.get(status, "Error")}, status_code=status)
+
+
 def create_app(
     *,
     seed: int = 0,
@@ -211,26 +215,43 @@ def create_app(
     api_version: str = "2025-01",
     bucket_size: float = 2000.0,
     restore_rate: float = 100.0,
-    fault_rate: float = 0.0,
+    throttle_rate: float = 0.0,
+    faults: FaultConfig | None = None,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     schema: GraphQLSchema | None = None,
-) -> FastAPI:
-    """A simulated shop as an ASGI app; its state is ``app.state.shop`` (a ShopSimulator)."""
+    in_process: bool = True,
+) -> Simulator:
+    """A simulated shop as an ASGI app (the simulator framework's :class:`Simulator`).
+
+    ``sim.shop`` is the shop's state (data, cost bucket, GraphQL journal, ``fail_next``);
+    ``sim.faults`` / ``sim.journal`` are the framework's HTTP faults (5xx, timeouts, latency,
+    duplicate webhooks) and journal. ``throttle_rate`` answers that share of calls
+    ``THROTTLED`` as an over-busy shop would.
+    """
     shop = ShopSimulator(
         data=data or generate_shop(seed, orders=orders, products=products, locations=locations),
         schema=schema or load_admin_schema(),
         bucket=CostBucket(maximum=bucket_size, restore_rate=restore_rate, clock=clock),
         access_token=access_token,
         api_version=api_version,
-        fault_rate=fault_rate,
+        throttle_rate=throttle_rate,
         rng=random.Random(seed),
         now=now,
     )
-    app = FastAPI(title="Shopify Admin GraphQL simulator", openapi_url=None)
-    app.state.shop = shop
+    sim = Simulator(
+        platform="shopify",
+        seed=seed,
+        error_response=shopify_error,
+        clock=clock,
+        in_process=in_process,
+    )
+    if faults is not None:
+        sim.faults.set(faults)
+    sim.shop = shop  # type: ignore[attr-defined]
+    sim.app.state.shop = shop
 
-    @app.post("/admin/api/{version}/graphql.json")
+    @sim.app.post("/admin/api/{version}/graphql.json")
     async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
         try:
             body = await request.json()
@@ -243,4 +264,9 @@ def create_app(
         }
         return JSONResponse(answer, status_code=status, headers=headers)
 
-    return app
+    return sim
+
+
+def create_simulator(*, seed: int = 0, in_process: bool = True) -> Simulator:
+    """The registry's factory (``channelhub simulate shopify``)."""
+    return create_app(seed=seed, in_process=in_process)
