@@ -92,8 +92,9 @@ def test_locations() -> None:
 
 def test_orders_request_filters_on_updated_at() -> None:
     since = datetime(2026, 1, 5, 10, 0, tzinfo=timezone(timedelta(hours=2)))
-    body = orders_request(updated_since=since, updated_before=since + timedelta(hours=1),
-                          after="abc", first=25)  # fmt: skip
+    body = orders_request(
+        updated_since=since, updated_before=since + timedelta(hours=1), after="abc", first=25
+    )
     assert body["query"] is ORDERS_QUERY
     assert body["variables"] == {
         "first": 25,

@@ -5,6 +5,7 @@ products/variants -> :func:`normalize_listings`; locations -> :func:`normalize_l
 request builders and answer readers for stock pushes and fulfilment; webhook signature check.
 """
 
+from channelhub.mappings.shopify import queries, webhooks
 from channelhub.mappings.shopify.cost import (
     QueryCost,
     ThrottleStatus,
@@ -102,9 +103,11 @@ __all__ = [
     "parse_order_fulfillments",
     "plan_fulfillment",
     "products_request",
+    "queries",
     "query_cost",
     "refill_wait",
     "rest_order_to_node",
     "sign_webhook",
     "verify_webhook_hmac",
+    "webhooks",
 ]

@@ -127,8 +127,11 @@ def plan_fulfillment(
     short = {line: qty for line, qty in left.items() if qty > 0}
     if short:
         line_id, qty = sorted(short.items())[0]
-        raise fail(f"package.lines[{line_id}].quantity", qty,
-                   "exceeds what remains to fulfil on Shopify for that order line")  # fmt: skip
+        raise fail(
+            f"package.lines[{line_id}].quantity",
+            qty,
+            "exceeds what remains to fulfil on Shopify for that order line",
+        )
     return [
         {"fulfillmentOrderId": gid("FulfillmentOrder", fo_id), "fulfillmentOrderLineItems": items}
         for fo_id, items in plan.items()
@@ -179,6 +182,7 @@ class ShopifyFulfillment:
     created_at: datetime
     tracking: tuple[Tracking, ...]
     lines: tuple[tuple[str, int], ...]  # (order line id, quantity)
+    skus: tuple[str | None, ...] = ()  # the SKU of each of ``lines``, when Shopify has one
 
 
 def _fulfillment(node: Mapping[str, Any], path: str) -> ShopifyFulfillment:
@@ -192,24 +196,32 @@ def _fulfillment(node: Mapping[str, Any], path: str) -> ShopifyFulfillment:
     )
     items = obj(node.get("fulfillmentLineItems"), f"{path}.fulfillmentLineItems").get("nodes")
     lines = []
+    skus = []
     for j, raw in enumerate(arr(items, f"{path}.fulfillmentLineItems.nodes")):
         item = obj(raw, f"{path}.fulfillmentLineItems.nodes[{j}]")
         line = obj(item.get("lineItem"), f"{path}.fulfillmentLineItems.nodes[{j}].lineItem")
-        lines.append((external_id(line.get("id"), f"{path}.lineItem.id"),
-                      whole(item.get("quantity"), f"{path}.quantity")))  # fmt: skip
+        skus.append(opt_text(line.get("sku"), f"{path}.lineItem.sku"))
+        lines.append(
+            (
+                external_id(line.get("id"), f"{path}.lineItem.id"),
+                whole(item.get("quantity"), f"{path}.quantity"),
+            )
+        )
     return ShopifyFulfillment(
         fulfillment_id=external_id(node.get("id"), f"{path}.id"),
         status=text(node.get("status"), f"{path}.status"),
         created_at=when(node.get("createdAt"), f"{path}.createdAt"),
         tracking=tracking,
         lines=tuple(lines),
+        skus=tuple(skus),
     )
 
 
 def parse_fulfillment_create(response: object) -> tuple[ShopifyFulfillment | None, list[str]]:
     """(the created fulfilment or None, Shopify's user error messages)."""
-    payload = obj(data_of(response, "fulfillmentCreate").get("fulfillmentCreate"),
-                  "fulfillmentCreate")  # fmt: skip
+    payload = obj(
+        data_of(response, "fulfillmentCreate").get("fulfillmentCreate"), "fulfillmentCreate"
+    )
     errors = [
         f"{'.'.join(str(f) for f in arr(e.get('field'), 'field'))}: {e.get('message')}".lstrip(": ")
         for e in (obj(x, "userErrors[]") for x in arr(payload.get("userErrors"), "userErrors"))

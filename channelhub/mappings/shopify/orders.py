@@ -178,10 +178,13 @@ def order_from_node(node: Mapping[str, Any], *, account: str) -> Order:
         raise fail("lineItems.pageInfo.hasNextPage", True, why)
     line_nodes = arr(line_items.get("nodes"), "lineItems.nodes")
     lines = [
-        _line(obj(item, f"lineItems.nodes[{i}]"), f"lineItems.nodes[{i}]",
-              cancelled_order=cancelled_at is not None)
+        _line(
+            obj(item, f"lineItems.nodes[{i}]"),
+            f"lineItems.nodes[{i}]",
+            cancelled_order=cancelled_at is not None,
+        )
         for i, item in enumerate(line_nodes)
-    ]  # fmt: skip
+    ]
     tags = [str(t) for t in arr(node.get("tags"), "tags")]
     data: dict[str, Any] = {
         "channel": CHANNEL,

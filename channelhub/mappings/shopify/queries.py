@@ -205,7 +205,7 @@ mutation ChannelhubFulfillmentCreate($fulfillment: FulfillmentInput!, $message: 
       status
       createdAt
       trackingInfo { company number url }
-      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id } } }
+      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id sku } } }
     }
     userErrors { field message }
   }
@@ -221,7 +221,7 @@ query ChannelhubOrderFulfillments($id: ID!) {
       status
       createdAt
       trackingInfo { company number url }
-      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id } } }
+      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id sku } } }
     }
   }
 }

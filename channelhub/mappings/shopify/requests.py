@@ -144,10 +144,14 @@ def inventory_set_quantities_requests(
     pending = list(changes)
     batches = [pending[i : i + MAX_INPUT_ITEMS] for i in range(0, len(pending), MAX_INPUT_ITEMS)]
     return [
-        (batch, inventory_set_quantities_request(batch, reason=reason,
-                                                 reference_document_uri=reference_document_uri))
+        (
+            batch,
+            inventory_set_quantities_request(
+                batch, reason=reason, reference_document_uri=reference_document_uri
+            ),
+        )
         for batch in batches
-    ]  # fmt: skip
+    ]
 
 
 QuantityStatus = Literal["accepted", "stale", "rejected", "not_applied"]
@@ -179,8 +183,9 @@ def data_of(response: object, operation: str) -> Mapping[str, Any]:
     errors = body.get("errors")
     data = body.get("data")
     if errors and not data:
-        raise InvalidInput.field(f"{operation}.errors", errors, "— Shopify refused the request",
-                                 source=SOURCE)  # fmt: skip
+        raise InvalidInput.field(
+            f"{operation}.errors", errors, "— Shopify refused the request", source=SOURCE
+        )
     return obj(data, f"{operation}.data")
 
 
@@ -189,8 +194,10 @@ def inventory_set_results(
 ) -> list[QuantityResult]:
     """Per-change results of one ``inventorySetQuantities`` call (the call is atomic: any
     user error means nothing of it was applied)."""
-    payload = obj(data_of(response, "inventorySetQuantities").get("inventorySetQuantities"),
-                  "inventorySetQuantities")  # fmt: skip
+    payload = obj(
+        data_of(response, "inventorySetQuantities").get("inventorySetQuantities"),
+        "inventorySetQuantities",
+    )
     user_errors = arr(payload.get("userErrors"), "inventorySetQuantities.userErrors")
     if not user_errors:
         return [QuantityResult(change, "accepted") for change in batch]
