@@ -85,3 +85,14 @@ async def closing() -> AsyncIterator[list[ShopifyConnector]]:
     yield connectors
     for connector in connectors:
         await connector.aclose()
+
+
+def assert_requests_valid(rig: Rig) -> None:
+    """Every body the connector sent validates against the published schema (document and
+    variables), checked independently of the simulator's own validation."""
+    from tests.graphql_contract import request_errors
+
+    bodies = [entry.json() for entry in rig.sim.journal.entries if entry.body]
+    assert bodies, "the connector sent nothing"
+    for body in bodies:
+        assert request_errors(body) == [], body["query"][:80]

@@ -17,7 +17,7 @@ from channelhub.connectors.shopify import DuplicateWebhook
 from channelhub.core.models import ListingKey, Package, PackageLine
 from channelhub.simulators.faults import FaultConfig
 from channelhub.simulators.shopify import WebhookSender
-from tests.shopify.conftest import SECRET
+from tests.shopify.conftest import SECRET, assert_requests_valid
 
 pytestmark = pytest.mark.anyio
 
@@ -48,6 +48,7 @@ async def test_import_under_faults_yields_every_order_exactly_once(make_rig: Any
     # the next run starts overlap before this window's end and finds nothing new
     again, _ = await _import_all(rig.connector, watermark)
     assert set(again) <= set(rig.shop.data.orders)
+    assert_requests_valid(rig)
     await rig.connector.aclose()
 
 
@@ -85,6 +86,7 @@ async def test_throttled_answer_waits_for_the_refill_then_retries(make_rig: Any)
     assert fetched.item.external_id in rig.shop.data.orders
     assert rig.shop.calls("order", outcome="throttled") == 1
     assert rig.time.sleeps and sum(rig.time.sleeps) >= 161 / 50 - 0.01
+    assert_requests_valid(rig)
     await rig.connector.aclose()
 
 
@@ -112,6 +114,7 @@ async def test_pushing_1000_quantities_costs_four_calls(make_rig: Any) -> None:
     assert all(r.accepted for r in results)
     for update in updates:
         assert rig.shop.data.levels[(update.inventory_ref, update.location)] == update.quantity
+    assert_requests_valid(rig)
     await rig.connector.aclose()
 
 
@@ -122,6 +125,7 @@ async def test_stale_compare_quantity_is_reread_and_retried_once(make_rig: Any) 
     assert all(r.accepted for r in results)
     assert rig.shop.calls("inventorySetQuantities") == 2  # the batch, then its retry
     assert rig.shop.calls("nodes") == 1  # one re-read of the stale items
+    assert_requests_valid(rig)
     await rig.connector.aclose()
 
 
@@ -205,6 +209,7 @@ async def test_fulfilment_per_package_partial_then_rest_and_read_back(make_rig: 
     again = await rig.connector.push_fulfilment(push)
     assert all(r.accepted and r.already_present for r in again)
     assert rig.shop.calls("fulfillmentCreate") == 2
+    assert_requests_valid(rig)
     await rig.connector.aclose()
 
 
@@ -272,6 +277,7 @@ async def test_listings_and_locations(make_rig: Any) -> None:
     assert all(item.price is not None and item.price.currency == "USD" for item in listings)
     locations = await rig.connector.locations()
     assert [loc.name for loc in locations] == ["Shenzhen DC", "Los Angeles 3PL"]
+    assert_requests_valid(rig)
     await rig.connector.aclose()
 
 

@@ -2,12 +2,9 @@
 
 from channelhub.connectors.plugin import ConnectorPlugin
 from channelhub.connectors.roles import Role
-from channelhub.connectors.shopify.connector import (
-    CAPABILITIES,
-    DuplicateWebhook,
-    ShopifyConnector,
-)
+from channelhub.connectors.shopify.connector import CAPABILITIES, ShopifyConnector
 from channelhub.connectors.shopify.dedupe import InMemoryWebhookDedupe, WebhookDedupe
+from channelhub.connectors.shopify.webhooks import DuplicateWebhook
 
 PLUGIN = ConnectorPlugin(
     platform="shopify",
