@@ -288,3 +288,17 @@ async def test_api_version_is_pinned_from_settings(make_rig: Any) -> None:
         await rig.connector.get_order("1")
     assert rig.sim.journal.entries[-1].path == "/admin/api/2024-07/graphql.json"
     await rig.connector.aclose()
+
+
+def test_an_account_without_shop_or_base_url_is_a_config_error() -> None:
+    from pydantic import SecretStr
+
+    from channelhub.connectors.plugin import ConnectorContext
+    from channelhub.connectors.shopify import ShopifyConnector
+    from channelhub.core.errors import ConfigError
+
+    context = ConnectorContext(
+        platform="shopify", account="nowhere", credentials={"access_token": SecretStr("shpat_x")}
+    )
+    with pytest.raises(ConfigError, match="nowhere"):
+        ShopifyConnector(context)

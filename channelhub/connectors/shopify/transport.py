@@ -21,6 +21,7 @@ from channelhub.connectors.http.auth import HeaderTokenAuth
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import LimitUpdate, RateLimit, shopify_throttle_update
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
+from channelhub.core.errors import ConfigError
 from channelhub.mappings.shopify import is_throttled, query_cost, refill_wait
 from channelhub.mappings.shopify.requests import GraphQLBody
 
@@ -83,7 +84,12 @@ class ShopifyGraphQL:
     def __init__(self, context: ConnectorContext) -> None:
         version = str(context.settings.get("api_version", "2025-01"))
         shop = context.settings.get("shop")
-        default_url = f"https://{shop}.myshopify.com" if shop else "https://shopify.invalid"
+        if not shop and not context.base_url:
+            raise ConfigError(
+                f"shopify account {context.account!r} needs a base URL or the setting 'shop' "
+                "(the name in name.myshopify.com)"
+            )
+        default_url = f"https://{shop}.myshopify.com"
         self.path = f"/admin/api/{version}/graphql.json"
         self.api_version = version
         self._expected = dict(EXPECTED_COST)
