@@ -302,3 +302,12 @@ def test_an_account_without_shop_or_base_url_is_a_config_error() -> None:
     )
     with pytest.raises(ConfigError, match="nowhere"):
         ShopifyConnector(context)
+
+
+async def test_pacing_from_throttle_status_keeps_throttled_answers_rare(make_rig: Any) -> None:
+    rig = make_rig(seed=24, orders=100)
+    ids, _ = await _import_all(rig.connector)
+    assert len(ids) == 100 and rig.shop.calls("orders") == 20
+    # the limiter waited on its own, fed by throttleStatus, instead of hitting THROTTLED
+    assert rig.time.sleeps and rig.shop.calls("orders", outcome="throttled") <= 1
+    await rig.connector.aclose()

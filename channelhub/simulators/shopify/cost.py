@@ -8,6 +8,7 @@ connections 2 + ``first`` x the cost of one node, mutations 10. A query may cost
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +164,6 @@ class CostBucket:
     def status(self) -> dict[str, float]:
         return {
             "maximumAvailable": self.maximum,
-            "currentlyAvailable": round(self.available()),
+            "currentlyAvailable": math.floor(self.available()),  # whole points, never more
             "restoreRate": self.restore_rate,
         }
