@@ -15,6 +15,8 @@ from channelhub.core.errors import NotFound
 
 SIMULATORS: dict[str, str] = {
     "demo": "channelhub.simulators.demo:create_simulator",
+    "amazon": "channelhub.simulators.amazon:create_simulator",
+    "shopify": "channelhub.simulators.shopify:create_simulator",
 }
 
 
