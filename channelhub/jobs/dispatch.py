@@ -31,8 +31,6 @@ from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.core.lifecycle import HubStatus
 from channelhub.jobs.intercept import send_cancel
 from channelhub.jobs.outbound import (
-    OUTBOUND_CANCEL,
-    OUTBOUND_CREATE,
     Claimed,
     SessionFactory,
     cancel_message_key,
@@ -41,6 +39,7 @@ from channelhub.jobs.outbound import (
     order_row,
     warehouse_target,
 )
+from channelhub.jobs.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE
 from channelhub.store.repos.fulfilment import get_outbound, save_outbound, set_outbound_state
 from channelhub.store.repos.outbox import (
     DEFAULT_MAX_ATTEMPTS,

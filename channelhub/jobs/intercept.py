@@ -25,19 +25,17 @@ from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
 from channelhub.core.fulfilment import OutboundState
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
-from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.core.reservations import part_reference, release
 from channelhub.jobs.outbound import (
-    OUTBOUND_CANCEL,
-    OUTBOUND_CREATE,
     Claimed,
     SessionFactory,
     cancel_message_key,
     move_order,
-    open_reservations,
     order_row,
-    part_reference,
     warehouse_target,
 )
+from channelhub.jobs.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE, open_movements
+from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.fulfilment import get_outbound, set_outbound_state
 from channelhub.store.repos.outbox import (
     DEFAULT_MAX_ATTEMPTS,
@@ -108,6 +106,15 @@ def request_intercept(
             },
             now=now,
         )
+    record_decision(
+        session,
+        row.id,
+        kind="intercept",
+        reason=f"intercept requested ({reason}); then {then.value}",
+        at=now,
+        actor=actor,
+        detail={"outbound_keys": [key for key, _ in live], "then": then.value},
+    )
     return [key for key, _ in live]
 
 
@@ -216,6 +223,19 @@ def apply_cancel_answer(
     if state in _FINAL and message is not None and "answer" in message.payload:
         return False
     set_outbound_state(session, outbound_key, answer, now=now)
+    row = order_row(session, outbound.order_key)
+    if row is not None:
+        said = f": {reason}" if reason else ""
+        outcome = "stopped it" if stopped else "answered too late"
+        record_decision(
+            session,
+            row.id,
+            kind="intercept",
+            reason=f"warehouse {outbound.warehouse} {outcome} for {outbound_key}{said}",
+            at=now,
+            actor="warehouse",
+            detail={"outbound_key": outbound_key, "outcome": answer.value},
+        )
     if message is None:
         return True
     message.payload = {
@@ -226,22 +246,14 @@ def apply_cancel_answer(
     if not stopped or then is None:
         return True  # too late, or a cancel of a replaced revision: nothing to release
     reference = part_reference(outbound.order_key, outbound.part)
-    for (warehouse, sku), quantity in sorted(open_reservations(session, reference).items()):
+    why = f"intercepted: {message.payload.get('reason')}"
+    for movement in release(open_movements(session, reference), reference, at=now, reason=why):
         record_movement(
             session,
-            StockMovement(
-                warehouse=warehouse,
-                sku=sku,
-                kind=MovementKind.RELEASE,
-                quantity=quantity,
-                reason=f"intercepted: {message.payload.get('reason')}",
-                reference=reference,
-                at=now,
-            ),
+            movement,
             now=now,
-            dedupe_key=f"intercept-release:{outbound_key}:{warehouse}:{sku}",
+            dedupe_key=f"intercept-release:{outbound_key}:{movement.warehouse}:{movement.sku}",
         )
-    row = order_row(session, outbound.order_key)
     still_live = session.scalar(
         select(OutboundOrderRow.id).where(
             OutboundOrderRow.order_key == outbound.order_key,
@@ -249,6 +261,5 @@ def apply_cancel_answer(
         )
     )
     if row is not None and still_live is None and row.hub_status == HubStatus.DISPATCHED.value:
-        why = f"intercepted at the warehouse: {message.payload.get('reason')}"
         move_order(session, row, [HubStatus(then)], reason=why, now=now)
     return True

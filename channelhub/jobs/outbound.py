@@ -1,8 +1,8 @@
 """What the dispatch, intercept and shipment jobs share: outbox kinds, keys and order moves.
 
-The outbox message kinds and keys are the ones the order pipeline writes (an outbound order
-per part and revision, a cancel keyed ``<outbound key>#cancel``), so the pipeline and the
-senders agree without importing each other.
+The outbox message kinds are the ones the order pipeline writes (an outbound order per part
+and revision, a cancel keyed ``<outbound key>#cancel``); the ledger references are the
+reservations' (``<order key>#p<part>``).
 """
 
 from __future__ import annotations
@@ -12,22 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
 from channelhub.core.lifecycle import HubStatus, allowed_targets
 from channelhub.core.order import OrderKey
-from channelhub.core.stock import MovementKind
+from channelhub.core.reservations import open_reservations
+from channelhub.jobs.pipeline import open_movements
 from channelhub.store.repos.orders import transition_order
 from channelhub.store.repos.outbox import claim_due
 from channelhub.store.tables.orders import OrderRow
-from channelhub.store.tables.stock import StockMovementRow
 
 SessionFactory = Callable[[], Session]
 
-OUTBOUND_CREATE = "outbound_order.create"
-OUTBOUND_CANCEL = "outbound_order.cancel"
 FULFILMENT = "fulfilment"
 
 
@@ -44,11 +42,6 @@ def channel_target(order_key: OrderKey) -> str:
 def cancel_message_key(outbound_key: str) -> str:
     """The outbox key of the cancel of one outbound order (one cancel per outbound)."""
     return f"{outbound_key}#cancel"
-
-
-def part_reference(order_key: str, part: int) -> str:
-    """The ledger reference of one part of an order, as the reservations write it."""
-    return f"{order_key}#p{part}"
 
 
 def parse_order_key(text: str) -> OrderKey:
@@ -137,22 +130,11 @@ def move_order(
     return moved
 
 
-def open_reservations(session: Session, reference: str) -> dict[tuple[str, str], int]:
-    """Units still reserved under one ledger reference, by (warehouse, sku)."""
-    rows = session.execute(
-        select(StockMovementRow.warehouse, StockMovementRow.sku, StockMovementRow.kind)
-        .add_columns(StockMovementRow.quantity)
-        .where(
-            or_(
-                StockMovementRow.reference == reference,
-                StockMovementRow.reference.like(f"{reference}#%"),
-            )
-        )
-    )
+def held_for(session: Session, reference: str) -> dict[tuple[str, str], int]:
+    """Units still reserved under one ledger reference (an order part), by (warehouse, sku)."""
     held: dict[tuple[str, str], int] = {}
-    for warehouse, sku, kind, quantity in rows:
-        sign = {MovementKind.RESERVE.value: 1, MovementKind.RELEASE.value: -1}.get(kind, 0)
-        if kind == MovementKind.CONSUME.value:
-            sign = -1
-        held[(warehouse, sku)] = held.get((warehouse, sku), 0) + sign * quantity
-    return {key: qty for key, qty in held.items() if qty > 0}
+    for (_, warehouse, sku), quantity in open_reservations(
+        open_movements(session, reference), reference
+    ).items():
+        held[(warehouse, sku)] = held.get((warehouse, sku), 0) + quantity
+    return held

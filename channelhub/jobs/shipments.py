@@ -19,16 +19,16 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.core.reservations import consume, part_reference
 from channelhub.jobs.outbound import (
     FULFILMENT,
     channel_target,
+    held_for,
     move_order,
-    open_reservations,
     order_row,
     parse_order_key,
-    part_reference,
 )
+from channelhub.jobs.pipeline import open_movements
 from channelhub.jobs.tracking import deliver_if_all_delivered
 from channelhub.store.repos.fulfilment import get_outbound, record_shipment, set_outbound_state
 from channelhub.store.repos.outbox import enqueue
@@ -65,7 +65,7 @@ def apply_shipment(session: Session, shipment: Shipment, *, now: datetime) -> Sh
         return ShipmentOutcome(True, HubStatus(row.hub_status) if row is not None else None)
     reference = part_reference(outbound.order_key, outbound.part)
     _consume(session, shipment, outbound, reference, now)
-    fully = not open_reservations(session, reference)
+    fully = not held_for(session, reference)
     state = OutboundState.SHIPPED if fully else OutboundState.PARTIALLY_SHIPPED
     set_outbound_state(
         session,
@@ -101,28 +101,27 @@ def _consume(
     reference: str,
     now: datetime,
 ) -> None:
-    held = open_reservations(session, reference)
-    for sku, quantity in sorted(_shipped_quantities(shipment, held).items()):
-        reserved = held.get((outbound.warehouse, sku), 0)
-        if quantity > reserved:
-            raise InvalidInput.field(
-                f"shipment {shipment.shipment_id} {sku} quantity",
-                quantity,
-                f"exceeds the {reserved} reserved for {reference} at {outbound.warehouse}",
-            )
+    """CONSUME what the shipment holds from the part's reservation (refused beyond it)."""
+    shipped = _shipped_quantities(shipment, held_for(session, reference))
+    try:
+        movements = consume(
+            open_movements(session, reference),
+            reference,
+            {(outbound.warehouse, sku): quantity for sku, quantity in shipped.items()},
+            at=shipment.shipped_at,
+            reason=f"shipped in {shipment.shipment_id}",
+        )
+    except InvalidInput as error:
+        raise InvalidInput(error.problems, source=f"shipment {shipment.shipment_id}") from None
+    for movement in movements:
         record_movement(
             session,
-            StockMovement(
-                warehouse=outbound.warehouse,
-                sku=sku,
-                kind=MovementKind.CONSUME,
-                quantity=quantity,
-                reason=f"shipped in {shipment.shipment_id}",
-                reference=reference,
-                at=shipment.shipped_at,
-            ),
+            movement,
             now=now,
-            dedupe_key=f"consume:{outbound.warehouse}:{shipment.shipment_id}:{sku}",
+            dedupe_key=(
+                f"consume:{shipment.warehouse}:{shipment.shipment_id}:"
+                f"{movement.reference}:{movement.sku}"
+            ),
         )
 
 

@@ -14,6 +14,7 @@ from channelhub.core.models import HubStatus, OrderKey, OutboundState
 from channelhub.jobs.dispatch import dispatch_outbox
 from channelhub.jobs.intercept import apply_cancel_answer, intercept_status, request_intercept
 from channelhub.store.db import make_session_factory
+from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.stock import stock_balances
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
@@ -94,6 +95,9 @@ async def test_intercept_after_packing_is_too_late_and_order_stays(
         found = intercept_status(session, KEY)
         assert found is not None and found.state is OutboundState.CANCEL_TOO_LATE
         assert found.answer == "already packed"
+        decisions = [d.reason for d in order_decisions(session, order_id)]
+        assert decisions[-2] == "intercept requested (buyer cancelled); then on_hold"
+        assert "answered too late" in decisions[-1] and "already packed" in decisions[-1]
 
 
 async def test_asynchronous_answer_arrives_later_and_twice(factory: sessionmaker[Session]) -> None:
