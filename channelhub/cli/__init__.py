@@ -8,6 +8,8 @@ Each command group lives in its own module under ``channelhub.cli`` and register
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -24,6 +26,33 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False)
 
 
+@dataclass(frozen=True)
+class CliState:
+    """What the global options decided, handed to every command through ``ctx.obj``."""
+
+    home: Path | None = None
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    home: Path | None = typer.Option(
+        None,
+        "--home",
+        envvar="CHANNELHUB_HOME",
+        help="Hub home holding config.toml, secret.key and hub.db (default ~/.channelhub).",
+    ),
+) -> None:
+    """channelhub: pairing, order dispatch, stock back-sync and reconciliation."""
+    ctx.obj = CliState(home=home)
+
+
+def cli_state(ctx: typer.Context) -> CliState:
+    """The global options of this invocation (defaults when a command runs on its own)."""
+    root = ctx.find_root()
+    return root.obj if isinstance(root.obj, CliState) else CliState()
+
+
 def _register() -> None:
     """Import the command modules so they attach their commands to ``app``."""
     # Each import registers commands as a side effect; keep them in one place.
@@ -34,21 +63,7 @@ def main() -> None:
     """Console-script entry point: run the app, turning user errors into one line."""
     _register()
     try:
-        app(standalone_mode=False)
+        app()
     except ChannelhubError as exc:
         err_console.print(f"error: {exc}", markup=False)
         sys.exit(1)
-    except typer.Abort:
-        err_console.print("aborted", markup=False)
-        sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors arrive as ClickException subclasses
-        import click
-
-        if isinstance(exc, click.ClickException):
-            err_console.print(f"error: {exc.format_message()}", markup=False)
-            sys.exit(exc.exit_code)
-        raise
