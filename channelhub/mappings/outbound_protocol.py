@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -182,6 +183,12 @@ class WarehouseCallback(BaseModel):
 
 
 # ---- hub -> warehouse ---------------------------------------------------------------------
+
+
+def order_path(key: str, action: str | None = None) -> str:
+    """``/outbound-orders/{key}[/action]`` with the key percent-encoded (it holds ``#``)."""
+    path = f"/outbound-orders/{quote(key, safe='')}"
+    return f"{path}/{action}" if action else path
 
 
 def outbound_order_body(order: OutboundOrder) -> dict[str, object]:
