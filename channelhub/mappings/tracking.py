@@ -61,6 +61,22 @@ EASYPOST_STATUSES: Mapping[str, TrackingStatus] = {
     "unknown": S.UNKNOWN,
 }
 
+#: ShipBob tracking ``status`` (Tracking.ShipmentTrackingResponse / TrackingHistoryItem enum).
+SHIPBOB_STATUSES: Mapping[str, TrackingStatus] = {
+    "PreTransit": S.INFO_RECEIVED,
+    "InTransit": S.IN_TRANSIT,
+    "Available for Pickup": S.AVAILABLE_FOR_PICKUP,
+    "Delivery attempt Failed": S.DELIVERY_FAILED,
+    "Delivered": S.DELIVERED,
+    "DeliveryException": S.EXCEPTION,
+    "Exception": S.EXCEPTION,
+    "Failed": S.EXCEPTION,
+    "Return to sender": S.RETURNED,
+    "Cancelled": S.EXPIRED,
+}
+#: ShipBob ``substatus`` values that say more than their status does.
+SHIPBOB_SUBSTATUSES: Mapping[str, TrackingStatus] = {"OutForDelivery": S.OUT_FOR_DELIVERY}
+
 #: Raw codes that are the carrier's own bookkeeping, never shown to a buyer.
 INTERNAL_RAW_CODES: frozenset[str] = frozenset({"NA", "MV"})
 
@@ -89,6 +105,13 @@ def easypost_raw_code(status: str | None, status_detail: str | None) -> str:
     word = (status or "").strip() or "?"
     detail = (status_detail or "").strip()
     return f"{word}/{detail}" if detail else word
+
+
+def shipbob_status(status: str | None, substatus: str | None = None) -> TrackingStatus:
+    """The canonical status of a ShipBob tracking status (+ substatus); unmapped -> unknown."""
+    if substatus and substatus in SHIPBOB_SUBSTATUSES:
+        return SHIPBOB_SUBSTATUSES[substatus]
+    return SHIPBOB_STATUSES.get((status or "").strip(), S.UNKNOWN)
 
 
 def _is_internal(event: TrackingEvent) -> bool:

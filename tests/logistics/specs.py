@@ -27,12 +27,37 @@ def ups_spec(name: str) -> dict[str, Any]:
     return loaded
 
 
+def _ref_siblings_dropped(node: Any) -> Any:
+    """OpenAPI 3.0 ignores the siblings of ``$ref``; ShipBob's generator also writes
+    ``additionalProperties: false`` on every schema, including ``oneOf`` wrappers that
+    declare no ``properties`` of their own. A JSON Schema validator would apply both and
+    refuse every object, so the ``$ref`` siblings and the property-less
+    ``additionalProperties: false`` are dropped; schemas that list their properties keep it."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return {"$ref": node["$ref"]}
+        cleaned = {k: _ref_siblings_dropped(v) for k, v in node.items()}
+        if cleaned.get("additionalProperties") is False and "properties" not in cleaned:
+            del cleaned["additionalProperties"]
+        return cleaned
+    if isinstance(node, list):
+        return [_ref_siblings_dropped(v) for v in node]
+    return node
+
+
 @cache
 def shipbob_spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(
-        contract_file("wms", "shipbob", "openapi-2026-01.json").read_text()
-    )
-    return loaded
+    """The ShipBob 2026-01 spec with OpenAPI 3.0 ``$ref`` semantics applied."""
+    raw = json.loads(contract_file("wms", "shipbob", "openapi-2026-01.json").read_text())
+    cleaned: dict[str, Any] = _ref_siblings_dropped(raw)
+    # A schema extended through ``allOf`` cannot be closed: the extension's own properties
+    # would be "additional" to it. ShipBob's generator closes its allOf bases anyway.
+    schemas = cleaned["components"]["schemas"]
+    for schema in list(schemas.values()):
+        for part in (p for p in schema.get("allOf", []) if "$ref" in p):
+            base = schemas[part["$ref"].rsplit("/", 1)[1]]
+            base.pop("additionalProperties", None)
+    return cleaned
 
 
 def schema_errors(spec: dict[str, Any], schema_name: str, instance: object) -> list[str]:
