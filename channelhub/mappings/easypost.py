@@ -11,6 +11,9 @@ Also builds the body of ``POST /v2/trackers``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -157,3 +160,28 @@ def tracker_create_body(tracking_code: str, carrier: str | None = None) -> dict[
     if carrier:
         tracker["carrier"] = carrier
     return {"tracker": tracker}
+
+
+SIGNATURE_HEADER = "X-Hmac-Signature"
+SIGNATURE_PREFIX = "hmac-sha256-hex="
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    """The ``X-Hmac-Signature`` value EasyPost sends: ``hmac-sha256-hex=<hex>`` over the raw
+    body, keyed with the webhook secret (NFKD-normalised, as EasyPost's own libraries do)."""
+    key = unicodedata.normalize("NFKD", secret).encode()
+    return SIGNATURE_PREFIX + hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def verify_webhook(secret: str, header: str | None, body: bytes) -> None:
+    """Raise InvalidInput unless ``header`` is the body's signature (constant-time compare).
+
+    EasyPost signs no timestamp, so the replay window is the caller's: deduplicate on the
+    Event ``id`` and refuse events whose ``created_at`` is too old.
+    """
+    if not header or not header.startswith(SIGNATURE_PREFIX):
+        raise InvalidInput.field(
+            SIGNATURE_HEADER, header and "(redacted)", "is missing or malformed"
+        )
+    if not hmac.compare_digest(header.strip().lower(), webhook_signature(secret, body)):
+        raise InvalidInput.field(SIGNATURE_HEADER, "(redacted)", "does not match the body")
