@@ -87,6 +87,7 @@ class WarehouseSimulator:
     lines_per_package: int = 0  # 0: one package per order
     default_carrier: str = "ups"
     unsupported_countries: frozenset[str] = frozenset()
+    lose_responses: int = 0  # fault: process the next N requests, then answer 503 (lost reply)
     orders: dict[str, SimOrder] = field(default_factory=dict)
     rejections: dict[str, dict[str, object]] = field(default_factory=dict)
     reserved: dict[str, int] = field(default_factory=dict)
@@ -430,6 +431,9 @@ def create_app(
     app.state.warehouse = sim
 
     def answer(status: int, body: dict[str, object]) -> JSONResponse:
+        if sim.lose_responses > 0:
+            sim.lose_responses -= 1
+            return JSONResponse(status_code=503, content=_error("bad_request", "reply lost"))
         return JSONResponse(status_code=status, content=body)
 
     async def signed(request: Request) -> bytes | JSONResponse:
