@@ -20,6 +20,10 @@ ENTRY_POINT_GROUP = "channelhub.connectors"
 
 #: Platform name → "module:attribute" of its ConnectorPlugin. Append one line per built-in.
 BUILTIN_CONNECTORS: dict[str, str] = {}
+BUILTIN_CONNECTORS["shipbob"] = "channelhub.connectors.shipbob:PLUGIN"
+BUILTIN_CONNECTORS["outbound_protocol"] = "channelhub.connectors.outbound_protocol:PLUGIN"
+BUILTIN_CONNECTORS["ups"] = "channelhub.connectors.ups:PLUGIN"
+BUILTIN_CONNECTORS["easypost"] = "channelhub.connectors.easypost:PLUGIN"
 
 
 class PluginLoadError(ConfigError):

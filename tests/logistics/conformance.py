@@ -47,3 +47,22 @@ def openapi(document: dict[str, Any], *, check_spec: bool = True) -> OpenAPI:
     if check_spec:
         return OpenAPI.from_dict(document)
     return OpenAPI.from_dict(document, config=Config(spec_validator_cls=None))
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport and keeps every (request, response) so tests can check them."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.exchanges: list[httpx.Response] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        content = await response.aread()
+        recorded = httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+        self.exchanges.append(recorded)
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
