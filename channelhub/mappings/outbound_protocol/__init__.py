@@ -10,177 +10,33 @@ never a KeyError; amounts travel as decimal strings, never floats.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Literal
 from urllib.parse import quote
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel
 
-from channelhub.core.fulfilment import (
-    OutboundLine,
-    OutboundOrder,
-    Package,
-    PackageLine,
-    Shipment,
-)
-from channelhub.core.money import Money
-from channelhub.core.parties import Address
-from channelhub.core.types import AsTuple
+from channelhub.core.fulfilment import OutboundOrder, Package, Shipment
 from channelhub.core.validation import parse
-from channelhub.core.warehouse_reports import (
-    InterceptOutcome,
-    InterceptResult,
-    StockLevel,
-    StockSnapshot,
+from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult, StockSnapshot
+from channelhub.mappings.outbound_protocol.wire import (
+    Accepted,
+    CallbackEnvelope,
+    CallbackType,
+    OutboundCancelledData,
+    Rejected,
+    RejectReason,
+    ShipmentConfirmedData,
+    StockSnapshotData,
+    WarehouseCallback,
+    WireCost,
+    WireInterceptResult,
+    WireMoney,
+    WireOutboundOrder,
+    WirePackage,
+    iso_time,
 )
 
 SOURCE = "outbound protocol"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-CallbackType = Literal[
-    "shipment.confirmed", "outbound.intercept_result", "outbound.cancelled", "stock.snapshot"
-]
-
-_WIRE = ConfigDict(strict=True, frozen=True, extra="forbid")
-Timestamp = Annotated[AwareDatetime, Field(strict=False)]
-Amount = Annotated[str, StringConstraints(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-class WireMoney(BaseModel):
-    """Money on the wire: ``{"amount": "12.50", "currency": "USD"}``."""
-
-    model_config = _WIRE
-    amount: Amount
-    currency: str
-
-    def canonical(self) -> Money:
-        return Money(amount=Decimal(self.amount), currency=self.currency)
-
-    @classmethod
-    def of(cls, money: Money) -> WireMoney:
-        return cls(amount=str(money.amount), currency=money.currency)
-
-
-class WireOutboundOrder(BaseModel):
-    model_config = _WIRE
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    order_key: str
-    part: Annotated[int, Field(ge=1)]
-    revision: Annotated[int, Field(ge=1)]
-    warehouse: str
-    reference: str | None = None
-    ship_to: Address
-    lines: Annotated[tuple[OutboundLine, ...], AsTuple] = Field(min_length=1)
-    shipping_service: str | None = None
-    carrier: str | None = None
-    cash_on_delivery: WireMoney | None = None
-    remarks: str | None = None
-
-
-class RejectReason(BaseModel):
-    """One reason a warehouse refused an order, worded for the seller; ``field`` is the
-    dotted path in the outbound order (``lines[0].sku``) when one field is at fault."""
-
-    model_config = _WIRE
-    code: NonEmpty
-    message: NonEmpty
-    field: str | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.field}: " if self.field else ""
-        return f"{where}{self.message} [{self.code}]"
-
-
-class Accepted(BaseModel):
-    model_config = _WIRE
-    status: Literal["accepted"] = "accepted"
-    idempotency_key: str
-    warehouse_order_id: NonEmpty
-    accepted_at: Timestamp
-
-
-class Rejected(BaseModel):
-    model_config = _WIRE
-    status: Literal["rejected"] = "rejected"
-    idempotency_key: str
-    reasons: Annotated[tuple[RejectReason, ...], AsTuple] = Field(min_length=1)
-
-
-class WireInterceptResult(BaseModel):
-    model_config = _WIRE
-    idempotency_key: str
-    warehouse_order_id: str | None = None
-    outcome: Literal["succeeded", "too_late"]
-    message: str | None = None
-    decided_at: Timestamp
-
-
-class WireCost(BaseModel):
-    model_config = _WIRE
-    kind: str
-    amount: WireMoney
-
-
-class WirePackage(BaseModel):
-    model_config = _WIRE
-    package_id: str | None = None
-    carrier: NonEmpty
-    service: str | None = None
-    tracking_number: NonEmpty
-    tracking_url: str | None = None
-    weight_grams: Annotated[int, Field(ge=0)] | None = None
-    lines: Annotated[tuple[PackageLine, ...], AsTuple]
-
-
-class ShipmentConfirmedData(BaseModel):
-    model_config = _WIRE
-    idempotency_key: str
-    warehouse_order_id: str
-    shipment_id: NonEmpty
-    shipped_at: Timestamp
-    packages: Annotated[tuple[WirePackage, ...], AsTuple] = Field(min_length=1)
-    costs: Annotated[tuple[WireCost, ...], AsTuple] = ()
-
-
-class OutboundCancelledData(BaseModel):
-    model_config = _WIRE
-    idempotency_key: str
-    warehouse_order_id: str | None = None
-    cancelled_at: Timestamp
-    reason: RejectReason
-
-
-class StockSnapshotData(BaseModel):
-    model_config = _WIRE
-    snapshot_id: NonEmpty
-    taken_at: Timestamp
-    complete: bool
-    levels: Annotated[tuple[StockLevel, ...], AsTuple]
-
-
-class CallbackEnvelope(BaseModel):
-    model_config = _WIRE
-    event_id: NonEmpty
-    type: CallbackType
-    occurred_at: Timestamp
-    warehouse: NonEmpty
-    data: dict[str, object]
-
-
-class WarehouseCallback(BaseModel):
-    """A parsed callback: its envelope plus the canonical thing it reports."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-    event_id: str
-    type: CallbackType
-    occurred_at: datetime
-    warehouse: str
-    payload: Shipment | InterceptResult | StockSnapshot
-
 
 # ---- hub -> warehouse ---------------------------------------------------------------------
 
@@ -222,7 +78,7 @@ def parse_outbound_order(body: object) -> OutboundOrder:
 
 def intercept_request_body(reason: str, requested_at: datetime) -> dict[str, object]:
     """The JSON body of ``POST /outbound-orders/{key}/intercept``."""
-    return {"reason": reason, "requested_at": _iso(requested_at)}
+    return {"reason": reason, "requested_at": iso_time(requested_at)}
 
 
 def parse_submit_response(body: object) -> Accepted | Rejected:
@@ -287,7 +143,7 @@ def _envelope(
     return {
         "event_id": event_id,
         "type": kind,
-        "occurred_at": _iso(occurred_at),
+        "occurred_at": iso_time(occurred_at),
         "warehouse": warehouse,
         "data": payload,
     }
@@ -461,3 +317,27 @@ def parse_callback(body: object) -> WarehouseCallback:
         warehouse=envelope.warehouse,
         payload=payload,
     )
+
+
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "Accepted",
+    "CallbackType",
+    "RejectReason",
+    "Rejected",
+    "WarehouseCallback",
+    "accepted_body",
+    "intercept_request_body",
+    "intercept_result_body",
+    "intercept_result_event",
+    "order_path",
+    "outbound_cancelled_event",
+    "outbound_order_body",
+    "parse_callback",
+    "parse_intercept_result",
+    "parse_outbound_order",
+    "parse_submit_response",
+    "rejected_body",
+    "shipment_confirmed_event",
+    "stock_snapshot_event",
+]

@@ -21,14 +21,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, Package, PackageLine, Shipment
 from channelhub.core.money import Money
-from channelhub.core.signing import SIGNATURE_HEADER, SignatureError, sign, verify
+from channelhub.core.signing import SIGNATURE_HEADER, sign, verify
 from channelhub.core.warehouse_reports import (
     InterceptOutcome,
     InterceptResult,
@@ -165,16 +163,18 @@ class WarehouseSimulator:
         try:
             body = json.loads(raw)
         except ValueError:
-            return 400, _error("bad_request", "the body is not JSON")
+            return 400, error_body("bad_request", "the body is not JSON")
         if not key or not isinstance(body, dict) or body.get("idempotency_key") != key:
-            return 400, _error(
+            return 400, error_body(
                 "idempotency_key_mismatch", "Idempotency-Key must equal idempotency_key"
             )
         fingerprint = json.dumps(body, sort_keys=True)
         if key in self.orders:
             known = self.orders[key]
             if known.fingerprint != fingerprint:
-                return 409, _error("idempotency_key_reused", f"{key} was used with another body")
+                return 409, error_body(
+                    "idempotency_key_reused", f"{key} was used with another body"
+                )
             return 200, proto.accepted_body(key, known.warehouse_order_id, known.accepted_at)
         if key in self.rejections:
             return 422, self.rejections[key]
@@ -198,7 +198,7 @@ class WarehouseSimulator:
         """``POST /outbound-orders/{key}/intercept`` after the signature check."""
         sim = self.orders.get(key)
         if sim is None:
-            return 404, _error("not_found", f"no outbound order {key}")
+            return 404, error_body("not_found", f"no outbound order {key}")
         self._progress(self.clock())
         if sim.intercept is None:
             packed = sim.state in ("packed", "shipped")
@@ -225,7 +225,7 @@ class WarehouseSimulator:
         """``GET /outbound-orders/{key}``."""
         sim = self.orders.get(key)
         if sim is None:
-            return 404, _error("not_found", f"no outbound order {key}")
+            return 404, error_body("not_found", f"no outbound order {key}")
         self._progress(self.clock())
         updated = (sim.updated_at or sim.accepted_at).isoformat().replace("+00:00", "Z")
         return 200, {
@@ -381,7 +381,7 @@ class WarehouseSimulator:
                 self._pending.append(_Pending(self._tick + 1, item.event))
 
 
-def _error(code: str, message: str) -> dict[str, object]:
+def error_body(code: str, message: str) -> dict[str, object]:
     return {"error": {"code": code, "message": message}}
 
 
@@ -389,79 +389,3 @@ def _reason_from_problem(problem: str) -> proto.RejectReason:
     field, sep, _ = problem.partition(":")
     path = field.split(" ")[0] if sep or " is missing" in problem else None
     return proto.RejectReason(code="invalid_field", message=problem, field=path)
-
-
-def http_deliver(client: httpx.AsyncClient) -> Deliver:
-    """A ``deliver`` that POSTs with ``client`` (e.g. an ASGITransport client to the hub)."""
-
-    async def deliver(url: str, headers: dict[str, str], body: bytes) -> int:
-        response = await client.post(url, headers=headers, content=body)
-        return response.status_code
-
-    return deliver
-
-
-def create_app(
-    *,
-    seed: int = 0,
-    secret: str | SecretStr = "whsec_sim",
-    hub_url: str = "http://hub/callbacks/warehouse/sim-wh",
-    deliver: Deliver | None = None,
-    clock: Clock | None = None,
-    stock: dict[str, int] | None = None,
-    faults: CallbackFaults | None = None,
-    **options: object,
-) -> FastAPI:
-    """The reference warehouse as an ASGI app; ``app.state.warehouse`` is the simulator."""
-
-    async def _nowhere(url: str, headers: dict[str, str], body: bytes) -> int:
-        return 503  # no hub configured: callbacks stay pending
-
-    sim = WarehouseSimulator(
-        secret=secret if isinstance(secret, SecretStr) else SecretStr(secret),
-        hub_url=hub_url,
-        deliver=deliver or _nowhere,
-        clock=clock or ManualClock(),
-        seed=seed,
-        stock=dict(stock if stock is not None else {"MUG-RED": 100, "MUG-BLUE": 50, "TEE-M": 20}),
-        faults=faults or CallbackFaults(),
-        **options,  # type: ignore[arg-type]
-    )
-    app = FastAPI(title="channelhub reference warehouse", openapi_url=None, docs_url=None)
-    app.state.warehouse = sim
-
-    def answer(status: int, body: dict[str, object]) -> JSONResponse:
-        if sim.lose_responses > 0:
-            sim.lose_responses -= 1
-            return JSONResponse(status_code=503, content=_error("bad_request", "reply lost"))
-        return JSONResponse(status_code=status, content=body)
-
-    async def signed(request: Request) -> bytes | JSONResponse:
-        raw = await request.body()
-        try:
-            sim.check_signature(request.headers.get(SIGNATURE_HEADER), raw)
-        except SignatureError as exc:
-            code = {"stale": "stale_signature", "replayed": "replayed"}.get(
-                exc.reason, "bad_signature"
-            )
-            return answer(401, _error(code, str(exc)))
-        return raw
-
-    @app.post("/outbound-orders")
-    async def create_outbound(request: Request) -> JSONResponse:
-        raw = await signed(request)
-        if isinstance(raw, JSONResponse):
-            return raw
-        return answer(*sim.submit(request.headers.get(proto.IDEMPOTENCY_HEADER), raw))
-
-    @app.get("/outbound-orders/{key}")
-    async def get_outbound(key: str, request: Request) -> JSONResponse:
-        raw = await signed(request)
-        return raw if isinstance(raw, JSONResponse) else answer(*sim.status(key))
-
-    @app.post("/outbound-orders/{key}/intercept")
-    async def intercept(key: str, request: Request) -> JSONResponse:
-        raw = await signed(request)
-        return raw if isinstance(raw, JSONResponse) else answer(*sim.intercept(key, raw))
-
-    return app
