@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from channelhub.mappings.easypost import SIGNATURE_HEADER, webhook_signature
+from channelhub.simulators.base import Simulator
 from channelhub.simulators.clock import ManualClock
 
 Clock = Callable[[], datetime]
@@ -215,12 +216,13 @@ def create_app(
     webhook_url: str | None = None,
     webhook_secret: str = "easypost-webhook-secret",
     deliver: Deliver | None = None,
+    app: FastAPI | None = None,
 ) -> FastAPI:
     """The EasyPost stand-in; ``app.state.easypost`` is the simulator."""
     sim = EasyPostSimulator(
         api_key, clock or ManualClock(), seed, webhook_url, webhook_secret, deliver
     )
-    app = FastAPI(title="EasyPost simulator", openapi_url=None, docs_url=None)
+    app = app or FastAPI(title="EasyPost simulator", openapi_url=None, docs_url=None)
     app.state.easypost = sim
 
     def authorised(request: Request) -> bool:
@@ -254,3 +256,11 @@ def create_app(
         return JSONResponse({"trackers": trackers, "has_more": False})
 
     return app
+
+
+def create_simulator(*, seed: int = 0, in_process: bool = True, **options: Any) -> Simulator:
+    """The same routes on the SDK's :class:`Simulator` (journal, switchable 5xx / latency /
+    timeout faults, ``/_sim`` control API); the state is ``sim.app.state.easypost``."""
+    sim = Simulator(platform="easypost", seed=seed, in_process=in_process)
+    create_app(seed=seed, app=sim.app, **options)
+    return sim

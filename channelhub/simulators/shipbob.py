@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from channelhub.simulators.base import Simulator
 from channelhub.simulators.clock import ManualClock
 
 PREFIX = "/2026-01"
@@ -282,6 +283,7 @@ def create_app(
     token: str = "pat_sim",
     clock: Clock | None = None,
     inventory: dict[str, int] | None = None,
+    app: FastAPI | None = None,
     **options: Any,
 ) -> FastAPI:
     """The ShipBob stand-in; ``app.state.shipbob`` is the simulator."""
@@ -294,12 +296,13 @@ def create_app(
         ),
         **options,
     )
-    app = FastAPI(title="ShipBob 2026-01 simulator", openapi_url=None, docs_url=None)
+    app = app or FastAPI(title="ShipBob 2026-01 simulator", openapi_url=None, docs_url=None)
     app.state.shipbob = sim
 
     @app.middleware("http")
     async def pat_auth(request: Request, call_next: Any) -> Response:
-        if request.headers.get("authorization") != f"Bearer {sim.token}":
+        control = request.url.path.startswith("/_sim")
+        if not control and request.headers.get("authorization") != f"Bearer {sim.token}":
             return Response(status_code=401)
         response: Response = await call_next(request)
         return response
@@ -360,3 +363,11 @@ def create_app(
         return reply(200, sim.inventory_page(max(1, min(PageSize, 250)), max(Cursor, 0)))
 
     return app
+
+
+def create_simulator(*, seed: int = 0, in_process: bool = True, **options: Any) -> Simulator:
+    """The same routes on the SDK's :class:`Simulator` (journal, switchable 5xx / latency /
+    timeout faults, ``/_sim`` control API); the state is ``sim.app.state.shipbob``."""
+    sim = Simulator(platform="shipbob", seed=seed, in_process=in_process)
+    create_app(seed=seed, app=sim.app, **options)
+    return sim

@@ -17,11 +17,13 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from channelhub.simulators.base import Simulator
 from channelhub.simulators.clock import ManualClock
 
 Clock = Callable[[], datetime]
@@ -137,13 +139,14 @@ def create_app(
     client_secret: str = "ups-secret",
     clock: Clock | None = None,
     packages: dict[str, datetime] | None = None,
+    app: FastAPI | None = None,
 ) -> FastAPI:
     """The UPS stand-in; ``app.state.ups`` is the simulator. ``seed`` is accepted for the
     simulator convention; the journey is fixed so tests can name its steps."""
     sim = UpsSimulator(
         client_id, client_secret, clock or ManualClock(), packages=dict(packages or {})
     )
-    app = FastAPI(title="UPS simulator", openapi_url=None, docs_url=None)
+    app = app or FastAPI(title="UPS simulator", openapi_url=None, docs_url=None)
     app.state.ups = sim
 
     @app.post("/security/v1/oauth/token")
@@ -169,3 +172,11 @@ def create_app(
         return JSONResponse(sim.track(inquiry_number))
 
     return app
+
+
+def create_simulator(*, seed: int = 0, in_process: bool = True, **options: Any) -> Simulator:
+    """The same routes on the SDK's :class:`Simulator` (journal, switchable 5xx / latency /
+    timeout faults, ``/_sim`` control API); the state is ``sim.app.state.ups``."""
+    sim = Simulator(platform="ups", seed=seed, in_process=in_process)
+    create_app(seed=seed, app=sim.app, **options)
+    return sim

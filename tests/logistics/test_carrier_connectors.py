@@ -129,3 +129,11 @@ def test_logistics_connectors_are_registered() -> None:
     registry = ConnectorRegistry(discover=lambda: [])
     for name in ("shipbob", "outbound_protocol", "ups", "easypost"):
         assert registry.get(name).platform == name
+
+
+def test_logistics_simulators_are_registered() -> None:
+    from channelhub.simulators.registry import create_simulator
+
+    for name in ("shipbob", "outbound_protocol", "ups", "easypost"):
+        sim = create_simulator(name, seed=1)
+        assert sim.platform == name

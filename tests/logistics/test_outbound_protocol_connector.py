@@ -149,3 +149,29 @@ async def test_wrong_secret_is_fatal_and_stock_is_not_pulled(rig: Rig) -> None:
 
 def _unused(_: Any) -> None:  # keep imports honest for readers
     return None
+
+
+@pytest.mark.anyio
+async def test_exactly_once_under_sdk_faults_and_lost_replies() -> None:
+    from channelhub.simulators.warehouse import create_simulator
+
+    clock = ManualClock()
+    sim = create_simulator(seed=5, secret=SECRET, clock=clock)
+    engine = sim.app.state.warehouse
+    context = ConnectorContext(
+        platform="outbound_protocol",
+        account="us-east",
+        base_url="http://wms.test",
+        credentials={"secret": SecretStr(SECRET)},
+        transport=httpx.ASGITransport(app=sim),
+        now=clock,
+        sleep=_no_sleep,
+    )
+    connector: OutboundProtocolWarehouse = PLUGIN.create(context)
+    sim.faults.update(fail_next=1)  # refused before the warehouse saw it
+    engine.lose_responses = 1  # then processed, but the answer is lost
+    receipt = await connector.create_outbound(outbound_order())
+    assert receipt.created is False and len(engine.orders) == 1
+    statuses = [e.status for e in sim.journal.entries]
+    assert len(statuses) == 3 and statuses[-1] == 200
+    await connector.aclose()

@@ -116,3 +116,30 @@ async def test_refusal_keeps_shipbobs_words(rig: Rig) -> None:
     with pytest.raises(ShipBobRejected, match="Invalid shipping method"):
         await rig.connector.create_outbound(order)
     rig.sim.create = body_refusal  # type: ignore[method-assign]
+
+
+@pytest.mark.anyio
+async def test_exactly_one_order_under_injected_5xx() -> None:
+    from channelhub.simulators.shipbob import create_simulator
+
+    clock = ManualClock()
+    sim = create_simulator(seed=3, clock=clock)
+    context = ConnectorContext(
+        platform="shipbob",
+        account="sb-main",
+        base_url=HOST,
+        credentials={"pat": SecretStr("pat_sim")},
+        settings={"channel_id": 101},
+        transport=httpx.ASGITransport(app=sim),
+        now=clock,
+        sleep=_no_sleep,
+    )
+    connector: ShipBobWarehouse = PLUGIN.create(context)
+    sim.faults.update(fail_next=2)
+    receipt = await connector.create_outbound(outbound_order(cash_on_delivery=None))
+    assert receipt.created
+    assert len(sim.app.state.shipbob.orders) == 1
+    assert [e.status for e in sim.journal.entries][:3] == [500, 503, 201] or len(
+        sim.journal.entries
+    ) == 3
+    await connector.aclose()

@@ -101,6 +101,7 @@ class ShipBobWarehouse:
             json=body,
             headers=shipbob.channel_headers(self.channel_id),
             expected={201, 422},
+            idempotent=True,  # a repeat is refused as a duplicate reference_id, then found
         )
         if response.status == 201:
             created = response.json()

@@ -4,6 +4,8 @@ ASGI app in front of :class:`~channelhub.simulators.warehouse.engine.WarehouseSi
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -11,6 +13,7 @@ from pydantic import SecretStr
 
 from channelhub.core.signing import SIGNATURE_HEADER, SignatureError
 from channelhub.mappings import outbound_protocol as proto
+from channelhub.simulators.base import Simulator
 from channelhub.simulators.clock import ManualClock
 from channelhub.simulators.warehouse.engine import (
     CallbackFaults,
@@ -27,6 +30,7 @@ __all__ = [
     "SimOrder",
     "WarehouseSimulator",
     "create_app",
+    "create_simulator",
     "http_deliver",
 ]
 
@@ -50,6 +54,7 @@ def create_app(
     clock: Clock | None = None,
     stock: dict[str, int] | None = None,
     faults: CallbackFaults | None = None,
+    app: FastAPI | None = None,
     **options: object,
 ) -> FastAPI:
     """The reference warehouse as an ASGI app; ``app.state.warehouse`` is the simulator."""
@@ -67,7 +72,7 @@ def create_app(
         faults=faults or CallbackFaults(),
         **options,  # type: ignore[arg-type]
     )
-    app = FastAPI(title="channelhub reference warehouse", openapi_url=None, docs_url=None)
+    app = app or FastAPI(title="channelhub reference warehouse", openapi_url=None, docs_url=None)
     app.state.warehouse = sim
 
     def answer(status: int, body: dict[str, object]) -> JSONResponse:
@@ -105,3 +110,11 @@ def create_app(
         return raw if isinstance(raw, JSONResponse) else answer(*sim.intercept(key, raw))
 
     return app
+
+
+def create_simulator(*, seed: int = 0, in_process: bool = True, **options: Any) -> Simulator:
+    """The same routes on the SDK's :class:`Simulator` (journal, switchable 5xx / latency /
+    timeout faults, ``/_sim`` control API); the state is ``sim.app.state.warehouse``."""
+    sim = Simulator(platform="outbound_protocol", seed=seed, in_process=in_process)
+    create_app(seed=seed, app=sim.app, **options)
+    return sim
