@@ -46,6 +46,7 @@ CANONICAL_CARRIERS: frozenset[str] = frozenset(
         "sf_express",
         "ontrac",
         "dpd",
+        "amazon_shipping",
     }
 )
 
@@ -67,6 +68,7 @@ AMAZON_CARRIER_CODES: Mapping[str, str] = {
     "sf_express": "SF Express",
     "ontrac": "OnTrac",
     "dpd": "DPD",
+    "amazon_shipping": "Amazon Shipping",
 }
 
 SHOPIFY_TRACKING_COMPANIES: Mapping[str, str] = {

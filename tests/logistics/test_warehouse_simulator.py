@@ -278,3 +278,13 @@ async def test_faults_duplicate_delay_reorder_deterministically() -> None:
     assert len(hub.of(Shipment)) == 6  # deduped by event id: one shipment per order
     created = sorted(hub.events, key=lambda e: int(e.rsplit("-", 1)[1]))
     assert arrivals[: len(created)] != created  # not in creation order
+
+
+@pytest.mark.anyio
+async def test_a_resend_without_the_clock_moving_is_not_a_replay() -> None:
+    async for rig in _rig(CallbackFaults(duplicate=1.0)):
+        rig.sim.emit_stock_snapshot()
+        for _ in range(3):
+            await rig.sim.advance()  # the clock never moves
+        assert rig.hub.refused == []
+        assert len(rig.hub.arrivals) == 3 and len(set(rig.hub.arrivals)) == 1

@@ -94,6 +94,7 @@ class WarehouseSimulator:
     _seen: set[str] = field(default_factory=set)
     _tick: int = 0
     _counter: int = 0
+    _last_stamp: int = 0
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -347,6 +348,12 @@ class WarehouseSimulator:
         held = self._rng.random() < self.faults.delay
         self._pending.append(_Pending(self._tick + (self.faults.delay_steps if held else 0), event))
 
+    def _stamp(self) -> int:
+        """Signing time, strictly increasing: a resend never repeats a signature (a receiver
+        would refuse it as a replay) even when the clock has not moved."""
+        self._last_stamp = max(int(self.clock().timestamp()), self._last_stamp + 1)
+        return self._last_stamp
+
     @property
     def pending(self) -> int:
         """Callbacks not yet delivered (held back or refused)."""
@@ -368,7 +375,7 @@ class WarehouseSimulator:
             raw = json.dumps(item.event, separators=(",", ":")).encode()
             headers = {
                 "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign(self.secret, int(self.clock().timestamp()), raw),
+                SIGNATURE_HEADER: sign(self.secret, self._stamp(), raw),
             }
             try:
                 status = await self.deliver(self.hub_url, headers, raw)
