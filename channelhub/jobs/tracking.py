@@ -21,6 +21,7 @@ from channelhub.connectors.roles import Carrier
 from channelhub.core.fulfilment import TrackingEvent, TrackingStatus
 from channelhub.core.lifecycle import HubStatus
 from channelhub.jobs.outbound import SessionFactory, move_order, order_row
+from channelhub.mappings.tracking import clean_timeline
 from channelhub.store.repos.fulfilment import record_tracking_events, tracking_timeline
 from channelhub.store.tables.fulfilment import (
     OutboundOrderRow,
@@ -102,11 +103,19 @@ def apply_tracking_events(
     return TrackingOutcome(new, delivered)
 
 
-def order_timeline(session: Session, order_key: str) -> dict[str, list[TrackingEvent]]:
-    """Each package's events, oldest first, keyed by tracking number (for ``orders show``)."""
-    return {
-        number: tracking_timeline(session, number) for number in _order_packages(session, order_key)
-    }
+def order_timeline(
+    session: Session, order_key: str, *, cleaned: bool = True
+) -> dict[str, list[TrackingEvent]]:
+    """Each package's events, oldest first, keyed by tracking number (for ``orders show``).
+
+    ``cleaned`` gives the buyer-facing timeline (repeats and carrier-internal scans dropped,
+    :func:`channelhub.mappings.tracking.clean_timeline`); otherwise every stored scan.
+    """
+    timelines = {}
+    for number in _order_packages(session, order_key):
+        events = tracking_timeline(session, number)
+        timelines[number] = clean_timeline(events) if cleaned else events
+    return timelines
 
 
 @dataclass
