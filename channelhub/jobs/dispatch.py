@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from channelhub.connectors.errors import FatalError, NotFoundError, RetryableError
 from channelhub.connectors.results import OutboundReceipt
 from channelhub.connectors.roles import Capability, Warehouse, require
-from channelhub.core.errors import ChannelhubError
+from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.core.lifecycle import HubStatus
 from channelhub.jobs.intercept import send_cancel
@@ -135,7 +135,7 @@ async def _send_create(
         _record_retry(session_factory, message, outbound, str(error), now, max_attempts, summary)
         return
     except (FatalError, ChannelhubError) as error:
-        _record_refusal(session_factory, message, outbound, str(error), now, summary)
+        _record_refusal(session_factory, message, outbound, _every_reason(error), now, summary)
         return
     if receipt.state is OutboundState.REJECTED:
         reason = f"the warehouse answered {receipt.state.value}"
@@ -265,6 +265,14 @@ async def _create_once(
                     created=False,
                 )
     return await connector.create_outbound(outbound)
+
+
+def _every_reason(error: Exception) -> str:
+    """All of a refusal's reasons (InvalidInput keeps one sentence per problem)."""
+    if isinstance(error, InvalidInput) and len(error.problems) > 1:
+        head = f"{error.source}: " if error.source else ""
+        return head + "; ".join(error.problems)
+    return str(error)
 
 
 def _record_retry(

@@ -26,6 +26,7 @@ from channelhub.core.fulfilment import OutboundState
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.reservations import part_reference, release
+from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult
 from channelhub.jobs.outbound import (
     Claimed,
     SessionFactory,
@@ -220,9 +221,10 @@ def apply_cancel_answer(
     outbound, state = get_outbound(session, outbound_key)
     answer = OutboundState.CANCELLED if stopped else OutboundState.CANCEL_TOO_LATE
     message = _cancel_message(session, outbound_key)
-    if state in _FINAL and message is not None and "answer" in message.payload:
+    if state in _FINAL and (message is None or "answer" in message.payload):
         return False
     set_outbound_state(session, outbound_key, answer, now=now)
+    reference = part_reference(outbound.order_key, outbound.part)
     row = order_row(session, outbound.order_key)
     if row is not None:
         said = f": {reason}" if reason else ""
@@ -237,6 +239,12 @@ def apply_cancel_answer(
             detail={"outbound_key": outbound_key, "outcome": answer.value},
         )
     if message is None:
+        if stopped and state is not OutboundState.CANCEL_REQUESTED and row is not None:
+            # The warehouse cancelled on its own (not a replaced revision we asked about):
+            # the goods stay on its shelf, so free them and have a person look.
+            _release(session, outbound_key, reference, f"cancelled by the warehouse: {reason}", now)
+            why = f"warehouse {outbound.warehouse} cancelled {outbound_key}: {reason}"
+            move_order(session, row, [HubStatus.EXCEPTION], reason=why, now=now)
         return True
     message.payload = {
         **message.payload,
@@ -245,15 +253,8 @@ def apply_cancel_answer(
     then = message.payload.get("then")
     if not stopped or then is None:
         return True  # too late, or a cancel of a replaced revision: nothing to release
-    reference = part_reference(outbound.order_key, outbound.part)
     why = f"intercepted: {message.payload.get('reason')}"
-    for movement in release(open_movements(session, reference), reference, at=now, reason=why):
-        record_movement(
-            session,
-            movement,
-            now=now,
-            dedupe_key=f"intercept-release:{outbound_key}:{movement.warehouse}:{movement.sku}",
-        )
+    _release(session, outbound_key, reference, why, now)
     still_live = session.scalar(
         select(OutboundOrderRow.id).where(
             OutboundOrderRow.order_key == outbound.order_key,
@@ -263,3 +264,23 @@ def apply_cancel_answer(
     if row is not None and still_live is None and row.hub_status == HubStatus.DISPATCHED.value:
         move_order(session, row, [HubStatus(then)], reason=why, now=now)
     return True
+
+
+def _release(session: Session, outbound_key: str, reference: str, why: str, now: datetime) -> None:
+    """Release what is still reserved for one order part (once per outbound and SKU)."""
+    for movement in release(open_movements(session, reference), reference, at=now, reason=why):
+        record_movement(
+            session,
+            movement,
+            now=now,
+            dedupe_key=f"cancel-release:{outbound_key}:{movement.warehouse}:{movement.sku}",
+        )
+
+
+def apply_intercept_result(session: Session, result: InterceptResult, *, now: datetime) -> bool:
+    """A warehouse callback's intercept / cancellation result (see :func:`apply_cancel_answer`)."""
+    reason = result.message or result.reason_code
+    stopped = result.outcome is InterceptOutcome.SUCCEEDED
+    return apply_cancel_answer(
+        session, result.outbound_key, stopped=stopped, reason=reason, now=now
+    )

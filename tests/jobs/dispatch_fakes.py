@@ -74,10 +74,12 @@ class FakeWarehouse:
     cancels: list[tuple[str, str]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
 
-    @property
-    def capabilities(self) -> frozenset[Capability]:  # type: ignore[override]
+    capabilities: frozenset[Capability] = field(init=False)
+
+    def __post_init__(self) -> None:
         base = {Capability.CREATE_OUTBOUND, Capability.CANCEL_OUTBOUND, Capability.OUTBOUND_STATUS}
-        return frozenset(base | ({Capability.IDEMPOTENT_OUTBOUND} if self.idempotent else set()))
+        extra = {Capability.IDEMPOTENT_OUTBOUND} if self.idempotent else set()
+        self.capabilities = frozenset(base | extra)
 
     def orders_for(self, key: str) -> list[WmsOrder]:
         return [o for o in self.created if o.key == key]
@@ -195,8 +197,9 @@ def queue_outbound(session: Session, out: OutboundOrder, *, now: datetime = T0) 
 
 def seed_allocated(session: Session, *outs: OutboundOrder) -> int:
     """An order moved to allocated, stock received, and its outbounds queued; returns its id."""
+    outs = outs or (outbound(),)
     upsert_warehouse(session, Warehouse(code=WH, country="US", region="NY"), now=T0)
-    for sku in ("MUG", "CUP"):
+    for sku in sorted({"MUG", "CUP"} | {line.sku for out in outs for line in out.lines}):
         record_movement(
             session,
             StockMovement(
@@ -209,7 +212,7 @@ def seed_allocated(session: Session, *outs: OutboundOrder) -> int:
     order_id = get_order_row(session, order.key).id
     for step in (HubStatus.APPROVED, HubStatus.ALLOCATED):
         transition_order(session, order_id, step, reason="test setup", at=T0)
-    for out in outs or (outbound(),):
+    for out in outs:
         queue_outbound(session, out)
     session.commit()
     return order_id

@@ -53,10 +53,11 @@ class FakeChannel:
     held: dict[str, ChannelFulfilment] = field(default_factory=dict)
     pushes: list[tuple[str, str]] = field(default_factory=list)  # (tracking, carrier)
 
-    @property
-    def capabilities(self) -> frozenset[Capability]:  # type: ignore[override]
-        caps = {Capability.PUSH_FULFILMENT}
-        return frozenset(caps | ({Capability.READ_FULFILMENTS} if self.read_back else set()))
+    capabilities: frozenset[Capability] = field(init=False)
+
+    def __post_init__(self) -> None:
+        extra = {Capability.READ_FULFILMENTS} if self.read_back else set()
+        self.capabilities = frozenset({Capability.PUSH_FULFILMENT} | extra)
 
     async def aclose(self) -> None:
         return None

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import ServerError
+from channelhub.connectors.results import Label, LabelRequest, RateQuote, RateRequest
+from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.core.models import (
     HubStatus,
@@ -204,7 +206,7 @@ async def test_delivered_event_before_the_shipment_callback(factory: sessionmake
 class FakeCarrier:
     platform = "fakeups"
     account = "ups-1"
-    capabilities = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
 
     def __init__(self, events: dict[str, list[TrackingEvent]]) -> None:
         self.events = events
@@ -212,6 +214,12 @@ class FakeCarrier:
 
     async def aclose(self) -> None:
         return None
+
+    async def quote(self, request: RateRequest) -> list[RateQuote]:
+        raise NotImplementedError
+
+    async def create_label(self, request: LabelRequest) -> Label:
+        raise NotImplementedError
 
     async def track(self, tracking_number: str) -> list[TrackingEvent]:
         self.asked.append(tracking_number)
@@ -228,12 +236,10 @@ async def test_poll_shipments_asks_open_numbers_and_lists_failures(
     apply(factory, ship("S-B", ("1Z-B1", (("CUP", 1),)), ("FX-9", ())))
     with factory() as session, session.begin():
         session.execute(
-            OutboxMessage.__table__.update().values(state="sent")  # pushes are not under test
+            update(OutboxMessage).values(state="sent")  # pushes are not under test
         )
         session.execute(
-            PackageRow.__table__.update()
-            .where(PackageRow.tracking_number == "FX-9")
-            .values(carrier="FedEx")
+            update(PackageRow).where(PackageRow.tracking_number == "FX-9").values(carrier="FedEx")
         )
     ups = FakeCarrier(
         {
