@@ -52,6 +52,8 @@ from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 
 #: Warehouse states after which an outbound needs no cancel to be replaced.
 _GONE = frozenset({OutboundState.PENDING, OutboundState.REJECTED, OutboundState.CANCELLED})
+#: Our own states for an outbound the warehouse has not (knowingly) taken.
+_NOT_AT_WAREHOUSE = frozenset({OutboundState.PENDING, OutboundState.REJECTED})
 
 
 @dataclass
@@ -119,9 +121,15 @@ async def _send_create(
     key = outbound.idempotency_key
     try:
         with session_factory() as session, session.begin():
-            first_try, withdraw = _prepare(session, message, outbound, now)
+            first_try, withdraw, reached = _prepare(session, message, outbound, now)
             older = _older_live_revisions(session, outbound)
-        if withdraw is not None:
+            if reached:  # a callback already reported it at the warehouse: nothing to send
+                _mark_dispatched(session, outbound, "already reported by the warehouse", now)
+                mark_sent(session, message.id, now=now)
+        if reached:
+            summary.sent.append(key)
+            return
+        if withdraw is not None:  # first_try: nothing of it can be at the warehouse
             state = await _stop_unsent(connector, key, withdraw, first_try=first_try)
             with session_factory() as session, session.begin():
                 set_outbound_state(session, key, state, now=now)
@@ -142,39 +150,53 @@ async def _send_create(
         _record_refusal(session_factory, message, outbound, reason, now, summary)
         return
     with session_factory() as session, session.begin():
-        state = OutboundState.ACCEPTED if receipt.state is OutboundState.PENDING else receipt.state
+        _, current = get_outbound(session, key)
+        state = receipt.state if current in _NOT_AT_WAREHOUSE else current  # never go back
+        if state is OutboundState.PENDING:
+            state = OutboundState.ACCEPTED
         set_outbound_state(
             session, key, state, now=now, warehouse_order_id=receipt.warehouse_order_id
         )
-        row = order_row(session, outbound.order_key)
-        if row is not None:
-            reason = f"{outbound.warehouse} accepted outbound {key} as {receipt.warehouse_order_id}"
-            move_order(session, row, [HubStatus.DISPATCHED], reason=reason, now=now)
+        _mark_dispatched(session, outbound, f"as {receipt.warehouse_order_id}", now)
         mark_sent(session, message.id, now=now)
     summary.sent.append(key)
 
 
+def _mark_dispatched(session: Session, outbound: OutboundOrder, detail: str, now: datetime) -> None:
+    row = order_row(session, outbound.order_key)
+    if row is not None:
+        reason = f"{outbound.warehouse} accepted outbound {outbound.idempotency_key} {detail}"
+        move_order(session, row, [HubStatus.DISPATCHED], reason=reason, now=now)
+
+
 def _prepare(
     session: Session, message: Claimed, outbound: OutboundOrder, now: datetime
-) -> tuple[bool, str | None]:
+) -> tuple[bool, str | None, bool]:
     """Store the outbound (once) and decide: is this provably the first attempt (no earlier
-    claim can have reached the warehouse), and is there a reason it must not be sent?"""
+    claim can have reached the warehouse), is there a reason it must not be sent, and has
+    the warehouse already reported it (a shipment callback beat our own record)?"""
     stored = save_outbound(session, outbound, now=now)
     first_try = stored.is_new and message.attempts == 1
     _, state = get_outbound(session, outbound.idempotency_key)
+    if state is OutboundState.CANCELLED:
+        # Already cancelled (an intercept answered while this waited for a retry): there is
+        # nothing left to stop at the warehouse, hence "first try" for the withdrawal.
+        return True, "it was cancelled before it was sent", False
+    if state not in _NOT_AT_WAREHOUSE:
+        return first_try, None, True
     if state is not OutboundState.PENDING:
-        return first_try, None
+        return first_try, None, False
     newer = _newer_revision(session, outbound)
     if newer is not None:
-        return first_try, f"superseded by {newer} before it was sent"
+        return first_try, f"superseded by {newer} before it was sent", False
     cancel = session.scalar(
         select(OutboxMessage.id).where(
             OutboxMessage.idempotency_key == cancel_message_key(outbound.idempotency_key)
         )
     )
     if cancel is not None:
-        return first_try, "its cancel was requested before it was sent"
-    return first_try, None
+        return first_try, "its cancel was requested before it was sent", False
+    return first_try, None, False
 
 
 def _newer_revision(session: Session, outbound: OutboundOrder) -> str | None:

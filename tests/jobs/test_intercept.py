@@ -168,3 +168,23 @@ def test_intercept_refuses_orders_not_at_a_warehouse(session: Session) -> None:
     with pytest.raises(InvalidInput, match="then"):
         request_intercept(session, OKEY, then=HubStatus.SHIPPED, reason="x", now=T1)
     assert str(OKEY) == ORDER_KEY
+
+
+async def test_cancel_answered_while_the_create_waits_for_a_retry(
+    factory: sessionmaker[Session],
+) -> None:
+    part2 = outbound((("CUP", 1),), part=2)
+    with factory() as session:
+        order_id = seed_allocated(session, outbound(), part2)
+    wms = FakeWarehouse(idempotent=False, before=[ServerError("503", status=503)])
+    await dispatch_outbox(factory, warehouses={WH: wms}, now=T0)  # part 1 fails, part 2 sent
+    soon = T0 + timedelta(seconds=10)  # part 1 is retried 30 s after its failure
+    with factory() as session, session.begin():
+        request_intercept(session, OKEY, then=HubStatus.CANCELLED, reason="buyer", now=soon)
+    # the cancels are sent before part 1's retry: the warehouse never had part 1
+    first = await dispatch_outbox(factory, warehouses={WH: wms}, now=soon)
+    assert sorted(state for _, state in first.cancels) == ["cancelled", "cancelled"]
+    later = await dispatch_outbox(factory, warehouses={WH: wms}, now=T2)
+    assert later.withdrawn == [(KEY, "it was cancelled before it was sent")]
+    assert wms.calls.count(f"create {KEY}") == 1 and not wms.orders_for(KEY)
+    assert status(factory, order_id) == "cancelled"

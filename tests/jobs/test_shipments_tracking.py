@@ -166,6 +166,12 @@ async def test_shipment_before_the_dispatch_outcome_was_recorded(
     assert apply(factory, ship("S-ALL", ("1Z-ALL", ()))) is HubStatus.SHIPPED
     with factory() as session:
         assert session.get_one(OrderRow, order_id).hub_status == "shipped"
+    # the sender comes back: the warehouse already reported it, so it is not sent again
+    summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=T1 + timedelta(hours=1))
+    assert summary.sent == [KEY] and wms.calls == [f"create {KEY}"]
+    with factory() as session:
+        assert get_outbound(session, KEY)[1] is OutboundState.SHIPPED
+        assert session.get_one(OrderRow, order_id).hub_status == "shipped"
 
 
 async def test_delivered_when_every_package_is_delivered(factory: sessionmaker[Session]) -> None:
