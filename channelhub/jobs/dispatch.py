@@ -50,8 +50,9 @@ from channelhub.store.repos.outbox import (
 from channelhub.store.tables.fulfilment import OutboundOrderRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 
-#: Warehouse states after which an outbound needs no cancel to be replaced.
-_GONE = frozenset({OutboundState.PENDING, OutboundState.REJECTED, OutboundState.CANCELLED})
+#: Warehouse states after which an outbound needs no cancel to be replaced. (A pending one
+#: was claimed at least once, so it may have reached the warehouse: it is cancelled too.)
+_GONE = frozenset({OutboundState.REJECTED, OutboundState.CANCELLED})
 #: Our own states for an outbound the warehouse has not (knowingly) taken.
 _NOT_AT_WAREHOUSE = frozenset({OutboundState.PENDING, OutboundState.REJECTED})
 
@@ -255,8 +256,10 @@ async def _cancel_older(
         _, state = get_outbound(session, old_key)
     if state is not OutboundState.CANCEL_REQUESTED:
         reason = f"replaced by revision {outbound.revision} ({outbound.idempotency_key})"
-        result = await connector.cancel_outbound(old_key, reason=reason)
-        state = result.state
+        try:
+            state = (await connector.cancel_outbound(old_key, reason=reason)).state
+        except NotFoundError:
+            state = OutboundState.CANCELLED  # it never reached the warehouse
         with session_factory() as session, session.begin():
             set_outbound_state(session, old_key, state, now=now)
     if state is OutboundState.CANCEL_TOO_LATE:

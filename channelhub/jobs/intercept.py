@@ -178,8 +178,8 @@ async def send_cancel(
         with session_factory() as session, session.begin():
             mark_failed(session, message.id, error=f"{key} is being sent; cancel after", now=now)
         return OutboxState.FAILED.value
-    never_sent = create is None or create.attempts == 0
-    if state is None or (state is OutboundState.PENDING and never_sent) or state in _FINAL:
+    # No outbound row: no sender ever claimed it, so it cannot be at the warehouse.
+    if state is None or state in _FINAL:
         answer = state if state in _FINAL else OutboundState.CANCELLED
         stopped, why = answer is OutboundState.CANCELLED, "it never reached the warehouse"
     else:

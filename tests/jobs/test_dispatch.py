@@ -250,3 +250,24 @@ async def test_unknown_kind_is_dead_lettered(factory: sessionmaker[Session]) -> 
     summary = await dispatch_outbox(factory, warehouses={WH: FakeWarehouse()}, now=T0)
     assert ("odd", f"no sender for outbox kind 'asn.create' to warehouse:{WH}") in summary.dead
     assert message_state(factory, "odd") == OutboxState.DEAD.value
+
+
+async def test_older_revision_whose_answer_was_lost_is_cancelled_before_the_newer(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory() as session:
+        seed_allocated(session)
+    wms = FakeWarehouse(after=[ServerError("answer lost", status=504)])
+    await dispatch_outbox(factory, warehouses={WH: wms}, now=T0)  # at the warehouse, unknown
+    rev2 = outbound(revision=2)
+    soon = T0 + timedelta(seconds=10)  # rev 1 is retried only after 30 s
+    with factory() as session:
+        queue_outbound(session, rev2, now=soon)
+        session.commit()
+    first = await dispatch_outbox(factory, warehouses={WH: wms}, now=soon)
+    assert first.sent == [rev2.idempotency_key]
+    assert wms.calls[-2:] == [f"cancel {KEY}", f"create {rev2.idempotency_key}"]
+    later = await dispatch_outbox(factory, warehouses={WH: wms}, now=LATER)
+    assert [key for key, _ in later.withdrawn] == [KEY]
+    live = [o.key for o in wms.created if o.state is not OutboundState.CANCELLED]
+    assert live == [rev2.idempotency_key]
