@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import math
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,17 +74,21 @@ class Session:
     connector: Any
     since: datetime
     time: FakeTime
+    orders_held: int  # how many orders the simulator holds (what an import must bring back)
 
 
 class ChannelRig(Protocol):
     platform: str
 
-    def start(self, workload: Workload, time: FakeTime) -> Session:
-        """A fresh simulator seeded with the workload's orders and listings, and a connector."""
+    def start(self, workload: Workload) -> Session:
+        """A fresh simulator seeded with the workload's orders and listings, a connector on it,
+        both on one new :class:`FakeTime`."""
         ...
 
-    def quantity_update(self, listing: Listing, index: int) -> QuantityUpdate:
-        """A changed quantity for ``listing`` (never the quantity it already has)."""
+    def quantity_updates(
+        self, session: Session, listings: Sequence[Listing], count: int
+    ) -> list[QuantityUpdate]:
+        """``count`` changed quantities for some of ``listings`` (never an unchanged value)."""
         ...
 
     def fulfilment_push(self, order: Order, index: int, shipped_at: datetime) -> FulfilmentPush:
@@ -149,6 +153,3 @@ def one_package_push(
     return FulfilmentPush(
         order_external_id=order.external_id, packages=(package,), shipped_at=shipped_at
     )
-
-
-UpdateFactory = Callable[[Listing, int], QuantityUpdate]

@@ -32,7 +32,8 @@ FEED_MAX_MESSAGES = 25_000
 class AmazonRig:
     platform = "amazon"
 
-    def start(self, workload: Workload, time: FakeTime) -> Session:
+    def start(self, workload: Workload) -> Session:
+        time = FakeTime()
         sim = create_app(
             seed=workload.seed,
             order_count=workload.orders,
@@ -56,15 +57,21 @@ class AmazonRig:
             sleep=time.sleep,
             now=time.utc,
         )
-        return Session(sim, AmazonConnector(context), time.now - timedelta(days=30), time)
+        since = time.now - timedelta(days=30)
+        return Session(sim, AmazonConnector(context), since, time, len(sim.state.orders))
 
-    def quantity_update(self, listing: Listing, index: int) -> QuantityUpdate:
-        return QuantityUpdate(
-            listing=listing.key,
-            quantity=changed_quantity(listing, index),
-            channel_sku=listing.channel_sku,
-            inventory_ref=listing.inventory_ref,  # the productType: no getListingsItem needed
-        )
+    def quantity_updates(
+        self, session: Session, listings: Sequence[Listing], count: int
+    ) -> list[QuantityUpdate]:
+        return [
+            QuantityUpdate(
+                listing=listing.key,
+                quantity=changed_quantity(listing, index),
+                channel_sku=listing.channel_sku,
+                inventory_ref=listing.inventory_ref,  # the productType: no getListingsItem
+            )
+            for index, listing in enumerate(listings[:count])
+        ]
 
     def fulfilment_push(self, order: Order, index: int, shipped_at: datetime) -> FulfilmentPush:
         return one_package_push(order, index, shipped_at)
