@@ -164,3 +164,34 @@ def assert_valid_httpx_request(spec: OpenAPI, request: httpx.Request) -> None:
         content_type=content_type.split(";")[0].strip(),
     )
     _validate(spec, validated)
+
+
+class SpecResponse:
+    """The minimal response object openapi-core validates."""
+
+    def __init__(self, status_code: int, body: Any, headers: Mapping[str, str] | None = None):
+        self.status_code = status_code
+        self.content_type = "application/json"
+        self.headers = Headers(dict(headers or {}))
+        self.data = jsonlib.dumps(body).encode()
+
+
+def assert_valid_response(
+    spec: OpenAPI,
+    method: str,
+    path: str,
+    status: int,
+    body: Any,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Raise when ``body`` is not what the spec says ``method path`` answers with ``status``.
+
+    Used to prove that example payloads and simulator answers have the published shape.
+    """
+    request = SpecRequest(
+        method, _full_url(spec, path), headers={"Authorization": "Bearer x"}, body=None
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Unsupported scheme type", UserWarning)
+        spec.validate_response(request, SpecResponse(status, body, headers))
