@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from channelhub.connectors.errors import ConnectorError
 from channelhub.core.errors import ChannelhubError
 
 app = typer.Typer(
@@ -23,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # one error, one line
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def main() -> None:
     _register()
     try:
         app()
-    except ChannelhubError as exc:
+    except (ChannelhubError, ConnectorError) as exc:
+        # A platform's refusal (bad credentials, throttling left over after retries) is as
+        # much the user's to act on as a bad file: one redacted line, no traceback.
         err_console.print(f"error: {exc}", markup=False)
         sys.exit(1)

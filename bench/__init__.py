@@ -1,0 +1,1 @@
+"""Benchmarks: API calls against the contract minimum, orders per second, memory."""

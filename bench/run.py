@@ -1,0 +1,71 @@
+"""Run every benchmark in ``bench/`` and print its figures: ``python -m bench.run [NAME ...]``.
+
+Each benchmark is a module ``bench/bench_<name>.py`` with ``run(args) -> list[Figure]``.
+Figures are printed, never asserted: speed is measured here, not in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured number with its unit and, where one exists, the contract's minimum."""
+
+    name: str
+    value: float
+    unit: str
+    minimum: float | None = None
+
+    def line(self) -> str:
+        floor = f"   (contract minimum {self.minimum:g})" if self.minimum is not None else ""
+        return f"  {self.name:<52} {self.value:>14,.2f} {self.unit}{floor}"
+
+
+def discover() -> list[str]:
+    """The benchmark names found beside this file."""
+    here = Path(__file__).parent
+    return sorted(
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules([str(here)])
+        if m.name.startswith("bench_")
+    )
+
+
+def measure(name: str, body: Callable[[], list[Figure]]) -> list[Figure]:
+    """Run one benchmark body, adding its wall time and peak Python memory."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    figures = body()
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return [
+        *figures,
+        Figure("wall time", elapsed, "s"),
+        Figure("peak traced memory", peak / 1_048_576, "MiB"),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {discover()})")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the workload sizes")
+    args = parser.parse_args(argv)
+    for name in args.names or discover():
+        module = importlib.import_module(f"bench.bench_{name}")
+        print(f"{name}: {module.__doc__.strip().splitlines()[0] if module.__doc__ else ''}")
+        for figure in measure(name, lambda m=module: m.run(args)):
+            print(figure.line())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The HTTP machinery every connector shares: client, rate limits, retries, auth, redaction."""

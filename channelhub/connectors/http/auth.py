@@ -1,0 +1,147 @@
+"""Auth hooks: how a request gets its credentials, and per-account access-token refresh.
+
+A hook belongs to one account's client. :class:`RefreshingToken` keeps that account's access
+token in the instance (never in module state: a global cache is how one seller's token ends
+up on another seller's request) and refreshes it from ``expires_in`` with a safety margin.
+Concurrent callers that find it stale share one refresh through an ``asyncio.Lock``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import httpx
+from pydantic import SecretStr
+
+from channelhub.connectors.errors import ContractViolation
+from channelhub.connectors.http.ratelimit import Clock
+
+
+@runtime_checkable
+class AuthHook(Protocol):
+    """Puts credentials on a request; told when the platform said 401."""
+
+    async def apply(self, request: httpx.Request) -> httpx.Request:
+        """Return the request to send (usually the same one with a header set).
+
+        Signing schemes that rewrite the body (Temu's ``sign``) return a new request.
+        """
+        ...
+
+    async def on_unauthorized(self) -> bool:
+        """Forget cached credentials; True when one more attempt with fresh ones makes sense."""
+        ...
+
+
+class NoAuth:
+    """For endpoints that need no credentials (and for tests)."""
+
+    async def apply(self, request: httpx.Request) -> httpx.Request:
+        return request
+
+    async def on_unauthorized(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, repr=False)
+class TokenGrant:
+    """An access token as the token endpoint returned it."""
+
+    access_token: SecretStr
+    expires_in: float
+
+    def __repr__(self) -> str:
+        return f"TokenGrant(access_token=SecretStr('**********'), expires_in={self.expires_in})"
+
+    @classmethod
+    def from_oauth_response(cls, payload: Mapping[str, object]) -> TokenGrant:
+        """Parse a standard OAuth2 token response (``access_token``, ``expires_in``)."""
+        token = payload.get("access_token")
+        expires_in = payload.get("expires_in")
+        if not isinstance(token, str) or not token:
+            raise ContractViolation("token response has no access_token")
+        if isinstance(expires_in, str) and expires_in.isdigit():
+            expires_in = int(expires_in)
+        if not isinstance(expires_in, int | float) or isinstance(expires_in, bool):
+            raise ContractViolation(f"token response has an unusable expires_in {expires_in!r}")
+        return cls(access_token=SecretStr(token), expires_in=float(expires_in))
+
+
+TokenFetcher = Callable[[], Awaitable[TokenGrant]]
+"""Calls the platform's token endpoint (refresh-token or client-credentials grant)."""
+
+
+class RefreshingToken:
+    """One account's access token, refreshed ``margin`` seconds before it expires."""
+
+    def __init__(
+        self, fetch: TokenFetcher, *, clock: Clock = time.monotonic, margin: float = 60.0
+    ) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._margin = margin
+        self._token: SecretStr | None = None
+        self._refresh_at = 0.0
+        self._lock = asyncio.Lock()
+        self.refreshes = 0  # how many times the token endpoint was called (for tests/metrics)
+
+    def __repr__(self) -> str:
+        state = "valid" if self._is_fresh() else "stale"
+        return f"RefreshingToken({state}, refreshes={self.refreshes})"
+
+    def _is_fresh(self) -> bool:
+        return self._token is not None and self._clock() < self._refresh_at
+
+    async def get(self) -> SecretStr:
+        """A token valid for at least the safety margin; refreshes at most once per expiry."""
+        if self._is_fresh():
+            assert self._token is not None
+            return self._token
+        async with self._lock:
+            if not self._is_fresh():  # another caller may have refreshed while we waited
+                grant = await self._fetch()
+                self.refreshes += 1
+                margin = min(self._margin, grant.expires_in / 2)
+                self._token = grant.access_token
+                self._refresh_at = self._clock() + grant.expires_in - margin
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self) -> None:
+        """Drop the token (after a 401) so the next :meth:`get` refreshes."""
+        self._token = None
+        self._refresh_at = 0.0
+
+
+class HeaderTokenAuth:
+    """Sends a token in one header: ``x-amz-access-token``, ``X-Shopify-Access-Token``,
+    ``Authorization: Bearer …`` (``prefix="Bearer "``).
+
+    ``token`` is either a fixed secret (Shopify offline token, ShipBob PAT) or a
+    :class:`RefreshingToken` (Amazon LWA, eBay, UPS).
+    """
+
+    def __init__(
+        self, header: str, token: SecretStr | RefreshingToken, *, prefix: str = ""
+    ) -> None:
+        self._header = header
+        self._token = token
+        self._prefix = prefix
+
+    def __repr__(self) -> str:
+        return f"HeaderTokenAuth(header={self._header!r})"
+
+    async def apply(self, request: httpx.Request) -> httpx.Request:
+        token = self._token if isinstance(self._token, SecretStr) else await self._token.get()
+        request.headers[self._header] = f"{self._prefix}{token.get_secret_value()}"
+        return request
+
+    async def on_unauthorized(self) -> bool:
+        if isinstance(self._token, RefreshingToken):
+            self._token.invalidate()
+            return True
+        return False

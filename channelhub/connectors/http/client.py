@@ -1,0 +1,331 @@
+"""``ConnectorHttpClient``: the one way a connector talks HTTP to a platform.
+
+One instance per account: it owns that account's ``httpx.AsyncClient`` (base URL from
+configuration, explicit timeouts), rate-limit buckets, auth hook and retry policy, so nothing
+is shared across accounts. Every request goes: take tokens from the operation's bucket → apply
+auth → send → correct the bucket from the response → map the status to an error class →
+retry per policy. One redacted log line per attempt goes to the ``channelhub.http`` logger.
+
+Tests and the demo pass ``transport=httpx.ASGITransport(app=simulator)`` to talk to a
+simulator in process; production passes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import logging
+import random
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from channelhub.connectors.errors import (
+    ConnectFailure,
+    ConnectorError,
+    ContractViolation,
+    TransportFailure,
+    Unauthorized,
+    UnexpectedStatus,
+    error_for_status,
+)
+from channelhub.connectors.http.auth import AuthHook, NoAuth
+from channelhub.connectors.http.ratelimit import (
+    Clock,
+    LimitUpdate,
+    RateLimit,
+    RateLimiterRegistry,
+    Sleep,
+    amazon_rate_limit_update,
+)
+from channelhub.connectors.http.redact import redact_body, redact_url
+from channelhub.connectors.http.retry import RetryPolicy, call_with_retry, parse_retry_after
+
+logger = logging.getLogger("channelhub.http")
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+LimitFeedback = Callable[[str, httpx.Response], LimitUpdate | None]
+"""(operation, response) → what the response says about the real limit, or None."""
+
+ResponseInspector = Callable[[str, httpx.Response], ConnectorError | None]
+"""(operation, response) → an error hidden in a 200 (Shopify ``THROTTLED``, Temu
+``success: false``), or None to fall back to the HTTP status."""
+
+
+def default_limit_feedback(operation: str, response: httpx.Response) -> LimitUpdate | None:
+    """Reads ``x-amzn-RateLimit-Limit`` when present; other platforms pass their own hook."""
+    return amazon_rate_limit_update(response.headers)
+
+
+def _is_rate_limit_header(name: str) -> bool:
+    lowered = name.lower()
+    return (
+        "ratelimit" in lowered
+        or "rate-limit" in lowered
+        or lowered in {"retry-after", "x-shopify-shop-api-call-limit"}
+    )
+
+
+@dataclass(frozen=True)
+class ConnectorResponse:
+    """A successful (or expected) answer, with what a connector needs to read it."""
+
+    operation: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    url: str  # redacted
+    attempts: int
+    rate_limit: Mapping[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        """The body parsed as JSON; a body that is not JSON breaks the contract."""
+        try:
+            return jsonlib.loads(self.content)
+        except ValueError as exc:
+            raise ContractViolation(
+                "the response body is not JSON",
+                status=self.status,
+                operation=self.operation,
+                request=self.url,
+                body=redact_body(self.content, limit=300),
+            ) from exc
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
+class ConnectorHttpClient:
+    """The HTTP client of one account on one platform."""
+
+    def __init__(
+        self,
+        *,
+        platform: str,
+        account: str,
+        base_url: str,
+        limits: Mapping[str, RateLimit],
+        default_limit: RateLimit | None = None,
+        auth: AuthHook | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        limit_feedback: LimitFeedback | None = default_limit_feedback,
+        inspect_response: ResponseInspector | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.platform = platform
+        self.account = account
+        self.limiter = RateLimiterRegistry(limits, default=default_limit, clock=clock, sleep=sleep)
+        self._auth: AuthHook = auth or NoAuth()
+        self._retry = retry or RetryPolicy()
+        self._limit_feedback = limit_feedback
+        self._inspect = inspect_response
+        self._clock = clock
+        self._sleep = sleep
+        self._now = now
+        self._rng = rng or random.Random()
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": "channelhub/0.1", **(headers or {})},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"ConnectorHttpClient(platform={self.platform!r}, account={self.account!r})"
+
+    async def __aenter__(self) -> ConnectorHttpClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        expected: Collection[int] | None = None,
+        idempotent: bool | None = None,
+        cost: float = 1.0,
+        retry: RetryPolicy | None = None,
+    ) -> ConnectorResponse:
+        """Send one logical request (retried per policy) and return the answer.
+
+        ``operation`` names the rate-limit bucket and appears in logs and errors.
+        ``expected`` lists the statuses that count as success (default: any 2xx); a 2xx outside
+        it is a :class:`ContractViolation`, a listed 4xx (e.g. 404 for "does it exist?") is
+        returned instead of raised. ``idempotent`` defaults from the method (POST/PATCH are
+        not): a non-idempotent call is only repeated when the platform cannot have acted.
+        ``cost`` is how many tokens the call takes (Shopify query cost; 1 elsewhere).
+        """
+        verb = method.upper()
+        repeatable = idempotent if idempotent is not None else verb in IDEMPOTENT_METHODS
+
+        async def attempt(number: int) -> ConnectorResponse:
+            return await self._attempt(
+                operation, verb, path, number,
+                params=params, json=json, content=content, headers=headers,
+                expected=expected, cost=cost,
+            )  # fmt: skip
+
+        def on_retry(error: BaseException, number: int, wait: float) -> None:
+            logger.info(
+                "%s %s %s retry after attempt %d in %.3fs: %s",
+                self.platform, self.account, operation, number, wait, type(error).__name__,
+            )  # fmt: skip
+
+        return await call_with_retry(
+            retry or self._retry,
+            attempt,
+            idempotent=repeatable,
+            sleep=self._sleep,
+            rng=self._rng,
+            on_retry=on_retry,
+        )
+
+    async def _attempt(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        number: int,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        json: Any,
+        content: bytes | str | None,
+        headers: Mapping[str, str] | None,
+        expected: Collection[int] | None,
+        cost: float,
+    ) -> ConnectorResponse:
+        refreshed = False
+        while True:
+            await self.limiter.acquire(self.account, operation, cost)
+            request = self._http.build_request(
+                method, path, params=params, json=json, content=content, headers=headers
+            )
+            request = await self._auth.apply(request)
+            summary = f"{method} {redact_url(str(request.url))}"
+            started = self._clock()
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                raise self._transport_error(exc, operation, summary, number, started) from None
+            elapsed_ms = (self._clock() - started) * 1000
+            self._apply_feedback(operation, response)
+            if response.status_code == 401 and not refreshed:
+                self._log(operation, summary, response.status_code, elapsed_ms, number, None)
+                refreshed = True
+                if await self._auth.on_unauthorized():
+                    continue  # one more try with fresh credentials, outside the retry budget
+            error = self._error_for(operation, summary, response, expected)
+            body = error.body if error is not None else None
+            self._log(operation, summary, response.status_code, elapsed_ms, number, body)
+            if error is not None:
+                if isinstance(error, Unauthorized) and refreshed:
+                    error.message = "the platform refused the credentials even after a refresh"
+                raise error
+            return ConnectorResponse(
+                operation=operation,
+                status=response.status_code,
+                headers=response.headers,
+                content=response.content,
+                url=summary,
+                attempts=number,
+                rate_limit={k: v for k, v in response.headers.items() if _is_rate_limit_header(k)},
+            )
+
+    def _apply_feedback(self, operation: str, response: httpx.Response) -> None:
+        if self._limit_feedback is None:
+            return
+        update = self._limit_feedback(operation, response)
+        if update is not None:
+            self.limiter.bucket(self.account, operation).apply(update)
+
+    def _error_for(
+        self,
+        operation: str,
+        summary: str,
+        response: httpx.Response,
+        expected: Collection[int] | None,
+    ) -> ConnectorError | None:
+        status = response.status_code
+        if self._inspect is not None:
+            found = self._inspect(operation, response)
+            if found is not None:
+                found.add_context(operation=operation, request=summary, platform=self.platform)
+                if found.body is None:
+                    found.body = redact_body(response.content)
+                return found
+        if expected is not None and status in expected:
+            return None
+        if expected is None and 200 <= status < 300:
+            return None
+        body = redact_body(response.content)
+        if 200 <= status < 400:
+            cls = ContractViolation if 200 <= status < 300 else UnexpectedStatus
+            return cls(
+                f"status {status} is not one this operation returns",
+                status=status, operation=operation, request=summary, body=body,
+                platform=self.platform,
+            )  # fmt: skip
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now=self._now())
+        return error_for_status(
+            status, operation=operation, request=summary, body=body,
+            retry_after=retry_after, platform=self.platform,
+        )  # fmt: skip
+
+    def _transport_error(
+        self, exc: httpx.TransportError, operation: str, summary: str, number: int, started: float
+    ) -> TransportFailure:
+        never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        cls = ConnectFailure if never_sent else TransportFailure
+        self._log(operation, summary, type(exc).__name__, (self._clock() - started) * 1000, number)
+        return cls(
+            f"no answer from the platform ({type(exc).__name__})",
+            operation=operation, request=summary, platform=self.platform,
+        )  # fmt: skip
+
+    def _log(
+        self,
+        operation: str,
+        summary: str,
+        outcome: int | str,
+        elapsed_ms: float,
+        attempt: int,
+        body: str | None = None,
+    ) -> None:
+        level = logging.INFO if isinstance(outcome, int) and outcome < 400 else logging.WARNING
+        logger.log(
+            level,
+            "%s %s %s %s -> %s %.0fms attempt=%d%s",
+            self.platform, self.account, operation, summary, outcome, elapsed_ms, attempt,
+            f" body={body}" if body else "",
+        )  # fmt: skip

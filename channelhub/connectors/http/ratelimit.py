@@ -1,0 +1,204 @@
+"""Token buckets per (account, operation), seeded from configuration, corrected from headers.
+
+Platforms meter each operation separately (Amazon: ``searchOrders`` 0.0056/s burst 20,
+``confirmShipment`` 2/s burst 10) and per selling account, so one bucket per (account,
+operation) is the unit. Buckets live in a :class:`RateLimiterRegistry` owned by one client
+instance, never in module state, so two accounts (or two tests) never share a budget.
+
+:meth:`TokenBucket.acquire` reserves tokens immediately (the balance may go negative) and
+sleeps exactly until the reservation is covered. That is a GCRA-style bucket: callers are
+served in arrival order, nobody polls, and in any window of length ``w`` at most
+``burst + rate × w`` tokens are granted. Clock and sleep are injected so tests run instantly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Clock = Callable[[], float]
+"""Monotonic seconds (``time.monotonic`` in production, a fake in tests)."""
+
+Sleep = Callable[[float], Awaitable[None]]
+"""An async sleep (``asyncio.sleep`` in production, a recorder in tests)."""
+
+
+class RateLimit(BaseModel):
+    """A usage plan: ``rate`` tokens per second refill a bucket holding at most ``burst``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate: float = Field(gt=0, description="tokens restored per second")
+    burst: float = Field(gt=0, description="bucket capacity; the most tokens granted at once")
+
+
+@dataclass(frozen=True)
+class LimitUpdate:
+    """What a response says about the real limit; ``None`` fields are left as they are."""
+
+    rate: float | None = None
+    burst: float | None = None
+    available: float | None = None
+
+
+class TokenBucket:
+    """One bucket. ``acquire(n)`` waits exactly as long as needed for ``n`` tokens."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        initial: float | None = None,
+    ) -> None:
+        if rate <= 0 or burst <= 0:
+            raise ValueError(f"rate and burst must be positive, got rate={rate} burst={burst}")
+        self._rate = float(rate)
+        self._burst = float(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self._burst if initial is None else min(float(initial), self._burst)
+        self._updated = clock()
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    @property
+    def burst(self) -> float:
+        return self._burst
+
+    @property
+    def tokens(self) -> float:
+        """Tokens available now (negative while reservations are waiting)."""
+        self._refill()
+        return self._tokens
+
+    def _refill(self) -> None:
+        now = self._clock()
+        elapsed = max(0.0, now - self._updated)
+        self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
+        self._updated = now
+
+    def reserve(self, n: float = 1.0) -> float:
+        """Take ``n`` tokens now and return how many seconds the caller must wait before use."""
+        if n <= 0:
+            raise ValueError(f"a request must take a positive number of tokens, got {n}")
+        if n > self._burst:
+            raise ValueError(f"cannot take {n} tokens from a bucket of {self._burst}")
+        self._refill()
+        self._tokens -= n
+        return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+
+    async def acquire(self, n: float = 1.0) -> float:
+        """Wait until ``n`` tokens are ours; returns the seconds waited (0 when available)."""
+        wait = self.reserve(n)
+        if wait > 0:
+            try:
+                await self._sleep(wait)
+            except BaseException:
+                self._tokens += n  # cancelled: give the reservation back
+                raise
+        return wait
+
+    def update(
+        self,
+        *,
+        rate: float | None = None,
+        burst: float | None = None,
+        available: float | None = None,
+    ) -> None:
+        """Correct the bucket from what the platform reported (headers or a throttle status)."""
+        self._refill()
+        if rate is not None and rate > 0:
+            self._rate = float(rate)
+        if burst is not None and burst > 0:
+            self._burst = float(burst)
+            self._tokens = min(self._tokens, self._burst)
+        if available is not None:
+            self._tokens = min(float(available), self._burst)
+
+    def apply(self, update: LimitUpdate) -> None:
+        """:meth:`update` from a :class:`LimitUpdate`."""
+        self.update(rate=update.rate, burst=update.burst, available=update.available)
+
+
+class RateLimiterRegistry:
+    """The buckets of one client: one per (account, operation), created on first use.
+
+    ``limits`` maps operation names to their usage plan; ``default`` covers operations not
+    listed (``None`` makes an unlisted operation an error, so a typo cannot go unmetered).
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, RateLimit],
+        *,
+        default: RateLimit | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._limits = dict(limits)
+        self._default = default
+        self._clock = clock
+        self._sleep = sleep
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+
+    def bucket(self, account: str, operation: str) -> TokenBucket:
+        """The bucket of ``operation`` for ``account``."""
+        key = (account, operation)
+        found = self._buckets.get(key)
+        if found is None:
+            limit = self._limits.get(operation, self._default)
+            if limit is None:
+                known = ", ".join(sorted(self._limits)) or "none"
+                raise KeyError(
+                    f"no rate limit configured for operation {operation!r} (known: {known})"
+                )
+            found = TokenBucket(limit.rate, limit.burst, clock=self._clock, sleep=self._sleep)
+            self._buckets[key] = found
+        return found
+
+    async def acquire(self, account: str, operation: str, n: float = 1.0) -> float:
+        """Wait for ``n`` tokens of ``operation``'s bucket."""
+        return await self.bucket(account, operation).acquire(n)
+
+
+# --- header / body correction hooks ------------------------------------------------------
+
+
+def amazon_rate_limit_update(headers: Mapping[str, str]) -> LimitUpdate | None:
+    """Amazon's ``x-amzn-RateLimit-Limit`` header is the operation's real rate per second."""
+    for name, value in headers.items():
+        if name.lower() == "x-amzn-ratelimit-limit":
+            try:
+                rate = float(value)
+            except ValueError:
+                return None
+            return LimitUpdate(rate=rate) if rate > 0 else None
+    return None
+
+
+def shopify_throttle_update(throttle_status: Mapping[str, object]) -> LimitUpdate | None:
+    """Shopify GraphQL ``extensions.cost.throttleStatus`` → a cost bucket's real state.
+
+    ``maximumAvailable`` is the bucket size, ``restoreRate`` points per second and
+    ``currentlyAvailable`` the balance now; each call then takes its query cost in tokens.
+    """
+
+    def number(key: str) -> float | None:
+        value = throttle_status.get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    update = LimitUpdate(
+        rate=number("restoreRate"),
+        burst=number("maximumAvailable"),
+        available=number("currentlyAvailable"),
+    )
+    return None if update == LimitUpdate() else update

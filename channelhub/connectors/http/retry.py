@@ -1,0 +1,121 @@
+"""The retry policy: tenacity, retrying only :class:`RetryableError`, honouring Retry-After.
+
+Waits are exponential with jitter (so many accounts that failed together do not come back
+together), except when the platform said how long to wait: then that value is used as is,
+because retrying earlier only earns another 429. Fatal errors are never retried. Calls that
+are not idempotent (creating a fulfilment) are repeated only after errors where the platform
+cannot have acted (``safe_to_repeat``: throttled, never connected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from channelhub.connectors.errors import RetryableError
+from channelhub.connectors.http.ratelimit import Sleep
+
+T = TypeVar("T")
+
+
+class RetryPolicy(BaseModel):
+    """How often and how patiently to repeat a request that failed in a retryable way."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_attempts: int = Field(default=5, ge=1, description="attempts in all, the first included")
+    initial_backoff: float = Field(default=0.5, ge=0, description="seconds before the 1st retry")
+    max_backoff: float = Field(default=30.0, ge=0, description="cap on one computed wait")
+    jitter: float = Field(default=0.5, ge=0, description="up to this many random extra seconds")
+    max_retry_after: float = Field(
+        default=300.0, ge=0, description="a Retry-After longer than this is not waited for"
+    )
+
+    @classmethod
+    def never(cls) -> RetryPolicy:
+        """One attempt only."""
+        return cls(max_attempts=1)
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based), without a hint."""
+        base = min(self.max_backoff, self.initial_backoff * 2.0 ** (attempt - 1))
+        return base + (rng.uniform(0, self.jitter) if self.jitter else 0.0)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` value: delta-seconds or an HTTP date (``now`` = UTC now)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, seconds)
+
+
+def _should_retry(idempotent: bool) -> Callable[[BaseException], bool]:
+    def check(exc: BaseException) -> bool:
+        if not isinstance(exc, RetryableError):
+            return False
+        return idempotent or exc.safe_to_repeat
+
+    return check
+
+
+async def call_with_retry(
+    policy: RetryPolicy,
+    attempt: Callable[[int], Awaitable[T]],
+    *,
+    idempotent: bool = True,
+    sleep: Sleep = asyncio.sleep,
+    rng: random.Random | None = None,
+    on_retry: Callable[[BaseException, int, float], None] | None = None,
+) -> T:
+    """Run ``attempt(n)`` (n = 1, 2, …) until it returns, a fatal error, or attempts run out.
+
+    The last error is re-raised unchanged. ``on_retry(error, attempt, wait)`` is told about
+    every retry (the client logs it).
+    """
+    jitter_rng = rng or random.Random()
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RetryableError) and exc.retry_after is not None:
+            if exc.retry_after > policy.max_retry_after:
+                raise exc  # the platform asks for longer than we are willing to block
+            chosen = exc.retry_after
+        else:
+            chosen = policy.backoff(state.attempt_number, jitter_rng)
+        return chosen
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if on_retry is not None and exc is not None:
+            on_retry(exc, state.attempt_number, state.upcoming_sleep)
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.max_attempts),
+        wait=wait,
+        retry=retry_if_exception(_should_retry(idempotent)),
+        sleep=sleep,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    async for tried in retrying:
+        with tried:
+            return await attempt(tried.retry_state.attempt_number)
+    raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover

@@ -1,0 +1,98 @@
+"""What a connector package exports: a :class:`ConnectorPlugin` that builds one account's
+connector from a :class:`ConnectorContext`.
+
+The context carries everything account-specific (base URL, decrypted credentials as
+``SecretStr``, settings, rate limits) plus the injectables tests and the demo need (an HTTP
+transport to reach a simulator in process, clock, sleep). A connector reads nothing global:
+the same code runs against production, a sandbox or a simulator by changing the context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from channelhub.connectors.http.client import ConnectorHttpClient
+from channelhub.connectors.http.ratelimit import RateLimit
+from channelhub.connectors.roles import Capability, Role
+from channelhub.core.errors import ConfigError
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ConnectorContext:
+    """One account's configuration, as a connector factory receives it."""
+
+    platform: str
+    account: str
+    base_url: str | None = None  # None: the platform's production URL
+    credentials: Mapping[str, SecretStr] = field(default_factory=dict, repr=False)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)  # overrides per operation
+    transport: httpx.AsyncBaseTransport | None = None  # e.g. httpx.ASGITransport(app=sim)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    now: Callable[[], datetime] = _utc_now
+    rng: random.Random | None = None
+
+    def credential(self, name: str) -> SecretStr:
+        """A required credential; a clear error names the account and the missing key."""
+        try:
+            return self.credentials[name]
+        except KeyError:
+            raise ConfigError(
+                f"{self.platform} account {self.account!r} has no credential {name!r}"
+            ) from None
+
+
+@dataclass(frozen=True)
+class ConnectorPlugin:
+    """The entry-point object: ``[project.entry-points."channelhub.connectors"]
+    amazon = "channelhub.connectors.amazon:PLUGIN"``."""
+
+    platform: str
+    roles: frozenset[Role]
+    create: Callable[[ConnectorContext], Any]  # returns a SalesChannel / Warehouse / Carrier
+    capabilities: frozenset[Capability] = frozenset()  # the most an account can have
+    default_base_url: str | None = None
+    description: str = ""
+
+
+def http_client_for(
+    context: ConnectorContext,
+    *,
+    default_base_url: str,
+    limits: Mapping[str, RateLimit],
+    **options: Any,
+) -> ConnectorHttpClient:
+    """The account's :class:`ConnectorHttpClient`, wired from the context.
+
+    ``limits`` are the platform's published usage plans; the account's configured
+    ``rate_limits`` override them per operation. Base URL, transport, clock, sleep, ``now``
+    and rng come from the context, so a test or the demo only changes the context. Other
+    keyword options (``auth``, ``retry``, ``limit_feedback``, ``inspect_response``,
+    ``default_limit``, ``timeout``, ``headers``) pass through.
+    """
+    return ConnectorHttpClient(
+        platform=context.platform,
+        account=context.account,
+        base_url=context.base_url or default_base_url,
+        limits={**limits, **context.rate_limits},
+        transport=context.transport,
+        clock=context.clock,
+        sleep=context.sleep,
+        now=context.now,
+        rng=context.rng,
+        **options,
+    )

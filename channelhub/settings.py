@@ -1,0 +1,174 @@
+"""Hub home and settings: ``config.toml`` overlaid by ``CHANNELHUB_*`` environment variables.
+
+The hub home (``~/.channelhub``, or ``CHANNELHUB_HOME``, or ``--home``) holds ``config.toml``,
+``secret.key`` and ``hub.db``. Settings are loaded by :func:`load_settings` on demand and
+passed along explicitly: there is no global singleton, so tests and several hubs in one
+process never share state. The environment is injectable for the same reason.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+
+from channelhub.core.errors import ConfigError
+
+ENV_PREFIX = "CHANNELHUB_"
+HOME_ENV = "CHANNELHUB_HOME"
+CONFIG_FILE = "config.toml"
+SECRET_KEY_FILE = "secret.key"
+DATABASE_FILE = "hub.db"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class HttpSettings(BaseModel):
+    """Defaults for every connector's HTTP client; accounts may tighten them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=5, ge=0, le=20)
+
+
+class Settings(BaseSettings):
+    """Validated hub settings. Build with :func:`load_settings`, not directly."""
+
+    model_config = SettingsConfigDict(extra="forbid", validate_default=True)
+
+    home: Path
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    log_level: LogLevel = "INFO"
+    http: HttpSettings = Field(default_factory=HttpSettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_FILE
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.home / SECRET_KEY_FILE
+
+    @property
+    def database_path(self) -> Path:
+        return self.home / DATABASE_FILE
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database to use: ``CHANNELHUB_DATABASE_URL`` / config, else ``hub.db``."""
+        return self.database_url or f"sqlite:///{self.database_path}"
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """pydantic-settings' env parsing (prefix, ``__`` nesting) over any mapping."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = dict(env)
+        super().__init__(
+            Settings, case_sensitive=False, env_prefix=ENV_PREFIX, env_nested_delimiter="__"
+        )
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._env.items()}
+
+
+def resolve_home(home: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The hub home: the explicit one, else ``CHANNELHUB_HOME``, else ``~/.channelhub``."""
+    env = os.environ if env is None else env
+    if home is not None:
+        return home.expanduser()
+    if env.get(HOME_ENV):
+        return Path(env[HOME_ENV]).expanduser()
+    return Path.home() / ".channelhub"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc.strerror}") from None
+
+
+def _describe(error: Mapping[str, Any], env_keys: set[str], toml_path: Path, secret: bool) -> str:
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc) or "settings"
+    if loc and loc[0] in env_keys:
+        where = f"environment variable {ENV_PREFIX}{'__'.join(loc).upper()}"
+    else:
+        where = f"key {key!r} in {toml_path}"
+    value = "<hidden>" if secret else repr(error.get("input"))
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return f"{where} is not a known setting"
+    return f"{where} has value {value}, which is invalid: {message}"
+
+
+def load_settings(home: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read ``<home>/config.toml`` and the ``CHANNELHUB_*`` environment into :class:`Settings`.
+
+    The environment wins over the file. Raises :class:`ConfigError` naming the key and value.
+    """
+    env = os.environ if env is None else env
+    resolved_home = resolve_home(home, env)
+    toml_path = resolved_home / CONFIG_FILE
+    file_values = _read_toml(toml_path)
+    env_values = _MappingEnvSource(env)()
+    env_values.pop("home", None)  # CHANNELHUB_HOME chooses the home; it is not a setting.
+    merged = _deep_merge(file_values, env_values)
+    merged["home"] = resolved_home
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        secret = bool(first["loc"]) and first["loc"][0] == "secret_key"
+        raise ConfigError(_describe(first, set(env_values), toml_path, secret)) from None
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+DEFAULT_CONFIG_TOML = """\
+# channelhub configuration. Every setting can also come from the environment:
+# CHANNELHUB_<KEY> (nested keys with a double underscore, e.g. CHANNELHUB_HTTP__TIMEOUT_SECONDS).
+# The environment wins over this file. Secrets do not belong here: credentials are stored
+# encrypted by `channelhub accounts add`, the key is in secret.key or CHANNELHUB_SECRET_KEY.
+
+# Database. Default: the SQLite file hub.db beside this file.
+# database_url = "postgresql+psycopg://user@localhost:5432/channelhub"
+
+# log_level = "INFO"        # DEBUG, INFO, WARNING or ERROR
+
+[http]
+# timeout_seconds = 30.0    # per request, every connector
+# max_retries = 5           # on 429, 5xx and transport errors
+"""

@@ -1,0 +1,107 @@
+"""Listings: upsert on (channel, account, listing id, variation id), guarded by ``updated_at``.
+
+A listing whose channel gives no ``updated_at`` (a plain snapshot) always updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from channelhub.core.errors import NotFound
+from channelhub.core.listing import Listing, ListingKey
+from channelhub.core.money import Money
+from channelhub.store.repos._upsert import Upserted, guarded_upsert
+from channelhub.store.tables.listings import ListingRow
+
+
+def upsert_listing(session: Session, listing: Listing, *, now: datetime) -> Upserted:
+    """Store a listing; an older ``updated_at`` than the stored one changes nothing."""
+    values: dict[str, Any] = {
+        "channel_sku": listing.channel_sku,
+        "title": listing.title,
+        "price": listing.price.amount if listing.price else None,
+        "currency": listing.price.currency if listing.price else None,
+        "quantity": listing.quantity,
+        "status": listing.status.value,
+        "marketplace": listing.marketplace,
+        "identifiers": dict(listing.identifiers),
+        "inventory_ref": listing.inventory_ref,
+        "remote_updated_at": listing.updated_at,
+    }
+    newer: ColumnElement[bool]
+    if listing.updated_at is None:
+        newer = true()
+    else:
+        newer = ListingRow.remote_updated_at.is_(None) | (
+            ListingRow.remote_updated_at < listing.updated_at
+        )
+    return guarded_upsert(
+        session,
+        ListingRow,
+        key={
+            "channel": listing.channel,
+            "account": listing.account,
+            "listing_id": listing.listing_id,
+            "variation_id": listing.variation_id or "",
+        },
+        insert_values={**values, "created_at": now, "updated_at": now},
+        update_values={**values, "updated_at": now},
+        newer=newer,
+    )
+
+
+def to_listing(row: ListingRow) -> Listing:
+    """The canonical Listing back from its row."""
+    price = (
+        Money(amount=row.price, currency=row.currency)
+        if row.price is not None and row.currency
+        else None
+    )
+    return Listing.model_validate(
+        {
+            "channel": row.channel,
+            "account": row.account,
+            "listing_id": row.listing_id,
+            "variation_id": row.variation_id or None,
+            "channel_sku": row.channel_sku,
+            "title": row.title,
+            "price": price,
+            "quantity": row.quantity,
+            "status": row.status,
+            "marketplace": row.marketplace,
+            "identifiers": dict(row.identifiers or {}),
+            "inventory_ref": row.inventory_ref,
+            "updated_at": row.remote_updated_at,
+        },
+        strict=False,
+    )
+
+
+def get_listing(session: Session, key: ListingKey) -> Listing:
+    """The stored listing for ``key`` or :class:`NotFound`."""
+    row = session.scalars(
+        select(ListingRow).where(
+            ListingRow.channel == key.channel,
+            ListingRow.account == key.account,
+            ListingRow.listing_id == key.listing_id,
+            ListingRow.variation_id == (key.variation_id or ""),
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"listing {key} is not in the hub")
+    return to_listing(row)
+
+
+def list_listings(session: Session, *, channel: str, account: str) -> Sequence[Listing]:
+    """Every stored listing of one account, in key order."""
+    rows = session.scalars(
+        select(ListingRow)
+        .where(ListingRow.channel == channel, ListingRow.account == account)
+        .order_by(ListingRow.listing_id, ListingRow.variation_id)
+    )
+    return [to_listing(row) for row in rows]

@@ -1,0 +1,197 @@
+"""The outbox: enqueue with the decision, claim due messages, record how sending went.
+
+A message is enqueued in the same transaction as the decision that produced it, keyed by
+an idempotency key (enqueueing twice stores one row). A sender claims a due batch (rows
+locked with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so parallel senders split the work),
+then marks each sent, failed (retried later with backoff) or dead (kept for replay).
+A claim is itself a lease: a sender that dies mid-send leaves the row ``sending`` until
+``claim_for`` passes, then it is due again, and the receiver dedupes on the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channelhub.core.errors import InvalidInput, NotFound
+from channelhub.store.repos._upsert import insert_for
+from channelhub.store.tables.outbox import OutboxMessage, OutboxState
+
+MAX_ERROR_LENGTH = 2000
+DEFAULT_MAX_ATTEMPTS = 8
+
+Backoff = Callable[[int], timedelta]
+
+
+def exponential_backoff(attempts: int) -> timedelta:
+    """30 s after the first failure, doubling, at most 1 h (deterministic: no jitter)."""
+    exponent = min(max(attempts - 1, 0), 20)  # capped before it can overflow a timedelta
+    return min(timedelta(seconds=30 * 2**exponent), timedelta(hours=1))
+
+
+class Enqueued(NamedTuple):
+    """The message id and whether this call created it (False: the key was already there)."""
+
+    id: int
+    is_new: bool
+
+
+def enqueue(
+    session: Session,
+    *,
+    idempotency_key: str,
+    target: str,
+    kind: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> Enqueued:
+    """Add a message unless one with ``idempotency_key`` exists (atomic, never doubled)."""
+    statement = (
+        insert_for(session, OutboxMessage)
+        .values(
+            idempotency_key=idempotency_key,
+            target=target,
+            kind=kind,
+            payload=dict(payload),
+            state=OutboxState.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)
+    )
+    new_id = session.execute(statement).scalar_one_or_none()
+    if new_id is not None:
+        return Enqueued(new_id, True)
+    existing = session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
+    ).one()
+    return Enqueued(existing, False)
+
+
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int = 50,
+    claim_for: timedelta = timedelta(minutes=5),
+    targets: Sequence[str] | None = None,
+) -> list[OutboxMessage]:
+    """Mark up to ``limit`` due messages ``sending`` (attempts + 1) and return them.
+
+    Due: pending/failed whose ``next_attempt_at`` has come, or ``sending`` whose claim
+    lapsed. Commit right after claiming, send, then record the outcome in a new transaction.
+    """
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.state.in_(
+                [OutboxState.PENDING.value, OutboxState.FAILED.value, OutboxState.SENDING.value]
+            ),
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if targets is not None:
+        query = query.where(OutboxMessage.target.in_(list(targets)))
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.state = OutboxState.SENDING.value
+        row.attempts += 1
+        row.next_attempt_at = now + claim_for
+        row.updated_at = now
+    session.flush()
+    return rows
+
+
+def _get(session: Session, message_id: int) -> OutboxMessage:
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        raise NotFound(f"outbox message {message_id} does not exist")
+    return row
+
+
+def mark_sent(session: Session, message_id: int, *, now: datetime) -> None:
+    """The receiver accepted the message: done for good."""
+    row = _get(session, message_id)
+    row.state = OutboxState.SENT.value
+    row.last_error = None
+    row.updated_at = now
+    session.flush()
+
+
+def mark_failed(
+    session: Session,
+    message_id: int,
+    *,
+    error: str,
+    now: datetime,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    backoff: Backoff = exponential_backoff,
+) -> OutboxState:
+    """A retryable failure: retry after ``backoff(attempts)``, or dead after ``max_attempts``.
+
+    ``error`` must already be redacted (no secrets); it is kept for the operator.
+    """
+    row = _get(session, message_id)
+    row.last_error = error[:MAX_ERROR_LENGTH]
+    row.updated_at = now
+    if row.attempts >= max_attempts:
+        row.state = OutboxState.DEAD.value
+    else:
+        row.state = OutboxState.FAILED.value
+        row.next_attempt_at = now + backoff(row.attempts)
+    session.flush()
+    return OutboxState(row.state)
+
+
+def dead_letter(session: Session, message_id: int, *, error: str, now: datetime) -> None:
+    """A fatal failure (retrying cannot help): park it for an operator to fix and replay."""
+    row = _get(session, message_id)
+    row.state = OutboxState.DEAD.value
+    row.last_error = error[:MAX_ERROR_LENGTH]
+    row.updated_at = now
+    session.flush()
+
+
+def replay(session: Session, message_id: int, *, now: datetime) -> None:
+    """Send a dead or failed message again now, with a fresh attempt count.
+
+    Sent messages are refused: replaying them would deliver twice.
+    """
+    row = _get(session, message_id)
+    if row.state not in (OutboxState.DEAD.value, OutboxState.FAILED.value):
+        raise InvalidInput.field(
+            f"outbox message {message_id} state",
+            row.state,
+            "cannot be replayed (only dead or failed)",
+        )
+    row.state = OutboxState.PENDING.value
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.updated_at = now
+    session.flush()
+
+
+def list_messages(
+    session: Session,
+    *,
+    states: Sequence[OutboxState] | None = None,
+    target: str | None = None,
+    limit: int = 100,
+) -> list[OutboxMessage]:
+    """Messages for inspection (e.g. the dead letters), oldest first."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id).limit(limit)
+    if states is not None:
+        query = query.where(OutboxMessage.state.in_([state.value for state in states]))
+    if target is not None:
+        query = query.where(OutboxMessage.target == target)
+    return list(session.scalars(query))

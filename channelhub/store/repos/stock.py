@@ -1,0 +1,127 @@
+"""Warehouses and the stock ledger: movements in, balances summed out.
+
+The SQL sums here must agree with :meth:`channelhub.core.stock.StockMovement.deltas`;
+a test folds the same ledger both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from channelhub.core.errors import InvalidInput
+from channelhub.core.stock import Balance, MovementKind, StockMovement, Warehouse
+from channelhub.store.repos._upsert import insert_for
+from channelhub.store.tables.stock import StockMovementRow, WarehouseRow
+
+K = MovementKind
+_ON_HAND_PLUS = [k.value for k in (K.RECEIVE, K.ADJUST, K.ASSEMBLE, K.DISASSEMBLE)]
+
+
+def upsert_warehouse(session: Session, warehouse: Warehouse, *, now: datetime) -> int:
+    """Create or update a warehouse on its code."""
+    values = {
+        "name": warehouse.name,
+        "country": warehouse.country,
+        "region": warehouse.region,
+        "account": warehouse.account,
+        "external_id": warehouse.external_id,
+        "updated_at": now,
+    }
+    statement = insert_for(session, WarehouseRow.__table__).values(
+        code=warehouse.code, created_at=now, **values
+    )
+    warehouse_id: int = session.execute(
+        statement.on_conflict_do_update(index_elements=["code"], set_=values).returning(
+            WarehouseRow.__table__.c.id
+        )
+    ).scalar_one()
+    session.expire_all()
+    return warehouse_id
+
+
+def record_movement(
+    session: Session,
+    movement: StockMovement,
+    *,
+    now: datetime,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Append one movement; with ``dedupe_key``, a second call with the same key adds nothing.
+
+    Returns True when the movement was recorded. The warehouse must exist.
+    """
+    known = session.scalar(select(WarehouseRow.id).where(WarehouseRow.code == movement.warehouse))
+    if known is None:
+        raise InvalidInput.field("warehouse", movement.warehouse, "is not a known warehouse")
+    statement = (
+        insert_for(session, StockMovementRow.__table__)
+        .values(
+            warehouse=movement.warehouse,
+            sku=movement.sku,
+            kind=movement.kind.value,
+            quantity=movement.quantity,
+            reason=movement.reason,
+            reference=movement.reference,
+            dedupe_key=dedupe_key,
+            at=movement.at,
+            recorded_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(StockMovementRow.__table__.c.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def stock_balances(
+    session: Session,
+    *,
+    warehouse: str | None = None,
+    skus: Iterable[str] | None = None,
+) -> dict[tuple[str, str], Balance]:
+    """On hand and reserved per (warehouse, sku), summed from the ledger in the database."""
+    q = StockMovementRow.quantity
+    kind = StockMovementRow.kind
+    on_hand = func.sum(case((kind.in_(_ON_HAND_PLUS), q), (kind == K.CONSUME.value, -q), else_=0))
+    reserved = func.sum(
+        case(
+            (kind == K.RESERVE.value, q),
+            (kind.in_([K.RELEASE.value, K.CONSUME.value]), -q),
+            else_=0,
+        )
+    )
+    query = select(StockMovementRow.warehouse, StockMovementRow.sku, on_hand, reserved).group_by(
+        StockMovementRow.warehouse, StockMovementRow.sku
+    )
+    if warehouse is not None:
+        query = query.where(StockMovementRow.warehouse == warehouse)
+    if skus is not None:
+        query = query.where(StockMovementRow.sku.in_(list(skus)))
+    return {
+        (wh, sku): Balance(warehouse=wh, sku=sku, on_hand=int(oh), reserved=int(rs))
+        for wh, sku, oh, rs in session.execute(query)
+    }
+
+
+def movements(session: Session, *, warehouse: str, sku: str) -> list[StockMovement]:
+    """The ledger of one warehouse x SKU, oldest first: the explanation of its balance."""
+    rows = session.scalars(
+        select(StockMovementRow)
+        .where(StockMovementRow.warehouse == warehouse, StockMovementRow.sku == sku)
+        .order_by(StockMovementRow.at, StockMovementRow.id)
+    )
+    return [
+        StockMovement(
+            warehouse=row.warehouse,
+            sku=row.sku,
+            kind=MovementKind(row.kind),
+            quantity=row.quantity,
+            reason=row.reason,
+            reference=row.reference,
+            at=row.at,
+        )
+        for row in rows
+    ]

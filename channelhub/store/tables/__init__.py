@@ -1,0 +1,26 @@
+"""Every table module, imported so that ``Base.metadata`` knows them all (Alembic needs it).
+
+Add a new table module to this list; keep each module small and about one subject.
+"""
+
+from channelhub.store.tables import (
+    accounts,
+    fulfilment,
+    listings,
+    orders,
+    outbox,
+    products,
+    stock,
+    sync,
+)
+
+__all__ = [
+    "accounts",
+    "fulfilment",
+    "listings",
+    "orders",
+    "outbox",
+    "products",
+    "stock",
+    "sync",
+]

@@ -1,0 +1,107 @@
+"""Access tokens are refreshed once for concurrent callers, again after expiry, and on 401."""
+
+from __future__ import annotations
+
+import anyio
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from channelhub.connectors.errors import ContractViolation, Unauthorized
+from channelhub.connectors.http.auth import HeaderTokenAuth, RefreshingToken, TokenGrant
+from channelhub.connectors.http.client import ConnectorHttpClient
+from channelhub.connectors.http.ratelimit import RateLimit
+from tests.connectors.http.fakes import FakeClock
+
+
+class TokenEndpoint:
+    """Hands out token-1, token-2, …; waits on ``gate`` so callers overlap."""
+
+    def __init__(self, expires_in: float = 3600) -> None:
+        self.calls = 0
+        self.expires_in = expires_in
+        self.gate = anyio.Event()
+        self.gate.set()
+
+    async def __call__(self) -> TokenGrant:
+        self.calls += 1
+        await self.gate.wait()
+        return TokenGrant(access_token=SecretStr(f"token-{self.calls}"), expires_in=self.expires_in)
+
+
+@pytest.mark.anyio
+async def test_concurrent_callers_share_one_refresh_and_expiry_triggers_another() -> None:
+    clock = FakeClock()
+    endpoint = TokenEndpoint(expires_in=3600)
+    endpoint.gate = anyio.Event()
+    token = RefreshingToken(endpoint, clock=clock, margin=60)
+    seen: list[str] = []
+
+    async def use() -> None:
+        seen.append((await token.get()).get_secret_value())
+
+    async with anyio.create_task_group() as group:
+        for _ in range(10):
+            group.start_soon(use)
+        await anyio.wait_all_tasks_blocked()
+        endpoint.gate.set()
+    assert endpoint.calls == 1 and seen == ["token-1"] * 10
+
+    clock.now += 3600 - 60 - 1  # still inside the safety margin
+    assert (await token.get()).get_secret_value() == "token-1"
+    clock.now += 1  # margin reached: refresh before it really expires
+    assert (await token.get()).get_secret_value() == "token-2"
+    assert endpoint.calls == 2 and "token" not in repr(token).replace("RefreshingToken", "")
+
+
+def test_token_grant_parsing() -> None:
+    grant = TokenGrant.from_oauth_response({"access_token": "Atza|abc", "expires_in": "3600"})
+    assert grant.expires_in == 3600 and "Atza" not in repr(grant)
+    with pytest.raises(ContractViolation, match="expires_in"):
+        TokenGrant.from_oauth_response({"access_token": "x", "expires_in": None})
+    with pytest.raises(ContractViolation, match="access_token"):
+        TokenGrant.from_oauth_response({"expires_in": 10})
+
+
+def make_client(handler: httpx.MockTransport, token: RefreshingToken) -> ConnectorHttpClient:
+    clock = FakeClock()
+    return ConnectorHttpClient(
+        platform="demo",
+        account="acct-1",
+        base_url="https://api.example.test",
+        limits={},
+        default_limit=RateLimit(rate=10, burst=10),
+        auth=HeaderTokenAuth("Authorization", token, prefix="Bearer "),
+        transport=handler,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+@pytest.mark.anyio
+async def test_a_401_refreshes_the_token_and_retries_once() -> None:
+    endpoint = TokenEndpoint()
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(401 if len(seen) == 1 else 200, json={})
+
+    async with make_client(httpx.MockTransport(handler), RefreshingToken(endpoint)) as client:
+        await client.request("op", "GET", "/x")
+    assert seen == ["Bearer token-1", "Bearer token-2"]
+
+
+@pytest.mark.anyio
+async def test_a_401_after_refresh_is_fatal() -> None:
+    endpoint = TokenEndpoint()
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(401, json={"error": "invalid_token"})
+
+    async with make_client(httpx.MockTransport(handler), RefreshingToken(endpoint)) as client:
+        with pytest.raises(Unauthorized, match="even after a refresh"):
+            await client.request("op", "GET", "/x")
+    assert len(calls) == 2 and endpoint.calls == 2

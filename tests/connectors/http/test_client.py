@@ -1,0 +1,227 @@
+"""ConnectorHttpClient: status → error mapping, retries, Retry-After, limiter, feedback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from channelhub.connectors.errors import (
+    BadRequest,
+    ConnectorError,
+    ContractViolation,
+    NotFoundError,
+    RateLimited,
+    ServerError,
+    TransportFailure,
+)
+from channelhub.connectors.http.client import ConnectorHttpClient
+from channelhub.connectors.http.ratelimit import RateLimit
+from channelhub.connectors.http.retry import RetryPolicy, parse_retry_after
+from tests.connectors.http.fakes import FakeClock
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Script:
+    """A mock transport answering from a list, counting calls."""
+
+    def __init__(self, *answers: httpx.Response | Exception) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def make_client(
+    script: Script,
+    clock: FakeClock,
+    *,
+    limits: dict[str, RateLimit] | None = None,
+    retry: RetryPolicy | None = None,
+    **kwargs: object,
+) -> ConnectorHttpClient:
+    return ConnectorHttpClient(
+        platform="demo",
+        account="acct-1",
+        base_url="https://api.example.test",
+        limits=limits or {},
+        default_limit=RateLimit(rate=100, burst=100),
+        retry=retry or RetryPolicy(max_attempts=4, initial_backoff=1, jitter=0),
+        transport=httpx.MockTransport(script),
+        clock=clock,
+        sleep=clock.sleep,
+        now=lambda: datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.anyio
+async def test_retry_after_seconds_is_what_the_sleep_receives() -> None:
+    clock = FakeClock()
+    script = Script(
+        httpx.Response(429, headers={"Retry-After": "7"}, json={"errors": []}),
+        httpx.Response(200, json={"ok": True}, headers={"x-amzn-RateLimit-Limit": "2"}),
+    )
+    async with make_client(script, clock) as client:
+        result = await client.request("getThing", "GET", "/things")
+    assert clock.sleeps == [7.0]
+    assert result.json() == {"ok": True}
+    assert result.attempts == 2
+    assert result.rate_limit == {"x-amzn-ratelimit-limit": "2"}
+    assert client.limiter.bucket("acct-1", "getThing").rate == 2.0  # corrected from header
+
+
+@pytest.mark.anyio
+async def test_retry_after_http_date_is_converted_to_seconds() -> None:
+    clock = FakeClock()
+    script = Script(
+        httpx.Response(503, headers={"Retry-After": "Thu, 01 Jan 2026 12:00:30 GMT"}),
+        httpx.Response(204),
+    )
+    async with make_client(script, clock) as client:
+        await client.request("op", "DELETE", "/x")
+    assert clock.sleeps == [30.0]
+
+
+def test_parse_retry_after_forms() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_retry_after("120", now=now) == 120
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:05 GMT", now=now) == 5
+    assert parse_retry_after("Wed, 31 Dec 2025 00:00:00 GMT", now=now) == 0
+    assert parse_retry_after("soon", now=now) is None
+    assert parse_retry_after(None) is None
+
+
+@pytest.mark.anyio
+async def test_fatal_error_is_sent_once_and_raised() -> None:
+    clock = FakeClock()
+    script = Script(httpx.Response(400, json={"errors": [{"code": "InvalidInput"}]}))
+    async with make_client(script, clock) as client:
+        with pytest.raises(BadRequest) as caught:
+            await client.request("confirmShipment", "POST", "/orders/1/shipment", json={})
+    assert len(script.requests) == 1
+    assert clock.sleeps == []
+    error = caught.value
+    assert (error.status, error.operation, error.platform) == (400, "confirmShipment", "demo")
+    assert error.request == "POST https://api.example.test/orders/1/shipment"
+    assert "InvalidInput" in (error.body or "")
+    assert not error.retryable
+
+
+@pytest.mark.anyio
+async def test_retryable_errors_are_retried_up_to_the_limit_with_exponential_backoff() -> None:
+    clock = FakeClock()
+    script = Script(httpx.Response(503))
+    async with make_client(script, clock) as client:
+        with pytest.raises(ServerError):
+            await client.request("getThing", "GET", "/things")
+    assert len(script.requests) == 4
+    assert clock.sleeps == [1.0, 2.0, 4.0]
+
+
+@pytest.mark.anyio
+async def test_jitter_is_added_from_the_injected_rng() -> None:
+    import random
+
+    clock = FakeClock()
+    script = Script(httpx.Response(500), httpx.Response(200))
+    policy = RetryPolicy(max_attempts=2, initial_backoff=1, jitter=0.5)
+    async with make_client(script, clock, retry=policy, rng=random.Random(3)) as client:
+        await client.request("op", "GET", "/x")
+    expected = 1 + random.Random(3).uniform(0, 0.5)
+    assert clock.sleeps == [pytest.approx(expected)]
+
+
+@pytest.mark.anyio
+async def test_non_idempotent_call_is_not_repeated_after_a_server_error() -> None:
+    clock = FakeClock()
+    script = Script(httpx.Response(500))
+    async with make_client(script, clock) as client:
+        with pytest.raises(ServerError):
+            await client.request("createFulfillment", "POST", "/f", json={"a": 1})
+    assert len(script.requests) == 1
+
+
+@pytest.mark.anyio
+async def test_non_idempotent_call_is_repeated_after_throttling_or_connect_failure() -> None:
+    clock = FakeClock()
+    script = Script(
+        httpx.Response(429),
+        httpx.ConnectError("refused"),
+        httpx.Response(201, json={"id": "9"}),
+    )
+    async with make_client(script, clock) as client:
+        result = await client.request("createFulfillment", "POST", "/f", json={"a": 1})
+    assert result.status == 201 and len(script.requests) == 3
+
+
+@pytest.mark.anyio
+async def test_read_timeout_becomes_a_retryable_transport_failure() -> None:
+    clock = FakeClock()
+    script = Script(httpx.ReadTimeout("slow"))
+    async with make_client(script, clock, retry=RetryPolicy(max_attempts=2, jitter=0)) as client:
+        with pytest.raises(TransportFailure) as caught:
+            await client.request("getThing", "GET", "/things")
+    assert len(script.requests) == 2
+    assert "ReadTimeout" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_expected_statuses_decide_success() -> None:
+    clock = FakeClock()
+    async with make_client(Script(httpx.Response(404)), clock) as client:
+        found = await client.request("getThing", "GET", "/x", expected={200, 404})
+        assert found.status == 404
+        with pytest.raises(NotFoundError):
+            await client.request("getThing", "GET", "/x")
+    async with make_client(Script(httpx.Response(207, json={})), clock) as client:
+        with pytest.raises(ContractViolation):
+            await client.request("bulkUpdate", "POST", "/b", expected={200})
+
+
+@pytest.mark.anyio
+async def test_an_in_body_throttle_found_by_the_inspector_is_retried() -> None:
+    clock = FakeClock()
+    throttled = {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]}
+    script = Script(httpx.Response(200, json=throttled), httpx.Response(200, json={"data": {}}))
+
+    def inspect(operation: str, response: httpx.Response) -> ConnectorError | None:
+        body = json.loads(response.content)
+        codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+        return RateLimited("throttled", retry_after=1.5) if "THROTTLED" in codes else None
+
+    async with make_client(script, clock, inspect_response=inspect) as client:
+        result = await client.request("orders", "POST", "/graphql.json", json={}, idempotent=True)
+    assert result.json() == {"data": {}}
+    assert clock.sleeps == [1.5]
+
+
+@pytest.mark.anyio
+async def test_each_attempt_takes_a_token_from_the_operation_bucket() -> None:
+    clock = FakeClock()
+    script = Script(httpx.Response(200, json={}))
+    limits = {"getOrder": RateLimit(rate=0.5, burst=2)}
+    async with make_client(script, clock, limits=limits) as client:
+        for _ in range(3):
+            await client.request("getOrder", "GET", "/orders/1")
+    assert clock.sleeps == [pytest.approx(2.0)]  # the third waited one interval at 0.5/s
+
+
+@pytest.mark.anyio
+async def test_retry_after_longer_than_the_cap_is_not_waited_for() -> None:
+    clock = FakeClock()
+    script = Script(httpx.Response(429, headers={"Retry-After": "3600"}))
+    policy = RetryPolicy(max_attempts=3, max_retry_after=60)
+    async with make_client(script, clock, retry=policy) as client:
+        with pytest.raises(RateLimited) as caught:
+            await client.request("op", "GET", "/x")
+    assert clock.sleeps == [] and caught.value.retry_after == 3600

@@ -1,0 +1,111 @@
+"""The token bucket grants bursts up to its size, then exactly ``rate`` per second."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from channelhub.connectors.http.ratelimit import (
+    LimitUpdate,
+    RateLimit,
+    RateLimiterRegistry,
+    TokenBucket,
+    amazon_rate_limit_update,
+    shopify_throttle_update,
+)
+from tests.connectors.http.fakes import FakeClock
+
+
+@pytest.mark.anyio
+async def test_burst_is_free_then_each_token_waits_exactly_one_interval() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=2.0, burst=3, clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        assert await bucket.acquire() == 0
+    assert clock.sleeps == []
+    await bucket.acquire()
+    await bucket.acquire()
+    assert clock.sleeps == [pytest.approx(0.5), pytest.approx(0.5)]
+
+
+@pytest.mark.anyio
+async def test_concurrent_reservations_queue_in_arrival_order() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=1.0, burst=1, clock=clock, sleep=clock.sleep)
+    assert bucket.reserve() == 0
+    assert bucket.reserve() == pytest.approx(1.0)
+    assert bucket.reserve() == pytest.approx(2.0)  # the third waits behind the second
+
+
+def test_a_request_larger_than_the_bucket_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot take 5"):
+        TokenBucket(rate=1, burst=4, clock=FakeClock()).reserve(5)
+
+
+arrivals = st.lists(
+    st.tuples(st.floats(min_value=0, max_value=3), st.integers(min_value=1, max_value=3)),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rate=st.floats(min_value=0.01, max_value=20),
+    burst=st.integers(min_value=3, max_value=20),
+    steps=arrivals,
+)
+def test_no_window_ever_grants_more_than_burst_plus_rate_times_window(
+    rate: float, burst: int, steps: list[tuple[float, int]]
+) -> None:
+    """For any arrival times and sizes, tokens granted in [a, b] ≤ burst + rate × (b − a)."""
+    clock = FakeClock(start=0.0)
+    bucket = TokenBucket(rate=rate, burst=burst, clock=clock)
+    grants: list[tuple[float, int]] = []
+    for gap, n in steps:
+        clock.now += gap
+        wait = bucket.reserve(n)  # reservations overlap like concurrent callers
+        grants.append((clock.now + wait, n))
+    grants.sort()
+    for i, (start, _) in enumerate(grants):
+        total = 0
+        for end, n in grants[i:]:
+            total += n
+            assert total <= burst + rate * (end - start) + 1e-6
+
+
+def test_amazon_header_corrects_the_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=0.0056, burst=20, clock=clock)
+    update = amazon_rate_limit_update({"x-amzn-RateLimit-Limit": "0.5"})
+    assert update == LimitUpdate(rate=0.5)
+    bucket.apply(update)
+    assert bucket.rate == 0.5 and bucket.burst == 20
+    assert amazon_rate_limit_update({"x-amzn-RateLimit-Limit": "nonsense"}) is None
+    assert amazon_rate_limit_update({}) is None
+
+
+@pytest.mark.anyio
+async def test_shopify_throttle_status_feeds_a_cost_bucket() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=100, burst=2000, clock=clock, sleep=clock.sleep)
+    status = {"maximumAvailable": 1000.0, "currentlyAvailable": 50, "restoreRate": 50.0}
+    update = shopify_throttle_update(status)
+    assert update is not None
+    bucket.apply(update)
+    assert (bucket.rate, bucket.burst, bucket.tokens) == (50.0, 1000.0, 50.0)
+    await bucket.acquire(150)  # a query costing 150 points waits for 100 more at 50/s
+    assert clock.sleeps == [pytest.approx(2.0)]
+
+
+def test_registry_keeps_one_bucket_per_account_and_operation() -> None:
+    clock = FakeClock()
+    registry = RateLimiterRegistry({"getOrder": RateLimit(rate=0.5, burst=30)}, clock=clock)
+    a = registry.bucket("acct-a", "getOrder")
+    assert registry.bucket("acct-a", "getOrder") is a
+    assert registry.bucket("acct-b", "getOrder") is not a
+    with pytest.raises(KeyError, match="searchOrders"):
+        registry.bucket("acct-a", "searchOrders")
+    fallback = RateLimiterRegistry({}, default=RateLimit(rate=1, burst=1), clock=clock)
+    assert fallback.bucket("x", "anything").burst == 1

@@ -1,0 +1,61 @@
+"""Alembic owns the schema: the migrated database must equal the ORM metadata exactly."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+import channelhub.store.tables  # noqa: F401  (all tables on the metadata)
+from channelhub.store.base import Base
+from channelhub.store.db import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    next_revision_id,
+    upgrade,
+)
+
+
+def test_migrated_schema_matches_metadata(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    assert diffs == []
+
+
+def test_upgrade_is_idempotent_and_reports_head(db_url: str) -> None:
+    assert upgrade(db_url) == head_revision()
+    assert upgrade(db_url) == head_revision()
+    engine = make_engine(db_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_connections_get_pragmas(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+
+
+def test_downgrade_to_base_and_back(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        command.downgrade(alembic_config(engine), "base")
+        assert current_revision(engine) is None
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        assert upgrade(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_revisions_are_numbered_in_order() -> None:
+    assert next_revision_id() == f"{int(head_revision() or 0) + 1:04d}"
