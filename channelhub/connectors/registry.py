@@ -20,6 +20,7 @@ ENTRY_POINT_GROUP = "channelhub.connectors"
 
 #: Platform name → "module:attribute" of its ConnectorPlugin. Append one line per built-in.
 BUILTIN_CONNECTORS: dict[str, str] = {
+    "amazon": "channelhub.connectors.amazon:PLUGIN",
     "ebay": "channelhub.connectors.ebay:PLUGIN",
     "temu": "channelhub.connectors.temu:PLUGIN",
 }
