@@ -198,3 +198,12 @@ def test_revision_limit_warns_then_holds() -> None:
     assert not full.push and full.warning is not None and "250" in full.reason
     old = [PushRecord("A", i, NOW - timedelta(hours=25)) for i in range(300)]
     assert plan_quantity_push("A", 999, old, now=NOW).push
+
+
+def test_carrier_codes() -> None:
+    from channelhub.mappings.ebay import ebay_carrier_code
+
+    assert ebay_carrier_code("royal_mail") == "RoyalMail"
+    assert ebay_carrier_code("Royal Mail") == "RoyalMail"
+    assert ebay_carrier_code("usps") == "USPS"
+    assert ebay_carrier_code("SomeLocalCourier") == "SomeLocalCourier"

@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 
 from channelhub.connectors.ebay.auth import EbayScopedAuth
 from channelhub.connectors.ebay.cursor import OrderCursor
+from channelhub.connectors.ebay.fulfilment import FulfilmentPusher
 from channelhub.connectors.ebay.notify import NotificationVerifier
-from channelhub.connectors.errors import ConnectorError, RetryableError
+from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.pagination import paginate_next_url
 from channelhub.connectors.http.ratelimit import RateLimit
@@ -37,15 +38,13 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import ConfigError, InvalidInput
-from channelhub.core.models import Listing, Order, PackageLine
+from channelhub.core.models import Listing, Order
 from channelhub.mappings.ebay import (
     FULFILLMENT_BASE,
     INVENTORY_BASE,
     PushRecord,
     StockUpdate,
     bulk_price_quantity_bodies,
-    existing_fulfillment_for,
-    fulfillment_id_from_location,
     get_orders_params,
     next_page,
     normalize_listings,
@@ -53,7 +52,6 @@ from channelhub.mappings.ebay import (
     order_path,
     parse_bulk_price_quantity,
     plan_quantity_push,
-    shipping_fulfillment_body,
 )
 
 logger = logging.getLogger("channelhub.connectors.ebay")
@@ -116,6 +114,7 @@ class EbayConnector:
         self.http: ConnectorHttpClient = http_client_for(
             context, default_base_url=DEFAULT_BASE_URL, limits=LIMITS, auth=self.auth
         )
+        self.fulfilments = FulfilmentPusher(self.http)
         self.notifications = NotificationVerifier(
             self.http,
             verification_token=context.credentials.get("verification_token"),
@@ -317,87 +316,13 @@ class EbayConnector:
 
     # --- fulfilment -----------------------------------------------------------------------
 
-    async def _existing(self, order_id: str) -> dict[str, object]:
-        response = await self.http.request(
-            "getShippingFulfillments", "GET", order_path(order_id) + "/shipping_fulfillment"
-        )
-        body = response.json()
-        return body if isinstance(body, dict) else {}
-
     async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
-        body = await self._existing(order_external_id)
-        found = []
-        for entry in body.get("fulfillments") or []:  # type: ignore[attr-defined]
-            lines = tuple(
-                PackageLine(
-                    sku=str(ref.get("lineItemId")),
-                    quantity=int(ref.get("quantity", 1)),
-                    order_line_id=str(ref.get("lineItemId")),
-                )
-                for ref in entry.get("lineItems") or []
-            )
-            found.append(
-                ChannelFulfilment(
-                    str(entry.get("fulfillmentId")),
-                    entry.get("shipmentTrackingNumber"),
-                    entry.get("shippingCarrierCode"),
-                    lines,
-                )
-            )
-        return found
+        """The fulfilments eBay holds for the order (read-back)."""
+        return await self.fulfilments.read(order_external_id)
 
     async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
         """One createShippingFulfillment per package, never duplicating one eBay already has."""
-        existing = await self._existing(push.order_external_id)
-        results = []
-        for package in push.packages:
-            already = existing_fulfillment_for(existing, package.tracking_number)
-            if already is not None:
-                results.append(
-                    PackagePushResult(package.tracking_number, True, already, already_present=True)
-                )
-                continue
-            results.append(
-                await self._create(push, package.tracking_number, package.carrier, package.lines)
-            )
-        return results
-
-    async def _create(
-        self, push: FulfilmentPush, tracking: str, carrier: str, lines: Sequence[PackageLine]
-    ) -> PackagePushResult:
-        line_items: dict[str, int] = {}
-        for line in lines:
-            if not line.order_line_id:
-                return PackagePushResult(
-                    tracking, False, reason=f"package line {line.sku} has no eBay lineItemId"
-                )
-            line_items[line.order_line_id] = line_items.get(line.order_line_id, 0) + line.quantity
-        body = shipping_fulfillment_body(
-            line_items, carrier_code=carrier, tracking_number=tracking, shipped_at=push.shipped_at
-        )
-        path = order_path(push.order_external_id) + "/shipping_fulfillment"
-        try:
-            response = await self.http.request(
-                "createShippingFulfillment", "POST", path, json=body, expected={201, 409},
-                headers={"Content-Type": "application/json"},
-            )  # fmt: skip
-        except RetryableError as exc:
-            # the answer may be lost after eBay acted: look before anyone retries
-            found = existing_fulfillment_for(await self._existing(push.order_external_id), tracking)
-            if found is not None:
-                return PackagePushResult(tracking, True, found, already_present=True)
-            return PackagePushResult(tracking, False, reason=str(exc))
-        if response.status == 201:
-            location = response.headers.get("location", "")
-            return PackagePushResult(tracking, True, fulfillment_id_from_location(location))
-        found = existing_fulfillment_for(await self._existing(push.order_external_id), tracking)
-        if found is not None:
-            return PackagePushResult(tracking, True, found, already_present=True)
-        return PackagePushResult(
-            tracking,
-            False,
-            reason=f"eBay refused the package (409 conflict): {response.text[:300]}",
-        )
+        return await self.fulfilments.push(push)
 
     # --- notifications --------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from channelhub.mappings.ebay.builders import (
     API_SCOPES,
+    CARRIER_CODES,
     FULFILLMENT_BASE,
     INVENTORY_BASE,
     MAX_ORDERS_PER_PAGE,
@@ -19,6 +20,7 @@ from channelhub.mappings.ebay.builders import (
     StockUpdate,
     basic_client_auth,
     bulk_price_quantity_bodies,
+    ebay_carrier_code,
     ebay_timestamp,
     existing_fulfillment_for,
     fulfillment_id_from_location,
@@ -43,6 +45,7 @@ from channelhub.mappings.ebay.orders import amount, normalize_orders
 
 __all__ = [
     "API_SCOPES",
+    "CARRIER_CODES",
     "FULFILLMENT_BASE",
     "INVENTORY_BASE",
     "MAX_ORDERS_PER_PAGE",
@@ -64,6 +67,7 @@ __all__ = [
     "basic_client_auth",
     "bulk_price_quantity_bodies",
     "challenge_response",
+    "ebay_carrier_code",
     "ebay_timestamp",
     "existing_fulfillment_for",
     "fulfillment_id_from_location",

@@ -236,6 +236,32 @@ def plan_quantity_push(
 # --- Fulfilment ---------------------------------------------------------------------------
 
 
+#: Canonical carrier slug -> eBay ``shippingCarrierCode`` (eBay's ShippingCarrierCodeType;
+#: the full, current list comes from the Trading API's GeteBayDetails, so a carrier not here
+#: is sent as given rather than refused).
+CARRIER_CODES: Mapping[str, str] = {
+    "ups": "UPS",
+    "usps": "USPS",
+    "fedex": "FedEx",
+    "dhl": "DHL",
+    "royal_mail": "RoyalMail",
+    "dpd": "DPD",
+    "hermes": "Hermes",
+    "deutsche_post": "DeutschePost",
+    "canada_post": "CanadaPost",
+    "australia_post": "AustraliaPost",
+    "china_post": "ChinaPost",
+    "yanwen": "Yanwen",
+    "4px": "4PX",
+}
+
+
+def ebay_carrier_code(carrier: str) -> str:
+    """eBay's code for a canonical carrier slug (``royal_mail`` -> ``RoyalMail``)."""
+    slug = carrier.strip().lower().replace(" ", "_").replace("-", "_")
+    return CARRIER_CODES.get(slug, carrier.strip())
+
+
 def shipping_fulfillment_body(
     line_items: Mapping[str, int],
     *,
