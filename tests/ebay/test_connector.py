@@ -253,3 +253,19 @@ async def test_notification_verified_with_a_fetched_and_cached_key() -> None:
     assert len(connector.challenge_response("abc")) == 64
     assert assert_journal_matches_specs(sim) >= 1
     await connector.aclose()
+
+
+async def test_an_order_modified_mid_walk_does_not_hide_another() -> None:
+    sim = simulator(order_count=450)
+    connector = make_connector(sim)
+    seen: list[str] = []
+    moved = False
+    async for page in connector.pull_orders(None, since=SINCE):
+        seen.extend(o.external_id for o in page.items)
+        if not moved:
+            sim.shop.orders[page.items[0].external_id]["lastModifiedDate"] = (
+                "2026-02-10T12:00:00.000Z"
+            )
+            moved = True
+    assert set(seen) == set(sim.shop.orders)
+    await connector.aclose()

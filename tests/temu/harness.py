@@ -54,6 +54,8 @@ def make_connector(
     secret: str = DEFAULT_APP_SECRET,
     skew: timedelta = timedelta(0),
     rate: float | None = None,
+    page_size: int = 100,
+    window: timedelta = timedelta(days=1),
     **settings: object,
 ) -> TemuConnector:
     overrides = {}
@@ -78,7 +80,7 @@ def make_connector(
         sleep=clock.sleep,
         now=lambda: clock.now() + skew,
     )
-    return TemuConnector(context)
+    return TemuConnector(context, page_size=page_size, window=window)
 
 
 def assert_journal_follows_transcript(sim: Simulator, clock: ManualClock) -> int:

@@ -197,3 +197,22 @@ async def test_listings_and_token_status() -> None:
     assert status.days_left > 200 and not status.warn
     assert_journal_follows_transcript(sim, clock)
     await connector.aclose()
+
+
+async def test_an_order_updated_mid_walk_does_not_hide_another() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=60)
+    connector = make_connector(sim, clock, page_size=5, window=timedelta(days=40))
+    seen: list[str] = []
+    moved = False
+    async for page in connector.pull_orders(None, since=SINCE):
+        seen.extend(o.external_id for o in page.items)
+        if not moved:
+            # the first order of page 1 is updated now: it leaves the window, pages shift
+            first_parent = page.items[0].parent_external_id
+            sim.shop.parents[first_parent]["parentOrderMap"]["updateTime"] = int(
+                clock.now().timestamp()
+            )
+            moved = True
+    assert set(seen) == set(_all_children(sim))
+    await connector.aclose()

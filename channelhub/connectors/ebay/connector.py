@@ -174,17 +174,33 @@ class EbayConnector:
                 response = await self.http.request("getOrders", "GET", path)
             return response.json()
 
-        async for paged in paginate_next_url(fetch, next_page, start=state.next_path):
-            body = paged.page
-            orders = body.get("orders") if isinstance(body, dict) else None
-            mapped, raws, failures = self._map_orders(orders if isinstance(orders, list) else [])
-            done = paged.resume is None
-            following = (
-                OrderCursor(start=end + timedelta(milliseconds=1))
-                if done
-                else OrderCursor(start=state.start, end=end, next_path=paged.resume)
-            )
-            yield PageOf(tuple(mapped), tuple(raws), following.encode(), done, tuple(failures))
+        start_path = state.next_path
+        for walk in range(2):
+            total: int | None = None
+            async for paged in paginate_next_url(fetch, next_page, start=start_path):
+                body = paged.page
+                orders = body.get("orders") if isinstance(body, dict) else None
+                mapped, raws, failures = self._map_orders(
+                    orders if isinstance(orders, list) else []
+                )
+                page_total = body.get("total") if isinstance(body, dict) else None
+                total = page_total if total is None else total
+                # An order modified while we page leaves the window and shifts the offsets of
+                # the rest: walk the window once more from its first page (upserts dedupe).
+                shifted = walk == 0 and page_total != total
+                done = paged.resume is None and not shifted
+                if done:
+                    following = OrderCursor(start=end + timedelta(milliseconds=1))
+                else:
+                    resume = None if shifted else paged.resume
+                    following = OrderCursor(start=state.start, end=end, next_path=resume)
+                yield PageOf(tuple(mapped), tuple(raws), following.encode(), done, tuple(failures))
+                if shifted:
+                    logger.info("ebay %s: orders changed while paging; walking again", self.account)
+                    break
+            else:
+                return
+            start_path = None
 
     async def get_order(self, external_id: str) -> Fetched[Order]:
         response = await self.http.request("getOrder", "GET", order_path(external_id))
