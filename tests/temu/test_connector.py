@@ -93,9 +93,15 @@ async def test_wrong_secret_is_fatal_and_not_retried() -> None:
     clock = ManualClock()
     sim = simulator(clock, order_count=3)
     connector = make_connector(sim, clock, secret="wrong")
-    with pytest.raises(TemuApiError, match="3000001"):
+    with pytest.raises(TemuApiError, match="3000001") as caught:
         await _import(connector)
     assert len(sim.journal.entries) == 1
+    from channelhub.simulators.temu import DEFAULT_ACCESS_TOKEN, DEFAULT_APP_KEY
+
+    for text in (str(caught.value), repr(caught.value), repr(connector), repr(connector.http)):
+        assert (
+            DEFAULT_ACCESS_TOKEN not in text and "wrong" not in text and DEFAULT_APP_KEY not in text
+        )
     await connector.aclose()
 
 
