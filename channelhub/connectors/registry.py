@@ -22,6 +22,7 @@ ENTRY_POINT_GROUP = "channelhub.connectors"
 BUILTIN_CONNECTORS: dict[str, str] = {
     "amazon": "channelhub.connectors.amazon:PLUGIN",
     "ebay": "channelhub.connectors.ebay:PLUGIN",
+    "shopify": "channelhub.connectors.shopify:PLUGIN",
     "temu": "channelhub.connectors.temu:PLUGIN",
 }
 

@@ -17,6 +17,7 @@ SIMULATORS: dict[str, str] = {
     "demo": "channelhub.simulators.demo:create_simulator",
     "amazon": "channelhub.simulators.amazon:create_simulator",
     "ebay": "channelhub.simulators.ebay:create_simulator",
+    "shopify": "channelhub.simulators.shopify:create_simulator",
     "temu": "channelhub.simulators.temu:create_simulator",
 }
 
