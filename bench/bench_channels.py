@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench.channels import Session, Workload, load_rig, rig_names, shippable
+from bench.channels import ChannelRig, Session, Workload, load_rig, rig_names, shippable
 from bench.run import Figure
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.results import FulfilmentPush, QuantityPushResult, QuantityUpdate
@@ -95,11 +95,13 @@ async def _push_quantities(
     return [final[i] for i in range(len(updates))]
 
 
-async def _push_fulfilment(connector: Any, push: FulfilmentPush) -> int:
+async def _push_fulfilment(
+    rig: ChannelRig, connector: Any, push: FulfilmentPush, order: Order
+) -> int:
     """Packages accepted; a push with a refused package is sent again (the connector reads
     back what the channel already holds, so a replay never ships a package twice)."""
     for _ in range(REPLAY_ROUNDS):
-        results = await connector.push_fulfilment(push)
+        results = await rig.send_fulfilment(connector, push, order)
         if all(r.accepted for r in results):
             break
     return sum(r.accepted for r in results)
@@ -125,22 +127,20 @@ async def run_channel(platform: str, load: Workload, fault_rate: float) -> list[
         pushed = Measured(
             "push quantities",
             len(session.sim.journal),
-            rig.quantities_minimum(len(updates)),
+            rig.quantities_minimum(updates),
             time.perf_counter() - started,
             sum(r.accepted for r in results),
             len(updates),
         )
 
         ready = sorted((o for o in orders if shippable(o)), key=lambda o: o.external_id)
-        pushes = [
-            rig.fulfilment_push(order, i, session.time.now)
-            for i, order in enumerate(ready[: load.fulfilments])
-        ]
+        chosen = ready[: load.fulfilments]
+        pushes = [rig.fulfilment_push(order, i, session.time.now) for i, order in enumerate(chosen)]
         session.sim.journal.clear()
         started = time.perf_counter()
         accepted = 0
-        for push in pushes:
-            accepted += await _push_fulfilment(connector, push)
+        for push, order in zip(pushes, chosen, strict=True):
+            accepted += await _push_fulfilment(rig, connector, push, order)
         shipped = Measured(
             "push fulfilments",
             len(session.sim.journal),

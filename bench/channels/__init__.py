@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
+from channelhub.connectors.results import FulfilmentPush, PackagePushResult, QuantityUpdate
 from channelhub.core.models import (
     ChannelOrderState,
     FulfilledBy,
@@ -95,9 +95,15 @@ class ChannelRig(Protocol):
         """One package shipping every open line of ``order``."""
         ...
 
+    async def send_fulfilment(
+        self, connector: Any, push: FulfilmentPush, order: Order
+    ) -> list[PackagePushResult]:
+        """Push one fulfilment as the hub would (some channels take the stored order too)."""
+        ...
+
     def import_minimum(self, orders: int) -> int: ...
 
-    def quantities_minimum(self, updates: int) -> int: ...
+    def quantities_minimum(self, updates: Sequence[QuantityUpdate]) -> int: ...
 
     def fulfilments_minimum(self, pushes: Sequence[FulfilmentPush]) -> int: ...
 
@@ -153,3 +159,9 @@ def one_package_push(
     return FulfilmentPush(
         order_external_id=order.external_id, packages=(package,), shipped_at=shipped_at
     )
+
+
+async def push_by_id(connector: Any, push: FulfilmentPush, order: Order) -> list[PackagePushResult]:
+    """The plain SalesChannel call: the connector looks the order up itself if it must."""
+    results: list[PackagePushResult] = await connector.push_fulfilment(push)
+    return results

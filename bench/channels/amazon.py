@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 import httpx
 from pydantic import SecretStr
 
-from bench.channels import FakeTime, Session, Workload, changed_quantity, one_package_push
+from bench.channels import (
+    FakeTime,
+    Session,
+    Workload,
+    changed_quantity,
+    one_package_push,
+    push_by_id,
+)
 from channelhub.connectors.amazon import AmazonConnector
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
@@ -76,6 +83,8 @@ class AmazonRig:
     def fulfilment_push(self, order: Order, index: int, shipped_at: datetime) -> FulfilmentPush:
         return one_package_push(order, index, shipped_at)
 
+    send_fulfilment = staticmethod(push_by_id)
+
     def import_minimum(self, orders: int) -> int:
         # 1 LWA token grant for the run
         # + ceil(N / 100) searchOrders pages (maxResultsPerPage is at most 100)
@@ -83,14 +92,14 @@ class AmazonRig:
         pages = max(1, math.ceil(orders / MAX_RESULTS_PER_PAGE))
         return 1 + 2 * pages
 
-    def quantities_minimum(self, updates: int) -> int:
+    def quantities_minimum(self, updates: Sequence[QuantityUpdate]) -> int:
         # The cheaper of: one patchListingsItem per SKU (the token is already held from the
         # import and productType travels with the update, so no getListingsItem), or
         # ceil(M / 25,000) feeds of createFeedDocument + upload PUT + createFeed
         # + getFeed polls (the simulator finishes a feed on poll 3) + getFeedDocument
         # + report download = 5 + 3 = 8 calls per feed.
-        feeds = math.ceil(updates / FEED_MAX_MESSAGES) * (5 + FEED_POLLS_TO_DONE)
-        return min(updates, feeds)
+        feeds = math.ceil(len(updates) / FEED_MAX_MESSAGES) * (5 + FEED_POLLS_TO_DONE)
+        return min(len(updates), feeds)
 
     def fulfilments_minimum(self, pushes: Sequence[FulfilmentPush]) -> int:
         # v0 confirmShipment takes one package per call. (The connector also reads the

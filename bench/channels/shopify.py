@@ -19,7 +19,7 @@ import httpx
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from pydantic import SecretStr
 
-from bench.channels import FakeTime, Session, Workload, one_package_push
+from bench.channels import FakeTime, Session, Workload, one_package_push, push_by_id
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
 from channelhub.connectors.shopify import ShopifyConnector
@@ -114,6 +114,8 @@ class ShopifyRig:
     def fulfilment_push(self, order: Order, index: int, shipped_at: datetime) -> FulfilmentPush:
         return one_package_push(order, index, shipped_at, carrier="UPS")
 
+    send_fulfilment = staticmethod(push_by_id)
+
     def import_minimum(self, orders: int) -> int:
         # ceil(N / P) ``orders`` queries, P the largest page whose requested cost (Shopify's
         # rule: a connection costs first x (1 + its selection)) is at most 1000 points for
@@ -121,9 +123,9 @@ class ShopifyRig:
         # (The 250-per-page cap alone would allow ceil(N/250).) Access tokens are static.
         return max(1, math.ceil(orders / orders_per_page()))
 
-    def quantities_minimum(self, updates: int) -> int:
+    def quantities_minimum(self, updates: Sequence[QuantityUpdate]) -> int:
         # ceil(M / 250) ``inventorySetQuantities`` (at most 250 quantities per call)
-        return math.ceil(updates / MAX_INPUT_ITEMS)
+        return math.ceil(len(updates) / MAX_INPUT_ITEMS)
 
     def fulfilments_minimum(self, pushes: Sequence[FulfilmentPush]) -> int:
         # per order one ``fulfillmentOrders`` query (fulfillmentCreate needs their ids) and

@@ -10,6 +10,8 @@ import pytest
 
 from bench import bench_channels
 from bench.channels import FakeTime, load_rig
+from channelhub.connectors.results import QuantityUpdate
+from channelhub.core.models import ListingKey
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def test_every_channel_reports_calls_against_the_minimum_clean_and_faulted(
     figures: dict[str, bench_channels.Figure],
 ) -> None:
     platforms, _ = bench_channels.channels()
-    assert "amazon" in platforms
+    assert {"amazon", "shopify", "ebay", "temu"} <= set(platforms)
     for platform in platforms:
         for label in (platform, f"{platform} +10% faults"):
             for operation in bench_channels.OPERATIONS:
@@ -43,11 +45,32 @@ def test_faults_cost_calls_never_orders(figures: dict[str, bench_channels.Figure
         assert clean.value == faulted.value > 0
 
 
-def test_amazon_minimums_follow_the_contract_facts() -> None:
-    rig = load_rig("amazon")
-    assert rig.import_minimum(2_000) == 1 + 2 * ceil(2_000 / 100)  # LWA + pages x (search + RDT)
-    assert rig.quantities_minimum(1_000) == 8  # one feed: 5 calls + 3 getFeed polls
-    assert rig.quantities_minimum(3) == 3  # three patches are cheaper than a feed
+def _updates(platform: str, count: int, *, goods: int = 1) -> list[QuantityUpdate]:
+    return [
+        QuantityUpdate(
+            listing=ListingKey(
+                channel=platform, account="a", listing_id=f"G{n % goods}", variation_id=str(n)
+            ),
+            quantity=n,
+        )
+        for n in range(count)
+    ]
+
+
+def test_minimums_follow_the_contract_facts() -> None:
+    amazon = load_rig("amazon")
+    assert amazon.import_minimum(2_000) == 1 + 2 * 20  # LWA + 20 pages x (searchOrders + RDT)
+    assert amazon.quantities_minimum(_updates("amazon", 1_000)) == 8  # a feed: 5 + 3 polls
+    assert amazon.quantities_minimum(_updates("amazon", 3)) == 3  # 3 patches beat a feed
+    shopify = load_rig("shopify")
+    assert shopify.quantities_minimum(_updates("shopify", 1_000)) == ceil(1_000 / 250)
+    assert shopify.import_minimum(2_000) >= ceil(2_000 / 250)  # the cost limit binds first
+    ebay = load_rig("ebay")
+    assert ebay.import_minimum(2_000) == 1 + ceil(2_000 / 200)  # token + getOrders pages
+    assert ebay.quantities_minimum(_updates("ebay", 1_000)) == ceil(1_000 / 25)
+    temu = load_rig("temu")
+    assert temu.import_minimum(2_000) == ceil(2_000 / 100)
+    assert temu.quantities_minimum(_updates("temu", 1_000, goods=400)) == 400  # one per goods
 
 
 @pytest.mark.anyio
