@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from time import perf_counter
 from typing import Any, Protocol
 
 from channelhub.connectors.results import FulfilmentPush, PackagePushResult, QuantityUpdate
@@ -55,6 +56,22 @@ class FakeTime:
         self.now += step
 
 
+class TimedApp:
+    """Wraps a simulator (an ASGI app) and adds up the wall time spent inside it, so a figure
+    can separate the connector's own time from the stand-in's."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seconds = 0.0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        started = perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.seconds += perf_counter() - started
+
+
 @dataclass(frozen=True)
 class Workload:
     """How much to do: N orders imported, M quantities pushed, K fulfilments pushed."""
@@ -75,6 +92,7 @@ class Session:
     since: datetime
     time: FakeTime
     orders_held: int  # how many orders the simulator holds (what an import must bring back)
+    timed: TimedApp  # the simulator as the connector's transport reaches it
 
 
 class ChannelRig(Protocol):

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from bench.channels import (
     FakeTime,
     Session,
+    TimedApp,
     Workload,
     changed_quantity,
     one_package_push,
@@ -48,6 +49,7 @@ class AmazonRig:
             now=time.utc,
             feed_polls_to_done=FEED_POLLS_TO_DONE,
         )
+        timed = TimedApp(sim)
         context = ConnectorContext(
             platform="amazon",
             account="bench-amazon",
@@ -59,13 +61,13 @@ class AmazonRig:
                 "lwa_url": "http://sp.sim/auth/o2/token",
                 "patch_threshold": PATCH_THRESHOLD,
             },
-            transport=httpx.ASGITransport(app=sim),
+            transport=httpx.ASGITransport(app=timed),
             clock=time.monotonic,
             sleep=time.sleep,
             now=time.utc,
         )
         since = time.now - timedelta(days=30)
-        return Session(sim, AmazonConnector(context), since, time, len(sim.state.orders))
+        return Session(sim, AmazonConnector(context), since, time, len(sim.state.orders), timed)
 
     def quantity_updates(
         self, session: Session, listings: Sequence[Listing], count: int

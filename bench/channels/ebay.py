@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import httpx
 from pydantic import SecretStr
 
-from bench.channels import FakeTime, Session, Workload, one_package_push, push_by_id
+from bench.channels import FakeTime, Session, TimedApp, Workload, one_package_push, push_by_id
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
@@ -47,6 +47,7 @@ class EbayRig:
         sim.shop.items.update({k: v for k, v in longer.items.items() if k not in sim.shop.items})
         known = {offer["sku"] for offer in sim.shop.offers.values()}
         sim.shop.offers.update({k: v for k, v in longer.offers.items() if v["sku"] not in known})
+        timed = TimedApp(sim)
         context = ConnectorContext(
             platform="ebay",
             account="bench-ebay",
@@ -56,14 +57,14 @@ class EbayRig:
                 "client_secret": SecretStr(DEFAULT_CLIENT_SECRET),
                 "refresh_token": SecretStr(DEFAULT_REFRESH_TOKEN),
             },
-            transport=httpx.ASGITransport(app=sim),
+            transport=httpx.ASGITransport(app=timed),
             clock=time.monotonic,
             sleep=time.sleep,
             now=time.utc,
         )
         connector = ConnectorRegistry().create(context)
         since = datetime(2025, 12, 31, tzinfo=UTC)
-        return Session(sim, connector, since, time, len(sim.shop.orders))
+        return Session(sim, connector, since, time, len(sim.shop.orders), timed)
 
     def quantity_updates(
         self, session: Session, listings: Sequence[Listing], count: int

@@ -19,7 +19,7 @@ import httpx
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from pydantic import SecretStr
 
-from bench.channels import FakeTime, Session, Workload, one_package_push, push_by_id
+from bench.channels import FakeTime, Session, TimedApp, Workload, one_package_push, push_by_id
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
 from channelhub.connectors.shopify import ShopifyConnector
@@ -67,6 +67,7 @@ class ShopifyRig:
             now=time.utc,
         )
         location = sim.shop.data.locations[0]["id"].rsplit("/", 1)[-1]
+        timed = TimedApp(sim)
         context = ConnectorContext(
             platform="shopify",
             account="bench-shopify",
@@ -76,14 +77,16 @@ class ShopifyRig:
                 "api_secret": SecretStr("bench-webhook-secret"),
             },
             settings={"api_version": "2025-01", "location_id": location},
-            transport=httpx.ASGITransport(app=sim),
+            transport=httpx.ASGITransport(app=timed),
             clock=time.monotonic,
             sleep=time.sleep,
             now=time.utc,
             rng=random.Random(workload.seed),
         )
         since = SHOP_START - timedelta(days=1)
-        return Session(sim, ShopifyConnector(context), since, time, len(sim.shop.data.orders))
+        return Session(
+            sim, ShopifyConnector(context), since, time, len(sim.shop.data.orders), timed
+        )
 
     def quantity_updates(
         self, session: Session, listings: Sequence[Listing], count: int

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from bench.channels import FakeTime, Session, Workload, one_package_push
+from bench.channels import FakeTime, Session, TimedApp, Workload, one_package_push
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.results import FulfilmentPush, PackagePushResult, QuantityUpdate
@@ -78,6 +78,7 @@ class TemuRig:
             sleep=time.sleep,
         )
         _extend_goods(sim.shop, workload.quantities)
+        timed = TimedApp(sim)
         context = ConnectorContext(
             platform="temu",
             account="bench-temu",
@@ -88,7 +89,7 @@ class TemuRig:
                 "access_token": SecretStr(DEFAULT_ACCESS_TOKEN),
             },
             settings={"region": "us", "carrier_ids": {CARRIER: CARRIER_ID}},
-            transport=httpx.ASGITransport(app=sim),
+            transport=httpx.ASGITransport(app=timed),
             clock=time.monotonic,
             sleep=time.sleep,
             now=time.utc,
@@ -96,7 +97,7 @@ class TemuRig:
         connector = ConnectorRegistry().create(context)  # the connector the hub runs
         children = sum(len(group["orderList"]) for group in sim.shop.parents.values())
         since = datetime(2025, 12, 31, tzinfo=UTC)
-        return Session(sim, connector, since, time, children)
+        return Session(sim, connector, since, time, children, timed)
 
     def quantity_updates(
         self, session: Session, listings: Sequence[Listing], count: int
