@@ -2,8 +2,8 @@
 process, and the contract minimum of each operation.
 
 A rig is a module ``bench/channels/<platform>.py`` exposing ``RIG`` (a :class:`ChannelRig`).
-The benchmark runs every platform that the connector registry and the simulator registry both
-know; adding a channel means adding one rig module here, nothing else.
+The benchmark runs every sales channel that the connector registry and the simulator registry
+both know; adding a channel means adding one rig module here, nothing else.
 
 Everything runs on one :class:`FakeTime`: the simulator's clock, the connector's clock and its
 sleep. Rate-limit waits, retry back-offs and feed polls advance the fake clock instantly, so the
