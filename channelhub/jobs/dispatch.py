@@ -41,6 +41,7 @@ from channelhub.jobs.outbound import (
 )
 from channelhub.jobs.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE
 from channelhub.store.repos.fulfilment import get_outbound, save_outbound, set_outbound_state
+from channelhub.store.repos.orders import StatusChanged
 from channelhub.store.repos.outbox import (
     DEFAULT_MAX_ATTEMPTS,
     dead_letter,
@@ -150,17 +151,32 @@ async def _send_create(
         reason = f"the warehouse answered {receipt.state.value}"
         _record_refusal(session_factory, message, outbound, reason, now, summary)
         return
-    with session_factory() as session, session.begin():
-        _, current = get_outbound(session, key)
-        state = receipt.state if current in _NOT_AT_WAREHOUSE else current  # never go back
-        if state is OutboundState.PENDING:
-            state = OutboundState.ACCEPTED
-        set_outbound_state(
-            session, key, state, now=now, warehouse_order_id=receipt.warehouse_order_id
-        )
-        _mark_dispatched(session, outbound, f"as {receipt.warehouse_order_id}", now)
-        mark_sent(session, message.id, now=now)
+    for attempt in (1, 2):  # the order's status may move under us once (a callback)
+        try:
+            with session_factory() as session, session.begin():
+                _record_accepted(session, message, outbound, receipt, now)
+            break
+        except StatusChanged:
+            if attempt == 2:
+                raise
     summary.sent.append(key)
+
+
+def _record_accepted(
+    session: Session,
+    message: Claimed,
+    outbound: OutboundOrder,
+    receipt: OutboundReceipt,
+    now: datetime,
+) -> None:
+    key = outbound.idempotency_key
+    _, current = get_outbound(session, key)
+    state = receipt.state if current in _NOT_AT_WAREHOUSE else current  # never go back
+    if state is OutboundState.PENDING:
+        state = OutboundState.ACCEPTED
+    set_outbound_state(session, key, state, now=now, warehouse_order_id=receipt.warehouse_order_id)
+    _mark_dispatched(session, outbound, f"as {receipt.warehouse_order_id}", now)
+    mark_sent(session, message.id, now=now)
 
 
 def _mark_dispatched(session: Session, outbound: OutboundOrder, detail: str, now: datetime) -> None:

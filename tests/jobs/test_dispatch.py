@@ -271,3 +271,27 @@ async def test_older_revision_whose_answer_was_lost_is_cancelled_before_the_newe
     assert [key for key, _ in later.withdrawn] == [KEY]
     live = [o.key for o in wms.created if o.state is not OutboundState.CANCELLED]
     assert live == [rev2.idempotency_key]
+
+
+async def test_a_status_moved_under_the_recording_is_read_again(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import channelhub.jobs.dispatch as dispatch_module
+    from channelhub.store.repos.orders import StatusChanged
+
+    with factory() as session:
+        order_id = seed_allocated(session)
+    real = dispatch_module._mark_dispatched
+    raised: list[bool] = []
+
+    def racing(*args: object, **kwargs: object) -> None:
+        if not raised:
+            raised.append(True)
+            raise StatusChanged("another writer moved it")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dispatch_module, "_mark_dispatched", racing)
+    wms = FakeWarehouse()
+    summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=T0)
+    assert summary.sent == [KEY] and raised == [True] and len(wms.created) == 1
+    assert status(factory, order_id) == "dispatched" and message_state(factory) == "sent"
