@@ -45,6 +45,7 @@ from channelhub.store.repos.pairings import save_binding
 from channelhub.store.repos.products import upsert_sku
 from channelhub.store.repos.stock import record_movement, upsert_warehouse
 from channelhub.store.tables.fulfilment import OutboundOrderRow
+from channelhub.store.tables.outbox import OutboxMessage
 from tests.amazon.harness import make_rig as amazon_rig
 from tests.jobs.dispatch_fakes import FakeWarehouse
 
@@ -249,4 +250,15 @@ async def test_shopify_combo_in_two_parcels_is_fulfilled_once_whole(engine: Engi
     with factory() as session:
         reasons = [d.reason for d in order_decisions(session, get_order_row(session, order.key).id)]
     assert any("package 1ZMUGS (MUG x " in r and "completes no channel unit" in r for r in reasons)
+    with factory() as session:
+        (message,) = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "fulfilment")
+        )
+        # named by the bound combo: the expansion recorded at planning, not re-derived
+        assert message.payload["package"]["lines"] == [
+            {"sku": "SET-MUGS", "quantity": q, "order_line_id": line.line_id}
+        ]
+        assert message.payload["stock_lines"] == [
+            {"sku": "COASTER", "quantity": q, "order_line_id": None}
+        ]
     await connector.aclose()
