@@ -42,15 +42,16 @@ class TemuShipTo:
     restriction_reason: int | None = None
 
 
-def _result(payload: object, path: str) -> tuple[str, Mapping[str, Any]]:
-    root = obj(payload, path, source=SOURCE)
+def _result(payload: object, path: str | None) -> tuple[str, Mapping[str, Any]]:
+    root = obj(payload, path or "(payload)", source=SOURCE)
     if root.get("success") is False:
         raise InvalidInput.field(
             "errorCode", root.get("errorCode"), f"Temu refused the call: {root.get('errorMsg')}"
         )
     if "result" in root:
-        return f"{path}.result", obj(root["result"], f"{path}.result", source=SOURCE)
-    return path, root
+        where = f"{path}.result" if path else "result"
+        return where, obj(root["result"], where, source=SOURCE)
+    return path or "result", root
 
 
 def _lines(data: Mapping[str, Any], path: str) -> list[str]:
@@ -63,6 +64,11 @@ def _lines(data: Mapping[str, Any], path: str) -> list[str]:
         whole = opt_text(data, "addressLineAll", path, source=SOURCE)
         if whole and whole.strip():
             lines = [whole]
+    if not lines:
+        raise InvalidInput(
+            [f"{path}.addressLine1 and {path}.addressLineAll are both missing: no street"],
+            source=SOURCE,
+        )
     district = opt_text(data, "regionName4", path, source=SOURCE)
     if district and district.strip() and not any(district in line for line in lines):
         lines.append(district)
@@ -89,10 +95,11 @@ def _warning(data: Mapping[str, Any], path: str) -> tuple[bool, int | None]:
     return restricted, reason
 
 
-def normalize_shipping_info(payload: object, *, path: str = "(payload)") -> TemuShipTo:
+def normalize_shipping_info(payload: object, *, path: str | None = None) -> TemuShipTo:
     """The ship-to of a whole ``bg.order.shippinginfo.v2.get`` answer or its ``result``.
 
-    ``path`` is where the payload sits (errors name ``path.regionName1`` etc.).
+    ``path`` is where the payload sits (errors then name ``path.regionName1``; by default
+    ``result.regionName1``, as Temu's table does).
     """
     path, data = _result(payload, path)
     country_text = opt_text(data, "regionName1", path, source=SOURCE)
@@ -112,11 +119,6 @@ def normalize_shipping_info(payload: object, *, path: str = "(payload)") -> Temu
     if name is None:
         raise InvalidInput([f"{path}.receiptName (the recipient) is missing"], source=SOURCE)
     lines = _lines(data, path)
-    if not lines:
-        raise InvalidInput(
-            [f"{path}.addressLine1 and {path}.addressLineAll are both missing: no street"],
-            source=SOURCE,
-        )
     phone = opt_text(data, "mobile", path, source=SOURCE) or opt_text(
         data, "backupMobile", path, source=SOURCE
     )
