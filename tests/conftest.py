@@ -74,16 +74,66 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on a database migrated to head."""
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each test gets a copy (fast, isolated)."""
     from channelhub.store.db import make_engine, upgrade
 
-    engine = make_engine(db_url)
+    path = tmp_path_factory.mktemp("template") / "hub.db"
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres_url(postgres_database_url: str) -> str:
+    """A schema of the throwaway database migrated once per session (emptied after each test)."""
+    from channelhub.store.db import make_engine, upgrade
+
+    admin = make_engine(postgres_database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text('CREATE SCHEMA "migrated"'))
+    admin.dispose()
+    url = make_url(postgres_database_url).update_query_dict({"options": "-csearch_path=migrated"})
+    rendered = url.render_as_string(hide_password=False)
+    upgrade(rendered)
+    return rendered
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    """DELETE children first (cheaper than TRUNCATE for a test's handful of rows)."""
+    import channelhub.store.tables  # noqa: F401  (every table on the metadata)
+    from channelhub.store.base import Base
+
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database migrated to head, empty at the start of each test."""
+    import shutil
+
+    from channelhub.store.db import make_engine
+
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_migrated_sqlite_template")
+        shutil.copyfile(template, tmp_path / "hub.db")
+        engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    engine = make_engine(request.getfixturevalue("_migrated_postgres_url"))
     try:
         yield engine
     finally:
+        _empty_all_tables(engine)
         engine.dispose()
 
 

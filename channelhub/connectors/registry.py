@@ -19,7 +19,9 @@ from channelhub.core.errors import ConfigError, NotFound
 ENTRY_POINT_GROUP = "channelhub.connectors"
 
 #: Platform name → "module:attribute" of its ConnectorPlugin. Append one line per built-in.
-BUILTIN_CONNECTORS: dict[str, str] = {}
+BUILTIN_CONNECTORS: dict[str, str] = {
+    "amazon": "channelhub.connectors.amazon:PLUGIN",
+}
 
 
 class PluginLoadError(ConfigError):

@@ -15,6 +15,7 @@ from channelhub.core.errors import NotFound
 
 SIMULATORS: dict[str, str] = {
     "demo": "channelhub.simulators.demo:create_simulator",
+    "amazon": "channelhub.simulators.amazon:create_simulator",
 }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput, NotFound
@@ -87,9 +87,10 @@ def claim_due(
 
     Due: pending/failed whose ``next_attempt_at`` has come, or ``sending`` whose claim
     lapsed. Commit right after claiming, send, then record the outcome in a new transaction.
+    Claimed rows come back in id order.
     """
-    query = (
-        select(OutboxMessage)
+    due = (
+        select(OutboxMessage.id)
         .where(
             OutboxMessage.state.in_(
                 [OutboxState.PENDING.value, OutboxState.FAILED.value, OutboxState.SENDING.value]
@@ -101,15 +102,21 @@ def claim_due(
         .with_for_update(skip_locked=True)
     )
     if targets is not None:
-        query = query.where(OutboxMessage.target.in_(list(targets)))
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.state = OutboxState.SENDING.value
-        row.attempts += 1
-        row.next_attempt_at = now + claim_for
-        row.updated_at = now
-    session.flush()
-    return rows
+        due = due.where(OutboxMessage.target.in_(list(targets)))
+    # One statement: no window between choosing rows and marking them (SQLite included).
+    claimed = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due))
+        .values(
+            state=OutboxState.SENDING.value,
+            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=now + claim_for,
+            updated_at=now,
+        )
+        .returning(OutboxMessage)
+        .execution_options(populate_existing=True)
+    ).all()
+    return sorted(claimed, key=lambda row: row.id)
 
 
 def _get(session: Session, message_id: int) -> OutboxMessage:
