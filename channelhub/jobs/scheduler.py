@@ -150,6 +150,9 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     """An AsyncIOScheduler (not started) running each planned job at its interval.
 
+    To stop: ``scheduler.pause()``, ``await service.drain()``, then ``shutdown(wait=False)``
+    (APScheduler's executor cancels coroutine jobs still running at shutdown).
+
     Every job first runs at ``first_run_at`` (default: as soon as the scheduler starts).
     """
     scheduler = AsyncIOScheduler(timezone=UTC)

@@ -4,7 +4,7 @@ and a way to "kill the process" after page k."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -76,6 +76,7 @@ class FakeChannel:
     pages: list[list[Rec]]
     listings: list[list[Listing]] = field(default_factory=list)
     kill_before_page: int | None = None
+    before_page: Callable[[int], Awaitable[None]] | None = None  # e.g. wait for a test's cue
     fail_with: Exception | None = None
     platform: str = PLATFORM
     account: str = ACCOUNT
@@ -125,6 +126,8 @@ class FakeChannel:
         for index in range(start, len(self.pages)):
             if index == self.kill_before_page:
                 raise Killed(f"killed before page {index}")
+            if self.before_page is not None:
+                await self.before_page(index)
             yield self._page(index)
 
     async def get_order(self, external_id: str) -> Fetched[Order]:
@@ -137,6 +140,8 @@ class FakeChannel:
         )
 
     async def pull_listings(self, cursor: str | None = None) -> AsyncIterator[PageOf[Listing]]:
+        if self.fail_with is not None:
+            raise self.fail_with
         start = int(cursor) if cursor else 0
         for index in range(start, len(self.listings)):
             items = self.listings[index]

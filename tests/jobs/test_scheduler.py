@@ -1,0 +1,102 @@
+"""The scheduler plan, and JobService run by APScheduler then drained at a page boundary."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.connectors.roles import Role
+from channelhub.jobs import JobKind
+from channelhub.jobs.runner import JobResult
+from channelhub.jobs.scheduler import (
+    JobService,
+    ScheduledJob,
+    build_scheduler,
+    intervals_from_seconds,
+    plan_jobs,
+)
+from channelhub.settings import JobIntervals
+from channelhub.store.repos.accounts import AccountInfo
+from channelhub.store.tables.jobs import RunOutcome
+from channelhub.store.tables.sync import JobLease
+from tests.jobs.conftest import Clock
+from tests.jobs.fakes import ACCOUNT, FakeChannel, Rec
+
+pytestmark = pytest.mark.anyio
+
+
+def test_settings_name_every_job_kind() -> None:
+    assert set(JobIntervals.model_fields) == {kind.value for kind in JobKind}
+
+
+def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> None:
+    accounts = [
+        AccountInfo(id=1, platform="shopify", name="shop", base_url=None),
+        AccountInfo(id=2, platform="wms", name="wh", base_url=None),
+        AccountInfo(id=3, platform="unknown", name="odd", base_url=None),
+    ]
+    roles = {"shopify": frozenset({Role.SALES_CHANNEL}), "wms": frozenset({Role.WAREHOUSE})}
+    intervals = intervals_from_seconds({**JobIntervals().model_dump(), "pull_listings": 0})
+    assert JobKind.PULL_LISTINGS not in intervals
+
+    async def poll(_context: object) -> bool:
+        return False
+
+    plan = plan_jobs(
+        accounts,
+        intervals,
+        roles_of=lambda platform: roles.get(platform, frozenset()),
+        handlers={JobKind.POLL_SHIPMENTS: poll},
+    )
+    assert {(job.account, job.kind) for job in plan} == {
+        ("shop", JobKind.PULL_ORDERS),
+        ("wh", JobKind.POLL_SHIPMENTS),
+    }
+    assert next(j for j in plan if j.account == "shop").every == timedelta(seconds=300)
+
+
+async def test_scheduler_runs_jobs_and_shutdown_stops_them_at_a_page_boundary(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    in_page = asyncio.Event()
+    proceed = asyncio.Event()
+    results: list[JobResult] = []
+    finished = asyncio.Event()
+
+    async def before_page(index: int) -> None:
+        if index == 1:
+            in_page.set()
+            await proceed.wait()
+
+    channel = FakeChannel(pages=[[Rec("A", 1)], [Rec("B", 1)], [Rec("C", 1)]])
+    channel.before_page = before_page
+
+    def on_result(result: JobResult) -> None:
+        results.append(result)
+        finished.set()
+
+    service = JobService(
+        session_factory, connector_factory=lambda row: channel, now=clock, on_result=on_result
+    )
+    plan = [ScheduledJob(ACCOUNT, JobKind.PULL_ORDERS, timedelta(hours=1))]
+    scheduler = build_scheduler(service, plan)
+    assert [job.id for job in scheduler.get_jobs()] == ["pull_orders:shop1"]
+    scheduler.start()
+    try:
+        await asyncio.wait_for(in_page.wait(), timeout=10)
+        assert service.running == 1
+        scheduler.pause()  # as `channelhub run` stops: no new runs, drain, then shut down
+        draining = asyncio.create_task(service.drain())  # first in line: flags the stop...
+        proceed.set()  # ...before the page it interrupts goes on
+        await asyncio.wait_for(draining, timeout=10)
+    finally:
+        scheduler.shutdown(wait=False)
+    await asyncio.wait_for(finished.wait(), timeout=10)
+    (result,) = results
+    assert result.outcome is RunOutcome.INTERRUPTED and result.pages == 2 and result.more
+    with session_factory() as session:
+        assert session.get(JobLease, (ACCOUNT, "pull_orders")) is None
+    assert await service.run(ACCOUNT, JobKind.PULL_ORDERS) is None  # nothing after shutdown
