@@ -21,6 +21,7 @@ from channelhub.api.state import HubState, hub_state
 from channelhub.connectors.errors import WebhookRejected
 from channelhub.connectors.results import WebhookEvent
 from channelhub.connectors.roles import Capability, SalesChannel
+from channelhub.connectors.shopify import DuplicateWebhook
 from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
 from channelhub.core.models import Order
 from channelhub.jobs.pulls import archive
@@ -95,6 +96,8 @@ async def receive_webhook(
             raise HTTPException(status_code=404, detail="this account takes no webhooks")
         try:
             event = connector.verify_webhook(request.headers, body, now=state.now())
+        except DuplicateWebhook:  # the connector's own dedupe caught it: already taken in
+            return {"status": "duplicate"}
         except WebhookRejected as exc:
             log.warning("webhook for %s refused: %s", account, exc)
             raise HTTPException(status_code=401, detail="webhook refused") from None
