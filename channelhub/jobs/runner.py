@@ -31,6 +31,7 @@ from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.cursors import get_cursor
 from channelhub.store.repos.jobs import (
     RunCounts,
+    abandon_runs,
     add_to_run,
     finish_run,
     record_dead_letter,
@@ -235,6 +236,7 @@ async def run_job(
             return JobResult(account=account, kind=kind, outcome=None)
     try:
         with session_factory.begin() as session:
+            abandon_runs(session, account=account, job_kind=kind.value, now=now())
             run_id = start_run(
                 session, account=account, job_kind=kind.value, holder=holder, now=now()
             )

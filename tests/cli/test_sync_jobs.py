@@ -121,3 +121,9 @@ def test_jobs_list_shows_what_run_would_schedule(hub: Hub, monkeypatch: Any) -> 
     code, out, _ = hub("jobs", "list")
     assert code == 0
     assert "no jobs" in out  # the fake platform is no installed connector: nothing scheduled
+    hub("accounts", "add", "shopify", "shopA", "-c", "access_token=x", "-s", "shop=a")
+    (hub.home / "config.toml").write_text("[jobs.every]\npull_listings = 0\n")
+    code, out, _ = hub("jobs", "list")
+    assert code == 0
+    assert row_of(out, "shopA")[:4] == ["shopA", "pull_orders", "300s", "never"]
+    assert "pull_listings" not in out  # turned off in the config

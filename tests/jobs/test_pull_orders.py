@@ -108,6 +108,8 @@ async def test_killed_between_pages_and_restarted_loses_and_doubles_nothing(
     channel.kill_before_page = None
     result = await run(session_factory, channel, clock)
     assert result.outcome is RunOutcome.OK
+    with session_factory() as session:  # the killed run is closed in the log, not "running"
+        assert [r.outcome for r in list_runs(session)] == ["ok", "abandoned"]
     assert channel.calls[-1][0] == str(killed_before)
     assert orders(session_factory) == EXPECTED
     assert count_rows(session_factory, OrderRow) == 5

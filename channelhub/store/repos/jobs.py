@@ -98,6 +98,26 @@ def finish_run(
     return row
 
 
+def abandon_runs(session: Session, *, account: str, job_kind: str, now: datetime) -> int:
+    """Close the runs of (account, job kind) still marked running: call it holding the lease,
+    so any such run belongs to a process that died. Returns how many were closed."""
+    result = session.execute(
+        update(JobRun)
+        .where(
+            JobRun.account == account,
+            JobRun.job_kind == job_kind,
+            JobRun.outcome == RunOutcome.RUNNING.value,
+        )
+        .values(
+            outcome=RunOutcome.ABANDONED.value,
+            finished_at=now,
+            error="its process stopped without finishing (killed?); the next run resumed",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def get_run(session: Session, run_id: int) -> JobRun:
     row = session.get(JobRun, run_id, populate_existing=True)
     if row is None:

@@ -18,12 +18,14 @@ from channelhub.store.types import JsonDocument
 
 
 class RunOutcome(enum.StrEnum):
-    """running -> ok | failed | interrupted (stopped at a page boundary on shutdown)."""
+    """running -> ok | failed | interrupted (stopped at a page boundary on shutdown) |
+    abandoned (its process died; found by the next runner to take the lease)."""
 
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    ABANDONED = "abandoned"
 
 
 class DeadLetterState(enum.StrEnum):

@@ -34,7 +34,7 @@ def upgrade() -> None:
     sa.Column('unchanged', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.CheckConstraint("outcome IN ('running', 'ok', 'failed', 'interrupted')", name=op.f('ck_job_runs_outcome')),
+    sa.CheckConstraint("outcome IN ('running', 'ok', 'failed', 'interrupted', 'abandoned')", name=op.f('ck_job_runs_outcome')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs'))
     )
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
