@@ -121,6 +121,10 @@ def run(
 ) -> None:
     """Run the scheduled jobs and serve webhooks, /health and /metrics until SIGTERM."""
     with open_runtime(ctx) as runtime:
+        logging.basicConfig(
+            level=runtime.settings.log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
         with runtime.session_factory() as session:
             accounts = list_accounts(session)
         plan = plan_jobs(

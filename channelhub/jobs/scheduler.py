@@ -34,6 +34,7 @@ from channelhub.jobs.runner import (
     run_job,
 )
 from channelhub.store.repos.accounts import AccountInfo
+from channelhub.store.tables.jobs import RunOutcome
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class JobService:
         options: JobOptions | None = None,
         holder: str | None = None,
         on_result: Callable[[JobResult], None] | None = None,
+        catch_up_units: int = 10,
     ) -> None:
         self.session_factory = session_factory
         self.connector_factory = connector_factory
@@ -107,31 +109,38 @@ class JobService:
         self.holder = holder or default_holder()
         self.stop = StopToken()
         self.on_result = on_result
+        self.catch_up_units = catch_up_units
         self._running: set[asyncio.Task[object]] = set()
 
     async def run(self, account: str, kind: JobKind) -> JobResult | None:
-        """One bounded unit of ``kind`` for ``account``; nothing once shutdown began."""
-        if self.stop.requested:
-            return None
+        """Units of ``kind`` for ``account`` while a backlog remains (at most
+        ``catch_up_units`` more in one tick), each with its own lease and log row; nothing
+        once shutdown began. Returns the last unit's result."""
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        result: JobResult | None = None
         try:
-            result = await run_job(
-                self.session_factory,
-                account,
-                kind,
-                connector_factory=self.connector_factory,
-                now=self.now,
-                options=self.options,
-                holder=self.holder,
-                stop=self.stop,
-            )
+            for _ in range(1 + self.catch_up_units):
+                if self.stop.requested:
+                    break
+                result = await run_job(
+                    self.session_factory,
+                    account,
+                    kind,
+                    connector_factory=self.connector_factory,
+                    now=self.now,
+                    options=self.options,
+                    holder=self.holder,
+                    stop=self.stop,
+                )
+                if self.on_result is not None:
+                    self.on_result(result)
+                if not result.more or result.outcome is not RunOutcome.OK:
+                    break
         finally:
             if task is not None:
                 self._running.discard(task)
-        if self.on_result is not None:
-            self.on_result(result)
         return result
 
     @property

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.roles import Role
+from channelhub.core.errors import ConfigError
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import JobResult
+from channelhub.jobs.runner import JobOptions, JobResult
 from channelhub.jobs.scheduler import (
     JobService,
     ScheduledJob,
@@ -18,8 +20,9 @@ from channelhub.jobs.scheduler import (
     intervals_from_seconds,
     plan_jobs,
 )
-from channelhub.settings import JobIntervals
+from channelhub.settings import JobIntervals, load_settings
 from channelhub.store.repos.accounts import AccountInfo
+from channelhub.store.repos.jobs import list_runs
 from channelhub.store.tables.jobs import RunOutcome
 from channelhub.store.tables.sync import JobLease
 from tests.jobs.conftest import Clock
@@ -100,3 +103,32 @@ async def test_scheduler_runs_jobs_and_shutdown_stops_them_at_a_page_boundary(
     with session_factory() as session:
         assert session.get(JobLease, (ACCOUNT, "pull_orders")) is None
     assert await service.run(ACCOUNT, JobKind.PULL_ORDERS) is None  # nothing after shutdown
+
+
+async def test_a_backlog_is_caught_up_in_bounded_units_within_one_tick(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    channel = FakeChannel(pages=[[Rec(str(n), 1)] for n in range(5)])
+    results: list[JobResult] = []
+    service = JobService(
+        session_factory,
+        connector_factory=lambda row: channel,
+        now=clock,
+        options=JobOptions(max_pages=2),
+        on_result=results.append,
+        catch_up_units=1,
+    )
+    last = await service.run(ACCOUNT, JobKind.PULL_ORDERS)
+    assert [r.pages for r in results] == [2, 2] and last is results[-1] and last.more
+    await service.run(ACCOUNT, JobKind.PULL_ORDERS)  # the next tick finishes it
+    assert [r.pages for r in results] == [2, 2, 1] and not results[-1].more
+    with session_factory() as session:
+        assert [r.outcome for r in list_runs(session)] == ["ok"] * 3
+
+
+def test_jobs_settings_are_validated(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[jobs.every]\npull_orders = -5\n")
+    with pytest.raises(ConfigError, match=r"jobs\.every\.pull_orders.*-5"):
+        load_settings(tmp_path, env={})
+    settings = load_settings(tmp_path, env={"CHANNELHUB_JOBS__EVERY__PULL_ORDERS": "60"})
+    assert settings.jobs.every.pull_orders == 60 and settings.jobs.max_pages_per_run == 50
