@@ -37,7 +37,7 @@ def _kind(value: str) -> JobKind:
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+    return value.strftime("%m-%d %H:%M:%S") if value is not None else "-"
 
 
 @jobs_app.command("list")
@@ -106,24 +106,20 @@ def jobs_log(
     job_kind = _kind(kind).value if kind else None
     with open_runtime(ctx) as runtime, runtime.session_factory() as session:
         runs = list_runs(session, account=account, job_kind=job_kind, limit=limit)
-    table = Table(show_edge=False)
-    for column in ("id", "account", "job", "started", "finished", "outcome", "pages"):
-        table.add_column(column)
-    for column in ("new", "updated", "unchanged", "failed", "error"):
-        table.add_column(column)
+    table = Table(show_edge=False, caption="counts: new/updated/unchanged/failed")
+    for column in ("id", "account", "job", "started UTC", "outcome", "pages"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("counts", no_wrap=True)
+    table.add_column("error")
     for run in runs:
         table.add_row(
             str(run.id),
             run.account,
             run.job_kind,
             _when(run.started_at),
-            _when(run.finished_at),
             run.outcome,
             str(run.pages),
-            str(run.new),
-            str(run.updated),
-            str(run.unchanged),
-            str(run.failed),
+            f"{run.new}/{run.updated}/{run.unchanged}/{run.failed}",
             run.error or "",
         )
     console.print(table if runs else "no job runs yet")

@@ -125,6 +125,10 @@ def run(
             level=runtime.settings.log_level,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        # httpx logs whole URLs (query strings may carry tokens): our client logs redacted
+        # lines instead. APScheduler's per-run INFO lines repeat what the run log holds.
+        for noisy in ("httpx", "httpcore", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         with runtime.session_factory() as session:
             accounts = list_accounts(session)
         plan = plan_jobs(

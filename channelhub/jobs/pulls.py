@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from channelhub.connectors.results import PageOf, RawRecord, RecordFailure
 from channelhub.connectors.roles import Capability
+from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, Order
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
@@ -181,12 +182,31 @@ async def import_pages(
     return False
 
 
+def first_import_lookback(context: JobContext) -> timedelta:
+    """How far back an account's first order import reaches: its ``initial_lookback_days``
+    setting (the name the connectors use too), else the ``[jobs]`` default."""
+    value = context.account.settings.get("initial_lookback_days")
+    if value is None:
+        return context.options.initial_lookback
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        days = -1.0
+    if not 0 < days <= 36_500:
+        raise InvalidInput.field(
+            f"account {context.account.name!r} setting initial_lookback_days",
+            value,
+            "is not a number of days between 0 and 36500",
+        )
+    return timedelta(days=days)
+
+
 async def pull_orders(context: JobContext) -> bool:
     """Import orders changed since the stored cursor (first run: the initial lookback)."""
     channel = context.sales_channel(Capability.PULL_ORDERS)
     stored = context.cursor()
     cursor = stored.get("cursor") if stored else None
-    since = None if cursor else context.now() - context.options.initial_lookback
+    since = None if cursor else context.now() - first_import_lookback(context)
     return await import_pages(context, channel.pull_orders(cursor, since=since), store_order_page)
 
 

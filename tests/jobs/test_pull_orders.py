@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import ServerError, Unauthorized
@@ -16,7 +16,7 @@ from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.repos.leases import acquire_lease
 from channelhub.store.tables.jobs import RunOutcome
 from channelhub.store.tables.orders import OrderRow
-from channelhub.store.tables.sync import JobLease, RawPayload
+from channelhub.store.tables.sync import JobLease, RawPayload, SyncCursor
 from tests.jobs.conftest import Clock
 from tests.jobs.fakes import ACCOUNT, FakeChannel, Killed, Rec
 
@@ -231,3 +231,24 @@ async def test_a_bug_is_recorded_then_raised(
         assert list_runs(session)[0].outcome == "failed"
         assert "KeyError" in list_dead_letters(session)[0].reason
         assert session.get(JobLease, (ACCOUNT, "pull_orders")) is None
+
+
+async def test_an_account_setting_sets_the_first_import_window(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    from datetime import timedelta
+
+    from channelhub.store.repos.accounts import update_account
+
+    with session_factory.begin() as session:
+        update_account(session, ACCOUNT, now=clock(), settings={"initial_lookback_days": "400"})
+    channel = FakeChannel(pages=list(PAGES))
+    await run(session_factory, channel, clock)
+    assert channel.calls[0] == (None, clock() - timedelta(days=400))
+
+    with session_factory.begin() as session:
+        update_account(session, ACCOUNT, now=clock(), settings={"initial_lookback_days": "lots"})
+        session.execute(delete(SyncCursor))
+    result = await run(session_factory, channel, clock)
+    assert result.outcome is RunOutcome.FAILED
+    assert "initial_lookback_days: 'lots' is not a number" in (result.error or "")
