@@ -11,7 +11,6 @@ a page, it redoes that page, which the upserts make a no-op.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import aclosing
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -100,7 +99,14 @@ def store_order_page(
         for raw in page.raw
     }
     outcomes = [
-        upsert_order(session, order, now=now, raw_payload_id=payload_ids.get(order.external_id))
+        upsert_order(
+            session,
+            order,
+            now=now,
+            # a body may carry several orders (Temu: one parent, several child orders)
+            raw_payload_id=payload_ids.get(order.external_id)
+            or payload_ids.get(order.parent_external_id),
+        )
         for order in page.items
     ]
     record_failures(
@@ -170,16 +176,20 @@ async def import_pages(
 
         return in_transaction
 
-    async with aclosing(pages) as stream:  # type: ignore[type-var]
-        done_pages = 0
-        async for page in stream:
+    done_pages = 0
+    try:
+        async for page in pages:
             context.commit_page(write(page))
             done_pages += 1
             if page.done:
                 return False
             if done_pages >= context.options.max_pages or context.stop.requested:
                 return True
-    return False
+        return False
+    finally:
+        close = getattr(pages, "aclose", None)  # an async generator: close its HTTP work now
+        if close is not None:
+            await close()
 
 
 def first_import_lookback(context: JobContext) -> timedelta:
