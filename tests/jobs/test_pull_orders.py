@@ -252,3 +252,26 @@ async def test_an_account_setting_sets_the_first_import_window(
     result = await run(session_factory, channel, clock)
     assert result.outcome is RunOutcome.FAILED
     assert "initial_lookback_days: 'lots' is not a number" in (result.error or "")
+
+
+async def test_two_runners_at_once_one_runs_one_skips(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    import asyncio
+
+    first_in_page = asyncio.Event()
+    release = asyncio.Event()
+
+    async def before_page(index: int) -> None:
+        if index == 0:
+            first_in_page.set()
+            await release.wait()
+
+    channel = FakeChannel(pages=list(PAGES), before_page=before_page)
+    first = asyncio.create_task(run(session_factory, channel, clock, holder="runner-1"))
+    await first_in_page.wait()  # runner 1 holds the lease, mid-page
+    second = await run(session_factory, channel, clock, holder="runner-2")
+    assert second.skipped
+    release.set()
+    assert (await first).outcome is RunOutcome.OK
+    assert orders(session_factory) == EXPECTED
