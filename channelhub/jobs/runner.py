@@ -49,6 +49,10 @@ JobHandler = Callable[["JobContext"], Awaitable[bool]]
 PageProgress = Callable[[RunCounts], None]
 
 #: Handlers by kind as lazy "module:function" strings; the engineers of the other jobs append.
+#: A handler is ``async def handler(context: JobContext) -> bool``: it does at most
+#: ``context.options.max_pages`` units, commits each with ``context.commit_page(write)`` (write
+#: gets the Session, stores data + cursor, returns RunCounts), checks ``context.stop.requested``
+#: between units, and returns True when work is left. Errors it raises are logged by the runner.
 JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.PULL_ORDERS: "channelhub.jobs.pulls:pull_orders",
     JobKind.PULL_LISTINGS: "channelhub.jobs.pulls:pull_listings",
