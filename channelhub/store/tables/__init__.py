@@ -6,6 +6,7 @@ Add a new table module to this list; keep each module small and about one subjec
 from channelhub.store.tables import (
     accounts,
     fulfilment,
+    jobs,
     listings,
     orderflow,
     orders,
@@ -18,6 +19,7 @@ from channelhub.store.tables import (
 __all__ = [
     "accounts",
     "fulfilment",
+    "jobs",
     "listings",
     "orderflow",
     "orders",
