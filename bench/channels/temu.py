@@ -31,6 +31,7 @@ from channelhub.simulators.temu import (
     DEFAULT_APP_SECRET,
     create_simulator,
 )
+from channelhub.simulators.temu.data import build_shop
 
 NOW = datetime(2026, 2, 10, 12, tzinfo=UTC)  # after every seeded order and its later edits
 PAGE_SIZE = 100
@@ -68,13 +69,20 @@ def _extend_goods(shop: Any, skus_wanted: int) -> None:
         index += 1
 
 
+def merchant_parents(orders: int, seed: int = Workload.seed) -> int:
+    """Parent orders the seeded shop has the seller ship (each needs a shippinginfo call)."""
+    shop = build_shop(
+        seed,
+        order_count=orders,
+        app_key=DEFAULT_APP_KEY,
+        app_secret=DEFAULT_APP_SECRET,
+        access_token=DEFAULT_ACCESS_TOKEN,
+    )
+    return len(shop.addresses)
+
+
 class TemuRig:
     platform = "temu"
-
-    def __init__(self) -> None:
-        # merchant-fulfilled parents of the shop last started: import_minimum needs them and
-        # the bench calls it right after start() for the same run
-        self._merchant_parents = 0
 
     def start(self, workload: Workload) -> Session:
         time = FakeTime(NOW)
@@ -86,7 +94,6 @@ class TemuRig:
             sleep=time.sleep,
         )
         _extend_goods(sim.shop, workload.quantities)
-        self._merchant_parents = len(sim.shop.addresses)
         timed = TimedApp(sim)
         context = ConnectorContext(
             platform="temu",
@@ -134,9 +141,9 @@ class TemuRig:
     def import_minimum(self, orders: int) -> int:
         # ceil(N / 100) bg.order.list.v2.get pages over one window (pageSize <= 100, N parent
         # orders; the transcript sets no maximum window), plus one bg.order.shippinginfo.v2.get
-        # per merchant-fulfilled parent (the seeded shop has one for each such parent).
+        # per merchant-fulfilled parent of the bench's seeded shop (the default workload seed).
         # Access tokens last about a year: no token call.
-        return max(1, math.ceil(orders / PAGE_SIZE)) + self._merchant_parents
+        return max(1, math.ceil(orders / PAGE_SIZE)) + merchant_parents(orders)
 
     def quantities_minimum(self, updates: Sequence[QuantityUpdate]) -> int:
         # one bg.local.goods.stock.edit per goods touched (it sets all of a goods' SKUs);
