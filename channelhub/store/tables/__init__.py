@@ -12,6 +12,7 @@ from channelhub.store.tables import (
     outbox,
     products,
     stock,
+    stock_sync,
     sync,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "outbox",
     "products",
     "stock",
+    "stock_sync",
     "sync",
 ]
