@@ -5,4 +5,5 @@ from channelhub.cli import (
     home,  # noqa: F401
     normalize,  # noqa: F401
     simulate,  # noqa: F401
+    stock,  # noqa: F401
 )

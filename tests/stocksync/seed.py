@@ -124,6 +124,9 @@ class FakeChannel:
                 results.append(QuantityPushResult(update.listing, update.quantity, True))
         return results
 
+    async def aclose(self) -> None:
+        self.closed = True
+
     @property
     def pushed(self) -> list[tuple[str, int]]:
         return [(u.listing.listing_id, u.quantity) for call in self.calls for u in call]
