@@ -2,7 +2,8 @@
 
 One run for one channel account:
 
-1. (transaction 1) pick the listings to look at — every paired listing on a full sweep;
+1. (transaction 1) pick the listings to look at — every paired listing on a full sweep (on
+   request, on an account's first run, and when the last sweep is older than ``sweep_every``);
    otherwise those whose stock SKUs changed and then stayed quiet for the debounce window (or
    kept changing past the maximum wait), plus those whose last push is still pending (a crash
    after sending) or was refused for now (retryable); compute their quantity with
@@ -45,8 +46,10 @@ from channelhub.store.repos.stock_sync import (
     PushRecord,
     clear_dirty,
     dirty_skus,
+    last_sweep,
     latest_pushes,
     record_push,
+    record_sweep,
     settle_push,
 )
 from channelhub.store.tables.stock_sync import PushState
@@ -69,10 +72,15 @@ class QuantityPusher(Protocol):
 @dataclass(frozen=True)
 class StockSyncTiming:
     """Debounce: push a changed SKU once it has been quiet for ``debounce``, or at the latest
-    ``max_wait`` after its burst of changes began (a best-seller never goes quiet)."""
+    ``max_wait`` after its burst of changes began (a best-seller never goes quiet); and the
+    periodic full sweep that catches what no ledger movement announces (re-binds, rule edits,
+    new listings)."""
 
     debounce: timedelta = timedelta(seconds=30)
     max_wait: timedelta = timedelta(minutes=5)
+    #: a run becomes a full sweep when the last one is older than this (None: only on request);
+    #: the first run of an account is always a full sweep.
+    sweep_every: timedelta | None = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -280,7 +288,12 @@ def _plan(
     allowed_warehouses: Sequence[str] | None,
     summary: PushSummary,
 ) -> list[_Planned]:
+    swept = last_sweep(session, channel=channel, account=account)
+    if swept is None or (timing.sweep_every is not None and swept <= now - timing.sweep_every):
+        full_sweep = True
+    summary.full_sweep = full_sweep
     if full_sweep:
+        record_sweep(session, channel=channel, account=account, now=now)
         seen = dirty_skus(session, channel=channel, account=account, settled_before=None)
     else:
         seen = dirty_skus(

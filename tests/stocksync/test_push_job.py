@@ -234,8 +234,12 @@ async def test_marks_belong_to_each_account_and_a_late_mark_is_not_lost(
 ) -> None:
     with factory.begin() as session:
         add_listing(session, "shopify", "shop1", "S-MUG", sku="MUG")
-        mark_dirty(session, ["MUG"], now=T0 + timedelta(minutes=1))
+    shop = FakeChannel(platform="shopify")
+    await push_stock(factory, account="shop1", connector=shop, rules=RULES, now=T0, timing=TIMING)
     channel = FakeChannel()
+    await _push(factory, channel, 0)
+    with factory.begin() as session:
+        mark_dirty(session, ["MUG"], now=T0 + timedelta(minutes=1))
     await _push(factory, channel, 5)
     with factory.begin() as session:
         assert "MUG" not in dirty_skus(
@@ -246,3 +250,17 @@ async def test_marks_belong_to_each_account_and_a_late_mark_is_not_lost(
         mark_dirty(session, ["MUG"], now=T0 + timedelta(minutes=9))  # lands during a run
         assert clear_dirty(session, channel="shopify", account="shop1", seen=left) == 0
         assert dirty_skus(session, channel="shopify", account="shop1", settled_before=None)
+
+
+async def test_the_first_run_and_a_stale_sweep_recompute_everything(
+    factory: sessionmaker[Session],
+) -> None:
+    channel = FakeChannel()
+    first = await _push(factory, channel, 1)  # never served: a full sweep, and registered
+    assert first.full_sweep and first.pushed == 4
+    with factory.begin() as session:  # a re-bind announces nothing to the ledger
+        add_listing(session, "amazon", "us1", "A-LOOSE", sku="LID")
+    assert not (await _push(factory, channel, 30)).full_sweep
+    assert ("A-LOOSE", 4) not in channel.pushed
+    late = await _push(factory, channel, 62)  # the last sweep is over an hour old
+    assert late.full_sweep and channel.pushed[-1] == ("A-LOOSE", 4) and late.pushed == 1

@@ -1,8 +1,9 @@
 """Stock back-sync bookkeeping: dirty SKUs per channel account, and the pushes made.
 
-Marking: every recorded ledger movement marks its SKU dirty for every channel account that
-has listings (one ``INSERT ... SELECT ... ON CONFLICT``), so each account's push job consumes
-its own marks. A burst of movements keeps ``first_changed_at`` and moves ``changed_at``.
+Marking: every recorded ledger movement marks its SKU dirty for every channel account the
+push job serves (one ``INSERT ... SELECT ... ON CONFLICT`` over ``stock_sync_accounts``), so
+each account's push job consumes its own marks. A burst of movements keeps
+``first_changed_at`` and moves ``changed_at``.
 
 Consuming: the job reads the marks that are due, and deletes each one only if it did not
 change since it was read (``changed_at <= seen``), so a movement landing during a push run is
@@ -21,24 +22,26 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.listing import ListingKey
 from channelhub.store.repos._upsert import insert_for
-from channelhub.store.tables.listings import ListingRow
-from channelhub.store.tables.stock_sync import PushState, StockDirtyRow, StockPushRow
+from channelhub.store.tables.stock_sync import (
+    PushState,
+    StockDirtyRow,
+    StockPushRow,
+    StockSyncAccountRow,
+)
 
 
 def mark_dirty(session: Session, skus: Iterable[str], *, now: datetime) -> None:
-    """Mark ``skus`` changed at ``now`` for every channel account that has listings."""
+    """Mark ``skus`` changed at ``now`` for every channel account the push job serves."""
     table = StockDirtyRow.__table__
     for sku in sorted(set(skus)):
         accounts = (
             select(
-                ListingRow.channel,
-                ListingRow.account,
+                StockSyncAccountRow.channel,
+                StockSyncAccountRow.account,
                 literal(sku).label("sku"),
                 literal(now, type_=table.c.changed_at.type).label("first_changed_at"),
                 literal(now, type_=table.c.changed_at.type).label("changed_at"),
-            )
-            .where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
-            .distinct()
+            ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
         )
         statement = insert_for(session, table).from_select(
             ["channel", "account", "sku", "first_changed_at", "changed_at"], accounts
@@ -49,6 +52,24 @@ def mark_dirty(session: Session, skus: Iterable[str], *, now: datetime) -> None:
                 set_={"changed_at": statement.excluded.changed_at},
             )
         )
+
+
+def last_sweep(session: Session, *, channel: str, account: str) -> datetime | None:
+    """When the account was last swept; None when the push job never served it."""
+    row = session.get(StockSyncAccountRow, (channel, account))
+    return None if row is None else row.last_sweep_at
+
+
+def record_sweep(session: Session, *, channel: str, account: str, now: datetime) -> None:
+    """Register the account (the ledger hook marks its SKUs from now on) and its sweep."""
+    statement = insert_for(session, StockSyncAccountRow.__table__).values(
+        channel=channel, account=account, registered_at=now, last_sweep_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["channel", "account"], set_={"last_sweep_at": now}
+        )
+    )
 
 
 def dirty_skus(

@@ -5,6 +5,10 @@ before the channel is called and settled ``confirmed`` / ``rejected`` (with the 
 words) after, so a crash in between leaves a pending row that the next run pushes again.
 The last *confirmed* row is what the channel holds; only a different number is pushed.
 
+``stock_sync_accounts`` lists the channel accounts the push job serves (registered by their
+first run, which is always a full sweep) and when each was last swept; the ledger hook marks
+SKUs dirty for exactly these accounts, a lookup in a table of a handful of rows.
+
 ``stock_dirty`` holds, per channel account and stock SKU, when the ledger last changed (and
 when the current burst of changes began) so the push job can wait for a quiet moment
 (debounce) without waiting forever (max wait).
@@ -73,3 +77,14 @@ class StockDirtyRow(Base):
     sku: Mapped[str] = mapped_column(String(128), primary_key=True)
     first_changed_at: Mapped[datetime] = mapped_column()
     changed_at: Mapped[datetime] = mapped_column()
+
+
+class StockSyncAccountRow(Base):
+    """A channel account the stock push job serves, and its last full sweep."""
+
+    __tablename__ = "stock_sync_accounts"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    registered_at: Mapped[datetime] = mapped_column()
+    last_sweep_at: Mapped[datetime] = mapped_column()
