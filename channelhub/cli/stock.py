@@ -13,7 +13,6 @@ the built-in defaults apply (no buffer, full share, every warehouse).
 from __future__ import annotations
 
 import asyncio
-import tomllib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,11 +27,10 @@ from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for, vault_for
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.core.errors import ConfigError, InvalidInput, NotFound
+from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.core.listing import Listing, ListingKey
-from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.core.stock_account import account_for_units
-from channelhub.jobs.stock_sync import explain_listing, push_stock
+from channelhub.jobs.stock_sync import explain_listing, load_rules, push_stock
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import get_account
@@ -48,20 +46,6 @@ console = Console(highlight=False, soft_wrap=True)
 RULES_OPTION = typer.Option(
     None, "--rules", help="Rulebook TOML (default: <home>/rules.toml when present)."
 )
-
-
-def load_rules(settings: Settings, path: Path | None) -> Rulebook:
-    """The rulebook from ``path``, else ``<home>/rules.toml``, else the defaults."""
-    chosen = path or settings.home / "rules.toml"
-    if path is None and not chosen.exists():
-        return load_rulebook({})
-    try:
-        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"rules file {chosen} does not exist") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"rules file {chosen} is not valid TOML: {error}") from None
-    return load_rulebook(data, source=str(chosen))
 
 
 def find_listings(session: Session, text: str, *, account: str | None) -> list[Listing]:
@@ -132,7 +116,7 @@ def explain(
 ) -> None:
     """Every input of a listing's sellable quantity, where each unit went, and the result."""
     settings = settings_for(ctx)
-    rulebook = load_rules(settings, rules_path)
+    rulebook = load_rules(rules_path, home=settings.home)
     with open_engine(settings) as engine, make_session_factory(engine)() as session:
         for found in find_listings(session, listing, account=account):
             allowed = rulebook.allocation.allowed_for(found.channel, found.account)
@@ -175,7 +159,7 @@ def push(
 ) -> None:
     """Push the changed sellable quantities of ACCOUNT now, and print what happened."""
     settings = settings_for(ctx)
-    rulebook = load_rules(settings, rules_path)
+    rulebook = load_rules(rules_path, home=settings.home)
     with open_engine(settings) as engine:
         factory = make_session_factory(engine)
         with factory() as session:

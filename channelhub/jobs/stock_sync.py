@@ -24,7 +24,7 @@ so the window must exceed the longest transaction that records movements.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -33,15 +33,18 @@ from sqlalchemy.orm import Session
 
 from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.results import QuantityPushResult, QuantityUpdate
-from channelhub.core.bindings import ListingRef, PairingBook
-from channelhub.core.catalog import Catalog
-from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
-from channelhub.core.listing import Listing, ListingStatus
-from channelhub.core.sellable import SellableExplanation, StockRules, sellable
+from channelhub.core.sellable import StockRules
+from channelhub.jobs.stock_compute import (
+    Target,
+    compute_sellable,
+    explain,
+    explain_listing,
+    load_rules,
+    resolve,
+)
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.listings import list_listings
 from channelhub.store.repos.pairings import load_book
-from channelhub.store.repos.stock import stock_balances
 from channelhub.store.repos.stock_sync import (
     PushRecord,
     clear_dirty,
@@ -53,6 +56,17 @@ from channelhub.store.repos.stock_sync import (
     settle_push,
 )
 from channelhub.store.tables.stock_sync import PushState
+
+__all__ = [
+    "PushSummary",
+    "PushedItem",
+    "QuantityPusher",
+    "StockSyncTiming",
+    "compute_sellable",
+    "explain_listing",
+    "load_rules",
+    "push_stock",
+]
 
 log = logging.getLogger(__name__)
 
@@ -144,123 +158,6 @@ class PushSummary:
 
 
 @dataclass(frozen=True)
-class _Target:
-    listing: Listing
-    sku: str
-    multiplier: int
-    needs: dict[str, int]  # stock SKU -> base units per bundle unit
-
-
-@dataclass
-class _Resolved:
-    targets: list[_Target] = field(default_factory=list)
-    unpaired: int = 0
-    problems: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _resolve(listings: Iterable[Listing], *, book: PairingBook, catalog: Catalog) -> _Resolved:
-    """Which local SKU (x multiplier) each listing ships, and the stock SKUs behind it."""
-    out = _Resolved()
-    for listing in listings:
-        if listing.status is ListingStatus.DELETED:
-            continue
-        try:
-            binding = book.resolve(ListingRef.of_listing(listing))
-            if binding is None:
-                out.unpaired += 1
-                continue
-            needs = catalog.stock_units(binding.sku)
-        except ChannelhubError as problem:  # pairing conflict, SKU not in the library
-            out.problems.append((str(listing.key), str(problem)))
-            continue
-        out.targets.append(_Target(listing, binding.sku, binding.multiplier, needs))
-    return out
-
-
-def _explain(
-    session: Session,
-    targets: Sequence[_Target],
-    *,
-    catalog: Catalog,
-    rules: StockRules,
-    allowed_warehouses: Sequence[str] | None,
-) -> list[SellableExplanation]:
-    """The sellable quantity of each target, from one balance query over the SKUs needed."""
-    wanted = {sku for target in targets for sku in target.needs}
-    balances = list(stock_balances(session, skus=wanted).values()) if wanted else []
-    return [
-        sellable(
-            listing=str(target.listing.key),
-            channel=target.listing.channel,
-            account=target.listing.account,
-            sku=target.sku,
-            multiplier=target.multiplier,
-            catalog=catalog,
-            balances=[b for b in balances if b.sku in target.needs],
-            rules=rules,
-            allowed_warehouses=allowed_warehouses,
-        )
-        for target in targets
-    ]
-
-
-def compute_sellable(
-    session: Session,
-    *,
-    channel: str,
-    account: str,
-    rules: StockRules,
-    now: datetime,
-    allowed_warehouses: Sequence[str] | None = None,
-) -> list[tuple[Listing, SellableExplanation]]:
-    """Every paired listing of one account with its sellable quantity, explained.
-
-    Unpaired listings and those whose pairing cannot be resolved are left out (``push_stock``
-    counts and names them). ``now`` is accepted for the job signature; the ledger as stored
-    is the state at ``now``.
-    """
-    del now
-    catalog = load_catalog(session)
-    resolved = _resolve(
-        list_listings(session, channel=channel, account=account),
-        book=load_book(session),
-        catalog=catalog,
-    )
-    explained = _explain(
-        session,
-        resolved.targets,
-        catalog=catalog,
-        rules=rules,
-        allowed_warehouses=allowed_warehouses,
-    )
-    return [(t.listing, e) for t, e in zip(resolved.targets, explained, strict=True)]
-
-
-def explain_listing(
-    session: Session,
-    listing: Listing,
-    *,
-    rules: StockRules,
-    allowed_warehouses: Sequence[str] | None = None,
-) -> SellableExplanation:
-    """One listing's explanation; NotFound / PairingConflict when it has no single SKU."""
-    catalog = load_catalog(session)
-    resolved = _resolve([listing], book=load_book(session), catalog=catalog)
-    if resolved.problems:
-        raise InvalidInput.field("listing", str(listing.key), resolved.problems[0][1])
-    if not resolved.targets:
-        raise NotFound(f"listing {listing.key} is not paired to a local SKU: nothing to push")
-    (explanation,) = _explain(
-        session,
-        resolved.targets,
-        catalog=catalog,
-        rules=rules,
-        allowed_warehouses=allowed_warehouses,
-    )
-    return explanation
-
-
-@dataclass(frozen=True)
 class _Planned:
     push_id: int
     update: QuantityUpdate
@@ -306,7 +203,7 @@ def _plan(
     latest = latest_pushes(session, channel=channel, account=account)
     confirmed = latest_pushes(session, channel=channel, account=account, confirmed_only=True)
     catalog = load_catalog(session)
-    resolved = _resolve(
+    resolved = resolve(
         list_listings(session, channel=channel, account=account),
         book=load_book(session),
         catalog=catalog,
@@ -315,7 +212,7 @@ def _plan(
     summary.problems = resolved.problems
     for problem in resolved.problems:
         log.warning("stock push %s:%s skips %s: %s", channel, account, *problem)
-    chosen: list[tuple[_Target, str]] = []
+    chosen: list[tuple[Target, str]] = []
     for target in resolved.targets:
         last = latest.get(target.listing.key)
         if full_sweep:
@@ -324,7 +221,7 @@ def _plan(
             chosen.append((target, "dirty"))
         elif _wants_another_look(last):
             chosen.append((target, "retry"))
-    explained = _explain(
+    explained = explain(
         session,
         [target for target, _ in chosen],
         catalog=catalog,

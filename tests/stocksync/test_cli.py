@@ -158,3 +158,13 @@ def test_push_runs_once_and_explain_shows_the_confirmed_value(
     channel.refuse.clear()
     code, out, _ = run("stock", "push", "us1")
     assert code == 0 and "0 pushed" in out
+
+
+def test_a_bad_rules_file_is_one_clear_line(hub: Any, tmp_path: Path) -> None:
+    run, _ = hub
+    code, _, err = run("stock", "explain", "amazon:us1:A-SET", "--rules", str(tmp_path / "no.toml"))
+    assert code == 1 and "does not exist" in err and "Traceback" not in err
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[stock.default]\nshare = "2"\n')
+    code, _, err = run("stock", "explain", "amazon:us1:A-SET", "--rules", str(bad))
+    assert code == 1 and "stock.default.share" in err and "Traceback" not in err
