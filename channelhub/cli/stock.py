@@ -71,14 +71,19 @@ def find_listings(session: Session, text: str, *, account: str | None) -> list[L
             "--account, a channel SKU",
         )  # fmt: skip
     channel, name, rest = parts
-    try:
-        return [get_listing(session, ListingKey(channel=channel, account=name, listing_id=rest))]
-    except NotFound:
-        if "/" not in rest:
-            raise
-    listing_id, variation = rest.rsplit("/", 1)
-    key = ListingKey(channel=channel, account=name, listing_id=listing_id, variation_id=variation)
-    return [get_listing(session, key)]
+    # ids may hold "/" themselves: try the whole text as the listing id, then each split
+    splits = [(rest, None)] + [
+        (rest[:i], rest[i + 1 :]) for i, c in enumerate(rest) if c == "/" and 0 < i < len(rest) - 1
+    ]
+    for listing_id, variation in splits:
+        key = ListingKey(
+            channel=channel, account=name, listing_id=listing_id, variation_id=variation
+        )
+        try:
+            return [get_listing(session, key)]
+        except NotFound:
+            continue
+    raise NotFound(f"listing {text} is not in the hub")
 
 
 def describe_push(history: Sequence[PushRecord]) -> list[str]:

@@ -70,6 +70,7 @@ def hub(
         )
         add_listing(session, "amazon", "us1", "A-SET", sku="MUG-SET")
         add_listing(session, "amazon", "us1", "A-LOOSE", sku=None)
+        add_listing(session, "shopify", "shop1", "P1", sku="GIFT-BOX", variation_id="V/1")
         move(session, "MUG", 15)
         move(session, "MUG", 3, kind=MovementKind.RESERVE)
         move(session, "MUG", 40, warehouse="CN-SZ")
@@ -134,6 +135,8 @@ def test_explain_a_combo_names_the_limiting_component(hub: Any) -> None:
         parts = _unit_lines(out, sku)
         total = parts.pop("total (adds up)")
         assert total == sum(parts.values())
+    code, out, err = run("stock", "explain", "shopify:shop1:P1/V/1")  # variation ids may hold /
+    assert code == 0 and "listing shopify:shop1:P1/V/1 -> 1 x GIFT-BOX (kit)" in out
     code, out, err = run("stock", "explain", "amazon:us1:A-LOOSE")
     assert code == 1 and "not paired" in err
     code, _, err = run("stock", "explain", "amazon:us1")

@@ -99,9 +99,13 @@ def dirty_skus(
 def clear_dirty(
     session: Session, *, channel: str, account: str, seen: Mapping[str, datetime]
 ) -> int:
-    """Forget the marks read in ``seen`` unless they changed since; returns how many went."""
+    """Forget the marks read in ``seen`` unless they changed since; returns how many went.
+
+    Rows are deleted in SKU order, the order writers lock SKUs in, so a push run and an
+    allocator never wait on each other in a circle.
+    """
     gone = 0
-    for sku, changed in seen.items():
+    for sku, changed in sorted(seen.items()):
         result = session.execute(
             delete(StockDirtyRow)
             .where(
