@@ -11,7 +11,9 @@ One run for one channel account:
    the last value the channel *confirmed*; store each as a pending push with its explanation;
    forget the dirty marks read; commit.
 2. send them in one ``connector.push_quantities`` call (the connector batches to its
-   contract's limit: Shopify 250 per mutation, Amazon one feed above a few SKUs);
+   contract's limit: Shopify 250 per mutation, Amazon one feed above a few SKUs, eBay 25);
+   a connector whose ``push_quantities`` takes ``history=`` (eBay) also gets the last 24
+   hours of confirmed pushes, so it can hold a listing at its daily revision limit;
 3. (transaction 2) settle every pending push: confirmed, or rejected with the channel's words
    and whether a later run should retry.
 
@@ -23,11 +25,12 @@ so the window must exceed the longest transaction that records movements.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -48,6 +51,7 @@ from channelhub.store.repos.pairings import load_book
 from channelhub.store.repos.stock_sync import (
     PushRecord,
     clear_dirty,
+    confirmed_pushes_since,
     dirty_skus,
     last_sweep,
     latest_pushes,
@@ -261,6 +265,37 @@ def _plan(
     return planned
 
 
+def _takes_history(connector: QuantityPusher) -> bool:
+    """Whether the connector counts revisions from our push log (``history=``, eBay)."""
+    try:
+        return "history" in inspect.signature(connector.push_quantities).parameters
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return False
+
+
+def _revisions_today(
+    session: Session, channel: str, account: str, now: datetime, updates: Sequence[QuantityUpdate]
+) -> list[Any]:
+    """The confirmed pushes of the last 24 hours of the listings about to be pushed, keyed by
+    the SKU the eBay connector sends (inventory_ref, channel SKU, variation, listing id)."""
+    from channelhub.mappings.ebay.builders import PushRecord as Revision
+
+    sku_of = {
+        u.listing: u.inventory_ref
+        or u.channel_sku
+        or u.listing.variation_id
+        or u.listing.listing_id
+        for u in updates
+    }
+    return [
+        Revision(sku_of[p.listing], p.quantity, p.confirmed_at or p.pushed_at)
+        for p in confirmed_pushes_since(
+            session, channel=channel, account=account, since=now - timedelta(days=1)
+        )
+        if p.listing in sku_of
+    ]
+
+
 async def push_stock(
     session_factory: SessionFactory,
     *,
@@ -297,7 +332,13 @@ async def push_stock(
     updates = [p.update for p in planned]
     results: list[QuantityPushResult]
     try:
-        results = await connector.push_quantities(updates)
+        if _takes_history(connector):  # eBay: 250 revisions per listing per day
+            with session_factory() as session:
+                history = _revisions_today(session, channel, account, now, updates)
+            push_with_history: Any = connector.push_quantities
+            results = await push_with_history(updates, history=history)
+        else:
+            results = await connector.push_quantities(updates)
         if len(results) != len(updates):
             reason = f"the connector answered {len(results)} results for {len(updates)} updates"
             summary.error = reason

@@ -179,3 +179,58 @@ async def test_shopify_gets_each_change_once_and_nothing_unchanged(engine: Engin
         if entry.body:
             assert request_errors(entry.json()) == []
     await connector.aclose()
+
+
+async def test_ebay_gets_changes_only_and_is_held_at_its_daily_revision_limit(
+    engine: Engine,
+) -> None:
+    from channelhub.store.repos.stock_sync import record_push, settle_push
+    from tests.ebay.harness import NOW, make_connector, simulator
+
+    sim = simulator(order_count=1)
+    connector = make_connector(sim)
+    factory = make_session_factory(engine)
+    _stock(factory)
+    listings = await _import_listings(factory, connector)
+    mug, two_pack = [item for item in listings if not item.variation_id][:2]
+    _bind(factory, mug, "MUG")
+    _bind(factory, two_pack, "MUG", 2)
+
+    def bulk_calls() -> int:
+        return sum(1 for e in sim.journal.entries if e.path.endswith("bulk_update_price_quantity"))
+
+    def held(listing: Listing) -> int:
+        sku = listing.inventory_ref or listing.channel_sku or listing.listing_id
+        return int(sim.shop.items[sku]["availability"]["shipToLocationAvailability"]["quantity"])
+
+    async def push(minutes: float, **options: Any) -> Any:
+        return await push_stock(
+            factory,
+            account="acme",
+            connector=connector,
+            rules=StockRules(),
+            now=NOW - timedelta(hours=2) + timedelta(minutes=minutes),
+            timing=TIMING,
+            **options,
+        )
+
+    first = await push(0, full_sweep=True)
+    assert len(first.confirmed) == 2, first.render()
+    assert (held(mug), held(two_pack)) == (9, 4) and bulk_calls() == 1
+    await push(1, full_sweep=True)
+    assert bulk_calls() == 1
+    with factory.begin() as session:  # the 2-pack listing has been revised 250 times today
+        for i in range(249):
+            at = NOW - timedelta(hours=1, minutes=i % 50)
+            push_id = record_push(
+                session, two_pack.key, quantity=i, previous=None, explanation={},
+                trigger="test", now=at,
+            )  # fmt: skip
+            settle_push(session, push_id, accepted=True, reason=None, retryable=False, now=at)
+        move(session, "MUG", 4, at=NOW - timedelta(hours=2, minutes=-2))
+    summary = await push(3)
+    assert [i.listing for i in summary.confirmed] == [str(mug.key)] and held(mug) == 13
+    (held_back,) = summary.rejected
+    assert held_back.listing == str(two_pack.key) and held_back.retryable
+    assert "250" in (held_back.reason or "") and held(two_pack) == 4
+    await connector.aclose()

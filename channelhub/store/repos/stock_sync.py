@@ -244,3 +244,20 @@ def push_history(session: Session, listing: ListingKey, *, limit: int = 20) -> l
         .limit(limit)
     )
     return [PushRecord.of(row) for row in rows]
+
+
+def confirmed_pushes_since(
+    session: Session, *, channel: str, account: str, since: datetime
+) -> list[PushRecord]:
+    """The account's pushes the channel confirmed at or after ``since`` (revision counting)."""
+    rows = session.scalars(
+        select(StockPushRow)
+        .where(
+            StockPushRow.channel == channel,
+            StockPushRow.account == account,
+            StockPushRow.state == PushState.CONFIRMED.value,
+            StockPushRow.confirmed_at >= since,
+        )
+        .order_by(StockPushRow.id)
+    )
+    return [PushRecord.of(row) for row in rows]
