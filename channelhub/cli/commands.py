@@ -7,5 +7,6 @@ from channelhub.cli import (
     normalize,  # noqa: F401
     run,  # noqa: F401
     simulate,  # noqa: F401
+    stock,  # noqa: F401
     sync,  # noqa: F401
 )

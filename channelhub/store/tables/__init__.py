@@ -13,6 +13,7 @@ from channelhub.store.tables import (
     outbox,
     products,
     stock,
+    stock_sync,
     sync,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "outbox",
     "products",
     "stock",
+    "stock_sync",
     "sync",
 ]
