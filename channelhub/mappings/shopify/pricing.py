@@ -117,9 +117,11 @@ def largest_page(
     """The largest value of ``variable`` (a page size, at most 250) whose requested cost stays
     within the single-query limit; 1 when even one item does not fit (Shopify then refuses)."""
     fixed = dict(variables or {})
-    fits = [
-        size
-        for size in range(1, MAX_PAGE + 1)
-        if requested_cost(document, {**fixed, variable: size}) <= MAX_QUERY_COST
-    ]
-    return max(fits, default=1)
+    low, high = 1, MAX_PAGE  # the cost grows with the page size: bisect for the last fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if requested_cost(document, {**fixed, variable: middle}) <= MAX_QUERY_COST:
+            low = middle
+        else:
+            high = middle - 1
+    return low
