@@ -309,8 +309,11 @@ def test_an_account_without_shop_or_base_url_is_a_config_error() -> None:
         ShopifyConnector(context)
 
 
-async def test_a_clean_import_paces_itself_and_is_never_throttled(make_rig: Any) -> None:
-    rig = make_rig(seed=24, orders=100)
+@pytest.mark.parametrize(("bucket", "rate"), [(2000, 100), (1000, 50)])  # Standard, legacy
+async def test_a_clean_import_paces_itself_and_is_never_throttled(
+    make_rig: Any, bucket: int, rate: int
+) -> None:
+    rig = make_rig(seed=24, orders=100, bucket_size=bucket, restore_rate=rate)
     ids, _ = await _import_all(rig.connector)
     assert Counter(ids) == Counter(list(rig.shop.data.orders))
     # one call per page of the computed size, each admitted: not one THROTTLED answer
@@ -334,6 +337,32 @@ async def test_pages_are_as_large_as_the_single_query_cost_allows(make_rig: Any)
     assert rig.shop.handle("2025-01", TOKEN, body)[1]["errors"][0]["extensions"]["code"] == (
         "MAX_COST_EXCEEDED"
     )
+    await rig.connector.aclose()
+
+
+async def test_another_app_spending_the_bucket_is_waited_out(make_rig: Any) -> None:
+    rig = make_rig(seed=27, orders=40)
+    ids: list[str] = []
+    async for page in rig.connector.pull_orders(None):
+        ids += [o.external_id for o in page.items]
+        rig.shop.bucket.drain()  # another app on the shop spent every point meanwhile
+    assert Counter(ids) == Counter(list(rig.shop.data.orders))
+    pages = math.ceil(40 / ORDERS_PAGE_SIZE)
+    assert rig.shop.calls("orders") == pages
+    assert rig.shop.calls("orders", outcome="throttled") == pages - 1  # each refill waited
+    await rig.connector.aclose()
+
+
+async def test_a_cost_shopify_prices_higher_is_learned(make_rig: Any, monkeypatch: Any) -> None:
+    import channelhub.connectors.shopify.transport as transport
+
+    estimate = transport.requested_cost
+    monkeypatch.setattr(transport, "requested_cost", lambda doc, v: estimate(doc, v) // 4)
+    rig = make_rig(seed=28, orders=100)
+    ids, _ = await _import_all(rig.connector)
+    assert len(ids) == 100
+    assert rig.shop.calls("orders", outcome="throttled") == 0  # paced by Shopify's figure
+    assert rig.time.sleeps
     await rig.connector.aclose()
 
 
