@@ -275,3 +275,39 @@ async def test_the_protocol_document_is_served(hub: Any) -> None:
     served = await client.get("/openapi/outbound-protocol.json")
     published = json.loads((REPO / "docs/outbound-protocol.openapi.json").read_text())
     assert served.status_code == 200 and served.json() == published
+
+
+async def test_shipbob_webhook_is_verified_deduplicated_and_applied(hub: Any, vault: Vault) -> None:
+    from channelhub.connectors.shipbob.webhooks import webhook_signature as shipbob_signature
+    from channelhub.store.repos.fulfilment import get_outbound
+
+    client, factory, clock = hub
+    secret = "whsec_" + "A" * 32
+    with factory.begin() as session:
+        add_account(
+            session, vault, platform="shipbob", name="sb", now=clock(),
+            credentials={"pat": SecretStr("p"), "webhook_secret": SecretStr(secret)},
+            settings={"channel_id": "1", "warehouse": WH},
+        )  # fmt: skip
+    body = json.dumps(
+        {"reference_id": OUT.idempotency_key, "order_id": 77,
+         "last_update_at": clock().isoformat()}
+    ).encode()  # fmt: skip
+    stamp = int(clock().timestamp())
+    headers = {
+        "webhook-id": "msg_1", "webhook-timestamp": str(stamp),
+        "webhook-signature": shipbob_signature(SecretStr(secret), "msg_1", stamp, body),
+        "shipbob-topic": "order.shipment.cancelled",
+    }  # fmt: skip
+    wrong = {**headers, "webhook-signature": "v1,AAAA"}
+    assert (
+        await client.post("/webhooks/shipbob/sb", content=body, headers=wrong)
+    ).status_code == 401
+    answer = await client.post("/webhooks/shipbob/sb", content=body, headers=headers)
+    assert answer.json()["status"] == "processed", answer.text
+    assert (await client.post("/webhooks/shipbob/sb", content=body, headers=headers)).json()[
+        "status"
+    ] == "duplicate"
+    with factory() as session:
+        assert get_outbound(session, OUT.idempotency_key)[1] == "cancelled"
+    assert _status(factory) == "exception"  # the warehouse cancelled on its own: a person looks
