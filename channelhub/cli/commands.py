@@ -4,6 +4,9 @@ from channelhub.cli import (
     accounts,  # noqa: F401
     home,  # noqa: F401
     normalize,  # noqa: F401
+    orders,  # noqa: F401
+    pairing,  # noqa: F401
     products,  # noqa: F401
+    rules,  # noqa: F401
     simulate,  # noqa: F401
 )

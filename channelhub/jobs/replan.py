@@ -71,7 +71,20 @@ def rebind(
     now: datetime,
     actor: str,
 ) -> tuple[Binding, list[OrderPlan]]:
-    """Bind (a new version) and re-plan the open orders whose lines it now pairs.
+    """Bind (a new version) and re-plan the open orders whose lines it now pairs."""
+    stored, planned = rebind_orders(session, binding, settings=settings, now=now, actor=actor)
+    return stored, [plan for _, plan in planned]
+
+
+def rebind_orders(
+    session: Session,
+    binding: Binding,
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+    actor: str,
+) -> tuple[Binding, list[tuple[OrderKey, OrderPlan]]]:
+    """:func:`rebind`, naming each re-planned order beside its plan.
 
     Orders already allocated are re-planned only when the binding really changed (a new
     version): binding the same target again moves nothing.
@@ -113,7 +126,7 @@ def rebind(
             keys[OrderKey(channel=channel, account=account, external_id=external_id)] = None
     reason = f"re-planned: pairing changed ({stored.describe()})"
     plans = [
-        plan
+        (key, plan)
         for key in keys
         if (
             plan := replan_order(
