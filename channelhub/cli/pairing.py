@@ -102,7 +102,14 @@ def unpaired_queue(
 ) -> list[tuple[ListingRef, int, tuple[Candidate, ...]]]:
     """Listings no binding resolves: from waiting orders and stored listings, with the
     number of orders waiting on each and the candidates."""
-    waiting: Counter[ListingRef] = Counter()
+    waiting: Counter[tuple[str | None, ...]] = Counter()
+    refs: dict[tuple[str | None, ...], ListingRef] = {}
+
+    def note(ref: ListingRef) -> tuple[str | None, ...]:
+        key = (ref.channel, ref.account, ref.listing_id, ref.variation_id, ref.channel_sku)
+        refs.setdefault(key, ref)
+        return key
+
     lines = session.execute(
         select(OrderRow.channel, OrderRow.account, OrderLineRow)
         .join(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
@@ -116,28 +123,27 @@ def unpaired_queue(
             variation_id=line.variation_id,
             channel_sku=line.channel_sku,
         )
-        waiting[ref] += 1
-    refs: dict[ListingRef, None] = dict.fromkeys(waiting)
+        waiting[note(ref)] += 1
     for row in session.scalars(select(ListingRow).order_by(ListingRow.id)):
-        refs.setdefault(
+        note(
             ListingRef(
                 channel=row.channel,
                 account=row.account,
                 listing_id=row.listing_id,
                 variation_id=row.variation_id or None,
                 channel_sku=row.channel_sku,
-            ),
-            None,
+                identifiers={k: str(v) for k, v in row.identifiers.items()},
+            )
         )
     out = []
-    for ref in refs:
+    for key, ref in refs.items():
         try:
             if book.resolve(ref) is not None:
                 continue
         except PairingConflict:
             pass  # ambiguous bindings: in the queue until the seller settles them
-        full = _with_identifiers(session, ref)
-        out.append((ref, waiting.get(ref, 0), suggest(full, catalog, config)))
+        full = ref if ref.identifiers else _with_identifiers(session, ref)
+        out.append((ref, waiting.get(key, 0), suggest(full, catalog, config)))
     return out
 
 
