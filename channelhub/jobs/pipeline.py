@@ -32,6 +32,7 @@ from channelhub.core.review import ReviewRules
 from channelhub.jobs.stopping import OUTBOUND_CANCEL as OUTBOUND_CANCEL
 from channelhub.jobs.stopping import OUTBOUND_CREATE as OUTBOUND_CREATE
 from channelhub.jobs.stopping import open_movements as open_movements
+from channelhub.jobs.stopping import stop_derived
 from channelhub.jobs.stopping import stop_order as stop_order
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import order_decisions, record_decision
@@ -220,6 +221,7 @@ def _cancel(
 ) -> OrderPlan:
     reason = f"cancelled on the channel ({order.channel_status})"
     stop_order(session, order.key, target=HubStatus.CANCELLED, reason=reason, now=now, actor=actor)
+    stop_derived(session, order_id, reason=reason, now=now, actor=actor)  # split / merged away
     return plan_order_cancelled(order, reason)
 
 

@@ -31,7 +31,8 @@ from channelhub.store.repos.decisions import order_decisions, record_decision
 from channelhub.store.repos.orders import get_order_row, to_order, transition_order, upsert_order
 from channelhub.store.tables.orders import OrderRow
 
-#: Decision kinds that mark an order as handed over to derived orders (and the undo).
+#: Decision kinds that mark an order as handed over to derived orders (and the undo);
+#: jobs.stopping.derived_orders reads the same kinds to cancel what a cancelled order became.
 GONE_KINDS = frozenset({"split_into", "merged_into"})
 UNDO_KIND = "unmerge"
 
@@ -157,7 +158,15 @@ def merge_into_order(
     reason = f"merged into {into} by {actor}"
     for (order_id, _), key in zip(found, keys, strict=True):
         stop_order(session, key, target=HubStatus.ON_HOLD, reason=reason, now=now, actor=actor)
-        record_decision(session, order_id, kind="merged_into", reason=reason, at=now, actor=actor)
+        record_decision(
+            session,
+            order_id,
+            kind="merged_into",
+            reason=reason,
+            at=now,
+            actor=actor,
+            detail={"into": str(into)},
+        )
     stored = upsert_order(session, merged.order, now=now)
     record_decision(
         session,

@@ -20,7 +20,7 @@ from channelhub.core.order import OrderKey
 from channelhub.core.reservations import release
 from channelhub.core.stock import MovementKind, StockMovement
 from channelhub.store.repos.catalog import lock_skus
-from channelhub.store.repos.decisions import record_decision
+from channelhub.store.repos.decisions import order_decisions, record_decision
 from channelhub.store.repos.orders import get_order_row, transition_order
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.stock import record_movement
@@ -154,3 +154,50 @@ def stop_order(
     if current is not target:
         transition_order(session, row.id, target, reason=reason, at=now, actor=actor)
     return movements
+
+
+def derived_orders(session: Session, order_id: int) -> tuple[str, list[str]]:
+    """("split" | "merge" | "", the order keys) an order was split or merged into, if in force."""
+    kind, keys = "", []
+    for decision in order_decisions(session, order_id):
+        if decision.kind == "split_into":
+            kind, keys = "split", list(decision.detail.get("children", []))
+        elif decision.kind == "merged_into":
+            kind, keys = "merge", [str(decision.detail.get("into", ""))]
+        elif decision.kind == "unmerge":
+            kind, keys = "", []
+    return kind, [k for k in keys if k]
+
+
+def stop_derived(
+    session: Session, order_id: int, *, reason: str, now: datetime, actor: str
+) -> list[str]:
+    """A cancelled order's split parts are cancelled; the order it was merged into is held
+    for a person (its other sources still want shipping). After dispatch the warehouse is
+    asked to cancel. Returns what was done, one phrase per derived order."""
+    kind, keys = derived_orders(session, order_id)
+    done: list[str] = []
+    for text in keys:
+        channel, account, external_id = text.split(":", 2)
+        key = OrderKey(channel=channel, account=account, external_id=external_id)
+        row = get_order_row(session, key)
+        status = HubStatus(row.hub_status)
+        target = HubStatus.CANCELLED if kind == "split" else HubStatus.ON_HOLD
+        why = f"{reason}: {'part of' if kind == 'split' else 'merged from'} the cancelled order"
+        if status in OPEN_STATUSES:
+            stop_order(session, key, target=target, reason=why, now=now, actor=actor)
+            done.append(f"{key} {target.value}")
+        elif status in (HubStatus.DISPATCHED, HubStatus.PARTIALLY_SHIPPED):
+            asked = queue_cancels(
+                session, text, reason=why, now=now, extra={"then": target.value, "actor": actor}
+            )
+            record_decision(
+                session,
+                row.id,
+                kind="intercept",
+                reason=f"{why}: asked the warehouse to cancel {', '.join(asked)}",
+                at=now,
+                actor=actor,
+            )
+            done.append(f"{key} intercept asked")
+    return done
