@@ -106,5 +106,7 @@ def check_rules(
         reasons = [plan.reason]
         if plan.review is not None and plan.review.summary() != plan.reason:
             reasons.insert(0, plan.review.summary())
+        if order.hub_status is HubStatus.ON_HOLD:
+            reasons.append("on hold now: the pipeline leaves it until a person releases it")
         changes.append(WouldChange(key, order.hub_status, plan.status, tuple(reasons)))
     return RulesReport(changes, checked, shadowing(rules.review, now=now))
