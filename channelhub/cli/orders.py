@@ -23,6 +23,7 @@ from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import OrderKey
+from channelhub.jobs.intercept import request_intercept
 from channelhub.jobs.pipeline import process_order
 from channelhub.jobs.regroup import (
     merge_into_order,
@@ -30,8 +31,7 @@ from channelhub.jobs.regroup import (
     split_into_orders,
     unmerge_order,
 )
-from channelhub.jobs.stopping import queue_cancels, stop_order
-from channelhub.store.repos.decisions import record_decision
+from channelhub.jobs.stopping import stop_order
 from channelhub.store.repos.orders import get_order_row, transition_order
 from channelhub.store.tables.orders import OrderRow
 
@@ -40,8 +40,6 @@ orders_app = typer.Typer(
 )
 app.add_typer(orders_app, name="orders")
 
-#: Statuses after dispatch in which an intercept asks the warehouse to cancel.
-AT_WAREHOUSE = frozenset({HubStatus.DISPATCHED, HubStatus.PARTIALLY_SHIPPED})
 ACTOR_OPTION = typer.Option(None, "--actor", help="who acts (default: the login name)")
 
 
@@ -228,22 +226,7 @@ def intercept(
                 f"{key}: stopped before dispatch, now {then.value}; released {units} unit(s)"
             )
             return
-        if status not in AT_WAREHOUSE:
-            raise ChannelhubError(f"order {key} is {status.value}: there is nothing to intercept")
-        asked = queue_cancels(
-            session, str(key), reason=why, now=now, extra={"then": then.value, "actor": who}
-        )
-        if not asked:
-            raise ChannelhubError(f"order {key} has no warehouse order to cancel")
-        record_decision(
-            session,
-            row.id,
-            kind="intercept",
-            reason=f"{why}: asked the warehouse to cancel {', '.join(asked)}",
-            at=now,
-            actor=who,
-            detail={"outbound": asked, "then": then.value},
-        )
+        asked = request_intercept(session, key, then=then, reason=why, now=now, actor=who)
     typer.echo(f"{key}: asked the warehouse to cancel {len(asked)} order(s); see `orders show`")
 
 

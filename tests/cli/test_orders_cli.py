@@ -7,9 +7,19 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from channelhub.core.fulfilment import Package, Shipment, TrackingEvent, TrackingStatus
+from channelhub.core.fulfilment import (
+    OutboundOrder,
+    Package,
+    Shipment,
+    TrackingEvent,
+    TrackingStatus,
+)
 from channelhub.core.models import HubStatus
-from channelhub.store.repos.fulfilment import record_shipment, record_tracking_events
+from channelhub.store.repos.fulfilment import (
+    record_shipment,
+    record_tracking_events,
+    save_outbound,
+)
 from channelhub.store.repos.orders import get_order, get_order_row, transition_order
 from channelhub.store.repos.stock import stock_balances
 from channelhub.store.tables.outbox import OutboxMessage
@@ -108,6 +118,10 @@ def test_intercept_before_and_after_dispatch_and_tracking(ready_hub: Hub, tmp_pa
     with hub.session() as s:
         row = get_order_row(s, get_order(s, order(external_id="5").key).key)
         transition_order(s, row.id, HubStatus.DISPATCHED, reason="sent", at=at)
+        create = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == "shopify:shop1:5#p1r1")
+        ).one()
+        save_outbound(s, OutboundOrder.model_validate(create.payload, strict=False), now=at)
         record_shipment(
             s,
             Shipment(
@@ -152,7 +166,7 @@ def test_intercept_before_and_after_dispatch_and_tracking(ready_hub: Hub, tmp_pa
         cancel.payload = {**cancel.payload, "answer": {"state": "cancel_too_late"}}
         s.commit()
     code, out, _ = hub("orders", "show", "shopify:shop1:5")
-    assert "intercept: intercepted by" in out
+    assert "intercept: intercept requested (intercepted by" in out
     assert "answer: state=cancel_too_late" in out
     assert "tracking 1Z9 (ups):" in out
     assert out.count("Departed facility") == 1 and "delivered  Delivered" in out
