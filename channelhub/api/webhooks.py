@@ -5,8 +5,10 @@ The connector checks the signature on the raw body (constant time) and the repla
 a refusal is logged and answered 401 without saying more. An accepted delivery is
 deduplicated on its event id (``webhook_deliveries``, ``ON CONFLICT DO NOTHING``) in the same
 transaction as its effect: the raw body archived and, for order topics (``orders/...``), the
-order mapped by the platform's mapping and stored with the guarded upsert. A body the mapping
-refuses becomes a dead letter (200: the platform must not resend what we already keep).
+order mapped by the platform's mapping and taken in by
+:func:`channelhub.jobs.intake.intake_order` (guarded upsert; a modified allocated order
+is released, and the scheduled pipeline plans it again). A body the mapping refuses
+becomes a dead letter (200: the platform must not resend what we already keep).
 Warehouse and carrier callbacks get their own routes here as those connectors land.
 """
 
@@ -24,11 +26,11 @@ from channelhub.connectors.roles import Capability, SalesChannel
 from channelhub.connectors.shopify import DuplicateWebhook
 from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
 from channelhub.core.models import Order
+from channelhub.jobs.intake import intake_order
 from channelhub.jobs.pulls import archive
 from channelhub.mappings.catalog import normalizer
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.jobs import record_dead_letter, record_webhook_delivery
-from channelhub.store.repos.orders import upsert_order
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -70,7 +72,7 @@ def _store_event(
             )
             return {"status": "dead_letter", "event_id": event.event_id}
         outcomes = [
-            upsert_order(session, order, now=now, raw_payload_id=payload_id).outcome.value
+            intake_order(session, order, now=now, raw_payload_id=payload_id).outcome.value
             for order in orders
             if isinstance(order, Order)
         ]

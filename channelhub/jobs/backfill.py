@@ -1,7 +1,9 @@
 """Backfill one order by its channel id (a webhook follow-up, a reconciliation repair).
 
-The fetched order goes through the same path as an import: raw body archived and guarded
-upsert, in one transaction, so a backfill racing an import can never overwrite newer data.
+The fetched order goes through the same path as an import: raw body archived and
+:func:`~channelhub.jobs.intake.intake_order` (guarded upsert, a modified allocated order
+released for re-planning), in one transaction, so a backfill racing an import can never
+overwrite newer data.
 """
 
 from __future__ import annotations
@@ -16,18 +18,17 @@ from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ConfigError
 from channelhub.core.models import Order
 from channelhub.jobs.connectors import ConnectorFactoryFn
+from channelhub.jobs.intake import Intake, intake_order
 from channelhub.jobs.pulls import archive
-from channelhub.store.repos._upsert import Upserted
 from channelhub.store.repos.accounts import get_account
-from channelhub.store.repos.orders import upsert_order
 
 
 def store_fetched_order(
     session: Session, fetched: Fetched[Order], *, platform: str, account: str, now: datetime
-) -> Upserted:
-    """Archive the raw body and upsert the order (the caller owns the transaction)."""
+) -> Intake:
+    """Archive the raw body and take the order in (the caller owns the transaction)."""
     payload_id = archive(session, platform=platform, account=account, raw=fetched.raw)
-    return upsert_order(session, fetched.item, now=now, raw_payload_id=payload_id)
+    return intake_order(session, fetched.item, now=now, raw_payload_id=payload_id)
 
 
 async def backfill_order(
@@ -37,7 +38,7 @@ async def backfill_order(
     *,
     connector_factory: ConnectorFactoryFn,
     now: Callable[[], datetime],
-) -> Upserted:
+) -> Intake:
     """Fetch order ``external_id`` of ``account`` and store it; returns what the upsert did."""
     with session_factory() as session:
         row = get_account(session, account)

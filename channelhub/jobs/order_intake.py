@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.results import PageOf
-from channelhub.core.errors import ChannelhubError
 from channelhub.core.order import Order, OrderKey
 from channelhub.core.rulebook import Rulebook
-from channelhub.jobs.pipeline import PipelineCounts, PipelineSettings, process_order
+from channelhub.jobs.pipeline import PipelineCounts, PipelineSettings
+from channelhub.jobs.pipeline_batch import plan_orders
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.jobs import RunCounts, add_to_run, record_dead_letter
-from channelhub.store.repos.orders import StatusChanged, get_order_row
+from channelhub.store.repos.orders import get_order_row
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +51,17 @@ def process_orders(
     job_kind: str = "pull_orders",
     run_id: int | None = None,
 ) -> PipelineCounts:
-    """Plan each order in its own transaction; a failure is recorded and the rest go on."""
-    counts = PipelineCounts()
-    for key in dict.fromkeys(keys):
-        try:
-            with session_factory.begin() as session:
-                plan = process_order(session, key, settings=settings, now=now)
-        except StatusChanged:
-            counts.skipped += 1  # another writer moved it: the next look sees the new state
-            continue
-        except ChannelhubError as error:
-            counts.failed.append((str(key), str(error)))
-            record_pipeline_failure(
-                session_factory, key, str(error), now=now, job_kind=job_kind, run_id=run_id
-            )
-            continue
-        if plan is None:
-            counts.skipped += 1
-        else:
-            counts.by_status[plan.status.value] = counts.by_status.get(plan.status.value, 0) + 1
-    return counts
+    """Plan the orders (in chunks, :mod:`channelhub.jobs.pipeline_batch`); a failure is
+    recorded against its order and the rest go on."""
+
+    def on_failure(key: OrderKey, reason: str) -> None:
+        record_pipeline_failure(
+            session_factory, key, reason, now=now, job_kind=job_kind, run_id=run_id
+        )
+
+    return plan_orders(
+        session_factory, list(keys), settings=settings, now=now, on_failure=on_failure
+    )
 
 
 def record_pipeline_failure(

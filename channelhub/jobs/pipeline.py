@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.bindings import Binding
-from channelhub.core.errors import ChannelhubError
 from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
@@ -36,7 +35,7 @@ from channelhub.jobs.stopping import stop_derived
 from channelhub.jobs.stopping import stop_order as stop_order
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import order_decisions, record_decision
-from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order, transition_order
+from channelhub.store.repos.orders import get_order_row, to_order, transition_order
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.pairings import load_book, save_binding
 from channelhub.store.repos.stock import record_movement, stock_balances
@@ -272,33 +271,22 @@ def run_pipeline(
     now: datetime,
     limit: int = 500,
 ) -> PipelineCounts:
-    """Process up to ``limit`` pending orders, each in its own transaction.
+    """Process up to ``limit`` pending orders, in chunks (:mod:`channelhub.jobs.pipeline_batch`).
 
     A status changed meanwhile by another worker is skipped (it will be seen next run); a
     user-fixable error is recorded on the order as a decision and listed in ``failed``.
     """
-    counts = PipelineCounts()
+    from channelhub.jobs.pipeline_batch import plan_orders  # the batch builds on this module
+
     with session_factory() as session:
         keys = pending_order_keys(session, limit=limit)
-    for key in keys:
-        with session_factory() as session:
-            try:
-                with session.begin():
-                    plan = process_order(session, key, settings=settings, now=now)
-            except StatusChanged:
-                counts.skipped += 1
-                continue
-            except ChannelhubError as error:
-                counts.failed.append((str(key), str(error)))
-                with session.begin():
-                    row = get_order_row(session, key)
-                    record_decision(session, row.id, kind="error", reason=str(error), at=now)
-                continue
-        if plan is None:
-            counts.skipped += 1
-        else:
-            counts.by_status[plan.status.value] = counts.by_status.get(plan.status.value, 0) + 1
-    return counts
+
+    def record_failure(key: OrderKey, reason: str) -> None:
+        with session_factory() as session, session.begin():
+            row = get_order_row(session, key)
+            record_decision(session, row.id, kind="error", reason=reason, at=now)
+
+    return plan_orders(session_factory, keys, settings=settings, now=now, on_failure=record_failure)
 
 
 def bind_and_reevaluate(

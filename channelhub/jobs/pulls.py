@@ -20,19 +20,19 @@ from channelhub.connectors.results import PageOf, RawRecord, RecordFailure
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, Order
+from channelhub.jobs.intake import Intake, intake_order
 from channelhub.jobs.order_intake import run_pipeline_for_page
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.cursors import set_cursor
 from channelhub.store.repos.jobs import RunCounts, record_dead_letter
 from channelhub.store.repos.listings import upsert_listing
-from channelhub.store.repos.orders import upsert_order
 from channelhub.store.repos.payloads import store_raw_payload
 
 T = TypeVar("T")
 
 
-def count(outcomes: list[Upserted], failed: int = 0) -> RunCounts:
+def count(outcomes: list[Upserted] | list[Intake], failed: int = 0) -> RunCounts:
     """Tally upsert outcomes into new / updated / unchanged."""
     kinds = [o.outcome for o in outcomes]
     return RunCounts(
@@ -94,13 +94,15 @@ def store_order_page(
     now: datetime,
     run_id: int | None = None,
 ) -> RunCounts:
-    """Archive, upsert and dead-letter one page of orders (the caller saves the cursor)."""
+    """Archive, take in (:func:`~channelhub.jobs.intake.intake_order`) and dead-letter one
+    page of orders (the caller saves the cursor); a modified allocated order is released here
+    and planned again by the after-page pipeline hook."""
     payload_ids = {
         raw.external_id: archive(session, platform=platform, account=account, raw=raw)
         for raw in page.raw
     }
     outcomes = [
-        upsert_order(
+        intake_order(
             session,
             order,
             now=now,

@@ -4,12 +4,9 @@
   ones waiting for pairing or for stock, and the ones already allocated but not dispatched,
   whose reservation is released and whose warehouse orders are cancelled before they are
   planned again under the new binding.
-- :func:`ingest_order`: the import path for an order that may have been modified on the
-  channel. When the upsert reports "updated" and the lines, address, service or payment
-  differ from what the hub planned on, an allocated order is released and re-planned; the new
-  warehouse order gets the next revision (a new idempotency key) and the old revision's
-  cancel is queued (``outbound_order.cancel``). After dispatch the change is recorded for a
-  person: only an intercept can stop a parcel the warehouse holds.
+- :func:`ingest_order`: :func:`channelhub.jobs.intake.intake_order` (the one intake path:
+  guarded upsert, and an allocated order modified on the channel released with its old
+  revision's cancel queued) followed at once by the new plan (the next revision).
 
 Everything runs in the caller's transaction, like :func:`channelhub.jobs.pipeline.process_order`.
 """
@@ -17,25 +14,19 @@ Everything runs in the caller's transaction, like :func:`channelhub.jobs.pipelin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channelhub.core.bindings import Binding, ListingRef, PairingConflict
 from channelhub.core.flow import OrderPlan
-from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
-from channelhub.core.order import ChannelOrderState, Order, OrderKey
+from channelhub.core.lifecycle import HubStatus
+from channelhub.core.order import Order, OrderKey
+from channelhub.jobs.intake import Intake, intake_order
+from channelhub.jobs.intake import modification as modification
 from channelhub.jobs.pipeline import PipelineSettings, process_order
 from channelhub.jobs.stopping import release_order
-from channelhub.store.repos._upsert import Upserted, UpsertOutcome
-from channelhub.store.repos.decisions import record_decision
-from channelhub.store.repos.orders import (
-    get_order_row,
-    to_order,
-    transition_order,
-    upsert_order,
-)
+from channelhub.store.repos.orders import get_order_row, transition_order
 from channelhub.store.repos.pairings import binding_history, load_book, save_binding
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 
@@ -137,25 +128,6 @@ def rebind_orders(
     return stored, plans
 
 
-def _content(order: Order) -> dict[str, Any]:
-    """What a plan depends on: the lines, the address, the service and the payment."""
-    return order.model_dump(
-        mode="json", include={"lines", "ship_to", "shipping_service", "payment"}
-    )
-
-
-def modification(before: Order, after: Order) -> list[str]:
-    """What changed between two versions of an order, as short phrases (empty: nothing)."""
-    old, new = _content(before), _content(after)
-    labels = {
-        "lines": "lines",
-        "ship_to": "address",
-        "shipping_service": "shipping service",
-        "payment": "payment",
-    }
-    return [label for field, label in labels.items() if old[field] != new[field]]
-
-
 def ingest_order(
     session: Session,
     order: Order,
@@ -164,37 +136,9 @@ def ingest_order(
     now: datetime,
     actor: str = "hub",
     raw_payload_id: int | None = None,
-) -> Upserted:
-    """Upsert a channel order; re-plan it when it changed after the hub planned it."""
-    existing = session.scalars(
-        select(OrderRow).where(
-            OrderRow.channel == order.channel,
-            OrderRow.account == order.account,
-            OrderRow.external_id == order.external_id,
-        )
-    ).one_or_none()
-    before = to_order(existing) if existing is not None else None
-    result = upsert_order(session, order, now=now, raw_payload_id=raw_payload_id)
-    if before is None or result.outcome is not UpsertOutcome.UPDATED:
-        return result
-    changed = modification(before, order)
-    if not changed or order.channel_state is ChannelOrderState.CANCELLED:
-        return result  # a cancellation is the pipeline's to apply
-    status = before.hub_status
-    what = ", ".join(changed)
-    if status in OPEN_STATUSES:
-        reason = f"modified on the channel ({what})"
-        record_decision(session, result.id, kind="modified", reason=reason, at=now, actor=actor)
-        if status is HubStatus.ALLOCATED:
-            replan_order(session, order.key, settings=settings, reason=reason, now=now, actor=actor)
-        return result
-    record_decision(
-        session,
-        result.id,
-        kind="modified",
-        reason=f"modified on the channel ({what}) after the order became {status.value}: "
-        "intercept it to stop the old parcel",
-        at=now,
-        actor=actor,
-    )
+) -> Intake:
+    """:func:`~channelhub.jobs.intake.intake_order`, then plan a released order at once."""
+    result = intake_order(session, order, now=now, actor=actor, raw_payload_id=raw_payload_id)
+    if result.released:
+        process_order(session, order.key, settings=settings, now=now, actor=actor)
     return result

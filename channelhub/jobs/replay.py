@@ -27,6 +27,7 @@ from channelhub.core.models import Listing, Order
 from channelhub.core.rulebook import load_rulebook
 from channelhub.jobs.backfill import backfill_order
 from channelhub.jobs.connectors import ConnectorFactoryFn
+from channelhub.jobs.intake import Intake, intake_order
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.order_intake import PIPELINE_SUBJECT, pipeline_settings
 from channelhub.jobs.outbound import parse_order_key
@@ -38,7 +39,6 @@ from channelhub.mappings.catalog import normalizer
 from channelhub.store.repos._upsert import Upserted
 from channelhub.store.repos.jobs import get_dead_letter, resolve_dead_letter, retry_failed
 from channelhub.store.repos.listings import upsert_listing
-from channelhub.store.repos.orders import upsert_order
 from channelhub.store.repos.payloads import get_raw_payload
 from channelhub.store.tables.jobs import DeadLetter, DeadLetterState, RunOutcome
 
@@ -47,7 +47,7 @@ class ReplayFailed(ChannelhubError):
     """The replay failed again; the dead letter stays open with this reason."""
 
 
-def _remap(session: Session, letter: DeadLetter, *, now: datetime) -> list[Upserted]:
+def _remap(session: Session, letter: DeadLetter, *, now: datetime) -> list[Upserted | Intake]:
     raw = get_raw_payload(session, letter.raw_payload_id or 0)
     if raw is None:
         raise InvalidInput.field("dead letter raw payload", letter.raw_payload_id, "is gone")
@@ -58,10 +58,10 @@ def _remap(session: Session, letter: DeadLetter, *, now: datetime) -> list[Upser
             f"raw payload {raw.id}", raw.body[:40], f"is not JSON ({exc})"
         ) from None
     records = normalizer(letter.platform, letter.subject)(document, account=letter.account)
-    results = []
+    results: list[Upserted | Intake] = []
     for record in records:
         if isinstance(record, Order):
-            results.append(upsert_order(session, record, now=now, raw_payload_id=raw.id))
+            results.append(intake_order(session, record, now=now, raw_payload_id=raw.id))
         elif isinstance(record, Listing):
             results.append(upsert_listing(session, record, now=now))
     return results
