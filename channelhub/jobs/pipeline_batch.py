@@ -40,6 +40,7 @@ from channelhub.core.flow import OrderPlan, plan_order
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
 from channelhub.core.lifecycle import HubStatus, Transition, transition
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
+from channelhub.core.pairing import PairingStatus
 from channelhub.core.stock import Balance
 from channelhub.jobs.pipeline import (
     EXPANSION,
@@ -232,9 +233,12 @@ def _run_chunk(
         if not _move(session, row, order.hub_status, plan, chunk, now):
             chunk.done.append((key, None))  # another writer moved it: nothing of it written
             continue
-        if plan.new_bindings:
-            for binding in plan.new_bindings:
-                save_binding(session, binding, now=now, actor="auto-pairing")
+        # plan.new_bindings also names automatic bindings the book already holds (saving
+        # those again is a no-op): only the newly proposed ones are saved, then re-read
+        proposed = [p.binding for p in plan.pairings if p.status is PairingStatus.AUTO_BOUND]
+        for binding in dict.fromkeys(b for b in proposed if b is not None):
+            save_binding(session, binding, now=now, actor="auto-pairing")
+        if proposed:
             book, book_version = load_book(session), book_version + 1
         for kind, reason in plan.decisions():
             if (kind, reason) not in history.known:
