@@ -3,12 +3,14 @@
 On SQLite (a temporary file) and, when CHANNELHUB_BENCH_POSTGRES_URL or
 CHANNELHUB_TEST_POSTGRES_URL names a server, on PostgreSQL (a throwaway database created and
 dropped here). For each, the same generated orders are first upserted alone (the raw insert
-rate of the same rows, same run), then run through the pipeline in runs of 500, one
-transaction per order, as the scheduler calls ``run_pipeline``; the pipeline rate counts
-both phases. Peak memory is the process's peak resident set (RSS) after each database's
-batch: 100,000 orders at ``--scale 1``, ``--scale 0.01`` for a quick run. tracemalloc is
-paused while this benchmark runs (it slows Python about threefold and would distort the
-rates), so the runner's own "peak traced memory" line does not cover it: read the RSS lines.
+rate of the same rows, same run), then run through the pipeline in runs of 500 as the
+scheduler calls ``run_pipeline`` (chunks of :data:`channelhub.jobs.pipeline_batch.CHUNK`
+orders per transaction); the pipeline rate counts both phases, and the SQL statements the
+pipeline phase sends are counted per order. Peak memory is the process's peak resident set
+(RSS) after each database's batch: 100,000 orders at ``--scale 1``, ``--scale 0.01`` for a
+quick run. tracemalloc is paused while this benchmark runs (it slows Python about threefold
+and would distort the rates), so the runner's own "peak traced memory" line does not cover
+it: read the RSS lines.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -125,6 +127,12 @@ def _measure(url: str, size: int, label: str) -> list[Figure]:
                 for n in range(start, min(start + BATCH, size)):
                     upsert_order(s, make_order(n), now=NOW)
         inserted = time.perf_counter() - started
+        statements = [0]
+
+        def count(*_: object) -> None:
+            statements[0] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
         started = time.perf_counter()
         by_status: Counter[str] = Counter()
         failed: list[tuple[str, str]] = []
@@ -135,6 +143,7 @@ def _measure(url: str, size: int, label: str) -> list[Figure]:
             by_status.update(counts.by_status)
             failed += counts.failed
         piped = time.perf_counter() - started
+        event.remove(engine, "before_cursor_execute", count)
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         if sum(by_status.values()) != size or failed:
             raise RuntimeError(f"{label}: pipeline did {dict(by_status)}, failed {failed}")
@@ -144,6 +153,7 @@ def _measure(url: str, size: int, label: str) -> list[Figure]:
         Figure(f"{label}: raw insert of the same orders", size / inserted, "orders/s"),
         Figure(f"{label}: pipeline upsert..outbox", size / (inserted + piped), "orders/s"),
         Figure(f"{label}: pipeline stages alone", size / piped, "orders/s"),
+        Figure(f"{label}: pipeline SQL statements per order", statements[0] / size, "statements"),
         Figure(f"{label}: allocated of {size}", by_status["allocated"], "orders"),
         Figure(f"{label}: process peak RSS after {size} orders", peak_kib / 1024, "MiB"),
     ]

@@ -3,7 +3,9 @@ stock never oversold by concurrent runs, a failing order isolated from its chunk
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +16,21 @@ from channelhub.core.errors import InvalidInput
 from channelhub.core.flow import OrderPlan
 from channelhub.core.models import HubStatus, Order
 from channelhub.jobs import pipeline, pipeline_batch
-from channelhub.jobs.pipeline import OUTBOUND_CREATE, run_pipeline
-from channelhub.store.db import make_session_factory
+from channelhub.jobs.pipeline import (
+    OUTBOUND_CREATE,
+    pending_order_keys,
+    process_order,
+    run_pipeline,
+)
+from channelhub.store.db import make_engine, make_session_factory, upgrade
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.stock import movements, stock_balances
+from channelhub.store.tables.orderflow import OrderDecisionRow, PairingRow
+from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
 from channelhub.store.tables.outbox import OutboxMessage
+from channelhub.store.tables.stock import StockMovementRow
 from tests.core.orderflow_data import NOW, order
 from tests.jobs.test_pipeline import SETTINGS, add, seed, status
 
@@ -161,3 +171,72 @@ def test_an_order_the_pipeline_refuses_is_recorded_without_stopping_the_rest(
         assert stock_balances(s)[("E", "MUG")].reserved == 2
         errors = [d for d in order_decisions(s, get_order_row(s, bad.key).id) if d.kind == "error"]
         assert [d.reason for d in errors] == ["rule: 'x' cannot be applied"]
+
+
+def _mixed(n: int) -> list[Order]:
+    """Combos, two-line orders, cash on delivery (held) and unpaired listings, in turn."""
+    skus = ("MUG", "SET", "SPOON", "CUP-2PK")
+    out = []
+    for i in range(n):
+        lines = [{"line_id": "1", "channel_sku": skus[i % 4], "quantity": 1 + i % 3}]
+        if i % 2:
+            lines.append({"line_id": "2", "channel_sku": "SPOON", "quantity": 1})
+        cod = {"method": "cash_on_delivery", "paid": False} if i % 7 == 0 else {}
+        out.append(order(external_id=f"x{i:03d}", lines=lines, payment=cod))
+    return out
+
+
+def _footprint(s: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything the pipeline writes, without ids (they differ between databases)."""
+    ext = {row.id: row.external_id for row in s.scalars(select(OrderRow))}
+    return {
+        "status": sorted((r.external_id, r.hub_status) for r in s.scalars(select(OrderRow))),
+        "decisions": sorted(
+            (ext[d.order_id], d.kind, d.reason, json.dumps(d.detail, sort_keys=True))
+            for d in s.scalars(select(OrderDecisionRow))
+        ),
+        "transitions": sorted(
+            (ext[t.order_id], t.from_status, t.to_status, t.reason)
+            for t in s.scalars(select(OrderTransitionRow))
+        ),
+        "movements": sorted(
+            (m.warehouse, m.sku, m.kind, m.quantity, m.reference or "")
+            for m in s.scalars(select(StockMovementRow))
+        ),
+        "outbox": sorted(
+            (m.idempotency_key, m.target, json.dumps(m.payload, sort_keys=True))
+            for m in s.scalars(select(OutboxMessage))
+        ),
+        "bindings": sorted((b.value, b.sku, b.version) for b in s.scalars(select(PairingRow))),
+    }
+
+
+def test_chunks_write_exactly_what_one_order_at_a_time_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline_batch, "CHUNK", 7)
+    orders = _mixed(60)
+    footprints = []
+    for name in ("classic", "chunked"):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        with factory() as s:
+            seed(s, E_MUG=30, W_MUG=12, E_SPOON=40, W_SPOON=25)
+            for o in orders:
+                add(s, o)
+        if name == "classic":
+            with factory() as s:
+                keys = pending_order_keys(s, limit=500)
+            for key in keys:
+                with factory() as s, s.begin():
+                    process_order(s, key, settings=SETTINGS, now=NOW)
+        else:
+            run_pipeline(factory, settings=SETTINGS, now=NOW)
+        with factory() as s:
+            footprints.append(_footprint(s))
+        engine.dispose()
+    classic, chunked = footprints
+    assert {x[1] for x in classic["status"]} >= {"allocated", "approved", "on_hold"}
+    for part in classic:
+        assert chunked[part] == classic[part], part
