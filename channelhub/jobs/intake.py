@@ -24,7 +24,7 @@ from channelhub.core.order import ChannelOrderState, Order
 from channelhub.jobs.stopping import release_order
 from channelhub.store.repos._upsert import UpsertOutcome
 from channelhub.store.repos.decisions import record_decision
-from channelhub.store.repos.orders import to_order, transition_order, upsert_order
+from channelhub.store.repos.orders import document_order, transition_order, upsert_order
 from channelhub.store.tables.orders import OrderRow
 
 
@@ -67,17 +67,17 @@ def intake_order(
 ) -> Intake:
     """Upsert a channel order in the caller's transaction; release it when it changed after
     the hub allocated it (see module docstring)."""
-    existing = session.scalars(
-        select(OrderRow).where(
+    existing = session.execute(
+        select(OrderRow.document, OrderRow.hub_status).where(
             OrderRow.channel == order.channel,
             OrderRow.account == order.account,
             OrderRow.external_id == order.external_id,
         )
     ).one_or_none()
-    before = to_order(existing) if existing is not None else None
     result = upsert_order(session, order, now=now, raw_payload_id=raw_payload_id)
-    if before is None or result.outcome is not UpsertOutcome.UPDATED:
+    if existing is None or result.outcome is not UpsertOutcome.UPDATED:
         return Intake(result.id, result.outcome)
+    before = document_order(existing.document, existing.hub_status)
     changed = tuple(modification(before, order))
     if not changed or order.channel_state is ChannelOrderState.CANCELLED:
         return Intake(result.id, result.outcome, changed)  # a cancel is the pipeline's to apply

@@ -117,8 +117,13 @@ def get_order_row(session: Session, key: OrderKey) -> OrderRow:
 
 def to_order(row: OrderRow) -> Order:
     """The canonical Order back from its row, with the hub's current status."""
-    document = {**row.document, "hub_status": row.hub_status}
-    return Order.model_validate(document, strict=False)  # our own JSON: amounts as text
+    return document_order(row.document, row.hub_status)
+
+
+def document_order(document: dict[str, Any], hub_status: str) -> Order:
+    """The canonical Order from a stored document and status (no row needed)."""
+    # our own JSON: amounts as text
+    return Order.model_validate({**document, "hub_status": hub_status}, strict=False)
 
 
 def get_order(session: Session, key: OrderKey) -> Order:
