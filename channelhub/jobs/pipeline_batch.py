@@ -68,6 +68,7 @@ from channelhub.store.tables.stock import StockMovementRow, WarehouseRow
 CHUNK = 100
 
 OnFailure = Callable[[OrderKey, str], None]
+_PIPELINE_VALUES = frozenset(s.value for s in PIPELINE_STATUSES)
 
 
 class OutboxCollision(ChannelhubError):
@@ -192,15 +193,13 @@ def _run_chunk(
     orders: list[tuple[OrderKey, OrderRow, Order, OrderPlan]] = []
     for key in keys:
         row = rows.get(key)
-        order = to_order(row) if row is not None else None
-        if (
-            row is None
-            or order is None
-            or order.channel_state is ChannelOrderState.CANCELLED
-            or order.hub_status not in PIPELINE_STATUSES
-        ):
-            chunk.one_by_one.append(key)  # not found, cancelled or moved: the classic path
+        if row is None or row.channel_state == ChannelOrderState.CANCELLED.value:
+            chunk.one_by_one.append(key)  # not found, or cancelled: the classic path
             continue
+        if row.hub_status not in _PIPELINE_VALUES:
+            chunk.done.append((key, None))  # not the pipeline's to move (process_order: None)
+            continue
+        order = to_order(row)
         try:
             first = _plan(order, key, catalog, book, settings, histories[row.id], {}, now)
         except ChannelhubError:
