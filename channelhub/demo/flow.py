@@ -1,0 +1,284 @@
+"""The demo's stages, in order, each calling the hub's real components and counting what they
+did into a :class:`~channelhub.demo.summary.DemoSummary`.
+
+A stage whose component has not landed yet (see :mod:`channelhub.demo.adapters`) is shown as
+waiting and the stages that need its result say so; nothing here re-implements a hub piece.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.connectors.errors import WebhookRejected
+from channelhub.core.errors import ChannelhubError
+from channelhub.core.fulfilment import Shipment
+from channelhub.core.lifecycle import HubStatus
+from channelhub.core.review import CashOnDeliveryRule, ReviewRules, ShippingBanRule
+from channelhub.demo import adapters
+from channelhub.demo.adapters import Pending
+from channelhub.demo.channels import amazon_order, amazon_order_id
+from channelhub.demo.scenario import (
+    AMAZON_ACCOUNT,
+    BANNED_COUNTRY,
+    SHOPIFY_ACCOUNT,
+    UNPAIRED_LISTING,
+    UPS_ACCOUNT,
+    WAREHOUSES,
+    DemoOrder,
+    unpaired_binding,
+)
+from channelhub.demo.summary import DemoSummary
+from channelhub.demo.world import World
+from channelhub.jobs.pipeline import (
+    OUTBOUND_CREATE,
+    PipelineSettings,
+    bind_and_reevaluate,
+    run_pipeline,
+)
+from channelhub.store.repos.accounts import get_account
+from channelhub.store.repos.orders import order_history
+from channelhub.store.tables.listings import ListingRow
+from channelhub.store.tables.orders import OrderLineRow, OrderRow
+from channelhub.store.tables.outbox import OutboxMessage
+
+Progress = Callable[[str], None]
+
+#: The review rules the demo seller runs with.
+DEMO_SETTINGS = PipelineSettings(
+    review=ReviewRules(
+        rules=(
+            CashOnDeliveryRule(name="cod-review"),
+            ShippingBanRule(name="shipping-ban-ru", country=BANNED_COUNTRY),
+        )
+    )
+)
+
+
+@dataclass
+class Hub:
+    """The demo hub: its database, connectors and clock, and what it has counted."""
+
+    sessions: sessionmaker[Session]
+    vault: Any
+    world: World
+    summary: DemoSummary
+    progress: Progress
+    connectors: Any = None  # ConnectorFactory, once the jobs branch is in
+    _open: dict[str, Any] = field(default_factory=dict)
+    shipments: list[Shipment] = field(default_factory=list)
+    callback_errors: list[str] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        return self.world.clock()
+
+    def factory(self) -> Any:
+        """The hub's connector factory (account row -> connector), as the jobs use it."""
+        if self.connectors is None:
+            self.connectors = adapters.connector_factory(self.vault, now=self.now)
+        return self.connectors
+
+    def connector(self, account: str) -> Any:
+        """The account's connector (one per account for the whole demo)."""
+        if account not in self._open:
+            factory = self.factory()
+            with self.sessions() as session:
+                row = get_account(session, account)
+            self._open[account] = factory(row)
+        return self._open[account]
+
+    async def aclose(self) -> None:
+        for connector in self._open.values():
+            await connector.aclose()
+        self._open.clear()
+
+    async def stage(self, name: str, run: Callable[[], Awaitable[None]]) -> bool:
+        """Run one stage; a missing component marks it waiting, a hub error failed."""
+        self.progress(name)
+        try:
+            await run()
+        except Pending as pending:
+            self.summary.mark(name, f"waiting: {pending}")
+            return False
+        except ChannelhubError as error:
+            self.summary.mark(name, f"failed: {error}")
+            return False
+        self.summary.mark(name)
+        return True
+
+    # --- warehouse callbacks (the hub's side of the outbound protocol) ---------------------
+
+    def callback_handler(self, code: str) -> Callable[[str, dict[str, str], bytes], Awaitable[int]]:
+        """What the warehouse ``code`` POSTs its signed callbacks to: verify, then apply."""
+
+        async def handle(url: str, headers: dict[str, str], body: bytes) -> int:
+            connector = self.connector(WAREHOUSES[code][0])
+            try:
+                callback = connector.verify_callback(headers, body, now=self.now())
+            except WebhookRejected as error:
+                self.callback_errors.append(str(error))
+                return 401
+            if not isinstance(callback.payload, Shipment):
+                return 200  # stock snapshots and intercepts are not part of this demo
+            try:
+                with self.sessions.begin() as session:
+                    outcome = adapters.apply_shipment(session, callback.payload, now=self.now())
+            except Pending as pending:
+                self.callback_errors.append(str(pending))
+                return 503  # the warehouse keeps it and resends on its next advance
+            if not outcome.duplicate:
+                self.shipments.append(callback.payload)
+            self.summary.callbacks += 1
+            return 200
+
+        return handle
+
+
+def orders_by_channel(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OrderRow.channel, func.count()).group_by(OrderRow.channel))
+    return {channel: int(n) for channel, n in rows}
+
+
+async def import_channels(hub: Hub) -> None:
+    for account in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT):
+        for kind in ("pull_listings", "pull_orders"):
+            results = await adapters.run_import(
+                hub.sessions, account, kind, connectors=hub.factory(), now=hub.now
+            )
+            errors = [r.error for r in results if r.error]
+            if errors:
+                raise ChannelhubError(f"{kind} {account}: {errors[0]}")
+    with hub.sessions() as session:
+        hub.summary.imported = orders_by_channel(session)
+        rows = session.execute(
+            select(ListingRow.channel, func.count()).group_by(ListingRow.channel)
+        )
+        hub.summary.listings = {channel: int(n) for channel, n in rows}
+
+
+def _unpaired_listings(session: Session) -> list[str]:
+    rows = session.execute(
+        select(OrderLineRow.channel_sku)
+        .join(OrderRow, OrderLineRow.order_id == OrderRow.id)
+        .where(OrderRow.hub_status == HubStatus.AWAITING_PAIRING.value)
+        .distinct()
+    )
+    return sorted(str(sku) for (sku,) in rows if sku)
+
+
+async def plan_orders(hub: Hub) -> None:
+    """Pair, review and allocate everything imported; then the seller binds the listing
+    pairing could not match, and its waiting orders go through again."""
+    run_pipeline(hub.sessions, settings=DEMO_SETTINGS, now=hub.now())
+    with hub.sessions.begin() as session:
+        hub.summary.unpaired = _unpaired_listings(session)
+        if UNPAIRED_LISTING in hub.summary.unpaired:
+            binding, plans = bind_and_reevaluate(
+                session, unpaired_binding(), settings=DEMO_SETTINGS, now=hub.now(), actor="seller"
+            )
+            hub.summary.bound[UNPAIRED_LISTING] = binding.sku
+            hub.summary.reevaluated = len(plans)
+    with hub.sessions() as session:
+        held = session.execute(
+            select(OrderRow.id, OrderRow.channel, OrderRow.external_id).where(
+                OrderRow.hub_status == HubStatus.ON_HOLD.value
+            )
+        ).all()
+        for order_id, channel, external_id in held:
+            history = order_history(session, order_id)
+            reason = history[-1].reason if history else "on hold"
+            hub.summary.held[f"{channel} {external_id}"] = reason
+        parts = Counter(
+            str(payload.get("order_key"))
+            for payload in session.scalars(
+                select(OutboxMessage.payload).where(OutboxMessage.kind == OUTBOUND_CREATE)
+            )
+        )
+    hub.summary.allocated = len(parts)
+    hub.summary.parts = sum(parts.values())
+    hub.summary.split = sum(1 for n in parts.values() if n > 1)
+
+
+async def dispatch(hub: Hub) -> None:
+    warehouses = {code: hub.connector(account) for code, (account, _) in WAREHOUSES.items()}
+    total = 0
+    for _ in range(5):  # a few rounds: anything retryable goes on the next one
+        result = await adapters.dispatch_outbox(hub.sessions, warehouses=warehouses, now=hub.now())
+        total += len(result.sent)
+        if not result.retrying:
+            break
+    hub.summary.dispatched = total
+    hub.summary.warehouse_orders = sum(len(w.orders) for w in hub.world.warehouses.values())
+
+
+async def ship(hub: Hub) -> None:
+    """The warehouses pick, pack and ship as the clock passes, and call the hub back; the
+    carrier receives the parcels."""
+    for _ in range(4):
+        await hub.world.advance(timedelta(hours=1, minutes=1))
+    for _ in range(3):  # refused or held-back callbacks are resent on later advances
+        if not any(w.pending for w in hub.world.warehouses.values()):
+            break
+        await hub.world.advance(timedelta(minutes=5))
+    if hub.callback_errors and not hub.shipments:
+        raise Pending("channelhub.jobs.shipments:apply_shipment", "dispatch")
+    hub.summary.shipments = len(hub.shipments)
+    hub.summary.packages = sum(len(s.packages) for s in hub.shipments)
+    for shipment in hub.shipments:
+        for package in shipment.packages:
+            hub.world.ups.add_package(package.tracking_number, shipment.shipped_at)
+
+
+async def push_tracking(hub: Hub) -> None:
+    channels = {a: hub.connector(a) for a in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)}
+    result = await adapters.push_tracking(hub.sessions, channels=channels, now=hub.now())
+    hub.summary.tracking_pushed = len(getattr(result, "sent", ()))
+    with hub.sessions() as session:
+        shipped = session.execute(
+            select(OrderRow.account, OrderRow.external_id).where(
+                OrderRow.hub_status.in_([HubStatus.SHIPPED.value, HubStatus.DELIVERED.value])
+            )
+        ).all()
+    for account, external_id in shipped:
+        fulfilments = await channels[account].get_fulfilments(external_id)
+        hub.summary.channel_fulfilments += len(fulfilments)
+
+
+async def carrier_events(hub: Hub) -> None:
+    hub.world.clock.tick(timedelta(days=3))
+    result = await adapters.poll_shipments(
+        hub.sessions, carriers={"ups": hub.connector(UPS_ACCOUNT)}, now=hub.now()
+    )
+    hub.summary.delivered = len(result.delivered)
+
+
+async def push_stock(hub: Hub) -> None:
+    channels = {a: hub.connector(a) for a in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)}
+    result = await adapters.push_stock(hub.sessions, channels=channels, now=hub.now())
+    hub.summary.stock_pushed = int(getattr(result, "accepted", 0) or 0)
+
+
+def missed_order(number: int) -> DemoOrder:
+    """An order the import never saw (the channel back-dated it past the import's cursor)."""
+    return DemoOrder(number, "US", (("MUG-BLUE", 1),), why="missed by the import")
+
+
+async def reconcile(hub: Hub, missed: int) -> None:
+    """Inject a discrepancy, find it and repair it."""
+    start = hub.world.clock()
+    order = missed_order(missed)
+    hub.world.amazon.orders[amazon_order_id(order)] = amazon_order(order, start - timedelta(days=3))
+    report = await adapters.reconcile_channel(
+        hub.sessions, hub.connector(AMAZON_ACCOUNT), now=hub.now(), since=start - timedelta(days=5)
+    )
+    found = report.discrepancies
+    hub.summary.discrepancies_found = len(found)
+    hub.summary.discrepancies_repaired = sum(
+        1 for d in found if getattr(d, "repair_status", None) == "applied"
+    )
