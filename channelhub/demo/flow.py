@@ -279,6 +279,13 @@ async def reconcile(hub: Hub, missed: int) -> None:
     )
     found = report.discrepancies
     hub.summary.discrepancies_found = len(found)
-    hub.summary.discrepancies_repaired = sum(
-        1 for d in found if getattr(d, "repair_status", None) == "applied"
-    )
+    hub.summary.discrepancies_repaired = sum(1 for d in found if d.repair_status == "applied")
+    hub.summary.discrepancy_classes = dict(Counter(d.discrepancy_class for d in found))
+    with hub.sessions() as session:
+        hub.summary.missed_order_backfilled = bool(
+            session.scalar(
+                select(func.count())
+                .select_from(OrderRow)
+                .where(OrderRow.external_id == amazon_order_id(order))
+            )
+        )

@@ -32,6 +32,8 @@ class DemoSummary:
     stock_pushed: int = 0  # listing quantities the channels accepted
     discrepancies_found: int = 0
     discrepancies_repaired: int = 0
+    discrepancy_classes: dict[str, int] = field(default_factory=dict)
+    missed_order_backfilled: bool = False  # the injected discrepancy, repaired
     elapsed_seconds: float = 0.0
 
     def mark(self, stage: str, outcome: str = "done") -> None:
@@ -83,7 +85,9 @@ class DemoSummary:
         table.add_row(
             "reconciliation",
             f"{self.discrepancies_found} discrepancies found, "
-            f"{self.discrepancies_repaired} repaired",
+            f"{self.discrepancies_repaired} repaired "
+            f"({', '.join(f'{k} {n}' for k, n in sorted(self.discrepancy_classes.items()))}); "
+            f"missed order back in the hub: {'yes' if self.missed_order_backfilled else 'no'}",
         )
         for name in self.waiting() + self.failed():
             table.add_row(f"[yellow]{name}[/]", self.stages[name])

@@ -88,6 +88,7 @@ def test_discrepancy_found_and_repaired(summary: DemoSummary) -> None:
         pytest.skip(summary.stages.get("reconciliation", "missing"))
     assert summary.discrepancies_found >= 1
     assert summary.discrepancies_repaired >= 1
+    assert summary.missed_order_backfilled
 
 
 def test_home_is_wiped_only_when_it_is_a_demo_home(tmp_path: Path) -> None:
