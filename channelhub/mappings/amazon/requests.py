@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import Package
+from channelhub.mappings.carriers import carrier_for
 
 SEARCH_ORDERS_PATH = "/orders/2026-01-01/orders"
 CONFIRM_SHIPMENT_PATH = "/orders/v0/orders/{order_id}/shipmentConfirmation"
@@ -29,24 +30,6 @@ ORDER_DATA = ("FULFILLMENT", "PROCEEDS", "CANCELLATION", "PAYMENT", "PACKAGES")
 PII_DATA = ("BUYER", "RECIPIENT")
 MAX_MARKETPLACES = 50
 MAX_RESULTS_PER_PAGE = 100
-
-#: Canonical carrier slug -> Amazon ``carrierCode``. Others go as "Other" + ``carrierName``.
-CARRIER_CODES: Mapping[str, str] = {
-    "ups": "UPS",
-    "usps": "USPS",
-    "fedex": "FedEx",
-    "dhl": "DHL",
-    "dhl_ecommerce": "DHL eCommerce",
-    "ontrac": "OnTrac",
-    "amazon_shipping": "Amazon Shipping",
-    "royal_mail": "Royal Mail",
-    "dpd": "DPD",
-    "yanwen": "Yanwen",
-    "yunexpress": "YunExpress",
-    "4px": "4PX",
-    "aramex": "Aramex",
-    "smsa": "SMSA",
-}
 
 
 def iso(when: datetime) -> str:
@@ -132,9 +115,17 @@ def restricted_data_token_body(path: str, *, method: str = "GET") -> dict[str, A
 
 
 def carrier_code(carrier: str) -> tuple[str, str | None]:
-    """Amazon ``carrierCode`` and, for "Other", the ``carrierName`` to send with it."""
-    code = CARRIER_CODES.get(carrier.strip().lower().replace(" ", "_").replace("-", "_"))
-    return (code, None) if code else ("Other", carrier.strip())
+    """Amazon ``carrierCode`` and, for "Other", the ``carrierName`` to send with it.
+
+    The code comes from the shared table in ``mappings.carriers``. A carrier that table does
+    not know is sent as ``Other`` with its name, which the v0 contract provides for exactly
+    this case (``carrierName`` is "required when carrierCode is Other"), so a shipment by a
+    small regional carrier is never blocked.
+    """
+    try:
+        return carrier_for("amazon", carrier), None
+    except InvalidInput:
+        return "Other", carrier.strip()
 
 
 def confirm_shipment_path(order_id: str) -> str:
