@@ -41,10 +41,12 @@ def _load(target: str, branch: str) -> Any:
         raise Pending(target, branch) from None
 
 
-def connector_factory(vault: Any, *, transport: Any = None, now: Callable[[], datetime]) -> Any:
-    """``ConnectorFactory(vault, now=...)``: account row -> connector (branch ``jobs``)."""
+def connector_factory(
+    vault: Any, *, now: Callable[[], datetime], clock: Callable[[], float]
+) -> Any:
+    """``ConnectorFactory(vault, now=..., clock=...)``: account row -> connector (``jobs``)."""
     factory = _load("channelhub.jobs.connectors:ConnectorFactory", "jobs")
-    return factory(vault, transport=transport, now=now)
+    return factory(vault, now=now, clock=clock)
 
 
 async def run_import(
@@ -88,17 +90,20 @@ async def poll_shipments(
 async def push_tracking(
     sessions: sessionmaker[Session], *, channels: Mapping[str, Any], now: datetime
 ) -> Any:
-    """Send the queued per-package fulfilment pushes to the channels (branch ``dispatch``)."""
-    push = _load("channelhub.jobs.push_tracking:push_tracking", "dispatch")
+    """Send the queued per-package fulfilment pushes; ``channels`` keyed ``channel:account``."""
+    push = _load("channelhub.jobs.fulfilment_push:push_tracking", "dispatch")
     return await push(sessions, channels=channels, now=now)
 
 
 async def push_stock(
-    sessions: sessionmaker[Session], *, channels: Mapping[str, Any], now: datetime
+    sessions: sessionmaker[Session], *, account: str, connector: Any, now: datetime
 ) -> Any:
-    """Push changed sellable quantities to the channels (branch ``stocksync``)."""
-    push = _load("channelhub.jobs.push_stock:push_stock", "stocksync")
-    return await push(sessions, channels=channels, now=now)
+    """Push one channel account's sellable quantities (a full sweep; branch ``stocksync``)."""
+    push = _load("channelhub.jobs.stock_sync:push_stock", "stocksync")
+    rules = _load("channelhub.core.sellable:StockRules", "stocksync")
+    return await push(
+        sessions, account=account, connector=connector, rules=rules(), now=now, full_sweep=True
+    )
 
 
 async def reconcile_channel(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.errors import WebhookRejected
+from channelhub.connectors.errors import ConnectorError, WebhookRejected
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.fulfilment import Shipment
 from channelhub.core.lifecycle import HubStatus
@@ -81,7 +81,9 @@ class Hub:
     def factory(self) -> Any:
         """The hub's connector factory (account row -> connector), as the jobs use it."""
         if self.connectors is None:
-            self.connectors = adapters.connector_factory(self.vault, now=self.now)
+            self.connectors = adapters.connector_factory(
+                self.vault, now=self.now, clock=self.world.monotonic
+            )
         return self.connectors
 
     def connector(self, account: str) -> Any:
@@ -101,12 +103,13 @@ class Hub:
     async def stage(self, name: str, run: Callable[[], Awaitable[None]]) -> bool:
         """Run one stage; a missing component marks it waiting, a hub error failed."""
         self.progress(name)
+        self.world.clock.tick(timedelta(minutes=10))  # time passes between stages
         try:
             await run()
         except Pending as pending:
             self.summary.mark(name, f"waiting: {pending}")
             return False
-        except ChannelhubError as error:
+        except (ChannelhubError, ConnectorError) as error:
             self.summary.mark(name, f"failed: {error}")
             return False
         self.summary.mark(name)
@@ -237,14 +240,21 @@ async def ship(hub: Hub) -> None:
 
 async def push_tracking(hub: Hub) -> None:
     channels = {a: hub.connector(a) for a in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)}
-    result = await adapters.push_tracking(hub.sessions, channels=channels, now=hub.now())
-    hub.summary.tracking_pushed = len(getattr(result, "sent", ()))
+    keyed = {f"{c.platform}:{account}": c for account, c in channels.items()}
+    for _ in range(3):  # anything retryable goes again on the next round
+        result = await adapters.push_tracking(hub.sessions, channels=keyed, now=hub.now())
+        hub.summary.tracking_pushed += len(result.pushed)
+        for failure in result.failures:  # listed for replay by the push job itself
+            hub.summary.tracking_failures[failure.tracking_number] = failure.reason
+        if not result.failures:
+            break
     with hub.sessions() as session:
         shipped = session.execute(
             select(OrderRow.account, OrderRow.external_id).where(
                 OrderRow.hub_status.in_([HubStatus.SHIPPED.value, HubStatus.DELIVERED.value])
             )
         ).all()
+    hub.world.clock.tick(timedelta(minutes=2))  # the channels' read limits refill
     for account, external_id in shipped:
         fulfilments = await channels[account].get_fulfilments(external_id)
         hub.summary.channel_fulfilments += len(fulfilments)
@@ -259,9 +269,13 @@ async def carrier_events(hub: Hub) -> None:
 
 
 async def push_stock(hub: Hub) -> None:
-    channels = {a: hub.connector(a) for a in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)}
-    result = await adapters.push_stock(hub.sessions, channels=channels, now=hub.now())
-    hub.summary.stock_pushed = int(getattr(result, "accepted", 0) or 0)
+    for account in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT):
+        result = await adapters.push_stock(
+            hub.sessions, account=account, connector=hub.connector(account), now=hub.now()
+        )
+        if result.error:
+            raise ChannelhubError(f"stock push {account}: {result.error}")
+        hub.summary.stock_pushed += len(result.confirmed)
 
 
 def missed_order(number: int) -> DemoOrder:

@@ -28,7 +28,7 @@ from channelhub.demo.world import (
 from channelhub.simulators.warehouse.engine import Deliver
 
 #: Ordinary orders per channel for the default run (plus the special ones).
-DEFAULT_SIZE = 20
+DEFAULT_SIZE = 6
 
 
 def _accounts(hub: flow.Hub, world: World) -> None:

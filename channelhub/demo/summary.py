@@ -27,6 +27,7 @@ class DemoSummary:
     packages: int = 0  # packages in them
     callbacks: int = 0  # warehouse callbacks the hub accepted
     tracking_pushed: int = 0  # packages reported to the channels
+    tracking_failures: dict[str, str] = field(default_factory=dict)  # tracking no. -> why
     channel_fulfilments: int = 0  # fulfilments the channels hold for them (read back)
     delivered: int = 0  # orders the carrier delivered
     stock_pushed: int = 0  # listing quantities the channels accepted
@@ -80,6 +81,8 @@ class DemoSummary:
             f"{self.tracking_pushed} packages; channels hold {self.channel_fulfilments} "
             "fulfilments",
         )
+        for number, why in sorted(self.tracking_failures.items()):
+            table.add_row("[yellow]tracking refused[/]", f"{number}: {why}")
         table.add_row("delivered (carrier events)", str(self.delivered))
         table.add_row("stock pushed", f"{self.stock_pushed} listing quantities")
         table.add_row(

@@ -8,6 +8,7 @@ The warehouses call the hub back through ``deliver`` (the hub's callback handler
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,15 @@ class World:
     ups: Any = None  # UpsSimulator
     secrets: dict[str, str] = field(default_factory=dict)  # warehouse code -> signing secret
 
+    started: float = field(default_factory=time.monotonic)
+    origin: datetime | None = None
+
+    def monotonic(self) -> float:
+        """The connectors' monotonic clock: real seconds plus every jump of the demo clock,
+        so token lifetimes follow simulated time and rate limiters still refill."""
+        jumped = (self.clock() - self.origin).total_seconds() if self.origin else 0.0
+        return time.monotonic() + jumped
+
     async def advance(self, by: Any) -> None:
         """Let time pass: every warehouse progresses and sends its due callbacks."""
         self.clock.tick(by)
@@ -56,7 +66,7 @@ def running_world(
 ) -> Iterator[World]:
     """Start every simulator on a free loopback port for the duration of the block."""
     start = clock()
-    world = World(clock=clock)
+    world = World(clock=clock, origin=start)
     with ExitStack() as stack:
 
         def serve(name: str, app: Any) -> None:
