@@ -6,23 +6,27 @@ Add a new table module to this list; keep each module small and about one subjec
 from channelhub.store.tables import (
     accounts,
     fulfilment,
+    jobs,
     listings,
     orderflow,
     orders,
     outbox,
     products,
     stock,
+    stock_sync,
     sync,
 )
 
 __all__ = [
     "accounts",
     "fulfilment",
+    "jobs",
     "listings",
     "orderflow",
     "orders",
     "outbox",
     "products",
     "stock",
+    "stock_sync",
     "sync",
 ]
