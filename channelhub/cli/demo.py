@@ -15,7 +15,7 @@ from rich.console import Console
 
 from channelhub.cli import app
 from channelhub.demo.home import DEFAULT_HOME
-from channelhub.demo.runner import DEFAULT_SIZE, run_demo
+from channelhub.demo.runner import DEFAULT_SIZE, DEFAULT_SPEED, run_demo
 
 console = Console(highlight=False)
 
@@ -30,6 +30,12 @@ def demo(
     size: int = typer.Option(
         DEFAULT_SIZE, "--size", min=0, max=500, help="ordinary orders per channel"
     ),
+    speed: float = typer.Option(
+        DEFAULT_SPEED,
+        "--speed",
+        min=1.0,
+        help="demo seconds per real second (rate-limit waits take 1/speed of their time)",
+    ),
 ) -> None:
     """Run the whole flow (import, pair, hold, allocate, dispatch, ship, track, stock,
     reconcile) against Amazon, Shopify, two warehouses and UPS simulated on loopback."""
@@ -39,7 +45,7 @@ def demo(
             console.print(f"[cyan]›[/] {message}")
             status.update(message)
 
-        summary = asyncio.run(run_demo(home, size=size, progress=progress))
+        summary = asyncio.run(run_demo(home, size=size, speed=speed, progress=progress))
     console.print(summary.table())
     if summary.failed():
         raise typer.Exit(1)

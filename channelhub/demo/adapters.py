@@ -1,22 +1,27 @@
 """Where the demo reaches components that are still landing on main, in one place.
 
-Each function calls the real component by the name its branch exposes (jobs runner and
-connector factory: ``jobs``; outbox sender, shipments, tracking: ``dispatch``; stock push:
-``stocksync``; reconciliation: ``reconcile``). While a component is not installed yet it
-raises :class:`Pending`, and the demo shows that stage as waiting for it: the demo never
-carries a second implementation of any of them.
+Only reconciliation is left (branch ``reconcile``): its job is called by the name that branch
+exposes, and while it is not installed :class:`Pending` is raised and the demo shows the stage
+as waiting. Everything else the demo runs (imports, pipeline, dispatch, shipments, tracking,
+stock push) is imported directly from ``channelhub.jobs``. The demo never carries a second
+implementation of a hub component.
+
+:class:`StockSyncQuantities` is the seam between the two: reconciliation compares a channel's
+quantities with the last ones the stock sync got confirmed (its ``stock_pushes`` table) and
+asks for a re-push by recording a pending push, which the next stock-sync run sends.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.errors import ChannelhubError
+from channelhub.core.listing import ListingKey
+from channelhub.store.repos.stock_sync import latest_pushes, record_push
 
 
 class Pending(ChannelhubError):
@@ -41,73 +46,51 @@ def _load(target: str, branch: str) -> Any:
         raise Pending(target, branch) from None
 
 
-def connector_factory(
-    vault: Any, *, now: Callable[[], datetime], clock: Callable[[], float]
-) -> Any:
-    """``ConnectorFactory(vault, now=..., clock=...)``: account row -> connector (``jobs``)."""
-    factory = _load("channelhub.jobs.connectors:ConnectorFactory", "jobs")
-    return factory(vault, now=now, clock=clock)
+class StockSyncQuantities:
+    """Reconciliation's ``PushedQuantities`` read from (and re-pushed through) the stock sync."""
 
+    def last_pushed(self, session: Session, *, channel: str, account: str) -> list[Any]:
+        quantity = _load("channelhub.core.reconcile:ListingQuantity", "reconcile")
+        confirmed = latest_pushes(session, channel=channel, account=account, confirmed_only=True)
+        rows = [
+            quantity(key.listing_id, record.quantity, key.variation_id or "")
+            for key, record in confirmed.items()
+        ]
+        return sorted(rows, key=lambda row: (row.listing_id, row.variation_id))
 
-async def run_import(
-    sessions: sessionmaker[Session],
-    account: str,
-    kind: str,
-    *,
-    connectors: Any,
-    now: Callable[[], datetime],
-) -> Any:
-    """One scheduled import (``pull_orders`` / ``pull_listings``) run until it is done."""
-    run_job = _load("channelhub.jobs.runner:run_job", "jobs")
-    job_kind = _load("channelhub.jobs.kinds:JobKind", "jobs")(kind)
-    results = []
-    while True:
-        result = await run_job(sessions, account, job_kind, connector_factory=connectors, now=now)
-        results.append(result)
-        if result.skipped or result.error or not result.more:
-            return results
-
-
-async def dispatch_outbox(
-    sessions: sessionmaker[Session], *, warehouses: Mapping[str, Any], now: datetime
-) -> Any:
-    sender = _load("channelhub.jobs.dispatch:dispatch_outbox", "dispatch")
-    return await sender(sessions, warehouses=warehouses, now=now)
-
-
-def apply_shipment(session: Session, shipment: Any, *, now: datetime) -> Any:
-    apply = _load("channelhub.jobs.shipments:apply_shipment", "dispatch")
-    return apply(session, shipment, now=now)
-
-
-async def poll_shipments(
-    sessions: sessionmaker[Session], *, carriers: Mapping[str, Any], now: datetime
-) -> Any:
-    poll = _load("channelhub.jobs.tracking:poll_shipments", "dispatch")
-    return await poll(sessions, carriers=carriers, now=now)
-
-
-async def push_tracking(
-    sessions: sessionmaker[Session], *, channels: Mapping[str, Any], now: datetime
-) -> Any:
-    """Send the queued per-package fulfilment pushes; ``channels`` keyed ``channel:account``."""
-    push = _load("channelhub.jobs.fulfilment_push:push_tracking", "dispatch")
-    return await push(sessions, channels=channels, now=now)
-
-
-async def push_stock(
-    sessions: sessionmaker[Session], *, account: str, connector: Any, now: datetime
-) -> Any:
-    """Push one channel account's sellable quantities (a full sweep; branch ``stocksync``)."""
-    push = _load("channelhub.jobs.stock_sync:push_stock", "stocksync")
-    rules = _load("channelhub.core.sellable:StockRules", "stocksync")
-    return await push(
-        sessions, account=account, connector=connector, rules=rules(), now=now, full_sweep=True
-    )
+    def repush(
+        self,
+        session: Session,
+        listing: Any,
+        *,
+        channel: str,
+        account: str,
+        run_id: int,
+        now: datetime,
+    ) -> str:
+        key = ListingKey(
+            channel=channel,
+            account=account,
+            listing_id=listing.listing_id,
+            variation_id=listing.variation_id or None,
+        )
+        push_id = record_push(
+            session,
+            key,
+            quantity=listing.quantity,
+            previous=None,
+            explanation={"reason": f"reconciliation run {run_id}: edited on the channel"},
+            trigger="reconcile",
+            now=now,
+        )
+        return f"quantity {listing.quantity} queued as stock push {push_id}"
 
 
 async def reconcile_channel(
     sessions: sessionmaker[Session], connector: Any, *, now: datetime, since: datetime
 ) -> Any:
+    """One repairing reconciliation run of a sales channel account (branch ``reconcile``)."""
     reconcile = _load("channelhub.jobs.reconcile:reconcile_sales_channel", "reconcile")
-    return await reconcile(sessions, connector, now=now, since=since, repair=True)
+    return await reconcile(
+        sessions, connector, now=now, since=since, repair=True, quantities=StockSyncQuantities()
+    )

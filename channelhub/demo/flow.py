@@ -1,8 +1,12 @@
 """The demo's stages, in order, each calling the hub's real components and counting what they
 did into a :class:`~channelhub.demo.summary.DemoSummary`.
 
-A stage whose component has not landed yet (see :mod:`channelhub.demo.adapters`) is shown as
-waiting and the stages that need its result say so; nothing here re-implements a hub piece.
+Imports run as ``channelhub run`` runs them: :func:`~channelhub.jobs.runner.run_job` with the
+handler registered in ``JOB_HANDLERS`` (lease, run log, cursor, dead letters). The jobs that
+have no registered handler yet are called directly (``dispatch_outbox``, ``apply_shipment``,
+``push_tracking``, ``poll_shipments``, ``push_stock``). Reconciliation is not in this build
+yet: it is reached through :mod:`channelhub.demo.adapters` and shown as waiting until it is.
+Nothing here re-implements a hub piece.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from channelhub.core.errors import ChannelhubError
 from channelhub.core.fulfilment import Shipment
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.review import CashOnDeliveryRule, ReviewRules, ShippingBanRule
+from channelhub.core.sellable import StockRules
 from channelhub.demo import adapters
 from channelhub.demo.adapters import Pending
 from channelhub.demo.channels import amazon_order, amazon_order_id
@@ -36,12 +41,20 @@ from channelhub.demo.scenario import (
 )
 from channelhub.demo.summary import DemoSummary
 from channelhub.demo.world import World
+from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.dispatch import dispatch_outbox
+from channelhub.jobs.fulfilment_push import push_tracking as push_tracking_job
+from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.pipeline import (
     OUTBOUND_CREATE,
     PipelineSettings,
     bind_and_reevaluate,
     run_pipeline,
 )
+from channelhub.jobs.runner import JobResult, run_job
+from channelhub.jobs.shipments import apply_shipment
+from channelhub.jobs.stock_sync import push_stock as push_stock_job
+from channelhub.jobs.tracking import poll_shipments
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.orders import order_history
 from channelhub.store.tables.listings import ListingRow
@@ -70,7 +83,7 @@ class Hub:
     world: World
     summary: DemoSummary
     progress: Progress
-    connectors: Any = None  # ConnectorFactory, once the jobs branch is in
+    connectors: ConnectorFactory | None = None
     _open: dict[str, Any] = field(default_factory=dict)
     shipments: list[Shipment] = field(default_factory=list)
     callback_errors: list[str] = field(default_factory=list)
@@ -78,11 +91,13 @@ class Hub:
     def now(self) -> datetime:
         return self.world.clock()
 
-    def factory(self) -> Any:
-        """The hub's connector factory (account row -> connector), as the jobs use it."""
+    def factory(self) -> ConnectorFactory:
+        """The hub's connector factory (account row -> connector), as the jobs use it; its
+        waits and clocks are the demo clock's (see :class:`~channelhub.demo.world.DemoClock`)."""
         if self.connectors is None:
-            self.connectors = adapters.connector_factory(
-                self.vault, now=self.now, clock=self.world.monotonic
+            clock = self.world.clock
+            self.connectors = ConnectorFactory(
+                self.vault, now=self.now, clock=clock.monotonic, sleep=clock.sleep
             )
         return self.connectors
 
@@ -131,10 +146,10 @@ class Hub:
                 return 200  # stock snapshots and intercepts are not part of this demo
             try:
                 with self.sessions.begin() as session:
-                    outcome = adapters.apply_shipment(session, callback.payload, now=self.now())
-            except Pending as pending:
-                self.callback_errors.append(str(pending))
-                return 503  # the warehouse keeps it and resends on its next advance
+                    outcome = apply_shipment(session, callback.payload, now=self.now())
+            except ChannelhubError as error:
+                self.callback_errors.append(str(error))
+                return 422  # refused with the reason; the warehouse keeps it to resend
             if not outcome.duplicate:
                 self.shipments.append(callback.payload)
             self.summary.callbacks += 1
@@ -148,15 +163,24 @@ def orders_by_channel(session: Session) -> dict[str, int]:
     return {channel: int(n) for channel, n in rows}
 
 
+async def run_until_done(hub: Hub, account: str, kind: JobKind) -> list[JobResult]:
+    """Run a registered job for ``account`` as the scheduler would, until it has no more."""
+    results = []
+    while True:
+        result = await run_job(
+            hub.sessions, account, kind, connector_factory=hub.factory(), now=hub.now
+        )
+        results.append(result)
+        if result.error:
+            raise ChannelhubError(f"{kind.value} {account}: {result.error}")
+        if result.skipped or not result.more:
+            return results
+
+
 async def import_channels(hub: Hub) -> None:
     for account in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT):
-        for kind in ("pull_listings", "pull_orders"):
-            results = await adapters.run_import(
-                hub.sessions, account, kind, connectors=hub.factory(), now=hub.now
-            )
-            errors = [r.error for r in results if r.error]
-            if errors:
-                raise ChannelhubError(f"{kind} {account}: {errors[0]}")
+        for kind in (JobKind.PULL_LISTINGS, JobKind.PULL_ORDERS):
+            await run_until_done(hub, account, kind)
     with hub.sessions() as session:
         hub.summary.imported = orders_by_channel(session)
         rows = session.execute(
@@ -212,12 +236,15 @@ async def dispatch(hub: Hub) -> None:
     warehouses = {code: hub.connector(account) for code, (account, _) in WAREHOUSES.items()}
     total = 0
     for _ in range(5):  # a few rounds: anything retryable goes on the next one
-        result = await adapters.dispatch_outbox(hub.sessions, warehouses=warehouses, now=hub.now())
+        result = await dispatch_outbox(hub.sessions, warehouses=warehouses, now=hub.now())
         total += len(result.sent)
         if not result.retrying:
             break
     hub.summary.dispatched = total
-    hub.summary.warehouse_orders = sum(len(w.orders) for w in hub.world.warehouses.values())
+    hub.summary.per_warehouse = {
+        code: len(w.orders) for code, w in sorted(hub.world.warehouses.items())
+    }
+    hub.summary.warehouse_orders = sum(hub.summary.per_warehouse.values())
 
 
 async def ship(hub: Hub) -> None:
@@ -229,8 +256,8 @@ async def ship(hub: Hub) -> None:
         if not any(w.pending for w in hub.world.warehouses.values()):
             break
         await hub.world.advance(timedelta(minutes=5))
-    if hub.callback_errors and not hub.shipments:
-        raise Pending("channelhub.jobs.shipments:apply_shipment", "dispatch")
+    if hub.callback_errors:
+        raise ChannelhubError(f"warehouse callback refused: {hub.callback_errors[0]}")
     hub.summary.shipments = len(hub.shipments)
     hub.summary.packages = sum(len(s.packages) for s in hub.shipments)
     for shipment in hub.shipments:
@@ -242,7 +269,7 @@ async def push_tracking(hub: Hub) -> None:
     channels = {a: hub.connector(a) for a in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)}
     keyed = {f"{c.platform}:{account}": c for account, c in channels.items()}
     for _ in range(3):  # anything retryable goes again on the next round
-        result = await adapters.push_tracking(hub.sessions, channels=keyed, now=hub.now())
+        result = await push_tracking_job(hub.sessions, channels=keyed, now=hub.now())
         hub.summary.tracking_pushed += len(result.pushed)
         for failure in result.failures:  # listed for replay by the push job itself
             hub.summary.tracking_failures[failure.tracking_number] = failure.reason
@@ -262,7 +289,7 @@ async def push_tracking(hub: Hub) -> None:
 
 async def carrier_events(hub: Hub) -> None:
     hub.world.clock.tick(timedelta(days=3))
-    result = await adapters.poll_shipments(
+    result = await poll_shipments(
         hub.sessions, carriers={"ups": hub.connector(UPS_ACCOUNT)}, now=hub.now()
     )
     hub.summary.delivered = len(result.delivered)
@@ -270,12 +297,22 @@ async def carrier_events(hub: Hub) -> None:
 
 async def push_stock(hub: Hub) -> None:
     for account in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT):
-        result = await adapters.push_stock(
-            hub.sessions, account=account, connector=hub.connector(account), now=hub.now()
+        result = await push_stock_job(
+            hub.sessions,
+            account=account,
+            connector=hub.connector(account),
+            rules=StockRules(),
+            now=hub.now(),
+            full_sweep=True,
         )
         if result.error:
             raise ChannelhubError(f"stock push {account}: {result.error}")
         hub.summary.stock_pushed += len(result.confirmed)
+        hub.summary.stock_considered += result.considered
+        for item in result.rejected:
+            hub.summary.stock_problems[f"{account} {item.listing}"] = str(item.reason)
+        for listing, why in result.problems:
+            hub.summary.stock_problems[f"{account} {listing}"] = why
 
 
 def missed_order(number: int) -> DemoOrder:
@@ -283,18 +320,50 @@ def missed_order(number: int) -> DemoOrder:
     return DemoOrder(number, "US", (("MUG-BLUE", 1),), why="missed by the import")
 
 
+#: The Shopify listing whose quantity a shop employee "corrects" by hand in the demo.
+EDITED_LISTING = "MUG-BLUE"
+
+
+def edit_shop_quantity(world: World, sku: str, *, by: int = 7) -> tuple[int, int]:
+    """Change a variant's available quantity on the Shopify simulator behind the hub's back,
+    as someone editing it in the Shopify admin would; returns (before, after)."""
+    data = world.shop.data
+    for variant in data.variants():
+        if variant.get("sku") != sku:
+            continue
+        item = variant["inventoryItem"]["id"].rsplit("/", 1)[-1]
+        for key in sorted(k for k in data.levels if k[0] == item):
+            before = data.levels[key]
+            data.levels[key] = before + by
+            data.refresh_inventory()
+            return before, before + by
+    raise ChannelhubError(f"the Shopify simulator has no stocked variant {sku!r}")
+
+
 async def reconcile(hub: Hub, missed: int) -> None:
-    """Inject a discrepancy, find it and repair it."""
+    """Inject two discrepancies (an order the hub never imported, a quantity edited by hand
+    on Shopify), let reconciliation find and repair them, then deliver the re-push."""
     start = hub.world.clock()
     order = missed_order(missed)
     hub.world.amazon.orders[amazon_order_id(order)] = amazon_order(order, start - timedelta(days=3))
-    report = await adapters.reconcile_channel(
-        hub.sessions, hub.connector(AMAZON_ACCOUNT), now=hub.now(), since=start - timedelta(days=5)
-    )
-    found = report.discrepancies
+    hub.summary.edited_quantity = edit_shop_quantity(hub.world, EDITED_LISTING)
+    found = []
+    for account in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT):
+        report = await adapters.reconcile_channel(
+            hub.sessions, hub.connector(account), now=hub.now(), since=start - timedelta(days=5)
+        )
+        found.extend(report.discrepancies)
     hub.summary.discrepancies_found = len(found)
     hub.summary.discrepancies_repaired = sum(1 for d in found if d.repair_status == "applied")
-    hub.summary.discrepancy_classes = dict(Counter(d.discrepancy_class for d in found))
+    hub.summary.discrepancy_classes = dict(Counter(str(d.discrepancy_class) for d in found))
+    repushed = await push_stock_job(
+        hub.sessions,
+        account=SHOPIFY_ACCOUNT,
+        connector=hub.connector(SHOPIFY_ACCOUNT),
+        rules=StockRules(),
+        now=hub.now(),
+    )
+    hub.summary.quantity_repushed = len(repushed.confirmed)
     with hub.sessions() as session:
         hub.summary.missed_order_backfilled = bool(
             session.scalar(

@@ -27,8 +27,12 @@ from channelhub.demo.world import (
 )
 from channelhub.simulators.warehouse.engine import Deliver
 
-#: Ordinary orders per channel for the default run (plus the special ones).
+#: Ordinary orders per channel for the default run (plus the 9 special ones: 21 orders).
 DEFAULT_SIZE = 6
+#: Demo seconds per real second between the demo's jumps: Amazon's searchOrders refills one
+#: call per 3 minutes and createFeed one per 2; at 60x those waits take 3 s and 2 s, real 429s
+#: answered and waited out by the connectors as in production.
+DEFAULT_SPEED = 60.0
 
 
 def _accounts(hub: flow.Hub, world: World) -> None:
@@ -84,9 +88,16 @@ def _accounts(hub: flow.Hub, world: World) -> None:
 
 
 async def run_demo(
-    home: Path, *, size: int = DEFAULT_SIZE, progress: Callable[[str], None] | None = None
+    home: Path,
+    *,
+    size: int = DEFAULT_SIZE,
+    speed: float = DEFAULT_SPEED,
+    progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
-    """The whole flow against the simulators, in a fresh demo home at ``home``."""
+    """The whole flow against the simulators, in a fresh demo home at ``home``.
+
+    ``speed`` is how much faster than real time the demo clock runs (0: virtual time, every
+    wait returns at once having moved the clock; what the tests use)."""
     started = time.monotonic()
     say = progress or (lambda message: None)
     summary = DemoSummary()
@@ -94,7 +105,7 @@ async def run_demo(
     settings = prepare_home(home)
     sessions, vault = open_hub(settings)
     scenario = build_scenario(size)
-    clock = demo_clock()
+    clock = demo_clock(speed)
     handlers: dict[str, Deliver] = {}
     hub_ref: list[flow.Hub] = []
 
@@ -126,6 +137,8 @@ async def run_demo(
             for name, run in stages:
                 await hub.stage(name, run)
         finally:
+            summary.throttled = world.throttled()
+            summary.waited_seconds = clock.waited
             await hub.aclose()
             sessions.kw["bind"].dispose()
     summary.elapsed_seconds = time.monotonic() - started

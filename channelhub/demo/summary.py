@@ -23,6 +23,7 @@ class DemoSummary:
     parts: int = 0  # outbound orders queued (one per order part)
     dispatched: int = 0  # outbound orders sent to a warehouse
     warehouse_orders: int = 0  # outbound orders the warehouses hold (must equal ``parts``)
+    per_warehouse: dict[str, int] = field(default_factory=dict)  # warehouse -> its orders
     shipments: int = 0  # shipment confirmations applied
     packages: int = 0  # packages in them
     callbacks: int = 0  # warehouse callbacks the hub accepted
@@ -31,11 +32,23 @@ class DemoSummary:
     channel_fulfilments: int = 0  # fulfilments the channels hold for them (read back)
     delivered: int = 0  # orders the carrier delivered
     stock_pushed: int = 0  # listing quantities the channels accepted
+    stock_considered: int = 0  # paired listings whose quantity was computed
+    stock_problems: dict[str, str] = field(default_factory=dict)  # listing -> why not pushed
     discrepancies_found: int = 0
     discrepancies_repaired: int = 0
     discrepancy_classes: dict[str, int] = field(default_factory=dict)
-    missed_order_backfilled: bool = False  # the injected discrepancy, repaired
+    missed_order_backfilled: bool = False  # the injected missing order, back in the hub
+    edited_quantity: tuple[int, int] | None = None  # Shopify quantity before/after the edit
+    quantity_repushed: int = 0  # quantities stock sync pushed again after reconciliation
+    throttled: dict[str, int] = field(default_factory=dict)  # platform -> 429s answered
+    waited_seconds: float = 0.0  # demo seconds the connectors waited (rate limits, retries)
     elapsed_seconds: float = 0.0
+
+    def _edit(self) -> str:
+        if self.edited_quantity is None:
+            return "-"
+        before, after = self.edited_quantity
+        return f"{before} -> {after}"
 
     def mark(self, stage: str, outcome: str = "done") -> None:
         self.stages[stage] = outcome
@@ -69,7 +82,8 @@ class DemoSummary:
         )
         table.add_row(
             "dispatched",
-            f"{self.dispatched} sent; warehouses hold {self.warehouse_orders} outbound orders",
+            f"{self.dispatched} sent; warehouses hold {self.warehouse_orders} outbound orders "
+            f"({', '.join(f'{k} {n}' for k, n in sorted(self.per_warehouse.items())) or '-'})",
         )
         table.add_row(
             "shipped",
@@ -84,13 +98,26 @@ class DemoSummary:
         for number, why in sorted(self.tracking_failures.items()):
             table.add_row("[yellow]tracking refused[/]", f"{number}: {why}")
         table.add_row("delivered (carrier events)", str(self.delivered))
-        table.add_row("stock pushed", f"{self.stock_pushed} listing quantities")
+        table.add_row(
+            "stock pushed",
+            f"{self.stock_pushed} of {self.stock_considered} paired listings' quantities",
+        )
+        for listing, why in sorted(self.stock_problems.items()):
+            table.add_row("[yellow]stock not pushed[/]", f"{listing}: {why}")
         table.add_row(
             "reconciliation",
             f"{self.discrepancies_found} discrepancies found, "
             f"{self.discrepancies_repaired} repaired "
             f"({', '.join(f'{k} {n}' for k, n in sorted(self.discrepancy_classes.items()))}); "
-            f"missed order back in the hub: {'yes' if self.missed_order_backfilled else 'no'}",
+            f"missed order back in the hub: {'yes' if self.missed_order_backfilled else 'no'}; "
+            f"hand-edited Shopify quantity {self._edit()} pushed again: "
+            f"{'yes' if self.quantity_repushed else 'no'}",
+        )
+        throttled = ", ".join(f"{k} {n}" for k, n in sorted(self.throttled.items()))
+        table.add_row(
+            "rate limits",
+            f"{throttled or 'no'} 429 answers, waited out "
+            f"({self.waited_seconds:.0f} s of demo time)",
         )
         for name in self.waiting() + self.failed():
             table.add_row(f"[yellow]{name}[/]", self.stages[name])
