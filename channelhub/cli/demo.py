@@ -14,10 +14,12 @@ import typer
 from rich.console import Console
 
 from channelhub.cli import app
+from channelhub.demo.flow import DONE, FAILED, WAITING
 from channelhub.demo.home import DEFAULT_HOME
 from channelhub.demo.runner import DEFAULT_SIZE, DEFAULT_SPEED, run_demo
 
 console = Console(highlight=False)
+STYLES = {DONE: "green", WAITING: "yellow", FAILED: "red"}
 
 
 @app.command()
@@ -42,8 +44,11 @@ def demo(
     with console.status("channelhub demo") as status:
 
         def progress(message: str) -> None:
-            console.print(f"[cyan]›[/] {message}")
-            status.update(message)
+            mark = message[:1]
+            if mark in STYLES:  # a stage ended: keep its line
+                console.print(f"[{STYLES[mark]}]{mark}[/]{message[1:]}")
+            else:  # a stage (or the setup) started: the spinner says what is going on
+                status.update(f"{message} …")
 
         summary = asyncio.run(run_demo(home, size=size, speed=speed, progress=progress))
     console.print(summary.table())

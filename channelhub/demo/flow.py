@@ -11,6 +11,7 @@ Nothing here re-implements a hub piece.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ from channelhub.store.tables.orders import OrderLineRow, OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 
 Progress = Callable[[str], None]
+#: How a finished stage is reported to ``progress`` (the first character of the message).
+DONE, WAITING, FAILED = "✓", "…", "✗"
 
 #: The review rules the demo seller runs with.
 DEMO_SETTINGS = PipelineSettings(
@@ -116,19 +119,26 @@ class Hub:
         self._open.clear()
 
     async def stage(self, name: str, run: Callable[[], Awaitable[None]]) -> bool:
-        """Run one stage; a missing component marks it waiting, a hub error failed."""
+        """Run one stage; a missing component marks it waiting, a hub error failed.
+
+        Reports ``name`` when it starts and ``"<mark> name (seconds)"`` when it ends (mark
+        DONE, WAITING or FAILED), so a console can show a spinner and then the outcome."""
         self.progress(name)
+        started = time.monotonic()
         self.world.clock.tick(timedelta(minutes=10))  # time passes between stages
+        mark, done = DONE, True
         try:
             await run()
         except Pending as pending:
             self.summary.mark(name, f"waiting: {pending}")
-            return False
+            mark, done = WAITING, False
         except (ChannelhubError, ConnectorError) as error:
             self.summary.mark(name, f"failed: {error}")
-            return False
-        self.summary.mark(name)
-        return True
+            mark, done = FAILED, False
+        else:
+            self.summary.mark(name)
+        self.progress(f"{mark} {name} ({time.monotonic() - started:.1f} s)")
+        return done
 
     # --- warehouse callbacks (the hub's side of the outbound protocol) ---------------------
 

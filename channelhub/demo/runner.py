@@ -124,6 +124,7 @@ async def run_demo(
         try:
             _accounts(hub, world)
             summary.mark("setup")
+            say(f"{flow.DONE} setup: demo home {home}, simulators on {len(world.urls)} ports")
             stages = (
                 ("import orders and listings", lambda: flow.import_channels(hub)),
                 ("pair, review, allocate", lambda: flow.plan_orders(hub)),

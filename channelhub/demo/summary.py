@@ -116,8 +116,8 @@ class DemoSummary:
         throttled = ", ".join(f"{k} {n}" for k, n in sorted(self.throttled.items()))
         table.add_row(
             "rate limits",
-            f"{throttled or 'no'} 429 answers, waited out "
-            f"({self.waited_seconds:.0f} s of demo time)",
+            f"{throttled or 'no'} 429 answers; connectors waited {self.waited_seconds:.0f} s "
+            "of demo time for their budgets",
         )
         for name in self.waiting() + self.failed():
             table.add_row(f"[yellow]{name}[/]", self.stages[name])
