@@ -104,15 +104,8 @@ class DemoSummary:
         )
         for listing, why in sorted(self.stock_problems.items()):
             table.add_row("[yellow]stock not pushed[/]", f"{listing}: {why}")
-        table.add_row(
-            "reconciliation",
-            f"{self.discrepancies_found} discrepancies found, "
-            f"{self.discrepancies_repaired} repaired "
-            f"({', '.join(f'{k} {n}' for k, n in sorted(self.discrepancy_classes.items()))}); "
-            f"missed order back in the hub: {'yes' if self.missed_order_backfilled else 'no'}; "
-            f"hand-edited Shopify quantity {self._edit()} pushed again: "
-            f"{'yes' if self.quantity_repushed else 'no'}",
-        )
+        if self.stages.get("reconciliation") == "done":
+            self._reconciliation(table)
         throttled = ", ".join(f"{k} {n}" for k, n in sorted(self.throttled.items()))
         table.add_row(
             "rate limits",
@@ -123,3 +116,14 @@ class DemoSummary:
             table.add_row(f"[yellow]{name}[/]", self.stages[name])
         table.add_row("elapsed", f"{self.elapsed_seconds:.1f} s")
         return table
+
+    def _reconciliation(self, table: Table) -> None:
+        table.add_row(
+            "reconciliation",
+            f"{self.discrepancies_found} discrepancies found, "
+            f"{self.discrepancies_repaired} repaired "
+            f"({', '.join(f'{k} {n}' for k, n in sorted(self.discrepancy_classes.items()))}); "
+            f"missed order back in the hub: {'yes' if self.missed_order_backfilled else 'no'}; "
+            f"hand-edited Shopify quantity {self._edit()} pushed again: "
+            f"{'yes' if self.quantity_repushed else 'no'}",
+        )
