@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from channelhub.api import webhooks
+from channelhub.api import callbacks, webhooks
 from channelhub.api.metrics import CONTENT_TYPE, render_metrics
 from channelhub.api.state import HubState, hub_state
 from channelhub.jobs.connectors import ConnectorFactoryFn
@@ -56,5 +56,6 @@ def create_app(
         with state.session_factory() as session:
             return PlainTextResponse(render_metrics(session), media_type=CONTENT_TYPE)
 
+    app.include_router(callbacks.router)
     app.include_router(webhooks.router)
     return app

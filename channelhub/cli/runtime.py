@@ -32,6 +32,7 @@ def job_options(settings: Settings) -> JobOptions:
         max_pages=jobs.max_pages_per_run,
         lease_ttl=timedelta(seconds=jobs.lease_seconds),
         initial_lookback=timedelta(days=jobs.initial_lookback_days),
+        home=settings.home,
     )
 
 

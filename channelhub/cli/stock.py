@@ -24,14 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channelhub.cli import app
-from channelhub.cli.home import open_engine, settings_for, vault_for
-from channelhub.connectors.plugin import ConnectorContext
-from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.cli.home import open_engine, settings_for
+from channelhub.cli.runtime import connector_factory_for
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.core.listing import Listing, ListingKey
 from channelhub.core.stock_account import account_for_units
 from channelhub.jobs.stock_sync import explain_listing, load_rules, push_stock
-from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.listings import get_listing, to_listing
@@ -142,19 +140,6 @@ def explain(
                 console.print(line, markup=False)
 
 
-def connector_for(settings: Settings, session: Session, name: str) -> Any:
-    """The account's connector from its stored row (base URL, credentials, settings)."""
-    row = get_account(session, name)
-    context = ConnectorContext(
-        platform=row.platform,
-        account=row.name,
-        base_url=row.base_url,
-        credentials=vault_for(settings).decrypt(row.credentials),
-        settings=dict(row.settings or {}),
-    )
-    return ConnectorRegistry().create(context)
-
-
 @stock_app.command("push")
 def push(
     ctx: typer.Context,
@@ -168,7 +153,7 @@ def push(
     with open_engine(settings) as engine:
         factory = make_session_factory(engine)
         with factory() as session:
-            connector = connector_for(settings, session, account)
+            connector = connector_factory_for(settings)(get_account(session, account))
         allowed = rulebook.allocation.allowed_for(connector.platform, account)
 
         async def run() -> Any:

@@ -27,5 +27,5 @@ JOB_ROLES: dict[JobKind, Role] = {
     JobKind.PUSH_TRACKING: Role.SALES_CHANNEL,
     JobKind.RECONCILE: Role.SALES_CHANNEL,
     JobKind.DISPATCH_OUTBOX: Role.WAREHOUSE,
-    JobKind.POLL_SHIPMENTS: Role.WAREHOUSE,
+    JobKind.POLL_SHIPMENTS: Role.CARRIER,  # carriers are asked about open tracking numbers
 }

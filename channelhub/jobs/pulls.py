@@ -20,6 +20,7 @@ from channelhub.connectors.results import PageOf, RawRecord, RecordFailure
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, Order
+from channelhub.jobs.order_intake import run_pipeline_for_page
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.cursors import set_cursor
@@ -148,14 +149,21 @@ def store_listing_page(
 
 
 StorePage = Callable[..., RunCounts]
+AfterPage = Callable[[JobContext, PageOf[Any]], None]
 
 
 async def import_pages(
-    context: JobContext, pages: AsyncIterator[PageOf[Any]], store: StorePage
+    context: JobContext,
+    pages: AsyncIterator[PageOf[Any]],
+    store: StorePage,
+    *,
+    after_page: AfterPage | None = None,
 ) -> bool:
     """Commit page after page until the last one, the page bound, or a stop request.
 
-    Returns True when it stopped with pages left (the cursor already points at them).
+    ``after_page`` runs after each page's commit (the order pipeline), so its failure can
+    never roll an import back. Returns True when it stopped with pages left (the cursor
+    already points at them).
     """
     name, kind = context.account.name, context.kind.value
 
@@ -180,6 +188,8 @@ async def import_pages(
     try:
         async for page in pages:
             context.commit_page(write(page))
+            if after_page is not None:
+                after_page(context, page)
             done_pages += 1
             if page.done:
                 return False
@@ -212,12 +222,18 @@ def first_import_lookback(context: JobContext) -> timedelta:
 
 
 async def pull_orders(context: JobContext) -> bool:
-    """Import orders changed since the stored cursor (first run: the initial lookback)."""
+    """Import orders changed since the stored cursor (first run: the initial lookback); each
+    committed page's orders then go through the order pipeline."""
     channel = context.sales_channel(Capability.PULL_ORDERS)
     stored = context.cursor()
     cursor = stored.get("cursor") if stored else None
     since = None if cursor else context.now() - first_import_lookback(context)
-    return await import_pages(context, channel.pull_orders(cursor, since=since), store_order_page)
+    return await import_pages(
+        context,
+        channel.pull_orders(cursor, since=since),
+        store_order_page,
+        after_page=run_pipeline_for_page,
+    )
 
 
 async def pull_listings(context: JobContext) -> bool:

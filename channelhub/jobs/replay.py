@@ -3,7 +3,11 @@
 - a refused record (``raw_payload_id`` set): its archived body goes through the platform's
   mapping (the catalogue in :mod:`channelhub.mappings.catalog`) and the guarded upsert again;
 - a failed run: the job runs again from its stored cursor;
-- a failed backfill (an order id without a body): the order is fetched again.
+- a failed backfill (an order id without a body): the order is fetched again;
+- a warehouse / carrier callback that could not be applied (``warehouse_callback``): its
+  archived body is parsed and applied again (:mod:`channelhub.jobs.warehouse_callbacks`);
+- an order the pipeline refused (``pipeline``): it goes through the pipeline again with the
+  hub's rulebook (``options.home``).
 
 A replay that works marks the letter resolved; one that fails keeps it open with the new
 reason and raises, so the operator sees why.
@@ -20,10 +24,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.models import Listing, Order
+from channelhub.core.rulebook import load_rulebook
 from channelhub.jobs.backfill import backfill_order
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.order_intake import PIPELINE_SUBJECT, pipeline_settings
+from channelhub.jobs.outbound import parse_order_key
+from channelhub.jobs.pipeline import process_order
 from channelhub.jobs.runner import JobOptions, JobResult, run_job
+from channelhub.jobs.stock_compute import load_rules
+from channelhub.jobs.warehouse_callbacks import CALLBACK_SUBJECT, apply_report, parse_report
 from channelhub.mappings.catalog import normalizer
 from channelhub.store.repos._upsert import Upserted
 from channelhub.store.repos.jobs import get_dead_letter, resolve_dead_letter, retry_failed
@@ -57,6 +67,31 @@ def _remap(session: Session, letter: DeadLetter, *, now: datetime) -> list[Upser
     return results
 
 
+def _reapply(session: Session, letter: DeadLetter, *, now: datetime, options: JobOptions) -> str:
+    """Apply a dead-lettered callback or pipeline order again (the caller's transaction)."""
+    if letter.subject == PIPELINE_SUBJECT:
+        key = parse_order_key(str(letter.payload.get("order_key")))
+        rulebook = (
+            load_rules(options.rules_file, home=options.home)
+            if options.home is not None
+            else load_rulebook({})
+        )
+        plan = process_order(session, key, settings=pipeline_settings(rulebook), now=now)
+        return plan.status.value if plan is not None else "nothing to do"
+    raw = get_raw_payload(session, letter.raw_payload_id or 0)
+    if raw is None:
+        raise InvalidInput.field("dead letter raw payload", letter.raw_payload_id, "is gone")
+    report = parse_report(
+        letter.platform,
+        raw.body,
+        topic=str(letter.payload.get("topic", "")),
+        warehouse=str(letter.payload.get("warehouse", "")),
+        received_at=raw.received_at,
+    )
+    result = apply_report(session, report, now=now)
+    return str(result.get("applied"))
+
+
 async def replay_dead_letter(
     session_factory: sessionmaker[Session],
     letter_id: int,
@@ -86,6 +121,15 @@ async def replay_dead_letter(
             raise ReplayFailed(f"dead letter {letter_id}: the run failed again: {result.error}")
         _resolve(session_factory, letter_id, now())
         return f"ran {letter.job_kind} of {letter.account!r} again: {result.outcome}"
+    if letter.subject in (CALLBACK_SUBJECT, PIPELINE_SUBJECT):
+        try:
+            with session_factory.begin() as session:
+                done = _reapply(session, letter, now=now(), options=options or JobOptions())
+                resolve_dead_letter(session, letter_id, now=now())
+        except ChannelhubError as exc:
+            _keep_open(session_factory, letter_id, str(exc), now())
+            raise
+        return f"applied {letter.subject} {letter.external_id or '(no id)'} again: {done}"
     if letter.raw_payload_id is None and letter.external_id and letter.subject == "order":
         try:
             upserted = await backfill_order(

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,8 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
+from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.stock_compute import load_rules
 from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.cursors import get_cursor
 from channelhub.store.repos.jobs import (
@@ -56,6 +59,10 @@ PageProgress = Callable[[RunCounts], None]
 JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.PULL_ORDERS: "channelhub.jobs.pulls:pull_orders",
     JobKind.PULL_LISTINGS: "channelhub.jobs.pulls:pull_listings",
+    JobKind.PUSH_STOCK: "channelhub.jobs.handlers:push_stock_job",
+    JobKind.DISPATCH_OUTBOX: "channelhub.jobs.handlers:dispatch_outbox_job",
+    JobKind.PUSH_TRACKING: "channelhub.jobs.handlers:push_tracking_job",
+    JobKind.POLL_SHIPMENTS: "channelhub.jobs.handlers:poll_shipments_job",
 }
 
 
@@ -80,6 +87,10 @@ class JobOptions:
     max_pages: int = 50
     lease_ttl: timedelta = timedelta(minutes=10)
     initial_lookback: timedelta = timedelta(days=30)
+    #: the hub home: its ``rules.toml`` is the rulebook of every run (none: built-in defaults)
+    home: Path | None = None
+    #: an explicit rulebook file instead of ``<home>/rules.toml``
+    rules_file: Path | None = None
 
 
 def default_holder() -> str:
@@ -122,6 +133,18 @@ class JobContext:
     counts: RunCounts = field(default_factory=RunCounts)
     pages: int = 0
     _connector: Any = field(default=None, repr=False)
+    _rulebook: Rulebook | None = field(default=None, repr=False)
+
+    def rulebook(self) -> Rulebook:
+        """The hub's rulebook, read once per run (a rules file edited between runs applies
+        from the next run; a broken one fails the run with the file's faults)."""
+        if self._rulebook is None:
+            options = self.options
+            if options.home is None and options.rules_file is None:
+                self._rulebook = load_rulebook({})
+            else:
+                self._rulebook = load_rules(options.rules_file, home=options.home or Path("."))
+        return self._rulebook
 
     def connector(self) -> Any:
         """The account's connector, built on first use and closed when the run ends."""

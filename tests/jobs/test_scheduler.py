@@ -40,8 +40,13 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
         AccountInfo(id=1, platform="shopify", name="shop", base_url=None),
         AccountInfo(id=2, platform="wms", name="wh", base_url=None),
         AccountInfo(id=3, platform="unknown", name="odd", base_url=None),
+        AccountInfo(id=4, platform="ups", name="ups", base_url=None),
     ]
-    roles = {"shopify": frozenset({Role.SALES_CHANNEL}), "wms": frozenset({Role.WAREHOUSE})}
+    roles = {
+        "shopify": frozenset({Role.SALES_CHANNEL}),
+        "wms": frozenset({Role.WAREHOUSE}),
+        "ups": frozenset({Role.CARRIER}),
+    }
     intervals = intervals_from_seconds({**JobIntervals().model_dump(), "pull_listings": 0})
     assert JobKind.PULL_LISTINGS not in intervals
 
@@ -52,11 +57,15 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
         accounts,
         intervals,
         roles_of=lambda platform: roles.get(platform, frozenset()),
-        handlers={JobKind.POLL_SHIPMENTS: poll},
+        handlers={JobKind.RECONCILE: poll},
     )
     assert {(job.account, job.kind) for job in plan} == {
         ("shop", JobKind.PULL_ORDERS),
-        ("wh", JobKind.POLL_SHIPMENTS),
+        ("shop", JobKind.PUSH_STOCK),
+        ("shop", JobKind.PUSH_TRACKING),
+        ("shop", JobKind.RECONCILE),
+        ("wh", JobKind.DISPATCH_OUTBOX),
+        ("ups", JobKind.POLL_SHIPMENTS),
     }
     assert next(j for j in plan if j.account == "shop").every == timedelta(seconds=300)
 

@@ -148,7 +148,11 @@ def test_push_runs_once_and_explain_shows_the_confirmed_value(
 ) -> None:
     run, _ = hub
     channel = FakeChannel(refuse={"A-SET": ("listing suppressed", False)})
-    monkeypatch.setattr("channelhub.cli.stock.connector_for", lambda *_: channel)
+    # the account row and its connector (ConnectorFactory) stand in for a configured account
+    monkeypatch.setattr("channelhub.cli.stock.get_account", lambda _session, _name: None)
+    monkeypatch.setattr(
+        "channelhub.cli.stock.connector_factory_for", lambda _settings: lambda _row: channel
+    )
     code, out, _ = run("stock", "push", "us1", "--full")
     assert code == 1  # one item was refused: the command says so
     assert "2 pushed, 1 confirmed, 1 rejected, 1 unpaired" in out

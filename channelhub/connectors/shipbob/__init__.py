@@ -12,7 +12,8 @@ second order. Orders are found by reference for cancel and status the same way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from channelhub.connectors.errors import NotFoundError
@@ -26,8 +27,10 @@ from channelhub.connectors.results import (
     PageOf,
     RawRecord,
     StockLevel,
+    WebhookEvent,
 )
 from channelhub.connectors.roles import Capability, Role
+from channelhub.connectors.shipbob import webhooks
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.core.warehouse_reports import InterceptOutcome
@@ -68,6 +71,7 @@ class ShipBobWarehouse:
             )
         self.channel_id = str(channel)
         self._now = context.now
+        self._context = context
         auth = HeaderTokenAuth("Authorization", context.credential("pat"), prefix="Bearer ")
         self._http = http_client_for(
             context,
@@ -82,6 +86,13 @@ class ShipBobWarehouse:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, now: datetime
+    ) -> WebhookEvent:
+        """Check a webhook with the account's ``webhook_secret`` (:mod:`.webhooks`)."""
+        secret = self._context.credential("webhook_secret")
+        return webhooks.verify_webhook(secret, headers, body, now=now)
 
     async def _find(self, key: str) -> dict[str, Any] | None:
         response = await self._http.request(

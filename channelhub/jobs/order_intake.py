@@ -1,0 +1,122 @@
+"""Imported orders go straight through the order pipeline, each in its own transaction.
+
+Called by ``pull_orders`` after a page is committed, so a pipeline failure can never roll an
+import back. Every order of the page is planned (pair, review, allocate, reserve, outbox);
+one that fails with a hub error gets the error recorded on it as a decision and a dead letter
+(``subject="pipeline"``) that ``channelhub jobs replay`` runs through the pipeline again once
+the cause (a rule, a pairing, stock) is fixed. Never silent, never blocking the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.connectors.results import PageOf
+from channelhub.core.errors import ChannelhubError
+from channelhub.core.order import Order, OrderKey
+from channelhub.core.rulebook import Rulebook
+from channelhub.jobs.pipeline import PipelineCounts, PipelineSettings, process_order
+from channelhub.jobs.runner import JobContext
+from channelhub.store.repos.decisions import record_decision
+from channelhub.store.repos.jobs import RunCounts, add_to_run, record_dead_letter
+from channelhub.store.repos.orders import StatusChanged, get_order_row
+
+log = logging.getLogger(__name__)
+
+PIPELINE_SUBJECT = "pipeline"
+
+
+def pipeline_settings(rulebook: Rulebook) -> PipelineSettings:
+    """The pipeline's rule sets out of the hub's rulebook."""
+    return PipelineSettings(
+        pairing=rulebook.pairing, review=rulebook.review, allocation=rulebook.allocation
+    )
+
+
+def pipeline_dedupe_key(key: OrderKey) -> str:
+    return f"{PIPELINE_SUBJECT}:{key}"
+
+
+def process_orders(
+    session_factory: sessionmaker[Session],
+    keys: Iterable[OrderKey],
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+    job_kind: str = "pull_orders",
+    run_id: int | None = None,
+) -> PipelineCounts:
+    """Plan each order in its own transaction; a failure is recorded and the rest go on."""
+    counts = PipelineCounts()
+    for key in dict.fromkeys(keys):
+        try:
+            with session_factory.begin() as session:
+                plan = process_order(session, key, settings=settings, now=now)
+        except StatusChanged:
+            counts.skipped += 1  # another writer moved it: the next look sees the new state
+            continue
+        except ChannelhubError as error:
+            counts.failed.append((str(key), str(error)))
+            record_pipeline_failure(
+                session_factory, key, str(error), now=now, job_kind=job_kind, run_id=run_id
+            )
+            continue
+        if plan is None:
+            counts.skipped += 1
+        else:
+            counts.by_status[plan.status.value] = counts.by_status.get(plan.status.value, 0) + 1
+    return counts
+
+
+def record_pipeline_failure(
+    session_factory: sessionmaker[Session],
+    key: OrderKey,
+    reason: str,
+    *,
+    now: datetime,
+    job_kind: str,
+    run_id: int | None,
+) -> None:
+    """The failure on the order (a decision) and in the dead letters (to replay)."""
+    log.warning("order pipeline failed for %s: %s", key, reason)
+    with session_factory.begin() as session:
+        row = get_order_row(session, key)
+        record_decision(session, row.id, kind="error", reason=reason, at=now, actor="pipeline")
+        record_dead_letter(
+            session,
+            account=key.account,
+            platform=key.channel,
+            job_kind=job_kind,
+            subject=PIPELINE_SUBJECT,
+            reason=reason,
+            now=now,
+            external_id=key.external_id,
+            payload={"order_key": str(key)},
+            run_id=run_id,
+            dedupe_key=pipeline_dedupe_key(key),
+        )
+
+
+def run_pipeline_for_page(context: JobContext, page: PageOf[Any]) -> None:
+    """``pull_orders``' after-page hook: the page's orders through the pipeline."""
+    keys = [order.key for order in page.items if isinstance(order, Order)]
+    if not keys:
+        return
+    counts = process_orders(
+        context.session_factory,
+        keys,
+        settings=pipeline_settings(context.rulebook()),
+        now=context.now(),
+        job_kind=context.kind.value,
+        run_id=context.run_id,
+    )
+    if counts.failed:
+        failed = RunCounts(failed=len(counts.failed))
+        with context.session_factory.begin() as session:
+            add_to_run(session, context.run_id, failed, pages=0)
+        context.counts = context.counts + failed

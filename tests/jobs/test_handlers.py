@@ -1,0 +1,193 @@
+"""The outbound job handlers through ``run_job``: push_stock, push_tracking, poll_shipments,
+and pull_orders feeding the order pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.connectors.results import (
+    ChannelFulfilment,
+    FulfilmentPush,
+    PackagePushResult,
+    QuantityPushResult,
+    QuantityUpdate,
+)
+from channelhub.connectors.roles import Capability
+from channelhub.core.fulfilment import Package, Shipment, TrackingEvent, TrackingStatus
+from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.shipments import apply_shipment
+from channelhub.store.crypto import Vault
+from channelhub.store.repos.accounts import add_account
+from channelhub.store.repos.jobs import list_dead_letters
+from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.outbox import OutboxMessage
+from tests.jobs.conftest import Clock
+from tests.jobs.dispatch_fakes import FakeWarehouse, outbound, seed_allocated
+from tests.jobs.fakes import ACCOUNT, FakeChannel, Rec
+from tests.stocksync.seed import add_catalog, add_listing, move
+
+pytestmark = pytest.mark.anyio
+OUT = outbound((("MUG", 2),))
+
+
+@dataclass
+class Shop(FakeChannel):
+    """A channel that takes quantities and fulfilments (and refuses what it is told to)."""
+
+    refuse: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    pushed: list[tuple[str, int]] = field(default_factory=list)
+    fulfilled: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.capabilities = self.capabilities | {
+            Capability.PUSH_QUANTITIES,
+            Capability.PUSH_FULFILMENT,
+            Capability.READ_FULFILMENTS,
+        }
+
+    async def push_quantities(self, updates: Sequence[QuantityUpdate]) -> list[QuantityPushResult]:
+        results = []
+        for u in updates:
+            self.pushed.append((u.listing.listing_id, u.quantity))
+            refused = self.refuse.get(u.listing.listing_id)
+            results.append(
+                QuantityPushResult(u.listing, u.quantity, False, *refused)
+                if refused
+                else QuantityPushResult(u.listing, u.quantity, True)
+            )
+        return results
+
+    async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
+        self.fulfilled.extend(p.tracking_number for p in push.packages)
+        return [
+            PackagePushResult(tracking_number=p.tracking_number, accepted=True)
+            for p in push.packages
+        ]
+
+    async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
+        return [
+            ChannelFulfilment(fulfilment_id=f"F-{n}", tracking_number=n, carrier="UPS")
+            for n in self.fulfilled
+        ]
+
+
+async def test_push_stock_counts_and_dead_letters_a_final_rejection(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    with session_factory.begin() as session:
+        add_catalog(session)
+        add_listing(session, "fakeshop", ACCOUNT, "A-MUG", sku="MUG")
+        add_listing(session, "fakeshop", ACCOUNT, "A-SET", sku="MUG-SET")
+        move(session, "MUG", 10)
+    shop = Shop(pages=[], refuse={"A-SET": ("listing suppressed", False)})
+    result = await run_job(
+        session_factory, ACCOUNT, JobKind.PUSH_STOCK, connector_factory=lambda _: shop, now=clock
+    )
+    assert result.outcome == "ok" and sorted(shop.pushed) == [("A-MUG", 10), ("A-SET", 0)]
+    assert (result.counts.updated, result.counts.failed) == (1, 1)
+    with session_factory() as session:
+        (letter,) = list_dead_letters(session)
+        assert letter.subject == "stock_push" and "listing suppressed" in letter.reason
+
+
+async def test_push_stock_reads_the_rulebook_of_the_hub_home(
+    session_factory: sessionmaker[Session], clock: Clock, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    home = Path(str(tmp_path))
+    (home / "rules.toml").write_text("[stock.default]\nbuffer = 4\n")
+    with session_factory.begin() as session:
+        add_catalog(session)
+        add_listing(session, "fakeshop", ACCOUNT, "A-MUG", sku="MUG")
+        move(session, "MUG", 10)
+    shop = Shop(pages=[])
+    await run_job(
+        session_factory, ACCOUNT, JobKind.PUSH_STOCK, connector_factory=lambda _: shop,
+        now=clock, options=JobOptions(home=home),
+    )  # fmt: skip
+    assert shop.pushed == [("A-MUG", 6)]
+
+
+async def test_push_tracking_and_poll_shipments_through_the_runner(
+    session_factory: sessionmaker[Session], vault: Vault, clock: Clock
+) -> None:
+    with session_factory() as session:
+        seed_allocated(session, OUT)
+    with session_factory.begin() as session:
+        for platform, name in (("shopify", "shop-us"), ("ups", "ups-1"), ("fakewms", "US-EAST")):
+            add_account(
+                session, vault, platform=platform, name=name, now=clock(),
+                credentials={"k": SecretStr("v")},
+            )  # fmt: skip
+    wms = FakeWarehouse()
+    await run_job(
+        session_factory, "US-EAST", JobKind.DISPATCH_OUTBOX, connector_factory=lambda _: wms,
+        now=clock,
+    )  # fmt: skip
+    with session_factory.begin() as session:
+        shipment = Shipment(
+            outbound_key=OUT.idempotency_key, warehouse=OUT.warehouse, shipment_id="S1",
+            shipped_at=clock(),
+            packages=(Package(package_id="P1", tracking_number="1ZA", carrier="ups"),),
+        )  # fmt: skip
+        apply_shipment(session, shipment, now=clock())
+    shop = Shop(pages=[], account="shop-us", platform="shopify")
+    pushed = await run_job(
+        session_factory, "shop-us", JobKind.PUSH_TRACKING, connector_factory=lambda _: shop,
+        now=clock,
+    )  # fmt: skip
+    assert pushed.counts.updated == 1 and shop.fulfilled == ["1ZA"]
+    with session_factory() as session:
+        assert session.scalars(select(OutboxMessage.state).where(
+            OutboxMessage.kind == "fulfilment")).all() == ["sent"]  # fmt: skip
+
+    class Ups:
+        platform, account = "ups", "ups-1"
+        capabilities = frozenset({Capability.TRACK})
+
+        async def quote(self, request: object) -> list[object]:
+            return []
+
+        async def create_label(self, request: object) -> object:
+            return None
+
+        async def track(self, number: str) -> list[TrackingEvent]:
+            return [
+                TrackingEvent(
+                    tracking_number=number, carrier="ups", status=TrackingStatus.DELIVERED,
+                    raw_code="D", occurred_at=clock() + timedelta(days=2),
+                )
+            ]  # fmt: skip
+
+        async def aclose(self) -> None:
+            return None
+
+    polled = await run_job(
+        session_factory, "ups-1", JobKind.POLL_SHIPMENTS, connector_factory=lambda _: Ups(),
+        now=clock,
+    )  # fmt: skip
+    assert (polled.counts.new, polled.counts.updated) == (1, 1)
+    with session_factory() as session:
+        assert session.scalars(select(OrderRow.hub_status)).one() == "delivered"
+
+
+async def test_pulled_orders_go_through_the_pipeline_after_their_page(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    shop = FakeChannel(pages=[[Rec("1001", 1)], [Rec("1002", 1)]])
+    result = await run_job(
+        session_factory, ACCOUNT, JobKind.PULL_ORDERS, connector_factory=lambda _: shop, now=clock
+    )
+    assert result.counts.new == 2
+    with session_factory() as session:
+        # listing P1 is paired to nothing: the pipeline moved both to awaiting_pairing
+        assert session.scalars(select(OrderRow.hub_status)).all() == ["awaiting_pairing"] * 2
