@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,14 +26,13 @@ from channelhub.connectors.errors import ConnectorError, WebhookRejected
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.fulfilment import Shipment
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.review import CashOnDeliveryRule, ReviewRules, ShippingBanRule
+from channelhub.core.rulebook import Rulebook
 from channelhub.core.sellable import StockRules
 from channelhub.demo import adapters
 from channelhub.demo.adapters import Pending
 from channelhub.demo.channels import amazon_order, amazon_order_id
 from channelhub.demo.scenario import (
     AMAZON_ACCOUNT,
-    BANNED_COUNTRY,
     SHOPIFY_ACCOUNT,
     UNPAIRED_LISTING,
     UPS_ACCOUNT,
@@ -46,14 +46,15 @@ from channelhub.jobs.connectors import ConnectorFactory
 from channelhub.jobs.dispatch import dispatch_outbox
 from channelhub.jobs.fulfilment_push import push_tracking as push_tracking_job
 from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.order_intake import pipeline_settings
 from channelhub.jobs.pipeline import (
     OUTBOUND_CREATE,
     PipelineSettings,
     bind_and_reevaluate,
-    run_pipeline,
 )
-from channelhub.jobs.runner import JobResult, run_job
+from channelhub.jobs.runner import JobOptions, JobResult, run_job
 from channelhub.jobs.shipments import apply_shipment
+from channelhub.jobs.stock_compute import load_rules
 from channelhub.jobs.stock_sync import push_stock as push_stock_job
 from channelhub.jobs.tracking import poll_shipments
 from channelhub.store.repos.accounts import get_account
@@ -66,16 +67,6 @@ Progress = Callable[[str], None]
 #: How a finished stage is reported to ``progress`` (the first character of the message).
 DONE, WAITING, FAILED = "✓", "…", "✗"
 
-#: The review rules the demo seller runs with.
-DEMO_SETTINGS = PipelineSettings(
-    review=ReviewRules(
-        rules=(
-            CashOnDeliveryRule(name="cod-review"),
-            ShippingBanRule(name="shipping-ban-ru", country=BANNED_COUNTRY),
-        )
-    )
-)
-
 
 @dataclass
 class Hub:
@@ -83,6 +74,7 @@ class Hub:
 
     sessions: sessionmaker[Session]
     vault: Any
+    home: Path
     world: World
     summary: DemoSummary
     progress: Progress
@@ -93,6 +85,13 @@ class Hub:
 
     def now(self) -> datetime:
         return self.world.clock()
+
+    def rulebook(self) -> Rulebook:
+        """The demo home's ``rules.toml``, as every job run reads it."""
+        return load_rules(None, home=self.home)
+
+    def pipeline_settings(self) -> PipelineSettings:
+        return pipeline_settings(self.rulebook())
 
     def factory(self) -> ConnectorFactory:
         """The hub's connector factory (account row -> connector), as the jobs use it; its
@@ -178,7 +177,12 @@ async def run_until_done(hub: Hub, account: str, kind: JobKind) -> list[JobResul
     results = []
     while True:
         result = await run_job(
-            hub.sessions, account, kind, connector_factory=hub.factory(), now=hub.now
+            hub.sessions,
+            account,
+            kind,
+            connector_factory=hub.factory(),
+            now=hub.now,
+            options=JobOptions(home=hub.home),
         )
         results.append(result)
         if result.error:
@@ -210,14 +214,18 @@ def _unpaired_listings(session: Session) -> list[str]:
 
 
 async def plan_orders(hub: Hub) -> None:
-    """Pair, review and allocate everything imported; then the seller binds the listing
-    pairing could not match, and its waiting orders go through again."""
-    run_pipeline(hub.sessions, settings=DEMO_SETTINGS, now=hub.now())
+    """What the pipeline did with the imported orders (it runs after each imported page:
+    pair, review, allocate); then the seller binds the listing pairing could not match, and
+    its waiting orders go through again."""
     with hub.sessions.begin() as session:
         hub.summary.unpaired = _unpaired_listings(session)
         if UNPAIRED_LISTING in hub.summary.unpaired:
             binding, plans = bind_and_reevaluate(
-                session, unpaired_binding(), settings=DEMO_SETTINGS, now=hub.now(), actor="seller"
+                session,
+                unpaired_binding(),
+                settings=hub.pipeline_settings(),
+                now=hub.now(),
+                actor="seller",
             )
             hub.summary.bound[UNPAIRED_LISTING] = binding.sku
             hub.summary.reevaluated = len(plans)

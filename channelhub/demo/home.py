@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.errors import ConfigError
 from channelhub.core.stock import MovementKind, StockMovement
-from channelhub.demo.scenario import OPENING_STOCK, SKUS, multipack_binding, warehouses
+from channelhub.demo.scenario import (
+    BANNED_COUNTRY,
+    OPENING_STOCK,
+    SKUS,
+    multipack_binding,
+    warehouses,
+)
 from channelhub.settings import DEFAULT_CONFIG_TOML, Settings, load_settings
 from channelhub.store.crypto import Vault, create_key_file, load_vault
 from channelhub.store.db import make_engine, make_session_factory, upgrade
@@ -30,6 +36,21 @@ from channelhub.store.repos.stock import record_movement, upsert_warehouse
 
 MARKER = ".channelhub-demo"
 DEFAULT_HOME = Path(".channelhub-demo")
+
+
+#: The demo seller's rulebook (``<home>/rules.toml``, read by every job run as in production):
+#: hold cash-on-delivery orders and orders to the banned country for review.
+DEMO_RULES_TOML = f"""\
+# channelhub demo rules: the review rules the demo seller runs with.
+[[review.rules]]
+name = "cod-review"
+kind = "cash_on_delivery"
+
+[[review.rules]]
+name = "shipping-ban-{BANNED_COUNTRY.lower()}"
+kind = "shipping_ban"
+country = "{BANNED_COUNTRY}"
+"""
 
 
 def prepare_home(home: Path) -> Settings:
@@ -45,6 +66,7 @@ def prepare_home(home: Path) -> Settings:
     home.mkdir(mode=0o700, parents=True)
     (home / MARKER).write_text("made by `channelhub demo`; wiped by the next run\n")
     (home / "config.toml").write_text(DEFAULT_CONFIG_TOML, encoding="utf-8")
+    (home / "rules.toml").write_text(DEMO_RULES_TOML, encoding="utf-8")
     settings = load_settings(home, env={})
     create_key_file(settings.secret_key_path)
     upgrade(settings.resolved_database_url)

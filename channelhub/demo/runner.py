@@ -119,7 +119,14 @@ async def run_demo(
         handlers[code] = late_bound(code)
     say("starting the simulators (Amazon, Shopify, 2 warehouses, UPS)")
     with running_world(scenario, clock, handlers) as world:
-        hub = flow.Hub(sessions=sessions, vault=vault, world=world, summary=summary, progress=say)
+        hub = flow.Hub(
+            sessions=sessions,
+            vault=vault,
+            home=settings.home,
+            world=world,
+            summary=summary,
+            progress=say,
+        )
         hub_ref.append(hub)
         try:
             _accounts(hub, world)
