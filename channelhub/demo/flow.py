@@ -1,33 +1,35 @@
 """The demo's stages, in order, each calling the hub's real components and counting what they
 did into a :class:`~channelhub.demo.summary.DemoSummary`.
 
-Imports run as ``channelhub run`` runs them: :func:`~channelhub.jobs.runner.run_job` with the
-handler registered in ``JOB_HANDLERS`` (lease, run log, cursor, dead letters). The jobs that
-have no registered handler yet are called directly (``dispatch_outbox``, ``apply_shipment``,
-``push_tracking``, ``poll_shipments``, ``push_stock``). Reconciliation is not in this build
-yet: it is reached through :mod:`channelhub.demo.adapters` and shown as waiting until it is.
-Nothing here re-implements a hub piece.
+Every stage runs the hub as ``channelhub run`` and ``channelhub serve`` would:
+:func:`~channelhub.jobs.runner.run_job` with the handler registered in ``JOB_HANDLERS``
+(lease, run log, cursor, rulebook from ``<home>/rules.toml``, dead letters) for the imports
+(which run the order pipeline after each page), dispatch, tracking push, carrier polling and
+stock push; the warehouses' signed callbacks go to the hub's own FastAPI app
+(``/callbacks/warehouse/{account}``) in process. Reconciliation is not in this build yet: it
+is reached through :mod:`channelhub.demo.adapters` and shown as waiting until it is. Nothing
+here re-implements a hub piece.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.errors import ConnectorError, WebhookRejected
+from channelhub.api.app import create_app as create_api
+from channelhub.connectors.errors import ConnectorError
 from channelhub.core.errors import ChannelhubError
-from channelhub.core.fulfilment import Shipment
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.rulebook import Rulebook
-from channelhub.core.sellable import StockRules
 from channelhub.demo import adapters
 from channelhub.demo.adapters import Pending
 from channelhub.demo.channels import amazon_order, amazon_order_id
@@ -43,25 +45,25 @@ from channelhub.demo.scenario import (
 from channelhub.demo.summary import DemoSummary
 from channelhub.demo.world import World
 from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.dispatch import dispatch_outbox
-from channelhub.jobs.fulfilment_push import push_tracking as push_tracking_job
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.order_intake import pipeline_settings
+from channelhub.jobs.outbound import FULFILMENT
 from channelhub.jobs.pipeline import (
     OUTBOUND_CREATE,
     PipelineSettings,
     bind_and_reevaluate,
 )
 from channelhub.jobs.runner import JobOptions, JobResult, run_job
-from channelhub.jobs.shipments import apply_shipment
 from channelhub.jobs.stock_compute import load_rules
-from channelhub.jobs.stock_sync import push_stock as push_stock_job
-from channelhub.jobs.tracking import poll_shipments
 from channelhub.store.repos.accounts import get_account
+from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.orders import order_history
+from channelhub.store.repos.stock_sync import latest_pushes
+from channelhub.store.tables.fulfilment import PackageRow, ShipmentRow
 from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
-from channelhub.store.tables.outbox import OutboxMessage
+from channelhub.store.tables.outbox import OutboxMessage, OutboxState
+from channelhub.store.tables.stock_sync import PushState
 
 Progress = Callable[[str], None]
 #: How a finished stage is reported to ``progress`` (the first character of the message).
@@ -80,7 +82,7 @@ class Hub:
     progress: Progress
     connectors: ConnectorFactory | None = None
     _open: dict[str, Any] = field(default_factory=dict)
-    shipments: list[Shipment] = field(default_factory=list)
+    _api: httpx.AsyncClient | None = None
     callback_errors: list[str] = field(default_factory=list)
 
     def now(self) -> datetime:
@@ -116,6 +118,8 @@ class Hub:
         for connector in self._open.values():
             await connector.aclose()
         self._open.clear()
+        if self._api is not None:
+            await self._api.aclose()
 
     async def stage(self, name: str, run: Callable[[], Awaitable[None]]) -> bool:
         """Run one stage; a missing component marks it waiting, a hub error failed.
@@ -139,30 +143,33 @@ class Hub:
         self.progress(f"{mark} {name} ({time.monotonic() - started:.1f} s)")
         return done
 
-    # --- warehouse callbacks (the hub's side of the outbound protocol) ---------------------
+    # --- warehouse callbacks: into the hub's own HTTP API, in process ----------------------
+
+    def api(self) -> httpx.AsyncClient:
+        """A client of the hub's FastAPI app (``channelhub serve``), served in process."""
+        if self._api is None:
+            app = create_api(
+                session_factory=self.sessions, connector_factory=self.factory(), now=self.now
+            )
+            self._api = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://hub"
+            )
+        return self._api
 
     def callback_handler(self, code: str) -> Callable[[str, dict[str, str], bytes], Awaitable[int]]:
-        """What the warehouse ``code`` POSTs its signed callbacks to: verify, then apply."""
+        """What warehouse ``code`` POSTs its signed callbacks to: the hub's
+        ``/callbacks/warehouse/{account}`` route (verify, archive, dedupe, apply)."""
 
         async def handle(url: str, headers: dict[str, str], body: bytes) -> int:
-            connector = self.connector(WAREHOUSES[code][0])
-            try:
-                callback = connector.verify_callback(headers, body, now=self.now())
-            except WebhookRejected as error:
-                self.callback_errors.append(str(error))
-                return 401
-            if not isinstance(callback.payload, Shipment):
-                return 200  # stock snapshots and intercepts are not part of this demo
-            try:
-                with self.sessions.begin() as session:
-                    outcome = apply_shipment(session, callback.payload, now=self.now())
-            except ChannelhubError as error:
-                self.callback_errors.append(str(error))
-                return 422  # refused with the reason; the warehouse keeps it to resend
-            if not outcome.duplicate:
-                self.shipments.append(callback.payload)
-            self.summary.callbacks += 1
-            return 200
+            path = httpx.URL(url).path
+            answer = await self.api().post(path, headers=headers, content=body)
+            if answer.status_code != 200:
+                self.callback_errors.append(f"{path}: HTTP {answer.status_code}")
+            elif answer.json().get("status") == "dead_letter":
+                self.callback_errors.append(f"{path}: {answer.json().get('reason')}")
+            else:
+                self.summary.callbacks += 1
+            return answer.status_code
 
         return handle
 
@@ -250,15 +257,26 @@ async def plan_orders(hub: Hub) -> None:
     hub.summary.split = sum(1 for n in parts.values() if n > 1)
 
 
-async def dispatch(hub: Hub) -> None:
-    warehouses = {code: hub.connector(account) for code, (account, _) in WAREHOUSES.items()}
-    total = 0
-    for _ in range(5):  # a few rounds: anything retryable goes on the next one
-        result = await dispatch_outbox(hub.sessions, warehouses=warehouses, now=hub.now())
-        total += len(result.sent)
-        if not result.retrying:
+async def run_rounds(hub: Hub, accounts: Sequence[str], kind: JobKind, rounds: int) -> RunCounts:
+    """Run ``kind`` for each account as the scheduler would, a few rounds apart (5 demo
+    minutes) while anything failed, so retryable failures get their next attempt."""
+    total = RunCounts()
+    for _ in range(rounds):
+        failed = 0
+        for account in accounts:
+            for result in await run_until_done(hub, account, kind):
+                total += result.counts
+                failed += result.counts.failed
+        if not failed:
             break
-    hub.summary.dispatched = total
+        hub.world.clock.tick(timedelta(minutes=5))
+    return total
+
+
+async def dispatch(hub: Hub) -> None:
+    accounts = sorted({account for account, _ in WAREHOUSES.values()})
+    counts = await run_rounds(hub, accounts, JobKind.DISPATCH_OUTBOX, rounds=5)
+    hub.summary.dispatched = counts.updated
     hub.summary.per_warehouse = {
         code: len(w.orders) for code, w in sorted(hub.world.warehouses.items())
     }
@@ -275,62 +293,62 @@ async def ship(hub: Hub) -> None:
             break
         await hub.world.advance(timedelta(minutes=5))
     if hub.callback_errors:
-        raise ChannelhubError(f"warehouse callback refused: {hub.callback_errors[0]}")
-    hub.summary.shipments = len(hub.shipments)
-    hub.summary.packages = sum(len(s.packages) for s in hub.shipments)
-    for shipment in hub.shipments:
-        for package in shipment.packages:
-            hub.world.ups.add_package(package.tracking_number, shipment.shipped_at)
+        raise ChannelhubError(f"warehouse callback not applied: {hub.callback_errors[0]}")
+    with hub.sessions() as session:
+        shipped = session.execute(
+            select(PackageRow.tracking_number, ShipmentRow.shipped_at).join(
+                ShipmentRow, PackageRow.shipment_id == ShipmentRow.id
+            )
+        ).all()
+        hub.summary.shipments = session.scalar(select(func.count()).select_from(ShipmentRow)) or 0
+    hub.summary.packages = len(shipped)
+    for tracking_number, shipped_at in shipped:  # the parcels reach the carrier
+        hub.world.ups.add_package(tracking_number, shipped_at)
 
 
 async def push_tracking(hub: Hub) -> None:
-    channels = {a: hub.connector(a) for a in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)}
-    keyed = {f"{c.platform}:{account}": c for account, c in channels.items()}
-    for _ in range(3):  # anything retryable goes again on the next round
-        result = await push_tracking_job(hub.sessions, channels=keyed, now=hub.now())
-        hub.summary.tracking_pushed += len(result.pushed)
-        for failure in result.failures:  # listed for replay by the push job itself
-            hub.summary.tracking_failures[failure.tracking_number] = failure.reason
-        if not result.failures:
-            break
+    channels = (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)
+    counts = await run_rounds(hub, channels, JobKind.PUSH_TRACKING, rounds=3)
+    hub.summary.tracking_pushed = counts.updated
     with hub.sessions() as session:
+        refused = session.execute(
+            select(OutboxMessage.payload, OutboxMessage.last_error).where(
+                OutboxMessage.kind == FULFILMENT, OutboxMessage.state != OutboxState.SENT.value
+            )
+        ).all()
+        for payload, error in refused:  # kept in the outbox for replay, with the reason
+            number = str(payload.get("tracking_number") or payload.get("package_key"))
+            hub.summary.tracking_failures[number] = str(error)
         shipped = session.execute(
             select(OrderRow.account, OrderRow.external_id).where(
                 OrderRow.hub_status.in_([HubStatus.SHIPPED.value, HubStatus.DELIVERED.value])
             )
         ).all()
     hub.world.clock.tick(timedelta(minutes=2))  # the channels' read limits refill
-    for account, external_id in shipped:
-        fulfilments = await channels[account].get_fulfilments(external_id)
+    for account, external_id in shipped:  # read back what the channels now hold
+        fulfilments = await hub.connector(account).get_fulfilments(external_id)
         hub.summary.channel_fulfilments += len(fulfilments)
 
 
 async def carrier_events(hub: Hub) -> None:
     hub.world.clock.tick(timedelta(days=3))
-    result = await poll_shipments(
-        hub.sessions, carriers={"ups": hub.connector(UPS_ACCOUNT)}, now=hub.now()
-    )
-    hub.summary.delivered = len(result.delivered)
+    counts = await run_rounds(hub, (UPS_ACCOUNT,), JobKind.POLL_SHIPMENTS, rounds=1)
+    hub.summary.delivered = counts.updated
 
 
 async def push_stock(hub: Hub) -> None:
-    for account in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT):
-        result = await push_stock_job(
-            hub.sessions,
-            account=account,
-            connector=hub.connector(account),
-            rules=StockRules(),
-            now=hub.now(),
-            full_sweep=True,
-        )
-        if result.error:
-            raise ChannelhubError(f"stock push {account}: {result.error}")
-        hub.summary.stock_pushed += len(result.confirmed)
-        hub.summary.stock_considered += result.considered
-        for item in result.rejected:
-            hub.summary.stock_problems[f"{account} {item.listing}"] = str(item.reason)
-        for listing, why in result.problems:
-            hub.summary.stock_problems[f"{account} {listing}"] = why
+    channels = (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)
+    counts = await run_rounds(hub, channels, JobKind.PUSH_STOCK, rounds=1)
+    hub.summary.stock_pushed = counts.updated
+    hub.summary.stock_considered = counts.updated + counts.unchanged + counts.failed
+    with hub.sessions() as session:
+        for account in channels:
+            platform = get_account(session, account).platform
+            pushes = latest_pushes(session, channel=platform, account=account)
+            for key, record in sorted(pushes.items(), key=lambda item: str(item[0])):
+                if record.state is PushState.REJECTED:
+                    listing = f"{account} {key.listing_id}"
+                    hub.summary.stock_problems[listing] = str(record.reason)
 
 
 def missed_order(number: int) -> DemoOrder:
@@ -374,14 +392,8 @@ async def reconcile(hub: Hub, missed: int) -> None:
     hub.summary.discrepancies_found = len(found)
     hub.summary.discrepancies_repaired = sum(1 for d in found if d.repair_status == "applied")
     hub.summary.discrepancy_classes = dict(Counter(str(d.discrepancy_class) for d in found))
-    repushed = await push_stock_job(
-        hub.sessions,
-        account=SHOPIFY_ACCOUNT,
-        connector=hub.connector(SHOPIFY_ACCOUNT),
-        rules=StockRules(),
-        now=hub.now(),
-    )
-    hub.summary.quantity_repushed = len(repushed.confirmed)
+    repushed = await run_rounds(hub, (SHOPIFY_ACCOUNT,), JobKind.PUSH_STOCK, rounds=1)
+    hub.summary.quantity_repushed = repushed.updated
     with hub.sessions() as session:
         hub.summary.missed_order_backfilled = bool(
             session.scalar(

@@ -149,7 +149,7 @@ def running_world(
                 seed=index + 1,
                 in_process=False,
                 secret=secret,
-                hub_url=f"hub://callbacks/warehouse/{code}",
+                hub_url=f"http://hub/callbacks/warehouse/{WAREHOUSES[code][0]}",
                 deliver=deliver[code],
                 clock=clock,
                 stock=dict(OPENING_STOCK[code]),
