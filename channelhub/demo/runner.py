@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from channelhub.demo import flow
+from channelhub.demo import discrepancies, flow
 from channelhub.demo.channels import AMAZON_MARKETS, SELLER_ID, SHOP_LOCATION
 from channelhub.demo.home import add_demo_account, open_hub, prepare_home, seed_catalogue
 from channelhub.demo.scenario import (
@@ -140,7 +140,7 @@ async def run_demo(
                 ("tracking to the channels", lambda: flow.push_tracking(hub)),
                 ("carrier events", lambda: flow.carrier_events(hub)),
                 ("stock push", lambda: flow.push_stock(hub)),
-                ("reconciliation", lambda: flow.reconcile(hub, scenario.total + 1)),
+                ("reconciliation", lambda: discrepancies.reconcile(hub, scenario.total + 1)),
             )
             for name, run in stages:
                 await hub.stage(name, run)
