@@ -41,6 +41,7 @@ class DemoSummary:
     edited_quantity: tuple[int, int] | None = None  # Shopify quantity before/after the edit
     quantity_repushed: int = 0  # quantities stock sync pushed again after reconciliation
     throttled: dict[str, int] = field(default_factory=dict)  # platform -> 429s answered
+    reruns: dict[str, str] = field(default_factory=dict)  # job -> error of a run done again
     waited_seconds: float = 0.0  # demo seconds the connectors waited (rate limits, retries)
     elapsed_seconds: float = 0.0
 
@@ -112,6 +113,8 @@ class DemoSummary:
             f"{throttled or 'no'} 429 answers; connectors waited {self.waited_seconds:.0f} s "
             "of demo time for their budgets",
         )
+        for job, error in sorted(self.reruns.items()):
+            table.add_row("[yellow]job run again[/]", f"{job} after: {error[:160]}")
         for name in self.waiting() + self.failed():
             table.add_row(f"[yellow]{name}[/]", self.stages[name])
         table.add_row("elapsed", f"{self.elapsed_seconds:.1f} s")

@@ -138,6 +138,7 @@ def running_world(
             data=shop_data(scenario, start),
             access_token=SHOPIFY_TOKEN,
             now=clock,
+            clock=clock.monotonic,  # the cost bucket restores in demo time too
             in_process=False,
         )
         world.shop = shop_sim.shop  # type: ignore[attr-defined]
