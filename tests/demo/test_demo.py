@@ -44,6 +44,7 @@ def test_no_stage_failed_or_waiting(summary: DemoSummary) -> None:
     expected_waiting = [] if reconcile_in_build() else ["reconciliation"]
     assert summary.waiting() == expected_waiting
     assert len(summary.stages) == 9  # setup + eight stages
+    assert summary.reruns == {}  # no job run failed at this size
 
 
 def test_import_pairing_holds_allocation(summary: DemoSummary) -> None:
