@@ -10,6 +10,7 @@ from channelhub.store.tables import (
     orders,
     outbox,
     products,
+    reconcile,
     stock,
     sync,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "orders",
     "outbox",
     "products",
+    "reconcile",
     "stock",
     "sync",
 ]

@@ -1,0 +1,250 @@
+"""Applying the safe repairs a reconciliation run found, one transaction each.
+
+Every repair is idempotent: a backfill is an upsert guarded by ``updated_at``; pushes go
+through the outbox under an idempotency key (a second run finds the message already queued);
+ledger movements carry a dedupe key naming the run. A repair that fails is recorded on its
+discrepancy with the reason and never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.connectors.errors import ConnectorError
+from channelhub.connectors.roles import SalesChannel
+from channelhub.core.discrepancy import RepairKind
+from channelhub.core.errors import ChannelhubError, NotFound
+from channelhub.core.lifecycle import HubStatus
+from channelhub.core.order import OrderKey
+from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.store.repos import orders as order_repo
+from channelhub.store.repos.outbox import enqueue
+from channelhub.store.repos.payloads import store_raw_payload
+from channelhub.store.repos.reconcile import StoredDiscrepancy, mark_repair, open_reservations
+from channelhub.store.repos.stock import record_movement
+from channelhub.store.tables.fulfilment import OutboundOrderRow, PackageRow, ShipmentRow
+from channelhub.store.tables.listings import ListingRow
+
+#: Outbox kinds the reconciliation enqueues (and reads back as "last pushed" once sent).
+PUSH_QUANTITY_KIND = "channel.push_quantity"
+PUSH_FULFILMENT_KIND = "channel.push_fulfilment"
+ACTOR = "reconcile"
+
+
+class RepairContext:
+    """What every repair needs: the run, the account's channel (if any) and the time."""
+
+    def __init__(
+        self,
+        *,
+        run_id: int,
+        channel: str,
+        account: str,
+        now: datetime,
+        connector: SalesChannel | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.channel = channel
+        self.account = account
+        self.now = now
+        self.connector = connector
+
+    def order_key(self, external_id: str) -> OrderKey:
+        return OrderKey(channel=self.channel, account=self.account, external_id=external_id)
+
+
+async def apply_safe_repairs(
+    sessions: sessionmaker[Session], pending: Sequence[StoredDiscrepancy], ctx: RepairContext
+) -> tuple[int, int]:
+    """Apply each pending (safe) repair; returns (applied, failed). Outcomes are stored."""
+    applied = failed = 0
+    for item in pending:
+        try:
+            note = await _apply(sessions, item, ctx)
+        except (ChannelhubError, ConnectorError) as exc:
+            failed += 1
+            with sessions.begin() as session:
+                mark_repair(session, item.id, status="failed", note=str(exc), now=ctx.now)
+            continue
+        applied += 1
+        with sessions.begin() as session:
+            mark_repair(session, item.id, status="applied", note=note, now=ctx.now)
+    return applied, failed
+
+
+async def _apply(
+    sessions: sessionmaker[Session], item: StoredDiscrepancy, ctx: RepairContext
+) -> str:
+    kind = RepairKind(item.repair_kind)
+    params = item.repair_parameters
+    if kind is RepairKind.BACKFILL_ORDER:
+        return await _backfill(sessions, str(params["external_id"]), ctx)
+    with sessions.begin() as session:
+        if kind is RepairKind.CANCEL_ORDER:
+            return _cancel(session, str(params["external_id"]), ctx)
+        if kind is RepairKind.PUSH_FULFILMENT:
+            return _push_fulfilment(
+                session, str(params["external_id"]), list(params["tracking_numbers"]), ctx
+            )
+        if kind is RepairKind.PUSH_QUANTITY:
+            return _push_quantity(session, params, ctx)
+        if kind is RepairKind.ADJUST_STOCK:
+            return _adjust(session, params, ctx)
+    raise NotFound(f"no way to apply a {kind.value} repair automatically")
+
+
+async def _backfill(sessions: sessionmaker[Session], external_id: str, ctx: RepairContext) -> str:
+    if ctx.connector is None:
+        raise NotFound(f"order {external_id}: no sales channel connector to backfill it from")
+    fetched = await ctx.connector.get_order(external_id)
+    with sessions.begin() as session:
+        raw = fetched.raw
+        payload = store_raw_payload(
+            session,
+            platform=ctx.channel,
+            account=ctx.account,
+            kind=raw.kind,
+            body=raw.body,
+            received_at=raw.received_at,
+            external_id=raw.external_id,
+        )
+        result = order_repo.upsert_order(
+            session, fetched.item, now=ctx.now, raw_payload_id=payload.id
+        )
+    return f"backfilled order {external_id} ({result.outcome.value}, row {result.id})"
+
+
+def _cancel(session: Session, external_id: str, ctx: RepairContext) -> str:
+    key = ctx.order_key(external_id)
+    row = order_repo.get_order_row(session, key)
+    order_repo.transition_order(
+        session,
+        row.id,
+        HubStatus.CANCELLED,
+        reason=f"cancelled on the channel (reconciliation run {ctx.run_id})",
+        at=ctx.now,
+        actor=ACTOR,
+    )
+    released = 0
+    for (reference, warehouse, sku), quantity in sorted(
+        open_reservations(session, str(key)).items()
+    ):
+        record_movement(
+            session,
+            StockMovement(
+                warehouse=warehouse,
+                sku=sku,
+                kind=MovementKind.RELEASE,
+                quantity=quantity,
+                reason=f"order {external_id} cancelled on the channel",
+                reference=reference,
+                at=ctx.now,
+            ),
+            now=ctx.now,
+            dedupe_key=f"reconcile:{ctx.run_id}:release:{reference}:{warehouse}:{sku}",
+        )
+        released += quantity
+    return f"cancelled order {external_id}, released {released} reserved units"
+
+
+def _push_fulfilment(
+    session: Session, external_id: str, tracking_numbers: list[str], ctx: RepairContext
+) -> str:
+    rows = session.execute(
+        select(PackageRow, ShipmentRow.shipped_at)
+        .join(ShipmentRow, PackageRow.shipment_id == ShipmentRow.id)
+        .join(OutboundOrderRow, OutboundOrderRow.idempotency_key == ShipmentRow.outbound_key)
+        .where(
+            OutboundOrderRow.order_key == str(ctx.order_key(external_id)),
+            PackageRow.tracking_number.in_(tracking_numbers),
+        )
+        .order_by(PackageRow.tracking_number)
+    ).all()
+    if not rows:
+        raise NotFound(f"order {external_id}: no confirmed package with {tracking_numbers}")
+    packages = [_package_json(package) for package, _ in rows]
+    shipped_at = max(at for _, at in rows)
+    key = f"reconcile:fulfilment:{ctx.order_key(external_id)}:{'+'.join(sorted(tracking_numbers))}"
+    queued = enqueue(
+        session,
+        idempotency_key=key[:200],
+        target=ctx.account,
+        kind=PUSH_FULFILMENT_KIND,
+        payload={
+            "order_external_id": external_id,
+            "shipped_at": shipped_at.isoformat(),
+            "packages": packages,
+            "notify_buyer": False,
+        },
+        now=ctx.now,
+    )
+    verb = "queued" if queued.is_new else "already queued"
+    return f"fulfilment of order {external_id} {verb} as outbox message {queued.id}"
+
+
+def _package_json(package: PackageRow) -> dict[str, Any]:
+    return {
+        "package_id": package.package_id,
+        "tracking_number": package.tracking_number,
+        "carrier": package.carrier,
+        "service": package.service,
+        "lines": list(package.lines or []),
+        "weight_grams": package.weight_grams,
+        "tracking_url": package.tracking_url,
+    }
+
+
+def _push_quantity(session: Session, params: dict[str, Any], ctx: RepairContext) -> str:
+    listing_id, variation_id = str(params["listing_id"]), str(params.get("variation_id") or "")
+    quantity = int(params["quantity"])
+    listing = session.scalars(
+        select(ListingRow).where(
+            ListingRow.channel == ctx.channel,
+            ListingRow.account == ctx.account,
+            ListingRow.listing_id == listing_id,
+            ListingRow.variation_id == variation_id,
+        )
+    ).one_or_none()
+    shown = f"{listing_id}/{variation_id}" if variation_id else listing_id
+    queued = enqueue(
+        session,
+        idempotency_key=f"reconcile:{ctx.run_id}:quantity:{ctx.account}:{shown}"[:200],
+        target=ctx.account,
+        kind=PUSH_QUANTITY_KIND,
+        payload={
+            "channel": ctx.channel,
+            "account": ctx.account,
+            "listing_id": listing_id,
+            "variation_id": variation_id,
+            "quantity": quantity,
+            "channel_sku": listing.channel_sku if listing else None,
+            "inventory_ref": listing.inventory_ref if listing else None,
+        },
+        now=ctx.now,
+    )
+    return f"quantity {quantity} for listing {shown} queued as outbox message {queued.id}"
+
+
+def _adjust(session: Session, params: dict[str, Any], ctx: RepairContext) -> str:
+    warehouse, sku, quantity = str(params["warehouse"]), str(params["sku"]), int(params["quantity"])
+    recorded = record_movement(
+        session,
+        StockMovement(
+            warehouse=warehouse,
+            sku=sku,
+            kind=MovementKind.ADJUST,
+            quantity=quantity,
+            reason=f"reconciliation run {ctx.run_id}: match the warehouse's count",
+            reference=f"reconcile-run:{ctx.run_id}",
+            at=ctx.now,
+        ),
+        now=ctx.now,
+        dedupe_key=f"reconcile:{ctx.run_id}:adjust:{warehouse}:{sku}",
+    )
+    state = "recorded" if recorded else "already recorded"
+    return f"adjustment {quantity:+d} of {sku} in {warehouse} {state}"
