@@ -82,7 +82,7 @@ class Discrepancy:
     @property
     def subject_text(self) -> str:
         """The subject keys in one short string, e.g. ``DE-1/MUG``."""
-        return "/".join(self.subject.values())
+        return "/".join(value for value in self.subject.values() if value)
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -187,6 +187,7 @@ class StoredDiscrepancy:
     run_id: int
     discrepancy_class: str
     subject: dict[str, Any]
+    subject_text: str  # the subject's keys in their order ("DE-1/MUG"): JSONB drops key order
     hub_value: Any
     other_value: Any
     explanation: str
@@ -203,6 +204,7 @@ class StoredDiscrepancy:
             run_id=row.run_id,
             discrepancy_class=row.discrepancy_class,
             subject=dict(row.subject),
+            subject_text=row.subject_text,
             hub_value=row.hub_value,
             other_value=row.other_value,
             explanation=row.explanation,
