@@ -4,5 +4,6 @@ from channelhub.cli import (
     accounts,  # noqa: F401
     home,  # noqa: F401
     normalize,  # noqa: F401
+    reconcile,  # noqa: F401
     simulate,  # noqa: F401
 )
