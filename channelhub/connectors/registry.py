@@ -19,7 +19,14 @@ from channelhub.core.errors import ConfigError, NotFound
 ENTRY_POINT_GROUP = "channelhub.connectors"
 
 #: Platform name → "module:attribute" of its ConnectorPlugin. Append one line per built-in.
-BUILTIN_CONNECTORS: dict[str, str] = {}
+BUILTIN_CONNECTORS: dict[str, str] = {
+    "amazon": "channelhub.connectors.amazon:PLUGIN",
+    "shopify": "channelhub.connectors.shopify:PLUGIN",
+    "shipbob": "channelhub.connectors.shipbob:PLUGIN",
+    "outbound_protocol": "channelhub.connectors.outbound_protocol:PLUGIN",
+    "ups": "channelhub.connectors.ups:PLUGIN",
+    "easypost": "channelhub.connectors.easypost:PLUGIN",
+}
 
 
 class PluginLoadError(ConfigError):

@@ -1,0 +1,24 @@
+"""Shopify Admin GraphQL (2025-01) connector: the ``shopify`` SalesChannel plugin."""
+
+from channelhub.connectors.plugin import ConnectorPlugin
+from channelhub.connectors.roles import Role
+from channelhub.connectors.shopify.connector import CAPABILITIES, ShopifyConnector
+from channelhub.connectors.shopify.dedupe import InMemoryWebhookDedupe, WebhookDedupe
+from channelhub.connectors.shopify.webhooks import DuplicateWebhook
+
+PLUGIN = ConnectorPlugin(
+    platform="shopify",
+    roles=frozenset({Role.SALES_CHANNEL}),
+    create=ShopifyConnector,
+    capabilities=CAPABILITIES,
+    default_base_url=None,  # https://{settings.shop}.myshopify.com
+    description="Shopify Admin GraphQL API 2025-01: orders, products, stock, fulfilment, webhooks",
+)
+
+__all__ = [
+    "PLUGIN",
+    "DuplicateWebhook",
+    "InMemoryWebhookDedupe",
+    "ShopifyConnector",
+    "WebhookDedupe",
+]

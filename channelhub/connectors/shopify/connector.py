@@ -1,0 +1,207 @@
+"""The Shopify SalesChannel: orders, listings, stock and fulfilment over Admin GraphQL.
+
+Wire formats stay in :mod:`channelhub.mappings.shopify` (documents, builders, readers); this
+module only talks: it sends the builders' bodies through :class:`ShopifyGraphQL` and turns
+the readers' answers into the SDK's result values.
+
+Settings: ``shop`` (``name`` of name.myshopify.com), ``api_version`` (default 2025-01),
+``location_id`` (default location for stock pushes), ``overlap_seconds`` (300),
+``hold_back_seconds`` (60), ``webhook_window_hours`` (49: Shopify retries for 48 h).
+Credentials: ``access_token``, ``api_secret`` (webhook signatures).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from channelhub.connectors.plugin import ConnectorContext
+from channelhub.connectors.results import (
+    Fetched,
+    PageOf,
+    RawRecord,
+    RecordFailure,
+)
+from channelhub.connectors.roles import Capability
+from channelhub.connectors.shopify.dedupe import InMemoryWebhookDedupe, WebhookDedupe
+from channelhub.connectors.shopify.fulfilment import FulfilmentPushes
+from channelhub.connectors.shopify.stock import StockPush
+from channelhub.connectors.shopify.transport import ShopifyGraphQL
+from channelhub.connectors.shopify.webhooks import WebhookIntake
+from channelhub.core.errors import InvalidInput, NotFound
+from channelhub.core.models import Listing, Order
+from channelhub.mappings import shopify as m
+
+CAPABILITIES = frozenset(
+    {
+        Capability.PULL_ORDERS,
+        Capability.GET_ORDER,
+        Capability.PULL_LISTINGS,
+        Capability.PUSH_QUANTITIES,
+        Capability.PUSH_FULFILMENT,
+        Capability.PARTIAL_FULFILMENT,
+        Capability.READ_FULFILMENTS,
+        Capability.VERIFY_WEBHOOK,
+    }
+)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Window:
+    since: datetime
+    until: datetime | None = None
+    after: str | None = None
+
+    def encode(self) -> str:
+        return json.dumps(
+            {
+                "since": self.since.isoformat(),
+                "until": self.until.isoformat() if self.until else None,
+                "after": self.after,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def decode(cls, cursor: str) -> _Window:
+        try:
+            data = json.loads(cursor)
+            return cls(
+                since=datetime.fromisoformat(data["since"]),
+                until=datetime.fromisoformat(data["until"]) if data.get("until") else None,
+                after=data.get("after"),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise InvalidInput.field("cursor", cursor, "is not a Shopify order cursor") from None
+
+
+class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
+    """One Shopify shop (account) as a :class:`~channelhub.connectors.roles.SalesChannel`."""
+
+    platform = "shopify"
+    capabilities = CAPABILITIES
+
+    def __init__(self, context: ConnectorContext, *, dedupe: WebhookDedupe | None = None) -> None:
+        self.account = context.account
+        self._context = context
+        self._gql = ShopifyGraphQL(context)
+        self._dedupe: WebhookDedupe = dedupe or InMemoryWebhookDedupe()
+        settings = context.settings
+        self._location = str(settings["location_id"]) if settings.get("location_id") else None
+        self._overlap = timedelta(seconds=float(settings.get("overlap_seconds", 300)))
+        self._hold_back = timedelta(seconds=float(settings.get("hold_back_seconds", 60)))
+        self._webhook_window = timedelta(hours=float(settings.get("webhook_window_hours", 49)))
+
+    def __repr__(self) -> str:
+        return f"ShopifyConnector(account={self.account!r}, api={self._gql.api_version})"
+
+    @property
+    def api_version(self) -> str:
+        return self._gql.api_version
+
+    async def aclose(self) -> None:
+        await self._gql.aclose()
+
+    def _raw(self, kind: str, external_id: str | None, node: Any) -> RawRecord:
+        body = json.dumps(node, separators=(",", ":"), default=str).encode()
+        return RawRecord(kind, external_id, body, self._context.now())
+
+    # --- orders ----------------------------------------------------------------------------
+
+    async def pull_orders(
+        self, cursor: str | None = None, *, since: datetime | None = None
+    ) -> AsyncIterator[PageOf[Order]]:
+        """Orders updated in ``[since, now - hold back)`` oldest update first, page by page.
+
+        The page cursor holds the window and Shopify's page cursor, so a resumed run reads the
+        same window; the last page's cursor starts the next run ``overlap`` before this
+        window's end, so an order updated while this run paged is read again, never lost.
+        """
+        window = _Window.decode(cursor) if cursor else _Window(since=since or EPOCH)
+        until = window.until or self._context.now() - self._hold_back
+        window = replace(window, until=until)
+        while True:
+            body = m.orders_request(
+                updated_since=window.since, updated_before=window.until, after=window.after
+            )
+            answer = await self._gql.call("orders", body)
+            connection = _mapping(m.data_of(answer, "orders").get("orders"))
+            more, end_cursor = m.page_info(connection, "orders")
+            items, raws, failures = [], [], []
+            for edge in connection.get("edges") or []:
+                node = _mapping(edge.get("node") if isinstance(edge, dict) else None)
+                raw = self._raw("order", _node_id(node), node)
+                raws.append(raw)
+                try:
+                    items.append(m.order_from_node(node, account=self.account))
+                except InvalidInput as exc:
+                    failures.append(RecordFailure(raw, str(exc)))
+            if more and end_cursor:
+                window = replace(window, after=end_cursor)
+                next_cursor = window.encode()
+            else:
+                next_cursor = _Window(since=until - self._overlap).encode()
+            yield PageOf(tuple(items), tuple(raws), next_cursor, not more, tuple(failures))
+            if not more or not end_cursor:
+                return
+
+    async def get_order(self, external_id: str) -> Fetched[Order]:
+        answer = await self._gql.call("order", m.order_request(external_id))
+        node = m.data_of(answer, "order").get("order")
+        if node is None:
+            raise NotFound(f"shopify account {self.account!r} has no order {external_id!r}")
+        return Fetched(
+            m.order_from_node(node, account=self.account), self._raw("order", external_id, node)
+        )
+
+    # --- listings --------------------------------------------------------------------------
+
+    async def pull_listings(self, cursor: str | None = None) -> AsyncIterator[PageOf[Listing]]:
+        """Products with their variants (one listing per variant), page by page."""
+        after = cursor
+        while True:
+            answer = await self._gql.call("products", m.products_request(after=after))
+            data = m.data_of(answer, "products")
+            currency = (data.get("shop") or {}).get("currencyCode")
+            more, end_cursor = m.page_info(data.get("products"), "products")
+            items: list[Listing] = []
+            raws, failures = [], []
+            for edge in _mapping(data.get("products")).get("edges") or []:
+                node = _mapping(edge.get("node") if isinstance(edge, dict) else None)
+                raw = self._raw("listing", _node_id(node), node)
+                raws.append(raw)
+                try:
+                    items += m.listings_from_product(node, account=self.account, currency=currency)
+                except InvalidInput as exc:
+                    failures.append(RecordFailure(raw, str(exc)))
+            after = end_cursor if more else None
+            yield PageOf(tuple(items), tuple(raws), end_cursor, not more, tuple(failures))
+            if not more or not end_cursor:
+                return
+
+    async def locations(self) -> list[m.ShopifyLocation]:
+        """Every location of the shop (where stock is counted and pushed)."""
+        found: list[m.ShopifyLocation] = []
+        after = None
+        while True:
+            answer = await self._gql.call("locations", m.locations_request(after=after))
+            found += m.normalize_locations(answer)
+            more, after = m.page_info(m.data_of(answer, "locations").get("locations"), "locations")
+            if not more or not after:
+                return found
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """A JSON object from an answer; anything else reads as empty (the mapping then names
+    what is missing)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _node_id(node: object) -> str | None:
+    if isinstance(node, dict) and isinstance(node.get("id"), str):
+        return str(node["id"]).rsplit("/", 1)[-1]
+    return None

@@ -1,0 +1,290 @@
+"""Warehouse allocation (分仓): which warehouse ships which lines, and why, in words.
+
+Input: the order's expanded stock-unit lines, the available stock per (warehouse, sku), the
+ship-to address and the channel/account. Output: one :class:`AllocationDecision` per part, each
+with its reasons ("US-EAST: every line in stock; nearest to US/NY (distance 1)"), or the reason
+the order cannot be allocated yet (it then waits and is retried when stock arrives).
+
+Rules that keep parcels sane:
+- the unit of allocation is the order line: all the stock lines one order line expanded into
+  (a combo's components) ship together, never spread over two warehouses;
+- a kit line needs the kit's own stock; loose components never stand in for it;
+- an order ships whole from one warehouse when any allowed one can; otherwise it is split by
+  stock (the warehouse covering the most units first) up to the cap on parts;
+- split rules carve matching lines into parts of their own first; the cap counts them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from channelhub.core.allocation_config import AllocationConfig, SplitRule, Strategy
+from channelhub.core.catalog import ExpandedLine
+from channelhub.core.parties import Address
+from channelhub.core.types import VALUE_CONFIG, AsTuple
+
+StockView = Mapping[tuple[str, str], int]
+"""Available units (on hand less reserved) by (warehouse, sku)."""
+
+_FAR = 10**9
+
+
+class AllocationDecision(BaseModel):
+    """One part of an order: the warehouse that ships it, its lines, and why it was chosen."""
+
+    model_config = VALUE_CONFIG
+
+    part: int = Field(ge=1)
+    warehouse: str
+    lines: Annotated[tuple[ExpandedLine, ...], AsTuple] = Field(min_length=1)
+    reasons: Annotated[tuple[str, ...], AsTuple] = ()
+
+    def explain(self) -> str:
+        """``US-EAST: every line in stock; nearest to US/NY (distance 1)``."""
+        return f"{self.warehouse}: " + "; ".join(self.reasons)
+
+
+class AllocationResult(BaseModel):
+    """The parts an order ships in, or why it cannot be allocated yet (then no parts)."""
+
+    model_config = VALUE_CONFIG
+
+    decisions: Annotated[tuple[AllocationDecision, ...], AsTuple] = ()
+    unallocatable: str | None = None
+
+    @property
+    def allocated(self) -> bool:
+        """True when every line has a warehouse."""
+        return self.unallocatable is None and bool(self.decisions)
+
+    def explain(self) -> str:
+        """Every part's explanation, or the reason it waits."""
+        if self.unallocatable is not None:
+            return f"unallocatable: {self.unallocatable}"
+        return " | ".join(f"part {d.part} {d.explain()}" for d in self.decisions)
+
+
+_Group = tuple[ExpandedLine, ...]  # the stock lines of one order line: they ship together
+
+
+def allocate(
+    lines: Sequence[ExpandedLine],
+    *,
+    stock: StockView,
+    ship_to: Address | None,
+    channel: str,
+    account: str,
+    config: AllocationConfig,
+) -> AllocationResult:
+    """Choose a warehouse for every line; see the module docstring for the rules."""
+    if not lines:
+        return AllocationResult(unallocatable="the order has no lines to ship")
+    preferred, note = _candidates(stock, channel, account, config)
+    fallback = tuple(w for w in config.fallback if w not in preferred)
+    remaining = dict(stock)
+    decisions: list[AllocationDecision] = []
+    for rule, groups in _partitions(_groups(lines), config.split_rules):
+        budget = config.split.max_parts - len(decisions)
+        planned: list[tuple[str, list[_Group], list[str]]] | str = "no warehouse is allowed"
+        failures: list[str] = []
+        for pool, pool_note in ((preferred, note), (fallback, "fallback warehouse")):
+            if rule is not None and rule.warehouse is not None:
+                pool = tuple(w for w in pool if w == rule.warehouse)
+            if not pool:
+                continue
+            planned = _plan(groups, pool, remaining, ship_to, config, budget)
+            if isinstance(planned, str):
+                failures.append(planned)
+                continue
+            if pool_note:
+                for _, _, why in planned:
+                    why.insert(0, pool_note)
+            break
+        if isinstance(planned, str):
+            reason = "; then from the fallback: ".join(failures) or planned
+            return AllocationResult(unallocatable=reason)
+        for warehouse, taken, why in planned:
+            if rule is not None:
+                why.insert(0, f"split rule {rule.name!r}")
+            for group in taken:
+                for line in group:
+                    remaining[(warehouse, line.sku)] -= line.quantity
+            decisions.append(
+                AllocationDecision(
+                    part=len(decisions) + 1,
+                    warehouse=warehouse,
+                    lines=tuple(line for group in taken for line in group),
+                    reasons=tuple(why),
+                )
+            )
+    return AllocationResult(decisions=tuple(decisions))
+
+
+def _candidates(
+    stock: StockView, channel: str, account: str, config: AllocationConfig
+) -> tuple[tuple[str, ...], str]:
+    known = config.warehouses or tuple(sorted({w for w, _ in stock}))
+    allowed = config.allowed_for(channel, account)
+    if allowed is None:
+        return tuple(w for w in known if w not in config.fallback), ""
+    return (
+        tuple(w for w in allowed if w not in config.fallback),
+        f"allowed for {channel}:{account}",
+    )
+
+
+def _groups(lines: Sequence[ExpandedLine]) -> list[_Group]:
+    by_line: dict[str, list[ExpandedLine]] = {}
+    for line in lines:
+        by_line.setdefault(line.order_line_id, []).append(line)
+    return [tuple(group) for group in by_line.values()]
+
+
+def _partitions(
+    groups: list[_Group], rules: Iterable[SplitRule]
+) -> list[tuple[SplitRule | None, list[_Group]]]:
+    """Groups taken by each split rule (first rule wins), then the rest."""
+    parts: list[tuple[SplitRule | None, list[_Group]]] = []
+    left = list(groups)
+    for rule in rules:
+        taken = [g for g in left if any(rule.selects(line.sku) for line in g)]
+        if taken:
+            parts.append((rule, taken))
+            left = [g for g in left if g not in taken]
+    if left:
+        parts.append((None, left))
+    return parts
+
+
+def _fits(group: _Group, warehouse: str, stock: StockView) -> bool:
+    need: dict[str, int] = {}
+    for line in group:
+        need[line.sku] = need.get(line.sku, 0) + line.quantity
+    return all(stock.get((warehouse, sku), 0) >= qty for sku, qty in need.items())
+
+
+def _fill(groups: list[_Group], warehouse: str, stock: StockView) -> list[_Group]:
+    """The groups ``warehouse`` can ship together from ``stock``, in order."""
+    local = dict(stock)
+    taken: list[_Group] = []
+    for group in groups:
+        if _fits(group, warehouse, local):
+            taken.append(group)
+            for line in group:
+                local[(warehouse, line.sku)] -= line.quantity
+    return taken
+
+
+def _rank_key(
+    warehouse: str, ship_to: Address | None, config: AllocationConfig
+) -> tuple[tuple[int | Decimal, ...], str]:
+    keys: list[int | Decimal] = []
+    for strategy in config.strategies:
+        if strategy is Strategy.NEAREST:
+            d = config.distance(warehouse, ship_to.country, ship_to.region) if ship_to else None
+            keys.append(_FAR if d is None else d)
+        elif strategy is Strategy.CHEAPEST:
+            c = config.cost(warehouse, ship_to.country, ship_to.region) if ship_to else None
+            keys.append(Decimal(_FAR) if c is None else c)
+        elif strategy is Strategy.PRIORITY:
+            order = config.priority
+            keys.append(order.index(warehouse) if warehouse in order else len(order))
+    return tuple(keys), warehouse
+
+
+def _plan(
+    groups: list[_Group],
+    pool: tuple[str, ...],
+    stock: StockView,
+    ship_to: Address | None,
+    config: AllocationConfig,
+    budget: int,
+) -> list[tuple[str, list[_Group], list[str]]] | str:
+    """The parts for ``groups`` from ``pool``, or why they cannot be shipped from it."""
+    ranked = sorted(pool, key=lambda w: _rank_key(w, ship_to, config))
+    whole_first = Strategy.WHOLE_ORDER in config.strategies
+    if budget < 1:
+        return f"the order needs more than {config.split.max_parts} parts (the cap)"
+    fillers = [w for w in ranked if len(_fill(groups, w, stock)) == len(groups)]
+    if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
+        best = fillers[0]
+        why = ["every line in stock", *_ranking_reasons(best, fillers, ship_to, config)]
+        return [(best, list(groups), why)]
+    if not config.split.by_stock:
+        return _shortage(groups, pool, stock, "and splitting by stock is off")
+    parts: list[tuple[str, list[_Group], list[str]]] = []
+    left = list(groups)
+    local = dict(stock)
+    unused = list(ranked)
+    while left:
+        if len(parts) == budget:
+            return (
+                f"no warehouse can fill the order and a split needs more than "
+                f"{config.split.max_parts} parts (the cap)"
+            )
+        scored = [(w, _fill(left, w, local)) for w in unused]
+        scored = [(w, taken) for w, taken in scored if taken]
+        if not scored:
+            return _shortage(left, pool, stock, "")
+        if whole_first:
+            scored.sort(key=lambda item: -sum(line.quantity for g in item[1] for line in g))
+        warehouse, taken = scored[0]
+        unused.remove(warehouse)
+        covered = ", ".join(sorted({g[0].order_line_id for g in taken}))
+        why = [f"split by stock: has every unit for line(s) {covered}"]
+        why.extend(_ranking_reasons(warehouse, [warehouse], ship_to, config))
+        parts.append((warehouse, taken, why))
+        for group in taken:
+            for line in group:
+                local[(warehouse, line.sku)] -= line.quantity
+        left = [g for g in left if g not in taken]
+    return parts
+
+
+def _ranking_reasons(
+    chosen: str, rivals: list[str], ship_to: Address | None, config: AllocationConfig
+) -> list[str]:
+    """Why ``chosen`` beat the ``rivals`` that could also ship, one phrase per strategy."""
+    out: list[str] = []
+    where = f"{ship_to.country}/{ship_to.region}" if ship_to and ship_to.region else None
+    where = where or (ship_to.country if ship_to else "?")
+    for strategy in config.strategies:
+        if strategy is Strategy.NEAREST and ship_to:
+            d = config.distance(chosen, ship_to.country, ship_to.region)
+            if d is not None:
+                others = [config.distance(w, ship_to.country, ship_to.region) for w in rivals]
+                nearest = all(o is None or d <= o for o in others)
+                out.append(f"{'nearest to' if nearest else 'distance to'} {where} ({d})")
+        elif strategy is Strategy.CHEAPEST and ship_to:
+            c = config.cost(chosen, ship_to.country, ship_to.region)
+            if c is not None:
+                others_c = [config.cost(w, ship_to.country, ship_to.region) for w in rivals]
+                cheapest = all(o is None or c <= o for o in others_c)
+                label = "cheapest to" if cheapest else "cost to"
+                out.append(f"{label} {where} ({c} {config.cost_currency})")
+        elif strategy is Strategy.PRIORITY and chosen in config.priority:
+            out.append(f"priority {config.priority.index(chosen) + 1}")
+    if len(rivals) == 1 and not out:
+        out.append("the only warehouse that can")
+    return out
+
+
+def _shortage(groups: list[_Group], pool: tuple[str, ...], stock: StockView, tail: str) -> str:
+    """Name the first line no warehouse can ship and what each warehouse has."""
+    for group in groups:
+        if any(_fits(group, w, stock) for w in pool):
+            continue
+        for line in group:
+            have = ", ".join(f"{w} has {stock.get((w, line.sku), 0)}" for w in pool)
+            if all(stock.get((w, line.sku), 0) < line.quantity for w in pool):
+                text = (
+                    f"no warehouse has {line.quantity} x {line.sku} for line "
+                    f"{line.order_line_id} ({have})"
+                )
+                return f"{text} {tail}".strip()
+        return f"no single warehouse has every part of line {group[0].order_line_id} {tail}".strip()
+    return f"no single warehouse can fill the order {tail}".strip()

@@ -1,0 +1,220 @@
+"""Bindings (商品配对 results): which local SKU, times how many, a channel listing ships.
+
+A binding is explicit and scoped: one for an account beats one for the whole channel, which
+beats a global one. Within one scope a channel SKU (or a listing) resolves to exactly one local
+SKU; two different answers are a :class:`PairingConflict` the seller settles, never a random
+pick. Bindings are versioned: a re-bind gets version + 1 so waiting orders can be re-evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+from channelhub.core.errors import ChannelhubError
+from channelhub.core.listing import Listing
+from channelhub.core.order import Order, OrderLine
+from channelhub.core.types import VALUE_CONFIG, PositiveQty, SkuCode
+
+
+class Scope(StrEnum):
+    """How wide a binding applies. Narrower scopes win."""
+
+    ACCOUNT = "account"
+    CHANNEL = "channel"
+    GLOBAL = "global"
+
+
+SCOPE_ORDER: tuple[Scope, ...] = (Scope.ACCOUNT, Scope.CHANNEL, Scope.GLOBAL)
+
+
+class ListingRef(BaseModel):
+    """What pairing knows of a listing, from a Listing or from an order line."""
+
+    model_config = VALUE_CONFIG
+
+    channel: str
+    account: str
+    listing_id: str | None = None
+    variation_id: str | None = None
+    channel_sku: str | None = None
+    identifiers: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def of_listing(cls, listing: Listing) -> ListingRef:
+        """The reference of a stored channel listing."""
+        return cls(
+            channel=listing.channel,
+            account=listing.account,
+            listing_id=listing.listing_id,
+            variation_id=listing.variation_id,
+            channel_sku=listing.channel_sku,
+            identifiers=dict(listing.identifiers),
+        )
+
+    @classmethod
+    def of_line(cls, order: Order, line: OrderLine) -> ListingRef:
+        """The listing an order line sold."""
+        return cls(
+            channel=order.channel,
+            account=order.account,
+            listing_id=line.listing_id,
+            variation_id=line.variation_id,
+            channel_sku=line.channel_sku,
+        )
+
+    def __str__(self) -> str:
+        sku = f" sku {self.channel_sku}" if self.channel_sku else ""
+        lid = f" listing {self.listing_id}" if self.listing_id else ""
+        var = f"/{self.variation_id}" if self.variation_id else ""
+        return f"{self.channel}:{self.account}{lid}{var}{sku}"
+
+
+class Binding(BaseModel):
+    """One pairing: a channel SKU (or, with no SKU level, a listing) -> multiplier x local SKU.
+
+    ``channel`` is required for the account and channel scopes, ``account`` for the account
+    scope. ``version`` rises on each re-bind so open orders can be re-evaluated.
+    """
+
+    model_config = VALUE_CONFIG
+
+    scope: Scope
+    channel: str | None = None
+    account: str | None = None
+    channel_sku: str | None = None
+    listing_id: str | None = None
+    variation_id: str | None = None
+    sku: SkuCode
+    multiplier: PositiveQty = 1
+    version: PositiveQty = 1
+    source: str = "manual"  # manual | auto
+
+    @model_validator(mode="after")
+    def _subject_fits_scope(self) -> Binding:
+        if (self.channel_sku is None) == (self.listing_id is None):
+            raise ValueError("a binding names exactly one of channel_sku or listing_id")
+        if self.variation_id is not None and self.listing_id is None:
+            raise ValueError("variation_id belongs to a listing-level binding")
+        if self.scope is not Scope.GLOBAL and not self.channel:
+            raise ValueError(f"an {self.scope.value}-scope binding needs its channel")
+        if self.scope is Scope.ACCOUNT and not self.account:
+            raise ValueError("an account-scope binding needs its account")
+        if self.scope is Scope.GLOBAL and (self.channel or self.account):
+            raise ValueError("a global binding names no channel or account")
+        if self.scope is Scope.CHANNEL and self.account:
+            raise ValueError("a channel-scope binding names no account")
+        if self.listing_id is not None and self.scope is Scope.GLOBAL:
+            raise ValueError("listing ids belong to a channel: a listing binding cannot be global")
+        return self
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None, str, str | None, str | None]:
+        """What the binding is for: (scope, channel, account, kind, value, variation)."""
+        kind, value = (
+            ("sku", self.channel_sku) if self.channel_sku else ("listing", self.listing_id)
+        )
+        return (self.scope.value, self.channel, self.account, kind, value, self.variation_id)
+
+    @property
+    def target(self) -> tuple[str, int]:
+        """What it ships: (local sku, multiplier)."""
+        return (self.sku, self.multiplier)
+
+    def describe(self) -> str:
+        """One line for the seller: ``account shopify:shop1 sku MUG-2PK -> 2 x MUG (v3)``."""
+        where = ":".join(p for p in (self.channel, self.account) if p) or "every channel"
+        what = f"sku {self.channel_sku}" if self.channel_sku else f"listing {self.listing_id}"
+        if self.variation_id:
+            what += f"/{self.variation_id}"
+        return (
+            f"{self.scope.value} {where} {what} -> {self.multiplier} x {self.sku} (v{self.version})"
+        )
+
+
+class PairingConflict(ChannelhubError):
+    """One channel SKU or listing resolves to two different local SKUs in the same scope."""
+
+    def __init__(self, subject: str, options: Iterable[str]) -> None:
+        self.subject = subject
+        self.options = tuple(options)
+        super().__init__(
+            f"{subject} pairs to more than one local SKU in the same scope: "
+            + "; ".join(self.options)
+            + " — bind it by hand to one of them"
+        )
+
+
+class PairingBook:
+    """The bindings in force, checked for conflicts; resolves a listing by scope precedence."""
+
+    def __init__(self, bindings: Iterable[Binding] = ()) -> None:
+        current: dict[tuple[str, str | None, str | None, str, str | None, str | None], Binding] = {}
+        for binding in bindings:
+            seen = current.get(binding.key)
+            if seen is None or binding.version > seen.version:
+                current[binding.key] = binding
+            elif binding.version == seen.version and binding.target != seen.target:
+                raise PairingConflict(_subject(binding), [seen.describe(), binding.describe()])
+        self._bindings = current
+
+    def __iter__(self) -> Iterator[Binding]:
+        return iter(self._bindings.values())
+
+    def __len__(self) -> int:
+        return len(self._bindings)
+
+    def bindings(self) -> tuple[Binding, ...]:
+        """Every binding in force."""
+        return tuple(self._bindings.values())
+
+    def bind(self, binding: Binding) -> tuple[PairingBook, Binding]:
+        """A book with ``binding`` in force; a re-bind of the same subject gets version + 1."""
+        seen = self._bindings.get(binding.key)
+        version = seen.version + 1 if seen else 1
+        stored = binding.model_copy(update={"version": version})
+        return PairingBook([*self._bindings.values(), stored]), stored
+
+    def unbind(self, binding: Binding) -> PairingBook:
+        """A book without the binding for ``binding``'s subject."""
+        return PairingBook(b for k, b in self._bindings.items() if k != binding.key)
+
+    def resolve(self, listing: ListingRef) -> Binding | None:
+        """The binding that applies: account over channel over global; a listing-level
+        binding over a SKU-level one in the same scope. PairingConflict when ambiguous."""
+        for scope in SCOPE_ORDER:
+            found = [
+                b for b in self._bindings.values() if b.scope is scope and _applies(b, listing)
+            ]
+            if not found:
+                continue
+            listing_level = [b for b in found if b.listing_id is not None]
+            exact_variation = [b for b in listing_level if b.variation_id is not None]
+            chosen = exact_variation or listing_level or found
+            targets = {b.target for b in chosen}
+            if len(targets) > 1:
+                raise PairingConflict(str(listing), sorted(b.describe() for b in chosen))
+            return chosen[0]
+        return None
+
+    def bound_to(self, sku: str) -> tuple[Binding, ...]:
+        """Every binding that ships ``sku`` (for stock push and re-evaluation)."""
+        return tuple(b for b in self._bindings.values() if b.sku == sku)
+
+
+def _applies(binding: Binding, listing: ListingRef) -> bool:
+    if binding.channel is not None and binding.channel != listing.channel:
+        return False
+    if binding.account is not None and binding.account != listing.account:
+        return False
+    if binding.listing_id is not None:
+        if binding.listing_id != listing.listing_id:
+            return False
+        return binding.variation_id is None or binding.variation_id == listing.variation_id
+    return binding.channel_sku is not None and binding.channel_sku == listing.channel_sku
+
+
+def _subject(binding: Binding) -> str:
+    return binding.describe().rsplit(" -> ", 1)[0]

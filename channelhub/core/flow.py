@@ -1,0 +1,228 @@
+"""The order flow as one pure function: pair -> expand -> review -> allocate -> reserve.
+
+:func:`plan_order` decides everything the hub does with an order, given the catalog, the
+bindings, the rules and the balances, and returns an :class:`OrderPlan`: the status to move to,
+what happened to every line (reserved, waiting with its reason, cancelled, shipped or left to
+the channel), the new automatic bindings, and the ledger movements to write. The store applies
+the plan in one transaction and records each decision with its reason; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel
+
+from channelhub.core.allocation import AllocationResult, allocate
+from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict
+from channelhub.core.catalog import Catalog, ExpandedLine
+from channelhub.core.lifecycle import HubStatus
+from channelhub.core.order import ChannelOrderState, Order
+from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
+from channelhub.core.reservations import ReservationPlan, reserve
+from channelhub.core.review import ReviewDecision, ReviewRules, review
+from channelhub.core.stock import Balance
+from channelhub.core.types import VALUE_CONFIG, AsTuple
+
+
+class LineState(StrEnum):
+    """Where one order line stands after planning. Every line is in exactly one."""
+
+    RESERVED = "reserved"
+    WAITING = "waiting"  # with a reason: unpaired, on hold, no stock
+    CANCELLED = "cancelled"
+    SHIPPED = "shipped"
+    CHANNEL_FULFILLED = "channel_fulfilled"
+
+
+class LineOutcome(BaseModel):
+    """What happened to one order line, and why."""
+
+    model_config = VALUE_CONFIG
+
+    line_id: str
+    state: LineState
+    reason: str
+    binding: Binding | None = None
+    warehouse: str | None = None
+
+
+class OrderPlan(BaseModel):
+    """Everything decided for one order; the store applies it in one transaction."""
+
+    model_config = VALUE_CONFIG
+
+    status: HubStatus
+    reason: str
+    lines: Annotated[tuple[LineOutcome, ...], AsTuple]
+    pairings: Annotated[tuple[PairingOutcome, ...], AsTuple] = ()
+    new_bindings: Annotated[tuple[Binding, ...], AsTuple] = ()
+    expanded: Annotated[tuple[ExpandedLine, ...], AsTuple] = ()
+    review: ReviewDecision | None = None
+    allocation: AllocationResult | None = None
+    reservation: ReservationPlan | None = None
+
+    def decisions(self) -> tuple[tuple[str, str], ...]:
+        """(kind, reason) for every decision taken, in order, for the order's history."""
+        out: list[tuple[str, str]] = [("pairing", p.reason) for p in self.pairings]
+        if self.review is not None:
+            out.append(("review", self.review.summary()))
+        if self.allocation is not None:
+            out.append(("allocation", self.allocation.explain()))
+        if self.reservation is not None and not self.reservation.ok:
+            out.append(("reservation", self.reservation.reason()))
+        return tuple(out)
+
+
+def plan_order(
+    order: Order,
+    *,
+    catalog: Catalog,
+    book: PairingBook,
+    pairing_config: PairingConfig,
+    review_rules: ReviewRules,
+    allocation_config: AllocationConfig,
+    balances: Mapping[tuple[str, str], Balance],
+    now: datetime,
+    reference: str | None = None,
+    approved_by_hand: bool = False,
+) -> OrderPlan:
+    """Decide what happens to ``order`` now; see the module docstring."""
+    if (
+        order.channel_state is ChannelOrderState.CANCELLED
+        or order.hub_status is HubStatus.CANCELLED
+    ):
+        return _all(order, LineState.CANCELLED, "the order is cancelled", HubStatus.CANCELLED)
+    if order.is_channel_fulfilled:
+        return _all(
+            order,
+            LineState.CHANNEL_FULFILLED,
+            "fulfilled by the channel; never dispatched",
+            order.hub_status,
+        )
+    settled: dict[str, LineOutcome] = {}
+    open_lines = []
+    for line in order.lines:
+        if line.cancelled_quantity >= line.quantity:
+            settled[line.line_id] = _line(line.line_id, LineState.CANCELLED, "line cancelled")
+        elif line.open_quantity == 0:
+            settled[line.line_id] = _line(line.line_id, LineState.SHIPPED, "line already shipped")
+        else:
+            open_lines.append(line)
+    if not open_lines:
+        every = [settled[line.line_id] for line in order.lines]
+        status = (
+            HubStatus.CANCELLED
+            if all(x.state is LineState.CANCELLED for x in every)
+            else order.hub_status
+        )
+        return OrderPlan(status=status, reason="no line is open", lines=tuple(every))
+
+    pairings: list[PairingOutcome] = []
+    bound: dict[str, Binding] = {}
+    new: list[Binding] = []
+    for line in open_lines:
+        ref = ListingRef.of_line(order, line)
+        try:
+            outcome = pair(ref, catalog, pairing_config, book)
+        except PairingConflict as conflict:
+            settled[line.line_id] = _line(line.line_id, LineState.WAITING, str(conflict))
+            continue
+        pairings.append(outcome)
+        if outcome.binding is None:
+            settled[line.line_id] = _line(line.line_id, LineState.WAITING, outcome.reason)
+            continue
+        bound[line.line_id] = outcome.binding
+        if outcome.binding.source == "auto" and outcome.binding not in new:
+            new.append(outcome.binding)
+
+    def finish(status: HubStatus, reason: str, **extra: object) -> OrderPlan:
+        lines = tuple(
+            settled.get(line.line_id)
+            or _line(line.line_id, LineState.WAITING, reason, bound.get(line.line_id))
+            for line in order.lines
+        )
+        return OrderPlan.model_validate(
+            {
+                "status": status,
+                "reason": reason,
+                "lines": lines,
+                "pairings": tuple(pairings),
+                "new_bindings": tuple(new),
+                **extra,
+            }
+        )
+
+    unpaired = [line for line in open_lines if line.line_id not in bound]
+    if unpaired:
+        names = ", ".join(settled[line.line_id].reason for line in unpaired)
+        return finish(HubStatus.AWAITING_PAIRING, f"awaiting pairing: {names}")
+
+    expanded = tuple(
+        x
+        for line in open_lines
+        for x in catalog.expand(
+            bound[line.line_id].sku,
+            line.open_quantity,
+            multiplier=bound[line.line_id].multiplier,
+            order_line_id=line.line_id,
+        )
+    )
+    decision = None if approved_by_hand else review(order, review_rules, now=now)
+    if decision is not None and not decision.approved:
+        return finish(HubStatus.ON_HOLD, decision.summary(), expanded=expanded, review=decision)
+
+    if order.ship_to is None:
+        return finish(
+            HubStatus.ON_HOLD,
+            "hold: the order has no shipping address",
+            expanded=expanded,
+            review=decision,
+        )
+    stock = {key: b.available for key, b in balances.items()}
+    allocation = allocate(
+        expanded,
+        stock=stock,
+        ship_to=order.ship_to,
+        channel=order.channel,
+        account=order.account,
+        config=allocation_config,
+    )
+    extra: dict[str, object] = {"expanded": expanded, "review": decision, "allocation": allocation}
+    if not allocation.allocated:
+        return finish(HubStatus.APPROVED, f"waiting for stock: {allocation.unallocatable}", **extra)
+    plan = reserve(allocation.decisions, balances, reference=reference or str(order.key), at=now)
+    extra["reservation"] = plan
+    if not plan.ok:
+        return finish(HubStatus.APPROVED, f"waiting for stock: {plan.reason()}", **extra)
+    homes = {x.order_line_id: d.warehouse for d in allocation.decisions for x in d.lines}
+    for line in open_lines:
+        settled[line.line_id] = _line(
+            line.line_id,
+            LineState.RESERVED,
+            f"reserved in {homes[line.line_id]}",
+            bound[line.line_id],
+            homes[line.line_id],
+        )
+    return finish(HubStatus.ALLOCATED, allocation.explain(), **extra)
+
+
+def _line(
+    line_id: str,
+    state: LineState,
+    reason: str,
+    binding: Binding | None = None,
+    warehouse: str | None = None,
+) -> LineOutcome:
+    return LineOutcome(
+        line_id=line_id, state=state, reason=reason, binding=binding, warehouse=warehouse
+    )
+
+
+def _all(order: Order, state: LineState, reason: str, status: HubStatus) -> OrderPlan:
+    lines = tuple(_line(line.line_id, state, reason) for line in order.lines)
+    return OrderPlan(status=status, reason=reason, lines=lines)

@@ -1,0 +1,415 @@
+"""The store-driven order pipeline: pair -> expand -> review -> allocate -> reserve -> outbox.
+
+The decisions are made by :func:`channelhub.core.flow.plan_order`; this module reads what it
+needs, takes the stock locks, and applies the plan in the caller's transaction: automatic
+bindings saved (versioned), every decision recorded with its reason, the status moved through
+the lifecycle, reservation movements written, and one outbound order per part enqueued in the
+outbox — all or nothing, so a crash between "allocated" and "sent" loses and doubles nothing.
+
+Concurrency: the stock SKUs an order needs are locked (``SELECT ... FOR UPDATE`` on PostgreSQL,
+the write lock on SQLite) before the balances are read, so two allocators never promise the
+same unit; a status changed by another writer raises StatusChanged and the caller rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.bindings import Binding, ListingRef, PairingBook
+from channelhub.core.errors import ChannelhubError
+from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order
+from channelhub.core.fulfilment import OutboundLine, OutboundOrder
+from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
+from channelhub.core.order import ChannelOrderState, Order, OrderKey
+from channelhub.core.pairing import PairingConfig
+from channelhub.core.reservations import release
+from channelhub.core.review import ReviewRules
+from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.store.repos.catalog import load_catalog, lock_skus
+from channelhub.store.repos.decisions import order_decisions, record_decision
+from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order, transition_order
+from channelhub.store.repos.outbox import enqueue
+from channelhub.store.repos.pairings import load_book, save_binding
+from channelhub.store.repos.stock import record_movement, stock_balances
+from channelhub.store.tables.orders import OrderLineRow, OrderRow
+from channelhub.store.tables.outbox import OutboxMessage
+from channelhub.store.tables.stock import StockMovementRow
+
+#: Statuses the pipeline picks up by itself; on_hold waits for a person.
+PIPELINE_STATUSES = frozenset({HubStatus.NEW, HubStatus.AWAITING_PAIRING, HubStatus.APPROVED})
+OUTBOUND_CREATE = "outbound_order.create"
+OUTBOUND_CANCEL = "outbound_order.cancel"
+MANUAL_APPROVAL = "manual_approval"
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """The validated rule sets the pipeline applies (loaded from config by the caller)."""
+
+    pairing: PairingConfig = field(default_factory=PairingConfig)
+    review: ReviewRules = field(default_factory=ReviewRules)
+    allocation: AllocationConfig = field(default_factory=AllocationConfig)
+
+
+@dataclass
+class PipelineCounts:
+    """What one pipeline run did, by resulting status; ``failed`` lists order and reason."""
+
+    by_status: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def process_order(
+    session: Session,
+    key: OrderKey,
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+    actor: str = "hub",
+    approved_by_hand: bool = False,
+) -> OrderPlan | None:
+    """Plan and apply one order in the caller's transaction; None when it is not ours to move.
+
+    ``approved_by_hand`` (``orders approve`` / ``release``) skips the review rules once.
+    """
+    row = get_order_row(session, key)
+    order = to_order(row)
+    status = order.hub_status
+    cancelled = order.channel_state is ChannelOrderState.CANCELLED
+    if cancelled and status in OPEN_STATUSES:
+        return _cancel(session, row.id, order, now=now, actor=actor)
+    if status not in PIPELINE_STATUSES and not (approved_by_hand and status is HubStatus.ON_HOLD):
+        return None
+    if approved_by_hand:
+        record_decision(
+            session,
+            row.id,
+            kind=MANUAL_APPROVAL,
+            at=now,
+            actor=actor,
+            reason=f"approved by {actor}: review rules skipped",
+        )
+    else:
+        approved_by_hand = _manually_approved(session, row.id)
+    catalog = load_catalog(session)
+    book = load_book(session)
+
+    def plan(balances_for: set[str] | None) -> OrderPlan:
+        balances = stock_balances(session, skus=balances_for) if balances_for else {}
+        return plan_order(
+            order,
+            catalog=catalog,
+            book=book,
+            pairing_config=settings.pairing,
+            review_rules=settings.review,
+            allocation_config=settings.allocation,
+            balances=balances,
+            now=now,
+            reference=str(key),
+            approved_by_hand=approved_by_hand,
+        )
+
+    first = plan(None)
+    needed = {line.sku for line in first.expanded}
+    result = first
+    if needed and first.status is HubStatus.APPROVED:  # past pairing and review: needs stock
+        lock_skus(session, needed)
+        result = plan(needed)
+    _apply(session, row.id, order, result, now=now, actor=actor)
+    return result
+
+
+def _manually_approved(session: Session, order_id: int) -> bool:
+    """Whether a person approved the order (the approval outlives a wait for stock)."""
+    return any(d.kind == MANUAL_APPROVAL for d in order_decisions(session, order_id))
+
+
+def _apply(
+    session: Session, order_id: int, order: Order, plan: OrderPlan, *, now: datetime, actor: str
+) -> None:
+    for binding in plan.new_bindings:
+        save_binding(session, binding, now=now, actor="auto-pairing")
+    known = {(d.kind, d.reason) for d in order_decisions(session, order_id)}
+    for kind, reason in plan.decisions():
+        if (kind, reason) not in known:  # a retry that decides the same adds no noise
+            record_decision(session, order_id, kind=kind, reason=reason, at=now, actor=actor)
+    _move(
+        session, order_id, order.hub_status, plan.status, reason=plan.reason, now=now, actor=actor
+    )
+    if plan.status is not HubStatus.ALLOCATED or plan.reservation is None:
+        return
+    for movement in plan.reservation.movements:
+        record_movement(session, movement, now=now)
+    assert plan.allocation is not None and order.ship_to is not None  # allocated implies both
+    revision = _next_revision(session, str(order.key))
+    for decision in plan.allocation.decisions:
+        outbound = OutboundOrder(
+            idempotency_key=OutboundOrder.make_key(str(order.key), decision.part, revision),
+            order_key=str(order.key),
+            part=decision.part,
+            revision=revision,
+            warehouse=decision.warehouse,
+            ship_to=order.ship_to,
+            lines=tuple(
+                OutboundLine(sku=x.sku, quantity=x.quantity, order_line_id=x.order_line_id)
+                for x in decision.lines
+            ),
+            shipping_service=order.shipping_service,
+            cash_on_delivery=order.payment.cod_amount if order.payment.cash_on_delivery else None,
+            remarks=order.remarks,
+            reference=order.external_id,
+        )
+        enqueue(
+            session,
+            idempotency_key=outbound.idempotency_key,
+            target=f"warehouse:{decision.warehouse}",
+            kind=OUTBOUND_CREATE,
+            payload=outbound.model_dump(mode="json"),
+            now=now,
+        )
+        record_decision(
+            session,
+            order_id,
+            kind="dispatch",
+            at=now,
+            actor=actor,
+            reason=f"outbound {outbound.idempotency_key} queued for {decision.warehouse}",
+            detail={"idempotency_key": outbound.idempotency_key},
+        )
+
+
+def _next_revision(session: Session, order_key: str) -> int:
+    """1 + the highest revision already queued for this order (a re-allocation is new)."""
+    keys = session.scalars(
+        select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.kind == OUTBOUND_CREATE,
+            OutboxMessage.idempotency_key.like(f"{order_key}#p%"),
+        )
+    ).all()
+    revisions = [int(k.rsplit("r", 1)[1]) for k in keys if k.rsplit("r", 1)[1].isdigit()]
+    return max(revisions, default=0) + 1
+
+
+def _move(
+    session: Session,
+    order_id: int,
+    current: HubStatus,
+    target: HubStatus,
+    *,
+    reason: str,
+    now: datetime,
+    actor: str,
+) -> None:
+    if current is target:
+        return
+    path = [target]
+    if target is HubStatus.ALLOCATED and current is not HubStatus.APPROVED:
+        path = [HubStatus.APPROVED, HubStatus.ALLOCATED]
+    for step in path:
+        transition_order(session, order_id, step, reason=reason, at=now, actor=actor)
+
+
+def open_movements(session: Session, order_key: str) -> list[StockMovement]:
+    """The ledger entries of one order (all parts), for release and consume."""
+    rows = session.scalars(
+        select(StockMovementRow).where(
+            or_(
+                StockMovementRow.reference == order_key,
+                StockMovementRow.reference.like(f"{order_key}#%"),
+            )
+        )
+    )
+    return [
+        StockMovement(
+            warehouse=r.warehouse,
+            sku=r.sku,
+            kind=MovementKind(r.kind),
+            quantity=r.quantity,
+            reason=r.reason,
+            reference=r.reference,
+            at=r.at,
+        )
+        for r in rows
+    ]
+
+
+def stop_order(
+    session: Session,
+    key: OrderKey,
+    *,
+    target: HubStatus,
+    reason: str,
+    now: datetime,
+    actor: str,
+) -> tuple[StockMovement, ...]:
+    """Hold, cancel or intercept an order the hub still owns: release its reservation, cancel
+    its queued outbound orders, move it to ``target`` (on_hold or cancelled), record why.
+
+    An order already dispatched is the warehouse's to stop (intercept via its connector).
+    """
+    row = get_order_row(session, key)
+    current = HubStatus(row.hub_status)
+    if current not in OPEN_STATUSES:
+        raise ChannelhubError(
+            f"order {key} is {current.value}: only the warehouse can stop it now (intercept)"
+        )
+    movements = release(open_movements(session, str(key)), str(key), at=now, reason=reason)
+    if movements:
+        lock_skus(session, {m.sku for m in movements})
+    for movement in movements:
+        record_movement(session, movement, now=now)
+    for message in session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == OUTBOUND_CREATE,
+            OutboxMessage.idempotency_key.like(f"{key}#p%"),
+        )
+    ):
+        enqueue(
+            session,
+            idempotency_key=f"{message.idempotency_key}#cancel",
+            target=message.target,
+            kind=OUTBOUND_CANCEL,
+            payload={"idempotency_key": message.idempotency_key, "reason": reason},
+            now=now,
+        )
+    record_decision(
+        session,
+        row.id,
+        kind="stop",
+        reason=reason,
+        at=now,
+        actor=actor,
+        detail={"released": [m.model_dump(mode="json") for m in movements]},
+    )
+    if current is not target:
+        transition_order(session, row.id, target, reason=reason, at=now, actor=actor)
+    return movements
+
+
+def _cancel(
+    session: Session, order_id: int, order: Order, *, now: datetime, actor: str
+) -> OrderPlan:
+    reason = f"cancelled on the channel ({order.channel_status})"
+    stop_order(session, order.key, target=HubStatus.CANCELLED, reason=reason, now=now, actor=actor)
+    return plan_order_cancelled(order, reason)
+
+
+def plan_order_cancelled(order: Order, reason: str) -> OrderPlan:
+    """The plan that records an order cancelled by its channel."""
+    lines = tuple(
+        LineOutcome(line_id=line.line_id, state=LineState.CANCELLED, reason=reason)
+        for line in order.lines
+    )
+    return OrderPlan(status=HubStatus.CANCELLED, reason=reason, lines=lines)
+
+
+def pending_order_keys(session: Session, *, limit: int) -> list[OrderKey]:
+    """Orders the pipeline should look at: open ones, and open ones the channel cancelled."""
+    rows = session.execute(
+        select(OrderRow.channel, OrderRow.account, OrderRow.external_id)
+        .where(
+            or_(
+                OrderRow.hub_status.in_([s.value for s in PIPELINE_STATUSES]),
+                (OrderRow.channel_state == ChannelOrderState.CANCELLED.value)
+                & OrderRow.hub_status.in_([s.value for s in OPEN_STATUSES]),
+            )
+        )
+        .order_by(OrderRow.placed_at, OrderRow.id)
+        .limit(limit)
+    )
+    return [OrderKey(channel=c, account=a, external_id=e) for c, a, e in rows]
+
+
+def run_pipeline(
+    session_factory: Callable[[], Session],
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+    limit: int = 500,
+) -> PipelineCounts:
+    """Process up to ``limit`` pending orders, each in its own transaction.
+
+    A status changed meanwhile by another worker is skipped (it will be seen next run); a
+    user-fixable error is recorded on the order as a decision and listed in ``failed``.
+    """
+    counts = PipelineCounts()
+    with session_factory() as session:
+        keys = pending_order_keys(session, limit=limit)
+    for key in keys:
+        with session_factory() as session:
+            try:
+                with session.begin():
+                    plan = process_order(session, key, settings=settings, now=now)
+            except StatusChanged:
+                counts.skipped += 1
+                continue
+            except ChannelhubError as error:
+                counts.failed.append((str(key), str(error)))
+                with session.begin():
+                    row = get_order_row(session, key)
+                    record_decision(session, row.id, kind="error", reason=str(error), at=now)
+                continue
+        if plan is None:
+            counts.skipped += 1
+        else:
+            counts.by_status[plan.status.value] = counts.by_status.get(plan.status.value, 0) + 1
+    return counts
+
+
+def bind_and_reevaluate(
+    session: Session,
+    binding: Binding,
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+    actor: str,
+) -> tuple[Binding, list[OrderPlan]]:
+    """Bind (a new version) and re-plan the orders waiting for pairing on that listing."""
+    stored = save_binding(session, binding, now=now, actor=actor)
+    book = PairingBook([stored])
+    waiting = session.execute(
+        select(
+            OrderRow.channel,
+            OrderRow.account,
+            OrderRow.external_id,
+            OrderLineRow.listing_id,
+            OrderLineRow.variation_id,
+            OrderLineRow.channel_sku,
+        )
+        .join(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
+        .where(OrderRow.hub_status == HubStatus.AWAITING_PAIRING.value)
+    ).all()
+    keys: dict[OrderKey, None] = {}
+    for channel, account, external_id, listing_id, variation_id, channel_sku in waiting:
+        ref = ListingRef(
+            channel=channel,
+            account=account,
+            listing_id=listing_id,
+            variation_id=variation_id,
+            channel_sku=channel_sku,
+        )
+        if book.resolve(ref) is not None:
+            keys[OrderKey(channel=channel, account=account, external_id=external_id)] = None
+    plans = [
+        plan
+        for key in keys
+        if (plan := process_order(session, key, settings=settings, now=now, actor=actor))
+    ]
+    return stored, plans
+
+
+def count_orders(session: Session, status: HubStatus) -> int:
+    """How many orders are in ``status`` (for summaries)."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(OrderRow).where(OrderRow.hub_status == status.value)
+        )
+        or 0
+    )

@@ -1,0 +1,165 @@
+"""Wire shapes of the channelhub outbound protocol: pydantic mirrors of the document's schemas.
+
+Strict (no silent coercion) and closed (unknown fields refused), except that times are parsed
+from RFC 3339 text and must carry a zone; amounts are decimal strings, never floats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from channelhub.core.fulfilment import OutboundLine, PackageLine, Shipment
+from channelhub.core.money import Money
+from channelhub.core.parties import Address
+from channelhub.core.types import AsTuple
+from channelhub.core.warehouse_reports import InterceptResult, StockLevel, StockSnapshot
+
+CallbackType = Literal[
+    "shipment.confirmed", "outbound.intercept_result", "outbound.cancelled", "stock.snapshot"
+]
+
+_WIRE = ConfigDict(strict=True, frozen=True, extra="forbid")
+Timestamp = Annotated[AwareDatetime, Field(strict=False)]
+Amount = Annotated[str, StringConstraints(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+def iso_time(value: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, as the document's examples write times."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+class WireMoney(BaseModel):
+    """Money on the wire: ``{"amount": "12.50", "currency": "USD"}``."""
+
+    model_config = _WIRE
+    amount: Amount
+    currency: str
+
+    def canonical(self) -> Money:
+        return Money(amount=Decimal(self.amount), currency=self.currency)
+
+    @classmethod
+    def of(cls, money: Money) -> WireMoney:
+        return cls(amount=str(money.amount), currency=money.currency)
+
+
+class WireOutboundOrder(BaseModel):
+    model_config = _WIRE
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    order_key: str
+    part: Annotated[int, Field(ge=1)]
+    revision: Annotated[int, Field(ge=1)]
+    warehouse: str
+    reference: str | None = None
+    ship_to: Address
+    lines: Annotated[tuple[OutboundLine, ...], AsTuple] = Field(min_length=1)
+    shipping_service: str | None = None
+    carrier: str | None = None
+    cash_on_delivery: WireMoney | None = None
+    remarks: str | None = None
+
+
+class RejectReason(BaseModel):
+    """One reason a warehouse refused an order, worded for the seller; ``field`` is the
+    dotted path in the outbound order (``lines[0].sku``) when one field is at fault."""
+
+    model_config = _WIRE
+    code: NonEmpty
+    message: NonEmpty
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{where}{self.message} [{self.code}]"
+
+
+class Accepted(BaseModel):
+    model_config = _WIRE
+    status: Literal["accepted"] = "accepted"
+    idempotency_key: str
+    warehouse_order_id: NonEmpty
+    accepted_at: Timestamp
+
+
+class Rejected(BaseModel):
+    model_config = _WIRE
+    status: Literal["rejected"] = "rejected"
+    idempotency_key: str
+    reasons: Annotated[tuple[RejectReason, ...], AsTuple] = Field(min_length=1)
+
+
+class WireInterceptResult(BaseModel):
+    model_config = _WIRE
+    idempotency_key: str
+    warehouse_order_id: str | None = None
+    outcome: Literal["succeeded", "too_late"]
+    message: str | None = None
+    decided_at: Timestamp
+
+
+class WireCost(BaseModel):
+    model_config = _WIRE
+    kind: str
+    amount: WireMoney
+
+
+class WirePackage(BaseModel):
+    model_config = _WIRE
+    package_id: str | None = None
+    carrier: NonEmpty
+    service: str | None = None
+    tracking_number: NonEmpty
+    tracking_url: str | None = None
+    weight_grams: Annotated[int, Field(ge=0)] | None = None
+    lines: Annotated[tuple[PackageLine, ...], AsTuple]
+
+
+class ShipmentConfirmedData(BaseModel):
+    model_config = _WIRE
+    idempotency_key: str
+    warehouse_order_id: str
+    shipment_id: NonEmpty
+    shipped_at: Timestamp
+    packages: Annotated[tuple[WirePackage, ...], AsTuple] = Field(min_length=1)
+    costs: Annotated[tuple[WireCost, ...], AsTuple] = ()
+
+
+class OutboundCancelledData(BaseModel):
+    model_config = _WIRE
+    idempotency_key: str
+    warehouse_order_id: str | None = None
+    cancelled_at: Timestamp
+    reason: RejectReason
+
+
+class StockSnapshotData(BaseModel):
+    model_config = _WIRE
+    snapshot_id: NonEmpty
+    taken_at: Timestamp
+    complete: bool
+    levels: Annotated[tuple[StockLevel, ...], AsTuple]
+
+
+class CallbackEnvelope(BaseModel):
+    model_config = _WIRE
+    event_id: NonEmpty
+    type: CallbackType
+    occurred_at: Timestamp
+    warehouse: NonEmpty
+    data: dict[str, object]
+
+
+class WarehouseCallback(BaseModel):
+    """A parsed callback: its envelope plus the canonical thing it reports."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    event_id: str
+    type: CallbackType
+    occurred_at: datetime
+    warehouse: str
+    payload: Shipment | InterceptResult | StockSnapshot

@@ -1,0 +1,241 @@
+"""Every GraphQL document channelhub sends to the Shopify Admin API (version 2025-01).
+
+They live here, as constants, so that one test validates all of them against the published
+schema (``shared/contracts/shopify``) and the simulator answers exactly these. Money is read
+as ``presentmentMoney``: the currency the buyer paid in, which is what a carrier collects for
+cash on delivery and what cross-border accounting reconciles.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+API_VERSION: Final = "2025-01"
+
+_MONEY: Final = "presentmentMoney { amount currencyCode }"
+
+#: Line items read with each order. Shopify prices a query by what it could return (a
+#: connection costs 2 + first x its node), and one query may cost at most 1000 points, so the
+#: order selection is kept lean: line tax and refund details stay out (the order-level totals
+#: and each line's ``currentQuantity`` carry them). An order with more lines is refused by the
+#: mapping, never silently truncated.
+MAX_ORDER_LINES: Final = 20
+
+#: Orders per page that keep ORDERS_QUERY under the 1000-point single-query limit.
+ORDERS_PAGE_SIZE: Final = 5
+#: Products per page (each with up to 20 variants read) under the same limit.
+PRODUCTS_PAGE_SIZE: Final = 20
+#: Inventory items per levels re-read (each with up to 10 locations) under the same limit.
+LEVELS_PAGE_SIZE: Final = 30
+
+ORDER_FIELDS: Final = f"""
+fragment ChannelhubOrder on Order {{
+  id
+  legacyResourceId
+  name
+  createdAt
+  updatedAt
+  processedAt
+  cancelledAt
+  cancelReason
+  closed
+  edited
+  displayFinancialStatus
+  displayFulfillmentStatus
+  currencyCode
+  presentmentCurrencyCode
+  paymentGatewayNames
+  note
+  tags
+  email
+  phone
+  customer {{ id displayName email phone }}
+  shippingAddress {{
+    name firstName lastName company address1 address2 city province provinceCode zip
+    countryCodeV2 phone
+  }}
+  shippingLine {{ title code }}
+  currentSubtotalPriceSet {{ {_MONEY} }}
+  totalShippingPriceSet {{ {_MONEY} }}
+  currentTotalTaxSet {{ {_MONEY} }}
+  currentTotalDiscountsSet {{ {_MONEY} }}
+  currentTotalPriceSet {{ {_MONEY} }}
+  totalOutstandingSet {{ {_MONEY} }}
+  totalRefundedSet {{ {_MONEY} }}
+  lineItems(first: {MAX_ORDER_LINES}) {{
+    pageInfo {{ hasNextPage }}
+    nodes {{
+      id
+      sku
+      title
+      variantTitle
+      quantity
+      currentQuantity
+      unfulfilledQuantity
+      nonFulfillableQuantity
+      product {{ id }}
+      variant {{ id }}
+      originalUnitPriceSet {{ {_MONEY} }}
+      discountedTotalSet {{ {_MONEY} }}
+    }}
+  }}
+}}
+"""
+
+ORDERS_QUERY: Final = (
+    """
+query ChannelhubOrders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    edges { cursor node { ...ChannelhubOrder } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+    + ORDER_FIELDS
+)
+
+ORDER_QUERY: Final = (
+    """
+query ChannelhubOrder($id: ID!) {
+  order(id: $id) { ...ChannelhubOrder }
+}
+"""
+    + ORDER_FIELDS
+)
+
+PRODUCTS_QUERY: Final = """
+query ChannelhubProducts($first: Int!, $after: String, $query: String) {
+  shop { currencyCode }
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    edges {
+      cursor
+      node {
+        id
+        title
+        status
+        updatedAt
+        variants(first: 20) {
+          pageInfo { hasNextPage }
+          nodes {
+            id
+            title
+            sku
+            barcode
+            price
+            inventoryQuantity
+            updatedAt
+            inventoryItem { id }
+          }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+LOCATIONS_QUERY: Final = """
+query ChannelhubLocations($first: Int!, $after: String) {
+  locations(first: $first, after: $after, includeInactive: true) {
+    nodes {
+      id
+      name
+      isActive
+      fulfillsOnlineOrders
+      address { countryCode city }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+INVENTORY_SET_QUANTITIES: Final = """
+mutation ChannelhubSetQuantities($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup {
+      createdAt
+      reason
+      referenceDocumentUri
+      changes { name delta quantityAfterChange item { id } location { id } }
+    }
+    userErrors { code field message }
+  }
+}
+"""
+
+INVENTORY_LEVELS_QUERY: Final = """
+query ChannelhubInventoryLevels($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      inventoryLevels(first: 10) {
+        nodes {
+          location { id }
+          quantities(names: ["available"]) { name quantity }
+        }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_ORDERS_QUERY: Final = """
+query ChannelhubFulfillmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 5) {
+      nodes {
+        id
+        status
+        assignedLocation { location { id } }
+        lineItems(first: 50) {
+          nodes { id sku totalQuantity remainingQuantity lineItem { id } }
+        }
+      }
+    }
+  }
+}
+"""
+
+FULFILLMENT_CREATE: Final = """
+mutation ChannelhubFulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
+  fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
+    fulfillment {
+      id
+      status
+      createdAt
+      trackingInfo { company number url }
+      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id sku } } }
+    }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_FULFILLMENTS_QUERY: Final = """
+query ChannelhubOrderFulfillments($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 20) {
+      id
+      status
+      createdAt
+      trackingInfo { company number url }
+      fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id sku } } }
+    }
+  }
+}
+"""
+
+#: Every document, by name: the contract test validates each against the schema.
+ALL_DOCUMENTS: Final[dict[str, str]] = {
+    "ORDERS_QUERY": ORDERS_QUERY,
+    "ORDER_QUERY": ORDER_QUERY,
+    "PRODUCTS_QUERY": PRODUCTS_QUERY,
+    "LOCATIONS_QUERY": LOCATIONS_QUERY,
+    "INVENTORY_SET_QUANTITIES": INVENTORY_SET_QUANTITIES,
+    "INVENTORY_LEVELS_QUERY": INVENTORY_LEVELS_QUERY,
+    "FULFILLMENT_ORDERS_QUERY": FULFILLMENT_ORDERS_QUERY,
+    "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
+    "ORDER_FULFILLMENTS_QUERY": ORDER_FULFILLMENTS_QUERY,
+}

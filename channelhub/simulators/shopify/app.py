@@ -1,0 +1,272 @@
+"""The Shopify Admin GraphQL simulator: ``POST /admin/api/{version}/graphql.json``.
+
+Every request is authenticated (``X-Shopify-Access-Token``), parsed and validated against the
+published 2025-01 schema, priced (calculated query cost, 1000-point single-query limit, a
+leaky bucket answering ``THROTTLED``), then executed over the seeded shop. Each answer carries
+``extensions.cost``. A journal records every request so tests can count calls; fault switches
+inject ``THROTTLED`` answers; the simulator framework around it injects 5xx, timeouts and
+latency before anything is applied.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from graphql import (
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute_sync,
+    parse,
+    validate,
+)
+
+from channelhub.simulators.base import Simulator
+from channelhub.simulators.faults import FaultConfig
+from channelhub.simulators.shopify.cost import (
+    MAX_QUERY_COST,
+    CostBucket,
+    actual_cost,
+    requested_cost,
+)
+from channelhub.simulators.shopify.graph import field_resolver, query_root
+from channelhub.simulators.shopify.mutations import mutation_root
+from channelhub.simulators.shopify.schema import load_admin_schema
+from channelhub.simulators.shopify.seed import ShopData, generate_shop
+
+DOCS = "https://shopify.dev/api/usage/rate-limits"
+FAULT_KINDS = ("throttled",)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request as the simulator saw it."""
+
+    operation: str  # "query" | "mutation" | "" when it never parsed
+    root_fields: tuple[str, ...]
+    variables: dict[str, Any]
+    status: int
+    outcome: str  # ok | throttled | invalid | unauthorized | too_costly
+    requested_cost: int | None = None
+
+
+@dataclass
+class ShopSimulator:
+    """State of one simulated shop: data, cost bucket, faults and the request journal."""
+
+    data: ShopData
+    schema: GraphQLSchema
+    bucket: CostBucket
+    access_token: str = "shpat_simulator"
+    api_version: str = "2025-01"
+    throttle_rate: float = 0.0  # share of calls answered THROTTLED whatever the bucket
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    journal: list[JournalEntry] = field(default_factory=list)
+    fail_next: list[str] = field(default_factory=list)  # queued faults: ["throttled"]
+
+    def calls(self, root_field: str, *, outcome: str | None = "ok") -> int:
+        """How many requests asked for ``root_field`` (with the given outcome; None: any)."""
+        return sum(
+            1
+            for entry in self.journal
+            if root_field in entry.root_fields and (outcome is None or entry.outcome == outcome)
+        )
+
+    def _cost(self, requested: int | None, actual: int | None) -> dict[str, Any]:
+        return {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": actual,
+                "throttleStatus": self.bucket.status(),
+            }
+        }
+
+    def _fault(self) -> str | None:
+        if self.fail_next:
+            return self.fail_next.pop(0)
+        if self.throttle_rate and self.rng.random() < self.throttle_rate:
+            return self.rng.choice(FAULT_KINDS)
+        return None
+
+    def handle(self, version: str, token: str | None, body: Any) -> tuple[int, Any]:
+        """Answer one request: (HTTP status, JSON body)."""
+        if token != self.access_token:
+            self.journal.append(JournalEntry("", (), {}, 401, "unauthorized"))
+            return 401, {
+                "errors": "[API] Invalid API key or access token "
+                "(unrecognized login or wrong password)"
+            }
+        if version != self.api_version:
+            self.journal.append(JournalEntry("", (), {}, 404, "invalid"))
+            return 404, {"errors": "Not Found"}
+        query = body.get("query") if isinstance(body, dict) else None
+        variables = body.get("variables") if isinstance(body, dict) else None
+        variables = variables if isinstance(variables, dict) else {}
+        if not isinstance(query, str):
+            self.journal.append(JournalEntry("", (), variables, 400, "invalid"))
+            return 400, {"errors": {"query": "Required parameter missing or invalid"}}
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            self.journal.append(JournalEntry("", (), variables, 200, "invalid"))
+            return 200, {"errors": [exc.formatted]}
+        problems = validate(self.schema, document)
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        name = body.get("operationName")
+        operation = next(
+            (o for o in operations if not name or (o.name and o.name.value == name)), None
+        )
+        if problems or operation is None:
+            self.journal.append(JournalEntry("", (), variables, 200, "invalid"))
+            errors = [e.formatted for e in problems] or [{"message": "No operation given"}]
+            return 200, {"errors": errors}
+        kind = operation.operation.value
+        roots = tuple(
+            s.name.value for s in operation.selection_set.selections if hasattr(s, "name")
+        )
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        requested = requested_cost(self.schema, operation, fragments, variables)
+
+        def record(status: int, outcome: str) -> None:
+            self.journal.append(JournalEntry(kind, roots, variables, status, outcome, requested))
+
+        fault = self._fault()
+        if requested > MAX_QUERY_COST:
+            record(200, "too_costly")
+            message = (
+                f"Query cost is {requested}, which exceeds the single query max cost "
+                f"limit ({MAX_QUERY_COST})."
+            )
+            return 200, {
+                "errors": [
+                    {
+                        "message": message,
+                        "extensions": {
+                            "code": "MAX_COST_EXCEEDED",
+                            "cost": requested,
+                            "maxCost": MAX_QUERY_COST,
+                            "documentation": DOCS,
+                        },
+                    }
+                ],
+                "extensions": self._cost(requested, None),
+            }
+        if fault == "throttled" or requested > self.bucket.available():
+            record(200, "throttled")
+            return 200, {
+                "errors": [
+                    {
+                        "message": "Throttled",
+                        "extensions": {"code": "THROTTLED", "documentation": DOCS},
+                    }
+                ],
+                "extensions": self._cost(requested, None),
+            }
+        root = (
+            mutation_root(self.data, self.now)
+            if operation.operation is OperationType.MUTATION
+            else query_root(self.data)
+        )
+        result = execute_sync(
+            self.schema,
+            document,
+            root_value=root,
+            variable_values=variables,
+            operation_name=name,
+            field_resolver=field_resolver,
+        )
+        actual = actual_cost(result.data, mutation=operation.operation is OperationType.MUTATION)
+        self.bucket.charge(actual)
+        record(200, "ok" if not result.errors else "invalid")
+        answer: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            answer["errors"] = [e.formatted for e in result.errors]
+        answer["extensions"] = self._cost(requested, actual)
+        return 200, answer
+
+
+def shopify_error(status: int) -> Response:
+    """Shopify's body for a server-side failure (what the framework's 5xx faults answer)."""
+    text = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+    return JSONResponse({"errors": text.get(status, "Error")}, status_code=status)
+
+
+def create_app(
+    *,
+    seed: int = 0,
+    orders: int = 40,
+    products: int = 12,
+    locations: int = 2,
+    data: ShopData | None = None,
+    access_token: str = "shpat_simulator",
+    api_version: str = "2025-01",
+    bucket_size: float = 2000.0,
+    restore_rate: float = 100.0,
+    throttle_rate: float = 0.0,
+    faults: FaultConfig | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    schema: GraphQLSchema | None = None,
+    in_process: bool = True,
+) -> Simulator:
+    """A simulated shop as an ASGI app (the simulator framework's :class:`Simulator`).
+
+    ``sim.shop`` is the shop's state (data, cost bucket, GraphQL journal, ``fail_next``);
+    ``sim.faults`` / ``sim.journal`` are the framework's HTTP faults (5xx, timeouts, latency,
+    duplicate webhooks) and journal. ``throttle_rate`` answers that share of calls
+    ``THROTTLED`` as an over-busy shop would.
+    """
+    shop = ShopSimulator(
+        data=data or generate_shop(seed, orders=orders, products=products, locations=locations),
+        schema=schema or load_admin_schema(),
+        bucket=CostBucket(maximum=bucket_size, restore_rate=restore_rate, clock=clock),
+        access_token=access_token,
+        api_version=api_version,
+        throttle_rate=throttle_rate,
+        rng=random.Random(seed),
+        now=now,
+    )
+    sim = Simulator(
+        platform="shopify",
+        seed=seed,
+        error_response=shopify_error,
+        clock=clock,
+        in_process=in_process,
+    )
+    if faults is not None:
+        sim.faults.set(faults)
+    sim.shop = shop  # type: ignore[attr-defined]
+    sim.app.state.shop = shop
+
+    @sim.app.post("/admin/api/{version}/graphql.json")
+    async def graphql_endpoint(version: str, request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        status, answer = shop.handle(version, request.headers.get("X-Shopify-Access-Token"), body)
+        headers = {
+            "X-Request-Id": str(uuid.UUID(int=shop.rng.getrandbits(128))),
+            "X-Shopify-API-Version": shop.api_version,
+        }
+        return JSONResponse(answer, status_code=status, headers=headers)
+
+    return sim
+
+
+def create_simulator(*, seed: int = 0, in_process: bool = True) -> Simulator:
+    """The registry's factory (``channelhub simulate shopify``)."""
+    return create_app(seed=seed, in_process=in_process)

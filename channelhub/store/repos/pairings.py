@@ -1,0 +1,129 @@
+"""Pairings in the database: the book in force, binding (a new version), unbinding.
+
+Binding never edits a row: it retires the active version of the subject and inserts version
++ 1. The unique (subject, version) makes two concurrent re-binds collide (one fails and is
+retried by its caller) instead of both becoming active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from channelhub.core.bindings import Binding, PairingBook, Scope
+from channelhub.core.errors import NotFound
+from channelhub.store.tables.orderflow import PairingRow
+
+
+def _subject(binding: Binding) -> dict[str, str]:
+    kind = "sku" if binding.channel_sku is not None else "listing"
+    return {
+        "scope": binding.scope.value,
+        "channel": binding.channel or "",
+        "account": binding.account or "",
+        "kind": kind,
+        "value": binding.channel_sku or binding.listing_id or "",
+        "variation_id": binding.variation_id or "",
+    }
+
+
+def _to_binding(row: PairingRow) -> Binding:
+    sku_level = row.kind == "sku"
+    return Binding(
+        scope=Scope(row.scope),
+        channel=row.channel or None,
+        account=row.account or None,
+        channel_sku=row.value if sku_level else None,
+        listing_id=None if sku_level else row.value,
+        variation_id=row.variation_id or None,
+        sku=row.sku,
+        multiplier=row.multiplier,
+        version=row.version,
+        source=row.source,
+    )
+
+
+def _active_row(session: Session, binding: Binding) -> PairingRow | None:
+    query = select(PairingRow).where(PairingRow.active.is_(True))
+    for column, value in _subject(binding).items():
+        query = query.where(getattr(PairingRow, column) == value)
+    return session.scalars(query).one_or_none()
+
+
+def list_bindings(
+    session: Session, *, channel: str | None = None, account: str | None = None
+) -> list[Binding]:
+    """Every active binding (optionally of one channel / account), oldest first."""
+    query = select(PairingRow).where(PairingRow.active.is_(True)).order_by(PairingRow.id)
+    if channel is not None:
+        query = query.where(PairingRow.channel.in_([channel, ""]))
+    if account is not None:
+        query = query.where(PairingRow.account.in_([account, ""]))
+    return [_to_binding(row) for row in session.scalars(query)]
+
+
+def load_book(session: Session) -> PairingBook:
+    """The bindings in force as a :class:`PairingBook` (PairingConflict if they disagree)."""
+    return PairingBook(list_bindings(session))
+
+
+def save_binding(session: Session, binding: Binding, *, now: datetime, actor: str) -> Binding:
+    """Make ``binding`` the active one for its subject; returns it with its new version.
+
+    Binding the same target again changes nothing and returns the active version.
+    """
+    current = _active_row(session, binding)
+    if current is not None and (current.sku, current.multiplier) == binding.target:
+        return _to_binding(current)
+    version = 1
+    if current is not None:
+        version = current.version + 1
+        current.active = False
+        current.retired_at = now
+    else:
+        latest = session.scalars(
+            select(PairingRow.version)
+            .where(*(getattr(PairingRow, c) == v for c, v in _subject(binding).items()))
+            .order_by(PairingRow.version.desc())
+            .limit(1)
+        ).first()
+        version = (latest or 0) + 1
+    row = PairingRow(
+        **_subject(binding),
+        sku=binding.sku,
+        multiplier=binding.multiplier,
+        version=version,
+        source=binding.source,
+        active=True,
+        actor=actor,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _to_binding(row)
+
+
+def retire_binding(session: Session, binding: Binding, *, now: datetime) -> Binding:
+    """Unbind: the subject's active version is retired (kept for history)."""
+    current = _active_row(session, binding)
+    if current is None:
+        raise NotFound(f"no active binding for {binding.describe().rsplit(' -> ', 1)[0]}")
+    session.execute(
+        update(PairingRow)
+        .where(PairingRow.id == current.id)
+        .values(active=False, retired_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return _to_binding(current)
+
+
+def binding_history(session: Session, binding: Binding) -> Sequence[Binding]:
+    """Every version of ``binding``'s subject, oldest first."""
+    query = select(PairingRow).order_by(PairingRow.version)
+    for column, value in _subject(binding).items():
+        query = query.where(getattr(PairingRow, column) == value)
+    return [_to_binding(row) for row in session.scalars(query)]

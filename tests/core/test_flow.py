@@ -1,0 +1,153 @@
+"""The whole pure order flow: every line ends reserved, waiting with a reason, or cancelled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.bindings import Binding, PairingBook, Scope
+from channelhub.core.flow import LineState, OrderPlan, plan_order
+from channelhub.core.models import HubStatus, MovementKind, Order, StockMovement
+from channelhub.core.pairing import PairingConfig
+from channelhub.core.review import ReviewRules
+from channelhub.core.stock import balances
+from tests.core.orderflow_data import NOW, library, order
+
+BOOK = PairingBook(
+    [
+        Binding(
+            scope=Scope.ACCOUNT,
+            channel="shopify",
+            account="shop1",
+            channel_sku="SET-2PK",
+            sku="SET",
+            multiplier=2,
+        ),
+        Binding(scope=Scope.CHANNEL, channel="shopify", channel_sku="GIFTBOX", sku="GIFT"),
+    ]
+)
+RULES = ReviewRules.model_validate({"rules": [{"name": "cod", "kind": "cash_on_delivery"}]})
+ALLOC = AllocationConfig.model_validate({"split": {"max_parts": 2}})
+
+
+def ledger(**stock: int) -> list[StockMovement]:
+    return [
+        StockMovement(
+            warehouse=key.split("_")[0],
+            sku=key.split("_")[1],
+            kind=MovementKind.RECEIVE,
+            quantity=qty,
+            reason="count",
+            at=NOW,
+        )
+        for key, qty in stock.items()
+        if qty
+    ]
+
+
+def plan(o: Order, moves: list[StockMovement], **kw: Any) -> OrderPlan:
+    return plan_order(
+        o,
+        catalog=library(),
+        book=BOOK,
+        pairing_config=PairingConfig(),
+        review_rules=RULES,
+        allocation_config=ALLOC,
+        balances=balances(moves),
+        now=NOW,
+        **kw,
+    )
+
+
+def test_paired_reviewed_allocated_and_reserved() -> None:
+    o = order(
+        lines=[
+            {"line_id": "1", "channel_sku": "SET-2PK", "quantity": 1},
+            {"line_id": "2", "channel_sku": "mug", "quantity": 1},
+        ]
+    )
+    p = plan(o, ledger(E_MUG=5, E_SPOON=4))
+    assert p.status is HubStatus.ALLOCATED
+    assert [x.state for x in p.lines] == [LineState.RESERVED, LineState.RESERVED]
+    assert {(m.sku, m.quantity) for m in p.reservation.movements} == {  # type: ignore[union-attr]
+        ("MUG", 2),
+        ("SPOON", 4),
+        ("MUG", 1),
+    }
+    assert [b.channel_sku for b in p.new_bindings] == ["mug"]
+    kinds = [k for k, _ in p.decisions()]
+    assert kinds == ["pairing", "pairing", "review", "allocation"]
+
+
+def test_unpaired_line_waits_naming_the_listing() -> None:
+    o = order(lines=[{"line_id": "1", "channel_sku": "NOPE", "quantity": 1}])
+    p = plan(o, ledger(E_MUG=5))
+    assert p.status is HubStatus.AWAITING_PAIRING
+    assert "NOPE" in p.reason and p.lines[0].state is LineState.WAITING
+
+
+def test_hold_lists_every_reason_and_hand_approval_skips_review() -> None:
+    o = order(payment={"method": "cash_on_delivery", "paid": False})
+    held = plan(o, ledger(E_MUG=5))
+    assert held.status is HubStatus.ON_HOLD and "cash on delivery" in held.lines[0].reason
+    assert plan(o, ledger(E_MUG=5), approved_by_hand=True).status is HubStatus.ALLOCATED
+
+
+def test_no_stock_waits_approved_with_the_shortage() -> None:
+    o = order(lines=[{"line_id": "1", "channel_sku": "GIFTBOX", "quantity": 1}])
+    p = plan(o, ledger(E_MUG=9, E_LID=9))
+    assert p.status is HubStatus.APPROVED
+    assert "1 x GIFT" in p.lines[0].reason
+
+
+def test_cancelled_and_channel_fulfilled_orders() -> None:
+    gone = plan(order(channel_state="cancelled"), ledger(E_MUG=5))
+    assert gone.status is HubStatus.CANCELLED and gone.lines[0].state is LineState.CANCELLED
+    fba = plan(order(fulfilled_by="channel"), ledger(E_MUG=5))
+    assert fba.lines[0].state is LineState.CHANNEL_FULFILLED and fba.reservation is None
+
+
+LINE_SKUS = ["MUG", "SET-2PK", "GIFTBOX", "NOPE", "LID"]
+
+
+@given(
+    lines=st.lists(
+        st.tuples(st.sampled_from(LINE_SKUS), st.integers(1, 3), st.integers(0, 3)),
+        min_size=1,
+        max_size=4,
+    ),
+    stock=st.fixed_dictionaries(
+        {f"{w}_{s}": st.integers(0, 8) for w in ("E", "W") for s in ("MUG", "SPOON", "LID", "GIFT")}
+    ),
+    cod=st.booleans(),
+)
+def test_every_line_is_reserved_waiting_with_a_reason_or_cancelled(
+    lines: list[tuple[str, int, int]], stock: dict[str, int], cod: bool
+) -> None:
+    o = order(
+        lines=[
+            {"line_id": str(i), "channel_sku": sku, "quantity": q, "cancelled_quantity": min(c, q)}
+            for i, (sku, q, c) in enumerate(lines)
+        ],
+        payment={"method": "cash_on_delivery" if cod else "prepaid"},
+    )
+    moves = ledger(**stock)
+    p = plan(o, moves)
+    assert [x.line_id for x in p.lines] == [line.line_id for line in o.lines]
+    for x, line in zip(p.lines, o.lines, strict=True):
+        assert x.state in {LineState.RESERVED, LineState.WAITING, LineState.CANCELLED}
+        assert x.reason
+        if line.cancelled_quantity == line.quantity:
+            assert x.state is LineState.CANCELLED
+    reserved = p.status is HubStatus.ALLOCATED
+    assert reserved == any(x.state is LineState.RESERVED for x in p.lines)
+    after = balances([*moves, *(p.reservation.movements if p.reservation else ())])
+    assert all(b.reserved <= b.on_hand for b in after.values())
+
+
+def test_order_without_address_is_held_even_without_an_address_rule() -> None:
+    p = plan(order(ship_to=None), ledger(E_MUG=5))
+    assert p.status is HubStatus.ON_HOLD and "no shipping address" in p.reason

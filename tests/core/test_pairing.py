@@ -1,0 +1,185 @@
+"""Pairing: scoped, versioned bindings; scored candidates; conflicts are raised, never guessed."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict, Scope
+from channelhub.core.pairing import (
+    CandidateSource,
+    PairingConfig,
+    PairingStatus,
+    RegexRule,
+    pair,
+    suggest,
+)
+from tests.core.orderflow_data import library, order
+
+CONFIG = PairingConfig(
+    strip_prefixes=("FBA-",),
+    strip_suffixes=("-NEW",),
+    regex_rules=(RegexRule(pattern=r"(.+)-2PK", replacement=r"\1", multiplier=2, score=92),),
+)
+
+
+def ref(sku: str | None = None, **kw: object) -> ListingRef:
+    data: dict[str, object] = {"channel": "shopify", "account": "shop1", "channel_sku": sku}
+    data.update(kw)
+    return ListingRef.model_validate(data)
+
+
+def bind(scope: Scope, sku: str, target: str, **kw: object) -> Binding:
+    data: dict[str, object] = {"scope": scope, "channel_sku": sku, "sku": target}
+    if scope is not Scope.GLOBAL:
+        data["channel"] = "shopify"
+    if scope is Scope.ACCOUNT:
+        data["account"] = "shop1"
+    data.update(kw)
+    return Binding.model_validate(data)
+
+
+def test_exact_sku_auto_binds_at_account_scope() -> None:
+    out = pair(ref("mug"), library(), CONFIG, PairingBook())
+    assert out.status is PairingStatus.AUTO_BOUND
+    assert out.binding is not None
+    assert (out.binding.sku, out.binding.multiplier, out.binding.scope) == ("MUG", 1, Scope.ACCOUNT)
+    assert "equals local SKU 'MUG'" in out.reason
+
+
+def test_prefix_suffix_and_regex_candidates_carry_their_evidence() -> None:
+    cat = library()
+    (c,) = suggest(ref("FBA-LID-NEW"), cat, CONFIG)
+    assert (c.sku, c.source) == ("LID", CandidateSource.STRIPPED_SKU)
+    assert "'FBA-'" in c.evidence and "'-NEW'" in c.evidence
+    out = pair(ref("MUG-2PK"), cat, CONFIG, PairingBook())
+    assert out.binding is not None
+    assert (out.binding.sku, out.binding.multiplier) == ("MUG", 2)
+    assert "2-pack" in out.reason
+
+
+def test_barcode_and_asin_identifiers_propose_candidates() -> None:
+    cat = library()
+    case = suggest(ref(None, listing_id="L-1", identifiers={"gtin": "0024"}), cat, CONFIG)
+    assert [(c.sku, c.multiplier, c.source) for c in case] == [
+        ("MUG", 24, CandidateSource.IDENTIFIER)
+    ]
+    asin = suggest(ref(None, listing_id="B0X", identifiers={"asin": "B0SPOON"}), cat, CONFIG)
+    assert [c.sku for c in asin] == ["SPOON"]
+
+
+def test_listing_without_sku_binds_at_listing_level() -> None:
+    out = pair(
+        ref(None, listing_id="77", identifiers={"ean": "0002"}), library(), CONFIG, PairingBook()
+    )
+    assert out.binding is not None
+    assert (out.binding.listing_id, out.binding.channel_sku, out.binding.sku) == ("77", None, "LID")
+
+
+def test_below_threshold_waits_unpaired_with_candidates() -> None:
+    config = CONFIG.model_copy(update={"auto_bind_threshold": 99})
+    out = pair(ref("FBA-LID"), library(), config, PairingBook())
+    assert out.status is PairingStatus.UNPAIRED
+    assert [c.sku for c in out.candidates] == ["LID"]
+    assert "below the auto-bind threshold 99" in out.reason
+    nothing = pair(ref("ZZZ"), library(), CONFIG, PairingBook())
+    assert nothing.status is PairingStatus.UNPAIRED and not nothing.candidates
+
+
+def test_two_skus_tied_above_threshold_raise_a_conflict() -> None:
+    config = PairingConfig(
+        regex_rules=(
+            RegexRule(pattern=r"X-(.+)", replacement="MUG", score=95),
+            RegexRule(pattern=r"X-(.+)", replacement="LID", score=95),
+        )
+    )
+    with pytest.raises(PairingConflict, match="more than one local SKU") as err:
+        pair(ref("X-ID"), library(), config, PairingBook())
+    assert len(err.value.options) == 2
+
+
+def test_account_scope_beats_channel_beats_global() -> None:
+    book = PairingBook(
+        [
+            bind(Scope.GLOBAL, "P1", "BOX"),
+            bind(Scope.CHANNEL, "P1", "LID"),
+            bind(Scope.ACCOUNT, "P1", "MUG", multiplier=2),
+        ]
+    )
+    cat = library()
+    mine = pair(ref("P1"), cat, CONFIG, book)
+    assert mine.status is PairingStatus.BOUND and mine.binding is not None
+    assert mine.binding.target == ("MUG", 2)
+    other_account = pair(ref("P1", account="shop2"), cat, CONFIG, book)
+    assert other_account.binding is not None and other_account.binding.sku == "LID"
+    other_channel = pair(ref("P1", channel="ebay"), cat, CONFIG, book)
+    assert other_channel.binding is not None and other_channel.binding.sku == "BOX"
+
+
+def test_manual_binding_beats_an_exact_sku_match() -> None:
+    book = PairingBook([bind(Scope.ACCOUNT, "MUG", "GIFT")])
+    out = pair(ref("MUG"), library(), CONFIG, book)
+    assert out.binding is not None and out.binding.sku == "GIFT"
+
+
+def test_two_skus_for_one_channel_sku_in_one_scope_is_a_conflict() -> None:
+    with pytest.raises(PairingConflict, match="sku P1"):
+        PairingBook([bind(Scope.ACCOUNT, "P1", "MUG"), bind(Scope.ACCOUNT, "P1", "LID")])
+
+
+def test_rebind_raises_the_version_and_supersedes() -> None:
+    book, first = PairingBook().bind(bind(Scope.ACCOUNT, "P1", "MUG"))
+    book, second = book.bind(bind(Scope.ACCOUNT, "P1", "LID"))
+    assert (first.version, second.version) == (1, 2)
+    assert book.resolve(ref("P1")) == second
+    assert len(book) == 1
+    assert book.unbind(second).resolve(ref("P1")) is None
+
+
+def test_listing_level_binding_beats_sku_level_in_the_same_scope() -> None:
+    book = PairingBook(
+        [
+            bind(Scope.ACCOUNT, "P1", "MUG"),
+            Binding(
+                scope=Scope.ACCOUNT, channel="shopify", account="shop1", listing_id="9", sku="LID"
+            ),
+        ]
+    )
+    assert book.resolve(ref("P1", listing_id="9")) is not None
+    assert book.resolve(ref("P1", listing_id="9")).sku == "LID"  # type: ignore[union-attr]
+    assert book.resolve(ref("P1", listing_id="8")).sku == "MUG"  # type: ignore[union-attr]
+
+
+def test_binding_shape_is_checked() -> None:
+    with pytest.raises(ValueError, match="exactly one of channel_sku or listing_id"):
+        Binding(scope=Scope.GLOBAL, sku="MUG")
+    with pytest.raises(ValueError, match="needs its account"):
+        Binding(scope=Scope.ACCOUNT, channel="shopify", channel_sku="A", sku="MUG")
+    with pytest.raises(ValueError, match="not a valid regular expression"):
+        RegexRule(pattern="(", replacement="")
+
+
+def test_binding_to_unknown_sku_leaves_the_listing_unpaired() -> None:
+    out = pair(ref("P1"), library(), CONFIG, PairingBook([bind(Scope.ACCOUNT, "P1", "GONE")]))
+    assert out.status is PairingStatus.UNPAIRED and "not in the product library" in out.reason
+
+
+def test_listing_ref_from_an_order_line() -> None:
+    o = order()
+    r = ListingRef.of_line(o, o.lines[0])
+    assert (r.channel, r.account, r.channel_sku) == ("shopify", "shop1", "MUG")
+
+
+@given(
+    targets=st.lists(st.sampled_from(["MUG", "LID", "BOX"]), min_size=2, max_size=5),
+    scope=st.sampled_from(list(Scope)),
+)
+def test_same_version_bindings_either_agree_or_conflict(targets: list[str], scope: Scope) -> None:
+    bindings = [bind(scope, "P1", t) for t in targets]
+    if len(set(targets)) > 1:
+        with pytest.raises(PairingConflict):
+            PairingBook(bindings)
+    else:
+        resolved = PairingBook(bindings).resolve(ref("P1"))
+        assert resolved is not None and resolved.sku == targets[0]

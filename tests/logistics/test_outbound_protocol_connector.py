@@ -1,0 +1,177 @@
+"""The outbound protocol Warehouse connector against the reference warehouse simulator."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from channelhub.connectors.errors import CapabilityMissing, Unauthorized, WebhookRejected
+from channelhub.connectors.outbound_protocol import (
+    PLUGIN,
+    OutboundProtocolWarehouse,
+    WarehouseRejected,
+)
+from channelhub.connectors.plugin import ConnectorContext
+from channelhub.connectors.roles import Warehouse
+from channelhub.core.errors import InvalidInput
+from channelhub.core.fulfilment import OutboundLine, OutboundState, Shipment
+from channelhub.core.signing import sign
+from channelhub.mappings import outbound_protocol as proto
+from channelhub.simulators.clock import ManualClock
+from channelhub.simulators.warehouse import create_app
+from tests.logistics.test_outbound_protocol import outbound_order
+
+SECRET = "whsec_conn"
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+class Rig:
+    def __init__(self) -> None:
+        self.clock = ManualClock()
+        self.callbacks: list[proto.WarehouseCallback] = []
+        self.refused: list[str] = []
+        self.seen: set[str] = set()
+        self.app = create_app(secret=SECRET, clock=self.clock, deliver=self.deliver)
+        self.sim = self.app.state.warehouse
+        context = ConnectorContext(
+            platform="outbound_protocol",
+            account="us-east",
+            base_url="http://wms.test",
+            credentials={"secret": SecretStr(SECRET)},
+            transport=httpx.ASGITransport(app=self.app),
+            now=self.clock,
+            sleep=_no_sleep,
+        )
+        self.connector: OutboundProtocolWarehouse = PLUGIN.create(context)
+
+    def _seen(self, signature: str) -> bool:
+        if signature in self.seen:
+            return True
+        self.seen.add(signature)
+        return False
+
+    async def deliver(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        try:
+            callback = self.connector.verify_callback(
+                headers, body, now=self.clock(), seen=self._seen
+            )
+        except WebhookRejected as exc:
+            self.refused.append(str(exc))
+            return 401
+        if all(c.event_id != callback.event_id for c in self.callbacks):
+            self.callbacks.append(callback)
+        return 200
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    value = Rig()
+    yield value
+    await value.connector.aclose()
+
+
+@pytest.mark.anyio
+async def test_is_a_warehouse_and_creates_exactly_once_under_lost_replies(rig: Rig) -> None:
+    assert isinstance(rig.connector, Warehouse)
+    assert "secret" not in repr(rig.connector).lower() or SECRET not in repr(rig.connector)
+    order = outbound_order()
+    rig.sim.lose_responses = 2  # processed, but the first two replies are lost (503)
+    receipt = await rig.connector.create_outbound(order)
+    assert receipt.created is False  # the third attempt found the order made by the first
+    assert len(rig.sim.orders) == 1
+    again = await rig.connector.create_outbound(order)
+    assert (again.warehouse_order_id, again.created) == (receipt.warehouse_order_id, False)
+
+
+@pytest.mark.anyio
+async def test_rejection_carries_reasons_a_seller_can_act_on(rig: Rig) -> None:
+    order = outbound_order(lines=(OutboundLine(sku="NOPE", quantity=1),))
+    with pytest.raises(WarehouseRejected) as caught:
+        await rig.connector.create_outbound(order)
+    assert caught.value.reasons[0].field == "lines[0].sku"
+    assert "NOPE" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_intercept_status_and_callbacks(rig: Rig) -> None:
+    early = outbound_order()
+    late = outbound_order(order_key="shopify:acme:7", idempotency_key="shopify:acme:7#p1r1")
+    await rig.connector.create_outbound(early)
+    await rig.connector.create_outbound(late)
+    stopped = await rig.connector.cancel_outbound(early.idempotency_key, reason="buyer cancelled")
+    assert stopped.state is OutboundState.CANCELLED
+    await rig.sim.advance(timedelta(hours=2))
+    assert (await rig.connector.get_outbound(late.idempotency_key)).state is OutboundState.PACKED
+    too_late = await rig.connector.cancel_outbound(late.idempotency_key, reason="buyer cancelled")
+    assert too_late.state is OutboundState.CANCEL_TOO_LATE
+    await rig.sim.advance(timedelta(hours=2))
+    shipments = [c.payload for c in rig.callbacks if isinstance(c.payload, Shipment)]
+    assert [s.outbound_key for s in shipments] == [late.idempotency_key]
+    assert rig.refused == []
+
+
+@pytest.mark.anyio
+async def test_callbacks_with_bad_signature_stale_or_replayed_are_refused(rig: Rig) -> None:
+    body = json.dumps({"event_id": "e"}).encode()
+    now = int(rig.clock().timestamp())
+    cases = {
+        "bad": {"X-Channelhub-Signature": sign("wrong", now, body)},
+        "stale": {"X-Channelhub-Signature": sign(SECRET, now - 301, body)},
+    }
+    for headers in cases.values():
+        with pytest.raises(WebhookRejected):
+            rig.connector.verify_callback(headers, body, now=rig.clock(), seen=rig._seen)
+    good = {"x-channelhub-signature": sign(SECRET, now, body)}
+    with pytest.raises(InvalidInput, match="type is missing"):  # signed, but not an event
+        rig.connector.verify_callback(good, body, now=rig.clock(), seen=rig._seen)
+    with pytest.raises(WebhookRejected, match="replay"):
+        rig.connector.verify_callback(good, body, now=rig.clock(), seen=rig._seen)
+
+
+@pytest.mark.anyio
+async def test_wrong_secret_is_fatal_and_stock_is_not_pulled(rig: Rig) -> None:
+    rig.sim.secret = SecretStr("rotated")
+    with pytest.raises(Unauthorized):
+        await rig.connector.create_outbound(outbound_order())
+    with pytest.raises(CapabilityMissing):
+        async for _ in rig.connector.get_stock_levels():
+            pass
+
+
+def _unused(_: Any) -> None:  # keep imports honest for readers
+    return None
+
+
+@pytest.mark.anyio
+async def test_exactly_once_under_sdk_faults_and_lost_replies() -> None:
+    from channelhub.simulators.warehouse import create_simulator
+
+    clock = ManualClock()
+    sim = create_simulator(seed=5, secret=SECRET, clock=clock)
+    engine = sim.app.state.warehouse
+    context = ConnectorContext(
+        platform="outbound_protocol",
+        account="us-east",
+        base_url="http://wms.test",
+        credentials={"secret": SecretStr(SECRET)},
+        transport=httpx.ASGITransport(app=sim),
+        now=clock,
+        sleep=_no_sleep,
+    )
+    connector: OutboundProtocolWarehouse = PLUGIN.create(context)
+    sim.faults.update(fail_next=1)  # refused before the warehouse saw it
+    engine.lose_responses = 1  # then processed, but the answer is lost
+    receipt = await connector.create_outbound(outbound_order())
+    assert receipt.created is False and len(engine.orders) == 1
+    statuses = [e.status for e in sim.journal.entries]
+    assert len(statuses) == 3 and statuses[-1] == 200
+    await connector.aclose()

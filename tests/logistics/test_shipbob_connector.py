@@ -1,0 +1,145 @@
+"""The ShipBob Warehouse connector against the ShipBob simulator; every request is checked
+against the 2026-01 spec with openapi-core."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from channelhub.connectors.errors import NotFoundError
+from channelhub.connectors.plugin import ConnectorContext
+from channelhub.connectors.roles import Warehouse
+from channelhub.connectors.shipbob import PLUGIN, ShipBobRejected, ShipBobWarehouse
+from channelhub.core.fulfilment import OutboundState
+from channelhub.simulators.clock import ManualClock
+from channelhub.simulators.shipbob import create_app
+from tests.logistics.conformance import RecordingTransport, check_exchange, openapi
+from tests.logistics.specs import shipbob_spec
+from tests.logistics.test_outbound_protocol import outbound_order
+
+HOST = "https://sandbox-api.shipbob.com"
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+class Rig:
+    def __init__(self) -> None:
+        self.clock = ManualClock()
+        self.app = create_app(clock=self.clock)
+        self.sim = self.app.state.shipbob
+        self.transport = RecordingTransport(httpx.ASGITransport(app=self.app))
+        context = ConnectorContext(
+            platform="shipbob",
+            account="sb-main",
+            base_url=HOST,
+            credentials={"pat": SecretStr("pat_sim")},
+            settings={"channel_id": 101, "warehouse": "shipbob-il"},
+            transport=self.transport,
+            now=self.clock,
+            sleep=_no_sleep,
+        )
+        self.connector: ShipBobWarehouse = PLUGIN.create(context)
+
+    def check_all(self) -> None:
+        spec = openapi(shipbob_spec(), check_spec=False)
+        for exchange in self.transport.exchanges:
+            check_exchange(spec, exchange, HOST)
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    value = Rig()
+    yield value
+    await value.connector.aclose()
+
+
+@pytest.mark.anyio
+async def test_create_is_idempotent_by_reference_and_ships(rig: Rig) -> None:
+    assert isinstance(rig.connector, Warehouse)
+    order = outbound_order(cash_on_delivery=None)
+    first = await rig.connector.create_outbound(order)
+    second = await rig.connector.create_outbound(order)
+    assert first.created and not second.created
+    assert first.warehouse_order_id == second.warehouse_order_id and len(rig.sim.orders) == 1
+
+    status = await rig.connector.get_outbound(order.idempotency_key)
+    assert status.state is OutboundState.ACCEPTED and status.shipments == ()
+    rig.sim.advance(timedelta(hours=3))
+    status = await rig.connector.get_outbound(order.idempotency_key)
+    assert status.state is OutboundState.SHIPPED
+    (shipment,) = status.shipments
+    assert shipment.warehouse == "shipbob-il" and shipment.packages[0].tracking_number.startswith(
+        "1Z"
+    )
+    too_late = await rig.connector.cancel_outbound(order.idempotency_key, reason="buyer")
+    assert too_late.state is OutboundState.CANCEL_TOO_LATE
+    rig.check_all()
+
+
+@pytest.mark.anyio
+async def test_cancel_before_shipping_and_unknown_order(rig: Rig) -> None:
+    order = outbound_order(cash_on_delivery=None)
+    await rig.connector.create_outbound(order)
+    result = await rig.connector.cancel_outbound(order.idempotency_key, reason="buyer")
+    assert result.state is OutboundState.CANCELLED
+    with pytest.raises(NotFoundError):
+        await rig.connector.cancel_outbound("nope#p1r1", reason="x")
+    rig.check_all()
+
+
+@pytest.mark.anyio
+async def test_stock_levels_follow_next_pages(rig: Rig) -> None:
+    rig.sim.inventory = {f"SKU-{n:03d}": n for n in range(300)}
+    pages = [page async for page in rig.connector.get_stock_levels()]
+    assert len(pages) == 2 and pages[-1].done and not pages[0].done
+    levels = [lv for page in pages for lv in page.items]
+    assert len(levels) == 300 and levels[5].on_hand == 5 and levels[5].warehouse == "shipbob-il"
+    only = [
+        lv
+        for page in [p async for p in rig.connector.get_stock_levels(["SKU-007"])]
+        for lv in page.items
+    ]
+    assert [lv.sku for lv in only] == ["SKU-007"]
+
+
+@pytest.mark.anyio
+async def test_refusal_keeps_shipbobs_words(rig: Rig) -> None:
+    order = outbound_order(cash_on_delivery=None)
+    body_refusal = rig.sim.create
+    rig.sim.create = lambda body: (422, {"errors": ["Invalid shipping method"]})  # type: ignore[method-assign]
+    with pytest.raises(ShipBobRejected, match="Invalid shipping method"):
+        await rig.connector.create_outbound(order)
+    rig.sim.create = body_refusal  # type: ignore[method-assign]
+
+
+@pytest.mark.anyio
+async def test_exactly_one_order_under_injected_5xx() -> None:
+    from channelhub.simulators.shipbob import create_simulator
+
+    clock = ManualClock()
+    sim = create_simulator(seed=3, clock=clock)
+    context = ConnectorContext(
+        platform="shipbob",
+        account="sb-main",
+        base_url=HOST,
+        credentials={"pat": SecretStr("pat_sim")},
+        settings={"channel_id": 101},
+        transport=httpx.ASGITransport(app=sim),
+        now=clock,
+        sleep=_no_sleep,
+    )
+    connector: ShipBobWarehouse = PLUGIN.create(context)
+    sim.faults.update(fail_next=2)
+    receipt = await connector.create_outbound(outbound_order(cash_on_delivery=None))
+    assert receipt.created
+    assert len(sim.app.state.shipbob.orders) == 1
+    assert [e.status for e in sim.journal.entries][:3] == [500, 503, 201] or len(
+        sim.journal.entries
+    ) == 3
+    await connector.aclose()

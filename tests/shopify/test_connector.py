@@ -1,0 +1,313 @@
+"""The Shopify connector against the simulator in process (no network, no real sleeps)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from channelhub.connectors.errors import NotFoundError, WebhookRejected
+from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
+from channelhub.connectors.roles import SalesChannel
+from channelhub.connectors.shopify import DuplicateWebhook
+from channelhub.core.models import ListingKey, Package, PackageLine
+from channelhub.simulators.faults import FaultConfig
+from channelhub.simulators.shopify import WebhookSender
+from tests.shopify.conftest import SECRET, assert_requests_valid
+
+pytestmark = pytest.mark.anyio
+
+
+async def _import_all(connector: Any, cursor: str | None = None) -> tuple[list[str], str | None]:
+    ids: list[str] = []
+    async for page in connector.pull_orders(cursor):
+        assert not page.failures, page.failures
+        ids += [order.external_id for order in page.items]
+        cursor = page.cursor
+    return ids, cursor
+
+
+async def test_import_under_faults_yields_every_order_exactly_once(make_rig: Any) -> None:
+    rig = make_rig(
+        seed=11,
+        orders=60,
+        throttle_rate=0.1,
+        faults=FaultConfig(error_rate=0.1, error_statuses=(500, 502, 503), timeout_rate=0.03),
+    )
+    assert isinstance(rig.connector, SalesChannel)
+    ids, watermark = await _import_all(rig.connector)
+    assert Counter(ids) == Counter(list(rig.shop.data.orders))  # each exactly once
+    faulted = [e for e in rig.sim.journal.entries if e.fault]
+    throttled = rig.shop.calls("orders", outcome="throttled")
+    assert faulted and throttled  # the faults really happened
+    assert rig.time.sleeps  # ... and were waited out on the injected clock
+    # the next run starts overlap before this window's end and finds nothing new
+    again, _ = await _import_all(rig.connector, watermark)
+    assert set(again) <= set(rig.shop.data.orders)
+    assert_requests_valid(rig)
+    await rig.connector.aclose()
+
+
+async def test_a_killed_import_resumes_from_its_last_cursor(make_rig: Any) -> None:
+    rig = make_rig(seed=12, orders=33)
+    ids: list[str] = []
+    cursor = None
+    pages = rig.connector.pull_orders(None)
+    for _ in range(3):  # process "dies" after committing three pages
+        page = await pages.__anext__()
+        ids += [o.external_id for o in page.items]
+        cursor = page.cursor
+    await pages.aclose()
+    rest, _ = await _import_all(rig.connector, cursor)
+    assert Counter(ids + rest) == Counter(list(rig.shop.data.orders))
+    await rig.connector.aclose()
+
+
+async def test_order_updated_during_import_is_read_again_next_run(make_rig: Any) -> None:
+    rig = make_rig(seed=13, orders=12)
+    first, watermark = await _import_all(rig.connector)
+    order_id = first[0]
+    rig.time.t += 3600
+    rig.shop.data.orders[order_id]["updatedAt"] = rig.time.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    rig.time.t += 120  # beyond the hold-back
+    second, _ = await _import_all(rig.connector, watermark)
+    assert order_id in second
+    await rig.connector.aclose()
+
+
+async def test_throttled_answer_waits_for_the_refill_then_retries(make_rig: Any) -> None:
+    rig = make_rig(seed=14, orders=6, bucket_size=1000, restore_rate=50)
+    rig.shop.bucket.drain()
+    fetched = await rig.connector.get_order(next(iter(rig.shop.data.orders)))
+    assert fetched.item.external_id in rig.shop.data.orders
+    assert rig.shop.calls("order", outcome="throttled") == 1
+    assert rig.time.sleeps and sum(rig.time.sleeps) >= 161 / 50 - 0.01
+    assert_requests_valid(rig)
+    await rig.connector.aclose()
+
+
+def _updates(rig: Any, count: int, *, stale: set[int] = frozenset()) -> list[QuantityUpdate]:  # type: ignore[assignment]
+    pairs = list(rig.shop.data.levels.items())[:count]
+    assert len(pairs) == count
+    return [
+        QuantityUpdate(
+            listing=ListingKey(channel="shopify", account="sim-shop", listing_id=item),
+            quantity=current + 1,
+            inventory_ref=item,
+            location=location,
+            expected_previous=current + (5 if i in stale else 0),
+        )
+        for i, ((item, location), current) in enumerate(pairs)
+    ]
+
+
+async def test_pushing_1000_quantities_costs_four_calls(make_rig: Any) -> None:
+    rig = make_rig(seed=15, orders=1, products=320, bucket_size=1e9)
+    updates = _updates(rig, 1000)
+    results = await rig.connector.push_quantities(updates)
+    assert rig.shop.calls("inventorySetQuantities", outcome=None) == math.ceil(1000 / 250) == 4
+    assert [r.listing for r in results] == [u.listing for u in updates]
+    assert all(r.accepted for r in results)
+    for update in updates:
+        assert rig.shop.data.levels[(update.inventory_ref, update.location)] == update.quantity
+    assert_requests_valid(rig)
+    await rig.connector.aclose()
+
+
+async def test_stale_compare_quantity_is_reread_and_retried_once(make_rig: Any) -> None:
+    rig = make_rig(seed=16, orders=1, products=20, bucket_size=1e9)
+    updates = _updates(rig, 10, stale={2, 7})
+    results = await rig.connector.push_quantities(updates)
+    assert all(r.accepted for r in results)
+    assert rig.shop.calls("inventorySetQuantities") == 2  # the batch, then its retry
+    assert rig.shop.calls("nodes") == 1  # one re-read of the stale items
+    assert_requests_valid(rig)
+    await rig.connector.aclose()
+
+
+async def test_still_stale_after_the_retry_is_reported_not_hidden(make_rig: Any) -> None:
+    rig = make_rig(seed=17, orders=1, products=20, bucket_size=1e9)
+    updates = _updates(rig, 3, stale={1})
+    original = rig.shop.handle
+    target = (updates[1].inventory_ref, updates[1].location)
+
+    def racing_handle(version: str, token: str | None, body: Any) -> Any:
+        answer = original(version, token, body)
+        if "nodes(ids" in body["query"]:
+            rig.shop.data.levels[target] += 3  # someone sells in between
+        return answer
+
+    rig.shop.handle = racing_handle  # type: ignore[method-assign]
+    results = await rig.connector.push_quantities(updates)
+    assert [r.accepted for r in results] == [True, False, True]
+    assert results[1].retryable and "COMPARE_QUANTITY_STALE" in (results[1].reason or "")
+    # the batch, the stale item's one retry, then the others again without it
+    stale_sent = [
+        entry
+        for entry in rig.shop.journal
+        if "inventorySetQuantities" in entry.root_fields
+        and any(
+            q["inventoryItemId"].endswith(f"/{target[0]}")
+            and q["locationId"].endswith(f"/{target[1]}")
+            for q in entry.variables["input"]["quantities"]
+        )
+    ]
+    assert len(stale_sent) == 2 and rig.shop.calls("inventorySetQuantities", outcome=None) == 3
+    await rig.connector.aclose()
+
+
+async def test_items_without_a_handle_are_refused_each(make_rig: Any) -> None:
+    rig = make_rig(seed=18, orders=1, products=3, settings={"location_id": None})
+    key = ListingKey(channel="shopify", account="sim-shop", listing_id="1")
+    results = await rig.connector.push_quantities(
+        [
+            QuantityUpdate(listing=key, quantity=1, inventory_ref="1"),
+            QuantityUpdate(listing=key, quantity=1, location="2"),
+        ]
+    )
+    assert [r.accepted for r in results] == [False, False]
+    assert "location" in (results[0].reason or "") and "inventory" in (results[1].reason or "")
+    await rig.connector.aclose()
+
+
+def _open_order(rig: Any, units: int = 2) -> tuple[str, dict[str, Any]]:
+    return next(
+        (k, o)
+        for k, o in rig.shop.data.orders.items()
+        if o["displayFulfillmentStatus"] == "UNFULFILLED"
+        and not o["cancelledAt"]
+        and sum(ln["currentQuantity"] for ln in o["lineItems"]) >= units
+    )
+
+
+async def test_fulfilment_per_package_partial_then_rest_and_read_back(make_rig: Any) -> None:
+    rig = make_rig(seed=19, orders=30, bucket_size=1e9)
+    order_id, node = _open_order(rig)
+    line = node["lineItems"][0]
+    line_id = line["id"].rsplit("/", 1)[-1]
+    first = Package(
+        tracking_number="1Z001",
+        carrier="UPS",
+        tracking_url="https://ups.example/1Z001",
+        lines=[PackageLine(sku=line["sku"], quantity=1, order_line_id=line_id)],
+    )
+    rest = Package(tracking_number="1Z002", carrier="UPS")
+    push = FulfilmentPush(
+        order_external_id=order_id, packages=(first, rest), shipped_at=rig.time.now()
+    )
+    results = await rig.connector.push_fulfilment(push)
+    assert [r.accepted for r in results] == [True, True] and not results[0].already_present
+    assert node["displayFulfillmentStatus"] == "FULFILLED"
+    read_back = await rig.connector.get_fulfilments(order_id)
+    assert [f.tracking_number for f in read_back] == ["1Z001", "1Z002"]
+    assert read_back[0].lines[0].order_line_id == line_id and read_back[0].carrier == "UPS"
+    # pushing again (an outbox retry) creates nothing new
+    again = await rig.connector.push_fulfilment(push)
+    assert all(r.accepted and r.already_present for r in again)
+    assert rig.shop.calls("fulfillmentCreate") == 2
+    assert_requests_valid(rig)
+    await rig.connector.aclose()
+
+
+async def test_fulfilment_beyond_what_remains_is_refused_with_the_reason(make_rig: Any) -> None:
+    rig = make_rig(seed=20, orders=30, bucket_size=1e9)
+    order_id, node = _open_order(rig, units=1)
+    line = node["lineItems"][0]
+    too_many = Package(
+        tracking_number="X1",
+        carrier="DHL",
+        lines=[
+            PackageLine(sku=line["sku"], quantity=99, order_line_id=line["id"].rsplit("/", 1)[-1])
+        ],
+    )
+    (result,) = await rig.connector.push_fulfilment(
+        FulfilmentPush(order_external_id=order_id, packages=(too_many,), shipped_at=rig.time.now())
+    )
+    assert not result.accepted and "99" in (result.reason or "")
+    assert rig.shop.calls("fulfillmentCreate", outcome=None) == 0
+    await rig.connector.aclose()
+
+
+async def test_webhooks_forged_and_replayed_refused_duplicates_once(make_rig: Any) -> None:
+    rig = make_rig(seed=21, orders=5)
+    sender = WebhookSender(rig.shop.data, SECRET, duplicate_rate=1.0, now=rig.time.now)
+    order_id = next(iter(rig.shop.data.orders))
+    first, duplicate = sender.deliveries("orders/updated", order_id)
+    event = rig.connector.verify_webhook(first.headers, first.body, now=rig.time.now())
+    order = rig.connector.order_from_webhook(event)
+    assert order == (await rig.connector.get_order(order_id)).item
+    assert order.external_id == order_id and int(order_id) > 2**53
+    with pytest.raises(DuplicateWebhook):
+        rig.connector.verify_webhook(duplicate.headers, duplicate.body, now=rig.time.now())
+    forged = json.loads(first.body)
+    forged["financial_status"] = "paid"
+    forged["total_outstanding"] = "0.01"
+    fresh = sender.delivery("orders/updated", order_id)
+    with pytest.raises(WebhookRejected, match="does not match"):
+        rig.connector.verify_webhook(fresh.headers, json.dumps(forged).encode(), now=rig.time.now())
+    forged_sender = WebhookSender(rig.shop.data, "not-the-secret", now=rig.time.now)
+    other = forged_sender.delivery("orders/create", order_id)
+    with pytest.raises(WebhookRejected):
+        rig.connector.verify_webhook(other.headers, other.body, now=rig.time.now())
+    stale = sender.delivery("orders/create", order_id)
+    with pytest.raises(WebhookRejected, match="replay window"):
+        rig.connector.verify_webhook(
+            stale.headers, stale.body, now=rig.time.now() + timedelta(days=3)
+        )
+    # the forged and stale deliveries did not burn their ids: a genuine one still passes
+    assert rig.connector.verify_webhook(fresh.headers, fresh.body, now=rig.time.now())
+    await rig.connector.aclose()
+
+
+async def test_listings_and_locations(make_rig: Any) -> None:
+    rig = make_rig(seed=22, orders=1, products=45, bucket_size=1e9)
+    listings = []
+    async for page in rig.connector.pull_listings():
+        assert not page.failures
+        listings += page.items
+    variants = rig.shop.data.variants()
+    assert len(listings) == len(variants)
+    assert {item.inventory_ref for item in listings} == {
+        v["inventoryItem"]["id"].rsplit("/", 1)[-1] for v in variants
+    }
+    assert all(item.price is not None and item.price.currency == "USD" for item in listings)
+    locations = await rig.connector.locations()
+    assert [loc.name for loc in locations] == ["Shenzhen DC", "Los Angeles 3PL"]
+    assert_requests_valid(rig)
+    await rig.connector.aclose()
+
+
+async def test_api_version_is_pinned_from_settings(make_rig: Any) -> None:
+    rig = make_rig(seed=23, orders=1, settings={"api_version": "2024-07"})
+    assert rig.connector.api_version == "2024-07"
+    with pytest.raises(NotFoundError, match=r"404|Not Found"):
+        await rig.connector.get_order("1")
+    assert rig.sim.journal.entries[-1].path == "/admin/api/2024-07/graphql.json"
+    await rig.connector.aclose()
+
+
+def test_an_account_without_shop_or_base_url_is_a_config_error() -> None:
+    from pydantic import SecretStr
+
+    from channelhub.connectors.plugin import ConnectorContext
+    from channelhub.connectors.shopify import ShopifyConnector
+    from channelhub.core.errors import ConfigError
+
+    context = ConnectorContext(
+        platform="shopify", account="nowhere", credentials={"access_token": SecretStr("shpat_x")}
+    )
+    with pytest.raises(ConfigError, match="nowhere"):
+        ShopifyConnector(context)
+
+
+async def test_pacing_from_throttle_status_keeps_throttled_answers_rare(make_rig: Any) -> None:
+    rig = make_rig(seed=24, orders=100)
+    ids, _ = await _import_all(rig.connector)
+    assert len(ids) == 100 and rig.shop.calls("orders") == 20
+    # the limiter waited on its own, fed by throttleStatus, instead of hitting THROTTLED
+    assert rig.time.sleeps and rig.shop.calls("orders", outcome="throttled") <= 1
+    await rig.connector.aclose()
