@@ -21,11 +21,12 @@ from channelhub.core.discrepancy import RepairKind
 from channelhub.core.errors import ChannelhubError, NotFound
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
+from channelhub.core.reservations import release
 from channelhub.core.stock import MovementKind, StockMovement
 from channelhub.store.repos import orders as order_repo
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.payloads import store_raw_payload
-from channelhub.store.repos.reconcile import StoredDiscrepancy, mark_repair, open_reservations
+from channelhub.store.repos.reconcile import StoredDiscrepancy, mark_repair, order_movements
 from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import OutboundOrderRow, PackageRow, ShipmentRow
 from channelhub.store.tables.listings import ListingRow
@@ -130,25 +131,23 @@ def _cancel(session: Session, external_id: str, ctx: RepairContext) -> str:
         at=ctx.now,
         actor=ACTOR,
     )
-    released = 0
-    for (reference, warehouse, sku), quantity in sorted(
-        open_reservations(session, str(key)).items()
-    ):
+    releases = release(
+        order_movements(session, str(key)),
+        str(key),
+        at=ctx.now,
+        reason=f"order {external_id} cancelled on the channel",
+    )
+    for movement in releases:
         record_movement(
             session,
-            StockMovement(
-                warehouse=warehouse,
-                sku=sku,
-                kind=MovementKind.RELEASE,
-                quantity=quantity,
-                reason=f"order {external_id} cancelled on the channel",
-                reference=reference,
-                at=ctx.now,
-            ),
+            movement,
             now=ctx.now,
-            dedupe_key=f"reconcile:{ctx.run_id}:release:{reference}:{warehouse}:{sku}",
+            dedupe_key=(
+                f"reconcile:{ctx.run_id}:release:{movement.reference}:"
+                f"{movement.warehouse}:{movement.sku}"
+            )[:255],
         )
-        released += quantity
+    released = sum(movement.quantity for movement in releases)
     return f"cancelled order {external_id}, released {released} reserved units"
 
 

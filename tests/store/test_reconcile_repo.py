@@ -20,7 +20,7 @@ from channelhub.store.repos.reconcile import (
     iter_ledger_on_hand,
     list_discrepancies,
     mark_repair,
-    open_reservations,
+    order_movements,
     start_run,
 )
 from channelhub.store.repos.stock import record_movement, stock_balances, upsert_warehouse
@@ -65,7 +65,7 @@ def test_ledger_stream_agrees_with_the_balances(session: Session) -> None:
     ] * len(AWKWARD_IDS)
 
 
-def test_open_reservations_of_an_order(session: Session) -> None:
+def test_movements_of_an_order(session: Session) -> None:
     upsert_warehouse(session, Warehouse(code="DE-1", country="DE"), now=T0)
     for kind, qty, ref in (
         (MovementKind.RECEIVE, 10, None),
@@ -87,7 +87,12 @@ def test_open_reservations_of_an_order(session: Session) -> None:
             ),
             now=T0,
         )
-    assert open_reservations(session, "s:a:1") == {("s:a:1#p1", "DE-1", "MUG"): 3}
+    mine = order_movements(session, "s:a:1")
+    assert [(m.kind, m.quantity, m.reference) for m in mine] == [
+        (MovementKind.RESERVE, 3, "s:a:1#p1"),
+        (MovementKind.RESERVE, 2, "s:a:1#p2"),
+        (MovementKind.CONSUME, 2, "s:a:1#p2"),
+    ]
 
 
 def test_run_keeps_discrepancies_and_repair_outcomes(session: Session) -> None:

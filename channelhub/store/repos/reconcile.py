@@ -23,7 +23,7 @@ from channelhub.core.errors import NotFound
 from channelhub.core.fulfilment import OutboundState
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.reconcile import HubOrderView, ListingQuantity, StockCount
-from channelhub.core.stock import MovementKind
+from channelhub.core.stock import MovementKind, StockMovement
 from channelhub.store.tables.fulfilment import (
     OutboundLineRow,
     OutboundOrderRow,
@@ -157,23 +157,27 @@ def last_pushed_quantities(session: Session, *, account: str, kind: str) -> list
     return [ListingQuantity(lid, qty, vid) for (lid, vid), qty in sorted(latest.items())]
 
 
-def open_reservations(session: Session, order_key: str) -> dict[tuple[str, str, str], int]:
-    """Units still reserved for an order, by (reference, warehouse, sku); references are the
-    order key or ``<order key>#p<part>``."""
-    ref, q, kind = StockMovementRow.reference, StockMovementRow.quantity, StockMovementRow.kind
-    held = func.sum(
-        case(
-            (kind == K.RESERVE.value, q),
-            (kind.in_([K.RELEASE.value, K.CONSUME.value]), -q),
-            else_=0,
-        )
-    )
-    rows = session.execute(
-        select(ref, StockMovementRow.warehouse, StockMovementRow.sku, held)
+def order_movements(session: Session, order_key: str) -> list[StockMovement]:
+    """The ledger movements of one order, oldest first: references are the order key or
+    ``<order key>#p<part>`` (see :mod:`channelhub.core.reservations`)."""
+    ref = StockMovementRow.reference
+    rows = session.scalars(
+        select(StockMovementRow)
         .where((ref == order_key) | ref.startswith(order_key + "#", autoescape=True))
-        .group_by(ref, StockMovementRow.warehouse, StockMovementRow.sku)
+        .order_by(StockMovementRow.at, StockMovementRow.id)
     )
-    return {(r or "", w, s): int(h) for r, w, s, h in rows if h and int(h) > 0}
+    return [
+        StockMovement(
+            warehouse=row.warehouse,
+            sku=row.sku,
+            kind=MovementKind(row.kind),
+            quantity=row.quantity,
+            reason=row.reason,
+            reference=row.reference,
+            at=row.at,
+        )
+        for row in rows
+    ]
 
 
 # --- runs and their discrepancies ----------------------------------------------------------
