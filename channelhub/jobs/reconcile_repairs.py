@@ -21,12 +21,12 @@ from channelhub.core.discrepancy import RepairKind
 from channelhub.core.errors import ChannelhubError, NotFound
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
-from channelhub.core.reservations import release
 from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.jobs.pipeline import stop_order
 from channelhub.store.repos import orders as order_repo
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.payloads import store_raw_payload
-from channelhub.store.repos.reconcile import StoredDiscrepancy, mark_repair, order_movements
+from channelhub.store.repos.reconcile import StoredDiscrepancy, mark_repair
 from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import OutboundOrderRow, PackageRow, ShipmentRow
 from channelhub.store.tables.listings import ListingRow
@@ -121,34 +121,18 @@ async def _backfill(sessions: sessionmaker[Session], external_id: str, ctx: Repa
 
 
 def _cancel(session: Session, external_id: str, ctx: RepairContext) -> str:
-    key = ctx.order_key(external_id)
-    row = order_repo.get_order_row(session, key)
-    order_repo.transition_order(
+    """Through the order pipeline's own stop: release the reservation, cancel any queued
+    outbound order, record the decision and the transition (refused once dispatched)."""
+    released = stop_order(
         session,
-        row.id,
-        HubStatus.CANCELLED,
+        ctx.order_key(external_id),
+        target=HubStatus.CANCELLED,
         reason=f"cancelled on the channel (reconciliation run {ctx.run_id})",
-        at=ctx.now,
+        now=ctx.now,
         actor=ACTOR,
     )
-    releases = release(
-        order_movements(session, str(key)),
-        str(key),
-        at=ctx.now,
-        reason=f"order {external_id} cancelled on the channel",
-    )
-    for movement in releases:
-        record_movement(
-            session,
-            movement,
-            now=ctx.now,
-            dedupe_key=(
-                f"reconcile:{ctx.run_id}:release:{movement.reference}:"
-                f"{movement.warehouse}:{movement.sku}"
-            )[:255],
-        )
-    released = sum(movement.quantity for movement in releases)
-    return f"cancelled order {external_id}, released {released} reserved units"
+    units = sum(movement.quantity for movement in released)
+    return f"cancelled order {external_id}, released {units} reserved units"
 
 
 def _push_fulfilment(

@@ -20,7 +20,6 @@ from channelhub.store.repos.reconcile import (
     iter_ledger_on_hand,
     list_discrepancies,
     mark_repair,
-    order_movements,
     start_run,
 )
 from channelhub.store.repos.stock import record_movement, stock_balances, upsert_warehouse
@@ -63,36 +62,6 @@ def test_ledger_stream_agrees_with_the_balances(session: Session) -> None:
     assert [c.warehouse for c in iter_ledger_on_hand(session, warehouses=["DE_2"])] == [
         "DE_2"
     ] * len(AWKWARD_IDS)
-
-
-def test_movements_of_an_order(session: Session) -> None:
-    upsert_warehouse(session, Warehouse(code="DE-1", country="DE"), now=T0)
-    for kind, qty, ref in (
-        (MovementKind.RECEIVE, 10, None),
-        (MovementKind.RESERVE, 3, "s:a:1#p1"),
-        (MovementKind.RESERVE, 2, "s:a:1#p2"),
-        (MovementKind.CONSUME, 2, "s:a:1#p2"),
-        (MovementKind.RESERVE, 4, "s:a:10#p1"),  # another order sharing the prefix
-    ):
-        record_movement(
-            session,
-            StockMovement(
-                warehouse="DE-1",
-                sku="MUG",
-                kind=kind,
-                quantity=qty,
-                reason="r",
-                reference=ref,
-                at=T0,
-            ),
-            now=T0,
-        )
-    mine = order_movements(session, "s:a:1")
-    assert [(m.kind, m.quantity, m.reference) for m in mine] == [
-        (MovementKind.RESERVE, 3, "s:a:1#p1"),
-        (MovementKind.RESERVE, 2, "s:a:1#p2"),
-        (MovementKind.CONSUME, 2, "s:a:1#p2"),
-    ]
 
 
 def test_run_keeps_discrepancies_and_repair_outcomes(session: Session) -> None:

@@ -23,7 +23,7 @@ from channelhub.core.errors import NotFound
 from channelhub.core.fulfilment import OutboundState
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.reconcile import HubOrderView, ListingQuantity, StockCount
-from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.core.stock import MovementKind
 from channelhub.store.tables.fulfilment import (
     OutboundLineRow,
     OutboundOrderRow,
@@ -155,29 +155,6 @@ def last_pushed_quantities(session: Session, *, account: str, kind: str) -> list
         key = (str(payload["listing_id"]), str(payload.get("variation_id") or ""))
         latest[key] = int(payload["quantity"])
     return [ListingQuantity(lid, qty, vid) for (lid, vid), qty in sorted(latest.items())]
-
-
-def order_movements(session: Session, order_key: str) -> list[StockMovement]:
-    """The ledger movements of one order, oldest first: references are the order key or
-    ``<order key>#p<part>`` (see :mod:`channelhub.core.reservations`)."""
-    ref = StockMovementRow.reference
-    rows = session.scalars(
-        select(StockMovementRow)
-        .where((ref == order_key) | ref.startswith(order_key + "#", autoescape=True))
-        .order_by(StockMovementRow.at, StockMovementRow.id)
-    )
-    return [
-        StockMovement(
-            warehouse=row.warehouse,
-            sku=row.sku,
-            kind=MovementKind(row.kind),
-            quantity=row.quantity,
-            reason=row.reason,
-            reference=row.reference,
-            at=row.at,
-        )
-        for row in rows
-    ]
 
 
 # --- runs and their discrepancies ----------------------------------------------------------
