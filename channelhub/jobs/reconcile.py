@@ -37,7 +37,7 @@ from channelhub.core.reconcile import (
     reconcile_stock,
 )
 from channelhub.jobs.reconcile_repairs import (
-    PUSH_FULFILMENT_KIND,
+    FULFILMENT_KIND,
     PUSH_QUANTITY_KIND,
     RepairContext,
     apply_safe_repairs,
@@ -56,7 +56,7 @@ from channelhub.store.repos.reconcile import (
 from channelhub.store.tables.stock import WarehouseRow
 
 __all__ = [
-    "PUSH_FULFILMENT_KIND",
+    "FULFILMENT_KIND",
     "PUSH_QUANTITY_KIND",
     "ReconcileReport",
     "reconcile_account",

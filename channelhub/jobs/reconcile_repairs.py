@@ -19,21 +19,25 @@ from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.roles import SalesChannel
 from channelhub.core.discrepancy import RepairKind
 from channelhub.core.errors import ChannelhubError, NotFound
+from channelhub.core.fulfilment import Package
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.stock import MovementKind, StockMovement
 from channelhub.jobs.pipeline import stop_order
 from channelhub.store.repos import orders as order_repo
-from channelhub.store.repos.outbox import enqueue
+from channelhub.store.repos.outbox import enqueue, replay
 from channelhub.store.repos.payloads import store_raw_payload
 from channelhub.store.repos.reconcile import StoredDiscrepancy, mark_repair
 from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import OutboundOrderRow, PackageRow, ShipmentRow
 from channelhub.store.tables.listings import ListingRow
+from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 
 #: Outbox kinds the reconciliation enqueues (and reads back as "last pushed" once sent).
 PUSH_QUANTITY_KIND = "channel.push_quantity"
-PUSH_FULFILMENT_KIND = "channel.push_fulfilment"
+#: The fulfilment push kind the shipment job queues and the tracking sender sends (branch
+#: dispatch, ``channelhub.jobs.outbound.FULFILMENT``): one message per package.
+FULFILMENT_KIND = "fulfilment"
 ACTOR = "reconcile"
 
 
@@ -135,51 +139,80 @@ def _cancel(session: Session, external_id: str, ctx: RepairContext) -> str:
     return f"cancelled order {external_id}, released {units} reserved units"
 
 
+def fulfilment_key(order_key: str, tracking_number: str) -> str:
+    """The outbox key of one package's fulfilment push (the dispatch jobs' convention)."""
+    return f"fulfilment:{order_key}:{tracking_number}"
+
+
 def _push_fulfilment(
     session: Session, external_id: str, tracking_numbers: list[str], ctx: RepairContext
 ) -> str:
+    """Queue each missing package's fulfilment push as the shipment job does: a message that
+    died or failed is replayed; one still queued is left alone; one marked sent although the
+    channel lacks it is queued again under a key naming this run."""
+    order_key = str(ctx.order_key(external_id))
     rows = session.execute(
-        select(PackageRow, ShipmentRow.shipped_at)
+        select(PackageRow, ShipmentRow)
         .join(ShipmentRow, PackageRow.shipment_id == ShipmentRow.id)
         .join(OutboundOrderRow, OutboundOrderRow.idempotency_key == ShipmentRow.outbound_key)
         .where(
-            OutboundOrderRow.order_key == str(ctx.order_key(external_id)),
+            OutboundOrderRow.order_key == order_key,
             PackageRow.tracking_number.in_(tracking_numbers),
         )
         .order_by(PackageRow.tracking_number)
     ).all()
     if not rows:
         raise NotFound(f"order {external_id}: no confirmed package with {tracking_numbers}")
-    packages = [_package_json(package) for package, _ in rows]
-    shipped_at = max(at for _, at in rows)
-    key = f"reconcile:fulfilment:{ctx.order_key(external_id)}:{'+'.join(sorted(tracking_numbers))}"
-    queued = enqueue(
-        session,
-        idempotency_key=key[:200],
-        target=ctx.account,
-        kind=PUSH_FULFILMENT_KIND,
-        payload={
-            "order_external_id": external_id,
-            "shipped_at": shipped_at.isoformat(),
-            "packages": packages,
-            "notify_buyer": False,
+    done = []
+    for package, shipment in rows:
+        key = fulfilment_key(order_key, package.tracking_number)
+        existing = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
+        ).one_or_none()
+        if existing is not None and existing.state in (OutboxState.DEAD, OutboxState.FAILED):
+            replay(session, existing.id, now=ctx.now)
+            done.append(f"{package.tracking_number} replayed (message {existing.id})")
+            continue
+        if existing is not None and existing.state != OutboxState.SENT:
+            done.append(f"{package.tracking_number} already queued (message {existing.id})")
+            continue
+        if existing is not None:
+            key = f"{key}#reconcile{ctx.run_id}"
+        queued = enqueue(
+            session,
+            idempotency_key=key[:200],
+            target=f"channel:{ctx.channel}:{ctx.account}",
+            kind=FULFILMENT_KIND,
+            payload={
+                "order_key": order_key,
+                "order_external_id": external_id,
+                "outbound_key": shipment.outbound_key,
+                "shipment_id": shipment.shipment_id,
+                "shipped_at": shipment.shipped_at.isoformat(),
+                "package": _package_json(package),
+            },
+            now=ctx.now,
+        )
+        verb = "queued" if queued.is_new else "already queued"
+        done.append(f"{package.tracking_number} {verb} (message {queued.id})")
+    return f"fulfilment of order {external_id}: " + "; ".join(done)
+
+
+def _package_json(row: PackageRow) -> dict[str, Any]:
+    """The package as the canonical model dumps it (what the tracking sender reads back)."""
+    package = Package.model_validate(
+        {
+            "package_id": row.package_id,
+            "tracking_number": row.tracking_number,
+            "carrier": row.carrier,
+            "service": row.service,
+            "lines": list(row.lines or []),
+            "weight_grams": row.weight_grams,
+            "tracking_url": row.tracking_url,
         },
-        now=ctx.now,
+        strict=False,
     )
-    verb = "queued" if queued.is_new else "already queued"
-    return f"fulfilment of order {external_id} {verb} as outbox message {queued.id}"
-
-
-def _package_json(package: PackageRow) -> dict[str, Any]:
-    return {
-        "package_id": package.package_id,
-        "tracking_number": package.tracking_number,
-        "carrier": package.carrier,
-        "service": package.service,
-        "lines": list(package.lines or []),
-        "weight_grams": package.weight_grams,
-        "tracking_url": package.tracking_url,
-    }
+    return package.model_dump(mode="json")
 
 
 def _push_quantity(session: Session, params: dict[str, Any], ctx: RepairContext) -> str:

@@ -12,15 +12,17 @@ from channelhub.connectors.errors import ServerError
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import OrderKey
 from channelhub.jobs.reconcile import (
-    PUSH_FULFILMENT_KIND,
+    FULFILMENT_KIND,
     PUSH_QUANTITY_KIND,
     reconcile_account,
     reconcile_sales_channel,
     reconcile_warehouse,
 )
+from channelhub.jobs.reconcile_repairs import fulfilment_key
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.orders import get_order_row, order_history
-from channelhub.store.repos.reconcile import get_run, list_discrepancies
+from channelhub.store.repos.outbox import dead_letter, enqueue
+from channelhub.store.repos.reconcile import get_run, latest_runs, list_discrepancies
 from channelhub.store.repos.stock import stock_balances
 from channelhub.store.tables.outbox import OutboxMessage
 from channelhub.store.tables.stock import StockMovementRow
@@ -119,8 +121,9 @@ async def test_channel_repair_applies_only_the_safe_ones(sessions: sessionmaker[
             m.kind: m.payload
             for m in session.scalars(select(OutboxMessage).where(OutboxMessage.state == "pending"))
         }
-        assert queued[PUSH_FULFILMENT_KIND]["order_external_id"] == "E"
-        assert [p["tracking_number"] for p in queued[PUSH_FULFILMENT_KIND]["packages"]] == ["TN-E"]
+        assert queued[FULFILMENT_KIND]["order_external_id"] == "E"
+        assert queued[FULFILMENT_KIND]["package"]["tracking_number"] == "TN-E"
+        assert queued[FULFILMENT_KIND]["order_key"] == f"{CHANNEL}:{ACCOUNT}:E"
         assert queued[PUSH_QUANTITY_KIND]["quantity"] == 7
         assert queued[PUSH_QUANTITY_KIND]["listing_id"] == "L2"
         notes = {
@@ -139,7 +142,30 @@ async def test_channel_repair_applies_only_the_safe_ones(sessions: sessionmaker[
     )
     with sessions() as session:
         kinds = session.scalars(select(OutboxMessage.kind).where(OutboxMessage.state == "pending"))
-        assert sorted(kinds) == [PUSH_FULFILMENT_KIND, PUSH_QUANTITY_KIND, PUSH_QUANTITY_KIND]
+        assert sorted(kinds) == sorted([FULFILMENT_KIND, PUSH_QUANTITY_KIND, PUSH_QUANTITY_KIND])
+
+
+async def test_a_dead_fulfilment_push_is_replayed_not_doubled(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        channel = seed_channel_hub(session)
+        dead = enqueue(
+            session,
+            idempotency_key=fulfilment_key(f"{CHANNEL}:{ACCOUNT}:E", "TN-E"),
+            target=f"channel:{CHANNEL}:{ACCOUNT}",
+            kind=FULFILMENT_KIND,
+            payload={"package": {"tracking_number": "TN-E"}},
+            now=T0,
+        )
+        dead_letter(session, dead.id, error="carrier code unknown", now=T0)
+        session.commit()
+    report = await reconcile_sales_channel(sessions, channel, now=NOW, repair=True)
+    note = next(d.repair_note for d in report.discrepancies if d.subject.get("order") == "E")
+    assert note == f"fulfilment of order E: TN-E replayed (message {dead.id})"
+    with sessions() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == FULFILMENT_KIND))
+        assert [(m.id, m.state) for m in rows] == [(dead.id, "pending")]
 
 
 async def test_stock_against_the_ledger_with_tolerance(sessions: sessionmaker[Session]) -> None:
@@ -190,7 +216,5 @@ async def test_a_failing_channel_leaves_a_failed_run(sessions: sessionmaker[Sess
     with pytest.raises(ServerError):
         await reconcile_sales_channel(sessions, channel, now=NOW)
     with sessions() as session:
-        from channelhub.store.repos.reconcile import latest_runs
-
         [run] = latest_runs(session, account=ACCOUNT)
         assert run.status == "failed" and "503" in (run.error or "")
