@@ -21,11 +21,13 @@ ENTRY_POINT_GROUP = "channelhub.connectors"
 #: Platform name → "module:attribute" of its ConnectorPlugin. Append one line per built-in.
 BUILTIN_CONNECTORS: dict[str, str] = {
     "amazon": "channelhub.connectors.amazon:PLUGIN",
+    "ebay": "channelhub.connectors.ebay:PLUGIN",
     "shopify": "channelhub.connectors.shopify:PLUGIN",
     "shipbob": "channelhub.connectors.shipbob:PLUGIN",
     "outbound_protocol": "channelhub.connectors.outbound_protocol:PLUGIN",
     "ups": "channelhub.connectors.ups:PLUGIN",
     "easypost": "channelhub.connectors.easypost:PLUGIN",
+    "temu": "channelhub.connectors.temu:PLUGIN",
 }
 
 

@@ -16,11 +16,13 @@ from channelhub.core.errors import NotFound
 SIMULATORS: dict[str, str] = {
     "demo": "channelhub.simulators.demo:create_simulator",
     "amazon": "channelhub.simulators.amazon:create_simulator",
+    "ebay": "channelhub.simulators.ebay:create_simulator",
     "shopify": "channelhub.simulators.shopify:create_simulator",
     "shipbob": "channelhub.simulators.shipbob:create_simulator",
     "outbound_protocol": "channelhub.simulators.warehouse:create_simulator",
     "ups": "channelhub.simulators.ups:create_simulator",
     "easypost": "channelhub.simulators.easypost:create_simulator",
+    "temu": "channelhub.simulators.temu:create_simulator",
 }
 
 

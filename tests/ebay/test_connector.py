@@ -1,0 +1,271 @@
+"""The eBay connector against the eBay simulator: every request checked against the specs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from channelhub.connectors.errors import ConnectorError, WebhookRejected
+from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
+from channelhub.core.models import ListingKey, Package, PackageLine
+from channelhub.mappings.ebay import PushRecord
+from channelhub.simulators.ebay import sign_notification
+from tests.ebay.harness import (
+    NOW,
+    SINCE,
+    assert_journal_matches_specs,
+    make_connector,
+    simulator,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def _import_all(connector, cursor=None):  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    last = None
+    async for page in connector.pull_orders(cursor, since=SINCE):
+        assert not page.failures
+        assert len(page.raw) == len(page.items)
+        seen.extend(order.external_id for order in page.items)
+        last = page
+    return seen, last
+
+
+async def test_imports_every_order_following_next_with_valid_requests() -> None:
+    sim = simulator(order_count=450)
+    connector = make_connector(sim)
+    seen, last = await _import_all(connector)
+    assert sorted(seen) == sorted(sim.shop.orders)
+    assert last is not None and last.done
+    gets = [e for e in sim.journal.entries if e.path == "/sell/fulfillment/v1/order"]
+    assert len(gets) == 3  # 200 + 200 + 50
+    assert "limit=200" in gets[0].query and "lastmodifieddate" in gets[0].query
+    assert "offset=200" in gets[1].query  # taken from `next`, not computed
+    assert assert_journal_matches_specs(sim) >= 3
+    # one token per API, fetched once
+    assert connector.auth.tokens["fulfillment"].refreshes == 1
+    assert connector.auth.tokens["inventory"].refreshes == 0
+    await connector.aclose()
+
+
+async def test_next_run_starts_after_the_watermark() -> None:
+    sim = simulator(order_count=30)
+    connector = make_connector(sim)
+    _, last = await _import_all(connector)
+    assert last is not None
+    second, _ = await _import_all(connector, last.cursor)
+    assert second == []
+    await connector.aclose()
+
+
+async def test_under_10_percent_faults_every_order_arrives_exactly_once() -> None:
+    sim = simulator(order_count=450)
+    sim.faults.update(error_rate=0.1, error_statuses=(500, 503))
+    connector = make_connector(sim)
+    connector.http._retry = connector.http._retry.model_copy(update={"max_attempts": 8})
+    seen, _ = await _import_all(connector)
+    assert Counter(seen) == Counter(list(sim.shop.orders))
+    assert any(e.fault for e in sim.journal.entries)
+    await connector.aclose()
+
+
+async def test_a_killed_import_resumes_from_the_page_cursor() -> None:
+    sim = simulator(order_count=450)
+    connector = make_connector(sim)
+    first: list[str] = []
+    cursor = None
+    async for page in connector.pull_orders(None, since=SINCE):
+        first.extend(o.external_id for o in page.items)
+        cursor = page.cursor
+        break  # killed after the first page was committed
+    rest, _ = await _import_all(make_connector(sim), cursor)
+    assert Counter(first + rest) == Counter(list(sim.shop.orders))
+    await connector.aclose()
+
+
+async def test_a_bad_order_is_kept_raw_and_does_not_stop_the_page() -> None:
+    sim = simulator(order_count=20)
+    broken = next(iter(sim.shop.orders.values()))
+    broken["pricingSummary"]["total"]["value"] = "lots"
+    connector = make_connector(sim)
+    pages = [page async for page in connector.pull_orders(None, since=SINCE)]
+    failures = [f for p in pages for f in p.failures]
+    assert len(failures) == 1 and "'lots' is not a decimal amount" in failures[0].reason
+    assert json.loads(failures[0].raw.body)["orderId"] == broken["orderId"]
+    assert sum(len(p.items) for p in pages) == 19
+    await connector.aclose()
+
+
+async def test_get_order_and_a_bad_refresh_token() -> None:
+    sim = simulator(order_count=5)
+    connector = make_connector(sim)
+    order_id = next(iter(sim.shop.orders))
+    fetched = await connector.get_order(order_id)
+    assert fetched.item.external_id == order_id
+    bad = make_connector(sim, refresh_token="v^1.1#revoked")
+    with pytest.raises(ConnectorError, match="400"):
+        await bad.get_order(order_id)
+    await connector.aclose()
+    await bad.aclose()
+
+
+async def test_listings_join_items_and_offers() -> None:
+    sim = simulator(order_count=1)
+    connector = make_connector(sim, listing_page_size=10)
+    listings = [x async for page in connector.pull_listings() for x in page.items]
+    assert len(listings) == len(sim.shop.items) == 30
+    assert sum(1 for x in listings if x.variation_id) == len(sim.shop.offers)
+    assert connector.auth.tokens["inventory"].refreshes == 1
+    assert assert_journal_matches_specs(sim) > 30
+    await connector.aclose()
+
+
+def _update(sku: str, quantity: int, previous: int | None = None) -> QuantityUpdate:
+    key = ListingKey(channel="ebay", account="acme", listing_id=sku)
+    return QuantityUpdate(
+        listing=key, quantity=quantity, inventory_ref=sku, expected_previous=previous
+    )
+
+
+async def test_stock_push_batches_of_25_and_reads_each_item_of_a_207() -> None:
+    sim = simulator(order_count=1)
+    connector = make_connector(sim)
+    skus = sorted(sim.shop.items)
+    updates = [_update(sku, 7) for sku in skus] + [_update("NOPE-1", 3), _update(skus[0] + "X", 1)]
+    updates.append(_update(skus[1], 9, previous=9))  # unchanged: never sent
+    results = await connector.push_quantities(updates)
+    bulk = [e for e in sim.journal.entries if e.path.endswith("bulk_update_price_quantity")]
+    assert [len(e.json()["requests"]) for e in bulk] == [25, 7]
+    assert bulk[1].status == 207
+    assert [r.accepted for r in results[:30]] == [True] * 30
+    assert not results[30].accepted and "25713" in (results[30].reason or "")
+    assert not results[30].retryable
+    assert results[32].accepted and "unchanged" in (results[32].reason or "")
+    assert sim.shop.items[skus[0]]["availability"]["shipToLocationAvailability"]["quantity"] == 7
+    assert assert_journal_matches_specs(sim) >= 2
+    await connector.aclose()
+
+
+async def test_stock_push_holds_a_listing_at_its_daily_revision_limit() -> None:
+    sim = simulator(order_count=1)
+    connector = make_connector(sim)
+    sku = sorted(sim.shop.items)[0]
+    history = [
+        PushRecord(sku, i, NOW.replace(hour=1, minute=i % 60, second=i // 60)) for i in range(250)
+    ]
+    (result,) = await connector.push_quantities([_update(sku, 999)], history=history)
+    assert not result.accepted and result.retryable and "250" in (result.reason or "")
+    assert not [e for e in sim.journal.entries if "bulk" in e.path]
+    await connector.aclose()
+
+
+def _push(order: dict, tracking: str, line_index: int = 0) -> FulfilmentPush:  # type: ignore[type-arg]
+    line = order["lineItems"][line_index]
+    package = Package(
+        tracking_number=tracking,
+        carrier="USPS",
+        lines=[
+            PackageLine(
+                sku=line["sku"], quantity=line["quantity"], order_line_id=line["lineItemId"]
+            )
+        ],
+    )
+    return FulfilmentPush(order_external_id=order["orderId"], packages=(package,), shipped_at=NOW)
+
+
+async def test_fulfilment_is_created_once_and_a_retry_finds_it() -> None:
+    sim = simulator(order_count=5)
+    connector = make_connector(sim)
+    order = next(iter(sim.shop.orders.values()))
+    (first,) = await connector.push_fulfilment(_push(order, "9400111899223197428490"))
+    assert first.accepted and first.fulfilment_id == "9400111899223197428490"
+    assert not first.already_present
+    (again,) = await connector.push_fulfilment(_push(order, "9400111899223197428490"))
+    assert again.accepted and again.already_present
+    posts = [
+        e for e in sim.journal.entries if e.method == "POST" and "shipping_fulfillment" in e.path
+    ]
+    assert len(posts) == 1
+    read_back = await connector.get_fulfilments(order["orderId"])
+    assert [f.tracking_number for f in read_back] == ["9400111899223197428490"]
+    assert assert_journal_matches_specs(sim) >= 4
+    await connector.aclose()
+
+
+async def test_a_lost_create_answer_is_resolved_by_reading_back() -> None:
+    sim = simulator(order_count=5)
+    sim.shop.lose_next_create_answer = True
+    connector = make_connector(sim)
+    order = next(iter(sim.shop.orders.values()))
+    (result,) = await connector.push_fulfilment(_push(order, "1Z999AA10123456784"))
+    assert result.accepted and result.already_present
+    assert len(sim.shop.fulfillments[order["orderId"]]) == 1
+    await connector.aclose()
+
+
+async def test_a_409_conflict_is_reported_not_raised() -> None:
+    sim = simulator(order_count=5)
+    connector = make_connector(sim)
+    order = next(iter(sim.shop.orders.values()))
+    await connector.push_fulfilment(_push(order, "TRACK-A"))
+    (result,) = await connector.push_fulfilment(_push(order, "TRACK-B"))
+    assert not result.accepted and "409" in (result.reason or "")
+    statuses = [
+        e.status for e in sim.journal.entries if e.method == "POST" and "fulfillment" in e.path
+    ]
+    assert statuses == [201, 409]
+    await connector.aclose()
+
+
+async def test_notification_verified_with_a_fetched_and_cached_key() -> None:
+    sim = simulator(order_count=1)
+    connector = make_connector(sim)
+    body = json.dumps(
+        {
+            "metadata": {"topic": "MARKETPLACE_ACCOUNT_DELETION", "schemaVersion": "1.0"},
+            "notification": {
+                "notificationId": "n-1",
+                "eventDate": "2026-02-10T11:59:00.000Z",
+                "publishDate": "2026-02-10T11:59:30.000Z",
+                "data": {"username": "u", "userId": "x"},
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
+    headers = {"X-EBAY-SIGNATURE": sign_notification(sim.shop, body)}
+    with pytest.raises(WebhookRejected, match="not cached"):
+        connector.verify_webhook(headers, body, now=NOW)
+    event = await connector.verify_notification(headers, body, now=NOW)
+    assert (event.event_id, event.topic) == ("n-1", "MARKETPLACE_ACCOUNT_DELETION")
+    await connector.verify_notification(headers, body, now=NOW)
+    assert connector.verify_webhook(headers, body, now=NOW).event_id == "n-1"
+    assert connector.notifications.fetches == 1
+    with pytest.raises(WebhookRejected, match="does not match"):
+        await connector.verify_notification(headers, body.replace(b"n-1", b"n-2"), now=NOW)
+    with pytest.raises(WebhookRejected, match="replay"):
+        await connector.verify_notification(headers, body, now=datetime(2026, 3, 1, tzinfo=UTC))
+    with pytest.raises(WebhookRejected, match="X-EBAY-SIGNATURE"):
+        await connector.verify_notification({}, body, now=NOW)
+    assert len(connector.challenge_response("abc")) == 64
+    assert assert_journal_matches_specs(sim) >= 1
+    await connector.aclose()
+
+
+async def test_an_order_modified_mid_walk_does_not_hide_another() -> None:
+    sim = simulator(order_count=450)
+    connector = make_connector(sim)
+    seen: list[str] = []
+    moved = False
+    async for page in connector.pull_orders(None, since=SINCE):
+        seen.extend(o.external_id for o in page.items)
+        if not moved:
+            sim.shop.orders[page.items[0].external_id]["lastModifiedDate"] = (
+                "2026-02-10T12:00:00.000Z"
+            )
+            moved = True
+    assert set(seen) == set(sim.shop.orders)
+    await connector.aclose()

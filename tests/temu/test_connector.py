@@ -1,0 +1,224 @@
+"""The Temu connector against the Temu simulator (contract unverified: the transcript)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from channelhub.connectors.errors import RetryableError
+from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
+from channelhub.connectors.temu.auth import TemuApiError
+from channelhub.core.models import FulfilledBy, ListingKey, Package, PackageLine
+from tests.temu.harness import (
+    SINCE,
+    ManualClock,
+    assert_journal_follows_transcript,
+    make_connector,
+    simulator,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+def _all_children(sim) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c["orderSn"] for g in sim.shop.parents.values() for c in g["orderList"]]
+
+
+async def _import(connector, cursor=None):  # type: ignore[no-untyped-def]
+    orders, last = [], None
+    async for page in connector.pull_orders(cursor, since=SINCE):
+        assert not page.failures
+        orders.extend(page.items)
+        last = page
+    return orders, last
+
+
+async def test_imports_every_child_order_with_its_parent() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=300)
+    connector = make_connector(sim, clock)
+    orders, last = await _import(connector)
+    assert Counter(o.external_id for o in orders) == Counter(_all_children(sim))
+    assert last is not None and last.done
+    parents = {o.parent_external_id for o in orders}
+    assert parents == set(sim.shop.parents)
+    channel = [o for o in orders if o.fulfilled_by is FulfilledBy.CHANNEL]
+    assert channel and all(o.is_channel_fulfilled for o in channel)
+    assert assert_journal_follows_transcript(sim, clock) > 30
+    await connector.aclose()
+
+
+async def test_under_10_percent_faults_every_order_arrives_exactly_once() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=300)
+    sim.faults.update(error_rate=0.1, error_statuses=(500, 502, 503))
+    connector = make_connector(sim, clock)
+    orders, _ = await _import(connector)
+    assert Counter(o.external_id for o in orders) == Counter(_all_children(sim))
+    assert any(e.fault for e in sim.journal.entries)
+    await connector.aclose()
+
+
+async def test_throttling_4000004_is_waited_out() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=300)
+    connector = make_connector(sim, clock, rate=1000)
+    orders, _ = await _import(connector)
+    assert Counter(o.external_id for o in orders) == Counter(_all_children(sim))
+    assert clock.t > 0  # the connector slept on Temu's 4000004
+    await connector.aclose()
+
+
+async def test_a_killed_import_resumes_from_its_cursor() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=300)
+    connector = make_connector(sim, clock)
+    first, cursor = [], None
+    count = 0
+    async for page in connector.pull_orders(None, since=SINCE):
+        first.extend(o.external_id for o in page.items)
+        cursor = page.cursor
+        count += 1
+        if count == 5:
+            break
+    rest, _ = await _import(make_connector(sim, clock), cursor)
+    assert Counter(first + [o.external_id for o in rest]) == Counter(_all_children(sim))
+    await connector.aclose()
+
+
+async def test_wrong_secret_is_fatal_and_not_retried() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=3)
+    connector = make_connector(sim, clock, secret="wrong")
+    with pytest.raises(TemuApiError, match="3000001") as caught:
+        await _import(connector)
+    assert len(sim.journal.entries) == 1
+    from channelhub.simulators.temu import DEFAULT_ACCESS_TOKEN, DEFAULT_APP_KEY
+
+    for text in (str(caught.value), repr(caught.value), repr(connector), repr(connector.http)):
+        assert (
+            DEFAULT_ACCESS_TOKEN not in text and "wrong" not in text and DEFAULT_APP_KEY not in text
+        )
+    await connector.aclose()
+
+
+async def test_a_skewed_clock_is_refused_by_the_gateway() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=3)
+    connector = make_connector(sim, clock, skew=timedelta(seconds=400))
+    with pytest.raises(RetryableError, match="3000011"):
+        await _import(connector)
+    late = make_connector(sim, clock, skew=timedelta(seconds=-301))
+    with pytest.raises(RetryableError, match="3000012"):
+        await _import(late)
+    fine = make_connector(sim, clock, skew=timedelta(seconds=-299))
+    orders, _ = await _import(fine)
+    assert orders
+    await connector.aclose()
+
+
+async def test_stock_edit_sets_sku_targets_and_skips_unchanged() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=1)
+    connector = make_connector(sim, clock)
+    goods = next(iter(sim.shop.goods.values()))
+    sku = goods["skuInfoList"][0]
+    key = ListingKey(
+        channel="temu",
+        account="temu-us",
+        listing_id=str(goods["goodsId"]),
+        variation_id=str(sku["skuId"]),
+    )
+    no_sku = ListingKey(channel="temu", account="temu-us", listing_id=str(goods["goodsId"]))
+    results = await connector.push_quantities(
+        [
+            QuantityUpdate(key, 42),
+            QuantityUpdate(key, 5, expected_previous=5),
+            QuantityUpdate(no_sku, 1),
+        ]
+    )
+    assert [r.accepted for r in results] == [True, True, False]
+    assert sku["quantity"] == 42
+    edits = [json.loads(e.body) for e in sim.journal.entries]
+    assert [e["type"] for e in edits] == ["bg.local.goods.stock.edit"]
+    assert edits[0]["skuStockTargetList"] == [{"skuId": sku["skuId"], "stockTarget": 42}]
+    bad = ListingKey(
+        channel="temu", account="temu-us", listing_id=str(goods["goodsId"]), variation_id="1"
+    )
+    (refused,) = await connector.push_quantities([QuantityUpdate(bad, 3)])
+    assert not refused.accepted and "150010003" in (refused.reason or "")
+    assert_journal_follows_transcript(sim, clock)
+    await connector.aclose()
+
+
+async def test_shipment_confirm_once_then_already_present() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=40)
+    connector = make_connector(sim, clock)
+    orders, _ = await _import(connector)
+    order = next(
+        o
+        for o in orders
+        if o.channel_status == "UN_SHIPPING" and o.fulfilled_by is FulfilledBy.MERCHANT
+    )
+    line = order.lines[0]
+    package = Package(
+        tracking_number="9400111899223197428490",
+        carrier="USPS",
+        lines=[PackageLine(sku="X", quantity=line.quantity, order_line_id=line.line_id)],
+    )
+    push = FulfilmentPush(
+        order_external_id=order.external_id, packages=(package,), shipped_at=clock.now()
+    )
+    (first,) = await connector.push_fulfilment(push, order=order)
+    assert first.accepted and not first.already_present
+    assert sim.shop.shipments[-1] == {
+        "orderSn": order.external_id,
+        "carrierId": "699272611",
+        "trackingNumber": "9400111899223197428490",
+    }
+    (again,) = await connector.push_fulfilment(push, order=order)
+    assert again.accepted and again.already_present
+    assert len(sim.shop.shipments) == 1
+    unknown = Package(tracking_number="T1", carrier="Pigeon", lines=[])
+    (refused,) = await connector.push_fulfilment(
+        FulfilmentPush(order.external_id, (unknown,), clock.now()), order=order
+    )
+    assert not refused.accepted and "carrierId" in (refused.reason or "")
+    fetched = await connector.get_order(f"{order.parent_external_id}/{order.external_id}")
+    assert fetched.item.channel_status == "SHIPPED"
+    await connector.aclose()
+
+
+async def test_listings_and_token_status() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=1)
+    connector = make_connector(sim, clock)
+    listings = [x async for page in connector.pull_listings() for x in page.items]
+    assert len(listings) == sum(len(g["skuInfoList"]) for g in sim.shop.goods.values())
+    status = await connector.token_status()
+    assert status.days_left > 200 and not status.warn
+    assert_journal_follows_transcript(sim, clock)
+    await connector.aclose()
+
+
+async def test_an_order_updated_mid_walk_does_not_hide_another() -> None:
+    clock = ManualClock()
+    sim = simulator(clock, order_count=60)
+    connector = make_connector(sim, clock, page_size=5, window=timedelta(days=40))
+    seen: list[str] = []
+    moved = False
+    async for page in connector.pull_orders(None, since=SINCE):
+        seen.extend(o.external_id for o in page.items)
+        if not moved:
+            # the first order of page 1 is updated now: it leaves the window, pages shift
+            first_parent = page.items[0].parent_external_id
+            sim.shop.parents[first_parent]["parentOrderMap"]["updateTime"] = int(
+                clock.now().timestamp()
+            )
+            moved = True
+    assert set(seen) == set(_all_children(sim))
+    await connector.aclose()
