@@ -36,12 +36,12 @@ from channelhub.core.reconcile import (
     reconcile_orders,
     reconcile_stock,
 )
-from channelhub.jobs.reconcile_repairs import (
-    FULFILMENT_KIND,
+from channelhub.jobs.reconcile_quantities import (
     PUSH_QUANTITY_KIND,
-    RepairContext,
-    apply_safe_repairs,
+    OutboxQuantities,
+    PushedQuantities,
 )
+from channelhub.jobs.reconcile_repairs import FULFILMENT_KIND, RepairContext, apply_safe_repairs
 from channelhub.store.repos.reconcile import (
     StoredDiscrepancy,
     add_discrepancies,
@@ -49,7 +49,6 @@ from channelhub.store.repos.reconcile import (
     iter_hub_orders,
     iter_in_flight,
     iter_ledger_on_hand,
-    last_pushed_quantities,
     list_discrepancies,
     start_run,
 )
@@ -58,6 +57,8 @@ from channelhub.store.tables.stock import WarehouseRow
 __all__ = [
     "FULFILMENT_KIND",
     "PUSH_QUANTITY_KIND",
+    "OutboxQuantities",
+    "PushedQuantities",
     "ReconcileReport",
     "reconcile_account",
     "reconcile_sales_channel",
@@ -107,9 +108,13 @@ async def reconcile_sales_channel(
     now: datetime,
     since: datetime | None = None,
     repair: bool = False,
-    last_pushed_kind: str = PUSH_QUANTITY_KIND,
+    quantities: PushedQuantities | None = None,
 ) -> ReconcileReport:
-    """Reconcile one sales channel account's orders and listings with the hub."""
+    """Reconcile one sales channel account's orders and listings with the hub.
+
+    ``quantities`` is where the quantities last pushed are kept (default: sent outbox
+    messages of :data:`PUSH_QUANTITY_KIND`)."""
+    pushes = quantities or OutboxQuantities()
     require(connector, Capability.PULL_ORDERS)
     scope = "orders,listings" if Capability.PULL_LISTINGS in connector.capabilities else "orders"
     run_id = _start(sessions, connector, scope=scope, since=since, repair=repair, now=now)
@@ -123,11 +128,8 @@ async def reconcile_sales_channel(
                 iter(ChannelOrderView(i, states[i], tracking.get(i)) for i in sorted(states))
             )
             hub = _Counted(iter_hub_orders(session, channel=channel, account=account))
-            pushed = last_pushed_quantities(session, account=account, kind=last_pushed_kind)
-            found = chain(
-                reconcile_orders(views, hub),
-                reconcile_listings(listings or [], pushed) if listings is not None else (),
-            )
+            pushed = pushes.last_pushed(session, channel=channel, account=account)
+            found = chain(reconcile_orders(views, hub), reconcile_listings(listings, pushed))
             by_class = add_discrepancies(session, run_id, found)
         counts: dict[str, Any] = {
             "compared": {
@@ -135,13 +137,18 @@ async def reconcile_sales_channel(
                 "hub_orders": hub.count,
                 "channel_order_failures": failures,
                 "fulfilments_read": len(tracking),
-                "channel_listings": len(listings or []),
+                "channel_listings": len(listings),
                 "last_pushed": len(pushed),
             },
             "discrepancies": dict(sorted(by_class.items())),
         }
         ctx = RepairContext(
-            run_id=run_id, channel=channel, account=account, now=now, connector=connector
+            run_id=run_id,
+            channel=channel,
+            account=account,
+            now=now,
+            connector=connector,
+            quantities=pushes,
         )
         return await _finish(sessions, run_id, counts, repair, ctx, connector, scope)
     except (ChannelhubError, ConnectorError) as exc:
@@ -266,10 +273,10 @@ async def _channel_tracking(
     return tracking
 
 
-async def _pull_listing_quantities(connector: SalesChannel) -> list[ListingQuantity] | None:
-    """Listing quantities on the channel, sorted; None when the channel cannot list them."""
+async def _pull_listing_quantities(connector: SalesChannel) -> list[ListingQuantity]:
+    """Listing quantities on the channel, sorted; none when the channel cannot list them."""
     if Capability.PULL_LISTINGS not in connector.capabilities:
-        return None
+        return []
     quantities: dict[tuple[str, str], int] = {}
     async for page in connector.pull_listings(None):
         for listing in page.items:

@@ -22,19 +22,18 @@ from channelhub.core.errors import ChannelhubError, NotFound
 from channelhub.core.fulfilment import Package
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
+from channelhub.core.reconcile import ListingQuantity
 from channelhub.core.stock import MovementKind, StockMovement
 from channelhub.jobs.pipeline import stop_order
+from channelhub.jobs.reconcile_quantities import OutboxQuantities, PushedQuantities
 from channelhub.store.repos import orders as order_repo
 from channelhub.store.repos.outbox import enqueue, replay
 from channelhub.store.repos.payloads import store_raw_payload
 from channelhub.store.repos.reconcile import StoredDiscrepancy, mark_repair
 from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import OutboundOrderRow, PackageRow, ShipmentRow
-from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 
-#: Outbox kinds the reconciliation enqueues (and reads back as "last pushed" once sent).
-PUSH_QUANTITY_KIND = "channel.push_quantity"
 #: The fulfilment push kind the shipment job queues and the tracking sender sends (branch
 #: dispatch, ``channelhub.jobs.outbound.FULFILMENT``): one message per package.
 FULFILMENT_KIND = "fulfilment"
@@ -52,12 +51,14 @@ class RepairContext:
         account: str,
         now: datetime,
         connector: SalesChannel | None = None,
+        quantities: PushedQuantities | None = None,
     ) -> None:
         self.run_id = run_id
         self.channel = channel
         self.account = account
         self.now = now
         self.connector = connector
+        self.quantities: PushedQuantities = quantities or OutboxQuantities()
 
     def order_key(self, external_id: str) -> OrderKey:
         return OrderKey(channel=self.channel, account=self.account, external_id=external_id)
@@ -216,34 +217,12 @@ def _package_json(row: PackageRow) -> dict[str, Any]:
 
 
 def _push_quantity(session: Session, params: dict[str, Any], ctx: RepairContext) -> str:
-    listing_id, variation_id = str(params["listing_id"]), str(params.get("variation_id") or "")
-    quantity = int(params["quantity"])
-    listing = session.scalars(
-        select(ListingRow).where(
-            ListingRow.channel == ctx.channel,
-            ListingRow.account == ctx.account,
-            ListingRow.listing_id == listing_id,
-            ListingRow.variation_id == variation_id,
-        )
-    ).one_or_none()
-    shown = f"{listing_id}/{variation_id}" if variation_id else listing_id
-    queued = enqueue(
-        session,
-        idempotency_key=f"reconcile:{ctx.run_id}:quantity:{ctx.account}:{shown}"[:200],
-        target=ctx.account,
-        kind=PUSH_QUANTITY_KIND,
-        payload={
-            "channel": ctx.channel,
-            "account": ctx.account,
-            "listing_id": listing_id,
-            "variation_id": variation_id,
-            "quantity": quantity,
-            "channel_sku": listing.channel_sku if listing else None,
-            "inventory_ref": listing.inventory_ref if listing else None,
-        },
-        now=ctx.now,
+    listing = ListingQuantity(
+        str(params["listing_id"]), int(params["quantity"]), str(params.get("variation_id") or "")
     )
-    return f"quantity {quantity} for listing {shown} queued as outbox message {queued.id}"
+    return ctx.quantities.repush(
+        session, listing, channel=ctx.channel, account=ctx.account, run_id=ctx.run_id, now=ctx.now
+    )
 
 
 def _adjust(session: Session, params: dict[str, Any], ctx: RepairContext) -> str:
