@@ -22,7 +22,7 @@ from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import SalesChannel, Warehouse
 from channelhub.core.errors import InvalidInput
-from channelhub.jobs.reconcile import ReconcileReport, reconcile_account
+from channelhub.jobs.reconcile import TOLERANCE_SETTING, ReconcileReport, reconcile_account
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import (
@@ -31,9 +31,6 @@ from channelhub.store.repos.accounts import (
     list_accounts,
     load_credentials,
 )
-
-#: Account setting read when ``--tolerance`` is not given.
-TOLERANCE_SETTING = "reconcile_tolerance"
 
 
 def parse_since(value: str | None) -> datetime | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
 
@@ -61,6 +61,7 @@ __all__ = [
     "PushedQuantities",
     "ReconcileReport",
     "reconcile_account",
+    "reconcile_job",
     "reconcile_sales_channel",
     "reconcile_warehouse",
 ]
@@ -228,6 +229,42 @@ async def reconcile_account(
             "is neither a sales channel nor a warehouse",
         )
     return reports
+
+
+#: Account settings the scheduled job reads.
+LOOKBACK_SETTING = "reconcile_lookback_days"  # how far back channel orders are compared
+REPAIR_SETTING = "reconcile_repair"  # apply the safe repairs on schedule (default: report only)
+TOLERANCE_SETTING = "reconcile_tolerance"  # largest stock adjustment applied unattended
+
+
+async def reconcile_job(ctx: Any) -> bool:
+    """The scheduled ``reconcile`` job, as a jobs-runner handler (``JobContext`` in, "more to
+    do?" out): one full reconciliation of the context's account, judged by its settings.
+
+    Duck-typed on the context (``connector()``, ``session_factory``, ``account.settings``,
+    ``now()``) so it does not depend on the runner's module.
+    """
+    settings = dict(ctx.account.settings or {})
+    now: datetime = ctx.now()
+    try:
+        days = float(settings.get(LOOKBACK_SETTING, 7))
+        tolerance = settings.get(TOLERANCE_SETTING)
+        tolerance = None if tolerance is None else int(tolerance)
+    except (TypeError, ValueError):
+        raise InvalidInput.field(
+            f"account {ctx.account.name} settings",
+            {k: settings.get(k) for k in (LOOKBACK_SETTING, TOLERANCE_SETTING)},
+            "must be numbers",
+        ) from None
+    await reconcile_account(
+        ctx.session_factory,
+        ctx.connector(),
+        now=now,
+        since=now - timedelta(days=days),
+        repair=str(settings.get(REPAIR_SETTING, "")).lower() in ("1", "true", "yes"),
+        tolerance=tolerance,
+    )
+    return False
 
 
 # --- gathering the other side --------------------------------------------------------------

@@ -4,17 +4,22 @@ nothing, a failing side leaves a failed run."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import ServerError
+from channelhub.core.errors import InvalidInput
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import OrderKey
 from channelhub.jobs.reconcile import (
     FULFILMENT_KIND,
     PUSH_QUANTITY_KIND,
     reconcile_account,
+    reconcile_job,
     reconcile_sales_channel,
     reconcile_warehouse,
 )
@@ -218,3 +223,24 @@ async def test_a_failing_channel_leaves_a_failed_run(sessions: sessionmaker[Sess
     with sessions() as session:
         [run] = latest_runs(session, account=ACCOUNT)
         assert run.status == "failed" and "503" in (run.error or "")
+
+
+async def test_scheduled_job_reads_the_account_settings(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        channel = seed_channel_hub(session)
+    context = SimpleNamespace(
+        session_factory=sessions,
+        account=SimpleNamespace(
+            name=ACCOUNT, settings={"reconcile_lookback_days": "2", "reconcile_repair": "true"}
+        ),
+        now=lambda: NOW,
+        connector=lambda: channel,
+    )
+    assert await reconcile_job(context) is False
+    assert channel.asked_since == [NOW - timedelta(days=2)]
+    with sessions() as session:
+        [run] = latest_runs(session, account=ACCOUNT)
+        assert run.repair and run.counts["repairs"] == {"applied": 4, "failed": 0}
+    context.account.settings = {"reconcile_tolerance": "many"}
+    with pytest.raises(InvalidInput, match="must be numbers"):
+        await reconcile_job(context)
