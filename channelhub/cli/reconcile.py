@@ -146,7 +146,14 @@ def print_reports(reports: list[ReconcileReport], console: Console) -> None:
         found = report.counts.get("discrepancies", {})
         total = sum(found.values())
         repairs = report.counts.get("repairs")
-        done = f", repairs made {repairs['applied']}, failed {repairs['failed']}" if repairs else ""
+        waiting = sum(1 for d in report.discrepancies if d.repair_status == "pending")
+        done = (
+            f", repairs made {repairs['applied']}, failed {repairs['failed']}"
+            if repairs
+            else f"; {waiting} safe to repair with --repair"
+            if waiting
+            else ""
+        )
         console.print(
             f"{report.platform} account {report.account} ({report.scope}), run {report.run_id}: "
             f"{total} discrepancies{done}",
