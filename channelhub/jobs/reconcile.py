@@ -110,11 +110,14 @@ async def reconcile_sales_channel(
     since: datetime | None = None,
     repair: bool = False,
     quantities: PushedQuantities | None = None,
+    read_fulfilments: bool = True,
 ) -> ReconcileReport:
     """Reconcile one sales channel account's orders and listings with the hub.
 
     ``quantities`` is where the quantities last pushed are kept (default: sent outbox
-    messages of :data:`PUSH_QUANTITY_KIND`)."""
+    messages of :data:`PUSH_QUANTITY_KIND`). ``read_fulfilments`` reads the channel's
+    fulfilments back for every order the hub shipped in the window (one call per order) to
+    catch differing tracking numbers; without it only the order's state is compared."""
     pushes = quantities or OutboxQuantities()
     require(connector, Capability.PULL_ORDERS)
     scope = "orders,listings" if Capability.PULL_LISTINGS in connector.capabilities else "orders"
@@ -122,7 +125,7 @@ async def reconcile_sales_channel(
     channel, account = connector.platform, connector.account
     try:
         states, failures = await _pull_order_states(connector, since)
-        tracking = await _channel_tracking(sessions, connector, states)
+        tracking = await _channel_tracking(sessions, connector, states) if read_fulfilments else {}
         listings = await _pull_listing_quantities(connector)
         with sessions.begin() as session:
             views = _Counted(

@@ -258,3 +258,15 @@ def test_listings_exactly_the_injected_differences(rows: dict[str, tuple[int, bo
     pushed = [ListingQuantity(k, q) for k, (q, _) in sorted(rows.items())]
     found = list(reconcile_listings(channel, pushed))
     assert len(found) == sum(edited for _, edited in rows.values())
+
+
+@given(st.lists(st.sampled_from(AGREEING), max_size=60))
+def test_agreeing_orders_report_nothing(cases: list[tuple[CS, H, frozenset[str] | None]]) -> None:
+    channel = [
+        ChannelOrderView(f"{i:04d}", state, seen) for i, (state, _, seen) in enumerate(cases)
+    ]
+    hub = [
+        HubOrderView(f"{i:04d}", status, seen or frozenset())
+        for i, (_, status, seen) in enumerate(cases)
+    ]
+    assert list(reconcile_orders(channel, hub)) == []
