@@ -2,6 +2,8 @@
 
 Each benchmark is a module ``bench/bench_<name>.py`` with ``run(args) -> list[Figure]``.
 Figures are printed, never asserted: speed is measured here, not in the tests.
+A benchmark whose own timings matter sets ``TRACE_MEMORY = False``: tracemalloc slows Python
+code several times over, so such a benchmark gets the process's peak RSS instead.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -40,8 +43,20 @@ def discover() -> list[str]:
     )
 
 
-def measure(name: str, body: Callable[[], list[Figure]]) -> list[Figure]:
+def measure(
+    name: str, body: Callable[[], list[Figure]], *, trace_memory: bool = True
+) -> list[Figure]:
     """Run one benchmark body, adding its wall time and peak Python memory."""
+    if not trace_memory:
+        started = time.perf_counter()
+        figures = body()
+        elapsed = time.perf_counter() - started
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        return [
+            *figures,
+            Figure("wall time", elapsed, "s"),
+            Figure("peak RSS of the process", peak_rss, "MiB"),
+        ]
     tracemalloc.start()
     started = time.perf_counter()
     figures = body()
@@ -63,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name in args.names or discover():
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"{name}: {module.__doc__.strip().splitlines()[0] if module.__doc__ else ''}")
-        for figure in measure(name, lambda m=module: m.run(args)):
+        trace = getattr(module, "TRACE_MEMORY", True)
+        for figure in measure(name, lambda m=module: m.run(args), trace_memory=trace):
             print(figure.line())
 
 
