@@ -18,6 +18,7 @@ from rich.table import Table
 
 from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for, vault_for
+from channelhub.connectors.errors import CapabilityMissing
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import SalesChannel, Warehouse
@@ -91,8 +92,11 @@ async def _run_all(
     since: datetime | None,
     repair: bool,
     tolerance: int | None,
-) -> list[ReconcileReport]:
+) -> tuple[list[ReconcileReport], list[str]]:
+    """Every account's reports, and a sentence per account skipped (only when none was named:
+    a named account that cannot be reconciled is an error)."""
     reports: list[ReconcileReport] = []
+    skipped: list[str] = []
     now = datetime.now(UTC)
     with open_engine(settings) as engine:
         sessions = make_session_factory(engine)
@@ -104,6 +108,7 @@ async def _run_all(
                         raise InvalidInput.field(
                             "ACCOUNT", account.name, "is neither a sales channel nor a warehouse"
                         )
+                    skipped.append(f"{account.name}: neither a sales channel nor a warehouse")
                     continue
                 reports += await reconcile_account(
                     sessions,
@@ -113,9 +118,13 @@ async def _run_all(
                     repair=repair,
                     tolerance=_tolerance(account, tolerance),
                 )
+            except CapabilityMissing as missing:
+                if named:
+                    raise
+                skipped.append(f"{account.name}: {missing}")
             finally:
                 await connector.aclose()  # type: ignore[attr-defined]
-    return reports
+    return reports, skipped
 
 
 def _repair_text(item: Any) -> str:
@@ -197,7 +206,7 @@ def reconcile(
     settings = settings_for(ctx)
     started = parse_since(since)
     accounts = _accounts(settings, account)
-    reports = asyncio.run(
+    reports, skipped = asyncio.run(
         _run_all(
             settings,
             accounts,
@@ -208,9 +217,12 @@ def reconcile(
         )
     )
     if as_json:
-        typer.echo(json.dumps({"runs": [r.to_json() for r in reports]}, indent=2, default=str))
+        runs = [r.to_json() for r in reports]
+        typer.echo(json.dumps({"runs": runs, "skipped": skipped}, indent=2, default=str))
         return
     console = Console(highlight=False, soft_wrap=False, width=160)
     if not reports:
         console.print("no sales channel or warehouse accounts to reconcile", markup=False)
     print_reports(reports, console)
+    for line in skipped:
+        console.print(f"skipped {line}", markup=False)

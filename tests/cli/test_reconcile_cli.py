@@ -14,7 +14,7 @@ from channelhub.cli import main
 from channelhub.cli import reconcile as reconcile_cli
 from channelhub.store.db import make_engine, make_session_factory
 from channelhub.store.tables.stock import StockMovementRow
-from tests.jobs.reconcile_fakes import seed_channel_hub, seed_stock
+from tests.jobs.reconcile_fakes import FakeWarehouse, seed_channel_hub, seed_stock
 
 
 class Hub:
@@ -45,6 +45,7 @@ def hub(
     assert runner("init")[0] == 0
     assert runner("accounts", "add", "shopify", "shop-eu", "-c", "token=x")[0] == 0
     assert runner("accounts", "add", "refwms", "wms-de", "-c", "token=y")[0] == 0
+    assert runner("accounts", "add", "pushwms", "wms-push", "-c", "token=z")[0] == 0
     url = db_url if not db_url.startswith("sqlite") else f"sqlite:///{runner.home / 'hub.db'}"
     engine = make_engine(url)
     try:
@@ -57,6 +58,9 @@ def hub(
             fakes["wms-de"] = seed_stock(session)
     finally:
         engine.dispose()
+    fakes["wms-push"] = FakeWarehouse([])  # a WMS that pushes snapshots: nothing to pull
+    fakes["wms-push"].capabilities = frozenset()
+    fakes["wms-push"].account = "wms-push"
     monkeypatch.setattr(
         reconcile_cli, "build_connector", lambda account, settings: fakes[account.name]
     )
@@ -84,6 +88,7 @@ def test_table_lists_every_class_with_its_repair(hub: Hub) -> None:
         "none needed",
     ):
         assert text in out, text
+    assert "skipped wms-push: refwms account 'wms-push' cannot stock_levels" in out
 
 
 def test_json_and_repair(hub: Hub) -> None:
@@ -107,5 +112,7 @@ def test_bad_input_is_one_line(hub: Hub) -> None:
     assert code == 1 and err == (
         "error: --since: 'yesterday' is not an ISO date (2026-03-01) or datetime\n"
     )
+    code, _, err = hub("reconcile", "wms-push")
+    assert code == 1 and err == "error: refwms account 'wms-push' cannot stock_levels\n"
     code, _, err = hub("reconcile", "nope")
     assert code == 1 and "'nope' does not exist" in err and err.count("\n") == 1
