@@ -24,9 +24,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.roles import Capability, SalesChannel, Warehouse, require
-from channelhub.core.errors import ChannelhubError, InvalidInput
+from channelhub.core.errors import InvalidInput
 from channelhub.core.order import ChannelOrderState
 from channelhub.core.reconcile import (
     ChannelOrderView,
@@ -155,7 +154,7 @@ async def reconcile_sales_channel(
             quantities=pushes,
         )
         return await _finish(sessions, run_id, counts, repair, ctx, connector, scope)
-    except (ChannelhubError, ConnectorError) as exc:
+    except Exception as exc:  # close the run as failed whatever broke, then re-raise
         _fail(sessions, run_id, exc, now)
         raise
 
@@ -199,7 +198,7 @@ async def reconcile_warehouse(
             run_id=run_id, channel=connector.platform, account=connector.account, now=now
         )
         return await _finish(sessions, run_id, counts, repair, ctx, connector, "stock")
-    except (ChannelhubError, ConnectorError) as exc:
+    except Exception as exc:  # close the run as failed whatever broke, then re-raise
         _fail(sessions, run_id, exc, now)
         raise
 
