@@ -63,6 +63,8 @@ class Capability(StrEnum):
     INTERCEPT_OUTBOUND = "intercept_outbound"  # stop after acceptance, before shipping
     OUTBOUND_STATUS = "outbound_status"
     STOCK_LEVELS = "stock_levels"
+    #: create_outbound dedupes on the idempotency key; without it the sender reads back first
+    IDEMPOTENT_OUTBOUND = "idempotent_outbound"
     # carrier
     RATE_QUOTE = "rate_quote"
     CREATE_LABEL = "create_label"

@@ -51,7 +51,8 @@ MERCHANT_TRANSITIONS: Mapping[HubStatus, frozenset[HubStatus]] = {
     S.SHIPPED: frozenset({S.DELIVERED, S.EXCEPTION}),
     S.DELIVERED: frozenset({S.EXCEPTION}),
     S.CANCELLED: frozenset(),
-    S.EXCEPTION: frozenset({S.NEW, S.ON_HOLD, S.APPROVED, S.CANCELLED, S.SHIPPED}),
+    # DISPATCHED: a refused outbound order replayed after the seller fixed it was accepted.
+    S.EXCEPTION: frozenset({S.NEW, S.ON_HOLD, S.APPROVED, S.DISPATCHED, S.CANCELLED, S.SHIPPED}),
 }
 
 #: Orders the channel fulfils itself are imported for accounting and never dispatched.
