@@ -24,8 +24,10 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.reconcile import ListingQuantity
 from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.jobs.outbound import FULFILMENT, channel_target
 from channelhub.jobs.pipeline import stop_order
 from channelhub.jobs.reconcile_quantities import OutboxQuantities, PushedQuantities
+from channelhub.jobs.shipments import fulfilment_key
 from channelhub.store.repos import orders as order_repo
 from channelhub.store.repos.outbox import enqueue, replay
 from channelhub.store.repos.payloads import store_raw_payload
@@ -34,9 +36,8 @@ from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import OutboundOrderRow, PackageRow, ShipmentRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 
-#: The fulfilment push kind the shipment job queues and the tracking sender sends (branch
-#: dispatch, ``channelhub.jobs.outbound.FULFILMENT``): one message per package.
-FULFILMENT_KIND = "fulfilment"
+#: The fulfilment push kind the shipment job queues and the tracking sender sends.
+FULFILMENT_KIND = FULFILMENT
 ACTOR = "reconcile"
 
 
@@ -140,11 +141,6 @@ def _cancel(session: Session, external_id: str, ctx: RepairContext) -> str:
     return f"cancelled order {external_id}, released {units} reserved units"
 
 
-def fulfilment_key(order_key: str, tracking_number: str) -> str:
-    """The outbox key of one package's fulfilment push (the dispatch jobs' convention)."""
-    return f"fulfilment:{order_key}:{tracking_number}"
-
-
 def _push_fulfilment(
     session: Session, external_id: str, tracking_numbers: list[str], ctx: RepairContext
 ) -> str:
@@ -182,7 +178,7 @@ def _push_fulfilment(
         queued = enqueue(
             session,
             idempotency_key=key[:200],
-            target=f"channel:{ctx.channel}:{ctx.account}",
+            target=channel_target(ctx.order_key(external_id)),
             kind=FULFILMENT_KIND,
             payload={
                 "order_key": order_key,

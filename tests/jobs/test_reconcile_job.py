@@ -12,9 +12,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import ServerError
+from channelhub.connectors.results import FulfilmentPush, PackagePushResult
+from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import OrderKey
+from channelhub.jobs.fulfilment_push import push_tracking
 from channelhub.jobs.reconcile import (
     FULFILMENT_KIND,
     PUSH_QUANTITY_KIND,
@@ -23,7 +26,7 @@ from channelhub.jobs.reconcile import (
     reconcile_sales_channel,
     reconcile_warehouse,
 )
-from channelhub.jobs.reconcile_repairs import fulfilment_key
+from channelhub.jobs.shipments import fulfilment_key
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.orders import get_order_row, order_history
 from channelhub.store.repos.outbox import dead_letter, enqueue
@@ -31,7 +34,15 @@ from channelhub.store.repos.reconcile import get_run, latest_runs, list_discrepa
 from channelhub.store.repos.stock import stock_balances
 from channelhub.store.tables.outbox import OutboxMessage
 from channelhub.store.tables.stock import StockMovementRow
-from tests.jobs.reconcile_fakes import ACCOUNT, CHANNEL, NOW, T0, seed_channel_hub, seed_stock
+from tests.jobs.reconcile_fakes import (
+    ACCOUNT,
+    CHANNEL,
+    NOW,
+    T0,
+    FakeChannel,
+    seed_channel_hub,
+    seed_stock,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -244,3 +255,29 @@ async def test_scheduled_job_reads_the_account_settings(sessions: sessionmaker[S
     context.account.settings = {"reconcile_tolerance": "many"}
     with pytest.raises(InvalidInput, match="must be numbers"):
         await reconcile_job(context)
+
+
+class AcceptingChannel(FakeChannel):
+    """Takes fulfilment pushes and shows them when read back."""
+
+    async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
+        numbers = self.fulfilments.setdefault(push.order_external_id, [])
+        numbers.extend(p.tracking_number for p in push.packages)
+        return [PackagePushResult(p.tracking_number, True, "F9") for p in push.packages]
+
+
+async def test_the_tracking_sender_delivers_a_repair_and_the_next_run_is_clean(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as session:
+        seeded = seed_channel_hub(session)
+    channel = AcceptingChannel(
+        seeded.orders,
+        fulfilments={k: list(v) for k, v in seeded.fulfilments.items()},
+        capabilities=seeded.capabilities | {Capability.PUSH_FULFILMENT},
+    )
+    await reconcile_sales_channel(sessions, channel, now=NOW, repair=True)
+    summary = await push_tracking(sessions, channels={f"{CHANNEL}:{ACCOUNT}": channel}, now=NOW)
+    assert summary.pushed == ["TN-E"] and summary.failures == []
+    again = await reconcile_sales_channel(sessions, channel, now=NOW)
+    assert "shipment_not_on_channel" not in again.counts["discrepancies"]
