@@ -37,6 +37,34 @@ class HttpSettings(BaseModel):
     max_retries: int = Field(default=5, ge=0, le=20)
 
 
+class JobIntervals(BaseModel):
+    """Seconds between two runs of each job per account; 0 turns the job off.
+
+    One field per ``channelhub.jobs.JobKind`` (a test keeps the two in step).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    pull_orders: int = Field(default=300, ge=0, le=86_400 * 7)
+    pull_listings: int = Field(default=3_600, ge=0, le=86_400 * 7)
+    push_stock: int = Field(default=300, ge=0, le=86_400 * 7)
+    dispatch_outbox: int = Field(default=60, ge=0, le=86_400 * 7)
+    poll_shipments: int = Field(default=900, ge=0, le=86_400 * 7)
+    push_tracking: int = Field(default=300, ge=0, le=86_400 * 7)
+    reconcile: int = Field(default=86_400, ge=0, le=86_400 * 7)
+
+
+class JobsSettings(BaseModel):
+    """How ``channelhub run`` schedules the jobs and bounds each run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every: JobIntervals = Field(default_factory=JobIntervals)
+    lease_seconds: int = Field(default=600, ge=10, le=86_400)  # longer than any one page
+    max_pages_per_run: int = Field(default=50, ge=1, le=10_000)  # one bounded unit of work
+    initial_lookback_days: int = Field(default=30, ge=1, le=3_650)  # first import window
+
+
 class Settings(BaseSettings):
     """Validated hub settings. Build with :func:`load_settings`, not directly."""
 
@@ -47,6 +75,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     log_level: LogLevel = "INFO"
     http: HttpSettings = Field(default_factory=HttpSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -171,4 +200,18 @@ DEFAULT_CONFIG_TOML = """\
 [http]
 # timeout_seconds = 30.0    # per request, every connector
 # max_retries = 5           # on 429, 5xx and transport errors
+
+[jobs]
+# lease_seconds = 600        # a job's lease per (account, job); longer than one page takes
+# max_pages_per_run = 50     # one run imports at most this many pages, then yields
+# initial_lookback_days = 30 # how far back the first order import of an account reaches
+
+[jobs.every]                 # seconds between runs per account; 0 turns a job off
+# pull_orders = 300
+# pull_listings = 3600
+# push_stock = 300
+# dispatch_outbox = 60
+# poll_shipments = 900
+# push_tracking = 300
+# reconcile = 86400
 """

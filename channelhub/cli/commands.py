@@ -3,7 +3,11 @@
 from channelhub.cli import (
     accounts,  # noqa: F401
     home,  # noqa: F401
+    jobs,  # noqa: F401
     normalize,  # noqa: F401
     reconcile,  # noqa: F401
+    run,  # noqa: F401
     simulate,  # noqa: F401
+    stock,  # noqa: F401
+    sync,  # noqa: F401
 )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import InvalidInput
 from channelhub.core.stock import Balance, MovementKind, StockMovement, Warehouse
 from channelhub.store.repos._upsert import insert_for
+from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.tables.stock import StockMovementRow, WarehouseRow
 
 K = MovementKind
@@ -52,7 +53,8 @@ def record_movement(
 ) -> bool:
     """Append one movement; with ``dedupe_key``, a second call with the same key adds nothing.
 
-    Returns True when the movement was recorded. The warehouse must exist.
+    Returns True when the movement was recorded (its SKU is then marked dirty for the stock
+    push job). The warehouse must exist.
     """
     known = session.scalar(select(WarehouseRow.id).where(WarehouseRow.code == movement.warehouse))
     if known is None:
@@ -73,7 +75,10 @@ def record_movement(
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(StockMovementRow.__table__.c.id)
     )
-    return session.execute(statement).scalar_one_or_none() is not None
+    recorded = session.execute(statement).scalar_one_or_none() is not None
+    if recorded:  # the stock push job pushes this SKU's listings again (debounced)
+        mark_dirty(session, [movement.sku], now=now)
+    return recorded
 
 
 def stock_balances(

@@ -6,6 +6,7 @@ Add a new table module to this list; keep each module small and about one subjec
 from channelhub.store.tables import (
     accounts,
     fulfilment,
+    jobs,
     listings,
     orderflow,
     orders,
@@ -13,12 +14,14 @@ from channelhub.store.tables import (
     products,
     reconcile,
     stock,
+    stock_sync,
     sync,
 )
 
 __all__ = [
     "accounts",
     "fulfilment",
+    "jobs",
     "listings",
     "orderflow",
     "orders",
@@ -26,5 +29,6 @@ __all__ = [
     "products",
     "reconcile",
     "stock",
+    "stock_sync",
     "sync",
 ]

@@ -1,0 +1,60 @@
+"""The hub's HTTP app: health, metrics and the webhook / callback routes.
+
+``create_app`` takes everything injected (database, connector factory, clock) so tests and
+``channelhub run`` build it the same way; nothing is read from globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from channelhub.api import webhooks
+from channelhub.api.metrics import CONTENT_TYPE, render_metrics
+from channelhub.api.state import HubState, hub_state
+from channelhub.jobs.connectors import ConnectorFactoryFn
+from channelhub.jobs.runner import SessionFactory
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    *,
+    session_factory: SessionFactory,
+    connector_factory: ConnectorFactoryFn,
+    now: Callable[[], datetime] = _utc_now,
+    status: Callable[[], dict[str, Any]] | None = None,
+) -> FastAPI:
+    """The FastAPI app; ``status`` adds live facts (scheduled jobs, runs in flight) to /health."""
+    app = FastAPI(title="channelhub", docs_url=None, redoc_url=None)
+    app.state.hub = HubState(
+        session_factory=session_factory, connector_factory=connector_factory, now=now
+    )
+
+    @app.get("/health")
+    def health(state: HubState = Depends(hub_state)) -> JSONResponse:
+        """200 when the database answers, 503 when it does not."""
+        extra = status() if status is not None else {}
+        try:
+            with state.session_factory() as session:
+                session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            body = {"status": "unavailable", "database": type(exc).__name__, **extra}
+            return JSONResponse(body, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", **extra})
+
+    @app.get("/metrics")
+    def metrics(state: HubState = Depends(hub_state)) -> PlainTextResponse:
+        with state.session_factory() as session:
+            return PlainTextResponse(render_metrics(session), media_type=CONTENT_TYPE)
+
+    app.include_router(webhooks.router)
+    return app

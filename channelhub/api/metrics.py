@@ -1,0 +1,59 @@
+"""Prometheus text exposition of what an operator watches: job runs by outcome, the outbox
+by state and the dead letters. Written by hand (a few lines) rather than adding
+prometheus-client: the numbers are counted in the database, so every process reports the
+same totals and nothing is kept in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy.orm import Session
+
+from channelhub.store.repos.jobs import (
+    dead_letter_counts,
+    outbox_counts_by_state,
+    run_counts_by_outcome,
+)
+from channelhub.store.tables.outbox import OutboxState
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _family(
+    name: str, kind: str, help_text: str, samples: Iterable[tuple[Mapping[str, str], int]]
+) -> list[str]:
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    for labels, value in samples:
+        rendered = ",".join(f'{key}="{_label(val)}"' for key, val in labels.items())
+        lines.append(f"{name}{{{rendered}}} {value}")
+    return lines
+
+
+def render_metrics(session: Session) -> str:
+    """The metrics page, read from the database in one session."""
+    runs = run_counts_by_outcome(session)
+    outbox = outbox_counts_by_state(session)
+    dead = dead_letter_counts(session)
+    lines = _family(
+        "channelhub_job_runs_total",
+        "counter",
+        "Job runs by job kind and outcome.",
+        (({"job": job, "outcome": outcome}, n) for (job, outcome), n in sorted(runs.items())),
+    )
+    lines += _family(
+        "channelhub_outbox_messages",
+        "gauge",
+        "Outbox messages by state.",
+        (({"state": state.value}, outbox.get(state.value, 0)) for state in OutboxState),
+    )
+    lines += _family(
+        "channelhub_dead_letters",
+        "gauge",
+        "Dead letters by job kind and state.",
+        (({"job": job, "state": state}, n) for (job, state), n in sorted(dead.items())),
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,192 @@
+"""``channelhub jobs list|run|log|deadletters|replay``: see and drive the scheduled jobs."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import typer
+from rich.table import Table
+
+from channelhub.cli import app, err_console
+from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.core.errors import InvalidInput
+from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.replay import replay_dead_letter
+from channelhub.jobs.runner import run_job
+from channelhub.jobs.scheduler import intervals_from_seconds, plan_jobs, roles_from_registry
+from channelhub.store.repos import outbox
+from channelhub.store.repos.accounts import list_accounts
+from channelhub.store.repos.jobs import list_dead_letters, list_runs
+from channelhub.store.tables.jobs import DeadLetterState, RunOutcome
+from channelhub.store.tables.outbox import OutboxState
+
+jobs_app = typer.Typer(
+    help="Scheduled jobs: what runs, their log, dead letters.", no_args_is_help=True
+)
+app.add_typer(jobs_app, name="jobs")
+
+
+def _kind(value: str) -> JobKind:
+    try:
+        return JobKind(value)
+    except ValueError:
+        known = ", ".join(kind.value for kind in JobKind)
+        raise InvalidInput.field("job", value, f"is not one of {known}") from None
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%m-%d %H:%M:%S") if value is not None else "-"
+
+
+@jobs_app.command("list")
+def jobs_list(ctx: typer.Context) -> None:
+    """Every job `channelhub run` schedules, per account, with its interval and last run."""
+    with open_runtime(ctx) as runtime, runtime.session_factory() as session:
+        accounts = list_accounts(session)
+        plan = plan_jobs(
+            accounts,
+            intervals_from_seconds(runtime.settings.jobs.every.model_dump()),
+            roles_of=roles_from_registry(ConnectorRegistry()),
+        )
+        table = Table(show_edge=False)
+        for column in ("account", "job", "every", "last run", "outcome"):
+            table.add_column(column)
+        for job in plan:
+            last = list_runs(session, account=job.account, job_kind=job.kind.value, limit=1)
+            table.add_row(
+                job.account,
+                job.kind.value,
+                f"{int(job.every.total_seconds())}s",
+                _when(last[0].started_at) if last else "never",
+                last[0].outcome if last else "-",
+            )
+    console.print(table if plan else "no jobs: add an account (`channelhub accounts add`)")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    ctx: typer.Context,
+    kind: str = typer.Argument(..., help="job kind, e.g. pull_orders"),
+    account: str = typer.Argument(..., help="account name"),
+) -> None:
+    """Run one bounded unit of a job now (the same lease and cursor the scheduler uses)."""
+    job = _kind(kind)
+    with open_runtime(ctx) as runtime:
+        result = asyncio.run(
+            run_job(
+                runtime.session_factory,
+                account,
+                job,
+                connector_factory=runtime.connector_factory,
+                now=utc_now,
+                options=runtime.options,
+            )
+        )
+    console.print(summary_table([result]))
+    if result.skipped:
+        err_console.print(f"error: {job.value} of {account!r} is running elsewhere", markup=False)
+        raise typer.Exit(1)
+    if result.outcome is RunOutcome.FAILED:
+        err_console.print(f"error: {result.error}", markup=False)
+        raise typer.Exit(1)
+    if result.more:
+        console.print("more work is waiting: the next run continues from here")
+
+
+@jobs_app.command("log")
+def jobs_log(
+    ctx: typer.Context,
+    account: str | None = typer.Option(None, "--account", help="only this account"),
+    kind: str | None = typer.Option(None, "--job", help="only this job kind"),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000),
+) -> None:
+    """The newest job runs: when, how they ended, what they did."""
+    job_kind = _kind(kind).value if kind else None
+    with open_runtime(ctx) as runtime, runtime.session_factory() as session:
+        runs = list_runs(session, account=account, job_kind=job_kind, limit=limit)
+    table = Table(show_edge=False, caption="counts: new/updated/unchanged/failed")
+    for column in ("id", "account", "job", "started UTC", "outcome", "pages"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("counts", no_wrap=True)
+    table.add_column("error")
+    for run in runs:
+        table.add_row(
+            str(run.id),
+            run.account,
+            run.job_kind,
+            _when(run.started_at),
+            run.outcome,
+            str(run.pages),
+            f"{run.new}/{run.updated}/{run.unchanged}/{run.failed}",
+            run.error or "",
+        )
+    console.print(table if runs else "no job runs yet")
+
+
+@jobs_app.command("deadletters")
+def jobs_deadletters(
+    ctx: typer.Context,
+    account: str | None = typer.Option(None, "--account", help="only this account"),
+    show_all: bool = typer.Option(False, "--all", help="resolved ones too"),
+) -> None:
+    """Failed records and runs kept for replay, and outbox messages that went dead."""
+    states = None if show_all else [DeadLetterState.OPEN]
+    with open_runtime(ctx) as runtime, runtime.session_factory() as session:
+        letters = list_dead_letters(session, account=account, states=states)
+        dead_messages = outbox.list_messages(session, states=[OutboxState.DEAD])
+    table = Table(show_edge=False)
+    for column in ("id", "account", "job", "subject", "external id", "state", "tries", "reason"):
+        table.add_column(column)
+    for letter in letters:
+        table.add_row(
+            str(letter.id),
+            letter.account,
+            letter.job_kind,
+            letter.subject,
+            letter.external_id or "-",
+            letter.state,
+            str(letter.attempts),
+            letter.reason,
+        )
+    console.print(table if letters else "no dead letters")
+    if dead_messages:
+        outbox_table = Table(title="dead outbox messages (replay with --outbox)", show_edge=False)
+        for column in ("id", "target", "kind", "key", "tries", "last error"):
+            outbox_table.add_column(column)
+        for message in dead_messages:
+            outbox_table.add_row(
+                str(message.id),
+                message.target,
+                message.kind,
+                message.idempotency_key,
+                str(message.attempts),
+                message.last_error or "",
+            )
+        console.print(outbox_table)
+
+
+@jobs_app.command("replay")
+def jobs_replay(
+    ctx: typer.Context,
+    letter_id: int = typer.Argument(..., help="dead letter id (see `jobs deadletters`)"),
+    from_outbox: bool = typer.Option(False, "--outbox", help="ID is a dead outbox message"),
+) -> None:
+    """Replay a dead letter now, or put a dead outbox message back in the queue."""
+    with open_runtime(ctx) as runtime:
+        if from_outbox:
+            with runtime.session_factory.begin() as session:
+                outbox.replay(session, letter_id, now=utc_now())
+            console.print(f"outbox message {letter_id} is queued again")
+            return
+        said = asyncio.run(
+            replay_dead_letter(
+                runtime.session_factory,
+                letter_id,
+                connector_factory=runtime.connector_factory,
+                now=utc_now,
+                options=runtime.options,
+            )
+        )
+    console.print(f"dead letter {letter_id}: {said}", markup=False)

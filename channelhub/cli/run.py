@@ -1,0 +1,158 @@
+"""``channelhub run``: the scheduler and the HTTP app (webhooks, callbacks, health, metrics)
+in one process, stopping on SIGTERM / SIGINT without losing work.
+
+Shutdown order: stop scheduling new runs, ask the runs in flight to stop at their next page
+boundary and wait for them (each commits its page with its cursor and releases its lease),
+then stop the HTTP server. A ``kill -9`` instead loses at most the uncommitted page, which the
+next start redoes (the upserts make that a no-op) once the lease has lapsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import typer
+import uvicorn
+
+from channelhub.api.app import create_app
+from channelhub.cli import app
+from channelhub.cli.runtime import console, open_runtime, utc_now
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.jobs.connectors import ConnectorFactoryFn
+from channelhub.jobs.runner import JobOptions, SessionFactory
+from channelhub.jobs.scheduler import (
+    JobService,
+    ScheduledJob,
+    build_scheduler,
+    intervals_from_seconds,
+    plan_jobs,
+    roles_from_registry,
+)
+from channelhub.store.repos.accounts import list_accounts
+
+log = logging.getLogger(__name__)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class _HubServer(uvicorn.Server):
+    """uvicorn without its own signal handling (``serve_hub`` owns SIGTERM) that reports
+    when it is listening."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets=sockets)
+        self.listening.set()
+
+
+async def serve_hub(
+    *,
+    session_factory: SessionFactory,
+    connector_factory: ConnectorFactoryFn,
+    plan: Sequence[ScheduledJob],
+    options: JobOptions,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    now: Callable[[], datetime] = utc_now,
+    on_ready: Callable[[int, JobService], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> JobService:
+    """Serve until SIGTERM/SIGINT (or ``stop`` is set); returns the drained job service.
+
+    ``on_ready(port, service)`` is called once the HTTP port listens and the scheduler runs.
+    """
+    stop = stop or asyncio.Event()
+    service = JobService(
+        session_factory, connector_factory=connector_factory, now=now, options=options
+    )
+    scheduler = build_scheduler(service, plan)
+    api = create_app(
+        session_factory=session_factory,
+        connector_factory=connector_factory,
+        now=now,
+        status=lambda: {"jobs_scheduled": len(plan), "jobs_running": service.running},
+    )
+    server = _HubServer(uvicorn.Config(api, host=host, port=port, log_level="warning"))
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    serving = asyncio.create_task(server.serve(), name="channelhub-http")
+    try:
+        await asyncio.wait(
+            [asyncio.ensure_future(server.listening.wait()), serving],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if serving.done():  # the port could not be bound: report uvicorn's reason
+            serving.result()
+            raise RuntimeError(f"the HTTP server on {host}:{port} stopped at start")
+        scheduler.start()
+        if on_ready is not None:
+            on_ready(server.servers[0].sockets[0].getsockname()[1], service)
+        await stop.wait()
+        log.info("stopping: no new runs, waiting for %d in flight", service.running)
+        scheduler.pause()  # no new runs; shutting the executor down now would cancel runs
+        await service.drain()
+        scheduler.shutdown(wait=False)
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+        server.should_exit = True
+        await serving
+    return service
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="address to serve HTTP on"),
+    port: int = typer.Option(8080, "--port", min=0, max=65535, help="HTTP port (0: any)"),
+) -> None:
+    """Run the scheduled jobs and serve webhooks, /health and /metrics until SIGTERM."""
+    with open_runtime(ctx) as runtime:
+        logging.basicConfig(
+            level=runtime.settings.log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        # httpx logs whole URLs (query strings may carry tokens): our client logs redacted
+        # lines instead. APScheduler's per-run INFO lines repeat what the run log holds.
+        for noisy in ("httpx", "httpcore", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        with runtime.session_factory() as session:
+            accounts = list_accounts(session)
+        plan = plan_jobs(
+            accounts,
+            intervals_from_seconds(runtime.settings.jobs.every.model_dump()),
+            roles_of=roles_from_registry(ConnectorRegistry()),
+        )
+
+        def ready(bound: int, _service: JobService) -> None:
+            console.print(
+                f"channelhub running: {len(plan)} jobs for {len(accounts)} accounts, "
+                f"http://{host}:{bound} (SIGTERM or Ctrl-C to stop)",
+                markup=False,
+            )
+
+        asyncio.run(
+            serve_hub(
+                session_factory=runtime.session_factory,
+                connector_factory=runtime.connector_factory,
+                plan=plan,
+                options=runtime.options,
+                host=host,
+                port=port,
+                on_ready=ready,
+            )
+        )
+    console.print("channelhub stopped: runs in flight finished, leases released")

@@ -1,0 +1,81 @@
+"""What the job commands share: the hub's database, connectors and job bounds, and how a
+run's counts are shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from channelhub.cli.home import open_engine, settings_for, vault_for
+from channelhub.jobs.connectors import ConnectorFactory, ConnectorFactoryFn
+from channelhub.jobs.runner import JobOptions, JobResult, SessionFactory
+from channelhub.settings import Settings
+from channelhub.store.db import make_session_factory
+
+console = Console(highlight=False)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def job_options(settings: Settings) -> JobOptions:
+    """The ``[jobs]`` settings as the runner's bounds."""
+    jobs = settings.jobs
+    return JobOptions(
+        max_pages=jobs.max_pages_per_run,
+        lease_ttl=timedelta(seconds=jobs.lease_seconds),
+        initial_lookback=timedelta(days=jobs.initial_lookback_days),
+    )
+
+
+def connector_factory_for(settings: Settings) -> ConnectorFactoryFn:
+    """Connectors for the hub's accounts, talking to each account's base URL."""
+    return ConnectorFactory(vault_for(settings))
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    session_factory: SessionFactory
+    connector_factory: ConnectorFactoryFn
+    options: JobOptions
+
+
+@contextmanager
+def open_runtime(ctx: typer.Context) -> Iterator[Runtime]:
+    """The migrated database and the connector factory of the chosen hub home."""
+    settings = settings_for(ctx)
+    with open_engine(settings) as engine:
+        yield Runtime(
+            settings=settings,
+            session_factory=make_session_factory(engine),
+            connector_factory=connector_factory_for(settings),
+            options=job_options(settings),
+        )
+
+
+def summary_table(results: list[JobResult]) -> Table:
+    """new / updated / unchanged / failed over the runs of one command."""
+    table = Table(title=None, show_edge=False)
+    for column in ("account", "job", "outcome", "pages", "new", "updated", "unchanged", "failed"):
+        table.add_column(column, justify="right" if column not in ("account", "job") else "left")
+    for result in results:
+        counts = result.counts
+        table.add_row(
+            result.account,
+            result.kind.value,
+            result.outcome.value if result.outcome else "skipped",
+            str(result.pages),
+            str(counts.new),
+            str(counts.updated),
+            str(counts.unchanged),
+            str(counts.failed),
+        )
+    return table

@@ -1,0 +1,76 @@
+"""Build one account's connector from its stored row: platform, base URL, decrypted
+credentials (still ``SecretStr``) and settings, through the connector registry.
+
+An optional ``transport`` points the connector at an in-process simulator
+(``httpx.ASGITransport``); it may be one transport for every account or a function choosing
+one per account (the demo runs several simulators at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from channelhub.connectors.plugin import ConnectorContext
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.store.crypto import Vault
+from channelhub.store.tables.accounts import Account
+
+TransportChoice = (
+    httpx.AsyncBaseTransport | Callable[[Account], httpx.AsyncBaseTransport | None] | None
+)
+
+#: What the jobs and the API call to get an account's connector.
+ConnectorFactoryFn = Callable[[Account], Any]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ConnectorFactory:
+    """Callable ``factory(account_row) -> connector``; one new connector (and HTTP client) per
+    call, closed by the caller with ``aclose()``: no client or token outlives its job."""
+
+    def __init__(
+        self,
+        vault: Vault,
+        *,
+        registry: ConnectorRegistry | None = None,
+        transport: TransportChoice = None,
+        now: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._vault = vault
+        self.registry = registry or ConnectorRegistry()
+        self._transport = transport
+        self._now = now
+        self._sleep = sleep
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"ConnectorFactory(platforms={self.registry.names()!r})"
+
+    def context_for(self, account: Account) -> ConnectorContext:
+        """The :class:`ConnectorContext` of ``account`` (credentials decrypted as SecretStr)."""
+        transport = self._transport(account) if callable(self._transport) else self._transport
+        return ConnectorContext(
+            platform=account.platform,
+            account=account.name,
+            base_url=account.base_url,
+            credentials=self._vault.decrypt(account.credentials),
+            settings=dict(account.settings or {}),
+            transport=transport,
+            clock=self._clock,
+            sleep=self._sleep,
+            now=self._now,
+        )
+
+    def __call__(self, account: Account) -> Any:
+        return self.registry.create(self.context_for(account))

@@ -1,0 +1,228 @@
+"""pull_orders / pull_listings: incremental imports, checkpointed after every page.
+
+Per page, in ONE transaction: every raw body is archived (including the ones the mapping
+refused), every record is upserted with the store's guarded upsert (an older or equal remote
+``updated_at`` changes nothing, so replayed and out-of-order pages are harmless), every
+refused record becomes a dead letter pointing at its raw body, and the page's resume cursor is
+saved. A process killed between two pages resumes after the last committed one; killed inside
+a page, it redoes that page, which the upserts make a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from channelhub.connectors.results import PageOf, RawRecord, RecordFailure
+from channelhub.connectors.roles import Capability
+from channelhub.core.errors import InvalidInput
+from channelhub.core.models import Listing, Order
+from channelhub.jobs.runner import JobContext
+from channelhub.store.repos._upsert import Upserted, UpsertOutcome
+from channelhub.store.repos.cursors import set_cursor
+from channelhub.store.repos.jobs import RunCounts, record_dead_letter
+from channelhub.store.repos.listings import upsert_listing
+from channelhub.store.repos.orders import upsert_order
+from channelhub.store.repos.payloads import store_raw_payload
+
+T = TypeVar("T")
+
+
+def count(outcomes: list[Upserted], failed: int = 0) -> RunCounts:
+    """Tally upsert outcomes into new / updated / unchanged."""
+    kinds = [o.outcome for o in outcomes]
+    return RunCounts(
+        new=kinds.count(UpsertOutcome.INSERTED),
+        updated=kinds.count(UpsertOutcome.UPDATED),
+        unchanged=kinds.count(UpsertOutcome.STALE),
+        failed=failed,
+    )
+
+
+def archive(session: Session, *, platform: str, account: str, raw: RawRecord) -> int:
+    """Store one raw body (deduplicated on its bytes) and return its id."""
+    return store_raw_payload(
+        session,
+        platform=platform,
+        account=account,
+        kind=raw.kind,
+        body=raw.body,
+        received_at=raw.received_at,
+        external_id=raw.external_id,
+    ).id
+
+
+def record_failures(
+    session: Session,
+    failures: tuple[RecordFailure, ...],
+    *,
+    platform: str,
+    account: str,
+    job_kind: str,
+    now: datetime,
+    run_id: int | None,
+) -> None:
+    """Archive each refused record's body and file it as a dead letter (one per body)."""
+    for failure in failures:
+        payload_id = archive(session, platform=platform, account=account, raw=failure.raw)
+        record_dead_letter(
+            session,
+            account=account,
+            platform=platform,
+            job_kind=job_kind,
+            subject=failure.raw.kind,
+            reason=failure.reason,
+            now=now,
+            external_id=failure.raw.external_id,
+            raw_payload_id=payload_id,
+            run_id=run_id,
+            dedupe_key=f"record:{account}:{failure.raw.kind}:{payload_id}",
+        )
+
+
+def store_order_page(
+    session: Session,
+    page: PageOf[Order],
+    *,
+    platform: str,
+    account: str,
+    job_kind: str,
+    now: datetime,
+    run_id: int | None = None,
+) -> RunCounts:
+    """Archive, upsert and dead-letter one page of orders (the caller saves the cursor)."""
+    payload_ids = {
+        raw.external_id: archive(session, platform=platform, account=account, raw=raw)
+        for raw in page.raw
+    }
+    outcomes = [
+        upsert_order(
+            session,
+            order,
+            now=now,
+            # a body may carry several orders (Temu: one parent, several child orders)
+            raw_payload_id=payload_ids.get(order.external_id)
+            or payload_ids.get(order.parent_external_id),
+        )
+        for order in page.items
+    ]
+    record_failures(
+        session,
+        page.failures,
+        platform=platform,
+        account=account,
+        job_kind=job_kind,
+        now=now,
+        run_id=run_id,
+    )
+    return count(outcomes, failed=len(page.failures))
+
+
+def store_listing_page(
+    session: Session,
+    page: PageOf[Listing],
+    *,
+    platform: str,
+    account: str,
+    job_kind: str,
+    now: datetime,
+    run_id: int | None = None,
+) -> RunCounts:
+    """Archive, upsert and dead-letter one page of listings."""
+    for raw in page.raw:
+        archive(session, platform=platform, account=account, raw=raw)
+    outcomes = [upsert_listing(session, listing, now=now) for listing in page.items]
+    record_failures(
+        session,
+        page.failures,
+        platform=platform,
+        account=account,
+        job_kind=job_kind,
+        now=now,
+        run_id=run_id,
+    )
+    return count(outcomes, failed=len(page.failures))
+
+
+StorePage = Callable[..., RunCounts]
+
+
+async def import_pages(
+    context: JobContext, pages: AsyncIterator[PageOf[Any]], store: StorePage
+) -> bool:
+    """Commit page after page until the last one, the page bound, or a stop request.
+
+    Returns True when it stopped with pages left (the cursor already points at them).
+    """
+    name, kind = context.account.name, context.kind.value
+
+    def write(page: PageOf[Any]) -> Callable[[Session], RunCounts]:
+        def in_transaction(session: Session) -> RunCounts:
+            now = context.now()
+            counts = store(
+                session,
+                page,
+                platform=context.account.platform,
+                account=name,
+                job_kind=kind,
+                now=now,
+                run_id=context.run_id,
+            )
+            set_cursor(session, name, kind, {"cursor": page.cursor, "done": page.done}, now=now)
+            return counts
+
+        return in_transaction
+
+    done_pages = 0
+    try:
+        async for page in pages:
+            context.commit_page(write(page))
+            done_pages += 1
+            if page.done:
+                return False
+            if done_pages >= context.options.max_pages or context.stop.requested:
+                return True
+        return False
+    finally:
+        close = getattr(pages, "aclose", None)  # an async generator: close its HTTP work now
+        if close is not None:
+            await close()
+
+
+def first_import_lookback(context: JobContext) -> timedelta:
+    """How far back an account's first order import reaches: its ``initial_lookback_days``
+    setting (the name the connectors use too), else the ``[jobs]`` default."""
+    value = context.account.settings.get("initial_lookback_days")
+    if value is None:
+        return context.options.initial_lookback
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        days = -1.0
+    if not 0 < days <= 36_500:
+        raise InvalidInput.field(
+            f"account {context.account.name!r} setting initial_lookback_days",
+            value,
+            "is not a number of days between 0 and 36500",
+        )
+    return timedelta(days=days)
+
+
+async def pull_orders(context: JobContext) -> bool:
+    """Import orders changed since the stored cursor (first run: the initial lookback)."""
+    channel = context.sales_channel(Capability.PULL_ORDERS)
+    stored = context.cursor()
+    cursor = stored.get("cursor") if stored else None
+    since = None if cursor else context.now() - first_import_lookback(context)
+    return await import_pages(context, channel.pull_orders(cursor, since=since), store_order_page)
+
+
+async def pull_listings(context: JobContext) -> bool:
+    """Import every listing, resuming a pass cut short; a finished pass starts over."""
+    channel = context.sales_channel(Capability.PULL_LISTINGS)
+    stored = context.cursor()
+    cursor = stored.get("cursor") if stored and not stored.get("done") else None
+    return await import_pages(context, channel.pull_listings(cursor), store_listing_page)

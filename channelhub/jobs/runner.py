@@ -1,0 +1,308 @@
+"""Run one job for one account: lease, run log, one bounded unit of work, dead letters.
+
+``run_job`` takes the lease of (account, job kind) in a short transaction of its own, opens a
+run row, hands a :class:`JobContext` to the job's handler and closes the row with the outcome.
+Handlers commit each page through :meth:`JobContext.commit_page`, which writes the page's data,
+cursor, counts and dead letters in ONE transaction and renews the lease in it: a lease lost to
+another runner rolls the page back instead of writing beside it. A stop request (SIGTERM) is
+honoured between pages, so shutting down never cuts a page in half.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.connectors.errors import ConnectorError
+from channelhub.connectors.roles import Capability, SalesChannel, require
+from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
+from channelhub.jobs.connectors import ConnectorFactoryFn
+from channelhub.jobs.kinds import JobKind
+from channelhub.store.repos.accounts import AccountInfo, get_account
+from channelhub.store.repos.cursors import get_cursor
+from channelhub.store.repos.jobs import (
+    RunCounts,
+    abandon_runs,
+    add_to_run,
+    finish_run,
+    record_dead_letter,
+    start_run,
+)
+from channelhub.store.repos.leases import acquire_lease, release_lease, renew_lease
+from channelhub.store.tables.jobs import RunOutcome
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SessionFactory = sessionmaker[Session]
+#: A handler does one bounded unit of work; it returns True when it stopped with more to do.
+JobHandler = Callable[["JobContext"], Awaitable[bool]]
+PageProgress = Callable[[RunCounts], None]
+
+#: Handlers by kind as lazy "module:function" strings; the engineers of the other jobs append.
+#: A handler is ``async def handler(context: JobContext) -> bool``: it does at most
+#: ``context.options.max_pages`` units, commits each with ``context.commit_page(write)`` (write
+#: gets the Session, stores data + cursor, returns RunCounts), checks ``context.stop.requested``
+#: between units, and returns True when work is left. Errors it raises are logged by the runner.
+JOB_HANDLERS: dict[JobKind, str] = {
+    JobKind.PULL_ORDERS: "channelhub.jobs.pulls:pull_orders",
+    JobKind.PULL_LISTINGS: "channelhub.jobs.pulls:pull_listings",
+}
+
+
+class LeaseLost(ChannelhubError):
+    """Another runner took the lease over (ours expired): this runner's page was rolled back."""
+
+
+class StopToken:
+    """Set by a shutdown; handlers check it between pages and return early."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def request(self) -> None:
+        self.requested = True
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """Bounds of one run (from the ``[jobs]`` settings)."""
+
+    max_pages: int = 50
+    lease_ttl: timedelta = timedelta(minutes=10)
+    initial_lookback: timedelta = timedelta(days=30)
+
+
+def default_holder() -> str:
+    """host:pid:random, so a lease names the process that holds it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """How a run ended (``run_id`` is None when it was skipped: the lease was taken)."""
+
+    account: str
+    kind: JobKind
+    outcome: RunOutcome | None
+    counts: RunCounts = field(default_factory=RunCounts)
+    pages: int = 0
+    more: bool = False
+    error: str | None = None
+    run_id: int | None = None
+
+    @property
+    def skipped(self) -> bool:
+        return self.run_id is None
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the account, the database, the connector and the bounds."""
+
+    session_factory: SessionFactory
+    account: AccountInfo
+    kind: JobKind
+    run_id: int
+    holder: str
+    now: Callable[[], datetime]
+    options: JobOptions
+    stop: StopToken
+    connector_factory: ConnectorFactoryFn
+    on_page: PageProgress | None = None
+    counts: RunCounts = field(default_factory=RunCounts)
+    pages: int = 0
+    _connector: Any = field(default=None, repr=False)
+
+    def connector(self) -> Any:
+        """The account's connector, built on first use and closed when the run ends."""
+        if self._connector is None:
+            with self.session_factory() as session:
+                row = get_account(session, self.account.name)
+            self._connector = self.connector_factory(row)
+        return self._connector
+
+    def sales_channel(self, *needed: Capability) -> Any:
+        """The connector as a SalesChannel that declares ``needed``, or a clear error."""
+        connector = self.connector()
+        if not isinstance(connector, SalesChannel):
+            raise ConfigError(
+                f"account {self.account.name!r} ({self.account.platform}) is not a sales channel"
+            )
+        require(connector, *needed)
+        return connector
+
+    def cursor(self) -> dict[str, Any] | None:
+        """The stored cursor of this (account, job kind)."""
+        with self.session_factory() as session:
+            return get_cursor(session, self.account.name, self.kind.value)
+
+    def commit_page(self, write: Callable[[Session], RunCounts]) -> RunCounts:
+        """Run ``write`` (data + cursor) and the run's counts in one transaction, renewing the
+        lease inside it; roll everything back if the lease was lost."""
+        with self.session_factory.begin() as session:
+            counts = write(session)
+            add_to_run(session, self.run_id, counts)
+            if not renew_lease(
+                session,
+                self.account.name,
+                self.kind.value,
+                holder=self.holder,
+                now=self.now(),
+                ttl=self.options.lease_ttl,
+            ):
+                raise LeaseLost(
+                    f"{self.kind.value} of account {self.account.name!r}: the lease passed to "
+                    "another runner; this page was rolled back"
+                )
+        self.counts = self.counts + counts
+        self.pages += 1
+        if self.on_page is not None:
+            self.on_page(counts)
+        return counts
+
+    def dead_letter(self, **values: Any) -> int:
+        """Record a failure outside any page (own transaction)."""
+        with self.session_factory.begin() as session:
+            return record_dead_letter(
+                session,
+                account=self.account.name,
+                platform=self.account.platform,
+                job_kind=self.kind.value,
+                now=self.now(),
+                run_id=self.run_id,
+                **values,
+            )
+
+    async def aclose(self) -> None:
+        if self._connector is not None:
+            await self._connector.aclose()
+            self._connector = None
+
+
+def load_handler(kind: JobKind, handlers: Mapping[JobKind, JobHandler] | None = None) -> JobHandler:
+    """The handler for ``kind`` (injected ones first); NotFound when nobody wrote it yet."""
+    if handlers is not None and kind in handlers:
+        return handlers[kind]
+    target = JOB_HANDLERS.get(kind)
+    if target is None:
+        raise NotFound(f"job {kind.value!r} has no handler in this version of channelhub")
+    module_name, _, attribute = target.partition(":")
+    handler: JobHandler = getattr(importlib.import_module(module_name), attribute)
+    return handler
+
+
+def _describe(exc: BaseException) -> str:
+    # Connector errors are redacted by construction; hub errors are one sentence.
+    if isinstance(exc, ConnectorError | ChannelhubError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def run_job(
+    session_factory: SessionFactory,
+    account: str,
+    kind: JobKind,
+    *,
+    connector_factory: ConnectorFactoryFn,
+    now: Callable[[], datetime],
+    options: JobOptions | None = None,
+    holder: str | None = None,
+    stop: StopToken | None = None,
+    handlers: Mapping[JobKind, JobHandler] | None = None,
+    on_page: PageProgress | None = None,
+) -> JobResult:
+    """Run one bounded unit of ``kind`` for ``account``; skipped if another runner holds it.
+
+    A fatal error (connector FatalError, hub error, bug) ends the run ``failed`` and files a
+    dead letter (one per account and job, reopened while it keeps failing) so an operator can
+    replay it; a retryable one only fails the run: the next scheduled run retries. A bug is
+    re-raised after it has been recorded.
+    """
+    options = options or JobOptions()
+    holder = holder or default_holder()
+    stop = stop or StopToken()
+    handler = load_handler(kind, handlers)
+    with session_factory.begin() as session:
+        info = AccountInfo.of(get_account(session, account))
+        if not acquire_lease(
+            session, account, kind.value, holder=holder, now=now(), ttl=options.lease_ttl
+        ):
+            return JobResult(account=account, kind=kind, outcome=None)
+    try:
+        with session_factory.begin() as session:
+            abandon_runs(session, account=account, job_kind=kind.value, now=now())
+            run_id = start_run(
+                session, account=account, job_kind=kind.value, holder=holder, now=now()
+            )
+        context = JobContext(
+            session_factory=session_factory,
+            account=info,
+            kind=kind,
+            run_id=run_id,
+            holder=holder,
+            now=now,
+            options=options,
+            stop=stop,
+            connector_factory=connector_factory,
+            on_page=on_page,
+        )
+        return await _run(context, handler)
+    finally:
+        with session_factory.begin() as session:
+            release_lease(session, account, kind.value, holder=holder)
+
+
+def _fail(context: JobContext, exc: BaseException) -> str:
+    """Describe the failure and, unless a later run will retry it, file a dead letter."""
+    error = _describe(exc)
+    if not (isinstance(exc, ConnectorError) and exc.retryable):
+        context.dead_letter(
+            subject="run",
+            reason=error,
+            payload={"cursor": context.cursor(), "error_type": type(exc).__name__},
+            dedupe_key=f"run:{context.account.name}:{context.kind.value}",
+        )
+    log.warning("%s of %s failed: %s", context.kind.value, context.account.name, error)
+    return error
+
+
+def _finish(context: JobContext, outcome: RunOutcome, error: str | None) -> None:
+    with context.session_factory.begin() as session:
+        finish_run(session, context.run_id, outcome=outcome, now=context.now(), error=error)
+
+
+async def _run(context: JobContext, handler: JobHandler) -> JobResult:
+    error: str | None = None
+    more = False
+    try:
+        more = await handler(context)
+        outcome = RunOutcome.INTERRUPTED if more and context.stop.requested else RunOutcome.OK
+    except (ConnectorError, ChannelhubError) as exc:
+        outcome, error = RunOutcome.FAILED, _fail(context, exc)
+    except Exception as exc:
+        # A bug: recorded as a failed run with a dead letter, then re-raised (never swallowed).
+        _finish(context, RunOutcome.FAILED, _fail(context, exc))
+        raise
+    finally:
+        await context.aclose()
+    _finish(context, outcome, error)
+    return JobResult(
+        account=context.account.name,
+        kind=context.kind,
+        outcome=outcome,
+        counts=context.counts,
+        pages=context.pages,
+        more=more,
+        error=error,
+        run_id=context.run_id,
+    )

@@ -1,0 +1,180 @@
+"""Schedule every job of every account with APScheduler 3, and stop without losing work.
+
+:class:`JobService` is what the scheduler calls: it runs one bounded unit through
+:func:`~channelhub.jobs.runner.run_job` and keeps track of the runs in flight, so a shutdown
+asks them to stop at their next page boundary (:class:`~channelhub.jobs.runner.StopToken`)
+and waits for them; each releases its lease on the way out. APScheduler's own options do the
+rest: ``max_instances=1`` (never two runs of one job in one process; the lease covers other
+processes) and ``coalesce`` (runs missed while busy collapse into one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.connectors.roles import Role
+from channelhub.core.errors import ChannelhubError
+from channelhub.jobs.connectors import ConnectorFactoryFn
+from channelhub.jobs.kinds import JOB_ROLES, JobKind
+from channelhub.jobs.runner import (
+    JOB_HANDLERS,
+    JobOptions,
+    JobResult,
+    SessionFactory,
+    StopToken,
+    default_holder,
+    run_job,
+)
+from channelhub.store.repos.accounts import AccountInfo
+from channelhub.store.tables.jobs import RunOutcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One job of one account and how often it runs."""
+
+    account: str
+    kind: JobKind
+    every: timedelta
+
+    @property
+    def job_id(self) -> str:
+        return f"{self.kind.value}:{self.account}"
+
+
+def intervals_from_seconds(every: Mapping[str, int]) -> dict[JobKind, timedelta]:
+    """``[jobs.every]`` (seconds per kind name, 0 = off) as intervals of the kinds that run."""
+    return {JobKind(name): timedelta(seconds=s) for name, s in every.items() if s > 0}
+
+
+def roles_from_registry(registry: ConnectorRegistry) -> Callable[[str], frozenset[Role]]:
+    """The roles of a platform's connector; none when it is not installed (yet)."""
+
+    def roles(platform: str) -> frozenset[Role]:
+        try:
+            return registry.get(platform).roles
+        except ChannelhubError as exc:
+            log.warning("no jobs for platform %s: %s", platform, exc)
+            return frozenset()
+
+    return roles
+
+
+def plan_jobs(
+    accounts: Sequence[AccountInfo],
+    intervals: Mapping[JobKind, timedelta],
+    *,
+    roles_of: Callable[[str], frozenset[Role]],
+    handlers: Mapping[JobKind, object] | None = None,
+) -> list[ScheduledJob]:
+    """Every (account, job) to schedule: the job is on, written, and fits the account's role."""
+    written = set(JOB_HANDLERS) | set(handlers or {})
+    plan = []
+    for account in accounts:
+        roles = roles_of(account.platform)
+        for kind, every in intervals.items():
+            if kind in written and JOB_ROLES[kind] in roles and every > timedelta(0):
+                plan.append(ScheduledJob(account=account.name, kind=kind, every=every))
+    return plan
+
+
+class JobService:
+    """Runs jobs for the scheduler and drains them on shutdown."""
+
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        connector_factory: ConnectorFactoryFn,
+        now: Callable[[], datetime],
+        options: JobOptions | None = None,
+        holder: str | None = None,
+        on_result: Callable[[JobResult], None] | None = None,
+        catch_up_units: int = 10,
+    ) -> None:
+        self.session_factory = session_factory
+        self.connector_factory = connector_factory
+        self.now = now
+        self.options = options or JobOptions()
+        self.holder = holder or default_holder()
+        self.stop = StopToken()
+        self.on_result = on_result
+        self.catch_up_units = catch_up_units
+        self._running: set[asyncio.Task[object]] = set()
+
+    async def run(self, account: str, kind: JobKind) -> JobResult | None:
+        """Units of ``kind`` for ``account`` while a backlog remains (at most
+        ``catch_up_units`` more in one tick), each with its own lease and log row; nothing
+        once shutdown began. Returns the last unit's result."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        result: JobResult | None = None
+        try:
+            for _ in range(1 + self.catch_up_units):
+                if self.stop.requested:
+                    break
+                result = await run_job(
+                    self.session_factory,
+                    account,
+                    kind,
+                    connector_factory=self.connector_factory,
+                    now=self.now,
+                    options=self.options,
+                    holder=self.holder,
+                    stop=self.stop,
+                )
+                if self.on_result is not None:
+                    self.on_result(result)
+                if not result.more or result.outcome is not RunOutcome.OK:
+                    break
+        finally:
+            if task is not None:
+                self._running.discard(task)
+        return result
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def drain(self) -> None:
+        """Ask every run in flight to stop at its next page boundary, and wait for them."""
+        self.stop.request()
+        if self._running:
+            await asyncio.wait(set(self._running))
+
+
+def build_scheduler(
+    service: JobService, plan: Sequence[ScheduledJob], *, first_run_at: datetime | None = None
+) -> AsyncIOScheduler:
+    """An AsyncIOScheduler (not started) running each planned job at its interval.
+
+    To stop: ``scheduler.pause()``, ``await service.drain()``, then ``shutdown(wait=False)``
+    (APScheduler's executor cancels coroutine jobs still running at shutdown).
+
+    Every job first runs at ``first_run_at`` (default: as soon as the scheduler starts).
+    """
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    for job in plan:
+        scheduler.add_job(
+            service.run,
+            IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
+            args=[job.account, job.kind],
+            id=job.job_id,
+            name=job.job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(int(job.every.total_seconds()), 1),
+            next_run_time=first_run_at or datetime.now(UTC),
+        )
+    return scheduler

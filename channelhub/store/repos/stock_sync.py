@@ -1,0 +1,263 @@
+"""Stock back-sync bookkeeping: dirty SKUs per channel account, and the pushes made.
+
+Marking: every recorded ledger movement marks its SKU dirty for every channel account the
+push job serves (one ``INSERT ... SELECT ... ON CONFLICT`` over ``stock_sync_accounts``), so
+each account's push job consumes its own marks. A burst of movements keeps
+``first_changed_at`` and moves ``changed_at``.
+
+Consuming: the job reads the marks that are due, and deletes each one only if it did not
+change since it was read (``changed_at <= seen``), so a movement landing during a push run is
+never lost: it stays dirty for the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from channelhub.core.listing import ListingKey
+from channelhub.store.repos._upsert import insert_for
+from channelhub.store.tables.stock_sync import (
+    PushState,
+    StockDirtyRow,
+    StockPushRow,
+    StockSyncAccountRow,
+)
+
+
+def mark_dirty(session: Session, skus: Iterable[str], *, now: datetime) -> None:
+    """Mark ``skus`` changed at ``now`` for every channel account the push job serves."""
+    table = StockDirtyRow.__table__
+    for sku in sorted(set(skus)):
+        accounts = (
+            select(
+                StockSyncAccountRow.channel,
+                StockSyncAccountRow.account,
+                literal(sku).label("sku"),
+                literal(now, type_=table.c.changed_at.type).label("first_changed_at"),
+                literal(now, type_=table.c.changed_at.type).label("changed_at"),
+            ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
+        )
+        statement = insert_for(session, table).from_select(
+            ["channel", "account", "sku", "first_changed_at", "changed_at"], accounts
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["channel", "account", "sku"],
+                set_={"changed_at": statement.excluded.changed_at},
+            )
+        )
+
+
+def last_sweep(session: Session, *, channel: str, account: str) -> datetime | None:
+    """When the account was last swept; None when the push job never served it."""
+    row = session.get(StockSyncAccountRow, (channel, account))
+    return None if row is None else row.last_sweep_at
+
+
+def record_sweep(session: Session, *, channel: str, account: str, now: datetime) -> None:
+    """Register the account (the ledger hook marks its SKUs from now on) and its sweep."""
+    statement = insert_for(session, StockSyncAccountRow.__table__).values(
+        channel=channel, account=account, registered_at=now, last_sweep_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["channel", "account"], set_={"last_sweep_at": now}
+        )
+    )
+
+
+def dirty_skus(
+    session: Session,
+    *,
+    channel: str,
+    account: str,
+    settled_before: datetime | None,
+    waiting_since: datetime | None = None,
+) -> dict[str, datetime]:
+    """Dirty SKUs of one account -> when they last changed.
+
+    With ``settled_before``: only those quiet since then (debounced), or — with
+    ``waiting_since`` — whose burst began before it (the maximum wait). None: all of them.
+    """
+    query = select(StockDirtyRow.sku, StockDirtyRow.changed_at).where(
+        StockDirtyRow.channel == channel, StockDirtyRow.account == account
+    )
+    if settled_before is not None:
+        due = StockDirtyRow.changed_at <= settled_before
+        if waiting_since is not None:
+            due = or_(due, StockDirtyRow.first_changed_at <= waiting_since)
+        query = query.where(due)
+    return {sku: changed for sku, changed in session.execute(query)}
+
+
+def clear_dirty(
+    session: Session, *, channel: str, account: str, seen: Mapping[str, datetime]
+) -> int:
+    """Forget the marks read in ``seen`` unless they changed since; returns how many went.
+
+    Rows are deleted in SKU order, the order writers lock SKUs in, so a push run and an
+    allocator never wait on each other in a circle.
+    """
+    gone = 0
+    for sku, changed in sorted(seen.items()):
+        result = session.execute(
+            delete(StockDirtyRow)
+            .where(
+                StockDirtyRow.channel == channel,
+                StockDirtyRow.account == account,
+                StockDirtyRow.sku == sku,
+                StockDirtyRow.changed_at <= changed,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        gone += int(getattr(result, "rowcount", 0) or 0)
+    return gone
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    """One stored push, as the job and ``stock explain`` read it."""
+
+    id: int
+    listing: ListingKey
+    quantity: int
+    previous: int | None
+    state: PushState
+    reason: str | None
+    retryable: bool
+    trigger: str
+    pushed_at: datetime
+    confirmed_at: datetime | None
+    explanation: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: StockPushRow) -> PushRecord:
+        return cls(
+            id=row.id,
+            listing=_key(row.channel, row.account, row.listing_id, row.variation_id),
+            quantity=row.quantity,
+            previous=row.previous,
+            state=PushState(row.state),
+            reason=row.reason,
+            retryable=row.retryable,
+            trigger=row.trigger,
+            pushed_at=row.pushed_at,
+            confirmed_at=row.confirmed_at,
+            explanation=dict(row.explanation or {}),
+        )
+
+
+def _key(channel: str, account: str, listing_id: str, variation_id: str) -> ListingKey:
+    return ListingKey(
+        channel=channel, account=account, listing_id=listing_id, variation_id=variation_id or None
+    )
+
+
+def record_push(
+    session: Session,
+    listing: ListingKey,
+    *,
+    quantity: int,
+    previous: int | None,
+    explanation: Mapping[str, Any],
+    trigger: str,
+    now: datetime,
+) -> int:
+    """Store a push as pending before the channel is called; returns its id."""
+    row = StockPushRow(
+        channel=listing.channel,
+        account=listing.account,
+        listing_id=listing.listing_id,
+        variation_id=listing.variation_id or "",
+        quantity=quantity,
+        previous=previous,
+        explanation=dict(explanation),
+        trigger=trigger,
+        state=PushState.PENDING.value,
+        retryable=False,
+        pushed_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def settle_push(
+    session: Session,
+    push_id: int,
+    *,
+    accepted: bool,
+    reason: str | None,
+    retryable: bool,
+    now: datetime,
+    submission_id: str | None = None,
+) -> None:
+    """Record the channel's answer for one pending push."""
+    row = session.get(StockPushRow, push_id)
+    if row is None:
+        raise LookupError(f"stock push {push_id} does not exist")
+    row.state = (PushState.CONFIRMED if accepted else PushState.REJECTED).value
+    row.reason = None if accepted else (reason or "refused without a reason")
+    row.retryable = False if accepted else retryable
+    row.submission_id = submission_id
+    row.answered_at = now
+    row.confirmed_at = now if accepted else None
+    session.flush()
+
+
+def _latest(session: Session, channel: str, account: str, *, state: PushState | None) -> Any:
+    newest = select(func.max(StockPushRow.id).label("id")).where(
+        StockPushRow.channel == channel, StockPushRow.account == account
+    )
+    if state is not None:
+        newest = newest.where(StockPushRow.state == state.value)
+    newest_ids = newest.group_by(StockPushRow.listing_id, StockPushRow.variation_id).subquery()
+    return select(StockPushRow).join(newest_ids, and_(StockPushRow.id == newest_ids.c.id))
+
+
+def latest_pushes(
+    session: Session, *, channel: str, account: str, confirmed_only: bool = False
+) -> dict[ListingKey, PushRecord]:
+    """The newest push (or newest confirmed push) of every listing of one account."""
+    state = PushState.CONFIRMED if confirmed_only else None
+    rows = session.scalars(_latest(session, channel, account, state=state))
+    return {record.listing: record for record in map(PushRecord.of, rows)}
+
+
+def push_history(session: Session, listing: ListingKey, *, limit: int = 20) -> list[PushRecord]:
+    """The pushes of one listing, newest first."""
+    rows = session.scalars(
+        select(StockPushRow)
+        .where(
+            StockPushRow.channel == listing.channel,
+            StockPushRow.account == listing.account,
+            StockPushRow.listing_id == listing.listing_id,
+            StockPushRow.variation_id == (listing.variation_id or ""),
+        )
+        .order_by(StockPushRow.id.desc())
+        .limit(limit)
+    )
+    return [PushRecord.of(row) for row in rows]
+
+
+def confirmed_pushes_since(
+    session: Session, *, channel: str, account: str, since: datetime
+) -> list[PushRecord]:
+    """The account's pushes the channel confirmed at or after ``since`` (revision counting)."""
+    rows = session.scalars(
+        select(StockPushRow)
+        .where(
+            StockPushRow.channel == channel,
+            StockPushRow.account == account,
+            StockPushRow.state == PushState.CONFIRMED.value,
+            StockPushRow.confirmed_at >= since,
+        )
+        .order_by(StockPushRow.id)
+    )
+    return [PushRecord.of(row) for row in rows]

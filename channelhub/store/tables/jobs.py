@@ -1,0 +1,118 @@
+"""The jobs' own records: the run log, the dead-letter list and webhook deliveries seen.
+
+``account`` is the account *name*, without a foreign key, like the other sync tables: the
+history of a removed account stays readable.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from channelhub.store.base import Base, Timestamps
+from channelhub.store.types import JsonDocument
+
+
+class RunOutcome(enum.StrEnum):
+    """running -> ok | failed | interrupted (stopped at a page boundary on shutdown) |
+    abandoned (its process died; found by the next runner to take the lease)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    ABANDONED = "abandoned"
+
+
+class DeadLetterState(enum.StrEnum):
+    """open (waiting for an operator) -> resolved (a replay succeeded)."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+_OUTCOMES = ", ".join(f"'{o.value}'" for o in RunOutcome)
+_DEAD_STATES = ", ".join(f"'{s.value}'" for s in DeadLetterState)
+
+
+class JobRun(Base):
+    """One run of one job for one account: when, what it did, how it ended."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({_OUTCOMES})", name="outcome"),
+        Index("ix_job_runs_account_kind", "account", "job_kind", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    job_kind: Mapped[str] = mapped_column(String(60))
+    holder: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(16), default=RunOutcome.RUNNING.value)
+    pages: Mapped[int] = mapped_column(default=0)
+    new: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return (
+            f"JobRun(id={self.id!r}, account={self.account!r}, job_kind={self.job_kind!r}, "
+            f"outcome={self.outcome!r})"
+        )
+
+
+class DeadLetter(Timestamps, Base):
+    """A record or a run that failed for good, with what is needed to replay it.
+
+    Record failures point at the archived raw body (``raw_payload_id``); run failures keep the
+    cursor they started from in ``payload``. ``dedupe_key`` makes a failure seen again (a
+    replayed page) update the one letter instead of adding a second.
+    """
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_DEAD_STATES})", name="state"),
+        Index("ix_dead_letters_state", "state", "account"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    account: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(40))
+    job_kind: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(60))  # "order", "listing", "run", ...
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    raw_payload_id: Mapped[int | None] = mapped_column(ForeignKey("raw_payloads.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=DeadLetterState.OPEN.value)
+    attempts: Mapped[int] = mapped_column(default=1)
+    run_id: Mapped[int | None] = mapped_column()
+
+    def __repr__(self) -> str:
+        return (
+            f"DeadLetter(id={self.id!r}, account={self.account!r}, job_kind={self.job_kind!r}, "
+            f"subject={self.subject!r}, external_id={self.external_id!r}, state={self.state!r})"
+        )
+
+
+class WebhookDelivery(Base):
+    """A webhook delivery already taken in: a platform's redelivery of it changes nothing."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("account", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(120))
+    raw_payload_id: Mapped[int | None] = mapped_column(ForeignKey("raw_payloads.id"))
+    received_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,85 @@
+"""``channelhub run``'s loop: HTTP and scheduler in one process, stopped by a real SIGTERM
+in the middle of an import, losing and doubling nothing (no sleeps: events only)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.cli.run import serve_hub
+from channelhub.jobs import JobKind
+from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.scheduler import JobService, ScheduledJob
+from channelhub.store.repos.jobs import list_runs
+from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.sync import JobLease
+from tests.jobs.conftest import Clock
+from tests.jobs.fakes import ACCOUNT, FakeChannel, Rec
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_sigterm_mid_import_finishes_the_page_and_a_restart_completes(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    stop = asyncio.Event()
+    in_page = asyncio.Event()
+    ready: asyncio.Future[tuple[int, JobService]] = asyncio.get_running_loop().create_future()
+
+    async def before_page(index: int) -> None:
+        if index == 1:
+            in_page.set()
+            await stop.wait()  # the page is in flight when SIGTERM arrives
+
+    pages = [[Rec("A", 1)], [Rec("B", 1), Rec("A", 2)], [Rec("C", 1)]]
+    channel = FakeChannel(pages=pages, before_page=before_page)
+    hub = asyncio.create_task(
+        serve_hub(
+            session_factory=session_factory,
+            connector_factory=lambda row: channel,
+            plan=[ScheduledJob(ACCOUNT, JobKind.PULL_ORDERS, timedelta(hours=1))],
+            options=JobOptions(),
+            port=0,
+            now=clock,
+            on_ready=lambda port, service: ready.set_result((port, service)),
+            stop=stop,
+        )
+    )
+    port, service = await asyncio.wait_for(ready, timeout=10)
+    await asyncio.wait_for(in_page.wait(), timeout=10)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        health = (await client.get("/health")).json()
+    assert health == {"status": "ok", "database": "ok", "jobs_scheduled": 1, "jobs_running": 1}
+
+    os.kill(os.getpid(), signal.SIGTERM)
+    drained = await asyncio.wait_for(hub, timeout=10)
+    assert drained is service and service.running == 0
+
+    with session_factory() as session:
+        (run,) = list_runs(session)
+        assert (run.outcome, run.pages, run.new, run.updated) == ("interrupted", 2, 2, 1)
+        assert session.get(JobLease, (ACCOUNT, "pull_orders")) is None
+    with pytest.raises(httpx.ConnectError):  # the HTTP side is down too
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await client.get("/health")
+
+    channel.before_page = None  # restarted: the next run picks up after page 2
+    result = await run_job(
+        session_factory,
+        ACCOUNT,
+        JobKind.PULL_ORDERS,
+        connector_factory=lambda row: channel,
+        now=clock,
+    )
+    assert channel.calls[-1][0] == "2" and result.counts.new == 1
+    with session_factory() as session:
+        rows = session.execute(select(OrderRow.external_id, OrderRow.channel_status)).all()
+    assert sorted((e, s) for e, s in rows) == [("A", "v2"), ("B", "v1"), ("C", "v1")]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers removed again

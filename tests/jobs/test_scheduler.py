@@ -1,0 +1,134 @@
+"""The scheduler plan, and JobService run by APScheduler then drained at a page boundary."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.connectors.roles import Role
+from channelhub.core.errors import ConfigError
+from channelhub.jobs import JobKind
+from channelhub.jobs.runner import JobOptions, JobResult
+from channelhub.jobs.scheduler import (
+    JobService,
+    ScheduledJob,
+    build_scheduler,
+    intervals_from_seconds,
+    plan_jobs,
+)
+from channelhub.settings import JobIntervals, load_settings
+from channelhub.store.repos.accounts import AccountInfo
+from channelhub.store.repos.jobs import list_runs
+from channelhub.store.tables.jobs import RunOutcome
+from channelhub.store.tables.sync import JobLease
+from tests.jobs.conftest import Clock
+from tests.jobs.fakes import ACCOUNT, FakeChannel, Rec
+
+pytestmark = pytest.mark.anyio
+
+
+def test_settings_name_every_job_kind() -> None:
+    assert set(JobIntervals.model_fields) == {kind.value for kind in JobKind}
+
+
+def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> None:
+    accounts = [
+        AccountInfo(id=1, platform="shopify", name="shop", base_url=None),
+        AccountInfo(id=2, platform="wms", name="wh", base_url=None),
+        AccountInfo(id=3, platform="unknown", name="odd", base_url=None),
+    ]
+    roles = {"shopify": frozenset({Role.SALES_CHANNEL}), "wms": frozenset({Role.WAREHOUSE})}
+    intervals = intervals_from_seconds({**JobIntervals().model_dump(), "pull_listings": 0})
+    assert JobKind.PULL_LISTINGS not in intervals
+
+    async def poll(_context: object) -> bool:
+        return False
+
+    plan = plan_jobs(
+        accounts,
+        intervals,
+        roles_of=lambda platform: roles.get(platform, frozenset()),
+        handlers={JobKind.POLL_SHIPMENTS: poll},
+    )
+    assert {(job.account, job.kind) for job in plan} == {
+        ("shop", JobKind.PULL_ORDERS),
+        ("wh", JobKind.POLL_SHIPMENTS),
+    }
+    assert next(j for j in plan if j.account == "shop").every == timedelta(seconds=300)
+
+
+async def test_scheduler_runs_jobs_and_shutdown_stops_them_at_a_page_boundary(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    in_page = asyncio.Event()
+    proceed = asyncio.Event()
+    results: list[JobResult] = []
+    finished = asyncio.Event()
+
+    async def before_page(index: int) -> None:
+        if index == 1:
+            in_page.set()
+            await proceed.wait()
+
+    channel = FakeChannel(pages=[[Rec("A", 1)], [Rec("B", 1)], [Rec("C", 1)]])
+    channel.before_page = before_page
+
+    def on_result(result: JobResult) -> None:
+        results.append(result)
+        finished.set()
+
+    service = JobService(
+        session_factory, connector_factory=lambda row: channel, now=clock, on_result=on_result
+    )
+    plan = [ScheduledJob(ACCOUNT, JobKind.PULL_ORDERS, timedelta(hours=1))]
+    scheduler = build_scheduler(service, plan)
+    assert [job.id for job in scheduler.get_jobs()] == ["pull_orders:shop1"]
+    scheduler.start()
+    try:
+        await asyncio.wait_for(in_page.wait(), timeout=10)
+        assert service.running == 1
+        scheduler.pause()  # as `channelhub run` stops: no new runs, drain, then shut down
+        draining = asyncio.create_task(service.drain())  # first in line: flags the stop...
+        proceed.set()  # ...before the page it interrupts goes on
+        await asyncio.wait_for(draining, timeout=10)
+    finally:
+        scheduler.shutdown(wait=False)
+    await asyncio.wait_for(finished.wait(), timeout=10)
+    (result,) = results
+    assert result.outcome is RunOutcome.INTERRUPTED and result.pages == 2 and result.more
+    with session_factory() as session:
+        assert session.get(JobLease, (ACCOUNT, "pull_orders")) is None
+    assert await service.run(ACCOUNT, JobKind.PULL_ORDERS) is None  # nothing after shutdown
+
+
+async def test_a_backlog_is_caught_up_in_bounded_units_within_one_tick(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    channel = FakeChannel(pages=[[Rec(str(n), 1)] for n in range(5)])
+    results: list[JobResult] = []
+    service = JobService(
+        session_factory,
+        connector_factory=lambda row: channel,
+        now=clock,
+        options=JobOptions(max_pages=2),
+        on_result=results.append,
+        catch_up_units=1,
+    )
+    last = await service.run(ACCOUNT, JobKind.PULL_ORDERS)
+    assert [r.pages for r in results] == [2, 2] and last is results[-1] and last.more
+    await service.run(ACCOUNT, JobKind.PULL_ORDERS)  # the next tick finishes it
+    assert [r.pages for r in results] == [2, 2, 1] and not results[-1].more
+    with session_factory() as session:
+        assert [r.outcome for r in list_runs(session)] == ["ok"] * 3
+
+
+def test_jobs_settings_are_validated(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[jobs.every]\npull_orders = -5\n")
+    with pytest.raises(ConfigError, match=r"jobs\.every\.pull_orders.*-5"):
+        load_settings(tmp_path, env={})
+    settings = load_settings(tmp_path, env={"CHANNELHUB_JOBS__EVERY__PULL_ORDERS": "60"})
+    assert settings.jobs.every.pull_orders == 60 and settings.jobs.max_pages_per_run == 50
