@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,12 +35,9 @@ from channelhub.core.reconcile import (
     reconcile_orders,
     reconcile_stock,
 )
-from channelhub.jobs.reconcile_quantities import (
-    PUSH_QUANTITY_KIND,
-    OutboxQuantities,
-    PushedQuantities,
-)
+from channelhub.jobs.reconcile_quantities import PushedQuantities, StockSyncQuantities
 from channelhub.jobs.reconcile_repairs import FULFILMENT_KIND, RepairContext, apply_safe_repairs
+from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.reconcile import (
     StoredDiscrepancy,
     add_discrepancies,
@@ -53,12 +50,14 @@ from channelhub.store.repos.reconcile import (
 )
 from channelhub.store.tables.stock import WarehouseRow
 
+if TYPE_CHECKING:  # the runner imports handlers lazily; no import cycle at run time
+    from channelhub.jobs.runner import JobContext
+
 __all__ = [
     "FULFILMENT_KIND",
-    "PUSH_QUANTITY_KIND",
-    "OutboxQuantities",
     "PushedQuantities",
     "ReconcileReport",
+    "StockSyncQuantities",
     "reconcile_account",
     "reconcile_job",
     "reconcile_sales_channel",
@@ -113,11 +112,11 @@ async def reconcile_sales_channel(
 ) -> ReconcileReport:
     """Reconcile one sales channel account's orders and listings with the hub.
 
-    ``quantities`` is where the quantities last pushed are kept (default: sent outbox
-    messages of :data:`PUSH_QUANTITY_KIND`). ``read_fulfilments`` reads the channel's
+    ``quantities`` is where the quantities last pushed are kept (default: the stock
+    back-sync's confirmed pushes). ``read_fulfilments`` reads the channel's
     fulfilments back for every order the hub shipped in the window (one call per order) to
     catch differing tracking numbers; without it only the order's state is compared."""
-    pushes = quantities or OutboxQuantities()
+    pushes = quantities or StockSyncQuantities()
     require(connector, Capability.PULL_ORDERS)
     scope = "orders,listings" if Capability.PULL_LISTINGS in connector.capabilities else "orders"
     run_id = _start(sessions, connector, scope=scope, since=since, repair=repair, now=now)
@@ -239,12 +238,12 @@ REPAIR_SETTING = "reconcile_repair"  # apply the safe repairs on schedule (defau
 TOLERANCE_SETTING = "reconcile_tolerance"  # largest stock adjustment applied unattended
 
 
-async def reconcile_job(ctx: Any) -> bool:
-    """The scheduled ``reconcile`` job, as a jobs-runner handler (``JobContext`` in, "more to
-    do?" out): one full reconciliation of the context's account, judged by its settings.
+async def reconcile_job(ctx: JobContext) -> bool:
+    """The scheduled ``reconcile`` job (a :data:`~channelhub.jobs.runner.JOB_HANDLERS`
+    handler): one full reconciliation of the context's account, judged by its settings.
 
-    Duck-typed on the context (``connector()``, ``session_factory``, ``account.settings``,
-    ``now()``) so it does not depend on the runner's module.
+    The run log counts discrepancies found as ``new``, repairs made as ``updated`` and repairs
+    that failed as ``failed``; the discrepancies themselves are in ``reconcile_runs``.
     """
     settings = dict(ctx.account.settings or {})
     now: datetime = ctx.now()
@@ -258,7 +257,7 @@ async def reconcile_job(ctx: Any) -> bool:
             {k: settings.get(k) for k in (LOOKBACK_SETTING, TOLERANCE_SETTING)},
             "must be numbers",
         ) from None
-    await reconcile_account(
+    reports = await reconcile_account(
         ctx.session_factory,
         ctx.connector(),
         now=now,
@@ -266,6 +265,14 @@ async def reconcile_job(ctx: Any) -> bool:
         repair=str(settings.get(REPAIR_SETTING, "")).lower() in ("1", "true", "yes"),
         tolerance=tolerance,
     )
+    found = sum(len(r.discrepancies) for r in reports)
+    repairs = [r.counts.get("repairs", {}) for r in reports]
+    counts = RunCounts(
+        new=found,
+        updated=sum(r.get("applied", 0) for r in repairs),
+        failed=sum(r.get("failed", 0) for r in repairs),
+    )
+    ctx.commit_page(lambda _session: counts)
     return False
 
 

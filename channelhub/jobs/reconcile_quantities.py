@@ -1,10 +1,11 @@
 """Where reconciliation reads the quantities the hub last pushed, and asks for a push again.
 
-The stock back-sync owns that history; this seam lets the reconcile job use whichever store
-it keeps. :class:`OutboxQuantities` reads the newest *sent* outbox message of one kind per
-listing and re-pushes by enqueueing one under an idempotency key naming the run (a second
-``--repair`` in the same run queues nothing more). A stock-sync history (a table of pushes
-confirmed by the channel) plugs in by implementing :class:`PushedQuantities`.
+The stock back-sync owns that history (``stock_pushes``): the last push the channel
+*confirmed* per listing is what the channel should show. A re-push is recorded there as a
+*pending* push (trigger ``reconcile``): the next ``push_stock`` run treats a pending push as
+uncertain and pushes the listing's current sellable quantity even though it did not change,
+so the hand edit is overwritten through the one path that batches, records and settles
+pushes. Another history plugs in by implementing :class:`PushedQuantities`.
 """
 
 from __future__ import annotations
@@ -13,17 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channelhub.core.listing import ListingKey
 from channelhub.core.reconcile import ListingQuantity
-from channelhub.store.repos.outbox import enqueue
-from channelhub.store.repos.reconcile import last_pushed_quantities
-from channelhub.store.tables.listings import ListingRow
+from channelhub.store.repos.stock_sync import latest_pushes, record_push
 
-#: The outbox kind of a quantity push (payload: channel, account, listing_id, variation_id,
-#: quantity, channel_sku, inventory_ref); the target is the account name.
-PUSH_QUANTITY_KIND = "channel.push_quantity"
+RECONCILE_TRIGGER = "reconcile"
 
 
 class PushedQuantities(Protocol):
@@ -43,18 +40,23 @@ class PushedQuantities(Protocol):
         run_id: int,
         now: datetime,
     ) -> str:
-        """Arrange for ``listing.quantity`` to be pushed again; returns what was done."""
+        """Arrange for the listing's quantity to be pushed again; returns what was done."""
         ...
 
 
 @dataclass(frozen=True)
-class OutboxQuantities:
-    """Quantity pushes kept as outbox messages of ``kind``."""
-
-    kind: str = PUSH_QUANTITY_KIND
+class StockSyncQuantities:
+    """Quantities from the stock back-sync's push history."""
 
     def last_pushed(self, session: Session, *, channel: str, account: str) -> list[ListingQuantity]:
-        return last_pushed_quantities(session, account=account, kind=self.kind)
+        confirmed = latest_pushes(session, channel=channel, account=account, confirmed_only=True)
+        return sorted(
+            (
+                ListingQuantity(key.listing_id, record.quantity, key.variation_id or "")
+                for key, record in confirmed.items()
+            ),
+            key=lambda q: q.key,
+        )
 
     def repush(
         self,
@@ -66,32 +68,25 @@ class OutboxQuantities:
         run_id: int,
         now: datetime,
     ) -> str:
-        row = session.scalars(
-            select(ListingRow).where(
-                ListingRow.channel == channel,
-                ListingRow.account == account,
-                ListingRow.listing_id == listing.listing_id,
-                ListingRow.variation_id == listing.variation_id,
-            )
-        ).one_or_none()
-        shown = "/".join(part for part in listing.key if part)
-        queued = enqueue(
+        key = ListingKey(
+            channel=channel,
+            account=account,
+            listing_id=listing.listing_id,
+            variation_id=listing.variation_id or None,
+        )
+        push_id = record_push(
             session,
-            idempotency_key=f"reconcile:{run_id}:quantity:{account}:{shown}"[:200],
-            target=account,
-            kind=self.kind,
-            payload={
-                "channel": channel,
-                "account": account,
-                "listing_id": listing.listing_id,
-                "variation_id": listing.variation_id,
-                "quantity": listing.quantity,
-                "channel_sku": row.channel_sku if row else None,
-                "inventory_ref": row.inventory_ref if row else None,
+            key,
+            quantity=listing.quantity,
+            previous=listing.quantity,
+            explanation={
+                "reconcile_run": run_id,
+                "reason": "the quantity was edited on the channel by hand; push it again",
             },
+            trigger=RECONCILE_TRIGGER,
             now=now,
         )
-        verb = "queued" if queued.is_new else "already queued"
         return (
-            f"quantity {listing.quantity} for listing {shown} {verb} as outbox message {queued.id}"
+            f"listing {key} marked for the next stock push (pending push {push_id}; "
+            f"last confirmed {listing.quantity})"
         )

@@ -26,7 +26,7 @@ from channelhub.core.reconcile import ListingQuantity
 from channelhub.core.stock import MovementKind, StockMovement
 from channelhub.jobs.outbound import FULFILMENT, channel_target
 from channelhub.jobs.pipeline import stop_order
-from channelhub.jobs.reconcile_quantities import OutboxQuantities, PushedQuantities
+from channelhub.jobs.reconcile_quantities import PushedQuantities, StockSyncQuantities
 from channelhub.jobs.shipments import fulfilment_key
 from channelhub.store.repos import orders as order_repo
 from channelhub.store.repos.outbox import enqueue, replay
@@ -59,7 +59,7 @@ class RepairContext:
         self.account = account
         self.now = now
         self.connector = connector
-        self.quantities: PushedQuantities = quantities or OutboxQuantities()
+        self.quantities: PushedQuantities = quantities or StockSyncQuantities()
 
     def order_key(self, external_id: str) -> OrderKey:
         return OrderKey(channel=self.channel, account=self.account, external_id=external_id)

@@ -56,6 +56,7 @@ PageProgress = Callable[[RunCounts], None]
 JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.PULL_ORDERS: "channelhub.jobs.pulls:pull_orders",
     JobKind.PULL_LISTINGS: "channelhub.jobs.pulls:pull_listings",
+    JobKind.RECONCILE: "channelhub.jobs.reconcile:reconcile_job",
 }
 
 

@@ -28,6 +28,7 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import (
     Address,
     Listing,
+    ListingKey,
     Money,
     MovementKind,
     Order,
@@ -44,8 +45,8 @@ from channelhub.core.models import (
 from channelhub.core.order import ChannelOrderState
 from channelhub.store.repos.fulfilment import record_shipment, save_outbound, set_outbound_state
 from channelhub.store.repos.orders import upsert_order
-from channelhub.store.repos.outbox import enqueue, mark_sent
 from channelhub.store.repos.stock import record_movement, upsert_warehouse
+from channelhub.store.repos.stock_sync import record_push, settle_push
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(days=2)
@@ -233,16 +234,12 @@ def seed_channel_hub(session: Session) -> FakeChannel:
             ),
             now=T0,
         )
-    for listing_id, qty in (("L1", 5), ("L2", 7)):
-        sent = enqueue(
-            session,
-            idempotency_key=f"push:{listing_id}",
-            target=ACCOUNT,
-            kind="channel.push_quantity",
-            payload={"listing_id": listing_id, "variation_id": "", "quantity": qty},
-            now=T0,
+    for listing_id, qty in (("L1", 5), ("L2", 7)):  # what the stock sync pushed and saw confirmed
+        key = ListingKey(channel=CHANNEL, account=ACCOUNT, listing_id=listing_id)
+        push_id = record_push(
+            session, key, quantity=qty, previous=None, explanation={}, trigger="sweep", now=T0
         )
-        mark_sent(session, sent.id, now=T0)
+        settle_push(session, push_id, accepted=True, reason=None, retryable=False, now=T0)
     session.commit()
     channel_side = [
         make_order("A", CS.SHIPPED),

@@ -5,7 +5,6 @@ nothing, a failing side leaves a failed run."""
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -14,24 +13,27 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.connectors.errors import ServerError
 from channelhub.connectors.results import FulfilmentPush, PackagePushResult
 from channelhub.connectors.roles import Capability
-from channelhub.core.errors import InvalidInput
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.models import OrderKey
+from channelhub.core.models import ListingKey, OrderKey
 from channelhub.jobs.fulfilment_push import push_tracking
+from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.reconcile import (
     FULFILMENT_KIND,
-    PUSH_QUANTITY_KIND,
     reconcile_account,
-    reconcile_job,
     reconcile_sales_channel,
     reconcile_warehouse,
 )
+from channelhub.jobs.runner import run_job
 from channelhub.jobs.shipments import fulfilment_key
+from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_session_factory
+from channelhub.store.repos.accounts import add_account, update_account
+from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.orders import get_order_row, order_history
 from channelhub.store.repos.outbox import dead_letter, enqueue
 from channelhub.store.repos.reconcile import get_run, latest_runs, list_discrepancies
 from channelhub.store.repos.stock import stock_balances
+from channelhub.store.repos.stock_sync import push_history
 from channelhub.store.tables.outbox import OutboxMessage
 from channelhub.store.tables.stock import StockMovementRow
 from tests.jobs.reconcile_fakes import (
@@ -45,6 +47,7 @@ from tests.jobs.reconcile_fakes import (
 )
 
 pytestmark = pytest.mark.anyio
+L2 = ListingKey(channel=CHANNEL, account=ACCOUNT, listing_id="L2")
 
 
 @pytest.fixture
@@ -98,7 +101,7 @@ async def test_channel_report_without_repair_changes_nothing(
             ACCOUNT,
             False,
         )
-        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
         assert channel.fetched == []
 
 
@@ -140,8 +143,9 @@ async def test_channel_repair_applies_only_the_safe_ones(sessions: sessionmaker[
         assert queued[FULFILMENT_KIND]["order_external_id"] == "E"
         assert queued[FULFILMENT_KIND]["package"]["tracking_number"] == "TN-E"
         assert queued[FULFILMENT_KIND]["order_key"] == f"{CHANNEL}:{ACCOUNT}:E"
-        assert queued[PUSH_QUANTITY_KIND]["quantity"] == 7
-        assert queued[PUSH_QUANTITY_KIND]["listing_id"] == "L2"
+        [marked] = [p for p in push_history(session, L2) if p.trigger == "reconcile"]
+        assert (marked.quantity, marked.state.value) == (7, "pending")
+        assert marked.explanation["reconcile_run"] == report.run_id
         notes = {
             d.subject.get("order"): d.repair_note
             for d in list_discrepancies(session, report.run_id)
@@ -158,7 +162,7 @@ async def test_channel_repair_applies_only_the_safe_ones(sessions: sessionmaker[
     )
     with sessions() as session:
         kinds = session.scalars(select(OutboxMessage.kind).where(OutboxMessage.state == "pending"))
-        assert sorted(kinds) == sorted([FULFILMENT_KIND, PUSH_QUANTITY_KIND, PUSH_QUANTITY_KIND])
+        assert list(kinds) == [FULFILMENT_KIND]
 
 
 async def test_a_dead_fulfilment_push_is_replayed_not_doubled(
@@ -236,25 +240,36 @@ async def test_a_failing_channel_leaves_a_failed_run(sessions: sessionmaker[Sess
         assert run.status == "failed" and "503" in (run.error or "")
 
 
-async def test_scheduled_job_reads_the_account_settings(sessions: sessionmaker[Session]) -> None:
+async def test_scheduled_through_the_runner_with_the_account_settings(
+    sessions: sessionmaker[Session],
+) -> None:
     with sessions() as session:
         channel = seed_channel_hub(session)
-    context = SimpleNamespace(
-        session_factory=sessions,
-        account=SimpleNamespace(
-            name=ACCOUNT, settings={"reconcile_lookback_days": "2", "reconcile_repair": "true"}
-        ),
-        now=lambda: NOW,
-        connector=lambda: channel,
+    with sessions.begin() as session:
+        add_account(
+            session,
+            Vault(generate_key()),
+            platform=CHANNEL,
+            name=ACCOUNT,
+            credentials={},
+            now=T0,
+            settings={"reconcile_lookback_days": "2", "reconcile_repair": "true"},
+        )
+    result = await run_job(
+        sessions, ACCOUNT, JobKind.RECONCILE, connector_factory=lambda row: channel, now=lambda: NOW
     )
-    assert await reconcile_job(context) is False
+    assert result.error is None and not result.more
+    assert result.counts == RunCounts(new=7, updated=4, unchanged=0, failed=0)
     assert channel.asked_since == [NOW - timedelta(days=2)]
     with sessions() as session:
         [run] = latest_runs(session, account=ACCOUNT)
         assert run.repair and run.counts["repairs"] == {"applied": 4, "failed": 0}
-    context.account.settings = {"reconcile_tolerance": "many"}
-    with pytest.raises(InvalidInput, match="must be numbers"):
-        await reconcile_job(context)
+        update_account(session, ACCOUNT, now=NOW, settings={"reconcile_tolerance": "many"})
+        session.commit()
+    failed = await run_job(
+        sessions, ACCOUNT, JobKind.RECONCILE, connector_factory=lambda row: channel, now=lambda: NOW
+    )
+    assert failed.error is not None and "must be numbers" in failed.error
 
 
 class AcceptingChannel(FakeChannel):

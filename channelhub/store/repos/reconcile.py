@@ -22,7 +22,7 @@ from channelhub.core.discrepancy import Discrepancy, RepairKind
 from channelhub.core.errors import NotFound
 from channelhub.core.fulfilment import OutboundState
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.reconcile import HubOrderView, ListingQuantity, StockCount
+from channelhub.core.reconcile import HubOrderView, StockCount
 from channelhub.core.stock import MovementKind
 from channelhub.store.tables.fulfilment import (
     OutboundLineRow,
@@ -31,7 +31,6 @@ from channelhub.store.tables.fulfilment import (
     ShipmentRow,
 )
 from channelhub.store.tables.orders import OrderRow
-from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 from channelhub.store.tables.reconcile import DiscrepancyRow, ReconcileRunRow
 from channelhub.store.tables.stock import StockMovementRow
 
@@ -135,26 +134,6 @@ def iter_in_flight(
         statement = statement.where(wh.in_(list(warehouses)))
     for warehouse, code, quantity in _stream(session, statement):
         yield StockCount(warehouse, code, int(quantity))
-
-
-def last_pushed_quantities(session: Session, *, account: str, kind: str) -> list[ListingQuantity]:
-    """The last quantity sent per listing of ``account``: the newest *sent* outbox message of
-    ``kind`` (payload ``listing_id``, ``variation_id``, ``quantity``), sorted by listing."""
-    latest: dict[tuple[str, str], int] = {}
-    rows = _stream(
-        session,
-        select(OutboxMessage.payload)
-        .where(
-            OutboxMessage.target == account,
-            OutboxMessage.kind == kind,
-            OutboxMessage.state == OutboxState.SENT.value,
-        )
-        .order_by(OutboxMessage.id),
-    )
-    for (payload,) in rows:
-        key = (str(payload["listing_id"]), str(payload.get("variation_id") or ""))
-        latest[key] = int(payload["quantity"])
-    return [ListingQuantity(lid, qty, vid) for (lid, vid), qty in sorted(latest.items())]
 
 
 # --- runs and their discrepancies ----------------------------------------------------------
