@@ -56,6 +56,7 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
     )
     assert {(job.account, job.kind) for job in plan} == {
         ("shop", JobKind.PULL_ORDERS),
+        ("shop", JobKind.RECONCILE),
         ("wh", JobKind.POLL_SHIPMENTS),
     }
     assert next(j for j in plan if j.account == "shop").every == timedelta(seconds=300)
