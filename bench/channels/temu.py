@@ -4,7 +4,10 @@ Contract unverified (Temu publishes no spec): the facts follow the partner-docs 
 ../shared/contracts/temu/. ``bg.order.list.v2.get`` pages hold at most 100 parent orders
 (``pageSize`` <= 100) and its update-time window has no documented maximum;
 ``bg.local.goods.stock.edit`` sets every SKU of one goods in a call;
-``bg.logistics.shipment.confirm`` confirms a package (carrier id + tracking number).
+``bg.logistics.shipment.confirm`` confirms a package (carrier id + tracking number);
+``bg.order.shippinginfo.v2.get`` gives the ship-to of one parent order (the list has none), so
+an import also costs one call per merchant-fulfilled parent. Every API type shares the app
+key's ~20 requests/s: a 4000004 answer would show as calls above the minimum.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from channelhub.simulators.temu import (
     DEFAULT_APP_SECRET,
     create_simulator,
 )
+from channelhub.simulators.temu.data import build_shop
 
 NOW = datetime(2026, 2, 10, 12, tzinfo=UTC)  # after every seeded order and its later edits
 PAGE_SIZE = 100
@@ -63,6 +67,18 @@ def _extend_goods(shop: Any, skus_wanted: int) -> None:
         }
         have += SKUS_PER_GOODS
         index += 1
+
+
+def merchant_parents(orders: int, seed: int = Workload.seed) -> int:
+    """Parent orders the seeded shop has the seller ship (each needs a shippinginfo call)."""
+    shop = build_shop(
+        seed,
+        order_count=orders,
+        app_key=DEFAULT_APP_KEY,
+        app_secret=DEFAULT_APP_SECRET,
+        access_token=DEFAULT_ACCESS_TOKEN,
+    )
+    return len(shop.addresses)
 
 
 class TemuRig:
@@ -124,9 +140,10 @@ class TemuRig:
 
     def import_minimum(self, orders: int) -> int:
         # ceil(N / 100) bg.order.list.v2.get pages over one window (pageSize <= 100, N parent
-        # orders; the transcript sets no maximum window). Access tokens last about a year:
-        # no token call.
-        return max(1, math.ceil(orders / PAGE_SIZE))
+        # orders; the transcript sets no maximum window), plus one bg.order.shippinginfo.v2.get
+        # per merchant-fulfilled parent of the bench's seeded shop (the default workload seed).
+        # Access tokens last about a year: no token call.
+        return max(1, math.ceil(orders / PAGE_SIZE)) + merchant_parents(orders)
 
     def quantities_minimum(self, updates: Sequence[QuantityUpdate]) -> int:
         # one bg.local.goods.stock.edit per goods touched (it sets all of a goods' SKUs);

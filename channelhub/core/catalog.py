@@ -30,7 +30,10 @@ class ExpandedLine(BaseModel):
 
     ``bound_sku`` is what the listing was paired to; ``via`` the combos walked through to
     reach ``sku`` (empty for a single or kit sold as itself). Both stay so every reservation
-    can be traced back to the order line that caused it.
+    can be traced back to the order line that caused it. ``ordered_quantity`` is the channel
+    units (the order line's own unit) this expansion was made for, so shipped base units can
+    be turned back into channel units later without re-reading a pairing that may have been
+    re-bound since (see :mod:`channelhub.core.units`).
     """
 
     model_config = VALUE_CONFIG
@@ -40,6 +43,7 @@ class ExpandedLine(BaseModel):
     quantity: PositiveQty
     bound_sku: SkuCode
     via: Annotated[tuple[str, ...], AsTuple] = ()
+    ordered_quantity: PositiveQty | None = None
 
 
 class CatalogIssue(BaseModel):
@@ -180,7 +184,11 @@ class Catalog:
         if sku.kind is not SkuKind.COMBO:
             return (
                 ExpandedLine(
-                    order_line_id=order_line_id, sku=sku.code, quantity=units, bound_sku=code
+                    order_line_id=order_line_id,
+                    sku=sku.code,
+                    quantity=units,
+                    bound_sku=code,
+                    ordered_quantity=quantity,
                 ),
             )
         paths = self._combo_paths(code)
@@ -191,6 +199,7 @@ class Catalog:
                 quantity=units * per_unit,
                 bound_sku=code,
                 via=paths[stock_sku],
+                ordered_quantity=quantity,
             )
             for stock_sku, per_unit in sorted(self.stock_units(code).items())
         )

@@ -46,6 +46,8 @@ PIPELINE_STATUSES = frozenset({HubStatus.NEW, HubStatus.AWAITING_PAIRING, HubSta
 OUTBOUND_CREATE = "outbound_order.create"
 OUTBOUND_CANCEL = "outbound_order.cancel"
 MANUAL_APPROVAL = "manual_approval"
+#: The key, in a ``dispatch`` decision's detail, of the expansion its outbound was made from.
+EXPANSION = "expansion"
 
 
 @dataclass(frozen=True)
@@ -181,8 +183,20 @@ def _apply(
             at=now,
             actor=actor,
             reason=f"outbound {outbound.idempotency_key} queued for {decision.warehouse}",
-            detail={"idempotency_key": outbound.idempotency_key},
+            detail={
+                "idempotency_key": outbound.idempotency_key,
+                EXPANSION: expansion_detail(plan, {x.order_line_id for x in decision.lines}),
+            },
         )
+
+
+def expansion_detail(plan: OrderPlan, line_ids: set[str]) -> list[dict[str, object]]:
+    """The expansion of the order lines one outbound carries, as recorded with its dispatch.
+
+    The shipment side converts shipped stock units back into channel units with it
+    (:mod:`channelhub.core.units`), so a listing re-bound later cannot change the answer.
+    """
+    return [x.model_dump(mode="json") for x in plan.expanded if x.order_line_id in line_ids]
 
 
 def _next_revision(session: Session, order_key: str) -> int:

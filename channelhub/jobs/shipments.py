@@ -5,6 +5,10 @@ them. Everything here keys on the shipment id, so a confirmation seen a second t
 nothing: the shipment row is inserted once (the gate), ledger movements carry a dedupe key,
 and the per-package fulfilment push is an outbox message keyed by order + tracking number.
 The order only moves forward (a late "partially shipped" never undoes "shipped").
+
+Each push speaks the channel's units, not the warehouse's (:mod:`channelhub.jobs.channel_units`):
+a package holding only part of a bundle queues no push (the channel cannot be told half a
+unit); that is recorded on the order and the bundle is reported with the package completing it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.reservations import consume, part_reference
+from channelhub.jobs.channel_units import PackagePush, package_pushes
 from channelhub.jobs.outbound import (
     FULFILMENT,
     channel_target,
@@ -30,6 +35,7 @@ from channelhub.jobs.outbound import (
 )
 from channelhub.jobs.pipeline import open_movements
 from channelhub.jobs.tracking import deliver_if_all_delivered
+from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.fulfilment import get_outbound, record_shipment, set_outbound_state
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.stock import record_movement
@@ -45,6 +51,7 @@ class ShipmentOutcome:
     duplicate: bool
     order_status: HubStatus | None = None
     pushes: tuple[str, ...] = field(default_factory=tuple)  # outbox keys of the pushes queued
+    deferred: tuple[str, ...] = field(default_factory=tuple)  # tracking numbers not pushed yet
 
 
 def fulfilment_key(order_key: str, tracking_number: str) -> str:
@@ -64,7 +71,8 @@ def apply_shipment(session: Session, shipment: Shipment, *, now: datetime) -> Sh
         row = order_row(session, outbound.order_key)
         return ShipmentOutcome(True, HubStatus(row.hub_status) if row is not None else None)
     reference = part_reference(outbound.order_key, outbound.part)
-    _consume(session, shipment, outbound, reference, now)
+    shipped = _shipped_quantities(shipment, held_for(session, reference))
+    _consume(session, shipment, outbound, reference, shipped, now)
     fully = not held_for(session, reference)
     state = OutboundState.SHIPPED if fully else OutboundState.PARTIALLY_SHIPPED
     set_outbound_state(
@@ -75,11 +83,11 @@ def apply_shipment(session: Session, shipment: Shipment, *, now: datetime) -> Sh
         warehouse_order_id=shipment.warehouse_order_id,
     )
     status = _move_order(session, shipment, outbound, now)
-    pushes = _queue_pushes(session, shipment, outbound, now)
+    pushes, deferred = _queue_pushes(session, shipment, outbound, shipped, now)
     deliver_if_all_delivered(session, outbound.order_key, now=now)
     row = order_row(session, outbound.order_key)
     status = HubStatus(row.hub_status) if row is not None else status
-    return ShipmentOutcome(False, status, pushes)
+    return ShipmentOutcome(False, status, pushes, deferred)
 
 
 def _shipped_quantities(shipment: Shipment, open_: Mapping[tuple[str, str], int]) -> dict[str, int]:
@@ -99,10 +107,10 @@ def _consume(
     shipment: Shipment,
     outbound: OutboundOrder,
     reference: str,
+    shipped: Mapping[str, int],
     now: datetime,
 ) -> None:
     """CONSUME what the shipment holds from the part's reservation (refused beyond it)."""
-    shipped = _shipped_quantities(shipment, held_for(session, reference))
     try:
         movements = consume(
             open_movements(session, reference),
@@ -151,13 +159,26 @@ def _move_order(
 
 
 def _queue_pushes(
-    session: Session, shipment: Shipment, outbound: OutboundOrder, now: datetime
-) -> tuple[str, ...]:
-    """One fulfilment push per package, keyed by order + tracking number."""
+    session: Session,
+    shipment: Shipment,
+    outbound: OutboundOrder,
+    shipped: Mapping[str, int],
+    now: datetime,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One fulfilment push per package, in channel units, keyed by order + tracking number.
+
+    Returns the outbox keys queued and the tracking numbers deferred (no whole unit yet).
+    """
     order_key = parse_order_key(outbound.order_key)
     keys = []
-    for package in shipment.packages:
-        key = fulfilment_key(outbound.order_key, package.tracking_number)
+    deferred = []
+    for push in package_pushes(session, shipment, outbound, shipped):
+        number = push.package.tracking_number
+        if push.deferred:
+            deferred.append(number)
+            _record_deferred(session, outbound, push, now)
+            continue
+        key = fulfilment_key(outbound.order_key, number)
         enqueue(
             session,
             idempotency_key=key,
@@ -169,9 +190,35 @@ def _queue_pushes(
                 "outbound_key": outbound.idempotency_key,
                 "shipment_id": shipment.shipment_id,
                 "shipped_at": shipment.shipped_at.isoformat(),
-                "package": package.model_dump(mode="json"),
+                "package": push.channel.model_dump(mode="json"),
+                "stock_lines": [line.model_dump(mode="json") for line in push.stock_lines],
             },
             now=now,
         )
         keys.append(key)
-    return tuple(keys)
+    return tuple(keys), tuple(deferred)
+
+
+def _record_deferred(
+    session: Session, outbound: OutboundOrder, push: PackagePush, now: datetime
+) -> None:
+    row = order_row(session, outbound.order_key)
+    if row is None:
+        return
+    held = ", ".join(f"{line.sku} x {line.quantity}" for line in push.stock_lines) or "nothing"
+    record_decision(
+        session,
+        row.id,
+        kind="fulfilment_deferred",
+        at=now,
+        actor="shipments",
+        reason=(
+            f"package {push.package.tracking_number} ({held}) completes no channel unit: "
+            "part of a bundle still to ship; the channel hears of it with the package that "
+            "completes it"
+        ),
+        detail={
+            "tracking_number": push.package.tracking_number,
+            "stock_lines": [line.model_dump(mode="json") for line in push.stock_lines],
+        },
+    )

@@ -70,7 +70,8 @@ def test_minimums_follow_the_contract_facts() -> None:
     assert ebay.import_minimum(2_000) == 1 + ceil(2_000 / 200)  # token + getOrders pages
     assert ebay.quantities_minimum(_updates("ebay", 1_000)) == ceil(1_000 / 25)
     temu = load_rig("temu")
-    assert temu.import_minimum(2_000) == ceil(2_000 / 100)
+    # list pages + one shippinginfo per merchant-fulfilled parent (~90% of the seeded shop)
+    assert 1_700 < temu.import_minimum(2_000) - ceil(2_000 / 100) < 2_000
     assert temu.quantities_minimum(_updates("temu", 1_000, goods=400)) == 400  # one per goods
 
 

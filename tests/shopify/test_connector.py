@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,9 +15,14 @@ from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
 from channelhub.connectors.roles import SalesChannel
 from channelhub.connectors.shopify import DuplicateWebhook
 from channelhub.core.models import ListingKey, Package, PackageLine
+from channelhub.mappings import shopify as m
+from channelhub.mappings.shopify.pricing import MAX_QUERY_COST
+from channelhub.mappings.shopify.queries import MAX_ORDER_LINES
+from channelhub.mappings.shopify.requests import LINE_ITEMS_PAGE_SIZE, ORDERS_PAGE_SIZE
 from channelhub.simulators.faults import FaultConfig
 from channelhub.simulators.shopify import WebhookSender
-from tests.shopify.conftest import SECRET, assert_requests_valid
+from channelhub.simulators.shopify.seed import price_order
+from tests.shopify.conftest import SECRET, TOKEN, assert_requests_valid
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +38,7 @@ async def _import_all(connector: Any, cursor: str | None = None) -> tuple[list[s
 
 async def test_import_under_faults_yields_every_order_exactly_once(make_rig: Any) -> None:
     rig = make_rig(
-        seed=11,
+        seed=17,
         orders=60,
         throttle_rate=0.1,
         faults=FaultConfig(error_rate=0.1, error_statuses=(500, 502, 503), timeout_rate=0.03),
@@ -304,10 +309,96 @@ def test_an_account_without_shop_or_base_url_is_a_config_error() -> None:
         ShopifyConnector(context)
 
 
-async def test_pacing_from_throttle_status_keeps_throttled_answers_rare(make_rig: Any) -> None:
-    rig = make_rig(seed=24, orders=100)
+@pytest.mark.parametrize(("bucket", "rate"), [(2000, 100), (1000, 50)])  # Standard, legacy
+async def test_a_clean_import_paces_itself_and_is_never_throttled(
+    make_rig: Any, bucket: int, rate: int
+) -> None:
+    rig = make_rig(seed=24, orders=100, bucket_size=bucket, restore_rate=rate)
     ids, _ = await _import_all(rig.connector)
-    assert len(ids) == 100 and rig.shop.calls("orders") == 20
-    # the limiter waited on its own, fed by throttleStatus, instead of hitting THROTTLED
-    assert rig.time.sleeps and rig.shop.calls("orders", outcome="throttled") <= 1
+    assert Counter(ids) == Counter(list(rig.shop.data.orders))
+    # one call per page of the computed size, each admitted: not one THROTTLED answer
+    outcomes = Counter(entry.outcome for entry in rig.shop.journal)
+    assert outcomes == {"ok": math.ceil(100 / ORDERS_PAGE_SIZE)}
+    assert rig.shop.calls("orders", outcome="throttled") == 0
+    # the limiter waited on its own, fed by throttleStatus (bucket 2000, 969 per page)
+    assert rig.time.sleeps
+    await rig.connector.aclose()
+
+
+async def test_pages_are_as_large_as_the_single_query_cost_allows(make_rig: Any) -> None:
+    rig = make_rig(seed=25, orders=20)
+    await _import_all(rig.connector)
+    pages = [e for e in rig.shop.journal if "orders" in e.root_fields]
+    assert {e.variables["first"] for e in pages} == {ORDERS_PAGE_SIZE}
+    # Shopify's price (the simulator's, from the schema): one order more would be refused
+    assert pages[0].requested_cost is not None and pages[0].requested_cost <= MAX_QUERY_COST
+    body = m.orders_request(updated_since=datetime(2026, 1, 1, tzinfo=UTC))
+    body["variables"]["first"] = ORDERS_PAGE_SIZE + 1
+    assert rig.shop.handle("2025-01", TOKEN, body)[1]["errors"][0]["extensions"]["code"] == (
+        "MAX_COST_EXCEEDED"
+    )
+    await rig.connector.aclose()
+
+
+async def test_another_app_spending_the_bucket_is_waited_out(make_rig: Any) -> None:
+    rig = make_rig(seed=27, orders=40)
+    ids: list[str] = []
+    async for page in rig.connector.pull_orders(None):
+        ids += [o.external_id for o in page.items]
+        rig.shop.bucket.drain()  # another app on the shop spent every point meanwhile
+    assert Counter(ids) == Counter(list(rig.shop.data.orders))
+    pages = math.ceil(40 / ORDERS_PAGE_SIZE)
+    assert rig.shop.calls("orders") == pages
+    assert rig.shop.calls("orders", outcome="throttled") == pages - 1  # each refill waited
+    await rig.connector.aclose()
+
+
+async def test_a_cost_shopify_prices_higher_is_learned(make_rig: Any, monkeypatch: Any) -> None:
+    import channelhub.connectors.shopify.transport as transport
+
+    estimate = transport.requested_cost
+    monkeypatch.setattr(transport, "requested_cost", lambda doc, v: estimate(doc, v) // 4)
+    rig = make_rig(seed=28, orders=100)
+    ids, _ = await _import_all(rig.connector)
+    assert len(ids) == 100
+    assert rig.shop.calls("orders", outcome="throttled") == 0  # paced by Shopify's figure
+    assert rig.time.sleeps
+    await rig.connector.aclose()
+
+
+def _add_lines(rig: Any, order_id: str, count: int) -> dict[str, Any]:
+    """Give a seeded order ``count`` line items in all (copies of its first, new ids)."""
+    order = rig.shop.data.orders[order_id]
+    template = order["lineItems"][0]
+    order["lineItems"] = [
+        {**template, "id": f"gid://shopify/LineItem/{rig.shop.data.new_id()}"} for _ in range(count)
+    ]
+    price_order(order, rig.shop.data.currency)
+    return order  # type: ignore[no-any-return]
+
+
+async def test_an_order_with_many_lines_is_imported_whole(make_rig: Any) -> None:
+    rig = make_rig(seed=26, orders=15)
+    big = next(iter(rig.shop.data.orders))
+    lines = MAX_ORDER_LINES + 2 * LINE_ITEMS_PAGE_SIZE + 7  # the rest takes three follow-ups
+    order = _add_lines(rig, big, lines)
+    imported: dict[str, Any] = {}
+    kept: dict[str, Any] = {}
+    async for page in rig.connector.pull_orders(None):
+        assert not page.failures, page.failures
+        imported.update((o.external_id, o) for o in page.items)
+        kept.update((r.external_id, json.loads(r.body)) for r in page.raw)
+    assert len(kept[big]["lineItems"]["nodes"]) == lines  # the raw payload kept is whole too
+    assert set(imported) == set(rig.shop.data.orders)
+    whole = imported[big]
+    assert len(whole.lines) == lines
+    assert [line.line_id for line in whole.lines] == [
+        li["id"].rsplit("/", 1)[-1] for li in order["lineItems"]
+    ]
+    assert rig.shop.calls("order") == 3  # the follow-up reads, each a full page but the last
+    assert rig.shop.calls("orders", outcome=None) == math.ceil(15 / ORDERS_PAGE_SIZE)
+    assert Counter(e.outcome for e in rig.shop.journal) == {"ok": len(rig.shop.journal)}
+    fetched = await rig.connector.get_order(big)  # by id (webhook backfill) as well
+    assert len(fetched.item.lines) == lines
+    assert_requests_valid(rig)
     await rig.connector.aclose()

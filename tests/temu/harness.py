@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.temu import TemuConnector
+from channelhub.connectors.temu.connector import APP_KEY_BUCKET
 from channelhub.mappings.temu import sign_matches, timestamp_within_skew
 from channelhub.simulators.base import Simulator
 from channelhub.simulators.temu import (
@@ -59,11 +60,8 @@ def make_connector(
     **settings: object,
 ) -> TemuConnector:
     overrides = {}
-    if rate is not None:
-        overrides = {
-            t: RateLimit(rate=rate, burst=rate)
-            for t in ("bg.order.list.v2.get", "bg.order.detail.v2.get", "bg.local.goods.list.query")
-        }
+    if rate is not None:  # the one bucket every API type of the app key shares
+        overrides = {APP_KEY_BUCKET: RateLimit(rate=rate, burst=rate)}
     context = ConnectorContext(
         platform="temu",
         account="temu-us",
@@ -86,7 +84,12 @@ def make_connector(
 def assert_journal_follows_transcript(sim: Simulator, clock: ManualClock) -> int:
     """Every request: the documented common params, a valid sign, a fresh timestamp, and
     business params from the transcript's table for the types that have one."""
-    tables = {"bg.order.list.v2.get", "bg.order.detail.v2.get", "bg.local.goods.list.query"}
+    tables = {
+        "bg.order.list.v2.get",
+        "bg.order.detail.v2.get",
+        "bg.order.shippinginfo.v2.get",
+        "bg.local.goods.list.query",
+    }
     common = set(common_params())
     checked = 0
     for entry in sim.journal.entries:

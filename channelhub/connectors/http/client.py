@@ -176,6 +176,7 @@ class ConnectorHttpClient:
         idempotent: bool | None = None,
         cost: float = 1.0,
         retry: RetryPolicy | None = None,
+        bucket: str | None = None,
     ) -> ConnectorResponse:
         """Send one logical request (retried per policy) and return the answer.
 
@@ -185,6 +186,8 @@ class ConnectorHttpClient:
         returned instead of raised. ``idempotent`` defaults from the method (POST/PATCH are
         not): a non-idempotent call is only repeated when the platform cannot have acted.
         ``cost`` is how many tokens the call takes (Shopify query cost; 1 elsewhere).
+        ``bucket`` names the rate-limit bucket when it is not the operation's own (Temu meters
+        every API type of an app key in one bucket); logs and errors still name ``operation``.
         """
         verb = method.upper()
         repeatable = idempotent if idempotent is not None else verb in IDEMPOTENT_METHODS
@@ -193,7 +196,7 @@ class ConnectorHttpClient:
             return await self._attempt(
                 operation, verb, path, number,
                 params=params, json=json, content=content, headers=headers,
-                expected=expected, cost=cost,
+                expected=expected, cost=cost, bucket=bucket or operation,
             )  # fmt: skip
 
         def on_retry(error: BaseException, number: int, wait: float) -> None:
@@ -224,10 +227,11 @@ class ConnectorHttpClient:
         headers: Mapping[str, str] | None,
         expected: Collection[int] | None,
         cost: float,
+        bucket: str,
     ) -> ConnectorResponse:
         refreshed = False
         while True:
-            await self.limiter.acquire(self.account, operation, cost)
+            await self.limiter.acquire(self.account, bucket, cost)
             request = self._http.build_request(
                 method, path, params=params, json=json, content=content, headers=headers
             )
@@ -239,7 +243,7 @@ class ConnectorHttpClient:
             except httpx.TransportError as exc:
                 raise self._transport_error(exc, operation, summary, number, started) from None
             elapsed_ms = (self._clock() - started) * 1000
-            self._apply_feedback(operation, response)
+            self._apply_feedback(operation, bucket, response)
             if response.status_code == 401 and not refreshed:
                 self._log(operation, summary, response.status_code, elapsed_ms, number, None)
                 refreshed = True
@@ -262,12 +266,12 @@ class ConnectorHttpClient:
                 rate_limit={k: v for k, v in response.headers.items() if _is_rate_limit_header(k)},
             )
 
-    def _apply_feedback(self, operation: str, response: httpx.Response) -> None:
+    def _apply_feedback(self, operation: str, bucket: str, response: httpx.Response) -> None:
         if self._limit_feedback is None:
             return
         update = self._limit_feedback(operation, response)
         if update is not None:
-            self.limiter.bucket(self.account, operation).apply(update)
+            self.limiter.bucket(self.account, bucket).apply(update)
 
     def _error_for(
         self,

@@ -134,12 +134,15 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
             items, raws, failures = [], [], []
             for edge in connection.get("edges") or []:
                 node = _mapping(edge.get("node") if isinstance(edge, dict) else None)
-                raw = self._raw("order", _node_id(node), node)
-                raws.append(raw)
                 try:
-                    items.append(m.order_from_node(node, account=self.account))
+                    node = await self._all_line_items(node)
+                    mapped = m.order_from_node(node, account=self.account)
                 except InvalidInput as exc:
+                    raws.append(raw := self._raw("order", _node_id(node), node))
                     failures.append(RecordFailure(raw, str(exc)))
+                    continue
+                raws.append(self._raw("order", _node_id(node), node))
+                items.append(mapped)
             if more and end_cursor:
                 window = replace(window, after=end_cursor)
                 next_cursor = window.encode()
@@ -154,9 +157,24 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
         node = m.data_of(answer, "order").get("order")
         if node is None:
             raise NotFound(f"shopify account {self.account!r} has no order {external_id!r}")
+        node = await self._all_line_items(_mapping(node))
         return Fetched(
             m.order_from_node(node, account=self.account), self._raw("order", external_id, node)
         )
+
+    async def _all_line_items(self, node: dict[str, Any]) -> dict[str, Any]:
+        """The order node with every line item: a page reads the first MAX_ORDER_LINES of
+        each order (what fits the query cost), so a bigger order's rest is read here, page
+        by page, rather than the order being refused or cut short."""
+        after = m.more_line_items(node)
+        order_id = _node_id(node)
+        while after is not None and order_id is not None:
+            answer = await self._gql.call(
+                "orderLineItems", m.order_line_items_request(order_id, after=after)
+            )
+            node = m.with_line_items(node, answer)
+            after = m.more_line_items(node)
+        return node
 
     # --- listings --------------------------------------------------------------------------
 

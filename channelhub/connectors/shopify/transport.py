@@ -1,17 +1,20 @@
 """Shopify's HTTP conversation on the SDK client: one GraphQL endpoint, cost-based pacing.
 
 Every call goes to ``/admin/api/{version}/graphql.json`` (version pinned per account) through
-one token bucket — Shopify meters an app on a shop as a whole — and takes as many tokens as
-the query is expected to cost (learned from each answer's ``requestedQueryCost``). Each
-answer's ``throttleStatus`` corrects the bucket; a ``THROTTLED`` answer becomes a
-``RateLimited`` error whose ``retry_after`` is the time the bucket needs to refill, so the
-SDK's retry sleeps exactly that long (through the injected sleep) and asks again.
+one token bucket — Shopify meters an app on a shop as a whole. Pacing is proactive: before a
+call the bucket must hold the query's *requested* cost, computed the way Shopify computes it
+(:mod:`channelhub.mappings.shopify.pricing`) plus one point, because Shopify reports whole
+points and its clock is not ours. Each answer's ``throttleStatus`` (currentlyAvailable,
+restoreRate, maximumAvailable) resets the bucket to Shopify's own figures, which then refill
+over time, so the connector waits (injected sleep) instead of being refused. A ``THROTTLED``
+answer — another app on the same shop spent the points — becomes a ``RateLimited`` error
+whose ``retry_after`` is the time the bucket needs to refill, so the SDK's retry sleeps that
+long and asks again.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -23,22 +26,14 @@ from channelhub.connectors.http.ratelimit import LimitUpdate, RateLimit, shopify
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
 from channelhub.core.errors import ConfigError
 from channelhub.mappings.shopify import is_throttled, query_cost, refill_wait
+from channelhub.mappings.shopify.pricing import requested_cost
 from channelhub.mappings.shopify.requests import GraphQLBody
 
 OPERATION = "graphql"  # one bucket: Shopify meters the app on the shop as a whole
 STANDARD_PLAN = RateLimit(rate=100.0, burst=2000.0)  # corrected by the first answer
-#: What each document is expected to cost before Shopify has told us (requestedQueryCost).
-EXPECTED_COST: Mapping[str, float] = {
-    "orders": 810,
-    "order": 170,
-    "products": 890,
-    "locations": 110,
-    "levels": 990,
-    "fulfillmentOrders": 530,
-    "fulfillments": 890,
-    "setQuantities": 10,
-    "fulfillmentCreate": 10,
-}
+#: Points held above the requested cost: Shopify reports whole points (rounded down) and
+#: refills on its own clock, so pacing to the exact cost could arrive a hair early.
+PACING_MARGIN = 1.0
 
 
 def _answer(response: httpx.Response) -> Any:
@@ -94,7 +89,7 @@ class ShopifyGraphQL:
         default_url = f"https://{shop}.myshopify.com"
         self.path = f"/admin/api/{version}/graphql.json"
         self.api_version = version
-        self._expected = dict(EXPECTED_COST)
+        self._underestimate: dict[str, float] = {}  # by document name: Shopify asked more
         self.http: ConnectorHttpClient = http_client_for(
             context,
             default_base_url=default_url,
@@ -105,18 +100,24 @@ class ShopifyGraphQL:
         )
 
     async def call(self, name: str, body: GraphQLBody, *, idempotent: bool = True) -> Any:
-        """Send one document; queries are idempotent, ``fulfillmentCreate`` is not."""
+        """Send one document once the bucket holds its requested cost; queries are
+        idempotent, ``fulfillmentCreate`` is not."""
+        estimate = requested_cost(body["query"], body.get("variables"))
         cost = min(
-            self._expected.get(name, 1000.0),
+            estimate + self._underestimate.get(name, 0.0) + PACING_MARGIN,
             self.http.limiter.bucket(self.http.account, OPERATION).burst,
         )
         response = await self.http.request(
-            OPERATION, "POST", self.path, json=body, idempotent=idempotent, cost=max(cost, 1.0)
+            OPERATION, "POST", self.path, json=body, idempotent=idempotent, cost=cost
         )
         answer = response.json()
-        learned = query_cost(answer)
-        if learned is not None and learned.requested:
-            self._expected[name] = learned.requested
+        told = query_cost(answer)
+        if told is not None and told.requested and told.requested > estimate:
+            # Shopify priced it higher than our rules (a changed schema or cost rule): pace
+            # this document by Shopify's figure from now on rather than be throttled
+            self._underestimate[name] = max(
+                self._underestimate.get(name, 0.0), told.requested - estimate
+            )
         return answer
 
     async def aclose(self) -> None:

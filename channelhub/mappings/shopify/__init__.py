@@ -5,7 +5,7 @@ products/variants -> :func:`normalize_listings`; locations -> :func:`normalize_l
 request builders and answer readers for stock pushes and fulfilment; webhook signature check.
 """
 
-from channelhub.mappings.shopify import queries, webhooks
+from channelhub.mappings.shopify import pricing, queries, webhooks
 from channelhub.mappings.shopify.cost import (
     QueryCost,
     ThrottleStatus,
@@ -50,11 +50,14 @@ from channelhub.mappings.shopify.requests import (
     inventory_set_quantities_requests,
     inventory_set_results,
     locations_request,
+    more_line_items,
+    order_line_items_request,
     order_request,
     orders_request,
     orders_search,
     page_info,
     products_request,
+    with_line_items,
 )
 from channelhub.mappings.shopify.rest import rest_order_to_node
 from channelhub.mappings.shopify.webhooks import (
@@ -89,11 +92,13 @@ __all__ = [
     "listings_from_product",
     "load_webhook_json",
     "locations_request",
+    "more_line_items",
     "normalize_listings",
     "normalize_locations",
     "normalize_orders",
     "order_from_node",
     "order_fulfillments_request",
+    "order_line_items_request",
     "order_request",
     "orders_request",
     "orders_search",
@@ -102,6 +107,7 @@ __all__ = [
     "parse_fulfillment_orders",
     "parse_order_fulfillments",
     "plan_fulfillment",
+    "pricing",
     "products_request",
     "queries",
     "query_cost",
@@ -110,4 +116,5 @@ __all__ = [
     "sign_webhook",
     "verify_webhook_hmac",
     "webhooks",
+    "with_line_items",
 ]

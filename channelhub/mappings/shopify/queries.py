@@ -17,12 +17,11 @@ _MONEY: Final = "presentmentMoney { amount currencyCode }"
 #: Line items read with each order. Shopify prices a query by what it could return (a
 #: connection costs 2 + first x its node), and one query may cost at most 1000 points, so the
 #: order selection is kept lean: line tax and refund details stay out (the order-level totals
-#: and each line's ``currentQuantity`` carry them). An order with more lines is refused by the
-#: mapping, never silently truncated.
+#: and each line's ``currentQuantity`` carry them). The connector reads the rest of a bigger
+#: order with ORDER_LINE_ITEMS_QUERY; the mapping refuses an order whose lines were not all
+#: read, never silently truncating it. (Orders per page: ``requests.ORDERS_PAGE_SIZE``,
+#: computed from this selection's cost.)
 MAX_ORDER_LINES: Final = 20
-
-#: Orders per page that keep ORDERS_QUERY under the 1000-point single-query limit.
-ORDERS_PAGE_SIZE: Final = 5
 #: Products per page (each with up to 20 variants read) under the same limit.
 PRODUCTS_PAGE_SIZE: Final = 20
 #: Inventory items per levels re-read (each with up to 10 locations) under the same limit.
@@ -63,22 +62,26 @@ fragment ChannelhubOrder on Order {{
   totalOutstandingSet {{ {_MONEY} }}
   totalRefundedSet {{ {_MONEY} }}
   lineItems(first: {MAX_ORDER_LINES}) {{
-    pageInfo {{ hasNextPage }}
-    nodes {{
-      id
-      sku
-      title
-      variantTitle
-      quantity
-      currentQuantity
-      unfulfilledQuantity
-      nonFulfillableQuantity
-      product {{ id }}
-      variant {{ id }}
-      originalUnitPriceSet {{ {_MONEY} }}
-      discountedTotalSet {{ {_MONEY} }}
-    }}
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ ...ChannelhubLineItem }}
   }}
+}}
+"""
+
+LINE_ITEM_FIELDS: Final = f"""
+fragment ChannelhubLineItem on LineItem {{
+  id
+  sku
+  title
+  variantTitle
+  quantity
+  currentQuantity
+  unfulfilledQuantity
+  nonFulfillableQuantity
+  product {{ id }}
+  variant {{ id }}
+  originalUnitPriceSet {{ {_MONEY} }}
+  discountedTotalSet {{ {_MONEY} }}
 }}
 """
 
@@ -92,6 +95,7 @@ query ChannelhubOrders($first: Int!, $after: String, $query: String) {
 }
 """
     + ORDER_FIELDS
+    + LINE_ITEM_FIELDS
 )
 
 ORDER_QUERY: Final = (
@@ -101,6 +105,23 @@ query ChannelhubOrder($id: ID!) {
 }
 """
     + ORDER_FIELDS
+    + LINE_ITEM_FIELDS
+)
+
+#: The rest of an order's line items, after the first MAX_ORDER_LINES read with the order.
+ORDER_LINE_ITEMS_QUERY: Final = (
+    """
+query ChannelhubOrderLineItems($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    id
+    lineItems(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ...ChannelhubLineItem }
+    }
+  }
+}
+"""
+    + LINE_ITEM_FIELDS
 )
 
 PRODUCTS_QUERY: Final = """
@@ -231,6 +252,7 @@ query ChannelhubOrderFulfillments($id: ID!) {
 ALL_DOCUMENTS: Final[dict[str, str]] = {
     "ORDERS_QUERY": ORDERS_QUERY,
     "ORDER_QUERY": ORDER_QUERY,
+    "ORDER_LINE_ITEMS_QUERY": ORDER_LINE_ITEMS_QUERY,
     "PRODUCTS_QUERY": PRODUCTS_QUERY,
     "LOCATIONS_QUERY": LOCATIONS_QUERY,
     "INVENTORY_SET_QUANTITIES": INVENTORY_SET_QUANTITIES,

@@ -14,6 +14,13 @@ from typing import Any, Literal
 from channelhub.core.errors import InvalidInput
 from channelhub.mappings.shopify import queries
 from channelhub.mappings.shopify._wire import SOURCE, arr, external_id, fail, gid, obj, opt_obj
+from channelhub.mappings.shopify.pricing import largest_page
+
+#: Orders per page: the most whose requested cost (each order with MAX_ORDER_LINES lines)
+#: stays within Shopify's 1000-point single-query limit.
+ORDERS_PAGE_SIZE = largest_page(queries.ORDERS_QUERY)
+#: Line items per follow-up read of a bigger order, under the same limit.
+LINE_ITEMS_PAGE_SIZE = largest_page(queries.ORDER_LINE_ITEMS_QUERY, variables={"id": "x"})
 
 MAX_INPUT_ITEMS = 250  # Shopify's limit on input arrays (inventorySetQuantities quantities)
 STALE_CODE = "COMPARE_QUANTITY_STALE"  # 2025-01; from 2026-04 CHANGE_FROM_QUANTITY_STALE
@@ -40,7 +47,7 @@ def orders_request(
     updated_since: datetime,
     updated_before: datetime | None = None,
     after: str | None = None,
-    first: int = queries.ORDERS_PAGE_SIZE,
+    first: int = ORDERS_PAGE_SIZE,
 ) -> GraphQLBody:
     """One page of orders updated in the window, oldest update first."""
     return {
@@ -56,6 +63,41 @@ def orders_request(
 def order_request(order_id: str) -> GraphQLBody:
     """One order by id (backfill for webhooks and reconciliation)."""
     return {"query": queries.ORDER_QUERY, "variables": {"id": gid("Order", order_id)}}
+
+
+def order_line_items_request(order_id: str, *, after: str) -> GraphQLBody:
+    """The next page of an order's line items, after those already read (``after``)."""
+    return {
+        "query": queries.ORDER_LINE_ITEMS_QUERY,
+        "variables": {"id": gid("Order", order_id), "first": LINE_ITEMS_PAGE_SIZE, "after": after},
+    }
+
+
+def more_line_items(node: Mapping[str, Any]) -> str | None:
+    """The cursor to read more of an order's line items from; None when all were read."""
+    connection = opt_obj(node.get("lineItems"), "lineItems")
+    info = opt_obj(connection.get("pageInfo"), "lineItems.pageInfo") if connection else None
+    if not info or not info.get("hasNextPage"):
+        return None
+    cursor = info.get("endCursor")
+    if not isinstance(cursor, str) or not cursor:
+        raise fail("lineItems.pageInfo.endCursor", cursor, "is missing although more lines exist")
+    return cursor
+
+
+def with_line_items(node: Mapping[str, Any], answer: object) -> dict[str, Any]:
+    """``node`` with the line items of a follow-up answer appended (and that answer's page
+    info, so :func:`more_line_items` tells whether yet more remain)."""
+    order = opt_obj(data_of(answer, "order").get("order"), "order")
+    if order is None:
+        raise fail("order", None, "— the order vanished while its line items were read")
+    extra = obj(order.get("lineItems"), "order.lineItems")
+    read = obj(node.get("lineItems"), "lineItems")
+    nodes = arr(read.get("nodes"), "lineItems.nodes") + arr(
+        extra.get("nodes"), "order.lineItems.nodes"
+    )
+    info = obj(extra.get("pageInfo"), "order.lineItems.pageInfo")
+    return {**node, "lineItems": {**read, "nodes": nodes, "pageInfo": dict(info)}}
 
 
 def products_request(

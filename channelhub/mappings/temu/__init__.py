@@ -22,8 +22,21 @@ from channelhub.mappings.temu.builders import (
     shipping_info_params,
     stock_edit_params,
 )
+from channelhub.mappings.temu.countries import country_code
 from channelhub.mappings.temu.listings import normalize_listings
-from channelhub.mappings.temu.orders import STATUS_CODES, normalize_orders, order_state
+from channelhub.mappings.temu.orders import (
+    STATUS_CODES,
+    needs_ship_to,
+    normalize_orders,
+    order_state,
+)
+from channelhub.mappings.temu.shipping import (
+    ADDRESS_RESTRICTED_TAG,
+    SHIPPING_INFO_KEY,
+    TemuShipTo,
+    normalize_shipping_info,
+    with_ship_to,
+)
 from channelhub.mappings.temu.signing import (
     REGION_HOSTS,
     TIMESTAMP_SKEW_SECONDS,
@@ -38,6 +51,7 @@ from channelhub.mappings.temu.signing import (
 from channelhub.mappings.temu.token import WARN_DAYS_BEFORE_EXPIRY, TokenExpiry, token_expiry
 
 __all__ = [
+    "ADDRESS_RESTRICTED_TAG",
     "GOODS_LIST",
     "MAX_PAGE_SIZE",
     "ORDER_DETAIL",
@@ -45,6 +59,7 @@ __all__ = [
     "ORDER_SHIPPING_INFO",
     "REGION_HOSTS",
     "SHIPMENT_CONFIRM",
+    "SHIPPING_INFO_KEY",
     "STATUS_CODES",
     "STOCK_EDIT",
     "TIMESTAMP_SKEW_SECONDS",
@@ -52,12 +67,16 @@ __all__ = [
     "WARN_DAYS_BEFORE_EXPIRY",
     "TemuPackage",
     "TemuPackageLine",
+    "TemuShipTo",
     "TokenExpiry",
     "compute_sign",
+    "country_code",
     "encode_body",
     "goods_list_params",
+    "needs_ship_to",
     "normalize_listings",
     "normalize_orders",
+    "normalize_shipping_info",
     "order_detail_params",
     "order_list_params",
     "order_state",
@@ -70,4 +89,5 @@ __all__ = [
     "stock_edit_params",
     "timestamp_within_skew",
     "token_expiry",
+    "with_ship_to",
 ]

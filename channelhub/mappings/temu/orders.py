@@ -10,6 +10,10 @@ both numbers, so each child order becomes an Order with ``external_id = orderSn`
 The order APIs carry no amounts (those come from ``bg.order.amount.query``, not transcribed),
 so totals are zero in the shop's currency and the order is tagged ``temu:amounts-unavailable``
 rather than given invented prices.
+
+The list and detail carry no address: a group may hold the ``bg.order.shippinginfo.v2.get``
+result under ``shippingInfo`` (the connector adds it for merchant-fulfilled parents); its
+address then becomes ``ship_to`` of every merchant-fulfilled child (see shipping.py).
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ from channelhub.core.models import (
 )
 from channelhub.core.validation import build
 from channelhub.mappings._fieldpath import epoch_seconds, integer, items, obj, opt_text, text
+from channelhub.mappings.temu.shipping import (
+    SHIPPING_INFO_KEY,
+    TemuShipTo,
+    normalize_shipping_info,
+    with_ship_to,
+)
 
 CHANNEL = "temu"
 SOURCE = "temu order"
@@ -175,16 +185,33 @@ def normalize_orders(payload: object, *, account: str, currency: str = "USD") ->
             raise InvalidInput(
                 [f"{path}.orderList is empty: a parent order without child orders"], source=SOURCE
             )
+        ship_to: TemuShipTo | None = None
+        if group.get(SHIPPING_INFO_KEY) is not None:
+            ship_to = normalize_shipping_info(
+                group[SHIPPING_INFO_KEY], path=f"{path}.{SHIPPING_INFO_KEY}"
+            )
         for index, child in enumerate(children):
             child_path = f"{path}.orderList[{index}]"
-            orders.append(
-                _child_order(
-                    parent,
-                    obj(child, child_path, source=SOURCE),
-                    parent_path=f"{path}.parentOrderMap",
-                    path=child_path,
-                    account=account,
-                    currency=currency,
-                )
+            order = _child_order(
+                parent,
+                obj(child, child_path, source=SOURCE),
+                parent_path=f"{path}.parentOrderMap",
+                path=child_path,
+                account=account,
+                currency=currency,
             )
+            if ship_to is not None and order.fulfilled_by is FulfilledBy.MERCHANT:
+                order = with_ship_to(order, ship_to)
+            orders.append(order)
     return orders
+
+
+def needs_ship_to(group: Mapping[str, Any]) -> bool:
+    """Whether a parent-order group has a merchant-fulfilled child (its address is needed)."""
+    children = group.get("orderList")
+    if not isinstance(children, list):
+        return False
+    return any(
+        isinstance(child, Mapping) and child.get("fulfillmentType") not in CHANNEL_FULFILLED_TYPES
+        for child in children
+    )

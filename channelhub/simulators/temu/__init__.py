@@ -6,7 +6,9 @@ JSON POST with common params ``app_key, access_token, timestamp, data_type, sign
 the gateway's order with its error codes (3000xxx), the MD5 signature recomputed, timestamps
 within ±300 s of the simulator's clock, ~20 requests/s per app key (4000004 beyond), errors
 as HTTP 200 with ``success: false``; pages from 1 and ``pageSize`` <= 100. Implemented types:
-bg.order.list.v2.get, bg.order.detail.v2.get, bg.local.goods.list.query,
+bg.order.list.v2.get, bg.order.detail.v2.get, bg.order.shippinginfo.v2.get (seeded US/DE/SA/AE
+addresses for merchant-fulfilled parents; 180020004 for cooperative-warehouse ones; per-parent
+refusals switchable through ``shop.shipping_info_errors``), bg.local.goods.list.query,
 bg.local.goods.stock.edit (parameters are our reading, see mappings/temu/builders.py),
 bg.logistics.shipment.confirm and bg.open.accesstoken.info.get. Faults, journal and
 throttling come from the SDK's simulator framework.

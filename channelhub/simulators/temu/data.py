@@ -1,4 +1,11 @@
-"""Seeded Temu shop data: parent orders with child orders, goods with SKUs, app credentials."""
+"""Seeded Temu shop data: parent orders with child orders, goods with SKUs, app credentials,
+and the ship-to (``bg.order.shippinginfo.v2.get`` result) of every merchant-fulfilled parent.
+
+Addresses come from their own seeded stream so orders stay what they were before addresses
+existed. Countries are given as names in ``regionName1`` (our reading of "国家/地区"); Gulf
+addresses carry the delivery notes buyers there write into the address lines (call first,
+cash on delivery, landmark): the API has no remark field, so that is where they arrive.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +31,82 @@ class TemuShop:
     parents: dict[str, dict[str, Any]] = field(default_factory=dict)  # parentOrderSn -> group
     goods: dict[int, dict[str, Any]] = field(default_factory=dict)  # goodsId -> goods
     shipments: list[dict[str, Any]] = field(default_factory=list)
+    addresses: dict[str, dict[str, Any]] = field(default_factory=dict)  # parentOrderSn -> result
+    #: parentOrderSn -> (errorCode, errorMsg) the shipping-info call answers instead (tests)
+    shipping_info_errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    rate_limited: int = 0  # how many 4000004 answers the router gave
+
+
+_GULF_NOTES = (
+    "Call before delivery - cash on delivery",
+    "COD - please call on arrival",
+    "Near the mosque, call me, pay cash",
+    "Deliver after 5pm, cash payment",
+)
+
+
+def seeded_address(data: SeededData) -> dict[str, Any]:
+    """One ``bg.order.shippinginfo.v2.get`` result: US, DE, SA or AE."""
+    country = data.choice(("US", "US", "US", "DE", "SA", "AE"))
+    name = data.person_name()
+    number = data.integer(1, 999)
+    if country == "US":
+        city, state, post, street = data.choice(
+            (
+                ("Austin", "Texas", "78701", "Congress Ave"),
+                ("Columbus", "Ohio", "43215", "High St"),
+                ("Fresno", "California", "93721", "Fulton St"),
+            )
+        )
+        fields = {
+            "regionName1": "United States",
+            "regionName2": state,
+            "regionName3": city,
+            "addressLine1": f"{number} {street}",
+            "addressLine2": data.choice(("", f"Apt {data.integer(1, 40)}")),
+            "postCode": post,
+            "mobile": f"+1555{data.digits(7)}",
+        }
+    elif country == "DE":
+        fields = {
+            "regionName1": "Germany",
+            "regionName2": "Berlin",
+            "regionName3": "Berlin",
+            "addressLine1": f"Hauptstrasse {number}",
+            "postCode": "10115",
+            "mobile": f"+49151{data.digits(7)}",
+        }
+    elif country == "SA":
+        fields = {
+            "regionName1": "Saudi Arabia",
+            "regionName2": "Riyadh Province",
+            "regionName3": "Riyadh",
+            "regionName4": data.choice(("Al Olaya", "Al Malaz", "An Nakheel")),
+            "addressLine1": f"{number} King Fahd Rd",
+            "addressLine3": data.choice(_GULF_NOTES),
+            "postCode": "12211",
+            "mobile": f"+96655{data.digits(7)}",
+        }
+    else:
+        fields = {
+            "regionName1": "United Arab Emirates",
+            "regionName2": "Dubai",
+            "regionName3": "Dubai",
+            "regionName4": data.choice(("Al Barsha", "Deira", "Jumeirah")),
+            "addressLine1": f"Villa {number}, Street {data.integer(1, 60)}",
+            "addressLine2": data.choice(_GULF_NOTES),
+            "mobile": f"+97150{data.digits(7)}",
+        }
+    result: dict[str, Any] = {k: v for k, v in fields.items() if v}
+    result["receiptName"] = name
+    result["mail"] = f"buyer{data.digits(6)}@relay.temu.example"
+    result["addressLineAll"] = ", ".join(
+        str(result[k])
+        for k in ("addressLine1", "addressLine2", "addressLine3", "regionName4", "regionName3")
+        if k in result
+    )
+    result["warning"] = {"isRestriction": False, "reason": 0}
+    return result
 
 
 def build_shop(
@@ -61,6 +144,7 @@ def build_shop(
             "skuInfoList": sku_list,
         }
     stream = data.fork("orders")
+    places = data.fork("addresses")
     for _ in range(order_count):
         parent_sn = f"PO-211-{stream.digits(17)}"
         created = stream.integer(START, END)
@@ -97,4 +181,6 @@ def build_shop(
             },
             "orderList": children,
         }
+        if not channel:
+            shop.addresses[parent_sn] = seeded_address(places)
     return shop

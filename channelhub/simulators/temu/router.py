@@ -246,6 +246,19 @@ def shipment_confirm(shop: TemuShop, body: dict[str, Any], now: int) -> Result:
     return 1_000_000, "", {"result": True}
 
 
+def shipping_info(shop: TemuShop, body: dict[str, Any], now: int) -> Result:
+    """The ship-to of one parent order; cooperative-warehouse parents have none for us."""
+    sn = body.get("parentOrderSn")
+    if not isinstance(sn, str) or sn not in shop.parents:
+        return 180_020_003, "Invalid param", None
+    if sn in shop.shipping_info_errors:
+        code, message = shop.shipping_info_errors[sn]
+        return code, message, None
+    if sn not in shop.addresses:
+        return 180_020_004, "Invalid business type", None
+    return 1_000_000, "", dict(shop.addresses[sn])
+
+
 def token_info(shop: TemuShop, body: dict[str, Any], now: int) -> Result:
     _app, mall, expires = shop.tokens[body["access_token"]]
     return (
@@ -258,6 +271,7 @@ def token_info(shop: TemuShop, body: dict[str, Any], now: int) -> Result:
 HANDLERS: dict[str, Handler] = {
     "bg.order.list.v2.get": order_list,
     "bg.order.detail.v2.get": order_detail,
+    "bg.order.shippinginfo.v2.get": shipping_info,
     "bg.local.goods.list.query": goods_list,
     "bg.local.goods.stock.edit": stock_edit,
     "bg.logistics.shipment.confirm": shipment_confirm,
@@ -279,6 +293,7 @@ def install_router(sim: Simulator, shop: TemuShop, *, now: Callable[[], datetime
         if refused is not None:
             return answer(*refused)
         if sim.bucket(str(body["app_key"]), "router").take() > 0:
+            shop.rate_limited += 1
             return answer(4_000_004, "RATE_LIMIT_EXCEED_EXCEPTION")
         handler = HANDLERS.get(str(body["type"]))
         if handler is None:

@@ -225,3 +225,15 @@ async def test_retry_after_longer_than_the_cap_is_not_waited_for() -> None:
         with pytest.raises(RateLimited) as caught:
             await client.request("op", "GET", "/x")
     assert clock.sleeps == [] and caught.value.retry_after == 3600
+
+
+@pytest.mark.anyio
+async def test_operations_named_to_one_bucket_share_its_budget() -> None:
+    clock = FakeClock()
+    script = Script(httpx.Response(200, json={}))
+    limits = {"app": RateLimit(rate=0.5, burst=2)}
+    async with make_client(script, clock, limits=limits) as client:
+        await client.request("listOrders", "GET", "/orders", bucket="app")
+        await client.request("getAddress", "GET", "/orders/1/address", bucket="app")
+        await client.request("getGoods", "GET", "/goods", bucket="app")
+    assert clock.sleeps == [pytest.approx(2.0)]  # three operations, one bucket of 2
