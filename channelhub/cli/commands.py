@@ -8,6 +8,7 @@ from channelhub.cli import (
     orders,  # noqa: F401
     pairing,  # noqa: F401
     products,  # noqa: F401
+    reconcile,  # noqa: F401
     rules,  # noqa: F401
     run,  # noqa: F401
     simulate,  # noqa: F401
