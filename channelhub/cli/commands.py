@@ -6,6 +6,11 @@ from channelhub.cli import (
     home,  # noqa: F401
     jobs,  # noqa: F401
     normalize,  # noqa: F401
+    orders,  # noqa: F401
+    pairing,  # noqa: F401
+    products,  # noqa: F401
+    reconcile,  # noqa: F401
+    rules,  # noqa: F401
     run,  # noqa: F401
     simulate,  # noqa: F401
     stock,  # noqa: F401

@@ -21,30 +21,30 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.allocation_config import AllocationConfig
-from channelhub.core.bindings import Binding, ListingRef, PairingBook
+from channelhub.core.bindings import Binding
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
 from channelhub.core.pairing import PairingConfig
-from channelhub.core.reservations import release
 from channelhub.core.review import ReviewRules
-from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.jobs.stopping import OUTBOUND_CANCEL as OUTBOUND_CANCEL
+from channelhub.jobs.stopping import OUTBOUND_CREATE as OUTBOUND_CREATE
+from channelhub.jobs.stopping import open_movements as open_movements
+from channelhub.jobs.stopping import stop_derived
+from channelhub.jobs.stopping import stop_order as stop_order
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import order_decisions, record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order, transition_order
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.pairings import load_book, save_binding
 from channelhub.store.repos.stock import record_movement, stock_balances
-from channelhub.store.tables.orders import OrderLineRow, OrderRow
+from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
-from channelhub.store.tables.stock import StockMovementRow
 
 #: Statuses the pipeline picks up by itself; on_hold waits for a person.
 PIPELINE_STATUSES = frozenset({HubStatus.NEW, HubStatus.AWAITING_PAIRING, HubStatus.APPROVED})
-OUTBOUND_CREATE = "outbound_order.create"
-OUTBOUND_CANCEL = "outbound_order.cancel"
 MANUAL_APPROVAL = "manual_approval"
 #: The key, in a ``dispatch`` decision's detail, of the expansion its outbound was made from.
 EXPANSION = "expansion"
@@ -230,88 +230,12 @@ def _move(
         transition_order(session, order_id, step, reason=reason, at=now, actor=actor)
 
 
-def open_movements(session: Session, order_key: str) -> list[StockMovement]:
-    """The ledger entries of one order (all parts), for release and consume."""
-    rows = session.scalars(
-        select(StockMovementRow).where(
-            or_(
-                StockMovementRow.reference == order_key,
-                StockMovementRow.reference.like(f"{order_key}#%"),
-            )
-        )
-    )
-    return [
-        StockMovement(
-            warehouse=r.warehouse,
-            sku=r.sku,
-            kind=MovementKind(r.kind),
-            quantity=r.quantity,
-            reason=r.reason,
-            reference=r.reference,
-            at=r.at,
-        )
-        for r in rows
-    ]
-
-
-def stop_order(
-    session: Session,
-    key: OrderKey,
-    *,
-    target: HubStatus,
-    reason: str,
-    now: datetime,
-    actor: str,
-) -> tuple[StockMovement, ...]:
-    """Hold, cancel or intercept an order the hub still owns: release its reservation, cancel
-    its queued outbound orders, move it to ``target`` (on_hold or cancelled), record why.
-
-    An order already dispatched is the warehouse's to stop (intercept via its connector).
-    """
-    row = get_order_row(session, key)
-    current = HubStatus(row.hub_status)
-    if current not in OPEN_STATUSES:
-        raise ChannelhubError(
-            f"order {key} is {current.value}: only the warehouse can stop it now (intercept)"
-        )
-    movements = release(open_movements(session, str(key)), str(key), at=now, reason=reason)
-    if movements:
-        lock_skus(session, {m.sku for m in movements})
-    for movement in movements:
-        record_movement(session, movement, now=now)
-    for message in session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.kind == OUTBOUND_CREATE,
-            OutboxMessage.idempotency_key.like(f"{key}#p%"),
-        )
-    ):
-        enqueue(
-            session,
-            idempotency_key=f"{message.idempotency_key}#cancel",
-            target=message.target,
-            kind=OUTBOUND_CANCEL,
-            payload={"idempotency_key": message.idempotency_key, "reason": reason},
-            now=now,
-        )
-    record_decision(
-        session,
-        row.id,
-        kind="stop",
-        reason=reason,
-        at=now,
-        actor=actor,
-        detail={"released": [m.model_dump(mode="json") for m in movements]},
-    )
-    if current is not target:
-        transition_order(session, row.id, target, reason=reason, at=now, actor=actor)
-    return movements
-
-
 def _cancel(
     session: Session, order_id: int, order: Order, *, now: datetime, actor: str
 ) -> OrderPlan:
     reason = f"cancelled on the channel ({order.channel_status})"
     stop_order(session, order.key, target=HubStatus.CANCELLED, reason=reason, now=now, actor=actor)
+    stop_derived(session, order_id, reason=reason, now=now, actor=actor)  # split / merged away
     return plan_order_cancelled(order, reason)
 
 
@@ -385,38 +309,10 @@ def bind_and_reevaluate(
     now: datetime,
     actor: str,
 ) -> tuple[Binding, list[OrderPlan]]:
-    """Bind (a new version) and re-plan the orders waiting for pairing on that listing."""
-    stored = save_binding(session, binding, now=now, actor=actor)
-    book = PairingBook([stored])
-    waiting = session.execute(
-        select(
-            OrderRow.channel,
-            OrderRow.account,
-            OrderRow.external_id,
-            OrderLineRow.listing_id,
-            OrderLineRow.variation_id,
-            OrderLineRow.channel_sku,
-        )
-        .join(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
-        .where(OrderRow.hub_status == HubStatus.AWAITING_PAIRING.value)
-    ).all()
-    keys: dict[OrderKey, None] = {}
-    for channel, account, external_id, listing_id, variation_id, channel_sku in waiting:
-        ref = ListingRef(
-            channel=channel,
-            account=account,
-            listing_id=listing_id,
-            variation_id=variation_id,
-            channel_sku=channel_sku,
-        )
-        if book.resolve(ref) is not None:
-            keys[OrderKey(channel=channel, account=account, external_id=external_id)] = None
-    plans = [
-        plan
-        for key in keys
-        if (plan := process_order(session, key, settings=settings, now=now, actor=actor))
-    ]
-    return stored, plans
+    """Bind (a new version) and re-plan the open orders on that listing (see jobs.replan)."""
+    from channelhub.jobs.replan import rebind  # replan builds on this module
+
+    return rebind(session, binding, settings=settings, now=now, actor=actor)
 
 
 def count_orders(session: Session, status: HubStatus) -> int:

@@ -1,0 +1,71 @@
+"""``channelhub rules test [--rules FILE]``, and how every command finds the rule set.
+
+The rules live in one TOML file (see ``config/rules.example.toml``): ``--rules FILE``, else
+``<home>/rules.toml`` when it exists, else the permissive defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from channelhub.cli import app
+from channelhub.cli.home import open_session, settings_for
+from channelhub.core.errors import ConfigError
+from channelhub.core.rulebook import Rulebook, load_rulebook
+from channelhub.jobs.pipeline import PipelineSettings
+from channelhub.jobs.rules_check import check_rules
+from channelhub.settings import Settings
+
+rules_app = typer.Typer(
+    help="The order-flow rules (pairing, review, allocation).", no_args_is_help=True
+)
+app.add_typer(rules_app, name="rules")
+
+RULES_OPTION = typer.Option(None, "--rules", help="rules TOML (default: <home>/rules.toml)")
+
+
+def load_rules(settings: Settings, path: Path | None) -> Rulebook:
+    """The rule set of ``path``, else of ``<home>/rules.toml``, else the defaults."""
+    if path is None:
+        path = settings.home / "rules.toml"
+        if not path.exists():
+            return Rulebook()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"rules file {path} cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"rules file {path} is not valid TOML: {exc}") from None
+    return load_rulebook(data, source=str(path))
+
+
+def pipeline_settings(rules: Rulebook) -> PipelineSettings:
+    """The pipeline's view of a rule set."""
+    return PipelineSettings(pairing=rules.pairing, review=rules.review, allocation=rules.allocation)
+
+
+@rules_app.command("test")
+def rules_test(
+    ctx: typer.Context,
+    rules: Path | None = RULES_OPTION,
+    limit: int = typer.Option(10_000, "--limit", min=1, help="open orders to look at"),
+) -> None:
+    """Show what the rules would change on the stored open orders, and rules that clash."""
+    settings = settings_for(ctx)
+    rulebook = load_rules(settings, rules)
+    now = datetime.now(UTC)
+    with open_session(settings) as session:
+        report = check_rules(session, rulebook, now=now, limit=limit)
+    for change in report.changes:
+        typer.echo(
+            f"{change.order}: {change.current.value} -> {change.would_be.value}: "
+            + "; ".join(change.reasons)
+        )
+    typer.echo(f"{len(report.changes)} of {report.checked} open order(s) would change")
+    for warning in report.warnings:
+        other = f" (with {warning.other!r})" if warning.other else ""
+        typer.echo(f"warning: rule {warning.rule!r} {warning.kind.value}{other}: {warning.message}")

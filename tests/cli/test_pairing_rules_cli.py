@@ -1,0 +1,126 @@
+"""``channelhub pairing ...`` and ``channelhub rules test`` end to end on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from channelhub.core.listing import Listing
+from channelhub.core.models import HubStatus
+from channelhub.jobs.pipeline import PipelineSettings, process_order
+from channelhub.store.repos.listings import upsert_listing
+from channelhub.store.repos.orders import get_order
+from channelhub.store.repos.stock import stock_balances
+from tests.cli.hub import Hub
+from tests.core.orderflow_data import NOW, order
+from tests.jobs.test_pipeline import add, seed
+
+PAIRING_RULES = """
+[pairing]
+auto_bind_threshold = 101
+
+[[pairing.regex_rules]]
+pattern = "(.+)-2PK"
+replacement = "\\\\1"
+multiplier = 2
+score = 92
+"""
+
+
+def test_list_suggest_bind_rebind_unbind(ready_hub: Hub, tmp_path: Path) -> None:
+    hub = ready_hub
+    rules = tmp_path / "rules.toml"
+    rules.write_text(PAIRING_RULES)
+    cup = order(external_id="1", lines=[{"line_id": "1", "channel_sku": "MUG-2PK", "quantity": 1}])
+    with hub.session() as s:
+        seed(s, E_MUG=10)
+        add(s, cup)
+        listing = Listing.model_validate(
+            {
+                "channel": "shopify",
+                "account": "shop1",
+                "listing_id": "L77",
+                "title": "Spoon",
+                "identifiers": {"asin": "B0SPOON"},
+                "status": "active",
+            },
+            strict=False,
+        )
+        upsert_listing(s, listing, now=datetime(2026, 3, 1, tzinfo=UTC))
+        s.commit()
+        with s.begin():
+            plan = process_order(s, cup.key, settings=PipelineSettings(), now=NOW)
+        assert plan is not None and plan.status is HubStatus.AWAITING_PAIRING
+    code, out, err = hub("pairing", "list", "--rules", str(rules))
+    assert code == 0, err
+    assert "bindings (0):" in out and "unpaired (" in out
+    assert "shopify:shop1 sku MUG-2PK  (1 order line(s) waiting)" in out
+    assert "2 x MUG (score 92" in out
+    assert "shopify:shop1 listing L77  (0 order line(s) waiting)  candidates: no candidates" in out
+    code, out, _ = hub("pairing", "suggest", "shopify:shop1:MUG-2PK", "--rules", str(rules))
+    assert code == 0 and "2 x MUG  score 92  regex" in out
+    code, out, err = hub("pairing", "bind", "shopify:shop1:MUG-2PK", "MUG", "--multiplier", "2")
+    assert code == 0, err
+    assert "bound account shopify:shop1 sku MUG-2PK -> 2 x MUG (v1)" in out
+    assert "re-planned shopify:shop1:1: allocated" in out
+    with hub.session() as s:
+        assert stock_balances(s)[("E", "MUG")].reserved == 2
+    code, out, _ = hub("pairing", "bind", "shopify:shop1:MUG-2PK", "MUG", "--multiplier", "3")
+    assert code == 0 and "(v2)" in out and "re-planned shopify:shop1:1: allocated" in out
+    with hub.session() as s:
+        assert stock_balances(s)[("E", "MUG")].reserved == 3
+        assert get_order(s, cup.key).hub_status is HubStatus.ALLOCATED
+    code, out, _ = hub("pairing", "list")
+    assert "account shopify:shop1 sku MUG-2PK -> 3 x MUG (v2) [manual]" in out
+    code, out, _ = hub(
+        "pairing", "bind", "shopify:shop1:listing=L77", "SPOON", "--scope", "channel"
+    )
+    assert code == 0 and "channel shopify listing L77 -> 1 x SPOON (v1)" in out
+    code, _, err = hub("pairing", "bind", "shopify:shop1:listing=L77", "SPOON", "--scope", "global")
+    assert code == 1 and "cannot be global" in err
+    code, _, err = hub("pairing", "bind", "shopify:shop1:X", "NOPE")
+    assert code == 1 and "'NOPE' is not in the product library" in err
+    code, out, _ = hub("pairing", "unbind", "shopify:shop1:MUG-2PK")
+    assert code == 0 and "unbound account shopify:shop1 sku MUG-2PK" in out
+    code, _, err = hub("pairing", "unbind", "shopify:shop1:MUG-2PK")
+    assert code == 1 and "no active binding" in err
+    code, _, err = hub("pairing", "suggest", "nonsense")
+    assert code == 1 and "is not CHANNEL:ACCOUNT:SKU" in err
+
+
+RULES_V2 = """
+[[review.rules]]
+name = "big"
+kind = "order_value_above"
+limits = { USD = "30.00" }
+
+[[review.rules]]
+name = "bigger"
+kind = "order_value_above"
+limits = { USD = "300.00" }
+"""
+
+
+def test_rules_test_shows_what_would_change_and_warnings(ready_hub: Hub, tmp_path: Path) -> None:
+    hub = ready_hub
+    with hub.session() as s:
+        seed(s, E_MUG=10)
+        add(s, order(external_id="1"))  # 40 USD: held by "big"
+        add(s, order(external_id="2", totals={"total": {"amount": "10.00", "currency": "USD"}}))
+    hub("orders", "hold", "shopify:shop1:2", "--reason", "x")
+    code, out, _ = hub("orders", "release", "shopify:shop1:2")  # default rules: allocated
+    assert "now allocated" in out
+    rules = tmp_path / "v2.toml"
+    rules.write_text(RULES_V2)
+    code, out, err = hub("rules", "test", "--rules", str(rules))
+    assert code == 0, err
+    assert "shopify:shop1:1: new -> on_hold: hold: big: " in out
+    assert "shopify:shop1:2" not in out  # 10 USD, still allocated (its own stock counted back)
+    assert "1 of 2 open order(s) would change" in out
+    assert "warning: rule 'bigger' shadowed (with 'big')" in out
+    with hub.session() as s:  # a dry run: nothing moved
+        assert get_order(s, order(external_id="1").key).hub_status is HubStatus.NEW
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[review.rules]]\nname = "x"\nkind = "nope"\n')
+    code, _, err = hub("rules", "test", "--rules", str(bad))
+    assert code == 1 and "review.rules" in err and len(err.strip().splitlines()) == 1
