@@ -14,12 +14,12 @@ import typer
 from rich.console import Console
 
 from channelhub.cli import app
-from channelhub.demo.flow import DONE, FAILED, WAITING
+from channelhub.demo.flow import DONE, FAILED
 from channelhub.demo.home import DEFAULT_HOME
 from channelhub.demo.runner import DEFAULT_SIZE, DEFAULT_SPEED, run_demo
 
 console = Console(highlight=False)
-STYLES = {DONE: "green", WAITING: "yellow", FAILED: "red"}
+STYLES = {DONE: "green", FAILED: "red"}
 
 
 @app.command()

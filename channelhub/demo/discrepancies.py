@@ -1,5 +1,6 @@
 """The reconciliation stage: two discrepancies injected behind the hub's back, then found
-and repaired by reconciliation and delivered by the next stock-sync run.
+and repaired by the scheduled ``reconcile`` job (``run_job``; the channel accounts carry
+``reconcile_repair = true``) and the re-push delivered by the next ``push_stock`` run.
 
 1. an order the import never saw (the channel back-dated it past the import's cursor);
 2. a quantity someone edited by hand in the Shopify admin.
@@ -13,13 +14,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from channelhub.core.errors import ChannelhubError
-from channelhub.demo import adapters
 from channelhub.demo.channels import amazon_order, amazon_order_id
 from channelhub.demo.flow import Hub, run_rounds
 from channelhub.demo.scenario import AMAZON_ACCOUNT, SHOPIFY_ACCOUNT, DemoOrder
 from channelhub.demo.world import World
 from channelhub.jobs.kinds import JobKind
+from channelhub.store.repos.reconcile import StoredDiscrepancy
 from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.reconcile import DiscrepancyRow
 
 
 def missed_order(number: int) -> DemoOrder:
@@ -54,15 +56,12 @@ async def reconcile(hub: Hub, missed: int) -> None:
     order = missed_order(missed)
     hub.world.amazon.orders[amazon_order_id(order)] = amazon_order(order, start - timedelta(days=3))
     hub.summary.edited_quantity = edit_shop_quantity(hub.world, EDITED_LISTING)
-    found = []
-    for account in (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT):
-        report = await adapters.reconcile_channel(
-            hub.sessions, hub.connector(account), now=hub.now(), since=start - timedelta(days=5)
-        )
-        found.extend(report.discrepancies)
-    hub.summary.discrepancies_found = len(found)
-    hub.summary.discrepancies_repaired = sum(1 for d in found if d.repair_status == "applied")
-    hub.summary.discrepancy_classes = dict(Counter(str(d.discrepancy_class) for d in found))
+    counts = await run_rounds(hub, (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT), JobKind.RECONCILE, 1)
+    with hub.sessions() as session:
+        found = [StoredDiscrepancy.of(row) for row in session.scalars(select(DiscrepancyRow))]
+    hub.summary.discrepancies_found = counts.new
+    hub.summary.discrepancies_repaired = counts.updated
+    hub.summary.discrepancy_classes = dict(Counter(d.discrepancy_class for d in found))
     repushed = await run_rounds(hub, (SHOPIFY_ACCOUNT,), JobKind.PUSH_STOCK, rounds=1)
     hub.summary.quantity_repushed = repushed.updated
     with hub.sessions() as session:

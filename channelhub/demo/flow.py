@@ -6,9 +6,8 @@ Every stage runs the hub as ``channelhub run`` and ``channelhub serve`` would:
 (lease, run log, cursor, rulebook from ``<home>/rules.toml``, dead letters) for the imports
 (which run the order pipeline after each page), dispatch, tracking push, carrier polling and
 stock push; the warehouses' signed callbacks go to the hub's own FastAPI app
-(``/callbacks/warehouse/{account}``) in process. Reconciliation is not in this build yet: it
-is reached through :mod:`channelhub.demo.adapters` and shown as waiting until it is. Nothing
-here re-implements a hub piece.
+(``/callbacks/warehouse/{account}``) in process. Nothing here re-implements a hub
+piece.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from channelhub.connectors.errors import ConnectorError
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.rulebook import Rulebook
-from channelhub.demo.adapters import Pending
 from channelhub.demo.scenario import (
     AMAZON_ACCOUNT,
     SHOPIFY_ACCOUNT,
@@ -64,7 +62,7 @@ from channelhub.store.tables.stock_sync import PushState
 
 Progress = Callable[[str], None]
 #: How a finished stage is reported to ``progress`` (the first character of the message).
-DONE, WAITING, FAILED = "✓", "…", "✗"
+DONE, FAILED = "✓", "✗"
 
 
 @dataclass
@@ -119,19 +117,16 @@ class Hub:
             await self._api.aclose()
 
     async def stage(self, name: str, run: Callable[[], Awaitable[None]]) -> bool:
-        """Run one stage; a missing component marks it waiting, a hub error failed.
+        """Run one stage; a hub or connector error marks it failed (the next stages still run).
 
         Reports ``name`` when it starts and ``"<mark> name (seconds)"`` when it ends (mark
-        DONE, WAITING or FAILED), so a console can show a spinner and then the outcome."""
+        DONE or FAILED), so a console can show a spinner and then the outcome."""
         self.progress(name)
         started = time.monotonic()
         self.world.clock.tick(timedelta(minutes=10))  # time passes between stages
         mark, done = DONE, True
         try:
             await run()
-        except Pending as pending:
-            self.summary.mark(name, f"waiting: {pending}")
-            mark, done = WAITING, False
         except (ChannelhubError, ConnectorError) as error:
             self.summary.mark(name, f"failed: {error}")
             mark, done = FAILED, False

@@ -25,6 +25,7 @@ from channelhub.demo.world import (
     demo_clock,
     running_world,
 )
+from channelhub.jobs.reconcile import LOOKBACK_SETTING, REPAIR_SETTING
 from channelhub.simulators.warehouse.engine import Deliver
 
 #: Ordinary orders per channel for the default run (plus the 9 special ones: 21 orders).
@@ -33,6 +34,10 @@ DEFAULT_SIZE = 6
 #: call per 3 minutes and createFeed one per 2; at 60x those waits take 3 s and 2 s, real 429s
 #: answered and waited out by the connectors as in production.
 DEFAULT_SPEED = 60.0
+
+
+#: The demo seller lets scheduled reconciliation apply its safe repairs, over 5 days.
+RECONCILE_SETTINGS = {REPAIR_SETTING: "true", LOOKBACK_SETTING: 5}
 
 
 def _accounts(hub: flow.Hub, world: World) -> None:
@@ -50,6 +55,7 @@ def _accounts(hub: flow.Hub, world: World) -> None:
                 "marketplace_ids": [m.marketplace_id for m in AMAZON_MARKETS],
                 "lwa_url": f"{world.urls['amazon']}/auth/o2/token",
                 "initial_lookback_days": 2,
+                **RECONCILE_SETTINGS,
             },
             now=now,
         )
@@ -60,7 +66,11 @@ def _accounts(hub: flow.Hub, world: World) -> None:
             name=SHOPIFY_ACCOUNT,
             base_url=world.urls["shopify"],
             credentials={"access_token": SHOPIFY_TOKEN, "api_secret": "demo-app-secret"},
-            settings={"api_version": "2025-01", "location_id": str(SHOP_LOCATION)},
+            settings={
+                "api_version": "2025-01",
+                "location_id": str(SHOP_LOCATION),
+                **RECONCILE_SETTINGS,
+            },
             now=now,
         )
         for code, (account, _) in WAREHOUSES.items():

@@ -9,7 +9,7 @@ from rich.table import Table
 
 @dataclass
 class DemoSummary:
-    """Counts per stage; ``stages`` maps each stage to "done", "waiting: …" or "failed: …"."""
+    """Counts per stage; ``stages`` maps each stage to "done" or "failed: …"."""
 
     stages: dict[str, str] = field(default_factory=dict)
     imported: dict[str, int] = field(default_factory=dict)  # channel -> orders in the hub
@@ -53,9 +53,6 @@ class DemoSummary:
 
     def mark(self, stage: str, outcome: str = "done") -> None:
         self.stages[stage] = outcome
-
-    def waiting(self) -> list[str]:
-        return [name for name, outcome in self.stages.items() if outcome.startswith("waiting")]
 
     def failed(self) -> list[str]:
         return [name for name, outcome in self.stages.items() if outcome.startswith("failed")]
@@ -115,7 +112,7 @@ class DemoSummary:
         )
         for job, error in sorted(self.reruns.items()):
             table.add_row("[yellow]job run again[/]", f"{job} after: {error[:160]}")
-        for name in self.waiting() + self.failed():
+        for name in self.failed():
             table.add_row(f"[yellow]{name}[/]", self.stages[name])
         table.add_row("elapsed", f"{self.elapsed_seconds:.1f} s")
         return table

@@ -1,12 +1,10 @@
 """``channelhub demo`` at a small size in virtual time (``speed=0``: a connector's wait moves
 the demo clock and returns at once, so nothing sleeps): every stage ran and the numbers add up
 (one warehouse order per part, one channel fulfilment per package, both injected discrepancies
-repaired). The only stage allowed to wait is reconciliation, while its branch is not in this
-build. No timing assertions."""
+repaired). No timing assertions."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -34,22 +32,16 @@ def done(summary: DemoSummary, stage: str) -> bool:
     return outcome == "done"
 
 
-def reconcile_in_build() -> bool:
-    return importlib.util.find_spec("channelhub.jobs.reconcile") is not None
-
-
-def test_no_stage_failed_or_waiting(summary: DemoSummary) -> None:
+def test_every_stage_done(summary: DemoSummary) -> None:
     assert summary.stages["setup"] == "done"
     assert summary.failed() == []
-    expected_waiting = [] if reconcile_in_build() else ["reconciliation"]
-    assert summary.waiting() == expected_waiting
+    assert set(summary.stages.values()) == {"done"}
     assert len(summary.stages) == 9  # setup + eight stages
     assert summary.reruns == {}  # no job run failed at this size
 
 
 def test_import_pairing_holds_allocation(summary: DemoSummary) -> None:
-    if not done(summary, "import orders and listings"):
-        pytest.skip(summary.stages["import orders and listings"])
+    assert done(summary, "import orders and listings")
     scenario = build_scenario(SIZE)
     assert summary.imported == {"amazon": len(scenario.amazon), "shopify": len(scenario.shopify)}
     assert summary.listings["amazon"] > 0 and summary.listings["shopify"] > 0
@@ -66,8 +58,7 @@ def test_import_pairing_holds_allocation(summary: DemoSummary) -> None:
 
 
 def test_dispatch_once_per_part_and_shipping(summary: DemoSummary) -> None:
-    if not done(summary, "dispatch to the warehouses"):
-        pytest.skip(summary.stages.get("dispatch to the warehouses", "missing"))
+    assert done(summary, "dispatch to the warehouses")
     assert summary.dispatched == summary.parts
     assert summary.warehouse_orders == summary.parts  # exactly one warehouse order per part
     assert set(summary.per_warehouse) == {"US-EAST", "DE-CENTRAL"}
@@ -78,26 +69,22 @@ def test_dispatch_once_per_part_and_shipping(summary: DemoSummary) -> None:
 
 
 def test_tracking_one_fulfilment_per_package(summary: DemoSummary) -> None:
-    if not done(summary, "tracking to the channels"):
-        pytest.skip(summary.stages.get("tracking to the channels", "missing"))
+    assert done(summary, "tracking to the channels")
     # every package is pushed or listed with the channel's reason; none is pushed twice
     assert summary.tracking_pushed + len(summary.tracking_failures) == summary.packages
     assert summary.tracking_pushed > 0
-    if importlib.util.find_spec("channelhub.core.units") is not None:
-        # with fulfilments in channel units (branch unitsfix) the 2-pack and combo go too
-        assert summary.tracking_failures == {}
+    # fulfilments speak channel units: the 2-pack and the combo are pushed too
+    assert summary.tracking_failures == {}
     assert summary.channel_fulfilments == summary.tracking_pushed
 
 
 def test_carrier_delivers(summary: DemoSummary) -> None:
-    if not done(summary, "carrier events"):
-        pytest.skip(summary.stages.get("carrier events", "missing"))
+    assert done(summary, "carrier events")
     assert summary.delivered == summary.allocated
 
 
 def test_stock_pushed(summary: DemoSummary) -> None:
-    if not done(summary, "stock push"):
-        pytest.skip(summary.stages.get("stock push", "missing"))
+    assert done(summary, "stock push")
     assert summary.stock_pushed > 0
     # a first (full) sweep: every paired listing of both channels got its quantity
     assert summary.stock_pushed == summary.stock_considered
@@ -105,8 +92,7 @@ def test_stock_pushed(summary: DemoSummary) -> None:
 
 
 def test_discrepancy_found_and_repaired(summary: DemoSummary) -> None:
-    if not done(summary, "reconciliation"):
-        pytest.skip(summary.stages.get("reconciliation", "missing"))
+    assert done(summary, "reconciliation")
     assert summary.discrepancy_classes == {
         "order_missing_in_hub": 1,
         "quantity_edited_on_channel": 1,
