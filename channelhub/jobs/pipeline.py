@@ -39,7 +39,7 @@ from channelhub.store.repos.decisions import order_decisions, record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order, transition_order
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.pairings import load_book, save_binding
-from channelhub.store.repos.stock import record_movement, stock_balances
+from channelhub.store.repos.stock import record_movement, stock_balances, warehouse_origins
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 
@@ -102,6 +102,7 @@ def process_order(
         approved_by_hand = _manually_approved(session, row.id)
     catalog = load_catalog(session)
     book = load_book(session)
+    origins = warehouse_origins(session)
 
     def plan(balances_for: set[str] | None) -> OrderPlan:
         balances = stock_balances(session, skus=balances_for) if balances_for else {}
@@ -116,6 +117,7 @@ def process_order(
             now=now,
             reference=str(key),
             approved_by_hand=approved_by_hand,
+            origins=origins,
         )
 
     first = plan(None)
