@@ -49,7 +49,7 @@ class Distance:
     """A distance and where it came from, so the allocation reason can say so."""
 
     value: int
-    basis: str  # "zone table", "same country", "same trade zone (Europe)", ...
+    basis: str  # "zone table", "same country", "same trade zone: Europe", ...
 
     @property
     def label(self) -> str:
@@ -65,5 +65,5 @@ def address_distance(origin: Origin, country: str, region: str | None) -> Distan
         return Distance(SAME_COUNTRY, "same country")
     zone = TRADE_ZONES.get(origin.country)
     if zone is not None and zone == TRADE_ZONES.get(country):
-        return Distance(SAME_ZONE, f"same trade zone ({zone})")
+        return Distance(SAME_ZONE, f"same trade zone: {zone}")
     return Distance(ELSEWHERE, "another trade zone")

@@ -48,9 +48,9 @@ def run(
         (Origin("US", "TX"), "US", "tx", (0, "same region")),
         (Origin("US", "NY"), "US", "TX", (1, "same country")),
         (Origin("US"), "US", None, (1, "same country")),
-        (Origin("DE"), "FR", None, (2, "same trade zone (Europe)")),
-        (Origin("AE"), "SA", "Riyadh", (2, "same trade zone (GCC)")),
-        (Origin("CA"), "MX", None, (2, "same trade zone (North America)")),
+        (Origin("DE"), "FR", None, (2, "same trade zone: Europe")),
+        (Origin("AE"), "SA", "Riyadh", (2, "same trade zone: GCC")),
+        (Origin("CA"), "MX", None, (2, "same trade zone: North America")),
         (Origin("DE"), "US", "TX", (3, "another trade zone")),
         (Origin("AQ"), "AR", None, (3, "another trade zone")),  # a country in no zone
     ],
@@ -82,7 +82,7 @@ def test_a_saudi_order_ships_from_the_gulf_not_germany() -> None:
     origins = {"UAE-DUBAI": Origin("AE"), "DE-CENTRAL": Origin("DE")}
     (part,) = run(lines(("L1", "MUG", 1)), stock, ship_to=RIYADH, origins=origins).decisions
     assert part.warehouse == "UAE-DUBAI"
-    assert "nearest to SA/Riyadh (same trade zone (GCC))" in part.reasons
+    assert "nearest to SA/Riyadh (same trade zone: GCC)" in part.reasons
 
 
 def test_same_region_beats_same_country() -> None:
