@@ -22,7 +22,18 @@ ALLOWED: dict[str, set[str]] = {
     "simulators": {"core", "mappings"},
     "jobs": {"core", "mappings", "connectors", "store"},
     "api": {"core", "mappings", "connectors", "store", "jobs"},
-    "cli": {"core", "mappings", "connectors", "store", "jobs", "api", "simulators", "settings"},
+    "cli": {
+        "core",
+        "mappings",
+        "connectors",
+        "store",
+        "jobs",
+        "api",
+        "simulators",
+        "settings",
+        "demo",
+    },
+    "demo": {"core", "mappings", "connectors", "store", "jobs", "api", "simulators", "settings"},
     "settings": {"core"},
 }
 

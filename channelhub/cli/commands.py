@@ -2,12 +2,14 @@
 
 from channelhub.cli import (
     accounts,  # noqa: F401
+    demo,  # noqa: F401
     home,  # noqa: F401
     jobs,  # noqa: F401
     normalize,  # noqa: F401
     orders,  # noqa: F401
     pairing,  # noqa: F401
     products,  # noqa: F401
+    reconcile,  # noqa: F401
     rules,  # noqa: F401
     run,  # noqa: F401
     simulate,  # noqa: F401

@@ -2,8 +2,12 @@
 
 Input: the order's expanded stock-unit lines, the available stock per (warehouse, sku), the
 ship-to address and the channel/account. Output: one :class:`AllocationDecision` per part, each
-with its reasons ("US-EAST: every line in stock; nearest to US/NY (distance 1)"), or the reason
-the order cannot be allocated yet (it then waits and is retried when stock arrives).
+with its reasons ("US-EAST: every line in stock; nearest to US/TX (same country)"), or the
+reason the order cannot be allocated yet (it then waits and is retried when stock arrives).
+
+Distance (NEAREST): the zone table's entry when it has one (the reason shows its number);
+otherwise what the warehouse's own address says (:mod:`channelhub.core.geography`, the reason
+names the basis); a warehouse with neither ranks last.
 
 Rules that keep parcels sane:
 - the unit of allocation is the order line: all the stock lines one order line expanded into
@@ -24,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from channelhub.core.allocation_config import AllocationConfig, SplitRule, Strategy
 from channelhub.core.catalog import ExpandedLine
+from channelhub.core.geography import Distance, Origins, address_distance
 from channelhub.core.parties import Address
 from channelhub.core.types import VALUE_CONFIG, AsTuple
 
@@ -44,7 +49,7 @@ class AllocationDecision(BaseModel):
     reasons: Annotated[tuple[str, ...], AsTuple] = ()
 
     def explain(self) -> str:
-        """``US-EAST: every line in stock; nearest to US/NY (distance 1)``."""
+        """``US-EAST: every line in stock; nearest to US/TX (same country)``."""
         return f"{self.warehouse}: " + "; ".join(self.reasons)
 
 
@@ -79,8 +84,13 @@ def allocate(
     channel: str,
     account: str,
     config: AllocationConfig,
+    origins: Origins | None = None,
 ) -> AllocationResult:
-    """Choose a warehouse for every line; see the module docstring for the rules."""
+    """Choose a warehouse for every line; see the module docstring for the rules.
+
+    ``origins`` (warehouse code -> country, region) lets NEAREST rank warehouses the zone
+    table does not list.
+    """
     if not lines:
         return AllocationResult(unallocatable="the order has no lines to ship")
     preferred, note = _candidates(stock, channel, account, config)
@@ -96,7 +106,7 @@ def allocate(
                 pool = tuple(w for w in pool if w == rule.warehouse)
             if not pool:
                 continue
-            planned = _plan(groups, pool, remaining, ship_to, config, budget)
+            planned = _plan(groups, pool, remaining, ship_to, config, origins or {}, budget)
             if isinstance(planned, str):
                 failures.append(planned)
                 continue
@@ -179,14 +189,27 @@ def _fill(groups: list[_Group], warehouse: str, stock: StockView) -> list[_Group
     return taken
 
 
+def _distance(
+    warehouse: str, ship_to: Address | None, config: AllocationConfig, origins: Origins
+) -> Distance | None:
+    """The zone table's distance when it has one, else the warehouse address's; else None."""
+    if ship_to is None:
+        return None
+    listed = config.distance(warehouse, ship_to.country, ship_to.region)
+    if listed is not None:
+        return Distance(listed, "zone table")
+    origin = origins.get(warehouse)
+    return None if origin is None else address_distance(origin, ship_to.country, ship_to.region)
+
+
 def _rank_key(
-    warehouse: str, ship_to: Address | None, config: AllocationConfig
+    warehouse: str, ship_to: Address | None, config: AllocationConfig, origins: Origins
 ) -> tuple[tuple[int | Decimal, ...], str]:
     keys: list[int | Decimal] = []
     for strategy in config.strategies:
         if strategy is Strategy.NEAREST:
-            d = config.distance(warehouse, ship_to.country, ship_to.region) if ship_to else None
-            keys.append(_FAR if d is None else d)
+            d = _distance(warehouse, ship_to, config, origins)
+            keys.append(_FAR if d is None else d.value)
         elif strategy is Strategy.CHEAPEST:
             c = config.cost(warehouse, ship_to.country, ship_to.region) if ship_to else None
             keys.append(Decimal(_FAR) if c is None else c)
@@ -202,17 +225,18 @@ def _plan(
     stock: StockView,
     ship_to: Address | None,
     config: AllocationConfig,
+    origins: Origins,
     budget: int,
 ) -> list[tuple[str, list[_Group], list[str]]] | str:
     """The parts for ``groups`` from ``pool``, or why they cannot be shipped from it."""
-    ranked = sorted(pool, key=lambda w: _rank_key(w, ship_to, config))
+    ranked = sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins))
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
     fillers = [w for w in ranked if len(_fill(groups, w, stock)) == len(groups)]
     if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
         best = fillers[0]
-        why = ["every line in stock", *_ranking_reasons(best, fillers, ship_to, config)]
+        why = ["every line in stock", *_ranking_reasons(best, fillers, ship_to, config, origins)]
         return [(best, list(groups), why)]
     if not config.split.by_stock:
         return _shortage(groups, pool, stock, "and splitting by stock is off")
@@ -236,7 +260,7 @@ def _plan(
         unused.remove(warehouse)
         covered = ", ".join(sorted({g[0].order_line_id for g in taken}))
         why = [f"split by stock: has every unit for line(s) {covered}"]
-        why.extend(_ranking_reasons(warehouse, [warehouse], ship_to, config))
+        why.extend(_ranking_reasons(warehouse, [warehouse], ship_to, config, origins))
         parts.append((warehouse, taken, why))
         for group in taken:
             for line in group:
@@ -246,7 +270,11 @@ def _plan(
 
 
 def _ranking_reasons(
-    chosen: str, rivals: list[str], ship_to: Address | None, config: AllocationConfig
+    chosen: str,
+    rivals: list[str],
+    ship_to: Address | None,
+    config: AllocationConfig,
+    origins: Origins,
 ) -> list[str]:
     """Why ``chosen`` beat the ``rivals`` that could also ship, one phrase per strategy."""
     out: list[str] = []
@@ -254,11 +282,11 @@ def _ranking_reasons(
     where = where or (ship_to.country if ship_to else "?")
     for strategy in config.strategies:
         if strategy is Strategy.NEAREST and ship_to:
-            d = config.distance(chosen, ship_to.country, ship_to.region)
+            d = _distance(chosen, ship_to, config, origins)
             if d is not None:
-                others = [config.distance(w, ship_to.country, ship_to.region) for w in rivals]
-                nearest = all(o is None or d <= o for o in others)
-                out.append(f"{'nearest to' if nearest else 'distance to'} {where} ({d})")
+                others = [_distance(w, ship_to, config, origins) for w in rivals]
+                nearest = all(o is None or d.value <= o.value for o in others)
+                out.append(f"{'nearest to' if nearest else 'distance to'} {where} ({d.label})")
         elif strategy is Strategy.CHEAPEST and ship_to:
             c = config.cost(chosen, ship_to.country, ship_to.region)
             if c is not None:

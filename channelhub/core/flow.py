@@ -20,6 +20,7 @@ from channelhub.core.allocation import AllocationResult, allocate
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict
 from channelhub.core.catalog import Catalog, ExpandedLine
+from channelhub.core.geography import Origins
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import ChannelOrderState, Order
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
@@ -90,8 +91,12 @@ def plan_order(
     now: datetime,
     reference: str | None = None,
     approved_by_hand: bool = False,
+    origins: Origins | None = None,
 ) -> OrderPlan:
-    """Decide what happens to ``order`` now; see the module docstring."""
+    """Decide what happens to ``order`` now; see the module docstring.
+
+    ``origins`` are the warehouses' addresses (code -> country, region) for NEAREST.
+    """
     if (
         order.channel_state is ChannelOrderState.CANCELLED
         or order.hub_status is HubStatus.CANCELLED
@@ -191,6 +196,7 @@ def plan_order(
         channel=order.channel,
         account=order.account,
         config=allocation_config,
+        origins=origins,
     )
     extra: dict[str, object] = {"expanded": expanded, "review": decision, "allocation": allocation}
     if not allocation.allocated:

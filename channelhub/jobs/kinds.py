@@ -19,13 +19,17 @@ class JobKind(StrEnum):
     RECONCILE = "reconcile"
 
 
-#: The connector role an account needs for the scheduler to run a job for it.
-JOB_ROLES: dict[JobKind, Role] = {
-    JobKind.PULL_ORDERS: Role.SALES_CHANNEL,
-    JobKind.PULL_LISTINGS: Role.SALES_CHANNEL,
-    JobKind.PUSH_STOCK: Role.SALES_CHANNEL,
-    JobKind.PUSH_TRACKING: Role.SALES_CHANNEL,
-    JobKind.RECONCILE: Role.SALES_CHANNEL,
-    JobKind.DISPATCH_OUTBOX: Role.WAREHOUSE,
-    JobKind.POLL_SHIPMENTS: Role.CARRIER,  # carriers are asked about open tracking numbers
+_CHANNEL = frozenset({Role.SALES_CHANNEL})
+
+#: The connector roles an account may play for the scheduler to run a job for it (any one).
+JOB_ROLES: dict[JobKind, frozenset[Role]] = {
+    JobKind.PULL_ORDERS: _CHANNEL,
+    JobKind.PULL_LISTINGS: _CHANNEL,
+    JobKind.PUSH_STOCK: _CHANNEL,
+    JobKind.PUSH_TRACKING: _CHANNEL,
+    # Channels are reconciled for orders, shipments and quantities; warehouses for stock.
+    JobKind.RECONCILE: frozenset({Role.SALES_CHANNEL, Role.WAREHOUSE}),
+    JobKind.DISPATCH_OUTBOX: frozenset({Role.WAREHOUSE}),
+    # Carriers are asked about open tracking numbers.
+    JobKind.POLL_SHIPMENTS: frozenset({Role.CARRIER}),
 }

@@ -38,7 +38,7 @@ from channelhub.store.repos.decisions import order_decisions, record_decision
 from channelhub.store.repos.orders import get_order_row, to_order, transition_order
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.pairings import load_book, save_binding
-from channelhub.store.repos.stock import record_movement, stock_balances
+from channelhub.store.repos.stock import record_movement, stock_balances, warehouse_origins
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 
@@ -101,6 +101,7 @@ def process_order(
         approved_by_hand = _manually_approved(session, row.id)
     catalog = load_catalog(session)
     book = load_book(session)
+    origins = warehouse_origins(session)
 
     def plan(balances_for: set[str] | None) -> OrderPlan:
         balances = stock_balances(session, skus=balances_for) if balances_for else {}
@@ -115,6 +116,7 @@ def process_order(
             now=now,
             reference=str(key),
             approved_by_hand=approved_by_hand,
+            origins=origins,
         )
 
     first = plan(None)

@@ -38,6 +38,7 @@ from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.flow import OrderPlan, plan_order
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
+from channelhub.core.geography import Origin
 from channelhub.core.lifecycle import HubStatus, Transition, transition
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
 from channelhub.core.pairing import PairingStatus
@@ -56,12 +57,12 @@ from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.orders import StatusChanged, to_order
 from channelhub.store.repos.pairings import load_book, save_binding
-from channelhub.store.repos.stock import stock_balances
+from channelhub.store.repos.stock import stock_balances, warehouse_origins
 from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
-from channelhub.store.tables.stock import StockMovementRow, WarehouseRow
+from channelhub.store.tables.stock import StockMovementRow
 
 #: Orders per transaction: large enough to share the reads and inserts, small enough to hold
 #: the stock locks briefly.
@@ -190,6 +191,7 @@ def _run_chunk(
     rows = _rows(session, keys)
     histories = _histories(session, [row.id for row in rows.values()])
     book, book_version = load_book(session), 0
+    origins = warehouse_origins(session)
     orders: list[tuple[OrderKey, OrderRow, Order, OrderPlan]] = []
     for key in keys:
         row = rows.get(key)
@@ -201,7 +203,7 @@ def _run_chunk(
             continue
         order = to_order(row)
         try:
-            first = _plan(order, key, catalog, book, settings, histories[row.id], {}, now)
+            first = _plan(order, key, catalog, book, settings, histories[row.id], {}, now, origins)
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
@@ -211,21 +213,21 @@ def _run_chunk(
     }
     lock_skus(session, locked)
     balances = stock_balances(session, skus=locked) if locked else {}
-    warehouses = set(session.scalars(select(WarehouseRow.code)))
+    warehouses = set(origins)
     dirty: set[str] = set()
     rest: list[OrderKey] = []
     for index, (key, row, order, first) in enumerate(orders):
         history = histories[row.id]
         try:
             if book_version:  # an automatic binding made in this chunk may pair it now
-                first = _plan(order, key, catalog, book, settings, history, {}, now)
+                first = _plan(order, key, catalog, book, settings, history, {}, now, origins)
             needed = {x.sku for x in first.expanded}
             plan = first
             if needed and first.status is HubStatus.APPROVED:  # past pairing and review
                 if not needed <= locked:  # not locked by this chunk: the next chunk's
                     rest = [k for k, *_ in orders[index:]]
                     break
-                plan = _plan(order, key, catalog, book, settings, history, balances, now)
+                plan = _plan(order, key, catalog, book, settings, history, balances, now, origins)
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
@@ -274,6 +276,7 @@ def _plan(
     history: _History,
     balances: dict[tuple[str, str], Balance],
     now: datetime,
+    origins: dict[str, Origin],
 ) -> OrderPlan:
     return plan_order(
         order,
@@ -286,6 +289,7 @@ def _plan(
         now=now,
         reference=str(key),
         approved_by_hand=history.approved_by_hand,
+        origins=origins,
     )
 
 

@@ -28,7 +28,7 @@ from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import to_order
 from channelhub.store.repos.pairings import load_book
-from channelhub.store.repos.stock import stock_balances
+from channelhub.store.repos.stock import stock_balances, warehouse_origins
 from channelhub.store.tables.orders import OrderRow
 
 
@@ -77,6 +77,7 @@ def check_rules(
     catalog = load_catalog(session)
     book = load_book(session)
     balances = stock_balances(session)
+    origins = warehouse_origins(session)
     changes: list[WouldChange] = []
     checked = 0
     for row in _open_rows(session, limit):
@@ -97,6 +98,7 @@ def check_rules(
                 now=now,
                 reference=key,
                 approved_by_hand=by_hand,
+                origins=origins,
             )
         except PairingConflict as conflict:
             changes.append(WouldChange(key, order.hub_status, order.hub_status, (str(conflict),)))

@@ -63,6 +63,7 @@ JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.DISPATCH_OUTBOX: "channelhub.jobs.handlers:dispatch_outbox_job",
     JobKind.PUSH_TRACKING: "channelhub.jobs.handlers:push_tracking_job",
     JobKind.POLL_SHIPMENTS: "channelhub.jobs.handlers:poll_shipments_job",
+    JobKind.RECONCILE: "channelhub.jobs.reconcile:reconcile_job",
 }
 
 

@@ -83,7 +83,7 @@ def plan_jobs(
     for account in accounts:
         roles = roles_of(account.platform)
         for kind, every in intervals.items():
-            if kind in written and JOB_ROLES[kind] in roles and every > timedelta(0):
+            if kind in written and JOB_ROLES[kind] & roles and every > timedelta(0):
                 plan.append(ScheduledJob(account=account.name, kind=kind, every=every))
     return plan
 

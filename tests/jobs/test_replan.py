@@ -23,7 +23,8 @@ LATER = NOW + timedelta(hours=1)
 
 
 def outbox(s: Session) -> list[tuple[str, str]]:
-    return [(m.idempotency_key, m.kind) for m in s.scalars(select(OutboxMessage))]
+    messages = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+    return [(m.idempotency_key, m.kind) for m in messages]
 
 
 def cup(multiplier: int) -> Binding:
@@ -87,7 +88,7 @@ def test_an_order_modified_after_allocation_gets_a_new_revision(engine: Engine) 
     with factory() as s:
         assert status(s, o) is HubStatus.ALLOCATED
         assert stock_balances(s)[("E", "MUG")].reserved == 4
-        messages = s.scalars(select(OutboxMessage)).all()
+        messages = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         assert [(m.idempotency_key, m.kind) for m in messages] == [
             ("shopify:shop1:6#p1r1", OUTBOUND_CREATE),
             ("shopify:shop1:6#p1r1#cancel", OUTBOUND_CANCEL),

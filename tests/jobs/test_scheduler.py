@@ -65,6 +65,7 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
         ("shop", JobKind.PUSH_TRACKING),
         ("shop", JobKind.RECONCILE),
         ("wh", JobKind.DISPATCH_OUTBOX),
+        ("wh", JobKind.RECONCILE),  # a warehouse's stock is reconciled against the ledger
         ("ups", JobKind.POLL_SHIPMENTS),
     }
     assert next(j for j in plan if j.account == "shop").every == timedelta(seconds=300)

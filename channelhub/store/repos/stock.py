@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
+from channelhub.core.geography import Origin
 from channelhub.core.stock import Balance, MovementKind, StockMovement, Warehouse
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.stock_sync import mark_dirty
@@ -42,6 +43,12 @@ def upsert_warehouse(session: Session, warehouse: Warehouse, *, now: datetime) -
     ).scalar_one()
     session.expire_all()
     return warehouse_id
+
+
+def warehouse_origins(session: Session) -> dict[str, Origin]:
+    """Every warehouse's country and region: the distances allocation falls back on."""
+    rows = session.execute(select(WarehouseRow.code, WarehouseRow.country, WarehouseRow.region))
+    return {code: Origin(country, region) for code, country, region in rows}
 
 
 def record_movement(

@@ -1,0 +1,228 @@
+"""``channelhub reconcile [ACCOUNT] [--since DATE] [--json] [--repair] [--tolerance N]``.
+
+Compares each sales channel account's orders and listings, and each warehouse account's stock,
+with the hub; prints every discrepancy with its class and the repair made or proposed, as a
+table or as JSON. ``--repair`` applies the safe repairs; the rest stay proposed for a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from channelhub.cli import app
+from channelhub.cli.home import open_engine, settings_for, vault_for
+from channelhub.connectors.errors import CapabilityMissing
+from channelhub.connectors.plugin import ConnectorContext
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.connectors.roles import SalesChannel, Warehouse
+from channelhub.core.errors import InvalidInput
+from channelhub.jobs.reconcile import TOLERANCE_SETTING, ReconcileReport, reconcile_account
+from channelhub.settings import Settings
+from channelhub.store.db import make_session_factory
+from channelhub.store.repos.accounts import (
+    AccountInfo,
+    get_account,
+    list_accounts,
+    load_credentials,
+)
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """An ISO date (midnight UTC) or an ISO datetime (naive means UTC)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.field(
+            "--since", value, "is not an ISO date (2026-03-01) or datetime"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def build_connector(account: AccountInfo, settings: Settings) -> object:
+    """The account's connector, from its stored configuration and decrypted credentials."""
+    with open_engine(settings) as engine, make_session_factory(engine).begin() as session:
+        credentials = load_credentials(session, vault_for(settings), account.name)
+    context = ConnectorContext(
+        platform=account.platform,
+        account=account.name,
+        base_url=account.base_url,
+        credentials=credentials,
+        settings=account.settings,
+    )
+    return ConnectorRegistry().create(context)
+
+
+def _accounts(settings: Settings, name: str | None) -> list[AccountInfo]:
+    with open_engine(settings) as engine, make_session_factory(engine).begin() as session:
+        if name is not None:
+            return [AccountInfo.of(get_account(session, name))]
+        return list_accounts(session)
+
+
+def _tolerance(account: AccountInfo, given: int | None) -> int | None:
+    if given is not None:
+        return given
+    configured = account.settings.get(TOLERANCE_SETTING)
+    if configured is None:
+        return None
+    try:
+        return int(configured)
+    except (TypeError, ValueError):
+        raise InvalidInput.field(
+            f"account {account.name} setting {TOLERANCE_SETTING}", configured, "is not a number"
+        ) from None
+
+
+async def _run_all(
+    settings: Settings,
+    accounts: list[AccountInfo],
+    *,
+    named: bool,
+    since: datetime | None,
+    repair: bool,
+    tolerance: int | None,
+) -> tuple[list[ReconcileReport], list[str]]:
+    """Every account's reports, and a sentence per account skipped (only when none was named:
+    a named account that cannot be reconciled is an error)."""
+    reports: list[ReconcileReport] = []
+    skipped: list[str] = []
+    now = datetime.now(UTC)
+    with open_engine(settings) as engine:
+        sessions = make_session_factory(engine)
+        for account in accounts:
+            connector = build_connector(account, settings)
+            try:
+                if not isinstance(connector, SalesChannel | Warehouse):
+                    if named:
+                        raise InvalidInput.field(
+                            "ACCOUNT", account.name, "is neither a sales channel nor a warehouse"
+                        )
+                    skipped.append(f"{account.name}: neither a sales channel nor a warehouse")
+                    continue
+                reports += await reconcile_account(
+                    sessions,
+                    connector,
+                    now=now,
+                    since=since,
+                    repair=repair,
+                    tolerance=_tolerance(account, tolerance),
+                )
+            except CapabilityMissing as missing:
+                if named:
+                    raise
+                skipped.append(f"{account.name}: {missing}")
+            finally:
+                await connector.aclose()  # type: ignore[attr-defined]
+    return reports, skipped
+
+
+def _repair_text(item: Any) -> str:
+    kind = item.repair_kind.replace("_", " ")
+    match item.repair_status:
+        case "applied":
+            return f"{kind}: made"
+        case "failed":
+            return f"{kind}: failed"
+        case "pending":
+            return f"{kind}: safe, not applied"
+        case "none":
+            return "none needed"
+    return f"{kind}: proposed"
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def print_reports(reports: list[ReconcileReport], console: Console) -> None:
+    """One table per run: class, subject, both values, repair and the explanation."""
+    for report in reports:
+        found = report.counts.get("discrepancies", {})
+        total = sum(found.values())
+        repairs = report.counts.get("repairs")
+        waiting = sum(1 for d in report.discrepancies if d.repair_status == "pending")
+        done = (
+            f", repairs made {repairs['applied']}, failed {repairs['failed']}"
+            if repairs
+            else f"; {waiting} safe to repair with --repair"
+            if waiting
+            else ""
+        )
+        console.print(
+            f"{report.platform} account {report.account} ({report.scope}), run {report.run_id}: "
+            f"{total} discrepancies{done}",
+            markup=False,
+        )
+        if not report.discrepancies:
+            continue
+        table = Table(show_lines=False)
+        for column in ("class", "subject", "hub", "other side", "repair", "explanation"):
+            table.add_column(column, overflow="fold")
+        for item in report.discrepancies:
+            table.add_row(
+                item.discrepancy_class,
+                item.subject_text,
+                _shown(item.hub_value),
+                _shown(item.other_value),
+                _repair_text(item),
+                item.explanation + (f" [{item.repair_note}]" if item.repair_note else ""),
+            )
+        console.print(table)
+
+
+@app.command()
+def reconcile(
+    ctx: typer.Context,
+    account: str | None = typer.Argument(None, help="one account (default: every account)"),
+    since: str | None = typer.Option(
+        None, "--since", help="compare channel orders changed since this ISO date or datetime"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+    repair: bool = typer.Option(False, "--repair", help="apply the safe repairs"),
+    tolerance: int | None = typer.Option(
+        None,
+        "--tolerance",
+        min=0,
+        help=f"largest stock adjustment applied without a person (else the account's "
+        f"{TOLERANCE_SETTING} setting; unset: every adjustment is only proposed)",
+    ),
+) -> None:
+    """Find what the channels, the hub and the warehouses disagree on; repair the safe ones."""
+    settings = settings_for(ctx)
+    started = parse_since(since)
+    accounts = _accounts(settings, account)
+    reports, skipped = asyncio.run(
+        _run_all(
+            settings,
+            accounts,
+            named=account is not None,
+            since=started,
+            repair=repair,
+            tolerance=tolerance,
+        )
+    )
+    if as_json:
+        runs = [r.to_json() for r in reports]
+        typer.echo(json.dumps({"runs": runs, "skipped": skipped}, indent=2, default=str))
+        return
+    console = Console(highlight=False, soft_wrap=False, width=160)
+    if not reports:
+        console.print("no sales channel or warehouse accounts to reconcile", markup=False)
+    print_reports(reports, console)
+    for line in skipped:
+        console.print(f"skipped {line}", markup=False)

@@ -1,0 +1,1 @@
+"""`channelhub demo`: the whole hub end to end against simulators on loopback."""
