@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.connectors.results import PageOf
 from channelhub.core.order import Order, OrderKey
 from channelhub.core.rulebook import Rulebook
-from channelhub.jobs.pipeline import PipelineCounts, PipelineSettings
+from channelhub.jobs.pipeline import PipelineCounts, PipelineSettings, pending_order_keys
 from channelhub.jobs.pipeline_batch import plan_orders
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos.decisions import record_decision
@@ -96,6 +96,37 @@ def record_pipeline_failure(
 def run_pipeline_for_page(context: JobContext, page: PageOf[Any]) -> None:
     """``pull_orders``' after-page hook: the page's orders through the pipeline."""
     keys = [order.key for order in page.items if isinstance(order, Order)]
+    if not keys:
+        return
+    counts = process_orders(
+        context.session_factory,
+        keys,
+        settings=pipeline_settings(context.rulebook()),
+        now=context.now(),
+        job_kind=context.kind.value,
+        run_id=context.run_id,
+    )
+    if counts.failed:
+        failed = RunCounts(failed=len(counts.failed))
+        with context.session_factory.begin() as session:
+            add_to_run(session, context.run_id, failed, pages=0)
+        context.counts = context.counts + failed
+
+
+#: How many waiting orders one caught-up ``pull_orders`` run takes up again.
+SWEEP_LIMIT = 500
+
+
+def sweep_pending_orders(context: JobContext) -> None:
+    """Take up the account's orders still waiting for the pipeline, once an import caught up.
+
+    Orders reach the hub by other roads than an import page — a webhook, a backfill by id, a
+    replay, a reconciliation repair — and orders wait in ``approved`` for stock or in
+    ``awaiting_pairing`` for a bind; none of those has a page to ride on. Failures are recorded
+    exactly as for a page (decision + dead letter).
+    """
+    with context.session_factory() as session:
+        keys = pending_order_keys(session, limit=SWEEP_LIMIT, account=context.account.name)
     if not keys:
         return
     counts = process_orders(

@@ -249,9 +249,12 @@ def plan_order_cancelled(order: Order, reason: str) -> OrderPlan:
     return OrderPlan(status=HubStatus.CANCELLED, reason=reason, lines=lines)
 
 
-def pending_order_keys(session: Session, *, limit: int) -> list[OrderKey]:
-    """Orders the pipeline should look at: open ones, and open ones the channel cancelled."""
-    rows = session.execute(
+def pending_order_keys(
+    session: Session, *, limit: int, account: str | None = None
+) -> list[OrderKey]:
+    """Orders the pipeline should look at: open ones, and open ones the channel cancelled
+    (of one account when ``account`` is given)."""
+    query = (
         select(OrderRow.channel, OrderRow.account, OrderRow.external_id)
         .where(
             or_(
@@ -263,6 +266,9 @@ def pending_order_keys(session: Session, *, limit: int) -> list[OrderKey]:
         .order_by(OrderRow.placed_at, OrderRow.id)
         .limit(limit)
     )
+    if account is not None:
+        query = query.where(OrderRow.account == account)
+    rows = session.execute(query)
     return [OrderKey(channel=c, account=a, external_id=e) for c, a, e in rows]
 
 

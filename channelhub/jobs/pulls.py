@@ -21,7 +21,7 @@ from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, Order
 from channelhub.jobs.intake import Intake, intake_order
-from channelhub.jobs.order_intake import run_pipeline_for_page
+from channelhub.jobs.order_intake import run_pipeline_for_page, sweep_pending_orders
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.cursors import set_cursor
@@ -225,17 +225,21 @@ def first_import_lookback(context: JobContext) -> timedelta:
 
 async def pull_orders(context: JobContext) -> bool:
     """Import orders changed since the stored cursor (first run: the initial lookback); each
-    committed page's orders then go through the order pipeline."""
+    committed page's orders then go through the order pipeline, and once caught up the
+    account's other waiting orders too (see ``sweep_pending_orders``)."""
     channel = context.sales_channel(Capability.PULL_ORDERS)
     stored = context.cursor()
     cursor = stored.get("cursor") if stored else None
     since = None if cursor else context.now() - first_import_lookback(context)
-    return await import_pages(
+    more = await import_pages(
         context,
         channel.pull_orders(cursor, since=since),
         store_order_page,
         after_page=run_pipeline_for_page,
     )
+    if not more and not context.stop.requested:
+        sweep_pending_orders(context)
+    return more
 
 
 async def pull_listings(context: JobContext) -> bool:

@@ -24,13 +24,12 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.reconcile import ListingQuantity
 from channelhub.core.stock import MovementKind, StockMovement
+from channelhub.jobs.backfill import store_fetched_order
 from channelhub.jobs.outbound import FULFILMENT, channel_target
 from channelhub.jobs.pipeline import stop_order
 from channelhub.jobs.reconcile_quantities import PushedQuantities, StockSyncQuantities
 from channelhub.jobs.shipments import fulfilment_key
-from channelhub.store.repos import orders as order_repo
 from channelhub.store.repos.outbox import enqueue, replay
-from channelhub.store.repos.payloads import store_raw_payload
 from channelhub.store.repos.reconcile import StoredDiscrepancy, mark_repair
 from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import OutboundOrderRow, PackageRow, ShipmentRow
@@ -110,18 +109,10 @@ async def _backfill(sessions: sessionmaker[Session], external_id: str, ctx: Repa
         raise NotFound(f"order {external_id}: no sales channel connector to backfill it from")
     fetched = await ctx.connector.get_order(external_id)
     with sessions.begin() as session:
-        raw = fetched.raw
-        payload = store_raw_payload(
-            session,
-            platform=ctx.channel,
-            account=ctx.account,
-            kind=raw.kind,
-            body=raw.body,
-            received_at=raw.received_at,
-            external_id=raw.external_id,
-        )
-        result = order_repo.upsert_order(
-            session, fetched.item, now=ctx.now, raw_payload_id=payload.id
+        # The same intake as imports and webhooks: raw body archived, guarded upsert, a
+        # modified allocated order released; the next pull_orders run plans it.
+        result = store_fetched_order(
+            session, fetched, platform=ctx.channel, account=ctx.account, now=ctx.now
         )
     return f"backfilled order {external_id} ({result.outcome.value}, row {result.id})"
 

@@ -191,3 +191,25 @@ async def test_pulled_orders_go_through_the_pipeline_after_their_page(
     with session_factory() as session:
         # listing P1 is paired to nothing: the pipeline moved both to awaiting_pairing
         assert session.scalars(select(OrderRow.hub_status)).all() == ["awaiting_pairing"] * 2
+
+
+async def test_a_caught_up_import_takes_up_orders_that_arrived_another_way(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    """A webhook, backfill or reconciliation repair stores an order with no page to ride on:
+    the next pull_orders run that catches up plans it (here: no pairing -> awaiting_pairing)."""
+    from channelhub.jobs.intake import intake_order
+    from tests.jobs.fakes import make_order
+
+    with session_factory.begin() as session:
+        intake_order(session, make_order("2001", 1), now=clock())
+        intake_order(session, make_order("9001", 1, account="other-shop"), now=clock())
+    quiet = FakeChannel(pages=[])
+    result = await run_job(
+        session_factory, ACCOUNT, JobKind.PULL_ORDERS, connector_factory=lambda _: quiet, now=clock
+    )
+    assert result.counts.new == 0
+    with session_factory() as session:
+        statuses = dict(session.execute(select(OrderRow.external_id, OrderRow.hub_status)).all())
+    # this account's waiting order was planned; another account's is left to its own job
+    assert statuses == {"2001": "awaiting_pairing", "9001": "new"}
