@@ -140,17 +140,7 @@ def hold(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Hold an order (its reservation is released, queued warehouse orders cancelled)."""
-    key, who = parse_key(order), _actor(actor)
-    with open_session(settings_for(ctx)) as session:
-        released = stop_order(
-            session,
-            key,
-            target=HubStatus.ON_HOLD,
-            reason=f"held by {who}: {reason}",
-            now=datetime.now(UTC),
-            actor=who,
-        )
-    typer.echo(f"{key}: on hold; released {sum(m.quantity for m in released)} unit(s)")
+    _stop(ctx, order, HubStatus.ON_HOLD, "held", reason, actor)
 
 
 @orders_app.command("release")
@@ -186,17 +176,27 @@ def cancel(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Cancel an order the hub still holds (after dispatch: use intercept)."""
+    _stop(ctx, order, HubStatus.CANCELLED, "cancelled", reason, actor)
+
+
+def _stop(
+    ctx: typer.Context, order: str, target: HubStatus, verb: str, reason: str, actor: str | None
+) -> None:
+    """Hold or cancel through the pipeline's stop: reservation released, queued cancels."""
     key, who = parse_key(order), _actor(actor)
     with open_session(settings_for(ctx)) as session:
         released = stop_order(
             session,
             key,
-            target=HubStatus.CANCELLED,
-            reason=f"cancelled by {who}: {reason}",
+            target=target,
+            reason=f"{verb} by {who}: {reason}",
             now=datetime.now(UTC),
             actor=who,
         )
-    typer.echo(f"{key}: cancelled; released {sum(m.quantity for m in released)} unit(s)")
+    typer.echo(
+        f"{key}: {target.value.replace('_', ' ')}; released "
+        f"{sum(m.quantity for m in released)} unit(s)"
+    )
 
 
 @orders_app.command("intercept")
