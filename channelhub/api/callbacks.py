@@ -144,13 +144,13 @@ def _digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-@router.post("/webhooks/shipbob/{account}")
-async def shipbob_webhook(
-    account: str, request: Request, state: HubState = Depends(hub_state)
-) -> JSONResponse:
-    """A ShipBob order webhook: shipped, delivered or cancelled."""
+async def _verified(
+    state: HubState, account: str, platform: str, request: Request
+) -> tuple[bytes, Any, WebhookEvent]:
+    """The raw body, the account's connector and its verified event; a refused delivery is
+    kept and answered 401 (see ``_refuse``)."""
     body = await request.body()
-    row = _account(state, account, "shipbob")
+    row = _account(state, account, platform)
     connector = state.connector_factory(row)
     try:
         event: WebhookEvent = connector.verify_webhook(request.headers, body, now=state.now())
@@ -158,6 +158,15 @@ async def shipbob_webhook(
         raise _refuse(state, row, body, str(exc)) from None
     finally:
         await connector.aclose()
+    return body, connector, event
+
+
+@router.post("/webhooks/shipbob/{account}")
+async def shipbob_webhook(
+    account: str, request: Request, state: HubState = Depends(hub_state)
+) -> JSONResponse:
+    """A ShipBob order webhook: shipped, delivered or cancelled."""
+    body, connector, event = await _verified(state, account, "shipbob", request)
     warehouse = str(connector.warehouse)
     now = state.now()
     delivery = Delivery(
@@ -184,15 +193,7 @@ async def easypost_webhook(
     account: str, request: Request, state: HubState = Depends(hub_state)
 ) -> JSONResponse:
     """An EasyPost tracker event: its tracking events are stored, orders delivered."""
-    body = await request.body()
-    row = _account(state, account, "easypost")
-    connector = state.connector_factory(row)
-    try:
-        event: WebhookEvent = connector.verify_webhook(request.headers, body, now=state.now())
-    except WebhookRejected as exc:
-        raise _refuse(state, row, body, str(exc)) from None
-    finally:
-        await connector.aclose()
+    _body, _connector, event = await _verified(state, account, "easypost", request)
     delivery = Delivery("easypost", account, event.event_id, event.topic, event.raw)
     payload = dict(event.payload)
     result = receive(
