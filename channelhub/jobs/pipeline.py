@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from channelhub.core.allocation import AllocationDecision
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.bindings import Binding
 from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order
@@ -153,22 +154,7 @@ def _apply(
     assert plan.allocation is not None and order.ship_to is not None  # allocated implies both
     revision = _next_revision(session, str(order.key))
     for decision in plan.allocation.decisions:
-        outbound = OutboundOrder(
-            idempotency_key=OutboundOrder.make_key(str(order.key), decision.part, revision),
-            order_key=str(order.key),
-            part=decision.part,
-            revision=revision,
-            warehouse=decision.warehouse,
-            ship_to=order.ship_to,
-            lines=tuple(
-                OutboundLine(sku=x.sku, quantity=x.quantity, order_line_id=x.order_line_id)
-                for x in decision.lines
-            ),
-            shipping_service=order.shipping_service,
-            cash_on_delivery=order.payment.cod_amount if order.payment.cash_on_delivery else None,
-            remarks=order.remarks,
-            reference=order.external_id,
-        )
+        outbound = outbound_for(order, decision, revision)
         enqueue(
             session,
             idempotency_key=outbound.idempotency_key,
@@ -318,4 +304,25 @@ def count_orders(session: Session, status: HubStatus) -> int:
             select(func.count()).select_from(OrderRow).where(OrderRow.hub_status == status.value)
         )
         or 0
+    )
+
+
+def outbound_for(order: Order, decision: AllocationDecision, revision: int) -> OutboundOrder:
+    """The warehouse instruction for one allocated part of one revision of ``order``."""
+    assert order.ship_to is not None  # an order is only allocated with an address
+    return OutboundOrder(
+        idempotency_key=OutboundOrder.make_key(str(order.key), decision.part, revision),
+        order_key=str(order.key),
+        part=decision.part,
+        revision=revision,
+        warehouse=decision.warehouse,
+        ship_to=order.ship_to,
+        lines=tuple(
+            OutboundLine(sku=x.sku, quantity=x.quantity, order_line_id=x.order_line_id)
+            for x in decision.lines
+        ),
+        shipping_service=order.shipping_service,
+        cash_on_delivery=order.payment.cod_amount if order.payment.cash_on_delivery else None,
+        remarks=order.remarks,
+        reference=order.external_id,
     )

@@ -37,7 +37,6 @@ from sqlalchemy.orm import Session
 from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.flow import OrderPlan, plan_order
-from channelhub.core.fulfilment import OutboundLine, OutboundOrder
 from channelhub.core.geography import Origin
 from channelhub.core.lifecycle import HubStatus, Transition, transition
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
@@ -50,6 +49,7 @@ from channelhub.jobs.pipeline import (
     PipelineCounts,
     PipelineSettings,
     expansion_detail,
+    outbound_for,
     process_order,
 )
 from channelhub.jobs.stopping import OUTBOUND_CREATE
@@ -398,22 +398,7 @@ def _reserve(
         dirty.add(movement.sku)
     revision = history.revision + 1
     for decision in plan.allocation.decisions:
-        outbound = OutboundOrder(
-            idempotency_key=OutboundOrder.make_key(str(order.key), decision.part, revision),
-            order_key=str(order.key),
-            part=decision.part,
-            revision=revision,
-            warehouse=decision.warehouse,
-            ship_to=order.ship_to,
-            lines=tuple(
-                OutboundLine(sku=x.sku, quantity=x.quantity, order_line_id=x.order_line_id)
-                for x in decision.lines
-            ),
-            shipping_service=order.shipping_service,
-            cash_on_delivery=order.payment.cod_amount if order.payment.cash_on_delivery else None,
-            remarks=order.remarks,
-            reference=order.external_id,
-        )
+        outbound = outbound_for(order, decision, revision)
         chunk.outbox.append(
             {
                 "idempotency_key": outbound.idempotency_key,
