@@ -20,6 +20,7 @@ from datetime import datetime
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import TrackingEvent
 from channelhub.core.validation import build
+from channelhub.mappings._fieldpath import items, obj
 from channelhub.mappings.carriers import canonical_carrier_or_raw
 from channelhub.mappings.tracking import easypost_raw_code, easypost_status
 
@@ -28,17 +29,11 @@ TRACKER_EVENTS = frozenset({"tracker.created", "tracker.updated"})
 
 
 def _mapping(value: object, path: str) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise InvalidInput.field(path, value, "is not an object", source=SOURCE)
-    return value
+    return obj(value, path, source=SOURCE)
 
 
 def _list(value: object, path: str) -> Sequence[object]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InvalidInput.field(path, value, "is not a list", source=SOURCE)
-    return value
+    return items(value, path, source=SOURCE)
 
 
 def _text(value: object, path: str) -> str | None:

@@ -38,6 +38,7 @@ from channelhub.core.warehouse_reports import (
     StockLevel,
     StockSnapshot,
 )
+from channelhub.mappings._fieldpath import items, obj
 from channelhub.mappings.carriers import canonical_carrier_or_raw
 from channelhub.mappings.tracking import shipbob_status
 
@@ -63,17 +64,11 @@ ORDER_STATES: Mapping[str, OutboundState] = {
 
 
 def _mapping(value: object, path: str) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise InvalidInput.field(path, value, "is not an object", source=SOURCE)
-    return value
+    return obj(value, path, source=SOURCE)
 
 
 def _list(value: object, path: str) -> Sequence[object]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InvalidInput.field(path, value, "is not a list", source=SOURCE)
-    return value
+    return items(value, path, source=SOURCE)
 
 
 def _text(value: object, path: str) -> str | None:

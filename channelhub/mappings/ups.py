@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import TrackingEvent
 from channelhub.core.validation import build
+from channelhub.mappings._fieldpath import items, obj
 from channelhub.mappings.tracking import ups_raw_code, ups_status
 
 CARRIER = "ups"
@@ -26,17 +27,11 @@ SOURCE = "ups tracking"
 
 
 def _mapping(value: object, path: str) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise InvalidInput.field(path, value, "is not an object", source=SOURCE)
-    return value
+    return obj(value, path, source=SOURCE)
 
 
 def _list(value: object, path: str) -> Sequence[object]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise InvalidInput.field(path, value, "is not a list", source=SOURCE)
-    return value
+    return items(value, path, source=SOURCE)
 
 
 def _text(value: object, path: str) -> str | None:
