@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from channelhub.connectors.roles import Role
@@ -17,6 +18,7 @@ class JobKind(StrEnum):
     POLL_SHIPMENTS = "poll_shipments"
     PUSH_TRACKING = "push_tracking"
     RECONCILE = "reconcile"
+    PULL_STOCK = "pull_stock"
 
 
 _CHANNEL = frozenset({Role.SALES_CHANNEL})
@@ -32,4 +34,30 @@ JOB_ROLES: dict[JobKind, frozenset[Role]] = {
     JobKind.DISPATCH_OUTBOX: frozenset({Role.WAREHOUSE}),
     # Carriers are asked about open tracking numbers.
     JobKind.POLL_SHIPMENTS: frozenset({Role.CARRIER}),
+    # A WMS's stock levels are read into the ledger (warehouse accounts with STOCK_LEVELS).
+    JobKind.PULL_STOCK: frozenset({Role.WAREHOUSE}),
 }
+
+
+#: Account setting holding the seller's per-job switches: ``{"push_stock": true, ...}``.
+JOBS_SETTING = "jobs"
+
+#: Jobs an account runs only once the seller turns them on: a stock push from a wrong
+#: position can zero every listing on a channel, so it is never on by default.
+OFF_UNTIL_TURNED_ON: frozenset[JobKind] = frozenset({JobKind.PUSH_STOCK})
+
+
+def job_enabled(settings: Mapping[str, object], kind: JobKind) -> bool:
+    """Whether the seller lets ``kind`` run for an account with these settings."""
+    switches = settings.get(JOBS_SETTING)
+    if isinstance(switches, Mapping) and kind.value in switches:
+        return bool(switches[kind.value])
+    return kind not in OFF_UNTIL_TURNED_ON
+
+
+def with_job_switch(settings: Mapping[str, object], kind: JobKind, on: bool) -> dict[str, object]:
+    """A copy of ``settings`` with ``kind`` turned on or off."""
+    switches = settings.get(JOBS_SETTING)
+    merged = dict(switches) if isinstance(switches, Mapping) else {}
+    merged[kind.value] = on
+    return {**settings, JOBS_SETTING: merged}

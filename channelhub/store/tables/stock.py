@@ -22,6 +22,9 @@ class WarehouseRow(Timestamps, Base):
     region: Mapped[str | None] = mapped_column(String(100))
     account: Mapped[str | None] = mapped_column(String(100))
     external_id: Mapped[str | None] = mapped_column(String(255))
+    #: When the hub last learned this warehouse's stock (set, imported or pulled). None: the
+    #: hub does not know it, so no listing it serves may be pushed from it.
+    stock_known_at: Mapped[datetime | None] = mapped_column()
 
 
 class StockMovementRow(Base):
