@@ -1,31 +1,25 @@
-"""Where the platforms' published contracts live for tests: ``shared/contracts`` beside the repo.
+"""Where the platforms' published contracts live for tests: ``contracts/`` in this repository.
 
-CI clones the repository with ``shared/`` beside it; a developer's checkout has it at the
-same place. ``CHANNELHUB_CONTRACTS`` overrides the location.
+Only the files the tests read are vendored there, each platform folder with its SOURCE.txt and
+LICENSE-NOTE.txt (see contracts/README.md). The Shopify Admin schema is package data instead
+(the simulator needs it at run time): ``channelhub.simulators.shopify.schema``.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-
-_REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def contracts_dir() -> Path:
-    """The contracts folder, or skip the test with a clear reason when it is absent."""
-    override = os.environ.get("CHANNELHUB_CONTRACTS")
-    candidates = [Path(override)] if override else []
-    candidates += [_REPO_ROOT.parent / "shared" / "contracts", _REPO_ROOT / "shared" / "contracts"]
-    for path in candidates:
-        if (path / "README.md").is_file():
-            return path
-    pytest.fail("published contracts not found beside the repo (set CHANNELHUB_CONTRACTS)")
-    raise AssertionError  # unreachable; pytest.fail raises
+CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 
 
 def contract_file(*parts: str) -> Path:
-    """One file of the contracts folder, e.g. ``contract_file("amazon", "ordersV0.json")``."""
-    return contracts_dir().joinpath(*parts)
+    """One vendored contract file, e.g. ``contract_file("amazon", "ordersV0.json")``.
+
+    A name that is not vendored fails loudly here rather than as a confusing read error.
+    """
+    path = CONTRACTS_DIR.joinpath(*parts)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is not vendored: copy it with its SOURCE note (see contracts/README.md)"
+        )
+    return path

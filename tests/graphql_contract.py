@@ -1,8 +1,9 @@
 """Validate GraphQL documents against Shopify's published Admin schema (2025-01).
 
 ``assert_valid(document)`` parses the document and runs graphql-core's validation rules
-against the introspection result in ``shared/contracts/shopify``; it fails the test with every
-error graphql-core reports. The schema is built once per test session.
+against the introspection result the package ships (channelhub/simulators/shopify/contract/,
+loaded by ``load_admin_schema``); it fails the test with every error graphql-core reports.
+The schema is built once per process.
 
 The published schema carries two deprecation inconsistencies (an implementation field is
 deprecated while its interface field is not) that graphql-core's *schema* check rejects; they
@@ -11,31 +12,16 @@ do not affect document validation, so exactly those are tolerated and anything e
 
 from __future__ import annotations
 
-import gzip
-import json
-from functools import cache
-
 import pytest
-from graphql import GraphQLSchema, build_client_schema, parse, validate, validate_schema
+from graphql import GraphQLSchema, parse, validate
 from graphql.error import GraphQLError
 
-from tests.contracts import contract_file
-
-SCHEMA_FILE = ("shopify", "admin_schema_2025-01.json.gz")
-_TOLERATED = "must not be deprecated."
+from channelhub.simulators.shopify.schema import load_admin_schema
 
 
-@cache
 def admin_schema() -> GraphQLSchema:
-    """The 2025-01 Admin schema, built from the published introspection result."""
-    with gzip.open(contract_file(*SCHEMA_FILE), "rt", encoding="utf-8") as handle:
-        introspection = json.load(handle)
-    schema = build_client_schema(introspection["data"])
-    problems = [e.message for e in validate_schema(schema) if not e.message.endswith(_TOLERATED)]
-    if problems:
-        raise AssertionError(f"the published schema has unexpected problems: {problems}")
-    schema._validation_errors = []  # the tolerated deprecation notes only (checked above)
-    return schema
+    """The 2025-01 Admin schema, built once from the packaged introspection result."""
+    return load_admin_schema()
 
 
 def errors(document: str) -> list[str]:

@@ -1,6 +1,6 @@
 """Amazon SP-API rig: the Amazon simulator and ``AmazonConnector`` on one fake clock.
 
-Contract facts behind the minimums (../shared/contracts/README.md, the SP-API models):
+Contract facts behind the minimums (contracts/README.md, the SP-API models):
 searchOrders pages hold at most 100 orders and buyer/address data needs a Restricted Data
 Token on every page; a JSON_LISTINGS_FEED takes up to 25,000 messages; confirmShipment
 confirms one package per call.

@@ -1,6 +1,6 @@
 """eBay Sell rig: the eBay simulator and the registry's eBay connector on one fake clock.
 
-Contract facts behind the minimums (../shared/contracts/README.md, the Sell OpenAPI specs):
+Contract facts behind the minimums (contracts/README.md, the Sell OpenAPI specs):
 ``getOrders`` takes ``limit`` at most 200 and is followed by ``next``; the OAuth2
 refresh-token grant gives an access token per scope set; ``bulkUpdatePriceQuantity`` takes at
 most 25 items; ``createShippingFulfillment`` ships one package per call.

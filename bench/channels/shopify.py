@@ -1,6 +1,6 @@
 """Shopify Admin GraphQL rig: the Shopify simulator and ``ShopifyConnector`` on one fake clock.
 
-Contract facts behind the minimums (../shared/contracts/README.md, Shopify's cost rules as the
+Contract facts behind the minimums (contracts/README.md, Shopify's cost rules as the
 simulator implements them): a query may cost at most 1000 requested points, a connection
 costing ``first`` x its node, so the orders selection the hub needs fits only a few orders in
 a page (the 250-item page cap never binds); ``inventorySetQuantities`` takes at most 250

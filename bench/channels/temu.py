@@ -1,7 +1,7 @@
 """Temu rig: the Temu router simulator and the registry's Temu connector on one fake clock.
 
 Contract unverified (Temu publishes no spec): the facts follow the partner-docs transcript in
-../shared/contracts/temu/. ``bg.order.list.v2.get`` pages hold at most 100 parent orders
+contracts/temu/. ``bg.order.list.v2.get`` pages hold at most 100 parent orders
 (``pageSize`` <= 100) and its update-time window has no documented maximum;
 ``bg.local.goods.stock.edit`` sets every SKU of one goods in a call;
 ``bg.logistics.shipment.confirm`` confirms a package (carrier id + tracking number);

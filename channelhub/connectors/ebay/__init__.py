@@ -1,4 +1,4 @@
-"""eBay Sell APIs connector (contracts: shared/contracts/ebay/*_oas3.json)."""
+"""eBay Sell APIs connector (contracts: contracts/ebay/*_oas3.json)."""
 
 from channelhub.connectors.ebay.connector import (
     CAPABILITIES,

@@ -1,4 +1,4 @@
-"""Temu partner Open API connector. Contract unverified: see shared/contracts/temu/."""
+"""Temu partner Open API connector. Contract unverified: see contracts/temu/."""
 
 from channelhub.connectors.plugin import ConnectorPlugin
 from channelhub.connectors.roles import Role

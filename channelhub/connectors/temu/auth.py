@@ -1,6 +1,6 @@
 """Temu request signing as an SDK auth hook, and Temu's in-body errors as connector errors.
 
-Contract unverified (no public spec): follows the transcript in shared/contracts/temu/.
+Contract unverified (no public spec): follows the transcript in contracts/temu/.
 The hook re-signs on every attempt (a retry gets a fresh timestamp inside the ±300 s window)
 and sends the exact bytes it signed. Temu answers HTTP 200 with ``success: false`` for
 gateway and business errors; :func:`inspect_temu_response` turns those into the SDK's

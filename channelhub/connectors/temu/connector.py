@@ -1,7 +1,7 @@
 """The Temu sales-channel connector: orders by update-time windows, stock edit, shipment confirm.
 
 Contract unverified: Temu publishes no spec. This follows the partner-docs transcript and the
-recomputed signing vector in shared/contracts/temu/ (third-party copy, github
+recomputed signing vector in contracts/temu/ (third-party copy, github
 vanky2viva/temu-omni@8ae3867). One regional router (``us``, ``eu``, ``global``); every call
 signed by :class:`TemuSigningAuth`. Pushed messages are retried by Temu a few times then
 dropped, so polling on update time is the source of truth: ``pull_orders`` walks closed

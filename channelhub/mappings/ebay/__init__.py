@@ -1,4 +1,4 @@
-"""eBay Sell APIs wire format <-> canonical model (specs in shared/contracts/ebay/)."""
+"""eBay Sell APIs wire format <-> canonical model (specs in contracts/ebay/)."""
 
 from channelhub.mappings.ebay.builders import (
     API_SCOPES,

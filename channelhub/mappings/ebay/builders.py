@@ -1,6 +1,6 @@
 """Requests the eBay connector sends, and how it reads the answers that need care.
 
-Pure: paths, query parameters and JSON bodies per shared/contracts/ebay/*_oas3.json. The
+Pure: paths, query parameters and JSON bodies per contracts/ebay/*_oas3.json. The
 connector adds I/O. The contract README's rules live here: getOrders ``limit <= 200`` and
 follow ``next`` (never compute offsets); bulkUpdatePriceQuantity ``<= 25`` items per call
 with every item's status read (a 207 is normal); createShippingFulfillment per package with

@@ -2,7 +2,7 @@
 
 Accepts a ``getInventoryItems`` page (``inventoryItems``), a ``getOffers`` page (``offers``),
 both at once (``{"inventoryItems": [...], "offers": [...]}``, what the connector assembles), or
-a single item or offer; field names follow shared/contracts/ebay/sell_inventory_v1_oas3.json.
+a single item or offer; field names follow contracts/ebay/sell_inventory_v1_oas3.json.
 
 Identity: a published offer is the listing ``listing.listingId`` (the eBay item id order lines
 carry as ``legacyItemId``) with ``variation_id = sku``; an item without a published offer is

@@ -4,7 +4,7 @@ The header is base64 of a JSON object ``{alg, kid, signature, digest}``; ``signa
 base64 DER ECDSA signature over the raw request body, made with the key eBay serves at
 ``getPublicKey(kid)`` (commerce_notification_v1_oas3.json: ``{algorithm, digest, key}``).
 Fetching and caching that key is the connector's job; the checks here are pure and tested
-with eBay's own vectors (shared/contracts/ebay/event-notification-test-vectors.json).
+with eBay's own vectors (contracts/ebay/event-notification-test-vectors.json).
 
 The challenge answer for the marketplace account-deletion endpoint is
 ``hex(sha256(challengeCode + verificationToken + endpoint))``.

@@ -1,6 +1,6 @@
 """eBay Fulfillment API orders (``getOrders`` page or ``getOrder`` body) -> canonical orders.
 
-Field names follow the ``Order`` schema of shared/contracts/ebay/sell_fulfillment_v1_oas3.json.
+Field names follow the ``Order`` schema of contracts/ebay/sell_fulfillment_v1_oas3.json.
 Cancellations come from ``cancelStatus.cancelState``; refunds from ``paymentSummary.refunds``
 (summed into ``totals.refunded``); the ship-to from the first fulfilment start instruction's
 ``shippingStep.shipTo``; totals from ``pricingSummary``. An order line's ``variation_id`` is the

@@ -1,9 +1,9 @@
 """Every GraphQL document channelhub sends to the Shopify Admin API (version 2025-01).
 
 They live here, as constants, so that one test validates all of them against the published
-schema (``shared/contracts/shopify``) and the simulator answers exactly these. Money is read
-as ``presentmentMoney``: the currency the buyer paid in, which is what a carrier collects for
-cash on delivery and what cross-border accounting reconciles.
+schema (packaged in ``channelhub/simulators/shopify/contract``) and the simulator answers
+exactly these. Money is read as ``presentmentMoney``: the currency the buyer paid in, which
+is what a carrier collects for cash on delivery and what cross-border accounting reconciles.
 """
 
 from __future__ import annotations

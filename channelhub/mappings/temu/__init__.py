@@ -1,7 +1,7 @@
-"""Temu wire format <-> canonical model (contract unverified: see shared/contracts/temu/).
+"""Temu wire format <-> canonical model (contract unverified: see contracts/temu/).
 
 Signing and request builders are pure; the connector adds I/O. Source followed: the partner
-documentation transcript and recomputed signing vector in shared/contracts/temu/.
+documentation transcript and recomputed signing vector in contracts/temu/.
 """
 
 from channelhub.mappings.temu.builders import (

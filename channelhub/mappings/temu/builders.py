@@ -1,7 +1,7 @@
 """Business parameters of the Temu calls the connector makes (signing adds the common ones).
 
 Contract unverified (no public spec): parameter names and limits follow the transcript in
-shared/contracts/temu/ — ``bg.order.list.v2.get`` (pageNumber from 1, pageSize <= 100,
+contracts/temu/ — ``bg.order.list.v2.get`` (pageNumber from 1, pageSize <= 100,
 updateAtStart/updateAtEnd in seconds, closed interval), ``bg.order.detail.v2.get``
 (parentOrderSn), ``bg.local.goods.list.query`` (pageNo, pageSize <= 100, goodsSearchType,
 goodsStatusFilterType) and ``bg.logistics.shipment.confirm`` (sendType + sendRequestList of

@@ -1,7 +1,7 @@
 """Temu goods list responses (``bg.local.goods.list.query``) -> canonical listings.
 
 Contract unverified (no public spec): the goods fields (goodsId, goodsName, outGoodsSn, price,
-currency, quantity, skuInfoList) follow the transcript in shared/contracts/temu/. The
+currency, quantity, skuInfoList) follow the transcript in contracts/temu/. The
 transcript does not detail ``skuInfoList`` entries; we read ``skuId``, ``outSkuSn``,
 ``quantity`` and ``price`` from them when present, one listing per SKU, and fall back to one
 goods-level listing (pairing works at listing level too) when there are none.

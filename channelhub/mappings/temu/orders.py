@@ -1,7 +1,7 @@
 """Temu order list/detail responses -> canonical orders, one per child order.
 
 Contract unverified (no public spec): fields follow the ``bg.order.list.v2.get`` and
-``bg.order.detail.v2.get`` response tables of the transcript in shared/contracts/temu/.
+``bg.order.detail.v2.get`` response tables of the transcript in contracts/temu/.
 
 A Temu parent order (``PO-...``) groups child orders, one per SKU; shipment confirmation names
 both numbers, so each child order becomes an Order with ``external_id = orderSn`` and

@@ -1,7 +1,7 @@
 """Temu ``bg.order.shippinginfo.v2.get`` -> the canonical ship-to Address of a parent order.
 
 Contract unverified (no public spec): fields follow the response table of the transcript in
-shared/contracts/temu/ (``receiptName, receiptAdditionalName, mobile, backupMobile, mail,
+contracts/temu/ (``receiptName, receiptAdditionalName, mobile, backupMobile, mail,
 regionName1..4, addressLine1..3, addressLineAll, postCode, taxCode, warning``). The order
 list and detail carry no address, so merchant-fulfilled orders need this separate call, one
 per parent order (all child orders of a parent share it).

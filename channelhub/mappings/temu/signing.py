@@ -2,7 +2,7 @@
 
 Contract unverified: Temu publishes no machine-readable spec. This follows the "API request
 signature method" and "common parameters" pages of the partner docs as transcribed in
-shared/contracts/temu/partner-documentation-transcript.md (third-party copy, github
+contracts/temu/partner-documentation-transcript.md (third-party copy, github
 vanky2viva/temu-omni@8ae3867), checked against the recomputed vector temu_sign_vector.json.
 
 ``sign = upper(md5(secret + concat(key + value for params sorted by key) + secret))`` where a

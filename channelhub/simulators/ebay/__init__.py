@@ -1,6 +1,6 @@
 """eBay Sell API simulator: OAuth, Fulfillment, Inventory and the notification public key.
 
-Follows shared/contracts/ebay/*_oas3.json: paths under ``/sell/fulfillment/v1``,
+Follows contracts/ebay/*_oas3.json: paths under ``/sell/fulfillment/v1``,
 ``/sell/inventory/v1`` and ``/commerce/notification/v1``; OAuth refresh-token and
 client-credentials grants at ``/identity/v1/oauth2/token`` with Basic client auth and scopes
 checked per API; getOrders with ``lastmodifieddate`` filter, ``limit <= 200``, offset and

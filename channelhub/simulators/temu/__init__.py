@@ -1,7 +1,7 @@
 """Temu Open API simulator: one ``/openapi/router`` per region, dispatching on ``type``.
 
 Contract unverified: Temu publishes no spec. This follows the partner-docs transcript in
-shared/contracts/temu/ (third-party copy, github vanky2viva/temu-omni@8ae3867): every call a
+contracts/temu/ (third-party copy, github vanky2viva/temu-omni@8ae3867): every call a
 JSON POST with common params ``app_key, access_token, timestamp, data_type, sign`` checked in
 the gateway's order with its error codes (3000xxx), the MD5 signature recomputed, timestamps
 within ±300 s of the simulator's clock, ~20 requests/s per app key (4000004 beyond), errors
