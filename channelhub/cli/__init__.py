@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import typer
@@ -34,6 +35,23 @@ class CliState:
     home: Path | None = None
 
 
+def installed_version() -> str:
+    """The version pip installed (package metadata), so it cannot drift from pyproject.toml."""
+    try:
+        return version("channelhub")
+    except PackageNotFoundError as exc:  # run from a source tree that was never installed
+        raise ChannelhubError(
+            "channelhub is not installed (no package metadata): pip install -e ."
+        ) from exc
+
+
+def _version_callback(on: bool) -> None:
+    """``--version``: print ``channelhub X.Y.Z`` and stop before any command runs."""
+    if on:
+        typer.echo(f"channelhub {installed_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
     ctx: typer.Context,
@@ -42,6 +60,13 @@ def _global_options(
         "--home",
         envvar="CHANNELHUB_HOME",
         help="Hub home holding config.toml, secret.key and hub.db (default ~/.channelhub).",
+    ),
+    _version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_version_callback,
+        help="Print the installed channelhub version and exit.",
     ),
 ) -> None:
     """channelhub: pairing, order dispatch, stock back-sync and reconciliation."""
