@@ -278,6 +278,8 @@ class ConnectorHttpClient:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
                 budget.spend(self._clock() - started)
+                if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+                    self.limiter.bucket(self.account, bucket).refund(cost)  # never reached it
                 raise self._transport_error(
                     exc, operation, summary, number, started, timeout
                 ) from None

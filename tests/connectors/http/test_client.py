@@ -344,3 +344,16 @@ def test_the_budget_refuses_a_wait_that_leaves_no_time_for_an_attempt() -> None:
     assert budget.allows(4.0) and not budget.allows(4.5)
     assert budget.remaining() == 5.0
     assert RetryBudget(None).allows(10_000.0) and RetryBudget(None).remaining() is None
+
+
+@pytest.mark.anyio
+async def test_a_request_that_never_connected_gives_its_tokens_back() -> None:
+    """Retrying a dead URL must not wait on the rate limiter for quota it never used."""
+    clock = FakeClock()
+    script = Script(httpx.ConnectError("refused"))
+    limits = {"graphql": RateLimit(rate=1, burst=10)}
+    async with make_client(script, clock, limits=limits) as client:
+        with pytest.raises(ConnectFailure):
+            await client.request("graphql", "POST", "/graphql", json={}, cost=8)
+    assert clock.sleeps == [1.0, 2.0, 4.0]  # the backoff only, no wait for tokens
+    assert len(script.requests) == 4
