@@ -2,9 +2,11 @@
 in one process, stopping on SIGTERM / SIGINT without losing work.
 
 Shutdown order: stop scheduling new runs, ask the runs in flight to stop at their next page
-boundary and wait for them (each commits its page with its cursor and releases its lease),
-then stop the HTTP server. A ``kill -9`` instead loses at most the uncommitted page, which the
-next start redoes (the upserts make that a no-op) once the lease has lapsed.
+boundary and wait for them a grace period (each commits its page with its cursor and releases
+its lease); cancel those a slow platform still holds (their page in flight is abandoned
+uncommitted, cursor included, so the next run redoes it), then stop the HTTP server. A
+``kill -9`` instead loses at most the uncommitted page, which the next start redoes (the
+upserts make that a no-op) once the lease has lapsed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.runner import JobOptions, SessionFactory
 from channelhub.jobs.scheduler import (
+    STOP_GRACE_SECONDS,
     JobService,
     ScheduledJob,
     build_scheduler,
@@ -68,10 +71,13 @@ async def serve_hub(
     now: Callable[[], datetime] = utc_now,
     on_ready: Callable[[int, JobService], None] | None = None,
     stop: asyncio.Event | None = None,
+    grace: float = STOP_GRACE_SECONDS,
 ) -> JobService:
     """Serve until SIGTERM/SIGINT (or ``stop`` is set); returns the drained job service.
 
     ``on_ready(port, service)`` is called once the HTTP port listens and the scheduler runs.
+    On stop, runs in flight get ``grace`` seconds to reach a page boundary, then are cancelled
+    (their uncommitted page is abandoned, their leases released).
     """
     stop = stop or asyncio.Event()
     service = JobService(
@@ -103,7 +109,7 @@ async def serve_hub(
         await stop.wait()
         log.info("stopping: no new runs, waiting for %d in flight", service.running)
         scheduler.pause()  # no new runs; shutting the executor down now would cancel runs
-        await service.drain()
+        await service.drain(grace)
         scheduler.shutdown(wait=False)
     finally:
         for sig in STOP_SIGNALS:
