@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import signal
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +29,7 @@ from channelhub.api.app import create_app
 from channelhub.cli import app
 from channelhub.cli.runtime import console, open_runtime, utc_now
 from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.core.errors import ConfigError
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.runner import JobOptions, SessionFactory
 from channelhub.jobs.scheduler import (
@@ -91,18 +95,18 @@ async def serve_hub(
         status=lambda: {"jobs_scheduled": len(plan), "jobs_running": service.running},
     )
     server = _HubServer(uvicorn.Config(api, host=host, port=port, log_level="warning"))
+    listening = bind_port(host, port)  # a busy port is one line here, not uvicorn's exit
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    serving = asyncio.create_task(server.serve(), name="channelhub-http")
+    serving = asyncio.create_task(server.serve(sockets=[listening]), name="channelhub-http")
     try:
         await asyncio.wait(
             [asyncio.ensure_future(server.listening.wait()), serving],
             return_when=asyncio.FIRST_COMPLETED,
         )
-        if serving.done():  # the port could not be bound: report uvicorn's reason
-            serving.result()
-            raise RuntimeError(f"the HTTP server on {host}:{port} stopped at start")
+        if serving.done():  # uvicorn stopped at start (it logged why)
+            raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
         if on_ready is not None:
             on_ready(server.servers[0].sockets[0].getsockname()[1], service)
@@ -115,8 +119,25 @@ async def serve_hub(
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
         server.should_exit = True
-        await serving
+        with contextlib.suppress(SystemExit):  # uvicorn exits on a failed start: reported above
+            await serving
+        listening.close()
     return service
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """The listening socket for ``host:port``, or one clear line when it cannot be had."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        hint = (
+            "another program (another `channelhub run`?) listens there; stop it or pass --port"
+            if exc.errno == errno.EADDRINUSE
+            else "pass another --host or --port"
+        )
+        raise ConfigError(f"cannot listen on {host}:{port}: {why.lower()}; {hint}") from None
 
 
 @app.command("run")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from datetime import timedelta
 
 import httpx
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.cli.run import serve_hub
+from channelhub.core.errors import ConfigError
 from channelhub.jobs import JobKind
 from channelhub.jobs.runner import JobOptions, run_job
 from channelhub.jobs.scheduler import JobService, ScheduledJob
@@ -138,3 +140,22 @@ async def test_sigterm_with_a_slow_platform_abandons_the_page_in_flight(
     with session_factory() as session:
         rows = session.scalars(select(OrderRow.external_id)).all()
     assert sorted(rows) == ["A", "B", "C"]
+
+
+async def test_a_busy_port_is_refused_before_anything_starts(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as other:
+        port = other.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: address"):
+            await serve_hub(
+                session_factory=session_factory,
+                connector_factory=lambda row: FakeChannel(pages=[]),
+                plan=[ScheduledJob(ACCOUNT, JobKind.PULL_ORDERS, timedelta(hours=1))],
+                options=JobOptions(),
+                port=port,
+                now=clock,
+            )
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # no handler left behind
+    with session_factory() as session:
+        assert list_runs(session) == []  # no job ran
