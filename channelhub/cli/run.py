@@ -45,6 +45,8 @@ from channelhub.store.repos.accounts import list_accounts
 
 log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: Seconds open HTTP requests get at shutdown, after the jobs' grace period.
+HTTP_GRACE = 3
 
 
 class _HubServer(uvicorn.Server):
@@ -94,7 +96,11 @@ async def serve_hub(
         now=now,
         status=lambda: {"jobs_scheduled": len(plan), "jobs_running": service.running},
     )
-    server = _HubServer(uvicorn.Config(api, host=host, port=port, log_level="warning"))
+    # open HTTP requests (a webhook) get a bounded wait too: grace + this stays under 10 s
+    config = uvicorn.Config(
+        api, host=host, port=port, log_level="warning", timeout_graceful_shutdown=HTTP_GRACE
+    )
+    server = _HubServer(config)
     listening = bind_port(host, port)  # a busy port is one line here, not uvicorn's exit
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
