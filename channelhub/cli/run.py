@@ -177,7 +177,7 @@ def run(
                 markup=False,
             )
 
-        asyncio.run(
+        service = asyncio.run(
             serve_hub(
                 session_factory=runtime.session_factory,
                 connector_factory=runtime.connector_factory,
@@ -188,4 +188,11 @@ def run(
                 on_ready=ready,
             )
         )
-    console.print("channelhub stopped: runs in flight finished, leases released")
+    abandoned = (
+        f"; {service.abandoned} run(s) stopped mid-page, that page is redone on the next start"
+        if service.abandoned
+        else ""
+    )
+    console.print(
+        f"channelhub stopped: runs in flight finished, leases released{abandoned}", markup=False
+    )

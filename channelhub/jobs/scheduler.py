@@ -117,6 +117,8 @@ class JobService:
         self.on_result = on_result
         self.catch_up_units = catch_up_units
         self._running: set[asyncio.Task[object]] = set()
+        #: runs the last drain cancelled mid-page (their page is redone by the next run)
+        self.abandoned = 0
 
     async def run(self, account: str, kind: JobKind) -> JobResult | None:
         """Units of ``kind`` for ``account`` while a backlog remains (at most
@@ -174,7 +176,8 @@ class JobService:
             task.cancel()
         if late:
             await asyncio.wait(late)
-        return len(late)
+        self.abandoned = len(late)
+        return self.abandoned
 
 
 def build_scheduler(

@@ -119,7 +119,7 @@ async def test_sigterm_with_a_slow_platform_abandons_the_page_in_flight(
     await asyncio.wait_for(in_page.wait(), timeout=10)
     os.kill(os.getpid(), signal.SIGTERM)
     service = await asyncio.wait_for(hub, timeout=10)
-    assert service.running == 0 and not never.is_set()
+    assert service.running == 0 and service.abandoned == 1 and not never.is_set()
 
     with session_factory() as session:
         (run,) = list_runs(session)
