@@ -3,18 +3,22 @@ reach the hub home: its settings, its database and its credentials vault."""
 
 from __future__ import annotations
 
+import json
+import os
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from channelhub.cli import app, cli_state
 from channelhub.core.errors import ConfigError
-from channelhub.settings import DEFAULT_CONFIG_TOML, Settings, load_settings
+from channelhub.settings import DEFAULT_CONFIG_TOML, ENV_PREFIX, Settings, load_settings
 from channelhub.store.crypto import Vault, create_key_file, load_vault
 from channelhub.store.db import (
     autogenerate_revision,
@@ -83,11 +87,47 @@ def _ensure_home(home: Path) -> str:
     return f"created home {home}"
 
 
-def _ensure_config(path: Path) -> str:
-    if path.exists():
-        return f"kept config {path}"
-    path.write_text(DEFAULT_CONFIG_TOML, encoding="utf-8")
-    return f"created config {path} (commented defaults)"
+def database_url_from_env() -> str:
+    """CHANNELHUB_DATABASE_URL, when set."""
+    return os.environ.get(f"{ENV_PREFIX}DATABASE_URL", "").strip()
+
+
+def _ensure_config(path: Path, database_url: str) -> list[str]:
+    """Create config.toml (commented defaults) if missing; a database given only by
+    CHANNELHUB_DATABASE_URL is recorded in it (without its password), so the next command
+    finds the same database without the variable."""
+    existed = path.exists()
+    text = path.read_text(encoding="utf-8") if existed else DEFAULT_CONFIG_TOML
+    lines = [f"kept config {path}" if existed else f"created config {path} (commented defaults)"]
+    if not database_url or _configured_database(text):
+        if not existed:
+            path.write_text(text, encoding="utf-8")
+        return lines
+    url = make_url(database_url)
+    recorded = URL.create(
+        url.drivername,
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    ).render_as_string(hide_password=False)  # no password: config.toml is not a vault
+    header = f"database_url = {json.dumps(recorded)}  # recorded by `channelhub init`\n\n"
+    path.write_text(header + text, encoding="utf-8")
+    lines.append(f"recorded database {recorded} in {path}")
+    if url.password:
+        lines.append(
+            "  without its password: keep the password in CHANNELHUB_DATABASE_URL (or in "
+            "~/.pgpass), never in config.toml"
+        )
+    return lines
+
+
+def _configured_database(text: str) -> bool:
+    try:
+        return bool(tomllib.loads(text).get("database_url"))
+    except tomllib.TOMLDecodeError:
+        return True  # not ours to rewrite: loading the settings reports the broken file
 
 
 def _ensure_key(settings: Settings) -> str:
@@ -107,6 +147,9 @@ def _migrate(settings: Settings) -> str:
     try:
         before = current_revision(engine)
         after = upgrade(engine)
+    except OperationalError as exc:  # unreachable server, a file SQLite cannot open
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise ConfigError(f"cannot open database {shown_url(url)}: {reason}") from None
     finally:
         engine.dispose()
     if before == after:
@@ -121,10 +164,18 @@ def init(ctx: typer.Context) -> None:
     Safe to run again: it keeps what exists and only adds what is missing.
     """
     home = load_settings(cli_state(ctx).home).home
-    typer.echo(_ensure_home(home))
-    typer.echo(_ensure_config(home / "config.toml"))
-    settings = settings_for(ctx)  # re-read: the config file may be new
-    typer.echo(_ensure_key(settings))
+    try:
+        typer.echo(_ensure_home(home))
+        for line in _ensure_config(home / "config.toml", database_url_from_env()):
+            typer.echo(line)
+        settings = settings_for(ctx)  # re-read: the config file may be new
+        typer.echo(_ensure_key(settings))
+    except OSError as exc:  # read-only disk, no permission, a file where a folder should be
+        where = exc.filename or home
+        raise ConfigError(
+            f"cannot set up the hub home {home}: {where}: {(exc.strerror or str(exc)).lower()}; "
+            "choose a writable place with --home or CHANNELHUB_HOME"
+        ) from None
     typer.echo(_migrate(settings))
 
 

@@ -10,10 +10,12 @@ with the warehouse's answer when it has come back; tracking shows the buyer-faci
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channelhub.core.codes import minor_units
 from channelhub.core.order import Order, OrderKey
 from channelhub.jobs.stopping import OUTBOUND_CANCEL, OUTBOUND_CREATE
 from channelhub.store.repos.decisions import order_decisions
@@ -21,6 +23,15 @@ from channelhub.store.repos.fulfilment import tracking_timeline
 from channelhub.store.repos.orders import get_order_row, order_history, to_order
 from channelhub.store.tables.fulfilment import PackageRow, ShipmentRow
 from channelhub.store.tables.outbox import OutboxMessage
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """``238.98 USD`` whatever the database returned (PostgreSQL's NUMERIC(20, 6) gives
+    ``238.980000``, SQLite the text stored): trailing zeros beyond the currency's minor units
+    dropped, never a digit that carries value (a unit price of 0.0125 stays as it is)."""
+    exponent = amount.normalize().as_tuple().exponent
+    places = max(minor_units(currency), -exponent if isinstance(exponent, int) else 0)
+    return f"{amount.quantize(Decimal(1).scaleb(-places))} {currency}"
 
 
 def _when(at: datetime) -> str:
@@ -31,9 +42,9 @@ def _header(order: Order) -> list[str]:
     out = [
         f"order {order.key}",
         f"  status    {order.hub_status.value} (channel: {order.channel_status})",
-        f"  placed    {_when(order.placed_at)}   total {order.totals.total.amount} "
-        f"{order.currency}   payment {order.payment.method.value}"
-        + ("" if order.payment.paid else " (unpaid)"),
+        f"  placed    {_when(order.placed_at)}   "
+        f"total {money_text(order.totals.total.amount, order.currency)}   "
+        f"payment {order.payment.method.value}" + ("" if order.payment.paid else " (unpaid)"),
     ]
     if order.parent_external_id:
         out.append(f"  parent    {order.parent_external_id}")
@@ -56,7 +67,9 @@ def _header(order: Order) -> list[str]:
         if line.shipped_quantity:
             counts += f" ({line.shipped_quantity} shipped)"
         price = (
-            f"  @ {line.unit_price.amount} {line.unit_price.currency}" if line.unit_price else ""
+            f"  @ {money_text(line.unit_price.amount, line.unit_price.currency)}"
+            if line.unit_price
+            else ""
         )
         out.append(f"  {line.line_id}  {what}  {counts}{price}  {line.title or ''}".rstrip())
     return out

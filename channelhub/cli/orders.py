@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
-from channelhub.cli.order_view import render_order
+from channelhub.cli.order_view import money_text, render_order
 from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
@@ -95,7 +95,7 @@ def list_orders(
             typer.echo(
                 f"{row.channel}:{row.account}:{row.external_id}  {row.hub_status:<16} "
                 f"{row.channel_status:<12} {row.placed_at:%Y-%m-%d %H:%M}  "
-                f"{row.total_amount} {row.currency}  {len(row.lines)} line(s)"
+                f"{money_text(row.total_amount, row.currency)}  {len(row.lines)} line(s)"
             )
     typer.echo(f"{len(rows)} order(s)")
 

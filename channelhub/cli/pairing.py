@@ -27,6 +27,7 @@ from channelhub.core.pairing import Candidate, PairingConfig, suggest
 from channelhub.core.validation import parse
 from channelhub.jobs.replan import rebind_orders
 from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.listings import require_known_listing
 from channelhub.store.repos.pairings import list_bindings, load_book, retire_binding
 from channelhub.store.repos.products import get_sku
 from channelhub.store.tables.listings import ListingRow
@@ -196,10 +197,12 @@ def bind(
 ) -> None:
     """Bind a listing to a SKU (a new version) and re-plan the open orders on it."""
     settings = settings_for(ctx)
-    binding = binding_for(parse_listing(listing), sku, multiplier=multiplier, scope=scope)
+    ref = parse_listing(listing)
+    binding = binding_for(ref, sku, multiplier=multiplier, scope=scope)
     pipeline = pipeline_settings(load_rules(settings, rules))
     with open_session(settings) as session:
         get_sku(session, sku)  # NotFound names an unknown SKU before anything is written
+        require_known_listing(session, ref)  # and an unknown channel, account or listing
         stored, planned = rebind_orders(
             session, binding, settings=pipeline, now=datetime.now(UTC), actor=actor
         )

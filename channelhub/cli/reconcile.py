@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.cli import app
+from channelhub.cli import app, err_console
 from channelhub.cli.home import open_engine, settings_for, vault_for
-from channelhub.connectors.errors import CapabilityMissing
+from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import SalesChannel, Warehouse
-from channelhub.core.errors import InvalidInput
+from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.jobs.reconcile import TOLERANCE_SETTING, ReconcileReport, reconcile_account
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
@@ -84,6 +86,16 @@ def _tolerance(account: AccountInfo, given: int | None) -> int | None:
         ) from None
 
 
+@dataclass
+class _Outcome:
+    """What a reconcile over one or more accounts produced: the reports, a sentence per
+    account skipped, and one line per account that failed (when none was named)."""
+
+    reports: list[ReconcileReport] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
 async def _run_all(
     settings: Settings,
     accounts: list[AccountInfo],
@@ -92,39 +104,69 @@ async def _run_all(
     since: datetime | None,
     repair: bool,
     tolerance: int | None,
-) -> tuple[list[ReconcileReport], list[str]]:
-    """Every account's reports, and a sentence per account skipped (only when none was named:
-    a named account that cannot be reconciled is an error)."""
-    reports: list[ReconcileReport] = []
-    skipped: list[str] = []
+) -> _Outcome:
+    """Every account's reports. A named account that cannot be reconciled is an error; over
+    all accounts, one account's error is recorded as its line and the others still run."""
+    outcome = _Outcome()
     now = datetime.now(UTC)
     with open_engine(settings) as engine:
         sessions = make_session_factory(engine)
         for account in accounts:
-            connector = build_connector(account, settings)
             try:
-                if not isinstance(connector, SalesChannel | Warehouse):
-                    if named:
-                        raise InvalidInput.field(
-                            "ACCOUNT", account.name, "is neither a sales channel nor a warehouse"
-                        )
-                    skipped.append(f"{account.name}: neither a sales channel nor a warehouse")
-                    continue
-                reports += await reconcile_account(
+                outcome.reports += await _run_one(
                     sessions,
-                    connector,
+                    account,
+                    settings,
+                    outcome,
+                    named=named,
                     now=now,
                     since=since,
                     repair=repair,
-                    tolerance=_tolerance(account, tolerance),
+                    tolerance=tolerance,
                 )
-            except CapabilityMissing as missing:
+            except (ChannelhubError, ConnectorError) as exc:
                 if named:
                     raise
-                skipped.append(f"{account.name}: {missing}")
-            finally:
-                await connector.aclose()  # type: ignore[attr-defined]
-    return reports, skipped
+                outcome.failed.append(f"{account.name}: {exc}")
+    return outcome
+
+
+async def _run_one(
+    sessions: sessionmaker[Session],
+    account: AccountInfo,
+    settings: Settings,
+    outcome: _Outcome,
+    *,
+    named: bool,
+    now: datetime,
+    since: datetime | None,
+    repair: bool,
+    tolerance: int | None,
+) -> list[ReconcileReport]:
+    connector = build_connector(account, settings)
+    try:
+        if not isinstance(connector, SalesChannel | Warehouse):
+            if named:
+                raise InvalidInput.field(
+                    "ACCOUNT", account.name, "is neither a sales channel nor a warehouse"
+                )
+            outcome.skipped.append(f"{account.name}: neither a sales channel nor a warehouse")
+            return []
+        return await reconcile_account(
+            sessions,
+            connector,
+            now=now,
+            since=since,
+            repair=repair,
+            tolerance=_tolerance(account, tolerance),
+        )
+    except CapabilityMissing as missing:
+        if named:
+            raise
+        outcome.skipped.append(f"{account.name}: {missing}")
+        return []
+    finally:
+        await connector.aclose()  # type: ignore[attr-defined]
 
 
 def _repair_text(item: Any) -> str:
@@ -206,7 +248,7 @@ def reconcile(
     settings = settings_for(ctx)
     started = parse_since(since)
     accounts = _accounts(settings, account)
-    reports, skipped = asyncio.run(
+    outcome = asyncio.run(
         _run_all(
             settings,
             accounts,
@@ -217,12 +259,17 @@ def reconcile(
         )
     )
     if as_json:
-        runs = [r.to_json() for r in reports]
-        typer.echo(json.dumps({"runs": runs, "skipped": skipped}, indent=2, default=str))
-        return
-    console = Console(highlight=False, soft_wrap=False, width=160)
-    if not reports:
-        console.print("no sales channel or warehouse accounts to reconcile", markup=False)
-    print_reports(reports, console)
-    for line in skipped:
-        console.print(f"skipped {line}", markup=False)
+        runs = [r.to_json() for r in outcome.reports]
+        document = {"runs": runs, "skipped": outcome.skipped, "failed": outcome.failed}
+        typer.echo(json.dumps(document, indent=2, default=str))
+    else:
+        console = Console(highlight=False, soft_wrap=False, width=160)
+        if not outcome.reports and not outcome.failed:
+            console.print("no sales channel or warehouse accounts to reconcile", markup=False)
+        print_reports(outcome.reports, console)
+        for line in outcome.skipped:
+            console.print(f"skipped {line}", markup=False)
+        for line in outcome.failed:
+            err_console.print(f"failed {line}", markup=False)
+    if outcome.failed:
+        raise typer.Exit(1)

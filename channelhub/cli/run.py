@@ -2,17 +2,22 @@
 in one process, stopping on SIGTERM / SIGINT without losing work.
 
 Shutdown order: stop scheduling new runs, ask the runs in flight to stop at their next page
-boundary and wait for them (each commits its page with its cursor and releases its lease),
-then stop the HTTP server. A ``kill -9`` instead loses at most the uncommitted page, which the
-next start redoes (the upserts make that a no-op) once the lease has lapsed.
+boundary and wait for them a grace period (each commits its page with its cursor and releases
+its lease); cancel those a slow platform still holds (their page in flight is abandoned
+uncommitted, cursor included, so the next run redoes it), then stop the HTTP server. A
+``kill -9`` instead loses at most the uncommitted page, which the next start redoes (the
+upserts make that a no-op) once the lease has lapsed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import signal
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -24,9 +29,11 @@ from channelhub.api.app import create_app
 from channelhub.cli import app
 from channelhub.cli.runtime import console, open_runtime, utc_now
 from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.core.errors import ConfigError
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.runner import JobOptions, SessionFactory
 from channelhub.jobs.scheduler import (
+    STOP_GRACE_SECONDS,
     JobService,
     ScheduledJob,
     build_scheduler,
@@ -38,6 +45,8 @@ from channelhub.store.repos.accounts import list_accounts
 
 log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: Seconds open HTTP requests get at shutdown, after the jobs' grace period.
+HTTP_GRACE = 3
 
 
 class _HubServer(uvicorn.Server):
@@ -68,10 +77,13 @@ async def serve_hub(
     now: Callable[[], datetime] = utc_now,
     on_ready: Callable[[int, JobService], None] | None = None,
     stop: asyncio.Event | None = None,
+    grace: float = STOP_GRACE_SECONDS,
 ) -> JobService:
     """Serve until SIGTERM/SIGINT (or ``stop`` is set); returns the drained job service.
 
     ``on_ready(port, service)`` is called once the HTTP port listens and the scheduler runs.
+    On stop, runs in flight get ``grace`` seconds to reach a page boundary, then are cancelled
+    (their uncommitted page is abandoned, their leases released).
     """
     stop = stop or asyncio.Event()
     service = JobService(
@@ -84,33 +96,54 @@ async def serve_hub(
         now=now,
         status=lambda: {"jobs_scheduled": len(plan), "jobs_running": service.running},
     )
-    server = _HubServer(uvicorn.Config(api, host=host, port=port, log_level="warning"))
+    # open HTTP requests (a webhook) get a bounded wait too: grace + this stays under 10 s
+    config = uvicorn.Config(
+        api, host=host, port=port, log_level="warning", timeout_graceful_shutdown=HTTP_GRACE
+    )
+    server = _HubServer(config)
+    listening = bind_port(host, port)  # a busy port is one line here, not uvicorn's exit
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    serving = asyncio.create_task(server.serve(), name="channelhub-http")
+    serving = asyncio.create_task(server.serve(sockets=[listening]), name="channelhub-http")
     try:
         await asyncio.wait(
             [asyncio.ensure_future(server.listening.wait()), serving],
             return_when=asyncio.FIRST_COMPLETED,
         )
-        if serving.done():  # the port could not be bound: report uvicorn's reason
-            serving.result()
-            raise RuntimeError(f"the HTTP server on {host}:{port} stopped at start")
+        if serving.done():  # uvicorn stopped at start (it logged why)
+            raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
         if on_ready is not None:
             on_ready(server.servers[0].sockets[0].getsockname()[1], service)
         await stop.wait()
         log.info("stopping: no new runs, waiting for %d in flight", service.running)
         scheduler.pause()  # no new runs; shutting the executor down now would cancel runs
-        await service.drain()
+        await service.drain(grace)
         scheduler.shutdown(wait=False)
     finally:
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
         server.should_exit = True
-        await serving
+        with contextlib.suppress(SystemExit):  # uvicorn exits on a failed start: reported above
+            await serving
+        listening.close()
     return service
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """The listening socket for ``host:port``, or one clear line when it cannot be had."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        hint = (
+            "another program (another `channelhub run`?) listens there; stop it or pass --port"
+            if exc.errno == errno.EADDRINUSE
+            else "pass another --host or --port"
+        )
+        raise ConfigError(f"cannot listen on {host}:{port}: {why.lower()}; {hint}") from None
 
 
 @app.command("run")
@@ -144,7 +177,7 @@ def run(
                 markup=False,
             )
 
-        asyncio.run(
+        service = asyncio.run(
             serve_hub(
                 session_factory=runtime.session_factory,
                 connector_factory=runtime.connector_factory,
@@ -155,4 +188,11 @@ def run(
                 on_ready=ready,
             )
         )
-    console.print("channelhub stopped: runs in flight finished, leases released")
+    abandoned = (
+        f"; {service.abandoned} run(s) stopped mid-page, that page is redone on the next start"
+        if service.abandoned
+        else ""
+    )
+    console.print(
+        f"channelhub stopped: runs in flight finished, leases released{abandoned}", markup=False
+    )

@@ -3,11 +3,14 @@
 The import is the scheduled job itself (same lease, cursor, per-page commit and dead
 letters), run unit after unit until the channel has nothing more, so an interrupted
 ``sync`` resumes where it stopped and a ``sync`` beside ``channelhub run`` never doubles.
+Ctrl-C abandons the page in flight (never committed, nor its cursor), prints what was
+committed and exits 130, without a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -23,24 +26,41 @@ sync_app = typer.Typer(help="Run one import now.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
 
 
+@dataclass
+class Committed:
+    """What the import has committed so far (pages and their counts): what an interrupted
+    ``sync`` reports."""
+
+    pages: int = 0
+    counts: RunCounts = field(default_factory=RunCounts)
+
+    def add(self, counts: RunCounts) -> None:
+        self.pages += 1
+        self.counts = self.counts + counts
+
+    def __str__(self) -> str:
+        c = self.counts
+        return (
+            f"{self.pages} pages, {c.new} new, {c.updated} updated, {c.unchanged} unchanged, "
+            f"{c.failed} failed"
+        )
+
+
 async def import_all(
-    runtime: Runtime, account: str, kind: JobKind, progress: Progress
+    runtime: Runtime,
+    account: str,
+    kind: JobKind,
+    progress: Progress,
+    committed: Committed | None = None,
 ) -> JobResult:
-    """Run ``kind`` unit after unit until it is done; the totals of every unit."""
+    """Run ``kind`` unit after unit until it is done; the totals of every unit (also kept in
+    ``committed`` page by page, for a caller that is interrupted)."""
     task = progress.add_task(f"{kind.value} {account}", total=None)
-    total, pages = RunCounts(), 0
+    tally = committed if committed is not None else Committed()
 
     def on_page(counts: RunCounts) -> None:
-        nonlocal total, pages
-        total, pages = total + counts, pages + 1
-        progress.update(
-            task,
-            advance=1,
-            description=(
-                f"{kind.value} {account}: {pages} pages, {total.new} new, {total.updated} "
-                f"updated, {total.unchanged} unchanged, {total.failed} failed"
-            ),
-        )
+        tally.add(counts)
+        progress.update(task, advance=1, description=f"{kind.value} {account}: {tally}")
 
     while True:
         result = await run_job(
@@ -58,18 +78,30 @@ async def import_all(
         account=account,
         kind=kind,
         outcome=result.outcome,
-        counts=total,
-        pages=pages,
+        counts=tally.counts,
+        pages=tally.pages,
         error=result.error,
         run_id=result.run_id,
     )
 
 
 def run_sync(ctx: typer.Context, account: str, kind: JobKind) -> None:
-    with open_runtime(ctx) as runtime:
-        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=False) as progress:
-            result = asyncio.run(import_all(runtime, account, kind, progress))
+    committed = Committed()
+    try:
+        with open_runtime(ctx) as runtime:
+            columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=False) as progress:
+                result = asyncio.run(import_all(runtime, account, kind, progress, committed))
+    except KeyboardInterrupt:
+        # asyncio.run cancelled the import: the run is logged "interrupted", its lease
+        # released, and the page in flight was never committed (nor its cursor).
+        command = "orders" if kind is JobKind.PULL_ORDERS else "listings"
+        err_console.print(
+            f"interrupted: {kind.value} of {account} committed {committed}; the page in "
+            f"flight was abandoned: `channelhub sync {command} {account}` resumes from there",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
     console.print(summary_table([result]))
     if result.skipped:
         err_console.print(

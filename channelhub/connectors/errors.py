@@ -119,7 +119,10 @@ class RequestTimeout(RetryableError):
 
 
 class TransportFailure(RetryableError):
-    """No HTTP answer at all: connection refused, reset, or a timeout on our side."""
+    """No HTTP answer at all: connection refused, reset, or a timeout on our side.
+    ``reason`` says which, in words ("connection refused", "no answer within 10 s")."""
+
+    reason: str | None = None
 
 
 class ConnectFailure(TransportFailure):

@@ -53,16 +53,28 @@ SHIPPED_IN_HUB: frozenset[HubStatus] = frozenset(
 @dataclass(frozen=True, slots=True)
 class ChannelOrderView:
     """What the channel says about one order. ``tracking_numbers`` is None when the channel's
-    fulfilments were not read (then only the order's state tells whether it shipped)."""
+    fulfilments were not read (then only the order's state tells whether it shipped).
+    ``no_line_open`` is True when the channel cancelled every line while leaving the order
+    itself open (a Shopify order edited down to nothing): the hub cancels such an order too,
+    and the buyer expects nothing."""
 
     external_id: str
     state: ChannelOrderState
     tracking_numbers: frozenset[str] | None = None
+    no_line_open: bool = False
 
     @classmethod
     def of(cls, order: Order, tracking_numbers: Iterable[str] | None = None) -> ChannelOrderView:
         numbers = None if tracking_numbers is None else frozenset(tracking_numbers)
-        return cls(order.external_id, order.channel_state, numbers)
+        return cls(order.external_id, order.channel_state, numbers, every_line_cancelled(order))
+
+
+def every_line_cancelled(order: Order) -> bool:
+    """The channel cancelled every unit of every line (the rule by which the hub's order flow
+    cancels an order with no line open)."""
+    return bool(order.lines) and all(
+        line.cancelled_quantity >= line.quantity for line in order.lines
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +161,11 @@ def _compare_order(channel: ChannelOrderView, hub: HubOrderView) -> Iterator[Dis
     if channel.state is CS.CANCELLED and hub.status is not HubStatus.CANCELLED:
         yield _cancelled_on_channel(channel, hub)
         return
-    if hub.status is HubStatus.CANCELLED and channel.state in ACTIVE_ON_CHANNEL:
+    if (
+        hub.status is HubStatus.CANCELLED
+        and channel.state in ACTIVE_ON_CHANNEL
+        and not channel.no_line_open
+    ):
         yield Discrepancy(
             C.CANCELLED_IN_HUB,
             {"order": hub.external_id},

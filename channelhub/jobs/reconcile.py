@@ -31,6 +31,7 @@ from channelhub.core.reconcile import (
     ChannelOrderView,
     ListingQuantity,
     StockCount,
+    every_line_cancelled,
     reconcile_listings,
     reconcile_orders,
     reconcile_stock,
@@ -122,12 +123,15 @@ async def reconcile_sales_channel(
     run_id = _start(sessions, connector, scope=scope, since=since, repair=repair, now=now)
     channel, account = connector.platform, connector.account
     try:
-        states, failures = await _pull_order_states(connector, since)
+        states, no_line_open, failures = await _pull_order_states(connector, since)
         tracking = await _channel_tracking(sessions, connector, states) if read_fulfilments else {}
         listings = await _pull_listing_quantities(connector)
         with sessions.begin() as session:
             views = _Counted(
-                iter(ChannelOrderView(i, states[i], tracking.get(i)) for i in sorted(states))
+                iter(
+                    ChannelOrderView(i, states[i], tracking.get(i), i in no_line_open)
+                    for i in sorted(states)
+                )
             )
             hub = _Counted(iter_hub_orders(session, channel=channel, account=account))
             pushed = pushes.last_pushed(session, channel=channel, account=account)
@@ -281,16 +285,22 @@ async def reconcile_job(ctx: JobContext) -> bool:
 
 async def _pull_order_states(
     connector: SalesChannel, since: datetime | None
-) -> tuple[dict[str, ChannelOrderState], int]:
-    """Every order changed since ``since``: its latest state (later pages win) and the count
-    of records the mapping refused (their raw bodies stay with the pull job)."""
+) -> tuple[dict[str, ChannelOrderState], set[str], int]:
+    """Every order changed since ``since``: its latest state (later pages win), the orders
+    whose every line the channel cancelled, and the count of records the mapping refused
+    (their raw bodies stay with the pull job)."""
     states: dict[str, ChannelOrderState] = {}
+    no_line_open: set[str] = set()
     failures = 0
     async for page in connector.pull_orders(None, since=since):
         for order in page.items:
             states[order.external_id] = order.channel_state
+            if every_line_cancelled(order):
+                no_line_open.add(order.external_id)
+            else:
+                no_line_open.discard(order.external_id)
         failures += len(page.failures)
-    return states, failures
+    return states, no_line_open, failures
 
 
 async def _channel_tracking(

@@ -10,6 +10,7 @@ honoured between pages, so shutting down never cuts a page in half.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
@@ -65,6 +66,12 @@ JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.POLL_SHIPMENTS: "channelhub.jobs.handlers:poll_shipments_job",
     JobKind.RECONCILE: "channelhub.jobs.reconcile:reconcile_job",
 }
+
+
+#: The run log's note for a run cancelled in the middle of a page.
+ABANDONED = (
+    "stopped mid-page: the page in flight was abandoned (not committed); the next run redoes it"
+)
 
 
 class LeaseLost(ChannelhubError):
@@ -313,6 +320,11 @@ async def _run(context: JobContext, handler: JobHandler) -> JobResult:
         outcome = RunOutcome.INTERRUPTED if more and context.stop.requested else RunOutcome.OK
     except (ConnectorError, ChannelhubError) as exc:
         outcome, error = RunOutcome.FAILED, _fail(context, exc)
+    except asyncio.CancelledError:
+        # Stopped mid-page (a shutdown past its grace period, Ctrl-C): the page in flight was
+        # never committed, so its cursor was not either; the next run redoes it.
+        _finish(context, RunOutcome.INTERRUPTED, ABANDONED)
+        raise
     except Exception as exc:
         # A bug: recorded as a failed run with a dead letter, then re-raised (never swallowed).
         _finish(context, RunOutcome.FAILED, _fail(context, exc))

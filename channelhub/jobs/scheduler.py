@@ -3,9 +3,11 @@
 :class:`JobService` is what the scheduler calls: it runs one bounded unit through
 :func:`~channelhub.jobs.runner.run_job` and keeps track of the runs in flight, so a shutdown
 asks them to stop at their next page boundary (:class:`~channelhub.jobs.runner.StopToken`)
-and waits for them; each releases its lease on the way out. APScheduler's own options do the
-rest: ``max_instances=1`` (never two runs of one job in one process; the lease covers other
-processes) and ``coalesce`` (runs missed while busy collapse into one).
+and waits for them a grace period; a run still in flight then (a slow platform, one page
+taking minutes) is cancelled: its page was never committed, cursor included, so nothing is
+lost and the next run redoes it. Each releases its lease on the way out. APScheduler's own
+options do the rest: ``max_instances=1`` (never two runs of one job in one process; the
+lease covers other processes) and ``coalesce`` (runs missed while busy collapse into one).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ from channelhub.store.repos.accounts import AccountInfo
 from channelhub.store.tables.jobs import RunOutcome
 
 log = logging.getLogger(__name__)
+
+#: Seconds a shutdown waits for runs to reach a page boundary before cancelling them
+#: (`channelhub run` must stop within 10 s even with a slow platform).
+STOP_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,8 @@ class JobService:
         self.on_result = on_result
         self.catch_up_units = catch_up_units
         self._running: set[asyncio.Task[object]] = set()
+        #: runs the last drain cancelled mid-page (their page is redone by the next run)
+        self.abandoned = 0
 
     async def run(self, account: str, kind: JobKind) -> JobResult | None:
         """Units of ``kind`` for ``account`` while a backlog remains (at most
@@ -118,6 +126,7 @@ class JobService:
         once shutdown began. Returns the last unit's result."""
         task = asyncio.current_task()
         if task is not None:
+            task.set_name(f"{kind.value} of {account}")
             self._running.add(task)
         result: JobResult | None = None
         try:
@@ -138,6 +147,12 @@ class JobService:
                     self.on_result(result)
                 if not result.more or result.outcome is not RunOutcome.OK:
                     break
+        except asyncio.CancelledError:
+            if not self.stop.requested:
+                raise  # not our drain's doing: let whoever cancelled it see it
+            # drain() cancelled it past the grace period: the run log already says
+            # "interrupted" and the lease is released; this task simply ends.
+            return result
         finally:
             if task is not None:
                 self._running.discard(task)
@@ -147,11 +162,22 @@ class JobService:
     def running(self) -> int:
         return len(self._running)
 
-    async def drain(self) -> None:
-        """Ask every run in flight to stop at its next page boundary, and wait for them."""
+    async def drain(self, grace: float | None = STOP_GRACE_SECONDS) -> int:
+        """Ask every run in flight to stop at its next page boundary and wait up to ``grace``
+        seconds (None: as long as it takes); then cancel those still running, abandoning
+        their uncommitted page, and wait for them to release their leases. Returns how many
+        were cancelled."""
         self.stop.request()
-        if self._running:
-            await asyncio.wait(set(self._running))
+        if not self._running:
+            return 0
+        _, late = await asyncio.wait(set(self._running), timeout=grace)
+        for task in late:
+            log.warning("stopping: cancelling %s; its page in flight is abandoned", task.get_name())
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+        self.abandoned = len(late)
+        return self.abandoned
 
 
 def build_scheduler(

@@ -6,8 +6,10 @@ Columns (header required, order free, extra columns refused so a typo is not sil
 
 ``components`` is ``SKU-A*2;SKU-B*1`` (a bare ``SKU-A`` means one), ``units`` is
 ``case=24`` or ``case=24@BARCODE`` separated by ``;``, ``attributes`` is ``asin=B0..;color=red``.
-Empty cells are absent values. Every fault is reported as one :class:`RowError` (row, column,
-value, why) so a seller can fix the whole file in one pass; nothing here touches the store.
+Empty cells are absent values. The file is read by :mod:`channelhub.mappings.csv_table`
+(strictly: an unclosed quote is a row error, never a code holding the rest of the line).
+Every fault is reported as one :class:`RowError` (row, column, value, why) so a seller can
+fix the whole file in one pass; nothing here touches the store.
 :func:`format_products_csv` writes what :func:`parse_products_csv` reads (round trip).
 """
 
@@ -23,6 +25,18 @@ from pydantic import ValidationError
 from channelhub.core.catalog import Catalog
 from channelhub.core.errors import InvalidInput
 from channelhub.core.products import Sku, SkuKind
+from channelhub.mappings.csv_table import RowError, read_csv_table
+
+__all__ = [
+    "COLUMNS",
+    "ParsedFile",
+    "ParsedRow",
+    "RowError",
+    "check_references",
+    "dependency_order",
+    "format_products_csv",
+    "parse_products_csv",
+]
 
 COLUMNS: tuple[str, ...] = (
     "code",
@@ -39,19 +53,6 @@ REQUIRED: frozenset[str] = frozenset({"code"})
 _FIELD_COLUMN = {"code": "code", "kind": "kind", "title": "title", "barcode": "barcode"}
 _FIELD_COLUMN |= {"components": "components", "units": "units", "spu": "spu"}
 _FIELD_COLUMN |= {"attributes": "attributes"}
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One fault in one cell: the data row number (1 = first row after the header)."""
-
-    row: int
-    column: str
-    value: str
-    why: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.value!r} {self.why}"
 
 
 @dataclass(frozen=True)
@@ -163,32 +164,13 @@ def _column_of(why: str) -> str:
 
 def parse_products_csv(text: str) -> ParsedFile:
     """Every row of a products CSV as a SKU, or a RowError; nothing raised for bad rows."""
-    result = ParsedFile()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    unknown = [h for h in header if h not in COLUMNS]
-    missing = sorted(REQUIRED - set(header))
-    if unknown or missing or not header:
-        why = (
-            f"is not a known column (known: {', '.join(COLUMNS)})"
-            if unknown
-            else f"lacks the column(s) {', '.join(missing or ['code'])}"
-        )
-        result.errors.append(RowError(0, "header", ",".join(unknown or header), why))
-        return result
-    reader.fieldnames = header
+    table = read_csv_table(text, COLUMNS, sorted(REQUIRED))
+    result = ParsedFile(errors=list(table.errors))
     seen: dict[str, int] = {}
-    for number, raw in enumerate(reader, start=1):
-        if None in raw:
-            result.errors.append(
-                RowError(number, "row", ",".join(raw[None] or []), "has more cells than columns")
-            )
-            continue
-        cells = {k: v or "" for k, v in raw.items()}
-        if not any(v.strip() for v in cells.values()):
-            continue  # a blank line is not a product
+    for record in table.records:
+        number = record.row
         try:
-            sku = _row_to_sku(cells)
+            sku = _row_to_sku(record.cells)
         except _CellError as exc:
             result.errors.append(RowError(number, exc.column, exc.value, exc.why))
             continue
@@ -199,6 +181,7 @@ def parse_products_csv(text: str) -> ParsedFile:
             continue
         seen[sku.code] = number
         result.rows.append(ParsedRow(number, sku))
+    result.errors.sort(key=lambda e: e.row)
     return result
 
 

@@ -224,3 +224,35 @@ def test_split_and_merge_with_unmerge(ready_hub: Hub, tmp_path: Path) -> None:
     hub("orders", "merge", "shopify:shop1:7", "shopify:shop1:8", "--rules", str(rules))
     code, out, _ = hub("orders", "show", "shopify:shop1:M-7+8~2")
     assert code == 0 and "merge of" in out
+
+
+def test_money_is_shown_in_the_currencys_minor_units_on_both_databases(ready_hub: Hub) -> None:
+    """PostgreSQL's NUMERIC(20, 6) returns 238.980000; the CLI shows 238.98 on both."""
+    hub = ready_hub
+    lines = [
+        {
+            "line_id": "L1",
+            "channel_sku": "MUG",
+            "quantity": 2,
+            "unit_price": {"amount": "0.0125", "currency": "USD"},
+        }
+    ]
+    with hub.session() as s:
+        add(s, order(external_id="1", totals={"total": {"amount": "238.98", "currency": "USD"}}))
+        add(s, order(external_id="2", totals={"total": {"amount": "1500", "currency": "JPY"}}))
+        add(
+            s,
+            order(
+                external_id="3",
+                totals={"total": {"amount": "12.5", "currency": "USD"}},
+                lines=lines,
+            ),
+        )
+    code, out, err = hub("orders", "list")
+    assert code == 0, err
+    assert "  238.98 USD  1 line(s)" in out
+    assert "  1500 JPY  1 line(s)" in out
+    assert "  12.50 USD  1 line(s)" in out
+    code, out, _ = hub("orders", "show", "shopify:shop1:3")
+    assert "total 12.50 USD" in out
+    assert "@ 0.0125 USD" in out  # a sub-cent unit price keeps its digits

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from channelhub.cli.home import vault_for
 from channelhub.core.listing import Listing
 from channelhub.core.models import HubStatus
 from channelhub.jobs.pipeline import PipelineSettings, process_order
+from channelhub.settings import load_settings
+from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.listings import upsert_listing
 from channelhub.store.repos.orders import get_order
 from channelhub.store.repos.stock import stock_balances
@@ -25,6 +28,14 @@ replacement = "\\\\1"
 multiplier = 2
 score = 92
 """
+
+
+def _account(hub: Hub, platform: str, name: str) -> None:
+    """An account row as `accounts add` stores it (the platform's credentials do not matter)."""
+    settings = load_settings(hub.home)
+    with hub.session() as s:
+        add_account(s, vault_for(settings), platform=platform, name=name, credentials={}, now=NOW)
+        s.commit()
 
 
 def test_list_suggest_bind_rebind_unbind(ready_hub: Hub, tmp_path: Path) -> None:
@@ -51,6 +62,7 @@ def test_list_suggest_bind_rebind_unbind(ready_hub: Hub, tmp_path: Path) -> None
         with s.begin():
             plan = process_order(s, cup.key, settings=PipelineSettings(), now=NOW)
         assert plan is not None and plan.status is HubStatus.AWAITING_PAIRING
+    _account(hub, "shopify", "shop1")
     code, out, err = hub("pairing", "list", "--rules", str(rules))
     assert code == 0, err
     assert "bindings (0):" in out and "unpaired (" in out
@@ -86,6 +98,39 @@ def test_list_suggest_bind_rebind_unbind(ready_hub: Hub, tmp_path: Path) -> None
     assert code == 1 and "no active binding" in err
     code, _, err = hub("pairing", "suggest", "nonsense")
     assert code == 1 and "is not CHANNEL:ACCOUNT:SKU" in err
+
+
+def test_bind_refuses_unknown_channel_account_and_listing(ready_hub: Hub) -> None:
+    """A typo in LISTING is one line and writes no binding that would match nothing."""
+    hub = ready_hub
+    with hub.session() as s:
+        seed(s, E_MUG=10)
+        add(
+            s, order(external_id="1", lines=[{"line_id": "1", "channel_sku": "MUG", "quantity": 1}])
+        )
+        s.commit()
+    _account(hub, "shopify", "shop1")
+    _account(hub, "amazon", "amz")
+    refused = {
+        "shopfy:shop1:MUG": "error: channel 'shopfy' has no account (channels with accounts: "
+        "amazon, shopify; see `channelhub accounts list`)\n",
+        "shopify:shop2:MUG": "error: account 'shop2' does not exist (see `channelhub accounts "
+        "list`)\n",
+        "shopify:amz:MUG": "error: LISTING: 'shopify:amz sku MUG' names account 'amz', which is "
+        "on amazon\n",
+        "shopify:shop1:MUGG": "error: listing shopify:shop1 sku MUGG is unknown: no listing "
+        "pulled from shop1 and no order line names it (run `channelhub sync listings shop1` "
+        "first)\n",
+        "shopify:shop1:listing=L9": "error: listing shopify:shop1 listing L9 is unknown: no "
+        "listing pulled from shop1 and no order line names it (run `channelhub sync listings "
+        "shop1` first)\n",
+    }
+    for listing, line in refused.items():
+        assert hub("pairing", "bind", listing, "MUG")[::2] == (1, line), listing
+    code, out, _ = hub("pairing", "list")
+    assert "bindings (0):" in out
+    code, out, err = hub("pairing", "bind", "shopify:shop1:MUG", "MUG")  # on an order line
+    assert code == 0 and "bound account shopify:shop1 sku MUG -> 1 x MUG (v1)" in out, err
 
 
 RULES_V2 = """

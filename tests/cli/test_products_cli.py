@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from channelhub.core.models import Sku
+from channelhub.mappings.csv_table import read_csv_table
 from channelhub.mappings.products_csv import (
     check_references,
     format_products_csv,
@@ -116,3 +117,52 @@ def test_components_may_already_be_in_the_library(ready_hub: Hub, tmp_path: Path
         )
     code, _, err = hub("products", "import", str(tmp_path / "missing.csv"))
     assert code == 1 and "cannot be read" in err
+
+
+UNCLOSED = 'code,kind,title\nMUG,single,"Mug 12 oz\nCUP,single,Cup\n'
+
+
+def test_an_unclosed_quote_is_a_row_error_not_a_sku() -> None:
+    """Left to itself the csv module reads an unclosed quote to the end of the file: a SKU
+    whose title holds the rest of the file. Here it is row 1's error and row 2 still reads."""
+    parsed = parse_products_csv(UNCLOSED)
+    assert [r.sku.code for r in parsed.rows] == ["CUP"]
+    [error] = parsed.errors
+    assert (error.row, error.column, error.value) == (1, "row", 'MUG,single,"Mug 12 oz')
+    assert error.why.startswith("has a quote that is never closed (line 2)")
+    whole_line = parse_products_csv('code,kind\n"MUG,single\n')
+    assert whole_line.rows == [] and [e.row for e in whole_line.errors] == [1]
+    # a closing quote further down does not glue rows together either
+    glued = parse_products_csv('code,title\nA,"one\nB,"two"x\nC,three\n')
+    assert [r.sku.code for r in glued.rows] == ["C"]
+    assert [(e.row, e.value) for e in glued.errors] == [(1, 'A,"one'), (2, 'B,"two"x')]
+
+
+def test_the_reader_keeps_quoted_text_and_numbers_rows_from_the_header() -> None:
+    table = read_csv_table(
+        '\ufeffCode,Title\n\nA,"a, ""quoted"" title"\nB\nC,"two\nlines"\n', ("code", "title")
+    )
+    assert table.header == ["code", "title"] and not table.errors
+    assert [(r.row, r.line, r.cells) for r in table.records] == [
+        (1, 3, {"code": "A", "title": 'a, "quoted" title'}),
+        (2, 4, {"code": "B", "title": ""}),
+        (3, 5, {"code": "C", "title": "two\nlines"}),
+    ]
+    assert [e.why for e in read_csv_table('"code\n', ("code",)).errors] == [
+        "has a quote that is never closed"
+    ]
+    assert read_csv_table("", ("code",)).header_failed
+
+
+def test_import_refuses_a_file_with_an_unclosed_quote(ready_hub: Hub, tmp_path: Path) -> None:
+    hub = ready_hub
+    bad = tmp_path / "quote.csv"
+    bad.write_text(UNCLOSED)
+    code, _, err = hub("products", "import", str(bad))
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"{bad}: row 1, column row: 'MUG,single,\"Mug 12 oz' has a quote that is never closed "
+        '(line 2); close it, or double a quote that is part of the text ("")'
+    )
+    with hub.session() as s:
+        assert len(load_catalog(s)) == 0

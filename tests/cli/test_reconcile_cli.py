@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,10 @@ from sqlalchemy import delete
 
 from channelhub.cli import main
 from channelhub.cli import reconcile as reconcile_cli
+from channelhub.connectors.errors import Unauthorized
 from channelhub.store.db import make_engine, make_session_factory
 from channelhub.store.tables.stock import StockMovementRow
-from tests.jobs.reconcile_fakes import FakeWarehouse, seed_channel_hub, seed_stock
+from tests.jobs.reconcile_fakes import FakeChannel, FakeWarehouse, seed_channel_hub, seed_stock
 
 
 class Hub:
@@ -116,3 +118,42 @@ def test_bad_input_is_one_line(hub: Hub) -> None:
     assert code == 1 and err == "error: refwms account 'wms-push' cannot stock_levels\n"
     code, _, err = hub("reconcile", "nope")
     assert code == 1 and "'nope' does not exist" in err and err.count("\n") == 1
+
+
+class _DeadChannel(FakeChannel):
+    """A channel whose platform refuses every order pull (a revoked token)."""
+
+    platform, account = "shopify", "shop-dead"
+
+    async def pull_orders(self, cursor: str | None = None, *, since: datetime | None = None):  # type: ignore[no-untyped-def,override]
+        raise Unauthorized("token revoked", status=401, operation="pull_orders", platform="shopify")
+        yield  # pragma: no cover - makes this an async generator
+
+
+def test_one_accounts_error_does_not_stop_the_others(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over every account, an account that fails is one line; the rest still run; exit 1."""
+    assert hub("accounts", "add", "shopify", "shop-dead", "-c", "token=t")[0] == 0
+    built = reconcile_cli.build_connector
+    dead = _DeadChannel([])
+    monkeypatch.setattr(
+        reconcile_cli,
+        "build_connector",
+        lambda account, settings: dead if account.name == "shop-dead" else built(account, settings),
+    )
+    code, out, err = hub("reconcile", "--since", "2026-03-01")
+    assert code == 1
+    # the accounts listed after the failing one were still reconciled
+    assert "shopify account shop-eu (orders,listings), run" in out
+    assert "refwms account wms-de (stock), run" in out
+    assert err == "failed shop-dead: shopify pull_orders: HTTP 401: token revoked\n"
+    code, out, _ = hub("reconcile", "--json")
+    document = json.loads(out)
+    assert code == 1 and document["failed"] == [
+        "shop-dead: shopify pull_orders: HTTP 401: token revoked"
+    ]
+    assert {run["account"] for run in document["runs"]} == {"shop-eu", "wms-de"}
+    # a named account's error is still the command's one error line
+    code, _, err = hub("reconcile", "shop-dead")
+    assert code == 1 and err == "error: shopify pull_orders: HTTP 401: token revoked\n"

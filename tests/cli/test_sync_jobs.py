@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -127,3 +130,31 @@ def test_jobs_list_shows_what_run_would_schedule(hub: Hub, monkeypatch: Any) -> 
     assert code == 0
     assert row_of(out, "shopA")[:4] == ["shopA", "pull_orders", "300s", "never"]
     assert "pull_listings" not in out  # turned off in the config
+
+
+def test_ctrl_c_during_sync_prints_what_was_committed_and_exits_130(
+    hub: Hub, channel: FakeChannel
+) -> None:
+    """A real SIGINT while a slow platform holds page 2: no traceback, the committed pages
+    are reported, and the next sync resumes at the abandoned page."""
+
+    async def before_page(index: int) -> None:
+        if index == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+            await asyncio.Event().wait()  # the platform never answers this page
+
+    channel.before_page = before_page
+    code, _, err = hub("sync", "orders", ACCOUNT)
+    assert code == 130
+    assert err == (
+        f"interrupted: pull_orders of {ACCOUNT} committed 1 pages, 2 new, 0 updated, "
+        "0 unchanged, 0 failed; the page in flight was abandoned: `channelhub sync orders "
+        f"{ACCOUNT}` resumes from there\n"
+    )
+    code, out, _ = hub("jobs", "log")
+    assert "interrupted" in out
+    channel.before_page = None
+    code, out, err = hub("sync", "orders", ACCOUNT)
+    assert code == 0, err
+    assert [call[0] for call in channel.calls] == [None, "1"]  # resumed at the abandoned page
+    assert row_of(out, ACCOUNT)[2:] == ["ok", "2", "0", "1", "1", "1"]

@@ -83,6 +83,11 @@ def test_cancelled_in_hub_but_active_on_channel_is_only_explained() -> None:
     assert found.repair.kind is RepairKind.REVIEW and not found.repair.safe
 
 
+def test_no_line_open_on_the_channel_agrees_with_a_cancelled_hub_order() -> None:
+    emptied = ChannelOrderView("8", CS.UNSHIPPED, no_line_open=True)
+    assert list(reconcile_orders([emptied], [HubOrderView("8", H.CANCELLED)])) == []
+
+
 def test_shipment_never_pushed_to_the_channel() -> None:
     hub = HubOrderView("9", H.SHIPPED, frozenset({"TN2", "TN1"}))
     found = one(list(reconcile_orders([ChannelOrderView("9", CS.UNSHIPPED)], [hub])))

@@ -17,6 +17,7 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import ListingKey, OrderKey
 from channelhub.jobs.fulfilment_push import push_tracking
 from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.pipeline import PipelineSettings, process_order
 from channelhub.jobs.reconcile import (
     FULFILMENT_KIND,
     reconcile_account,
@@ -29,7 +30,7 @@ from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import add_account, update_account
 from channelhub.store.repos.jobs import RunCounts
-from channelhub.store.repos.orders import get_order_row, order_history
+from channelhub.store.repos.orders import get_order_row, order_history, upsert_order
 from channelhub.store.repos.outbox import dead_letter, enqueue
 from channelhub.store.repos.reconcile import get_run, latest_runs, list_discrepancies
 from channelhub.store.repos.stock import stock_balances
@@ -39,9 +40,11 @@ from channelhub.store.tables.stock import StockMovementRow
 from tests.jobs.reconcile_fakes import (
     ACCOUNT,
     CHANNEL,
+    CS,
     NOW,
     T0,
     FakeChannel,
+    make_order,
     seed_channel_hub,
     seed_stock,
 )
@@ -296,3 +299,29 @@ async def test_the_tracking_sender_delivers_a_repair_and_the_next_run_is_clean(
     assert summary.pushed == ["TN-E"] and summary.failures == []
     again = await reconcile_sales_channel(sessions, channel, now=NOW)
     assert "shipment_not_on_channel" not in again.counts["discrepancies"]
+
+
+async def test_an_order_the_hub_cancelled_for_no_open_line_is_not_flagged(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The channel cancelled every line but left the order unshipped; the hub's flow cancelled
+    it. The buyer expects nothing: no "cancelled in hub" discrepancy."""
+    emptied = make_order("H", CS.UNSHIPPED)
+    emptied = emptied.model_copy(
+        update={
+            "lines": tuple(
+                line.model_copy(update={"cancelled_quantity": line.quantity})
+                for line in emptied.lines
+            )
+        }
+    )
+    with sessions.begin() as session:
+        upsert_order(session, emptied, now=T0)
+        plan = process_order(session, emptied.key, settings=PipelineSettings(), now=T0)
+    assert plan is not None and plan.status is HubStatus.CANCELLED  # the hub's own decision
+    report = await reconcile_sales_channel(sessions, FakeChannel([emptied]), now=NOW, since=T0)
+    assert report.discrepancies == []
+    # the same channel order with a line open again is still one the buyer expects
+    reopened = make_order("H", CS.UNSHIPPED)
+    report = await reconcile_sales_channel(sessions, FakeChannel([reopened]), now=NOW, since=T0)
+    assert by_subject(report) == {"H": ("cancelled_in_hub", "review", False, "proposed")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from datetime import timedelta
 
 import httpx
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.cli.run import serve_hub
+from channelhub.core.errors import ConfigError
 from channelhub.jobs import JobKind
 from channelhub.jobs.runner import JobOptions, run_job
 from channelhub.jobs.scheduler import JobService, ScheduledJob
@@ -83,3 +85,77 @@ async def test_sigterm_mid_import_finishes_the_page_and_a_restart_completes(
         rows = session.execute(select(OrderRow.external_id, OrderRow.channel_status)).all()
     assert sorted((e, s) for e, s in rows) == [("A", "v2"), ("B", "v1"), ("C", "v1")]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers removed again
+
+
+async def test_sigterm_with_a_slow_platform_abandons_the_page_in_flight(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    """The platform never answers page 2: past the grace period the run is cancelled, its
+    uncommitted page abandoned (cursor too), the lease released; a restart redoes that page."""
+    ready: asyncio.Future[tuple[int, JobService]] = asyncio.get_running_loop().create_future()
+    in_page = asyncio.Event()
+    never = asyncio.Event()
+
+    async def before_page(index: int) -> None:
+        if index == 1:
+            in_page.set()
+            await never.wait()  # a platform that takes minutes for one page
+
+    pages = [[Rec("A", 1)], [Rec("B", 1)], [Rec("C", 1)]]
+    channel = FakeChannel(pages=pages, before_page=before_page)
+    hub = asyncio.create_task(
+        serve_hub(
+            session_factory=session_factory,
+            connector_factory=lambda row: channel,
+            plan=[ScheduledJob(ACCOUNT, JobKind.PULL_ORDERS, timedelta(hours=1))],
+            options=JobOptions(),
+            port=0,
+            now=clock,
+            on_ready=lambda port, service: ready.set_result((port, service)),
+            grace=0,  # injected: no real waiting for a page that never comes
+        )
+    )
+    await asyncio.wait_for(ready, timeout=10)
+    await asyncio.wait_for(in_page.wait(), timeout=10)
+    os.kill(os.getpid(), signal.SIGTERM)
+    service = await asyncio.wait_for(hub, timeout=10)
+    assert service.running == 0 and service.abandoned == 1 and not never.is_set()
+
+    with session_factory() as session:
+        (run,) = list_runs(session)
+        assert (run.outcome, run.pages, run.new) == ("interrupted", 1, 1)
+        assert run.error is not None and "page in flight was abandoned" in run.error
+        assert session.get(JobLease, (ACCOUNT, "pull_orders")) is None
+    assert channel.closed == 1  # the connector was closed on the way out
+
+    channel.before_page = None  # restarted: the abandoned page 2 is fetched again
+    result = await run_job(
+        session_factory,
+        ACCOUNT,
+        JobKind.PULL_ORDERS,
+        connector_factory=lambda row: channel,
+        now=clock,
+    )
+    assert channel.calls[-1][0] == "1" and result.counts.new == 2
+    with session_factory() as session:
+        rows = session.scalars(select(OrderRow.external_id)).all()
+    assert sorted(rows) == ["A", "B", "C"]
+
+
+async def test_a_busy_port_is_refused_before_anything_starts(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as other:
+        port = other.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: address"):
+            await serve_hub(
+                session_factory=session_factory,
+                connector_factory=lambda row: FakeChannel(pages=[]),
+                plan=[ScheduledJob(ACCOUNT, JobKind.PULL_ORDERS, timedelta(hours=1))],
+                options=JobOptions(),
+                port=port,
+                now=clock,
+            )
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # no handler left behind
+    with session_factory() as session:
+        assert list_runs(session) == []  # no job ran

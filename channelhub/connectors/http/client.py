@@ -4,7 +4,14 @@ One instance per account: it owns that account's ``httpx.AsyncClient`` (base URL
 configuration, explicit timeouts), rate-limit buckets, auth hook and retry policy, so nothing
 is shared across accounts. Every request goes: take tokens from the operation's bucket → apply
 auth → send → correct the bucket from the response → map the status to an error class →
-retry per policy. One redacted log line per attempt goes to the ``channelhub.http`` logger.
+retry per policy. One redacted log line per attempt goes to the ``channelhub.http`` logger
+(INFO), and one WARNING line per retry that a person can read as it happens ("retrying GET
+http://127.0.0.1:9/orders in 2 s (attempt 2 of 4): connection refused"): with no logging
+configured (the CLI) Python prints warnings to stderr, so a dead URL is never silent.
+
+A dead or silent base URL fails within the retry policy's time budget (15 s by default):
+connect and read timeouts are short, the last attempt's are cut to the time left, and the
+error names the URL and says how many attempts were made.
 
 Tests and the demo pass ``transport=httpx.ASGITransport(app=simulator)`` to talk to a
 simulator in process; production passes nothing.
@@ -16,6 +23,7 @@ import asyncio
 import json as jsonlib
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -44,11 +52,18 @@ from channelhub.connectors.http.ratelimit import (
     amazon_rate_limit_update,
 )
 from channelhub.connectors.http.redact import redact_body, redact_url
-from channelhub.connectors.http.retry import RetryPolicy, call_with_retry, parse_retry_after
+from channelhub.connectors.http.retry import (
+    RetryBudget,
+    RetryPolicy,
+    call_with_retry,
+    parse_retry_after,
+)
 
 logger = logging.getLogger("channelhub.http")
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
+#: Per attempt; the retry budget (15 s) caps the whole request. A platform page that takes
+#: longer than 10 s between two bytes is treated as silent.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 LimitFeedback = Callable[[str, httpx.Response], LimitUpdate | None]
@@ -131,6 +146,7 @@ class ConnectorHttpClient:
         self.limiter = RateLimiterRegistry(limits, default=default_limit, clock=clock, sleep=sleep)
         self._auth: AuthHook = auth or NoAuth()
         self._retry = retry or RetryPolicy()
+        self._timeout = timeout
         self._limit_feedback = limit_feedback
         self._inspect = inspect_response
         self._clock = clock
@@ -191,28 +207,40 @@ class ConnectorHttpClient:
         """
         verb = method.upper()
         repeatable = idempotent if idempotent is not None else verb in IDEMPOTENT_METHODS
+        policy = retry or self._retry
+        budget = RetryBudget(policy.total_budget)
+        tried = 0
 
         async def attempt(number: int) -> ConnectorResponse:
+            nonlocal tried
+            tried = number
             return await self._attempt(
                 operation, verb, path, number,
                 params=params, json=json, content=content, headers=headers,
-                expected=expected, cost=cost, bucket=bucket or operation,
+                expected=expected, cost=cost, bucket=bucket or operation, budget=budget,
             )  # fmt: skip
 
         def on_retry(error: BaseException, number: int, wait: float) -> None:
-            logger.info(
-                "%s %s %s retry after attempt %d in %.3fs: %s",
-                self.platform, self.account, operation, number, wait, type(error).__name__,
+            where = getattr(error, "request", None) or f"{verb} {path}"
+            logger.warning(
+                "retrying %s in %s s (attempt %d of %d): %s",
+                where, _seconds(wait), number + 1, policy.max_attempts, _reason(error),
             )  # fmt: skip
 
-        return await call_with_retry(
-            retry or self._retry,
-            attempt,
-            idempotent=repeatable,
-            sleep=self._sleep,
-            rng=self._rng,
-            on_retry=on_retry,
-        )
+        try:
+            return await call_with_retry(
+                policy,
+                attempt,
+                idempotent=repeatable,
+                sleep=self._sleep,
+                rng=self._rng,
+                on_retry=on_retry,
+                budget=budget,
+            )
+        except TransportFailure as exc:
+            if tried > 1:
+                exc.message += f"; gave up after {tried} attempts in {_seconds(budget.spent)} s"
+            raise
 
     async def _attempt(
         self,
@@ -228,12 +256,20 @@ class ConnectorHttpClient:
         expected: Collection[int] | None,
         cost: float,
         bucket: str,
+        budget: RetryBudget,
     ) -> ConnectorResponse:
         refreshed = False
         while True:
             await self.limiter.acquire(self.account, bucket, cost)
+            timeout = self._attempt_timeout(budget.remaining())
             request = self._http.build_request(
-                method, path, params=params, json=json, content=content, headers=headers
+                method,
+                path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                timeout=timeout,
             )
             request = await self._auth.apply(request)
             summary = f"{method} {redact_url(str(request.url))}"
@@ -241,7 +277,13 @@ class ConnectorHttpClient:
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
-                raise self._transport_error(exc, operation, summary, number, started) from None
+                budget.spend(self._clock() - started)
+                if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+                    self.limiter.bucket(self.account, bucket).refund(cost)  # never reached it
+                raise self._transport_error(
+                    exc, operation, summary, number, started, timeout
+                ) from None
+            budget.spend(self._clock() - started)
             elapsed_ms = (self._clock() - started) * 1000
             self._apply_feedback(operation, bucket, response)
             if response.status_code == 401 and not refreshed:
@@ -265,6 +307,19 @@ class ConnectorHttpClient:
                 attempts=number,
                 rate_limit={k: v for k, v in response.headers.items() if _is_rate_limit_header(k)},
             )
+
+    def _attempt_timeout(self, remaining: float | None) -> httpx.Timeout:
+        """The client's timeouts, each cut to the seconds the request has left."""
+        if remaining is None:
+            return self._timeout
+        t = self._timeout
+
+        def cut(value: float | None) -> float:
+            return remaining if value is None else min(value, remaining)
+
+        return httpx.Timeout(
+            connect=cut(t.connect), read=cut(t.read), write=cut(t.write), pool=cut(t.pool)
+        )
 
     def _apply_feedback(self, operation: str, bucket: str, response: httpx.Response) -> None:
         if self._limit_feedback is None:
@@ -307,15 +362,24 @@ class ConnectorHttpClient:
         )  # fmt: skip
 
     def _transport_error(
-        self, exc: httpx.TransportError, operation: str, summary: str, number: int, started: float
+        self,
+        exc: httpx.TransportError,
+        operation: str,
+        summary: str,
+        number: int,
+        started: float,
+        timeout: httpx.Timeout,
     ) -> TransportFailure:
         never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
         cls = ConnectFailure if never_sent else TransportFailure
         self._log(operation, summary, type(exc).__name__, (self._clock() - started) * 1000, number)
-        return cls(
-            f"no answer from the platform ({type(exc).__name__})",
+        reason = transport_reason(exc, timeout)
+        error = cls(
+            f"{reason}: {summary} ({type(exc).__name__})",
             operation=operation, request=summary, platform=self.platform,
         )  # fmt: skip
+        error.reason = reason
+        return error
 
     def _log(
         self,
@@ -326,10 +390,59 @@ class ConnectorHttpClient:
         attempt: int,
         body: str | None = None,
     ) -> None:
-        level = logging.INFO if isinstance(outcome, int) and outcome < 400 else logging.WARNING
+        # INFO even for failures: the retry line (WARNING) or the error raised tells a person;
+        # this line is the record of every attempt for whoever turns INFO on.
         logger.log(
-            level,
+            logging.INFO,
             "%s %s %s %s -> %s %.0fms attempt=%d%s",
             self.platform, self.account, operation, summary, outcome, elapsed_ms, attempt,
             f" body={body}" if body else "",
         )  # fmt: skip
+
+
+def transport_reason(exc: httpx.TransportError, timeout: httpx.Timeout) -> str:
+    """Why no HTTP answer came, in words (the exception's type name stays in the error)."""
+    causes = _causes(exc)
+    match exc:
+        case httpx.ConnectTimeout():
+            return f"no connection within {_seconds(timeout.connect)} s"
+        case httpx.ReadTimeout():
+            return f"no answer within {_seconds(timeout.read)} s"
+        case httpx.WriteTimeout():
+            return f"could not send the request within {_seconds(timeout.write)} s"
+        case httpx.PoolTimeout():
+            return f"no free connection within {_seconds(timeout.pool)} s"
+        case httpx.ConnectError() if any(isinstance(c, ConnectionRefusedError) for c in causes):
+            return "connection refused"
+        case httpx.ConnectError() if any(isinstance(c, socket.gaierror) for c in causes):
+            return "host not found"
+        case httpx.ConnectError() if "refused" in str(exc).lower():
+            return "connection refused"
+        case httpx.ConnectError():
+            return "cannot connect"
+    return "the connection broke before an answer"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what caused it, outermost first (anyio hides the refusal under
+    "All connection attempts failed")."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _reason(error: BaseException) -> str:
+    """The short cause of a retried error, for the retry line."""
+    reason = getattr(error, "reason", None)
+    if reason:
+        return str(reason)
+    status = getattr(error, "status", None)
+    return f"HTTP {status}" if status is not None else type(error).__name__
+
+
+def _seconds(value: float | None) -> str:
+    """2 -> "2", 0.5 -> "0.5", 1.2345 -> "1.2"."""
+    return "?" if value is None else f"{value:.1f}".removesuffix(".0")

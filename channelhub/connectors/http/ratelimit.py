@@ -107,6 +107,12 @@ class TokenBucket:
                 raise
         return wait
 
+    def refund(self, n: float) -> None:
+        """Give back ``n`` tokens a request took but never spent at the platform (it never
+        connected): a dead URL's retries must not wait for quota they did not use."""
+        self._refill()
+        self._tokens = min(self._burst, self._tokens + n)
+
     def update(
         self,
         *,

@@ -12,11 +12,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from channelhub.core.errors import NotFound
+from channelhub.core.bindings import ListingRef
+from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.core.listing import Listing, ListingKey
 from channelhub.core.money import Money
 from channelhub.store.repos._upsert import Upserted, guarded_upsert
+from channelhub.store.tables.accounts import Account
 from channelhub.store.tables.listings import ListingRow
+from channelhub.store.tables.orders import OrderLineRow, OrderRow
 
 
 def upsert_listing(session: Session, listing: Listing, *, now: datetime) -> Upserted:
@@ -105,3 +108,56 @@ def list_listings(session: Session, *, channel: str, account: str) -> Sequence[L
         .order_by(ListingRow.listing_id, ListingRow.variation_id)
     )
     return [to_listing(row) for row in rows]
+
+
+def require_known_listing(session: Session, ref: ListingRef) -> None:
+    """Refuse a listing the hub has never seen, so a typo cannot become a binding that
+    matches nothing: its channel must have an account, the account must exist on that
+    channel, and the listing must be stored (pulled) or named by one of its order lines."""
+    platforms = set(session.scalars(select(Account.platform).distinct()))
+    if ref.channel not in platforms:
+        known = ", ".join(sorted(platforms)) or "none yet"
+        raise NotFound(
+            f"channel {ref.channel!r} has no account (channels with accounts: {known}; "
+            "see `channelhub accounts list`)"
+        )
+    account = session.scalars(select(Account).where(Account.name == ref.account)).one_or_none()
+    if account is None:
+        raise NotFound(f"account {ref.account!r} does not exist (see `channelhub accounts list`)")
+    if account.platform != ref.channel:
+        raise InvalidInput.field(
+            "LISTING", str(ref), f"names account {ref.account!r}, which is on {account.platform}"
+        )
+    if not (_stored(session, ref) or _on_an_order(session, ref)):
+        raise NotFound(
+            f"listing {ref} is unknown: no listing pulled from {ref.account} and no order line "
+            f"names it (run `channelhub sync listings {ref.account}` first)"
+        )
+
+
+def _stored(session: Session, ref: ListingRef) -> bool:
+    query = select(ListingRow.id).where(
+        ListingRow.channel == ref.channel, ListingRow.account == ref.account
+    )
+    if ref.listing_id:
+        query = query.where(ListingRow.listing_id == ref.listing_id)
+        if ref.variation_id:
+            query = query.where(ListingRow.variation_id == ref.variation_id)
+    else:
+        query = query.where(ListingRow.channel_sku == ref.channel_sku)
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def _on_an_order(session: Session, ref: ListingRef) -> bool:
+    query = (
+        select(OrderLineRow.id)
+        .join(OrderRow, OrderLineRow.order_id == OrderRow.id)
+        .where(OrderRow.channel == ref.channel, OrderRow.account == ref.account)
+    )
+    if ref.listing_id:
+        query = query.where(OrderLineRow.listing_id == ref.listing_id)
+        if ref.variation_id:
+            query = query.where(OrderLineRow.variation_id == ref.variation_id)
+    else:
+        query = query.where(OrderLineRow.channel_sku == ref.channel_sku)
+    return session.scalars(query.limit(1)).first() is not None

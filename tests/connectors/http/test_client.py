@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import random
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,6 +14,7 @@ import pytest
 
 from channelhub.connectors.errors import (
     BadRequest,
+    ConnectFailure,
     ConnectorError,
     ContractViolation,
     NotFoundError,
@@ -20,7 +24,7 @@ from channelhub.connectors.errors import (
 )
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
-from channelhub.connectors.http.retry import RetryPolicy, parse_retry_after
+from channelhub.connectors.http.retry import RetryBudget, RetryPolicy, parse_retry_after
 from tests.connectors.http.fakes import FakeClock
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -237,3 +241,119 @@ async def test_operations_named_to_one_bucket_share_its_budget() -> None:
         await client.request("getAddress", "GET", "/orders/1/address", bucket="app")
         await client.request("getGoods", "GET", "/goods", bucket="app")
     assert clock.sleeps == [pytest.approx(2.0)]  # three operations, one bucket of 2
+
+
+# --- a dead or silent base URL fails fast, names the URL and shows each retry --------------
+
+
+class Silent:
+    """A platform that never answers: each attempt costs (in injected time) the timeout the
+    client gave it, then times out the way httpx does."""
+
+    def __init__(self, clock: FakeClock, error: type[httpx.TimeoutException], phase: str):
+        self.clock, self.error, self.phase = clock, error, phase
+        self.timeouts: list[float] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        waited = request.extensions["timeout"][self.phase]
+        self.timeouts.append(waited)
+        self.clock.now += waited
+        raise self.error("timed out", request=request)
+
+
+def silent_client(clock: FakeClock, handler: Callable[[httpx.Request], httpx.Response]):  # type: ignore[no-untyped-def]
+    """A client with the production defaults (timeouts, retry policy and budget)."""
+    return ConnectorHttpClient(
+        platform="demo",
+        account="acct-1",
+        base_url="https://api.example.test",
+        limits={},
+        default_limit=RateLimit(rate=100, burst=100),
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(1),
+    )
+
+
+@pytest.mark.anyio
+async def test_a_silent_platform_fails_within_the_budget_naming_the_url() -> None:
+    clock = FakeClock()
+    silent = Silent(clock, httpx.ReadTimeout, "read")
+    async with silent_client(clock, silent) as client:
+        with pytest.raises(TransportFailure) as caught:
+            await client.request("getThing", "GET", "/things")
+    assert clock.now - 1000.0 <= 15.0 + 1e-9  # injected time: the whole request, waits included
+    assert len(silent.timeouts) == 2 and silent.timeouts[0] == 10.0
+    assert silent.timeouts[1] == pytest.approx(15.0 - 10.0 - clock.sleeps[0])  # cut to what is left
+    left = f"{silent.timeouts[1]:.1f}"  # the last attempt had only what was left
+    assert str(caught.value) == (
+        f"demo getThing: no answer within {left} s: GET https://api.example.test/things "
+        "(ReadTimeout); gave up after 2 attempts in 15 s"
+    )
+
+
+@pytest.mark.anyio
+async def test_a_black_hole_fails_within_the_budget() -> None:
+    clock = FakeClock()
+    silent = Silent(clock, httpx.ConnectTimeout, "connect")
+    async with silent_client(clock, silent) as client:
+        with pytest.raises(TransportFailure) as caught:
+            await client.request("getThing", "GET", "/things")
+    assert clock.now - 1000.0 <= 15.0 + 1e-9
+    assert silent.timeouts[:2] == [5.0, 5.0] and len(silent.timeouts) == 3
+    assert "no connection within 3 s: GET https://api.example.test/things" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_a_dead_url_shows_every_retry_as_it_happens(caplog: pytest.LogCaptureFixture) -> None:
+    """A real refused connection on loopback (a port just closed); the waits are injected."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clock = FakeClock()
+    client = ConnectorHttpClient(
+        platform="demo",
+        account="acct-1",
+        base_url=f"http://127.0.0.1:{port}",
+        limits={},
+        default_limit=RateLimit(rate=100, burst=100),
+        retry=RetryPolicy(jitter=0),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    caplog.set_level(logging.WARNING, logger="channelhub.http")
+    async with client:
+        with pytest.raises(ConnectFailure) as caught:
+            await client.request("getThing", "GET", "/things")
+    url = f"GET http://127.0.0.1:{port}/things"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"retrying {url} in 0.5 s (attempt 2 of 4): connection refused",
+        f"retrying {url} in 1 s (attempt 3 of 4): connection refused",
+        f"retrying {url} in 2 s (attempt 4 of 4): connection refused",
+    ]
+    assert str(caught.value) == (
+        f"demo getThing: connection refused: {url} (ConnectError); "
+        "gave up after 4 attempts in 3.5 s"
+    )
+
+
+def test_the_budget_refuses_a_wait_that_leaves_no_time_for_an_attempt() -> None:
+    budget = RetryBudget(15.0)
+    budget.spend(10.0)
+    assert budget.allows(4.0) and not budget.allows(4.5)
+    assert budget.remaining() == 5.0
+    assert RetryBudget(None).allows(10_000.0) and RetryBudget(None).remaining() is None
+
+
+@pytest.mark.anyio
+async def test_a_request_that_never_connected_gives_its_tokens_back() -> None:
+    """Retrying a dead URL must not wait on the rate limiter for quota it never used."""
+    clock = FakeClock()
+    script = Script(httpx.ConnectError("refused"))
+    limits = {"graphql": RateLimit(rate=1, burst=10)}
+    async with make_client(script, clock, limits=limits) as client:
+        with pytest.raises(ConnectFailure):
+            await client.request("graphql", "POST", "/graphql", json={}, cost=8)
+    assert clock.sleeps == [1.0, 2.0, 4.0]  # the backoff only, no wait for tokens
+    assert len(script.requests) == 4
