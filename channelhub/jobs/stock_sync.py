@@ -38,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.results import QuantityPushResult, QuantityUpdate
-from channelhub.core.errors import ChannelhubError, ConfigError
+from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
+from channelhub.core.listing import Listing
 from channelhub.core.push_safety import (
     DEFAULT_MASS_DROP_SHARE,
     Drop,
@@ -87,12 +88,14 @@ __all__ = [
     "PushedItem",
     "QuantityPusher",
     "StockPushStopped",
+    "StockSyncOff",
     "StockSyncTiming",
     "compute_sellable",
     "explain_listing",
     "load_rules",
     "mass_drop_share_for",
     "preview_push",
+    "push_status",
     "push_stock",
     "stock_sync_on",
     "turn_stock_sync_on",
@@ -550,6 +553,55 @@ def preview_push(
         )
     preview.rows.sort(key=lambda row: row.listing)
     return preview
+
+
+class StockSyncOff(ChannelhubError):
+    """A push asked for without a TTY on an account whose stock sync is off."""
+
+
+def push_status(
+    session: Session,
+    listing: Listing,
+    *,
+    rules: StockRules,
+    allowed_warehouses: Sequence[str] | None,
+) -> list[str]:
+    """Why the push job would not push ``listing`` now, one line each (``stock explain``):
+    the account's stock sync is off, no warehouse or a serving warehouse's stock is unknown,
+    or the mass-drop guard holds the account's push."""
+    lines = []
+    try:
+        settings = get_account(session, listing.account).settings or {}
+    except NotFound:
+        settings = None
+    if settings is not None and not stock_sync_on(settings):
+        lines.append(
+            f"stock sync is off for {listing.account}: preview it with "
+            f"`channelhub stock push {listing.account}`"
+        )
+    known_at = stock_known_at(session)
+    missing = unknown_stock(
+        listing, rules=rules, allowed_warehouses=allowed_warehouses, known_at=known_at
+    )
+    if not known_at:
+        lines.append(f"not pushed: {NO_WAREHOUSE}")
+    elif missing:
+        lines.append(
+            f"not pushed: {unknown_hint(missing)}: load it with `channelhub stock set|import|pull`"
+        )
+    block = get_block(session, channel=listing.channel, account=listing.account)
+    if block is not None:
+        cut = block.affects(str(listing.key))
+        this = (
+            f"this listing would go from {cut[0]} to {cut[1]}"
+            if cut
+            else "this listing is not among the cuts"
+        )
+        lines.append(
+            f"push STOPPED at {block.blocked_at:%Y-%m-%d %H:%M} UTC: {block.reason}; {this}; "
+            f"{stopped_hint(listing.account)}"
+        )
+    return lines
 
 
 def _takes_history(connector: QuantityPusher) -> bool:

@@ -319,11 +319,20 @@ def get_block(session: Session, *, channel: str, account: str) -> PushBlock | No
 
 
 def list_blocks(session: Session) -> list[PushBlock]:
-    """Every stopped push, by channel and account (for ``/metrics``)."""
+    """Every stopped push, by channel and account."""
     rows = session.scalars(
         select(StockPushBlockRow).order_by(StockPushBlockRow.channel, StockPushBlockRow.account)
     )
     return [_block(row) for row in rows]
+
+
+def block_states(session: Session) -> dict[tuple[str, str], bool]:
+    """Every channel account the push job served or stopped -> whether a stopped push stands
+    (``/metrics``: an explicit 0 lets an alert tell "fine" from "never reported")."""
+    served = session.execute(select(StockSyncAccountRow.channel, StockSyncAccountRow.account))
+    states = {(channel, account): False for channel, account in served}
+    states.update({(b.channel, b.account): True for b in list_blocks(session)})
+    return dict(sorted(states.items()))
 
 
 def clear_block(session: Session, *, channel: str, account: str) -> bool:
