@@ -197,7 +197,8 @@ def print_preview(preview: PushPreview, *, sync_on: bool) -> None:
         console.print("no paired listing: nothing to push (pair them with `channelhub pairing`)")
     notes = []
     if preview.unpaired:
-        notes.append(f"{preview.unpaired} listings are not paired: nothing is pushed to them")
+        are = "listing is" if preview.unpaired == 1 else "listings are"
+        notes.append(f"{preview.unpaired} {are} not paired: nothing is pushed to them")
     if preview.no_warehouse:
         notes.append(f"nothing is pushed: {NO_WAREHOUSE}")
     decision = preview.decision

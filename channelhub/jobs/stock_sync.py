@@ -487,6 +487,23 @@ class PushPreview:
     block: PushBlock | None = None  # a stopped push waiting for the seller
 
 
+def _short_why(explanation: SellableExplanation) -> str:
+    """The stock behind a quantity in a few words (``stock explain`` has every step)."""
+    parts = [f"{c.sku}: {c.available} available" for c in explanation.components]
+    if explanation.limiting_sku:
+        parts.append(f"limited by {explanation.limiting_sku}")
+    rule = explanation.rule
+    if rule.buffer:
+        parts.append(f"buffer {rule.buffer}")
+    if explanation.multiplier != 1:
+        parts.append(f"{explanation.multiplier}-pack")
+    if rule.share != 1:
+        parts.append(f"share {rule.share}")
+    if rule.maximum is not None:
+        parts.append(f"max {rule.maximum}")
+    return ", ".join(parts)
+
+
 def preview_push(
     session: Session,
     *,
@@ -511,7 +528,7 @@ def preview_push(
     preview.no_warehouse = not known_at
     listings = {str(t.listing.key): t.listing for t in resolved.targets}
     for key, problem in resolved.problems:
-        preview.rows.append(PreviewRow(key, None, None, None, f"not pushed: {problem}"))
+        preview.rows.append(PreviewRow(key, None, None, None, problem))
     positioned: list[Target] = []
     for target in resolved.targets:
         missing = unknown_stock(
@@ -522,8 +539,7 @@ def preview_push(
             listing = target.listing
             preview.rows.append(
                 PreviewRow(
-                    str(listing.key), listing.channel_sku, listing.quantity, None,
-                    f"not pushed: {why}",
+                    str(listing.key), listing.channel_sku, listing.quantity, None, why,
                 )
             )  # fmt: skip
         else:
@@ -541,7 +557,7 @@ def preview_push(
     preview.decision = _guard(changes, positioned=len(positioned), share=share)
     for item in assessed:
         listing = listings[str(item.target.listing.key)]
-        steps = "; ".join(item.explanation.steps)
+        steps = _short_why(item.explanation)
         if item.previous == item.quantity:
             why = f"unchanged: the channel confirmed {item.quantity}"
         elif is_drop(item.before, item.quantity):
