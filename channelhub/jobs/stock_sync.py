@@ -17,6 +17,15 @@ One run for one channel account:
 3. (transaction 2) settle every pending push: confirmed, or rejected with the channel's words
    and whether a later run should retry.
 
+Safety (issue 10: a first push zeroed a seller's listings because the hub knew no stock):
+nothing is pushed while no warehouse is registered; a listing served by a warehouse whose
+stock was never set, imported or pulled is skipped and counted; and the mass-drop guard
+(:func:`channelhub.core.push_safety.check_mass_drop`) stops a push that would cut many
+listings at once before any call, rolls step 1 back and records the stop for ``stock
+explain`` and ``/metrics`` until the seller sends it with ``stock push ACCOUNT --confirm``.
+Whether the job runs at all is the account's stock sync switch (off until the seller turns
+it on; see :mod:`channelhub.jobs.handlers`).
+
 An unchanged quantity is never pushed (eBay allows 250 revisions a day). A crash between 1
 and 3 leaves pending rows, which the next run pushes again — setting a quantity twice is
 harmless. The debounce compares the injected ``now`` with the times the ledger hook wrote,
@@ -306,6 +315,10 @@ class _Stopped(Exception):
     """Rolls the planning transaction back (sweep, pending pushes, dirty marks) when the
     mass-drop guard stops a push; ``push_stock`` then records the stop on its own."""
 
+    def __init__(self, decision: MassDropDecision) -> None:
+        super().__init__(decision.reason())
+        self.decision = decision
+
 
 @dataclass(frozen=True)
 class _Assessed:
@@ -435,7 +448,7 @@ def _plan(
     )
     if decision.blocked and not safety.confirm_drops:
         summary.blocked = decision
-        raise _Stopped
+        raise _Stopped(decision)
     if decision.blocked:
         summary.confirmed_drops = decision.drops
     clear_block(session, channel=channel, account=account)
@@ -690,9 +703,8 @@ async def push_stock(
                 safety=safety,
                 summary=summary,
             )
-    except _Stopped:
-        decision = summary.blocked
-        assert decision is not None  # set by _plan before it stops
+    except _Stopped as stop:
+        decision = stop.decision
         with session_factory() as session, session.begin():
             record_block(
                 session,
