@@ -273,6 +273,7 @@ def push(
                     f"turn stock sync on for {account} and push these quantities?", abort=True
                 )
             confirm = True  # the seller saw every quantity, cuts included, and said yes
+            full = True  # push what the preview showed: every listing
             with factory.begin() as session:
                 turn_stock_sync_on(session, account, now=datetime.now(UTC))
             console.print(
