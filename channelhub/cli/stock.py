@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for
 from channelhub.cli.runtime import connector_factory_for
-from channelhub.core.errors import InvalidInput, NotFound
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.connectors.roles import Role
+from channelhub.core.errors import ConfigError, InvalidInput, NotFound
 from channelhub.core.listing import Listing, ListingKey
 from channelhub.core.stock_account import account_for_units
 from channelhub.jobs.stock_sync import (
@@ -247,6 +249,11 @@ def push(
         with factory() as session:
             info = AccountInfo.of(get_account(session, account))
         channel = info.platform
+        if Role.SALES_CHANNEL not in ConnectorRegistry().get(channel).roles:
+            raise ConfigError(
+                f"account {account!r} ({channel}) is not a sales channel: stock is pushed to "
+                "sales channel accounts only"
+            )
         allowed = rulebook.allocation.allowed_for(channel, account)
         share = mass_drop_share_for(info.settings, settings.stock.mass_drop_share)
         sync_on = stock_sync_on(info.settings)

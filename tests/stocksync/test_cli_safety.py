@@ -143,6 +143,19 @@ def test_a_mass_drop_stops_the_push_until_confirmed_and_shows_in_log_and_explain
     assert code == 0 and "STOPPED" not in out
 
 
+def test_stock_is_pushed_to_sales_channels_only(hub: Any) -> None:  # noqa: F811
+    run, _ = hub
+    assert (
+        run("accounts", "add", "ups", "ups1", "-c", "client_id=a", "-c", "client_secret=b")[0] == 0
+    )
+    code, out, err = run("stock", "push", "ups1")
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "error: account 'ups1' (ups) is not a sales channel: stock is pushed to sales channel "
+        "accounts only"
+    )
+
+
 def test_explain_says_a_listing_is_not_pushed_while_a_warehouse_stock_is_unknown(
     hub: Any,  # noqa: F811
 ) -> None:
