@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from channelhub.core.errors import ConfigError
+from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
 
 ENV_PREFIX = "CHANNELHUB_"
 HOME_ENV = "CHANNELHUB_HOME"
@@ -66,6 +68,22 @@ class JobsSettings(BaseModel):
     initial_lookback_days: int = Field(default=30, ge=1, le=3_650)  # first import window
 
 
+class StockSettings(BaseModel):
+    """Stock push safety (``[stock]``; the sellable formula's rules live in rules.toml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: A push that would cut (to 0, or by more than half) more than this share of an account's
+    #: pushed listings stops until ``channelhub stock push ACCOUNT --confirm``. An account may
+    #: override it with its ``stock_mass_drop_share`` setting.
+    mass_drop_share: Decimal = Field(default=DEFAULT_MASS_DROP_SHARE, ge=0, le=1)
+
+    @field_validator("mass_drop_share", mode="before")
+    @classmethod
+    def _exact_share(cls, value: object) -> object:
+        return Decimal(str(value)) if isinstance(value, float) else value  # 0.2 means 0.2
+
+
 class Settings(BaseSettings):
     """Validated hub settings. Build with :func:`load_settings`, not directly."""
 
@@ -77,6 +95,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     http: HttpSettings = Field(default_factory=HttpSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
+    stock: StockSettings = Field(default_factory=StockSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -215,4 +234,9 @@ DEFAULT_CONFIG_TOML = """\
 # poll_shipments = 900
 # push_tracking = 300
 # reconcile = 86400
+
+[stock]
+# mass_drop_share = 0.2      # a stock push that would cut (to 0, or by more than half) more
+#                            # than this share of an account's listings at once stops until
+#                            # `channelhub stock push ACCOUNT --confirm`
 """

@@ -1,7 +1,7 @@
 """Prometheus text exposition of what an operator watches: job runs by outcome, the outbox
-by state and the dead letters. Written by hand (a few lines) rather than adding
-prometheus-client: the numbers are counted in the database, so every process reports the
-same totals and nothing is kept in memory."""
+by state, the dead letters and the stock pushes the mass-drop guard holds. Written by hand
+(a few lines) rather than adding prometheus-client: the numbers are counted in the database,
+so every process reports the same totals and nothing is kept in memory."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from channelhub.store.repos.jobs import (
     outbox_counts_by_state,
     run_counts_by_outcome,
 )
+from channelhub.store.repos.stock_sync import block_states
 from channelhub.store.tables.outbox import OutboxState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -55,5 +56,15 @@ def render_metrics(session: Session) -> str:
         "gauge",
         "Dead letters by job kind and state.",
         (({"job": job, "state": state}, n) for (job, state), n in sorted(dead.items())),
+    )
+    lines += _family(
+        "channelhub_stock_push_blocked",
+        "gauge",
+        "1 while the mass-drop guard holds a channel account's stock push for confirmation "
+        "(channelhub stock push ACCOUNT --confirm).",
+        (
+            ({"account": account, "channel": channel}, int(blocked))
+            for (channel, account), blocked in block_states(session).items()
+        ),
     )
     return "\n".join(lines) + "\n"

@@ -85,6 +85,8 @@ def jobs_run(
             )
         )
     console.print(summary_table([result]))
+    if result.note:
+        console.print(result.note, markup=False)
     if result.skipped:
         err_console.print(f"error: {job.value} of {account!r} is running elsewhere", markup=False)
         raise typer.Exit(1)

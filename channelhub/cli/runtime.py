@@ -33,6 +33,7 @@ def job_options(settings: Settings) -> JobOptions:
         lease_ttl=timedelta(seconds=jobs.lease_seconds),
         initial_lookback=timedelta(days=jobs.initial_lookback_days),
         home=settings.home,
+        mass_drop_share=settings.stock.mass_drop_share,
     )
 
 

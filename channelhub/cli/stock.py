@@ -13,6 +13,7 @@ the built-in defaults apply (no buffer, full share, every warehouse).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,18 +21,37 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for
 from channelhub.cli.runtime import connector_factory_for
-from channelhub.core.errors import InvalidInput, NotFound
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.connectors.roles import Role
+from channelhub.core.errors import ConfigError, InvalidInput, NotFound
 from channelhub.core.listing import Listing, ListingKey
 from channelhub.core.stock_account import account_for_units
-from channelhub.jobs.stock_sync import explain_listing, load_rules, push_stock
+from channelhub.jobs.stock_sync import (
+    NO_WAREHOUSE,
+    PushPreview,
+    PushSafety,
+    StockPushStopped,
+    StockSyncOff,
+    explain_listing,
+    load_rules,
+    mass_drop_share_for,
+    preview_push,
+    push_status,
+    push_stock,
+    stock_sync_on,
+    stopped_hint,
+    turn_stock_sync_on,
+)
 from channelhub.store.db import make_session_factory
-from channelhub.store.repos.accounts import get_account
+from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.listings import get_listing, to_listing
 from channelhub.store.repos.stock_sync import PushRecord, push_history
 from channelhub.store.tables.listings import ListingRow
@@ -112,7 +132,10 @@ def describe_push(history: Sequence[PushRecord]) -> list[str]:
 def explain(
     ctx: typer.Context,
     listing: str = typer.Argument(
-        ..., help="channel:account:listing_id[/variation], or a channel SKU with --account."
+        ...,
+        # no square brackets: rich would read "[/variation]" as a closing markup tag
+        help="channel:account:listing_id (or channel:account:listing_id/variation), "
+        "or a channel SKU with --account.",
     ),
     account: str | None = typer.Option(None, "--account", help="Account of a channel SKU."),
     rules_path: Path | None = RULES_OPTION,
@@ -138,6 +161,61 @@ def explain(
                 console.print(unit_account.render(), markup=False)
             for line in describe_push(push_history(session, found.key)):
                 console.print(line, markup=False)
+            status = push_status(session, found, rules=rulebook.stock, allowed_warehouses=allowed)
+            for line in status:
+                console.print(line, markup=False)
+
+
+def stdin_is_interactive() -> bool:
+    """Whether a person can answer a confirmation (tests stand in for one)."""
+    return sys.stdin.isatty()
+
+
+def _cell(value: object) -> Text:
+    return Text("unknown" if value is None else str(value))
+
+
+def print_preview(preview: PushPreview, *, sync_on: bool) -> None:
+    """The preview table: listing, channel SKU, channel now, hub would push, why."""
+    state = "on" if sync_on else "off"
+    console.print(
+        f"preview of a full stock push to {preview.channel}:{preview.account} "
+        f"(stock sync is {state}; nothing has been sent)",
+        markup=False,
+    )
+    table = Table(show_edge=False)
+    for column in ("listing", "channel SKU", "channel now", "hub would push"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("why", overflow="fold")
+    for row in preview.rows:
+        would = Text("not pushed") if row.would_push is None else _cell(row.would_push)
+        table.add_row(
+            _cell(row.listing), _cell(row.channel_sku), _cell(row.channel_now), would,
+            Text(row.why),
+        )  # fmt: skip
+    if preview.rows:
+        console.print(table)
+    else:
+        console.print("no paired listing: nothing to push (pair them with `channelhub pairing`)")
+    notes = []
+    if preview.unpaired:
+        are = "listing is" if preview.unpaired == 1 else "listings are"
+        notes.append(f"{preview.unpaired} {are} not paired: nothing is pushed to them")
+    if preview.no_warehouse:
+        notes.append(f"nothing is pushed: {NO_WAREHOUSE}")
+    decision = preview.decision
+    if decision is not None and decision.blocked:
+        notes.append(
+            f"the mass-drop guard would stop this push ({decision.reason()}): it goes ahead "
+            "only confirmed"
+        )
+    if preview.block is not None:
+        notes.append(
+            f"a push was stopped at {preview.block.blocked_at:%Y-%m-%d %H:%M} UTC: "
+            f"{preview.block.reason}"
+        )
+    for note in notes:
+        console.print(note, markup=False)
 
 
 @stock_app.command("push")
@@ -145,16 +223,73 @@ def push(
     ctx: typer.Context,
     account: str = typer.Argument(..., help="The channel account to push to."),
     full: bool = typer.Option(False, "--full", help="Recompute every listing (full sweep)."),
+    preview_only: bool = typer.Option(
+        False, "--preview", help="Show what a full push would send, and send nothing."
+    ),
+    confirm: bool = typer.Option(
+        False,
+        "--confirm",
+        "--yes",
+        "-y",
+        help="Confirm without asking: turn stock sync on if it is off, and push even what "
+        "the mass-drop guard stopped.",
+    ),
     rules_path: Path | None = RULES_OPTION,
 ) -> None:
-    """Push the changed sellable quantities of ACCOUNT now, and print what happened."""
+    """Push the changed sellable quantities of ACCOUNT now, and print what happened.
+
+    Stock sync off (a new account): shows a preview and asks before turning it on.
+
+    A push that would cut many listings at once stops until --confirm.
+    """
     settings = settings_for(ctx)
     rulebook = load_rules(rules_path, home=settings.home)
     with open_engine(settings) as engine:
         factory = make_session_factory(engine)
         with factory() as session:
+            info = AccountInfo.of(get_account(session, account))
+        channel = info.platform
+        if Role.SALES_CHANNEL not in ConnectorRegistry().get(channel).roles:
+            raise ConfigError(
+                f"account {account!r} ({channel}) is not a sales channel: stock is pushed to "
+                "sales channel accounts only"
+            )
+        allowed = rulebook.allocation.allowed_for(channel, account)
+        share = mass_drop_share_for(info.settings, settings.stock.mass_drop_share)
+        sync_on = stock_sync_on(info.settings)
+        if preview_only or not sync_on:
+            with factory() as session:
+                shown = preview_push(
+                    session,
+                    channel=channel,
+                    account=account,
+                    rules=rulebook.stock,
+                    allowed_warehouses=allowed,
+                    share=share,
+                )
+            print_preview(shown, sync_on=sync_on)
+            if preview_only:
+                return
+            if not confirm and not stdin_is_interactive():
+                raise StockSyncOff(
+                    f"stock sync is off for {account}: to turn it on and push the quantities "
+                    f"above, run `channelhub stock push {account} --confirm`"
+                )
+            if not confirm:
+                typer.confirm(
+                    f"turn stock sync on for {account} and push these quantities?", abort=True
+                )
+            confirm = True  # the seller saw every quantity, cuts included, and said yes
+            full = True  # push what the preview showed: every listing
+            with factory.begin() as session:
+                turn_stock_sync_on(session, account, now=datetime.now(UTC))
+            console.print(
+                f"stock sync is on for {account}: `channelhub run` pushes its quantities "
+                "from now on",
+                markup=False,
+            )
+        with factory() as session:
             connector = connector_factory_for(settings)(get_account(session, account))
-        allowed = rulebook.allocation.allowed_for(connector.platform, account)
 
         async def run() -> Any:
             try:
@@ -166,11 +301,14 @@ def push(
                     now=datetime.now(UTC),
                     full_sweep=full,
                     allowed_warehouses=allowed,
+                    safety=PushSafety(mass_drop_share=share, confirm_drops=confirm),
                 )
             finally:
                 await connector.aclose()
 
         summary = asyncio.run(run())
     console.print(summary.render(), markup=False)
+    if summary.blocked is not None:
+        raise StockPushStopped(f"{summary.blocked.reason()}: {stopped_hint(account)}")
     if summary.rejected or summary.error:
         raise typer.Exit(1)

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.errors import ConfigError
@@ -33,6 +34,7 @@ from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.pairings import save_binding
 from channelhub.store.repos.products import upsert_sku
 from channelhub.store.repos.stock import record_movement, upsert_warehouse
+from channelhub.store.tables.stock import WarehouseRow
 
 MARKER = ".channelhub-demo"
 DEFAULT_HOME = Path(".channelhub-demo")
@@ -125,4 +127,6 @@ def seed_catalogue(session: Session, *, now: datetime) -> int:
             )
             record_movement(session, movement, now=now, dedupe_key=f"opening:{code}:{sku}")
             received += quantity
+    for row in session.scalars(select(WarehouseRow).where(WarehouseRow.code.in_(OPENING_STOCK))):
+        row.stock_known_at = now  # the opening stock is the hub's known position
     return received

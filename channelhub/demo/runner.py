@@ -56,6 +56,7 @@ def _accounts(hub: flow.Hub, world: World) -> None:
                 "lwa_url": f"{world.urls['amazon']}/auth/o2/token",
                 "initial_lookback_days": 2,
                 **RECONCILE_SETTINGS,
+                "jobs": {"push_stock": True},  # the seller's switch: stock sync on
             },
             now=now,
         )
@@ -70,6 +71,7 @@ def _accounts(hub: flow.Hub, world: World) -> None:
                 "api_version": "2025-01",
                 "location_id": str(SHOP_LOCATION),
                 **RECONCILE_SETTINGS,
+                "jobs": {"push_stock": True},  # the seller's switch: stock sync on
             },
             now=now,
         )

@@ -30,8 +30,14 @@ from channelhub.connectors.roles import Capability, Carrier, Warehouse
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.dispatch import dispatch_outbox
 from channelhub.jobs.fulfilment_push import push_tracking
+from channelhub.jobs.kinds import JobKind, job_enabled
 from channelhub.jobs.runner import JobContext
-from channelhub.jobs.stock_sync import push_stock
+from channelhub.jobs.stock_sync import (
+    PushSafety,
+    StockPushStopped,
+    mass_drop_share_for,
+    push_stock,
+)
 from channelhub.jobs.tracking import poll_shipments
 from channelhub.store.repos.jobs import RunCounts, record_dead_letter
 from channelhub.store.tables.stock import WarehouseRow
@@ -57,10 +63,21 @@ async def push_stock_job(context: JobContext) -> bool:
 
     Counts: confirmed -> updated, unchanged -> unchanged, rejected -> failed. A rejection the
     channel will not take again (not retryable) is also filed as a dead letter per listing.
+
+    Stock sync is off until the seller turns it on (``channelhub stock push ACCOUNT`` previews
+    and confirms): while it is off the run does nothing and its note says so. A push the
+    mass-drop guard stops fails the run with the guard's reason (job log, dead letter); the
+    listings skipped for unknown stock are named in the run's note.
     """
+    account = context.account
+    if not job_enabled(account.settings, JobKind.PUSH_STOCK):
+        context.note = (
+            f"stock sync is off for {account.name}: preview it with "
+            f"`channelhub stock push {account.name}`"
+        )
+        return False
     connector = context.sales_channel(Capability.PUSH_QUANTITIES)
     rulebook = context.rulebook()
-    account = context.account
     summary = await push_stock(
         context.session_factory,
         account=account.name,
@@ -68,7 +85,11 @@ async def push_stock_job(context: JobContext) -> bool:
         rules=rulebook.stock,
         now=context.now(),
         allowed_warehouses=rulebook.allocation.allowed_for(account.platform, account.name),
+        safety=PushSafety(mass_drop_share_for(account.settings, context.options.mass_drop_share)),
     )
+    if summary.blocked is not None:
+        raise StockPushStopped("; ".join(summary.notes()))
+    context.note = "; ".join(summary.notes()) or None
 
     def write(session: Session) -> RunCounts:
         for item in summary.rejected:

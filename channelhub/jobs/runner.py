@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
+from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
 from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.kinds import JobKind
@@ -99,6 +101,8 @@ class JobOptions:
     home: Path | None = None
     #: an explicit rulebook file instead of ``<home>/rules.toml``
     rules_file: Path | None = None
+    #: ``[stock] mass_drop_share``: the stock push's mass-drop guard (accounts may override)
+    mass_drop_share: Decimal = DEFAULT_MASS_DROP_SHARE
 
 
 def default_holder() -> str:
@@ -118,6 +122,8 @@ class JobResult:
     more: bool = False
     error: str | None = None
     run_id: int | None = None
+    #: why a run that ended well did nothing (e.g. the job is switched off for the account)
+    note: str | None = None
 
     @property
     def skipped(self) -> bool:
@@ -140,6 +146,8 @@ class JobContext:
     on_page: PageProgress | None = None
     counts: RunCounts = field(default_factory=RunCounts)
     pages: int = 0
+    #: set by a handler to say why it did nothing; kept in the run log's error column
+    note: str | None = None
     _connector: Any = field(default=None, repr=False)
     _rulebook: Rulebook | None = field(default=None, repr=False)
 
@@ -331,7 +339,7 @@ async def _run(context: JobContext, handler: JobHandler) -> JobResult:
         raise
     finally:
         await context.aclose()
-    _finish(context, outcome, error)
+    _finish(context, outcome, error or context.note)
     return JobResult(
         account=context.account.name,
         kind=context.kind,
@@ -341,4 +349,5 @@ async def _run(context: JobContext, handler: JobHandler) -> JobResult:
         more=more,
         error=error,
         run_id=context.run_id,
+        note=context.note,
     )

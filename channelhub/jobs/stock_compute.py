@@ -10,7 +10,7 @@ here too so that the CLI and the scheduled job apply the same rules.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +21,9 @@ from channelhub.core.bindings import ListingRef, PairingBook
 from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError, ConfigError, InvalidInput, NotFound
 from channelhub.core.listing import Listing, ListingStatus
+from channelhub.core.push_safety import unknown_warehouses
 from channelhub.core.rulebook import Rulebook, load_rulebook
-from channelhub.core.sellable import SellableExplanation, StockRules, sellable
+from channelhub.core.sellable import SellableExplanation, StockRules, effective_rule, sellable
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.listings import list_listings
 from channelhub.store.repos.pairings import load_book
@@ -80,6 +81,22 @@ def resolve(listings: Iterable[Listing], *, book: PairingBook, catalog: Catalog)
             continue
         out.targets.append(Target(listing, binding.sku, binding.multiplier, needs))
     return out
+
+
+def unknown_stock(
+    listing: Listing,
+    *,
+    rules: StockRules,
+    allowed_warehouses: Sequence[str] | None,
+    known_at: Mapping[str, datetime | None],
+) -> tuple[str, ...]:
+    """The warehouses serving ``listing`` (its rule's, else the allocation's allowed, else
+    every registered one) whose stock the hub does not know: while any is, it is not pushed."""
+    rule = effective_rule(
+        rules, channel=listing.channel, account=listing.account, listing=str(listing.key)
+    )
+    allowed = rule.warehouses if rule.warehouses is not None else allowed_warehouses
+    return unknown_warehouses(allowed, known_at)
 
 
 def explain(

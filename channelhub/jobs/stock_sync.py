@@ -17,6 +17,15 @@ One run for one channel account:
 3. (transaction 2) settle every pending push: confirmed, or rejected with the channel's words
    and whether a later run should retry.
 
+Safety (issue 10: a first push zeroed a seller's listings because the hub knew no stock):
+nothing is pushed while no warehouse is registered; a listing served by a warehouse whose
+stock was never set, imported or pulled is skipped and counted; and the mass-drop guard
+(:func:`channelhub.core.push_safety.check_mass_drop`) stops a push that would cut many
+listings at once before any call, rolls step 1 back and records the stop for ``stock
+explain`` and ``/metrics`` until the seller sends it with ``stock push ACCOUNT --confirm``.
+Whether the job runs at all is the account's stock sync switch (off until the seller turns
+it on; see :mod:`channelhub.jobs.handlers`).
+
 An unchanged quantity is never pushed (eBay allows 250 revisions a day). A crash between 1
 and 3 leaves pending rows, which the next run pushes again — setting a quantity twice is
 harmless. The debounce compares the injected ``now`` with the times the ledger hook wrote,
@@ -27,16 +36,28 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.results import QuantityPushResult, QuantityUpdate
-from channelhub.core.sellable import StockRules
+from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
+from channelhub.core.listing import Listing
+from channelhub.core.push_safety import (
+    DEFAULT_MASS_DROP_SHARE,
+    Drop,
+    MassDropDecision,
+    check_mass_drop,
+    is_drop,
+)
+from channelhub.core.sellable import SellableExplanation, StockRules
+from channelhub.jobs.kinds import JobKind, job_enabled, with_job_switch
 from channelhub.jobs.stock_compute import (
     Target,
     compute_sellable,
@@ -44,32 +65,49 @@ from channelhub.jobs.stock_compute import (
     explain_listing,
     load_rules,
     resolve,
+    unknown_stock,
 )
+from channelhub.store.repos.accounts import get_account, update_account
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.listings import list_listings
 from channelhub.store.repos.pairings import load_book
 from channelhub.store.repos.stock_sync import (
+    PushBlock,
     PushRecord,
+    clear_block,
     clear_dirty,
     confirmed_pushes_since,
     dirty_skus,
+    get_block,
     last_sweep,
     latest_pushes,
+    record_block,
     record_push,
     record_sweep,
     settle_push,
+    stock_known_at,
 )
 from channelhub.store.tables.stock_sync import PushState
 
 __all__ = [
+    "NO_WAREHOUSE",
+    "PushPreview",
+    "PushSafety",
     "PushSummary",
     "PushedItem",
     "QuantityPusher",
+    "StockPushStopped",
+    "StockSyncOff",
     "StockSyncTiming",
     "compute_sellable",
     "explain_listing",
     "load_rules",
+    "mass_drop_share_for",
+    "preview_push",
+    "push_status",
     "push_stock",
+    "stock_sync_on",
+    "turn_stock_sync_on",
 ]
 
 log = logging.getLogger(__name__)
@@ -101,6 +139,73 @@ class StockSyncTiming:
     sweep_every: timedelta | None = timedelta(hours=1)
 
 
+#: What a push says, and does, when no warehouse is registered: push nothing.
+NO_WAREHOUSE = (
+    "no warehouse is registered, so the hub knows no stock: add one with `channelhub "
+    "warehouses add` and load its stock with `channelhub stock set|import|pull`"
+)
+#: The account setting that overrides ``[stock] mass_drop_share`` for one account.
+ACCOUNT_SHARE_SETTING = "stock_mass_drop_share"
+
+
+class StockPushStopped(ChannelhubError):
+    """The mass-drop guard stopped a push; ``channelhub stock push ACCOUNT --confirm`` sends it."""
+
+
+def mass_drop_share_for(settings: Mapping[str, object], default: Decimal) -> Decimal:
+    """The account's ``stock_mass_drop_share`` setting, else ``default``."""
+    value = settings.get(ACCOUNT_SHARE_SETTING)
+    if value is None:
+        return default
+    try:
+        share = Decimal(str(value))
+    except InvalidOperation:
+        share = Decimal(-1)
+    if not 0 <= share <= 1:
+        raise ConfigError(
+            f"account setting {ACCOUNT_SHARE_SETTING}: {value!r} is not a share between 0 and 1"
+        )
+    return share
+
+
+def stock_sync_on(settings: Mapping[str, object]) -> bool:
+    """Whether the seller turned stock sync on for an account with these settings."""
+    return job_enabled(settings, JobKind.PUSH_STOCK)
+
+
+def turn_stock_sync_on(session: Session, account: str, *, now: datetime) -> None:
+    """Turn the account's stock sync on (the seller confirmed a preview): ``channelhub run``
+    pushes its quantities from now on."""
+    row = get_account(session, account)
+    update_account(
+        session,
+        account,
+        now=now,
+        settings=with_job_switch(row.settings or {}, JobKind.PUSH_STOCK, True),
+    )
+
+
+def stopped_hint(account: str) -> str:
+    """How the seller sends a push the guard stopped."""
+    return (
+        f"check the quantities with `channelhub stock push {account} --preview`, then send "
+        f"them with `channelhub stock push {account} --confirm`"
+    )
+
+
+def unknown_hint(codes: Sequence[str]) -> str:
+    return f"stock unknown at {', '.join(codes)}"
+
+
+@dataclass(frozen=True)
+class PushSafety:
+    """How the guards apply to one push: the mass-drop share, and whether the seller
+    confirmed the drops (``--confirm``: push past the guard and clear its record)."""
+
+    mass_drop_share: Decimal = DEFAULT_MASS_DROP_SHARE
+    confirm_drops: bool = False
+
+
 @dataclass(frozen=True)
 class PushedItem:
     """One listing of a push run and what the channel said."""
@@ -126,6 +231,27 @@ class PushSummary:
     problems: list[tuple[str, str]] = field(default_factory=list)  # listing, why not computed
     items: list[PushedItem] = field(default_factory=list)
     error: str | None = None  # the whole call failed (every item is then rejected)
+    #: listings not pushed because a warehouse serving them has unknown stock -> those codes
+    unknown: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    no_warehouse: bool = False  # nothing pushed: no warehouse is registered
+    blocked: MassDropDecision | None = None  # the mass-drop guard stopped the push
+    confirmed_drops: tuple[Drop, ...] = ()  # drops pushed on the seller's confirmation
+
+    def notes(self) -> list[str]:
+        """Why listings were not pushed, one line each (the job log's note)."""
+        if self.no_warehouse:
+            return [f"nothing pushed: {NO_WAREHOUSE}"]
+        out = []
+        counts = Counter(codes for _, codes in self.unknown)
+        for codes, n in sorted(counts.items()):
+            listings = "listing" if n == 1 else "listings"
+            out.append(
+                f"skipped {n} {listings}: {unknown_hint(codes)} "
+                "(load it with `channelhub stock set|import|pull`)"
+            )
+        if self.blocked is not None:
+            out.append(f"{self.blocked.reason()}: {stopped_hint(self.account)}")
+        return out
 
     @property
     def pushed(self) -> int:
@@ -144,8 +270,13 @@ class PushSummary:
         lines = [
             f"{self.channel}:{self.account} ({kind}): {self.considered} listings computed, "
             f"{self.unchanged} unchanged, {self.pushed} pushed, {len(self.confirmed)} confirmed, "
-            f"{len(self.rejected)} rejected, {self.unpaired} unpaired"
+            f"{len(self.rejected)} rejected, {self.unpaired} unpaired, "
+            f"{len(self.unknown)} skipped (stock unknown)"
         ]
+        lines.extend(f"  {note}" for note in self.notes())
+        if self.blocked is not None:
+            lines.extend(f"  WOULD CUT {drop.render()}" for drop in self.blocked.drops)
+        lines.extend(f"  CONFIRMED CUT {drop.render()}" for drop in self.confirmed_drops)
         for item in self.items:
             was = "never pushed" if item.previous is None else f"was {item.previous}"
             if item.accepted:
@@ -156,6 +287,9 @@ class PushSummary:
                     f"  REJECTED {item.listing} = {item.quantity}: {item.reason} ({again})"
                 )
         lines.extend(f"  SKIPPED  {listing}: {why}" for listing, why in self.problems)
+        lines.extend(
+            f"  SKIPPED  {listing}: {unknown_hint(codes)}" for listing, codes in self.unknown
+        )
         if self.error:
             lines.append(f"  the push failed: {self.error}")
         return "\n".join(lines)
@@ -177,6 +311,58 @@ def _wants_another_look(record: PushRecord | None) -> bool:
     )
 
 
+class _Stopped(Exception):
+    """Rolls the planning transaction back (sweep, pending pushes, dirty marks) when the
+    mass-drop guard stops a push; ``push_stock`` then records the stop on its own."""
+
+    def __init__(self, decision: MassDropDecision) -> None:
+        super().__init__(decision.reason())
+        self.decision = decision
+
+
+@dataclass(frozen=True)
+class _Assessed:
+    """A listing's computed quantity against what the channel holds."""
+
+    target: Target
+    explanation: SellableExplanation
+    previous: int | None  # the last value the channel confirmed
+    before: int | None  # confirmed, else the quantity last read from the channel
+
+    @property
+    def quantity(self) -> int:
+        return self.explanation.quantity
+
+
+def _assess(
+    session: Session,
+    targets: Sequence[Target],
+    *,
+    confirmed: Mapping[Any, PushRecord],
+    catalog: Any,
+    rules: StockRules,
+    allowed_warehouses: Sequence[str] | None,
+) -> list[_Assessed]:
+    explained = explain(
+        session, targets, catalog=catalog, rules=rules, allowed_warehouses=allowed_warehouses
+    )
+    out = []
+    for target, explanation in zip(targets, explained, strict=True):
+        known = confirmed.get(target.listing.key)
+        previous = known.quantity if known else None
+        before = previous if previous is not None else target.listing.quantity
+        out.append(_Assessed(target, explanation, previous, before))
+    return out
+
+
+def _guard(changes: Sequence[_Assessed], *, positioned: int, share: Decimal) -> MassDropDecision:
+    return check_mass_drop(
+        ((str(a.target.listing.key), a.before, a.quantity) for a in changes),
+        listings=positioned,
+        share=share,
+    )
+
+
 def _plan(
     session: Session,
     *,
@@ -187,8 +373,14 @@ def _plan(
     full_sweep: bool,
     timing: StockSyncTiming,
     allowed_warehouses: Sequence[str] | None,
+    safety: PushSafety,
     summary: PushSummary,
 ) -> list[_Planned]:
+    known_at = stock_known_at(session)
+    if not known_at:  # nothing is known: every listing would be pushed 0
+        summary.no_warehouse = True
+        log.warning("stock push %s:%s: %s", channel, account, NO_WAREHOUSE)
+        return []
     swept = last_sweep(session, channel=channel, account=account)
     if swept is None or (timing.sweep_every is not None and swept <= now - timing.sweep_every):
         full_sweep = True
@@ -216,8 +408,17 @@ def _plan(
     summary.problems = resolved.problems
     for problem in resolved.problems:
         log.warning("stock push %s:%s skips %s: %s", channel, account, *problem)
-    chosen: list[tuple[Target, str]] = []
+    positioned: list[Target] = []
     for target in resolved.targets:
+        missing = unknown_stock(
+            target.listing, rules=rules, allowed_warehouses=allowed_warehouses, known_at=known_at
+        )
+        if missing:
+            summary.unknown.append((str(target.listing.key), missing))
+        else:
+            positioned.append(target)
+    chosen: list[tuple[Target, str]] = []
+    for target in positioned:
         last = latest.get(target.listing.key)
         if full_sweep:
             chosen.append((target, "sweep"))
@@ -225,44 +426,211 @@ def _plan(
             chosen.append((target, "dirty"))
         elif _wants_another_look(last):
             chosen.append((target, "retry"))
-    explained = explain(
+    assessed = _assess(
         session,
         [target for target, _ in chosen],
+        confirmed=confirmed,
         catalog=catalog,
         rules=rules,
         allowed_warehouses=allowed_warehouses,
     )
-    planned: list[_Planned] = []
-    for (target, trigger), explanation in zip(chosen, explained, strict=True):
-        key = target.listing.key
-        last = latest.get(key)
+    changes: list[tuple[_Assessed, str]] = []
+    for (target, trigger), item in zip(chosen, assessed, strict=True):
+        last = latest.get(target.listing.key)
         summary.considered += 1
-        quantity = explanation.quantity
-        known = confirmed.get(key)
-        previous = known.quantity if known else None
         uncertain = last is not None and last.state is PushState.PENDING
-        if previous == quantity and not uncertain:
+        if item.previous == item.quantity and not uncertain:
             summary.unchanged += 1
             continue
+        changes.append((item, trigger))
+    decision = _guard(
+        [item for item, _ in changes], positioned=len(positioned), share=safety.mass_drop_share
+    )
+    if decision.blocked and not safety.confirm_drops:
+        summary.blocked = decision
+        raise _Stopped(decision)
+    if decision.blocked:
+        summary.confirmed_drops = decision.drops
+    clear_block(session, channel=channel, account=account)
+    planned: list[_Planned] = []
+    for item, trigger in changes:
+        key = item.target.listing.key
         push_id = record_push(
             session,
             key,
-            quantity=quantity,
-            previous=previous,
-            explanation=explanation.model_dump(mode="json"),
+            quantity=item.quantity,
+            previous=item.previous,
+            explanation=item.explanation.model_dump(mode="json"),
             trigger=trigger,
             now=now,
         )
         update = QuantityUpdate(
             listing=key,
-            quantity=quantity,
-            channel_sku=target.listing.channel_sku,
-            inventory_ref=target.listing.inventory_ref,
-            expected_previous=previous,
+            quantity=item.quantity,
+            channel_sku=item.target.listing.channel_sku,
+            inventory_ref=item.target.listing.inventory_ref,
+            expected_previous=item.previous,
         )
-        planned.append(_Planned(push_id, update, previous))
+        planned.append(_Planned(push_id, update, item.previous))
     clear_dirty(session, channel=channel, account=account, seen=seen)
     return planned
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One listing of a preview: what the channel shows, what the hub would push, and why."""
+
+    listing: str
+    channel_sku: str | None
+    channel_now: int | None  # the quantity last read from the channel (None: unknown)
+    would_push: int | None  # None: not pushed
+    why: str
+
+
+@dataclass
+class PushPreview:
+    """What a full push of one account would do, without doing it."""
+
+    channel: str
+    account: str
+    rows: list[PreviewRow] = field(default_factory=list)
+    unpaired: int = 0
+    no_warehouse: bool = False
+    decision: MassDropDecision | None = None
+    block: PushBlock | None = None  # a stopped push waiting for the seller
+
+
+def _short_why(explanation: SellableExplanation) -> str:
+    """The stock behind a quantity in a few words (``stock explain`` has every step)."""
+    parts = [f"{c.sku}: {c.available} available" for c in explanation.components]
+    if explanation.limiting_sku:
+        parts.append(f"limited by {explanation.limiting_sku}")
+    rule = explanation.rule
+    if rule.buffer:
+        parts.append(f"buffer {rule.buffer}")
+    if explanation.multiplier != 1:
+        parts.append(f"{explanation.multiplier}-pack")
+    if rule.share != 1:
+        parts.append(f"share {rule.share}")
+    if rule.maximum is not None:
+        parts.append(f"max {rule.maximum}")
+    return ", ".join(parts)
+
+
+def preview_push(
+    session: Session,
+    *,
+    channel: str,
+    account: str,
+    rules: StockRules,
+    allowed_warehouses: Sequence[str] | None = None,
+    share: Decimal = DEFAULT_MASS_DROP_SHARE,
+) -> PushPreview:
+    """Every paired listing of the account as a full push would treat it; writes nothing."""
+    preview = PushPreview(
+        channel=channel, account=account, block=get_block(session, channel=channel, account=account)
+    )
+    known_at = stock_known_at(session)
+    catalog = load_catalog(session)
+    resolved = resolve(
+        list_listings(session, channel=channel, account=account),
+        book=load_book(session),
+        catalog=catalog,
+    )
+    preview.unpaired = resolved.unpaired
+    preview.no_warehouse = not known_at
+    listings = {str(t.listing.key): t.listing for t in resolved.targets}
+    for key, problem in resolved.problems:
+        preview.rows.append(PreviewRow(key, None, None, None, problem))
+    positioned: list[Target] = []
+    for target in resolved.targets:
+        missing = unknown_stock(
+            target.listing, rules=rules, allowed_warehouses=allowed_warehouses, known_at=known_at
+        )
+        if preview.no_warehouse or missing:
+            why = "no warehouse is registered" if preview.no_warehouse else unknown_hint(missing)
+            listing = target.listing
+            preview.rows.append(
+                PreviewRow(
+                    str(listing.key), listing.channel_sku, listing.quantity, None, why,
+                )
+            )  # fmt: skip
+        else:
+            positioned.append(target)
+    confirmed = latest_pushes(session, channel=channel, account=account, confirmed_only=True)
+    assessed = _assess(
+        session,
+        positioned,
+        confirmed=confirmed,
+        catalog=catalog,
+        rules=rules,
+        allowed_warehouses=allowed_warehouses,
+    )
+    changes = [item for item in assessed if item.previous != item.quantity]
+    preview.decision = _guard(changes, positioned=len(positioned), share=share)
+    for item in assessed:
+        listing = listings[str(item.target.listing.key)]
+        steps = _short_why(item.explanation)
+        if item.previous == item.quantity:
+            why = f"unchanged: the channel confirmed {item.quantity}"
+        elif is_drop(item.before, item.quantity):
+            why = f"CUT from {item.before}: {steps}"
+        else:
+            why = steps
+        preview.rows.append(
+            PreviewRow(str(listing.key), listing.channel_sku, listing.quantity, item.quantity, why)
+        )
+    preview.rows.sort(key=lambda row: row.listing)
+    return preview
+
+
+class StockSyncOff(ChannelhubError):
+    """A push asked for without a TTY on an account whose stock sync is off."""
+
+
+def push_status(
+    session: Session,
+    listing: Listing,
+    *,
+    rules: StockRules,
+    allowed_warehouses: Sequence[str] | None,
+) -> list[str]:
+    """Why the push job would not push ``listing`` now, one line each (``stock explain``):
+    the account's stock sync is off, no warehouse or a serving warehouse's stock is unknown,
+    or the mass-drop guard holds the account's push."""
+    lines = []
+    try:
+        settings = get_account(session, listing.account).settings or {}
+    except NotFound:
+        settings = None
+    if settings is not None and not stock_sync_on(settings):
+        lines.append(
+            f"stock sync is off for {listing.account}: preview it with "
+            f"`channelhub stock push {listing.account}`"
+        )
+    known_at = stock_known_at(session)
+    missing = unknown_stock(
+        listing, rules=rules, allowed_warehouses=allowed_warehouses, known_at=known_at
+    )
+    if not known_at:
+        lines.append(f"not pushed: {NO_WAREHOUSE}")
+    elif missing:
+        lines.append(
+            f"not pushed: {unknown_hint(missing)}: load it with `channelhub stock set|import|pull`"
+        )
+    block = get_block(session, channel=listing.channel, account=listing.account)
+    if block is not None:
+        cut = block.affects(str(listing.key))
+        this = (
+            f"this listing would go from {cut[0]} to {cut[1]}"
+            if cut
+            else "this listing is not among the cuts"
+        )
+        lines.append(
+            f"push STOPPED at {block.blocked_at:%Y-%m-%d %H:%M} UTC: {block.reason}; {this}; "
+            f"{stopped_hint(listing.account)}"
+        )
+    return lines
 
 
 def _takes_history(connector: QuantityPusher) -> bool:
@@ -306,8 +674,14 @@ async def push_stock(
     full_sweep: bool = False,
     timing: StockSyncTiming = StockSyncTiming(),
     allowed_warehouses: Sequence[str] | None = None,
+    safety: PushSafety = PushSafety(),
 ) -> PushSummary:
     """Push the changed sellable quantities of one channel account (see module docstring).
+
+    Nothing is pushed when no warehouse is registered (``summary.no_warehouse``); a listing a
+    warehouse of unknown stock serves is skipped (``summary.unknown``); a push the mass-drop
+    guard stops calls nothing, is recorded for ``stock explain`` and ``/metrics`` and
+    returned with ``summary.blocked`` set, until ``safety.confirm_drops`` sends it.
 
     A connector failure of the whole call is recorded on every item (rejected, retryable as
     the error says) and reported in ``summary.error``; any other exception propagates and
@@ -315,18 +689,33 @@ async def push_stock(
     """
     channel = connector.platform
     summary = PushSummary(channel=channel, account=account, full_sweep=full_sweep)
-    with session_factory() as session, session.begin():
-        planned = _plan(
-            session,
-            channel=channel,
-            account=account,
-            rules=rules,
-            now=now,
-            full_sweep=full_sweep,
-            timing=timing,
-            allowed_warehouses=allowed_warehouses,
-            summary=summary,
-        )
+    try:
+        with session_factory() as session, session.begin():
+            planned = _plan(
+                session,
+                channel=channel,
+                account=account,
+                rules=rules,
+                now=now,
+                full_sweep=full_sweep,
+                timing=timing,
+                allowed_warehouses=allowed_warehouses,
+                safety=safety,
+                summary=summary,
+            )
+    except _Stopped as stop:
+        decision = stop.decision
+        with session_factory() as session, session.begin():
+            record_block(
+                session,
+                channel=channel,
+                account=account,
+                reason=decision.reason(),
+                drops=[(d.listing, d.before, d.after) for d in decision.drops],
+                now=now,
+            )
+        log.warning("stock push %s:%s: %s", channel, account, decision.reason())
+        return summary
     if not planned:
         return summary
     updates = [p.update for p in planned]

@@ -24,6 +24,7 @@ from channelhub.core.fulfilment import Package, Shipment, TrackingEvent, Trackin
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.runner import JobOptions, run_job
 from channelhub.jobs.shipments import apply_shipment
+from channelhub.jobs.stock_sync import turn_stock_sync_on
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.jobs import list_dead_letters
@@ -87,6 +88,7 @@ async def test_push_stock_counts_and_dead_letters_a_final_rejection(
         add_listing(session, "fakeshop", ACCOUNT, "A-MUG", sku="MUG")
         add_listing(session, "fakeshop", ACCOUNT, "A-SET", sku="MUG-SET")
         move(session, "MUG", 10)
+        turn_stock_sync_on(session, ACCOUNT, now=clock())
     shop = Shop(pages=[], refuse={"A-SET": ("listing suppressed", False)})
     result = await run_job(
         session_factory, ACCOUNT, JobKind.PUSH_STOCK, connector_factory=lambda _: shop, now=clock
@@ -109,6 +111,7 @@ async def test_push_stock_reads_the_rulebook_of_the_hub_home(
         add_catalog(session)
         add_listing(session, "fakeshop", ACCOUNT, "A-MUG", sku="MUG")
         move(session, "MUG", 10)
+        turn_stock_sync_on(session, ACCOUNT, now=clock())
     shop = Shop(pages=[])
     await run_job(
         session_factory, ACCOUNT, JobKind.PUSH_STOCK, connector_factory=lambda _: shop,

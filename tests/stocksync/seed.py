@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channelhub.connectors.results import QuantityPushResult, QuantityUpdate
@@ -18,6 +19,7 @@ from channelhub.store.repos.listings import upsert_listing
 from channelhub.store.repos.pairings import save_binding
 from channelhub.store.repos.products import upsert_sku
 from channelhub.store.repos.stock import record_movement, upsert_warehouse
+from channelhub.store.tables.stock import WarehouseRow
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -41,6 +43,15 @@ def add_catalog(session: Session) -> None:
     )
     for code, country in (("US-EAST", "US"), ("CN-SZ", "CN")):
         upsert_warehouse(session, Warehouse(code=code, country=country), now=T0)
+    know_stock(session, "US-EAST", "CN-SZ")
+
+
+def know_stock(session: Session, *codes: str, at: datetime | None = T0) -> None:
+    """Set (or, with ``at=None``, clear) when the hub learned these warehouses' stock (the
+    warehouses branch's ``stock set|import|pull`` does it for real)."""
+    for row in session.scalars(select(WarehouseRow).where(WarehouseRow.code.in_(codes))):
+        row.stock_known_at = at
+    session.flush()
 
 
 def add_listing(

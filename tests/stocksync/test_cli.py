@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.cli import main
 from channelhub.core.stock import MovementKind
+from channelhub.jobs.stock_sync import turn_stock_sync_on
 from channelhub.store.db import make_engine, make_session_factory
-from tests.stocksync.seed import FakeChannel, add_catalog, add_listing, move
+from tests.stocksync.seed import T0, FakeChannel, add_catalog, add_listing, move
 
 RULES = """
 [stock.default]
@@ -110,7 +111,10 @@ def test_explain_prints_every_input_and_accounts_for_every_unit(hub: Any) -> Non
     assert "CN-SZ MUG: on hand 40 - reserved 0 = 40  (not counted" in out
     assert "buffer = 1 (default)" in out and "share = 0.5 (account amazon:us1)" in out
     # 12 - 1 = 11 -> 5 two-packs -> x 0.5 = 2
-    assert out.rstrip().splitlines()[-1] == "last push: never pushed"
+    assert out.rstrip().splitlines()[-2:] == [
+        "last push: never pushed",
+        "stock sync is off for us1: preview it with `channelhub stock push us1`",
+    ]
     assert "sellable: 2" in out
     assert "warehouses allowed by [allocation.allowed] for amazon:us1: US-EAST" in out
     parts = _unit_lines(out, "MUG")
@@ -146,10 +150,12 @@ def test_explain_a_combo_names_the_limiting_component(hub: Any) -> None:
 def test_push_runs_once_and_explain_shows_the_confirmed_value(
     hub: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run, _ = hub
+    run, factory = hub
     channel = FakeChannel(refuse={"A-SET": ("listing suppressed", False)})
-    # the account row and its connector (ConnectorFactory) stand in for a configured account
-    monkeypatch.setattr("channelhub.cli.stock.get_account", lambda _session, _name: None)
+    # the account's connector (ConnectorFactory) is stood in for; its stock sync is on
+    assert run("accounts", "add", "amazon", "us1", "-c", "refresh_token=secret")[0] == 0
+    with factory.begin() as session:
+        turn_stock_sync_on(session, "us1", now=T0)
     monkeypatch.setattr(
         "channelhub.cli.stock.connector_factory_for", lambda _settings: lambda _row: channel
     )

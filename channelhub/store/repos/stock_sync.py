@@ -8,6 +8,10 @@ each account's push job consumes its own marks. A burst of movements keeps
 Consuming: the job reads the marks that are due, and deletes each one only if it did not
 change since it was read (``changed_at <= seen``), so a movement landing during a push run is
 never lost: it stays dirty for the next run.
+
+Safety: :func:`stock_known_at` tells the push job which warehouses' stock the hub knows;
+:func:`record_block` / :func:`get_block` / :func:`clear_block` keep the push the mass-drop
+guard stopped until the seller confirms it.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.listing import ListingKey
 from channelhub.store.repos._upsert import insert_for
+from channelhub.store.tables.stock import WarehouseRow
 from channelhub.store.tables.stock_sync import (
     PushState,
     StockDirtyRow,
+    StockPushBlockRow,
     StockPushRow,
     StockSyncAccountRow,
 )
@@ -261,3 +267,84 @@ def confirmed_pushes_since(
         .order_by(StockPushRow.id)
     )
     return [PushRecord.of(row) for row in rows]
+
+
+def stock_known_at(session: Session) -> dict[str, datetime | None]:
+    """Every registered warehouse -> when its stock was last set, imported or pulled."""
+    rows = session.execute(select(WarehouseRow.code, WarehouseRow.stock_known_at))
+    return {code: known_at for code, known_at in rows}
+
+
+@dataclass(frozen=True)
+class PushBlock:
+    """A push the mass-drop guard stopped: why, when, and what it would have cut."""
+
+    channel: str
+    account: str
+    blocked_at: datetime
+    reason: str
+    drops: tuple[tuple[str, int, int], ...]  # listing, channel holds, hub would push
+
+    def affects(self, listing: str) -> tuple[int, int] | None:
+        """(before, after) of ``listing`` if the stopped push would have cut it."""
+        return next(((b, a) for key, b, a in self.drops if key == listing), None)
+
+
+def record_block(
+    session: Session,
+    *,
+    channel: str,
+    account: str,
+    reason: str,
+    drops: Iterable[tuple[str, int, int]],
+    now: datetime,
+) -> None:
+    """Record (or replace) the stopped push of one account."""
+    rows = [{"listing": key, "before": b, "after": a} for key, b, a in drops]
+    statement = insert_for(session, StockPushBlockRow.__table__).values(
+        channel=channel, account=account, blocked_at=now, reason=reason, drops=rows
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["channel", "account"],
+            set_={"blocked_at": now, "reason": reason, "drops": rows},
+        )
+    )
+
+
+def get_block(session: Session, *, channel: str, account: str) -> PushBlock | None:
+    """The account's stopped push, if one stands."""
+    row = session.get(StockPushBlockRow, (channel, account), populate_existing=True)
+    return None if row is None else _block(row)
+
+
+def list_blocks(session: Session) -> list[PushBlock]:
+    """Every stopped push, by channel and account."""
+    rows = session.scalars(
+        select(StockPushBlockRow).order_by(StockPushBlockRow.channel, StockPushBlockRow.account)
+    )
+    return [_block(row) for row in rows]
+
+
+def block_states(session: Session) -> dict[tuple[str, str], bool]:
+    """Every channel account the push job served or stopped -> whether a stopped push stands
+    (``/metrics``: an explicit 0 lets an alert tell "fine" from "never reported")."""
+    served = session.execute(select(StockSyncAccountRow.channel, StockSyncAccountRow.account))
+    states = {(channel, account): False for channel, account in served}
+    states.update({(b.channel, b.account): True for b in list_blocks(session)})
+    return dict(sorted(states.items()))
+
+
+def clear_block(session: Session, *, channel: str, account: str) -> bool:
+    """Forget the account's stopped push; whether there was one."""
+    result = session.execute(
+        delete(StockPushBlockRow)
+        .where(StockPushBlockRow.channel == channel, StockPushBlockRow.account == account)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _block(row: StockPushBlockRow) -> PushBlock:
+    drops = tuple((str(d["listing"]), int(d["before"]), int(d["after"])) for d in row.drops)
+    return PushBlock(row.channel, row.account, row.blocked_at, row.reason, drops)

@@ -12,6 +12,9 @@ SKUs dirty for exactly these accounts, a lookup in a table of a handful of rows.
 ``stock_dirty`` holds, per channel account and stock SKU, when the ledger last changed (and
 when the current burst of changes began) so the push job can wait for a quiet moment
 (debounce) without waiting forever (max wait).
+
+``stock_push_blocks`` holds, per channel account, the push the mass-drop guard stopped until
+the seller confirms it (``channelhub stock push ACCOUNT --confirm``) or a later run passes.
 """
 
 from __future__ import annotations
@@ -88,3 +91,20 @@ class StockSyncAccountRow(Base):
     account: Mapped[str] = mapped_column(String(100), primary_key=True)
     registered_at: Mapped[datetime] = mapped_column()
     last_sweep_at: Mapped[datetime] = mapped_column()
+
+
+class StockPushBlockRow(Base):
+    """A push the mass-drop guard stopped: one row per channel account while it stands.
+
+    Written by the push run that stopped (its reason and the listings it would have cut, as
+    ``[{"listing", "before", "after"}]``), replaced by the next run that stops, deleted by a run
+    that passes the guard or by ``channelhub stock push ACCOUNT --confirm``.
+    """
+
+    __tablename__ = "stock_push_blocks"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    blocked_at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    drops: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument)
