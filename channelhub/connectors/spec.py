@@ -182,8 +182,7 @@ def field(
 
 JOBS_FIELD = field(
     "jobs",
-    "which jobs run: use `accounts edit NAME --enable JOB / --disable JOB` (push_stock is off "
-    "until turned on)",
+    "per-job on/off: set with `accounts edit NAME --enable JOB` / `--disable JOB`",
     FieldType.MAP,
 )
 _RECONCILE = (

@@ -14,6 +14,7 @@ from channelhub.cli import main
 from channelhub.cli import reconcile as reconcile_cli
 from channelhub.store.db import make_engine, make_session_factory
 from channelhub.store.tables.stock import StockMovementRow
+from tests.accounts.rows import add_fake_account
 from tests.jobs.reconcile_fakes import FakeWarehouse, seed_channel_hub, seed_stock
 
 
@@ -43,9 +44,9 @@ def hub(
         monkeypatch.setenv("CHANNELHUB_DATABASE_URL", db_url)
     runner = Hub(tmp_path / "home", capsys, monkeypatch)
     assert runner("init")[0] == 0
-    assert runner("accounts", "add", "shopify", "shop-eu", "-c", "token=x")[0] == 0
-    assert runner("accounts", "add", "refwms", "wms-de", "-c", "token=y")[0] == 0
-    assert runner("accounts", "add", "pushwms", "wms-push", "-c", "token=z")[0] == 0
+    add_fake_account(runner.home, "shopify", "shop-eu", {"access_token": "x"}, {"shop": "eu"})
+    add_fake_account(runner.home, "refwms", "wms-de", {"token": "y"})
+    add_fake_account(runner.home, "pushwms", "wms-push", {"token": "z"})
     url = db_url if not db_url.startswith("sqlite") else f"sqlite:///{runner.home / 'hub.db'}"
     engine = make_engine(url)
     try:
