@@ -325,7 +325,7 @@ def list_(ctx: typer.Context) -> None:
             Text(", ".join(names[info.name]) or "none"),
             Text(_show_jobs(info, intervals)),
         )
-    Console(highlight=False, width=200).print(table)
+    Console(highlight=False, width=260).print(table)
 
 
 def _show_jobs(info: AccountInfo, intervals: Mapping[Any, object]) -> str:
