@@ -38,6 +38,7 @@ from channelhub.jobs.account_setup import (
     cursor_job,
     declared_credentials,
     job_switches,
+    since_date,
     validate_account,
 )
 from channelhub.jobs.connectors import ConnectorFactory
@@ -409,6 +410,7 @@ def reset_cursor_(
         None,
         "--since",
         formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"],
+        metavar="DATE",
         help="re-import orders changed since this date (UTC); default: the first-run lookback",
     ),
 ) -> None:
@@ -417,7 +419,7 @@ def reset_cursor_(
     with open_session(settings) as session:
         row = get_account(session, name)
         kind = cursor_job(plugin_for(row.platform), job, with_since=since is not None)
-        when = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+        when = since_date(since, now=_now())
         had = get_cursor(session, name, kind.value) is not None
         reset_cursor(session, name, kind.value, now=_now(), since=when)
     start = f"from {when.isoformat()}" if when else "as a first run (initial lookback)"

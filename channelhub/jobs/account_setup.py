@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr
@@ -190,6 +191,16 @@ def cursor_job(plugin: ConnectorPlugin, value: str, *, with_since: bool) -> JobK
             "--since", kind.value, "applies only to pull_orders (listings are re-read in full)"
         )
     return kind
+
+
+def since_date(value: datetime | None, *, now: datetime) -> datetime | None:
+    """``--since`` as an aware UTC time (a naive one is UTC), refused when in the future."""
+    if value is None:
+        return None
+    when = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if when > now:
+        raise InvalidInput.field("--since", when.isoformat(), "is in the future")
+    return when
 
 
 def names(values: Iterable[str]) -> str:

@@ -164,6 +164,10 @@ def test_reset_cursor_forgets_or_moves_where_a_pull_resumes(ready_hub: Hub) -> N
     assert code == 0 and "as a first run" in out
     with ready_hub.session() as session:
         assert get_cursor(session, "amz", "pull_orders") is None
+    code, _, err = ready_hub(
+        "accounts", "reset-cursor", "amz", "pull_orders", "--since", "2999-01-01"
+    )
+    assert code == 1 and "--since: '2999-01-01T00:00:00+00:00' is in the future" in err
     code, _, err = ready_hub("accounts", "reset-cursor", "amz", "dispatch_outbox")
     assert code == 1 and "is not run for amazon accounts" in err
     code, _, err = ready_hub("accounts", "reset-cursor", "amz", "push_stock")
