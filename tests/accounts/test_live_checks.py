@@ -4,9 +4,11 @@ base URL, no request of a check or of a pull/push leaves loopback, for every pla
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
+from channelhub.connectors.amazon.auth import DEFAULT_LWA_URL, lwa_url_for
 from channelhub.connectors.check import run_check
 from channelhub.connectors.registry import BUILTIN_CONNECTORS, ConnectorRegistry
 from tests.accounts.loopback import SETUPS, LoopbackOnly
@@ -52,8 +54,6 @@ def test_a_wrong_secret_is_a_problem(platform: str) -> None:
 
 
 def test_amazon_token_goes_to_amazon_only_for_amazon_hosts() -> None:
-    from channelhub.connectors.amazon.auth import DEFAULT_LWA_URL, lwa_url_for
-
     assert lwa_url_for(None, {}) == DEFAULT_LWA_URL
     assert lwa_url_for("https://sellingpartnerapi-eu.amazon.com", {}) == DEFAULT_LWA_URL
     assert lwa_url_for("https://sandbox.sellingpartnerapi-na.amazon.com", {}) == DEFAULT_LWA_URL
@@ -62,8 +62,6 @@ def test_amazon_token_goes_to_amazon_only_for_amazon_hosts() -> None:
 
 
 def test_a_dead_url_fails_fast_and_a_missing_setting_is_a_problem() -> None:
-    from dataclasses import replace
-
     ups = SETUPS["ups"]
     dead = replace(ups.context(LoopbackOnly(ups.app())), transport=None)  # nothing listens on :9
     lines = asyncio.run(run_check(REGISTRY.get("ups"), dead))
@@ -73,3 +71,19 @@ def test_a_dead_url_fails_fast_and_a_missing_setting_is_a_problem() -> None:
     context = shipbob.context(LoopbackOnly(shipbob.app()))
     lines = asyncio.run(run_check(REGISTRY.get("shipbob"), replace(context, settings={})))
     assert [line.ok for line in lines] == [False] and "channel_id" in lines[0].text
+
+
+def test_missing_scopes_and_an_unknown_channel_are_named() -> None:
+    shopify = SETUPS["shopify"]
+    app = shopify.app()
+    app.shop.data.scopes = ("read_orders", "read_products", "read_locations")
+    lines = asyncio.run(run_check(REGISTRY.get("shopify"), shopify.context(LoopbackOnly(app))))
+    assert lines[0].ok and "shop 'channelhub simulator'" in lines[0].text
+    assert not lines[1].ok
+    assert lines[1].text.endswith(": write_inventory, write_merchant_managed_fulfillment_orders")
+    shipbob = SETUPS["shipbob"]
+    context = shipbob.context(LoopbackOnly(shipbob.app()))
+    wrong = replace(context, settings={"channel_id": "999"})
+    lines = asyncio.run(run_check(REGISTRY.get("shipbob"), wrong))
+    assert lines[0].ok and "101 (channelhub)" in lines[0].text
+    assert not lines[1].ok and "channel_id 999 is not one of the PAT's channels" in lines[1].text
