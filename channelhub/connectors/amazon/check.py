@@ -54,12 +54,6 @@ SPEC = PlatformSpec(
             FieldType.FLOAT,
             default=300,
         ),
-        field(
-            "initial_lookback_days",
-            "how many days back the first order import reaches",
-            FieldType.FLOAT,
-            default=30,
-        ),
         field("page_size", "orders per searchOrders page (1-100)", FieldType.INT, default=100),
         field(
             "patch_threshold",
