@@ -1,16 +1,20 @@
-"""``channelhub accounts add|list|check|remove``: the platform accounts the hub works for.
+"""``channelhub accounts add|edit|list|check|reset-cursor|remove``: the platform accounts.
 
-Credentials come from ``--credential NAME=VALUE``, from ``CHANNELHUB_CRED_<NAME>`` or from a
-hidden prompt (``--credential NAME``), are wrapped in SecretStr at once and are never printed.
-``accounts check`` runs :func:`check_account`; connectors add their own checks (required
-credentials, a connectivity probe) through the ``channelhub.account_checks`` entry points.
+Each platform declares the credentials and settings it takes (``channelhub platforms X``);
+``add`` and ``edit`` accept exactly those (:mod:`channelhub.jobs.account_setup`). Credentials
+come from ``--credential NAME=VALUE``, from ``CHANNELHUB_CRED_<NAME>`` (only the names the
+platform declares) or from a hidden prompt (``--credential NAME``), are wrapped in SecretStr
+at once and are never printed. ``accounts check`` makes the platform's live, read-only,
+authenticated calls (:mod:`channelhub.connectors.check`); ``--offline`` runs only the local
+checks (:func:`check_account`, plus ``channelhub.account_checks`` entry points).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Any
@@ -20,17 +24,35 @@ import typer
 from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for, vault_for
-from channelhub.core.errors import ChannelhubError, InvalidInput
+from channelhub.connectors.check import run_check
+from channelhub.connectors.plugin import ConnectorPlugin
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
+from channelhub.jobs.account_setup import (
+    AccountEdit,
+    apply_edit,
+    cursor_job,
+    declared_credentials,
+    job_switches,
+    since_date,
+    validate_account,
+)
+from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.kinds import JOBS_SETTING
+from channelhub.jobs.scheduler import intervals_from_seconds
 from channelhub.store.repos.accounts import (
     AccountInfo,
     add_account,
+    edit_account,
     get_account,
     list_accounts,
     remove_account,
 )
+from channelhub.store.repos.cursors import get_cursor, reset_cursor
 
 accounts_app = typer.Typer(
     help="Platform accounts (shops, warehouses, carriers).", no_args_is_help=True
@@ -72,13 +94,17 @@ def gather_credentials(
     pairs: Sequence[str],
     env: Mapping[str, str],
     prompt: Callable[[str], str],
+    declared: Collection[str] | None = None,
 ) -> dict[str, SecretStr]:
-    """Credentials from ``CHANNELHUB_CRED_*``, then ``NAME=VALUE`` flags, then prompts."""
+    """Credentials from ``CHANNELHUB_CRED_*`` (only the ``declared`` names, when given: the
+    environment may hold another platform's), then ``NAME=VALUE`` flags, then prompts."""
     credentials = {
         key[len(CREDENTIAL_ENV_PREFIX) :].lower(): SecretStr(value)
         for key, value in env.items()
         if key.upper().startswith(CREDENTIAL_ENV_PREFIX) and len(key) > len(CREDENTIAL_ENV_PREFIX)
     }
+    if declared is not None:
+        credentials = {k: v for k, v in credentials.items() if k in declared}
     for raw in pairs:
         key, value = _split_pair("--credential", raw)
         if value is None:
@@ -146,6 +172,36 @@ def _hidden_prompt(key: str) -> str:
     return str(typer.prompt(f"{key}", hide_input=True))
 
 
+def plugin_for(platform: str) -> ConnectorPlugin:
+    """The installed connector of ``platform``; an unknown one names the known ones."""
+    try:
+        return ConnectorRegistry().get(platform)
+    except NotFound as exc:
+        raise NotFound(f"{exc}; `channelhub platforms` lists them") from None
+
+
+def check_spec(account: AccountInfo, credentials: Mapping[str, SecretStr]) -> Iterable[str]:
+    """What the platform declares that the account lacks (a missing setting or credential,
+    a value of the wrong type), as the offline check's findings."""
+    try:
+        plugin = ConnectorRegistry().get(account.platform)
+    except ChannelhubError as exc:
+        yield str(exc)
+        return
+    try:
+        validate_account(
+            plugin, base_url=account.base_url, settings=account.settings, credentials=credentials
+        )
+    except InvalidInput as exc:
+        yield from exc.problems
+
+
+CREDENTIAL_HELP = (
+    "NAME=VALUE, or NAME alone to be asked (hidden). Also CHANNELHUB_CRED_<NAME>. "
+    "Prefer the prompt or the environment: flags end up in shell history."
+)
+
+
 @accounts_app.command("add")
 def add(
     ctx: typer.Context,
@@ -154,27 +210,26 @@ def add(
     base_url: str | None = typer.Option(
         None, "--base-url", help="API base URL: production, a vendor sandbox or a simulator"
     ),
-    credential: list[str] = typer.Option(
-        [],
-        "--credential",
-        "-c",
-        help="NAME=VALUE, or NAME alone to be asked (hidden). Also CHANNELHUB_CRED_<NAME>. "
-        "Prefer the prompt or the environment: flags end up in shell history.",
-    ),
+    credential: list[str] = typer.Option([], "--credential", "-c", help=CREDENTIAL_HELP),
     setting: list[str] = typer.Option(
-        [], "--setting", "-s", help="KEY=VALUE, a non-secret setting (e.g. marketplace_id)"
+        [], "--setting", "-s", help="KEY=VALUE, a non-secret setting (e.g. marketplace_ids)"
     ),
 ) -> None:
-    """Add an account; its credentials are stored encrypted."""
+    """Add an account; `channelhub platforms PLATFORM` lists what it takes. Credentials are
+    stored encrypted."""
     if not _PLATFORM.match(platform):
         raise InvalidInput.field("platform", platform, "is not a platform name (lowercase)")
     if not _NAME.match(name):
         raise InvalidInput.field("account name", name, "may hold only letters, digits, _ . -")
     _check_base_url(base_url)
+    plugin = plugin_for(platform)
     settings = settings_for(ctx)
     vault = vault_for(settings)
     extra = parse_settings(setting)
-    credentials = gather_credentials(credential, os.environ, _hidden_prompt)
+    credentials = gather_credentials(
+        credential, os.environ, _hidden_prompt, declared_credentials(plugin)
+    )
+    typed = validate_account(plugin, base_url=base_url, settings=extra, credentials=credentials)
     with open_session(settings) as session:
         add_account(
             session,
@@ -182,17 +237,73 @@ def add(
             platform=platform,
             name=name,
             base_url=base_url,
-            settings=extra,
+            settings=typed,
             credentials=credentials,
             now=_now(),
         )
     names = ", ".join(sorted(credentials)) or "none"
     typer.echo(f"added {platform} account {name!r} (credentials stored encrypted: {names})")
+    on, off = job_switches(plugin, typed)
+    typer.echo(f"jobs: {', '.join(on) or 'none'}" + (f" (off: {', '.join(off)})" if off else ""))
+    typer.echo(f"next: `channelhub accounts check {name}` makes a live, read-only call")
+
+
+@accounts_app.command("edit")
+def edit(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="the account name"),
+    base_url: str | None = typer.Option(None, "--base-url", help="a new API base URL"),
+    setting: list[str] = typer.Option([], "--setting", "-s", help="KEY=VALUE to set"),
+    unset: list[str] = typer.Option(
+        [], "--unset", help="a setting or optional credential to remove"
+    ),
+    credential: list[str] = typer.Option([], "--credential", "-c", help=CREDENTIAL_HELP),
+    enable: list[str] = typer.Option([], "--enable", help="a job to run, e.g. push_stock"),
+    disable: list[str] = typer.Option([], "--disable", help="a job not to run"),
+) -> None:
+    """Change an account's settings, credentials, base URL or which jobs run (validated like
+    `accounts add`; credentials are encrypted again and never printed)."""
+    _check_base_url(base_url)
+    settings = settings_for(ctx)
+    vault = vault_for(settings)
+    with open_session(settings) as session:
+        row = get_account(session, name)
+        plugin = plugin_for(row.platform)
+        edited = apply_edit(
+            plugin,
+            base_url=row.base_url,
+            settings=dict(row.settings or {}),
+            credentials=vault.decrypt(row.credentials),
+            edit=AccountEdit(
+                base_url=base_url,
+                set_settings=parse_settings(setting),
+                unset=[u.strip().lower() for u in unset],
+                # flags and prompts only: the environment is for `add`
+                set_credentials=gather_credentials(
+                    credential, {}, _hidden_prompt, declared_credentials(plugin)
+                ),
+                enable=enable,
+                disable=disable,
+            ),
+        )
+        edit_account(
+            session,
+            vault,
+            name,
+            now=_now(),
+            base_url=edited.base_url,
+            settings=edited.settings,
+            credentials=edited.credentials,
+        )
+    typer.echo(f"updated {row.platform} account {name!r}: " + "; ".join(edited.changes))
+    on, off = job_switches(plugin, edited.settings)
+    typer.echo(f"jobs: {', '.join(on) or 'none'}" + (f" (off: {', '.join(off)})" if off else ""))
 
 
 @accounts_app.command("list")
 def list_(ctx: typer.Context) -> None:
-    """Show the accounts (credential names only, never their values)."""
+    """Show the accounts, the jobs `channelhub run` runs for each (credential names only,
+    never their values)."""
     settings = settings_for(ctx)
     vault = vault_for(settings)
     with open_session(settings) as session:
@@ -204,37 +315,116 @@ def list_(ctx: typer.Context) -> None:
     if not accounts:
         typer.echo("no accounts yet: add one with `channelhub accounts add PLATFORM NAME`")
         return
-    table = Table("name", "platform", "base URL", "settings", "credentials")
+    intervals = intervals_from_seconds(settings.jobs.every.model_dump())
+    table = Table("name", "platform", "base URL", "settings", "credentials", "jobs")
     for info in accounts:
         table.add_row(
-            info.name,
-            info.platform,
-            info.base_url or "(platform default)",
-            _show_settings(info.settings),
-            ", ".join(names[info.name]) or "none",
+            Text(info.name),
+            Text(info.platform),
+            Text(info.base_url or "(platform default)"),
+            Text(_show_settings(info.settings)),
+            Text(", ".join(names[info.name]) or "none"),
+            Text(_show_jobs(info, intervals)),
         )
-    Console(highlight=False, width=200).print(table)
+    Console(highlight=False, width=260).print(table)
+
+
+def _show_jobs(info: AccountInfo, intervals: Mapping[Any, object]) -> str:
+    try:
+        plugin = ConnectorRegistry().get(info.platform)
+    except ChannelhubError:
+        return "none (platform not installed)"
+    on, off = job_switches(plugin, info.settings)
+    running = [job for job in on if job in {kind.value for kind in intervals}]
+    shown = ", ".join(running) or "none"
+    return shown + (f" (off: {', '.join(off)})" if off else "")
 
 
 def _show_settings(settings: Mapping[str, Any]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in sorted(settings.items())) or "-"
+    return (
+        ", ".join(
+            f"{key}={_value(value)}"
+            for key, value in sorted(settings.items())
+            if key != JOBS_SETTING
+        )
+        or "-"
+    )
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{v}" for k, v in value.items())
+    return str(value)
 
 
 @accounts_app.command("check")
-def check(ctx: typer.Context, name: str = typer.Argument(..., help="the account name")) -> None:
-    """Check that the account's credentials decrypt and its settings are complete."""
+def check(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="the account name"),
+    offline: bool = typer.Option(
+        False, "--offline", help="only check locally (credentials decrypt, settings complete)"
+    ),
+) -> None:
+    """Make real, read-only, authenticated calls to the platform and report what works (token,
+    scopes, the shop or marketplace it sees); exit 1 on any problem."""
     settings = settings_for(ctx)
     vault = vault_for(settings)
     with open_session(settings) as session:
         row = get_account(session, name)
         info = AccountInfo.of(row)
         credentials = vault.decrypt(row.credentials)
-    problems = check_account(info, credentials)
-    if problems:
+        context = ConnectorFactory(vault).context_for(row) if not offline else None
+    problems = check_account(info, credentials, [*registered_checks(), check_spec])
+    if problems or offline:
         for problem in problems:
             typer.echo(f"problem: {name}: {problem}", err=True)
+        if problems:
+            raise typer.Exit(1)
+        typer.echo(
+            f"ok: {info.platform} account {name!r} ({len(credentials)} credentials decrypt, "
+            "settings complete; not contacted: --offline)"
+        )
+        return
+    assert context is not None
+    lines = asyncio.run(run_check(plugin_for(info.platform), context))
+    for line in lines:
+        if line.ok:
+            typer.echo(f"ok: {name}: {line.text}")
+        else:
+            typer.echo(f"problem: {name}: {line.text}", err=True)
+    if not all(line.ok for line in lines):
         raise typer.Exit(1)
-    typer.echo(f"ok: {info.platform} account {name!r} ({len(credentials)} credentials decrypt)")
+    typer.echo(f"ok: {info.platform} account {name!r} works")
+
+
+@accounts_app.command("reset-cursor")
+def reset_cursor_(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="the account name"),
+    job: str = typer.Argument(
+        ..., help="the job whose cursor to reset: pull_orders, pull_listings"
+    ),
+    since: datetime | None = typer.Option(
+        None,
+        "--since",
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"],
+        metavar="DATE",
+        help="re-import orders changed since this date (UTC); default: the first-run lookback",
+    ),
+) -> None:
+    """Make the next run of a pull job start over: from --since, or as a first run."""
+    settings = settings_for(ctx)
+    with open_session(settings) as session:
+        row = get_account(session, name)
+        kind = cursor_job(plugin_for(row.platform), job, with_since=since is not None)
+        when = since_date(since, now=_now())
+        had = get_cursor(session, name, kind.value) is not None
+        reset_cursor(session, name, kind.value, now=_now(), since=when)
+    start = f"from {when.isoformat()}" if when else "as a first run (initial lookback)"
+    before = "" if had else " (no cursor was stored)"
+    typer.echo(f"reset {kind.value} of {name!r}: the next run starts {start}{before}")
 
 
 @accounts_app.command("remove")

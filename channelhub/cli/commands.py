@@ -8,6 +8,7 @@ from channelhub.cli import (
     normalize,  # noqa: F401
     orders,  # noqa: F401
     pairing,  # noqa: F401
+    platforms,  # noqa: F401
     products,  # noqa: F401
     reconcile,  # noqa: F401
     rules,  # noqa: F401

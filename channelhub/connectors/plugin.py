@@ -22,7 +22,9 @@ from pydantic import SecretStr
 
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
+from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.roles import Capability, Role
+from channelhub.connectors.spec import PlatformSpec
 from channelhub.core.errors import ConfigError
 
 
@@ -45,6 +47,8 @@ class ConnectorContext:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     now: Callable[[], datetime] = _utc_now
     rng: random.Random | None = None
+    timeout: httpx.Timeout | None = None  # None: the client's default (a check sets a short one)
+    retry: RetryPolicy | None = None  # None: the client's default (a check tries once)
 
     def credential(self, name: str) -> SecretStr:
         """A required credential; a clear error names the account and the missing key."""
@@ -54,6 +58,14 @@ class ConnectorContext:
             raise ConfigError(
                 f"{self.platform} account {self.account!r} has no credential {name!r}"
             ) from None
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """One finding of a live account check: what was tried and whether it worked."""
+
+    ok: bool
+    text: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,10 @@ class ConnectorPlugin:
     capabilities: frozenset[Capability] = frozenset()  # the most an account can have
     default_base_url: str | None = None
     description: str = ""
+    spec: PlatformSpec = field(default_factory=PlatformSpec)  # what an account takes
+    #: ``await check(connector, context)`` -> what a live, read-only call proved (see
+    #: :mod:`channelhub.connectors.check`); None: the platform has no live check
+    check: Callable[[Any, ConnectorContext], Awaitable[list[CheckLine]]] | None = None
 
 
 def http_client_for(
@@ -82,8 +98,13 @@ def http_client_for(
     ``rate_limits`` override them per operation. Base URL, transport, clock, sleep, ``now``
     and rng come from the context, so a test or the demo only changes the context. Other
     keyword options (``auth``, ``retry``, ``limit_feedback``, ``inspect_response``,
-    ``default_limit``, ``timeout``, ``headers``) pass through.
+    ``default_limit``, ``timeout``, ``headers``) pass through; the context's ``timeout`` and
+    ``retry``, when set, are the defaults of those two.
     """
+    if context.timeout is not None:
+        options.setdefault("timeout", context.timeout)
+    if context.retry is not None:
+        options.setdefault("retry", context.retry)
     return ConnectorHttpClient(
         platform=context.platform,
         account=context.account,

@@ -24,7 +24,7 @@ from channelhub.jobs.intake import Intake, intake_order
 from channelhub.jobs.order_intake import run_pipeline_for_page, sweep_pending_orders
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
-from channelhub.store.repos.cursors import set_cursor
+from channelhub.store.repos.cursors import set_cursor, since_of
 from channelhub.store.repos.jobs import RunCounts, record_dead_letter
 from channelhub.store.repos.listings import upsert_listing
 from channelhub.store.repos.payloads import store_raw_payload
@@ -230,7 +230,8 @@ async def pull_orders(context: JobContext) -> bool:
     channel = context.sales_channel(Capability.PULL_ORDERS)
     stored = context.cursor()
     cursor = stored.get("cursor") if stored else None
-    since = None if cursor else context.now() - first_import_lookback(context)
+    # no cursor: a first run, or `accounts reset-cursor --since DATE` said where to start
+    since = None if cursor else since_of(stored) or context.now() - first_import_lookback(context)
     more = await import_pages(
         context,
         channel.pull_orders(cursor, since=since),

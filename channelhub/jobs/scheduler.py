@@ -25,7 +25,7 @@ from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Role
 from channelhub.core.errors import ChannelhubError
 from channelhub.jobs.connectors import ConnectorFactoryFn
-from channelhub.jobs.kinds import JOB_ROLES, JobKind
+from channelhub.jobs.kinds import JOB_ROLES, JobKind, job_enabled
 from channelhub.jobs.runner import (
     JOB_HANDLERS,
     JobOptions,
@@ -83,13 +83,20 @@ def plan_jobs(
     roles_of: Callable[[str], frozenset[Role]],
     handlers: Mapping[JobKind, object] | None = None,
 ) -> list[ScheduledJob]:
-    """Every (account, job) to schedule: the job is on, written, and fits the account's role."""
+    """Every (account, job) to schedule: the job is on in the config and in the account's
+    switches (``accounts edit --enable/--disable``; push_stock is off until turned on),
+    written, and fits the account's role."""
     written = set(JOB_HANDLERS) | set(handlers or {})
     plan = []
     for account in accounts:
         roles = roles_of(account.platform)
         for kind, every in intervals.items():
-            if kind in written and JOB_ROLES[kind] & roles and every > timedelta(0):
+            if (
+                kind in written
+                and JOB_ROLES[kind] & roles
+                and every > timedelta(0)
+                and job_enabled(account.settings, kind)
+            ):
                 plan.append(ScheduledJob(account=account.name, kind=kind, every=every))
     return plan
 

@@ -2,8 +2,9 @@
 
 Serves what the hub uses: create order (PAT bearer auth, ``shipbob_channel_id`` header
 required), get order(s) by id or ``ReferenceIds``, cancel, shipments with tracking, tracking
-by shipment ids, inventory levels. Orders ship after ``stage_after`` of simulated time
-(``advance()``, no sleeps) with deterministic tracking numbers from ``seed``.
+by shipment ids, inventory levels, the channel list (``GET /channel``). Orders ship after
+``stage_after`` of simulated time (``advance()``, no sleeps) with deterministic tracking
+numbers from ``seed``.
 
 Where the spec gives no wording (error texts, the duplicate ``reference_id`` refusal) the
 simulator's words are its own; the shapes follow the spec's schemas.
@@ -39,6 +40,14 @@ class ShipBobSimulator:
     clock: Clock
     seed: int = 0
     channel_id: int = 101
+    #: what the PAT may do on its channel (``GET /channel`` shows them)
+    scopes: tuple[str, ...] = (
+        "orders_read",
+        "orders_write",
+        "fulfillments_read",
+        "inventory_read",
+        "channels_read",
+    )
     stage_after: timedelta = timedelta(hours=2)
     inventory: dict[str, int] = field(default_factory=dict)
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -357,6 +366,16 @@ def create_app(
             return reply(400, "ShipmentIds takes between 1 and 25 shipment ids")
         found = [t for t in (sim.tracking(i) for i in ids) if t]
         return reply(200, found)
+
+    @app.get(f"{PREFIX}/channel")
+    async def channels(RecordsPerPage: int = 50) -> Response:
+        item = {
+            "id": sim.channel_id,
+            "name": "channelhub",
+            "application_name": "SMA",
+            "scopes": list(sim.scopes),
+        }
+        return reply(200, {"items": [item][: max(RecordsPerPage, 1)], "next": None, "prev": None})
 
     @app.get(f"{PREFIX}/inventory-level")
     async def inventory_levels(PageSize: int = 50, Cursor: int = 0) -> Response:

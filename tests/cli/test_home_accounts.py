@@ -71,7 +71,8 @@ def test_commands_before_init_say_what_to_do(hub: Hub) -> None:
 
 def test_accounts_lifecycle_never_shows_a_secret(hub: Hub) -> None:
     assert hub("init")[0] == 0
-    hub.mp.setenv("CHANNELHUB_CRED_APP_SECRET", SECRET + "-env")
+    hub.mp.setenv("CHANNELHUB_CRED_API_SECRET", SECRET + "-env")
+    hub.mp.setenv("CHANNELHUB_CRED_PAT", SECRET + "-not-shopify")  # another platform's: ignored
     code, out, err = hub(
         "accounts", "add", "shopify", "shop-eu",
         "--base-url", "http://127.0.0.1:8081",
@@ -79,13 +80,15 @@ def test_accounts_lifecycle_never_shows_a_secret(hub: Hub) -> None:
         "--setting", "shop=acme",
     )  # fmt: skip
     assert code == 0, err
-    assert "access_token, app_secret" in out
+    assert "(credentials stored encrypted: access_token, api_secret)" in out
     code, out, err = hub("accounts", "list")
     assert code == 0
     assert "shop-eu" in out and "shop=acme" in out and "access_token" in out
-    code, out, err = hub("accounts", "check", "shop-eu")
+    code, out, err = hub("accounts", "check", "shop-eu", "--offline")
     assert code == 0 and out.startswith("ok: shopify account 'shop-eu'")
-    code, out, err = hub("accounts", "add", "shopify", "shop-eu", "-c", f"x={SECRET}")
+    code, out, err = hub(
+        "accounts", "add", "shopify", "shop-eu", "-c", f"access_token={SECRET}", "-s", "shop=b"
+    )
     assert code == 1 and err == "error: account name: 'shop-eu' is already taken\n"
     code, out, err = hub("accounts", "remove", "shop-eu", "--yes")
     assert code == 0 and "removed account 'shop-eu'" in out
@@ -99,7 +102,12 @@ def test_accounts_lifecycle_never_shows_a_secret(hub: Hub) -> None:
 
 def test_wrong_key_is_one_clear_line(hub: Hub) -> None:
     hub("init")
-    assert hub("accounts", "add", "amazon", "amz-de", "-c", f"refresh_token={SECRET}")[0] == 0
+    code, _, err = hub(
+        "accounts", "add", "amazon", "amz-de", "-c", f"refresh_token={SECRET}",
+        "-c", "client_id=amzn1.x", "-c", "client_secret=s3",
+        "-s", "seller_id=A1", "-s", "marketplace_ids=A1PA6795UKMFR9",
+    )  # fmt: skip
+    assert code == 0, err
     hub.mp.setenv("CHANNELHUB_SECRET_KEY", generate_key().get_secret_value())
     code, out, err = hub("accounts", "check", "amz-de")
     assert code == 1
@@ -109,11 +117,14 @@ def test_wrong_key_is_one_clear_line(hub: Hub) -> None:
     assert err.count("\n") == 1 and SECRET not in err + out
 
 
-def test_check_reports_incomplete_accounts(hub: Hub) -> None:
+def test_incomplete_accounts_are_refused_naming_what_is_missing(hub: Hub) -> None:
     hub("init")
-    assert hub("accounts", "add", "ups", "ups-main")[0] == 0
-    code, _, err = hub("accounts", "check", "ups-main")
-    assert code == 1 and "problem: ups-main: no credentials are stored" in err
+    code, _, err = hub("accounts", "add", "ups", "ups-main")
+    assert code == 1
+    assert err == (
+        "error: ups needs credential 'client_id' (-c client_id=...; "
+        "`channelhub platforms ups` lists what it takes)\n"
+    )
 
 
 def test_bad_input_is_refused_without_echoing_values(hub: Hub) -> None:
@@ -138,10 +149,11 @@ def test_credential_prompt_is_hidden(
     home = str(tmp_path / "home")
     assert runner.invoke(app, ["--home", home, "init"]).exit_code == 0
     result = runner.invoke(
-        app, ["--home", home, "accounts", "add", "ebay", "ebay-uk", "-c", "refresh_token"],
+        app, ["--home", home, "accounts", "add", "ebay", "ebay-uk", "-c", "refresh_token",
+              "-c", "client_id=app-1", "-c", "client_secret=cert-1"],
         input=SECRET + "\n",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "refresh_token" in result.output and SECRET not in result.output
-    result = runner.invoke(app, ["--home", home, "accounts", "check", "ebay-uk"])
-    assert result.exit_code == 0 and "1 credentials decrypt" in result.output
+    result = runner.invoke(app, ["--home", home, "accounts", "check", "ebay-uk", "--offline"])
+    assert result.exit_code == 0 and "3 credentials decrypt" in result.output

@@ -16,6 +16,7 @@ from channelhub.cli import reconcile as reconcile_cli
 from channelhub.connectors.errors import Unauthorized
 from channelhub.store.db import make_engine, make_session_factory
 from channelhub.store.tables.stock import StockMovementRow
+from tests.accounts.rows import add_fake_account
 from tests.jobs.reconcile_fakes import FakeChannel, FakeWarehouse, seed_channel_hub, seed_stock
 
 
@@ -45,9 +46,9 @@ def hub(
         monkeypatch.setenv("CHANNELHUB_DATABASE_URL", db_url)
     runner = Hub(tmp_path / "home", capsys, monkeypatch)
     assert runner("init")[0] == 0
-    assert runner("accounts", "add", "shopify", "shop-eu", "-c", "token=x")[0] == 0
-    assert runner("accounts", "add", "refwms", "wms-de", "-c", "token=y")[0] == 0
-    assert runner("accounts", "add", "pushwms", "wms-push", "-c", "token=z")[0] == 0
+    add_fake_account(runner.home, "shopify", "shop-eu", {"access_token": "x"}, {"shop": "eu"})
+    add_fake_account(runner.home, "refwms", "wms-de", {"token": "y"})
+    add_fake_account(runner.home, "pushwms", "wms-push", {"token": "z"})
     url = db_url if not db_url.startswith("sqlite") else f"sqlite:///{runner.home / 'hub.db'}"
     engine = make_engine(url)
     try:
@@ -134,7 +135,7 @@ def test_one_accounts_error_does_not_stop_the_others(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Over every account, an account that fails is one line; the rest still run; exit 1."""
-    assert hub("accounts", "add", "shopify", "shop-dead", "-c", "token=t")[0] == 0
+    add_fake_account(hub.home, "shopify", "shop-dead", {"access_token": "t"}, {"shop": "dead"})
     built = reconcile_cli.build_connector
     dead = _DeadChannel([])
     monkeypatch.setattr(

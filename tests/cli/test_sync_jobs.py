@@ -13,6 +13,7 @@ import pytest
 
 from channelhub.cli import main
 from channelhub.connectors.errors import Unauthorized
+from tests.accounts.rows import add_fake_account
 from tests.jobs.fakes import ACCOUNT, PLATFORM, FakeChannel, Rec
 
 
@@ -59,8 +60,7 @@ def hub(
     monkeypatch.setattr(runtime, "connector_factory_for", lambda settings: lambda row: channel)
     hub = Hub(tmp_path / "home", capsys, monkeypatch)
     assert hub("init")[0] == 0
-    code, _, err = hub("accounts", "add", PLATFORM, ACCOUNT, "-c", "token=t0k3n-secret")
-    assert code == 0, err
+    add_fake_account(hub.home, PLATFORM, ACCOUNT, {"token": "t0k3n-secret"})
     (hub.home / "config.toml").write_text("[jobs]\nmax_pages_per_run = 2\n")
     return hub
 

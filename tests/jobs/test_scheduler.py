@@ -41,6 +41,13 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
         AccountInfo(id=2, platform="wms", name="wh", base_url=None),
         AccountInfo(id=3, platform="unknown", name="odd", base_url=None),
         AccountInfo(id=4, platform="ups", name="ups", base_url=None),
+        AccountInfo(
+            id=5,
+            platform="shopify",
+            name="shop2",
+            base_url=None,
+            settings={"jobs": {"push_stock": True, "pull_orders": False, "reconcile": False}},
+        ),
     ]
     roles = {
         "shopify": frozenset({Role.SALES_CHANNEL}),
@@ -60,9 +67,10 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
         handlers={JobKind.RECONCILE: poll},
     )
     assert {(job.account, job.kind) for job in plan} == {
-        ("shop", JobKind.PULL_ORDERS),
-        ("shop", JobKind.PUSH_STOCK),
+        ("shop", JobKind.PULL_ORDERS),  # push_stock is off until the seller turns it on
         ("shop", JobKind.PUSH_TRACKING),
+        ("shop2", JobKind.PUSH_STOCK),  # turned on; its pull_orders and reconcile turned off
+        ("shop2", JobKind.PUSH_TRACKING),
         ("shop", JobKind.RECONCILE),
         ("wh", JobKind.DISPATCH_OUTBOX),
         ("wh", JobKind.RECONCILE),  # a warehouse's stock is reconciled against the ledger

@@ -100,7 +100,11 @@ def test_explain_prints_every_input_and_accounts_for_every_unit(hub: Any) -> Non
     run, _ = hub
     code, out, err = run("stock", "explain", "MUG-2PK", "--account", "us1")
     assert code == 1 and "us1" in err  # the account itself is not registered yet
-    assert run("accounts", "add", "amazon", "us1", "-c", "refresh_token=secret")[0] == 0
+    code, _, err = run(
+        "accounts", "add", "amazon", "us1", "-c", "refresh_token=secret", "-c", "client_id=i",
+        "-c", "client_secret=s", "-s", "seller_id=A1", "-s", "marketplace_ids=ATVPDKIKX0DER",
+    )  # fmt: skip
+    assert code == 0, err
     code, by_sku, err = run("stock", "explain", "MUG-2PK", "--account", "us1")
     assert (code, err) == (0, ""), err
     code, out, err = run("stock", "explain", "amazon:us1:A-MUG2")
@@ -153,7 +157,11 @@ def test_push_runs_once_and_explain_shows_the_confirmed_value(
     run, factory = hub
     channel = FakeChannel(refuse={"A-SET": ("listing suppressed", False)})
     # the account's connector (ConnectorFactory) is stood in for; its stock sync is on
-    assert run("accounts", "add", "amazon", "us1", "-c", "refresh_token=secret")[0] == 0
+    code, _, err = run(
+        "accounts", "add", "amazon", "us1", "-c", "refresh_token=secret", "-c", "client_id=i",
+        "-c", "client_secret=s", "-s", "seller_id=A1", "-s", "marketplace_ids=ATVPDKIKX0DER",
+    )  # fmt: skip
+    assert code == 0, err
     with factory.begin() as session:
         turn_stock_sync_on(session, "us1", now=T0)
     monkeypatch.setattr(

@@ -28,7 +28,11 @@ ASK = "turn stock sync on for us1 and push these quantities?"
 def channel(hub: Any, monkeypatch: pytest.MonkeyPatch) -> FakeChannel:  # noqa: F811
     run, _ = hub
     monkeypatch.setenv("COLUMNS", "250")  # the tables print whole lines
-    assert run("accounts", "add", "amazon", "us1", "-c", "refresh_token=secret")[0] == 0
+    code, _, err = run(
+        "accounts", "add", "amazon", "us1", "-c", "refresh_token=secret", "-c", "client_id=i",
+        "-c", "client_secret=s", "-s", "seller_id=A1", "-s", "marketplace_ids=ATVPDKIKX0DER",
+    )  # fmt: skip
+    assert code == 0, err
     fake = FakeChannel()
     monkeypatch.setattr(
         "channelhub.cli.stock.connector_factory_for", lambda _settings: lambda _row: fake

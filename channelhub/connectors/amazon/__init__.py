@@ -1,5 +1,6 @@
 """Amazon Selling Partner API connector (SalesChannel). See :mod:`.connector`."""
 
+from channelhub.connectors.amazon.check import SPEC, check
 from channelhub.connectors.amazon.connector import CAPABILITIES, DEFAULT_BASE_URL, AmazonConnector
 from channelhub.connectors.amazon.limits import USAGE_PLANS
 from channelhub.connectors.plugin import ConnectorPlugin
@@ -12,6 +13,8 @@ PLUGIN = ConnectorPlugin(
     capabilities=CAPABILITIES,
     default_base_url=DEFAULT_BASE_URL,
     description="Amazon SP-API: orders 2026-01-01, listings 2021-08-01, feeds, confirmShipment",
+    spec=SPEC,
+    check=check,
 )
 
 __all__ = ["PLUGIN", "USAGE_PLANS", "AmazonConnector"]

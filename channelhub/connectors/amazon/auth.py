@@ -9,6 +9,10 @@ that answer (:func:`is_expired_token`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
 import httpx
 from pydantic import SecretStr
 
@@ -17,6 +21,27 @@ from channelhub.connectors.http.auth import RefreshingToken, TokenFetcher, Token
 from channelhub.connectors.http.client import ConnectorHttpClient
 
 HEADER = "x-amz-access-token"
+DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
+LWA_PATH = "/auth/o2/token"
+
+
+def is_production_host(base_url: str) -> bool:
+    """Whether ``base_url`` is one of Amazon's own SP-API hosts (production or sandbox)."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host.endswith(".amazon.com") and "sellingpartnerapi" in host
+
+
+def lwa_url_for(base_url: str | None, settings: Mapping[str, Any]) -> str:
+    """Where the account's LWA credentials go: the ``lwa_url`` setting, else Amazon's LWA
+    host for Amazon's own SP-API hosts (and no base URL), else ``{base_url}/auth/o2/token``:
+    a simulator or proxy gets the token call too, so credentials never leave for a host
+    the seller did not name."""
+    explicit = settings.get("lwa_url")
+    if explicit:
+        return str(explicit)
+    if base_url is None or is_production_host(base_url):
+        return DEFAULT_LWA_URL
+    return base_url.rstrip("/") + LWA_PATH
 
 
 def lwa_fetcher(

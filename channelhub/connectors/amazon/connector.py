@@ -9,7 +9,8 @@ Fulfilment: v0 ``confirmShipment`` per package, after reading the order's packag
 retry never confirms a package twice. Stock: see :mod:`.stock`.
 
 Settings (``context.settings``): ``seller_id`` (required), ``marketplace_ids`` (required, the
-first is the listings marketplace), ``lwa_url``, ``with_pii`` (True), ``overlap_seconds``
+first is the listings marketplace), ``lwa_url`` (default: Amazon's LWA for Amazon's hosts,
+else ``{base_url}/auth/o2/token``), ``with_pii`` (True), ``overlap_seconds``
 (300), ``initial_lookback_days`` (30), ``page_size`` (100), ``patch_threshold`` (20),
 ``feed_poll_seconds`` (30), ``feed_max_polls`` (240). Credentials: ``client_id``,
 ``client_secret``, ``refresh_token``.
@@ -22,7 +23,13 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from channelhub.connectors.amazon.auth import HEADER, LwaAuth, is_expired_token, lwa_fetcher
+from channelhub.connectors.amazon.auth import (
+    HEADER,
+    LwaAuth,
+    is_expired_token,
+    lwa_fetcher,
+    lwa_url_for,
+)
 from channelhub.connectors.amazon.fulfilment import fulfilments_from_order, push_packages
 from channelhub.connectors.amazon.limits import PLAIN_LIMITS, USAGE_PLANS
 from channelhub.connectors.amazon.stock import StockPusher
@@ -54,7 +61,6 @@ from channelhub.mappings.amazon import Wire, listing_from_wire, order_from_wire
 from channelhub.mappings.amazon import requests as build
 
 DEFAULT_BASE_URL = "https://sellingpartnerapi-na.amazon.com"
-DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
 CAPABILITIES = frozenset(
     {
         Capability.PULL_ORDERS,
@@ -100,10 +106,16 @@ class AmazonConnector:
         self.lookback = timedelta(days=float(settings.get("initial_lookback_days", 30)))
         self.page_size = int(settings.get("page_size", build.MAX_RESULTS_PER_PAGE))
         self._now = context.now
+        self.lwa_url = lwa_url_for(context.base_url, settings)
+        extra: dict[str, Any] = {}
+        if context.timeout is not None:
+            extra["timeout"] = context.timeout
+        if context.retry is not None:
+            extra["retry"] = context.retry
         self._plain = ConnectorHttpClient(
             platform="amazon",
             account=context.account,
-            base_url=str(settings.get("lwa_url", DEFAULT_LWA_URL)),
+            base_url=self.lwa_url,
             limits=PLAIN_LIMITS,
             transport=context.transport,
             clock=context.clock,
@@ -111,10 +123,11 @@ class AmazonConnector:
             now=context.now,
             rng=context.rng,
             limit_feedback=None,
+            **extra,
         )
         fetch = lwa_fetcher(
             self._plain,
-            str(settings.get("lwa_url", DEFAULT_LWA_URL)),
+            self.lwa_url,
             client_id=context.credential("client_id"),
             client_secret=context.credential("client_secret"),
             refresh_token=context.credential("refresh_token"),

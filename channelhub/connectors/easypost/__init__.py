@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 
+from channelhub.connectors.easypost.check import SPEC, check
 from channelhub.connectors.errors import CapabilityMissing, WebhookRejected
 from channelhub.connectors.http.auth import HeaderTokenAuth
 from channelhub.connectors.http.ratelimit import RateLimit
@@ -125,4 +126,6 @@ PLUGIN = ConnectorPlugin(
     capabilities=CAPABILITIES,
     default_base_url=DEFAULT_BASE_URL,
     description="EasyPost: trackers and signed tracker webhooks",
+    spec=SPEC,
+    check=check,
 )

@@ -1,5 +1,6 @@
 """eBay Sell APIs connector (contracts: contracts/ebay/*_oas3.json)."""
 
+from channelhub.connectors.ebay.check import SPEC, check
 from channelhub.connectors.ebay.connector import (
     CAPABILITIES,
     DEFAULT_BASE_URL,
@@ -16,6 +17,8 @@ PLUGIN = ConnectorPlugin(
     capabilities=CAPABILITIES,
     default_base_url=DEFAULT_BASE_URL,
     description="eBay Sell APIs: Fulfillment, Inventory, Notification (OAuth refresh token)",
+    spec=SPEC,
+    check=check,
 )
 
 __all__ = ["PLUGIN", "EbayConnector", "create_connector"]

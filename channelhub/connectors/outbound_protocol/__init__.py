@@ -22,6 +22,7 @@ from pydantic import SecretStr
 
 from channelhub.connectors.errors import CapabilityMissing, WebhookRejected
 from channelhub.connectors.http.ratelimit import RateLimit
+from channelhub.connectors.outbound_protocol.check import SPEC, check
 from channelhub.connectors.plugin import ConnectorContext, ConnectorPlugin, http_client_for
 from channelhub.connectors.results import (
     CancelResult,
@@ -215,4 +216,6 @@ PLUGIN = ConnectorPlugin(
     create=OutboundProtocolWarehouse,
     capabilities=CAPABILITIES,
     description="Any WMS speaking the channelhub outbound protocol (signed push + callbacks)",
+    spec=SPEC,
+    check=check,
 )

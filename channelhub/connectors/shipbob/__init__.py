@@ -31,6 +31,7 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.shipbob import webhooks
+from channelhub.connectors.shipbob.check import SPEC, check
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.core.warehouse_reports import InterceptOutcome
@@ -198,4 +199,6 @@ PLUGIN = ConnectorPlugin(
     capabilities=CAPABILITIES,
     default_base_url=DEFAULT_BASE_URL,
     description="ShipBob 3PL (API 2026-01): orders, cancel, shipments with tracking, inventory",
+    spec=SPEC,
+    check=check,
 )

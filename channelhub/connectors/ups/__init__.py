@@ -18,6 +18,7 @@ from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, ConnectorPlugin, http_client_for
 from channelhub.connectors.results import Label, LabelRequest, RateQuote, RateRequest
 from channelhub.connectors.roles import Capability, Role
+from channelhub.connectors.ups.check import SPEC, check
 from channelhub.core.fulfilment import TrackingEvent
 from channelhub.mappings import ups
 
@@ -103,4 +104,6 @@ PLUGIN = ConnectorPlugin(
     capabilities=CAPABILITIES,
     default_base_url=DEFAULT_BASE_URL,
     description="UPS: OAuth client credentials, Track API",
+    spec=SPEC,
+    check=check,
 )

@@ -164,7 +164,16 @@ def query_root(data: ShopData) -> dict[str, Any]:
         return found
 
     return {
-        "shop": {"__typename": "Shop", "currencyCode": data.currency},
+        "shop": {
+            "__typename": "Shop",
+            "currencyCode": data.currency,
+            "name": data.name,
+            "myshopifyDomain": data.domain,
+        },
+        "currentAppInstallation": {
+            "__typename": "AppInstallation",
+            "accessScopes": [{"handle": scope} for scope in data.scopes],
+        },
         "orders": orders,
         "order": order,
         "products": products,

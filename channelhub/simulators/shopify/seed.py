@@ -61,6 +61,17 @@ class ShopData:
 
     currency: str = "USD"
     domain: str = "channelhub-sim.myshopify.com"
+    name: str = "channelhub simulator"
+    #: the access scopes granted to the app (``currentAppInstallation.accessScopes``)
+    scopes: tuple[str, ...] = (
+        "read_orders",
+        "read_products",
+        "read_inventory",
+        "write_inventory",
+        "read_locations",
+        "read_merchant_managed_fulfillment_orders",
+        "write_merchant_managed_fulfillment_orders",
+    )
     locations: list[dict[str, Any]] = field(default_factory=list)
     products: list[dict[str, Any]] = field(default_factory=list)
     levels: dict[tuple[str, str], int] = field(default_factory=dict)

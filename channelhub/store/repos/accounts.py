@@ -140,6 +140,31 @@ def update_account(
     return AccountInfo.of(row)
 
 
+def edit_account(
+    session: Session,
+    vault: Vault,
+    name: str,
+    *,
+    now: datetime,
+    base_url: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    credentials: Mapping[str, SecretStr] | None = None,
+) -> AccountInfo:
+    """Replace what is given: the base URL, the whole settings, the whole credentials
+    (encrypted again); ``None`` leaves that part as it is. The caller validated the result."""
+    row = get_account(session, name)
+    if base_url is not None:
+        row.base_url = base_url
+    if settings is not None:
+        row.settings = dict(settings)
+    if credentials is not None:
+        _check_credentials(credentials)
+        row.credentials = vault.encrypt(credentials)
+    row.updated_at = now
+    session.flush()
+    return AccountInfo.of(row)
+
+
 def remove_account(session: Session, name: str) -> None:
     """Delete account ``name``; its history (orders, payloads) stays."""
     result = session.execute(delete(Account).where(Account.name == name))

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from channelhub.store.repos._upsert import insert_for
@@ -36,3 +37,37 @@ def set_cursor(
         )
     )
     session.expire_all()
+
+
+#: A reset cursor's key for where the next run starts (``{"cursor": None, "since": ISO}``).
+SINCE_KEY = "since"
+
+
+def reset_cursor(
+    session: Session,
+    account: str,
+    job_kind: str,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+) -> bool:
+    """Forget where (account, job kind) resumes: without ``since`` the next run is a first
+    run (its initial lookback); with it the next run starts at ``since``. Returns whether a
+    cursor was stored before."""
+    existed = session.get(SyncCursor, (account, job_kind)) is not None
+    if since is None:
+        session.execute(
+            delete(SyncCursor).where(SyncCursor.account == account, SyncCursor.job_kind == job_kind)
+        )
+        session.expire_all()
+    else:
+        set_cursor(
+            session, account, job_kind, {"cursor": None, SINCE_KEY: since.isoformat()}, now=now
+        )
+    return existed
+
+
+def since_of(cursor: Mapping[str, Any] | None) -> datetime | None:
+    """Where a reset cursor says the next run starts (None: no such instruction)."""
+    value = cursor.get(SINCE_KEY) if cursor else None
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
