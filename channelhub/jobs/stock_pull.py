@@ -16,7 +16,7 @@ the level names; when the account serves a single warehouse, every level is that
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,7 @@ from channelhub.jobs.runner import JobContext
 from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.reconcile import iter_in_flight, iter_ledger_on_hand
 from channelhub.store.repos.stock import mark_stock_known, set_on_hand
-from channelhub.store.repos.warehouses import warehouses_of_account
+from channelhub.store.repos.warehouses import level_resolver, warehouses_of_account
 from channelhub.store.tables.stock import WarehouseRow
 
 SessionFactory = Callable[[], Session]
@@ -71,19 +71,6 @@ class PullSummary:
                 "warehouse has that external id (`channelhub warehouses add ... --external-id`)"
             )
         return "\n".join(lines)
-
-
-def level_resolver(rows: Iterable[WarehouseRow]) -> Callable[[str], str | None]:
-    """The hub code of a level's WMS warehouse id (see the module docstring); None: unknown."""
-    served = list(rows)
-    by_id = {row.external_id or row.code: row.code for row in served}
-    by_id |= {row.code: row.code for row in served if row.code not in by_id}
-    only = served[0].code if len(served) == 1 else None
-
-    def resolve(wms_id: str) -> str | None:
-        return by_id.get(wms_id, only)
-
-    return resolve
 
 
 def served_warehouses(

@@ -7,6 +7,7 @@ since the store does not know the connectors.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -116,6 +117,24 @@ def warehouses_of_account(session: Session, account: str) -> list[WarehouseRow]:
             select(WarehouseRow).where(WarehouseRow.account == account).order_by(WarehouseRow.code)
         )
     )
+
+
+def level_resolver(rows: Iterable[WarehouseRow]) -> Callable[[str], str | None]:
+    """The hub code of a stock level's WMS warehouse id; None when no warehouse matches.
+
+    A level matches the warehouse whose ``external_id`` (else code) it names; when the account
+    serves a single warehouse, every level is that warehouse's (a connector labels levels with
+    its own ``warehouse`` setting, by default the account name, which need not be the code).
+    """
+    served = list(rows)
+    by_id = {row.external_id or row.code: row.code for row in served}
+    by_id |= {row.code: row.code for row in served if row.code not in by_id}
+    only = served[0].code if len(served) == 1 else None
+
+    def resolve(wms_id: str) -> str | None:
+        return by_id.get(wms_id, only)
+
+    return resolve
 
 
 def unknown_stock_warehouses(session: Session) -> frozenset[str]:
