@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from channelhub.cli import reconcile as reconcile_cli
-from channelhub.cli import stock_levels
+from channelhub.cli import runtime, stock_levels
 from channelhub.cli.home import vault_for
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
@@ -43,6 +43,7 @@ def hub(ready_hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hub:
         return ConnectorRegistry().create(context)
 
     monkeypatch.setattr(stock_levels, "connector_factory_for", factory)
+    monkeypatch.setattr(runtime, "connector_factory_for", factory)
     monkeypatch.setattr(reconcile_cli, "build_connector", build)
     products = tmp_path / "products.csv"
     products.write_text("code\nMUG\nTEE\n")
@@ -115,3 +116,17 @@ def test_a_failed_repair_shows_its_reason_in_the_table(hub: Hub) -> None:
     code, out, _ = hub("reconcile", "my-shipbob", "--json")
     [run] = json.loads(out)["runs"]
     assert run["discrepancies"][0]["subject"]["warehouse"] == "my-shipbob"
+
+
+def test_jobs_run_pull_stock_runs_the_scheduled_job(hub: Hub) -> None:
+    assert hub("warehouses", "add", "US-EAST", "--country", "US", "--account", "my-shipbob")[0] == 0
+    code, out, err = hub("jobs", "run", "pull_stock", "my-shipbob")
+    assert (code, err) == (0, ""), err
+    row = next(
+        [c for c in line.split() if c != "│"] for line in out.splitlines() if "pull_stock" in line
+    )
+    assert row[:3] == ["my-shipbob", "pull_stock", "ok"] and row[-4:] == ["0", "2", "0", "0"]
+    with hub.session() as s:
+        assert stock_balances(s)[("US-EAST", "TEE")].on_hand == 3
+    code, out, _ = hub("jobs", "log")
+    assert "pull_stock" in out

@@ -159,3 +159,21 @@ async def test_units_in_flight_are_not_counted_twice(
     assert result.outcome == "ok" and result.counts.updated == 0
     with session_factory() as session:
         assert stock_balances(session)[("US-EAST", "MUG")].on_hand == 10
+
+
+async def test_a_wms_that_cannot_read_stock_is_skipped_without_a_dead_letter(
+    session_factory: sessionmaker[Session], vault: Vault, clock: Clock
+) -> None:
+    from channelhub.store.repos.jobs import list_dead_letters
+    from tests.jobs.reconcile_fakes import FakeWarehouse
+
+    _setup(session_factory, vault, clock, "outbound_protocol", {})
+    pushing = FakeWarehouse([])
+    pushing.capabilities = frozenset()  # e.g. a WMS that only pushes stock snapshots
+    result = await run_job(
+        session_factory, "wms", JobKind.PULL_STOCK, connector_factory=lambda _: pushing, now=clock
+    )
+    assert result.outcome == "ok" and result.counts.updated == 0
+    with session_factory() as session:
+        assert list_dead_letters(session) == []
+        assert session.scalars(select(WarehouseRow.stock_known_at)).one() is None
