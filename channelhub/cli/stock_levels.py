@@ -16,10 +16,17 @@ import typer
 from channelhub.cli.home import open_engine, open_session, settings_for
 from channelhub.cli.runtime import connector_factory_for
 from channelhub.cli.stock import stock_app
+from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Warehouse
 from channelhub.core.errors import ChannelhubError, ConfigError, InvalidInput
+from channelhub.jobs.scheduler import roles_from_registry
 from channelhub.jobs.stock_pull import PullSummary, pull_stock
-from channelhub.jobs.warehouse_setup import check_stock_rows, import_stock, set_stock
+from channelhub.jobs.warehouse_setup import (
+    check_stock_rows,
+    import_stock,
+    require_wms_account,
+    set_stock,
+)
 from channelhub.mappings.stock_csv import parse_stock_csv
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import AccountInfo, get_account
@@ -88,6 +95,7 @@ def pull(
     with open_engine(settings) as engine:
         factory = make_session_factory(engine)
         with factory() as session:
+            require_wms_account(session, account, roles_of=roles_from_registry(ConnectorRegistry()))
             row = get_account(session, account)
             info = AccountInfo.of(row)
             connector = connector_factory_for(settings)(row)

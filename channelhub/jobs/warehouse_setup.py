@@ -28,18 +28,22 @@ from channelhub.store.tables.stock import WarehouseRow
 RolesOf = Callable[[str], frozenset[Role]]
 
 
+def require_wms_account(session: Session, account: str, *, roles_of: RolesOf) -> str:
+    """The platform of ``account``, which must exist and be a WMS (a warehouse-role platform)."""
+    platform = get_account(session, account).platform
+    if Role.WAREHOUSE not in roles_of(platform):
+        raise InvalidInput.field(
+            "account", account, f"is a {platform} account, not a warehouse (WMS) account"
+        )
+    return platform
+
+
 def register_warehouse(
     session: Session, warehouse: Warehouse, *, now: datetime, roles_of: RolesOf
 ) -> int:
     """Add a warehouse; its ``account`` must exist and be a WMS (a warehouse-role platform)."""
     if warehouse.account is not None:
-        platform = get_account(session, warehouse.account).platform
-        if Role.WAREHOUSE not in roles_of(platform):
-            raise InvalidInput.field(
-                "--account",
-                warehouse.account,
-                f"is a {platform} account, not a warehouse (WMS) account",
-            )
+        require_wms_account(session, warehouse.account, roles_of=roles_of)
     return add_warehouse(session, warehouse, now=now)
 
 

@@ -130,3 +130,10 @@ def test_jobs_run_pull_stock_runs_the_scheduled_job(hub: Hub) -> None:
         assert stock_balances(s)[("US-EAST", "TEE")].on_hand == 3
     code, out, _ = hub("jobs", "log")
     assert "pull_stock" in out
+
+
+def test_pull_from_a_sales_channel_is_one_line(hub: Hub) -> None:
+    assert hub("accounts", "add", "shopify", "my-shop", "-c", "token=x", "-s", "shop=acme")[0] == 0
+    code, out, err = hub("stock", "pull", "my-shop")
+    assert (code, out) == (1, "")
+    assert err == "error: account: 'my-shop' is a shopify account, not a warehouse (WMS) account\n"

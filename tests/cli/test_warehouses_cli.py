@@ -153,3 +153,18 @@ def test_import_sets_counts_and_a_second_import_records_nothing(hub: Hub, tmp_pa
         assert all(s.scalars(select(WarehouseRow.stock_known_at)))
     code, out, _ = hub("stock", "import", str(good))
     assert code == 0 and "0 adjusted (+0 units), 3 already right" in out
+
+
+def test_stock_csv_header_faults_and_extra_cells() -> None:
+    from channelhub.mappings.stock_csv import parse_stock_csv
+
+    assert [str(e) for e in parse_stock_csv("warehouse,sku\nE,MUG\n").errors] == [
+        "row 0, column header: 'warehouse,sku' lacks the column(s) on_hand"
+    ]
+    assert "is not a known column" in str(parse_stock_csv("warehouse,sku,qty\n").errors[0])
+    parsed = parse_stock_csv("\ufeffWarehouse, SKU ,on_hand\nE,MUG,3,9\nE,TEE, 4 \n,CAP,1\n")
+    assert [str(e) for e in parsed.errors] == [
+        "row 1, column row: '9' has more cells than columns",
+        "row 3, column warehouse: '' is empty",
+    ]
+    assert [(r.row, r.warehouse, r.sku, r.on_hand) for r in parsed.rows] == [(2, "E", "TEE", 4)]
