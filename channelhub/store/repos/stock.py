@@ -20,6 +20,12 @@ from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.tables.stock import StockMovementRow, WarehouseRow
 
 K = MovementKind
+#: Why a movement for an unregistered warehouse is refused, and what to do (a WMS's own name
+#: for a warehouse reaches the hub through reconciliation or a pull).
+UNKNOWN_WAREHOUSE = (
+    "is not a known warehouse (register it with `channelhub warehouses add CODE --country CC "
+    "--account WMS_ACCOUNT`; give --external-id when the WMS names it differently)"
+)
 _ON_HAND_PLUS = [k.value for k in (K.RECEIVE, K.ADJUST, K.ASSEMBLE, K.DISASSEMBLE)]
 
 
@@ -65,7 +71,7 @@ def record_movement(
     """
     known = session.scalar(select(WarehouseRow.id).where(WarehouseRow.code == movement.warehouse))
     if known is None:
-        raise InvalidInput.field("warehouse", movement.warehouse, "is not a known warehouse")
+        raise InvalidInput.field("warehouse", movement.warehouse, UNKNOWN_WAREHOUSE)
     statement = (
         insert_for(session, StockMovementRow.__table__)
         .values(
