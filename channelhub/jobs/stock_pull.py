@@ -114,10 +114,8 @@ async def pull_stock(
                 continue
             counts[(code, level.sku)] = counts.get((code, level.sku), 0) + level.on_hand
     with session_factory() as session, session.begin():
-        rows = served_warehouses(
-            session, account, settings
-        )  # read again inside the writing transaction
-        codes = [row.code for row in rows]
+        # the served warehouses again, inside the writing transaction
+        codes = [row.code for row in served_warehouses(session, account, settings)]
         ledger = {
             (c.warehouse, c.sku): c.quantity for c in iter_ledger_on_hand(session, warehouses=codes)
         }
