@@ -15,5 +15,7 @@ from channelhub.cli import (
     run,  # noqa: F401
     simulate,  # noqa: F401
     stock,  # noqa: F401
+    stock_levels,  # noqa: F401
     sync,  # noqa: F401
+    warehouses,  # noqa: F401
 )

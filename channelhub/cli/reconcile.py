@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.cli import app, err_console
@@ -174,8 +175,8 @@ def _repair_text(item: Any) -> str:
     match item.repair_status:
         case "applied":
             return f"{kind}: made"
-        case "failed":
-            return f"{kind}: failed"
+        case "failed":  # the reason, not only in --json: the seller has to act on it
+            return f"{kind}: failed: {item.repair_note}" if item.repair_note else f"{kind}: failed"
         case "pending":
             return f"{kind}: safe, not applied"
         case "none":
@@ -216,14 +217,17 @@ def print_reports(reports: list[ReconcileReport], console: Console) -> None:
         for column in ("class", "subject", "hub", "other side", "repair", "explanation"):
             table.add_column(column, overflow="fold")
         for item in report.discrepancies:
-            table.add_row(
+            note = item.repair_note if item.repair_status != "failed" else None
+            cells = (
                 item.discrepancy_class,
                 item.subject_text,
                 _shown(item.hub_value),
                 _shown(item.other_value),
                 _repair_text(item),
-                item.explanation + (f" [{item.repair_note}]" if item.repair_note else ""),
+                item.explanation + (f" ({note})" if note else ""),
             )
+            # Text: a note such as "[warehouse 'X' ...]" is not rich markup to swallow
+            table.add_row(*(Text(cell) for cell in cells))
         console.print(table)
 
 

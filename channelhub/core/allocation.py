@@ -85,28 +85,36 @@ def allocate(
     account: str,
     config: AllocationConfig,
     origins: Origins | None = None,
+    stock_unknown: frozenset[str] = frozenset(),
 ) -> AllocationResult:
     """Choose a warehouse for every line; see the module docstring for the rules.
 
-    ``origins`` (warehouse code -> country, region) lets NEAREST rank warehouses the zone
-    table does not list.
+    ``origins`` (warehouse code -> country, region) are the registered warehouses: with no
+    ``[allocation] warehouses`` in the rules, they are the candidates (without ``origins``,
+    the warehouses in ``stock``); they also let NEAREST rank warehouses the zone table does
+    not list. ``stock_unknown`` names warehouses whose stock the hub was never told, so a
+    shortage there says how to tell it.
     """
     if not lines:
         return AllocationResult(unallocatable="the order has no lines to ship")
-    preferred, note = _candidates(stock, channel, account, config)
+    preferred, note = _candidates(stock, channel, account, config, origins)
     fallback = tuple(w for w in config.fallback if w not in preferred)
     remaining = dict(stock)
     decisions: list[AllocationDecision] = []
     for rule, groups in _partitions(_groups(lines), config.split_rules):
         budget = config.split.max_parts - len(decisions)
-        planned: list[tuple[str, list[_Group], list[str]]] | str = "no warehouse is allowed"
+        planned: list[tuple[str, list[_Group], list[str]]] | str = _nothing_allowed(
+            rule, stock, channel, account, config, origins
+        )
         failures: list[str] = []
         for pool, pool_note in ((preferred, note), (fallback, "fallback warehouse")):
             if rule is not None and rule.warehouse is not None:
                 pool = tuple(w for w in pool if w == rule.warehouse)
             if not pool:
                 continue
-            planned = _plan(groups, pool, remaining, ship_to, config, origins or {}, budget)
+            planned = _plan(
+                groups, pool, remaining, ship_to, config, origins or {}, budget, stock_unknown
+            )
             if isinstance(planned, str):
                 failures.append(planned)
                 continue
@@ -135,9 +143,14 @@ def allocate(
 
 
 def _candidates(
-    stock: StockView, channel: str, account: str, config: AllocationConfig
+    stock: StockView,
+    channel: str,
+    account: str,
+    config: AllocationConfig,
+    origins: Origins | None,
 ) -> tuple[tuple[str, ...], str]:
-    known = config.warehouses or tuple(sorted({w for w, _ in stock}))
+    registered = tuple(sorted(origins)) if origins is not None else ()
+    known = config.warehouses or registered or tuple(sorted({w for w, _ in stock}))
     allowed = config.allowed_for(channel, account)
     if allowed is None:
         return tuple(w for w in known if w not in config.fallback), ""
@@ -145,6 +158,31 @@ def _candidates(
         tuple(w for w in allowed if w not in config.fallback),
         f"allowed for {channel}:{account}",
     )
+
+
+def _nothing_allowed(
+    rule: SplitRule | None,
+    stock: StockView,
+    channel: str,
+    account: str,
+    config: AllocationConfig,
+    origins: Origins | None,
+) -> str:
+    """Why no warehouse is a candidate at all, and what to do about it."""
+    if rule is not None and rule.warehouse is not None:
+        return (
+            f"split rule {rule.name!r} ships from {rule.warehouse}, which is not allowed for "
+            f"{channel}:{account} in rules.toml"
+        )
+    if config.allowed_for(channel, account) is not None:
+        return (
+            f"no warehouse is allowed for {channel}:{account} by [allocation.allowed] in rules.toml"
+        )
+    if config.warehouses:
+        return "no warehouse is allowed by [allocation] warehouses in rules.toml"
+    if not origins and not stock:
+        return "no warehouse is registered: add one with `channelhub warehouses add`"
+    return "no warehouse is allowed: every warehouse is a fallback in rules.toml"
 
 
 def _groups(lines: Sequence[ExpandedLine]) -> list[_Group]:
@@ -227,6 +265,7 @@ def _plan(
     config: AllocationConfig,
     origins: Origins,
     budget: int,
+    stock_unknown: frozenset[str] = frozenset(),
 ) -> list[tuple[str, list[_Group], list[str]]] | str:
     """The parts for ``groups`` from ``pool``, or why they cannot be shipped from it."""
     ranked = sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins))
@@ -239,7 +278,7 @@ def _plan(
         why = ["every line in stock", *_ranking_reasons(best, fillers, ship_to, config, origins)]
         return [(best, list(groups), why)]
     if not config.split.by_stock:
-        return _shortage(groups, pool, stock, "and splitting by stock is off")
+        return _shortage(groups, pool, stock, "and splitting by stock is off", stock_unknown)
     parts: list[tuple[str, list[_Group], list[str]]] = []
     left = list(groups)
     local = dict(stock)
@@ -253,7 +292,7 @@ def _plan(
         scored = [(w, _fill(left, w, local)) for w in unused]
         scored = [(w, taken) for w, taken in scored if taken]
         if not scored:
-            return _shortage(left, pool, stock, "")
+            return _shortage(left, pool, stock, "", stock_unknown)
         if whole_first:
             scored.sort(key=lambda item: -sum(line.quantity for g in item[1] for line in g))
         warehouse, taken = scored[0]
@@ -301,8 +340,25 @@ def _ranking_reasons(
     return out
 
 
-def _shortage(groups: list[_Group], pool: tuple[str, ...], stock: StockView, tail: str) -> str:
-    """Name the first line no warehouse can ship and what each warehouse has."""
+def _shortage(
+    groups: list[_Group],
+    pool: tuple[str, ...],
+    stock: StockView,
+    tail: str,
+    stock_unknown: frozenset[str] = frozenset(),
+) -> str:
+    """Name the first line no warehouse can ship and what each warehouse has (and, where the
+    hub was never told a warehouse's stock, how to tell it)."""
+    unknown = [w for w in pool if w in stock_unknown]
+    hint = (
+        f"; stock unknown at {', '.join(unknown)}: run `channelhub stock set|import|pull`"
+        if unknown
+        else ""
+    )
+    return _short_line(groups, pool, stock, tail) + hint
+
+
+def _short_line(groups: list[_Group], pool: tuple[str, ...], stock: StockView, tail: str) -> str:
     for group in groups:
         if any(_fits(group, w, stock) for w in pool):
             continue

@@ -92,10 +92,13 @@ def plan_order(
     reference: str | None = None,
     approved_by_hand: bool = False,
     origins: Origins | None = None,
+    stock_unknown: frozenset[str] = frozenset(),
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
-    ``origins`` are the warehouses' addresses (code -> country, region) for NEAREST.
+    ``origins`` are the registered warehouses' addresses (code -> country, region): the
+    candidates when the rules name none, and NEAREST's distances. ``stock_unknown``: the
+    warehouses whose stock the hub was never told (a shortage there says how to tell it).
     """
     if (
         order.channel_state is ChannelOrderState.CANCELLED
@@ -197,6 +200,7 @@ def plan_order(
         account=order.account,
         config=allocation_config,
         origins=origins,
+        stock_unknown=stock_unknown,
     )
     extra: dict[str, object] = {"expanded": expanded, "review": decision, "allocation": allocation}
     if not allocation.allocated:

@@ -40,6 +40,7 @@ from channelhub.store.repos.orders import get_order_row, to_order, transition_or
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.pairings import load_book, save_binding
 from channelhub.store.repos.stock import record_movement, stock_balances, warehouse_origins
+from channelhub.store.repos.warehouses import unknown_stock_warehouses
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 
@@ -103,6 +104,7 @@ def process_order(
     catalog = load_catalog(session)
     book = load_book(session)
     origins = warehouse_origins(session)
+    unknown = unknown_stock_warehouses(session)
 
     def plan(balances_for: set[str] | None) -> OrderPlan:
         balances = stock_balances(session, skus=balances_for) if balances_for else {}
@@ -118,6 +120,7 @@ def process_order(
             reference=str(key),
             approved_by_hand=approved_by_hand,
             origins=origins,
+            stock_unknown=unknown,
         )
 
     first = plan(None)

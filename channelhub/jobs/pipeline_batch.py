@@ -59,6 +59,7 @@ from channelhub.store.repos.orders import StatusChanged, to_order
 from channelhub.store.repos.pairings import load_book, save_binding
 from channelhub.store.repos.stock import stock_balances, warehouse_origins
 from channelhub.store.repos.stock_sync import mark_dirty
+from channelhub.store.repos.warehouses import unknown_stock_warehouses
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
@@ -192,6 +193,7 @@ def _run_chunk(
     histories = _histories(session, [row.id for row in rows.values()])
     book, book_version = load_book(session), 0
     origins = warehouse_origins(session)
+    unknown = unknown_stock_warehouses(session)
     orders: list[tuple[OrderKey, OrderRow, Order, OrderPlan]] = []
     for key in keys:
         row = rows.get(key)
@@ -203,7 +205,9 @@ def _run_chunk(
             continue
         order = to_order(row)
         try:
-            first = _plan(order, key, catalog, book, settings, histories[row.id], {}, now, origins)
+            first = _plan(
+                order, key, catalog, book, settings, histories[row.id], {}, now, origins, unknown
+            )
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
@@ -220,14 +224,18 @@ def _run_chunk(
         history = histories[row.id]
         try:
             if book_version:  # an automatic binding made in this chunk may pair it now
-                first = _plan(order, key, catalog, book, settings, history, {}, now, origins)
+                first = _plan(
+                    order, key, catalog, book, settings, history, {}, now, origins, unknown
+                )
             needed = {x.sku for x in first.expanded}
             plan = first
             if needed and first.status is HubStatus.APPROVED:  # past pairing and review
                 if not needed <= locked:  # not locked by this chunk: the next chunk's
                     rest = [k for k, *_ in orders[index:]]
                     break
-                plan = _plan(order, key, catalog, book, settings, history, balances, now, origins)
+                plan = _plan(
+                    order, key, catalog, book, settings, history, balances, now, origins, unknown
+                )
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
@@ -277,6 +285,7 @@ def _plan(
     balances: dict[tuple[str, str], Balance],
     now: datetime,
     origins: dict[str, Origin],
+    unknown: frozenset[str],
 ) -> OrderPlan:
     return plan_order(
         order,
@@ -290,6 +299,7 @@ def _plan(
         reference=str(key),
         approved_by_hand=history.approved_by_hand,
         origins=origins,
+        stock_unknown=unknown,
     )
 
 

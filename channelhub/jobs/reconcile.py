@@ -15,13 +15,12 @@ with the error if anything breaks, so no attempt is silent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.roles import Capability, SalesChannel, Warehouse, require
@@ -49,7 +48,7 @@ from channelhub.store.repos.reconcile import (
     list_discrepancies,
     start_run,
 )
-from channelhub.store.tables.stock import WarehouseRow
+from channelhub.store.repos.warehouses import level_resolver, warehouses_of_account
 
 if TYPE_CHECKING:  # the runner imports handlers lazily; no import cycle at run time
     from channelhub.jobs.runner import JobContext
@@ -179,9 +178,10 @@ async def reconcile_warehouse(
     run_id = _start(sessions, connector, scope="stock", since=None, repair=repair, now=now)
     try:
         with sessions.begin() as session:
-            by_external = _warehouse_codes(session, connector.account)
-        levels = await _pull_stock_levels(connector, by_external)
-        served = sorted(set(by_external.values()) | {level.warehouse for level in levels})
+            rows = warehouses_of_account(session, connector.account)
+            codes, resolve = [row.code for row in rows], level_resolver(rows)
+        levels = await _pull_stock_levels(connector, resolve)
+        served = sorted(set(codes) | {level.warehouse for level in levels})
         with sessions.begin() as session:
             ledger = _Counted(iter_ledger_on_hand(session, warehouses=served))
             flight = _Counted(iter_in_flight(session, warehouses=served))
@@ -341,20 +341,15 @@ async def _pull_listing_quantities(connector: SalesChannel) -> list[ListingQuant
     return [ListingQuantity(lid, qty, vid) for (lid, vid), qty in sorted(quantities.items())]
 
 
-def _warehouse_codes(session: Session, account: str) -> dict[str, str]:
-    """The WMS's own warehouse id -> the hub's code, for the warehouses ``account`` serves."""
-    rows = session.execute(
-        select(WarehouseRow.code, WarehouseRow.external_id).where(WarehouseRow.account == account)
-    )
-    return {external or code: code for code, external in rows}
-
-
-async def _pull_stock_levels(connector: Warehouse, codes: dict[str, str]) -> list[StockCount]:
-    """On hand per (warehouse, sku), summed over repeats (several locations), sorted."""
+async def _pull_stock_levels(
+    connector: Warehouse, resolve: Callable[[str], str | None]
+) -> list[StockCount]:
+    """On hand per (warehouse, sku), summed over repeats (several locations), sorted; a level
+    no registered warehouse matches keeps the WMS's name (reported, never adjusted)."""
     on_hand: dict[tuple[str, str], int] = {}
     async for page in connector.get_stock_levels(None, None):
         for level in page.items:
-            key = (codes.get(level.warehouse, level.warehouse), level.sku)
+            key = (resolve(level.warehouse) or level.warehouse, level.sku)
             on_hand[key] = on_hand.get(key, 0) + level.on_hand
     return [StockCount(wh, sku, qty) for (wh, sku), qty in sorted(on_hand.items())]
 

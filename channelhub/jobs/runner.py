@@ -67,6 +67,7 @@ JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.PUSH_TRACKING: "channelhub.jobs.handlers:push_tracking_job",
     JobKind.POLL_SHIPMENTS: "channelhub.jobs.handlers:poll_shipments_job",
     JobKind.RECONCILE: "channelhub.jobs.reconcile:reconcile_job",
+    JobKind.PULL_STOCK: "channelhub.jobs.stock_pull:pull_stock_job",
 }
 
 

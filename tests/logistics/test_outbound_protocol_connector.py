@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from channelhub.connectors.errors import CapabilityMissing, Unauthorized, WebhookRejected
+from channelhub.connectors.errors import Unauthorized, WebhookRejected
 from channelhub.connectors.outbound_protocol import (
     PLUGIN,
     OutboundProtocolWarehouse,
     WarehouseRejected,
 )
 from channelhub.connectors.plugin import ConnectorContext
-from channelhub.connectors.roles import Warehouse
+from channelhub.connectors.roles import Capability, Warehouse
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundLine, OutboundState, Shipment
 from channelhub.core.signing import sign
 from channelhub.mappings import outbound_protocol as proto
 from channelhub.simulators.clock import ManualClock
 from channelhub.simulators.warehouse import create_app
-from tests.logistics.test_outbound_protocol import outbound_order
+from tests.logistics.conformance import RecordingTransport, check_exchange, openapi
+from tests.logistics.specs import schema_errors
+from tests.logistics.test_outbound_protocol import document, outbound_order
 
 SECRET = "whsec_conn"
 
@@ -138,13 +140,62 @@ async def test_callbacks_with_bad_signature_stale_or_replayed_are_refused(rig: R
 
 
 @pytest.mark.anyio
-async def test_wrong_secret_is_fatal_and_stock_is_not_pulled(rig: Rig) -> None:
+async def test_wrong_secret_is_fatal_for_orders_and_stock(rig: Rig) -> None:
     rig.sim.secret = SecretStr("rotated")
     with pytest.raises(Unauthorized):
         await rig.connector.create_outbound(outbound_order())
-    with pytest.raises(CapabilityMissing):
+    with pytest.raises(Unauthorized):
         async for _ in rig.connector.get_stock_levels():
             pass
+
+
+@pytest.mark.anyio
+async def test_stock_levels_are_read_page_by_page_as_the_document_says() -> None:
+    clock = ManualClock()
+    stock = {f"SKU-{n:03d}": n for n in range(450)}  # three pages of 200
+    app = create_app(secret=SECRET, clock=clock, stock=stock)
+    transport = RecordingTransport(httpx.ASGITransport(app=app))
+    context = ConnectorContext(
+        platform="outbound_protocol",
+        account="us-east",
+        base_url="http://wms.test",
+        credentials={"secret": SecretStr(SECRET)},
+        transport=transport,
+        now=clock,
+        sleep=_no_sleep,
+    )
+    connector = PLUGIN.create(context)
+    assert Capability.STOCK_LEVELS in connector.capabilities
+    try:
+        pages = [page async for page in connector.get_stock_levels()]
+        wanted = [page async for page in connector.get_stock_levels(["SKU-001", "SKU-449"])]
+    finally:
+        await connector.aclose()
+    assert [len(p.items) for p in pages] == [200, 200, 50]
+    assert [p.done for p in pages] == [False, False, True]
+    levels = {lv.sku: lv for p in pages for lv in p.items}
+    assert len(levels) == 450 and levels["SKU-007"].on_hand == 7
+    assert {lv.warehouse for lv in levels.values()} == {"sim-wh"}
+    assert [lv.sku for p in wanted for lv in p.items] == ["SKU-001", "SKU-449"]
+    spec = openapi(document())
+    assert len(transport.exchanges) == 6
+    for exchange in transport.exchanges:
+        check_exchange(spec, exchange, "https://wms.example.com", "/channelhub")
+
+
+def test_a_stock_page_conforms_and_bad_fields_are_named() -> None:
+    from channelhub.core.warehouse_reports import StockLevel as Level
+
+    body = proto.stock_page_body(
+        [("US-EAST", Level(sku="MUG", on_hand=3, available=1))],
+        taken_at=datetime(2026, 1, 15, tzinfo=UTC),
+        next_cursor=None,
+    )
+    assert schema_errors(document(), "StockPage", body) == []
+    assert proto.parse_stock_page(body).levels[0].on_hand == 3
+    body["levels"][0]["on_hand"] = -1  # type: ignore[index]
+    with pytest.raises(InvalidInput, match="on_hand"):
+        proto.parse_stock_page(body)
 
 
 def _unused(_: Any) -> None:  # keep imports honest for readers

@@ -8,7 +8,8 @@ default: the account name).
 Every request is signed by an auth hook at send time, so each retry carries its own
 timestamp; ``t`` strictly increases per connector so two attempts in one second never share a
 signature (the receiver refuses a seen signature as a replay). Shipments and stock arrive by
-callback: :meth:`OutboundProtocolWarehouse.verify_callback` checks and parses them.
+callback (:meth:`OutboundProtocolWarehouse.verify_callback` checks and parses them); stock
+levels can also be read with ``GET /stock``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime
 import httpx
 from pydantic import SecretStr
 
-from channelhub.connectors.errors import CapabilityMissing, WebhookRejected
+from channelhub.connectors.errors import WebhookRejected
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.outbound_protocol.check import SPEC, check
 from channelhub.connectors.plugin import ConnectorContext, ConnectorPlugin, http_client_for
@@ -46,6 +47,7 @@ CAPABILITIES = frozenset(
         Capability.CANCEL_OUTBOUND,
         Capability.INTERCEPT_OUTBOUND,
         Capability.OUTBOUND_STATUS,
+        Capability.STOCK_LEVELS,
     }
 )
 #: The protocol publishes no usage plan; this keeps the hub polite (configurable per account).
@@ -183,11 +185,29 @@ class OutboundProtocolWarehouse:
     async def get_stock_levels(
         self, skus: Sequence[str] | None = None, cursor: str | None = None
     ) -> AsyncIterator[PageOf[StockLevel]]:
-        """Not pulled: the protocol pushes ``stock.snapshot`` callbacks instead."""
-        raise CapabilityMissing(
-            f"{PLATFORM} warehouses push stock snapshots; there is nothing to pull"
-        )
-        yield  # pragma: no cover - makes this an async generator
+        """``GET /stock`` page by page (every SKU the warehouse holds; ``skus`` filters)."""
+        wanted = set(skus) if skus is not None else None
+        while True:
+            response = await self._http.request(
+                "stock_levels", "GET", proto.STOCK_PATH, params=proto.stock_query(cursor)
+            )
+            page = proto.parse_stock_page(response.json())
+            levels = tuple(
+                StockLevel(
+                    warehouse=level.warehouse,
+                    sku=level.sku,
+                    on_hand=level.on_hand,
+                    available=level.on_hand if level.available is None else level.available,
+                    as_of=page.taken_at,
+                )
+                for level in page.levels
+                if wanted is None or level.sku in wanted
+            )
+            cursor = page.next_cursor
+            raw = RawRecord("stock", None, response.content, self._now())
+            yield PageOf(items=levels, raw=(raw,), cursor=cursor, done=cursor is None)
+            if cursor is None:
+                return
 
     def verify_callback(
         self,

@@ -16,7 +16,12 @@ from pydantic import BaseModel
 
 from channelhub.core.fulfilment import OutboundOrder, Package, Shipment
 from channelhub.core.validation import parse
-from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult, StockSnapshot
+from channelhub.core.warehouse_reports import (
+    InterceptOutcome,
+    InterceptResult,
+    StockLevel,
+    StockSnapshot,
+)
 from channelhub.mappings.outbound_protocol.wire import (
     Accepted,
     CallbackEnvelope,
@@ -25,8 +30,10 @@ from channelhub.mappings.outbound_protocol.wire import (
     Rejected,
     RejectReason,
     ShipmentConfirmedData,
+    StockPage,
     StockSnapshotData,
     WarehouseCallback,
+    WarehouseStockLevel,
     WireCost,
     WireInterceptResult,
     WireMoney,
@@ -37,8 +44,47 @@ from channelhub.mappings.outbound_protocol.wire import (
 
 SOURCE = "outbound protocol"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+STOCK_PATH = "/stock"
+#: Levels per ``GET /stock`` page the hub asks for (the document allows 1..500).
+STOCK_PAGE_LIMIT = 200
 
 # ---- hub -> warehouse ---------------------------------------------------------------------
+
+
+def stock_query(cursor: str | None, limit: int = STOCK_PAGE_LIMIT) -> dict[str, str]:
+    """The query of one ``GET /stock`` page."""
+    query = {"limit": str(limit)}
+    if cursor is not None:
+        query["cursor"] = cursor
+    return query
+
+
+def parse_stock_page(body: object) -> StockPage:
+    """A ``GET /stock`` answer; a bad field is refused with its path and value."""
+    return parse(StockPage, body, source=f"{SOURCE} GET /stock")
+
+
+def stock_page_body(
+    levels: list[tuple[str, StockLevel]], *, taken_at: datetime, next_cursor: str | None
+) -> dict[str, object]:
+    """The warehouse's answer to ``GET /stock``: ``levels`` as (warehouse code, level)."""
+    page = StockPage(
+        taken_at=taken_at,
+        levels=tuple(
+            WarehouseStockLevel(
+                warehouse=warehouse,
+                sku=level.sku,
+                on_hand=level.on_hand,
+                available=level.available,
+                external_id=level.external_id,
+            )
+            for warehouse, level in levels
+        ),
+        next_cursor=next_cursor,
+    )
+    body = page.model_dump(mode="json")
+    body["taken_at"] = iso_time(taken_at)
+    return body
 
 
 def order_path(key: str, action: str | None = None) -> str:
@@ -321,10 +367,12 @@ def parse_callback(body: object) -> WarehouseCallback:
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
+    "STOCK_PATH",
     "Accepted",
     "CallbackType",
     "RejectReason",
     "Rejected",
+    "StockPage",
     "WarehouseCallback",
     "accepted_body",
     "intercept_request_body",
@@ -336,8 +384,11 @@ __all__ = [
     "parse_callback",
     "parse_intercept_result",
     "parse_outbound_order",
+    "parse_stock_page",
     "parse_submit_response",
     "rejected_body",
     "shipment_confirmed_event",
+    "stock_page_body",
+    "stock_query",
     "stock_snapshot_event",
 ]

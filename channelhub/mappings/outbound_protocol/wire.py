@@ -145,6 +145,26 @@ class StockSnapshotData(BaseModel):
     levels: Annotated[tuple[StockLevel, ...], AsTuple]
 
 
+class WarehouseStockLevel(BaseModel):
+    """One level of a ``GET /stock`` page: a SKU's count at one of the WMS's warehouses."""
+
+    model_config = _WIRE
+    warehouse: NonEmpty
+    sku: NonEmpty
+    on_hand: Annotated[int, Field(ge=0)]
+    available: Annotated[int, Field(ge=0)] | None = None
+    external_id: str | None = None
+
+
+class StockPage(BaseModel):
+    """One page of ``GET /stock``; ``next_cursor`` None on the last page."""
+
+    model_config = _WIRE
+    taken_at: Timestamp
+    levels: Annotated[tuple[WarehouseStockLevel, ...], AsTuple]
+    next_cursor: NonEmpty | None
+
+
 class CallbackEnvelope(BaseModel):
     model_config = _WIRE
     event_id: NonEmpty

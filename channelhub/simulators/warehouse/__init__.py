@@ -109,6 +109,17 @@ def create_app(
         raw = await signed(request)
         return raw if isinstance(raw, JSONResponse) else answer(*sim.intercept(key, raw))
 
+    @app.get(proto.STOCK_PATH)
+    async def stock_levels(
+        request: Request, cursor: str | None = None, limit: int = 100
+    ) -> JSONResponse:
+        raw = await signed(request)
+        if isinstance(raw, JSONResponse):
+            return raw
+        if not 1 <= limit <= 500:
+            return answer(400, error_body("bad_request", f"limit {limit} is not 1..500"))
+        return answer(*sim.stock_page(cursor, limit))
+
     return app
 
 

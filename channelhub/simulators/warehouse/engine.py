@@ -301,6 +301,24 @@ class WarehouseSimulator:
                 )
                 self._queue(event)
 
+    def stock_page(self, cursor: str | None, limit: int) -> tuple[int, dict[str, object]]:
+        """``GET /stock``: every SKU held, ``limit`` per page; the cursor is an offset."""
+        skus = sorted(self.stock)
+        start = int(cursor) if cursor is not None and cursor.isdigit() else None
+        if cursor is not None and (start is None or start >= len(skus)):
+            return 400, error_body("bad_request", f"cursor {cursor!r} was not issued here")
+        start = start or 0
+        end = start + limit
+        levels = [
+            (
+                self.warehouse,
+                StockLevel(sku=sku, on_hand=qty, available=max(self.available(sku), 0)),
+            )
+            for sku, qty in ((sku, self.stock[sku]) for sku in skus[start:end])
+        ]
+        following = str(end) if end < len(skus) else None
+        return 200, proto.stock_page_body(levels, taken_at=self.clock(), next_cursor=following)
+
     def emit_stock_snapshot(self) -> StockSnapshot:
         """Queue a complete ``stock.snapshot`` of every SKU; returns it."""
         now = self.clock()

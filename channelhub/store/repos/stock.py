@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
@@ -20,6 +20,12 @@ from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.tables.stock import StockMovementRow, WarehouseRow
 
 K = MovementKind
+#: Why a movement for an unregistered warehouse is refused, and what to do (a WMS's own name
+#: for a warehouse reaches the hub through reconciliation or a pull).
+UNKNOWN_WAREHOUSE = (
+    "is not a known warehouse (register it with `channelhub warehouses add CODE --country CC "
+    "--account WMS_ACCOUNT`; give --external-id when the WMS names it differently)"
+)
 _ON_HAND_PLUS = [k.value for k in (K.RECEIVE, K.ADJUST, K.ASSEMBLE, K.DISASSEMBLE)]
 
 
@@ -65,7 +71,7 @@ def record_movement(
     """
     known = session.scalar(select(WarehouseRow.id).where(WarehouseRow.code == movement.warehouse))
     if known is None:
-        raise InvalidInput.field("warehouse", movement.warehouse, "is not a known warehouse")
+        raise InvalidInput.field("warehouse", movement.warehouse, UNKNOWN_WAREHOUSE)
     statement = (
         insert_for(session, StockMovementRow.__table__)
         .values(
@@ -137,3 +143,56 @@ def movements(session: Session, *, warehouse: str, sku: str) -> list[StockMoveme
         )
         for row in rows
     ]
+
+
+def mark_stock_known(session: Session, code: str, now: datetime) -> None:
+    """Record that the hub now knows ``code``'s stock (set, imported or pulled).
+
+    Until then no listing the warehouse serves is pushed from it (a push from an unknown
+    position would zero the seller's listings).
+    """
+    found = session.execute(
+        update(WarehouseRow)
+        .where(WarehouseRow.code == code)
+        .values(stock_known_at=now, updated_at=now)
+        .returning(WarehouseRow.id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise InvalidInput.field("warehouse", code, "is not a known warehouse")
+
+
+def set_on_hand(
+    session: Session,
+    warehouse: str,
+    sku: str,
+    on_hand: int,
+    *,
+    reason: str,
+    now: datetime,
+    reference: str | None = None,
+) -> int:
+    """Bring ``warehouse`` x ``sku`` to ``on_hand`` with one ADJUST movement of the difference.
+
+    Returns the difference recorded (0: already there, nothing recorded). The balance is read
+    from the ledger in this transaction, so the adjustment explains the new count.
+    """
+    if on_hand < 0:
+        raise InvalidInput.field("on_hand", on_hand, "must be a whole number >= 0")
+    current = stock_balances(session, warehouse=warehouse, skus=[sku]).get((warehouse, sku))
+    difference = on_hand - (current.on_hand if current else 0)
+    if difference == 0:
+        return 0
+    record_movement(
+        session,
+        StockMovement(
+            warehouse=warehouse,
+            sku=sku,
+            kind=MovementKind.ADJUST,
+            quantity=difference,
+            reason=reason,
+            reference=reference,
+            at=now,
+        ),
+        now=now,
+    )
+    return difference
