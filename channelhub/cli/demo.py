@@ -10,6 +10,7 @@ scheduler and the HTTP app) and the simulators up on real time until Ctrl-C; see
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from channelhub.cli import app
 from channelhub.cli.run import serve_hub
 from channelhub.cli.runtime import job_options
 from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.core.errors import ConfigError
 from channelhub.demo.flow import DONE, FAILED, Hub
 from channelhub.demo.home import DEFAULT_HOME
 from channelhub.demo.keep import TICK_SECONDS, Kept, kept, live_world
@@ -44,6 +46,21 @@ def print_steps(title: str, steps: list[Step]) -> None:
     for command, what in steps:
         console.print(f"  {command}", markup=False, soft_wrap=True)  # copy-pasteable
         console.print(f"      {what}", style="dim", markup=False)
+
+
+def check_port(port: int, host: str = "127.0.0.1") -> None:
+    """Refuse a busy ``--port`` before the demo runs, not after (0: any free port)."""
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"--port {port}: {host}:{port} is in use ({exc.strerror}); "
+                "choose another port, or 0 for any free one"
+            ) from exc
 
 
 async def keep_serving(
@@ -112,6 +129,8 @@ def demo(
     """Run the whole flow (import, pair, hold, allocate, dispatch, ship, track, stock,
     reconcile) against Amazon, Shopify, two warehouses and UPS simulated on loopback."""
     shown = home_arg(home)
+    if keep:
+        check_port(port)
     with console.status("channelhub demo") as status:
 
         def progress(message: str) -> None:

@@ -187,6 +187,28 @@ def orders_by_channel(session: Session) -> dict[str, int]:
     return {channel: int(n) for channel, n in rows}
 
 
+SHIPPED_STATUSES = (HubStatus.PARTIALLY_SHIPPED, HubStatus.SHIPPED, HubStatus.DELIVERED)
+
+
+def _count_orders(session: Session, statuses: Sequence[HubStatus]) -> int:
+    query = select(func.count()).select_from(OrderRow)
+    query = query.where(OrderRow.hub_status.in_([s.value for s in statuses]))
+    return int(session.scalar(query) or 0)
+
+
+def channel_statuses(session: Session, status: HubStatus) -> dict[str, dict[str, int]]:
+    """channel -> the channel's own status (as last imported) -> orders in hub ``status``."""
+    rows = session.execute(
+        select(OrderRow.channel, OrderRow.channel_status, func.count())
+        .where(OrderRow.hub_status == status.value)
+        .group_by(OrderRow.channel, OrderRow.channel_status)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for channel, channel_status, n in rows:
+        found.setdefault(str(channel), {})[str(channel_status)] = int(n)
+    return found
+
+
 #: Failed runs of one job the demo runs again (a minute of demo time apart, as the scheduler's
 #: next tick would) before it calls the stage failed.
 RERUNS = 3
@@ -324,9 +346,8 @@ async def ship(hub: Hub) -> None:
             )
         ).all()
         hub.summary.shipments = session.scalar(select(func.count()).select_from(ShipmentRow)) or 0
-    hub.summary.packages = len(shipped)
-    with hub.sessions() as session:
         hub.summary.orders_shipped = _count_orders(session, SHIPPED_STATUSES)
+    hub.summary.packages = len(shipped)
     for tracking_number, shipped_at in shipped:  # the parcels reach the carrier
         hub.world.ups.add_package(tracking_number, shipped_at)
 
@@ -352,34 +373,10 @@ async def push_tracking(hub: Hub) -> None:
     hub.world.clock.tick(timedelta(minutes=2))  # the channels' read limits refill
     for account in channels:  # the scheduler's next import reads the channels' new status
         await run_until_done(hub, account, JobKind.PULL_ORDERS)
-    for (
-        account,
-        external_id,
-    ) in shipped:  # and the fulfilments the channels hold
+    # and the fulfilments the channels hold, order by order
+    for account, external_id in shipped:
         fulfilments = await hub.connector(account).get_fulfilments(external_id)
         hub.summary.channel_fulfilments += len(fulfilments)
-
-
-SHIPPED_STATUSES = (HubStatus.PARTIALLY_SHIPPED, HubStatus.SHIPPED, HubStatus.DELIVERED)
-
-
-def _count_orders(session: Session, statuses: Sequence[HubStatus]) -> int:
-    query = select(func.count()).select_from(OrderRow)
-    query = query.where(OrderRow.hub_status.in_([s.value for s in statuses]))
-    return int(session.scalar(query) or 0)
-
-
-def channel_statuses(session: Session, status: HubStatus) -> dict[str, dict[str, int]]:
-    """channel -> the channel's own status (as last imported) -> orders in hub ``status``."""
-    rows = session.execute(
-        select(OrderRow.channel, OrderRow.channel_status, func.count())
-        .where(OrderRow.hub_status == status.value)
-        .group_by(OrderRow.channel, OrderRow.channel_status)
-    )
-    found: dict[str, dict[str, int]] = {}
-    for channel, channel_status, n in rows:
-        found.setdefault(str(channel), {})[str(channel_status)] = int(n)
-    return found
 
 
 async def carrier_events(hub: Hub) -> None:

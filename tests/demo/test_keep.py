@@ -139,3 +139,18 @@ def test_live_clock_never_runs_backwards() -> None:
     ahead = DemoClock(start + timedelta(days=2))
     ahead.go_live(start)  # the demo ran past now: keep its time
     assert ahead() >= start + timedelta(days=2)
+
+
+def test_a_busy_port_is_refused_before_the_demo_runs() -> None:
+    import socket
+
+    from channelhub.cli.demo import check_port
+    from channelhub.core.errors import ConfigError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"--port {port}: .* is in use"):
+            check_port(port)
+    check_port(0)  # any free port: nothing to check
