@@ -62,8 +62,7 @@ class DemoSummary:
         return f"{before} -> {after}"
 
     def _placed(self) -> str:
-        when = self.missed_order_placed
-        return when.strftime("%Y-%m-%d %H:%M UTC") if when else "-"
+        return _when(self.missed_order_placed) if self.missed_order_placed else "-"
 
     def mark(self, stage: str, outcome: str = "done") -> None:
         self.stages[stage] = outcome
@@ -146,6 +145,12 @@ class DemoSummary:
             table.add_row("[yellow]job run again[/]", f"{job} after: {error[:160]}")
         for name in self.failed():
             table.add_row(f"[yellow]{name}[/]", self.stages[name])
+        if self.clock_start and self.clock_end:
+            table.add_row(
+                "demo time",
+                f"{_when(self.clock_start)} to {_when(self.clock_end)}: the demo clock starts "
+                "days back and runs fast, so everything it did is dated in the past",
+            )
         table.add_row("elapsed", f"{self.elapsed_seconds:.1f} s")
         return table
 
@@ -160,6 +165,10 @@ class DemoSummary:
             f"hand-edited Shopify quantity {self._edit()} pushed again: "
             f"{'yes' if self.quantity_repushed else 'no'}",
         )
+
+
+def _when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def bind_command(home: str, listing: str, candidate: str) -> str:

@@ -136,7 +136,9 @@ def test_reconciled_order_is_dated_in_the_demo_past(summary: DemoSummary, demo_h
     assert stored is not None and stored.replace(tzinfo=UTC) == placed
     assert placed < min(when.replace(tzinfo=UTC) for when in imported) < start
     assert placed > end - timedelta(days=5)  # reconcile_lookback_days of the demo accounts
-    assert placed.date().isoformat() in rendered(summary)
+    text = rendered(summary)
+    assert placed.strftime("%Y-%m-%d %H:%M UTC") in text
+    assert f"{start:%Y-%m-%d %H:%M} UTC to {end:%Y-%m-%d %H:%M} UTC" in text  # demo time row
 
 
 def test_demo_clock_starts_a_span_before_now_and_missed_order_before_that() -> None:
