@@ -9,7 +9,7 @@ and repaired by the scheduled ``reconcile`` job (``run_job``; the channel accoun
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -27,6 +27,13 @@ from channelhub.store.tables.reconcile import DiscrepancyRow
 def missed_order(number: int) -> DemoOrder:
     """An order the import never saw (the channel back-dated it past the import's cursor)."""
     return DemoOrder(number, "US", (("MUG-BLUE", 1),), why="missed by the import")
+
+
+def missed_order_start(origin: datetime) -> datetime:
+    """The missed order is back-dated: placed half a day before the demo's other orders
+    (which are from the 6 hours before the demo clock's ``origin``), so before anything the
+    import saw, yet within reconciliation's 5-day lookback."""
+    return origin - timedelta(hours=12)
 
 
 #: The Shopify listing whose quantity a shop employee "corrects" by hand in the demo.
@@ -52,9 +59,11 @@ def edit_shop_quantity(world: World, sku: str, *, by: int = 7) -> tuple[int, int
 async def reconcile(hub: Hub, missed: int) -> None:
     """Inject two discrepancies (an order the hub never imported, a quantity edited by hand
     on Shopify), let reconciliation find and repair them, then deliver the re-push."""
-    start = hub.world.clock()
     order = missed_order(missed)
-    hub.world.amazon.orders[amazon_order_id(order)] = amazon_order(order, start - timedelta(days=3))
+    body = amazon_order(order, missed_order_start(hub.world.clock.origin))
+    hub.world.amazon.orders[amazon_order_id(order)] = body
+    hub.summary.missed_order = f"amazon:{AMAZON_ACCOUNT}:{amazon_order_id(order)}"
+    hub.summary.missed_order_placed = datetime.fromisoformat(str(body["createdTime"]))
     hub.summary.edited_quantity = edit_shop_quantity(hub.world, EDITED_LISTING)
     counts = await run_rounds(hub, (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT), JobKind.RECONCILE, 1)
     with hub.sessions() as session:

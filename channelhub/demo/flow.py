@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.api.app import create_app as create_api
 from channelhub.connectors.errors import ConnectorError
+from channelhub.core.bindings import ListingRef, PairingConflict
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.lifecycle import HubStatus
+from channelhub.core.pairing import PairingConfig, suggest
 from channelhub.core.rulebook import Rulebook
 from channelhub.demo.scenario import (
     AMAZON_ACCOUNT,
@@ -51,8 +53,10 @@ from channelhub.jobs.pipeline import (
 from channelhub.jobs.runner import JobOptions, JobResult, run_job
 from channelhub.jobs.stock_compute import load_rules
 from channelhub.store.repos.accounts import get_account
+from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.orders import order_history
+from channelhub.store.repos.pairings import load_book
 from channelhub.store.repos.stock_sync import latest_pushes
 from channelhub.store.tables.fulfilment import PackageRow, ShipmentRow
 from channelhub.store.tables.listings import ListingRow
@@ -79,6 +83,9 @@ class Hub:
     _open: dict[str, Any] = field(default_factory=dict)
     _api: httpx.AsyncClient | None = None
     callback_errors: list[str] = field(default_factory=list)
+    #: Set by ``demo --keep`` once the hub serves HTTP: callbacks then go there over loopback.
+    callback_url: str | None = None
+    _loopback: httpx.AsyncClient | None = None
 
     def now(self) -> datetime:
         return self.world.clock()
@@ -113,8 +120,9 @@ class Hub:
         for connector in self._open.values():
             await connector.aclose()
         self._open.clear()
-        if self._api is not None:
-            await self._api.aclose()
+        for client in (self._api, self._loopback):
+            if client is not None:
+                await client.aclose()
 
     async def stage(self, name: str, run: Callable[[], Awaitable[None]]) -> bool:
         """Run one stage; a hub or connector error marks it failed (the next stages still run).
@@ -148,13 +156,21 @@ class Hub:
             )
         return self._api
 
+    def _callback_client(self) -> httpx.AsyncClient:
+        """In process until the hub serves HTTP (``demo --keep``), then over loopback."""
+        if self.callback_url is None:
+            return self.api()
+        if self._loopback is None:
+            self._loopback = httpx.AsyncClient(base_url=self.callback_url, timeout=10.0)
+        return self._loopback
+
     def callback_handler(self, code: str) -> Callable[[str, dict[str, str], bytes], Awaitable[int]]:
         """What warehouse ``code`` POSTs its signed callbacks to: the hub's
         ``/callbacks/warehouse/{account}`` route (verify, archive, dedupe, apply)."""
 
         async def handle(url: str, headers: dict[str, str], body: bytes) -> int:
             path = httpx.URL(url).path
-            answer = await self.api().post(path, headers=headers, content=body)
+            answer = await self._callback_client().post(path, headers=headers, content=body)
             if answer.status_code != 200:
                 self.callback_errors.append(f"{path}: HTTP {answer.status_code}")
             elif answer.json().get("status") == "dead_letter":
@@ -169,6 +185,28 @@ class Hub:
 def orders_by_channel(session: Session) -> dict[str, int]:
     rows = session.execute(select(OrderRow.channel, func.count()).group_by(OrderRow.channel))
     return {channel: int(n) for channel, n in rows}
+
+
+SHIPPED_STATUSES = (HubStatus.PARTIALLY_SHIPPED, HubStatus.SHIPPED, HubStatus.DELIVERED)
+
+
+def _count_orders(session: Session, statuses: Sequence[HubStatus]) -> int:
+    query = select(func.count()).select_from(OrderRow)
+    query = query.where(OrderRow.hub_status.in_([s.value for s in statuses]))
+    return int(session.scalar(query) or 0)
+
+
+def channel_statuses(session: Session, status: HubStatus) -> dict[str, dict[str, int]]:
+    """channel -> the channel's own status (as last imported) -> orders in hub ``status``."""
+    rows = session.execute(
+        select(OrderRow.channel, OrderRow.channel_status, func.count())
+        .where(OrderRow.hub_status == status.value)
+        .group_by(OrderRow.channel, OrderRow.channel_status)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for channel, channel_status, n in rows:
+        found.setdefault(str(channel), {})[str(channel_status)] = int(n)
+    return found
 
 
 #: Failed runs of one job the demo runs again (a minute of demo time apart, as the scheduler's
@@ -244,14 +282,14 @@ async def plan_orders(hub: Hub) -> None:
             hub.summary.reevaluated = len(plans)
     with hub.sessions() as session:
         held = session.execute(
-            select(OrderRow.id, OrderRow.channel, OrderRow.external_id).where(
+            select(OrderRow.id, OrderRow.channel, OrderRow.account, OrderRow.external_id).where(
                 OrderRow.hub_status == HubStatus.ON_HOLD.value
             )
         ).all()
-        for order_id, channel, external_id in held:
+        for order_id, channel, account, external_id in held:
             history = order_history(session, order_id)
             reason = history[-1].reason if history else "on hold"
-            hub.summary.held[f"{channel} {external_id}"] = reason
+            hub.summary.held[f"{channel}:{account}:{external_id}"] = reason
         parts = Counter(
             str(payload.get("order_key"))
             for payload in session.scalars(
@@ -261,6 +299,7 @@ async def plan_orders(hub: Hub) -> None:
     hub.summary.allocated = len(parts)
     hub.summary.parts = sum(parts.values())
     hub.summary.split = sum(1 for n in parts.values() if n > 1)
+    hub.summary.split_order = next((key for key, n in sorted(parts.items()) if n > 1), "")
 
 
 async def run_rounds(hub: Hub, accounts: Sequence[str], kind: JobKind, rounds: int) -> RunCounts:
@@ -307,6 +346,7 @@ async def ship(hub: Hub) -> None:
             )
         ).all()
         hub.summary.shipments = session.scalar(select(func.count()).select_from(ShipmentRow)) or 0
+        hub.summary.orders_shipped = _count_orders(session, SHIPPED_STATUSES)
     hub.summary.packages = len(shipped)
     for tracking_number, shipped_at in shipped:  # the parcels reach the carrier
         hub.world.ups.add_package(tracking_number, shipped_at)
@@ -331,15 +371,20 @@ async def push_tracking(hub: Hub) -> None:
             )
         ).all()
     hub.world.clock.tick(timedelta(minutes=2))  # the channels' read limits refill
-    for account, external_id in shipped:  # read back what the channels now hold
+    for account in channels:  # the scheduler's next import reads the channels' new status
+        await run_until_done(hub, account, JobKind.PULL_ORDERS)
+    # and the fulfilments the channels hold, order by order
+    for account, external_id in shipped:
         fulfilments = await hub.connector(account).get_fulfilments(external_id)
         hub.summary.channel_fulfilments += len(fulfilments)
 
 
 async def carrier_events(hub: Hub) -> None:
     hub.world.clock.tick(timedelta(days=3))
-    counts = await run_rounds(hub, (UPS_ACCOUNT,), JobKind.POLL_SHIPMENTS, rounds=1)
-    hub.summary.delivered = counts.updated
+    await run_rounds(hub, (UPS_ACCOUNT,), JobKind.POLL_SHIPMENTS, rounds=1)
+    with hub.sessions() as session:
+        hub.summary.delivered = _count_orders(session, (HubStatus.DELIVERED,))
+        hub.summary.delivered_on_channel = channel_statuses(session, HubStatus.DELIVERED)
 
 
 async def push_stock(hub: Hub) -> None:
@@ -355,3 +400,30 @@ async def push_stock(hub: Hub) -> None:
                 if record.state is PushState.REJECTED:
                     listing = f"{account} {key.listing_id}"
                     hub.summary.stock_problems[listing] = str(record.reason)
+        hub.summary.left_unpaired = left_unpaired(session, hub.rulebook().pairing)
+
+
+def left_unpaired(session: Session, config: PairingConfig) -> dict[str, str]:
+    """Listings no binding resolves (no order paired them, so no stock is pushed to them):
+    ``CHANNEL:ACCOUNT:SKU`` as ``pairing bind`` takes it -> the best candidate SKU ("" when
+    pairing has none)."""
+    book, catalog = load_book(session), load_catalog(session)
+    found: dict[str, str] = {}
+    for row in session.scalars(select(ListingRow).order_by(ListingRow.id)):
+        ref = ListingRef(
+            channel=row.channel,
+            account=row.account,
+            listing_id=row.listing_id,
+            variation_id=row.variation_id or None,
+            channel_sku=row.channel_sku,
+            identifiers={k: str(v) for k, v in row.identifiers.items()},
+        )
+        try:
+            if book.resolve(ref) is not None:
+                continue
+        except PairingConflict:
+            pass  # ambiguous: the seller has to settle it like an unpaired one
+        what = row.channel_sku or f"listing={row.listing_id}"
+        candidates = suggest(ref, catalog, config)
+        found[f"{row.channel}:{row.account}:{what}"] = candidates[0].sku if candidates else ""
+    return found

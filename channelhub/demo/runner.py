@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from channelhub.demo import discrepancies, flow
@@ -38,6 +38,9 @@ DEFAULT_SPEED = 60.0
 
 #: The demo seller lets scheduled reconciliation apply its safe repairs, over 5 days.
 RECONCILE_SETTINGS = {REPAIR_SETTING: "true", LOOKBACK_SETTING: 5}
+
+#: What ``demo --keep`` runs once the summary is complete, while the simulators still run.
+Keep = Callable[[DemoSummary, flow.Hub], Awaitable[None]]
 
 
 def _accounts(hub: flow.Hub, world: World) -> None:
@@ -105,11 +108,13 @@ async def run_demo(
     size: int = DEFAULT_SIZE,
     speed: float = DEFAULT_SPEED,
     progress: Callable[[str], None] | None = None,
+    keep: Keep | None = None,
 ) -> DemoSummary:
     """The whole flow against the simulators, in a fresh demo home at ``home``.
 
     ``speed`` is how much faster than real time the demo clock runs (0: virtual time, every
-    wait returns at once having moved the clock; what the tests use)."""
+    wait returns at once having moved the clock; what the tests use). ``keep``, when given,
+    is awaited with the finished summary before the simulators stop (``demo --keep``)."""
     started = time.monotonic()
     say = progress or (lambda message: None)
     summary = DemoSummary()
@@ -118,6 +123,7 @@ async def run_demo(
     sessions, vault = open_hub(settings)
     scenario = build_scenario(size)
     clock = demo_clock(speed)
+    summary.clock_start = clock.origin
     handlers: dict[str, Deliver] = {}
     hub_ref: list[flow.Hub] = []
 
@@ -154,12 +160,17 @@ async def run_demo(
                 ("stock push", lambda: flow.push_stock(hub)),
                 ("reconciliation", lambda: discrepancies.reconcile(hub, scenario.total + 1)),
             )
-            for name, run in stages:
-                await hub.stage(name, run)
+            try:
+                for name, run in stages:
+                    await hub.stage(name, run)
+            finally:
+                summary.clock_end = clock()
+                summary.throttled = world.throttled()
+                summary.waited_seconds = clock.waited
+                summary.elapsed_seconds = time.monotonic() - started
+            if keep is not None:
+                await keep(summary, hub)
         finally:
-            summary.throttled = world.throttled()
-            summary.waited_seconds = clock.waited
             await hub.aclose()
             sessions.kw["bind"].dispose()
-    summary.elapsed_seconds = time.monotonic() - started
     return summary

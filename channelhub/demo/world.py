@@ -62,6 +62,13 @@ class DemoClock(ManualClock):
         """Demo seconds since the start: the connectors' clock (limiters, token lifetimes)."""
         return (self() - self.origin).total_seconds()
 
+    def go_live(self, now: datetime) -> None:
+        """Hand over to real time (``demo --keep``): from ``now``, or from the demo's own time
+        if that is later (time never runs backwards), at one second per second."""
+        self._now = max(self(), now)
+        self._wall_origin = self._wall()
+        self.speed = 1.0
+
     async def sleep(self, seconds: float) -> None:
         """A connector's wait: ``seconds`` of demo time, ``seconds / speed`` of real time."""
         seconds = max(0.0, seconds)
@@ -102,8 +109,17 @@ class World:
             await self.warehouses[code].advance()
 
 
-def demo_clock(speed: float = 0.0) -> DemoClock:
-    return DemoClock(datetime.now(UTC).replace(microsecond=0), speed=speed)
+#: How far before the real now the demo clock starts. The demo moves its clock about 3 days
+#: and 6 hours (picking, packing and the carrier's scans); starting 4 days back puts its whole
+#: story, the reconciled order included, in the past, and lets ``--keep`` hand over to real
+#: time without time running backwards.
+DEMO_SPAN = timedelta(days=4)
+
+
+def demo_clock(speed: float = 0.0, *, now: datetime | None = None) -> DemoClock:
+    """The demo's clock, starting :data:`DEMO_SPAN` before ``now`` (default: the real now)."""
+    real = (now or datetime.now(UTC)).replace(microsecond=0)
+    return DemoClock(real - DEMO_SPAN, speed=speed)
 
 
 @contextmanager

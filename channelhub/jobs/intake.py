@@ -39,9 +39,13 @@ class Intake(NamedTuple):
 
 
 def _content(order: Order) -> dict[str, Any]:
-    """What a plan depends on: the lines, the address, the service and the payment."""
+    """What a plan depends on: the lines, the address, the service and the payment. Not the
+    lines' shipped quantities: the channel counts the hub's own shipments there, which is
+    progress, not a change to the order."""
     return order.model_dump(
-        mode="json", include={"lines", "ship_to", "shipping_service", "payment"}
+        mode="json",
+        include={"lines", "ship_to", "shipping_service", "payment"},
+        exclude={"lines": {"__all__": {"shipped_quantity"}}},
     )
 
 

@@ -11,19 +11,9 @@ import pytest
 
 from channelhub.core.errors import ConfigError
 from channelhub.demo.home import prepare_home
-from channelhub.demo.runner import run_demo
 from channelhub.demo.scenario import BANNED_COUNTRY, UNPAIRED_LISTING, build_scenario
 from channelhub.demo.summary import DemoSummary
-
-SIZE = 2
-
-
-@pytest.fixture(scope="module")
-def summary(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
-    import asyncio
-
-    home = tmp_path_factory.mktemp("demo") / "home"
-    return asyncio.run(run_demo(home, size=SIZE, speed=0))
+from tests.demo import SIZE
 
 
 def done(summary: DemoSummary, stage: str) -> bool:
@@ -80,7 +70,7 @@ def test_tracking_one_fulfilment_per_package(summary: DemoSummary) -> None:
 
 def test_carrier_delivers(summary: DemoSummary) -> None:
     assert done(summary, "carrier events")
-    assert summary.delivered == summary.allocated
+    assert summary.delivered == summary.allocated  # orders, not packages
 
 
 def test_stock_pushed(summary: DemoSummary) -> None:
