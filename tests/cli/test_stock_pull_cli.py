@@ -133,7 +133,8 @@ def test_jobs_run_pull_stock_runs_the_scheduled_job(hub: Hub) -> None:
 
 
 def test_pull_from_a_sales_channel_is_one_line(hub: Hub) -> None:
-    assert hub("accounts", "add", "shopify", "my-shop", "-c", "access_token=x", "-s", "shop=acme")[0] == 0
+    added = hub("accounts", "add", "shopify", "my-shop", "-c", "access_token=x", "-s", "shop=acme")
+    assert added[0] == 0
     code, out, err = hub("stock", "pull", "my-shop")
     assert (code, out) == (1, "")
     assert err == "error: account: 'my-shop' is a shopify account, not a warehouse (WMS) account\n"

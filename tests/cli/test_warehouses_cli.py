@@ -24,7 +24,9 @@ def hub(ready_hub: Hub, tmp_path: Path) -> Hub:
         "accounts", "add", "shipbob", "my-shipbob", "-c", "pat=x", "-s", "channel_id=1"
     )
     assert code == 0, err
-    code, _, err = ready_hub("accounts", "add", "shopify", "my-shop", "-c", "access_token=x", "-s", "shop=acme")
+    code, _, err = ready_hub(
+        "accounts", "add", "shopify", "my-shop", "-c", "access_token=x", "-s", "shop=acme"
+    )
     assert code == 0, err
     return ready_hub
 
