@@ -223,3 +223,20 @@ async def test_an_order_updated_mid_walk_does_not_hide_another() -> None:
             moved = True
     assert set(seen) == set(_all_children(sim))
     await connector.aclose()
+
+
+async def test_temu_is_a_sales_channel_that_says_what_it_cannot_do() -> None:
+    from channelhub.connectors.errors import CapabilityMissing
+    from channelhub.connectors.roles import Capability, SalesChannel
+
+    clock = ManualClock()
+    connector = make_connector(simulator(clock, order_count=3), clock)
+    assert isinstance(connector, SalesChannel)  # the jobs' role check
+    assert Capability.PULL_ORDERS in connector.capabilities
+    assert Capability.READ_FULFILMENTS not in connector.capabilities
+    assert Capability.VERIFY_WEBHOOK not in connector.capabilities
+    with pytest.raises(CapabilityMissing, match="cannot read fulfilments back"):
+        await connector.get_fulfilments("211-1")
+    with pytest.raises(CapabilityMissing, match="takes no webhooks"):
+        connector.verify_webhook({}, b"{}", now=clock.now())
+    await connector.aclose()

@@ -22,11 +22,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from channelhub.connectors.errors import ConnectorError
+from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
 from channelhub.connectors.results import (
+    ChannelFulfilment,
     Fetched,
     FulfilmentPush,
     PackagePushResult,
@@ -35,6 +36,7 @@ from channelhub.connectors.results import (
     QuantityUpdate,
     RawRecord,
     RecordFailure,
+    WebhookEvent,
 )
 from channelhub.connectors.roles import Capability
 from channelhub.connectors.temu.auth import TemuApiError, TemuSigningAuth, inspect_temu_response
@@ -83,6 +85,10 @@ RATE_BUCKETS: Mapping[str, str] = {
         TOKEN_INFO,
     )
 }
+#: What a Temu account can do. Not READ_FULFILMENTS (the transcript documents no read-back of
+#: confirmed shipments: ``push_fulfilment`` checks the order's status instead) and not
+#: VERIFY_WEBHOOK (Temu's pushed messages are unverified: polling is the source of truth);
+#: the methods exist so the connector is a SalesChannel and raise CapabilityMissing.
 CAPABILITIES = frozenset(
     {
         Capability.PULL_ORDERS,
@@ -384,6 +390,22 @@ class TemuConnector:
             except ConnectorError as exc:
                 results.append(await self._after_refusal(order, package.tracking_number, exc))
         return results
+
+    async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
+        """Not offered (no READ_FULFILMENTS): jobs check the capability and skip the read-back."""
+        raise CapabilityMissing(
+            f"temu account {self.account!r} cannot read fulfilments back: the Temu transcript "
+            "documents no read of confirmed shipments (contract unverified)"
+        )
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, now: datetime
+    ) -> WebhookEvent:
+        """Not offered (no VERIFY_WEBHOOK): Temu's pushed messages are not verified by the hub;
+        orders are polled by update time instead."""
+        raise CapabilityMissing(
+            f"temu account {self.account!r} takes no webhooks: orders are polled by update time"
+        )
 
     async def _after_refusal(
         self, order: Order, tracking: str, exc: ConnectorError
