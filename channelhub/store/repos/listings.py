@@ -1,11 +1,13 @@
 """Listings: upsert on (channel, account, listing id, variation id), guarded by ``updated_at``.
 
-A listing whose channel gives no ``updated_at`` (a plain snapshot) always updates.
+A listing whose channel gives no ``updated_at`` (a plain snapshot, e.g. eBay's inventory
+items and offers) updates when any stored value differs, and is counted unchanged otherwise,
+so a second sync of an unchanged account reports 0 updated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import NotFound
 from channelhub.core.listing import Listing, ListingKey
 from channelhub.core.money import Money
-from channelhub.store.repos._upsert import Upserted, guarded_upsert
+from channelhub.store.repos._upsert import Upserted, UpsertOutcome, guarded_upsert
 from channelhub.store.tables.listings import ListingRow
 
 
@@ -33,8 +35,17 @@ def upsert_listing(session: Session, listing: Listing, *, now: datetime) -> Upse
         "inventory_ref": listing.inventory_ref,
         "remote_updated_at": listing.updated_at,
     }
+    key = {
+        "channel": listing.channel,
+        "account": listing.account,
+        "listing_id": listing.listing_id,
+        "variation_id": listing.variation_id or "",
+    }
     newer: ColumnElement[bool]
     if listing.updated_at is None:
+        same = _same_snapshot(session, key, values)
+        if same is not None:
+            return Upserted(same, UpsertOutcome.STALE)
         newer = true()
     else:
         newer = ListingRow.remote_updated_at.is_(None) | (
@@ -43,16 +54,26 @@ def upsert_listing(session: Session, listing: Listing, *, now: datetime) -> Upse
     return guarded_upsert(
         session,
         ListingRow,
-        key={
-            "channel": listing.channel,
-            "account": listing.account,
-            "listing_id": listing.listing_id,
-            "variation_id": listing.variation_id or "",
-        },
+        key=key,
         insert_values={**values, "created_at": now, "updated_at": now},
         update_values={**values, "updated_at": now},
         newer=newer,
     )
+
+
+def _same_snapshot(
+    session: Session, key: Mapping[str, Any], values: Mapping[str, Any]
+) -> int | None:
+    """The stored row's id when it already holds exactly ``values`` (read from the database,
+    not the session's cache), else None."""
+    columns = [ListingRow.id, *(getattr(ListingRow, name) for name in values)]
+    match = [getattr(ListingRow, name) == value for name, value in key.items()]
+    row = session.execute(select(*columns).where(*match)).one_or_none()
+    if row is None or any(
+        stored != value for stored, value in zip(row[1:], values.values(), strict=True)
+    ):
+        return None
+    return int(row[0])
 
 
 def to_listing(row: ListingRow) -> Listing:
