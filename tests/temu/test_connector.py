@@ -240,3 +240,16 @@ async def test_temu_is_a_sales_channel_that_says_what_it_cannot_do() -> None:
     with pytest.raises(CapabilityMissing, match="takes no webhooks"):
         connector.verify_webhook({}, b"{}", now=clock.now())
     await connector.aclose()
+
+
+async def test_without_cursor_or_since_the_pull_reaches_back_the_account_lookback() -> None:
+    # reconcile without --since asks for orders this way; the simulator dates its orders
+    # 3 to 25 days before its clock, so 30 days take them all and 10 days only some
+    clock = ManualClock()
+    sim = simulator(clock, order_count=40)
+    everything = [o async for page in make_connector(sim, clock).pull_orders() for o in page.items]
+    assert Counter(o.external_id for o in everything) == Counter(_all_children(sim))
+    recent = make_connector(sim, clock, initial_lookback_days=10)
+    some = [o async for page in recent.pull_orders() for o in page.items]
+    assert 0 < len(some) < len(everything)
+    assert all(o.updated_at >= clock.now() - timedelta(days=10) for o in some)

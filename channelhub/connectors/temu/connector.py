@@ -121,6 +121,8 @@ class TemuConnector:
         self._window = window
         self._page_size = page_size
         self.currency = str(context.settings.get("currency", "USD"))
+        #: how far back a pull without cursor or ``since`` reaches (as Amazon's setting)
+        self._lookback = timedelta(days=float(context.settings.get("initial_lookback_days", 30)))
         self.carrier_ids: Mapping[str, str] = dict(context.settings.get("carrier_ids", {}))
         region = str(context.settings.get("region", "us"))
         if region not in REGION_HOSTS:
@@ -192,14 +194,14 @@ class TemuConnector:
     async def pull_orders(
         self, cursor: str | None = None, *, since: datetime | None = None
     ) -> AsyncIterator[PageOf[Order]]:
-        """Child orders updated since the cursor, window by window, page by page from 1."""
+        """Child orders updated since the cursor (else ``since``, else the lookback), window by
+        window, page by page from 1."""
         if cursor:
             state = json.loads(cursor)
             start, page = int(state["start"]), int(state.get("page", 1))
-        elif since is not None:
-            start, page = int(since.timestamp()), 1
-        else:
-            raise ConfigError(f"temu account {self.account!r}: a first import needs 'since'")
+        else:  # no since (e.g. reconcile without --since): the account's lookback
+            first = since if since is not None else self._now() - self._lookback
+            start, page = int(first.timestamp()), 1
         end = int((self._now() - self._lag).timestamp())
         ship_to = ShipToFetcher(self.call)
         while start <= end:
