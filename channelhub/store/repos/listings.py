@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import NotFound
 from channelhub.core.listing import Listing, ListingKey
 from channelhub.core.money import Money
-from channelhub.store.repos._upsert import Upserted, UpsertOutcome, guarded_upsert
+from channelhub.store.repos._upsert import Upserted, guarded_upsert
 from channelhub.store.tables.listings import ListingRow
 
 
@@ -43,10 +43,8 @@ def upsert_listing(session: Session, listing: Listing, *, now: datetime) -> Upse
     }
     newer: ColumnElement[bool]
     if listing.updated_at is None:
-        same = _same_snapshot(session, key, values)
-        if same is not None:
-            return Upserted(same, UpsertOutcome.STALE)
-        newer = true()
+        # the same values again are no change (counted unchanged), anything else applies
+        newer = false() if _same_snapshot(session, key, values) else true()
     else:
         newer = ListingRow.remote_updated_at.is_(None) | (
             ListingRow.remote_updated_at < listing.updated_at
@@ -61,19 +59,13 @@ def upsert_listing(session: Session, listing: Listing, *, now: datetime) -> Upse
     )
 
 
-def _same_snapshot(
-    session: Session, key: Mapping[str, Any], values: Mapping[str, Any]
-) -> int | None:
-    """The stored row's id when it already holds exactly ``values`` (read from the database,
-    not the session's cache), else None."""
-    columns = [ListingRow.id, *(getattr(ListingRow, name) for name in values)]
+def _same_snapshot(session: Session, key: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Whether the stored row already holds exactly ``values`` (read from the database, not
+    the session's cache); False when there is no row yet."""
+    columns = [getattr(ListingRow, name) for name in values]
     match = [getattr(ListingRow, name) == value for name, value in key.items()]
     row = session.execute(select(*columns).where(*match)).one_or_none()
-    if row is None or any(
-        stored != value for stored, value in zip(row[1:], values.values(), strict=True)
-    ):
-        return None
-    return int(row[0])
+    return row is not None and tuple(row) == tuple(values.values())
 
 
 def to_listing(row: ListingRow) -> Listing:
