@@ -23,12 +23,14 @@ from channelhub.simulators.serve import serve
 
 @app.command()
 def simulate(
-    platform: str = typer.Argument(..., help="which platform to simulate (see the error for all)"),
+    platform: str = typer.Argument(
+        ..., help=f"which platform to simulate: {', '.join(simulator_names())}"
+    ),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="loopback port to listen on"),
     seed: int = typer.Option(0, "--seed", help="seed of the simulator's data and faults"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback default)"),
     account: str | None = typer.Option(
-        None, "--account", help="account name in the printed line (default: my-PLATFORM)"
+        None, "--account", help="account name in the line (default: my-amazon, my-warehouse, …)"
     ),
     hub_url: str | None = typer.Option(
         None,
