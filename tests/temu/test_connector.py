@@ -253,3 +253,32 @@ async def test_without_cursor_or_since_the_pull_reaches_back_the_account_lookbac
     some = [o async for page in recent.pull_orders() for o in page.items]
     assert 0 < len(some) < len(everything)
     assert all(o.updated_at >= clock.now() - timedelta(days=10) for o in some)
+
+
+async def test_the_hubs_tracking_push_reaches_a_child_order_through_its_parent() -> None:
+    # the hub stores the child order's own id and its parent apart; Temu cannot look a
+    # child up alone, so the push names the parent (FulfilmentPush.parent_external_id)
+    clock = ManualClock()
+    sim = simulator(clock, order_count=40)
+    connector = make_connector(sim, clock)
+    orders, _ = await _import(connector)
+    order = next(
+        o
+        for o in orders
+        if o.channel_status == "UN_SHIPPING" and o.fulfilled_by is FulfilledBy.MERCHANT
+    )
+    line = order.lines[0]
+    package = Package(
+        tracking_number="9400111899223197428491",
+        carrier="USPS",
+        lines=[PackageLine(sku="X", quantity=line.quantity, order_line_id=line.line_id)],
+    )
+    push = FulfilmentPush(
+        order_external_id=order.external_id,
+        packages=(package,),
+        shipped_at=clock.now(),
+        parent_external_id=order.parent_external_id,
+    )
+    (result,) = await connector.push_fulfilment(push)
+    assert result.accepted and sim.shop.shipments[-1]["orderSn"] == order.external_id
+    await connector.aclose()

@@ -346,12 +346,17 @@ class TemuConnector:
     ) -> list[PackagePushResult]:
         """bg.logistics.shipment.confirm per package (carrier id + tracking number).
 
-        Temu needs the parent order, goods and sku ids: pass the canonical ``order`` (or an
-        ``order_external_id`` of ``PARENT/CHILD``, fetched). An order Temu already shows as
-        shipped is reported ``already_present`` rather than confirmed twice.
+        Temu needs the parent order, goods and sku ids: pass the canonical ``order``, else
+        the order is fetched through its parent (``push.parent_external_id``, as the hub's
+        tracking push gives it, or an ``order_external_id`` of ``PARENT/CHILD``). An order
+        Temu already shows as shipped is reported ``already_present`` rather than confirmed
+        twice.
         """
         if order is None:
-            order = (await self.get_order(push.order_external_id)).item
+            ref = push.order_external_id
+            if "/" not in ref and push.parent_external_id:
+                ref = f"{push.parent_external_id}/{ref}"
+            order = (await self.get_order(ref)).item
         if order.parent_external_id is None:
             raise InvalidInput.field(
                 "order.parent_external_id", None, "is required for a Temu shipment"
