@@ -45,6 +45,8 @@ def simulate(
     info = simulator_info(platform)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base_url = f"http://{shown_host}:{port}"
+    # a wrong --hub-url is refused before anything is printed or served
+    callbacks = info.callback_url(hub_url, account) if info and hub_url else None
     if info is not None:
         typer.echo(info.account_line(base_url, account))
         sys.stdout.flush()  # a script reading the line must get it before serving starts
@@ -61,6 +63,6 @@ def simulate(
     )
     if info is not None:
         err.print("add an account pointing at it with the line above", markup=False)
-    if hub_url is not None and info is not None:
-        err.print(f"callbacks go to {info.callback_url(hub_url, account)}", markup=False)
+    if callbacks is not None:
+        err.print(f"callbacks go to {callbacks}", markup=False)
     serve(sim, host=host, port=port)

@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from channelhub.core.errors import InvalidInput
 
@@ -45,6 +46,9 @@ class SimulatorInfo:
                 hub_url,
                 f"is not used: the {self.platform} simulator sends no callbacks",
             )
+        parts = urlsplit(hub_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidInput.field("--hub-url", hub_url, "is not an http(s) URL with a host")
         path = self.callback_path.format(account=account or self.account)
         return hub_url.rstrip("/") + path
 

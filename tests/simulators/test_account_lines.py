@@ -86,9 +86,12 @@ def test_demo_has_no_account_line_and_hub_url_is_for_callbacks_only(
     import channelhub.cli.simulate as simulate_module
 
     monkeypatch.setattr(simulate_module, "serve", lambda app, host, port: None)
-    code, _, err = _simulate(monkeypatch, capsys, "ebay", "--hub-url", "http://127.0.0.1:8080")
-    assert code == 1
+    code, out, err = _simulate(monkeypatch, capsys, "ebay", "--hub-url", "http://127.0.0.1:8080")
+    assert code == 1 and out == ""  # refused before the line is printed
     assert "the ebay simulator sends no callbacks" in err and "\n" not in err.strip()
+    code, out, err = _simulate(monkeypatch, capsys, "outbound_protocol", "--hub-url", "hub:80")
+    assert code == 1 and out == ""
+    assert err.strip() == "error: --hub-url: 'hub:80' is not an http(s) URL with a host"
 
 
 @pytest.mark.parametrize("platform", CHANNELS)
