@@ -165,3 +165,59 @@ def test_the_printed_line_syncs_every_order_and_listing(
         assert code == 0, err + out
         new, updated, unchanged = (int(n) for n in _row(out, account)[4:7])
         assert (new, updated, unchanged) == (0, 0, int(first[4]))  # nothing changed
+
+
+async def _first_call(platform: str, connector: Any) -> object:
+    """One authenticated read each non-channel connector makes."""
+    if platform == "shipbob":
+        return [page async for page in connector.get_stock_levels()][0].items
+    if platform in ("ups", "easypost"):
+        number = "1Z999AA10123456784" if platform == "ups" else "EZ4000000004"
+        return await connector.track(number)
+    return await connector.get_outbound("never-sent")  # outbound_protocol: signed GET
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("platform", ["shipbob", "ups", "easypost", "outbound_protocol"])
+async def test_the_printed_credentials_and_settings_authenticate(platform: str) -> None:
+    """The connector built from exactly the printed names and values gets past the
+    simulator's authentication (a wrong credential value is refused, so the check bites)."""
+    import httpx
+    from pydantic import SecretStr
+
+    from channelhub.connectors.errors import ConnectorError, Unauthorized
+    from channelhub.connectors.plugin import ConnectorContext
+    from channelhub.connectors.registry import ConnectorRegistry
+    from channelhub.simulators.clock import ManualClock
+
+    info = simulator_info(platform)
+    assert info is not None
+    base_url = "http://127.0.0.1:8123"
+    sim = served_simulator(platform, clock=ManualClock(NOW))
+
+    def connector(credentials: dict[str, str]) -> Any:
+        context = ConnectorContext(
+            platform=info.platform,
+            account=info.account,
+            base_url=base_url,
+            credentials={k: SecretStr(v) for k, v in credentials.items()},
+            settings=info.settings_for(base_url),
+            transport=httpx.ASGITransport(app=sim),
+            now=lambda: NOW,
+        )
+        return ConnectorRegistry().get(info.platform).create(context)
+
+    good = connector(dict(info.credentials))
+    try:
+        await _first_call(platform, good)
+    except Unauthorized:
+        raise
+    except ConnectorError as exc:  # e.g. the warehouse has no such order: but it let us in
+        assert exc.status != 401, exc
+    finally:
+        await good.aclose()
+    wrong = connector({k: v + "-wrong" for k, v in info.credentials.items()})
+    with pytest.raises(ConnectorError) as refused:
+        await _first_call(platform, wrong)
+    assert refused.value.status == 401 or isinstance(refused.value, Unauthorized)
+    await wrong.aclose()
