@@ -170,7 +170,7 @@ def test_the_printed_line_syncs_every_order_and_listing(
 async def _first_call(platform: str, connector: Any) -> object:
     """One authenticated read each non-channel connector makes."""
     if platform == "shipbob":
-        return [page async for page in connector.get_stock_levels()][0].items
+        return [page.items async for page in connector.get_stock_levels()]
     if platform in ("ups", "easypost"):
         number = "1Z999AA10123456784" if platform == "ups" else "EZ4000000004"
         return await connector.track(number)
