@@ -110,6 +110,9 @@ class FulfilmentPush:
     packages: tuple[Package, ...]
     shipped_at: datetime
     notify_buyer: bool = True
+    #: the order's parent on the channel, for a channel that addresses an order through it
+    #: (Temu ships a child order of a parent order)
+    parent_external_id: str | None = None
 
 
 @dataclass(frozen=True)

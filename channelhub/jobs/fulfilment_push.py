@@ -103,10 +103,13 @@ async def push_tracking(
     for message in messages:
         connector = channels[targets[message.target]]
         number = str((message.payload.get("package") or {}).get("tracking_number", "?"))
+        parent = _parent_of(session_factory, message)
         try:
             if message.kind != FULFILMENT:
                 raise _Refused(f"no sender for outbox kind {message.kind!r} to {message.target}")
-            fulfilment_id, code = await _push_one(connector, message, carrier_overrides or {})
+            fulfilment_id, code = await _push_one(
+                connector, message, carrier_overrides or {}, parent=parent
+            )
         except (_Refused, FatalError, ChannelhubError) as error:
             with session_factory() as session, session.begin():
                 dead_letter(session, message.id, error=str(error), now=now)
@@ -126,10 +129,23 @@ async def push_tracking(
     return summary
 
 
+def _parent_of(session_factory: SessionFactory, message: Claimed) -> str | None:
+    """The channel's parent order id of the message's order (Temu addresses a child order
+    through its parent), None when it has none or the order is not in the hub."""
+    order_key = message.payload.get("order_key")
+    if not isinstance(order_key, str):
+        return None
+    with session_factory() as session:
+        row = order_row(session, order_key)
+        return row.parent_external_id if row is not None else None
+
+
 async def _push_one(
     connector: SalesChannel,
     message: Claimed,
     carrier_overrides: Mapping[str, Mapping[str, str]],
+    *,
+    parent: str | None = None,
 ) -> tuple[str | None, str]:
     """Push one package and verify it; return the channel's fulfilment id and carrier code."""
     try:
@@ -150,6 +166,7 @@ async def _push_one(
         order_external_id=external_id,
         packages=(package.model_copy(update={"carrier": code}),),
         shipped_at=shipped_at,
+        parent_external_id=parent,
     )
     results = await connector.push_fulfilment(push)
     result = next((r for r in results if r.tracking_number == package.tracking_number), None)

@@ -1,8 +1,18 @@
-"""A clock tests move by hand, so simulated time passes without sleeping."""
+"""A clock tests move by hand, so simulated time passes without sleeping; and the wall clock
+a simulator served for a person (``channelhub simulate``) runs on."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+#: How long a served warehouse takes per stage (accepted -> picking -> packed -> shipped), so
+#: someone trying the hub sees a shipment within minutes rather than hours.
+SERVED_STAGE_AFTER = timedelta(minutes=1)
+
+
+def wall_clock() -> datetime:
+    """Now, in UTC: what a served simulator's time follows (the hub signs with the same)."""
+    return datetime.now(UTC)
 
 
 class ManualClock:

@@ -24,9 +24,17 @@ from fastapi.responses import JSONResponse
 
 from channelhub.mappings.easypost import SIGNATURE_HEADER, webhook_signature
 from channelhub.simulators.base import Simulator
-from channelhub.simulators.clock import ManualClock
+from channelhub.simulators.clock import ManualClock, wall_clock
+from channelhub.simulators.info import SimulatorInfo
 
 Clock = Callable[[], datetime]
+SIMULATOR_INFO = SimulatorInfo(
+    platform="easypost",
+    account="my-easypost",
+    # create_app's defaults; the webhook secret signs the tracker events it sends
+    credentials={"api_key": "EZTK_sim", "webhook_secret": "easypost-webhook-secret"},
+    served={"clock": wall_clock},
+)
 Deliver = Callable[[str, dict[str, str], bytes], Awaitable[int]]
 
 TEST_CODES: dict[str, str] = {

@@ -22,10 +22,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from channelhub.simulators.base import Simulator
-from channelhub.simulators.clock import ManualClock
+from channelhub.simulators.clock import SERVED_STAGE_AFTER, ManualClock, wall_clock
+from channelhub.simulators.info import SimulatorInfo
 
 PREFIX = "/2026-01"
 Clock = Callable[[], datetime]
+SIMULATOR_INFO = SimulatorInfo(
+    platform="shipbob",
+    account="my-shipbob",
+    credentials={"pat": "pat_sim"},  # create_app's default token
+    settings={"channel_id": "101"},  # ShipBobSimulator.channel_id
+    served={"clock": wall_clock, "stage_after": SERVED_STAGE_AFTER},
+)
 
 
 def _iso(value: datetime) -> str:

@@ -24,9 +24,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from channelhub.simulators.base import Simulator
-from channelhub.simulators.clock import ManualClock
+from channelhub.simulators.clock import ManualClock, wall_clock
+from channelhub.simulators.info import SimulatorInfo
 
 Clock = Callable[[], datetime]
+SIMULATOR_INFO = SimulatorInfo(
+    platform="ups",
+    account="my-ups",
+    credentials={"client_id": "ups-client", "client_secret": "ups-secret"},  # create_app's
+    served={"clock": wall_clock},
+)
 
 #: (after shipping, type, statusCode, description, city, state) — a parcel's journey.
 JOURNEY: tuple[tuple[timedelta, str, str, str, str, str], ...] = (

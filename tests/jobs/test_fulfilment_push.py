@@ -52,6 +52,7 @@ class FakeChannel:
     after: list[BaseException] = field(default_factory=list)
     held: dict[str, ChannelFulfilment] = field(default_factory=dict)
     pushes: list[tuple[str, str]] = field(default_factory=list)  # (tracking, carrier)
+    parents: list[str | None] = field(default_factory=list)  # each push's parent order id
 
     capabilities: frozenset[Capability] = field(init=False)
 
@@ -65,6 +66,7 @@ class FakeChannel:
     async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
         if self.before:
             raise self.before.pop(0)
+        self.parents.append(push.parent_external_id)
         results = []
         for package in push.packages:
             self.pushes.append((package.tracking_number, package.carrier))
@@ -161,6 +163,18 @@ async def test_one_fulfilment_per_package_under_duplicated_callbacks(
             "tracking 1Z-A (UPS) is on shopify:shop-us",
             "tracking 1Z-B (DHL Express) is on shopify:shop-us",
         ]
+
+
+async def test_the_push_names_the_orders_parent_on_the_channel(
+    factory: sessionmaker[Session],
+) -> None:
+    # Temu ships a child order through its parent: the push carries the stored parent id
+    with factory() as session, session.begin():
+        session.scalars(select(OrderRow)).one().parent_external_id = "PO-211-1"
+    ship(factory, shipment("S-1", ("1Z-A", "UPS")))
+    channel = FakeChannel()
+    summary = await push_tracking(factory, channels={CHANNEL: channel}, now=T1)
+    assert summary.pushed == ["1Z-A"] and channel.parents == ["PO-211-1"]
 
 
 async def test_crash_after_the_channel_took_it_does_not_push_twice(

@@ -60,6 +60,20 @@ def test_listing_without_variation_is_one_row(session: Session) -> None:
     assert by_variation == {None: 2, "red": 3}
 
 
+def test_a_snapshot_listing_that_did_not_change_is_unchanged(session: Session) -> None:
+    # eBay gives no modification time: the same values twice are not an update
+    assert upsert_listing(session, listing(4, None), now=T0).outcome is UpsertOutcome.INSERTED
+    again = upsert_listing(session, listing(4, None), now=T0 + timedelta(hours=1))
+    assert again.outcome is UpsertOutcome.STALE
+    changed = upsert_listing(session, listing(6, None), now=T0 + timedelta(hours=2))
+    assert changed.outcome is UpsertOutcome.UPDATED and changed.id == again.id
+    key = ListingKey(channel="amazon", account="amz-de", listing_id="B000TEST01")
+    assert get_listing(session, key).quantity == 6
+    with_upc = listing(6, None).model_copy(update={"identifiers": {"upc": "012345678905"}})
+    assert upsert_listing(session, with_upc, now=T0).outcome is UpsertOutcome.UPDATED
+    assert upsert_listing(session, with_upc, now=T0).outcome is UpsertOutcome.STALE
+
+
 def test_sku_with_components(session: Session) -> None:
     upsert_sku(session, Sku(code="MUG", units=(UnitOfMeasure(name="case", base_units=24),)), now=T0)
     upsert_sku(session, Sku(code="LID"), now=T0)

@@ -223,3 +223,62 @@ async def test_an_order_updated_mid_walk_does_not_hide_another() -> None:
             moved = True
     assert set(seen) == set(_all_children(sim))
     await connector.aclose()
+
+
+async def test_temu_is_a_sales_channel_that_says_what_it_cannot_do() -> None:
+    from channelhub.connectors.errors import CapabilityMissing
+    from channelhub.connectors.roles import Capability, SalesChannel
+
+    clock = ManualClock()
+    connector = make_connector(simulator(clock, order_count=3), clock)
+    assert isinstance(connector, SalesChannel)  # the jobs' role check
+    assert Capability.PULL_ORDERS in connector.capabilities
+    assert Capability.READ_FULFILMENTS not in connector.capabilities
+    assert Capability.VERIFY_WEBHOOK not in connector.capabilities
+    with pytest.raises(CapabilityMissing, match="cannot read fulfilments back"):
+        await connector.get_fulfilments("211-1")
+    with pytest.raises(CapabilityMissing, match="takes no webhooks"):
+        connector.verify_webhook({}, b"{}", now=clock.now())
+    await connector.aclose()
+
+
+async def test_without_cursor_or_since_the_pull_reaches_back_the_account_lookback() -> None:
+    # reconcile without --since asks for orders this way; the simulator dates its orders
+    # 3 to 25 days before its clock, so 30 days take them all and 10 days only some
+    clock = ManualClock()
+    sim = simulator(clock, order_count=40)
+    everything = [o async for page in make_connector(sim, clock).pull_orders() for o in page.items]
+    assert Counter(o.external_id for o in everything) == Counter(_all_children(sim))
+    recent = make_connector(sim, clock, initial_lookback_days=10)
+    some = [o async for page in recent.pull_orders() for o in page.items]
+    assert 0 < len(some) < len(everything)
+    assert all(o.updated_at >= clock.now() - timedelta(days=10) for o in some)
+
+
+async def test_the_hubs_tracking_push_reaches_a_child_order_through_its_parent() -> None:
+    # the hub stores the child order's own id and its parent apart; Temu cannot look a
+    # child up alone, so the push names the parent (FulfilmentPush.parent_external_id)
+    clock = ManualClock()
+    sim = simulator(clock, order_count=40)
+    connector = make_connector(sim, clock)
+    orders, _ = await _import(connector)
+    order = next(
+        o
+        for o in orders
+        if o.channel_status == "UN_SHIPPING" and o.fulfilled_by is FulfilledBy.MERCHANT
+    )
+    line = order.lines[0]
+    package = Package(
+        tracking_number="9400111899223197428491",
+        carrier="USPS",
+        lines=[PackageLine(sku="X", quantity=line.quantity, order_line_id=line.line_id)],
+    )
+    push = FulfilmentPush(
+        order_external_id=order.external_id,
+        packages=(package,),
+        shipped_at=clock.now(),
+        parent_external_id=order.parent_external_id,
+    )
+    (result,) = await connector.push_fulfilment(push)
+    assert result.accepted and sim.shop.shipments[-1]["orderSn"] == order.external_id
+    await connector.aclose()

@@ -22,11 +22,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from channelhub.connectors.errors import ConnectorError
+from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
 from channelhub.connectors.results import (
+    ChannelFulfilment,
     Fetched,
     FulfilmentPush,
     PackagePushResult,
@@ -35,6 +36,7 @@ from channelhub.connectors.results import (
     QuantityUpdate,
     RawRecord,
     RecordFailure,
+    WebhookEvent,
 )
 from channelhub.connectors.roles import Capability
 from channelhub.connectors.temu.auth import TemuApiError, TemuSigningAuth, inspect_temu_response
@@ -83,6 +85,10 @@ RATE_BUCKETS: Mapping[str, str] = {
         TOKEN_INFO,
     )
 }
+#: What a Temu account can do. Not READ_FULFILMENTS (the transcript documents no read-back of
+#: confirmed shipments: ``push_fulfilment`` checks the order's status instead) and not
+#: VERIFY_WEBHOOK (Temu's pushed messages are unverified: polling is the source of truth);
+#: the methods exist so the connector is a SalesChannel and raise CapabilityMissing.
 CAPABILITIES = frozenset(
     {
         Capability.PULL_ORDERS,
@@ -115,6 +121,8 @@ class TemuConnector:
         self._window = window
         self._page_size = page_size
         self.currency = str(context.settings.get("currency", "USD"))
+        #: how far back a pull without cursor or ``since`` reaches (as Amazon's setting)
+        self._lookback = timedelta(days=float(context.settings.get("initial_lookback_days", 30)))
         self.carrier_ids: Mapping[str, str] = dict(context.settings.get("carrier_ids", {}))
         region = str(context.settings.get("region", "us"))
         if region not in REGION_HOSTS:
@@ -186,14 +194,14 @@ class TemuConnector:
     async def pull_orders(
         self, cursor: str | None = None, *, since: datetime | None = None
     ) -> AsyncIterator[PageOf[Order]]:
-        """Child orders updated since the cursor, window by window, page by page from 1."""
+        """Child orders updated since the cursor (else ``since``, else the lookback), window by
+        window, page by page from 1."""
         if cursor:
             state = json.loads(cursor)
             start, page = int(state["start"]), int(state.get("page", 1))
-        elif since is not None:
-            start, page = int(since.timestamp()), 1
-        else:
-            raise ConfigError(f"temu account {self.account!r}: a first import needs 'since'")
+        else:  # no since (e.g. reconcile without --since): the account's lookback
+            first = since if since is not None else self._now() - self._lookback
+            start, page = int(first.timestamp()), 1
         end = int((self._now() - self._lag).timestamp())
         ship_to = ShipToFetcher(self.call)
         while start <= end:
@@ -338,12 +346,17 @@ class TemuConnector:
     ) -> list[PackagePushResult]:
         """bg.logistics.shipment.confirm per package (carrier id + tracking number).
 
-        Temu needs the parent order, goods and sku ids: pass the canonical ``order`` (or an
-        ``order_external_id`` of ``PARENT/CHILD``, fetched). An order Temu already shows as
-        shipped is reported ``already_present`` rather than confirmed twice.
+        Temu needs the parent order, goods and sku ids: pass the canonical ``order``, else
+        the order is fetched through its parent (``push.parent_external_id``, as the hub's
+        tracking push gives it, or an ``order_external_id`` of ``PARENT/CHILD``). An order
+        Temu already shows as shipped is reported ``already_present`` rather than confirmed
+        twice.
         """
         if order is None:
-            order = (await self.get_order(push.order_external_id)).item
+            ref = push.order_external_id
+            if "/" not in ref and push.parent_external_id:
+                ref = f"{push.parent_external_id}/{ref}"
+            order = (await self.get_order(ref)).item
         if order.parent_external_id is None:
             raise InvalidInput.field(
                 "order.parent_external_id", None, "is required for a Temu shipment"
@@ -384,6 +397,22 @@ class TemuConnector:
             except ConnectorError as exc:
                 results.append(await self._after_refusal(order, package.tracking_number, exc))
         return results
+
+    async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
+        """Not offered (no READ_FULFILMENTS): jobs check the capability and skip the read-back."""
+        raise CapabilityMissing(
+            f"temu account {self.account!r} cannot read fulfilments back: the Temu transcript "
+            "documents no read of confirmed shipments (contract unverified)"
+        )
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, now: datetime
+    ) -> WebhookEvent:
+        """Not offered (no VERIFY_WEBHOOK): Temu's pushed messages are not verified by the hub;
+        orders are polled by update time instead."""
+        raise CapabilityMissing(
+            f"temu account {self.account!r} takes no webhooks: orders are polled by update time"
+        )
 
     async def _after_refusal(
         self, order: Order, tracking: str, exc: ConnectorError

@@ -25,6 +25,7 @@ from channelhub.simulators.amazon.catalog import MARKETPLACES, Marketplace
 from channelhub.simulators.amazon.shipments import confirm_shipment as confirm
 from channelhub.simulators.amazon.state import AmazonState, SimError
 from channelhub.simulators.base import Simulator
+from channelhub.simulators.info import SimulatorInfo
 from channelhub.simulators.throttle import SimLimit
 
 #: Default usage plans (rate/s, burst). From the contract README where it lists them;
@@ -48,6 +49,18 @@ DEFAULT_CREDENTIALS = {
     "client_secret": "sim-client-secret",
     "refresh_token": "Atzr|sim-refresh-token",
 }
+DEFAULT_SELLER_ID = "A1SIMSELLER"
+#: ``accounts add`` facts; LWA tokens come from the simulator too, not from api.amazon.com.
+SIMULATOR_INFO = SimulatorInfo(
+    platform="amazon",
+    account="my-amazon",
+    credentials=DEFAULT_CREDENTIALS,
+    settings={
+        "seller_id": DEFAULT_SELLER_ID,
+        "marketplace_ids": ",".join(m.marketplace_id for m in MARKETPLACES),
+        "lwa_url": "{base_url}/auth/o2/token",
+    },
+)
 _ERRORS = {
     429: ("QuotaExceeded", "You exceeded your quota for the requested resource."),
     500: ("InternalFailure", "We encountered an internal error. Please try again."),
@@ -75,7 +88,7 @@ def create_app(
     seed: int = 0,
     order_count: int = 200,
     listing_count: int = 40,
-    seller_id: str = "A1SIMSELLER",
+    seller_id: str = DEFAULT_SELLER_ID,
     marketplaces: Sequence[Marketplace] = MARKETPLACES,
     now: Callable[[], datetime] | None = None,
     start: datetime | None = None,

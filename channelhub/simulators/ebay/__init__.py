@@ -29,10 +29,20 @@ from channelhub.simulators.ebay.routes import (
     ebay_throttled,
     install_routes,
 )
+from channelhub.simulators.info import SimulatorInfo
 
 DEFAULT_CLIENT_ID = "sim-client-id"
 DEFAULT_CLIENT_SECRET = "sim-client-secret"
 DEFAULT_REFRESH_TOKEN = "v^1.1#sim-refresh"
+SIMULATOR_INFO = SimulatorInfo(
+    platform="ebay",
+    account="my-ebay",
+    credentials={
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "refresh_token": DEFAULT_REFRESH_TOKEN,
+    },
+)
 
 
 def create_simulator(
@@ -46,7 +56,8 @@ def create_simulator(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     **options: Any,
 ) -> Simulator:
-    """An eBay account with ``order_count`` seeded orders; refresh tokens map to their scopes."""
+    """An eBay account with ``order_count`` seeded orders created in the weeks before ``now()``
+    at start; refresh tokens map to their scopes."""
     sim = Simulator(
         platform="ebay",
         seed=seed,
@@ -57,7 +68,7 @@ def create_simulator(
         in_process=in_process,
         **options,
     )
-    shop = build_shop(seed, order_count=order_count)
+    shop = build_shop(seed, order_count=order_count, anchor=now())
     grants: dict[str, tuple[str, ...]] = (
         refresh_tokens if refresh_tokens is not None else {DEFAULT_REFRESH_TOKEN: ALL_SCOPES}
     )
@@ -88,6 +99,7 @@ __all__ = [
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_REFRESH_TOKEN",
+    "SIMULATOR_INFO",
     "EbayShop",
     "create_app",
     "create_simulator",

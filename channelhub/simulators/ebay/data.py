@@ -14,6 +14,18 @@ from channelhub.simulators.seeded import SeededData
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 1, 31, tzinfo=UTC)
+#: With an anchor (the simulator's clock at start) orders are created between 25 and 3 days
+#: before it; a modification lands at most ~2.1 days later: none in the future, all inside
+#: the hub's default 30-day first-import lookback.
+ANCHORED_WINDOW = (timedelta(days=25), timedelta(days=3))
+
+
+def order_window(anchor: datetime | None) -> tuple[datetime, datetime]:
+    """When seeded orders are created: January 2026 without an anchor, else before it."""
+    if anchor is None:
+        return START, END
+    oldest, newest = ANCHORED_WINDOW
+    return anchor - oldest, anchor - newest
 
 
 def ebay_time(value: datetime) -> str:
@@ -49,7 +61,11 @@ class EbayShop:
         return f"-----BEGIN PUBLIC KEY-----{body}-----END PUBLIC KEY-----"
 
 
-def build_shop(seed: int, *, order_count: int, sku_count: int = 30) -> EbayShop:
+def build_shop(
+    seed: int, *, order_count: int, sku_count: int = 30, anchor: datetime | None = None
+) -> EbayShop:
+    """The seeded account; ``anchor`` dates the orders relative to it (see order_window)."""
+    window = order_window(anchor)
     data = SeededData(seed)
     shop = EbayShop()
     catalog = data.fork("catalog")
@@ -79,7 +95,7 @@ def build_shop(seed: int, *, order_count: int, sku_count: int = 30) -> EbayShop:
     listed = [o for o in shop.offers.values()]
     stream = data.fork("orders")
     for _ in range(order_count):
-        order = _order(stream, listed)
+        order = _order(stream, listed, window)
         shop.orders[order["orderId"]] = order
         shop.fulfillments[order["orderId"]] = []
     shop.signing_key = ec.derive_private_key(10_000 + seed, ec.SECP256R1())
@@ -87,8 +103,10 @@ def build_shop(seed: int, *, order_count: int, sku_count: int = 30) -> EbayShop:
     return shop
 
 
-def _order(data: SeededData, offers: list[dict[str, Any]]) -> dict[str, Any]:
-    created = data.instant(START, END)
+def _order(
+    data: SeededData, offers: list[dict[str, Any]], window: tuple[datetime, datetime]
+) -> dict[str, Any]:
+    created = data.instant(*window)
     modified = created + timedelta(minutes=data.integer(0, 3000))
     order_id = f"{data.digits(2)}-{data.digits(5)}-{data.digits(5)}"
     lines = []

@@ -1,6 +1,7 @@
 """Shopify Admin GraphQL (2025-01) simulator: ``create_app(seed=...)`` and the webhook sender."""
 
 from channelhub.simulators.shopify.app import (
+    SIMULATOR_INFO,
     JournalEntry,
     ShopSimulator,
     create_app,
@@ -14,6 +15,7 @@ from channelhub.simulators.shopify.webhooks import (
 )
 
 __all__ = [
+    "SIMULATOR_INFO",
     "JournalEntry",
     "ShopData",
     "ShopSimulator",

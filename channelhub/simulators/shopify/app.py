@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -33,6 +33,7 @@ from graphql import (
 
 from channelhub.simulators.base import Simulator
 from channelhub.simulators.faults import FaultConfig
+from channelhub.simulators.info import SimulatorInfo
 from channelhub.simulators.shopify.cost import (
     MAX_QUERY_COST,
     CostBucket,
@@ -198,6 +199,22 @@ class ShopSimulator:
         return 200, answer
 
 
+DEFAULT_ACCESS_TOKEN = "shpat_simulator"
+FIRST_LOCATION_ID = "61000000000"  # generate_shop's first location (stock is set there)
+SIMULATOR_INFO = SimulatorInfo(
+    platform="shopify",
+    account="my-shopify",
+    credentials={"access_token": DEFAULT_ACCESS_TOKEN},
+    settings={"location_id": FIRST_LOCATION_ID},
+)
+
+
+def seeded_start(anchor: datetime, orders: int) -> datetime:
+    """When the seeded shop begins so its last change is still before ``anchor``: orders are
+    placed ~37 minutes apart (generate_shop) and changed up to 72 hours after placing."""
+    return anchor - timedelta(minutes=37 * orders + 30) - timedelta(hours=73)
+
+
 def shopify_error(status: int) -> Response:
     """Shopify's body for a server-side failure (what the framework's 5xx faults answer)."""
     text = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
@@ -211,7 +228,7 @@ def create_app(
     products: int = 12,
     locations: int = 2,
     data: ShopData | None = None,
-    access_token: str = "shpat_simulator",
+    access_token: str = DEFAULT_ACCESS_TOKEN,
     api_version: str = "2025-01",
     bucket_size: float = 2000.0,
     restore_rate: float = 100.0,
@@ -224,13 +241,23 @@ def create_app(
 ) -> Simulator:
     """A simulated shop as an ASGI app (the simulator framework's :class:`Simulator`).
 
+    Seeded orders are dated before ``now()`` at creation (:func:`seeded_start`), so a first
+    import with the hub's default lookback takes them all and none is in the future.
+
     ``sim.shop`` is the shop's state (data, cost bucket, GraphQL journal, ``fail_next``);
     ``sim.faults`` / ``sim.journal`` are the framework's HTTP faults (5xx, timeouts, latency,
     duplicate webhooks) and journal. ``throttle_rate`` answers that share of calls
     ``THROTTLED`` as an over-busy shop would.
     """
     shop = ShopSimulator(
-        data=data or generate_shop(seed, orders=orders, products=products, locations=locations),
+        data=data
+        or generate_shop(
+            seed,
+            orders=orders,
+            products=products,
+            locations=locations,
+            start=seeded_start(now(), orders),
+        ),
         schema=schema or load_admin_schema(),
         bucket=CostBucket(maximum=bucket_size, restore_rate=restore_rate, clock=clock),
         access_token=access_token,
@@ -267,6 +294,6 @@ def create_app(
     return sim
 
 
-def create_simulator(*, seed: int = 0, in_process: bool = True) -> Simulator:
-    """The registry's factory (``channelhub simulate shopify``)."""
-    return create_app(seed=seed, in_process=in_process)
+def create_simulator(*, seed: int = 0, in_process: bool = True, **options: Any) -> Simulator:
+    """The registry's factory (``channelhub simulate shopify``); options go to create_app."""
+    return create_app(seed=seed, in_process=in_process, **options)

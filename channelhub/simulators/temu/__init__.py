@@ -21,12 +21,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channelhub.simulators.base import Simulator
+from channelhub.simulators.info import SimulatorInfo
 from channelhub.simulators.temu.data import TemuShop, build_shop
 from channelhub.simulators.temu.router import LIMITS, install_router
 
 DEFAULT_APP_KEY = "sim-app-key-0001"
 DEFAULT_APP_SECRET = "sim-app-secret-0001-abcdef"
 DEFAULT_ACCESS_TOKEN = "sim-access-token-0001-abcdef"
+SIMULATOR_INFO = SimulatorInfo(
+    platform="temu",
+    account="my-temu",
+    credentials={
+        "app_key": DEFAULT_APP_KEY,
+        "app_secret": DEFAULT_APP_SECRET,
+        "access_token": DEFAULT_ACCESS_TOKEN,
+    },
+    settings={"region": "us"},
+)
 
 
 def create_simulator(
@@ -41,7 +52,8 @@ def create_simulator(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     **options: Any,
 ) -> Simulator:
-    """One region's router with ``order_count`` seeded parent orders."""
+    """One region's router with ``order_count`` seeded parent orders, created in the weeks
+    before ``now()`` at start (so a first import with the default lookback takes them all)."""
     sim = Simulator(
         platform=f"temu-{region}", seed=seed, limits=LIMITS, in_process=in_process, **options
     )
@@ -51,6 +63,7 @@ def create_simulator(
         app_key=app_key,
         app_secret=app_secret,
         access_token=access_token,
+        anchor=now(),
     )
     install_router(sim, shop, now=now)
     sim.shop = shop  # type: ignore[attr-defined]
@@ -63,6 +76,7 @@ __all__ = [
     "DEFAULT_ACCESS_TOKEN",
     "DEFAULT_APP_KEY",
     "DEFAULT_APP_SECRET",
+    "SIMULATOR_INFO",
     "TemuShop",
     "create_app",
     "create_simulator",

@@ -10,7 +10,7 @@ cash on delivery, landmark): the API has no remark field, so that is where they 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from channelhub.simulators.seeded import SeededData
@@ -18,6 +18,24 @@ from channelhub.simulators.seeded import SeededData
 START = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
 END = int(datetime(2026, 1, 31, tzinfo=UTC).timestamp())
 TOKEN_EXPIRES = int(datetime(2026, 12, 1, tzinfo=UTC).timestamp())
+#: With an anchor (the simulator's clock at start), orders are created in this window before
+#: it; an update lands at most ~2.3 days after creation, so none is in the future and all fall
+#: inside the hub's default 30-day first-import lookback.
+ANCHORED_WINDOW = (timedelta(days=25), timedelta(days=3))
+TOKEN_LIFETIME = timedelta(days=365)
+
+
+def order_window(anchor: datetime | None) -> tuple[int, int, int]:
+    """(first creation, last creation, token expiry) as epoch seconds: the fixed January 2026
+    window without an anchor, else relative to ``anchor``."""
+    if anchor is None:
+        return START, END, TOKEN_EXPIRES
+    oldest, newest = ANCHORED_WINDOW
+    return (
+        int((anchor - oldest).timestamp()),
+        int((anchor - newest).timestamp()),
+        int((anchor + TOKEN_LIFETIME).timestamp()),
+    )
 
 
 @dataclass
@@ -110,12 +128,20 @@ def seeded_address(data: SeededData) -> dict[str, Any]:
 
 
 def build_shop(
-    seed: int, *, order_count: int, app_key: str, app_secret: str, access_token: str
+    seed: int,
+    *,
+    order_count: int,
+    app_key: str,
+    app_secret: str,
+    access_token: str,
+    anchor: datetime | None = None,
 ) -> TemuShop:
+    """The seeded shop; ``anchor`` dates orders (and the token's expiry) relative to it."""
+    first, last, token_expires = order_window(anchor)
     data = SeededData(seed)
     shop = TemuShop()
     shop.apps[app_key] = app_secret
-    shop.tokens[access_token] = (app_key, 1024, TOKEN_EXPIRES)
+    shop.tokens[access_token] = (app_key, 1024, token_expires)
     catalog = data.fork("goods")
     skus: list[tuple[int, int, str]] = []
     for index in range(20):
@@ -147,7 +173,7 @@ def build_shop(
     places = data.fork("addresses")
     for _ in range(order_count):
         parent_sn = f"PO-211-{stream.digits(17)}"
-        created = stream.integer(START, END)
+        created = stream.integer(first, last)
         updated = created + stream.integer(0, 200_000)
         status = stream.choice((2, 2, 2, 2, 1, 3, 4, 5))
         channel = stream.integer(1, 10) == 1

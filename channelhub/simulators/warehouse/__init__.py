@@ -4,6 +4,8 @@ ASGI app in front of :class:`~channelhub.simulators.warehouse.engine.WarehouseSi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -14,7 +16,8 @@ from pydantic import SecretStr
 from channelhub.core.signing import SIGNATURE_HEADER, SignatureError
 from channelhub.mappings import outbound_protocol as proto
 from channelhub.simulators.base import Simulator
-from channelhub.simulators.clock import ManualClock
+from channelhub.simulators.clock import SERVED_STAGE_AFTER, ManualClock, wall_clock
+from channelhub.simulators.info import SimulatorInfo
 from channelhub.simulators.warehouse.engine import (
     CallbackFaults,
     Clock,
@@ -25,6 +28,8 @@ from channelhub.simulators.warehouse.engine import (
 )
 
 __all__ = [
+    "DEFAULT_SECRET",
+    "SIMULATOR_INFO",
     "CallbackFaults",
     "Deliver",
     "SimOrder",
@@ -33,6 +38,19 @@ __all__ = [
     "create_simulator",
     "http_deliver",
 ]
+
+
+DEFAULT_SECRET = "whsec_sim"
+#: ``accounts add`` facts: the signing secret is shared both ways (the hub signs its requests
+#: and verifies the warehouse's callbacks with it). Served for a person it runs on the wall
+#: clock, moves a stage a minute and sends due callbacks every few seconds.
+SIMULATOR_INFO = SimulatorInfo(
+    platform="outbound_protocol",
+    account="my-warehouse",
+    credentials={"secret": DEFAULT_SECRET},
+    callback_path="/callbacks/warehouse/{account}",
+    served={"clock": wall_clock, "stage_after": SERVED_STAGE_AFTER, "pump_seconds": 2.0},
+)
 
 
 def http_deliver(client: httpx.AsyncClient) -> Deliver:
@@ -48,7 +66,7 @@ def http_deliver(client: httpx.AsyncClient) -> Deliver:
 def create_app(
     *,
     seed: int = 0,
-    secret: str | SecretStr = "whsec_sim",
+    secret: str | SecretStr = DEFAULT_SECRET,
     hub_url: str = "http://hub/callbacks/warehouse/sim-wh",
     deliver: Deliver | None = None,
     clock: Clock | None = None,
@@ -123,9 +141,49 @@ def create_app(
     return app
 
 
-def create_simulator(*, seed: int = 0, in_process: bool = True, **options: Any) -> Simulator:
+def create_simulator(
+    *,
+    seed: int = 0,
+    in_process: bool = True,
+    account: str | None = None,
+    pump_seconds: float | None = None,
+    **options: Any,
+) -> Simulator:
     """The same routes on the SDK's :class:`Simulator` (journal, switchable 5xx / latency /
-    timeout faults, ``/_sim`` control API); the state is ``sim.app.state.warehouse``."""
+    timeout faults, ``/_sim`` control API); the state is ``sim.app.state.warehouse``.
+
+    ``account``: the hub account it reports for (its warehouse code unless ``warehouse`` is
+    given). A ``hub_url`` without ``deliver`` is called over HTTP. ``pump_seconds``: while
+    served, ``advance()`` runs that often (orders move on, due callbacks go out).
+    """
+    if account is not None:
+        options.setdefault("warehouse", account)
+    if "hub_url" in options and "deliver" not in options:
+        options["deliver"] = http_deliver(httpx.AsyncClient(timeout=10.0))
     sim = Simulator(platform="outbound_protocol", seed=seed, in_process=in_process)
     create_app(seed=seed, app=sim.app, **options)
+    if pump_seconds:
+        _pump(sim.app, sim.app.state.warehouse, pump_seconds)
     return sim
+
+
+def _pump(app: FastAPI, warehouse: WarehouseSimulator, every: float) -> None:
+    """Advance the warehouse every ``every`` seconds while the app is served."""
+    running: list[asyncio.Task[None]] = []
+
+    async def loop() -> None:
+        while True:
+            await warehouse.advance()
+            await asyncio.sleep(every)
+
+    async def start() -> None:
+        running.append(asyncio.create_task(loop()))
+
+    async def stop() -> None:
+        for task in running:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.router.on_startup.append(start)
+    app.router.on_shutdown.append(stop)

@@ -1,15 +1,17 @@
 """Listings: upsert on (channel, account, listing id, variation id), guarded by ``updated_at``.
 
-A listing whose channel gives no ``updated_at`` (a plain snapshot) always updates.
+A listing whose channel gives no ``updated_at`` (a plain snapshot, e.g. eBay's inventory
+items and offers) updates when any stored value differs, and is counted unchanged otherwise,
+so a second sync of an unchanged account reports 0 updated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from channelhub.core.bindings import ListingRef
@@ -36,9 +38,16 @@ def upsert_listing(session: Session, listing: Listing, *, now: datetime) -> Upse
         "inventory_ref": listing.inventory_ref,
         "remote_updated_at": listing.updated_at,
     }
+    key = {
+        "channel": listing.channel,
+        "account": listing.account,
+        "listing_id": listing.listing_id,
+        "variation_id": listing.variation_id or "",
+    }
     newer: ColumnElement[bool]
     if listing.updated_at is None:
-        newer = true()
+        # the same values again are no change (counted unchanged), anything else applies
+        newer = false() if _same_snapshot(session, key, values) else true()
     else:
         newer = ListingRow.remote_updated_at.is_(None) | (
             ListingRow.remote_updated_at < listing.updated_at
@@ -46,16 +55,20 @@ def upsert_listing(session: Session, listing: Listing, *, now: datetime) -> Upse
     return guarded_upsert(
         session,
         ListingRow,
-        key={
-            "channel": listing.channel,
-            "account": listing.account,
-            "listing_id": listing.listing_id,
-            "variation_id": listing.variation_id or "",
-        },
+        key=key,
         insert_values={**values, "created_at": now, "updated_at": now},
         update_values={**values, "updated_at": now},
         newer=newer,
     )
+
+
+def _same_snapshot(session: Session, key: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Whether the stored row already holds exactly ``values`` (read from the database, not
+    the session's cache); False when there is no row yet."""
+    columns = [getattr(ListingRow, name) for name in values]
+    match = [getattr(ListingRow, name) == value for name, value in key.items()]
+    row = session.execute(select(*columns).where(*match)).one_or_none()
+    return row is not None and tuple(row) == tuple(values.values())
 
 
 def to_listing(row: ListingRow) -> Listing:
