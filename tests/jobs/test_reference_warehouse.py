@@ -49,6 +49,7 @@ class Hub:
     clock: ManualClock
     connector: OutboundProtocolWarehouse | None = None
     applied: list[str] = field(default_factory=list)
+    warehouse_app: object = None  # the ASGI app in front of the simulator (its /_sim routes)
 
     async def deliver(self, url: str, headers: dict[str, str], body: bytes) -> int:
         assert self.connector is not None
@@ -73,6 +74,7 @@ async def rig(engine: Engine) -> AsyncIterator[tuple[Hub, WarehouseSimulator]]:
     app = create_app(
         seed=3, secret=SECRET, clock=hub.clock, deliver=hub.deliver, faults=faults, warehouse=WH
     )
+    hub.warehouse_app = app
     hub.connector = PLUGIN.create(
         ConnectorContext(
             platform="outbound_protocol",
@@ -148,3 +150,29 @@ async def test_intercept_after_packing_is_too_late(rig: tuple[Hub, WarehouseSimu
     for _ in range(4):
         await sim.advance(timedelta(hours=1))
     assert hub.status() == "shipped"
+
+
+async def test_ship_now_ships_at_once_with_callbacks_signed_at_the_real_time(
+    rig: tuple[Hub, WarehouseSimulator],
+) -> None:
+    """``POST /_sim/ship-now`` skips the stage wait without moving the clock: the callback's
+    signature is fresh, so the hub takes it and the order is shipped."""
+    hub, sim = rig
+    sim.faults = CallbackFaults()  # no duplicates or reordering: one callback, now
+    await dispatch(hub)
+    assert hub.status() == "dispatched"
+    before = hub.clock()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=hub.warehouse_app),  # type: ignore[arg-type]
+        base_url="http://wms.test",
+    ) as client:
+        answer = (await client.post("/_sim/ship-now")).json()
+    assert answer == {"shipped": 1, "callbacks_pending": 0}
+    assert hub.clock() == before and hub.applied == ["shipment.confirmed"]
+    assert hub.status() == "shipped"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=hub.warehouse_app),  # type: ignore[arg-type]
+        base_url="http://wms.test",
+    ) as client:
+        again = (await client.post("/_sim/ship-now")).json()
+    assert again == {"shipped": 0, "callbacks_pending": 0}  # nothing open is left

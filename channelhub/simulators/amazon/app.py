@@ -50,7 +50,8 @@ DEFAULT_CREDENTIALS = {
     "refresh_token": "Atzr|sim-refresh-token",
 }
 DEFAULT_SELLER_ID = "A1SIMSELLER"
-#: ``accounts add`` facts; LWA tokens come from the simulator too, not from api.amazon.com.
+#: ``accounts add`` facts. LWA tokens come from the simulator too, not from api.amazon.com: the
+#: connector asks ``{base_url}/auth/o2/token`` for any base URL that is not Amazon's own.
 SIMULATOR_INFO = SimulatorInfo(
     platform="amazon",
     account="my-amazon",
@@ -58,7 +59,6 @@ SIMULATOR_INFO = SimulatorInfo(
     settings={
         "seller_id": DEFAULT_SELLER_ID,
         "marketplace_ids": ",".join(m.marketplace_id for m in MARKETPLACES),
-        "lwa_url": "{base_url}/auth/o2/token",
     },
 )
 _ERRORS = {

@@ -138,6 +138,14 @@ def create_app(
             return answer(400, error_body("bad_request", f"limit {limit} is not 1..500"))
         return answer(*sim.stock_page(cursor, limit))
 
+    @app.post("/_sim/ship-now")
+    async def ship_now() -> JSONResponse:
+        """Control: ship every open order now and send the callbacks (a person's shortcut
+        past the stage-a-minute wait; not part of the protocol)."""
+        shipped = await sim.ship_now()
+        undelivered = sim.pending
+        return JSONResponse({"shipped": shipped, "callbacks_pending": undelivered})
+
     return app
 
 
