@@ -34,7 +34,12 @@ from channelhub.jobs.outbound import parse_order_key
 from channelhub.jobs.pipeline import process_order
 from channelhub.jobs.runner import JobOptions, JobResult, run_job
 from channelhub.jobs.stock_compute import load_rules
-from channelhub.jobs.warehouse_callbacks import CALLBACK_SUBJECT, apply_report, parse_report
+from channelhub.jobs.warehouse_callbacks import (
+    CALLBACK_SUBJECT,
+    apply_report,
+    in_hub_codes,
+    parse_report,
+)
 from channelhub.mappings.catalog import normalizer
 from channelhub.store.repos._upsert import Upserted
 from channelhub.store.repos.jobs import get_dead_letter, resolve_dead_letter, retry_failed
@@ -88,7 +93,7 @@ def _reapply(session: Session, letter: DeadLetter, *, now: datetime, options: Jo
         warehouse=str(letter.payload.get("warehouse", "")),
         received_at=raw.received_at,
     )
-    result = apply_report(session, report, now=now)
+    result = apply_report(session, in_hub_codes(session, letter.account, report), now=now)
     return str(result.get("applied"))
 
 

@@ -33,8 +33,10 @@ from channelhub.jobs.pulls import archive
 from channelhub.jobs.shipments import apply_shipment
 from channelhub.jobs.tracking import apply_tracking_events
 from channelhub.mappings import outbound_protocol, shipbob
+from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.jobs import record_dead_letter, record_webhook_delivery
 from channelhub.store.repos.stock import record_movement, stock_balances
+from channelhub.store.repos.warehouses import warehouses_of_account
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,29 @@ def apply_report(session: Session, report: Report, *, now: datetime) -> dict[str
     return {"applied": "nothing"}
 
 
+def in_hub_codes(session: Session, account: str, report: Report) -> Report:
+    """The report with its warehouse named by the hub's code.
+
+    A WMS names a warehouse its own way; the seller registered it under a code of their own
+    (``warehouses add US-EAST --account my-wms``). A report naming a registered warehouse's
+    external id (or code) is about that warehouse; one naming the account's own label for its
+    warehouse (the ``warehouse`` setting, by default the account name: what the reference
+    warehouse and ShipBob report) is about the account's warehouse when it serves exactly one.
+    Any other name is left as it is, and the caller refuses it.
+    """
+    if not isinstance(report, Shipment | InterceptResult | StockSnapshot):
+        return report
+    rows = warehouses_of_account(session, account)
+    code = {row.external_id or row.code: row.code for row in rows}.get(report.warehouse)
+    if code is None and len(rows) == 1:
+        settings = get_account(session, account).settings or {}
+        if report.warehouse == str(settings.get("warehouse") or account):
+            code = rows[0].code
+    if code is None or code == report.warehouse:
+        return report
+    return report.model_copy(update={"warehouse": code})
+
+
 def _warehouse_of(report: Report) -> str | None:
     if isinstance(report, Shipment | InterceptResult | StockSnapshot):
         return report.warehouse
@@ -137,7 +162,7 @@ def receive(
             payload_id = _archive(session, delivery)
             if not _first_time(session, delivery, payload_id, now):
                 return {**answer, "status": "duplicate"}
-            report = parse()
+            report = in_hub_codes(session, delivery.account, parse())
             where = _warehouse_of(report)
             if delivery.warehouses is not None and where not in (*delivery.warehouses, None):
                 raise InvalidInput.field(

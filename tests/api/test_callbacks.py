@@ -311,3 +311,17 @@ async def test_shipbob_webhook_is_verified_deduplicated_and_applied(hub: Any, va
     with factory() as session:
         assert get_outbound(session, OUT.idempotency_key)[1] == "cancelled"
     assert _status(factory) == "exception"  # the warehouse cancelled on its own: a person looks
+
+
+async def test_a_shipment_under_the_wms_own_name_for_its_one_warehouse_is_applied(
+    hub: Any,
+) -> None:
+    """The reference warehouse and ShipBob report under the account's name (their
+    ``warehouse`` setting's default); the account serves one warehouse, US-EAST: it is that."""
+    client, factory, clock = hub
+    shipment = _shipment(clock).model_copy(update={"warehouse": WMS})
+    event = proto.shipment_confirmed_event(shipment, event_id="ev-own", occurred_at=clock())
+    raw, headers = _signed(event, clock)
+    answer = await client.post(f"/callbacks/warehouse/{WMS}", content=raw, headers=headers)
+    assert answer.json()["status"] == "processed", answer.json()
+    assert _status(factory) == "shipped" and _pushes(factory) == 2

@@ -18,6 +18,7 @@ from channelhub.connectors.outbound_protocol import PLUGIN, OutboundProtocolWare
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.core.fulfilment import Shipment
 from channelhub.core.models import HubStatus, OrderKey
+from channelhub.core.signing import SIGNATURE_HEADER, sign
 from channelhub.core.warehouse_reports import InterceptResult
 from channelhub.jobs.dispatch import dispatch_outbox
 from channelhub.jobs.intercept import apply_intercept_result, request_intercept
@@ -176,3 +177,25 @@ async def test_ship_now_ships_at_once_with_callbacks_signed_at_the_real_time(
     ) as client:
         again = (await client.post("/_sim/ship-now")).json()
     assert again == {"shipped": 0, "callbacks_pending": 0}  # nothing open is left
+
+
+async def test_two_reads_in_the_same_second_both_pass_a_replayed_post_does_not(
+    rig: tuple[Hub, WarehouseSimulator],
+) -> None:
+    """Two hub processes reading in the same second send the same GET signature (empty body):
+    both are answered. A POST's signature is still refused the second time."""
+    hub, _ = rig
+    stamp = int(hub.clock().timestamp())
+    headers = {SIGNATURE_HEADER: sign(SECRET, stamp, b"")}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=hub.warehouse_app),  # type: ignore[arg-type]
+        base_url="http://wms.test",
+    ) as client:
+        first = await client.get("/stock", headers=headers)
+        second = await client.get("/stock", headers=headers)
+        assert (first.status_code, second.status_code) == (200, 200)
+        body = b'{"not": "an order"}'
+        post = {SIGNATURE_HEADER: sign(SECRET, stamp, body), "Content-Type": "application/json"}
+        await client.post("/outbound-orders", headers=post, content=body)
+        again = await client.post("/outbound-orders", headers=post, content=body)
+        assert again.status_code == 401 and again.json()["error"]["code"] == "replayed"

@@ -13,6 +13,7 @@ the next ``advance()`` (at-least-once).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import Awaitable, Callable
@@ -95,14 +96,21 @@ class WarehouseSimulator:
     _tick: int = 0
     _counter: int = 0
     _last_stamp: int = 0
+    _advancing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
 
     # ---- requests -------------------------------------------------------------------------
 
-    def check_signature(self, header: str | None, body: bytes) -> None:
-        """Raise SignatureError unless the request is signed, fresh and not a replay."""
+    def check_signature(self, header: str | None, body: bytes, *, safe: bool = False) -> None:
+        """Raise SignatureError unless the request is signed, fresh and not a replay.
+
+        ``safe`` (a GET): checked for freshness but not for replay. A GET signs the empty body,
+        so two reads in the same second (``stock pull`` beside the scheduler's reconcile) carry
+        the same signature; refusing the second as a replay would fail a harmless read, and a
+        replayed read changes nothing.
+        """
 
         def seen(signature: str) -> bool:
             if signature in self._seen:
@@ -110,7 +118,7 @@ class WarehouseSimulator:
             self._seen.add(signature)
             return False
 
-        verify(self.secret, header, body, now=self.clock(), seen=seen)
+        verify(self.secret, header, body, now=self.clock(), seen=None if safe else seen)
 
     def _next(self, prefix: str) -> str:
         self._counter += 1
@@ -389,7 +397,14 @@ class WarehouseSimulator:
         return len(self._pending)
 
     async def advance(self, by: timedelta | None = None) -> None:
-        """Let time pass (``by`` ticks a ManualClock), progress orders, send due callbacks."""
+        """Let time pass (``by`` ticks a ManualClock), progress orders, send due callbacks.
+
+        One advance at a time: served, a timer advances while ``/_sim/ship-now`` may too, and
+        two passes over the same pending callbacks would send (and drop) one twice."""
+        async with self._advancing:
+            await self._advance(by)
+
+    async def _advance(self, by: timedelta | None) -> None:
         if by is not None:
             if not isinstance(self.clock, ManualClock):
                 raise TypeError("advance(by=...) needs a ManualClock; move your own clock instead")
