@@ -112,6 +112,16 @@ def plan_order(
             "fulfilled by the channel; never dispatched",
             order.hub_status,
         )
+    if order.channel_state is ChannelOrderState.PENDING:
+        # Amazon's Pending (payment not yet authorised) and the like: the channel itself
+        # refuses a shipment confirmation, and stock spent on it may never be paid for.
+        # Nothing is reserved; the order is planned when an import shows it confirmed.
+        return _all(
+            order,
+            LineState.WAITING,
+            "the channel has not confirmed the order yet (payment pending): it waits",
+            order.hub_status,
+        )
     settled: dict[str, LineOutcome] = {}
     open_lines = []
     for line in order.lines:

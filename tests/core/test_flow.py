@@ -110,6 +110,17 @@ def test_cancelled_and_channel_fulfilled_orders() -> None:
     assert fba.lines[0].state is LineState.CHANNEL_FULFILLED and fba.reservation is None
 
 
+def test_an_order_the_channel_has_not_confirmed_waits_and_reserves_nothing() -> None:
+    """Amazon answers confirmShipment of a Pending order with 400: nothing is planned for it
+    until an import shows it confirmed (unshipped)."""
+    pending = plan(order(channel_state="pending"), ledger(E_MUG=5))
+    assert pending.reservation is None and pending.status is HubStatus.NEW
+    assert pending.lines[0].state is LineState.WAITING
+    assert "payment pending" in pending.reason
+    confirmed = plan(order(channel_state="unshipped"), ledger(E_MUG=5))
+    assert confirmed.status is HubStatus.ALLOCATED and confirmed.reservation is not None
+
+
 LINE_SKUS = ["MUG", "SET-2PK", "GIFTBOX", "NOPE", "LID"]
 
 

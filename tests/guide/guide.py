@@ -74,20 +74,37 @@ def commands(body: str) -> list[str]:
     return joined
 
 
-def channelhub_lines(text: str) -> list[tuple[int, list[str]]]:
-    """(guide line of its block, argv after ``channelhub``) of every channelhub command."""
+def channelhub_lines(text: str, *, walkthrough: bool = False) -> list[tuple[int, list[str]]]:
+    """(guide line of its block, argv after ``channelhub``) of every channelhub command (of the
+    walkthrough's blocks only, with ``walkthrough``)."""
     found = []
     for block in blocks(text):
-        if block.language != "bash":
+        if block.language != "bash" or (walkthrough and not block.run):
             continue
         for command in commands(block.body):
-            for part in re.split(r"&&|\|\||;|\|", command):
-                words = shlex.split(part.replace("&", " "), comments=True)
+            for words in _simple_commands(command):
                 while words and "=" in words[0] and not words[0].startswith("-"):
                     words.pop(0)  # VAR=value before the command
                 if words and words[0] == "channelhub":
                     found.append((block.line, words[1:]))
     return found
+
+
+_OPERATORS = frozenset({"|", "||", "&&", ";", "&", ";;"})
+
+
+def _simple_commands(command: str) -> list[list[str]]:
+    """The words of each simple command in a shell line (quotes honoured, operators split)."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    simple: list[list[str]] = [[]]
+    for token in lexer:
+        if token in _OPERATORS:
+            simple.append([])
+        else:
+            simple[-1].append(token)
+    return [words for words in simple if words]
 
 
 def remap_ports(script: str, ports: Mapping[str, int]) -> str:

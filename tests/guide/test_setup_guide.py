@@ -11,12 +11,16 @@ numbers reached the channels. Once on SQLite and, when configured, once on Postg
 from __future__ import annotations
 
 import os
+import secrets
+import shlex
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import click
+import pytest
 import typer.main
 
 from tests.guide.guide import (
@@ -30,20 +34,20 @@ from tests.guide.guide import (
 TEXT = GUIDE.read_text(encoding="utf-8")
 
 
-def _command_tree() -> click.Command:
+def _command_tree() -> Any:
     from channelhub.cli import _register, app
 
     _register()
     return typer.main.get_command(app)
 
 
-def _resolve(root: click.Command, argv: list[str]) -> tuple[click.Command, list[str]]:
+def _resolve(root: Any, argv: list[str]) -> tuple[Any, list[str]]:
     """The (sub)command argv names and the option words given to it."""
     command, options = root, []
     for word in argv:
         if word.startswith("-"):
             options.append(word.split("=", 1)[0])
-        elif isinstance(command, click.Group) and not options:
+        elif hasattr(command, "commands") and not options:  # a group (typer vendors click)
             sub = command.commands.get(word)
             if sub is None:
                 raise AssertionError(f"`{word}` is not a command of `{command.name}`")
@@ -60,7 +64,7 @@ def test_every_channelhub_command_in_the_guide_exists() -> None:
             command, options = _resolve(root, argv)
         except AssertionError as exc:
             raise AssertionError(f"guide block at line {guide_line}: {exc}") from None
-        assert not isinstance(command, click.Group) or "--help" in options, (
+        assert not hasattr(command, "commands") or {"--help", "--version"} & set(options), (
             f"guide block at line {guide_line}: `channelhub {' '.join(argv)}` names a group"
         )
         known = {opt for param in command.params for opt in param.opts + param.secondary_opts}
@@ -100,3 +104,107 @@ def _run_walkthrough(tmp_path: Path, extra_env: dict[str, str]) -> subprocess.Co
         timeout=600,
         check=False,
     )
+
+
+def _counts(url: str) -> dict[str, int]:
+    """What the walkthrough left in the hub's database, read with plain SQL."""
+    from sqlalchemy import text
+
+    from channelhub.store.db import make_engine
+
+    queries = {
+        # accepted by the warehouse: it answered with its own order id
+        "accepted": "SELECT count(*) FROM outbound_orders WHERE warehouse_order_id IS NOT NULL",
+        # its signed shipment callbacks arrived and were applied
+        "shipments": "SELECT count(*) FROM shipments",
+        "shipped_orders": "SELECT count(*) FROM orders "
+        "WHERE hub_status IN ('shipped', 'delivered')",
+        # the tracking numbers reached the channels (fulfilment pushes sent and confirmed)
+        "tracking_sent": "SELECT count(*) FROM outbox WHERE kind = 'fulfilment' AND state = 'sent'",
+        "tracking_not_sent": "SELECT count(*) FROM outbox WHERE kind = 'fulfilment' "
+        "AND state <> 'sent'",
+        "callback_dead_letters": "SELECT count(*) FROM dead_letters "
+        "WHERE subject = 'warehouse_callback'",
+        "stock_known": "SELECT count(*) FROM warehouses WHERE stock_known_at IS NOT NULL",
+    }
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {
+                name: int(connection.execute(text(sql)).scalar_one())
+                for name, sql in queries.items()
+            }
+    finally:
+        engine.dispose()
+
+
+def _assert_the_guide_held(result: subprocess.CompletedProcess[str], url: str) -> None:
+    tail = (result.stdout + result.stderr)[-6000:]
+    assert result.returncode == 0, f"the walkthrough stopped:\n{tail}"
+    counts = _counts(url)
+    assert counts["stock_known"] == 1, counts
+    assert counts["accepted"] >= 5, counts
+    assert counts["shipments"] == counts["accepted"], counts
+    assert counts["shipped_orders"] >= 5, counts
+    assert counts["tracking_sent"] >= counts["shipments"], counts
+    assert counts["tracking_not_sent"] == 0 and counts["callback_dead_letters"] == 0, counts
+    assert "Traceback" not in result.stdout + result.stderr, tail
+
+
+@pytest.mark.guide
+def test_the_walkthrough_runs_against_the_simulators_on_sqlite(tmp_path: Path) -> None:
+    result = _run_walkthrough(tmp_path, {})
+    _assert_the_guide_held(result, f"sqlite:///{tmp_path / 'home' / '.channelhub' / 'hub.db'}")
+
+
+@pytest.fixture
+def own_postgres_database() -> Iterator[str]:
+    """A database of its own on the test server: the walkthrough's ``init`` migrates it whole."""
+    server_url = os.environ.get("CHANNELHUB_TEST_POSTGRES_URL")
+    if not server_url:
+        pytest.skip("CHANNELHUB_TEST_POSTGRES_URL is not set")
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from channelhub.store.db import make_engine
+
+    name = f"chguide_{secrets.token_hex(6)}"
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.guide
+@pytest.mark.postgres
+def test_the_walkthrough_runs_against_the_simulators_on_postgresql(
+    tmp_path: Path, own_postgres_database: str
+) -> None:
+    """The same walkthrough with CHANNELHUB_DATABASE_URL set before ``init`` (Part 3)."""
+    result = _run_walkthrough(tmp_path, {"CHANNELHUB_DATABASE_URL": own_postgres_database})
+    _assert_the_guide_held(result, own_postgres_database)
+
+
+def test_each_simulator_prints_the_account_line_the_guide_shows() -> None:
+    """The guide's `accounts add` lines are what `channelhub simulate … --print-only` prints."""
+    from typer.testing import CliRunner
+
+    from channelhub.cli import _register, app
+
+    _register()
+    walkthrough = [argv for _, argv in channelhub_lines(TEXT, walkthrough=True)]
+    lines = {argv[2]: argv for argv in walkthrough if argv[:2] == ["accounts", "add"]}
+    started = [argv for argv in walkthrough if argv[:1] == ["simulate"]]
+    assert len(started) == 4
+    for argv in started:
+        options = [word for word in argv[1:] if word != "&"]
+        printed = CliRunner().invoke(app, ["simulate", *options, "--print-only"])
+        assert printed.exit_code == 0, printed.output
+        shown = shlex.split(printed.stdout.strip())
+        assert shown[:1] == ["channelhub"]
+        assert lines[argv[1]] == shown[1:], f"the guide's {argv[1]} line differs from simulate's"
