@@ -18,7 +18,11 @@ from channelhub.core.models import ListingKey, Package, PackageLine
 from channelhub.mappings import shopify as m
 from channelhub.mappings.shopify.pricing import MAX_QUERY_COST
 from channelhub.mappings.shopify.queries import MAX_ORDER_LINES
-from channelhub.mappings.shopify.requests import LINE_ITEMS_PAGE_SIZE, ORDERS_PAGE_SIZE
+from channelhub.mappings.shopify.requests import (
+    LINE_ITEMS_PAGE_SIZE,
+    ORDERS_PAGE_SIZE,
+    PRODUCTS_PAGE_SIZE,
+)
 from channelhub.simulators.faults import FaultConfig
 from channelhub.simulators.shopify import WebhookSender
 from channelhub.simulators.shopify.seed import price_order
@@ -166,7 +170,9 @@ async def test_still_stale_after_the_retry_is_reported_not_hidden(make_rig: Any)
 
 
 async def test_items_without_a_handle_are_refused_each(make_rig: Any) -> None:
+    # no location_id and a shop without a location: no default to push to
     rig = make_rig(seed=18, orders=1, products=3, settings={"location_id": None})
+    rig.shop.data.locations.clear()
     key = ListingKey(channel="shopify", account="sim-shop", listing_id="1")
     results = await rig.connector.push_quantities(
         [
@@ -176,6 +182,27 @@ async def test_items_without_a_handle_are_refused_each(make_rig: Any) -> None:
     )
     assert [r.accepted for r in results] == [False, False]
     assert "location" in (results[0].reason or "") and "inventory" in (results[1].reason or "")
+    await rig.connector.aclose()
+
+
+async def test_without_location_id_the_first_active_location_is_pushed_and_read(
+    make_rig: Any,
+) -> None:
+    rig = make_rig(seed=24, orders=1, products=6, bucket_size=1e9, settings={"location_id": None})
+    data = rig.shop.data
+    data.locations[0]["isActive"] = False  # deactivated: the second one is the default
+    managed = data.locations[1]["id"].rsplit("/", 1)[-1]
+    listings = [item async for page in rig.connector.pull_listings() for item in page.items]
+    stocked = next(i for i in listings if (i.inventory_ref, managed) in data.levels)
+    assert stocked.quantity == data.levels[(stocked.inventory_ref, managed)]
+    (result,) = await rig.connector.push_quantities(
+        [QuantityUpdate(listing=stocked.key, quantity=31, inventory_ref=stocked.inventory_ref)]
+    )
+    assert result.accepted and data.levels[(stocked.inventory_ref, managed)] == 31
+    again = [item async for page in rig.connector.pull_listings() for item in page.items]
+    assert next(i for i in again if i.key == stocked.key).quantity == 31
+    assert rig.shop.calls("locations") == 1  # resolved once per connector
+    assert_requests_valid(rig)
     await rig.connector.aclose()
 
 
@@ -280,6 +307,19 @@ async def test_listings_and_locations(make_rig: Any) -> None:
         v["inventoryItem"]["id"].rsplit("/", 1)[-1] for v in variants
     }
     assert all(item.price is not None and item.price.currency == "USD" for item in listings)
+    # each quantity is ``available`` at the account's location_id, not the variants' total
+    managed = rig.shop.data.locations[0]["id"].rsplit("/", 1)[-1]
+    levels = rig.shop.data.levels
+    assert {item.inventory_ref: item.quantity for item in listings} == {
+        v["inventoryItem"]["id"].rsplit("/", 1)[-1]: levels.get(
+            (v["inventoryItem"]["id"].rsplit("/", 1)[-1], managed)
+        )
+        for v in variants
+    }
+    totals = {v["inventoryItem"]["id"].rsplit("/", 1)[-1]: v["inventoryQuantity"] for v in variants}
+    assert any(item.quantity != totals[item.inventory_ref] for item in listings)
+    # 45 products, each page the most whose requested cost fits 1000 points
+    assert rig.shop.calls("products") == math.ceil(45 / PRODUCTS_PAGE_SIZE)
     locations = await rig.connector.locations()
     assert [loc.name for loc in locations] == ["Shenzhen DC", "Los Angeles 3PL"]
     assert_requests_valid(rig)

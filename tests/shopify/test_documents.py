@@ -52,7 +52,7 @@ def _builder_bodies() -> dict[str, dict[str, object]]:
         "orders": m.orders_request(updated_since=since, updated_before=since, after="c"),
         "order": m.order_request("5741234567890"),
         "line_items": m.order_line_items_request("5741234567890", after="c"),
-        "products": m.products_request(updated_since=since),
+        "products": m.products_request(location_id="201", updated_since=since),
         "locations": m.locations_request(after="x"),
         "set_quantities": m.inventory_set_quantities_request(changes, reference_document_uri="u"),
         "set_unchecked": m.inventory_set_quantities_request(

@@ -248,3 +248,56 @@ def test_webhook_hmac_verification() -> None:
     assert not verify_webhook_hmac(body, expected, "other")
     assert not verify_webhook_hmac(body, None, secret)
     assert not verify_webhook_hmac(body, "ünïcode", secret)
+
+
+def _variant_node(item: dict[str, object]) -> dict[str, object]:
+    return {
+        "id": "gid://shopify/Product/1",
+        "title": "Mug",
+        "status": "ACTIVE",
+        "variants": {
+            "nodes": [
+                {
+                    "id": "gid://shopify/ProductVariant/2",
+                    "title": "Default Title",
+                    "inventoryQuantity": 89,  # the total over every location: never read
+                    "inventoryItem": {"id": "gid://shopify/InventoryItem/3", **item},
+                }
+            ]
+        },
+    }
+
+
+def _level(location: str, available: int) -> dict[str, object]:
+    return {
+        "location": {"id": f"gid://shopify/Location/{location}"},
+        "quantities": [{"name": "available", "quantity": available}],
+    }
+
+
+def test_listing_quantity_is_the_available_at_the_managed_location() -> None:
+    levels = {"inventoryLevels": {"nodes": [_level("71", 58), _level("72", 31)]}}
+    (listing,) = normalize_listings(_variant_node(levels), account="s", location_id="72")
+    assert listing.quantity == 31
+    (listing,) = normalize_listings(_variant_node(levels), account="s", location_id="71")
+    assert listing.quantity == 58
+    # the level asked for with inventoryLevel(locationId:), as the connector's query does
+    one = {"inventoryLevel": {"quantities": [{"name": "available", "quantity": -3}]}}
+    (listing,) = normalize_listings(_variant_node(one), account="s", location_id="72")
+    assert listing.quantity == 0  # oversold is nothing to sell
+
+
+def test_listing_quantity_is_not_guessed_when_the_location_is_not_known() -> None:
+    levels = {"inventoryLevels": {"nodes": [_level("71", 58), _level("72", 31)]}}
+    # no managed location given: neither level, nor the total, is that location's stock
+    assert normalize_listings(_variant_node(levels), account="s")[0].quantity is None
+    # a location the item is not stocked at
+    assert (
+        normalize_listings(_variant_node(levels), account="s", location_id="73")[0].quantity is None
+    )
+    # not stocked there (inventoryLevel null), or a level naming another location
+    for item in ({"inventoryLevel": None}, {"inventoryLevel": _level("71", 58)}):
+        (listing,) = normalize_listings(_variant_node(item), account="s", location_id="72")
+        assert listing.quantity is None
+    # only inventoryQuantity (the total over every location): unknown, not 89
+    assert normalize_listings(_variant_node({}), account="s", location_id="72")[0].quantity is None

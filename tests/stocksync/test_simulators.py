@@ -185,6 +185,63 @@ async def test_shopify_gets_each_change_once_and_nothing_unchanged(engine: Engin
     await connector.aclose()
 
 
+async def test_shopify_two_locations_read_back_what_was_pushed_at_the_managed_one(
+    engine: Engine,
+) -> None:
+    """The listing quantity is ``available`` at the location the hub pushes to, not the
+    variant's total over both locations: a confirmed push of 31 reads back as 31, and
+    reconciliation finds no quantity edited on the channel."""
+    from channelhub.jobs.reconcile import reconcile_sales_channel
+
+    sim, connector = _shopify(seed=32)
+    data = sim.shop.data
+    managed, other = (num["id"].rsplit("/", 1)[-1] for num in data.locations[:2])
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        add_catalog(session)
+        move(session, "MUG", 31)
+    listings = await _import_listings(factory, connector)
+    # a variant stocked at both locations, with units at the other one
+    target = next(
+        item
+        for item in listings
+        if data.levels.get((item.inventory_ref, managed)) is not None
+        and (data.levels.get((item.inventory_ref, other)) or 0) > 0
+    )
+    assert target.quantity == data.levels[(target.inventory_ref, managed)]
+    _bind(factory, target, "MUG")
+    summary = await push_stock(
+        factory,
+        account="sim-shop",
+        connector=connector,
+        rules=StockRules(),
+        now=T0 + timedelta(minutes=1),
+        timing=TIMING,
+        full_sweep=True,
+        safety=PushSafety(confirm_drops=True),
+    )
+    assert [item.listing for item in summary.confirmed] == [str(target.key)], summary.render()
+    assert data.levels[(target.inventory_ref, managed)] == 31
+    total = sum(q for (item, _), q in data.levels.items() if item == target.inventory_ref)
+    assert total > 31  # what inventoryQuantity would have read
+    again = {item.key: item for item in await _import_listings(factory, connector)}
+    assert again[target.key].quantity == 31
+    report = await reconcile_sales_channel(factory, connector, now=T0 + timedelta(minutes=2))
+    edited = [
+        d for d in report.discrepancies if d.discrepancy_class == "quantity_edited_on_channel"
+    ]
+    assert edited == []
+    # a hand edit at the managed location is still seen as one
+    data.levels[(target.inventory_ref, managed)] = 25
+    data.refresh_inventory()
+    report = await reconcile_sales_channel(factory, connector, now=T0 + timedelta(minutes=3))
+    edited = [
+        d for d in report.discrepancies if d.discrepancy_class == "quantity_edited_on_channel"
+    ]
+    assert [d.subject_text for d in edited] == [f"{target.listing_id}/{target.variation_id}"]
+    await connector.aclose()
+
+
 async def test_ebay_gets_changes_only_and_is_held_at_its_daily_revision_limit(
     engine: Engine,
 ) -> None:

@@ -5,7 +5,8 @@ module only talks: it sends the builders' bodies through :class:`ShopifyGraphQL`
 the readers' answers into the SDK's result values.
 
 Settings: ``shop`` (``name`` of name.myshopify.com), ``api_version`` (default 2025-01),
-``location_id`` (default location for stock pushes), ``overlap_seconds`` (300),
+``location_id`` (the location whose stock the hub sets and reads; default the shop's first
+active location), ``overlap_seconds`` (300),
 ``hold_back_seconds`` (60), ``webhook_window_hours`` (49: Shopify retries for 48 h).
 Credentials: ``access_token``, ``api_secret`` (webhook signatures).
 """
@@ -31,7 +32,7 @@ from channelhub.connectors.shopify.fulfilment import FulfilmentPushes
 from channelhub.connectors.shopify.stock import StockPush
 from channelhub.connectors.shopify.transport import ShopifyGraphQL
 from channelhub.connectors.shopify.webhooks import WebhookIntake
-from channelhub.core.errors import InvalidInput, NotFound
+from channelhub.core.errors import ConfigError, InvalidInput, NotFound
 from channelhub.core.models import Listing, Order
 from channelhub.mappings import shopify as m
 
@@ -92,6 +93,7 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
         self._dedupe: WebhookDedupe = dedupe or InMemoryWebhookDedupe()
         settings = context.settings
         self._location = str(settings["location_id"]) if settings.get("location_id") else None
+        self._location_resolved = self._location is not None
         self._overlap = timedelta(seconds=float(settings.get("overlap_seconds", 300)))
         self._hold_back = timedelta(seconds=float(settings.get("hold_back_seconds", 60)))
         self._webhook_window = timedelta(hours=float(settings.get("webhook_window_hours", 49)))
@@ -179,10 +181,18 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
     # --- listings --------------------------------------------------------------------------
 
     async def pull_listings(self, cursor: str | None = None) -> AsyncIterator[PageOf[Listing]]:
-        """Products with their variants (one listing per variant), page by page."""
+        """Products with their variants (one listing per variant), page by page; each
+        listing's quantity is its ``available`` at the location the hub sets stock at."""
+        location = await self.managed_location()
+        if location is None:
+            raise ConfigError(
+                f"shopify account {self.account!r}: the shop has no active location to read "
+                "stock at; set location_id"
+            )
         after = cursor
         while True:
-            answer = await self._gql.call("products", m.products_request(after=after))
+            body = m.products_request(location_id=location, after=after)
+            answer = await self._gql.call("products", body)
             data = m.data_of(answer, "products")
             currency = (data.get("shop") or {}).get("currencyCode")
             more, end_cursor = m.page_info(data.get("products"), "products")
@@ -193,24 +203,15 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
                 raw = self._raw("listing", _node_id(node), node)
                 raws.append(raw)
                 try:
-                    items += m.listings_from_product(node, account=self.account, currency=currency)
+                    items += m.listings_from_product(
+                        node, account=self.account, currency=currency, location_id=location
+                    )
                 except InvalidInput as exc:
                     failures.append(RecordFailure(raw, str(exc)))
             after = end_cursor if more else None
             yield PageOf(tuple(items), tuple(raws), end_cursor, not more, tuple(failures))
             if not more or not end_cursor:
                 return
-
-    async def locations(self) -> list[m.ShopifyLocation]:
-        """Every location of the shop (where stock is counted and pushed)."""
-        found: list[m.ShopifyLocation] = []
-        after = None
-        while True:
-            answer = await self._gql.call("locations", m.locations_request(after=after))
-            found += m.normalize_locations(answer)
-            more, after = m.page_info(m.data_of(answer, "locations").get("locations"), "locations")
-            if not more or not after:
-                return found
 
 
 def _mapping(value: object) -> dict[str, Any]:

@@ -22,6 +22,30 @@ class StockPush:
     account: str
     _gql: ShopifyGraphQL
     _location: str | None
+    _location_resolved: bool
+
+    async def locations(self) -> list[m.ShopifyLocation]:
+        """Every location of the shop (where stock is counted and pushed)."""
+        found: list[m.ShopifyLocation] = []
+        after = None
+        while True:
+            answer = await self._gql.call("locations", m.locations_request(after=after))
+            found += m.normalize_locations(answer)
+            more, after = m.page_info(m.data_of(answer, "locations").get("locations"), "locations")
+            if not more or not after:
+                return found
+
+    async def managed_location(self) -> str | None:
+        """The one location whose stock the hub sets and reads back: the ``location_id``
+        setting, else the shop's first active location (read once); None if it has none.
+
+        Pushes and listing pulls use the same one, so what a pull reads is what was pushed.
+        """
+        if self._location is None and not self._location_resolved:
+            active = [location for location in await self.locations() if location.active]
+            self._location = active[0].location_id if active else None
+        self._location_resolved = True
+        return self._location
 
     async def push_quantities(self, updates: Sequence[QuantityUpdate]) -> list[QuantityPushResult]:
         """Set ``available`` in calls of at most 250, compare-and-set on ``expected_previous``.
@@ -32,8 +56,10 @@ class StockPush:
         results: dict[int, QuantityPushResult] = {}
         changes: dict[int, m.QuantityChange] = {}
         last_for_key: dict[tuple[str, str], int] = {}
+        needs_default = any(u.inventory_ref and not u.location for u in updates)
+        default = await self.managed_location() if needs_default else None
         for i, update in enumerate(updates):
-            location = update.location or self._location
+            location = update.location or default
             if not update.inventory_ref or not location:
                 missing = (
                     "inventory item (inventory_ref)" if not update.inventory_ref else "location"

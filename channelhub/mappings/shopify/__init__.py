@@ -31,6 +31,7 @@ from channelhub.mappings.shopify.listings import (
     listings_from_product,
     normalize_listings,
     normalize_locations,
+    quantity_at,
 )
 from channelhub.mappings.shopify.orders import (
     channel_state,
@@ -109,6 +110,7 @@ __all__ = [
     "plan_fulfillment",
     "pricing",
     "products_request",
+    "quantity_at",
     "queries",
     "query_cost",
     "refill_wait",

@@ -4,6 +4,12 @@ One listing per variant: the product id is the listing id, the variant id the va
 the inventory item id is the ``inventory_ref`` stock pushes address. A variant's ``price`` is a
 bare decimal in the shop currency, so the currency comes from ``shop.currencyCode`` (selected
 by ``PRODUCTS_QUERY``) or the caller.
+
+A listing's quantity is what can sell at the ONE location the hub sets stock at (the
+account's ``location_id``): ``available`` of the item's level there. Never the variant's
+``inventoryQuantity``, the total over every location: after the hub pushed 31 to one
+location of a two-location shop that total reads e.g. 89, a false "edited on the channel".
+When the level at that location is not in the answer the quantity is None (unknown).
 """
 
 from __future__ import annotations
@@ -45,10 +51,55 @@ def _nodes(connection: object, path: str) -> list[tuple[str, Any]]:
     return [(f"{path}.nodes[{i}]", n) for i, n in enumerate(arr(conn.get("nodes"), path))]
 
 
+def _available(level: object, path: str) -> int | None:
+    """``available`` of one ``InventoryLevel`` (its ``quantities(names: ["available"])``);
+    Shopify reports oversold stock as negative, the hub's quantity is what can sell."""
+    for i, entry in enumerate(arr(obj(level, path).get("quantities"), f"{path}.quantities")):
+        quantity = obj(entry, f"{path}.quantities[{i}]")
+        if quantity.get("name") == "available":
+            return max(whole(quantity.get("quantity"), f"{path}.quantities[{i}].quantity"), 0)
+    return None
+
+
+def quantity_at(item: Mapping[str, Any] | None, location_id: str | None, path: str) -> int | None:
+    """``available`` of an ``InventoryItem`` at ``location_id``; None when it is not known.
+
+    ``inventoryLevel`` (asked for with ``locationId:``, as ``PRODUCTS_QUERY`` does) is the
+    level at the location asked for: if it names its location, that must be ``location_id``.
+    From ``inventoryLevels`` the level whose location is ``location_id`` is picked; with no
+    location given, or none of the levels there, nothing is guessed: None.
+    """
+    if item is None:
+        return None
+    if "inventoryLevel" in item:
+        level = opt_obj(item.get("inventoryLevel"), f"{path}.inventoryLevel")
+        if level is None:
+            return None  # the item is not stocked at that location
+        at = opt_obj(level.get("location"), f"{path}.inventoryLevel.location")
+        where = external_id(at.get("id"), f"{path}.inventoryLevel.location.id") if at else None
+        if where is not None and location_id is not None and where != location_id:
+            return None
+        return _available(level, f"{path}.inventoryLevel")
+    if "inventoryLevels" not in item or location_id is None:
+        return None
+    for lpath, raw in _nodes(item.get("inventoryLevels"), f"{path}.inventoryLevels"):
+        level = obj(raw, lpath)
+        at = obj(level.get("location"), f"{lpath}.location")
+        if external_id(at.get("id"), f"{lpath}.location.id") == location_id:
+            return _available(level, lpath)
+    return None
+
+
 def listings_from_product(
-    product: Mapping[str, Any], *, account: str, currency: str | None, path: str = "product"
+    product: Mapping[str, Any],
+    *,
+    account: str,
+    currency: str | None,
+    location_id: str | None = None,
+    path: str = "product",
 ) -> list[Listing]:
-    """The listings (one per variant) of one GraphQL ``Product`` node."""
+    """The listings (one per variant) of one GraphQL ``Product`` node, each listing's
+    quantity the variant's ``available`` at ``location_id`` (see :func:`quantity_at`)."""
     product_id = external_id(product.get("id"), f"{path}.id")
     title = opt_text(product.get("title"), f"{path}.title")
     raw_status = product.get("status")
@@ -72,7 +123,7 @@ def listings_from_product(
         if item_id:
             identifiers["inventory_item_id"] = item_id
         price = variant.get("price")
-        quantity = variant.get("inventoryQuantity")
+        quantity = quantity_at(item, location_id, f"{vpath}.inventoryItem")
         variant_updated = opt_when(variant.get("updatedAt"), f"{vpath}.updatedAt")
         updated = max((t for t in (product_updated, variant_updated) if t), default=None)
         data = {
@@ -87,10 +138,7 @@ def listings_from_product(
             "price": None
             if price is None or currency is None
             else {"amount": amount(price, f"{vpath}.price"), "currency": currency},
-            # Shopify reports oversold stock as negative; the hub's quantity is what can sell.
-            "quantity": None
-            if quantity is None
-            else max(whole(quantity, f"{vpath}.inventoryQuantity"), 0),
+            "quantity": quantity,
             "status": status,
             "identifiers": identifiers,
             "inventory_ref": item_id,
@@ -101,12 +149,17 @@ def listings_from_product(
 
 
 def normalize_listings(
-    payload: object, *, account: str, currency: str | None = None
+    payload: object,
+    *,
+    account: str,
+    currency: str | None = None,
+    location_id: str | None = None,
 ) -> list[Listing]:
     """Listings from a products response (``{"data": {...}}`` or its data), a products
     connection, one ``Product`` node, ``{"product": node}``, or a list of product nodes.
 
-    ``currency`` is the shop currency when the payload has no ``shop.currencyCode``.
+    ``currency`` is the shop currency when the payload has no ``shop.currencyCode``;
+    ``location_id`` the location whose stock is the quantity (see :func:`quantity_at`).
     """
     if isinstance(payload, list):
         products = [(f"[{i}]", p) for i, p in enumerate(payload)]
@@ -130,7 +183,11 @@ def normalize_listings(
     listings: list[Listing] = []
     for path, product in products:
         listings += listings_from_product(
-            obj(product, path), account=account, currency=currency, path=path
+            obj(product, path),
+            account=account,
+            currency=currency,
+            location_id=location_id,
+            path=path,
         )
     return listings
 

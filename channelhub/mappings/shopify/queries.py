@@ -22,8 +22,8 @@ _MONEY: Final = "presentmentMoney { amount currencyCode }"
 #: read, never silently truncating it. (Orders per page: ``requests.ORDERS_PAGE_SIZE``,
 #: computed from this selection's cost.)
 MAX_ORDER_LINES: Final = 20
-#: Products per page (each with up to 20 variants read) under the same limit.
-PRODUCTS_PAGE_SIZE: Final = 20
+#: Variants read with each product; the mapping refuses a product with more (never partial).
+MAX_PRODUCT_VARIANTS: Final = 20
 #: Inventory items per levels re-read (each with up to 10 locations) under the same limit.
 LEVELS_PAGE_SIZE: Final = 30
 
@@ -124,35 +124,45 @@ query ChannelhubOrderLineItems($id: ID!, $first: Int!, $after: String) {
     + LINE_ITEM_FIELDS
 )
 
-PRODUCTS_QUERY: Final = """
-query ChannelhubProducts($first: Int!, $after: String, $query: String) {
-  shop { currencyCode }
-  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    edges {
+#: Products with their variants, each variant's ``available`` read at ONE location: the one
+#: the hub pushes stock to (``$location``). ``inventoryQuantity`` is the total over every
+#: location, so a shop with two locations would read as edited after every push.
+#: ``inventoryLevel(locationId:)`` costs 2 points a variant (a level and its quantities list)
+#: where ``inventoryLevels(first: N)`` would cost 2 + N x 3; products per page:
+#: ``requests.PRODUCTS_PAGE_SIZE``, computed from this selection's cost.
+PRODUCTS_QUERY: Final = f"""
+query ChannelhubProducts($first: Int!, $after: String, $query: String, $location: ID!) {{
+  shop {{ currencyCode }}
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    edges {{
       cursor
-      node {
+      node {{
         id
         title
         status
         updatedAt
-        variants(first: 20) {
-          pageInfo { hasNextPage }
-          nodes {
+        variants(first: {MAX_PRODUCT_VARIANTS}) {{
+          pageInfo {{ hasNextPage }}
+          nodes {{
             id
             title
             sku
             barcode
             price
-            inventoryQuantity
             updatedAt
-            inventoryItem { id }
-          }
-        }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
+            inventoryItem {{
+              id
+              inventoryLevel(locationId: $location) {{
+                quantities(names: ["available"]) {{ name quantity }}
+              }}
+            }}
+          }}
+        }}
+      }}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
 """
 
 LOCATIONS_QUERY: Final = """

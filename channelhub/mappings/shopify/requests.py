@@ -21,6 +21,9 @@ from channelhub.mappings.shopify.pricing import largest_page
 ORDERS_PAGE_SIZE = largest_page(queries.ORDERS_QUERY)
 #: Line items per follow-up read of a bigger order, under the same limit.
 LINE_ITEMS_PAGE_SIZE = largest_page(queries.ORDER_LINE_ITEMS_QUERY, variables={"id": "x"})
+#: Products per page (each with up to MAX_PRODUCT_VARIANTS variants and their stock at the
+#: managed location) under the same limit: 11 with the 2025-01 selection.
+PRODUCTS_PAGE_SIZE = largest_page(queries.PRODUCTS_QUERY, variables={"location": "x"})
 
 MAX_INPUT_ITEMS = 250  # Shopify's limit on input arrays (inventorySetQuantities quantities)
 STALE_CODE = "COMPARE_QUANTITY_STALE"  # 2025-01; from 2026-04 CHANGE_FROM_QUANTITY_STALE
@@ -102,15 +105,22 @@ def with_line_items(node: Mapping[str, Any], answer: object) -> dict[str, Any]:
 
 def products_request(
     *,
+    location_id: str,
     after: str | None = None,
-    first: int = queries.PRODUCTS_PAGE_SIZE,
+    first: int = PRODUCTS_PAGE_SIZE,
     updated_since: datetime | None = None,
 ) -> GraphQLBody:
-    """One page of products with their variants and inventory item ids."""
+    """One page of products with their variants, inventory item ids and each item's
+    ``available`` at ``location_id`` (the location the hub sets stock at)."""
     search = None if updated_since is None else f"updated_at:>='{_iso(updated_since)}'"
     return {
         "query": queries.PRODUCTS_QUERY,
-        "variables": {"first": first, "after": after, "query": search},
+        "variables": {
+            "first": first,
+            "after": after,
+            "query": search,
+            "location": gid("Location", location_id),
+        },
     }
 
 

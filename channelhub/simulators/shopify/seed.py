@@ -9,6 +9,7 @@ refunds, partial and full fulfilment, and edits after creation. Order ids exceed
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -115,9 +116,21 @@ class ShopData:
                 if (qty := self.levels.get((item_id, loc_id))) is not None
             ]
             item["inventoryLevels"] = levels
+            item["inventoryLevel"] = _level_at(levels)
             variant["inventoryQuantity"] = sum(
                 q for (i, _), q in self.levels.items() if i == item_id
             )
+
+
+def _level_at(levels: list[dict[str, Any]]) -> Callable[..., dict[str, Any] | None]:
+    """``InventoryItem.inventoryLevel(locationId:)``: the item's level there, or null when
+    the item is not stocked at that location."""
+
+    def resolve(info: Any, **args: Any) -> dict[str, Any] | None:
+        wanted = num(args["locationId"])
+        return next((lv for lv in levels if num(lv["location"]["id"]) == wanted), None)
+
+    return resolve
 
 
 def _products(rng: random.Random, data: ShopData, count: int, start: datetime) -> None:
