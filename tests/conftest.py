@@ -28,18 +28,15 @@ from sqlalchemy.orm import Session  # noqa: E402
 POSTGRES_ENV = "CHANNELHUB_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(scope="session")
-def postgres_database_url() -> Iterator[str]:
-    """A throwaway database ``chtest_<hex>`` on the server in CHANNELHUB_TEST_POSTGRES_URL.
-
-    Created once per test session and dropped at the end, so parallel runs never meet.
-    """
+def throwaway_database(prefix: str) -> Iterator[str]:
+    """A database ``<prefix>_<hex>`` on the server in CHANNELHUB_TEST_POSTGRES_URL (the test is
+    skipped without one), dropped when the generator closes."""
     server_url = os.environ.get(POSTGRES_ENV)
     if not server_url:
         pytest.skip(f"{POSTGRES_ENV} is not set")
     from channelhub.store.db import make_engine
 
-    name = f"chtest_{secrets.token_hex(6)}"
+    name = f"{prefix}_{secrets.token_hex(6)}"
     admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -50,6 +47,13 @@ def postgres_database_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url() -> Iterator[str]:
+    """A throwaway database ``chtest_<hex>``, created once per test session and dropped at the
+    end, so parallel runs never meet."""
+    yield from throwaway_database("chtest")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

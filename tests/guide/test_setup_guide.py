@@ -11,7 +11,6 @@ numbers reached the channels. Once on SQLite and, when configured, once on Postg
 from __future__ import annotations
 
 import os
-import secrets
 import shlex
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 import typer.main
 
+from tests.conftest import throwaway_database
 from tests.guide.guide import (
     GUIDE,
     REPO_ROOT,
@@ -162,24 +162,7 @@ def test_the_walkthrough_runs_against_the_simulators_on_sqlite(tmp_path: Path) -
 @pytest.fixture
 def own_postgres_database() -> Iterator[str]:
     """A database of its own on the test server: the walkthrough's ``init`` migrates it whole."""
-    server_url = os.environ.get("CHANNELHUB_TEST_POSTGRES_URL")
-    if not server_url:
-        pytest.skip("CHANNELHUB_TEST_POSTGRES_URL is not set")
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from channelhub.store.db import make_engine
-
-    name = f"chguide_{secrets.token_hex(6)}"
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from throwaway_database("chguide")
 
 
 @pytest.mark.guide
