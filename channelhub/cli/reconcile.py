@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.cli import app, err_console
 from channelhub.cli.home import open_engine, settings_for, vault_for
+from channelhub.cli.output import cli_console
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
@@ -267,7 +268,7 @@ def reconcile(
         document = {"runs": runs, "skipped": outcome.skipped, "failed": outcome.failed}
         typer.echo(json.dumps(document, indent=2, default=str))
     else:
-        console = Console(highlight=False, soft_wrap=False, width=160)
+        console = cli_console(terminal_width=160)
         if not outcome.reports and not outcome.failed:
             console.print("no sales channel or warehouse accounts to reconcile", markup=False)
         print_reports(outcome.reports, console)

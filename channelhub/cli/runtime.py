@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from channelhub.cli.home import open_engine, settings_for, vault_for
+from channelhub.cli.output import cli_console
 from channelhub.jobs.connectors import ConnectorFactory, ConnectorFactoryFn
 from channelhub.jobs.runner import JobOptions, JobResult, SessionFactory
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 
-console = Console(highlight=False)
+console = cli_console()
 
 
 def utc_now() -> datetime:
