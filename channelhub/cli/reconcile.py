@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.cli import app, err_console
 from channelhub.cli.home import open_engine, settings_for, vault_for
 from channelhub.cli.output import cli_console
+from channelhub.cli.runtime import http_limits
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
@@ -57,12 +58,15 @@ def build_connector(account: AccountInfo, settings: Settings) -> object:
     """The account's connector, from its stored configuration and decrypted credentials."""
     with open_engine(settings) as engine, make_session_factory(engine).begin() as session:
         credentials = load_credentials(session, vault_for(settings), account.name)
+    timeout, retry = http_limits(settings)
     context = ConnectorContext(
         platform=account.platform,
         account=account.name,
         base_url=account.base_url,
         credentials=credentials,
         settings=account.settings,
+        timeout=timeout,
+        retry=retry,
     )
     return ConnectorRegistry().create(context)
 
