@@ -186,3 +186,14 @@ def test_stock_and_product_csv_read_alike() -> None:
     assert [str(e) for e in parse_stock_csv("").errors] == [
         "row 0, column header: '' is empty: a header is required"
     ]
+
+
+@pytest.mark.parametrize("command", [("stock", "import"), ("products", "import")])
+def test_a_file_that_is_not_utf8_is_one_line(
+    hub: Hub, tmp_path: Path, command: tuple[str, str]
+) -> None:
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("warehouse,sku,on_hand\nUS-EAST,CAFÉ,1\n".encode("latin-1"))
+    code, out, err = hub(*command, str(latin))
+    assert (code, out) == (1, "")
+    assert err == f"error: FILE: {str(latin)!r} is not UTF-8 text\n"
