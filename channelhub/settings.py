@@ -15,7 +15,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from channelhub.core.errors import ConfigError
@@ -31,12 +39,29 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class HttpSettings(BaseModel):
-    """Defaults for every connector's HTTP client; accounts may tighten them."""
+    """Every connector's HTTP timeouts and retries (``[http]``); the defaults are the client's.
 
-    model_config = ConfigDict(extra="forbid")
+    A dead or silent platform must fail within ``budget_seconds``; a seller behind a slow proxy
+    raises ``timeout_seconds`` (and the budget with it).
+    """
 
-    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
-    max_retries: int = Field(default=5, ge=0, le=20)
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=600)  # one attempt's connect
+    timeout_seconds: float = Field(default=10.0, gt=0, le=600)  # one attempt's read and write
+    max_retries: int = Field(default=3, ge=0, le=20)  # after the first attempt (429, 5xx, network)
+    budget_seconds: float = Field(default=15.0, gt=0, le=3_600)  # one request's attempts and waits
+
+    @field_validator("budget_seconds")
+    @classmethod
+    def _budget_holds_an_attempt(cls, value: float, info: ValidationInfo) -> float:
+        timeout = info.data.get("timeout_seconds")
+        if timeout is not None and value < timeout:
+            raise ValueError(
+                f"it is shorter than timeout_seconds ({timeout}), which would cut every "
+                "attempt to it: raise budget_seconds too"
+            )
+        return value
 
 
 class JobIntervals(BaseModel):
@@ -217,9 +242,12 @@ DEFAULT_CONFIG_TOML = """\
 
 # log_level = "INFO"        # DEBUG, INFO, WARNING or ERROR
 
-[http]
-# timeout_seconds = 30.0    # per request, every connector
-# max_retries = 5           # on 429, 5xx and transport errors
+[http]                       # every connector's requests (raise them behind a slow proxy)
+# connect_timeout_seconds = 5.0  # one attempt's connect
+# timeout_seconds = 10.0     # one attempt's read and write
+# max_retries = 3            # retries after the first attempt, on 429, 5xx and network errors
+# budget_seconds = 15.0      # one request's attempts and waits in all: a dead platform fails
+#                            # within it (at least timeout_seconds)
 
 [jobs]
 # lease_seconds = 600        # a job's lease per (account, job); longer than one page takes

@@ -13,8 +13,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from channelhub.cli.output import cli_console
 from channelhub.connectors.errors import ConnectorError
 from channelhub.core.errors import ChannelhubError
 
@@ -25,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # one error, one line
+err_console = cli_console(stderr=True, soft_wrap=True)  # one error, one line
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 
 import typer
 from pydantic import SecretStr
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for, vault_for
+from channelhub.cli.output import cli_console
 from channelhub.connectors.check import run_check
 from channelhub.connectors.plugin import ConnectorPlugin
 from channelhub.connectors.registry import ConnectorRegistry
@@ -326,7 +326,7 @@ def list_(ctx: typer.Context) -> None:
             Text(", ".join(names[info.name]) or "none"),
             Text(_show_jobs(info, intervals)),
         )
-    Console(highlight=False, width=260).print(table)
+    cli_console(terminal_width=260).print(table)
 
 
 def _show_jobs(info: AccountInfo, intervals: Mapping[Any, object]) -> str:

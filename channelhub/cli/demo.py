@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from channelhub.cli import app
+from channelhub.cli.output import cli_console
 from channelhub.cli.run import serve_hub
 from channelhub.cli.runtime import job_options
 from channelhub.connectors.registry import ConnectorRegistry
@@ -37,7 +37,7 @@ from channelhub.jobs.scheduler import (
 from channelhub.settings import load_settings
 from channelhub.store.repos.accounts import list_accounts
 
-console = Console(highlight=False)
+console = cli_console()
 STYLES = {DONE: "green", FAILED: "red"}
 
 

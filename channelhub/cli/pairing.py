@@ -27,7 +27,7 @@ from channelhub.core.pairing import Candidate, PairingConfig, suggest
 from channelhub.core.validation import parse
 from channelhub.jobs.replan import rebind_orders
 from channelhub.store.repos.catalog import load_catalog
-from channelhub.store.repos.listings import require_known_listing
+from channelhub.store.repos.listings import listing_refs, require_known_listing
 from channelhub.store.repos.pairings import list_bindings, load_book, retire_binding
 from channelhub.store.repos.products import get_sku
 from channelhub.store.tables.listings import ListingRow
@@ -125,17 +125,8 @@ def unpaired_queue(
             channel_sku=line.channel_sku,
         )
         waiting[note(ref)] += 1
-    for row in session.scalars(select(ListingRow).order_by(ListingRow.id)):
-        note(
-            ListingRef(
-                channel=row.channel,
-                account=row.account,
-                listing_id=row.listing_id,
-                variation_id=row.variation_id or None,
-                channel_sku=row.channel_sku,
-                identifiers={k: str(v) for k, v in row.identifiers.items()},
-            )
-        )
+    for ref in listing_refs(session):
+        note(ref)
     out = []
     for key, ref in refs.items():
         try:

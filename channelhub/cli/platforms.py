@@ -4,11 +4,11 @@ each needs (credentials, settings, base URL), from the platforms' own declaratio
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from channelhub.cli import app
+from channelhub.cli.output import cli_console
 from channelhub.connectors.plugin import ConnectorPlugin
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.spec import FieldSpec, all_settings
@@ -16,7 +16,7 @@ from channelhub.core.errors import NotFound
 from channelhub.jobs.account_setup import jobs_of
 from channelhub.jobs.kinds import OFF_UNTIL_TURNED_ON
 
-console = Console(highlight=False, width=200)
+console = cli_console(terminal_width=200)
 
 
 def _roles(plugin: ConnectorPlugin) -> str:

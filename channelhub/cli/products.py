@@ -14,8 +14,9 @@ import typer
 from sqlalchemy import select
 
 from channelhub.cli import app
+from channelhub.cli.files import read_text_file
 from channelhub.cli.home import open_session, settings_for
-from channelhub.core.errors import ChannelhubError, InvalidInput
+from channelhub.core.errors import ChannelhubError
 from channelhub.core.products import Sku
 from channelhub.mappings.products_csv import (
     check_references,
@@ -31,15 +32,6 @@ products_app = typer.Typer(help="The product library (SKUs, combos, kits).", no_
 app.add_typer(products_app, name="products")
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput.field("FILE", str(path), f"cannot be read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InvalidInput.field("FILE", str(path), "is not UTF-8 text") from None
-
-
 @products_app.command("import")
 def import_products(
     ctx: typer.Context,
@@ -49,7 +41,7 @@ def import_products(
     ),
 ) -> None:
     """Create or replace SKUs from a CSV file (see config/products.example.csv)."""
-    parsed = parse_products_csv(_read(file))
+    parsed = parse_products_csv(read_text_file(file))
     settings = settings_for(ctx)
     now = datetime.now(UTC)
     with open_session(settings) as session:

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.cli import app, err_console
 from channelhub.cli.home import open_engine, settings_for, vault_for
+from channelhub.cli.output import cli_console
+from channelhub.cli.runtime import http_limits
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
@@ -56,12 +58,15 @@ def build_connector(account: AccountInfo, settings: Settings) -> object:
     """The account's connector, from its stored configuration and decrypted credentials."""
     with open_engine(settings) as engine, make_session_factory(engine).begin() as session:
         credentials = load_credentials(session, vault_for(settings), account.name)
+    timeout, retry = http_limits(settings)
     context = ConnectorContext(
         platform=account.platform,
         account=account.name,
         base_url=account.base_url,
         credentials=credentials,
         settings=account.settings,
+        timeout=timeout,
+        retry=retry,
     )
     return ConnectorRegistry().create(context)
 
@@ -267,7 +272,7 @@ def reconcile(
         document = {"runs": runs, "skipped": outcome.skipped, "failed": outcome.failed}
         typer.echo(json.dumps(document, indent=2, default=str))
     else:
-        console = Console(highlight=False, soft_wrap=False, width=160)
+        console = cli_console(terminal_width=160)
         if not outcome.reports and not outcome.failed:
             console.print("no sales channel or warehouse accounts to reconcile", markup=False)
         print_reports(outcome.reports, console)

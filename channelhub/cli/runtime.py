@@ -8,17 +8,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from channelhub.cli.home import open_engine, settings_for, vault_for
+from channelhub.cli.output import cli_console
+from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.jobs.connectors import ConnectorFactory, ConnectorFactoryFn
 from channelhub.jobs.runner import JobOptions, JobResult, SessionFactory
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 
-console = Console(highlight=False)
+console = cli_console()
 
 
 def utc_now() -> datetime:
@@ -37,9 +39,23 @@ def job_options(settings: Settings) -> JobOptions:
     )
 
 
+def http_limits(settings: Settings) -> tuple[httpx.Timeout, RetryPolicy]:
+    """The ``[http]`` settings as every connector's timeouts and retry policy."""
+    http = settings.http
+    timeout = httpx.Timeout(
+        connect=http.connect_timeout_seconds,
+        read=http.timeout_seconds,
+        write=http.timeout_seconds,
+        pool=http.connect_timeout_seconds,
+    )
+    retry = RetryPolicy(max_attempts=http.max_retries + 1, total_budget=http.budget_seconds)
+    return timeout, retry
+
+
 def connector_factory_for(settings: Settings) -> ConnectorFactoryFn:
     """Connectors for the hub's accounts, talking to each account's base URL."""
-    return ConnectorFactory(vault_for(settings))
+    timeout, retry = http_limits(settings)
+    return ConnectorFactory(vault_for(settings), timeout=timeout, retry=retry)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from channelhub.cli import app
+from channelhub.cli.output import cli_console
 from channelhub.core.errors import InvalidInput
 from channelhub.simulators.registry import served_simulator, simulator_info, simulator_names
 from channelhub.simulators.serve import serve
@@ -55,7 +55,7 @@ def simulate(
     if print_only:
         return
     sim = served_simulator(platform, seed=seed, account=account, hub_url=hub_url)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = cli_console(stderr=True, soft_wrap=True)
     err.print(
         f"{platform} simulator (seed {seed}) on {base_url} — "
         f"known platforms: {', '.join(simulator_names())}; Ctrl-C stops it",

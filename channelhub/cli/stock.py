@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for
+from channelhub.cli.output import cli_console
 from channelhub.cli.runtime import connector_factory_for
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Role
@@ -59,7 +59,7 @@ from channelhub.store.tables.stock_sync import PushState
 
 stock_app = typer.Typer(help="Stock back-sync: explain and push sellable quantities.")
 app.add_typer(stock_app, name="stock")
-console = Console(highlight=False, soft_wrap=True)
+console = cli_console(soft_wrap=True)
 
 RULES_OPTION = typer.Option(
     None, "--rules", help="Rulebook TOML (default: <home>/rules.toml when present)."

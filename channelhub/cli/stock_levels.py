@@ -13,12 +13,13 @@ from pathlib import Path
 
 import typer
 
+from channelhub.cli.files import read_text_file
 from channelhub.cli.home import open_engine, open_session, settings_for
 from channelhub.cli.runtime import connector_factory_for
 from channelhub.cli.stock import stock_app
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Warehouse
-from channelhub.core.errors import ChannelhubError, ConfigError, InvalidInput
+from channelhub.core.errors import ChannelhubError, ConfigError
 from channelhub.jobs.scheduler import roles_from_registry
 from channelhub.jobs.stock_pull import PullSummary, pull_stock
 from channelhub.jobs.warehouse_setup import (
@@ -30,15 +31,6 @@ from channelhub.jobs.warehouse_setup import (
 from channelhub.mappings.stock_csv import parse_stock_csv
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import AccountInfo, get_account
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput.field("FILE", str(path), f"cannot be read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InvalidInput.field("FILE", str(path), "is not UTF-8 text") from None
 
 
 @stock_app.command("set")
@@ -66,7 +58,7 @@ def import_(
     file: Path = typer.Argument(..., help="CSV with the columns warehouse,sku,on_hand."),
 ) -> None:
     """Set on-hand counts from a CSV; any bad row imports nothing (each is listed)."""
-    parsed = parse_stock_csv(_read(file))
+    parsed = parse_stock_csv(read_text_file(file))
     with open_session(settings_for(ctx)) as session:
         errors = list(parsed.errors)
         if not errors or all(e.row > 0 for e in errors):

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
+from channelhub.cli.output import cli_console
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import InvalidInput
 from channelhub.core.stock import Warehouse
@@ -100,7 +100,7 @@ def list_(ctx: typer.Context) -> None:
             else "stock unknown",
         )
         table.add_row(*(Text(cell) for cell in cells))  # seller text is never markup
-    Console(highlight=False, width=200).print(table)
+    cli_console(terminal_width=200).print(table)
 
 
 @warehouses_app.command("remove")

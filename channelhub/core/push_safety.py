@@ -74,11 +74,18 @@ class MassDropDecision:
 
     def reason(self) -> str:
         """One sentence for the job log, ``stock explain`` and the CLI."""
-        zeroed = sum(1 for d in self.drops if d.after == 0)
         return (
             f"stock push stopped: it would cut {len(self.drops)} of {self.listings} listings "
-            f"({zeroed} to 0), more than the {self.share:%} allowed at once"
+            f"({self._how()}), more than the {self.share:%} allowed at once"
         )
+
+    def _how(self) -> str:
+        """How the drops cut: "all to 0", "none to 0, 2 by more than half", "1 to 0, 1 by ..."."""
+        zeroed = sum(1 for d in self.drops if d.after == 0)
+        halved = len(self.drops) - zeroed
+        if not halved:
+            return "all to 0"
+        return f"{zeroed or 'none'} to 0, {halved} by more than half"
 
 
 def check_mass_drop(

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.api.app import create_app as create_api
 from channelhub.connectors.errors import ConnectorError
-from channelhub.core.bindings import ListingRef, PairingConflict
+from channelhub.core.bindings import PairingConflict
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.pairing import PairingConfig, suggest
@@ -55,6 +55,7 @@ from channelhub.jobs.stock_compute import load_rules
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.jobs import RunCounts
+from channelhub.store.repos.listings import listing_refs
 from channelhub.store.repos.orders import order_history
 from channelhub.store.repos.pairings import load_book
 from channelhub.store.repos.stock_sync import latest_pushes
@@ -409,21 +410,13 @@ def left_unpaired(session: Session, config: PairingConfig) -> dict[str, str]:
     pairing has none)."""
     book, catalog = load_book(session), load_catalog(session)
     found: dict[str, str] = {}
-    for row in session.scalars(select(ListingRow).order_by(ListingRow.id)):
-        ref = ListingRef(
-            channel=row.channel,
-            account=row.account,
-            listing_id=row.listing_id,
-            variation_id=row.variation_id or None,
-            channel_sku=row.channel_sku,
-            identifiers={k: str(v) for k, v in row.identifiers.items()},
-        )
+    for ref in listing_refs(session):
         try:
             if book.resolve(ref) is not None:
                 continue
         except PairingConflict:
             pass  # ambiguous: the seller has to settle it like an unpaired one
-        what = row.channel_sku or f"listing={row.listing_id}"
+        what = ref.channel_sku or f"listing={ref.listing_id}"
         candidates = suggest(ref, catalog, config)
-        found[f"{row.channel}:{row.account}:{what}"] = candidates[0].sku if candidates else ""
+        found[f"{ref.channel}:{ref.account}:{what}"] = candidates[0].sku if candidates else ""
     return found

@@ -3,7 +3,8 @@ credentials (still ``SecretStr``) and settings, through the connector registry.
 
 An optional ``transport`` points the connector at an in-process simulator
 (``httpx.ASGITransport``); it may be one transport for every account or a function choosing
-one per account (the demo runs several simulators at once).
+one per account (the demo runs several simulators at once). ``timeout`` and ``retry`` are every
+connector's HTTP defaults (``[http]`` in config.toml; None: the client's own).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.store.crypto import Vault
@@ -46,6 +48,8 @@ class ConnectorFactory:
         now: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        timeout: httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._vault = vault
         self.registry = registry or ConnectorRegistry()
@@ -53,6 +57,8 @@ class ConnectorFactory:
         self._now = now
         self._sleep = sleep
         self._clock = clock
+        self._timeout = timeout
+        self._retry = retry
 
     def __repr__(self) -> str:
         return f"ConnectorFactory(platforms={self.registry.names()!r})"
@@ -70,6 +76,8 @@ class ConnectorFactory:
             clock=self._clock,
             sleep=self._sleep,
             now=self._now,
+            timeout=self._timeout,
+            retry=self._retry,
         )
 
     def __call__(self, account: Account) -> Any:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from channelhub.connectors.roles import Role
 from channelhub.core.errors import InvalidInput
 from channelhub.core.stock import Warehouse
-from channelhub.mappings.products_csv import RowError
+from channelhub.mappings.csv_table import RowError
 from channelhub.mappings.stock_csv import StockCountRow
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.stock import mark_stock_known, set_on_hand

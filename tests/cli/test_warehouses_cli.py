@@ -123,7 +123,8 @@ def test_import_is_all_or_nothing_and_lists_every_bad_row(hub: Hub, tmp_path: Pa
     lines = err.splitlines()
     assert lines[:-1] == [
         f"{bad}: row 2, column on_hand: '-1' is not a whole number >= 0",
-        f"{bad}: row 3, column row: 'US-EAST,\"CAP,4' has a quote that is not closed",
+        f"{bad}: row 3, column row: 'US-EAST,\"CAP,4' has a quote that is never closed "
+        '(line 4); close it, or double a quote that is part of the text ("")',
         f"{bad}: row 4, column warehouse: 'MARS' is not registered "
         "(see `channelhub warehouses add`)",
         f"{bad}: row 5, column sku: 'MUG' at US-EAST already appears on row 1",
@@ -170,3 +171,29 @@ def test_stock_csv_header_faults_and_extra_cells() -> None:
         "row 3, column warehouse: '' is empty",
     ]
     assert [(r.row, r.warehouse, r.sku, r.on_hand) for r in parsed.rows] == [(2, "E", "TEE", 4)]
+
+
+def test_stock_and_product_csv_read_alike() -> None:
+    """One strict reader for both imports: the same fault reads the same, quoted cells work."""
+    from channelhub.mappings.products_csv import parse_products_csv
+    from channelhub.mappings.stock_csv import parse_stock_csv
+
+    stock = parse_stock_csv('warehouse,sku,on_hand\n"US-EAST,MUG,1\n"US-EAST","CUP",2\n')
+    products = parse_products_csv('code,title\n"US-EAST,MUG,1\nCUP,Cup\n')
+    assert [str(e) for e in stock.errors] == [str(e) for e in products.errors]
+    rows = [(r.row, r.warehouse, r.sku, r.on_hand) for r in stock.rows]
+    assert rows == [(2, "US-EAST", "CUP", 2)]
+    assert [str(e) for e in parse_stock_csv("").errors] == [
+        "row 0, column header: '' is empty: a header is required"
+    ]
+
+
+@pytest.mark.parametrize("command", [("stock", "import"), ("products", "import")])
+def test_a_file_that_is_not_utf8_is_one_line(
+    hub: Hub, tmp_path: Path, command: tuple[str, str]
+) -> None:
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("warehouse,sku,on_hand\nUS-EAST,CAFÉ,1\n".encode("latin-1"))
+    code, out, err = hub(*command, str(latin))
+    assert (code, out) == (1, "")
+    assert err == f"error: FILE: {str(latin)!r} is not UTF-8 text\n"

@@ -76,10 +76,28 @@ def test_the_reason_says_how_many_listings_would_be_cut_and_zeroed() -> None:
     decision = check_mass_drop(_changes([(10, 0), (10, 0), (10, 3)]), listings=5)
     assert decision.blocked
     assert decision.reason() == (
-        "stock push stopped: it would cut 3 of 5 listings (2 to 0), more than the 20% "
-        "allowed at once"
+        "stock push stopped: it would cut 3 of 5 listings (2 to 0, 1 by more than half), "
+        "more than the 20% allowed at once"
     )
     assert [d.render() for d in decision.drops] == ["L0: 10 -> 0", "L1: 10 -> 0", "L2: 10 -> 3"]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "how"),
+    [
+        ([(10, 0), (10, 0)], "2 of 5 listings (all to 0)"),
+        ([(10, 4), (9, 1), (8, 8)], "2 of 5 listings (none to 0, 2 by more than half)"),
+    ],
+)
+def test_the_reason_reads_plainly_when_none_or_all_go_to_zero(
+    pairs: list[tuple[int, int]], how: str
+) -> None:
+    decision = check_mass_drop(_changes(pairs), listings=5, share=Decimal("0.2"))
+    assert decision.blocked
+    assert decision.reason() == (
+        f"stock push stopped: it would cut {how}, more than the 20% allowed at once"
+    )
+    assert "(0 to 0" not in decision.reason()
 
 
 @given(pairs=st.lists(change, max_size=40), extra=st.integers(0, 40), share=shares)

@@ -97,7 +97,7 @@ async def test_a_mass_drop_stops_before_any_call_and_shows_in_log_explain_and_me
     clock.advance(minutes=2)
     result = await _run(session_factory, shop, clock)
     assert result.outcome == "failed" and len(shop.pushed) == 4  # nothing was sent
-    reason = "stock push stopped: it would cut 3 of 4 listings (3 to 0)"
+    reason = "stock push stopped: it would cut 3 of 4 listings (all to 0)"
     assert result.error is not None and result.error.startswith(reason)
     assert f"channelhub stock push {ACCOUNT} --confirm" in result.error
     with session_factory() as session:

@@ -122,7 +122,7 @@ def test_a_mass_drop_stops_the_push_until_confirmed_and_shows_in_log_and_explain
         move(session, "MUG", 12, kind=MovementKind.RESERVE)
     calls = len(channel.calls)
     code, out, err = run("stock", "push", "us1")
-    reason = "stock push stopped: it would cut 2 of 2 listings (2 to 0)"
+    reason = "stock push stopped: it would cut 2 of 2 listings (all to 0)"
     assert code == 1 and len(channel.calls) == calls  # nothing was sent
     assert err.startswith(f"error: {reason}") and "`channelhub stock push us1 --confirm`" in err
     assert "WOULD CUT amazon:us1:A-MUG2: 2 -> 0" in out

@@ -98,6 +98,21 @@ def to_listing(row: ListingRow) -> Listing:
     )
 
 
+def listing_refs(session: Session) -> list[ListingRef]:
+    """Every stored listing as pairing sees it (what a binding resolves), in stored order."""
+    return [
+        ListingRef(
+            channel=row.channel,
+            account=row.account,
+            listing_id=row.listing_id,
+            variation_id=row.variation_id or None,
+            channel_sku=row.channel_sku,
+            identifiers={k: str(v) for k, v in row.identifiers.items()},
+        )
+        for row in session.scalars(select(ListingRow).order_by(ListingRow.id))
+    ]
+
+
 def get_listing(session: Session, key: ListingKey) -> Listing:
     """The stored listing for ``key`` or :class:`NotFound`."""
     row = session.scalars(
