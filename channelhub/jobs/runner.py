@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.errors import ConnectorError
+from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
@@ -327,6 +327,12 @@ async def _run(context: JobContext, handler: JobHandler) -> JobResult:
     try:
         more = await handler(context)
         outcome = RunOutcome.INTERRUPTED if more and context.stop.requested else RunOutcome.OK
+    except CapabilityMissing as exc:
+        # The platform cannot do what this job needs (Temu reads no fulfilments back): no
+        # failure, nothing to retry or replay; the run log says what was skipped and why.
+        outcome = RunOutcome.OK
+        context.note = f"skipped: {exc}"
+        log.info("%s of %s skipped: %s", context.kind.value, context.account.name, exc)
     except (ConnectorError, ChannelhubError) as exc:
         outcome, error = RunOutcome.FAILED, _fail(context, exc)
     except asyncio.CancelledError:

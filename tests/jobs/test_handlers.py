@@ -216,3 +216,25 @@ async def test_a_caught_up_import_takes_up_orders_that_arrived_another_way(
         statuses = dict(session.execute(select(OrderRow.external_id, OrderRow.hub_status)).all())
     # this account's waiting order was planned; another account's is left to its own job
     assert statuses == {"2001": "awaiting_pairing", "9001": "new"}
+
+
+async def test_a_job_the_platform_cannot_do_is_skipped_with_a_note_not_failed(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    """A channel without PUSH_QUANTITIES (declared missing, as Temu declares its fulfilment
+    read-back): the run ends ok, says what it skipped, and files no dead letter."""
+    with session_factory.begin() as session:
+        add_catalog(session)
+        add_listing(session, "fakeshop", ACCOUNT, "A-MUG", sku="MUG")
+        move(session, "MUG", 10)
+        turn_stock_sync_on(session, ACCOUNT, now=clock())
+    unable = FakeChannel(pages=[])
+    assert Capability.PUSH_QUANTITIES not in unable.capabilities
+    result = await run_job(
+        session_factory, ACCOUNT, JobKind.PUSH_STOCK, connector_factory=lambda _: unable, now=clock
+    )
+    assert result.outcome == "ok" and result.error is None
+    assert result.note is not None and result.note.startswith("skipped: ")
+    assert "push_quantities" in result.note
+    with session_factory() as session:
+        assert list_dead_letters(session) == []
