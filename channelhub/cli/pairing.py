@@ -102,13 +102,26 @@ def unpaired_queue(
     session: Session, book: PairingBook, catalog: Catalog, config: PairingConfig
 ) -> list[tuple[ListingRef, int, tuple[Candidate, ...]]]:
     """Listings no binding resolves: from waiting orders and stored listings, with the
-    number of orders waiting on each and the candidates."""
-    waiting: Counter[tuple[str | None, ...]] = Counter()
-    refs: dict[tuple[str | None, ...], ListingRef] = {}
+    number of orders waiting on each and the candidates.
 
-    def note(ref: ListingRef) -> tuple[str | None, ...]:
-        key = (ref.channel, ref.account, ref.listing_id, ref.variation_id, ref.channel_sku)
-        refs.setdefault(key, ref)
+    An order line and a stored listing with the same channel SKU are one entry (Amazon's
+    order lines name the ASIN, its listings the SKU: one listing, not two to pair); the
+    stored listing is shown, and the entry stays while any of them is unresolved.
+    """
+    waiting: Counter[tuple[str | None, ...]] = Counter()
+    groups: dict[tuple[str | None, ...], list[ListingRef]] = {}
+
+    def note(ref: ListingRef, *, shown: bool = False) -> tuple[str | None, ...]:
+        key: tuple[str | None, ...] = (
+            (ref.channel, ref.account, "sku", ref.channel_sku)
+            if ref.channel_sku
+            else (ref.channel, ref.account, ref.listing_id, ref.variation_id)
+        )
+        group = groups.setdefault(key, [])
+        if shown:
+            group.insert(0, ref)
+        elif ref not in group:
+            group.append(ref)
         return key
 
     lines = session.execute(
@@ -126,17 +139,22 @@ def unpaired_queue(
         )
         waiting[note(ref)] += 1
     for ref in listing_refs(session):
-        note(ref)
+        note(ref, shown=True)
     out = []
-    for key, ref in refs.items():
-        try:
-            if book.resolve(ref) is not None:
-                continue
-        except PairingConflict:
-            pass  # ambiguous bindings: in the queue until the seller settles them
+    for key, group in groups.items():
+        if all(_resolved(book, ref) for ref in group):
+            continue
+        ref = group[0]
         full = ref if ref.identifiers else _with_identifiers(session, ref)
         out.append((ref, waiting.get(key, 0), suggest(full, catalog, config)))
     return out
+
+
+def _resolved(book: PairingBook, ref: ListingRef) -> bool:
+    try:
+        return book.resolve(ref) is not None
+    except PairingConflict:
+        return False  # ambiguous bindings: in the queue until the seller settles them
 
 
 @pairing_app.command("list")

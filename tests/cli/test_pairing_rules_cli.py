@@ -169,3 +169,30 @@ def test_rules_test_shows_what_would_change_and_warnings(ready_hub: Hub, tmp_pat
     bad.write_text('[[review.rules]]\nname = "x"\nkind = "nope"\n')
     code, _, err = hub("rules", "test", "--rules", str(bad))
     assert code == 1 and "review.rules" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_order_line_and_the_listing_with_its_sku_are_one_unpaired_entry(
+    ready_hub: Hub,
+) -> None:
+    """Amazon's order lines name the ASIN, its listings the SKU: one listing to pair."""
+    hub = ready_hub
+    line = {"line_id": "1", "channel_sku": "CUP-1", "listing_id": "B0CUPASIN", "quantity": 1}
+    cup = order(external_id="7", lines=[line])
+    with hub.session() as s:
+        seed(s, E_MUG=10)
+        add(s, cup)
+        stored = Listing.model_validate(
+            {"channel": "shopify", "account": "shop1", "listing_id": "CUP-1",
+             "channel_sku": "CUP-1", "title": "Cup", "status": "active"},
+            strict=False,
+        )  # fmt: skip
+        upsert_listing(s, stored, now=datetime(2026, 3, 1, tzinfo=UTC))
+        s.commit()
+        with s.begin():
+            plan = process_order(s, cup.key, settings=PipelineSettings(), now=NOW)
+        assert plan is not None and plan.status is HubStatus.AWAITING_PAIRING
+    _account(hub, "shopify", "shop1")
+    code, out, err = hub("pairing", "list")
+    assert code == 0, err
+    assert "unpaired (1):" in out, out
+    assert "(1 order line(s) waiting)" in out and "B0CUPASIN" not in out
