@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import typer
 from rich.table import Table
@@ -14,7 +14,7 @@ from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import InvalidInput
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.replay import replay_dead_letter
-from channelhub.jobs.runner import run_job
+from channelhub.jobs.runner import run_job_when_free
 from channelhub.jobs.scheduler import intervals_from_seconds, plan_jobs, roles_from_registry
 from channelhub.store.repos import outbox
 from channelhub.store.repos.accounts import list_accounts
@@ -70,15 +70,22 @@ def jobs_run(
     ctx: typer.Context,
     kind: str = typer.Argument(..., help="job kind, e.g. pull_orders"),
     account: str = typer.Argument(..., help="account name"),
+    wait: float = typer.Option(
+        60, "--wait", min=0, help="seconds to wait while the job runs elsewhere (0: don't)"
+    ),
 ) -> None:
-    """Run one bounded unit of a job now (the same lease and cursor the scheduler uses)."""
+    """Run one bounded unit of a job now (the same lease and cursor the scheduler uses).
+
+    When ``channelhub run`` is running the same job, this waits for it, then runs."""
     job = _kind(kind)
     with open_runtime(ctx) as runtime:
         result = asyncio.run(
-            run_job(
+            run_job_when_free(
                 runtime.session_factory,
                 account,
                 job,
+                wait=timedelta(seconds=wait),
+                clock=utc_now,
                 connector_factory=runtime.connector_factory,
                 now=utc_now,
                 options=runtime.options,
@@ -88,7 +95,10 @@ def jobs_run(
     if result.note:
         console.print(result.note, markup=False)
     if result.skipped:
-        err_console.print(f"error: {job.value} of {account!r} is running elsewhere", markup=False)
+        err_console.print(
+            f"error: {job.value} of {account!r} is still running elsewhere after {wait:g} s",
+            markup=False,
+        )
         raise typer.Exit(1)
     if result.outcome is RunOutcome.FAILED:
         err_console.print(f"error: {result.error}", markup=False)

@@ -302,6 +302,31 @@ async def run_job(
             release_lease(session, account, kind.value, holder=holder)
 
 
+async def run_job_when_free(
+    session_factory: SessionFactory,
+    account: str,
+    kind: JobKind,
+    *,
+    wait: timedelta,
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    poll_seconds: float = 0.5,
+    **run: Any,
+) -> JobResult:
+    """:func:`run_job`, waiting up to ``wait`` while another runner holds the job.
+
+    A person who types ``jobs run`` wants this run done when the command returns, not a
+    refusal because ``channelhub run`` started the same job a moment earlier; the lease still
+    keeps the two apart (this one runs after the other). Skipped only when ``wait`` ran out.
+    """
+    deadline = clock() + wait
+    while True:
+        result = await run_job(session_factory, account, kind, **run)
+        if not result.skipped or clock() >= deadline:
+            return result
+        await sleep(poll_seconds)
+
+
 def _fail(context: JobContext, exc: BaseException) -> str:
     """Describe the failure and, unless a later run will retry it, file a dead letter."""
     error = _describe(exc)

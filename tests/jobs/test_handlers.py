@@ -22,12 +22,13 @@ from channelhub.connectors.results import (
 from channelhub.connectors.roles import Capability
 from channelhub.core.fulfilment import Package, Shipment, TrackingEvent, TrackingStatus
 from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.runner import JobOptions, run_job, run_job_when_free
 from channelhub.jobs.shipments import apply_shipment
 from channelhub.jobs.stock_sync import turn_stock_sync_on
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.jobs import list_dead_letters
+from channelhub.store.repos.leases import acquire_lease, release_lease
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.jobs.conftest import Clock
@@ -238,3 +239,44 @@ async def test_a_job_the_platform_cannot_do_is_skipped_with_a_note_not_failed(
     assert "push_quantities" in result.note
     with session_factory() as session:
         assert list_dead_letters(session) == []
+
+
+async def test_a_run_asked_for_by_hand_waits_for_the_one_in_progress(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    """`jobs run` beside `channelhub run`: the scheduler holds the job; the hand-started run
+    waits for its lease, then runs; it gives up only when the wait runs out (injected time)."""
+    with session_factory.begin() as session:
+        assert acquire_lease(
+            session, ACCOUNT, JobKind.PULL_ORDERS.value, holder="scheduler", now=clock(),
+            ttl=timedelta(minutes=5),
+        )  # fmt: skip
+    waited: list[float] = []
+
+    async def scheduler_finishes(seconds: float) -> None:
+        waited.append(seconds)
+        clock.advance(seconds=seconds)
+        if len(waited) == 3:  # the scheduler's page is done: it gives the lease back
+            with session_factory.begin() as session:
+                release_lease(session, ACCOUNT, JobKind.PULL_ORDERS.value, holder="scheduler")
+
+    shop = FakeChannel(pages=[])
+    result = await run_job_when_free(
+        session_factory, ACCOUNT, JobKind.PULL_ORDERS, wait=timedelta(seconds=60),
+        clock=clock, sleep=scheduler_finishes, connector_factory=lambda _: shop, now=clock,
+    )  # fmt: skip
+    assert not result.skipped and result.outcome == "ok" and len(waited) == 3
+    with session_factory.begin() as session:
+        assert acquire_lease(
+            session, ACCOUNT, JobKind.PULL_ORDERS.value, holder="scheduler", now=clock(),
+            ttl=timedelta(minutes=5),
+        )  # fmt: skip
+
+    async def never(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+
+    gave_up = await run_job_when_free(
+        session_factory, ACCOUNT, JobKind.PULL_ORDERS, wait=timedelta(seconds=2),
+        clock=clock, sleep=never, connector_factory=lambda _: shop, now=clock,
+    )  # fmt: skip
+    assert gave_up.skipped
