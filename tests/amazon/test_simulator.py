@@ -148,6 +148,33 @@ async def test_buyer_data_only_with_a_restricted_data_token(client: httpx.AsyncC
 
 
 @pytest.mark.anyio
+async def test_a_restricted_data_token_expires_after_expires_in(
+    client: httpx.AsyncClient, clock: Clock
+) -> None:
+    headers = await _token(client)
+    rdt_request = {
+        "restrictedResources": [
+            {"method": "GET", "path": f"{SEARCH}/{{orderId}}", "dataElements": ["buyerInfo"]}
+        ]
+    }
+    answer = await client.post(
+        "/tokens/2021-03-01/restrictedDataToken", json=rdt_request, headers=headers
+    )
+    assert answer.status_code == 200 and answer.json()["expiresIn"] == 3600
+    restricted = {"x-amz-access-token": answer.json()["restrictedDataToken"]}
+    order_id = sorted(client.sim.state.orders)[0]  # type: ignore[attr-defined]
+    params = {"includedData": "BUYER"}
+    # the {orderId} pattern covers every order; the token holds until expiresIn has passed
+    clock.now = NOW + timedelta(seconds=3599)
+    ok = await client.get(f"{SEARCH}/{order_id}", params=params, headers=restricted)
+    assert ok.status_code == 200 and ok.json()["order"]["buyer"]["buyerName"]
+    clock.now = NOW + timedelta(seconds=3600)
+    expired = await client.get(f"{SEARCH}/{order_id}", params=params, headers=restricted)
+    assert expired.status_code == 403
+    assert "expired" in expired.json()["errors"][0]["details"]
+
+
+@pytest.mark.anyio
 async def test_rate_limit_answers_429_quota_exceeded(client: httpx.AsyncClient) -> None:
     headers = await _token(client)
     params = {"lastUpdatedAfter": "2025-01-01T00:00:00Z"}

@@ -60,7 +60,7 @@ def _updates(platform: str, count: int, *, goods: int = 1) -> list[QuantityUpdat
 
 def test_minimums_follow_the_contract_facts() -> None:
     amazon = load_rig("amazon")
-    assert amazon.import_minimum(2_000) == 1 + 2 * 20  # LWA + 20 pages x (searchOrders + RDT)
+    assert amazon.import_minimum(2_000) == 1 + 1 + 20  # LWA + one RDT + 20 searchOrders pages
     assert amazon.quantities_minimum(_updates("amazon", 1_000)) == 8  # a feed: 5 + 3 polls
     assert amazon.quantities_minimum(_updates("amazon", 3)) == 3  # 3 patches beat a feed
     shopify = load_rig("shopify")

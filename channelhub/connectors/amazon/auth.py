@@ -1,15 +1,22 @@
-"""Login with Amazon refresh-token auth, one token per connector instance (per account).
+"""Login with Amazon refresh-token auth and Restricted Data Tokens, per connector instance.
 
 The access token lives in a :class:`RefreshingToken` owned by the account's connector, never
 in module state, refreshed from ``expires_in``. A request that already carries
 ``x-amz-access-token`` (a Restricted Data Token for buyer data) keeps it. SP-API answers an
 expired token with **403** ``Unauthorized`` (not 401), so the connector also refreshes once on
 that answer (:func:`is_expired_token`).
+
+Restricted Data Tokens (:class:`RestrictedTokens`) work the same way: one
+:class:`RefreshingToken` per restricted-resource set (method, path or path pattern, data
+elements), held by the account's connector, reused until ``margin`` seconds before the RDT's
+``expiresIn`` and dropped on a 403 that calls it expired or invalid (:func:`is_rejected_token`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +26,7 @@ from pydantic import SecretStr
 from channelhub.connectors.errors import ConnectorError, Forbidden
 from channelhub.connectors.http.auth import RefreshingToken, TokenFetcher, TokenGrant
 from channelhub.connectors.http.client import ConnectorHttpClient
+from channelhub.connectors.http.ratelimit import Clock
 
 HEADER = "x-amz-access-token"
 DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
@@ -99,3 +107,71 @@ class LwaAuth:
 def is_expired_token(error: ConnectorError) -> bool:
     """SP-API's answer to an expired access token: 403 Unauthorized "...has expired"."""
     return isinstance(error, Forbidden) and "expired" in (error.body or "")
+
+
+def is_rejected_token(error: ConnectorError) -> bool:
+    """A 403 that refuses the token itself (expired, revoked, malformed or invalid), not one
+    that refuses the operation: fetching a new token and trying once more makes sense."""
+    body = (error.body or "").lower() if isinstance(error, Forbidden) else ""
+    return "expired" in body or "invalid" in body
+
+
+@dataclass(frozen=True)
+class RestrictedResource:
+    """What one Restricted Data Token is asked for: ``method`` on ``path`` (a path, or a
+    pattern with ``{…}`` segments such as ``/orders/2026-01-01/orders/{orderId}``) for
+    ``data_elements``. Equal resources share a token; different ones never do."""
+
+    method: str
+    path: str
+    data_elements: tuple[str, ...]
+
+
+RdtFetcher = Callable[[RestrictedResource], Awaitable[TokenGrant]]
+"""Calls createRestrictedDataToken for one resource set."""
+
+
+class RestrictedTokens:
+    """One account's Restricted Data Tokens, one :class:`RefreshingToken` per resource set.
+
+    Owned by the account's connector (never module state: an RDT carries one seller's buyer
+    data). A token is reused until ``margin`` seconds before its ``expiresIn`` on the injected
+    ``clock``; an RDT answered without ``expiresIn`` is used once.
+    """
+
+    def __init__(
+        self, fetch: RdtFetcher, *, clock: Clock = time.monotonic, margin: float = 60.0
+    ) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._margin = margin
+        self._tokens: dict[RestrictedResource, RefreshingToken] = {}
+
+    def __repr__(self) -> str:
+        return f"RestrictedTokens(resources={len(self._tokens)}, fetches={self.fetches})"
+
+    @property
+    def fetches(self) -> int:
+        """How many times createRestrictedDataToken was called (for tests/metrics)."""
+        return sum(token.refreshes for token in self._tokens.values())
+
+    def _token(self, resource: RestrictedResource) -> RefreshingToken:
+        token = self._tokens.get(resource)
+        if token is None:
+
+            async def fetch() -> TokenGrant:
+                return await self._fetch(resource)
+
+            token = RefreshingToken(fetch, clock=self._clock, margin=self._margin)
+            self._tokens[resource] = token
+        return token
+
+    async def get(self, resource: RestrictedResource) -> SecretStr:
+        """An RDT for ``resource``, valid for at least the margin (fetched only when needed)."""
+        return await self._token(resource).get()
+
+    def invalidate(self, resource: RestrictedResource, rejected: SecretStr | None = None) -> None:
+        """Forget the RDT for ``resource`` (the platform refused ``rejected``)."""
+        token = self._tokens.get(resource)
+        if token is not None:
+            token.invalidate(rejected)

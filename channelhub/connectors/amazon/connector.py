@@ -4,7 +4,9 @@ Orders: 2026-01-01 ``searchOrders`` on last-updated time, one page at a time wit
 cursor (window + next token) the job checkpoints after each page; the window's end is held
 back two minutes before now and the next window starts ``overlap`` before the last end, so a
 late write is re-read, never lost (the store's updated-at guard makes the re-read harmless).
-Buyer and address data come only with a Restricted Data Token, fetched for every page.
+Buyer and address data come only with a Restricted Data Token: one per account and resource
+set (searchOrders; getOrder by the ``{orderId}`` pattern), reused across pages and runs until
+60 s before its ``expiresIn`` and fetched again on a 403 that calls it expired or invalid.
 Fulfilment: v0 ``confirmShipment`` per package, after reading the order's packages back so a
 retry never confirms a package twice. Stock: see :mod:`.stock`.
 
@@ -23,10 +25,15 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import SecretStr
+
 from channelhub.connectors.amazon.auth import (
     HEADER,
     LwaAuth,
+    RestrictedResource,
+    RestrictedTokens,
     is_expired_token,
+    is_rejected_token,
     lwa_fetcher,
     lwa_url_for,
 )
@@ -39,7 +46,7 @@ from channelhub.connectors.errors import (
     ConnectorError,
     ContractViolation,
 )
-from channelhub.connectors.http.auth import RefreshingToken
+from channelhub.connectors.http.auth import RefreshingToken, TokenGrant
 from channelhub.connectors.http.client import ConnectorHttpClient, ConnectorResponse
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
 from channelhub.connectors.results import (
@@ -61,6 +68,9 @@ from channelhub.mappings.amazon import Wire, listing_from_wire, order_from_wire
 from channelhub.mappings.amazon import requests as build
 
 DEFAULT_BASE_URL = "https://sellingpartnerapi-na.amazon.com"
+RDT_MARGIN = 60.0  # seconds before an RDT's expiresIn at which the connector fetches a new one
+SEARCH_ORDERS_PII = RestrictedResource("GET", build.SEARCH_ORDERS_PATH, build.PII_ELEMENTS)
+GET_ORDER_PII = RestrictedResource("GET", build.GET_ORDER_PATTERN, build.PII_ELEMENTS)
 CAPABILITIES = frozenset(
     {
         Capability.PULL_ORDERS,
@@ -133,6 +143,7 @@ class AmazonConnector:
             refresh_token=context.credential("refresh_token"),
         )
         self.token = RefreshingToken(fetch, clock=context.clock)
+        self.rdts = RestrictedTokens(self._create_rdt, clock=context.clock, margin=RDT_MARGIN)
         self.http = http_client_for(
             context, default_base_url=DEFAULT_BASE_URL, limits=USAGE_PLANS, auth=LwaAuth(self.token)
         )
@@ -167,16 +178,40 @@ class AmazonConnector:
             self.token.invalidate()
             return await self.http.request(operation, method, path, **options)
 
-    async def _restricted_token(self, path: str) -> dict[str, str]:
-        """A Restricted Data Token for buyer info and address on ``path`` (one per page)."""
-        body = build.restricted_data_token_body(path)
+    async def _create_rdt(self, resource: RestrictedResource) -> TokenGrant:
+        """createRestrictedDataToken for one resource set (called by :attr:`rdts` when due)."""
+        body = build.restricted_data_token_body(
+            resource.path, method=resource.method, data_elements=resource.data_elements
+        )
         response = await self.call(
             "createRestrictedDataToken", "POST", build.RDT_PATH, json=body, idempotent=True
         )
-        token = response.json().get("restrictedDataToken")
+        payload = response.json()
+        token = payload.get("restrictedDataToken") if isinstance(payload, Mapping) else None
         if not isinstance(token, str) or not token:
             raise ContractViolation("createRestrictedDataToken answered no restrictedDataToken")
-        return {HEADER: token}
+        expires_in = payload.get("expiresIn")
+        if not isinstance(expires_in, int | float) or isinstance(expires_in, bool):
+            expires_in = 0  # no stated lifetime: use it for this one call only
+        return TokenGrant(access_token=SecretStr(token), expires_in=float(max(expires_in, 0)))
+
+    async def restricted_call(
+        self, resource: RestrictedResource, operation: str, method: str, path: str, **options: Any
+    ) -> ConnectorResponse:
+        """One SP-API call with the account's RDT for ``resource`` (reused while valid); a 403
+        that calls the RDT expired or invalid fetches a new one and tries once more."""
+        for attempt in range(2):
+            token = await self.rdts.get(resource)
+            headers = {**(options.get("headers") or {}), HEADER: token.get_secret_value()}
+            try:
+                return await self.http.request(
+                    operation, method, path, **{**options, "headers": headers}
+                )
+            except ConnectorError as error:
+                if attempt or not is_rejected_token(error):
+                    raise
+                self.rdts.invalidate(resource, token)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _raw(self, kind: str, external_id: str | None, body: object) -> RawRecord:
         return RawRecord(
@@ -230,13 +265,19 @@ class AmazonConnector:
                     with_pii=self.with_pii,
                     max_results=self.page_size,
                 )
-            headers = (
-                await self._restricted_token(build.SEARCH_ORDERS_PATH) if self.with_pii else None
-            )
             try:
-                response = await self.call(
-                    "searchOrders", "GET", build.SEARCH_ORDERS_PATH, params=query, headers=headers
-                )
+                if self.with_pii:
+                    response = await self.restricted_call(
+                        SEARCH_ORDERS_PII,
+                        "searchOrders",
+                        "GET",
+                        build.SEARCH_ORDERS_PATH,
+                        params=query,
+                    )
+                else:
+                    response = await self.call(
+                        "searchOrders", "GET", build.SEARCH_ORDERS_PATH, params=query
+                    )
             except BadRequest:
                 if not token:
                     raise
@@ -259,10 +300,13 @@ class AmazonConnector:
 
     async def _get_order_body(self, external_id: str, *, pii: bool) -> Any:
         path = build.get_order_path(external_id)
-        headers = await self._restricted_token(path) if pii else None
-        response = await self.call(
-            "getOrder", "GET", path, params=build.get_order_query(with_pii=pii), headers=headers
-        )
+        query = build.get_order_query(with_pii=pii)
+        if pii:
+            response = await self.restricted_call(
+                GET_ORDER_PII, "getOrder", "GET", path, params=query
+            )
+        else:
+            response = await self.call("getOrder", "GET", path, params=query)
         body = response.json()
         if not isinstance(body, Mapping) or not isinstance(body.get("order"), Mapping):
             raise ContractViolation("getOrder answered without an 'order' object")

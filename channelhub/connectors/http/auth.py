@@ -111,8 +111,14 @@ class RefreshingToken:
             assert self._token is not None
             return self._token
 
-    def invalidate(self) -> None:
-        """Drop the token (after a 401) so the next :meth:`get` refreshes."""
+    def invalidate(self, rejected: SecretStr | None = None) -> None:
+        """Drop the token (after a 401) so the next :meth:`get` refreshes.
+
+        With ``rejected`` (the token the platform refused), drop it only while it is still the
+        current one: concurrent callers refused with the same token cause one refresh, not one each.
+        """
+        if rejected is not None and rejected != self._token:
+            return
         self._token = None
         self._refresh_at = 0.0
 

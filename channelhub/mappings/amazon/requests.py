@@ -90,6 +90,10 @@ def search_orders_next_query(pagination_token: str) -> dict[str, str]:
     return {"paginationToken": pagination_token}
 
 
+#: getOrder as a Restricted Data Token names it: one RDT covers every order of the seller.
+GET_ORDER_PATTERN = SEARCH_ORDERS_PATH + "/{orderId}"
+
+
 def get_order_path(order_id: str) -> str:
     return f"{SEARCH_ORDERS_PATH}/{quote(order_id, safe='')}"
 
@@ -105,11 +109,17 @@ def next_token(body: Mapping[str, Any]) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def restricted_data_token_body(path: str, *, method: str = "GET") -> dict[str, Any]:
-    """createRestrictedDataToken for buyer info and shipping address on ``path``."""
+PII_ELEMENTS = ("buyerInfo", "shippingAddress")
+
+
+def restricted_data_token_body(
+    path: str, *, method: str = "GET", data_elements: Sequence[str] = PII_ELEMENTS
+) -> dict[str, Any]:
+    """createRestrictedDataToken for ``data_elements`` (default: buyer info and shipping
+    address) on ``path``: one path, or a pattern with ``{…}`` segments (``…/orders/{orderId}``)."""
     return {
         "restrictedResources": [
-            {"method": method, "path": path, "dataElements": ["buyerInfo", "shippingAddress"]}
+            {"method": method, "path": path, "dataElements": list(data_elements)}
         ]
     }
 

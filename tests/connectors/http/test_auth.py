@@ -54,6 +54,18 @@ async def test_concurrent_callers_share_one_refresh_and_expiry_triggers_another(
     assert endpoint.calls == 2 and "token" not in repr(token).replace("RefreshingToken", "")
 
 
+@pytest.mark.anyio
+async def test_invalidate_with_the_rejected_token_drops_only_that_token() -> None:
+    endpoint = TokenEndpoint()
+    token = RefreshingToken(endpoint, clock=FakeClock())
+    first = await token.get()
+    token.invalidate(first)  # the platform refused token-1: refresh
+    second = await token.get()
+    assert second.get_secret_value() == "token-2"
+    token.invalidate(first)  # a late caller refused with token-1: token-2 stays
+    assert await token.get() == second and endpoint.calls == 2
+
+
 def test_token_grant_parsing() -> None:
     grant = TokenGrant.from_oauth_response({"access_token": "Atza|abc", "expires_in": "3600"})
     assert grant.expires_in == 3600 and "Atza" not in repr(grant)
