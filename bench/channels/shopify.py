@@ -2,9 +2,10 @@
 
 Contract facts behind the minimums (contracts/README.md, Shopify's cost rules as the
 simulator implements them): a query may cost at most 1000 requested points, a connection
-costing ``first`` x its node, so the orders selection the hub needs fits only a few orders in
-a page (the 250-item page cap never binds); ``inventorySetQuantities`` takes at most 250
-quantities; ``fulfillmentCreate`` takes fulfillment-order ids, which only a query gives.
+costing ``first`` x its node, so the orders selection the hub needs (4 line slots an order)
+fits 20 orders in a page (the 250-item page cap never binds); ``inventorySetQuantities``
+takes at most 250 quantities; ``fulfillmentCreate`` takes fulfillment-order ids, which only
+a query gives.
 """
 
 from __future__ import annotations
@@ -122,8 +123,13 @@ class ShopifyRig:
     def import_minimum(self, orders: int) -> int:
         # ceil(N / P) ``orders`` queries, P the largest page whose requested cost (Shopify's
         # rule: a connection costs first x (1 + its selection)) is at most 1000 points for
-        # the fields the hub reads: 6 orders (969 points) with the 2025-01 selection.
-        # (The 250-per-page cap alone would allow ceil(N/250).) Access tokens are static.
+        # the fields the hub reads with 4 line slots per order: 20 orders (983 points) with
+        # the 2025-01 selection, so ceil(N/20). Every slot is paid on every order, whether it
+        # holds a line or not (20 slots gave 6 orders a page, 969 points); an order with
+        # more lines than its slots needs one more query for the rest, and the seeded
+        # shop's orders have at most 4 lines (1-3 placed, an edit adds at most one), so no
+        # such query here. (The 250-per-page cap alone would allow ceil(N/250).) Access
+        # tokens are static.
         return max(1, math.ceil(orders / orders_per_page()))
 
     def quantities_minimum(self, updates: Sequence[QuantityUpdate]) -> int:

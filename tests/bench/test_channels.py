@@ -12,6 +12,8 @@ from bench import bench_channels
 from bench.channels import FakeTime, load_rig
 from channelhub.connectors.results import QuantityUpdate
 from channelhub.core.models import ListingKey
+from channelhub.mappings.shopify.queries import LINES_READ_WITH_ORDER
+from channelhub.simulators.shopify import create_app
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +68,7 @@ def test_minimums_follow_the_contract_facts() -> None:
     shopify = load_rig("shopify")
     assert shopify.quantities_minimum(_updates("shopify", 1_000)) == ceil(1_000 / 250)
     assert shopify.import_minimum(2_000) >= ceil(2_000 / 250)  # the cost limit binds first
+    assert shopify.import_minimum(2_000) == ceil(2_000 / 20)  # 20 orders fit 1000 points
     ebay = load_rig("ebay")
     assert ebay.import_minimum(2_000) == 1 + ceil(2_000 / 200)  # token + getOrders pages
     assert ebay.quantities_minimum(_updates("ebay", 1_000)) == ceil(1_000 / 25)
@@ -73,6 +76,17 @@ def test_minimums_follow_the_contract_facts() -> None:
     # list pages + one shippinginfo per merchant-fulfilled parent (~90% of the seeded shop)
     assert 1_700 < temu.import_minimum(2_000) - ceil(2_000 / 100) < 2_000
     assert temu.quantities_minimum(_updates("temu", 1_000, goods=400)) == 400  # one per goods
+
+
+def test_the_seeded_shopify_orders_need_no_follow_up_line_reads(
+    figures: dict[str, bench_channels.Figure],
+) -> None:
+    # the rig's minimum counts order pages only: every seeded order's lines come with it
+    load = bench_channels.workload(1.0)
+    shop = create_app(seed=load.seed, orders=load.orders).shop
+    assert max(len(o["lineItems"]) for o in shop.data.orders.values()) <= LINES_READ_WITH_ORDER
+    calls = figures["shopify import orders: API calls"]
+    assert calls.value == calls.minimum
 
 
 @pytest.mark.anyio

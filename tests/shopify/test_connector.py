@@ -17,7 +17,7 @@ from channelhub.connectors.shopify import DuplicateWebhook
 from channelhub.core.models import ListingKey, Package, PackageLine
 from channelhub.mappings import shopify as m
 from channelhub.mappings.shopify.pricing import MAX_QUERY_COST
-from channelhub.mappings.shopify.queries import MAX_ORDER_LINES
+from channelhub.mappings.shopify.queries import LINES_READ_WITH_ORDER
 from channelhub.mappings.shopify.requests import (
     LINE_ITEMS_PAGE_SIZE,
     ORDERS_PAGE_SIZE,
@@ -43,7 +43,7 @@ async def _import_all(connector: Any, cursor: str | None = None) -> tuple[list[s
 async def test_import_under_faults_yields_every_order_exactly_once(make_rig: Any) -> None:
     rig = make_rig(
         seed=17,
-        orders=60,
+        orders=200,  # 10 pages: enough calls for the faults to hit
         throttle_rate=0.1,
         faults=FaultConfig(error_rate=0.1, error_statuses=(500, 502, 503), timeout_rate=0.03),
     )
@@ -62,7 +62,7 @@ async def test_import_under_faults_yields_every_order_exactly_once(make_rig: Any
 
 
 async def test_a_killed_import_resumes_from_its_last_cursor(make_rig: Any) -> None:
-    rig = make_rig(seed=12, orders=33)
+    rig = make_rig(seed=12, orders=110)  # 6 pages
     ids: list[str] = []
     cursor = None
     pages = rig.connector.pull_orders(None)
@@ -94,7 +94,7 @@ async def test_throttled_answer_waits_for_the_refill_then_retries(make_rig: Any)
     fetched = await rig.connector.get_order(next(iter(rig.shop.data.orders)))
     assert fetched.item.external_id in rig.shop.data.orders
     assert rig.shop.calls("order", outcome="throttled") == 1
-    assert rig.time.sleeps and sum(rig.time.sleeps) >= 161 / 50 - 0.01
+    assert rig.time.sleeps and sum(rig.time.sleeps) >= 49 / 50 - 0.01  # one order: 49 points
     assert_requests_valid(rig)
     await rig.connector.aclose()
 
@@ -360,7 +360,7 @@ async def test_a_clean_import_paces_itself_and_is_never_throttled(
     outcomes = Counter(entry.outcome for entry in rig.shop.journal)
     assert outcomes == {"ok": math.ceil(100 / ORDERS_PAGE_SIZE)}
     assert rig.shop.calls("orders", outcome="throttled") == 0
-    # the limiter waited on its own, fed by throttleStatus (bucket 2000, 969 per page)
+    # the limiter waited on its own, fed by throttleStatus (bucket 2000, 983 per page)
     assert rig.time.sleeps
     await rig.connector.aclose()
 
@@ -417,10 +417,63 @@ def _add_lines(rig: Any, order_id: str, count: int) -> dict[str, Any]:
     return order  # type: ignore[no-any-return]
 
 
+def _lines_of(order: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [(li["id"].rsplit("/", 1)[-1], li["sku"]) for li in order["lineItems"]]
+
+
+async def test_orders_with_a_few_more_lines_than_read_lose_and_repeat_none(
+    make_rig: Any,
+) -> None:
+    # a page reads LINES_READ_WITH_ORDER lines of each order (what most orders have);
+    # a bigger order's rest comes in one follow-up read, appended after those read already
+    assert LINES_READ_WITH_ORDER == 4 and ORDERS_PAGE_SIZE == 20
+    rig = make_rig(seed=29, orders=45)
+    ids = list(rig.shop.data.orders)
+    sizes = {ids[0]: 7, ids[1]: 7, ids[2]: 5, ids[3]: LINES_READ_WITH_ORDER, ids[40]: 7}
+    for order_id, count in sizes.items():
+        order = _add_lines(rig, order_id, count)
+        for n, line in enumerate(order["lineItems"]):  # each line its own SKU and quantity
+            line.update(sku=f"{line['sku']}-{n}", quantity=n + 1, currentQuantity=n + 1)
+    imported: dict[str, Any] = {}
+    kept: dict[str, Any] = {}
+    async for page in rig.connector.pull_orders(None):
+        assert not page.failures, page.failures
+        for o in page.items:
+            assert o.external_id not in imported  # each order once
+            imported[o.external_id] = o
+        kept.update((r.external_id, json.loads(r.body)) for r in page.raw)
+    assert set(imported) == set(rig.shop.data.orders)
+    for order_id, order in rig.shop.data.orders.items():  # every line once, in Shopify's order
+        got = [(line.line_id, line.channel_sku) for line in imported[order_id].lines]
+        assert got == _lines_of(order), order_id
+        raw_lines = kept[order_id]["lineItems"]
+        assert [n["id"] for n in raw_lines["nodes"]] == [li["id"] for li in order["lineItems"]]
+        assert raw_lines["pageInfo"]["hasNextPage"] is False
+    assert [line.quantity for line in imported[ids[0]].lines] == list(range(1, 8))
+    # one follow-up per order with more lines than read with it, none for exactly 4
+    follow_ups = [e for e in rig.shop.journal if e.root_fields == ("order",)]
+    bigger = [i for i, count in sizes.items() if count > LINES_READ_WITH_ORDER]
+    assert sorted(e.variables["id"] for e in follow_ups) == sorted(
+        f"gid://shopify/Order/{i}" for i in bigger
+    )
+    assert all(e.variables["first"] == LINE_ITEMS_PAGE_SIZE for e in follow_ups)
+    assert all(e.variables["after"] for e in follow_ups)
+    assert rig.shop.calls("orders", outcome=None) == math.ceil(45 / ORDERS_PAGE_SIZE) == 3
+    assert Counter(e.outcome for e in rig.shop.journal) == {"ok": len(rig.shop.journal)}
+    calls = len(rig.shop.journal)
+    fetched = await rig.connector.get_order(ids[0])  # by id: the order, then its rest
+    assert [(line.line_id, line.channel_sku) for line in fetched.item.lines] == _lines_of(
+        rig.shop.data.orders[ids[0]]
+    )
+    assert len(rig.shop.journal) == calls + 2
+    assert_requests_valid(rig)
+    await rig.connector.aclose()
+
+
 async def test_an_order_with_many_lines_is_imported_whole(make_rig: Any) -> None:
     rig = make_rig(seed=26, orders=15)
     big = next(iter(rig.shop.data.orders))
-    lines = MAX_ORDER_LINES + 2 * LINE_ITEMS_PAGE_SIZE + 7  # the rest takes three follow-ups
+    lines = LINES_READ_WITH_ORDER + 2 * LINE_ITEMS_PAGE_SIZE + 7  # the rest takes three follow-ups
     order = _add_lines(rig, big, lines)
     imported: dict[str, Any] = {}
     kept: dict[str, Any] = {}

@@ -42,7 +42,7 @@ def test_page_size_is_the_largest_that_fits_one_query(
 ) -> None:
     assert _shopify_price(document, {**fixed, "first": size}) <= MAX_QUERY_COST
     assert _shopify_price(document, {**fixed, "first": size + 1}) > MAX_QUERY_COST
-    assert ORDERS_PAGE_SIZE == 6  # with 20 lines per order read (969 points)
+    assert ORDERS_PAGE_SIZE == 20  # with 4 line slots per order read (983 points)
 
 
 def test_largest_page_is_one_when_nothing_fits_and_caps_at_250() -> None:

@@ -165,9 +165,10 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
         )
 
     async def _all_line_items(self, node: dict[str, Any]) -> dict[str, Any]:
-        """The order node with every line item: a page reads the first MAX_ORDER_LINES of
-        each order (what fits the query cost), so a bigger order's rest is read here, page
-        by page, rather than the order being refused or cut short."""
+        """The order node with every line item: a page reads only the first
+        LINES_READ_WITH_ORDER lines of each order (what most orders have; every slot read
+        with the order costs points on every order of the page), so a bigger order's rest is
+        read here, page by page, rather than the order being refused or cut short."""
         after = m.more_line_items(node)
         order_id = _node_id(node)
         while after is not None and order_id is not None:

@@ -35,7 +35,6 @@ from channelhub.mappings.shopify._wire import (
     when,
     whole,
 )
-from channelhub.mappings.shopify.queries import MAX_ORDER_LINES
 from channelhub.mappings.shopify.rest import rest_order_to_node
 
 CHANNEL = "shopify"
@@ -174,7 +173,7 @@ def order_from_node(node: Mapping[str, Any], *, account: str) -> Order:
     line_items = obj(node.get("lineItems"), "lineItems")
     more = opt_obj(line_items.get("pageInfo"), "lineItems.pageInfo")
     if more and more.get("hasNextPage"):
-        why = f"— the order has more than {MAX_ORDER_LINES} lines; refusing a partial order"
+        why = "— not every line of the order was read; refusing a partial order"
         raise fail("lineItems.pageInfo.hasNextPage", True, why)
     line_nodes = arr(line_items.get("nodes"), "lineItems.nodes")
     lines = [

@@ -16,8 +16,8 @@ from channelhub.mappings.shopify import queries
 from channelhub.mappings.shopify._wire import SOURCE, arr, external_id, fail, gid, obj, opt_obj
 from channelhub.mappings.shopify.pricing import largest_page
 
-#: Orders per page: the most whose requested cost (each order with MAX_ORDER_LINES lines)
-#: stays within Shopify's 1000-point single-query limit.
+#: Orders per page: the most whose requested cost (each order with LINES_READ_WITH_ORDER
+#: line slots) stays within Shopify's 1000-point single-query limit: 20 (983 points).
 ORDERS_PAGE_SIZE = largest_page(queries.ORDERS_QUERY)
 #: Line items per follow-up read of a bigger order, under the same limit.
 LINE_ITEMS_PAGE_SIZE = largest_page(queries.ORDER_LINE_ITEMS_QUERY, variables={"id": "x"})
