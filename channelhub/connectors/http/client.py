@@ -440,6 +440,12 @@ def _reason(error: BaseException) -> str:
     if reason:
         return str(reason)
     status = getattr(error, "status", None)
+    if status is not None and status >= 400:
+        return f"HTTP {status}"
+    # an error a platform answers with 200 (Shopify's THROTTLED): "HTTP 200" would say nothing
+    message = getattr(error, "message", None)
+    if message:
+        return str(message)
     return f"HTTP {status}" if status is not None else type(error).__name__
 
 

@@ -357,3 +357,13 @@ async def test_a_request_that_never_connected_gives_its_tokens_back() -> None:
             await client.request("graphql", "POST", "/graphql", json={}, cost=8)
     assert clock.sleeps == [1.0, 2.0, 4.0]  # the backoff only, no wait for tokens
     assert len(script.requests) == 4
+
+
+def test_the_retry_line_names_an_error_answered_with_200_by_its_message() -> None:
+    """Shopify answers THROTTLED with HTTP 200: the retry line must say THROTTLED."""
+    from channelhub.connectors.errors import RateLimited
+    from channelhub.connectors.http.client import _reason
+
+    throttled = RateLimited("Shopify answered THROTTLED", retry_after=1.0, status=200)
+    assert _reason(throttled) == "Shopify answered THROTTLED"
+    assert _reason(RateLimited("slow down", retry_after=1.0, status=429)) == "HTTP 429"
