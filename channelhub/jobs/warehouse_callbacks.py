@@ -36,7 +36,7 @@ from channelhub.mappings import outbound_protocol, shipbob
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.jobs import record_dead_letter, record_webhook_delivery
 from channelhub.store.repos.stock import record_movement, stock_balances
-from channelhub.store.repos.warehouses import warehouses_of_account
+from channelhub.store.repos.warehouses import warehouses_of_account, wms_names
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def in_hub_codes(session: Session, account: str, report: Report) -> Report:
     if not isinstance(report, Shipment | InterceptResult | StockSnapshot):
         return report
     rows = warehouses_of_account(session, account)
-    code = {row.external_id or row.code: row.code for row in rows}.get(report.warehouse)
+    code = wms_names(rows).get(report.warehouse)
     if code is None and len(rows) == 1:
         settings = get_account(session, account).settings or {}
         if report.warehouse == str(settings.get("warehouse") or account):

@@ -119,6 +119,14 @@ def warehouses_of_account(session: Session, account: str) -> list[WarehouseRow]:
     )
 
 
+def wms_names(rows: Iterable[WarehouseRow]) -> dict[str, str]:
+    """The names a WMS may give each warehouse, to its hub code: the external id, and the code."""
+    served = list(rows)
+    by_id = {row.external_id or row.code: row.code for row in served}
+    by_id |= {row.code: row.code for row in served if row.code not in by_id}
+    return by_id
+
+
 def level_resolver(rows: Iterable[WarehouseRow]) -> Callable[[str], str | None]:
     """The hub code of a stock level's WMS warehouse id; None when no warehouse matches.
 
@@ -127,8 +135,7 @@ def level_resolver(rows: Iterable[WarehouseRow]) -> Callable[[str], str | None]:
     its own ``warehouse`` setting, by default the account name, which need not be the code).
     """
     served = list(rows)
-    by_id = {row.external_id or row.code: row.code for row in served}
-    by_id |= {row.code: row.code for row in served if row.code not in by_id}
+    by_id = wms_names(served)
     only = served[0].code if len(served) == 1 else None
 
     def resolve(wms_id: str) -> str | None:
