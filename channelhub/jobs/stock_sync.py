@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.results import QuantityPushResult, QuantityUpdate
+from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
 from channelhub.core.listing import Listing
 from channelhub.core.push_safety import (
@@ -59,6 +60,7 @@ from channelhub.core.push_safety import (
 from channelhub.core.sellable import SellableExplanation, StockRules
 from channelhub.jobs.kinds import JobKind, job_enabled, with_job_switch
 from channelhub.jobs.stock_compute import (
+    Resolved,
     Target,
     compute_sellable,
     explain,
@@ -363,6 +365,14 @@ def _guard(changes: Sequence[_Assessed], *, positioned: int, share: Decimal) -> 
     )
 
 
+def _account_listings(session: Session, channel: str, account: str) -> tuple[Catalog, Resolved]:
+    """The product library, and what each of the account's listings ships (push and preview
+    read them alike, so the preview shows what the push would send)."""
+    catalog = load_catalog(session)
+    listings = list_listings(session, channel=channel, account=account)
+    return catalog, resolve(listings, book=load_book(session), catalog=catalog)
+
+
 def _plan(
     session: Session,
     *,
@@ -398,12 +408,7 @@ def _plan(
         )
     latest = latest_pushes(session, channel=channel, account=account)
     confirmed = latest_pushes(session, channel=channel, account=account, confirmed_only=True)
-    catalog = load_catalog(session)
-    resolved = resolve(
-        list_listings(session, channel=channel, account=account),
-        book=load_book(session),
-        catalog=catalog,
-    )
+    catalog, resolved = _account_listings(session, channel, account)
     summary.unpaired = resolved.unpaired
     summary.problems = resolved.problems
     for problem in resolved.problems:
@@ -531,12 +536,7 @@ def preview_push(
         channel=channel, account=account, block=get_block(session, channel=channel, account=account)
     )
     known_at = stock_known_at(session)
-    catalog = load_catalog(session)
-    resolved = resolve(
-        list_listings(session, channel=channel, account=account),
-        book=load_book(session),
-        catalog=catalog,
-    )
+    catalog, resolved = _account_listings(session, channel, account)
     preview.unpaired = resolved.unpaired
     preview.no_warehouse = not known_at
     listings = {str(t.listing.key): t.listing for t in resolved.targets}
