@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from channelhub.api import callbacks, webhooks
+from channelhub.api.console import ConsoleConfig, mount_console
 from channelhub.api.metrics import CONTENT_TYPE, render_metrics
 from channelhub.api.state import HubState, hub_state
 from channelhub.jobs.connectors import ConnectorFactoryFn
@@ -32,12 +33,13 @@ def create_app(
     connector_factory: ConnectorFactoryFn,
     now: Callable[[], datetime] = _utc_now,
     status: Callable[[], dict[str, Any]] | None = None,
+    console: ConsoleConfig | None = None,
 ) -> FastAPI:
-    """The FastAPI app; ``status`` adds live facts (scheduled jobs, runs in flight) to /health."""
+    """The FastAPI app; ``status`` adds live facts (scheduled jobs, runs in flight) to /health;
+    ``console`` configures the seller console (served at ``/``)."""
     app = FastAPI(title="channelhub", docs_url=None, redoc_url=None)
-    app.state.hub = HubState(
-        session_factory=session_factory, connector_factory=connector_factory, now=now
-    )
+    hub = HubState(session_factory=session_factory, connector_factory=connector_factory, now=now)
+    app.state.hub = hub
 
     @app.get("/health")
     def health(state: HubState = Depends(hub_state)) -> JSONResponse:
@@ -58,4 +60,5 @@ def create_app(
 
     app.include_router(callbacks.router)
     app.include_router(webhooks.router)
+    mount_console(app, hub, console or ConsoleConfig())
     return app

@@ -130,10 +130,14 @@ def list_runs(
     *,
     account: str | None = None,
     job_kind: str | None = None,
+    outcome: str | None = None,
     limit: int = 50,
+    offset: int = 0,
 ) -> list[JobRun]:
-    """The newest runs first."""
-    query = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
+    """The newest runs first (``offset`` skips that many, for a paged list)."""
+    query = select(JobRun).order_by(JobRun.id.desc()).limit(limit).offset(offset)
+    if outcome is not None:
+        query = query.where(JobRun.outcome == outcome)
     if account is not None:
         query = query.where(JobRun.account == account)
     if job_kind is not None:
