@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,15 +61,16 @@ def hub(session_factory: sessionmaker[Session], clock: Clock) -> Hub:  # noqa: F
     with session_factory.begin() as session:
         for role in Role:
             add_user(session, role.value, role, PASSWORD, now=clock())
-    asyncio.run(
-        run_job(
-            session_factory,
-            ACCOUNT,
-            JobKind.PULL_ORDERS,
-            connector_factory=lambda row: channel,
-            now=clock,
-        )
+    failing = run_job(
+        session_factory,
+        ACCOUNT,
+        JobKind.PULL_ORDERS,
+        connector_factory=lambda row: channel,
+        now=clock,
     )
+    # in a thread of its own: Playwright's sync API keeps an event loop on this one
+    with ThreadPoolExecutor(1) as worker:
+        worker.submit(asyncio.run, failing).result()
     with session_factory() as session:
         (letter,) = list_dead_letters(session)
     channel.fail_with = None
