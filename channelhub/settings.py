@@ -109,6 +109,17 @@ class StockSettings(BaseModel):
         return Decimal(str(value)) if isinstance(value, float) else value  # 0.2 means 0.2
 
 
+class ConsoleSettings(BaseModel):
+    """The seller console (``[console]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Set when the console is reached through a TLS proxy: the session cookie is then sent
+    #: over HTTPS only.
+    secure_cookies: bool = False
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+
+
 class Settings(BaseSettings):
     """Validated hub settings. Build with :func:`load_settings`, not directly."""
 
@@ -121,6 +132,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     stock: StockSettings = Field(default_factory=StockSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -267,4 +279,8 @@ DEFAULT_CONFIG_TOML = """\
 # mass_drop_share = 0.2      # a stock push that would cut (to 0, or by more than half) more
 #                            # than this share of an account's listings at once stops until
 #                            # `channelhub stock push ACCOUNT --confirm`
+
+[console]                    # the seller console served by `channelhub run`
+# secure_cookies = false     # true behind a TLS proxy: the session cookie goes over HTTPS only
+# session_hours = 12         # a login lasts this long
 """

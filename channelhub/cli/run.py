@@ -19,13 +19,14 @@ import os
 import signal
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import typer
 import uvicorn
 
 from channelhub.api.app import create_app
+from channelhub.api.console import ConsoleConfig
 from channelhub.cli import app
 from channelhub.cli.runtime import console, open_runtime, utc_now
 from channelhub.connectors.registry import ConnectorRegistry
@@ -41,6 +42,7 @@ from channelhub.jobs.scheduler import (
     plan_jobs,
     roles_from_registry,
 )
+from channelhub.settings import Settings
 from channelhub.store.repos.accounts import list_accounts
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ async def serve_hub(
     on_ready: Callable[[int, JobService], None] | None = None,
     stop: asyncio.Event | None = None,
     grace: float = STOP_GRACE_SECONDS,
+    console_config: ConsoleConfig | None = None,
 ) -> JobService:
     """Serve until SIGTERM/SIGINT (or ``stop`` is set); returns the drained job service.
 
@@ -95,6 +98,7 @@ async def serve_hub(
         connector_factory=connector_factory,
         now=now,
         status=lambda: {"jobs_scheduled": len(plan), "jobs_running": service.running},
+        console=console_config,
     )
     # open HTTP requests (a webhook) get a bounded wait too: grace + this stays under 10 s
     config = uvicorn.Config(
@@ -146,13 +150,37 @@ def bind_port(host: str, port: int) -> socket.socket:
         raise ConfigError(f"cannot listen on {host}:{port}: {why.lower()}; {hint}") from None
 
 
+def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
+    """The console's part of the settings, for the app ``serve_hub`` builds."""
+    return ConsoleConfig(
+        secure_cookies=settings.console.secure_cookies,
+        session_lifetime=timedelta(hours=settings.console.session_hours),
+        job_every=settings.jobs.every.model_dump(),
+        job_options=options,
+    )
+
+
+def console_lines(host: str, port: int) -> list[str]:
+    """What to tell the operator about the console: where it is, and how to reach it from
+    another machine (a TLS proxy in front; --host only on a trusted network)."""
+    lines = [f"console: http://{host}:{port}/ (log in as a user of `channelhub users add`)"]
+    if host in ("127.0.0.1", "localhost", "::1"):
+        lines.append(
+            "  reachable from this machine only: to open it elsewhere, put a TLS proxy in front "
+            "(Caddy, nginx; set [console] secure_cookies = true) or serve it with --host "
+            "0.0.0.0 on a trusted network"
+        )
+    return lines
+
+
 @app.command("run")
 def run(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="address to serve HTTP on"),
     port: int = typer.Option(8080, "--port", min=0, max=65535, help="HTTP port (0: any)"),
 ) -> None:
-    """Run the scheduled jobs and serve webhooks, /health and /metrics until SIGTERM."""
+    """Run the scheduled jobs and serve the console, webhooks, /health and /metrics until
+    SIGTERM."""
     with open_runtime(ctx) as runtime:
         logging.basicConfig(
             level=runtime.settings.log_level,
@@ -176,6 +204,8 @@ def run(
                 f"http://{host}:{bound} (SIGTERM or Ctrl-C to stop)",
                 markup=False,
             )
+            for line in console_lines(host, bound):
+                console.print(line, markup=False, soft_wrap=True)
 
         service = asyncio.run(
             serve_hub(
@@ -186,6 +216,7 @@ def run(
                 host=host,
                 port=port,
                 on_ready=ready,
+                console_config=console_config(runtime.settings, runtime.options),
             )
         )
     abandoned = (

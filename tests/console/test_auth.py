@@ -165,3 +165,29 @@ def test_jobs_run_log_filters_and_pages(login: Login) -> None:
 )
 def test_roles(role: Role | str, action: Action, expected: bool) -> None:
     assert allowed(role, action) is expected
+
+
+def test_run_says_where_the_console_is_and_how_to_expose_it() -> None:
+    from channelhub.cli.run import console_lines
+
+    local = console_lines("127.0.0.1", 8080)
+    assert local[0].startswith("console: http://127.0.0.1:8080/")
+    assert "TLS proxy" in local[1] and "--host" in local[1]
+    assert console_lines("0.0.0.0", 80) == [
+        "console: http://0.0.0.0:80/ (log in as a user of `channelhub users add`)"
+    ]
+
+
+def test_secure_cookies_behind_tls(hub: Hub) -> None:
+    from channelhub.api.app import create_app
+    from channelhub.api.console import ConsoleConfig
+
+    app = create_app(
+        session_factory=hub.session_factory,
+        connector_factory=lambda row: hub.channel,
+        now=hub.clock,
+        console=ConsoleConfig(secure_cookies=True),
+    )
+    client = TestClient(app, base_url="https://hub.test", follow_redirects=False)
+    response = client.post("/login", data={"username": "owner", "password": PASSWORD})
+    assert "Secure" in response.headers["set-cookie"]
