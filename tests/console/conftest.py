@@ -89,11 +89,20 @@ def login(hub: Hub) -> Callable[[str], TestClient]:
 
     def log_in(name: str) -> TestClient:
         client = TestClient(hub.app, base_url="http://testserver", follow_redirects=False)
-        response = client.post("/login", data={"username": name, "password": PASSWORD})
+        response = post_login(client, name)
         assert response.status_code == 303, response.text
         return client
 
     return log_in
+
+
+def post_login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
+    """GET the login form (its CSRF cookie and field), then POST it, as a browser does."""
+    form = client.get("/login").text
+    marker = 'name="csrf_token" value="'
+    start = form.index(marker) + len(marker)
+    token = form[start : form.index('"', start)]
+    return client.post("/login", data={"username": name, "password": password, "csrf_token": token})
 
 
 def csrf_of(client: TestClient) -> str:
@@ -132,8 +141,10 @@ def live_url(hub: Hub) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API holds an event loop on the main
+    thread while it runs, which would break later tests that call ``asyncio.run``."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright

@@ -11,7 +11,7 @@ from channelhub.core.roles import Action, Role, allowed
 from channelhub.store.repos.console_users import token_hash
 from channelhub.store.repos.jobs import get_dead_letter
 from channelhub.store.tables.console import ConsoleSession
-from tests.console.conftest import PASSWORD, Hub, csrf_of
+from tests.console.conftest import PASSWORD, Hub, csrf_of, post_login
 
 Login = Callable[[str], TestClient]
 
@@ -36,7 +36,7 @@ def test_an_action_without_a_session_is_401(hub: Hub) -> None:
 
 
 def test_login_sets_a_safe_cookie_and_stores_only_its_hash(hub: Hub) -> None:
-    response = anonymous(hub).post("/login", data={"username": "owner", "password": PASSWORD})
+    response = post_login(anonymous(hub), "owner")
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
@@ -48,7 +48,7 @@ def test_login_sets_a_safe_cookie_and_stores_only_its_hash(hub: Hub) -> None:
 
 
 def test_a_wrong_password_is_refused(hub: Hub) -> None:
-    response = anonymous(hub).post("/login", data={"username": "owner", "password": "nope"})
+    response = post_login(anonymous(hub), "owner", "nope")
     assert response.status_code == 401
     assert "Wrong user name or password" in response.text
     assert "channelhub_session" not in response.cookies
@@ -120,18 +120,15 @@ def test_logout_ends_the_session(hub: Hub, login: Login) -> None:
 def test_login_is_rate_limited_per_user_and_per_address(hub: Hub) -> None:
     client = anonymous(hub)
     for _ in range(5):
-        client.post("/login", data={"username": "owner", "password": "wrong"})
-    blocked = client.post("/login", data={"username": "owner", "password": PASSWORD})
+        post_login(client, "owner", "wrong")
+    blocked = post_login(client, "owner", PASSWORD)
     assert blocked.status_code == 429
     hub.clock.advance(minutes=16)
-    assert (
-        client.post("/login", data={"username": "owner", "password": PASSWORD}).status_code == 303
-    )
+    assert post_login(client, "owner", PASSWORD).status_code == 303
+    client.cookies.clear()  # logged out again
     for name in ("a", "b", "c", "d", "e"):  # five names, one address
-        client.post("/login", data={"username": name, "password": "wrong"})
-    assert (
-        client.post("/login", data={"username": "viewer", "password": PASSWORD}).status_code == 429
-    )
+        post_login(client, name, "wrong")
+    assert post_login(client, "viewer", PASSWORD).status_code == 429
 
 
 def test_home_shows_the_open_exceptions_on_every_page(login: Login) -> None:
@@ -189,5 +186,12 @@ def test_secure_cookies_behind_tls(hub: Hub) -> None:
         console=ConsoleConfig(secure_cookies=True),
     )
     client = TestClient(app, base_url="https://hub.test", follow_redirects=False)
-    response = client.post("/login", data={"username": "owner", "password": PASSWORD})
+    response = post_login(client, "owner", PASSWORD)
     assert "Secure" in response.headers["set-cookie"]
+
+
+def test_a_login_post_without_the_form_token_is_refused(hub: Hub) -> None:
+    client = anonymous(hub)
+    response = client.post("/login", data={"username": "owner", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "channelhub_session" not in response.cookies

@@ -93,12 +93,13 @@ def test_keep_serves_hub_and_simulators_until_stopped(tmp_path: Path) -> None:
                 seen["health"] = (health.status_code, health.json()["status"])
                 assert kept.login is not None
                 user, password = kept.login
+                form = await client.get(f"{kept.hub_url}/login")
+                token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
                 logged = await client.post(
-                    f"{kept.hub_url}/login", data={"username": user, "password": password}
+                    f"{kept.hub_url}/login",
+                    data={"username": user, "password": password, "csrf_token": token},
                 )
-                home_page = await client.get(
-                    f"{kept.hub_url}/", cookies=dict(logged.cookies.items())
-                )
+                home_page = await client.get(f"{kept.hub_url}/")  # the client keeps cookies
                 seen["console"] = (logged.status_code, home_page.status_code, home_page.text)
                 journal = await client.get(f"{kept.simulators['amazon']}/_sim/journal")
                 seen["journal"] = (journal.status_code, len(journal.json()))

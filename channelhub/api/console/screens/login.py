@@ -1,6 +1,13 @@
-"""Log in and log out. Failed logins are limited per user name and per source address."""
+"""Log in and log out. Failed logins are limited per user name and per source address.
+
+The login form has no session yet, so its CSRF token is a double-submit one: GET /login sets a
+random token in a short-lived HttpOnly cookie and in the form; POST /login needs both, equal
+(another site can make a browser post the form but can neither read nor set the cookie)."""
 
 from __future__ import annotations
+
+import hmac
+import secrets
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,17 +31,40 @@ from channelhub.store.repos.console_users import authenticate, end_session, star
 router = APIRouter()
 
 
-def _form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
-    return templates.TemplateResponse(
-        request, "login.html", {"error": error}, status_code=status_code
+LOGIN_CSRF_COOKIE = "channelhub_login_csrf"
+
+
+def _form(
+    request: Request,
+    config: ConsoleConfig,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = templates.TemplateResponse(
+        request, "login.html", {"error": error, "login_csrf": token}, status_code=status_code
     )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=config.secure_cookies,
+        path="/login",
+    )
+    return response
 
 
 @router.get("/login")
-def login_page(request: Request, state: HubState = Depends(hub_state)) -> Response:
+def login_page(
+    request: Request,
+    state: HubState = Depends(hub_state),
+    config: ConsoleConfig = Depends(console_config),
+) -> Response:
     if current_viewer(request, state) is not None:
         return RedirectResponse("/", status_code=303)
-    return _form(request)
+    return _form(request, config)
 
 
 @router.post("/login")
@@ -42,14 +72,18 @@ def login(
     request: Request,
     username: str = Form(""),
     password: str = Form(""),
+    csrf_token: str = Form(""),
     state: HubState = Depends(hub_state),
     config: ConsoleConfig = Depends(console_config),
     limiter: LoginLimiter = Depends(login_limiter),
 ) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(csrf_token, expected):
+        return _form(request, config, "The form expired: log in again.", 403)
     address = request.client.host if request.client else "unknown"
     keys = (f"user:{username.strip().lower()}", f"ip:{address}")
     if limiter.blocked(*keys):
-        return _form(request, "Too many failed logins: wait a few minutes.", 429)
+        return _form(request, config, "Too many failed logins: wait a few minutes.", 429)
     with state.session_factory.begin() as session:
         user = authenticate(session, username.strip(), password)
         token = (
@@ -59,10 +93,11 @@ def login(
         )
     if user is None or token is None:
         limiter.failed(*keys)
-        return _form(request, "Wrong user name or password.", 401)
+        return _form(request, config, "Wrong user name or password.", 401)
     limiter.succeeded(keys[0])
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, token, config)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
