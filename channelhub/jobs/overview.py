@@ -124,6 +124,7 @@ class AccountHome:
     failed_runs_24h: int = 0
     throttled_runs_24h: int = 0  # failed runs whose error names HTTP 429 / throttling
     orders_today: int = 0
+    token_state: str = "not used yet"  # accepted | refused (the newest run got a 401/403)
     reconcile: dict[str, Any] | None = None  # the newest reconciliation run's counts
 
 
@@ -172,10 +173,25 @@ def home_overview(session: Session, *, now: datetime) -> HomeOverview:
             )
             or 0
         )
+        home.token_state = _token_state(list_runs(session, account=account.name, limit=1))
         runs = reconcile_repo.latest_runs(session, account=account.name, limit=1)
         home.reconcile = dict(runs[0].counts or {}) if runs else None
         homes.append(home)
     return HomeOverview(accounts=homes, exceptions=open_exceptions(session), since=since)
+
+
+def _token_state(newest: list[JobRun]) -> str:
+    """What the newest run says of the account's credentials. The expiry itself is only
+    known from a live check (``channelhub accounts check``), which the hub does not store."""
+    if not newest:
+        return "not used yet"
+    run = newest[0]
+    text = (run.error or "").lower()
+    if run.outcome == RunOutcome.FAILED.value and any(
+        word in text for word in ("401", "403", "unauthor", "forbidden", "revoked", "expired")
+    ):
+        return "refused"
+    return "accepted"
 
 
 def _throttled(error: str | None) -> bool:

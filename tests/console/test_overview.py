@@ -51,6 +51,12 @@ def test_home_counts_failed_and_throttled_runs_of_the_last_day(hub: Hub) -> None
     assert account.name == ACCOUNT
     assert (account.failed_runs_24h, account.throttled_runs_24h) == (3, 1)  # + the seeded one
     assert later.failed_runs_24h == 0
+    assert account.token_state == "accepted"  # the newest run failed, but not with a 401
+
+
+def test_home_says_when_the_platform_refused_the_credentials(login: Login) -> None:
+    page = login("viewer").get("/").text
+    assert '<td class="token-refused">refused</td>' in page  # the seeded run got a 401
 
 
 def test_the_run_log_pages_by_50(hub: Hub, login: Login) -> None:
