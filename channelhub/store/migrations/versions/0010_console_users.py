@@ -1,4 +1,5 @@
-"""console_users and console_sessions: who may log in to the seller console
+"""console_users and console_sessions: who may log in to the seller console; an index on
+orders (account, placed_at) for the console's orders-today count
 
 Revision ID: 0010
 Revises: 0009
@@ -63,7 +64,13 @@ def upgrade() -> None:
     )
 
 
+    op.create_index(
+        "ix_orders_account_placed_at", "orders", ["account", "placed_at"], unique=False
+    )
+
+
 def downgrade() -> None:
+    op.drop_index("ix_orders_account_placed_at", table_name="orders")
     op.drop_index(op.f("ix_console_sessions_user_id"), table_name="console_sessions")
     op.drop_index(op.f("ix_console_sessions_expires_at"), table_name="console_sessions")
     op.drop_table("console_sessions")
