@@ -195,3 +195,11 @@ def test_a_login_post_without_the_form_token_is_refused(hub: Hub) -> None:
     response = client.post("/login", data={"username": "owner", "password": PASSWORD})
     assert response.status_code == 403
     assert "channelhub_session" not in response.cookies
+
+
+def test_pages_forbid_framing_and_inline_scripts(hub: Hub, login: Login) -> None:
+    for response in (anonymous(hub).get("/login"), login("viewer").get("/jobs")):
+        assert response.headers["X-Frame-Options"] == "DENY"
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "Content-Security-Policy" not in anonymous(hub).get("/health").headers

@@ -8,9 +8,10 @@ is the layout every page extends), ``static/`` (vendored htmx, the stylesheet).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from channelhub.api.console.auth import LoginRequired, login_redirect
@@ -20,6 +21,17 @@ from channelhub.api.console.screens import ROUTERS
 from channelhub.api.state import HubState
 
 STATIC = Path(__file__).parent / "static"
+#: Sent with every HTML page: scripts only from /static (no inline script can run), no
+#: framing by another site (clickjacking), no full URL in the Referer of outgoing links.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def mount_console(app: FastAPI, hub: HubState, config: ConsoleConfig) -> None:
@@ -29,6 +41,16 @@ def mount_console(app: FastAPI, hub: HubState, config: ConsoleConfig) -> None:
         hub.now, attempts=config.login_attempts, window=config.login_window
     )
     app.add_exception_handler(LoginRequired, login_redirect)
+
+    @app.middleware("http")
+    async def page_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.update(PAGE_HEADERS)
+        return response
+
     app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False)
