@@ -6,6 +6,13 @@ Handlers commit each page through :meth:`JobContext.commit_page`, which writes t
 cursor, counts and dead letters in ONE transaction and renews the lease in it: a lease lost to
 another runner rolls the page back instead of writing beside it. A stop request (SIGTERM) is
 honoured between pages, so shutting down never cuts a page in half.
+
+A lease cannot be outlived: while the unit runs, a heartbeat renews it on its own session
+every third of its length, and before each call that changes the world the unit passes
+:meth:`JobContext.fence` (a renewal conditioned on the lease's fencing token). A unit whose
+lease was taken over stops there, ``interrupted``, without making the call. A runner that
+was killed does not keep its account locked: a runner on the same host sees its process is
+gone and takes the lease over at once (:mod:`channelhub.store.repos.leases`).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
@@ -31,6 +39,7 @@ from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
 from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.connectors import ConnectorFactoryFn
+from channelhub.jobs.fencing import LeaseLost as LeaseLost
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.stock_compute import load_rules
 from channelhub.store.repos.accounts import AccountInfo, get_account
@@ -77,8 +86,8 @@ ABANDONED = (
 )
 
 
-class LeaseLost(ChannelhubError):
-    """Another runner took the lease over (ours expired): this runner's page was rolled back."""
+#: How a heartbeat or a fence waits (injected in tests).
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class StopToken:
@@ -97,6 +106,8 @@ class JobOptions:
 
     max_pages: int = 50
     lease_ttl: timedelta = timedelta(minutes=10)
+    #: how often a running unit renews its lease (None: a third of ``lease_ttl``; zero: never)
+    heartbeat: timedelta | None = None
     initial_lookback: timedelta = timedelta(days=30)
     #: the hub home: its ``rules.toml`` is the rulebook of every run (none: built-in defaults)
     home: Path | None = None
@@ -145,6 +156,10 @@ class JobContext:
     stop: StopToken
     connector_factory: ConnectorFactoryFn
     on_page: PageProgress | None = None
+    #: the lease's fencing token this unit got; the fence and every renewal check it
+    token: int | None = None
+    #: set when a heartbeat found the lease taken over; the next fence stops the unit
+    lost: bool = False
     counts: RunCounts = field(default_factory=RunCounts)
     pages: int = 0
     #: set by a handler to say why it did nothing; kept in the run log's error column
@@ -186,24 +201,49 @@ class JobContext:
         with self.session_factory() as session:
             return get_cursor(session, self.account.name, self.kind.value)
 
+    def _renew(self, session: Session) -> bool:
+        """Extend the lease if this unit still holds it (same holder and fencing token)."""
+        return renew_lease(
+            session,
+            self.account.name,
+            self.kind.value,
+            holder=self.holder,
+            now=self.now(),
+            ttl=self.options.lease_ttl,
+            token=self.token,
+        )
+
+    def _lost(self, what: str) -> LeaseLost:
+        self.lost = True
+        return LeaseLost(
+            f"{self.kind.value} of account {self.account.name!r}: the lease passed to another "
+            f"runner; {what}"
+        )
+
+    def fence(self) -> None:
+        """Pass before each call that changes the world: renews the lease if this unit still
+        holds it (its own short transaction), else raises :class:`LeaseLost`."""
+        if self.lost:
+            raise self._lost("stopped before the next call to the platform")
+        with self.session_factory.begin() as session:
+            if not self._renew(session):
+                raise self._lost("stopped before the next call to the platform")
+
+    def heartbeat(self) -> bool:
+        """Renew the lease on a session of its own; False (and ``lost``) once taken over."""
+        with self.session_factory.begin() as session:
+            held = self._renew(session)
+        self.lost = self.lost or not held
+        return held
+
     def commit_page(self, write: Callable[[Session], RunCounts]) -> RunCounts:
         """Run ``write`` (data + cursor) and the run's counts in one transaction, renewing the
         lease inside it; roll everything back if the lease was lost."""
         with self.session_factory.begin() as session:
             counts = write(session)
             add_to_run(session, self.run_id, counts)
-            if not renew_lease(
-                session,
-                self.account.name,
-                self.kind.value,
-                holder=self.holder,
-                now=self.now(),
-                ttl=self.options.lease_ttl,
-            ):
-                raise LeaseLost(
-                    f"{self.kind.value} of account {self.account.name!r}: the lease passed to "
-                    "another runner; this page was rolled back"
-                )
+            if self.lost or not self._renew(session):
+                raise self._lost("this page was rolled back")
         self.counts = self.counts + counts
         self.pages += 1
         if self.on_page is not None:
@@ -260,13 +300,15 @@ async def run_job(
     stop: StopToken | None = None,
     handlers: Mapping[JobKind, JobHandler] | None = None,
     on_page: PageProgress | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> JobResult:
     """Run one bounded unit of ``kind`` for ``account``; skipped if another runner holds it.
 
     A fatal error (connector FatalError, hub error, bug) ends the run ``failed`` and files a
     dead letter (one per account and job, reopened while it keeps failing) so an operator can
     replay it; a retryable one only fails the run: the next scheduled run retries. A bug is
-    re-raised after it has been recorded.
+    re-raised after it has been recorded. ``sleep`` paces the lease's heartbeat (injected
+    with the clock in tests).
     """
     options = options or JobOptions()
     holder = holder or default_holder()
@@ -274,9 +316,10 @@ async def run_job(
     handler = load_handler(kind, handlers)
     with session_factory.begin() as session:
         info = AccountInfo.of(get_account(session, account))
-        if not acquire_lease(
+        token = acquire_lease(
             session, account, kind.value, holder=holder, now=now(), ttl=options.lease_ttl
-        ):
+        )
+        if token is None:
             return JobResult(account=account, kind=kind, outcome=None)
     try:
         with session_factory.begin() as session:
@@ -295,8 +338,14 @@ async def run_job(
             stop=stop,
             connector_factory=connector_factory,
             on_page=on_page,
+            token=token,
         )
-        return await _run(context, handler)
+        beat = asyncio.create_task(_heartbeat(context, sleep))
+        try:
+            return await _run(context, handler)
+        finally:
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
     finally:
         with session_factory.begin() as session:
             release_lease(session, account, kind.value, holder=holder)
@@ -327,6 +376,31 @@ async def run_job_when_free(
         await sleep(poll_seconds)
 
 
+async def _heartbeat(context: JobContext, sleep: Sleep) -> None:
+    """Renew the unit's lease every ``heartbeat`` (a third of the lease) until it ends or the
+    lease is found taken over. A renewal the database refuses for a moment (SQLite busy, a
+    dropped connection) is tried again at the next beat: the fence, not the heartbeat, is
+    what keeps two holders apart, so a missed beat can only cost this unit its lease."""
+    every = context.options.heartbeat
+    if every is None:
+        every = context.options.lease_ttl / 3
+    if every <= timedelta(0):
+        return
+    while True:
+        await sleep(every.total_seconds())
+        try:
+            if not context.heartbeat():
+                log.warning(
+                    "%s of %s: lease taken over; the unit stops at its next fence",
+                    context.kind.value,
+                    context.account.name,
+                )
+                return
+        except SQLAlchemyError as exc:
+            name = f"{context.kind.value} of {context.account.name}"
+            log.warning("%s: lease renewal failed, retrying at the next beat: %s", name, exc)
+
+
 def _fail(context: JobContext, exc: BaseException) -> str:
     """Describe the failure and, unless a later run will retry it, file a dead letter."""
     error = _describe(exc)
@@ -352,6 +426,11 @@ async def _run(context: JobContext, handler: JobHandler) -> JobResult:
     try:
         more = await handler(context)
         outcome = RunOutcome.INTERRUPTED if more and context.stop.requested else RunOutcome.OK
+    except LeaseLost as exc:
+        # Taken over (we were too slow, or thought dead): the new holder goes on from what
+        # this unit committed; nothing to retry or replay here.
+        outcome, error, more = RunOutcome.INTERRUPTED, str(exc), True
+        log.warning("%s", exc)
     except CapabilityMissing as exc:
         # The platform cannot do what this job needs (Temu reads no fulfilments back): no
         # failure, nothing to retry or replay; the run log says what was skipped and why.

@@ -58,6 +58,7 @@ from channelhub.core.push_safety import (
     is_drop,
 )
 from channelhub.core.sellable import SellableExplanation, StockRules
+from channelhub.jobs.fencing import Fence, no_fence
 from channelhub.jobs.kinds import JobKind, job_enabled, with_job_switch
 from channelhub.jobs.stock_compute import (
     Resolved,
@@ -675,6 +676,7 @@ async def push_stock(
     timing: StockSyncTiming = StockSyncTiming(),
     allowed_warehouses: Sequence[str] | None = None,
     safety: PushSafety = PushSafety(),
+    fence: Fence = no_fence,
 ) -> PushSummary:
     """Push the changed sellable quantities of one channel account (see module docstring).
 
@@ -685,7 +687,8 @@ async def push_stock(
 
     A connector failure of the whole call is recorded on every item (rejected, retryable as
     the error says) and reported in ``summary.error``; any other exception propagates and
-    leaves the items pending, so the next run pushes them again.
+    leaves the items pending, so the next run pushes them again; so does ``fence`` (passed
+    right before the push) when the run's lease was taken over.
     """
     channel = connector.platform
     summary = PushSummary(channel=channel, account=account, full_sweep=full_sweep)
@@ -720,6 +723,7 @@ async def push_stock(
         return summary
     updates = [p.update for p in planned]
     results: list[QuantityPushResult]
+    fence()
     try:
         if _takes_history(connector):  # eBay: 250 revisions per listing per day
             with session_factory() as session:
