@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.world import Sizes, chaos_world, run_chaos
+from bench.chaos_world import Sizes, chaos_world, run_chaos
 
 pytestmark = pytest.mark.anyio
 #: CI size: 2 + 9 orders per channel; per stage one account (seeded) killed once, then resumed.

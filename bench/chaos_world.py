@@ -15,6 +15,7 @@ outbox's claim and retry times into the past, standing in for the minutes a real
 waits; it never touches leases: a killed holder's lease must be taken over at once.
 
 Shared by ``tests/chaos`` (small sizes, in CI) and ``python -m bench.run chaos`` (larger).
+The checks raise AssertionError naming what was lost or doubled; the bench prints it.
 """
 
 from __future__ import annotations
@@ -230,6 +231,46 @@ class Chaos:
             for _ in range(self.sizes.kills):
                 await self.killed_worker(stage, kind, account, self._budget(kind, account))
             await self.worker_until_done(kind, account)
+
+    # --- `channelhub run` processes -------------------------------------------------------
+
+    def runner(self, **every: int) -> subprocess.Popen[str]:
+        """A ``channelhub run`` process (HTTP on any port) whose jobs run every ``every``
+        seconds by kind; every other job is off."""
+        intervals = {kind.value: 0 for kind in JobKind} | every
+        env = {
+            **os.environ,
+            "CHANNELHUB_DATABASE_URL": self.database_url,
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+            **{f"CHANNELHUB_JOBS__EVERY__{k.upper()}": str(v) for k, v in intervals.items()},
+        }
+        code = "import sys; from channelhub.cli import main; sys.argv[0] = 'channelhub'; main()"
+        self.report.workers += 1
+        return subprocess.Popen(
+            [sys.executable, "-c", code, "--home", str(self.home), "run", "--port", "0"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    async def drained(self, kind: str, *, within: float = 90.0) -> None:
+        """Wait until every outbox message of ``kind`` is sent (polling the database: the
+        work is done by other processes, whose progress has no event to wait on)."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            self.fast_forward()
+            with self.sessions() as session:
+                open_ = session.scalar(
+                    select(OutboxMessage.id).where(
+                        OutboxMessage.kind == kind,
+                        OutboxMessage.state != OutboxState.SENT.value,
+                    )
+                )
+            if open_ is None:
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{kind} messages still unsent after {within:g} s")
 
     # --- time, standing in for a restart's waiting ---------------------------------------
 
@@ -548,21 +589,20 @@ def chaos_world(home: Path, database_url: str, sizes: Sizes) -> Iterator[Chaos]:
         try:
             yield chaos
         finally:
-            asyncio.run(hub.aclose()) if not _loop_running() else None
             engine.dispose()
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 async def run_chaos(chaos: Chaos) -> Report:
     """Import, dispatch, tracking push and stock push, each under kill -9 and resumed; the
     simulators' state checked after each stage."""
+    try:
+        await _stages(chaos)
+    finally:
+        await chaos.hub.aclose()
+    return chaos.report
+
+
+async def _stages(chaos: Chaos) -> None:
     for account in CHANNELS:
         await chaos.in_process(JobKind.PULL_LISTINGS, account)
     await chaos.chaos_stage("import", JobKind.PULL_ORDERS, CHANNELS)
@@ -579,5 +619,3 @@ async def run_chaos(chaos: Chaos) -> Report:
         chaos.receive_stock(sku, quantity, "US-EAST", f"chaos-restock-{index}")
     await chaos.chaos_stage("stock push", JobKind.PUSH_STOCK, CHANNELS)
     chaos.check_stock()
-    await chaos.hub.aclose()
-    return chaos.report
