@@ -9,6 +9,7 @@ import asyncio
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -286,12 +287,14 @@ def test_a_killed_holders_lease_is_taken_over_at_once(engine: Engine, reaped: bo
 
 
 def test_a_live_holder_elsewhere_or_a_reused_pid_is_judged_right(engine: Engine) -> None:
-    """Another host's holder is never judged from here (its lease must lapse); a pid that now
-    names a younger process (pid reuse) is a gone holder."""
+    """Another host's holder, or another pid namespace's (a container with the host's name),
+    is never judged from here (its lease must lapse); a pid that now names a younger process
+    (pid reuse) is a gone holder."""
     factory = sessionmaker(engine)
     clock = Clock()
     me = LeaseOwner.this_process()
     elsewhere = LeaseOwner("another-host", 1, 0.0)
+    other_container = LeaseOwner(f"{socket.gethostname()}/pid:[1]", 1, 0.0)  # same name
     reused = LeaseOwner(me.host, me.pid, (me.started or 0.0) - 3600)
     with factory.begin() as session:
         assert (
@@ -301,6 +304,10 @@ def test_a_live_holder_elsewhere_or_a_reused_pid_is_judged_right(engine: Engine)
             == 1
         )
         assert acquire_lease(session, "x", "push_stock", holder="me", now=clock(), ttl=TTL) is None
+        assert acquire_lease(
+            session, "z", "push_stock", holder="box", now=clock(), ttl=TTL, owner=other_container
+        ) == 1  # fmt: skip
+        assert acquire_lease(session, "z", "push_stock", holder="me", now=clock(), ttl=TTL) is None
         assert (
             acquire_lease(
                 session, "y", "push_stock", holder="old", now=clock(), ttl=TTL, owner=reused

@@ -52,7 +52,18 @@ class LeaseOwner:
 @cache
 def _this_process() -> LeaseOwner:
     pid = os.getpid()
-    return LeaseOwner(socket.gethostname(), pid, process_started(pid))
+    return LeaseOwner(host_identity(), pid, process_started(pid))
+
+
+def host_identity() -> str:
+    """Where a pid means one process: the host name plus, on Linux, the pid namespace (two
+    containers sharing the host's name and network still have their own pids)."""
+    name = socket.gethostname()
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # e.g. "pid:[4026531836]"
+    except OSError:
+        return name
+    return f"{name}/{namespace}"[:255]
 
 
 def process_started(pid: int) -> float | None:
