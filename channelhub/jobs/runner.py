@@ -20,9 +20,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +27,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
@@ -41,6 +37,8 @@ from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.fencing import LeaseLost as LeaseLost
 from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.leasing import HeldLease, Sleep, holding
+from channelhub.jobs.leasing import default_holder as default_holder
 from channelhub.jobs.stock_compute import load_rules
 from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.cursors import get_cursor
@@ -52,7 +50,6 @@ from channelhub.store.repos.jobs import (
     record_dead_letter,
     start_run,
 )
-from channelhub.store.repos.leases import acquire_lease, release_lease, renew_lease
 from channelhub.store.tables.jobs import RunOutcome
 
 log = logging.getLogger(__name__)
@@ -86,10 +83,6 @@ ABANDONED = (
 )
 
 
-#: How a heartbeat or a fence waits (injected in tests).
-Sleep = Callable[[float], Awaitable[None]]
-
-
 class StopToken:
     """Set by a shutdown; handlers check it between pages and return early."""
 
@@ -115,11 +108,6 @@ class JobOptions:
     rules_file: Path | None = None
     #: ``[stock] mass_drop_share``: the stock push's mass-drop guard (accounts may override)
     mass_drop_share: Decimal = DEFAULT_MASS_DROP_SHARE
-
-
-def default_holder() -> str:
-    """host:pid:random, so a lease names the process that holds it."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -150,16 +138,12 @@ class JobContext:
     account: AccountInfo
     kind: JobKind
     run_id: int
-    holder: str
+    lease: HeldLease
     now: Callable[[], datetime]
     options: JobOptions
     stop: StopToken
     connector_factory: ConnectorFactoryFn
     on_page: PageProgress | None = None
-    #: the lease's fencing token this unit got; the fence and every renewal check it
-    token: int | None = None
-    #: set when a heartbeat found the lease taken over; the next fence stops the unit
-    lost: bool = False
     counts: RunCounts = field(default_factory=RunCounts)
     pages: int = 0
     #: set by a handler to say why it did nothing; kept in the run log's error column
@@ -201,40 +185,18 @@ class JobContext:
         with self.session_factory() as session:
             return get_cursor(session, self.account.name, self.kind.value)
 
-    def _renew(self, session: Session) -> bool:
-        """Extend the lease if this unit still holds it (same holder and fencing token)."""
-        return renew_lease(
-            session,
-            self.account.name,
-            self.kind.value,
-            holder=self.holder,
-            now=self.now(),
-            ttl=self.options.lease_ttl,
-            token=self.token,
-        )
+    @property
+    def holder(self) -> str:
+        return self.lease.holder
 
-    def _lost(self, what: str) -> LeaseLost:
-        self.lost = True
-        return LeaseLost(
-            f"{self.kind.value} of account {self.account.name!r}: the lease passed to another "
-            f"runner; {what}"
-        )
+    @property
+    def lost(self) -> bool:
+        """A heartbeat or fence found the lease taken over: the next fence stops the unit."""
+        return self.lease.lost
 
     def fence(self) -> None:
-        """Pass before each call that changes the world: renews the lease if this unit still
-        holds it (its own short transaction), else raises :class:`LeaseLost`."""
-        if self.lost:
-            raise self._lost("stopped before the next call to the platform")
-        with self.session_factory.begin() as session:
-            if not self._renew(session):
-                raise self._lost("stopped before the next call to the platform")
-
-    def heartbeat(self) -> bool:
-        """Renew the lease on a session of its own; False (and ``lost``) once taken over."""
-        with self.session_factory.begin() as session:
-            held = self._renew(session)
-        self.lost = self.lost or not held
-        return held
+        """Pass before each call that changes the world (see :class:`HeldLease`)."""
+        self.lease.fence()
 
     def commit_page(self, write: Callable[[Session], RunCounts]) -> RunCounts:
         """Run ``write`` (data + cursor) and the run's counts in one transaction, renewing the
@@ -242,8 +204,8 @@ class JobContext:
         with self.session_factory.begin() as session:
             counts = write(session)
             add_to_run(session, self.run_id, counts)
-            if self.lost or not self._renew(session):
-                raise self._lost("this page was rolled back")
+            if self.lease.lost or not self.lease.renew(session):
+                raise self.lease.taken_over("this page was rolled back")
         self.counts = self.counts + counts
         self.pages += 1
         if self.on_page is not None:
@@ -314,14 +276,20 @@ async def run_job(
     holder = holder or default_holder()
     stop = stop or StopToken()
     handler = load_handler(kind, handlers)
-    with session_factory.begin() as session:
+    with session_factory() as session:
         info = AccountInfo.of(get_account(session, account))
-        token = acquire_lease(
-            session, account, kind.value, holder=holder, now=now(), ttl=options.lease_ttl
-        )
-        if token is None:
+    async with holding(
+        session_factory,
+        account,
+        kind.value,
+        holder=holder,
+        now=now,
+        ttl=options.lease_ttl,
+        heartbeat=options.heartbeat,
+        sleep=sleep,
+    ) as lease:
+        if lease is None:
             return JobResult(account=account, kind=kind, outcome=None)
-    try:
         with session_factory.begin() as session:
             abandon_runs(session, account=account, job_kind=kind.value, now=now())
             run_id = start_run(
@@ -332,23 +300,14 @@ async def run_job(
             account=info,
             kind=kind,
             run_id=run_id,
-            holder=holder,
+            lease=lease,
             now=now,
             options=options,
             stop=stop,
             connector_factory=connector_factory,
             on_page=on_page,
-            token=token,
         )
-        beat = asyncio.create_task(_heartbeat(context, sleep))
-        try:
-            return await _run(context, handler)
-        finally:
-            beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
-    finally:
-        with session_factory.begin() as session:
-            release_lease(session, account, kind.value, holder=holder)
+        return await _run(context, handler)
 
 
 async def run_job_when_free(
@@ -374,31 +333,6 @@ async def run_job_when_free(
         if not result.skipped or clock() >= deadline:
             return result
         await sleep(poll_seconds)
-
-
-async def _heartbeat(context: JobContext, sleep: Sleep) -> None:
-    """Renew the unit's lease every ``heartbeat`` (a third of the lease) until it ends or the
-    lease is found taken over. A renewal the database refuses for a moment (SQLite busy, a
-    dropped connection) is tried again at the next beat: the fence, not the heartbeat, is
-    what keeps two holders apart, so a missed beat can only cost this unit its lease."""
-    every = context.options.heartbeat
-    if every is None:
-        every = context.options.lease_ttl / 3
-    if every <= timedelta(0):
-        return
-    while True:
-        await sleep(every.total_seconds())
-        try:
-            if not context.heartbeat():
-                log.warning(
-                    "%s of %s: lease taken over; the unit stops at its next fence",
-                    context.kind.value,
-                    context.account.name,
-                )
-                return
-        except SQLAlchemyError as exc:
-            name = f"{context.kind.value} of {context.account.name}"
-            log.warning("%s: lease renewal failed, retrying at the next beat: %s", name, exc)
 
 
 def _fail(context: JobContext, exc: BaseException) -> str:
