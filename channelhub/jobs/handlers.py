@@ -86,6 +86,7 @@ async def push_stock_job(context: JobContext) -> bool:
         now=context.now(),
         allowed_warehouses=rulebook.allocation.allowed_for(account.platform, account.name),
         safety=PushSafety(mass_drop_share_for(account.settings, context.options.mass_drop_share)),
+        fence=context.fence,
     )
     if summary.blocked is not None:
         raise StockPushStopped("; ".join(summary.notes()))
@@ -147,6 +148,7 @@ async def dispatch_outbox_job(context: JobContext) -> bool:
         warehouses=dict.fromkeys(codes, connector),
         now=context.now(),
         limit=BATCH,
+        fence=context.fence,
     )
     handled = (
         len(summary.sent)
@@ -180,6 +182,7 @@ async def push_tracking_job(context: JobContext) -> bool:
         now=context.now(),
         limit=BATCH,
         carrier_overrides={context.account.platform: overrides} if overrides else None,
+        fence=context.fence,
     )
     _record(context, RunCounts(updated=len(summary.pushed), failed=len(summary.failures)))
     return len(summary.pushed) + len(summary.failures) >= BATCH
