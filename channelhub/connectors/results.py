@@ -60,6 +60,13 @@ class PageOf(Generic[T]):
     cursor: str | None
     done: bool
     failures: tuple[RecordFailure, ...] = ()
+    #: for each item, the index in ``raw`` of the body it was mapped from (empty: unknown, the
+    #: store then matches bodies by external id)
+    origins: tuple[int, ...] = ()
+
+    def origin(self, index: int) -> int | None:
+        """The index in ``raw`` of the body item ``index`` was mapped from, when known."""
+        return self.origins[index] if index < len(self.origins) else None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from channelhub.core.errors import ConfigError
 from channelhub.core.models import Order
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.intake import Intake, intake_order
-from channelhub.jobs.pulls import archive
+from channelhub.jobs.isolation import archive
 from channelhub.store.repos.accounts import get_account
 
 
