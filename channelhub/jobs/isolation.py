@@ -49,9 +49,9 @@ def archive(session: Session, *, platform: str, account: str, raw: RawRecord) ->
     ).id
 
 
-def _database_reason(error: Exception) -> str:
-    """A database error's own message, without the SQL and parameters SQLAlchemy adds (they
-    can hold a whole value; the raw body already keeps it)."""
+def record_reason(error: Exception) -> str:
+    """Why one record failed, bounded: a database error by its own message, without the SQL
+    and parameters SQLAlchemy adds (they can hold a whole value; the raw body keeps it)."""
     if isinstance(error, DBAPIError) and error.orig is not None:
         text = " ".join(str(error.orig).split())
         return shorten(f"the database refused it ({type(error.orig).__name__}: {text})")
@@ -130,7 +130,7 @@ class SetAside:
         except DBAPIError as error:
             if error.connection_invalidated:
                 raise  # the connection is gone: not this record's fault, the run stops
-            reason = _database_reason(error)
+            reason = record_reason(error)
         # The one store-side record boundary: whatever one record's write raises (a value the
         # database refuses, an invariant the store checks) must not roll back its page; the
         # savepoint undid its writes and the dead letter below keeps it, so nothing is lost.

@@ -22,7 +22,8 @@ from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, Order
 from channelhub.jobs.intake import Intake, intake_order
-from channelhub.jobs.isolation import SetAside, archive
+from channelhub.jobs.isolation import SetAside
+from channelhub.jobs.isolation import archive as archive  # re-exported: api/webhooks.py
 from channelhub.jobs.order_intake import run_pipeline_for_page, sweep_pending_orders
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome

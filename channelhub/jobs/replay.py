@@ -28,6 +28,7 @@ from channelhub.core.rulebook import load_rulebook
 from channelhub.jobs.backfill import backfill_order
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.intake import Intake, intake_order
+from channelhub.jobs.isolation import record_reason
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.order_intake import PIPELINE_SUBJECT, pipeline_settings
 from channelhub.jobs.outbound import parse_order_key
@@ -156,6 +157,13 @@ async def replay_dead_letter(
     except ChannelhubError as exc:
         _keep_open(session_factory, letter_id, str(exc), now())
         raise
+    # A set-aside record replayed before its cause is fixed raises what it raised at import
+    # (a ValueError, a database DataError, ...): the letter stays open with that reason and
+    # the operator gets one sentence, not a traceback.
+    except Exception as exc:
+        reason = record_reason(exc)
+        _keep_open(session_factory, letter_id, reason, now())
+        raise ReplayFailed(f"dead letter {letter_id}: the record failed again: {reason}") from exc
     outcomes = ", ".join(r.outcome.value for r in results) or "nothing to store"
     return f"mapped {letter.subject} {letter.external_id or '(no id)'} again: {outcomes}"
 
