@@ -240,3 +240,29 @@ def _count(factory: sessionmaker[Session], model: type) -> int:
 
 
 _ = timedelta
+
+
+POISON_COUNT = 5
+MANY = 2_000
+
+
+async def test_a_few_poison_orders_among_two_thousand_never_stop_the_import(
+    session_factory: sessionmaker[Session], vault: Vault
+) -> None:
+    """The issue's "one bad order among thousands never stops an import", through the eBay
+    simulator: 2,000 orders, 5 of them poisoned in different ways, one run imports the rest."""
+    rig = RIGS["ebay"](session_factory, vault, MANY)
+    poisons = list(POISONS["ebay"].values())
+    bad = sorted(rig.orders)[:: MANY // POISON_COUNT][:POISON_COUNT]
+    for n, order_id in enumerate(bad):
+        poisons[n % len(poisons)](rig.orders[order_id])
+
+    result = await pull(session_factory, rig)
+
+    assert result.outcome is RunOutcome.OK, result.error
+    assert result.counts.failed == POISON_COUNT and result.counts.new == MANY - POISON_COUNT
+    assert stored(session_factory, rig.account)[1] == ids_of(rig) - set(bad)
+    with session_factory() as session:
+        letters = list_dead_letters(session, account=rig.account)
+        assert sorted(d.external_id or "" for d in letters) == sorted(bad)
+        assert get_cursor(session, rig.account, "pull_orders")["done"] is True  # type: ignore[index]
