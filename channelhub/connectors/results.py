@@ -187,6 +187,11 @@ class OutboundStatus:
     state: OutboundState
     shipments: tuple[Shipment, ...]
     raw: RawRecord
+    #: shipments the mapping could not read, each with its body and the error: the status
+    #: (id and state) still holds. A reader that applies shipments files these as dead
+    #: letters (``SetAside.failures``); the read-back before a repeated create uses only the
+    #: id and state, and shipments reach the hub by the warehouse's shipped callback.
+    failures: tuple[RecordFailure, ...] = ()
 
 
 @dataclass(frozen=True)
