@@ -10,7 +10,7 @@ the platform sent is ever lost and a fixed mapping can replay it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -23,6 +23,7 @@ from channelhub.core.models import (
     Package,
     PackageLine,
     Shipment,
+    TrackingEvent,
 )
 
 T = TypeVar("T")
@@ -259,6 +260,18 @@ class Label:
     shipment_id: str | None = None
 
 
+class Tracked(list[TrackingEvent]):
+    """A carrier's events for one tracking number, read scan by scan: ``failures`` holds the
+    scans the mapping could not read (each with its body and the error), which the polling
+    job files as dead letters. A list, so a caller that wants only the events is unchanged."""
+
+    def __init__(
+        self, events: Iterable[TrackingEvent] = (), failures: Iterable[RecordFailure] = ()
+    ) -> None:
+        super().__init__(events)
+        self.failures: tuple[RecordFailure, ...] = tuple(failures)
+
+
 __all__ = [
     "CancelResult",
     "ChannelFulfilment",
@@ -278,5 +291,6 @@ __all__ = [
     "RawRecord",
     "RecordFailure",
     "StockLevel",
+    "Tracked",
     "WebhookEvent",
 ]

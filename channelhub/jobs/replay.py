@@ -6,6 +6,8 @@
 - a failed backfill (an order id without a body): the order is fetched again;
 - a warehouse / carrier callback that could not be applied (``warehouse_callback``): its
   archived body is parsed and applied again (:mod:`channelhub.jobs.warehouse_callbacks`);
+- a carrier scan set aside by a tracking poll (``tracking``): its body goes through the
+  carrier's tracking mapping again and is stored;
 - an order the pipeline refused (``pipeline``): it goes through the pipeline again with the
   hub's rulebook (``options.home``).
 
@@ -35,6 +37,7 @@ from channelhub.jobs.outbound import parse_order_key
 from channelhub.jobs.pipeline import process_order
 from channelhub.jobs.runner import JobOptions, JobResult, run_job
 from channelhub.jobs.stock_compute import load_rules
+from channelhub.jobs.tracking import TRACKING_SUBJECT, replay_tracking
 from channelhub.jobs.warehouse_callbacks import (
     CALLBACK_SUBJECT,
     apply_report,
@@ -136,6 +139,24 @@ async def replay_dead_letter(
             _keep_open(session_factory, letter_id, str(exc), now())
             raise
         return f"applied {letter.subject} {letter.external_id or '(no id)'} again: {done}"
+    if letter.subject == TRACKING_SUBJECT:
+        try:
+            with session_factory.begin() as session:
+                raw = get_raw_payload(session, letter.raw_payload_id or 0)
+                if raw is None:
+                    raise InvalidInput.field(
+                        "dead letter raw payload", letter.raw_payload_id, "is gone"
+                    )
+                new = replay_tracking(session, letter.platform, raw.body, now=now())
+                resolve_dead_letter(session, letter_id, now=now())
+        except ChannelhubError as exc:
+            _keep_open(session_factory, letter_id, str(exc), now())
+            raise
+        except Exception as exc:
+            reason = record_reason(exc)
+            _keep_open(session_factory, letter_id, reason, now())
+            raise ReplayFailed(f"dead letter {letter_id}: the scan failed again: {reason}") from exc
+        return f"mapped scan of {letter.external_id or '(no number)'} again: {new} new event(s)"
     if letter.raw_payload_id is None and letter.external_id and letter.subject == "order":
         try:
             upserted = await backfill_order(
