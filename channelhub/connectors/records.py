@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 from channelhub.connectors.errors import ContractViolation
 from channelhub.connectors.results import PageOf, RawRecord, RecordFailure
 from channelhub.core.errors import ChannelhubError
+from channelhub.core.models import PackageLine
 
 T = TypeVar("T")
 
@@ -133,3 +134,37 @@ class NextTokens:
                 "run starts again from the last saved page."
             )
         self.seen.add(token)
+
+
+@dataclass
+class ChannelLines:
+    """The lines of a fulfilment a channel reports, read line by line.
+
+    The specs type a package line's quantity as a bare integer, so 0 or less (or no number
+    at all) is a valid answer; a seller expects such a line to mean "nothing of it in this
+    package", not the whole fulfilment (and every push that reads it first) to fail. It is
+    left out with its reason in ``skipped``; the fulfilment and its other lines stand.
+    """
+
+    lines: list[PackageLine] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def add(self, sku: str, quantity: object, order_line_id: str | None) -> None:
+        whole = quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None
+        text = quantity.strip() if isinstance(quantity, str) else ""
+        if text.isascii() and text.isdigit() and len(text) <= 12:  # no giant ints parsed
+            whole = int(text)
+        if whole is None or whole <= 0:
+            self.skipped.append(
+                f"line {shorten(str(order_line_id or sku), 80)}: quantity "
+                f"{shorten(repr(quantity), 40)} is not a positive whole number; left out"
+            )
+            return
+        try:
+            self.lines.append(PackageLine(sku=sku, quantity=whole, order_line_id=order_line_id))
+        # one reported line the model refuses (an SKU out of bounds, a quantity beyond its
+        # limit) is this line's problem: it is left out with why, never the fulfilment's
+        except ValueError as error:
+            self.skipped.append(
+                f"line {shorten(str(order_line_id or sku), 80)}: left out: {describe_error(error)}"
+            )

@@ -143,6 +143,9 @@ class ChannelFulfilment:
     carrier: str | None
     lines: tuple[PackageLine, ...] = ()
     created_at: datetime | None = None
+    #: lines the channel reported that hold no whole positive quantity (the spec allows 0):
+    #: left out of ``lines``, each with why, so the fulfilment itself still counts
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
