@@ -62,7 +62,27 @@ def map_one(
         return RecordFailure(raw=raw, reason=describe_error(error))
 
 
-def _single(mapping: Callable[..., T]) -> Callable[..., list[T]]:
+class RecordRefused(ChannelhubError):
+    """A record fetched by id (a backfill) that its mapping could not read: it carries the
+    failure (raw body and error) so the job can archive it and file it as a dead letter."""
+
+    def __init__(self, failure: RecordFailure) -> None:
+        self.failure = failure
+        super().__init__(failure.reason)
+
+
+def map_fetched(
+    raw: RawRecord, mapping: Callable[..., Iterable[T]], *args: Any, **kwargs: Any
+) -> list[T]:
+    """The records ``mapping`` makes of one body fetched by id, or :class:`RecordRefused`."""
+    result = map_one(raw, mapping, *args, **kwargs)
+    if isinstance(result, RecordFailure):
+        raise RecordRefused(result)
+    return result
+
+
+def one_of(mapping: Callable[..., T]) -> Callable[..., list[T]]:
+    """A mapping that makes one record, as one that makes a list of them."""
     return lambda *args, **kwargs: [mapping(*args, **kwargs)]
 
 
@@ -92,7 +112,7 @@ class PageRecords(Generic[T]):
         self, raw: RawRecord, mapping: Callable[..., T], *args: Any, **kwargs: Any
     ) -> None:
         """:meth:`take` for a mapping that makes exactly one record."""
-        self.take(raw, _single(mapping), *args, **kwargs)
+        self.take(raw, one_of(mapping), *args, **kwargs)
 
     def refuse(self, raw: RawRecord, reason: str) -> None:
         """Keep ``raw`` as set aside for a reason found before mapping it."""

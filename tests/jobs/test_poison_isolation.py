@@ -9,6 +9,7 @@ it, and once its cause is fixed ``jobs replay`` imports it.
 
 from __future__ import annotations
 
+import decimal
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -266,3 +267,33 @@ async def test_a_few_poison_orders_among_two_thousand_never_stop_the_import(
         letters = list_dead_letters(session, account=rig.account)
         assert sorted(d.external_id or "" for d in letters) == sorted(bad)
         assert get_cursor(session, rig.account, "pull_orders")["done"] is True  # type: ignore[index]
+
+
+async def test_a_backfill_of_an_unreadable_order_sets_it_aside_and_replay_brings_it_in(
+    session_factory: sessionmaker[Session], vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill (by id: a webhook follow-up, a reconcile repair) of an order the mapping
+    cannot read raises one sentence, and the body is archived and filed to replay."""
+    import channelhub.connectors.ebay.connector as ebay_connector
+    from channelhub.jobs.backfill import backfill_order
+
+    rig = RIGS["ebay"](session_factory, vault, 3)
+    bad_id = sorted(rig.orders)[0]
+    real = ebay_connector.normalize_orders
+
+    def buggy(payload: Any, **kwargs: Any) -> Any:
+        raise decimal.InvalidOperation([decimal.ConversionSyntax])
+
+    monkeypatch.setattr(ebay_connector, "normalize_orders", buggy)
+    with pytest.raises(ChannelhubError, match="InvalidOperation"):
+        await backfill_order(
+            session_factory, rig.account, bad_id, connector_factory=rig.factory, now=rig.now
+        )
+    with session_factory() as session:
+        (letter,) = list_dead_letters(session, account=rig.account)
+        assert letter.job_kind == "backfill" and letter.external_id == bad_id
+        body = session.get_one(RawPayload, letter.raw_payload_id).body
+        assert json.loads(body)["orderId"] == bad_id
+    monkeypatch.setattr(ebay_connector, "normalize_orders", real)
+    await replay_dead_letter(session_factory, letter.id, connector_factory=rig.factory, now=rig.now)
+    assert stored(session_factory, rig.account)[1] == {bad_id}

@@ -49,7 +49,7 @@ from channelhub.connectors.errors import (
 from channelhub.connectors.http.auth import RefreshingToken, TokenGrant
 from channelhub.connectors.http.client import ConnectorHttpClient, ConnectorResponse
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
-from channelhub.connectors.records import NextTokens, PageRecords
+from channelhub.connectors.records import NextTokens, PageRecords, map_fetched, one_of
 from channelhub.connectors.results import (
     ChannelFulfilment,
     Fetched,
@@ -311,10 +311,14 @@ class AmazonConnector:
     async def get_order(self, external_id: str) -> Fetched[Order]:
         """One order by id (backfill after a notification, reconciliation)."""
         data = await self._get_order_body(external_id, pii=self.with_pii)
-        order = order_from_wire(
-            Wire(data, "order", f"amazon order {external_id}"), account=self.account
+        raw = self._raw("order", external_id, data)
+        (order,) = map_fetched(
+            raw,
+            one_of(order_from_wire),
+            Wire(data, "order", f"amazon order {external_id}"),
+            account=self.account,
         )
-        return Fetched(item=order, raw=self._raw("order", external_id, data))
+        return Fetched(item=order, raw=raw)
 
     # --- listings ------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.pagination import paginate_next_url
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
-from channelhub.connectors.records import PageRecords
+from channelhub.connectors.records import PageRecords, map_fetched
 from channelhub.connectors.results import (
     ChannelFulfilment,
     Fetched,
@@ -195,8 +195,9 @@ class EbayConnector:
     async def get_order(self, external_id: str) -> Fetched[Order]:
         response = await self.http.request("getOrder", "GET", order_path(external_id))
         body = response.json()
-        (order,) = normalize_orders(body, account=self.account)
-        return Fetched(order, self._raw("order", external_id, body))
+        raw = self._raw("order", external_id, body)
+        (order,) = map_fetched(raw, normalize_orders, body, account=self.account)
+        return Fetched(order, raw)
 
     # --- listings -------------------------------------------------------------------------
 

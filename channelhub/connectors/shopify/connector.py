@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from channelhub.connectors.plugin import ConnectorContext
-from channelhub.connectors.records import PageRecords
+from channelhub.connectors.records import PageRecords, map_fetched, one_of
 from channelhub.connectors.results import (
     Fetched,
     PageOf,
@@ -162,9 +162,9 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
         if node is None:
             raise NotFound(f"shopify account {self.account!r} has no order {external_id!r}")
         node = await self._all_line_items(_mapping(node))
-        return Fetched(
-            m.order_from_node(node, account=self.account), self._raw("order", external_id, node)
-        )
+        raw = self._raw("order", external_id, node)
+        (order,) = map_fetched(raw, one_of(m.order_from_node), node, account=self.account)
+        return Fetched(order, raw)
 
     async def _all_line_items(self, node: dict[str, Any]) -> dict[str, Any]:
         """The order node with every line item: a page reads only the first

@@ -26,7 +26,7 @@ from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
-from channelhub.connectors.records import PageRecords
+from channelhub.connectors.records import PageRecords, map_fetched
 from channelhub.connectors.results import (
     ChannelFulfilment,
     Fetched,
@@ -248,10 +248,10 @@ class TemuConnector:
         result = await self.call(ORDER_DETAIL, order_detail_params(parent_order_sn))
         (result,), _ = await ShipToFetcher(self.call).attach([result], raise_refusals=True)
         raw = self._raw("order", parent_order_sn, result)
-        return [
-            Fetched(o, raw)
-            for o in normalize_orders(result, account=self.account, currency=self.currency)
-        ]
+        orders = map_fetched(
+            raw, normalize_orders, result, account=self.account, currency=self.currency
+        )
+        return [Fetched(o, raw) for o in orders]
 
     async def get_order(self, external_id: str) -> Fetched[Order]:
         """``"PARENT/CHILD"`` (Temu cannot look a child order up alone), or a one-child parent."""
