@@ -58,6 +58,15 @@ def record_reason(error: Exception) -> str:
     return describe_error(error)
 
 
+def set_aside_note(count: int) -> str:
+    """The run's note when records were set aside (the run itself went on)."""
+    return (
+        f"{count} record(s) set aside as dead letters with their raw bodies; the rest were "
+        "stored. See `channelhub jobs deadletters`; once the cause is fixed, "
+        "`channelhub jobs replay ID`."
+    )
+
+
 @dataclass(frozen=True)
 class SetAside:
     """Where one run files the records it sets aside (one per page transaction)."""

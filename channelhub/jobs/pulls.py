@@ -22,7 +22,7 @@ from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, Order
 from channelhub.jobs.intake import Intake, intake_order
-from channelhub.jobs.isolation import SetAside
+from channelhub.jobs.isolation import SetAside, set_aside_note
 from channelhub.jobs.isolation import archive as archive  # re-exported: api/webhooks.py
 from channelhub.jobs.order_intake import run_pipeline_for_page, sweep_pending_orders
 from channelhub.jobs.runner import JobContext
@@ -160,9 +160,12 @@ async def import_pages(
         return in_transaction
 
     done_pages = 0
+    set_aside = 0
     try:
         async for page in pages:
-            context.commit_page(write(page))
+            set_aside += context.commit_page(write(page)).failed
+            if set_aside:
+                context.note = set_aside_note(set_aside)
             if after_page is not None:
                 after_page(context, page)
             done_pages += 1

@@ -127,6 +127,7 @@ async def test_one_poison_order_is_set_aside_and_the_rest_imported(
     rows, keys = stored(session_factory, rig.account)
     assert keys == ids_of(rig) - {bad_id}  # every other order is in
     assert result.counts.failed == 1
+    assert result.note is not None and result.note.startswith("1 record(s) set aside")
     with session_factory() as session:
         assert get_cursor(session, rig.account, "pull_orders")["done"] is True  # type: ignore[index]
         (letter,) = list_dead_letters(session, account=rig.account)
