@@ -298,3 +298,43 @@ async def test_a_backfill_of_an_unreadable_order_sets_it_aside_and_replay_brings
     monkeypatch.setattr(ebay_connector, "normalize_orders", real)
     await replay_dead_letter(session_factory, letter.id, connector_factory=rig.factory, now=rig.now)
     assert stored(session_factory, rig.account)[1] == {bad_id}
+
+
+LISTING_POISONS: dict[str, tuple[Callable[[Any], dict[str, dict[str, Any]]], Poison]] = {
+    "amazon": (
+        lambda sim: sim.state.listings,
+        _set("fulfillmentAvailability.0.quantity", HUGE),
+    ),
+}
+
+
+@pytest.mark.parametrize("platform", sorted(LISTING_POISONS))
+async def test_one_poison_listing_is_set_aside_and_the_rest_synced(
+    session_factory: sessionmaker[Session], vault: Vault, platform: str
+) -> None:
+    """A listing whose quantity is too large for the database (refused there, in its own
+    savepoint, or by the mapping) is one dead letter; every other listing is stored."""
+    from channelhub.store.tables.listings import ListingRow
+
+    rig = RIGS[platform](session_factory, vault, 2)
+    listings_of, poison = LISTING_POISONS[platform]
+    listings = listings_of(rig.sim)
+    bad_sku = sorted(listings)[len(listings) // 2]
+    poison(listings[bad_sku])
+
+    result = await run_job(
+        session_factory,
+        rig.account,
+        JobKind.PULL_LISTINGS,
+        connector_factory=rig.factory,
+        now=rig.now,
+        options=JobOptions(max_pages=1000),
+    )
+
+    assert result.outcome is RunOutcome.OK, result.error
+    assert result.counts.failed == 1
+    with session_factory() as session:
+        skus = set(session.scalars(select(ListingRow.channel_sku)))
+        (letter,) = list_dead_letters(session, account=rig.account)
+    assert bad_sku not in skus and len(skus) >= len(listings) - 1
+    assert letter.subject == "listing" and letter.external_id == bad_sku
