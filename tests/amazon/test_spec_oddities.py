@@ -70,7 +70,7 @@ def _rewired(rig: Rig, path: str, rewrite: Rewrite) -> Rig:
     )
 
 
-def _repeat_token(query: dict[str, list[str]], body: Any) -> Any:
+def repeat_token(query: dict[str, list[str]], body: Any) -> Any:
     """A page asked for with a token names that same token as the next one."""
     asked = (query.get("paginationToken") or query.get("pageToken") or [None])[0]
     if asked is None:
@@ -82,7 +82,7 @@ def _repeat_token(query: dict[str, list[str]], body: Any) -> Any:
 
 async def test_a_repeated_orders_next_token_stops_the_pull_and_keeps_what_was_read() -> None:
     rig = make_rig(order_count=60)
-    rewired = _rewired(rig, build.SEARCH_ORDERS_PATH, _repeat_token)
+    rewired = _rewired(rig, build.SEARCH_ORDERS_PATH, repeat_token)
     connector = rewired.connector(page_size=10)
     pages = []
     with pytest.raises(ContractViolation, match="already given") as raised:
@@ -98,7 +98,7 @@ async def test_a_repeated_orders_next_token_stops_the_pull_and_keeps_what_was_re
 
 async def test_a_repeated_listings_next_token_stops_the_pull() -> None:
     rig = make_rig(order_count=1, listing_count=70)
-    rewired = _rewired(rig, "/listings/2021-08-01/items/", _repeat_token)
+    rewired = _rewired(rig, "/listings/2021-08-01/items/", repeat_token)
     connector = rewired.connector()
     pages = []
     with pytest.raises(ContractViolation, match="searchListingsItems"):

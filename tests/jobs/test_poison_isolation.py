@@ -338,3 +338,30 @@ async def test_one_poison_listing_is_set_aside_and_the_rest_synced(
         (letter,) = list_dead_letters(session, account=rig.account)
     assert bad_sku not in skus and len(skus) >= len(listings) - 1
     assert letter.subject == "listing" and letter.external_id == bad_sku
+
+
+async def test_a_repeated_next_token_fails_the_run_clearly_and_keeps_what_was_read(
+    session_factory: sessionmaker[Session], vault: Vault
+) -> None:
+    """Issue 18, item 12, as the jobs see it: the pages read are committed, the run fails
+    with one sentence naming the repeat, and the cursor stays inside the window (nothing is
+    skipped; the next run reads on from there)."""
+    import httpx
+
+    from channelhub.mappings.amazon import requests as build
+    from tests.amazon.test_spec_oddities import RewriteAnswers, repeat_token
+
+    rig = RIGS["amazon"](session_factory, vault, 60)
+    rig.factory._transport = httpx.ASGITransport(
+        app=RewriteAnswers(rig.sim, build.SEARCH_ORDERS_PATH, repeat_token)
+    )
+    result = await pull(session_factory, rig)
+    assert result.outcome is RunOutcome.FAILED
+    assert "already given" in (result.error or "") and result.pages == 2
+    assert stored(session_factory, rig.account)[0] == 40  # two pages of 20, kept
+    with session_factory() as session:
+        cursor = get_cursor(session, rig.account, "pull_orders")
+        assert cursor is not None and cursor["done"] is False
+        assert "token" in json.loads(cursor["cursor"])
+        (run_row,) = list_runs(session, account=rig.account)
+        assert run_row.outcome == "failed" and "already given" in (run_row.error or "")
