@@ -16,7 +16,7 @@ it and still stop the run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -59,7 +59,17 @@ def map_one(
     # The one record boundary: whatever this record raises must not stop its page (see the
     # module docstring); the failure keeps the body and the error, so nothing is swallowed.
     except Exception as error:  # noqa: BLE001 - the record boundary, see above
-        return RecordFailure(raw=raw, reason=describe_error(error))
+        return RecordFailure(raw=raw, reason=describe_error(error), context=replay_context(kwargs))
+
+
+def replay_context(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The plain keyword arguments a mapping got besides the account: a replay passes them
+    again to the platform's ``normalize_*`` (see :mod:`channelhub.mappings.catalog`)."""
+    return {
+        key: value
+        for key, value in kwargs.items()
+        if key not in ("account", "source") and isinstance(value, str | int | float | bool)
+    }
 
 
 class RecordRefused(ChannelhubError):
@@ -94,6 +104,7 @@ class PageRecords(Generic[T]):
     raws: list[RawRecord] = field(default_factory=list)
     failures: list[RecordFailure] = field(default_factory=list)
     origins: list[int] = field(default_factory=list)
+    contexts: list[dict[str, Any]] = field(default_factory=list)
 
     def take(
         self, raw: RawRecord, mapping: Callable[..., Iterable[T]], *args: Any, **kwargs: Any
@@ -101,6 +112,7 @@ class PageRecords(Generic[T]):
         """Keep ``raw`` and the records ``mapping(*args, **kwargs)`` makes of it, or set it
         aside with its error."""
         self.raws.append(raw)
+        self.contexts.append(replay_context(kwargs))
         result = map_one(raw, mapping, *args, **kwargs)
         if isinstance(result, RecordFailure):
             self.failures.append(result)
@@ -117,6 +129,7 @@ class PageRecords(Generic[T]):
     def refuse(self, raw: RawRecord, reason: str) -> None:
         """Keep ``raw`` as set aside for a reason found before mapping it."""
         self.raws.append(raw)
+        self.contexts.append({})
         self.failures.append(RecordFailure(raw=raw, reason=shorten(reason)))
 
     def page(self, cursor: str | None, done: bool) -> PageOf[T]:
@@ -127,6 +140,7 @@ class PageRecords(Generic[T]):
             done,
             tuple(self.failures),
             tuple(self.origins),
+            tuple(self.contexts),
         )
 
 

@@ -45,6 +45,9 @@ class RecordFailure:
 
     raw: RawRecord
     reason: str  # one sentence naming the field and value at fault
+    #: what the mapping was told besides the body and the account (Temu's currency, the
+    #: listings marketplace, ...), so a replay maps the body the same way
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ class PageOf(Generic[T]):
     #: for each item, the index in ``raw`` of the body it was mapped from (empty: unknown, the
     #: store then matches bodies by external id)
     origins: tuple[int, ...] = ()
+    #: for each raw body, what its mapping was told (see ``RecordFailure.context``)
+    contexts: tuple[Mapping[str, Any], ...] = ()
+
+    def context_of(self, raw_index: int) -> Mapping[str, Any]:
+        return self.contexts[raw_index] if raw_index < len(self.contexts) else {}
 
     def origin(self, index: int) -> int | None:
         """The index in ``raw`` of the body item ``index`` was mapped from, when known."""

@@ -58,6 +58,15 @@ def record_reason(error: Exception) -> str:
     return describe_error(error)
 
 
+#: The key of a dead letter's ``payload`` holding what the mapping was told (a replay passes
+#: it again: Temu's currency, the listings marketplace).
+MAPPING_CONTEXT = "mapping"
+
+
+def replay_payload(context: Mapping[str, Any]) -> dict[str, Any]:
+    return {MAPPING_CONTEXT: dict(context)} if context else {}
+
+
 def set_aside_note(count: int) -> str:
     """The run's note when records were set aside (the run itself went on)."""
     return (
@@ -118,6 +127,7 @@ class SetAside:
                 reason=failure.reason,
                 external_id=raw.external_id,
                 raw_payload_id=payload_id,
+                payload=replay_payload(failure.context),
             )
             filed += 1
         return filed
@@ -130,6 +140,7 @@ class SetAside:
         subject: str,
         external_id: str | None,
         raw_payload_id: int | None,
+        context: Mapping[str, Any] | None = None,
     ) -> R | None:
         """Run one record's ``write`` in a savepoint; on any error roll back just that record,
         file it as a dead letter and return None."""
@@ -151,5 +162,6 @@ class SetAside:
             reason=reason,
             external_id=external_id,
             raw_payload_id=raw_payload_id,
+            payload=replay_payload(context or {}),
         )
         return None

@@ -10,7 +10,7 @@ a page, it redoes that page, which the upserts make a no-op.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -47,17 +47,20 @@ def count(outcomes: list[Upserted] | list[Intake], failed: int = 0) -> RunCounts
 
 def _archive_page(
     session: Session, page: PageOf[Any], *, platform: str, account: str
-) -> Callable[..., int | None]:
-    """Archive every raw body of the page; returns (item index, its ids) -> its body's id."""
+) -> Callable[..., tuple[int | None, Mapping[str, Any]]]:
+    """Archive every raw body of the page; returns (item index, its ids) -> (its body's id,
+    what its mapping was told)."""
     ids = [archive(session, platform=platform, account=account, raw=raw) for raw in page.raw]
-    by_external = {raw.external_id: ids[n] for n, raw in enumerate(page.raw)}
+    by_external = {raw.external_id: n for n, raw in enumerate(page.raw)}
 
-    def payload_of(index: int, *external_ids: str | None) -> int | None:
+    def payload_of(index: int, *external_ids: str | None) -> tuple[int | None, Mapping[str, Any]]:
         origin = page.origin(index)
-        if origin is not None:
-            return ids[origin]
-        # a connector that did not say: match on the id (Temu: a child order's parent's body)
-        return next((by_external[e] for e in external_ids if e in by_external), None)
+        if origin is None:
+            # a connector that did not say: match on the id (a child order's parent's body)
+            origin = next((by_external[e] for e in external_ids if e in by_external), None)
+        if origin is None:
+            return None, {}
+        return ids[origin], page.context_of(origin)
 
     return payload_of
 
@@ -80,13 +83,14 @@ def store_order_page(
     payload_of = _archive_page(session, page, platform=platform, account=account)
     outcomes: list[Intake] = []
     for index, order in enumerate(page.items):
-        payload_id = payload_of(index, order.external_id, order.parent_external_id)
+        payload_id, context = payload_of(index, order.external_id, order.parent_external_id)
         stored = aside.store(
             session,
             partial(intake_order, session, order, now=now, raw_payload_id=payload_id),
             subject="order",
             external_id=order.parent_external_id or order.external_id,
             raw_payload_id=payload_id,
+            context=context,
         )
         if stored is not None:
             outcomes.append(stored)
@@ -109,13 +113,14 @@ def store_listing_page(
     payload_of = _archive_page(session, page, platform=platform, account=account)
     outcomes: list[Upserted] = []
     for index, listing in enumerate(page.items):
-        payload_id = payload_of(index, listing.channel_sku, listing.listing_id)
+        payload_id, context = payload_of(index, listing.channel_sku, listing.listing_id)
         stored = aside.store(
             session,
             partial(upsert_listing, session, listing, now=now),
             subject="listing",
             external_id=listing.channel_sku or listing.listing_id,
             raw_payload_id=payload_id,
+            context=context,
         )
         if stored is not None:
             outcomes.append(stored)

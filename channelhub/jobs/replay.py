@@ -30,7 +30,7 @@ from channelhub.core.rulebook import load_rulebook
 from channelhub.jobs.backfill import backfill_order
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.intake import Intake, intake_order
-from channelhub.jobs.isolation import record_reason
+from channelhub.jobs.isolation import MAPPING_CONTEXT, record_reason
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.order_intake import PIPELINE_SUBJECT, pipeline_settings
 from channelhub.jobs.outbound import parse_order_key
@@ -66,7 +66,10 @@ def _remap(session: Session, letter: DeadLetter, *, now: datetime) -> list[Upser
         raise InvalidInput.field(
             f"raw payload {raw.id}", raw.body[:40], f"is not JSON ({exc})"
         ) from None
-    records = normalizer(letter.platform, letter.subject)(document, account=letter.account)
+    told = letter.payload.get(MAPPING_CONTEXT) if isinstance(letter.payload, dict) else None
+    records = normalizer(letter.platform, letter.subject)(
+        document, account=letter.account, **(told if isinstance(told, dict) else {})
+    )
     results: list[Upserted | Intake] = []
     for record in records:
         if isinstance(record, Order):

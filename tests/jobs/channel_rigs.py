@@ -194,7 +194,8 @@ def temu(factory: sessionmaker[Session], vault: Vault, count: int) -> ChannelRig
             "access_token": DEFAULT_ACCESS_TOKEN,
         },
         base_url="http://temu.sim",
-        settings={"region": "us", "carrier_ids": {"USPS": "699272611"}},
+        # a currency other than the mapping's default: a replay must map the same way
+        settings={"region": "us", "carrier_ids": {"USPS": "699272611"}, "currency": "EUR"},
         now=time.now(),
     )
     return ChannelRig(
