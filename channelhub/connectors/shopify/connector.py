@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.plugin import ConnectorContext
-from channelhub.connectors.records import PageRecords, map_fetched, one_of
+from channelhub.connectors.records import PageRecords, describe_error, map_fetched, one_of
 from channelhub.connectors.results import (
     Fetched,
     PageOf,
@@ -138,8 +139,12 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
                 node = _mapping(edge.get("node") if isinstance(edge, dict) else None)
                 try:
                     node = await self._all_line_items(node)
-                except InvalidInput as exc:  # its further line items could not be read
-                    records.refuse(self._raw("order", _node_id(node), node), str(exc))
+                except ConnectorError:
+                    raise  # the conversation failed, not this order: the run stops
+                # This order's further line items could not be read (the record boundary of
+                # connectors/records.py): it is set aside with its body, the page goes on.
+                except Exception as exc:  # noqa: BLE001 - one order, see above
+                    records.refuse(self._raw("order", _node_id(node), node), describe_error(exc))
                     continue
                 records.take_one(
                     self._raw("order", _node_id(node), node),
