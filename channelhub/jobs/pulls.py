@@ -2,10 +2,11 @@
 
 Per page, in ONE transaction: every raw body is archived (including the ones the mapping
 refused), every record is upserted with the store's guarded upsert (an older or equal remote
-``updated_at`` changes nothing, so replayed and out-of-order pages are harmless), every
-refused record becomes a dead letter pointing at its raw body, and the page's resume cursor is
-saved. A process killed between two pages resumes after the last committed one; killed inside
-a page, it redoes that page, which the upserts make a no-op.
+``updated_at`` changes nothing, so replayed and out-of-order pages are harmless) in its own
+savepoint, every record the mapping or the database refused becomes a dead letter pointing
+at its raw body (:mod:`channelhub.jobs.isolation`: one bad record never stops its page), and
+the page's resume cursor is saved. A process killed between two pages resumes after the last
+committed one; killed inside a page, it redoes that page, which the upserts make a no-op.
 """
 
 from __future__ import annotations
