@@ -29,7 +29,7 @@ from channelhub.core.fulfilment import Shipment, TrackingEvent
 from channelhub.core.stock import StockMovement
 from channelhub.core.warehouse_reports import InterceptResult, StockSnapshot, snapshot_adjustments
 from channelhub.jobs.intercept import apply_intercept_result
-from channelhub.jobs.pulls import archive
+from channelhub.jobs.isolation import archive
 from channelhub.jobs.shipments import apply_shipment
 from channelhub.jobs.tracking import apply_tracking_events
 from channelhub.mappings import outbound_protocol, shipbob
