@@ -26,6 +26,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Collection, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -58,7 +59,7 @@ from channelhub.connectors.http.retry import (
     call_with_retry,
     parse_retry_after,
 )
-from channelhub.core.redaction import SecretRedactor
+from channelhub.core.redaction import SecretRedactor, active_redactor, redacting
 
 logger = logging.getLogger("channelhub.http")
 
@@ -236,16 +237,20 @@ class ConnectorHttpClient:
                 ),
             )
 
+        # Outside a job run (an API route, a script) this account's redactor is the active
+        # one while the request runs, so httpx's own log lines pass it too.
+        scope = redacting(self.redactor) if active_redactor() is None else nullcontext()
         try:
-            return await call_with_retry(
-                policy,
-                attempt,
-                idempotent=repeatable,
-                sleep=self._sleep,
-                rng=self._rng,
-                on_retry=on_retry,
-                budget=budget,
-            )
+            with scope:
+                return await call_with_retry(
+                    policy,
+                    attempt,
+                    idempotent=repeatable,
+                    sleep=self._sleep,
+                    rng=self._rng,
+                    on_retry=on_retry,
+                    budget=budget,
+                )
         except TransportFailure as exc:
             if tried > 1:
                 exc.message += f"; gave up after {tried} attempts in {_seconds(budget.spent)} s"
