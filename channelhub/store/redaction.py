@@ -8,7 +8,7 @@ JSON parameter through the *active* redactor (:func:`channelhub.core.redaction.a
 set by the job runner for its account). Outside such a scope nothing changes.
 
 The hook sees what the driver gets: text, bytes (raw payload bodies, as received), and on
-PostgreSQL psycopg's ``Json``/``Jsonb`` wrappers (redacted inside, keys and values); on SQLite
+PostgreSQL psycopg's ``Json``/``Jsonb`` and ``Binary`` wrappers (redacted inside); on SQLite
 a JSON column arrives already serialised, hence the JSON-escaped forms in the redactor.
 """
 
@@ -29,6 +29,8 @@ def _clean(value: Any, redactor: SecretRedactor) -> Any:
         return redactor.redact_bytes(bytes(value))
     if hasattr(value, "obj") and hasattr(value, "dumps"):  # psycopg Json / Jsonb
         return type(value)(redactor.redact_value(value.obj), value.dumps)
+    if hasattr(value, "obj") and isinstance(value.obj, bytes | bytearray | memoryview):
+        return type(value)(redactor.redact_bytes(bytes(value.obj)))  # psycopg Binary
     return value
 
 
