@@ -16,7 +16,7 @@ from pathlib import Path
 import typer
 
 from channelhub.cli.output import cli_console
-from channelhub.cli.redaction import RedactingStream, terminal_redaction
+from channelhub.cli.redaction import RedactingStream, redacting_excepthook, terminal_redaction
 from channelhub.connectors.errors import ConnectorError
 from channelhub.core.errors import ChannelhubError
 
@@ -96,7 +96,9 @@ def main() -> None:
     _register()
     # everything the command prints, its last error line included, passes the secret values
     # of the accounts it touched
-    with terminal_redaction():
+    with terminal_redaction() as redactor:
+        # a bug's traceback is printed by Python after this scope: through the same values
+        sys.excepthook = redacting_excepthook(redactor)
         try:
             app()
         except (ChannelhubError, ConnectorError) as exc:

@@ -11,8 +11,10 @@ process) and is dropped with it: nothing outlives the command.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Any, TextIO
 
 from channelhub.core.redaction import SecretRedactor, active_redactor, redact_active, redacting
@@ -55,3 +57,17 @@ def terminal_redaction() -> Iterator[SecretRedactor]:
             yield redactor
         finally:
             sys.stdout, sys.stderr = out, err
+
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+def redacting_excepthook(redactor: SecretRedactor) -> ExceptHook:
+    """``sys.excepthook`` for a bug's traceback: printed whole (a bug report needs it), with
+    the command's secret values removed."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, exc, tb))
+        sys.stderr.write(redactor.redact(text))
+
+    return hook

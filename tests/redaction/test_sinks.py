@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import sys
 from datetime import UTC, datetime
 from urllib.parse import quote_plus
 
@@ -186,3 +187,23 @@ def test_what_a_command_prints_passes_the_secrets_it_learned(
     out, err = capsys.readouterr()
     assert SECRET not in out + err and quote_plus(SECRET) not in err
     assert out.count(REDACTED) == 3 and err.count(REDACTED) == 1
+
+
+def test_a_bug_s_traceback_reaches_the_terminal_redacted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channelhub import cli
+
+    def buggy() -> None:
+        child_redactor("acct", [SECRET])
+        raise KeyError(f"unexpected {SECRET}")
+
+    monkeypatch.setattr(cli, "app", buggy)
+    monkeypatch.setattr(cli, "_register", lambda: None)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    with pytest.raises(KeyError) as raised:
+        cli.main()
+    sys.excepthook(raised.type, raised.value, raised.tb)  # what Python does with it
+    err = capsys.readouterr().err
+    assert "KeyError" in err and "Traceback" in err
+    assert SECRET not in err and REDACTED in err
