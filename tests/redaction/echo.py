@@ -3,7 +3,8 @@ echoes every other request it gets (method, URL, headers, body) back in its erro
 
 Modes: ``400``, ``401``, ``500`` (an error status with the echo as JSON and as free text),
 ``200`` (the platform's "error in a 200": Shopify GraphQL ``errors``, Temu ``success: false``,
-and for the others the echo itself as the answer, which the mappings then choke on).
+and for the others the echo itself as the answer, which the mappings then choke on), and
+``refuse_tokens`` (the token endpoints echo too: the client id, secret and refresh token).
 
 The secrets it must never see again are the accounts' credentials and every token it issued;
 :func:`forms` is the test's own list of their encodings (independent of the redactor's).
@@ -57,6 +58,8 @@ class EchoUpstream:
     """The handler respx routes every request to."""
 
     mode: int = 400
+    #: the token endpoints echo too (an LWA refusal quoting the refresh token and secret)
+    refuse_tokens: bool = False
     issued: list[str] = field(default_factory=list)  # tokens handed out
     issued_to: dict[str, list[str]] = field(default_factory=dict)  # host -> its tokens
     echoed: list[str] = field(default_factory=list)  # every echoed request, as text
@@ -67,6 +70,8 @@ class EchoUpstream:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if self.refuse_tokens and any(path.endswith(p) for p in (*TOKEN_PATHS, RDT_PATH)):
+            return self._echo(request)
         if any(path.endswith(p) for p in TOKEN_PATHS):
             token = self._issue(request.url.host)
             return httpx.Response(

@@ -216,17 +216,22 @@ async def _run_jobs(hub: Hub) -> list[str]:
     return crashed
 
 
-@pytest.mark.parametrize("mode", [400, 401, 500, 200])
+@pytest.mark.parametrize(
+    ("mode", "refuse_tokens"),
+    [(400, False), (401, False), (500, False), (200, False), (400, True)],
+    ids=["400", "401", "500", "error-in-200", "token-endpoints-echo"],
+)
 def test_no_secret_reaches_the_database_logs_or_terminal(
     hub: Hub,
     engine: Engine,
     mode: int,
+    refuse_tokens: bool,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    upstream = EchoUpstream(mode=mode)
+    upstream = EchoUpstream(mode=mode, refuse_tokens=refuse_tokens)
     with respx.mock(assert_all_called=False) as router:
         router.route().mock(side_effect=upstream)
         crashed = asyncio.run(_run_jobs(hub))
@@ -243,14 +248,17 @@ def test_no_secret_reaches_the_database_logs_or_terminal(
     assert leaks == {"database": [], "logs": [], "terminal": []}, crashed
 
     # not vacuous: the secrets went out, came back, and were stored redacted
-    assert upstream.seen > 0 and upstream.issued
+    assert upstream.seen > 0 and (refuse_tokens or upstream.issued)
     sent = "\n".join(upstream.echoed)
     for name, creds in hub.credentials.items():
         platform = ACCOUNTS[name][0]
         travelling = [v for k, v in creds.items() if f"{name}:{k}" not in NEVER_SENT]
         travelling += [t for host, ts in upstream.issued_to.items() if platform in host for t in ts]
         if name not in NEVER_SENT:
-            sent_forms = needles(travelling, [(v, "") for v in travelling])
+            pairs = [(v, "") for v in travelling]
+            if "client_id" in creds:
+                pairs.append((creds["client_id"], creds["client_secret"]))
+            sent_forms = needles(travelling, pairs)
             assert _hits(sent, sent_forms), f"{name} sent no secret"
     assert "[REDACTED]" in database
     with hub.factory() as session:

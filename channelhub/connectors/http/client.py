@@ -120,6 +120,12 @@ class ConnectorResponse:
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
 
+    def excerpt(self, limit: int = 300) -> str:
+        """The body as a message may quote it: names, patterns and the account's secret
+        values redacted *before* it is cut to ``limit`` characters (an expected 4xx the
+        connector reads itself never went through the client's error path)."""
+        return redact_body(self.content, limit=limit, redactor=self.redactor) or ""
+
 
 class ConnectorHttpClient:
     """The HTTP client of one account on one platform."""
