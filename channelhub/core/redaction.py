@@ -120,6 +120,10 @@ class SecretRedactor:
     def __len__(self) -> int:
         return len(self._values)
 
+    def values(self) -> tuple[str, ...]:
+        """The raw values known (to hand them to another scope; never print them)."""
+        return tuple(self._values)
+
     def add(self, *secrets: SecretLike) -> None:
         """Learn values (``str`` or ``SecretStr``); too short or known ones are ignored."""
         fresh = [s for s in (_plain(v) for v in secrets) if s and len(s) >= MIN_SECRET_LENGTH]

@@ -29,7 +29,12 @@ from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
-from channelhub.core.redaction import child_redactor, redact_active, redacting
+from channelhub.core.redaction import (
+    SecretRedactor,
+    active_redactor,
+    redact_active,
+    redacting,
+)
 from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.kinds import JobKind
@@ -350,10 +355,20 @@ def _finish(context: JobContext, outcome: RunOutcome, error: str | None) -> None
 
 
 async def _run(context: JobContext, handler: JobHandler) -> JobResult:
-    # The run's redactor: the sinks (database, logs) read it from the context; the account's
-    # connector, built under it, teaches it the credentials and every token it obtains.
-    with redacting(child_redactor(context.account.name)):
-        return await _run_in_scope(context, handler)
+    # The run's own redactor: the sinks (database, logs) read it from the context; the
+    # account's connector, built under it, teaches it the credentials and every token it
+    # obtains. It is not a child of the caller's (a long-running command would gather every
+    # account's secrets): what the run returns is redacted here, and only an exception that
+    # escapes unredacted (a bug) hands the run's values to the caller's redactor.
+    outer = active_redactor()
+    redactor = SecretRedactor(context.account.name)
+    try:
+        with redacting(redactor):
+            return await _run_in_scope(context, handler)
+    except BaseException:
+        if outer is not None:
+            outer.add(*redactor.values())
+        raise
 
 
 async def _run_in_scope(context: JobContext, handler: JobHandler) -> JobResult:

@@ -207,3 +207,48 @@ def test_a_bug_s_traceback_reaches_the_terminal_redacted(
     err = capsys.readouterr().err
     assert "KeyError" in err and "Traceback" in err
     assert SECRET not in err and REDACTED in err
+
+
+@pytest.mark.anyio
+async def test_a_run_keeps_its_secrets_to_itself_unless_a_bug_escapes(engine: Engine) -> None:
+    """A long-running command's redactor must not gather every account's secrets; only an
+    exception that leaves a run unredacted hands the run's values to the caller."""
+    factory = make_session_factory(engine)
+    vault = Vault(generate_key())
+    with factory.begin() as session:
+        add_account(
+            session, vault, platform="shopify", name="acct", now=NOW,
+            credentials={"access_token": SecretStr(SECRET)},
+        )  # fmt: skip
+
+    class Connector:
+        def __init__(self) -> None:
+            self.context = ConnectorContext(
+                platform="shopify", account="acct", credentials={"access_token": SecretStr(SECRET)}
+            )
+
+        async def aclose(self) -> None:
+            return None
+
+    async def fine(context: JobContext) -> bool:
+        context.connector()
+        return False
+
+    async def buggy(context: JobContext) -> bool:
+        context.connector()
+        raise KeyError(SECRET)
+
+    command = SecretRedactor("terminal")
+    with redacting(command):
+        for handler in (fine, fine):
+            await run_job(
+                factory, "acct", JobKind.PULL_ORDERS, connector_factory=lambda _: Connector(),
+                now=lambda: NOW, handlers={JobKind.PULL_ORDERS: handler},
+            )  # fmt: skip
+        assert len(command) == 0
+        with pytest.raises(KeyError):
+            await run_job(
+                factory, "acct", JobKind.PULL_ORDERS, connector_factory=lambda _: Connector(),
+                now=lambda: NOW, handlers={JobKind.PULL_ORDERS: buggy},
+            )  # fmt: skip
+    assert command.redact(SECRET) == REDACTED
