@@ -261,6 +261,7 @@ def test_no_secret_reaches_the_database_logs_or_terminal(
             sent_forms = needles(travelling, pairs)
             assert _hits(sent, sent_forms), f"{name} sent no secret"
     assert "[REDACTED]" in database
+    assert "[REDACTED]" in terminal  # the echoes reached the terminal too, redacted
     with hub.factory() as session:
         failed = {r.account for r in session.scalars(select(JobRun)) if r.error}
     assert {"amz-us", "shop-us", "ebay-us", "temu-us"} <= failed

@@ -252,3 +252,14 @@ async def test_a_run_keeps_its_secrets_to_itself_unless_a_bug_escapes(engine: En
                 now=lambda: NOW, handlers={JobKind.PULL_ORDERS: buggy},
             )  # fmt: skip
     assert command.redact(SECRET) == REDACTED
+
+
+def test_a_response_excerpt_is_redacted_before_it_is_cut() -> None:
+    from channelhub.connectors.http.client import ConnectorResponse
+
+    response = ConnectorResponse(
+        operation="op", status=409, headers=httpx.Headers(), url="POST /x", attempts=1,
+        content=("y" * 290 + SECRET).encode(), redactor=_redactor(),
+    )  # fmt: skip
+    excerpt = response.excerpt(300)
+    assert SECRET[:10] not in excerpt and REDACTED in excerpt
