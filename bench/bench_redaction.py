@@ -1,7 +1,7 @@
 """Redaction by value: what it costs the sinks (a payload scanned, a row stored).
 
 Figures: MB/s of :meth:`SecretRedactor.redact` over a 100 KB JSON page with no secret in it
-(the common case) for one account's 5 secrets and for a long-running command's 512 values,
+(the common case) for one account's 5 secrets and for 512 values (the most one scope keeps),
 beside the plain baseline of one ``str.count`` pass over the same text; and raw payloads
 (10 KB) stored per second on SQLite with and without an active redactor (the database hook).
 ``--scale 0.1`` does a tenth of the work.
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
     return [
         Figure("baseline: one str.count pass over 100 KB", _rate(lambda t: t.count("zz"), page, repeat), "MB/s"),  # noqa: E501
         Figure("redact 100 KB, 5 secrets (one account)", _rate(one.redact, page, repeat), "MB/s"),
-        Figure("redact 100 KB, 512 values (long command)", _rate(many.redact, page, max(1, repeat // 20)), "MB/s"),  # noqa: E501
+        Figure("redact 100 KB, 512 values (the most one scope keeps)", _rate(many.redact, page, max(1, repeat // 20)), "MB/s"),  # noqa: E501
         Figure("store 10 KB raw payloads, no redactor", _store(rows, body, None), "rows/s"),
         Figure("store 10 KB raw payloads, 5 secrets", _store(rows, body, one), "rows/s"),
     ]  # fmt: skip
