@@ -31,7 +31,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import channelhub.store.tables  # noqa: F401  (every table on the metadata)
-from channelhub.cli import main
+from channelhub.cli import _register, app, main
 from channelhub.cli.home import vault_for
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.core.models import OutboundOrder
@@ -284,3 +284,25 @@ def _cli(hub: Hub, mode: int, capsys: pytest.CaptureFixture[str], mp: pytest.Mon
         captured = capsys.readouterr()
         out += [captured.out, captured.err]
     return "\n".join(out)
+
+
+def test_the_cli_under_typer_s_runner_redacts_what_a_command_prints(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``app`` invoked directly (CliRunner, no ``main()``) binds the terminal scope in its
+    root callback: a check line quoting the account's token (as a platform's message might)
+    is printed redacted, though nothing upstream of the terminal redacted it."""
+    from typer.testing import CliRunner
+
+    from channelhub.connectors.plugin import CheckLine
+
+    async def quoting_check(plugin: object, context: Any) -> list[CheckLine]:
+        token = context.credentials["access_token"].get_secret_value()
+        return [CheckLine(ok=True, text=f"the shop says hello to {token}")]
+
+    monkeypatch.setattr("channelhub.cli.accounts.run_check", quoting_check)
+    _register()
+    result = CliRunner().invoke(app, ["--home", str(hub.home), "accounts", "check", "shop-us"])
+    token = hub.credentials["shop-us"]["access_token"]
+    assert "the shop says hello to [REDACTED]" in result.output
+    assert token not in result.output
