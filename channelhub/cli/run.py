@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import errno
 import logging
 import os
@@ -109,7 +110,11 @@ async def serve_hub(
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    serving = asyncio.create_task(server.serve(sockets=[listening]), name="channelhub-http")
+    # A fresh context: requests must not inherit this command's terminal redactor (a
+    # long-lived one would gather every account's secrets and slow every stored webhook).
+    serving = asyncio.create_task(
+        server.serve(sockets=[listening]), name="channelhub-http", context=contextvars.Context()
+    )
     try:
         await asyncio.wait(
             [asyncio.ensure_future(server.listening.wait()), serving],

@@ -33,6 +33,12 @@ from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
+from channelhub.core.redaction import (
+    SecretRedactor,
+    active_redactor,
+    redact_active,
+    redacting,
+)
 from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.fencing import LeaseLost as LeaseLost
@@ -244,10 +250,12 @@ def load_handler(kind: JobKind, handlers: Mapping[JobKind, JobHandler] | None = 
 
 
 def _describe(exc: BaseException) -> str:
-    # Connector errors are redacted by construction; hub errors are one sentence.
+    """One line for the run log, the dead letter and the terminal. Connector errors are
+    redacted by construction; a hub error may quote a value the platform sent (an echo of
+    our own request): the run's redactor removes the account's secrets from either."""
     if isinstance(exc, ConnectorError | ChannelhubError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+        return redact_active(str(exc))
+    return redact_active(f"{type(exc).__name__}: {exc}")
 
 
 async def run_job(
@@ -355,6 +363,23 @@ def _finish(context: JobContext, outcome: RunOutcome, error: str | None) -> None
 
 
 async def _run(context: JobContext, handler: JobHandler) -> JobResult:
+    # The run's own redactor: the sinks (database, logs) read it from the context; the
+    # account's connector, built under it, teaches it the credentials and every token it
+    # obtains. It is not a child of the caller's (a long-running command would gather every
+    # account's secrets): what the run returns is redacted here, and only an exception that
+    # escapes unredacted (a bug) hands the run's values to the caller's redactor.
+    outer = active_redactor()
+    redactor = SecretRedactor(context.account.name)
+    try:
+        with redacting(redactor):
+            return await _run_in_scope(context, handler)
+    except BaseException:
+        if outer is not None:
+            outer.add(*redactor.values())
+        raise
+
+
+async def _run_in_scope(context: JobContext, handler: JobHandler) -> JobResult:
     error: str | None = None
     more = False
     try:
@@ -394,5 +419,5 @@ async def _run(context: JobContext, handler: JobHandler) -> JobResult:
         more=more,
         error=error,
         run_id=context.run_id,
-        note=context.note,
+        note=None if context.note is None else redact_active(context.note),
     )

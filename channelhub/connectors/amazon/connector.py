@@ -133,6 +133,7 @@ class AmazonConnector:
             now=context.now,
             rng=context.rng,
             limit_feedback=None,
+            redactor=context.redactor,
             **extra,
         )
         fetch = lwa_fetcher(
@@ -142,8 +143,10 @@ class AmazonConnector:
             client_secret=context.credential("client_secret"),
             refresh_token=context.credential("refresh_token"),
         )
-        self.token = RefreshingToken(fetch, clock=context.clock)
-        self.rdts = RestrictedTokens(self._create_rdt, clock=context.clock, margin=RDT_MARGIN)
+        self.token = RefreshingToken(fetch, clock=context.clock, redactor=context.redactor)
+        self.rdts = RestrictedTokens(
+            self._create_rdt, clock=context.clock, margin=RDT_MARGIN, redactor=context.redactor
+        )
         self.http = http_client_for(
             context, default_base_url=DEFAULT_BASE_URL, limits=USAGE_PLANS, auth=LwaAuth(self.token)
         )

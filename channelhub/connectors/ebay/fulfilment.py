@@ -133,5 +133,5 @@ class FulfilmentPusher:
         return PackagePushResult(
             tracking,
             False,
-            reason=f"eBay refused the package (409 conflict): {response.text[:300]}",
+            reason=f"eBay refused the package (409 conflict): {response.excerpt(300)}",
         )

@@ -126,7 +126,7 @@ class ShipBobWarehouse:
         if existing is None:
             errors = response.json().get("errors") if isinstance(response.json(), dict) else None
             raise ShipBobRejected(
-                [str(e) for e in errors or [response.text]],
+                [str(e) for e in errors] if errors else [response.excerpt(300)],
                 source=f"ShipBob refused {order.idempotency_key}",
             )
         return OutboundReceipt(
