@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,10 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from channelhub.api import callbacks, webhooks
+from channelhub.api.inbound import AccountConnectors, Gate
+from channelhub.api.limits import InboundLimits, RefusalLimiter
 from channelhub.api.metrics import CONTENT_TYPE, render_metrics
 from channelhub.api.state import HubState, hub_state
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.runner import SessionFactory
+from channelhub.jobs.webhook_intake import IntakeWorker
 
 
 def _utc_now() -> datetime:
@@ -32,12 +36,34 @@ def create_app(
     connector_factory: ConnectorFactoryFn,
     now: Callable[[], datetime] = _utc_now,
     status: Callable[[], dict[str, Any]] | None = None,
+    limits: InboundLimits | None = None,
+    background_intake: bool = True,
 ) -> FastAPI:
-    """The FastAPI app; ``status`` adds live facts (scheduled jobs, runs in flight) to /health."""
-    app = FastAPI(title="channelhub", docs_url=None, redoc_url=None)
-    app.state.hub = HubState(
-        session_factory=session_factory, connector_factory=connector_factory, now=now
+    """The FastAPI app; ``status`` adds live facts (scheduled jobs, runs in flight) to /health.
+
+    ``limits``: ``[inbound]`` (body sizes, refusal evidence and budget; defaults otherwise).
+    The app owns the accounts' shared connectors and the webhook intake worker, and closes
+    them at shutdown. ``background_intake=False`` (tests): deliveries wait for
+    ``app.state.hub.intake.run_once()``."""
+    limits = limits or InboundLimits()
+    connectors = AccountConnectors(connector_factory)
+    limiter = RefusalLimiter(limits.refusals_per_minute, limits.refusal_burst, now)
+    hub = HubState(
+        session_factory=session_factory,
+        connector_factory=connector_factory,
+        now=now,
+        gate=Gate(session_factory, connectors, limits, limiter, now),
+        intake=IntakeWorker(session_factory, now=now, background=background_intake),
     )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        hub.intake.stop()
+        await connectors.aclose()
+
+    app = FastAPI(title="channelhub", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.hub = hub
 
     @app.get("/health")
     def health(state: HubState = Depends(hub_state)) -> JSONResponse:

@@ -8,17 +8,22 @@ from datetime import datetime
 
 from fastapi import Request
 
+from channelhub.api.inbound import Gate
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.runner import SessionFactory
+from channelhub.jobs.webhook_intake import IntakeWorker
 
 
 @dataclass(frozen=True)
 class HubState:
-    """The database, the account connectors and the clock (injected for tests)."""
+    """The database, the account connectors, the clock (injected for tests), the inbound gate
+    (limits, shared connectors) and the webhook intake worker."""
 
     session_factory: SessionFactory
     connector_factory: ConnectorFactoryFn
     now: Callable[[], datetime]
+    gate: Gate
+    intake: IntakeWorker
 
 
 def hub_state(request: Request) -> HubState:

@@ -251,8 +251,13 @@ def record_webhook_delivery(
     topic: str,
     received_at: datetime,
     raw_payload_id: int | None = None,
+    platform: str | None = None,
+    pending: bool = False,
 ) -> bool:
-    """True when this delivery is new; False for a redelivery (``ON CONFLICT DO NOTHING``)."""
+    """True when this delivery is new; False for a redelivery (``ON CONFLICT DO NOTHING``).
+
+    ``pending``: the webhook intake job applies it later (``processed_at`` stays empty);
+    otherwise the caller applies it in this transaction."""
     statement = (
         insert_for(session, WebhookDelivery)
         .values(
@@ -261,6 +266,8 @@ def record_webhook_delivery(
             topic=topic,
             raw_payload_id=raw_payload_id,
             received_at=received_at,
+            platform=platform,
+            processed_at=None if pending else received_at,
         )
         .on_conflict_do_nothing(index_elements=["account", "event_id"])
         .returning(WebhookDelivery.id)

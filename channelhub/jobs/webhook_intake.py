@@ -1,0 +1,218 @@
+"""Webhook intake as a job: the route only verifies and stores a delivery; this applies it.
+
+``POST /webhooks/{account}`` answers as soon as the raw body and its delivery row
+(``processed_at`` empty) are committed. :func:`process_pending` then takes each pending
+delivery in its own transaction: it claims the row (``UPDATE ... WHERE processed_at IS
+NULL``: of two processes, one wins and the other skips it), maps the raw body with the
+platform's mapping and takes the orders in (:func:`~channelhub.jobs.intake.intake_order`).
+Whatever one delivery raises is set aside: the transaction is rolled back and a second one
+marks the delivery processed and files a dead letter pointing at its raw body (replayable with
+``channelhub jobs replay``). The delivery was acknowledged already and stays so.
+
+:class:`IntakeWorker` runs it promptly in the serving process: each accepted delivery wakes
+it, wakes that arrive while it works coalesce into one more pass, and a periodic sweep (the
+scheduler's) catches anything a crash left pending.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.core.models import Order
+from channelhub.jobs.intake import intake_order
+from channelhub.mappings.catalog import normalizer
+from channelhub.store.repos.jobs import record_dead_letter
+from channelhub.store.tables.jobs import WebhookDelivery
+from channelhub.store.tables.sync import RawPayload
+
+log = logging.getLogger(__name__)
+
+#: Topics whose body is an order (Shopify ``orders/...``, others' spellings).
+ORDER_TOPIC_PREFIXES = ("orders/", "orders_", "ORDER_")
+JOB_KIND = "webhook"
+#: A dead letter's reason keeps at most this much of an error message.
+REASON_LIMIT = 500
+
+
+@dataclass
+class IntakeCounts:
+    """What one pass did."""
+
+    processed: int = 0
+    dead_letters: int = 0
+    skipped: int = 0  # claimed by another process first
+
+    def __iadd__(self, other: IntakeCounts) -> IntakeCounts:
+        self.processed += other.processed
+        self.dead_letters += other.dead_letters
+        self.skipped += other.skipped
+        return self
+
+
+def is_order_topic(topic: str) -> bool:
+    return topic.startswith(ORDER_TOPIC_PREFIXES)
+
+
+def _claim(session: Session, delivery_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.processed_at.is_(None))
+        .values(processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _apply(session: Session, delivery: WebhookDelivery, *, now: datetime) -> None:
+    raw = session.get(RawPayload, delivery.raw_payload_id) if delivery.raw_payload_id else None
+    if raw is None or not is_order_topic(delivery.topic):
+        return
+    document: Any = json.loads(raw.body, parse_float=Decimal)
+    records = normalizer(str(delivery.platform), "order")(document, account=delivery.account)
+    for record in records:
+        if isinstance(record, Order):
+            intake_order(session, record, now=now, raw_payload_id=raw.id)
+
+
+def _set_aside(
+    session_factory: sessionmaker[Session], delivery: WebhookDelivery, reason: str, now: datetime
+) -> bool:
+    with session_factory.begin() as session:
+        if not _claim(session, delivery.id, now):
+            return False
+        record_dead_letter(
+            session,
+            account=delivery.account,
+            platform=str(delivery.platform),
+            job_kind=JOB_KIND,
+            subject="order",
+            reason=reason[:REASON_LIMIT],
+            now=now,
+            external_id=delivery.event_id[:255],
+            raw_payload_id=delivery.raw_payload_id,
+            payload={"topic": delivery.topic, "event_id": delivery.event_id},
+            dedupe_key=f"record:{delivery.account}:webhook:{delivery.raw_payload_id}",
+        )
+    return True
+
+
+def process_one(
+    session_factory: sessionmaker[Session], delivery: WebhookDelivery, *, now: datetime
+) -> IntakeCounts:
+    """Apply one pending delivery, or set it aside as a dead letter (never raises for it)."""
+    try:
+        with session_factory.begin() as session:
+            if not _claim(session, delivery.id, now):
+                return IntakeCounts(skipped=1)
+            _apply(session, delivery, now=now)
+        return IntakeCounts(processed=1)
+    except Exception as exc:  # noqa: BLE001 - per-record isolation: set aside, kept, replayable
+        reason = f"{type(exc).__name__}: {exc}"
+    log.warning(
+        "webhook %s for %s not applied (dead letter): %.200s",
+        delivery.event_id, delivery.account, reason,
+    )  # fmt: skip
+    if _set_aside(session_factory, delivery, reason, now):
+        return IntakeCounts(dead_letters=1)
+    return IntakeCounts(skipped=1)
+
+
+def pending(session: Session, *, limit: int) -> list[WebhookDelivery]:
+    """The oldest deliveries not yet applied."""
+    rows = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.processed_at.is_(None))
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+    )
+    found = list(rows)
+    session.expunge_all()
+    return found
+
+
+def process_pending(
+    session_factory: sessionmaker[Session], *, now: Callable[[], datetime], batch: int = 200
+) -> IntakeCounts:
+    """Apply every pending delivery, ``batch`` rows at a time, until none is left."""
+    counts = IntakeCounts()
+    while True:
+        with session_factory() as session:
+            rows = pending(session, limit=batch)
+        for delivery in rows:
+            counts += process_one(session_factory, delivery, now=now())
+        if len(rows) < batch:
+            return counts
+
+
+class IntakeWorker:
+    """One background thread running :func:`process_pending` whenever woken.
+
+    ``wake()`` costs a flag set: a burst of deliveries coalesces into a few passes. The thread
+    starts on the first wake; ``background=False`` (tests) never starts it: the caller runs
+    :meth:`run_once` itself.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        now: Callable[[], datetime],
+        background: bool = True,
+    ) -> None:
+        self._session_factory = session_factory
+        self._background = background
+        self._now = now
+        self._wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+        self.counts = IntakeCounts()
+
+    def wake(self) -> None:
+        """Ask for a pass soon (starts the thread the first time)."""
+        self._wanted.set()
+        if not self._background:  # tests: passes run when they call run_once()
+            return
+        with self._lock:
+            if self._thread is None and not self._stopping.is_set():
+                self._thread = threading.Thread(
+                    target=self._loop, name="channelhub-webhook-intake", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wanted.wait(timeout=1.0)
+            if not self._wanted.is_set():
+                continue
+            self._wanted.clear()
+            self.run_once()
+
+    def run_once(self) -> IntakeCounts:
+        """One pass now, in the caller's thread (the sweep and the tests use it)."""
+        try:
+            counts = process_pending(self._session_factory, now=self._now)
+        except Exception:
+            log.exception("webhook intake pass failed; pending deliveries wait for the next")
+            return IntakeCounts()
+        self.passes += 1
+        self.counts += counts
+        return counts
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Finish the pass in progress and stop the thread."""
+        self._stopping.set()
+        self._wanted.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
