@@ -166,9 +166,12 @@ async def test_bad_stale_and_replayed_callbacks_are_refused_logged_and_kept(
     assert any("does not match" in r for r in reasons) and any("replay" in r for r in reasons)
     assert any("from now" in r for r in reasons) and SECRET not in " ".join(reasons)
     with factory() as session:
-        assert session.scalar(
-            select(func.count()).select_from(RawPayload).where(RawPayload.kind != "callback")
-        ) == 0  # a refused body is never archived whole
+        assert (
+            session.scalar(
+                select(func.count()).select_from(RawPayload).where(RawPayload.kind != "callback")
+            )
+            == 0
+        )  # a refused body is never archived whole
         kept = list_refusals(session, WMS)
         assert [k.status for k in kept] == [401, 401, 401]
         assert all(k.sha256 == hashlib.sha256(k.head).hexdigest() for k in kept)
