@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from channelhub.api.inbound import AccountConnectors, Gate
 from channelhub.api.limits import InboundLimits, RefusalLimiter
 from channelhub.api.metrics import CONTENT_TYPE, render_metrics
 from channelhub.api.state import HubState, hub_state
+from channelhub.api.writer import DeliveryWriter
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.runner import SessionFactory
 from channelhub.jobs.webhook_intake import IntakeWorker
@@ -28,6 +30,15 @@ from channelhub.jobs.webhook_intake import IntakeWorker
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def write_lock(session_factory: SessionFactory) -> AbstractContextManager[Any]:
+    """SQLite takes one writer at a time: the app's writers (the delivery writer, the intake
+    worker) take turns on a lock instead of sleeping in SQLite's busy handler."""
+    bind = session_factory.kw.get("bind")
+    if bind is not None and bind.dialect.name == "sqlite":
+        return threading.Lock()
+    return nullcontext()
 
 
 def create_app(
@@ -48,12 +59,15 @@ def create_app(
     limits = limits or InboundLimits()
     connectors = AccountConnectors(connector_factory)
     limiter = RefusalLimiter(limits.refusals_per_minute, limits.refusal_burst, now)
+    lock = write_lock(session_factory)
+    intake = IntakeWorker(session_factory, now=now, background=background_intake, lock=lock)
     hub = HubState(
         session_factory=session_factory,
         connector_factory=connector_factory,
         now=now,
         gate=Gate(session_factory, connectors, limits, limiter, now),
-        intake=IntakeWorker(session_factory, now=now, background=background_intake),
+        intake=intake,
+        writer=DeliveryWriter(session_factory, now=now, lock=lock, on_stored=intake.wake),
     )
 
     @asynccontextmanager
@@ -62,7 +76,16 @@ def create_app(
         hub.intake.stop()
         await connectors.aclose()
 
-    app = FastAPI(title="channelhub", docs_url=None, redoc_url=None, lifespan=lifespan)
+    # every route's backstop; twice the largest route limit so the routes' own check (which
+    # keeps evidence and counts the source's refusals) answers first
+    backstop = 2 * max(limits.webhook_max_bytes, limits.callback_max_bytes)
+    app = FastAPI(
+        title="channelhub",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        max_body_size=backstop,
+    )
     app.state.hub = hub
 
     @app.get("/health")

@@ -14,6 +14,7 @@ requests (an eBay key cache, an HTTP client), rebuilding it when the account row
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,8 @@ from channelhub.store.repos.refusals import record_refusal
 from channelhub.store.tables.accounts import Account
 
 log = logging.getLogger(__name__)
+#: More account names than this in the row cache: it starts again (unknown names are not kept).
+MAX_CACHED_ACCOUNTS = 10_000
 
 
 class AccountConnectors:
@@ -96,6 +99,7 @@ class Gate:
         self.limits = limits
         self.limiter = limiter
         self._now = now
+        self._rows: dict[str, tuple[float, Account]] = {}
 
     def _lookup(self, account: str) -> Account | None:
         try:
@@ -105,6 +109,19 @@ class Gate:
                 return row
         except NotFound:
             return None
+
+    async def account(self, name: str) -> Account | None:
+        """The account row, reused for ``account_cache_seconds`` (a burst reads it once)."""
+        at = time.monotonic()
+        cached = self._rows.get(name)
+        if cached is not None and at - cached[0] < self.limits.account_cache_seconds:
+            return cached[1]
+        row = await run_in_threadpool(self._lookup, name)
+        if row is not None:
+            if len(self._rows) >= MAX_CACHED_ACCOUNTS:
+                self._rows.clear()
+            self._rows[name] = (at, row)
+        return row
 
     async def admit(
         self, request: Request, account: str, *, route: str, platform: str | None = None
@@ -117,7 +134,7 @@ class Gate:
                 detail="too many refused requests",
                 headers={"Retry-After": str(wait)},
             )
-        row = await run_in_threadpool(self._lookup, account)
+        row = await self.account(account)
         if row is None or (platform is not None and row.platform != platform):
             self.limiter.refused(source)
             what = "unknown account" if row is None else f"account is not a {platform} account"

@@ -1,6 +1,11 @@
 """Inbound limits: body size per route enforced while reading, and a per-source budget of
 refused requests.
 
+The app also sets FastAPI's own ``max_body_size`` (Starlette's ``RequestBodyLimitMiddleware``)
+to the largest route limit, as a backstop for every route. The routes read their bodies with
+:func:`read_body` all the same, because a refusal must be counted against its source and kept
+as evidence (the middleware answers 413 before the route knows of it).
+
 The body is read from the ASGI stream chunk by chunk and refused (413) as soon as the declared
 ``Content-Length`` or the bytes counted so far pass the route's limit: a 50 MB forgery costs
 one chunk of memory, never 50 MB. Starlette's ``Request.body()`` has no limit, and no
@@ -37,6 +42,8 @@ class InboundLimits:
     trusted_proxies: tuple[str, ...] = ()
     #: at most this many sources are tracked (least recently refused dropped first)
     tracked_sources: int = 10_000
+    #: seconds an account row read by the gate is reused (an edit is seen after this)
+    account_cache_seconds: float = 2.0
 
     @property
     def evidence_retention(self) -> timedelta:

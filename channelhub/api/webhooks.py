@@ -4,12 +4,13 @@ its platform's signature (Shopify's ``X-Shopify-Hmac-Sha256``, ...).
 Fast intake: the gate (:mod:`channelhub.api.inbound`) bounds the body and the source's
 refusals; the account's shared connector checks the signature on the raw body (constant time)
 and the replay window; nothing is stored before that (a refusal keeps bounded evidence only).
-An accepted delivery is stored in one short transaction: its raw body archived and its row in
-``webhook_deliveries`` (``ON CONFLICT DO NOTHING`` on the platform's event identity: a
-redelivery or a replay of the same event is "duplicate"), left pending. The answer is 200 at
-once; :mod:`channelhub.jobs.webhook_intake` maps and takes the orders in right after (the
-route wakes the in-process worker), and sets a record it cannot take aside as a dead letter
-with its raw body: a delivery is never answered 500 for its content.
+An accepted delivery is stored by the group-commit writer (:mod:`channelhub.api.writer`): its
+raw body archived and its row in ``webhook_deliveries`` (``ON CONFLICT DO NOTHING`` on the
+platform's event identity: a redelivery or a replay of the same event is "duplicate"), left
+pending. The answer is 200 once that is committed; :mod:`channelhub.jobs.webhook_intake`
+maps and takes the orders in right after (the writer wakes the in-process worker), and sets
+a record it cannot take aside as a dead letter with its raw body: a delivery is never
+answered 500 for its content.
 """
 
 from __future__ import annotations
@@ -18,39 +19,16 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import SQLAlchemyError
 
 from channelhub.api.state import HubState, hub_state
 from channelhub.connectors.errors import WebhookRejected
-from channelhub.connectors.results import WebhookEvent
 from channelhub.connectors.roles import Capability, SalesChannel
 from channelhub.connectors.shopify import DuplicateWebhook
-from channelhub.jobs.pulls import archive
-from channelhub.store.repos.jobs import record_webhook_delivery
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 ROUTE = "webhook"
-
-
-def store_delivery(
-    state: HubState, platform: str, account: str, event: WebhookEvent
-) -> dict[str, Any]:
-    """Archive the raw body and record the delivery, pending (one transaction)."""
-    with state.session_factory.begin() as session:
-        payload_id = archive(session, platform=platform, account=account, raw=event.raw)
-        fresh = record_webhook_delivery(
-            session,
-            account=account,
-            event_id=event.event_id[:255],
-            topic=event.topic[:120],
-            received_at=state.now(),
-            raw_payload_id=payload_id,
-            platform=platform,
-            pending=True,
-        )
-    status = "accepted" if fresh else "duplicate"
-    return {"status": status, "event_id": event.event_id}
 
 
 @router.post("/{account}")
@@ -70,7 +48,8 @@ async def receive_webhook(
         return {"status": "duplicate"}
     except WebhookRejected as exc:
         raise await state.gate.refuse(admitted, request, ROUTE, str(exc)) from None
-    answer = await run_in_threadpool(store_delivery, state, admitted.row.platform, account, event)
-    if answer["status"] == "accepted":
-        state.intake.wake()
-    return answer
+    try:
+        fresh = await state.writer.store(admitted.row.platform, account, event)
+    except SQLAlchemyError:  # the database is away: the platform retries the delivery
+        raise HTTPException(status_code=503, detail="not stored, retry later") from None
+    return {"status": "accepted" if fresh else "duplicate", "event_id": event.event_id}

@@ -325,6 +325,7 @@ async def test_ebay_keys_are_cached_per_account_and_forged_kids_cost_a_bounded_b
     assert rig.built.count("ebay-us") == 1  # one connector for all those requests
 
 
+@pytest.mark.parametrize("limits", [InboundLimits(account_cache_seconds=0)])
 async def test_connectors_are_built_once_per_account_and_rebuilt_when_it_changes(
     rig: Rig, vault: Vault
 ) -> None:
