@@ -22,7 +22,7 @@ from channelhub.api.app import create_app
 from channelhub.api.limits import InboundLimits
 from channelhub.connectors.ebay.notify import FETCH_BUDGET
 from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.webhook_intake import process_one
+from channelhub.jobs.webhook_intake import process_batch, process_one
 from channelhub.mappings.shopify.webhooks import sign_webhook
 from channelhub.simulators.ebay import (
     DEFAULT_CLIENT_ID,
@@ -378,6 +378,12 @@ async def test_a_delivery_whose_record_raises_anything_is_kept_as_a_dead_letter(
         assert delivery is not None
     # a delivery another process already took is skipped, never applied twice
     assert process_one(rig.factory, delivery, now=rig.clock()).skipped == 1
+    with rig.factory() as session:
+        rows = list(session.scalars(select(WebhookDelivery)))
+        session.expunge_all()
+    assert process_batch(rig.factory, rows, now=rig.clock()).skipped == 2
+    with rig.factory() as session:
+        assert len(list_dead_letters(session)) == 1
 
 
 async def test_a_real_shopify_order_is_stored_once_by_the_job(rig: Rig) -> None:
