@@ -83,6 +83,13 @@ class WebhookIntake:
         identity = event_identity(lower, topic, payload) or webhook_id
         return WebhookEvent(identity, topic, occurred_at, payload, raw)
 
+    def order_from_webhook(self, event: WebhookEvent) -> Order:
+        """The canonical order of an ``orders/create|updated|cancelled`` delivery."""
+        if event.topic not in m.webhooks.ORDER_TOPICS:
+            raise InvalidInput.field("topic", event.topic, "is not an order topic")
+        (order,) = m.normalize_orders(dict(event.payload), account=self.account)
+        return order
+
 
 def event_identity(lower: Mapping[str, str], topic: str, payload: Mapping[str, object]) -> str:
     """What one platform event is, whatever delivery carries it: Shopify's
@@ -96,10 +103,3 @@ def event_identity(lower: Mapping[str, str], topic: str, payload: Mapping[str, o
     if isinstance(resource, int | str) and isinstance(updated, str) and topic:
         return f"{topic[:60]}:{str(resource)[:40]}:{updated[:40]}"
     return ""
-
-    def order_from_webhook(self, event: WebhookEvent) -> Order:
-        """The canonical order of an ``orders/create|updated|cancelled`` delivery."""
-        if event.topic not in m.webhooks.ORDER_TOPICS:
-            raise InvalidInput.field("topic", event.topic, "is not an order topic")
-        (order,) = m.normalize_orders(dict(event.payload), account=self.account)
-        return order
