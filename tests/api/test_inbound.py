@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,10 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.api.app import create_app
 from channelhub.api.limits import InboundLimits
+from channelhub.cli.accounts import check_spec
+from channelhub.cli.run import inbound_limits
 from channelhub.connectors.ebay.notify import FETCH_BUDGET
+from channelhub.core.errors import ConfigError
 from channelhub.jobs.connectors import ConnectorFactory
 from channelhub.jobs.webhook_intake import process_batch, process_one
 from channelhub.mappings.shopify.webhooks import sign_webhook
+from channelhub.settings import load_settings
 from channelhub.simulators.ebay import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -33,7 +38,7 @@ from channelhub.simulators.ebay import (
 from channelhub.simulators.shopify import create_app as create_shop
 from channelhub.simulators.shopify.webhooks import render_rest_order
 from channelhub.store.crypto import Vault
-from channelhub.store.repos.accounts import add_account
+from channelhub.store.repos.accounts import AccountInfo, add_account
 from channelhub.store.repos.jobs import list_dead_letters
 from channelhub.store.repos.refusals import list_refusals
 from channelhub.store.tables.accounts import Account
@@ -394,3 +399,25 @@ async def test_a_real_shopify_order_is_stored_once_by_the_job(rig: Rig) -> None:
     assert [first.json()["status"], again.json()["status"]] == ["accepted", "duplicate"]
     assert rig.app.state.hub.intake.run_once().processed == 1
     assert _count(rig.factory, OrderRow) == 1
+
+
+def test_inbound_settings_become_the_apps_limits(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[inbound]\ncallback_max_bytes = 4096\ntrusted_proxies = ["10.0.0.2"]\n'
+    )
+    settings = load_settings(tmp_path, env={"CHANNELHUB_INBOUND__WEBHOOK_MAX_BYTES": "2048"})
+    limits = inbound_limits(settings.inbound.model_dump())
+    assert (limits.webhook_max_bytes, limits.callback_max_bytes) == (2048, 4096)
+    assert limits.trusted_proxies == ("10.0.0.2",)
+    with pytest.raises(ConfigError, match="WEBHOOK_MAX_BYTES"):
+        load_settings(tmp_path, env={"CHANNELHUB_INBOUND__WEBHOOK_MAX_BYTES": "10"})
+
+
+def test_accounts_check_names_a_missing_shipbob_channel_id(
+    session_factory: sessionmaker[Session], vault: Vault, clock: Clock
+) -> None:
+    _accounts(session_factory, vault, clock)
+    with session_factory() as session:
+        row = session.scalars(select(Account).where(Account.name == "sb-nochannel")).one()
+        problems = list(check_spec(AccountInfo.of(row), vault.decrypt(row.credentials)))
+    assert any("channel_id" in problem for problem in problems)
