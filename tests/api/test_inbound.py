@@ -24,6 +24,7 @@ from channelhub.api.limits import InboundLimits
 from channelhub.cli.accounts import check_spec
 from channelhub.cli.run import inbound_limits
 from channelhub.connectors.ebay.notify import FETCH_BUDGET
+from channelhub.connectors.shipbob.webhooks import webhook_signature as shipbob_signature
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.connectors import ConnectorFactory
 from channelhub.jobs.webhook_intake import process_batch, process_one
@@ -421,3 +422,29 @@ def test_accounts_check_names_a_missing_shipbob_channel_id(
         row = session.scalars(select(Account).where(Account.name == "sb-nochannel")).one()
         problems = list(check_spec(AccountInfo.of(row), vault.decrypt(row.credentials)))
     assert any("channel_id" in problem for problem in problems)
+
+
+async def test_a_callback_whose_report_raises_anything_is_acknowledged_and_kept(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import channelhub.api.callbacks as callbacks
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyError("a parser bug")
+
+    monkeypatch.setattr(callbacks, "parse_report", broken)
+    body = json.dumps({"id": "evt_1", "created_at": rig.clock().isoformat()}).encode()
+    ts = str(int(rig.clock().timestamp()))
+    headers = {
+        "webhook-id": "d-1",
+        "webhook-timestamp": ts,
+        "webhook-signature": shipbob_signature(SecretStr("whsec_c2hpcGJvYg=="), "d-1",
+                                               int(ts), body),
+        "shipbob-topic": "order.shipped",
+    }  # fmt: skip
+    answer = await rig.client.post("/webhooks/shipbob/sb", content=body, headers=headers)
+    assert answer.status_code == 200 and answer.json()["status"] == "dead_letter"
+    assert "KeyError" in answer.json()["reason"]
+    with rig.factory() as session:
+        (letter,) = list_dead_letters(session)
+        assert letter.raw_payload_id is not None and letter.subject == "warehouse_callback"
