@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -174,6 +174,54 @@ async def _burst(port: int, items: list[tuple[bytes, dict[str, str]]]) -> Burst:
     return result
 
 
+FORGERIES = 8
+FORGED_BYTES = 50 * 1024 * 1024
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def _forgeries(port: int) -> list[int]:
+    """``FORGERIES`` concurrent 50 MB bodies with a forged signature, streamed (no length)."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        block = b"x" * 65_536
+        for _ in range(FORGED_BYTES // len(block)):
+            yield block
+
+    async def one(http: httpx.AsyncClient) -> int:
+        try:
+            answer = await http.post(
+                f"/webhooks/{ACCOUNT}",
+                content=chunks(),
+                headers={"X-Shopify-Hmac-Sha256": "forged", "X-Shopify-Webhook-Id": "f"},
+            )
+        except httpx.HTTPError:  # the server may close the connection after its 413
+            return 413
+        return answer.status_code
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        return list(await asyncio.gather(*(one(http) for _ in range(FORGERIES))))
+
+
+def _evidence_bytes(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.scalar(
+                    text("SELECT coalesce(sum(length(head)), 0) FROM refused_deliveries")
+                )
+                or 0
+            )
+    finally:
+        engine.dispose()
+
+
 def _stored(database_url: str) -> tuple[int, int, int, float]:
     """Wait until no delivery is pending; (orders, distinct orders, pending, seconds waited)."""
     engine = make_engine(database_url)
@@ -250,9 +298,13 @@ def measure(database_url: str, label: str, size: int) -> list[Figure]:
         env = _hub(home, database_url)
         url = database_url or f"sqlite:///{home / 'hub.db'}"
         port = _free_port()
-        with _serving(env, port):
+        with _serving(env, port) as process:
             burst = asyncio.run(_burst(port, items))
             orders, distinct, pending, waited = _stored(url)
+            rss_before = _rss_mib(process.pid)
+            forged = asyncio.run(_forgeries(port))
+            rss_after = _rss_mib(process.pid)
+            evidence = _evidence_bytes(url)
     accepted = burst.statuses.get(200, 0)
     return [
         Figure(f"{label}: deliveries accepted (200)", accepted, f"of {size}"),
@@ -266,6 +318,11 @@ def measure(database_url: str, label: str, size: int) -> list[Figure]:
         Figure(f"{label}: orders stored twice", orders - distinct, "rows"),
         Figure(f"{label}: deliveries left pending", pending, "deliveries"),
         Figure(f"{label}: mean latency", statistics.fmean(burst.latencies or [0]) * 1000, "ms"),
+        Figure(
+            f"{label}: {FORGERIES} x 50 MB forged bodies refused 413", forged.count(413), "of 8"
+        ),
+        Figure(f"{label}: server RSS growth over them", rss_after - rss_before, "MiB"),
+        Figure(f"{label}: evidence stored for them", evidence / 1024, "KiB"),
     ]
 
 

@@ -28,7 +28,8 @@ class HubState:
     writer: DeliveryWriter
 
 
-def hub_state(request: Request) -> HubState:
-    """FastAPI dependency: the hub state of the app serving ``request``."""
+async def hub_state(request: Request) -> HubState:
+    """FastAPI dependency: the hub state of the app serving ``request`` (async: a plain
+    ``def`` dependency would cost a thread-pool hop on every request)."""
     state: HubState = request.app.state.hub
     return state

@@ -22,9 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from channelhub.connectors.results import WebhookEvent
-from channelhub.jobs.pulls import archive
 from channelhub.jobs.runner import SessionFactory
-from channelhub.store.repos.jobs import record_webhook_delivery
+from channelhub.store.repos.jobs import record_pending_deliveries
+from channelhub.store.repos.payloads import store_raw_payloads
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 1.0
@@ -113,24 +113,34 @@ class DeliveryWriter:
     def _write(self, batch: list[_Item]) -> list[bool]:
         with self._lock, self._session_factory.begin() as session:
             now = self._now()
-            fresh = []
-            for item in batch:
-                payload_id = archive(
-                    session, platform=item.platform, account=item.account, raw=item.event.raw
-                )
-                fresh.append(
-                    record_webhook_delivery(
-                        session,
-                        account=item.account,
-                        event_id=item.event.event_id[:255],
-                        topic=item.event.topic[:120],
-                        received_at=now,
-                        raw_payload_id=payload_id,
-                        platform=item.platform,
-                        pending=True,
-                    )
-                )
-            return fresh
+            payload_ids = store_raw_payloads(
+                session,
+                [
+                    {
+                        "platform": item.platform,
+                        "account": item.account,
+                        "kind": item.event.raw.kind,
+                        "external_id": item.event.raw.external_id,
+                        "received_at": item.event.raw.received_at,
+                        "body": item.event.raw.body,
+                    }
+                    for item in batch
+                ],
+            )
+            return record_pending_deliveries(
+                session,
+                [
+                    {
+                        "account": item.account,
+                        "event_id": item.event.event_id[:255],
+                        "topic": item.event.topic[:120],
+                        "received_at": now,
+                        "raw_payload_id": payload_id,
+                        "platform": item.platform,
+                    }
+                    for item, payload_id in zip(batch, payload_ids, strict=True)
+                ],
+            )
 
 
 def _settle(future: asyncio.Future[bool], result: bool | BaseException) -> None:

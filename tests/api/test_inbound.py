@@ -40,7 +40,8 @@ from channelhub.simulators.shopify import create_app as create_shop
 from channelhub.simulators.shopify.webhooks import render_rest_order
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import AccountInfo, add_account
-from channelhub.store.repos.jobs import list_dead_letters
+from channelhub.store.repos.jobs import list_dead_letters, record_pending_deliveries
+from channelhub.store.repos.payloads import store_raw_payloads
 from channelhub.store.repos.refusals import list_refusals
 from channelhub.store.tables.accounts import Account
 from channelhub.store.tables.jobs import WebhookDelivery
@@ -448,3 +449,30 @@ async def test_a_callback_whose_report_raises_anything_is_acknowledged_and_kept(
     with rig.factory() as session:
         (letter,) = list_dead_letters(session)
         assert letter.raw_payload_id is not None and letter.subject == "warehouse_callback"
+
+
+def test_a_batch_stores_each_body_once_and_says_which_deliveries_are_new(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    def raw(body: bytes) -> dict[str, Any]:
+        return {"platform": "shopify", "account": "shop", "kind": "webhook",
+                "external_id": None, "received_at": clock(), "body": body}  # fmt: skip
+
+    with session_factory.begin() as session:
+        first = store_raw_payloads(session, [raw(b"a"), raw(b"b"), raw(b"a")])
+        assert first[0] == first[2] != first[1]
+        again = store_raw_payloads(session, [raw(b"b"), raw(b"c")])
+        assert again[0] == first[1] and again[1] not in first
+
+        def row(event: str, payload: int) -> dict[str, Any]:
+            return {"account": "shop", "event_id": event, "topic": "orders/create",
+                    "received_at": clock(), "raw_payload_id": payload,
+                    "platform": "shopify"}  # fmt: skip
+
+        fresh = record_pending_deliveries(session, [row("e1", first[0]), row("e1", first[0])])
+        assert fresh == [True, False]
+        assert record_pending_deliveries(session, [row("e1", first[0]), row("e2", first[1])]) == [
+            False,
+            True,
+        ]
+    assert _count(session_factory, RawPayload) == 3

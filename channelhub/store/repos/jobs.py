@@ -275,6 +275,27 @@ def record_webhook_delivery(
     return session.execute(statement).scalar_one_or_none() is not None
 
 
+def record_pending_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> list[bool]:
+    """Record many deliveries for the webhook intake job in one statement (``rows``:
+    ``account, event_id, topic, received_at, raw_payload_id, platform``); for each, in the
+    order given, True when new (a redelivery, or a second copy in ``rows``, is False)."""
+    if not rows:
+        return []
+    statement = (
+        insert_for(session, WebhookDelivery)
+        .on_conflict_do_nothing(index_elements=["account", "event_id"])
+        .returning(WebhookDelivery.account, WebhookDelivery.event_id)
+    )
+    values = [{**row, "processed_at": None} for row in rows]
+    inserted = {tuple(key) for key in session.execute(statement, values)}
+    fresh: list[bool] = []
+    for row in rows:
+        key = (row["account"], row["event_id"])
+        fresh.append(key in inserted)
+        inserted.discard(key)  # a second copy in this batch is a duplicate
+    return fresh
+
+
 # --- metrics ---------------------------------------------------------------------------------
 
 
