@@ -37,7 +37,9 @@ MAX_CACHED_ACCOUNTS = 10_000
 
 
 class AccountConnectors:
-    """One connector per account, built on first use and kept while the row is unchanged."""
+    """One connector per account, built on first use and kept while the row is unchanged.
+    A connector that can dedupe deliveries in memory is told the store does it: only a
+    delivery actually stored may make its redelivery a duplicate."""
 
     def __init__(self, factory: ConnectorFactoryFn) -> None:
         self._factory = factory
@@ -57,6 +59,8 @@ class AccountConnectors:
             return found[1]
         connector = self._factory(row)
         self.builds += 1
+        if hasattr(connector, "use_store_dedupe"):  # the store dedupes, after storing
+            connector.use_store_dedupe()
         if found is not None:
             self._retired.append(found[1])
         self._built[row.name] = (fingerprint, connector)

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.api.app import create_app
@@ -476,3 +477,21 @@ def test_a_batch_stores_each_body_once_and_says_which_deliveries_are_new(
             True,
         ]
     assert _count(session_factory, RawPayload) == 3
+
+
+async def test_a_delivery_the_store_failed_to_keep_is_taken_on_the_retry(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import channelhub.api.writer as writer
+
+    stored = writer.store_raw_payloads
+
+    def database_away(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("INSERT", {}, Exception("database is away"))
+
+    monkeypatch.setattr(writer, "store_raw_payloads", database_away)
+    delivery = _shopify({**ORDER, "id": 5}, rig, webhook_id="w-5")
+    assert (await rig.client.post("/webhooks/shop", **delivery)).status_code == 503
+    monkeypatch.setattr(writer, "store_raw_payloads", stored)
+    retry = await rig.client.post("/webhooks/shop", **delivery)  # the same webhook id
+    assert retry.status_code == 200 and retry.json()["status"] == "accepted"

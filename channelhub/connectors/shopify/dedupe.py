@@ -34,3 +34,12 @@ class InMemoryWebhookDedupe:
         if len(self._ids) > self._keep:
             self._ids.popitem(last=False)
         return False
+
+
+class StoreDedupe:
+    """For a caller that dedupes in its database after storing (the hub's HTTP app): records
+    nothing here, so a delivery the store failed to keep is not answered "duplicate" on the
+    platform's retry."""
+
+    def seen(self, webhook_id: str) -> bool:
+        return False

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from channelhub.connectors.errors import WebhookRejected
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import RawRecord, WebhookEvent
-from channelhub.connectors.shopify.dedupe import WebhookDedupe
+from channelhub.connectors.shopify.dedupe import StoreDedupe, WebhookDedupe
 from channelhub.connectors.webhooks import check_replay_window, verify_hmac_sha256
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Order
@@ -82,6 +82,10 @@ class WebhookIntake:
         raw = RawRecord("webhook", external_id, body, now)
         identity = event_identity(lower, topic, payload) or webhook_id
         return WebhookEvent(identity, topic, occurred_at, payload, raw)
+
+    def use_store_dedupe(self) -> None:
+        """The caller dedupes in its store, on the event identity (see :class:`StoreDedupe`)."""
+        self._dedupe = StoreDedupe()
 
     def order_from_webhook(self, event: WebhookEvent) -> Order:
         """The canonical order of an ``orders/create|updated|cancelled`` delivery."""
