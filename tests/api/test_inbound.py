@@ -254,6 +254,9 @@ async def test_refusals_from_one_source_are_rate_limited(rig: Rig) -> None:
     assert (await rig.client.post("/webhooks/shop", **forged("198.51.100.1"))).status_code == 401
     with rig.factory() as session:
         assert len(list_refusals(session, "shop")) == 5  # 429s keep nothing
+    metrics = (await rig.client.get("/metrics")).text.splitlines()
+    assert 'channelhub_refused_deliveries{account="shop"} 5' in metrics
+    assert "channelhub_webhook_deliveries_pending 0" in metrics
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
