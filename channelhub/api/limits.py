@@ -67,7 +67,7 @@ async def read_body(request: Request, limit: int, *, keep_head: int = 4_096) -> 
     declared_text = request.headers.get("content-length")
     declared: int | None = None
     if declared_text is not None:
-        if not declared_text.isdigit() or len(declared_text) > 18:
+        if not (declared_text.isascii() and declared_text.isdigit()) or len(declared_text) > 18:
             raise HTTPException(status_code=400, detail="bad Content-Length")
         declared = int(declared_text)
         if declared > limit:
