@@ -264,9 +264,11 @@ class IntakeWorker:
         self._thread: threading.Thread | None = None
         self.passes = 0
         self.counts = IntakeCounts()
+        self._woken_at = 0.0
 
     def wake(self) -> None:
         """Ask for a pass soon (starts the thread the first time)."""
+        self._woken_at = time.monotonic()
         self._wanted.set()
         if not self._background:  # tests: passes run when they call run_once()
             return
@@ -289,10 +291,12 @@ class IntakeWorker:
             started = time.monotonic()
             backlog = self.run_once(max_batches=1).more
             if backlog:
+                arriving = self._woken_at > started
                 self._wanted.set()
-                # a burst is on: leave the routes (which share this process's GIL) half as
-                # much time as this batch took, so accepting stays fast while this catches up
-                time.sleep(min((time.monotonic() - started) / 2, 0.5))
+                if arriving:
+                    # a burst is on: leave the routes (which share this process's GIL) half
+                    # as much time as this batch took, so accepting stays fast meanwhile
+                    time.sleep(min((time.monotonic() - started) / 2, 0.5))
 
     def run_once(self, max_batches: int | None = None) -> IntakeCounts:
         """One pass now, in the caller's thread (the sweep and the tests use it)."""
