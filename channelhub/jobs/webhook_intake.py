@@ -281,8 +281,11 @@ class IntakeWorker:
 
     def _loop(self) -> None:
         backlog = False
-        while not self._stopping.is_set():
+        while True:
             self._wanted.wait(timeout=1.0)
+            if self._stopping.is_set():  # one last bounded pass: what was accepted is applied
+                self.run_once(max_batches=1)
+                return
             if not self._wanted.is_set():
                 continue
             if not backlog:
@@ -315,8 +318,9 @@ class IntakeWorker:
         self.counts += counts
         return counts
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Finish the pass in progress and stop the thread."""
+    def stop(self, timeout: float = 2.0) -> None:
+        """Finish the pass in progress, run one last batch, and stop the thread (what is
+        left stays pending for the next start's pass)."""
         self._stopping.set()
         self._wanted.set()
         if self._thread is not None:

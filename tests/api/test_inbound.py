@@ -4,6 +4,7 @@ and the webhook intake job's per-record isolation."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -23,11 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.api.app import create_app
 from channelhub.api.limits import InboundLimits
 from channelhub.cli.accounts import check_spec
-from channelhub.cli.run import inbound_limits
+from channelhub.cli.run import inbound_limits, serve_hub
 from channelhub.connectors.ebay.notify import FETCH_BUDGET
 from channelhub.connectors.shipbob.webhooks import webhook_signature as shipbob_signature
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.runner import JobOptions
 from channelhub.jobs.webhook_intake import process_batch, process_one
 from channelhub.mappings.shopify.webhooks import sign_webhook
 from channelhub.settings import load_settings
@@ -149,7 +151,8 @@ async def rig(
         yield built
 
 
-def _shopify(order: dict[str, Any], rig: Rig, *, webhook_id: str = "w-1") -> dict[str, Any]:
+def _shopify(order: dict[str, Any], rig: Rig | Clock, *, webhook_id: str = "w-1") -> dict[str, Any]:
+    clock = rig.clock if isinstance(rig, Rig) else rig
     body = json.dumps(order).encode()
     return {
         "content": body,
@@ -157,7 +160,7 @@ def _shopify(order: dict[str, Any], rig: Rig, *, webhook_id: str = "w-1") -> dic
             "X-Shopify-Hmac-Sha256": sign_webhook(body, SHOP_SECRET),
             "X-Shopify-Topic": "orders/create",
             "X-Shopify-Webhook-Id": webhook_id,
-            "X-Shopify-Triggered-At": rig.clock().isoformat(),
+            "X-Shopify-Triggered-At": clock().isoformat(),
             "Content-Type": "application/json",
         },
     }
@@ -498,3 +501,44 @@ async def test_a_delivery_the_store_failed_to_keep_is_taken_on_the_retry(
     monkeypatch.setattr(writer, "store_raw_payloads", stored)
     retry = await rig.client.post("/webhooks/shop", **delivery)  # the same webhook id
     assert retry.status_code == 200 and retry.json()["status"] == "accepted"
+
+
+async def test_channelhub_run_takes_in_deliveries_left_pending_and_new_ones(
+    session_factory: sessionmaker[Session], vault: Vault, clock: Clock
+) -> None:
+    _accounts(session_factory, vault, clock)
+    sample = render_rest_order(next(iter(create_shop(seed=3, orders=2).shop.data.orders.values())))
+    with session_factory.begin() as session:  # accepted before a crash, never applied
+        (payload,) = store_raw_payloads(session, [{
+            "platform": "shopify", "account": "shop", "kind": "webhook", "external_id": None,
+            "received_at": clock(), "body": json.dumps(sample).encode()}])  # fmt: skip
+        record_pending_deliveries(session, [{
+            "account": "shop", "event_id": "left-over", "topic": "orders/create",
+            "received_at": clock(), "raw_payload_id": payload, "platform": "shopify"}])  # fmt: skip
+    stop = asyncio.Event()
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    hub = asyncio.create_task(
+        serve_hub(
+            session_factory=session_factory,
+            connector_factory=ConnectorFactory(vault, now=clock),
+            plan=[],
+            options=JobOptions(),
+            port=0,
+            now=clock,
+            on_ready=lambda port, _service: ready.set_result(port),
+            stop=stop,
+        )
+    )
+    port = await asyncio.wait_for(ready, timeout=10)
+    fresh = {**sample, "id": 1 + int(sample["id"]), "name": "#FRESH"}
+    delivery = _shopify(fresh, clock)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        answer = await client.post("/webhooks/shop", **delivery)
+    assert answer.json()["status"] == "accepted"
+    stop.set()
+    await asyncio.wait_for(hub, timeout=15)  # shutdown runs the intake's last pass
+    assert _count(session_factory, OrderRow) == 2
+    with session_factory() as session:
+        assert not session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.processed_at.is_(None))
+        ).all()
