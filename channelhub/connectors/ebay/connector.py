@@ -119,6 +119,7 @@ class EbayConnector:
             self.http,
             verification_token=context.credentials.get("verification_token"),
             endpoint=context.settings.get("notification_endpoint"),
+            clock=context.clock,
         )
 
     def __repr__(self) -> str:
