@@ -169,7 +169,7 @@ def seed_orders(factory: sessionmaker[Session], now: datetime, *, extra: int = 0
         dead_letter(
             session,
             message.id,
-            error="HTTP 422: ship_to.postal_code 60614 does not match city Seattle",
+            error="HTTP 422: item MUG-WHT is not set up at this warehouse (inventory_id missing)",
             now=now - timedelta(hours=1),
         )
         move_order(

@@ -106,8 +106,9 @@ def test_the_order_page_shows_timeline_decisions_and_parts(login: Login, seeded:
     assert "auto-bound at score 100" in page  # the pairing decision, with its reason
     assert "every line in stock" in page  # the allocation decision
     assert "allocated -&gt; exception" in page  # the transition
-    assert "HTTP 422: ship_to.postal_code" in page  # the warehouse's answer
+    assert "HTTP 422: item MUG-WHT is not set up" in page  # the warehouse's answer
     assert "fakeshop:shop1:1004#p1r1" in page  # the part
+    assert f"/exceptions/outbox/{seeded.refused_message}/retry" not in page  # a viewer's
 
 
 def test_an_unknown_order_is_a_404_page(login: Login, seeded: Seeded) -> None:
@@ -251,7 +252,7 @@ def test_the_inbox_counts_link_to_their_rows(login: Login, seeded: Seeded) -> No
     header = re.search(r'href="/exceptions"[^>]*>(\d+) open exceptions', inbox)
     assert header is not None and header.group(1) == "5"
     failed = client.get("/exceptions?kind=failed_dispatch").text
-    assert "HTTP 422: ship_to.postal_code" in failed  # the answer
+    assert "HTTP 422: item MUG-WHT is not set up" in failed  # the answer
     assert "MUG-WHT" in failed  # the request
     assert f'href="/orders/{seeded.refused}"' in failed  # open the record
     assert "fulfillment order is closed" in client.get("/exceptions?kind=refused_tracking").text
