@@ -86,7 +86,9 @@ def excerpt(value: Any, limit: int = EXCERPT) -> str:
     elif isinstance(value, str):
         text = value
     else:
-        text = json.dumps(value, default=str, sort_keys=True)
+        if isinstance(value, dict):  # empty fields say nothing: leave them out
+            value = {k: v for k, v in value.items() if v not in (None, "", [], {})}
+        text = json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

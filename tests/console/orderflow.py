@@ -11,12 +11,20 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.models import MovementKind, Order, Sku, StockMovement, Warehouse
+from channelhub.core.models import (
+    Listing,
+    MovementKind,
+    Order,
+    Sku,
+    StockMovement,
+    Warehouse,
+)
 from channelhub.core.order import OrderKey
 from channelhub.jobs.order_actions import hold_order, parse_order_key
 from channelhub.jobs.outbound import FULFILMENT, move_order
 from channelhub.jobs.pipeline import PipelineSettings, process_order
 from channelhub.jobs.stopping import outbound_messages
+from channelhub.store.repos.listings import upsert_listing
 from channelhub.store.repos.orders import get_order_row, upsert_order
 from channelhub.store.repos.outbox import dead_letter, enqueue
 from channelhub.store.repos.products import upsert_sku
@@ -24,6 +32,7 @@ from channelhub.store.repos.stock import record_movement, upsert_warehouse
 from tests.jobs.fakes import ACCOUNT, PLATFORM
 
 SETTINGS = PipelineSettings()
+WHITE_GTIN = "00850001234567"
 BUYERS = [
     ("Ann Lee", "10001", "New York", "NY"),
     ("Ben Ortiz", "94110", "San Francisco", "CA"),
@@ -87,7 +96,7 @@ def _order(n: int, external_id: str, lines: list[tuple[str, int, str]], at: date
 def _catalog(session: Session, now: datetime) -> None:
     for code, country in (("US-EAST", "US"), ("US-WEST", "US")):
         upsert_warehouse(session, Warehouse(code=code, country=country), now=now)
-    for sku in (Sku(code="MUG-BLK"), Sku(code="MUG-WHT"), Sku(code="SPOON")):
+    for sku in (Sku(code="MUG-BLK"), Sku(code="MUG-WHT", barcode=WHITE_GTIN), Sku(code="SPOON")):
         upsert_sku(session, sku, now=now)
     upsert_sku(
         session,
@@ -121,6 +130,22 @@ def _catalog(session: Session, now: datetime) -> None:
         )
 
 
+def _listings(session: Session, now: datetime) -> None:
+    """A listing the hub pulled but nothing binds yet: its GTIN names a local SKU."""
+    upsert_listing(
+        session,
+        Listing(
+            channel=PLATFORM,
+            account=ACCOUNT,
+            listing_id="8812001",
+            channel_sku="WHITE-MUG-11OZ",
+            title="White ceramic mug 11 oz",
+            identifiers={"gtin": WHITE_GTIN},
+        ),
+        now=now,
+    )
+
+
 def _add(session: Session, order: Order, now: datetime) -> str:
     upsert_order(session, order, now=now)
     process_order(session, order.key, settings=SETTINGS, now=now)
@@ -132,6 +157,7 @@ def seed_orders(factory: sessionmaker[Session], now: datetime, *, extra: int = 0
     start = now - timedelta(hours=6)
     with factory.begin() as session:
         _catalog(session, start)
+        _listings(session, start)
         allocated = _add(session, _order(0, "1001", [("MUG-BLK", 2, "14.50")], start), start)
         unpaired = _add(
             session,

@@ -270,3 +270,15 @@ def test_retry_a_failed_dispatch_and_a_dead_letter(hub: Hub, login: Login, seede
     assert f"dead letter {hub.dead_letter_id}:" in replayed.text  # type: ignore[attr-defined]
     with hub.session_factory() as session:
         assert get_dead_letter(session, hub.dead_letter_id).state == "resolved"
+
+
+def test_a_candidate_is_bound_in_one_click(login: Login, seeded: Seeded) -> None:
+    client = login("operator")
+    listing = "fakeshop:shop1:WHITE-MUG-11OZ"
+    queue = client.get("/pairing").text
+    row = queue[queue.index(f'data-listing="{listing}"') :]
+    assert "score 95: listing gtin" in row  # the scored candidate and its evidence
+    assert "Bind 1 × MUG-WHT" in row
+    bound = post(client, "/pairing/bind", listing=listing, sku="MUG-WHT", multiplier="1")
+    assert "bound account fakeshop:shop1 sku WHITE-MUG-11OZ -&gt; 1 x MUG-WHT (v1)" in bound.text  # type: ignore[attr-defined]
+    assert f'data-listing="{listing}"' not in client.get("/pairing").text

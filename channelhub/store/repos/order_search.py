@@ -2,7 +2,9 @@
 
 Only columns are read (never the JSON document) and the line count comes from a correlated
 count on ``order_lines``' (order_id, line_id) index, so a page of 50 costs one query at any
-number of orders; the sort (placed_at, id) and the status filter each have an index (0015).
+number of orders. The newest-first index (placed_at, id) also holds external_id and
+buyer_name (0015), so a search that matches few orders walks the index alone and reads only
+the matching rows; the status filter has its own (hub_status, placed_at, id).
 """
 
 from __future__ import annotations
@@ -81,7 +83,15 @@ def _at_warehouse(code: str) -> Any:
     return or_(key.in_(reserved), key.in_(sent))
 
 
-def _filtered(query: Any, f: OrderFilter) -> Any:
+def _position(dialect: str, haystack: Any, needle: str) -> Any:
+    """Where ``needle`` starts in ``haystack`` (0: not in it). A plain substring test, not
+    LIKE: nothing in the seller's text is a wildcard, and it is cheaper per row."""
+    if dialect == "postgresql":
+        return func.strpos(haystack, needle)
+    return func.instr(haystack, needle)
+
+
+def _filtered(query: Any, f: OrderFilter, dialect: str) -> Any:
     if f.held:
         query = query.where(OrderRow.hub_status == HubStatus.ON_HOLD.value)
     if f.status:
@@ -101,13 +111,11 @@ def _filtered(query: Any, f: OrderFilter) -> Any:
         query = query.where(_at_warehouse(f.warehouse))
     text = (f.text or "").strip()
     if text:
-        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         with_sku = select(OrderLineRow.order_id).where(OrderLineRow.channel_sku == text)
         query = query.where(
             or_(
-                OrderRow.external_id == text,
-                OrderRow.external_id.startswith(text, autoescape=True),
-                func.lower(OrderRow.buyer_name).like(pattern + "%", escape="\\"),
+                func.substr(OrderRow.external_id, 1, len(text)) == text,  # the id's beginning
+                _position(dialect, func.lower(OrderRow.buyer_name), text.lower()) > 0,
                 OrderRow.id.in_(with_sku),
             )
         )
@@ -137,7 +145,9 @@ def search_orders(
         OrderRow.buyer_name,
         lines.label("lines"),
     )
-    query = _filtered(query, f).order_by(OrderRow.placed_at.desc(), OrderRow.id.desc())
+    query = _filtered(query, f, session.get_bind().dialect.name).order_by(
+        OrderRow.placed_at.desc(), OrderRow.id.desc()
+    )
     return [
         OrderListRow(**row._asdict()) for row in session.execute(query.limit(limit).offset(offset))
     ]

@@ -29,7 +29,12 @@ def _name(document: Any) -> str | None:
 
 def upgrade() -> None:
     op.add_column("orders", sa.Column("buyer_name", sa.String(length=255), nullable=True))
-    op.create_index("ix_orders_placed_at", "orders", ["placed_at", "id"], unique=False)
+    op.create_index(
+        "ix_orders_placed_at",
+        "orders",
+        ["placed_at", "id", "external_id", "buyer_name"],
+        unique=False,
+    )
     op.create_index(
         "ix_orders_status_placed_at", "orders", ["hub_status", "placed_at", "id"], unique=False
     )
