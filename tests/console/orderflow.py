@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channelhub.core.fulfilment import Package, Shipment, TrackingEvent, TrackingStatus
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import (
     Listing,
@@ -24,6 +25,7 @@ from channelhub.jobs.order_actions import hold_order, parse_order_key
 from channelhub.jobs.outbound import FULFILMENT, move_order
 from channelhub.jobs.pipeline import PipelineSettings, process_order
 from channelhub.jobs.stopping import outbound_messages
+from channelhub.store.repos.fulfilment import record_shipment, record_tracking_events
 from channelhub.store.repos.listings import upsert_listing
 from channelhub.store.repos.orders import get_order_row, upsert_order
 from channelhub.store.repos.outbox import dead_letter, enqueue
@@ -146,6 +148,53 @@ def _listings(session: Session, now: datetime) -> None:
     )
 
 
+def _ship(session: Session, key: str, at: datetime) -> None:
+    """The warehouse shipped the order in one parcel; the carrier has scanned it three times
+    (the second scan reported twice)."""
+    number = "1Z84A1E90312345678"
+    record_shipment(
+        session,
+        Shipment(
+            outbound_key=f"{key}#p1r1",
+            warehouse="US-WEST",
+            warehouse_order_id="WO-88120",
+            shipment_id="SH-55102",
+            shipped_at=at,
+            packages=(Package(tracking_number=number, carrier="UPS", service="Ground"),),
+        ),
+        now=at,
+    )
+    steps = [
+        (TrackingStatus.INFO_RECEIVED, "Shipper created a label", "Seattle, WA", 0),
+        (TrackingStatus.IN_TRANSIT, "Departed from facility", "Kent, WA", 5),
+        (TrackingStatus.IN_TRANSIT, "Departed from facility", "Kent, WA", 6),
+        (TrackingStatus.OUT_FOR_DELIVERY, "Out for delivery", "Boston, MA", 30),
+    ]
+    record_tracking_events(
+        session,
+        [
+            TrackingEvent(
+                tracking_number=number,
+                carrier="UPS",
+                status=status,
+                raw_code=status.value.upper(),
+                description=text,
+                location=where,
+                occurred_at=at + timedelta(hours=hours),
+            )
+            for status, text, where, hours in steps
+        ],
+        now=at,
+    )
+    move_order(
+        session,
+        get_order_row(session, _key(key)),
+        [HubStatus.DISPATCHED, HubStatus.SHIPPED],
+        reason="warehouse US-WEST shipped SH-55102 (UPS 1Z84A1E90312345678)",
+        now=at,
+    )
+
+
 def _add(session: Session, order: Order, now: datetime) -> str:
     upsert_order(session, order, now=now)
     process_order(session, order.key, settings=SETTINGS, now=now)
@@ -181,11 +230,12 @@ def seed_orders(factory: sessionmaker[Session], now: datetime, *, extra: int = 0
             _order(3, "1004", [("MUG-WHT", 1, "14.50")], start + timedelta(hours=1)),
             start,
         )
-        _add(
+        shipped = _add(
             session,
             _order(4, "1005", [("BREAKFAST-SET", 1, "24.00")], start + timedelta(hours=2)),
             start,
         )
+        _ship(session, shipped, start + timedelta(hours=3))
         for i in range(extra):
             at = start - timedelta(minutes=i + 1)
             _add(session, _order(5 + i, f"9{i:04d}", [("SPOON", 1, "3.25")], at), start)

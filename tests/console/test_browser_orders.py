@@ -126,6 +126,7 @@ def test_screenshots_of_orders_pairing_exceptions(
     for path, name in (
         ("/orders", "console-orders"),
         (f"/orders/{seeded.refused}", "console-order"),
+        ("/orders/fakeshop:shop1:1005", "console-order-shipped"),
         (f"/orders/{seeded.allocated}/cancel", "console-order-cancel"),
         ("/pairing", "console-pairing"),
         (f"/pairing/listing?listing={seeded.listing}", "console-pairing-listing"),

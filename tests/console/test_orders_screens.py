@@ -111,6 +111,18 @@ def test_the_order_page_shows_timeline_decisions_and_parts(login: Login, seeded:
     assert f"/exceptions/outbox/{seeded.refused_message}/retry" not in page  # a viewer's
 
 
+def test_the_order_page_shows_packages_and_tracking(login: Login, seeded: Seeded) -> None:
+    page = login("viewer").get("/orders/fakeshop:shop1:1005").text
+    assert "1Z84A1E90312345678" in page and "SH-55102" in page and "Ground" in page
+    steps = re.findall(r"<li>[^<]*· (\w+) · ([^<·]+)", page)
+    assert [(s, text.strip()) for s, text in steps] == [
+        ("info_received", "Shipper created a label"),
+        ("in_transit", "Departed from facility"),  # reported twice: one step for the buyer
+        ("out_for_delivery", "Out for delivery"),
+    ]
+    assert "dispatched -&gt; shipped" in page
+
+
 def test_an_unknown_order_is_a_404_page(login: Login, seeded: Seeded) -> None:
     client = login("viewer")
     assert client.get("/orders/fakeshop:shop1:nope").status_code == 404
