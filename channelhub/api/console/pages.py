@@ -17,6 +17,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 
 from channelhub.api.console.auth import Viewer, page_viewer
 from channelhub.api.state import HubState, hub_state
+from channelhub.core.money import money_text
 from channelhub.core.roles import Action, allowed
 from channelhub.jobs.overview import open_exceptions
 
@@ -24,7 +25,13 @@ HERE = Path(__file__).parent
 templates = Jinja2Blocks(directory=str(HERE / "templates"))  # autoescapes .html
 PAGE_SIZE = 50
 #: The navigation bar: (path, label), in order. A new screen adds its line.
-NAV: list[tuple[str, str]] = [("/", "Home"), ("/jobs", "Jobs")]
+NAV: list[tuple[str, str]] = [
+    ("/", "Home"),
+    ("/orders", "Orders"),
+    ("/pairing", "Pairing"),
+    ("/exceptions", "Exceptions"),
+    ("/jobs", "Jobs"),
+]
 
 
 def _when(value: Any) -> str:
@@ -32,6 +39,7 @@ def _when(value: Any) -> str:
 
 
 templates.env.filters["when"] = _when
+templates.env.filters["money"] = money_text
 
 
 @dataclass(frozen=True)

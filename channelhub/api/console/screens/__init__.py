@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from channelhub.api.console.screens import home, jobs, login
+from channelhub.api.console.screens import exceptions, home, jobs, login, orders, pairing
 
-ROUTERS: list[APIRouter] = [login.router, home.router, jobs.router]
+ROUTERS: list[APIRouter] = [
+    login.router,
+    home.router,
+    jobs.router,
+    orders.router,
+    pairing.router,
+    exceptions.router,
+]
