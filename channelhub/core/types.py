@@ -17,10 +17,19 @@ from pydantic import (
     StringConstraints,
 )
 
+#: The longest text any canonical field holds (a buyer's note); narrower limits are per field.
+#: A backstop: mappings refuse long text earlier, with the field's own limit (core/strict.py).
+MAX_TEXT = 5_000
+#: The largest count of units any model holds (a warehouse's stock of one SKU); an order line
+#: is narrower (core/strict.py MAX_QUANTITY). Keeps every count inside a 32-bit column.
+MAX_UNITS = 100_000_000
+
 #: Models that are values: strict (no silent coercion), frozen, no unknown fields.
-VALUE_CONFIG = ConfigDict(strict=True, frozen=True, extra="forbid")
+VALUE_CONFIG = ConfigDict(strict=True, frozen=True, extra="forbid", str_max_length=MAX_TEXT)
 #: Models that are entities with a lifecycle: strict, unknown fields refused, but mutable.
-ENTITY_CONFIG = ConfigDict(strict=True, frozen=False, extra="forbid", validate_assignment=True)
+ENTITY_CONFIG = ConfigDict(
+    strict=True, frozen=False, extra="forbid", validate_assignment=True, str_max_length=MAX_TEXT
+)
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -37,10 +46,10 @@ ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255, stri
 SkuCode = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 
 #: A whole, positive number of base units.
-PositiveQty = Annotated[int, Field(gt=0)]
+PositiveQty = Annotated[int, Field(gt=0, le=MAX_UNITS)]
 
 #: A whole, non-negative number of base units.
-NonNegativeQty = Annotated[int, Field(ge=0)]
+NonNegativeQty = Annotated[int, Field(ge=0, le=MAX_UNITS)]
 
 
 def utc(value: datetime) -> datetime:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.mappings.shopify._wire import amount, arr, obj, opt_obj, opt_text, whole
 
 _FULFILLMENT_STATUS = {
@@ -20,6 +21,14 @@ _FULFILLMENT_STATUS = {
     "fulfilled": "FULFILLED",
     "restocked": "RESTOCKED",
 }
+
+
+def _fulfillment_status(value: object) -> str | None:
+    """REST ``fulfillment_status`` as the GraphQL word (null is unfulfilled)."""
+    if value is None:
+        return "UNFULFILLED"
+    word = opt_text(value, "fulfillment_status", strict.CODE_CHARS)
+    return _FULFILLMENT_STATUS.get(word, word.upper() if word else "UNFULFILLED")
 
 
 def _bag(rest: Mapping[str, Any], key: str, fallback: str | None, currency: str | None) -> Any:
@@ -163,9 +172,7 @@ def rest_order_to_node(rest: Mapping[str, Any]) -> dict[str, Any]:
         "cancelReason": cancel_reason.upper() if isinstance(cancel_reason, str) else None,
         "closed": rest.get("closed_at") is not None,
         "displayFinancialStatus": financial.upper() if isinstance(financial, str) else None,
-        "displayFulfillmentStatus": _FULFILLMENT_STATUS.get(
-            rest.get("fulfillment_status"), str(rest.get("fulfillment_status")).upper()
-        ),
+        "displayFulfillmentStatus": _fulfillment_status(rest.get("fulfillment_status")),
         "currencyCode": rest.get("currency"),
         "presentmentCurrencyCode": currency,
         "paymentGatewayNames": rest.get("payment_gateway_names") or [],
