@@ -175,6 +175,12 @@ class Order(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Order:
         currency = self.totals.total.currency
+        cod = self.payment.cod_amount
+        if cod is not None and cod.currency != currency:
+            raise ValueError(
+                f"order {self.external_id}: cash on delivery is in {cod.currency}, "
+                f"the order in {currency}"
+            )
         for line in self.lines:
             for name in ("unit_price", "total", "tax", "discount"):
                 money = getattr(line, name)

@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from channelhub.core.codes import CURRENCIES
 from channelhub.core.errors import InvalidInput
 from channelhub.core.money import Money
+from channelhub.core.types import PLATFORM_ID_PATTERN
 
 #: The longest number text accepted (sign, digits, point, exponent): 10^9 with 4 places fits.
 MAX_NUMBER_CHARS = 40
@@ -61,7 +62,7 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,
 _WHOLE = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
 
 #: A generic platform id: printable ASCII without spaces (``123-4567890-1234567``, ``PO-1``).
-GENERIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#|=@+-]{0,127}", re.ASCII)
+GENERIC_ID = re.compile(PLATFORM_ID_PATTERN.strip("^$"), re.ASCII)
 #: Digits only (Shopify, Temu, eBay legacy ids), ASCII.
 DIGITS_ID = re.compile(r"[0-9]{1,32}", re.ASCII)
 

@@ -33,7 +33,10 @@ ENTITY_CONFIG = ConfigDict(
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00 is before the first representable instant
+        raise ValueError("is not a representable instant") from None
 
 
 #: A timezone-aware instant, normalised to UTC. Naive datetimes are refused.
@@ -41,6 +44,13 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 #: A non-empty identifier as a string (platform ids stay strings: Shopify's exceed 2^53).
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
+
+#: The shape of a platform's id: printable ASCII without spaces, at most 128 characters
+#: (``123-4567890-1234567``, ``PO-211-01``, ``5001``): ``'²³'`` or ``'Ⅻ'`` is not an id.
+PLATFORM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/#|=@+-]{0,127}$"
+
+#: An id a platform or a warehouse gave (see :data:`PLATFORM_ID_PATTERN`).
+PlatformId = Annotated[str, StringConstraints(pattern=PLATFORM_ID_PATTERN, max_length=128)]
 
 #: A local stock keeping unit code.
 SkuCode = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
