@@ -19,6 +19,7 @@ from typing import Any
 from channelhub.core.errors import InvalidInput
 from tests.fuzz.invariants import violations
 from tests.fuzz.mutate import mutate
+from tests.fuzz.schema_gen import generate
 from tests.fuzz.targets import Target
 
 #: A hang detector, not a speed assertion: no mapping should take anywhere near this.
@@ -98,6 +99,10 @@ class Tally:
 def payload_for(target: Target, seed: int) -> Any:
     """The mutated payload number ``seed`` for ``target`` (deterministic)."""
     rng = random.Random(f"{target.name}:{seed}")
+    if target.schema is not None and rng.random() < 0.25:
+        schema, root = target.schema
+        generated = generate(schema, root, rng)
+        return mutate(generated, rng) if rng.random() < 0.5 else generated
     return mutate(rng.choice(target.seeds), rng)
 
 

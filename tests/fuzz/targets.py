@@ -24,10 +24,14 @@ from channelhub.mappings import (
     temu,
     ups,
 )
+from channelhub.simulators.ebay.data import build_shop as build_ebay
+from channelhub.simulators.shopify.seed import generate_shop
+from channelhub.simulators.temu.data import build_shop as build_temu
 from tests.contracts import contract_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2026, 1, 15, 12, tzinfo=UTC)
+SHIPBOB = ("wms", "shipbob", "openapi-2026-01.json")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Target:
     name: str
     call: Callable[[Any], object]
     seeds: tuple[Any, ...]
+    #: (schema, document holding its definitions): some payloads are generated from it
+    schema: tuple[dict[str, Any], dict[str, Any]] | None = None
 
 
 def _example(*parts: str) -> Any:
@@ -44,10 +50,92 @@ def _example(*parts: str) -> Any:
 
 
 def _shipbob_example(path: str, method: str = "get", status: str = "200") -> Any:
-    spec = json.loads(contract_file("wms", "shipbob", "openapi-2026-01.json").read_text())
+    spec = json.loads(contract_file(*SHIPBOB).read_text())
     return spec["paths"][path][method]["responses"][status]["content"]["application/json"][
         "example"
     ]
+
+
+def _shopify_simulated() -> Any:
+    """Orders of the Shopify simulator's seeded shop, as GraphQL order nodes."""
+    shop = generate_shop(7, orders=6)
+    nodes = []
+    for order in list(shop.orders.values())[:6]:
+        node = dict(order)
+        node["lineItems"] = {"nodes": order["lineItems"], "pageInfo": {"hasNextPage": False}}
+        nodes.append(node)
+    return {"data": {"orders": {"nodes": nodes}}}
+
+
+def _ebay_simulated() -> tuple[Any, Any]:
+    """(getOrders page, inventory) of the eBay simulator's seeded account."""
+    shop = build_ebay(7, order_count=4, sku_count=5)
+    return (
+        {"orders": list(shop.orders.values())},
+        {"inventoryItems": list(shop.items.values()), "offers": list(shop.offers.values())},
+    )
+
+
+def _temu_simulated() -> tuple[Any, Any]:
+    """(order list page, goods list) of the Temu simulator's seeded shop."""
+    shop = build_temu(7, order_count=4, app_key="k", app_secret="s", access_token="t")
+    return (
+        {"success": True, "result": {"pageItems": list(shop.parents.values())}},
+        {"success": True, "result": {"goodsList": list(shop.goods.values())[:6]}},
+    )
+
+
+def _feed_report() -> Any:
+    report = _example("amazon", "listings_feed_processing_report.json")
+    report["summary"]["messagesProcessed"] = 5  # as tests/amazon: five messages were sent
+    return report
+
+
+def _processing_report(payload: Any) -> object:
+    skus = {1: "My-SKU-A", 2: "My-SKU-X", 3: "My-SKU-Y", 4: "My-SKU-B", 5: "My-SKU-C"}
+    return amazon.parse_processing_report(payload, skus_by_message=skus)
+
+
+def _outbound_answers() -> tuple[Any, ...]:
+    from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult, StockLevel
+
+    level = StockLevel(sku="MUG-RED", on_hand=12, available=10, external_id="WH-ITEM-1")
+    result = InterceptResult(
+        outbound_key="shopify:acme:5001#p1r1",
+        warehouse="us-east",
+        warehouse_order_id="WH-1",
+        outcome=InterceptOutcome.SUCCEEDED,
+        decided_at=NOW,
+    )
+    return (
+        outbound_protocol.stock_page_body([("us-east", level)], taken_at=NOW, next_cursor="c2"),
+        outbound_protocol.accepted_body("shopify:acme:5001#p1r1", "WH-1", NOW),
+        outbound_protocol.intercept_result_body(result),
+    )
+
+
+def _outbound_answer(payload: Any) -> object:
+    if isinstance(payload, dict) and "levels" in payload:
+        return outbound_protocol.parse_stock_page(payload)
+    if isinstance(payload, dict) and "outcome" in payload:
+        return outbound_protocol.parse_intercept_result(payload, warehouse="us-east")
+    return outbound_protocol.parse_submit_response(payload)
+
+
+def _swagger(folder: str, name: str, definition: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = json.loads(contract_file(folder, name).read_text())
+    return {"$ref": f"#/definitions/{definition}"}, spec
+
+
+def _oas3(parts: tuple[str, ...], definition: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = json.loads(contract_file(*parts).read_text())
+    return {"$ref": f"#/components/schemas/{definition}"}, spec
+
+
+def _oas3_response(parts: tuple[str, ...], path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = json.loads(contract_file(*parts).read_text())
+    answer = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+    return answer["schema"], spec
 
 
 def _shipbob_webhook(payload: Any) -> object:
@@ -58,6 +146,10 @@ def _shipbob_webhook(payload: Any) -> object:
 def platforms() -> dict[str, tuple[Target, ...]]:
     """Platform name -> its targets."""
     order_example = _shipbob_example("/2026-01/order", "post", "201")
+    order_example["shipments"][0]["invoice_currency_code"] = "USD"  # the spec's is 'string'
+
+    ebay_orders, ebay_inventory = _ebay_simulated()
+    temu_orders, temu_goods = _temu_simulated()
     return {
         "amazon": (
             Target(
@@ -68,6 +160,12 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                     _example("amazon", "search_orders_cod_fba_cancelled.json"),
                     _example("amazon", "get_order_response.json"),
                 ),
+                _swagger("amazon", "orders_2026-01-01.json", "SearchOrdersResponse"),
+            ),
+            Target(
+                "amazon.feed_report",
+                _processing_report,
+                (_feed_report(),),
             ),
             Target(
                 "amazon.listings",
@@ -76,18 +174,20 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                     _example("amazon", "search_listings_items_response.json"),
                     _example("amazon", "get_listings_item_response.json"),
                 ),
+                _swagger("amazon", "listingsItems_2021-08-01.json", "ItemSearchResults"),
             ),
         ),
         "ebay": (
             Target(
                 "ebay.orders",
                 lambda p: ebay.normalize_orders(p, account="fuzz"),
-                (_example("ebay", "get_orders.json"),),
+                (_example("ebay", "get_orders.json"), ebay_orders),
+                _oas3(("ebay", "sell_fulfillment_v1_oas3.json"), "OrderSearchPagedCollection"),
             ),
             Target(
                 "ebay.listings",
                 lambda p: ebay.normalize_listings(p, account="fuzz"),
-                (_example("ebay", "inventory.json"),),
+                (_example("ebay", "inventory.json"), ebay_inventory),
             ),
         ),
         "shopify": (
@@ -97,6 +197,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                 (
                     _example("shopify", "orders_graphql_response.json"),
                     _example("shopify", "order_webhook_rest.json"),
+                    _shopify_simulated(),
                 ),
             ),
             Target(
@@ -109,12 +210,16 @@ def platforms() -> dict[str, tuple[Target, ...]]:
             Target(
                 "temu.orders",
                 lambda p: temu.normalize_orders(p, account="fuzz"),
-                (_example("temu", "order_list.json"), _example("temu", "order_detail.json")),
+                (
+                    _example("temu", "order_list.json"),
+                    _example("temu", "order_detail.json"),
+                    temu_orders,
+                ),
             ),
             Target(
                 "temu.listings",
                 lambda p: temu.normalize_listings(p, account="fuzz"),
-                (_example("temu", "goods_list.json"),),
+                (_example("temu", "goods_list.json"), temu_goods),
             ),
             Target(
                 "temu.shipping_info",
@@ -136,6 +241,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                 outbound_protocol.parse_outbound_order,
                 (_example("outbound_protocol", "outbound_order.json"),),
             ),
+            Target("outbound_protocol.answers", _outbound_answer, _outbound_answers()),
         ),
         "shipbob": (
             Target(
@@ -143,7 +249,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                 lambda p: shipbob.normalize_shipments(p, warehouse="shipbob"),
                 (_example("shipbob", "order.json"), order_example),
             ),
-            Target("shipbob.webhook", _shipbob_webhook, (_example("shipbob", "order.json"),)),
+            Target("shipbob.webhook", _shipbob_webhook, (order_example["shipments"][0],)),
             Target(
                 "shipbob.tracking",
                 shipbob.normalize_tracking,
@@ -151,6 +257,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                     _example("shipbob", "shipments_tracking.json"),
                     _shipbob_example("/2026-01/shipments-tracking"),
                 ),
+                _oas3_response(SHIPBOB, "/2026-01/shipments-tracking"),
             ),
             Target(
                 "shipbob.stock",
@@ -159,6 +266,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                     _example("shipbob", "inventory_levels.json"),
                     _shipbob_example("/2026-01/inventory-level"),
                 ),
+                _oas3_response(SHIPBOB, "/2026-01/inventory-level"),
             ),
         ),
         "ups": (
