@@ -83,7 +83,7 @@ def _not_regrouped(session: Session, key: OrderKey) -> int:
 def list_orders(
     ctx: typer.Context,
     status: list[HubStatus] = typer.Option([], "--status", help="only these hub statuses"),
-    limit: int = typer.Option(50, "--limit", min=1),
+    limit: int = typer.Option(50, "--limit", min=1, max=1_000_000),
 ) -> None:
     """The newest orders: key, hub status, channel status, placed, total, lines."""
     with open_session(settings_for(ctx)) as session:

@@ -198,7 +198,9 @@ def _package(shipment: Mapping[str, object], path: str, tracking: Mapping[str, o
     grams = None
     if isinstance(weight_oz, int | float) and not isinstance(weight_oz, bool):
         where = f"{path}.measurements.total_weight_oz"
-        ounces = strict.number(str(weight_oz), where, source=SOURCE)
+        ounces = strict.number(
+            str(weight_oz) if isinstance(weight_oz, float) else weight_oz, where, source=SOURCE
+        )
         if not 0 <= ounces < MAX_OUNCES:
             raise InvalidInput.field(where, weight_oz, "is not a parcel's weight", source=SOURCE)
         grams = int(ounces * GRAMS_PER_OUNCE)
@@ -254,7 +256,9 @@ def shipment_from(
             )
         costs.append(
             strict.money(
-                str(amount),
+                # ShipBob's amounts are JSON numbers: a float's repr is short, an int is checked
+                # for size before any text is made of it.
+                str(amount) if isinstance(amount, float) else amount,
                 currency,
                 amount_field=f"{path}.invoice_amount",
                 currency_field=f"{path}.invoice_currency_code",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -207,11 +208,26 @@ def _numbers(document: Any, rng: random.Random) -> None:
         )
 
 
+def _digits_in_text(document: Any, rng: random.Random) -> None:
+    """Digits inside a text (a date, an offset, an id) made huge, exotic or negative."""
+    spots = [
+        p
+        for p in paths(document)
+        if isinstance(_get(document, p), str) and any(c.isdigit() for c in _get(document, p)[:64])
+    ]
+    if spots:
+        path = rng.choice(spots)
+        value = _get(document, path)[:64]
+        swap = rng.choice(("9" * 20, "²", "٣", "0", "-1", "99999999999", "00"))
+        _parent(document, path)[path[-1]] = re.sub(r"[0-9]+", swap, value, count=rng.randint(1, 3))
+
+
 MUTATIONS: tuple[Callable[[Any, random.Random], None], ...] = (
     _replace,
     _replace,
     _numbers,
     _numbers,
+    _digits_in_text,
     _currency,
     _remove,
     _extra,

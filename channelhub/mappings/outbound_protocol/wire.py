@@ -109,7 +109,7 @@ class Accepted(BaseModel):
     model_config = _WIRE
     status: Literal["accepted"] = "accepted"
     idempotency_key: str
-    warehouse_order_id: NonEmpty
+    warehouse_order_id: PlatformId
     accepted_at: Timestamp
 
 
@@ -123,7 +123,7 @@ class Rejected(BaseModel):
 class WireInterceptResult(BaseModel):
     model_config = _WIRE
     idempotency_key: str
-    warehouse_order_id: str | None = None
+    warehouse_order_id: PlatformId | None = None
     outcome: Literal["succeeded", "too_late"]
     message: str | None = None
     decided_at: Timestamp
@@ -137,7 +137,7 @@ class WireCost(BaseModel):
 
 class WirePackage(BaseModel):
     model_config = _WIRE
-    package_id: str | None = None
+    package_id: PlatformId | None = None
     carrier: NonEmpty
     service: str | None = None
     tracking_number: NonEmpty
@@ -149,8 +149,8 @@ class WirePackage(BaseModel):
 class ShipmentConfirmedData(BaseModel):
     model_config = _WIRE
     idempotency_key: str
-    warehouse_order_id: str
-    shipment_id: NonEmpty
+    warehouse_order_id: PlatformId
+    shipment_id: PlatformId
     shipped_at: Timestamp
     packages: Annotated[tuple[WirePackage, ...], AsTuple] = Field(min_length=1)
     costs: Annotated[tuple[WireCost, ...], AsTuple] = ()
@@ -159,7 +159,7 @@ class ShipmentConfirmedData(BaseModel):
 class OutboundCancelledData(BaseModel):
     model_config = _WIRE
     idempotency_key: str
-    warehouse_order_id: str | None = None
+    warehouse_order_id: PlatformId | None = None
     cancelled_at: Timestamp
     reason: RejectReason
 
