@@ -39,10 +39,8 @@ def read_text_file(
         raise InvalidInput.field("FILE", str(path), "holds NUL bytes: it is not a text file")
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput.field(
-            "FILE", str(path), f"is not UTF-8 text (byte {exc.start} cannot be decoded)"
-        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInput.field("FILE", str(path), "is not UTF-8 text") from None
     if max_line is not None:
         for number, line in enumerate(text.splitlines(), start=1):
             if len(line) > max_line:

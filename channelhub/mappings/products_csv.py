@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from channelhub.core.catalog import Catalog
-from channelhub.core.errors import InvalidInput
+from channelhub.core.errors import InvalidInput, excerpt
 from channelhub.core.products import Sku, SkuKind
 from channelhub.mappings.csv_table import RowError, read_csv_table
 
@@ -97,8 +97,11 @@ def _pairs(column: str, text: str, sep: str) -> list[tuple[str, str]]:
 
 
 def _positive(column: str, text: str, value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise _CellError(column, text, f"has quantity {value!r}, which is not a whole number >= 1")
+    # isascii: str.isdigit() accepts '²', which int() then refuses; length: no pack holds 10^7.
+    if not (value.isascii() and value.isdigit() and len(value) <= 6) or int(value) < 1:
+        raise _CellError(
+            column, text, f"has quantity {excerpt(value)}, which is not a whole number >= 1"
+        )
     return int(value)
 
 
