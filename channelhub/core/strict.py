@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from channelhub.core.codes import CURRENCIES
-from channelhub.core.errors import InvalidInput
+from channelhub.core.errors import InvalidInput, excerpt
 from channelhub.core.money import Money
 from channelhub.core.types import PLATFORM_ID_PATTERN
 
@@ -358,6 +358,17 @@ def iso_instant(value: object, field: str, *, source: str | None = None) -> date
     except ValueError:
         raise invalid(field, value, "is not an ISO 8601 date and time", source=source) from None
     return instant(parsed, field, shown=value, source=source)
+
+
+def message(value: object, limit: int = TITLE_CHARS) -> str:
+    """A platform's own message (an error's text) for a log or a result: never refused, but
+    cut to ``limit`` characters, and anything not text (a dict, a huge number) is described
+    by :func:`~channelhub.core.errors.excerpt`, never printed whole."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else f"{value[:limit]}... ({len(value):,} characters)"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 64:
+        return str(value)
+    return excerpt(value)
 
 
 def shape_of(value: object) -> str:

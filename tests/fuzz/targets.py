@@ -25,7 +25,7 @@ from channelhub.mappings import (
     ups,
 )
 from channelhub.simulators.ebay.data import build_shop as build_ebay
-from channelhub.simulators.shopify.seed import generate_shop
+from channelhub.simulators.shopify import create_app as create_shopify
 from channelhub.simulators.temu.data import build_shop as build_temu
 from tests.contracts import contract_file
 
@@ -56,15 +56,29 @@ def _shipbob_example(path: str, method: str = "get", status: str = "200") -> Any
     ]
 
 
-def _shopify_simulated() -> Any:
-    """Orders of the Shopify simulator's seeded shop, as GraphQL order nodes."""
-    shop = generate_shop(7, orders=6)
-    nodes = []
-    for order in list(shop.orders.values())[:6]:
-        node = dict(order)
-        node["lineItems"] = {"nodes": order["lineItems"], "pageInfo": {"hasNextPage": False}}
-        nodes.append(node)
-    return {"data": {"orders": {"nodes": nodes}}}
+def _shopify_simulated() -> dict[str, Any]:
+    """Answers of the Shopify simulator (its GraphQL executor, in process) to the hub's own
+    queries: an orders page, a products page, locations and an order's fulfillment orders."""
+    shop = create_shopify(seed=7, orders=8).shop
+
+    def ask(body: dict[str, Any]) -> Any:
+        status, answer = shop.handle("2025-01", "shpat_simulator", body)
+        assert status == 200, answer
+        return answer
+
+    since = datetime(2025, 1, 1, tzinfo=UTC)
+    orders = ask(shopify.orders_request(updated_since=since, first=6))
+    order_id = next(iter(shop.data.orders))
+    locations = ask(shopify.locations_request())
+    location_id = shopify.normalize_locations(locations)[0].location_id
+    return {
+        "orders": orders,
+        "products": ask(shopify.products_request(location_id=location_id, first=5)),
+        "locations": locations,
+        "location_id": location_id,
+        "fulfillment_orders": ask(shopify.fulfillment_orders_request(order_id)),
+        "fulfillments": ask(shopify.order_fulfillments_request(order_id)),
+    }
 
 
 def _ebay_simulated() -> tuple[Any, Any]:
@@ -138,6 +152,29 @@ def _oas3_response(parts: tuple[str, ...], path: str) -> tuple[dict[str, Any], d
     return answer["schema"], spec
 
 
+#: eBay's 207 answer to bulkUpdatePriceQuantity, as tests/ebay checks it against the spec.
+EBAY_BULK_ANSWER = {
+    "responses": [
+        {"sku": "A", "offerId": "1", "statusCode": 200},
+        {
+            "sku": "B",
+            "statusCode": 400,
+            "errors": [{"errorId": 25001, "message": "Invalid quantity", "category": "REQUEST"}],
+        },
+        {"sku": "C", "statusCode": 500, "errors": [{"errorId": 25002, "message": "System error"}]},
+    ]
+}
+
+
+def _ebay_bulk(payload: Any) -> object:
+    return ebay.parse_bulk_price_quantity(payload, ["A", "B", "C", "D"])
+
+
+def _order_change_example() -> Any:
+    schema = json.loads(contract_file("amazon", "OrderChangeNotification.json").read_text())
+    return schema["examples"][0]
+
+
 def _shipbob_webhook(payload: Any) -> object:
     return shipbob.parse_webhook("order.shipped", payload, warehouse="shipbob", received_at=NOW)
 
@@ -149,6 +186,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
     order_example["shipments"][0]["invoice_currency_code"] = "USD"  # the spec's is 'string'
 
     ebay_orders, ebay_inventory = _ebay_simulated()
+    shopify_sim = _shopify_simulated()
     temu_orders, temu_goods = _temu_simulated()
     return {
         "amazon": (
@@ -162,6 +200,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                 ),
                 _swagger("amazon", "orders_2026-01-01.json", "SearchOrdersResponse"),
             ),
+            Target("amazon.order_change", amazon.order_change, (_order_change_example(),)),
             Target(
                 "amazon.feed_report",
                 _processing_report,
@@ -189,6 +228,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                 lambda p: ebay.normalize_listings(p, account="fuzz"),
                 (_example("ebay", "inventory.json"), ebay_inventory),
             ),
+            Target("ebay.bulk_answer", _ebay_bulk, (EBAY_BULK_ANSWER,)),
         ),
         "shopify": (
             Target(
@@ -197,13 +237,31 @@ def platforms() -> dict[str, tuple[Target, ...]]:
                 (
                     _example("shopify", "orders_graphql_response.json"),
                     _example("shopify", "order_webhook_rest.json"),
-                    _shopify_simulated(),
+                    shopify_sim["orders"],
                 ),
             ),
             Target(
                 "shopify.listings",
                 lambda p: shopify.normalize_listings(p, account="fuzz"),
                 (_example("shopify", "products_graphql_response.json"),),
+            ),
+            Target(
+                "shopify.products_at_location",
+                lambda p: shopify.normalize_listings(
+                    p, account="fuzz", currency="USD", location_id=shopify_sim["location_id"]
+                ),
+                (shopify_sim["products"],),
+            ),
+            Target("shopify.locations", shopify.normalize_locations, (shopify_sim["locations"],)),
+            Target(
+                "shopify.fulfillment_orders",
+                shopify.parse_fulfillment_orders,
+                (shopify_sim["fulfillment_orders"],),
+            ),
+            Target(
+                "shopify.fulfillments",
+                shopify.parse_order_fulfillments,
+                (shopify_sim["fulfillments"],),
             ),
         ),
         "temu": (
