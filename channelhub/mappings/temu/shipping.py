@@ -64,7 +64,7 @@ def _lines(data: Mapping[str, Any], path: str) -> list[str]:
         if (line := opt_text(data, key, path, source=SOURCE)) and line.strip()
     ]
     if not lines:
-        whole = opt_text(data, "addressLineAll", path, source=SOURCE)
+        whole = opt_text(data, "addressLineAll", path, source=SOURCE, limit=strict.TITLE_CHARS)
         if whole and whole.strip():
             lines = [whole]
     if not lines:
