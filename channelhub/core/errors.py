@@ -12,6 +12,10 @@ from collections.abc import Mapping, Sequence
 EXCERPT_CHARS = 200
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     """``value`` as it is quoted in an error: its repr, cut to about ``limit`` characters.
 
@@ -20,9 +24,9 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
     digits). Every error that quotes a value goes through here, so none can quote megabytes.
     """
     if isinstance(value, Mapping):
-        return f"<object of {len(value)} keys>" if value else "{}"
+        return f"<object of {_count(len(value), 'key')}>" if value else "{}"
     if isinstance(value, list | tuple | set | frozenset):
-        return f"<list of {len(value)} items>" if value else "[]"
+        return f"<list of {_count(len(value), 'item')}>" if value else "[]"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
         return f"<whole number of about {int(value.bit_length() * 0.30103)} digits>"
     if isinstance(value, str | bytes) and len(value) > limit:
