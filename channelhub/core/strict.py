@@ -273,7 +273,7 @@ def opt_text(
     source: str | None = None,
 ) -> str | None:
     """An optional string: None when absent, null or blank; otherwise as :func:`text`."""
-    if value is None or (isinstance(value, str) and not value.strip() and len(value) < 1_000):
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return text(value, field, limit=limit, numbers=numbers, source=source)
 

@@ -51,11 +51,10 @@ def opt_text(
     data: Mapping[str, Any], key: str, path: str, *, source: str, limit: int = strict.NAME_CHARS
 ) -> str | None:
     """An optional string; ``None`` when absent or empty."""
-    if data.get(key) in (None, ""):
-        return None
-    return strict.opt_text(
-        text(data, key, path, source=source, limit=limit), f"{path}.{key}", limit=limit
-    )
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # absent, null or blank: nothing said
+    return text(data, key, path, source=source, limit=limit)
 
 
 def ident(data: Mapping[str, Any], key: str, path: str, *, source: str) -> str:

@@ -114,3 +114,10 @@ def test_an_amount_too_large_for_the_database_is_refused() -> None:
     doc = copy.deepcopy(_example("ebay", "get_orders.json"))
     doc["orders"][0]["pricingSummary"]["total"]["value"] = "1" + "0" * 15
     _refused(lambda: ebay.normalize_orders(doc, account="a"), "total.value", "below")
+
+
+def test_blank_optional_text_reads_as_absent_not_as_an_error() -> None:
+    doc = copy.deepcopy(_example("ebay", "get_orders.json"))
+    doc["orders"][0]["lineItems"][0]["title"] = " " * 5_000
+    (order, *_) = ebay.normalize_orders(doc, account="a")
+    assert order.lines[0].title is None
