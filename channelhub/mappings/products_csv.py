@@ -91,7 +91,8 @@ def _pairs(column: str, text: str, sep: str) -> list[tuple[str, str]]:
         if not found and sep == "*":
             name, value = item, "1"
         if not name.strip() or not value.strip():
-            raise _CellError(column, text, f"has an item {item!r} that is not NAME{sep}VALUE")
+            why = f"has an item {excerpt(item)} that is not NAME{sep}VALUE"
+            raise _CellError(column, text, why)
         out.append((name.strip(), value.strip()))
     return out
 
