@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from channelhub.core import strict
 from channelhub.core.errors import InvalidInput, excerpt
@@ -109,3 +111,22 @@ def test_excerpt_quotes_at_most_about_200_characters() -> None:
     assert "digits" in excerpt(10**5000)
     error = InvalidInput.field("title", huge, "is too long")
     assert len(str(error)) < 300
+
+
+@given(st.one_of(st.text(max_size=60), st.integers(), st.decimals(), st.floats(), st.none()))
+def test_any_value_is_a_bounded_number_or_invalid_input(value: object) -> None:
+    try:
+        number = strict.amount(value, "a", signed=True)
+    except InvalidInput as exc:
+        assert str(exc).startswith("a: ") and len(str(exc)) < 400
+    else:
+        assert number.is_finite() and abs(number) < strict.MAX_AMOUNT
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_an_ascii_id_or_invalid_input(value: str) -> None:
+    try:
+        ident = strict.identifier(value, "id")
+    except InvalidInput:
+        return
+    assert ident.isascii() and " " not in ident and 0 < len(ident) <= strict.ID_CHARS
