@@ -40,7 +40,7 @@ def test_an_endless_file_is_refused_after_a_bounded_read(
         (b"[" * 100_000 + b"]" * 100_000, "nests arrays or objects too deeply"),
         (b'{"orders": [{"orderId": ' + b"9" * 4_400 + b"}]}", "holds a number of 4,400 digits"),
         (b'{"orders": [{"orderId": "' + b"x" * 2_000_000 + b'"}]}', "longer than 128"),
-        (b'{"orders": [{"orderId": "\xc2\xb2\xc2\xb3"}]}', "is not an Amazon id"),
+        (b'{"orders": [{"orderId": "\xc2\xb2\xc2\xb3"}]}', "is not an Amazon order id"),
         (b"\x00" * 64, "holds NUL bytes"),
     ],
 )

@@ -7,6 +7,7 @@ which knows where it is in the payload (``orders[3].orderItems[0].quantityOrdere
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from channelhub.core.errors import InvalidInput
 from channelhub.core.money import Money
 
 _MISSING = object()
+#: The shape of every Amazon order id (the seller-facing ``3-7-7`` form).
+AMAZON_ORDER_ID = re.compile(r"[0-9]{3}-[0-9]{7}-[0-9]{7}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,18 @@ class Wire:
         return value
 
     def ident(self) -> str:
-        """An Amazon id (order, item, ASIN): printable ASCII without spaces."""
+        """An Amazon id (order item, ASIN): printable ASCII without spaces."""
         return strict.identifier(self.value, self.path, what="an Amazon id", source=self.source)
+
+    def order_id(self) -> str:
+        """An Amazon order id: ``3-7-7`` ASCII digits (``123-4567890-1234567``)."""
+        return strict.identifier(
+            self.value,
+            self.path,
+            shape=AMAZON_ORDER_ID,
+            what="an Amazon order id (like 123-4567890-1234567)",
+            source=self.source,
+        )
 
     def integer(self, *, minimum: int = 0, maximum: int = strict.MAX_QUANTITY) -> int:
         """A JSON whole number within ``minimum..maximum`` (Amazon sends integers, not text)."""

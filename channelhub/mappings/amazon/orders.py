@@ -80,7 +80,7 @@ def normalize_orders(payload: object, *, account: str, source: str | None = None
 
 def order_from_wire(node: Wire, *, account: str) -> Order:
     """One 2026-01-01 ``Order`` object as a canonical order."""
-    order_id = node.req("orderId").ident()
+    order_id = node.req("orderId").order_id()
     fulfillment = node.req("fulfillment", _NEED.format("FULFILLMENT"))
     status_node = fulfillment.req("fulfillmentStatus")
     status = status_node.text(strict.CODE_CHARS)
