@@ -116,6 +116,13 @@ def test_an_amount_too_large_for_the_database_is_refused() -> None:
     _refused(lambda: ebay.normalize_orders(doc, account="a"), "total.value", "below")
 
 
+@pytest.mark.parametrize("order_id", ["12-10001", "1-23456-78901", "12-10001-2000²"])
+def test_an_ebay_order_id_has_ebays_shape(order_id: str) -> None:
+    doc = copy.deepcopy(_example("ebay", "get_orders.json"))
+    doc["orders"][0]["orderId"] = order_id
+    _refused(lambda: ebay.normalize_orders(doc, account="a"), "orderId", "eBay order id")
+
+
 def test_blank_optional_text_reads_as_absent_not_as_an_error() -> None:
     doc = copy.deepcopy(_example("ebay", "get_orders.json"))
     doc["orders"][0]["lineItems"][0]["title"] = " " * 5_000

@@ -10,6 +10,7 @@ seller ``sku`` when there is one (what inventory-API listings are keyed on), els
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -28,7 +29,6 @@ from channelhub.core.models import (
 )
 from channelhub.core.validation import build, refusing
 from channelhub.mappings._fieldpath import (
-    ident,
     integer,
     iso_time,
     items,
@@ -41,6 +41,8 @@ from channelhub.mappings._fieldpath import (
 
 CHANNEL = "ebay"
 CODE = strict.CODE_CHARS
+#: The shape of an eBay order id (``##-#####-#####``, the Fulfillment API's form).
+EBAY_ORDER_ID = re.compile(r"[0-9]{2}-[0-9]{5}-[0-9]{5}", re.ASCII)
 SOURCE = "ebay order"
 
 FULFILLMENT_STATES: Mapping[str, ChannelOrderState] = {
@@ -135,7 +137,13 @@ def _address(contact: Mapping[str, Any], path: str) -> Address:
 
 
 def _line(item: Mapping[str, Any], path: str, *, cancelled: bool) -> OrderLine:
-    line_id = ident(item, "lineItemId", path, source=SOURCE)
+    line_id = strict.identifier(
+        text(item, "lineItemId", path, source=SOURCE, limit=strict.ID_CHARS),
+        f"{path}.lineItemId",
+        shape=strict.DIGITS_ID,
+        what="an eBay line item id (digits)",
+        source=SOURCE,
+    )
     quantity = integer(item, "quantity", path, source=SOURCE, minimum=1)
     cost = _opt_amount(item, "lineItemCost", path)
     taxes = [
@@ -205,7 +213,13 @@ def _payment(order: Mapping[str, Any], path: str, paid: bool) -> Payment:
 
 
 def _one_order(order: Mapping[str, Any], path: str, account: str) -> Order:
-    order_id = ident(order, "orderId", path, source=SOURCE)
+    order_id = strict.identifier(
+        text(order, "orderId", path, source=SOURCE, limit=strict.ID_CHARS),
+        f"{path}.orderId",
+        shape=EBAY_ORDER_ID,
+        what="an eBay order id (like 12-34567-89012)",
+        source=SOURCE,
+    )
     status, state, tags = _state(order, path)
     pricing = obj(order.get("pricingSummary"), f"{path}.pricingSummary", source=SOURCE)
     total = amount(pricing.get("total"), f"{path}.pricingSummary.total")
