@@ -17,5 +17,6 @@ from channelhub.cli import (
     stock,  # noqa: F401
     stock_levels,  # noqa: F401
     sync,  # noqa: F401
+    users,  # noqa: F401
     warehouses,  # noqa: F401
 )

@@ -18,13 +18,13 @@ import typer
 
 from channelhub.cli import app
 from channelhub.cli.output import cli_console
-from channelhub.cli.run import serve_hub
+from channelhub.cli.run import console_config, serve_hub
 from channelhub.cli.runtime import job_options
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ConfigError
 from channelhub.demo.flow import DONE, FAILED, Hub
 from channelhub.demo.home import DEFAULT_HOME
-from channelhub.demo.keep import TICK_SECONDS, Kept, kept, live_world
+from channelhub.demo.keep import TICK_SECONDS, Kept, demo_login, kept, live_world
 from channelhub.demo.next_steps import Step, home_arg, urls, what_next, what_to_try
 from channelhub.demo.runner import DEFAULT_SIZE, DEFAULT_SPEED, Keep, run_demo
 from channelhub.demo.summary import DemoSummary
@@ -85,8 +85,10 @@ async def keep_serving(
         roles_of=roles_from_registry(ConnectorRegistry()),
     )
 
+    login = demo_login(hub)
+
     def ready(bound: int, _service: JobService) -> None:
-        on_ready(kept(hub, f"http://127.0.0.1:{bound}", home))
+        on_ready(kept(hub, f"http://127.0.0.1:{bound}", home, login))
 
     async with live_world(hub, every=tick_every):
         await serve_hub(
@@ -98,6 +100,7 @@ async def keep_serving(
             now=hub.now,
             on_ready=ready,
             stop=stop,
+            console_config=console_config(settings, job_options(settings)),
         )
 
 

@@ -10,15 +10,13 @@ from rich.table import Table
 
 from channelhub.cli import app, err_console
 from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
-from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.overview import job_schedule
 from channelhub.jobs.replay import replay_dead_letter
 from channelhub.jobs.runner import run_job_when_free
-from channelhub.jobs.scheduler import intervals_from_seconds, plan_jobs, roles_from_registry
 from channelhub.store.repos import outbox
-from channelhub.store.repos.accounts import list_accounts
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.tables.jobs import DeadLetterState, RunOutcome
 from channelhub.store.tables.outbox import OutboxState
@@ -50,24 +48,18 @@ def _when(value: datetime | None) -> str:
 def jobs_list(ctx: typer.Context) -> None:
     """Every job `channelhub run` schedules, per account, with its interval and last run."""
     with open_runtime(ctx) as runtime, runtime.session_factory() as session:
-        accounts = list_accounts(session)
-        plan = plan_jobs(
-            accounts,
-            intervals_from_seconds(runtime.settings.jobs.every.model_dump()),
-            roles_of=roles_from_registry(ConnectorRegistry()),
+        plan = job_schedule(session, runtime.settings.jobs.every.model_dump())
+    table = Table(show_edge=False)
+    for column in ("account", "job", "every", "last run", "outcome"):
+        table.add_column(column)
+    for row in plan:
+        table.add_row(
+            row.job.account,
+            row.job.kind.value,
+            f"{int(row.job.every.total_seconds())}s",
+            _when(row.last_started) if row.last_started else "never",
+            row.last_outcome or "-",
         )
-        table = Table(show_edge=False)
-        for column in ("account", "job", "every", "last run", "outcome"):
-            table.add_column(column)
-        for job in plan:
-            last = list_runs(session, account=job.account, job_kind=job.kind.value, limit=1)
-            table.add_row(
-                job.account,
-                job.kind.value,
-                f"{int(job.every.total_seconds())}s",
-                _when(last[0].started_at) if last else "never",
-                last[0].outcome if last else "-",
-            )
     console.print(table if plan else "no jobs: add an account (`channelhub accounts add`)")
 
 

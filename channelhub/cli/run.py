@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import errno
 import logging
 import os
 import signal
 import socket
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import typer
 import uvicorn
+from apscheduler.triggers.interval import IntervalTrigger
 
 from channelhub.api.app import create_app
+from channelhub.api.console import ConsoleConfig
+from channelhub.api.limits import InboundLimits
 from channelhub.cli import app
 from channelhub.cli.runtime import console, open_runtime, utc_now
 from channelhub.connectors.registry import ConnectorRegistry
@@ -41,12 +45,15 @@ from channelhub.jobs.scheduler import (
     plan_jobs,
     roles_from_registry,
 )
+from channelhub.settings import Settings
 from channelhub.store.repos.accounts import list_accounts
 
 log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 #: Seconds open HTTP requests get at shutdown, after the jobs' grace period.
 HTTP_GRACE = 3
+#: Seconds between two sweeps of webhook deliveries left pending (the route wakes the worker).
+INTAKE_SWEEP_SECONDS = 30
 
 
 class _HubServer(uvicorn.Server):
@@ -78,6 +85,8 @@ async def serve_hub(
     on_ready: Callable[[int, JobService], None] | None = None,
     stop: asyncio.Event | None = None,
     grace: float = STOP_GRACE_SECONDS,
+    console_config: ConsoleConfig | None = None,
+    limits: InboundLimits | None = None,
 ) -> JobService:
     """Serve until SIGTERM/SIGINT (or ``stop`` is set); returns the drained job service.
 
@@ -95,6 +104,14 @@ async def serve_hub(
         connector_factory=connector_factory,
         now=now,
         status=lambda: {"jobs_scheduled": len(plan), "jobs_running": service.running},
+        console=console_config,
+        limits=limits,
+    )
+    # webhook deliveries are applied by a worker the route wakes; this sweep (and the wake at
+    # start) takes in any a crash left pending
+    intake = api.state.hub.intake
+    scheduler.add_job(
+        intake.wake, IntervalTrigger(seconds=INTAKE_SWEEP_SECONDS), id="webhook_intake_sweep"
     )
     # open HTTP requests (a webhook) get a bounded wait too: grace + this stays under 10 s
     config = uvicorn.Config(
@@ -105,7 +122,11 @@ async def serve_hub(
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    serving = asyncio.create_task(server.serve(sockets=[listening]), name="channelhub-http")
+    # A fresh context: requests must not inherit this command's terminal redactor (a
+    # long-lived one would gather every account's secrets and slow every stored webhook).
+    serving = asyncio.create_task(
+        server.serve(sockets=[listening]), name="channelhub-http", context=contextvars.Context()
+    )
     try:
         await asyncio.wait(
             [asyncio.ensure_future(server.listening.wait()), serving],
@@ -114,6 +135,7 @@ async def serve_hub(
         if serving.done():  # uvicorn stopped at start (it logged why)
             raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
+        intake.wake()
         if on_ready is not None:
             on_ready(server.servers[0].sockets[0].getsockname()[1], service)
         await stop.wait()
@@ -131,6 +153,11 @@ async def serve_hub(
     return service
 
 
+def inbound_limits(settings: dict[str, Any]) -> InboundLimits:
+    """``[inbound]`` of config.toml as the app's limits."""
+    return InboundLimits(**{**settings, "trusted_proxies": tuple(settings["trusted_proxies"])})
+
+
 def bind_port(host: str, port: int) -> socket.socket:
     """The listening socket for ``host:port``, or one clear line when it cannot be had."""
     try:
@@ -146,13 +173,37 @@ def bind_port(host: str, port: int) -> socket.socket:
         raise ConfigError(f"cannot listen on {host}:{port}: {why.lower()}; {hint}") from None
 
 
+def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
+    """The console's part of the settings, for the app ``serve_hub`` builds."""
+    return ConsoleConfig(
+        secure_cookies=settings.console.secure_cookies,
+        session_lifetime=timedelta(hours=settings.console.session_hours),
+        job_every=settings.jobs.every.model_dump(),
+        job_options=options,
+    )
+
+
+def console_lines(host: str, port: int) -> list[str]:
+    """What to tell the operator about the console: where it is, and how to reach it from
+    another machine (a TLS proxy in front; --host only on a trusted network)."""
+    lines = [f"console: http://{host}:{port}/ (log in as a user of `channelhub users add`)"]
+    if host in ("127.0.0.1", "localhost", "::1"):
+        lines.append(
+            "  reachable from this machine only: to open it elsewhere, put a TLS proxy in front "
+            "(Caddy, nginx; set [console] secure_cookies = true) or serve it with --host "
+            "0.0.0.0 on a trusted network"
+        )
+    return lines
+
+
 @app.command("run")
 def run(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", "--host", help="address to serve HTTP on"),
     port: int = typer.Option(8080, "--port", min=0, max=65535, help="HTTP port (0: any)"),
 ) -> None:
-    """Run the scheduled jobs and serve webhooks, /health and /metrics until SIGTERM."""
+    """Run the scheduled jobs and serve the console, webhooks, /health and /metrics until
+    SIGTERM."""
     with open_runtime(ctx) as runtime:
         logging.basicConfig(
             level=runtime.settings.log_level,
@@ -176,6 +227,8 @@ def run(
                 f"http://{host}:{bound} (SIGTERM or Ctrl-C to stop)",
                 markup=False,
             )
+            for line in console_lines(host, bound):
+                console.print(line, markup=False, soft_wrap=True)
 
         service = asyncio.run(
             serve_hub(
@@ -186,6 +239,8 @@ def run(
                 host=host,
                 port=port,
                 on_ready=ready,
+                console_config=console_config(runtime.settings, runtime.options),
+                limits=inbound_limits(runtime.settings.inbound.model_dump()),
             )
         )
     abandoned = (

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ from channelhub.jobs.stock_sync import (
     mass_drop_share_for,
     preview_push,
     push_status,
-    push_stock,
+    push_stock_leased,
     stock_sync_on,
     stopped_hint,
     turn_stock_sync_on,
@@ -235,6 +235,9 @@ def push(
         "the mass-drop guard stopped.",
     ),
     rules_path: Path | None = RULES_OPTION,
+    wait: float = typer.Option(
+        60, "--wait", min=0, help="seconds to wait while `channelhub run` pushes it (0: don't)"
+    ),
 ) -> None:
     """Push the changed sellable quantities of ACCOUNT now, and print what happened.
 
@@ -293,8 +296,10 @@ def push(
 
         async def run() -> Any:
             try:
-                return await push_stock(
+                return await push_stock_leased(
                     factory,
+                    lease_ttl=timedelta(seconds=settings.jobs.lease_seconds),
+                    wait=timedelta(seconds=wait),
                     account=account,
                     connector=connector,
                     rules=rulebook.stock,

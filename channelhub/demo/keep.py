@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from channelhub.core.roles import Role
 from channelhub.demo.flow import Hub
 from channelhub.demo.scenario import WAREHOUSES
+from channelhub.store.repos.console_users import add_user, list_users, set_password
 from channelhub.store.tables.fulfilment import PackageRow, ShipmentRow
+
+DEMO_USER = "demo"
 
 #: While kept, each warehouse stage (accepted -> picking -> packed -> shipped) takes this long.
 KEPT_STAGE = timedelta(minutes=1)
@@ -46,6 +51,7 @@ class Kept:
     hub_url: str
     home: str
     simulators: dict[str, str] = field(default_factory=dict)
+    login: tuple[str, str] | None = None  # the console's one-time (user, password)
 
 
 async def tick(hub: Hub) -> None:
@@ -92,8 +98,20 @@ async def live_world(
         await ticker
 
 
-def kept(hub: Hub, hub_url: str, home: str) -> Kept:
+def kept(hub: Hub, hub_url: str, home: str, login: tuple[str, str] | None = None) -> Kept:
     """The URLs to print once the hub listens at ``hub_url``; from then on the warehouses
     send their callbacks to it over loopback."""
     hub.callback_url = hub_url
-    return Kept(hub_url=hub_url, home=home, simulators=dict(hub.world.urls))
+    return Kept(hub_url=hub_url, home=home, simulators=dict(hub.world.urls), login=login)
+
+
+def demo_login(hub: Hub) -> tuple[str, str]:
+    """An owner for the console with a fresh random password (printed once, never stored in
+    the clear); a second run of the same demo home gets a new password."""
+    password = secrets.token_urlsafe(12)
+    with hub.sessions.begin() as session:
+        if any(user.name == DEMO_USER for user in list_users(session)):
+            set_password(session, DEMO_USER, password, now=hub.now())
+        else:
+            add_user(session, DEMO_USER, Role.OWNER, password, now=hub.now())
+    return DEMO_USER, password

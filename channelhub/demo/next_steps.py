@@ -84,6 +84,11 @@ def urls(kept: Kept) -> list[Step]:
     lines: list[Step] = [
         (kept.hub_url, "the hub: webhooks, warehouse callbacks, /health, /metrics")
     ]
+    if kept.login is not None:
+        user, password = kept.login
+        lines.append(
+            (f"{kept.hub_url}/", f"the console: log in as {user} / {password} (shown once)")
+        )
     for name, url in sorted(kept.simulators.items()):
         lines.append((url, f"{name}: {ROLES.get(name, 'simulator')}"))
     return lines

@@ -221,6 +221,23 @@ def _package(shipment: Mapping[str, object], path: str, tracking: Mapping[str, o
     )
 
 
+def _invoice(amount: int | float, currency: str, path: str) -> Money | None:
+    """The invoice as Money, or None when its amount is not one (negative, huge, a float too
+    precise): like a non-ISO currency, a bad invoice leaves the cost out (the raw body keeps
+    it) rather than refusing what shipped. A float's repr is short; an int is checked for size
+    before any text is made of it."""
+    try:
+        return strict.money(
+            str(amount) if isinstance(amount, float) else amount,
+            currency,
+            amount_field=f"{path}.invoice_amount",
+            currency_field=f"{path}.invoice_currency_code",
+            source=SOURCE,
+        )
+    except InvalidInput:
+        return None
+
+
 def shipment_from(
     shipment: Mapping[str, object],
     *,
@@ -246,25 +263,13 @@ def shipment_from(
         )
     costs: list[Money] = []
     amount, currency = shipment.get("invoice_amount"), shipment.get("invoice_currency_code")
-    if isinstance(amount, int | float) and isinstance(currency, str) and currency:
-        if currency not in CURRENCIES:
-            raise InvalidInput.field(
-                f"{path}.invoice_currency_code",
-                currency,
-                "is not an ISO 4217 currency",
-                source=SOURCE,
-            )
-        costs.append(
-            strict.money(
-                # ShipBob's amounts are JSON numbers: a float's repr is short, an int is checked
-                # for size before any text is made of it.
-                str(amount) if isinstance(amount, float) else amount,
-                currency,
-                amount_field=f"{path}.invoice_amount",
-                currency_field=f"{path}.invoice_currency_code",
-                source=SOURCE,
-            )
-        )
+    # The invoice is what the warehouse charged, not what shipped: the spec leaves
+    # ``invoice_currency_code`` a free string, so one that is not ISO 4217 leaves the cost
+    # out (the raw body keeps it) rather than refusing the shipment and its status.
+    if isinstance(amount, int | float) and isinstance(currency, str) and currency in CURRENCIES:
+        cost = _invoice(amount, currency, path)
+        if cost is not None:
+            costs.append(cost)
     return build(
         Shipment,
         source=SOURCE,

@@ -91,6 +91,16 @@ def test_keep_serves_hub_and_simulators_until_stopped(tmp_path: Path) -> None:
             async with httpx.AsyncClient(timeout=BOUND) as client:
                 health = await client.get(f"{kept.hub_url}/health")
                 seen["health"] = (health.status_code, health.json()["status"])
+                assert kept.login is not None
+                user, password = kept.login
+                form = await client.get(f"{kept.hub_url}/login")
+                token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+                logged = await client.post(
+                    f"{kept.hub_url}/login",
+                    data={"username": user, "password": password, "csrf_token": token},
+                )
+                home_page = await client.get(f"{kept.hub_url}/")  # the client keeps cookies
+                seen["console"] = (logged.status_code, home_page.status_code, home_page.text)
                 journal = await client.get(f"{kept.simulators['amazon']}/_sim/journal")
                 seen["journal"] = (journal.status_code, len(journal.json()))
                 for name, url in kept.simulators.items():  # every simulator answers HTTP
@@ -108,6 +118,8 @@ def test_keep_serves_hub_and_simulators_until_stopped(tmp_path: Path) -> None:
     summary = asyncio.run(scenario())
     assert summary.failed() == []
     assert seen["health"] == (200, "ok")
+    logged, shown, page = seen["console"]  # type: ignore[misc]
+    assert (logged, shown) == (303, 200) and "Is everything flowing?" in page
     status, requests = seen["journal"]  # type: ignore[misc]
     assert status == 200 and requests > 0  # the demo's requests, recorded by the simulator
     kept = seen["kept"]
@@ -121,6 +133,7 @@ def test_keep_serves_hub_and_simulators_until_stopped(tmp_path: Path) -> None:
     printed = " ".join(c for c, _ in what_to_try(kept, summary)) + str(urls(kept))
     assert f"curl {kept.hub_url}/health" in printed and str(home) in printed
     assert "jobs run pull_orders" in printed and "accounts list" in printed
+    assert f"log in as demo / {kept.login[1]}" in printed  # type: ignore[index]
     # stopped: every port is released
     for url in (kept.hub_url, *kept.simulators.values()):
         with pytest.raises(httpx.ConnectError):

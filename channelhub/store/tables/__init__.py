@@ -5,6 +5,7 @@ Add a new table module to this list; keep each module small and about one subjec
 
 from channelhub.store.tables import (
     accounts,
+    console,
     fulfilment,
     jobs,
     listings,
@@ -20,6 +21,7 @@ from channelhub.store.tables import (
 
 __all__ = [
     "accounts",
+    "console",
     "fulfilment",
     "jobs",
     "listings",

@@ -26,6 +26,7 @@ class OrderRow(Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("channel", "account", "external_id"),
         Index("ix_orders_hub_status", "hub_status"),
+        Index("ix_orders_account_placed_at", "account", "placed_at"),  # the console's "today"
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

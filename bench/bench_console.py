@@ -1,0 +1,139 @@
+"""Console: render time of Home and Jobs (full HTTP round trip, logged in) at 100,000 orders.
+
+A migrated SQLite hub with 4 accounts, 100,000 orders (one in 50 open: held, failed, new)
+and 20,000 job runs; each page is rendered 5 times and the best is shown beside the login
+page (no data read: the plain baseline of the stack). The issue asks for
+under 300 ms at 100,000 orders. ``--scale 0.01`` runs 1,000 orders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import insert
+
+from bench.run import Figure
+from channelhub.api.app import create_app
+from channelhub.api.console import ConsoleConfig
+from channelhub.core.roles import Role
+from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.store.crypto import Vault, generate_key
+from channelhub.store.db import make_engine, make_session_factory, upgrade
+from channelhub.store.repos.accounts import add_account
+from channelhub.store.repos.console_users import add_user
+from channelhub.store.tables.jobs import JobRun
+from channelhub.store.tables.orders import OrderRow
+
+TRACE_MEMORY = False
+ORDERS = 100_000
+RUNS = 20_000
+ACCOUNTS = 4
+NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
+PASSWORD = "bench password 123"
+OPEN = ("new", "on_hold", "exception", "approved")
+
+
+def _seed(url: str, orders: int, runs: int) -> None:
+    upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    vault = Vault(generate_key())
+    with factory.begin() as session:
+        for i in range(ACCOUNTS):
+            add_account(
+                session,
+                vault,
+                platform="shopify",
+                name=f"shop{i}",
+                credentials={"access_token": SecretStr("x" * 20)},
+                now=NOW,
+                base_url="http://shop.test",
+                settings={},
+            )
+        add_user(session, "bench", Role.VIEWER, PASSWORD, now=NOW)
+        session.execute(
+            insert(OrderRow),
+            [
+                {
+                    "channel": "shopify",
+                    "account": f"shop{i % ACCOUNTS}",
+                    "external_id": str(i),
+                    "channel_status": "paid",
+                    "channel_state": "unshipped",
+                    "hub_status": OPEN[(i // 50) % 4] if i % 50 == 0 else "delivered",
+                    "fulfilled_by": "merchant",
+                    "placed_at": NOW - timedelta(minutes=i),
+                    "remote_updated_at": NOW,
+                    "currency": "USD",
+                    "total_amount": Decimal("10"),
+                    "document": {},
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for i in range(orders)
+            ],
+        )
+        session.execute(
+            insert(JobRun),
+            [
+                {
+                    "account": f"shop{i % ACCOUNTS}",
+                    "job_kind": "pull_orders",
+                    "holder": "bench",
+                    "started_at": NOW - timedelta(minutes=i),
+                    "finished_at": NOW - timedelta(minutes=i),
+                    "outcome": "failed" if i % 20 == 0 else "ok",
+                    "error": "HTTP 429" if i % 20 == 0 else None,
+                }
+                for i in range(runs)
+            ],
+        )
+
+
+def _best_ms(client: TestClient, path: str, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(path)
+        best = min(best, time.perf_counter() - started)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+    return best * 1000
+
+
+def run(args: argparse.Namespace) -> list[Figure]:
+    orders, runs = int(ORDERS * args.scale), int(RUNS * args.scale)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'hub.db'}"
+        _seed(url, orders, runs)
+        app = create_app(
+            session_factory=make_session_factory(make_engine(url)),
+            connector_factory=ConnectorFactory(Vault(generate_key())),
+            now=lambda: NOW,
+            console=ConsoleConfig(job_every={"pull_orders": 300}),
+        )
+        client = TestClient(app)
+        login = _best_ms(client, "/login")
+        form = client.get("/login").text
+        token = form.split('name="csrf_token" value="')[1].split('"')[0]
+        client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token})
+        return [
+            Figure(f"GET /login (baseline, no data) [{orders:,} orders]", login, "ms"),
+            Figure("GET / (Home, logged in)", _best_ms(client, "/"), "ms"),
+            Figure(
+                "GET /jobs (schedule, dead letters, run log page 1)",
+                _best_ms(client, "/jobs"),
+                "ms",
+            ),
+            Figure(
+                "GET /jobs?outcome=failed&page=3",
+                _best_ms(client, "/jobs?outcome=failed&page=3"),
+                "ms",
+            ),
+        ]

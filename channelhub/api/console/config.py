@@ -1,0 +1,23 @@
+"""What the console needs from the hub's configuration, handed in by whoever builds the app
+(the api layer does not read settings itself)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from channelhub.jobs.runner import JobOptions
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """``secure_cookies``: set when the console is served behind TLS (a proxy), so the
+    session cookie is never sent over plain HTTP. ``job_every``: the config's job intervals
+    (seconds per job kind), for the schedule the Jobs page shows."""
+
+    secure_cookies: bool = False
+    job_every: dict[str, int] = field(default_factory=dict)
+    session_lifetime: timedelta = timedelta(hours=12)
+    login_attempts: int = 5
+    login_window: timedelta = timedelta(minutes=15)
+    job_options: JobOptions | None = None

@@ -1,0 +1,113 @@
+"""What every console screen uses: who is asking, the templates, rendering a whole page or
+one block of it (an htmx swap), the pager, and the header's open-exception count.
+
+A screen module imports from here only; see ``screens/jobs.py`` for the pattern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from jinja2_fragments.fastapi import Jinja2Blocks
+
+from channelhub.api.console.auth import Viewer, page_viewer
+from channelhub.api.state import HubState, hub_state
+from channelhub.core.roles import Action, allowed
+from channelhub.jobs.overview import open_exceptions
+
+HERE = Path(__file__).parent
+templates = Jinja2Blocks(directory=str(HERE / "templates"))  # autoescapes .html
+PAGE_SIZE = 50
+#: The navigation bar: (path, label), in order. A new screen adds its line.
+NAV: list[tuple[str, str]] = [("/", "Home"), ("/jobs", "Jobs")]
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+templates.env.filters["when"] = _when
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a server-side paged list: ``rows`` plus what the pager template needs."""
+
+    rows: list[Any]
+    number: int
+    has_next: bool
+    query: dict[str, str]
+
+    def link(self, number: int) -> str:
+        return "?" + urlencode({**self.query, "page": number})
+
+
+def page_number(request: Request) -> int:
+    """The ``page`` query parameter (1 when missing or nonsense)."""
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def paged(rows_plus_one: list[Any], request: Request, **filters: str | None) -> Page:
+    """Build the :class:`Page` from a query run with ``limit=PAGE_SIZE + 1`` and
+    ``offset=(page-1)*PAGE_SIZE`` (the extra row says whether there is a next page)."""
+    query = {key: value for key, value in filters.items() if value}
+    return Page(
+        rows=rows_plus_one[:PAGE_SIZE],
+        number=page_number(request),
+        has_next=len(rows_plus_one) > PAGE_SIZE,
+        query=query,
+    )
+
+
+def offset(request: Request) -> int:
+    return (page_number(request) - 1) * PAGE_SIZE
+
+
+def render(
+    request: Request,
+    viewer: Viewer,
+    state: HubState,
+    template: str,
+    context: dict[str, Any],
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The whole page, or only ``block`` of it when htmx asked for that swap."""
+    with state.session_factory() as session:
+        exceptions = open_exceptions(session)
+    full = {
+        "viewer": viewer,
+        "can": lambda action: allowed(viewer.role, Action(action)),
+        "exceptions": exceptions,
+        "nav": NAV,
+        **context,
+    }
+    if block is not None:
+        return templates.TemplateResponse(
+            request, template, full, block_name=block, status_code=status_code
+        )
+    return templates.TemplateResponse(request, template, full, status_code=status_code)
+
+
+__all__ = [
+    "PAGE_SIZE",
+    "Depends",
+    "HubState",
+    "Page",
+    "Viewer",
+    "hub_state",
+    "offset",
+    "page_viewer",
+    "paged",
+    "render",
+    "templates",
+]

@@ -1,0 +1,199 @@
+"""What the seller's "is everything flowing?" questions read: open exceptions, the job
+schedule with each job's last run, and the per-account home figures.
+
+The CLI (``channelhub jobs list``) and the console call these same functions, so the two
+can never count differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.core.lifecycle import HubStatus
+from channelhub.jobs.scheduler import (
+    ScheduledJob,
+    intervals_from_seconds,
+    plan_jobs,
+    roles_from_registry,
+)
+from channelhub.store.repos import reconcile as reconcile_repo
+from channelhub.store.repos.accounts import list_accounts
+from channelhub.store.repos.jobs import list_runs
+from channelhub.store.repos.stock_sync import list_blocks
+from channelhub.store.tables.jobs import DeadLetter, DeadLetterState, JobRun, RunOutcome
+from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.outbox import OutboxMessage, OutboxState
+
+
+@dataclass(frozen=True)
+class OpenExceptions:
+    """What waits for a person; ``total`` is the number every console page shows."""
+
+    held_orders: int
+    failed_dispatches: int  # orders in ``exception`` plus dead outbox messages
+    dead_letters: int
+    stock_push_blocks: int
+
+    @property
+    def total(self) -> int:
+        return (
+            self.held_orders + self.failed_dispatches + self.dead_letters + self.stock_push_blocks
+        )
+
+
+def open_exceptions(session: Session) -> OpenExceptions:
+    """Held orders, failed dispatches, open dead letters and stock pushes the guard stopped."""
+
+    def count(query: Any) -> int:
+        return int(session.scalar(query) or 0)
+
+    orders = select(func.count()).select_from(OrderRow)
+    return OpenExceptions(
+        held_orders=count(orders.where(OrderRow.hub_status == HubStatus.ON_HOLD.value)),
+        failed_dispatches=count(orders.where(OrderRow.hub_status == HubStatus.EXCEPTION.value))
+        + count(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.state == OutboxState.DEAD.value)
+        ),
+        dead_letters=count(
+            select(func.count())
+            .select_from(DeadLetter)
+            .where(DeadLetter.state == DeadLetterState.OPEN.value)
+        ),
+        stock_push_blocks=len(list_blocks(session)),
+    )
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One scheduled job and how its last run ended."""
+
+    job: ScheduledJob
+    last_started: datetime | None
+    last_outcome: str | None
+    last_ok: datetime | None
+
+
+def job_schedule(session: Session, every_seconds: Mapping[str, int]) -> list[ScheduleRow]:
+    """Every job ``channelhub run`` schedules (from the config's intervals), with its last run
+    and its last successful run."""
+    plan = plan_jobs(
+        list_accounts(session),
+        intervals_from_seconds(every_seconds),
+        roles_of=roles_from_registry(ConnectorRegistry()),
+    )
+    rows = []
+    for job in plan:
+        last = list_runs(session, account=job.account, job_kind=job.kind.value, limit=1)
+        rows.append(
+            ScheduleRow(
+                job=job,
+                last_started=last[0].started_at if last else None,
+                last_outcome=last[0].outcome if last else None,
+                last_ok=_last_ok(session, job.account, job.kind.value),
+            )
+        )
+    return rows
+
+
+def _last_ok(session: Session, account: str, kind: str) -> datetime | None:
+    return session.scalar(
+        select(func.max(JobRun.finished_at)).where(
+            JobRun.account == account,
+            JobRun.job_kind == kind,
+            JobRun.outcome == RunOutcome.OK.value,
+        )
+    )
+
+
+@dataclass
+class AccountHome:
+    """One account's line on the home page."""
+
+    name: str
+    platform: str
+    last_ok: dict[str, datetime | None] = field(default_factory=dict)  # job kind -> time
+    failed_runs_24h: int = 0
+    throttled_runs_24h: int = 0  # failed runs whose error names HTTP 429 / throttling
+    orders_today: int = 0
+    token_state: str = "not used yet"  # accepted | refused (the newest run got a 401/403)
+    reconcile: dict[str, Any] | None = None  # the newest reconciliation run's counts
+
+
+@dataclass(frozen=True)
+class HomeOverview:
+    """Everything the home page shows, read in one session."""
+
+    accounts: list[AccountHome]
+    exceptions: OpenExceptions
+    since: datetime
+
+
+def _day_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def home_overview(session: Session, *, now: datetime) -> HomeOverview:
+    """Per account: last successful run of each job, failed and throttled runs in the last
+    24 h, orders placed today (UTC), the newest reconciliation; plus the open exceptions."""
+    since = now - timedelta(hours=24)
+    homes = []
+    for account in list_accounts(session):
+        home = AccountHome(name=account.name, platform=account.platform)
+        for kind, ok in session.execute(
+            select(JobRun.job_kind, func.max(JobRun.finished_at))
+            .where(JobRun.account == account.name, JobRun.outcome == RunOutcome.OK.value)
+            .group_by(JobRun.job_kind)
+        ):
+            home.last_ok[kind] = ok
+        failed = list(
+            session.scalars(
+                select(JobRun.error).where(
+                    JobRun.account == account.name,
+                    JobRun.outcome == RunOutcome.FAILED.value,
+                    JobRun.started_at >= since,
+                )
+            )
+        )
+        home.failed_runs_24h = len(failed)
+        home.throttled_runs_24h = sum(1 for error in failed if _throttled(error))
+        home.orders_today = int(
+            session.scalar(
+                select(func.count())
+                .select_from(OrderRow)
+                .where(OrderRow.account == account.name, OrderRow.placed_at >= _day_start(now))
+            )
+            or 0
+        )
+        home.token_state = _token_state(list_runs(session, account=account.name, limit=1))
+        runs = reconcile_repo.latest_runs(session, account=account.name, limit=1)
+        home.reconcile = dict(runs[0].counts or {}) if runs else None
+        homes.append(home)
+    return HomeOverview(accounts=homes, exceptions=open_exceptions(session), since=since)
+
+
+def _token_state(newest: list[JobRun]) -> str:
+    """What the newest run says of the account's credentials. The expiry itself is only
+    known from a live check (``channelhub accounts check``), which the hub does not store."""
+    if not newest:
+        return "not used yet"
+    run = newest[0]
+    text = (run.error or "").lower()
+    if run.outcome == RunOutcome.FAILED.value and any(
+        word in text for word in ("401", "403", "unauthor", "forbidden", "revoked", "expired")
+    ):
+        return "refused"
+    return "accepted"
+
+
+def _throttled(error: str | None) -> bool:
+    text = (error or "").lower()
+    return "429" in text or "throttl" in text
