@@ -74,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {discover()})")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the workload sizes")
+    parser.add_argument(
+        "--examples", type=int, default=None, help="payloads per platform (fuzz; default 5000)"
+    )
     args = parser.parse_args(argv)
     for name in args.names or discover():
         module = importlib.import_module(f"bench.bench_{name}")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from channelhub.cli import app, err_console
 from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.overview import job_schedule
@@ -32,6 +33,11 @@ def _kind(value: str) -> JobKind:
     except ValueError:
         known = ", ".join(kind.value for kind in JobKind)
         raise InvalidInput.field("job", value, f"is not one of {known}") from None
+
+
+def record_id(value: str, name: str) -> int:
+    """A stored record's id as the user typed it: ASCII digits, within a 63-bit column."""
+    return strict.whole(value, name, minimum=1, maximum=2**63 - 1)
 
 
 def _when(value: datetime | None) -> str:
@@ -174,10 +180,11 @@ def jobs_deadletters(
 @jobs_app.command("replay")
 def jobs_replay(
     ctx: typer.Context,
-    letter_id: int = typer.Argument(..., help="dead letter id (see `jobs deadletters`)"),
+    letter: str = typer.Argument(..., metavar="ID", help="dead letter id (see `jobs deadletters`)"),
     from_outbox: bool = typer.Option(False, "--outbox", help="ID is a dead outbox message"),
 ) -> None:
     """Replay a dead letter now, or put a dead outbox message back in the queue."""
+    letter_id = record_id(letter, "ID")
     with open_runtime(ctx) as runtime:
         if from_outbox:
             with runtime.session_factory.begin() as session:

@@ -6,29 +6,22 @@ Numbers are read as Decimal so money never passes through a float.
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from pathlib import Path
 
 import typer
 
 from channelhub.cli import app
+from channelhub.cli.files import load_json_file
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.mappings.catalog import normalizer
 
 
 def load_payload(path: Path) -> object:
-    """Read a JSON file without losing precision; one clear error when it is not JSON."""
-    if not path.is_file():
+    """Read a JSON file without losing precision; one clear error when it is not JSON, not
+    UTF-8, too large, too deep or holds a number too long to be one."""
+    if not path.exists():
         raise NotFound(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8")
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            [f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"],
-            source=str(path),
-        ) from exc
+    return load_json_file(path)
 
 
 @app.command()

@@ -51,7 +51,7 @@ def _actor(actor: str | None) -> str:
 def list_orders(
     ctx: typer.Context,
     status: list[HubStatus] = typer.Option([], "--status", help="only these hub statuses"),
-    limit: int = typer.Option(50, "--limit", min=1),
+    limit: int = typer.Option(50, "--limit", min=1, max=1_000_000),
 ) -> None:
     """The newest orders: key, hub status, channel status, placed, total, lines."""
     wanted = OrderFilter(statuses=tuple(s.value for s in status))

@@ -89,7 +89,9 @@ def bind(
     ctx: typer.Context,
     listing: str = typer.Argument(..., help="CHANNEL:ACCOUNT:SKU or ...:listing=ID"),
     sku: str = typer.Argument(..., help="the local SKU it ships"),
-    multiplier: int = typer.Option(1, "--multiplier", min=1, help="units of SKU per listing"),
+    multiplier: int = typer.Option(
+        1, "--multiplier", min=1, max=10_000, help="units of SKU per listing"
+    ),
     scope: Scope = typer.Option(Scope.ACCOUNT, "--scope", help="account, channel or global"),
     rules: Path | None = RULES_OPTION,
     actor: str = ACTOR_OPTION,

@@ -13,8 +13,9 @@ from pathlib import Path
 import typer
 
 from channelhub.cli import app
+from channelhub.cli.files import read_text_file
 from channelhub.cli.home import open_session, settings_for
-from channelhub.core.errors import ConfigError
+from channelhub.core.errors import ConfigError, InvalidInput
 from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.order_actions import pipeline_settings
 from channelhub.jobs.rules_check import check_rules
@@ -27,6 +28,9 @@ rules_app = typer.Typer(
 )
 app.add_typer(rules_app, name="rules")
 
+#: A rules file is a page of settings; a larger one is a mistake (or /dev/zero).
+MAX_RULES_BYTES = 1024 * 1024
+
 RULES_OPTION = typer.Option(None, "--rules", help="rules TOML (default: <home>/rules.toml)")
 
 
@@ -37,9 +41,13 @@ def load_rules(settings: Settings, path: Path | None) -> Rulebook:
         if not path.exists():
             return Rulebook()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"rules file {path} cannot be read ({exc.strerror})") from None
+        text = read_text_file(path, limit=MAX_RULES_BYTES)
+    except InvalidInput as exc:
+        raise ConfigError(f"rules file {exc.problems[0].removeprefix('FILE: ')}") from None
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise ConfigError(f"rules file {path} nests tables too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"rules file {path} is not valid TOML: {exc}") from None
     return load_rulebook(data, source=str(path))
@@ -49,7 +57,9 @@ def load_rules(settings: Settings, path: Path | None) -> Rulebook:
 def rules_test(
     ctx: typer.Context,
     rules: Path | None = RULES_OPTION,
-    limit: int = typer.Option(10_000, "--limit", min=1, help="open orders to look at"),
+    limit: int = typer.Option(
+        10_000, "--limit", min=1, max=10_000_000, help="open orders to look at"
+    ),
 ) -> None:
     """Show what the rules would change on the stored open orders, and rules that clash."""
     settings = settings_for(ctx)

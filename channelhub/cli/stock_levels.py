@@ -20,6 +20,7 @@ from channelhub.cli.stock import stock_app
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Warehouse
 from channelhub.core.errors import ChannelhubError, ConfigError
+from channelhub.core.types import MAX_UNITS
 from channelhub.jobs.scheduler import roles_from_registry
 from channelhub.jobs.stock_pull import PullSummary, pull_stock
 from channelhub.jobs.warehouse_setup import (
@@ -38,7 +39,7 @@ def set_(
     ctx: typer.Context,
     warehouse: str = typer.Argument(..., help="The warehouse's code."),
     sku: str = typer.Argument(..., help="The SKU (from the product library)."),
-    quantity: int = typer.Argument(..., min=0, help="Units on hand now."),
+    quantity: int = typer.Argument(..., min=0, max=MAX_UNITS, help="Units on hand now."),
     reason: str | None = typer.Option(None, "--reason", help="Why (kept in the ledger)."),
 ) -> None:
     """Set WAREHOUSE's on-hand count of SKU to QUANTITY (an adjustment of the difference)."""

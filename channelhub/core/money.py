@@ -14,6 +14,10 @@ from pydantic import BaseModel, StringConstraints, field_validator
 from channelhub.core.codes import CURRENCIES, minor_units
 from channelhub.core.types import VALUE_CONFIG
 
+#: Amounts are smaller than this in size: what a Numeric(20, 6) column holds, with room. The
+#: mapping boundary is narrower (core/strict.py MAX_AMOUNT); this bounds arithmetic on them.
+MAX_MONEY = Decimal(10) ** 12
+
 CurrencyCode = Annotated[str, StringConstraints(min_length=3, max_length=3)]
 
 
@@ -30,6 +34,8 @@ class Money(BaseModel):
     def _finite(cls, value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError("is not a finite amount")
+        if abs(value) >= MAX_MONEY:
+            raise ValueError(f"is not below {MAX_MONEY:,} in size")
         return value
 
     @field_validator("currency")

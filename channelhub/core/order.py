@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.money import Money
@@ -19,9 +19,22 @@ from channelhub.core.types import (
     AsTuple,
     ExternalId,
     NonNegativeQty,
-    PositiveQty,
     UtcDatetime,
 )
+
+#: Units of one listing on one order line (the mapping boundary refuses more: core/strict.py).
+MAX_LINE_QUANTITY = 100_000
+
+#: A tag: short text (a dict's repr is refused by the mappings before it gets here).
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+
+def _never_negative(owner: str, parts: dict[str, Money | None]) -> None:
+    """Prices and totals are never negative on any platform the hub reads (refunds and
+    discounts are kept as positive amounts of their own)."""
+    for name, money in parts.items():
+        if money is not None and money.amount < 0:
+            raise ValueError(f"{owner}{name} {money} is negative")
 
 
 class FulfilledBy(StrEnum):
@@ -66,7 +79,7 @@ class OrderLine(BaseModel):
     variation_id: str | None = None
     channel_sku: str | None = None
     title: str | None = None
-    quantity: PositiveQty
+    quantity: Annotated[int, Field(gt=0, le=MAX_LINE_QUANTITY)]
     cancelled_quantity: NonNegativeQty = 0
     shipped_quantity: NonNegativeQty = 0
     unit_price: Money | None = None
@@ -76,6 +89,15 @@ class OrderLine(BaseModel):
 
     @model_validator(mode="after")
     def _counts_fit(self) -> OrderLine:
+        _never_negative(
+            f"line {self.line_id}: ",
+            {
+                "unit price": self.unit_price,
+                "total": self.total,
+                "tax": self.tax,
+                "discount": self.discount,
+            },
+        )
         if self.cancelled_quantity > self.quantity:
             raise ValueError(
                 f"line {self.line_id}: cancelled quantity {self.cancelled_quantity} "
@@ -104,6 +126,17 @@ class OrderTotals(BaseModel):
     @model_validator(mode="after")
     def _one_currency(self) -> OrderTotals:
         parts = [self.subtotal, self.shipping, self.tax, self.discount, self.refunded]
+        _never_negative(
+            "totals: ",
+            {
+                "subtotal": self.subtotal,
+                "shipping": self.shipping,
+                "tax": self.tax,
+                "discount": self.discount,
+                "total": self.total,
+                "refunded": self.refunded,
+            },
+        )
         others = {m.currency for m in parts if m is not None}
         if others - {self.total.currency}:
             raise ValueError(
@@ -137,10 +170,25 @@ class Order(BaseModel):
     ship_by: UtcDatetime | None = None
     deliver_by: UtcDatetime | None = None
     remarks: str | None = None  # the buyer's note (a review rule looks at it)
-    tags: Annotated[tuple[str, ...], AsTuple] = ()
+    tags: Annotated[tuple[Tag, ...], AsTuple] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Order:
+        currency = self.totals.total.currency
+        cod = self.payment.cod_amount
+        if cod is not None and cod.currency != currency:
+            raise ValueError(
+                f"order {self.external_id}: cash on delivery is in {cod.currency}, "
+                f"the order in {currency}"
+            )
+        for line in self.lines:
+            for name in ("unit_price", "total", "tax", "discount"):
+                money = getattr(line, name)
+                if money is not None and money.currency != currency:
+                    raise ValueError(
+                        f"line {line.line_id}: {name.replace('_', ' ')} is in {money.currency}, "
+                        f"the order in {currency}"
+                    )
         ids = [line.line_id for line in self.lines]
         if len(set(ids)) != len(ids):
             raise ValueError(f"order {self.external_id}: two lines share an id")

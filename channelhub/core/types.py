@@ -17,14 +17,26 @@ from pydantic import (
     StringConstraints,
 )
 
+#: The longest text any canonical field holds (a buyer's note); narrower limits are per field.
+#: A backstop: mappings refuse long text earlier, with the field's own limit (core/strict.py).
+MAX_TEXT = 5_000
+#: The largest count of units any model holds (a warehouse's stock of one SKU); an order line
+#: is narrower (core/strict.py MAX_QUANTITY). Keeps every count inside a 32-bit column.
+MAX_UNITS = 100_000_000
+
 #: Models that are values: strict (no silent coercion), frozen, no unknown fields.
-VALUE_CONFIG = ConfigDict(strict=True, frozen=True, extra="forbid")
+VALUE_CONFIG = ConfigDict(strict=True, frozen=True, extra="forbid", str_max_length=MAX_TEXT)
 #: Models that are entities with a lifecycle: strict, unknown fields refused, but mutable.
-ENTITY_CONFIG = ConfigDict(strict=True, frozen=False, extra="forbid", validate_assignment=True)
+ENTITY_CONFIG = ConfigDict(
+    strict=True, frozen=False, extra="forbid", validate_assignment=True, str_max_length=MAX_TEXT
+)
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00 is before the first representable instant
+        raise ValueError("is not a representable instant") from None
 
 
 #: A timezone-aware instant, normalised to UTC. Naive datetimes are refused.
@@ -33,14 +45,21 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 #: A non-empty identifier as a string (platform ids stay strings: Shopify's exceed 2^53).
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
 
+#: The shape of a platform's id: printable ASCII without spaces, at most 128 characters
+#: (``123-4567890-1234567``, ``PO-211-01``, ``5001``): ``'²³'`` or ``'Ⅻ'`` is not an id.
+PLATFORM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/#|=@+-]{0,127}$"
+
+#: An id a platform or a warehouse gave (see :data:`PLATFORM_ID_PATTERN`).
+PlatformId = Annotated[str, StringConstraints(pattern=PLATFORM_ID_PATTERN, max_length=128)]
+
 #: A local stock keeping unit code.
 SkuCode = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 
 #: A whole, positive number of base units.
-PositiveQty = Annotated[int, Field(gt=0)]
+PositiveQty = Annotated[int, Field(gt=0, le=MAX_UNITS)]
 
 #: A whole, non-negative number of base units.
-NonNegativeQty = Annotated[int, Field(ge=0)]
+NonNegativeQty = Annotated[int, Field(ge=0, le=MAX_UNITS)]
 
 
 def utc(value: datetime) -> datetime:

@@ -6,12 +6,13 @@ refused: ``ship_to.country: 'USA' is not an ISO 3166-1 alpha-2 country code (e.g
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from channelhub.core.errors import InvalidInput
+from channelhub.core.errors import InvalidInput, excerpt
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -73,7 +74,7 @@ def describe(exc: ValidationError) -> list[str]:
         if error.get("type") == "missing":
             sentences.append(f"{field} {reason}")
         else:
-            sentences.append(f"{field}: {error.get('input')!r} {reason}")
+            sentences.append(f"{field}: {excerpt(error.get('input'))} {reason}")
     return sentences
 
 
@@ -88,3 +89,16 @@ def parse(model: type[ModelT], data: object, *, source: str | None = None) -> Mo
 def build(model: type[ModelT], *, source: str | None = None, **fields: object) -> ModelT:
     """Construct ``model`` from keyword fields with readable errors (used by mappings)."""
     return parse(model, fields, source=source)
+
+
+@contextmanager
+def refusing(source: str | None = None) -> Iterator[None]:
+    """Inside, a model refusing a value built from wire data is InvalidInput, not a crash.
+
+    Mappings build most models through :func:`parse`; this covers the few built directly
+    (``Address(...)``), so a bad value always surfaces as the hub's own error.
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        raise InvalidInput(describe(exc), source=source) from exc

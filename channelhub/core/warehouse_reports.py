@@ -14,7 +14,14 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from channelhub.core.stock import Balance, MovementKind, StockMovement
-from channelhub.core.types import VALUE_CONFIG, AsTuple, NonNegativeQty, SkuCode, UtcDatetime
+from channelhub.core.types import (
+    VALUE_CONFIG,
+    AsTuple,
+    NonNegativeQty,
+    PlatformId,
+    SkuCode,
+    UtcDatetime,
+)
 
 
 class InterceptOutcome(StrEnum):
@@ -47,7 +54,7 @@ class StockLevel(BaseModel):
     sku: SkuCode
     on_hand: NonNegativeQty
     available: NonNegativeQty | None = None  # what the warehouse itself would still promise
-    external_id: str | None = None  # the WMS's own item id
+    external_id: PlatformId | None = None  # the WMS's own item id
 
 
 class StockSnapshot(BaseModel):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Money
 
@@ -34,107 +35,124 @@ def items(value: object, path: str, *, source: str) -> Sequence[Any]:
     return value
 
 
-def text(data: Mapping[str, Any], key: str, path: str, *, source: str) -> str:
+def text(
+    data: Mapping[str, Any], key: str, path: str, *, source: str, limit: int = strict.NAME_CHARS
+) -> str:
     """A required string (numbers are accepted and kept as their exact text: ids)."""
     value = data.get(key, _MISSING)
     if value is _MISSING or value is None or value == "":
         raise InvalidInput([f"{path}.{key} is missing"], source=source)
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise InvalidInput.field(f"{path}.{key}", _short(value), "is not text", source=source)
-    return str(value)
+    if isinstance(value, Decimal):
+        value = str(strict.number(value, f"{path}.{key}", source=source))
+    return strict.text(value, f"{path}.{key}", limit=limit, numbers=True, source=source)
 
 
-def opt_text(data: Mapping[str, Any], key: str, path: str, *, source: str) -> str | None:
+def opt_text(
+    data: Mapping[str, Any], key: str, path: str, *, source: str, limit: int = strict.NAME_CHARS
+) -> str | None:
     """An optional string; ``None`` when absent or empty."""
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # absent, null or blank: nothing said
+    return text(data, key, path, source=source, limit=limit)
+
+
+def ident(data: Mapping[str, Any], key: str, path: str, *, source: str) -> str:
+    """A required platform id: printable ASCII without spaces (``'²³'`` is not an id)."""
+    return strict.identifier(
+        text(data, key, path, source=source, limit=strict.ID_CHARS),
+        f"{path}.{key}",
+        source=source,
+    )
+
+
+def opt_ident(data: Mapping[str, Any], key: str, path: str, *, source: str) -> str | None:
+    """An optional platform id."""
     if data.get(key) in (None, ""):
         return None
-    return text(data, key, path, source=source)
+    return ident(data, key, path, source=source)
 
 
-def integer(data: Mapping[str, Any], key: str, path: str, *, source: str) -> int:
-    """A required whole number (JSON number or digit string)."""
+def integer(
+    data: Mapping[str, Any],
+    key: str,
+    path: str,
+    *,
+    source: str,
+    minimum: int = 0,
+    maximum: int = strict.MAX_QUANTITY,
+) -> int:
+    """A required whole number (JSON number or digit string) within ``minimum..maximum``."""
     value = data.get(key, _MISSING)
     if value is _MISSING or value is None:
         raise InvalidInput([f"{path}.{key} is missing"], source=source)
-    return as_int(value, f"{path}.{key}", source=source)
+    return as_int(value, f"{path}.{key}", source=source, minimum=minimum, maximum=maximum)
 
 
-def opt_integer(data: Mapping[str, Any], key: str, path: str, *, source: str) -> int | None:
+def opt_integer(
+    data: Mapping[str, Any],
+    key: str,
+    path: str,
+    *,
+    source: str,
+    minimum: int = 0,
+    maximum: int = strict.MAX_QUANTITY,
+) -> int | None:
     """An optional whole number."""
     value = data.get(key)
-    return None if value in (None, "") else as_int(value, f"{path}.{key}", source=source)
+    if value is None or value == "":
+        return None
+    return as_int(value, f"{path}.{key}", source=source, minimum=minimum, maximum=maximum)
 
 
-def as_int(value: object, path: str, *, source: str) -> int:
-    """A whole number from a JSON number or digit string; floats with a fraction refused."""
-    if isinstance(value, bool):
-        raise InvalidInput.field(path, value, "is not a whole number", source=source)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal | str):
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if number.is_finite() and number == number.to_integral_value():
-            return int(number)
-    raise InvalidInput.field(path, _short(value), "is not a whole number", source=source)
+def as_int(
+    value: object,
+    path: str,
+    *,
+    source: str,
+    minimum: int = 0,
+    maximum: int = strict.MAX_QUANTITY,
+) -> int:
+    """A whole number from a JSON number or ASCII digit string, checked before conversion
+    (``'1e999999'`` and ``'²'`` are refused at once) and bounded."""
+    return strict.whole(value, path, minimum=minimum, maximum=maximum, source=source)
 
 
-def decimal(value: object, path: str, *, source: str) -> Decimal:
-    """A decimal amount from a string or JSON number (never via float)."""
-    if isinstance(value, bool) or value is None:
-        raise InvalidInput.field(path, value, "is not a decimal amount", source=source)
-    if isinstance(value, float):
-        raise InvalidInput.field(path, value, "is a float; amounts must be exact", source=source)
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise InvalidInput.field(
-            path, _short(value), "is not a decimal amount", source=source
-        ) from exc
-    if not number.is_finite():
-        raise InvalidInput.field(path, _short(value), "is not a decimal amount", source=source)
-    return number
+def decimal(value: object, path: str, *, source: str, signed: bool = False) -> Decimal:
+    """A decimal amount from a string or JSON number (never via float), bounded in size and
+    places; negative only where the platform has negative amounts (``signed``)."""
+    return strict.amount(value, path, signed=signed, source=source)
 
 
 def money(
-    amount: object, currency: object, *, amount_path: str, currency_path: str, source: str
+    amount: object,
+    currency: object,
+    *,
+    amount_path: str,
+    currency_path: str,
+    source: str,
+    signed: bool = False,
 ) -> Money:
     """Money from an amount and a currency code, both checked, each error naming its path."""
-    number = decimal(amount, amount_path, source=source)
-    code = currency.strip().upper() if isinstance(currency, str) else None
-    try:
-        if code is None:
-            raise ValueError(currency)
-        return Money(amount=number, currency=code)
-    except ValueError as exc:
-        raise InvalidInput.field(
-            currency_path, _short(currency), "is not an ISO 4217 currency code", source=source
-        ) from exc
+    return strict.money(
+        amount,
+        currency,
+        amount_field=amount_path,
+        currency_field=currency_path,
+        signed=signed,
+        source=source,
+    )
 
 
 def iso_time(value: object, path: str, *, source: str) -> datetime:
-    """An ISO 8601 timestamp with a zone (``2026-01-31T10:00:00.000Z``), as UTC."""
-    if not isinstance(value, str):
-        raise InvalidInput.field(path, _short(value), "is not a date and time", source=source)
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InvalidInput.field(
-            path, value, "is not an ISO 8601 date and time", source=source
-        ) from exc
-    if parsed.tzinfo is None:
-        raise InvalidInput.field(path, value, "has no timezone", source=source)
-    return parsed.astimezone(UTC)
+    """An ISO 8601 timestamp with a zone (``2026-01-31T10:00:00.000Z``), as UTC, bounded."""
+    return strict.iso_instant(value, path, source=source)
 
 
 def epoch_seconds(value: object, path: str, *, source: str) -> datetime:
-    """A UNIX timestamp in seconds (Temu's time fields), as UTC."""
-    seconds = as_int(value, path, source=source)
-    if not 0 <= seconds < 10**11:
-        raise InvalidInput.field(path, seconds, "is not a UNIX time in seconds", source=source)
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    """A UNIX timestamp in seconds (Temu's time fields), as UTC, bounded."""
+    seconds = as_int(value, path, source=source, maximum=10**11)
+    return strict.instant(datetime.fromtimestamp(seconds, tz=UTC), path, source=source)
 
 
 def _short(value: object) -> object:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from channelhub.core.errors import InvalidInput
+from channelhub.core.errors import InvalidInput, excerpt
 
 #: Every carrier the hub knows, by canonical name.
 CANONICAL_CARRIERS: frozenset[str] = frozenset(
@@ -190,7 +190,7 @@ def carrier_for(channel: str, canonical: str, *, overrides: Mapping[str, str] | 
     if code is None:
         raise InvalidInput(
             [
-                f"carrier {canonical!r} has no {label}; add it to {table_name} in "
+                f"carrier {excerpt(canonical)} has no {label}; add it to {table_name} in "
                 "channelhub/mappings/carriers.py (or configure an override)"
             ]
         )
@@ -208,5 +208,5 @@ def canonical_for(channel: str, code: str, *, overrides: Mapping[str, str] | Non
         return canonical_carrier(code)
     except InvalidInput:
         raise InvalidInput(
-            [f"{label} {code!r} is not in {table_name} in channelhub/mappings/carriers.py"]
+            [f"{label} {excerpt(code)} is not in {table_name} in channelhub/mappings/carriers.py"]
         ) from None

@@ -17,6 +17,8 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from channelhub.core.errors import excerpt
+
 __all__ = ["CsvRecord", "CsvTable", "RowError", "read_csv_table"]
 
 
@@ -31,7 +33,7 @@ class RowError:
     why: str
 
     def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.value!r} {self.why}"
+        return f"row {self.row}, column {self.column}: {excerpt(self.value)} {self.why}"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import TrackingEvent
 from channelhub.core.validation import build
@@ -41,7 +42,7 @@ def _text(value: object, path: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput.field(path, value, "is not text", source=SOURCE)
-    return value.strip() or None
+    return strict.opt_text(value, path, limit=strict.TITLE_CHARS, source=SOURCE)
 
 
 def _time(value: object, path: str) -> datetime:
@@ -54,7 +55,7 @@ def _time(value: object, path: str) -> datetime:
         raise InvalidInput.field(path, text, "is not an ISO 8601 time", source=SOURCE) from None
     if parsed.tzinfo is None:
         raise InvalidInput.field(path, text, "has no timezone", source=SOURCE)
-    return parsed
+    return strict.instant(parsed, path, shown=text, source=SOURCE)
 
 
 def _location(value: object, path: str) -> str | None:

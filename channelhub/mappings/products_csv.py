@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from channelhub.core.catalog import Catalog
-from channelhub.core.errors import InvalidInput
+from channelhub.core.errors import InvalidInput, excerpt
 from channelhub.core.products import Sku, SkuKind
 from channelhub.mappings.csv_table import RowError, read_csv_table
 
@@ -91,14 +91,18 @@ def _pairs(column: str, text: str, sep: str) -> list[tuple[str, str]]:
         if not found and sep == "*":
             name, value = item, "1"
         if not name.strip() or not value.strip():
-            raise _CellError(column, text, f"has an item {item!r} that is not NAME{sep}VALUE")
+            why = f"has an item {excerpt(item)} that is not NAME{sep}VALUE"
+            raise _CellError(column, text, why)
         out.append((name.strip(), value.strip()))
     return out
 
 
 def _positive(column: str, text: str, value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise _CellError(column, text, f"has quantity {value!r}, which is not a whole number >= 1")
+    # isascii: str.isdigit() accepts '²', which int() then refuses; length: no pack holds 10^7.
+    if not (value.isascii() and value.isdigit() and len(value) <= 6) or int(value) < 1:
+        raise _CellError(
+            column, text, f"has quantity {excerpt(value)}, which is not a whole number >= 1"
+        )
     return int(value)
 
 

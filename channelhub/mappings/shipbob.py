@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from channelhub.core import strict
 from channelhub.core.codes import CURRENCIES
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import (
@@ -51,6 +52,8 @@ TOPIC_EXCEPTION = "order.shipment.exception"
 TOPIC_ON_HOLD = "order.shipment.on_hold"
 ORDER_TOPICS = (TOPIC_SHIPPED, TOPIC_DELIVERED, TOPIC_CANCELLED, TOPIC_EXCEPTION, TOPIC_ON_HOLD)
 GRAMS_PER_OUNCE = Decimal("28.349523125")
+#: A package heavier than this (about 28 t) is a wrong number, not a parcel.
+MAX_OUNCES = 1_000_000
 
 #: ``Orders.OrderStatus`` -> where the outbound order is.
 ORDER_STATES: Mapping[str, OutboundState] = {
@@ -71,31 +74,35 @@ def _list(value: object, path: str) -> Sequence[object]:
     return items(value, path, source=SOURCE)
 
 
-def _text(value: object, path: str) -> str | None:
+def _text(value: object, path: str, limit: int = strict.NAME_CHARS) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidInput.field(path, value, "is not text", source=SOURCE)
-    return str(value).strip() or None
+    return strict.opt_text(value, path, limit=limit, numbers=True, source=SOURCE)
+
+
+def _id(value: object, path: str) -> str | None:
+    """A ShipBob id (a JSON integer, or its ASCII digits as text)."""
+    return strict.opt_identifier(value, path, numbers=True, what="a ShipBob id", source=SOURCE)
 
 
 def _time(value: object, path: str) -> datetime | None:
-    text = _text(value, path)
-    if text is None:
+    if value is None or value == "":
         return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput.field(path, text, "is not an ISO 8601 time", source=SOURCE) from None
-    if parsed.tzinfo is None:
-        raise InvalidInput.field(path, text, "has no timezone", source=SOURCE)
-    return parsed
+    if isinstance(value, str) and value.strip() and not _zoned(value.strip()):
+        raise InvalidInput.field(path, value, "has no timezone", source=SOURCE)
+    return strict.iso_instant(value, path, source=SOURCE)
 
 
-def _int(value: object, path: str) -> int:
+def _zoned(raw: str) -> bool:
+    return raw.endswith(("Z", "z")) or (len(raw) > 6 and raw[-6] in "+-" and raw[-3] == ":")
+
+
+def _int(value: object, path: str, maximum: int = strict.MAX_QUANTITY) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput.field(path, value, "is not a whole number", source=SOURCE)
-    return value
+    return strict.whole(value, path, maximum=maximum, source=SOURCE)
 
 
 # ---- requests -----------------------------------------------------------------------------
@@ -188,15 +195,19 @@ def _package(shipment: Mapping[str, object], path: str, tracking: Mapping[str, o
     weight_oz = _mapping(shipment.get("measurements") or {}, f"{path}.measurements").get(
         "total_weight_oz"
     )
-    grams = (
-        int(Decimal(str(weight_oz)) * GRAMS_PER_OUNCE)
-        if isinstance(weight_oz, int | float)
-        else None
-    )
+    grams = None
+    if isinstance(weight_oz, int | float) and not isinstance(weight_oz, bool):
+        where = f"{path}.measurements.total_weight_oz"
+        ounces = strict.number(
+            str(weight_oz) if isinstance(weight_oz, float) else weight_oz, where, source=SOURCE
+        )
+        if not 0 <= ounces < MAX_OUNCES:
+            raise InvalidInput.field(where, weight_oz, "is not a parcel's weight", source=SOURCE)
+        grams = int(ounces * GRAMS_PER_OUNCE)
     return build(
         Package,
         source=SOURCE,
-        package_id=_text(shipment.get("id"), f"{path}.id"),
+        package_id=_id(shipment.get("id"), f"{path}.id"),
         tracking_number=number,
         carrier=canonical_carrier_or_raw(
             _text(tracking.get("carrier"), f"{path}.tracking.carrier") or ""
@@ -204,8 +215,27 @@ def _package(shipment: Mapping[str, object], path: str, tracking: Mapping[str, o
         service=_text(tracking.get("carrier_service"), f"{path}.tracking.carrier_service"),
         lines=lines,
         weight_grams=grams,
-        tracking_url=_text(tracking.get("tracking_url"), f"{path}.tracking.tracking_url"),
+        tracking_url=_text(
+            tracking.get("tracking_url"), f"{path}.tracking.tracking_url", strict.TITLE_CHARS
+        ),
     )
+
+
+def _invoice(amount: int | float, currency: str, path: str) -> Money | None:
+    """The invoice as Money, or None when its amount is not one (negative, huge, a float too
+    precise): like a non-ISO currency, a bad invoice leaves the cost out (the raw body keeps
+    it) rather than refusing what shipped. A float's repr is short; an int is checked for size
+    before any text is made of it."""
+    try:
+        return strict.money(
+            str(amount) if isinstance(amount, float) else amount,
+            currency,
+            amount_field=f"{path}.invoice_amount",
+            currency_field=f"{path}.invoice_currency_code",
+            source=SOURCE,
+        )
+    except InvalidInput:
+        return None
 
 
 def shipment_from(
@@ -237,14 +267,16 @@ def shipment_from(
     # ``invoice_currency_code`` a free string, so one that is not ISO 4217 leaves the cost
     # out (the raw body keeps it) rather than refusing the shipment and its status.
     if isinstance(amount, int | float) and isinstance(currency, str) and currency in CURRENCIES:
-        costs.append(Money.of(str(amount), currency))
+        cost = _invoice(amount, currency, path)
+        if cost is not None:
+            costs.append(cost)
     return build(
         Shipment,
         source=SOURCE,
         outbound_key=key,
         warehouse=warehouse,
-        warehouse_order_id=_text(shipment.get("order_id"), f"{path}.order_id"),
-        shipment_id=_text(shipment.get("id"), f"{path}.id"),
+        warehouse_order_id=_id(shipment.get("order_id"), f"{path}.order_id"),
+        shipment_id=_id(shipment.get("id"), f"{path}.id"),
         shipped_at=shipped_at,
         packages=[_package(shipment, path, tracking)],
         costs=costs,
@@ -326,8 +358,10 @@ def normalize_tracking(payload: object) -> list[TrackingEvent]:
                     carrier=carrier,
                     status=shipbob_status(status, sub),
                     raw_code=f"{status or '?'}/{sub}" if sub else (status or "?"),
-                    description=_text(step.get("message"), f"{at}.message")
-                    or _text(step.get("carrier_message"), f"{at}.carrier_message"),
+                    description=_text(step.get("message"), f"{at}.message", strict.TITLE_CHARS)
+                    or _text(
+                        step.get("carrier_message"), f"{at}.carrier_message", strict.TITLE_CHARS
+                    ),
                     location=_text(step.get("location"), f"{at}.location"),
                     occurred_at=_time(step.get("timestamp"), f"{at}.timestamp"),
                 )
@@ -347,9 +381,15 @@ def stock_levels(payload: object) -> list[StockLevel]:
                 StockLevel,
                 source=SOURCE,
                 sku=_text(row.get("sku"), f"{at}.sku"),
-                on_hand=_int(row.get("total_on_hand_quantity", 0), f"{at}.total_on_hand_quantity"),
+                on_hand=_int(
+                    row.get("total_on_hand_quantity", 0),
+                    f"{at}.total_on_hand_quantity",
+                    strict.MAX_STOCK,
+                ),
                 available=_int(
-                    row.get("total_fulfillable_quantity", 0), f"{at}.total_fulfillable_quantity"
+                    row.get("total_fulfillable_quantity", 0),
+                    f"{at}.total_fulfillable_quantity",
+                    strict.MAX_STOCK,
                 ),
                 external_id=_text(row.get("inventory_id"), f"{at}.inventory_id"),
             )

@@ -64,6 +64,6 @@ def _row_error(number: int, cells: dict[str, str]) -> RowError | None:
         if not cells.get(column):
             return RowError(number, column, "", "is empty")
     on_hand = cells.get("on_hand", "")
-    if not (on_hand.isascii() and on_hand.isdigit()):
-        return RowError(number, "on_hand", on_hand, "is not a whole number >= 0")
+    if not (on_hand.isascii() and on_hand.isdigit()) or len(on_hand) > 9:
+        return RowError(number, "on_hand", on_hand[:200], "is not a whole number >= 0")
     return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import TrackingEvent
 from channelhub.core.validation import build
@@ -39,13 +40,15 @@ def _text(value: object, path: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput.field(path, value, "is not text", source=SOURCE)
-    return value
+    return strict.opt_text(value, path, limit=strict.TITLE_CHARS, source=SOURCE)
 
 
 def _parse_offset(offset: str, path: str) -> timezone:
     sign = -1 if offset.startswith("-") else 1
     try:
         hours, minutes = offset.lstrip("+-").split(":")
+        if not (hours.isascii() and minutes.isascii() and len(hours) <= 2 and len(minutes) <= 2):
+            raise ValueError(offset)
         return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
     except ValueError:
         raise InvalidInput.field(path, offset, "is not a UTC offset like '-05:00'") from None
@@ -65,7 +68,8 @@ def activity_time(activity: Mapping[str, object], path: str) -> datetime:
     gmt_date = _text(activity.get("gmtDate"), f"{path}.gmtDate")
     gmt_time = _text(activity.get("gmtTime"), f"{path}.gmtTime")
     if gmt_date and gmt_time:
-        return _parse_stamp(gmt_date, gmt_time, UTC, f"{path}.gmtDate")
+        stamp = _parse_stamp(gmt_date, gmt_time, UTC, f"{path}.gmtDate")
+        return strict.instant(stamp, f"{path}.gmtDate", shown=gmt_date, source=SOURCE)
     day = _text(activity.get("date"), f"{path}.date")
     clock = _text(activity.get("time"), f"{path}.time") or "000000"
     offset = _text(activity.get("gmtOffset"), f"{path}.gmtOffset")
@@ -76,7 +80,7 @@ def activity_time(activity: Mapping[str, object], path: str) -> datetime:
             f"{path}.gmtOffset", None, "is missing: the local time has no zone", source=SOURCE
         )
     local = _parse_stamp(day, clock, _parse_offset(offset, f"{path}.gmtOffset"), path)
-    return local.astimezone(UTC)
+    return strict.instant(local, f"{path}.date", shown=f"{day} {clock} {offset}", source=SOURCE)
 
 
 def _location(activity: Mapping[str, object], path: str) -> str | None:

@@ -117,7 +117,7 @@ def test_failed_refunds_are_not_counted() -> None:
             lambda o: o.update(creationDate="yesterday"),
             r"creationDate: 'yesterday' is not an ISO 8601",
         ),
-        (lambda o: o["lineItems"][0].update(quantity=0), r"quantity: 0 must be greater than 0"),
+        (lambda o: o["lineItems"][0].update(quantity=0), r"quantity: 0 must be at least 1"),
         (
             lambda o: o["fulfillmentStartInstructions"][0]["shippingStep"]["shipTo"][
                 "contactAddress"

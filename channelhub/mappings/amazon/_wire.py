@@ -7,16 +7,19 @@ which knows where it is in the payload (``orders[3].orderItems[0].quantityOrdere
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
-from channelhub.core.codes import COUNTRIES, CURRENCIES
+from channelhub.core import strict
+from channelhub.core.codes import COUNTRIES
 from channelhub.core.errors import InvalidInput
 from channelhub.core.money import Money
 
 _MISSING = object()
+#: The shape of every Amazon order id (the seller-facing ``3-7-7`` form).
+AMAZON_ORDER_ID = re.compile(r"[0-9]{3}-[0-9]{7}-[0-9]{7}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -63,61 +66,72 @@ class Wire:
         for index, value in enumerate(self.value):
             yield Wire(value, self._child_path(index), self.source)
 
-    def text(self) -> str:
+    def text(self, limit: int = strict.NAME_CHARS) -> str:
+        """A string of at most ``limit`` characters (a dict here is an error, not its repr)."""
         if not isinstance(self.value, str):
             raise self.fail("is not text")
+        if len(self.value) > limit and len(self.value.strip()) > limit:
+            raise self.fail(f"is longer than {limit:,} characters")
         return self.value
 
-    def nonempty_text(self) -> str:
-        value = self.text().strip()
+    def nonempty_text(self, limit: int = strict.NAME_CHARS) -> str:
+        value = self.text(limit).strip()
         if not value:
             raise self.fail("is empty")
         return value
 
-    def integer(self, *, minimum: int | None = None) -> int:
+    def ident(self) -> str:
+        """An Amazon id (order item, ASIN): printable ASCII without spaces."""
+        return strict.identifier(self.value, self.path, what="an Amazon id", source=self.source)
+
+    def order_id(self) -> str:
+        """An Amazon order id: ``3-7-7`` ASCII digits (``123-4567890-1234567``)."""
+        return strict.identifier(
+            self.value,
+            self.path,
+            shape=AMAZON_ORDER_ID,
+            what="an Amazon order id (like 123-4567890-1234567)",
+            source=self.source,
+        )
+
+    def integer(self, *, minimum: int = 0, maximum: int = strict.MAX_QUANTITY) -> int:
+        """A JSON whole number within ``minimum..maximum`` (Amazon sends integers, not text)."""
         if isinstance(self.value, bool) or not isinstance(self.value, int):
             raise self.fail("is not a whole number")
-        if minimum is not None and self.value < minimum:
-            raise self.fail(f"must be at least {minimum}")
-        return self.value
+        return strict.whole(
+            self.value, self.path, minimum=minimum, maximum=maximum, source=self.source
+        )
 
     def when(self) -> datetime:
-        """An ISO 8601 instant with a timezone (Amazon sends UTC ``...Z``)."""
-        raw = self.text()
-        try:
-            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise self.fail("is not an ISO 8601 date-time") from None
-        if value.tzinfo is None:
-            raise self.fail("has no timezone (Amazon times end in 'Z')")
-        return value
+        """An ISO 8601 instant with a timezone (Amazon sends UTC ``...Z``), bounded."""
+        return strict.iso_instant(self.value, self.path, source=self.source)
 
-    def money(self) -> Money:
-        """Amazon ``Money``: ``{"amount": "12.50", "currencyCode": "USD"}`` (amount a string)."""
+    def money(self, *, signed: bool = False) -> Money:
+        """Amazon ``Money``: ``{"amount": "12.50", "currencyCode": "USD"}`` (amount a string),
+        bounded, and negative only where Amazon has negative amounts (``signed``)."""
         amount_node = self.req("amount")
-        currency = self.req("currencyCode").text().strip().upper()
-        if currency not in CURRENCIES:
-            raise self.req("currencyCode").fail("is not an ISO 4217 currency code")
+        currency_node = self.req("currencyCode")
         raw = amount_node.value
         if isinstance(raw, bool) or not isinstance(raw, str | int):
             raise amount_node.fail("is not a decimal amount (Amazon sends a string)")
-        try:
-            amount = Decimal(str(raw).strip())
-        except InvalidOperation:
-            raise amount_node.fail("is not a decimal amount") from None
-        if not amount.is_finite():
-            raise amount_node.fail("is not a finite amount")
-        return Money(amount=amount, currency=currency)
+        return strict.money(
+            raw,
+            currency_node.value,
+            amount_field=amount_node.path,
+            currency_field=currency_node.path,
+            signed=signed,
+            source=self.source,
+        )
 
     def country(self) -> str:
-        code = self.text().strip().upper()
+        code = self.text(strict.CODE_CHARS).strip().upper()
         if code not in COUNTRIES:
             raise self.fail("is not an ISO 3166-1 alpha-2 country code (e.g. 'US', 'SA')")
         return code
 
-    def opt_text(self, key: str) -> str | None:
+    def opt_text(self, key: str, limit: int = strict.NAME_CHARS) -> str | None:
         child = self.get(key)
         if child is None:
             return None
-        value = child.text().strip()
+        value = child.text(limit).strip()
         return value or None

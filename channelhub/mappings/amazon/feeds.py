@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.mappings.amazon._wire import Wire
 from channelhub.mappings.amazon.requests import quantity_patch
@@ -98,7 +99,7 @@ def parse_processing_report(
     """Per-SKU results (in message order) from a listings feed processing report (v2)."""
     root = Wire(report, "report", source)
     summary = root.req("summary")
-    processed = summary.req("messagesProcessed").integer(minimum=0)
+    processed = summary.req("messagesProcessed").integer(minimum=0, maximum=strict.MAX_STOCK)
     by_sku = {sku: number for number, sku in skus_by_message.items()}
     errors: dict[int, list[str]] = {n: [] for n in skus_by_message}
     warnings: dict[int, list[str]] = {n: [] for n in skus_by_message}
@@ -106,15 +107,15 @@ def parse_processing_report(
     for issue in root.req("issues").items():
         number: int | None = None
         if issue.has("messageId"):
-            number = issue.req("messageId").integer(minimum=1)
+            number = issue.req("messageId").integer(minimum=1, maximum=strict.MAX_STOCK)
             if number not in errors:
                 raise issue.req("messageId").fail("is not a message this feed sent")
         elif issue.has("sku"):
-            sku = issue.req("sku").text()
+            sku = issue.req("sku").text(strict.SKU_CHARS)
             if sku not in by_sku:
                 raise issue.req("sku").fail("is not a SKU this feed sent")
             number = by_sku[sku]
-        message = issue.req("message").text()
+        message = strict.message(issue.req("message").text(strict.NOTE_CHARS))
         code = issue.opt_text("code")
         text = f"{code}: {message}" if code else message
         is_error = issue.req("severity").text() == "ERROR"

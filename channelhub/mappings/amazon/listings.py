@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.listing import Listing, ListingStatus
 from channelhub.core.validation import parse
@@ -94,7 +95,7 @@ def _quantity(item: Wire) -> int | None:
         quantity = entry.get("quantity")
         if quantity is None:
             continue
-        value = quantity.integer(minimum=0)
+        value = quantity.integer(minimum=0, maximum=strict.MAX_STOCK)
         if code == MERCHANT_CHANNEL_CODE:
             return value
         fallback = value if fallback is None else fallback + value
@@ -103,7 +104,7 @@ def _quantity(item: Wire) -> int | None:
 
 def listing_from_wire(item: Wire, *, account: str, marketplace: str | None = None) -> Listing:
     """One ``Item`` as a canonical listing."""
-    sku = item.req("sku").nonempty_text()
+    sku = item.req("sku").nonempty_text(strict.SKU_CHARS)
     summary = _summary(item, marketplace)
     quantity = _quantity(item)
     identifiers: dict[str, str] = {}
@@ -127,7 +128,7 @@ def listing_from_wire(item: Wire, *, account: str, marketplace: str | None = Non
         "account": account,
         "listing_id": sku,
         "channel_sku": sku,
-        "title": summary.opt_text("itemName") if summary is not None else None,
+        "title": summary.opt_text("itemName", strict.TITLE_CHARS) if summary is not None else None,
         "price": price,
         "quantity": quantity,
         "status": _status(summary, quantity),

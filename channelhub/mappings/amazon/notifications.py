@@ -33,7 +33,7 @@ def order_change(payload: object, *, source: str | None = None) -> OrderChange:
     change = root.req("Payload").req("OrderChangeNotification")
     return OrderChange(
         notification_id=root.req("NotificationMetadata").req("NotificationId").nonempty_text(),
-        order_id=change.req("AmazonOrderId").nonempty_text(),
+        order_id=change.req("AmazonOrderId").order_id(),
         seller_id=change.opt_text("SellerId"),
         event_time=root.req("EventTime").when(),
         change_type=change.opt_text("OrderChangeType"),

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.money import Money
 from channelhub.core.order import ChannelOrderState, FulfilledBy, Order, OrderLine, OrderTotals
 from channelhub.core.parties import Address, Buyer, Payment, PaymentMethod
-from channelhub.core.validation import parse
+from channelhub.core.validation import parse, refusing
 from channelhub.mappings.amazon._wire import Wire
 
 CHANNEL = "amazon"
@@ -71,17 +72,18 @@ def order_objects(payload: object, *, source: str | None = None) -> list[Wire]:
 
 def normalize_orders(payload: object, *, account: str, source: str | None = None) -> list[Order]:
     """Every order in a searchOrders / getOrder response body, or one order object."""
-    return [
-        order_from_wire(node, account=account) for node in order_objects(payload, source=source)
-    ]
+    with refusing(source or "amazon order"):
+        return [
+            order_from_wire(node, account=account) for node in order_objects(payload, source=source)
+        ]
 
 
 def order_from_wire(node: Wire, *, account: str) -> Order:
     """One 2026-01-01 ``Order`` object as a canonical order."""
-    order_id = node.req("orderId").nonempty_text()
+    order_id = node.req("orderId").order_id()
     fulfillment = node.req("fulfillment", _NEED.format("FULFILLMENT"))
     status_node = fulfillment.req("fulfillmentStatus")
-    status = status_node.text()
+    status = status_node.text(strict.CODE_CHARS)
     if status not in ORDER_STATES:
         raise status_node.fail(f"is not an Amazon order status ({', '.join(ORDER_STATES)})")
     state = ORDER_STATES[status]
@@ -121,12 +123,14 @@ def order_from_wire(node: Wire, *, account: str) -> Order:
 
 def _programs(node: Wire) -> tuple[str, ...]:
     programs = node.get("programs")
-    return tuple(p.text() for p in programs.items()) if programs is not None else ()
+    if programs is None:
+        return ()
+    return strict.tags([p.text(strict.TAG_CHARS) for p in programs.items()], programs.path)
 
 
 def _fulfilled_by(fulfillment: Wire) -> FulfilledBy:
     node = fulfillment.req("fulfilledBy", " (cannot tell whether Amazon or the seller ships it)")
-    word = node.text().strip().upper()
+    word = node.text(strict.CODE_CHARS).strip().upper()
     if word not in FULFILLERS:
         raise node.fail("is not AMAZON or MERCHANT")
     return FULFILLERS[word]
@@ -175,14 +179,18 @@ def _line(item: Wire, order_state: ChannelOrderState) -> OrderLine:
     total = (
         proceeds.req("proceedsTotal").money()
         if proceeds is not None and proceeds.has("proceedsTotal")
-        else (unit_price.times(quantity) if unit_price is not None else None)
+        else (
+            strict.product(unit_price, quantity, f"{item.path}.total", source=item.source)
+            if unit_price is not None
+            else None
+        )
     )
     parts = _breakdown(proceeds)
     fields: dict[str, object] = {
-        "line_id": item.req("orderItemId").nonempty_text(),
-        "listing_id": product.opt_text("asin"),
-        "channel_sku": product.opt_text("sellerSku"),
-        "title": product.opt_text("title"),
+        "line_id": item.req("orderItemId").ident(),
+        "listing_id": product.req("asin").ident() if product.has("asin") else None,
+        "channel_sku": product.opt_text("sellerSku", strict.SKU_CHARS),
+        "title": product.opt_text("title", strict.TITLE_CHARS),
         "quantity": quantity,
         "shipped_quantity": shipped,
         "cancelled_quantity": min(cancelled, quantity - shipped),
@@ -201,16 +209,20 @@ def _breakdown(proceeds: Wire | None) -> dict[str, Money]:
     sums: dict[str, Money] = {}
     if proceeds is None or not proceeds.has("breakdowns"):
         return sums
+    parts: dict[str, list[tuple[str, Money]]] = {}
     for entry in proceeds.req("breakdowns").items():
-        kind = entry.req("type").text().strip().upper()
-        amount = entry.req("subtotal").money()
-        if kind in sums and sums[kind].currency != amount.currency:
-            raise (
-                entry.req("subtotal")
-                .req("currencyCode")
-                .fail(f"differs from the order's {sums[kind].currency}")
-            )
-        sums[kind] = sums[kind] + amount if kind in sums else amount
+        kind = entry.req("type").text(strict.CODE_CHARS).strip().upper()
+        subtotal = entry.req("subtotal")
+        # Breakdown subtotals are signed: a discount or a fee is negative.
+        parts.setdefault(kind, []).append(
+            (f"{subtotal.path}.currencyCode", subtotal.money(signed=True))
+        )
+    for kind, pieces in parts.items():
+        total = strict.money_sum(
+            pieces, f"{proceeds.path}.breakdowns[{kind}]", source=proceeds.source
+        )
+        if total is not None:
+            sums[kind] = total
     return sums
 
 
@@ -230,13 +242,13 @@ def _totals(node: Wire, lines: Iterable[OrderLine]) -> OrderTotals:
                 [f"{node.path}.proceeds.grandTotal is missing" + _NEED.format("PROCEEDS")],
                 source=node.source,
             )
-        total = line_totals[0]
-        for money in line_totals[1:]:
-            if money.currency != total.currency:
-                raise node.fail(
-                    f"mixes currencies {total.currency} and {money.currency}", node.path
-                )
-            total = total + money
+        summed = strict.money_sum(
+            [(f"{node.path}.orderItems[{i}].total", m) for i, m in enumerate(line_totals)],
+            "the line totals",
+            source=node.source,
+        )
+        assert summed is not None  # line_totals is not empty
+        total = summed
     for kind, money in parts.items():
         if money.currency != total.currency:
             raise InvalidInput.field(
@@ -245,12 +257,16 @@ def _totals(node: Wire, lines: Iterable[OrderLine]) -> OrderTotals:
                 f"differs from grandTotal's {total.currency}",
                 source=node.source,
             )
-    return OrderTotals(
-        subtotal=parts.get("ITEM"),
-        shipping=parts.get("SHIPPING"),
-        tax=parts.get("TAX"),
-        discount=_positive(parts.get("DISCOUNT")),
-        total=total,
+    return parse(
+        OrderTotals,
+        dict(
+            subtotal=parts.get("ITEM"),
+            shipping=parts.get("SHIPPING"),
+            tax=parts.get("TAX"),
+            discount=_positive(parts.get("DISCOUNT")),
+            total=total,
+        ),
+        source=node.source or f"amazon order {node.path}",
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.mappings._fieldpath import as_int, items, obj, opt_text
 
@@ -157,14 +158,13 @@ def parse_bulk_price_quantity(body: object, sent_skus: Sequence[str]) -> list[It
     for i, entry in enumerate(items(data.get("responses"), "responses", source=SOURCE)):
         path = f"responses[{i}]"
         row = obj(entry, path, source=SOURCE)
-        sku = opt_text(row, "sku", path, source=SOURCE) or ""
+        sku = opt_text(row, "sku", path, source=SOURCE, limit=strict.SKU_CHARS) or ""
         status = as_int(row.get("statusCode"), f"{path}.statusCode", source=SOURCE)
         messages = []
         for j, err in enumerate(items(row.get("errors"), f"{path}.errors", source=SOURCE)):
             e = obj(err, f"{path}.errors[{j}]", source=SOURCE)
-            messages.append(
-                f"{e.get('errorId', '?')}: {e.get('message') or e.get('longMessage') or ''}".strip()
-            )
+            said = strict.message(e.get("message") or e.get("longMessage") or "")
+            messages.append(f"{strict.message(e.get('errorId', '?'))}: {said}".strip())
         answered.add(sku)
         results.append(
             ItemResult(sku, opt_text(row, "offerId", path, source=SOURCE), status, tuple(messages))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, ListingStatus
 from channelhub.core.validation import build
@@ -62,7 +63,11 @@ def _item_quantity(item: Mapping[str, Any], path: str) -> int | None:
         source=SOURCE,
     )
     return opt_integer(
-        ship, "quantity", f"{path}.availability.shipToLocationAvailability", source=SOURCE
+        ship,
+        "quantity",
+        f"{path}.availability.shipToLocationAvailability",
+        source=SOURCE,
+        maximum=strict.MAX_STOCK,
     )
 
 
@@ -76,7 +81,13 @@ def _identifiers(item: Mapping[str, Any], path: str) -> dict[str, str]:
     for key in ("ean", "upc", "isbn"):
         codes = items(product.get(key), f"{path}.product.{key}", source=SOURCE)
         if codes:
-            found[key] = str(codes[0])
+            found[key] = strict.text(
+                codes[0],
+                f"{path}.product.{key}[0]",
+                limit=strict.CODE_CHARS,
+                numbers=True,
+                source=SOURCE,
+            )
     return found
 
 
@@ -84,13 +95,13 @@ def _title(item: Mapping[str, Any] | None, path: str) -> str | None:
     if not item:
         return None
     product = obj(item.get("product") or {}, f"{path}.product", source=SOURCE)
-    return opt_text(product, "title", f"{path}.product", source=SOURCE)
+    return opt_text(product, "title", f"{path}.product", source=SOURCE, limit=strict.TITLE_CHARS)
 
 
 def _from_offer(
     offer: Mapping[str, Any], path: str, item: tuple[str, Mapping[str, Any]] | None, account: str
 ) -> Listing:
-    sku = text(offer, "sku", path, source=SOURCE)
+    sku = text(offer, "sku", path, source=SOURCE, limit=strict.SKU_CHARS)
     offer_id = opt_text(offer, "offerId", path, source=SOURCE)
     details = obj(offer.get("listing") or {}, f"{path}.listing", source=SOURCE)
     listing_id = opt_text(details, "listingId", f"{path}.listing", source=SOURCE)
@@ -101,7 +112,9 @@ def _from_offer(
         raw = opt_text(details, "listingStatus", f"{path}.listing", source=SOURCE) or ""
         status = LISTING_STATES.get(raw, ListingStatus.UNKNOWN)
     pricing = obj(offer.get("pricingSummary") or {}, f"{path}.pricingSummary", source=SOURCE)
-    quantity = opt_integer(offer, "availableQuantity", path, source=SOURCE)
+    quantity = opt_integer(
+        offer, "availableQuantity", path, source=SOURCE, maximum=strict.MAX_STOCK
+    )
     item_path, item_data = item if item else (path, {})
     if quantity is None and item_data:
         quantity = _item_quantity(item_data, item_path)
@@ -154,7 +167,7 @@ def normalize_listings(payload: object, *, account: str) -> list[Listing]:
     listings = []
     offered: set[str] = set()
     for path, offer in offers:
-        sku = text(offer, "sku", path, source=SOURCE)
+        sku = text(offer, "sku", path, source=SOURCE, limit=strict.SKU_CHARS)
         offered.add(sku)
         listings.append(_from_offer(offer, path, by_sku.get(sku), account))
     for sku, (path, item) in by_sku.items():

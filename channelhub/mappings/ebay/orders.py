@@ -10,10 +10,12 @@ seller ``sku`` when there is one (what inventory-API listings are keyed on), els
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import (
     Address,
@@ -25,18 +27,22 @@ from channelhub.core.models import (
     OrderTotals,
     Payment,
 )
-from channelhub.core.validation import build
+from channelhub.core.validation import build, refusing
 from channelhub.mappings._fieldpath import (
     integer,
     iso_time,
     items,
     money,
     obj,
+    opt_ident,
     opt_text,
     text,
 )
 
 CHANNEL = "ebay"
+CODE = strict.CODE_CHARS
+#: The shape of an eBay order id (``##-#####-#####``, the Fulfillment API's form).
+EBAY_ORDER_ID = re.compile(r"[0-9]{2}-[0-9]{5}-[0-9]{5}", re.ASCII)
 SOURCE = "ebay order"
 
 FULFILLMENT_STATES: Mapping[str, ChannelOrderState] = {
@@ -49,8 +55,9 @@ CANCEL_REQUESTED_TAG = "ebay:cancel-requested"
 REFUNDED_TAG = "ebay:refunded"
 
 
-def amount(value: object, path: str) -> Money:
-    """An eBay ``Amount`` ({value, currency}) as Money."""
+def amount(value: object, path: str, *, signed: bool = False) -> Money:
+    """An eBay ``Amount`` ({value, currency}) as Money; negative only where eBay's spec has
+    negative amounts (``priceDiscount``): ``signed``."""
     data = obj(value, path, source=SOURCE)
     return money(
         data.get("value"),
@@ -58,11 +65,16 @@ def amount(value: object, path: str) -> Money:
         amount_path=f"{path}.value",
         currency_path=f"{path}.currency",
         source=SOURCE,
+        signed=signed,
     )
 
 
-def _opt_amount(data: Mapping[str, Any], key: str, path: str) -> Money | None:
-    return amount(data[key], f"{path}.{key}") if data.get(key) is not None else None
+def _opt_amount(
+    data: Mapping[str, Any], key: str, path: str, *, signed: bool = False
+) -> Money | None:
+    if data.get(key) is None:
+        return None
+    return amount(data[key], f"{path}.{key}", signed=signed)
 
 
 def _order_objects(payload: object) -> list[tuple[str, Mapping[str, Any]]]:
@@ -84,14 +96,15 @@ def _order_objects(payload: object) -> list[tuple[str, Mapping[str, Any]]]:
 
 def _state(order: Mapping[str, Any], path: str) -> tuple[str, ChannelOrderState, list[str]]:
     """The raw status kept on the order, its meaning, and tags for pending cancel/refund."""
-    fulfilment = text(order, "orderFulfillmentStatus", path, source=SOURCE)
-    payment = opt_text(order, "orderPaymentStatus", path, source=SOURCE) or ""
+    fulfilment = text(order, "orderFulfillmentStatus", path, source=SOURCE, limit=CODE)
+    payment = opt_text(order, "orderPaymentStatus", path, source=SOURCE, limit=CODE) or ""
     cancel = order.get("cancelStatus") or {}
     cancel_state = opt_text(
         obj(cancel, f"{path}.cancelStatus", source=SOURCE),
         "cancelState",
         f"{path}.cancelStatus",
         source=SOURCE,
+        limit=CODE,
     )
     tags: list[str] = []
     if cancel_state == "CANCELED":
@@ -124,50 +137,60 @@ def _address(contact: Mapping[str, Any], path: str) -> Address:
 
 
 def _line(item: Mapping[str, Any], path: str, *, cancelled: bool) -> OrderLine:
-    line_id = text(item, "lineItemId", path, source=SOURCE)
-    quantity = integer(item, "quantity", path, source=SOURCE)
+    line_id = strict.identifier(
+        text(item, "lineItemId", path, source=SOURCE, limit=strict.ID_CHARS),
+        f"{path}.lineItemId",
+        shape=strict.DIGITS_ID,
+        what="an eBay line item id (digits)",
+        source=SOURCE,
+    )
+    quantity = integer(item, "quantity", path, source=SOURCE, minimum=1)
     cost = _opt_amount(item, "lineItemCost", path)
     taxes = [
-        amount(
-            obj(t, f"{path}.taxes[{i}]", source=SOURCE).get("amount"), f"{path}.taxes[{i}].amount"
+        (
+            f"{path}.taxes[{i}].amount.currency",
+            amount(
+                obj(t, f"{path}.taxes[{i}]", source=SOURCE).get("amount"),
+                f"{path}.taxes[{i}].amount",
+            ),
         )
         for i, t in enumerate(items(item.get("taxes"), f"{path}.taxes", source=SOURCE))
     ]
     unit = None
     if cost is not None and quantity > 0 and (cost.amount * 100) % quantity == 0:
         unit = Money(amount=cost.amount / quantity, currency=cost.currency)
-    sku = opt_text(item, "sku", path, source=SOURCE)
-    status = opt_text(item, "lineItemFulfillmentStatus", path, source=SOURCE)
+    sku = opt_text(item, "sku", path, source=SOURCE, limit=strict.SKU_CHARS)
+    status = opt_text(item, "lineItemFulfillmentStatus", path, source=SOURCE, limit=CODE)
     return build(
         OrderLine,
         source=f"{SOURCE} line {line_id}",
         line_id=line_id,
-        listing_id=opt_text(item, "legacyItemId", path, source=SOURCE),
-        variation_id=sku or opt_text(item, "legacyVariationId", path, source=SOURCE),
+        listing_id=opt_ident(item, "legacyItemId", path, source=SOURCE),
+        variation_id=sku or opt_ident(item, "legacyVariationId", path, source=SOURCE),
         channel_sku=sku,
-        title=opt_text(item, "title", path, source=SOURCE),
+        title=opt_text(item, "title", path, source=SOURCE, limit=strict.TITLE_CHARS),
         quantity=quantity,
         cancelled_quantity=quantity if cancelled else 0,
         shipped_quantity=quantity if status == "FULFILLED" and not cancelled else 0,
         unit_price=unit,
         total=_opt_amount(item, "total", path) or cost,
-        tax=sum(taxes[1:], taxes[0]) if taxes else None,
+        tax=strict.money_sum(taxes, f"{path}.taxes", source=SOURCE),
     )
 
 
 def _refunded(order: Mapping[str, Any], path: str, currency: str) -> Money | None:
     summary = obj(order.get("paymentSummary") or {}, f"{path}.paymentSummary", source=SOURCE)
     refunds = items(summary.get("refunds"), f"{path}.paymentSummary.refunds", source=SOURCE)
-    total = Money.zero(currency)
-    counted = False
+    parts = [(f"{path}.pricingSummary.total.currency", Money.zero(currency))]
     for i, refund in enumerate(refunds):
         where = f"{path}.paymentSummary.refunds[{i}]"
         data = obj(refund, where, source=SOURCE)
         if data.get("refundStatus") == "FAILED":
             continue
-        total = total + amount(data.get("amount"), f"{where}.amount")
-        counted = True
-    return total if counted else None
+        parts.append((f"{where}.amount.currency", amount(data.get("amount"), f"{where}.amount")))
+    if len(parts) == 1:
+        return None
+    return strict.money_sum(parts, f"{path}.paymentSummary.refunds", source=SOURCE)
 
 
 def _payment(order: Mapping[str, Any], path: str, paid: bool) -> Payment:
@@ -178,7 +201,7 @@ def _payment(order: Mapping[str, Any], path: str, paid: bool) -> Payment:
     if payments:
         first = obj(payments[0], f"{path}.paymentSummary.payments[0]", source=SOURCE)
         gateway = opt_text(
-            first, "paymentMethod", f"{path}.paymentSummary.payments[0]", source=SOURCE
+            first, "paymentMethod", f"{path}.paymentSummary.payments[0]", source=SOURCE, limit=CODE
         )
         if paid and first.get("paymentDate"):
             paid_at = iso_time(
@@ -190,11 +213,17 @@ def _payment(order: Mapping[str, Any], path: str, paid: bool) -> Payment:
 
 
 def _one_order(order: Mapping[str, Any], path: str, account: str) -> Order:
-    order_id = text(order, "orderId", path, source=SOURCE)
+    order_id = strict.identifier(
+        text(order, "orderId", path, source=SOURCE, limit=strict.ID_CHARS),
+        f"{path}.orderId",
+        shape=EBAY_ORDER_ID,
+        what="an eBay order id (like 12-34567-89012)",
+        source=SOURCE,
+    )
     status, state, tags = _state(order, path)
     pricing = obj(order.get("pricingSummary"), f"{path}.pricingSummary", source=SOURCE)
     total = amount(pricing.get("total"), f"{path}.pricingSummary.total")
-    discount = _opt_amount(pricing, "priceDiscount", f"{path}.pricingSummary")
+    discount = _opt_amount(pricing, "priceDiscount", f"{path}.pricingSummary", signed=True)
     refunded = _refunded(order, path, total.currency)
     if refunded is not None:
         tags.append(REFUNDED_TAG)
@@ -302,11 +331,12 @@ def _one_order(order: Mapping[str, Any], path: str, account: str) -> Order:
         shipping_service=service,
         ship_by=min(ship_by_dates) if ship_by_dates else None,
         deliver_by=deliver_by,
-        remarks=opt_text(order, "buyerCheckoutNotes", path, source=SOURCE),
+        remarks=opt_text(order, "buyerCheckoutNotes", path, source=SOURCE, limit=strict.NOTE_CHARS),
         tags=tags,
     )
 
 
 def normalize_orders(payload: object, *, account: str) -> list[Order]:
     """Every order in a getOrders page, a getOrder body, or a list of order objects."""
-    return [_one_order(order, path, account) for path, order in _order_objects(payload)]
+    with refusing(SOURCE):
+        return [_one_order(order, path, account) for path, order in _order_objects(payload)]

@@ -7,24 +7,44 @@ from RFC 3339 text and must carry a zone; amounts are decimal strings, never flo
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
+from channelhub.core import strict
+from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundLine, PackageLine, Shipment
 from channelhub.core.money import Money
 from channelhub.core.parties import Address
-from channelhub.core.types import AsTuple
+from channelhub.core.types import MAX_TEXT, AsTuple, NonNegativeQty, PlatformId
 from channelhub.core.warehouse_reports import InterceptResult, StockLevel, StockSnapshot
 
 CallbackType = Literal[
     "shipment.confirmed", "outbound.intercept_result", "outbound.cancelled", "stock.snapshot"
 ]
 
-_WIRE = ConfigDict(strict=True, frozen=True, extra="forbid")
-Timestamp = Annotated[AwareDatetime, Field(strict=False)]
-Amount = Annotated[str, StringConstraints(pattern=r"^-?[0-9]+(\.[0-9]+)?$")]
+_WIRE = ConfigDict(strict=True, frozen=True, extra="forbid", str_max_length=MAX_TEXT)
+
+
+def _plausible(value: datetime) -> datetime:
+    try:
+        return strict.instant(value, "time")
+    except InvalidInput as exc:
+        raise ValueError(exc.problems[0].removeprefix("time: ")) from None
+
+
+Timestamp = Annotated[AwareDatetime, Field(strict=False), AfterValidator(_plausible)]
+#: A decimal amount as text: below 10^9, at most 4 places (core/strict.py's bounds).
+Amount = Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,9}(\.[0-9]{1,4})?$", max_length=16)]
+#: A count the wire carries (a revision, a weight): a 32-bit whole number.
+Count = Annotated[int, Field(ge=1, le=2**31 - 1)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 
@@ -40,8 +60,15 @@ class WireMoney(BaseModel):
     amount: Amount
     currency: str
 
-    def canonical(self) -> Money:
-        return Money(amount=Decimal(self.amount), currency=self.currency)
+    def canonical(self, field: str = "amount") -> Money:
+        return strict.money(
+            self.amount,
+            self.currency,
+            amount_field=f"{field}.amount",
+            currency_field=f"{field}.currency",
+            signed=False,
+            source="outbound protocol",
+        )
 
     @classmethod
     def of(cls, money: Money) -> WireMoney:
@@ -52,8 +79,8 @@ class WireOutboundOrder(BaseModel):
     model_config = _WIRE
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     order_key: str
-    part: Annotated[int, Field(ge=1)]
-    revision: Annotated[int, Field(ge=1)]
+    part: Count
+    revision: Count
     warehouse: str
     reference: str | None = None
     ship_to: Address
@@ -82,7 +109,7 @@ class Accepted(BaseModel):
     model_config = _WIRE
     status: Literal["accepted"] = "accepted"
     idempotency_key: str
-    warehouse_order_id: NonEmpty
+    warehouse_order_id: PlatformId
     accepted_at: Timestamp
 
 
@@ -96,7 +123,7 @@ class Rejected(BaseModel):
 class WireInterceptResult(BaseModel):
     model_config = _WIRE
     idempotency_key: str
-    warehouse_order_id: str | None = None
+    warehouse_order_id: PlatformId | None = None
     outcome: Literal["succeeded", "too_late"]
     message: str | None = None
     decided_at: Timestamp
@@ -110,20 +137,20 @@ class WireCost(BaseModel):
 
 class WirePackage(BaseModel):
     model_config = _WIRE
-    package_id: str | None = None
+    package_id: PlatformId | None = None
     carrier: NonEmpty
     service: str | None = None
     tracking_number: NonEmpty
     tracking_url: str | None = None
-    weight_grams: Annotated[int, Field(ge=0)] | None = None
+    weight_grams: Annotated[int, Field(ge=0, le=10**8)] | None = None
     lines: Annotated[tuple[PackageLine, ...], AsTuple]
 
 
 class ShipmentConfirmedData(BaseModel):
     model_config = _WIRE
     idempotency_key: str
-    warehouse_order_id: str
-    shipment_id: NonEmpty
+    warehouse_order_id: PlatformId
+    shipment_id: PlatformId
     shipped_at: Timestamp
     packages: Annotated[tuple[WirePackage, ...], AsTuple] = Field(min_length=1)
     costs: Annotated[tuple[WireCost, ...], AsTuple] = ()
@@ -132,7 +159,7 @@ class ShipmentConfirmedData(BaseModel):
 class OutboundCancelledData(BaseModel):
     model_config = _WIRE
     idempotency_key: str
-    warehouse_order_id: str | None = None
+    warehouse_order_id: PlatformId | None = None
     cancelled_at: Timestamp
     reason: RejectReason
 
@@ -151,9 +178,9 @@ class WarehouseStockLevel(BaseModel):
     model_config = _WIRE
     warehouse: NonEmpty
     sku: NonEmpty
-    on_hand: Annotated[int, Field(ge=0)]
-    available: Annotated[int, Field(ge=0)] | None = None
-    external_id: str | None = None
+    on_hand: NonNegativeQty
+    available: NonNegativeQty | None = None
+    external_id: PlatformId | None = None
 
 
 class StockPage(BaseModel):

@@ -7,10 +7,11 @@ and the value (``lineItems.nodes[2].quantity: 'two' is not a whole number``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 
 SOURCE = "shopify"
@@ -43,31 +44,31 @@ def arr(value: object, path: str) -> list[Any]:
     return value
 
 
-def text(value: object, path: str) -> str:
-    """A required, non-empty string."""
+def text(value: object, path: str, limit: int = strict.NAME_CHARS) -> str:
+    """A required, non-empty string of at most ``limit`` characters."""
     if not isinstance(value, str) or not value.strip():
         raise fail(path, value, "is not a non-empty text")
-    return value
+    return strict.text(value, path, limit=limit, source=SOURCE)
 
 
-def opt_text(value: object, path: str) -> str | None:
+def opt_text(value: object, path: str, limit: int = strict.NAME_CHARS) -> str | None:
     """An optional string; empty strings read as None."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise fail(path, value, "is not text")
-    return value.strip() or None
+    return strict.opt_text(value, path, limit=limit, source=SOURCE)
 
 
-def whole(value: object, path: str) -> int:
-    """A whole number given as a JSON integer or its decimal text."""
-    if isinstance(value, bool):
-        raise fail(path, value, "is not a whole number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise fail(path, value, "is not a whole number")
+def whole(
+    value: object,
+    path: str,
+    *,
+    minimum: int = 0,
+    maximum: int = strict.MAX_QUANTITY,
+) -> int:
+    """A whole number given as a JSON integer or its ASCII decimal text, within bounds."""
+    return strict.whole(value, path, minimum=minimum, maximum=maximum, source=SOURCE)
 
 
 def external_id(value: object, path: str) -> str:
@@ -78,12 +79,14 @@ def external_id(value: object, path: str) -> str:
     if isinstance(value, (bool, float)):
         raise fail(path, value, "is not an exact id (ids above 2^53 cannot be floats)")
     if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
+        if 0 < value.bit_length() <= 64 and value > 0:
+            return str(value)
+        raise fail(path, value, "is not a Shopify id (a positive 64-bit number)")
+    if isinstance(value, str) and len(value) <= strict.ID_CHARS:
         raw = value.strip()
         if raw.startswith(_GID_PREFIX):
             raw = raw.rsplit("/", 1)[-1].split("?", 1)[0]
-        if raw.isdigit():
+        if strict.DIGITS_ID.fullmatch(raw) and len(raw) <= 20:
             return raw
     raise fail(path, value, "is not a Shopify id (gid://shopify/Type/123 or digits)")
 
@@ -98,40 +101,31 @@ def gid(kind: str, numeric_id: str | int) -> str:
     raw = str(numeric_id)
     if raw.startswith(_GID_PREFIX):
         return raw
-    if not raw.isdigit():
+    if not strict.DIGITS_ID.fullmatch(raw):
         raise fail(f"{kind} id", numeric_id, "is not a Shopify id (digits)")
     return f"{_GID_PREFIX}{kind}/{raw}"
 
 
-def amount(value: object, path: str) -> Decimal:
-    """A decimal amount from its JSON text (or an exact int/Decimal); floats are refused."""
+def amount(value: object, path: str, *, signed: bool = False) -> Decimal:
+    """A decimal amount from its JSON text (or an exact int/Decimal); floats are refused.
+
+    Bounded in size and places; Shopify's prices, totals, taxes and discounts are never
+    negative, so a negative amount is refused unless ``signed``.
+    """
     if isinstance(value, (bool, float)):
         raise fail(path, value, "is not a decimal amount given as text")
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, int | str):
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise fail(path, value, "is not a decimal amount") from None
-    else:
-        raise fail(path, value, "is not a decimal amount")
-    if not number.is_finite():
-        raise fail(path, value, "is not a finite amount")
-    return number
+    return strict.amount(value, path, signed=signed, source=SOURCE)
 
 
 def when(value: object, path: str) -> datetime:
-    """An ISO 8601 instant with its zone, as UTC."""
-    if not isinstance(value, str):
-        raise fail(path, value, "is not a date and time")
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise fail(path, value, "is not an ISO 8601 date and time") from None
-    if parsed.tzinfo is None:
+    """An ISO 8601 instant with its zone, as UTC (bounded: year 1 is not an order date)."""
+    if isinstance(value, str) and value.strip() and not _has_zone(value.strip()):
         raise fail(path, value, "has no timezone (times must carry one)")
-    return parsed.astimezone(UTC)
+    return strict.iso_instant(value, path, source=SOURCE)
+
+
+def _has_zone(raw: str) -> bool:
+    return raw.endswith(("Z", "z")) or (len(raw) > 6 and raw[-6] in "+-" and raw[-3] == ":")
 
 
 def opt_when(value: object, path: str) -> datetime | None:
@@ -147,5 +141,7 @@ def money_bag(value: object, path: str) -> tuple[Decimal, str] | None:
     money = obj(bag.get("presentmentMoney"), f"{path}.presentmentMoney")
     return (
         amount(money.get("amount"), f"{path}.presentmentMoney.amount"),
-        text(money.get("currencyCode"), f"{path}.presentmentMoney.currencyCode").upper(),
+        strict.currency(
+            money.get("currencyCode"), f"{path}.presentmentMoney.currencyCode", source=SOURCE
+        ),
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.mappings.shopify import queries
 from channelhub.mappings.shopify._wire import (
     arr,
@@ -223,7 +224,8 @@ def parse_fulfillment_create(response: object) -> tuple[ShopifyFulfillment | Non
         data_of(response, "fulfillmentCreate").get("fulfillmentCreate"), "fulfillmentCreate"
     )
     errors = [
-        f"{'.'.join(str(f) for f in arr(e.get('field'), 'field'))}: {e.get('message')}".lstrip(": ")
+        f"{'.'.join(strict.message(f, 100) for f in arr(e.get('field'), 'field'))}: "
+        f"{strict.message(e.get('message'))}".lstrip(": ")
         for e in (obj(x, "userErrors[]") for x in arr(payload.get("userErrors"), "userErrors"))
     ]
     node = opt_obj(payload.get("fulfillment"), "fulfillmentCreate.fulfillment")

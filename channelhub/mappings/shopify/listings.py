@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.models import Listing, ListingStatus
 from channelhub.core.validation import parse
 from channelhub.mappings.shopify._wire import (
@@ -57,7 +58,13 @@ def _available(level: object, path: str) -> int | None:
     for i, entry in enumerate(arr(obj(level, path).get("quantities"), f"{path}.quantities")):
         quantity = obj(entry, f"{path}.quantities[{i}]")
         if quantity.get("name") == "available":
-            return max(whole(quantity.get("quantity"), f"{path}.quantities[{i}].quantity"), 0)
+            count = whole(
+                quantity.get("quantity"),
+                f"{path}.quantities[{i}].quantity",
+                minimum=-strict.MAX_STOCK,
+                maximum=strict.MAX_STOCK,
+            )
+            return max(count, 0)
     return None
 
 
@@ -101,9 +108,13 @@ def listings_from_product(
     """The listings (one per variant) of one GraphQL ``Product`` node, each listing's
     quantity the variant's ``available`` at ``location_id`` (see :func:`quantity_at`)."""
     product_id = external_id(product.get("id"), f"{path}.id")
-    title = opt_text(product.get("title"), f"{path}.title")
+    title = opt_text(product.get("title"), f"{path}.title", strict.TITLE_CHARS)
     raw_status = product.get("status")
-    status = _STATUS.get(str(raw_status), ListingStatus.UNKNOWN)
+    status = (
+        _STATUS.get(raw_status, ListingStatus.UNKNOWN)
+        if isinstance(raw_status, str)
+        else ListingStatus.UNKNOWN
+    )
     product_updated = opt_when(product.get("updatedAt"), f"{path}.updatedAt")
     listings = []
     variants = obj(product.get("variants"), f"{path}.variants")
@@ -131,7 +142,7 @@ def listings_from_product(
             "account": account,
             "listing_id": product_id,
             "variation_id": external_id(variant.get("id"), f"{vpath}.id"),
-            "channel_sku": opt_text(variant.get("sku"), f"{vpath}.sku"),
+            "channel_sku": opt_text(variant.get("sku"), f"{vpath}.sku", strict.SKU_CHARS),
             "title": f"{title} - {variant_title}"
             if title and variant_title and variant_title != "Default Title"
             else title,

@@ -12,14 +12,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import (
     ChannelOrderState,
+    Money,
     Order,
     Payment,
     PaymentMethod,
 )
-from channelhub.core.validation import parse
+from channelhub.core.validation import parse, refusing
 from channelhub.mappings.shopify._wire import (
     SOURCE,
     arr,
@@ -89,16 +91,19 @@ def _line(node: Mapping[str, Any], path: str, *, cancelled_order: bool) -> dict[
     shipped = min(max(quantity - unfulfilled - removed_units, 0), quantity)
     cancelled = quantity - shipped if cancelled_order else max(quantity - current, 0)
     cancelled = min(cancelled, quantity - shipped)
-    tax_total: dict[str, Any] | None = None
+    taxes = []
     for t, tax in enumerate(arr(node.get("taxLines"), f"{path}.taxLines")):
-        pair = money_bag(obj(tax, f"{path}.taxLines[{t}]").get("priceSet"), f"{path}.taxLines")
-        if pair is None:
-            continue
-        if tax_total is None:
-            tax_total = {"amount": pair[0], "currency": pair[1]}
-        else:
-            tax_total["amount"] += pair[0]
-    title = opt_text(node.get("title"), f"{path}.title")
+        where = f"{path}.taxLines[{t}].priceSet"
+        pair = money_bag(obj(tax, f"{path}.taxLines[{t}]").get("priceSet"), where)
+        if pair is not None:
+            taxes.append(
+                (f"{where}.presentmentMoney.currencyCode", Money(amount=pair[0], currency=pair[1]))
+            )
+    tax_sum = strict.money_sum(taxes, f"{path}.taxLines", source=SOURCE)
+    tax_total = (
+        None if tax_sum is None else {"amount": tax_sum.amount, "currency": tax_sum.currency}
+    )
+    title = opt_text(node.get("title"), f"{path}.title", strict.TITLE_CHARS)
     variant_title = opt_text(node.get("variantTitle"), f"{path}.variantTitle")
     if title and variant_title and variant_title != "Default Title":
         title = f"{title} - {variant_title}"
@@ -110,7 +115,7 @@ def _line(node: Mapping[str, Any], path: str, *, cancelled_order: bool) -> dict[
         "variation_id": opt_external_id(variant.get("id"), f"{path}.variant.id")
         if variant
         else None,
-        "channel_sku": opt_text(node.get("sku"), f"{path}.sku"),
+        "channel_sku": opt_text(node.get("sku"), f"{path}.sku", strict.SKU_CHARS),
         "title": title,
         "quantity": quantity,
         "cancelled_quantity": cancelled,
@@ -151,10 +156,20 @@ def order_from_node(node: Mapping[str, Any], *, account: str) -> Order:
     """One GraphQL ``Order`` node (as ``queries.ORDER_FIELDS`` selects it) -> canonical Order."""
     order_id = external_id(node.get("id"), "id")
     cancelled_at = opt_when(node.get("cancelledAt"), "cancelledAt")
-    cancel_reason = opt_text(node.get("cancelReason"), "cancelReason")
-    financial = opt_text(node.get("displayFinancialStatus"), "displayFinancialStatus")
-    fulfillment = opt_text(node.get("displayFulfillmentStatus"), "displayFulfillmentStatus")
-    gateways = [str(g) for g in arr(node.get("paymentGatewayNames"), "paymentGatewayNames")]
+    cancel_reason = opt_text(node.get("cancelReason"), "cancelReason", strict.CODE_CHARS)
+    financial = opt_text(
+        node.get("displayFinancialStatus"), "displayFinancialStatus", strict.CODE_CHARS
+    )
+    fulfillment = opt_text(
+        node.get("displayFulfillmentStatus"), "displayFulfillmentStatus", strict.CODE_CHARS
+    )
+    gateways = list(
+        strict.tags(
+            arr(node.get("paymentGatewayNames"), "paymentGatewayNames"),
+            "paymentGatewayNames",
+            source=SOURCE,
+        )
+    )
     cod = is_cash_on_delivery(gateways)
     created = when(node.get("createdAt"), "createdAt")
     updated = when(node.get("updatedAt"), "updatedAt")
@@ -184,7 +199,7 @@ def order_from_node(node: Mapping[str, Any], *, account: str) -> Order:
         )
         for i, item in enumerate(line_nodes)
     ]
-    tags = [str(t) for t in arr(node.get("tags"), "tags")]
+    tags = strict.tags(arr(node.get("tags"), "tags"), "tags", source=SOURCE)
     data: dict[str, Any] = {
         "channel": CHANNEL,
         "account": account,
@@ -226,7 +241,7 @@ def order_from_node(node: Mapping[str, Any], *, account: str) -> Order:
         "shipping_service": opt_text(shipping_line.get("title"), "shippingLine.title")
         if shipping_line
         else None,
-        "remarks": opt_text(node.get("note"), "note"),
+        "remarks": opt_text(node.get("note"), "note", strict.NOTE_CHARS),
         "tags": tuple(tags),
     }
     return parse(Order, data, source=f"{SOURCE} order {order_id}")
@@ -240,7 +255,8 @@ def _one(order: object, path: str, account: str) -> Order:
     mapping = obj(order, path)
     node = rest_order_to_node(mapping) if _is_rest(mapping) else mapping
     try:
-        return order_from_node(node, account=account)
+        with refusing(SOURCE):
+            return order_from_node(node, account=account)
     except InvalidInput as exc:
         if path == "(order)":
             raise

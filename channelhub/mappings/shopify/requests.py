@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.mappings.shopify import queries
 from channelhub.mappings.shopify._wire import SOURCE, arr, external_id, fail, gid, obj, opt_obj
@@ -258,7 +259,7 @@ def inventory_set_results(
     for i, raw in enumerate(user_errors):
         error = obj(raw, f"inventorySetQuantities.userErrors[{i}]")
         code = error.get("code") if isinstance(error.get("code"), str) else None
-        message = str(error.get("message") or code or "rejected")
+        message = strict.message(error.get("message") or code or "rejected")
         index = _error_index(error.get("field"))
         if index is not None and 0 <= index < len(batch):
             per_index[index] = (code, message)

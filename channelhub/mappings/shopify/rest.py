@@ -12,7 +12,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from channelhub.mappings.shopify._wire import amount, arr, obj, opt_obj, opt_text, whole
+from channelhub.core import strict
+from channelhub.mappings.shopify._wire import (
+    amount,
+    arr,
+    obj,
+    opt_external_id,
+    opt_obj,
+    opt_text,
+    whole,
+)
 
 _FULFILLMENT_STATUS = {
     None: "UNFULFILLED",
@@ -20,6 +29,14 @@ _FULFILLMENT_STATUS = {
     "fulfilled": "FULFILLED",
     "restocked": "RESTOCKED",
 }
+
+
+def _fulfillment_status(value: object) -> str | None:
+    """REST ``fulfillment_status`` as the GraphQL word (null is unfulfilled)."""
+    if value is None:
+        return "UNFULFILLED"
+    word = opt_text(value, "fulfillment_status", strict.CODE_CHARS)
+    return _FULFILLMENT_STATUS.get(word, word.upper() if word else "UNFULFILLED")
 
 
 def _bag(rest: Mapping[str, Any], key: str, fallback: str | None, currency: str | None) -> Any:
@@ -71,7 +88,10 @@ def _refund(rest: Mapping[str, Any], path: str, currency: str | None) -> dict[st
         lines.append(
             {
                 "quantity": line.get("quantity"),
-                "restockType": str(line.get("restock_type") or "no_restock").upper(),
+                "restockType": (
+                    opt_text(line.get("restock_type"), f"{path}.restock_type", strict.CODE_CHARS)
+                    or "no_restock"
+                ).upper(),
                 "lineItem": {"id": line.get("line_item_id")},
             }
         )
@@ -134,10 +154,10 @@ def rest_order_to_node(rest: Mapping[str, Any]) -> dict[str, Any]:
         _refund(obj(r, f"refunds[{i}]"), f"refunds[{i}]", currency)
         for i, r in enumerate(arr(rest.get("refunds"), "refunds"))
     ]
-    removed: dict[str, int] = {}
+    removed: dict[str | None, int] = {}
     for refund in refunds:
         for item in refund["refundLineItems"]["nodes"]:
-            key = str(item["lineItem"]["id"])
+            key = opt_external_id(item["lineItem"]["id"], "refund_line_items.line_item_id")
             removed[key] = removed.get(key, 0) + whole(
                 item["quantity"], "refund_line_items.quantity"
             )
@@ -163,9 +183,7 @@ def rest_order_to_node(rest: Mapping[str, Any]) -> dict[str, Any]:
         "cancelReason": cancel_reason.upper() if isinstance(cancel_reason, str) else None,
         "closed": rest.get("closed_at") is not None,
         "displayFinancialStatus": financial.upper() if isinstance(financial, str) else None,
-        "displayFulfillmentStatus": _FULFILLMENT_STATUS.get(
-            rest.get("fulfillment_status"), str(rest.get("fulfillment_status")).upper()
-        ),
+        "displayFulfillmentStatus": _fulfillment_status(rest.get("fulfillment_status")),
         "currencyCode": rest.get("currency"),
         "presentmentCurrencyCode": currency,
         "paymentGatewayNames": rest.get("payment_gateway_names") or [],
@@ -212,7 +230,12 @@ def rest_order_to_node(rest: Mapping[str, Any]) -> dict[str, Any]:
                 _line(
                     obj(item, f"line_items[{i}]"),
                     f"line_items[{i}]",
-                    removed.get(str(obj(item, f"line_items[{i}]").get("id")), 0),
+                    removed.get(
+                        opt_external_id(
+                            obj(item, f"line_items[{i}]").get("id"), f"line_items[{i}].id"
+                        ),
+                        0,
+                    ),
                     currency,
                 )
                 for i, item in enumerate(arr(rest.get("line_items"), "line_items"))

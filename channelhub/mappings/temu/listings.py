@@ -12,10 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from channelhub.core.errors import InvalidInput
+from channelhub.core import strict
+from channelhub.core.errors import InvalidInput, excerpt
 from channelhub.core.models import Listing, Money
 from channelhub.core.validation import build
-from channelhub.mappings._fieldpath import items, money, obj, opt_integer, opt_text, text
+from channelhub.mappings._fieldpath import (
+    ident,
+    items,
+    money,
+    obj,
+    opt_ident,
+    opt_integer,
+    opt_text,
+)
 
 CHANNEL = "temu"
 SOURCE = "temu goods"
@@ -25,7 +34,9 @@ def _goods_entries(payload: object) -> list[tuple[str, Mapping[str, Any]]]:
     root = obj(payload, "(payload)", source=SOURCE)
     if root.get("success") is False:
         raise InvalidInput.field(
-            "errorCode", root.get("errorCode"), f"Temu refused the call: {root.get('errorMsg')}"
+            "errorCode",
+            root.get("errorCode"),
+            f"Temu refused the call: {excerpt(root.get('errorMsg'))}",
         )
     path = "(payload)"
     if "result" in root:
@@ -61,9 +72,9 @@ def normalize_listings(payload: object, *, account: str) -> list[Listing]:
     """One listing per SKU of every goods in a list page or a single goods object."""
     listings: list[Listing] = []
     for path, goods in _goods_entries(payload):
-        goods_id = text(goods, "goodsId", path, source=SOURCE)
-        title = opt_text(goods, "goodsName", path, source=SOURCE)
-        currency = opt_text(goods, "currency", path, source=SOURCE)
+        goods_id = ident(goods, "goodsId", path, source=SOURCE)
+        title = opt_text(goods, "goodsName", path, source=SOURCE, limit=strict.TITLE_CHARS)
+        currency = opt_text(goods, "currency", path, source=SOURCE, limit=strict.CODE_CHARS)
         skus = items(goods.get("skuInfoList"), f"{path}.skuInfoList", source=SOURCE)
         sku_entries = [
             (f"{path}.skuInfoList[{i}]", obj(s, f"{path}.skuInfoList[{i}]", source=SOURCE))
@@ -80,14 +91,20 @@ def normalize_listings(payload: object, *, account: str) -> list[Listing]:
                     channel=CHANNEL,
                     account=account,
                     listing_id=goods_id,
-                    variation_id=opt_text(sku, "skuId", sku_path, source=SOURCE),
-                    channel_sku=opt_text(sku, "outSkuSn", sku_path, source=SOURCE)
-                    or opt_text(goods, "outGoodsSn", path, source=SOURCE),
+                    variation_id=opt_ident(sku, "skuId", sku_path, source=SOURCE),
+                    channel_sku=opt_text(
+                        sku, "outSkuSn", sku_path, source=SOURCE, limit=strict.SKU_CHARS
+                    )
+                    or opt_text(goods, "outGoodsSn", path, source=SOURCE, limit=strict.SKU_CHARS),
                     title=title,
                     price=_price(sku, currency, sku_path) or _price(goods, currency, path),
-                    quantity=opt_integer(sku, "quantity", sku_path, source=SOURCE)
+                    quantity=opt_integer(
+                        sku, "quantity", sku_path, source=SOURCE, maximum=strict.MAX_STOCK
+                    )
                     if sku.get("quantity") is not None
-                    else opt_integer(goods, "quantity", path, source=SOURCE),
+                    else opt_integer(
+                        goods, "quantity", path, source=SOURCE, maximum=strict.MAX_STOCK
+                    ),
                     inventory_ref=goods_id,
                 )
             )

@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from channelhub.core.errors import InvalidInput
+from channelhub.core import strict
+from channelhub.core.errors import InvalidInput, excerpt
 from channelhub.core.models import (
     ChannelOrderState,
     FulfilledBy,
@@ -31,8 +32,16 @@ from channelhub.core.models import (
     OrderLine,
     OrderTotals,
 )
-from channelhub.core.validation import build
-from channelhub.mappings._fieldpath import epoch_seconds, integer, items, obj, opt_text, text
+from channelhub.core.validation import build, refusing
+from channelhub.mappings._fieldpath import (
+    epoch_seconds,
+    ident,
+    integer,
+    items,
+    obj,
+    opt_ident,
+    opt_text,
+)
 from channelhub.mappings.temu.shipping import (
     SHIPPING_INFO_KEY,
     TemuShipTo,
@@ -67,7 +76,9 @@ def _groups(payload: object) -> list[tuple[str, Mapping[str, Any]]]:
     root = obj(payload, "(payload)", source=SOURCE)
     if root.get("success") is False:
         raise InvalidInput.field(
-            "errorCode", root.get("errorCode"), f"Temu refused the call: {root.get('errorMsg')}"
+            "errorCode",
+            root.get("errorCode"),
+            f"Temu refused the call: {excerpt(root.get('errorMsg'))}",
         )
     path = "(payload)"
     if "result" in root:
@@ -96,11 +107,11 @@ def _child_order(
     account: str,
     currency: str,
 ) -> Order:
-    parent_sn = text(parent, "parentOrderSn", parent_path, source=SOURCE)
-    order_sn = text(child, "orderSn", path, source=SOURCE)
+    parent_sn = ident(parent, "parentOrderSn", parent_path, source=SOURCE)
+    order_sn = ident(child, "orderSn", path, source=SOURCE)
     status_code = integer(child, "orderStatus", path, source=SOURCE)
     status, state = order_state(status_code)
-    quantity = integer(child, "quantity", path, source=SOURCE)
+    quantity = integer(child, "quantity", path, source=SOURCE, minimum=1)
     parent_time = epoch_seconds(
         parent.get("parentOrderTime"), f"{parent_path}.parentOrderTime", source=SOURCE
     )
@@ -110,13 +121,13 @@ def _child_order(
         else parent_time
     )
     updated_at = _updated_at(parent, child, placed_at, parent_path=parent_path, path=path)
-    fulfilment = opt_text(child, "fulfillmentType", path, source=SOURCE)
+    fulfilment = opt_text(child, "fulfillmentType", path, source=SOURCE, limit=strict.CODE_CHARS)
     line = {
         "line_id": order_sn,
-        "listing_id": text(child, "goodsId", path, source=SOURCE),
-        "variation_id": opt_text(child, "skuId", path, source=SOURCE),
-        "channel_sku": opt_text(child, "outSkuSn", path, source=SOURCE),
-        "title": opt_text(child, "goodsName", path, source=SOURCE),
+        "listing_id": ident(child, "goodsId", path, source=SOURCE),
+        "variation_id": opt_ident(child, "skuId", path, source=SOURCE),
+        "channel_sku": opt_text(child, "outSkuSn", path, source=SOURCE, limit=strict.SKU_CHARS),
+        "title": opt_text(child, "goodsName", path, source=SOURCE, limit=strict.TITLE_CHARS),
         "quantity": quantity,
         "cancelled_quantity": quantity if state is ChannelOrderState.CANCELLED else 0,
         "shipped_quantity": quantity
@@ -177,6 +188,11 @@ def _updated_at(
 
 def normalize_orders(payload: object, *, account: str, currency: str = "USD") -> list[Order]:
     """Every child order in a list page, a detail response or a single parent-order group."""
+    with refusing(SOURCE):
+        return _orders(payload, account=account, currency=currency)
+
+
+def _orders(payload: object, *, account: str, currency: str) -> list[Order]:
     orders: list[Order] = []
     for path, group in _groups(payload):
         parent = obj(group.get("parentOrderMap"), f"{path}.parentOrderMap", source=SOURCE)

@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from channelhub.core.errors import InvalidInput
+from channelhub.core import strict
+from channelhub.core.errors import InvalidInput, excerpt
 from channelhub.core.models import Address, Order
 from channelhub.core.validation import build
 from channelhub.mappings._fieldpath import obj, opt_text
@@ -46,7 +47,9 @@ def _result(payload: object, path: str | None) -> tuple[str, Mapping[str, Any]]:
     root = obj(payload, path or "(payload)", source=SOURCE)
     if root.get("success") is False:
         raise InvalidInput.field(
-            "errorCode", root.get("errorCode"), f"Temu refused the call: {root.get('errorMsg')}"
+            "errorCode",
+            root.get("errorCode"),
+            f"Temu refused the call: {excerpt(root.get('errorMsg'))}",
         )
     if "result" in root:
         where = f"{path}.result" if path else "result"
@@ -61,7 +64,7 @@ def _lines(data: Mapping[str, Any], path: str) -> list[str]:
         if (line := opt_text(data, key, path, source=SOURCE)) and line.strip()
     ]
     if not lines:
-        whole = opt_text(data, "addressLineAll", path, source=SOURCE)
+        whole = opt_text(data, "addressLineAll", path, source=SOURCE, limit=strict.TITLE_CHARS)
         if whole and whole.strip():
             lines = [whole]
     if not lines:
@@ -91,6 +94,10 @@ def _warning(data: Mapping[str, Any], path: str) -> tuple[bool, int | None]:
     if reason is not None and (isinstance(reason, bool) or not isinstance(reason, int)):
         raise InvalidInput.field(
             f"{path}.warning.reason", reason, "is not an integer", source=SOURCE
+        )
+    if reason is not None:
+        reason = strict.whole(
+            reason, f"{path}.warning.reason", minimum=-(2**31), maximum=2**31 - 1, source=SOURCE
         )
     return restricted, reason
 
