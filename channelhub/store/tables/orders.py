@@ -26,6 +26,7 @@ class OrderRow(Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("channel", "account", "external_id"),
         Index("ix_orders_hub_status", "hub_status"),
+        Index("ix_orders_placed_at", "placed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
