@@ -9,6 +9,8 @@ console's table, chart and CSV download, print the same thing.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -215,3 +217,12 @@ def transfer_list(lines: list[StockLine], config: ReplenishmentConfig) -> list[T
         (li.health.position.sku, li.health.position.warehouse): li.health.position for li in lines
     }
     return suggest_transfers(suggestions, positions, config)
+
+
+def to_csv(report: Report) -> str:
+    """The report's table as CSV text (header first), for ``--csv`` and downloads."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(report.columns)
+    writer.writerows(report.rows)
+    return out.getvalue()
