@@ -17,7 +17,7 @@ were planned with (a re-bind re-attributes history).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -304,17 +304,19 @@ def stock_stats(
     )
     shipped = case((m.kind == K.CONSUME.value, m.quantity), else_=0)
     scope = [m.at < as_of] + ([m.sku == sku] if sku is not None else [])
-    window_start = d.day_number(m.at) >= first
-    # Before the window: one opening row per key, on the day before it.
+    first_at = datetime.combine(date(1970, 1, 1) + timedelta(days=first), time(), tzinfo=UTC)
+    # One pass over the ledger: before the window, one opening row per key on the day before
+    # it (plain comparisons on ``at``, no date function per row); in it, one row per day.
     opening = (
         select(
             m.warehouse,
             m.sku,
             literal(first - 1).label("day"),
             func.sum(on_hand_delta).label("delta"),
+            func.sum(reserved_delta).label("rdelta"),
             literal(0).label("shipped"),
         )
-        .where(*scope, ~window_start)
+        .where(*scope, m.at < first_at)
         .group_by(m.warehouse, m.sku)
     )
     daily = (
@@ -323,9 +325,10 @@ def stock_stats(
             m.sku,
             day.label("day"),
             func.sum(on_hand_delta).label("delta"),
+            func.sum(reserved_delta).label("rdelta"),
             func.sum(shipped).label("shipped"),
         )
-        .where(*scope, window_start)
+        .where(*scope, m.at >= first_at)
         .group_by(m.warehouse, m.sku, day)
     )
     days = union_all(opening, daily).subquery("days")
@@ -334,6 +337,8 @@ def stock_stats(
         days.c.sku,
         days.c.day,
         days.c.shipped,
+        days.c.delta,
+        days.c.rdelta,
         func.sum(days.c.delta)
         .over(partition_by=[days.c.warehouse, days.c.sku], order_by=days.c.day)
         .label("balance"),
@@ -373,20 +378,11 @@ def stock_stats(
             func.sum(case((selling, r.shipped * r.shipped), else_=0)).label("squares"),
             func.sum(case((selling, 1), else_=0)).label("selling_days"),
             func.sum(case((in_window, r.balance), else_=0) + r.balance * gap).label("balance_days"),
+            func.sum(r.delta).label("on_hand"),
+            func.sum(r.rdelta).label("reserved"),
         )
         .group_by(r.warehouse, r.sku)
-        .subquery("per_key")
-    )
-    balances = (
-        select(
-            m.warehouse,
-            m.sku,
-            func.sum(on_hand_delta).label("on_hand"),
-            func.sum(reserved_delta).label("reserved"),
-        )
-        .where(*scope)
-        .group_by(m.warehouse, m.sku)
-        .subquery("balances")
+        .cte("per_key")
     )
     t = StockInTransitRow
     transit = (
@@ -413,10 +409,10 @@ def stock_stats(
     oldest = (
         select(receipts.c.warehouse, receipts.c.sku, func.max(receipts.c.age).label("age"))
         .join(
-            balances,
-            and_(balances.c.warehouse == receipts.c.warehouse, balances.c.sku == receipts.c.sku),
+            per_key,
+            and_(per_key.c.warehouse == receipts.c.warehouse, per_key.c.sku == receipts.c.sku),
         )
-        .where(receipts.c.after < balances.c.on_hand)
+        .where(receipts.c.after < per_key.c.on_hand)
         .group_by(receipts.c.warehouse, receipts.c.sku)
         .subquery("oldest")
     )
@@ -426,8 +422,8 @@ def stock_stats(
             p.sku,
             p.warehouse,
             WarehouseRow.country,
-            balances.c.on_hand,
-            balances.c.reserved,
+            p.on_hand,
+            p.reserved,
             func.coalesce(transit.c.in_flight, 0),
             p.zero_days,
             p.zero_weight,
@@ -438,7 +434,6 @@ def stock_stats(
             oldest.c.age,
             p.selling_days,
         )
-        .join(balances, and_(balances.c.warehouse == p.warehouse, balances.c.sku == p.sku))
         .join(WarehouseRow, WarehouseRow.code == p.warehouse)
         .outerjoin(transit, and_(transit.c.warehouse == p.warehouse, transit.c.sku == p.sku))
         .outerjoin(oldest, and_(oldest.c.warehouse == p.warehouse, oldest.c.sku == p.sku))
