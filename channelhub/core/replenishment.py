@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -97,7 +98,7 @@ class ReplenishmentConfig(BaseModel):
 
     def z(self) -> float:
         """The service level's standard normal quantile (0.95 -> 1.645)."""
-        return NormalDist().inv_cdf(self.service_level)
+        return _z(self.service_level)
 
 
 def day_weight(age: int, window: int) -> int:
@@ -189,15 +190,52 @@ def _f(value: float) -> str:
 
 @dataclass(frozen=True)
 class StockHealth:
-    """Velocity, cover, turnover, age and stock-outs of one (SKU, warehouse), explained."""
+    """Velocity, cover, turnover, age and stock-outs of one (SKU, warehouse), explained.
+
+    The explanation (:attr:`lines`) is written only when read: a report over 30,000 keys
+    prints a table, not 30,000 explanations.
+    """
 
     position: StockPosition
+    demand: DemandStats
     velocity: float
     days_of_cover: float | None  # None: nothing sells
     turnover: float | None  # annualised; None: nothing held
     lost_sales: float
     status: str
-    lines: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        p, demand, window, velocity = (
+            self.position,
+            self.demand,
+            self.demand.window_days,
+            self.velocity,
+        )
+        cover, turnover = self.days_of_cover, self.turnover
+        lines = [
+            f"{p.sku} @ {p.warehouse}: on hand {p.on_hand} - reserved {p.reserved} = "
+            f"{p.available} available, {p.in_flight} in flight",
+            f"velocity = {_f(demand.weighted_units)} weighted units / "
+            f"{_f(demand.in_stock_weight)} weight over {demand.in_stock_days} in-stock days "
+            f"of {window} = {_f(velocity)} a day",
+            f"days of cover = {p.available} / {_f(velocity)} = {_f(cover)}"
+            if cover is not None
+            else "days of cover: nothing sold in the window",
+            f"turnover = {p.shipped} shipped / {_f(p.avg_on_hand)} average on hand x 365/{window}"
+            f" = {_f(turnover)} a year"
+            if turnover is not None
+            else "turnover: nothing held in the window",
+        ]
+        if p.days_at_zero:
+            lines.append(
+                f"lost sales = {p.days_at_zero} days at zero x {_f(velocity)} = "
+                f"{_f(self.lost_sales)} units"
+            )
+        if p.oldest_unit_age is not None:
+            lines.append(f"oldest unit on hand received {p.oldest_unit_age} days ago (FIFO)")
+        lines.append(f"status: {self.status}")
+        return tuple(lines)
 
 
 def stock_health(
@@ -206,33 +244,11 @@ def stock_health(
     """Classify one (SKU, warehouse): out, slow, dead or ok, with its numbers."""
     p, window = position, demand.window_days
     velocity = demand.velocity
-    lines = [
-        f"{p.sku} @ {p.warehouse}: on hand {p.on_hand} - reserved {p.reserved} = "
-        f"{p.available} available, {p.in_flight} in flight",
-        f"velocity = {_f(demand.weighted_units)} weighted units / {_f(demand.in_stock_weight)} "
-        f"weight over {demand.in_stock_days} in-stock days of {window} = {_f(velocity)} a day",
-    ]
-    cover = p.available / velocity if velocity > 0 else None
-    lines.append(
-        f"days of cover = {p.available} / {_f(velocity)} = {_f(cover)}"
-        if cover is not None
-        else "days of cover: nothing sold in the window"
-    )
+    available = p.on_hand - p.reserved
+    cover = available / velocity if velocity > 0 else None
     turnover = p.shipped / p.avg_on_hand * 365 / window if p.avg_on_hand > 0 else None
-    lines.append(
-        f"turnover = {p.shipped} shipped / {_f(p.avg_on_hand)} average on hand x 365/{window}"
-        f" = {_f(turnover)} a year"
-        if turnover is not None
-        else "turnover: nothing held in the window"
-    )
     lost = p.days_at_zero * velocity
-    if p.days_at_zero:
-        lines.append(
-            f"lost sales = {p.days_at_zero} days at zero x {_f(velocity)} = {_f(lost)} units"
-        )
-    if p.oldest_unit_age is not None:
-        lines.append(f"oldest unit on hand received {p.oldest_unit_age} days ago (FIFO)")
-    if p.available <= 0 and (velocity > 0 or p.days_at_zero):
+    if available <= 0 and (velocity > 0 or p.days_at_zero):
         status = OUT
     elif p.on_hand > 0 and demand.units == 0 and p.shipped == 0:
         status = DEAD
@@ -240,17 +256,25 @@ def stock_health(
         status = SLOW
     else:
         status = OK
-    lines.append(f"status: {status}")
-    return StockHealth(p, velocity, cover, turnover, lost, status, tuple(lines))
+    return StockHealth(p, demand, velocity, cover, turnover, lost, status)
+
+
+@lru_cache(maxsize=64)
+def _z(service_level: float) -> float:
+    return NormalDist().inv_cdf(service_level)
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """How much to order for one (SKU, warehouse), and why."""
+    """How much to order for one (SKU, warehouse), and why (:attr:`lines`, built on read)."""
 
-    sku: str
-    warehouse: str
+    position: StockPosition
+    demand: DemandStats
     lead_days: int
+    lead_source: str
+    review_days: int
+    service_level: float
+    z: float
     safety_stock: float
     reorder_point: float
     target: float
@@ -258,7 +282,35 @@ class Suggestion:
     cartons: int
     carton_size: int
     below_reorder_point: bool
-    lines: tuple[str, ...] = field(default=())
+
+    @property
+    def sku(self) -> str:
+        return self.position.sku
+
+    @property
+    def warehouse(self) -> str:
+        return self.position.warehouse
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        p, lead, horizon = self.position, self.lead_days, self.lead_days + self.review_days
+        velocity, sigma, safety = self.demand.velocity, self.demand.std_dev, self.safety_stock
+        units = max(0, math.ceil(self.target - p.position - 1e-9))
+        return (
+            f"{p.sku} -> {p.warehouse} ({p.country})",
+            f"lead time {lead} days ({self.lead_source}) + review {self.review_days} = "
+            f"{horizon} days",
+            f"velocity {_f(velocity)} a day, sigma daily {_f(sigma)} "
+            f"over {self.demand.in_stock_days} in-stock days",
+            f"safety stock = z({self.service_level}) {self.z:.3f} x {_f(sigma)} x sqrt({horizon})"
+            f" = {_f(safety)}",
+            f"reorder point = {_f(velocity)} x {lead} + {_f(safety)} = {_f(self.reorder_point)}",
+            f"target = {_f(velocity)} x {horizon} + {_f(safety)} = {_f(self.target)}",
+            f"position = available {p.available} + in flight {p.in_flight} = {p.position}"
+            + (" (below the reorder point: order now)" if self.below_reorder_point else ""),
+            f"suggested = max(0, {_f(self.target)} - {p.position}) = {units} -> "
+            f"{self.cartons} carton(s) of {self.carton_size} = {self.quantity}",
+        )
 
 
 def suggest(
@@ -272,32 +324,16 @@ def suggest(
     p = position
     lead, source = config.lead_time(p.country)
     horizon = lead + config.review_days
-    z, sigma, velocity = config.z(), demand.std_dev, demand.velocity
+    z, sigma, velocity = _z(config.service_level), demand.std_dev, demand.velocity
     safety = z * sigma * math.sqrt(horizon)
     reorder = velocity * lead + safety
     target = velocity * horizon + safety
-    short = target - p.position
-    units = max(0, math.ceil(short - 1e-9))
-    cartons = math.ceil(units / carton_size)
-    quantity = cartons * carton_size
-    below = p.position <= reorder
-    lines = (
-        f"{p.sku} -> {p.warehouse} ({p.country})",
-        f"lead time {lead} days ({source}) + review {config.review_days} = {horizon} days",
-        f"velocity {_f(velocity)} a day, sigma daily {_f(sigma)} "
-        f"over {demand.in_stock_days} in-stock days",
-        f"safety stock = z({config.service_level}) {z:.3f} x {_f(sigma)} x sqrt({horizon})"
-        f" = {_f(safety)}",
-        f"reorder point = {_f(velocity)} x {lead} + {_f(safety)} = {_f(reorder)}",
-        f"target = {_f(velocity)} x {horizon} + {_f(safety)} = {_f(target)}",
-        f"position = available {p.available} + in flight {p.in_flight} = {p.position}"
-        + (" (below the reorder point: order now)" if below else ""),
-        f"suggested = max(0, {_f(target)} - {p.position}) = {units} -> {cartons} carton(s)"
-        f" of {carton_size} = {quantity}",
-    )
+    on_order = p.on_hand - p.reserved + p.in_flight
+    units = max(0, math.ceil(target - on_order - 1e-9))
+    cartons = -(-units // carton_size)
     return Suggestion(
-        p.sku, p.warehouse, lead, safety, reorder, target, quantity, cartons, carton_size,
-        below, lines,
+        p, demand, lead, source, config.review_days, config.service_level, z, safety, reorder,
+        target, cartons * carton_size, cartons, carton_size, on_order <= reorder,
     )  # fmt: skip
 
 
