@@ -9,7 +9,8 @@ ledger's reserve + consume for each line shipped from the warehouse of its count
 receipt per (warehouse, SKU) every 60 days. Runs on SQLite (a temporary file) and, when
 CHANNELHUB_BENCH_POSTGRES_URL or CHANNELHUB_TEST_POSTGRES_URL names a server, on PostgreSQL
 (a throwaway database). Each report is timed once untraced, then run again under
-tracemalloc for its peak Python memory.
+tracemalloc for its peak Python memory. The CPU time of this process is printed beside the
+wall time: on SQLite it is the query's own cost, which a loaded machine does not inflate.
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ def _load(engine: Engine, data: dict[str, list[tuple[Any, ...]]]) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":  # a bulk load: durability is not what is measured
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-400000")
         for table, rows in data.items():
             columns = COLUMNS[table]
             if engine.dialect.name == "postgresql":
@@ -196,14 +200,15 @@ def _measure(url: str, n_orders: int, label: str) -> list[Figure]:
     try:
         with make_session_factory(engine)() as session:
             for name, report in _reports(session).items():
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 report()
-                elapsed = time.perf_counter() - t0
+                elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
                 tracemalloc.start()
                 report()
                 _, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
                 figures.append(Figure(f"{label}: {name}", elapsed, "s", goal=GOAL_SECONDS))
+                figures.append(Figure(f"{label}: {name} CPU of this process", cpu, "s"))
                 figures.append(Figure(f"{label}: {name} peak memory", peak / 1_048_576, "MiB"))
                 session.rollback()
     finally:

@@ -303,6 +303,7 @@ def stock_stats(
         else_=0,
     )
     shipped = case((m.kind == K.CONSUME.value, m.quantity), else_=0)
+    received = case((m.kind == K.RECEIVE.value, m.quantity), else_=0)
     scope = [m.at < as_of] + ([m.sku == sku] if sku is not None else [])
     first_at = datetime.combine(date(1970, 1, 1) + timedelta(days=first), time(), tzinfo=UTC)
     # One pass over the ledger: before the window, one opening row per key on the day before
@@ -315,6 +316,7 @@ def stock_stats(
             func.sum(on_hand_delta).label("delta"),
             func.sum(reserved_delta).label("rdelta"),
             literal(0).label("shipped"),
+            func.sum(received).label("received"),
         )
         .where(*scope, m.at < first_at)
         .group_by(m.warehouse, m.sku)
@@ -327,6 +329,7 @@ def stock_stats(
             func.sum(on_hand_delta).label("delta"),
             func.sum(reserved_delta).label("rdelta"),
             func.sum(shipped).label("shipped"),
+            func.sum(received).label("received"),
         )
         .where(*scope, m.at >= first_at)
         .group_by(m.warehouse, m.sku, day)
@@ -339,6 +342,7 @@ def stock_stats(
         days.c.shipped,
         days.c.delta,
         days.c.rdelta,
+        days.c.received,
         func.sum(days.c.delta)
         .over(partition_by=[days.c.warehouse, days.c.sku], order_by=days.c.day)
         .label("balance"),
@@ -380,6 +384,7 @@ def stock_stats(
             func.sum(case((in_window, r.balance), else_=0) + r.balance * gap).label("balance_days"),
             func.sum(r.delta).label("on_hand"),
             func.sum(r.rdelta).label("reserved"),
+            func.sum(r.received).label("received"),
         )
         .group_by(r.warehouse, r.sku)
         .cte("per_key")
@@ -391,17 +396,16 @@ def stock_stats(
         .group_by(t.warehouse, t.sku)
         .subquery("transit")
     )
+    # FIFO: of everything received, the oldest (received - on hand) units went out first; the
+    # oldest unit left is in the first receipt whose running total (oldest first) passes that.
     receipts = (
         select(
             m.warehouse,
             m.sku,
             (end - day).label("age"),
-            (
-                func.sum(m.quantity).over(
-                    partition_by=[m.warehouse, m.sku], order_by=[m.at.desc(), m.id.desc()]
-                )
-                - m.quantity
-            ).label("after"),
+            func.sum(m.quantity)
+            .over(partition_by=[m.warehouse, m.sku], order_by=[m.at, m.id])
+            .label("running"),
         )
         .where(*scope, m.kind == K.RECEIVE.value)
         .subquery("receipts")
@@ -412,7 +416,7 @@ def stock_stats(
             per_key,
             and_(per_key.c.warehouse == receipts.c.warehouse, per_key.c.sku == receipts.c.sku),
         )
-        .where(receipts.c.after < per_key.c.on_hand)
+        .where(per_key.c.on_hand > 0, receipts.c.running > per_key.c.received - per_key.c.on_hand)
         .group_by(receipts.c.warehouse, receipts.c.sku)
         .subquery("oldest")
     )

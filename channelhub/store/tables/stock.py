@@ -36,7 +36,8 @@ class StockMovementRow(Base):
 
     __tablename__ = "stock_movements"
     __table_args__ = (
-        Index("ix_stock_movements_balance", "warehouse", "sku"),
+        # covering: balances, daily demand and receipts read the index alone, not the rows
+        Index("ix_stock_movements_balance", "warehouse", "sku", "kind", "at", "quantity"),
         Index("ix_stock_movements_kind_at", "kind", "at"),
         CheckConstraint("quantity <> 0", name="quantity_nonzero"),
     )
