@@ -175,7 +175,7 @@ def sales_series(
         return _rows(session, d, query)
     base = lines.cte("lines")  # type: ignore[assignment]  # a CTE is used as a subquery
     key_cols = ("channel", "account", "listing_id", "variation_id", "channel_sku")
-    keys = select(*(base.c[k] for k in key_cols)).distinct().subquery("keys")
+    keys = select(*(base.c[k] for k in key_cols)).distinct().cte("keys")
     resolved = _resolved_listings(keys)
     sold = (
         select(
