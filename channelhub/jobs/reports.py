@@ -88,7 +88,7 @@ def trends(session: Session, *, by: str, bucket: Bucket, period: Period) -> tupl
         )
     summary = Report(
         f"{by}: this period against the previous one and the same dates last year",
-        [by, "units", "previous", "change", "last year", "change", "units/day trend",
+        [by, "units", "previous", "change", "last year", "change", "trend (units/day, per day)",
          "orders", "revenue"],
     )  # fmt: skip
     labels = bucket_starts(period, bucket)
@@ -104,10 +104,12 @@ def trends(session: Session, *, by: str, bucket: Bucket, period: Period) -> tupl
             per_bucket[r.group][r.bucket] += units
             if r.revenue is not None and r.currency:
                 revenue[r.group][r.currency] += r.revenue
-    per_day = len(labels) / period.days  # buckets a day: turns a per-bucket slope per day
+    # a bucket of w days sells w x the daily rate, and the next one comes w days later: a slope
+    # of s units per bucket per bucket is a daily rate changing by s / w^2 units a day, per day
+    width = period.days / max(len(labels), 1)
     for group in sorted(totals):
         t = totals[group]
-        trend = slope([per_bucket[group].get(label, 0) for label in labels]) * per_day
+        trend = slope([per_bucket[group].get(label, 0) for label in labels]) / width**2
         money = ", ".join(f"{v} {c}" for c, v in sorted(revenue[group].items()))
         summary.rows.append(
             [group, t["current"], t["previous"], _pct(change(t["current"], t["previous"])),
@@ -115,8 +117,8 @@ def trends(session: Session, *, by: str, bucket: Bucket, period: Period) -> tupl
              f"{trend:+.3f}", orders[group], money],
         )  # fmt: skip
     summary.notes.append(
-        "units include the components of combos and kits sold (by sku); units/day trend is the "
-        f"least-squares slope of units per {bucket.value}, per day"
+        "units include the components of combos and kits sold (by sku); the trend is the "
+        f"least-squares slope of units per {bucket.value}, as the change of units a day, per day"
     )
     return series, summary
 

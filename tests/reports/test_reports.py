@@ -58,6 +58,9 @@ def test_trends_by_sku_count_pairings_combos_and_components(seeded: Session) -> 
                         f"{current / (4 * WINDOW) - 1:+.1%}"]  # fmt: skip
     # the trend: +1 unit a day (the Saturday bumps and the 2-pack days move it a little)
     assert float(mug[6]) == pytest.approx(1.0, abs=0.15)
+    # the same trend read from weekly buckets: weekly totals rise 7 x 7 = 49 a week -> 1 a day
+    _, weekly = trends(seeded, by="sku", bucket=Bucket.WEEK, period=PERIOD)
+    assert float(_by(weekly.rows, "MUG")[6]) == pytest.approx(1.0, abs=0.05)
 
 
 def test_trends_weekly_season_and_other_dimensions(seeded: Session) -> None:
