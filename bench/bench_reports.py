@@ -156,10 +156,15 @@ def _load(engine: Engine, data: dict[str, list[tuple[Any, ...]]]) -> None:
             else:
                 marks = ", ".join("?" for _ in columns.split(","))
                 cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-        cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would give a live hub
         raw.commit()
     finally:
         raw.close()
+    # statistics and the visibility map, as autovacuum keeps them on a live hub (PostgreSQL's
+    # index-only scans need the latter)
+    with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.exec_driver_sql(
+            "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+        )
 
 
 def _reports(session: Session) -> dict[str, Callable[[], object]]:
