@@ -27,9 +27,12 @@ class Figure:
     value: float
     unit: str
     minimum: float | None = None
+    goal: float | None = None  # an upper bound to stay under (a time)
 
     def line(self) -> str:
         floor = f"   (contract minimum {self.minimum:g})" if self.minimum is not None else ""
+        if self.goal is not None:
+            floor += f"   (goal < {self.goal:g} {self.unit})"
         return f"  {self.name:<52} {self.value:>14,.2f} {self.unit}{floor}"
 
 
@@ -76,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the workload sizes")
     parser.add_argument(
         "--examples", type=int, default=None, help="payloads per platform (fuzz; default 5000)"
+    )
+    parser.add_argument("--orders", type=int, default=None, help="orders (reports: 1000000)")
+    parser.add_argument(
+        "--database", choices=["sqlite", "postgresql"], default=None, help="only this database"
     )
     args = parser.parse_args(argv)
     for name in args.names or discover():

@@ -11,6 +11,7 @@ from channelhub.cli import (
     platforms,  # noqa: F401
     products,  # noqa: F401
     reconcile,  # noqa: F401
+    reports,  # noqa: F401
     rules,  # noqa: F401
     run,  # noqa: F401
     simulate,  # noqa: F401

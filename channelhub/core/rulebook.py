@@ -2,8 +2,8 @@
 
 The caller reads the file (``tomllib``) and hands the dict to :func:`load_rulebook`; faults
 come back as one InvalidInput naming each field and value (``review.rules[2].limits: ...``).
-Sections: ``[pairing]``, ``[[review.rules]]``, ``[allocation]``, ``[merge]``, ``[stock]``; each
-is optional and defaults to the permissive setting.
+Sections: ``[pairing]``, ``[[review.rules]]``, ``[allocation]``, ``[merge]``, ``[stock]``,
+``[replenishment]``; each is optional and defaults to the permissive setting.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.merge import MergeConfig
 from channelhub.core.pairing import PairingConfig
+from channelhub.core.replenishment import ReplenishmentConfig
 from channelhub.core.review import ReviewRules
 from channelhub.core.sellable import StockRules
 from channelhub.core.validation import parse
@@ -30,6 +31,7 @@ class Rulebook(BaseModel):
     allocation: AllocationConfig = Field(default_factory=AllocationConfig)
     merge: MergeConfig = Field(default_factory=MergeConfig)
     stock: StockRules = Field(default_factory=StockRules)
+    replenishment: ReplenishmentConfig = Field(default_factory=ReplenishmentConfig)
 
 
 def load_rulebook(data: Mapping[str, object], *, source: str = "rules") -> Rulebook:

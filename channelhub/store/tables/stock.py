@@ -36,7 +36,9 @@ class StockMovementRow(Base):
 
     __tablename__ = "stock_movements"
     __table_args__ = (
-        Index("ix_stock_movements_balance", "warehouse", "sku"),
+        # covering: balances, daily demand and receipts read the index alone, not the rows
+        Index("ix_stock_movements_balance", "warehouse", "sku", "kind", "at", "quantity"),
+        Index("ix_stock_movements_kind_at", "kind", "at"),
         CheckConstraint("quantity <> 0", name="quantity_nonzero"),
     )
 
@@ -52,3 +54,30 @@ class StockMovementRow(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     at: Mapped[datetime] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column()
+
+
+class StockInTransitRow(Base):
+    """Stock on its way to a warehouse (a purchase or a transfer), not yet received.
+
+    Replenishment counts it as *in flight*; ``received_at`` is set when the goods arrive (the
+    receipt itself is a ``receive`` movement in the ledger). ``reference`` (the seller's
+    shipment or PO number) is unique, so recording the same shipment twice adds nothing.
+    """
+
+    __tablename__ = "stock_in_transit"
+    __table_args__ = (
+        Index("ix_stock_in_transit_open", "received_at", "sku", "warehouse"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(255), unique=True)
+    warehouse: Mapped[str] = mapped_column(
+        ForeignKey("warehouses.code", ondelete="RESTRICT", onupdate="CASCADE")
+    )
+    sku: Mapped[str] = mapped_column(String(128))
+    quantity: Mapped[int] = mapped_column()
+    mode: Mapped[str | None] = mapped_column(String(20))
+    shipped_at: Mapped[datetime] = mapped_column()
+    expected_at: Mapped[datetime | None] = mapped_column()
+    received_at: Mapped[datetime | None] = mapped_column()
