@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.listing import ListingKey
 from channelhub.store.repos._upsert import insert_for
+from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.stock import WarehouseRow
 from channelhub.store.tables.stock_sync import (
     PushState,
@@ -348,3 +349,82 @@ def clear_block(session: Session, *, channel: str, account: str) -> bool:
 def _block(row: StockPushBlockRow) -> PushBlock:
     drops = tuple((str(d["listing"]), int(d["before"]), int(d["after"])) for d in row.drops)
     return PushBlock(row.channel, row.account, row.blocked_at, row.reason, drops)
+
+
+@dataclass(frozen=True)
+class ListingPushes:
+    """One listing as the console's Stock list shows it: what the channel last said it holds
+    and the newest push made to it (None: never pushed)."""
+
+    listing: ListingKey
+    channel_sku: str | None
+    title: str | None
+    channel_quantity: int | None
+    last: PushRecord | None
+
+
+def listings_with_last_push(
+    session: Session,
+    *,
+    account: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[ListingPushes]:
+    """Listings (of ``account``; whose id, channel SKU or title holds ``search``) with their
+    newest push, in key order, one page at a time."""
+    newest = (
+        select(func.max(StockPushRow.id).label("id"))
+        .group_by(
+            StockPushRow.channel,
+            StockPushRow.account,
+            StockPushRow.listing_id,
+            StockPushRow.variation_id,
+        )
+        .subquery()
+    )
+    latest = select(StockPushRow).join(newest, StockPushRow.id == newest.c.id).subquery("latest")
+    query = (
+        select(ListingRow, latest.c.id)
+        .outerjoin(
+            latest,
+            and_(
+                latest.c.channel == ListingRow.channel,
+                latest.c.account == ListingRow.account,
+                latest.c.listing_id == ListingRow.listing_id,
+                latest.c.variation_id == ListingRow.variation_id,
+            ),
+        )
+        .order_by(
+            ListingRow.channel, ListingRow.account, ListingRow.listing_id, ListingRow.variation_id
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    if account:
+        query = query.where(ListingRow.account == account)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(ListingRow.listing_id).like(pattern),
+                func.lower(func.coalesce(ListingRow.channel_sku, "")).like(pattern),
+                func.lower(func.coalesce(ListingRow.title, "")).like(pattern),
+            )
+        )
+    rows = session.execute(query).all()
+    push_ids = [push_id for _, push_id in rows if push_id is not None]
+    pushes = {
+        row.id: PushRecord.of(row)
+        for row in session.scalars(select(StockPushRow).where(StockPushRow.id.in_(push_ids)))
+    }
+    return [
+        ListingPushes(
+            listing=_key(row.channel, row.account, row.listing_id, row.variation_id),
+            channel_sku=row.channel_sku,
+            title=row.title,
+            channel_quantity=row.quantity,
+            last=pushes.get(push_id) if push_id is not None else None,
+        )
+        for row, push_id in rows
+    ]

@@ -9,3 +9,8 @@ from fastapi import APIRouter
 from channelhub.api.console.screens import home, jobs, login
 
 ROUTERS: list[APIRouter] = [login.router, home.router, jobs.router]
+
+# Stock, Warehouses, Reconciliation, Accounts (screens-stock branch)
+from channelhub.api.console.screens import stock  # noqa: E402
+
+ROUTERS += [stock.router]
