@@ -25,7 +25,7 @@ templates = Jinja2Blocks(directory=str(HERE / "templates"))  # autoescapes .html
 PAGE_SIZE = 50
 #: The navigation bar: (path, label), in order. A new screen adds its line.
 NAV: list[tuple[str, str]] = [("/", "Home"), ("/jobs", "Jobs")]
-NAV += [("/stock", "Stock"), ("/warehouses", "Warehouses")]
+NAV += [("/stock", "Stock"), ("/warehouses", "Warehouses"), ("/reconcile", "Reconciliation")]
 
 
 def _when(value: Any) -> str:
