@@ -28,6 +28,7 @@ import uvicorn
 from channelhub.api.app import create_app
 from channelhub.api.console import ConsoleConfig
 from channelhub.cli import app
+from channelhub.cli.home import vault_for
 from channelhub.cli.runtime import console, open_runtime, utc_now
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ConfigError
@@ -157,6 +158,7 @@ def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
         session_lifetime=timedelta(hours=settings.console.session_hours),
         job_every=settings.jobs.every.model_dump(),
         job_options=options,
+        vault=vault_for(settings),
     )
 
 

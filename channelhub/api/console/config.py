@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from channelhub.jobs.runner import JobOptions
+from channelhub.store.crypto import Vault
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,5 @@ class ConsoleConfig:
     login_attempts: int = 5
     login_window: timedelta = timedelta(minutes=15)
     job_options: JobOptions | None = None
+    #: the credentials vault: the Accounts screen encrypts what it is given (None: read only)
+    vault: Vault | None = None

@@ -26,6 +26,7 @@ PAGE_SIZE = 50
 #: The navigation bar: (path, label), in order. A new screen adds its line.
 NAV: list[tuple[str, str]] = [("/", "Home"), ("/jobs", "Jobs")]
 NAV += [("/stock", "Stock"), ("/warehouses", "Warehouses"), ("/reconcile", "Reconciliation")]
+NAV += [("/accounts", "Accounts")]
 
 
 def _when(value: Any) -> str:

@@ -11,6 +11,6 @@ from channelhub.api.console.screens import home, jobs, login
 ROUTERS: list[APIRouter] = [login.router, home.router, jobs.router]
 
 # Stock, Warehouses, Reconciliation, Accounts (screens-stock branch)
-from channelhub.api.console.screens import reconcile, stock, warehouses  # noqa: E402
+from channelhub.api.console.screens import accounts, reconcile, stock, warehouses  # noqa: E402
 
-ROUTERS += [stock.router, warehouses.router, reconcile.router]
+ROUTERS += [stock.router, warehouses.router, reconcile.router, accounts.router]
