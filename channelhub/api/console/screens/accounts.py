@@ -232,7 +232,7 @@ async def edit(
     base_url = str(form.get("base_url", "")).strip()
     edit = AccountEdit(
         base_url=base_url if base_url and base_url != (current.base_url or "") else None,
-        set_settings={k: v for k, v in typed.items() if shown.get(k) != v},
+        set_settings={k: v for k, v in typed.items() if shown.get(k, "").lower() != v.lower()},
         unset=[k for k in posted if k in shown and k not in typed],
         set_credentials=_secrets(form),
     )

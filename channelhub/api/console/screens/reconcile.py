@@ -14,6 +14,7 @@ from channelhub.api.console.pages import (
     PAGE_SIZE,
     HubState,
     Viewer,
+    accounts_playing,
     hub_state,
     offset,
     page_viewer,
@@ -21,10 +22,11 @@ from channelhub.api.console.pages import (
     render,
 )
 from channelhub.connectors.errors import ConnectorError
+from channelhub.connectors.roles import Role
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
 from channelhub.jobs.reconcile_desk import reconcile_now, repair_text, report_line
-from channelhub.store.repos.accounts import AccountInfo, get_account, list_accounts
+from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.reconcile import get_run, latest_runs, list_discrepancies
 
 router = APIRouter()
@@ -35,7 +37,7 @@ def _runs_context(state: HubState, request: Request, account: str | None) -> dic
         runs = latest_runs(
             session, account=account or None, limit=PAGE_SIZE + 1, offset=offset(request)
         )
-        accounts = [a.name for a in list_accounts(session)]
+        accounts = accounts_playing(session, Role.SALES_CHANNEL, Role.WAREHOUSE)
         for run in runs:
             session.expunge(run)
     return {

@@ -20,12 +20,14 @@ from channelhub.api.console.pages import (
     PAGE_SIZE,
     HubState,
     Viewer,
+    accounts_playing,
     hub_state,
     offset,
     page_viewer,
     paged,
     render,
 )
+from channelhub.connectors.roles import Role
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE, MIN_LISTINGS_FOR_SHARE
 from channelhub.core.roles import Action
@@ -40,7 +42,7 @@ from channelhub.jobs.stock_desk import (
     rulebook_for,
 )
 from channelhub.jobs.warehouse_setup import set_stock
-from channelhub.store.repos.accounts import get_account, list_accounts
+from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.pairings import list_bindings
 from channelhub.store.repos.stock import movements, stock_balances
 from channelhub.store.repos.stock_sync import listings_with_last_push
@@ -78,7 +80,7 @@ def stock_page(
             limit=PAGE_SIZE + 1,
             offset=offset(request),
         )
-        accounts = [a.name for a in list_accounts(session)]
+        accounts = accounts_playing(session, Role.SALES_CHANNEL)
         warehouses = [w.code for w in list_warehouses(session)]
     context = {
         "listings": paged(rows, request, account=account, q=q),
