@@ -93,3 +93,18 @@ def test_a_viewer_sees_no_action_and_is_refused(page: Any, live_url: str, stocke
         assert response.status == 403, path
     with stocked.session_factory() as session:
         assert stock_balances(session, skus=["MUG"])[("US-EAST", "MUG")].on_hand == 12
+
+
+def test_the_new_pages_fit_a_phone(browser: Any, live_url: str, stocked: Hub) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    try:
+        log_in(phone, live_url, "owner")
+        for path in ("/stock", MUG_URL, f"/stock/push/{ACCOUNT}", "/warehouses",
+                     "/warehouses/US-EAST", "/reconcile", "/accounts",
+                     f"/accounts/{ACCOUNT}"):  # fmt: skip
+            phone.goto(f"{live_url}{path}")
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width} px wide on a 390 px phone"
+    finally:
+        context.close()
