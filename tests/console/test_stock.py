@@ -108,6 +108,8 @@ def test_push_preview_then_turn_on_then_the_guard_stops_a_mass_drop(hub: Hub, lo
     assert sorted((k.listing_id, p.quantity) for k, p in sent.items()) == [
         ("A-BOX", 5), ("A-MUG", 12), ("A-MUG2", 6), ("A-SET", 4),
     ]  # fmt: skip
+    listed = operator.get("/stock").text
+    assert listed.count(">never<") == 1 and listed.count("<td>confirmed</td>") == 4  # A-LOOSE
     with hub.session_factory.begin() as session:  # every mug promised: three listings to 0
         move(session, "MUG", 12, kind=MovementKind.RESERVE)
     hub.clock.advance(minutes=5)

@@ -372,29 +372,11 @@ def listings_with_last_push(
     offset: int = 0,
 ) -> list[ListingPushes]:
     """Listings (of ``account``; whose id, channel SKU or title holds ``search``) with their
-    newest push, in key order, one page at a time."""
-    newest = (
-        select(func.max(StockPushRow.id).label("id"))
-        .group_by(
-            StockPushRow.channel,
-            StockPushRow.account,
-            StockPushRow.listing_id,
-            StockPushRow.variation_id,
-        )
-        .subquery()
-    )
-    latest = select(StockPushRow).join(newest, StockPushRow.id == newest.c.id).subquery("latest")
+    newest push, in key order, one page at a time. The page of listings is read first, then
+    only its listings' newest pushes (``ix_stock_pushes_listing``), so a long push history
+    costs nothing."""
     query = (
-        select(ListingRow, latest.c.id)
-        .outerjoin(
-            latest,
-            and_(
-                latest.c.channel == ListingRow.channel,
-                latest.c.account == ListingRow.account,
-                latest.c.listing_id == ListingRow.listing_id,
-                latest.c.variation_id == ListingRow.variation_id,
-            ),
-        )
+        select(ListingRow)
         .order_by(
             ListingRow.channel, ListingRow.account, ListingRow.listing_id, ListingRow.variation_id
         )
@@ -412,19 +394,39 @@ def listings_with_last_push(
                 func.lower(func.coalesce(ListingRow.title, "")).like(pattern),
             )
         )
-    rows = session.execute(query).all()
-    push_ids = [push_id for _, push_id in rows if push_id is not None]
+    rows = list(session.scalars(query))
+    newest: dict[tuple[str, str, str, str], int] = {}
+    for channel, name in {(row.channel, row.account) for row in rows}:
+        ids = [row.listing_id for row in rows if (row.channel, row.account) == (channel, name)]
+        found = session.execute(
+            select(StockPushRow.listing_id, StockPushRow.variation_id, func.max(StockPushRow.id))
+            .where(
+                StockPushRow.channel == channel,
+                StockPushRow.account == name,
+                StockPushRow.listing_id.in_(ids),
+            )
+            .group_by(StockPushRow.listing_id, StockPushRow.variation_id)
+        )
+        for listing_id, variation_id, push_id in found:
+            newest[(channel, name, listing_id, variation_id)] = push_id
     pushes = {
         row.id: PushRecord.of(row)
-        for row in session.scalars(select(StockPushRow).where(StockPushRow.id.in_(push_ids)))
+        for row in session.scalars(
+            select(StockPushRow).where(StockPushRow.id.in_(list(newest.values())))
+        )
     }
+
+    def last(row: ListingRow) -> PushRecord | None:
+        push_id = newest.get((row.channel, row.account, row.listing_id, row.variation_id))
+        return pushes.get(push_id) if push_id is not None else None
+
     return [
         ListingPushes(
             listing=_key(row.channel, row.account, row.listing_id, row.variation_id),
             channel_sku=row.channel_sku,
             title=row.title,
             channel_quantity=row.quantity,
-            last=pushes.get(push_id) if push_id is not None else None,
+            last=last(row),
         )
-        for row, push_id in rows
+        for row in rows
     ]
