@@ -15,5 +15,10 @@ def test_console_benchmark_renders_every_page() -> None:
         "GET / (Home, logged in)",
         "GET /jobs (schedule, dead letters, run log page 1)",
         "GET /jobs?outcome=failed&page=3",
+        "GET /stock (listings page 1, last push) [200 listings, 1,000 pushes]",
+        "GET /stock?page=100 (a deep page)",
+        "GET /stock?account=shop1&q=sku-0001 (filter + search)",
+        "GET /warehouses",
+        "GET /reconcile",
     ]
     assert all(figure.value > 0 and figure.unit == "ms" for figure in figures)
