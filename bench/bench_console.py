@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
                 "ms",
             ),
             Figure(
-                "GET /stock?page=100 (a deep page)",
+                "GET /stock?page=N (a page a quarter of the way in)",
                 _best_ms(client, f"/stock?page={max(1, listings // 50 // 4)}"),
                 "ms",
             ),

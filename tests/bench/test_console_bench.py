@@ -16,7 +16,7 @@ def test_console_benchmark_renders_every_page() -> None:
         "GET /jobs (schedule, dead letters, run log page 1)",
         "GET /jobs?outcome=failed&page=3",
         "GET /stock (listings page 1, last push) [200 listings, 1,000 pushes]",
-        "GET /stock?page=100 (a deep page)",
+        "GET /stock?page=N (a page a quarter of the way in)",
         "GET /stock?account=shop1&q=sku-0001 (filter + search)",
         "GET /warehouses",
         "GET /reconcile",
