@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 
 from bench.run import Figure
 from channelhub.api.app import create_app
@@ -30,7 +30,7 @@ from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.console_users import add_user
 from channelhub.store.tables.jobs import JobRun
 from channelhub.store.tables.listings import ListingRow
-from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.orders import OrderLineRow, OrderRow
 from channelhub.store.tables.stock_sync import StockPushRow
 
 TRACE_MEMORY = False
@@ -145,6 +145,51 @@ def _seed_stock(url: str, listings: int) -> None:
         )
 
 
+BUYERS = ("Ann Lee", "Ben Ortiz", "Chloé Martin", "Dev Patel", "Emma Schulz", "Farid Haddad")
+
+
+def _seed_orders_screen(url: str, orders: int) -> None:
+    """What the Orders screen reads beside the orders: a buyer name and one line each (a SKU
+    from a catalogue of 500), so the search and the line counts do real work."""
+    factory = make_session_factory(make_engine(url))
+    with factory.begin() as session:
+        ids = list(session.scalars(select(OrderRow.id).order_by(OrderRow.id)))
+        session.execute(
+            update(OrderRow),
+            [{"id": i, "buyer_name": f"{BUYERS[i % 6]} {i % 997}"} for i in ids],
+        )
+        session.execute(
+            insert(OrderLineRow),
+            [
+                {
+                    "order_id": i,
+                    "line_id": "1",
+                    "channel_sku": f"SKU-{i % 500:03d}",
+                    "quantity": 1,
+                    "cancelled_quantity": 0,
+                    "shipped_quantity": 0,
+                }
+                for i in ids
+            ],
+        )
+
+
+def _orders_figures(client: TestClient, orders: int) -> list[Figure]:
+    """The Orders screen: page 1, a status filter, a deep page, a buyer, a SKU, an id."""
+    deep = max(1, orders // 50 // 2)
+    paths = [
+        ("/orders", "GET /orders (newest 50 of all)"),
+        ("/orders?status=on_hold", "GET /orders?status=on_hold (1 in 200 orders)"),
+        (f"/orders?page={deep}", f"GET /orders?page={deep} (offset {(deep - 1) * 50:,})"),
+        ("/orders?q=chlo", "GET /orders?q=chlo (a buyer, 1 in 6 orders)"),
+        ("/orders?q=SKU-042", "GET /orders?q=SKU-042 (a SKU, 1 in 500 orders)"),
+        (f"/orders?q={orders // 2}", "GET /orders?q=<order id>"),
+        ("/orders?q=nobody", "GET /orders?q=nobody (no match: every row read)"),
+        ("/exceptions", "GET /exceptions (every section)"),
+    ]
+    return [Figure(label, _best_ms(client, path), "ms") for path, label in paths]
+
+
 def _best_ms(client: TestClient, path: str, repeat: int = 5) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -163,6 +208,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
         _seed(url, orders, runs)
         listings = int(LISTINGS * args.scale)
         _seed_stock(url, listings)
+        _seed_orders_screen(url, orders)
         app = create_app(
             session_factory=make_session_factory(make_engine(url)),
             connector_factory=ConnectorFactory(Vault(generate_key())),
@@ -187,6 +233,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
                 _best_ms(client, "/jobs?outcome=failed&page=3"),
                 "ms",
             ),
+            *_orders_figures(client, orders),
             Figure(
                 f"GET /stock (listings page 1, last push) [{listings:,} listings, "
                 f"{listings * PUSHES_PER_LISTING:,} pushes]",

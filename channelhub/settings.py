@@ -64,6 +64,23 @@ class HttpSettings(BaseModel):
         return value
 
 
+class InboundSettings(BaseModel):
+    """Limits on what the HTTP routes take in (``[inbound]``): body sizes per route, the
+    evidence kept of refused requests, and the rate of refusals one source may cause."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhook_max_bytes: int = Field(default=1_048_576, ge=1_024, le=64 * 1_048_576)
+    callback_max_bytes: int = Field(default=262_144, ge=1_024, le=64 * 1_048_576)
+    evidence_head_bytes: int = Field(default=4_096, ge=0, le=65_536)  # first bytes kept
+    evidence_days: int = Field(default=14, ge=1, le=3_650)
+    evidence_per_account: int = Field(default=1_000, ge=1, le=1_000_000)
+    refusals_per_minute: float = Field(default=30.0, gt=0, le=60_000)  # per source address
+    refusal_burst: int = Field(default=20, ge=1, le=100_000)
+    #: peers (your reverse proxy) whose X-Forwarded-For names the real source
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+
 class JobIntervals(BaseModel):
     """Seconds between two runs of each job per account; 0 turns the job off.
 
@@ -133,6 +150,7 @@ class Settings(BaseSettings):
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     stock: StockSettings = Field(default_factory=StockSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    inbound: InboundSettings = Field(default_factory=InboundSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -283,4 +301,15 @@ DEFAULT_CONFIG_TOML = """\
 [console]                    # the seller console served by `channelhub run`
 # secure_cookies = false     # true behind a TLS proxy: the session cookie goes over HTTPS only
 # session_hours = 12         # a login lasts this long
+
+[inbound]                    # what the webhook and callback routes take in
+# webhook_max_bytes = 1048576  # /webhooks/*: a larger body is refused (413) before it is read
+# callback_max_bytes = 262144  # /callbacks/*
+# evidence_head_bytes = 4096   # of a refused request only its size, hash, headers (redacted)
+# evidence_days = 14           # and first bytes are kept, this long,
+# evidence_per_account = 1000  # and at most this many per account (oldest pruned)
+# refusals_per_minute = 30.0   # refusals one source address may cause before it gets 429
+# refusal_burst = 20
+# trusted_proxies = ["127.0.0.1"]  # behind a reverse proxy: take the source from
+#                                  # X-Forwarded-For when the request comes from it
 """

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,14 +19,27 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from channelhub.api import callbacks, webhooks
 from channelhub.api.console import ConsoleConfig, mount_console
+from channelhub.api.inbound import AccountConnectors, Gate
+from channelhub.api.limits import InboundLimits, RefusalLimiter
 from channelhub.api.metrics import CONTENT_TYPE, render_metrics
 from channelhub.api.state import HubState, hub_state
+from channelhub.api.writer import DeliveryWriter
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.runner import SessionFactory
+from channelhub.jobs.webhook_intake import IntakeWorker
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def write_lock(session_factory: SessionFactory) -> AbstractContextManager[Any]:
+    """SQLite takes one writer at a time: the app's writers (the delivery writer, the intake
+    worker) take turns on a lock instead of sleeping in SQLite's busy handler."""
+    bind = session_factory.kw.get("bind")
+    if bind is not None and bind.dialect.name == "sqlite":
+        return threading.Lock()
+    return nullcontext()
 
 
 def create_app(
@@ -34,11 +49,46 @@ def create_app(
     now: Callable[[], datetime] = _utc_now,
     status: Callable[[], dict[str, Any]] | None = None,
     console: ConsoleConfig | None = None,
+    limits: InboundLimits | None = None,
+    background_intake: bool = True,
 ) -> FastAPI:
     """The FastAPI app; ``status`` adds live facts (scheduled jobs, runs in flight) to /health;
-    ``console`` configures the seller console (served at ``/``)."""
-    app = FastAPI(title="channelhub", docs_url=None, redoc_url=None)
-    hub = HubState(session_factory=session_factory, connector_factory=connector_factory, now=now)
+    ``console`` configures the seller console (served at ``/``).
+
+    ``limits``: ``[inbound]`` (body sizes, refusal evidence and budget; defaults otherwise).
+    The app owns the accounts' shared connectors and the webhook intake worker, and closes
+    them at shutdown. ``background_intake=False`` (tests): deliveries wait for
+    ``app.state.hub.intake.run_once()``."""
+    limits = limits or InboundLimits()
+    connectors = AccountConnectors(connector_factory)
+    limiter = RefusalLimiter(limits.refusals_per_minute, limits.refusal_burst, now)
+    lock = write_lock(session_factory)
+    intake = IntakeWorker(session_factory, now=now, background=background_intake, lock=lock)
+    hub = HubState(
+        session_factory=session_factory,
+        connector_factory=connector_factory,
+        now=now,
+        gate=Gate(session_factory, connectors, limits, limiter, now),
+        intake=intake,
+        writer=DeliveryWriter(session_factory, now=now, lock=lock, on_stored=intake.wake),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        hub.intake.stop()
+        await connectors.aclose()
+
+    # every route's backstop; twice the largest route limit so the routes' own check (which
+    # keeps evidence and counts the source's refusals) answers first
+    backstop = 2 * max(limits.webhook_max_bytes, limits.callback_max_bytes)
+    app = FastAPI(
+        title="channelhub",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        max_body_size=backstop,
+    )
     app.state.hub = hub
 
     @app.get("/health")

@@ -10,9 +10,12 @@
   records the notification.
 - ``GET /openapi/outbound-protocol.json``: the protocol document warehouses implement.
 
-A refused delivery (bad signature, stale timestamp, replay) is answered 401 without detail,
-logged with its reason, and its body kept in the raw payload archive (kind
-``refused_callback``) for audit. An accepted one is handled by
+Every route passes the inbound gate first (:mod:`channelhub.api.inbound`: the source's
+refusal budget, the account, the body size limit) and uses the account's shared connector. A
+refused delivery (bad signature, stale timestamp, replay) is answered 401 without detail,
+logged with its reason, and kept only as bounded evidence (size, hash, first bytes, redacted
+headers; ``refused_deliveries``), never whole. Database work runs in the thread pool. An
+accepted one is handled by
 :func:`channelhub.jobs.warehouse_callbacks.receive` (archived, deduplicated on its event id,
 applied, or dead-lettered with its raw body for replay).
 
@@ -24,19 +27,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from channelhub.api.inbound import Admitted
 from channelhub.api.state import HubState, hub_state
 from channelhub.connectors.errors import ConnectorError, WebhookRejected
 from channelhub.connectors.outbound_protocol.document import SERVED_PATH, protocol_document
 from channelhub.connectors.results import RawRecord, WebhookEvent
 from channelhub.core.errors import ChannelhubError, NotFound
 from channelhub.jobs.handlers import warehouse_codes
-from channelhub.jobs.pulls import archive
 from channelhub.jobs.warehouse_callbacks import Delivery, parse_report, receive
 from channelhub.mappings import easypost
 from channelhub.store.repos.accounts import get_account
@@ -49,34 +53,16 @@ router = APIRouter(tags=["callbacks"])
 PROTOCOL = "outbound_protocol"
 
 
-def _account(state: HubState, account: str, platform: str) -> Account:
+def _row(state: HubState, account: str, platform: str) -> Account:
     try:
         with state.session_factory() as session:
             row = get_account(session, account)
+            session.expunge(row)
     except NotFound:
         raise HTTPException(status_code=404, detail="unknown account") from None
     if row.platform != platform:
         raise HTTPException(status_code=404, detail=f"account is not a {platform} account")
     return row
-
-
-def _refuse(state: HubState, row: Account, body: bytes, reason: str) -> HTTPException:
-    """Log the refusal and keep the body (deduplicated on its bytes) for audit."""
-    with state.session_factory.begin() as session:
-        payload_id = archive(
-            session,
-            platform=row.platform,
-            account=row.name,
-            raw=RawRecord("refused_callback", None, body, state.now()),
-        )
-    log.warning(
-        "%s callback for %s refused (raw payload %s): %s",
-        row.platform,
-        row.name,
-        payload_id,
-        reason,
-    )
-    return HTTPException(status_code=401, detail="callback refused")
 
 
 def _replay_guard(state: HubState, account: str) -> Callable[[str], bool]:
@@ -87,7 +73,7 @@ def _replay_guard(state: HubState, account: str) -> Callable[[str], bool]:
             return not record_webhook_delivery(
                 session,
                 account=account,
-                event_id=f"signature:{signature}",
+                event_id=f"signature:{signature}"[:255],
                 topic="signature",
                 received_at=state.now(),
             )
@@ -100,31 +86,27 @@ def _answer(result: dict[str, Any]) -> JSONResponse:
     return JSONResponse(result)
 
 
-@router.post("/callbacks/warehouse/{account}")
-async def warehouse_callback(
-    account: str, request: Request, state: HubState = Depends(hub_state)
-) -> JSONResponse:
-    """A signed channelhub outbound protocol callback (shipment, intercept result, stock)."""
-    body = await request.body()
-    row = _account(state, account, PROTOCOL)
-    connector = state.connector_factory(row)
+def _warehouse_delivery(
+    state: HubState, admitted: Admitted, headers: Mapping[str, str]
+) -> dict[str, Any] | str:
+    """Verify (the replay guard writes) and receive one protocol callback, in a worker
+    thread; the refusal reason (a str) when the signature does not hold."""
+    row, body = admitted.row, admitted.body
     parse_error: ChannelhubError | None = None
     try:
-        callback = connector.verify_callback(
-            request.headers, body, now=state.now(), seen=_replay_guard(state, account)
+        callback = admitted.connector.verify_callback(
+            headers, body, now=state.now(), seen=_replay_guard(state, row.name)
         )
     except WebhookRejected as exc:
-        raise _refuse(state, row, body, str(exc)) from None
+        return str(exc)
     except ChannelhubError as exc:  # verified, but the envelope does not parse
         callback, parse_error = None, exc
-    finally:
-        await connector.aclose()
     with state.session_factory() as session:
         codes = tuple(warehouse_codes(session, row.name, dict(row.settings or {})))
     event_id = callback.event_id if callback else f"unparsed:{_digest(body)}"
     delivery = Delivery(
         platform=PROTOCOL,
-        account=account,
+        account=row.name,
         event_id=event_id,
         topic=callback.type if callback else "unparsed",
         raw=RawRecord("callback", event_id, body, state.now()),
@@ -137,7 +119,20 @@ async def warehouse_callback(
         assert callback is not None
         return callback.payload
 
-    return _answer(receive(state.session_factory, delivery, parse, now=state.now()))
+    return receive(state.session_factory, delivery, parse, now=state.now())
+
+
+@router.post("/callbacks/warehouse/{account}")
+async def warehouse_callback(
+    account: str, request: Request, state: HubState = Depends(hub_state)
+) -> JSONResponse:
+    """A signed channelhub outbound protocol callback (shipment, intercept result, stock)."""
+    admitted = await state.gate.admit(request, account, route="callback", platform=PROTOCOL)
+    headers = dict(request.headers)
+    result = await run_in_threadpool(_warehouse_delivery, state, admitted, headers)
+    if isinstance(result, str):
+        raise await state.gate.refuse(admitted, request, "callback", result) from None
+    return _answer(result)
 
 
 def _digest(body: bytes) -> str:
@@ -146,19 +141,17 @@ def _digest(body: bytes) -> str:
 
 async def _verified(
     state: HubState, account: str, platform: str, request: Request
-) -> tuple[bytes, Any, WebhookEvent]:
-    """The raw body, the account's connector and its verified event; a refused delivery is
-    kept and answered 401 (see ``_refuse``)."""
-    body = await request.body()
-    row = _account(state, account, platform)
-    connector = state.connector_factory(row)
+) -> tuple[Admitted, WebhookEvent]:
+    """The admitted request and its verified event; a refused one keeps bounded evidence
+    only and is answered 401."""
+    admitted = await state.gate.admit(request, account, route="webhook", platform=platform)
     try:
-        event: WebhookEvent = connector.verify_webhook(request.headers, body, now=state.now())
+        event: WebhookEvent = admitted.connector.verify_webhook(
+            request.headers, admitted.body, now=state.now()
+        )
     except WebhookRejected as exc:
-        raise _refuse(state, row, body, str(exc)) from None
-    finally:
-        await connector.aclose()
-    return body, connector, event
+        raise await state.gate.refuse(admitted, request, "webhook", str(exc)) from None
+    return admitted, event
 
 
 @router.post("/webhooks/shipbob/{account}")
@@ -166,8 +159,8 @@ async def shipbob_webhook(
     account: str, request: Request, state: HubState = Depends(hub_state)
 ) -> JSONResponse:
     """A ShipBob order webhook: shipped, delivered or cancelled."""
-    body, connector, event = await _verified(state, account, "shipbob", request)
-    warehouse = str(connector.warehouse)
+    admitted, event = await _verified(state, account, "shipbob", request)
+    warehouse = str(admitted.connector.warehouse)
     now = state.now()
     delivery = Delivery(
         platform="shipbob",
@@ -176,15 +169,17 @@ async def shipbob_webhook(
         topic=event.topic,
         raw=event.raw,
     )
+    body = admitted.body
 
     def parse() -> Any:
         return parse_report(
             "shipbob", body, topic=event.topic, warehouse=warehouse, received_at=now
         )
 
-    result = receive(
-        state.session_factory, delivery, parse, now=now, replay_info={"warehouse": warehouse}
-    )
+    result = await run_in_threadpool(
+        receive, state.session_factory, delivery, parse, now=now,
+        replay_info={"warehouse": warehouse},
+    )  # fmt: skip
     return _answer(result)
 
 
@@ -193,10 +188,11 @@ async def easypost_webhook(
     account: str, request: Request, state: HubState = Depends(hub_state)
 ) -> JSONResponse:
     """An EasyPost tracker event: its tracking events are stored, orders delivered."""
-    _body, _connector, event = await _verified(state, account, "easypost", request)
+    _admitted, event = await _verified(state, account, "easypost", request)
     delivery = Delivery("easypost", account, event.event_id, event.topic, event.raw)
     payload = dict(event.payload)
-    result = receive(
+    result = await run_in_threadpool(
+        receive,
         state.session_factory,
         delivery,
         lambda: easypost.normalize_tracking(payload),
@@ -210,15 +206,12 @@ async def ebay_challenge(
     account: str, challenge_code: str, state: HubState = Depends(hub_state)
 ) -> JSONResponse:
     """eBay's endpoint check: ``{"challengeResponse": sha256(code + token + endpoint)}``."""
-    row = _account(state, account, "ebay")
-    connector = state.connector_factory(row)
+    row = await run_in_threadpool(_row, state, account, "ebay")
     try:
-        answer = connector.challenge_response(challenge_code)
+        answer = state.gate.connectors.get(row).challenge_response(challenge_code[:1_000])
     except ChannelhubError as exc:
         log.warning("eBay challenge for %s not answered: %s", account, exc)
         raise HTTPException(status_code=409, detail=str(exc)) from None
-    finally:
-        await connector.aclose()
     return JSONResponse({"challengeResponse": answer})
 
 
@@ -226,23 +219,23 @@ async def ebay_challenge(
 async def ebay_notification(
     account: str, request: Request, state: HubState = Depends(hub_state)
 ) -> JSONResponse:
-    """A signed eBay notification: verified, archived and recorded once, then acknowledged."""
-    body = await request.body()
-    row = _account(state, account, "ebay")
-    connector = state.connector_factory(row)
+    """A signed eBay notification: verified with the account's cached key, archived and
+    recorded once, then acknowledged."""
+    admitted = await state.gate.admit(request, account, route="webhook", platform="ebay")
     try:
-        event: WebhookEvent = await connector.verify_notification(
-            request.headers, body, now=state.now()
+        event: WebhookEvent = await admitted.connector.verify_notification(
+            request.headers, admitted.body, now=state.now()
         )
     except WebhookRejected as exc:
-        raise _refuse(state, row, body, str(exc)) from None
+        raise await state.gate.refuse(admitted, request, "webhook", str(exc)) from None
     except ConnectorError as exc:  # the public key could not be fetched: eBay retries
         log.warning("eBay notification for %s not verified yet: %s", account, exc)
         raise HTTPException(status_code=503, detail="verification unavailable") from None
-    finally:
-        await connector.aclose()
     delivery = Delivery("ebay", account, event.event_id, event.topic, event.raw)
-    return _answer(receive(state.session_factory, delivery, lambda: None, now=state.now()))
+    result = await run_in_threadpool(
+        receive, state.session_factory, delivery, lambda: None, now=state.now()
+    )
+    return _answer(result)
 
 
 @router.get(SERVED_PATH)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from channelhub.store.repos.jobs import (
@@ -15,6 +16,7 @@ from channelhub.store.repos.jobs import (
     run_counts_by_outcome,
 )
 from channelhub.store.repos.stock_sync import block_states
+from channelhub.store.tables.jobs import RefusedDelivery, WebhookDelivery
 from channelhub.store.tables.outbox import OutboxState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -30,7 +32,7 @@ def _family(
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
     for labels, value in samples:
         rendered = ",".join(f'{key}="{_label(val)}"' for key, val in labels.items())
-        lines.append(f"{name}{{{rendered}}} {value}")
+        lines.append(f"{name}{{{rendered}}} {value}" if rendered else f"{name} {value}")
     return lines
 
 
@@ -67,4 +69,30 @@ def render_metrics(session: Session) -> str:
             for (channel, account), blocked in block_states(session).items()
         ),
     )
+    pending, refused = inbound_counts(session)
+    lines += _family(
+        "channelhub_webhook_deliveries_pending",
+        "gauge",
+        "Webhook deliveries stored and answered, not yet applied by the intake job.",
+        [({}, pending)],
+    )
+    lines += _family(
+        "channelhub_refused_deliveries",
+        "gauge",
+        "Refused inbound requests kept as evidence, by account.",
+        (({"account": account}, n) for account, n in sorted(refused.items())),
+    )
     return "\n".join(lines) + "\n"
+
+
+def inbound_counts(session: Session) -> tuple[int, dict[str, int]]:
+    """Deliveries pending, and refusals kept per account."""
+    pending = session.scalar(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .where(WebhookDelivery.processed_at.is_(None))
+    )
+    refused = session.execute(
+        select(RefusedDelivery.account, func.count()).group_by(RefusedDelivery.account)
+    )
+    return int(pending or 0), {account: int(n) for account, n in refused}

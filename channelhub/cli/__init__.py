@@ -8,6 +8,7 @@ Each command group lives in its own module under ``channelhub.cli`` and register
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import typer
 
 from channelhub.cli.output import cli_console
+from channelhub.cli.redaction import RedactingStream, redacting_excepthook, terminal_redaction
 from channelhub.connectors.errors import ConnectorError
 from channelhub.core.errors import ChannelhubError
 
@@ -71,6 +73,10 @@ def _global_options(
 ) -> None:
     """channelhub: pairing, order dispatch, stock back-sync and reconciliation."""
     ctx.obj = CliState(home=home)
+    if not isinstance(sys.stdout, RedactingStream):  # run as `app()` (tests), not via main()
+        scope = ExitStack()
+        scope.enter_context(terminal_redaction())
+        ctx.call_on_close(scope.close)
 
 
 def cli_state(ctx: typer.Context) -> CliState:
@@ -88,10 +94,15 @@ def _register() -> None:
 def main() -> None:
     """Console-script entry point: run the app, turning user errors into one line."""
     _register()
-    try:
-        app()
-    except (ChannelhubError, ConnectorError) as exc:
-        # A platform's refusal (bad credentials, throttling left over after retries) is as
-        # much the user's to act on as a bad file: one redacted line, no traceback.
-        err_console.print(f"error: {exc}", markup=False)
-        sys.exit(1)
+    # everything the command prints, its last error line included, passes the secret values
+    # of the accounts it touched
+    with terminal_redaction() as redactor:
+        # a bug's traceback is printed by Python after this scope: through the same values
+        sys.excepthook = redacting_excepthook(redactor)
+        try:
+            app()
+        except (ChannelhubError, ConnectorError) as exc:
+            # A platform's refusal (bad credentials, throttling left over after retries) is as
+            # much the user's to act on as a bad file: one redacted line, no traceback.
+            err_console.print(f"error: {exc}", markup=False)
+            sys.exit(1)

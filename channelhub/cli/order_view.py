@@ -10,28 +10,18 @@ with the warehouse's answer when it has come back; tracking shows the buyer-faci
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channelhub.core.codes import minor_units
+from channelhub.core.money import money_text
 from channelhub.core.order import Order, OrderKey
-from channelhub.jobs.stopping import OUTBOUND_CANCEL, OUTBOUND_CREATE
-from channelhub.store.repos.decisions import order_decisions
-from channelhub.store.repos.fulfilment import tracking_timeline
-from channelhub.store.repos.orders import get_order_row, order_history, to_order
-from channelhub.store.tables.fulfilment import PackageRow, ShipmentRow
-from channelhub.store.tables.outbox import OutboxMessage
-
-
-def money_text(amount: Decimal, currency: str) -> str:
-    """``238.98 USD`` whatever the database returned (PostgreSQL's NUMERIC(20, 6) gives
-    ``238.980000``, SQLite the text stored): trailing zeros beyond the currency's minor units
-    dropped, never a digit that carries value (a unit price of 0.0125 stays as it is)."""
-    exponent = amount.normalize().as_tuple().exponent
-    places = max(minor_units(currency), -exponent if isinstance(exponent, int) else 0)
-    return f"{amount.quantize(Decimal(1).scaleb(-places))} {currency}"
+from channelhub.jobs.order_detail import (
+    order_events,
+    order_packages,
+    tracking_steps,
+    warehouse_messages,
+)
+from channelhub.store.repos.orders import get_order_row, to_order
 
 
 def _when(at: datetime) -> str:
@@ -76,31 +66,22 @@ def _header(order: Order) -> list[str]:
 
 
 def _history(session: Session, order_id: int) -> list[str]:
-    events: list[tuple[datetime, int, int, str]] = []
-    for n, d in enumerate(order_decisions(session, order_id)):
-        events.append((d.at, 0, n, f"{_when(d.at)}  {d.kind}: {d.reason}  [{d.actor}]"))
-    for n, t in enumerate(order_history(session, order_id)):
-        line = f"{_when(t.at)}  {t.from_status.value} -> {t.to_status.value}: {t.reason}"
-        events.append((t.at, 1, n, f"{line}  [{t.actor}]"))
-    return ["history:", *(f"  {text}" for *_, text in sorted(events))] if events else []
+    events = order_events(session, order_id)
+    lines = []
+    for e in events:
+        if e.kind == "status":
+            lines.append(f"  {_when(e.at)}  {e.text}: {e.reason}  [{e.actor}]")
+        else:
+            lines.append(f"  {_when(e.at)}  {e.kind}: {e.reason}  [{e.actor}]")
+    return ["history:", *lines] if lines else []
 
 
 def _warehouse_orders(session: Session, key: str) -> list[str]:
-    messages = session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.kind.in_([OUTBOUND_CREATE, OUTBOUND_CANCEL]),
-            OutboxMessage.idempotency_key.like(f"{key}#p%"),
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
     out = []
-    for m in messages:
-        verb = "cancel" if m.kind == OUTBOUND_CANCEL else "create"
-        line = f"  {m.idempotency_key}  {verb} -> {m.target}  {m.state}"
-        answer = m.payload.get("answer")
-        if isinstance(answer, dict) and answer:
-            line += "  answer: " + ", ".join(f"{k}={v}" for k, v in answer.items())
+    for m in warehouse_messages(session, key):
+        line = f"  {m.key}  {m.verb} -> {m.target}  {m.state}"
+        if m.answer:
+            line += "  answer: " + ", ".join(f"{k}={v}" for k, v in m.answer.items())
         elif m.last_error:
             line += f"  last error: {m.last_error}"
         out.append(line)
@@ -108,24 +89,11 @@ def _warehouse_orders(session: Session, key: str) -> list[str]:
 
 
 def _tracking(session: Session, key: str) -> list[str]:
-    numbers = session.scalars(
-        select(PackageRow.tracking_number)
-        .join(ShipmentRow, ShipmentRow.id == PackageRow.shipment_id)
-        .where(ShipmentRow.outbound_key.like(f"{key}#p%"))
-        .order_by(PackageRow.id)
-    ).all()
+    numbers = [p.tracking_number for p in order_packages(session, key)]
     out: list[str] = []
-    for number in dict.fromkeys(numbers):
-        events = tracking_timeline(session, number)
-        if not events:
-            continue
+    for number, events in tracking_steps(session, numbers).items():
         out.append(f"tracking {number} ({events[0].carrier}):")
-        seen: set[tuple[str, str | None]] = set()
         for e in events:
-            step = (e.status.value, e.description)
-            if step in seen:
-                continue  # the same step reported twice is one step for the buyer
-            seen.add(step)
             where = f"  {e.location}" if e.location else ""
             out.append(f"  {_when(e.occurred_at)}  {e.status.value}  {e.description or ''}{where}")
     return out

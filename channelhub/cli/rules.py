@@ -16,9 +16,11 @@ from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
 from channelhub.core.errors import ConfigError
 from channelhub.core.rulebook import Rulebook, load_rulebook
-from channelhub.jobs.pipeline import PipelineSettings
+from channelhub.jobs.order_actions import pipeline_settings
 from channelhub.jobs.rules_check import check_rules
 from channelhub.settings import Settings
+
+__all__ = ["RULES_OPTION", "load_rules", "pipeline_settings"]
 
 rules_app = typer.Typer(
     help="The order-flow rules (pairing, review, allocation).", no_args_is_help=True
@@ -41,11 +43,6 @@ def load_rules(settings: Settings, path: Path | None) -> Rulebook:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"rules file {path} is not valid TOML: {exc}") from None
     return load_rulebook(data, source=str(path))
-
-
-def pipeline_settings(rules: Rulebook) -> PipelineSettings:
-    """The pipeline's view of a rule set."""
-    return PipelineSettings(pairing=rules.pairing, review=rules.review, allocation=rules.allocation)
 
 
 @rules_app.command("test")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import errno
 import logging
 import os
@@ -24,11 +25,14 @@ from typing import Any
 
 import typer
 import uvicorn
+from apscheduler.triggers.interval import IntervalTrigger
 
 from channelhub.api.app import create_app
 from channelhub.api.console import ConsoleConfig
+from channelhub.api.limits import InboundLimits
 from channelhub.cli import app
 from channelhub.cli.home import vault_for
+from channelhub.cli.rules import load_rules
 from channelhub.cli.runtime import console, open_runtime, utc_now
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ConfigError
@@ -50,6 +54,8 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 #: Seconds open HTTP requests get at shutdown, after the jobs' grace period.
 HTTP_GRACE = 3
+#: Seconds between two sweeps of webhook deliveries left pending (the route wakes the worker).
+INTAKE_SWEEP_SECONDS = 30
 
 
 class _HubServer(uvicorn.Server):
@@ -82,6 +88,7 @@ async def serve_hub(
     stop: asyncio.Event | None = None,
     grace: float = STOP_GRACE_SECONDS,
     console_config: ConsoleConfig | None = None,
+    limits: InboundLimits | None = None,
 ) -> JobService:
     """Serve until SIGTERM/SIGINT (or ``stop`` is set); returns the drained job service.
 
@@ -100,6 +107,13 @@ async def serve_hub(
         now=now,
         status=lambda: {"jobs_scheduled": len(plan), "jobs_running": service.running},
         console=console_config,
+        limits=limits,
+    )
+    # webhook deliveries are applied by a worker the route wakes; this sweep (and the wake at
+    # start) takes in any a crash left pending
+    intake = api.state.hub.intake
+    scheduler.add_job(
+        intake.wake, IntervalTrigger(seconds=INTAKE_SWEEP_SECONDS), id="webhook_intake_sweep"
     )
     # open HTTP requests (a webhook) get a bounded wait too: grace + this stays under 10 s
     config = uvicorn.Config(
@@ -110,7 +124,11 @@ async def serve_hub(
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
-    serving = asyncio.create_task(server.serve(sockets=[listening]), name="channelhub-http")
+    # A fresh context: requests must not inherit this command's terminal redactor (a
+    # long-lived one would gather every account's secrets and slow every stored webhook).
+    serving = asyncio.create_task(
+        server.serve(sockets=[listening]), name="channelhub-http", context=contextvars.Context()
+    )
     try:
         await asyncio.wait(
             [asyncio.ensure_future(server.listening.wait()), serving],
@@ -119,6 +137,7 @@ async def serve_hub(
         if serving.done():  # uvicorn stopped at start (it logged why)
             raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
+        intake.wake()
         if on_ready is not None:
             on_ready(server.servers[0].sockets[0].getsockname()[1], service)
         await stop.wait()
@@ -134,6 +153,11 @@ async def serve_hub(
             await serving
         listening.close()
     return service
+
+
+def inbound_limits(settings: dict[str, Any]) -> InboundLimits:
+    """``[inbound]`` of config.toml as the app's limits."""
+    return InboundLimits(**{**settings, "trusted_proxies": tuple(settings["trusted_proxies"])})
 
 
 def bind_port(host: str, port: int) -> socket.socket:
@@ -159,6 +183,7 @@ def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
         job_every=settings.jobs.every.model_dump(),
         job_options=options,
         vault=vault_for(settings),
+        rulebook=load_rules(settings, None),
     )
 
 
@@ -219,6 +244,7 @@ def run(
                 port=port,
                 on_ready=ready,
                 console_config=console_config(runtime.settings, runtime.options),
+                limits=inbound_limits(runtime.settings.inbound.model_dump()),
             )
         )
     abandoned = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -155,6 +155,9 @@ def push(
         "the mass-drop guard stopped.",
     ),
     rules_path: Path | None = RULES_OPTION,
+    wait: float = typer.Option(
+        60, "--wait", min=0, help="seconds to wait while `channelhub run` pushes it (0: don't)"
+    ),
 ) -> None:
     """Push the changed sellable quantities of ACCOUNT now, and print what happened.
 
@@ -205,6 +208,8 @@ def push(
                     full=full,
                     confirm=confirm,
                     default_share=default_share,
+                    lease_ttl=timedelta(seconds=settings.jobs.lease_seconds),
+                    wait=timedelta(seconds=wait),
                 )
             finally:
                 await connector.aclose()

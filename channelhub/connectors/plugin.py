@@ -26,6 +26,7 @@ from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.spec import PlatformSpec
 from channelhub.core.errors import ConfigError
+from channelhub.core.redaction import SecretRedactor, child_redactor
 
 
 def _utc_now() -> datetime:
@@ -49,6 +50,15 @@ class ConnectorContext:
     rng: random.Random | None = None
     timeout: httpx.Timeout | None = None  # None: the client's default (a check sets a short one)
     retry: RetryPolicy | None = None  # None: the client's default (a check tries once)
+    #: the account's secret values (its credentials, then every token obtained at run time);
+    #: by default a new one under the active redactor (a job run's, a CLI command's), which
+    #: then learns every value this one learns
+    redactor: SecretRedactor = field(default_factory=lambda: child_redactor(None), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.redactor.account is None:
+            self.redactor.account = self.account
+        self.redactor.add(*self.credentials.values())
 
     def credential(self, name: str) -> SecretStr:
         """A required credential; a clear error names the account and the missing key."""
@@ -115,5 +125,6 @@ def http_client_for(
         sleep=context.sleep,
         now=context.now,
         rng=context.rng,
+        redactor=context.redactor,
         **options,
     )

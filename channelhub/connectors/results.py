@@ -10,7 +10,7 @@ the platform sent is ever lost and a fixed mapping can replay it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -23,6 +23,7 @@ from channelhub.core.models import (
     Package,
     PackageLine,
     Shipment,
+    TrackingEvent,
 )
 
 T = TypeVar("T")
@@ -44,6 +45,9 @@ class RecordFailure:
 
     raw: RawRecord
     reason: str  # one sentence naming the field and value at fault
+    #: what the mapping was told besides the body and the account (Temu's currency, the
+    #: listings marketplace, ...), so a replay maps the body the same way
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,18 @@ class PageOf(Generic[T]):
     cursor: str | None
     done: bool
     failures: tuple[RecordFailure, ...] = ()
+    #: for each item, the index in ``raw`` of the body it was mapped from (empty: unknown, the
+    #: store then matches bodies by external id)
+    origins: tuple[int, ...] = ()
+    #: for each raw body, what its mapping was told (see ``RecordFailure.context``)
+    contexts: tuple[Mapping[str, Any], ...] = ()
+
+    def context_of(self, raw_index: int) -> Mapping[str, Any]:
+        return self.contexts[raw_index] if raw_index < len(self.contexts) else {}
+
+    def origin(self, index: int) -> int | None:
+        """The index in ``raw`` of the body item ``index`` was mapped from, when known."""
+        return self.origins[index] if index < len(self.origins) else None
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,9 @@ class ChannelFulfilment:
     carrier: str | None
     lines: tuple[PackageLine, ...] = ()
     created_at: datetime | None = None
+    #: lines the channel reported that hold no whole positive quantity (the spec allows 0):
+    #: left out of ``lines``, each with why, so the fulfilment itself still counts
+    skipped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +199,11 @@ class OutboundStatus:
     state: OutboundState
     shipments: tuple[Shipment, ...]
     raw: RawRecord
+    #: shipments the mapping could not read, each with its body and the error: the status
+    #: (id and state) still holds. A reader that applies shipments files these as dead
+    #: letters (``SetAside.failures``); the read-back before a repeated create uses only the
+    #: id and state, and shipments reach the hub by the warehouse's shipped callback.
+    failures: tuple[RecordFailure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,6 +271,18 @@ class Label:
     shipment_id: str | None = None
 
 
+class Tracked(list[TrackingEvent]):
+    """A carrier's events for one tracking number, read scan by scan: ``failures`` holds the
+    scans the mapping could not read (each with its body and the error), which the polling
+    job files as dead letters. A list, so a caller that wants only the events is unchanged."""
+
+    def __init__(
+        self, events: Iterable[TrackingEvent] = (), failures: Iterable[RecordFailure] = ()
+    ) -> None:
+        super().__init__(events)
+        self.failures: tuple[RecordFailure, ...] = tuple(failures)
+
+
 __all__ = [
     "CancelResult",
     "ChannelFulfilment",
@@ -266,5 +302,6 @@ __all__ = [
     "RawRecord",
     "RecordFailure",
     "StockLevel",
+    "Tracked",
     "WebhookEvent",
 ]

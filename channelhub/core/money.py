@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints, field_validator
 
-from channelhub.core.codes import CURRENCIES
+from channelhub.core.codes import CURRENCIES, minor_units
 from channelhub.core.types import VALUE_CONFIG
 
 CurrencyCode = Annotated[str, StringConstraints(min_length=3, max_length=3)]
@@ -69,3 +69,12 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """``238.98 USD`` whatever the database returned (PostgreSQL's NUMERIC(20, 6) gives
+    ``238.980000``, SQLite the text stored): trailing zeros beyond the currency's minor units
+    dropped, never a digit that carries value (a unit price of 0.0125 stays as it is)."""
+    exponent = amount.normalize().as_tuple().exponent
+    places = max(minor_units(currency), -exponent if isinstance(exponent, int) else 0)
+    return f"{amount.quantize(Decimal(1).scaleb(-places))} {currency}"

@@ -103,7 +103,9 @@ def verify(
             f"(allowed ±{tolerance} s)",
         )
     expected = signature_hex(secret, timestamp, body)
-    matched = next((s for s in signatures if hmac.compare_digest(s, expected)), None)
+    # bytes, not str: compare_digest refuses a str with non-ASCII characters (a forged header)
+    want = expected.encode()
+    matched = next((s for s in signatures if hmac.compare_digest(s.encode(), want)), None)
     if matched is None:
         raise SignatureError("mismatch", f"{SIGNATURE_HEADER} does not match the body")
     if seen is not None and seen(matched):

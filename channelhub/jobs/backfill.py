@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channelhub.connectors.records import RecordRefused
 from channelhub.connectors.results import Fetched
 from channelhub.connectors.roles import Capability, SalesChannel, require
-from channelhub.core.errors import ConfigError
+from channelhub.core.errors import ConfigError, InvalidInput
 from channelhub.core.models import Order
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.intake import Intake, intake_order
-from channelhub.jobs.pulls import archive
+from channelhub.jobs.isolation import SetAside, archive
 from channelhub.store.repos.accounts import get_account
 
 
@@ -49,7 +51,29 @@ async def backfill_order(
             raise ConfigError(f"account {account!r} ({platform}) is not a sales channel")
         require(connector, Capability.GET_ORDER)
         fetched = await connector.get_order(external_id)
+    except RecordRefused as refused:
+        # the order's mapping could not read it: its body is archived and filed as a dead
+        # letter (replayable once fixed), and the caller hears why in one sentence
+        with session_factory.begin() as session:
+            aside = SetAside(platform, account, "backfill", now())
+            aside.failures(session, [refused.failure])
+        raise
     finally:
         await connector.aclose()
     with session_factory.begin() as session:
-        return store_fetched_order(session, fetched, platform=platform, account=account, now=now())
+        aside = SetAside(platform, account, "backfill", now())
+        payload_id = archive(session, platform=platform, account=account, raw=fetched.raw)
+        stored = aside.store(
+            session,
+            partial(intake_order, session, fetched.item, now=now(), raw_payload_id=payload_id),
+            subject="order",
+            external_id=fetched.item.external_id,
+            raw_payload_id=payload_id,
+        )
+    if stored is None:
+        raise InvalidInput.field(
+            f"{platform} order",
+            external_id,
+            "could not be stored: set aside as a dead letter (see `channelhub jobs deadletters`)",
+        )
+    return stored

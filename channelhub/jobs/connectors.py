@@ -20,6 +20,7 @@ import httpx
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.core.redaction import child_redactor
 from channelhub.store.crypto import Vault
 from channelhub.store.tables.accounts import Account
 
@@ -66,11 +67,15 @@ class ConnectorFactory:
     def context_for(self, account: Account) -> ConnectorContext:
         """The :class:`ConnectorContext` of ``account`` (credentials decrypted as SecretStr)."""
         transport = self._transport(account) if callable(self._transport) else self._transport
+        credentials = self._vault.decrypt(account.credentials)
         return ConnectorContext(
             platform=account.platform,
             account=account.name,
             base_url=account.base_url,
-            credentials=self._vault.decrypt(account.credentials),
+            credentials=credentials,
+            # under the active redactor (the job run's): the run's logs and stored errors
+            # learn this account's secrets and the tokens its connector obtains
+            redactor=child_redactor(account.name, credentials.values()),
             settings=dict(account.settings or {}),
             transport=transport,
             clock=self._clock,

@@ -11,6 +11,10 @@ A newer revision of an order cancels the older ones at the warehouse before it i
 older revision still waiting in the outbox is withdrawn unsent, and so is an outbound whose
 cancel was requested before it left. Cancels (``outbound_order.cancel``) are sent by
 :mod:`channelhub.jobs.intercept` from the same run.
+
+Every create and cancel is preceded by ``fence()`` (:mod:`channelhub.jobs.fencing`): a run
+whose lease was taken over stops before the call, leaving its claimed message to the new
+holder (after the claim lapses, and then read back or deduped as after a crash).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from channelhub.connectors.roles import Capability, Warehouse, require
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.core.lifecycle import HubStatus
+from channelhub.jobs.fencing import Fence, no_fence
 from channelhub.jobs.intercept import send_cancel
 from channelhub.jobs.outbound import (
     Claimed,
@@ -77,10 +82,12 @@ async def dispatch_outbox(
     limit: int = 50,
     claim_for: timedelta = timedelta(minutes=5),
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    fence: Fence = no_fence,
 ) -> DispatchSummary:
     """Send due outbound orders and cancels to the warehouses in ``warehouses`` (by code).
 
     Messages for warehouses not in the mapping are left for a runner that has them.
+    ``fence`` is passed before each call to a warehouse (it raises to stop the run).
     """
     summary = DispatchSummary()
     targets = {warehouse_target(code): code for code in warehouses}
@@ -90,10 +97,17 @@ async def dispatch_outbox(
     for message in messages:
         connector = warehouses[targets[message.target]]
         if message.kind == OUTBOUND_CREATE:
-            await _send_create(session_factory, message, connector, now, max_attempts, summary)
+            await _send_create(
+                session_factory, message, connector, now, max_attempts, summary, fence
+            )
         elif message.kind == OUTBOUND_CANCEL:
             state = await send_cancel(
-                session_factory, message, connector, now=now, max_attempts=max_attempts
+                session_factory,
+                message,
+                connector,
+                now=now,
+                max_attempts=max_attempts,
+                fence=fence,
             )
             summary.cancels.append((str(message.payload.get("idempotency_key")), state))
         else:
@@ -111,6 +125,7 @@ async def _send_create(
     now: datetime,
     max_attempts: int,
     summary: DispatchSummary,
+    fence: Fence = no_fence,
 ) -> None:
     try:
         outbound = OutboundOrder.model_validate(message.payload, strict=False)
@@ -132,15 +147,15 @@ async def _send_create(
             summary.sent.append(key)
             return
         if withdraw is not None:  # first_try: nothing of it can be at the warehouse
-            state = await _stop_unsent(connector, key, withdraw, first_try=first_try)
+            state = await _stop_unsent(connector, key, withdraw, first_try=first_try, fence=fence)
             with session_factory() as session, session.begin():
                 set_outbound_state(session, key, state, now=now)
                 mark_sent(session, message.id, now=now)
             summary.withdrawn.append((key, withdraw))
             return
         for old_key in older:
-            await _cancel_older(session_factory, connector, old_key, outbound, now)
-        receipt = await _create_once(connector, outbound, first_try=first_try)
+            await _cancel_older(session_factory, connector, old_key, outbound, now, fence)
+        receipt = await _create_once(connector, outbound, first_try=first_try, fence=fence)
     except RetryableError as error:
         _record_retry(session_factory, message, outbound, str(error), now, max_attempts, summary)
         return
@@ -231,12 +246,13 @@ def _newer_revision(session: Session, outbound: OutboundOrder) -> str | None:
 
 
 async def _stop_unsent(
-    connector: Warehouse, key: str, reason: str, *, first_try: bool
+    connector: Warehouse, key: str, reason: str, *, first_try: bool, fence: Fence = no_fence
 ) -> OutboundState:
     """Withdraw an outbound we decided not to send. An earlier attempt may have reached the
     warehouse (a crash mid-send), so unless this is the first, cancel it there too."""
     if first_try:
         return OutboundState.CANCELLED
+    fence()
     try:
         return (await connector.cancel_outbound(key, reason=reason)).state
     except NotFoundError:
@@ -262,6 +278,7 @@ async def _cancel_older(
     old_key: str,
     outbound: OutboundOrder,
     now: datetime,
+    fence: Fence = no_fence,
 ) -> None:
     """Cancel an older revision before its replacement is sent; record the answer.
 
@@ -272,6 +289,7 @@ async def _cancel_older(
         _, state = get_outbound(session, old_key)
     if state is not OutboundState.CANCEL_REQUESTED:
         reason = f"replaced by revision {outbound.revision} ({outbound.idempotency_key})"
+        fence()
         try:
             state = (await connector.cancel_outbound(old_key, reason=reason)).state
         except NotFoundError:
@@ -288,7 +306,7 @@ async def _cancel_older(
 
 
 async def _create_once(
-    connector: Warehouse, outbound: OutboundOrder, *, first_try: bool
+    connector: Warehouse, outbound: OutboundOrder, *, first_try: bool, fence: Fence = no_fence
 ) -> OutboundReceipt:
     """Create the outbound; on a repeat to a warehouse without idempotency, read back first."""
     if not first_try and Capability.IDEMPOTENT_OUTBOUND not in connector.capabilities:
@@ -305,6 +323,7 @@ async def _create_once(
                     state=status.state,
                     created=False,
                 )
+    fence()
     return await connector.create_outbound(outbound)
 
 

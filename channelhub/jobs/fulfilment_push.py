@@ -6,7 +6,9 @@ words (``channelhub.mappings.carriers``; an unmapped carrier is a listed failure
 guess). Afterwards the order is read back (``get_fulfilments``) and the message only counts
 as sent when the tracking number is really there. A retry after an unclear outcome reads
 back first, so a crash between the channel's "ok" and our commit never pushes twice.
-Failures keep the channel's reason and stay in the outbox to retry or replay.
+Failures keep the channel's reason and stay in the outbox to retry or replay. Each push is
+preceded by ``fence()`` (:mod:`channelhub.jobs.fencing`): a run whose lease was taken over
+stops before it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from channelhub.connectors.results import FulfilmentPush
 from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.fulfilment import Package
+from channelhub.jobs.fencing import Fence, no_fence
 from channelhub.jobs.outbound import (
     FULFILMENT,
     Claimed,
@@ -89,6 +92,7 @@ async def push_tracking(
     claim_for: timedelta = timedelta(minutes=5),
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     carrier_overrides: Mapping[str, Mapping[str, str]] | None = None,
+    fence: Fence = no_fence,
 ) -> PushSummary:
     """Send due fulfilment pushes to the channel accounts in ``channels``.
 
@@ -108,7 +112,7 @@ async def push_tracking(
             if message.kind != FULFILMENT:
                 raise _Refused(f"no sender for outbox kind {message.kind!r} to {message.target}")
             fulfilment_id, code = await _push_one(
-                connector, message, carrier_overrides or {}, parent=parent
+                connector, message, carrier_overrides or {}, parent=parent, fence=fence
             )
         except (_Refused, FatalError, ChannelhubError) as error:
             with session_factory() as session, session.begin():
@@ -146,6 +150,7 @@ async def _push_one(
     carrier_overrides: Mapping[str, Mapping[str, str]],
     *,
     parent: str | None = None,
+    fence: Fence = no_fence,
 ) -> tuple[str | None, str]:
     """Push one package and verify it; return the channel's fulfilment id and carrier code."""
     try:
@@ -168,6 +173,7 @@ async def _push_one(
         shipped_at=shipped_at,
         parent_external_id=parent,
     )
+    fence()
     results = await connector.push_fulfilment(push)
     result = next((r for r in results if r.tracking_number == package.tracking_number), None)
     if result is None:

@@ -30,6 +30,7 @@ from channelhub.connectors.roles import Capability, Carrier, Warehouse
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.dispatch import dispatch_outbox
 from channelhub.jobs.fulfilment_push import push_tracking
+from channelhub.jobs.isolation import SetAside
 from channelhub.jobs.kinds import JobKind, job_enabled
 from channelhub.jobs.runner import JobContext
 from channelhub.jobs.stock_sync import (
@@ -86,6 +87,7 @@ async def push_stock_job(context: JobContext) -> bool:
         now=context.now(),
         allowed_warehouses=rulebook.allocation.allowed_for(account.platform, account.name),
         safety=PushSafety(mass_drop_share_for(account.settings, context.options.mass_drop_share)),
+        fence=context.fence,
     )
     if summary.blocked is not None:
         raise StockPushStopped("; ".join(summary.notes()))
@@ -147,6 +149,7 @@ async def dispatch_outbox_job(context: JobContext) -> bool:
         warehouses=dict.fromkeys(codes, connector),
         now=context.now(),
         limit=BATCH,
+        fence=context.fence,
     )
     handled = (
         len(summary.sent)
@@ -180,6 +183,7 @@ async def push_tracking_job(context: JobContext) -> bool:
         now=context.now(),
         limit=BATCH,
         carrier_overrides={context.account.platform: overrides} if overrides else None,
+        fence=context.fence,
     )
     _record(context, RunCounts(updated=len(summary.pushed), failed=len(summary.failures)))
     return len(summary.pushed) + len(summary.failures) >= BATCH
@@ -228,8 +232,12 @@ async def poll_shipments_job(context: JobContext) -> bool:
         if names is None
         else {n: connector for name in names for n in (name, name.lower())}
     )
+    now = context.now()
+    aside = SetAside(
+        context.account.platform, context.account.name, context.kind.value, now, context.run_id
+    )
     summary = await poll_shipments(
-        context.session_factory, carriers=carriers, now=context.now(), limit=POLL_BATCH
+        context.session_factory, carriers=carriers, now=now, limit=POLL_BATCH, aside=aside
     )
     failed = [f for f in summary.failures if not f[1].startswith("no carrier connector")]
     _record(

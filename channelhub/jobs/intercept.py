@@ -27,6 +27,7 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.reservations import part_reference, release
 from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult
+from channelhub.jobs.fencing import Fence, no_fence
 from channelhub.jobs.outbound import (
     Claimed,
     SessionFactory,
@@ -160,8 +161,10 @@ async def send_cancel(
     *,
     now: datetime,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    fence: Fence = no_fence,
 ) -> str:
-    """Send one claimed cancel; returns what became of it (an outbound state or outbox state)."""
+    """Send one claimed cancel; returns what became of it (an outbound state or outbox state).
+    ``fence`` is passed right before the call to the warehouse."""
     key = str(message.payload.get("idempotency_key"))
     reason = str(message.payload.get("reason") or "intercepted")
     with session_factory() as session:
@@ -183,6 +186,7 @@ async def send_cancel(
         answer = state if state in _FINAL else OutboundState.CANCELLED
         stopped, why = answer is OutboundState.CANCELLED, "it never reached the warehouse"
     else:
+        fence()
         try:
             result = await connector.cancel_outbound(key, reason=reason)
             answer, why = result.state, result.reason or ""

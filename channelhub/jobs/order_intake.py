@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.results import PageOf
@@ -25,6 +26,7 @@ from channelhub.jobs.runner import JobContext
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.jobs import RunCounts, add_to_run, record_dead_letter
 from channelhub.store.repos.orders import get_order_row
+from channelhub.store.tables.orders import OrderRow
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +95,33 @@ def record_pipeline_failure(
         )
 
 
+def stored_keys(session: Session, keys: list[OrderKey]) -> set[tuple[str, str, str]]:
+    """Which of ``keys`` (channel, account, external id) the hub holds."""
+    found: set[tuple[str, str, str]] = set()
+    by_account: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        by_account.setdefault((key.channel, key.account), []).append(key.external_id)
+    for (channel, account), ids in by_account.items():
+        rows = session.execute(
+            select(OrderRow.external_id).where(
+                OrderRow.channel == channel,
+                OrderRow.account == account,
+                OrderRow.external_id.in_(ids),
+            )
+        )
+        found.update((channel, account, external_id) for (external_id,) in rows)
+    return found
+
+
 def run_pipeline_for_page(context: JobContext, page: PageOf[Any]) -> None:
-    """``pull_orders``' after-page hook: the page's orders through the pipeline."""
+    """``pull_orders``' after-page hook: the page's stored orders through the pipeline (an
+    order set aside as a dead letter is not in the hub; its replay brings it in)."""
     keys = [order.key for order in page.items if isinstance(order, Order)]
+    if not keys:
+        return
+    with context.session_factory() as session:
+        present = stored_keys(session, keys)
+    keys = [key for key in keys if (key.channel, key.account, key.external_id) in present]
     if not keys:
         return
     counts = process_orders(

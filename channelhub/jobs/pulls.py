@@ -2,32 +2,35 @@
 
 Per page, in ONE transaction: every raw body is archived (including the ones the mapping
 refused), every record is upserted with the store's guarded upsert (an older or equal remote
-``updated_at`` changes nothing, so replayed and out-of-order pages are harmless), every
-refused record becomes a dead letter pointing at its raw body, and the page's resume cursor is
-saved. A process killed between two pages resumes after the last committed one; killed inside
-a page, it redoes that page, which the upserts make a no-op.
+``updated_at`` changes nothing, so replayed and out-of-order pages are harmless) in its own
+savepoint, every record the mapping or the database refused becomes a dead letter pointing
+at its raw body (:mod:`channelhub.jobs.isolation`: one bad record never stops its page), and
+the page's resume cursor is saved. A process killed between two pages resumes after the last
+committed one; killed inside a page, it redoes that page, which the upserts make a no-op.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from channelhub.connectors.results import PageOf, RawRecord, RecordFailure
+from channelhub.connectors.results import PageOf
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, Order
 from channelhub.jobs.intake import Intake, intake_order
+from channelhub.jobs.isolation import SetAside, set_aside_note
+from channelhub.jobs.isolation import archive as archive  # re-exported: api/webhooks.py
 from channelhub.jobs.order_intake import run_pipeline_for_page, sweep_pending_orders
 from channelhub.jobs.runner import JobContext
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.cursors import set_cursor, since_of
-from channelhub.store.repos.jobs import RunCounts, record_dead_letter
+from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.listings import upsert_listing
-from channelhub.store.repos.payloads import store_raw_payload
 
 T = TypeVar("T")
 
@@ -43,45 +46,24 @@ def count(outcomes: list[Upserted] | list[Intake], failed: int = 0) -> RunCounts
     )
 
 
-def archive(session: Session, *, platform: str, account: str, raw: RawRecord) -> int:
-    """Store one raw body (deduplicated on its bytes) and return its id."""
-    return store_raw_payload(
-        session,
-        platform=platform,
-        account=account,
-        kind=raw.kind,
-        body=raw.body,
-        received_at=raw.received_at,
-        external_id=raw.external_id,
-    ).id
+def _archive_page(
+    session: Session, page: PageOf[Any], *, platform: str, account: str
+) -> Callable[..., tuple[int | None, Mapping[str, Any]]]:
+    """Archive every raw body of the page; returns (item index, its ids) -> (its body's id,
+    what its mapping was told)."""
+    ids = [archive(session, platform=platform, account=account, raw=raw) for raw in page.raw]
+    by_external = {raw.external_id: n for n, raw in enumerate(page.raw)}
 
+    def payload_of(index: int, *external_ids: str | None) -> tuple[int | None, Mapping[str, Any]]:
+        origin = page.origin(index)
+        if origin is None:
+            # a connector that did not say: match on the id (a child order's parent's body)
+            origin = next((by_external[e] for e in external_ids if e in by_external), None)
+        if origin is None:
+            return None, {}
+        return ids[origin], page.context_of(origin)
 
-def record_failures(
-    session: Session,
-    failures: tuple[RecordFailure, ...],
-    *,
-    platform: str,
-    account: str,
-    job_kind: str,
-    now: datetime,
-    run_id: int | None,
-) -> None:
-    """Archive each refused record's body and file it as a dead letter (one per body)."""
-    for failure in failures:
-        payload_id = archive(session, platform=platform, account=account, raw=failure.raw)
-        record_dead_letter(
-            session,
-            account=account,
-            platform=platform,
-            job_kind=job_kind,
-            subject=failure.raw.kind,
-            reason=failure.reason,
-            now=now,
-            external_id=failure.raw.external_id,
-            raw_payload_id=payload_id,
-            run_id=run_id,
-            dedupe_key=f"record:{account}:{failure.raw.kind}:{payload_id}",
-        )
+    return payload_of
 
 
 def store_order_page(
@@ -96,32 +78,25 @@ def store_order_page(
 ) -> RunCounts:
     """Archive, take in (:func:`~channelhub.jobs.intake.intake_order`) and dead-letter one
     page of orders (the caller saves the cursor); a modified allocated order is released here
-    and planned again by the after-page pipeline hook."""
-    payload_ids = {
-        raw.external_id: archive(session, platform=platform, account=account, raw=raw)
-        for raw in page.raw
-    }
-    outcomes = [
-        intake_order(
+    and planned again by the after-page pipeline hook. Each order is stored on its own
+    (:class:`~channelhub.jobs.isolation.SetAside`): one the database refuses is set aside."""
+    aside = SetAside(platform, account, job_kind, now, run_id)
+    payload_of = _archive_page(session, page, platform=platform, account=account)
+    outcomes: list[Intake] = []
+    for index, order in enumerate(page.items):
+        payload_id, context = payload_of(index, order.external_id, order.parent_external_id)
+        stored = aside.store(
             session,
-            order,
-            now=now,
-            # a body may carry several orders (Temu: one parent, several child orders)
-            raw_payload_id=payload_ids.get(order.external_id)
-            or payload_ids.get(order.parent_external_id),
+            partial(intake_order, session, order, now=now, raw_payload_id=payload_id),
+            subject="order",
+            external_id=order.parent_external_id or order.external_id,
+            raw_payload_id=payload_id,
+            context=context,
         )
-        for order in page.items
-    ]
-    record_failures(
-        session,
-        page.failures,
-        platform=platform,
-        account=account,
-        job_kind=job_kind,
-        now=now,
-        run_id=run_id,
-    )
-    return count(outcomes, failed=len(page.failures))
+        if stored is not None:
+            outcomes.append(stored)
+    failed = aside.failures(session, page.failures)
+    return count(outcomes, failed=failed + len(page.items) - len(outcomes))
 
 
 def store_listing_page(
@@ -134,20 +109,24 @@ def store_listing_page(
     now: datetime,
     run_id: int | None = None,
 ) -> RunCounts:
-    """Archive, upsert and dead-letter one page of listings."""
-    for raw in page.raw:
-        archive(session, platform=platform, account=account, raw=raw)
-    outcomes = [upsert_listing(session, listing, now=now) for listing in page.items]
-    record_failures(
-        session,
-        page.failures,
-        platform=platform,
-        account=account,
-        job_kind=job_kind,
-        now=now,
-        run_id=run_id,
-    )
-    return count(outcomes, failed=len(page.failures))
+    """Archive, upsert and dead-letter one page of listings, each listing on its own."""
+    aside = SetAside(platform, account, job_kind, now, run_id)
+    payload_of = _archive_page(session, page, platform=platform, account=account)
+    outcomes: list[Upserted] = []
+    for index, listing in enumerate(page.items):
+        payload_id, context = payload_of(index, listing.channel_sku, listing.listing_id)
+        stored = aside.store(
+            session,
+            partial(upsert_listing, session, listing, now=now),
+            subject="listing",
+            external_id=listing.channel_sku or listing.listing_id,
+            raw_payload_id=payload_id,
+            context=context,
+        )
+        if stored is not None:
+            outcomes.append(stored)
+    failed = aside.failures(session, page.failures)
+    return count(outcomes, failed=failed + len(page.items) - len(outcomes))
 
 
 StorePage = Callable[..., RunCounts]
@@ -187,9 +166,12 @@ async def import_pages(
         return in_transaction
 
     done_pages = 0
+    set_aside = 0
     try:
         async for page in pages:
-            context.commit_page(write(page))
+            set_aside += context.commit_page(write(page)).failed
+            if set_aside:
+                context.note = set_aside_note(set_aside)
             if after_page is not None:
                 after_page(context, page)
             done_pages += 1

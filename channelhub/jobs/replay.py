@@ -6,6 +6,8 @@
 - a failed backfill (an order id without a body): the order is fetched again;
 - a warehouse / carrier callback that could not be applied (``warehouse_callback``): its
   archived body is parsed and applied again (:mod:`channelhub.jobs.warehouse_callbacks`);
+- a carrier scan set aside by a tracking poll (``tracking``): its body goes through the
+  carrier's tracking mapping again and is stored;
 - an order the pipeline refused (``pipeline``): it goes through the pipeline again with the
   hub's rulebook (``options.home``).
 
@@ -28,12 +30,14 @@ from channelhub.core.rulebook import load_rulebook
 from channelhub.jobs.backfill import backfill_order
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.intake import Intake, intake_order
+from channelhub.jobs.isolation import MAPPING_CONTEXT, record_reason
 from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.order_intake import PIPELINE_SUBJECT, pipeline_settings
 from channelhub.jobs.outbound import parse_order_key
 from channelhub.jobs.pipeline import process_order
 from channelhub.jobs.runner import JobOptions, JobResult, run_job
 from channelhub.jobs.stock_compute import load_rules
+from channelhub.jobs.tracking import TRACKING_SUBJECT, replay_tracking
 from channelhub.jobs.warehouse_callbacks import (
     CALLBACK_SUBJECT,
     apply_report,
@@ -62,7 +66,10 @@ def _remap(session: Session, letter: DeadLetter, *, now: datetime) -> list[Upser
         raise InvalidInput.field(
             f"raw payload {raw.id}", raw.body[:40], f"is not JSON ({exc})"
         ) from None
-    records = normalizer(letter.platform, letter.subject)(document, account=letter.account)
+    told = letter.payload.get(MAPPING_CONTEXT) if isinstance(letter.payload, dict) else None
+    records = normalizer(letter.platform, letter.subject)(
+        document, account=letter.account, **(told if isinstance(told, dict) else {})
+    )
     results: list[Upserted | Intake] = []
     for record in records:
         if isinstance(record, Order):
@@ -135,6 +142,24 @@ async def replay_dead_letter(
             _keep_open(session_factory, letter_id, str(exc), now())
             raise
         return f"applied {letter.subject} {letter.external_id or '(no id)'} again: {done}"
+    if letter.subject == TRACKING_SUBJECT:
+        try:
+            with session_factory.begin() as session:
+                raw = get_raw_payload(session, letter.raw_payload_id or 0)
+                if raw is None:
+                    raise InvalidInput.field(
+                        "dead letter raw payload", letter.raw_payload_id, "is gone"
+                    )
+                new = replay_tracking(session, letter.platform, raw.body, now=now())
+                resolve_dead_letter(session, letter_id, now=now())
+        except ChannelhubError as exc:
+            _keep_open(session_factory, letter_id, str(exc), now())
+            raise
+        except Exception as exc:
+            reason = record_reason(exc)
+            _keep_open(session_factory, letter_id, reason, now())
+            raise ReplayFailed(f"dead letter {letter_id}: the scan failed again: {reason}") from exc
+        return f"mapped scan of {letter.external_id or '(no number)'} again: {new} new event(s)"
     if letter.raw_payload_id is None and letter.external_id and letter.subject == "order":
         try:
             upserted = await backfill_order(
@@ -156,6 +181,13 @@ async def replay_dead_letter(
     except ChannelhubError as exc:
         _keep_open(session_factory, letter_id, str(exc), now())
         raise
+    # A set-aside record replayed before its cause is fixed raises what it raised at import
+    # (a ValueError, a database DataError, ...): the letter stays open with that reason and
+    # the operator gets one sentence, not a traceback.
+    except Exception as exc:
+        reason = record_reason(exc)
+        _keep_open(session_factory, letter_id, reason, now())
+        raise ReplayFailed(f"dead letter {letter_id}: the record failed again: {reason}") from exc
     outcomes = ", ".join(r.outcome.value for r in results) or "nothing to store"
     return f"mapped {letter.subject} {letter.external_id or '(no id)'} again: {outcomes}"
 

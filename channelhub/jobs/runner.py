@@ -6,6 +6,13 @@ Handlers commit each page through :meth:`JobContext.commit_page`, which writes t
 cursor, counts and dead letters in ONE transaction and renews the lease in it: a lease lost to
 another runner rolls the page back instead of writing beside it. A stop request (SIGTERM) is
 honoured between pages, so shutting down never cuts a page in half.
+
+A lease cannot be outlived: while the unit runs, a heartbeat renews it on its own session
+every third of its length, and before each call that changes the world the unit passes
+:meth:`JobContext.fence` (a renewal conditioned on the lease's fencing token). A unit whose
+lease was taken over stops there, ``interrupted``, without making the call. A runner that
+was killed does not keep its account locked: a runner on the same host sees its process is
+gone and takes the lease over at once (:mod:`channelhub.store.repos.leases`).
 """
 
 from __future__ import annotations
@@ -13,9 +20,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,9 +33,18 @@ from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
+from channelhub.core.redaction import (
+    SecretRedactor,
+    active_redactor,
+    redact_active,
+    redacting,
+)
 from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.connectors import ConnectorFactoryFn
+from channelhub.jobs.fencing import LeaseLost as LeaseLost
 from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.leasing import HeldLease, Sleep, holding
+from channelhub.jobs.leasing import default_holder as default_holder
 from channelhub.jobs.stock_compute import load_rules
 from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.cursors import get_cursor
@@ -43,7 +56,6 @@ from channelhub.store.repos.jobs import (
     record_dead_letter,
     start_run,
 )
-from channelhub.store.repos.leases import acquire_lease, release_lease, renew_lease
 from channelhub.store.tables.jobs import RunOutcome
 
 log = logging.getLogger(__name__)
@@ -77,10 +89,6 @@ ABANDONED = (
 )
 
 
-class LeaseLost(ChannelhubError):
-    """Another runner took the lease over (ours expired): this runner's page was rolled back."""
-
-
 class StopToken:
     """Set by a shutdown; handlers check it between pages and return early."""
 
@@ -97,6 +105,8 @@ class JobOptions:
 
     max_pages: int = 50
     lease_ttl: timedelta = timedelta(minutes=10)
+    #: how often a running unit renews its lease (None: a third of ``lease_ttl``; zero: never)
+    heartbeat: timedelta | None = None
     initial_lookback: timedelta = timedelta(days=30)
     #: the hub home: its ``rules.toml`` is the rulebook of every run (none: built-in defaults)
     home: Path | None = None
@@ -104,11 +114,6 @@ class JobOptions:
     rules_file: Path | None = None
     #: ``[stock] mass_drop_share``: the stock push's mass-drop guard (accounts may override)
     mass_drop_share: Decimal = DEFAULT_MASS_DROP_SHARE
-
-
-def default_holder() -> str:
-    """host:pid:random, so a lease names the process that holds it."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,7 @@ class JobContext:
     account: AccountInfo
     kind: JobKind
     run_id: int
-    holder: str
+    lease: HeldLease
     now: Callable[[], datetime]
     options: JobOptions
     stop: StopToken
@@ -186,24 +191,27 @@ class JobContext:
         with self.session_factory() as session:
             return get_cursor(session, self.account.name, self.kind.value)
 
+    @property
+    def holder(self) -> str:
+        return self.lease.holder
+
+    @property
+    def lost(self) -> bool:
+        """A heartbeat or fence found the lease taken over: the next fence stops the unit."""
+        return self.lease.lost
+
+    def fence(self) -> None:
+        """Pass before each call that changes the world (see :class:`HeldLease`)."""
+        self.lease.fence()
+
     def commit_page(self, write: Callable[[Session], RunCounts]) -> RunCounts:
         """Run ``write`` (data + cursor) and the run's counts in one transaction, renewing the
         lease inside it; roll everything back if the lease was lost."""
         with self.session_factory.begin() as session:
             counts = write(session)
             add_to_run(session, self.run_id, counts)
-            if not renew_lease(
-                session,
-                self.account.name,
-                self.kind.value,
-                holder=self.holder,
-                now=self.now(),
-                ttl=self.options.lease_ttl,
-            ):
-                raise LeaseLost(
-                    f"{self.kind.value} of account {self.account.name!r}: the lease passed to "
-                    "another runner; this page was rolled back"
-                )
+            if self.lease.lost or not self.lease.renew(session):
+                raise self.lease.taken_over("this page was rolled back")
         self.counts = self.counts + counts
         self.pages += 1
         if self.on_page is not None:
@@ -242,10 +250,12 @@ def load_handler(kind: JobKind, handlers: Mapping[JobKind, JobHandler] | None = 
 
 
 def _describe(exc: BaseException) -> str:
-    # Connector errors are redacted by construction; hub errors are one sentence.
+    """One line for the run log, the dead letter and the terminal. Connector errors are
+    redacted by construction; a hub error may quote a value the platform sent (an echo of
+    our own request): the run's redactor removes the account's secrets from either."""
     if isinstance(exc, ConnectorError | ChannelhubError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+        return redact_active(str(exc))
+    return redact_active(f"{type(exc).__name__}: {exc}")
 
 
 async def run_job(
@@ -260,25 +270,34 @@ async def run_job(
     stop: StopToken | None = None,
     handlers: Mapping[JobKind, JobHandler] | None = None,
     on_page: PageProgress | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> JobResult:
     """Run one bounded unit of ``kind`` for ``account``; skipped if another runner holds it.
 
     A fatal error (connector FatalError, hub error, bug) ends the run ``failed`` and files a
     dead letter (one per account and job, reopened while it keeps failing) so an operator can
     replay it; a retryable one only fails the run: the next scheduled run retries. A bug is
-    re-raised after it has been recorded.
+    re-raised after it has been recorded. ``sleep`` paces the lease's heartbeat (injected
+    with the clock in tests).
     """
     options = options or JobOptions()
     holder = holder or default_holder()
     stop = stop or StopToken()
     handler = load_handler(kind, handlers)
-    with session_factory.begin() as session:
+    with session_factory() as session:
         info = AccountInfo.of(get_account(session, account))
-        if not acquire_lease(
-            session, account, kind.value, holder=holder, now=now(), ttl=options.lease_ttl
-        ):
+    async with holding(
+        session_factory,
+        account,
+        kind.value,
+        holder=holder,
+        now=now,
+        ttl=options.lease_ttl,
+        heartbeat=options.heartbeat,
+        sleep=sleep,
+    ) as lease:
+        if lease is None:
             return JobResult(account=account, kind=kind, outcome=None)
-    try:
         with session_factory.begin() as session:
             abandon_runs(session, account=account, job_kind=kind.value, now=now())
             run_id = start_run(
@@ -289,7 +308,7 @@ async def run_job(
             account=info,
             kind=kind,
             run_id=run_id,
-            holder=holder,
+            lease=lease,
             now=now,
             options=options,
             stop=stop,
@@ -297,9 +316,6 @@ async def run_job(
             on_page=on_page,
         )
         return await _run(context, handler)
-    finally:
-        with session_factory.begin() as session:
-            release_lease(session, account, kind.value, holder=holder)
 
 
 async def run_job_when_free(
@@ -347,11 +363,33 @@ def _finish(context: JobContext, outcome: RunOutcome, error: str | None) -> None
 
 
 async def _run(context: JobContext, handler: JobHandler) -> JobResult:
+    # The run's own redactor: the sinks (database, logs) read it from the context; the
+    # account's connector, built under it, teaches it the credentials and every token it
+    # obtains. It is not a child of the caller's (a long-running command would gather every
+    # account's secrets): what the run returns is redacted here, and only an exception that
+    # escapes unredacted (a bug) hands the run's values to the caller's redactor.
+    outer = active_redactor()
+    redactor = SecretRedactor(context.account.name)
+    try:
+        with redacting(redactor):
+            return await _run_in_scope(context, handler)
+    except BaseException:
+        if outer is not None:
+            outer.add(*redactor.values())
+        raise
+
+
+async def _run_in_scope(context: JobContext, handler: JobHandler) -> JobResult:
     error: str | None = None
     more = False
     try:
         more = await handler(context)
         outcome = RunOutcome.INTERRUPTED if more and context.stop.requested else RunOutcome.OK
+    except LeaseLost as exc:
+        # Taken over (we were too slow, or thought dead): the new holder goes on from what
+        # this unit committed; nothing to retry or replay here.
+        outcome, error, more = RunOutcome.INTERRUPTED, str(exc), True
+        log.warning("%s", exc)
     except CapabilityMissing as exc:
         # The platform cannot do what this job needs (Temu reads no fulfilments back): no
         # failure, nothing to retry or replay; the run log says what was skipped and why.
@@ -381,5 +419,5 @@ async def _run(context: JobContext, handler: JobHandler) -> JobResult:
         more=more,
         error=error,
         run_id=context.run_id,
-        note=context.note,
+        note=None if context.note is None else redact_active(context.note),
     )

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.errors import ChannelhubError, ConfigError, InvalidInput, NotFound
 from channelhub.core.listing import Listing, ListingKey
@@ -28,13 +28,12 @@ from channelhub.jobs.stock_sync import (
     PushPreview,
     PushSafety,
     PushSummary,
-    SessionFactory,
     StockSyncOff,
     explain_listing,
     mass_drop_share_for,
     preview_push,
     push_status,
-    push_stock,
+    push_stock_leased,
     stock_sync_on,
     turn_stock_sync_on,
 )
@@ -225,7 +224,7 @@ class PushOutcome:
 
 
 async def push_now(
-    session_factory: SessionFactory,
+    session_factory: sessionmaker[Session],
     account: str,
     connector: object,
     rulebook: Rulebook,
@@ -234,10 +233,13 @@ async def push_now(
     full: bool = False,
     confirm: bool = False,
     default_share: Decimal = DEFAULT_MASS_DROP_SHARE,
+    lease_ttl: timedelta = timedelta(minutes=5),
+    wait: timedelta = timedelta(0),
 ) -> PushOutcome:
     """Push ``account``'s changed quantities now. Stock sync off: only with ``confirm`` (the
     seller saw the preview), which turns it on and pushes every listing. ``confirm`` also
-    sends what the mass-drop guard stopped."""
+    sends what the mass-drop guard stopped. The push holds the account's ``push_stock`` lease
+    (:func:`push_stock_leased`: waits up to ``wait`` for ``channelhub run``'s push to end)."""
     with session_factory() as session:
         info = AccountInfo.of(get_account(session, account))
     if not callable(getattr(connector, "push_quantities", None)):
@@ -255,10 +257,12 @@ async def push_now(
         with session_factory() as session, session.begin():
             turn_stock_sync_on(session, account, now=now)
         turned_on = full = True  # push what the preview showed: every listing
-    summary = await push_stock(
+    summary = await push_stock_leased(
         session_factory,
         account=account,
-        connector=connector,  # type: ignore[arg-type]  # a SalesChannel pushes quantities
+        lease_ttl=lease_ttl,
+        wait=wait,
+        connector=connector,
         rules=rulebook.stock,
         now=now,
         full_sweep=full,

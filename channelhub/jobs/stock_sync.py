@@ -39,11 +39,11 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.results import QuantityPushResult, QuantityUpdate
@@ -58,7 +58,9 @@ from channelhub.core.push_safety import (
     is_drop,
 )
 from channelhub.core.sellable import SellableExplanation, StockRules
+from channelhub.jobs.fencing import Fence, LeaseLost, no_fence
 from channelhub.jobs.kinds import JobKind, job_enabled, with_job_switch
+from channelhub.jobs.leasing import default_holder, holding
 from channelhub.jobs.stock_compute import (
     Resolved,
     Target,
@@ -675,6 +677,7 @@ async def push_stock(
     timing: StockSyncTiming = StockSyncTiming(),
     allowed_warehouses: Sequence[str] | None = None,
     safety: PushSafety = PushSafety(),
+    fence: Fence = no_fence,
 ) -> PushSummary:
     """Push the changed sellable quantities of one channel account (see module docstring).
 
@@ -685,7 +688,8 @@ async def push_stock(
 
     A connector failure of the whole call is recorded on every item (rejected, retryable as
     the error says) and reported in ``summary.error``; any other exception propagates and
-    leaves the items pending, so the next run pushes them again.
+    leaves the items pending, so the next run pushes them again; so does ``fence`` (passed
+    right before the push) when the run's lease was taken over.
     """
     channel = connector.platform
     summary = PushSummary(channel=channel, account=account, full_sweep=full_sweep)
@@ -720,6 +724,7 @@ async def push_stock(
         return summary
     updates = [p.update for p in planned]
     results: list[QuantityPushResult]
+    fence()
     try:
         if _takes_history(connector):  # eBay: 250 revisions per listing per day
             with session_factory() as session:
@@ -767,3 +772,39 @@ async def push_stock(
             item.quantity, item.reason,
         )  # fmt: skip
     return summary
+
+
+class PushBusy(ChannelhubError):
+    """The account's stock push is running elsewhere (``channelhub run``), or took over."""
+
+
+async def push_stock_leased(
+    session_factory: sessionmaker[Session],
+    *,
+    account: str,
+    lease_ttl: timedelta,
+    wait: timedelta,
+    **push: Any,
+) -> PushSummary:
+    """:func:`push_stock` under the account's ``push_stock`` lease, as a person's
+    ``channelhub stock push`` runs beside ``channelhub run``: it waits up to ``wait`` for the
+    scheduler's push to end, then holds the lease (heartbeat, fence before the push), so two
+    pushes never send beside each other and an older quantity never lands after a newer."""
+    async with holding(
+        session_factory,
+        account,
+        JobKind.PUSH_STOCK.value,
+        holder=default_holder(),
+        now=lambda: datetime.now(UTC),
+        ttl=lease_ttl,
+        wait=wait,
+    ) as lease:
+        if lease is None:
+            raise PushBusy(
+                f"the stock push of {account} is still running elsewhere (`channelhub run`) "
+                f"after {wait.total_seconds():g} s: try again in a moment"
+            )
+        try:
+            return await push_stock(session_factory, account=account, fence=lease.fence, **push)
+        except LeaseLost as lost:
+            raise PushBusy(str(lost)) from None

@@ -9,6 +9,7 @@ kept and acted on when the shipment lands (:func:`deliver_if_all_delivered`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,9 +19,12 @@ from sqlalchemy.orm import Session
 
 from channelhub.connectors.errors import FatalError, RetryableError
 from channelhub.connectors.roles import Carrier
+from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import TrackingEvent, TrackingStatus
 from channelhub.core.lifecycle import HubStatus
+from channelhub.jobs.isolation import SetAside
 from channelhub.jobs.outbound import SessionFactory, move_order, order_row
+from channelhub.mappings import easypost, ups
 from channelhub.mappings.tracking import clean_timeline
 from channelhub.store.repos.fulfilment import record_tracking_events, tracking_timeline
 from channelhub.store.tables.fulfilment import (
@@ -154,8 +158,13 @@ async def poll_shipments(
     carriers: Mapping[str, Carrier],
     now: datetime,
     limit: int = 100,
+    aside: SetAside | None = None,
 ) -> PollSummary:
-    """Ask the carriers (keyed by carrier name) about every open tracking number."""
+    """Ask the carriers (keyed by carrier name) about every open tracking number.
+
+    A scan the carrier's mapping could not read (``Tracked.failures``) does not stop the
+    number's other scans: it is filed with ``aside`` as a dead letter (replayed by
+    :func:`replay_tracking`) and counted among the failures."""
     summary = PollSummary()
     with session_factory() as session:
         numbers = open_tracking_numbers(session, limit=limit)
@@ -170,8 +179,30 @@ async def poll_shipments(
         except (RetryableError, FatalError) as error:
             summary.failures.append((number, str(error)))
             continue
+        set_aside = getattr(events, "failures", ())  # scans the mapping could not read
         with session_factory() as session, session.begin():
             outcome = apply_tracking_events(session, events, now=now)
+            if set_aside and aside is not None:
+                aside.failures(session, set_aside)
         summary.new_events += outcome.new_events
         summary.delivered.extend(outcome.delivered)
+        summary.failures.extend((number, failure.reason) for failure in set_aside)
     return summary
+
+
+#: The dead-letter subject of a carrier scan set aside (its body: one scan, as the carrier
+#: sent it, which the carrier's mapping reads again on replay).
+TRACKING_SUBJECT = "tracking"
+
+
+def replay_tracking(session: Session, platform: str, body: bytes, *, now: datetime) -> int:
+    """Map a set-aside scan again with its carrier's mapping and store it; returns how many
+    new events were stored."""
+    mappings = {"ups": ups.normalize_tracking, "easypost": easypost.normalize_tracking}
+    if platform not in mappings:
+        raise InvalidInput.field("platform", platform, "has no tracking mapping to replay with")
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise InvalidInput.field("tracking body", body[:40], f"is not JSON ({exc})") from None
+    return apply_tracking_events(session, mappings[platform](payload), now=now).new_events

@@ -9,7 +9,8 @@ movements, :func:`apply_snapshot`) or tracking events. When applying fails with 
 (an over-shipment, an outbound the hub never sent, a warehouse the account does not serve)
 that transaction is rolled back and a second one keeps the raw body, the delivery and a dead
 letter (``subject="warehouse_callback"``) that :mod:`channelhub.jobs.replay` re-parses and
-applies once the cause is fixed.
+applies once the cause is fixed. Any other error one delivery raises is set aside the same
+way: the sender gets 200 and the delivery is kept, never a 500.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from channelhub.core.fulfilment import Shipment, TrackingEvent
 from channelhub.core.stock import StockMovement
 from channelhub.core.warehouse_reports import InterceptResult, StockSnapshot, snapshot_adjustments
 from channelhub.jobs.intercept import apply_intercept_result
-from channelhub.jobs.pulls import archive
+from channelhub.jobs.isolation import archive
 from channelhub.jobs.shipments import apply_shipment
 from channelhub.jobs.tracking import apply_tracking_events
 from channelhub.mappings import outbound_protocol, shipbob
@@ -174,6 +175,8 @@ def receive(
             return {**answer, "status": "processed", **apply_report(session, report, now=now)}
     except ChannelhubError as exc:
         reason = str(exc)
+    except Exception as exc:  # noqa: BLE001 - per-record isolation: kept as a dead letter
+        reason = f"{type(exc).__name__}: {str(exc)[:400]}"
     log.warning(
         "%s callback %s for %s not applied (dead letter): %s",
         delivery.platform, delivery.event_id, delivery.account, reason,

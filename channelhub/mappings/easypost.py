@@ -178,5 +178,6 @@ def verify_webhook(secret: str, header: str | None, body: bytes) -> None:
         raise InvalidInput.field(
             SIGNATURE_HEADER, header and "(redacted)", "is missing or malformed"
         )
-    if not hmac.compare_digest(header.strip().lower(), webhook_signature(secret, body)):
+    given = header.strip().lower().encode()  # bytes: a non-ASCII forgery is a mismatch
+    if not hmac.compare_digest(given, webhook_signature(secret, body).encode()):
         raise InvalidInput.field(SIGNATURE_HEADER, "(redacted)", "does not match the body")

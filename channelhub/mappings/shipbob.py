@@ -233,14 +233,10 @@ def shipment_from(
         )
     costs: list[Money] = []
     amount, currency = shipment.get("invoice_amount"), shipment.get("invoice_currency_code")
-    if isinstance(amount, int | float) and isinstance(currency, str) and currency:
-        if currency not in CURRENCIES:
-            raise InvalidInput.field(
-                f"{path}.invoice_currency_code",
-                currency,
-                "is not an ISO 4217 currency",
-                source=SOURCE,
-            )
+    # The invoice is what the warehouse charged, not what shipped: the spec leaves
+    # ``invoice_currency_code`` a free string, so one that is not ISO 4217 leaves the cost
+    # out (the raw body keeps it) rather than refusing the shipment and its status.
+    if isinstance(amount, int | float) and isinstance(currency, str) and currency in CURRENCIES:
         costs.append(Money.of(str(amount), currency))
     return build(
         Shipment,

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.api.app import create_app
@@ -30,15 +31,18 @@ def channel() -> FakeChannel:
 
 
 @pytest.fixture
-async def client(
-    session_factory: sessionmaker[Session], channel: FakeChannel, clock: Clock
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
+def app(session_factory: sessionmaker[Session], channel: FakeChannel, clock: Clock) -> FastAPI:
+    return create_app(
         session_factory=session_factory,
         connector_factory=lambda row: channel,
         now=clock,
         status=lambda: {"jobs_running": 0},
+        background_intake=False,
     )
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client
@@ -56,9 +60,9 @@ def fake_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
 
         return normalize
 
-    import channelhub.api.webhooks as webhooks
+    import channelhub.jobs.webhook_intake as intake
 
-    monkeypatch.setattr(webhooks, "normalizer", normalizer)
+    monkeypatch.setattr(intake, "normalizer", normalizer)
 
 
 async def test_health(client: httpx.AsyncClient) -> None:
@@ -118,29 +122,41 @@ async def test_a_forged_webhook_is_refused_and_changes_nothing(
         get_order(session, OrderKey(channel=PLATFORM, account=ACCOUNT, external_id="W"))
 
 
-async def test_a_valid_webhook_is_applied_once(
-    client: httpx.AsyncClient, session_factory: sessionmaker[Session], fake_mapping: None
+async def test_a_valid_webhook_is_stored_then_applied_once(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    session_factory: sessionmaker[Session],
+    fake_mapping: None,
 ) -> None:
     first = await client.post(f"/webhooks/{ACCOUNT}", **signed("e1", {"id": "W", "version": 2}))
     assert first.status_code == 200
-    assert first.json() == {"status": "processed", "event_id": "e1", "orders": ["inserted"]}
+    assert first.json() == {"status": "accepted", "event_id": "e1"}
+    key = OrderKey(channel=PLATFORM, account=ACCOUNT, external_id="W")
+    with session_factory() as session, pytest.raises(Exception, match="not in the hub"):
+        get_order(session, key)  # answered before it is applied
+    assert app.state.hub.intake.run_once().processed == 1
     again = await client.post(f"/webhooks/{ACCOUNT}", **signed("e1", {"id": "W", "version": 2}))
     assert again.json() == {"status": "duplicate", "event_id": "e1"}
     older = await client.post(f"/webhooks/{ACCOUNT}", **signed("e0", {"id": "W", "version": 1}))
-    assert older.json()["orders"] == ["stale"]  # out of order: the newer version stays
+    assert older.json()["status"] == "accepted"
+    assert app.state.hub.intake.run_once().processed == 1
     with session_factory() as session:
-        key = OrderKey(channel=PLATFORM, account=ACCOUNT, external_id="W")
-        assert get_order(session, key).channel_status == "v2"
+        assert get_order(session, key).channel_status == "v2"  # out of order: newer stays
 
 
-async def test_an_unmappable_webhook_becomes_a_dead_letter(
-    client: httpx.AsyncClient, session_factory: sessionmaker[Session], fake_mapping: None
+async def test_an_unmappable_webhook_is_acknowledged_and_becomes_a_dead_letter(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    session_factory: sessionmaker[Session],
+    fake_mapping: None,
 ) -> None:
     response = await client.post(f"/webhooks/{ACCOUNT}", **signed("e9", {"id": "W"}))
-    assert response.json()["status"] == "dead_letter"
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    assert app.state.hub.intake.run_once().dead_letters == 1
     with session_factory() as session:
         (letter,) = list_dead_letters(session)
         assert letter.job_kind == "webhook" and "version" in letter.reason
+        assert letter.raw_payload_id is not None
 
 
 async def test_unknown_account_is_404(client: httpx.AsyncClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -268,4 +269,72 @@ async def test_an_order_modified_mid_walk_does_not_hide_another() -> None:
             )
             moved = True
     assert set(seen) == set(sim.shop.orders)
+    await connector.aclose()
+
+
+class _OddLocation:
+    """The simulator, answering every 201 with a ``Location`` not of the documented form."""
+
+    def __init__(self, sim: Any, location: bytes) -> None:
+        self.sim, self.location = sim, location
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def sending(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 201:
+                headers = [(k, v) for k, v in message["headers"] if k.lower() != b"location"]
+                message = {**message, "headers": [*headers, (b"location", self.location)]}
+            await send(message)
+
+        await self.sim(scope, receive, sending)
+
+
+TRACK_1, TRACK_2 = "9400111899223197428490", "9400111899223197428491"
+
+
+@pytest.mark.parametrize("location", [b"", b"https://api.ebay.com/sell/fulfillment/v1/order/x"])
+async def test_an_odd_201_location_does_not_stop_the_remaining_packages(location: bytes) -> None:
+    """Issue 18, item 12: the fulfilment was created; its id is read back by tracking number
+    and the next package of the push is still sent."""
+    sim = simulator(order_count=5)
+    connector = make_connector(_OddLocation(sim, location))  # type: ignore[arg-type]
+    order = next(o for o in sim.shop.orders.values() if len(o["lineItems"]) >= 2)
+    first, second = order["lineItems"][:2]
+    push = FulfilmentPush(
+        order_external_id=order["orderId"],
+        packages=tuple(
+            Package(
+                tracking_number=number,
+                carrier="USPS",
+                lines=(
+                    PackageLine(
+                        sku=line["sku"], quantity=line["quantity"], order_line_id=line["lineItemId"]
+                    ),
+                ),
+            )
+            for number, line in ((TRACK_1, first), (TRACK_2, second))
+        ),
+        shipped_at=NOW,
+    )
+    results = await connector.push_fulfilment(push)
+    assert [r.accepted for r in results] == [True, True]
+    assert [r.fulfilment_id for r in results] == [TRACK_1, TRACK_2]
+    assert all("created" in (r.reason or "") for r in results)
+    assert len(sim.shop.fulfillments[order["orderId"]]) == 2
+    await connector.aclose()
+
+
+async def test_a_fulfilment_line_with_quantity_zero_is_left_out_not_raised() -> None:
+    """The spec types a fulfilment line's quantity as a bare integer: 0 is a valid answer."""
+    sim = simulator(order_count=5)
+    connector = make_connector(sim)
+    order = next(iter(sim.shop.orders.values()))
+    await connector.push_fulfilment(_push(order, "9400111899223197428490"))
+    for stored in sim.shop.fulfillments[order["orderId"]]:
+        for line in stored["lineItems"]:
+            line["quantity"] = 0
+    (read,) = await connector.get_fulfilments(order["orderId"])
+    assert read.lines == () and read.tracking_number == "9400111899223197428490"
+    assert "quantity 0 is not a positive whole number" in read.skipped[0]
+    (again,) = await connector.push_fulfilment(_push(order, "9400111899223197428490"))
+    assert again.accepted and again.already_present
     await connector.aclose()

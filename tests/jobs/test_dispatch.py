@@ -295,3 +295,22 @@ async def test_a_status_moved_under_the_recording_is_read_again(
     summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=T0)
     assert summary.sent == [KEY] and raised == [True] and len(wms.created) == 1
     assert status(factory, order_id) == "dispatched" and message_state(factory) == "sent"
+
+
+async def test_a_lost_lease_stops_before_the_create_and_the_next_holder_sends_once(
+    factory: sessionmaker[Session],
+) -> None:
+    from channelhub.jobs.fencing import LeaseLost
+
+    def taken_over() -> None:
+        raise LeaseLost("the lease passed to another runner")
+
+    with factory() as session:
+        order_id = seed_allocated(session)
+    wms = FakeWarehouse(idempotent=False)
+    with pytest.raises(LeaseLost):
+        await dispatch_outbox(factory, warehouses={WH: wms}, now=T0, fence=taken_over)
+    assert wms.created == [] and message_state(factory) == "sending"  # claimed, not dead
+    summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=LATER)  # claim lapsed
+    assert summary.sent == [KEY] and len(wms.created) == 1
+    assert status(factory, order_id) == "dispatched"

@@ -236,3 +236,22 @@ async def test_refusal_and_lost_tracking_are_retried_with_the_channel_reason(
         factory, channels={CHANNEL: channel}, now=LATER + timedelta(hours=4)
     )
     assert fourth.pushed == ["1Z-A"] and not fourth.failures
+
+
+async def test_a_lost_lease_stops_before_the_push_and_nothing_is_dead_lettered(
+    factory: sessionmaker[Session],
+) -> None:
+    from channelhub.jobs.fencing import LeaseLost
+
+    def taken_over() -> None:
+        raise LeaseLost("the lease passed to another runner")
+
+    ship(factory, shipment("S-1", ("1Z-A", "UPS")))
+    channel = FakeChannel()
+    with pytest.raises(LeaseLost):
+        await push_tracking(factory, channels={CHANNEL: channel}, now=T1, fence=taken_over)
+    assert channel.pushes == []
+    with factory() as session:
+        assert failed_pushes(session) == []
+    summary = await push_tracking(factory, channels={CHANNEL: channel}, now=LATER)
+    assert summary.pushed == ["1Z-A"] and channel.pushes == [("1Z-A", "UPS")]

@@ -20,8 +20,8 @@ from channelhub.jobs import JobKind
 from channelhub.jobs.runner import JobOptions, run_job
 from channelhub.jobs.scheduler import JobService, ScheduledJob
 from channelhub.store.repos.jobs import list_runs
+from channelhub.store.repos.leases import read_lease
 from channelhub.store.tables.orders import OrderRow
-from channelhub.store.tables.sync import JobLease
 from tests.jobs.conftest import Clock
 from tests.jobs.fakes import ACCOUNT, FakeChannel, Rec
 
@@ -67,7 +67,7 @@ async def test_sigterm_mid_import_finishes_the_page_and_a_restart_completes(
     with session_factory() as session:
         (run,) = list_runs(session)
         assert (run.outcome, run.pages, run.new, run.updated) == ("interrupted", 2, 2, 1)
-        assert session.get(JobLease, (ACCOUNT, "pull_orders")) is None
+        assert not read_lease(session, ACCOUNT, "pull_orders").held  # type: ignore[union-attr]
     with pytest.raises(httpx.ConnectError):  # the HTTP side is down too
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             await client.get("/health")
@@ -125,7 +125,7 @@ async def test_sigterm_with_a_slow_platform_abandons_the_page_in_flight(
         (run,) = list_runs(session)
         assert (run.outcome, run.pages, run.new) == ("interrupted", 1, 1)
         assert run.error is not None and "page in flight was abandoned" in run.error
-        assert session.get(JobLease, (ACCOUNT, "pull_orders")) is None
+        assert not read_lease(session, ACCOUNT, "pull_orders").held  # type: ignore[union-attr]
     assert channel.closed == 1  # the connector was closed on the way out
 
     channel.before_page = None  # restarted: the abandoned page 2 is fetched again

@@ -138,7 +138,12 @@ async def test_shopify_webhooks_verified_and_applied_once(
     session_factory: sessionmaker[Session], shop_rig: Any
 ) -> None:
     sim, time, factory = shop_rig
-    app = create_app(session_factory=session_factory, connector_factory=factory, now=time.now)
+    app = create_app(
+        session_factory=session_factory,
+        connector_factory=factory,
+        now=time.now,
+        background_intake=False,
+    )
     sender = WebhookSender(
         sim.shop.data, SECRET, duplicate_rate=1.0, rng=random.Random(3), now=time.now
     )
@@ -153,9 +158,23 @@ async def test_shopify_webhooks_verified_and_applied_once(
         refused = await client.post(
             f"/webhooks/{SHOP}", content=forged.body, headers=forged.headers
         )
-    assert first.status_code == 200 and first.json()["orders"] == ["inserted"]
+        # the same event replayed under a new webhook id: a duplicate of the event
+        replay = sender.delivery("orders/updated", order_id)
+        assert replay.webhook_id != first.json()["event_id"]
+        replayed = await client.post(
+            f"/webhooks/{SHOP}", content=replay.body, headers=replay.headers
+        )
+        evented = {**replay.headers, "X-Shopify-Event-Id": "98880550", "X-Shopify-Webhook-Id": "n"}
+        with_event = [
+            await client.post(f"/webhooks/{SHOP}", content=replay.body, headers=evented)
+            for _ in range(2)
+        ]
+    assert first.status_code == 200 and first.json()["status"] == "accepted"
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
     assert refused.status_code == 401
+    assert replayed.status_code == 200 and replayed.json()["status"] == "duplicate"
+    assert [r.json()["status"] for r in with_event] == ["accepted", "duplicate"]
+    assert app.state.hub.intake.run_once().processed == 2
     assert stored_orders(session_factory) == (1, 1)
     with session_factory() as session:
-        assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
+        assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == 2

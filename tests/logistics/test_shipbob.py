@@ -54,10 +54,14 @@ def test_spec_example_order_maps_to_a_shipment() -> None:
             "application/json"
         ]["example"]
     )
-    with pytest.raises(InvalidInput, match="invoice_currency_code: 'string'"):
-        shipbob.normalize_shipments(example, warehouse="shipbob")
+    # The example's invoice_currency_code is "string" (the spec types it a free string): the
+    # shipment still maps, without the cost (issue 18, item 12); an ISO code gives the cost.
+    (odd,) = shipbob.normalize_shipments(example, warehouse="shipbob")
+    assert example["shipments"][0]["invoice_currency_code"] == "string"
+    assert odd.costs == () and odd.packages[0].tracking_number
     example["shipments"][0]["invoice_currency_code"] = "USD"
     shipments = shipbob.normalize_shipments(example, warehouse="shipbob")
+    assert [c.currency for c in shipments[0].costs] == ["USD"]
     assert len(shipments) == 1
     (package,) = shipments[0].packages
     assert package.tracking_number == example["shipments"][0]["tracking"]["tracking_number"]

@@ -143,3 +143,34 @@ async def test_exactly_one_order_under_injected_5xx() -> None:
         sim.journal.entries
     ) == 3
     await connector.aclose()
+
+
+@pytest.mark.anyio
+async def test_one_bad_shipment_does_not_fail_the_status_read(rig: Rig) -> None:
+    """Issue 18: a shipment the mapping cannot read is set aside with its body and error;
+    the status and the other shipments still read. A non-ISO ``invoice_currency_code`` (the
+    spec's own example says "string") is no such shipment: the status does not need it."""
+    import copy
+    import json
+
+    order = outbound_order(cash_on_delivery=None)
+    await rig.connector.create_outbound(order)
+    rig.sim.advance(timedelta(hours=3))
+    (stored,) = [o for o in rig.sim.orders.values() if o["reference_id"] == order.idempotency_key]
+    good = stored["shipments"][0]
+    good["invoice_amount"], good["invoice_currency_code"] = 4.2, "string"
+    bad = copy.deepcopy(good)
+    bad["id"] = good["id"] + 1
+    bad["tracking"]["tracking_number"] = "1ZBAD0000000000001"
+    bad["tracking"]["shipping_date"] = "0000-01-01T00:00:00Z"  # year 0: not a date
+    stored["shipments"].append(bad)
+
+    status = await rig.connector.get_outbound(order.idempotency_key)
+
+    assert status.state is OutboundState.SHIPPED
+    (shipment,) = status.shipments
+    assert shipment.shipment_id == str(good["id"]) and shipment.costs == ()
+    (failure,) = status.failures
+    assert failure.raw.kind == "shipment" and failure.raw.external_id == str(bad["id"])
+    assert json.loads(failure.raw.body)["tracking"]["tracking_number"] == "1ZBAD0000000000001"
+    assert "shipping_date" in failure.reason

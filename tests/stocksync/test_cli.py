@@ -189,3 +189,44 @@ def test_a_bad_rules_file_is_one_clear_line(hub: Any, tmp_path: Path) -> None:
     bad.write_text('[stock.default]\nshare = "2"\n')
     code, _, err = run("stock", "explain", "amazon:us1:A-SET", "--rules", str(bad))
     assert code == 1 and "stock.default.share" in err and "Traceback" not in err
+
+
+def test_push_waits_for_the_schedulers_push_and_never_sends_beside_it(
+    hub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stock push` takes the account's push_stock lease like `channelhub run`: while the
+    scheduler holds it, a push that may not wait says so in one line and sends nothing."""
+    from datetime import UTC, datetime, timedelta
+
+    from channelhub.store.repos.leases import acquire_lease, read_lease
+
+    run, factory = hub
+    channel = FakeChannel()
+    code, _, err = run(
+        "accounts", "add", "amazon", "us1", "-c", "refresh_token=secret", "-c", "client_id=i",
+        "-c", "client_secret=s", "-s", "seller_id=A1", "-s", "marketplace_ids=ATVPDKIKX0DER",
+    )  # fmt: skip
+    assert code == 0, err
+    with factory.begin() as session:
+        turn_stock_sync_on(session, "us1", now=T0)
+        assert acquire_lease(
+            session, "us1", "push_stock", holder="scheduler", now=datetime.now(UTC),
+            ttl=timedelta(minutes=10),
+        )  # fmt: skip
+    monkeypatch.setattr(
+        "channelhub.cli.stock.connector_factory_for", lambda _settings: lambda _row: channel
+    )
+    code, _, err = run("stock", "push", "us1", "--full", "--wait", "0")
+    assert code == 1 and channel.pushed == []
+    assert "still running elsewhere" in err and "Traceback" not in err
+    with factory() as session:
+        lease = read_lease(session, "us1", "push_stock")
+        assert lease is not None and lease.holder == "scheduler"  # untouched
+    with factory.begin() as session:  # the scheduler's push ends
+        from channelhub.store.repos.leases import release_lease
+
+        release_lease(session, "us1", "push_stock", holder="scheduler")
+    code, out, _ = run("stock", "push", "us1", "--full", "--wait", "0")
+    assert code == 0 and channel.pushed, out
+    with factory() as session:
+        assert not read_lease(session, "us1", "push_stock").held  # type: ignore[union-attr]

@@ -264,3 +264,20 @@ async def test_the_first_run_and_a_stale_sweep_recompute_everything(
     assert ("A-LOOSE", 4) not in channel.pushed
     late = await _push(factory, channel, 62)  # the last sweep is over an hour old
     assert late.full_sweep and channel.pushed[-1] == ("A-LOOSE", 4) and late.pushed == 1
+
+
+async def test_a_lost_lease_stops_before_the_push_and_leaves_the_rows_pending(
+    factory: sessionmaker[Session],
+) -> None:
+    from channelhub.jobs.fencing import LeaseLost
+
+    def taken_over() -> None:
+        raise LeaseLost("the lease passed to another runner")
+
+    channel = FakeChannel()
+    with pytest.raises(LeaseLost):
+        await _push(factory, channel, 1, full_sweep=True, fence=taken_over)
+    assert channel.calls == []
+    with factory() as session:
+        assert {r.state for r in session.scalars(select(StockPushRow))} == {"pending"}
+    assert (await _push(factory, channel, 2)).pushed == 4

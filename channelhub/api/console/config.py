@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from channelhub.core.rulebook import Rulebook
 from channelhub.jobs.runner import JobOptions
 from channelhub.store.crypto import Vault
 
@@ -22,5 +23,8 @@ class ConsoleConfig:
     login_attempts: int = 5
     login_window: timedelta = timedelta(minutes=15)
     job_options: JobOptions | None = None
+    #: the order-flow rules (``<home>/rules.toml``): what approve, release, split, merge and
+    #: bind plan with, as the CLI's ``--rules`` default
+    rulebook: Rulebook = field(default_factory=Rulebook)
     #: the credentials vault: the Accounts screen encrypts what it is given (None: read only)
     vault: Vault | None = None

@@ -19,6 +19,7 @@ from channelhub.api.console.auth import Viewer, page_viewer
 from channelhub.api.state import HubState, hub_state
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Role
+from channelhub.core.money import money_text
 from channelhub.core.roles import Action, allowed
 from channelhub.jobs.overview import open_exceptions
 from channelhub.jobs.scheduler import roles_from_registry
@@ -28,9 +29,17 @@ HERE = Path(__file__).parent
 templates = Jinja2Blocks(directory=str(HERE / "templates"))  # autoescapes .html
 PAGE_SIZE = 50
 #: The navigation bar: (path, label), in order. A new screen adds its line.
-NAV: list[tuple[str, str]] = [("/", "Home"), ("/jobs", "Jobs")]
-NAV += [("/stock", "Stock"), ("/warehouses", "Warehouses"), ("/reconcile", "Reconciliation")]
-NAV += [("/accounts", "Accounts")]
+NAV: list[tuple[str, str]] = [
+    ("/", "Home"),
+    ("/orders", "Orders"),
+    ("/pairing", "Pairing"),
+    ("/exceptions", "Exceptions"),
+    ("/jobs", "Jobs"),
+    ("/stock", "Stock"),
+    ("/warehouses", "Warehouses"),
+    ("/reconcile", "Reconciliation"),
+    ("/accounts", "Accounts"),
+]
 
 
 def _when(value: Any) -> str:
@@ -38,6 +47,7 @@ def _when(value: Any) -> str:
 
 
 templates.env.filters["when"] = _when
+templates.env.filters["money"] = money_text
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from channelhub.connectors.errors import ConnectorError, Forbidden
 from channelhub.connectors.http.auth import RefreshingToken, TokenFetcher, TokenGrant
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import Clock
+from channelhub.core.redaction import SecretRedactor
 
 HEADER = "x-amz-access-token"
 DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
@@ -140,9 +141,15 @@ class RestrictedTokens:
     """
 
     def __init__(
-        self, fetch: RdtFetcher, *, clock: Clock = time.monotonic, margin: float = 60.0
+        self,
+        fetch: RdtFetcher,
+        *,
+        clock: Clock = time.monotonic,
+        margin: float = 60.0,
+        redactor: SecretRedactor | None = None,
     ) -> None:
         self._fetch = fetch
+        self._redactor = redactor
         self._clock = clock
         self._margin = margin
         self._tokens: dict[RestrictedResource, RefreshingToken] = {}
@@ -162,7 +169,9 @@ class RestrictedTokens:
             async def fetch() -> TokenGrant:
                 return await self._fetch(resource)
 
-            token = RefreshingToken(fetch, clock=self._clock, margin=self._margin)
+            token = RefreshingToken(
+                fetch, clock=self._clock, margin=self._margin, redactor=self._redactor
+            )
             self._tokens[resource] = token
         return token
 

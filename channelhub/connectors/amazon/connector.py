@@ -49,6 +49,7 @@ from channelhub.connectors.errors import (
 from channelhub.connectors.http.auth import RefreshingToken, TokenGrant
 from channelhub.connectors.http.client import ConnectorHttpClient, ConnectorResponse
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
+from channelhub.connectors.records import NextTokens, PageRecords, map_fetched, one_of
 from channelhub.connectors.results import (
     ChannelFulfilment,
     Fetched,
@@ -58,11 +59,10 @@ from channelhub.connectors.results import (
     QuantityPushResult,
     QuantityUpdate,
     RawRecord,
-    RecordFailure,
     WebhookEvent,
 )
 from channelhub.connectors.roles import Capability
-from channelhub.core.errors import ChannelhubError, ConfigError
+from channelhub.core.errors import ConfigError
 from channelhub.core.models import Listing, Order
 from channelhub.mappings.amazon import Wire, listing_from_wire, order_from_wire
 from channelhub.mappings.amazon import requests as build
@@ -133,6 +133,7 @@ class AmazonConnector:
             now=context.now,
             rng=context.rng,
             limit_feedback=None,
+            redactor=context.redactor,
             **extra,
         )
         fetch = lwa_fetcher(
@@ -142,8 +143,10 @@ class AmazonConnector:
             client_secret=context.credential("client_secret"),
             refresh_token=context.credential("refresh_token"),
         )
-        self.token = RefreshingToken(fetch, clock=context.clock)
-        self.rdts = RestrictedTokens(self._create_rdt, clock=context.clock, margin=RDT_MARGIN)
+        self.token = RefreshingToken(fetch, clock=context.clock, redactor=context.redactor)
+        self.rdts = RestrictedTokens(
+            self._create_rdt, clock=context.clock, margin=RDT_MARGIN, redactor=context.redactor
+        )
         self.http = http_client_for(
             context, default_base_url=DEFAULT_BASE_URL, limits=USAGE_PLANS, auth=LwaAuth(self.token)
         )
@@ -223,19 +226,17 @@ class AmazonConnector:
 
     # --- orders --------------------------------------------------------------------------
 
-    def _orders_page(self, body: Any) -> tuple[list[Order], list[RawRecord], list[RecordFailure]]:
+    def _orders_page(self, body: Any) -> PageRecords[Order]:
         if not isinstance(body, Mapping) or not isinstance(body.get("orders"), list):
             raise ContractViolation("searchOrders answered without an 'orders' list")
-        orders, raws, failures = [], [], []
+        records: PageRecords[Order] = PageRecords()
         for index, data in enumerate(body["orders"]):
             order_id = data.get("orderId") if isinstance(data, Mapping) else None
             raw = self._raw("order", order_id if isinstance(order_id, str) else None, data)
-            raws.append(raw)
-            try:
-                orders.append(order_from_wire(Wire(data, f"orders[{index}]"), account=self.account))
-            except ChannelhubError as problem:
-                failures.append(RecordFailure(raw=raw, reason=str(problem)))
-        return orders, raws, failures
+            records.take_one(
+                raw, order_from_wire, Wire(data, f"orders[{index}]"), account=self.account
+            )
+        return records
 
     async def pull_orders(
         self, cursor: str | None = None, *, since: datetime | None = None
@@ -253,6 +254,7 @@ class AmazonConnector:
             start = datetime.fromisoformat(watermark) - self.overlap if watermark else None
             after = start or since or self._now() - self.lookback
             before = build.window_end(self._now())
+        tokens = NextTokens("searchOrders", self.account, token)
         while True:
             if token:
                 query = build.search_orders_next_query(token)
@@ -284,19 +286,16 @@ class AmazonConnector:
                 token = None  # a stale next token: restart this window (upserts make it safe)
                 continue
             body = response.json()
-            orders, raws, failures = self._orders_page(body)
+            records = self._orders_page(body)
             token = build.next_token(body)
             window = {"after": after.isoformat(), "before": before.isoformat()}
             page_cursor = {**window, "token": token} if token else {"watermark": before.isoformat()}
-            yield PageOf(
-                items=tuple(orders),
-                raw=tuple(raws),
-                cursor=json.dumps(page_cursor),
-                done=token is None,
-                failures=tuple(failures),
-            )
+            yield records.page(json.dumps(page_cursor), token is None)
             if token is None:
                 return
+            # A next token handed out before would be followed forever: what was read is kept
+            # (the cursor stays inside the window, nothing skipped) and the run stops saying so.
+            tokens.follow(token)
 
     async def _get_order_body(self, external_id: str, *, pii: bool) -> Any:
         path = build.get_order_path(external_id)
@@ -315,10 +314,14 @@ class AmazonConnector:
     async def get_order(self, external_id: str) -> Fetched[Order]:
         """One order by id (backfill after a notification, reconciliation)."""
         data = await self._get_order_body(external_id, pii=self.with_pii)
-        order = order_from_wire(
-            Wire(data, "order", f"amazon order {external_id}"), account=self.account
+        raw = self._raw("order", external_id, data)
+        (order,) = map_fetched(
+            raw,
+            one_of(order_from_wire),
+            Wire(data, "order", f"amazon order {external_id}"),
+            account=self.account,
         )
-        return Fetched(item=order, raw=self._raw("order", external_id, data))
+        return Fetched(item=order, raw=raw)
 
     # --- listings ------------------------------------------------------------------------
 
@@ -327,28 +330,29 @@ class AmazonConnector:
         market = self.marketplace_ids[0]
         path = build.listings_item_path(self.seller_id)
         token = cursor
+        tokens = NextTokens("searchListingsItems", self.account, token)
         while True:
             query = build.search_listings_query(marketplace_id=market, page_token=token)
             body = (await self.call("searchListingsItems", "GET", path, params=query)).json()
             if not isinstance(body, Mapping) or not isinstance(body.get("items"), list):
                 raise ContractViolation("searchListingsItems answered without an 'items' list")
-            listings, raws, failures = [], [], []
+            records: PageRecords[Listing] = PageRecords()
             for index, data in enumerate(body["items"]):
                 sku = data.get("sku") if isinstance(data, Mapping) else None
                 raw = self._raw("listing", sku if isinstance(sku, str) else None, data)
-                raws.append(raw)
-                try:
-                    node = Wire(data, f"items[{index}]")
-                    listings.append(
-                        listing_from_wire(node, account=self.account, marketplace=market)
-                    )
-                except ChannelhubError as problem:
-                    failures.append(RecordFailure(raw=raw, reason=str(problem)))
+                records.take_one(
+                    raw,
+                    listing_from_wire,
+                    Wire(data, f"items[{index}]"),
+                    account=self.account,
+                    marketplace=market,
+                )
             pagination = body.get("pagination")
             token = pagination.get("nextToken") if isinstance(pagination, Mapping) else None
-            yield PageOf(tuple(listings), tuple(raws), token, token is None, tuple(failures))
+            yield records.page(token, not token)
             if not token:
                 return
+            tokens.follow(token)  # a repeated token: stop rather than loop (see pull_orders)
 
     # --- stock ---------------------------------------------------------------------------
 

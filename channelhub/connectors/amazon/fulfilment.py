@@ -13,8 +13,8 @@ from typing import Any
 
 from channelhub.connectors.errors import ConnectorError, ContractViolation, RetryableError
 from channelhub.connectors.http.client import ConnectorResponse
+from channelhub.connectors.records import ChannelLines
 from channelhub.connectors.results import ChannelFulfilment, FulfilmentPush, PackagePushResult
-from channelhub.core.models import PackageLine
 from channelhub.mappings.amazon import requests as build
 
 Call = Callable[..., Awaitable[ConnectorResponse]]
@@ -30,20 +30,17 @@ def fulfilments_from_order(order: Mapping[str, Any]) -> list[ChannelFulfilment]:
     }
     fulfilments = []
     for package in order.get("packages") or []:
-        lines = tuple(
-            PackageLine(
-                sku=skus.get(str(entry.get("orderItemId"))) or str(entry.get("orderItemId")),
-                quantity=int(entry.get("quantity", 1)),
-                order_line_id=str(entry.get("orderItemId")),
-            )
-            for entry in package.get("packageItems") or []
-        )
+        lines = ChannelLines()
+        for entry in package.get("packageItems") or []:
+            item_id = str(entry.get("orderItemId"))
+            lines.add(skus.get(item_id) or item_id, entry.get("quantity", 1), item_id)
         fulfilments.append(
             ChannelFulfilment(
                 fulfilment_id=str(package.get("packageReferenceId")),
                 tracking_number=package.get("trackingNumber"),
                 carrier=package.get("carrier"),
-                lines=lines,
+                lines=tuple(lines.lines),
+                skipped=tuple(lines.skipped),
             )
         )
     return fulfilments

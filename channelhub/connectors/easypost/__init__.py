@@ -22,12 +22,14 @@ from channelhub.connectors.errors import CapabilityMissing, WebhookRejected
 from channelhub.connectors.http.auth import HeaderTokenAuth
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, ConnectorPlugin, http_client_for
+from channelhub.connectors.records import PageRecords
 from channelhub.connectors.results import (
     Label,
     LabelRequest,
     RateQuote,
     RateRequest,
     RawRecord,
+    Tracked,
     WebhookEvent,
 )
 from channelhub.connectors.roles import Capability, Role
@@ -75,7 +77,7 @@ class EasyPostCarrier:
             json=easypost.tracker_create_body(tracking_number, carrier),
             idempotent=True,  # EasyPost returns the existing tracker for a known code
         )
-        return easypost.normalize_tracking(response.json())
+        return scan_by_scan(response.json(), received_at=self._context.now())
 
     def verify_webhook(
         self,
@@ -117,6 +119,27 @@ class EasyPostCarrier:
 
     async def create_label(self, request: LabelRequest) -> Label:
         raise CapabilityMissing("EasyPost labels are not implemented in channelhub yet")
+
+
+def scan_by_scan(payload: object, *, received_at: datetime) -> Tracked:
+    """Every ``tracking_details`` entry of a Tracker mapped on its own: one the mapping
+    cannot read is set aside (the tracker with that one entry is the body kept, which
+    :func:`channelhub.mappings.easypost.normalize_tracking` reads again on replay)."""
+    details = payload.get("tracking_details") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict) or payload.get("object") != "Tracker":
+        return Tracked(easypost.normalize_tracking(payload))  # not a Tracker: as before
+    scans: PageRecords[TrackingEvent] = PageRecords()
+    number = payload.get("tracking_code")
+    for detail in details if isinstance(details, list) else [details]:
+        one = {**payload, "tracking_details": [detail]}
+        raw = RawRecord(
+            "tracking",
+            number if isinstance(number, str) else None,
+            json.dumps(one, separators=(",", ":"), default=str).encode(),
+            received_at,
+        )
+        scans.take(raw, easypost.tracker_events, one)
+    return Tracked(scans.items, scans.failures)
 
 
 PLUGIN = ConnectorPlugin(

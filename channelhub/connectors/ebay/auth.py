@@ -50,7 +50,8 @@ class EbayScopedAuth:
         self._client_secret = client_secret
         self._refresh_token = refresh_token
         self.tokens: dict[str, RefreshingToken] = {
-            api: RefreshingToken(self._fetcher(api), clock=clock) for api in API_SCOPES
+            api: RefreshingToken(self._fetcher(api), clock=clock, redactor=token_http.redactor)
+            for api in API_SCOPES
         }
 
     def __repr__(self) -> str:

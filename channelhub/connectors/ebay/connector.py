@@ -24,6 +24,7 @@ from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.pagination import paginate_next_url
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
+from channelhub.connectors.records import PageRecords, map_fetched
 from channelhub.connectors.results import (
     ChannelFulfilment,
     Fetched,
@@ -33,11 +34,10 @@ from channelhub.connectors.results import (
     QuantityPushResult,
     QuantityUpdate,
     RawRecord,
-    RecordFailure,
     WebhookEvent,
 )
 from channelhub.connectors.roles import Capability
-from channelhub.core.errors import ConfigError, InvalidInput
+from channelhub.core.errors import ConfigError
 from channelhub.core.models import Listing, Order
 from channelhub.mappings.ebay import (
     FULFILLMENT_BASE,
@@ -119,6 +119,7 @@ class EbayConnector:
             self.http,
             verification_token=context.credentials.get("verification_token"),
             endpoint=context.settings.get("notification_endpoint"),
+            clock=context.clock,
         )
 
     def __repr__(self) -> str:
@@ -134,21 +135,13 @@ class EbayConnector:
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         return RawRecord(kind=kind, external_id=external_id, body=data, received_at=self._now())
 
-    def _map_orders(
-        self, orders: Sequence[object]
-    ) -> tuple[list[Order], list[RawRecord], list[RecordFailure]]:
-        mapped: list[Order] = []
-        raws: list[RawRecord] = []
-        failures: list[RecordFailure] = []
+    def _map_orders(self, orders: Sequence[object]) -> PageRecords[Order]:
+        records: PageRecords[Order] = PageRecords()
         for body in orders:
             order_id = body.get("orderId") if isinstance(body, dict) else None
-            raw = self._raw("order", str(order_id) if order_id else None, body)
-            raws.append(raw)
-            try:
-                mapped.extend(normalize_orders(body, account=self.account))
-            except InvalidInput as exc:
-                failures.append(RecordFailure(raw=raw, reason=str(exc)))
-        return mapped, raws, failures
+            raw = self._raw("order", str(order_id)[:200] if order_id else None, body)
+            records.take(raw, normalize_orders, body, account=self.account)
+        return records
 
     async def pull_orders(
         self, cursor: str | None = None, *, since: datetime | None = None
@@ -180,9 +173,7 @@ class EbayConnector:
             async for paged in paginate_next_url(fetch, next_page, start=start_path):
                 body = paged.page
                 orders = body.get("orders") if isinstance(body, dict) else None
-                mapped, raws, failures = self._map_orders(
-                    orders if isinstance(orders, list) else []
-                )
+                records = self._map_orders(orders if isinstance(orders, list) else [])
                 page_total = body.get("total") if isinstance(body, dict) else None
                 total = page_total if total is None else total
                 # An order modified while we page leaves the window and shifts the offsets of
@@ -194,7 +185,7 @@ class EbayConnector:
                 else:
                     resume = None if shifted else paged.resume
                     following = OrderCursor(start=state.start, end=end, next_path=resume)
-                yield PageOf(tuple(mapped), tuple(raws), following.encode(), done, tuple(failures))
+                yield records.page(following.encode(), done)
                 if shifted:
                     logger.info("ebay %s: orders changed while paging; walking again", self.account)
                     break
@@ -205,8 +196,9 @@ class EbayConnector:
     async def get_order(self, external_id: str) -> Fetched[Order]:
         response = await self.http.request("getOrder", "GET", order_path(external_id))
         body = response.json()
-        (order,) = normalize_orders(body, account=self.account)
-        return Fetched(order, self._raw("order", external_id, body))
+        raw = self._raw("order", external_id, body)
+        (order,) = map_fetched(raw, normalize_orders, body, account=self.account)
+        return Fetched(order, raw)
 
     # --- listings -------------------------------------------------------------------------
 
@@ -226,9 +218,7 @@ class EbayConnector:
         async for paged in paginate_next_url(fetch, next_page, start=cursor):
             body = paged.page
             items = body.get("inventoryItems") if isinstance(body, dict) else None
-            listings: list[Listing] = []
-            raws: list[RawRecord] = []
-            failures: list[RecordFailure] = []
+            records: PageRecords[Listing] = PageRecords()
             for item in items if isinstance(items, list) else []:
                 sku = item.get("sku") if isinstance(item, dict) else None
                 offers: list[object] = []
@@ -240,14 +230,8 @@ class EbayConnector:
                     offers = found if isinstance(found, list) else []
                 combined = {"inventoryItems": [item], "offers": offers}
                 raw = self._raw("listing", sku, combined)
-                raws.append(raw)
-                try:
-                    listings.extend(normalize_listings(combined, account=self.account))
-                except InvalidInput as exc:
-                    failures.append(RecordFailure(raw=raw, reason=str(exc)))
-            yield PageOf(
-                tuple(listings), tuple(raws), paged.resume, paged.resume is None, tuple(failures)
-            )
+                records.take(raw, normalize_listings, combined, account=self.account)
+            yield records.page(paged.resume, paged.resume is None)
 
     # --- stock ----------------------------------------------------------------------------
 

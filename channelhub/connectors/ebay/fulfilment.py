@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from channelhub.connectors.errors import RetryableError
-from channelhub.connectors.http.client import ConnectorHttpClient
+from channelhub.connectors.http.client import ConnectorHttpClient, ConnectorResponse
+from channelhub.connectors.records import ChannelLines, shorten
 from channelhub.connectors.results import ChannelFulfilment, FulfilmentPush, PackagePushResult
+from channelhub.core.errors import InvalidInput
 from channelhub.core.models import PackageLine
 from channelhub.mappings.ebay import (
     ebay_carrier_code,
@@ -40,20 +42,17 @@ class FulfilmentPusher:
         body = await self._existing(order_external_id)
         found = []
         for entry in body.get("fulfillments") or []:  # type: ignore[attr-defined]
-            lines = tuple(
-                PackageLine(
-                    sku=str(ref.get("lineItemId")),
-                    quantity=int(ref.get("quantity", 1)),
-                    order_line_id=str(ref.get("lineItemId")),
-                )
-                for ref in entry.get("lineItems") or []
-            )
+            lines = ChannelLines()
+            for ref in entry.get("lineItems") or []:
+                line_id = str(ref.get("lineItemId"))
+                lines.add(line_id, ref.get("quantity", 1), line_id)
             found.append(
                 ChannelFulfilment(
                     str(entry.get("fulfillmentId")),
                     entry.get("shipmentTrackingNumber"),
                     entry.get("shippingCarrierCode"),
-                    lines,
+                    tuple(lines.lines),
+                    skipped=tuple(lines.skipped),
                 )
             )
         return found
@@ -73,6 +72,30 @@ class FulfilmentPusher:
                 await self._create(push, package.tracking_number, package.carrier, package.lines)
             )
         return results
+
+    async def _created(
+        self, order_id: str, tracking: str, response: ConnectorResponse
+    ) -> PackagePushResult:
+        """A 201: the fulfilment exists. Its id is the ``Location``'s last segment; a Location
+        in another form must not stop the remaining packages, so the id is read back by
+        tracking number, and failing that the package is reported created without an id."""
+        location = response.headers.get("location", "")
+        try:
+            return PackagePushResult(tracking, True, fulfillment_id_from_location(location))
+        except InvalidInput:
+            found = existing_fulfillment_for(await self._existing(order_id), tracking)
+        shown = shorten(location, 120)
+        if found is not None:
+            return PackagePushResult(
+                tracking, True, found, reason=f"created; id read back (Location {shown!r})"
+            )
+        return PackagePushResult(
+            tracking,
+            True,
+            None,
+            reason=f"created, but eBay's Location {shown!r} names no fulfilment id and the "
+            "fulfilment was not found by its tracking number yet",
+        )
 
     async def _create(
         self, push: FulfilmentPush, tracking: str, carrier: str, lines: Sequence[PackageLine]
@@ -103,13 +126,12 @@ class FulfilmentPusher:
                 return PackagePushResult(tracking, True, found, already_present=True)
             return PackagePushResult(tracking, False, reason=str(exc))
         if response.status == 201:
-            location = response.headers.get("location", "")
-            return PackagePushResult(tracking, True, fulfillment_id_from_location(location))
+            return await self._created(push.order_external_id, tracking, response)
         found = existing_fulfillment_for(await self._existing(push.order_external_id), tracking)
         if found is not None:
             return PackagePushResult(tracking, True, found, already_present=True)
         return PackagePushResult(
             tracking,
             False,
-            reason=f"eBay refused the package (409 conflict): {response.text[:300]}",
+            reason=f"eBay refused the package (409 conflict): {response.excerpt(300)}",
         )

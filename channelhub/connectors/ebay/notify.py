@@ -2,15 +2,27 @@
 
 The pure checks are in ``channelhub.mappings.ebay.notifications``; this adds the key fetch
 (getPublicKey, application token) and a per-connector cache, so one account's keys are never
-shared through module state. eBay rotates keys rarely; a kid not in the cache is fetched once.
+shared through module state (the app keeps one connector per account, so the cache outlives
+requests). eBay rotates keys rarely; a kid not in the cache is fetched once.
+
+A forged notification names any ``kid`` it likes, so before anything is fetched the kid must
+have the shape of a key id (:data:`KID_SHAPE`; it is URL-escaped in the path all the same), a
+kid eBay did not know is remembered for :data:`NEGATIVE_TTL` seconds, and fetches of unknown
+kids spend a small budget (:data:`FETCH_BUDGET` per :data:`FETCH_WINDOW` seconds, per
+account): past it, an unknown kid is refused without calling eBay.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Mapping
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from urllib.parse import quote
 
 from pydantic import SecretStr
 
@@ -28,6 +40,16 @@ from channelhub.mappings.ebay import (
     verify_signature,
 )
 
+#: What a key id looks like (eBay's are UUIDs); anything else is refused unfetched.
+KID_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+#: Seconds a kid eBay did not know is refused without asking again.
+NEGATIVE_TTL = 600.0
+#: Fetches of keys not yet cached allowed per window (per account).
+FETCH_BUDGET = 5
+FETCH_WINDOW = 600.0
+#: At most this many keys and unknown kids are remembered.
+MAX_REMEMBERED = 1_000
+
 
 class NotificationVerifier:
     """Verifies one account's eBay notifications; caches public keys by kid."""
@@ -38,24 +60,62 @@ class NotificationVerifier:
         *,
         verification_token: SecretStr | None,
         endpoint: str | None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self._token = verification_token
         self._endpoint = endpoint
+        self._clock = clock
         self.keys: dict[str, PublicKey] = {}
+        self.unknown: OrderedDict[str, float] = OrderedDict()  # kid -> refused until
+        self._spent: list[float] = []  # when each budgeted fetch happened
+        self._fetching = asyncio.Lock()
         self.fetches = 0
 
+    def _allowed_fetch(self, kid: str) -> None:
+        now = self._clock()
+        until = self.unknown.get(kid)
+        if until is not None and until > now:
+            raise WebhookRejected(f"public key {kid!r} is unknown to eBay", platform="ebay")
+        self._spent = [t for t in self._spent if t > now - FETCH_WINDOW]
+        if len(self._spent) >= FETCH_BUDGET:
+            raise WebhookRejected(
+                f"public key {kid!r} is not cached and the key fetch budget is spent",
+                platform="ebay",
+            )
+        self._spent.append(now)
+
     async def public_key(self, kid: str) -> PublicKey:
-        if kid not in self.keys:
+        if not KID_SHAPE.fullmatch(kid):
+            raise WebhookRejected("the signature's kid is not a key id", platform="ebay")
+        async with self._fetching:  # one fetch per kid, even for concurrent requests
+            if kid in self.keys:
+                return self.keys[kid]
+            self._allowed_fetch(kid)
             try:
                 response = await self._http.request(
-                    "getPublicKey", "GET", f"{NOTIFICATION_BASE}/public_key/{kid}"
+                    "getPublicKey", "GET", f"{NOTIFICATION_BASE}/public_key/{quote(kid, safe='')}"
                 )
-                self.keys[kid] = PublicKey.from_response(response.json())
-            except (ConnectorError, InvalidInput) as exc:
+                key = PublicKey.from_response(response.json())
+            except ConnectorError as exc:
+                if exc.retryable:  # eBay is away, not a forged kid: the sender retries
+                    raise
+                self._remember_unknown(kid)
+                raise WebhookRejected(f"no public key for kid {kid!r}: {exc}") from exc
+            except InvalidInput as exc:
+                self._remember_unknown(kid)
                 raise WebhookRejected(f"no public key for kid {kid!r}: {exc}") from exc
             self.fetches += 1
-        return self.keys[kid]
+            if len(self.keys) >= MAX_REMEMBERED:
+                self.keys.pop(next(iter(self.keys)))
+            self.keys[kid] = key
+            return key
+
+    def _remember_unknown(self, kid: str) -> None:
+        self.unknown[kid] = self._clock() + NEGATIVE_TTL
+        self.unknown.move_to_end(kid)
+        while len(self.unknown) > MAX_REMEMBERED:
+            self.unknown.popitem(last=False)
 
     def _check(
         self, headers: Mapping[str, str], body: bytes, key: PublicKey | None, now: datetime

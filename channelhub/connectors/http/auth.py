@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from channelhub.connectors.errors import ContractViolation
 from channelhub.connectors.http.ratelimit import Clock
+from channelhub.core.redaction import SecretRedactor
 
 
 @runtime_checkable
@@ -76,12 +77,22 @@ TokenFetcher = Callable[[], Awaitable[TokenGrant]]
 
 
 class RefreshingToken:
-    """One account's access token, refreshed ``margin`` seconds before it expires."""
+    """One account's access token, refreshed ``margin`` seconds before it expires.
+
+    Every token obtained is handed to the account's ``redactor`` before anyone can use it, so
+    a platform that echoes it back (in an error, a log line) never gets it stored or printed.
+    """
 
     def __init__(
-        self, fetch: TokenFetcher, *, clock: Clock = time.monotonic, margin: float = 60.0
+        self,
+        fetch: TokenFetcher,
+        *,
+        clock: Clock = time.monotonic,
+        margin: float = 60.0,
+        redactor: SecretRedactor | None = None,
     ) -> None:
         self._fetch = fetch
+        self._redactor = redactor
         self._clock = clock
         self._margin = margin
         self._token: SecretStr | None = None
@@ -104,6 +115,8 @@ class RefreshingToken:
         async with self._lock:
             if not self._is_fresh():  # another caller may have refreshed while we waited
                 grant = await self._fetch()
+                if self._redactor is not None:
+                    self._redactor.add(grant.access_token)
                 self.refreshes += 1
                 margin = min(self._margin, grant.expires_in / 2)
                 self._token = grant.access_token

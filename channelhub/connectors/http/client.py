@@ -26,6 +26,7 @@ import random
 import socket
 import time
 from collections.abc import Callable, Collection, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -58,6 +59,7 @@ from channelhub.connectors.http.retry import (
     call_with_retry,
     parse_retry_after,
 )
+from channelhub.core.redaction import SecretRedactor, active_redactor, redacting
 
 logger = logging.getLogger("channelhub.http")
 
@@ -99,6 +101,7 @@ class ConnectorResponse:
     url: str  # redacted
     attempts: int
     rate_limit: Mapping[str, str] = field(default_factory=dict)
+    redactor: SecretRedactor | None = field(default=None, repr=False)
 
     def json(self) -> Any:
         """The body parsed as JSON; a body that is not JSON breaks the contract."""
@@ -110,12 +113,18 @@ class ConnectorResponse:
                 status=self.status,
                 operation=self.operation,
                 request=self.url,
-                body=redact_body(self.content, limit=300),
+                body=redact_body(self.content, limit=300, redactor=self.redactor),
             ) from exc
 
     @property
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
+
+    def excerpt(self, limit: int = 300) -> str:
+        """The body as a message may quote it: names, patterns and the account's secret
+        values redacted *before* it is cut to ``limit`` characters (an expected 4xx the
+        connector reads itself never went through the client's error path)."""
+        return redact_body(self.content, limit=limit, redactor=self.redactor) or ""
 
 
 class ConnectorHttpClient:
@@ -140,8 +149,12 @@ class ConnectorHttpClient:
         sleep: Sleep = asyncio.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
+        redactor: SecretRedactor | None = None,
     ) -> None:
         self.platform = platform
+        #: the account's secret values: every URL, body and message this client logs or puts
+        #: in an error passes it (the one choke point for what a platform echoes back)
+        self.redactor = redactor if redactor is not None else SecretRedactor(account)
         self.account = account
         self.limiter = RateLimiterRegistry(limits, default=default_limit, clock=clock, sleep=sleep)
         self._auth: AuthHook = auth or NoAuth()
@@ -223,20 +236,27 @@ class ConnectorHttpClient:
         def on_retry(error: BaseException, number: int, wait: float) -> None:
             where = getattr(error, "request", None) or f"{verb} {path}"
             logger.warning(
-                "retrying %s in %s s (attempt %d of %d): %s",
-                where, _seconds(wait), number + 1, policy.max_attempts, _reason(error),
-            )  # fmt: skip
-
-        try:
-            return await call_with_retry(
-                policy,
-                attempt,
-                idempotent=repeatable,
-                sleep=self._sleep,
-                rng=self._rng,
-                on_retry=on_retry,
-                budget=budget,
+                "%s",
+                self.redactor.redact(
+                    f"retrying {where} in {_seconds(wait)} s (attempt {number + 1} of "
+                    f"{policy.max_attempts}): {_reason(error)}"
+                ),
             )
+
+        # Outside a job run (an API route, a script) this account's redactor is the active
+        # one while the request runs, so httpx's own log lines pass it too.
+        scope = redacting(self.redactor) if active_redactor() is None else nullcontext()
+        try:
+            with scope:
+                return await call_with_retry(
+                    policy,
+                    attempt,
+                    idempotent=repeatable,
+                    sleep=self._sleep,
+                    rng=self._rng,
+                    on_retry=on_retry,
+                    budget=budget,
+                )
         except TransportFailure as exc:
             if tried > 1:
                 exc.message += f"; gave up after {tried} attempts in {_seconds(budget.spent)} s"
@@ -272,7 +292,7 @@ class ConnectorHttpClient:
                 timeout=timeout,
             )
             request = await self._auth.apply(request)
-            summary = f"{method} {redact_url(str(request.url))}"
+            summary = f"{method} {redact_url(str(request.url), self.redactor)}"
             started = self._clock()
             try:
                 response = await self._http.send(request)
@@ -280,8 +300,8 @@ class ConnectorHttpClient:
                 budget.spend(self._clock() - started)
                 if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
                     self.limiter.bucket(self.account, bucket).refund(cost)  # never reached it
-                raise self._transport_error(
-                    exc, operation, summary, number, started, timeout
+                raise self._scrub(
+                    self._transport_error(exc, operation, summary, number, started, timeout)
                 ) from None
             budget.spend(self._clock() - started)
             elapsed_ms = (self._clock() - started) * 1000
@@ -297,7 +317,7 @@ class ConnectorHttpClient:
             if error is not None:
                 if isinstance(error, Unauthorized) and refreshed:
                     error.message = "the platform refused the credentials even after a refresh"
-                raise error
+                raise self._scrub(error)
             return ConnectorResponse(
                 operation=operation,
                 status=response.status_code,
@@ -306,7 +326,20 @@ class ConnectorHttpClient:
                 url=summary,
                 attempts=number,
                 rate_limit={k: v for k, v in response.headers.items() if _is_rate_limit_header(k)},
+                redactor=self.redactor,
             )
+
+    def _scrub(self, error: ConnectorError) -> ConnectorError:
+        """The error with the account's secret values removed from every text it carries
+        (an inspector may have quoted the platform's message, which may echo our request)."""
+        redact = self.redactor.redact
+        error.message = redact(error.message)
+        error.args = (error.message,)
+        if error.body is not None:
+            error.body = redact(error.body)
+        if error.request is not None:
+            error.request = redact(error.request)
+        return error
 
     def _attempt_timeout(self, remaining: float | None) -> httpx.Timeout:
         """The client's timeouts, each cut to the seconds the request has left."""
@@ -341,13 +374,13 @@ class ConnectorHttpClient:
             if found is not None:
                 found.add_context(operation=operation, request=summary, platform=self.platform)
                 if found.body is None:
-                    found.body = redact_body(response.content)
+                    found.body = redact_body(response.content, redactor=self.redactor)
                 return found
         if expected is not None and status in expected:
             return None
         if expected is None and 200 <= status < 300:
             return None
-        body = redact_body(response.content)
+        body = redact_body(response.content, redactor=self.redactor)
         if 200 <= status < 400:
             cls = ContractViolation if 200 <= status < 300 else UnexpectedStatus
             return cls(
@@ -396,7 +429,7 @@ class ConnectorHttpClient:
             logging.INFO,
             "%s %s %s %s -> %s %.0fms attempt=%d%s",
             self.platform, self.account, operation, summary, outcome, elapsed_ms, attempt,
-            f" body={body}" if body else "",
+            f" body={self.redactor.redact(body)}" if body else "",
         )  # fmt: skip
 
 

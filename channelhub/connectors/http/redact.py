@@ -5,6 +5,11 @@ shippers, bug reports, outbox ``last_error`` columns). Everything the HTTP layer
 attaches to an error passes through here first. Matching is by *name* (header, query
 parameter, JSON key), normalised so ``BuyerEmail``, ``buyer_email`` and ``buyer-email`` are the
 same, plus a few value patterns (bearer tokens, Amazon LWA tokens) for free text.
+
+Names and patterns miss a secret echoed back bare, URL-encoded or base64'd: each function
+here also takes the account's :class:`~channelhub.core.redaction.SecretRedactor`, which
+removes the account's actual secret values (in every encoding) *before* anything is parsed
+or cut to size, so a truncation can never leave half a token behind.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from channelhub.core.redaction import SecretRedactor
 
 REDACTED = "[REDACTED]"
 
@@ -120,8 +127,11 @@ def redact_query(query: str) -> str:
     )
 
 
-def redact_url(url: str) -> str:
-    """``url`` with user-info dropped and sensitive query parameters masked."""
+def redact_url(url: str, redactor: SecretRedactor | None = None) -> str:
+    """``url`` with user-info dropped and sensitive query parameters (and, with a
+    ``redactor``, the account's secret values anywhere in it) masked."""
+    if redactor is not None:
+        url = redactor.redact(url)
     parts = urlsplit(url)
     netloc = parts.hostname or ""
     if parts.port:
@@ -142,11 +152,18 @@ def redact_json(value: Any) -> Any:
     return value
 
 
-def redact_body(body: bytes | str | None, *, limit: int = 2000) -> str | None:
-    """A redacted, size-capped rendering of a request or response body (JSON, form or text)."""
+def redact_body(
+    body: bytes | str | None, *, limit: int = 2000, redactor: SecretRedactor | None = None
+) -> str | None:
+    """A redacted, size-capped rendering of a request or response body (JSON, form or text).
+
+    With ``redactor``, the account's secret values go first (before parsing and truncation).
+    """
     if body is None or body == b"" or body == "":
         return None
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    if redactor is not None:
+        text = redactor.redact(text)
     try:
         rendered = json.dumps(redact_json(json.loads(text)), ensure_ascii=False)
     except ValueError:

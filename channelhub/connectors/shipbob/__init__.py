@@ -12,6 +12,7 @@ second order. Orders are found by reference for cancel and status the same way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from channelhub.connectors.errors import NotFoundError
 from channelhub.connectors.http.auth import HeaderTokenAuth
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, ConnectorPlugin, http_client_for
+from channelhub.connectors.records import PageRecords
 from channelhub.connectors.results import (
     CancelResult,
     OutboundReceipt,
@@ -33,7 +35,7 @@ from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.shipbob import webhooks
 from channelhub.connectors.shipbob.check import SPEC, check
 from channelhub.core.errors import InvalidInput
-from channelhub.core.fulfilment import OutboundOrder, OutboundState
+from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment
 from channelhub.core.warehouse_reports import InterceptOutcome
 from channelhub.mappings import shipbob
 
@@ -124,7 +126,7 @@ class ShipBobWarehouse:
         if existing is None:
             errors = response.json().get("errors") if isinstance(response.json(), dict) else None
             raise ShipBobRejected(
-                [str(e) for e in errors or [response.text]],
+                [str(e) for e in errors] if errors else [response.excerpt(300)],
                 source=f"ShipBob refused {order.idempotency_key}",
             )
         return OutboundReceipt(
@@ -160,16 +162,32 @@ class ShipBobWarehouse:
         order = await self._order(idempotency_key)
         response = await self._http.request("get_order", "GET", f"{PREFIX}/order/{order['id']}")
         body = response.json()
+        # Shipment by shipment: one the mapping cannot read is set aside with its body and
+        # the error (``failures``) and the status read goes on (connectors/records.py).
+        shipments: PageRecords[Shipment] = PageRecords()
+        listed = body.get("shipments") if isinstance(body, dict) else None
+        for shipment in listed if isinstance(listed, list) else []:
+            shipment_id = shipment.get("id") if isinstance(shipment, dict) else None
+            raw = RawRecord(
+                "shipment",
+                None if shipment_id is None else str(shipment_id),
+                json.dumps(shipment, separators=(",", ":")).encode(),
+                self._now(),
+            )
+            shipments.take(
+                raw,
+                shipbob.normalize_shipments,
+                shipment,
+                warehouse=self.warehouse,
+                outbound_key=idempotency_key,
+            )
         return OutboundStatus(
             idempotency_key=idempotency_key,
             warehouse_order_id=str(body.get("id")),
             state=shipbob.order_state(body),
-            shipments=tuple(
-                shipbob.normalize_shipments(
-                    body, warehouse=self.warehouse, outbound_key=idempotency_key
-                )
-            ),
+            shipments=tuple(shipments.items),
             raw=RawRecord("outbound", idempotency_key, response.content, self._now()),
+            failures=tuple(shipments.failures),
         )
 
     async def get_stock_levels(

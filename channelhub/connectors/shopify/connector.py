@@ -19,12 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.plugin import ConnectorContext
+from channelhub.connectors.records import PageRecords, describe_error, map_fetched, one_of
 from channelhub.connectors.results import (
     Fetched,
     PageOf,
     RawRecord,
-    RecordFailure,
 )
 from channelhub.connectors.roles import Capability
 from channelhub.connectors.shopify.dedupe import InMemoryWebhookDedupe, WebhookDedupe
@@ -133,24 +134,30 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
             answer = await self._gql.call("orders", body)
             connection = _mapping(m.data_of(answer, "orders").get("orders"))
             more, end_cursor = m.page_info(connection, "orders")
-            items, raws, failures = [], [], []
+            records: PageRecords[Order] = PageRecords()
             for edge in connection.get("edges") or []:
                 node = _mapping(edge.get("node") if isinstance(edge, dict) else None)
                 try:
                     node = await self._all_line_items(node)
-                    mapped = m.order_from_node(node, account=self.account)
-                except InvalidInput as exc:
-                    raws.append(raw := self._raw("order", _node_id(node), node))
-                    failures.append(RecordFailure(raw, str(exc)))
+                except ConnectorError:
+                    raise  # the conversation failed, not this order: the run stops
+                # This order's further line items could not be read (the record boundary of
+                # connectors/records.py): it is set aside with its body, the page goes on.
+                except Exception as exc:  # noqa: BLE001 - one order, see above
+                    records.refuse(self._raw("order", _node_id(node), node), describe_error(exc))
                     continue
-                raws.append(self._raw("order", _node_id(node), node))
-                items.append(mapped)
+                records.take_one(
+                    self._raw("order", _node_id(node), node),
+                    m.order_from_node,
+                    node,
+                    account=self.account,
+                )
             if more and end_cursor:
                 window = replace(window, after=end_cursor)
                 next_cursor = window.encode()
             else:
                 next_cursor = _Window(since=until - self._overlap).encode()
-            yield PageOf(tuple(items), tuple(raws), next_cursor, not more, tuple(failures))
+            yield records.page(next_cursor, not more)
             if not more or not end_cursor:
                 return
 
@@ -160,9 +167,9 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
         if node is None:
             raise NotFound(f"shopify account {self.account!r} has no order {external_id!r}")
         node = await self._all_line_items(_mapping(node))
-        return Fetched(
-            m.order_from_node(node, account=self.account), self._raw("order", external_id, node)
-        )
+        raw = self._raw("order", external_id, node)
+        (order,) = map_fetched(raw, one_of(m.order_from_node), node, account=self.account)
+        return Fetched(order, raw)
 
     async def _all_line_items(self, node: dict[str, Any]) -> dict[str, Any]:
         """The order node with every line item: a page reads only the first
@@ -197,20 +204,19 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
             data = m.data_of(answer, "products")
             currency = (data.get("shop") or {}).get("currencyCode")
             more, end_cursor = m.page_info(data.get("products"), "products")
-            items: list[Listing] = []
-            raws, failures = [], []
+            listings: PageRecords[Listing] = PageRecords()
             for edge in _mapping(data.get("products")).get("edges") or []:
                 node = _mapping(edge.get("node") if isinstance(edge, dict) else None)
-                raw = self._raw("listing", _node_id(node), node)
-                raws.append(raw)
-                try:
-                    items += m.listings_from_product(
-                        node, account=self.account, currency=currency, location_id=location
-                    )
-                except InvalidInput as exc:
-                    failures.append(RecordFailure(raw, str(exc)))
+                listings.take(
+                    self._raw("listing", _node_id(node), node),
+                    m.listings_from_product,
+                    node,
+                    account=self.account,
+                    currency=currency,
+                    location_id=location,
+                )
             after = end_cursor if more else None
-            yield PageOf(tuple(items), tuple(raws), end_cursor, not more, tuple(failures))
+            yield listings.page(end_cursor, not more)
             if not more or not end_cursor:
                 return
 

@@ -1,4 +1,5 @@
-"""Shopify webhook intake: signature, replay window, dedupe on ``X-Shopify-Webhook-Id``.
+"""Shopify webhook intake: signature, replay window, dedupe on ``X-Shopify-Webhook-Id``, and
+the event's identity (:func:`event_identity`) as the delivery's event id for the store.
 
 Order matters: the HMAC is checked first (a forged delivery must not burn a genuine id in the
 dedupe store), then the replay window on ``X-Shopify-Triggered-At`` (Shopify retries a
@@ -14,11 +15,14 @@ from datetime import UTC, datetime, timedelta
 from channelhub.connectors.errors import WebhookRejected
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import RawRecord, WebhookEvent
-from channelhub.connectors.shopify.dedupe import WebhookDedupe
+from channelhub.connectors.shopify.dedupe import StoreDedupe, WebhookDedupe
 from channelhub.connectors.webhooks import check_replay_window, verify_hmac_sha256
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Order
 from channelhub.mappings import shopify as m
+
+#: The id of the event a delivery carries (one event may be delivered under several webhook ids).
+EVENT_ID_HEADER = "x-shopify-event-id"
 
 
 class DuplicateWebhook(WebhookRejected):
@@ -76,7 +80,12 @@ class WebhookIntake:
         topic = lower.get(m.webhooks.TOPIC_HEADER.lower(), "")
         external_id = str(payload["id"]) if isinstance(payload.get("id"), int | str) else None
         raw = RawRecord("webhook", external_id, body, now)
-        return WebhookEvent(webhook_id, topic, occurred_at, payload, raw)
+        identity = event_identity(lower, topic, payload) or webhook_id
+        return WebhookEvent(identity, topic, occurred_at, payload, raw)
+
+    def use_store_dedupe(self) -> None:
+        """The caller dedupes in its store, on the event identity (see :class:`StoreDedupe`)."""
+        self._dedupe = StoreDedupe()
 
     def order_from_webhook(self, event: WebhookEvent) -> Order:
         """The canonical order of an ``orders/create|updated|cancelled`` delivery."""
@@ -84,3 +93,17 @@ class WebhookIntake:
             raise InvalidInput.field("topic", event.topic, "is not an order topic")
         (order,) = m.normalize_orders(dict(event.payload), account=self.account)
         return order
+
+
+def event_identity(lower: Mapping[str, str], topic: str, payload: Mapping[str, object]) -> str:
+    """What one platform event is, whatever delivery carries it: Shopify's
+    ``X-Shopify-Event-Id`` (the same for every delivery of one event, unlike the webhook id),
+    else the topic, the resource id and its ``updated_at``; empty when neither is known.
+    A replay of an event under a new webhook id is then a duplicate in the store."""
+    event = lower.get(EVENT_ID_HEADER, "").strip()
+    if event:
+        return f"event:{event[:200]}"
+    resource, updated = payload.get("id"), payload.get("updated_at")
+    if isinstance(resource, int | str) and isinstance(updated, str) and topic:
+        return f"{topic[:60]}:{str(resource)[:40]}:{updated[:40]}"
+    return ""

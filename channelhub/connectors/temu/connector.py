@@ -26,6 +26,7 @@ from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
+from channelhub.connectors.records import PageRecords, map_fetched
 from channelhub.connectors.results import (
     ChannelFulfilment,
     Fetched,
@@ -35,7 +36,6 @@ from channelhub.connectors.results import (
     QuantityPushResult,
     QuantityUpdate,
     RawRecord,
-    RecordFailure,
     WebhookEvent,
 )
 from channelhub.connectors.roles import Capability
@@ -170,24 +170,25 @@ class TemuConnector:
 
     async def _map_groups(
         self, groups: Sequence[Any], ship_to: ShipToFetcher
-    ) -> tuple[list[Order], list[RawRecord], list[RecordFailure]]:
+    ) -> PageRecords[Order]:
         """Orders of a page; merchant-fulfilled parents get their address first (shipto.py)."""
-        orders: list[Order] = []
-        raws: list[RawRecord] = []
-        failures: list[RecordFailure] = []
+        records: PageRecords[Order] = PageRecords()
         groups, refused = await ship_to.attach(groups)
         for index, group in enumerate(groups):
             parent = group.get("parentOrderMap", {}) if isinstance(group, dict) else {}
-            raw = self._raw("order", str(parent.get("parentOrderSn") or "") or None, group)
-            raws.append(raw)
+            parent = parent if isinstance(parent, dict) else {}
+            raw = self._raw("order", str(parent.get("parentOrderSn") or "")[:200] or None, group)
             if index in refused:
-                failures.append(RecordFailure(raw=raw, reason=refused[index]))
+                records.refuse(raw, refused[index])
                 continue
-            try:
-                orders.extend(normalize_orders(group, account=self.account, currency=self.currency))
-            except InvalidInput as exc:
-                failures.append(RecordFailure(raw=raw, reason=str(exc)))
-        return orders, raws, failures
+            records.take(
+                raw,
+                normalize_orders,
+                group,
+                account=self.account,
+                currency=self.currency,
+            )
+        return records
 
     # --- orders ---------------------------------------------------------------------------
 
@@ -228,20 +229,14 @@ class TemuConnector:
                     restarted, total, page = True, None, 1
                     continue
                 total = now_total if total is None else total
-                orders, raws, failures = await self._map_groups(groups, ship_to)
+                records = await self._map_groups(groups, ship_to)
                 last_page = not groups or page * self._page_size >= now_total
                 last_window = window_end >= end
                 if last_page:
                     following = {"start": window_end + 1, "page": 1}
                 else:
                     following = {"start": start, "page": page + 1}
-                yield PageOf(
-                    tuple(orders),
-                    tuple(raws),
-                    json.dumps(following),
-                    last_page and last_window,
-                    tuple(failures),
-                )
+                yield records.page(json.dumps(following), last_page and last_window)
                 if last_page:
                     break
                 page += 1
@@ -253,10 +248,10 @@ class TemuConnector:
         result = await self.call(ORDER_DETAIL, order_detail_params(parent_order_sn))
         (result,), _ = await ShipToFetcher(self.call).attach([result], raise_refusals=True)
         raw = self._raw("order", parent_order_sn, result)
-        return [
-            Fetched(o, raw)
-            for o in normalize_orders(result, account=self.account, currency=self.currency)
-        ]
+        orders = map_fetched(
+            raw, normalize_orders, result, account=self.account, currency=self.currency
+        )
+        return [Fetched(o, raw) for o in orders]
 
     async def get_order(self, external_id: str) -> Fetched[Order]:
         """``"PARENT/CHILD"`` (Temu cannot look a child order up alone), or a one-child parent."""
@@ -286,22 +281,14 @@ class TemuConnector:
         while True:
             result = await self.call(GOODS_LIST, goods_list_params(page, self._page_size))
             goods = result.get("goodsList") or []
-            listings: list[Listing] = []
-            raws: list[RawRecord] = []
-            failures: list[RecordFailure] = []
+            records: PageRecords[Listing] = PageRecords()
             for entry in goods:
                 raw = self._raw(
                     "listing", str(entry.get("goodsId")) if isinstance(entry, dict) else None, entry
                 )
-                raws.append(raw)
-                try:
-                    listings.extend(normalize_listings(entry, account=self.account))
-                except InvalidInput as exc:
-                    failures.append(RecordFailure(raw=raw, reason=str(exc)))
+                records.take(raw, normalize_listings, entry, account=self.account)
             done = not goods or page * self._page_size >= int(result.get("total") or 0)
-            yield PageOf(
-                tuple(listings), tuple(raws), None if done else str(page + 1), done, tuple(failures)
-            )
+            yield records.page(None if done else str(page + 1), done)
             if done:
                 return
             page += 1

@@ -10,13 +10,23 @@ Quotes and labels (Shipping.yaml) are not implemented yet: only ``track``.
 from __future__ import annotations
 
 import base64
-from itertools import count
+import json
+import uuid
+from datetime import datetime
 
 from channelhub.connectors.errors import CapabilityMissing
 from channelhub.connectors.http.auth import HeaderTokenAuth, RefreshingToken, TokenGrant
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, ConnectorPlugin, http_client_for
-from channelhub.connectors.results import Label, LabelRequest, RateQuote, RateRequest
+from channelhub.connectors.records import PageRecords
+from channelhub.connectors.results import (
+    Label,
+    LabelRequest,
+    RateQuote,
+    RateRequest,
+    RawRecord,
+    Tracked,
+)
 from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.ups.check import SPEC, check
 from channelhub.core.fulfilment import TrackingEvent
@@ -36,6 +46,7 @@ class UpsCarrier:
 
     def __init__(self, context: ConnectorContext) -> None:
         self.account = context.account
+        self._context = context
         client_id = context.credential("client_id").get_secret_value()
         secret = context.credential("client_secret").get_secret_value()
         basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
@@ -58,7 +69,7 @@ class UpsCarrier:
             )
             return TokenGrant.from_oauth_response(response.json())
 
-        self.token = RefreshingToken(fetch, clock=context.clock)
+        self.token = RefreshingToken(fetch, clock=context.clock, redactor=context.redactor)
         self._http = http_client_for(
             context,
             default_base_url=DEFAULT_BASE_URL,
@@ -66,7 +77,6 @@ class UpsCarrier:
             default_limit=DEFAULT_LIMIT,
             auth=HeaderTokenAuth("Authorization", self.token, prefix="Bearer "),
         )
-        self._transaction = count(1)
 
     def __repr__(self) -> str:
         return f"UpsCarrier(account={self.account!r})"
@@ -83,18 +93,50 @@ class UpsCarrier:
             f"/api/track/v1/details/{tracking_number}",
             params={"locale": "en_US", "returnSignature": "false"},
             headers={
-                "transId": f"{self.account}-{next(self._transaction)}",
+                # "An identifier unique to the request" (Tracking.yaml): unique across
+                # processes and connector instances, not a counter that restarts with each
+                "transId": uuid.uuid4().hex,
                 "transactionSrc": "channelhub",
             },
             expected={200, 404},
         )
-        return [] if response.status == 404 else ups.normalize_tracking(response.json())
+        if response.status == 404:
+            return Tracked()
+        return scan_by_scan(response.json(), received_at=self._context.now())
 
     async def quote(self, request: RateRequest) -> list[RateQuote]:
         raise CapabilityMissing("UPS rating is not implemented in channelhub yet")
 
     async def create_label(self, request: LabelRequest) -> Label:
         raise CapabilityMissing("UPS labels are not implemented in channelhub yet")
+
+
+def scan_by_scan(payload: object, *, received_at: datetime) -> Tracked:
+    """Every activity of a UPS ``trackResponse`` mapped on its own: one the mapping cannot
+    read is set aside (its package with that one activity is the body kept, which
+    :func:`channelhub.mappings.ups.normalize_tracking` reads again on replay)."""
+    response = payload.get("trackResponse") if isinstance(payload, dict) else None
+    shipments = response.get("shipment") if isinstance(response, dict) else None
+    if not isinstance(shipments, list):
+        return Tracked(ups.normalize_tracking(payload))  # not a trackResponse: as before
+    scans: PageRecords[TrackingEvent] = PageRecords()
+    for shipment in shipments:
+        packages = shipment.get("package") if isinstance(shipment, dict) else None
+        for package in packages if isinstance(packages, list) else []:
+            activities = package.get("activity") if isinstance(package, dict) else None
+            if not isinstance(activities, list):
+                activities = [activities]
+            for activity in activities:
+                one = {**package, "activity": [activity]}
+                number = package.get("trackingNumber")
+                raw = RawRecord(
+                    "tracking",
+                    number if isinstance(number, str) else None,
+                    json.dumps(one, separators=(",", ":"), default=str).encode(),
+                    received_at,
+                )
+                scans.take(raw, ups.package_events, one)
+    return Tracked(scans.items, scans.failures)
 
 
 PLUGIN = ConnectorPlugin(

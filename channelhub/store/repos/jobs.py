@@ -255,8 +255,13 @@ def record_webhook_delivery(
     topic: str,
     received_at: datetime,
     raw_payload_id: int | None = None,
+    platform: str | None = None,
+    pending: bool = False,
 ) -> bool:
-    """True when this delivery is new; False for a redelivery (``ON CONFLICT DO NOTHING``)."""
+    """True when this delivery is new; False for a redelivery (``ON CONFLICT DO NOTHING``).
+
+    ``pending``: the webhook intake job applies it later (``processed_at`` stays empty);
+    otherwise the caller applies it in this transaction."""
     statement = (
         insert_for(session, WebhookDelivery)
         .values(
@@ -265,11 +270,34 @@ def record_webhook_delivery(
             topic=topic,
             raw_payload_id=raw_payload_id,
             received_at=received_at,
+            platform=platform,
+            processed_at=None if pending else received_at,
         )
         .on_conflict_do_nothing(index_elements=["account", "event_id"])
         .returning(WebhookDelivery.id)
     )
     return session.execute(statement).scalar_one_or_none() is not None
+
+
+def record_pending_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> list[bool]:
+    """Record many deliveries for the webhook intake job in one statement (``rows``:
+    ``account, event_id, topic, received_at, raw_payload_id, platform``); for each, in the
+    order given, True when new (a redelivery, or a second copy in ``rows``, is False)."""
+    if not rows:
+        return []
+    statement = (
+        insert_for(session, WebhookDelivery)
+        .on_conflict_do_nothing(index_elements=["account", "event_id"])
+        .returning(WebhookDelivery.account, WebhookDelivery.event_id)
+    )
+    values = [{**row, "processed_at": None} for row in rows]
+    inserted = {tuple(key) for key in session.execute(statement, values)}
+    fresh: list[bool] = []
+    for row in rows:
+        key = (row["account"], row["event_id"])
+        fresh.append(key in inserted)
+        inserted.discard(key)  # a second copy in this batch is a duplicate
+    return fresh
 
 
 # --- metrics ---------------------------------------------------------------------------------

@@ -39,8 +39,17 @@ def _channel_values(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "total_amount": order.totals.total.amount,
         "ship_to_country": order.ship_to.country if order.ship_to else None,
+        "buyer_name": buyer_name(order),
         "document": document,
     }
+
+
+def buyer_name(order: Order) -> str | None:
+    """Who bought, as the console searches it: the buyer's name, else the ship-to name."""
+    name = (order.buyer.name if order.buyer else None) or (
+        order.ship_to.name if order.ship_to else None
+    )
+    return name[:255] if name else None
 
 
 def upsert_order(

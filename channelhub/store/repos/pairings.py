@@ -8,6 +8,7 @@ retried by its caller) instead of both becoming active.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -127,3 +128,25 @@ def binding_history(session: Session, binding: Binding) -> Sequence[Binding]:
     for column, value in _subject(binding).items():
         query = query.where(getattr(PairingRow, column) == value)
     return [_to_binding(row) for row in session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class BindingVersion:
+    """One version of a binding with who made it, when, and when it was retired."""
+
+    binding: Binding
+    active: bool
+    actor: str
+    created_at: datetime
+    retired_at: datetime | None
+
+
+def binding_versions(session: Session, binding: Binding) -> list[BindingVersion]:
+    """Every version of ``binding``'s subject with its who and when, oldest first."""
+    query = select(PairingRow).order_by(PairingRow.version)
+    for column, value in _subject(binding).items():
+        query = query.where(getattr(PairingRow, column) == value)
+    return [
+        BindingVersion(_to_binding(row), row.active, row.actor, row.created_at, row.retired_at)
+        for row in session.scalars(query)
+    ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -85,3 +86,31 @@ def find_raw_payloads(
             .order_by(RawPayload.received_at, RawPayload.id)
         )
     )
+
+
+def store_raw_payloads(session: Session, records: Sequence[dict[str, Any]]) -> list[int]:
+    """Archive many bodies in one statement (``records``: ``platform, account, kind, body,
+    received_at, external_id``), each deduplicated as :func:`store_raw_payload` does; the ids
+    in the order given. Used by the webhook writer's group commit."""
+    if not records:
+        return []
+    rows = [{**r, "sha256": hashlib.sha256(r["body"]).hexdigest()} for r in records]
+    statement = (
+        insert_for(session, RawPayload)
+        .on_conflict_do_nothing(index_elements=["platform", "account", "kind", "sha256"])
+        .returning(
+            RawPayload.id, RawPayload.platform, RawPayload.account, RawPayload.kind,
+            RawPayload.sha256,
+        )
+    )  # fmt: skip
+    ids = {(p, a, k, s): i for i, p, a, k, s in session.execute(statement, rows)}
+    missing = {(r["platform"], r["account"], r["kind"], r["sha256"]) for r in rows} - ids.keys()
+    if missing:
+        found = session.execute(
+            select(
+                RawPayload.id, RawPayload.platform, RawPayload.account, RawPayload.kind,
+                RawPayload.sha256,
+            ).where(RawPayload.sha256.in_([key[3] for key in missing]))
+        )  # fmt: skip
+        ids.update({(p, a, k, s): i for i, p, a, k, s in found})
+    return [ids[(r["platform"], r["account"], r["kind"], r["sha256"])] for r in rows]

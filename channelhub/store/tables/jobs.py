@@ -10,7 +10,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from channelhub.store.base import Base, Timestamps
@@ -105,10 +114,18 @@ class DeadLetter(Timestamps, Base):
 
 
 class WebhookDelivery(Base):
-    """A webhook delivery already taken in: a platform's redelivery of it changes nothing."""
+    """A webhook delivery already taken in: a platform's redelivery of it changes nothing.
+
+    A sales-channel order delivery is stored by the route with ``processed_at`` empty and
+    taken in by the webhook intake job (:mod:`channelhub.jobs.webhook_intake`), which sets it
+    in the transaction that applies it (or files the dead letter).
+    """
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("account", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("account", "event_id"),
+        Index("ix_webhook_deliveries_pending", "processed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(100))
@@ -116,3 +133,29 @@ class WebhookDelivery(Base):
     topic: Mapped[str] = mapped_column(String(120))
     raw_payload_id: Mapped[int | None] = mapped_column(ForeignKey("raw_payloads.id"))
     received_at: Mapped[datetime] = mapped_column()
+    platform: Mapped[str | None] = mapped_column(String(40))
+    processed_at: Mapped[datetime | None] = mapped_column()
+
+
+class RefusedDelivery(Base):
+    """Bounded evidence of one refused inbound request (bad signature, too large, ...).
+
+    Never the whole body: its size, its SHA-256, the first few KB and the headers with their
+    values redacted (see :mod:`channelhub.api.evidence`). Pruned by age and per account.
+    """
+
+    __tablename__ = "refused_deliveries"
+    __table_args__ = (Index("ix_refused_deliveries_account", "account", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(40))
+    route: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(300))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    head: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)

@@ -27,6 +27,10 @@ class OrderRow(Timestamps, Base):
         UniqueConstraint("channel", "account", "external_id"),
         Index("ix_orders_hub_status", "hub_status"),
         Index("ix_orders_account_placed_at", "account", "placed_at"),  # the console's "today"
+        Index(  # the console's newest-first list, and its search without reading the rows
+            "ix_orders_placed_at", "placed_at", "id", "external_id", "buyer_name"
+        ),
+        Index("ix_orders_status_placed_at", "hub_status", "placed_at", "id"),  # its filter
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +49,7 @@ class OrderRow(Timestamps, Base):
     currency: Mapped[str] = mapped_column(String(3))
     total_amount: Mapped[Decimal] = mapped_column(ExactDecimal)
     ship_to_country: Mapped[str | None] = mapped_column(String(2))
+    buyer_name: Mapped[str | None] = mapped_column(String(255))  # the console's search
     document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     raw_payload_id: Mapped[int | None] = mapped_column(
         ForeignKey("raw_payloads.id", ondelete="SET NULL")
@@ -68,6 +73,7 @@ class OrderLineRow(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "line_id"),
         Index("ix_order_lines_listing", "listing_id", "variation_id"),
+        Index("ix_order_lines_channel_sku", "channel_sku"),  # the console's search by SKU
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from channelhub.store.base import Base
@@ -53,7 +53,13 @@ class SyncCursor(Base):
 
 
 class JobLease(Base):
-    """Who runs (account, job kind) until when; keeps two runners off the same work."""
+    """Who runs (account, job kind) until when; keeps two runners off the same work.
+
+    The row outlives its holders (a release empties ``holder``) so that ``token``, the
+    fencing token, only ever grows: every change of holder adds one. ``host``, ``pid`` and
+    ``started`` (the process start time, against pid reuse) name the holder's process, so a
+    runner on the same host can see it is gone and take the lease over at once.
+    """
 
     __tablename__ = "job_leases"
 
@@ -61,3 +67,7 @@ class JobLease(Base):
     job_kind: Mapped[str] = mapped_column(String(60), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column()
+    token: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started: Mapped[float | None] = mapped_column(Float)

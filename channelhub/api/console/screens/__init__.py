@@ -6,11 +6,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from channelhub.api.console.screens import home, jobs, login
+from channelhub.api.console.screens import (
+    accounts,
+    exceptions,
+    home,
+    jobs,
+    login,
+    orders,
+    pairing,
+    reconcile,
+    stock,
+    warehouses,
+)
 
-ROUTERS: list[APIRouter] = [login.router, home.router, jobs.router]
-
-# Stock, Warehouses, Reconciliation, Accounts (screens-stock branch)
-from channelhub.api.console.screens import accounts, reconcile, stock, warehouses  # noqa: E402
-
-ROUTERS += [stock.router, warehouses.router, reconcile.router, accounts.router]
+ROUTERS: list[APIRouter] = [
+    login.router,
+    home.router,
+    jobs.router,
+    orders.router,
+    pairing.router,
+    exceptions.router,
+    stock.router,
+    warehouses.router,
+    reconcile.router,
+    accounts.router,
+]

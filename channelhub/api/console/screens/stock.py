@@ -8,6 +8,7 @@ Every action calls what ``channelhub stock set|import|push|explain`` calls
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -39,7 +40,6 @@ from channelhub.jobs.stock_desk import (
     listing_stock,
     push_now,
     push_preview,
-    rulebook_for,
 )
 from channelhub.jobs.warehouse_setup import set_stock
 from channelhub.store.repos.accounts import get_account
@@ -52,12 +52,17 @@ router = APIRouter()
 
 
 def _rulebook(config: ConsoleConfig) -> Rulebook:
-    options = config.job_options
-    return rulebook_for(options.home if options else None, options.rules_file if options else None)
+    """The hub's rules, as ``channelhub run`` loaded them (the CLI's ``--rules`` default)."""
+    return config.rulebook
 
 
 def _share(config: ConsoleConfig) -> Decimal:
     return config.job_options.mass_drop_share if config.job_options else DEFAULT_MASS_DROP_SHARE
+
+
+def _lease_ttl(config: ConsoleConfig) -> timedelta:
+    """How long the console's push holds the account's push lease between heartbeats."""
+    return config.job_options.lease_ttl if config.job_options else timedelta(minutes=5)
 
 
 def listing_url(key: object) -> str:
@@ -272,6 +277,9 @@ async def push(
                 now=state.now(),
                 confirm=confirm == "yes",
                 default_share=_share(config),
+                lease_ttl=config.job_options.lease_ttl
+                if config.job_options
+                else timedelta(minutes=5),
             )
         finally:
             close = getattr(connector, "aclose", None)

@@ -1,0 +1,61 @@
+"""The database's one choke point for secrets: every bound parameter of every statement.
+
+A platform's error may echo our request back (its token, its signature, base64'd or
+URL-encoded), and that text reaches many tables: the run log, dead letters, reconcile runs,
+stored raw answers, outbox errors. Rather than trusting each repository to redact, the engine
+redacts what it sends: a ``before_cursor_execute`` hook passes every string, byte string and
+JSON parameter through the *active* redactor (:func:`channelhub.core.redaction.active_redactor`,
+set by the job runner for its account). Outside such a scope nothing changes.
+
+The hook sees what the driver gets: text, bytes (raw payload bodies, as received), and on
+PostgreSQL psycopg's ``Json``/``Jsonb`` and ``Binary`` wrappers (redacted inside); on SQLite
+a JSON column arrives already serialised, hence the JSON-escaped forms in the redactor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from channelhub.core.redaction import SecretRedactor, active_redactor
+
+
+def _clean(value: Any, redactor: SecretRedactor) -> Any:
+    if isinstance(value, str):
+        return redactor.redact(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return redactor.redact_bytes(bytes(value))
+    if hasattr(value, "obj") and hasattr(value, "dumps"):  # psycopg Json / Jsonb
+        return type(value)(redactor.redact_value(value.obj), value.dumps)
+    if hasattr(value, "obj") and isinstance(value.obj, bytes | bytearray | memoryview):
+        return type(value)(redactor.redact_bytes(bytes(value.obj)))  # psycopg Binary
+    return value
+
+
+def _clean_params(params: Any, redactor: SecretRedactor) -> Any:
+    if isinstance(params, Mapping):
+        return {key: _clean(value, redactor) for key, value in params.items()}
+    if isinstance(params, tuple):
+        return tuple(_clean(value, redactor) for value in params)
+    if isinstance(params, list):  # executemany: a list of parameter sets
+        return [_clean_params(p, redactor) for p in params]
+    if isinstance(params, Sequence) and not isinstance(params, str | bytes):
+        return [_clean(value, redactor) for value in params]
+    return params
+
+
+def _before_cursor_execute(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> tuple[str, Any]:
+    redactor = active_redactor()
+    if redactor is None or not redactor or not parameters:
+        return statement, parameters
+    return statement, _clean_params(parameters, redactor)
+
+
+def install_redaction(engine: Engine) -> None:
+    """Redact every parameter ``engine`` sends by the active redactor (idempotent)."""
+    if not event.contains(engine, "before_cursor_execute", _before_cursor_execute):
+        event.listen(engine, "before_cursor_execute", _before_cursor_execute, retval=True)

@@ -1,0 +1,145 @@
+"""The by-value redactor: every encoding of a secret, cut ends, short values, scopes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import re
+from urllib.parse import quote, quote_plus
+
+import pytest
+from pydantic import SecretStr
+
+from channelhub.core.redaction import (
+    MIN_SECRET_LENGTH,
+    REDACTED,
+    SecretRedactor,
+    active_redactor,
+    child_redactor,
+    redact_active,
+    redacting,
+)
+
+SECRET = "Tk/9+ab=Zq_Long-Secret~42"
+
+
+def _redactor(*values: str) -> SecretRedactor:
+    redactor = SecretRedactor("acct")
+    redactor.add(*values)
+    return redactor
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        SECRET,
+        quote(SECRET, safe=""),
+        quote(SECRET),
+        quote_plus(SECRET),
+        re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote(SECRET, safe="")),
+        json.dumps(SECRET)[1:-1],
+        json.dumps(SECRET).replace("/", "\\/")[1:-1],
+        base64.b64encode(SECRET.encode()).decode(),
+        base64.b64encode(SECRET.encode()).decode().rstrip("="),
+        base64.urlsafe_b64encode(SECRET.encode()).decode(),
+        base64.urlsafe_b64encode(SECRET.encode()).decode().rstrip("="),
+    ],
+)
+def test_every_encoding_of_a_secret_is_removed(form: str) -> None:
+    text = f"the platform said: invalid token {form} (request 17)"
+    clean = _redactor(SECRET).redact(text)
+    assert form not in clean
+    assert clean.startswith("the platform said: invalid token ")
+    assert clean.endswith(" (request 17)")
+
+
+@pytest.mark.parametrize("prefix", ["", "a", "ab", "client-id-123:"])
+def test_a_secret_inside_a_longer_base64_stream_is_removed_at_any_alignment(prefix: str) -> None:
+    # Basic base64(client_id:client_secret): the secret starts at any byte offset
+    blob = base64.b64encode(f"{prefix}{SECRET}".encode()).decode()
+    clean = _redactor(SECRET).redact(f"Authorization: Basic {blob}")
+    assert REDACTED in clean
+    decoded_rest = clean.replace(REDACTED, "")
+    assert SECRET[2:-2] not in decoded_rest
+    # what is left is at most the few characters mixing the secret's bits with its neighbours
+    assert len(decoded_rest) < len("Authorization: Basic ") + len(prefix) * 2 + 8
+
+
+def test_a_secret_cut_by_truncation_is_removed_at_either_end() -> None:
+    redactor = _redactor(SECRET)
+    assert redactor.redact("error body: " + SECRET[:9]) == "error body: " + REDACTED
+    assert redactor.redact(SECRET[-7:] + " and more") == REDACTED + " and more"
+    # a fragment shorter than six characters is ordinary text
+    assert redactor.redact("x " + SECRET[:4]) == "x " + SECRET[:4]
+
+
+def test_short_values_are_not_matched_by_value() -> None:
+    short = "1234567"
+    assert len(short) < MIN_SECRET_LENGTH
+    redactor = _redactor(short)
+    assert not redactor
+    assert redactor.redact("order 1234567 qty 1234567") == "order 1234567 qty 1234567"
+
+
+def test_bytes_and_json_values_are_redacted_keys_included() -> None:
+    redactor = _redactor(SECRET)
+    assert SECRET.encode() not in redactor.redact_bytes(b"raw " + SECRET.encode() + b" raw")
+    value = {"ok": 1, SECRET: [f"x{SECRET}x", {"deep": quote_plus(SECRET)}], "n": None}
+    assert SECRET not in json.dumps(redactor.redact_value(value))
+    assert redactor.redact_value(value)["ok"] == 1
+
+
+def test_secret_str_values_are_learned_and_never_printed_by_repr() -> None:
+    redactor = SecretRedactor("acct")
+    redactor.add(SecretStr(SECRET), None, "")
+    assert len(redactor) == 1
+    assert SECRET not in repr(redactor)
+    assert redactor.leaks(f"x{SECRET}") != []
+
+
+def test_a_child_teaches_its_parent_and_not_the_other_way_round() -> None:
+    run = SecretRedactor("run")
+    with redacting(run):
+        connector = child_redactor("acct", [SECRET])
+        connector.add("runtime-token-0123456789")
+    assert run.redact(SECRET) == REDACTED
+    assert run.redact("runtime-token-0123456789") == REDACTED
+    run.add("only-the-run-knows-this")
+    assert connector.redact("only-the-run-knows-this") == "only-the-run-knows-this"
+
+
+@pytest.mark.anyio
+async def test_concurrent_runs_see_only_their_own_redactor() -> None:
+    seen: dict[str, str] = {}
+
+    async def run(name: str, secret: str, other: str) -> None:
+        with redacting(child_redactor(name, [secret])):
+            await asyncio.sleep(0)
+            seen[name] = redact_active(f"{secret} {other}")
+
+    await asyncio.gather(
+        run("a", "secret-of-account-a", "secret-of-account-b"),
+        run("b", "secret-of-account-b", "secret-of-account-a"),
+    )
+    assert seen == {"a": f"{REDACTED} secret-of-account-b", "b": f"{REDACTED} secret-of-account-a"}
+    assert active_redactor() is None
+
+
+def test_log_records_of_any_logger_are_redacted_while_a_redactor_is_active(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with redacting(_redactor(SECRET)):
+        logging.getLogger("channelhub.anything").info("token %s refused", SECRET)
+        logging.getLogger("httpx").debug("GET /x?t=%s", quote_plus(SECRET))
+        try:
+            raise ValueError(f"bad {SECRET}")
+        except ValueError:
+            logging.getLogger("channelhub.jobs").exception("failed")
+    logging.getLogger("channelhub.anything").info("outside %s", "a scope")
+    assert SECRET not in caplog.text
+    assert quote_plus(SECRET) not in caplog.text
+    assert caplog.text.count(REDACTED) == 3
+    assert "outside a scope" in caplog.text
