@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from channelhub.api.console.screens import exceptions, home, jobs, login, orders, pairing
+from channelhub.api.console.screens import (
+    accounts,
+    exceptions,
+    home,
+    jobs,
+    login,
+    orders,
+    pairing,
+    reconcile,
+    stock,
+    warehouses,
+)
 
 ROUTERS: list[APIRouter] = [
     login.router,
@@ -15,4 +26,8 @@ ROUTERS: list[APIRouter] = [
     orders.router,
     pairing.router,
     exceptions.router,
+    stock.router,
+    warehouses.router,
+    reconcile.router,
+    accounts.router,
 ]
