@@ -29,6 +29,7 @@ from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for, vault_for
 from channelhub.cli.output import cli_console
 from channelhub.connectors.check import run_check
+from channelhub.connectors.observe import observing
 from channelhub.connectors.plugin import ConnectorPlugin
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
@@ -44,6 +45,7 @@ from channelhub.jobs.account_setup import (
 from channelhub.jobs.connectors import ConnectorFactory
 from channelhub.jobs.kinds import JOBS_SETTING
 from channelhub.jobs.scheduler import intervals_from_seconds
+from channelhub.jobs.usage import UsageRecorder, save_usage
 from channelhub.store.repos.accounts import (
     AccountInfo,
     add_account,
@@ -371,7 +373,8 @@ def check(
     scopes, the shop or marketplace it sees); exit 1 on any problem."""
     settings = settings_for(ctx)
     vault = vault_for(settings)
-    with open_session(settings) as session:
+    recorder = UsageRecorder(lambda: datetime.now(UTC))
+    with open_session(settings) as session, observing(recorder):
         row = get_account(session, name)
         info = AccountInfo.of(row)
         credentials = vault.decrypt(row.credentials)
@@ -389,6 +392,9 @@ def check(
         return
     assert context is not None
     lines = asyncio.run(run_check(plugin_for(info.platform), context))
+    if recorder.accounts:  # what the check learnt of the token, for the console's Home
+        with open_session(settings) as session:
+            save_usage(session, recorder)
     for line in lines:
         if line.ok:
             typer.echo(f"ok: {name}: {line.text}")
