@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -37,6 +37,8 @@ from channelhub.store.tables.usage import AccountToken
 TOKEN_WARN = timedelta(days=7)
 #: How many operations each account's API budget line shows (most calls first).
 TOP_OPERATIONS = 5
+#: How many days (today included) of reconciliation counts Home shows per account.
+RECONCILE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,72 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+@dataclass(frozen=True)
+class DayReconcile:
+    """One account's reconciliation on one UTC day: how many runs (and failed ones), and the
+    newest finished run's channel-side and hub-side counts and discrepancies found."""
+
+    day: date
+    runs: int = 0
+    failed: int = 0
+    scope: str | None = None  # "orders" (channel orders vs hub orders) or "stock" (levels)
+    channel: int | None = None  # orders the channel listed, or the warehouse's stock levels
+    hub: int | None = None  # the hub's orders, or its ledger balances
+    discrepancies: int | None = None
+
+    @property
+    def query(self) -> str:
+        """The reconciliation page's filter for this day (``account=…&day=…`` minus account)."""
+        return f"day={self.day.isoformat()}"
+
+
+def reconcile_days(
+    session: Session, account: str, *, now: datetime, days: int = RECONCILE_DAYS
+) -> list[DayReconcile]:
+    """The last ``days`` UTC days of ``account``'s reconciliation, newest first (a day without
+    a run is there with zero runs)."""
+    today = _day_start(now)
+    first = today - timedelta(days=days - 1)
+    runs = reconcile_repo.runs_since(session, account=account, since=first)
+    newest_ok: dict[date, Any] = {}
+    tally: dict[date, list[int]] = {}
+    for run in runs:  # oldest first: the last finished one of a day wins
+        day = run.started_at.astimezone(UTC).date()
+        counts = tally.setdefault(day, [0, 0])
+        counts[0] += 1
+        if run.status == "failed":
+            counts[1] += 1
+        elif run.status == "finished":
+            newest_ok[day] = run
+    found = reconcile_repo.discrepancy_counts(session, (run.id for run in newest_ok.values()))
+    result = []
+    for offset in range(days):
+        day = (today - timedelta(days=offset)).date()
+        runs_of_day, failed = tally.get(day, [0, 0])
+        newest = newest_ok.get(day)
+        if newest is None:
+            result.append(DayReconcile(day, runs_of_day, failed))
+            continue
+        compared = dict((newest.counts or {}).get("compared") or {})
+        stock = "warehouse_levels" in compared
+        result.append(
+            DayReconcile(
+                day,
+                runs_of_day,
+                failed,
+                scope="stock" if stock else "orders",
+                channel=_int(compared.get("warehouse_levels" if stock else "channel_orders")),
+                hub=_int(compared.get("ledger_balances" if stock else "hub_orders")),
+                discrepancies=found.get(newest.id, 0),
+            )
+        )
+    return result
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 @dataclass
 class AccountHome:
     """One account's line on the home page."""
@@ -183,6 +251,7 @@ class AccountHome:
     tokens: list[TokenLine] = field(default_factory=list)  # stored expiries and refusals
     usage: list[OperationUsage] = field(default_factory=list)  # top operations, last 24 h
     calls_24h: int = 0
+    reconcile_days: list[DayReconcile] = field(default_factory=list)  # newest day first
     throttled_calls_24h: int = 0  # 429 answers (each attempt), not runs
 
     @property
@@ -241,6 +310,7 @@ def home_overview(session: Session, *, now: datetime) -> HomeOverview:
         home.usage = usage[:TOP_OPERATIONS]
         home.calls_24h = sum(u.calls for u in usage)
         home.throttled_calls_24h = sum(u.throttled for u in usage)
+        home.reconcile_days = reconcile_days(session, account.name, now=now)
         runs = reconcile_repo.latest_runs(session, account=account.name, limit=1)
         home.reconcile = dict(runs[0].counts or {}) if runs else None
         homes.append(home)
