@@ -19,9 +19,12 @@ from typing import Protocol
 class ConnectorObserver(Protocol):
     """One account's listener. Every method is cheap and never raises into the connector."""
 
-    def on_call(self, operation: str, status: int | None, *, rate: float | None = None) -> None:
-        """One attempt of ``operation`` answered ``status`` (None: no HTTP answer); ``rate``:
-        the requests per second its rate-limit bucket allows (declared or as corrected by the
+    def on_call(
+        self, operation: str, status: int | None, *, ok: bool, rate: float | None = None
+    ) -> None:
+        """One attempt of ``operation`` answered ``status`` (None: no HTTP answer); ``ok``:
+        the answer was one the caller expected (a "does it exist?" 404 is); ``rate``: the
+        requests per second its rate-limit bucket allows (declared or as corrected by the
         platform's headers)."""
         ...
 

@@ -39,14 +39,16 @@ class AccountUsage:
     tokens: dict[str, TokenSeen] = field(default_factory=dict)
     rates: dict[str, float] = field(default_factory=dict)  # operation -> requests per second
 
-    def on_call(self, operation: str, status: int | None, *, rate: float | None = None) -> None:
+    def on_call(
+        self, operation: str, status: int | None, *, ok: bool, rate: float | None = None
+    ) -> None:
         key = (operation, self.now().replace(minute=0, second=0, microsecond=0))
         if rate is not None:
             self.rates[operation] = rate
         self.calls[key] += 1
         if status == 429:
             self.throttled[key] += 1
-        elif status is None or status >= 400:
+        elif not ok:  # refused, failed or no answer; an expected 404 is no error
             self.errors[key] += 1
 
     def on_token(

@@ -302,7 +302,7 @@ class ConnectorHttpClient:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
                 budget.spend(self._clock() - started)
-                self._observe(operation, bucket, None)
+                self._observe(operation, bucket, None, ok=False)
                 if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
                     self.limiter.bucket(self.account, bucket).refund(cost)  # never reached it
                 raise self._scrub(
@@ -310,14 +310,15 @@ class ConnectorHttpClient:
                 ) from None
             budget.spend(self._clock() - started)
             elapsed_ms = (self._clock() - started) * 1000
-            self._observe(operation, bucket, response.status_code)
             self._apply_feedback(operation, bucket, response)
             if response.status_code == 401 and not refreshed:
                 self._log(operation, summary, response.status_code, elapsed_ms, number, None)
                 refreshed = True
+                self._observe(operation, bucket, 401, ok=False)
                 if await self._auth.on_unauthorized():
                     continue  # one more try with fresh credentials, outside the retry budget
             error = self._error_for(operation, summary, response, expected)
+            self._observe(operation, bucket, response.status_code, ok=error is None)
             body = error.body if error is not None else None
             self._log(operation, summary, response.status_code, elapsed_ms, number, body)
             if error is not None:
@@ -337,10 +338,10 @@ class ConnectorHttpClient:
                 redactor=self.redactor,
             )
 
-    def _observe(self, operation: str, bucket: str, status: int | None) -> None:
+    def _observe(self, operation: str, bucket: str, status: int | None, *, ok: bool) -> None:
         if self.observer is not None:
             rate = self.limiter.bucket(self.account, bucket).rate
-            self.observer.on_call(operation, status, rate=rate)
+            self.observer.on_call(operation, status, ok=ok, rate=rate)
 
     def _scrub(self, error: ConnectorError) -> ConnectorError:
         """The error with the account's secret values removed from every text it carries
