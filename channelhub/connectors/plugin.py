@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.http.retry import RetryPolicy
+from channelhub.connectors.observe import ConnectorObserver
 from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.spec import PlatformSpec
 from channelhub.core.errors import ConfigError
@@ -54,6 +55,8 @@ class ConnectorContext:
     #: by default a new one under the active redactor (a job run's, a CLI command's), which
     #: then learns every value this one learns
     redactor: SecretRedactor = field(default_factory=lambda: child_redactor(None), repr=False)
+    #: told of every HTTP attempt and every token obtained (:mod:`channelhub.connectors.observe`)
+    observer: ConnectorObserver | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.redactor.account is None:
@@ -126,5 +129,6 @@ def http_client_for(
         now=context.now,
         rng=context.rng,
         redactor=context.redactor,
+        observer=context.observer,
         **options,
     )

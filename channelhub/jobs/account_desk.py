@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from channelhub.connectors.check import run_check
+from channelhub.connectors.observe import observing
 from channelhub.connectors.plugin import CheckLine, ConnectorPlugin
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.spec import JOBS_FIELD, FieldSpec, all_settings
@@ -30,6 +31,7 @@ from channelhub.jobs.account_setup import (
     validate_account,
 )
 from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.usage import UsageRecorder, save_usage
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import AccountInfo, add_account, edit_account, get_account
 
@@ -146,10 +148,17 @@ async def check_live(
     session: Session, vault: Vault, name: str, *, registry: ConnectorRegistry | None = None
 ) -> list[CheckLine]:
     """The platform's live, read-only, authenticated check of one account
-    (:func:`channelhub.connectors.check.run_check`: a short timeout, one attempt)."""
+    (:func:`channelhub.connectors.check.run_check`: a short timeout, one attempt). What the
+    check learns of the token and the calls it made are saved for the console's Home (the
+    caller commits)."""
     row = get_account(session, name)
-    context = ConnectorFactory(vault).context_for(row)
-    return await run_check(plugin_for(row.platform, registry), context)
+    recorder = UsageRecorder(lambda: datetime.now(UTC))
+    with observing(recorder):  # the context hands the recorder to the connector
+        context = ConnectorFactory(vault).context_for(row)
+    lines = await run_check(plugin_for(row.platform, registry), context)
+    if recorder.accounts:
+        save_usage(session, recorder)
+    return lines
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from channelhub.connectors.http.retry import RetryPolicy
+from channelhub.connectors.observe import observer_for
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.redaction import child_redactor
@@ -83,6 +84,8 @@ class ConnectorFactory:
             now=self._now,
             timeout=self._timeout,
             retry=self._retry,
+            # the run's (or check's) usage recorder, when one is installed
+            observer=observer_for(account.name),
         )
 
     def __call__(self, account: Account) -> Any:

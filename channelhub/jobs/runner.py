@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
+from channelhub.connectors.observe import observing
 from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError, ConfigError, NotFound
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
@@ -46,6 +47,7 @@ from channelhub.jobs.kinds import JobKind
 from channelhub.jobs.leasing import HeldLease, Sleep, holding
 from channelhub.jobs.leasing import default_holder as default_holder
 from channelhub.jobs.stock_compute import load_rules
+from channelhub.jobs.usage import UsageRecorder, save_usage
 from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.cursors import get_cursor
 from channelhub.store.repos.jobs import (
@@ -368,15 +370,22 @@ async def _run(context: JobContext, handler: JobHandler) -> JobResult:
     # obtains. It is not a child of the caller's (a long-running command would gather every
     # account's secrets): what the run returns is redacted here, and only an exception that
     # escapes unredacted (a bug) hands the run's values to the caller's redactor.
+    # The connectors built in the run report their attempts and tokens to ``recorder``, in
+    # memory; they are written once, when the run ends however it ends.
     outer = active_redactor()
     redactor = SecretRedactor(context.account.name)
+    recorder = UsageRecorder(context.now)
     try:
-        with redacting(redactor):
+        with redacting(redactor), observing(recorder):
             return await _run_in_scope(context, handler)
     except BaseException:
         if outer is not None:
             outer.add(*redactor.values())
         raise
+    finally:
+        if recorder.accounts:
+            with context.session_factory.begin() as session:
+                save_usage(session, recorder)
 
 
 async def _run_in_scope(context: JobContext, handler: JobHandler) -> JobResult:

@@ -134,6 +134,7 @@ class AmazonConnector:
             rng=context.rng,
             limit_feedback=None,
             redactor=context.redactor,
+            observer=context.observer,
             **extra,
         )
         fetch = lwa_fetcher(
@@ -143,7 +144,9 @@ class AmazonConnector:
             client_secret=context.credential("client_secret"),
             refresh_token=context.credential("refresh_token"),
         )
-        self.token = RefreshingToken(fetch, clock=context.clock, redactor=context.redactor)
+        self.token = RefreshingToken(
+            fetch, clock=context.clock, redactor=context.redactor, observer=context.observer
+        )
         self.rdts = RestrictedTokens(
             self._create_rdt, clock=context.clock, margin=RDT_MARGIN, redactor=context.redactor
         )

@@ -50,7 +50,13 @@ class EbayScopedAuth:
         self._client_secret = client_secret
         self._refresh_token = refresh_token
         self.tokens: dict[str, RefreshingToken] = {
-            api: RefreshingToken(self._fetcher(api), clock=clock, redactor=token_http.redactor)
+            api: RefreshingToken(
+                self._fetcher(api),
+                clock=clock,
+                redactor=token_http.redactor,
+                observer=token_http.observer,
+                kind=f"access ({api})",
+            )
             for api in API_SCOPES
         }
 

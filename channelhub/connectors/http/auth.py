@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from channelhub.connectors.errors import ContractViolation
 from channelhub.connectors.http.ratelimit import Clock
+from channelhub.connectors.observe import ConnectorObserver
 from channelhub.core.redaction import SecretRedactor
 
 
@@ -54,6 +55,9 @@ class TokenGrant:
 
     access_token: SecretStr
     expires_in: float
+    #: the refresh token's own lifetime when the platform states it (eBay's
+    #: ``refresh_token_expires_in``); None: not told
+    refresh_expires_in: float | None = None
 
     def __repr__(self) -> str:
         return f"TokenGrant(access_token=SecretStr('**********'), expires_in={self.expires_in})"
@@ -69,7 +73,16 @@ class TokenGrant:
             expires_in = int(expires_in)
         if not isinstance(expires_in, int | float) or isinstance(expires_in, bool):
             raise ContractViolation(f"token response has an unusable expires_in {expires_in!r}")
-        return cls(access_token=SecretStr(token), expires_in=float(expires_in))
+        refresh = payload.get("refresh_token_expires_in")
+        if isinstance(refresh, str) and refresh.isdigit():
+            refresh = int(refresh)
+        if not isinstance(refresh, int | float) or isinstance(refresh, bool):
+            refresh = None
+        return cls(
+            access_token=SecretStr(token),
+            expires_in=float(expires_in),
+            refresh_expires_in=None if refresh is None else float(refresh),
+        )
 
 
 TokenFetcher = Callable[[], Awaitable[TokenGrant]]
@@ -81,6 +94,8 @@ class RefreshingToken:
 
     Every token obtained is handed to the account's ``redactor`` before anyone can use it, so
     a platform that echoes it back (in an error, a log line) never gets it stored or printed.
+    Its lifetime (and the refresh token's, when stated) goes to the ``observer`` as ``kind``,
+    so the hub can show when the account's credentials run out.
     """
 
     def __init__(
@@ -90,8 +105,12 @@ class RefreshingToken:
         clock: Clock = time.monotonic,
         margin: float = 60.0,
         redactor: SecretRedactor | None = None,
+        observer: ConnectorObserver | None = None,
+        kind: str = "access",
     ) -> None:
         self._fetch = fetch
+        self._observer = observer
+        self.kind = kind
         self._redactor = redactor
         self._clock = clock
         self._margin = margin
@@ -121,6 +140,10 @@ class RefreshingToken:
                 margin = min(self._margin, grant.expires_in / 2)
                 self._token = grant.access_token
                 self._refresh_at = self._clock() + grant.expires_in - margin
+                if self._observer is not None:
+                    self._observer.on_token(self.kind, expires_in=grant.expires_in, renews=True)
+                    if grant.refresh_expires_in is not None:
+                        self._observer.on_token("refresh", expires_in=grant.refresh_expires_in)
             assert self._token is not None
             return self._token
 

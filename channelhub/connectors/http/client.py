@@ -59,6 +59,7 @@ from channelhub.connectors.http.retry import (
     call_with_retry,
     parse_retry_after,
 )
+from channelhub.connectors.observe import ConnectorObserver
 from channelhub.core.redaction import SecretRedactor, active_redactor, redacting
 
 logger = logging.getLogger("channelhub.http")
@@ -150,8 +151,11 @@ class ConnectorHttpClient:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
         redactor: SecretRedactor | None = None,
+        observer: ConnectorObserver | None = None,
     ) -> None:
         self.platform = platform
+        #: told of every attempt (operation, status) and every refusal of the credentials
+        self.observer = observer
         #: the account's secret values: every URL, body and message this client logs or puts
         #: in an error passes it (the one choke point for what a platform echoes back)
         self.redactor = redactor if redactor is not None else SecretRedactor(account)
@@ -298,6 +302,7 @@ class ConnectorHttpClient:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
                 budget.spend(self._clock() - started)
+                self._observe(operation, bucket, None, ok=False)
                 if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
                     self.limiter.bucket(self.account, bucket).refund(cost)  # never reached it
                 raise self._scrub(
@@ -309,14 +314,18 @@ class ConnectorHttpClient:
             if response.status_code == 401 and not refreshed:
                 self._log(operation, summary, response.status_code, elapsed_ms, number, None)
                 refreshed = True
+                self._observe(operation, bucket, 401, ok=False)
                 if await self._auth.on_unauthorized():
                     continue  # one more try with fresh credentials, outside the retry budget
             error = self._error_for(operation, summary, response, expected)
+            self._observe(operation, bucket, response.status_code, ok=error is None)
             body = error.body if error is not None else None
             self._log(operation, summary, response.status_code, elapsed_ms, number, body)
             if error is not None:
                 if isinstance(error, Unauthorized) and refreshed:
                     error.message = "the platform refused the credentials even after a refresh"
+                if isinstance(error, Unauthorized) and self.observer is not None:
+                    self.observer.on_refused("access", response.status_code)
                 raise self._scrub(error)
             return ConnectorResponse(
                 operation=operation,
@@ -328,6 +337,11 @@ class ConnectorHttpClient:
                 rate_limit={k: v for k, v in response.headers.items() if _is_rate_limit_header(k)},
                 redactor=self.redactor,
             )
+
+    def _observe(self, operation: str, bucket: str, status: int | None, *, ok: bool) -> None:
+        if self.observer is not None:
+            rate = self.limiter.bucket(self.account, bucket).rate
+            self.observer.on_call(operation, status, ok=ok, rate=rate)
 
     def _scrub(self, error: ConnectorError) -> ConnectorError:
         """The error with the account's secret values removed from every text it carries

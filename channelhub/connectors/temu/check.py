@@ -70,6 +70,8 @@ async def check(connector: TemuConnector, context: ConnectorContext) -> list[Che
     lines = [CheckLine(True, f"signed call ok: token of mall {info.get('mallId')}")]
     if info.get("expiredTime"):
         status = token_expiry(int(info["expiredTime"]), now=context.now())
+        if context.observer is not None:
+            context.observer.on_token("access", expires_at=status.expires_at)
         lines.append(CheckLine(not status.expired, status.message))
     scopes = info.get("apiScopeList")
     if isinstance(scopes, list):

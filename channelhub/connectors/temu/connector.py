@@ -117,6 +117,7 @@ class TemuConnector:
     ) -> None:
         self.account = context.account
         self._now = context.now
+        self._observer = context.observer
         self._lag = lag
         self._window = window
         self._page_size = page_size
@@ -270,6 +271,8 @@ class TemuConnector:
         """How long the access token has left; warns 30 days ahead (logged too)."""
         result = await self.call(TOKEN_INFO, {})
         status = token_expiry(int(result["expiredTime"]), now=self._now())
+        if self._observer is not None:
+            self._observer.on_token("access", expires_at=status.expires_at)
         if status.warn:
             logger.warning("temu %s: %s", self.account, status.message)
         return status

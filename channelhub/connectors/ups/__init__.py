@@ -69,7 +69,9 @@ class UpsCarrier:
             )
             return TokenGrant.from_oauth_response(response.json())
 
-        self.token = RefreshingToken(fetch, clock=context.clock, redactor=context.redactor)
+        self.token = RefreshingToken(
+            fetch, clock=context.clock, redactor=context.redactor, observer=context.observer
+        )
         self._http = http_client_for(
             context,
             default_base_url=DEFAULT_BASE_URL,

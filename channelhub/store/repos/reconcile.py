@@ -329,3 +329,26 @@ def latest_runs(
     if account is not None:
         query = query.where(ReconcileRunRow.account == account)
     return list(session.scalars(query))
+
+
+def runs_since(session: Session, *, account: str, since: datetime) -> list[ReconcileRunRow]:
+    """The account's runs started at or after ``since``, oldest first."""
+    query = (
+        select(ReconcileRunRow)
+        .where(ReconcileRunRow.account == account, ReconcileRunRow.started_at >= since)
+        .order_by(ReconcileRunRow.started_at, ReconcileRunRow.id)
+    )
+    return list(session.scalars(query))
+
+
+def discrepancy_counts(session: Session, run_ids: Iterable[int]) -> dict[int, int]:
+    """How many discrepancies each run found (runs that found none are absent)."""
+    ids = list(run_ids)
+    if not ids:
+        return {}
+    query = (
+        select(DiscrepancyRow.run_id, func.count())
+        .where(DiscrepancyRow.run_id.in_(ids))
+        .group_by(DiscrepancyRow.run_id)
+    )
+    return {int(run): int(n) for run, n in session.execute(query)}

@@ -17,6 +17,7 @@ from channelhub.store.tables import (
     stock,
     stock_sync,
     sync,
+    usage,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "stock",
     "stock_sync",
     "sync",
+    "usage",
 ]

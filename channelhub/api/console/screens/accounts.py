@@ -265,7 +265,7 @@ async def check(
 ) -> Response:
     """``channelhub accounts check NAME``: the platform's real, read-only call."""
     try:
-        with state.session_factory() as session:
+        with state.session_factory.begin() as session:  # keeps what the check saw of the token
             lines = [
                 (line.ok, line.text) for line in await check_live(session, _vault(config), name)
             ]

@@ -1,7 +1,7 @@
 """analytics: stock in transit (in flight) and the indexes the reports group on
 
 Revision ID: 0014
-Revises: 0015
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import channelhub.store.types
 
 revision: str = "0014"
-down_revision: str | None = "0015"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -60,7 +60,7 @@ def upgrade() -> None:
         ["warehouse", "sku", "kind", "at", "quantity"],
         unique=False,
     )
-    # orders by placed_at: ix_orders_placed_at (0015, covering) serves the reports' ranges
+    # orders by placed_at: ix_orders_placed_at (0013, covering) serves the reports' ranges
     op.create_index(
         "ix_stock_movements_kind_at", "stock_movements", ["kind", "at"], unique=False
     )

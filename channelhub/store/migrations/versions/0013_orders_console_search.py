@@ -1,8 +1,8 @@
 """orders.buyer_name and the indexes the console's orders list reads (newest first, by
 status, by SKU); buyer_name filled from each stored order's document
 
-Revision ID: 0015
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

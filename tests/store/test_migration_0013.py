@@ -1,4 +1,4 @@
-"""Migration 0015 fills orders.buyer_name from each stored order's document (the buyer's
+"""Migration 0013 fills orders.buyer_name from each stored order's document (the buyer's
 name, else the ship-to name), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from channelhub.store.types import JsonDocument, UTCDateTime
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def test_0015_fills_buyer_name_from_the_documents(db_url: str) -> None:
+def test_0013_fills_buyer_name_from_the_documents(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         upgrade(engine, "0010")

@@ -1,6 +1,6 @@
 """job_leases: fencing token and the holder's process (host, pid, start time)
 
-Revision ID: 0013
+Revision ID: 0011
 Revises: 0010
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
+revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

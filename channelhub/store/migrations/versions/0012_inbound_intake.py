@@ -1,8 +1,8 @@
 """webhook intake as a job (webhook_deliveries.platform, .processed_at) and refused_deliveries:
 bounded evidence of refused inbound requests
 
-Revision ID: 0011
-Revises: 0013
+Revision ID: 0012
+Revises: 0011
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import channelhub.store.types
 
-revision: str = "0011"
-down_revision: str | None = "0013"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
