@@ -11,8 +11,7 @@ from rich.table import Table
 from channelhub.cli import app, err_console
 from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
 from channelhub.core import strict
-from channelhub.core.errors import InvalidInput
-from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.kinds import JobKind, parse_kind
 from channelhub.jobs.overview import job_schedule
 from channelhub.jobs.replay import replay_dead_letter
 from channelhub.jobs.runner import run_job_when_free
@@ -28,11 +27,7 @@ app.add_typer(jobs_app, name="jobs")
 
 
 def _kind(value: str) -> JobKind:
-    try:
-        return JobKind(value)
-    except ValueError:
-        known = ", ".join(kind.value for kind in JobKind)
-        raise InvalidInput.field("job", value, f"is not one of {known}") from None
+    return parse_kind(value)
 
 
 def record_id(value: str, name: str) -> int:

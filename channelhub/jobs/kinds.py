@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from channelhub.connectors.roles import Role
+from channelhub.core.errors import InvalidInput
 
 
 class JobKind(StrEnum):
@@ -19,6 +20,15 @@ class JobKind(StrEnum):
     PUSH_TRACKING = "push_tracking"
     RECONCILE = "reconcile"
     PULL_STOCK = "pull_stock"
+
+
+def parse_kind(value: str) -> JobKind:
+    """A job kind as a person typed or clicked it, or one clear error naming the known ones."""
+    try:
+        return JobKind(value)
+    except ValueError:
+        known = ", ".join(kind.value for kind in JobKind)
+        raise InvalidInput.field("job", value, f"is not one of {known}") from None
 
 
 _CHANNEL = frozenset({Role.SALES_CHANNEL})

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.lifecycle import HubStatus
+from channelhub.jobs.runner import JobResult
 from channelhub.jobs.scheduler import (
     ScheduledJob,
     intervals_from_seconds,
@@ -334,3 +335,23 @@ def _token_state(newest: list[JobRun]) -> str:
 def _throttled(error: str | None) -> bool:
     text = (error or "").lower()
     return "429" in text or "throttl" in text
+
+
+def run_sentence(result: JobResult) -> str:
+    """One line saying how a run a person asked for ended (the console's "Run now")."""
+    head = f"{result.kind.value} of {result.account}"
+    if result.skipped:
+        return f"{head}: running elsewhere right now; it was not started again"
+    counts = result.counts
+    said = (
+        f"{head}: {result.outcome.value if result.outcome else 'not run'}"
+        f" ({counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged,"
+        f" {counts.failed} failed)"
+    )
+    if result.error:
+        said += f": {result.error}"
+    if result.note:
+        said += f"; {result.note}"
+    if result.more:
+        said += "; more work is waiting: the next run continues from here"
+    return said

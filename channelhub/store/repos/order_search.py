@@ -3,7 +3,7 @@
 Only columns are read (never the JSON document) and the line count comes from a correlated
 count on ``order_lines``' (order_id, line_id) index, so a page of 50 costs one query at any
 number of orders. The newest-first index (placed_at, id) also holds external_id and
-buyer_name (migration 0013), so a search that matches few orders walks the index alone and reads only
+buyer_name (0013), so a search that matches few orders walks the index alone and reads only
 the matching rows; the status filter has its own (hub_status, placed_at, id).
 """
 

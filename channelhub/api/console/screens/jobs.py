@@ -1,5 +1,6 @@
 """Jobs: the schedule, the run log (filters: account, job, outcome) and the dead letters with
-replay (an operator action). The pattern every screen follows:
+replay (an operator action), and "Run now" on each scheduled job (``channelhub jobs run``).
+The pattern every screen follows:
 
 - GET routes depend on ``page_viewer`` and call ``render`` (the whole page, or one block for
   an htmx swap);
@@ -26,8 +27,10 @@ from channelhub.api.console.pages import (
 )
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
-from channelhub.jobs.overview import job_schedule
+from channelhub.jobs.kinds import parse_kind
+from channelhub.jobs.overview import job_schedule, run_sentence
 from channelhub.jobs.replay import replay_dead_letter
+from channelhub.jobs.runner import run_job
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.tables.jobs import DeadLetterState, RunOutcome
 
@@ -88,3 +91,32 @@ async def replay(
         letters = list_dead_letters(session, states=[DeadLetterState.OPEN])
     context = {"letters": letters, "replayed": f"dead letter {letter_id}: {said}"}
     return render(request, viewer, state, "jobs.html", context, block="deadletters")
+
+
+@router.post("/jobs/run/{kind}/{account}")
+async def run_now(
+    request: Request,
+    kind: str,
+    account: str,
+    viewer: Viewer = Depends(acting(Action.RUN_JOB)),
+    state: HubState = Depends(hub_state),
+    config: ConsoleConfig = Depends(console_config),
+) -> Response:
+    """``channelhub jobs run KIND ACCOUNT``: one bounded unit now, under the same lease and
+    cursor as the scheduler (a unit already running elsewhere is not started twice)."""
+    try:
+        result = await run_job(
+            state.session_factory,
+            account,
+            parse_kind(kind),
+            connector_factory=state.connector_factory,
+            now=state.now,
+            options=config.job_options,
+        )
+        said = run_sentence(result)
+    except ChannelhubError as exc:  # an unknown job or account: say so on the page
+        said = str(exc)
+    with state.session_factory() as session:
+        schedule = job_schedule(session, config.job_every)
+    context = {"schedule": schedule, "ran": said}
+    return render(request, viewer, state, "jobs.html", context, block="schedule")
