@@ -283,7 +283,7 @@ def stock_report(lines: list[StockLine], *, by: str = "sku") -> Report:
         ["sku", "warehouse", "on hand", "reserved", "in flight", "velocity/day", "days of cover",
          "turnover/yr", "oldest unit (days)", "days at zero", "lost sales", "status"],
     )  # fmt: skip
-    for line in sorted(lines, key=lambda li: _order(li.health.position, by)):
+    for line in _sorted(lines, by):
         h, p = line.health, line.health.position
         report.rows.append(
             [p.sku, p.warehouse, p.on_hand, p.reserved, p.in_flight, _n(h.velocity),
@@ -294,31 +294,72 @@ def stock_report(lines: list[StockLine], *, by: str = "sku") -> Report:
     return report
 
 
-def replenish_report(
-    lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku", explain: bool = False
-) -> tuple[Report, Report]:
-    """(orders to place per SKU and warehouse, transfers between warehouses)."""
+def stock_why(lines: list[StockLine], *, by: str = "sku") -> list[tuple[str, ...]]:
+    """Each :func:`stock_report` row's explanation, in the report's row order."""
+    return [line.health.lines for line in _sorted(lines, by)]
+
+
+def _sorted(lines: list[StockLine], by: str) -> list[StockLine]:
+    return sorted(lines, key=lambda li: _order(li.health.position, by))
+
+
+@dataclass
+class ReplenishView:
+    """The two replenishment tables with each row's explanation (``orders_why[i]`` explains
+    ``orders.rows[i]``), for pages that show a row's lines under it."""
+
+    orders: Report
+    transfers: Report
+    orders_why: list[tuple[str, ...]]
+    transfers_why: list[tuple[str, ...]]
+
+
+def replenish_view(
+    lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku"
+) -> ReplenishView:
+    """What to order and what to move, each row with the lines that explain it."""
     report = Report(
         "replenishment: order up to target, whole cartons",
         ["sku", "warehouse", "lead days", "velocity/day", "safety stock", "reorder point",
          "target", "position", "order now", "suggested", "cartons"],
     )  # fmt: skip
-    for line in sorted(lines, key=lambda li: _order(li.health.position, by)):
+    view = ReplenishView(report, Report("transfers between warehouses",
+                                        ["sku", "from", "to", "quantity"]), [], [])  # fmt: skip
+    for line in _sorted(lines, by):
         s, p = line.suggestion, line.health.position
         report.rows.append(
             [s.sku, s.warehouse, s.lead_days, _n(line.health.velocity), _n(s.safety_stock),
              _n(s.reorder_point), _n(s.target), p.position,
              "yes" if s.below_reorder_point else "", s.quantity, s.cartons],
         )  # fmt: skip
-        if explain:
-            report.notes.extend([*s.lines, ""])
-    transfers = transfer_list(lines, config)
-    moves = Report("transfers between warehouses", ["sku", "from", "to", "quantity"])
-    for t in transfers:
-        moves.rows.append([t.sku, t.source, t.destination, t.quantity])
-        if explain:
-            moves.notes.extend([*t.lines, ""])
-    return report, moves
+        view.orders_why.append(s.lines)
+    for t in transfer_list(lines, config):
+        view.transfers.rows.append([t.sku, t.source, t.destination, t.quantity])
+        view.transfers_why.append(t.lines)
+    return view
+
+
+def replenish_report(
+    lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku", explain: bool = False
+) -> tuple[Report, Report]:
+    """(orders to place per SKU and warehouse, transfers between warehouses)."""
+    view = replenish_view(lines, config, by=by)
+    if explain:
+        for why in view.orders_why:
+            view.orders.notes.extend([*why, ""])
+        for why in view.transfers_why:
+            view.transfers.notes.extend([*why, ""])
+    return view.orders, view.transfers
+
+
+def top_lost_sales(lines: list[StockLine], *, count: int = 10) -> dict[str, float]:
+    """The ``count`` (SKU, warehouse) pairs that lost most sales, as ``SKU @ warehouse``."""
+    lost = [li for li in lines if li.health.lost_sales]
+    lost.sort(key=lambda li: (-(li.health.lost_sales or 0.0), _order(li.health.position, "sku")))
+    return {
+        f"{li.health.position.sku} @ {li.health.position.warehouse}": li.health.lost_sales or 0.0
+        for li in lost[:count]
+    }
 
 
 def transfer_list(lines: list[StockLine], config: ReplenishmentConfig) -> list[Transfer]:
