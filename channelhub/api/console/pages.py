@@ -31,6 +31,7 @@ NAV: list[tuple[str, str]] = [
     ("/pairing", "Pairing"),
     ("/exceptions", "Exceptions"),
     ("/jobs", "Jobs"),
+    ("/analytics/trends", "Analytics"),
 ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from channelhub.api.console.screens import exceptions, home, jobs, login, orders, pairing
+from channelhub.api.console.screens import analytics, exceptions, home, jobs, login, orders, pairing
 
 ROUTERS: list[APIRouter] = [
     login.router,
@@ -15,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     orders.router,
     pairing.router,
     exceptions.router,
+    analytics.router,
 ]
