@@ -146,8 +146,9 @@ class TrendsView:
 
 def trends(session: Session, *, by: str, bucket: Bucket, period: Period) -> tuple[Report, Report]:
     """(series per bucket, summary per group with previous period, last year and trend)."""
-    view = trends_view(session, by=by, bucket=bucket, period=period)
-    return view.series, view.summary
+    periods = {"current": period, "previous": period.previous(), "last_year": period.last_year()}
+    rows = sales_series(session, by=by, bucket=bucket.value, periods=periods)
+    return _trend_reports(rows, by, bucket, period)
 
 
 def trends_view(
@@ -160,25 +161,31 @@ def trends_view(
     rows = sales_series(session, by=by, bucket=bucket.value, periods=periods)
     series, summary = _trend_reports(rows, by, bucket, period)
     labels = bucket_starts(period, bucket)
-    index = {
-        name: {b: i for i, b in enumerate(bucket_starts(p, bucket))} for name, p in periods.items()
-    }
     lines: dict[str, dict[str, list[float]]] = {m: {} for m in MEASURES}
     for name in periods:
         for measure in ("units", "orders"):
             lines[measure][_PERIOD_NAMES[name]] = [0.0] * len(labels)
-    for r in rows:
-        if group is not None and r.group != group:
-            continue
-        i = index[r.period].get(r.bucket)
-        if i is None or i >= len(labels):
-            continue
-        line = _PERIOD_NAMES[r.period]
-        lines["units"][line][i] += r.units + (r.component_units if group is not None else 0)
-        lines["orders"][line][i] += r.orders
-        if r.revenue is not None and r.currency:
-            money = lines["revenue"].setdefault(f"{line} {r.currency}", [0.0] * len(labels))
-            money[i] += float(r.revenue)
+    # the summary query buckets only the current period; the chart's comparison lines need
+    # the earlier periods per bucket too: one more aggregate query each
+    for name, p in periods.items():
+        per_bucket = (
+            rows
+            if name == "current"
+            else sales_series(session, by=by, bucket=bucket.value, periods={"current": p})
+        )
+        at = {b: i for i, b in enumerate(bucket_starts(p, bucket))}
+        for r in per_bucket:
+            i = at.get(r.bucket)
+            if r.period != "current" or i is None or i >= len(labels):
+                continue
+            if group is not None and r.group != group:
+                continue
+            line = _PERIOD_NAMES[name]
+            lines["units"][line][i] += r.units + (r.component_units if group is not None else 0)
+            lines["orders"][line][i] += r.orders
+            if r.revenue is not None and r.currency:
+                money = lines["revenue"].setdefault(f"{line} {r.currency}", [0.0] * len(labels))
+                money[i] += float(r.revenue)
     groups = sorted({r.group for r in rows})
     return TrendsView(series, summary, labels, lines, groups)
 
