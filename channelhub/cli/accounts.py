@@ -28,26 +28,29 @@ from rich.text import Text
 from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for, vault_for
 from channelhub.cli.output import cli_console
-from channelhub.connectors.check import run_check
-from channelhub.connectors.plugin import ConnectorPlugin
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
+from channelhub.core.errors import ChannelhubError, InvalidInput
+from channelhub.jobs.account_desk import (
+    NAME,
+    PLATFORM,
+    change_account,
+    check_base_url,
+    check_live,
+    create_account,
+    plugin_for,
+)
 from channelhub.jobs.account_setup import (
     AccountEdit,
-    apply_edit,
     cursor_job,
     declared_credentials,
     job_switches,
     since_date,
     validate_account,
 )
-from channelhub.jobs.connectors import ConnectorFactory
 from channelhub.jobs.kinds import JOBS_SETTING
 from channelhub.jobs.scheduler import intervals_from_seconds
 from channelhub.store.repos.accounts import (
     AccountInfo,
-    add_account,
-    edit_account,
     get_account,
     list_accounts,
     remove_account,
@@ -61,8 +64,6 @@ app.add_typer(accounts_app, name="accounts")
 
 CREDENTIAL_ENV_PREFIX = "CHANNELHUB_CRED_"
 CHECK_ENTRY_POINT_GROUP = "channelhub.account_checks"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_PLATFORM = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 #: A check gets the account (no secrets) and its decrypted credentials and returns one
@@ -116,14 +117,6 @@ def gather_credentials(
     return credentials
 
 
-def _check_base_url(url: str | None) -> None:
-    if url is None:
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput.field("--base-url", url, "is not an http(s) URL with a host")
-
-
 def check_basics(account: AccountInfo, credentials: Mapping[str, SecretStr]) -> Iterable[str]:
     """What every account needs whatever its platform."""
     if not credentials:
@@ -172,14 +165,6 @@ def _hidden_prompt(key: str) -> str:
     return str(typer.prompt(f"{key}", hide_input=True))
 
 
-def plugin_for(platform: str) -> ConnectorPlugin:
-    """The installed connector of ``platform``; an unknown one names the known ones."""
-    try:
-        return ConnectorRegistry().get(platform)
-    except NotFound as exc:
-        raise NotFound(f"{exc}; `channelhub platforms` lists them") from None
-
-
 def check_spec(account: AccountInfo, credentials: Mapping[str, SecretStr]) -> Iterable[str]:
     """What the platform declares that the account lacks (a missing setting or credential,
     a value of the wrong type), as the offline check's findings."""
@@ -217,30 +202,29 @@ def add(
 ) -> None:
     """Add an account; `channelhub platforms PLATFORM` lists what it takes. Credentials are
     stored encrypted."""
-    if not _PLATFORM.match(platform):
+    if not PLATFORM.match(platform):  # before the prompts: a typo asks for nothing
         raise InvalidInput.field("platform", platform, "is not a platform name (lowercase)")
-    if not _NAME.match(name):
+    if not NAME.match(name):
         raise InvalidInput.field("account name", name, "may hold only letters, digits, _ . -")
-    _check_base_url(base_url)
+    check_base_url(base_url)
     plugin = plugin_for(platform)
     settings = settings_for(ctx)
     vault = vault_for(settings)
-    extra = parse_settings(setting)
     credentials = gather_credentials(
         credential, os.environ, _hidden_prompt, declared_credentials(plugin)
     )
-    typed = validate_account(plugin, base_url=base_url, settings=extra, credentials=credentials)
     with open_session(settings) as session:
-        add_account(
+        info, _ = create_account(
             session,
             vault,
             platform=platform,
             name=name,
             base_url=base_url,
-            settings=typed,
+            settings=parse_settings(setting),
             credentials=credentials,
             now=_now(),
         )
+    typed = info.settings
     names = ", ".join(sorted(credentials)) or "none"
     typer.echo(f"added {platform} account {name!r} (credentials stored encrypted: {names})")
     on, off = job_switches(plugin, typed)
@@ -263,37 +247,26 @@ def edit(
 ) -> None:
     """Change an account's settings, credentials, base URL or which jobs run (validated like
     `accounts add`; credentials are encrypted again and never printed)."""
-    _check_base_url(base_url)
+    check_base_url(base_url)
     settings = settings_for(ctx)
     vault = vault_for(settings)
     with open_session(settings) as session:
         row = get_account(session, name)
-        plugin = plugin_for(row.platform)
-        edited = apply_edit(
-            plugin,
-            base_url=row.base_url,
-            settings=dict(row.settings or {}),
-            credentials=vault.decrypt(row.credentials),
-            edit=AccountEdit(
+        declared = declared_credentials(plugin_for(row.platform))
+        edited, plugin = change_account(
+            session,
+            vault,
+            name,
+            AccountEdit(
                 base_url=base_url,
                 set_settings=parse_settings(setting),
                 unset=[u.strip().lower() for u in unset],
                 # flags and prompts only: the environment is for `add`
-                set_credentials=gather_credentials(
-                    credential, {}, _hidden_prompt, declared_credentials(plugin)
-                ),
+                set_credentials=gather_credentials(credential, {}, _hidden_prompt, declared),
                 enable=enable,
                 disable=disable,
             ),
-        )
-        edit_account(
-            session,
-            vault,
-            name,
             now=_now(),
-            base_url=edited.base_url,
-            settings=edited.settings,
-            credentials=edited.credentials,
         )
     typer.echo(f"updated {row.platform} account {name!r}: " + "; ".join(edited.changes))
     on, off = job_switches(plugin, edited.settings)
@@ -375,7 +348,6 @@ def check(
         row = get_account(session, name)
         info = AccountInfo.of(row)
         credentials = vault.decrypt(row.credentials)
-        context = ConnectorFactory(vault).context_for(row) if not offline else None
     problems = check_account(info, credentials, [*registered_checks(), check_spec])
     if problems or offline:
         for problem in problems:
@@ -387,8 +359,8 @@ def check(
             "settings complete; not contacted: --offline)"
         )
         return
-    assert context is not None
-    lines = asyncio.run(run_check(plugin_for(info.platform), context))
+    with open_session(settings) as session:
+        lines = asyncio.run(check_live(session, vault, name))
     for line in lines:
         if line.ok:
             typer.echo(f"ok: {name}: {line.text}")

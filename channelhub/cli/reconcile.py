@@ -26,9 +26,9 @@ from channelhub.cli.runtime import http_limits
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.connectors.roles import SalesChannel, Warehouse
 from channelhub.core.errors import ChannelhubError, InvalidInput
-from channelhub.jobs.reconcile import TOLERANCE_SETTING, ReconcileReport, reconcile_account
+from channelhub.jobs.reconcile import TOLERANCE_SETTING, ReconcileReport
+from channelhub.jobs.reconcile_desk import reconcilable, reconcile_now, repair_text, report_line
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import (
@@ -76,20 +76,6 @@ def _accounts(settings: Settings, name: str | None) -> list[AccountInfo]:
         if name is not None:
             return [AccountInfo.of(get_account(session, name))]
         return list_accounts(session)
-
-
-def _tolerance(account: AccountInfo, given: int | None) -> int | None:
-    if given is not None:
-        return given
-    configured = account.settings.get(TOLERANCE_SETTING)
-    if configured is None:
-        return None
-    try:
-        return int(configured)
-    except (TypeError, ValueError):
-        raise InvalidInput.field(
-            f"account {account.name} setting {TOLERANCE_SETTING}", configured, "is not a number"
-        ) from None
 
 
 @dataclass
@@ -151,20 +137,17 @@ async def _run_one(
 ) -> list[ReconcileReport]:
     connector = build_connector(account, settings)
     try:
-        if not isinstance(connector, SalesChannel | Warehouse):
-            if named:
-                raise InvalidInput.field(
-                    "ACCOUNT", account.name, "is neither a sales channel nor a warehouse"
-                )
+        if not reconcilable(connector) and not named:
             outcome.skipped.append(f"{account.name}: neither a sales channel nor a warehouse")
             return []
-        return await reconcile_account(
+        return await reconcile_now(
             sessions,
+            account,
             connector,
             now=now,
             since=since,
             repair=repair,
-            tolerance=_tolerance(account, tolerance),
+            tolerance=tolerance,
         )
     except CapabilityMissing as missing:
         if named:
@@ -173,20 +156,6 @@ async def _run_one(
         return []
     finally:
         await connector.aclose()  # type: ignore[attr-defined]
-
-
-def _repair_text(item: Any) -> str:
-    kind = item.repair_kind.replace("_", " ")
-    match item.repair_status:
-        case "applied":
-            return f"{kind}: made"
-        case "failed":  # the reason, not only in --json: the seller has to act on it
-            return f"{kind}: failed: {item.repair_note}" if item.repair_note else f"{kind}: failed"
-        case "pending":
-            return f"{kind}: safe, not applied"
-        case "none":
-            return "none needed"
-    return f"{kind}: proposed"
 
 
 def _shown(value: Any) -> str:
@@ -200,22 +169,7 @@ def _shown(value: Any) -> str:
 def print_reports(reports: list[ReconcileReport], console: Console) -> None:
     """One table per run: class, subject, both values, repair and the explanation."""
     for report in reports:
-        found = report.counts.get("discrepancies", {})
-        total = sum(found.values())
-        repairs = report.counts.get("repairs")
-        waiting = sum(1 for d in report.discrepancies if d.repair_status == "pending")
-        done = (
-            f", repairs made {repairs['applied']}, failed {repairs['failed']}"
-            if repairs
-            else f"; {waiting} safe to repair with --repair"
-            if waiting
-            else ""
-        )
-        console.print(
-            f"{report.platform} account {report.account} ({report.scope}), run {report.run_id}: "
-            f"{total} discrepancies{done}",
-            markup=False,
-        )
+        console.print(report_line(report), markup=False)
         if not report.discrepancies:
             continue
         table = Table(show_lines=False)
@@ -228,7 +182,7 @@ def print_reports(reports: list[ReconcileReport], console: Console) -> None:
                 item.subject_text,
                 _shown(item.hub_value),
                 _shown(item.other_value),
-                _repair_text(item),
+                repair_text(item),
                 item.explanation + (f" ({note})" if note else ""),
             )
             # Text: a note such as "[warehouse 'X' ...]" is not rich markup to swallow

@@ -31,6 +31,7 @@ from channelhub.api.app import create_app
 from channelhub.api.console import ConsoleConfig
 from channelhub.api.limits import InboundLimits
 from channelhub.cli import app
+from channelhub.cli.home import vault_for
 from channelhub.cli.rules import load_rules
 from channelhub.cli.runtime import console, open_runtime, utc_now
 from channelhub.connectors.registry import ConnectorRegistry
@@ -181,6 +182,7 @@ def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
         session_lifetime=timedelta(hours=settings.console.session_hours),
         job_every=settings.jobs.every.model_dump(),
         job_options=options,
+        vault=vault_for(settings),
         rulebook=load_rules(settings, None),
     )
 

@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for
@@ -31,31 +27,25 @@ from channelhub.cli.output import cli_console
 from channelhub.cli.runtime import connector_factory_for
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Role
-from channelhub.core.errors import ConfigError, InvalidInput, NotFound
-from channelhub.core.listing import Listing, ListingKey
-from channelhub.core.stock_account import account_for_units
+from channelhub.core.errors import ConfigError, InvalidInput
+from channelhub.jobs.stock_desk import (
+    PushOutcome,
+    find_listings,
+    listing_stock,
+    push_now,
+    push_preview,
+)
 from channelhub.jobs.stock_sync import (
     NO_WAREHOUSE,
     PushPreview,
-    PushSafety,
     StockPushStopped,
     StockSyncOff,
-    explain_listing,
     load_rules,
-    mass_drop_share_for,
-    preview_push,
-    push_status,
-    push_stock_leased,
     stock_sync_on,
     stopped_hint,
-    turn_stock_sync_on,
 )
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import AccountInfo, get_account
-from channelhub.store.repos.listings import get_listing, to_listing
-from channelhub.store.repos.stock_sync import PushRecord, push_history
-from channelhub.store.tables.listings import ListingRow
-from channelhub.store.tables.stock_sync import PushState
 
 stock_app = typer.Typer(help="Stock back-sync: explain and push sellable quantities.")
 app.add_typer(stock_app, name="stock")
@@ -64,68 +54,6 @@ console = cli_console(soft_wrap=True)
 RULES_OPTION = typer.Option(
     None, "--rules", help="Rulebook TOML (default: <home>/rules.toml when present)."
 )
-
-
-def find_listings(session: Session, text: str, *, account: str | None) -> list[Listing]:
-    """``channel:account:listing_id[/variation]``, or a channel SKU of ``account``."""
-    if account is not None:
-        platform = get_account(session, account).platform
-        rows = session.scalars(
-            select(ListingRow)
-            .where(
-                ListingRow.channel == platform,
-                ListingRow.account == account,
-                ListingRow.channel_sku == text,
-            )
-            .order_by(ListingRow.listing_id, ListingRow.variation_id)
-        ).all()
-        if not rows:
-            raise NotFound(f"no listing of {platform}:{account} has the channel SKU {text!r}")
-        return [to_listing(row) for row in rows]
-    parts = text.split(":", 2)
-    if len(parts) != 3 or not all(parts):
-        raise InvalidInput.field(
-            "LISTING", text, "is neither channel:account:listing_id[/variation] nor, with "
-            "--account, a channel SKU",
-        )  # fmt: skip
-    channel, name, rest = parts
-    # ids may hold "/" themselves: try the whole text as the listing id, then each split
-    splits = [(rest, None)] + [
-        (rest[:i], rest[i + 1 :]) for i, c in enumerate(rest) if c == "/" and 0 < i < len(rest) - 1
-    ]
-    for listing_id, variation in splits:
-        key = ListingKey(
-            channel=channel, account=name, listing_id=listing_id, variation_id=variation
-        )
-        try:
-            return [get_listing(session, key)]
-        except NotFound:
-            continue
-    raise NotFound(f"listing {text} is not in the hub")
-
-
-def describe_push(history: Sequence[PushRecord]) -> list[str]:
-    """The last push and the last value the channel confirmed."""
-    if not history:
-        return ["last push: never pushed"]
-    last = history[0]
-    when = last.pushed_at.isoformat()
-    match last.state:
-        case PushState.CONFIRMED:
-            lines = [f"last push: {last.quantity} at {when}, confirmed by the channel"]
-        case PushState.REJECTED:
-            again = "retried next run" if last.retryable else "not retried until it changes"
-            lines = [f"last push: {last.quantity} at {when}, REJECTED: {last.reason} ({again})"]
-        case _:
-            lines = [f"last push: {last.quantity} at {when}, pending (no answer yet)"]
-    if last.state is not PushState.CONFIRMED:
-        confirmed = next((p for p in history if p.state is PushState.CONFIRMED), None)
-        lines.append(
-            f"channel last confirmed: {confirmed.quantity} at {confirmed.pushed_at.isoformat()}"
-            if confirmed
-            else "channel last confirmed: nothing yet"
-        )
-    return lines
 
 
 @stock_app.command("explain")
@@ -145,24 +73,16 @@ def explain(
     rulebook = load_rules(rules_path, home=settings.home)
     with open_engine(settings) as engine, make_session_factory(engine)() as session:
         for found in find_listings(session, listing, account=account):
-            allowed = rulebook.allocation.allowed_for(found.channel, found.account)
-            explanation = explain_listing(
-                session, found, rules=rulebook.stock, allowed_warehouses=allowed
-            )
-            console.print(explanation.render(), markup=False)
-            if explanation.rule.warehouses is None and allowed is not None:
-                console.print(
-                    f"warehouses allowed by [allocation.allowed] for "
-                    f"{found.channel}:{found.account}: {', '.join(allowed)}",
-                    markup=False,
-                )
+            shown = listing_stock(session, found, rulebook)
+            if shown.explanation is None:
+                raise InvalidInput.field("listing", str(found.key), shown.problem or "")
+            console.print(shown.explanation.render(), markup=False)
+            if shown.allowed_note:
+                console.print(shown.allowed_note, markup=False)
             console.print("where every unit on hand went (base units):", markup=False)
-            for unit_account in account_for_units(explanation):
+            for unit_account in shown.units:
                 console.print(unit_account.render(), markup=False)
-            for line in describe_push(push_history(session, found.key)):
-                console.print(line, markup=False)
-            status = push_status(session, found, rules=rulebook.stock, allowed_warehouses=allowed)
-            for line in status:
+            for line in [*shown.push_lines, *shown.status]:
                 console.print(line, markup=False)
 
 
@@ -247,30 +167,21 @@ def push(
     """
     settings = settings_for(ctx)
     rulebook = load_rules(rules_path, home=settings.home)
+    default_share = settings.stock.mass_drop_share
     with open_engine(settings) as engine:
         factory = make_session_factory(engine)
         with factory() as session:
             info = AccountInfo.of(get_account(session, account))
-        channel = info.platform
-        if Role.SALES_CHANNEL not in ConnectorRegistry().get(channel).roles:
+        if Role.SALES_CHANNEL not in ConnectorRegistry().get(info.platform).roles:
             raise ConfigError(
-                f"account {account!r} ({channel}) is not a sales channel: stock is pushed to "
-                "sales channel accounts only"
+                f"account {account!r} ({info.platform}) is not a sales channel: stock is pushed "
+                "to sales channel accounts only"
             )
-        allowed = rulebook.allocation.allowed_for(channel, account)
-        share = mass_drop_share_for(info.settings, settings.stock.mass_drop_share)
         sync_on = stock_sync_on(info.settings)
         if preview_only or not sync_on:
             with factory() as session:
-                shown = preview_push(
-                    session,
-                    channel=channel,
-                    account=account,
-                    rules=rulebook.stock,
-                    allowed_warehouses=allowed,
-                    share=share,
-                )
-            print_preview(shown, sync_on=sync_on)
+                plan = push_preview(session, account, rulebook, default_share=default_share)
+            print_preview(plan.preview, sync_on=sync_on)
             if preview_only:
                 return
             if not confirm and not stdin_is_interactive():
@@ -283,35 +194,33 @@ def push(
                     f"turn stock sync on for {account} and push these quantities?", abort=True
                 )
             confirm = True  # the seller saw every quantity, cuts included, and said yes
-            full = True  # push what the preview showed: every listing
-            with factory.begin() as session:
-                turn_stock_sync_on(session, account, now=datetime.now(UTC))
-            console.print(
-                f"stock sync is on for {account}: `channelhub run` pushes its quantities "
-                "from now on",
-                markup=False,
-            )
         with factory() as session:
             connector = connector_factory_for(settings)(get_account(session, account))
 
-        async def run() -> Any:
+        async def run() -> PushOutcome:
             try:
-                return await push_stock_leased(
+                return await push_now(
                     factory,
+                    account,
+                    connector,
+                    rulebook,
+                    now=datetime.now(UTC),
+                    full=full,
+                    confirm=confirm,
+                    default_share=default_share,
                     lease_ttl=timedelta(seconds=settings.jobs.lease_seconds),
                     wait=timedelta(seconds=wait),
-                    account=account,
-                    connector=connector,
-                    rules=rulebook.stock,
-                    now=datetime.now(UTC),
-                    full_sweep=full,
-                    allowed_warehouses=allowed,
-                    safety=PushSafety(mass_drop_share=share, confirm_drops=confirm),
                 )
             finally:
                 await connector.aclose()
 
-        summary = asyncio.run(run())
+        outcome = asyncio.run(run())
+    if outcome.turned_on:
+        console.print(
+            f"stock sync is on for {account}: `channelhub run` pushes its quantities from now on",
+            markup=False,
+        )
+    summary = outcome.summary
     console.print(summary.render(), markup=False)
     if summary.blocked is not None:
         raise StockPushStopped(f"{summary.blocked.reason()}: {stopped_hint(account)}")

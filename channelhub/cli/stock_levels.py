@@ -22,14 +22,12 @@ from channelhub.connectors.roles import Warehouse
 from channelhub.core.errors import ChannelhubError, ConfigError
 from channelhub.core.types import MAX_UNITS
 from channelhub.jobs.scheduler import roles_from_registry
+from channelhub.jobs.stock_desk import StockImportRejected, import_stock_csv
 from channelhub.jobs.stock_pull import PullSummary, pull_stock
 from channelhub.jobs.warehouse_setup import (
-    check_stock_rows,
-    import_stock,
     require_wms_account,
     set_stock,
 )
-from channelhub.mappings.stock_csv import parse_stock_csv
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import AccountInfo, get_account
 
@@ -59,16 +57,16 @@ def import_(
     file: Path = typer.Argument(..., help="CSV with the columns warehouse,sku,on_hand."),
 ) -> None:
     """Set on-hand counts from a CSV; any bad row imports nothing (each is listed)."""
-    parsed = parse_stock_csv(read_text_file(file))
+    text = read_text_file(file)
     with open_session(settings_for(ctx)) as session:
-        errors = list(parsed.errors)
-        if not errors or all(e.row > 0 for e in errors):
-            errors += check_stock_rows(session, parsed.rows)
-        for error in sorted(errors, key=lambda e: e.row):
-            typer.echo(f"{file}: {error}", err=True)
-        if errors:
-            raise ChannelhubError(f"{file}: {len(errors)} bad row(s), nothing imported")
-        summary = import_stock(session, parsed.rows, source=file.name, now=datetime.now(UTC))
+        try:
+            summary = import_stock_csv(session, text, source=file.name, now=datetime.now(UTC))
+        except StockImportRejected as rejected:
+            for error in rejected.errors:
+                typer.echo(f"{file}: {error}", err=True)
+            raise ChannelhubError(
+                f"{file}: {len(rejected.errors)} bad row(s), nothing imported"
+            ) from None
     typer.echo(
         f"imported {summary.rows} count(s) from {file} into {', '.join(summary.warehouses)}: "
         f"{summary.changed} adjusted ({summary.units:+d} units), "

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
@@ -17,38 +16,14 @@ from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
 from channelhub.cli.output import cli_console
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.core.errors import InvalidInput
-from channelhub.core.stock import Warehouse
 from channelhub.jobs.scheduler import roles_from_registry
-from channelhub.jobs.warehouse_setup import register_warehouse
+from channelhub.jobs.warehouse_setup import register_warehouse, warehouse_from_input
 from channelhub.store.repos.warehouses import list_warehouses, remove_warehouse
 
 warehouses_app = typer.Typer(
     help="The seller's warehouses: add, list, remove.", no_args_is_help=True
 )
 app.add_typer(warehouses_app, name="warehouses")
-
-
-def _warehouse(
-    code: str,
-    country: str,
-    region: str | None,
-    name: str | None,
-    account: str | None,
-    external_id: str | None,
-) -> Warehouse:
-    try:
-        return Warehouse(
-            code=code,
-            country=country.strip().upper(),
-            region=region,
-            name=name,
-            account=account,
-            external_id=external_id,
-        )
-    except ValidationError as exc:
-        why = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise InvalidInput([why]) from None
 
 
 @warehouses_app.command("add")
@@ -66,7 +41,7 @@ def add(
     ),
 ) -> None:
     """Register a warehouse; its stock is unknown until `channelhub stock set|import|pull`."""
-    warehouse = _warehouse(code, country, region, name, account, external_id)
+    warehouse = warehouse_from_input(code, country, region, name, account, external_id)
     roles_of = roles_from_registry(ConnectorRegistry())
     with open_session(settings_for(ctx)) as session:
         register_warehouse(session, warehouse, now=datetime.now(UTC), roles_of=roles_of)

@@ -31,6 +31,7 @@ class Action(StrEnum):
     STOCK = "stock"  # set, import, push
     RECONCILE = "reconcile"  # repair
     ACCOUNTS = "accounts"  # add, edit, enable or disable jobs
+    WAREHOUSES = "warehouses"  # add, remove (owner: where the stock is counted)
     USERS = "users"
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,30 @@ def require_wms_account(session: Session, account: str, *, roles_of: RolesOf) ->
             "account", account, f"is a {platform} account, not a warehouse (WMS) account"
         )
     return platform
+
+
+def warehouse_from_input(
+    code: str,
+    country: str,
+    region: str | None = None,
+    name: str | None = None,
+    account: str | None = None,
+    external_id: str | None = None,
+) -> Warehouse:
+    """A warehouse from what a person typed (``warehouses add``, the console's form), or one
+    :class:`InvalidInput` saying what is wrong."""
+    try:
+        return Warehouse(
+            code=code.strip(),
+            country=country.strip().upper(),
+            region=region or None,
+            name=name or None,
+            account=account or None,
+            external_id=external_id or None,
+        )
+    except ValidationError as exc:
+        why = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise InvalidInput([why]) from None
 
 
 def register_warehouse(

@@ -32,6 +32,7 @@ from channelhub.connectors.errors import Unauthorized
 from channelhub.core.roles import Role
 from channelhub.jobs import JobKind
 from channelhub.jobs.runner import run_job
+from channelhub.store.crypto import Vault
 from channelhub.store.repos.console_users import add_user
 from channelhub.store.repos.jobs import list_dead_letters
 from tests.jobs.conftest import Clock, clock, session_factory, vault  # noqa: F401
@@ -54,7 +55,7 @@ class Hub:
 
 
 @pytest.fixture
-def hub(session_factory: sessionmaker[Session], clock: Clock) -> Hub:  # noqa: F811
+def hub(session_factory: sessionmaker[Session], clock: Clock, vault: Vault) -> Hub:  # noqa: F811
     """One user per role (name = role, password PASSWORD) and one open dead letter: a
     pull_orders run the channel refused; the channel is healthy again, so a replay succeeds."""
     channel = FakeChannel(pages=[[Rec("A", 1)]], fail_with=Unauthorized("revoked", status=401))
@@ -78,7 +79,7 @@ def hub(session_factory: sessionmaker[Session], clock: Clock) -> Hub:  # noqa: F
         session_factory=session_factory,
         connector_factory=lambda row: channel,
         now=clock,
-        console=ConsoleConfig(job_every={"pull_orders": 300}),
+        console=ConsoleConfig(job_every={"pull_orders": 300}, vault=vault),
     )
     return Hub(app, channel, clock, session_factory, letter.id)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from channelhub.core.rulebook import Rulebook
 from channelhub.jobs.runner import JobOptions
+from channelhub.store.crypto import Vault
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,5 @@ class ConsoleConfig:
     #: the order-flow rules (``<home>/rules.toml``): what approve, release, split, merge and
     #: bind plan with, as the CLI's ``--rules`` default
     rulebook: Rulebook = field(default_factory=Rulebook)
+    #: the credentials vault: the Accounts screen encrypts what it is given (None: read only)
+    vault: Vault | None = None

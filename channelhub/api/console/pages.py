@@ -17,9 +17,13 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 
 from channelhub.api.console.auth import Viewer, page_viewer
 from channelhub.api.state import HubState, hub_state
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.connectors.roles import Role
 from channelhub.core.money import money_text
 from channelhub.core.roles import Action, allowed
 from channelhub.jobs.overview import open_exceptions
+from channelhub.jobs.scheduler import roles_from_registry
+from channelhub.store.repos.accounts import list_accounts
 
 HERE = Path(__file__).parent
 templates = Jinja2Blocks(directory=str(HERE / "templates"))  # autoescapes .html
@@ -31,6 +35,10 @@ NAV: list[tuple[str, str]] = [
     ("/pairing", "Pairing"),
     ("/exceptions", "Exceptions"),
     ("/jobs", "Jobs"),
+    ("/stock", "Stock"),
+    ("/warehouses", "Warehouses"),
+    ("/reconcile", "Reconciliation"),
+    ("/accounts", "Accounts"),
     ("/analytics/trends", "Analytics"),
 ]
 
@@ -54,6 +62,17 @@ class Page:
 
     def link(self, number: int) -> str:
         return "?" + urlencode({**self.query, "page": number})
+
+
+def accounts_playing(session: Any, *roles: Role) -> list[str]:
+    """The names of the accounts whose platform plays one of ``roles`` (an account of a
+    platform not installed here is kept: nothing says it does not)."""
+    roles_of = roles_from_registry(ConnectorRegistry())
+    return [
+        a.name
+        for a in list_accounts(session)
+        if not roles_of(a.platform) or roles_of(a.platform) & set(roles)
+    ]
 
 
 def page_number(request: Request) -> int:

@@ -287,13 +287,25 @@ def get_run(session: Session, run_id: int) -> ReconcileRunRow:
 
 
 def list_discrepancies(
-    session: Session, run_id: int, *, repair_status: str | None = None
+    session: Session,
+    run_id: int,
+    *,
+    repair_status: str | None = None,
+    discrepancy_class: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[StoredDiscrepancy]:
-    """A run's discrepancies in the order found, optionally only those in ``repair_status``."""
+    """A run's discrepancies in the order found, optionally only those in ``repair_status``
+    or of one class (``limit``/``offset``: one page of them)."""
     query = select(DiscrepancyRow).where(DiscrepancyRow.run_id == run_id)
     if repair_status is not None:
         query = query.where(DiscrepancyRow.repair_status == repair_status)
-    return [StoredDiscrepancy.of(row) for row in session.scalars(query.order_by(DiscrepancyRow.id))]
+    if discrepancy_class is not None:
+        query = query.where(DiscrepancyRow.discrepancy_class == discrepancy_class)
+    query = query.order_by(DiscrepancyRow.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [StoredDiscrepancy.of(row) for row in session.scalars(query)]
 
 
 def mark_repair(
@@ -309,9 +321,11 @@ def mark_repair(
     session.flush()
 
 
-def latest_runs(session: Session, *, account: str | None = None, limit: int = 20) -> list[Any]:
+def latest_runs(
+    session: Session, *, account: str | None = None, limit: int = 20, offset: int = 0
+) -> list[Any]:
     """The newest runs first (for ``channelhub reconcile`` history and the console)."""
-    query = select(ReconcileRunRow).order_by(ReconcileRunRow.id.desc()).limit(limit)
+    query = select(ReconcileRunRow).order_by(ReconcileRunRow.id.desc()).limit(limit).offset(offset)
     if account is not None:
         query = query.where(ReconcileRunRow.account == account)
     return list(session.scalars(query))

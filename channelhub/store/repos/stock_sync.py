@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.listing import ListingKey
 from channelhub.store.repos._upsert import insert_for
+from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.stock import WarehouseRow
 from channelhub.store.tables.stock_sync import (
     PushState,
@@ -348,3 +349,84 @@ def clear_block(session: Session, *, channel: str, account: str) -> bool:
 def _block(row: StockPushBlockRow) -> PushBlock:
     drops = tuple((str(d["listing"]), int(d["before"]), int(d["after"])) for d in row.drops)
     return PushBlock(row.channel, row.account, row.blocked_at, row.reason, drops)
+
+
+@dataclass(frozen=True)
+class ListingPushes:
+    """One listing as the console's Stock list shows it: what the channel last said it holds
+    and the newest push made to it (None: never pushed)."""
+
+    listing: ListingKey
+    channel_sku: str | None
+    title: str | None
+    channel_quantity: int | None
+    last: PushRecord | None
+
+
+def listings_with_last_push(
+    session: Session,
+    *,
+    account: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[ListingPushes]:
+    """Listings (of ``account``; whose id, channel SKU or title holds ``search``) with their
+    newest push, in key order, one page at a time. The page of listings is read first, then
+    only its listings' newest pushes (``ix_stock_pushes_listing``), so a long push history
+    costs nothing."""
+    query = (
+        select(ListingRow)
+        .order_by(
+            ListingRow.channel, ListingRow.account, ListingRow.listing_id, ListingRow.variation_id
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    if account:
+        query = query.where(ListingRow.account == account)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(ListingRow.listing_id).like(pattern),
+                func.lower(func.coalesce(ListingRow.channel_sku, "")).like(pattern),
+                func.lower(func.coalesce(ListingRow.title, "")).like(pattern),
+            )
+        )
+    rows = list(session.scalars(query))
+    newest: dict[tuple[str, str, str, str], int] = {}
+    for channel, name in {(row.channel, row.account) for row in rows}:
+        ids = [row.listing_id for row in rows if (row.channel, row.account) == (channel, name)]
+        found = session.execute(
+            select(StockPushRow.listing_id, StockPushRow.variation_id, func.max(StockPushRow.id))
+            .where(
+                StockPushRow.channel == channel,
+                StockPushRow.account == name,
+                StockPushRow.listing_id.in_(ids),
+            )
+            .group_by(StockPushRow.listing_id, StockPushRow.variation_id)
+        )
+        for listing_id, variation_id, push_id in found:
+            newest[(channel, name, listing_id, variation_id)] = push_id
+    pushes = {
+        row.id: PushRecord.of(row)
+        for row in session.scalars(
+            select(StockPushRow).where(StockPushRow.id.in_(list(newest.values())))
+        )
+    }
+
+    def last(row: ListingRow) -> PushRecord | None:
+        push_id = newest.get((row.channel, row.account, row.listing_id, row.variation_id))
+        return pushes.get(push_id) if push_id is not None else None
+
+    return [
+        ListingPushes(
+            listing=_key(row.channel, row.account, row.listing_id, row.variation_id),
+            channel_sku=row.channel_sku,
+            title=row.title,
+            channel_quantity=row.quantity,
+            last=last(row),
+        )
+        for row in rows
+    ]

@@ -6,7 +6,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from channelhub.api.console.screens import analytics, exceptions, home, jobs, login, orders, pairing
+from channelhub.api.console.screens import (
+    accounts,
+    analytics,
+    exceptions,
+    home,
+    jobs,
+    login,
+    orders,
+    pairing,
+    reconcile,
+    stock,
+    warehouses,
+)
 
 ROUTERS: list[APIRouter] = [
     login.router,
@@ -15,5 +27,9 @@ ROUTERS: list[APIRouter] = [
     orders.router,
     pairing.router,
     exceptions.router,
+    stock.router,
+    warehouses.router,
+    reconcile.router,
+    accounts.router,
     analytics.router,
 ]
