@@ -35,7 +35,13 @@ from sqlalchemy.orm import Session
 from bench.run import Figure
 from channelhub.core.replenishment import ReplenishmentConfig, RouteLeadTimes
 from channelhub.core.trends import Bucket, Period
-from channelhub.jobs.reports import replenish_report, stock_lines, stock_report, trends
+from channelhub.jobs.reports import (
+    replenish_report,
+    stock_lines,
+    stock_report,
+    trends,
+    trends_view,
+)
 from channelhub.store.db import make_engine, make_session_factory, upgrade
 
 TRACE_MEMORY = False  # the runner's tracemalloc would slow the generation; reports trace here
@@ -178,6 +184,10 @@ def _reports(session: Session) -> dict[str, Callable[[], object]]:
         "trends by account": trend("account"),
         "trends by sku (pairings, combos)": trend("sku"),
         "trends by warehouse": trend("warehouse"),
+        # the console's Trends page: the same plus the previous period and last year per bucket
+        "trends page by channel (chart lines)": lambda: trends_view(
+            session, by="channel", bucket=Bucket.WEEK, period=period
+        ),
         "trends by country": trend("country"),
         "stock health": lambda: stock_report(stock_lines(session, as_of=AS_OF, config=CONFIG)),
         "replenish + transfers": lambda: replenish_report(

@@ -7,7 +7,7 @@ Each command parses its options, opens a session, calls the service and prints i
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -17,17 +17,18 @@ from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for
 from channelhub.cli.output import cli_console
 from channelhub.cli.rules import RULES_OPTION, load_rules
-from channelhub.core.errors import InvalidInput
 from channelhub.core.replenishment import ReplenishmentConfig
 from channelhub.core.trends import Bucket, Period
 from channelhub.jobs.reports import (
     Report,
     StockLine,
+    choice,
     replenish_report,
-    stock_lines,
+    report_period,
     stock_report,
     to_csv,
     trends,
+    window_lines,
 )
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.analytics import DIMENSIONS
@@ -42,27 +43,8 @@ UNTIL = typer.Option(None, "--until", help="day after the last (ISO date); defau
 CSV = typer.Option(False, "--csv", help="print the main table as CSV on stdout")
 
 
-def _day(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput.field(option, value, "is not an ISO date (2026-03-01)") from None
-
-
 def _period(since: str | None, until: str | None, default_days: int) -> Period:
-    end = _day(until, "--until") or datetime.combine(datetime.now(UTC).date(), time(), tzinfo=UTC)
-    start = _day(since, "--since") or end - timedelta(days=default_days)
-    if start >= end:
-        raise InvalidInput.field("--since", since, f"must be before --until ({end:%Y-%m-%d})")
-    return Period(start, end)
-
-
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
-    if value not in allowed:
-        raise InvalidInput.field(option, value, f"is not one of {', '.join(allowed)}")
-    return value
+    return report_period(since, until, default_days=default_days, today=datetime.now(UTC).date())
 
 
 def _print(report: Report) -> None:
@@ -91,8 +73,8 @@ def trends_command(
     summary: bool = typer.Option(False, "--summary", help="with --csv: the summary table"),
 ) -> None:
     """Units, orders and revenue per bucket, against the previous period and last year."""
-    by = _choice(by, DIMENSIONS, "--by")
-    width = Bucket(_choice(bucket, tuple(b.value for b in Bucket), "--bucket"))
+    by = choice(by, DIMENSIONS, "--by")
+    width = Bucket(choice(bucket, tuple(b.value for b in Bucket), "--bucket"))
     period = _period(since, until, 28)
     settings = settings_for(ctx)
     with open_engine(settings) as engine, make_session_factory(engine)() as session:
@@ -110,12 +92,8 @@ def _lines(
     settings = settings_for(ctx)
     config = load_rules(settings, rules).replenishment
     period = _period(since, until, config.window_days)
-    days = int(period.days)
-    if days < 7:
-        raise InvalidInput.field("--since", since, "gives under 7 days: too short a window")
-    config = config.model_copy(update={"window_days": days})
     with open_engine(settings) as engine, make_session_factory(engine)() as session:
-        return config, stock_lines(session, as_of=period.until, config=config, sku=sku)
+        return window_lines(session, config, period, sku=sku)
 
 
 @report_app.command("stock")
@@ -129,7 +107,7 @@ def stock_command(
     rules: Path | None = RULES_OPTION,
 ) -> None:
     """On hand, in flight, velocity, cover, turnover, age, stock-outs and lost sales."""
-    by = _choice(by, ("sku", "warehouse"), "--by")
+    by = choice(by, ("sku", "warehouse"), "--by")
     _, lines = _lines(ctx, rules, since, until, sku)
     report = stock_report(lines, by=by)
     if csv:
@@ -154,7 +132,7 @@ def replenish_command(
     rules: Path | None = RULES_OPTION,
 ) -> None:
     """What to order for each warehouse (whole cartons) and what to move between them."""
-    by = _choice(by, ("sku", "warehouse"), "--by")
+    by = choice(by, ("sku", "warehouse"), "--by")
     config, lines = _lines(ctx, rules, since, until, sku)
     orders, moves = replenish_report(lines, config, by=by, explain=explain or sku is not None)
     if csv:

@@ -13,13 +13,14 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channelhub.core.errors import InvalidInput
 from channelhub.core.replenishment import (
     ReplenishmentConfig,
     StockHealth,
@@ -73,10 +74,125 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:+.1%}"
 
 
+def _day(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput.field(name, value, "is not an ISO date (2026-03-01)") from None
+
+
+def report_period(
+    since: str | None,
+    until: str | None,
+    *,
+    default_days: int,
+    today: date,
+    names: tuple[str, str] = ("--since", "--until"),
+) -> Period:
+    """The period a report covers from its ``since``/``until`` options (ISO dates, UTC):
+    ``until`` defaults to today, ``since`` to ``default_days`` before it. ``names`` are the
+    option names a mistake is reported under (the CLI's flags, the console's fields)."""
+    end = _day(until, names[1]) or datetime.combine(today, time(), tzinfo=UTC)
+    start = _day(since, names[0]) or end - timedelta(days=default_days)
+    if start >= end:
+        raise InvalidInput.field(names[0], since, f"must be before {names[1]} ({end:%Y-%m-%d})")
+    return Period(start, end)
+
+
+def choice(value: str, allowed: tuple[str, ...], name: str) -> str:
+    """``value`` if it is one of ``allowed``, else the one-line mistake."""
+    if value not in allowed:
+        raise InvalidInput.field(name, value, f"is not one of {', '.join(allowed)}")
+    return value
+
+
+def window_lines(
+    session: Session,
+    config: ReplenishmentConfig,
+    period: Period,
+    *,
+    sku: str | None = None,
+    since_name: str = "--since",
+) -> tuple[ReplenishmentConfig, list[StockLine]]:
+    """Stock lines as of ``period.until`` with the velocity window set to the period's days
+    (at least 7), and the config that used."""
+    days = int(period.days)
+    if days < 7:
+        raise InvalidInput.field(
+            since_name, f"{period.since:%Y-%m-%d}", "gives under 7 days: too short a window"
+        )
+    config = config.model_copy(update={"window_days": days})
+    return config, stock_lines(session, as_of=period.until, config=config, sku=sku)
+
+
+#: What the trends chart can plot.
+MEASURES = ("units", "orders", "revenue")
+_PERIOD_NAMES = {"current": "this period", "previous": "previous period", "last_year": "last year"}
+
+
+@dataclass
+class TrendsView:
+    """The trends tables plus the chart's series: one line per comparison period (and per
+    currency for revenue), aligned by bucket position on the current period's labels."""
+
+    series: Report
+    summary: Report
+    labels: list[str]
+    lines: dict[str, dict[str, list[float]]]  # measure -> line name -> value per label
+    groups: list[str]
+
+
 def trends(session: Session, *, by: str, bucket: Bucket, period: Period) -> tuple[Report, Report]:
     """(series per bucket, summary per group with previous period, last year and trend)."""
     periods = {"current": period, "previous": period.previous(), "last_year": period.last_year()}
     rows = sales_series(session, by=by, bucket=bucket.value, periods=periods)
+    return _trend_reports(rows, by, bucket, period)
+
+
+def trends_view(
+    session: Session, *, by: str, bucket: Bucket, period: Period, group: str | None = None
+) -> TrendsView:
+    """:func:`trends` with the chart's lines. Without ``group`` a line sums the units sold
+    as themselves over all groups (components are not counted twice); with ``group`` it is
+    that group's units including components, as its summary row counts them."""
+    periods = {"current": period, "previous": period.previous(), "last_year": period.last_year()}
+    rows = sales_series(session, by=by, bucket=bucket.value, periods=periods)
+    series, summary = _trend_reports(rows, by, bucket, period)
+    labels = bucket_starts(period, bucket)
+    lines: dict[str, dict[str, list[float]]] = {m: {} for m in MEASURES}
+    for name in periods:
+        for measure in ("units", "orders"):
+            lines[measure][_PERIOD_NAMES[name]] = [0.0] * len(labels)
+    # the summary query buckets only the current period; the chart's comparison lines need
+    # the earlier periods per bucket too: one more aggregate query each
+    for name, p in periods.items():
+        per_bucket = (
+            rows
+            if name == "current"
+            else sales_series(session, by=by, bucket=bucket.value, periods={"current": p})
+        )
+        at = {b: i for i, b in enumerate(bucket_starts(p, bucket))}
+        for r in per_bucket:
+            i = at.get(r.bucket)
+            if r.period != "current" or i is None or i >= len(labels):
+                continue
+            if group is not None and r.group != group:
+                continue
+            line = _PERIOD_NAMES[name]
+            lines["units"][line][i] += r.units + (r.component_units if group is not None else 0)
+            lines["orders"][line][i] += r.orders
+            if r.revenue is not None and r.currency:
+                money = lines["revenue"].setdefault(f"{line} {r.currency}", [0.0] * len(labels))
+                money[i] += float(r.revenue)
+    groups = sorted({r.group for r in rows})
+    return TrendsView(series, summary, labels, lines, groups)
+
+
+def _trend_reports(
+    rows: list[Any], by: str, bucket: Bucket, period: Period
+) -> tuple[Report, Report]:
     series = Report(
         f"sales per {bucket.value} by {by}, {period.since:%Y-%m-%d} .. {period.until:%Y-%m-%d}",
         [bucket.value, by, "units", "component units", "orders", "revenue", "currency"],
@@ -174,7 +290,7 @@ def stock_report(lines: list[StockLine], *, by: str = "sku") -> Report:
         ["sku", "warehouse", "on hand", "reserved", "in flight", "velocity/day", "days of cover",
          "turnover/yr", "oldest unit (days)", "days at zero", "lost sales", "status"],
     )  # fmt: skip
-    for line in sorted(lines, key=lambda li: _order(li.health.position, by)):
+    for line in _sorted(lines, by):
         h, p = line.health, line.health.position
         report.rows.append(
             [p.sku, p.warehouse, p.on_hand, p.reserved, p.in_flight, _n(h.velocity),
@@ -185,31 +301,72 @@ def stock_report(lines: list[StockLine], *, by: str = "sku") -> Report:
     return report
 
 
-def replenish_report(
-    lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku", explain: bool = False
-) -> tuple[Report, Report]:
-    """(orders to place per SKU and warehouse, transfers between warehouses)."""
+def stock_why(lines: list[StockLine], *, by: str = "sku") -> list[tuple[str, ...]]:
+    """Each :func:`stock_report` row's explanation, in the report's row order."""
+    return [line.health.lines for line in _sorted(lines, by)]
+
+
+def _sorted(lines: list[StockLine], by: str) -> list[StockLine]:
+    return sorted(lines, key=lambda li: _order(li.health.position, by))
+
+
+@dataclass
+class ReplenishView:
+    """The two replenishment tables with each row's explanation (``orders_why[i]`` explains
+    ``orders.rows[i]``), for pages that show a row's lines under it."""
+
+    orders: Report
+    transfers: Report
+    orders_why: list[tuple[str, ...]]
+    transfers_why: list[tuple[str, ...]]
+
+
+def replenish_view(
+    lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku"
+) -> ReplenishView:
+    """What to order and what to move, each row with the lines that explain it."""
     report = Report(
         "replenishment: order up to target, whole cartons",
         ["sku", "warehouse", "lead days", "velocity/day", "safety stock", "reorder point",
          "target", "position", "order now", "suggested", "cartons"],
     )  # fmt: skip
-    for line in sorted(lines, key=lambda li: _order(li.health.position, by)):
+    view = ReplenishView(report, Report("transfers between warehouses",
+                                        ["sku", "from", "to", "quantity"]), [], [])  # fmt: skip
+    for line in _sorted(lines, by):
         s, p = line.suggestion, line.health.position
         report.rows.append(
             [s.sku, s.warehouse, s.lead_days, _n(line.health.velocity), _n(s.safety_stock),
              _n(s.reorder_point), _n(s.target), p.position,
              "yes" if s.below_reorder_point else "", s.quantity, s.cartons],
         )  # fmt: skip
-        if explain:
-            report.notes.extend([*s.lines, ""])
-    transfers = transfer_list(lines, config)
-    moves = Report("transfers between warehouses", ["sku", "from", "to", "quantity"])
-    for t in transfers:
-        moves.rows.append([t.sku, t.source, t.destination, t.quantity])
-        if explain:
-            moves.notes.extend([*t.lines, ""])
-    return report, moves
+        view.orders_why.append(s.lines)
+    for t in transfer_list(lines, config):
+        view.transfers.rows.append([t.sku, t.source, t.destination, t.quantity])
+        view.transfers_why.append(t.lines)
+    return view
+
+
+def replenish_report(
+    lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku", explain: bool = False
+) -> tuple[Report, Report]:
+    """(orders to place per SKU and warehouse, transfers between warehouses)."""
+    view = replenish_view(lines, config, by=by)
+    if explain:
+        for why in view.orders_why:
+            view.orders.notes.extend([*why, ""])
+        for why in view.transfers_why:
+            view.transfers.notes.extend([*why, ""])
+    return view.orders, view.transfers
+
+
+def top_lost_sales(lines: list[StockLine], *, count: int = 10) -> dict[str, float]:
+    """The ``count`` (SKU, warehouse) pairs that lost most sales, as ``SKU @ warehouse``."""
+    lost = [li for li in lines if li.health.lost_sales]
+    lost.sort(key=lambda li: (-(li.health.lost_sales or 0.0), _order(li.health.position, "sku")))
+    return {
+        f"{li.health.position.sku} @ {li.health.position.warehouse}": li.health.lost_sales or 0.0
+        for li in lost[:count]
+    }
 
 
 def transfer_list(lines: list[StockLine], config: ReplenishmentConfig) -> list[Transfer]:

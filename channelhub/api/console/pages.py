@@ -39,6 +39,7 @@ NAV: list[tuple[str, str]] = [
     ("/warehouses", "Warehouses"),
     ("/reconcile", "Reconciliation"),
     ("/accounts", "Accounts"),
+    ("/analytics/trends", "Analytics"),
 ]
 
 

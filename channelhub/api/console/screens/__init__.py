@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from channelhub.api.console.screens import (
     accounts,
+    analytics,
     exceptions,
     home,
     jobs,
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     warehouses.router,
     reconcile.router,
     accounts.router,
+    analytics.router,
 ]
