@@ -47,6 +47,11 @@ REASON_LIMIT = 500
 #: The worker's batch (one transaction) and its wait after a wake.
 WORKER_BATCH = 50
 SETTLE_SECONDS = 0.05
+#: A wake less than this long ago means a burst is on: the worker then defers to the routes,
+#: running a pass of BURST_BATCH rows at most every BURST_DEFER_SECONDS until a lull.
+QUIET_SECONDS = 0.25
+BURST_DEFER_SECONDS = 1.0
+BURST_BATCH = 10
 
 
 @dataclass
@@ -280,7 +285,7 @@ class IntakeWorker:
                 self._thread.start()
 
     def _loop(self) -> None:
-        backlog = False
+        last_pass = time.monotonic()
         while True:
             self._wanted.wait(timeout=1.0)
             if self._stopping.is_set():  # one last bounded pass: what was accepted is applied
@@ -288,27 +293,29 @@ class IntakeWorker:
                 return
             if not self._wanted.is_set():
                 continue
-            if not backlog:
-                time.sleep(SETTLE_SECONDS)  # let a burst's wakes coalesce into one pass
+            at = time.monotonic()
+            burst = at - self._woken_at < QUIET_SECONDS
+            if burst and at - last_pass < BURST_DEFER_SECONDS:
+                # deliveries are arriving: accepting them comes first (the routes share this
+                # process's GIL and, on SQLite, the write lock); a small pass at most every
+                # BURST_DEFER_SECONDS keeps the backlog moving, the rest waits for a lull
+                time.sleep(SETTLE_SECONDS)
+                continue
             self._wanted.clear()
-            started = time.monotonic()
-            backlog = self.run_once(max_batches=1).more
-            if backlog:
-                arriving = self._woken_at > started
+            last_pass = time.monotonic()
+            counts = self.run_once(max_batches=1, batch=BURST_BATCH if burst else WORKER_BATCH)
+            if counts.more:
                 self._wanted.set()
-                if arriving:
-                    # a burst is on: leave the routes (which share this process's GIL) half
-                    # as much time as this batch took, so accepting stays fast meanwhile
-                    time.sleep(min((time.monotonic() - started) / 2, 0.5))
 
-    def run_once(self, max_batches: int | None = None) -> IntakeCounts:
-        """One pass now, in the caller's thread (the sweep and the tests use it)."""
+    def run_once(self, max_batches: int | None = None, batch: int = 0) -> IntakeCounts:
+        """One pass now, in the caller's thread (the sweep and the tests use it); ``batch``
+        rows per transaction (0: ``WORKER_BATCH``)."""
         try:
             counts = process_pending(
                 self._session_factory,
                 now=self._now,
                 lock=self._write_lock,
-                batch=WORKER_BATCH,
+                batch=batch or WORKER_BATCH,
                 max_batches=max_batches,
             )
         except Exception:
