@@ -47,11 +47,13 @@ REASON_LIMIT = 500
 #: The worker's batch (one transaction) and its wait after a wake.
 WORKER_BATCH = 50
 SETTLE_SECONDS = 0.05
-#: A wake less than this long ago means a burst is on: the worker then defers to the routes,
-#: running a pass of BURST_BATCH rows at most every BURST_DEFER_SECONDS until a lull.
+#: A wake less than this long ago means a burst is on: the worker then defers to the routes
+#: (a burst of up to BURST_DEFER_SECONDS is accepted with the process to itself), and in a
+#: longer one takes BURST_PASS_SECONDS of batches every BURST_DEFER_SECONDS (about 10% of the
+#: time), so a sustained stream is applied too; in a lull it applies the backlog at once.
 QUIET_SECONDS = 0.25
-BURST_DEFER_SECONDS = 1.0
-BURST_BATCH = 10
+BURST_DEFER_SECONDS = 5.0
+BURST_PASS_SECONDS = 0.5
 
 
 @dataclass
@@ -285,7 +287,7 @@ class IntakeWorker:
                 self._thread.start()
 
     def _loop(self) -> None:
-        last_pass = time.monotonic()
+        last_pass = float("-inf")  # the first delivery is applied at once
         while True:
             self._wanted.wait(timeout=1.0)
             if self._stopping.is_set():  # one last bounded pass: what was accepted is applied
@@ -297,25 +299,25 @@ class IntakeWorker:
             burst = at - self._woken_at < QUIET_SECONDS
             if burst and at - last_pass < BURST_DEFER_SECONDS:
                 # deliveries are arriving: accepting them comes first (the routes share this
-                # process's GIL and, on SQLite, the write lock); a small pass at most every
-                # BURST_DEFER_SECONDS keeps the backlog moving, the rest waits for a lull
+                # process's GIL and, on SQLite, the write lock)
                 time.sleep(SETTLE_SECONDS)
                 continue
             self._wanted.clear()
             last_pass = time.monotonic()
-            counts = self.run_once(max_batches=1, batch=BURST_BATCH if burst else WORKER_BATCH)
+            counts = self.run_once(max_batches=1)
+            while burst and counts.more and time.monotonic() - last_pass < BURST_PASS_SECONDS:
+                counts = self.run_once(max_batches=1)
             if counts.more:
                 self._wanted.set()
 
-    def run_once(self, max_batches: int | None = None, batch: int = 0) -> IntakeCounts:
-        """One pass now, in the caller's thread (the sweep and the tests use it); ``batch``
-        rows per transaction (0: ``WORKER_BATCH``)."""
+    def run_once(self, max_batches: int | None = None) -> IntakeCounts:
+        """One pass now, in the caller's thread (the sweep and the tests use it)."""
         try:
             counts = process_pending(
                 self._session_factory,
                 now=self._now,
                 lock=self._write_lock,
-                batch=batch or WORKER_BATCH,
+                batch=WORKER_BATCH,
                 max_batches=max_batches,
             )
         except Exception:
