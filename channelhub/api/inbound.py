@@ -143,6 +143,24 @@ class Gate:
         reading.set_result(row)
         return row
 
+    async def warm(self, names: list[str]) -> int:
+        """Read these accounts and build their connectors now (at start), so the first
+        deliveries of a burst do not pay for it; a misconfigured account is left for its
+        requests to answer 503. Returns how many connectors were built."""
+        built = 0
+        for name in names:
+            row = await self.account(name)
+            if row is None:
+                continue
+            try:
+                await run_in_threadpool(self.connectors.get, row)
+            except ChannelhubError as exc:
+                log.warning("%s account %s not ready for inbound requests: %s",
+                            row.platform, name, exc)  # fmt: skip
+                continue
+            built += 1
+        return built
+
     async def admit(
         self, request: Request, account: str, *, route: str, platform: str | None = None
     ) -> Admitted:

@@ -50,7 +50,8 @@ SETTLE_SECONDS = 0.05
 #: A wake less than this long ago means a burst is on: the worker then defers to the routes
 #: (a burst of up to BURST_DEFER_SECONDS is accepted with the process to itself), and in a
 #: longer one takes BURST_PASS_SECONDS of batches every BURST_DEFER_SECONDS (about 10% of the
-#: time), so a sustained stream is applied too; in a lull it applies the backlog at once.
+#: time), so a sustained stream is applied too; in a lull it applies the backlog at once (a
+#: lone delivery QUIET_SECONDS after it came).
 QUIET_SECONDS = 0.25
 BURST_DEFER_SECONDS = 5.0
 BURST_PASS_SECONDS = 0.5
@@ -272,10 +273,14 @@ class IntakeWorker:
         self.passes = 0
         self.counts = IntakeCounts()
         self._woken_at = 0.0
+        self._burst_began = 0.0
 
     def wake(self) -> None:
         """Ask for a pass soon (starts the thread the first time)."""
-        self._woken_at = time.monotonic()
+        at = time.monotonic()
+        if at - self._woken_at >= QUIET_SECONDS:
+            self._burst_began = at
+        self._woken_at = at
         self._wanted.set()
         if not self._background:  # tests: passes run when they call run_once()
             return
@@ -287,7 +292,7 @@ class IntakeWorker:
                 self._thread.start()
 
     def _loop(self) -> None:
-        last_pass = float("-inf")  # the first delivery is applied at once
+        last_pass = float("-inf")
         while True:
             self._wanted.wait(timeout=1.0)
             if self._stopping.is_set():  # one last bounded pass: what was accepted is applied
@@ -297,7 +302,7 @@ class IntakeWorker:
                 continue
             at = time.monotonic()
             burst = at - self._woken_at < QUIET_SECONDS
-            if burst and at - last_pass < BURST_DEFER_SECONDS:
+            if burst and at - max(last_pass, self._burst_began) < BURST_DEFER_SECONDS:
                 # deliveries are arriving: accepting them comes first (the routes share this
                 # process's GIL and, on SQLite, the write lock)
                 time.sleep(SETTLE_SECONDS)

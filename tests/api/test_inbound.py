@@ -370,6 +370,15 @@ async def test_concurrent_requests_for_an_account_read_its_row_once(
     assert {row.name for row in rows[:8]} == {"shop"} and rows[8] is None
 
 
+async def test_the_accounts_connectors_are_built_when_the_app_starts(rig: Rig) -> None:
+    assert rig.built == []
+    async with rig.app.router.lifespan_context(rig.app):
+        assert {"shop", "wms", "ebay-us"} <= set(rig.built)  # sb-nochannel: refused, logged
+        built = len(rig.built)
+        assert (await rig.client.post("/webhooks/shop", **_shopify({"id": 1}, rig))).status_code
+        assert len(rig.built) == built  # the first delivery found its connector ready
+
+
 ORDER = {"id": 450789469, "updated_at": "2026-03-01T10:00:00Z"}
 
 
