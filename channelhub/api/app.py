@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
@@ -14,8 +15,9 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 
 from channelhub.api import callbacks, webhooks
 from channelhub.api.console import ConsoleConfig, mount_console
@@ -27,6 +29,9 @@ from channelhub.api.writer import DeliveryWriter
 from channelhub.jobs.connectors import ConnectorFactoryFn
 from channelhub.jobs.runner import SessionFactory
 from channelhub.jobs.webhook_intake import IntakeWorker
+from channelhub.store.tables.accounts import Account
+
+log = logging.getLogger(__name__)
 
 
 def _utc_now() -> datetime:
@@ -75,6 +80,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        def names() -> list[str]:
+            with session_factory() as session:
+                return list(session.scalars(select(Account.name).order_by(Account.name)))
+
+        try:
+            await hub.gate.warm(await run_in_threadpool(names))
+        except SQLAlchemyError as exc:  # /health reports the database; requests retry it
+            log.warning("accounts not warmed at start, the database did not answer: %s", exc)
         yield
         hub.intake.stop()
         await connectors.aclose()

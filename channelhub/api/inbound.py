@@ -13,6 +13,7 @@ requests (an eBay key cache, an HTTP client), rebuilding it when the account row
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ class Gate:
         self.limiter = limiter
         self._now = now
         self._rows: dict[str, tuple[float, Account]] = {}
+        self._reading: dict[str, asyncio.Future[Account | None]] = {}
 
     def _lookup(self, account: str) -> Account | None:
         try:
@@ -115,17 +117,49 @@ class Gate:
             return None
 
     async def account(self, name: str) -> Account | None:
-        """The account row, reused for ``account_cache_seconds`` (a burst reads it once)."""
+        """The account row, reused for ``account_cache_seconds`` (a burst reads it once:
+        requests arriving while it is read wait for that one read)."""
         at = time.monotonic()
         cached = self._rows.get(name)
         if cached is not None and at - cached[0] < self.limits.account_cache_seconds:
             return cached[1]
-        row = await run_in_threadpool(self._lookup, name)
+        reading = self._reading.get(name)
+        if reading is not None:
+            return await asyncio.shield(reading)
+        reading = asyncio.get_running_loop().create_future()
+        self._reading[name] = reading
+        try:
+            row = await run_in_threadpool(self._lookup, name)
+        except BaseException as exc:
+            reading.set_exception(exc)
+            reading.exception()  # retrieved: only the waiters, if any, raise it
+            raise
+        finally:
+            del self._reading[name]
         if row is not None:
             if len(self._rows) >= MAX_CACHED_ACCOUNTS:
                 self._rows.clear()
             self._rows[name] = (at, row)
+        reading.set_result(row)
         return row
+
+    async def warm(self, names: list[str]) -> int:
+        """Read these accounts and build their connectors now (at start), so the first
+        deliveries of a burst do not pay for it; a misconfigured account is left for its
+        requests to answer 503. Returns how many connectors were built."""
+        built = 0
+        for name in names:
+            row = await self.account(name)
+            if row is None:
+                continue
+            try:
+                await run_in_threadpool(self.connectors.get, row)
+            except ChannelhubError as exc:
+                log.warning("%s account %s not ready for inbound requests: %s",
+                            row.platform, name, exc)  # fmt: skip
+                continue
+            built += 1
+        return built
 
     async def admit(
         self, request: Request, account: str, *, route: str, platform: str | None = None

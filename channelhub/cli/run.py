@@ -155,6 +155,18 @@ async def serve_hub(
     return service
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is installed (a dependency off Windows), else asyncio's: uvicorn
+    picks it only when it makes the loop itself, and ``channelhub run`` makes its own. It cuts
+    the event loop's share of a webhook burst (see bench/bench_webhooks.py)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def inbound_limits(settings: dict[str, Any]) -> InboundLimits:
     """``[inbound]`` of config.toml as the app's limits."""
     return InboundLimits(**{**settings, "trusted_proxies": tuple(settings["trusted_proxies"])})
@@ -234,19 +246,20 @@ def run(
             for line in console_lines(host, bound):
                 console.print(line, markup=False, soft_wrap=True)
 
-        service = asyncio.run(
-            serve_hub(
-                session_factory=runtime.session_factory,
-                connector_factory=runtime.connector_factory,
-                plan=plan,
-                options=runtime.options,
-                host=host,
-                port=port,
-                on_ready=ready,
-                console_config=console_config(runtime.settings, runtime.options),
-                limits=inbound_limits(runtime.settings.inbound.model_dump()),
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            service = runner.run(
+                serve_hub(
+                    session_factory=runtime.session_factory,
+                    connector_factory=runtime.connector_factory,
+                    plan=plan,
+                    options=runtime.options,
+                    host=host,
+                    port=port,
+                    on_ready=ready,
+                    console_config=console_config(runtime.settings, runtime.options),
+                    limits=inbound_limits(runtime.settings.inbound.model_dump()),
+                )
             )
-        )
     abandoned = (
         f"; {service.abandoned} run(s) stopped mid-page, that page is redone on the next start"
         if service.abandoned

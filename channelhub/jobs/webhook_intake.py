@@ -47,6 +47,14 @@ REASON_LIMIT = 500
 #: The worker's batch (one transaction) and its wait after a wake.
 WORKER_BATCH = 50
 SETTLE_SECONDS = 0.05
+#: A wake less than this long ago means a burst is on: the worker then defers to the routes
+#: (a burst of up to BURST_DEFER_SECONDS is accepted with the process to itself), and in a
+#: longer one takes BURST_PASS_SECONDS of batches every BURST_DEFER_SECONDS (about 10% of the
+#: time), so a sustained stream is applied too; in a lull it applies the backlog at once (a
+#: lone delivery QUIET_SECONDS after it came).
+QUIET_SECONDS = 0.25
+BURST_DEFER_SECONDS = 5.0
+BURST_PASS_SECONDS = 0.5
 
 
 @dataclass
@@ -265,10 +273,14 @@ class IntakeWorker:
         self.passes = 0
         self.counts = IntakeCounts()
         self._woken_at = 0.0
+        self._burst_began = 0.0
 
     def wake(self) -> None:
         """Ask for a pass soon (starts the thread the first time)."""
-        self._woken_at = time.monotonic()
+        at = time.monotonic()
+        if at - self._woken_at >= QUIET_SECONDS:
+            self._burst_began = at
+        self._woken_at = at
         self._wanted.set()
         if not self._background:  # tests: passes run when they call run_once()
             return
@@ -280,7 +292,7 @@ class IntakeWorker:
                 self._thread.start()
 
     def _loop(self) -> None:
-        backlog = False
+        last_pass = float("-inf")
         while True:
             self._wanted.wait(timeout=1.0)
             if self._stopping.is_set():  # one last bounded pass: what was accepted is applied
@@ -288,18 +300,20 @@ class IntakeWorker:
                 return
             if not self._wanted.is_set():
                 continue
-            if not backlog:
-                time.sleep(SETTLE_SECONDS)  # let a burst's wakes coalesce into one pass
+            at = time.monotonic()
+            burst = at - self._woken_at < QUIET_SECONDS
+            if burst and at - max(last_pass, self._burst_began) < BURST_DEFER_SECONDS:
+                # deliveries are arriving: accepting them comes first (the routes share this
+                # process's GIL and, on SQLite, the write lock)
+                time.sleep(SETTLE_SECONDS)
+                continue
             self._wanted.clear()
-            started = time.monotonic()
-            backlog = self.run_once(max_batches=1).more
-            if backlog:
-                arriving = self._woken_at > started
+            last_pass = time.monotonic()
+            counts = self.run_once(max_batches=1)
+            while burst and counts.more and time.monotonic() - last_pass < BURST_PASS_SECONDS:
+                counts = self.run_once(max_batches=1)
+            if counts.more:
                 self._wanted.set()
-                if arriving:
-                    # a burst is on: leave the routes (which share this process's GIL) half
-                    # as much time as this batch took, so accepting stays fast meanwhile
-                    time.sleep(min((time.monotonic() - started) / 2, 0.5))
 
     def run_once(self, max_batches: int | None = None) -> IntakeCounts:
         """One pass now, in the caller's thread (the sweep and the tests use it)."""

@@ -353,6 +353,32 @@ async def test_connectors_are_built_once_per_account_and_rebuilt_when_it_changes
     assert rig.built == ["shop", "shop"]
 
 
+async def test_concurrent_requests_for_an_account_read_its_row_once(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = rig.app.state.hub.gate
+    reads: list[str] = []
+    lookup = gate._lookup
+
+    def counted(name: str) -> Any:
+        reads.append(name)
+        return lookup(name)
+
+    monkeypatch.setattr(gate, "_lookup", counted)
+    rows = await asyncio.gather(*(gate.account("shop") for _ in range(8)), gate.account("nope"))
+    assert reads.count("shop") == 1 and reads.count("nope") == 1
+    assert {row.name for row in rows[:8]} == {"shop"} and rows[8] is None
+
+
+async def test_the_accounts_connectors_are_built_when_the_app_starts(rig: Rig) -> None:
+    assert rig.built == []
+    async with rig.app.router.lifespan_context(rig.app):
+        assert {"shop", "wms", "ebay-us"} <= set(rig.built)  # sb-nochannel: refused, logged
+        built = len(rig.built)
+        assert (await rig.client.post("/webhooks/shop", **_shopify({"id": 1}, rig))).status_code
+        assert len(rig.built) == built  # the first delivery found its connector ready
+
+
 ORDER = {"id": 450789469, "updated_at": "2026-03-01T10:00:00Z"}
 
 

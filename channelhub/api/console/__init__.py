@@ -8,11 +8,11 @@ is the layout every page extends), ``static/`` (vendored htmx, the stylesheet).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from channelhub.api.console.auth import LoginRequired, login_redirect
 from channelhub.api.console.config import ConsoleConfig
@@ -32,6 +32,35 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+_RAW_PAGE_HEADERS = [(k.lower().encode(), v.encode()) for k, v in PAGE_HEADERS.items()]
+
+
+class PageHeaders:
+    """Adds :data:`PAGE_HEADERS` to every ``text/html`` answer. A plain ASGI middleware, not
+    ``@app.middleware("http")``: that one runs each request in its own task group and memory
+    stream, which cost the webhook route about a third of its time under a burst."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                html = any(
+                    k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers
+                )
+                if html:
+                    names = {k for k, _ in _RAW_PAGE_HEADERS}
+                    headers = [(k, v) for k, v in headers if k.lower() not in names]
+                    message = {**message, "headers": headers + _RAW_PAGE_HEADERS}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def mount_console(app: FastAPI, hub: HubState, config: ConsoleConfig) -> None:
@@ -42,14 +71,7 @@ def mount_console(app: FastAPI, hub: HubState, config: ConsoleConfig) -> None:
     )
     app.add_exception_handler(LoginRequired, login_redirect)
 
-    @app.middleware("http")
-    async def page_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers.update(PAGE_HEADERS)
-        return response
+    app.add_middleware(PageHeaders)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
     for router in ROUTERS:
