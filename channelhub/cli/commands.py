@@ -17,6 +17,7 @@ from channelhub.cli import (
     simulate,  # noqa: F401
     stock,  # noqa: F401
     stock_levels,  # noqa: F401
+    stock_transit,  # noqa: F401
     sync,  # noqa: F401
     users,  # noqa: F401
     warehouses,  # noqa: F401

@@ -55,3 +55,14 @@ def mark_received(session: Session, reference: str, *, at: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def list_in_transit(session: Session, *, include_received: bool = False) -> list[StockInTransitRow]:
+    """Shipments on their way (and, with ``include_received``, those already received),
+    newest shipped first."""
+    query = select(StockInTransitRow).order_by(
+        StockInTransitRow.shipped_at.desc(), StockInTransitRow.id.desc()
+    )
+    if not include_received:
+        query = query.where(StockInTransitRow.received_at.is_(None))
+    return list(session.scalars(query))
