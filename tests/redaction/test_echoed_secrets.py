@@ -300,7 +300,7 @@ def test_the_cli_under_typer_s_runner_redacts_what_a_command_prints(
         token = context.credentials["access_token"].get_secret_value()
         return [CheckLine(ok=True, text=f"the shop says hello to {token}")]
 
-    monkeypatch.setattr("channelhub.cli.accounts.run_check", quoting_check)
+    monkeypatch.setattr("channelhub.jobs.account_desk.run_check", quoting_check)
     _register()
     result = CliRunner().invoke(app, ["--home", str(hub.home), "accounts", "check", "shop-us"])
     token = hub.credentials["shop-us"]["access_token"]

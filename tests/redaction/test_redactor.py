@@ -131,6 +131,7 @@ def test_log_records_of_any_logger_are_redacted_while_a_redactor_is_active(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # the hub's logging setup quiets httpx
     with redacting(_redactor(SECRET)):
         logging.getLogger("channelhub.anything").info("token %s refused", SECRET)
         logging.getLogger("httpx").debug("GET /x?t=%s", quote_plus(SECRET))
