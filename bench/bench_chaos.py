@@ -18,8 +18,8 @@ import tracemalloc
 from collections import Counter
 from pathlib import Path
 
-from bench.bench_pipeline import _postgres_database
 from bench.chaos_world import Report, Sizes, chaos_world, run_chaos
+from bench.databases import postgres_database
 from bench.run import Figure
 
 #: The workers' own timings matter (they are other processes anyway).
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
             "CHANNELHUB_TEST_POSTGRES_URL"
         )
         if server:
-            with _postgres_database(server) as url:
+            with postgres_database(server) as url:
                 figures += _one(url, "postgresql", sizes)
     finally:
         if tracing:

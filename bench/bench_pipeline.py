@@ -18,20 +18,18 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import secrets
 import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from bench.databases import postgres_database
 from bench.run import Figure
 from channelhub.core.models import MovementKind, Order, Sku, StockMovement, Warehouse
 from channelhub.core.review import ReviewRules
@@ -159,20 +157,6 @@ def _measure(url: str, size: int, label: str) -> list[Figure]:
     ]
 
 
-@contextmanager
-def _postgres_database(server_url: str) -> Iterator[str]:
-    name = f"chbench_{secrets.token_hex(6)}"
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run(args: argparse.Namespace) -> list[Figure]:
     """Both databases (PostgreSQL when configured), ``100,000 x --scale`` orders each."""
     size = max(int(FULL_SIZE * getattr(args, "scale", 1.0)), 10)
@@ -195,6 +179,6 @@ def _both(size: int) -> list[Figure]:
         "CHANNELHUB_TEST_POSTGRES_URL"
     )
     if server:
-        with _postgres_database(server) as url:
+        with postgres_database(server) as url:
             figures += _measure(url, size, "postgresql")
     return figures

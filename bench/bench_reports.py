@@ -18,20 +18,18 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bench.databases import postgres_database
 from bench.run import Figure
 from channelhub.core.replenishment import ReplenishmentConfig, RouteLeadTimes
 from channelhub.core.trends import Bucket, Period
@@ -231,20 +229,6 @@ def _measure(url: str, n_orders: int, label: str) -> list[Figure]:
     return figures
 
 
-@contextmanager
-def _postgres_database(server_url: str) -> Iterator[str]:
-    name = f"chbench_{secrets.token_hex(6)}"
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run(args: argparse.Namespace) -> list[Figure]:
     """SQLite, then PostgreSQL when configured; ``--orders`` orders (default 100,000)."""
     n_orders = getattr(args, "orders", None) or int(DEFAULT_ORDERS * getattr(args, "scale", 1))
@@ -257,6 +241,6 @@ def run(args: argparse.Namespace) -> list[Figure]:
         "CHANNELHUB_TEST_POSTGRES_URL"
     )
     if server and only in (None, "postgresql"):
-        with _postgres_database(server) as url:
+        with postgres_database(server) as url:
             figures += _measure(url, n_orders, "postgresql")
     return figures

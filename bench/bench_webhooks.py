@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -39,8 +38,8 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
+from bench.databases import postgres_database
 from bench.run import Figure
 from channelhub.mappings.shopify.webhooks import sign_webhook
 from channelhub.simulators.shopify import create_app as create_shop
@@ -399,20 +398,6 @@ def measure(database_url: str, label: str, size: int) -> list[Figure]:
     ]
 
 
-@contextmanager
-def _postgres_database(server_url: str) -> Iterator[str]:
-    name = f"chbench_{secrets.token_hex(6)}"
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run(args: argparse.Namespace) -> list[Figure]:
     """SQLite, then PostgreSQL when configured; ``2,000 x --scale`` deliveries each."""
     size = max(int(FULL_SIZE * getattr(args, "scale", 1.0)), 20)
@@ -422,7 +407,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
         "CHANNELHUB_TEST_POSTGRES_URL"
     )
     if server:
-        with _postgres_database(server) as url:
+        with postgres_database(server) as url:
             figures += measure(url, "postgresql", size)
     return figures
 
