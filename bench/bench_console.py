@@ -23,7 +23,7 @@ from bench.run import Figure
 from channelhub.api.app import create_app
 from channelhub.api.console import ConsoleConfig
 from channelhub.core.roles import Role
-from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.accounts.connectors import ConnectorFactory
 from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_engine, make_session_factory, upgrade
 from channelhub.store.repos.accounts import add_account

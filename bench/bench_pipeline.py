@@ -4,7 +4,7 @@ On SQLite (a temporary file) and, when CHANNELHUB_BENCH_POSTGRES_URL or
 CHANNELHUB_TEST_POSTGRES_URL names a server, on PostgreSQL (a throwaway database created and
 dropped here). For each, the same generated orders are first upserted alone (the raw insert
 rate of the same rows, same run), then run through the pipeline in runs of 500 as the
-scheduler calls ``run_pipeline`` (chunks of :data:`channelhub.jobs.pipeline_batch.CHUNK`
+scheduler calls ``run_pipeline`` (chunks of :data:`channelhub.jobs.orders.pipeline_batch.CHUNK`
 orders per transaction); the pipeline rate counts both phases, and the SQL statements the
 pipeline phase sends are counted per order. Peak memory is the process's peak resident set
 (RSS) after each database's batch: 100,000 orders at ``--scale 1``, ``--scale 0.01`` for a
@@ -33,7 +33,8 @@ from bench.databases import postgres_database
 from bench.run import Figure
 from channelhub.core.models import MovementKind, Order, Sku, StockMovement, Warehouse
 from channelhub.core.review import ReviewRules
-from channelhub.jobs.pipeline import PipelineSettings, run_pipeline
+from channelhub.jobs.orders.pipeline import PipelineSettings
+from channelhub.jobs.orders.pipeline_batch import run_pipeline
 from channelhub.store.db import make_engine, make_session_factory, upgrade
 from channelhub.store.repos.orders import upsert_order
 from channelhub.store.repos.products import upsert_sku

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.run import Figure
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.engine.runner import JobOptions, run_job
 from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_engine, make_session_factory, upgrade
 from tests.jobs.channel_rigs import RIGS

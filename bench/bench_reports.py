@@ -33,7 +33,7 @@ from bench.databases import postgres_database
 from bench.run import Figure
 from channelhub.core.replenishment import ReplenishmentConfig, RouteLeadTimes
 from channelhub.core.trends import Bucket, Period
-from channelhub.jobs.reports import (
+from channelhub.jobs.analytics.reports import (
     replenish_report,
     stock_lines,
     stock_report,

@@ -22,7 +22,7 @@ import httpx
 from bench.run import Figure
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
-from channelhub.jobs.usage import UsageRecorder, save_usage
+from channelhub.jobs.accounts.usage import UsageRecorder, save_usage
 from channelhub.store.db import make_engine, make_session_factory, upgrade
 
 TRACE_MEMORY = False

@@ -54,9 +54,9 @@ from channelhub.demo.scenario import (
 from channelhub.demo.summary import DemoSummary
 from channelhub.demo.world import AMAZON_ACCOUNT_CREDENTIALS, SHOPIFY_TOKEN, DemoClock, World
 from channelhub.jobs import JobKind
-from channelhub.jobs.outbound import FULFILMENT
-from channelhub.jobs.pipeline import OUTBOUND_CREATE
-from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.engine.runner import JobOptions, run_job
+from channelhub.jobs.fulfilment.outbound import FULFILMENT
+from channelhub.jobs.orders.pipeline import OUTBOUND_CREATE
 from channelhub.simulators import amazon, shopify
 from channelhub.simulators import warehouse as reference_warehouse
 from channelhub.simulators.serve import serving

@@ -86,3 +86,57 @@ def test_pure_layers_do_no_io(path: Path) -> None:
         assert name.split(".")[0] not in IO_MODULES and name not in IO_MODULES, (
             f"{path.name} imports {name}: core and mappings are pure"
         )
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """The channelhub modules ``path`` imports at run time, deferred imports included (only
+    ``if TYPE_CHECKING:`` blocks are left out: they never execute)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_jobs_modules_import_no_circle() -> None:
+    """``jobs/`` is organised by flow; no module reaches back to one that imports it, even
+    through a deferred import (a circle hidden in a function is still a circle)."""
+    paths = [p for p in _modules() if _layer(p) == "jobs"]
+    known = {_module_name(p) for p in paths}
+    graph = {
+        _module_name(p): {m for m in _runtime_imports(p) if m in known} - {_module_name(p)}
+        for p in paths
+    }
+    graph = {
+        name: {d for d in deps if not name.startswith(d + ".")} for name, deps in graph.items()
+    }
+
+    def reaches(start: str, goal: str) -> bool:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            node = todo.pop()
+            if node == goal:
+                return True
+            if node not in seen:
+                seen.add(node)
+                todo.extend(graph.get(node, ()))
+        return False
+
+    circles = sorted(f"{a} <-> {b}" for a, deps in graph.items() for b in deps if reaches(b, a))
+    assert not circles, circles

@@ -26,9 +26,9 @@ from channelhub.api.limits import InboundLimits, RefusalLimiter
 from channelhub.api.metrics import CONTENT_TYPE, render_metrics
 from channelhub.api.state import HubState, hub_state
 from channelhub.api.writer import DeliveryWriter
-from channelhub.jobs.connectors import ConnectorFactoryFn
-from channelhub.jobs.runner import SessionFactory
-from channelhub.jobs.webhook_intake import IntakeWorker
+from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
+from channelhub.jobs.engine.runner import SessionFactory
+from channelhub.jobs.orders.webhook_intake import IntakeWorker
 from channelhub.store.tables.accounts import Account
 
 log = logging.getLogger(__name__)

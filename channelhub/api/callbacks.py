@@ -16,7 +16,7 @@ refused delivery (bad signature, stale timestamp, replay) is answered 401 withou
 logged with its reason, and kept only as bounded evidence (size, hash, first bytes, redacted
 headers; ``refused_deliveries``), never whole. Database work runs in the thread pool. An
 accepted one is handled by
-:func:`channelhub.jobs.warehouse_callbacks.receive` (archived, deduplicated on its event id,
+:func:`channelhub.jobs.fulfilment.callbacks.receive` (archived, deduplicated on its event id,
 applied, or dead-lettered with its raw body for replay).
 
 Amazon notifications are not HTTP: SP-API delivers them through Amazon SQS or EventBridge, so
@@ -40,8 +40,8 @@ from channelhub.connectors.errors import ConnectorError, WebhookRejected
 from channelhub.connectors.outbound_protocol.document import SERVED_PATH, protocol_document
 from channelhub.connectors.results import RawRecord, WebhookEvent
 from channelhub.core.errors import ChannelhubError, NotFound
-from channelhub.jobs.handlers import warehouse_codes
-from channelhub.jobs.warehouse_callbacks import Delivery, parse_report, receive
+from channelhub.jobs.engine.handlers import warehouse_codes
+from channelhub.jobs.fulfilment.callbacks import Delivery, parse_report, receive
 from channelhub.mappings import easypost
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.jobs import record_webhook_delivery

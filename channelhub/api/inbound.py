@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from channelhub.api.evidence import evidence
 from channelhub.api.limits import InboundLimits, RefusalLimiter, TooLarge, read_body, source_of
 from channelhub.core.errors import ChannelhubError, NotFound
-from channelhub.jobs.connectors import ConnectorFactoryFn
-from channelhub.jobs.runner import SessionFactory
+from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
+from channelhub.jobs.engine.runner import SessionFactory
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.refusals import record_refusal
 from channelhub.store.tables.accounts import Account

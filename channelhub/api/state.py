@@ -10,9 +10,9 @@ from fastapi import Request
 
 from channelhub.api.inbound import Gate
 from channelhub.api.writer import DeliveryWriter
-from channelhub.jobs.connectors import ConnectorFactoryFn
-from channelhub.jobs.runner import SessionFactory
-from channelhub.jobs.webhook_intake import IntakeWorker
+from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
+from channelhub.jobs.engine.runner import SessionFactory
+from channelhub.jobs.orders.webhook_intake import IntakeWorker
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ and the replay window; nothing is stored before that (a refusal keeps bounded ev
 An accepted delivery is stored by the group-commit writer (:mod:`channelhub.api.writer`): its
 raw body archived and its row in ``webhook_deliveries`` (``ON CONFLICT DO NOTHING`` on the
 platform's event identity: a redelivery or a replay of the same event is "duplicate"), left
-pending. The answer is 200 once that is committed; :mod:`channelhub.jobs.webhook_intake`
+pending. The answer is 200 once that is committed; :mod:`channelhub.jobs.orders.webhook_intake`
 maps and takes the orders in right after (the writer wakes the in-process worker), and sets
 a record it cannot take aside as a dead letter with its raw body: a delivery is never
 answered 500 for its content.

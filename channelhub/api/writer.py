@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from channelhub.connectors.results import WebhookEvent
-from channelhub.jobs.runner import SessionFactory
+from channelhub.jobs.engine.runner import SessionFactory
 from channelhub.store.repos.jobs import record_pending_deliveries
 from channelhub.store.repos.payloads import store_raw_payloads
 

@@ -1,7 +1,7 @@
 """``channelhub accounts add|edit|list|check|reset-cursor|remove``: the platform accounts.
 
 Each platform declares the credentials and settings it takes (``channelhub platforms X``);
-``add`` and ``edit`` accept exactly those (:mod:`channelhub.jobs.account_setup`). Credentials
+``add`` and ``edit`` accept exactly those (:mod:`channelhub.jobs.accounts.setup`). Credentials
 come from ``--credential NAME=VALUE``, from ``CHANNELHUB_CRED_<NAME>`` (only the names the
 platform declares) or from a hidden prompt (``--credential NAME``), are wrapped in SecretStr
 at once and are never printed. ``accounts check`` makes the platform's live, read-only,
@@ -30,7 +30,7 @@ from channelhub.cli.home import open_session, settings_for, vault_for
 from channelhub.cli.output import cli_console
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ChannelhubError, InvalidInput
-from channelhub.jobs.account_desk import (
+from channelhub.jobs.accounts.desk import (
     NAME,
     PLATFORM,
     change_account,
@@ -39,7 +39,7 @@ from channelhub.jobs.account_desk import (
     create_account,
     plugin_for,
 )
-from channelhub.jobs.account_setup import (
+from channelhub.jobs.accounts.setup import (
     AccountEdit,
     cursor_job,
     declared_credentials,
@@ -47,8 +47,8 @@ from channelhub.jobs.account_setup import (
     since_date,
     validate_account,
 )
-from channelhub.jobs.kinds import JOBS_SETTING
-from channelhub.jobs.scheduler import intervals_from_seconds
+from channelhub.jobs.engine.kinds import JOBS_SETTING
+from channelhub.jobs.engine.scheduler import intervals_from_seconds
 from channelhub.store.repos.accounts import (
     AccountInfo,
     get_account,

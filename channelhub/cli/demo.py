@@ -28,7 +28,7 @@ from channelhub.demo.keep import TICK_SECONDS, Kept, demo_login, kept, live_worl
 from channelhub.demo.next_steps import Step, home_arg, urls, what_next, what_to_try
 from channelhub.demo.runner import DEFAULT_SIZE, DEFAULT_SPEED, Keep, run_demo
 from channelhub.demo.summary import DemoSummary
-from channelhub.jobs.scheduler import (
+from channelhub.jobs.engine.scheduler import (
     JobService,
     intervals_from_seconds,
     plan_jobs,

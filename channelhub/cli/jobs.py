@@ -11,10 +11,10 @@ from rich.table import Table
 from channelhub.cli import app, err_console
 from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
 from channelhub.core import strict
-from channelhub.jobs.kinds import JobKind, parse_kind
-from channelhub.jobs.overview import job_schedule
-from channelhub.jobs.replay import replay_dead_letter
-from channelhub.jobs.runner import run_job_when_free
+from channelhub.jobs.desk.overview import job_schedule
+from channelhub.jobs.engine.kinds import JobKind, parse_kind
+from channelhub.jobs.engine.replay import replay_dead_letter
+from channelhub.jobs.engine.runner import run_job_when_free
 from channelhub.store.repos import outbox
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.tables.jobs import DeadLetterState, RunOutcome

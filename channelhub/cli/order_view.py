@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.money import money_text
 from channelhub.core.order import Order, OrderKey
-from channelhub.jobs.order_detail import (
+from channelhub.jobs.orders.detail import (
     order_events,
     order_packages,
     tracking_steps,

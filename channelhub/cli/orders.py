@@ -1,6 +1,6 @@
 """``channelhub orders list|show|approve|hold|release|cancel|intercept|split|merge|unmerge``.
 
-Every command runs in one transaction through :mod:`channelhub.jobs.order_actions` (the
+Every command runs in one transaction through :mod:`channelhub.jobs.orders.actions` (the
 console's order actions call the same functions), so what a person does is recorded exactly
 like what the hub does, with the actor and the reason, and ``orders show`` explains it all.
 ORDER is written ``CHANNEL:ACCOUNT:ORDER_ID`` (as ``orders list`` prints it).
@@ -21,8 +21,8 @@ from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.money import money_text
 from channelhub.core.order import OrderKey
-from channelhub.jobs import order_actions as actions
-from channelhub.jobs.order_actions import parse_order_key, parse_part
+from channelhub.jobs.orders import actions
+from channelhub.jobs.orders.actions import parse_order_key, parse_part
 from channelhub.store.repos.order_search import OrderFilter, search_orders
 
 orders_app = typer.Typer(

@@ -2,7 +2,7 @@
 
 LISTING is ``CHANNEL:ACCOUNT:CHANNEL_SKU`` or, for a channel without a SKU level,
 ``CHANNEL:ACCOUNT:listing=LISTING_ID[/VARIATION_ID]``. The work is done by
-:mod:`channelhub.jobs.pairing_queue` (the console's Pairing queue calls it too). Binding
+:mod:`channelhub.jobs.orders.pairing_queue` (the console's Pairing queue calls it too). Binding
 re-plans at once the open orders on that listing (waiting for pairing or stock, or allocated
 but not dispatched: their reservation is released and their warehouse order replaced by a
 new revision).
@@ -20,7 +20,7 @@ from channelhub.cli.home import open_session, settings_for
 from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
 from channelhub.core.bindings import Scope
 from channelhub.core.pairing import Candidate, suggest
-from channelhub.jobs.pairing_queue import (
+from channelhub.jobs.orders.pairing_queue import (
     bind_listing,
     parse_listing,
     unbind_listing,

@@ -13,8 +13,8 @@ from channelhub.connectors.plugin import ConnectorPlugin
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.spec import FieldSpec, all_settings
 from channelhub.core.errors import NotFound
-from channelhub.jobs.account_setup import jobs_of
-from channelhub.jobs.kinds import OFF_UNTIL_TURNED_ON
+from channelhub.jobs.accounts.setup import jobs_of
+from channelhub.jobs.engine.kinds import OFF_UNTIL_TURNED_ON
 
 console = cli_console(terminal_width=200)
 

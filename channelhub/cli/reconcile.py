@@ -27,8 +27,13 @@ from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ChannelhubError, InvalidInput
-from channelhub.jobs.reconcile import TOLERANCE_SETTING, ReconcileReport
-from channelhub.jobs.reconcile_desk import reconcilable, reconcile_now, repair_text, report_line
+from channelhub.jobs.reconciliation.desk import (
+    reconcilable,
+    reconcile_now,
+    repair_text,
+    report_line,
+)
+from channelhub.jobs.reconciliation.run import TOLERANCE_SETTING, ReconcileReport
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import (

@@ -1,4 +1,4 @@
-"""``channelhub report trends|stock|replenish``: thin over :mod:`channelhub.jobs.reports`.
+"""``channelhub report trends|stock|replenish``: thin over :mod:`channelhub.jobs.analytics.reports`.
 
 Each command parses its options, opens a session, calls the service and prints its tables
 (rich) or, with ``--csv``, the main table as CSV on stdout. No arithmetic lives here.
@@ -19,7 +19,7 @@ from channelhub.cli.output import cli_console
 from channelhub.cli.rules import RULES_OPTION, load_rules
 from channelhub.core.replenishment import ReplenishmentConfig
 from channelhub.core.trends import Bucket, Period
-from channelhub.jobs.reports import (
+from channelhub.jobs.analytics.reports import (
     Report,
     StockLine,
     choice,

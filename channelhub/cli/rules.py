@@ -17,8 +17,8 @@ from channelhub.cli.files import read_text_file
 from channelhub.cli.home import open_session, settings_for
 from channelhub.core.errors import ConfigError, InvalidInput
 from channelhub.core.rulebook import Rulebook, load_rulebook
-from channelhub.jobs.order_actions import pipeline_settings
-from channelhub.jobs.rules_check import check_rules
+from channelhub.jobs.orders.actions import pipeline_settings
+from channelhub.jobs.orders.rules_check import check_rules
 from channelhub.settings import Settings
 
 __all__ = ["RULES_OPTION", "load_rules", "pipeline_settings"]

@@ -36,9 +36,9 @@ from channelhub.cli.rules import load_rules
 from channelhub.cli.runtime import console, open_runtime, utc_now
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ConfigError
-from channelhub.jobs.connectors import ConnectorFactoryFn
-from channelhub.jobs.runner import JobOptions, SessionFactory
-from channelhub.jobs.scheduler import (
+from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
+from channelhub.jobs.engine.runner import JobOptions, SessionFactory
+from channelhub.jobs.engine.scheduler import (
     STOP_GRACE_SECONDS,
     JobService,
     ScheduledJob,

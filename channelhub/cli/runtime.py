@@ -15,8 +15,8 @@ from rich.table import Table
 from channelhub.cli.home import open_engine, settings_for, vault_for
 from channelhub.cli.output import cli_console
 from channelhub.connectors.http.retry import RetryPolicy
-from channelhub.jobs.connectors import ConnectorFactory, ConnectorFactoryFn
-from channelhub.jobs.runner import JobOptions, JobResult, SessionFactory
+from channelhub.jobs.accounts.connectors import ConnectorFactory, ConnectorFactoryFn
+from channelhub.jobs.engine.runner import JobOptions, JobResult, SessionFactory
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 

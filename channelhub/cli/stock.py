@@ -28,14 +28,14 @@ from channelhub.cli.runtime import connector_factory_for
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Role
 from channelhub.core.errors import ConfigError, InvalidInput
-from channelhub.jobs.stock_desk import (
+from channelhub.jobs.stock.desk import (
     PushOutcome,
     find_listings,
     listing_stock,
     push_now,
     push_preview,
 )
-from channelhub.jobs.stock_sync import (
+from channelhub.jobs.stock.push import (
     NO_WAREHOUSE,
     PushPreview,
     StockPushStopped,

@@ -21,10 +21,10 @@ from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Warehouse
 from channelhub.core.errors import ChannelhubError, ConfigError
 from channelhub.core.types import MAX_UNITS
-from channelhub.jobs.scheduler import roles_from_registry
-from channelhub.jobs.stock_desk import StockImportRejected, import_stock_csv
-from channelhub.jobs.stock_pull import PullSummary, pull_stock
-from channelhub.jobs.warehouse_setup import (
+from channelhub.jobs.engine.scheduler import roles_from_registry
+from channelhub.jobs.stock.desk import StockImportRejected, import_stock_csv
+from channelhub.jobs.stock.pull import PullSummary, pull_stock
+from channelhub.jobs.stock.warehouses import (
     require_wms_account,
     set_stock,
 )

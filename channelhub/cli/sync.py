@@ -17,8 +17,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from channelhub.cli import app, err_console
 from channelhub.cli.runtime import Runtime, console, open_runtime, summary_table, utc_now
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.runner import JobResult, run_job
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import JobResult, run_job
 from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.tables.jobs import RunOutcome
 

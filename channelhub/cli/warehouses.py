@@ -16,8 +16,8 @@ from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
 from channelhub.cli.output import cli_console
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.jobs.scheduler import roles_from_registry
-from channelhub.jobs.warehouse_setup import register_warehouse, warehouse_from_input
+from channelhub.jobs.engine.scheduler import roles_from_registry
+from channelhub.jobs.stock.warehouses import register_warehouse, warehouse_from_input
 from channelhub.store.repos.warehouses import list_warehouses, remove_warehouse
 
 warehouses_app = typer.Typer(

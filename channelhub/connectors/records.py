@@ -7,7 +7,7 @@ anything at all — the hub's own :class:`~channelhub.core.errors.InvalidInput`,
 or an ``OverflowError`` the mapping did not foresee — becomes a
 :class:`~channelhub.connectors.results.RecordFailure` holding its raw body and the error, and
 the rest of the page goes on. The jobs archive each failure and file it as a dead letter
-(:mod:`channelhub.jobs.isolation`), so nothing is lost and a fixed mapping can replay it.
+(:mod:`channelhub.jobs.engine.isolation`), so nothing is lost and a fixed mapping can replay it.
 
 The broad ``except Exception`` lives here, at this one record boundary, and nowhere else:
 errors of the conversation itself (HTTP, auth, a malformed page) are raised before or after

@@ -18,7 +18,7 @@ from channelhub.demo.channels import amazon_order, amazon_order_id
 from channelhub.demo.flow import Hub, run_rounds
 from channelhub.demo.scenario import AMAZON_ACCOUNT, SHOPIFY_ACCOUNT, DemoOrder
 from channelhub.demo.world import World
-from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.engine.kinds import JobKind
 from channelhub.store.repos.reconcile import StoredDiscrepancy
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.reconcile import DiscrepancyRow

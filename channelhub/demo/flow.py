@@ -2,7 +2,7 @@
 did into a :class:`~channelhub.demo.summary.DemoSummary`.
 
 Every stage runs the hub as ``channelhub run`` and ``channelhub serve`` would:
-:func:`~channelhub.jobs.runner.run_job` with the handler registered in ``JOB_HANDLERS``
+:func:`~channelhub.jobs.engine.runner.run_job` with the handler registered in ``JOB_HANDLERS``
 (lease, run log, cursor, rulebook from ``<home>/rules.toml``, dead letters) for the imports
 (which run the order pipeline after each page), dispatch, tracking push, carrier polling and
 stock push; the warehouses' signed callbacks go to the hub's own FastAPI app
@@ -41,17 +41,17 @@ from channelhub.demo.scenario import (
 )
 from channelhub.demo.summary import DemoSummary
 from channelhub.demo.world import World
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.order_intake import pipeline_settings
-from channelhub.jobs.outbound import FULFILMENT
-from channelhub.jobs.pipeline import (
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import JobOptions, JobResult, run_job
+from channelhub.jobs.fulfilment.outbound import FULFILMENT
+from channelhub.jobs.orders.pipeline import (
     OUTBOUND_CREATE,
     PipelineSettings,
-    bind_and_reevaluate,
 )
-from channelhub.jobs.runner import JobOptions, JobResult, run_job
-from channelhub.jobs.stock_compute import load_rules
+from channelhub.jobs.orders.pipeline_intake import pipeline_settings
+from channelhub.jobs.orders.replan import rebind
+from channelhub.jobs.stock.compute import load_rules
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.jobs import RunCounts
@@ -272,7 +272,7 @@ async def plan_orders(hub: Hub) -> None:
     with hub.sessions.begin() as session:
         hub.summary.unpaired = _unpaired_listings(session)
         if UNPAIRED_LISTING in hub.summary.unpaired:
-            binding, plans = bind_and_reevaluate(
+            binding, plans = rebind(
                 session,
                 unpaired_binding(),
                 settings=hub.pipeline_settings(),

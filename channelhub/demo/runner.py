@@ -25,7 +25,7 @@ from channelhub.demo.world import (
     demo_clock,
     running_world,
 )
-from channelhub.jobs.reconcile import LOOKBACK_SETTING, REPAIR_SETTING
+from channelhub.jobs.reconciliation.run import LOOKBACK_SETTING, REPAIR_SETTING
 from channelhub.simulators.warehouse.engine import Deliver
 
 #: Ordinary orders per channel for the default run (plus the 9 special ones: 21 orders).

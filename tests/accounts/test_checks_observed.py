@@ -12,7 +12,7 @@ import pytest
 from channelhub.connectors.check import run_check
 from channelhub.connectors.observe import observer_for, observing
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.jobs.usage import UsageRecorder
+from channelhub.jobs.accounts.usage import UsageRecorder
 from tests.accounts.loopback import SETUPS, LoopbackOnly
 
 REGISTRY = ConnectorRegistry()

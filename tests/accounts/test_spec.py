@@ -52,7 +52,9 @@ def test_every_credential_and_setting_a_connector_reads_is_declared(platform: st
 
 
 def test_the_jobs_account_settings_are_declared_for_their_roles() -> None:
-    from channelhub.jobs import kinds, reconcile, stock_sync
+    from channelhub.jobs.engine import kinds
+    from channelhub.jobs.reconciliation import run as reconcile
+    from channelhub.jobs.stock import push as stock_sync
 
     source = _sources(PACKAGE / "jobs")
     read = {a or b for a, b, _ in SETTING_READS.findall(source)} - {""}

@@ -15,7 +15,7 @@ from channelhub.api.app import create_app
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import OrderKey
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import run_job
+from channelhub.jobs.engine.runner import run_job
 from channelhub.store.repos.jobs import list_dead_letters
 from channelhub.store.repos.orders import get_order
 from channelhub.store.repos.outbox import enqueue
@@ -60,7 +60,7 @@ def fake_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
 
         return normalize
 
-    import channelhub.jobs.webhook_intake as intake
+    import channelhub.jobs.orders.webhook_intake as intake
 
     monkeypatch.setattr(intake, "normalizer", normalizer)
 

@@ -22,10 +22,10 @@ from channelhub.core.models import StockMovement, Warehouse
 from channelhub.core.signing import SIGNATURE_HEADER, sign
 from channelhub.core.stock import MovementKind
 from channelhub.core.warehouse_reports import StockLevel, StockSnapshot
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.replay import replay_dead_letter
-from channelhub.jobs.runner import run_job
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.replay import replay_dead_letter
+from channelhub.jobs.engine.runner import run_job
 from channelhub.mappings import outbound_protocol as proto
 from channelhub.mappings.easypost import SIGNATURE_HEADER as EP_HEADER
 from channelhub.mappings.easypost import webhook_signature

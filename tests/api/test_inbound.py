@@ -28,9 +28,9 @@ from channelhub.cli.run import inbound_limits, serve_hub
 from channelhub.connectors.ebay.notify import FETCH_BUDGET
 from channelhub.connectors.shipbob.webhooks import webhook_signature as shipbob_signature
 from channelhub.core.errors import ConfigError
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.runner import JobOptions
-from channelhub.jobs.webhook_intake import process_batch, process_one
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.engine.runner import JobOptions
+from channelhub.jobs.orders.webhook_intake import process_batch, process_one
 from channelhub.mappings.shopify.webhooks import sign_webhook
 from channelhub.settings import load_settings
 from channelhub.simulators.ebay import (
@@ -394,7 +394,7 @@ def _boom(platform: str, kind: str) -> Any:
 async def test_a_delivery_whose_record_raises_anything_is_kept_as_a_dead_letter(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import channelhub.jobs.webhook_intake as intake
+    import channelhub.jobs.orders.webhook_intake as intake
 
     monkeypatch.setattr(intake, "normalizer", _boom)
     good = await rig.client.post("/webhooks/shop", **_shopify({**ORDER, "id": 1}, rig))

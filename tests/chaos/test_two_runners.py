@@ -13,8 +13,8 @@ import pytest
 from bench.chaos_world import CHANNELS, Sizes, chaos_world
 from channelhub.demo import flow
 from channelhub.jobs import JobKind
-from channelhub.jobs.outbound import FULFILMENT
-from channelhub.jobs.pipeline import OUTBOUND_CREATE
+from channelhub.jobs.fulfilment.outbound import FULFILMENT
+from channelhub.jobs.orders.pipeline import OUTBOUND_CREATE
 
 pytestmark = pytest.mark.anyio
 

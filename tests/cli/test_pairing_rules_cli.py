@@ -8,7 +8,7 @@ from pathlib import Path
 from channelhub.cli.home import vault_for
 from channelhub.core.listing import Listing
 from channelhub.core.models import HubStatus
-from channelhub.jobs.pipeline import PipelineSettings, process_order
+from channelhub.jobs.orders.pipeline import PipelineSettings, process_order
 from channelhub.settings import load_settings
 from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.listings import upsert_listing

@@ -16,7 +16,7 @@ from channelhub.cli import runtime, stock_levels
 from channelhub.cli.home import vault_for
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.accounts.connectors import ConnectorFactory
 from channelhub.simulators.shipbob import create_app
 from channelhub.store.repos.accounts import AccountInfo
 from channelhub.store.repos.stock import movements, stock_balances

@@ -31,7 +31,7 @@ from channelhub.api.console import ConsoleConfig
 from channelhub.connectors.errors import Unauthorized
 from channelhub.core.roles import Role
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import run_job
+from channelhub.jobs.engine.runner import run_job
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.console_users import add_user
 from channelhub.store.repos.jobs import list_dead_letters

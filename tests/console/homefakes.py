@@ -22,7 +22,7 @@ from channelhub.connectors.plugin import ConnectorContext, http_client_for
 from channelhub.connectors.results import PageOf
 from channelhub.core.models import Order
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import run_job
+from channelhub.jobs.engine.runner import run_job
 from tests.console.conftest import Hub
 from tests.jobs.fakes import ACCOUNT, PLATFORM, FakeChannel, Rec
 
@@ -58,7 +58,7 @@ class HttpChannel(FakeChannel):
 
 def http_channel_factory(now: Callable[[], datetime]) -> Callable[[Any], HttpChannel]:
     """The connector factory a run calls: the context's observer is the run's recorder's, as
-    :class:`~channelhub.jobs.connectors.ConnectorFactory` hands it out."""
+    :class:`~channelhub.jobs.accounts.connectors.ConnectorFactory` hands it out."""
 
     def build(row: Any) -> HttpChannel:
         context = ConnectorContext(

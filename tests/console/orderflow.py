@@ -21,10 +21,10 @@ from channelhub.core.models import (
     Warehouse,
 )
 from channelhub.core.order import OrderKey
-from channelhub.jobs.order_actions import hold_order, parse_order_key
-from channelhub.jobs.outbound import FULFILMENT, move_order
-from channelhub.jobs.pipeline import PipelineSettings, process_order
-from channelhub.jobs.stopping import outbound_messages
+from channelhub.jobs.fulfilment.outbound import FULFILMENT, move_order
+from channelhub.jobs.orders.actions import hold_order, parse_order_key
+from channelhub.jobs.orders.pipeline import PipelineSettings, process_order
+from channelhub.jobs.orders.stopping import outbound_messages
 from channelhub.store.repos.fulfilment import record_shipment, record_tracking_events
 from channelhub.store.repos.listings import upsert_listing
 from channelhub.store.repos.orders import get_order_row, upsert_order

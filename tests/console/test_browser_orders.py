@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from channelhub.jobs.order_actions import parse_order_key
+from channelhub.jobs.orders.actions import parse_order_key
 from channelhub.store.repos.orders import get_order_row
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.console.conftest import Hub, log_in, screenshot

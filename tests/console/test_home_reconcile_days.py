@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from channelhub.core.discrepancy import Discrepancy, DiscrepancyClass, Repair, RepairKind
-from channelhub.jobs.overview import home_overview
+from channelhub.jobs.desk.overview import home_overview
 from channelhub.store.repos.reconcile import add_discrepancies, finish_run, start_run
 from tests.console.conftest import Hub
 from tests.jobs.fakes import ACCOUNT, PLATFORM

@@ -11,7 +11,7 @@ import httpx
 import respx
 from fastapi.testclient import TestClient
 
-from channelhub.jobs.overview import home_overview
+from channelhub.jobs.desk.overview import home_overview
 from channelhub.store.repos.usage import tokens_of
 from tests.console.conftest import Hub
 from tests.console.homefakes import BASE, ok, run_pull

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channelhub.api.console.screens import jobs as jobs_screen
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.overview import ScheduleRow
-from channelhub.jobs.scheduler import ScheduledJob
+from channelhub.jobs.desk.overview import ScheduleRow
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.scheduler import ScheduledJob
 from channelhub.store.repos.jobs import list_runs
 from tests.console.conftest import Hub, csrf_of
 from tests.jobs.fakes import ACCOUNT

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channelhub.core.lifecycle import HubStatus
-from channelhub.jobs.order_actions import parse_order_key
+from channelhub.jobs.orders.actions import parse_order_key
 from channelhub.store.repos.jobs import get_dead_letter
 from channelhub.store.repos.orders import get_order_row
 from channelhub.store.tables.outbox import OutboxMessage

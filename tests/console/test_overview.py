@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.lifecycle import HubStatus
-from channelhub.jobs.overview import home_overview, open_exceptions
+from channelhub.jobs.desk.overview import home_overview, open_exceptions
 from channelhub.store.repos.jobs import finish_run, start_run
 from channelhub.store.repos.orders import transition_order, upsert_order
 from channelhub.store.repos.stock_sync import record_block

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from channelhub.jobs.reconcile_desk import reconcile_now
+from channelhub.jobs.reconciliation.desk import reconcile_now
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import AccountInfo, add_account, get_account
 from channelhub.store.repos.reconcile import latest_runs

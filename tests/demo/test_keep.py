@@ -23,8 +23,8 @@ from channelhub.demo.next_steps import urls, what_to_try
 from channelhub.demo.runner import run_demo
 from channelhub.demo.scenario import WAREHOUSES
 from channelhub.demo.summary import DemoSummary
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.pipeline import process_order
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.orders.pipeline import process_order
 from channelhub.store.tables.orders import OrderRow
 
 #: A bound on every wait of the test (a hang fails it instead of blocking the suite).

@@ -1,7 +1,7 @@
 """Each sales channel's real connector against its simulator, as an account the jobs run.
 
 A rig seeds a simulator, adds the account (credentials in the vault) and hands the jobs a
-:class:`~channelhub.jobs.connectors.ConnectorFactory` speaking to it in process; ``orders``
+:class:`~channelhub.jobs.accounts.connectors.ConnectorFactory` speaking to it in process; ``orders``
 gives the simulator's own order bodies so a test can poison one before the import reads it.
 """
 
@@ -16,7 +16,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.accounts.connectors import ConnectorFactory
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account
 

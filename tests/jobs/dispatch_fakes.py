@@ -37,8 +37,8 @@ from channelhub.core.models import (
     Warehouse,
 )
 from channelhub.core.stock import MovementKind
-from channelhub.jobs.outbound import warehouse_target
-from channelhub.jobs.pipeline import OUTBOUND_CREATE
+from channelhub.jobs.fulfilment.outbound import warehouse_target
+from channelhub.jobs.orders.pipeline import OUTBOUND_CREATE
 from channelhub.store.repos.orders import get_order_row, transition_order, upsert_order
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.stock import record_movement, upsert_warehouse

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.jobs import JobKind
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.engine.runner import JobOptions, run_job
 from channelhub.simulators.amazon import MARKETPLACES
 from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
 from channelhub.store.crypto import Vault

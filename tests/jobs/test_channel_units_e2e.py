@@ -33,10 +33,10 @@ from channelhub.core.models import (
     StockMovement,
     Warehouse,
 )
-from channelhub.jobs.dispatch import dispatch_outbox
-from channelhub.jobs.fulfilment_push import push_tracking
-from channelhub.jobs.pipeline import PipelineSettings, process_order
-from channelhub.jobs.shipments import apply_shipment
+from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
+from channelhub.jobs.fulfilment.push import push_tracking
+from channelhub.jobs.fulfilment.shipments import apply_shipment
+from channelhub.jobs.orders.pipeline import PipelineSettings, process_order
 from channelhub.simulators.shopify import create_app as shopify_app
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import OutboundLine, Package, PackageLine, Shipment
-from channelhub.jobs.shipments import apply_shipment
+from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.fulfilment import save_outbound
 from channelhub.store.tables.outbox import OutboxMessage

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.connectors.errors import BadRequest, ConnectFailure, ServerError
 from channelhub.connectors.roles import Warehouse
 from channelhub.core.models import OutboundState
-from channelhub.jobs.dispatch import dispatch_outbox
-from channelhub.jobs.outbound import warehouse_target
+from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
+from channelhub.jobs.fulfilment.outbound import warehouse_target
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.fulfilment import get_outbound
 from channelhub.store.repos.orders import order_history
@@ -276,7 +276,7 @@ async def test_older_revision_whose_answer_was_lost_is_cancelled_before_the_newe
 async def test_a_status_moved_under_the_recording_is_read_again(
     factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import channelhub.jobs.dispatch as dispatch_module
+    import channelhub.jobs.fulfilment.dispatch as dispatch_module
     from channelhub.store.repos.orders import StatusChanged
 
     with factory() as session:
@@ -300,7 +300,7 @@ async def test_a_status_moved_under_the_recording_is_read_again(
 async def test_a_lost_lease_stops_before_the_create_and_the_next_holder_sends_once(
     factory: sessionmaker[Session],
 ) -> None:
-    from channelhub.jobs.fencing import LeaseLost
+    from channelhub.jobs.engine.fencing import LeaseLost
 
     def taken_over() -> None:
         raise LeaseLost("the lease passed to another runner")

@@ -24,9 +24,9 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability, SalesChannel
 from channelhub.core.models import Listing, Order, Package, PackageLine, Shipment
-from channelhub.jobs.dispatch import dispatch_outbox
-from channelhub.jobs.fulfilment_push import failed_pushes, push_tracking
-from channelhub.jobs.shipments import apply_shipment
+from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
+from channelhub.jobs.fulfilment.push import failed_pushes, push_tracking
+from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.outbox import replay
@@ -241,7 +241,7 @@ async def test_refusal_and_lost_tracking_are_retried_with_the_channel_reason(
 async def test_a_lost_lease_stops_before_the_push_and_nothing_is_dead_lettered(
     factory: sessionmaker[Session],
 ) -> None:
-    from channelhub.jobs.fencing import LeaseLost
+    from channelhub.jobs.engine.fencing import LeaseLost
 
     def taken_over() -> None:
         raise LeaseLost("the lease passed to another runner")

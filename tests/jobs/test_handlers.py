@@ -21,10 +21,10 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability
 from channelhub.core.fulfilment import Package, Shipment, TrackingEvent, TrackingStatus
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.runner import JobOptions, run_job, run_job_when_free
-from channelhub.jobs.shipments import apply_shipment
-from channelhub.jobs.stock_sync import turn_stock_sync_on
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import JobOptions, run_job, run_job_when_free
+from channelhub.jobs.fulfilment.shipments import apply_shipment
+from channelhub.jobs.stock.push import turn_stock_sync_on
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.jobs import list_dead_letters
@@ -202,7 +202,7 @@ async def test_a_caught_up_import_takes_up_orders_that_arrived_another_way(
 ) -> None:
     """A webhook, backfill or reconciliation repair stores an order with no page to ride on:
     the next pull_orders run that catches up plans it (here: no pairing -> awaiting_pairing)."""
-    from channelhub.jobs.intake import intake_order
+    from channelhub.jobs.orders.intake import intake_order
     from tests.jobs.fakes import make_order
 
     with session_factory.begin() as session:

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from channelhub.connectors.results import PageOf
 from channelhub.core.models import HubStatus, Order
-from channelhub.jobs.order_intake import process_orders
-from channelhub.jobs.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE, run_pipeline
-from channelhub.jobs.pulls import store_order_page
+from channelhub.jobs.orders.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE
+from channelhub.jobs.orders.pipeline_batch import run_pipeline
+from channelhub.jobs.orders.pipeline_intake import process_orders
+from channelhub.jobs.orders.pulls import store_order_page
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row

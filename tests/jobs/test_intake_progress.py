@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from channelhub.jobs.intake import modification
+from channelhub.jobs.orders.intake import modification
 from tests.core.orderflow_data import NOW, order
 
 LINE = {"line_id": "L1", "channel_sku": "MUG", "quantity": 2}

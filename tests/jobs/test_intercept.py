@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.connectors.errors import BadRequest, ServerError
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.models import HubStatus, OrderKey, OutboundState
-from channelhub.jobs.dispatch import dispatch_outbox
-from channelhub.jobs.intercept import apply_cancel_answer, intercept_status, request_intercept
+from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
+from channelhub.jobs.fulfilment.intercept import (
+    apply_cancel_answer,
+    intercept_status,
+    request_intercept,
+)
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.stock import stock_balances

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import JobContext, JobOptions, run_job
+from channelhub.jobs.engine.runner import JobContext, JobOptions, run_job
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.repos.leases import (
     LeaseOwner,

@@ -17,10 +17,10 @@ from channelhub.connectors.roles import Role
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, OrderKey
 from channelhub.jobs import JobKind
-from channelhub.jobs.backfill import backfill_order
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.replay import ReplayFailed, replay_dead_letter
-from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.engine.replay import ReplayFailed, replay_dead_letter
+from channelhub.jobs.engine.runner import JobOptions, run_job
+from channelhub.jobs.orders.backfill import backfill_order
 from channelhub.store.crypto import Vault
 from channelhub.store.repos._upsert import UpsertOutcome
 from channelhub.store.repos.accounts import get_account
@@ -110,7 +110,7 @@ async def test_replaying_a_refused_record_maps_its_archived_body_again(
 
         return normalize
 
-    import channelhub.jobs.replay as replay
+    import channelhub.jobs.engine.replay as replay
 
     monkeypatch.setattr(replay, "normalizer", still_broken)
     with pytest.raises(InvalidInput):

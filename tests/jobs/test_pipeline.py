@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session
 from channelhub.core.bindings import Binding, Scope
 from channelhub.core.models import HubStatus, MovementKind, Order, Sku, StockMovement, Warehouse
 from channelhub.core.review import ReviewRules
-from channelhub.jobs.pipeline import (
+from channelhub.jobs.orders.pipeline import (
     OUTBOUND_CANCEL,
     OUTBOUND_CREATE,
     PipelineSettings,
-    bind_and_reevaluate,
     process_order,
-    run_pipeline,
     stop_order,
 )
+from channelhub.jobs.orders.pipeline_batch import run_pipeline
+from channelhub.jobs.orders.replan import rebind
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row, upsert_order
@@ -126,7 +126,7 @@ def test_binding_reevaluates_waiting_orders(engine: Engine) -> None:
         add(s, o)
     run_pipeline(factory, settings=SETTINGS, now=NOW)
     with factory() as s, s.begin():
-        stored, plans = bind_and_reevaluate(
+        stored, plans = rebind(
             s,
             Binding(
                 scope=Scope.ACCOUNT,
@@ -145,7 +145,7 @@ def test_binding_reevaluates_waiting_orders(engine: Engine) -> None:
         assert stock_balances(s)[("W", "MUG")].reserved == 4
         s.commit()
         with s.begin():
-            rebound = bind_and_reevaluate(
+            rebound = rebind(
                 s,
                 Binding(
                     scope=Scope.ACCOUNT,

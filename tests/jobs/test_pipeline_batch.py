@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import InvalidInput
 from channelhub.core.flow import OrderPlan
 from channelhub.core.models import HubStatus, Order
-from channelhub.jobs import pipeline, pipeline_batch
-from channelhub.jobs.pipeline import (
+from channelhub.jobs.orders import pipeline, pipeline_batch
+from channelhub.jobs.orders.pipeline import (
     OUTBOUND_CREATE,
     pending_order_keys,
     process_order,
-    run_pipeline,
 )
+from channelhub.jobs.orders.pipeline_batch import run_pipeline
 from channelhub.store.db import make_engine, make_session_factory, upgrade
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from channelhub.core.geography import Origin
 from channelhub.core.models import HubStatus, MovementKind, Sku, StockMovement, Warehouse
-from channelhub.jobs.pipeline import PipelineSettings, process_order
+from channelhub.jobs.orders.pipeline import PipelineSettings, process_order
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row, upsert_order

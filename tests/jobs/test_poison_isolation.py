@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.errors import ChannelhubError
 from channelhub.jobs import JobKind
-from channelhub.jobs.replay import replay_dead_letter
-from channelhub.jobs.runner import JobOptions, JobResult, run_job
+from channelhub.jobs.engine.replay import replay_dead_letter
+from channelhub.jobs.engine.runner import JobOptions, JobResult, run_job
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.cursors import get_cursor
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
@@ -216,7 +216,7 @@ async def test_a_store_failure_rolls_back_only_its_order(
     """An order whose store write fails after writing part of itself leaves nothing behind
     (its savepoint is rolled back), the page's other orders are committed, and the replay
     after the fix stores it."""
-    import channelhub.jobs.pulls as pulls
+    import channelhub.jobs.orders.pulls as pulls
 
     rig = RIGS["ebay"](session_factory, vault, COUNT)
     bad_id = sorted(rig.orders)[3]
@@ -282,7 +282,7 @@ async def test_a_backfill_of_an_unreadable_order_sets_it_aside_and_replay_brings
     """A backfill (by id: a webhook follow-up, a reconcile repair) of an order the mapping
     cannot read raises one sentence, and the body is archived and filed to replay."""
     import channelhub.connectors.ebay.connector as ebay_connector
-    from channelhub.jobs.backfill import backfill_order
+    from channelhub.jobs.orders.backfill import backfill_order
 
     rig = RIGS["ebay"](session_factory, vault, 3)
     bad_id = sorted(rig.orders)[0]

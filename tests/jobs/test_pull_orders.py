@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.errors import ServerError, Unauthorized
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import JobOptions, StopToken, run_job
+from channelhub.jobs.engine.runner import JobOptions, StopToken, run_job
 from channelhub.store.repos.cursors import get_cursor
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.repos.leases import acquire_lease, read_lease
@@ -119,7 +119,7 @@ async def test_killed_between_pages_and_restarted_loses_and_doubles_nothing(
 async def test_killed_inside_a_page_commits_none_of_it(
     session_factory: sessionmaker[Session], clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import channelhub.jobs.pulls as pulls
+    import channelhub.jobs.orders.pulls as pulls
 
     real_set_cursor = pulls.set_cursor
     writes = []

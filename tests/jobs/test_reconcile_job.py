@@ -15,17 +15,17 @@ from channelhub.connectors.results import FulfilmentPush, PackagePushResult
 from channelhub.connectors.roles import Capability
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import ListingKey, OrderKey
-from channelhub.jobs.fulfilment_push import push_tracking
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.pipeline import PipelineSettings, process_order
-from channelhub.jobs.reconcile import (
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import run_job
+from channelhub.jobs.fulfilment.push import push_tracking
+from channelhub.jobs.fulfilment.shipments import fulfilment_key
+from channelhub.jobs.orders.pipeline import PipelineSettings, process_order
+from channelhub.jobs.reconciliation.run import (
     FULFILMENT_KIND,
     reconcile_account,
     reconcile_sales_channel,
     reconcile_warehouse,
 )
-from channelhub.jobs.runner import run_job
-from channelhub.jobs.shipments import fulfilment_key
 from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import add_account, update_account

@@ -16,7 +16,7 @@ from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.shopify import ShopifyConnector
 from channelhub.core.models import Order, OrderKey
 from channelhub.core.order import ChannelOrderState
-from channelhub.jobs.reconcile import reconcile_sales_channel
+from channelhub.jobs.reconciliation.run import reconcile_sales_channel
 from channelhub.simulators.shopify import create_app
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.orders import get_order_row, upsert_order

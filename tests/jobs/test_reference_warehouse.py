@@ -20,9 +20,9 @@ from channelhub.core.fulfilment import Shipment
 from channelhub.core.models import HubStatus, OrderKey
 from channelhub.core.signing import SIGNATURE_HEADER, sign
 from channelhub.core.warehouse_reports import InterceptResult
-from channelhub.jobs.dispatch import dispatch_outbox
-from channelhub.jobs.intercept import apply_intercept_result, request_intercept
-from channelhub.jobs.shipments import apply_shipment
+from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
+from channelhub.jobs.fulfilment.intercept import apply_intercept_result, request_intercept
+from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.simulators.clock import ManualClock
 from channelhub.simulators.warehouse import create_app
 from channelhub.simulators.warehouse.engine import CallbackFaults, WarehouseSimulator

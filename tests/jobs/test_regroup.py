@@ -12,8 +12,8 @@ from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.merge import MergeConfig
 from channelhub.core.models import HubStatus
 from channelhub.core.split import rejoin
-from channelhub.jobs.pipeline import run_pipeline
-from channelhub.jobs.regroup import merge_into_order, split_into_orders, unmerge_order
+from channelhub.jobs.orders.pipeline_batch import run_pipeline
+from channelhub.jobs.orders.regroup import merge_into_order, split_into_orders, unmerge_order
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order, get_order_row

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.bindings import Binding, Scope
 from channelhub.core.models import HubStatus, Order
-from channelhub.jobs.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE, run_pipeline
-from channelhub.jobs.replan import ingest_order, modification, rebind
+from channelhub.jobs.orders.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE
+from channelhub.jobs.orders.pipeline_batch import run_pipeline
+from channelhub.jobs.orders.replan import ingest_order, modification, rebind
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row, transition_order

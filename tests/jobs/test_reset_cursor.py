@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.engine.runner import JobOptions, run_job
 from channelhub.store.repos.cursors import get_cursor, reset_cursor, since_of
 from tests.jobs.conftest import Clock
 from tests.jobs.fakes import ACCOUNT, FakeChannel, Rec

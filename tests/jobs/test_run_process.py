@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.cli.run import serve_hub
 from channelhub.core.errors import ConfigError
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import JobOptions, run_job
-from channelhub.jobs.scheduler import JobService, ScheduledJob
+from channelhub.jobs.engine.runner import JobOptions, run_job
+from channelhub.jobs.engine.scheduler import JobService, ScheduledJob
 from channelhub.store.repos.jobs import list_runs
 from channelhub.store.repos.leases import read_lease
 from channelhub.store.tables.orders import OrderRow

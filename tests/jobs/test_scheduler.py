@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.connectors.roles import Role
 from channelhub.core.errors import ConfigError
 from channelhub.jobs import JobKind
-from channelhub.jobs.runner import JobOptions, JobResult
-from channelhub.jobs.scheduler import (
+from channelhub.jobs.engine.runner import JobOptions, JobResult
+from channelhub.jobs.engine.scheduler import (
     JobService,
     ScheduledJob,
     build_scheduler,

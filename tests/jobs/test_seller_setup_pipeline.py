@@ -10,8 +10,13 @@ import pytest
 from sqlalchemy import Engine, select
 
 from channelhub.core.models import HubStatus, Sku, Warehouse
-from channelhub.jobs.pipeline import OUTBOUND_CREATE, PipelineSettings, process_order, run_pipeline
-from channelhub.jobs.warehouse_setup import import_stock, register_warehouse
+from channelhub.jobs.orders.pipeline import (
+    OUTBOUND_CREATE,
+    PipelineSettings,
+    process_order,
+)
+from channelhub.jobs.orders.pipeline_batch import run_pipeline
+from channelhub.jobs.stock.warehouses import import_stock, register_warehouse
 from channelhub.mappings.stock_csv import parse_stock_csv
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions

@@ -22,9 +22,13 @@ from channelhub.core.models import (
     TrackingEvent,
     TrackingStatus,
 )
-from channelhub.jobs.dispatch import dispatch_outbox
-from channelhub.jobs.shipments import apply_shipment
-from channelhub.jobs.tracking import apply_tracking_events, order_timeline, poll_shipments
+from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
+from channelhub.jobs.fulfilment.shipments import apply_shipment
+from channelhub.jobs.fulfilment.tracking import (
+    apply_tracking_events,
+    order_timeline,
+    poll_shipments,
+)
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.fulfilment import get_outbound, save_outbound
 from channelhub.store.repos.stock import stock_balances

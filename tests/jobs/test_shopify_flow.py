@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.api.app import create_app
 from channelhub.jobs import JobKind
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.runner import JobOptions, run_job
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.engine.runner import JobOptions, run_job
 from channelhub.simulators.shopify import WebhookSender
 from channelhub.simulators.shopify import create_app as create_shop
 from channelhub.store.crypto import Vault

@@ -16,8 +16,8 @@ from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.fulfilment import OutboundState
 from channelhub.core.models import MovementKind, StockMovement, Warehouse
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.runner import run_job
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import run_job
 from channelhub.simulators import shipbob as shipbob_sim
 from channelhub.simulators import warehouse as reference_sim
 from channelhub.store.crypto import Vault

@@ -13,9 +13,9 @@ from channelhub.api.app import create_app
 from channelhub.core.listing import ListingKey
 from channelhub.core.sellable import StockRules
 from channelhub.core.stock import MovementKind
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.runner import run_job
-from channelhub.jobs.stock_sync import PushSafety, push_status, push_stock, turn_stock_sync_on
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import run_job
+from channelhub.jobs.stock.push import PushSafety, push_status, push_stock, turn_stock_sync_on
 from channelhub.store.repos.accounts import update_account
 from channelhub.store.repos.jobs import list_runs
 from channelhub.store.repos.listings import get_listing

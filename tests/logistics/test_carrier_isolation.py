@@ -19,9 +19,9 @@ from channelhub.connectors.easypost import scan_by_scan as easypost_scans
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.ups import PLUGIN as UPS
 from channelhub.connectors.ups import scan_by_scan as ups_scans
-from channelhub.jobs.isolation import SetAside
-from channelhub.jobs.replay import replay_dead_letter
-from channelhub.jobs.tracking import poll_shipments
+from channelhub.jobs.engine.isolation import SetAside
+from channelhub.jobs.engine.replay import replay_dead_letter
+from channelhub.jobs.fulfilment.tracking import poll_shipments
 from channelhub.mappings import ups as ups_mapping
 from channelhub.simulators import ups as ups_sim
 from channelhub.simulators.clock import ManualClock

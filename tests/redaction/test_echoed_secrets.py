@@ -36,11 +36,11 @@ from channelhub.cli.home import vault_for
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.core.models import OutboundOrder
 from channelhub.core.stock import Warehouse
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.dispatch import dispatch_outbox
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.runner import run_job
-from channelhub.jobs.shipments import apply_shipment
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import run_job
+from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
+from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.settings import load_settings
 from channelhub.store.base import Base
 from channelhub.store.db import make_session_factory
@@ -300,7 +300,7 @@ def test_the_cli_under_typer_s_runner_redacts_what_a_command_prints(
         token = context.credentials["access_token"].get_secret_value()
         return [CheckLine(ok=True, text=f"the shop says hello to {token}")]
 
-    monkeypatch.setattr("channelhub.jobs.account_desk.run_check", quoting_check)
+    monkeypatch.setattr("channelhub.jobs.accounts.desk.run_check", quoting_check)
     _register()
     result = CliRunner().invoke(app, ["--home", str(hub.home), "accounts", "check", "shop-us"])
     token = hub.credentials["shop-us"]["access_token"]

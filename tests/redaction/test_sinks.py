@@ -25,8 +25,8 @@ from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.core.errors import InvalidInput
 from channelhub.core.redaction import REDACTED, SecretRedactor, child_redactor, redacting
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.runner import JobContext, run_job
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import JobContext, run_job
 from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import add_account

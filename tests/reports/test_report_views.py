@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
 from channelhub.core.trends import Bucket
-from channelhub.jobs.reports import (
+from channelhub.jobs.analytics.reports import (
     replenish_report,
     replenish_view,
     report_period,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.replenishment import DemandStats, ReplenishmentConfig, RouteLeadTimes
 from channelhub.core.trends import Bucket, Period
-from channelhub.jobs.reports import replenish_report, stock_lines, stock_report, trends
+from channelhub.jobs.analytics.reports import replenish_report, stock_lines, stock_report, trends
 from channelhub.store.repos.analytics import stock_stats
 from tests.reports.seed import AS_OF, FIRST, WINDOW, day, mug_units, seed, us_sales
 

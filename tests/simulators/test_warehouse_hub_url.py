@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.api.app import create_app
 from channelhub.cli import main
 from channelhub.core.models import Warehouse
-from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.accounts.connectors import ConnectorFactory
 from channelhub.simulators.clock import SERVED_STAGE_AFTER
 from channelhub.simulators.registry import simulator_info
 from channelhub.simulators.serve import serving

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.cli import main
 from channelhub.core.stock import MovementKind
-from channelhub.jobs.stock_sync import turn_stock_sync_on
+from channelhub.jobs.stock.push import turn_stock_sync_on
 from channelhub.store.db import make_engine, make_session_factory
 from tests.stocksync.seed import T0, FakeChannel, add_catalog, add_listing, move
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from channelhub.cli import app
 from channelhub.core.stock import MovementKind
-from channelhub.jobs.kinds import JobKind, job_enabled
-from channelhub.jobs.runner import JobOptions, run_job
-from channelhub.jobs.stock_sync import turn_stock_sync_on
+from channelhub.jobs.engine.kinds import JobKind, job_enabled
+from channelhub.jobs.engine.runner import JobOptions, run_job
+from channelhub.jobs.stock.push import turn_stock_sync_on
 from channelhub.store.repos.accounts import get_account
 from tests.jobs.test_handlers import Shop
 from tests.stocksync.seed import T0, FakeChannel, know_stock, move

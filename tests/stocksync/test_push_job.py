@@ -15,7 +15,7 @@ from channelhub.connectors.results import QuantityPushResult, QuantityUpdate
 from channelhub.core.listing import ListingKey
 from channelhub.core.sellable import SellableExplanation, StockRule, StockRules
 from channelhub.core.stock import MovementKind
-from channelhub.jobs.stock_sync import StockSyncTiming, compute_sellable, push_stock
+from channelhub.jobs.stock.push import StockSyncTiming, compute_sellable, push_stock
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.stock_sync import (
     clear_dirty,
@@ -269,7 +269,7 @@ async def test_the_first_run_and_a_stale_sweep_recompute_everything(
 async def test_a_lost_lease_stops_before_the_push_and_leaves_the_rows_pending(
     factory: sessionmaker[Session],
 ) -> None:
-    from channelhub.jobs.fencing import LeaseLost
+    from channelhub.jobs.engine.fencing import LeaseLost
 
     def taken_over() -> None:
         raise LeaseLost("the lease passed to another runner")

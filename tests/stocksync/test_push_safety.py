@@ -14,7 +14,7 @@ from channelhub.core.listing import Listing
 from channelhub.core.products import Sku
 from channelhub.core.sellable import StockRule, StockRules
 from channelhub.core.stock import MovementKind
-from channelhub.jobs.stock_sync import NO_WAREHOUSE, PushSafety, preview_push, push_stock
+from channelhub.jobs.stock.push import NO_WAREHOUSE, PushSafety, preview_push, push_stock
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.listings import upsert_listing
 from channelhub.store.repos.products import upsert_sku

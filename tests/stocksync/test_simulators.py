@@ -18,7 +18,7 @@ from channelhub.connectors.shopify import InMemoryWebhookDedupe, ShopifyConnecto
 from channelhub.core.bindings import Binding, Scope
 from channelhub.core.listing import Listing
 from channelhub.core.sellable import StockRules
-from channelhub.jobs.stock_sync import PushSafety, StockSyncTiming, push_stock
+from channelhub.jobs.stock.push import PushSafety, StockSyncTiming, push_stock
 from channelhub.simulators.shopify import create_app as create_shopify
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.listings import upsert_listing
@@ -191,7 +191,7 @@ async def test_shopify_two_locations_read_back_what_was_pushed_at_the_managed_on
     """The listing quantity is ``available`` at the location the hub pushes to, not the
     variant's total over both locations: a confirmed push of 31 reads back as 31, and
     reconciliation finds no quantity edited on the channel."""
-    from channelhub.jobs.reconcile import reconcile_sales_channel
+    from channelhub.jobs.reconciliation.run import reconcile_sales_channel
 
     sim, connector = _shopify(seed=32)
     data = sim.shop.data

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from channelhub.core.rulebook import Rulebook
-from channelhub.jobs.runner import JobOptions
+from channelhub.jobs.engine.runner import JobOptions
 from channelhub.store.crypto import Vault
 
 

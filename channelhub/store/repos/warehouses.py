@@ -1,7 +1,7 @@
 """The seller's warehouses as setup: register, list with their stock, remove when unused.
 
 Registering checks only what the store knows (the code is new, the country is ISO); whether
-the named account is a WMS is the caller's to check (:mod:`channelhub.jobs.warehouse_setup`),
+the named account is a WMS is the caller's to check (:mod:`channelhub.jobs.stock.warehouses`),
 since the store does not know the connectors.
 """
 

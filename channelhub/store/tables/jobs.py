@@ -117,7 +117,7 @@ class WebhookDelivery(Base):
     """A webhook delivery already taken in: a platform's redelivery of it changes nothing.
 
     A sales-channel order delivery is stored by the route with ``processed_at`` empty and
-    taken in by the webhook intake job (:mod:`channelhub.jobs.webhook_intake`), which sets it
+    taken in by the webhook intake job (:mod:`channelhub.jobs.orders.webhook_intake`), which sets it
     in the transaction that applies it (or files the dead letter).
     """
 

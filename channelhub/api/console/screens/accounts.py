@@ -1,7 +1,7 @@
 """Accounts (owner): every account with its settings, the names of its stored credentials and
 its job switches; add one through the form its platform declares (connectors/spec.py), edit
 it, switch its jobs (stock sync is the ``push_stock`` job) on and off, and check it with the
-platform's real, read-only call. All through :mod:`channelhub.jobs.account_desk`, which
+platform's real, read-only call. All through :mod:`channelhub.jobs.accounts.desk`, which
 ``channelhub accounts add|edit|check`` call.
 
 Secrets are never shown back: a stored credential shows as "set", its field is always empty
@@ -23,7 +23,7 @@ from channelhub.api.console.pages import HubState, Viewer, hub_state, page_viewe
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
-from channelhub.jobs.account_desk import (
+from channelhub.jobs.accounts.desk import (
     account_form,
     change_account,
     check_live,
@@ -31,8 +31,8 @@ from channelhub.jobs.account_desk import (
     credential_names,
     plugin_for,
 )
-from channelhub.jobs.account_setup import AccountEdit, job_switches
-from channelhub.jobs.kinds import JOBS_SETTING
+from channelhub.jobs.accounts.setup import AccountEdit, job_switches
+from channelhub.jobs.engine.kinds import JOBS_SETTING
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import AccountInfo, get_account, list_accounts
 

@@ -1,7 +1,7 @@
 """Analytics: Trends, Stock health and Replenishment, each a chart, its table and a CSV
 download. Read-only, so every role may see them (``page_viewer`` only).
 
-Every number comes from :mod:`channelhub.jobs.reports`, the service ``channelhub report
+Every number comes from :mod:`channelhub.jobs.analytics.reports`, the service ``channelhub report
 trends|stock|replenish`` calls; the download is that service's :func:`to_csv` of the same
 table, so it equals what ``--csv`` prints for the same options. Charts are the pure SVG of
 :mod:`channelhub.api.charts`, embedded inline (no script, no CDN).
@@ -23,7 +23,7 @@ from channelhub.api.console.pages import HubState, Viewer, hub_state, page_viewe
 from channelhub.core.errors import InvalidInput
 from channelhub.core.replenishment import ReplenishmentConfig
 from channelhub.core.trends import Bucket, Period
-from channelhub.jobs.reports import (
+from channelhub.jobs.analytics.reports import (
     MEASURES,
     Report,
     StockLine,

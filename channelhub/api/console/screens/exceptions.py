@@ -1,4 +1,4 @@
-"""Exceptions inbox: everything open that waits for a person (:mod:`channelhub.jobs.exceptions`),
+"""Exceptions inbox: everything open that waits for a person (:mod:`~channelhub.jobs.desk`),
 each row with the request and answer excerpts, a link to the record and its retry: a dead
 outbox message is queued again (``channelhub jobs replay ID --outbox``), a dead letter is
 replayed (``channelhub jobs replay ID``), a held order is released on its own page. The
@@ -26,8 +26,8 @@ from channelhub.api.console.pages import (
 )
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
-from channelhub.jobs.exceptions import TITLES, ExceptionKind, exception_counts, exception_rows
-from channelhub.jobs.replay import replay_dead_letter
+from channelhub.jobs.desk.exceptions import TITLES, ExceptionKind, exception_counts, exception_rows
+from channelhub.jobs.engine.replay import replay_dead_letter
 from channelhub.store.repos import outbox
 
 router = APIRouter()

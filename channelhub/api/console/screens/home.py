@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from channelhub.api.console.pages import HubState, Viewer, hub_state, page_viewer, render
-from channelhub.jobs.overview import home_overview
+from channelhub.jobs.desk.overview import home_overview
 
 router = APIRouter()
 

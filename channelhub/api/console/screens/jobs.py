@@ -5,7 +5,7 @@ The pattern every screen follows:
 - GET routes depend on ``page_viewer`` and call ``render`` (the whole page, or one block for
   an htmx swap);
 - POST routes depend on ``acting(Action.X)`` (session + CSRF + role) and call the same service
-  function the CLI calls (here :func:`channelhub.jobs.replay.replay_dead_letter`).
+  function the CLI calls (here :func:`channelhub.jobs.engine.replay.replay_dead_letter`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from channelhub.api.console.pages import (
 )
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
-from channelhub.jobs.kinds import parse_kind
-from channelhub.jobs.overview import job_schedule, run_sentence
-from channelhub.jobs.replay import replay_dead_letter
-from channelhub.jobs.runner import run_job
+from channelhub.jobs.desk.overview import job_schedule, run_sentence
+from channelhub.jobs.engine.kinds import parse_kind
+from channelhub.jobs.engine.replay import replay_dead_letter
+from channelhub.jobs.engine.runner import run_job
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.tables.jobs import DeadLetterState, RunOutcome
 

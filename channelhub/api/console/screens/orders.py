@@ -1,10 +1,10 @@
 """Orders: the list (filters, search, 50 a page, one indexed query through
 :func:`channelhub.store.repos.order_search.search_orders`, as ``channelhub orders list``), the
-order page (:func:`channelhub.jobs.order_detail.order_detail`, as ``orders show``) and the
-actions of ``channelhub orders ...`` through :mod:`channelhub.jobs.order_actions`.
+order page (:func:`channelhub.jobs.orders.detail.order_detail`, as ``orders show``) and the
+actions of ``channelhub orders ...`` through :mod:`channelhub.jobs.orders.actions`.
 
 Cancel and intercept first show a confirm page that says what will happen at the warehouse
-(:func:`~channelhub.jobs.order_actions.stop_preview`); nothing happens until it is posted.
+(:func:`~channelhub.jobs.orders.actions.stop_preview`); nothing happens until it is posted.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.roles import Action
-from channelhub.jobs import order_actions as actions
-from channelhub.jobs.order_detail import order_detail
+from channelhub.jobs.orders import actions
+from channelhub.jobs.orders.detail import order_detail
 from channelhub.store.repos.order_search import OrderFilter, order_facets, search_orders
 
 router = APIRouter()

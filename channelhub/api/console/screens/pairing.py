@@ -1,6 +1,6 @@
 """Pairing queue: the unpaired listings with their scored candidates (one-click bind), a bind
 form for any SKU, combo or kit x n, each listing's binding history and the orders waiting on
-it, unbind. Everything goes through :mod:`channelhub.jobs.pairing_queue`, which
+it, unbind. Everything goes through :mod:`channelhub.jobs.orders.pairing_queue`, which
 ``channelhub pairing list|bind|unbind`` call too; binding re-plans the waiting orders at once.
 """
 
@@ -26,8 +26,8 @@ from channelhub.api.console.pages import (
 from channelhub.core.bindings import ListingRef, PairingConflict, Scope
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.roles import Action
-from channelhub.jobs import pairing_queue as pairing
-from channelhub.jobs.order_actions import pipeline_settings
+from channelhub.jobs.orders import pairing_queue as pairing
+from channelhub.jobs.orders.actions import pipeline_settings
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.pairings import load_book
 

@@ -1,7 +1,7 @@
 """Reconciliation: the runs (newest first) with their discrepancies counted by class, each
 count a link to its rows; a run's discrepancies with what became of each repair; and
 "repair" per account, which is ``channelhub reconcile ACCOUNT --repair``
-(:func:`channelhub.jobs.reconcile_desk.reconcile_now`): compare again and apply the safe
+(:func:`channelhub.jobs.reconciliation.desk.reconcile_now`): compare again and apply the safe
 repairs, the rest stay proposed for a person."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from channelhub.connectors.errors import ConnectorError
 from channelhub.connectors.roles import Role
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
-from channelhub.jobs.reconcile_desk import reconcile_now, repair_text, report_line
+from channelhub.jobs.reconciliation.desk import reconcile_now, repair_text, report_line
 from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.reconcile import get_run, latest_runs, list_discrepancies
 

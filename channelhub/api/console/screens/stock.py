@@ -3,7 +3,7 @@ answer); per SKU the balance in every warehouse and its ledger; set a count, imp
 push now with the preview first (the mass-drop guard's confirm explained on the page).
 
 Every action calls what ``channelhub stock set|import|push|explain`` calls
-(:mod:`channelhub.jobs.stock_desk`, :mod:`channelhub.jobs.warehouse_setup`).
+(:mod:`channelhub.jobs.stock.desk`, :mod:`channelhub.jobs.stock.warehouses`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from channelhub.core.errors import ChannelhubError
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE, MIN_LISTINGS_FOR_SHARE
 from channelhub.core.roles import Action
 from channelhub.core.rulebook import Rulebook
-from channelhub.jobs.stock_desk import (
+from channelhub.jobs.stock.desk import (
     StockImportRejected,
     find_listings,
     import_stock_csv,
@@ -41,7 +41,7 @@ from channelhub.jobs.stock_desk import (
     push_now,
     push_preview,
 )
-from channelhub.jobs.warehouse_setup import set_stock
+from channelhub.jobs.stock.warehouses import set_stock
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.pairings import list_bindings
 from channelhub.store.repos.stock import movements, stock_balances

@@ -23,9 +23,9 @@ from channelhub.api.console.pages import (
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
-from channelhub.jobs.kinds import JobKind
-from channelhub.jobs.scheduler import roles_from_registry
-from channelhub.jobs.warehouse_setup import register_warehouse, warehouse_from_input
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.scheduler import roles_from_registry
+from channelhub.jobs.stock.warehouses import register_warehouse, warehouse_from_input
 from channelhub.store.repos.jobs import list_runs
 from channelhub.store.repos.reconcile import iter_in_flight
 from channelhub.store.repos.stock import stock_balances

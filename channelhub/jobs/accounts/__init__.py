@@ -1,0 +1,1 @@
+"""Accounts and their connectors: building one from its stored row, setup, checks, API usage."""

@@ -1,0 +1,1 @@
+"""Analytics: trends, stock health and replenishment, as the CLI and console show them."""

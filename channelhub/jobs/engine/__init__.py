@@ -1,0 +1,3 @@
+"""The machinery that runs jobs: kinds, leases and fences, the run log, scheduling, dead
+letters.
+"""

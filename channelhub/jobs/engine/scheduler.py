@@ -1,0 +1,213 @@
+"""Schedule every job of every account with APScheduler 3, and stop without losing work.
+
+:class:`JobService` is what the scheduler calls: it runs one bounded unit through
+:func:`~channelhub.jobs.engine.runner.run_job` and keeps track of the runs in flight, so a shutdown
+asks them to stop at their next page boundary (:class:`~channelhub.jobs.engine.runner.StopToken`)
+and waits for them a grace period; a run still in flight then (a slow platform, one page
+taking minutes) is cancelled: its page was never committed, cursor included, so nothing is
+lost and the next run redoes it. Each releases its lease on the way out. APScheduler's own
+options do the rest: ``max_instances=1`` (never two runs of one job in one process; the
+lease covers other processes) and ``coalesce`` (runs missed while busy collapse into one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.connectors.roles import Role
+from channelhub.core.errors import ChannelhubError
+from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
+from channelhub.jobs.engine.kinds import JOB_ROLES, JobKind, job_enabled
+from channelhub.jobs.engine.runner import (
+    JOB_HANDLERS,
+    JobOptions,
+    JobResult,
+    SessionFactory,
+    StopToken,
+    default_holder,
+    run_job,
+)
+from channelhub.store.repos.accounts import AccountInfo
+from channelhub.store.tables.jobs import RunOutcome
+
+log = logging.getLogger(__name__)
+
+#: Seconds a shutdown waits for runs to reach a page boundary before cancelling them
+#: (`channelhub run` must stop within 10 s even with a slow platform).
+STOP_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """One job of one account and how often it runs."""
+
+    account: str
+    kind: JobKind
+    every: timedelta
+
+    @property
+    def job_id(self) -> str:
+        return f"{self.kind.value}:{self.account}"
+
+
+def intervals_from_seconds(every: Mapping[str, int]) -> dict[JobKind, timedelta]:
+    """``[jobs.every]`` (seconds per kind name, 0 = off) as intervals of the kinds that run."""
+    return {JobKind(name): timedelta(seconds=s) for name, s in every.items() if s > 0}
+
+
+def roles_from_registry(registry: ConnectorRegistry) -> Callable[[str], frozenset[Role]]:
+    """The roles of a platform's connector; none when it is not installed (yet)."""
+
+    def roles(platform: str) -> frozenset[Role]:
+        try:
+            return registry.get(platform).roles
+        except ChannelhubError as exc:
+            log.warning("no jobs for platform %s: %s", platform, exc)
+            return frozenset()
+
+    return roles
+
+
+def plan_jobs(
+    accounts: Sequence[AccountInfo],
+    intervals: Mapping[JobKind, timedelta],
+    *,
+    roles_of: Callable[[str], frozenset[Role]],
+    handlers: Mapping[JobKind, object] | None = None,
+) -> list[ScheduledJob]:
+    """Every (account, job) to schedule: the job is on in the config and in the account's
+    switches (``accounts edit --enable/--disable``; push_stock is off until turned on),
+    written, and fits the account's role."""
+    written = set(JOB_HANDLERS) | set(handlers or {})
+    plan = []
+    for account in accounts:
+        roles = roles_of(account.platform)
+        for kind, every in intervals.items():
+            if (
+                kind in written
+                and JOB_ROLES[kind] & roles
+                and every > timedelta(0)
+                and job_enabled(account.settings, kind)
+            ):
+                plan.append(ScheduledJob(account=account.name, kind=kind, every=every))
+    return plan
+
+
+class JobService:
+    """Runs jobs for the scheduler and drains them on shutdown."""
+
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        connector_factory: ConnectorFactoryFn,
+        now: Callable[[], datetime],
+        options: JobOptions | None = None,
+        holder: str | None = None,
+        on_result: Callable[[JobResult], None] | None = None,
+        catch_up_units: int = 10,
+    ) -> None:
+        self.session_factory = session_factory
+        self.connector_factory = connector_factory
+        self.now = now
+        self.options = options or JobOptions()
+        self.holder = holder or default_holder()
+        self.stop = StopToken()
+        self.on_result = on_result
+        self.catch_up_units = catch_up_units
+        self._running: set[asyncio.Task[object]] = set()
+        #: runs the last drain cancelled mid-page (their page is redone by the next run)
+        self.abandoned = 0
+
+    async def run(self, account: str, kind: JobKind) -> JobResult | None:
+        """Units of ``kind`` for ``account`` while a backlog remains (at most
+        ``catch_up_units`` more in one tick), each with its own lease and log row; nothing
+        once shutdown began. Returns the last unit's result."""
+        task = asyncio.current_task()
+        if task is not None:
+            task.set_name(f"{kind.value} of {account}")
+            self._running.add(task)
+        result: JobResult | None = None
+        try:
+            for _ in range(1 + self.catch_up_units):
+                if self.stop.requested:
+                    break
+                result = await run_job(
+                    self.session_factory,
+                    account,
+                    kind,
+                    connector_factory=self.connector_factory,
+                    now=self.now,
+                    options=self.options,
+                    holder=self.holder,
+                    stop=self.stop,
+                )
+                if self.on_result is not None:
+                    self.on_result(result)
+                if not result.more or result.outcome is not RunOutcome.OK:
+                    break
+        except asyncio.CancelledError:
+            if not self.stop.requested:
+                raise  # not our drain's doing: let whoever cancelled it see it
+            # drain() cancelled it past the grace period: the run log already says
+            # "interrupted" and the lease is released; this task simply ends.
+            return result
+        finally:
+            if task is not None:
+                self._running.discard(task)
+        return result
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def drain(self, grace: float | None = STOP_GRACE_SECONDS) -> int:
+        """Ask every run in flight to stop at its next page boundary and wait up to ``grace``
+        seconds (None: as long as it takes); then cancel those still running, abandoning
+        their uncommitted page, and wait for them to release their leases. Returns how many
+        were cancelled."""
+        self.stop.request()
+        if not self._running:
+            return 0
+        _, late = await asyncio.wait(set(self._running), timeout=grace)
+        for task in late:
+            log.warning("stopping: cancelling %s; its page in flight is abandoned", task.get_name())
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+        self.abandoned = len(late)
+        return self.abandoned
+
+
+def build_scheduler(
+    service: JobService, plan: Sequence[ScheduledJob], *, first_run_at: datetime | None = None
+) -> AsyncIOScheduler:
+    """An AsyncIOScheduler (not started) running each planned job at its interval.
+
+    To stop: ``scheduler.pause()``, ``await service.drain()``, then ``shutdown(wait=False)``
+    (APScheduler's executor cancels coroutine jobs still running at shutdown).
+
+    Every job first runs at ``first_run_at`` (default: as soon as the scheduler starts).
+    """
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    for job in plan:
+        scheduler.add_job(
+            service.run,
+            IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
+            args=[job.account, job.kind],
+            id=job.job_id,
+            name=job.job_id,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(int(job.every.total_seconds()), 1),
+            next_run_time=first_run_at or datetime.now(UTC),
+        )
+    return scheduler

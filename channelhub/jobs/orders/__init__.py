@@ -1,0 +1,3 @@
+"""Orders in (imports, webhooks, backfills), through the pipeline, and what a person does to
+them.
+"""

@@ -1,0 +1,170 @@
+"""Imported orders go straight through the order pipeline, each in its own transaction.
+
+Called by ``pull_orders`` after a page is committed, so a pipeline failure can never roll an
+import back. Every order of the page is planned (pair, review, allocate, reserve, outbox);
+one that fails with a hub error gets the error recorded on it as a decision and a dead letter
+(``subject="pipeline"``) that ``channelhub jobs replay`` runs through the pipeline again once
+the cause (a rule, a pairing, stock) is fixed. Never silent, never blocking the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.connectors.results import PageOf
+from channelhub.core.order import Order, OrderKey
+from channelhub.core.rulebook import Rulebook
+from channelhub.jobs.engine.runner import JobContext
+from channelhub.jobs.orders.pipeline import PipelineCounts, PipelineSettings, pending_order_keys
+from channelhub.jobs.orders.pipeline_batch import plan_orders
+from channelhub.store.repos.decisions import record_decision
+from channelhub.store.repos.jobs import RunCounts, add_to_run, record_dead_letter
+from channelhub.store.repos.orders import get_order_row
+from channelhub.store.tables.orders import OrderRow
+
+log = logging.getLogger(__name__)
+
+PIPELINE_SUBJECT = "pipeline"
+
+
+def pipeline_settings(rulebook: Rulebook) -> PipelineSettings:
+    """The pipeline's rule sets out of the hub's rulebook."""
+    return PipelineSettings(
+        pairing=rulebook.pairing, review=rulebook.review, allocation=rulebook.allocation
+    )
+
+
+def pipeline_dedupe_key(key: OrderKey) -> str:
+    return f"{PIPELINE_SUBJECT}:{key}"
+
+
+def process_orders(
+    session_factory: sessionmaker[Session],
+    keys: Iterable[OrderKey],
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+    job_kind: str = "pull_orders",
+    run_id: int | None = None,
+) -> PipelineCounts:
+    """Plan the orders (in chunks, :mod:`channelhub.jobs.orders.pipeline_batch`); a failure is
+    recorded against its order and the rest go on."""
+
+    def on_failure(key: OrderKey, reason: str) -> None:
+        record_pipeline_failure(
+            session_factory, key, reason, now=now, job_kind=job_kind, run_id=run_id
+        )
+
+    return plan_orders(
+        session_factory, list(keys), settings=settings, now=now, on_failure=on_failure
+    )
+
+
+def record_pipeline_failure(
+    session_factory: sessionmaker[Session],
+    key: OrderKey,
+    reason: str,
+    *,
+    now: datetime,
+    job_kind: str,
+    run_id: int | None,
+) -> None:
+    """The failure on the order (a decision) and in the dead letters (to replay)."""
+    log.warning("order pipeline failed for %s: %s", key, reason)
+    with session_factory.begin() as session:
+        row = get_order_row(session, key)
+        record_decision(session, row.id, kind="error", reason=reason, at=now, actor="pipeline")
+        record_dead_letter(
+            session,
+            account=key.account,
+            platform=key.channel,
+            job_kind=job_kind,
+            subject=PIPELINE_SUBJECT,
+            reason=reason,
+            now=now,
+            external_id=key.external_id,
+            payload={"order_key": str(key)},
+            run_id=run_id,
+            dedupe_key=pipeline_dedupe_key(key),
+        )
+
+
+def stored_keys(session: Session, keys: list[OrderKey]) -> set[tuple[str, str, str]]:
+    """Which of ``keys`` (channel, account, external id) the hub holds."""
+    found: set[tuple[str, str, str]] = set()
+    by_account: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        by_account.setdefault((key.channel, key.account), []).append(key.external_id)
+    for (channel, account), ids in by_account.items():
+        rows = session.execute(
+            select(OrderRow.external_id).where(
+                OrderRow.channel == channel,
+                OrderRow.account == account,
+                OrderRow.external_id.in_(ids),
+            )
+        )
+        found.update((channel, account, external_id) for (external_id,) in rows)
+    return found
+
+
+def run_pipeline_for_page(context: JobContext, page: PageOf[Any]) -> None:
+    """``pull_orders``' after-page hook: the page's stored orders through the pipeline (an
+    order set aside as a dead letter is not in the hub; its replay brings it in)."""
+    keys = [order.key for order in page.items if isinstance(order, Order)]
+    if not keys:
+        return
+    with context.session_factory() as session:
+        present = stored_keys(session, keys)
+    keys = [key for key in keys if (key.channel, key.account, key.external_id) in present]
+    if not keys:
+        return
+    counts = process_orders(
+        context.session_factory,
+        keys,
+        settings=pipeline_settings(context.rulebook()),
+        now=context.now(),
+        job_kind=context.kind.value,
+        run_id=context.run_id,
+    )
+    if counts.failed:
+        failed = RunCounts(failed=len(counts.failed))
+        with context.session_factory.begin() as session:
+            add_to_run(session, context.run_id, failed, pages=0)
+        context.counts = context.counts + failed
+
+
+#: How many waiting orders one caught-up ``pull_orders`` run takes up again.
+SWEEP_LIMIT = 500
+
+
+def sweep_pending_orders(context: JobContext) -> None:
+    """Take up the account's orders still waiting for the pipeline, once an import caught up.
+
+    Orders reach the hub by other roads than an import page — a webhook, a backfill by id, a
+    replay, a reconciliation repair — and orders wait in ``approved`` for stock or in
+    ``awaiting_pairing`` for a bind; none of those has a page to ride on. Failures are recorded
+    exactly as for a page (decision + dead letter).
+    """
+    with context.session_factory() as session:
+        keys = pending_order_keys(session, limit=SWEEP_LIMIT, account=context.account.name)
+    if not keys:
+        return
+    counts = process_orders(
+        context.session_factory,
+        keys,
+        settings=pipeline_settings(context.rulebook()),
+        now=context.now(),
+        job_kind=context.kind.value,
+        run_id=context.run_id,
+    )
+    if counts.failed:
+        failed = RunCounts(failed=len(counts.failed))
+        with context.session_factory.begin() as session:
+            add_to_run(session, context.run_id, failed, pages=0)
+        context.counts = context.counts + failed

@@ -1,0 +1,1 @@
+"""Reconciliation: each side gathered and compared, discrepancies stored, safe repairs applied."""

@@ -1,0 +1,178 @@
+"""Reading a WMS's stock levels into the ledger (``stock pull`` and the ``pull_stock`` job).
+
+A pull sets each warehouse the account serves to the WMS's on-hand count, one ADJUST movement
+of the difference per SKU (reason "pulled from <account>"), so a second pull with nothing
+changed records nothing. A SKU the ledger holds but the WMS no longer lists is set to 0 (a pull
+reads every SKU). Units of outbound orders the WMS holds unconfirmed (in flight) may already
+have left its shelf before the hub hears of the shipment: a WMS count lower than the ledger by
+at most those units is left alone (the shipment's confirmation consumes them), exactly as
+reconciliation explains it, so a pull never counts a shipment twice.
+
+Which warehouse a level belongs to: the registered warehouse whose ``external_id`` (else code)
+the level names; when the account serves a single warehouse, every level is that warehouse's
+(a connector labels levels with its own ``warehouse`` setting, which need not be the code).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channelhub.connectors.roles import Capability, Warehouse, require
+from channelhub.core.errors import ConfigError
+from channelhub.jobs.engine.runner import JobContext
+from channelhub.store.repos.jobs import RunCounts
+from channelhub.store.repos.reconcile import iter_in_flight, iter_ledger_on_hand
+from channelhub.store.repos.stock import mark_stock_known, set_on_hand
+from channelhub.store.repos.warehouses import level_resolver, warehouses_of_account
+from channelhub.store.tables.stock import WarehouseRow
+
+SessionFactory = Callable[[], Session]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PullSummary:
+    """What one pull did, per warehouse code: SKUs adjusted and the net units."""
+
+    account: str
+    levels: int
+    adjusted: dict[str, int] = field(default_factory=dict)
+    units: dict[str, int] = field(default_factory=dict)
+    in_flight_kept: int = 0
+    unmatched: tuple[str, ...] = ()  # WMS warehouse ids no registered warehouse matches
+
+    @property
+    def changed(self) -> int:
+        return sum(self.adjusted.values())
+
+    def render(self) -> str:
+        """One line per warehouse, then what was left alone."""
+        lines = [f"pulled {self.levels} stock level(s) from {self.account}"]
+        for code in sorted(self.adjusted):
+            n, units = self.adjusted[code], self.units.get(code, 0)
+            lines.append(
+                f"  {code}: {n} SKU(s) adjusted ({units:+d} units)" if n else f"  {code}: unchanged"
+            )
+        if self.in_flight_kept:
+            lines.append(
+                f"  {self.in_flight_kept} count(s) left as they are: the gap is units in flight "
+                "(shipped at the warehouse, not yet confirmed)"
+            )
+        if self.unmatched:
+            lines.append(
+                f"  ignored levels of WMS warehouse(s) {', '.join(self.unmatched)}: no registered "
+                "warehouse has that external id (`channelhub warehouses add ... --external-id`)"
+            )
+        return "\n".join(lines)
+
+
+def served_warehouses(
+    session: Session, account: str, settings: Mapping[str, Any] | None = None
+) -> list[WarehouseRow]:
+    """The warehouses ``account`` serves (as for dispatch: those naming it, else the one its
+    ``warehouse`` setting or its name is the code of), or one line saying how to add one."""
+    rows = warehouses_of_account(session, account)
+    if not rows:
+        fallback = str((settings or {}).get("warehouse") or account)
+        rows = list(session.scalars(select(WarehouseRow).where(WarehouseRow.code == fallback)))
+    if not rows:
+        raise ConfigError(
+            f"no warehouse is served by account {account!r}: register one with "
+            f"`channelhub warehouses add CODE --country CC --account {account}`"
+        )
+    return rows
+
+
+async def pull_stock(
+    session_factory: SessionFactory,
+    connector: Warehouse,
+    *,
+    account: str,
+    now: datetime,
+    settings: Mapping[str, Any] | None = None,
+) -> PullSummary:
+    """Read every level from the WMS, then adjust the ledger in one transaction."""
+    require(connector, Capability.STOCK_LEVELS)
+    with session_factory() as session:
+        resolve = level_resolver(served_warehouses(session, account, settings))
+    counts: dict[tuple[str, str], int] = {}
+    unmatched: set[str] = set()
+    levels = 0
+    async for page in connector.get_stock_levels(None, None):
+        for level in page.items:
+            levels += 1
+            code = resolve(level.warehouse)
+            if code is None:
+                unmatched.add(level.warehouse)
+                continue
+            counts[(code, level.sku)] = counts.get((code, level.sku), 0) + level.on_hand
+    with session_factory() as session, session.begin():
+        # the served warehouses again, inside the writing transaction
+        codes = [row.code for row in served_warehouses(session, account, settings)]
+        ledger = {
+            (c.warehouse, c.sku): c.quantity for c in iter_ledger_on_hand(session, warehouses=codes)
+        }
+        flight = {
+            (c.warehouse, c.sku): c.quantity for c in iter_in_flight(session, warehouses=codes)
+        }
+        adjusted = dict.fromkeys(codes, 0)
+        units = dict.fromkeys(codes, 0)
+        kept = 0
+        for key in sorted(set(counts) | {k for k, v in ledger.items() if v}):
+            code, sku = key
+            if code not in adjusted:
+                continue
+            target = counts.get(key, 0)
+            gap, in_flight = ledger.get(key, 0) - target, flight.get(key, 0)
+            if 0 < gap <= in_flight:
+                kept += 1
+                continue
+            if gap > 0:  # beyond what is in flight: their confirmation still consumes them
+                target += in_flight
+            difference = set_on_hand(
+                session, code, sku, target, reason=f"pulled from {account}", now=now
+            )
+            adjusted[code] += difference != 0
+            units[code] += difference
+        for code in codes:
+            mark_stock_known(session, code, now)
+    return PullSummary(
+        account=account,
+        levels=levels,
+        adjusted=adjusted,
+        units=units,
+        in_flight_kept=kept,
+        unmatched=tuple(sorted(unmatched)),
+    )
+
+
+async def pull_stock_job(context: JobContext) -> bool:
+    """The scheduled ``pull_stock`` of one WMS account.
+
+    Counts: SKUs adjusted -> updated, served warehouses left as they were -> unchanged. A WMS
+    whose connector cannot read stock levels is skipped quietly (its stock arrives otherwise,
+    e.g. by snapshot callbacks): scheduling it is not the seller's mistake.
+    """
+    connector = context.connector()
+    if not isinstance(connector, Warehouse):
+        raise ConfigError(f"account {context.account.name!r} is not a warehouse")
+    if Capability.STOCK_LEVELS not in connector.capabilities:
+        log.info("pull_stock: %s cannot read stock levels; skipped", context.account.name)
+        return False
+    summary = await pull_stock(
+        context.session_factory,
+        connector,
+        account=context.account.name,
+        now=context.now(),
+        settings=context.account.settings,
+    )
+    unchanged = sum(1 for n in summary.adjusted.values() if n == 0)
+    context.commit_page(lambda _session: RunCounts(updated=summary.changed, unchanged=unchanged))
+    return False
