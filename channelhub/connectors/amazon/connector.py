@@ -45,6 +45,7 @@ from channelhub.connectors.amazon.notifications import (
     OrderChangeSubscription,
     subscribe_order_changes,
 )
+from channelhub.connectors.amazon.sqs import NotificationQueue, QueueSettings
 from channelhub.connectors.amazon.stock import StockPusher
 from channelhub.connectors.errors import (
     BadRequest,
@@ -168,6 +169,9 @@ class AmazonConnector:
             redactor=context.redactor,
             observer=context.observer,
         )
+        queue = QueueSettings.of(context.account, settings, context.credentials)
+        #: the seller's SQS queue of ORDER_CHANGE notifications (None: polling only)
+        self.notification_queue = NotificationQueue(queue) if queue is not None else None
         self.rdts = RestrictedTokens(
             self._create_rdt, clock=context.clock, margin=RDT_MARGIN, redactor=context.redactor
         )

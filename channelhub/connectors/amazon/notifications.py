@@ -66,9 +66,7 @@ def _text(found: Any, name: str, operation: str) -> str:
     return value
 
 
-async def _destination(
-    call: Call, grantless: RefreshingToken, queue_arn: str
-) -> tuple[str, bool]:
+async def _destination(call: Call, grantless: RefreshingToken, queue_arn: str) -> tuple[str, bool]:
     """The destination id delivering to ``queue_arn``: found, or created (grantless)."""
     headers = {HEADER: (await grantless.get()).get_secret_value()}
     found = _payload_list(
@@ -122,4 +120,3 @@ async def subscribe_order_changes(
     )
     subscription = _text(created, "subscriptionId", "createSubscription")
     return OrderChangeSubscription(subscription, destination, queue_arn, made, True)
-

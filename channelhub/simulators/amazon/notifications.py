@@ -158,11 +158,18 @@ class Notifications:
         if not isinstance(name, str) or not name:
             raise NotificationError(400, "InvalidInput", "name is required")
         if not isinstance(arn, str) or not arn.startswith("arn:aws:sqs:") or arn.count(":") != 5:
-            raise NotificationError(400, "InvalidInput", "resourceSpecification.sqs.arn is required")
+            raise NotificationError(
+                400, "InvalidInput", "resourceSpecification.sqs.arn is required"
+            )
         if any(d["resource"]["sqs"]["arn"] == arn for d in self.destinations.values()):
             raise NotificationError(409, "Conflict", f"a destination for {arn} already exists")
-        destination = {"name": name, "destinationId": self._id(), "resource": {"sqs": {"arn": arn}}}
-        self.destinations[destination["destinationId"]] = destination
+        destination_id = self._id()
+        destination = {
+            "name": name,
+            "destinationId": destination_id,
+            "resource": {"sqs": {"arn": arn}},
+        }
+        self.destinations[destination_id] = destination
         return {"payload": destination}
 
     # --- subscriptions (the seller's) ----------------------------------------------------
