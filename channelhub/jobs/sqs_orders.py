@@ -45,6 +45,7 @@ from channelhub.core.models import Order
 from channelhub.jobs.intake import intake_order
 from channelhub.jobs.isolation import SetAside, archive
 from channelhub.mappings.amazon import OrderChange, order_change
+from channelhub.store.repos.accounts import get_account, list_accounts
 from channelhub.store.repos.jobs import record_webhook_delivery
 from channelhub.store.tables.jobs import WebhookDelivery
 
@@ -248,3 +249,48 @@ async def run_consumer(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), RETRY_SECONDS)
     return consumer.counts
+
+
+@dataclass
+class Consumers:
+    """The consumers ``channelhub run`` started: one task per account with a queue."""
+
+    tasks: list[asyncio.Task[ConsumeCounts]]
+    connectors: list[Any]
+
+    async def stop(self, stop: asyncio.Event) -> None:
+        """Let each finish its receive (at most its ``sqs_wait_seconds``), then close."""
+        stop.set()
+        try:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        finally:
+            for connector in self.connectors:
+                await connector.aclose()
+
+
+def start_consumers(
+    session_factory: sessionmaker[Session],
+    *,
+    connector_factory: Callable[[Any], Any],
+    now: Callable[[], datetime],
+    stop: asyncio.Event,
+) -> Consumers:
+    """A consumer task for every Amazon account whose settings name an SQS queue."""
+    with session_factory() as session:
+        rows = [get_account(session, info.name) for info in list_accounts(session, "amazon")]
+        session.expunge_all()
+    consumers = Consumers([], [])
+    for row in rows:
+        if not (row.settings or {}).get("sqs_queue_url"):
+            continue
+        connector = connector_factory(row)
+        queue = getattr(connector, "notification_queue", None)
+        if not isinstance(queue, NotificationQueue):
+            continue
+        consumers.connectors.append(connector)
+        consumer = SqsOrderConsumer(session_factory, connector=connector, queue=queue, now=now)
+        consumers.tasks.append(
+            asyncio.create_task(run_consumer(consumer, stop), name=f"sqs-orders-{row.name}")
+        )
+        log.info("amazon %s: reading ORDER_CHANGE from %s", row.name, queue.settings.url)
+    return consumers
