@@ -237,10 +237,14 @@ class SqsOrderConsumer:
 async def run_consumer(
     consumer: SqsOrderConsumer,
     stop: asyncio.Event,
+    *,
+    passes: int | None = None,
 ) -> ConsumeCounts:
-    """Poll until ``stop`` is set; a failed receive waits :data:`RETRY_SECONDS` (or until
-    stopped) and tries again. Returns what the run did."""
-    while not stop.is_set():
+    """Poll until ``stop`` is set (or after ``passes`` receives); a failed receive waits
+    :data:`RETRY_SECONDS` (or until stopped) and tries again. Returns what the run did."""
+    done = 0
+    while not stop.is_set() and (passes is None or done < passes):
+        done += 1
         try:
             await consumer.poll_once()
         except Exception as exc:  # noqa: BLE001 - the queue or network is away: retry, said once
@@ -274,6 +278,7 @@ def start_consumers(
     connector_factory: Callable[[Any], Any],
     now: Callable[[], datetime],
     stop: asyncio.Event,
+    passes: int | None = None,
 ) -> Consumers:
     """A consumer task for every Amazon account whose settings name an SQS queue."""
     with session_factory() as session:
@@ -290,7 +295,9 @@ def start_consumers(
         consumers.connectors.append(connector)
         consumer = SqsOrderConsumer(session_factory, connector=connector, queue=queue, now=now)
         consumers.tasks.append(
-            asyncio.create_task(run_consumer(consumer, stop), name=f"sqs-orders-{row.name}")
+            asyncio.create_task(
+                run_consumer(consumer, stop, passes=passes), name=f"sqs-orders-{row.name}"
+            )
         )
         log.info("amazon %s: reading ORDER_CHANGE from %s", row.name, queue.settings.url)
     return consumers
