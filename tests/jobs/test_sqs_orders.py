@@ -4,6 +4,7 @@ notification there, and the consumer reads the order back and stores it, once.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import uuid
@@ -20,8 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.amazon import AmazonConnector
-from channelhub.jobs.sqs_orders import SqsOrderConsumer
+from channelhub.core.errors import ConfigError
+from channelhub.jobs.connectors import ConnectorFactory
+from channelhub.jobs.order_subscriptions import subscribe_orders
+from channelhub.jobs.sqs_orders import SqsOrderConsumer, start_consumers
 from channelhub.simulators.amazon.notifications import sqs_deliver
+from channelhub.store.crypto import Vault
+from channelhub.store.repos.accounts import add_account
 from channelhub.store.tables.jobs import DeadLetter, WebhookDelivery
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.sync import RawPayload
@@ -214,3 +220,72 @@ async def test_sqs_deliver_finds_the_queue_by_its_arn(sqs_endpoint: str, queue_u
     sqs_deliver(sqs_endpoint)(arn, '{"hello": 1}')
     got = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
     assert [m["Body"] for m in got] == ['{"hello": 1}']
+
+
+async def test_run_subscribes_and_consumes_for_amazon_accounts_with_a_queue(
+    session_factory: sessionmaker[Session], vault: Vault, sqs_endpoint: str, queue_url: str
+) -> None:
+    rig = make_rig(order_count=3, sqs_endpoint_url=sqs_endpoint)
+    context = rig.context()
+    with session_factory.begin() as session:
+        add_account(
+            session,
+            vault,
+            platform="amazon",
+            name="acme-amazon",
+            credentials={
+                **context.credentials,
+                "aws_access_key_id": SecretStr("testing"),
+                "aws_secret_access_key": SecretStr("testing"),
+            },
+            now=rig.time.utc(),
+            base_url="http://sp.sim",
+            settings={
+                **context.settings,
+                "sqs_queue_url": queue_url,
+                "sqs_endpoint_url": sqs_endpoint,
+                "sqs_region": REGION,
+                "sqs_wait_seconds": 1,
+            },
+        )
+    factory = ConnectorFactory(
+        vault, transport=rig.transport, now=rig.time.utc, clock=rig.time.monotonic
+    )
+    lines = await subscribe_orders(session_factory, "acme-amazon", connector_factory=factory)
+    assert lines[0].startswith("ORDER_CHANGE now delivered to arn:aws:sqs:")
+    placed = rig.sim.state.place_order()
+    # what `channelhub run` starts: one consumer, for the Amazon account with a queue only
+    consumers = start_consumers(
+        session_factory,
+        connector_factory=factory,
+        now=rig.time.utc,
+        stop=asyncio.Event(),
+        passes=1,
+    )
+    assert len(consumers.tasks) == 1
+    (counts,) = await asyncio.gather(*consumers.tasks)
+    await consumers.stop(asyncio.Event())
+    assert counts.stored == 1
+    with session_factory() as session:
+        assert session.scalar(select(OrderRow.external_id)) == placed
+
+
+async def test_an_amazon_account_without_a_queue_is_told_how_to_add_one(
+    session_factory: sessionmaker[Session], vault: Vault
+) -> None:
+    rig = make_rig(order_count=1)
+    context = rig.context()
+    with session_factory.begin() as session:
+        add_account(
+            session,
+            vault,
+            platform="amazon",
+            name="acme-amazon",
+            credentials=dict(context.credentials),
+            now=rig.time.utc(),
+            base_url="http://sp.sim",
+            settings=dict(context.settings),
+        )
+    factory = ConnectorFactory(vault, transport=rig.transport, now=rig.time.utc)
+    with pytest.raises(ConfigError, match="sqs_queue_url"):
+        await subscribe_orders(session_factory, "acme-amazon", connector_factory=factory)
