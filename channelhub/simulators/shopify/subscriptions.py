@@ -86,8 +86,9 @@ class OrderWebhooks:
 
     # --- the shop changes ------------------------------------------------------------------
 
-    async def place_order(self) -> str:
-        """A buyer places an unfulfilled order now; ``orders/create`` goes out. Its id."""
+    async def place_order(self, *, send: bool = True) -> str:
+        """A buyer places an unfulfilled order now; ``orders/create`` goes out (unless not
+        ``send``: the caller delivers it, e.g. a bench's own concurrent sender). Its id."""
         n = len(self.data.orders)
         while True:
             order = _order(self.rng, self.data, n, self.now())
@@ -99,7 +100,8 @@ class OrderWebhooks:
         order.update(createdAt=stamp, processedAt=stamp, updatedAt=stamp)
         order_id = num(order["id"])
         self.data.orders[order_id] = order
-        await self.send("ORDERS_CREATE", order_id)
+        if send:
+            await self.send("ORDERS_CREATE", order_id)
         return order_id
 
     async def update_order(self, order_id: str, *, note: str | None = None) -> None:
