@@ -83,23 +83,17 @@ def _connector(rig: Rig, endpoint: str, url: str) -> AmazonConnector:
 
 
 async def _subscribed(
-    endpoint: str, url: str, **options: Any
-) -> tuple[Rig, AmazonConnector, SqsOrderConsumer, Any]:
+    factory: sessionmaker[Session], endpoint: str, url: str, **options: Any
+) -> tuple[Rig, AmazonConnector, SqsOrderConsumer, str]:
+    """A simulator subscribed to the queue at ``url``, its connector and a consumer."""
     rig = make_rig(order_count=5, sqs_endpoint_url=endpoint, **options)
     connector = _connector(rig, endpoint, url)
-    assert connector.notification_queue is not None
-    arn = await connector.notification_queue.arn()
+    queue = connector.notification_queue
+    assert queue is not None
+    arn = await queue.arn()
     await connector.subscribe_order_changes(arn)
-    return rig, connector, connector.notification_queue, arn
-
-
-def _consumer(
-    factory: sessionmaker[Session], rig: Rig, connector: AmazonConnector
-) -> SqsOrderConsumer:
-    assert connector.notification_queue is not None
-    return SqsOrderConsumer(
-        factory, connector=connector, queue=connector.notification_queue, now=rig.time.utc
-    )
+    consumer = SqsOrderConsumer(factory, connector=connector, queue=queue, now=rig.time.utc)
+    return rig, connector, consumer, arn
 
 
 def _count(factory: sessionmaker[Session], table: Any) -> int:
@@ -110,10 +104,9 @@ def _count(factory: sessionmaker[Session], table: Any) -> int:
 async def test_placed_and_changed_orders_arrive_through_the_queue_once(
     session_factory: sessionmaker[Session], sqs_endpoint: str, queue_url: str
 ) -> None:
-    rig, connector, _, arn = await _subscribed(
-        sqs_endpoint, queue_url, notification_duplicate_rate=1.0
+    rig, connector, consumer, arn = await _subscribed(
+        session_factory, sqs_endpoint, queue_url, notification_duplicate_rate=1.0
     )
-    consumer = _consumer(session_factory, rig, connector)
     placed = rig.sim.state.place_order()
     assert (
         rig.sim.state.notifications.sent[-1]["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
@@ -151,13 +144,12 @@ async def test_placed_and_changed_orders_arrive_through_the_queue_once(
 async def test_a_bad_message_is_a_dead_letter_with_its_raw_body_and_the_rest_are_taken_in(
     session_factory: sessionmaker[Session], sqs_endpoint: str, queue_url: str
 ) -> None:
-    rig, connector, _, _ = await _subscribed(sqs_endpoint, queue_url)
+    rig, connector, consumer, _ = await _subscribed(session_factory, sqs_endpoint, queue_url)
     sqs = _sqs(sqs_endpoint)
     sqs.send_message(QueueUrl=queue_url, MessageBody="{not json")
     wrong = {"NotificationType": "ANY_OFFER_CHANGED", "Payload": {}}
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(wrong))
     placed = rig.sim.state.place_order()
-    consumer = _consumer(session_factory, rig, connector)
     counts = await consumer.poll_once(wait_seconds=1)
     while counts.received < 3:  # SQS may hand the three out over two receives
         counts += await consumer.poll_once(wait_seconds=1)
@@ -178,11 +170,10 @@ async def test_a_bad_message_is_a_dead_letter_with_its_raw_body_and_the_rest_are
 async def test_an_order_not_readable_yet_stays_queued_until_it_is(
     session_factory: sessionmaker[Session], sqs_endpoint: str, queue_url: str
 ) -> None:
-    rig, connector, _, _ = await _subscribed(sqs_endpoint, queue_url)
+    rig, connector, consumer, _ = await _subscribed(session_factory, sqs_endpoint, queue_url)
     sqs = _sqs(sqs_endpoint)
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": "0"})
     placed = rig.sim.state.place_order()
-    consumer = _consumer(session_factory, rig, connector)
     rig.sim.faults.update(error_rate=1.0, error_statuses=(503,))
     counts = await consumer.poll_once(wait_seconds=1)
     assert (counts.received, counts.deferred, counts.stored) == (1, 1, 0)
@@ -199,10 +190,9 @@ async def test_an_order_not_readable_yet_stays_queued_until_it_is(
 async def test_unknown_order_is_set_aside_and_deleted(
     session_factory: sessionmaker[Session], sqs_endpoint: str, queue_url: str
 ) -> None:
-    rig, connector, _, _ = await _subscribed(sqs_endpoint, queue_url)
+    rig, connector, consumer, _ = await _subscribed(session_factory, sqs_endpoint, queue_url)
     placed = rig.sim.state.place_order()
     del rig.sim.state.orders[placed]  # Amazon no longer knows it (404 on getOrder)
-    consumer = _consumer(session_factory, rig, connector)
     counts = await consumer.poll_once(wait_seconds=1)
     assert counts.dead_letters == 1 and counts.stored == 0
     with session_factory() as session:
