@@ -27,6 +27,7 @@ Deliver = Callable[[str, str], None]
 """(queue ARN, message body) → the message is on the queue."""
 
 APPLICATION_ID = "amzn1.sellerapps.app.sim-channelhub"
+SUPPLY_SOURCE_ID = "d7679e14-031b-4ab3-a81b-ec4fc7a460b3"  # the seller's one supply source
 NOTIFICATIONS_SCOPE = "sellingpartnerapi::notifications"
 _STATUS = {
     "PENDING": "Pending",
@@ -85,6 +86,7 @@ def order_change_body(
         {
             "OrderItemId": item["orderItemId"],
             "SellerSKU": item["product"]["sellerSku"],
+            "SupplySourceId": SUPPLY_SOURCE_ID,
             "OrderItemStatus": _STATUS.get(status, "Unshipped"),
             "Quantity": item["quantityOrdered"],
             "QuantityShipped": item["fulfillment"]["quantityFulfilled"],
