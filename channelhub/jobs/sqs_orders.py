@@ -13,7 +13,9 @@ with ``getOrder`` and stored through the same intake as an import (raw body arch
    stores it and records the notification ids (``webhook_deliveries``, already processed) in one
    transaction, and only then deletes the messages. A failure to read (Amazon away, throttled)
    leaves the messages on the queue: SQS hands them out again after the visibility timeout.
-   An order Amazon does not know, or one its mapping refuses, is a dead letter, then deleted.
+   An order its mapping refuses is a dead letter with the order's raw body (replayable with
+   ``channelhub jobs replay`` once fixed); an order Amazon does not know is one with the
+   notification's body (evidence); both messages are then deleted.
 
 The polling import stays on as the safety net (its cursor holds back and overlaps, so an order
 whose notification was lost is still imported, only later). :func:`run_consumer` loops a
@@ -186,10 +188,11 @@ class SqsOrderConsumer:
         messages = [message for message, _ in items]
         try:
             fetched = await self._connector.get_order(order_id)
-        except RecordRefused as refused:
-            self._set_aside(messages, f"the order could not be read: {refused.failure.reason}",
-                            order_id=order_id)  # fmt: skip
-            return ConsumeCounts(dead_letters=len(messages)), messages
+        except RecordRefused as refused:  # the order's own body, replayable once fixed
+            with self._session_factory.begin() as session:
+                aside = SetAside(self.platform, self.account, JOB_KIND, self._now())
+                aside.failures(session, [refused.failure])
+            return ConsumeCounts(dead_letters=1), messages
         except ConnectorError as exc:
             if exc.retryable:
                 log.warning("amazon %s: order %s not read yet (%s); the notification stays "

@@ -279,3 +279,20 @@ async def test_an_amazon_account_without_a_queue_is_told_how_to_add_one(
     factory = ConnectorFactory(vault, transport=rig.transport, now=rig.time.utc)
     with pytest.raises(ConfigError, match="sqs_queue_url"):
         await subscribe_orders(session_factory, "acme-amazon", connector_factory=factory)
+
+
+async def test_an_order_its_mapping_refuses_is_a_replayable_dead_letter(
+    session_factory: sessionmaker[Session], sqs_endpoint: str, queue_url: str
+) -> None:
+    rig, connector, consumer, _ = await _subscribed(session_factory, sqs_endpoint, queue_url)
+    placed = rig.sim.state.place_order()
+    rig.sim.state.orders[placed]["createdTime"] = "yesterday"  # not a date-time
+    counts = await consumer.poll_once(wait_seconds=1)
+    assert (counts.stored, counts.dead_letters) == (0, 1)
+    with session_factory() as session:
+        letter = session.scalars(select(DeadLetter)).one()
+        raw = session.get(RawPayload, letter.raw_payload_id)
+        assert letter.subject == "order" and letter.external_id == placed
+        assert raw is not None and json.loads(raw.body)["orderId"] == placed  # the order's body
+    assert (await consumer.poll_once(wait_seconds=0)).received == 0
+    await connector.aclose()
