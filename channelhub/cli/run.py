@@ -47,7 +47,7 @@ from channelhub.jobs.scheduler import (
     plan_jobs,
     roles_from_registry,
 )
-from channelhub.jobs.sqs_orders import start_consumers
+from channelhub.jobs.sqs_orders import Consumers, start_consumers
 from channelhub.settings import Settings
 from channelhub.store.repos.accounts import list_accounts
 
@@ -99,6 +99,7 @@ async def serve_hub(
     """
     stop = stop or asyncio.Event()
     consuming = asyncio.Event()
+    consumers: Consumers | None = None
     service = JobService(
         session_factory, connector_factory=connector_factory, now=now, options=options
     )
@@ -149,10 +150,15 @@ async def serve_hub(
         await stop.wait()
         log.info("stopping: no new runs, waiting for %d in flight", service.running)
         scheduler.pause()  # no new runs; shutting the executor down now would cancel runs
-        await consumers.stop(consuming)
+        # the consumers finish their receive (<= sqs_wait_seconds) while the runs drain
+        consuming.set()
         await service.drain(grace)
+        await consumers.stop(consuming)
+        consumers = None
         scheduler.shutdown(wait=False)
     finally:
+        if consumers is not None:  # stopped on an error: no consumer outlives the hub
+            await consumers.stop(consuming)
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
         server.should_exit = True
