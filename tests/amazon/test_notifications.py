@@ -87,6 +87,7 @@ async def test_a_subscription_to_another_destination_is_reported_not_replaced() 
     with pytest.raises(InvalidInput, match="already delivers to destination"):
         await connector.subscribe_order_changes(ARN.replace("channelhub-orders", "other"))
     assert len(rig.sim.state.notifications.subscriptions) == 1
+    assert len(rig.sim.state.notifications.destinations) == 1  # nothing made for a refusal
     await connector.aclose()
 
 

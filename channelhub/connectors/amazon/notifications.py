@@ -66,14 +66,17 @@ def _text(found: Any, name: str, operation: str) -> str:
     return value
 
 
-async def _destination(call: Call, grantless: RefreshingToken, queue_arn: str) -> tuple[str, bool]:
-    """The destination id delivering to ``queue_arn``: found, or created (grantless)."""
+async def _destination(
+    call: Call, grantless: RefreshingToken, queue_arn: str, *, create: bool
+) -> tuple[str | None, bool]:
+    """The destination id delivering to ``queue_arn``: found, else created when ``create``
+    (grantless calls); (None, False) when not found and not to be created."""
     headers = {HEADER: (await grantless.get()).get_secret_value()}
     found = _payload_list(
         await call("getDestinations", "GET", build.DESTINATIONS_PATH, headers=headers)
     )
     existing = build.destination_for(found, queue_arn)
-    if existing is not None:
+    if existing is not None or not create:
         return existing, False
     body = build.create_destination_body(name=DESTINATION_NAME, queue_arn=queue_arn)
     created = await call(
@@ -103,17 +106,20 @@ async def subscribe_order_changes(
         )
     except NotFoundError:
         current = None
-    destination, made = await _destination(call, grantless, queue_arn)
+    # with a subscription already, nothing is created: it delivers to the queue, or is reported
+    destination, made = await _destination(call, grantless, queue_arn, create=current is None)
     if current is not None:
-        if current.get("destinationId") != destination:
+        subscription = _text(current, "subscriptionId", "getSubscription")
+        if destination is None or current.get("destinationId") != destination:
             raise InvalidInput.field(
                 "ORDER_CHANGE subscription",
-                _text(current, "subscriptionId", "getSubscription"),
+                subscription,
                 f"already delivers to destination {current.get('destinationId')!r}, not to "
                 f"{queue_arn}: delete it in your other tool (or Amazon's) and run this again",
             )
-        subscription = _text(current, "subscriptionId", "getSubscription")
-        return OrderChangeSubscription(subscription, destination, queue_arn, made, False)
+        return OrderChangeSubscription(subscription, destination, queue_arn, False, False)
+    if destination is None:  # pragma: no cover - created above when missing
+        raise ContractViolation("createDestination answered no destination")
     body = build.create_subscription_body(destination_id=destination)
     created = _payload(
         await call("createSubscription", "POST", path, json=body), "createSubscription"
