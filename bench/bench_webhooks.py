@@ -11,7 +11,7 @@ beside them the CPU per delivery of the server and of the client (a lean asyncio
 pre-rendered requests: httpx cost as much CPU as the hub's route), the rate those allow on
 this machine's cores, and the load average (the machine is shared: figures move with it).
 Goal on the project's machine: >= 300 deliveries/s at p99 <= 100 ms. The hub applies a burst
-after it (up to 5 s of burst has the process to itself): ``--scale 3`` or more shows a
+after it (up to 2 s of burst has the process to itself): ``--scale 3`` or more shows a
 burst long enough to be applied while it goes on.
 """
 

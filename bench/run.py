@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     for name in args.names or discover():
-        module = importlib.import_module(f"bench.bench_{name}")
+        # ``order-latency`` and ``order_latency`` name the same bench_order_latency.py
+        module = importlib.import_module(f"bench.bench_{name.replace('-', '_')}")
         print(f"{name}: {module.__doc__.strip().splitlines()[0] if module.__doc__ else ''}")
         trace = getattr(module, "TRACE_MEMORY", True)
         for figure in measure(name, lambda m=module: m.run(args), trace_memory=trace):

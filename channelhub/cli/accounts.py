@@ -1,4 +1,4 @@
-"""``channelhub accounts add|edit|list|check|reset-cursor|remove``: the platform accounts.
+"""``channelhub accounts add|edit|list|check|subscribe|reset-cursor|remove``: the platform accounts.
 
 Each platform declares the credentials and settings it takes (``channelhub platforms X``);
 ``add`` and ``edit`` accept exactly those (:mod:`channelhub.jobs.accounts.setup`). Credentials
@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from channelhub.cli import app
-from channelhub.cli.home import open_session, settings_for, vault_for
+from channelhub.cli.home import open_engine, open_session, settings_for, vault_for
 from channelhub.cli.output import cli_console
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ChannelhubError, InvalidInput
@@ -369,6 +369,37 @@ def check(
     if not all(line.ok for line in lines):
         raise typer.Exit(1)
     typer.echo(f"ok: {info.platform} account {name!r} works")
+
+
+@accounts_app.command("subscribe")
+def subscribe(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="the account name"),
+    hub_url: str | None = typer.Option(
+        None,
+        "--hub-url",
+        help="the hub's public address (Shopify webhooks go to URL/webhooks/NAME)",
+    ),
+) -> None:
+    """Register the account's order notifications (Amazon ORDER_CHANGE to its SQS queue,
+    Shopify order webhooks), so orders arrive in seconds; polling stays on as a safety net."""
+    from channelhub.jobs.connectors import ConnectorFactory
+    from channelhub.jobs.order_subscriptions import subscribe_orders
+    from channelhub.store.db import make_session_factory
+
+    settings = settings_for(ctx)
+    vault = vault_for(settings)
+    with open_engine(settings) as engine:
+        lines = asyncio.run(
+            subscribe_orders(
+                make_session_factory(engine),
+                name,
+                connector_factory=ConnectorFactory(vault),
+                hub_url=hub_url,
+            )
+        )
+    for line in lines:
+        typer.echo(f"ok: {name}: {line}")
 
 
 @accounts_app.command("reset-cursor")

@@ -47,6 +47,7 @@ from channelhub.jobs.engine.scheduler import (
     plan_jobs,
     roles_from_registry,
 )
+from channelhub.jobs.sqs_orders import Consumers, start_consumers
 from channelhub.settings import Settings
 from channelhub.store.repos.accounts import list_accounts
 
@@ -97,6 +98,8 @@ async def serve_hub(
     (their uncommitted page is abandoned, their leases released).
     """
     stop = stop or asyncio.Event()
+    consuming = asyncio.Event()
+    consumers: Consumers | None = None
     service = JobService(
         session_factory, connector_factory=connector_factory, now=now, options=options
     )
@@ -138,14 +141,24 @@ async def serve_hub(
             raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
         intake.wake()
+        # Amazon ORDER_CHANGE from the sellers' SQS queues (polling stays the safety net)
+        consumers = start_consumers(
+            session_factory, connector_factory=connector_factory, now=now, stop=consuming
+        )
         if on_ready is not None:
             on_ready(server.servers[0].sockets[0].getsockname()[1], service)
         await stop.wait()
         log.info("stopping: no new runs, waiting for %d in flight", service.running)
         scheduler.pause()  # no new runs; shutting the executor down now would cancel runs
+        # the consumers finish their receive (<= sqs_wait_seconds) while the runs drain
+        consuming.set()
         await service.drain(grace)
+        await consumers.stop(consuming)
+        consumers = None
         scheduler.shutdown(wait=False)
     finally:
+        if consumers is not None:  # stopped on an error: no consumer outlives the hub
+            await consumers.stop(consuming)
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
         server.should_exit = True

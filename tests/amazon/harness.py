@@ -24,6 +24,7 @@ SPECS = (
     "listingsItems_2021-08-01.json",
     "feeds_2021-06-30.json",
     "tokens_2021-03-01.json",
+    "notifications.json",
 )
 NOT_SP_API = ("/auth/o2/token", "/_upload/", "/_download/")
 

@@ -154,3 +154,15 @@ async def test_two_accounts_never_share_an_rdt() -> None:
     rig.assert_requests_follow_the_contract()
     await first.aclose()
     await second.aclose()
+
+
+@pytest.mark.anyio
+async def test_two_thousand_orders_import_in_22_calls_with_buyer_data_on_every_one() -> None:
+    # issue 17: an RDT per page made this 41 calls (1 LWA + 20 RDTs + 20 pages)
+    rig = make_rig(seed=17, order_count=2_000)
+    connector = rig.connector()
+    orders = await _pull(connector, rig)
+    assert len(orders) == 2_000 and _with_buyer_data(orders)
+    assert rig.sim.journal.count() == 22  # 1 LWA token + 1 RDT + 20 searchOrders pages
+    assert _rdt_posts(rig) == 1 and len(_search_tokens(rig)) == 20
+    await connector.aclose()

@@ -59,25 +59,33 @@ def lwa_fetcher(
     *,
     client_id: SecretStr,
     client_secret: SecretStr,
-    refresh_token: SecretStr,
+    refresh_token: SecretStr | None,
+    scope: str | None = None,
 ) -> TokenFetcher:
-    """A TokenFetcher calling LWA's refresh-token grant (form-encoded, no SP-API headers)."""
+    """A TokenFetcher calling LWA's refresh-token grant (form-encoded, no SP-API headers);
+    with ``scope``, the client-credentials grant a grantless operation needs instead (the
+    Notifications API's destinations: ``sellingpartnerapi::notifications``)."""
 
     async def fetch() -> TokenGrant:
+        if scope is not None:
+            grant = {"grant_type": "client_credentials", "scope": scope}
+        elif refresh_token is not None:
+            grant = {
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token.get_secret_value(),
+            }
+        else:
+            raise ValueError("an LWA grant needs a refresh token or a scope")
+        form = {
+            **grant,
+            "client_id": client_id.get_secret_value(),
+            "client_secret": client_secret.get_secret_value(),
+        }
         response = await plain.request(
             "lwaToken",
             "POST",
             url,
-            content=str(
-                httpx.QueryParams(
-                    {
-                        "grant_type": "refresh_token",
-                        "refresh_token": refresh_token.get_secret_value(),
-                        "client_id": client_id.get_secret_value(),
-                        "client_secret": client_secret.get_secret_value(),
-                    }
-                )
-            ),
+            content=str(httpx.QueryParams(form)),
             headers={"content-type": "application/x-www-form-urlencoded"},
             idempotent=True,
         )

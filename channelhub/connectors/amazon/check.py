@@ -28,6 +28,8 @@ SPEC = PlatformSpec(
         field(
             "refresh_token", "LWA refresh token from authorising the app (Atzr|...)", required=True
         ),
+        field("aws_access_key_id", "AWS key allowed to read and delete on the SQS queue"),
+        field("aws_secret_access_key", "its secret (both, or neither: boto3's own credentials)"),
     ),
     settings=(
         field("seller_id", "your selling partner id (merchant token)", required=True),
@@ -65,6 +67,14 @@ SPEC = PlatformSpec(
             "feed_poll_seconds", "seconds between feed status polls", FieldType.FLOAT, default=30
         ),
         field("feed_max_polls", "feed status polls before giving up", FieldType.INT, default=240),
+        field(
+            "sqs_queue_url",
+            "SQS queue for ORDER_CHANGE notifications (orders in seconds; polling stays on)",
+            FieldType.URL,
+        ),
+        field("sqs_region", "the queue's AWS region (default: from the queue URL)"),
+        field("sqs_endpoint_url", "an SQS-compatible server instead of AWS's", FieldType.URL),
+        field("sqs_wait_seconds", "long-poll wait per receive (0-20)", FieldType.INT, default=5),
     ),
 )
 

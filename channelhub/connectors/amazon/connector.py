@@ -7,6 +7,8 @@ late write is re-read, never lost (the store's updated-at guard makes the re-rea
 Buyer and address data come only with a Restricted Data Token: one per account and resource
 set (searchOrders; getOrder by the ``{orderId}`` pattern), reused across pages and runs until
 60 s before its ``expiresIn`` and fetched again on a 403 that calls it expired or invalid.
+Notifications: :meth:`subscribe_order_changes` sets up ORDER_CHANGE delivery to the seller's
+SQS queue (read by :mod:`channelhub.jobs.sqs_orders`; polling stays as the safety net).
 Fulfilment: v0 ``confirmShipment`` per package, after reading the order's packages back so a
 retry never confirms a package twice. Stock: see :mod:`.stock`.
 
@@ -39,6 +41,11 @@ from channelhub.connectors.amazon.auth import (
 )
 from channelhub.connectors.amazon.fulfilment import fulfilments_from_order, push_packages
 from channelhub.connectors.amazon.limits import PLAIN_LIMITS, USAGE_PLANS
+from channelhub.connectors.amazon.notifications import (
+    OrderChangeSubscription,
+    subscribe_order_changes,
+)
+from channelhub.connectors.amazon.sqs import NotificationQueue, QueueSettings
 from channelhub.connectors.amazon.stock import StockPusher
 from channelhub.connectors.errors import (
     BadRequest,
@@ -66,6 +73,7 @@ from channelhub.core.errors import ConfigError
 from channelhub.core.models import Listing, Order
 from channelhub.mappings.amazon import Wire, listing_from_wire, order_from_wire
 from channelhub.mappings.amazon import requests as build
+from channelhub.mappings.amazon.notifications import NOTIFICATIONS_SCOPE
 
 DEFAULT_BASE_URL = "https://sellingpartnerapi-na.amazon.com"
 RDT_MARGIN = 60.0  # seconds before an RDT's expiresIn at which the connector fetches a new one
@@ -147,6 +155,23 @@ class AmazonConnector:
         self.token = RefreshingToken(
             fetch, clock=context.clock, redactor=context.redactor, observer=context.observer
         )
+        # grantless (client credentials) token for the Notifications API's destinations
+        self.grantless = RefreshingToken(
+            lwa_fetcher(
+                self._plain,
+                self.lwa_url,
+                client_id=context.credential("client_id"),
+                client_secret=context.credential("client_secret"),
+                refresh_token=None,
+                scope=NOTIFICATIONS_SCOPE,
+            ),
+            clock=context.clock,
+            redactor=context.redactor,
+            observer=context.observer,
+        )
+        queue = QueueSettings.of(context.account, settings, context.credentials)
+        #: the seller's SQS queue of ORDER_CHANGE notifications (None: polling only)
+        self.notification_queue = NotificationQueue(queue) if queue is not None else None
         self.rdts = RestrictedTokens(
             self._create_rdt, clock=context.clock, margin=RDT_MARGIN, redactor=context.redactor
         )
@@ -372,6 +397,13 @@ class AmazonConnector:
     async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
         """confirmShipment per package; packages Amazon already has are reported, not resent."""
         return await push_packages(self.call, self._get_order_body, push)
+
+    # --- notifications -------------------------------------------------------------------
+
+    async def subscribe_order_changes(self, queue_arn: str) -> OrderChangeSubscription:
+        """ORDER_CHANGE notifications of this seller to the SQS queue ``queue_arn``: the
+        destination and the subscription are made when missing (see :mod:`.notifications`)."""
+        return await subscribe_order_changes(self.call, self.grantless, queue_arn)
 
     def verify_webhook(
         self, headers: Mapping[str, str], body: bytes, *, now: datetime

@@ -3,7 +3,8 @@
 From the contract README where it lists them (searchOrders, getOrder, confirmShipment,
 listings get/patch, createFeed, getFeed). createFeedDocument, getFeedDocument,
 searchListingsItems and createRestrictedDataToken are Amazon's published defaults for those
-operations. Every response's ``x-amzn-RateLimit-Limit`` corrects the rate at run time.
+operations; the Notifications operations (1/s, burst 5) are from notifications.json. Every
+response's ``x-amzn-RateLimit-Limit`` corrects the rate at run time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ USAGE_PLANS: Mapping[str, RateLimit] = {
     "getFeed": RateLimit(rate=2, burst=15),
     "getFeedDocument": RateLimit(rate=0.0222, burst=10),
     "createRestrictedDataToken": RateLimit(rate=1, burst=10),
+    "getDestinations": RateLimit(rate=1, burst=5),
+    "createDestination": RateLimit(rate=1, burst=5),
+    "getSubscription": RateLimit(rate=1, burst=5),
+    "createSubscription": RateLimit(rate=1, burst=5),
 }
 
 #: Calls that are not SP-API operations (LWA token grant, pre-signed document URLs).

@@ -31,6 +31,7 @@ from channelhub.connectors.roles import Capability
 from channelhub.connectors.shopify.dedupe import InMemoryWebhookDedupe, WebhookDedupe
 from channelhub.connectors.shopify.fulfilment import FulfilmentPushes
 from channelhub.connectors.shopify.stock import StockPush
+from channelhub.connectors.shopify.subscriptions import WebhookSubscribe
 from channelhub.connectors.shopify.transport import ShopifyGraphQL
 from channelhub.connectors.shopify.webhooks import WebhookIntake
 from channelhub.core.errors import ConfigError, InvalidInput, NotFound
@@ -81,7 +82,7 @@ class _Window:
             raise InvalidInput.field("cursor", cursor, "is not a Shopify order cursor") from None
 
 
-class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake):
+class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscribe):
     """One Shopify shop (account) as a :class:`~channelhub.connectors.roles.SalesChannel`."""
 
     platform = "shopify"

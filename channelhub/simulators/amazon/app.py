@@ -4,7 +4,9 @@ Operations (and nothing else): LWA ``POST /auth/o2/token``; tokens ``createRestr
 orders 2026-01-01 ``searchOrders`` / ``getOrder``; orders v0 ``confirmShipment`` (204); listings
 2021-08-01 ``searchListingsItems`` / ``getListingsItem`` / ``patchListingsItem``; feeds 2021-06-30
 ``createFeedDocument`` -> upload (``PUT /_upload/{id}``, a stand-in for the pre-signed URL) ->
-``createFeed`` -> ``getFeed`` -> ``getFeedDocument`` -> download (``GET /_download/{id}``).
+``createFeed`` -> ``getFeed`` -> ``getFeedDocument`` -> download (``GET /_download/{id}``);
+notifications v1 ``getDestinations`` / ``createDestination`` / ``getSubscription`` /
+``createSubscription``, ORDER_CHANGE sent to the destination's SQS queue (:mod:`.notifications`).
 Every SP-API answer carries ``x-amzn-RateLimit-Limit`` and ``x-amzn-RequestId``; excess is a
 429 ``QuotaExceeded`` in Amazon's error body.
 """
@@ -22,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 
 from channelhub.simulators.amazon import listings as lst
 from channelhub.simulators.amazon.catalog import MARKETPLACES, Marketplace
+from channelhub.simulators.amazon.notifications import Deliver, NotificationError, sqs_deliver
 from channelhub.simulators.amazon.shipments import confirm_shipment as confirm
 from channelhub.simulators.amazon.state import AmazonState, SimError
 from channelhub.simulators.base import Simulator
@@ -43,6 +46,10 @@ USAGE_PLANS: Mapping[str, SimLimit] = {
     "getFeed": SimLimit(2, 15),
     "getFeedDocument": SimLimit(0.0222, 10),
     "createRestrictedDataToken": SimLimit(1, 10),
+    "getDestinations": SimLimit(1, 5),
+    "createDestination": SimLimit(1, 5),
+    "getSubscription": SimLimit(1, 5),
+    "createSubscription": SimLimit(1, 5),
 }
 DEFAULT_CREDENTIALS = {
     "client_id": "amzn1.application-oa2-client.sim",
@@ -100,6 +107,9 @@ def create_app(
     error_rate: float = 0.0,
     error_statuses: tuple[int, ...] = (429, 500, 503),
     in_process: bool = True,
+    sqs_endpoint_url: str | None = None,
+    deliver: Deliver | None = None,
+    notification_duplicate_rate: float = 0.0,
 ) -> Simulator:
     """A seeded Amazon simulator (an ASGI app); ``sim.state`` holds its orders and listings.
 
@@ -107,6 +117,9 @@ def create_app(
     ``days`` before ``now()`` at creation unless ``start`` is given. ``limits`` overrides
     usage plans (the advertised ``x-amzn-RateLimit-Limit`` follows). ``error_rate`` fails a
     seeded share of requests with ``error_statuses`` (see also ``sim.faults.update``).
+    ORDER_CHANGE notifications go through ``deliver(queue_arn, body)``, or to the SQS server at
+    ``sqs_endpoint_url`` (see :mod:`.notifications`); ``sim.state.place_order()`` (or
+    ``POST /_sim/orders``) places an order now.
     """
     clock = now or (lambda: datetime.now(UTC))
     first = clock()
@@ -141,6 +154,10 @@ def create_app(
         in_process=in_process,
     )
     sim.faults.update(error_rate=error_rate, error_statuses=error_statuses)
+    state.notifications.deliver = deliver or (
+        sqs_deliver(sqs_endpoint_url) if sqs_endpoint_url else None
+    )
+    state.notifications.duplicate_rate = notification_duplicate_rate
     sim.state = state  # type: ignore[attr-defined]
     _add_routes(sim, state, plans)
     return sim
@@ -188,6 +205,10 @@ def _add_routes(sim: Simulator, state: AmazonState, plans: Mapping[str, SimLimit
 
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/")
+
+    @app.exception_handler(NotificationError)
+    async def on_notification_error(request: Request, exc: NotificationError) -> Response:
+        return amazon_error(exc.status, exc.code, exc.message)
 
     @app.post("/auth/o2/token")
     async def lwa_token(request: Request) -> Response:
@@ -283,3 +304,41 @@ def _add_routes(sim: Simulator, state: AmazonState, plans: Mapping[str, SimLimit
     @app.get("/_download/{document_id}")
     async def download(document_id: str) -> Response:
         return Response(lst.download(state, document_id), media_type="application/json")
+
+    _add_notification_routes(sim, state, plans, auth)
+
+
+def _add_notification_routes(
+    sim: Simulator, state: AmazonState, plans: Mapping[str, SimLimit], auth: Any
+) -> None:
+    app = sim.app
+    destinations = "/notifications/v1/destinations"
+    subscription = "/notifications/v1/subscriptions/{notification_type}"
+
+    @app.get(destinations, dependencies=[Depends(sim.limit("getDestinations"))])
+    async def get_destinations(request: Request) -> Response:
+        auth(request)
+        return _ok("getDestinations", plans, state.notifications.get_destinations())
+
+    @app.post(destinations, dependencies=[Depends(sim.limit("createDestination"))])
+    async def create_destination(request: Request) -> Response:
+        auth(request)
+        body = state.notifications.create_destination(await _json(request))
+        return _ok("createDestination", plans, body)
+
+    @app.get(subscription, dependencies=[Depends(sim.limit("getSubscription"))])
+    async def get_subscription(notification_type: str, request: Request) -> Response:
+        auth(request)
+        body = state.notifications.get_subscription(notification_type)
+        return _ok("getSubscription", plans, body)
+
+    @app.post(subscription, dependencies=[Depends(sim.limit("createSubscription"))])
+    async def create_subscription(notification_type: str, request: Request) -> Response:
+        auth(request)
+        body = state.notifications.create_subscription(notification_type, await _json(request))
+        return _ok("createSubscription", plans, body)
+
+    @app.post("/_sim/orders")
+    async def place_order() -> Response:
+        """Control: a buyer places an order now (its ORDER_CHANGE is sent)."""
+        return JSONResponse({"orderId": state.place_order()}, status_code=201)

@@ -22,6 +22,7 @@ from channelhub.simulators.amazon.catalog import (
     make_listings,
     make_orders,
 )
+from channelhub.simulators.amazon.notifications import NOTIFICATIONS_SCOPE, Notifications
 
 TOKEN_LIFETIME = timedelta(seconds=3600)
 WINDOW_HOLDBACK = timedelta(minutes=2)
@@ -52,6 +53,8 @@ LISTING_DATA = frozenset(
         "productTypes",
     }
 )
+#: Grantless operations: called with a client-credentials token, never a seller's.
+GRANTLESS_PATHS = ("/notifications/v1/destinations",)
 _PUBLIC_ADDRESS = ("city", "stateOrRegion", "postalCode", "countryCode")
 
 
@@ -113,6 +116,10 @@ class AmazonState:
         self.listings = make_listings(rng, listing_count, tuple(marketplaces))
         self.orders = make_orders(rng, order_count, self.listings, tuple(marketplaces), start, end)
         self.access_tokens: dict[str, datetime] = {}
+        self.grantless_tokens: dict[str, datetime] = {}
+        self.notifications = Notifications(now=now, rng=random.Random(f"{seed}:notify"))
+        self._rng = rng
+        self._marketplaces = tuple(marketplaces)
         self.rdts: dict[str, tuple[datetime, list[tuple[str, str]]]] = {}
         self.documents: dict[str, bytes | None] = {}
         self.feeds: dict[str, dict[str, Any]] = {}
@@ -129,9 +136,19 @@ class AmazonState:
 
     def lwa_grant(self, form: Mapping[str, str]) -> dict[str, Any]:
         """Login with Amazon refresh-token grant."""
-        if form.get("grant_type") != "refresh_token":
-            raise SimError(400, "unsupported_grant_type", "grant_type must be refresh_token")
-        for field in ("client_id", "client_secret", "refresh_token"):
+        grant = form.get("grant_type")
+        if grant not in ("refresh_token", "client_credentials"):
+            raise SimError(
+                400,
+                "unsupported_grant_type",
+                "grant_type must be refresh_token or client_credentials",
+            )
+        fields = ["client_id", "client_secret"]
+        if grant == "refresh_token":
+            fields.append("refresh_token")
+        elif form.get("scope") != NOTIFICATIONS_SCOPE:
+            raise SimError(400, "invalid_scope", f"scope must be {NOTIFICATIONS_SCOPE}")
+        for field in fields:
             if form.get(field) != self.credentials[field]:
                 raise SimError(
                     400,
@@ -139,6 +156,9 @@ class AmazonState:
                     f"the {field} is not valid",
                 )
         token = self._next("Atza|sim-access-")
+        if grant == "client_credentials":  # grantless: no refresh token, no seller
+            self.grantless_tokens[token] = self.now() + TOKEN_LIFETIME
+            return {"access_token": token, "token_type": "bearer", "expires_in": 3600}
         self.access_tokens[token] = self.now() + TOKEN_LIFETIME
         return {
             "access_token": token,
@@ -152,6 +172,7 @@ class AmazonState:
         past = self.now() - timedelta(seconds=1)
         self.access_tokens = {t: past for t in self.access_tokens}
         self.rdts = {t: (past, r) for t, (_, r) in self.rdts.items()}
+        self.grantless_tokens = dict.fromkeys(self.grantless_tokens, past)
 
     def authorize(self, token: str | None, method: str, path: str) -> bool:
         """Check ``x-amz-access-token``; True when it is a Restricted Data Token for the path."""
@@ -172,7 +193,17 @@ class AmazonState:
                     "The restricted data token does not cover this operation.",
                 )
             return True
-        expires_at = self.access_tokens.get(token)
+        grantless = path.startswith(GRANTLESS_PATHS)
+        if grantless != (token in self.grantless_tokens):
+            raise SimError(
+                403,
+                "Unauthorized",
+                denied,
+                "This operation needs a grantless token."
+                if grantless
+                else "A grantless token cannot call this operation.",
+            )
+        expires_at = (self.grantless_tokens if grantless else self.access_tokens).get(token)
         if expires_at is None:
             raise SimError(
                 403,
@@ -349,11 +380,39 @@ class AmazonState:
         return {"order": self.public_order(order, wanted, restricted)}
 
     def edit_order(self, order_id: str, *, status: str | None = None) -> None:
-        """Test hook: change an order after creation, bumping its lastUpdatedTime to now."""
+        """Test hook: change an order after creation, bumping its lastUpdatedTime to now
+        (ORDER_CHANGE goes to the subscribed queue)."""
         order = self.orders[order_id]
         if status is not None:
             order["fulfillment"]["fulfillmentStatus"] = status
         order["lastUpdatedTime"] = iso(self.now())
+        self.notifications.order_changed(
+            order, seller_id=self.seller_id, change_type="OrderStatusChange"
+        )
+
+    def place_order(self) -> str:
+        """A buyer places a new unshipped merchant-fulfilled order now (ORDER_CHANGE goes
+        to the subscribed queue); returns its id."""
+        now = self.now()
+        while True:
+            (order,) = make_orders(
+                self._rng, 1, self.listings, self._marketplaces, now, now
+            ).values()
+            if order["orderId"] not in self.orders:
+                break
+        stamp = iso(now)
+        order["createdTime"] = order["lastUpdatedTime"] = stamp
+        order["fulfillment"]["fulfillmentStatus"] = "UNSHIPPED"
+        order["fulfillment"]["fulfilledBy"] = "MERCHANT"
+        for item in order["orderItems"]:
+            item.pop("cancellation", None)
+            item["fulfillment"]["quantityFulfilled"] = 0
+            item["fulfillment"]["quantityUnfulfilled"] = item["quantityOrdered"]
+        self.orders[order["orderId"]] = order
+        self.notifications.order_changed(
+            order, seller_id=self.seller_id, change_type="OrderStatusChange"
+        )
+        return str(order["orderId"])
 
 
 def _covers(resource: str, path: str) -> bool:

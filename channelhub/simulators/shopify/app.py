@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from graphql import (
@@ -44,6 +45,7 @@ from channelhub.simulators.shopify.graph import field_resolver, query_root
 from channelhub.simulators.shopify.mutations import mutation_root
 from channelhub.simulators.shopify.schema import load_admin_schema
 from channelhub.simulators.shopify.seed import ShopData, generate_shop
+from channelhub.simulators.shopify.subscriptions import DEFAULT_SECRET, OrderWebhooks
 
 DOCS = "https://shopify.dev/api/usage/rate-limits"
 FAULT_KINDS = ("throttled",)
@@ -75,6 +77,7 @@ class ShopSimulator:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     journal: list[JournalEntry] = field(default_factory=list)
     fail_next: list[str] = field(default_factory=list)  # queued faults: ["throttled"]
+    webhooks: OrderWebhooks | None = None  # subscriptions and the order webhooks sent
 
     def calls(self, root_field: str, *, outcome: str | None = "ok") -> int:
         """How many requests asked for ``root_field`` (with the given outcome; None: any)."""
@@ -181,6 +184,10 @@ class ShopSimulator:
             if operation.operation is OperationType.MUTATION
             else query_root(self.data)
         )
+        if self.webhooks is not None:  # webhook subscriptions (subscriptions.py)
+            mutation = operation.operation is OperationType.MUTATION
+            extra = self.webhooks.mutation_fields() if mutation else self.webhooks.query_fields()
+            root = {**root, **extra}
         result = execute_sync(
             self.schema,
             document,
@@ -238,6 +245,8 @@ def create_app(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     schema: GraphQLSchema | None = None,
     in_process: bool = True,
+    webhook_secret: str = DEFAULT_SECRET,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Simulator:
     """A simulated shop as an ASGI app (the simulator framework's :class:`Simulator`).
 
@@ -247,7 +256,8 @@ def create_app(
     ``sim.shop`` is the shop's state (data, cost bucket, GraphQL journal, ``fail_next``);
     ``sim.faults`` / ``sim.journal`` are the framework's HTTP faults (5xx, timeouts, latency,
     duplicate webhooks) and journal. ``throttle_rate`` answers that share of calls
-    ``THROTTLED`` as an over-busy shop would.
+    ``THROTTLED`` as an over-busy shop would. ``sim.shop.webhooks`` places and changes orders
+    and sends their signed webhooks (with ``webhook_secret``) to the subscribed addresses.
     """
     shop = ShopSimulator(
         data=data
@@ -275,6 +285,9 @@ def create_app(
     )
     if faults is not None:
         sim.faults.set(faults)
+    shop.webhooks = OrderWebhooks(
+        shop.data, now, secret=webhook_secret, transport=webhook_transport
+    )
     sim.shop = shop  # type: ignore[attr-defined]
     sim.app.state.shop = shop
 
@@ -290,6 +303,21 @@ def create_app(
             "X-Shopify-API-Version": shop.api_version,
         }
         return JSONResponse(answer, status_code=status, headers=headers)
+
+    webhooks = shop.webhooks
+
+    @sim.app.post("/_sim/orders")
+    async def place_order() -> JSONResponse:
+        """Control: a buyer places an order now (``orders/create`` goes to subscribers)."""
+        return JSONResponse({"id": await webhooks.place_order()}, status_code=201)
+
+    @sim.app.post("/_sim/orders/{order_id}/update")
+    async def update_order(order_id: str) -> JSONResponse:
+        """Control: the order changes now (``orders/updated`` goes to subscribers)."""
+        if order_id not in shop.data.orders:
+            return JSONResponse({"errors": "Not Found"}, status_code=404)
+        await webhooks.update_order(order_id, note="changed")
+        return JSONResponse({"id": order_id})
 
     return sim
 
