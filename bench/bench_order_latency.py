@@ -43,10 +43,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.run import Figure
 from channelhub.cli.run import serve_hub
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.order_subscriptions import subscribe_orders
-from channelhub.jobs.runner import JobOptions
-from channelhub.jobs.scheduler import JobService
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.accounts.subscriptions import subscribe_orders
+from channelhub.jobs.engine.runner import JobOptions
+from channelhub.jobs.engine.scheduler import JobService
 from channelhub.simulators.amazon import MARKETPLACES
 from channelhub.simulators.amazon import create_app as create_amazon
 from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS

@@ -383,8 +383,8 @@ def subscribe(
 ) -> None:
     """Register the account's order notifications (Amazon ORDER_CHANGE to its SQS queue,
     Shopify order webhooks), so orders arrive in seconds; polling stays on as a safety net."""
-    from channelhub.jobs.connectors import ConnectorFactory
-    from channelhub.jobs.order_subscriptions import subscribe_orders
+    from channelhub.jobs.accounts.connectors import ConnectorFactory
+    from channelhub.jobs.accounts.subscriptions import subscribe_orders
     from channelhub.store.db import make_session_factory
 
     settings = settings_for(ctx)

@@ -47,7 +47,7 @@ from channelhub.jobs.engine.scheduler import (
     plan_jobs,
     roles_from_registry,
 )
-from channelhub.jobs.sqs_orders import Consumers, start_consumers
+from channelhub.jobs.orders.sqs_orders import Consumers, start_consumers
 from channelhub.settings import Settings
 from channelhub.store.repos.accounts import list_accounts
 

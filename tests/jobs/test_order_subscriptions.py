@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.api.app import create_app
 from channelhub.core.errors import ConfigError, InvalidInput
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.order_subscriptions import subscribe_orders, webhook_address
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.accounts.subscriptions import subscribe_orders, webhook_address
 from channelhub.simulators.shopify import create_app as create_shop
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.amazon import AmazonConnector
 from channelhub.core.errors import ConfigError
-from channelhub.jobs.connectors import ConnectorFactory
-from channelhub.jobs.order_subscriptions import subscribe_orders
-from channelhub.jobs.sqs_orders import SqsOrderConsumer, start_consumers
+from channelhub.jobs.accounts.connectors import ConnectorFactory
+from channelhub.jobs.accounts.subscriptions import subscribe_orders
+from channelhub.jobs.orders.sqs_orders import SqsOrderConsumer, start_consumers
 from channelhub.simulators.amazon.notifications import sqs_deliver
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account

@@ -8,7 +8,7 @@ Buyer and address data come only with a Restricted Data Token: one per account a
 set (searchOrders; getOrder by the ``{orderId}`` pattern), reused across pages and runs until
 60 s before its ``expiresIn`` and fetched again on a 403 that calls it expired or invalid.
 Notifications: :meth:`subscribe_order_changes` sets up ORDER_CHANGE delivery to the seller's
-SQS queue (read by :mod:`channelhub.jobs.sqs_orders`; polling stays as the safety net).
+SQS queue (read by :mod:`channelhub.jobs.orders.sqs_orders`; polling stays as the safety net).
 Fulfilment: v0 ``confirmShipment`` per package, after reading the order's packages back so a
 retry never confirms a package twice. Stock: see :mod:`.stock`.
 

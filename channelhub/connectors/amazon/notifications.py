@@ -1,7 +1,7 @@
 """Setting up ORDER_CHANGE delivery to the seller's SQS queue (Notifications API v1).
 
 Amazon pushes a notification when an order is created or changes; the hub reads it from an SQS
-queue the seller owns (:mod:`channelhub.jobs.sqs_orders`). Setting that up takes two steps:
+queue the seller owns (:mod:`channelhub.jobs.orders.sqs_orders`). Setting that up takes two steps:
 
 1. an SQS **destination** for the queue's ARN (``createDestination``: a *grantless* operation,
    called with an LWA client-credentials token of scope ``sellingpartnerapi::notifications``;

@@ -2,7 +2,7 @@
 
 A notification is a hint, never the order: it names an order id, and the order is read back
 with ``getOrder`` and stored through the same intake as an import (raw body archived,
-:func:`~channelhub.jobs.intake.intake_order`'s guarded upsert). Each pass
+:func:`~channelhub.jobs.orders.intake.intake_order`'s guarded upsert). Each pass
 (:meth:`SqsOrderConsumer.poll_once`):
 
 1. long-polls up to 10 messages;
@@ -44,8 +44,8 @@ from channelhub.connectors.records import RecordRefused
 from channelhub.connectors.results import Fetched, RawRecord
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Order
-from channelhub.jobs.intake import intake_order
-from channelhub.jobs.isolation import SetAside, archive
+from channelhub.jobs.engine.isolation import SetAside, archive
+from channelhub.jobs.orders.intake import intake_order
 from channelhub.mappings.amazon import OrderChange, order_change
 from channelhub.store.repos.accounts import get_account, list_accounts
 from channelhub.store.repos.jobs import record_webhook_delivery

@@ -3,7 +3,7 @@
 What each platform allows (polling stays on as the safety net in every case):
 
 - **Amazon**: ORDER_CHANGE to the SQS queue of the account's ``sqs_queue_url`` setting
-  (Notifications API destination + subscription; read by :mod:`channelhub.jobs.sqs_orders`);
+  (Notifications API destination + subscription; read by :mod:`channelhub.jobs.orders.sqs_orders`);
 - **Shopify**: ``orders/create`` and ``orders/updated`` webhooks to
   ``{hub_url}/webhooks/{account}`` (``webhookSubscriptionCreate``; verified with the account's
   ``api_secret``);
