@@ -46,7 +46,9 @@ from channelhub.jobs.scheduler import (
     intervals_from_seconds,
     plan_jobs,
     roles_from_registry,
+    stock_waker,
 )
+from channelhub.jobs.stock_wake import install_stock_wake
 from channelhub.settings import Settings
 from channelhub.store.repos.accounts import list_accounts
 
@@ -101,6 +103,10 @@ async def serve_hub(
         session_factory, connector_factory=connector_factory, now=now, options=options
     )
     scheduler = build_scheduler(service, plan)
+    # a committed ledger change wakes the push of the accounts listing its SKUs (debounced);
+    # the push_stock interval above stays as the safety net
+    waker = stock_waker(service, plan)
+    uninstall_wake = install_stock_wake(session_factory, waker.announce) if waker else None
     api = create_app(
         session_factory=session_factory,
         connector_factory=connector_factory,
@@ -137,15 +143,20 @@ async def serve_hub(
         if serving.done():  # uvicorn stopped at start (it logged why)
             raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
+        waking = asyncio.create_task(waker.serve(), name="stock-wake") if waker else None
         intake.wake()
         if on_ready is not None:
             on_ready(server.servers[0].sockets[0].getsockname()[1], service)
         await stop.wait()
         log.info("stopping: no new runs, waiting for %d in flight", service.running)
         scheduler.pause()  # no new runs; shutting the executor down now would cancel runs
+        if waking is not None:
+            waking.cancel()  # its pushes in flight are the service's: drained next
         await service.drain(grace)
         scheduler.shutdown(wait=False)
     finally:
+        if uninstall_wake is not None:
+            uninstall_wake()
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
         server.should_exit = True
