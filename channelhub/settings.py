@@ -125,7 +125,7 @@ class StockSettings(BaseModel):
     #: the accounts listing its SKU once the SKU was quiet this long (a burst is one push) ...
     debounce_seconds: float = Field(default=2.0, ge=0, le=3_600)
     #: ... or at the latest this long after its changes began (a best-seller never goes quiet).
-    max_wait_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    max_wait_seconds: float = Field(default=30.0, gt=0, le=86_400)
     #: A push run becomes a full sweep of every listing when the last sweep is older than this
     #: (catches re-binds, rule edits, new listings); 0: only on request and an account's first.
     sweep_seconds: int = Field(default=3_600, ge=0, le=86_400 * 7)
@@ -317,7 +317,7 @@ DEFAULT_CONFIG_TOML = """\
 [stock]
 # debounce_seconds = 2       # `channelhub run` pushes a changed SKU's listings once its
 #                            # changes were quiet this long (a burst becomes one push)
-# max_wait_seconds = 60      # or at the latest this long after they began
+# max_wait_seconds = 30      # or at the latest this long after they began
 # sweep_seconds = 3600       # a full sweep of every listing at most this often (0: on request)
 # mass_drop_share = 0.2      # a stock push that would cut (to 0, or by more than half) more
 #                            # than this share of an account's listings at once stops until

@@ -137,7 +137,7 @@ class StockSyncTiming:
     new listings)."""
 
     debounce: timedelta = timedelta(seconds=2)
-    max_wait: timedelta = timedelta(seconds=60)
+    max_wait: timedelta = timedelta(seconds=30)
     #: a run becomes a full sweep when the last one is older than this (None: only on request);
     #: the first run of an account is always a full sweep.
     sweep_every: timedelta | None = timedelta(hours=1)
