@@ -167,7 +167,10 @@ class StockWaker:
         self._again: set[str] = set()  # accounts to push once more when their run ends
         self._retry: dict[str, datetime] = {}  # accounts whose lease was held elsewhere
         self._changed = asyncio.Event()
+        #: the loop the runs start on: notes from other threads are handed to it
         self._loop: asyncio.AbstractEventLoop | None = None
+        with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
+            self._loop = asyncio.get_running_loop()
         #: runs started, per account (for ``/metrics``-style counts and the tests)
         self.runs: dict[str, int] = {}
 

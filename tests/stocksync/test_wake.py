@@ -6,9 +6,10 @@ sweep still catch what no wake announces. An injected clock drives it all (no sl
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -174,6 +175,22 @@ async def test_the_max_wait_bounds_a_sku_that_never_goes_quiet(hub: Hub) -> None
     # the first push at the 30 s bound; the next burst began at 31 s, so bound again at 61 s
     assert woken_at == [30, 61]
     assert hub.shops["shop1"].push_calls == [[("S1-MUG", 43)], [("S1-MUG", 74)]]
+
+
+async def test_a_change_committed_in_another_thread_is_noted_on_the_waker_loop(
+    hub: Hub,
+) -> None:
+    noted_on = []
+
+    def now() -> datetime:
+        noted_on.append(threading.get_ident())
+        return hub.clock()
+
+    hub.waker.now = now
+    await asyncio.to_thread(hub.move, "LID", 2)  # a sync HTTP route commits in a worker thread
+    assert noted_on == [threading.get_ident()]  # handed over to the loop's thread
+    hub.clock.advance(seconds=2)
+    assert await hub.wake() == ["shop1", "shop2"]  # shop1's set holds a lid
 
 
 async def test_an_account_whose_push_runs_elsewhere_is_woken_again_after_it(hub: Hub) -> None:
