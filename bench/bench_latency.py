@@ -53,12 +53,13 @@ from channelhub.cli.home import open_engine
 from channelhub.cli.run import serve_hub
 from channelhub.cli.runtime import http_limits, job_options
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.core.bindings import Binding, Scope
+from channelhub.core.bindings import ListingRef, Scope
 from channelhub.core.listing import Listing
 from channelhub.core.products import Sku
 from channelhub.core.stock import Warehouse
 from channelhub.jobs.connectors import ConnectorFactory
 from channelhub.jobs.kinds import JobKind
+from channelhub.jobs.pairing_queue import binding_for
 from channelhub.jobs.runner import run_job
 from channelhub.jobs.scheduler import (
     JobService,
@@ -118,17 +119,33 @@ def _copy_of(orders: dict[str, dict[str, Any]], index: int) -> dict[str, Any]:
     return copy.deepcopy(orders[seeded[index % len(seeded)]])
 
 
+def _placer(
+    orders_of: Callable[[Any], dict[str, dict[str, Any]]],
+    id_format: str,
+    time_keys: tuple[str, ...],
+    stamp: Callable[[datetime], str],
+) -> Callable[[Any, datetime, int], str]:
+    """Places a copy of a seeded order keyed by ``orderId`` (Amazon, eBay) at ``at``."""
+
+    def place(sim: Any, at: datetime, index: int) -> str:
+        orders = orders_of(sim)
+        order = _copy_of(orders, index)
+        order["orderId"] = id_format.format(index)
+        order.update(dict.fromkeys(time_keys, stamp(at)))
+        orders[order["orderId"]] = order
+        return str(order["orderId"])
+
+    return place
+
+
 def _amazon(now: Now | None = None, clock: Clock | None = None) -> Channel:
     from channelhub.simulators.amazon import MARKETPLACES, create_app
     from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
     from channelhub.simulators.amazon.catalog import iso
 
-    def place(sim: Any, at: datetime, index: int) -> str:
-        order = _copy_of(sim.state.orders, index)
-        order["orderId"] = f"999-{index:07d}-0000000"
-        order["createdTime"] = order["lastUpdatedTime"] = iso(at)
-        sim.state.orders[order["orderId"]] = order
-        return str(order["orderId"])
+    place = _placer(
+        lambda sim: sim.state.orders, "999-{:07d}-0000000", ("createdTime", "lastUpdatedTime"), iso
+    )
 
     def held(sim: Any, listing: Listing) -> int | None:
         item = sim.state.listings.get(listing.channel_sku or listing.listing_id)
@@ -204,12 +221,12 @@ def _ebay(now: Now | None = None, clock: Clock | None = None) -> Channel:
     )
     from channelhub.simulators.ebay.data import ebay_time
 
-    def place(sim: Any, at: datetime, index: int) -> str:
-        order = _copy_of(sim.shop.orders, index)
-        order["orderId"] = f"99-{index:05d}-00000"
-        order["creationDate"] = order["lastModifiedDate"] = ebay_time(at)
-        sim.shop.orders[order["orderId"]] = order
-        return str(order["orderId"])
+    place = _placer(
+        lambda sim: sim.shop.orders,
+        "99-{:05d}-00000",
+        ("creationDate", "lastModifiedDate"),
+        ebay_time,
+    )
 
     def held(sim: Any, listing: Listing) -> int | None:
         item = sim.shop.items.get(listing.channel_sku or listing.inventory_ref)
@@ -309,19 +326,9 @@ def _bind(factory: sessionmaker[Session], channel: Channel) -> dict[str, Listing
         raise RuntimeError(f"{channel.platform}: only {len(chosen)} stocked listings imported")
     with factory.begin() as session:
         for sku, listing in zip(SKUS, chosen, strict=True):
-            save_binding(
-                session,
-                Binding(
-                    scope=Scope.ACCOUNT,
-                    channel=listing.channel,
-                    account=listing.account,
-                    listing_id=listing.listing_id,
-                    variation_id=listing.variation_id,
-                    sku=sku,
-                ),
-                now=utc_now(),
-                actor="bench",
-            )
+            ref = ListingRef.of_listing(listing).model_copy(update={"channel_sku": None})
+            binding = binding_for(ref, sku, multiplier=1, scope=Scope.ACCOUNT)
+            save_binding(session, binding, now=utc_now(), actor="bench")
     return dict(zip(SKUS, chosen, strict=True))
 
 

@@ -38,6 +38,14 @@ DATABASE_FILE = "hub.db"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
+def _not_below(value: float, info: ValidationInfo, other: str, why: str) -> float:
+    """``value``, unless it is below the already validated field ``other`` (then ``why``)."""
+    floor = info.data.get(other)
+    if floor is not None and value < floor:
+        raise ValueError(f"it is shorter than {other} ({floor:g}), {why}")
+    return value
+
+
 class HttpSettings(BaseModel):
     """Every connector's HTTP timeouts and retries (``[http]``); the defaults are the client's.
 
@@ -55,13 +63,10 @@ class HttpSettings(BaseModel):
     @field_validator("budget_seconds")
     @classmethod
     def _budget_holds_an_attempt(cls, value: float, info: ValidationInfo) -> float:
-        timeout = info.data.get("timeout_seconds")
-        if timeout is not None and value < timeout:
-            raise ValueError(
-                f"it is shorter than timeout_seconds ({timeout}), which would cut every "
-                "attempt to it: raise budget_seconds too"
-            )
-        return value
+        return _not_below(
+            value, info, "timeout_seconds", "which would cut every attempt to it: raise "
+            "budget_seconds too",
+        )  # fmt: skip
 
 
 class InboundSettings(BaseModel):
@@ -138,13 +143,10 @@ class StockSettings(BaseModel):
     @field_validator("max_wait_seconds")
     @classmethod
     def _wait_covers_debounce(cls, value: float, info: ValidationInfo) -> float:
-        debounce = info.data.get("debounce_seconds")
-        if debounce is not None and value < debounce:
-            raise ValueError(
-                f"it is shorter than debounce_seconds ({debounce:g}): a change would be pushed "
-                "before its burst is over; raise max_wait_seconds or lower debounce_seconds"
-            )
-        return value
+        return _not_below(
+            value, info, "debounce_seconds", "so a change would be pushed before its burst is "
+            "over: raise max_wait_seconds or lower debounce_seconds",
+        )  # fmt: skip
 
 
 class ConsoleSettings(BaseModel):
