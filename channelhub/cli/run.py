@@ -143,7 +143,7 @@ async def serve_hub(
         if serving.done():  # uvicorn stopped at start (it logged why)
             raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
-        waking = asyncio.create_task(waker.serve(), name="stock-wake") if waker else None
+        waking = waker.start() if waker else None
         intake.wake()
         if on_ready is not None:
             on_ready(server.servers[0].sockets[0].getsockname()[1], service)

@@ -140,6 +140,15 @@ class _Burst:
         return max(last for _, last in self.skus.values())
 
 
+def _report(task: asyncio.Task[None]) -> None:
+    """Say why a woken push or the waker itself ended in error (the run log and dead letters
+    already hold a push's failure; this is for the process's log, as the interval's are)."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error(
+            "%s ended in error; the interval push carries on", task.get_name(), exc_info=error
+        )
+
+
 class StockWaker:
     """Runs the stock push of the accounts a committed ledger change affects, debounced.
 
@@ -252,6 +261,7 @@ class StockWaker:
             self._again.add(account)
             return None
         task = asyncio.create_task(self._push(account), name=f"stock wake of {account}")
+        task.add_done_callback(_report)
         self._running[account] = task
         return task
 
@@ -273,6 +283,12 @@ class StockWaker:
                 self._again.discard(account)
         finally:
             del self._running[account]
+
+    def start(self) -> asyncio.Task[None]:
+        """:meth:`serve` as a task of the running loop (cancel it to stop)."""
+        task = asyncio.create_task(self.serve(), name="stock wake")
+        task.add_done_callback(_report)
+        return task
 
     async def serve(self) -> None:
         """Wake pushes as changes commit, until cancelled (``channelhub run`` cancels it at
