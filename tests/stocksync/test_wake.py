@@ -52,9 +52,11 @@ class CountingShop(Shop):
     """A channel that counts its push calls."""
 
     push_calls: list[list[tuple[str, int]]] = field(default_factory=list)
+    pushed_event: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def push_quantities(self, updates: Sequence[QuantityUpdate]) -> list[QuantityPushResult]:
         self.push_calls.append([(u.listing.listing_id, u.quantity) for u in updates])
+        self.pushed_event.set()
         return await super().push_quantities(updates)
 
 
@@ -81,6 +83,7 @@ class Hub:
         for shop in self.shops.values():
             shop.push_calls.clear()
             shop.pushed.clear()
+            shop.pushed_event.clear()
 
 
 @pytest.fixture
@@ -175,6 +178,20 @@ async def test_the_max_wait_bounds_a_sku_that_never_goes_quiet(hub: Hub) -> None
     # the first push at the 30 s bound; the next burst began at 31 s, so bound again at 61 s
     assert woken_at == [30, 61]
     assert hub.shops["shop1"].push_calls == [[("S1-MUG", 43)], [("S1-MUG", 74)]]
+
+
+async def test_the_serving_waker_pushes_a_change_once_it_is_due(hub: Hub) -> None:
+    hub.move("SPOON", 1)
+    hub.clock.advance(seconds=2)  # already due: serve() ticks without waiting
+    serving = hub.waker.start()
+    try:
+        await asyncio.wait_for(hub.shops["shop3"].pushed_event.wait(), timeout=30)
+    finally:
+        serving.cancel()
+        await hub.service.drain(grace=None)  # the woken run finishes, as at shutdown
+    assert hub.shops["shop3"].push_calls == [[("S3-SPOON", 31)]]
+    with pytest.raises(asyncio.CancelledError):
+        await serving
 
 
 async def test_a_change_committed_in_another_thread_is_noted_on_the_waker_loop(
