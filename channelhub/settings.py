@@ -38,6 +38,14 @@ DATABASE_FILE = "hub.db"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
+def _not_below(value: float, info: ValidationInfo, other: str, why: str) -> float:
+    """``value``, unless it is below the already validated field ``other`` (then ``why``)."""
+    floor = info.data.get(other)
+    if floor is not None and value < floor:
+        raise ValueError(f"it is shorter than {other} ({floor:g}), {why}")
+    return value
+
+
 class HttpSettings(BaseModel):
     """Every connector's HTTP timeouts and retries (``[http]``); the defaults are the client's.
 
@@ -55,13 +63,10 @@ class HttpSettings(BaseModel):
     @field_validator("budget_seconds")
     @classmethod
     def _budget_holds_an_attempt(cls, value: float, info: ValidationInfo) -> float:
-        timeout = info.data.get("timeout_seconds")
-        if timeout is not None and value < timeout:
-            raise ValueError(
-                f"it is shorter than timeout_seconds ({timeout}), which would cut every "
-                "attempt to it: raise budget_seconds too"
-            )
-        return value
+        return _not_below(
+            value, info, "timeout_seconds", "which would cut every attempt to it: raise "
+            "budget_seconds too",
+        )  # fmt: skip
 
 
 class InboundSettings(BaseModel):
@@ -111,7 +116,8 @@ class JobsSettings(BaseModel):
 
 
 class StockSettings(BaseModel):
-    """Stock push safety (``[stock]``; the sellable formula's rules live in rules.toml)."""
+    """The stock push's timing and safety (``[stock]``; the sellable formula's rules live in
+    rules.toml)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -120,10 +126,27 @@ class StockSettings(BaseModel):
     #: override it with its ``stock_mass_drop_share`` setting.
     mass_drop_share: Decimal = Field(default=DEFAULT_MASS_DROP_SHARE, ge=0, le=1)
 
+    #: The event-driven push (``channelhub run``): a committed ledger change wakes the push of
+    #: the accounts listing its SKU once the SKU was quiet this long (a burst is one push) ...
+    debounce_seconds: float = Field(default=2.0, ge=0, le=3_600)
+    #: ... or at the latest this long after its changes began (a best-seller never goes quiet).
+    max_wait_seconds: float = Field(default=30.0, gt=0, le=86_400)
+    #: A push run becomes a full sweep of every listing when the last sweep is older than this
+    #: (catches re-binds, rule edits, new listings); 0: only on request and an account's first.
+    sweep_seconds: int = Field(default=3_600, ge=0, le=86_400 * 7)
+
     @field_validator("mass_drop_share", mode="before")
     @classmethod
     def _exact_share(cls, value: object) -> object:
         return Decimal(str(value)) if isinstance(value, float) else value  # 0.2 means 0.2
+
+    @field_validator("max_wait_seconds")
+    @classmethod
+    def _wait_covers_debounce(cls, value: float, info: ValidationInfo) -> float:
+        return _not_below(
+            value, info, "debounce_seconds", "so a change would be pushed before its burst is "
+            "over: raise max_wait_seconds or lower debounce_seconds",
+        )  # fmt: skip
 
 
 class ConsoleSettings(BaseModel):
@@ -294,6 +317,10 @@ DEFAULT_CONFIG_TOML = """\
 # reconcile = 86400
 
 [stock]
+# debounce_seconds = 2       # `channelhub run` pushes a changed SKU's listings once its
+#                            # changes were quiet this long (a burst becomes one push)
+# max_wait_seconds = 30      # or at the latest this long after they began
+# sweep_seconds = 3600       # a full sweep of every listing at most this often (0: on request)
 # mass_drop_share = 0.2      # a stock push that would cut (to 0, or by more than half) more
 #                            # than this share of an account's listings at once stops until
 #                            # `channelhub stock push ACCOUNT --confirm`

@@ -46,8 +46,10 @@ from channelhub.jobs.engine.scheduler import (
     intervals_from_seconds,
     plan_jobs,
     roles_from_registry,
+    stock_waker,
 )
 from channelhub.jobs.orders.sqs_orders import Consumers, start_consumers
+from channelhub.jobs.stock.wake import install_stock_wake
 from channelhub.settings import Settings
 from channelhub.store.repos.accounts import list_accounts
 
@@ -104,6 +106,10 @@ async def serve_hub(
         session_factory, connector_factory=connector_factory, now=now, options=options
     )
     scheduler = build_scheduler(service, plan)
+    # a committed ledger change wakes the push of the accounts listing its SKUs (debounced);
+    # the push_stock interval above stays as the safety net
+    waker = stock_waker(service, plan)
+    uninstall_wake = install_stock_wake(session_factory, waker.announce) if waker else None
     api = create_app(
         session_factory=session_factory,
         connector_factory=connector_factory,
@@ -140,6 +146,7 @@ async def serve_hub(
         if serving.done():  # uvicorn stopped at start (it logged why)
             raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
+        waking = waker.start() if waker else None
         intake.wake()
         # Amazon ORDER_CHANGE from the sellers' SQS queues (polling stays the safety net)
         consumers = start_consumers(
@@ -152,6 +159,8 @@ async def serve_hub(
         scheduler.pause()  # no new runs; shutting the executor down now would cancel runs
         # the consumers finish their receive (<= sqs_wait_seconds) while the runs drain
         consuming.set()
+        if waking is not None:
+            waking.cancel()  # its pushes in flight are the service's: drained next
         await service.drain(grace)
         await consumers.stop(consuming)
         consumers = None
@@ -159,6 +168,8 @@ async def serve_hub(
     finally:
         if consumers is not None:  # stopped on an error: no consumer outlives the hub
             await consumers.stop(consuming)
+        if uninstall_wake is not None:
+            uninstall_wake()
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
         server.should_exit = True

@@ -17,6 +17,7 @@ from channelhub.cli.output import cli_console
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.jobs.accounts.connectors import ConnectorFactory, ConnectorFactoryFn
 from channelhub.jobs.engine.runner import JobOptions, JobResult, SessionFactory
+from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 
@@ -36,6 +37,11 @@ def job_options(settings: Settings) -> JobOptions:
         initial_lookback=timedelta(days=jobs.initial_lookback_days),
         home=settings.home,
         mass_drop_share=settings.stock.mass_drop_share,
+        stock_timing=StockSyncTiming.of_seconds(
+            debounce=settings.stock.debounce_seconds,
+            max_wait=settings.stock.max_wait_seconds,
+            sweep=settings.stock.sweep_seconds,
+        ),
     )
 
 

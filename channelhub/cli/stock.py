@@ -24,7 +24,7 @@ from rich.text import Text
 from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for
 from channelhub.cli.output import cli_console
-from channelhub.cli.runtime import connector_factory_for
+from channelhub.cli.runtime import connector_factory_for, job_options
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.roles import Role
 from channelhub.core.errors import ConfigError, InvalidInput
@@ -210,6 +210,7 @@ def push(
                     default_share=default_share,
                     lease_ttl=timedelta(seconds=settings.jobs.lease_seconds),
                     wait=timedelta(seconds=wait),
+                    timing=job_options(settings).stock_timing,
                 )
             finally:
                 await connector.aclose()

@@ -85,6 +85,7 @@ async def push_stock_job(context: JobContext) -> bool:
         connector=connector,
         rules=rulebook.stock,
         now=context.now(),
+        timing=context.options.stock_timing,
         allowed_warehouses=rulebook.allocation.allowed_for(account.platform, account.name),
         safety=PushSafety(mass_drop_share_for(account.settings, context.options.mass_drop_share)),
         fence=context.fence,

@@ -48,6 +48,7 @@ from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.leasing import HeldLease, Sleep, holding
 from channelhub.jobs.engine.leasing import default_holder as default_holder
 from channelhub.jobs.stock.compute import load_rules
+from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.store.repos.accounts import AccountInfo, get_account
 from channelhub.store.repos.cursors import get_cursor
 from channelhub.store.repos.jobs import (
@@ -116,6 +117,8 @@ class JobOptions:
     rules_file: Path | None = None
     #: ``[stock] mass_drop_share``: the stock push's mass-drop guard (accounts may override)
     mass_drop_share: Decimal = DEFAULT_MASS_DROP_SHARE
+    #: ``[stock]`` debounce, max wait and sweep of the stock push
+    stock_timing: StockSyncTiming = field(default_factory=StockSyncTiming)
 
 
 @dataclass(frozen=True)

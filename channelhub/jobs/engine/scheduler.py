@@ -35,7 +35,8 @@ from channelhub.jobs.engine.runner import (
     default_holder,
     run_job,
 )
-from channelhub.store.repos.accounts import AccountInfo
+from channelhub.jobs.stock.wake import StockWaker, accounts_listing
+from channelhub.store.repos.accounts import AccountInfo, list_accounts
 from channelhub.store.tables.jobs import RunOutcome
 
 log = logging.getLogger(__name__)
@@ -211,3 +212,29 @@ def build_scheduler(
             next_run_time=first_run_at or datetime.now(UTC),
         )
     return scheduler
+
+
+def stock_waker(service: JobService, plan: Sequence[ScheduledJob]) -> StockWaker | None:
+    """The waker of the planned stock pushes (None: no account pushes stock), running each
+    through ``service`` with the ``[stock]`` timing of its options. Install it with
+    :func:`channelhub.jobs.stock.wake.install_stock_wake` and run its ``serve()``."""
+    pushing = {job.account for job in plan if job.kind is JobKind.PUSH_STOCK}
+    if not pushing:
+        return None
+    factory = service.session_factory
+    with factory() as session:
+        platforms = {a.name: a.platform for a in list_accounts(session) if a.name in pushing}
+
+    def accounts_for(skus: frozenset[str]) -> set[str]:
+        with factory() as session:
+            return accounts_listing(session, skus, platforms)
+
+    async def run_push(account: str) -> JobResult | None:
+        return await service.run(account, JobKind.PUSH_STOCK)
+
+    return StockWaker(
+        accounts_for=accounts_for,
+        run_push=run_push,
+        now=service.now,
+        timing=service.options.stock_timing,
+    )

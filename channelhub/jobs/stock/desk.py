@@ -29,6 +29,7 @@ from channelhub.jobs.stock.push import (
     PushSafety,
     PushSummary,
     StockSyncOff,
+    StockSyncTiming,
     explain_listing,
     mass_drop_share_for,
     preview_push,
@@ -235,6 +236,7 @@ async def push_now(
     default_share: Decimal = DEFAULT_MASS_DROP_SHARE,
     lease_ttl: timedelta = timedelta(minutes=5),
     wait: timedelta = timedelta(0),
+    timing: StockSyncTiming | None = None,
 ) -> PushOutcome:
     """Push ``account``'s changed quantities now. Stock sync off: only with ``confirm`` (the
     seller saw the preview), which turns it on and pushes every listing. ``confirm`` also
@@ -266,6 +268,7 @@ async def push_now(
         rules=rulebook.stock,
         now=now,
         full_sweep=full,
+        timing=timing or StockSyncTiming(),
         allowed_warehouses=rulebook.allocation.allowed_for(info.platform, account),
         safety=PushSafety(
             mass_drop_share=mass_drop_share_for(info.settings, default_share),

@@ -136,11 +136,21 @@ class StockSyncTiming:
     periodic full sweep that catches what no ledger movement announces (re-binds, rule edits,
     new listings)."""
 
-    debounce: timedelta = timedelta(seconds=30)
-    max_wait: timedelta = timedelta(minutes=5)
+    debounce: timedelta = timedelta(seconds=2)
+    max_wait: timedelta = timedelta(seconds=30)
     #: a run becomes a full sweep when the last one is older than this (None: only on request);
     #: the first run of an account is always a full sweep.
     sweep_every: timedelta | None = timedelta(hours=1)
+
+    @classmethod
+    def of_seconds(cls, *, debounce: float, max_wait: float, sweep: float) -> StockSyncTiming:
+        """``[stock] debounce_seconds``, ``max_wait_seconds``, ``sweep_seconds`` (0: no
+        periodic sweep) as the job's timing."""
+        return cls(
+            debounce=timedelta(seconds=debounce),
+            max_wait=timedelta(seconds=max_wait),
+            sweep_every=timedelta(seconds=sweep) if sweep > 0 else None,
+        )
 
 
 #: What a push says, and does, when no warehouse is registered: push nothing.

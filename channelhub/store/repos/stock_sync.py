@@ -3,7 +3,9 @@
 Marking: every recorded ledger movement marks its SKU dirty for every channel account the
 push job serves (one ``INSERT ... SELECT ... ON CONFLICT`` over ``stock_sync_accounts``), so
 each account's push job consumes its own marks. A burst of movements keeps
-``first_changed_at`` and moves ``changed_at``.
+``first_changed_at`` and moves ``changed_at``. The SKUs marked are also noted on the session
+(:func:`marked_in_transaction`), so the push can be woken when, and only if, the transaction
+commits.
 
 Consuming: the job reads the marks that are due, and deletes each one only if it did not
 change since it was read (``changed_at <= seen``), so a movement landing during a push run is
@@ -36,11 +38,25 @@ from channelhub.store.tables.stock_sync import (
     StockSyncAccountRow,
 )
 
+#: ``session.info`` key: the stock SKUs marked dirty in the session's current transaction
+#: (read by :mod:`channelhub.jobs.stock.wake` when it commits; cleared on rollback).
+MARKED_INFO_KEY = "channelhub.stock_marked_skus"
+
+
+def marked_in_transaction(session: Session) -> set[str]:
+    """The stock SKUs :func:`mark_dirty` marked since the session's last commit or rollback
+    (the set itself: the commit hook empties it)."""
+    marked: set[str] = session.info.setdefault(MARKED_INFO_KEY, set())
+    return marked
+
 
 def mark_dirty(session: Session, skus: Iterable[str], *, now: datetime) -> None:
-    """Mark ``skus`` changed at ``now`` for every channel account the push job serves."""
+    """Mark ``skus`` changed at ``now`` for every channel account the push job serves, and
+    note them on the session so its commit can wake the push (:mod:`channelhub.jobs.stock.wake`)."""
     table = StockDirtyRow.__table__
-    for sku in sorted(set(skus)):
+    chosen = sorted(set(skus))
+    marked_in_transaction(session).update(chosen)
+    for sku in chosen:
         accounts = (
             select(
                 StockSyncAccountRow.channel,

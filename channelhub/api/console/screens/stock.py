@@ -280,6 +280,7 @@ async def push(
                 lease_ttl=config.job_options.lease_ttl
                 if config.job_options
                 else timedelta(minutes=5),
+                timing=config.job_options.stock_timing if config.job_options else None,
             )
         finally:
             close = getattr(connector, "aclose", None)

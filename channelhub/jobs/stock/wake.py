@@ -1,0 +1,311 @@
+"""Wake the stock push when a ledger change commits, instead of at the next interval tick.
+
+Before this, a movement only marked its SKU dirty and the push ran on its interval (5 min by
+default, with a 30 s debounce on top): a count change reached the channels after minutes. Now:
+
+1. :func:`~channelhub.store.repos.stock_sync.mark_dirty` notes the SKUs it marks on the
+   session (``session.info``), whoever records the movement (a callback, a stock pull, the
+   order pipeline's reservations, the console).
+2. :func:`install_stock_wake` listens to the sessions of a ``sessionmaker``: when a root
+   transaction that marked SKUs is about to commit, it calls the **announce seam** (below)
+   with the session, still inside that transaction, and the SKUs.
+3. The embedded engine's announce, :meth:`StockWaker.announce`, hands the SKUs to the
+   :class:`StockWaker` only once the transaction has committed (a rollback wakes nothing).
+   The waker coalesces a burst: it fires once no stock change has committed for
+   ``[stock] debounce_seconds``, or ``max_wait_seconds`` after the burst began (a
+   best-seller never goes quiet), maps the SKUs to the scheduled accounts whose listings ship
+   them (:func:`accounts_listing`) and runs each one's push through the :class:`JobService`
+   (``run_push``): the lease keeps two runs of one account apart, the connector's limiter
+   keeps the channel's rate limit, and a run already in flight is followed by one more.
+
+The interval job stays as the safety net (a change committed by another process — a CLI
+command — or a wake lost to a crash is pushed by the next interval run), and so does the
+periodic full sweep (``sweep_seconds``).
+
+**The seam for a distributed engine** is the ``announce`` argument of
+:func:`install_stock_wake`, a :data:`StockAnnounce`: ``announce(session, skus)`` is called
+once per committing root transaction that marked stock SKUs, *inside* that transaction
+(``session.connection()`` is usable and anything written there commits or rolls back with the
+ledger change). The embedded engine passes :meth:`StockWaker.announce`; a distributed engine
+passes a function that defers its push job in the same transaction instead, and runs no
+waker. Nothing else changes.
+
+A savepoint rolled back inside a committed transaction still announces the SKUs it marked:
+the push then recomputes, finds nothing changed and sends nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from channelhub.jobs.stock.compute import resolve
+from channelhub.jobs.stock.push import StockSyncTiming
+from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.listings import list_listings
+from channelhub.store.repos.pairings import load_book
+from channelhub.store.repos.stock_sync import MARKED_INFO_KEY
+
+log = logging.getLogger(__name__)
+
+#: The seam: called with the session, inside the committing transaction, and the stock SKUs
+#: that transaction marked dirty. Embedded engine: :meth:`StockWaker.announce`.
+StockAnnounce = Callable[[Session, frozenset[str]], None]
+
+#: ``session.info`` key: callables to run once the session's root transaction committed.
+_ON_COMMIT_KEY = "channelhub.on_commit"
+
+
+def on_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's current root transaction has committed (never when
+    it rolls back)."""
+    session.info.setdefault(_ON_COMMIT_KEY, []).append(action)
+
+
+def install_stock_wake(
+    factory: sessionmaker[Session], announce: StockAnnounce
+) -> Callable[[], None]:
+    """Call ``announce`` for every committing root transaction of ``factory``'s sessions that
+    marked stock SKUs dirty (see the module docstring). Returns the uninstaller."""
+
+    def before_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint: the root commit announces
+        marked = session.info.get(MARKED_INFO_KEY)
+        if marked:
+            announce(session, frozenset(marked))
+
+    def after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
+        for action in session.info.pop(_ON_COMMIT_KEY, ()):
+            action()
+
+    def after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # the root ended (committed or rolled back): forget
+            session.info.pop(MARKED_INFO_KEY, None)
+            session.info.pop(_ON_COMMIT_KEY, None)
+
+    listeners: list[tuple[str, Any]] = [
+        ("before_commit", before_commit),
+        ("after_commit", after_commit),
+        ("after_transaction_end", after_transaction_end),
+    ]
+    for name, listener in listeners:
+        event.listen(factory, name, listener)
+
+    def uninstall() -> None:
+        for name, listener in listeners:
+            event.remove(factory, name, listener)
+
+    return uninstall
+
+
+def accounts_listing(
+    session: Session, skus: Collection[str], accounts: Mapping[str, str]
+) -> set[str]:
+    """Of ``accounts`` (name -> platform), those with a paired listing that ships one of
+    ``skus`` (through its binding, pack size or bundle components), as the push resolves it."""
+    wanted = set(skus)
+    catalog = load_catalog(session)
+    book = load_book(session)
+    found = set()
+    for name, platform in accounts.items():
+        listings = list_listings(session, channel=platform, account=name)
+        resolved = resolve(listings, book=book, catalog=catalog)
+        if any(target.needs.keys() & wanted for target in resolved.targets):
+            found.add(name)
+    return found
+
+
+@dataclass
+class _Burst:
+    """The SKUs changed since the last wake, and when the burst began and last moved."""
+
+    skus: dict[str, tuple[datetime, datetime]]  # sku -> (first, last) committed change
+
+    def first(self) -> datetime:
+        return min(first for first, _ in self.skus.values())
+
+    def last(self) -> datetime:
+        return max(last for _, last in self.skus.values())
+
+
+def _report(task: asyncio.Task[None]) -> None:
+    """Say why a woken push or the waker itself ended in error (the run log and dead letters
+    already hold a push's failure; this is for the process's log, as the interval's are)."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error(
+            "%s ended in error; the interval push carries on", task.get_name(), exc_info=error
+        )
+
+
+class StockWaker:
+    """Runs the stock push of the accounts a committed ledger change affects, debounced.
+
+    ``accounts_for(skus)`` names the accounts to push (:func:`accounts_listing` in a session
+    of its own); ``run_push(account)`` runs one push (``JobService.run``) and returns its
+    :class:`~channelhub.jobs.engine.runner.JobResult`, or None when the service is stopping.
+    ``now`` is the same clock the push job reads, so the waker and the job's own debounce on
+    the dirty marks agree. :meth:`serve` drives it; tests call :meth:`tick` with a fake clock.
+    """
+
+    def __init__(
+        self,
+        *,
+        accounts_for: Callable[[frozenset[str]], Collection[str]],
+        run_push: Callable[[str], Awaitable[Any]],
+        now: Callable[[], datetime],
+        timing: StockSyncTiming,
+    ) -> None:
+        self.accounts_for = accounts_for
+        self.run_push = run_push
+        self.now = now
+        self.timing = timing
+        self._burst = _Burst({})
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()  # accounts to push once more when their run ends
+        self._retry: dict[str, datetime] = {}  # accounts whose lease was held elsewhere
+        self._changed = asyncio.Event()
+        #: the loop the runs start on: notes from other threads are handed to it
+        self._loop: asyncio.AbstractEventLoop | None = None
+        with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
+            self._loop = asyncio.get_running_loop()
+        #: runs started, per account (for ``/metrics``-style counts and the tests)
+        self.runs: dict[str, int] = {}
+
+    # --- in: committed changes --------------------------------------------------------------
+
+    def announce(self, session: Session, skus: frozenset[str]) -> None:
+        """The embedded engine's :data:`StockAnnounce`: notify once the transaction commits."""
+        on_commit(session, lambda: self.notify(skus))
+
+    def notify(self, skus: Collection[str]) -> None:
+        """Committed stock changes of ``skus``; safe to call from any thread (a sync HTTP
+        route commits in a worker thread)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not loop:
+                loop.call_soon_threadsafe(self._note, frozenset(skus))
+                return
+        self._note(frozenset(skus))
+
+    def _note(self, skus: frozenset[str]) -> None:
+        at = self.now()
+        for sku in skus:
+            first, _ = self._burst.skus.get(sku, (at, at))
+            self._burst.skus[sku] = (first, at)
+        self._changed.set()
+
+    # --- when ---------------------------------------------------------------------------------
+
+    def due_at(self) -> datetime | None:
+        """When the next wake is due: the burst quiet for the debounce, or at the latest the
+        maximum wait after it began; or an account's retry. None: nothing waits."""
+        times = list(self._retry.values())
+        if self._burst.skus:
+            quiet = self._burst.last() + self.timing.debounce
+            times.append(min(quiet, self._burst.first() + self.timing.max_wait))
+        return min(times, default=None)
+
+    def _take_due(self, now: datetime) -> frozenset[str]:
+        """The burst's SKUs the push job will find due at ``now`` (its debounce rule); the
+        others stay in the burst."""
+        settled = now - self.timing.debounce
+        waited = now - self.timing.max_wait
+        due = {
+            sku
+            for sku, (first, last) in self._burst.skus.items()
+            if last <= settled or first <= waited
+        }
+        for sku in due:
+            del self._burst.skus[sku]
+        return frozenset(due)
+
+    # --- out: push runs -----------------------------------------------------------------------
+
+    async def tick(self) -> list[asyncio.Task[None]]:
+        """Wake what is due now: start the push of every affected account (one run each; an
+        account already running gets one more run after it). Returns the runs started."""
+        now = self.now()
+        due = self.due_at()
+        if due is None or due > now:
+            return []
+        accounts = {name for name, at in self._retry.items() if at <= now}
+        for name in accounts:
+            del self._retry[name]
+        skus = self._take_due(now)
+        if skus:
+            try:
+                accounts |= set(self.accounts_for(skus))
+            except BaseException:
+                self._note(skus)  # not lost: woken again after another debounce window
+                raise
+        return [task for name in sorted(accounts) if (task := self._start(name)) is not None]
+
+    def _start(self, account: str) -> asyncio.Task[None] | None:
+        if account in self._running:
+            self._again.add(account)
+            return None
+        task = asyncio.create_task(self._push(account), name=f"stock wake of {account}")
+        task.add_done_callback(_report)
+        self._running[account] = task
+        return task
+
+    async def _push(self, account: str) -> None:
+        try:
+            while True:
+                self.runs[account] = self.runs.get(account, 0) + 1
+                result = await self.run_push(account)
+                if result is not None and result.skipped:
+                    # another runner holds the account's push (the interval run, a person's
+                    # `stock push`): look again once it has had a debounce window to finish
+                    self._retry[account] = self.now() + max(
+                        self.timing.debounce, timedelta(seconds=1)
+                    )
+                    self._changed.set()
+                    return
+                if account not in self._again or result is None:
+                    return
+                self._again.discard(account)
+        finally:
+            del self._running[account]
+
+    def start(self) -> asyncio.Task[None]:
+        """:meth:`serve` as a task of the running loop (cancel it to stop)."""
+        task = asyncio.create_task(self.serve(), name="stock wake")
+        task.add_done_callback(_report)
+        return task
+
+    async def serve(self) -> None:
+        """Wake pushes as changes commit, until cancelled (``channelhub run`` cancels it at
+        shutdown, before draining the runs in flight)."""
+        self._loop = asyncio.get_running_loop()
+        while True:
+            self._changed.clear()
+            due = self.due_at()
+            timeout = None if due is None else max((due - self.now()).total_seconds(), 0.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+            try:
+                await self.tick()
+            except SQLAlchemyError as error:  # the SKUs wait in the burst for the next window
+                log.warning(
+                    "stock wake: cannot read which accounts list the changed SKUs (%s); "
+                    "trying again in %g s, the interval push covers them meanwhile",
+                    type(error).__name__,
+                    self.timing.debounce.total_seconds(),
+                )
