@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from channelhub.connectors.errors import NotFoundError
 from channelhub.connectors.amazon_mcf import McfRejected
+from channelhub.connectors.errors import NotFoundError
 from channelhub.core.fulfilment import OutboundState, TrackingStatus
 from channelhub.core.models import Address, OutboundLine, OutboundOrder
 from channelhub.mappings.amazon_mcf import fulfillment_order_id
