@@ -71,6 +71,9 @@ class Capability(StrEnum):
     #: get_stock_levels(cursor=...) lists only the levels changed since the cursor, and its
     #: last page's cursor is the next read's (a pull then adjusts only the SKUs listed)
     STOCK_CHANGES = "stock_changes"
+    #: the warehouse reports shipments only when asked (no callbacks): the poll_outbound job
+    #: reads its live orders (get_outbound) and, with ``package_tracking``, their packages
+    POLLED_OUTBOUND = "polled_outbound"
     # carrier
     RATE_QUOTE = "rate_quote"
     CREATE_LABEL = "create_label"

@@ -82,6 +82,7 @@ JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.POLL_SHIPMENTS: "channelhub.jobs.handlers:poll_shipments_job",
     JobKind.RECONCILE: "channelhub.jobs.reconcile:reconcile_job",
     JobKind.PULL_STOCK: "channelhub.jobs.stock_pull:pull_stock_job",
+    JobKind.POLL_OUTBOUND: "channelhub.jobs.warehouse_poll:poll_outbound_job",
 }
 
 

@@ -73,6 +73,7 @@ CAPABILITIES = frozenset(
         Capability.STOCK_LEVELS,
         Capability.STOCK_CHANGES,
         Capability.HOLD_OUTBOUND,
+        Capability.POLLED_OUTBOUND,
     }
 )
 
@@ -277,6 +278,8 @@ class AmazonMcfWarehouse:
             shipments=tuple(shipments.items),
             raw=RawRecord("outbound", idempotency_key, content, self._now()),
             failures=tuple(shipments.failures),
+            problem=mcf.order_outcome(body).reason,
+            final=mcf_orders.status_of(body) in mcf_orders.FINAL_STATUSES,
         )
 
     def _shipment(self, node: Wire, key: str, order_id: str) -> list[Shipment]:
