@@ -335,7 +335,7 @@ class McfState:
             "state": address.get("stateOrRegion", ""),
             "country": address["countryCode"],
         }
-        events = [
+        events: list[dict[str, Any]] = [
             {
                 "eventDate": iso(shipped + self.stage * n),
                 "eventAddress": where,
@@ -344,7 +344,7 @@ class McfState:
             }
             for n, (code, text) in enumerate(TRACK_STEPS[: max(1, min(steps, len(TRACK_STEPS)))])
         ]
-        last = events[-1]["eventCode"]
+        last = str(events[-1]["eventCode"])
         status = {"EVENT_301": "DELIVERED", "EVENT_302": "OUT_FOR_DELIVERY"}.get(last, "IN_TRANSIT")
         return {
             "payload": {
