@@ -15,12 +15,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.amazon_mcf import PLUGIN, AmazonMcfWarehouse
+from channelhub.core.errors import ChannelhubError
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.core.models import HubStatus, Sku, Warehouse
 from channelhub.jobs.dispatch import dispatch_outbox
 from channelhub.jobs.intercept import request_intercept
 from channelhub.jobs.pipeline import PipelineSettings, run_pipeline
 from channelhub.jobs.stock_pull import pull_stock
+from channelhub.jobs.warehouse_hold import request_warehouse_hold
 from channelhub.jobs.warehouse_poll import poll_warehouse
 from channelhub.jobs.warehouse_setup import import_stock, register_warehouse
 from channelhub.mappings.stock_csv import parse_stock_csv
@@ -28,6 +30,7 @@ from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
 from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import add_account
+from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.fulfilment import get_outbound
 from channelhub.store.repos.orders import get_order_row, upsert_order
 from channelhub.store.repos.products import upsert_sku
@@ -213,5 +216,44 @@ async def test_intercept_cancels_at_amazon_and_unfulfillable_becomes_an_exceptio
     assert polled.exceptions and "Unfulfillable" in polled.exceptions[0][1]
     with factory() as session:
         assert stock_balances(session, warehouse=FBA)[(FBA, "MUG-RED")].reserved == 0
+    rig.assert_requests_follow_the_contract()
+    await mcf.aclose()
+
+
+async def test_a_dispatched_order_is_held_at_amazon_and_released(engine: Engine) -> None:
+    rig = make_rig()
+    mcf = rig.connector()
+    factory = _setup(engine, rig)
+    await pull_stock(factory, mcf, account=ACCOUNT, now=rig.clock())
+    one = order(external_id="US-1", placed_at=START, updated_at=START)
+    line = one.lines[0].model_copy(update={"channel_sku": "MUG-RED"})
+    one = one.model_copy(update={"lines": (line,)})
+    with factory.begin() as session:
+        upsert_order(session, one, now=START)
+    run_pipeline(factory, settings=PipelineSettings(), now=rig.clock())
+    await dispatch_outbox(factory, warehouses={FBA: mcf}, now=rig.clock())
+    with factory.begin() as session:
+        held = request_warehouse_hold(
+            session, one.key, reason="review: odd address", now=rig.clock()
+        )
+        request_warehouse_hold(session, one.key, reason="again", now=rig.clock())  # one message
+    summary = await dispatch_outbox(factory, warehouses={FBA: mcf}, now=rig.clock())
+    assert summary.holds == [(held[0], "accepted")]
+    rig.sim.advance(timedelta(hours=12))
+    assert (await mcf.get_outbound(held[0])).state is OutboundState.ACCEPTED  # waits at Amazon
+    with factory.begin() as session:
+        request_warehouse_hold(session, one.key, reason="checked", now=rig.clock(), release=True)
+    await dispatch_outbox(factory, warehouses={FBA: mcf}, now=rig.clock())
+    rig.sim.advance(timedelta(hours=7))
+    await poll_warehouse(factory, mcf, warehouses=[FBA], now=rig.clock())
+    assert _status(factory, "US-1") is HubStatus.SHIPPED
+    with factory.begin() as session:  # shipped: too late to hold
+        with pytest.raises(ChannelhubError):
+            request_warehouse_hold(session, one.key, reason="late", now=rig.clock())
+        history = [d.reason for d in order_decisions(session, get_order_row(session, one.key).id)]
+    assert any("the warehouse holds" in h for h in history)
+    assert any("the warehouse released" in h for h in history)
+    actions = [e.json()["fulfillmentAction"] for e in rig.sim.journal.matching("PUT", "/fba")]
+    assert actions == ["Hold", "Ship"]
     rig.assert_requests_follow_the_contract()
     await mcf.aclose()
