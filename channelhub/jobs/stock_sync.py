@@ -665,8 +665,8 @@ CHANNEL_STOCK_PLATFORMS: Mapping[str, str] = {"amazon": "amazon_mcf"}
 
 def channel_stock_lines(session: Session, listing: Listing) -> list[str]:
     """Where a channel-fulfilled listing's stock is in the ledger: each warehouse an account
-    of the channel's stock platform (``amazon_mcf`` for FBA) reads in the listing's
-    marketplace, with the on-hand count of the listing's SKU(s) there."""
+    of the channel's stock platform (``amazon_mcf`` for FBA) reads, with the on-hand count of
+    the listing's SKU(s) there (every such warehouse: each line names its code)."""
     platform = CHANNEL_STOCK_PLATFORMS.get(listing.channel)
     if platform is None:
         return []
@@ -675,9 +675,6 @@ def channel_stock_lines(session: Session, listing: Listing) -> list[str]:
     skus = sorted({sku for t in resolved.targets for sku in t.needs})
     lines = []
     for account in list_accounts(session, platform):
-        market = account.settings.get("marketplace_id")
-        if market and listing.marketplace and market != listing.marketplace:
-            continue
         rows = warehouses_of_account(session, account.name)
         codes = [r.code for r in rows] or [str(account.settings.get("warehouse") or account.name)]
         for code in codes:

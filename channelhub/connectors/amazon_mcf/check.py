@@ -63,12 +63,6 @@ SPEC = PlatformSpec(
             FieldType.FLOAT,
             default=300,
         ),
-        field(
-            "preview",
-            "let allocation ask getFulfillmentPreview for fees and arrival dates",
-            FieldType.BOOL,
-            default=False,
-        ),
     ),
 )
 

@@ -115,7 +115,6 @@ class AmazonMcfWarehouse:
         self.policy = str(settings.get("fulfillment_policy") or "FillOrKill")
         self.comment = str(settings.get("packing_slip_comment") or "Thank you for your order.")
         self.overlap = timedelta(seconds=float(settings.get("stock_overlap_seconds", 300)))
-        self.preview_enabled = bool(settings.get("preview", False))
         self._now = context.now
         self.lwa_url = lwa_url_for(context.base_url, settings)
         extra: dict[str, Any] = {}
