@@ -4,7 +4,7 @@ shipments, the outcomes a person must see, and package tracking.
 One run for one warehouse account (``POLLED_OUTBOUND``):
 
 1. each live outbound order of its warehouses (accepted, picking, packed, partly shipped,
-   cancel requested; its order not already an exception, cancelled or delivered), oldest
+   cancel requested or too late to cancel; its order not already an exception, cancelled or delivered), oldest
    first: ``get_outbound``, then in one transaction every shipment applied
    (:func:`~channelhub.jobs.shipments.apply_shipment`, idempotent on the shipment id) and the
    outcome acted on:
@@ -69,6 +69,7 @@ _LIVE = frozenset(
         OutboundState.PACKED,
         OutboundState.PARTIALLY_SHIPPED,
         OutboundState.CANCEL_REQUESTED,
+        OutboundState.CANCEL_TOO_LATE,  # an intercept came too late: it still ships
     }
 )
 _SETTLED = frozenset({HubStatus.EXCEPTION, HubStatus.CANCELLED, HubStatus.DELIVERED})

@@ -67,7 +67,7 @@ class CrashAfterAccepted:
         return getattr(self.inner, name)
 
 
-def _status(factory: sessionmaker[Session], external_id: str, **extra: Any) -> HubStatus:
+def _status(factory: sessionmaker[Session], external_id: str) -> HubStatus:
     with factory() as session:
         return HubStatus(get_order_row(session, order(external_id=external_id).key).hub_status)
 
@@ -255,5 +255,32 @@ async def test_a_dispatched_order_is_held_at_amazon_and_released(engine: Engine)
     assert any("the warehouse released" in h for h in history)
     actions = [e.json()["fulfillmentAction"] for e in rig.sim.journal.matching("PUT", "/fba")]
     assert actions == ["Hold", "Ship"]
+    rig.assert_requests_follow_the_contract()
+    await mcf.aclose()
+
+
+async def test_an_intercept_too_late_still_ships_and_is_polled(engine: Engine) -> None:
+    rig = make_rig()
+    mcf = rig.connector()
+    factory = _setup(engine, rig)
+    await pull_stock(factory, mcf, account=ACCOUNT, now=rig.clock())
+    one = order(external_id="US-1", placed_at=START, updated_at=START)
+    one = one.model_copy(
+        update={"lines": (one.lines[0].model_copy(update={"channel_sku": "MUG-RED"}),)}
+    )
+    with factory.begin() as session:
+        upsert_order(session, one, now=START)
+    run_pipeline(factory, settings=PipelineSettings(), now=rig.clock())
+    await dispatch_outbox(factory, warehouses={FBA: mcf}, now=rig.clock())
+    rig.sim.advance(timedelta(hours=4, minutes=30))  # Amazon is picking it
+    with factory.begin() as session:
+        request_intercept(
+            session, one.key, then=HubStatus.CANCELLED, reason="late", now=rig.clock()
+        )
+    summary = await dispatch_outbox(factory, warehouses={FBA: mcf}, now=rig.clock())
+    assert [state for _, state in summary.cancels] == ["cancel_too_late"]
+    rig.sim.advance(timedelta(hours=2))
+    await poll_warehouse(factory, mcf, warehouses=[FBA], now=rig.clock())
+    assert _status(factory, "US-1") is HubStatus.SHIPPED
     rig.assert_requests_follow_the_contract()
     await mcf.aclose()
