@@ -4,8 +4,8 @@ shipments, the outcomes a person must see, and package tracking.
 One run for one warehouse account (``POLLED_OUTBOUND``):
 
 1. each live outbound order of its warehouses (accepted, picking, packed, partly shipped,
-   cancel requested or too late to cancel; its order not already an exception, cancelled or delivered), oldest
-   first: ``get_outbound``, then in one transaction every shipment applied
+   cancel requested or too late to cancel; its order not already an exception, cancelled or
+   delivered), oldest first: ``get_outbound``, then in one transaction every shipment applied
    (:func:`~channelhub.jobs.shipments.apply_shipment`, idempotent on the shipment id) and the
    outcome acted on:
 

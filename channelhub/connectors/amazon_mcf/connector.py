@@ -32,19 +32,11 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from channelhub.connectors.amazon.auth import (
-    HEADER,
-    LwaAuth,
-    is_expired_token,
-    lwa_fetcher,
-    lwa_url_for,
-)
-from channelhub.connectors.amazon.limits import PLAIN_LIMITS
+from channelhub.connectors.amazon.session import SpApiSession
 from channelhub.connectors.amazon_mcf.limits import USAGE_PLANS
-from channelhub.connectors.errors import ConnectorError, NotFoundError
-from channelhub.connectors.http.auth import RefreshingToken
-from channelhub.connectors.http.client import ConnectorHttpClient, ConnectorResponse
-from channelhub.connectors.plugin import ConnectorContext, http_client_for
+from channelhub.connectors.errors import NotFoundError
+from channelhub.connectors.http.client import ConnectorResponse
+from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.records import PageRecords
 from channelhub.connectors.results import (
     CancelResult,
@@ -116,59 +108,31 @@ class AmazonMcfWarehouse:
         self.comment = str(settings.get("packing_slip_comment") or "Thank you for your order.")
         self.overlap = timedelta(seconds=float(settings.get("stock_overlap_seconds", 300)))
         self._now = context.now
-        self.lwa_url = lwa_url_for(context.base_url, settings)
-        extra: dict[str, Any] = {}
-        if context.timeout is not None:
-            extra["timeout"] = context.timeout
-        if context.retry is not None:
-            extra["retry"] = context.retry
-        self._plain = ConnectorHttpClient(
-            platform=PLATFORM,
-            account=context.account,
-            base_url=self.lwa_url,
-            limits=PLAIN_LIMITS,
-            transport=context.transport,
-            clock=context.clock,
-            sleep=context.sleep,
-            now=context.now,
-            rng=context.rng,
-            limit_feedback=None,
-            redactor=context.redactor,
-            observer=context.observer,
-            **extra,
-        )
-        fetch = lwa_fetcher(
-            self._plain,
-            self.lwa_url,
+        self.session = SpApiSession(
+            context,
+            default_base_url=DEFAULT_BASE_URL,
+            limits=USAGE_PLANS,
             client_id=context.credential("client_id"),
             client_secret=context.credential("client_secret"),
             refresh_token=context.credential("refresh_token"),
         )
-        self.token = RefreshingToken(
-            fetch, clock=context.clock, redactor=context.redactor, observer=context.observer
-        )
-        self.http = http_client_for(
-            context, default_base_url=DEFAULT_BASE_URL, limits=USAGE_PLANS, auth=LwaAuth(self.token)
+        self.lwa_url, self.token, self.http = (
+            self.session.lwa_url,
+            self.session.token,
+            self.session.http,
         )
 
     def __repr__(self) -> str:
         return f"AmazonMcfWarehouse(account={self.account!r}, marketplace={self.marketplace_id!r})"
 
     async def aclose(self) -> None:
-        await self.http.aclose()
-        await self._plain.aclose()
+        await self.session.aclose()
 
     async def call(
         self, operation: str, method: str, path: str, **options: Any
     ) -> ConnectorResponse:
-        """One SP-API call; an expired-token 403 refreshes the LWA token and tries once more."""
-        try:
-            return await self.http.request(operation, method, path, **options)
-        except ConnectorError as error:
-            if HEADER in (options.get("headers") or {}) or not is_expired_token(error):
-                raise
-            self.token.invalidate()
-            return await self.http.request(operation, method, path, **options)
+        """One SP-API call (the LWA token refreshed once on its expired answer)."""
+        return await self.session.call(operation, method, path, **options)
 
     def _path(self, key: str, suffix: str = "") -> str:
         return f"{build.ORDERS_PATH}/{build.fulfillment_order_id(key)}{suffix}"
