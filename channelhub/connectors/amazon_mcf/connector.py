@@ -128,18 +128,12 @@ class AmazonMcfWarehouse:
     async def aclose(self) -> None:
         await self.session.aclose()
 
-    async def call(
-        self, operation: str, method: str, path: str, **options: Any
-    ) -> ConnectorResponse:
-        """One SP-API call (the LWA token refreshed once on its expired answer)."""
-        return await self.session.call(operation, method, path, **options)
-
     def _path(self, key: str, suffix: str = "") -> str:
         return f"{build.ORDERS_PATH}/{build.fulfillment_order_id(key)}{suffix}"
 
     async def _order(self, key: str) -> tuple[dict[str, Any], bytes]:
         """getFulfillmentOrder by the hub's key; 404 is NotFoundError."""
-        response = await self.call("getFulfillmentOrder", "GET", self._path(key))
+        response = await self.session.call("getFulfillmentOrder", "GET", self._path(key))
         body = response.json()
         if not isinstance(body, dict):
             raise McfRejected(["getFulfillmentOrder answered no object"], source=PLATFORM)
@@ -162,7 +156,7 @@ class AmazonMcfWarehouse:
             hold=hold,
             comment=self.comment,
         )
-        response = await self.call(
+        response = await self.session.call(
             "createFulfillmentOrder",
             "POST",
             build.ORDERS_PATH,
@@ -180,7 +174,7 @@ class AmazonMcfWarehouse:
 
     async def cancel_outbound(self, idempotency_key: str, *, reason: str) -> CancelResult:
         """cancelFulfillmentOrder: CANCELLED, or CANCEL_TOO_LATE once picking began."""
-        response = await self.call(
+        response = await self.session.call(
             "cancelFulfillmentOrder",
             "PUT",
             self._path(idempotency_key, "/cancel"),
@@ -199,7 +193,7 @@ class AmazonMcfWarehouse:
         )
 
     async def _set_action(self, key: str, *, hold: bool) -> OutboundState:
-        response = await self.call(
+        response = await self.session.call(
             "updateFulfillmentOrder",
             "PUT",
             self._path(key),
@@ -258,7 +252,7 @@ class AmazonMcfWarehouse:
 
     async def package_tracking(self, package_number: int) -> list[TrackingEvent]:
         """getPackageTrackingDetails for one package of a shipment."""
-        response = await self.call(
+        response = await self.session.call(
             "getPackageTrackingDetails",
             "GET",
             build.TRACKING_PATH,
@@ -273,7 +267,7 @@ class AmazonMcfWarehouse:
         body = build.preview_body(
             ship_to, lines, marketplace_id=self.marketplace_id, speeds=speeds or (self.speed,)
         )
-        response = await self.call(
+        response = await self.session.call(
             "getFulfillmentPreview", "POST", build.PREVIEW_PATH, json=body, idempotent=True
         )
         return mcf.preview_quotes(response.json())
@@ -296,7 +290,7 @@ class AmazonMcfWarehouse:
             query = build.inventory_query(
                 marketplace_id=self.marketplace_id, since=start, next_token=token
             )
-            response = await self.call(
+            response = await self.session.call(
                 "getInventorySummaries", "GET", build.INVENTORY_PATH, params=query
             )
             found, token = mcf.stock_levels(response.json())
