@@ -102,6 +102,7 @@ class JobIntervals(BaseModel):
     push_tracking: int = Field(default=300, ge=0, le=86_400 * 7)
     reconcile: int = Field(default=86_400, ge=0, le=86_400 * 7)
     pull_stock: int = Field(default=900, ge=0, le=86_400 * 7)
+    poll_outbound: int = Field(default=600, ge=0, le=86_400 * 7)
 
 
 class JobsSettings(BaseModel):

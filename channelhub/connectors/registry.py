@@ -28,6 +28,7 @@ BUILTIN_CONNECTORS: dict[str, str] = {
     "ups": "channelhub.connectors.ups:PLUGIN",
     "easypost": "channelhub.connectors.easypost:PLUGIN",
     "temu": "channelhub.connectors.temu:PLUGIN",
+    "amazon_mcf": "channelhub.connectors.amazon_mcf:PLUGIN",
 }
 
 

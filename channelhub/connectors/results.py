@@ -204,6 +204,11 @@ class OutboundStatus:
     #: letters (``SetAside.failures``); the read-back before a repeated create uses only the
     #: id and state, and shipments reach the hub by the warehouse's shipped callback.
     failures: tuple[RecordFailure, ...] = ()
+    #: what a person must look at, in the warehouse's words (lines it cannot fulfil, an order
+    #: it shipped only in part); None when nothing
+    problem: str | None = None
+    #: the warehouse will change nothing more about this order
+    final: bool = False
 
 
 @dataclass(frozen=True)

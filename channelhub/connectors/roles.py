@@ -36,6 +36,7 @@ from channelhub.connectors.results import (
     StockLevel,
     WebhookEvent,
 )
+from channelhub.core.fulfilment import OutboundState
 from channelhub.core.models import Listing, Order, OutboundOrder, TrackingEvent
 
 
@@ -65,6 +66,14 @@ class Capability(StrEnum):
     STOCK_LEVELS = "stock_levels"
     #: create_outbound dedupes on the idempotency key; without it the sender reads back first
     IDEMPOTENT_OUTBOUND = "idempotent_outbound"
+    #: hold_outbound / release_outbound: an accepted order waits at the warehouse, unshipped
+    HOLD_OUTBOUND = "hold_outbound"
+    #: get_stock_levels(cursor=...) lists only the levels changed since the cursor, and its
+    #: last page's cursor is the next read's (a pull then adjusts only the SKUs listed)
+    STOCK_CHANGES = "stock_changes"
+    #: the warehouse reports shipments only when asked (no callbacks): the poll_outbound job
+    #: reads its live orders (get_outbound) and, with ``package_tracking``, their packages
+    POLLED_OUTBOUND = "polled_outbound"
     # carrier
     RATE_QUOTE = "rate_quote"
     CREATE_LABEL = "create_label"
@@ -146,6 +155,20 @@ class Warehouse(Connector, Protocol):
         self, skus: Sequence[str] | None = None, cursor: str | None = None
     ) -> AsyncIterator[PageOf[StockLevel]]:
         """Stock per SKU and warehouse (all SKUs when ``skus`` is None), page by page."""
+        ...
+
+
+@runtime_checkable
+class HoldingWarehouse(Warehouse, Protocol):
+    """A warehouse that can hold an accepted order and release it (``HOLD_OUTBOUND``)."""
+
+    async def hold_outbound(self, idempotency_key: str, *, reason: str) -> OutboundState:
+        """Put the order on hold at the warehouse; the answer is where it is now (a hold
+        asked too late answers the shipping state)."""
+        ...
+
+    async def release_outbound(self, idempotency_key: str) -> OutboundState:
+        """Release the hold: the warehouse ships the order."""
         ...
 
 

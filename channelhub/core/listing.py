@@ -13,6 +13,11 @@ from pydantic import BaseModel, Field
 from channelhub.core.money import Money
 from channelhub.core.types import VALUE_CONFIG, ExternalId, NonNegativeQty, UtcDatetime
 
+#: ``Listing.identifiers`` key naming the channel's own fulfilment network when the channel,
+#: not the seller, ships the listing (Amazon FBA / AFN: ``AMAZON_NA``, ``AMAZON_EU``...).
+#: Such a listing sells from the channel's stock: the hub never pushes it a quantity.
+FULFILMENT_NETWORK = "fulfilment_network"
+
 
 class ListingStatus(StrEnum):
     """Whether the channel shows the listing to buyers."""
@@ -58,6 +63,11 @@ class Listing(BaseModel):
     identifiers: dict[str, str] = Field(default_factory=dict)
     inventory_ref: str | None = None  # channel handle for stock pushes (Shopify inventory item)
     updated_at: UtcDatetime | None = None
+
+    @property
+    def fulfilment_network(self) -> str | None:
+        """The channel's fulfilment network shipping this listing (None: the seller ships)."""
+        return self.identifiers.get(FULFILMENT_NETWORK)
 
     @property
     def key(self) -> ListingKey:

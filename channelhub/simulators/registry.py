@@ -26,6 +26,7 @@ SIMULATORS: dict[str, str] = {
     "ups": "channelhub.simulators.ups:create_simulator",
     "easypost": "channelhub.simulators.easypost:create_simulator",
     "temu": "channelhub.simulators.temu:create_simulator",
+    "amazon_mcf": "channelhub.simulators.amazon_mcf:create_simulator",
 }
 
 

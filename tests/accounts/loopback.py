@@ -16,6 +16,7 @@ from channelhub.connectors.plugin import ConnectorContext
 from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS as AMAZON_CREDENTIALS
 from channelhub.simulators.amazon.app import create_app as amazon_app
 from channelhub.simulators.amazon.catalog import MARKETPLACES
+from channelhub.simulators.amazon_mcf import create_simulator as mcf_sim
 from channelhub.simulators.clock import ManualClock
 from channelhub.simulators.easypost import create_simulator as easypost_sim
 from channelhub.simulators.ebay import (
@@ -108,6 +109,7 @@ async def _track(connector: Any, now: datetime) -> object:
 
 
 WAREHOUSE_CLOCK = ManualClock()
+MCF_CLOCK = ManualClock()
 #: the Temu simulator's token expires at a fixed time; its shop lives in early 2026
 TEMU_CLOCK = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
 
@@ -164,4 +166,12 @@ SETUPS: dict[str, Setup] = {
         "ups", ups_sim, {"client_id": "ups-client", "client_secret": "ups-secret"}, {}, _track
     ),
     "easypost": Setup("easypost", easypost_sim, {"api_key": "EZTK_sim"}, {}, _track),
+    "amazon_mcf": Setup(
+        "amazon_mcf",
+        lambda: mcf_sim(clock=MCF_CLOCK),
+        AMAZON_CREDENTIALS,
+        {"marketplace_id": MARKETPLACES[0].marketplace_id},
+        _first_stock_page,
+        MCF_CLOCK,
+    ),
 }

@@ -17,7 +17,7 @@ from tests.accounts.loopback import SETUPS, LoopbackOnly
 
 REGISTRY = ConnectorRegistry()
 #: platforms whose check obtains or reads an expiring access token
-EXPIRING = {"amazon": True, "ebay": True, "ups": True, "temu": False}  # -> renews itself
+EXPIRING = {"amazon": True, "amazon_mcf": True, "ebay": True, "ups": True, "temu": False}  # renews
 
 
 @pytest.mark.parametrize("platform", sorted(SETUPS))

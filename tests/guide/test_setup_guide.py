@@ -55,7 +55,11 @@ def _resolve(root: Any, argv: list[str]) -> tuple[Any, list[str]]:
     return command, options
 
 
-@pytest.mark.parametrize("document", [GUIDE, REPO_ROOT / "README.md"], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "document",
+    [GUIDE, REPO_ROOT / "README.md", REPO_ROOT / "docs" / "amazon-mcf.md"],
+    ids=lambda p: p.name,
+)
 def test_every_channelhub_command_in_the_docs_exists(document: Path) -> None:
     """Real-platform examples included: each names a command and options that exist."""
     root = _command_tree()

@@ -75,6 +75,7 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
         ("wh", JobKind.DISPATCH_OUTBOX),
         ("wh", JobKind.RECONCILE),  # a warehouse's stock is reconciled against the ledger
         ("wh", JobKind.PULL_STOCK),  # a WMS's stock levels are read into the ledger
+        ("wh", JobKind.POLL_OUTBOUND),  # planned; a WMS that calls back skips it quietly
         ("ups", JobKind.POLL_SHIPMENTS),
     }
     assert next(j for j in plan if j.account == "shop").every == timedelta(seconds=300)

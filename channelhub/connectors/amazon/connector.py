@@ -31,20 +31,18 @@ from pydantic import SecretStr
 
 from channelhub.connectors.amazon.auth import (
     HEADER,
-    LwaAuth,
     RestrictedResource,
     RestrictedTokens,
-    is_expired_token,
     is_rejected_token,
     lwa_fetcher,
-    lwa_url_for,
 )
 from channelhub.connectors.amazon.fulfilment import fulfilments_from_order, push_packages
-from channelhub.connectors.amazon.limits import PLAIN_LIMITS, USAGE_PLANS
+from channelhub.connectors.amazon.limits import USAGE_PLANS
 from channelhub.connectors.amazon.notifications import (
     OrderChangeSubscription,
     subscribe_order_changes,
 )
+from channelhub.connectors.amazon.session import SpApiSession
 from channelhub.connectors.amazon.sqs import NotificationQueue, QueueSettings
 from channelhub.connectors.amazon.stock import StockPusher
 from channelhub.connectors.errors import (
@@ -54,8 +52,8 @@ from channelhub.connectors.errors import (
     ContractViolation,
 )
 from channelhub.connectors.http.auth import RefreshingToken, TokenGrant
-from channelhub.connectors.http.client import ConnectorHttpClient, ConnectorResponse
-from channelhub.connectors.plugin import ConnectorContext, http_client_for
+from channelhub.connectors.http.client import ConnectorResponse
+from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.records import NextTokens, PageRecords, map_fetched, one_of
 from channelhub.connectors.results import (
     ChannelFulfilment,
@@ -124,36 +122,19 @@ class AmazonConnector:
         self.lookback = timedelta(days=float(settings.get("initial_lookback_days", 30)))
         self.page_size = int(settings.get("page_size", build.MAX_RESULTS_PER_PAGE))
         self._now = context.now
-        self.lwa_url = lwa_url_for(context.base_url, settings)
-        extra: dict[str, Any] = {}
-        if context.timeout is not None:
-            extra["timeout"] = context.timeout
-        if context.retry is not None:
-            extra["retry"] = context.retry
-        self._plain = ConnectorHttpClient(
-            platform="amazon",
-            account=context.account,
-            base_url=self.lwa_url,
-            limits=PLAIN_LIMITS,
-            transport=context.transport,
-            clock=context.clock,
-            sleep=context.sleep,
-            now=context.now,
-            rng=context.rng,
-            limit_feedback=None,
-            redactor=context.redactor,
-            observer=context.observer,
-            **extra,
-        )
-        fetch = lwa_fetcher(
-            self._plain,
-            self.lwa_url,
+        self.session = SpApiSession(
+            context,
+            default_base_url=DEFAULT_BASE_URL,
+            limits=USAGE_PLANS,
             client_id=context.credential("client_id"),
             client_secret=context.credential("client_secret"),
             refresh_token=context.credential("refresh_token"),
         )
-        self.token = RefreshingToken(
-            fetch, clock=context.clock, redactor=context.redactor, observer=context.observer
+        self.lwa_url = self.session.lwa_url
+        self._plain, self.token, self.http = (
+            self.session.plain,
+            self.session.token,
+            self.session.http,
         )
         # grantless (client credentials) token for the Notifications API's destinations
         self.grantless = RefreshingToken(
@@ -175,9 +156,6 @@ class AmazonConnector:
         self.rdts = RestrictedTokens(
             self._create_rdt, clock=context.clock, margin=RDT_MARGIN, redactor=context.redactor
         )
-        self.http = http_client_for(
-            context, default_base_url=DEFAULT_BASE_URL, limits=USAGE_PLANS, auth=LwaAuth(self.token)
-        )
         self.stock = StockPusher(
             call=self.call,
             plain=self._plain,
@@ -193,21 +171,13 @@ class AmazonConnector:
         return f"AmazonConnector(account={self.account!r}, seller_id={self.seller_id!r})"
 
     async def aclose(self) -> None:
-        await self.http.aclose()
-        await self._plain.aclose()
+        await self.session.aclose()
 
     async def call(
         self, operation: str, method: str, path: str, **options: Any
     ) -> ConnectorResponse:
         """One SP-API call; an expired-token 403 refreshes the LWA token and tries once more."""
-        try:
-            return await self.http.request(operation, method, path, **options)
-        except ConnectorError as error:
-            headers = options.get("headers") or {}
-            if HEADER in headers or not is_expired_token(error):
-                raise
-            self.token.invalidate()
-            return await self.http.request(operation, method, path, **options)
+        return await self.session.call(operation, method, path, **options)
 
     async def _create_rdt(self, resource: RestrictedResource) -> TokenGrant:
         """createRestrictedDataToken for one resource set (called by :attr:`rdts` when due)."""

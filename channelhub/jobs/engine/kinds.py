@@ -20,6 +20,7 @@ class JobKind(StrEnum):
     PUSH_TRACKING = "push_tracking"
     RECONCILE = "reconcile"
     PULL_STOCK = "pull_stock"
+    POLL_OUTBOUND = "poll_outbound"
 
 
 def parse_kind(value: str) -> JobKind:
@@ -46,6 +47,8 @@ JOB_ROLES: dict[JobKind, frozenset[Role]] = {
     JobKind.POLL_SHIPMENTS: frozenset({Role.CARRIER}),
     # A WMS's stock levels are read into the ledger (warehouse accounts with STOCK_LEVELS).
     JobKind.PULL_STOCK: frozenset({Role.WAREHOUSE}),
+    # A WMS without callbacks (Amazon MCF) is asked about its live orders and packages.
+    JobKind.POLL_OUTBOUND: frozenset({Role.WAREHOUSE}),
 }
 
 

@@ -83,6 +83,7 @@ JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.POLL_SHIPMENTS: "channelhub.jobs.engine.handlers:poll_shipments_job",
     JobKind.RECONCILE: "channelhub.jobs.reconciliation.run:reconcile_job",
     JobKind.PULL_STOCK: "channelhub.jobs.stock.pull:pull_stock_job",
+    JobKind.POLL_OUTBOUND: "channelhub.jobs.fulfilment.warehouse_poll:poll_outbound_job",
 }
 
 

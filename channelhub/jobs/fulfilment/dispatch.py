@@ -10,7 +10,8 @@ claim lapses it is sent again, and either the warehouse dedupes on the idempoten
 A newer revision of an order cancels the older ones at the warehouse before it is sent; an
 older revision still waiting in the outbox is withdrawn unsent, and so is an outbound whose
 cancel was requested before it left. Cancels (``outbound_order.cancel``) are sent by
-:mod:`channelhub.jobs.fulfilment.intercept` from the same run.
+:mod:`channelhub.jobs.fulfilment.intercept` from the same run, holds and releases at the warehouse
+(``outbound_order.hold`` / ``.release``) by :mod:`channelhub.jobs.fulfilment.warehouse_hold`.
 
 Every create and cancel is preceded by ``fence()`` (:mod:`channelhub.jobs.engine.fencing`): a run
 whose lease was taken over stops before the call, leaving its claimed message to the new
@@ -44,6 +45,7 @@ from channelhub.jobs.fulfilment.outbound import (
     order_row,
     warehouse_target,
 )
+from channelhub.jobs.fulfilment.warehouse_hold import OUTBOUND_HOLD, OUTBOUND_RELEASE, send_hold
 from channelhub.jobs.orders.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE
 from channelhub.store.repos.fulfilment import get_outbound, save_outbound, set_outbound_state
 from channelhub.store.repos.orders import StatusChanged
@@ -72,6 +74,7 @@ class DispatchSummary:
     dead: list[tuple[str, str]] = field(default_factory=list)
     withdrawn: list[tuple[str, str]] = field(default_factory=list)  # never sent, and why
     cancels: list[tuple[str, str]] = field(default_factory=list)  # outbound key, state
+    holds: list[tuple[str, str]] = field(default_factory=list)  # outbound key, state
 
 
 async def dispatch_outbox(
@@ -100,6 +103,16 @@ async def dispatch_outbox(
             await _send_create(
                 session_factory, message, connector, now, max_attempts, summary, fence
             )
+        elif message.kind in (OUTBOUND_HOLD, OUTBOUND_RELEASE):
+            state = await send_hold(
+                session_factory,
+                message,
+                connector,
+                now=now,
+                max_attempts=max_attempts,
+                fence=fence,
+            )
+            summary.holds.append((str(message.payload.get("idempotency_key")), state))
         elif message.kind == OUTBOUND_CANCEL:
             state = await send_cancel(
                 session_factory,

@@ -62,6 +62,14 @@ class Resolved:
     targets: list[Target] = field(default_factory=list)
     unpaired: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
+    #: paired listings the channel itself ships from its own stock (Amazon FBA): never pushed
+    channel_fulfilled: list[Target] = field(default_factory=list)
+
+    def without_channel_fulfilled(self) -> Resolved:
+        """The same, with the channel-fulfilled targets moved out of ``targets``."""
+        mine = [t for t in self.targets if t.listing.fulfilment_network is None]
+        theirs = [t for t in self.targets if t.listing.fulfilment_network is not None]
+        return Resolved(mine, self.unpaired, self.problems, self.channel_fulfilled + theirs)
 
 
 def resolve(listings: Iterable[Listing], *, book: PairingBook, catalog: Catalog) -> Resolved:

@@ -8,6 +8,11 @@ have left its shelf before the hub hears of the shipment: a WMS count lower than
 at most those units is left alone (the shipment's confirmation consumes them), exactly as
 reconciliation explains it, so a pull never counts a shipment twice.
 
+A WMS that lists only what changed (``STOCK_CHANGES``: FBA inventory by ``startDateTime``)
+is read that way when the scheduled job has a cursor from its last read: only the SKUs listed
+are adjusted (the others did not change), and the last page's cursor is stored for the next
+run. Without a cursor (the first run, ``stock pull`` by hand) every SKU is read as above.
+
 Which warehouse a level belongs to: the registered warehouse whose ``external_id`` (else code)
 the level names; when the account serves a single warehouse, every level is that warehouse's
 (a connector labels levels with its own ``warehouse`` setting, which need not be the code).
@@ -27,6 +32,7 @@ from sqlalchemy.orm import Session
 from channelhub.connectors.roles import Capability, Warehouse, require
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.engine.runner import JobContext
+from channelhub.store.repos.cursors import set_cursor
 from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.reconcile import iter_in_flight, iter_ledger_on_hand
 from channelhub.store.repos.stock import mark_stock_known, set_on_hand
@@ -47,6 +53,8 @@ class PullSummary:
     units: dict[str, int] = field(default_factory=dict)
     in_flight_kept: int = 0
     unmatched: tuple[str, ...] = ()  # WMS warehouse ids no registered warehouse matches
+    cursor: str | None = None  # where a changed-since read starts next (STOCK_CHANGES)
+    changes_only: bool = False  # this read listed only what changed since the last
 
     @property
     def changed(self) -> int:
@@ -97,15 +105,20 @@ async def pull_stock(
     account: str,
     now: datetime,
     settings: Mapping[str, Any] | None = None,
+    cursor: str | None = None,
 ) -> PullSummary:
-    """Read every level from the WMS, then adjust the ledger in one transaction."""
+    """Read every level from the WMS (or, with ``cursor`` and ``STOCK_CHANGES``, those
+    changed since), then adjust the ledger in one transaction."""
     require(connector, Capability.STOCK_LEVELS)
+    changes_only = cursor is not None and Capability.STOCK_CHANGES in connector.capabilities
     with session_factory() as session:
         resolve = level_resolver(served_warehouses(session, account, settings))
     counts: dict[tuple[str, str], int] = {}
     unmatched: set[str] = set()
     levels = 0
-    async for page in connector.get_stock_levels(None, None):
+    next_cursor: str | None = None
+    async for page in connector.get_stock_levels(None, cursor if changes_only else None):
+        next_cursor = page.cursor if page.done else next_cursor
         for level in page.items:
             levels += 1
             code = resolve(level.warehouse)
@@ -125,7 +138,8 @@ async def pull_stock(
         adjusted = dict.fromkeys(codes, 0)
         units = dict.fromkeys(codes, 0)
         kept = 0
-        for key in sorted(set(counts) | {k for k, v in ledger.items() if v}):
+        listed = set(counts) if changes_only else set(counts) | {k for k, v in ledger.items() if v}
+        for key in sorted(listed):
             code, sku = key
             if code not in adjusted:
                 continue
@@ -150,6 +164,8 @@ async def pull_stock(
         units=units,
         in_flight_kept=kept,
         unmatched=tuple(sorted(unmatched)),
+        cursor=next_cursor,
+        changes_only=changes_only,
     )
 
 
@@ -166,13 +182,27 @@ async def pull_stock_job(context: JobContext) -> bool:
     if Capability.STOCK_LEVELS not in connector.capabilities:
         log.info("pull_stock: %s cannot read stock levels; skipped", context.account.name)
         return False
+    stored = context.cursor() or {}
     summary = await pull_stock(
         context.session_factory,
         connector,
         account=context.account.name,
         now=context.now(),
         settings=context.account.settings,
+        cursor=stored.get("cursor") if isinstance(stored.get("cursor"), str) else None,
     )
     unchanged = sum(1 for n in summary.adjusted.values() if n == 0)
-    context.commit_page(lambda _session: RunCounts(updated=summary.changed, unchanged=unchanged))
+
+    def write(session: Session) -> RunCounts:
+        if summary.cursor is not None:  # a STOCK_CHANGES warehouse: the next read starts here
+            set_cursor(
+                session,
+                context.account.name,
+                context.kind.value,
+                {"cursor": summary.cursor, "done": True},
+                now=context.now(),
+            )
+        return RunCounts(updated=summary.changed, unchanged=unchanged)
+
+    context.commit_page(write)
     return False

@@ -71,10 +71,11 @@ from channelhub.jobs.stock.compute import (
     resolve,
     unknown_stock,
 )
-from channelhub.store.repos.accounts import get_account, update_account
+from channelhub.store.repos.accounts import get_account, list_accounts, update_account
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.listings import list_listings
 from channelhub.store.repos.pairings import load_book
+from channelhub.store.repos.stock import stock_balances
 from channelhub.store.repos.stock_sync import (
     PushBlock,
     PushRecord,
@@ -91,6 +92,7 @@ from channelhub.store.repos.stock_sync import (
     settle_push,
     stock_known_at,
 )
+from channelhub.store.repos.warehouses import warehouses_of_account
 from channelhub.store.tables.stock_sync import PushState
 
 __all__ = [
@@ -207,6 +209,13 @@ def stopped_hint(account: str) -> str:
     )
 
 
+#: Why a listing the channel ships from its own stock (Amazon FBA / AFN) is never pushed.
+CHANNEL_FULFILLED_WHY = (
+    "fulfilled by the channel (e.g. Amazon FBA): it sells from the channel's own stock, so the "
+    "hub never pushes it a merchant quantity"
+)
+
+
 def unknown_hint(codes: Sequence[str]) -> str:
     return f"stock unknown at {', '.join(codes)}"
 
@@ -250,12 +259,15 @@ class PushSummary:
     no_warehouse: bool = False  # nothing pushed: no warehouse is registered
     blocked: MassDropDecision | None = None  # the mass-drop guard stopped the push
     confirmed_drops: tuple[Drop, ...] = ()  # drops pushed on the seller's confirmation
+    channel_fulfilled: int = 0  # listings the channel ships from its own stock (FBA): skipped
 
     def notes(self) -> list[str]:
         """Why listings were not pushed, one line each (the job log's note)."""
         if self.no_warehouse:
             return [f"nothing pushed: {NO_WAREHOUSE}"]
         out = []
+        if self.channel_fulfilled:
+            out.append(f"left {self.channel_fulfilled} listing(s) alone: {CHANNEL_FULFILLED_WHY}")
         counts = Counter(codes for _, codes in self.unknown)
         for codes, n in sorted(counts.items()):
             listings = "listing" if n == 1 else "listings"
@@ -382,7 +394,8 @@ def _account_listings(session: Session, channel: str, account: str) -> tuple[Cat
     read them alike, so the preview shows what the push would send)."""
     catalog = load_catalog(session)
     listings = list_listings(session, channel=channel, account=account)
-    return catalog, resolve(listings, book=load_book(session), catalog=catalog)
+    resolved = resolve(listings, book=load_book(session), catalog=catalog)
+    return catalog, resolved.without_channel_fulfilled()
 
 
 def _plan(
@@ -423,6 +436,7 @@ def _plan(
     catalog, resolved = _account_listings(session, channel, account)
     summary.unpaired = resolved.unpaired
     summary.problems = resolved.problems
+    summary.channel_fulfilled = len(resolved.channel_fulfilled)
     for problem in resolved.problems:
         log.warning("stock push %s:%s skips %s: %s", channel, account, *problem)
     positioned: list[Target] = []
@@ -554,6 +568,12 @@ def preview_push(
     listings = {str(t.listing.key): t.listing for t in resolved.targets}
     for key, problem in resolved.problems:
         preview.rows.append(PreviewRow(key, None, None, None, problem))
+    for target in resolved.channel_fulfilled:
+        listing = target.listing
+        why = f"{listing.fulfilment_network}: {CHANNEL_FULFILLED_WHY}"
+        preview.rows.append(
+            PreviewRow(str(listing.key), listing.channel_sku, listing.quantity, None, why)
+        )
     positioned: list[Target] = []
     for target in resolved.targets:
         missing = unknown_stock(
@@ -611,6 +631,10 @@ def push_status(
     the account's stock sync is off, no warehouse or a serving warehouse's stock is unknown,
     or the mass-drop guard holds the account's push."""
     lines = []
+    if listing.fulfilment_network is not None:
+        lines.append(f"not pushed: {listing.fulfilment_network}: {CHANNEL_FULFILLED_WHY}")
+        lines.extend(channel_stock_lines(session, listing))
+        return lines
     try:
         settings = get_account(session, listing.account).settings or {}
     except NotFound:
@@ -641,6 +665,42 @@ def push_status(
         lines.append(
             f"push STOPPED at {block.blocked_at:%Y-%m-%d %H:%M} UTC: {block.reason}; {this}; "
             f"{stopped_hint(listing.account)}"
+        )
+    return lines
+
+
+#: The warehouse platform whose accounts read a channel's own stock (FBA inventory).
+CHANNEL_STOCK_PLATFORMS: Mapping[str, str] = {"amazon": "amazon_mcf"}
+
+
+def channel_stock_lines(session: Session, listing: Listing) -> list[str]:
+    """Where a channel-fulfilled listing's stock is in the ledger: each warehouse an account
+    of the channel's stock platform (``amazon_mcf`` for FBA) reads, with the on-hand count of
+    the listing's SKU(s) there (every such warehouse: each line names its code)."""
+    platform = CHANNEL_STOCK_PLATFORMS.get(listing.channel)
+    if platform is None:
+        return []
+    catalog = load_catalog(session)
+    resolved = resolve([listing], book=load_book(session), catalog=catalog)
+    skus = sorted({sku for t in resolved.targets for sku in t.needs})
+    lines = []
+    for account in list_accounts(session, platform):
+        rows = warehouses_of_account(session, account.name)
+        codes = [r.code for r in rows] or [str(account.settings.get("warehouse") or account.name)]
+        for code in codes:
+            balances = stock_balances(session, warehouse=code, skus=skus) if skus else {}
+            counts = ", ".join(
+                f"{sku} {balances[(code, sku)].on_hand if (code, sku) in balances else 0} on hand"
+                for sku in skus
+            )
+            lines.append(
+                f"channel stock at {code} (read by {platform} account {account.name}): "
+                + (counts or "the listing is not paired to a SKU")
+            )
+    if not lines:
+        lines.append(
+            f"no {platform} account reads this stock: add one to see it here "
+            f"(`channelhub accounts add {platform} NAME ...`)"
         )
     return lines
 

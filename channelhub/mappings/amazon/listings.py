@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
-from channelhub.core.listing import Listing, ListingStatus
+from channelhub.core.listing import FULFILMENT_NETWORK, Listing, ListingStatus
 from channelhub.core.validation import parse
 from channelhub.mappings.amazon._wire import Wire
 
@@ -85,6 +85,18 @@ def _status(summary: Wire | None, quantity: int | None) -> ListingStatus:
     return ListingStatus.INACTIVE
 
 
+def _network(item: Wire) -> str | None:
+    """Amazon's own fulfilment channel (``AMAZON_NA``...) when the listing has no merchant
+    (``DEFAULT``) entry: the listing is fulfilled by Amazon (AFN) and sells from FBA stock."""
+    availability = item.get("fulfillmentAvailability")
+    if availability is None:
+        return None
+    codes = [entry.req("fulfillmentChannelCode").text() for entry in availability.items()]
+    if MERCHANT_CHANNEL_CODE in codes:
+        return None
+    return next((code for code in codes if code.startswith("AMAZON")), None)
+
+
 def _quantity(item: Wire) -> int | None:
     availability = item.get("fulfillmentAvailability")
     if availability is None:
@@ -114,6 +126,9 @@ def listing_from_wire(item: Wire, *, account: str, marketplace: str | None = Non
             value = summary.opt_text(key)
             if value:
                 identifiers[name] = value
+    network = _network(item)
+    if network is not None:
+        identifiers[FULFILMENT_NETWORK] = network
     market = (summary.opt_text("marketplaceId") if summary is not None else None) or marketplace
     offers = item.get("offers")
     if offers is not None:
