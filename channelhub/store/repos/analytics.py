@@ -39,15 +39,16 @@ from sqlalchemy.orm import Session
 from channelhub.core.replenishment import DemandStats, StockPosition
 from channelhub.core.stock import MovementKind as K
 from channelhub.core.trends import Period
-from channelhub.store.sqldates import Dialect
+from channelhub.store.repos.rollups import day_of
+from channelhub.store.sqldates import MICROS, Dialect
 from channelhub.store.tables.orderflow import PairingRow
-from channelhub.store.tables.orders import OrderLineRow, OrderRow
 from channelhub.store.tables.products import SkuComponentRow, SkuRow
+from channelhub.store.tables.rollups import SalesDailyRow, StockDailyRow, StockPositionRow
 from channelhub.store.tables.stock import StockInTransitRow, StockMovementRow, WarehouseRow
 
 DIMENSIONS = ("channel", "account", "sku", "warehouse", "country")
 UNPAIRED = "(unpaired)"
-_ON_HAND_PLUS = [k.value for k in (K.RECEIVE, K.ADJUST, K.ASSEMBLE, K.DISASSEMBLE)]
+_EPOCH = date(1970, 1, 1)
 
 
 def dialect_of(session: Session) -> Dialect:
@@ -132,71 +133,89 @@ def _resolved_listings(keys: Any) -> Any:
     return select(ranked).where(ranked.c.rn == 1).subquery("resolved")
 
 
+def _day_number(when: datetime, what: str) -> int:
+    """``when`` as a day number; the rollups hold whole UTC days, so it must be a midnight."""
+    utc = when.astimezone(UTC)
+    if utc.time() != time():
+        raise ValueError(f"{what} must be a UTC midnight (reports count whole days): {when}")
+    return day_of(utc)
+
+
+def _day_periods(periods: dict[str, Period]) -> dict[str, Period]:
+    return {name: _DayPeriod(_day_number(p.since, "since"), _day_number(p.until, "until"))
+            for name, p in periods.items()}  # type: ignore[misc]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _DayPeriod:
+    since: int
+    until: int
+
+
 def sales_series(
     session: Session, *, by: str, bucket: str, periods: dict[str, Period]
 ) -> list[SeriesRow]:
-    """Units, orders and revenue per (period, bucket, group, currency): one query."""
+    """Units, orders and revenue per (period, bucket, group, currency): one query over
+    ``sales_daily`` (the daily rollup), never over the order lines themselves."""
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r}")
     d = dialect_of(session)
     if by == "warehouse":
         return _warehouse_series(session, d, bucket, periods)
-    o, line = OrderRow, OrderLineRow
-    period = _period_column(o.placed_at, periods)
-    bucket_of = case((period == "current", d.bucket(o.placed_at, bucket)), else_=literal(""))
-    net = line.quantity - line.cancelled_quantity
-    revenue = net * func.coalesce(d.money_micros(line.unit_price), 0)
-    currency = func.coalesce(line.currency, o.currency)
-    where = and_(_in_any(o.placed_at, periods), o.hub_status != "cancelled")
-    lines = (
+    r = SalesDailyRow
+    days = _day_periods(periods)
+    period = _period_column(r.day, days)
+    bucket_of = case((period == "current", d.day_bucket(r.day, bucket)), else_=literal(-1))
+    where = and_(_in_any(r.day, days), r.orders > 0)
+    if by != "sku":
+        group = {
+            "channel": r.channel,
+            "account": r.channel + literal(":") + r.account,
+            "country": r.country,
+        }[by]
+        query = (
+            select(
+                period,
+                bucket_of,
+                group,
+                r.currency,
+                func.sum(r.units),
+                literal(0),
+                func.sum(r.order_heads),
+                func.sum(r.revenue_micros),
+            )
+            .where(where)
+            .group_by(period, bucket_of, group, r.currency)
+        )
+        return _rows(session, query)
+    key_cols = ("channel", "account", "listing_id", "variation_id", "channel_sku")
+    keyed = [r.__table__.c[k] for k in key_cols]
+    # a week's or month's days of one listing are summed before the pairings are looked up
+    base = (
         select(
-            o.id.label("oid"),
             period.label("period"),
             bucket_of.label("bucket"),
-            currency.label("currency"),
-            net.label("units"),
-            revenue.label("revenue"),
-            o.channel,
-            o.account,
-            func.coalesce(o.ship_to_country, "").label("country"),
-            func.coalesce(line.listing_id, "").label("listing_id"),
-            func.coalesce(line.variation_id, "").label("variation_id"),
-            func.coalesce(line.channel_sku, "").label("channel_sku"),
+            r.currency,
+            *keyed,
+            func.sum(r.units).label("units"),
+            func.sum(r.revenue_micros).label("revenue"),
+            func.sum(r.orders).label("orders"),
         )
-        .join(o, o.id == line.order_id)
         .where(where)
+        .group_by(period, bucket_of, r.currency, *keyed)
+        .cte("cells")
     )
-    if by != "sku":
-        base = lines.subquery("lines")
-        group = {
-            "channel": base.c.channel,
-            "account": base.c.channel + literal(":") + base.c.account,
-            "country": base.c.country,
-        }[by]
-        query = select(
-            base.c.period,
-            base.c.bucket,
-            group.label("grp"),
-            base.c.currency,
-            func.sum(base.c.units),
-            literal(0),
-            func.count(base.c.oid.distinct()),
-            func.sum(base.c.revenue),
-        ).group_by(base.c.period, base.c.bucket, group, base.c.currency)
-        return _rows(session, d, query)
-    base = lines.cte("lines")  # type: ignore[assignment]  # a CTE is used as a subquery
-    key_cols = ("channel", "account", "listing_id", "variation_id", "channel_sku")
     keys = select(*(base.c[k] for k in key_cols)).distinct().cte("keys")
     resolved = _resolved_listings(keys)
     sold = (
         select(
-            base.c.oid,
             base.c.period,
             base.c.bucket,
             base.c.currency,
             func.coalesce(resolved.c.sku, UNPAIRED).label("sku"),
             (base.c.units * func.coalesce(resolved.c.multiplier, 1)).label("units"),
             base.c.revenue,
+            base.c.orders,
         )
         .select_from(base)
         .outerjoin(resolved, and_(*(base.c[k] == resolved.c[k] for k in key_cols)))
@@ -204,7 +223,6 @@ def sales_series(
     )
     components = (
         select(
-            sold.c.oid,
             sold.c.period,
             sold.c.bucket,
             sold.c.currency,
@@ -212,12 +230,12 @@ def sales_series(
             literal(0).label("units"),
             (sold.c.units * SkuComponentRow.qty).label("component_units"),
             literal(0).label("revenue"),
+            sold.c.orders,
         )
         .join(SkuRow, SkuRow.code == sold.c.sku)
         .join(SkuComponentRow, SkuComponentRow.sku_id == SkuRow.id)
     )
     direct = select(
-        sold.c.oid,
         sold.c.period,
         sold.c.bucket,
         sold.c.currency,
@@ -225,6 +243,7 @@ def sales_series(
         sold.c.units,
         literal(0).label("component_units"),
         sold.c.revenue,
+        sold.c.orders,
     )
     both = union_all(direct, components).subquery("both")
     query = select(
@@ -234,10 +253,10 @@ def sales_series(
         both.c.currency,
         func.sum(both.c.units),
         func.sum(both.c.component_units),
-        func.count(both.c.oid.distinct()),
+        func.sum(both.c.orders),
         func.sum(both.c.revenue),
     ).group_by(both.c.period, both.c.bucket, both.c.sku, both.c.currency)
-    return _rows(session, d, query)
+    return _rows(session, query)
 
 
 def _warehouse_series(
@@ -264,20 +283,28 @@ def _warehouse_series(
         func.count(moves.c.reference.distinct()),
         cast(literal(None), Integer),
     ).group_by(moves.c.period, moves.c.bucket, moves.c.warehouse)
-    return _rows(session, d, query, money=False)
+    return _rows(session, query, money=False)
 
 
-def _rows(session: Session, d: Dialect, query: Any, *, money: bool = True) -> list[SeriesRow]:
+def _label(bucket: Any) -> str:
+    """A bucket as the report prints it: a day number's ISO date ('' outside the current
+    period); the ledger's warehouse series already has its label."""
+    if isinstance(bucket, int):
+        return "" if bucket < 0 else (_EPOCH + timedelta(days=bucket)).isoformat()
+    return bucket or ""
+
+
+def _rows(session: Session, query: Any, *, money: bool = True) -> list[SeriesRow]:
     return [
         SeriesRow(
             period,
-            bucket or "",
+            _label(bucket),
             str(group or ""),
             currency,
             int(units or 0),
             int(comp or 0),
             int(orders or 0),
-            d.money(revenue) if money else None,
+            Decimal(int(revenue or 0)) / MICROS if money else None,
         )
         for period, bucket, group, currency, units, comp, orders, revenue in session.execute(query)
     ]
@@ -301,50 +328,50 @@ def stock_stats(
     its closing on-hand was <= 0; between two days with movements the balance stands still.
     """
     d, n = dialect_of(session), window_days
-    m = StockMovementRow
-    end = (as_of.astimezone(UTC).date() - date(1970, 1, 1)).days  # as_of's day, E
+    m, s, pos = StockMovementRow, StockDailyRow, StockPositionRow
+    end = _day_number(as_of, "as_of")  # as_of's day, E
     first = end - n  # first day of the window
-    day = d.day_number(m.at)
-    on_hand_delta = case(
-        (m.kind.in_(_ON_HAND_PLUS), m.quantity), (m.kind == K.CONSUME.value, -m.quantity), else_=0
-    )
-    reserved_delta = case(
-        (m.kind == K.RESERVE.value, m.quantity),
-        (m.kind.in_([K.RELEASE.value, K.CONSUME.value]), -m.quantity),
-        else_=0,
-    )
-    shipped = case((m.kind == K.CONSUME.value, m.quantity), else_=0)
-    received = case((m.kind == K.RECEIVE.value, m.quantity), else_=0)
     scope = [m.at < as_of] + ([m.sku == sku] if sku is not None else [])
-    first_at = datetime.combine(date(1970, 1, 1) + timedelta(days=first), time(), tzinfo=UTC)
-    # One pass over the ledger: before the window, one opening row per key on the day before
-    # it (plain comparisons on ``at``, no date function per row); in it, one row per day.
+    key_scope = [] if sku is None else [s.sku == sku]
+    # From the rollups: the opening row of each key (the day before the window) is its
+    # all-time position less every day from the window's first on; then one row per day in
+    # the window. A key none of whose movements came before the window has no opening row.
+    since_first = (
+        select(
+            s.warehouse,
+            s.sku,
+            *((-s.__table__.c[c]).label(c) for c in ("on_hand", "reserved", "received", "moves")),
+        )
+        .where(s.day >= first, *key_scope)
+        .subquery("since_first")
+    )
+    standing = select(pos.warehouse, pos.sku, pos.on_hand, pos.reserved, pos.received, pos.moves)
+    if sku is not None:
+        standing = standing.where(pos.sku == sku)
+    parts = union_all(standing, select(since_first)).subquery("parts")
     opening = (
         select(
-            m.warehouse,
-            m.sku,
+            parts.c.warehouse,
+            parts.c.sku,
             literal(first - 1).label("day"),
-            func.sum(on_hand_delta).label("delta"),
-            func.sum(reserved_delta).label("rdelta"),
+            func.sum(parts.c.on_hand).label("delta"),
+            func.sum(parts.c.reserved).label("rdelta"),
             literal(0).label("shipped"),
-            func.sum(received).label("received"),
+            func.sum(parts.c.received).label("received"),
         )
-        .where(*scope, m.at < first_at)
-        .group_by(m.warehouse, m.sku)
+        .group_by(parts.c.warehouse, parts.c.sku)
+        .having(func.sum(parts.c.moves) > 0)
     )
-    daily = (
-        select(
-            m.warehouse,
-            m.sku,
-            day.label("day"),
-            func.sum(on_hand_delta).label("delta"),
-            func.sum(reserved_delta).label("rdelta"),
-            func.sum(shipped).label("shipped"),
-            func.sum(received).label("received"),
-        )
-        .where(*scope, m.at >= first_at)
-        .group_by(m.warehouse, m.sku, day)
-    )
+    daily = select(
+        s.warehouse,
+        s.sku,
+        s.day,
+        s.on_hand.label("delta"),
+        s.reserved.label("rdelta"),
+        s.shipped,
+        s.received,
+    ).where(s.day >= first, s.day < end, *key_scope)
+    day = d.day_number(m.at)
     days = union_all(opening, daily).subquery("days")
     running = select(
         days.c.warehouse,

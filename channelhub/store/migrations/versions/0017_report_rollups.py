@@ -1,0 +1,77 @@
+"""report rollups: daily sales, daily stock and the stock position, filled from the data
+
+The reports read these instead of every order line and ledger movement (see
+channelhub.store.tables.rollups); the hub keeps them in step from now on, and the upgrade
+fills them from the orders and the ledger already stored.
+
+Revision ID: 0017
+Revises: 0016
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+revision: str = "0017"
+down_revision: str | None = "0016"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_STOCK_SUMS = ("on_hand", "reserved", "shipped", "received")
+
+
+def _stock_sums() -> list[sa.Column]:  # type: ignore[type-arg]
+    return [sa.Column(c, sa.BigInteger(), nullable=False) for c in _STOCK_SUMS] + [
+        sa.Column("moves", sa.Integer(), nullable=False)
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sales_daily",
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=40), nullable=False),
+        sa.Column("account", sa.String(length=100), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("listing_id", sa.String(length=255), nullable=False),
+        sa.Column("variation_id", sa.String(length=255), nullable=False),
+        sa.Column("channel_sku", sa.String(length=255), nullable=False),
+        sa.Column("units", sa.BigInteger(), nullable=False),
+        sa.Column("revenue_micros", sa.BigInteger(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("order_heads", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day", "channel", "account", "country", "currency", "listing_id", "variation_id",
+            "channel_sku", name=op.f("pk_sales_daily"),
+        ),  # fmt: skip
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "stock_daily",
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("warehouse", sa.String(length=64), nullable=False),
+        sa.Column("sku", sa.String(length=128), nullable=False),
+        *_stock_sums(),
+        sa.PrimaryKeyConstraint("day", "warehouse", "sku", name=op.f("pk_stock_daily")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "stock_position",
+        sa.Column("warehouse", sa.String(length=64), nullable=False),
+        sa.Column("sku", sa.String(length=128), nullable=False),
+        *_stock_sums(),
+        sa.PrimaryKeyConstraint("warehouse", "sku", name=op.f("pk_stock_position")),
+        sqlite_with_rowid=False,
+    )
+    from channelhub.store.repos.rollups import rebuild_rollups
+
+    rebuild_rollups(Session(bind=op.get_bind()))
+
+
+def downgrade() -> None:
+    op.drop_table("stock_position")
+    op.drop_table("stock_daily")
+    op.drop_table("sales_daily")
