@@ -33,6 +33,7 @@ from channelhub.core.replenishment import (
 )
 from channelhub.core.trends import Bucket, Period, change, slope
 from channelhub.store.repos.analytics import sales_series, stock_stats
+from channelhub.store.repos.rollups import rebuild_rollups
 from channelhub.store.tables.products import SkuRow
 
 #: Unit-of-measure names read as a SKU's carton when ``[replenishment.cartons]`` has none.
@@ -376,6 +377,13 @@ def transfer_list(lines: list[StockLine], config: ReplenishmentConfig) -> list[T
         (li.health.position.sku, li.health.position.warehouse): li.health.position for li in lines
     }
     return suggest_transfers(suggestions, positions, config)
+
+
+def rebuild(session: Session) -> dict[str, int]:
+    """Recompute the reports' daily rollups from the orders and the ledger (after a bulk load
+    or a restore that bypassed the hub's writes); returns the rows written per table. The
+    caller commits."""
+    return rebuild_rollups(session)
 
 
 def to_csv(report: Report) -> str:

@@ -318,6 +318,93 @@ class StockStats:
     demand: DemandStats
 
 
+def _recent_days(s: Any, first: int, end: int, weight_offset: int, sku: str | None) -> Any:
+    """Per key, over the rollup's days from the window's first on: the window's sums
+    (``w_``, and the demand sums) and those of the days from ``end`` on (``a_``)."""
+    before_end = s.day < end
+
+    def window(value: Any, when: Any = True) -> Any:
+        return func.sum(case((and_(before_end, when), value), else_=0))
+
+    def after(value: Any) -> Any:
+        return func.sum(case((before_end, 0), else_=value))
+
+    return (
+        select(
+            s.warehouse,
+            s.sku,
+            window(s.on_hand).label("w_on_hand"),
+            window(s.moves).label("w_moves"),
+            after(s.on_hand).label("a_on_hand"),
+            after(s.reserved).label("a_reserved"),
+            after(s.received).label("a_received"),
+            after(s.moves).label("a_moves"),
+            window(s.shipped).label("units"),
+            window(s.shipped * (s.day - weight_offset)).label("weighted"),
+            window(s.shipped * s.shipped).label("squares"),
+            window(1, s.shipped > 0).label("selling_days"),
+            window(s.on_hand * (end - s.day)).label("delta_days"),
+            window(s.on_hand, s.on_hand < 0).label("negatives"),
+        )
+        .where(s.day >= first, *([s.sku == sku] if sku else []))
+        .group_by(s.warehouse, s.sku)
+        .subquery("recent")
+    )
+
+
+def _zero_days(d: Dialect, s: Any, per_key: Any, first: int, end: int) -> Any:
+    """Days at zero and their weight, walking day by day the keys that may reach 0.
+
+    A day is at zero when nothing shipped on it and its closing balance was <= 0; between
+    two days with movements the balance stands still (the *gap* after a day)."""
+    walk = select(per_key).where(per_key.c.may_be_zero).cte("walk")
+    opening_row = select(
+        walk.c.warehouse,
+        walk.c.sku,
+        literal(first - 1).label("day"),
+        walk.c.opening.label("delta"),
+        literal(0).label("shipped"),
+    ).where(walk.c.has_opening)
+    window_rows = (
+        select(s.warehouse, s.sku, s.day, s.on_hand, s.shipped)
+        .join(walk, and_(walk.c.warehouse == s.warehouse, walk.c.sku == s.sku))
+        .where(s.day >= first, s.day < end)
+    )
+    days = union_all(opening_row, window_rows).subquery("days")
+    key = [days.c.warehouse, days.c.sku]
+    running = select(
+        *key,
+        days.c.day,
+        days.c.shipped,
+        func.sum(days.c.delta).over(partition_by=key, order_by=days.c.day).label("balance"),
+        func.coalesce(func.lead(days.c.day).over(partition_by=key, order_by=days.c.day), end)
+        .label("next_day"),
+    ).subquery("running")  # fmt: skip
+    r = running.c
+    in_window = and_(r.day >= first, r.day < end)
+    gap_from = d.greatest(r.day + 1, first)
+    gap_to = d.least(r.next_day - 1, end - 1)
+    gap = d.greatest(gap_to - gap_from + 1, 0)
+    zero_event = and_(in_window, r.balance <= 0, r.shipped == 0)
+    weight_offset = first - 1
+    # sum of weights over [gap_from, gap_to] = gap * (gap_from + gap_to) / 2 - gap * offset
+    gap_weight = gap * (gap_from + gap_to) / 2 - gap * weight_offset
+    return (
+        select(
+            r.warehouse,
+            r.sku,
+            func.sum(case((zero_event, 1), else_=0) + case((r.balance <= 0, gap), else_=0))
+            .label("zero_days"),
+            func.sum(
+                case((zero_event, r.day - weight_offset), else_=0)
+                + case((r.balance <= 0, gap_weight), else_=0)
+            ).label("zero_weight"),
+        )
+        .group_by(r.warehouse, r.sku)
+        .subquery("zeros")
+    )  # fmt: skip
+
+
 def stock_stats(
     session: Session, *, as_of: datetime, window_days: int, sku: str | None = None
 ) -> list[StockStats]:
@@ -328,105 +415,43 @@ def stock_stats(
     its closing on-hand was <= 0; between two days with movements the balance stands still.
     """
     d, n = dialect_of(session), window_days
-    m, s, pos = StockMovementRow, StockDailyRow, StockPositionRow
+    s, pos = StockDailyRow, StockPositionRow
     end = _day_number(as_of, "as_of")  # as_of's day, E
     first = end - n  # first day of the window
-    scope = [m.at < as_of] + ([m.sku == sku] if sku is not None else [])
-    key_scope = [] if sku is None else [s.sku == sku]
-    # From the rollups: the opening row of each key (the day before the window) is its
-    # all-time position less every day from the window's first on; then one row per day in
-    # the window. A key none of whose movements came before the window has no opening row.
-    since_first = (
-        select(
-            s.warehouse,
-            s.sku,
-            *((-s.__table__.c[c]).label(c) for c in ("on_hand", "reserved", "received", "moves")),
-        )
-        .where(s.day >= first, *key_scope)
-        .subquery("since_first")
-    )
-    standing = select(pos.warehouse, pos.sku, pos.on_hand, pos.reserved, pos.received, pos.moves)
-    if sku is not None:
-        standing = standing.where(pos.sku == sku)
-    parts = union_all(standing, select(since_first)).subquery("parts")
-    opening = (
-        select(
-            parts.c.warehouse,
-            parts.c.sku,
-            literal(first - 1).label("day"),
-            func.sum(parts.c.on_hand).label("delta"),
-            func.sum(parts.c.reserved).label("rdelta"),
-            literal(0).label("shipped"),
-            func.sum(parts.c.received).label("received"),
-        )
-        .group_by(parts.c.warehouse, parts.c.sku)
-        .having(func.sum(parts.c.moves) > 0)
-    )
-    daily = select(
-        s.warehouse,
-        s.sku,
-        s.day,
-        s.on_hand.label("delta"),
-        s.reserved.label("rdelta"),
-        s.shipped,
-        s.received,
-    ).where(s.day >= first, s.day < end, *key_scope)
-    day = d.day_number(m.at)
-    days = union_all(opening, daily).subquery("days")
-    running = select(
-        days.c.warehouse,
-        days.c.sku,
-        days.c.day,
-        days.c.shipped,
-        days.c.delta,
-        days.c.rdelta,
-        days.c.received,
-        func.sum(days.c.delta)
-        .over(partition_by=[days.c.warehouse, days.c.sku], order_by=days.c.day)
-        .label("balance"),
-        func.coalesce(
-            func.lead(days.c.day).over(
-                partition_by=[days.c.warehouse, days.c.sku], order_by=days.c.day
-            ),
-            end,
-        ).label("next_day"),
-    ).subquery("running")
-    r = running.c
-    in_window = and_(r.day >= first, r.day < end)
-    # The quiet days after an event day, clipped to the window: [gap_from, gap_to].
-    gap_from = d.greatest(r.day + 1, first)
-    gap_to = d.least(r.next_day - 1, end - 1)
-    gap = d.greatest(gap_to - gap_from + 1, 0)
-    zero_event = and_(in_window, r.balance <= 0, r.shipped == 0)
     weight_offset = first - 1  # weight(day) = day - (first - 1)
-    # sum of weights over [gap_from, gap_to] = gap * (gap_from + gap_to) / 2 - gap * offset
-    gap_weight = gap * (gap_from + gap_to) / 2 - gap * weight_offset
-    selling = and_(in_window, r.shipped > 0)
+    recent = _recent_days(s, first, end, weight_offset, sku)
+    c = recent.c
+
+    def _z(column: Any) -> Any:
+        return func.coalesce(column, 0)
+
+    # the balance before the window: the all-time position less every day since
+    opening = pos.on_hand - _z(c.w_on_hand) - _z(c.a_on_hand)
+    has_opening = pos.moves - _z(c.w_moves) - _z(c.a_moves) > 0
+    # no window function over all keys: each window day's delta stands for the rest of it,
+    # and only a key whose balance can reach 0 (opening + every decrease <= 0) is walked
+    # day by day for its days at zero (few: 133 of 28,500 in the bench)
     per_key = (
         select(
-            r.warehouse,
-            r.sku,
-            func.sum(case((zero_event, 1), else_=0) + case((r.balance <= 0, gap), else_=0)).label(
-                "zero_days"
-            ),
-            func.sum(
-                case((zero_event, r.day - weight_offset), else_=0)
-                + case((r.balance <= 0, gap_weight), else_=0)
-            ).label("zero_weight"),
-            func.sum(case((selling, r.shipped), else_=0)).label("units"),
-            func.sum(case((selling, r.shipped * (r.day - weight_offset)), else_=0)).label(
-                "weighted"
-            ),
-            func.sum(case((selling, r.shipped * r.shipped), else_=0)).label("squares"),
-            func.sum(case((selling, 1), else_=0)).label("selling_days"),
-            func.sum(case((in_window, r.balance), else_=0) + r.balance * gap).label("balance_days"),
-            func.sum(r.delta).label("on_hand"),
-            func.sum(r.rdelta).label("reserved"),
-            func.sum(r.received).label("received"),
+            pos.warehouse,
+            pos.sku,
+            opening.label("opening"),
+            has_opening.label("has_opening"),
+            (opening + _z(c.negatives) <= 0).label("may_be_zero"),
+            (pos.on_hand - _z(c.a_on_hand)).label("on_hand"),
+            (pos.reserved - _z(c.a_reserved)).label("reserved"),
+            (pos.received - _z(c.a_received)).label("received"),
+            _z(c.units).label("units"),
+            _z(c.weighted).label("weighted"),
+            _z(c.squares).label("squares"),
+            _z(c.selling_days).label("selling_days"),
+            (opening * n + _z(c.delta_days)).label("balance_days"),
         )
-        .group_by(r.warehouse, r.sku)
+        .outerjoin(recent, and_(c.warehouse == pos.warehouse, c.sku == pos.sku))
+        .where(or_(has_opening, _z(c.w_moves) > 0), *([pos.sku == sku] if sku else []))
         .cte("per_key")
     )
+    zeros = _zero_days(d, s, per_key, first, end)
     t = StockInTransitRow
     transit = (
         select(t.warehouse, t.sku, func.sum(t.quantity).label("in_flight"))
@@ -435,17 +460,17 @@ def stock_stats(
         .subquery("transit")
     )
     # FIFO: of everything received, the oldest (received - on hand) units went out first; the
-    # oldest unit left is in the first receipt whose running total (oldest first) passes that.
+    # oldest unit left came on the first receipt day whose running total passes that.
     receipts = (
         select(
-            m.warehouse,
-            m.sku,
-            (end - day).label("age"),
-            func.sum(m.quantity)
-            .over(partition_by=[m.warehouse, m.sku], order_by=[m.at, m.id])
+            s.warehouse,
+            s.sku,
+            (end - s.day).label("age"),
+            func.sum(s.received)
+            .over(partition_by=[s.warehouse, s.sku], order_by=s.day)
             .label("running"),
         )
-        .where(*scope, m.kind == K.RECEIVE.value)
+        .where(s.received != 0, s.day < end, *([s.sku == sku] if sku else []))
         .subquery("receipts")
     )
     oldest = (
@@ -467,8 +492,8 @@ def stock_stats(
             p.on_hand,
             p.reserved,
             func.coalesce(transit.c.in_flight, 0),
-            p.zero_days,
-            p.zero_weight,
+            zeros.c.zero_days,
+            zeros.c.zero_weight,
             p.units,
             p.weighted,
             p.squares,
@@ -479,6 +504,7 @@ def stock_stats(
         .join(WarehouseRow, WarehouseRow.code == p.warehouse)
         .outerjoin(transit, and_(transit.c.warehouse == p.warehouse, transit.c.sku == p.sku))
         .outerjoin(oldest, and_(oldest.c.warehouse == p.warehouse, oldest.c.sku == p.sku))
+        .outerjoin(zeros, and_(zeros.c.warehouse == p.warehouse, zeros.c.sku == p.sku))
         .order_by(p.sku, p.warehouse)
     )
     total_weight = n * (n + 1) / 2
