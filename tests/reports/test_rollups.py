@@ -80,7 +80,7 @@ def _maintained(session: Session) -> Any:
 
 def _from_scratch(session: Session) -> Any:
     d = Dialect(session.get_bind().dialect.name)
-    sales = {tuple(r[:8]): tuple(r[8:]) for r in session.execute(sales_cells(d))}
+    sales = {tuple(r[:4]): tuple(r[4:]) for r in session.execute(sales_cells(d))}
     days = {tuple(r[:3]): tuple(r[3:]) for r in session.execute(stock_days(d))}
     position: dict[tuple[str, str], list[int]] = {}
     for (_, warehouse, sku), sums in days.items():

@@ -43,7 +43,12 @@ from channelhub.store.repos.rollups import day_of
 from channelhub.store.sqldates import MICROS, Dialect
 from channelhub.store.tables.orderflow import PairingRow
 from channelhub.store.tables.products import SkuComponentRow, SkuRow
-from channelhub.store.tables.rollups import SalesDailyRow, StockDailyRow, StockPositionRow
+from channelhub.store.tables.rollups import (
+    SalesDailyRow,
+    SalesListingRow,
+    StockDailyRow,
+    StockPositionRow,
+)
 from channelhub.store.tables.stock import StockInTransitRow, StockMovementRow, WarehouseRow
 
 DIMENSIONS = ("channel", "account", "sku", "warehouse", "country")
@@ -90,7 +95,8 @@ def _in_any(column: Any, periods: dict[str, Period]) -> Any:
 
 
 def _resolved_listings(keys: Any) -> Any:
-    """The binding in force for each distinct listing key (one row per key; rank 0 best)."""
+    """The binding in force for each listing key (``keys``: id and the key's columns; one
+    row per id, rank 0 best)."""
     p = PairingRow
     scope_rank = case((p.scope == "account", 0), (p.scope == "channel", 1), else_=2)
     applies = and_(
@@ -99,11 +105,11 @@ def _resolved_listings(keys: Any) -> Any:
         or_(p.account == "", p.account == keys.c.account),
     )
     listing_level = select(
-        *keys.c,
+        keys.c.id,
         p.sku,
         p.multiplier,
         (scope_rank * 4 + case((p.variation_id == "", 1), else_=0)).label("rank"),
-        p.id,
+        p.id.label("pairing"),
     ).join(
         p,
         and_(
@@ -113,22 +119,19 @@ def _resolved_listings(keys: Any) -> Any:
             or_(p.variation_id == "", p.variation_id == keys.c.variation_id),
         ),
     )
-    sku_level = select(*keys.c, p.sku, p.multiplier, (scope_rank * 4 + 2).label("rank"), p.id).join(
+    sku_level = select(
+        keys.c.id, p.sku, p.multiplier, (scope_rank * 4 + 2).label("rank"), p.id.label("pairing")
+    ).join(
         p,
         and_(applies, p.kind == "sku", p.value == keys.c.channel_sku, keys.c.channel_sku != ""),
     )
     candidates = union_all(listing_level, sku_level).subquery("candidates")
+    c = candidates.c
     ranked = select(
-        *(candidates.c[k] for k in ("channel", "account", "listing_id", "variation_id")),
-        candidates.c.channel_sku,
-        candidates.c.sku,
-        candidates.c.multiplier,
-        func.row_number()
-        .over(
-            partition_by=[candidates.c[c.key] for c in keys.c],
-            order_by=[candidates.c.rank, candidates.c.id.desc()],
-        )
-        .label("rn"),
+        c.id,
+        c.sku,
+        c.multiplier,
+        func.row_number().over(partition_by=c.id, order_by=[c.rank, c.pairing.desc()]).label("rn"),
     ).subquery("ranked")
     return select(ranked).where(ranked.c.rn == 1).subquery("resolved")
 
@@ -167,10 +170,11 @@ def sales_series(
     period = _period_column(r.day, days)
     bucket_of = case((period == "current", d.day_bucket(r.day, bucket)), else_=literal(-1))
     where = and_(_in_any(r.day, days), r.orders > 0)
+    k = SalesListingRow
     if by != "sku":
         group = {
-            "channel": r.channel,
-            "account": r.channel + literal(":") + r.account,
+            "channel": k.channel,
+            "account": k.channel + literal(":") + k.account,
             "country": r.country,
         }[by]
         query = (
@@ -184,28 +188,28 @@ def sales_series(
                 func.sum(r.order_heads),
                 func.sum(r.revenue_micros),
             )
+            .join(k, k.id == r.listing)
             .where(where)
             .group_by(period, bucket_of, group, r.currency)
         )
         return _rows(session, query)
-    key_cols = ("channel", "account", "listing_id", "variation_id", "channel_sku")
-    keyed = [r.__table__.c[k] for k in key_cols]
     # a week's or month's days of one listing are summed before the pairings are looked up
     base = (
         select(
             period.label("period"),
             bucket_of.label("bucket"),
             r.currency,
-            *keyed,
+            r.listing,
             func.sum(r.units).label("units"),
             func.sum(r.revenue_micros).label("revenue"),
             func.sum(r.orders).label("orders"),
         )
         .where(where)
-        .group_by(period, bucket_of, r.currency, *keyed)
+        .group_by(period, bucket_of, r.currency, r.listing)
         .cte("cells")
     )
-    keys = select(*(base.c[k] for k in key_cols)).distinct().cte("keys")
+    listed = select(base.c.listing).distinct().subquery("listed")
+    keys = select(k).join(listed, listed.c.listing == k.id).cte("keys")
     resolved = _resolved_listings(keys)
     sold = (
         select(
@@ -218,7 +222,7 @@ def sales_series(
             base.c.orders,
         )
         .select_from(base)
-        .outerjoin(resolved, and_(*(base.c[k] == resolved.c[k] for k in key_cols)))
+        .outerjoin(resolved, resolved.c.id == base.c.listing)
         .cte("sold")
     )
     components = (

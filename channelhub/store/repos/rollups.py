@@ -35,11 +35,16 @@ from channelhub.core.stock import movement_deltas
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.sqldates import Dialect
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
-from channelhub.store.tables.rollups import SalesDailyRow, StockDailyRow, StockPositionRow
+from channelhub.store.tables.rollups import (
+    LISTING_COLUMNS,
+    SalesDailyRow,
+    SalesListingRow,
+    StockDailyRow,
+    StockPositionRow,
+)
 from channelhub.store.tables.stock import StockMovementRow
 
-SALES_KEY = ("day", "channel", "account", "country", "currency", "listing_id", "variation_id",
-             "channel_sku")  # fmt: skip
+SALES_KEY = ("day", "listing", "country", "currency")
 SALES_SUMS = ("units", "revenue_micros", "orders", "order_heads")
 STOCK_SUMS = ("on_hand", "reserved", "shipped", "received", "moves")
 _ON_HAND_PLUS = [k.value for k in (K.RECEIVE, K.ADJUST, K.ASSEMBLE, K.DISASSEMBLE)]
@@ -59,42 +64,82 @@ def day_of(when: datetime) -> int:
 # --- sales ------------------------------------------------------------------------------------
 
 
-def sales_cells(
-    d: Dialect, order_ids: Sequence[int] | None = None, *, sign: int = 1, live_only: bool = True
-) -> Select[Any]:
-    """The ``sales_daily`` rows of ``order_ids`` (all orders: None), times ``sign``.
+LISTING_KEY = LISTING_COLUMNS
 
-    ``live_only=False`` counts a cancelled order as if it were not (what it contributed
-    before it was cancelled)."""
-    o, line = OrderRow, OrderLineRow
-    currency = func.coalesce(line.currency, o.currency)
-    net = line.quantity - line.cancelled_quantity
-    first_line = func.min(line.id).over(partition_by=[line.order_id, currency])
+
+def _scope(order_ids: Sequence[int] | None, live_only: bool) -> list[Any]:
     where = []
     if live_only:
-        where.append(o.hub_status != HubStatus.CANCELLED.value)
+        where.append(OrderRow.hub_status != HubStatus.CANCELLED.value)
     if order_ids is not None:
-        where.append(o.id.in_(list(order_ids)))
-    lines = (
+        where.append(OrderRow.id.in_(list(order_ids)))
+    return where
+
+
+def _order_lines(order_ids: Sequence[int] | None, live_only: bool) -> Any:
+    """The order lines (joined to their orders) of ``order_ids`` (None: all), with each
+    line's listing key, '' for none."""
+    o, line = OrderRow, OrderLineRow
+    return (
         select(
-            d.day_number(o.placed_at).label("day"),
             o.channel,
             o.account,
-            func.coalesce(o.ship_to_country, "").label("country"),
-            currency.label("currency"),
             func.coalesce(line.listing_id, "").label("listing_id"),
             func.coalesce(line.variation_id, "").label("variation_id"),
             func.coalesce(line.channel_sku, "").label("channel_sku"),
+        )
+        .join(o, o.id == line.order_id)
+        .where(*_scope(order_ids, live_only))
+    )
+
+
+def _register_listings(session: Session, order_ids: Sequence[int] | None) -> None:
+    """Number the listing keys of ``order_ids``' lines not yet in ``sales_listings``."""
+    keys = _order_lines(order_ids, live_only=False).distinct().subquery("keys")
+    statement = insert_for(session, SalesListingRow.__table__).from_select(
+        list(LISTING_KEY), select(*(keys.c[k] for k in LISTING_KEY)).where(literal(True))
+    )
+    session.execute(statement.on_conflict_do_nothing(index_elements=list(LISTING_KEY)))
+
+
+def sales_cells(
+    d: Dialect, order_ids: Sequence[int] | None = None, *, sign: int = 1, live_only: bool = True
+) -> Select[Any]:
+    """The ``sales_daily`` rows of ``order_ids`` (all orders: None), times ``sign``; their
+    listing keys must be registered (:func:`_register_listings`).
+
+    ``live_only=False`` counts a cancelled order as if it were not (what it contributed
+    before it was cancelled)."""
+    o, line, k = OrderRow, OrderLineRow, SalesListingRow
+    currency = func.coalesce(line.currency, o.currency)
+    net = line.quantity - line.cancelled_quantity
+    first_line = func.min(line.id).over(partition_by=[line.order_id, currency])
+    lines = (
+        select(
+            d.day_number(o.placed_at).label("day"),
+            k.id.label("listing"),
+            func.coalesce(o.ship_to_country, "").label("country"),
+            currency.label("currency"),
             net.label("units"),
             (net * func.coalesce(d.micros(line.unit_price), 0)).label("revenue_micros"),
             line.order_id.label("oid"),
             case((line.id == first_line, 1), else_=0).label("head"),
         )
         .join(o, o.id == line.order_id)
-        .where(*where)
+        .join(
+            k,
+            and_(
+                k.channel == o.channel,
+                k.account == o.account,
+                k.listing_id == func.coalesce(line.listing_id, ""),
+                k.variation_id == func.coalesce(line.variation_id, ""),
+                k.channel_sku == func.coalesce(line.channel_sku, ""),
+            ),
+        )
+        .where(*_scope(order_ids, live_only))
         .subquery("lines")
     )
-    key = [lines.c[k] for k in SALES_KEY]
+    key = [lines.c[c] for c in SALES_KEY]
     s = literal(sign)
     return (
         select(
@@ -132,7 +177,9 @@ def sales_rollup_kept(session: Session, order_ids: Iterable[int]) -> Iterator[li
         _add_sales(session, sales_cells(d, ids, sign=-1))
     yield ids
     if ids:
-        _add_sales(session, sales_cells(d, sorted(set(ids)), sign=1))
+        ids = sorted(set(ids))
+        _register_listings(session, ids)
+        _add_sales(session, sales_cells(d, ids, sign=1))
 
 
 def sales_rollup_status(
@@ -230,6 +277,7 @@ def rebuild_rollups(session: Session) -> dict[str, int]:
     d = _dialect(session)
     for model in (SalesDailyRow, StockDailyRow, StockPositionRow):
         session.execute(delete(model))
+    _register_listings(session, None)
     session.execute(insert(SalesDailyRow).from_select([*SALES_KEY, *SALES_SUMS], sales_cells(d)))
     session.execute(
         insert(StockDailyRow).from_select(["day", "warehouse", "sku", *STOCK_SUMS], stock_days(d))

@@ -30,23 +30,35 @@ def _stock_sums() -> list[sa.Column]:  # type: ignore[type-arg]
 
 def upgrade() -> None:
     op.create_table(
-        "sales_daily",
-        sa.Column("day", sa.Integer(), nullable=False),
+        "sales_listings",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=40), nullable=False),
         sa.Column("account", sa.String(length=100), nullable=False),
-        sa.Column("country", sa.String(length=2), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("listing_id", sa.String(length=255), nullable=False),
         sa.Column("variation_id", sa.String(length=255), nullable=False),
         sa.Column("channel_sku", sa.String(length=255), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sales_listings")),
+        sa.UniqueConstraint(
+            "channel", "account", "listing_id", "variation_id", "channel_sku",
+            name=op.f("uq_sales_listings_key"),
+        ),  # fmt: skip
+    )
+    op.create_table(
+        "sales_daily",
+        sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("listing", sa.Integer(), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("units", sa.BigInteger(), nullable=False),
         sa.Column("revenue_micros", sa.BigInteger(), nullable=False),
         sa.Column("orders", sa.Integer(), nullable=False),
         sa.Column("order_heads", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["listing"], ["sales_listings.id"], name=op.f("fk_sales_daily_listing_sales_listings")
+        ),
         sa.PrimaryKeyConstraint(
-            "day", "channel", "account", "country", "currency", "listing_id", "variation_id",
-            "channel_sku", name=op.f("pk_sales_daily"),
-        ),  # fmt: skip
+            "day", "listing", "country", "currency", name=op.f("pk_sales_daily")
+        ),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -99,3 +111,4 @@ def downgrade() -> None:
     op.drop_table("stock_position")
     op.drop_table("stock_daily")
     op.drop_table("sales_daily")
+    op.drop_table("sales_listings")
