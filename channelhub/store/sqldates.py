@@ -61,7 +61,8 @@ class Dialect:
             same: ColumnElement[int] = day
             return same
         if width == "week":  # 1970-01-01 was a Thursday: day + 3 counts from a Monday
-            return day - (day + 3) % 7
+            monday: ColumnElement[int] = day - (day + 3) % 7
+            return monday
         if width != "month":
             raise ValueError(f"unknown bucket {width!r}")
         if self.pg:

@@ -1,17 +1,24 @@
-"""Report aggregates, summed in the database: one query per report, GROUP BY in SQL.
+"""Report aggregates, summed in the database: one query per report, GROUP BY in SQL, over the
+daily rollups of :mod:`channelhub.store.tables.rollups` (never every order line or movement).
 
 - :func:`sales_series`: units, orders and revenue per bucket and group over the current,
   previous and last-year periods at once (the period is a column of the same query).
   ``by="sku"`` resolves each order line through the pairings in force (account over channel
   over global, listing-level over SKU-level, as :meth:`PairingBook.resolve` does) on the
   distinct listing keys first, then counts a combo or kit as itself *and* in its components
-  (``component_units``). ``by="warehouse"`` counts what the ledger shipped (``consume``).
+  (``component_units``). ``by="warehouse"`` counts what the ledger shipped (``consume``), from
+  the ledger's covering (kind, at) index (orders there are distinct references per bucket).
 - :func:`stock_stats`: per (SKU, warehouse) the balances, in-flight, and over the window the
   daily demand sums :class:`~channelhub.core.replenishment.DemandStats` needs, days at zero,
-  the time-weighted average on hand and the FIFO age of the oldest unit.
+  the time-weighted average on hand and the FIFO age of the oldest unit. The opening balance
+  is the position less the days since the window began; only keys whose balance can reach 0
+  are walked day by day.
 
-Approximation: orders are resolved through the pairings in force now, not the version they
-were planned with (a re-bind re-attributes history).
+Approximations: orders are resolved through the pairings in force now, not the version they
+were planned with (a re-bind re-attributes history). By SKU, ``orders`` sums the orders of
+each listing: an order with two lines on *different* listings of the same SKU (or a combo and
+one of its components) counts twice for that SKU; by channel, account and country each order
+counts once per currency, as before.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -84,13 +92,13 @@ class SeriesRow:
     revenue: Decimal | None
 
 
-def _period_column(column: Any, periods: dict[str, Period]) -> Any:
+def _period_column(column: Any, periods: dict[str, Period] | dict[str, _DayPeriod]) -> Any:
     return case(
         *((and_(column >= p.since, column < p.until), literal(name)) for name, p in periods.items())
     )
 
 
-def _in_any(column: Any, periods: dict[str, Period]) -> Any:
+def _in_any(column: Any, periods: dict[str, Period] | dict[str, _DayPeriod]) -> Any:
     return or_(*(and_(column >= p.since, column < p.until) for p in periods.values()))
 
 
@@ -144,15 +152,19 @@ def _day_number(when: datetime, what: str) -> int:
     return day_of(utc)
 
 
-def _day_periods(periods: dict[str, Period]) -> dict[str, Period]:
-    return {name: _DayPeriod(_day_number(p.since, "since"), _day_number(p.until, "until"))
-            for name, p in periods.items()}  # type: ignore[misc]  # fmt: skip
-
-
 @dataclass(frozen=True)
 class _DayPeriod:
+    """A period as day numbers [since, until)."""
+
     since: int
     until: int
+
+
+def _day_periods(periods: dict[str, Period]) -> dict[str, _DayPeriod]:
+    return {
+        name: _DayPeriod(_day_number(p.since, "since"), _day_number(p.until, "until"))
+        for name, p in periods.items()
+    }
 
 
 def sales_series(
@@ -290,6 +302,7 @@ def _warehouse_series(
     return _rows(session, query, money=False)
 
 
+@lru_cache(maxsize=4096)
 def _label(bucket: Any) -> str:
     """A bucket as the report prints it: a day number's ISO date ('' outside the current
     period); the ledger's warehouse series already has its label."""
