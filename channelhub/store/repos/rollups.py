@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, literal, select
+from sqlalchemy import and_, case, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -275,6 +275,8 @@ def stock_rollup_add(session: Session, movements: Iterable[Mapping[str, Any]]) -
 def rebuild_rollups(session: Session) -> dict[str, int]:
     """Recompute every rollup from the orders and the ledger; returns the rows per table."""
     d = _dialect(session)
+    if d.pg:  # whole tables: hash joins (the planner knows nothing yet of fresh rollups)
+        session.execute(text("SET LOCAL enable_nestloop = off"))
     for model in (SalesDailyRow, StockDailyRow, StockPositionRow):
         session.execute(delete(model))
     _register_listings(session, None)
@@ -291,7 +293,10 @@ def rebuild_rollups(session: Session) -> dict[str, int]:
             .group_by(s.warehouse, s.sku),
         )
     )
+    models = (SalesListingRow, SalesDailyRow, StockDailyRow, StockPositionRow)
+    for model in models:  # the planner's statistics for the reports (allowed in a transaction)
+        session.execute(text(f"ANALYZE {model.__tablename__}"))
     return {
         model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-        for model in (SalesDailyRow, StockDailyRow, StockPositionRow)
+        for model in models
     }
