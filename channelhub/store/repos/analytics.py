@@ -40,6 +40,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -382,10 +383,10 @@ def _zero_days(d: Dialect, s: Any, per_key: Any, first: int, end: int) -> Any:
         walk.c.opening.label("delta"),
         literal(0).label("shipped"),
     ).where(walk.c.has_opening)
-    window_rows = (
-        select(s.warehouse, s.sku, s.day, s.on_hand, s.shipped)
-        .join(walk, and_(walk.c.warehouse == s.warehouse, walk.c.sku == s.sku))
-        .where(s.day >= first, s.day < end)
+    # a semi-join on the few keys walked: hashed, not a sort of every window day to merge
+    walked = tuple_(s.warehouse, s.sku).in_(select(walk.c.warehouse, walk.c.sku))
+    window_rows = select(s.warehouse, s.sku, s.day, s.on_hand, s.shipped).where(
+        s.day >= first, s.day < end, walked
     )
     days = union_all(opening_row, window_rows).subquery("days")
     key = [days.c.warehouse, days.c.sku]
