@@ -61,7 +61,19 @@ class SalesDailyRow(Base):
     order_heads: Mapped[int] = mapped_column(Integer)
 
 
-class StockDailyRow(Base):
+class _StockKeyAndSums:
+    """A warehouse x SKU and its ledger sums (the columns both stock rollups share)."""
+
+    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(128), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(BigInteger)
+    reserved: Mapped[int] = mapped_column(BigInteger)
+    shipped: Mapped[int] = mapped_column(BigInteger)
+    received: Mapped[int] = mapped_column(BigInteger)
+    moves: Mapped[int] = mapped_column(Integer)
+
+
+class StockDailyRow(_StockKeyAndSums, Base):
     """One day x warehouse x SKU of the ledger, summed."""
 
     __tablename__ = "stock_daily"
@@ -79,26 +91,11 @@ class StockDailyRow(Base):
         _CLUSTERED,
     )
 
-    day: Mapped[int] = mapped_column(Integer, primary_key=True)
-    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
-    sku: Mapped[str] = mapped_column(String(128), primary_key=True)
-    on_hand: Mapped[int] = mapped_column(BigInteger)
-    reserved: Mapped[int] = mapped_column(BigInteger)
-    shipped: Mapped[int] = mapped_column(BigInteger)
-    received: Mapped[int] = mapped_column(BigInteger)
-    moves: Mapped[int] = mapped_column(Integer)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
 
 
-class StockPositionRow(Base):
+class StockPositionRow(_StockKeyAndSums, Base):
     """One warehouse x SKU of the ledger, summed over all time."""
 
     __tablename__ = "stock_position"
     __table_args__ = _CLUSTERED
-
-    warehouse: Mapped[str] = mapped_column(String(64), primary_key=True)
-    sku: Mapped[str] = mapped_column(String(128), primary_key=True)
-    on_hand: Mapped[int] = mapped_column(BigInteger)
-    reserved: Mapped[int] = mapped_column(BigInteger)
-    shipped: Mapped[int] = mapped_column(BigInteger)
-    received: Mapped[int] = mapped_column(BigInteger)
-    moves: Mapped[int] = mapped_column(Integer)
