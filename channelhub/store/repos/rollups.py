@@ -277,8 +277,8 @@ def rebuild_rollups(session: Session) -> dict[str, int]:
     d = _dialect(session)
     if d.pg:  # whole tables: hash joins (the planner knows nothing yet of fresh rollups)
         session.execute(text("SET LOCAL enable_nestloop = off"))
-    for model in (SalesDailyRow, StockDailyRow, StockPositionRow):
-        session.execute(delete(model))
+    for rollup in (SalesDailyRow, StockDailyRow, StockPositionRow):
+        session.execute(delete(rollup))
     _register_listings(session, None)
     session.execute(insert(SalesDailyRow).from_select([*SALES_KEY, *SALES_SUMS], sales_cells(d)))
     session.execute(
@@ -289,14 +289,12 @@ def rebuild_rollups(session: Session) -> dict[str, int]:
         insert(StockPositionRow).from_select(
             ["warehouse", "sku", *STOCK_SUMS],
             select(s.warehouse, s.sku, *(func.sum(s.__table__.c[c]) for c in STOCK_SUMS))
-            .where(and_(literal(True)))
+            .where(literal(True))
             .group_by(s.warehouse, s.sku),
         )
     )
-    models = (SalesListingRow, SalesDailyRow, StockDailyRow, StockPositionRow)
-    for model in models:  # the planner's statistics for the reports (allowed in a transaction)
-        session.execute(text(f"ANALYZE {model.__tablename__}"))
-    return {
-        model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-        for model in models
-    }
+    names = [m.__tablename__ for m in (SalesListingRow, SalesDailyRow, StockDailyRow,
+                                         StockPositionRow)]  # fmt: skip
+    for name in names:  # the planner's statistics for the reports (allowed in a transaction)
+        session.execute(text(f"ANALYZE {name}"))
+    return {name: session.scalar(text(f"SELECT count(*) FROM {name}")) or 0 for name in names}
