@@ -65,7 +65,9 @@ def upsert_order(
     if raw_payload_id is not None:
         values["raw_payload_id"] = raw_payload_id
     key = {"channel": order.channel, "account": order.account, "external_id": order.external_id}
-    stored = session.scalar(select(OrderRow.id).filter_by(**key))
+    # locked first: the rollup takes out what it reads now, so a concurrent import or status
+    # move of this order must wait (PostgreSQL; SQLite has one writer at a time anyway)
+    stored = session.scalar(select(OrderRow.id).filter_by(**key).with_for_update())
     with sales_rollup_kept(session, [] if stored is None else [stored]) as kept:
         result = guarded_upsert(
             session,

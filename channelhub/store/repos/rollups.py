@@ -170,7 +170,9 @@ def sales_rollup_kept(session: Session, order_ids: Iterable[int]) -> Iterator[li
     """HOOK: wrap a write to orders/order lines. Yields the ids kept: append the id of an
     order the block inserts. Before the block their contribution is taken out of
     ``sales_daily``, after it the new one is added (an exception skips the second half:
-    the transaction is to be rolled back)."""
+    the transaction is to be rolled back). Lock the orders' rows first (``FOR UPDATE``):
+    what is taken out must be what was put in, so no other writer may change them between
+    the two halves."""
     ids = sorted(set(order_ids))
     d = _dialect(session)
     if ids:
