@@ -6,7 +6,9 @@ PostgreSQL), not through the pipeline: 10,000 SKUs (500 of them combos of two si
 3 accounts each listing every SKU (30,000 account bindings, plus 10,000 global SKU-level ones
 that lose to them), orders over 400 days with a rising trend and 1.2 lines on average, the
 ledger's reserve + consume for each line shipped from the warehouse of its country, and a
-receipt per (warehouse, SKU) every 60 days. Runs on SQLite (a temporary file) and, when
+receipt per (warehouse, SKU) every 60 days. The load bypasses the hub's writes, so the
+reports' daily rollups are then rebuilt from scratch (``channelhub report rebuild``, timed:
+what migration 0017 costs an existing hub once). Runs on SQLite (a temporary file) and, when
 CHANNELHUB_BENCH_POSTGRES_URL or CHANNELHUB_TEST_POSTGRES_URL names a server, on PostgreSQL
 (a throwaway database). Each report is timed once untraced, then run again under
 tracemalloc for its peak Python memory. The CPU time of this process is printed beside the
@@ -34,6 +36,7 @@ from bench.run import Figure
 from channelhub.core.replenishment import ReplenishmentConfig, RouteLeadTimes
 from channelhub.core.trends import Bucket, Period
 from channelhub.jobs.analytics.reports import (
+    rebuild,
     replenish_report,
     stock_lines,
     stock_report,
@@ -205,10 +208,17 @@ def _measure(url: str, n_orders: int, label: str) -> list[Figure]:
     loaded = time.perf_counter() - started - generated
     counts = {k: len(v) for k, v in data.items()}
     del data
+    started = time.perf_counter()
+    with make_session_factory(engine)() as session:  # the load bypassed the hub's hooks
+        rollups = rebuild(session)
+        session.commit()
+    rebuilt = time.perf_counter() - started
     figures = [
         Figure(f"{label}: generate {n_orders:,} orders", generated, "s"),
         Figure(f"{label}: bulk load ({counts['order_lines']:,} lines, "
                f"{counts['stock_movements']:,} movements)", loaded, "s"),
+        Figure(f"{label}: report rebuild ({rollups['sales_daily']:,} sales days, "
+               f"{rollups['stock_daily']:,} stock days)", rebuilt, "s"),
     ]  # fmt: skip
     try:
         with make_session_factory(engine)() as session:

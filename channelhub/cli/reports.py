@@ -23,6 +23,7 @@ from channelhub.jobs.analytics.reports import (
     Report,
     StockLine,
     choice,
+    rebuild,
     replenish_report,
     report_period,
     stock_report,
@@ -140,3 +141,16 @@ def replenish_command(
         return
     _print(orders)
     _print(moves)
+
+
+@report_app.command("rebuild")
+def rebuild_command(ctx: typer.Context) -> None:
+    """Recompute the reports' daily sums from the orders and the stock ledger.
+
+    The hub keeps them in step as it writes; run this after loading orders or movements
+    into the database some other way (a bulk import, a restore)."""
+    settings = settings_for(ctx)
+    with open_engine(settings) as engine, make_session_factory(engine)() as session:
+        counts = rebuild(session)
+        session.commit()
+    console.print(", ".join(f"{table}: {rows:,} rows" for table, rows in counts.items()))

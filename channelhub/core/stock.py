@@ -71,19 +71,24 @@ class StockMovement(BaseModel):
 
     def deltas(self) -> tuple[int, int]:
         """(on hand change, reserved change) this movement makes."""
-        q = self.quantity
-        match self.kind:
-            case MovementKind.RECEIVE | MovementKind.ADJUST:
-                return q, 0
-            case MovementKind.ASSEMBLE | MovementKind.DISASSEMBLE:
-                return q, 0
-            case MovementKind.RESERVE:
-                return 0, q
-            case MovementKind.RELEASE:
-                return 0, -q
-            case MovementKind.CONSUME:
-                return -q, -q
-        raise AssertionError(self.kind)  # pragma: no cover - exhaustive
+        return movement_deltas(self.kind, self.quantity)
+
+
+def movement_deltas(kind: MovementKind, quantity: int) -> tuple[int, int]:
+    """(on hand change, reserved change) of ``quantity`` units of a ``kind`` movement."""
+    q = quantity
+    match kind:
+        case MovementKind.RECEIVE | MovementKind.ADJUST:
+            return q, 0
+        case MovementKind.ASSEMBLE | MovementKind.DISASSEMBLE:
+            return q, 0
+        case MovementKind.RESERVE:
+            return 0, q
+        case MovementKind.RELEASE:
+            return 0, -q
+        case MovementKind.CONSUME:
+            return -q, -q
+    raise AssertionError(kind)  # pragma: no cover - exhaustive
 
 
 class Balance(BaseModel):

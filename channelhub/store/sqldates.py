@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Float, Integer, cast, func, literal
+from sqlalchemy import BigInteger, Date, DateTime, Float, Integer, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 MICROS = 1_000_000
@@ -54,6 +54,29 @@ class Dialect:
         if self.pg:
             return cast(cast(self._utc(column), Date) - literal("1970-01-01", Date), Integer)
         return cast(func.julianday(func.date(column)) - _UNIX_EPOCH_JULIAN, Integer)
+
+    def day_bucket(self, day: Any, width: str) -> ColumnElement[int]:
+        """The day number that starts ``day``'s (a day number's) day, week (Monday) or month."""
+        if width == "day":
+            same: ColumnElement[int] = day
+            return same
+        if width == "week":  # 1970-01-01 was a Thursday: day + 3 counts from a Monday
+            monday: ColumnElement[int] = day - (day + 3) % 7
+            return monday
+        if width != "month":
+            raise ValueError(f"unknown bucket {width!r}")
+        if self.pg:
+            epoch = literal("1970-01-01", Date)
+            first = cast(func.date_trunc("month", cast(epoch + day, DateTime)), Date)
+            return cast(first - epoch, Integer)
+        month = func.strftime("%Y-%m-01", day * 86400, "unixepoch")
+        return cast(func.julianday(month) - _UNIX_EPOCH_JULIAN, Integer)
+
+    def micros(self, column: Any) -> ColumnElement[int]:
+        """An exact money column in whole millionths, an integer on both dialects."""
+        if self.pg:
+            return cast(func.round(column * Decimal(MICROS)), BigInteger)
+        return self.money_micros(column)
 
     def greatest(self, *values: Any) -> ColumnElement[Any]:
         return func.greatest(*values) if self.pg else func.max(*values)

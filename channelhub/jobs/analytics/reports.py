@@ -33,6 +33,7 @@ from channelhub.core.replenishment import (
 )
 from channelhub.core.trends import Bucket, Period, change, slope
 from channelhub.store.repos.analytics import sales_series, stock_stats
+from channelhub.store.repos.rollups import rebuild_rollups
 from channelhub.store.tables.products import SkuRow
 
 #: Unit-of-measure names read as a SKU's carton when ``[replenishment.cartons]`` has none.
@@ -322,9 +323,10 @@ class ReplenishView:
 
 
 def replenish_view(
-    lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku"
+    lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku", explain: bool = True
 ) -> ReplenishView:
-    """What to order and what to move, each row with the lines that explain it."""
+    """What to order and what to move, each row with the lines that explain it (without
+    ``explain`` the ``*_why`` lists stay empty: each row's lines cost more than its numbers)."""
     report = Report(
         "replenishment: order up to target, whole cartons",
         ["sku", "warehouse", "lead days", "velocity/day", "safety stock", "reorder point",
@@ -339,10 +341,12 @@ def replenish_view(
              _n(s.reorder_point), _n(s.target), p.position,
              "yes" if s.below_reorder_point else "", s.quantity, s.cartons],
         )  # fmt: skip
-        view.orders_why.append(s.lines)
+        if explain:
+            view.orders_why.append(s.lines)
     for t in transfer_list(lines, config):
         view.transfers.rows.append([t.sku, t.source, t.destination, t.quantity])
-        view.transfers_why.append(t.lines)
+        if explain:
+            view.transfers_why.append(t.lines)
     return view
 
 
@@ -350,7 +354,7 @@ def replenish_report(
     lines: list[StockLine], config: ReplenishmentConfig, *, by: str = "sku", explain: bool = False
 ) -> tuple[Report, Report]:
     """(orders to place per SKU and warehouse, transfers between warehouses)."""
-    view = replenish_view(lines, config, by=by)
+    view = replenish_view(lines, config, by=by, explain=explain)
     if explain:
         for why in view.orders_why:
             view.orders.notes.extend([*why, ""])
@@ -376,6 +380,13 @@ def transfer_list(lines: list[StockLine], config: ReplenishmentConfig) -> list[T
         (li.health.position.sku, li.health.position.warehouse): li.health.position for li in lines
     }
     return suggest_transfers(suggestions, positions, config)
+
+
+def rebuild(session: Session) -> dict[str, int]:
+    """Recompute the reports' daily rollups from the orders and the ledger (after a bulk load
+    or a restore that bypassed the hub's writes); returns the rows written per table. The
+    caller commits."""
+    return rebuild_rollups(session)
 
 
 def to_csv(report: Report) -> str:

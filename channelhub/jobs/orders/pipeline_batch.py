@@ -60,6 +60,7 @@ from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order
 from channelhub.store.repos.pairings import load_book, save_binding
+from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import stock_balances, warehouse_origins
 from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.repos.warehouses import unknown_stock_warehouses
@@ -358,6 +359,7 @@ def _move(
     )
     if not getattr(changed, "rowcount", 0):
         return False
+    sales_rollup_status(session, [row.id], current, target)
     chunk.transitions += [
         {
             "order_id": row.id,
@@ -459,6 +461,7 @@ def _write(session: Session, chunk: _Chunk, dirty: set[str], now: datetime) -> N
     ):
         if rows:
             session.execute(insert(model), rows)
+    stock_rollup_add(session, chunk.movements)  # the reports' daily sums, same transaction
     if dirty:
         mark_dirty(session, dirty, now=now)
     session.expire_all()

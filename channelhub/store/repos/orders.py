@@ -17,6 +17,7 @@ from channelhub.core.errors import ChannelhubError, NotFound
 from channelhub.core.lifecycle import HubStatus, Transition, transition
 from channelhub.core.order import Order, OrderKey
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, guarded_upsert, insert_for
+from channelhub.store.repos.rollups import sales_rollup_kept, sales_rollup_status
 from channelhub.store.tables.orders import OrderLineRow, OrderRow, OrderTransitionRow
 
 
@@ -63,21 +64,27 @@ def upsert_order(
     values = _channel_values(order)
     if raw_payload_id is not None:
         values["raw_payload_id"] = raw_payload_id
-    result = guarded_upsert(
-        session,
-        OrderRow,
-        key={"channel": order.channel, "account": order.account, "external_id": order.external_id},
-        insert_values={
-            **values,
-            "hub_status": order.hub_status.value,
-            "created_at": now,
-            "updated_at": now,
-        },
-        update_values={**values, "updated_at": now},
-        newer=OrderRow.remote_updated_at < order.updated_at,
-    )
-    if result.outcome is not UpsertOutcome.STALE:
-        _sync_lines(session, result.id, order)
+    key = {"channel": order.channel, "account": order.account, "external_id": order.external_id}
+    # locked first: the rollup takes out what it reads now, so a concurrent import or status
+    # move of this order must wait (PostgreSQL; SQLite has one writer at a time anyway)
+    stored = session.scalar(select(OrderRow.id).filter_by(**key).with_for_update())
+    with sales_rollup_kept(session, [] if stored is None else [stored]) as kept:
+        result = guarded_upsert(
+            session,
+            OrderRow,
+            key=key,
+            insert_values={
+                **values,
+                "hub_status": order.hub_status.value,
+                "created_at": now,
+                "updated_at": now,
+            },
+            update_values={**values, "updated_at": now},
+            newer=OrderRow.remote_updated_at < order.updated_at,
+        )
+        if result.outcome is not UpsertOutcome.STALE:
+            _sync_lines(session, result.id, order)
+        kept.append(result.id)
     return result
 
 
@@ -183,6 +190,7 @@ def record_transition(session: Session, order_id: int, move: Transition) -> None
         raise StatusChanged(
             f"order {order_id} is no longer {move.from_status.value!r}: re-read it and decide again"
         )
+    sales_rollup_status(session, [order_id], move.from_status, move.to_status)
     session.add(
         OrderTransitionRow(
             order_id=order_id,

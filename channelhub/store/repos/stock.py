@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
 from channelhub.core.geography import Origin
 from channelhub.core.stock import Balance, MovementKind, StockMovement, Warehouse
 from channelhub.store.repos._upsert import insert_for
+from channelhub.store.repos.rollups import movement_sums, stock_rollup_add
 from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.tables.stock import StockMovementRow, WarehouseRow
 
@@ -26,7 +27,6 @@ UNKNOWN_WAREHOUSE = (
     "is not a known warehouse (register it with `channelhub warehouses add CODE --country CC "
     "--account WMS_ACCOUNT`; give --external-id when the WMS names it differently)"
 )
-_ON_HAND_PLUS = [k.value for k in (K.RECEIVE, K.ADJUST, K.ASSEMBLE, K.DISASSEMBLE)]
 
 
 def upsert_warehouse(session: Session, warehouse: Warehouse, *, now: datetime) -> int:
@@ -72,24 +72,26 @@ def record_movement(
     known = session.scalar(select(WarehouseRow.id).where(WarehouseRow.code == movement.warehouse))
     if known is None:
         raise InvalidInput.field("warehouse", movement.warehouse, UNKNOWN_WAREHOUSE)
+    row = {
+        "warehouse": movement.warehouse,
+        "sku": movement.sku,
+        "kind": movement.kind.value,
+        "quantity": movement.quantity,
+        "reason": movement.reason,
+        "reference": movement.reference,
+        "dedupe_key": dedupe_key,
+        "at": movement.at,
+        "recorded_at": now,
+    }
     statement = (
         insert_for(session, StockMovementRow.__table__)
-        .values(
-            warehouse=movement.warehouse,
-            sku=movement.sku,
-            kind=movement.kind.value,
-            quantity=movement.quantity,
-            reason=movement.reason,
-            reference=movement.reference,
-            dedupe_key=dedupe_key,
-            at=movement.at,
-            recorded_at=now,
-        )
+        .values(**row)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(StockMovementRow.__table__.c.id)
     )
     recorded = session.execute(statement).scalar_one_or_none() is not None
     if recorded:  # the stock push job pushes this SKU's listings again (debounced)
+        stock_rollup_add(session, [row])
         mark_dirty(session, [movement.sku], now=now)
     return recorded
 
@@ -103,14 +105,8 @@ def stock_balances(
     """On hand and reserved per (warehouse, sku), summed from the ledger in the database."""
     q = StockMovementRow.quantity
     kind = StockMovementRow.kind
-    on_hand = func.sum(case((kind.in_(_ON_HAND_PLUS), q), (kind == K.CONSUME.value, -q), else_=0))
-    reserved = func.sum(
-        case(
-            (kind == K.RESERVE.value, q),
-            (kind.in_([K.RELEASE.value, K.CONSUME.value]), -q),
-            else_=0,
-        )
-    )
+    on_hand_delta, reserved_delta = movement_sums(kind, q)
+    on_hand, reserved = func.sum(on_hand_delta), func.sum(reserved_delta)
     query = select(StockMovementRow.warehouse, StockMovementRow.sku, on_hand, reserved).group_by(
         StockMovementRow.warehouse, StockMovementRow.sku
     )

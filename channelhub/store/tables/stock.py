@@ -38,8 +38,8 @@ class StockMovementRow(Base):
     __table_args__ = (
         # covering: balances, daily demand and receipts read the index alone, not the rows
         Index("ix_stock_movements_balance", "warehouse", "sku", "kind", "at", "quantity"),
-        # covering too: the stock report's window days (kind, at range) skip the table's rows
-        Index("ix_stock_movements_kind_at", "kind", "at", "warehouse", "sku", "quantity"),
+        # covering too: the warehouse trend (consumed units and orders per day) reads no row
+        Index("ix_stock_movements_kind_at", "kind", "at", "warehouse", "reference", "quantity"),
         CheckConstraint("quantity <> 0", name="quantity_nonzero"),
     )
 

@@ -257,7 +257,7 @@ def replenish_csv(
         rules, lines = _lines(state, config, by, sku, since, until)
     except InvalidInput as mistake:
         return _mistake(str(mistake))
-    view = replenish_view(lines, rules, by=by)
+    view = replenish_view(lines, rules, by=by, explain=False)
     if transfers:
         return _csv(view.transfers, "transfers")
     return _csv(view.orders, "replenish")

@@ -1,0 +1,302 @@
+"""Keeping the daily rollups (:mod:`channelhub.store.tables.rollups`) in step with their sources.
+
+The reports read the rollups, so every write that changes what they sum must go through one
+of the three hooks here, in its own transaction:
+
+- :func:`sales_rollup_kept` around any write to an order's rows or lines (``upsert_order``):
+  it takes the orders' contribution out before and puts the new one back after, both as one
+  ``INSERT .. SELECT .. GROUP BY .. ON CONFLICT DO UPDATE`` computed from the stored rows;
+- :func:`sales_rollup_status` after an order's hub status moved (only a move into or out of
+  ``cancelled`` changes anything, so the pipeline's other moves cost nothing);
+- :func:`stock_rollup_add` after ledger movements were appended (the ledger is append-only):
+  the batch is summed per day and key and added with one upsert per table.
+
+:func:`rebuild_rollups` recomputes all three tables from scratch (the migration's backfill,
+``channelhub report rebuild``, and after bulk loads that bypass the hooks).
+:func:`sales_cells` and :func:`stock_days` are the same sums over the source tables, which the
+tests compare the rollups with.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, insert, literal, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from channelhub.core.lifecycle import HubStatus
+from channelhub.core.stock import MovementKind as K
+from channelhub.core.stock import movement_deltas
+from channelhub.store.repos._upsert import insert_for
+from channelhub.store.sqldates import Dialect
+from channelhub.store.tables.orders import OrderLineRow, OrderRow
+from channelhub.store.tables.rollups import (
+    LISTING_COLUMNS,
+    SalesDailyRow,
+    SalesListingRow,
+    StockDailyRow,
+    StockPositionRow,
+)
+from channelhub.store.tables.stock import StockMovementRow
+
+SALES_KEY = ("day", "listing", "country", "currency")
+SALES_SUMS = ("units", "revenue_micros", "orders", "order_heads")
+STOCK_SUMS = ("on_hand", "reserved", "shipped", "received", "moves")
+_ON_HAND_PLUS = [k.value for k in (K.RECEIVE, K.ADJUST, K.ASSEMBLE, K.DISASSEMBLE)]
+_EPOCH = date(1970, 1, 1)
+
+
+def _dialect(session: Session) -> Dialect:
+    return Dialect(session.get_bind().dialect.name)
+
+
+def day_of(when: datetime) -> int:
+    """Days from 1970-01-01 to ``when``'s UTC date (naive means UTC, as SQLite stores it)."""
+    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return (aware.astimezone(UTC).date() - _EPOCH).days
+
+
+# --- sales ------------------------------------------------------------------------------------
+
+
+LISTING_KEY = LISTING_COLUMNS
+
+
+def _scope(order_ids: Sequence[int] | None, live_only: bool) -> list[Any]:
+    where = []
+    if live_only:
+        where.append(OrderRow.hub_status != HubStatus.CANCELLED.value)
+    if order_ids is not None:
+        where.append(OrderRow.id.in_(list(order_ids)))
+    return where
+
+
+def _order_lines(order_ids: Sequence[int] | None, live_only: bool) -> Any:
+    """The order lines (joined to their orders) of ``order_ids`` (None: all), with each
+    line's listing key, '' for none."""
+    o, line = OrderRow, OrderLineRow
+    return (
+        select(
+            o.channel,
+            o.account,
+            func.coalesce(line.listing_id, "").label("listing_id"),
+            func.coalesce(line.variation_id, "").label("variation_id"),
+            func.coalesce(line.channel_sku, "").label("channel_sku"),
+        )
+        .join(o, o.id == line.order_id)
+        .where(*_scope(order_ids, live_only))
+    )
+
+
+def _register_listings(session: Session, order_ids: Sequence[int] | None) -> None:
+    """Number the listing keys of ``order_ids``' lines not yet in ``sales_listings``."""
+    keys = _order_lines(order_ids, live_only=False).distinct().subquery("keys")
+    statement = insert_for(session, SalesListingRow.__table__).from_select(
+        list(LISTING_KEY), select(*(keys.c[k] for k in LISTING_KEY)).where(literal(True))
+    )
+    session.execute(statement.on_conflict_do_nothing(index_elements=list(LISTING_KEY)))
+
+
+def sales_cells(
+    d: Dialect, order_ids: Sequence[int] | None = None, *, sign: int = 1, live_only: bool = True
+) -> Select[Any]:
+    """The ``sales_daily`` rows of ``order_ids`` (all orders: None), times ``sign``; their
+    listing keys must be registered (:func:`_register_listings`).
+
+    ``live_only=False`` counts a cancelled order as if it were not (what it contributed
+    before it was cancelled)."""
+    o, line, k = OrderRow, OrderLineRow, SalesListingRow
+    currency = func.coalesce(line.currency, o.currency)
+    net = line.quantity - line.cancelled_quantity
+    first_line = func.min(line.id).over(partition_by=[line.order_id, currency])
+    lines = (
+        select(
+            d.day_number(o.placed_at).label("day"),
+            k.id.label("listing"),
+            func.coalesce(o.ship_to_country, "").label("country"),
+            currency.label("currency"),
+            net.label("units"),
+            (net * func.coalesce(d.micros(line.unit_price), 0)).label("revenue_micros"),
+            line.order_id.label("oid"),
+            case((line.id == first_line, 1), else_=0).label("head"),
+        )
+        .join(o, o.id == line.order_id)
+        .join(
+            k,
+            and_(
+                k.channel == o.channel,
+                k.account == o.account,
+                k.listing_id == func.coalesce(line.listing_id, ""),
+                k.variation_id == func.coalesce(line.variation_id, ""),
+                k.channel_sku == func.coalesce(line.channel_sku, ""),
+            ),
+        )
+        .where(*_scope(order_ids, live_only))
+        .subquery("lines")
+    )
+    key = [lines.c[c] for c in SALES_KEY]
+    s = literal(sign)
+    return (
+        select(
+            *key,
+            (s * func.sum(lines.c.units)).label("units"),
+            (s * func.sum(lines.c.revenue_micros)).label("revenue_micros"),
+            (s * func.count(lines.c.oid.distinct())).label("orders"),
+            (s * func.sum(lines.c.head)).label("order_heads"),
+        )
+        .where(literal(True))  # SQLite: INSERT .. SELECT .. ON CONFLICT needs a WHERE
+        .group_by(*key)
+    )
+
+
+def _add_sales(session: Session, cells: Select[Any]) -> None:
+    table = SalesDailyRow.__table__
+    statement = insert_for(session, table).from_select([*SALES_KEY, *SALES_SUMS], cells)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(SALES_KEY),
+            set_={c: table.c[c] + statement.excluded[c] for c in SALES_SUMS},
+        )
+    )
+
+
+@contextmanager
+def sales_rollup_kept(session: Session, order_ids: Iterable[int]) -> Iterator[list[int]]:
+    """HOOK: wrap a write to orders/order lines. Yields the ids kept: append the id of an
+    order the block inserts. Before the block their contribution is taken out of
+    ``sales_daily``, after it the new one is added (an exception skips the second half:
+    the transaction is to be rolled back). Lock the orders' rows first (``FOR UPDATE``):
+    what is taken out must be what was put in, so no other writer may change them between
+    the two halves."""
+    ids = sorted(set(order_ids))
+    d = _dialect(session)
+    if ids:
+        _add_sales(session, sales_cells(d, ids, sign=-1))
+    yield ids
+    if ids:
+        ids = sorted(set(ids))
+        _register_listings(session, ids)
+        _add_sales(session, sales_cells(d, ids, sign=1))
+
+
+def sales_rollup_status(
+    session: Session, order_ids: Sequence[int], before: HubStatus, after: HubStatus
+) -> None:
+    """HOOK: call after the hub status of ``order_ids`` moved from ``before`` to ``after``
+    (same for all). Only cancelling or un-cancelling changes the sums."""
+    cancelled = HubStatus.CANCELLED
+    if not order_ids or (before is cancelled) == (after is cancelled):
+        return
+    sign = -1 if after is cancelled else 1
+    _add_sales(session, sales_cells(_dialect(session), order_ids, sign=sign, live_only=False))
+
+
+# --- stock ------------------------------------------------------------------------------------
+
+
+def stock_days(d: Dialect) -> Select[Any]:
+    """The ``stock_daily`` rows summed from the whole ledger."""
+    m = StockMovementRow
+    on_hand, reserved = movement_sums(m.kind, m.quantity)
+    day = d.day_number(m.at).label("day")
+    return (
+        select(
+            day,
+            m.warehouse,
+            m.sku,
+            func.sum(on_hand).label("on_hand"),
+            func.sum(reserved).label("reserved"),
+            func.sum(case((m.kind == K.CONSUME.value, m.quantity), else_=0)).label("shipped"),
+            func.sum(case((m.kind == K.RECEIVE.value, m.quantity), else_=0)).label("received"),
+            func.count().label("moves"),
+        )
+        .where(literal(True))
+        .group_by(day, m.warehouse, m.sku)
+    )
+
+
+def movement_sums(kind: Any, quantity: Any) -> tuple[Any, Any]:
+    """(on-hand delta, reserved delta) of a ledger row, in SQL (as ``movement_deltas``)."""
+    on_hand = case(
+        (kind.in_(_ON_HAND_PLUS), quantity), (kind == K.CONSUME.value, -quantity), else_=0
+    )
+    reserved = case(
+        (kind == K.RESERVE.value, quantity),
+        (kind.in_([K.RELEASE.value, K.CONSUME.value]), -quantity),
+        else_=0,
+    )
+    return on_hand, reserved
+
+
+def stock_rollup_add(session: Session, movements: Iterable[Mapping[str, Any]]) -> None:
+    """HOOK: call after appending ledger rows (mappings with the ``stock_movements`` columns
+    warehouse, sku, kind, quantity, at): adds them to ``stock_daily`` and ``stock_position``."""
+    daily: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for m in movements:
+        kind, q = K(m["kind"]), int(m["quantity"])
+        on_hand, reserved = movement_deltas(kind, q)
+        sums = daily[(day_of(m["at"]), m["warehouse"], m["sku"])]
+        sums[0] += on_hand
+        sums[1] += reserved
+        sums[2] += q if kind is K.CONSUME else 0
+        sums[3] += q if kind is K.RECEIVE else 0
+        sums[4] += 1
+    if not daily:
+        return
+    position: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for (_, warehouse, sku), sums in daily.items():
+        total = position[(warehouse, sku)]
+        for i, value in enumerate(sums):
+            total[i] += value
+    for table, rows, key in (
+        (StockDailyRow.__table__, daily, ("day", "warehouse", "sku")),
+        (StockPositionRow.__table__, position, ("warehouse", "sku")),
+    ):
+        values = [
+            {**dict(zip(key, k, strict=True)), **dict(zip(STOCK_SUMS, v, strict=True))}
+            for k, v in sorted(rows.items())  # one lock order for every writer
+        ]
+        statement = insert_for(session, table)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(key),
+                set_={c: table.c[c] + statement.excluded[c] for c in STOCK_SUMS},
+            ),
+            values,
+        )
+
+
+# --- from scratch -----------------------------------------------------------------------------
+
+
+def rebuild_rollups(session: Session) -> dict[str, int]:
+    """Recompute every rollup from the orders and the ledger; returns the rows per table."""
+    d = _dialect(session)
+    if d.pg:  # whole tables: hash joins (the planner knows nothing yet of fresh rollups)
+        session.execute(text("SET LOCAL enable_nestloop = off"))
+    for rollup in (SalesDailyRow, StockDailyRow, StockPositionRow):
+        session.execute(delete(rollup))
+    _register_listings(session, None)
+    session.execute(insert(SalesDailyRow).from_select([*SALES_KEY, *SALES_SUMS], sales_cells(d)))
+    session.execute(
+        insert(StockDailyRow).from_select(["day", "warehouse", "sku", *STOCK_SUMS], stock_days(d))
+    )
+    s = StockDailyRow
+    session.execute(
+        insert(StockPositionRow).from_select(
+            ["warehouse", "sku", *STOCK_SUMS],
+            select(s.warehouse, s.sku, *(func.sum(s.__table__.c[c]) for c in STOCK_SUMS))
+            .where(literal(True))
+            .group_by(s.warehouse, s.sku),
+        )
+    )
+    names = [m.__tablename__ for m in (SalesListingRow, SalesDailyRow, StockDailyRow,
+                                         StockPositionRow)]  # fmt: skip
+    for name in names:  # the planner's statistics for the reports (allowed in a transaction)
+        session.execute(text(f"ANALYZE {name}"))
+    return {name: session.scalar(text(f"SELECT count(*) FROM {name}")) or 0 for name in names}
