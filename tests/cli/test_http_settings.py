@@ -67,5 +67,5 @@ def test_a_budget_shorter_than_the_timeout_is_one_clear_line(tmp_path: Path) -> 
     with pytest.raises(ConfigError) as raised:
         load_settings(tmp_path, env={})
     message = str(raised.value)
-    assert "http.budget_seconds" in message and "timeout_seconds (60.0)" in message
+    assert "http.budget_seconds" in message and "timeout_seconds (60)" in message
     assert "\n" not in message
