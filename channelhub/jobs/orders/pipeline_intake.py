@@ -124,6 +124,11 @@ def run_pipeline_for_page(context: JobContext, page: PageOf[Any]) -> None:
     keys = [key for key in keys if (key.channel, key.account, key.external_id) in present]
     if not keys:
         return
+    _plan_for_run(context, keys)
+
+
+def _plan_for_run(context: JobContext, keys: list[OrderKey]) -> None:
+    """Run ``keys`` through the pipeline for this job run; its failures count in the run."""
     counts = process_orders(
         context.session_factory,
         keys,
@@ -155,16 +160,4 @@ def sweep_pending_orders(context: JobContext) -> None:
         keys = pending_order_keys(session, limit=SWEEP_LIMIT, account=context.account.name)
     if not keys:
         return
-    counts = process_orders(
-        context.session_factory,
-        keys,
-        settings=pipeline_settings(context.rulebook()),
-        now=context.now(),
-        job_kind=context.kind.value,
-        run_id=context.run_id,
-    )
-    if counts.failed:
-        failed = RunCounts(failed=len(counts.failed))
-        with context.session_factory.begin() as session:
-            add_to_run(session, context.run_id, failed, pages=0)
-        context.counts = context.counts + failed
+    _plan_for_run(context, keys)
