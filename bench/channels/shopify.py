@@ -137,9 +137,10 @@ class ShopifyRig:
         return math.ceil(len(updates) / MAX_INPUT_ITEMS)
 
     def fulfilments_minimum(self, pushes: Sequence[FulfilmentPush]) -> int:
-        # per order one ``fulfillmentOrders`` query (fulfillmentCreate needs their ids) and
-        # one ``fulfillmentCreate`` per package. (The connector also reads the order's existing
-        # fulfilments first, since fulfillmentCreate has no idempotency key.)
+        # per order one query of its fulfillment orders (fulfillmentCreate needs their ids;
+        # the same query reads the fulfilments already there, since fulfillmentCreate has no
+        # idempotency key) and one ``fulfillmentCreate`` per package. The connector reads that
+        # state again before each further package of the same order: 2 calls a package.
         return sum(1 + len(p.packages) for p in pushes)
 
 

@@ -76,7 +76,7 @@ def _shopify_simulated() -> dict[str, Any]:
         "products": ask(shopify.products_request(location_id=location_id, first=5)),
         "locations": locations,
         "location_id": location_id,
-        "fulfillment_orders": ask(shopify.fulfillment_orders_request(order_id)),
+        "fulfillment_orders": ask(shopify.fulfillment_state_request(order_id)),
         "fulfillments": ask(shopify.order_fulfillments_request(order_id)),
     }
 

@@ -231,15 +231,20 @@ async def test_fulfilment_per_package_partial_then_rest_and_read_back(make_rig: 
     push = FulfilmentPush(
         order_external_id=order_id, packages=(first, rest), shipped_at=rig.time.now()
     )
+    before = len(rig.shop.journal)
     results = await rig.connector.push_fulfilment(push)
     assert [r.accepted for r in results] == [True, True] and not results[0].already_present
     assert node["displayFulfillmentStatus"] == "FULFILLED"
+    # two calls a package: one state read (fulfillment orders + tracking already there), one create
+    assert len(rig.shop.journal) - before == 4
     read_back = await rig.connector.get_fulfilments(order_id)
     assert [f.tracking_number for f in read_back] == ["1Z001", "1Z002"]
     assert read_back[0].lines[0].order_line_id == line_id and read_back[0].carrier == "UPS"
     # pushing again (an outbox retry) creates nothing new
+    before = len(rig.shop.journal)
     again = await rig.connector.push_fulfilment(push)
     assert all(r.accepted and r.already_present for r in again)
+    assert len(rig.shop.journal) - before == 2  # one state read each, nothing created
     assert rig.shop.calls("fulfillmentCreate") == 2
     assert_requests_valid(rig)
     await rig.connector.aclose()

@@ -59,7 +59,7 @@ def _builder_bodies() -> dict[str, dict[str, object]]:
             [m.QuantityChange("101", "201", 5, None)]
         ),
         "levels": m.inventory_levels_request(["101", "102"]),
-        "fulfillment_orders": m.fulfillment_orders_request("1"),
+        "fulfillment_state": m.fulfillment_state_request("1"),
         "fulfillment_create": m.fulfillment_create_request(
             plan, company="UPS", number="1Z999", url="https://ups.example/1Z999"
         ),

@@ -129,7 +129,7 @@ def test_partial_fulfilment_over_two_packages() -> None:
     )
     (order,) = m.normalize_orders(_ask(shop, m.order_request(order_id)), account="a")
     lines = {order.lines[0].line_id: 1}
-    fos = m.parse_fulfillment_orders(_ask(shop, m.fulfillment_orders_request(order_id)))
+    fos = m.parse_fulfillment_orders(_ask(shop, m.fulfillment_state_request(order_id)))
     plan = m.plan_fulfillment(fos, lines)
     body = m.fulfillment_create_request(
         plan, company="DHL Express", number="JD0001", url="https://dhl.example/JD0001"
@@ -139,7 +139,7 @@ def test_partial_fulfilment_over_two_packages() -> None:
     assert created.tracking[0].number == "JD0001" and created.lines == (next(iter(lines.items())),)
     assert shop.data.orders[order_id]["displayFulfillmentStatus"] == "PARTIALLY_FULFILLED"
     # the second package takes what remains, the order is then fulfilled
-    rest = m.parse_fulfillment_orders(_ask(shop, m.fulfillment_orders_request(order_id)))
+    rest = m.parse_fulfillment_orders(_ask(shop, m.fulfillment_state_request(order_id)))
     remaining = {ln.order_line_id: ln.remaining_quantity for fo in rest for ln in fo.lines}
     second = m.fulfillment_create_request(
         m.plan_fulfillment(rest, remaining), company="DHL Express", number="JD0002"

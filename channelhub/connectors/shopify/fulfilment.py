@@ -1,6 +1,8 @@
-"""Fulfilment push to Shopify: fulfillment orders + ``fulfillmentCreate``, one per package.
+"""Fulfilment push to Shopify: one state read + ``fulfillmentCreate``, per package.
 
-``fulfillmentCreate`` has no idempotency key, so the order's fulfilments are read first and
+``fulfillmentCreate`` has no idempotency key, so before each package one query reads the
+order's fulfillment orders AND the fulfilments already on it (two calls a package, the
+contract's minimum for a push that must look before it writes), and the fulfilments are read
 again after an ambiguous failure: a tracking number Shopify already holds is never pushed
 twice. Each package takes only what its fulfillment orders still have open, so partial
 fulfilment and several packages per order work.
@@ -22,31 +24,22 @@ class FulfilmentPushes:
     _gql: ShopifyGraphQL
 
     async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
-        """One ``fulfillmentCreate`` per package, against the order's fulfillment orders.
+        """One state read and one ``fulfillmentCreate`` per package.
 
-        Fulfilments already on the order are read first, so a package whose tracking number
-        Shopify already has is reported ``already_present`` instead of fulfilled twice.
+        A package whose tracking number Shopify already has is reported ``already_present``
+        instead of fulfilled twice (one call).
         """
-        existing = await self._tracking_numbers(push.order_external_id)
-        results = []
-        for package in push.packages:
-            if package.tracking_number in existing:
-                results.append(
-                    PackagePushResult(
-                        package.tracking_number, True, existing[package.tracking_number], True
-                    )
-                )
-                continue
-            result = await self._push_package(push, package)
-            if result.accepted and result.fulfilment_id:
-                existing[package.tracking_number] = result.fulfilment_id
-            results.append(result)
-        return results
+        return [await self._push_package(push, package) for package in push.packages]
 
     async def _push_package(self, push: FulfilmentPush, package: Package) -> PackagePushResult:
         answer = await self._gql.call(
-            "fulfillmentOrders", m.fulfillment_orders_request(push.order_external_id)
+            "fulfillmentState", m.fulfillment_state_request(push.order_external_id)
         )
+        existing = m.parse_pushed_tracking(answer)
+        if package.tracking_number in existing:
+            return PackagePushResult(
+                package.tracking_number, True, existing[package.tracking_number], True
+            )
         fulfillment_orders = m.parse_fulfillment_orders(answer)
         if package.lines:
             wanted: dict[str, int] = {}
@@ -80,7 +73,7 @@ class FulfilmentPushes:
             answer = await self._gql.call("fulfillmentCreate", body, idempotent=False)
         except RetryableError as exc:
             # Shopify may have acted before failing: look before anyone retries.
-            existing = await self._tracking_numbers(push.order_external_id)
+            existing = _tracking_numbers(await self._fulfillments(push.order_external_id))
             if package.tracking_number in existing:
                 return PackagePushResult(
                     package.tracking_number, True, existing[package.tracking_number]
@@ -96,14 +89,6 @@ class FulfilmentPushes:
                 reason="; ".join(errors) or "Shopify created nothing",
             )
         return PackagePushResult(package.tracking_number, True, created.fulfillment_id)
-
-    async def _tracking_numbers(self, order_id: str) -> dict[str, str]:
-        return {
-            tracking.number: fulfilment.fulfillment_id
-            for fulfilment in await self._fulfillments(order_id)
-            for tracking in fulfilment.tracking
-            if tracking.number
-        }
 
     async def _fulfillments(self, order_id: str) -> list[m.ShopifyFulfillment]:
         answer = await self._gql.call("fulfillments", m.order_fulfillments_request(order_id))
@@ -132,3 +117,13 @@ class FulfilmentPushes:
                 )
             )
         return found
+
+
+def _tracking_numbers(fulfilments: list[m.ShopifyFulfillment]) -> dict[str, str]:
+    """Tracking number → the fulfilment holding it."""
+    return {
+        tracking.number: fulfilment.fulfillment_id
+        for fulfilment in fulfilments
+        for tracking in fulfilment.tracking
+        if tracking.number
+    }

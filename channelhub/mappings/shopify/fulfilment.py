@@ -54,14 +54,15 @@ class FulfillmentOrder:
     lines: tuple[FulfillmentOrderLine, ...]
 
 
-def fulfillment_orders_request(order_id: str) -> GraphQLBody:
-    """The fulfillment orders of one order."""
-    return {"query": queries.FULFILLMENT_ORDERS_QUERY, "variables": {"id": gid("Order", order_id)}}
+def fulfillment_state_request(order_id: str) -> GraphQLBody:
+    """An order's fulfillment orders and the tracking numbers already on it, in one query:
+    read the answer with :func:`parse_fulfillment_orders` and :func:`parse_pushed_tracking`."""
+    return {"query": queries.FULFILLMENT_STATE_QUERY, "variables": {"id": gid("Order", order_id)}}
 
 
 def parse_fulfillment_orders(response: object) -> list[FulfillmentOrder]:
-    """Fulfillment orders from a ``FULFILLMENT_ORDERS_QUERY`` answer (empty if no order)."""
-    order = opt_obj(data_of(response, "fulfillmentOrders").get("order"), "order")
+    """Fulfillment orders from a ``FULFILLMENT_STATE_QUERY`` answer (empty if no order)."""
+    order = opt_obj(data_of(response, "fulfillmentState").get("order"), "order")
     if order is None:
         return []
     connection = obj(order.get("fulfillmentOrders"), "order.fulfillmentOrders")
@@ -246,3 +247,20 @@ def parse_order_fulfillments(response: object) -> list[ShopifyFulfillment]:
         _fulfillment(obj(raw, f"fulfillments[{i}]"), f"fulfillments[{i}]")
         for i, raw in enumerate(arr(order.get("fulfillments"), "order.fulfillments"))
     ]
+
+
+def parse_pushed_tracking(response: object) -> dict[str, str]:
+    """Tracking number → the fulfilment holding it, from a ``FULFILLMENT_STATE_QUERY`` answer."""
+    order = opt_obj(data_of(response, "fulfillmentState").get("order"), "order")
+    if order is None:
+        return {}
+    found: dict[str, str] = {}
+    for i, raw in enumerate(arr(order.get("fulfillments"), "order.fulfillments")):
+        path = f"fulfillments[{i}]"
+        node = obj(raw, path)
+        fulfillment_id = external_id(node.get("id"), f"{path}.id")
+        for t in arr(node.get("trackingInfo"), f"{path}.trackingInfo"):
+            number = opt_text(obj(t, f"{path}.trackingInfo").get("number"), f"{path}.number")
+            if number:
+                found[number] = fulfillment_id
+    return found

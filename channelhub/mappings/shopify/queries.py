@@ -215,8 +215,11 @@ query ChannelhubInventoryLevels($ids: [ID!]!) {
 }
 """
 
-FULFILLMENT_ORDERS_QUERY: Final = """
-query ChannelhubFulfillmentOrders($id: ID!) {
+#: What a fulfilment push needs to know of an order, in ONE read (Shopify has no idempotency key
+#: on ``fulfillmentCreate``): its fulfillment orders with what each still has open, and the
+#: fulfilments already on it, whose tracking numbers must not be pushed twice.
+FULFILLMENT_STATE_QUERY: Final = """
+query ChannelhubFulfillmentState($id: ID!) {
   order(id: $id) {
     id
     fulfillmentOrders(first: 5) {
@@ -229,6 +232,7 @@ query ChannelhubFulfillmentOrders($id: ID!) {
         }
       }
     }
+    fulfillments(first: 100) { id trackingInfo { number } }
   }
 }
 """
@@ -272,7 +276,7 @@ ALL_DOCUMENTS: Final[dict[str, str]] = {
     "LOCATIONS_QUERY": LOCATIONS_QUERY,
     "INVENTORY_SET_QUANTITIES": INVENTORY_SET_QUANTITIES,
     "INVENTORY_LEVELS_QUERY": INVENTORY_LEVELS_QUERY,
-    "FULFILLMENT_ORDERS_QUERY": FULFILLMENT_ORDERS_QUERY,
+    "FULFILLMENT_STATE_QUERY": FULFILLMENT_STATE_QUERY,
     "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
     "ORDER_FULFILLMENTS_QUERY": ORDER_FULFILLMENTS_QUERY,
 }
