@@ -101,7 +101,9 @@ class TemuHarness(ChannelHarness):
 
     def quantity_on_platform(self, rig: Rig, update: QuantityUpdate) -> int | None:
         goods = rig.state.goods[int(update.listing.listing_id)]
-        sku = next(s for s in goods["skuInfoList"] if str(s["skuId"]) == update.listing.variation_id)
+        sku = next(
+            s for s in goods["skuInfoList"] if str(s["skuId"]) == update.listing.variation_id
+        )
         return int(sku["quantity"])
 
     def quantity_calls(self, rig: Rig) -> int:
@@ -120,7 +122,9 @@ class TemuHarness(ChannelHarness):
         package = Package(
             tracking_number="9400111899223197428490",
             carrier="USPS",
-            lines=[PackageLine(sku="X", quantity=child["quantity"], order_line_id=child["orderSn"])],
+            lines=[
+                PackageLine(sku="X", quantity=child["quantity"], order_line_id=child["orderSn"])
+            ],
         )
         return FulfilmentPush(
             order_external_id=child["orderSn"],
