@@ -12,7 +12,6 @@ limit costs nothing and no test waits on the wall clock.
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
