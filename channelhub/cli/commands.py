@@ -5,6 +5,7 @@ from channelhub.cli import (
     demo,  # noqa: F401
     home,  # noqa: F401
     jobs,  # noqa: F401
+    kit,  # noqa: F401
     normalize,  # noqa: F401
     orders,  # noqa: F401
     pairing,  # noqa: F401

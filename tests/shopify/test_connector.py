@@ -61,33 +61,6 @@ async def test_import_under_faults_yields_every_order_exactly_once(make_rig: Any
     await rig.connector.aclose()
 
 
-async def test_a_killed_import_resumes_from_its_last_cursor(make_rig: Any) -> None:
-    rig = make_rig(seed=12, orders=110)  # 6 pages
-    ids: list[str] = []
-    cursor = None
-    pages = rig.connector.pull_orders(None)
-    for _ in range(3):  # process "dies" after committing three pages
-        page = await pages.__anext__()
-        ids += [o.external_id for o in page.items]
-        cursor = page.cursor
-    await pages.aclose()
-    rest, _ = await _import_all(rig.connector, cursor)
-    assert Counter(ids + rest) == Counter(list(rig.shop.data.orders))
-    await rig.connector.aclose()
-
-
-async def test_order_updated_during_import_is_read_again_next_run(make_rig: Any) -> None:
-    rig = make_rig(seed=13, orders=12)
-    first, watermark = await _import_all(rig.connector)
-    order_id = first[0]
-    rig.time.t += 3600
-    rig.shop.data.orders[order_id]["updatedAt"] = rig.time.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    rig.time.t += 120  # beyond the hold-back
-    second, _ = await _import_all(rig.connector, watermark)
-    assert order_id in second
-    await rig.connector.aclose()
-
-
 async def test_throttled_answer_waits_for_the_refill_then_retries(make_rig: Any) -> None:
     rig = make_rig(seed=14, orders=6, bucket_size=1000, restore_rate=50)
     rig.shop.bucket.drain()
