@@ -19,6 +19,7 @@ from channelhub.store.tables import (
     stock_sync,
     sync,
     usage,
+    warehouse_terms,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "stock_sync",
     "sync",
     "usage",
+    "warehouse_terms",
 ]
