@@ -88,12 +88,16 @@ async def track_orders(
     summary.delivered.extend(outcome.delivered)
 
 
-def unbilled_outbounds(session: Session, warehouses: Sequence[str], *, limit: int) -> list[str]:
-    """Shipped or cancelled outbounds of the warehouses without a final fee record."""
+def unbilled_outbounds(
+    session: Session, warehouses: Sequence[str], *, limit: int
+) -> list[tuple[str, str]]:
+    """(key, warehouse) of the warehouses' shipped or cancelled outbounds without a final
+    fee record."""
     settled = select(WarehouseFeeRow.outbound_key).where(WarehouseFeeRow.final.is_(True))
-    return list(
-        session.scalars(
-            select(OutboundOrderRow.idempotency_key)
+    return [
+        (key, warehouse)
+        for key, warehouse in session.execute(
+            select(OutboundOrderRow.idempotency_key, OutboundOrderRow.warehouse)
             .where(
                 OutboundOrderRow.warehouse.in_(list(warehouses)),
                 OutboundOrderRow.state.in_([s.value for s in _BILLED]),
@@ -102,7 +106,7 @@ def unbilled_outbounds(session: Session, warehouses: Sequence[str], *, limit: in
             .order_by(OutboundOrderRow.id)
             .limit(limit)
         )
-    )
+    ]
 
 
 async def read_fees(
@@ -115,14 +119,7 @@ async def read_fees(
 ) -> None:
     with session_factory() as session:
         keys = unbilled_outbounds(session, warehouses, limit=limit)
-        homes = dict(
-            session.execute(
-                select(OutboundOrderRow.idempotency_key, OutboundOrderRow.warehouse).where(
-                    OutboundOrderRow.idempotency_key.in_(keys)
-                )
-            ).tuples()
-        )
-    for key in keys:
+    for key, warehouse in keys:
         try:
             fees = await connector.outbound_fees(key)
         except (RetryableError, FatalError, NotFoundError) as error:
@@ -132,7 +129,7 @@ async def read_fees(
             changed = save_fees(
                 session,
                 outbound_key=key,
-                warehouse=homes[key],
+                warehouse=warehouse,
                 warehouse_order_id=fees.warehouse_order_id,
                 total=fees.total,
                 raw=fees.raw,
