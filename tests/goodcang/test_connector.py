@@ -14,6 +14,7 @@ from channelhub.connectors.errors import NotFoundError, Unauthorized
 from channelhub.connectors.goodcang import GoodcangAuth, GoodcangRefused, auth_headers
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, TrackingStatus
+from channelhub.mappings.goodcang import errors as gc_errors
 from channelhub.mappings.goodcang import reference_no, tracking_events
 from tests.goodcang.harness import make_rig, properties
 
@@ -207,3 +208,17 @@ async def test_inventory_pages_name_the_hub_warehouses() -> None:
     assert "page_size" in properties("PagePayload.java")  # the SDK's spelling, not the docs'
     rig.assert_requests_follow_the_references()
     await gc.aclose()
+
+
+def test_the_envelopes_read_are_the_references() -> None:
+    # ResponseAsk: ask (V1), code (V2), message, data, Error{errCode, errMessage};
+    # CancelOrderResponse adds order_code and cancel_status (success only when 2).
+    assert properties("ResponseAsk.java") == {"ask", "code", "message", "data", "Error"}
+    assert properties("Error.java") == {"errMessage", "errCode"}
+    assert properties("CancelOrderResponse.java") == {"order_code", "cancel_status"}
+    failure = gc_errors.v1_failure(gc_errors.ORDER_NOT_FOUND, "no order")
+    assert set(failure) <= properties("ResponseAsk.java")
+    assert set(failure["Error"]) == properties("Error.java")
+    answer = gc_errors.read_answer(failure)
+    assert (answer.ok, answer.code) == (False, gc_errors.ORDER_NOT_FOUND)
+    assert gc_errors.read_answer({"code": 0, "message": "success", "data": []}).ok
