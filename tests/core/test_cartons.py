@@ -134,3 +134,24 @@ def test_rules_are_validated() -> None:
     assert CartonRule(warehouse="W", sku="S", units_per_carton=6).describe() == (
         "W stocks S in cartons of 6 and ships units"
     )
+
+
+@given(
+    quantities=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=4),
+    carton_stock=st.integers(min_value=0, max_value=80),
+    unit_stock=st.integers(min_value=0, max_value=40),
+)
+def test_allocation_sends_a_whole_carton_warehouse_only_whole_cartons_it_has(
+    quantities: list[int], carton_stock: int, unit_stock: int
+) -> None:
+    stock = {("GC-DE", "MUG"): carton_stock, ("FR-3PL", "MUG"): unit_stock}
+    result = run(lines(*(("MUG", q) for q in quantities)), stock)
+    taken = {"GC-DE": 0, "FR-3PL": 0}
+    for decision in result.decisions:
+        for line in decision.lines:
+            taken[decision.warehouse] += line.quantity
+            if decision.warehouse == "GC-DE":
+                assert line.quantity % 12 == 0
+    assert taken["GC-DE"] <= WHOLE.usable(carton_stock) and taken["FR-3PL"] <= unit_stock
+    if result.allocated:
+        assert sum(taken.values()) == sum(quantities)
