@@ -2,6 +2,7 @@
 
 from channelhub.cli import (
     accounts,  # noqa: F401
+    cartons,  # noqa: F401
     demo,  # noqa: F401
     home,  # noqa: F401
     jobs,  # noqa: F401

@@ -29,6 +29,7 @@ BUILTIN_CONNECTORS: dict[str, str] = {
     "easypost": "channelhub.connectors.easypost:PLUGIN",
     "temu": "channelhub.connectors.temu:PLUGIN",
     "amazon_mcf": "channelhub.connectors.amazon_mcf:PLUGIN",
+    "goodcang": "channelhub.connectors.goodcang:PLUGIN",
 }
 
 

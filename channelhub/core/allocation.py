@@ -15,7 +15,9 @@ Rules that keep parcels sane:
 - a kit line needs the kit's own stock; loose components never stand in for it;
 - an order ships whole from one warehouse when any allowed one can; otherwise it is split by
   stock (the warehouse covering the most units first) up to the cap on parts;
-- split rules carve matching lines into parts of their own first; the cap counts them too.
+- split rules carve matching lines into parts of their own first; the cap counts them too;
+- a SKU stocked in cartons at a warehouse that ships only whole cartons
+  (:mod:`channelhub.core.cartons`) is filled there only by whole cartons of its usable stock.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from channelhub.core.allocation_config import AllocationConfig, SplitRule, Strategy
+from channelhub.core.cartons import CartonView, can_fill, carton_refusal
 from channelhub.core.catalog import ExpandedLine
 from channelhub.core.geography import Distance, Origins, address_distance
 from channelhub.core.parties import Address
@@ -86,6 +89,7 @@ def allocate(
     config: AllocationConfig,
     origins: Origins | None = None,
     stock_unknown: frozenset[str] = frozenset(),
+    cartons: CartonView | None = None,
 ) -> AllocationResult:
     """Choose a warehouse for every line; see the module docstring for the rules.
 
@@ -93,8 +97,9 @@ def allocate(
     ``[allocation] warehouses`` in the rules, they are the candidates (without ``origins``,
     the warehouses in ``stock``); they also let NEAREST rank warehouses the zone table does
     not list. ``stock_unknown`` names warehouses whose stock the hub was never told, so a
-    shortage there says how to tell it.
+    shortage there says how to tell it. ``cartons``: the carton rules of (warehouse, sku).
     """
+    packs: CartonView = cartons or {}
     if not lines:
         return AllocationResult(unallocatable="the order has no lines to ship")
     preferred, note = _candidates(stock, channel, account, config, origins)
@@ -113,8 +118,9 @@ def allocate(
             if not pool:
                 continue
             planned = _plan(
-                groups, pool, remaining, ship_to, config, origins or {}, budget, stock_unknown
-            )
+                groups, pool, remaining, ship_to, config, origins or {}, budget, stock_unknown,
+                packs,
+            )  # fmt: skip
             if isinstance(planned, str):
                 failures.append(planned)
                 continue
@@ -208,19 +214,21 @@ def _partitions(
     return parts
 
 
-def _fits(group: _Group, warehouse: str, stock: StockView) -> bool:
+def _fits(group: _Group, warehouse: str, stock: StockView, cartons: CartonView) -> bool:
     need: dict[str, int] = {}
     for line in group:
         need[line.sku] = need.get(line.sku, 0) + line.quantity
-    return all(stock.get((warehouse, sku), 0) >= qty for sku, qty in need.items())
+    return can_fill(need, warehouse, stock, cartons)
 
 
-def _fill(groups: list[_Group], warehouse: str, stock: StockView) -> list[_Group]:
+def _fill(
+    groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView
+) -> list[_Group]:
     """The groups ``warehouse`` can ship together from ``stock``, in order."""
     local = dict(stock)
     taken: list[_Group] = []
     for group in groups:
-        if _fits(group, warehouse, local):
+        if _fits(group, warehouse, local, cartons):
             taken.append(group)
             for line in group:
                 local[(warehouse, line.sku)] -= line.quantity
@@ -266,19 +274,21 @@ def _plan(
     origins: Origins,
     budget: int,
     stock_unknown: frozenset[str] = frozenset(),
+    cartons: CartonView | None = None,
 ) -> list[tuple[str, list[_Group], list[str]]] | str:
     """The parts for ``groups`` from ``pool``, or why they cannot be shipped from it."""
+    packs: CartonView = cartons or {}
     ranked = sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins))
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
-    fillers = [w for w in ranked if len(_fill(groups, w, stock)) == len(groups)]
+    fillers = [w for w in ranked if len(_fill(groups, w, stock, packs)) == len(groups)]
     if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
         best = fillers[0]
         why = ["every line in stock", *_ranking_reasons(best, fillers, ship_to, config, origins)]
         return [(best, list(groups), why)]
     if not config.split.by_stock:
-        return _shortage(groups, pool, stock, "and splitting by stock is off", stock_unknown)
+        return _shortage(groups, pool, stock, "and splitting by stock is off", stock_unknown, packs)
     parts: list[tuple[str, list[_Group], list[str]]] = []
     left = list(groups)
     local = dict(stock)
@@ -289,10 +299,10 @@ def _plan(
                 f"no warehouse can fill the order and a split needs more than "
                 f"{config.split.max_parts} parts (the cap)"
             )
-        scored = [(w, _fill(left, w, local)) for w in unused]
+        scored = [(w, _fill(left, w, local, packs)) for w in unused]
         scored = [(w, taken) for w, taken in scored if taken]
         if not scored:
-            return _shortage(left, pool, stock, "", stock_unknown)
+            return _shortage(left, pool, stock, "", stock_unknown, packs)
         if whole_first:
             scored.sort(key=lambda item: -sum(line.quantity for g in item[1] for line in g))
         warehouse, taken = scored[0]
@@ -346,6 +356,7 @@ def _shortage(
     stock: StockView,
     tail: str,
     stock_unknown: frozenset[str] = frozenset(),
+    cartons: CartonView | None = None,
 ) -> str:
     """Name the first line no warehouse can ship and what each warehouse has (and, where the
     hub was never told a warehouse's stock, how to tell it)."""
@@ -355,12 +366,14 @@ def _shortage(
         if unknown
         else ""
     )
-    return _short_line(groups, pool, stock, tail) + hint
+    return _short_line(groups, pool, stock, tail, cartons or {}) + hint
 
 
-def _short_line(groups: list[_Group], pool: tuple[str, ...], stock: StockView, tail: str) -> str:
+def _short_line(
+    groups: list[_Group], pool: tuple[str, ...], stock: StockView, tail: str, cartons: CartonView
+) -> str:
     for group in groups:
-        if any(_fits(group, w, stock) for w in pool):
+        if any(_fits(group, w, stock, cartons) for w in pool):
             continue
         for line in group:
             have = ", ".join(f"{w} has {stock.get((w, line.sku), 0)}" for w in pool)
@@ -370,5 +383,9 @@ def _short_line(groups: list[_Group], pool: tuple[str, ...], stock: StockView, t
                     f"{line.order_line_id} ({have})"
                 )
                 return f"{text} {tail}".strip()
+            refused = carton_refusal(pool, line.sku, line.quantity, stock, cartons)
+            if refused:
+                text = f"no warehouse can ship {line.quantity} x {line.sku} ({refused})"
+                return f"{text} for line {line.order_line_id} {tail}".strip()
         return f"no single warehouse has every part of line {group[0].order_line_id} {tail}".strip()
     return f"no single warehouse can fill the order {tail}".strip()

@@ -23,6 +23,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from channelhub.core.cartons import CartonView, listing_note, usable_for_listing
 from channelhub.core.catalog import Catalog
 from channelhub.core.products import SkuKind
 from channelhub.core.stock import Balance
@@ -102,6 +103,8 @@ class WarehouseStock(BaseModel):
     reserved: int
     available: int
     counted: bool
+    #: a carton rule limits what of ``available`` counts (:mod:`channelhub.core.cartons`)
+    carton_note: str | None = None
 
 
 class ComponentStock(BaseModel):
@@ -139,6 +142,7 @@ class SellableExplanation(BaseModel):
         ]
         for b in self.balances:
             flag = "" if b.counted else "  (not counted: warehouse not allowed)"
+            flag += f"  ({b.carton_note})" if b.carton_note else ""
             out.append(
                 f"  {b.warehouse} {b.sku}: on hand {b.on_hand} - reserved {b.reserved}"
                 f" = {b.available}{flag}"
@@ -164,11 +168,15 @@ def sellable(
     balances: Iterable[Balance],
     rules: StockRules,
     allowed_warehouses: Sequence[str] | None = None,
+    cartons: CartonView | None = None,
 ) -> SellableExplanation:
     """The quantity to push for ``listing`` (bound to ``multiplier`` x ``sku``), explained.
 
     ``allowed_warehouses`` (from the allocation config) applies when no rule names warehouses.
+    ``cartons``: a warehouse shipping a SKU only in whole cartons counts whole cartons, and
+    nothing for a listing whose one sale is not whole cartons.
     """
+    packs: CartonView = cartons or {}
     rule = effective_rule(rules, channel=channel, account=account, listing=listing)
     allowed = rule.warehouses if rule.warehouses is not None else allowed_warehouses
     needs = catalog.stock_units(sku)
@@ -178,6 +186,9 @@ def sellable(
         if b.sku not in needs:
             continue
         counted = allowed is None or b.warehouse in allowed
+        pack = packs.get((b.warehouse, b.sku))
+        per_sale = needs[b.sku] * multiplier
+        usable = usable_for_listing(pack, b.available, per_sale)
         seen.append(
             WarehouseStock(
                 warehouse=b.warehouse,
@@ -186,10 +197,11 @@ def sellable(
                 reserved=b.reserved,
                 available=b.available,
                 counted=counted,
+                carton_note=listing_note(pack, b.available, per_sale),
             )
         )
         if counted:
-            available[b.sku] += b.available
+            available[b.sku] += usable
     steps: list[str] = []
     components = []
     for stock_sku, per_unit in sorted(needs.items()):

@@ -27,6 +27,7 @@ SIMULATORS: dict[str, str] = {
     "easypost": "channelhub.simulators.easypost:create_simulator",
     "temu": "channelhub.simulators.temu:create_simulator",
     "amazon_mcf": "channelhub.simulators.amazon_mcf:create_simulator",
+    "goodcang": "channelhub.simulators.goodcang:create_simulator",
 }
 
 

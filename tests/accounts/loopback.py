@@ -25,6 +25,8 @@ from channelhub.simulators.ebay import (
     DEFAULT_REFRESH_TOKEN,
 )
 from channelhub.simulators.ebay import create_simulator as ebay_sim
+from channelhub.simulators.goodcang import DEFAULT_CREDENTIALS as GOODCANG_CREDENTIALS
+from channelhub.simulators.goodcang import create_simulator as goodcang_sim
 from channelhub.simulators.shipbob import create_simulator as shipbob_sim
 from channelhub.simulators.shopify.app import create_app as shopify_app
 from channelhub.simulators.temu import (
@@ -173,5 +175,12 @@ SETUPS: dict[str, Setup] = {
         {"marketplace_id": MARKETPLACES[0].marketplace_id},
         _first_stock_page,
         MCF_CLOCK,
+    ),
+    "goodcang": Setup(
+        "goodcang",
+        goodcang_sim,
+        GOODCANG_CREDENTIALS,
+        {"warehouses": {"GC-DE": "DEWH"}},
+        _first_stock_page,
     ),
 }

@@ -39,6 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channelhub.connectors.errors import FatalError, NotFoundError, RetryableError
+from channelhub.connectors.fees import FeeReader
 from channelhub.connectors.results import OutboundStatus
 from channelhub.connectors.roles import Capability, Warehouse
 from channelhub.core.errors import ChannelhubError, ConfigError
@@ -50,6 +51,7 @@ from channelhub.jobs.fulfilment.intercept import apply_cancel_answer
 from channelhub.jobs.fulfilment.outbound import move_order, order_row
 from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.jobs.fulfilment.tracking import FINAL_TRACKING, apply_tracking_events
+from channelhub.jobs.fulfilment.warehouse_extras import OrderTracker, read_fees, track_orders
 from channelhub.jobs.orders.pipeline import open_movements
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.fulfilment import get_outbound
@@ -97,6 +99,7 @@ class WarehousePollSummary:
     new_events: int = 0
     delivered: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # key or number, reason
+    fees: int = 0  # fee records new or changed (warehouse_extras)
 
     def render(self) -> str:
         lines = [
@@ -221,6 +224,10 @@ async def poll_warehouse(
             summary.exceptions.append((key, raised))
     if isinstance(connector, PackageTracker):
         await _track(session_factory, connector, warehouses, now, limit, summary)
+    if isinstance(connector, OrderTracker):
+        await track_orders(session_factory, connector, warehouses, now, limit, summary)
+    if isinstance(connector, FeeReader):
+        await read_fees(session_factory, connector, warehouses, now, limit, summary)
     return summary
 
 

@@ -32,6 +32,7 @@ from channelhub.jobs.orders.stopping import OUTBOUND_CREATE as OUTBOUND_CREATE
 from channelhub.jobs.orders.stopping import open_movements as open_movements
 from channelhub.jobs.orders.stopping import stop_derived
 from channelhub.jobs.orders.stopping import stop_order as stop_order
+from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import order_decisions, record_decision
 from channelhub.store.repos.orders import get_order_row, to_order, transition_order
@@ -103,6 +104,7 @@ def process_order(
     book = load_book(session)
     origins = warehouse_origins(session)
     unknown = unknown_stock_warehouses(session)
+    cartons = carton_rules(session)
 
     def plan(balances_for: set[str] | None) -> OrderPlan:
         balances = stock_balances(session, skus=balances_for) if balances_for else {}
@@ -119,6 +121,7 @@ def process_order(
             approved_by_hand=approved_by_hand,
             origins=origins,
             stock_unknown=unknown,
+            cartons=cartons,
         )
 
     first = plan(None)

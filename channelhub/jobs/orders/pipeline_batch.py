@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.flow import OrderPlan, plan_order
@@ -56,6 +57,7 @@ from channelhub.jobs.orders.pipeline import (
 )
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.repos._upsert import insert_for
+from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order
@@ -198,6 +200,7 @@ def _run_chunk(
     book, book_version = load_book(session), 0
     origins = warehouse_origins(session)
     unknown = unknown_stock_warehouses(session)
+    packs = carton_rules(session)
     orders: list[tuple[OrderKey, OrderRow, Order, OrderPlan]] = []
     for key in keys:
         row = rows.get(key)
@@ -210,8 +213,9 @@ def _run_chunk(
         order = to_order(row)
         try:
             first = _plan(
-                order, key, catalog, book, settings, histories[row.id], {}, now, origins, unknown
-            )
+                order, key, catalog, book, settings, histories[row.id], {}, now, origins, unknown,
+                packs,
+            )  # fmt: skip
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
@@ -229,7 +233,7 @@ def _run_chunk(
         try:
             if book_version:  # an automatic binding made in this chunk may pair it now
                 first = _plan(
-                    order, key, catalog, book, settings, history, {}, now, origins, unknown
+                    order, key, catalog, book, settings, history, {}, now, origins, unknown, packs
                 )
             needed = {x.sku for x in first.expanded}
             plan = first
@@ -238,8 +242,9 @@ def _run_chunk(
                     rest = [k for k, *_ in orders[index:]]
                     break
                 plan = _plan(
-                    order, key, catalog, book, settings, history, balances, now, origins, unknown
-                )
+                    order, key, catalog, book, settings, history, balances, now, origins, unknown,
+                    packs,
+                )  # fmt: skip
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
@@ -290,6 +295,7 @@ def _plan(
     now: datetime,
     origins: dict[str, Origin],
     unknown: frozenset[str],
+    cartons: CartonView,
 ) -> OrderPlan:
     return plan_order(
         order,
@@ -304,6 +310,7 @@ def _plan(
         approved_by_hand=history.approved_by_hand,
         origins=origins,
         stock_unknown=unknown,
+        cartons=cartons,
     )
 
 

@@ -24,6 +24,7 @@ from channelhub.core.shadowing import RuleWarning, shadowing
 from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import MANUAL_APPROVAL
 from channelhub.jobs.orders.stopping import open_movements
+from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import to_order
@@ -78,6 +79,7 @@ def check_rules(
     book = load_book(session)
     balances = stock_balances(session)
     origins = warehouse_origins(session)
+    cartons = carton_rules(session)
     changes: list[WouldChange] = []
     checked = 0
     for row in _open_rows(session, limit):
@@ -99,6 +101,7 @@ def check_rules(
                 reference=key,
                 approved_by_hand=by_hand,
                 origins=origins,
+                cartons=cartons,
             )
         except PairingConflict as conflict:
             changes.append(WouldChange(key, order.hub_status, order.hub_status, (str(conflict),)))

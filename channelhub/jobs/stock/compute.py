@@ -24,6 +24,7 @@ from channelhub.core.listing import Listing, ListingStatus
 from channelhub.core.push_safety import unknown_warehouses
 from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.core.sellable import SellableExplanation, StockRules, effective_rule, sellable
+from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.listings import list_listings
 from channelhub.store.repos.pairings import load_book
@@ -118,6 +119,7 @@ def explain(
     """The sellable quantity of each target, from one balance query over the SKUs needed."""
     wanted = {sku for target in targets for sku in target.needs}
     balances = list(stock_balances(session, skus=wanted).values()) if wanted else []
+    cartons = carton_rules(session, skus=wanted) if wanted else {}
     return [
         sellable(
             listing=str(target.listing.key),
@@ -129,6 +131,7 @@ def explain(
             balances=[b for b in balances if b.sku in target.needs],
             rules=rules,
             allowed_warehouses=allowed_warehouses,
+            cartons=cartons,
         )
         for target in targets
     ]

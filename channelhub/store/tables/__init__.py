@@ -20,6 +20,7 @@ from channelhub.store.tables import (
     stock_sync,
     sync,
     usage,
+    warehouse_terms,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "stock_sync",
     "sync",
     "usage",
+    "warehouse_terms",
 ]

@@ -1,0 +1,274 @@
+"""Goodcang 谷仓 answers -> the hub's values (contract unverified: field tables in
+``contracts/wms/goodcang/order.md`` and ``inventory.md``).
+
+Goodcang writes numbers as JSON numbers or as text (``"sellable": "10335"``) and dates as
+``YYYY-MM-DD HH:MM:SS`` without a zone. The tracking table names ``utc_time`` beside
+``date_time`` (Beijing time), so the order dates are read as Beijing time (UTC+8) too --
+guessed. A code nobody mapped is kept raw: an order status as a problem, a tracking code as
+``unknown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from channelhub.core import strict
+from channelhub.core.errors import InvalidInput
+from channelhub.core.fulfilment import (
+    OutboundState,
+    Package,
+    PackageLine,
+    Shipment,
+    TrackingEvent,
+    TrackingStatus,
+)
+from channelhub.core.money import Money
+from channelhub.core.validation import build
+from channelhub.mappings.carriers import canonical_carrier_or_raw
+
+SOURCE = "goodcang"
+BEIJING = timezone(timedelta(hours=8))
+S = TrackingStatus
+
+#: ``order_status`` -> state (order.md, OrderItemComposite).
+ORDER_STATES: Mapping[str, OutboundState] = {
+    "C": OutboundState.ACCEPTED,  # 待发货审核 awaiting release
+    "H": OutboundState.ACCEPTED,  # 暂存 draft (the hub creates with verify=1)
+    "W": OutboundState.PICKING,  # 待发货 in the warehouse's hands
+    "D": OutboundState.SHIPPED,  # 已发货
+    "N": OutboundState.REJECTED,  # 异常订单 (abnormal_problem_reason says why)
+    "P": OutboundState.REJECTED,  # 问题件
+    "X": OutboundState.CANCELLED,  # 废弃
+}
+FINAL_STATUSES = frozenset({"D", "X"})
+
+#: TMS track codes (order.md, 轨迹代码映射) -> canonical status.
+TRACK_CODES: Mapping[str, TrackingStatus] = {
+    "TMS_NTI": S.UNKNOWN,  # 查无轨迹 no track yet
+    "TMS_OC": S.INFO_RECEIVED,  # 订单创建
+    "TMS_AS": S.INFO_RECEIVED,  # 预上网
+    "TMS_PU": S.IN_TRANSIT,  # 揽件完毕
+    "TMS_IT": S.IN_TRANSIT,  # 运输中
+    "TMS_OD": S.OUT_FOR_DELIVERY,  # 派送中
+    "TMS_WPU": S.AVAILABLE_FOR_PICKUP,  # 到达目的地, 等待客户上门取件
+    "TMS_RT": S.RETURNED,  # 退回寄放
+    "TMS_EXCP": S.EXCEPTION,  # 轨迹异常
+    "TMS_FD": S.DELIVERED,  # 派送完毕
+    "TMS_DF": S.DELIVERY_FAILED,  # 投递未遂
+    "TMS_UN": S.UNKNOWN,  # 无法匹配
+    "TMS_NP": S.UNKNOWN,  # 未变化
+    "TMS_YD": S.OUT_FOR_DELIVERY,  # 预签收 (pre-signed; guessed)
+}
+FEE_PARTS = ("SHIPPING", "OPF", "FSC", "DT", "RSF", "OTF")
+
+
+def _obj(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidInput.field(where, value, "is not an object", source=SOURCE)
+    return value
+
+
+def _text(node: Mapping[str, Any], key: str, limit: int = strict.NAME_CHARS) -> str | None:
+    value = node.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str | int):
+        raise InvalidInput.field(key, value, "is not text", source=SOURCE)
+    text = str(value).strip()
+    if len(text) > limit:
+        raise InvalidInput.field(key, value, f"is longer than {limit} characters", source=SOURCE)
+    return text or None
+
+
+def _count(node: Mapping[str, Any], key: str) -> int:
+    value = node.get(key)
+    if value is None or value == "":
+        return 0
+    return strict.whole(value, key, maximum=strict.MAX_STOCK, source=SOURCE)
+
+
+def when(value: object, where: str, zone: timezone = BEIJING) -> datetime | None:
+    """``2021-04-21 15:18:50`` in ``zone`` as UTC; empty, null or all-zero dates are None."""
+    if value is None or value in ("", "null") or str(value).startswith("0000"):
+        return None
+    try:
+        parsed = datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        raise InvalidInput.field(
+            where, value, "is not a YYYY-MM-DD HH:MM:SS time", source=SOURCE
+        ) from None
+    return parsed.replace(tzinfo=zone).astimezone(UTC)
+
+
+def order_data(payload: object) -> Mapping[str, Any]:
+    """The order (``data``) of a successful get_order_by_ref_code / get_order_by_code."""
+    return _obj(_obj(payload, "").get("data"), "data")
+
+
+def status_of(order: Mapping[str, Any]) -> str:
+    return str(order.get("order_status") or "")
+
+
+def order_state(order: Mapping[str, Any]) -> OutboundState:
+    status = status_of(order)
+    return ORDER_STATES.get(status, OutboundState.ACCEPTED)
+
+
+def order_problem(order: Mapping[str, Any]) -> str | None:
+    """What a person must see: Goodcang's reason for an abnormal or problem order, or a
+    status nobody mapped."""
+    status = status_of(order)
+    reason = _text(order, "abnormal_problem_reason", strict.NOTE_CHARS)
+    if status in ("N", "P"):
+        kind = "abnormal order (异常订单)" if status == "N" else "problem order (问题件)"
+        return f"Goodcang {kind}" + (f": {reason}" if reason else "")
+    if status not in ORDER_STATES:
+        return f"Goodcang order status {status!r} is not known to the hub"
+    return None
+
+
+def shipment_from(
+    order: Mapping[str, Any], *, warehouse: str, outbound_key: str
+) -> Shipment | None:
+    """The shipment of a shipped (``D``) order: one package per box with a tracking number
+    (``orderBoxInfo``), else one package with the order's ``tracking_no``; None before."""
+    if status_of(order) != "D":
+        return None
+    code = _text(order, "order_code", strict.ID_CHARS)
+    if code is None:
+        raise InvalidInput.field("order_code", None, "is missing", source=SOURCE)
+    shipped = when(order.get("date_shipping"), "date_shipping") or when(
+        order.get("date_modify"), "date_modify"
+    )
+    if shipped is None:
+        raise InvalidInput.field("date_shipping", None, "is missing", source=SOURCE)
+    method = _text(order, "shipping_method", strict.CODE_CHARS) or "goodcang"
+    carrier = canonical_carrier_or_raw(method)
+    lines = tuple(
+        PackageLine(
+            sku=str(_obj(item, "items[]").get("product_sku")),
+            quantity=strict.quantity(item.get("quantity"), "items[].quantity", minimum=1),
+            order_line_id=_text(item, "item_id"),
+        )
+        for item in order.get("items") or []
+    )
+    boxes = [_obj(b, "orderBoxInfo[]") for b in order.get("orderBoxInfo") or []]
+    numbers = [n for n in (_text(b, "tracking_number", 100) for b in boxes) if n]
+    if not numbers and (single := _text(order, "tracking_no", 100)):
+        numbers = [single]
+    if not numbers:
+        raise InvalidInput.field(
+            "tracking_no", None, "is missing on a shipped order", source=SOURCE
+        )
+    weight = Decimal(str(order.get("order_weight") or 0)) * 1000
+    packages = tuple(
+        build(
+            Package,
+            source=SOURCE,
+            package_id=None,
+            tracking_number=number,
+            carrier=carrier,
+            service=method,
+            lines=lines if index == 0 else (),
+            weight_grams=int(weight) if len(numbers) == 1 and weight > 0 else None,
+        )
+        for index, number in enumerate(dict.fromkeys(numbers))
+    )
+    fee = fees_total(order)
+    return build(
+        Shipment,
+        source=SOURCE,
+        outbound_key=outbound_key,
+        warehouse=warehouse,
+        warehouse_order_id=code,
+        shipment_id=code,
+        shipped_at=shipped,
+        packages=packages,
+        costs=(fee,) if fee is not None and fee.amount > 0 else (),
+    )
+
+
+def fees_total(order: Mapping[str, Any]) -> Money | None:
+    """``fee_details.totalFee`` in its ``currency_code``; None when Goodcang has not charged."""
+    fees = order.get("fee_details")
+    if not isinstance(fees, Mapping) or not fees.get("currency_code"):
+        return None
+    return strict.money(
+        fees.get("totalFee") or 0,
+        fees.get("currency_code"),
+        amount_field="fee_details.totalFee",
+        currency_field="fee_details.currency_code",
+        source=SOURCE,
+    )
+
+
+def tracking_events(payload: object, *, carriers: Mapping[str, str]) -> list[TrackingEvent]:
+    """Every event of every trajectory in a batch_query_tracking_status answer. The items are
+    ``item`` in the example and the SDK, ``status_list`` in the table: both are read.
+    ``carriers``: tracking number -> the carrier the hub knows the package by."""
+    events: list[TrackingEvent] = []
+    for order in _obj(payload, "").get("data") or []:
+        order = _obj(order, "data[]")
+        channel = _text(order, "code", strict.CODE_CHARS) or "goodcang"
+        for trajectory in order.get("trajectory_information") or []:
+            trajectory = _obj(trajectory, "trajectory_information[]")
+            number = _text(trajectory, "tracking_number", 100)
+            if number is None:
+                continue
+            carrier = carriers.get(number) or canonical_carrier_or_raw(channel)
+            for item in trajectory.get("item") or trajectory.get("status_list") or []:
+                item = _obj(item, "item[]")
+                raw = _text(item, "code", strict.CODE_CHARS) or "TMS_UN"
+                at = when(item.get("utc_time"), "utc_time", UTC) or when(
+                    item.get("date_time"), "date_time"
+                )
+                if at is None:
+                    raise InvalidInput.field("utc_time", None, "is missing", source=SOURCE)
+                events.append(
+                    build(
+                        TrackingEvent,
+                        source=SOURCE,
+                        tracking_number=number,
+                        carrier=carrier,
+                        status=TRACK_CODES.get(raw, S.UNKNOWN),
+                        raw_code=raw,
+                        description=_text(item, "info", strict.NOTE_CHARS)
+                        or _text(item, "code_info"),
+                        location=_text(item, "location"),
+                        occurred_at=at,
+                    )
+                )
+    return events
+
+
+@dataclass(frozen=True)
+class GoodcangLevel:
+    """One row of get_product_inventory (units)."""
+
+    warehouse_code: str
+    sku: str
+    sellable: int
+    reserved: int
+    onway: int
+
+
+def inventory_page(payload: object) -> tuple[list[GoodcangLevel], int]:
+    """The rows of one inventory page and the ``count`` of all rows."""
+    root = _obj(payload, "")
+    rows = []
+    for row in root.get("data") or []:
+        row = _obj(row, "data[]")
+        sku = _text(row, "product_sku", strict.SKU_CHARS)
+        code = _text(row, "warehouse_code", strict.CODE_CHARS)
+        if sku is None or code is None:
+            raise InvalidInput.field("data[]", row, "has no product_sku or warehouse_code")
+        rows.append(
+            GoodcangLevel(
+                code, sku, _count(row, "sellable"), _count(row, "reserved"), _count(row, "onway")
+            )
+        )
+    return rows, _count(root, "count")
