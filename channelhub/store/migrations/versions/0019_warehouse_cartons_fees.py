@@ -1,7 +1,7 @@
 """warehouse terms: SKUs stocked in cartons per warehouse, and warehouse fees per outbound
 
-Revision ID: 0021
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import channelhub.store.types
 
-revision: str = "0021"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
