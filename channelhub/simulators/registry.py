@@ -27,6 +27,8 @@ SIMULATORS: dict[str, str] = {
     "easypost": "channelhub.simulators.easypost:create_simulator",
     "temu": "channelhub.simulators.temu:create_simulator",
     "amazon_mcf": "channelhub.simulators.amazon_mcf:create_simulator",
+    "walmart": "channelhub.simulators.walmart:create_simulator",
+    "wish": "channelhub.simulators.wish:create_simulator",
 }
 
 
