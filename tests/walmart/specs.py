@@ -53,7 +53,7 @@ def spec_for(method: str, path: str) -> OpenAPI:
         return spec("orders")
     if path.startswith("/v3/items"):
         return spec("items")
-    if path == "/v3/feeds" and method == "POST" or path.startswith("/v3/inventor"):
+    if (path == "/v3/feeds" and method == "POST") or path.startswith("/v3/inventor"):
         return spec("inventory")
     if path.startswith("/v3/feeds"):
         return spec("feeds")
