@@ -247,3 +247,17 @@ async def test_the_spec_check_refuses_a_request_without_the_wm_headers() -> None
     with pytest.raises(MissingRequiredParameter):
         validate_entry(entry)
     await connector.aclose()
+
+
+async def test_the_last_page_is_acknowledged_by_the_next_run_when_the_caller_stops() -> None:
+    sim = simulator(order_count=5)
+    connector = make_connector(sim)
+    async for page in connector.pull_orders(None, since=SINCE):
+        assert page.done
+        cursor = page.cursor
+        break  # the runner stops at the done page: the generator never runs on
+    assert all(_statuses(o) == {"Created"} for o in sim.shop.orders.values())
+    pages = [p async for p in make_connector(sim).pull_orders(cursor)]
+    assert all(_statuses(o) == {"Acknowledged"} for o in sim.shop.orders.values())
+    assert [p.items for p in pages] == [()]
+    await connector.aclose()

@@ -10,8 +10,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from channelhub.connectors.plugin import CheckLine, ConnectorContext
-from channelhub.connectors.spec import PlatformSpec, field
-from channelhub.mappings.walmart import ITEMS_PATH, RELEASED_PATH, released_params
+from channelhub.connectors.spec import FieldType, PlatformSpec, field
+from channelhub.mappings.walmart import FEED_THRESHOLD, ITEMS_PATH, RELEASED_PATH, released_params
 
 if TYPE_CHECKING:
     from channelhub.connectors.walmart.connector import WalmartConnector
@@ -34,6 +34,12 @@ SPEC = PlatformSpec(
             "notification_auth_header",
             "the header Walmart sends the webhook credentials in (authDetails.authHeaderName)",
             default="Authorization",
+        ),
+        field(
+            "stock_feed_threshold",
+            "above this many SKUs a stock push goes as one bulk inventory feed",
+            FieldType.INT,
+            default=FEED_THRESHOLD,
         ),
     ),
 )

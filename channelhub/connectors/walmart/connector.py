@@ -96,11 +96,14 @@ CAPABILITIES = frozenset(
 
 @dataclass(frozen=True)
 class OrderCursor:
-    """``start``..``end`` being imported; ``next`` is Walmart's ``nextCursor`` within it."""
+    """``start``..``end`` being imported; ``next`` is Walmart's ``nextCursor`` within it;
+    ``ack`` the orders of the last page taken, acknowledged when the next run starts (a
+    caller may stop at the last page, before the generator runs on)."""
 
     start: datetime
     end: datetime | None = None
     next: str | None = None
+    ack: tuple[str, ...] = ()
 
     def encode(self) -> str:
         return json.dumps(
@@ -108,6 +111,7 @@ class OrderCursor:
                 "start": self.start.isoformat(),
                 "end": self.end.isoformat() if self.end else None,
                 "next": self.next,
+                "ack": list(self.ack),
             },
             separators=(",", ":"),
         )
@@ -123,7 +127,10 @@ class OrderCursor:
         if start.tzinfo is None:
             raise InvalidInput.field("cursor.start", data["start"], "has no timezone")
         following = data.get("next")
-        return cls(start, end, following if isinstance(following, str) else None)
+        ack = data.get("ack") if isinstance(data.get("ack"), list) else []
+        return cls(
+            start, end, following if isinstance(following, str) else None, tuple(map(str, ack))
+        )
 
 
 def _json(content: bytes) -> Any:
@@ -146,7 +153,7 @@ class WalmartConnector:
         *,
         page_limit: int = 200,
         lag: timedelta = timedelta(minutes=2),
-        feed_threshold: int = FEED_THRESHOLD,
+        feed_threshold: int | None = None,
         feed_polls: int = 5,
         feed_wait: float = 2.0,
     ) -> None:
@@ -155,7 +162,14 @@ class WalmartConnector:
         self._sleep = context.sleep
         self._page_limit = page_limit
         self._lag = lag
-        self._feed_threshold = feed_threshold
+        configured = context.settings.get("stock_feed_threshold")
+        self._feed_threshold = (
+            feed_threshold
+            if feed_threshold is not None
+            else int(configured)
+            if isinstance(configured, int)
+            else FEED_THRESHOLD
+        )
         self._feed_polls = feed_polls
         self._feed_wait = feed_wait
         self._token_http = http_client_for(
@@ -213,6 +227,8 @@ class WalmartConnector:
             state = OrderCursor(start=since)
         else:
             raise ConfigError(f"walmart account {self.account!r}: a first import needs 'since'")
+        for purchase_order_id in state.ack:  # the last run's final page, committed by now
+            await self.acknowledge(purchase_order_id)
         end = state.end or (self._now() - self._lag)
         if end < state.start:
             return
@@ -235,7 +251,7 @@ class WalmartConnector:
             records, created = self._map_orders(orders)
             done = following is None
             after = (
-                OrderCursor(start=max(state.start, end - REREAD))
+                OrderCursor(start=max(state.start, end - REREAD), ack=tuple(created))
                 if done
                 else OrderCursor(start=state.start, end=end, next=following)
             )

@@ -18,7 +18,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from channelhub.connectors.errors import ConnectorError, ContractViolation, RetryableError
+from channelhub.connectors.errors import (
+    ConnectorError,
+    ContractViolation,
+    RetryableError,
+    WebhookRejected,
+)
 from channelhub.connectors.http.auth import HeaderTokenAuth, RefreshingToken, TokenGrant
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
@@ -33,6 +38,7 @@ from channelhub.connectors.results import (
     QuantityPushResult,
     QuantityUpdate,
     RawRecord,
+    WebhookEvent,
 )
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import ConfigError, InvalidInput
@@ -379,6 +385,17 @@ class WishConnector:
             for i in indexes:
                 results[i] = QuantityPushResult(updates[i].listing, updates[i].quantity, True)
         return [results[i] for i in range(len(updates))]
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, now: datetime
+    ) -> WebhookEvent:
+        """Refused: the SDK's webhook classes (subscriptions, topics) say nothing of how a
+        delivery is signed, so nothing can be verified; the hub polls Wish instead."""
+        raise WebhookRejected(
+            "Wish webhooks cannot be verified (no signing scheme is known): the hub polls "
+            "orders instead",
+            platform="wish",
+        )
 
 
 def create_connector(context: ConnectorContext) -> WishConnector:

@@ -59,6 +59,8 @@ CARRIERS: Mapping[str, str] = {
     "gls": "GLS",
     "asendia": "Asendia",
     "deutsche_post": "Deutsche Post",
+    "dhl_ecommerce": "DHL Ecommerce - US",
+    "sf_express": "SF Express",
 }
 METHOD_CODES = ("Standard", "Express", "OneDay", "Freight", "WhiteGlove", "Value")
 
@@ -131,6 +133,8 @@ def page_orders(body: object) -> tuple[list[Any], str | None]:
 
 def carrier_name(carrier: str) -> dict[str, str]:
     """``carrierName``: the spec's enum value for a known carrier, else ``otherCarrier``."""
+    if carrier.strip() in CARRIERS.values():  # already Walmart's name (the carrier table's)
+        return {"carrier": carrier.strip()}
     slug = carrier.strip().lower().replace(" ", "_").replace("-", "_")
     known = CARRIERS.get(slug)
     return {"carrier": known} if known else {"otherCarrier": carrier.strip()}
