@@ -1,6 +1,6 @@
 """Wish connector (CONTRACT UNVERIFIED: field names from a third-party SDK, contracts/wish/)."""
 
-from channelhub.connectors.plugin import ConnectorPlugin
+from channelhub.connectors.plugin import CheckLine, ConnectorContext, ConnectorPlugin
 from channelhub.connectors.roles import Role
 from channelhub.connectors.spec import PlatformSpec, field
 from channelhub.connectors.wish.connector import (
@@ -22,6 +22,17 @@ SPEC = PlatformSpec(
     ),
 )
 
+
+async def check(connector: WishConnector, context: ConnectorContext) -> list[CheckLine]:
+    """A token from the refresh token, then one unfulfilled-orders read and one products read."""
+    await connector.token.get()
+    lines = [CheckLine(True, "access token ok (refresh token)")]
+    lines.append(CheckLine(True, f"orders readable ({await connector.probe_orders()} unfulfilled)"))
+    await connector.probe_products()
+    lines.append(CheckLine(True, "products readable"))
+    return lines
+
+
 PLUGIN = ConnectorPlugin(
     platform="wish",
     roles=frozenset({Role.SALES_CHANNEL}),
@@ -30,6 +41,7 @@ PLUGIN = ConnectorPlugin(
     default_base_url=DEFAULT_BASE_URL,
     description="Wish Merchant API v3 (contract unverified): orders, tracking, variation stock",
     spec=SPEC,
+    check=check,
 )
 
 __all__ = ["PLUGIN", "SPEC", "WishConnector", "create_connector"]

@@ -262,6 +262,21 @@ class WishConnector:
         (order,) = map_fetched(raw, normalize_orders, body, account=self.account)
         return Fetched(order, raw)
 
+    async def probe_orders(self) -> int:
+        """How many unfulfilled orders the last day shows on one small page (the live check)."""
+        now = self._now()
+        params = orders_params(now - timedelta(days=1), now, limit=5)
+        response = await self.http.request("listOrders", "GET", ORDERS_PATH, params=params)
+        found = data_of(_json(response.content))
+        return len(found) if isinstance(found, list) else 0
+
+    async def probe_products(self) -> None:
+        """One small products page (the live check)."""
+        response = await self.http.request(
+            "listProducts", "GET", PRODUCTS_PATH, params={"limit": "1"}
+        )
+        data_of(_json(response.content))
+
     # --- fulfilment -----------------------------------------------------------------------
 
     async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
