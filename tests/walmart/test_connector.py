@@ -12,6 +12,7 @@ import pytest
 from channelhub.connectors.errors import ConnectorError, WebhookRejected
 from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
 from channelhub.core.models import ChannelOrderState, ListingKey, Package, PackageLine
+from channelhub.mappings.catalog import normalizer
 from tests.walmart.harness import (
     HOOK_PASSWORD,
     HOOK_USER,
@@ -108,6 +109,11 @@ async def test_a_bad_order_is_kept_raw_and_does_not_stop_the_page() -> None:
     assert len(failures) == 1 and "lots" in failures[0].reason
     assert json.loads(failures[0].raw.body)["purchaseOrderId"] == broken["purchaseOrderId"]
     assert sum(len(p.items) for p in pages) == 11
+    # the archived body replays once fixed (the catalogue finds the Walmart mapping)
+    fixed = json.loads(failures[0].raw.body)
+    fixed["orderLines"]["orderLine"][0]["orderLineQuantity"]["amount"] = "1"
+    (order,) = normalizer("walmart", "order")(fixed, account="acme-wm")
+    assert order.external_id == broken["purchaseOrderId"]
     await connector.aclose()
 
 
