@@ -97,8 +97,9 @@ CAPABILITIES = frozenset(
 @dataclass(frozen=True)
 class OrderCursor:
     """``start``..``end`` being imported; ``next`` is Walmart's ``nextCursor`` within it;
-    ``ack`` the orders of the last page taken, acknowledged when the next run starts (a
-    caller may stop at the last page, before the generator runs on)."""
+    ``ack`` the orders of the page taken, acknowledged again when a run resumes from it (a
+    caller may stop, or die, right after taking a page, before the generator runs on;
+    acknowledging twice is harmless)."""
 
     start: datetime
     end: datetime | None = None
@@ -253,7 +254,7 @@ class WalmartConnector:
             after = (
                 OrderCursor(start=max(state.start, end - REREAD), ack=tuple(created))
                 if done
-                else OrderCursor(start=state.start, end=end, next=following)
+                else OrderCursor(start=state.start, end=end, next=following, ack=tuple(created))
             )
             yield records.page(after.encode(), done)
             for purchase_order_id in created:  # the caller has taken (committed) the page
