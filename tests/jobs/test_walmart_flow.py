@@ -23,7 +23,7 @@ async def test_walmart_runs_the_demo_flow(
     session_factory: sessionmaker[Session], vault: Vault
 ) -> None:
     time = start_time()
-    sim = create_simulator(seed=8, order_count=10, clock=time.clock, now=time.now)
+    sim = create_simulator(seed=8, order_count=8, clock=time.clock, now=time.now)
     setup = ChannelSetup(
         platform="walmart",
         account="walmart-us",
@@ -35,10 +35,10 @@ async def test_walmart_runs_the_demo_flow(
     report = await run_channel_flow(session_factory, vault, setup, time)
     assert report.unsent == {}
     assert report.listings == 0 or report.listings == len(sim.shop.items)
-    assert report.orders == 10
-    assert report.dispatched == 10 and report.shipped == 10
+    assert report.orders == 8
+    assert report.dispatched == 8 and report.shipped == 8
     assert all(status == 200 for status in report.callbacks)
-    assert report.statuses == {"shipped": 10}, report.statuses
+    assert report.statuses == {"shipped": 8}, report.statuses
     for order in sim.shop.orders.values():  # every line shipped on Walmart, with its tracking
         for line in order["orderLines"]["orderLine"]:
             statuses = line["orderLineStatuses"]["orderLineStatus"]
@@ -51,6 +51,6 @@ async def test_walmart_runs_the_demo_flow(
     # the SKUs orders paired got the hub's position; listings nothing paired were left alone
     pushed = {sku: sim.shop.inventory[sku] for sku, n in sold.items() if n}
     assert pushed == {sku: 500 - n for sku, n in sold.items() if n}
-    assert len(pushed) > 5
+    assert len(pushed) > 3
     assert sim.journal.count("POST", "/v3/feeds") == 1  # many SKUs: one bulk feed
     assert assert_journal_matches_specs(sim) == len(sim.journal)

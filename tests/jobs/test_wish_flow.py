@@ -18,7 +18,7 @@ async def test_wish_runs_the_demo_flow(
     session_factory: sessionmaker[Session], vault: Vault
 ) -> None:
     time = start_time()
-    sim = create_simulator(seed=3, order_count=12, clock=time.clock, now=time.now)
+    sim = create_simulator(seed=3, order_count=8, clock=time.clock, now=time.now)
     variations = {v["sku"]: v for p in sim.shop.products.values() for v in p["variations"]}
     setup = ChannelSetup(
         platform="wish",
@@ -29,11 +29,11 @@ async def test_wish_runs_the_demo_flow(
         skus=sorted(variations),
     )
     report = await run_channel_flow(session_factory, vault, setup, time)
-    assert report.orders == 12
-    assert report.dispatched == 12 and report.shipped == 12
+    assert report.orders == 8
+    assert report.dispatched == 8 and report.shipped == 8
     assert all(status == 200 for status in report.callbacks)
     assert report.unsent == {}
-    assert report.statuses == {"shipped": 12}, report.statuses
+    assert report.statuses == {"shipped": 8}, report.statuses
     for order in sim.shop.orders.values():
         assert order["state"] == "SHIPPED"
         (tracking,) = order["tracking_information"]
