@@ -30,6 +30,8 @@ BUILTIN_CONNECTORS: dict[str, str] = {
     "temu": "channelhub.connectors.temu:PLUGIN",
     "amazon_mcf": "channelhub.connectors.amazon_mcf:PLUGIN",
     "goodcang": "channelhub.connectors.goodcang:PLUGIN",
+    "walmart": "channelhub.connectors.walmart:PLUGIN",
+    "wish": "channelhub.connectors.wish:PLUGIN",
 }
 
 

@@ -105,6 +105,37 @@ EBAY_CARRIER_CODES: Mapping[str, str] = {
 #: Unverified (see the module docstring): configure from ``bg.logistics.companies.get``.
 TEMU_CARRIER_IDS: Mapping[str, str] = {}
 
+#: Walmart ``trackingInfo.carrierName.carrier``: values of the enum in
+#: contracts/walmart/walmart-marketplace-orders-openapi-original.yml (shippingUpdates).
+WALMART_CARRIERS: Mapping[str, str] = {
+    "ups": "UPS",
+    "usps": "USPS",
+    "fedex": "FedEx",
+    "dhl": "DHL",
+    "dhl_ecommerce": "DHL Ecommerce - US",
+    "ontrac": "OnTrac",
+    "yanwen": "Yanwen",
+    "yunexpress": "YunExpress",
+    "4px": "4PX",
+    "china_post": "China Post",
+    "royal_mail": "Royal Mail",
+    "canada_post": "Canada Post",
+    "sf_express": "SF Express",
+}
+
+#: Wish ``shipping_provider`` names: UNVERIFIED (the SDK types it as a free string; the
+#: accepted names come from GET /api/v3/shipping_carriers): configure overrides from there.
+WISH_PROVIDERS: Mapping[str, str] = {
+    "ups": "UPS",
+    "usps": "USPS",
+    "fedex": "FedEx",
+    "dhl": "DHL",
+    "yanwen": "Yanwen",
+    "yunexpress": "YunExpress",
+    "4px": "4PX",
+    "china_post": "ChinaAirPost",
+}
+
 CHANNEL_TABLES: Mapping[str, tuple[str, str, Mapping[str, str]]] = {
     # channel -> (what the value is called, where to add it, table)
     "amazon": ("Amazon carrier code", "AMAZON_CARRIER_CODES", AMAZON_CARRIER_CODES),
@@ -115,6 +146,8 @@ CHANNEL_TABLES: Mapping[str, tuple[str, str, Mapping[str, str]]] = {
     ),
     "ebay": ("eBay shippingCarrierCode", "EBAY_CARRIER_CODES", EBAY_CARRIER_CODES),
     "temu": ("Temu carrierId", "TEMU_CARRIER_IDS", TEMU_CARRIER_IDS),
+    "walmart": ("Walmart carrierName.carrier", "WALMART_CARRIERS", WALMART_CARRIERS),
+    "wish": ("Wish shipping_provider", "WISH_PROVIDERS", WISH_PROVIDERS),
 }
 
 #: Other spellings carriers, WMSes and channels use -> canonical name (keys are folded).

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from channelhub.core.errors import InvalidInput
 
-PLATFORMS: tuple[str, ...] = ("amazon", "shopify", "ebay", "temu")
+PLATFORMS: tuple[str, ...] = ("amazon", "shopify", "ebay", "temu", "walmart", "wish")
 KINDS: dict[str, str] = {"order": "normalize_orders", "listing": "normalize_listings"}
 
 Normalizer = Callable[..., list[BaseModel]]

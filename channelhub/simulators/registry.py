@@ -28,6 +28,8 @@ SIMULATORS: dict[str, str] = {
     "temu": "channelhub.simulators.temu:create_simulator",
     "amazon_mcf": "channelhub.simulators.amazon_mcf:create_simulator",
     "goodcang": "channelhub.simulators.goodcang:create_simulator",
+    "walmart": "channelhub.simulators.walmart:create_simulator",
+    "wish": "channelhub.simulators.wish:create_simulator",
 }
 
 

@@ -36,7 +36,15 @@ from channelhub.simulators.temu import (
 )
 from channelhub.simulators.temu import create_simulator as temu_sim
 from channelhub.simulators.ups import create_simulator as ups_sim
+from channelhub.simulators.walmart import DEFAULT_CLIENT_ID as WALMART_CLIENT_ID
+from channelhub.simulators.walmart import DEFAULT_CLIENT_SECRET as WALMART_CLIENT_SECRET
+from channelhub.simulators.walmart import create_simulator as walmart_sim
 from channelhub.simulators.warehouse import create_simulator as warehouse_sim
+from channelhub.simulators.wish import DEFAULT_CLIENT_ID as WISH_CLIENT_ID
+from channelhub.simulators.wish import DEFAULT_CLIENT_SECRET as WISH_CLIENT_SECRET
+from channelhub.simulators.wish import DEFAULT_REFRESH_TOKEN as WISH_REFRESH_TOKEN
+from channelhub.simulators.wish import WAREHOUSE_ID as WISH_WAREHOUSE
+from channelhub.simulators.wish import create_simulator as wish_sim
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 BASE_URL = "http://127.0.0.1:9"  # never dialled: the transport answers in process
@@ -111,6 +119,7 @@ async def _track(connector: Any, now: datetime) -> object:
 
 
 WAREHOUSE_CLOCK = ManualClock()
+WALMART_CLOCK = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
 MCF_CLOCK = ManualClock()
 #: the Temu simulator's token expires at a fixed time; its shop lives in early 2026
 TEMU_CLOCK = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
@@ -152,6 +161,26 @@ SETUPS: dict[str, Setup] = {
         {},
         _first_order_page,
         TEMU_CLOCK,
+    ),
+    "walmart": Setup(
+        "walmart",
+        lambda: walmart_sim(order_count=5, now=WALMART_CLOCK),
+        {"client_id": WALMART_CLIENT_ID, "client_secret": WALMART_CLIENT_SECRET},
+        {},
+        _first_order_page,
+        WALMART_CLOCK,
+    ),
+    "wish": Setup(
+        "wish",
+        lambda: wish_sim(order_count=5, now=WALMART_CLOCK),
+        {
+            "client_id": WISH_CLIENT_ID,
+            "client_secret": WISH_CLIENT_SECRET,
+            "refresh_token": WISH_REFRESH_TOKEN,
+        },
+        {"warehouse_id": WISH_WAREHOUSE},
+        _first_order_page,
+        WALMART_CLOCK,
     ),
     "shipbob": Setup(
         "shipbob", shipbob_sim, {"pat": "pat_sim"}, {"channel_id": "101"}, _first_stock_page

@@ -18,6 +18,7 @@ from tests.accounts.loopback import SETUPS, LoopbackOnly
 REGISTRY = ConnectorRegistry()
 #: platforms whose check obtains or reads an expiring access token
 EXPIRING = {"amazon": True, "amazon_mcf": True, "ebay": True, "ups": True, "temu": False}  # renews
+EXPIRING |= {"walmart": True, "wish": True}
 
 
 @pytest.mark.parametrize("platform", sorted(SETUPS))
