@@ -29,6 +29,8 @@ BUILTIN_CONNECTORS: dict[str, str] = {
     "easypost": "channelhub.connectors.easypost:PLUGIN",
     "temu": "channelhub.connectors.temu:PLUGIN",
     "amazon_mcf": "channelhub.connectors.amazon_mcf:PLUGIN",
+    "winit": "channelhub.connectors.winit:PLUGIN",
+    "fourpx": "channelhub.connectors.fourpx:PLUGIN",
 }
 
 

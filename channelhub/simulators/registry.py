@@ -27,6 +27,8 @@ SIMULATORS: dict[str, str] = {
     "easypost": "channelhub.simulators.easypost:create_simulator",
     "temu": "channelhub.simulators.temu:create_simulator",
     "amazon_mcf": "channelhub.simulators.amazon_mcf:create_simulator",
+    "winit": "channelhub.simulators.winit:create_simulator",
+    "fourpx": "channelhub.simulators.fourpx:create_simulator",
 }
 
 

@@ -67,8 +67,6 @@ CAPABILITIES = frozenset(
 #: guessed: WINIT publishes no limits; 5/s per app key over every action
 BUCKET = "winit-app-key"
 LIMITS: Mapping[str, RateLimit] = {BUCKET: RateLimit(rate=5, burst=10)}
-#: envelope codes (guessed, as the simulator answers them)
-THROTTLED, BUSY, SIGN_INVALID, TOKEN_INVALID, TIME_SKEW = "429", "500", "100003", "100004", "100005"
 
 
 class WinitRejected(InvalidInput):
@@ -80,9 +78,9 @@ class WinitScheme(GatewayScheme):
 
     label = "WINIT"
     path = PATH
-    throttled_codes = frozenset({THROTTLED})
-    retryable_codes = frozenset({BUSY, TIME_SKEW})
-    auth_codes = frozenset({SIGN_INVALID, TOKEN_INVALID})
+    throttled_codes = frozenset({wire.THROTTLED})
+    retryable_codes = frozenset({wire.BUSY, wire.TIME_SKEW})
+    auth_codes = frozenset({wire.SIGN_INVALID, wire.TOKEN_INVALID})
 
     def __init__(self, context: ConnectorContext) -> None:
         self._secrets = {

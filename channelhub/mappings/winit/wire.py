@@ -41,6 +41,11 @@ TRACK = "queryTrack"
 INVENTORY = "queryProductInventoryList4Page"
 FEES = "sms.incomeSettlement.queryOutboundOrderFee"
 ACTIONS = (CREATE, LIST, DETAIL, VOID, TRACK, INVENTORY, FEES)
+#: envelope codes besides "0" (success). Guessed: the SDK checks only ``code == "0"``; these
+#: are what the simulator answers and the connector classifies.
+THROTTLED, BUSY = "429", "500"
+SIGN_INVALID, TOKEN_INVALID, TIME_SKEW = "100003", "100004", "100005"
+NO_ACTION, BAD_DATA, DUPLICATE, NOT_FOUND, TOO_LATE = "100001", "200001", "200002", "200004", "200005"
 #: sellerOrderNo length (guessed: the SDK gives none)
 MAX_REFERENCE = 50
 PAGE_SIZE = 100
