@@ -177,7 +177,11 @@ async def run_flow(engine: Engine, platform: Platform) -> Any:
         assert all(c for c in costs), "the warehouse's fees are on each shipment"
         key = summary.sent[0]
         fees = find_raw_payloads(
-            session, platform=platform.plugin.platform, account="wms", kind="warehouse_fees", external_id=key
+            session,
+            platform=platform.plugin.platform,
+            account="wms",
+            kind="warehouse_fees",
+            external_id=key,
         )
         assert fees, "the raw fee record is kept for settlement"
         balance = stock_balances(session, warehouse=us_wh)[(us_wh, "MUG-RED")]

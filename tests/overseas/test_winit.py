@@ -59,7 +59,7 @@ def test_sign_follows_the_documented_rule_on_a_hand_computed_vector() -> None:
         "client_id": "not signed",
     }
     assert sign_string(params, "tok") == (
-        "tokactionqueryWarehouseapp_keymedata{\"a\":1}formatjsonplatformPsign_methodmd5"
+        'tokactionqueryWarehouseapp_keymedata{"a":1}formatjsonplatformPsign_methodmd5'
         "timestamp2026-03-01 20:00:00version1.0tok"
     )
     assert compute_sign(params, "tok") == "9883B2BF6CE904E79AAC06DE097E2DC6"

@@ -45,7 +45,13 @@ ACTIONS = (CREATE, LIST, DETAIL, VOID, TRACK, INVENTORY, FEES)
 #: are what the simulator answers and the connector classifies.
 THROTTLED, BUSY = "429", "500"
 SIGN_INVALID, TOKEN_INVALID, TIME_SKEW = "100003", "100004", "100005"
-NO_ACTION, BAD_DATA, DUPLICATE, NOT_FOUND, TOO_LATE = "100001", "200001", "200002", "200004", "200005"
+NO_ACTION, BAD_DATA, DUPLICATE, NOT_FOUND, TOO_LATE = (
+    "100001",
+    "200001",
+    "200002",
+    "200004",
+    "200005",
+)
 #: sellerOrderNo length (guessed: the SDK gives none)
 MAX_REFERENCE = 50
 PAGE_SIZE = 100
