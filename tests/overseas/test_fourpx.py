@@ -23,6 +23,7 @@ from channelhub.simulators.fourpx import (
     create_app,
 )
 from tests.overseas.flow import START, Platform, connector, run_flow
+from tests.overseas.test_contract import assert_4px_requests_follow_the_sdk
 
 pytestmark = pytest.mark.anyio
 
@@ -107,3 +108,4 @@ async def test_demo_flow_against_the_4px_simulator(engine: Engine) -> None:
         if "method=" in e.query
     }
     assert set(wire.METHODS) - {wire.CANCEL} <= methods
+    assert_4px_requests_follow_the_sdk(sim)

@@ -21,6 +21,7 @@ from channelhub.simulators.winit import (
     create_app,
 )
 from tests.overseas.flow import START, Platform, connector, run_flow
+from tests.overseas.test_contract import assert_winit_requests_follow_the_sdk
 
 pytestmark = pytest.mark.anyio
 
@@ -124,3 +125,4 @@ async def test_demo_flow_against_the_winit_simulator(engine: Engine) -> None:
     sim = await run_flow(engine, WINIT)
     actions = {e.json()["action"] for e in sim.journal.entries if e.body}
     assert {wire.CREATE, wire.LIST, wire.DETAIL, wire.TRACK, wire.FEES, wire.INVENTORY} <= actions
+    assert_winit_requests_follow_the_sdk(sim)
