@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from channelhub.core.allocation import AllocationResult, allocate
 from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.allocation_quotes import Quotes
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict
 from channelhub.core.catalog import Catalog, ExpandedLine
 from channelhub.core.geography import Origins
@@ -93,12 +94,14 @@ def plan_order(
     approved_by_hand: bool = False,
     origins: Origins | None = None,
     stock_unknown: frozenset[str] = frozenset(),
+    quotes: Quotes | None = None,
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
     ``origins`` are the registered warehouses' addresses (code -> country, region): the
     candidates when the rules name none, and NEAREST's distances. ``stock_unknown``: the
     warehouses whose stock the hub was never told (a shortage there says how to tell it).
+    ``quotes``: the warehouses' live quotes for this order (allocation's cost and speed input).
     """
     if (
         order.channel_state is ChannelOrderState.CANCELLED
@@ -211,6 +214,7 @@ def plan_order(
         config=allocation_config,
         origins=origins,
         stock_unknown=stock_unknown,
+        quotes=quotes,
     )
     extra: dict[str, object] = {"expanded": expanded, "review": decision, "allocation": allocation}
     if not allocation.allocated:

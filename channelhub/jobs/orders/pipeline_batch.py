@@ -304,6 +304,7 @@ def _plan(
         approved_by_hand=history.approved_by_hand,
         origins=origins,
         stock_unknown=unknown,
+        quotes=settings.quotes.get(str(key)),
     )
 
 
