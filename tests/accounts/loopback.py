@@ -25,6 +25,8 @@ from channelhub.simulators.ebay import (
     DEFAULT_REFRESH_TOKEN,
 )
 from channelhub.simulators.ebay import create_simulator as ebay_sim
+from channelhub.simulators.fourpx import DEFAULT_CREDENTIALS as FOURPX_CREDENTIALS
+from channelhub.simulators.fourpx import create_simulator as fourpx_sim
 from channelhub.simulators.shipbob import create_simulator as shipbob_sim
 from channelhub.simulators.shopify.app import create_app as shopify_app
 from channelhub.simulators.temu import (
@@ -35,6 +37,8 @@ from channelhub.simulators.temu import (
 from channelhub.simulators.temu import create_simulator as temu_sim
 from channelhub.simulators.ups import create_simulator as ups_sim
 from channelhub.simulators.warehouse import create_simulator as warehouse_sim
+from channelhub.simulators.winit import DEFAULT_CREDENTIALS as WINIT_CREDENTIALS
+from channelhub.simulators.winit import create_simulator as winit_sim
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 BASE_URL = "http://127.0.0.1:9"  # never dialled: the transport answers in process
@@ -110,6 +114,8 @@ async def _track(connector: Any, now: datetime) -> object:
 
 WAREHOUSE_CLOCK = ManualClock()
 MCF_CLOCK = ManualClock()
+#: WINIT and 4PX verify each request's timestamp against their own clock
+OVERSEAS_CLOCK = ManualClock()
 #: the Temu simulator's token expires at a fixed time; its shop lives in early 2026
 TEMU_CLOCK = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
 
@@ -173,5 +179,21 @@ SETUPS: dict[str, Setup] = {
         {"marketplace_id": MARKETPLACES[0].marketplace_id},
         _first_stock_page,
         MCF_CLOCK,
+    ),
+    "winit": Setup(
+        "winit",
+        lambda: winit_sim(clock=OVERSEAS_CLOCK),
+        WINIT_CREDENTIALS,
+        {"warehouse_codes": {"WINIT-US": "1000008"}, "default_shipping_method": "1000001"},
+        _first_stock_page,
+        OVERSEAS_CLOCK,
+    ),
+    "fourpx": Setup(
+        "fourpx",
+        lambda: fourpx_sim(clock=OVERSEAS_CLOCK),
+        FOURPX_CREDENTIALS,
+        {"warehouse_codes": {"4PX-US": "USLAXA"}, "default_shipping_method": "F3"},
+        _first_stock_page,
+        OVERSEAS_CLOCK,
     ),
 }

@@ -84,8 +84,11 @@ class WinitScheme(GatewayScheme):
 
     def __init__(self, context: ConnectorContext) -> None:
         self._secrets = {
-            name: context.credential(name)
-            for name in ("app_key", "token", "client_id", "client_secret", "platform")
+            "app_key": context.credential("app_key"),
+            "token": context.credential("token"),
+            "client_id": context.credential("client_id"),
+            "client_secret": context.credential("client_secret"),
+            "platform": context.credential("platform"),
         }
 
     def __repr__(self) -> str:
