@@ -57,7 +57,12 @@ def _resolve(root: Any, argv: list[str]) -> tuple[Any, list[str]]:
 
 @pytest.mark.parametrize(
     "document",
-    [GUIDE, REPO_ROOT / "README.md", REPO_ROOT / "docs" / "amazon-mcf.md"],
+    [
+        GUIDE,
+        REPO_ROOT / "README.md",
+        REPO_ROOT / "docs" / "amazon-mcf.md",
+        REPO_ROOT / "docs" / "winit-4px.md",
+    ],
     ids=lambda p: p.name,
 )
 def test_every_channelhub_command_in_the_docs_exists(document: Path) -> None:
