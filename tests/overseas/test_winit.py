@@ -126,3 +126,17 @@ async def test_demo_flow_against_the_winit_simulator(engine: Engine) -> None:
     actions = {e.json()["action"] for e in sim.journal.entries if e.body}
     assert {wire.CREATE, wire.LIST, wire.DETAIL, wire.TRACK, wire.FEES, wire.INVENTORY} <= actions
     assert_winit_requests_follow_the_sdk(sim)
+
+
+async def test_a_throttled_envelope_is_retried_and_signed_afresh() -> None:
+    from channelhub.simulators.throttle import SimLimit
+
+    clock = ManualClock(START)
+    sim = create_app(clock=clock, rate=SimLimit(1, 1))
+    wms = connector(WINIT, sim, clock)
+    for _ in range(3):  # one token a second: the 2nd and 3rd are refused first (code 429)
+        await wms.gateway.call(wire.LIST, {"sellerOrderNo": "x"})
+    stamps = [e.json()["timestamp"] for e in sim.journal.entries]
+    assert len(stamps) > 3, "some calls were throttled and repeated"
+    assert len(set(stamps)) > 1, "each attempt carries its own timestamp and signature"
+    await wms.aclose()
