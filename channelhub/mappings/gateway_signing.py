@@ -33,3 +33,10 @@ def md5_hex(text: str, *, upper: bool = False) -> str:
 def signature_matches(given: object, expected: str) -> bool:
     """Constant-time, case-insensitive comparison of a received hex signature."""
     return isinstance(given, str) and hmac.compare_digest(given.lower(), expected.lower())
+
+
+def hmac_hex(text: str, secret: str, *, digest: str = "sha256", upper: bool = True) -> str:
+    """Hex HMAC of the UTF-8 text with ``secret`` (Alibaba IOP / Lazada style: HMAC-SHA256,
+    upper-case)."""
+    mac = hmac.new(secret.encode("utf-8"), text.encode("utf-8"), digest).hexdigest()
+    return mac.upper() if upper else mac

@@ -23,6 +23,15 @@ method (or one shared bucket, ``bucket_of``), redaction and observation work as 
 other connector. The signing hook re-signs **every attempt** (a retry gets a fresh timestamp)
 and sends exactly the bytes it signed.
 
+Pure helpers for the hashing (re-exported here, defined in
+:mod:`channelhub.mappings.gateway_signing` so a simulator verifies with the same code):
+:func:`md5_hex`, :func:`hmac_hex` (HMAC-SHA256, Alibaba IOP style), :func:`sorted_concat`
+(``k1v1k2v2...``), :func:`compact_json` (Jackson-like bytes), :func:`signature_matches`
+(constant time). Rate limits are per method unless ``bucket_of`` names a shared bucket.
+Implementations: :mod:`channelhub.connectors.temu.auth`, :mod:`channelhub.connectors.winit`,
+:mod:`channelhub.connectors.fourpx`; their tests (``tests/connectors/test_gateway.py``) show
+a toy HMAC-signed scheme end to end.
+
 Example (a platform whose envelope is ``{"code": "0", "msg": ..., "data": ...}``)::
 
     class AcmeScheme(GatewayScheme):
@@ -68,6 +77,7 @@ from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
 from channelhub.mappings.gateway_signing import (
     compact_json,
+    hmac_hex,
     md5_hex,
     signature_matches,
     sorted_concat,
@@ -233,6 +243,7 @@ __all__ = [
     "SignedGateway",
     "SignedRequest",
     "compact_json",
+    "hmac_hex",
     "md5_hex",
     "signature_matches",
     "sorted_concat",
