@@ -32,6 +32,8 @@ BUILTIN_CONNECTORS: dict[str, str] = {
     "goodcang": "channelhub.connectors.goodcang:PLUGIN",
     "walmart": "channelhub.connectors.walmart:PLUGIN",
     "wish": "channelhub.connectors.wish:PLUGIN",
+    "winit": "channelhub.connectors.winit:PLUGIN",
+    "fourpx": "channelhub.connectors.fourpx:PLUGIN",
 }
 
 

@@ -29,6 +29,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from channelhub.core.allocation_config import AllocationConfig, SplitRule, Strategy
+from channelhub.core.allocation_quotes import Quotes, quoted_cost, quoted_days
 from channelhub.core.cartons import CartonView, can_fill, carton_refusal
 from channelhub.core.catalog import ExpandedLine
 from channelhub.core.geography import Distance, Origins, address_distance
@@ -90,6 +91,7 @@ def allocate(
     origins: Origins | None = None,
     stock_unknown: frozenset[str] = frozenset(),
     cartons: CartonView | None = None,
+    quotes: Quotes | None = None,
 ) -> AllocationResult:
     """Choose a warehouse for every line; see the module docstring for the rules.
 
@@ -98,6 +100,9 @@ def allocate(
     the warehouses in ``stock``); they also let NEAREST rank warehouses the zone table does
     not list. ``stock_unknown`` names warehouses whose stock the hub was never told, so a
     shortage there says how to tell it. ``cartons``: the carton rules of (warehouse, sku).
+    ``quotes`` are the live quotes of warehouses asked
+    for this order (:mod:`channelhub.core.allocation_quotes`): CHEAPEST takes a quote's cost
+    over the cost table's, FASTEST ranks by the quoted arrival.
     """
     packs: CartonView = cartons or {}
     if not lines:
@@ -119,7 +124,7 @@ def allocate(
                 continue
             planned = _plan(
                 groups, pool, remaining, ship_to, config, origins or {}, budget, stock_unknown,
-                packs,
+                packs, quotes,
             )  # fmt: skip
             if isinstance(planned, str):
                 failures.append(planned)
@@ -248,8 +253,25 @@ def _distance(
     return None if origin is None else address_distance(origin, ship_to.country, ship_to.region)
 
 
+def _cost(
+    warehouse: str, ship_to: Address | None, config: AllocationConfig, quotes: Quotes | None
+) -> tuple[Decimal | None, str]:
+    """The quoted cost (when quoted in the table's currency), else the cost table's; and
+    where it came from."""
+    quoted = quoted_cost(quotes, warehouse, config.cost_currency)
+    if quoted is not None and quotes is not None:
+        return quoted, quotes[warehouse].source
+    if ship_to is None:
+        return None, ""
+    return config.cost(warehouse, ship_to.country, ship_to.region), "cost table"
+
+
 def _rank_key(
-    warehouse: str, ship_to: Address | None, config: AllocationConfig, origins: Origins
+    warehouse: str,
+    ship_to: Address | None,
+    config: AllocationConfig,
+    origins: Origins,
+    quotes: Quotes | None = None,
 ) -> tuple[tuple[int | Decimal, ...], str]:
     keys: list[int | Decimal] = []
     for strategy in config.strategies:
@@ -257,8 +279,11 @@ def _rank_key(
             d = _distance(warehouse, ship_to, config, origins)
             keys.append(_FAR if d is None else d.value)
         elif strategy is Strategy.CHEAPEST:
-            c = config.cost(warehouse, ship_to.country, ship_to.region) if ship_to else None
+            c, _ = _cost(warehouse, ship_to, config, quotes)
             keys.append(Decimal(_FAR) if c is None else c)
+        elif strategy is Strategy.FASTEST:
+            days = quoted_days(quotes, warehouse)
+            keys.append(_FAR if days is None else days)
         elif strategy is Strategy.PRIORITY:
             order = config.priority
             keys.append(order.index(warehouse) if warehouse in order else len(order))
@@ -275,17 +300,21 @@ def _plan(
     budget: int,
     stock_unknown: frozenset[str] = frozenset(),
     cartons: CartonView | None = None,
+    quotes: Quotes | None = None,
 ) -> list[tuple[str, list[_Group], list[str]]] | str:
     """The parts for ``groups`` from ``pool``, or why they cannot be shipped from it."""
     packs: CartonView = cartons or {}
-    ranked = sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins))
+    ranked = sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins, quotes))
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
     fillers = [w for w in ranked if len(_fill(groups, w, stock, packs)) == len(groups)]
     if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
         best = fillers[0]
-        why = ["every line in stock", *_ranking_reasons(best, fillers, ship_to, config, origins)]
+        why = [
+            "every line in stock",
+            *_ranking_reasons(best, fillers, ship_to, config, origins, quotes),
+        ]
         return [(best, list(groups), why)]
     if not config.split.by_stock:
         return _shortage(groups, pool, stock, "and splitting by stock is off", stock_unknown, packs)
@@ -309,7 +338,7 @@ def _plan(
         unused.remove(warehouse)
         covered = ", ".join(sorted({g[0].order_line_id for g in taken}))
         why = [f"split by stock: has every unit for line(s) {covered}"]
-        why.extend(_ranking_reasons(warehouse, [warehouse], ship_to, config, origins))
+        why.extend(_ranking_reasons(warehouse, [warehouse], ship_to, config, origins, quotes))
         parts.append((warehouse, taken, why))
         for group in taken:
             for line in group:
@@ -324,6 +353,7 @@ def _ranking_reasons(
     ship_to: Address | None,
     config: AllocationConfig,
     origins: Origins,
+    quotes: Quotes | None = None,
 ) -> list[str]:
     """Why ``chosen`` beat the ``rivals`` that could also ship, one phrase per strategy."""
     out: list[str] = []
@@ -337,12 +367,19 @@ def _ranking_reasons(
                 nearest = all(o is None or d.value <= o.value for o in others)
                 out.append(f"{'nearest to' if nearest else 'distance to'} {where} ({d.label})")
         elif strategy is Strategy.CHEAPEST and ship_to:
-            c = config.cost(chosen, ship_to.country, ship_to.region)
+            c, source = _cost(chosen, ship_to, config, quotes)
             if c is not None:
-                others_c = [config.cost(w, ship_to.country, ship_to.region) for w in rivals]
+                others_c = [_cost(w, ship_to, config, quotes)[0] for w in rivals]
                 cheapest = all(o is None or c <= o for o in others_c)
                 label = "cheapest to" if cheapest else "cost to"
-                out.append(f"{label} {where} ({c} {config.cost_currency})")
+                quoted = "" if source == "cost table" else f", {source}"
+                out.append(f"{label} {where} ({c} {config.cost_currency}{quoted})")
+        elif strategy is Strategy.FASTEST:
+            days = quoted_days(quotes, chosen)
+            if days is not None:
+                others_d = [quoted_days(quotes, w) for w in rivals]
+                fastest = all(o is None or days <= o for o in others_d)
+                out.append(f"{'fastest' if fastest else 'arrives'} in {days} day(s) (quoted)")
         elif strategy is Strategy.PRIORITY and chosen in config.priority:
             out.append(f"priority {config.priority.index(chosen) + 1}")
     if len(rivals) == 1 and not out:

@@ -29,6 +29,7 @@ class Strategy(StrEnum):
     NEAREST = "nearest"  # smallest distance / zone to the destination
     CHEAPEST = "cheapest"  # lowest cost from the cost table
     PRIORITY = "priority"  # earliest in the priority list
+    FASTEST = "fastest"  # earliest quoted arrival (a warehouse's live quote, e.g. MCF preview)
 
 
 class AllowedWarehouses(BaseModel):

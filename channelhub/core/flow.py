@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from channelhub.core.allocation import AllocationResult, allocate
 from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.allocation_quotes import Quotes
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict
 from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog, ExpandedLine
@@ -95,6 +96,7 @@ def plan_order(
     origins: Origins | None = None,
     stock_unknown: frozenset[str] = frozenset(),
     cartons: CartonView | None = None,
+    quotes: Quotes | None = None,
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
@@ -102,6 +104,7 @@ def plan_order(
     candidates when the rules name none, and NEAREST's distances. ``stock_unknown``: the
     warehouses whose stock the hub was never told (a shortage there says how to tell it).
     ``cartons``: SKUs a warehouse ships only in whole cartons (:mod:`channelhub.core.cartons`).
+    ``quotes``: the warehouses' live quotes for this order (allocation's cost and speed input).
     """
     if (
         order.channel_state is ChannelOrderState.CANCELLED
@@ -215,6 +218,7 @@ def plan_order(
         origins=origins,
         stock_unknown=stock_unknown,
         cartons=cartons,
+        quotes=quotes,
     )
     extra: dict[str, object] = {"expanded": expanded, "review": decision, "allocation": allocation}
     if not allocation.allocated:

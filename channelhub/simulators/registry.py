@@ -30,6 +30,8 @@ SIMULATORS: dict[str, str] = {
     "goodcang": "channelhub.simulators.goodcang:create_simulator",
     "walmart": "channelhub.simulators.walmart:create_simulator",
     "wish": "channelhub.simulators.wish:create_simulator",
+    "winit": "channelhub.simulators.winit:create_simulator",
+    "fourpx": "channelhub.simulators.fourpx:create_simulator",
 }
 
 

@@ -25,6 +25,8 @@ from channelhub.simulators.ebay import (
     DEFAULT_REFRESH_TOKEN,
 )
 from channelhub.simulators.ebay import create_simulator as ebay_sim
+from channelhub.simulators.fourpx import DEFAULT_CREDENTIALS as FOURPX_CREDENTIALS
+from channelhub.simulators.fourpx import create_simulator as fourpx_sim
 from channelhub.simulators.goodcang import DEFAULT_CREDENTIALS as GOODCANG_CREDENTIALS
 from channelhub.simulators.goodcang import create_simulator as goodcang_sim
 from channelhub.simulators.shipbob import create_simulator as shipbob_sim
@@ -40,6 +42,8 @@ from channelhub.simulators.walmart import DEFAULT_CLIENT_ID as WALMART_CLIENT_ID
 from channelhub.simulators.walmart import DEFAULT_CLIENT_SECRET as WALMART_CLIENT_SECRET
 from channelhub.simulators.walmart import create_simulator as walmart_sim
 from channelhub.simulators.warehouse import create_simulator as warehouse_sim
+from channelhub.simulators.winit import DEFAULT_CREDENTIALS as WINIT_CREDENTIALS
+from channelhub.simulators.winit import create_simulator as winit_sim
 from channelhub.simulators.wish import DEFAULT_CLIENT_ID as WISH_CLIENT_ID
 from channelhub.simulators.wish import DEFAULT_CLIENT_SECRET as WISH_CLIENT_SECRET
 from channelhub.simulators.wish import DEFAULT_REFRESH_TOKEN as WISH_REFRESH_TOKEN
@@ -121,6 +125,8 @@ async def _track(connector: Any, now: datetime) -> object:
 WAREHOUSE_CLOCK = ManualClock()
 WALMART_CLOCK = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
 MCF_CLOCK = ManualClock()
+#: WINIT and 4PX verify each request's timestamp against their own clock
+OVERSEAS_CLOCK = ManualClock()
 #: the Temu simulator's token expires at a fixed time; its shop lives in early 2026
 TEMU_CLOCK = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
 
@@ -211,5 +217,21 @@ SETUPS: dict[str, Setup] = {
         GOODCANG_CREDENTIALS,
         {"warehouses": {"GC-DE": "DEWH"}},
         _first_stock_page,
+    ),
+    "winit": Setup(
+        "winit",
+        lambda: winit_sim(clock=OVERSEAS_CLOCK),
+        WINIT_CREDENTIALS,
+        {"warehouse_codes": {"WINIT-US": "1000008"}, "default_shipping_method": "1000001"},
+        _first_stock_page,
+        OVERSEAS_CLOCK,
+    ),
+    "fourpx": Setup(
+        "fourpx",
+        lambda: fourpx_sim(clock=OVERSEAS_CLOCK),
+        FOURPX_CREDENTIALS,
+        {"warehouse_codes": {"4PX-US": "USLAXA"}, "default_shipping_method": "F3"},
+        _first_stock_page,
+        OVERSEAS_CLOCK,
     ),
 }

@@ -62,6 +62,7 @@ def _resolve(root: Any, argv: list[str]) -> tuple[Any, list[str]]:
         REPO_ROOT / "README.md",
         REPO_ROOT / "docs" / "amazon-mcf.md",
         REPO_ROOT / "docs" / "goodcang.md",
+        REPO_ROOT / "docs" / "winit-4px.md",
     ],
     ids=lambda p: p.name,
 )

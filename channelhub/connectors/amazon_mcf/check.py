@@ -58,6 +58,13 @@ SPEC = PlatformSpec(
         ),
         field("packing_slip_comment", "text on the packing slip when the order has no remarks"),
         field(
+            "allocation_preview",
+            "ask getFulfillmentPreview for each order and let its fees and arrival weigh in "
+            "allocation (cheapest / fastest)",
+            FieldType.BOOL,
+            default=False,
+        ),
+        field(
             "stock_overlap_seconds",
             "how far each changed-since inventory read re-reads the last",
             FieldType.FLOAT,

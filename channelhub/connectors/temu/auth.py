@@ -1,32 +1,31 @@
-"""Temu request signing as an SDK auth hook, and Temu's in-body errors as connector errors.
+"""Temu as a signed, method-named gateway (:mod:`channelhub.connectors.http.gateway`): its
+signing and envelope as a :class:`TemuScheme`, its in-body errors as connector errors.
 
-Contract unverified (no public spec): follows the transcript in contracts/temu/.
-The hook re-signs on every attempt (a retry gets a fresh timestamp inside the ±300 s window)
-and sends the exact bytes it signed. Temu answers HTTP 200 with ``success: false`` for
-gateway and business errors; :func:`inspect_temu_response` turns those into the SDK's
-retryable/fatal split (4000004 is throttling; 4000000 a system error; auth codes are fatal).
+Contract unverified (no public spec): follows the transcript in contracts/temu/. Temu
+answers HTTP 200 with ``success: false`` for gateway and business errors;
+:meth:`TemuScheme.classify` turns those into the SDK's retryable / fatal split (4000004 is
+throttling; 4000000 a system error; auth codes are fatal).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
-import httpx
 from pydantic import SecretStr
 
 from channelhub.connectors.errors import (
     ConnectorError,
-    ContractViolation,
     FatalError,
     RateLimited,
     RetryableError,
     ServerError,
     Unauthorized,
 )
+from channelhub.connectors.http.gateway import Envelope, GatewayScheme, SignedRequest
 from channelhub.mappings.temu import encode_body, signed_request
+
+ROUTER = "/openapi/router"
 
 SUCCESS = 1_000_000
 RATE_LIMITED = 4_000_004
@@ -49,8 +48,14 @@ class TemuClockSkew(RetryableError):
     safe_to_repeat: ClassVar[bool] = True  # the gateway refused before acting
 
 
-class TemuSigningAuth:
-    """AuthHook: adds the common parameters and ``sign`` to the JSON body of each attempt."""
+class TemuScheme(GatewayScheme):
+    """Temu's rules on the shared signed gateway: every parameter and ``sign`` in the JSON
+    body, the API ``type`` as the method, ``success`` / ``errorCode`` / ``result`` as the
+    envelope. Signing re-runs on every attempt (a retry gets a fresh timestamp inside the
+    ±300 s window) and sends the exact bytes it signed."""
+
+    label = "Temu"
+    path = ROUTER
 
     def __init__(
         self,
@@ -58,49 +63,45 @@ class TemuSigningAuth:
         app_key: SecretStr,
         app_secret: SecretStr,
         access_token: SecretStr,
-        now: Callable[[], datetime],
     ) -> None:
         self._app_key = app_key
         self._app_secret = app_secret
         self._access_token = access_token
-        self._now = now
 
     def __repr__(self) -> str:
-        return "TemuSigningAuth(app_key=**********)"
+        return "TemuScheme(app_key=**********)"
 
-    async def apply(self, request: httpx.Request) -> httpx.Request:
-        business = json.loads(request.content or b"{}")
-        api_type = business.pop("type")
+    def build(self, method: str, data: Any, now: datetime) -> SignedRequest:
         body = signed_request(
-            api_type,
-            business,
+            method,
+            data or {},
             app_key=self._app_key.get_secret_value(),
             app_secret=self._app_secret.get_secret_value(),
             access_token=self._access_token.get_secret_value(),
-            now=self._now(),
+            now=now,
         )
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
-        headers["Content-Type"] = "application/json"
-        return httpx.Request(
-            request.method, request.url, headers=headers, content=encode_body(body)
+        return SignedRequest(body=encode_body(body))
+
+    def read(self, body: Any) -> Envelope:
+        if not isinstance(body, dict) or "success" not in body:
+            raise ValueError("no success flag")
+        code = body.get("errorCode")
+        return Envelope(
+            body.get("success") is True,
+            "" if code is None else str(code),
+            str(body.get("errorMsg") or ""),
+            body.get("result"),
+            body,
         )
 
-    async def on_unauthorized(self) -> bool:
-        return False  # Temu tokens are re-issued by the seller, never refreshed by us
+    def classify(self, method: str, envelope: Envelope) -> ConnectorError | None:
+        """Temu's codes: 4000004 throttled, 4000000 / 6000001 system errors, timestamp and
+        auth codes; anything else a :class:`TemuApiError` with Temu's code."""
+        return _temu_error(envelope.raw) if not envelope.ok else None
 
 
-def inspect_temu_response(operation: str, response: httpx.Response) -> ConnectorError | None:
-    """The error hidden in a Temu 200, or None when ``success`` is true (or not a 200)."""
-    if response.status_code != 200:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return ContractViolation("Temu answered 200 with a body that is not JSON", status=200)
-    if not isinstance(body, dict) or "success" not in body:
-        return ContractViolation("Temu answered without a success flag", status=200)
-    if body.get("success") is True:
-        return None
+def _temu_error(body: Any) -> ConnectorError:
+    """Temu's ``success: false`` answer as the SDK's retryable / fatal split."""
     code = body.get("errorCode")
     message = f"Temu error {code}: {body.get('errorMsg')}"
     if code == RATE_LIMITED:

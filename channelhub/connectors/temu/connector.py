@@ -3,12 +3,13 @@
 Contract unverified: Temu publishes no spec. This follows the partner-docs transcript and the
 recomputed signing vector in contracts/temu/ (third-party copy, github
 vanky2viva/temu-omni@8ae3867). One regional router (``us``, ``eu``, ``global``); every call
-signed by :class:`TemuSigningAuth`. Pushed messages are retried by Temu a few times then
-dropped, so polling on update time is the source of truth: ``pull_orders`` walks closed
-``updateAtStart/updateAtEnd`` windows ending ``lag`` before now, pages from 1, ``pageSize``
-100, and restarts a window once when its ``totalItemNum`` changes under it (an order updated
-mid-walk shifts later pages). Orders are child orders with their parent kept; merchant-fulfilled
-ones get their ship-to from ``bg.order.shippinginfo.v2.get``, one call per parent (shipto.py).
+signed by :class:`~channelhub.connectors.temu.auth.TemuScheme` on the shared gateway. Pushed
+messages are retried by Temu a few times then dropped, so polling on update time is the source
+of truth: ``pull_orders`` walks closed ``updateAtStart/updateAtEnd`` windows ending ``lag``
+before now, pages from 1, ``pageSize`` 100, and restarts a window once when its
+``totalItemNum`` changes under it (an order updated mid-walk shifts later pages). Orders are
+child orders with their parent kept; merchant-fulfilled ones get their ship-to from
+``bg.order.shippinginfo.v2.get``, one call per parent (shipto.py).
 
 Rate limit: ~20 requests/s per *app key* across every API type (transcript "限流规则"; 4000004
 beyond), so all types share one bucket (:data:`RATE_BUCKETS`), not one bucket per type.
@@ -24,8 +25,9 @@ from typing import Any
 
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.http.client import ConnectorHttpClient
+from channelhub.connectors.http.gateway import SignedGateway
 from channelhub.connectors.http.ratelimit import RateLimit
-from channelhub.connectors.plugin import ConnectorContext, http_client_for
+from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.records import PageRecords, map_fetched
 from channelhub.connectors.results import (
     ChannelFulfilment,
@@ -39,7 +41,7 @@ from channelhub.connectors.results import (
     WebhookEvent,
 )
 from channelhub.connectors.roles import Capability
-from channelhub.connectors.temu.auth import TemuApiError, TemuSigningAuth, inspect_temu_response
+from channelhub.connectors.temu.auth import TemuApiError, TemuScheme
 from channelhub.connectors.temu.shipto import ShipToFetcher
 from channelhub.core.errors import ConfigError, InvalidInput
 from channelhub.core.models import Listing, Order
@@ -67,7 +69,6 @@ from channelhub.mappings.temu import (
 )
 
 logger = logging.getLogger("channelhub.connectors.temu")
-ROUTER = "/openapi/router"
 APP_KEY_BUCKET = "temu-app-key"
 #: ~20 requests/s per app key, whatever the type (transcript "限流规则"). A burst of 18, not
 #: 20, leaves room for requests bunched up in transit (two tokens = 100 ms of jitter).
@@ -131,19 +132,18 @@ class TemuConnector:
                 f"temu account {self.account!r}: region {region!r} is not one of "
                 + ", ".join(REGION_HOSTS)
             )
-        self.http: ConnectorHttpClient = http_client_for(
+        self.gateway = SignedGateway(
             context,
-            default_base_url=REGION_HOSTS[region],
-            limits=LIMITS,
-            auth=TemuSigningAuth(
+            TemuScheme(
                 app_key=context.credential("app_key"),
                 app_secret=context.credential("app_secret"),
                 access_token=context.credential("access_token"),
-                now=context.now,
             ),
-            inspect_response=inspect_temu_response,
-            limit_feedback=None,
+            default_base_url=REGION_HOSTS[region],
+            limits=LIMITS,
+            bucket_of=lambda api_type: RATE_BUCKETS.get(api_type, APP_KEY_BUCKET),
         )
+        self.http: ConnectorHttpClient = self.gateway.http
 
     def __repr__(self) -> str:
         return f"TemuConnector(account={self.account!r})"
@@ -155,15 +155,7 @@ class TemuConnector:
         self, api_type: str, params: Mapping[str, Any], *, idempotent: bool = True
     ) -> Any:
         """One signed call; returns ``result`` of a successful answer."""
-        response = await self.http.request(
-            api_type,
-            "POST",
-            ROUTER,
-            json={"type": api_type, **params},
-            idempotent=idempotent,
-            bucket=RATE_BUCKETS.get(api_type, APP_KEY_BUCKET),
-        )
-        return response.json().get("result")
+        return (await self.gateway.call(api_type, dict(params), idempotent=idempotent)).data
 
     def _raw(self, kind: str, external_id: str | None, body: object) -> RawRecord:
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

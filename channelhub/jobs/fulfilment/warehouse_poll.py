@@ -20,9 +20,15 @@ One run for one warehouse account (``POLLED_OUTBOUND``):
      fulfil: what is still reserved for it is released (once) and the order becomes an
      exception naming the units;
 
+   and the records read with it that must be kept (``OutboundStatus.documents``: a WINIT /
+   4PX fee record) archived as raw payloads (kind ``warehouse_fees``, external id the
+   dispatch id) for settlement;
+
 2. each package of its shipments without a final scan that the warehouse numbers
    (``package_id``): ``package_tracking`` -> tracking events, stored once each, delivering
-   the orders they complete (:func:`~channelhub.jobs.fulfilment.tracking.apply_tracking_events`).
+   the orders they complete (:func:`~channelhub.jobs.fulfilment.tracking.apply_tracking_events`);
+   a warehouse that tracks by order and tracking number instead (WINIT, 4PX:
+   :class:`ParcelTracker`) is asked ``parcel_tracking`` for each such parcel.
 
 Every step is idempotent, so a crash anywhere is repaired by the next run.
 """
@@ -56,6 +62,7 @@ from channelhub.jobs.orders.pipeline import open_movements
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.fulfilment import get_outbound
 from channelhub.store.repos.jobs import RunCounts
+from channelhub.store.repos.payloads import store_raw_payload
 from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import (
     OutboundOrderRow,
@@ -86,6 +93,15 @@ class PackageTracker(Protocol):
     """A warehouse that tracks its own packages by its package number (Amazon MCF)."""
 
     async def package_tracking(self, package_number: int) -> list[TrackingEvent]: ...
+
+
+@runtime_checkable
+class ParcelTracker(Protocol):
+    """A warehouse that tracks a parcel by its order and tracking number (WINIT, 4PX)."""
+
+    async def parcel_tracking(
+        self, idempotency_key: str, tracking_number: str, carrier: str
+    ) -> list[TrackingEvent]: ...
 
 
 @dataclass
@@ -148,6 +164,27 @@ def open_packages(session: Session, warehouses: Sequence[str], *, limit: int) ->
         .limit(limit)
     )
     return [int(n) for n in rows if n is not None and n.isdigit()]
+
+
+def open_parcels(
+    session: Session, warehouses: Sequence[str], *, limit: int
+) -> list[tuple[str, str, str]]:
+    """(outbound key, tracking number, carrier) of the warehouses' parcels without a final
+    scan yet."""
+    final = select(TrackingEventRow.tracking_number).where(
+        TrackingEventRow.status.in_([s.value for s in FINAL_TRACKING])
+    )
+    rows = session.execute(
+        select(ShipmentRow.outbound_key, PackageRow.tracking_number, PackageRow.carrier)
+        .join(ShipmentRow, PackageRow.shipment_id == ShipmentRow.id)
+        .where(
+            ShipmentRow.warehouse.in_(list(warehouses)),
+            PackageRow.tracking_number.not_in(final),
+        )
+        .order_by(PackageRow.id)
+        .limit(limit)
+    )
+    return [(key, number, carrier) for key, number, carrier in rows]
 
 
 def _release_rest(session: Session, key: str, why: str, now: datetime) -> int:
@@ -216,6 +253,16 @@ async def poll_warehouse(
         try:
             with session_factory() as session, session.begin():
                 new, raised = apply_status(session, status, now=now)
+                for document in status.documents:
+                    store_raw_payload(
+                        session,
+                        platform=connector.platform,
+                        account=connector.account,
+                        kind=document.kind,
+                        body=document.body,
+                        received_at=document.received_at,
+                        external_id=document.external_id,
+                    )
         except ChannelhubError as error:  # more shipped than reserved: reconciliation looks
             summary.failures.append((key, str(error)))
             continue
@@ -224,11 +271,36 @@ async def poll_warehouse(
             summary.exceptions.append((key, raised))
     if isinstance(connector, PackageTracker):
         await _track(session_factory, connector, warehouses, now, limit, summary)
+    elif isinstance(connector, ParcelTracker):
+        await _track_parcels(session_factory, connector, warehouses, now, limit, summary)
     if isinstance(connector, OrderTracker):
         await track_orders(session_factory, connector, warehouses, now, limit, summary)
     if isinstance(connector, FeeReader):
         await read_fees(session_factory, connector, warehouses, now, limit, summary)
     return summary
+
+
+async def _track_parcels(
+    session_factory: SessionFactory,
+    connector: ParcelTracker,
+    warehouses: Sequence[str],
+    now: datetime,
+    limit: int,
+    summary: WarehousePollSummary,
+) -> None:
+    with session_factory() as session:
+        parcels = open_parcels(session, warehouses, limit=limit)
+    for key, number, carrier in parcels:
+        try:
+            events = await connector.parcel_tracking(key, number, carrier)
+        except (RetryableError, FatalError, NotFoundError) as error:
+            summary.failures.append((number, str(error)))
+            continue
+        summary.packages += 1
+        with session_factory() as session, session.begin():
+            outcome = apply_tracking_events(session, events, now=now)
+        summary.new_events += outcome.new_events
+        summary.delivered.extend(outcome.delivered)
 
 
 async def _track(

@@ -13,6 +13,7 @@ same unit; a status changed by another writer raises StatusChanged and the calle
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.allocation import AllocationDecision
 from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.allocation_quotes import Quotes
 from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
@@ -57,6 +59,9 @@ class PipelineSettings:
     pairing: PairingConfig = field(default_factory=PairingConfig)
     review: ReviewRules = field(default_factory=ReviewRules)
     allocation: AllocationConfig = field(default_factory=AllocationConfig)
+    #: live warehouse quotes by order key (``str(OrderKey)``) -> warehouse -> quote, fetched
+    #: by the caller before the run (:mod:`channelhub.jobs.orders.previews`); empty: none
+    quotes: Mapping[str, Quotes] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,6 +127,7 @@ def process_order(
             origins=origins,
             stock_unknown=unknown,
             cartons=cartons,
+            quotes=settings.quotes.get(str(key)),
         )
 
     first = plan(None)

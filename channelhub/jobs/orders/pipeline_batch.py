@@ -311,6 +311,7 @@ def _plan(
         origins=origins,
         stock_unknown=unknown,
         cartons=cartons,
+        quotes=settings.quotes.get(str(key)),
     )
 
 

@@ -1,0 +1,6 @@
+"""4PX 递四方 wire format (contract unverified): signing (:mod:`.signing`) and the outbound
+orders, tracking, stock and fees (:mod:`.wire`). Pure; the connector adds I/O."""
+
+from channelhub.mappings.fourpx import signing, wire
+
+__all__ = ["signing", "wire"]
