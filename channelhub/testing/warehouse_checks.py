@@ -80,11 +80,17 @@ async def outbound_created_once(harness: WarehouseHarness) -> None:
     for n, timeout in ((0, False), (1, True)):
         order = harness.outbound(rig, n)
         rig.transport.lose_next(path=harness.create_path, timeout=timeout)
-        receipt = await _send(harness, rig, order)
+        lost = "a timeout" if timeout else "a 503"
+        try:
+            receipt = await _send(harness, rig, order)
+        except ChannelhubError as exc:
+            raise AssertionError(
+                f"{harness.platform}: after {lost} once the warehouse acted, the resend was "
+                f"refused ({exc}); it must find the first order"
+            ) from exc
         assert rig.transport.lost, f"{harness.platform}: no create went to {harness.create_path}"
         rig.transport.lost.clear()
         assert receipt.idempotency_key == order.idempotency_key and receipt.warehouse_order_id
-        lost = "a timeout" if timeout else "a 503"
         _one_order(harness, rig, order.idempotency_key, f"after {lost} once it acted")
     order = harness.outbound(rig, 2)
     first_process = rig.connect()
