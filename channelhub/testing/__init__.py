@@ -1,7 +1,9 @@
 """``channelhub.testing``: the connector conformance suite, as a pytest plugin.
 
-A connector package declares a harness (:class:`ChannelHarness`: how to build its
-simulator and connector, seed orders, read its platform's side back) and one test class::
+A connector package declares a harness (:class:`ChannelHarness` for a sales channel,
+:class:`WarehouseHarness` for a warehouse, :class:`CarrierHarness` for a carrier: how to
+build its simulator and connector, seed data, read its platform's side back) and one test
+class::
 
     from channelhub.testing import ConformanceSuite
     from my_connector.harness import MyHarness
@@ -22,14 +24,17 @@ from typing import Any, ClassVar
 
 import pytest
 
-from channelhub.testing.checks import CHECKS, Check, checks_for
-from channelhub.testing.harness import ChannelHarness, FakeTime, Rig
+from channelhub.testing.base import Check, FakeTime, Harness, Rig
+from channelhub.testing.checks import CHECKS, checks_for
+from channelhub.testing.harness import ChannelHarness
+from channelhub.testing.logistics import CarrierHarness, WarehouseHarness
+from channelhub.testing.transport import LossyTransport
 
 
 class ConformanceSuite:
     """Subclass with ``harness = YourHarness()``: every applicable check becomes a test."""
 
-    harness: ClassVar[ChannelHarness]
+    harness: ClassVar[Harness]
 
     def test_conformance(self, conformance_check: Check) -> None:
         asyncio.run(conformance_check.run(self.harness))
@@ -42,12 +47,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     harness: Any = getattr(metafunc.cls, "harness", None) or getattr(
         metafunc.module, "HARNESS", None
     )
-    if not isinstance(harness, ChannelHarness):
+    if not isinstance(harness, Harness):
         raise pytest.UsageError(
             f"{metafunc.definition.nodeid}: set `harness = YourHarness()` on the test class "
-            "(a channelhub.testing.ChannelHarness)"
+            "(a channelhub.testing ChannelHarness, WarehouseHarness or CarrierHarness)"
         )
-    checks = checks_for(harness.capabilities)
+    checks = checks_for(harness)
     unknown = set(harness.known_gaps) - {c.name for c in checks}
     if unknown:
         raise pytest.UsageError(f"{harness.platform}: known_gaps names no check: {unknown}")
@@ -64,4 +69,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("conformance_check", params)
 
 
-__all__ = ["CHECKS", "ChannelHarness", "Check", "ConformanceSuite", "FakeTime", "Rig", "checks_for"]
+__all__ = [
+    "CHECKS",
+    "CarrierHarness",
+    "ChannelHarness",
+    "Check",
+    "ConformanceSuite",
+    "FakeTime",
+    "Harness",
+    "LossyTransport",
+    "Rig",
+    "WarehouseHarness",
+    "checks_for",
+]

@@ -1,7 +1,7 @@
 """The conformance checks: what every connector owes the hub, checked against its simulator.
 
 Each check is an async function of a harness, with the capabilities that make it apply. The
-suite (:mod:`channelhub.testing.suite`) turns the ones a connector's capabilities call for
+suite (:mod:`channelhub.testing`) turns the ones a connector's capabilities call for
 into one test each. Assertion messages name the platform and say what went wrong in the
 hub's terms, so a plugin author sees what to fix without reading this file.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,21 +18,10 @@ from channelhub.connectors.records import describe_error
 from channelhub.connectors.roles import Capability, SalesChannel
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.models import Order
+from channelhub.testing.base import SEED, Check, Harness
+from channelhub.testing.carrier_checks import CARRIER_CHECKS
 from channelhub.testing.harness import ChannelHarness, Rig
-
-SEED = 11
-
-
-@dataclass(frozen=True)
-class Check:
-    """One conformance check: ``run(harness)`` raises AssertionError when it fails."""
-
-    name: str
-    needs: frozenset[Capability]
-    run: Callable[[ChannelHarness], Coroutine[Any, Any, None]]
-
-    def __repr__(self) -> str:
-        return self.name
+from channelhub.testing.warehouse_checks import WAREHOUSE_CHECKS
 
 
 async def _walk(
@@ -243,10 +230,11 @@ async def fulfilment_once_with_read_back(harness: ChannelHarness) -> None:
     await restarted.aclose()
 
 
-async def webhooks_refused_and_deduped(harness: ChannelHarness) -> None:
-    """A genuine delivery verifies; a tampered body, a missing signature and a stale one
-    are refused (WebhookRejected); the same delivery twice is one event."""
-    rig = harness.rig(seed=SEED + 5, orders=3)
+async def webhooks_refused_and_deduped(harness: Harness) -> None:
+    """A genuine delivery (webhook or warehouse callback) verifies; a tampered body, a
+    missing signature and a stale one are refused (WebhookRejected); the same delivery twice
+    is one event."""
+    rig = harness.webhook_rig(SEED + 5)
     connector = rig.connect()
     now = rig.time.now()
     headers, body = harness.webhook(rig, 0)
@@ -328,32 +316,44 @@ async def mapping_round_trip_and_bad_input(harness: ChannelHarness) -> None:
         raise AssertionError(f"{harness.platform}: the mapping accepted {body!r}")
 
 
+def _channel(name: str, needs: Capability, run: Any) -> Check:
+    return Check(name, frozenset({needs}), run, kind=ChannelHarness)
+
+
 CHECKS: tuple[Check, ...] = (
-    Check(
-        "import_once_under_faults", frozenset({Capability.PULL_ORDERS}), import_once_under_faults
-    ),
-    Check("cursor_is_lag_safe", frozenset({Capability.PULL_ORDERS}), cursor_is_lag_safe),
-    Check("pages_do_not_shift", frozenset({Capability.PULL_ORDERS}), pages_do_not_shift),
-    Check("pages_within_budget", frozenset({Capability.PULL_ORDERS}), pages_within_budget),
-    Check(
+    _channel("import_once_under_faults", Capability.PULL_ORDERS, import_once_under_faults),
+    _channel("cursor_is_lag_safe", Capability.PULL_ORDERS, cursor_is_lag_safe),
+    _channel("pages_do_not_shift", Capability.PULL_ORDERS, pages_do_not_shift),
+    _channel("pages_within_budget", Capability.PULL_ORDERS, pages_within_budget),
+    _channel(
         "mapping_round_trip_and_bad_input",
-        frozenset({Capability.PULL_ORDERS}),
+        Capability.PULL_ORDERS,
         mapping_round_trip_and_bad_input,
     ),
-    Check("quantities_in_batches", frozenset({Capability.PUSH_QUANTITIES}), quantities_in_batches),
-    Check(
+    _channel("quantities_in_batches", Capability.PUSH_QUANTITIES, quantities_in_batches),
+    _channel(
         "fulfilment_once_with_read_back",
-        frozenset({Capability.PUSH_FULFILMENT}),
+        Capability.PUSH_FULFILMENT,
         fulfilment_once_with_read_back,
     ),
+    *WAREHOUSE_CHECKS,
+    *CARRIER_CHECKS,
     Check(
         "webhooks_refused_and_deduped",
-        frozenset({Capability.VERIFY_WEBHOOK}),
+        frozenset(),
         webhooks_refused_and_deduped,
+        when=lambda harness: harness.verifies_webhooks,
     ),
 )
 
 
-def checks_for(capabilities: frozenset[Capability]) -> list[Check]:
-    """The checks a connector with ``capabilities`` must pass."""
-    return [check for check in CHECKS if check.needs <= capabilities]
+def checks_for(subject: Harness | frozenset[Capability]) -> list[Check]:
+    """The checks a harness must pass (or, given bare capabilities, every check whose
+    capabilities they include, whatever the role)."""
+    if isinstance(subject, Harness):
+        return [check for check in CHECKS if check.applies(subject)]
+    return [
+        check
+        for check in CHECKS
+        if check.needs <= subject and (check.needs or Capability.VERIFY_WEBHOOK in subject)
+    ]

@@ -12,61 +12,17 @@ limit costs nothing and no test waits on the wall clock.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from channelhub.connectors.plugin import ConnectorPlugin
-from channelhub.connectors.results import FulfilmentPush, QuantityUpdate, WebhookEvent
-from channelhub.connectors.roles import Capability
+from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
+from channelhub.testing.base import START, FakeTime, Harness, Rig
 
-START = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-
-@dataclass
-class FakeTime:
-    """Monotonic clock, wall clock and sleep in one: sleeping moves both clocks at once."""
-
-    start: datetime = START
-    t: float = 0.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.t)
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += max(seconds, 0.0)
-
-    def advance(self, seconds: float) -> None:
-        """Let time pass without anyone sleeping (between two runs of a job)."""
-        self.t += seconds
+__all__ = ["START", "ChannelHarness", "FakeTime", "Rig"]
 
 
-@dataclass
-class Rig:
-    """One simulator with seeded data, and how to open connectors on it.
-
-    ``connect()`` builds a fresh connector each time: a new process, with no memory of the
-    previous one but what the cursor or the platform holds. ``sim`` is the
-    :class:`~channelhub.simulators.base.Simulator` (journal, faults); ``state`` is whatever
-    the harness needs to reach its platform's data.
-    """
-
-    sim: Any
-    time: FakeTime
-    connect: Callable[[], Any]
-    state: Any = None
-    since: datetime | None = None
-    #: anything else the harness keeps per rig (a webhook sender, ids it picked)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class ChannelHarness:
+class ChannelHarness(Harness):
     """Base of a sales channel's harness: override what your capabilities need.
 
     Required for every channel: :attr:`plugin`, :meth:`rig`, :meth:`order_ids`,
@@ -91,23 +47,6 @@ class ChannelHarness:
     quantity_batch: ClassVar[int] = 1
     #: quantity updates the batching check pushes (default: two batches and a bit)
     quantity_count: ClassVar[int | None] = None
-    #: the connector raises this (a WebhookRejected subclass) on a duplicate delivery; None:
-    #: it returns the same event id and the hub's store dedupes on it
-    duplicate_webhook_error: ClassVar[type[Exception] | None] = None
-    #: None: the platform's webhooks carry no timestamp to hold a replay window against
-    replay_window: ClassVar[timedelta | None] = timedelta(minutes=5)
-
-    #: check name -> why this connector does not pass it yet. Each runs as a strict xfail:
-    #: visible in every run, and a failure once the gap is closed (then drop the entry)
-    known_gaps: ClassVar[Mapping[str, str]] = {}
-
-    @property
-    def platform(self) -> str:
-        return self.plugin.platform
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        return self.plugin.capabilities
 
     # --- orders ----------------------------------------------------------------------------
 
@@ -177,23 +116,7 @@ class ChannelHarness:
         """How many fulfilments (tracking numbers) the platform holds for the push's order."""
         raise NotImplementedError
 
-    # --- webhooks --------------------------------------------------------------------------
+    # --- webhooks ---------------------------------------------------------------------------
 
-    def webhook(self, rig: Rig, n: int) -> tuple[dict[str, str], bytes]:
-        """A genuine, signed delivery (headers and raw body), distinct per ``n``."""
-        raise NotImplementedError
-
-    def unsigned(self, headers: Mapping[str, str]) -> dict[str, str]:
-        """The headers without their signature (default: drop every header naming one)."""
-        return {
-            k: v
-            for k, v in headers.items()
-            if not any(word in k.lower() for word in ("sign", "hmac"))
-        }
-
-    async def verify(
-        self, connector: Any, headers: Mapping[str, str], body: bytes, now: datetime
-    ) -> WebhookEvent:
-        """Verify one delivery the way the hub's webhook route does."""
-        event: WebhookEvent = connector.verify_webhook(headers, body, now=now)
-        return event
+    def webhook_rig(self, seed: int) -> Rig:
+        return self.rig(seed=seed, orders=3)

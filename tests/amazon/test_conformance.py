@@ -26,13 +26,6 @@ class AmazonHarness(ChannelHarness):
     page_size = 10
     quantity_count = 30  # above patch_threshold (20): one JSON_LISTINGS_FEED for all
     quantity_batch = 10_000
-    known_gaps = {
-        "pages_do_not_shift": (
-            "searchOrders' paginationToken is an offset in the simulator (Amazon does not say "
-            "what it is); the connector follows it, so an order updated mid-walk can hide the "
-            "next one until reconciliation finds it"
-        )
-    }
 
     def rig(self, *, seed: int, orders: int) -> Rig:
         time = FakeTime()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from channelhub.connectors.outbound_protocol import (
     WarehouseRejected,
 )
 from channelhub.connectors.plugin import ConnectorContext
-from channelhub.connectors.roles import Capability, Warehouse
+from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundLine, OutboundState, Shipment
 from channelhub.core.signing import sign
@@ -82,19 +81,6 @@ async def rig() -> AsyncIterator[Rig]:
 
 
 @pytest.mark.anyio
-async def test_is_a_warehouse_and_creates_exactly_once_under_lost_replies(rig: Rig) -> None:
-    assert isinstance(rig.connector, Warehouse)
-    assert "secret" not in repr(rig.connector).lower() or SECRET not in repr(rig.connector)
-    order = outbound_order()
-    rig.sim.lose_responses = 2  # processed, but the first two replies are lost (503)
-    receipt = await rig.connector.create_outbound(order)
-    assert receipt.created is False  # the third attempt found the order made by the first
-    assert len(rig.sim.orders) == 1
-    again = await rig.connector.create_outbound(order)
-    assert (again.warehouse_order_id, again.created) == (receipt.warehouse_order_id, False)
-
-
-@pytest.mark.anyio
 async def test_rejection_carries_reasons_a_seller_can_act_on(rig: Rig) -> None:
     order = outbound_order(lines=(OutboundLine(sku="NOPE", quantity=1),))
     with pytest.raises(WarehouseRejected) as caught:
@@ -122,20 +108,11 @@ async def test_intercept_status_and_callbacks(rig: Rig) -> None:
 
 
 @pytest.mark.anyio
-async def test_callbacks_with_bad_signature_stale_or_replayed_are_refused(rig: Rig) -> None:
+async def test_a_signed_callback_that_is_no_event_is_invalid_input(rig: Rig) -> None:
+    """Signature refusal, staleness and replays: the conformance suite's webhook check."""
     body = json.dumps({"event_id": "e"}).encode()
-    now = int(rig.clock().timestamp())
-    cases = {
-        "bad": {"X-Channelhub-Signature": sign("wrong", now, body)},
-        "stale": {"X-Channelhub-Signature": sign(SECRET, now - 301, body)},
-    }
-    for headers in cases.values():
-        with pytest.raises(WebhookRejected):
-            rig.connector.verify_callback(headers, body, now=rig.clock(), seen=rig._seen)
-    good = {"x-channelhub-signature": sign(SECRET, now, body)}
+    good = {"x-channelhub-signature": sign(SECRET, int(rig.clock().timestamp()), body)}
     with pytest.raises(InvalidInput, match="type is missing"):  # signed, but not an event
-        rig.connector.verify_callback(good, body, now=rig.clock(), seen=rig._seen)
-    with pytest.raises(WebhookRejected, match="replay"):
         rig.connector.verify_callback(good, body, now=rig.clock(), seen=rig._seen)
 
 
@@ -196,33 +173,3 @@ def test_a_stock_page_conforms_and_bad_fields_are_named() -> None:
     body["levels"][0]["on_hand"] = -1  # type: ignore[index]
     with pytest.raises(InvalidInput, match="on_hand"):
         proto.parse_stock_page(body)
-
-
-def _unused(_: Any) -> None:  # keep imports honest for readers
-    return None
-
-
-@pytest.mark.anyio
-async def test_exactly_once_under_sdk_faults_and_lost_replies() -> None:
-    from channelhub.simulators.warehouse import create_simulator
-
-    clock = ManualClock()
-    sim = create_simulator(seed=5, secret=SECRET, clock=clock)
-    engine = sim.app.state.warehouse
-    context = ConnectorContext(
-        platform="outbound_protocol",
-        account="us-east",
-        base_url="http://wms.test",
-        credentials={"secret": SecretStr(SECRET)},
-        transport=httpx.ASGITransport(app=sim),
-        now=clock,
-        sleep=_no_sleep,
-    )
-    connector: OutboundProtocolWarehouse = PLUGIN.create(context)
-    sim.faults.update(fail_next=1)  # refused before the warehouse saw it
-    engine.lose_responses = 1  # then processed, but the answer is lost
-    receipt = await connector.create_outbound(outbound_order())
-    assert receipt.created is False and len(engine.orders) == 1
-    statuses = [e.status for e in sim.journal.entries]
-    assert len(statuses) == 3 and statuses[-1] == 200
-    await connector.aclose()

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from channelhub.connectors.errors import NotFoundError
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.roles import Warehouse
 from channelhub.connectors.shipbob import PLUGIN, ShipBobRejected, ShipBobWarehouse
@@ -83,32 +82,6 @@ async def test_create_is_idempotent_by_reference_and_ships(rig: Rig) -> None:
 
 
 @pytest.mark.anyio
-async def test_cancel_before_shipping_and_unknown_order(rig: Rig) -> None:
-    order = outbound_order(cash_on_delivery=None)
-    await rig.connector.create_outbound(order)
-    result = await rig.connector.cancel_outbound(order.idempotency_key, reason="buyer")
-    assert result.state is OutboundState.CANCELLED
-    with pytest.raises(NotFoundError):
-        await rig.connector.cancel_outbound("nope#p1r1", reason="x")
-    rig.check_all()
-
-
-@pytest.mark.anyio
-async def test_stock_levels_follow_next_pages(rig: Rig) -> None:
-    rig.sim.inventory = {f"SKU-{n:03d}": n for n in range(300)}
-    pages = [page async for page in rig.connector.get_stock_levels()]
-    assert len(pages) == 2 and pages[-1].done and not pages[0].done
-    levels = [lv for page in pages for lv in page.items]
-    assert len(levels) == 300 and levels[5].on_hand == 5 and levels[5].warehouse == "shipbob-il"
-    only = [
-        lv
-        for page in [p async for p in rig.connector.get_stock_levels(["SKU-007"])]
-        for lv in page.items
-    ]
-    assert [lv.sku for lv in only] == ["SKU-007"]
-
-
-@pytest.mark.anyio
 async def test_refusal_keeps_shipbobs_words(rig: Rig) -> None:
     order = outbound_order(cash_on_delivery=None)
     body_refusal = rig.sim.create
@@ -116,33 +89,6 @@ async def test_refusal_keeps_shipbobs_words(rig: Rig) -> None:
     with pytest.raises(ShipBobRejected, match="Invalid shipping method"):
         await rig.connector.create_outbound(order)
     rig.sim.create = body_refusal  # type: ignore[method-assign]
-
-
-@pytest.mark.anyio
-async def test_exactly_one_order_under_injected_5xx() -> None:
-    from channelhub.simulators.shipbob import create_simulator
-
-    clock = ManualClock()
-    sim = create_simulator(seed=3, clock=clock)
-    context = ConnectorContext(
-        platform="shipbob",
-        account="sb-main",
-        base_url=HOST,
-        credentials={"pat": SecretStr("pat_sim")},
-        settings={"channel_id": 101},
-        transport=httpx.ASGITransport(app=sim),
-        now=clock,
-        sleep=_no_sleep,
-    )
-    connector: ShipBobWarehouse = PLUGIN.create(context)
-    sim.faults.update(fail_next=2)
-    receipt = await connector.create_outbound(outbound_order(cash_on_delivery=None))
-    assert receipt.created
-    assert len(sim.app.state.shipbob.orders) == 1
-    assert [e.status for e in sim.journal.entries][:3] == [500, 503, 201] or len(
-        sim.journal.entries
-    ) == 3
-    await connector.aclose()
 
 
 @pytest.mark.anyio

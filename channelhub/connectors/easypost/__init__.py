@@ -34,6 +34,7 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.webhooks import check_replay_window, verify_hmac_sha256
+from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import TrackingEvent
 from channelhub.mappings import easypost
 
@@ -70,6 +71,8 @@ class EasyPostCarrier:
 
     async def track(self, tracking_number: str, carrier: str | None = None) -> list[TrackingEvent]:
         """Create-or-find the tracker for the number and return its events."""
+        if not tracking_number.strip():  # a path or a tracker for nothing: never sent
+            raise InvalidInput.field("tracking_number", tracking_number, "is empty")
         response = await self._http.request(
             "create_tracker",
             "POST",

@@ -48,6 +48,7 @@ CAPABILITIES = frozenset(
         Capability.CANCEL_OUTBOUND,
         Capability.OUTBOUND_STATUS,
         Capability.STOCK_LEVELS,
+        Capability.VERIFY_WEBHOOK,  # its order webhooks (webhooks.py), on /webhooks/shipbob
     }
 )
 #: ShipBob documents a per-minute budget (not in the spec); 150 requests/min is kept here.
@@ -140,8 +141,11 @@ class ShipBobWarehouse:
         return found
 
     async def cancel_outbound(self, idempotency_key: str, *, reason: str) -> CancelResult:
-        """Cancel by reference: CANCELLED only when every shipment stopped."""
+        """Cancel by reference: CANCELLED only when every shipment stopped (an order
+        already cancelled, by an earlier attempt whose answer was lost, answers so again)."""
         order = await self._order(idempotency_key)
+        if order.get("status") == "Cancelled":
+            return CancelResult(idempotency_key, OutboundState.CANCELLED, "already cancelled")
         response = await self._http.request(
             "cancel_order", "POST", f"{PREFIX}/order/{order['id']}:cancel", idempotent=True
         )

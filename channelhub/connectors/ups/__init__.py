@@ -29,6 +29,7 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.ups.check import SPEC, check
+from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import TrackingEvent
 from channelhub.mappings import ups
 
@@ -89,6 +90,8 @@ class UpsCarrier:
 
     async def track(self, tracking_number: str) -> list[TrackingEvent]:
         """Every scan UPS has for the number (404 "not found yet" -> no events)."""
+        if not tracking_number.strip():  # a path or a tracker for nothing: never sent
+            raise InvalidInput.field("tracking_number", tracking_number, "is empty")
         response = await self._http.request(
             "track",
             "GET",

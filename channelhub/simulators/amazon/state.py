@@ -304,13 +304,21 @@ class AmazonState:
         matching = [o for o in self.orders.values() if self._in_window(o, state)]
         key = "lastUpdatedTime" if state["mode"] == "updated" else "createdTime"
         matching.sort(key=lambda o: (o[key], o["orderId"]))
-        offset, size = int(state["offset"]), int(state["size"])
-        page = matching[offset : offset + size]
+        # The token is opaque to the caller (the contract: pass it back with nothing else);
+        # here it is a keyset position, the sort key of the last order served, not an
+        # offset: an order updated mid-walk leaves the window (past ``before``) without
+        # shifting the ones after it into pages already read.
+        last = state.get("last")
+        if last is not None:
+            matching = [o for o in matching if (o[key], o["orderId"]) > tuple(last)]
+        size = int(state["size"])
+        page = matching[:size]
         body: dict[str, Any] = {
             "orders": [self.public_order(o, state["included"], restricted) for o in page]
         }
-        if offset + size < len(matching):
-            body["pagination"] = {"nextToken": _encode({**state, "offset": offset + size})}
+        if len(matching) > size:
+            position = [page[-1][key], page[-1]["orderId"]]
+            body["pagination"] = {"nextToken": _encode({**state, "last": position})}
         body["lastUpdatedBefore" if state["mode"] == "updated" else "createdBefore"] = state[
             "before"
         ]
@@ -357,7 +365,7 @@ class AmazonState:
             "markets": self._market_ids(query.get("marketplaceIds"), required=False),
             "statuses": statuses,
             "included": included,
-            "offset": 0,
+            "last": None,
             "size": int(size_raw),
         }
 
