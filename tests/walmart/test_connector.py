@@ -270,3 +270,19 @@ async def test_a_buyer_cancellation_and_a_refund_after_import_come_with_the_next
     assert query["createdStartDate"][0] < "2025-09-20"  # beyond getAllOrders' 7-day default
     assert assert_journal_matches_specs(sim) == len(sim.journal)
     await second.aclose()
+
+
+async def test_the_live_check_reads_each_api_once_within_the_spec() -> None:
+    from types import SimpleNamespace
+
+    from channelhub.connectors.walmart.check import check
+
+    sim = simulator(order_count=0)
+    sim.shop.empty_as_404 = True  # "no orders found" in the day is not a failure
+    connector = make_connector(sim)
+    lines = await check(connector, SimpleNamespace(now=lambda: NOW))  # type: ignore[arg-type]
+    assert all(line.ok for line in lines) and len(lines) == 4
+    paths = [e.path for e in sim.journal.entries if e.method == "GET"]
+    assert paths == ["/v3/orders/released", "/v3/orders", "/v3/items"]
+    assert assert_journal_matches_specs(sim) == len(sim.journal)
+    await connector.aclose()

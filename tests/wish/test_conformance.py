@@ -66,7 +66,10 @@ class WishHarness(ChannelHarness):
         rig.state.orders[external_id]["updated_at"] = wish_time(rig.time.now())
 
     def order_list_calls(self, rig: Rig) -> int:
-        return rig.sim.journal.count("GET", "/api/v3/orders")
+        calls = [e for e in rig.sim.journal.entries if e.path == "/api/v3/orders"]
+        assert all("states=APPROVED" in e.query for e in calls)  # unfulfilled orders only
+        assert all(e.headers["authorization"].startswith("Bearer ") for e in calls)
+        return len(calls)
 
     def map_order(self, document: Any, *, account: str, context: Mapping[str, Any]) -> list[Any]:
         return normalize_orders(document, account=account, **context)
