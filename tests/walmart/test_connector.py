@@ -12,6 +12,7 @@ import pytest
 
 from channelhub.connectors.errors import ConnectorError, WebhookRejected
 from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
+from channelhub.core.errors import InvalidInput
 from channelhub.core.models import ChannelOrderState, ListingKey, Order, Package, PackageLine
 from channelhub.mappings.catalog import normalizer
 from channelhub.simulators.walmart.data import buyer_cancels, refund_line
@@ -286,3 +287,16 @@ async def test_the_live_check_reads_each_api_once_within_the_spec() -> None:
     assert paths == ["/v3/orders/released", "/v3/orders", "/v3/items"]
     assert assert_journal_matches_specs(sim) == len(sim.journal)
     await connector.aclose()
+
+
+def test_a_cursor_committed_before_the_updates_phase_still_resumes() -> None:
+    """Cursors the previous version committed (no phase) resume in the released phase."""
+    from channelhub.connectors.walmart.cursor import OrderCursor
+
+    old = '{"start":"2026-02-01T00:00:00+00:00","end":null,"next":null,"ack":["123"]}'
+    state = OrderCursor.decode(old)
+    assert (state.phase, state.modified, state.ack) == ("released", None, ("123",))
+    assert OrderCursor.decode(state.encode()) == state
+    for bad in ("{}", "[]", '{"start":"2026-02-01T00:00:00"}', "nope"):
+        with pytest.raises(InvalidInput):
+            OrderCursor.decode(bad)

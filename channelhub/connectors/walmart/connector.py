@@ -258,10 +258,10 @@ class WalmartConnector:
         acknowledges) it, so one run never yields it twice."""
         assert state.end is not None
         end = state.end
+        modified = min(state.modified or state.start, end)  # a clock set back moves no window
         params = all_orders_params(
-            state.modified or state.start, end, created_from=end - ALL_ORDERS_REACH,
-            limit=self._page_limit,
-        )  # fmt: skip
+            modified, end, created_from=end - ALL_ORDERS_REACH, limit=self._page_limit
+        )
         async for orders, following in self._pages("getAllOrders", ORDERS_PATH, params, state.next):
             changed = [o for o in orders if not _has_created_line(o)]
             records, _ = self._map_orders(changed)
