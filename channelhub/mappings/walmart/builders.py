@@ -103,6 +103,31 @@ def released_params(
     }
 
 
+def all_orders_params(
+    modified_from: datetime,
+    end: datetime,
+    *,
+    created_from: datetime,
+    limit: int = MAX_ORDERS_PER_PAGE,
+) -> dict[str, str]:
+    """Query of the first getAllOrders page: orders modified in [modified_from, end].
+
+    getAllOrders reads only orders created in the last 7 days unless told otherwise (and 180
+    at most), so ``createdStartDate`` reaches back explicitly; ``SellerFulfilled`` is the
+    default ship node, named for clarity."""
+    if not 1 <= limit <= MAX_ORDERS_PER_PAGE:
+        raise InvalidInput.field("limit", limit, f"must be between 1 and {MAX_ORDERS_PER_PAGE}")
+    if end < modified_from:
+        raise InvalidInput.field("lastModifiedEndDate", walmart_time(end), "is before the start")
+    return {
+        "lastModifiedStartDate": walmart_time(modified_from),
+        "lastModifiedEndDate": walmart_time(end),
+        "createdStartDate": walmart_time(min(created_from, modified_from)),
+        "limit": str(limit),
+        "shipNodeType": "SellerFulfilled",
+    }
+
+
 def next_cursor_path(base: str, cursor: str) -> str:
     """The next page's path: Walmart's ``nextCursor`` is the query string to send as given
     (``?limit=..&hasMoreElements=true&...``); a bare token goes as ``nextCursor=``."""

@@ -72,6 +72,38 @@ def _order_objects(payload: object) -> list[tuple[str, Mapping[str, Any]]]:
     )
 
 
+def _refunds(line: Mapping[str, Any], path: str) -> list[tuple[str, Money]]:
+    """A line's refund charges as positive amounts (Walmart sends them negative)."""
+    if not line.get("refund"):
+        return []
+    refund = obj(line["refund"], f"{path}.refund", source=SOURCE)
+    rpath = f"{path}.refund.refundCharges"
+    charges = obj(refund.get("refundCharges") or {}, rpath, source=SOURCE)
+    found = []
+    for i, entry in enumerate(
+        items(charges.get("refundCharge"), f"{rpath}.refundCharge", source=SOURCE)
+    ):
+        where = f"{rpath}.refundCharge[{i}].charge"
+        charge = obj(
+            obj(entry, f"{rpath}.refundCharge[{i}]", source=SOURCE).get("charge"),
+            where,
+            source=SOURCE,
+        )
+        row = obj(charge.get("chargeAmount"), f"{where}.chargeAmount", source=SOURCE)
+        value = money(
+            row.get("amount"),
+            row.get("currency"),
+            amount_path=f"{where}.chargeAmount.amount",
+            currency_path=f"{where}.chargeAmount.currency",
+            source=SOURCE,
+            signed=True,
+        )
+        found.append(
+            (f"{where}.chargeAmount", Money(amount=abs(value.amount), currency=value.currency))
+        )
+    return found
+
+
 def _quantity(data: object, path: str) -> int:
     row = obj(data, path, source=SOURCE)
     return as_int(row.get("amount"), f"{path}.amount", source=SOURCE)
@@ -186,8 +218,10 @@ def _one_order(order: Mapping[str, Any], path: str, account: str) -> Order:
     states: set[str] = set()
     shipping_parts: list[tuple[str, Money]] = []
     status_dates: list[datetime] = []
+    refunds: list[tuple[str, Money]] = []
     for i, entry in enumerate(raw_lines):
         row = obj(entry, f"{lpath}[{i}]", source=SOURCE)
+        refunds.extend(_refunds(row, f"{lpath}[{i}]"))
         line, line_states, shipping = _line(row, f"{lpath}[{i}]")
         lines.append(line)
         states |= line_states
@@ -242,6 +276,9 @@ def _one_order(order: Mapping[str, Any], path: str, account: str) -> Order:
             shipping=ship_total,
             tax=tax,
             total=total,
+            refunded=strict.money_sum(refunds, f"{path}.refund", source=SOURCE)
+            if refunds
+            else None,
         ),
         lines=lines,
         shipping_service=opt_text(info, "methodCode", f"{path}.shippingInfo", source=SOURCE),

@@ -3,10 +3,13 @@
 Follows contracts/walmart/*.yml: ``POST /v3/token`` (client credentials, Basic auth) issuing
 900-second tokens; every call needs ``WM_SEC.ACCESS_TOKEN``, ``WM_QOS.CORRELATION_ID`` and
 ``WM_SVC.NAME``; released orders by ``createdStartDate``/``createdEndDate`` with ``limit <= 200``
-and a ``meta.nextCursor`` query string (keyset: acknowledging never shifts pages); acknowledge,
-shipping (``Shipped`` with ``trackingInfo`` per line) and cancel move line quantities between
-statuses; items page by ``nextCursor``; ``PUT /v3/inventory`` per SKU and the bulk
-``inventory`` feed (multipart), whose status is ``INPROGRESS`` on the first look and
+and a ``meta.nextCursor`` query string (keyset: acknowledging never shifts pages); all orders
+(getAllOrders) by ``lastModifiedStartDate``/``lastModifiedEndDate`` within ``createdStartDate``
+(7 days back by default, 180 at most), an order's last change being its lines' latest
+``statusDate`` (``data.buyer_cancels`` and ``data.refund_line`` change one after import);
+acknowledge, shipping (``Shipped`` with ``trackingInfo`` per line) and cancel move line
+quantities between statuses; items page by ``nextCursor``; ``PUT /v3/inventory`` per SKU and
+the bulk ``inventory`` feed (multipart), whose status is ``INPROGRESS`` on the first look and
 ``PROCESSED`` with per-SKU results after. Walmart's error body and 429 on the shared faults,
 journal and rate limits of the simulator framework.
 """

@@ -31,6 +31,55 @@ class WalmartShop:
     empty_as_404: bool = False  # answer an empty released-orders window with 404
 
 
+def last_modified(order: dict[str, Any]) -> int:
+    """When the order last changed (epoch ms): its lines' latest ``statusDate``, which every
+    action (acknowledge, ship, cancel, refund) stamps; getAllOrders filters on it."""
+    stamps = [int(order["orderDate"])]
+    stamps += [int(line["statusDate"]) for line in order["orderLines"]["orderLine"]]
+    return max(stamps)
+
+
+def buyer_cancels(order: dict[str, Any], line_number: str, at: datetime) -> None:
+    """The buyer cancels a line's open units after the seller acknowledged the order."""
+    for line in order["orderLines"]["orderLine"]:
+        if line["lineNumber"] != line_number:
+            continue
+        rows = line["orderLineStatuses"]["orderLineStatus"]
+        amount = sum(
+            int(r["statusQuantity"]["amount"])
+            for r in rows
+            if r["status"] in ("Created", "Acknowledged")
+        )
+        kept = [r for r in rows if r["status"] not in ("Created", "Acknowledged")]
+        line["orderLineStatuses"]["orderLineStatus"] = [
+            *kept,
+            {
+                "status": "Cancelled",
+                "cancellationReason": "CUSTOMER_REQUESTED_SELLER_TO_CANCEL",
+                "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(amount)},
+            },
+        ]
+        line["statusDate"] = ms(at)
+
+
+def refund_line(order: dict[str, Any], line_number: str, amount: Decimal, at: datetime) -> None:
+    """Walmart refunds a line (a negative ``PRODUCT`` refund charge, as the spec's example)."""
+    for line in order["orderLines"]["orderLine"]:
+        if line["lineNumber"] == line_number:
+            charge = {
+                "chargeType": "PRODUCT",
+                "chargeName": "ItemPrice",
+                "chargeAmount": {"currency": "USD", "amount": float(-amount)},
+            }
+            line["refund"] = {
+                "refundId": f"R{order['purchaseOrderId']}{line_number}",
+                "refundCharges": {
+                    "refundCharge": [{"refundReason": "DamagedItem", "charge": charge}]
+                },
+            }
+            line["statusDate"] = ms(at)
+
+
 def build_shop(
     seed: int, *, order_count: int, sku_count: int = 24, anchor: datetime | None = None
 ) -> WalmartShop:

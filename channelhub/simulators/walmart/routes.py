@@ -8,16 +8,17 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from channelhub.simulators.base import Simulator
 from channelhub.simulators.throttle import SimLimit
-from channelhub.simulators.walmart.data import WalmartShop, ms
+from channelhub.simulators.walmart.data import WalmartShop, last_modified, ms
 
 MAX_LIMIT = 200
+DAY_MS = 86_400_000
 ITEMS_PAGE = 10
 LIMITS = {
     "token": SimLimit(rate=5, burst=20),
@@ -171,6 +172,59 @@ def install_routes(
                 f"&createdEndDate={quote(createdEndDate or '')}"
                 f"&after={last['orderDate']}:{last['purchaseOrderId']}"
             )
+        return JSONResponse({"list": {"meta": meta, "elements": {"order": page}}})
+
+    @app.get("/v3/orders", dependencies=guard)
+    async def all_orders(
+        createdStartDate: str | None = None,
+        createdEndDate: str | None = None,
+        lastModifiedStartDate: str | None = None,
+        lastModifiedEndDate: str | None = None,
+        limit: str = "100",
+        after: str | None = None,
+    ) -> Response:
+        """getAllOrders: created in the last 7 days unless ``createdStartDate`` says otherwise
+        (180 at most), narrowed by the modified window; keyset pages like the released read."""
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+            return error(400, "INVALID_REQUEST_PARAM", f"limit {limit} is not 1..{MAX_LIMIT}")
+        size = int(limit)
+        now_ms = ms(now())
+        try:
+            low = _parse_time(createdStartDate) if createdStartDate else now_ms - 7 * DAY_MS
+            high = _parse_time(createdEndDate) if createdEndDate else now_ms
+            mod_low = _parse_time(lastModifiedStartDate) if lastModifiedStartDate else 0
+            mod_high = _parse_time(lastModifiedEndDate) if lastModifiedEndDate else now_ms
+        except ValueError:
+            return error(400, "INVALID_REQUEST_PARAM", "a date filter is not ISO 8601")
+        if low < now_ms - 180 * DAY_MS:
+            return error(400, "INVALID_REQUEST_PARAM", "only orders of the last 180 days")
+        found = sorted(
+            (
+                o
+                for o in shop.orders.values()
+                if low <= o["orderDate"] <= high and mod_low <= last_modified(o) <= mod_high
+            ),
+            key=lambda o: (o["orderDate"], o["purchaseOrderId"]),
+        )
+        if after:
+            date, _, po = after.partition(":")
+            found = [o for o in found if (o["orderDate"], o["purchaseOrderId"]) > (int(date), po)]
+        page = found[:size]
+        if not page and shop.empty_as_404:
+            return error(404, "CONTENT_NOT_FOUND.GMP_ORDER_API", "No orders found")
+        meta: dict[str, Any] = {"totalCount": len(found), "limit": size}
+        if len(found) > size:
+            last = page[-1]
+            query = {
+                "limit": str(size),
+                "hasMoreElements": "true",
+                "createdStartDate": createdStartDate,
+                "createdEndDate": createdEndDate,
+                "lastModifiedStartDate": lastModifiedStartDate,
+                "lastModifiedEndDate": lastModifiedEndDate,
+                "after": f"{last['orderDate']}:{last['purchaseOrderId']}",
+            }
+            meta["nextCursor"] = "?" + urlencode({k: v for k, v in query.items() if v})
         return JSONResponse({"list": {"meta": meta, "elements": {"order": page}}})
 
     @app.get("/v3/orders/{po}", dependencies=guard)
