@@ -170,8 +170,13 @@ def _load(engine: Engine, data: dict[str, list[tuple[Any, ...]]]) -> None:
         raw.commit()
     finally:
         raw.close()
-    # statistics and the visibility map, as autovacuum keeps them on a live hub (PostgreSQL's
-    # index-only scans need the latter)
+    _vacuum(engine)
+
+
+def _vacuum(engine: Engine) -> None:
+    """Statistics and the visibility map, as autovacuum keeps them on a live hub: without the
+    latter PostgreSQL's index-only scan of the receipts fetched every heap row, and the
+    planner sorted 200,000 receipt days instead (1.0 s against 0.3 s for that step)."""
     with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
         connection.exec_driver_sql(
             "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
@@ -229,6 +234,7 @@ def _measure(url: str, n_orders: int, label: str, *, reuse: bool = False) -> lis
         rollups = rebuild(session)
         session.commit()
     rebuilt = time.perf_counter() - started
+    _vacuum(engine)  # the rebuilt rollups' visibility map, as autovacuum keeps it
     figures = [
         Figure(f"{label}: generate {n_orders:,} orders", generated, "s"),
         Figure(f"{label}: bulk load ({counts['order_lines']:,} lines, "
