@@ -18,12 +18,13 @@ from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
 from channelhub.cli.order_view import render_order
 from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
+from channelhub.core.errors import NotFound
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.money import money_text
 from channelhub.core.order import OrderKey
 from channelhub.jobs.orders import actions
 from channelhub.jobs.orders.actions import parse_order_key, parse_part
-from channelhub.store.repos.order_search import OrderFilter, search_orders
+from channelhub.store.repos.order_search import OrderFilter, order_row_id, search_orders
 
 orders_app = typer.Typer(
     help="Orders: review, hold, intercept, split, merge.", no_args_is_help=True
@@ -52,18 +53,35 @@ def list_orders(
     ctx: typer.Context,
     status: list[HubStatus] = typer.Option([], "--status", help="only these hub statuses"),
     limit: int = typer.Option(50, "--limit", min=1, max=1_000_000),
+    after: str | None = typer.Option(
+        None, "--after", help="the page after this order (CHANNEL:ACCOUNT:ORDER_ID)"
+    ),
 ) -> None:
     """The newest orders: key, hub status, channel status, placed, total, lines."""
     wanted = OrderFilter(statuses=tuple(s.value for s in status))
     with open_session(settings_for(ctx)) as session:
-        rows = search_orders(session, wanted, limit=limit)
-    for row in rows:
-        typer.echo(
+        after_id = None
+        if after is not None:
+            after_id = order_row_id(session, str(parse_key(after)))
+            if after_id is None:
+                raise NotFound(f"no order {after}: --after takes a key `orders list` printed")
+        rows = search_orders(session, wanted, limit=limit + 1, after=after_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    same = "".join(f" --status {s.value}" for s in status) + (
+        f" --limit {limit}" if limit != 50 else ""
+    )
+    typer.echo(
+        "\n".join(
             f"{row.key}  {row.hub_status:<16} "
             f"{row.channel_status:<12} {row.placed_at:%Y-%m-%d %H:%M}  "
             f"{money_text(row.total_amount, row.currency)}  {row.lines} line(s)"
+            for row in rows
         )
-    typer.echo(f"{len(rows)} order(s)")
+        + ("\n" if rows else "")
+        + f"{len(rows)} order(s)"
+        + (f"; next page: channelhub orders list{same} --after {rows[-1].key}" if more else "")
+    )
 
 
 @orders_app.command("show")
