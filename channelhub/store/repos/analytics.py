@@ -30,6 +30,8 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Float,
     Integer,
     String,
     and_,
@@ -518,17 +520,19 @@ def stock_stats(
             p.sku,
             p.warehouse,
             WarehouseRow.country,
-            p.on_hand,
-            p.reserved,
-            func.coalesce(transit.c.in_flight, 0),
-            zeros.c.zero_days,
-            zeros.c.zero_weight,
-            p.units,
-            p.weighted,
-            p.squares,
-            p.balance_days,
-            oldest.c.age,
-            p.selling_days,
+            # PostgreSQL sums bigints as numeric: 10 Decimals a row for the driver to build
+            # and Python to convert, where an int or a float says the same
+            cast(p.on_hand, BigInteger),
+            cast(p.reserved, BigInteger),
+            cast(func.coalesce(transit.c.in_flight, 0), BigInteger),
+            cast(zeros.c.zero_days, BigInteger),
+            cast(zeros.c.zero_weight, Float),
+            cast(p.units, BigInteger),
+            cast(p.weighted, Float),
+            cast(p.squares, Float),
+            cast(p.balance_days, Float),
+            cast(oldest.c.age, BigInteger),
+            cast(p.selling_days, BigInteger),
         )
         .join(WarehouseRow, WarehouseRow.code == p.warehouse)
         .outerjoin(transit, and_(transit.c.warehouse == p.warehouse, transit.c.sku == p.sku))
