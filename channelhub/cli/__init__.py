@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import typer
@@ -43,6 +42,8 @@ class CliState:
 
 def installed_version() -> str:
     """The version pip installed (package metadata), so it cannot drift from pyproject.toml."""
+    from importlib.metadata import PackageNotFoundError, version  # only --version reads it
+
     try:
         return version("channelhub")
     except PackageNotFoundError as exc:  # run from a source tree that was never installed
