@@ -84,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--database", choices=["sqlite", "postgresql"], default=None, help="only this database"
     )
+    parser.add_argument(
+        "--data", default=None, help="reports: keep the loaded databases in DIR and reuse them"
+    )
     args = parser.parse_args(argv)
     for name in args.names or discover():
         # ``order-latency`` and ``order_latency`` name the same bench_order_latency.py

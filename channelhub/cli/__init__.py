@@ -1,8 +1,10 @@
 """The ``channelhub`` command.
 
 Each command group lives in its own module under ``channelhub.cli`` and registers itself on
-``app`` here. Every error a user can cause is a :class:`~channelhub.core.errors.ChannelhubError`
-(or a subclass) and prints one clear line and exits 1, never a traceback.
+``app`` here; :mod:`channelhub.cli.commands` lists them, and a module is imported only when its
+command runs or shows its help (``channelhub --help`` imports none). Every error a user can
+cause is a :class:`~channelhub.core.errors.ChannelhubError` (or a subclass) and prints one
+clear line and exits 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import typer
 
+from channelhub.cli.commands import COMMANDS, LazyCommands, load_command
 from channelhub.cli.output import cli_console
 from channelhub.cli.redaction import RedactingStream, redacting_excepthook, terminal_redaction
 from channelhub.connectors.errors import ConnectorError
@@ -22,6 +24,7 @@ from channelhub.core.errors import ChannelhubError
 
 app = typer.Typer(
     name="channelhub",
+    cls=LazyCommands,
     help="Integration hub for cross-border sellers: pairing, dispatch, stock sync, reconciliation.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -39,6 +42,8 @@ class CliState:
 
 def installed_version() -> str:
     """The version pip installed (package metadata), so it cannot drift from pyproject.toml."""
+    from importlib.metadata import PackageNotFoundError, version  # only --version reads it
+
     try:
         return version("channelhub")
     except PackageNotFoundError as exc:  # run from a source tree that was never installed
@@ -86,14 +91,14 @@ def cli_state(ctx: typer.Context) -> CliState:
 
 
 def _register() -> None:
-    """Import the command modules so they attach their commands to ``app``."""
-    # Each import registers commands as a side effect; keep them in one place.
-    from channelhub.cli import commands  # noqa: F401
+    """Import every command module now (``app`` loads each on first use; this is for callers
+    that walk the whole command tree)."""
+    for name in COMMANDS:
+        load_command(name)
 
 
 def main() -> None:
     """Console-script entry point: run the app, turning user errors into one line."""
-    _register()
     # everything the command prints, its last error line included, passes the secret values
     # of the accounts it touched
     with terminal_redaction() as redactor:

@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from sqlalchemy import Engine
@@ -19,7 +20,6 @@ from sqlalchemy.orm import Session
 from channelhub.cli import app, cli_state
 from channelhub.core.errors import ConfigError
 from channelhub.settings import DEFAULT_CONFIG_TOML, ENV_PREFIX, Settings, load_settings
-from channelhub.store.crypto import Vault, create_key_file, load_vault
 from channelhub.store.db import (
     autogenerate_revision,
     current_revision,
@@ -28,6 +28,9 @@ from channelhub.store.db import (
     make_session_factory,
     upgrade,
 )
+
+if TYPE_CHECKING:
+    from channelhub.store.crypto import Vault
 
 db_app = typer.Typer(help="The hub database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -40,6 +43,8 @@ def settings_for(ctx: typer.Context) -> Settings:
 
 def vault_for(settings: Settings) -> Vault:
     """The credentials vault: CHANNELHUB_SECRET_KEY, else ``<home>/secret.key``."""
+    from channelhub.store.crypto import load_vault  # the cipher, only for commands that need it
+
     return load_vault(settings.secret_key, settings.secret_key_path)
 
 
@@ -131,6 +136,8 @@ def _configured_database(text: str) -> bool:
 
 
 def _ensure_key(settings: Settings) -> str:
+    from channelhub.store.crypto import Vault, create_key_file
+
     if settings.secret_key is not None and settings.secret_key.get_secret_value():
         Vault(settings.secret_key, source="CHANNELHUB_SECRET_KEY")  # refuse a malformed key now
         return "secret key from CHANNELHUB_SECRET_KEY (no key file written)"

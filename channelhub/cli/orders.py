@@ -16,14 +16,12 @@ import typer
 
 from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
-from channelhub.cli.order_view import render_order
 from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
+from channelhub.core.errors import NotFound
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.money import money_text
 from channelhub.core.order import OrderKey
-from channelhub.jobs.orders import actions
-from channelhub.jobs.orders.actions import parse_order_key, parse_part
-from channelhub.store.repos.order_search import OrderFilter, search_orders
+from channelhub.store.repos.order_search import OrderFilter, order_row_id, search_orders
 
 orders_app = typer.Typer(
     help="Orders: review, hold, intercept, split, merge.", no_args_is_help=True
@@ -35,6 +33,8 @@ ACTOR_OPTION = typer.Option(None, "--actor", help="who acts (default: the login 
 
 def parse_key(text: str) -> OrderKey:
     """``CHANNEL:ACCOUNT:ORDER_ID`` (the order id may itself contain ':')."""
+    from channelhub.jobs.orders.actions import parse_order_key
+
     return parse_order_key(text)
 
 
@@ -52,18 +52,35 @@ def list_orders(
     ctx: typer.Context,
     status: list[HubStatus] = typer.Option([], "--status", help="only these hub statuses"),
     limit: int = typer.Option(50, "--limit", min=1, max=1_000_000),
+    after: str | None = typer.Option(
+        None, "--after", help="the page after this order (CHANNEL:ACCOUNT:ORDER_ID)"
+    ),
 ) -> None:
     """The newest orders: key, hub status, channel status, placed, total, lines."""
     wanted = OrderFilter(statuses=tuple(s.value for s in status))
     with open_session(settings_for(ctx)) as session:
-        rows = search_orders(session, wanted, limit=limit)
-    for row in rows:
-        typer.echo(
+        after_id = None
+        if after is not None:
+            after_id = order_row_id(session, str(parse_key(after)))
+            if after_id is None:
+                raise NotFound(f"no order {after}: --after takes a key `orders list` printed")
+        rows = search_orders(session, wanted, limit=limit + 1, after=after_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    same = "".join(f" --status {s.value}" for s in status) + (
+        f" --limit {limit}" if limit != 50 else ""
+    )
+    typer.echo(
+        "\n".join(
             f"{row.key}  {row.hub_status:<16} "
             f"{row.channel_status:<12} {row.placed_at:%Y-%m-%d %H:%M}  "
             f"{money_text(row.total_amount, row.currency)}  {row.lines} line(s)"
+            for row in rows
         )
-    typer.echo(f"{len(rows)} order(s)")
+        + ("\n" if rows else "")
+        + f"{len(rows)} order(s)"
+        + (f"; next page: channelhub orders list{same} --after {rows[-1].key}" if more else "")
+    )
 
 
 @orders_app.command("show")
@@ -71,6 +88,8 @@ def show(
     ctx: typer.Context, order: str = typer.Argument(..., help="CHANNEL:ACCOUNT:ORDER_ID")
 ) -> None:
     """The order, its lines, every transition and decision, warehouse orders and tracking."""
+    from channelhub.cli.order_view import render_order  # its queries, not `orders list`'s
+
     with open_session(settings_for(ctx)) as session:
         typer.echo(render_order(session, parse_key(order)), nl=False)
 
@@ -83,6 +102,8 @@ def approve(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Approve an order on hold by hand (review rules skipped) and plan it."""
+    from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
+
     settings = settings_for(ctx)
     pipeline = pipeline_settings(load_rules(settings, rules))
     with open_session(settings) as session:
@@ -100,6 +121,8 @@ def hold(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Hold an order (its reservation is released, queued warehouse orders cancelled)."""
+    from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
+
     with open_session(settings_for(ctx)) as session:
         said = actions.hold_order(
             session, parse_key(order), reason=reason, now=datetime.now(UTC), actor=_actor(actor)
@@ -115,6 +138,8 @@ def release(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Release a hold: the order goes back through the pipeline (review rules still apply)."""
+    from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
+
     settings = settings_for(ctx)
     pipeline = pipeline_settings(load_rules(settings, rules))
     with open_session(settings) as session:
@@ -132,6 +157,8 @@ def cancel(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Cancel an order the hub still holds (after dispatch: use intercept)."""
+    from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
+
     with open_session(settings_for(ctx)) as session:
         said = actions.cancel_order(
             session, parse_key(order), reason=reason, now=datetime.now(UTC), actor=_actor(actor)
@@ -151,6 +178,8 @@ def intercept(
 ) -> None:
     """Stop an order: in the hub before dispatch; after dispatch, ask the warehouse to cancel
     (the answer — stopped in time or too late — shows in ``orders show``)."""
+    from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
+
     with open_session(settings_for(ctx)) as session:
         said = actions.intercept_order(
             session,
@@ -173,6 +202,9 @@ def split(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Split an order into parts, each planned (and shipped) as an order of its own."""
+    from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
+    from channelhub.jobs.orders.actions import parse_part
+
     settings = settings_for(ctx)
     key, who = parse_key(order), _actor(actor)
     pipeline = pipeline_settings(load_rules(settings, rules))
@@ -198,6 +230,8 @@ def merge(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Merge orders of one buyer to one address into one shipment (undo: orders unmerge)."""
+    from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
+
     settings = settings_for(ctx)
     rulebook = load_rules(settings, rules)
     keys = [parse_key(o) for o in orders]
@@ -216,6 +250,8 @@ def unmerge(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Undo a merge: the merged order is cancelled, its sources are planned again."""
+    from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
+
     settings = settings_for(ctx)
     pipeline = pipeline_settings(load_rules(settings, rules))
     with open_session(settings) as session:

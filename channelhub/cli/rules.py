@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,10 +17,11 @@ from channelhub.cli import app
 from channelhub.cli.files import read_text_file
 from channelhub.cli.home import open_session, settings_for
 from channelhub.core.errors import ConfigError, InvalidInput
-from channelhub.core.rulebook import Rulebook, load_rulebook
-from channelhub.jobs.orders.actions import pipeline_settings
-from channelhub.jobs.orders.rules_check import check_rules
 from channelhub.settings import Settings
+
+if TYPE_CHECKING:
+    from channelhub.core.rulebook import Rulebook
+    from channelhub.jobs.orders.pipeline import PipelineSettings
 
 __all__ = ["RULES_OPTION", "load_rules", "pipeline_settings"]
 
@@ -36,6 +38,9 @@ RULES_OPTION = typer.Option(None, "--rules", help="rules TOML (default: <home>/r
 
 def load_rules(settings: Settings, path: Path | None) -> Rulebook:
     """The rule set of ``path``, else of ``<home>/rules.toml``, else the defaults."""
+    # imported here: a command loads the rule machinery only when it reads the rules
+    from channelhub.core.rulebook import Rulebook, load_rulebook
+
     if path is None:
         path = settings.home / "rules.toml"
         if not path.exists():
@@ -53,6 +58,13 @@ def load_rules(settings: Settings, path: Path | None) -> Rulebook:
     return load_rulebook(data, source=str(path))
 
 
+def pipeline_settings(rules: Rulebook) -> PipelineSettings:
+    """The pipeline's view of a rule set (as ``jobs.orders.actions.pipeline_settings``)."""
+    from channelhub.jobs.orders.actions import pipeline_settings as settings_of
+
+    return settings_of(rules)
+
+
 @rules_app.command("test")
 def rules_test(
     ctx: typer.Context,
@@ -62,6 +74,8 @@ def rules_test(
     ),
 ) -> None:
     """Show what the rules would change on the stored open orders, and rules that clash."""
+    from channelhub.jobs.orders.rules_check import check_rules
+
     settings = settings_for(ctx)
     rulebook = load_rules(settings, rules)
     now = datetime.now(UTC)

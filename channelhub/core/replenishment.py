@@ -319,20 +319,23 @@ def suggest(
     config: ReplenishmentConfig,
     *,
     carton_size: int = 1,
+    lead: tuple[int, str] | None = None,
 ) -> Suggestion:
-    """The order-up-to quantity for one (SKU, warehouse), rounded up to whole cartons."""
+    """The order-up-to quantity for one (SKU, warehouse), rounded up to whole cartons.
+    ``lead`` is ``config.lead_time(position.country)`` when the caller already has it (a
+    report looks it up once per country, not once per row)."""
     p = position
-    lead, source = config.lead_time(p.country)
-    horizon = lead + config.review_days
+    days, source = lead or config.lead_time(p.country)
+    horizon = days + config.review_days
     z, sigma, velocity = _z(config.service_level), demand.std_dev, demand.velocity
     safety = z * sigma * math.sqrt(horizon)
-    reorder = velocity * lead + safety
+    reorder = velocity * days + safety
     target = velocity * horizon + safety
     on_order = p.on_hand - p.reserved + p.in_flight
     units = max(0, math.ceil(target - on_order - 1e-9))
     cartons = -(-units // carton_size)
     return Suggestion(
-        p, demand, lead, source, config.review_days, config.service_level, z, safety, reorder,
+        p, demand, days, source, config.review_days, config.service_level, z, safety, reorder,
         target, cartons * carton_size, cartons, carton_size, on_order <= reorder,
     )  # fmt: skip
 

@@ -256,3 +256,22 @@ def test_money_is_shown_in_the_currencys_minor_units_on_both_databases(ready_hub
     code, out, _ = hub("orders", "show", "shopify:shop1:3")
     assert "total 12.50 USD" in out
     assert "@ 0.0125 USD" in out  # a sub-cent unit price keeps its digits
+
+
+def test_list_pages_after_the_last_order_printed(ready_hub: Hub, tmp_path: Path) -> None:
+    """Keyset pages: the hint names the last order shown; ties on placed_at split by id."""
+    hub = ready_hub
+    prepare(hub, tmp_path, E_MUG=5)
+    with hub.session() as s:
+        for n in ("4", "5", "6"):  # placed at the same instant
+            add(s, order(external_id=n))
+    code, out, _ = hub("orders", "list", "--limit", "2")
+    first = [line.split()[0] for line in out.splitlines()[:-1]]
+    assert code == 0 and first == ["shopify:shop1:6", "shopify:shop1:5"]
+    hint = out.splitlines()[-1]
+    assert hint == "2 order(s); next page: channelhub orders list --limit 2 --after shopify:shop1:5"
+    code, out, _ = hub(*hint.split("channelhub ")[1].split())
+    assert code == 0 and out.splitlines() == [out.splitlines()[0], "1 order(s)"]
+    assert out.startswith("shopify:shop1:4 ")
+    code, _, err = hub("orders", "list", "--after", "shopify:shop1:404")
+    assert code == 1 and "no order shopify:shop1:404" in err

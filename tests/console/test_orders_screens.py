@@ -88,11 +88,15 @@ def test_the_orders_list_pages_by_50_newest_first(hub: Hub, login: Login) -> Non
     first = client.get("/orders?q=9")
     assert len(keys_on(first.text)) == 50
     assert keys_on(first.text)[0] == "fakeshop:shop1:90000"  # the newest extra order
-    assert 'href="?q=9&amp;page=2"' in first.text
-    second = client.get("/orders?q=9&page=2")
+    older = re.search(r'href="\?q=9&amp;after=(\d+)" rel="next"', first.text)
+    assert older is not None and 'rel="prev"' not in first.text  # keyset: after the last row
+    second = client.get(f"/orders?q=9&after={older.group(1)}")
     assert len(keys_on(second.text)) == 10
     assert 'rel="next"' not in second.text
     assert not set(keys_on(first.text)) & set(keys_on(second.text))
+    newer = re.search(r'href="\?q=9&amp;before=(\d+)" rel="prev"', second.text)
+    assert newer is not None  # back: the 50 before the second page's first row
+    assert keys_on(client.get(f"/orders?q=9&before={newer.group(1)}").text) == keys_on(first.text)
 
 
 def test_the_filter_swaps_only_the_rows_for_htmx(login: Login, seeded: Seeded) -> None:

@@ -59,6 +59,9 @@ class Page:
     number: int
     has_next: bool
     query: dict[str, str]
+    #: keyset pages (``after``/``before`` a row id) instead of page numbers: the links
+    older: str | None = None
+    newer: str | None = None
 
     def link(self, number: int) -> str:
         return "?" + urlencode({**self.query, "page": number})
@@ -93,6 +96,41 @@ def paged(rows_plus_one: list[Any], request: Request, **filters: str | None) -> 
         has_next=len(rows_plus_one) > PAGE_SIZE,
         query=query,
     )
+
+
+def _row_id(request: Request, name: str) -> int | None:
+    try:
+        value = int(request.query_params.get(name, ""))
+    except ValueError:
+        return None  # missing or nonsense: the first page
+    return value if value > 0 else None
+
+
+def keyset(request: Request) -> tuple[int | None, int | None]:
+    """The ``after`` and ``before`` row ids of a keyset-paged list (``None``: not given)."""
+    before = _row_id(request, "before")
+    return (None if before else _row_id(request, "after")), before
+
+
+def keyset_paged(rows_plus_one: list[Any], request: Request, **filters: str | None) -> Page:
+    """The :class:`Page` of a list queried with ``limit=PAGE_SIZE + 1`` after or before a
+    row id (:func:`keyset`): links carry the id of the last or first row shown, so any page
+    costs one index range (an offset walks every row before it)."""
+    query = {key: value for key, value in filters.items() if value}
+    after, before = keyset(request)
+    more = len(rows_plus_one) > PAGE_SIZE
+    if before is not None:  # the extra row, if any, is the newest one
+        rows = rows_plus_one[-PAGE_SIZE:]
+        has_newer, has_older = more, True
+    else:
+        rows = rows_plus_one[:PAGE_SIZE]
+        has_newer, has_older = after is not None, more
+    older = "?" + urlencode({**query, "after": rows[-1].id}) if rows and has_older else None
+    newer = "?" + urlencode({**query, "before": rows[0].id}) if rows and has_newer else None
+    if before is not None and not rows:  # nothing newer any more: back to the first page
+        newer = "?" + urlencode(query)
+    return Page(rows=rows, number=0, has_next=older is not None, query=query, older=older,
+                newer=newer)  # fmt: skip
 
 
 def offset(request: Request) -> int:

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
@@ -250,7 +250,10 @@ class StockLine:
 
 def _carton_sizes(session: Session, skus: set[str], config: ReplenishmentConfig) -> dict[str, int]:
     sizes: dict[str, int] = {}
-    query = select(SkuRow.code, SkuRow.units).where(SkuRow.code.in_(sorted(skus)))
+    # a SKU without units of measure (most) has no carton: its '[]' is not fetched and parsed
+    query = select(SkuRow.code, SkuRow.units).where(
+        SkuRow.code.in_(sorted(skus)), cast(SkuRow.units, String) != "[]"
+    )
     for code, units in session.execute(query):
         for unit in units or []:
             name = str(unit.get("name", "")).lower()
@@ -267,10 +270,17 @@ def stock_lines(
     """Health and suggestion of every (SKU, warehouse) the ledger knows (one query)."""
     stats = stock_stats(session, as_of=as_of, window_days=config.window_days, sku=sku)
     cartons = _carton_sizes(session, {s.position.sku for s in stats}, config)
+    leads = {c: config.lead_time(c) for c in {s.position.country for s in stats}}
     return [
         StockLine(
             stock_health(s.position, s.demand, config),
-            suggest(s.position, s.demand, config, carton_size=cartons.get(s.position.sku, 1)),
+            suggest(
+                s.position,
+                s.demand,
+                config,
+                carton_size=cartons.get(s.position.sku, 1),
+                lead=leads[s.position.country],
+            ),
         )
         for s in stats
     ]

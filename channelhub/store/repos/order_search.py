@@ -5,6 +5,11 @@ count on ``order_lines``' (order_id, line_id) index, so a page of 50 costs one q
 number of orders. The newest-first index (placed_at, id) also holds external_id and
 buyer_name (0013), so a search that matches few orders walks the index alone and reads only
 the matching rows; the status filter has its own (hub_status, placed_at, id).
+
+Pages are keyset pages: ``after`` (or ``before``) names the row id of the last (first) order
+of the page before, and the next page starts below (above) its (placed_at, id) on the same
+index, so page 2,000 of 100,000 orders costs what page 1 costs (an OFFSET walks and drops
+every row before it).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.lifecycle import HubStatus
@@ -122,10 +127,46 @@ def _filtered(query: Any, f: OrderFilter, dialect: str) -> Any:
     return query
 
 
+def _beyond(order_id: int, *, older: bool) -> Any:
+    """Orders placed before (``older``) or after the order with row id ``order_id``, in the
+    list's (placed_at, id) order: one primary-key lookup for its placed_at, then the index."""
+    placed = select(OrderRow.placed_at).where(OrderRow.id == order_id).scalar_subquery()
+    if older:
+        return or_(
+            OrderRow.placed_at < placed, and_(OrderRow.placed_at == placed, OrderRow.id < order_id)
+        )
+    return or_(
+        OrderRow.placed_at > placed, and_(OrderRow.placed_at == placed, OrderRow.id > order_id)
+    )
+
+
+def order_row_id(session: Session, key: str) -> int | None:
+    """The row id of the order ``CHANNEL:ACCOUNT:ORDER_ID`` (the CLI's ``--after``)."""
+    channel, _, rest = key.partition(":")
+    account, _, external_id = rest.partition(":")
+    found = session.execute(
+        select(OrderRow.id).where(
+            OrderRow.channel == channel,
+            OrderRow.account == account,
+            OrderRow.external_id == external_id,
+        )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
 def search_orders(
-    session: Session, f: OrderFilter, *, limit: int = 51, offset: int = 0
+    session: Session,
+    f: OrderFilter,
+    *,
+    limit: int = 51,
+    offset: int = 0,
+    after: int | None = None,
+    before: int | None = None,
 ) -> list[OrderListRow]:
-    """One page of orders matching ``f``, newest placed first (ties: newest id first)."""
+    """One page of orders matching ``f``, newest placed first (ties: newest id first).
+
+    ``after``: the page that follows the order with that row id (older orders); ``before``:
+    the page that precedes it (newer orders, still returned newest first)."""
     lines = (
         select(func.count(OrderLineRow.id))
         .where(OrderLineRow.order_id == OrderRow.id)
@@ -145,9 +186,15 @@ def search_orders(
         OrderRow.buyer_name,
         lines.label("lines"),
     )
-    query = _filtered(query, f, session.get_bind().dialect.name).order_by(
-        OrderRow.placed_at.desc(), OrderRow.id.desc()
-    )
+    query = _filtered(query, f, session.get_bind().dialect.name)
+    if after is not None:
+        query = query.where(_beyond(after, older=True))
+    if before is not None:  # walk the index upwards from it, then turn the page around
+        query = query.where(_beyond(before, older=False))
+        query = query.order_by(OrderRow.placed_at, OrderRow.id).limit(limit).offset(offset)
+        rows = [OrderListRow(**row._asdict()) for row in session.execute(query)]
+        return rows[::-1]
+    query = query.order_by(OrderRow.placed_at.desc(), OrderRow.id.desc())
     return [
         OrderListRow(**row._asdict()) for row in session.execute(query.limit(limit).offset(offset))
     ]

@@ -1,5 +1,6 @@
-"""Orders: the list (filters, search, 50 a page, one indexed query through
-:func:`channelhub.store.repos.order_search.search_orders`, as ``channelhub orders list``), the
+"""Orders: the list (filters, search, 50 a page after or before an order: one indexed keyset
+query through :func:`channelhub.store.repos.order_search.search_orders`, as ``channelhub orders
+list``), the
 order page (:func:`channelhub.jobs.orders.detail.order_detail`, as ``orders show``) and the
 actions of ``channelhub orders ...`` through :mod:`channelhub.jobs.orders.actions`.
 
@@ -23,9 +24,9 @@ from channelhub.api.console.pages import (
     HubState,
     Viewer,
     hub_state,
-    offset,
+    keyset,
+    keyset_paged,
     page_viewer,
-    paged,
     render,
 )
 from channelhub.core.errors import ChannelhubError, InvalidInput, NotFound
@@ -71,7 +72,8 @@ def orders_page(
         text=q or None,
     )
     with state.session_factory() as session:
-        rows = search_orders(session, wanted, limit=PAGE_SIZE + 1, offset=offset(request))
+        after, before = keyset(request)
+        rows = search_orders(session, wanted, limit=PAGE_SIZE + 1, after=after, before=before)
         facets = order_facets(session)
     filters = {
         "q": q or "",
@@ -84,7 +86,7 @@ def orders_page(
         "placed_to": placed_to or "",
     }
     context = {
-        "orders": paged(rows, request, **filters),
+        "orders": keyset_paged(rows, request, **filters),
         "filters": filters,
         "facets": facets,
         "statuses": [s.value for s in HubStatus],
