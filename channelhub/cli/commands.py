@@ -21,4 +21,5 @@ from channelhub.cli import (
     sync,  # noqa: F401
     users,  # noqa: F401
     warehouses,  # noqa: F401
+    worker,  # noqa: F401
 )
