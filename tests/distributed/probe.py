@@ -43,11 +43,14 @@ async def probe(context: JobContext) -> bool:
     with context.session_factory.begin() as session:
         session.execute(
             text(
-                "INSERT INTO probe_runs VALUES (:account, :kind, :pid, :started, "
-                "clock_timestamp())"
+                "INSERT INTO probe_runs VALUES (:account, :kind, :pid, :started, clock_timestamp())"
             ),
-            {"account": context.account.name, "kind": context.kind.value,
-             "pid": os.getpid(), "started": started},  # fmt: skip
+            {
+                "account": context.account.name,
+                "kind": context.kind.value,
+                "pid": os.getpid(),
+                "started": started,
+            },  # fmt: skip
         )
     return False
 
