@@ -50,7 +50,7 @@ async def probe(context: JobContext) -> bool:
                 "kind": context.kind.value,
                 "pid": os.getpid(),
                 "started": started,
-            },  # fmt: skip
+            },
         )
     return False
 

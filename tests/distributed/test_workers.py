@@ -3,6 +3,7 @@ across them, every job ends exactly once, and a periodic task fires once per tic
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -100,7 +101,7 @@ def test_300_jobs_over_6_accounts_and_2_kinds_never_overlap_and_run_once(workers
         (account, kind.value): JOBS // 12 for account in ACCOUNTS for kind in PROBED
     }
     for key, spans in by_key.items():
-        for (_, ended), (started, _) in zip(spans, spans[1:], strict=False):
+        for (_, ended), (started, _) in itertools.pairwise(spans):
             assert ended <= started, f"two runs of {key} overlapped"
     assert len({pid for _, _, pid, _, _ in runs}) == 3  # the three workers shared the work
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -111,3 +112,26 @@ async def run_worker(
         working.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await working
+
+
+@dataclass
+class InRunWorker:
+    """The procrastinate side of ``channelhub run``: its commits defer jobs; with a
+    concurrency (``[engine] run_worker_concurrency``) it also runs a worker beside HTTP."""
+
+    app: App
+    runtime: WorkerRuntime
+    concurrency: int = 0
+    heartbeat_seconds: float = 10.0
+    stalled_seconds: float = 60.0
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        await run_worker(
+            self.app,
+            self.runtime,
+            stop=self.stop,
+            concurrency=self.concurrency,
+            heartbeat_seconds=self.heartbeat_seconds,
+            stalled_seconds=self.stalled_seconds,
+        )
