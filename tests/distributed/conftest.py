@@ -25,10 +25,11 @@ def engine_db() -> Iterator[str]:
         yield url
 
 
-def spawn(argv: list[str], **env: str) -> subprocess.Popen[str]:
+def spawn(argv: list[str], stdin: int | None = None, **env: str) -> subprocess.Popen[str]:
     """A Python process with the repository on its path."""
     return subprocess.Popen(
         [sys.executable, *argv],
+        stdin=stdin,
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), *sys.path]), **env},
         stdout=subprocess.PIPE,

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.distributed import tasks
 from channelhub.jobs.distributed.defer import (
+    EVENTS_QUEUE,
     HUB_QUEUE,
     INTAKE_TASK,
     RETRY_STALLED_TASK,
@@ -62,10 +63,10 @@ def build_app(
         periodic_defaults={"max_delay": 60},
     )
     app.task(name=UNIT_TASK, pass_context=True, retry=UNIT_RETRY)(tasks.run_unit)
-    app.task(name=INTAKE_TASK, pass_context=True, queue=HUB_QUEUE, retry=HOUSEKEEPING_RETRY)(
+    app.task(name=INTAKE_TASK, pass_context=True, queue=EVENTS_QUEUE, retry=HOUSEKEEPING_RETRY)(
         tasks.webhook_intake
     )
-    app.task(name=STOCK_WAKE_TASK, pass_context=True, queue=HUB_QUEUE, retry=HOUSEKEEPING_RETRY)(
+    app.task(name=STOCK_WAKE_TASK, pass_context=True, queue=EVENTS_QUEUE, retry=HOUSEKEEPING_RETRY)(
         tasks.stock_wake
     )
     schedule = app.task(

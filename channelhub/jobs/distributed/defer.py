@@ -29,8 +29,12 @@ SCHEDULE_TASK = "channelhub.schedule"
 RETRY_STALLED_TASK = "channelhub.retry_stalled"
 INTAKE_TASK = "channelhub.webhook_intake"
 STOCK_WAKE_TASK = "channelhub.stock_wake"
-#: The queue of the hub's own housekeeping (scheduler, stalled retry, intake, stock wake).
+#: The queue of the hub's housekeeping (scheduler pass, stalled retry): short tasks that every
+#: worker serves, whatever its ``--queues``, so no choice of queues leaves a dead worker's job
+#: stalled.
 HUB_QUEUE = "hub"
+#: The queue of the event-driven passes (webhook intake, stock wake).
+EVENTS_QUEUE = "events"
 INTAKE_LOCK = "webhook_intake"
 STOCK_WAKE_LOCK = "stock_wake"
 
@@ -113,7 +117,9 @@ def defer_unit(
 
 def defer_intake(session: Session) -> int | None:
     """A pass of the webhook intake (one waiting is enough: it takes every pending one)."""
-    job = _job(INTAKE_TASK, queue=HUB_QUEUE, lock=INTAKE_LOCK, queueing_lock=INTAKE_LOCK, args={})
+    job = _job(
+        INTAKE_TASK, queue=EVENTS_QUEUE, lock=INTAKE_LOCK, queueing_lock=INTAKE_LOCK, args={}
+    )
     return defer_job(session, job)
 
 
@@ -154,7 +160,7 @@ def defer_stock_wake(
             return int(row[0])
         job = _job(
             STOCK_WAKE_TASK,
-            queue=HUB_QUEUE,
+            queue=EVENTS_QUEUE,
             lock=STOCK_WAKE_LOCK,
             queueing_lock=STOCK_WAKE_LOCK,
             args={"skus": sorted(skus), "first": now.isoformat()},

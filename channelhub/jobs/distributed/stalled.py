@@ -10,13 +10,23 @@ idempotency keys make the calls it repeats harmless.
 
 from __future__ import annotations
 
+from procrastinate import exceptions
+from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
 
 async def retry_stalled_jobs(manager: JobManager, seconds: float) -> list[int]:
-    """Queue again every job of a worker silent for ``seconds``; returns their ids."""
+    """Queue again every job of a worker silent for ``seconds``; returns their ids.
+
+    A stalled job whose twin already waits in the queue (same queueing lock: the scheduler
+    or an event queued the same unit meanwhile) cannot go back to the queue beside it; it is
+    ended ``aborted`` instead, which frees its lock, and the twin does the work."""
     stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=seconds))
     for job in stalled:
-        await manager.retry_job(job)
+        assert job.id is not None
+        try:
+            await manager.retry_job(job)
+        except exceptions.UniqueViolation:
+            await manager.finish_job_by_id_async(job.id, Status.ABORTED, delete_job=False)
     await manager.prune_stalled_workers(seconds)
     return [job.id for job in stalled if job.id is not None]

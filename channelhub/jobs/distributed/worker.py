@@ -22,7 +22,7 @@ from procrastinate import App
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import InvalidInput
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
-from channelhub.jobs.distributed.defer import HUB_QUEUE
+from channelhub.jobs.distributed.defer import EVENTS_QUEUE, HUB_QUEUE
 from channelhub.jobs.distributed.tasks import WorkerRuntime, context_value
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.runner import JobOptions, SessionFactory
@@ -32,19 +32,19 @@ from channelhub.jobs.engine.scheduler import (
     roles_from_registry,
 )
 
-#: Every queue a worker may serve: one per job kind, and the hub's housekeeping.
-QUEUES = (HUB_QUEUE, *(kind.value for kind in JobKind))
+#: The queues a worker may be given: one per job kind, and the event-driven passes.
+QUEUES = (EVENTS_QUEUE, *(kind.value for kind in JobKind))
 
 
 def parse_queues(values: Iterable[str] | None) -> list[str] | None:
-    """``--queues`` as typed (repeated or comma-separated); None: every queue."""
+    """``--queues`` as typed (repeated or comma-separated), plus the housekeeping queue every
+    worker serves; None: every queue."""
     names = [name.strip() for value in values or () for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name not in QUEUES]
     if unknown:
-        raise InvalidInput.field(
-            "--queues", ",".join(unknown), f"is not one of {', '.join(QUEUES)}"
-        )
-    return names or None
+        known = ", ".join(QUEUES)
+        raise InvalidInput.field("--queues", ",".join(unknown), f"is not one of {known}")
+    return [*dict.fromkeys(names), HUB_QUEUE] if names else None
 
 
 def worker_runtime(
