@@ -247,6 +247,8 @@ def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
         session_lifetime=timedelta(hours=settings.console.session_hours),
         job_every=settings.jobs.every.model_dump(),
         job_options=options,
+        engine=settings.engine.kind,
+        stalled_after=timedelta(seconds=settings.engine.stalled_seconds),
         vault=vault_for(settings),
         rulebook=load_rules(settings, None),
     )

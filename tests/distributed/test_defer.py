@@ -3,6 +3,7 @@ leaves one (PostgreSQL: the distributed engine's queue lives in the hub's databa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -10,8 +11,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from channelhub.jobs.desk.engine_state import engine_state
+from channelhub.jobs.distributed.app import build_app
 from channelhub.jobs.distributed.defer import defer_unit
 from channelhub.jobs.distributed.events import install_event_defers
+from channelhub.jobs.distributed.stalled import retry_stalled_jobs
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.store.db import make_engine, make_session_factory
@@ -38,6 +42,7 @@ def sessions(_migrated_postgres_url: str) -> Iterator[sessionmaker[Session]]:
         _empty_all_tables(engine)
         with engine.begin() as connection:
             connection.exec_driver_sql("DELETE FROM procrastinate_jobs")
+            connection.exec_driver_sql("DELETE FROM procrastinate_workers")
         engine.dispose()
 
 
@@ -120,3 +125,58 @@ def test_ledger_changes_defer_one_debounced_stock_wake(sessions: sessionmaker[Se
     assert args["skus"] == ["CAP", "MUG", "TEE"]  # one wake takes the burst's SKUs
     # put off by each change (debounce 2 s) but never past 30 s after the first
     assert at == NOW + TIMING.max_wait
+
+
+def _worker(session: Session, heartbeat: datetime) -> int:
+    return int(session.scalar(text(
+        "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (:at) RETURNING id"
+    ), {"at": heartbeat}))  # fmt: skip
+
+
+def _doing(session: Session, job_id: int | None, worker: int) -> None:
+    session.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w "
+                         "WHERE id = :id"), {"w": worker, "id": job_id})  # fmt: skip
+
+
+def test_queue_state_and_stalled_retry_free_the_lock_of_a_dead_worker(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        live, dead = (
+            _worker(session, now),
+            _worker(session, now - timedelta(minutes=5)),
+        )
+        _doing(session, defer_unit(session, "shop-1", JobKind.PULL_ORDERS), live)
+        _doing(session, defer_unit(session, "shop-2", JobKind.PULL_ORDERS), dead)
+        _doing(session, defer_unit(session, "shop-3", JobKind.PULL_ORDERS), dead)
+        # a twin of shop-3's unit already waits (the scheduler queued it meanwhile)
+        defer_unit(session, "shop-3", JobKind.PULL_ORDERS)
+        defer_unit(session, "shop-4", JobKind.PUSH_STOCK, at=now + timedelta(hours=1))
+    with sessions() as session:
+        state = engine_state(session, engine="procrastinate", now=now,
+                             stalled_after=timedelta(seconds=60))  # fmt: skip
+    assert (state.queued, state.scheduled, state.workers) == (1, 1, 1)
+    assert [(job.account, job.where) for job in state.running] == [("shop-1", f"worker {live}")]
+    assert sorted(job.account or "" for job in state.stalled) == ["shop-2", "shop-3"]
+    assert [lock.key for lock in state.locks] == ["shop-1:pull_orders"]
+
+    async def retry() -> list[int]:
+        app = build_app(sessions.kw["bind"].url.render_as_string(hide_password=False))
+        async with app.open_async():
+            return await retry_stalled_jobs(app.job_manager, 60)
+
+    assert len(asyncio.run(retry())) == 2
+    with sessions() as session:
+        rows = session.execute(text(
+            "SELECT args->>'account', status::text FROM procrastinate_jobs ORDER BY id"
+        )).all()  # fmt: skip
+    # shop-2 is queued again; shop-3's stalled job gives way to its waiting twin (aborted:
+    # its lock is free), so nothing of the dead worker holds an account any more
+    assert [tuple(row) for row in rows] == [
+        ("shop-1", "doing"),
+        ("shop-2", "todo"),
+        ("shop-3", "aborted"),
+        ("shop-3", "todo"),
+        ("shop-4", "todo"),
+    ]
