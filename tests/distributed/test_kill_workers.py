@@ -11,8 +11,11 @@ waits by polling the database with a deadline (the work happens in other process
 from __future__ import annotations
 
 import asyncio
+import os
+import queue
 import signal
 import subprocess
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,40 +50,67 @@ ENGINE_ENV = {
 }
 
 
-#: the queues of each stage's two workers (the victim, then its rescuer)
-STAGE_QUEUES = ("pull_orders", "dispatch_outbox", "push_tracking", "events,push_stock")
+class Worker:
+    """A worker process forked by the fork server: its pid, its end, its output."""
+
+    def __init__(self, pid: int, log: Path, ended: threading.Event) -> None:
+        self.pid, self.log, self.ended = pid, log, ended
+        self.returncode: int | None = None
+
+    def send_signal(self, sig: int) -> None:
+        os.kill(self.pid, sig)
+
+    async def wait(self, timeout: float) -> str:
+        """Its output once it ended (TimeoutError after ``timeout``)."""
+        if not await asyncio.to_thread(self.ended.wait, timeout):
+            raise TimeoutError(f"worker {self.pid} still running")
+        return self.log.read_text()
 
 
 class Workers:
-    """Every worker process of the test, started at once (their imports overlap with the
-    setup) and each let go when its turn comes (``go`` on its stdin)."""
+    """The test's worker processes, forked by one server that imported channelhub once
+    (:mod:`tests.distributed.gated`): each starts at once when its turn comes."""
 
-    def __init__(self, chaos: Chaos) -> None:
-        self.waiting: dict[str, list[subprocess.Popen[str]]] = {}
-        for queues in STAGE_QUEUES:
-            argv = ["--home", str(chaos.home), "worker", "--concurrency", "1", "--queues", queues]
-            self.waiting[queues] = [
-                spawn(
-                    ["-m", "tests.distributed.gated", *argv],
-                    stdin=subprocess.PIPE,
-                    CHANNELHUB_DATABASE_URL=chaos.database_url,
-                    **ENGINE_ENV,
-                )
-                for _ in range(2)
-            ]
+    def __init__(self, chaos: Chaos, logs: Path) -> None:
+        self.home, self.logs = chaos.home, logs
+        self.server = spawn(["-m", "tests.distributed.gated"], stdin=subprocess.PIPE,
+                            CHANNELHUB_DATABASE_URL=chaos.database_url, **ENGINE_ENV)  # fmt: skip
+        assert self.server.stdout is not None
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.workers: dict[int, Worker] = {}
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        assert self.lines.get(timeout=STAGE_SECONDS).strip() == "loaded"
 
-    def go(self, queues: str) -> subprocess.Popen[str]:
-        process = self.waiting[queues].pop(0)
-        assert process.stdin is not None and process.stdout is not None
-        assert process.stdout.readline().strip() == "loaded"
-        process.stdin.write("go\n")
-        process.stdin.flush()
-        return process
+    def _read(self) -> None:
+        assert self.server.stdout is not None
+        for line in self.server.stdout:
+            word, *rest = line.split()
+            if word == "exit":
+                worker = self.workers.get(int(rest[0]))
+                if worker is not None:
+                    worker.returncode = int(rest[1])
+                    worker.ended.set()
+                continue
+            self.lines.put(line)
+
+    def go(self, queues: str) -> Worker:
+        assert self.server.stdin is not None
+        log = self.logs / f"worker-{len(self.workers)}.log"
+        argv = ["--home", str(self.home), "worker", "--concurrency", "1", "--queues", queues]
+        self.server.stdin.write(" ".join(["go", str(log), *argv]) + "\n")
+        self.server.stdin.flush()
+        word, pid = self.lines.get(timeout=STAGE_SECONDS).split()
+        assert word == "pid"
+        worker = self.workers[int(pid)] = Worker(int(pid), log, threading.Event())
+        return worker
 
     def close(self) -> None:
-        for process in (p for ps in self.waiting.values() for p in ps):
-            process.kill()
-            process.communicate()
+        for worker in self.workers.values():
+            if not worker.ended.is_set():
+                worker.send_signal(signal.SIGKILL)
+        self.server.kill()
+        self.server.communicate()
 
 
 def _open_units(chaos: Chaos, queues: str) -> int:
@@ -134,10 +164,10 @@ async def _stage(
     target = chaos.rng.randint(1, budget)
     chaos.wire.arm(victim.pid, target)
     try:
-        out, _ = await asyncio.to_thread(victim.communicate, timeout=STAGE_SECONDS)
-    except subprocess.TimeoutExpired:
+        out = await victim.wait(STAGE_SECONDS)
+    except TimeoutError:
         victim.send_signal(signal.SIGTERM)
-        out, _ = await asyncio.to_thread(victim.communicate, timeout=30)
+        out = await victim.wait(30)
     fired = chaos.wire.fired
     chaos.wire.disarm()
     assert victim.returncode == -signal.SIGKILL and fired, f"not killed mid-job:\n{out}"
@@ -162,7 +192,7 @@ async def _stage(
     finally:
         t_done = time.monotonic()
         rescuer.send_signal(signal.SIGTERM)
-        rest, _ = await asyncio.to_thread(rescuer.communicate, timeout=30)
+        rest = await rescuer.wait(30)
     assert finished, f"{kind.value} never finished:\n{out}\n---\n{rest}\n{_states(chaos)}"
     assert rescuer.returncode == 0, rest
     assert "retried 1 stalled job" in rest, rest  # the periodic task did the rescue
@@ -178,7 +208,7 @@ async def test_workers_killed_mid_job_then_retried_are_exactly_once(
             chaos.sessions, now=chaos.hub.now, timing=StockSyncTiming(debounce=timedelta(0))
         )
         log = []
-        workers = Workers(chaos)
+        workers = Workers(chaos, tmp_path)
         try:
             for account in CHANNELS:
                 await chaos.in_process(JobKind.PULL_LISTINGS, account)
