@@ -150,6 +150,37 @@ class StockSettings(BaseModel):
         )  # fmt: skip
 
 
+class EngineSettings(BaseModel):
+    """Which engine runs the jobs (``[engine]``): the embedded scheduler of ``channelhub run``
+    (APScheduler, SQLite or PostgreSQL; the default), or procrastinate workers over
+    PostgreSQL (``channelhub worker``; see docs/deploy.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["embedded", "procrastinate"] = "embedded"
+    #: jobs one ``channelhub worker`` runs at once (``--concurrency`` overrides it)
+    concurrency: int = Field(default=4, ge=1, le=200)
+    #: procrastinate mode: ``channelhub run`` also runs a worker of this concurrency
+    #: (0: it serves HTTP only and the ``channelhub worker`` processes do every job)
+    run_worker_concurrency: int = Field(default=0, ge=0, le=200)
+    #: seconds between two passes of the scheduler task (defers each due account job)
+    schedule_seconds: int = Field(default=10, ge=1, le=3_600)
+    #: a worker reports it is alive this often ...
+    heartbeat_seconds: float = Field(default=10.0, gt=0, le=600)
+    #: ... and a job of a worker silent this long is stalled: retried by the periodic task
+    stalled_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    #: seconds between two passes of the "retry stalled jobs" task
+    stalled_check_seconds: int = Field(default=30, ge=1, le=3_600)
+
+    @field_validator("stalled_seconds")
+    @classmethod
+    def _stalled_after_heartbeats(cls, value: float, info: ValidationInfo) -> float:
+        return _not_below(
+            value, info, "heartbeat_seconds", "so a live worker would be taken for dead: "
+            "raise stalled_seconds (a few heartbeats)",
+        )  # fmt: skip
+
+
 class ConsoleSettings(BaseModel):
     """The seller console (``[console]``)."""
 
@@ -174,6 +205,7 @@ class Settings(BaseSettings):
     jobs: JobsSettings = Field(default_factory=JobsSettings)
     stock: StockSettings = Field(default_factory=StockSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
 
     @field_validator("log_level", mode="before")
@@ -325,6 +357,16 @@ DEFAULT_CONFIG_TOML = """\
 # mass_drop_share = 0.2      # a stock push that would cut (to 0, or by more than half) more
 #                            # than this share of an account's listings at once stops until
 #                            # `channelhub stock push ACCOUNT --confirm`
+
+[engine]                     # who runs the jobs (docs/deploy.md)
+# kind = "embedded"          # `channelhub run` schedules and runs them (SQLite or PostgreSQL);
+#                            # "procrastinate": `channelhub worker` processes (PostgreSQL only)
+# concurrency = 4            # jobs one `channelhub worker` runs at once
+# run_worker_concurrency = 0 # procrastinate: `channelhub run` also runs jobs (0: HTTP only)
+# schedule_seconds = 10      # how often the scheduler task defers the due account jobs
+# heartbeat_seconds = 10     # a worker's heartbeat; a job of a worker silent for
+# stalled_seconds = 60       # this long is stalled and retried by another worker
+# stalled_check_seconds = 30
 
 [console]                    # the seller console served by `channelhub run`
 # secure_cookies = false     # true behind a TLS proxy: the session cookie goes over HTTPS only

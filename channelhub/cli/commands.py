@@ -46,6 +46,7 @@ _CLI = "channelhub.cli."
 COMMANDS: dict[str, Entry] = {
     "init": Entry(_CLI + "home", "Create the hub home (config.toml, secret.key, hub.db) and migrate the database."),  # noqa: E501
     "run": Entry(_CLI + "run", "Run the scheduled jobs and serve the console, webhooks, /health and /metrics until SIGTERM."),  # noqa: E501
+    "worker": Entry(_CLI + "worker", "Run the scheduled and event-driven jobs as one worker of the procrastinate engine (any number of them, on any machines) until SIGTERM."),  # noqa: E501
     "demo": Entry(_CLI + "demo", "Run the whole flow (import, pair, hold, allocate, dispatch, ship, track, stock, reconcile) against Amazon, Shopify, two warehouses and UPS simulated on loopback."),  # noqa: E501
     "normalize": Entry(_CLI + "normalize", "Print one canonical JSON object per record found in FILE, one per line."),  # noqa: E501
     "platforms": Entry(_CLI + "platforms", "List the platforms, or the credentials and settings one platform's accounts take."),  # noqa: E501
@@ -54,7 +55,7 @@ COMMANDS: dict[str, Entry] = {
     "db": Entry(_CLI + "home", "The hub database."),
     "accounts": Entry(_CLI + "accounts", "Platform accounts (shops, warehouses, carriers)."),
     "rules": Entry(_CLI + "rules", "The order-flow rules (pairing, review, allocation)."),
-    "jobs": Entry(_CLI + "jobs", "Scheduled jobs: what runs, their log, dead letters."),
+    "jobs": Entry(_CLI + "jobs", "Scheduled jobs: what runs, the engine's state, their log, dead letters."),  # noqa: E501
     "orders": Entry(_CLI + "orders", "Orders: review, hold, intercept, split, merge."),
     "pairing": Entry(_CLI + "pairing", "Pairing: channel listings -> local SKUs."),
     "products": Entry(_CLI + "products", "The product library (SKUs, combos, kits)."),

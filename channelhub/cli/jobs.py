@@ -11,6 +11,7 @@ from rich.table import Table
 from channelhub.cli import app, err_console
 from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
 from channelhub.core import strict
+from channelhub.jobs.desk.engine_state import EngineJob, engine_state
 from channelhub.jobs.desk.overview import job_schedule
 from channelhub.jobs.engine.kinds import JobKind, parse_kind
 from channelhub.jobs.engine.replay import replay_dead_letter
@@ -21,7 +22,8 @@ from channelhub.store.tables.jobs import DeadLetterState, RunOutcome
 from channelhub.store.tables.outbox import OutboxState
 
 jobs_app = typer.Typer(
-    help="Scheduled jobs: what runs, their log, dead letters.", no_args_is_help=True
+    help="Scheduled jobs: what runs, the engine's state, their log, dead letters.",
+    no_args_is_help=True,
 )
 app.add_typer(jobs_app, name="jobs")
 
@@ -56,6 +58,52 @@ def jobs_list(ctx: typer.Context) -> None:
             row.last_outcome or "-",
         )
     console.print(table if plan else "no jobs: add an account (`channelhub accounts add`)")
+
+
+def _job_table(title: str, jobs: list[EngineJob]) -> Table:
+    table = Table(title=title, show_edge=False)
+    for column in ("account", "job", "since UTC", "where", "note"):
+        table.add_column(column)
+    for job in jobs:
+        table.add_row(job.account or "-", job.kind, _when(job.since), job.where or "-",
+                      job.note or "")  # fmt: skip
+    return table
+
+
+@jobs_app.command("state")
+def jobs_state(ctx: typer.Context) -> None:
+    """What the engine is doing now: queued, running, stalled and failed jobs, locks held
+    (`[engine] kind` embedded or procrastinate)."""
+    with open_runtime(ctx) as runtime, runtime.session_factory() as session:
+        engine = runtime.settings.engine
+        state = engine_state(
+            session,
+            engine=engine.kind,
+            now=utc_now(),
+            stalled_after=timedelta(seconds=engine.stalled_seconds),
+        )
+    queue = (
+        f"{state.queued} queued, {state.scheduled} scheduled later, {state.workers} live "
+        "worker(s); "
+        if state.queued is not None
+        else ""
+    )
+    console.print(
+        f"engine {state.engine}: {queue}{len(state.running)} running, {len(state.stalled)} "
+        f"stalled, {len(state.failed)} failed in the last day, {len(state.locks)} lock(s) held",
+        markup=False,
+    )
+    for title, jobs in (("running", state.running), ("stalled", state.stalled),
+                        ("failed", state.failed)):  # fmt: skip
+        if jobs:
+            console.print(_job_table(title, jobs))
+    if state.locks:
+        locks = Table(title="locks held", show_edge=False)
+        for column in ("account:job", "holder", "until UTC"):
+            locks.add_column(column)
+        for lock in state.locks:
+            locks.add_row(lock.key, lock.holder, _when(lock.until))
+        console.print(locks)
 
 
 @jobs_app.command("run")

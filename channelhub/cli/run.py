@@ -33,10 +33,14 @@ from channelhub.api.limits import InboundLimits
 from channelhub.cli import app
 from channelhub.cli.home import vault_for
 from channelhub.cli.rules import load_rules
-from channelhub.cli.runtime import console, open_runtime, utc_now
+from channelhub.cli.runtime import Runtime, console, open_runtime, utc_now
+from channelhub.cli.worker import distributed_runtime
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
+from channelhub.jobs.distributed.app import build_app
+from channelhub.jobs.distributed.events import install_event_defers
+from channelhub.jobs.distributed.worker import InRunWorker
 from channelhub.jobs.engine.runner import JobOptions, SessionFactory
 from channelhub.jobs.engine.scheduler import (
     STOP_GRACE_SECONDS,
@@ -92,8 +96,13 @@ async def serve_hub(
     grace: float = STOP_GRACE_SECONDS,
     console_config: ConsoleConfig | None = None,
     limits: InboundLimits | None = None,
+    distributed: InRunWorker | None = None,
 ) -> JobService:
     """Serve until SIGTERM/SIGINT (or ``stop`` is set); returns the drained job service.
+
+    ``distributed`` (``[engine] kind = "procrastinate"``): the workers run the jobs, so
+    ``plan`` is empty; the commits of this process (webhooks, callbacks, console edits) defer
+    their jobs, and a worker of its own runs beside HTTP when it has a concurrency.
 
     ``on_ready(port, service)`` is called once the HTTP port listens and the scheduler runs.
     On stop, runs in flight get ``grace`` seconds to reach a page boundary, then are cancelled
@@ -108,8 +117,13 @@ async def serve_hub(
     scheduler = build_scheduler(service, plan)
     # a committed ledger change wakes the push of the accounts listing its SKUs (debounced);
     # the push_stock interval above stays as the safety net
-    waker = stock_waker(service, plan)
-    uninstall_wake = install_stock_wake(session_factory, waker.announce) if waker else None
+    waker = stock_waker(service, plan) if distributed is None else None
+    if distributed is not None:
+        uninstall_wake: Callable[[], None] | None = install_event_defers(
+            session_factory, now=now, timing=options.stock_timing
+        )
+    else:
+        uninstall_wake = install_stock_wake(session_factory, waker.announce) if waker else None
     api = create_app(
         session_factory=session_factory,
         connector_factory=connector_factory,
@@ -117,13 +131,17 @@ async def serve_hub(
         status=lambda: {"jobs_scheduled": len(plan), "jobs_running": service.running},
         console=console_config,
         limits=limits,
+        # procrastinate: a stored delivery defers the intake job for the workers
+        background_intake=distributed is None,
     )
     # webhook deliveries are applied by a worker the route wakes; this sweep (and the wake at
-    # start) takes in any a crash left pending
+    # start) takes in any a crash left pending (procrastinate: the scheduler task's sweep)
     intake = api.state.hub.intake
-    scheduler.add_job(
-        intake.wake, IntervalTrigger(seconds=INTAKE_SWEEP_SECONDS), id="webhook_intake_sweep"
-    )
+    if distributed is None:
+        scheduler.add_job(
+            intake.wake, IntervalTrigger(seconds=INTAKE_SWEEP_SECONDS), id="webhook_intake_sweep"
+        )
+    working: asyncio.Task[None] | None = None
     # open HTTP requests (a webhook) get a bounded wait too: grace + this stays under 10 s
     config = uvicorn.Config(
         api, host=host, port=port, log_level="warning", timeout_graceful_shutdown=HTTP_GRACE
@@ -147,7 +165,10 @@ async def serve_hub(
             raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
         waking = waker.start() if waker else None
-        intake.wake()
+        if distributed is None:
+            intake.wake()
+        elif distributed.concurrency:
+            working = asyncio.create_task(distributed.run(), name="procrastinate worker")
         # Amazon ORDER_CHANGE from the sellers' SQS queues (polling stays the safety net)
         consumers = start_consumers(
             session_factory, connector_factory=connector_factory, now=now, stop=consuming
@@ -162,10 +183,18 @@ async def serve_hub(
         if waking is not None:
             waking.cancel()  # its pushes in flight are the service's: drained next
         await service.drain(grace)
+        if working is not None:
+            assert distributed is not None
+            distributed.stop.set()  # its runs get the same grace
+            await working
+            working = None
         await consumers.stop(consuming)
         consumers = None
         scheduler.shutdown(wait=False)
     finally:
+        if working is not None:  # stopped on an error: no worker outlives the hub
+            working.cancel()
+            await asyncio.gather(working, return_exceptions=True)
         if consumers is not None:  # stopped on an error: no consumer outlives the hub
             await consumers.stop(consuming)
         if uninstall_wake is not None:
@@ -218,6 +247,8 @@ def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
         session_lifetime=timedelta(hours=settings.console.session_hours),
         job_every=settings.jobs.every.model_dump(),
         job_options=options,
+        engine=settings.engine.kind,
+        stalled_after=timedelta(seconds=settings.engine.stalled_seconds),
         vault=vault_for(settings),
         rulebook=load_rules(settings, None),
     )
@@ -234,6 +265,24 @@ def console_lines(host: str, port: int) -> list[str]:
             "0.0.0.0 on a trusted network"
         )
     return lines
+
+
+def in_run_worker(runtime: Runtime) -> InRunWorker | None:
+    """``[engine] kind = "procrastinate"``: what ``channelhub run`` does for the workers."""
+    engine = runtime.settings.engine
+    if engine.kind != "procrastinate":
+        return None
+    return InRunWorker(
+        app=build_app(
+            runtime.settings.resolved_database_url,
+            schedule_seconds=engine.schedule_seconds,
+            stalled_check_seconds=engine.stalled_check_seconds,
+        ),
+        runtime=distributed_runtime(runtime),
+        concurrency=engine.run_worker_concurrency,
+        heartbeat_seconds=engine.heartbeat_seconds,
+        stalled_seconds=engine.stalled_seconds,
+    )
 
 
 @app.command("run")
@@ -255,15 +304,25 @@ def run(
             logging.getLogger(noisy).setLevel(logging.WARNING)
         with runtime.session_factory() as session:
             accounts = list_accounts(session)
-        plan = plan_jobs(
-            accounts,
-            intervals_from_seconds(runtime.settings.jobs.every.model_dump()),
-            roles_of=roles_from_registry(ConnectorRegistry()),
+        distributed = in_run_worker(runtime)
+        plan = (
+            plan_jobs(
+                accounts,
+                intervals_from_seconds(runtime.settings.jobs.every.model_dump()),
+                roles_of=roles_from_registry(ConnectorRegistry()),
+            )
+            if distributed is None
+            else []
         )
 
         def ready(bound: int, _service: JobService) -> None:
+            jobs = (
+                f"{len(plan)} jobs"
+                if distributed is None
+                else f"jobs on procrastinate workers ({distributed.concurrency} here)"
+            )
             console.print(
-                f"channelhub running: {len(plan)} jobs for {len(accounts)} accounts, "
+                f"channelhub running: {jobs} for {len(accounts)} accounts, "
                 f"http://{host}:{bound} (SIGTERM or Ctrl-C to stop)",
                 markup=False,
             )
@@ -282,6 +341,7 @@ def run(
                     on_ready=ready,
                     console_config=console_config(runtime.settings, runtime.options),
                     limits=inbound_limits(runtime.settings.inbound.model_dump()),
+                    distributed=distributed,
                 )
             )
     abandoned = (

@@ -58,6 +58,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+#: Tables of the distributed engine's queue (migration 0019): procrastinate owns them, so
+#: they are not on the hub's metadata and a schema comparison leaves them out.
+ENGINE_TABLE_PREFIX = "procrastinate_"
+
+
+def hub_owned(name: str | None, type_: str, _parents: Any = None) -> bool:
+    """Alembic ``include_name``: False for the engine's tables (see ENGINE_TABLE_PREFIX)."""
+    return not (type_ == "table" and (name or "").startswith(ENGINE_TABLE_PREFIX))
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """Alembic configuration pointing at the packaged migrations (no alembic.ini needed)."""
     config = Config()

@@ -84,6 +84,7 @@ def test_a_viewer_cannot_replay(hub: Hub, login: Login) -> None:
     client = login("viewer")
     page = client.get("/jobs")
     assert page.status_code == 200
+    assert "Engine: embedded" in page.text  # the engine's state is read for every viewer
     assert "Replay</button>" not in page.text
     response = client.post(
         f"/jobs/deadletters/{hub.dead_letter_id}/replay",

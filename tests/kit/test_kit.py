@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from channelhub.cli import app
-from channelhub.cli import kit  # noqa: F401 - registers new-connector
+from channelhub.cli import (
+    app,
+    kit,  # noqa: F401 - registers new-connector
+)
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.kit import planned_files
 from channelhub.testing import ConformanceSuite, checks_for

@@ -13,6 +13,7 @@ from channelhub.store.db import (
     alembic_config,
     current_revision,
     head_revision,
+    hub_owned,
     make_engine,
     next_revision_id,
     upgrade,
@@ -21,7 +22,9 @@ from channelhub.store.db import (
 
 def test_migrated_schema_matches_metadata(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": hub_owned}
+        )
         diffs = compare_metadata(context, Base.metadata)
     assert diffs == []
 

@@ -23,6 +23,9 @@ class ConsoleConfig:
     login_attempts: int = 5
     login_window: timedelta = timedelta(minutes=15)
     job_options: JobOptions | None = None
+    #: ``[engine] kind`` and its stalled threshold: the Jobs page reads that engine's state
+    engine: str = "embedded"
+    stalled_after: timedelta = timedelta(seconds=60)
     #: the order-flow rules (``<home>/rules.toml``): what approve, release, split, merge and
     #: bind plan with, as the CLI's ``--rules`` default
     rulebook: Rulebook = field(default_factory=Rulebook)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 import channelhub.store.tables  # noqa: F401  (registers every table on the metadata)
 from channelhub.store.base import Base
-from channelhub.store.db import make_engine
+from channelhub.store.db import hub_owned, make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -38,6 +38,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             compare_type=True,
+            include_name=hub_owned,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.store.repos._upsert import insert_for
+from channelhub.store.repos.txnotes import WEBHOOK_ACCOUNTS_KEY, note
 from channelhub.store.tables.jobs import (
     DeadLetter,
     DeadLetterState,
@@ -297,6 +298,11 @@ def record_pending_deliveries(session: Session, rows: Sequence[dict[str, Any]]) 
         key = (row["account"], row["event_id"])
         fresh.append(key in inserted)
         inserted.discard(key)  # a second copy in this batch is a duplicate
+    note(
+        session,
+        WEBHOOK_ACCOUNTS_KEY,
+        [row["account"] for row, new in zip(rows, fresh, strict=True) if new],
+    )
     return fresh
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.store.repos._upsert import insert_for
+from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY, note
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 
 MAX_ERROR_LENGTH = 2000
@@ -68,6 +69,7 @@ def enqueue(
     )
     new_id = session.execute(statement).scalar_one_or_none()
     if new_id is not None:
+        note(session, OUTBOX_TARGETS_KEY, [target])
         return Enqueued(new_id, True)
     existing = session.scalars(
         select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
@@ -186,6 +188,7 @@ def replay(session: Session, message_id: int, *, now: datetime) -> None:
     row.next_attempt_at = now
     row.updated_at = now
     session.flush()
+    note(session, OUTBOX_TARGETS_KEY, [row.target])
 
 
 def list_messages(

@@ -27,6 +27,7 @@ from channelhub.api.console.pages import (
 )
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
+from channelhub.jobs.desk.engine_state import engine_state
 from channelhub.jobs.desk.overview import job_schedule, run_sentence
 from channelhub.jobs.engine.kinds import parse_kind
 from channelhub.jobs.engine.replay import replay_dead_letter
@@ -58,7 +59,11 @@ def jobs_page(
             offset=offset(request),
         )
         letters = list_dead_letters(session, states=[DeadLetterState.OPEN])
+        engine = engine_state(
+            session, engine=config.engine, now=state.now(), stalled_after=config.stalled_after
+        )
     context = {
+        "engine": engine,
         "schedule": schedule,
         "runs": paged(runs, request, account=account, job=job, outcome=outcome),
         "letters": letters,

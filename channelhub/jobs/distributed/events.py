@@ -1,0 +1,104 @@
+"""Defer the jobs a commit causes, inside the committing transaction.
+
+Three events, each on the session's own connection (a rollback leaves no job, a commit
+never loses one):
+
+- a ledger change defers the debounced stock wake (through the stock seam,
+  :func:`channelhub.jobs.stock.wake.install_stock_wake`), which defers the push of each
+  account listing the changed SKUs;
+- an outbox message accepted (or replayed) defers the unit that sends it: the dispatch of
+  the warehouse account serving ``warehouse:CODE``, the tracking push of
+  ``channel:PLATFORM:ACCOUNT``;
+- a webhook delivery stored defers a pass of the intake.
+
+The repos note what they wrote in ``session.info`` (:mod:`channelhub.store.repos.txnotes`);
+this hook reads the notes in ``before_commit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import datetime
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from channelhub.jobs.distributed.defer import defer_intake, defer_stock_wake, defer_unit
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.stock.push import StockSyncTiming
+from channelhub.jobs.stock.wake import install_stock_wake
+from channelhub.store.repos.txnotes import (
+    NOTE_KEYS,
+    OUTBOX_TARGETS_KEY,
+    WEBHOOK_ACCOUNTS_KEY,
+    take,
+)
+from channelhub.store.tables.accounts import Account
+from channelhub.store.tables.stock import WarehouseRow
+
+
+def units_for_targets(session: Session, targets: Collection[str]) -> set[tuple[str, JobKind]]:
+    """The (account, job) that sends the messages of each outbox target (see
+    :mod:`channelhub.jobs.engine.handlers` for which warehouse account serves a code)."""
+    units: set[tuple[str, JobKind]] = set()
+    codes = set()
+    for target in targets:
+        kind, _, rest = target.partition(":")
+        if kind == "channel":
+            units.add((rest.partition(":")[2], JobKind.PUSH_TRACKING))
+        elif kind == "warehouse":
+            codes.add(rest)
+    if codes:
+        named = dict(
+            session.execute(
+                select(WarehouseRow.code, WarehouseRow.account).where(
+                    WarehouseRow.code.in_(codes), WarehouseRow.account.is_not(None)
+                )
+            ).all()
+        )
+        rest_codes = codes - set(named)
+        if rest_codes:
+            for name, settings in session.execute(select(Account.name, Account.settings)):
+                served = str((settings or {}).get("warehouse") or name)
+                if served in rest_codes:
+                    named.setdefault(served, name)
+        units.update((account, JobKind.DISPATCH_OUTBOX) for account in named.values() if account)
+    return units
+
+
+def install_event_defers(
+    factory: sessionmaker[Session], *, now: Callable[[], datetime], timing: StockSyncTiming
+) -> Callable[[], None]:
+    """Defer, in every committing root transaction of ``factory``'s sessions, the jobs its
+    writes call for. Returns the uninstaller."""
+
+    def announce_stock(session: Session, skus: frozenset[str]) -> None:
+        defer_stock_wake(
+            session, skus, now=now(), debounce=timing.debounce, max_wait=timing.max_wait
+        )
+
+    def before_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
+        targets = take(session, OUTBOX_TARGETS_KEY)
+        if targets:
+            for account, kind in sorted(units_for_targets(session, targets)):
+                defer_unit(session, account, kind)
+        if take(session, WEBHOOK_ACCOUNTS_KEY):
+            defer_intake(session)
+
+    def after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            for key in NOTE_KEYS:
+                session.info.pop(key, None)
+
+    uninstall_stock = install_stock_wake(factory, announce_stock)
+    event.listen(factory, "before_commit", before_commit)
+    event.listen(factory, "after_transaction_end", after_transaction_end)
+
+    def uninstall() -> None:
+        uninstall_stock()
+        event.remove(factory, "before_commit", before_commit)
+        event.remove(factory, "after_transaction_end", after_transaction_end)
+
+    return uninstall

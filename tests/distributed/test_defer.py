@@ -1,0 +1,182 @@
+"""Jobs deferred in the transaction that causes them: a rollback leaves no job, a commit
+leaves one (PostgreSQL: the distributed engine's queue lives in the hub's database)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from channelhub.jobs.desk.engine_state import engine_state
+from channelhub.jobs.distributed.app import build_app
+from channelhub.jobs.distributed.defer import defer_unit
+from channelhub.jobs.distributed.events import install_event_defers
+from channelhub.jobs.distributed.stalled import retry_stalled_jobs
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.stock.push import StockSyncTiming
+from channelhub.store.db import make_engine, make_session_factory
+from channelhub.store.repos import outbox
+from channelhub.store.repos.jobs import record_pending_deliveries
+from channelhub.store.repos.stock_sync import mark_dirty
+from channelhub.store.tables.accounts import Account
+from tests.conftest import _empty_all_tables
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+TIMING = StockSyncTiming(debounce=timedelta(seconds=2), max_wait=timedelta(seconds=30))
+
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def sessions(_migrated_postgres_url: str) -> Iterator[sessionmaker[Session]]:
+    """The session's migrated PostgreSQL schema, emptied after the test (jobs included)."""
+    engine = make_engine(_migrated_postgres_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        _empty_all_tables(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM procrastinate_jobs")
+            connection.exec_driver_sql("DELETE FROM procrastinate_workers")
+        engine.dispose()
+
+
+def _jobs(factory: sessionmaker[Session]) -> list[tuple[str, dict[str, object], datetime]]:
+    with factory() as session:
+        rows = session.execute(text(
+            "SELECT task_name, args, scheduled_at FROM procrastinate_jobs ORDER BY id"
+        ))  # fmt: skip
+        return [(name, args, at) for name, args, at in rows]
+
+
+def test_rollback_leaves_no_job_and_commit_leaves_one(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session, session.begin():
+        assert defer_unit(session, "shop-1", JobKind.PULL_ORDERS) is not None
+        session.rollback()
+    assert _jobs(sessions) == []
+    with sessions.begin() as session:
+        defer_unit(session, "shop-1", JobKind.PULL_ORDERS)
+    assert [args for _, args, _ in _jobs(sessions)] == [
+        {"account": "shop-1", "kind": "pull_orders"}
+    ]
+    # the same job again: already waiting, and the caller's transaction is unharmed by it
+    with sessions.begin() as session:
+        assert defer_unit(session, "shop-1", JobKind.PULL_ORDERS) is None
+        session.add(Account(platform="shopify", name="shop-1", settings={}, credentials=b"",
+                            created_at=NOW, updated_at=NOW))  # fmt: skip
+    assert len(_jobs(sessions)) == 1
+    with sessions() as session:
+        assert session.scalar(text("SELECT count(*) FROM accounts")) == 1
+
+
+def test_an_outbox_message_and_a_webhook_defer_their_jobs_with_the_commit(
+    sessions: sessionmaker[Session],
+) -> None:
+    uninstall = install_event_defers(sessions, now=lambda: NOW, timing=TIMING)
+    try:
+        with sessions.begin() as session:
+            session.add(Account(platform="outbound_protocol", name="wms-east",
+                                settings={"warehouse": "US-EAST"}, credentials=b"",
+                                created_at=NOW, updated_at=NOW))  # fmt: skip
+        for commit in (False, True):
+            with sessions() as session, session.begin():
+                for n, target in enumerate(("warehouse:US-EAST", "channel:shopify:shop-1")):
+                    outbox.enqueue(session, idempotency_key=f"k{n}", target=target,
+                                   kind="x", payload={}, now=NOW)  # fmt: skip
+                record_pending_deliveries(session, [{
+                    "account": "shop-1", "event_id": "e1", "topic": "orders/create",
+                    "received_at": NOW, "raw_payload_id": None, "platform": "shopify",
+                }])  # fmt: skip
+                if not commit:
+                    session.rollback()
+            if not commit:
+                assert _jobs(sessions) == []
+    finally:
+        uninstall()
+    jobs = sorted((name, sorted(args.items())) for name, args, _ in _jobs(sessions))
+    assert jobs == [
+        ("channelhub.unit", [("account", "shop-1"), ("kind", "push_tracking")]),
+        ("channelhub.unit", [("account", "wms-east"), ("kind", "dispatch_outbox")]),
+        ("channelhub.webhook_intake", []),
+    ]
+
+
+def test_ledger_changes_defer_one_debounced_stock_wake(sessions: sessionmaker[Session]) -> None:
+    clock = [NOW]
+    uninstall = install_event_defers(sessions, now=lambda: clock[0], timing=TIMING)
+    try:
+        with sessions() as session, session.begin():
+            mark_dirty(session, ["MUG"], now=clock[0])
+            session.rollback()
+        assert _jobs(sessions) == []
+        for step, sku in enumerate(("MUG", "TEE", "MUG", "CAP")):
+            clock[0] = NOW + timedelta(seconds=10 * step)
+            with sessions.begin() as session:
+                mark_dirty(session, [sku], now=clock[0])
+    finally:
+        uninstall()
+    [(name, args, at)] = _jobs(sessions)
+    assert name == "channelhub.stock_wake"
+    assert args["skus"] == ["CAP", "MUG", "TEE"]  # one wake takes the burst's SKUs
+    # put off by each change (debounce 2 s) but never past 30 s after the first
+    assert at == NOW + TIMING.max_wait
+
+
+def _worker(session: Session, heartbeat: datetime) -> int:
+    return int(session.scalar(text(
+        "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (:at) RETURNING id"
+    ), {"at": heartbeat}))  # fmt: skip
+
+
+def _doing(session: Session, job_id: int | None, worker: int) -> None:
+    session.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w "
+                         "WHERE id = :id"), {"w": worker, "id": job_id})  # fmt: skip
+
+
+def test_queue_state_and_stalled_retry_free_the_lock_of_a_dead_worker(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        live, dead = (
+            _worker(session, now),
+            _worker(session, now - timedelta(minutes=5)),
+        )
+        _doing(session, defer_unit(session, "shop-1", JobKind.PULL_ORDERS), live)
+        _doing(session, defer_unit(session, "shop-2", JobKind.PULL_ORDERS), dead)
+        _doing(session, defer_unit(session, "shop-3", JobKind.PULL_ORDERS), dead)
+        # a twin of shop-3's unit already waits (the scheduler queued it meanwhile)
+        defer_unit(session, "shop-3", JobKind.PULL_ORDERS)
+        defer_unit(session, "shop-4", JobKind.PUSH_STOCK, at=now + timedelta(hours=1))
+    with sessions() as session:
+        state = engine_state(session, engine="procrastinate", now=now,
+                             stalled_after=timedelta(seconds=60))  # fmt: skip
+    assert (state.queued, state.scheduled, state.workers) == (1, 1, 1)
+    assert [(job.account, job.where) for job in state.running] == [("shop-1", f"worker {live}")]
+    assert sorted(job.account or "" for job in state.stalled) == ["shop-2", "shop-3"]
+    assert [lock.key for lock in state.locks] == ["shop-1:pull_orders"]
+
+    async def retry() -> list[int]:
+        app = build_app(sessions.kw["bind"].url.render_as_string(hide_password=False))
+        async with app.open_async():
+            return await retry_stalled_jobs(app.job_manager, 60)
+
+    assert len(asyncio.run(retry())) == 2
+    with sessions() as session:
+        rows = session.execute(text(
+            "SELECT args->>'account', status::text FROM procrastinate_jobs ORDER BY id"
+        )).all()  # fmt: skip
+    # shop-2 is queued again; shop-3's stalled job gives way to its waiting twin (aborted:
+    # its lock is free), so nothing of the dead worker holds an account any more
+    assert [tuple(row) for row in rows] == [
+        ("shop-1", "doing"),
+        ("shop-2", "todo"),
+        ("shop-3", "aborted"),
+        ("shop-3", "todo"),
+        ("shop-4", "todo"),
+    ]
