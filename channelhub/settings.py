@@ -26,7 +26,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
+from channelhub.core.codes import CURRENCIES
 from channelhub.core.errors import ConfigError
+from channelhub.core.profit import AllocationRule, FeeSchedule
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
 
 ENV_PREFIX = "CHANNELHUB_"
@@ -161,6 +163,25 @@ class ConsoleSettings(BaseModel):
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
 
+class FinanceSettings(BaseModel):
+    """Settlement and profit (``[finance]``): the reporting currency, how period costs are
+    allocated, and each channel's expected fees (``[finance.fees.<channel>]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = "USD"  # every profit figure is converted to it (channelhub fx import)
+    allocation: AllocationRule = AllocationRule.REVENUE  # storage, ads, subscriptions
+    fees: dict[str, FeeSchedule] = Field(default_factory=dict)  # per channel (amazon, ebay ...)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _iso_currency(cls, value: object) -> object:
+        text = value.strip().upper() if isinstance(value, str) else value
+        if text not in CURRENCIES:
+            raise ValueError("is not an ISO 4217 currency code (e.g. 'USD', 'EUR')")
+        return text
+
+
 class Settings(BaseSettings):
     """Validated hub settings. Build with :func:`load_settings`, not directly."""
 
@@ -175,6 +196,7 @@ class Settings(BaseSettings):
     stock: StockSettings = Field(default_factory=StockSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
+    finance: FinanceSettings = Field(default_factory=FinanceSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -329,6 +351,15 @@ DEFAULT_CONFIG_TOML = """\
 [console]                    # the seller console served by `channelhub run`
 # secure_cookies = false     # true behind a TLS proxy: the session cookie goes over HTTPS only
 # session_hours = 12         # a login lasts this long
+
+[finance]                    # settlement and profit (channelhub finance ...)
+# currency = "USD"           # the reporting currency; rates to it: channelhub fx import FILE
+# allocation = "revenue"     # storage, ads, subscriptions shared over the month's orders by
+#                            # "revenue", "units" or "orders" (shown as allocated)
+# [finance.fees.amazon]      # the fee schedule an order's channel fees are checked against:
+# percent = 15               # percent of principal + shipping,
+# per_order = 0.0            # plus this per order (order currency),
+# tolerance = 0.01           # more than this above it is a fee_above_schedule discrepancy
 
 [inbound]                    # what the webhook and callback routes take in
 # webhook_max_bytes = 1048576  # /webhooks/*: a larger body is refused (413) before it is read
