@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from channelhub.core.money import Money
-from channelhub.core.profit import AllocationRule
 from channelhub.core.products import Sku
+from channelhub.core.profit import AllocationRule
 from channelhub.core.settlement import MoneyType
 from channelhub.store.repos.money import record_money
 from channelhub.store.repos.products import upsert_sku

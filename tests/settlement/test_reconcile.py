@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from channelhub.core.settlement import MoneySource, MoneyType
+from channelhub.core.settlement import MoneyType
 from channelhub.jobs.settlement.reconcile import reconcile_order_money, reconcile_payouts
 from channelhub.settings import FinanceSettings
 from channelhub.store.db import make_session_factory
@@ -44,7 +44,6 @@ def test_clean_ledger_reconciles(engine: Engine) -> None:
 
 
 def test_each_injected_fee_error_is_found(engine: Engine) -> None:
-    wh = MoneySource.WAREHOUSE
     with _seeded(engine) as session:
         records = [
             record(  # principal short by 2.00, and a fee of 9.00 (15 % allows 6.45)

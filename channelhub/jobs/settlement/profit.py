@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -69,11 +70,16 @@ def _cells(by: str, row: ProfitRow) -> list[object]:
         *keys,
         *counts,
         row.units,
-        *(row.figures[f] for f in _DIRECT),
-        row.figures["allocated"],
-        row.figures["profit"],
+        *(cents(row.figures[f]) for f in _DIRECT),
+        cents(row.figures["allocated"]),
+        cents(row.figures["profit"]),
         complete,
     ]
+
+
+def cents(amount: Decimal) -> str:
+    """An amount as printed: two decimals (sums keep every millionth until here)."""
+    return str(amount.quantize(Decimal("0.01")))
 
 
 def _incomplete(row: ProfitRow) -> str:
