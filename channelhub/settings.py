@@ -26,9 +26,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
-from channelhub.core.codes import CURRENCIES
 from channelhub.core.errors import ConfigError
-from channelhub.core.profit import AllocationRule, FeeSchedule
+from channelhub.core.profit import FinanceConfig
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
 
 ENV_PREFIX = "CHANNELHUB_"
@@ -163,23 +162,8 @@ class ConsoleSettings(BaseModel):
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
 
-class FinanceSettings(BaseModel):
-    """Settlement and profit (``[finance]``): the reporting currency, how period costs are
-    allocated, and each channel's expected fees (``[finance.fees.<channel>]``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    currency: str = "USD"  # every profit figure is converted to it (channelhub fx import)
-    allocation: AllocationRule = AllocationRule.REVENUE  # storage, ads, subscriptions
-    fees: dict[str, FeeSchedule] = Field(default_factory=dict)  # per channel (amazon, ebay ...)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _iso_currency(cls, value: object) -> object:
-        text = value.strip().upper() if isinstance(value, str) else value
-        if text not in CURRENCIES:
-            raise ValueError("is not an ISO 4217 currency code (e.g. 'USD', 'EUR')")
-        return text
+#: ``[finance]``: the reporting currency, the allocation rule and the fee schedules.
+FinanceSettings = FinanceConfig
 
 
 class Settings(BaseSettings):

@@ -88,7 +88,9 @@ def orders_command(
             make_session_factory(engine), settings.finance, now=datetime.now(UTC),
             since=first, until=last, account=account,
         )  # fmt: skip
-    table = discrepancy_report(report, title="Orders against the money ledger")
+    table = discrepancy_report(
+        report.discrepancies, title=f"Orders against the money ledger (run {report.run_id})"
+    )
     if csv:
         sys.stdout.write(to_csv(table))
         return
@@ -115,7 +117,11 @@ def payouts_command(
         return
     console.print(_run_line(report), markup=False)
     print_report(table)
-    print_report(discrepancy_report(report, title="Payout discrepancies"))
+    print_report(
+        discrepancy_report(
+            report.discrepancies, title=f"Payout discrepancies (run {report.run_id})"
+        )
+    )
 
 
 @finance_app.command("profit")

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from channelhub.core.codes import CURRENCIES
 from channelhub.core.settlement import MoneyType
 
 #: The columns of a profit row, in the order they print (amounts in the reporting currency).
@@ -111,3 +112,22 @@ class FeeSchedule(BaseModel):
     def expected_fee(self, revenue: Decimal) -> Decimal:
         """The largest fee (positive) the schedule allows on ``revenue``."""
         return revenue * self.percent / 100 + self.per_order
+
+
+class FinanceConfig(BaseModel):
+    """Settlement and profit (``[finance]`` in config.toml): the reporting currency, how period
+    costs are allocated, and each channel's expected fees (``[finance.fees.<channel>]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: str = "USD"  # every profit figure is converted to it (channelhub fx import)
+    allocation: AllocationRule = AllocationRule.REVENUE  # storage, ads, subscriptions
+    fees: dict[str, FeeSchedule] = Field(default_factory=dict)  # per channel (amazon, ebay ...)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _iso_currency(cls, value: object) -> object:
+        text = value.strip().upper() if isinstance(value, str) else value
+        if text not in CURRENCIES:
+            raise ValueError("is not an ISO 4217 currency code (e.g. 'USD', 'EUR')")
+        return text

@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
+from channelhub.core.profit import FinanceConfig
 from channelhub.jobs.analytics.reports import Report
-from channelhub.settings import FinanceSettings
 from channelhub.store.repos.profit import (
     BY,
     FIGURES,
@@ -50,7 +50,7 @@ class ProfitOptions:
     limit: int | None = DEFAULT_LIMIT
 
 
-def _query(finance: FinanceSettings, options: ProfitOptions) -> ProfitQuery:
+def _query(finance: FinanceConfig, options: ProfitOptions) -> ProfitQuery:
     return ProfitQuery(
         currency=finance.currency,
         rule=finance.allocation,
@@ -91,7 +91,7 @@ def _incomplete(row: ProfitRow) -> str:
     return "no: " + ", ".join(parts)
 
 
-def profit_report(session: Session, finance: FinanceSettings, options: ProfitOptions) -> Report:
+def profit_report(session: Session, finance: FinanceConfig, options: ProfitOptions) -> Report:
     """The profit table (per order, or summed per SKU, channel or month) with its notes."""
     if options.by not in BY:
         raise InvalidInput.field("--by", options.by, f"is not one of {', '.join(BY)}")

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.discrepancy import Discrepancy
+from channelhub.core.profit import FinanceConfig
 from channelhub.core.settlement_checks import PayoutSums, check_orders, check_payouts
 from channelhub.jobs.reconciliation.run import ReconcileReport
-from channelhub.settings import FinanceSettings
 from channelhub.store.repos.reconcile import (
     add_discrepancies,
     finish_run,
@@ -77,9 +77,32 @@ class _Counted:
             yield row
 
 
+def find_order_money(
+    session: Session, finance: FinanceConfig, window: Window
+) -> tuple[list[Discrepancy], dict[str, Any]]:
+    """What the order-level reconciliation finds, without storing a run (the console's view)."""
+    expected = has_warehouse_lines(session, window)
+    orders = _Counted(iter_order_money(session, window))
+    found = list(check_orders(orders, finance.fees, warehouse_fees_expected=expected))
+    compared = {
+        "orders": orders.count,
+        "fee_schedules": sorted(finance.fees),
+        "warehouse_fees_checked": expected,
+    }
+    return found, compared
+
+
+def find_payouts(
+    session: Session, *, account: str | None = None
+) -> tuple[list[Discrepancy], list[PayoutSums]]:
+    """Every payout with what the payout reconciliation finds, without storing a run."""
+    payouts = payout_sums(session, account=account)
+    return list(check_payouts(payouts)), payouts
+
+
 def reconcile_order_money(
     sessions: sessionmaker[Session],
-    finance: FinanceSettings,
+    finance: FinanceConfig,
     *,
     now: datetime,
     since: datetime | None = None,
@@ -87,25 +110,15 @@ def reconcile_order_money(
     account: str | None = None,
 ) -> ReconcileReport:
     """Each order placed in [since, until) against its ledger lines and its channel's fee
-    schedule (``[finance.fees.<channel>]``)."""
+    schedule (``[finance.fees.<channel>]``), stored as a run."""
     window = Window(since=since, until=until, account=account)
-    compared: dict[str, Any] = {}
-
-    def find(session: Session) -> tuple[Any, dict[str, Any]]:
-        expected = has_warehouse_lines(session, window)
-        orders = _Counted(iter_order_money(session, window))
-        found = list(
-            check_orders(orders, finance.fees, warehouse_fees_expected=expected)
-        )  # the stream and the writes share the session: read first
-        compared.update(
-            orders=orders.count,
-            fee_schedules=sorted(finance.fees),
-            warehouse_fees_checked=expected,
-        )
-        return found, compared
-
     return _run(
-        sessions, scope="settlement_orders", account=account, since=since, now=now, find=find
+        sessions,
+        scope="settlement_orders",
+        account=account,
+        since=since,
+        now=now,
+        find=lambda session: find_order_money(session, finance, window),
     )
 
 
@@ -115,14 +128,14 @@ def reconcile_payouts(
     now: datetime,
     account: str | None = None,
 ) -> tuple[ReconcileReport, list[PayoutSums]]:
-    """Every payout's released lines against its amount; the payouts come back too (the CLI
-    and the console list them beside their discrepancies)."""
+    """Every payout's released lines against its amount, stored as a run; the payouts come
+    back too (the CLI lists them beside their discrepancies)."""
     payouts: list[PayoutSums] = []
 
     def find(session: Session) -> tuple[list[Discrepancy], dict[str, Any]]:
-        payouts.extend(payout_sums(session, account=account))
-        found = list(check_payouts(payouts))
-        return found, {"payouts": sum(1 for p in payouts if p.amount is not None)}
+        found, sums = find_payouts(session, account=account)
+        payouts.extend(sums)
+        return found, {"payouts": sum(1 for p in sums if p.amount is not None)}
 
     report = _run(sessions, scope="payouts", account=account, since=None, now=now, find=find)
     return report, payouts

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from channelhub.core.discrepancy import Discrepancy
 from channelhub.core.settlement_checks import PayoutSums
 from channelhub.jobs.analytics.reports import Report
-from channelhub.jobs.reconciliation.run import ReconcileReport
 from channelhub.jobs.settlement.profit import cents
+from channelhub.store.repos.reconcile import StoredDiscrepancy
 
 
-def discrepancy_report(report: ReconcileReport, *, title: str) -> Report:
-    """A run's discrepancies: class, subject, hub's value, ledger's value, explanation."""
+def discrepancy_report(found: Sequence[Discrepancy | StoredDiscrepancy], *, title: str) -> Report:
+    """Discrepancies (a run's, or found now): class, subject, expected, ledger, explanation."""
     rows: list[list[object]] = []
-    for d in report.discrepancies:
+    for d in found:
         other = d.other_value
-        shown = "; ".join(other) if isinstance(other, list) else other
+        shown = "; ".join(other) if isinstance(other, list | tuple) else other
         rows.append(
-            [d.discrepancy_class, "/".join(str(v) for v in d.subject.values()), d.hub_value,
+            [str(d.discrepancy_class), "/".join(str(v) for v in d.subject.values()), d.hub_value,
              shown, d.explanation]
         )  # fmt: skip
     return Report(
-        title=f"{title} (run {report.run_id})",
+        title=title,
         columns=["class", "subject", "expected", "ledger", "explanation"],
         rows=rows,
     )
