@@ -220,6 +220,7 @@ def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
         job_options=options,
         vault=vault_for(settings),
         rulebook=load_rules(settings, None),
+        finance=settings.finance,
     )
 
 
