@@ -645,7 +645,10 @@ def profit_problems(session: Session, q: ProfitQuery) -> ProfitProblems:
         and_(m.order_channel == o.channel),
     )
     known = select(o.id).where(o.external_id == m.order_ref, linked).exists()
-    problems.unlinked_lines = int(
-        session.scalar(select(func.count()).where(m.order_ref.is_not(None), ~known)) or 0
-    )
+    where: list[Any] = [m.order_ref.is_not(None), ~known]
+    if q.since is not None:
+        where.append(m.posted_at >= q.since)
+    if q.until is not None:
+        where.append(m.posted_at < q.until)
+    problems.unlinked_lines = int(session.scalar(select(func.count()).where(*where)) or 0)
     return problems

@@ -1,7 +1,8 @@
 """costs and exchange rates: product cost (and landed cost) per SKU, fx_rates per day
 
 Profit reads them: a SKU's cost in millionths of its currency, the rate of each currency to
-the reporting currency per day (the latest on or before a ledger line's posting day applies).
+the reporting currency per day (the latest on or before a ledger line's posting day applies),
+and orders found by their external id alone (what a ledger line names).
 
 Revision ID: 0023
 Revises: 0018
@@ -34,9 +35,12 @@ def upgrade() -> None:
         sa.Column("imported_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("currency", "quote", "day", name=op.f("pk_fx_rates")),
     )
+    # a ledger line names its order by the channel's id (and account or channel): found by it
+    op.create_index("ix_orders_external_id", "orders", ["external_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_external_id", table_name="orders")
     op.drop_table("fx_rates")
     with op.batch_alter_table("skus") as batch:
         batch.drop_column("cost_currency")
