@@ -13,7 +13,7 @@ RATES = "date,currency,rate\n2026-02-20,CNY,0.14\n2026-03-10,EUR,1.08\n"
 FEES = "\n[finance.fees.shopify]\npercent = 10\n"  # below [finance] of the default file
 
 
-def test_finance_commands_print_tables_and_csv(ready_hub: Hub) -> None:
+def test_finance_commands_print_tables_csv_and_one_line_mistakes(ready_hub: Hub) -> None:
     hub = ready_hub
     with (hub.home / "config.toml").open("a", encoding="utf-8") as config:
         config.write(FEES)
@@ -43,10 +43,9 @@ def test_finance_commands_print_tables_and_csv(ready_hub: Hub) -> None:
     (payout,) = list(csv.DictReader(io.StringIO(out)))
     assert (payout["payout"], payout["paid"], payout["status"]) == ("P-1", "57.80", "ok")
 
-
-def test_mistakes_are_one_line(ready_hub: Hub) -> None:
-    (ready_hub.home / "bad.csv").write_text("date,currency,rate\n2026-13-01,EUR,x\n")
-    code, out, err = ready_hub("fx", "import", str(ready_hub.home / "bad.csv"))
+    # mistakes are one line
+    (hub.home / "bad.csv").write_text("date,currency,rate\n2026-13-01,EUR,x\n")
+    code, out, err = hub("fx", "import", str(hub.home / "bad.csv"))
     assert code != 0 and "row 1, column date" in err and "Traceback" not in err + out
-    code, out, err = ready_hub("finance", "profit", "--by", "colour")
+    code, out, err = hub("finance", "profit", "--by", "colour")
     assert code != 0 and "--by" in err and "Traceback" not in err + out

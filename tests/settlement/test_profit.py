@@ -40,7 +40,7 @@ def _f(row: ProfitRow, name: str) -> Decimal:
     return row.figures[name]
 
 
-def test_combo_and_kit_are_costed_by_their_components(session: Session) -> None:
+def test_combo_and_kit_costed_by_components_sums_and_reimport(session: Session) -> None:
     seed_catalog_and_orders(session)
     seed_ledger(session)
     session.commit()
@@ -63,12 +63,8 @@ def test_combo_and_kit_are_costed_by_their_components(session: Session) -> None:
     assert _f(s1, "profit") == Decimal("23.95") and s1.complete
     assert _f(s1, "other") == 0  # the storage line is not a direct cost of any order
 
-
-def test_grouped_figures_add_up_to_the_orders(session: Session) -> None:
-    seed_catalog_and_orders(session)
-    seed_ledger(session)
-    session.commit()
-    total = sum((_f(r, "profit") for r in _orders(session).values()), start=Decimal(0))
+    # grouped, the figures add up to the orders'
+    total = sum((_f(r, "profit") for r in rows.values()), start=Decimal(0))
     (channel,) = profit_grouped(session, USD, by="channel")
     (month,) = profit_grouped(session, USD, by="month")
     assert _f(channel, "profit") == _f(month, "profit") == total == Decimal("34.34")
@@ -78,16 +74,11 @@ def test_grouped_figures_add_up_to_the_orders(session: Session) -> None:
     assert _f(by_sku["BOX"], "profit") == Decimal("6.35")
     assert sum((_f(r, "profit") for r in by_sku.values()), start=Decimal(0)) == total
 
-
-def test_importing_the_same_lines_twice_changes_no_figure(session: Session) -> None:
-    seed_catalog_and_orders(session)
-    seed_ledger(session)
-    session.commit()
-    before = _orders(session)
+    # importing the same provider records again changes no figure
     seed_ledger(session)  # the same provider records again: stored once
     record_money(session, "acme", channel_records()[:2], T0)
     session.commit()
-    assert _orders(session) == before
+    assert _orders(session) == rows
 
 
 def test_a_missing_rate_is_listed_never_taken_as_one(session: Session) -> None:
