@@ -46,7 +46,7 @@ def seeded(hub: Hub) -> Hub:
     return hub
 
 
-def test_the_page_shows_profit_payouts_and_their_discrepancies(
+def test_the_page_shows_profit_payouts_discrepancies_and_downloads(
     seeded: Hub, login: Callable[[str], TestClient]
 ) -> None:
     viewer = login("viewer")
@@ -62,9 +62,7 @@ def test_the_page_shows_profit_payouts_and_their_discrepancies(
     bad = viewer.get("/settlement?by=colour")
     assert bad.status_code == 400 and "colour" in bad.text
 
-
-def test_downloads_are_the_tables(seeded: Hub, login: Callable[[str], TestClient]) -> None:
-    viewer = login("viewer")
+    # the downloads are the tables
     profit = viewer.get("/settlement/profit.csv?by=channel")
     assert profit.status_code == 200
     (shopify,) = list(csv.DictReader(io.StringIO(profit.text)))
