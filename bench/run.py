@@ -82,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--orders", type=int, default=None, help="orders (reports: 1000000)")
     parser.add_argument(
+        "--size", type=int, default=None, help="ledger lines (finance: 100000; full 1000000)"
+    )
+    parser.add_argument(
         "--database", choices=["sqlite", "postgresql"], default=None, help="only this database"
     )
     parser.add_argument(

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from channelhub.core.errors import ConfigError
+from channelhub.core.profit import FinanceConfig
 from channelhub.core.push_safety import DEFAULT_MASS_DROP_SHARE
 
 ENV_PREFIX = "CHANNELHUB_"
@@ -192,6 +193,10 @@ class ConsoleSettings(BaseModel):
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
 
+#: ``[finance]``: the reporting currency, the allocation rule and the fee schedules.
+FinanceSettings = FinanceConfig
+
+
 class Settings(BaseSettings):
     """Validated hub settings. Build with :func:`load_settings`, not directly."""
 
@@ -207,6 +212,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
+    finance: FinanceSettings = Field(default_factory=FinanceSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -371,6 +377,15 @@ DEFAULT_CONFIG_TOML = """\
 [console]                    # the seller console served by `channelhub run`
 # secure_cookies = false     # true behind a TLS proxy: the session cookie goes over HTTPS only
 # session_hours = 12         # a login lasts this long
+
+[finance]                    # settlement and profit (channelhub finance ...)
+# currency = "USD"           # the reporting currency; rates to it: channelhub fx import FILE
+# allocation = "revenue"     # storage, ads, subscriptions shared over the month's orders by
+#                            # "revenue", "units" or "orders" (shown as allocated)
+# [finance.fees.amazon]      # the fee schedule an order's channel fees are checked against:
+# percent = 15               # percent of principal + shipping,
+# per_order = 0.0            # plus this per order (order currency),
+# tolerance = 0.01           # more than this above it is a fee_above_schedule discrepancy
 
 [inbound]                    # what the webhook and callback routes take in
 # webhook_max_bytes = 1048576  # /webhooks/*: a larger body is refused (413) before it is read

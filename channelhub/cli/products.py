@@ -35,7 +35,9 @@ app.add_typer(products_app, name="products")
 @products_app.command("import")
 def import_products(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="CSV with code,kind,title,barcode,components,units,spu"),
+    file: Path = typer.Argument(
+        ..., help="CSV with code,kind,title,barcode,components,units,spu,attributes,cost,..."
+    ),
     skip_bad_rows: bool = typer.Option(
         False, "--skip-bad-rows", help="import the good rows even when some rows are bad"
     ),

@@ -251,6 +251,7 @@ def console_config(settings: Settings, options: JobOptions) -> ConsoleConfig:
         stalled_after=timedelta(seconds=settings.engine.stalled_seconds),
         vault=vault_for(settings),
         rulebook=load_rules(settings, None),
+        finance=settings.finance,
     )
 
 

@@ -37,6 +37,14 @@ class DiscrepancyClass(StrEnum):
     LEDGER_HIGHER = "ledger_higher"
     STOCK_IN_FLIGHT = "stock_in_flight"  # explained by shipments not yet confirmed
     QUANTITY_EDITED_ON_CHANNEL = "quantity_edited_on_channel"
+    # settlement (the money ledger against the orders and the payouts)
+    REVENUE_MISMATCH = "revenue_mismatch"  # principal paid differs from the order's lines
+    SHIPPING_MISMATCH = "shipping_mismatch"  # shipping paid differs from the order's
+    FEE_ABOVE_SCHEDULE = "fee_above_schedule"  # the channel took more than its schedule
+    REFUND_WITHOUT_RETURN = "refund_without_return"  # refunded, yet not cancelled or returned
+    WAREHOUSE_FEE_MISSING = "warehouse_fee_missing"  # shipped, and no warehouse charged it
+    PAYOUT_MISMATCH = "payout_mismatch"  # the released lines do not sum to the payout
+    PAYOUT_UNMATCHED = "payout_unmatched"  # lines name a payout the ledger does not have
 
 
 class RepairKind(StrEnum):

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
+from channelhub.core.money import Money
 from channelhub.core.types import VALUE_CONFIG, AsTuple, PositiveQty, SkuCode
 
 
@@ -55,6 +56,12 @@ class Sku(BaseModel):
     units: Annotated[tuple[UnitOfMeasure, ...], AsTuple] = ()
     spu: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
+    #: What one base unit cost the seller (purchase price), for profit; a combo has none of
+    #: its own (it ships its components), a kit without one costs its components.
+    cost: Money | None = None
+    #: Cost delivered to the warehouse (purchase + freight + duty), in ``cost``'s currency;
+    #: profit uses it instead of ``cost`` when set.
+    landed_cost: Money | None = None
 
     @model_validator(mode="after")
     def _recipe_matches_kind(self) -> Sku:
@@ -69,7 +76,23 @@ class Sku(BaseModel):
             raise ValueError(f"SKU {self.code!r} lists a component twice")
         if self.units and self.kind is not SkuKind.SINGLE:
             raise ValueError(f"SKU {self.code!r}: units of measure belong to singles")
+        self._cost_fits()
         return self
+
+    def _cost_fits(self) -> None:
+        if self.kind is SkuKind.COMBO and (self.cost or self.landed_cost):
+            raise ValueError(f"SKU {self.code!r} is a combo: its cost is its components' costs")
+        for money in (self.cost, self.landed_cost):
+            if money is not None and money.amount < 0:
+                raise ValueError(f"SKU {self.code!r}: cost {money} is negative")
+        if self.landed_cost and self.cost and self.landed_cost.currency != self.cost.currency:
+            raise ValueError(f"SKU {self.code!r}: landed cost and cost are in different currencies")
+
+    @property
+    def cost_currency(self) -> str | None:
+        """The currency of the cost and landed cost (None: no cost set)."""
+        money = self.cost or self.landed_cost
+        return money.currency if money else None
 
     @property
     def is_virtual(self) -> bool:

@@ -2,10 +2,13 @@
 
 Columns (header required, order free, extra columns refused so a typo is not silently lost):
 
-    code, kind, title, barcode, components, units, spu, attributes
+    code, kind, title, barcode, components, units, spu, attributes,
+    cost, cost_currency, landed_cost
 
 ``components`` is ``SKU-A*2;SKU-B*1`` (a bare ``SKU-A`` means one), ``units`` is
 ``case=24`` or ``case=24@BARCODE`` separated by ``;``, ``attributes`` is ``asin=B0..;color=red``.
+``cost`` and ``landed_cost`` are a
+base unit's purchase and landed cost (``12.50``) in ``cost_currency`` (``USD``), for profit.
 Empty cells are absent values. The file is read by :mod:`channelhub.mappings.csv_table`
 (strictly: an unclosed quote is a row error, never a code holding the rest of the line).
 Every fault is reported as one :class:`RowError` (row, column, value, why) so a seller can
@@ -19,6 +22,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
@@ -47,12 +51,15 @@ COLUMNS: tuple[str, ...] = (
     "units",
     "spu",
     "attributes",
+    "cost",
+    "cost_currency",
+    "landed_cost",
 )
 REQUIRED: frozenset[str] = frozenset({"code"})
 #: Which CSV column a model field's errors belong to.
 _FIELD_COLUMN = {"code": "code", "kind": "kind", "title": "title", "barcode": "barcode"}
 _FIELD_COLUMN |= {"components": "components", "units": "units", "spu": "spu"}
-_FIELD_COLUMN |= {"attributes": "attributes"}
+_FIELD_COLUMN |= {"attributes": "attributes", "cost": "cost", "landed_cost": "landed_cost"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,16 @@ def _positive(column: str, text: str, value: str) -> int:
     return int(value)
 
 
+def _amount(column: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _CellError(column, text, "is not a decimal amount (12.50)") from None
+    if not value.is_finite() or value < 0:
+        raise _CellError(column, text, "is not an amount >= 0")
+    return value
+
+
 def _components(text: str) -> list[dict[str, object]]:
     return [
         {"sku": sku, "qty": _positive("components", text, qty)}
@@ -146,6 +163,12 @@ def _row_to_sku(cells: Mapping[str, str]) -> Sku:
         data["units"] = _units(text)
     if (text := cell("attributes")) is not None:
         data["attributes"] = dict(_pairs("attributes", text, "="))
+    currency = (cell("cost_currency") or "").upper()
+    for name in ("cost", "landed_cost"):
+        if (text := cell(name)) is not None:
+            if not currency:
+                raise _CellError("cost_currency", "", f"is needed with a {name}")
+            data[name] = {"amount": _amount(name, text), "currency": currency}
     try:
         return Sku.model_validate(data, strict=False)
     except ValidationError as exc:
@@ -255,6 +278,9 @@ def format_products_csv(skus: Iterable[Sku]) -> str:
                 ),
                 sku.spu or "",
                 ";".join(f"{k}={v}" for k, v in sorted(sku.attributes.items())),
+                sku.cost.amount if sku.cost else "",
+                sku.cost_currency or "",
+                sku.landed_cost.amount if sku.landed_cost else "",
             ]
         )
     return out.getvalue()

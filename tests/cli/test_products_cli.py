@@ -79,7 +79,9 @@ def test_import_then_export_round_trips(ready_hub: Hub, tmp_path: Path) -> None:
         parse_products_csv(target.read_text()).skus == parse_products_csv(EXAMPLE.read_text()).skus
     )
     code, out, _ = hub("products", "export", "-")
-    assert code == 0 and out.startswith("code,kind,title,barcode,components,units,spu,attributes\n")
+    assert code == 0 and out.startswith(
+        "code,kind,title,barcode,components,units,spu,attributes,cost,cost_currency,landed_cost\n"
+    )
     assert "TEA-SET,combo,Mug and two spoons,,MUG-WHITE*1;SPOON*2,,," in out
     code, out, _ = hub("products", "import", str(target))  # again: replaces, changes nothing
     assert code == 0 and "imported 6" in out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from channelhub.core.profit import FinanceConfig
 from channelhub.core.rulebook import Rulebook
 from channelhub.jobs.engine.runner import JobOptions
 from channelhub.store.crypto import Vault
@@ -31,3 +32,5 @@ class ConsoleConfig:
     rulebook: Rulebook = field(default_factory=Rulebook)
     #: the credentials vault: the Accounts screen encrypts what it is given (None: read only)
     vault: Vault | None = None
+    #: ``[finance]``: the reporting currency, allocation rule and fee schedules (Settlement)
+    finance: FinanceConfig = field(default_factory=FinanceConfig)

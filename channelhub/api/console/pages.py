@@ -40,6 +40,7 @@ NAV: list[tuple[str, str]] = [
     ("/reconcile", "Reconciliation"),
     ("/accounts", "Accounts"),
     ("/analytics/trends", "Analytics"),
+    ("/settlement", "Settlement"),
 ]
 
 

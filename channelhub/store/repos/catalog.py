@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from channelhub.core.catalog import Catalog
 from channelhub.core.products import Sku
+from channelhub.store.repos.products import cost_fields
 from channelhub.store.tables.products import SkuRow
 
 
@@ -34,6 +35,7 @@ def load_catalog(session: Session) -> Catalog:
                 "units": row.units,
                 "attributes": dict(row.attributes or {}),
                 "components": [{"sku": c.component_code, "qty": c.qty} for c in row.components],
+                **cost_fields(row),
             },
             strict=False,
         )

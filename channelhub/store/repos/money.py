@@ -2,8 +2,8 @@
 
 Dedupe is the database's: ``INSERT ... ON CONFLICT DO NOTHING`` on the ledger's unique keys, so
 two imports of the same period (or two workers racing on it) store every line once. Rows go in
-multi-row statements of a few hundred, not one statement per line (an importer writes
-thousands per page).
+multi-row statements of a few hundred (one compiled statement executed over the rows), not
+one statement per line (an importer writes thousands per page).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from channelhub.core.settlement import MoneyLine, ProviderRecord, to_micros
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.tables.money import MoneyLineRow, MoneyRecordRow
 
-#: Rows per statement: 19 columns x 500 stays under SQLite's 32,766 bound parameters.
-_CHUNK = 500
+#: Rows per execute call (SQLAlchemy splits each into INSERTs within the bound-parameter
+#: limit of the database); bounds the RETURNING rows held at once.
+_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,20 @@ def _line_row(account: str, line: MoneyLine, now: datetime) -> dict[str, Any]:
 
 
 def _insert_new(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows``, skipping the ones already stored; returns how many were new.
+
+    One statement executed over the rows (SQLAlchemy's "insertmanyvalues" batches them into
+    multi-row INSERTs compiled once, instead of compiling a statement per chunk)."""
+    if not rows:
+        return 0
+    statement = (
+        insert_for(session, table)
+        .on_conflict_do_nothing()
+        .returning(table.c.account)  # only the rows inserted: psycopg's rowcount is -1 here
+    )
     added = 0
     for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        statement = (
-            insert_for(session, table)
-            .values(list(chunk))
-            .on_conflict_do_nothing()
-            .returning(table.c.account)  # only the rows inserted: psycopg's rowcount is -1 here
-        )
-        added += len(session.execute(statement).all())
+        added += len(session.execute(statement, list(rows[start : start + _CHUNK])).all())
     return added
 
 

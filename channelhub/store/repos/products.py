@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.core.products import Sku
+from channelhub.core.settlement import from_micros, to_micros
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.tables.products import SkuComponentRow, SkuRow
 
@@ -29,6 +31,7 @@ def upsert_sku(session: Session, sku: Sku, *, now: datetime) -> int:
         "spu": sku.spu,
         "units": [unit.model_dump(mode="json") for unit in sku.units],
         "attributes": dict(sku.attributes),
+        **cost_columns(sku),
         "updated_at": now,
     }
     statement = insert_for(session, SkuRow.__table__).values(
@@ -62,6 +65,32 @@ def get_sku(session: Session, code: str) -> Sku:
             "units": row.units,
             "attributes": dict(row.attributes or {}),
             "components": [{"sku": c.component_code, "qty": c.qty} for c in row.components],
+            **cost_fields(row),
         },
         strict=False,
     )
+
+
+def cost_columns(sku: Sku) -> dict[str, Any]:
+    """A SKU's cost as the ``skus`` columns hold it (millionths of one currency)."""
+    cost, landed = sku.cost, sku.landed_cost
+    return {
+        "cost_micros": to_micros(cost.amount) if cost else None,
+        "landed_cost_micros": to_micros(landed.amount) if landed else None,
+        "cost_currency": sku.cost_currency,
+    }
+
+
+def cost_fields(row: SkuRow) -> dict[str, Any]:
+    """The ``cost``/``landed_cost`` model fields of a stored row (absent when unset)."""
+    fields: dict[str, Any] = {}
+    if row.cost_currency is None:
+        return fields
+    if row.cost_micros is not None:
+        fields["cost"] = {"amount": from_micros(row.cost_micros), "currency": row.cost_currency}
+    if row.landed_cost_micros is not None:
+        fields["landed_cost"] = {
+            "amount": from_micros(row.landed_cost_micros),
+            "currency": row.cost_currency,
+        }
+    return fields

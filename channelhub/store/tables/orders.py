@@ -31,6 +31,7 @@ class OrderRow(Timestamps, Base):
             "ix_orders_placed_at", "placed_at", "id", "external_id", "buyer_name"
         ),
         Index("ix_orders_status_placed_at", "hub_status", "placed_at", "id"),  # its filter
+        Index("ix_orders_external_id", "external_id"),  # a ledger line names only the id
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

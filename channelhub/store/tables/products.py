@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from channelhub.store.base import Base, Timestamps
@@ -25,6 +25,10 @@ class SkuRow(Timestamps, Base):
     spu: Mapped[str | None] = mapped_column(String(128), index=True)
     units: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument, default=list)
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    # product cost per base unit in millionths of cost_currency (integer: exact SQL sums)
+    cost_micros: Mapped[int | None] = mapped_column(BigInteger)
+    landed_cost_micros: Mapped[int | None] = mapped_column(BigInteger)
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
 
     components: Mapped[list[SkuComponentRow]] = relationship(
         cascade="all, delete-orphan",

@@ -16,6 +16,7 @@ from channelhub.api.console.screens import (
     orders,
     pairing,
     reconcile,
+    settlement,
     stock,
     warehouses,
 )
@@ -32,4 +33,5 @@ ROUTERS: list[APIRouter] = [
     reconcile.router,
     accounts.router,
     analytics.router,
+    settlement.router,
 ]
