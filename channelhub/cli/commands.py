@@ -3,6 +3,7 @@
 from channelhub.cli import (
     accounts,  # noqa: F401
     demo,  # noqa: F401
+    finance,  # noqa: F401
     home,  # noqa: F401
     jobs,  # noqa: F401
     normalize,  # noqa: F401
