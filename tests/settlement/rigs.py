@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from channelhub.simulators.amazon import MARKETPLACES
 from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
 from tests.amazon.harness import make_rig
