@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from channelhub.simulators.amazon import MARKETPLACES
 from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
-from tests.amazon.harness import make_rig
+from channelhub.simulators.ebay import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REFRESH_TOKEN,
+)
+from channelhub.simulators.ebay import create_simulator as create_ebay
+from tests.amazon.harness import FakeTime, make_rig
 from tests.contracts import contract_file
+from tests.ebay.harness import assert_journal_matches_specs
 from tests.settlement.harness import Rig
 from tests.swagger2 import RecordedRequest, SpecSet
 
@@ -59,6 +68,43 @@ def amazon_rig(**options: Any) -> Rig:
     )
 
 
+def ebay_rig() -> Rig:
+    time = FakeTime()
+    sim = create_ebay(seed=7, order_count=60, now=time.utc)
+    transport = httpx.ASGITransport(app=sim)
+
+    def validate() -> int:
+        finance = [e for e in sim.journal.entries if e.path.startswith("/sell/finances/")]
+        for entry in finance:
+            assert entry.headers["authorization"].startswith("Bearer ")
+        assert assert_journal_matches_specs(sim) >= len(finance)
+        return len(finance)
+
+    return Rig(
+        account="acme-ebay",
+        platform="ebay",
+        plan=sim.shop.finance_plan,  # type: ignore[attr-defined]
+        sim=sim,
+        factory_options={
+            "transport": transport,
+            "now": time.utc,
+            "sleep": time.sleep,
+            "clock": time.monotonic,
+        },
+        account_options={
+            "credentials": {
+                "client_id": DEFAULT_CLIENT_ID,
+                "client_secret": DEFAULT_CLIENT_SECRET,
+                "refresh_token": DEFAULT_REFRESH_TOKEN,
+            },
+            "base_url": "http://ebay.sim",
+            "settings": {},
+        },
+        validate=validate,
+        now=time.utc,
+    )
+
+
 def add_bad_record(rig: Rig) -> str:
     """A transaction whose amount is not a number: the mapping must set it aside."""
     if rig.platform == "amazon":
@@ -70,7 +116,18 @@ def add_bad_record(rig: Rig) -> str:
         }
         rig.sim.state.finance_extra.append(bad)
         return "AMZ-BAD-1"
+    if rig.platform == "ebay":
+        rig.sim.shop.finance_extra.append(
+            {
+                "transactionId": "EB-BAD-1",
+                "transactionType": "SALE",
+                "transactionDate": rig.plan.events[0].posted_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "bookingEntry": "SIDEWAYS",
+                "amount": {"value": "1.00", "currency": "USD"},
+            }
+        )
+        return "EB-BAD-1"
     raise NotImplementedError(rig.platform)
 
 
-__all__ = ["add_bad_record", "amazon_rig"]
+__all__ = ["add_bad_record", "amazon_rig", "ebay_rig"]
