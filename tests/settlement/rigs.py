@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -14,9 +15,12 @@ from channelhub.simulators.ebay import (
     DEFAULT_REFRESH_TOKEN,
 )
 from channelhub.simulators.ebay import create_simulator as create_ebay
+from channelhub.simulators.shopify import create_app as create_shop
 from tests.amazon.harness import FakeTime, make_rig
 from tests.contracts import contract_file
 from tests.ebay.harness import assert_journal_matches_specs
+from tests.graphql_contract import assert_valid
+from tests.jobs.test_shopify_flow import ShopTime
 from tests.settlement.harness import Rig
 from tests.swagger2 import RecordedRequest, SpecSet
 
@@ -105,6 +109,42 @@ def ebay_rig() -> Rig:
     )
 
 
+def shopify_rig() -> Rig:
+    time = ShopTime()
+    sim = create_shop(seed=5, orders=45, clock=time.clock, now=time.now)
+
+    def validate() -> int:
+        documents = [
+            json.loads(e.body)["query"]
+            for e in sim.journal.entries
+            if e.path.endswith("/graphql.json") and b"shopifyPaymentsAccount" in e.body
+        ]
+        for document in documents:
+            assert_valid(document)
+        assert all(entry.outcome == "ok" for entry in sim.shop.journal)
+        return len(documents)
+
+    return Rig(
+        account="acme-shop",
+        platform="shopify",
+        plan=sim.shop.data.finance_plan,
+        sim=sim,
+        factory_options={
+            "transport": httpx.ASGITransport(app=sim),
+            "now": time.now,
+            "sleep": time.sleep,
+            "clock": time.clock,
+        },
+        account_options={
+            "credentials": {"access_token": "shpat_simulator", "api_secret": "s3cret"},
+            "base_url": "https://channelhub-sim.myshopify.com",
+            "settings": {"api_version": "2025-01"},
+        },
+        validate=validate,
+        now=time.now,
+    )
+
+
 def add_bad_record(rig: Rig) -> str:
     """A transaction whose amount is not a number: the mapping must set it aside."""
     if rig.platform == "amazon":
@@ -127,7 +167,27 @@ def add_bad_record(rig: Rig) -> str:
             }
         )
         return "EB-BAD-1"
+    if rig.platform == "shopify":
+        rig.sim.shop.data.finance_extra.append(
+            {
+                "__typename": "ShopifyPaymentsBalanceTransaction",
+                "id": "gid://shopify/ShopifyPaymentsBalanceTransaction/4999999",
+                "type": "CHARGE",
+                "test": False,
+                "transactionDate": rig.plan.events[0].posted_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "amount": {"amount": "12.00", "currencyCode": "USD"},
+                "fee": {"amount": "0.50", "currencyCode": "USD"},
+                "net": {"amount": "11.50", "currencyCode": "USD"},
+                "sourceType": "CHARGE",
+                "adjustmentReason": None,
+                "associatedOrder": None,
+                "associatedPayout": {"id": None, "status": "PENDING"},
+            }
+        )
+        # the bad part: a transaction date no one can read
+        rig.sim.shop.data.finance_extra[-1]["transactionDate"] = "yesterday"
+        return "4999999"
     raise NotImplementedError(rig.platform)
 
 
-__all__ = ["add_bad_record", "amazon_rig", "ebay_rig"]
+__all__ = ["add_bad_record", "amazon_rig", "ebay_rig", "shopify_rig"]

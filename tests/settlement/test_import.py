@@ -17,19 +17,28 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from channelhub.simulators.shopify.finance import payout_number
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.cursors import reset_cursor
 from channelhub.store.tables.jobs import DeadLetter, RunOutcome
 from channelhub.store.tables.money import MoneyRecordRow
 from channelhub.store.tables.sync import RawPayload
 from tests.settlement.harness import DiesAfter, Killed, Rig, assert_matches_plan, ledger
-from tests.settlement.rigs import add_bad_record, amazon_rig, ebay_rig
+from tests.settlement.rigs import add_bad_record, amazon_rig, ebay_rig, shopify_rig
 
 pytestmark = pytest.mark.anyio
 
-RIGS: dict[str, Callable[[], Rig]] = {"amazon": amazon_rig, "ebay": ebay_rig}
+RIGS: dict[str, Callable[[], Rig]] = {
+    "amazon": amazon_rig,
+    "ebay": ebay_rig,
+    "shopify": shopify_rig,
+}
 #: the ledger's payout ref of a seeded payout id, per provider
-PAYOUT_REF: dict[str, Callable[[str], str]] = {"amazon": lambda p: p, "ebay": lambda p: p}
+PAYOUT_REF: dict[str, Callable[[str], str]] = {
+    "amazon": lambda p: p,
+    "ebay": lambda p: p,
+    "shopify": payout_number,
+}
 
 
 @pytest.fixture(params=sorted(RIGS))
