@@ -5,7 +5,9 @@
 ``listTransactions`` is read by ``postedAfter``/``postedBefore`` (the end at least two minutes
 before now, which the window's lag keeps); a follow-up page repeats the same arguments with
 ``nextToken``, as the model asks. One order's or one settlement's transactions are read by
-``relatedIdentifierName`` ``ORDER_ID`` / ``SETTLEMENT_ID`` (:meth:`AmazonFinance.related`).
+``relatedIdentifierName`` ``ORDER_ID`` / ``SETTLEMENT_ID`` (:meth:`AmazonFinance.related`); every
+payout read is followed by its settlement's transactions, so a transaction first read
+deferred is released in the ledger with its payout whenever it was posted.
 """
 
 from __future__ import annotations
@@ -71,7 +73,16 @@ class AmazonFinance:
         if token:
             query["nextToken"] = token
         response = await self._call("listPayouts", "GET", PAYOUTS_PATH, params=query)
-        return self._take(response.json(), "payouts", "payout", "id")
+        records, token = self._take(response.json(), "payouts", "payout", "id")
+        # a payout's transactions again, as released now: those first read deferred (posted
+        # long before the payout, outside this window) are released in the ledger with it
+        refs = {line.payout_ref for r in records.items for line in r.lines}
+        for settlement in sorted(ref for ref in refs if ref is not None):
+            found = await self.related("SETTLEMENT_ID", settlement)
+            records.items.extend(found.items)
+            records.raws.extend(found.raws)
+            records.failures.extend(found.failures)
+        return records, token
 
     async def related(self, name: str, value: str) -> PageRecords[ProviderRecord]:
         """Every transaction of one ``ORDER_ID`` or ``SETTLEMENT_ID``, all pages."""

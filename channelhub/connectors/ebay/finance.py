@@ -6,8 +6,9 @@ sandbox): the account's ``api.`` base URL is turned into its ``apiz.`` twin, any
 URL (a simulator) is used as it is, and the ``finance_base_url`` setting overrides both. Its
 calls carry a token of the ``sell.finances`` scope only. Windows filter on
 ``transactionDate:[a..b]`` / ``payoutDate:[a..b]`` (UTC, milliseconds); pages follow the
-answer's ``next`` link, never a computed offset. eBay publishes daily call quotas, not
-per-second rates: the limits here are conservative.
+answer's ``next`` link, never a computed offset. Each payout read is followed by its
+transactions (``filter=payoutId:{id}``), so one first read deferred is released with it.
+eBay publishes daily call quotas, not per-second rates: the limits here are conservative.
 """
 
 from __future__ import annotations
@@ -90,5 +91,34 @@ class EbayFinance:
                 records.take_one(raw, mapping, data)
             else:
                 records.refuse(raw, f"{key[:-1]} is not an object")
+        if key == "payouts":  # each payout's transactions again, as released now
+            refs = {line.payout_ref for r in records.items for line in r.lines}
+            for payout in sorted(ref for ref in refs if ref is not None):
+                await self._payout_transactions(payout, records)
         following = body.get("next")
         return records, following if isinstance(following, str) and following else None
+
+    async def _payout_transactions(self, payout: str, into: PageRecords[ProviderRecord]) -> None:
+        """Every transaction of one payout (``filter=payoutId:{id}``), all pages."""
+        params = {"filter": f"payoutId:{{{payout}}}", "limit": str(self.page_limit)}
+        while True:
+            response = await self.http.request(
+                "getTransactions", "GET", FINANCES_BASE + "/transaction", params=params
+            )
+            body = response.json()
+            items = body.get("transactions", []) if isinstance(body, Mapping) else None
+            if not isinstance(items, list):
+                raise ContractViolation("getTransactions answered without a 'transactions' list")
+            for data in items:
+                ident = data.get("transactionId") if isinstance(data, Mapping) else None
+                raw = self._raw(
+                    "money_transaction", ident if isinstance(ident, str) else None, data
+                )
+                if isinstance(data, Mapping):
+                    into.take_one(raw, transaction_record, data)
+                else:
+                    into.refuse(raw, "transaction is not an object")
+            following = body.get("next")
+            if not isinstance(following, str) or not following:
+                return
+            params = dict(parse_qsl(urlsplit(following).query))

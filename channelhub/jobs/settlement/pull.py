@@ -44,9 +44,9 @@ def store_money_page(
     run_id: int | None = None,
 ) -> RunCounts:
     """Store one page's money (lines new to the ledger -> new, known -> unchanged) and set
-    aside what the mapping refused (-> failed)."""
+    aside what the mapping refused (-> failed). A line read twice in the page counts once."""
     recorded = record_money(session, account, page.items, now)
-    lines = sum(len(record.lines) for record in page.items)
+    lines = len({(line.provider_txn_id, line.component) for r in page.items for line in r.lines})
     failed = SetAside(platform, account, job_kind, now, run_id).failures(session, page.failures)
     return RunCounts(new=recorded.lines, unchanged=lines - recorded.lines, failed=failed)
 

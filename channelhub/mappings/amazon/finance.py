@@ -28,6 +28,10 @@ Type table (leaf breakdown type, else the transaction type):
 Status: ``DEFERRED`` is deferred; ``RELEASED`` and ``DEFERRED_RELEASED`` released. Links:
 ``ORDER_ID`` -> order, ``SHIPMENT_ID`` -> package, ``SETTLEMENT_ID`` (else
 ``FINANCIAL_EVENT_GROUP_ID``) -> payout; the one item's ``ProductContext`` SKU -> sku.
+
+A released transaction is stored as :func:`channelhub.mappings.money.settled` writes it (a
+base line, its reversal and the released line), so a release seen after the deferred report
+changes the sums exactly once.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from channelhub.core.settlement import (
     MoneyType,
     ProviderRecord,
 )
+from channelhub.mappings.money import settled
 
 _BY_BREAKDOWN: dict[str, MoneyType] = {
     **dict.fromkeys(("principal", "productcharges", "goodwill"), MoneyType.PRINCIPAL),
@@ -205,7 +210,7 @@ def transaction_record(body: Mapping[str, Any]) -> ProviderRecord:
         amount, currency = _amount(body.get("totalAmount"), "totalAmount")
         leaf = str(body.get("description") or "")
         lines.append(line("total", _type(leaf, transaction_type), amount, currency))
-    return ProviderRecord(txn_id, "transaction", dict(body), tuple(lines))
+    return ProviderRecord(txn_id, "transaction", dict(body), settled(lines))
 
 
 def payout_record(body: Mapping[str, Any]) -> ProviderRecord:

@@ -26,6 +26,10 @@ Type table (``transactionType``; fee lines by ``feeType``):
 Status: ``transactionStatus`` PAYOUT is released; FUNDS_ON_HOLD, FUNDS_PROCESSING,
 FUNDS_AVAILABLE_FOR_PAYOUT are deferred. Links: ``orderId`` -> order, the one order line's
 ``lineItemId`` -> line, ``payoutId`` -> payout.
+
+A released transaction is stored as :func:`channelhub.mappings.money.settled` writes it (a
+base line, its reversal and the released line), so a release seen after the deferred report
+changes the sums exactly once.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from channelhub.core.settlement import (
     MoneyType,
     ProviderRecord,
 )
+from channelhub.mappings.money import settled
 
 _GROSS = {
     "SALE": MoneyType.PRINCIPAL,
@@ -138,9 +143,8 @@ def transaction_record(body: Mapping[str, Any]) -> ProviderRecord:
 
     basis = body.get("totalFeeBasisAmount")
     if basis is None:
-        return ProviderRecord(
-            txn_id, "transaction", dict(body), (line("amount", _gross_type(body), sign * net),)
-        )
+        only = line("amount", _gross_type(body), sign * net)
+        return ProviderRecord(txn_id, "transaction", dict(body), settled([only]))
     gross, _ = _amount(basis, "totalFeeBasisAmount")
     lines = [line("gross", _gross_type(body), sign * gross)]
     fees = Decimal(0)
@@ -159,7 +163,7 @@ def transaction_record(body: Mapping[str, Any]) -> ProviderRecord:
     rest = sign * net - sign * (gross - fees)
     if rest:
         lines.append(line("rest", MoneyType.ADJUSTMENT, rest))
-    return ProviderRecord(txn_id, "transaction", dict(body), tuple(lines))
+    return ProviderRecord(txn_id, "transaction", dict(body), settled(lines))
 
 
 def payout_record(body: Mapping[str, Any]) -> ProviderRecord:

@@ -27,6 +27,10 @@ Type table (balance transaction ``type``):
 Status: a transaction whose ``associatedPayout`` is PAID or IN_TRANSIT is released, any other
 (PENDING, SCHEDULED, none) deferred. Links: ``associatedOrder.id`` -> order (its numeric id,
 the hub's Shopify order id), ``associatedPayout.id`` -> payout (numeric id, as the payout's).
+
+A released transaction is stored as :func:`channelhub.mappings.money.settled` writes it (a
+base line, its reversal and the released line), so a release seen after the deferred report
+changes the sums exactly once.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from channelhub.core.settlement import (
     MoneyType,
     ProviderRecord,
 )
+from channelhub.mappings.money import settled
 
 BALANCE_TRANSACTIONS_QUERY: Final = """
 query ChannelhubBalanceTransactions($first: Int!, $after: String, $query: String) {
@@ -213,7 +218,7 @@ def balance_transaction_record(node: Mapping[str, Any]) -> ProviderRecord:
     lines = [line("gross", transaction_type(kind), amount)]
     if fee:
         lines.append(line("fee", MoneyType.CHANNEL_FEE, -fee))
-    return ProviderRecord(txn_id, "balance_transaction", dict(node), tuple(lines))
+    return ProviderRecord(txn_id, "balance_transaction", dict(node), settled(lines))
 
 
 def payout_record(node: Mapping[str, Any]) -> ProviderRecord:

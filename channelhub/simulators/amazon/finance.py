@@ -174,7 +174,8 @@ def list_transactions(
     if status := query.get("transactionStatus"):
         events = [e for e in events if ("RELEASED" if e.payout_id else "DEFERRED") == status]
     bodies = [transaction(e, state.seller_id, _market_of(state, e.currency)) for e in events]
-    bodies.extend(plan_extra(state))
+    if not (name or value):  # a test's extra transactions are posted in any window
+        bodies.extend(plan_extra(state))
     page, token = _page(bodies, query.get("nextToken"), "transactions")
     payload: dict[str, Any] = {"transactions": page}
     if token:

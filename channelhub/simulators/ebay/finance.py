@@ -158,6 +158,10 @@ def install_finance_routes(
         refused = bounds(limit, offset)
         if refused is not None:
             return refused
+        if filter and filter.startswith("payoutId:{") and filter.endswith("}"):
+            wanted = filter[len("payoutId:{") : -1]
+            paid = [transaction(e) for e in plan.events if e.payout_id == wanted]
+            return JSONResponse(_paged(paid, "transactions", "/transaction", filter, limit, offset))
         window = _range(filter, "transactionDate")
         if filter and window is None:
             return JSONResponse({"errors": [{"errorId": 135002, "message": "bad filter"}]}, 400)
