@@ -28,7 +28,7 @@ AMAZON_SPECS = ("finances_2024-06-19.json", "transfers_2024-06-01.json")
 
 
 def amazon_rig(**options: Any) -> Rig:
-    inner = make_rig(order_count=60, **options)
+    inner = make_rig(order_count=50, **options)
 
     def validate() -> int:
         specs = SpecSet.load(contract_file("finance", "amazon", name) for name in AMAZON_SPECS)
@@ -74,7 +74,7 @@ def amazon_rig(**options: Any) -> Rig:
 
 def ebay_rig() -> Rig:
     time = FakeTime()
-    sim = create_ebay(seed=7, order_count=60, now=time.utc)
+    sim = create_ebay(seed=7, order_count=40, now=time.utc)
     transport = httpx.ASGITransport(app=sim)
 
     def validate() -> int:

@@ -42,17 +42,14 @@ PAYOUT_REF: dict[str, Callable[[str], str]] = {
 
 
 @pytest.fixture(params=sorted(RIGS))
-def rig(
-    request: pytest.FixtureRequest, session_factory: sessionmaker[Session], vault: Vault
-) -> Rig:
-    made = RIGS[request.param]()
-    made.add_account(session_factory, vault)
-    return made
+def rig(request: pytest.FixtureRequest) -> Rig:
+    return RIGS[request.param]()
 
 
 async def test_import_twice_and_payouts_add_up(
     rig: Rig, session_factory: sessionmaker[Session], vault: Vault
 ) -> None:
+    rig.add_account(session_factory, vault)
     results = await rig.pull(session_factory, rig.factory(vault))
     assert all(r.outcome is RunOutcome.OK for r in results), [r.error for r in results]
     with session_factory() as session:
@@ -78,8 +75,10 @@ async def test_import_twice_and_payouts_add_up(
 
 
 async def test_killed_mid_import_resumes_without_double_counting(
-    rig: Rig, session_factory: sessionmaker[Session], vault: Vault
+    rig: Rig, sqlite_factory: sessionmaker[Session], vault: Vault
 ) -> None:
+    session_factory = sqlite_factory
+    rig.add_account(session_factory, vault)
     factory = rig.factory(vault)
 
     def dying(row: Any) -> Any:
@@ -98,8 +97,10 @@ async def test_killed_mid_import_resumes_without_double_counting(
 
 
 async def test_a_bad_record_is_set_aside_with_its_raw_body(
-    rig: Rig, session_factory: sessionmaker[Session], vault: Vault
+    rig: Rig, sqlite_factory: sessionmaker[Session], vault: Vault
 ) -> None:
+    session_factory = sqlite_factory
+    rig.add_account(session_factory, vault)
     bad_id = add_bad_record(rig)
     results = await rig.pull(session_factory, rig.factory(vault))
     assert sum(r.counts.failed for r in results) == 1
