@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 
 from channelhub.simulators.amazon import MARKETPLACES
 from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
+from channelhub.simulators.clock import ManualClock
 from channelhub.simulators.ebay import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_REFRESH_TOKEN,
 )
 from channelhub.simulators.ebay import create_simulator as create_ebay
+from channelhub.simulators.shipbob import create_simulator as create_shipbob
 from channelhub.simulators.shopify import create_app as create_shop
 from tests.amazon.harness import FakeTime, make_rig
 from tests.contracts import contract_file
 from tests.ebay.harness import assert_journal_matches_specs
 from tests.graphql_contract import assert_valid
 from tests.jobs.test_shopify_flow import ShopTime
+from tests.logistics.specs import schema_errors, shipbob_spec
 from tests.settlement.harness import Rig
 from tests.swagger2 import RecordedRequest, SpecSet
 
@@ -145,6 +151,74 @@ def shopify_rig() -> Rig:
     )
 
 
+def _check_shipbob_request(method: str, path: str, query: str, body: bytes) -> None:
+    """A billing request against the ShipBob spec: operation, declared query parameters
+    (date-times parse), and the JSON body against the operation's schema."""
+    spec = shipbob_spec()
+    template = re.sub(r"/invoices/\d+/", "/invoices/{invoiceId}/", path)
+    operation = spec["paths"][template][method.lower()]
+    declared = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "query"}
+    for name, value in parse_qsl(query):
+        assert name in declared, f"{path}: {name} is not a parameter"
+        if declared[name]["schema"].get("format") == "date-time":
+            assert datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    if "requestBody" in operation:
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert schema_errors(spec, ref.rsplit("/", 1)[1], json.loads(body)) == []
+
+
+def shipbob_rig() -> Rig:
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    sim = create_shipbob(clock=clock)
+    state, billing = sim.app.state.shipbob, sim.app.state.billing
+
+    def ship(count: int, first: int) -> None:
+        for n in range(first, first + count):
+            body = {
+                "reference_id": f"hub-{n}",
+                "order_number": f"ORD-{n}",
+                "type": "DTC",
+                "shipping_method": "Standard",
+                "recipient": {"name": "Ana", "address": {"country": "US"}},
+                "products": [{"reference_id": "MUG-RED", "name": "Mug", "quantity": 1}],
+            }
+            assert state.create(body)[0] == 201
+        state.advance(timedelta(hours=3))
+
+    ship(4, 1)
+    clock.tick(timedelta(days=1))
+    billing.bill()
+    ship(3, 10)
+    clock.tick(timedelta(days=1))
+    billing.bill()
+    ship(2, 20)  # shipped, not invoiced yet: deferred
+    clock.tick(timedelta(hours=2))
+
+    def validate() -> int:
+        entries = [
+            e for e in sim.journal.entries if "invoices" in e.path or "transactions" in e.path
+        ]
+        for entry in entries:
+            assert entry.headers["authorization"] == "Bearer pat_sim"
+            _check_shipbob_request(entry.method, entry.path, entry.query, entry.body)
+        return len(entries)
+
+    return Rig(
+        account="acme-shipbob",
+        platform="shipbob",
+        plan=billing.plan(),
+        sim=sim,
+        factory_options={"transport": httpx.ASGITransport(app=sim), "now": clock},
+        account_options={
+            "credentials": {"pat": "pat_sim"},
+            "base_url": "http://shipbob.sim",
+            "settings": {"channel_id": "101"},
+        },
+        validate=validate,
+        now=clock,
+    )
+
+
 def add_bad_record(rig: Rig) -> str:
     """A transaction whose amount is not a number: the mapping must set it aside."""
     if rig.platform == "amazon":
@@ -187,7 +261,12 @@ def add_bad_record(rig: Rig) -> str:
         # the bad part: a transaction date no one can read
         rig.sim.shop.data.finance_extra[-1]["transactionDate"] = "yesterday"
         return "4999999"
+    if rig.platform == "shipbob":
+        rig.sim.app.state.billing.extra.append(
+            {"transaction_id": "SB-BAD-1", "transaction_type": "Charge", "amount": "lots"}
+        )
+        return "SB-BAD-1"
     raise NotImplementedError(rig.platform)
 
 
-__all__ = ["add_bad_record", "amazon_rig", "ebay_rig", "shopify_rig"]
+__all__ = ["add_bad_record", "amazon_rig", "ebay_rig", "shipbob_rig", "shopify_rig"]

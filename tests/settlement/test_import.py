@@ -24,7 +24,13 @@ from channelhub.store.tables.jobs import DeadLetter, RunOutcome
 from channelhub.store.tables.money import MoneyRecordRow
 from channelhub.store.tables.sync import RawPayload
 from tests.settlement.harness import DiesAfter, Killed, Rig, assert_matches_plan, ledger
-from tests.settlement.rigs import add_bad_record, amazon_rig, ebay_rig, shopify_rig
+from tests.settlement.rigs import (
+    add_bad_record,
+    amazon_rig,
+    ebay_rig,
+    shipbob_rig,
+    shopify_rig,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -32,12 +38,14 @@ RIGS: dict[str, Callable[[], Rig]] = {
     "amazon": amazon_rig,
     "ebay": ebay_rig,
     "shopify": shopify_rig,
+    "shipbob": shipbob_rig,
 }
 #: the ledger's payout ref of a seeded payout id, per provider
 PAYOUT_REF: dict[str, Callable[[str], str]] = {
     "amazon": lambda p: p,
     "ebay": lambda p: p,
     "shopify": payout_number,
+    "shipbob": lambda p: p,
 }
 
 
