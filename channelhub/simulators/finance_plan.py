@@ -34,8 +34,13 @@ REFUND_ADMIN_SHARE = Decimal("0.20")
 EPOCH = datetime(2020, 1, 6, tzinfo=UTC)  # a Monday: periods start on Mondays
 
 
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+#: Currencies without minor units (amounts in whole units).
+WHOLE_UNITS = frozenset({"JPY", "KRW", "CLP", "VND"})
+
+
+def cents(value: Decimal, currency: str = "USD") -> Decimal:
+    quantum = Decimal(1) if currency in WHOLE_UNITS else CENT
+    return value.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def plan_finance(
         rate = fee_rate + (FEE_ERROR_RATE if index == 1 else 0)
         if index == 1:
             plan.fee_error_order = order.order_id
-        fee = -cents(order.principal * rate)
+        fee = -cents(order.principal * rate, order.currency)
         sale = SeedEvent(
             f"{prefix}S{index:05d}",
             "sale",
@@ -149,7 +154,7 @@ def plan_finance(
                     order,
                     principal=-order.principal,
                     shipping=-order.shipping,
-                    fee=cents(-fee * (1 - REFUND_ADMIN_SHARE)),
+                    fee=cents(-fee * (1 - REFUND_ADMIN_SHARE), order.currency),
                 )
             )
     # what is posted in the last minutes before now is not served yet (providers post late)
@@ -167,7 +172,8 @@ def plan_finance(
         payout_id = f"{prefix}P{number:04d}"
         moment = end - timedelta(seconds=1)
         if currency not in held:
-            amount = max(cents(sum((e.net for e in paid), Decimal(0)) * Decimal("0.1")), CENT * 500)
+            net = sum((e.net for e in paid), Decimal(0))
+            amount = max(cents(net * Decimal("0.1"), currency), CENT * 500)
             held[currency] = amount
             paid.append(
                 SeedEvent(
