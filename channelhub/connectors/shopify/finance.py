@@ -1,7 +1,9 @@
 """Shopify Payments money: ``shopifyPaymentsAccount { balanceTransactions }`` then
 ``{ payouts }`` over the finance window (:mod:`channelhub.connectors.finance`), mapped by
 :mod:`channelhub.mappings.shopify.finance`. Paced by the shop's cost bucket like every Admin
-GraphQL call (:class:`ShopifyGraphQL`). Needs the ``read_shopify_payments_payouts`` scope
+GraphQL call (:class:`ShopifyGraphQL`). Each payout read is followed by its transactions
+(``payments_transfer_id:{id}``), so one first read pending is released with its payout.
+Needs the ``read_shopify_payments_payouts`` scope
 (Shopify grants it to apps on shops that use Shopify Payments).
 """
 
@@ -43,11 +45,38 @@ class MoneyPull:
         else:
             body = money.payouts_request(after, before, token)
             mapping, kind = money.payout_record, "money_payout"
+        records: PageRecords[ProviderRecord] = PageRecords()
+        following = await self._read(stream, body, kind, mapping, records)
+        if stream == "payouts":  # each payout's transactions again, as released now
+            refs = {line.payout_ref for r in records.items for line in r.lines}
+            for payout in sorted(ref for ref in refs if ref is not None):
+                after_cursor: str | None = None
+                while True:
+                    request = money.payout_transactions_request(payout, after_cursor)
+                    after_cursor = await self._read(
+                        "balanceTransactions",
+                        request,
+                        "money_balance_transaction",
+                        money.balance_transaction_record,
+                        records,
+                    )
+                    if after_cursor is None:
+                        break
+        return records, following
+
+    async def _read(
+        self,
+        stream: str,
+        body: dict[str, Any],
+        kind: str,
+        mapping: Callable[..., ProviderRecord],
+        records: PageRecords[ProviderRecord],
+    ) -> str | None:
+        """One page of ``stream`` into ``records``; the next page's cursor (None: the last)."""
         answer = await self._gql.call(stream, body)
         account = m.data_of(answer, stream).get("shopifyPaymentsAccount")
         connection = account.get(stream) if isinstance(account, Mapping) else None
         more, end_cursor = m.page_info(connection, stream)
-        records: PageRecords[ProviderRecord] = PageRecords()
         edges = connection.get("edges") if isinstance(connection, Mapping) else None
         for edge in edges or []:
             node = edge.get("node") if isinstance(edge, Mapping) else None
@@ -56,7 +85,7 @@ class MoneyPull:
                 records.take_one(raw, mapping, node)
             else:
                 records.refuse(raw, f"{stream} edge has no node")
-        return records, end_cursor if more and end_cursor else None
+        return end_cursor if more and end_cursor else None
 
     async def pull_money(
         self, cursor: str | None = None, *, since: datetime | None = None

@@ -139,6 +139,16 @@ def balance_transactions_request(
     }
 
 
+def payout_transactions_request(
+    payout_id: str, after: str | None, first: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """One page of the balance transactions one payout paid out (``payments_transfer_id``)."""
+    return {
+        "query": BALANCE_TRANSACTIONS_QUERY,
+        "variables": {"first": first, "after": after, "query": f"payments_transfer_id:{payout_id}"},
+    }
+
+
 def payouts_request(
     after_time: datetime, before_time: datetime, after: str | None, first: int = PAGE_SIZE
 ) -> dict[str, Any]:

@@ -6,7 +6,8 @@ currency (Shopify Payments settles there: the orders' ``shopMoney`` totals): 2.9
 fee, the injected fee error and payout mismatch documented there, a refund (fee partly
 returned), a reserve (RESERVED_FUNDS, then RESERVED_FUNDS_REVERSAL); daily payouts. The
 search ``query`` takes ``processed_at`` (balance transactions) / ``issued_at`` (payouts)
-bounds; ``hideTransfers`` is accepted (the plan has no TRANSFER transactions).
+bounds, or one payout's ``payments_transfer_id:{id}``; ``hideTransfers`` is accepted (the
+plan has no TRANSFER transactions).
 """
 
 from __future__ import annotations
@@ -140,6 +141,11 @@ def payments_account(data: ShopData) -> dict[str, Any]:
     ]
 
     def balance_transactions(info: Any, **args: Any) -> dict[str, Any]:
+        transfer = re.fullmatch(r"payments_transfer_id:(\d+)", args.get("query") or "")
+        if transfer:
+            wanted = gid("ShopifyPaymentsPayout", transfer.group(1))
+            paid = [n for n in nodes if (n.get("associatedPayout") or {}).get("id") == wanted]
+            return paginate(paid, args, sort_key="transactionDate")
         keep = _bounds(args.get("query"))
         found = [n for n in nodes if _unreadable(n) or keep(_time(n["transactionDate"]))]
         found.sort(key=lambda n: (str(n["transactionDate"]), int(num(n["id"]))))
