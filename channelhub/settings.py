@@ -104,6 +104,7 @@ class JobIntervals(BaseModel):
     reconcile: int = Field(default=86_400, ge=0, le=86_400 * 7)
     pull_stock: int = Field(default=900, ge=0, le=86_400 * 7)
     poll_outbound: int = Field(default=600, ge=0, le=86_400 * 7)
+    pull_finance: int = Field(default=21_600, ge=0, le=86_400 * 7)
 
 
 class JobsSettings(BaseModel):

@@ -63,7 +63,7 @@ COMMANDS: dict[str, Entry] = {
     "stock": Entry((_CLI + "stock", _CLI + "stock_levels", _CLI + "stock_transit"), "Stock back-sync: explain and push sellable quantities."),  # noqa: E501
     "sync": Entry(_CLI + "sync", "Run one import now."),
     "users": Entry(_CLI + "users", "Console users: who may log in, with which role."),
-    "finance": Entry(_CLI + "finance", "Settlement: profit per order, and the ledger against orders and payouts."),  # noqa: E501
+    "finance": Entry((_CLI + "finance", _CLI + "finance_pull"), "Settlement: profit per order, and the ledger against orders and payouts."),  # noqa: E501
     "fx": Entry(_CLI + "fx", "Exchange rates to the reporting currency."),
     "warehouses": Entry((_CLI + "warehouses", _CLI + "cartons"), "The seller's warehouses: add, list, remove."),  # noqa: E501
     "new-connector": Entry(_CLI + "kit", "Write a sales-channel plugin package with a stub simulator and its conformance test."),  # noqa: E501

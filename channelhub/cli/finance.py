@@ -5,7 +5,7 @@
 channel or month in the reporting currency (``[finance] currency``). ``--csv`` prints the
 main table as CSV on stdout. No arithmetic lives here.
 
-The ledger's importers add ``finance pull`` to the same group: their module registers on
+The ledger's importers add ``finance pull`` to the same group: ``cli/finance_pull.py`` registers on
 :data:`finance_app` (``@finance_app.command("pull")``) and is listed in ``cli/commands.py``.
 """
 
@@ -40,7 +40,7 @@ UNTIL = typer.Option(None, "--until", help="to the day before this one (ISO date
 CSV = typer.Option(False, "--csv", help="print the main table as CSV on stdout")
 ACCOUNT = typer.Option(None, "--account", help="one account only")
 
-# --- `finance pull` (the importers) registers here, on finance_app -------------------------
+# `finance pull` (the importers) is in channelhub/cli/finance_pull.py, on finance_app
 
 
 def print_report(report: Report) -> None:

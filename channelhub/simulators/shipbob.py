@@ -2,7 +2,8 @@
 
 Serves what the hub uses: create order (PAT bearer auth, ``shipbob_channel_id`` header
 required), get order(s) by id or ``ReferenceIds``, cancel, shipments with tracking, tracking
-by shipment ids, inventory levels, the channel list (``GET /channel``). Orders ship after
+by shipment ids, inventory levels, the channel list (``GET /channel``), and billing (invoices and
+transactions of what it shipped, :mod:`.shipbob_billing`). Orders ship after
 ``stage_after`` of simulated time (``advance()``, no sleeps) with deterministic tracking
 numbers from ``seed``.
 
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from channelhub.simulators.base import Simulator
 from channelhub.simulators.clock import SERVED_STAGE_AFTER, ManualClock, wall_clock
 from channelhub.simulators.info import SimulatorInfo
+from channelhub.simulators.shipbob_billing import ShipBobBilling, add_billing_routes
 
 PREFIX = "/2026-01"
 Clock = Callable[[], datetime]
@@ -315,6 +317,8 @@ def create_app(
     )
     app = app or FastAPI(title="ShipBob 2026-01 simulator", openapi_url=None, docs_url=None)
     app.state.shipbob = sim
+    app.state.billing = ShipBobBilling(orders=lambda: list(sim.orders.values()), clock=sim.clock)
+    add_billing_routes(app, app.state.billing)
 
     @app.middleware("http")
     async def pat_auth(request: Request, call_next: Any) -> Response:

@@ -108,7 +108,8 @@ def test_edit_changes_settings_credentials_and_jobs_and_list_shows_them(ready_hu
     settings, _ = _stored(ready_hub, "amz")
     assert settings == {"seller_id": "A1SIMSELLER", "marketplace_ids": [MARKET]}  # typed
     code, out, _ = ready_hub("accounts", "list")
-    assert "pull_orders, pull_listings, push_tracking, reconcile (off: push_stock)" in out
+    jobs = "pull_orders, pull_listings, push_tracking, reconcile, pull_finance (off: push_stock)"
+    assert jobs in out
     code, out, err = ready_hub(
         "accounts", "edit", "amz", "-s", "page_size=50", "-s", "reconcile_repair=yes",
         "-c", "refresh_token=Atzr|rotated-secret", "--enable", "push_stock",
@@ -122,7 +123,8 @@ def test_edit_changes_settings_credentials_and_jobs_and_list_shows_them(ready_hu
     assert settings["jobs"] == {"push_stock": True, "pull_listings": False}
     assert creds["refresh_token"] == "Atzr|rotated-secret" and creds["client_id"] == "amzn1.app"
     code, out, _ = ready_hub("accounts", "list")
-    assert "pull_orders, push_stock, push_tracking, reconcile (off: pull_listings)" in out
+    jobs = "pull_orders, push_stock, push_tracking, reconcile, pull_finance (off: pull_listings)"
+    assert jobs in out
     assert "page_size=50" in out and SECRET not in out
     code, out, _ = ready_hub("jobs", "list")
     assert "push_stock" in out and "pull_listings" not in out

@@ -85,6 +85,8 @@ def assert_journal_matches_specs(sim: Simulator) -> int:
             spec = specs.fulfillment()
         elif entry.path.startswith("/sell/inventory/"):
             spec = specs.inventory()
+        elif entry.path.startswith("/sell/finances/"):
+            spec = specs.finances()
         else:
             spec = specs.notification()
         headers = {k.title(): v for k, v in entry.headers.items()}

@@ -18,3 +18,7 @@ def inventory() -> OpenAPI:
 
 def notification() -> OpenAPI:
     return openapi_spec(contract_file("ebay", "commerce_notification_v1_oas3.json"))
+
+
+def finances() -> OpenAPI:
+    return openapi_spec(contract_file("finance", "ebay", "sell_finances_v1_oas3.json"))

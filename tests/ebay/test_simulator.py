@@ -39,7 +39,7 @@ async def test_oauth_and_scopes() -> None:
     ) as client:
         assert (await _token(client, FULFILLMENT, basic_client_auth("x", "y"))).status_code == 401
         assert (
-            await _token(client, "https://api.ebay.com/oauth/api_scope/sell.finances")
+            await _token(client, "https://api.ebay.com/oauth/api_scope/sell.account")
         ).status_code == 400
         token = (await _token(client, FULFILLMENT)).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}

@@ -77,6 +77,10 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
         ("wh", JobKind.PULL_STOCK),  # a WMS's stock levels are read into the ledger
         ("wh", JobKind.POLL_OUTBOUND),  # planned; a WMS that calls back skips it quietly
         ("ups", JobKind.POLL_SHIPMENTS),
+        # money from channels and warehouses (one without a finance import skips quietly)
+        ("shop", JobKind.PULL_FINANCE),
+        ("shop2", JobKind.PULL_FINANCE),
+        ("wh", JobKind.PULL_FINANCE),
     }
     assert next(j for j in plan if j.account == "shop").every == timedelta(seconds=300)
 

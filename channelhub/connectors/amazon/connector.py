@@ -9,6 +9,7 @@ set (searchOrders; getOrder by the ``{orderId}`` pattern), reused across pages a
 60 s before its ``expiresIn`` and fetched again on a 403 that calls it expired or invalid.
 Notifications: :meth:`subscribe_order_changes` sets up ORDER_CHANGE delivery to the seller's
 SQS queue (read by :mod:`channelhub.jobs.orders.sqs_orders`; polling stays as the safety net).
+Money: finances 2024-06-19 transactions and transfers payouts (:mod:`.finance`).
 Fulfilment: v0 ``confirmShipment`` per package, after reading the order's packages back so a
 retry never confirms a package twice. Stock: see :mod:`.stock`.
 
@@ -16,7 +17,8 @@ Settings (``context.settings``): ``seller_id`` (required), ``marketplace_ids`` (
 first is the listings marketplace), ``lwa_url`` (default: Amazon's LWA for Amazon's hosts,
 else ``{base_url}/auth/o2/token``), ``with_pii`` (True), ``overlap_seconds``
 (300), ``initial_lookback_days`` (30), ``page_size`` (100), ``patch_threshold`` (20),
-``feed_poll_seconds`` (30), ``feed_max_polls`` (240). Credentials: ``client_id``,
+``feed_poll_seconds`` (30), ``feed_max_polls`` (240), ``finance_lookback_days`` (60),
+``finance_overlap_hours`` (6). Credentials: ``client_id``,
 ``client_secret``, ``refresh_token``.
 """
 
@@ -36,6 +38,7 @@ from channelhub.connectors.amazon.auth import (
     is_rejected_token,
     lwa_fetcher,
 )
+from channelhub.connectors.amazon.finance import STREAMS, AmazonFinance
 from channelhub.connectors.amazon.fulfilment import fulfilments_from_order, push_packages
 from channelhub.connectors.amazon.limits import USAGE_PLANS
 from channelhub.connectors.amazon.notifications import (
@@ -51,6 +54,7 @@ from channelhub.connectors.errors import (
     ConnectorError,
     ContractViolation,
 )
+from channelhub.connectors.finance import FinanceWindow, windowed_pages
 from channelhub.connectors.http.auth import RefreshingToken, TokenGrant
 from channelhub.connectors.http.client import ConnectorResponse
 from channelhub.connectors.plugin import ConnectorContext
@@ -69,6 +73,7 @@ from channelhub.connectors.results import (
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import ConfigError
 from channelhub.core.models import Listing, Order
+from channelhub.core.settlement import ProviderRecord
 from channelhub.mappings.amazon import Wire, listing_from_wire, order_from_wire
 from channelhub.mappings.amazon import requests as build
 from channelhub.mappings.amazon.notifications import NOTIFICATIONS_SCOPE
@@ -166,6 +171,9 @@ class AmazonConnector:
             max_polls=int(settings.get("feed_max_polls", 240)),
             sleep=context.sleep,
         )
+
+        self.finance = AmazonFinance(self.call, self._raw, self.account)
+        self.finance_window = FinanceWindow.of(settings)
 
     def __repr__(self) -> str:
         return f"AmazonConnector(account={self.account!r}, seller_id={self.seller_id!r})"
@@ -367,6 +375,27 @@ class AmazonConnector:
     async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
         """confirmShipment per package; packages Amazon already has are reported, not resent."""
         return await push_packages(self.call, self._get_order_body, push)
+
+    # --- money ---------------------------------------------------------------------------
+
+    async def pull_money(
+        self, cursor: str | None = None, *, since: datetime | None = None
+    ) -> AsyncIterator[PageOf[ProviderRecord]]:
+        """Transactions, then payouts, posted in the finance window (see :mod:`.finance`)."""
+        async for page in windowed_pages(
+            STREAMS,
+            self.finance.page,
+            cursor,
+            since=since,
+            now=self._now(),
+            window=self.finance_window,
+            account=self.account,
+        ):
+            yield page
+
+    async def money_of_order(self, order_id: str) -> list[ProviderRecord]:
+        """Every transaction of one order (``relatedIdentifierName=ORDER_ID``)."""
+        return (await self.finance.related("ORDER_ID", order_id)).items
 
     # --- notifications -------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ USAGE_PLANS: Mapping[str, RateLimit] = {
     "createDestination": RateLimit(rate=1, burst=5),
     "getSubscription": RateLimit(rate=1, burst=5),
     "createSubscription": RateLimit(rate=1, burst=5),
+    # finances_2024-06-19.json and transfers_2024-06-01.json usage plans
+    "listTransactions": RateLimit(rate=0.5, burst=10),
+    "listPayouts": RateLimit(rate=0.5, burst=10),
 }
 
 #: Calls that are not SP-API operations (LWA token grant, pre-signed document URLs).

@@ -18,6 +18,7 @@ from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import Clock
 from channelhub.mappings.ebay import (
     API_SCOPES,
+    FINANCES_BASE,
     FULFILLMENT_BASE,
     INVENTORY_BASE,
     NOTIFICATION_BASE,
@@ -30,6 +31,7 @@ API_BY_PREFIX: Mapping[str, str] = {
     FULFILLMENT_BASE: "fulfillment",
     INVENTORY_BASE: "inventory",
     NOTIFICATION_BASE: "notification",
+    FINANCES_BASE: "finances",
 }
 
 

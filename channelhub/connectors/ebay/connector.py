@@ -6,6 +6,7 @@ getOrders on ``lastmodifieddate`` windows, ``limit`` 200, following ``next``; st
 of 25 with each item's result read (207 is normal), never an unchanged quantity and never past
 250 revisions a day; createShippingFulfillment per package after reading the order's existing
 fulfilments (no idempotency key), with a 409 or a lost answer resolved by reading them again.
+Money: Finances v1 transactions and payouts on the ``apiz`` host (:mod:`.finance`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from channelhub.connectors.ebay.auth import EbayScopedAuth
 from channelhub.connectors.ebay.cursor import OrderCursor
+from channelhub.connectors.ebay.finance import DEFAULT_FINANCE_URL, EbayFinance, finance_base_url
+from channelhub.connectors.ebay.finance import LIMITS as FINANCE_LIMITS
+from channelhub.connectors.ebay.finance import STREAMS as FINANCE_STREAMS
 from channelhub.connectors.ebay.fulfilment import FulfilmentPusher
 from channelhub.connectors.ebay.notify import NotificationVerifier
 from channelhub.connectors.errors import ConnectorError
+from channelhub.connectors.finance import FinanceWindow, windowed_pages
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.pagination import paginate_next_url
 from channelhub.connectors.http.ratelimit import RateLimit
@@ -39,6 +45,7 @@ from channelhub.connectors.results import (
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import ConfigError
 from channelhub.core.models import Listing, Order
+from channelhub.core.settlement import ProviderRecord
 from channelhub.mappings.ebay import (
     FULFILLMENT_BASE,
     INVENTORY_BASE,
@@ -114,6 +121,17 @@ class EbayConnector:
         self.http: ConnectorHttpClient = http_client_for(
             context, default_base_url=DEFAULT_BASE_URL, limits=LIMITS, auth=self.auth
         )
+        finance_context = replace(
+            context, base_url=finance_base_url(context.base_url, context.settings)
+        )
+        self.finance_http: ConnectorHttpClient = http_client_for(
+            finance_context,
+            default_base_url=DEFAULT_FINANCE_URL,
+            limits=FINANCE_LIMITS,
+            auth=self.auth,
+        )
+        self.finance = EbayFinance(self.finance_http, self._raw)
+        self.finance_window = FinanceWindow.of(context.settings)
         self.fulfilments = FulfilmentPusher(self.http)
         self.notifications = NotificationVerifier(
             self.http,
@@ -127,7 +145,25 @@ class EbayConnector:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.finance_http.aclose()
         await self._token_http.aclose()
+
+    # --- money ----------------------------------------------------------------------------
+
+    async def pull_money(
+        self, cursor: str | None = None, *, since: datetime | None = None
+    ) -> AsyncIterator[PageOf[ProviderRecord]]:
+        """Transactions, then payouts, dated in the finance window (see :mod:`.finance`)."""
+        async for page in windowed_pages(
+            FINANCE_STREAMS,
+            self.finance.page,
+            cursor,
+            since=since,
+            now=self._now(),
+            window=self.finance_window,
+            account=self.account,
+        ):
+            yield page
 
     # --- orders ---------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ Idempotency: ShipBob has no idempotency header, but ``reference_id`` is "unique 
 per order. The connector POSTs first and, only when ShipBob refuses, looks the key up by
 ``ReferenceIds``: an order already there is the earlier attempt (``created=False``), not a
 second order. Orders are found by reference for cancel and status the same way.
+
+Money: its billing transactions and invoices (:mod:`.finance`), for the ``pull_finance`` job.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from channelhub.connectors.errors import NotFoundError
+from channelhub.connectors.finance import FinanceWindow, windowed_pages
 from channelhub.connectors.http.auth import HeaderTokenAuth
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, ConnectorPlugin, http_client_for
@@ -34,8 +37,11 @@ from channelhub.connectors.results import (
 from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.shipbob import webhooks
 from channelhub.connectors.shipbob.check import SPEC, check
+from channelhub.connectors.shipbob.finance import STREAMS as FINANCE_STREAMS
+from channelhub.connectors.shipbob.finance import ShipBobFinance
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment
+from channelhub.core.settlement import ProviderRecord
 from channelhub.core.warehouse_reports import InterceptOutcome
 from channelhub.mappings import shipbob
 
@@ -84,9 +90,30 @@ class ShipBobWarehouse:
             default_limit=DEFAULT_LIMIT,
             auth=auth,
         )
+        self.finance = ShipBobFinance(self._http, self._raw_money, self.account)
+        self.finance_window = FinanceWindow.of(context.settings)
 
     def __repr__(self) -> str:
         return f"ShipBobWarehouse(account={self.account!r})"
+
+    def _raw_money(self, kind: str, external_id: str | None, body: object) -> RawRecord:
+        data = json.dumps(body, separators=(",", ":")).encode()
+        return RawRecord(kind=kind, external_id=external_id, body=data, received_at=self._now())
+
+    async def pull_money(
+        self, cursor: str | None = None, *, since: datetime | None = None
+    ) -> AsyncIterator[PageOf[ProviderRecord]]:
+        """Billing transactions, then invoices with theirs (see :mod:`.finance`)."""
+        async for page in windowed_pages(
+            FINANCE_STREAMS,
+            self.finance.page,
+            cursor,
+            since=since,
+            now=self._now(),
+            window=self.finance_window,
+            account=self.account,
+        ):
+            yield page
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -7,7 +7,9 @@ the readers' answers into the SDK's result values.
 Settings: ``shop`` (``name`` of name.myshopify.com), ``api_version`` (default 2025-01),
 ``location_id`` (the location whose stock the hub sets and reads; default the shop's first
 active location), ``overlap_seconds`` (300),
-``hold_back_seconds`` (60), ``webhook_window_hours`` (49: Shopify retries for 48 h).
+``hold_back_seconds`` (60), ``webhook_window_hours`` (49: Shopify retries for 48 h),
+``finance_lookback_days`` (60), ``finance_overlap_hours`` (6). Money: Shopify Payments balance
+transactions and payouts (:mod:`.finance`).
 Credentials: ``access_token``, ``api_secret`` (webhook signatures).
 """
 
@@ -20,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from channelhub.connectors.errors import ConnectorError
+from channelhub.connectors.finance import FinanceWindow
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.records import PageRecords, describe_error, map_fetched, one_of
 from channelhub.connectors.results import (
@@ -29,6 +32,7 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability
 from channelhub.connectors.shopify.dedupe import InMemoryWebhookDedupe, WebhookDedupe
+from channelhub.connectors.shopify.finance import MoneyPull
 from channelhub.connectors.shopify.fulfilment import FulfilmentPushes
 from channelhub.connectors.shopify.stock import StockPush
 from channelhub.connectors.shopify.subscriptions import WebhookSubscribe
@@ -82,7 +86,7 @@ class _Window:
             raise InvalidInput.field("cursor", cursor, "is not a Shopify order cursor") from None
 
 
-class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscribe):
+class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscribe, MoneyPull):
     """One Shopify shop (account) as a :class:`~channelhub.connectors.roles.SalesChannel`."""
 
     platform = "shopify"
@@ -99,6 +103,8 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscr
         self._overlap = timedelta(seconds=float(settings.get("overlap_seconds", 300)))
         self._hold_back = timedelta(seconds=float(settings.get("hold_back_seconds", 60)))
         self._webhook_window = timedelta(hours=float(settings.get("webhook_window_hours", 49)))
+        self._finance_window = FinanceWindow.of(settings)
+        self._now = context.now
 
     def __repr__(self) -> str:
         return f"ShopifyConnector(account={self.account!r}, api={self._gql.api_version})"

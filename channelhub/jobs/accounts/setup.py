@@ -27,9 +27,11 @@ from channelhub.jobs.engine.kinds import (
 )
 
 #: Jobs whose progress is a stored cursor (the others start from the hub's state each run).
-CURSOR_JOBS: frozenset[JobKind] = frozenset({JobKind.PULL_ORDERS, JobKind.PULL_LISTINGS})
+CURSOR_JOBS: frozenset[JobKind] = frozenset(
+    {JobKind.PULL_ORDERS, JobKind.PULL_LISTINGS, JobKind.PULL_FINANCE}
+)
 #: Jobs whose cursor can be told where to start (``reset-cursor --since``).
-SINCE_JOBS: frozenset[JobKind] = frozenset({JobKind.PULL_ORDERS})
+SINCE_JOBS: frozenset[JobKind] = frozenset({JobKind.PULL_ORDERS, JobKind.PULL_FINANCE})
 
 
 def job_kind(value: str) -> JobKind:
@@ -194,7 +196,9 @@ def cursor_job(plugin: ConnectorPlugin, value: str, *, with_since: bool) -> JobK
         raise InvalidInput.field("job", value, f"keeps no cursor (only {having} do)")
     if with_since and kind not in SINCE_JOBS:
         raise InvalidInput.field(
-            "--since", kind.value, "applies only to pull_orders (listings are re-read in full)"
+            "--since",
+            kind.value,
+            "applies only to pull_orders and pull_finance (listings are re-read in full)",
         )
     return kind
 

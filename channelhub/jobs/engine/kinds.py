@@ -21,6 +21,7 @@ class JobKind(StrEnum):
     RECONCILE = "reconcile"
     PULL_STOCK = "pull_stock"
     POLL_OUTBOUND = "poll_outbound"
+    PULL_FINANCE = "pull_finance"
 
 
 def parse_kind(value: str) -> JobKind:
@@ -49,6 +50,8 @@ JOB_ROLES: dict[JobKind, frozenset[Role]] = {
     JobKind.PULL_STOCK: frozenset({Role.WAREHOUSE}),
     # A WMS without callbacks (Amazon MCF) is asked about its live orders and packages.
     JobKind.POLL_OUTBOUND: frozenset({Role.WAREHOUSE}),
+    # Channels' payouts and fees, warehouses' invoices, into the money ledger.
+    JobKind.PULL_FINANCE: frozenset({Role.SALES_CHANNEL, Role.WAREHOUSE}),
 }
 
 

@@ -84,6 +84,7 @@ JOB_HANDLERS: dict[JobKind, str] = {
     JobKind.RECONCILE: "channelhub.jobs.reconciliation.run:reconcile_job",
     JobKind.PULL_STOCK: "channelhub.jobs.stock.pull:pull_stock_job",
     JobKind.POLL_OUTBOUND: "channelhub.jobs.fulfilment.warehouse_poll:poll_outbound_job",
+    JobKind.PULL_FINANCE: "channelhub.jobs.settlement.pull:pull_finance",
 }
 
 

@@ -1,2 +1,2 @@
-"""Settlement: per-order profit from the money ledger, and the order and payout
-reconciliations. The importers that fill the ledger live beside these (``finance pull``)."""
+"""Settlement: the money each provider moved, imported into the ledger (``pull``), per-order
+profit read from it, and the order and payout reconciliations."""

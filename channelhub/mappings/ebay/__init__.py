@@ -3,6 +3,7 @@
 from channelhub.mappings.ebay.builders import (
     API_SCOPES,
     CARRIER_CODES,
+    FINANCES_BASE,
     FULFILLMENT_BASE,
     INVENTORY_BASE,
     MAX_ORDERS_PER_PAGE,
@@ -46,6 +47,7 @@ from channelhub.mappings.ebay.orders import amount, normalize_orders
 __all__ = [
     "API_SCOPES",
     "CARRIER_CODES",
+    "FINANCES_BASE",
     "FULFILLMENT_BASE",
     "INVENTORY_BASE",
     "MAX_ORDERS_PER_PAGE",

@@ -25,16 +25,19 @@ SOURCE = "ebay response"
 FULFILLMENT_BASE = "/sell/fulfillment/v1"
 INVENTORY_BASE = "/sell/inventory/v1"
 NOTIFICATION_BASE = "/commerce/notification/v1"
+FINANCES_BASE = "/sell/finances/v1"
 TOKEN_PATH = "/identity/v1/oauth2/token"
 
 SCOPE_FULFILLMENT = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 SCOPE_INVENTORY = "https://api.ebay.com/oauth/api_scope/sell.inventory"
 SCOPE_PUBLIC = "https://api.ebay.com/oauth/api_scope"
+SCOPE_FINANCES = "https://api.ebay.com/oauth/api_scope/sell.finances"
 #: The scopes each API's calls need (from each operation's ``security`` in the specs).
 API_SCOPES: Mapping[str, tuple[str, ...]] = {
     "fulfillment": (SCOPE_FULFILLMENT,),
     "inventory": (SCOPE_INVENTORY,),
     "notification": (SCOPE_PUBLIC,),
+    "finances": (SCOPE_FINANCES,),
 }
 
 MAX_ORDERS_PER_PAGE = 200

@@ -6,7 +6,8 @@ orders 2026-01-01 ``searchOrders`` / ``getOrder``; orders v0 ``confirmShipment``
 ``createFeedDocument`` -> upload (``PUT /_upload/{id}``, a stand-in for the pre-signed URL) ->
 ``createFeed`` -> ``getFeed`` -> ``getFeedDocument`` -> download (``GET /_download/{id}``);
 notifications v1 ``getDestinations`` / ``createDestination`` / ``getSubscription`` /
-``createSubscription``, ORDER_CHANGE sent to the destination's SQS queue (:mod:`.notifications`).
+``createSubscription``, ORDER_CHANGE sent to the destination's SQS queue (:mod:`.notifications`);
+finances 2024-06-19 ``listTransactions`` and transfers 2024-06-01 ``listPayouts`` (:mod:`.finance`).
 Every SP-API answer carries ``x-amzn-RateLimit-Limit`` and ``x-amzn-RequestId``; excess is a
 429 ``QuotaExceeded`` in Amazon's error body.
 """
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 
 from channelhub.simulators.amazon import listings as lst
 from channelhub.simulators.amazon.catalog import MARKETPLACES, Marketplace
+from channelhub.simulators.amazon.finance import add_finance_routes
 from channelhub.simulators.amazon.notifications import Deliver, NotificationError, sqs_deliver
 from channelhub.simulators.amazon.shipments import confirm_shipment as confirm
 from channelhub.simulators.amazon.state import AmazonState, SimError
@@ -50,6 +52,9 @@ USAGE_PLANS: Mapping[str, SimLimit] = {
     "createDestination": SimLimit(1, 5),
     "getSubscription": SimLimit(1, 5),
     "createSubscription": SimLimit(1, 5),
+    # finances 2024-06-19 listTransactions and transfers 2024-06-01 listPayouts: 0.5/s, burst 10
+    "listTransactions": SimLimit(0.5, 10),
+    "listPayouts": SimLimit(0.5, 10),
 }
 DEFAULT_CREDENTIALS = {
     "client_id": "amzn1.application-oa2-client.sim",
@@ -306,6 +311,7 @@ def _add_routes(sim: Simulator, state: AmazonState, plans: Mapping[str, SimLimit
         return Response(lst.download(state, document_id), media_type="application/json")
 
     _add_notification_routes(sim, state, plans, auth)
+    add_finance_routes(sim, state, lambda operation, body: _ok(operation, plans, body), auth)
 
 
 def _add_notification_routes(

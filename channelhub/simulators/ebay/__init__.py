@@ -1,4 +1,4 @@
-"""eBay Sell API simulator: OAuth, Fulfillment, Inventory and the notification public key.
+"""eBay Sell API simulator: OAuth, Fulfillment, Inventory, Finances and the notification key.
 
 Follows contracts/ebay/*_oas3.json: paths under ``/sell/fulfillment/v1``,
 ``/sell/inventory/v1`` and ``/commerce/notification/v1``; OAuth refresh-token and
@@ -6,7 +6,8 @@ client-credentials grants at ``/identity/v1/oauth2/token`` with Basic client aut
 checked per API; getOrders with ``lastmodifieddate`` filter, ``limit <= 200``, offset and
 absolute ``next`` links; bulkUpdatePriceQuantity (<= 25 items, 200 or 207 with per-item
 status, 250 revisions per sku per day); createShippingFulfillment (201 + ``Location``, 409
-when the lines are already fulfilled); the SDK framework's faults, journal and rate limits.
+when the lines are already fulfilled); Finances getTransactions / getPayouts seeded from the
+orders (:mod:`.finance`); the SDK framework's faults, journal and rate limits.
 """
 
 from __future__ import annotations

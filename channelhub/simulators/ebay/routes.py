@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from channelhub.simulators.base import Simulator
 from channelhub.simulators.ebay.data import EbayShop, ebay_time
+from channelhub.simulators.ebay.finance import install_finance_routes
 from channelhub.simulators.throttle import SimLimit
 
 FULFILLMENT = "/sell/fulfillment/v1"
@@ -24,7 +25,8 @@ PUBLIC_HOST = "https://api.ebay.com"
 SCOPE_FULFILLMENT = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
 SCOPE_INVENTORY = "https://api.ebay.com/oauth/api_scope/sell.inventory"
 SCOPE_PUBLIC = "https://api.ebay.com/oauth/api_scope"
-ALL_SCOPES = (SCOPE_FULFILLMENT, SCOPE_INVENTORY)
+SCOPE_FINANCES = "https://api.ebay.com/oauth/api_scope/sell.finances"
+ALL_SCOPES = (SCOPE_FULFILLMENT, SCOPE_INVENTORY, SCOPE_FINANCES)
 MAX_LIMIT = 200
 MAX_BULK = 25
 REVISIONS_PER_DAY = 250
@@ -36,6 +38,8 @@ LIMITS = {
     "inventory": SimLimit(rate=20, burst=40),
     "bulkUpdatePriceQuantity": SimLimit(rate=5, burst=10),
     "getPublicKey": SimLimit(rate=5, burst=10),
+    "getTransactions": SimLimit(rate=5, burst=10),
+    "getPayouts": SimLimit(rate=5, burst=10),
 }
 
 
@@ -353,6 +357,8 @@ def install_routes(
         if key_id != shop.key_id:
             return error(404, 195005, f"The public key {key_id} was not found.")
         return JSONResponse({"algorithm": "ECDSA", "digest": "SHA1", "key": shop.public_key_pem()})
+
+    install_finance_routes(sim, shop, scope, now, SCOPE_FINANCES)
 
 
 def _update_one(shop: EbayShop, entry: Any, day: str) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from channelhub.simulators.shopify.cost import (
     actual_cost,
     requested_cost,
 )
+from channelhub.simulators.shopify.finance import make_plan, payments_account
 from channelhub.simulators.shopify.graph import field_resolver, query_root
 from channelhub.simulators.shopify.mutations import mutation_root
 from channelhub.simulators.shopify.schema import load_admin_schema
@@ -78,6 +79,9 @@ class ShopSimulator:
     journal: list[JournalEntry] = field(default_factory=list)
     fail_next: list[str] = field(default_factory=list)  # queued faults: ["throttled"]
     webhooks: OrderWebhooks | None = None  # subscriptions and the order webhooks sent
+
+    def _payments_account(self, info: Any, **args: Any) -> dict[str, Any]:
+        return payments_account(self.data)
 
     def calls(self, root_field: str, *, outcome: str | None = "ok") -> int:
         """How many requests asked for ``root_field`` (with the given outcome; None: any)."""
@@ -182,7 +186,7 @@ class ShopSimulator:
         root = (
             mutation_root(self.data, self.now)
             if operation.operation is OperationType.MUTATION
-            else query_root(self.data)
+            else {**query_root(self.data), "shopifyPaymentsAccount": self._payments_account}
         )
         if self.webhooks is not None:  # webhook subscriptions (subscriptions.py)
             mutation = operation.operation is OperationType.MUTATION
@@ -276,6 +280,8 @@ def create_app(
         rng=random.Random(seed),
         now=now,
     )
+    shop.data.finance_plan = make_plan(shop.data, now())  # type: ignore[attr-defined]
+    shop.data.finance_extra = []  # type: ignore[attr-defined]
     sim = Simulator(
         platform="shopify",
         seed=seed,
