@@ -227,7 +227,10 @@ class BulkQueries:
             )
             self._execute(op, document)
             self.operations[op.number] = op
-            return {"bulkOperation": self.render(op), "userErrors": []}
+            # as Shopify answers: just CREATED, whatever happens next (a poll sees the rest)
+            created = {**self.render(op), "status": "CREATED", "completedAt": None}
+            created.update(objectCount="0", rootObjectCount="0", url=None, fileSize=None)
+            return {"bulkOperation": {**created, "partialDataUrl": None}, "userErrors": []}
 
         return {"bulkOperationRunQuery": run}
 
