@@ -128,7 +128,7 @@ class BulkOrders:
             if waited >= self.settings.max_wait:
                 raise ConnectorError(
                     f"Shopify bulk operation {operation.id} still {operation.status} after "
-                    f"{waited:.0f} s (bulk_max_wait_seconds); the next run takes it up again"
+                    f"{waited:.0f} s (bulk_max_wait_seconds); the next run tries again"
                 )
             await self._context.sleep(pause)
             waited += pause
