@@ -255,3 +255,10 @@ async def test_a_short_window_stays_paged(make_rig: Any) -> None:
         pass
     assert rig.shop.calls("bulkOperationRunQuery") == 0 and rig.shop.calls("orders") >= 1
     await rig.connector.aclose()
+
+
+async def test_a_bad_bulk_setting_is_one_clear_error(make_rig: Any) -> None:
+    from channelhub.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="bulk_after_days"):
+        make_rig(orders=1, settings={"bulk_after_days": "soon"})

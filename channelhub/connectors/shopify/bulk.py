@@ -47,7 +47,7 @@ class BulkSettings:
     ``bulk_max_wait_seconds``)."""
 
     after_days: float | None = None  # None: never (paged reads only)
-    page_orders: int = 250
+    page_orders: int = 1000
     max_wait: float = 6 * 3600.0
 
     @classmethod
@@ -68,7 +68,7 @@ class BulkSettings:
 
         return cls(
             after_days=number("bulk_after_days", None),
-            page_orders=int(number("bulk_page_orders", 250) or 250),
+            page_orders=int(number("bulk_page_orders", 1000) or 1000),
             max_wait=number("bulk_max_wait_seconds", 6 * 3600.0) or 6 * 3600.0,
         )
 

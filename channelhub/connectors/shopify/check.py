@@ -52,9 +52,10 @@ SPEC = PlatformSpec(
         ),
         field(
             "bulk_page_orders",
-            "orders per committed page when reading a bulk file",
+            "orders per committed page when reading a bulk file (a run commits at most "
+            "max_pages_per_run pages; the next run re-downloads the file and skips those)",
             FieldType.INT,
-            default=250,
+            default=1000,
         ),
         field(
             "bulk_max_wait_seconds",
