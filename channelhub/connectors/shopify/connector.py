@@ -7,7 +7,9 @@ the readers' answers into the SDK's result values.
 Settings: ``shop`` (``name`` of name.myshopify.com), ``api_version`` (default 2025-01),
 ``location_id`` (the location whose stock the hub sets and reads; default the shop's first
 active location), ``overlap_seconds`` (300),
-``hold_back_seconds`` (60), ``webhook_window_hours`` (49: Shopify retries for 48 h).
+``hold_back_seconds`` (60), ``webhook_window_hours`` (49: Shopify retries for 48 h);
+``bulk_after_days`` (unset: never), ``bulk_page_orders``, ``bulk_max_wait_seconds``: order
+windows at least that long are read with one bulk query (:mod:`.bulk`).
 Credentials: ``access_token``, ``api_secret`` (webhook signatures).
 """
 
@@ -130,6 +132,8 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscr
         The page cursor holds the window and Shopify's page cursor, so a resumed run reads the
         same window; the last page's cursor starts the next run ``overlap`` before this
         window's end, so an order updated while this run paged is read again, never lost.
+        A window of at least ``bulk_after_days`` is read with one bulk query instead, its
+        page cursors naming the operation and the orders of its file already handed on.
         """
         window = _Window.decode(cursor) if cursor else _Window(since=since or EPOCH)
         until = window.until or self._context.now() - self._hold_back
@@ -183,18 +187,18 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscr
             operation, skip = await self._bulk.start(window.since, until), 0
         operation = await self._bulk.wait(operation)
         try:
-            async for page in self._bulk_pages(window, operation, skip):
+            async for page in self._bulk_pages(window, until, operation, skip):
                 yield page
         except BulkFileGone:
             if skip == 0 and window.bulk is None:
                 raise  # a file refused right after the operation finished: not an expiry
             # the file of a resumed window is gone: read the window again from a new one
             operation = await self._bulk.wait(await self._bulk.start(window.since, until))
-            async for page in self._bulk_pages(window, operation, 0):
+            async for page in self._bulk_pages(window, until, operation, 0):
                 yield page
 
     async def _bulk_pages(
-        self, window: _Window, operation: m.bulk.BulkOperation, skip: int
+        self, window: _Window, until: datetime, operation: m.bulk.BulkOperation, skip: int
     ) -> AsyncIterator[PageOf[Order]]:
         size = self._bulk.settings.page_orders
         seen = 0
@@ -213,8 +217,7 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscr
                 cursor = replace(window, bulk=operation.id, skip=seen).encode()
                 yield records.page(cursor, False)
                 records = PageRecords()
-        assert window.until is not None
-        yield records.page(_Window(since=window.until - self._overlap).encode(), True)
+        yield records.page(_Window(since=until - self._overlap).encode(), True)
 
     async def get_order(self, external_id: str) -> Fetched[Order]:
         answer = await self._gql.call("order", m.order_request(external_id))
