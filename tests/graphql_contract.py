@@ -56,7 +56,9 @@ def request_errors(body: dict[str, object]) -> list[str]:
     if not isinstance(variables, dict):
         return ["variables: is not an object"]
     operations = [d for d in parse(document).definitions if isinstance(d, OperationDefinitionNode)]
-    coerced = get_variable_values(admin_schema(), operations[0].variable_definitions, variables)
+    coerced = get_variable_values(
+        admin_schema(), operations[0].variable_definitions or (), variables
+    )
     if isinstance(coerced, list):
         return [error.message for error in coerced]
     return []

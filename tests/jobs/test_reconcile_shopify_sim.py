@@ -25,7 +25,10 @@ from tests.shopify.conftest import SECRET, TOKEN, FakeTime
 pytestmark = pytest.mark.anyio
 
 
-async def test_missing_and_cancelled_orders_against_the_simulator(engine: Engine) -> None:
+@pytest.mark.parametrize("bulk", [{}, {"bulk_after_days": 7}], ids=["paged", "bulk"])
+async def test_missing_and_cancelled_orders_against_the_simulator(
+    engine: Engine, bulk: dict[str, int]
+) -> None:
     sessions: sessionmaker[Session] = make_session_factory(engine)
     time = FakeTime()
     sim = create_app(clock=time.clock, now=time.now)
@@ -36,7 +39,7 @@ async def test_missing_and_cancelled_orders_against_the_simulator(engine: Engine
             account="sim-shop",
             base_url="https://channelhub-sim.myshopify.com",
             credentials={"access_token": SecretStr(TOKEN), "api_secret": SecretStr(SECRET)},
-            settings={"api_version": "2025-01", "location_id": location},
+            settings={"api_version": "2025-01", "location_id": location, **bulk},
             transport=httpx.ASGITransport(app=sim),
             clock=time.clock,
             sleep=time.sleep,
@@ -77,5 +80,8 @@ async def test_missing_and_cancelled_orders_against_the_simulator(engine: Engine
 
         again = await reconcile_sales_channel(sessions, connector, now=time.now())
         assert again.counts["discrepancies"] == {}
+        # the whole history is a long window: with bulk_after_days it is read in bulk
+        assert (sim.shop.calls("orders") == 0) == bool(bulk)
+        assert (sim.shop.calls("bulkOperationRunQuery") == 3) == bool(bulk)
     finally:
         await connector.aclose()

@@ -44,6 +44,25 @@ SPEC = PlatformSpec(
             FieldType.FLOAT,
             default=49,
         ),
+        field(
+            "bulk_after_days",
+            "order windows at least this many days long (first import, sync --since, "
+            "reconcile) are read with one bulk query (unset: always paged)",
+            FieldType.FLOAT,
+        ),
+        field(
+            "bulk_page_orders",
+            "orders per committed page when reading a bulk file (a run commits at most "
+            "max_pages_per_run pages; the next run re-downloads the file and skips those)",
+            FieldType.INT,
+            default=1000,
+        ),
+        field(
+            "bulk_max_wait_seconds",
+            "how long a run waits for a bulk query before leaving it to the next run",
+            FieldType.FLOAT,
+            default=21600,
+        ),
     ),
     base_url_or_setting="shop",
 )

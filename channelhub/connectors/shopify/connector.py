@@ -9,7 +9,9 @@ Settings: ``shop`` (``name`` of name.myshopify.com), ``api_version`` (default 20
 active location), ``overlap_seconds`` (300),
 ``hold_back_seconds`` (60), ``webhook_window_hours`` (49: Shopify retries for 48 h),
 ``finance_lookback_days`` (60), ``finance_overlap_hours`` (6). Money: Shopify Payments balance
-transactions and payouts (:mod:`.finance`).
+transactions and payouts (:mod:`.finance`). ``bulk_after_days`` (unset: never),
+``bulk_page_orders``, ``bulk_max_wait_seconds``: order windows at least that long are read
+with one bulk query (:mod:`.bulk`).
 Credentials: ``access_token``, ``api_secret`` (webhook signatures).
 """
 
@@ -31,6 +33,7 @@ from channelhub.connectors.results import (
     RawRecord,
 )
 from channelhub.connectors.roles import Capability
+from channelhub.connectors.shopify.bulk import BulkFileGone, BulkOrders
 from channelhub.connectors.shopify.dedupe import InMemoryWebhookDedupe, WebhookDedupe
 from channelhub.connectors.shopify.finance import MoneyPull
 from channelhub.connectors.shopify.fulfilment import FulfilmentPushes
@@ -62,16 +65,18 @@ class _Window:
     since: datetime
     until: datetime | None = None
     after: str | None = None
+    bulk: str | None = None  # the bulk operation this window is read from
+    skip: int = 0  # orders of its file already handed on (committed with their page)
 
     def encode(self) -> str:
-        return json.dumps(
-            {
-                "since": self.since.isoformat(),
-                "until": self.until.isoformat() if self.until else None,
-                "after": self.after,
-            },
-            separators=(",", ":"),
-        )
+        data: dict[str, Any] = {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat() if self.until else None,
+            "after": self.after,
+        }
+        if self.bulk is not None:
+            data.update(bulk=self.bulk, skip=self.skip)
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def decode(cls, cursor: str) -> _Window:
@@ -81,6 +86,8 @@ class _Window:
                 since=datetime.fromisoformat(data["since"]),
                 until=datetime.fromisoformat(data["until"]) if data.get("until") else None,
                 after=data.get("after"),
+                bulk=data.get("bulk"),
+                skip=int(data.get("skip") or 0),
             )
         except (ValueError, KeyError, TypeError):
             raise InvalidInput.field("cursor", cursor, "is not a Shopify order cursor") from None
@@ -105,6 +112,7 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscr
         self._webhook_window = timedelta(hours=float(settings.get("webhook_window_hours", 49)))
         self._finance_window = FinanceWindow.of(settings)
         self._now = context.now
+        self._bulk = BulkOrders(context, self._gql)
 
     def __repr__(self) -> str:
         return f"ShopifyConnector(account={self.account!r}, api={self._gql.api_version})"
@@ -130,10 +138,18 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscr
         The page cursor holds the window and Shopify's page cursor, so a resumed run reads the
         same window; the last page's cursor starts the next run ``overlap`` before this
         window's end, so an order updated while this run paged is read again, never lost.
+        A window of at least ``bulk_after_days`` is read with one bulk query instead, its
+        page cursors naming the operation and the orders of its file already handed on.
         """
         window = _Window.decode(cursor) if cursor else _Window(since=since or EPOCH)
         until = window.until or self._context.now() - self._hold_back
         window = replace(window, until=until)
+        if window.bulk is not None or (
+            window.after is None and self._bulk.wanted(window.since, until)
+        ):
+            async for page in self._pull_bulk(window, until):
+                yield page
+            return
         while True:
             body = m.orders_request(
                 updated_since=window.since, updated_before=window.until, after=window.after
@@ -167,6 +183,47 @@ class ShopifyConnector(StockPush, FulfilmentPushes, WebhookIntake, WebhookSubscr
             yield records.page(next_cursor, not more)
             if not more or not end_cursor:
                 return
+
+    async def _pull_bulk(self, window: _Window, until: datetime) -> AsyncIterator[PageOf[Order]]:
+        """The window's orders from one bulk query (:mod:`.bulk`), ``bulk_page_orders`` a
+        page; a resumed window skips the orders its cursor says were handed on."""
+        operation = await self._bulk.lookup(window.bulk) if window.bulk else None
+        skip = window.skip
+        if operation is None or operation.status in {"FAILED", "CANCELED", "EXPIRED"}:
+            operation, skip = await self._bulk.start(window.since, until), 0
+        operation = await self._bulk.wait(operation)
+        try:
+            async for page in self._bulk_pages(window, until, operation, skip):
+                yield page
+        except BulkFileGone:
+            if skip == 0 and window.bulk is None:
+                raise  # a file refused right after the operation finished: not an expiry
+            # the file of a resumed window is gone: read the window again from a new one
+            operation = await self._bulk.wait(await self._bulk.start(window.since, until))
+            async for page in self._bulk_pages(window, until, operation, 0):
+                yield page
+
+    async def _bulk_pages(
+        self, window: _Window, until: datetime, operation: m.bulk.BulkOperation, skip: int
+    ) -> AsyncIterator[PageOf[Order]]:
+        size = self._bulk.settings.page_orders
+        seen = 0
+        records: PageRecords[Order] = PageRecords()
+        async for node in self._bulk.orders(operation):
+            seen += 1
+            if seen <= skip:
+                continue
+            records.take_one(
+                self._raw("order", _node_id(node), node),
+                m.order_from_node,
+                node,
+                account=self.account,
+            )
+            if (seen - skip) % size == 0:
+                cursor = replace(window, bulk=operation.id, skip=seen).encode()
+                yield records.page(cursor, False)
+                records = PageRecords()
+        yield records.page(_Window(since=until - self._overlap).encode(), True)
 
     async def get_order(self, external_id: str) -> Fetched[Order]:
         answer = await self._gql.call("order", m.order_request(external_id))

@@ -5,7 +5,7 @@ products/variants -> :func:`normalize_listings`; locations -> :func:`normalize_l
 request builders and answer readers for stock pushes and fulfilment; webhook signature check.
 """
 
-from channelhub.mappings.shopify import pricing, queries, webhooks
+from channelhub.mappings.shopify import bulk, pricing, queries, webhooks
 from channelhub.mappings.shopify.cost import (
     QueryCost,
     ThrottleStatus,
@@ -80,6 +80,7 @@ __all__ = [
     "ShopifyLocation",
     "ThrottleStatus",
     "Tracking",
+    "bulk",
     "channel_state",
     "data_of",
     "fulfillment_create_request",

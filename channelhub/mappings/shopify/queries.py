@@ -32,8 +32,9 @@ MAX_PRODUCT_VARIANTS: Final = 20
 #: Inventory items per levels re-read (each with up to 10 locations) under the same limit.
 LEVELS_PAGE_SIZE: Final = 30
 
-ORDER_FIELDS: Final = f"""
-fragment ChannelhubOrder on Order {{
+#: The order's own fields (no connection): read the same way by the paged query and by the
+#: bulk query (:mod:`channelhub.mappings.shopify.bulk`), so one mapping builds both.
+ORDER_SCALARS: Final = f"""
   id
   legacyResourceId
   name
@@ -66,15 +67,19 @@ fragment ChannelhubOrder on Order {{
   currentTotalPriceSet {{ {_MONEY} }}
   totalOutstandingSet {{ {_MONEY} }}
   totalRefundedSet {{ {_MONEY} }}
-  lineItems(first: {LINES_READ_WITH_ORDER}) {{
+"""
+
+ORDER_FIELDS: Final = f"""
+fragment ChannelhubOrder on Order {{
+{ORDER_SCALARS}  lineItems(first: {LINES_READ_WITH_ORDER}) {{
     pageInfo {{ hasNextPage endCursor }}
     nodes {{ ...ChannelhubLineItem }}
   }}
 }}
 """
 
-LINE_ITEM_FIELDS: Final = f"""
-fragment ChannelhubLineItem on LineItem {{
+#: A line item's fields (paged and bulk reads alike).
+LINE_ITEM_SCALARS: Final = f"""
   id
   sku
   title
@@ -87,7 +92,11 @@ fragment ChannelhubLineItem on LineItem {{
   variant {{ id }}
   originalUnitPriceSet {{ {_MONEY} }}
   discountedTotalSet {{ {_MONEY} }}
-}}
+"""
+
+LINE_ITEM_FIELDS: Final = f"""
+fragment ChannelhubLineItem on LineItem {{
+{LINE_ITEM_SCALARS}}}
 """
 
 ORDERS_QUERY: Final = (
@@ -267,7 +276,59 @@ query ChannelhubOrderFulfillments($id: ID!) {
 }
 """
 
-#: Every document, by name: the contract test validates each against the schema.
+_BULK_OPERATION: Final = """
+  id status errorCode createdAt completedAt objectCount rootObjectCount fileSize url
+  partialDataUrl query
+"""
+
+#: Start a bulk query (``$query`` is a whole document: :data:`BULK_ORDERS_TEMPLATE`). Priced
+#: as a mutation (10 points); what it reads later costs no points at all.
+BULK_RUN_QUERY: Final = f"""
+mutation ChannelhubBulkRun($query: String!) {{
+  bulkOperationRunQuery(query: $query) {{
+    bulkOperation {{ {_BULK_OPERATION} }}
+    userErrors {{ code field message }}
+  }}
+}}
+"""
+
+#: The shop's current (latest) bulk query: what a poll reads until it finishes.
+CURRENT_BULK_OPERATION_QUERY: Final = f"""
+query ChannelhubCurrentBulk {{
+  currentBulkOperation(type: QUERY) {{ {_BULK_OPERATION} }}
+}}
+"""
+
+#: One bulk operation by id: a resumed import finds its file again (or learns it expired).
+BULK_OPERATION_QUERY: Final = f"""
+query ChannelhubBulkOperation($id: ID!) {{
+  node(id: $id) {{ ... on BulkOperation {{ {_BULK_OPERATION} }} }}
+}}
+"""
+
+#: The bulk form of ORDERS_QUERY: the same order and line fields, every line item (no
+#: ``first``: a bulk query reads whole connections), lines as their own JSONL rows with
+#: ``__parentId``. ``$SEARCH`` is replaced by the quoted ``orders(query:)`` filter.
+BULK_ORDERS_TEMPLATE: Final = f"""
+{{
+  orders(query: $SEARCH, sortKey: UPDATED_AT) {{
+    edges {{
+      node {{
+{ORDER_SCALARS}        lineItems {{
+          edges {{
+            node {{
+{LINE_ITEM_SCALARS}            }}
+          }}
+        }}
+      }}
+    }}
+  }}
+}}
+"""
+
+#: Every document sent as a request, by name: the contract test validates each against the
+#: schema (the bulk query inside BULK_RUN_QUERY is checked by the bulk rules: tests/shopify/
+#: test_bulk.py).
 ALL_DOCUMENTS: Final[dict[str, str]] = {
     "ORDERS_QUERY": ORDERS_QUERY,
     "ORDER_QUERY": ORDER_QUERY,
@@ -279,4 +340,7 @@ ALL_DOCUMENTS: Final[dict[str, str]] = {
     "FULFILLMENT_STATE_QUERY": FULFILLMENT_STATE_QUERY,
     "FULFILLMENT_CREATE": FULFILLMENT_CREATE,
     "ORDER_FULFILLMENTS_QUERY": ORDER_FULFILLMENTS_QUERY,
+    "BULK_RUN_QUERY": BULK_RUN_QUERY,
+    "CURRENT_BULK_OPERATION_QUERY": CURRENT_BULK_OPERATION_QUERY,
+    "BULK_OPERATION_QUERY": BULK_OPERATION_QUERY,
 }

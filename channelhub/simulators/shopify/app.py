@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from graphql import (
     FragmentDefinitionNode,
     GraphQLError,
@@ -35,6 +35,7 @@ from graphql import (
 from channelhub.simulators.base import Simulator
 from channelhub.simulators.faults import FaultConfig
 from channelhub.simulators.info import SimulatorInfo
+from channelhub.simulators.shopify.bulk import BulkQueries
 from channelhub.simulators.shopify.cost import (
     MAX_QUERY_COST,
     CostBucket,
@@ -79,6 +80,7 @@ class ShopSimulator:
     journal: list[JournalEntry] = field(default_factory=list)
     fail_next: list[str] = field(default_factory=list)  # queued faults: ["throttled"]
     webhooks: OrderWebhooks | None = None  # subscriptions and the order webhooks sent
+    bulk: BulkQueries | None = None  # bulk query operations (bulk.py)
 
     def _payments_account(self, info: Any, **args: Any) -> dict[str, Any]:
         return payments_account(self.data)
@@ -192,6 +194,10 @@ class ShopSimulator:
             mutation = operation.operation is OperationType.MUTATION
             extra = self.webhooks.mutation_fields() if mutation else self.webhooks.query_fields()
             root = {**root, **extra}
+        if self.bulk is not None:
+            mutation = operation.operation is OperationType.MUTATION
+            extra = self.bulk.mutation_fields() if mutation else self.bulk.query_fields()
+            root = {**root, **extra}
         result = execute_sync(
             self.schema,
             document,
@@ -251,6 +257,8 @@ def create_app(
     in_process: bool = True,
     webhook_secret: str = DEFAULT_SECRET,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    bulk_seconds: float = 0.0,
+    base_url: str | None = None,
 ) -> Simulator:
     """A simulated shop as an ASGI app (the simulator framework's :class:`Simulator`).
 
@@ -294,6 +302,13 @@ def create_app(
     shop.webhooks = OrderWebhooks(
         shop.data, now, secret=webhook_secret, transport=webhook_transport
     )
+    shop.bulk = BulkQueries(
+        shop.data,
+        shop.schema,
+        now,
+        duration=timedelta(seconds=bulk_seconds),
+        base_url=base_url,
+    )
     sim.shop = shop  # type: ignore[attr-defined]
     sim.app.state.shop = shop
 
@@ -303,14 +318,37 @@ def create_app(
             body = await request.json()
         except ValueError:
             body = None
+        if base_url is None:  # the file URL is absolute, on the address the app is reached at
+            bulk.base_url = str(request.base_url)
         status, answer = shop.handle(version, request.headers.get("X-Shopify-Access-Token"), body)
         headers = {
             "X-Request-Id": str(uuid.UUID(int=shop.rng.getrandbits(128))),
             "X-Shopify-API-Version": shop.api_version,
         }
+        await announce_finished()
         return JSONResponse(answer, status_code=status, headers=headers)
 
+    bulk = shop.bulk
     webhooks = shop.webhooks
+
+    async def announce_finished() -> None:
+        for payload in bulk.due():
+            await webhooks.send_json("BULK_OPERATIONS_FINISH", payload)
+
+    @sim.app.get("/storage/bulk/{number}.jsonl")
+    async def bulk_file(number: str) -> Response:
+        """A bulk operation's JSONL result (the signed storage link Shopify hands out)."""
+        status, chunks = bulk.download(number)
+        media = "application/jsonl" if status == 200 else "application/xml"
+        return StreamingResponse(chunks, status_code=status, media_type=media)
+
+    @sim.app.post("/_sim/bulk/tick")
+    async def bulk_tick() -> JSONResponse:
+        """Control: announce the bulk operations finished by now (``bulk_operations/finish``)."""
+        due = bulk.due()
+        for payload in due:
+            await webhooks.send_json("BULK_OPERATIONS_FINISH", payload)
+        return JSONResponse({"finished": [p["admin_graphql_api_id"] for p in due]})
 
     @sim.app.post("/_sim/orders")
     async def place_order() -> JSONResponse:

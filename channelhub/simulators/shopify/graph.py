@@ -11,7 +11,9 @@ import base64
 import json
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +72,19 @@ def search_filter(query: str | None) -> Callable[[dict[str, Any]], bool]:
     return keep
 
 
+_UNBOUNDED: ContextVar[bool] = ContextVar("shopify_bulk_unbounded", default=False)
+
+
+@contextmanager
+def unbounded() -> Iterator[None]:
+    """While a bulk query runs: connections read without ``first`` return every node."""
+    token = _UNBOUNDED.set(True)
+    try:
+        yield
+    finally:
+        _UNBOUNDED.reset(token)
+
+
 def paginate(
     items: list[dict[str, Any]], args: dict[str, Any], *, sort_key: str | None = None
 ) -> dict[str, Any]:
@@ -79,9 +94,12 @@ def paginate(
     between two pages moves rather than shifting every later page.
     """
     first = args.get("first") or args.get("last")
+    bulk = _UNBOUNDED.get()
+    if first is None and bulk:
+        first = len(items)
     if first is None:
         raise ValueError("you must provide one of first or last")
-    if first > 250:
+    if first > 250 and not bulk:
         raise ValueError("The first argument must be at most 250")
 
     def key_of(item: dict[str, Any]) -> list[Any]:

@@ -11,19 +11,26 @@ Shopify does right after the change. Over HTTP: ``POST /_sim/orders`` and
 
 from __future__ import annotations
 
+import json
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from channelhub.mappings.shopify.webhooks import sign_webhook
 from channelhub.simulators.shopify.graph import paginate
 from channelhub.simulators.shopify.seed import ShopData, _order, gid, iso, num
 from channelhub.simulators.shopify.webhooks import WebhookSender
 
-TOPICS = {"ORDERS_CREATE": "orders/create", "ORDERS_UPDATED": "orders/updated"}
+TOPICS = {
+    "ORDERS_CREATE": "orders/create",
+    "ORDERS_UPDATED": "orders/updated",
+    "BULK_OPERATIONS_FINISH": "bulk_operations/finish",
+}
 DEFAULT_SECRET = "shpss_simulator_secret"
 
 
@@ -123,6 +130,30 @@ class OrderWebhooks:
                 try:
                     answer = await client.post(url, content=delivery.body, headers=delivery.headers)
                     status = answer.status_code
+                except httpx.HTTPError:
+                    status = 0
+                self.delivered.append((topic, url, status))
+
+    async def send_json(self, topic: str, payload: dict[str, Any]) -> None:
+        """POST one signed JSON body of ``topic`` (not an order's: e.g. a finished bulk
+        operation) to every address subscribed to it."""
+        targets = [s["callbackUrl"] for s in self.subscriptions if s["topic"] == topic]
+        if not targets:
+            return
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": TOPICS[topic],
+            "X-Shopify-Hmac-Sha256": sign_webhook(body, self.secret),
+            "X-Shopify-Shop-Domain": self.data.domain,
+            "X-Shopify-API-Version": "2025-01",
+            "X-Shopify-Webhook-Id": str(uuid.UUID(int=self.rng.getrandbits(128))),
+            "X-Shopify-Triggered-At": self.now().astimezone(UTC).isoformat(),
+        }
+        async with httpx.AsyncClient(transport=self.transport, timeout=10.0) as client:
+            for url in targets:
+                try:
+                    status = (await client.post(url, content=body, headers=headers)).status_code
                 except httpx.HTTPError:
                     status = 0
                 self.delivered.append((topic, url, status))
