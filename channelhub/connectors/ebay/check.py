@@ -24,12 +24,18 @@ SPEC = PlatformSpec(
         field("client_secret", "Cert ID (client secret) of your eBay keyset", required=True),
         field(
             "refresh_token",
-            "user refresh token granting sell.fulfillment and sell.inventory",
+            "user refresh token granting sell.fulfillment, sell.inventory and sell.finances",
             required=True,
         ),
         field("verification_token", "Marketplace Account Deletion verification token"),
     ),
-    settings=(field("notification_endpoint", "the public URL eBay notifications are sent to"),),
+    settings=(
+        field("notification_endpoint", "the public URL eBay notifications are sent to"),
+        field(
+            "finance_base_url",
+            "Finances API host (default https://apiz.ebay.com; a simulator's URL is used as is)",
+        ),
+    ),
 )
 
 #: The APIs the jobs use with a user token (notification uses an application token).
