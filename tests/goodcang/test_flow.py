@@ -7,6 +7,7 @@ pulled again. On both databases; every Goodcang request checked against the refe
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.amazon_mcf import PLUGIN as MCF_PLUGIN
+from channelhub.connectors.fees import OutboundFees
 from channelhub.connectors.goodcang import PLUGIN as GC_PLUGIN
 from channelhub.connectors.goodcang import GoodcangWarehouse
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
@@ -232,4 +234,47 @@ async def test_an_intercept_after_release_is_settled_by_the_poll(engine: Engine)
         assert stock_balances(session, warehouse=GC)[(GC, "TEE-M")].reserved == 0
     assert gc_rig.sim.state.sellable[("DEWH", "TEE-M")] == 25  # back on Goodcang's shelf
     gc_rig.assert_requests_follow_the_references()
+    await gc.aclose()
+
+
+class NotBilledYet:
+    """The real connector, but the fee record reads as not final (shipped, not charged yet)."""
+
+    def __init__(self, inner: GoodcangWarehouse) -> None:
+        self.inner = inner
+        self.platform, self.account = inner.platform, inner.account
+        self.capabilities = inner.capabilities
+
+    async def outbound_fees(self, key: str) -> OutboundFees:
+        return replace(await self.inner.outbound_fees(key), charges=(), final=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_fee_record_not_final_is_stored_nothing_and_read_again(engine: Engine) -> None:
+    _, gc_rig = _rigs()
+    gc = gc_rig.connector()
+    factory = _setup(engine, START)
+    await pull_stock(factory, gc, account=ACCOUNT, now=START)
+    fr = order(external_id="FR-1", placed_at=START, updated_at=START, ship_to=PARIS)
+    fr = fr.model_copy(update={"lines": (fr.lines[0].model_copy(update={"channel_sku": "TEE-M"}),)})
+    with factory.begin() as session:
+        upsert_order(session, fr, now=START)
+    run_pipeline(factory, settings=PipelineSettings(allocation=RULES.allocation), now=START)
+    await dispatch_outbox(factory, warehouses={GC: gc}, now=START)
+    gc_rig.sim.advance(timedelta(hours=4))
+    early = await poll_warehouse(factory, NotBilledYet(gc), warehouses=[GC], now=gc_rig.clock())
+    assert early.shipments == 1 and early.fees == 0 and not early.failures
+    with factory() as session:
+        assert fee_lines(session, ACCOUNT) == []
+    billed = await poll_warehouse(factory, gc, warehouses=[GC], now=gc_rig.clock())
+    again = await poll_warehouse(factory, gc, warehouses=[GC], now=gc_rig.clock())
+    assert (billed.fees, again.fees) == (1, 0)
+    with factory() as session:
+        lines = fee_lines(session, ACCOUNT)
+        assert {x.order_ref for x in lines} == {"FR-1"} and len(lines) == 3
+    reads = gc_rig.sim.journal.count("POST", "/order/get_order_by_ref_code")
+    await poll_warehouse(factory, gc, warehouses=[GC], now=gc_rig.clock())
+    assert gc_rig.sim.journal.count("POST", "/order/get_order_by_ref_code") == reads  # not again
     await gc.aclose()
