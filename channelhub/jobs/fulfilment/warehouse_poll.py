@@ -123,6 +123,8 @@ class WarehousePollSummary:
             f"{self.packages} package(s) tracked, {self.new_events} new scan(s), "
             f"{len(self.delivered)} order(s) delivered"
         ]
+        if self.fees:
+            lines.append(f"  {self.fees} order fee record(s) recorded in the money ledger")
         lines += [f"  EXCEPTION {key}: {why}" for key, why in self.exceptions]
         lines += [f"  FAILED {what}: {why}" for what, why in self.failures]
         return "\n".join(lines)
@@ -322,8 +324,8 @@ async def poll_outbound_job(context: JobContext) -> bool:
     """The scheduled ``poll_outbound`` of one warehouse account; a warehouse that calls back
     (no ``POLLED_OUTBOUND``) is skipped quietly.
 
-    Counts: new shipments and scans -> new, orders delivered -> updated, exceptions raised
-    and failed reads -> failed.
+    Counts: new shipments, scans and fee records -> new, orders delivered -> updated,
+    exceptions raised and failed reads -> failed.
     """
     from channelhub.jobs.engine.handlers import warehouse_codes  # the handlers import the runner
 
@@ -339,7 +341,7 @@ async def poll_outbound_job(context: JobContext) -> bool:
         context.session_factory, connector, warehouses=codes, now=context.now()
     )
     counts = RunCounts(
-        new=summary.shipments + summary.new_events,
+        new=summary.shipments + summary.new_events + summary.fees,
         updated=len(summary.delivered),
         failed=len(summary.exceptions) + len(summary.failures),
     )
