@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -37,7 +38,13 @@ from channelhub.store.repos.stock import stock_balances
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.core.orderflow_data import order
 from tests.jobs.dispatch_fakes import Crash
-from tests.overseas.ledger import fee_lines, fee_record, mark_shipped, missing_fee_orders
+from tests.overseas.ledger import (
+    fee_lines,
+    fee_record,
+    mark_shipped,
+    missing_fee_orders,
+    order_costs,
+)
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 DE_ADDRESS = {
@@ -189,6 +196,7 @@ async def run_flow(engine: Engine, platform: Platform) -> Any:
         }, by_order
         assert {x.provider_txn_id for x in lines} == set(summary.sent)
         assert fee_record(session, "wms", summary.sent[0]) is not None  # the raw record
+        assert order_costs(session, "US-1", "USD") == (Decimal("-4.5"), Decimal("-6.2"))
         balance = stock_balances(session, warehouse=us_wh)[(us_wh, "MUG-RED")]
         assert balance.reserved == 0
 

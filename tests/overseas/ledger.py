@@ -3,12 +3,16 @@ account recorded, and the orders the missing-warehouse-fee reconciliation flags.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.discrepancy import DiscrepancyClass
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.settlement_checks import check_orders
+from channelhub.store.repos.profit import profit_by_order
+from channelhub.store.repos.profit_query import ProfitQuery
 from channelhub.store.repos.settlement import Window, has_warehouse_lines, iter_order_money
 from channelhub.store.tables.money import MoneyLineRow, MoneyRecordRow
 from channelhub.store.tables.orders import OrderRow
@@ -51,3 +55,10 @@ def mark_shipped(session: Session, external_id: str) -> None:
         .where(OrderRow.external_id == external_id)
         .values(hub_status=HubStatus.SHIPPED.value)
     )
+
+
+def order_costs(session: Session, external_id: str, currency: str) -> tuple[Decimal, Decimal]:
+    """(fulfilment, labels) of one order's profit: what the warehouse fees added to it."""
+    query = ProfitQuery(currency=currency, external_id=external_id)
+    (row,) = profit_by_order(session, query)
+    return row.figures["fulfilment"], row.figures["labels"]
