@@ -209,9 +209,6 @@ class OutboundStatus:
     problem: str | None = None
     #: the warehouse will change nothing more about this order
     final: bool = False
-    #: other records read with the status that must be kept as they came (a WINIT / 4PX fee
-    #: record, kind ``warehouse_fees``): the poll archives them as raw payloads for settlement
-    documents: tuple[RawRecord, ...] = ()
 
 
 @dataclass(frozen=True)

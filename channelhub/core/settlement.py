@@ -135,3 +135,56 @@ class ProviderRecord:
     kind: str  # the provider's record kind, e.g. "transaction", "payout", "invoice"
     payload: dict[str, Any]
     lines: tuple[MoneyLine, ...] = field(default=())
+
+
+#: The provider record kind of a warehouse's fee record of one outbound order.
+WAREHOUSE_FEES = "warehouse_fees"
+
+
+@dataclass(frozen=True)
+class WarehouseCharge:
+    """One line of a warehouse's fee record for one outbound order, typed by the provider's
+    mapping (its fee code -> a hub type; an unknown code is an adjustment naming it).
+
+    ``amount`` is signed from the seller's view (a charge is negative); ``component`` names the
+    line within the record, the same on every read of the same record."""
+
+    component: str
+    type: MoneyType
+    amount: Decimal
+    currency: str
+    code: str
+    description: str = ""
+
+
+def warehouse_fee_record(
+    *,
+    record_id: str,
+    payload: dict[str, Any],
+    charges: tuple[WarehouseCharge, ...],
+    posted_at: datetime,
+    order_ref: str | None,
+    order_channel: str | None,
+    package_ref: str | None,
+) -> ProviderRecord:
+    """A warehouse's fee record of one outbound order as a ledger record: one line per charge,
+    linked to the channel order the outbound served (``order_ref`` on ``order_channel``), so
+    profit and the missing-warehouse-fee check find it. Every warehouse builds it the same way.
+    """
+    lines = tuple(
+        MoneyLine(
+            source=MoneySource.WAREHOUSE,
+            provider_txn_id=record_id,
+            component=charge.component,
+            type=charge.type,
+            amount=charge.amount,
+            currency=charge.currency,
+            posted_at=posted_at,
+            order_ref=order_ref,
+            order_channel=order_channel,
+            package_ref=package_ref,
+            description=charge.description or charge.code,
+        )
+        for charge in charges
+    )
+    return ProviderRecord(record_id, WAREHOUSE_FEES, payload, lines)

@@ -1,11 +1,13 @@
 """The demo-style flow with two overseas warehouses chosen by the rules: EU orders to a
 Goodcang DE warehouse, US orders to Amazon MCF. Stock pulled from both, orders imported and
 allocated, the Goodcang order dispatched exactly once under a crash between Goodcang's
-"accepted" and the hub's "sent", shipped, tracked to delivered, its fees kept, and the stock
+"accepted" and the hub's "sent", shipped, tracked to delivered, its fees in the money ledger
+once (linked to the channel order; the missing-warehouse-fee check quiet for it), and the stock
 pulled again. On both databases; every Goodcang request checked against the references."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +18,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.amazon_mcf import PLUGIN as MCF_PLUGIN
+from channelhub.connectors.fees import OutboundFees
 from channelhub.connectors.goodcang import PLUGIN as GC_PLUGIN
 from channelhub.connectors.goodcang import GoodcangWarehouse
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.core.models import HubStatus, Sku, Warehouse
 from channelhub.core.rulebook import load_rulebook
+from channelhub.core.settlement import MoneySource, MoneyType
 from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
 from channelhub.jobs.fulfilment.intercept import request_intercept
 from channelhub.jobs.fulfilment.warehouse_poll import poll_warehouse
@@ -32,7 +36,6 @@ from channelhub.simulators.goodcang import DEFAULT_CREDENTIALS, create_app
 from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import add_account
-from channelhub.store.repos.cartons import fees_of
 from channelhub.store.repos.fulfilment import get_outbound
 from channelhub.store.repos.orders import get_order_row, upsert_order
 from channelhub.store.repos.products import upsert_sku
@@ -42,6 +45,7 @@ from tests.amazon_mcf import harness as mcf_harness
 from tests.core.orderflow_data import order
 from tests.goodcang.harness import ACCOUNT, SETTINGS, START, Rig
 from tests.jobs.dispatch_fakes import Crash
+from tests.overseas.ledger import fee_lines, fee_record, mark_shipped, missing_fee_orders
 
 pytestmark = pytest.mark.anyio
 FBA, GC = "FBA-US", "GC-DE"
@@ -173,9 +177,18 @@ async def test_eu_to_goodcang_us_to_mcf_dispatched_once_shipped_tracked_billed(
     with factory() as session:
         _, state = get_outbound(session, key)
         assert state is OutboundState.SHIPPED
-        fee = fees_of(session, key)
-        assert fee is not None and fee.final and fee.currency == "EUR"
-        assert fee.total is not None and fee.raw["OPF"] == "3.6"  # 1.2 x 3 units, exact
+        record = fee_record(session, ACCOUNT, key)
+        assert record is not None and record.payload["OPF"] == "3.6"  # 1.2 x 3 units, exact
+        lines = fee_lines(session, ACCOUNT)
+        assert {(x.component, x.type, x.amount_micros) for x in lines} == {
+            ("FSC", MoneyType.LABEL.value, -500_000),  # 10% of the 5.0 shipping
+            ("OPF", MoneyType.WAREHOUSE_HANDLING.value, -3_600_000),
+            ("SHIPPING", MoneyType.LABEL.value, -5_000_000),
+        }
+        assert {(x.source, x.provider_txn_id, x.currency) for x in lines} == {
+            (MoneySource.WAREHOUSE.value, key, "EUR")
+        }
+        assert {(x.order_channel, x.order_ref) for x in lines} == {("shopify", "FR-1")}
         balance = stock_balances(session, warehouse=GC)[(GC, "MUG-RED")]
         assert (balance.on_hand, balance.reserved) == (38, 0)
 
@@ -183,6 +196,11 @@ async def test_eu_to_goodcang_us_to_mcf_dispatched_once_shipped_tracked_billed(
     tracked = await poll_warehouse(factory, gc, warehouses=[GC], now=gc_rig.clock())
     assert tracked.new_events == 3 and tracked.fees == 0  # billed once, final
     assert _status(factory, "FR-1") is HubStatus.DELIVERED
+    with factory.begin() as session:
+        assert len(fee_lines(session, ACCOUNT)) == 3  # polled twice: still once
+        assert missing_fee_orders(session) == set()  # FR-1 is charged; US-1 not shipped yet
+        mark_shipped(session, "US-1")  # MCF shipped it, no fee of it imported
+        assert missing_fee_orders(session) == {"US-1"}
     again = await pull_stock(factory, gc, account=ACCOUNT, now=gc_rig.clock())
     assert again.changed == 0  # the ledger already counts the shipment
     paths = gc_rig.assert_requests_follow_the_references()
@@ -216,4 +234,47 @@ async def test_an_intercept_after_release_is_settled_by_the_poll(engine: Engine)
         assert stock_balances(session, warehouse=GC)[(GC, "TEE-M")].reserved == 0
     assert gc_rig.sim.state.sellable[("DEWH", "TEE-M")] == 25  # back on Goodcang's shelf
     gc_rig.assert_requests_follow_the_references()
+    await gc.aclose()
+
+
+class NotBilledYet:
+    """The real connector, but the fee record reads as not final (shipped, not charged yet)."""
+
+    def __init__(self, inner: GoodcangWarehouse) -> None:
+        self.inner = inner
+        self.platform, self.account = inner.platform, inner.account
+        self.capabilities = inner.capabilities
+
+    async def outbound_fees(self, key: str) -> OutboundFees:
+        return replace(await self.inner.outbound_fees(key), charges=(), final=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_fee_record_not_final_is_stored_nothing_and_read_again(engine: Engine) -> None:
+    _, gc_rig = _rigs()
+    gc = gc_rig.connector()
+    factory = _setup(engine, START)
+    await pull_stock(factory, gc, account=ACCOUNT, now=START)
+    fr = order(external_id="FR-1", placed_at=START, updated_at=START, ship_to=PARIS)
+    fr = fr.model_copy(update={"lines": (fr.lines[0].model_copy(update={"channel_sku": "TEE-M"}),)})
+    with factory.begin() as session:
+        upsert_order(session, fr, now=START)
+    run_pipeline(factory, settings=PipelineSettings(allocation=RULES.allocation), now=START)
+    await dispatch_outbox(factory, warehouses={GC: gc}, now=START)
+    gc_rig.sim.advance(timedelta(hours=4))
+    early = await poll_warehouse(factory, NotBilledYet(gc), warehouses=[GC], now=gc_rig.clock())
+    assert early.shipments == 1 and early.fees == 0 and not early.failures
+    with factory() as session:
+        assert fee_lines(session, ACCOUNT) == []
+    billed = await poll_warehouse(factory, gc, warehouses=[GC], now=gc_rig.clock())
+    again = await poll_warehouse(factory, gc, warehouses=[GC], now=gc_rig.clock())
+    assert (billed.fees, again.fees) == (1, 0)
+    with factory() as session:
+        lines = fee_lines(session, ACCOUNT)
+        assert {x.order_ref for x in lines} == {"FR-1"} and len(lines) == 3
+    reads = gc_rig.sim.journal.count("POST", "/order/get_order_by_ref_code")
+    await poll_warehouse(factory, gc, warehouses=[GC], now=gc_rig.clock())
+    assert gc_rig.sim.journal.count("POST", "/order/get_order_by_ref_code") == reads  # not again
     await gc.aclose()

@@ -1,13 +1,16 @@
 """The demo-style flow against an overseas-warehouse simulator (WINIT, 4PX), shared by both:
 stock pulled, orders imported and allocated (US order to the US warehouse, DE order to the DE
 one), dispatched exactly once under a crash between the warehouse's "accepted" and the hub's
-"sent", shipped, tracked to delivered, fees archived for settlement, stock pulled again."""
+"sent", shipped, tracked to delivered, fees in the money ledger once (linked to the channel
+orders; the missing-warehouse-fee check quiet for them, loud for a shipped order without),
+stock pulled again."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from channelhub.connectors.plugin import ConnectorContext, ConnectorPlugin
 from channelhub.core.fulfilment import OutboundOrder
 from channelhub.core.models import HubStatus, Sku, Warehouse
+from channelhub.core.settlement import MoneySource, MoneyType
 from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
 from channelhub.jobs.fulfilment.warehouse_poll import poll_warehouse
 from channelhub.jobs.orders.pipeline import PipelineSettings
@@ -29,13 +33,18 @@ from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.orders import get_order_row, upsert_order
-from channelhub.store.repos.payloads import find_raw_payloads
 from channelhub.store.repos.products import upsert_sku
 from channelhub.store.repos.stock import stock_balances
-from channelhub.store.tables.fulfilment import ShipmentRow
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.core.orderflow_data import order
 from tests.jobs.dispatch_fakes import Crash
+from tests.overseas.ledger import (
+    fee_lines,
+    fee_record,
+    mark_shipped,
+    missing_fee_orders,
+    order_costs,
+)
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
 DE_ADDRESS = {
@@ -172,18 +181,22 @@ async def run_flow(engine: Engine, platform: Platform) -> Any:
     polled = await poll_warehouse(factory, wms, warehouses=[us_wh, de_wh], now=clock())
     assert polled.shipments == 2 and not polled.exceptions and not polled.failures
     assert _status(factory, "US-1") is HubStatus.SHIPPED
+    assert polled.fees == 2  # each shipped order's fee record, into the ledger
     with factory() as session:
-        costs = session.scalars(select(ShipmentRow.costs)).all()
-        assert all(c for c in costs), "the warehouse's fees are on each shipment"
-        key = summary.sent[0]
-        fees = find_raw_payloads(
-            session,
-            platform=platform.plugin.platform,
-            account="wms",
-            kind="warehouse_fees",
-            external_id=key,
-        )
-        assert fees, "the raw fee record is kept for settlement"
+        lines = fee_lines(session, "wms")
+        assert {x.source for x in lines} == {MoneySource.WAREHOUSE.value}
+        by_order = {
+            (x.order_channel, x.order_ref, x.type, x.amount_micros, x.currency) for x in lines
+        }
+        assert by_order == {
+            ("shopify", "US-1", MoneyType.WAREHOUSE_HANDLING.value, -4_500_000, "USD"),
+            ("shopify", "US-1", MoneyType.LABEL.value, -6_200_000, "USD"),
+            ("shopify", "DE-1", MoneyType.WAREHOUSE_HANDLING.value, -1_500_000, "USD"),
+            ("shopify", "DE-1", MoneyType.LABEL.value, -6_200_000, "USD"),
+        }, by_order
+        assert {x.provider_txn_id for x in lines} == set(summary.sent)
+        assert fee_record(session, "wms", summary.sent[0]) is not None  # the raw record
+        assert order_costs(session, "US-1", "USD") == (Decimal("-4.5"), Decimal("-6.2"))
         balance = stock_balances(session, warehouse=us_wh)[(us_wh, "MUG-RED")]
         assert balance.reserved == 0
 
@@ -192,6 +205,15 @@ async def run_flow(engine: Engine, platform: Platform) -> Any:
     assert tracked.packages == 2 and tracked.new_events >= 4
     assert _status(factory, "US-1") is HubStatus.DELIVERED
     assert _status(factory, "DE-1") is HubStatus.DELIVERED
+    assert tracked.fees == 0
+    with factory.begin() as session:
+        assert len(fee_lines(session, "wms")) == 4  # polled twice: still once
+        assert missing_fee_orders(session) == set()
+        upsert_order(
+            session, order(external_id="XX-1", placed_at=START, updated_at=START), now=START
+        )
+        mark_shipped(session, "XX-1")
+        assert missing_fee_orders(session) == {"XX-1"}
 
     sim.state.sell(sim_code(platform, us_wh), "TEE-M", 4)  # sold by another way
     again = await pull_stock(factory, wms, account="wms", now=clock())

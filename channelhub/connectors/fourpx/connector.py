@@ -12,9 +12,10 @@ operation in the ``method`` query parameter, ``sign`` per
   ``shipping_methods``). Not ``IDEMPOTENT_OUTBOUND``: the sender reads back
   (``fu.wms.outbound.getlist`` by ref_no) before any resend; a refused create is read back too.
 - Cancel / intercept: ``fu.wms.outbound.cancel`` (cancel_type OT) while 出库中 (S); later too late.
-- Status: ``fu.wms.outbound.getlist`` -> state, the shipment, its fees
-  (``fu.wms.outbound.getbilling``: the shipment's ``costs``, the raw record in
-  ``OutboundStatus.documents``); tracking per parcel with ``tr.order.tracking.get``.
+- Status: ``fu.wms.outbound.getlist`` -> state and the shipment; tracking per parcel with
+  ``tr.order.tracking.get``.
+- Fees: ``fu.wms.outbound.getbilling`` by ref_no (:meth:`outbound_fees`, the poll's fee step
+  writes them to the money ledger, as for Goodcang and WINIT).
 - Stock: ``fu.wms.inventory.get`` per mapped warehouse (a full read each time).
 """
 
@@ -26,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from channelhub.connectors.errors import NotFoundError
+from channelhub.connectors.fees import OutboundFees, fees_final
 from channelhub.connectors.http.gateway import (
     Envelope,
     GatewayError,
@@ -47,7 +49,7 @@ from channelhub.connectors.results import (
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment, TrackingEvent
-from channelhub.core.money import Money
+from channelhub.mappings.fourpx import fees as fourpx_fees
 from channelhub.mappings.fourpx import wire
 from channelhub.mappings.fourpx.signing import signed_query
 from channelhub.mappings.gateway_signing import compact_json
@@ -213,15 +215,10 @@ class FourPxWarehouse:
         warehouse = self._hub_warehouse(node)
         shipments: list[Shipment] = []
         failures: list[RecordFailure] = []
-        documents: list[RawRecord] = []
         try:
             shipments = wire.shipments_of(node, warehouse=warehouse, outbound_key=idempotency_key)
         except InvalidInput as error:
             failures.append(RecordFailure(self._raw("shipment", number, node), str(error)))
-        if shipments:
-            fees, fee_raw = await self.order_fees(idempotency_key)
-            documents.append(fee_raw)
-            shipments = [s.model_copy(update={"costs": tuple(fees)}) for s in shipments]
         return OutboundStatus(
             idempotency_key=idempotency_key,
             warehouse_order_id=number,
@@ -231,7 +228,6 @@ class FourPxWarehouse:
             failures=tuple(failures),
             problem=wire.problem_of(node),
             final=node.get("status") in wire.FINAL,
-            documents=tuple(documents),
         )
 
     def _hub_warehouse(self, node: Mapping[str, Any]) -> str:
@@ -241,13 +237,23 @@ class FourPxWarehouse:
                 return hub
         return next(iter(self.warehouse_codes))
 
-    async def order_fees(self, idempotency_key: str) -> tuple[list[Money], RawRecord]:
-        """The consignment's billing list and the raw record, kept for settlement (raw
-        payload kind ``warehouse_fees``, external id = the dispatch id)."""
+    async def outbound_fees(self, idempotency_key: str) -> OutboundFees:
+        """The consignment's billing list (``getbilling``) as charges
+        (:mod:`channelhub.mappings.fourpx.fees`), the answer kept raw; its state from the
+        consignment list (:func:`~channelhub.connectors.fees.fees_final`)."""
+        node, _ = await self._listed(idempotency_key)
         answer = await self.gateway.call(
             wire.BILLING, {"ref_no": wire.reference_of(idempotency_key)}
         )
-        return wire.fee_lines(answer.data), self._raw("warehouse_fees", idempotency_key, answer.raw)
+        charges = fourpx_fees.fee_charges(answer.data)
+        return OutboundFees(
+            idempotency_key=idempotency_key,
+            warehouse_order_id=str(node.get("consignment_no") or "") or None,
+            charges=charges,
+            raw=answer.raw if isinstance(answer.raw, dict) else {"data": answer.data},
+            final=fees_final(wire.state_of(node.get("status")), bool(charges)),
+            posted_at=fourpx_fees.billed_on(answer.data),
+        )
 
     async def parcel_tracking(
         self, idempotency_key: str, tracking_number: str, carrier: str

@@ -17,7 +17,7 @@ guessed and listed in the README's connector table.
   a refusal once shipped ``CANCEL_TOO_LATE``.
 - Status: ``get_order_by_ref_code`` -> state, the shipment (boxes and tracking numbers) and
   a problem (异常订单 / 问题件) a person must see; fees (``fee_details``) by
-  :meth:`outbound_fees`.
+  :meth:`outbound_fees`, typed by :mod:`channelhub.mappings.goodcang.fees` for the ledger.
 - Tracking: ``batch_query_tracking_status`` by reference numbers, 50 at a time
   (:meth:`order_tracking`), TMS codes into the canonical vocabulary.
 - Stock: ``get_product_inventory`` for the account's Goodcang warehouses, 200 rows a page:
@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from channelhub.connectors.errors import ContractViolation, FatalError, NotFoundError
-from channelhub.connectors.fees import OutboundFees
+from channelhub.connectors.fees import OutboundFees, fees_final
 from channelhub.connectors.goodcang.auth import GoodcangAuth, inspect_goodcang_response
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext, http_client_for
@@ -50,7 +50,9 @@ from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment, TrackingEvent
 from channelhub.mappings import goodcang as gcm
 from channelhub.mappings.goodcang import errors as gc
+from channelhub.mappings.goodcang import fees as gc_fees
 from channelhub.mappings.goodcang import requests as build
+from channelhub.mappings.goodcang.answers import when
 
 PLATFORM = "goodcang"
 DEFAULT_BASE_URL = "https://oms.goodcang.net/public_open"
@@ -233,15 +235,19 @@ class GoodcangWarehouse:
         return [] if found is None else [found]
 
     async def outbound_fees(self, idempotency_key: str) -> OutboundFees:
-        """The order's ``fee_details`` (SHIPPING, OPF, FSC, DT, RSF, OTF, totalFee) kept raw."""
+        """The order's ``fee_details`` (SHIPPING, OPF, FSC, DT, RSF, OTF, totalFee) as charges
+        (:mod:`channelhub.mappings.goodcang.fees`) and kept raw; final once the order is
+        cancelled, or shipped and charged."""
         order, _ = await self._order(idempotency_key)
-        fees = order.get("fee_details")
+        found = order.get("fee_details")
+        fees = {k: _plain(v) for k, v in found.items()} if isinstance(found, Mapping) else {}
         return OutboundFees(
             idempotency_key=idempotency_key,
             warehouse_order_id=str(order.get("order_code") or "") or None,
-            total=gcm.fees_total(order),
-            raw={k: _plain(v) for k, v in fees.items()} if isinstance(fees, Mapping) else {},
-            final=gcm.status_of(order) in gcm.FINAL_STATUSES,
+            charges=gc_fees.fee_charges(fees),
+            raw=fees,
+            final=fees_final(gcm.order_state(order), gc_fees.charged(fees)),
+            posted_at=when(order.get("date_shipping"), "fee_details.date_shipping"),
         )
 
     async def order_tracking(self, idempotency_keys: Sequence[str]) -> list[TrackingEvent]:

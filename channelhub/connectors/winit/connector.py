@@ -12,9 +12,10 @@ success).
   reads back (``queryOutboundOrderList`` by sellerOrderNo) before any resend; a create WINIT
   refuses is read back too (an order already there is the earlier attempt).
 - Cancel / intercept: ``voidOutboundOrder`` until picking starts; later it is too late.
-- Status: ``queryOutboundOrder`` -> state, the shipment with its packages and its fees
-  (``sms.incomeSettlement.queryOutboundOrderFee``: the shipment's ``costs``, the raw record in
-  ``OutboundStatus.documents`` for settlement); tracking per parcel with ``queryTrack``.
+- Status: ``queryOutboundOrder`` -> state and the shipment with its packages; tracking per
+  parcel with ``queryTrack``.
+- Fees: ``sms.incomeSettlement.queryOutboundOrderFee`` by sellerNo (:meth:`outbound_fees`, the
+  poll's fee step writes them to the money ledger, as for Goodcang and 4PX).
 - Stock: ``queryProductInventoryList4Page`` per mapped warehouse (a full read each time).
 """
 
@@ -25,6 +26,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from channelhub.connectors.errors import NotFoundError
+from channelhub.connectors.fees import OutboundFees, fees_final
 from channelhub.connectors.http.gateway import (
     Envelope,
     GatewayError,
@@ -48,6 +50,7 @@ from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment, TrackingEvent
 from channelhub.mappings.warehouse_refs import mapped_code
+from channelhub.mappings.winit import fees as winit_fees
 from channelhub.mappings.winit import wire
 from channelhub.mappings.winit.signing import signed_body
 
@@ -215,15 +218,10 @@ class WinitWarehouse:
         warehouse = self._hub_warehouse(detail)
         shipments: list[Shipment] = []
         failures: list[RecordFailure] = []
-        documents: list[RawRecord] = []
         try:
             shipments = wire.shipments_of(detail, warehouse=warehouse, outbound_key=idempotency_key)
         except InvalidInput as error:
             failures.append(RecordFailure(self._raw("shipment", order_no, detail), str(error)))
-        if shipments:
-            fees, fee_raw = await self.order_fees(idempotency_key)
-            documents.append(fee_raw)
-            shipments = [s.model_copy(update={"costs": tuple(fees)}) for s in shipments]
         return OutboundStatus(
             idempotency_key=idempotency_key,
             warehouse_order_id=order_no,
@@ -233,7 +231,6 @@ class WinitWarehouse:
             failures=tuple(failures),
             problem=wire.problem_of(detail),
             final=detail.get("status") in wire.FINAL,
-            documents=tuple(documents),
         )
 
     def _hub_warehouse(self, detail: Mapping[str, Any]) -> str:
@@ -243,12 +240,22 @@ class WinitWarehouse:
                 return hub
         return next(iter(self.warehouse_codes))
 
-    async def order_fees(self, idempotency_key: str) -> tuple[list[Any], RawRecord]:
-        """The order's charges (``incomeSettlementLineVos``) and the raw fee record, kept for
-        settlement (raw payload kind ``warehouse_fees``, external id = the dispatch id)."""
-        reference = wire.reference_of(idempotency_key)
-        answer = await self.gateway.call(wire.FEES, wire.fees_data(reference))
-        return wire.fee_lines(answer.data), self._raw("warehouse_fees", idempotency_key, answer.raw)
+    async def outbound_fees(self, idempotency_key: str) -> OutboundFees:
+        """The order's fee records (``queryOutboundOrderFee``) as charges
+        (:mod:`channelhub.mappings.winit.fees`), the answer kept raw; its state from the
+        order list (:func:`~channelhub.connectors.fees.fees_final`)."""
+        listed = await self._listed(idempotency_key)
+        answer = await self.gateway.call(
+            wire.FEES, wire.fees_data(wire.reference_of(idempotency_key))
+        )
+        charges = winit_fees.fee_charges(answer.data)
+        return OutboundFees(
+            idempotency_key=idempotency_key,
+            warehouse_order_id=str(listed.get("documentNo") or "") or None,
+            charges=charges,
+            raw=answer.raw if isinstance(answer.raw, dict) else {"data": answer.data},
+            final=fees_final(wire.state_of(listed.get("status")), bool(charges)),
+        )
 
     async def parcel_tracking(
         self, idempotency_key: str, tracking_number: str, carrier: str

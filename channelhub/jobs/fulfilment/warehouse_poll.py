@@ -20,15 +20,16 @@ One run for one warehouse account (``POLLED_OUTBOUND``):
      fulfil: what is still reserved for it is released (once) and the order becomes an
      exception naming the units;
 
-   and the records read with it that must be kept (``OutboundStatus.documents``: a WINIT /
-   4PX fee record) archived as raw payloads (kind ``warehouse_fees``, external id the
-   dispatch id) for settlement;
 
 2. each package of its shipments without a final scan that the warehouse numbers
    (``package_id``): ``package_tracking`` -> tracking events, stored once each, delivering
    the orders they complete (:func:`~channelhub.jobs.fulfilment.tracking.apply_tracking_events`);
    a warehouse that tracks by order and tracking number instead (WINIT, 4PX:
-   :class:`ParcelTracker`) is asked ``parcel_tracking`` for each such parcel.
+   :class:`ParcelTracker`) is asked ``parcel_tracking`` for each such parcel;
+
+3. a warehouse that bills per order (``FeeReader``: Goodcang, WINIT, 4PX): each shipped or
+   cancelled outbound not yet in the money ledger has its fees read and, once final, recorded
+   there (:func:`~channelhub.jobs.fulfilment.warehouse_extras.read_fees`).
 
 Every step is idempotent, so a crash anywhere is repaired by the next run.
 """
@@ -62,7 +63,6 @@ from channelhub.jobs.orders.pipeline import open_movements
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.fulfilment import get_outbound
 from channelhub.store.repos.jobs import RunCounts
-from channelhub.store.repos.payloads import store_raw_payload
 from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import (
     OutboundOrderRow,
@@ -115,7 +115,7 @@ class WarehousePollSummary:
     new_events: int = 0
     delivered: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # key or number, reason
-    fees: int = 0  # fee records new or changed (warehouse_extras)
+    fees: int = 0  # fee records new to the money ledger (warehouse_extras)
 
     def render(self) -> str:
         lines = [
@@ -123,6 +123,8 @@ class WarehousePollSummary:
             f"{self.packages} package(s) tracked, {self.new_events} new scan(s), "
             f"{len(self.delivered)} order(s) delivered"
         ]
+        if self.fees:
+            lines.append(f"  {self.fees} order fee record(s) recorded in the money ledger")
         lines += [f"  EXCEPTION {key}: {why}" for key, why in self.exceptions]
         lines += [f"  FAILED {what}: {why}" for what, why in self.failures]
         return "\n".join(lines)
@@ -253,16 +255,6 @@ async def poll_warehouse(
         try:
             with session_factory() as session, session.begin():
                 new, raised = apply_status(session, status, now=now)
-                for document in status.documents:
-                    store_raw_payload(
-                        session,
-                        platform=connector.platform,
-                        account=connector.account,
-                        kind=document.kind,
-                        body=document.body,
-                        received_at=document.received_at,
-                        external_id=document.external_id,
-                    )
         except ChannelhubError as error:  # more shipped than reserved: reconciliation looks
             summary.failures.append((key, str(error)))
             continue
@@ -276,7 +268,9 @@ async def poll_warehouse(
     if isinstance(connector, OrderTracker):
         await track_orders(session_factory, connector, warehouses, now, limit, summary)
     if isinstance(connector, FeeReader):
-        await read_fees(session_factory, connector, warehouses, now, limit, summary)
+        await read_fees(
+            session_factory, connector, connector.account, warehouses, now, limit, summary
+        )
     return summary
 
 
@@ -330,8 +324,8 @@ async def poll_outbound_job(context: JobContext) -> bool:
     """The scheduled ``poll_outbound`` of one warehouse account; a warehouse that calls back
     (no ``POLLED_OUTBOUND``) is skipped quietly.
 
-    Counts: new shipments and scans -> new, orders delivered -> updated, exceptions raised
-    and failed reads -> failed.
+    Counts: new shipments, scans and fee records -> new, orders delivered -> updated,
+    exceptions raised and failed reads -> failed.
     """
     from channelhub.jobs.engine.handlers import warehouse_codes  # the handlers import the runner
 
@@ -347,7 +341,7 @@ async def poll_outbound_job(context: JobContext) -> bool:
         context.session_factory, connector, warehouses=codes, now=context.now()
     )
     counts = RunCounts(
-        new=summary.shipments + summary.new_events,
+        new=summary.shipments + summary.new_events + summary.fees,
         updated=len(summary.delivered),
         failed=len(summary.exceptions) + len(summary.failures),
     )

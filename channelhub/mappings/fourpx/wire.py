@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from channelhub.core.errors import InvalidInput
@@ -27,7 +26,6 @@ from channelhub.core.fulfilment import (
     TrackingEvent,
     TrackingStatus,
 )
-from channelhub.core.money import Money
 from channelhub.mappings.warehouse_refs import seller_reference
 from channelhub.mappings.winit.signing import CHINA, TIMESTAMP_FORMAT
 
@@ -242,16 +240,3 @@ def stock_page(data: Any, page: int) -> tuple[list[FourPxStock], bool]:
                 f"data.data[{index}]", row, "is not a stock row", source="4PX"
             ) from None
     return levels, page < int(data.get("total") or 1)
-
-
-def fee_lines(data: Any) -> list[Money]:
-    """Every charge of the consignment's billing list, in its currency."""
-    out = []
-    for line in (data.get("billinglist") or []) if isinstance(data, dict) else []:
-        try:
-            out.append(
-                Money(amount=Decimal(str(line["billing_amount"])), currency=str(line["currency"]))
-            )
-        except (KeyError, TypeError, InvalidOperation, ValueError):
-            raise InvalidInput.field("billinglist", line, "is not a charge", source="4PX") from None
-    return out

@@ -26,7 +26,6 @@ from channelhub.core.fulfilment import (
     TrackingEvent,
     TrackingStatus,
 )
-from channelhub.core.money import Money
 from channelhub.core.validation import build
 from channelhub.mappings.carriers import canonical_carrier_or_raw
 
@@ -178,7 +177,6 @@ def shipment_from(
         )
         for index, number in enumerate(dict.fromkeys(numbers))
     )
-    fee = fees_total(order)
     return build(
         Shipment,
         source=SOURCE,
@@ -188,22 +186,7 @@ def shipment_from(
         shipment_id=code,
         shipped_at=shipped,
         packages=packages,
-        costs=(fee,) if fee is not None and fee.amount > 0 else (),
-    )
-
-
-def fees_total(order: Mapping[str, Any]) -> Money | None:
-    """``fee_details.totalFee`` in its ``currency_code``; None when Goodcang has not charged."""
-    fees = order.get("fee_details")
-    if not isinstance(fees, Mapping) or not fees.get("currency_code"):
-        return None
-    return strict.money(
-        fees.get("totalFee") or 0,
-        fees.get("currency_code"),
-        amount_field="fee_details.totalFee",
-        currency_field="fee_details.currency_code",
-        source=SOURCE,
-    )
+    )  # no costs: the fees go to the money ledger (mappings.goodcang.fees)
 
 
 def tracking_events(payload: object, *, carriers: Mapping[str, str]) -> list[TrackingEvent]:

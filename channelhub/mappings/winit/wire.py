@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from channelhub.core.errors import InvalidInput
@@ -29,7 +29,6 @@ from channelhub.core.fulfilment import (
     TrackingEvent,
     TrackingStatus,
 )
-from channelhub.core.money import Money
 from channelhub.mappings.warehouse_refs import seller_reference
 from channelhub.mappings.winit.signing import CHINA, TIMESTAMP_FORMAT
 
@@ -287,21 +286,3 @@ def stock_page(data: Any) -> tuple[list[WinitStock], bool]:
 
 def fees_data(reference: str) -> dict[str, Any]:
     return {"sellerNo": reference, "pageParams": {"pageNo": 1, "pageSize": 200}}
-
-
-def fee_lines(data: Any) -> list[Money]:
-    """Every charge of the order's fee records (incomeSettlementLineVos), in its currency."""
-    out = []
-    for record in (data.get("list") or []) if isinstance(data, dict) else []:
-        for line in record.get("incomeSettlementLineVos") or []:
-            try:
-                out.append(
-                    Money(
-                        amount=Decimal(str(line["sourceAmt"])), currency=str(line["sourceCurrency"])
-                    )
-                )
-            except (KeyError, InvalidOperation, ValueError):
-                raise InvalidInput.field(
-                    "incomeSettlementLineVos", line, "is not a charge", source="WINIT"
-                ) from None
-    return out

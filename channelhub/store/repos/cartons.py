@@ -1,17 +1,16 @@
-"""Carton rules per (warehouse, SKU) and the fees warehouses charged per outbound order."""
+"""Carton rules per (warehouse, SKU). (What warehouses charge per order is in the money ledger:
+:mod:`channelhub.jobs.fulfilment.warehouse_extras`.)"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channelhub.core.cartons import CartonRule, CartonShipping
-from channelhub.core.money import Money
-from channelhub.store.tables.warehouse_terms import WarehouseCartonRow, WarehouseFeeRow
+from channelhub.store.tables.warehouse_terms import WarehouseCartonRow
 
 
 def carton_rules(
@@ -62,41 +61,3 @@ def remove_carton_rule(session: Session, warehouse: str, sku: str) -> bool:
     session.delete(row)
     session.flush()
     return True
-
-
-def save_fees(
-    session: Session,
-    *,
-    outbound_key: str,
-    warehouse: str,
-    warehouse_order_id: str | None,
-    total: Money | None,
-    raw: Mapping[str, Any],
-    final: bool,
-    now: datetime,
-) -> bool:
-    """Keep the latest fee record of one outbound order; True when it changed."""
-    row = session.scalar(
-        select(WarehouseFeeRow).where(WarehouseFeeRow.outbound_key == outbound_key)
-    )
-    if row is None:
-        row = WarehouseFeeRow(outbound_key=outbound_key, warehouse=warehouse)
-        session.add(row)
-    changed = (
-        row.raw != dict(raw) or row.final != final or row.total != (total.amount if total else None)
-    )
-    row.warehouse_order_id = warehouse_order_id
-    row.currency = total.currency if total else None
-    row.total = total.amount if total else None
-    row.raw = dict(raw)
-    row.final = final
-    row.read_at = now
-    session.flush()
-    return changed
-
-
-def fees_of(session: Session, outbound_key: str) -> WarehouseFeeRow | None:
-    """The fee record of one outbound order (settlement reads ``raw`` and ``total``)."""
-    return session.scalar(
-        select(WarehouseFeeRow).where(WarehouseFeeRow.outbound_key == outbound_key)
-    )

@@ -2,8 +2,9 @@
 
 ``warehouse_cartons``: a SKU stocked in cartons of N units at a warehouse, and whether that
 warehouse ships only whole cartons or breaks them into units (``channelhub warehouses
-carton``). ``warehouse_fees``: what a warehouse charged for one outbound order, its own
-record kept raw for settlement (Goodcang's ``fee_details``), one row per outbound order.
+carton``). ``warehouse_fees``: legacy, no longer written or read -- a warehouse's fees of an
+order now go to the money ledger (``money_records`` + ``money_lines``); an outbound billed
+only here is simply read again by the next poll. Left for a later migration to drop.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class WarehouseCartonRow(Timestamps, Base):
 
 
 class WarehouseFeeRow(Base):
-    """A warehouse's charges for one outbound order (``outbound_key``), latest read."""
+    """Legacy (see the module): a warehouse's charges for one outbound order."""
 
     __tablename__ = "warehouse_fees"
     __table_args__ = (UniqueConstraint("outbound_key"),)
