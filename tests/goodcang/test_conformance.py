@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from channelhub.connectors.goodcang import PLUGIN, GoodcangWarehouse
@@ -15,9 +16,11 @@ from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import OutboundStatus
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder, TrackingEvent
 from channelhub.core.parties import Address
+from channelhub.mappings.goodcang import errors as gc
 from channelhub.mappings.goodcang import reference_no
 from channelhub.simulators.goodcang import DEFAULT_CREDENTIALS, create_app
 from channelhub.testing import ConformanceSuite, FakeTime, LossyTransport, Rig, WarehouseHarness
+from tests.logistics.conformance import RecordingTransport
 
 STAGE = timedelta(hours=2)  # the simulator moves an order one status per stage
 GC_WAREHOUSE = "DEWH"
@@ -37,7 +40,8 @@ class GoodcangHarness(WarehouseHarness):
         # one Goodcang warehouse, so a SKU is one stock level (the suite counts by SKU)
         stock = {(GC_WAREHOUSE, "MUG-RED"): 40, (GC_WAREHOUSE, "TEE-M"): 25}
         sim = create_app(seed=seed, clock=time.now, stock=stock, stage=STAGE)
-        transport = LossyTransport.to(sim)
+        recorder = RecordingTransport(httpx.ASGITransport(app=sim))
+        transport = LossyTransport(recorder)
 
         def connect() -> GoodcangWarehouse:
             return GoodcangWarehouse(
@@ -57,7 +61,18 @@ class GoodcangHarness(WarehouseHarness):
                 )
             )
 
-        return Rig(sim, time, connect, state=sim.state, transport=transport)
+        return Rig(
+            sim, time, connect, state=sim.state, transport=transport, extra={"answers": recorder}
+        )
+
+    def throttled_calls(self, rig: Rig) -> int:
+        """Goodcang refuses for its rate in a 200 (``ask: Failure``, code 10002, guessed):
+        count those answers as well as any 429 (the check asks after its first read)."""
+        return sum(
+            1
+            for answer in rig.extra["answers"].exchanges
+            if answer.status_code == 429 or gc.read_answer(answer.json()).code == gc.TOO_FREQUENT
+        )
 
     def outbound(self, rig: Rig, n: int, sku: str = "MUG-RED") -> OutboundOrder:
         order_key = f"shopify:gc-shop:{9000 + n}"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from channelhub.connectors.fourpx import PLUGIN, FourPxWarehouse
@@ -18,6 +19,7 @@ from channelhub.core.parties import Address
 from channelhub.mappings.fourpx import wire
 from channelhub.simulators.fourpx import DEFAULT_CREDENTIALS, METHODS, US_WAREHOUSE, create_app
 from channelhub.testing import ConformanceSuite, FakeTime, LossyTransport, Rig, WarehouseHarness
+from tests.logistics.conformance import RecordingTransport
 
 STAGE = timedelta(hours=2)  # accepted, picking, packed, shipped: one stage each
 SHIP_TO = Address(name="Ann Lee", line1="1 Main St", city="New York", region="NY", country="US")
@@ -34,7 +36,8 @@ class FourPxHarness(WarehouseHarness):
         # one 4PX warehouse, so a SKU is one stock level (the suite counts by SKU)
         stock = {US_WAREHOUSE: {"MUG-RED": 50, "TEE-M": 20}}
         sim = create_app(seed=seed, clock=time.now, stock=stock, stage=STAGE)
-        transport = LossyTransport.to(sim)
+        recorder = RecordingTransport(httpx.ASGITransport(app=sim))
+        transport = LossyTransport(recorder)
 
         def connect() -> FourPxWarehouse:
             return FourPxWarehouse(
@@ -54,7 +57,19 @@ class FourPxHarness(WarehouseHarness):
                 )
             )
 
-        return Rig(sim, time, connect, state=sim.state, transport=transport)
+        return Rig(
+            sim, time, connect, state=sim.state, transport=transport, extra={"answers": recorder}
+        )
+
+    def throttled_calls(self, rig: Rig) -> int:
+        """4PX refuses for its rate in a 200 envelope (error_code 1001, guessed):
+        count those answers as well as any 429 (the check asks after its first read)."""
+        return sum(
+            1
+            for answer in rig.extra["answers"].exchanges
+            if answer.status_code == 429
+            or any(e.get("error_code") == wire.THROTTLED for e in answer.json().get("errors") or [])
+        )
 
     def outbound(self, rig: Rig, n: int, sku: str = "MUG-RED") -> OutboundOrder:
         order_key = f"shopify:fourpx-shop:{9200 + n}"

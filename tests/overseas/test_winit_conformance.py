@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from channelhub.connectors.plugin import ConnectorContext
@@ -18,6 +19,7 @@ from channelhub.core.parties import Address
 from channelhub.mappings.winit import wire
 from channelhub.simulators.winit import DEFAULT_CREDENTIALS, METHODS, US_WAREHOUSE, create_app
 from channelhub.testing import ConformanceSuite, FakeTime, LossyTransport, Rig, WarehouseHarness
+from tests.logistics.conformance import RecordingTransport
 
 STAGE = timedelta(hours=2)  # accepted, picking, packed, shipped: one stage each
 SHIP_TO = Address(name="Ann Lee", line1="1 Main St", city="New York", region="NY", country="US")
@@ -34,7 +36,8 @@ class WinitHarness(WarehouseHarness):
         # one WINIT warehouse, so a SKU is one stock level (the suite counts by SKU)
         stock = {US_WAREHOUSE: {"MUG-RED": 50, "TEE-M": 20}}
         sim = create_app(seed=seed, clock=time.now, stock=stock, stage=STAGE)
-        transport = LossyTransport.to(sim)
+        recorder = RecordingTransport(httpx.ASGITransport(app=sim))
+        transport = LossyTransport(recorder)
 
         def connect() -> WinitWarehouse:
             return WinitWarehouse(
@@ -54,7 +57,18 @@ class WinitHarness(WarehouseHarness):
                 )
             )
 
-        return Rig(sim, time, connect, state=sim.state, transport=transport)
+        return Rig(
+            sim, time, connect, state=sim.state, transport=transport, extra={"answers": recorder}
+        )
+
+    def throttled_calls(self, rig: Rig) -> int:
+        """WINIT refuses for its rate in a 200 envelope (code 429, guessed):
+        count those answers as well as any 429 (the check asks after its first read)."""
+        return sum(
+            1
+            for answer in rig.extra["answers"].exchanges
+            if answer.status_code == 429 or answer.json().get("code") == wire.THROTTLED
+        )
 
     def outbound(self, rig: Rig, n: int, sku: str = "MUG-RED") -> OutboundOrder:
         order_key = f"shopify:winit-shop:{9100 + n}"
