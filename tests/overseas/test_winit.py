@@ -115,6 +115,7 @@ async def test_a_void_is_too_late_once_picking_started() -> None:
     sim.advance(timedelta(hours=2, minutes=5))  # picking
     late = await wms.cancel_outbound("k2", reason="x")
     assert late.state is OutboundState.CANCEL_TOO_LATE and "PK" in (late.reason or "")
+    assert_winit_requests_follow_the_sdk(sim)  # the cancel / void requests too
     await wms.aclose()
 
 
