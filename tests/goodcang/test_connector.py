@@ -70,7 +70,9 @@ async def test_a_wrong_token_is_unauthorized_and_not_retried() -> None:
     await gc.aclose()
 
 
-async def test_create_maps_codes_and_reads_back_instead_of_creating_twice() -> None:
+async def test_create_maps_the_warehouse_and_the_shipping_method() -> None:
+    # a resend read back instead of creating twice: the conformance suite
+    # (tests/goodcang/test_conformance.py, outbound_created_once)
     rig = make_rig()
     gc = rig.connector()
     first = await gc.create_outbound(outbound())
@@ -79,9 +81,9 @@ async def test_create_maps_codes_and_reads_back_instead_of_creating_twice() -> N
     assert (sent["warehouse_code"], sent["shipping_method"]) == ("DEWH", "DHL-DE-PARCEL")
     assert sent["reference_no"] == "shopify:s1:1001#1r1" and sent["verify"] == 1
     assert sent["items"] == [{"product_sku": "MUG-RED", "quantity": 2, "item_id": "L1"}]
-    again = await gc.create_outbound(outbound())  # a resend: Goodcang refuses, read back
-    assert not again.created and again.warehouse_order_id == first.warehouse_order_id
-    assert len(rig.sim.state.orders) == 1
+    assert (await gc.get_outbound("shopify:s1:1001#1r1")).warehouse_order_id == (
+        first.warehouse_order_id
+    )
     express = await gc.create_outbound(outbound("k2", shipping_service="express"))
     assert rig.sim.journal.entries[-1].json()["shipping_method"] == "GLS-DE"
     assert express.created
@@ -206,6 +208,11 @@ async def test_inventory_pages_name_the_hub_warehouses() -> None:
     assert rig.sim.journal.entries[0].json()["warehouse_code_arr"] == ["DEWH", "USEA"]
     assert "pageSize" in rig.sim.journal.entries[0].json()
     assert "page_size" in properties("PagePayload.java")  # the SDK's spelling, not the docs'
+    rig.sim.journal.clear()
+    wanted = ["SKU-007", "SKU-240"]
+    some = [lv.sku async for page in gc.get_stock_levels(wanted) for lv in page.items]
+    assert sorted(some) == ["SKU-007", "SKU-240"] and len(rig.sim.journal.entries) == 1
+    assert rig.sim.journal.entries[0].json()["product_sku_arr"] == ["SKU-007", "SKU-240"]
     rig.assert_requests_follow_the_references()
     await gc.aclose()
 

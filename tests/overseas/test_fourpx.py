@@ -74,7 +74,9 @@ async def test_the_simulator_refuses_a_wrong_secret_as_4px_would() -> None:
     await wms.aclose()
 
 
-async def test_cancel_in_time_and_too_late_and_a_repeat_is_read_back() -> None:
+async def test_a_cancel_is_too_late_once_picking_started() -> None:
+    # cancel in time, a repeat, too late once shipped, a resend read back: the conformance
+    # suite (tests/overseas/test_fourpx_conformance.py); here the picking stage in between
     clock = ManualClock(START)
     sim = create_app(clock=clock)
     wms = connector(FOURPX, sim, clock)
@@ -89,14 +91,11 @@ async def test_cancel_in_time_and_too_late_and_a_repeat_is_read_back() -> None:
             shipping_service="standard",
         )
 
-    first = await wms.create_outbound(outbound("k1"))
-    again = await wms.create_outbound(outbound("k1"))
-    assert first.created and not again.created and len(sim.state.orders) == 1
-    assert (await wms.cancel_outbound("k1", reason="x")).state is OutboundState.CANCELLED
     await wms.create_outbound(outbound("k2"))
-    sim.advance(timedelta(hours=2, minutes=5))
+    sim.advance(timedelta(hours=2, minutes=5))  # picking (P)
     late = await wms.cancel_outbound("k2", reason="x")
-    assert late.state is OutboundState.CANCEL_TOO_LATE
+    assert late.state is OutboundState.CANCEL_TOO_LATE and "consignment P:" in (late.reason or "")
+    assert_4px_requests_follow_the_sdk(sim)  # the cancel / void requests too
     await wms.aclose()
 
 

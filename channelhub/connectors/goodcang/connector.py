@@ -280,7 +280,8 @@ class GoodcangWarehouse:
                 "get_product_inventory",
                 "POST",
                 build.INVENTORY_PATH,
-                json=build.inventory_body(codes, page),
+                json=build.inventory_body(codes, page, skus),
+                idempotent=True,  # a read: repeating it after a 5xx or a timeout is safe
             )
             answer = gc.read_answer(_exact_json(response.content))
             if not answer.ok:

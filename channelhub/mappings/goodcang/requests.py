@@ -130,6 +130,16 @@ def tracking_body(keys: Sequence[str]) -> dict[str, Any]:
     return {"code_type": "reference_no", "value_list": [reference_no(k) for k in keys]}
 
 
-def inventory_body(warehouse_codes: Sequence[str], page: int) -> dict[str, Any]:
-    """``get_product_inventory``: every SKU of the account's warehouses, one page."""
-    return {"page": page, "pageSize": INVENTORY_PAGE, "warehouse_code_arr": list(warehouse_codes)}
+def inventory_body(
+    warehouse_codes: Sequence[str], page: int, skus: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """``get_product_inventory``: the account's warehouses, one page; only ``skus`` when
+    given (``product_sku_arr``), so a read for a few SKUs does not walk the catalogue."""
+    body: dict[str, Any] = {
+        "page": page,
+        "pageSize": INVENTORY_PAGE,
+        "warehouse_code_arr": list(warehouse_codes),
+    }
+    if skus is not None:
+        body["product_sku_arr"] = list(skus)
+    return body
