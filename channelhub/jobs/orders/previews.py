@@ -160,7 +160,7 @@ class PreviewAccount:
         cost (and why) when it was not asked or failed."""
         if self.asked >= self.budget:
             return _unquoted(self.warehouses, f"not asked (budget of {self.budget} per run spent)")
-        source = self._connect()
+        source = None if self.broken else self._connect()
         if source is None:
             return _unquoted(self.warehouses, self.broken or "not asked")
         self.asked += 1
