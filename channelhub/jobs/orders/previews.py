@@ -199,8 +199,10 @@ class RunPreviews:
         accounts = []
         with session_factory() as session:
             for info in list_accounts(session):
+                if not wants_previews(info.settings):
+                    continue
                 codes = tuple(w.code for w in warehouses_of_account(session, info.name))
-                if wants_previews(info.settings) and codes:
+                if codes:
 
                     def build(name: str = info.name) -> Any:
                         with session_factory() as session:
