@@ -29,7 +29,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from channelhub.core.allocation_config import AllocationConfig, SplitRule, Strategy
-from channelhub.core.allocation_quotes import Quotes, quoted_cost, quoted_days
+from channelhub.core.allocation_quotes import Quotes, quoted_cost, quoted_days, unused_quotes
 from channelhub.core.cartons import CartonView, can_fill, carton_refusal
 from channelhub.core.catalog import ExpandedLine
 from channelhub.core.geography import Distance, Origins, address_distance
@@ -372,7 +372,8 @@ def _ranking_reasons(
                 others_c = [_cost(w, ship_to, config, quotes)[0] for w in rivals]
                 cheapest = all(o is None or c <= o for o in others_c)
                 label = "cheapest to" if cheapest else "cost to"
-                quoted = "" if source == "cost table" else f", {source}"
+                # with quotes in play, say which input priced it (a quote, or the table)
+                quoted = f", {source}" if quotes or source != "cost table" else ""
                 out.append(f"{label} {where} ({c} {config.cost_currency}{quoted})")
         elif strategy is Strategy.FASTEST:
             days = quoted_days(quotes, chosen)
@@ -384,7 +385,7 @@ def _ranking_reasons(
             out.append(f"priority {config.priority.index(chosen) + 1}")
     if len(rivals) == 1 and not out:
         out.append("the only warehouse that can")
-    return out
+    return out + unused_quotes((chosen, *rivals), config.strategies, config.cost_currency, quotes)
 
 
 def _shortage(

@@ -6,15 +6,20 @@ Pure: the job asks the warehouses that are configured for it and passes the answ
 currency is the table's (``cost_currency``); a quote in another currency is not compared. A
 warehouse that said it cannot fulfil the order is left to the stock check (its quote carries
 no cost). The FASTEST strategy ranks by the quoted arrival, unquoted warehouses last.
+
+A quote without a usable cost (the preview failed, was not asked for lack of budget, said
+"not fulfillable", or priced in another currency) leaves that warehouse to the cost table, and
+the decision's reasons say so (:func:`unused_quote`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from channelhub.core.allocation_config import Strategy
 from channelhub.core.types import VALUE_CONFIG
 
 
@@ -46,3 +51,31 @@ def quoted_days(quotes: Quotes | None, warehouse: str) -> int | None:
     """The quoted arrival (days) for ``warehouse``; None when not quoted."""
     quote = quotes.get(warehouse) if quotes else None
     return None if quote is None else quote.arrival_days
+
+
+def unused_quote(quotes: Quotes | None, warehouse: str, currency: str) -> str | None:
+    """Why ``warehouse``'s quote gave allocation no cost (its source says: failed, not asked,
+    not fulfillable; or the currency); None when it did, or when there is no quote."""
+    quote = quotes.get(warehouse) if quotes else None
+    if quote is None or quoted_cost(quotes, warehouse, currency) is not None:
+        return None
+    if quote.cost is not None:
+        return f"{quote.source} quoted in {quote.currency}, not {currency}"
+    return quote.source
+
+
+def unused_quotes(
+    warehouses: Iterable[str], strategies: Iterable[Strategy], currency: str, quotes: Quotes | None
+) -> list[str]:
+    """One reason per weighed warehouse whose quote gave no cost: what it was weighed by
+    instead, and why (a failed or skipped preview, not fulfillable, another currency)."""
+    ranking = set(strategies)
+    if not quotes or not {Strategy.CHEAPEST, Strategy.FASTEST} & ranking:
+        return []
+    instead = "by the cost table" if Strategy.CHEAPEST in ranking else "unquoted"
+    out = []
+    for warehouse in dict.fromkeys(warehouses):
+        why = unused_quote(quotes, warehouse, currency)
+        if why is not None:
+            out.append(f"{warehouse} {instead} ({why})")
+    return out

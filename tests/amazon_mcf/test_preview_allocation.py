@@ -134,3 +134,16 @@ async def test_the_job_asks_mcf_for_each_order_and_allocation_follows(engine: En
     assert rig.sim.journal.count("POST", "/fba/outbound/2020-07-01/fulfillmentOrders/preview") == 1
     assert "getFulfillmentPreview" in rig.assert_requests_follow_the_contract()
     await mcf.aclose()
+
+
+def test_a_quote_without_a_cost_leaves_the_table_in_charge_and_says_why() -> None:
+    failed = WarehouseQuote(warehouse=FBA, source="Amazon MCF preview failed: HTTP 503")
+    chosen, why = _chosen(fba=failed)
+    assert chosen == LOCAL
+    assert "cheapest to US/NY (5.00 USD, cost table)" in why
+    assert f"{FBA} by the cost table (Amazon MCF preview failed: HTTP 503)" in why
+    _, why = _chosen(fba=_quote("3.22", currency="EUR"))
+    assert "(Amazon MCF preview (Standard) quoted in EUR, not USD)" in why
+    fastest = CONFIG.model_copy(update={"strategies": (Strategy.FASTEST,)})
+    assert f"{FBA} unquoted (Amazon MCF preview failed" in _chosen(fastest, fba=failed)[1]
+    assert "cost table" not in _chosen()[1]  # no previews in play: the reasons as before

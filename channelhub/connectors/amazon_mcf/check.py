@@ -65,6 +65,12 @@ SPEC = PlatformSpec(
             default=False,
         ),
         field(
+            "allocation_preview_budget",
+            "previews one order import run may ask (0-30; the rest go by the cost table)",
+            FieldType.INT,
+            default=20,
+        ),
+        field(
             "stock_overlap_seconds",
             "how far each changed-since inventory read re-reads the last",
             FieldType.FLOAT,

@@ -5,12 +5,15 @@ import back. Every order of the page is planned (pair, review, allocate, reserve
 one that fails with a hub error gets the error recorded on it as a decision and a dead letter
 (``subject="pipeline"``) that ``channelhub jobs replay`` runs through the pipeline again once
 the cause (a rule, a pairing, stock) is fixed. Never silent, never blocking the others.
+With warehouses that quote orders (``allocation_preview``), the run's :class:`RunPreviews`
+asks them first, and allocation weighs the quotes (:mod:`channelhub.jobs.orders.previews`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +26,7 @@ from channelhub.core.rulebook import Rulebook
 from channelhub.jobs.engine.runner import JobContext
 from channelhub.jobs.orders.pipeline import PipelineCounts, PipelineSettings, pending_order_keys
 from channelhub.jobs.orders.pipeline_batch import plan_orders
+from channelhub.jobs.orders.previews import RunPreviews
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.jobs import RunCounts, add_to_run, record_dead_letter
 from channelhub.store.repos.orders import get_order_row
@@ -113,7 +117,9 @@ def stored_keys(session: Session, keys: list[OrderKey]) -> set[tuple[str, str, s
     return found
 
 
-def run_pipeline_for_page(context: JobContext, page: PageOf[Any]) -> None:
+async def run_pipeline_for_page(
+    context: JobContext, page: PageOf[Any], previews: RunPreviews | None = None
+) -> None:
     """``pull_orders``' after-page hook: the page's stored orders through the pipeline (an
     order set aside as a dead letter is not in the hub; its replay brings it in)."""
     keys = [order.key for order in page.items if isinstance(order, Order)]
@@ -124,15 +130,22 @@ def run_pipeline_for_page(context: JobContext, page: PageOf[Any]) -> None:
     keys = [key for key in keys if (key.channel, key.account, key.external_id) in present]
     if not keys:
         return
-    _plan_for_run(context, keys)
+    await _plan_for_run(context, keys, previews)
 
 
-def _plan_for_run(context: JobContext, keys: list[OrderKey]) -> None:
-    """Run ``keys`` through the pipeline for this job run; its failures count in the run."""
+async def _plan_for_run(
+    context: JobContext, keys: list[OrderKey], previews: RunPreviews | None
+) -> None:
+    """Run ``keys`` through the pipeline for this job run (with the warehouses' quotes when
+    some are asked); its failures count in the run."""
+    settings = pipeline_settings(context.rulebook())
+    if previews is not None:
+        quotes = await previews.quotes(context.session_factory, keys, now=context.now())
+        settings = replace(settings, quotes=quotes)
     counts = process_orders(
         context.session_factory,
         keys,
-        settings=pipeline_settings(context.rulebook()),
+        settings=settings,
         now=context.now(),
         job_kind=context.kind.value,
         run_id=context.run_id,
@@ -148,7 +161,7 @@ def _plan_for_run(context: JobContext, keys: list[OrderKey]) -> None:
 SWEEP_LIMIT = 500
 
 
-def sweep_pending_orders(context: JobContext) -> None:
+async def sweep_pending_orders(context: JobContext, previews: RunPreviews | None = None) -> None:
     """Take up the account's orders still waiting for the pipeline, once an import caught up.
 
     Orders reach the hub by other roads than an import page — a webhook, a backfill by id, a
@@ -160,4 +173,4 @@ def sweep_pending_orders(context: JobContext) -> None:
         keys = pending_order_keys(session, limit=SWEEP_LIMIT, account=context.account.name)
     if not keys:
         return
-    _plan_for_run(context, keys)
+    await _plan_for_run(context, keys, previews)

@@ -11,7 +11,7 @@ committed one; killed inside a page, it redoes that page, which the upserts make
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from channelhub.jobs.engine.isolation import archive as archive  # re-exported: 
 from channelhub.jobs.engine.runner import JobContext
 from channelhub.jobs.orders.intake import Intake, intake_order
 from channelhub.jobs.orders.pipeline_intake import run_pipeline_for_page, sweep_pending_orders
+from channelhub.jobs.orders.previews import RunPreviews
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.cursors import set_cursor, since_of
 from channelhub.store.repos.jobs import RunCounts
@@ -130,7 +131,7 @@ def store_listing_page(
 
 
 StorePage = Callable[..., RunCounts]
-AfterPage = Callable[[JobContext, PageOf[Any]], None]
+AfterPage = Callable[[JobContext, PageOf[Any]], Awaitable[None]]
 
 
 async def import_pages(
@@ -173,7 +174,7 @@ async def import_pages(
             if set_aside:
                 context.note = set_aside_note(set_aside)
             if after_page is not None:
-                after_page(context, page)
+                await after_page(context, page)
             done_pages += 1
             if page.done:
                 return False
@@ -208,20 +209,27 @@ def first_import_lookback(context: JobContext) -> timedelta:
 async def pull_orders(context: JobContext) -> bool:
     """Import orders changed since the stored cursor (first run: the initial lookback); each
     committed page's orders then go through the order pipeline, and once caught up the
-    account's other waiting orders too (see ``sweep_pending_orders``)."""
+    account's other waiting orders too (see ``sweep_pending_orders``). Warehouses that quote
+    orders for allocation (``allocation_preview``) are asked first, within the run's budget
+    (:class:`~channelhub.jobs.orders.previews.RunPreviews`)."""
     channel = context.sales_channel(Capability.PULL_ORDERS)
     stored = context.cursor()
     cursor = stored.get("cursor") if stored else None
     # no cursor: a first run, or `accounts reset-cursor --since DATE` said where to start
     since = None if cursor else since_of(stored) or context.now() - first_import_lookback(context)
-    more = await import_pages(
-        context,
-        channel.pull_orders(cursor, since=since),
-        store_order_page,
-        after_page=run_pipeline_for_page,
-    )
-    if not more and not context.stop.requested:
-        sweep_pending_orders(context)
+    previews = RunPreviews.for_run(context.session_factory, context.connector_factory)
+    try:
+        more = await import_pages(
+            context,
+            channel.pull_orders(cursor, since=since),
+            store_order_page,
+            after_page=partial(run_pipeline_for_page, previews=previews),
+        )
+        if not more and not context.stop.requested:
+            await sweep_pending_orders(context, previews)
+    finally:
+        if previews is not None:
+            await previews.aclose()
     return more
 
 
