@@ -113,7 +113,7 @@ def test_a_channel_reporting_one_gross_amount_is_checked_on_lines_plus_shipping(
 
 def test_lines_settled_in_the_sellers_currency_still_have_their_fee_checked() -> None:
     usd = replace(ORDER, other_currency_lines=3, settled_in="USD", principal=Decimal(90),
-                  shipping=Decimal(0))  # fmt: skip
+                  shipping=Decimal(0), channel_fees=Decimal("-13.50"))  # fmt: skip
     assert _classes(usd) == []  # no revenue comparison across currencies
     found = list(check_order(replace(usd, channel_fees=Decimal(-20)), FEES,
                              warehouse_fees_expected=True))  # fmt: skip
