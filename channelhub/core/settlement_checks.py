@@ -13,6 +13,10 @@
   charged (checked only when the ledger holds warehouse lines of the period: a seller who
   imports no warehouse invoices is not told every order lacks one).
 
+**Warehouse charges** (one :class:`WarehouseCharge` per charge a warehouse billed): a charge
+above the amount declared for its fee name (``[finance.warehouse_fees.<platform>]``) is
+``fee_above_schedule`` too, named by the provider's transaction and the order it served.
+
 **Payout level** (one :class:`PayoutSums` per payout): the released lines paid out in it sum
 to minus its amount, else ``payout_mismatch`` with the lines listed; lines naming a payout the
 ledger does not hold are ``payout_unmatched``. Nothing here is repaired automatically: a
@@ -159,6 +163,40 @@ def check_orders(
     """:func:`check_order` over a stream of orders."""
     for order in orders:
         yield from check_order(order, schedules, warehouse_fees_expected=warehouse_fees_expected)
+
+
+@dataclass(frozen=True)
+class WarehouseCharge:
+    """One charge a warehouse billed (its amount signed from the seller's view: negative)."""
+
+    platform: str
+    account: str
+    provider_txn_id: str
+    fee: str  # the provider's fee name (e.g. ShipBob's "Per Pick Fee")
+    amount: Decimal
+    currency: str
+    order_ref: str | None = None
+    package_ref: str | None = None
+
+
+def check_warehouse_fees(
+    charges: Iterable[WarehouseCharge], schedules: Mapping[str, Mapping[str, Decimal]]
+) -> Iterator[Discrepancy]:
+    """A ``fee_above_schedule`` per charge above the amount declared for its fee name."""
+    for charge in charges:
+        allowed = schedules.get(charge.platform, {}).get(charge.fee)
+        taken = -charge.amount
+        if allowed is None or taken < allowed + ROUNDING:
+            continue
+        c = charge.currency
+        subject = {"account": charge.account, "transaction": charge.provider_txn_id}
+        served = f" (order {charge.order_ref})" if charge.order_ref else ""
+        yield Discrepancy(
+            DiscrepancyClass.FEE_ABOVE_SCHEDULE, subject, _amount(allowed, c), _amount(taken, c),
+            f"{charge.platform} charged {_amount(taken, c)} of {charge.fee!r} in "
+            f"{charge.provider_txn_id}{served}, its schedule allows {_amount(allowed, c)}",
+            _REVIEW,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

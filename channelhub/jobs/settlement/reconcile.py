@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.discrepancy import Discrepancy
 from channelhub.core.profit import FinanceConfig
-from channelhub.core.settlement_checks import PayoutSums, check_orders, check_payouts
+from channelhub.core.settlement_checks import (
+    PayoutSums,
+    check_orders,
+    check_payouts,
+    check_warehouse_fees,
+)
 from channelhub.jobs.reconciliation.run import ReconcileReport
 from channelhub.store.repos.reconcile import (
     add_discrepancies,
@@ -28,6 +33,7 @@ from channelhub.store.repos.settlement import (
     Window,
     has_warehouse_lines,
     iter_order_money,
+    iter_warehouse_charges,
     payout_sums,
 )
 
@@ -84,10 +90,14 @@ def find_order_money(
     expected = has_warehouse_lines(session, window)
     orders = _Counted(iter_order_money(session, window))
     found = list(check_orders(orders, finance.fees, warehouse_fees_expected=expected))
+    schedules = finance.warehouse_fees
+    charges = _Counted(iter_warehouse_charges(session, window, schedules))
+    found += check_warehouse_fees(charges, schedules)
     compared = {
         "orders": orders.count,
         "fee_schedules": sorted(finance.fees),
         "warehouse_fees_checked": expected,
+        "warehouse_charges": charges.count,
     }
     return found, compared
 

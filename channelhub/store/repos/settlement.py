@@ -8,20 +8,21 @@ it pays out, and one per payout id that lines name but the ledger lacks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, and_, case, func, literal, select, type_coerce, union_all
+from sqlalchemy import JSON, and_, case, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import ChannelOrderState, FulfilledBy
 from channelhub.core.settlement import MoneySource, MoneyStatus, MoneyType, from_micros
-from channelhub.core.settlement_checks import OrderMoney, PayoutLine, PayoutSums
+from channelhub.core.settlement_checks import OrderMoney, PayoutLine, PayoutSums, WarehouseCharge
 from channelhub.store.sqldates import Dialect
+from channelhub.store.tables.accounts import Account
 from channelhub.store.tables.money import MoneyLineRow
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 
@@ -183,6 +184,46 @@ def iter_order_money(session: Session, w: Window) -> Iterator[OrderMoney]:
             warehouse_lines=int(n_warehouse),
             other_currency_lines=int(foreign),
             settled_in=settled_in,
+        )
+
+
+def iter_warehouse_charges(
+    session: Session, w: Window, fees: Mapping[str, Collection[str]]
+) -> Iterator[WarehouseCharge]:
+    """The warehouse charges posted in the window whose fee name has a declared amount
+    (``fees``: per platform, the fee names), each once: the line a provider transaction is
+    first stored as (its component has no ``@payout``), not its release or reversal."""
+    m, a = MoneyLineRow, Account
+    wanted = [
+        and_(a.platform == platform, m.description.in_(sorted(names)))
+        for platform, names in fees.items()
+        if names
+    ]
+    if not wanted:
+        return
+    where: list[Any] = [
+        m.source == MoneySource.WAREHOUSE.value,
+        ~m.component.contains("@"),
+        or_(*wanted),
+    ]
+    if w.since is not None:
+        where.append(m.posted_at >= w.since)
+    if w.until is not None:
+        where.append(m.posted_at < w.until)
+    if w.account is not None:
+        where.append(m.account == w.account)
+    query = (
+        select(a.platform, m.account, m.provider_txn_id, m.description, m.amount_micros,
+               m.currency, m.order_ref, m.package_ref)
+        .join(a, a.name == m.account)
+        .where(*where)
+        .order_by(m.account, m.posted_at, m.provider_txn_id)
+    )  # fmt: skip
+    for platform, account, txn, fee, micros, currency, order, package in session.execute(
+        query.execution_options(yield_per=_BATCH)
+    ):
+        yield WarehouseCharge(
+            platform, account, txn, fee, from_micros(int(micros)), currency, order, package
         )
 
 
