@@ -11,7 +11,7 @@ account whose platform has a finance import is pulled. ``--since`` restarts the 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -40,6 +40,9 @@ def pull(
         metavar="DATE",
         help="read money posted since this date (UTC) instead of from the stored cursor",
     ),
+    wait: float = typer.Option(
+        60, "--wait", min=0, help="seconds to wait while `channelhub run` pulls the same account"
+    ),
 ) -> None:
     """Import fees, refunds, reserves and payouts into the money ledger."""
     when = since_date(since, now=utc_now())
@@ -62,12 +65,24 @@ def pull(
         with Progress(*columns, console=console, transient=True) as progress:
             for name in names:
                 results.append(
-                    asyncio.run(import_all(runtime, name, JobKind.PULL_FINANCE, progress))
+                    asyncio.run(
+                        import_all(
+                            runtime,
+                            name,
+                            JobKind.PULL_FINANCE,
+                            progress,
+                            wait=timedelta(seconds=wait),
+                        )
+                    )
                 )
     console.print(summary_table(results))
     failed = [r for r in results if r.skipped or r.outcome is RunOutcome.FAILED]
     for result in failed:
-        reason = "running elsewhere (lease held); try later" if result.skipped else result.error
+        reason = (
+            f"still running elsewhere after {wait:g} s (channelhub run); try later"
+            if result.skipped
+            else result.error
+        )
         err_console.print(f"error: pull_finance of {result.account!r}: {reason}", markup=False)
     refused = sum(r.counts.failed for r in results)
     if refused:

@@ -23,6 +23,7 @@ from channelhub.core.settlement_checks import (
     check_warehouse_fees,
 )
 from channelhub.jobs.reconciliation.run import ReconcileReport
+from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.reconcile import (
     add_discrepancies,
     finish_run,
@@ -52,6 +53,8 @@ def _run(
 ) -> ReconcileReport:
     name = account or ALL_ACCOUNTS
     with sessions.begin() as session:
+        if account is not None:
+            get_account(session, account)  # a mistyped name is said, not an empty run
         run_id = start_run(
             session, account=name, platform=PLATFORM, scope=scope, since=since,
             repair=False, now=now,
