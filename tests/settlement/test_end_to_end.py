@@ -142,6 +142,16 @@ async def test_seeded_money_reconciles_and_every_injected_error_is_found(
     )
     assert refunded["shopify"] not in {d.subject.get("external_id") for d in orders.discrepancies}
     assert {row[0] for row in profit["channel"]} == {"amazon", "ebay", "shopify"}
+    # eBay settles in USD, the reporting currency: its profit is the plan's money exactly, each
+    # released transaction counted once (its deferred line and that line's reversal cancel)
+    sales = [e for e in ebay.plan.events if e.kind == "sale"]
+    refunds = [e for e in ebay.plan.events if e.kind == "refund"]
+    ebay_row = next(row for row in profit["channel"] if row[0] == "ebay")
+    assert ebay_row[3:6] == [
+        str(sum((e.principal + e.shipping for e in sales), Decimal(0))),
+        str(sum((e.principal + e.shipping for e in refunds), Decimal(0))),
+        str(sum((e.fee for e in [*sales, *refunds]), Decimal(0))),
+    ]
 
     # the same period imported again: nothing added, no figure changes
     for rig in rigs:
