@@ -387,6 +387,8 @@ DEFAULT_CONFIG_TOML = """\
 # percent = 15               # percent of principal + shipping,
 # per_order = 0.0            # plus this per order (order currency),
 # tolerance = 0.01           # more than this above it is a fee_above_schedule discrepancy
+# [finance.warehouse_fees.shipbob]  # per warehouse platform, the most one charge of a fee
+# "Per Pick Fee" = 2.50      # name may be (the provider's own fee name)
 
 [inbound]                    # what the webhook and callback routes take in
 # webhook_max_bytes = 1048576  # /webhooks/*: a larger body is refused (413) before it is read

@@ -96,6 +96,11 @@ def orders_command(
         return
     console.print(_run_line(report), markup=False)
     print_report(table)
+    if not settings.finance.fees:
+        console.print(
+            "note: fees were not checked: no [finance.fees.<channel>] in config.toml",
+            markup=False,
+        )
 
 
 @finance_app.command("payouts")

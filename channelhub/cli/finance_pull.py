@@ -11,7 +11,7 @@ account whose platform has a finance import is pulled. ``--since`` restarts the 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -20,16 +20,13 @@ from channelhub.cli import err_console
 from channelhub.cli.finance import finance_app
 from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
 from channelhub.cli.sync import import_all
-from channelhub.core.errors import InvalidInput
+from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.jobs.accounts.setup import since_date
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.runner import JobResult
-from channelhub.store.repos.accounts import get_account, list_accounts
+from channelhub.jobs.settlement.accounts import finance_accounts, finance_platforms
 from channelhub.store.repos.cursors import reset_cursor
 from channelhub.store.tables.jobs import RunOutcome
-
-#: Platforms whose connector reads money (``FinanceReader``).
-FINANCE_PLATFORMS = frozenset({"amazon", "ebay", "shopify", "shipbob"})
 
 
 @finance_app.command("pull")
@@ -43,24 +40,17 @@ def pull(
         metavar="DATE",
         help="read money posted since this date (UTC) instead of from the stored cursor",
     ),
+    wait: float = typer.Option(
+        60, "--wait", min=0, help="seconds to wait while `channelhub run` pulls the same account"
+    ),
 ) -> None:
     """Import fees, refunds, reserves and payouts into the money ledger."""
     when = since_date(since, now=utc_now())
     results: list[JobResult] = []
     with open_runtime(ctx) as runtime:
         with runtime.session_factory() as session:
-            if account is not None:
-                row = get_account(session, account)
-                if row.platform not in FINANCE_PLATFORMS:
-                    raise InvalidInput.field(
-                        "account",
-                        account,
-                        f"is a {row.platform} account: channelhub imports money from "
-                        f"{', '.join(sorted(FINANCE_PLATFORMS))} only",
-                    )
-                names = [account]
-            else:
-                names = [a.name for a in list_accounts(session) if a.platform in FINANCE_PLATFORMS]
+            registry = ConnectorRegistry()
+            names = finance_accounts(session, registry, account)
             if when is not None:
                 for name in names:
                     reset_cursor(
@@ -68,18 +58,31 @@ def pull(
                     )
                 session.commit()
         if not names:
-            console.print("no account with a finance import (amazon, ebay, shopify, shipbob)")
+            platforms = ", ".join(finance_platforms(registry))
+            console.print(f"no account with a finance import ({platforms})", markup=False)
             return
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as progress:
             for name in names:
                 results.append(
-                    asyncio.run(import_all(runtime, name, JobKind.PULL_FINANCE, progress))
+                    asyncio.run(
+                        import_all(
+                            runtime,
+                            name,
+                            JobKind.PULL_FINANCE,
+                            progress,
+                            wait=timedelta(seconds=wait),
+                        )
+                    )
                 )
     console.print(summary_table(results))
     failed = [r for r in results if r.skipped or r.outcome is RunOutcome.FAILED]
     for result in failed:
-        reason = "running elsewhere (lease held); try later" if result.skipped else result.error
+        reason = (
+            f"still running elsewhere after {wait:g} s (channelhub run); try later"
+            if result.skipped
+            else result.error
+        )
         err_console.print(f"error: pull_finance of {result.account!r}: {reason}", markup=False)
     refused = sum(r.counts.failed for r in results)
     if refused:

@@ -47,6 +47,7 @@ from channelhub.jobs.engine.scheduler import (
     JobService,
     ScheduledJob,
     build_scheduler,
+    capabilities_from_registry,
     intervals_from_seconds,
     plan_jobs,
     roles_from_registry,
@@ -311,6 +312,7 @@ def run(
                 accounts,
                 intervals_from_seconds(runtime.settings.jobs.every.model_dump()),
                 roles_of=roles_from_registry(ConnectorRegistry()),
+                capabilities_of=capabilities_from_registry(ConnectorRegistry()),
             )
             if distributed is None
             else []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -18,7 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from channelhub.cli import app, err_console
 from channelhub.cli.runtime import Runtime, console, open_runtime, summary_table, utc_now
 from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.runner import JobResult, run_job
+from channelhub.jobs.engine.runner import JobResult, run_job_when_free
 from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.tables.jobs import RunOutcome
 
@@ -52,9 +53,11 @@ async def import_all(
     kind: JobKind,
     progress: Progress,
     committed: Committed | None = None,
+    wait: timedelta = timedelta(0),
 ) -> JobResult:
     """Run ``kind`` unit after unit until it is done; the totals of every unit (also kept in
-    ``committed`` page by page, for a caller that is interrupted)."""
+    ``committed`` page by page, for a caller that is interrupted). While ``channelhub run``
+    holds the job, each unit waits up to ``wait`` for it (0: skipped at once)."""
     task = progress.add_task(f"{kind.value} {account}", total=None)
     tally = committed if committed is not None else Committed()
 
@@ -63,10 +66,12 @@ async def import_all(
         progress.update(task, advance=1, description=f"{kind.value} {account}: {tally}")
 
     while True:
-        result = await run_job(
+        result = await run_job_when_free(
             runtime.session_factory,
             account,
             kind,
+            wait=wait,
+            clock=utc_now,
             connector_factory=runtime.connector_factory,
             now=utc_now,
             options=runtime.options,

@@ -74,6 +74,9 @@ class Capability(StrEnum):
     #: the warehouse reports shipments only when asked (no callbacks): the poll_outbound job
     #: reads its live orders (get_outbound) and, with ``package_tracking``, their packages
     POLLED_OUTBOUND = "polled_outbound"
+    #: the connector reads the money its provider moved (``FinanceReader.pull_money``):
+    #: fees, refunds, reserves, payouts or invoices, for the money ledger
+    READ_MONEY = "read_money"
     # carrier
     RATE_QUOTE = "rate_quote"
     CREATE_LABEL = "create_label"

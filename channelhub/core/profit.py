@@ -123,6 +123,24 @@ class FinanceConfig(BaseModel):
     currency: str = "USD"  # every profit figure is converted to it (channelhub fx import)
     allocation: AllocationRule = AllocationRule.REVENUE  # storage, ads, subscriptions
     fees: dict[str, FeeSchedule] = Field(default_factory=dict)  # per channel (amazon, ebay ...)
+    #: per warehouse platform, per the provider's fee name, the most one charge may be
+    #: (``[finance.warehouse_fees.shipbob] "Per Pick Fee" = 2.50``)
+    warehouse_fees: dict[str, dict[str, Decimal]] = Field(default_factory=dict)
+
+    @field_validator("warehouse_fees", mode="before")
+    @classmethod
+    def _exact_fees(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        return {
+            platform: {
+                name: Decimal(str(amount)) if isinstance(amount, float) else amount
+                for name, amount in fees.items()
+            }
+            if isinstance(fees, dict)
+            else fees
+            for platform, fees in value.items()
+        }
 
     @field_validator("currency", mode="before")
     @classmethod

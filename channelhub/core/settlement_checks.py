@@ -13,6 +13,10 @@
   charged (checked only when the ledger holds warehouse lines of the period: a seller who
   imports no warehouse invoices is not told every order lacks one).
 
+**Warehouse charges** (one :class:`WarehouseCharge` per charge a warehouse billed): a charge
+above the amount declared for its fee name (``[finance.warehouse_fees.<platform>]``) is
+``fee_above_schedule`` too, named by the provider's transaction and the order it served.
+
 **Payout level** (one :class:`PayoutSums` per payout): the released lines paid out in it sum
 to minus its amount, else ``payout_mismatch`` with the lines listed; lines naming a payout the
 ledger does not hold are ``payout_unmatched``. Nothing here is repaired automatically: a
@@ -23,8 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
+from channelhub.core.codes import minor_units
 from channelhub.core.discrepancy import Discrepancy, DiscrepancyClass, Repair, RepairKind
 from channelhub.core.profit import FeeSchedule
 
@@ -61,6 +66,10 @@ class OrderMoney:
     channel_lines: int
     warehouse_lines: int
     other_currency_lines: int = 0
+    #: the one currency all the channel lines are in when it is not the order's (the
+    #: provider settles in the seller's currency): the sums above are then in it, and only
+    #: the checks that need no rate (the fee against the revenue it was taken on) are made
+    settled_in: str | None = None
 
 
 def _amount(value: Decimal, currency: str) -> str:
@@ -79,32 +88,33 @@ def check_order(
 ) -> Iterator[Discrepancy]:
     """Every way ``order``'s money disagrees with the order and the channel's fee schedule."""
     c, name = order.currency, f"order {order.external_id}"
-    if order.channel_lines and not order.other_currency_lines:
-        if abs(order.principal - order.expected_principal) >= ROUNDING and not order.cancelled:
+    same_currency = order.channel_lines and not order.other_currency_lines
+    # a channel that reports the buyer's payment as one gross amount (eBay's and Shopify's
+    # finances do: no shipping line) is checked on that amount: lines plus shipping
+    gross = order.shipping == 0 and order.expected_shipping != 0
+    expected = order.expected_principal + (order.expected_shipping if gross else 0)
+    if same_currency:
+        if abs(order.principal - expected) >= ROUNDING and not order.cancelled:
+            what = "the lines and shipping come" if gross else "the lines come"
             yield _found(
                 DiscrepancyClass.REVENUE_MISMATCH, order,
-                _amount(order.expected_principal, c), _amount(order.principal, c),
-                f"{name}: the lines come to {_amount(order.expected_principal, c)}, the channel "
+                _amount(expected, c), _amount(order.principal, c),
+                f"{name}: {what} to {_amount(expected, c)}, the channel "
                 f"paid {_amount(order.principal, c)} of principal",
             )  # fmt: skip
-        if abs(order.shipping - order.expected_shipping) >= ROUNDING and not order.cancelled:
+        if (
+            not gross
+            and abs(order.shipping - order.expected_shipping) >= ROUNDING
+            and not order.cancelled
+        ):
             yield _found(
                 DiscrepancyClass.SHIPPING_MISMATCH, order,
                 _amount(order.expected_shipping, c), _amount(order.shipping, c),
                 f"{name}: the buyer was charged {_amount(order.expected_shipping, c)} of "
                 f"shipping, the channel paid {_amount(order.shipping, c)}",
             )  # fmt: skip
-        schedule = schedules.get(order.channel)
-        if schedule is not None:
-            allowed = schedule.expected_fee(order.principal + order.shipping)
-            taken = -order.channel_fees
-            if taken > allowed + schedule.tolerance:
-                yield _found(
-                    DiscrepancyClass.FEE_ABOVE_SCHEDULE, order,
-                    _amount(allowed, c), _amount(taken, c),
-                    f"{name}: {order.channel} took {_amount(taken, c)} in fees, its schedule "
-                    f"({schedule.percent}% + {schedule.per_order}) allows {_amount(allowed, c)}",
-                )  # fmt: skip
+    if same_currency or order.settled_in is not None:
+        yield from _check_fee(order, schedules.get(order.channel), name)
     if order.refunds < 0 and not (order.cancelled or order.refunded_by_channel):
         yield _found(
             DiscrepancyClass.REFUND_WITHOUT_RETURN, order, None, _amount(-order.refunds, c),
@@ -124,6 +134,26 @@ def check_order(
         )  # fmt: skip
 
 
+def _check_fee(order: OrderMoney, schedule: FeeSchedule | None, name: str) -> Iterator[Discrepancy]:
+    """The fee taken against the schedule, in the currency the channel's lines are in. The
+    allowed fee is rounded as the provider rounds (to the currency's smallest unit: whole yen),
+    so a fee rounded up is not a fee above schedule."""
+    if schedule is None:
+        return
+    c = order.settled_in or order.currency
+    quantum = Decimal(1).scaleb(-minor_units(c))
+    allowed = schedule.expected_fee(order.principal + order.shipping)
+    allowed = allowed.quantize(quantum, rounding=ROUND_HALF_UP)
+    taken = -order.channel_fees
+    if taken > allowed + schedule.tolerance:
+        yield _found(
+            DiscrepancyClass.FEE_ABOVE_SCHEDULE, order,
+            _amount(allowed, c), _amount(taken, c),
+            f"{name}: {order.channel} took {_amount(taken, c)} in fees, its schedule "
+            f"({schedule.percent}% + {schedule.per_order}) allows {_amount(allowed, c)}",
+        )  # fmt: skip
+
+
 def check_orders(
     orders: Iterable[OrderMoney],
     schedules: Mapping[str, FeeSchedule],
@@ -133,6 +163,40 @@ def check_orders(
     """:func:`check_order` over a stream of orders."""
     for order in orders:
         yield from check_order(order, schedules, warehouse_fees_expected=warehouse_fees_expected)
+
+
+@dataclass(frozen=True)
+class WarehouseCharge:
+    """One charge a warehouse billed (its amount signed from the seller's view: negative)."""
+
+    platform: str
+    account: str
+    provider_txn_id: str
+    fee: str  # the provider's fee name (e.g. ShipBob's "Per Pick Fee")
+    amount: Decimal
+    currency: str
+    order_ref: str | None = None
+    package_ref: str | None = None
+
+
+def check_warehouse_fees(
+    charges: Iterable[WarehouseCharge], schedules: Mapping[str, Mapping[str, Decimal]]
+) -> Iterator[Discrepancy]:
+    """A ``fee_above_schedule`` per charge above the amount declared for its fee name."""
+    for charge in charges:
+        allowed = schedules.get(charge.platform, {}).get(charge.fee)
+        taken = -charge.amount
+        if allowed is None or taken < allowed + ROUNDING:
+            continue
+        c = charge.currency
+        subject = {"account": charge.account, "transaction": charge.provider_txn_id}
+        served = f" (order {charge.order_ref})" if charge.order_ref else ""
+        yield Discrepancy(
+            DiscrepancyClass.FEE_ABOVE_SCHEDULE, subject, _amount(allowed, c), _amount(taken, c),
+            f"{charge.platform} charged {_amount(taken, c)} of {charge.fee!r} in "
+            f"{charge.provider_txn_id}{served}, its schedule allows {_amount(allowed, c)}",
+            _REVIEW,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,10 @@ def _counts(url: str) -> dict[str, int]:
         "callback_dead_letters": "SELECT count(*) FROM dead_letters "
         "WHERE subject = 'warehouse_callback'",
         "stock_known": "SELECT count(*) FROM warehouses WHERE stock_known_at IS NOT NULL",
+        # step 11: the channels' money imported, and each seeded payout error found
+        "money_lines": "SELECT count(*) FROM money_lines",
+        "payout_mismatches": "SELECT count(*) FROM discrepancies "
+        "WHERE discrepancy_class = 'payout_mismatch'",
     }
     engine = make_engine(url)
     try:
@@ -160,6 +164,8 @@ def _assert_the_guide_held(result: subprocess.CompletedProcess[str], url: str) -
     assert counts["shipped_orders"] >= 5, counts
     assert counts["tracking_sent"] >= counts["shipments"], counts
     assert counts["tracking_not_sent"] == 0 and counts["callback_dead_letters"] == 0, counts
+    assert counts["money_lines"] > 0, counts
+    assert counts["payout_mismatches"] == 2, counts  # Amazon's and Shopify's, off by 1.00
     assert "Traceback" not in result.stdout + result.stderr, tail
 
 

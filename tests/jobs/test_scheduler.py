@@ -9,17 +9,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.roles import Role
+from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.connectors.roles import Capability, Role
 from channelhub.core.errors import ConfigError
 from channelhub.jobs import JobKind
+from channelhub.jobs.accounts.setup import jobs_of
 from channelhub.jobs.engine.runner import JobOptions, JobResult
 from channelhub.jobs.engine.scheduler import (
     JobService,
     ScheduledJob,
     build_scheduler,
+    capabilities_from_registry,
     intervals_from_seconds,
     plan_jobs,
+    roles_from_registry,
 )
+from channelhub.jobs.settlement.accounts import finance_platforms
 from channelhub.settings import JobIntervals, load_settings
 from channelhub.store.repos.accounts import AccountInfo
 from channelhub.store.repos.jobs import list_runs
@@ -83,6 +88,37 @@ def test_plan_fits_each_account_role_and_skips_what_is_off_or_unwritten() -> Non
         ("wh", JobKind.PULL_FINANCE),
     }
     assert next(j for j in plan if j.account == "shop").every == timedelta(seconds=300)
+
+    # with the connectors' capabilities, money is pulled only where the connector reads it
+    reads = {"shopify": frozenset({Capability.READ_MONEY})}
+    fitted = plan_jobs(
+        accounts,
+        intervals,
+        roles_of=lambda platform: roles.get(platform, frozenset()),
+        handlers={JobKind.RECONCILE: poll},
+        capabilities_of=lambda platform: reads.get(platform, frozenset()),
+    )
+    assert {(j.account, j.kind) for j in plan} - {(j.account, j.kind) for j in fitted} == {
+        ("wh", JobKind.PULL_FINANCE)
+    }
+
+
+def test_the_finance_import_is_what_the_installed_connectors_declare() -> None:
+    registry = ConnectorRegistry()
+    assert finance_platforms(registry) == ["amazon", "ebay", "shipbob", "shopify"]
+    assert "pull_finance" not in {k.value for k in jobs_of(registry.get("temu"))}
+    assert JobKind.PULL_FINANCE in jobs_of(registry.get("shipbob"))
+    assert JobKind.PULL_FINANCE in capabilities_jobs(registry, "ebay")
+
+
+def capabilities_jobs(registry: ConnectorRegistry, platform: str) -> list[JobKind]:
+    plan = plan_jobs(
+        [AccountInfo(id=1, platform=platform, name="a", base_url=None)],
+        intervals_from_seconds(JobIntervals().model_dump()),
+        roles_of=roles_from_registry(registry),
+        capabilities_of=capabilities_from_registry(registry),
+    )
+    return [job.kind for job in plan]
 
 
 async def test_scheduler_runs_jobs_and_shutdown_stops_them_at_a_page_boundary(

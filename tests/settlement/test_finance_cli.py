@@ -49,3 +49,21 @@ def test_finance_commands_print_tables_csv_and_one_line_mistakes(ready_hub: Hub)
     assert code != 0 and "row 1, column date" in err and "Traceback" not in err + out
     code, out, err = hub("finance", "profit", "--by", "colour")
     assert code != 0 and "--by" in err and "Traceback" not in err + out
+    code, out, err = hub("finance", "payouts", "--account", "nobody")
+    assert code != 0 and "'nobody' does not exist" in err and "Traceback" not in err + out
+
+
+def test_a_payout_discrepancy_cell_counts_its_lines_and_shows_a_few() -> None:
+    from channelhub.core.discrepancy import Discrepancy, DiscrepancyClass, Repair, RepairKind
+    from channelhub.jobs.settlement.views import discrepancy_report
+
+    lines = tuple(f"T-{n}/amount@P principal 1.00 USD" for n in range(40))
+    found = Discrepancy(
+        DiscrepancyClass.PAYOUT_MISMATCH, {"account": "a", "payout": "P"}, "40.00 USD", lines,
+        "payout P differs", Repair(RepairKind.REVIEW, safe=False),
+    )  # fmt: skip
+    (row,) = discrepancy_report([found], title="t").rows
+    assert row[3] == (
+        "40 line(s): T-0/amount@P principal 1.00 USD; T-1/amount@P principal 1.00 USD; "
+        "T-2/amount@P principal 1.00 USD; ... 37 more"
+    )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from channelhub.core.settlement import MoneyType
+from channelhub.core.settlement import MoneySource, MoneyType
 from channelhub.jobs.settlement.reconcile import reconcile_order_money, reconcile_payouts
+from channelhub.mappings.money import settled
 from channelhub.settings import FinanceSettings
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.money import record_money
+from channelhub.store.tables.accounts import Account
 from tests.settlement.seed import (
     T0,
     channel_records,
@@ -93,3 +97,41 @@ def test_a_payout_that_does_not_sum_is_listed_with_its_lines(engine: Engine) -> 
         "T-8/charge adjustment 1.5 USD"
     ]
     assert [(p.payout, p.reconciles) for p in sums] == [("P-1", False), ("P-9", False)]
+
+
+def test_lines_settled_in_another_currency_and_warehouse_charges(engine: Engine) -> None:
+    """S-2 (a USD order) settled in EUR: no revenue comparison, but its fee against the EUR
+    revenue; a released warehouse charge (stored as three lines) is checked once."""
+    wh = MoneySource.WAREHOUSE
+    with _seeded(engine) as session:
+        session.add(
+            Account(platform="shipbob", name="wh", credentials=b"-", settings={},
+                    created_at=T0, updated_at=T0)
+        )  # fmt: skip
+        eur = [
+            line("T-2", "charge", MoneyType.PRINCIPAL, "14.00", order="S-2", currency="EUR"),
+            line("T-2", "fee", MoneyType.CHANNEL_FEE, "-3.00", order="S-2", currency="EUR"),
+        ]
+        channel = channel_records()
+        record_money(session, "acme", [channel[0], record(*eur), *channel[2:]], T0)
+        pick = line("W-1", "pick", MoneyType.FULFILMENT_FEE, "-3.50", order="S-1", source=wh)
+        released = replace(pick, payout_ref="INV-1", description="Per Pick Fee")
+        fair = replace(pick, provider_txn_id="W-2", amount=Decimal("-2.50"), order_ref="S-2",
+                       description="Per Pick Fee")  # fmt: skip
+        record_money(session, "wh", [record(*settled([released])), record(fair)], T0)
+        session.commit()
+    finance = FinanceSettings.model_validate(
+        {"fees": {"shopify": {"percent": 15}},
+         "warehouse_fees": {"shipbob": {"Per Pick Fee": "2.50"}}}
+    )  # fmt: skip
+    report = reconcile_order_money(make_session_factory(engine), finance, now=NOW)
+    found = sorted(
+        (d.discrepancy_class, d.subject.get("external_id") or d.subject["transaction"],
+         d.hub_value, d.other_value)
+        for d in report.discrepancies
+    )  # fmt: skip
+    assert found == [
+        ("fee_above_schedule", "S-2", "2.10 EUR", "3.00 EUR"),
+        ("fee_above_schedule", "W-1", "2.50 USD", "3.50 USD"),
+    ]
+    assert report.counts["compared"]["warehouse_charges"] == 2

@@ -9,7 +9,14 @@ import pytest
 
 from channelhub.core.discrepancy import DiscrepancyClass
 from channelhub.core.profit import FeeSchedule, FinanceConfig
-from channelhub.core.settlement_checks import OrderMoney, PayoutSums, check_order, check_payouts
+from channelhub.core.settlement_checks import (
+    OrderMoney,
+    PayoutSums,
+    WarehouseCharge,
+    check_order,
+    check_payouts,
+    check_warehouse_fees,
+)
 from channelhub.mappings.fx_csv import parse_rates_csv
 from channelhub.mappings.products_csv import parse_products_csv
 
@@ -91,3 +98,48 @@ def test_payout_checks_and_config() -> None:
     assert FinanceConfig.model_validate({"fees": {"ebay": {"percent": 13.25}}}).fees[
         "ebay"
     ].percent == Decimal("13.25")
+
+
+def test_a_fee_rounded_to_whole_yen_is_not_above_schedule() -> None:
+    yen = replace(ORDER, currency="JPY", principal=Decimal(17725), shipping=Decimal(0),
+                  expected_principal=Decimal(17725), expected_shipping=Decimal(0),
+                  channel_fees=Decimal(-2659))  # fmt: skip
+    assert _classes(yen) == []  # 15 % is 2658.75: the provider rounds it to 2659
+    assert _classes(replace(yen, channel_fees=Decimal(-2660))) == [
+        DiscrepancyClass.FEE_ABOVE_SCHEDULE
+    ]
+
+
+def test_a_channel_reporting_one_gross_amount_is_checked_on_lines_plus_shipping() -> None:
+    gross = replace(ORDER, principal=Decimal(105), shipping=Decimal(0))
+    assert _classes(gross) == []
+    assert _classes(replace(gross, principal=Decimal(104), channel_fees=Decimal("-15.6"))) == [
+        DiscrepancyClass.REVENUE_MISMATCH
+    ]
+
+
+def test_lines_settled_in_the_sellers_currency_still_have_their_fee_checked() -> None:
+    usd = replace(ORDER, other_currency_lines=3, settled_in="USD", principal=Decimal(90),
+                  shipping=Decimal(0), channel_fees=Decimal("-13.50"))  # fmt: skip
+    assert _classes(usd) == []  # no revenue comparison across currencies
+    found = list(check_order(replace(usd, channel_fees=Decimal(-20)), FEES,
+                             warehouse_fees_expected=True))  # fmt: skip
+    assert [d.discrepancy_class for d in found] == [DiscrepancyClass.FEE_ABOVE_SCHEDULE]
+    assert found[0].other_value == "20.00 USD"
+
+
+def test_warehouse_charges_against_their_declared_fee() -> None:
+    config = FinanceConfig.model_validate({"warehouse_fees": {"shipbob": {"Per Pick Fee": 2.5}}})
+    assert config.warehouse_fees["shipbob"]["Per Pick Fee"] == Decimal("2.5")
+    pick = WarehouseCharge("shipbob", "sb", "SB-1-P", "Per Pick Fee", Decimal("-2.50"), "USD")
+    charges = [
+        pick,
+        replace(pick, provider_txn_id="SB-2-P", amount=Decimal("-3.50"), order_ref="ORD-2"),
+        replace(pick, provider_txn_id="SB-3-L", fee="Shipping", amount=Decimal("-9.00")),
+        replace(pick, provider_txn_id="SB-4-P", platform="other", amount=Decimal("-9.00")),
+    ]
+    (found,) = check_warehouse_fees(charges, config.warehouse_fees)
+    assert found.discrepancy_class == DiscrepancyClass.FEE_ABOVE_SCHEDULE
+    assert found.subject == {"account": "sb", "transaction": "SB-2-P"}
+    assert (found.hub_value, found.other_value) == ("2.50 USD", "3.50 USD")
+    assert "order ORD-2" in found.explanation

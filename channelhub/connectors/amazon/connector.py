@@ -84,6 +84,7 @@ SEARCH_ORDERS_PII = RestrictedResource("GET", build.SEARCH_ORDERS_PATH, build.PI
 GET_ORDER_PII = RestrictedResource("GET", build.GET_ORDER_PATTERN, build.PII_ELEMENTS)
 CAPABILITIES = frozenset(
     {
+        Capability.READ_MONEY,
         Capability.PULL_ORDERS,
         Capability.GET_ORDER,
         Capability.PULL_LISTINGS,

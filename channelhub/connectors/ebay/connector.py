@@ -77,6 +77,7 @@ LIMITS: Mapping[str, RateLimit] = {
 }
 CAPABILITIES = frozenset(
     {
+        Capability.READ_MONEY,
         Capability.PULL_ORDERS,
         Capability.GET_ORDER,
         Capability.PULL_LISTINGS,

@@ -50,6 +50,7 @@ DEFAULT_BASE_URL = "https://api.shipbob.com"
 PREFIX = "/2026-01"
 CAPABILITIES = frozenset(
     {
+        Capability.READ_MONEY,
         Capability.CREATE_OUTBOUND,
         Capability.CANCEL_OUTBOUND,
         Capability.OUTBOUND_STATUS,

@@ -47,6 +47,7 @@ from channelhub.mappings import shopify as m
 
 CAPABILITIES = frozenset(
     {
+        Capability.READ_MONEY,
         Capability.PULL_ORDERS,
         Capability.GET_ORDER,
         Capability.PULL_LISTINGS,

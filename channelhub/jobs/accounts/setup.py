@@ -19,10 +19,10 @@ from channelhub.connectors.plugin import ConnectorPlugin
 from channelhub.connectors.spec import validate_credentials, validate_settings
 from channelhub.core.errors import InvalidInput
 from channelhub.jobs.engine.kinds import (
-    JOB_ROLES,
     JOBS_SETTING,
     JobKind,
     job_enabled,
+    job_fits,
     with_job_switch,
 )
 
@@ -45,7 +45,7 @@ def job_kind(value: str) -> JobKind:
 
 def jobs_of(plugin: ConnectorPlugin) -> list[JobKind]:
     """The jobs an account of this platform can run (by its roles), in declaration order."""
-    return [kind for kind in JobKind if JOB_ROLES[kind] & plugin.roles]
+    return [kind for kind in JobKind if job_fits(kind, plugin.roles, plugin.capabilities)]
 
 
 def job_for(plugin: ConnectorPlugin, value: str) -> JobKind:

@@ -20,6 +20,7 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.jobs.engine.runner import JobResult
 from channelhub.jobs.engine.scheduler import (
     ScheduledJob,
+    capabilities_from_registry,
     intervals_from_seconds,
     plan_jobs,
     roles_from_registry,
@@ -99,6 +100,7 @@ def job_schedule(session: Session, every_seconds: Mapping[str, int]) -> list[Sch
         list_accounts(session),
         intervals_from_seconds(every_seconds),
         roles_of=roles_from_registry(ConnectorRegistry()),
+        capabilities_of=capabilities_from_registry(ConnectorRegistry()),
     )
     rows = []
     for job in plan:

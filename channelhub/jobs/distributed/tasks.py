@@ -19,7 +19,7 @@ from typing import Any
 from procrastinate import JobContext as TaskContext
 from sqlalchemy import func, select
 
-from channelhub.connectors.roles import Role
+from channelhub.connectors.roles import Capability, Role
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
 from channelhub.jobs.distributed.defer import defer_intake, defer_unit
 from channelhub.jobs.distributed.stalled import retry_stalled_jobs
@@ -61,6 +61,8 @@ class WorkerRuntime:
     #: ``[jobs.every]`` as intervals of the kinds that run
     intervals: Mapping[JobKind, timedelta]
     roles_of: Callable[[str], frozenset[Role]]
+    #: the connectors' declared capabilities (None: jobs are fitted by role only)
+    capabilities_of: Callable[[str], frozenset[Capability]] | None = None
     #: seconds without a heartbeat after which a worker's jobs are stalled
     stalled_seconds: float = 60.0
     handlers: Mapping[JobKind, JobHandler] | None = None
@@ -109,6 +111,7 @@ def due_units(runtime: WorkerRuntime) -> list[tuple[str, JobKind]]:
             list_accounts(session),
             runtime.intervals,
             roles_of=runtime.roles_of,
+            capabilities_of=runtime.capabilities_of,
             handlers=runtime.handlers,
         )
         last = {

@@ -28,6 +28,7 @@ from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.runner import JobOptions, SessionFactory
 from channelhub.jobs.engine.scheduler import (
     STOP_GRACE_SECONDS,
+    capabilities_from_registry,
     intervals_from_seconds,
     roles_from_registry,
 )
@@ -64,6 +65,7 @@ def worker_runtime(
         options=options,
         intervals=intervals_from_seconds(every_seconds),
         roles_of=roles_from_registry(ConnectorRegistry()),
+        capabilities_of=capabilities_from_registry(ConnectorRegistry()),
         stalled_seconds=stalled_seconds,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from channelhub.connectors.roles import Role
+from channelhub.connectors.roles import Capability, Role
 from channelhub.core.errors import InvalidInput
 
 
@@ -53,6 +53,16 @@ JOB_ROLES: dict[JobKind, frozenset[Role]] = {
     # Channels' payouts and fees, warehouses' invoices, into the money ledger.
     JobKind.PULL_FINANCE: frozenset({Role.SALES_CHANNEL, Role.WAREHOUSE}),
 }
+
+#: The capability an account's connector must declare for the job to run for it (a channel
+#: or warehouse whose connector has no finance import is not scheduled to pull money).
+JOB_CAPABILITIES: dict[JobKind, Capability] = {JobKind.PULL_FINANCE: Capability.READ_MONEY}
+
+
+def job_fits(kind: JobKind, roles: frozenset[Role], capabilities: frozenset[Capability]) -> bool:
+    """Whether ``kind`` runs for an account whose connector has these roles and capabilities."""
+    needed = JOB_CAPABILITIES.get(kind)
+    return bool(JOB_ROLES[kind] & roles) and (needed is None or needed in capabilities)
 
 
 #: Account setting holding the seller's per-job switches: ``{"push_stock": true, ...}``.

@@ -22,10 +22,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.connectors.roles import Role
+from channelhub.connectors.roles import Capability, Role
 from channelhub.core.errors import ChannelhubError
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
-from channelhub.jobs.engine.kinds import JOB_ROLES, JobKind, job_enabled
+from channelhub.jobs.engine.kinds import JOB_CAPABILITIES, JOB_ROLES, JobKind, job_enabled
 from channelhub.jobs.engine.runner import (
     JOB_HANDLERS,
     JobOptions,
@@ -77,24 +77,43 @@ def roles_from_registry(registry: ConnectorRegistry) -> Callable[[str], frozense
     return roles
 
 
+def capabilities_from_registry(
+    registry: ConnectorRegistry,
+) -> Callable[[str], frozenset[Capability]]:
+    """The most a platform's connector can do (its plugin's declared capabilities)."""
+
+    def capabilities(platform: str) -> frozenset[Capability]:
+        try:
+            return registry.get(platform).capabilities
+        except ChannelhubError:
+            return frozenset()
+
+    return capabilities
+
+
 def plan_jobs(
     accounts: Sequence[AccountInfo],
     intervals: Mapping[JobKind, timedelta],
     *,
     roles_of: Callable[[str], frozenset[Role]],
     handlers: Mapping[JobKind, object] | None = None,
+    capabilities_of: Callable[[str], frozenset[Capability]] | None = None,
 ) -> list[ScheduledJob]:
     """Every (account, job) to schedule: the job is on in the config and in the account's
     switches (``accounts edit --enable/--disable``; push_stock is off until turned on),
-    written, and fits the account's role."""
+    written, and fits the account's role and, with ``capabilities_of``, its connector's
+    declared capabilities (``pull_finance`` only where the connector reads money)."""
     written = set(JOB_HANDLERS) | set(handlers or {})
     plan = []
     for account in accounts:
         roles = roles_of(account.platform)
+        capabilities = capabilities_of(account.platform) if capabilities_of else None
         for kind, every in intervals.items():
+            needed = JOB_CAPABILITIES.get(kind)
             if (
                 kind in written
                 and JOB_ROLES[kind] & roles
+                and (capabilities is None or needed is None or needed in capabilities)
                 and every > timedelta(0)
                 and job_enabled(account.settings, kind)
             ):

@@ -16,8 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.discrepancy import Discrepancy
 from channelhub.core.profit import FinanceConfig
-from channelhub.core.settlement_checks import PayoutSums, check_orders, check_payouts
+from channelhub.core.settlement_checks import (
+    PayoutSums,
+    check_orders,
+    check_payouts,
+    check_warehouse_fees,
+)
 from channelhub.jobs.reconciliation.run import ReconcileReport
+from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.reconcile import (
     add_discrepancies,
     finish_run,
@@ -28,6 +34,7 @@ from channelhub.store.repos.settlement import (
     Window,
     has_warehouse_lines,
     iter_order_money,
+    iter_warehouse_charges,
     payout_sums,
 )
 
@@ -46,6 +53,8 @@ def _run(
 ) -> ReconcileReport:
     name = account or ALL_ACCOUNTS
     with sessions.begin() as session:
+        if account is not None:
+            get_account(session, account)  # a mistyped name is said, not an empty run
         run_id = start_run(
             session, account=name, platform=PLATFORM, scope=scope, since=since,
             repair=False, now=now,
@@ -84,10 +93,14 @@ def find_order_money(
     expected = has_warehouse_lines(session, window)
     orders = _Counted(iter_order_money(session, window))
     found = list(check_orders(orders, finance.fees, warehouse_fees_expected=expected))
+    schedules = finance.warehouse_fees
+    charges = _Counted(iter_warehouse_charges(session, window, schedules))
+    found += check_warehouse_fees(charges, schedules)
     compared = {
         "orders": orders.count,
         "fee_schedules": sorted(finance.fees),
         "warehouse_fees_checked": expected,
+        "warehouse_charges": charges.count,
     }
     return found, compared
 

@@ -16,7 +16,7 @@ def discrepancy_report(found: Sequence[Discrepancy | StoredDiscrepancy], *, titl
     rows: list[list[object]] = []
     for d in found:
         other = d.other_value
-        shown = "; ".join(other) if isinstance(other, list | tuple) else other
+        shown = _lines(other) if isinstance(other, list | tuple) else other
         rows.append(
             [str(d.discrepancy_class), "/".join(str(v) for v in d.subject.values()), d.hub_value,
              shown, d.explanation]
@@ -26,6 +26,18 @@ def discrepancy_report(found: Sequence[Discrepancy | StoredDiscrepancy], *, titl
         columns=["class", "subject", "expected", "ledger", "explanation"],
         rows=rows,
     )
+
+
+#: Lines of a payout discrepancy shown in its table cell (all are listed with the payouts).
+SHOWN_LINES = 3
+
+
+def _lines(lines: Sequence[object]) -> str:
+    """A payout discrepancy's lines in one cell: how many and the first few (a payout of
+    hundreds of lines would otherwise make a cell no one can read)."""
+    shown = "; ".join(str(line) for line in lines[:SHOWN_LINES])
+    more = len(lines) - SHOWN_LINES
+    return f"{len(lines)} line(s): {shown}" + (f"; ... {more} more" if more > 0 else "")
 
 
 def payouts_report(payouts: Sequence[PayoutSums]) -> Report:

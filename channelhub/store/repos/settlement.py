@@ -8,20 +8,21 @@ it pays out, and one per payout id that lines name but the ledger lacks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, and_, case, func, literal, select, type_coerce, union_all
+from sqlalchemy import JSON, and_, case, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import ChannelOrderState, FulfilledBy
 from channelhub.core.settlement import MoneySource, MoneyStatus, MoneyType, from_micros
-from channelhub.core.settlement_checks import OrderMoney, PayoutLine, PayoutSums
+from channelhub.core.settlement_checks import OrderMoney, PayoutLine, PayoutSums, WarehouseCharge
 from channelhub.store.sqldates import Dialect
+from channelhub.store.tables.accounts import Account
 from channelhub.store.tables.money import MoneyLineRow
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 
@@ -83,10 +84,13 @@ def iter_order_money(session: Session, w: Window) -> Iterator[OrderMoney]:
         .cte("s_lines")
     )  # fmt: skip
 
-    def typed(kind: MoneyType) -> Any:
-        return case(
-            (and_(m.type == kind.value, m.currency == p.currency), m.amount_micros), else_=0
+    def typed(kind: MoneyType, *, any_currency: bool = False) -> Any:
+        same = (
+            m.type == kind.value
+            if any_currency
+            else and_(m.type == kind.value, m.currency == p.currency)
         )
+        return case((same, m.amount_micros), else_=0)
 
     own = (
         select(
@@ -102,6 +106,10 @@ def iter_order_money(session: Session, w: Window) -> Iterator[OrderMoney]:
             case((m.currency != p.currency, 1), else_=0).label("foreign"),
             literal(1).label("channel_lines"),
             literal(0).label("warehouse_lines"),
+            typed(MoneyType.PRINCIPAL, any_currency=True).label("principal_any"),
+            typed(MoneyType.SHIPPING_CHARGED, any_currency=True).label("shipping_any"),
+            typed(MoneyType.CHANNEL_FEE, any_currency=True).label("fees_any"),
+            m.currency.label("cur"),
         )
         .join(orders, and_(m.order_channel.is_(None), m.account == p.account,
                            m.order_ref == p.external_id))
@@ -111,6 +119,8 @@ def iter_order_money(session: Session, w: Window) -> Iterator[OrderMoney]:
         *(literal(0).label(n) for n in ("principal", "shipping", "fees", "refunds", "foreign")),
         literal(0).label("channel_lines"),
         case((m.source == MoneySource.WAREHOUSE.value, 1), else_=0).label("warehouse_lines"),
+        *(literal(0).label(n) for n in ("principal_any", "shipping_any", "fees_any")),
+        literal(None).label("cur"),
     ).join(orders, and_(m.order_channel == p.channel, m.order_ref == p.external_id))
     both = union_all(own, served).subquery("s_both")
     b = both.c
@@ -119,7 +129,9 @@ def iter_order_money(session: Session, w: Window) -> Iterator[OrderMoney]:
             b.order_id,
             *(func.sum(getattr(b, n)).label(n) for n in
               ("principal", "shipping", "fees", "refunds", "foreign", "channel_lines",
-               "warehouse_lines")),
+               "warehouse_lines", "principal_any", "shipping_any", "fees_any")),
+            func.min(b.cur).label("cur_min"),
+            func.max(b.cur).label("cur_max"),
         )
         .group_by(b.order_id)
         .cte("s_money")
@@ -133,7 +145,8 @@ def iter_order_money(session: Session, w: Window) -> Iterator[OrderMoney]:
             o.fulfilled_by, shipping, refunded, lines.c.expected, lines.c.cancelled,
             *(func.coalesce(getattr(mc, n), 0) for n in
               ("principal", "shipping", "fees", "refunds", "foreign", "channel_lines",
-               "warehouse_lines")),
+               "warehouse_lines", "principal_any", "shipping_any", "fees_any")),
+            mc.cur_min, mc.cur_max,
         )
         .join(orders, p.id == o.id)
         .outerjoin(lines, lines.c.order_id == o.id)
@@ -143,7 +156,13 @@ def iter_order_money(session: Session, w: Window) -> Iterator[OrderMoney]:
     for row in session.execute(query.execution_options(yield_per=_BATCH)):
         (channel, account, external_id, currency, hub, state, by, ship, refund, expected,
          cancelled, principal, paid_shipping, fees, refunds, foreign, n_channel,
-         n_warehouse) = row  # fmt: skip
+         n_warehouse, principal_any, shipping_any, fees_any, cur_min, cur_max) = row  # fmt: skip
+        # every channel line in one currency that is not the order's (Shopify Payments settles
+        # in the shop's currency an order the buyer paid in theirs): their own sums, for the
+        # checks that need no rate (the fee against the revenue it was taken on)
+        settled_in = cur_min if n_channel and cur_min == cur_max and cur_min != currency else None
+        if settled_in is not None:
+            principal, paid_shipping, fees = principal_any, shipping_any, fees_any
         yield OrderMoney(
             channel=channel,
             account=account,
@@ -164,6 +183,47 @@ def iter_order_money(session: Session, w: Window) -> Iterator[OrderMoney]:
             channel_lines=int(n_channel),
             warehouse_lines=int(n_warehouse),
             other_currency_lines=int(foreign),
+            settled_in=settled_in,
+        )
+
+
+def iter_warehouse_charges(
+    session: Session, w: Window, fees: Mapping[str, Collection[str]]
+) -> Iterator[WarehouseCharge]:
+    """The warehouse charges posted in the window whose fee name has a declared amount
+    (``fees``: per platform, the fee names), each once: the line a provider transaction is
+    first stored as (its component has no ``@payout``), not its release or reversal."""
+    m, a = MoneyLineRow, Account
+    wanted = [
+        and_(a.platform == platform, m.description.in_(sorted(names)))
+        for platform, names in fees.items()
+        if names
+    ]
+    if not wanted:
+        return
+    where: list[Any] = [
+        m.source == MoneySource.WAREHOUSE.value,
+        ~m.component.contains("@"),
+        or_(*wanted),
+    ]
+    if w.since is not None:
+        where.append(m.posted_at >= w.since)
+    if w.until is not None:
+        where.append(m.posted_at < w.until)
+    if w.account is not None:
+        where.append(m.account == w.account)
+    query = (
+        select(a.platform, m.account, m.provider_txn_id, m.description, m.amount_micros,
+               m.currency, m.order_ref, m.package_ref)
+        .join(a, a.name == m.account)
+        .where(*where)
+        .order_by(m.account, m.posted_at, m.provider_txn_id)
+    )  # fmt: skip
+    for platform, account, txn, fee, micros, currency, order, package in session.execute(
+        query.execution_options(yield_per=_BATCH)
+    ):
+        yield WarehouseCharge(
+            platform, account, txn, fee, from_micros(int(micros)), currency, order, package
         )
 
 
