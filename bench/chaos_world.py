@@ -193,6 +193,7 @@ class Chaos:
     async def killed_worker(self, stage: str, kind: JobKind, account: str, budget: int) -> None:
         """A worker killed at its seeded n-th request (1..budget) to the account's platform."""
         target = self.rng.randint(1, budget)
+        self.fast_forward()  # every message counted in the budget is due for this worker
         process = self._spawn(kind, account)
         self.wire.arm(process.pid, target)
         self.report.log.append(f"kill {stage} {account} at request {target}")
@@ -275,14 +276,16 @@ class Chaos:
     # --- time, standing in for a restart's waiting ---------------------------------------
 
     def fast_forward(self) -> None:
-        """Claims and retry backoffs lapse (what minutes of real waiting would do)."""
+        """Claims and retry backoffs lapse (what minutes of real waiting would do), and
+        messages the in-process hub enqueued on its own clock (a few seconds ahead of the
+        workers' real time) are due: otherwise how many a worker finds depends on how fast
+        it started, and a seeded kill point may lie past the requests it makes."""
         past = datetime.now(UTC) - timedelta(seconds=1)
+        waiting = [OutboxState.PENDING.value, OutboxState.SENDING.value, OutboxState.FAILED.value]
         with self.sessions.begin() as session:
             session.execute(
                 update(OutboxMessage)
-                .where(
-                    OutboxMessage.state.in_([OutboxState.SENDING.value, OutboxState.FAILED.value])
-                )
+                .where(OutboxMessage.state.in_(waiting), OutboxMessage.next_attempt_at > past)
                 .values(next_attempt_at=past)
             )
 
