@@ -22,6 +22,7 @@ messages quote the whole value. These helpers are small and pure, and every mapp
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -173,6 +174,41 @@ def amount(
     if parsed < 0 and not signed:
         raise invalid(field, value, "is negative", source=source)
     return parsed + 0  # drops a negative zero's sign
+
+
+def json_amount(
+    value: object, field: str, *, signed: bool = False, source: str | None = None
+) -> Decimal:
+    """An amount a platform sends as a JSON *number*, which the HTTP client parsed as a float.
+
+    ``repr`` gives the shortest text that reads back as the same float. Every amount
+    :func:`amount` accepts (below 10^9, at most 4 places: at most 13 significant digits) is
+    exactly that text, so nothing is lost; a longer number is refused by :func:`amount`.
+    """
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise invalid(field, value, "is not a finite number", source=source)
+        value = repr(value)
+    return amount(value, field, signed=signed, source=source)
+
+
+def money_node(
+    node: object,
+    *,
+    where: str,
+    amount_key: str,
+    currency_key: str,
+    signed: bool = True,
+    source: str | None = None,
+) -> tuple[Decimal, str]:
+    """A platform's amount object (``{"currencyAmount": -1.5, "currencyCode": "USD"}``) as
+    an exact amount and its ISO 4217 code; finance amounts are signed (fees, refunds).
+    """
+    if not isinstance(node, Mapping):
+        raise invalid(where, node, "is not an amount", source=source)
+    code = currency(node.get(currency_key), f"{where}.{currency_key}", source=source)
+    value = json_amount(node.get(amount_key), f"{where}.{amount_key}", signed=signed, source=source)
+    return value, code
 
 
 def currency(value: object, field: str, *, source: str | None = None) -> str:

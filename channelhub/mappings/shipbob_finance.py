@@ -30,9 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.settlement import (
     MoneyLine,
@@ -60,12 +61,7 @@ _BY_INVOICE = {
 
 
 def _number(value: object, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidInput.field(where, value, "is not a number")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput.field(where, value, "is not a number") from None
+    return strict.json_amount(value, where, signed=True)
 
 
 def _time(value: object, where: str) -> datetime:
@@ -78,13 +74,11 @@ def _time(value: object, where: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput.field(where, value, "is not an ISO 8601 date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return strict.instant(moment if moment.tzinfo else moment.replace(tzinfo=UTC), where)
 
 
 def _currency(value: object, where: str) -> str:
-    if not isinstance(value, str) or len(value) != 3:
-        raise InvalidInput.field(where, value, "is not an ISO 4217 code")
-    return value
+    return strict.currency(value, where)
 
 
 def fee_type(fee: str, invoice_type: str) -> MoneyType:

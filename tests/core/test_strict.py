@@ -130,3 +130,33 @@ def test_any_text_is_an_ascii_id_or_invalid_input(value: str) -> None:
     except InvalidInput:
         return
     assert ident.isascii() and " " not in ident and 0 < len(ident) <= strict.ID_CHARS
+
+
+def test_json_amount_reads_a_parsed_float_as_its_exact_text() -> None:
+    assert strict.json_amount(0.1, "a") == Decimal("0.1")
+    assert strict.json_amount(-12.34, "a", signed=True) == Decimal("-12.34")
+    assert strict.json_amount(999999999.9999, "a") == Decimal("999999999.9999")
+    for bad in (float("inf"), float("nan"), 1e300, 0.123456, -1.0):
+        with pytest.raises(InvalidInput):
+            strict.json_amount(bad, "a")
+
+
+def test_money_node_names_the_bad_field() -> None:
+    node = {"currencyAmount": -3.1, "currencyCode": "usd"}
+    assert strict.money_node(
+        node, where="fee", amount_key="currencyAmount", currency_key="currencyCode"
+    ) == (Decimal("-3.1"), "USD")
+    with pytest.raises(InvalidInput, match=r"^fee\.currencyCode: "):
+        strict.money_node(
+            {**node, "currencyCode": "XX1"},
+            where="fee",
+            amount_key="currencyAmount",
+            currency_key="currencyCode",
+        )
+    with pytest.raises(InvalidInput, match=r"^fee\.currencyAmount: "):
+        strict.money_node(
+            {**node, "currencyAmount": "1e999999"},
+            where="fee",
+            amount_key="currencyAmount",
+            currency_key="currencyCode",
+        )

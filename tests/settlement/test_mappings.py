@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channelhub.core.errors import InvalidInput
 from channelhub.core.settlement import MoneyType, from_micros
 from channelhub.mappings.amazon.finance import transaction_record as amazon
 from channelhub.mappings.ebay.finance import transaction_record as ebay
@@ -146,3 +148,21 @@ def test_a_release_read_after_the_deferred_report_counts_once(session: Session) 
     assert total() == Decimal("-25.20")  # the transaction, once
     assert total("released", "S-9") == Decimal("-25.20")  # all of it in its settlement
     assert total("deferred") == 0  # nothing left deferred
+
+
+def test_finance_amounts_and_dates_are_bounded_like_orders() -> None:
+    """A finance record is read by the same strict rules as an order: a float amount keeps
+    its exact text, an absurd amount or a year-0 date is refused (the record is set aside)."""
+    body = _amazon("RELEASED")
+    body["breakdowns"] = [
+        {
+            "breakdownType": "Principal",
+            "breakdownAmount": {"currencyCode": "EUR", "currencyAmount": 19.99},
+        }
+    ]
+    assert _by_type(amazon(body)) == {MoneyType.REFUND: Decimal("19.99")}
+    huge = {"currencyCode": "EUR", "currencyAmount": "1e999999"}
+    with pytest.raises(InvalidInput, match="currencyAmount"):
+        amazon({**body, "breakdowns": [{"breakdownType": "Principal", "breakdownAmount": huge}]})
+    with pytest.raises(InvalidInput, match="postedDate"):
+        amazon({**body, "postedDate": "0001-01-01T00:00:00Z"})

@@ -38,9 +38,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.settlement import (
     MoneyLine,
@@ -97,29 +98,13 @@ def _key(text: object) -> str:
 
 
 def _amount(node: Any, where: str) -> tuple[Decimal, str]:
-    if not isinstance(node, Mapping):
-        raise InvalidInput.field(where, node, "is not a currency amount")
-    currency, value = node.get("currencyCode"), node.get("currencyAmount")
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise InvalidInput.field(f"{where}.currencyCode", currency, "is not an ISO 4217 code")
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidInput.field(f"{where}.currencyAmount", value, "is not a number")
-    try:
-        return Decimal(str(value)), currency
-    except InvalidOperation:
-        raise InvalidInput.field(f"{where}.currencyAmount", value, "is not a number") from None
+    return strict.money_node(
+        node, where=where, amount_key="currencyAmount", currency_key="currencyCode"
+    )
 
 
 def _time(value: object, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidInput.field(where, value, "is not a date-time")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput.field(where, value, "is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise InvalidInput.field(where, value, "has no time zone")
-    return moment
+    return strict.iso_instant(value, where)
 
 
 def _related(body: Mapping[str, Any]) -> dict[str, str]:

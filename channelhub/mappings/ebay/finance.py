@@ -36,9 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.settlement import (
     MoneyLine,
@@ -61,29 +62,11 @@ _NOT_PAID = frozenset({"RETRYABLE_FAILED", "TERMINAL_FAILED", "REVERSED"})
 
 
 def _amount(node: Any, where: str) -> tuple[Decimal, str]:
-    if not isinstance(node, Mapping):
-        raise InvalidInput.field(where, node, "is not an amount")
-    value, currency = node.get("value"), node.get("currency")
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise InvalidInput.field(f"{where}.currency", currency, "is not an ISO 4217 code")
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise InvalidInput.field(f"{where}.value", value, "is not a number")
-    try:
-        return Decimal(str(value)), currency
-    except InvalidOperation:
-        raise InvalidInput.field(f"{where}.value", value, "is not a number") from None
+    return strict.money_node(node, where=where, amount_key="value", currency_key="currency")
 
 
 def _time(value: object, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidInput.field(where, value, "is not a date-time")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput.field(where, value, "is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise InvalidInput.field(where, value, "has no time zone")
-    return moment
+    return strict.iso_instant(value, where)
 
 
 def _sign(body: Mapping[str, Any]) -> int:

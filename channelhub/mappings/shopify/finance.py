@@ -37,9 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.settlement import (
     MoneyLine,
@@ -158,29 +159,11 @@ def payouts_request(
 
 
 def _money(node: Any, where: str) -> tuple[Decimal, str]:
-    if not isinstance(node, Mapping):
-        raise InvalidInput.field(where, node, "is not a MoneyV2")
-    value, currency = node.get("amount"), node.get("currencyCode")
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise InvalidInput.field(f"{where}.currencyCode", currency, "is not an ISO 4217 code")
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise InvalidInput.field(f"{where}.amount", value, "is not a decimal")
-    try:
-        return Decimal(str(value)), currency
-    except InvalidOperation:
-        raise InvalidInput.field(f"{where}.amount", value, "is not a decimal") from None
+    return strict.money_node(node, where=where, amount_key="amount", currency_key="currencyCode")
 
 
 def _time(value: object, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidInput.field(where, value, "is not a DateTime")
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput.field(where, value, "is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise InvalidInput.field(where, value, "has no time zone")
-    return moment
+    return strict.iso_instant(value, where)
 
 
 def numeric_id(global_id: object) -> str | None:
