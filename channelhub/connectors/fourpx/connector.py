@@ -21,30 +21,25 @@ operation in the ``method`` query parameter, ``sign`` per
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from channelhub.connectors.errors import NotFoundError
 from channelhub.connectors.fees import OutboundFees, fees_final
+from channelhub.connectors.gateway_warehouse import GatewayWarehouse
 from channelhub.connectors.http.gateway import (
     Envelope,
     GatewayError,
     GatewayScheme,
-    SignedGateway,
     SignedRequest,
 )
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import (
     CancelResult,
-    OutboundReceipt,
     OutboundStatus,
-    PageOf,
-    RawRecord,
     RecordFailure,
-    StockLevel,
 )
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
@@ -53,7 +48,7 @@ from channelhub.mappings.fourpx import fees as fourpx_fees
 from channelhub.mappings.fourpx import wire
 from channelhub.mappings.fourpx.signing import signed_query
 from channelhub.mappings.gateway_signing import compact_json
-from channelhub.mappings.warehouse_refs import mapped_code
+from channelhub.mappings.warehouse_stock import WarehouseStock
 
 PLATFORM = "fourpx"
 DEFAULT_BASE_URL = "https://open.4px.com"
@@ -114,39 +109,44 @@ class FourPxScheme(GatewayScheme):
         return Envelope(ok, code, said, body.get("data"), body)
 
 
-class FourPxWarehouse:
+class FourPxWarehouse(GatewayWarehouse):
     """One 4PX customer account: its mapped overseas warehouses, as a Warehouse."""
 
     platform = PLATFORM
     capabilities = CAPABILITIES
+    label = "4PX"
+    code_name = "4PX-WAREHOUSE-CODE"
+    rejected = FourPxRejected
+    default_base_url = DEFAULT_BASE_URL
+    bucket = BUCKET
+    limits = LIMITS
+    create_method = wire.CREATE  # 4PX refuses a repeated ref_no
 
-    def __init__(self, context: ConnectorContext) -> None:
-        settings = context.settings
-        self.account = context.account
-        self.warehouse_codes: dict[str, str] = dict(settings.get("warehouse_codes") or {})
-        if not self.warehouse_codes:
-            raise InvalidInput.field(
-                "warehouse_codes", None, "is required (HUB-WAREHOUSE:4PX-WAREHOUSE-CODE,...)"
-            )
-        self.shipping_methods: dict[str, str] = dict(settings.get("shipping_methods") or {})
-        self.default_method = str(settings.get("default_shipping_method") or "") or None
-        self._now = context.now
-        self.gateway = SignedGateway(
-            context,
-            FourPxScheme(context),
-            default_base_url=DEFAULT_BASE_URL,
-            limits=LIMITS,
-            bucket_of=lambda method: BUCKET,
-        )
+    def make_scheme(self, context: ConnectorContext) -> GatewayScheme:
+        return FourPxScheme(context)
 
-    def __repr__(self) -> str:
-        return f"FourPxWarehouse(account={self.account!r})"
+    def create_data(self, order: OutboundOrder, *, warehouse: str, method: str) -> Any:
+        return wire.create_data(order, warehouse_code=warehouse, product_code=method)
 
-    async def aclose(self) -> None:
-        await self.gateway.aclose()
+    def created_number(self, data: object) -> object:
+        return data.get("consignment_no") if isinstance(data, dict) else None
 
-    def _raw(self, kind: str, key: str | None, data: Any) -> RawRecord:
-        return RawRecord(kind, key, compact_json(data), self._now())
+    def listed_number(self, listed: Mapping[str, Any]) -> object:
+        return listed.get("consignment_no")
+
+    def listed_state(self, listed: Mapping[str, Any]) -> OutboundState:
+        return wire.state_of(listed.get("status"))
+
+    async def find_listed(self, key: str) -> Mapping[str, Any]:
+        return (await self._listed(key))[0]
+
+    async def inventory_page(
+        self, code: str, page: int, skus: Sequence[str] | None
+    ) -> tuple[Sequence[WarehouseStock], bool, Envelope]:
+        data = wire.inventory_data(warehouse_code=code, page=page, skus=skus)
+        answer = await self.gateway.call(wire.INVENTORY, data)
+        found, more = wire.stock_page(answer.data, page)
+        return found, more, answer
 
     async def _listed(self, key: str) -> tuple[dict[str, Any], Envelope]:
         """The consignment 4PX holds under the key's ref_no; NotFoundError when none."""
@@ -157,36 +157,6 @@ class FourPxWarehouse:
         return found, answer
 
     # --- outbound ------------------------------------------------------------------------
-
-    async def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
-        key = order.idempotency_key
-        data = wire.create_data(
-            order,
-            warehouse_code=mapped_code(self.warehouse_codes, order.warehouse, what="warehouse"),
-            product_code=mapped_code(
-                self.shipping_methods,
-                order.shipping_service,
-                what="shipping_service",
-                default=self.default_method,
-            ),
-        )
-        try:
-            answer = await self.gateway.call(wire.CREATE, data)  # 4PX refuses a repeated ref_no
-        except GatewayError as refused:
-            try:
-                existing, _ = await self._listed(key)
-            except NotFoundError:
-                raise FourPxRejected(
-                    [refused.envelope.message], source=f"4PX refused {key}"
-                ) from None
-            return OutboundReceipt(
-                key,
-                str(existing.get("consignment_no")),
-                wire.state_of(existing.get("status")),
-                False,
-            )
-        number = answer.data.get("consignment_no") if isinstance(answer.data, dict) else None
-        return OutboundReceipt(key, str(number), OutboundState.ACCEPTED, True)
 
     async def cancel_outbound(self, idempotency_key: str, *, reason: str) -> CancelResult:
         """fu.wms.outbound.cancel: CANCELLED while 出库中, CANCEL_TOO_LATE once picked."""
@@ -212,7 +182,7 @@ class FourPxWarehouse:
     async def get_outbound(self, idempotency_key: str) -> OutboundStatus:
         node, answer = await self._listed(idempotency_key)
         number = str(node.get("consignment_no"))
-        warehouse = self._hub_warehouse(node)
+        warehouse = self._hub_warehouse(node.get("from_warehouse_code"))
         shipments: list[Shipment] = []
         failures: list[RecordFailure] = []
         try:
@@ -229,13 +199,6 @@ class FourPxWarehouse:
             problem=wire.problem_of(node),
             final=node.get("status") in wire.FINAL,
         )
-
-    def _hub_warehouse(self, node: Mapping[str, Any]) -> str:
-        wanted = str(node.get("from_warehouse_code") or "")
-        for hub, code in self.warehouse_codes.items():
-            if code == wanted:
-                return hub
-        return next(iter(self.warehouse_codes))
 
     async def outbound_fees(self, idempotency_key: str) -> OutboundFees:
         """The consignment's billing list (``getbilling``) as charges
@@ -261,30 +224,3 @@ class FourPxWarehouse:
         """tr.order.tracking.get for one parcel."""
         answer = await self.gateway.call(wire.TRACK, {"deliveryOrderNo": tracking_number})
         return wire.tracking_events(answer.data, tracking_number=tracking_number, carrier=carrier)
-
-    # --- stock ---------------------------------------------------------------------------
-
-    async def get_stock_levels(
-        self, skus: Sequence[str] | None = None, cursor: str | None = None
-    ) -> AsyncIterator[PageOf[StockLevel]]:
-        """Every mapped warehouse's stock, page by page (a full read: no changed-since)."""
-        wanted = set(skus) if skus is not None else None
-        codes = list(self.warehouse_codes.items())
-        for position, (hub, code) in enumerate(codes):
-            page = 1
-            while True:
-                data = wire.inventory_data(warehouse_code=code, page=page, skus=skus)
-                answer = await self.gateway.call(wire.INVENTORY, data)
-                found, more = wire.stock_page(answer.data, page)
-                now = self._now()
-                levels = tuple(
-                    StockLevel(hub, s.sku, s.on_hand, s.available, s.reserved, as_of=now)
-                    for s in found
-                    if wanted is None or s.sku in wanted
-                )
-                last = not more and position == len(codes) - 1
-                raw = RawRecord("stock", f"{hub}:{page}", json.dumps(answer.raw).encode(), now)
-                yield PageOf(items=levels, raw=(raw,), cursor=None, done=last)
-                if not more:
-                    break
-                page += 1

@@ -21,17 +21,16 @@ success).
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from channelhub.connectors.errors import NotFoundError
 from channelhub.connectors.fees import OutboundFees, fees_final
+from channelhub.connectors.gateway_warehouse import GatewayWarehouse
 from channelhub.connectors.http.gateway import (
     Envelope,
     GatewayError,
     GatewayScheme,
-    SignedGateway,
     SignedRequest,
     compact_json,
 )
@@ -39,17 +38,13 @@ from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import (
     CancelResult,
-    OutboundReceipt,
     OutboundStatus,
-    PageOf,
-    RawRecord,
     RecordFailure,
-    StockLevel,
 )
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment, TrackingEvent
-from channelhub.mappings.warehouse_refs import mapped_code
+from channelhub.mappings.warehouse_stock import WarehouseStock
 from channelhub.mappings.winit import fees as winit_fees
 from channelhub.mappings.winit import wire
 from channelhub.mappings.winit.signing import signed_body
@@ -118,39 +113,44 @@ class WinitScheme(GatewayScheme):
         return Envelope(code == "0", code, str(body.get("msg") or ""), body.get("data"), body)
 
 
-class WinitWarehouse:
+class WinitWarehouse(GatewayWarehouse):
     """One WINIT seller account: its mapped overseas warehouses, as a Warehouse."""
 
     platform = PLATFORM
     capabilities = CAPABILITIES
+    label = "WINIT"
+    code_name = "WINIT-WAREHOUSE-ID"
+    rejected = WinitRejected
+    default_base_url = DEFAULT_BASE_URL
+    bucket = BUCKET
+    limits = LIMITS
+    create_method = wire.CREATE  # repeatable N: WINIT never takes a sellerOrderNo twice
 
-    def __init__(self, context: ConnectorContext) -> None:
-        settings = context.settings
-        self.account = context.account
-        self.warehouse_codes: dict[str, str] = dict(settings.get("warehouse_codes") or {})
-        if not self.warehouse_codes:
-            raise InvalidInput.field(
-                "warehouse_codes", None, "is required (HUB-WAREHOUSE:WINIT-WAREHOUSE-ID,...)"
-            )
-        self.shipping_methods: dict[str, str] = dict(settings.get("shipping_methods") or {})
-        self.default_method = str(settings.get("default_shipping_method") or "") or None
-        self._now = context.now
-        self.gateway = SignedGateway(
-            context,
-            WinitScheme(context),
-            default_base_url=DEFAULT_BASE_URL,
-            limits=LIMITS,
-            bucket_of=lambda method: BUCKET,
-        )
+    def make_scheme(self, context: ConnectorContext) -> GatewayScheme:
+        return WinitScheme(context)
 
-    def __repr__(self) -> str:
-        return f"WinitWarehouse(account={self.account!r})"
+    def create_data(self, order: OutboundOrder, *, warehouse: str, method: str) -> Any:
+        return wire.create_data(order, warehouse_id=warehouse, delivery_way_id=method)
 
-    async def aclose(self) -> None:
-        await self.gateway.aclose()
+    def created_number(self, data: object) -> object:
+        return data.get("orderNo") if isinstance(data, dict) else None
 
-    def _raw(self, kind: str, key: str | None, data: Any) -> RawRecord:
-        return RawRecord(kind, key, compact_json(data), self._now())
+    def listed_number(self, listed: Mapping[str, Any]) -> object:
+        return listed.get("documentNo")
+
+    def listed_state(self, listed: Mapping[str, Any]) -> OutboundState:
+        return wire.state_of(listed.get("status"))
+
+    async def find_listed(self, key: str) -> Mapping[str, Any]:
+        return await self._listed(key)
+
+    async def inventory_page(
+        self, code: str, page: int, skus: Sequence[str] | None
+    ) -> tuple[Sequence[WarehouseStock], bool, Envelope]:
+        data = wire.inventory_data(warehouse_id=code, page=page, skus=skus)
+        answer = await self.gateway.call(wire.INVENTORY, data)
+        found, more = wire.stock_page(answer.data)
+        return found, more, answer
 
     async def _listed(self, key: str) -> dict[str, Any]:
         """The order WINIT holds under the key's sellerOrderNo; NotFoundError when none."""
@@ -162,36 +162,6 @@ class WinitWarehouse:
         return found
 
     # --- outbound ------------------------------------------------------------------------
-
-    async def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
-        key = order.idempotency_key
-        data = wire.create_data(
-            order,
-            warehouse_id=mapped_code(self.warehouse_codes, order.warehouse, what="warehouse"),
-            delivery_way_id=mapped_code(
-                self.shipping_methods,
-                order.shipping_service,
-                what="shipping_service",
-                default=self.default_method,
-            ),
-        )
-        try:
-            answer = await self.gateway.call(wire.CREATE, data)  # repeatable N: never twice
-        except GatewayError as refused:
-            try:
-                existing = await self._listed(key)
-            except NotFoundError:
-                raise WinitRejected(
-                    [refused.envelope.message], source=f"WINIT refused {key}"
-                ) from None
-            return OutboundReceipt(
-                key,
-                str(existing.get("documentNo")),
-                wire.state_of(existing.get("status")),
-                False,
-            )
-        order_no = answer.data.get("orderNo") if isinstance(answer.data, dict) else None
-        return OutboundReceipt(key, str(order_no), OutboundState.ACCEPTED, True)
 
     async def cancel_outbound(self, idempotency_key: str, *, reason: str) -> CancelResult:
         """voidOutboundOrder: CANCELLED before picking, CANCEL_TOO_LATE from then on."""
@@ -215,7 +185,7 @@ class WinitWarehouse:
         answer = await self.gateway.call(wire.DETAIL, {"outboundOrderNum": order_no})
         detail = wire.order_detail(answer.data)
         raw = self._raw("outbound", idempotency_key, answer.raw)
-        warehouse = self._hub_warehouse(detail)
+        warehouse = self._hub_warehouse(detail.get("warehouseId"))
         shipments: list[Shipment] = []
         failures: list[RecordFailure] = []
         try:
@@ -232,13 +202,6 @@ class WinitWarehouse:
             problem=wire.problem_of(detail),
             final=detail.get("status") in wire.FINAL,
         )
-
-    def _hub_warehouse(self, detail: Mapping[str, Any]) -> str:
-        wanted = str(detail.get("warehouseId") or "")
-        for hub, code in self.warehouse_codes.items():
-            if code == wanted:
-                return hub
-        return next(iter(self.warehouse_codes))
 
     async def outbound_fees(self, idempotency_key: str) -> OutboundFees:
         """The order's fee records (``queryOutboundOrderFee``) as charges
@@ -269,30 +232,3 @@ class WinitWarehouse:
         )
         answer = await self.gateway.call(wire.TRACK, data)
         return wire.tracking_events(answer.data, tracking_number=tracking_number, carrier=carrier)
-
-    # --- stock ---------------------------------------------------------------------------
-
-    async def get_stock_levels(
-        self, skus: Sequence[str] | None = None, cursor: str | None = None
-    ) -> AsyncIterator[PageOf[StockLevel]]:
-        """Every mapped warehouse's stock, page by page (a full read: no changed-since)."""
-        wanted = set(skus) if skus is not None else None
-        codes = list(self.warehouse_codes.items())
-        for position, (hub, code) in enumerate(codes):
-            page = 1
-            while True:
-                data = wire.inventory_data(warehouse_id=code, page=page, skus=skus)
-                answer = await self.gateway.call(wire.INVENTORY, data)
-                found, more = wire.stock_page(answer.data)
-                now = self._now()
-                levels = tuple(
-                    StockLevel(hub, s.sku, s.on_hand, s.available, s.reserved, as_of=now)
-                    for s in found
-                    if wanted is None or s.sku in wanted
-                )
-                last = not more and position == len(codes) - 1
-                raw = RawRecord("stock", f"{hub}:{page}", json.dumps(answer.raw).encode(), now)
-                yield PageOf(items=levels, raw=(raw,), cursor=None, done=last)
-                if not more:
-                    break
-                page += 1

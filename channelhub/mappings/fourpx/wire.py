@@ -12,10 +12,10 @@ Methods used: ``fu.wms.outbound.create`` (``ref_no`` = the hub's dispatch id),
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import (
     OutboundOrder,
@@ -27,6 +27,7 @@ from channelhub.core.fulfilment import (
     TrackingStatus,
 )
 from channelhub.mappings.warehouse_refs import seller_reference
+from channelhub.mappings.warehouse_stock import WarehouseStock, units
 from channelhub.mappings.winit.signing import CHINA, TIMESTAMP_FORMAT
 
 CREATE = "fu.wms.outbound.create"
@@ -213,30 +214,27 @@ def inventory_data(
     return data
 
 
-@dataclass(frozen=True)
-class FourPxStock:
-    sku: str
-    on_hand: int
-    available: int
-    reserved: int
+FourPxStock = WarehouseStock
 
 
-def stock_page(data: Any, page: int) -> tuple[list[FourPxStock], bool]:
+def stock_page(data: Any, page: int) -> tuple[list[WarehouseStock], bool]:
     """(levels, more pages): on hand = available + pending (待出库) stock."""
     if not isinstance(data, dict):
         raise InvalidInput.field("data", data, "is not an inventory page", source="4PX")
     levels = []
     for index, row in enumerate(data.get("data") or []):
-        try:
-            available, pending = (
-                int(row.get("available_stock") or 0),
-                int(row.get("pending_stock") or 0),
-            )
-            levels.append(
-                FourPxStock(str(row["sku_code"]), available + pending, available, pending)
-            )
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise InvalidInput.field(
-                f"data.data[{index}]", row, "is not a stock row", source="4PX"
-            ) from None
-    return levels, page < int(data.get("total") or 1)
+        where = f"data.data[{index}]"
+        if not isinstance(row, dict):
+            raise InvalidInput.field(where, row, "is not a stock row", source="4PX")
+        available = units(row.get("available_stock"), f"{where}.available_stock", source="4PX")
+        pending = units(row.get("pending_stock"), f"{where}.pending_stock", source="4PX")
+        sku = strict.text(
+            row.get("sku_code"),
+            f"{where}.sku_code",
+            limit=strict.SKU_CHARS,
+            numbers=True,
+            source="4PX",
+        )
+        levels.append(WarehouseStock(sku, available + pending, available, pending))
+    total = units(data.get("total"), "data.total", source="4PX") or 1
+    return levels, page < total

@@ -14,11 +14,11 @@ Actions used: ``createOutboundOrder`` (``sellerOrderNo`` = the hub's dispatch id
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from channelhub.core import strict
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import (
     OutboundOrder,
@@ -30,6 +30,7 @@ from channelhub.core.fulfilment import (
     TrackingStatus,
 )
 from channelhub.mappings.warehouse_refs import seller_reference
+from channelhub.mappings.warehouse_stock import WarehouseStock, units
 from channelhub.mappings.winit.signing import CHINA, TIMESTAMP_FORMAT
 
 CREATE = "createOutboundOrder"
@@ -251,36 +252,38 @@ def inventory_data(
     return data
 
 
-@dataclass(frozen=True)
-class WinitStock:
-    sku: str
-    on_hand: int  # 在库 inStockQty
-    available: int  # 可用 qtyAvailable
-    reserved: int  # 待出库 qtyWaitOut
+WinitStock = WarehouseStock  # 在库 inStockQty, 可用 qtyAvailable, 待出库 qtyWaitOut
 
 
-def stock_page(data: Any) -> tuple[list[WinitStock], bool]:
+def stock_page(data: Any) -> tuple[list[WarehouseStock], bool]:
     """(levels, more pages) of a ``queryProductInventoryList4Page`` answer."""
     if not isinstance(data, dict):
         raise InvalidInput.field("data", data, "is not an inventory page", source="WINIT")
     levels = []
     for index, row in enumerate(data.get("list") or []):
-        try:
-            levels.append(
-                WinitStock(
-                    sku=str(row["productCode"]),
-                    on_hand=int(row.get("inStockQty") or 0),
-                    available=int(row.get("qtyAvailable") or 0),
-                    reserved=int(row.get("qtyWaitOut") or 0),
-                )
+        where = f"data.list[{index}]"
+        if not isinstance(row, dict):
+            raise InvalidInput.field(where, row, "is not a stock row", source="WINIT")
+        levels.append(
+            WarehouseStock(
+                sku=strict.text(
+                    row.get("productCode"),
+                    f"{where}.productCode",
+                    limit=strict.SKU_CHARS,
+                    numbers=True,
+                    source="WINIT",
+                ),
+                on_hand=units(row.get("inStockQty"), f"{where}.inStockQty", source="WINIT"),
+                available=units(row.get("qtyAvailable"), f"{where}.qtyAvailable", source="WINIT"),
+                reserved=units(row.get("qtyWaitOut"), f"{where}.qtyWaitOut", source="WINIT"),
             )
-        except (KeyError, TypeError, ValueError):
-            raise InvalidInput.field(
-                f"data.list[{index}]", row, "is not a stock row", source="WINIT"
-            ) from None
+        )
     found = data.get("page")
     page: dict[str, Any] = found if isinstance(found, dict) else {}
-    start, rows, total = (int(page.get(k) or 0) for k in ("startRow", "numRows", "totalRows"))
+    start, rows, total = (
+        units(page.get(k), f"data.page.{k}", source="WINIT")
+        for k in ("startRow", "numRows", "totalRows")
+    )
     return levels, start + rows < total
 
 
