@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.channels import ChannelRig, Session, Workload, load_rig, rig_names, shippable
 from bench.run import Figure
+from channelhub.connectors.errors import RetryableError
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.connectors.results import FulfilmentPush, QuantityPushResult, QuantityUpdate
 from channelhub.connectors.roles import Role
@@ -72,10 +73,19 @@ async def _import(session: Session, rig_minimum: int) -> tuple[Measured, list[Or
     in_sim = session.timed.seconds
     started = time.perf_counter()
     orders: dict[str, Order] = {}
-    async for page in session.connector.pull_orders(since=session.since):
-        if page.failures:
-            raise RuntimeError(f"{len(page.failures)} orders failed to map: {page.failures[0]}")
-        orders.update((o.external_id, o) for o in page.items)
+    cursor: str | None = None
+    for _ in range(REPLAY_ROUNDS):  # a run that gives up resumes from its cursor, as the job does
+        try:
+            pages = session.connector.pull_orders(cursor, since=session.since)
+            async for page in pages:
+                if page.failures:
+                    failed = page.failures[0]
+                    raise RuntimeError(f"{len(page.failures)} orders failed to map: {failed}")
+                orders.update((o.external_id, o) for o in page.items)
+                cursor = page.cursor or cursor
+            break
+        except RetryableError:
+            continue
     seconds = time.perf_counter() - started
     calls = len(session.sim.journal)
     expected = session.orders_held
