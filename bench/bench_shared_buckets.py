@@ -136,8 +136,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
         Figure("  shared bucket: cost per platform call", 1e6 / shared, "µs"),
         Figure("shared bucket, 4 threads on one account: calls/s", one_account, "calls/s"),
         Figure("shared bucket, 4 threads on 4 accounts: calls/s", four_accounts, "calls/s"),
-        Figure(f"2 spenders, {PLAN.rate:g}/s burst {PLAN.burst:g}, {SPEND_SECONDS:g} s: "
-               "plan allows", allowed, "calls"),  # fmt: skip
+        Figure(f"2 spenders, {PLAN.rate:g}/s burst {PLAN.burst:g}: plan allows", allowed, "calls"),
         Figure("  made with shared buckets", shared_spent, "calls"),
         Figure("  made with a bucket each (before)", own_spent, "calls"),
     ]
