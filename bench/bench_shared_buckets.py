@@ -70,7 +70,7 @@ def _concurrent(url: str, spenders: int, calls: int, same_account: bool) -> floa
     try:
 
         def body(i: int) -> None:
-            account = "shared" if same_account else f"acct-{i}"
+            account = "one-account" if same_account else f"acct-{i}"
             _calls_per_second(SharedBuckets(engines[i]), calls, account)
 
         return spenders * calls / _threads(spenders, body)
