@@ -3,8 +3,10 @@ scheduler's locks), runs nothing in the HTTP process, and a second click adds no
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,13 +16,17 @@ from channelhub.api.app import create_app
 from channelhub.api.console import ConsoleConfig
 from channelhub.api.console.screens import jobs as jobs_screen
 from channelhub.jobs.desk.overview import ScheduleRow
+from channelhub.jobs.distributed.tasks import WorkerRuntime, context_value, run_unit
 from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.runner import JobOptions
 from channelhub.jobs.engine.scheduler import ScheduledJob
-from channelhub.store.repos.jobs import list_runs
+from channelhub.store.repos.jobs import list_dead_letters, list_runs
+from channelhub.store.tables.jobs import DeadLetterState
 from tests.console.conftest import Hub, csrf_of, post_login
 from tests.jobs.fakes import ACCOUNT
 
 pytestmark = pytest.mark.postgres
+OPEN = DeadLetterState.OPEN
 RUN_NOW = f"/jobs/run/pull_orders/{ACCOUNT}"
 
 
@@ -106,3 +112,35 @@ def test_a_click_while_it_runs_queues_one_run_after_it(hub: Hub, operator: TestC
     assert '<td class="queue-state">running, 1 queued after it</td>' in page
     assert "already queued" in _click(operator)
     assert [status for _, status, _ in _jobs(hub)] == ["doing", "todo"]
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_replaying_a_failed_run_queues_it_and_the_run_resolves_the_letter(
+    hub: Hub, operator: TestClient
+) -> None:
+    calls = len(hub.channel.calls)
+    replay = f"/jobs/deadletters/{hub.dead_letter_id}/replay"
+    page = operator.post(replay, headers={"X-CSRF-Token": csrf_of(operator)}).text
+    ((job_id, _, args),) = _jobs(hub)
+    assert args == {"account": ACCOUNT, "kind": "pull_orders", "letter": hub.dead_letter_id}
+    assert f"queued for the workers (job {job_id}); the letter is resolved when" in page
+    again = operator.post(replay, headers={"X-CSRF-Token": csrf_of(operator)}).text
+    assert f"already queued (job {job_id})" in again and len(_jobs(hub)) == 1
+    assert len(hub.channel.calls) == calls  # nothing ran in the HTTP process
+    with hub.session_factory() as session:
+        assert [letter.id for letter in list_dead_letters(session, states=[OPEN])] == [
+            hub.dead_letter_id
+        ]
+    # a worker runs the unit (the channel is healthy again): the letter is resolved
+    runtime = WorkerRuntime(
+        session_factory=hub.session_factory,
+        connector_factory=lambda row: hub.channel,
+        now=hub.clock,
+        options=JobOptions(),
+        intervals={},
+        roles_of=lambda platform: frozenset(),
+    )
+    task = SimpleNamespace(additional_context=context_value(runtime))
+    assert asyncio.run(run_unit(task, **args)) == "ok"  # type: ignore[arg-type]
+    with hub.session_factory() as session:
+        assert list_dead_letters(session, states=[OPEN]) == []

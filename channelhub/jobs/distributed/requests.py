@@ -1,4 +1,5 @@
-"""A person's "run now" on the procrastinate engine: queue the unit for the workers.
+"""A person's "run now" (and "replay" of a failed run) on the procrastinate engine: queue
+the unit for the workers.
 
 The console's Run now (and ``channelhub jobs run --defer``) must not run a job inside the
 HTTP process: it defers the same unit the scheduler defers, with the same per-(account, job)
@@ -15,10 +16,16 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from channelhub.core.errors import InvalidInput
 from channelhub.jobs.distributed.defer import UNIT_TASK, defer_unit, unit_queueing_lock
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.runner import load_handler
 from channelhub.store.repos.accounts import get_account
+from channelhub.store.repos.jobs import get_dead_letter
+from channelhub.store.tables.jobs import DeadLetterState
+
+#: The dead letter of a failed run (the runner files one per account and job).
+RUN_SUBJECT = "run"
 
 
 @dataclass(frozen=True)
@@ -107,3 +114,34 @@ def request_run(session: Session, account: str, kind: JobKind) -> RunRequest:
         )
         return RunRequest(account, kind, waiting, added=False, state=state)
     return RunRequest(account, kind, job_id, added=True, state=state)
+
+
+#: Mark the unit already waiting as the replay of a letter (it resolves it when it succeeds).
+_ATTACH_LETTER = text(
+    "UPDATE procrastinate_jobs SET args = args || jsonb_build_object('letter', CAST(:letter AS "
+    "bigint)) WHERE queueing_lock = :lock AND status = 'todo' RETURNING id"
+)
+
+
+def request_replay(session: Session, letter_id: int) -> RunRequest | None:
+    """Replay the dead letter of a failed run on the workers: queue its unit (or mark the one
+    waiting) with the letter, which the unit resolves when it succeeds. None for a letter of
+    another subject (a record, a callback: the caller replays those where it is, they write
+    the database only). InvalidInput for a letter that is not open."""
+    letter = get_dead_letter(session, letter_id)
+    if letter.state != DeadLetterState.OPEN.value:
+        raise InvalidInput.field(f"dead letter {letter_id} state", letter.state, "is not open")
+    if letter.subject != RUN_SUBJECT:
+        return None
+    kind = JobKind(letter.job_kind)
+    lock = unit_queueing_lock(letter.account, kind)
+    for _ in range(2):  # the waiting one may start between the two statements: queue anew
+        job_id = defer_unit(session, letter.account, kind, letter=letter_id)
+        added = job_id is not None
+        if job_id is None:
+            job_id = session.scalar(_ATTACH_LETTER, {"letter": letter_id, "lock": lock})
+        if job_id is not None:
+            key = (letter.account, kind.value)
+            state = unit_states(session, [key]).get(key, UnitState())
+            return RunRequest(letter.account, kind, job_id, added=added, state=state)
+    raise RuntimeError(f"could not queue the replay of dead letter {letter_id}")

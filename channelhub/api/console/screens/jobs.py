@@ -4,7 +4,9 @@ replay (an operator action), and "Run now" on each scheduled job (``channelhub j
 "Run now" runs the unit in this process on the embedded engine; on procrastinate it queues
 the unit for the workers (:func:`channelhub.jobs.distributed.requests.request_run`, the
 scheduler's locks: a second click adds nothing) and the schedule shows each job's queue state,
-so the HTTP process never runs a job there.
+so the HTTP process never runs a job there. Replaying the dead letter of a failed run queues
+that run the same way (the unit resolves the letter when it succeeds); other letters (a
+record, a callback) are replayed here, they only write the database.
 The pattern every screen follows:
 
 - GET routes depend on ``page_viewer`` and call ``render`` (the whole page, or one block for
@@ -37,7 +39,7 @@ from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
 from channelhub.jobs.desk.engine_state import engine_state
 from channelhub.jobs.desk.overview import job_schedule, run_sentence
-from channelhub.jobs.distributed.requests import request_run, unit_states
+from channelhub.jobs.distributed.requests import request_replay, request_run, unit_states
 from channelhub.jobs.engine.kinds import parse_kind
 from channelhub.jobs.engine.replay import replay_dead_letter
 from channelhub.jobs.engine.runner import run_job
@@ -101,13 +103,20 @@ async def replay(
     config: ConsoleConfig = Depends(console_config),
 ) -> Response:
     try:
-        said = await replay_dead_letter(
-            state.session_factory,
-            letter_id,
-            connector_factory=state.connector_factory,
-            now=state.now,
-            options=config.job_options,
-        )
+        queued = None
+        if config.engine == PROCRASTINATE:  # a failed run is replayed by the workers
+            with state.session_factory.begin() as session:
+                queued = request_replay(session, letter_id)
+        if queued is not None:
+            said = f"{queued.sentence()}; the letter is resolved when that run succeeds"
+        else:
+            said = await replay_dead_letter(
+                state.session_factory,
+                letter_id,
+                connector_factory=state.connector_factory,
+                now=state.now,
+                options=config.job_options,
+            )
     except ChannelhubError as exc:  # not open any more, gone: say so on the page
         said = str(exc)
     with state.session_factory() as session:
