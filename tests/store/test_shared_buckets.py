@@ -110,6 +110,7 @@ def test_two_processes_sharing_a_bucket_never_exceed_its_rate(
         SharedBuckets(engines(), clock=clock).bucket("shop-1", "graphql", PLAN, _never)
         for _ in range(2)
     ]
+    assert all(isinstance(spender, Bucket) for spender in spenders)  # the connectors' protocol
     grants = _spend(list(spenders), clock)
     assert len(grants) == 2 * PER_SPENDER
     assert _over_plan(grants, PLAN) == []
