@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 
 from channelhub.cli import app, err_console
-from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
+from channelhub.cli.runtime import Runtime, console, open_runtime, summary_table, utc_now
 from channelhub.core import strict
+from channelhub.core.errors import ConfigError
 from channelhub.jobs.desk.engine_state import EngineJob, engine_state
 from channelhub.jobs.desk.overview import job_schedule
+from channelhub.jobs.distributed.requests import request_run
 from channelhub.jobs.engine.kinds import JobKind, parse_kind
 from channelhub.jobs.engine.replay import replay_dead_letter
 from channelhub.jobs.engine.runner import run_job_when_free
@@ -114,12 +116,23 @@ def jobs_run(
     wait: float = typer.Option(
         60, "--wait", min=0, help="seconds to wait while the job runs elsewhere (0: don't)"
     ),
+    defer: bool = typer.Option(
+        False,
+        "--defer",
+        help="queue it for the procrastinate workers instead of running it here "
+        "(a second request while it waits adds nothing)",
+    ),
 ) -> None:
-    """Run one bounded unit of a job now (the same lease and cursor the scheduler uses).
+    """Run one bounded unit of a job now, in this process (the same lease and cursor the
+    scheduler uses), or with --defer queue it for the procrastinate workers.
 
-    When ``channelhub run`` is running the same job, this waits for it, then runs."""
+    Run here, it waits while a worker or ``channelhub run`` runs the same job, then runs, and
+    prints how it ended; it spends the account's shared rate limits like a worker does."""
     job = _kind(kind)
     with open_runtime(ctx) as runtime:
+        if defer:
+            _defer(runtime, account, job)
+            return
         result = asyncio.run(
             run_job_when_free(
                 runtime.session_factory,
@@ -146,6 +159,18 @@ def jobs_run(
         raise typer.Exit(1)
     if result.more:
         console.print("more work is waiting: the next run continues from here")
+
+
+def _defer(runtime: Runtime, account: str, job: JobKind) -> None:
+    """``jobs run --defer``: the console's Run now on procrastinate."""
+    if runtime.settings.engine.kind != "procrastinate":
+        raise ConfigError(
+            '--defer queues the job for procrastinate workers, but [engine] kind = "embedded": '
+            "run it here without --defer (or let `channelhub run` schedule it)"
+        )
+    with runtime.session_factory.begin() as session:
+        said = request_run(session, account, job).sentence()
+    console.print(said, markup=False)
 
 
 @jobs_app.command("log")

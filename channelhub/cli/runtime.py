@@ -14,12 +14,14 @@ from rich.table import Table
 
 from channelhub.cli.home import open_engine, settings_for, vault_for
 from channelhub.cli.output import cli_console
+from channelhub.connectors.http.ratelimit import BucketBackend
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.jobs.accounts.connectors import ConnectorFactory, ConnectorFactoryFn
 from channelhub.jobs.engine.runner import JobOptions, JobResult, SessionFactory
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
+from channelhub.store.shared_buckets import shared_buckets_for
 
 console = cli_console()
 
@@ -58,10 +60,13 @@ def http_limits(settings: Settings) -> tuple[httpx.Timeout, RetryPolicy]:
     return timeout, retry
 
 
-def connector_factory_for(settings: Settings) -> ConnectorFactoryFn:
-    """Connectors for the hub's accounts, talking to each account's base URL."""
+def connector_factory_for(
+    settings: Settings, buckets: BucketBackend | None = None
+) -> ConnectorFactoryFn:
+    """Connectors for the hub's accounts, talking to each account's base URL; ``buckets``:
+    the rate-limit budgets shared with the hub's other processes (None: their own)."""
     timeout, retry = http_limits(settings)
-    return ConnectorFactory(vault_for(settings), timeout=timeout, retry=retry)
+    return ConnectorFactory(vault_for(settings), timeout=timeout, retry=retry, buckets=buckets)
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,16 @@ class Runtime:
 
 @contextmanager
 def open_runtime(ctx: typer.Context) -> Iterator[Runtime]:
-    """The migrated database and the connector factory of the chosen hub home."""
+    """The migrated database and the connector factory of the chosen hub home. With
+    procrastinate workers on PostgreSQL every process (workers, ``run``, a command run by
+    hand) spends the accounts' rate limits from the same shared buckets."""
     settings = settings_for(ctx)
     with open_engine(settings) as engine:
+        buckets = shared_buckets_for(engine, settings.engine.kind)
         yield Runtime(
             settings=settings,
             session_factory=make_session_factory(engine),
-            connector_factory=connector_factory_for(settings),
+            connector_factory=connector_factory_for(settings, buckets),
             options=job_options(settings),
         )
 

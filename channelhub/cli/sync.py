@@ -3,6 +3,10 @@
 The import is the scheduled job itself (same lease, cursor, per-page commit and dead
 letters), run unit after unit until the channel has nothing more, so an interrupted
 ``sync`` resumes where it stopped and a ``sync`` beside ``channelhub run`` never doubles.
+It runs in this process whichever the engine (an operator watching an import wants its
+progress here); with procrastinate workers it takes the same lease as theirs and spends the
+account's shared rate limits, so it neither doubles a worker's run nor outpaces the budget
+(to hand an import to the workers instead: ``channelhub jobs run pull_orders ACCOUNT --defer``).
 Ctrl-C abandons the page in flight (never committed, nor its cursor), prints what was
 committed and exits 130, without a traceback.
 """
@@ -128,7 +132,8 @@ def run_sync(ctx: typer.Context, account: str, kind: JobKind) -> None:
 def sync_orders(
     ctx: typer.Context, account: str = typer.Argument(..., help="account name")
 ) -> None:
-    """Import the account's new and changed orders now."""
+    """Import the account's new and changed orders now, in this process (to queue it for
+    the workers: `channelhub jobs run pull_orders ACCOUNT --defer`)."""
     run_sync(ctx, account, JobKind.PULL_ORDERS)
 
 
@@ -136,5 +141,6 @@ def sync_orders(
 def sync_listings(
     ctx: typer.Context, account: str = typer.Argument(..., help="account name")
 ) -> None:
-    """Import the account's listings now."""
+    """Import the account's listings now, in this process (to queue it for the workers:
+    `channelhub jobs run pull_listings ACCOUNT --defer`)."""
     run_sync(ctx, account, JobKind.PULL_LISTINGS)

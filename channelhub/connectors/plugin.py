@@ -21,7 +21,7 @@ import httpx
 from pydantic import SecretStr
 
 from channelhub.connectors.http.client import ConnectorHttpClient
-from channelhub.connectors.http.ratelimit import RateLimit
+from channelhub.connectors.http.ratelimit import BucketBackend, RateLimit
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.observe import ConnectorObserver
 from channelhub.connectors.roles import Capability, Role
@@ -57,6 +57,9 @@ class ConnectorContext:
     redactor: SecretRedactor = field(default_factory=lambda: child_redactor(None), repr=False)
     #: told of every HTTP attempt and every token obtained (:mod:`channelhub.connectors.observe`)
     observer: ConnectorObserver | None = field(default=None, repr=False)
+    #: where the rate-limit buckets keep their state: None for the client's own (one
+    #: process); a shared backend when several processes spend one account's budget
+    buckets: BucketBackend | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.redactor.account is None:
@@ -130,5 +133,6 @@ def http_client_for(
         rng=context.rng,
         redactor=context.redactor,
         observer=context.observer,
+        buckets=context.buckets,
         **options,
     )

@@ -45,6 +45,7 @@ from channelhub.connectors.errors import (
 )
 from channelhub.connectors.http.auth import AuthHook, NoAuth
 from channelhub.connectors.http.ratelimit import (
+    BucketBackend,
     Clock,
     LimitUpdate,
     RateLimit,
@@ -152,6 +153,7 @@ class ConnectorHttpClient:
         rng: random.Random | None = None,
         redactor: SecretRedactor | None = None,
         observer: ConnectorObserver | None = None,
+        buckets: BucketBackend | None = None,
     ) -> None:
         self.platform = platform
         #: told of every attempt (operation, status) and every refusal of the credentials
@@ -160,7 +162,10 @@ class ConnectorHttpClient:
         #: in an error passes it (the one choke point for what a platform echoes back)
         self.redactor = redactor if redactor is not None else SecretRedactor(account)
         self.account = account
-        self.limiter = RateLimiterRegistry(limits, default=default_limit, clock=clock, sleep=sleep)
+        #: ``buckets``: the account's budget shared with other processes (None: this client's own)
+        self.limiter = RateLimiterRegistry(
+            limits, default=default_limit, clock=clock, sleep=sleep, backend=buckets
+        )
         self._auth: AuthHook = auth or NoAuth()
         self._retry = retry or RetryPolicy()
         self._timeout = timeout

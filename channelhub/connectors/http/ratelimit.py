@@ -9,6 +9,12 @@ instance, never in module state, so two accounts (or two tests) never share a bu
 sleeps exactly until the reservation is covered. That is a GCRA-style bucket: callers are
 served in arrival order, nobody polls, and in any window of length ``w`` at most
 ``burst + rate × w`` tokens are granted. Clock and sleep are injected so tests run instantly.
+
+Where the budget is shared by several processes (procrastinate workers running an account's
+import and stock push at once), the registry is given a :class:`BucketBackend` whose buckets
+keep their state outside the process (the store's ``SharedBuckets`` on PostgreSQL, injected by
+whoever builds the connectors: connectors never import the store). Every bucket, in-process or
+shared, answers the :class:`Bucket` protocol.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +50,35 @@ class LimitUpdate:
     rate: float | None = None
     burst: float | None = None
     available: float | None = None
+
+
+@runtime_checkable
+class Bucket(Protocol):
+    """What the HTTP client asks of a bucket (in-process or shared across processes)."""
+
+    @property
+    def rate(self) -> float: ...
+
+    @property
+    def burst(self) -> float: ...
+
+    @property
+    def tokens(self) -> float: ...
+
+    def reserve(self, n: float = 1.0) -> float: ...
+
+    async def acquire(self, n: float = 1.0) -> float: ...
+
+    def refund(self, n: float) -> None: ...
+
+    def apply(self, update: LimitUpdate) -> None: ...
+
+
+class BucketBackend(Protocol):
+    """Makes the bucket of (account, operation) with its configured plan: the seam through
+    which a shared (cross-process) budget is injected."""
+
+    def bucket(self, account: str, operation: str, limit: RateLimit, sleep: Sleep) -> Bucket: ...
 
 
 class TokenBucket:
@@ -140,6 +176,8 @@ class RateLimiterRegistry:
 
     ``limits`` maps operation names to their usage plan; ``default`` covers operations not
     listed (``None`` makes an unlisted operation an error, so a typo cannot go unmetered).
+    ``backend`` makes the buckets instead of in-process :class:`TokenBucket` ones (a budget
+    shared with other processes).
     """
 
     def __init__(
@@ -149,14 +187,16 @@ class RateLimiterRegistry:
         default: RateLimit | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        backend: BucketBackend | None = None,
     ) -> None:
         self._limits = dict(limits)
         self._default = default
         self._clock = clock
         self._sleep = sleep
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._backend = backend
+        self._buckets: dict[tuple[str, str], Bucket] = {}
 
-    def bucket(self, account: str, operation: str) -> TokenBucket:
+    def bucket(self, account: str, operation: str) -> Bucket:
         """The bucket of ``operation`` for ``account``."""
         key = (account, operation)
         found = self._buckets.get(key)
@@ -167,7 +207,10 @@ class RateLimiterRegistry:
                 raise KeyError(
                     f"no rate limit configured for operation {operation!r} (known: {known})"
                 )
-            found = TokenBucket(limit.rate, limit.burst, clock=self._clock, sleep=self._sleep)
+            if self._backend is not None:
+                found = self._backend.bucket(account, operation, limit, self._sleep)
+            else:
+                found = TokenBucket(limit.rate, limit.burst, clock=self._clock, sleep=self._sleep)
             self._buckets[key] = found
         return found
 

@@ -4,7 +4,8 @@ credentials (still ``SecretStr``) and settings, through the connector registry.
 An optional ``transport`` points the connector at an in-process simulator
 (``httpx.ASGITransport``); it may be one transport for every account or a function choosing
 one per account (the demo runs several simulators at once). ``timeout`` and ``retry`` are every
-connector's HTTP defaults (``[http]`` in config.toml; None: the client's own).
+connector's HTTP defaults (``[http]`` in config.toml; None: the client's own). ``buckets``
+shares the rate-limit budgets with the other processes of the hub (procrastinate workers).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from channelhub.connectors.http.ratelimit import BucketBackend
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.observe import observer_for
 from channelhub.connectors.plugin import ConnectorContext
@@ -52,8 +54,12 @@ class ConnectorFactory:
         clock: Callable[[], float] = time.monotonic,
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
+        buckets: BucketBackend | None = None,
     ) -> None:
         self._vault = vault
+        #: the rate-limit buckets every process of the hub shares (procrastinate on
+        #: PostgreSQL, :mod:`channelhub.store.shared_buckets`); None: each connector's own
+        self.buckets = buckets
         self.registry = registry or ConnectorRegistry()
         self._transport = transport
         self._now = now
@@ -86,6 +92,7 @@ class ConnectorFactory:
             retry=self._retry,
             # the run's (or check's) usage recorder, when one is installed
             observer=observer_for(account.name),
+            buckets=self.buckets,
         )
 
     def __call__(self, account: Account) -> Any:

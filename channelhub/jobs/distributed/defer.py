@@ -101,15 +101,20 @@ def defer_unit(
     *,
     at: datetime | None = None,
     queueing: bool = True,
+    letter: int | None = None,
 ) -> int | None:
     """One bounded unit of ``kind`` for ``account`` (``at``: not before). ``queueing=False``
-    queues it even when the same job waits already (a person's ``jobs run``, the tests)."""
+    queues it even when the same job waits already (the tests). ``letter``: the open dead
+    letter of a failed run that this unit replays (resolved when it succeeds)."""
+    args: dict[str, Any] = {"account": account, "kind": kind.value}
+    if letter is not None:
+        args["letter"] = letter
     job = _job(
         UNIT_TASK,
         queue=kind.value,
         lock=unit_lock(account, kind),
         queueing_lock=unit_queueing_lock(account, kind) if queueing else None,
-        args={"account": account, "kind": kind.value},
+        args=args,
         at=at,
     )
     return defer_job(session, job)

@@ -37,6 +37,7 @@ from channelhub.jobs.engine.scheduler import plan_jobs
 from channelhub.jobs.orders.webhook_intake import WORKER_BATCH, process_pending
 from channelhub.jobs.stock.wake import accounts_listing
 from channelhub.store.repos.accounts import list_accounts
+from channelhub.store.repos.jobs import resolve_if_open
 from channelhub.store.tables.jobs import JobRun, RunOutcome
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,10 @@ def runtime_of(context: TaskContext) -> WorkerRuntime:
     return runtime
 
 
-async def run_unit(context: TaskContext, account: str, kind: str) -> str:
-    """One bounded unit of ``kind`` for ``account``; queued again while work is left."""
+async def run_unit(context: TaskContext, account: str, kind: str, letter: int | None = None) -> str:
+    """One bounded unit of ``kind`` for ``account``; queued again while work is left.
+    ``letter``: the dead letter of a failed run this unit replays, resolved when it ends ok
+    (a failure reopens it through the runner, as any failed run does)."""
     runtime = runtime_of(context)
     job_kind = JobKind(kind)
     result = await run_job(
@@ -97,6 +100,9 @@ async def run_unit(context: TaskContext, account: str, kind: str) -> str:
         runtime.on_result(result)
     if result.skipped:
         raise LeaseBusy(f"{kind} of {account!r} is running elsewhere (its lease is held)")
+    if letter is not None and result.outcome is RunOutcome.OK:
+        with runtime.session_factory.begin() as session:
+            resolve_if_open(session, letter, now=runtime.now())
     if result.more and result.outcome is not RunOutcome.FAILED:
         with runtime.session_factory.begin() as session:
             defer_unit(session, account, job_kind)

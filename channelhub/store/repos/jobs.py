@@ -236,6 +236,18 @@ def resolve_dead_letter(session: Session, letter_id: int, *, now: datetime) -> N
     session.flush()
 
 
+def resolve_if_open(session: Session, letter_id: int, *, now: datetime) -> bool:
+    """A deferred replay succeeded: resolve the letter unless someone already did (or it is
+    gone); whether it was resolved now."""
+    row = session.get(DeadLetter, letter_id, populate_existing=True)
+    if row is None or row.state != DeadLetterState.OPEN.value:
+        return False
+    row.state = DeadLetterState.RESOLVED.value
+    row.updated_at = now
+    session.flush()
+    return True
+
+
 def retry_failed(session: Session, letter_id: int, *, reason: str, now: datetime) -> None:
     """A replay failed again: keep it open with the new reason."""
     row = get_dead_letter(session, letter_id)
