@@ -4,7 +4,7 @@ One row per (account, bucket). On PostgreSQL the table is UNLOGGED: it is rewrit
 platform call, and after a crash it may start empty (each bucket then starts full, as a
 process's own bucket does).
 
-Revision ID: 0023
+Revision ID: 0022
 Revises: 0021
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023"
+revision: str = "0022"
 down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
