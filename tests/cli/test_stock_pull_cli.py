@@ -28,8 +28,8 @@ def hub(ready_hub: Hub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hub:
     app = create_app(inventory={"MUG": 7, "TEE": 3})
     transport = httpx.ASGITransport(app=app)
 
-    def factory(settings: Any) -> ConnectorFactory:
-        return ConnectorFactory(vault_for(settings), transport=transport)
+    def factory(settings: Any, buckets: Any = None) -> ConnectorFactory:
+        return ConnectorFactory(vault_for(settings), transport=transport, buckets=buckets)
 
     def build(account: AccountInfo, settings: Any) -> object:
         context = ConnectorContext(

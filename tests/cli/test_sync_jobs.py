@@ -57,7 +57,9 @@ def hub(
     monkeypatch.setenv("COLUMNS", "200")
     import channelhub.cli.runtime as runtime
 
-    monkeypatch.setattr(runtime, "connector_factory_for", lambda settings: lambda row: channel)
+    monkeypatch.setattr(
+        runtime, "connector_factory_for", lambda settings, buckets=None: lambda row: channel
+    )
     hub = Hub(tmp_path / "home", capsys, monkeypatch)
     assert hub("init")[0] == 0
     add_fake_account(hub.home, PLATFORM, ACCOUNT, {"token": "t0k3n-secret"})

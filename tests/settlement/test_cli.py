@@ -35,8 +35,8 @@ def hub(ready_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> Hub:
     billing.bill()
     transport = httpx.ASGITransport(app=app)
 
-    def factory(settings: Any) -> ConnectorFactory:
-        return ConnectorFactory(vault_for(settings), transport=transport)
+    def factory(settings: Any, buckets: Any = None) -> ConnectorFactory:
+        return ConnectorFactory(vault_for(settings), transport=transport, buckets=buckets)
 
     monkeypatch.setattr(runtime, "connector_factory_for", factory)
     code, _, err = ready_hub(
