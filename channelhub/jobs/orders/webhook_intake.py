@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.wakes import WAKES
 from channelhub.core.models import Order
+from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.orders.intake import intake_order
 from channelhub.mappings.catalog import normalizer
 from channelhub.mappings.shopify.bulk import FINISH_TOPIC, finished_operation
@@ -113,6 +114,18 @@ def finished_bulk_operation(delivery: WebhookDelivery, body: bytes | None) -> st
     except ValueError:  # verified as a JSON object at the route; a hint, nothing to wake
         return None
     return finished_operation(payload)
+
+
+def units_woken(deliveries: Iterable[tuple[str, str, str]]) -> set[tuple[str, JobKind]]:
+    """The jobs new deliveries ``(platform, account, topic)`` call for beside the intake: a
+    finished Shopify bulk query, the account's order import (the distributed engine defers
+    it with the delivery's commit: a read that stopped waiting resumes the operation at once;
+    one still waiting in another process finds it at its next poll)."""
+    return {
+        (account, JobKind.PULL_ORDERS)
+        for platform, account, topic in deliveries
+        if platform == "shopify" and topic == FINISH_TOPIC
+    }
 
 
 def _wake_bulk_reads(taken: list[tuple[WebhookDelivery, bytes | None]]) -> None:
