@@ -206,6 +206,9 @@ async def test_the_finish_webhook_wakes_the_waiting_bulk_read_with_no_poll_wait(
     # no poll after the pause: the woken read asked for the operation by its id once
     assert sim.shop.calls("currentBulkOperation") == 1 and sim.shop.calls("node") == 1
     assert held.pauses == [1.0]  # the one pause, ended by the webhook, not by time
+    # 4 requests in all: run, the poll at 0 s, the read-back by id, the file
+    assert sim.shop.calls("bulkOperationRunQuery") == 1
+    assert len([e for e in sim.journal.entries if e.method == "GET"]) == 1
 
 
 async def test_a_forged_or_oversized_finish_webhook_is_refused_and_stores_nothing(
