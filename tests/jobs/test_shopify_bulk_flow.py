@@ -216,7 +216,7 @@ async def test_a_forged_or_oversized_finish_webhook_is_refused_and_stores_nothin
 ) -> None:
     _sim, time, _held, _factory, hub = live_bulk
     body = json.dumps(
-        {"admin_graphql_api_id": "gid://shopify/BulkOperation/1", "status": "completed"}
+        {"admin_graphql_api_id": "gid://shopify/BulkOperation/424242", "status": "completed"}
     ).encode()
     headers = {
         "Content-Type": "application/json",
@@ -251,5 +251,5 @@ async def test_a_forged_or_oversized_finish_webhook_is_refused_and_stores_nothin
     async def sleep(seconds: float) -> None:
         held.append(seconds)
 
-    woken = await WAKES.pause(SHOP, "gid://shopify/BulkOperation/1", 1.0, sleep)
+    woken = await WAKES.pause(SHOP, "gid://shopify/BulkOperation/424242", 1.0, sleep)
     assert not woken and held == [1.0]
