@@ -77,7 +77,9 @@ class ShopifyRig:
                 "access_token": SecretStr("shpat_simulator"),
                 "api_secret": SecretStr("bench-webhook-secret"),
             },
-            settings={"api_version": "2025-01", "location_id": location},
+            # the paged import (a window this long is read in bulk by default: the
+            # "Shopify, bulk" row, bench/bench_shopify_bulk.py)
+            settings={"api_version": "2025-01", "location_id": location, "bulk_after_days": 0},
             transport=httpx.ASGITransport(app=timed),
             clock=time.monotonic,
             sleep=time.sleep,

@@ -91,6 +91,9 @@ def test_an_outbox_message_and_a_webhook_defer_their_jobs_with_the_commit(
                 record_pending_deliveries(session, [{
                     "account": "shop-1", "event_id": "e1", "topic": "orders/create",
                     "received_at": NOW, "raw_payload_id": None, "platform": "shopify",
+                }, {  # a finished bulk query: the order import that reads it, at once
+                    "account": "shop-1", "event_id": "e2", "topic": "bulk_operations/finish",
+                    "received_at": NOW, "raw_payload_id": None, "platform": "shopify",
                 }])  # fmt: skip
                 if not commit:
                     session.rollback()
@@ -100,6 +103,7 @@ def test_an_outbox_message_and_a_webhook_defer_their_jobs_with_the_commit(
         uninstall()
     jobs = sorted((name, sorted(args.items())) for name, args, _ in _jobs(sessions))
     assert jobs == [
+        ("channelhub.unit", [("account", "shop-1"), ("kind", "pull_orders")]),
         ("channelhub.unit", [("account", "shop-1"), ("kind", "push_tracking")]),
         ("channelhub.unit", [("account", "wms-east"), ("kind", "dispatch_outbox")]),
         ("channelhub.webhook_intake", []),

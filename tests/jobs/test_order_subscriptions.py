@@ -1,6 +1,6 @@
-"""Orders as they happen on Shopify: the hub registers orders/create and orders/updated with
-the simulated shop (idempotently), and the shop's signed webhooks reach the hub's route and are
-taken in."""
+"""Orders as they happen on Shopify: the hub registers orders/create, orders/updated (and
+bulk_operations/finish) with the simulated shop (idempotently), and the shop's signed webhooks
+reach the hub's route and are taken in."""
 
 from __future__ import annotations
 
@@ -73,13 +73,18 @@ async def test_subscribed_shop_sends_orders_to_the_hub_as_they_happen(
 ) -> None:
     sim, time, factory, hub = live_shop
     lines = await subscribe_orders(session_factory, SHOP, connector_factory=factory, hub_url=HUB)
-    assert lines == [f"ORDERS_CREATE, ORDERS_UPDATED now delivered to {HUB}/webhooks/{SHOP}"]
+    made = "ORDERS_CREATE, ORDERS_UPDATED, BULK_OPERATIONS_FINISH"
+    assert lines == [f"{made} now delivered to {HUB}/webhooks/{SHOP}"]
     again = await subscribe_orders(session_factory, SHOP, connector_factory=factory, hub_url=HUB)
     assert "unchanged" in again[0]
     webhooks = sim.shop.webhooks
-    assert sorted(s["topic"] for s in webhooks.subscriptions) == ["ORDERS_CREATE", "ORDERS_UPDATED"]
+    assert sorted(s["topic"] for s in webhooks.subscriptions) == [
+        "BULK_OPERATIONS_FINISH",
+        "ORDERS_CREATE",
+        "ORDERS_UPDATED",
+    ]
     # the simulator executes every document against the vendored 2025-01 schema
-    assert sim.shop.calls("webhookSubscriptionCreate") == 2
+    assert sim.shop.calls("webhookSubscriptionCreate") == 3
     assert sim.shop.calls("webhookSubscriptions") == 2
     assert sim.shop.calls("webhookSubscriptionCreate", outcome="invalid") == 0
 

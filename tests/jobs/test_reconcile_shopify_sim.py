@@ -25,7 +25,7 @@ from tests.shopify.conftest import SECRET, TOKEN, FakeTime
 pytestmark = pytest.mark.anyio
 
 
-@pytest.mark.parametrize("bulk", [{}, {"bulk_after_days": 7}], ids=["paged", "bulk"])
+@pytest.mark.parametrize("bulk", [{"bulk_after_days": 0}, {}], ids=["paged", "bulk"])
 async def test_missing_and_cancelled_orders_against_the_simulator(
     engine: Engine, bulk: dict[str, int]
 ) -> None:
@@ -80,8 +80,8 @@ async def test_missing_and_cancelled_orders_against_the_simulator(
 
         again = await reconcile_sales_channel(sessions, connector, now=time.now())
         assert again.counts["discrepancies"] == {}
-        # the whole history is a long window: with bulk_after_days it is read in bulk
-        assert (sim.shop.calls("orders") == 0) == bool(bulk)
-        assert (sim.shop.calls("bulkOperationRunQuery") == 3) == bool(bulk)
+        # the whole history is a long window: read in bulk by default, paged when off
+        assert (sim.shop.calls("orders") == 0) == (not bulk)
+        assert (sim.shop.calls("bulkOperationRunQuery") == 3) == (not bulk)
     finally:
         await connector.aclose()

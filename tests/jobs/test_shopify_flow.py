@@ -82,7 +82,8 @@ def shop_rig(session_factory: sessionmaker[Session], vault: Vault) -> Any:
             },
             now=time.now(),
             base_url="https://channelhub-sim.myshopify.com",
-            settings={"api_version": "2025-01", "location_id": location},
+            # paged (a first import reads in bulk by default: test_shopify_bulk_flow.py)
+            settings={"api_version": "2025-01", "location_id": location, "bulk_after_days": 0},
         )
     factory = ConnectorFactory(
         vault,

@@ -55,7 +55,8 @@ def make_rig() -> Callable[..., Any]:
 
     def build(**knobs: Any) -> Rig:
         time = FakeTime()
-        settings = knobs.pop("settings", {})
+        # the connector's paged reads unless a test asks for bulk (default: windows of 7 days)
+        settings = {"bulk_after_days": 0, **knobs.pop("settings", {})}
         sim = create_app(clock=time.clock, now=time.now, **knobs)
         shop: ShopSimulator = sim.shop
         location = shop.data.locations[0]["id"].rsplit("/", 1)[-1]

@@ -262,3 +262,14 @@ async def test_a_bad_bulk_setting_is_one_clear_error(make_rig: Any) -> None:
 
     with pytest.raises(InvalidInput, match="bulk_after_days"):
         make_rig(orders=1, settings={"bulk_after_days": "soon"})
+    with pytest.raises(InvalidInput, match="bulk_after_days"):
+        make_rig(orders=1, settings={"bulk_after_days": -3})
+
+
+def test_bulk_is_on_for_a_week_by_default_and_0_turns_it_off() -> None:
+    from channelhub.connectors.shopify.bulk import BulkSettings
+
+    assert BulkSettings.of("shop", {}).after_days == 7
+    for off in (0, 0.0, "0", "off"):
+        assert BulkSettings.of("shop", {"bulk_after_days": off}).after_days is None
+    assert BulkSettings.of("shop", {"bulk_after_days": 30}).after_days == 30

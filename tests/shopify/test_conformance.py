@@ -47,7 +47,8 @@ class ShopifyHarness(ChannelHarness):
                 account=ACCOUNT,
                 base_url="https://channelhub-sim.myshopify.com",
                 credentials={"access_token": SecretStr(TOKEN), "api_secret": SecretStr(SECRET)},
-                settings={"api_version": "2025-01", "location_id": location},
+                # the paged contract (several pages); bulk reads: tests/shopify/test_bulk.py
+                settings={"api_version": "2025-01", "location_id": location, "bulk_after_days": 0},
                 transport=httpx.ASGITransport(app=sim),
                 clock=time.monotonic,
                 sleep=time.sleep,

@@ -27,6 +27,7 @@ import httpx
 from channelhub.connectors.errors import ConnectorError, ContractViolation, TransportFailure
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.shopify.transport import ShopifyGraphQL
+from channelhub.connectors.wakes import WAKES
 from channelhub.core.errors import InvalidInput
 from channelhub.mappings.shopify import bulk as b
 
@@ -41,21 +42,31 @@ class BulkFileGone(ConnectorError):
     """The operation's file cannot be downloaded any more (expired or refused link)."""
 
 
+#: The default ``bulk_after_days``: a window of a week or more is read in bulk. A first
+#: import (30 days by default), a re-import after ``reset-cursor --since`` and the scheduled
+#: reconciliation (7 days) are such windows; the incremental sync (minutes) and a catch-up
+#: after a day or two away stay paged. Below a week a shop with a few dozen orders a day has
+#: fewer pages than a bulk query has requests (3, plus a poll per doubling of its run time),
+#: and a bulk query's minutes of latency would hold the orders back.
+DEFAULT_AFTER_DAYS = 7.0
+_OFF = frozenset({"0", "off", "never", "false", "no"})
+
+
 @dataclass(frozen=True)
 class BulkSettings:
     """An account's bulk settings (``bulk_after_days``, ``bulk_page_orders``,
     ``bulk_max_wait_seconds``)."""
 
-    after_days: float | None = None  # None: never (paged reads only)
+    after_days: float | None = DEFAULT_AFTER_DAYS  # None: never (paged reads only)
     page_orders: int = 1000
     max_wait: float = 6 * 3600.0
 
     @classmethod
     def of(cls, account: str, settings: Any) -> BulkSettings:
-        def number(name: str, default: float | None) -> float | None:
-            value = settings.get(name, default)
+        def number(name: str, default: float) -> float:
+            value = settings.get(name)
             if value is None:
-                return None
+                return default
             try:
                 found = float(value)
             except (TypeError, ValueError):
@@ -67,10 +78,32 @@ class BulkSettings:
             return found
 
         return cls(
-            after_days=number("bulk_after_days", None),
-            page_orders=int(number("bulk_page_orders", 1000) or 1000),
-            max_wait=number("bulk_max_wait_seconds", 6 * 3600.0) or 6 * 3600.0,
+            after_days=_after_days(account, settings.get("bulk_after_days")),
+            page_orders=int(number("bulk_page_orders", 1000)),
+            max_wait=number("bulk_max_wait_seconds", 6 * 3600.0),
         )
+
+
+def _after_days(account: str, value: object) -> float | None:
+    """``bulk_after_days``: unset is the default (a week); 0 (or off/never/false) turns bulk
+    reads off for the account."""
+    if value is None:
+        return DEFAULT_AFTER_DAYS
+    if value is False or str(value).strip().lower() in _OFF:
+        return None
+    try:
+        found = float(str(value))
+    except ValueError:
+        found = -1.0
+    if found == 0:
+        return None
+    if not found > 0:
+        raise InvalidInput.field(
+            f"shopify account {account!r} setting bulk_after_days",
+            value,
+            "is not a number of days (0: never read in bulk)",
+        )
+    return found
 
 
 class BulkOrders:
@@ -114,10 +147,13 @@ class BulkOrders:
 
     async def wait(self, operation: b.BulkOperation) -> b.BulkOperation:
         """Poll ``currentBulkOperation`` (injected sleep, doubling waits) until it finishes;
-        the first poll is immediate, as a small operation is often done by then."""
-        waited, pause = 0.0, POLL_FIRST
+        the first poll is immediate, as a small operation is often done by then. Each pause
+        ends early when Shopify's ``bulk_operations/finish`` webhook for this operation is
+        taken in by this process (:data:`~channelhub.connectors.wakes.WAKES`): the operation
+        is then read back by its id (the webhook is a hint, not its state)."""
+        waited, pause, woken = 0.0, POLL_FIRST, False
         while not operation.finished:
-            found = await self.current()
+            found = await self.lookup(operation.id) if woken else await self.current()
             if found is not None and found.id != operation.id:
                 found = await self.lookup(operation.id)  # another query took "current"
             if found is None:
@@ -130,9 +166,12 @@ class BulkOrders:
                     f"Shopify bulk operation {operation.id} still {operation.status} after "
                     f"{waited:.0f} s (bulk_max_wait_seconds); the next run tries again"
                 )
-            await self._context.sleep(pause)
-            waited += pause
-            pause = min(pause * 2, POLL_MAX)
+            woken = await WAKES.pause(
+                self._context.account, operation.id, pause, self._context.sleep
+            )
+            if not woken:
+                waited += pause
+                pause = min(pause * 2, POLL_MAX)
         return operation
 
     async def orders(self, operation: b.BulkOperation) -> AsyncIterator[dict[str, Any]]:

@@ -46,9 +46,10 @@ SPEC = PlatformSpec(
         ),
         field(
             "bulk_after_days",
-            "order windows at least this many days long (first import, sync --since, "
-            "reconcile) are read with one bulk query (unset: always paged)",
+            "order windows at least this many days long (first import, reset-cursor --since, "
+            "reconcile) are read with one bulk query (0: never, always paged)",
             FieldType.FLOAT,
+            default=7,
         ),
         field(
             "bulk_page_orders",

@@ -9,9 +9,9 @@ Settings: ``shop`` (``name`` of name.myshopify.com), ``api_version`` (default 20
 active location), ``overlap_seconds`` (300),
 ``hold_back_seconds`` (60), ``webhook_window_hours`` (49: Shopify retries for 48 h),
 ``finance_lookback_days`` (60), ``finance_overlap_hours`` (6). Money: Shopify Payments balance
-transactions and payouts (:mod:`.finance`). ``bulk_after_days`` (unset: never),
+transactions and payouts (:mod:`.finance`). ``bulk_after_days`` (7; 0: never),
 ``bulk_page_orders``, ``bulk_max_wait_seconds``: order windows at least that long are read
-with one bulk query (:mod:`.bulk`).
+with one bulk query (:mod:`.bulk`), woken by Shopify's ``bulk_operations/finish`` webhook.
 Credentials: ``access_token``, ``api_secret`` (webhook signatures).
 """
 

@@ -6,7 +6,8 @@ What each platform allows (polling stays on as the safety net in every case):
   (Notifications API destination + subscription; read by :mod:`channelhub.jobs.orders.sqs_orders`);
 - **Shopify**: ``orders/create`` and ``orders/updated`` webhooks to
   ``{hub_url}/webhooks/{account}`` (``webhookSubscriptionCreate``; verified with the account's
-  ``api_secret``);
+  ``api_secret``), and ``bulk_operations/finish`` there too, which wakes a bulk order read
+  (first import, backfill, reconciliation) as soon as its query is done;
 - others: nothing to register here (eBay's order notifications are configured in its developer
   portal; Temu's pushes are configured by the partner).
 
@@ -60,7 +61,10 @@ async def subscribe_orders(
             address = webhook_address(hub_url, account)
             made = await connector.subscribe_order_webhooks(address)
             if not made:
-                return [f"orders/create and orders/updated already go to {address} (unchanged)"]
+                return [
+                    "orders/create, orders/updated and bulk_operations/finish already go to "
+                    f"{address} (unchanged)"
+                ]
             return [f"{', '.join(made)} now delivered to {address}"]
         return [f"{row.platform}: nothing to subscribe here; orders arrive by polling"]
     finally:

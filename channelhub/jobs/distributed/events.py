@@ -9,7 +9,9 @@ never loses one):
 - an outbox message accepted (or replayed) defers the unit that sends it: the dispatch of
   the warehouse account serving ``warehouse:CODE``, the tracking push of
   ``channel:PLATFORM:ACCOUNT``;
-- a webhook delivery stored defers a pass of the intake.
+- a webhook delivery stored defers a pass of the intake, and the unit its topic calls for
+  (Shopify's ``bulk_operations/finish``: the account's order import,
+  :func:`~channelhub.jobs.orders.webhook_intake.units_woken`).
 
 The repos note what they wrote in ``session.info`` (:mod:`channelhub.store.repos.txnotes`);
 this hook reads the notes in ``before_commit``.
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.distributed.defer import defer_intake, defer_stock_wake, defer_unit
 from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.wake import install_stock_wake
 from channelhub.store.repos.txnotes import (
@@ -32,6 +35,7 @@ from channelhub.store.repos.txnotes import (
     OUTBOX_TARGETS_KEY,
     WEBHOOK_ACCOUNTS_KEY,
     take,
+    take_topics,
 )
 from channelhub.store.tables.accounts import Account
 from channelhub.store.tables.stock import WarehouseRow
@@ -86,6 +90,8 @@ def install_event_defers(
                 defer_unit(session, account, kind)
         if take(session, WEBHOOK_ACCOUNTS_KEY):
             defer_intake(session)
+        for account, kind in sorted(units_woken(take_topics(session))):
+            defer_unit(session, account, kind)
 
     def after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:

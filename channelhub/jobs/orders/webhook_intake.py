@@ -5,6 +5,9 @@
 delivery in its own transaction: it claims the row (``UPDATE ... WHERE processed_at IS
 NULL``: of two processes, one wins and the other skips it), maps the raw body with the
 platform's mapping and takes the orders in (:func:`~channelhub.jobs.orders.intake.intake_order`).
+A Shopify ``bulk_operations/finish`` delivery carries no order: once it is taken, the bulk
+order read of this process waiting on that operation is woken
+(:data:`~channelhub.connectors.wakes.WAKES`) instead of waiting for its next poll.
 Whatever one delivery raises is set aside: the transaction is rolled back and a second one
 marks the delivery processed and files a dead letter pointing at its raw body (replayable with
 ``channelhub jobs replay``). The delivery was acknowledged already and stays so.
@@ -20,7 +23,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,9 +33,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from channelhub.connectors.wakes import WAKES
 from channelhub.core.models import Order
+from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.orders.intake import intake_order
 from channelhub.mappings.catalog import normalizer
+from channelhub.mappings.shopify.bulk import FINISH_TOPIC, finished_operation
 from channelhub.store.repos.jobs import record_dead_letter
 from channelhub.store.tables.jobs import WebhookDelivery
 from channelhub.store.tables.sync import RawPayload
@@ -90,10 +96,44 @@ def _claim(session: Session, delivery_id: int, now: datetime) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def _apply(session: Session, delivery: WebhookDelivery, *, now: datetime) -> None:
+def _apply(session: Session, delivery: WebhookDelivery, *, now: datetime) -> bytes | None:
+    """Take the delivery's orders in; returns its raw body."""
     raw = session.get(RawPayload, delivery.raw_payload_id) if delivery.raw_payload_id else None
-    for order in _map(delivery, raw.body if raw is not None else None):
+    body = raw.body if raw is not None else None
+    for order in _map(delivery, body):
         intake_order(session, order, now=now, raw_payload_id=delivery.raw_payload_id)
+    return body
+
+
+def finished_bulk_operation(delivery: WebhookDelivery, body: bytes | None) -> str | None:
+    """The bulk operation a Shopify ``bulk_operations/finish`` delivery names (pure)."""
+    if str(delivery.platform) != "shopify" or delivery.topic != FINISH_TOPIC or body is None:
+        return None
+    try:
+        payload: Any = json.loads(body)
+    except ValueError:  # verified as a JSON object at the route; a hint, nothing to wake
+        return None
+    return finished_operation(payload)
+
+
+def units_woken(deliveries: Iterable[tuple[str, str, str]]) -> set[tuple[str, JobKind]]:
+    """The jobs new deliveries ``(platform, account, topic)`` call for beside the intake: a
+    finished Shopify bulk query, the account's order import (the distributed engine defers
+    it with the delivery's commit: a read that stopped waiting resumes the operation at once;
+    one still waiting in another process finds it at its next poll)."""
+    return {
+        (account, JobKind.PULL_ORDERS)
+        for platform, account, topic in deliveries
+        if platform == "shopify" and topic == FINISH_TOPIC
+    }
+
+
+def _wake_bulk_reads(taken: list[tuple[WebhookDelivery, bytes | None]]) -> None:
+    """After the commit: wake this process's reads waiting on the finished operations."""
+    for delivery, body in taken:
+        operation = finished_bulk_operation(delivery, body)
+        if operation is not None:
+            WAKES.announce(delivery.account, operation)
 
 
 def _dead_letter(session: Session, delivery: WebhookDelivery, reason: str, now: datetime) -> None:
@@ -130,7 +170,8 @@ def process_one(
         with session_factory.begin() as session:
             if not _claim(session, delivery.id, now):
                 return IntakeCounts(skipped=1)
-            _apply(session, delivery, now=now)
+            body = _apply(session, delivery, now=now)
+        _wake_bulk_reads([(delivery, body)])
         return IntakeCounts(processed=1)
     except Exception as exc:  # noqa: BLE001 - per-record isolation: set aside, kept, replayable
         reason = f"{type(exc).__name__}: {exc}"
@@ -178,6 +219,7 @@ def process_batch(
         except Exception as exc:  # noqa: BLE001 - per-record isolation: a dead letter below
             mapped[row.id] = f"{type(exc).__name__}: {exc}"
     counts = IntakeCounts()
+    taken: list[tuple[WebhookDelivery, bytes | None]] = []
     try:
         with lock or nullcontext(), session_factory.begin() as session:
             claimed = set(
@@ -203,6 +245,7 @@ def process_batch(
                     for order in outcome:
                         intake_order(session, order, now=now, raw_payload_id=row.raw_payload_id)
                     counts.processed += 1
+                    taken.append((row, bodies.get(row.raw_payload_id or 0)))
     except Exception:
         log.warning("a webhook intake batch failed; applying its %d deliveries one by one",
                     len(rows), exc_info=True)  # fmt: skip
@@ -210,6 +253,8 @@ def process_batch(
         for row in rows:
             with lock or nullcontext():
                 counts += process_one(session_factory, row, now=now)
+        return counts
+    _wake_bulk_reads(taken)
     return counts
 
 

@@ -24,6 +24,9 @@ from channelhub.mappings.shopify.queries import (
 )
 from channelhub.mappings.shopify.requests import GraphQLBody, orders_search
 
+#: The webhook Shopify sends when a bulk operation of the app finishes (the subscription
+#: topic ``BULK_OPERATIONS_FINISH``); its body names the operation, not its file.
+FINISH_TOPIC = "bulk_operations/finish"
 #: Statuses after which the operation never changes again.
 FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
 PARENT_KEY = "__parentId"
@@ -163,3 +166,10 @@ class OrderAssembler:
         }
         self._order, self._lines = None, []
         return order
+
+
+def finished_operation(payload: object) -> str | None:
+    """The operation a ``bulk_operations/finish`` body names (``admin_graphql_api_id``), or
+    None when it names none. A hint only: the reader asks Shopify for the operation's state."""
+    found = payload.get("admin_graphql_api_id") if isinstance(payload, dict) else None
+    return found if isinstance(found, str) and found.startswith("gid://") else None

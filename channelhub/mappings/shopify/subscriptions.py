@@ -1,9 +1,10 @@
 """Order webhook subscriptions (Admin GraphQL 2025-01): what the hub asks Shopify to send.
 
 ``orders/create`` and ``orders/updated`` to the hub's ``/webhooks/{account}`` address are the
-primary order path (polling stays as the safety net). :func:`subscriptions_request` lists the
-subscriptions already made for that address, so set-up is idempotent; the missing topics are
-made with :func:`create_request` (``webhookSubscriptionCreate``, JSON format).
+primary order path (polling stays as the safety net); ``bulk_operations/finish`` to the same
+address wakes a bulk order read as soon as its query finished. :func:`subscriptions_request`
+lists the subscriptions already made for that address, so set-up is idempotent; the missing
+topics are made with :func:`create_request` (``webhookSubscriptionCreate``, JSON format).
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from channelhub.mappings.shopify.requests import GraphQLBody, data_of
 
 #: The order topics the hub takes in (REST-shaped bodies, mapped by the webhook intake).
 ORDER_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED")
+#: A bulk query of the app finished: wakes the order read waiting on it (see
+#: :mod:`channelhub.connectors.shopify.bulk`) instead of its next poll.
+BULK_FINISH_TOPIC = "BULK_OPERATIONS_FINISH"
+#: Every topic the hub subscribes to.
+TOPICS = (*ORDER_TOPICS, BULK_FINISH_TOPIC)
 
 SUBSCRIPTIONS_QUERY = """
 query ChannelhubWebhookSubscriptions($topics: [WebhookSubscriptionTopic!], $callbackUrl: URL) {
@@ -37,7 +43,7 @@ mutation ChannelhubWebhookSubscriptionCreate(
 """
 
 
-def subscriptions_request(callback_url: str, topics: Sequence[str] = ORDER_TOPICS) -> GraphQLBody:
+def subscriptions_request(callback_url: str, topics: Sequence[str] = TOPICS) -> GraphQLBody:
     return {
         "query": SUBSCRIPTIONS_QUERY,
         "variables": {"topics": list(topics), "callbackUrl": callback_url},

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.store.repos._upsert import insert_for
-from channelhub.store.repos.txnotes import WEBHOOK_ACCOUNTS_KEY, note
+from channelhub.store.repos.txnotes import WEBHOOK_ACCOUNTS_KEY, note, note_topics
 from channelhub.store.tables.jobs import (
     DeadLetter,
     DeadLetterState,
@@ -310,11 +310,9 @@ def record_pending_deliveries(session: Session, rows: Sequence[dict[str, Any]]) 
         key = (row["account"], row["event_id"])
         fresh.append(key in inserted)
         inserted.discard(key)  # a second copy in this batch is a duplicate
-    note(
-        session,
-        WEBHOOK_ACCOUNTS_KEY,
-        [row["account"] for row, new in zip(rows, fresh, strict=True) if new],
-    )
+    new_rows = [row for row, new in zip(rows, fresh, strict=True) if new]
+    note(session, WEBHOOK_ACCOUNTS_KEY, [row["account"] for row in new_rows])
+    note_topics(session, [(str(r["platform"]), r["account"], r["topic"]) for r in new_rows])
     return fresh
 
 

@@ -17,8 +17,11 @@ from sqlalchemy.orm import Session
 OUTBOX_TARGETS_KEY = "channelhub.outbox_targets"
 #: accounts with new webhook deliveries waiting for the intake
 WEBHOOK_ACCOUNTS_KEY = "channelhub.webhook_accounts"
+#: ``(platform, account, topic)`` of each new webhook delivery: a topic may call for a job of
+#: its own (Shopify's ``bulk_operations/finish``: the account's order import)
+WEBHOOK_TOPICS_KEY = "channelhub.webhook_topics"
 
-NOTE_KEYS = (OUTBOX_TARGETS_KEY, WEBHOOK_ACCOUNTS_KEY)
+NOTE_KEYS = (OUTBOX_TARGETS_KEY, WEBHOOK_ACCOUNTS_KEY, WEBHOOK_TOPICS_KEY)
 
 
 def note(session: Session, key: str, values: Iterable[str]) -> None:
@@ -30,3 +33,14 @@ def note(session: Session, key: str, values: Iterable[str]) -> None:
 def take(session: Session, key: str) -> frozenset[str]:
     """The note ``key`` (emptied)."""
     return frozenset(session.info.pop(key, ()))
+
+
+def note_topics(session: Session, rows: Iterable[tuple[str, str, str]]) -> None:
+    """Add ``(platform, account, topic)`` rows to :data:`WEBHOOK_TOPICS_KEY`."""
+    found: set[tuple[str, str, str]] = session.info.setdefault(WEBHOOK_TOPICS_KEY, set())
+    found.update(rows)
+
+
+def take_topics(session: Session) -> frozenset[tuple[str, str, str]]:
+    """The :data:`WEBHOOK_TOPICS_KEY` note (emptied)."""
+    return frozenset(session.info.pop(WEBHOOK_TOPICS_KEY, ()))
