@@ -11,6 +11,7 @@ import channelhub.store.tables  # noqa: F401  (all tables on the metadata)
 from channelhub.store.base import Base
 from channelhub.store.db import (
     alembic_config,
+    alembic_head_revision,
     current_revision,
     head_revision,
     hub_owned,
@@ -35,6 +36,24 @@ def test_upgrade_is_idempotent_and_reports_head(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_the_head_read_from_file_headers_is_alembic_s() -> None:
+    """Commands check the head without importing Alembic; the answer must be Alembic's."""
+    assert head_revision() == alembic_head_revision() is not None
+
+
+def test_the_revision_read_by_query_is_alembic_s(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        for target in (None, "0001", "head"):  # never migrated, then two revisions
+            if target is not None:
+                upgrade(engine, target)
+            with engine.connect() as connection:
+                alembic_says = MigrationContext.configure(connection).get_current_revision()
+            assert current_revision(engine) == alembic_says
     finally:
         engine.dispose()
 
