@@ -17,7 +17,6 @@ from pathlib import Path
 import typer
 
 from channelhub.cli.commands import COMMANDS, LazyCommands, load_command
-from channelhub.cli.output import cli_console
 from channelhub.cli.redaction import RedactingStream, redacting_excepthook, terminal_redaction
 from channelhub.connectors.errors import ConnectorError
 from channelhub.core.errors import ChannelhubError
@@ -30,7 +29,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-err_console = cli_console(stderr=True, soft_wrap=True)  # one error, one line
 
 
 @dataclass(frozen=True)
@@ -109,5 +107,7 @@ def main() -> None:
         except (ChannelhubError, ConnectorError) as exc:
             # A platform's refusal (bad credentials, throttling left over after retries) is as
             # much the user's to act on as a bad file: one redacted line, no traceback.
+            from channelhub.cli.output import err_console  # rich, only when there is an error
+
             err_console.print(f"error: {exc}", markup=False)
             sys.exit(1)

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from channelhub.cli import err_console
 from channelhub.cli.finance import finance_app
+from channelhub.cli.output import err_console
 from channelhub.cli.runtime import console, open_runtime, summary_table, utc_now
 from channelhub.cli.sync import import_all
 from channelhub.connectors.registry import ConnectorRegistry

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 import typer
 from rich.table import Table
 
-from channelhub.cli import app, err_console
+from channelhub.cli import app
+from channelhub.cli.output import err_console
 from channelhub.cli.runtime import Runtime, console, open_runtime, summary_table, utc_now
 from channelhub.core import strict
 from channelhub.core.errors import ConfigError

@@ -48,3 +48,7 @@ def cli_console(
 ) -> CliConsole:
     """A console for a command's output (or ``stderr=True`` for its errors)."""
     return CliConsole(stderr=stderr, soft_wrap=soft_wrap, terminal_width=terminal_width)
+
+
+#: The console of error lines (one error, one line), shared by the commands.
+err_console = cli_console(stderr=True, soft_wrap=True)

@@ -19,9 +19,9 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.cli import app, err_console
+from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for, vault_for
-from channelhub.cli.output import cli_console
+from channelhub.cli.output import cli_console, err_console
 from channelhub.cli.runtime import http_limits
 from channelhub.connectors.errors import CapabilityMissing, ConnectorError
 from channelhub.connectors.plugin import ConnectorContext

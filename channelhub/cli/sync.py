@@ -20,7 +20,8 @@ from datetime import timedelta
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from channelhub.cli import app, err_console
+from channelhub.cli import app
+from channelhub.cli.output import err_console
 from channelhub.cli.runtime import Runtime, console, open_runtime, summary_table, utc_now
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.runner import JobResult, run_job_when_free
