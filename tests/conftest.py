@@ -109,11 +109,10 @@ def _migrated_postgres_url(postgres_database_url: str) -> str:
 
 def _empty_all_tables(engine: Engine) -> None:
     """DELETE children first (cheaper than TRUNCATE for a test's handful of rows)."""
-    import channelhub.store.tables  # noqa: F401  (every table on the metadata)
-    from channelhub.store.base import Base
+    from channelhub.store.tables import hub_metadata
 
     with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(hub_metadata().sorted_tables):
             connection.execute(table.delete())
 
 

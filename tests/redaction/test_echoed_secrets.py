@@ -30,7 +30,6 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-import channelhub.store.tables  # noqa: F401  (every table on the metadata)
 from channelhub.cli import _register, app, main
 from channelhub.cli.home import vault_for
 from channelhub.connectors.http.retry import RetryPolicy
@@ -42,10 +41,10 @@ from channelhub.jobs.engine.runner import run_job
 from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
 from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.settings import load_settings
-from channelhub.store.base import Base
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.stock import upsert_warehouse
+from channelhub.store.tables import hub_metadata
 from channelhub.store.tables.jobs import JobRun
 from tests.jobs.dispatch_fakes import ORDER_KEY, WH, FakeWarehouse, queue_outbound, seed_allocated
 from tests.jobs.test_fulfilment_push import T1, shipment
@@ -179,7 +178,7 @@ def _dump(engine: Engine) -> str:
     """Every value of every row of every table, as text (bytes decoded, JSON serialised)."""
     parts: list[str] = []
     with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
+        for table in hub_metadata().sorted_tables:
             for row in connection.execute(select(table)):
                 for value in row:
                     if isinstance(value, bytes | memoryview):

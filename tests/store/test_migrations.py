@@ -7,8 +7,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-import channelhub.store.tables  # noqa: F401  (all tables on the metadata)
-from channelhub.store.base import Base
 from channelhub.store.db import (
     alembic_config,
     alembic_head_revision,
@@ -19,6 +17,7 @@ from channelhub.store.db import (
     next_revision_id,
     upgrade,
 )
+from channelhub.store.tables import hub_metadata
 
 
 def test_migrated_schema_matches_metadata(engine: Engine) -> None:
@@ -26,7 +25,7 @@ def test_migrated_schema_matches_metadata(engine: Engine) -> None:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_name": hub_owned}
         )
-        diffs = compare_metadata(context, Base.metadata)
+        diffs = compare_metadata(context, hub_metadata())
     assert diffs == []
 
 

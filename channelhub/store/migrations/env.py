@@ -11,12 +11,11 @@ import os
 from alembic import context
 from sqlalchemy import Engine
 
-import channelhub.store.tables  # noqa: F401  (registers every table on the metadata)
-from channelhub.store.base import Base
 from channelhub.store.db import hub_owned, make_engine
+from channelhub.store.tables import hub_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = hub_metadata()
 
 
 def _engine() -> Engine:

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from channelhub.store.base import Base, Timestamps
+from channelhub.store.tables import sync as _sync  # noqa: F401  (raw_payloads, a foreign key)
 from channelhub.store.types import JsonDocument
 
 

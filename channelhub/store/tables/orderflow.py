@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from channelhub.store.base import Base
+from channelhub.store.tables import orders as _orders  # noqa: F401  (orders, a foreign key)
 from channelhub.store.types import JsonDocument
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from channelhub.store.base import Base, Timestamps
+from channelhub.store.tables import sync as _sync  # noqa: F401  (raw_payloads, a foreign key)
 from channelhub.store.types import ExactDecimal, JsonDocument
 
 
