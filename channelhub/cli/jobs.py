@@ -14,11 +14,7 @@ from channelhub.cli.runtime import Runtime, console, open_runtime, summary_table
 from channelhub.core import strict
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.desk.engine_state import EngineJob, engine_state
-from channelhub.jobs.desk.overview import job_schedule
-from channelhub.jobs.distributed.requests import request_run
 from channelhub.jobs.engine.kinds import JobKind, parse_kind
-from channelhub.jobs.engine.replay import replay_dead_letter
-from channelhub.jobs.engine.runner import run_job_when_free
 from channelhub.store.repos import outbox
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.tables.jobs import DeadLetterState, RunOutcome
@@ -47,6 +43,8 @@ def _when(value: datetime | None) -> str:
 @jobs_app.command("list")
 def jobs_list(ctx: typer.Context) -> None:
     """Every job `channelhub run` schedules, per account, with its interval and last run."""
+    from channelhub.jobs.desk.overview import job_schedule  # the platforms' roles: connectors
+
     with open_runtime(ctx) as runtime, runtime.session_factory() as session:
         plan = job_schedule(session, runtime.settings.jobs.every.model_dump())
     table = Table(show_edge=False)
@@ -129,6 +127,8 @@ def jobs_run(
 
     Run here, it waits while a worker or ``channelhub run`` runs the same job, then runs, and
     prints how it ended; it spends the account's shared rate limits like a worker does."""
+    from channelhub.jobs.engine.runner import run_job_when_free  # every job's code
+
     job = _kind(kind)
     with open_runtime(ctx) as runtime:
         if defer:
@@ -164,6 +164,8 @@ def jobs_run(
 
 def _defer(runtime: Runtime, account: str, job: JobKind) -> None:
     """``jobs run --defer``: the console's Run now on procrastinate."""
+    from channelhub.jobs.distributed.requests import request_run  # the runner's handlers
+
     if runtime.settings.engine.kind != "procrastinate":
         raise ConfigError(
             '--defer queues the job for procrastinate workers, but [engine] kind = "embedded": '
@@ -253,6 +255,8 @@ def jobs_replay(
     from_outbox: bool = typer.Option(False, "--outbox", help="ID is a dead outbox message"),
 ) -> None:
     """Replay a dead letter now, or put a dead outbox message back in the queue."""
+    from channelhub.jobs.engine.replay import replay_dead_letter  # every job's code
+
     letter_id = record_id(letter, "ID")
     with open_runtime(ctx) as runtime:
         if from_outbox:

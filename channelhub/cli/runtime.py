@@ -1,5 +1,9 @@
 """What the job commands share: the hub's database, connectors and job bounds, and how a
-run's counts are shown."""
+run's counts are shown.
+
+The connectors (httpx, the registry, the vault's cipher) are imported only when a command
+builds them, so commands that only read the database never load them.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
 from rich.table import Table
 
 from channelhub.cli.home import open_engine, settings_for, vault_for
 from channelhub.cli.output import cli_console
-from channelhub.connectors.http.ratelimit import BucketBackend
-from channelhub.connectors.http.retry import RetryPolicy
-from channelhub.jobs.accounts.connectors import ConnectorFactory, ConnectorFactoryFn
-from channelhub.jobs.engine.runner import JobOptions, JobResult, SessionFactory
-from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 from channelhub.store.shared_buckets import shared_buckets_for
+
+if TYPE_CHECKING:
+    import httpx
+
+    from channelhub.connectors.http.ratelimit import BucketBackend
+    from channelhub.connectors.http.retry import RetryPolicy
+    from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
+    from channelhub.jobs.engine.runner import JobOptions, JobResult, SessionFactory
 
 console = cli_console()
 
@@ -32,6 +39,9 @@ def utc_now() -> datetime:
 
 def job_options(settings: Settings) -> JobOptions:
     """The ``[jobs]`` settings as the runner's bounds."""
+    from channelhub.jobs.engine.runner import JobOptions  # the runner loads every job
+    from channelhub.jobs.stock.push import StockSyncTiming
+
     jobs = settings.jobs
     return JobOptions(
         max_pages=jobs.max_pages_per_run,
@@ -49,6 +59,10 @@ def job_options(settings: Settings) -> JobOptions:
 
 def http_limits(settings: Settings) -> tuple[httpx.Timeout, RetryPolicy]:
     """The ``[http]`` settings as every connector's timeouts and retry policy."""
+    import httpx
+
+    from channelhub.connectors.http.retry import RetryPolicy
+
     http = settings.http
     timeout = httpx.Timeout(
         connect=http.connect_timeout_seconds,
@@ -65,6 +79,8 @@ def connector_factory_for(
 ) -> ConnectorFactoryFn:
     """Connectors for the hub's accounts, talking to each account's base URL; ``buckets``:
     the rate-limit budgets shared with the hub's other processes (None: their own)."""
+    from channelhub.jobs.accounts.connectors import ConnectorFactory
+
     timeout, retry = http_limits(settings)
     return ConnectorFactory(vault_for(settings), timeout=timeout, retry=retry, buckets=buckets)
 
