@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from channelhub.cli import app
+from channelhub.cli.home import open_session, settings_for
 from channelhub.cli.output import err_console
 from channelhub.cli.runtime import Runtime, console, open_runtime, summary_table, utc_now
 from channelhub.core import strict
@@ -45,8 +46,9 @@ def jobs_list(ctx: typer.Context) -> None:
     """Every job `channelhub run` schedules, per account, with its interval and last run."""
     from channelhub.jobs.desk.overview import job_schedule  # the platforms' roles: connectors
 
-    with open_runtime(ctx) as runtime, runtime.session_factory() as session:
-        plan = job_schedule(session, runtime.settings.jobs.every.model_dump())
+    settings = settings_for(ctx)
+    with open_session(settings) as session:
+        plan = job_schedule(session, settings.jobs.every.model_dump())
     table = Table(show_edge=False)
     for column in ("account", "job", "every", "last run", "outcome"):
         table.add_column(column)
@@ -75,8 +77,9 @@ def _job_table(title: str, jobs: list[EngineJob]) -> Table:
 def jobs_state(ctx: typer.Context) -> None:
     """What the engine is doing now: queued, running, stalled and failed jobs, locks held
     (`[engine] kind` embedded or procrastinate)."""
-    with open_runtime(ctx) as runtime, runtime.session_factory() as session:
-        engine = runtime.settings.engine
+    settings = settings_for(ctx)
+    engine = settings.engine
+    with open_session(settings) as session:
         state = engine_state(
             session,
             engine=engine.kind,
@@ -185,7 +188,7 @@ def jobs_log(
 ) -> None:
     """The newest job runs: when, how they ended, what they did."""
     job_kind = _kind(kind).value if kind else None
-    with open_runtime(ctx) as runtime, runtime.session_factory() as session:
+    with open_session(settings_for(ctx)) as session:  # reads only: no connectors
         runs = list_runs(session, account=account, job_kind=job_kind, limit=limit)
     table = Table(show_edge=False, caption="counts: new/updated/unchanged/failed")
     for column in ("id", "account", "job", "started UTC", "outcome", "pages"):
@@ -214,7 +217,7 @@ def jobs_deadletters(
 ) -> None:
     """Failed records and runs kept for replay, and outbox messages that went dead."""
     states = None if show_all else [DeadLetterState.OPEN]
-    with open_runtime(ctx) as runtime, runtime.session_factory() as session:
+    with open_session(settings_for(ctx)) as session:  # reads only: no connectors
         letters = list_dead_letters(session, account=account, states=states)
         dead_messages = outbox.list_messages(session, states=[OutboxState.DEAD])
     table = Table(show_edge=False)

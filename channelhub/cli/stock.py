@@ -25,8 +25,6 @@ from channelhub.cli import app
 from channelhub.cli.home import open_engine, settings_for
 from channelhub.cli.output import cli_console
 from channelhub.cli.runtime import connector_factory_for, job_options
-from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.connectors.roles import Role
 from channelhub.core.errors import ConfigError, InvalidInput
 from channelhub.jobs.stock.desk import (
     PushOutcome,
@@ -172,6 +170,9 @@ def push(
         factory = make_session_factory(engine)
         with factory() as session:
             info = AccountInfo.of(get_account(session, account))
+        from channelhub.connectors.registry import ConnectorRegistry  # push only: plugins
+        from channelhub.connectors.roles import Role
+
         if Role.SALES_CHANNEL not in ConnectorRegistry().get(info.platform).roles:
             raise ConfigError(
                 f"account {account!r} ({info.platform}) is not a sales channel: stock is pushed "

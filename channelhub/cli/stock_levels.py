@@ -17,13 +17,9 @@ from channelhub.cli.files import read_text_file
 from channelhub.cli.home import open_engine, open_session, settings_for
 from channelhub.cli.runtime import connector_factory_for
 from channelhub.cli.stock import stock_app
-from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.connectors.roles import Warehouse
 from channelhub.core.errors import ChannelhubError, ConfigError
 from channelhub.core.types import MAX_UNITS
-from channelhub.jobs.engine.scheduler import roles_from_registry
 from channelhub.jobs.stock.desk import StockImportRejected, import_stock_csv
-from channelhub.jobs.stock.pull import PullSummary, pull_stock
 from channelhub.jobs.stock.warehouses import (
     require_wms_account,
     set_stock,
@@ -82,6 +78,12 @@ def pull(
     account: str = typer.Argument(..., help="The WMS account to read stock levels from."),
 ) -> None:
     """Read every stock level from a WMS and set its warehouses' counts to them."""
+    # the connectors and the pull: only `stock pull` loads them, not `stock explain`/`set`
+    from channelhub.connectors.registry import ConnectorRegistry
+    from channelhub.connectors.roles import Warehouse
+    from channelhub.jobs.engine.scheduler import roles_from_registry
+    from channelhub.jobs.stock.pull import PullSummary, pull_stock
+
     settings = settings_for(ctx)
     with open_engine(settings) as engine:
         factory = make_session_factory(engine)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput, NotFound
-from channelhub.store.crypto import Credentials, Vault
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.tables.accounts import Account
+
+if TYPE_CHECKING:  # the caller brings the vault: reading accounts needs no cipher
+    from channelhub.store.crypto import Credentials, Vault
 
 
 @dataclass(frozen=True)
