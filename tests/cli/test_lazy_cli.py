@@ -1,12 +1,14 @@
 """The command table: ``channelhub --help`` imports no command module, each command still loads.
 
 Speed is not asserted here (the bench ``python -m bench.run cli`` measures it); what would make
-it slow is: a heavy import reached by ``--help``.
+it slow is: a heavy import reached by ``--help``, or by a command that only reads the database
+(the HTTP client, the web app, the job queue, the connectors, Alembic, every table).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 from channelhub.cli import main
 from channelhub.cli.commands import COMMANDS, load_command
+from channelhub.store.tables import TABLE_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("sqlalchemy", "alembic", "httpx", "fastapi", "pydantic", "click")
@@ -28,6 +31,15 @@ except SystemExit:
     pass
 print(json.dumps(sorted(sys.modules)))
 """
+
+
+#: What a command that only reads the hub's database never needs.
+NOT_FOR_READING = ("httpx", "fastapi", "starlette", "procrastinate", "alembic", "apscheduler",
+                   "cryptography", "channelhub.api", "channelhub.simulators",
+                   "channelhub.jobs.engine.runner", "channelhub.connectors.registry")  # fmt: skip
+#: The connectors' modules a reading command may hold: the errors the CLI turns into one line,
+#: and the interfaces the job kinds are declared with (no connector, no HTTP).
+INTERFACE_MODULES = {f"channelhub.connectors{m}" for m in ("", ".errors", ".roles", ".results")}
 
 
 def _modules_after(*args: str) -> tuple[set[str], str]:
@@ -76,3 +88,32 @@ def test_a_misspelt_command_is_suggested_from_the_table(
         main()
     assert exited.value.code == 2
     assert "Did you mean 'report'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "says", "also_not"),
+    [
+        # plain text on SQLite: no rich, no PostgreSQL dialect either
+        ("orders list", "0 order(s)", ("rich", "sqlalchemy.dialects.postgresql")),
+        ("jobs log", "no job runs yet", ()),
+        ("stock transit list", "nothing on its way", ()),
+    ],
+)
+def test_a_read_command_imports_no_connector_web_queue_or_migration_code(
+    command: str,
+    says: str,
+    also_not: tuple[str, ...],
+    tmp_path: Path,
+    _migrated_sqlite_template: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(_migrated_sqlite_template, home / "hub.db")
+    modules, printed = _modules_after("--home", str(home), *command.split())
+    assert printed == says  # it ran to its end
+    unwanted = (*NOT_FOR_READING, *also_not)
+    loaded = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in unwanted))
+    assert loaded == []
+    assert {m for m in modules if m.startswith("channelhub.connectors")} <= INTERFACE_MODULES
+    tables = {m for m in modules if m.startswith("channelhub.store.tables.")}
+    assert 0 < len(tables) < len(TABLE_MODULES)  # the ones its code queries, not every table
