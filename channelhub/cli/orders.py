@@ -20,7 +20,7 @@ from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
 from channelhub.core.errors import NotFound
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.money import money_text
-from channelhub.core.order import OrderKey
+from channelhub.core.order import OrderKey, parse_order_key
 from channelhub.store.repos.order_search import OrderFilter, order_row_id, search_orders
 
 orders_app = typer.Typer(
@@ -33,8 +33,6 @@ ACTOR_OPTION = typer.Option(None, "--actor", help="who acts (default: the login 
 
 def parse_key(text: str) -> OrderKey:
     """``CHANNEL:ACCOUNT:ORDER_ID`` (the order id may itself contain ':')."""
-    from channelhub.jobs.orders.actions import parse_order_key
-
     return parse_order_key(text)
 
 

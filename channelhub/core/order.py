@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from channelhub.core.errors import InvalidInput
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.money import Money
 from channelhub.core.parties import Address, Buyer, Payment
@@ -67,6 +68,14 @@ class OrderKey(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.account}:{self.external_id}"
+
+
+def parse_order_key(text: str) -> OrderKey:
+    """``CHANNEL:ACCOUNT:ORDER_ID`` as a person types it (the order id may itself contain ':')."""
+    parts = text.split(":", 2)
+    if len(parts) != 3 or not all(p.strip() for p in parts):
+        raise InvalidInput.field("ORDER", text, "is not CHANNEL:ACCOUNT:ORDER_ID")
+    return OrderKey(channel=parts[0], account=parts[1], external_id=parts[2])
 
 
 class OrderLine(BaseModel):

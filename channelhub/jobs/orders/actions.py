@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import OrderKey
+from channelhub.core.order import parse_order_key as parse_order_key  # where callers look
 from channelhub.core.rulebook import Rulebook
 from channelhub.jobs.fulfilment.intercept import INTERCEPTABLE, request_intercept
 from channelhub.jobs.orders.pipeline import PipelineSettings, process_order
@@ -33,14 +34,6 @@ from channelhub.jobs.orders.stopping import outbound_messages, stop_order
 from channelhub.store.repos.orders import get_order_row, transition_order
 from channelhub.store.tables.fulfilment import OutboundOrderRow
 from channelhub.store.tables.orders import OrderRow
-
-
-def parse_order_key(text: str) -> OrderKey:
-    """``CHANNEL:ACCOUNT:ORDER_ID`` (the order id may itself contain ':')."""
-    parts = text.split(":", 2)
-    if len(parts) != 3 or not all(p.strip() for p in parts):
-        raise InvalidInput.field("ORDER", text, "is not CHANNEL:ACCOUNT:ORDER_ID")
-    return OrderKey(channel=parts[0], account=parts[1], external_id=parts[2])
 
 
 def parse_part(text: str) -> list[tuple[str, int]]:
