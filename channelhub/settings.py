@@ -24,7 +24,12 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from channelhub.core.errors import ConfigError
 from channelhub.core.profit import FinanceConfig
@@ -214,6 +219,20 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     inbound: InboundSettings = Field(default_factory=InboundSettings)
     finance: FinanceSettings = Field(default_factory=FinanceSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what :func:`load_settings` passes in: it reads the file and the
+        ``CHANNELHUB_*`` environment itself. pydantic-settings' own sources would also take
+        unprefixed variables (a server's ``DATABASE_URL`` would choose the hub's database)."""
+        return (init_settings,)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -90,3 +90,20 @@ def test_settings_repr_hides_secret_key(tmp_path: Path) -> None:
     assert settings.secret_key is not None
     assert settings.secret_key.get_secret_value() == "topsecretvalue"
     assert "topsecretvalue" not in repr(settings) and "topsecretvalue" not in str(settings)
+
+
+def test_unprefixed_process_environment_is_ignored(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A server's own DATABASE_URL or LOG_LEVEL (set for another program) must not choose the
+    hub's database or log level: only CHANNELHUB_* variables are the hub's."""
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////elsewhere/other.db")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("ENGINE", '{"kind": "procrastinate"}')
+    settings = load_settings(home=tmp_path)
+    assert settings.database_url == ""
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'hub.db'}"
+    assert settings.log_level == "INFO"
+    assert settings.engine.kind == "embedded"
+    monkeypatch.setenv("CHANNELHUB_LOG_LEVEL", "warning")
+    assert load_settings(home=tmp_path).log_level == "WARNING"
