@@ -14,6 +14,7 @@ person: only an intercept can stop a parcel the warehouse holds.
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -22,9 +23,10 @@ from sqlalchemy.orm import Session
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import ChannelOrderState, Order
 from channelhub.jobs.orders.stopping import release_order
-from channelhub.store.repos._upsert import UpsertOutcome
+from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import document_order, transition_order, upsert_order
+from channelhub.store.repos.orders_bulk import Key, order_key, rounds, upsert_orders
 from channelhub.store.tables.orders import OrderRow
 
 
@@ -79,9 +81,24 @@ def intake_order(
         )
     ).one_or_none()
     result = upsert_order(session, order, now=now, raw_payload_id=raw_payload_id)
+    stored = None if existing is None else (existing.document, existing.hub_status)
+    return _after_upsert(session, order, result, stored, now=now, actor=actor)
+
+
+def _after_upsert(
+    session: Session,
+    order: Order,
+    result: Upserted,
+    existing: tuple[dict[str, Any], str] | None,
+    *,
+    now: datetime,
+    actor: str,
+) -> Intake:
+    """What changed since ``existing`` (the version stored before the upsert), recorded, and
+    an allocated order released (see module docstring)."""
     if existing is None or result.outcome is not UpsertOutcome.UPDATED:
         return Intake(result.id, result.outcome)
-    before = document_order(existing.document, existing.hub_status)
+    before = document_order(*existing)
     changed = tuple(modification(before, order))
     if not changed or order.channel_state is ChannelOrderState.CANCELLED:
         return Intake(result.id, result.outcome, changed)  # a cancel is the pipeline's to apply
@@ -100,3 +117,43 @@ def intake_order(
     release_order(session, result.id, order.key, reason=reason, now=now, actor=actor)
     transition_order(session, result.id, HubStatus.APPROVED, reason=reason, at=now, actor=actor)
     return Intake(result.id, result.outcome, changed, released=True)
+
+
+def intake_orders(
+    session: Session,
+    orders: Sequence[Order],
+    *,
+    now: datetime,
+    actor: str = "hub",
+    raw_payload_ids: Sequence[int | None] | None = None,
+) -> list[Intake]:
+    """:func:`intake_order` for many orders in the caller's transaction, set-based: the stored
+    versions read in one query, the upsert in a few statements
+    (:func:`~channelhub.store.repos.orders_bulk.upsert_orders`); only an order that really
+    changed goes on one by one (its decision, and the release of an allocated one)."""
+    payloads = list(raw_payload_ids) if raw_payload_ids is not None else [None] * len(orders)
+    results: list[Intake | None] = [None] * len(orders)
+    for part in rounds([order_key(o) for o in orders]):
+        batch = [orders[i] for i in part]
+        before = _stored(session, batch)
+        stored = upsert_orders(session, batch, now=now, raw_payload_ids=[payloads[i] for i in part])
+        for index, order, result in zip(part, batch, stored, strict=True):
+            existing = before.get(order_key(order))
+            results[index] = _after_upsert(session, order, result, existing, now=now, actor=actor)
+    return [r for r in results if r is not None]
+
+
+def _stored(session: Session, orders: list[Order]) -> dict[Key, tuple[dict[str, Any], str]]:
+    """The stored document and hub status of each of ``orders`` (one query)."""
+    wanted = {order_key(o) for o in orders}
+    rows = session.execute(
+        select(
+            OrderRow.channel, OrderRow.account, OrderRow.external_id, OrderRow.document,
+            OrderRow.hub_status,
+        ).where(
+            OrderRow.channel.in_({k[0] for k in wanted}),
+            OrderRow.account.in_({k[1] for k in wanted}),
+            OrderRow.external_id.in_({k[2] for k in wanted}),
+        )
+    )  # fmt: skip
+    return {(c, a, e): (doc, status) for c, a, e, doc, status in rows if (c, a, e) in wanted}

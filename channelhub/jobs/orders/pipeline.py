@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from channelhub.core.allocation import AllocationDecision
@@ -40,9 +40,9 @@ from channelhub.store.repos.decisions import order_decisions, record_decision
 from channelhub.store.repos.orders import get_order_row, to_order, transition_order
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.pairings import load_book, save_binding
-from channelhub.store.repos.stock import record_movement, stock_balances, warehouse_origins
+from channelhub.store.repos.stock import positions, record_movement, warehouse_origins
 from channelhub.store.repos.warehouses import unknown_stock_warehouses
-from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.orders import PENDING_SQL, OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 
 #: Statuses the pipeline picks up by itself; on_hold waits for a person.
@@ -112,7 +112,7 @@ def process_order(
     cartons = carton_rules(session)
 
     def plan(balances_for: set[str] | None) -> OrderPlan:
-        balances = stock_balances(session, skus=balances_for) if balances_for else {}
+        balances = positions(session, balances_for) if balances_for else {}
         return plan_order(
             order,
             catalog=catalog,
@@ -249,16 +249,10 @@ def pending_order_keys(
     session: Session, *, limit: int, account: str | None = None
 ) -> list[OrderKey]:
     """Orders the pipeline should look at: open ones, and open ones the channel cancelled
-    (of one account when ``account`` is given)."""
+    (of one account when ``account`` is given), oldest first, read on ``ix_orders_pending``."""
     query = (
         select(OrderRow.channel, OrderRow.account, OrderRow.external_id)
-        .where(
-            or_(
-                OrderRow.hub_status.in_([s.value for s in PIPELINE_STATUSES]),
-                (OrderRow.channel_state == ChannelOrderState.CANCELLED.value)
-                & OrderRow.hub_status.in_([s.value for s in OPEN_STATUSES]),
-            )
-        )
+        .where(text(f"({PENDING_SQL})"))  # the very text of ix_orders_pending's WHERE
         .order_by(OrderRow.placed_at, OrderRow.id)
         .limit(limit)
     )

@@ -63,7 +63,7 @@ from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order
 from channelhub.store.repos.pairings import load_book, save_binding
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
-from channelhub.store.repos.stock import stock_balances, warehouse_origins
+from channelhub.store.repos.stock import positions, warehouse_origins
 from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.repos.warehouses import unknown_stock_warehouses
 from channelhub.store.tables.orderflow import OrderDecisionRow
@@ -224,7 +224,7 @@ def _run_chunk(
         x.sku for *_, first in orders if first.status is HubStatus.APPROVED for x in first.expanded
     }
     lock_skus(session, locked)
-    balances = stock_balances(session, skus=locked) if locked else {}
+    balances = positions(session, locked)
     warehouses = set(origins)
     dirty: set[str] = set()
     rest: list[OrderKey] = []

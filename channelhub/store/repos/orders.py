@@ -25,7 +25,8 @@ class StatusChanged(ChannelhubError):
     """The order's status moved since it was read; re-read it and decide again."""
 
 
-def _channel_values(order: Order) -> dict[str, Any]:
+def channel_values(order: Order) -> dict[str, Any]:
+    """The order's columns an import writes (never ``hub_status``: the hub's own)."""
     document = order.model_dump(mode="json")
     document.pop("hub_status")
     return {
@@ -61,7 +62,7 @@ def upsert_order(
     Returns the row id and whether it was inserted, updated or stale. Lines are replaced
     by line id along with the order.
     """
-    values = _channel_values(order)
+    values = channel_values(order)
     if raw_payload_id is not None:
         values["raw_payload_id"] = raw_payload_id
     key = {"channel": order.channel, "account": order.account, "external_id": order.external_id}

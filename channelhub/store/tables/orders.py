@@ -12,12 +12,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from channelhub.store.base import Base, Timestamps
 from channelhub.store.tables import sync as _sync  # noqa: F401  (raw_payloads, a foreign key)
 from channelhub.store.types import ExactDecimal, JsonDocument
+
+
+#: The orders the pipeline looks at (open and its own to move, or open and cancelled by the
+#: channel), as literal SQL: the partial index below holds only them, and a query is planned
+#: on it only when its WHERE repeats this text (SQLite and PostgreSQL both match it so).
+#: Must agree with ``PIPELINE_STATUSES`` and ``OPEN_STATUSES`` (a test checks it).
+PENDING_SQL = (
+    "hub_status IN ('approved', 'awaiting_pairing', 'new') OR "
+    "(channel_state = 'cancelled' AND hub_status IN ('allocated', 'on_hold'))"
+)
 
 
 class OrderRow(Timestamps, Base):
@@ -33,6 +43,12 @@ class OrderRow(Timestamps, Base):
         ),
         Index("ix_orders_status_placed_at", "hub_status", "placed_at", "id"),  # its filter
         Index("ix_orders_external_id", "external_id"),  # a ledger line names only the id
+        Index(  # the pipeline's queue, oldest first, read without sorting the pending orders
+            "ix_orders_pending",
+            "placed_at", "id", "account", "channel", "external_id",
+            sqlite_where=text(PENDING_SQL),
+            postgresql_where=text(PENDING_SQL),
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,39 @@
+"""the pipeline's queue: a partial index on the pending orders, oldest first
+
+``pending_order_keys`` read every pending order and sorted them on every run (cost growing
+with the backlog); this index holds only the pending ones, in the order the pipeline takes
+them, with the key columns, so a run reads its ``limit`` rows and stops.
+
+Revision ID: 0022
+Revises: 0021
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0022"
+down_revision: str | None = "0021"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# a copy, not an import: a migration keeps the text it was written with
+PENDING_SQL = (
+    "hub_status IN ('approved', 'awaiting_pairing', 'new') OR "
+    "(channel_state = 'cancelled' AND hub_status IN ('allocated', 'on_hold'))"
+)
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_orders_pending",
+        "orders",
+        ["placed_at", "id", "account", "channel", "external_id"],
+        sqlite_where=sa.text(PENDING_SQL),
+        postgresql_where=sa.text(PENDING_SQL),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_orders_pending", table_name="orders")

@@ -1,0 +1,195 @@
+"""Many orders upserted in a few statements, with exactly :func:`upsert_order`'s semantics.
+
+Per round (see below), whatever the number of orders:
+
+1. the stored rows of the round's keys are locked (``FOR UPDATE``, in id order so two bulk
+   writers never deadlock) and their sales-rollup contribution taken out (one statement);
+2. ``INSERT .. ON CONFLICT DO NOTHING RETURNING`` stores the new orders (one multi-row
+   statement: SQLAlchemy's "insertmanyvalues" on both databases);
+3. ``INSERT .. ON CONFLICT DO UPDATE .. WHERE stored.remote_updated_at < excluded's`` changes
+   the others only where the channel's ``updated_at`` is newer (older or equal: stale, untouched);
+4. the lines of every order not stale are upserted on (order, line id) in one statement and
+   the vanished ones deleted in one, so line row ids stay stable;
+5. the rollup contribution is put back (two statements).
+
+An order key may appear more than once in a batch: its n-th occurrence goes to round n, so
+each version meets the state the previous one left, as one-by-one calls would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from channelhub.core.order import Order
+from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
+from channelhub.store.repos.orders import channel_values
+from channelhub.store.repos.rollups import sales_rollup_kept
+from channelhub.store.tables.orders import OrderLineRow, OrderRow
+
+Key = tuple[str, str, str]
+_KEY = ("channel", "account", "external_id")
+_LINE_VALUES = (
+    "listing_id", "variation_id", "channel_sku", "title", "quantity", "cancelled_quantity",
+    "shipped_quantity", "unit_price", "currency",
+)  # fmt: skip
+
+
+def order_key(order: Order) -> Key:
+    return (order.channel, order.account, order.external_id)
+
+
+def rounds(keys: Sequence[Key]) -> list[list[int]]:
+    """Indexes of ``keys`` split so no round holds a key twice; the n-th occurrence of a key
+    is in round n (order kept within a round)."""
+    out: list[list[int]] = []
+    seen: dict[Key, int] = {}
+    for index, key in enumerate(keys):
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        if n == len(out):
+            out.append([])
+        out[n].append(index)
+    return out
+
+
+def upsert_orders(
+    session: Session,
+    orders: Sequence[Order],
+    *,
+    now: datetime,
+    raw_payload_ids: Sequence[int | None] | None = None,
+) -> list[Upserted]:
+    """:func:`~channelhub.store.repos.orders.upsert_order` for every order, set-based; the
+    results in the order given."""
+    payloads = list(raw_payload_ids) if raw_payload_ids is not None else [None] * len(orders)
+    results: list[Upserted | None] = [None] * len(orders)
+    for part in rounds([order_key(o) for o in orders]):
+        done = _upsert_round(session, [orders[i] for i in part], [payloads[i] for i in part], now)
+        for index, result in zip(part, done, strict=True):
+            results[index] = result
+    return [r for r in results if r is not None]
+
+
+def locked_ids(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
+    """The stored order ids of ``keys``, their rows locked (id order) on PostgreSQL."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    query = (
+        select(OrderRow.id, OrderRow.channel, OrderRow.account, OrderRow.external_id)
+        .where(
+            OrderRow.channel.in_({k[0] for k in wanted}),
+            OrderRow.account.in_({k[1] for k in wanted}),
+            OrderRow.external_id.in_({k[2] for k in wanted}),
+        )
+        .order_by(OrderRow.id)
+        .with_for_update()
+    )
+    found: dict[Key, int] = {}
+    for order_id, channel, account, external_id in session.execute(query):
+        if (channel, account, external_id) in wanted:
+            found[(channel, account, external_id)] = order_id
+    return found
+
+
+def _upsert_round(
+    session: Session, orders: list[Order], payloads: list[int | None], now: datetime
+) -> list[Upserted]:
+    keys = [order_key(o) for o in orders]
+    rows = []
+    for order, payload in zip(orders, payloads, strict=True):
+        values = channel_values(order)
+        rows.append(
+            {
+                **dict(zip(_KEY, order_key(order), strict=True)),
+                **values,
+                "raw_payload_id": payload,
+                "hub_status": order.hub_status.value,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    existing = locked_ids(session, keys)
+    with sales_rollup_kept(session, existing.values()) as kept:
+        table = OrderRow.__table__
+        returning = (table.c.id, *(table.c[k] for k in _KEY))
+        ids: dict[Key, int] = {}
+        outcome: dict[Key, UpsertOutcome] = {}
+        new = [row for key, row in zip(keys, rows, strict=True) if key not in existing]
+        if new:
+            statement = insert_for(session, table).on_conflict_do_nothing(index_elements=_KEY)
+            for order_id, channel, account, external_id in session.execute(
+                statement.returning(*returning), new
+            ):
+                ids[(channel, account, external_id)] = order_id
+                outcome[(channel, account, external_id)] = UpsertOutcome.INSERTED
+        others = [row for key, row in zip(keys, rows, strict=True) if key not in ids]
+        if others:
+            statement = insert_for(session, table)
+            update = {c: statement.excluded[c] for c in channel_values(orders[0])}
+            update["updated_at"] = statement.excluded.updated_at
+            update["raw_payload_id"] = func.coalesce(
+                statement.excluded.raw_payload_id, table.c.raw_payload_id
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=_KEY,
+                set_=update,
+                where=table.c.remote_updated_at < statement.excluded.remote_updated_at,
+            )
+            for order_id, channel, account, external_id in session.execute(
+                statement.returning(*returning), others
+            ):
+                ids[(channel, account, external_id)] = order_id
+                outcome[(channel, account, external_id)] = UpsertOutcome.UPDATED
+        stale = [k for k in keys if k not in ids]
+        ids.update({k: existing[k] for k in stale if k in existing})
+        ids.update(locked_ids(session, [k for k in stale if k not in ids]))  # a racing insert
+        changed = [(ids[k], o) for k, o in zip(keys, orders, strict=True) if k in outcome]
+        updated = {ids[k] for k, o in outcome.items() if o is UpsertOutcome.UPDATED}
+        _sync_lines(session, changed, replaced=updated)
+        kept.extend(ids[k] for k in keys)
+    session.expire_all()
+    return [Upserted(ids[k], outcome.get(k, UpsertOutcome.STALE)) for k in keys]
+
+
+def _sync_lines(session: Session, orders: list[tuple[int, Order]], *, replaced: set[int]) -> None:
+    """Upsert every line on (order, line id); delete the lines of ``replaced`` orders that
+    vanished."""
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for order_id, order in orders:
+        for line in order.lines:  # a line id given twice: the last one wins, as one by one
+            rows[(order_id, line.line_id)] = {
+                "order_id": order_id,
+                "line_id": line.line_id,
+                "listing_id": line.listing_id,
+                "variation_id": line.variation_id,
+                "channel_sku": line.channel_sku,
+                "title": line.title,
+                "quantity": line.quantity,
+                "cancelled_quantity": line.cancelled_quantity,
+                "shipped_quantity": line.shipped_quantity,
+                "unit_price": line.unit_price.amount if line.unit_price else None,
+                "currency": line.unit_price.currency if line.unit_price else None,
+            }
+    if rows:
+        statement = insert_for(session, OrderLineRow.__table__)
+        statement = statement.on_conflict_do_update(
+            index_elements=["order_id", "line_id"],
+            set_={c: statement.excluded[c] for c in _LINE_VALUES},
+        )
+        session.execute(statement, list(rows.values()))
+    if not replaced:
+        return
+    stored = session.execute(
+        select(OrderLineRow.id, OrderLineRow.order_id, OrderLineRow.line_id).where(
+            OrderLineRow.order_id.in_(sorted(replaced))
+        )
+    )
+    gone = [line_id for line_id, oid, lid in stored if (oid, lid) not in rows]
+    if gone:
+        session.execute(delete(OrderLineRow).where(OrderLineRow.id.in_(gone)))
