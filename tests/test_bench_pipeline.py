@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
-from bench.bench_pipeline import make_order, run
+from bench.bench_pipeline import _baseline, _pipeline, make_order, run
+from bench.pipeline_rows import hub_tables, snapshot
+from channelhub.store.db import make_engine
 
 
 def test_generated_orders_are_valid_and_varied() -> None:
@@ -27,6 +30,26 @@ def test_benchmark_runs_on_sqlite_and_restores_tracing(monkeypatch: pytest.Monke
     finally:
         tracemalloc.stop()
     named = {f.name: f.value for f in figures}
-    assert named["sqlite: allocated of 20"] == 19  # the one COD order is held
-    assert named["sqlite: raw insert of the same orders"] > 0
+    assert named["sqlite @20: allocated"] == 19  # the one COD order is held
+    assert named["sqlite @20: plain bulk insert of the same rows"] > 0
+    assert named["sqlite @20: ratio pipeline / same rows"] > 0
+    # the baseline writes more than the order and line rows: every table the pipeline wrote
+    assert named["sqlite @20:   rows written per order"] > 4
     assert all(not name.startswith("postgresql") for name in named)
+
+
+def test_baseline_writes_exactly_the_rows_the_pipeline_wrote(tmp_path: Path) -> None:
+    orders = [make_order(n) for n in range(30)]
+    run = _pipeline(f"sqlite:///{tmp_path / 'hub.db'}", orders, "sqlite")
+    assert {"orders", "order_lines", "order_decisions", "stock_movements", "outbox"} <= set(
+        run.wrote.rows
+    )
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    assert _baseline(plain, run) > 0
+    hub, copy = make_engine(f"sqlite:///{tmp_path / 'hub.db'}"), make_engine(plain)
+    try:
+        tables = hub_tables(hub)
+        assert snapshot(copy, tables) == snapshot(hub, tables)  # row for row, every table
+    finally:
+        hub.dispose()
+        copy.dispose()

@@ -13,8 +13,8 @@ person: only an intercept can stop a parcel the warehouse holds.
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import select

@@ -3,19 +3,21 @@
 :func:`plan_orders` takes the orders of a pipeline run (``run_pipeline``) or of an imported page
 (``process_orders``) in chunks of :data:`CHUNK`, one transaction per chunk:
 
-1. the chunk's order rows and decisions are read in one query each, the pairing book once
-   per chunk (again after an automatic binding), the catalog once per call;
+1. the chunk's order rows (Core columns) and decisions are read in one query each, the
+   pairing book once per chunk (again after an automatic binding), the catalog once per call;
 2. every order is planned without balances (pair, expand, review), which names the stock
    SKUs the chunk needs; those are locked all at once in code order (``lock_skus``: ``FOR
    UPDATE`` on PostgreSQL, the write lock on SQLite), so two allocators never promise the
-   same unit and never deadlock, and only then are their balances read, in one query;
+   same unit and never deadlock; then the chunk's order rows are locked (id order) and their
+   statuses read again (one another writer moved meanwhile is skipped, nothing of it
+   written), and only then are the balances read, in one query on ``stock_position`` (the
+   ledger's running sums: the cost does not grow with the ledger);
 3. each order is planned against those balances, kept current in memory as the chunk
    reserves (nobody else can move them while the locks are held); an order needing a SKU the
-   chunk did not lock (paired by an automatic binding made in it) starts the next chunk; its
-   status moves with one
-   guarded UPDATE (another writer moved it: skipped, nothing of it written);
-4. decisions, transitions, ledger movements, outbox messages and the stock-push dirty marks
-   are inserted in one statement each at the end of the chunk.
+   chunk did not lock (paired by an automatic binding made in it) starts the next chunk;
+4. status moves (one guarded UPDATE per pair of statuses), decisions, transitions, ledger
+   movements, outbox messages and the stock-push dirty marks are written in one statement
+   each at the end of the chunk (:mod:`channelhub.jobs.orders.pipeline_writes`).
 
 What the fast path does not do itself goes through
 :func:`~channelhub.jobs.orders.pipeline.process_order`, one order per transaction, exactly as
@@ -32,44 +34,36 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog
-from channelhub.core.errors import ChannelhubError, InvalidInput
+from channelhub.core.errors import ChannelhubError
 from channelhub.core.flow import OrderPlan, plan_order
 from channelhub.core.geography import Origin
-from channelhub.core.lifecycle import HubStatus, Transition, transition
+from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
 from channelhub.core.pairing import PairingStatus
 from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import (
-    EXPANSION,
     MANUAL_APPROVAL,
     PIPELINE_STATUSES,
     PipelineCounts,
     PipelineSettings,
-    expansion_detail,
-    outbound_for,
     pending_order_keys,
     process_order,
 )
-from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
-from channelhub.store.repos._upsert import insert_for
+from channelhub.jobs.orders.pipeline_writes import Chunk, decision_row, move, reserve, write
 from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order
 from channelhub.store.repos.pairings import load_book, save_binding
-from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import positions, warehouse_origins
-from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.repos.warehouses import unknown_stock_warehouses
 from channelhub.store.tables.orderflow import OrderDecisionRow
-from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
-from channelhub.store.tables.outbox import OutboxMessage, OutboxState
-from channelhub.store.tables.stock import StockMovementRow
+from channelhub.store.tables.orders import OrderRow
 
 #: Orders per transaction: large enough to share the reads and inserts, small enough to hold
 #: the stock locks briefly.
@@ -77,22 +71,6 @@ CHUNK = 100
 
 OnFailure = Callable[[OrderKey, str], None]
 _PIPELINE_VALUES = frozenset(s.value for s in PIPELINE_STATUSES)
-
-
-class OutboxCollision(ChannelhubError):
-    """A warehouse-order key the fast path computed is already queued: plan one by one."""
-
-
-@dataclass
-class _Chunk:
-    """What one chunk writes at its end, in insertion order."""
-
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    transitions: list[dict[str, Any]] = field(default_factory=list)
-    movements: list[dict[str, Any]] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
-    done: list[tuple[OrderKey, OrderPlan | None]] = field(default_factory=list)
-    one_by_one: list[OrderKey] = field(default_factory=list)
 
 
 @dataclass
@@ -122,7 +100,7 @@ def plan_orders(
     pending = list(dict.fromkeys(keys))
     while pending:
         chunk_keys, pending = pending[:CHUNK], pending[CHUNK:]
-        chunk = _Chunk()
+        chunk = Chunk()
         try:
             with session_factory() as session, session.begin():
                 if catalog is None:
@@ -188,7 +166,7 @@ def _histories(session: Session, order_ids: list[int]) -> dict[int, _History]:
 def _run_chunk(
     session: Session,
     keys: list[OrderKey],
-    chunk: _Chunk,
+    chunk: Chunk,
     catalog: Catalog,
     *,
     settings: PipelineSettings,
@@ -201,7 +179,7 @@ def _run_chunk(
     origins = warehouse_origins(session)
     unknown = unknown_stock_warehouses(session)
     packs = carton_rules(session)
-    orders: list[tuple[OrderKey, OrderRow, Order, OrderPlan]] = []
+    orders: list[tuple[OrderKey, Any, Order, OrderPlan]] = []
     for key in keys:
         row = rows.get(key)
         if row is None or row.channel_state == ChannelOrderState.CANCELLED.value:
@@ -223,7 +201,12 @@ def _run_chunk(
     locked = {
         x.sku for *_, first in orders if first.status is HubStatus.APPROVED for x in first.expanded
     }
-    lock_skus(session, locked)
+    lock_skus(session, locked)  # the stock locks first, then the orders' (as process_order)
+    still = _lock_statuses(session, [row.id for _, row, *_ in orders])
+    for key, row, *_ in orders:
+        if still.get(row.id) != row.hub_status:
+            chunk.done.append((key, None))  # another writer moved it: nothing of it written
+    orders = [o for o in orders if still.get(o[1].id) == o[1].hub_status]
     balances = positions(session, locked)
     warehouses = set(origins)
     dirty: set[str] = set()
@@ -248,9 +231,9 @@ def _run_chunk(
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
-        if not _move(session, row, order.hub_status, plan, chunk, now):
-            chunk.done.append((key, None))  # another writer moved it: nothing of it written
-            continue
+        subject = f"order {row.channel}:{row.account}:{row.external_id}"
+        channel_fulfilled = row.fulfilled_by == "channel"
+        move(row.id, subject, channel_fulfilled, order.hub_status, plan, chunk, now)
         # plan.new_bindings also names automatic bindings the book already holds (saving
         # those again is a no-op): only the newly proposed ones are saved, then re-read
         proposed = [p.binding for p in plan.pairings if p.status is PairingStatus.AUTO_BOUND]
@@ -260,28 +243,52 @@ def _run_chunk(
             book, book_version = load_book(session), book_version + 1
         for kind, reason in plan.decisions():
             if (kind, reason) not in history.known:
-                chunk.decisions.append(_decision(row.id, kind, reason, now))
+                chunk.decisions.append(decision_row(row.id, kind, reason, now))
         if plan.status is HubStatus.ALLOCATED and plan.reservation is not None:
-            _reserve(plan, order, row.id, history, chunk, balances, warehouses, dirty, now)
+            revision = history.revision + 1
+            reserve(plan, order, row.id, revision, chunk, balances, warehouses, dirty, now)
         chunk.done.append((key, plan))
-    _write(session, chunk, dirty, now)
+    write(session, chunk, dirty, now)
     return rest
 
 
-def _rows(session: Session, keys: list[OrderKey]) -> dict[OrderKey, OrderRow]:
+#: What the chunk reads of its orders (Core columns: no ORM objects to build and track).
+_ROW_COLUMNS = (
+    OrderRow.id, OrderRow.channel, OrderRow.account, OrderRow.external_id, OrderRow.hub_status,
+    OrderRow.channel_state, OrderRow.fulfilled_by, OrderRow.document,
+)  # fmt: skip
+
+
+def _rows(session: Session, keys: list[OrderKey]) -> dict[OrderKey, Any]:
     """The chunk's order rows in one query (IN lists on the natural key's index)."""
     wanted = set(keys)
-    query = select(OrderRow).where(
+    query = select(*_ROW_COLUMNS).where(
         OrderRow.channel.in_({k.channel for k in keys}),
         OrderRow.account.in_({k.account for k in keys}),
         OrderRow.external_id.in_([k.external_id for k in keys]),
     )
-    found: dict[OrderKey, OrderRow] = {}
-    for row in session.scalars(query):
+    found: dict[OrderKey, Any] = {}
+    for row in session.execute(query):
         key = OrderKey(channel=row.channel, account=row.account, external_id=row.external_id)
         if key in wanted:
             found[key] = row
     return found
+
+
+def _lock_statuses(session: Session, order_ids: list[int]) -> dict[int, str]:
+    """Lock the chunk's order rows (id order; ``FOR UPDATE`` on PostgreSQL, SQLite's write
+    lock is already held) and return their statuses now: one another writer moved since
+    they were read is skipped, and nobody can move the others before the chunk commits, so
+    its status moves are set-based (:func:`~channelhub.jobs.orders.pipeline_writes.write`)."""
+    if not order_ids:
+        return {}
+    query = (
+        select(OrderRow.id, OrderRow.hub_status)
+        .where(OrderRow.id.in_(sorted(order_ids)))
+        .order_by(OrderRow.id)
+        .with_for_update()
+    )
+    return {order_id: status for order_id, status in session.execute(query)}
 
 
 def _plan(
@@ -313,166 +320,6 @@ def _plan(
         cartons=cartons,
         quotes=settings.quotes.get(str(key)),
     )
-
-
-def _decision(
-    order_id: int, kind: str, reason: str, now: datetime, detail: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "kind": kind,
-        "reason": reason,
-        "detail": detail or {},
-        "actor": "hub",
-        "at": now,
-    }
-
-
-def _move(
-    session: Session,
-    row: OrderRow,
-    current: HubStatus,
-    plan: OrderPlan,
-    chunk: _Chunk,
-    now: datetime,
-) -> bool:
-    """Move the status with one guarded UPDATE; False when another writer moved it first."""
-    target = plan.status
-    if current is target:
-        return True
-    path = [target]
-    if target is HubStatus.ALLOCATED and current is not HubStatus.APPROVED:
-        path = [HubStatus.APPROVED, HubStatus.ALLOCATED]
-    moves: list[Transition] = []
-    step_from = current
-    subject = f"order {row.channel}:{row.account}:{row.external_id}"
-    for step in path:
-        moves.append(
-            transition(
-                step_from,
-                step,
-                reason=plan.reason,
-                at=now,
-                actor="hub",
-                channel_fulfilled=row.fulfilled_by == "channel",
-                subject=subject,
-            )
-        )
-        step_from = step
-    changed = session.execute(
-        update(OrderRow)
-        .where(OrderRow.id == row.id, OrderRow.hub_status == current.value)
-        .values(hub_status=target.value, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if not getattr(changed, "rowcount", 0):
-        return False
-    sales_rollup_status(session, [row.id], current, target)
-    chunk.transitions += [
-        {
-            "order_id": row.id,
-            "from_status": m.from_status.value,
-            "to_status": m.to_status.value,
-            "reason": m.reason,
-            "actor": m.actor,
-            "at": m.at,
-        }
-        for m in moves
-    ]
-    return True
-
-
-def _reserve(
-    plan: OrderPlan,
-    order: Order,
-    order_id: int,
-    history: _History,
-    chunk: _Chunk,
-    balances: dict[tuple[str, str], Balance],
-    warehouses: set[str],
-    dirty: set[str],
-    now: datetime,
-) -> None:
-    """The order's reservation (kept in ``balances``) and one outbound order per part."""
-    assert plan.reservation is not None and plan.allocation is not None
-    assert order.ship_to is not None  # allocated implies both
-    for movement in plan.reservation.movements:
-        if movement.warehouse not in warehouses:
-            raise InvalidInput.field("warehouse", movement.warehouse, "is not a known warehouse")
-        chunk.movements.append(
-            {
-                "warehouse": movement.warehouse,
-                "sku": movement.sku,
-                "kind": movement.kind.value,
-                "quantity": movement.quantity,
-                "reason": movement.reason,
-                "reference": movement.reference,
-                "dedupe_key": None,
-                "at": movement.at,
-                "recorded_at": now,
-            }
-        )
-        key = (movement.warehouse, movement.sku)
-        old = balances.get(key) or Balance(warehouse=movement.warehouse, sku=movement.sku)
-        d_on_hand, d_reserved = movement.deltas()
-        balances[key] = old.model_copy(
-            update={"on_hand": old.on_hand + d_on_hand, "reserved": old.reserved + d_reserved}
-        )
-        dirty.add(movement.sku)
-    revision = history.revision + 1
-    for decision in plan.allocation.decisions:
-        outbound = outbound_for(order, decision, revision)
-        chunk.outbox.append(
-            {
-                "idempotency_key": outbound.idempotency_key,
-                "target": f"warehouse:{decision.warehouse}",
-                "kind": OUTBOUND_CREATE,
-                "payload": outbound.model_dump(mode="json"),
-                "state": OutboxState.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        chunk.decisions.append(
-            _decision(
-                order_id,
-                "dispatch",
-                f"outbound {outbound.idempotency_key} queued for {decision.warehouse}",
-                now,
-                {
-                    "idempotency_key": outbound.idempotency_key,
-                    EXPANSION: expansion_detail(plan, {x.order_line_id for x in decision.lines}),
-                },
-            )
-        )
-
-
-def _write(session: Session, chunk: _Chunk, dirty: set[str], now: datetime) -> None:
-    """One INSERT per table for the whole chunk; a warehouse order already queued under a
-    computed key (never silently dropped) sends the chunk down the one-by-one path."""
-    if chunk.outbox:
-        statement = (
-            insert_for(session, OutboxMessage.__table__)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(OutboxMessage.__table__.c.idempotency_key)
-        )
-        stored = set(session.scalars(statement, chunk.outbox).all())
-        missing = {m["idempotency_key"] for m in chunk.outbox} - stored
-        if missing:
-            raise OutboxCollision(f"warehouse orders already queued: {', '.join(sorted(missing))}")
-    for model, rows in (
-        (OrderDecisionRow, chunk.decisions),
-        (OrderTransitionRow, chunk.transitions),
-        (StockMovementRow, chunk.movements),
-    ):
-        if rows:
-            session.execute(insert(model), rows)
-    stock_rollup_add(session, chunk.movements)  # the reports' daily sums, same transaction
-    if dirty:
-        mark_dirty(session, dirty, now=now)
-    session.expire_all()
 
 
 def run_pipeline(

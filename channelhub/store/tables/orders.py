@@ -19,7 +19,6 @@ from channelhub.store.base import Base, Timestamps
 from channelhub.store.tables import sync as _sync  # noqa: F401  (raw_payloads, a foreign key)
 from channelhub.store.types import ExactDecimal, JsonDocument
 
-
 #: The orders the pipeline looks at (open and its own to move, or open and cancelled by the
 #: channel), as literal SQL: the partial index below holds only them, and a query is planned
 #: on it only when its WHERE repeats this text (SQLite and PostgreSQL both match it so).
@@ -45,10 +44,10 @@ class OrderRow(Timestamps, Base):
         Index("ix_orders_external_id", "external_id"),  # a ledger line names only the id
         Index(  # the pipeline's queue, oldest first, read without sorting the pending orders
             "ix_orders_pending",
-            "placed_at", "id", "account", "channel", "external_id",
+            *("placed_at", "id", "account", "channel", "external_id"),
             sqlite_where=text(PENDING_SQL),
             postgresql_where=text(PENDING_SQL),
-        ),  # fmt: skip
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,216 @@
+"""What a pipeline chunk writes, gathered while it plans and written at its end, set-based.
+
+One statement per table for the whole chunk: the status moves (one guarded ``UPDATE .. WHERE
+id IN (..) AND hub_status = :from`` per pair of statuses, normally one or two), decisions,
+transitions, ledger movements (with their running sums, ``stock_position``, in the same code
+path: :func:`~channelhub.store.repos.rollups.stock_rollup_add`), outbox messages and the
+stock-push dirty marks. Rows go through SQLAlchemy Core (no ORM unit of work) as one
+multi-row statement (``insertmanyvalues``) on both databases.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, update
+from sqlalchemy.orm import Session
+
+from channelhub.core.errors import ChannelhubError, InvalidInput
+from channelhub.core.flow import OrderPlan
+from channelhub.core.lifecycle import HubStatus, transition
+from channelhub.core.order import Order, OrderKey
+from channelhub.core.stock import Balance
+from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outbound_for
+from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
+from channelhub.store.repos._upsert import insert_for
+from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
+from channelhub.store.repos.stock_sync import mark_dirty
+from channelhub.store.tables.orderflow import OrderDecisionRow
+from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
+from channelhub.store.tables.outbox import OutboxMessage, OutboxState
+from channelhub.store.tables.stock import StockMovementRow
+
+
+class OutboxCollision(ChannelhubError):
+    """A warehouse-order key the fast path computed is already queued: plan one by one."""
+
+
+class StatusMoved(ChannelhubError):
+    """An order's status moved under a held lock (cannot happen): plan the chunk one by one."""
+
+
+@dataclass
+class Chunk:
+    """What one chunk writes at its end, in insertion order."""
+
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    movements: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    #: (from, to) -> the order ids moving so
+    moves: dict[tuple[HubStatus, HubStatus], list[int]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    done: list[tuple[OrderKey, OrderPlan | None]] = field(default_factory=list)
+    one_by_one: list[OrderKey] = field(default_factory=list)
+
+
+def decision_row(
+    order_id: int, kind: str, reason: str, now: datetime, detail: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "kind": kind,
+        "reason": reason,
+        "detail": detail or {},
+        "actor": "hub",
+        "at": now,
+    }
+
+
+def move(
+    order_id: int,
+    subject: str,
+    channel_fulfilled: bool,
+    current: HubStatus,
+    plan: OrderPlan,
+    chunk: Chunk,
+    now: datetime,
+) -> None:
+    """Check the status move with the lifecycle and gather it (written by :func:`write`)."""
+    target = plan.status
+    if current is target:
+        return
+    path = [target]
+    if target is HubStatus.ALLOCATED and current is not HubStatus.APPROVED:
+        path = [HubStatus.APPROVED, HubStatus.ALLOCATED]
+    step_from = current
+    for step in path:
+        m = transition(
+            step_from,
+            step,
+            reason=plan.reason,
+            at=now,
+            actor="hub",
+            channel_fulfilled=channel_fulfilled,
+            subject=subject,
+        )
+        chunk.transitions.append(
+            {
+                "order_id": order_id,
+                "from_status": m.from_status.value,
+                "to_status": m.to_status.value,
+                "reason": m.reason,
+                "actor": m.actor,
+                "at": m.at,
+            }
+        )
+        step_from = step
+    chunk.moves[(current, target)].append(order_id)
+
+
+def reserve(
+    plan: OrderPlan,
+    order: Order,
+    order_id: int,
+    revision: int,
+    chunk: Chunk,
+    balances: dict[tuple[str, str], Balance],
+    warehouses: set[str],
+    dirty: set[str],
+    now: datetime,
+) -> None:
+    """The order's reservation (kept in ``balances``) and one outbound order per part, under
+    warehouse-order ``revision``."""
+    assert plan.reservation is not None and plan.allocation is not None
+    assert order.ship_to is not None  # allocated implies both
+    for movement in plan.reservation.movements:
+        if movement.warehouse not in warehouses:
+            raise InvalidInput.field("warehouse", movement.warehouse, "is not a known warehouse")
+        chunk.movements.append(
+            {
+                "warehouse": movement.warehouse,
+                "sku": movement.sku,
+                "kind": movement.kind.value,
+                "quantity": movement.quantity,
+                "reason": movement.reason,
+                "reference": movement.reference,
+                "dedupe_key": None,
+                "at": movement.at,
+                "recorded_at": now,
+            }
+        )
+        key = (movement.warehouse, movement.sku)
+        old = balances.get(key) or Balance(warehouse=movement.warehouse, sku=movement.sku)
+        d_on_hand, d_reserved = movement.deltas()
+        balances[key] = old.model_copy(
+            update={"on_hand": old.on_hand + d_on_hand, "reserved": old.reserved + d_reserved}
+        )
+        dirty.add(movement.sku)
+    for decision in plan.allocation.decisions:
+        outbound = outbound_for(order, decision, revision)
+        chunk.outbox.append(
+            {
+                "idempotency_key": outbound.idempotency_key,
+                "target": f"warehouse:{decision.warehouse}",
+                "kind": OUTBOUND_CREATE,
+                "payload": outbound.model_dump(mode="json"),
+                "state": OutboxState.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        chunk.decisions.append(
+            decision_row(
+                order_id,
+                "dispatch",
+                f"outbound {outbound.idempotency_key} queued for {decision.warehouse}",
+                now,
+                {
+                    "idempotency_key": outbound.idempotency_key,
+                    EXPANSION: expansion_detail(plan, {x.order_line_id for x in decision.lines}),
+                },
+            )
+        )
+
+
+def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> None:
+    """One statement per table for the whole chunk; a warehouse order already queued under a
+    computed key (never silently dropped) or a status moved meanwhile raises, and the chunk
+    goes down the one-by-one path."""
+    table = cast(Table, OrderRow.__table__)
+    for (current, target), ids in chunk.moves.items():
+        changed = session.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.hub_status == current.value)
+            .values(hub_status=target.value, updated_at=now)
+        )
+        if getattr(changed, "rowcount", 0) != len(ids):
+            raise StatusMoved(f"orders left {current.value!r} while locked: {sorted(ids)}")
+        sales_rollup_status(session, ids, current, target)
+    if chunk.outbox:
+        statement = (
+            insert_for(session, OutboxMessage.__table__)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(OutboxMessage.__table__.c.idempotency_key)
+        )
+        stored = set(session.scalars(statement, chunk.outbox).all())
+        missing = {m["idempotency_key"] for m in chunk.outbox} - stored
+        if missing:
+            raise OutboxCollision(f"warehouse orders already queued: {', '.join(sorted(missing))}")
+    for model, rows in (
+        (OrderDecisionRow, chunk.decisions),
+        (OrderTransitionRow, chunk.transitions),
+        (StockMovementRow, chunk.movements),
+    ):
+        if rows:
+            session.execute(insert(cast(Table, model.__table__)), rows)
+    stock_rollup_add(session, chunk.movements)  # the running sums, same transaction
+    if dirty:
+        mark_dirty(session, dirty, now=now)
+    session.expire_all()
