@@ -97,6 +97,7 @@ def plan_order(
     stock_unknown: frozenset[str] = frozenset(),
     cartons: CartonView | None = None,
     quotes: Quotes | None = None,
+    until_stock: bool = False,
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
@@ -105,6 +106,8 @@ def plan_order(
     warehouses whose stock the hub was never told (a shortage there says how to tell it).
     ``cartons``: SKUs a warehouse ships only in whole cartons (:mod:`channelhub.core.cartons`).
     ``quotes``: the warehouses' live quotes for this order (allocation's cost and speed input).
+    ``until_stock``: stop where only stock is left to decide (``approved``, with the expansion
+    and review, no allocation): what a caller plans first to learn which SKUs to lock.
     """
     if (
         order.channel_state is ChannelOrderState.CANCELLED
@@ -207,6 +210,8 @@ def plan_order(
             expanded=expanded,
             review=decision,
         )
+    if until_stock and expanded:
+        return finish(HubStatus.APPROVED, "stock to allocate", expanded=expanded, review=decision)
     stock = {key: b.available for key, b in balances.items()}
     allocation = allocate(
         expanded,

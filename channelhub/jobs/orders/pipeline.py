@@ -128,6 +128,7 @@ def process_order(
             stock_unknown=unknown,
             cartons=cartons,
             quotes=settings.quotes.get(str(key)),
+            until_stock=balances_for is None,  # the first pass only names the SKUs to lock
         )
 
     first = plan(None)

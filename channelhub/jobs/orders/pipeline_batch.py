@@ -192,7 +192,7 @@ def _run_chunk(
         try:
             first = _plan(
                 order, key, catalog, book, settings, histories[row.id], {}, now, origins, unknown,
-                packs,
+                packs, until_stock=True,
             )  # fmt: skip
         except ChannelhubError:
             chunk.one_by_one.append(key)
@@ -216,8 +216,9 @@ def _run_chunk(
         try:
             if book_version:  # an automatic binding made in this chunk may pair it now
                 first = _plan(
-                    order, key, catalog, book, settings, history, {}, now, origins, unknown, packs
-                )
+                    order, key, catalog, book, settings, history, {}, now, origins, unknown, packs,
+                    until_stock=True,
+                )  # fmt: skip
             needed = {x.sku for x in first.expanded}
             plan = first
             if needed and first.status is HubStatus.APPROVED:  # past pairing and review
@@ -303,6 +304,8 @@ def _plan(
     origins: dict[str, Origin],
     unknown: frozenset[str],
     cartons: CartonView,
+    *,
+    until_stock: bool = False,
 ) -> OrderPlan:
     return plan_order(
         order,
@@ -319,6 +322,7 @@ def _plan(
         stock_unknown=unknown,
         cartons=cartons,
         quotes=settings.quotes.get(str(key)),
+        until_stock=until_stock,
     )
 
 
