@@ -214,8 +214,8 @@ async def test_a_store_failure_rolls_back_only_its_order(
     session_factory: sessionmaker[Session], vault: Vault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An order whose store write fails after writing part of itself leaves nothing behind
-    (its savepoint is rolled back), the page's other orders are committed, and the replay
-    after the fix stores it."""
+    (the page's set-based savepoint, then its own, are rolled back), the page's other orders
+    are committed, and the replay after the fix stores it."""
     import channelhub.jobs.orders.pulls as pulls
 
     rig = RIGS["ebay"](session_factory, vault, COUNT)
@@ -229,7 +229,17 @@ async def test_a_store_failure_rolls_back_only_its_order(
             raise OverflowError("Python int too large to convert to SQLite INTEGER")
         return done
 
+    real_many = pulls.intake_orders
+
+    def page_then_fail(session: Session, orders: Any, **kwargs: Any) -> Any:
+        done = real_many(session, orders, **kwargs)
+        if any(order.external_id == bad_id for order in orders):
+            session.flush()
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        return done
+
     monkeypatch.setattr(pulls, "intake_order", half_then_fail)
+    monkeypatch.setattr(pulls, "intake_orders", page_then_fail)
     result = await pull(session_factory, rig)
     assert result.outcome is RunOutcome.OK and result.counts.failed == 1
     assert stored(session_factory, rig.account)[1] == ids_of(rig) - {bad_id}
@@ -238,6 +248,7 @@ async def test_a_store_failure_rolls_back_only_its_order(
         assert letter.reason.startswith("OverflowError")
         assert letter.raw_payload_id is not None
     monkeypatch.setattr(pulls, "intake_order", real)
+    monkeypatch.setattr(pulls, "intake_orders", real_many)
     await replay_dead_letter(session_factory, letter.id, connector_factory=rig.factory, now=rig.now)
     assert stored(session_factory, rig.account)[1] == ids_of(rig)
 

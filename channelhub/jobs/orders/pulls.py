@@ -11,11 +11,12 @@ committed one; killed inside a page, it redoes that page, which the upserts make
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from channelhub.connectors.results import PageOf
@@ -25,7 +26,7 @@ from channelhub.core.models import Listing, Order
 from channelhub.jobs.engine.isolation import SetAside, set_aside_note
 from channelhub.jobs.engine.isolation import archive as archive  # re-exported: api/webhooks.py
 from channelhub.jobs.engine.runner import JobContext
-from channelhub.jobs.orders.intake import Intake, intake_order
+from channelhub.jobs.orders.intake import Intake, intake_order, intake_orders
 from channelhub.jobs.orders.pipeline_intake import run_pipeline_for_page, sweep_pending_orders
 from channelhub.jobs.orders.previews import RunPreviews
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
@@ -77,27 +78,52 @@ def store_order_page(
     now: datetime,
     run_id: int | None = None,
 ) -> RunCounts:
-    """Archive, take in (:func:`~channelhub.jobs.orders.intake.intake_order`) and dead-letter one
-    page of orders (the caller saves the cursor); a modified allocated order is released here
-    and planned again by the after-page pipeline hook. Each order is stored on its own
-    (:class:`~channelhub.jobs.engine.isolation.SetAside`): one the database refuses is set aside."""
+    """Archive, take in and dead-letter one page of orders (the caller saves the cursor); a
+    modified allocated order is released here and planned again by the after-page pipeline
+    hook. The page is taken in set-based (:func:`~channelhub.jobs.orders.intake.intake_orders`)
+    in one savepoint; if the database refuses anything in it, the savepoint is rolled back and
+    every order is stored on its own (:class:`~channelhub.jobs.engine.isolation.SetAside`), so
+    the one it refuses is set aside as a dead letter with its raw body and the rest stored."""
     aside = SetAside(platform, account, job_kind, now, run_id)
     payload_of = _archive_page(session, page, platform=platform, account=account)
-    outcomes: list[Intake] = []
-    for index, order in enumerate(page.items):
-        payload_id, context = payload_of(index, order.external_id, order.parent_external_id)
-        stored = aside.store(
-            session,
-            partial(intake_order, session, order, now=now, raw_payload_id=payload_id),
-            subject="order",
-            external_id=order.parent_external_id or order.external_id,
-            raw_payload_id=payload_id,
-            context=context,
-        )
-        if stored is not None:
-            outcomes.append(stored)
+    found = [
+        payload_of(index, order.external_id, order.parent_external_id)
+        for index, order in enumerate(page.items)
+    ]
+    outcomes = _intake_page(session, page.items, [payload for payload, _ in found], now)
+    if outcomes is None:
+        outcomes = []
+        for order, (payload_id, context) in zip(page.items, found, strict=True):
+            stored = aside.store(
+                session,
+                partial(intake_order, session, order, now=now, raw_payload_id=payload_id),
+                subject="order",
+                external_id=order.parent_external_id or order.external_id,
+                raw_payload_id=payload_id,
+                context=context,
+            )
+            if stored is not None:
+                outcomes.append(stored)
     failed = aside.failures(session, page.failures)
     return count(outcomes, failed=failed + len(page.items) - len(outcomes))
+
+
+def _intake_page(
+    session: Session, orders: Sequence[Order], payload_ids: list[int | None], now: datetime
+) -> list[Intake] | None:
+    """The page's orders taken in set-based in a savepoint; None when it was refused (rolled
+    back: the caller stores them one by one, where each refusal is filed)."""
+    if not orders:
+        return []
+    try:
+        with session.begin_nested():
+            return intake_orders(session, orders, now=now, raw_payload_ids=payload_ids)
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise  # the connection is gone: not a record's fault, the run stops
+        return None
+    except Exception:  # noqa: BLE001 - redone record by record, where SetAside files the
+        return None  # record at fault (its boundary: nothing is dropped, see SetAside.store)
 
 
 def store_listing_page(
