@@ -7,24 +7,31 @@ table the two paths write compared row for row (ids aside)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from channelhub.core.lifecycle import OPEN_STATUSES
 from channelhub.core.models import Order
 from channelhub.jobs.orders import pipeline_batch
 from channelhub.jobs.orders.intake import intake_order, intake_orders
-from channelhub.jobs.orders.pipeline import pending_order_keys, process_order
+from channelhub.jobs.orders.pipeline import (
+    PIPELINE_STATUSES,
+    _pending_query,
+    pending_order_keys,
+    process_order,
+)
 from channelhub.jobs.orders.pipeline_batch import run_pipeline
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.orders_bulk import rounds, upsert_orders
 from channelhub.store.repos.stock import positions, stock_balances
-from channelhub.store.tables.orders import OrderLineRow, OrderRow
+from channelhub.store.tables.orders import PENDING_SQL, OrderLineRow, OrderRow
 from channelhub.store.tables.rollups import SalesDailyRow, StockPositionRow
 from tests.conftest import _empty_all_tables
 from tests.core.orderflow_data import NOW, order
@@ -140,9 +147,8 @@ def test_set_based_path_stores_what_the_per_order_path_stores(
     for part in classic:
         assert chunked[part] == classic[part], part
     for outcome, changed, released in classic["intake"]:  # what the examples covered
-        event(
-            f"intake {outcome.value}{' changed' if changed else ''}{' released' if released else ''}"
-        )
+        said = ["changed"] * bool(changed) + ["released"] * released
+        event(" ".join(["intake", outcome.value, *said]))
 
 
 def test_a_key_twice_in_a_batch_goes_in_two_rounds() -> None:
@@ -172,3 +178,25 @@ def test_line_rows_keep_their_ids_and_vanished_lines_go(engine: Engine) -> None:
         b = s.scalars(select(OrderLineRow.line_id).where(OrderLineRow.order_id == first[1].id))
         assert [tuple(x) for x in a] == [("1", ids["1"])]  # kept its id; line 2 vanished
         assert list(b) == ["L1"]  # the stale version changed nothing
+
+
+def test_the_pending_index_holds_exactly_the_orders_the_pipeline_looks_at() -> None:
+    statuses = re.findall(r"'(\w+)'", PENDING_SQL)
+    own = sorted(s.value for s in PIPELINE_STATUSES)
+    assert statuses[:3] == own  # open and the pipeline's to move
+    assert statuses[3] == "cancelled"  # ... or open and cancelled by the channel
+    assert set(statuses[4:]) == {s.value for s in OPEN_STATUSES} - set(own)
+
+
+@pytest.mark.parametrize("account", [None, "shop1"])
+def test_pending_orders_are_read_on_the_partial_index(engine: Engine, account: str | None) -> None:
+    factory = make_session_factory(engine)
+    with factory() as s:
+        query = str(_pending_query(s, account))
+        if engine.dialect.name != "sqlite":  # PostgreSQL's planner chooses by cost
+            return
+        plan = s.execute(text(f"EXPLAIN QUERY PLAN {query}"), {"limit": 5, "account": account})
+        said = " ".join(str(row[-1]) for row in plan)
+    index = "ix_orders_pending_account" if account else "ix_orders_pending"
+    assert f"USING COVERING INDEX {index}" in said or f"USING INDEX {index}" in said
+    assert "TEMP B-TREE" not in said  # the backlog is never sorted

@@ -48,6 +48,12 @@ class OrderRow(Timestamps, Base):
             sqlite_where=text(PENDING_SQL),
             postgresql_where=text(PENDING_SQL),
         ),
+        Index(  # the same, one account's (the import's sweep)
+            "ix_orders_pending_account",
+            *("account", "placed_at", "id", "channel", "external_id"),
+            sqlite_where=text(PENDING_SQL),
+            postgresql_where=text(PENDING_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

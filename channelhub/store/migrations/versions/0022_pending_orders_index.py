@@ -1,4 +1,4 @@
-"""the pipeline's queue: a partial index on the pending orders, oldest first
+"""the pipeline's queue: partial indexes on the pending orders, oldest first
 
 ``pending_order_keys`` read every pending order and sorted them on every run (cost growing
 with the backlog); this index holds only the pending ones, in the order the pipeline takes
@@ -33,7 +33,15 @@ def upgrade() -> None:
         sqlite_where=sa.text(PENDING_SQL),
         postgresql_where=sa.text(PENDING_SQL),
     )
+    op.create_index(  # the same, one account's (the import's sweep)
+        "ix_orders_pending_account",
+        "orders",
+        ["account", "placed_at", "id", "channel", "external_id"],
+        sqlite_where=sa.text(PENDING_SQL),
+        postgresql_where=sa.text(PENDING_SQL),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_orders_pending_account", table_name="orders")
     op.drop_index("ix_orders_pending", table_name="orders")
