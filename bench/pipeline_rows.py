@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table
 
-from channelhub.store.base import Base
+from channelhub.store.tables import hub_metadata
 
 Row = tuple[Any, ...]
 
@@ -26,7 +26,7 @@ def hub_tables(engine: Engine) -> list[Table]:
     """The hub's tables in foreign-key order (parents first) that exist in ``engine``."""
     with engine.connect() as connection:
         names = set(engine.dialect.get_table_names(connection))
-    return [t for t in Base.metadata.sorted_tables if t.name in names]
+    return [t for t in hub_metadata().sorted_tables if t.name in names]
 
 
 def snapshot(engine: Engine, tables: list[Table]) -> dict[str, dict[Row, Row]]:

@@ -1,7 +1,7 @@
 """The hub's tables, one small module per subject.
 
 Importing this package loads no table: a command imports the table modules its queries use
-(``orders list`` needs 5 of 19), because declaring and configuring every mapped class cost
+(``orders list`` needs 5 of 20), because declaring and configuring every mapped class cost
 each command ~0.1 s. A table module imports the modules its foreign keys point into, so what
 it declares always resolves. Whatever needs the whole schema (Alembic, schema tests) calls
 :func:`hub_metadata`.
@@ -27,6 +27,7 @@ TABLE_MODULES = (
     "listings",
     "money",
     "orderflow",
+    "order_queue",
     "orders",
     "outbox",
     "products",

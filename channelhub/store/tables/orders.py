@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from channelhub.store.base import Base, Timestamps
@@ -20,8 +20,8 @@ from channelhub.store.tables import sync as _sync  # noqa: F401  (raw_payloads, 
 from channelhub.store.types import ExactDecimal, JsonDocument
 
 #: The orders the pipeline looks at (open and its own to move, or open and cancelled by the
-#: channel), as literal SQL: the partial index below holds only them, and a query is planned
-#: on it only when its WHERE repeats this text (SQLite and PostgreSQL both match it so).
+#: channel), as literal SQL: the partial indexes of :mod:`.order_queue` hold only them, and a
+#: query is planned on them only when its WHERE repeats this text.
 #: Must agree with ``PIPELINE_STATUSES`` and ``OPEN_STATUSES`` (a test checks it).
 PENDING_SQL = (
     "hub_status IN ('approved', 'awaiting_pairing', 'new') OR "
@@ -42,18 +42,6 @@ class OrderRow(Timestamps, Base):
         ),
         Index("ix_orders_status_placed_at", "hub_status", "placed_at", "id"),  # its filter
         Index("ix_orders_external_id", "external_id"),  # a ledger line names only the id
-        Index(  # the pipeline's queue, oldest first, read without sorting the pending orders
-            "ix_orders_pending",
-            *("placed_at", "id", "account", "channel", "external_id"),
-            sqlite_where=text(PENDING_SQL),
-            postgresql_where=text(PENDING_SQL),
-        ),
-        Index(  # the same, one account's (the import's sweep)
-            "ix_orders_pending_account",
-            *("account", "placed_at", "id", "channel", "external_id"),
-            sqlite_where=text(PENDING_SQL),
-            postgresql_where=text(PENDING_SQL),
-        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
