@@ -65,6 +65,7 @@ from channelhub.store.repos.pairings import load_book, save_binding
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import stock_balances, warehouse_origins
 from channelhub.store.repos.stock_sync import mark_dirty
+from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY, note
 from channelhub.store.repos.warehouses import unknown_stock_warehouses
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
@@ -462,6 +463,8 @@ def _write(session: Session, chunk: _Chunk, dirty: set[str], now: datetime) -> N
         missing = {m["idempotency_key"] for m in chunk.outbox} - stored
         if missing:
             raise OutboxCollision(f"warehouse orders already queued: {', '.join(sorted(missing))}")
+        # what the commit defers (the distributed engine): the dispatch of these warehouses
+        note(session, OUTBOX_TARGETS_KEY, {m["target"] for m in chunk.outbox})
     for model, rows in (
         (OrderDecisionRow, chunk.decisions),
         (OrderTransitionRow, chunk.transitions),
