@@ -27,6 +27,7 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from bench.engine_world import (
     Hub,
     change_stock,
     check,
+    cpu_seconds,
     defer_imports,
     hub_home,
     prime,
@@ -60,20 +62,40 @@ WITHIN = 900.0  # a run not done by then is a hang
 
 
 def flow_run(
-    hub: Hub, kind: str, workers: int, logs: Path, latency: float
-) -> tuple[float, Checked]:
-    """Seconds for every seller's flow, and what the run did (checked)."""
+    hub: Hub,
+    kind: str,
+    workers: int,
+    logs: Path,
+    *,
+    debounce: float = DEBOUNCE,
+    within: float = WITHIN,
+) -> tuple[float, Checked, Cpu]:
+    """Seconds for every seller's flow, what the run did (checked), the CPU it took."""
     processes = start(
-        hub, kind, workers=workers, concurrency=CONCURRENCY, logs=logs, debounce=DEBOUNCE
+        hub, kind, workers=workers, concurrency=CONCURRENCY, logs=logs, debounce=debounce
     )
     try:
+        platforms = cpu_seconds(hub.served.process.pid)
+        hub_cpu = sum(cpu_seconds(p.pid) for p in processes)  # their start-up, not counted
         began = time.time()  # embedded: its scheduler starts every job as it comes up
         if kind != "embedded":
             defer_imports(hub)
-        ended = wait_done(hub, within=WITHIN, processes=processes)
-        return ended - began, check(hub)
+        ended = wait_done(hub, within=within, processes=processes)
+        used = Cpu(
+            hub=sum(cpu_seconds(p.pid) for p in processes) - hub_cpu,
+            platforms=cpu_seconds(hub.served.process.pid) - platforms,
+        )
+        return ended - began, check(hub), used
     finally:
         stop(processes)
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds of a run: the hub's processes and the platforms' (start-ups left out)."""
+
+    hub: float
+    platforms: float
 
 
 def stock_latency(hub: Hub, logs: Path, samples: int) -> list[float]:
@@ -123,14 +145,14 @@ def run(args: argparse.Namespace) -> list[Figure]:
             ):
                 asyncio.run(prime(hub))
                 logs = Path(tmp) / f"logs-{kind}-{workers}"
-                seconds, checked = flow_run(hub, kind, workers, logs, latency)
+                seconds, checked, cpu = flow_run(hub, kind, workers, logs)
                 slots = sellers * 2 if kind == "embedded" else workers * CONCURRENCY
                 label = (
                     "embedded (every job at once)"
                     if kind == "embedded"
                     else f"{workers} worker(s) x {CONCURRENCY} jobs"
                 )
-                print(f"  ({label}: {seconds:.1f} s, {checked}, load {_load()})", flush=True)
+                print(f"  ({label}: {seconds:.1f} s, {checked}, {cpu}, load {_load()})", flush=True)
                 figures += [
                     Figure(f"{label}: orders/s", checked.orders / seconds, "orders/s"),
                     Figure(
@@ -142,6 +164,8 @@ def run(args: argparse.Namespace) -> list[Figure]:
                         "orders/s",
                     ),
                     Figure("  requests the platforms throttled", checked.throttled, "requests"),
+                    Figure("  CPU of the hub's processes per order", cpu.hub / checked.orders, "s"),
+                    Figure("  CPU of the platforms per order", cpu.platforms / checked.orders, "s"),
                 ]
                 if kind == "procrastinate" and workers == WORKERS[-1]:
                     samples = max(3, round(SAMPLES * min(args.scale, 1)))

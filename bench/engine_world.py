@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -230,6 +231,15 @@ def wait_done(hub: Hub, *, within: float, processes: list[subprocess.Popen[str]]
             raise AssertionError(f"a hub process ended:\n{dead[0].communicate()[0]}")
         time.sleep(0.1)
     raise AssertionError(f"not done in {within:g} s: {hub.served.get('/progress')}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process used so far (Linux /proc; 0 elsewhere)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return 0.0
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop(processes: list[subprocess.Popen[str]]) -> list[str]:
