@@ -14,16 +14,19 @@ ports) and serves until its stdin closes.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import random
 import sys
 import time
 from collections import Counter
-from contextlib import ExitStack
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 
 from channelhub.demo.channels import shop_data
@@ -32,7 +35,6 @@ from channelhub.simulators import shopify
 from channelhub.simulators import warehouse as reference_warehouse
 from channelhub.simulators.base import Simulator
 from channelhub.simulators.clock import wall_clock
-from channelhub.simulators.serve import serving
 
 #: the SKUs every seller lists (each under its own prefix) and the units of each it opens with
 SINGLES = ("MUG-RED", "MUG-BLUE", "TEE-M", "CAP-BLK")
@@ -206,15 +208,38 @@ def build(sellers: int, orders: int, latency: float, hub_url: str) -> Platforms:
     return Platforms(people, orders, shops, warehouses)
 
 
+async def serve_all(platforms: Platforms) -> None:
+    """Every simulator on one event loop (threads of their own, one per server, would queue
+    for the GIL: at 50 sellers connections then waited seconds to be accepted)."""
+    apps = [*platforms.shops, *platforms.warehouses, control_app(platforms)]
+    servers = [_Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+               for app in apps]  # fmt: skip
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    while not all(server.started for server in servers):
+        if any(task.done() for task in tasks):
+            raise RuntimeError("a simulator did not start")
+        await asyncio.sleep(0.01)
+    ports = [server.servers[0].sockets[0].getsockname()[1] for server in servers]
+    n = len(platforms.shops)
+    print(json.dumps({"control": ports[-1], "shops": ports[:n], "warehouses": ports[n:-1]}),
+          flush=True)  # fmt: skip
+    await asyncio.to_thread(sys.stdin.read)  # until the bench closes it (or dies)
+    for server in servers:
+        server.should_exit = True
+    await asyncio.gather(*tasks)
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # many servers share the loop: none of them
+        return None
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def main(sellers: int, orders: int, latency: float, hub_url: str) -> None:
-    platforms = build(sellers, orders, latency, hub_url)
-    with ExitStack() as stack:
-        shops = [stack.enter_context(serving(shop)) for shop in platforms.shops]
-        warehouses = [stack.enter_context(serving(wh)) for wh in platforms.warehouses]
-        control = stack.enter_context(serving(control_app(platforms)))
-        print(json.dumps({"control": control, "shops": shops, "warehouses": warehouses}),
-              flush=True)  # fmt: skip
-        sys.stdin.read()  # until the bench closes it (or dies)
+    asyncio.run(serve_all(build(sellers, orders, latency, hub_url)))
 
 
 if __name__ == "__main__":

@@ -219,13 +219,14 @@ def defer_imports(hub: Hub) -> None:
 
 
 def wait_done(hub: Hub, *, within: float, processes: list[subprocess.Popen[str]]) -> float:
-    """The time (``time.time()``) every seller's flow was seen finished at the platforms;
+    """The time (``time.time()``) every seller's flow was seen finished at the platforms and
+    recorded by the hub;
     polls them (the work runs in other processes). A process that died fails at once."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         progress = hub.served.get("/progress")
-        if progress["done"] == progress["sellers"]:
-            return time.time()
+        if progress["done"] == progress["sellers"] and not _unsent(hub):
+            return time.time()  # the platforms have it all and the hub heard them answer
         dead = [p for p in processes if p.poll() is not None]
         if dead:
             raise AssertionError(f"a hub process ended:\n{dead[0].communicate()[0]}")
@@ -240,6 +241,12 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
     fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _unsent(hub: Hub) -> int:
+    with hub.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.state != OutboxState.SENT.value)) or 0)  # fmt: skip
 
 
 def stop(processes: list[subprocess.Popen[str]]) -> list[str]:
@@ -267,9 +274,8 @@ def check(hub: Hub) -> Checked:
     state = hub.served.get("/state")["sellers"]
     with hub.sessions() as session:
         imported = Counter(session.execute(select(OrderRow.account, OrderRow.external_id)).all())
-        unsent = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.state != OutboxState.SENT.value))  # fmt: skip
     assert not [k for k, n in imported.items() if n > 1], "an order imported twice"
+    unsent = _unsent(hub)
     assert not unsent, f"{unsent} outbox messages unsent"
     orders = requests = busiest = throttled = repeated = 0
     for seller in state:
