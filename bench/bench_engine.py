@@ -15,7 +15,7 @@ platform requests the run made, each ``latency`` long, spread over the jobs that
 once, or one seller's requests end to end if longer); then the time from a committed stock
 change to the quantity held by the shop (4 workers idle, the default 2 s debounce
 included). Each run is checked against the platforms' state before its figure is printed.
-Default 20 sellers (about 4 minutes here); ``--scale 2.5`` is the issue's 50.
+Default 20 sellers (about 8 minutes on this loaded machine); ``--scale 2.5`` is the issue's 50.
 PostgreSQL only (CHANNELHUB_BENCH_POSTGRES_URL or CHANNELHUB_TEST_POSTGRES_URL).
 """
 
