@@ -1,16 +1,22 @@
-"""Engine throughput: accounts' whole flow on 1, 2 and 4 procrastinate workers vs embedded.
+"""Engine throughput: the hub's whole flow for many sellers, embedded vs 1, 2 and 4 workers.
 
-Default 20 accounts (about 100 s on this loaded 2-core machine); ``--scale 2.5`` is the
-issue's 50 accounts (about 220 s here).
+Each seller has a Shopify shop and a reference warehouse of its own (bench/engine_sims.py,
+served by a separate process on loopback, every request delayed ``--latency``, default
+0.1 s) and ``--orders`` open orders (default 6). The real job handlers do the work, in the
+real processes (bench/engine_world.py): the shop's import and its order pipeline, the
+dispatch to the warehouse, the warehouse's shipping callbacks (to ``channelhub run``), the
+tracking push to the shop and the stock push of the shipped SKUs. Embedded: one
+``channelhub run`` runs every job (dispatch and tracking on a 2 s timer, the stock push
+woken by the ledger). Distributed: ``channelhub run`` serves HTTP only and N
+``channelhub worker`` processes of ``CONCURRENCY`` jobs run what the commits defer.
 
-Each account runs import -> dispatch -> tracking push -> stock push (8 platform calls of
-``LATENCY`` each, see bench/engine_flow.py); a distributed unit defers the next in its own
-transaction. Figures: flows per second for the embedded engine (one process, every unit of a
-stage at once, as the scheduler's ticks fire) and for N worker processes of ``CONCURRENCY``
-jobs each, beside the latency-bound ideal (the calls alone, at that parallelism); and the time
-from a committed deferral to the unit starting on a worker (the stock change's path to the
-channel, before its debounce and the push itself). PostgreSQL only
-(CHANNELHUB_BENCH_POSTGRES_URL or CHANNELHUB_TEST_POSTGRES_URL); skipped without one.
+Figures: orders/s end to end and flows/s (a seller's whole flow), beside the ideal (the
+platform requests the run made, each ``latency`` long, spread over the jobs that may run at
+once, or one seller's requests end to end if longer); then the time from a committed stock
+change to the quantity held by the shop (4 workers idle, the default 2 s debounce
+included). Each run is checked against the platforms' state before its figure is printed.
+Default 20 sellers (about 8 minutes on this loaded machine); ``--scale 2.5`` is the issue's 50.
+PostgreSQL only (CHANNELHUB_BENCH_POSTGRES_URL or CHANNELHUB_TEST_POSTGRES_URL).
 """
 
 from __future__ import annotations
@@ -18,148 +24,104 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
-import subprocess
-import sys
+import tempfile
 import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-
 from bench.databases import postgres_database
-from bench.engine_flow import FLOW, TABLE, handlers, options
+from bench.engine_world import (
+    Checked,
+    Hub,
+    change_stock,
+    check,
+    cpu_seconds,
+    defer_imports,
+    hub_home,
+    prime,
+    seen_at,
+    start,
+    stop,
+    wait_done,
+)
 from bench.run import Figure
-from channelhub.jobs.distributed.defer import defer_unit
-from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.runner import run_job
-from channelhub.store.db import make_engine, make_session_factory, upgrade
-from channelhub.store.tables.accounts import Account
+from channelhub.jobs.distributed.events import install_event_defers
+from channelhub.jobs.stock.push import StockSyncTiming
 
 TRACE_MEMORY = False
-ACCOUNTS = 20
-LATENCY = 0.05  # seconds per platform call
-CONCURRENCY = 4  # jobs at once per worker
-SAMPLES = 10  # committed deferrals timed to their worker
-CALLS = sum(calls for calls, _ in FLOW.values())
-ROOT = Path(__file__).resolve().parents[1]
+SELLERS = 20
+ORDERS = 6
+LATENCY = 0.1
+CONCURRENCY = 4  # jobs at once per worker (the [engine] default)
+WORKERS = (1, 2, 4)
+DEBOUNCE = 2.0  # the [stock] default
+SAMPLES = 10
+WITHIN = 900.0  # a run not done by then is a hang
 
 
-def _workers(url: str, n: int) -> list[subprocess.Popen[str]]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.engine_flow", url, str(CONCURRENCY), str(LATENCY)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        for _ in range(n)
-    ]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    return procs
-
-
-def _reset(url: str, accounts: int) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(TABLE)
-        for table in ("bench_flow", "job_runs", "job_leases", "procrastinate_jobs", "accounts"):
-            connection.exec_driver_sql(f"DELETE FROM {table}")
-    now = datetime.now(UTC)
-    with make_session_factory(engine).begin() as session:
-        for n in range(accounts):
-            session.add(
-                Account(
-                    platform="shopify",
-                    name=f"seller-{n:03}",
-                    settings={},
-                    credentials=b"",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    engine.dispose()
-
-
-def _count(url: str, sql: str) -> int:
-    engine = make_engine(url)
-    with engine.connect() as connection:
-        value = int(connection.scalar(text(sql)) or 0)
-    engine.dispose()
-    return value
-
-
-def distributed(url: str, workers: int, accounts: int) -> float:
-    """Seconds for every account's flow on ``workers`` processes."""
-    _reset(url, accounts)
-    procs = _workers(url, workers)
+def flow_run(
+    hub: Hub,
+    kind: str,
+    workers: int,
+    logs: Path,
+    *,
+    debounce: float = DEBOUNCE,
+    within: float = WITHIN,
+) -> tuple[float, Checked, Cpu]:
+    """Seconds for every seller's flow, what the run did (checked), the CPU it took."""
+    processes = start(
+        hub, kind, workers=workers, concurrency=CONCURRENCY, logs=logs, debounce=debounce
+    )
     try:
-        sessions = make_session_factory(make_engine(url))
-        started = time.perf_counter()
-        with sessions.begin() as session:
-            for n in range(accounts):
-                defer_unit(session, f"seller-{n:03}", JobKind.PULL_ORDERS)
-        done = f"SELECT count(*) FROM bench_flow WHERE kind = '{JobKind.PUSH_STOCK.value}'"
-        while _count(url, done) < accounts:
-            time.sleep(0.05)
-        return time.perf_counter() - started
+        platforms = cpu_seconds(hub.served.process.pid)
+        hub_cpu = sum(cpu_seconds(p.pid) for p in processes)  # their start-up, not counted
+        began = time.time()  # embedded: its scheduler starts every job as it comes up
+        if kind != "embedded":
+            defer_imports(hub)
+        ended = wait_done(hub, within=within, processes=processes)
+        used = Cpu(
+            hub=sum(cpu_seconds(p.pid) for p in processes) - hub_cpu,
+            platforms=cpu_seconds(hub.served.process.pid) - platforms,
+        )
+        return ended - began, check(hub), used
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=60)
+        stop(processes)
 
 
-async def _embedded(url: str, accounts: int) -> float:
-    sessions = make_session_factory(make_engine(url))
-    flow = handlers(LATENCY, chain=False)
-    started = time.perf_counter()
-    for kind in FLOW:  # every account's unit of a stage at once, as the scheduler's tick
-        await asyncio.gather(
-            *(
-                run_job(
-                    sessions,
-                    f"seller-{n:03}",
-                    kind,
-                    connector_factory=lambda row: None,
-                    now=lambda: datetime.now(UTC),
-                    options=options(),
-                    handlers=flow,
-                )
-                for n in range(accounts)
-            )
-        )
-    return time.perf_counter() - started
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds of a run: the hub's processes and the platforms' (start-ups left out)."""
+
+    hub: float
+    platforms: float
 
 
-def deferral_latency(url: str, samples: int) -> list[float]:
-    """Seconds from a committed deferral to its unit starting, one worker idle."""
-    _reset(url, 1)
-    procs = _workers(url, 1)
+def stock_latency(hub: Hub, logs: Path, samples: int) -> list[float]:
+    """Seconds from a committed receipt to the shop holding the new quantity, 4 workers idle."""
+    processes = start(
+        hub, "procrastinate", workers=4, concurrency=CONCURRENCY, logs=logs, debounce=DEBOUNCE
+    )
+    # the bench commits as the console would: the commit defers the stock wake
+    timing = StockSyncTiming(debounce=timedelta(seconds=DEBOUNCE))
+    uninstall = install_event_defers(hub.sessions, now=lambda: datetime.now(UTC), timing=timing)
     try:
-        sessions = make_session_factory(make_engine(url))
         seen = []
         for n in range(samples):
-            committed = datetime.now(UTC)
-            with sessions.begin() as session:
-                defer_unit(session, "seller-000", JobKind.PUSH_STOCK)
-            while _count(url, "SELECT count(*) FROM bench_flow") <= n:
-                time.sleep(0.005)
-            engine = make_engine(url)
-            with engine.connect() as connection:
-                at = connection.scalar(text("SELECT max(at) FROM bench_flow"))
-            engine.dispose()
-            # the handler stamps after its one call: take the call's latency off
-            seen.append((at - committed).total_seconds() - LATENCY)
+            seller = hub.sellers[n % len(hub.sellers)]
+            sku = seller.sku("MUG-RED")
+            before = hub.served.get(f"/quantity/{seller.index}/{sku}")["quantity"]
+            committed = change_stock(hub, seller, sku, 1, f"bench-restock-{n}")
+            seen.append(seen_at(hub, seller, sku, before + 1, within=60) - committed)
         return seen
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=60)
+        uninstall()
+        stop(processes)
+
+
+def _ideal(checked: Checked, latency: float, slots: int) -> float:
+    return max(checked.requests * latency / slots, checked.busiest * latency)
 
 
 def run(args: argparse.Namespace) -> list[Figure]:
@@ -169,52 +131,55 @@ def run(args: argparse.Namespace) -> list[Figure]:
     if not server:
         print("  skipped: set CHANNELHUB_BENCH_POSTGRES_URL (the engine runs on PostgreSQL)")
         return []
-    accounts = max(4, round(ACCOUNTS * args.scale))
-    figures = []
-    with postgres_database(server) as url:
-        upgrade(url)
-        _reset(url, accounts)
-        seconds = asyncio.run(_embedded(url, accounts))
-        ideal = CALLS * LATENCY  # every account at once: the calls of one flow
-        figures.append(
-            Figure(
-                f"embedded, {accounts} accounts: flows/s",
-                accounts / seconds,
-                "flows/s",
-                minimum=None,
-                goal=None,
-            )
-        )
-        figures.append(
-            Figure(f"  latency-bound ideal (all at once, {ideal:g} s)", accounts / ideal, "flows/s")
-        )
-        for workers in (1, 2, 4):
-            seconds = distributed(url, workers, accounts)
-            ideal = CALLS * LATENCY * accounts / (workers * CONCURRENCY)
-            figures.append(
-                Figure(
-                    f"{workers} worker(s) x {CONCURRENCY} jobs: flows/s",
-                    accounts / seconds,
-                    "flows/s",
+    sellers = max(2, round(SELLERS * args.scale))
+    orders = args.orders or ORDERS
+    latency = LATENCY if args.latency is None else args.latency
+    print(f"  {sellers} sellers x {orders} orders, {latency:g} s a request, load {_load()}")
+    figures: list[Figure] = []
+    modes = [("embedded", 0), *(("procrastinate", n) for n in WORKERS)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, workers in modes:
+            with (
+                postgres_database(server) as url,
+                hub_home(Path(tmp) / f"home-{workers}", url, sellers, orders, latency) as hub,
+            ):
+                asyncio.run(prime(hub))
+                logs = Path(tmp) / f"logs-{kind}-{workers}"
+                seconds, checked, cpu = flow_run(hub, kind, workers, logs)
+                slots = sellers * 2 if kind == "embedded" else workers * CONCURRENCY
+                label = (
+                    "embedded (every job at once)"
+                    if kind == "embedded"
+                    else f"{workers} worker(s) x {CONCURRENCY} jobs"
                 )
-            )
-            figures.append(
-                Figure(
-                    f"  latency-bound ideal at {workers * CONCURRENCY} at once",
-                    accounts / ideal,
-                    "flows/s",
-                )
-            )
-        latency = deferral_latency(url, SAMPLES)
-        figures.append(
-            Figure(
-                f"commit -> unit started on a worker: median of {SAMPLES}",
-                statistics.median(latency),
-                "s",
-                minimum=0.0,
-            )
-        )
-        figures.append(
-            Figure(f"commit -> unit started on a worker: max of {SAMPLES}", max(latency), "s")
-        )
+                print(f"  ({label}: {seconds:.1f} s, {checked}, {cpu}, load {_load()})", flush=True)
+                figures += [
+                    Figure(f"{label}: orders/s", checked.orders / seconds, "orders/s"),
+                    Figure(
+                        f"  flows/s ({seconds:.1f} s, load {_load()})", sellers / seconds, "flows/s"
+                    ),
+                    Figure(
+                        f"  ideal ({checked.requests} requests over {slots} at once)",
+                        checked.orders / _ideal(checked, latency, slots),
+                        "orders/s",
+                    ),
+                    Figure("  requests the platforms throttled", checked.throttled, "requests"),
+                    Figure("  CPU of the hub's processes per order", cpu.hub / checked.orders, "s"),
+                    Figure("  CPU of the platforms per order", cpu.platforms / checked.orders, "s"),
+                ]
+                if kind == "procrastinate" and workers == WORKERS[-1]:
+                    samples = max(3, round(SAMPLES * min(args.scale, 1)))
+                    seen = stock_latency(hub, Path(tmp) / "logs-latency", samples)
+                    figures += [
+                        Figure(
+                            f"stock change -> shop, median of {samples} (2 s debounce)",
+                            statistics.median(seen),
+                            "s",
+                        ),
+                        Figure(f"stock change -> shop, max of {samples}", max(seen), "s"),
+                    ]
     return figures
+
+
+def _load() -> str:
+    return " ".join(f"{n:.1f}" for n in os.getloadavg())

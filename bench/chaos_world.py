@@ -25,7 +25,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -39,6 +38,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.hub_processes import channelhub
 from channelhub.core.stock import MovementKind, StockMovement
 from channelhub.demo import flow
 from channelhub.demo.channels import AMAZON_MARKETS, SELLER_ID, SHOP_LOCATION, seed_amazon
@@ -169,20 +169,8 @@ class Chaos:
     # --- workers ---------------------------------------------------------------------------
 
     def _spawn(self, kind: JobKind, account: str) -> subprocess.Popen[str]:
-        env = {
-            **os.environ,
-            "CHANNELHUB_DATABASE_URL": self.database_url,
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-        }
-        code = "import sys; from channelhub.cli import main; sys.argv[0] = 'channelhub'; main()"
-        argv = ["--home", str(self.home), "jobs", "run", kind.value, account, "--wait", "0"]
-        return subprocess.Popen(
-            [sys.executable, "-c", code, *argv],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        argv = ("jobs", "run", kind.value, account, "--wait", "0")
+        return channelhub(self.home, self.database_url, *argv)
 
     async def _finish(self, process: subprocess.Popen[str]) -> tuple[int, str]:
         started = time.monotonic()
@@ -239,21 +227,9 @@ class Chaos:
         """A ``channelhub run`` process (HTTP on any port) whose jobs run every ``every``
         seconds by kind; every other job is off."""
         intervals = {kind.value: 0 for kind in JobKind} | every
-        env = {
-            **os.environ,
-            "CHANNELHUB_DATABASE_URL": self.database_url,
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-            **{f"CHANNELHUB_JOBS__EVERY__{k.upper()}": str(v) for k, v in intervals.items()},
-        }
-        code = "import sys; from channelhub.cli import main; sys.argv[0] = 'channelhub'; main()"
+        env = {f"CHANNELHUB_JOBS__EVERY__{k.upper()}": str(v) for k, v in intervals.items()}
         self.report.workers += 1
-        return subprocess.Popen(
-            [sys.executable, "-c", code, "--home", str(self.home), "run", "--port", "0"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        return channelhub(self.home, self.database_url, "run", "--port", "0", env=env)
 
     async def drained(self, kind: str, *, within: float = 90.0) -> None:
         """Wait until every outbox message of ``kind`` is sent (polling the database: the

@@ -80,7 +80,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--examples", type=int, default=None, help="payloads per platform (fuzz; default 5000)"
     )
-    parser.add_argument("--orders", type=int, default=None, help="orders (reports: 1000000)")
+    parser.add_argument(
+        "--orders", type=int, default=None, help="orders (reports: 1000000; engine: per seller, 6)"
+    )
+    parser.add_argument(
+        "--latency", type=float, default=None, help="seconds per platform request (engine: 0.1)"
+    )
     parser.add_argument(
         "--size", type=int, default=None, help="ledger lines (finance: 100000; full 1000000)"
     )

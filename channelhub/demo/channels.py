@@ -4,6 +4,7 @@ connectors import them over HTTP exactly as they would from the platforms."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -149,9 +150,19 @@ def _item_number(index: int) -> int:
     return 47_000_000_000_000 + index
 
 
-def shop_data(scenario: Scenario, start: datetime) -> ShopData:
-    """A Shopify shop (EUR presentment, USD shop currency) holding the demo's products."""
-    data = ShopData(domain="channelhub-demo.myshopify.com")
+def shop_data(
+    scenario: Scenario,
+    start: datetime,
+    *,
+    domain: str = "channelhub-demo.myshopify.com",
+    listings: Sequence[str] = SHOPIFY_LISTINGS,
+    sku_of: Callable[[str], str] = str,
+) -> ShopData:
+    """A Shopify shop (EUR presentment, USD shop currency) holding the demo's products.
+
+    ``listings``: the demo SKUs it lists; ``sku_of``: the SKU the shop shows for each (the
+    engine bench gives every seller's shop SKUs of its own)."""
+    data = ShopData(domain=domain)
     location = {
         "__typename": "Location",
         "id": gid("Location", SHOP_LOCATION),
@@ -162,19 +173,19 @@ def shop_data(scenario: Scenario, start: datetime) -> ShopData:
     }
     data.locations.append(location)
     variants: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
-    for index, sku in enumerate(SHOPIFY_LISTINGS):
+    for index, sku in enumerate(listings):
         variant = {
             "__typename": "ProductVariant",
             "id": gid("ProductVariant", _variant_number(index)),
             "title": "Default Title",
-            "sku": sku,
+            "sku": sku_of(sku),
             "barcode": None,
             "price": str(PRICES[sku]),
             "updatedAt": iso(start - timedelta(days=30)),
             "inventoryItem": {
                 "__typename": "InventoryItem",
                 "id": gid("InventoryItem", _item_number(index)),
-                "sku": sku,
+                "sku": sku_of(sku),
             },
         }
         product = {
@@ -190,7 +201,7 @@ def shop_data(scenario: Scenario, start: datetime) -> ShopData:
         variants[sku] = (variant, product)
     data.refresh_inventory()
     for order in scenario.shopify:
-        body = _shop_order(data, order, variants, start)
+        body = _shop_order(data, order, variants, start, sku_of)
         data.orders[num(body["id"])] = body
     return data
 
@@ -200,6 +211,7 @@ def _shop_order(
     order: DemoOrder,
     variants: dict[str, tuple[dict[str, Any], dict[str, Any]]],
     start: datetime,
+    sku_of: Callable[[str], str],
 ) -> dict[str, Any]:
     currency = "EUR"
     placed = placed_at(start, order)
@@ -210,7 +222,7 @@ def _shop_order(
             {
                 "__typename": "LineItem",
                 "id": gid("LineItem", data.new_id()),
-                "sku": sku,
+                "sku": sku_of(sku),
                 "title": product["title"],
                 "variantTitle": None,
                 "quantity": quantity,

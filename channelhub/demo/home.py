@@ -113,8 +113,16 @@ def seed_catalogue(session: Session, *, now: datetime) -> int:
     save_binding(session, multipack_binding(), now=now, actor="seller")
     for warehouse in warehouses():
         upsert_warehouse(session, warehouse, now=now)
+    return receive_opening_stock(session, OPENING_STOCK, now=now)
+
+
+def receive_opening_stock(
+    session: Session, opening: Mapping[str, Mapping[str, int]], *, now: datetime
+) -> int:
+    """Opening stock (warehouse code -> SKU -> units) as RECEIVE movements, the warehouses'
+    stock then known; returns the units received."""
     received = 0
-    for code, levels in OPENING_STOCK.items():
+    for code, levels in opening.items():
         for sku, quantity in levels.items():
             movement = StockMovement(
                 warehouse=code,
@@ -127,6 +135,6 @@ def seed_catalogue(session: Session, *, now: datetime) -> int:
             )
             record_movement(session, movement, now=now, dedupe_key=f"opening:{code}:{sku}")
             received += quantity
-    for row in session.scalars(select(WarehouseRow).where(WarehouseRow.code.in_(OPENING_STOCK))):
+    for row in session.scalars(select(WarehouseRow).where(WarehouseRow.code.in_(opening))):
         row.stock_known_at = now  # the opening stock is the hub's known position
     return received

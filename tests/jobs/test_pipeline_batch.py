@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
@@ -27,6 +27,7 @@ from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row
 from channelhub.store.repos.outbox import enqueue
 from channelhub.store.repos.stock import movements, stock_balances
+from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY
 from channelhub.store.tables.orderflow import OrderDecisionRow, PairingRow
 from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
 from channelhub.store.tables.outbox import OutboxMessage
@@ -240,3 +241,25 @@ def test_chunks_write_exactly_what_one_order_at_a_time_writes(
     assert {x[1] for x in classic["status"]} >= {"allocated", "approved", "on_hold"}
     for part in classic:
         assert chunked[part] == classic[part], part
+
+
+def test_a_chunk_notes_its_warehouse_orders_targets_for_the_commit(engine: Engine) -> None:
+    """The distributed engine defers a warehouse's dispatch from this note at commit; a chunk
+    written without it left a worker's freshly planned orders for the safety-net timer."""
+    factory = make_session_factory(engine)
+    noted: list[frozenset[str]] = []
+
+    def before_commit(session: Session) -> None:
+        if session.info.get(OUTBOX_TARGETS_KEY):
+            noted.append(frozenset(session.info[OUTBOX_TARGETS_KEY]))
+
+    with factory() as s:
+        seed(s, E_MUG=9)
+        for o in mugs(2):
+            add(s, o)
+    event.listen(factory, "before_commit", before_commit)
+    try:
+        run_pipeline(factory, settings=SETTINGS, now=NOW)
+    finally:
+        event.remove(factory, "before_commit", before_commit)
+    assert noted and set().union(*noted) == {"warehouse:E"}

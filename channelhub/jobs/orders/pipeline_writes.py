@@ -28,6 +28,7 @@ from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock_sync import mark_dirty
+from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY, note
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
@@ -203,6 +204,8 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
         missing = {m["idempotency_key"] for m in chunk.outbox} - stored
         if missing:
             raise OutboxCollision(f"warehouse orders already queued: {', '.join(sorted(missing))}")
+        # what the commit defers (the distributed engine): the dispatch of these warehouses
+        note(session, OUTBOX_TARGETS_KEY, {m["target"] for m in chunk.outbox})
     for model, rows in (
         (OrderDecisionRow, chunk.decisions),
         (OrderTransitionRow, chunk.transitions),
