@@ -26,6 +26,7 @@ from channelhub.api.limits import InboundLimits, RefusalLimiter
 from channelhub.api.metrics import CONTENT_TYPE, render_metrics
 from channelhub.api.state import HubState, hub_state
 from channelhub.api.writer import DeliveryWriter
+from channelhub.connectors.wakes import OperationWakes
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
 from channelhub.jobs.engine.runner import SessionFactory
 from channelhub.jobs.orders.webhook_intake import IntakeWorker
@@ -56,6 +57,7 @@ def create_app(
     console: ConsoleConfig | None = None,
     limits: InboundLimits | None = None,
     background_intake: bool = True,
+    wakes: OperationWakes | None = None,
 ) -> FastAPI:
     """The FastAPI app; ``status`` adds live facts (scheduled jobs, runs in flight) to /health;
     ``console`` configures the seller console (served at ``/``).
@@ -63,12 +65,18 @@ def create_app(
     ``limits``: ``[inbound]`` (body sizes, refusal evidence and budget; defaults otherwise).
     The app owns the accounts' shared connectors and the webhook intake worker, and closes
     them at shutdown. ``background_intake=False`` (tests): deliveries wait for
-    ``app.state.hub.intake.run_once()``."""
+    ``app.state.hub.intake.run_once()``. ``wakes``: where the intake announces a finished
+    platform operation to the reads waiting in this process; by default the connector
+    factory's own (:class:`~channelhub.jobs.accounts.connectors.ConnectorFactory` makes one)."""
     limits = limits or InboundLimits()
     connectors = AccountConnectors(connector_factory)
     limiter = RefusalLimiter(limits.refusals_per_minute, limits.refusal_burst, now)
     lock = write_lock(session_factory)
-    intake = IntakeWorker(session_factory, now=now, background=background_intake, lock=lock)
+    if wakes is None:
+        wakes = getattr(connector_factory, "wakes", None)
+    intake = IntakeWorker(
+        session_factory, now=now, background=background_intake, lock=lock, wakes=wakes
+    )
     hub = HubState(
         session_factory=session_factory,
         connector_factory=connector_factory,

@@ -26,6 +26,7 @@ from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.observe import ConnectorObserver
 from channelhub.connectors.roles import Capability, Role
 from channelhub.connectors.spec import PlatformSpec
+from channelhub.connectors.wakes import OperationWakes
 from channelhub.core.errors import ConfigError
 from channelhub.core.redaction import SecretRedactor, child_redactor
 
@@ -60,6 +61,9 @@ class ConnectorContext:
     #: where the rate-limit buckets keep their state: None for the client's own (one
     #: process); a shared backend when several processes spend one account's budget
     buckets: BucketBackend | None = field(default=None, repr=False)
+    #: the process's finished-operation wakes (:mod:`channelhub.connectors.wakes`): a
+    #: verified webhook ends a poll pause early; None: pauses run in full
+    wakes: OperationWakes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.redactor.account is None:

@@ -9,6 +9,10 @@ own loop. An announcement that comes before the read pauses is kept (the last
 :data:`KEPT`), so a quick operation's notification is not lost. A notification is a hint:
 the woken read asks the platform for the operation's state. Polling stays the safety net:
 an announcement never reaches a read in another process.
+
+One :class:`OperationWakes` is made per hub process and handed to both sides: the connector
+factory puts it in each :class:`~channelhub.connectors.plugin.ConnectorContext` (``wakes``),
+the app's webhook intake announces on it. Without one, a read pauses in full.
 """
 
 from __future__ import annotations
@@ -85,7 +89,3 @@ class OperationWakes:
         if failed is not None:
             raise failed
         return announced
-
-
-#: The process's wakes (announced by the webhook intake, awaited by the connectors).
-WAKES = OperationWakes()

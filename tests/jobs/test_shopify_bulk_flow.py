@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.api.app import create_app
-from channelhub.connectors.wakes import WAKES
 from channelhub.jobs import JobKind
 from channelhub.jobs.accounts.connectors import ConnectorFactory
 from channelhub.jobs.accounts.subscriptions import subscribe_orders
@@ -214,7 +213,7 @@ async def test_the_finish_webhook_wakes_the_waiting_bulk_read_with_no_poll_wait(
 async def test_a_forged_or_oversized_finish_webhook_is_refused_and_stores_nothing(
     session_factory: sessionmaker[Session], live_bulk: Any
 ) -> None:
-    _sim, time, _held, _factory, hub = live_bulk
+    _sim, time, _held, factory, hub = live_bulk
     body = json.dumps(
         {"admin_graphql_api_id": "gid://shopify/BulkOperation/424242", "status": "completed"}
     ).encode()
@@ -251,5 +250,5 @@ async def test_a_forged_or_oversized_finish_webhook_is_refused_and_stores_nothin
     async def sleep(seconds: float) -> None:
         held.append(seconds)
 
-    woken = await WAKES.pause(SHOP, "gid://shopify/BulkOperation/424242", 1.0, sleep)
+    woken = await factory.wakes.pause(SHOP, "gid://shopify/BulkOperation/424242", 1.0, sleep)
     assert not woken and held == [1.0]

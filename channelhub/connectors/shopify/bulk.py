@@ -27,7 +27,6 @@ import httpx
 from channelhub.connectors.errors import ConnectorError, ContractViolation, TransportFailure
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.shopify.transport import ShopifyGraphQL
-from channelhub.connectors.wakes import WAKES
 from channelhub.core.errors import InvalidInput
 from channelhub.mappings.shopify import bulk as b
 
@@ -149,8 +148,8 @@ class BulkOrders:
         """Poll ``currentBulkOperation`` (injected sleep, doubling waits) until it finishes;
         the first poll is immediate, as a small operation is often done by then. Each pause
         ends early when Shopify's ``bulk_operations/finish`` webhook for this operation is
-        taken in by this process (:data:`~channelhub.connectors.wakes.WAKES`): the operation
-        is then read back by its id (the webhook is a hint, not its state)."""
+        taken in by this process (the context's ``wakes``): the operation is then read back
+        by its id (the webhook is a hint, not its state)."""
         waited, pause, woken = 0.0, POLL_FIRST, False
         while not operation.finished:
             found = await self.lookup(operation.id) if woken else await self.current()
@@ -166,13 +165,19 @@ class BulkOrders:
                     f"Shopify bulk operation {operation.id} still {operation.status} after "
                     f"{waited:.0f} s (bulk_max_wait_seconds); the next run tries again"
                 )
-            woken = await WAKES.pause(
-                self._context.account, operation.id, pause, self._context.sleep
-            )
+            woken = await self._pause(operation.id, pause)
             if not woken:
                 waited += pause
                 pause = min(pause * 2, POLL_MAX)
         return operation
+
+    async def _pause(self, operation_id: str, seconds: float) -> bool:
+        """Sleep between polls; True when the finish webhook ended the pause early."""
+        wakes = self._context.wakes
+        if wakes is None:
+            await self._context.sleep(seconds)
+            return False
+        return await wakes.pause(self._context.account, operation_id, seconds, self._context.sleep)
 
     async def orders(self, operation: b.BulkOperation) -> AsyncIterator[dict[str, Any]]:
         """Each order node of a COMPLETED operation's file, streamed in file order."""

@@ -23,6 +23,7 @@ from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.observe import observer_for
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.registry import ConnectorRegistry
+from channelhub.connectors.wakes import OperationWakes
 from channelhub.core.redaction import child_redactor
 from channelhub.store.crypto import Vault
 from channelhub.store.tables.accounts import Account
@@ -55,11 +56,15 @@ class ConnectorFactory:
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
         buckets: BucketBackend | None = None,
+        wakes: OperationWakes | None = None,
     ) -> None:
         self._vault = vault
         #: the rate-limit buckets every process of the hub shares (procrastinate on
         #: PostgreSQL, :mod:`channelhub.store.shared_buckets`); None: each connector's own
         self.buckets = buckets
+        #: this process's finished-operation wakes (one per factory, and a process has one factory);
+        #: the app's webhook intake announces on the same one
+        self.wakes = wakes if wakes is not None else OperationWakes()
         self.registry = registry or ConnectorRegistry()
         self._transport = transport
         self._now = now
@@ -93,6 +98,7 @@ class ConnectorFactory:
             # the run's (or check's) usage recorder, when one is installed
             observer=observer_for(account.name),
             buckets=self.buckets,
+            wakes=self.wakes,
         )
 
     def __call__(self, account: Account) -> Any:

@@ -7,7 +7,8 @@ NULL``: of two processes, one wins and the other skips it), maps the raw body wi
 platform's mapping and takes the orders in (:func:`~channelhub.jobs.orders.intake.intake_order`).
 A Shopify ``bulk_operations/finish`` delivery carries no order: once it is taken, the bulk
 order read of this process waiting on that operation is woken
-(:data:`~channelhub.connectors.wakes.WAKES`) instead of waiting for its next poll.
+(the :class:`~channelhub.connectors.wakes.OperationWakes` the intake was given) instead of
+waiting for its next poll.
 Whatever one delivery raises is set aside: the transaction is rolled back and a second one
 marks the delivery processed and files a dead letter pointing at its raw body (replayable with
 ``channelhub jobs replay``). The delivery was acknowledged already and stays so.
@@ -33,7 +34,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.wakes import WAKES
+from channelhub.connectors.wakes import OperationWakes
 from channelhub.core.models import Order
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.orders.intake import intake_order
@@ -128,12 +129,16 @@ def units_woken(deliveries: Iterable[tuple[str, str, str]]) -> set[tuple[str, Jo
     }
 
 
-def _wake_bulk_reads(taken: list[tuple[WebhookDelivery, bytes | None]]) -> None:
+def _wake_bulk_reads(
+    taken: list[tuple[WebhookDelivery, bytes | None]], wakes: OperationWakes | None
+) -> None:
     """After the commit: wake this process's reads waiting on the finished operations."""
+    if wakes is None:
+        return
     for delivery, body in taken:
         operation = finished_bulk_operation(delivery, body)
         if operation is not None:
-            WAKES.announce(delivery.account, operation)
+            wakes.announce(delivery.account, operation)
 
 
 def _dead_letter(session: Session, delivery: WebhookDelivery, reason: str, now: datetime) -> None:
@@ -163,7 +168,11 @@ def _set_aside(
 
 
 def process_one(
-    session_factory: sessionmaker[Session], delivery: WebhookDelivery, *, now: datetime
+    session_factory: sessionmaker[Session],
+    delivery: WebhookDelivery,
+    *,
+    now: datetime,
+    wakes: OperationWakes | None = None,
 ) -> IntakeCounts:
     """Apply one pending delivery, or set it aside as a dead letter (never raises for it)."""
     try:
@@ -171,7 +180,7 @@ def process_one(
             if not _claim(session, delivery.id, now):
                 return IntakeCounts(skipped=1)
             body = _apply(session, delivery, now=now)
-        _wake_bulk_reads([(delivery, body)])
+        _wake_bulk_reads([(delivery, body)], wakes)
         return IntakeCounts(processed=1)
     except Exception as exc:  # noqa: BLE001 - per-record isolation: set aside, kept, replayable
         reason = f"{type(exc).__name__}: {exc}"
@@ -199,6 +208,7 @@ def process_batch(
     *,
     now: datetime,
     lock: AbstractContextManager[Any] | None = None,
+    wakes: OperationWakes | None = None,
 ) -> IntakeCounts:
     """Apply ``rows`` in one transaction: mapped first, outside it (CPU, no lock held), then
     claimed together and taken in. A record the mapping refuses is a dead letter in the same
@@ -252,9 +262,9 @@ def process_batch(
         counts = IntakeCounts()
         for row in rows:
             with lock or nullcontext():
-                counts += process_one(session_factory, row, now=now)
+                counts += process_one(session_factory, row, now=now, wakes=wakes)
         return counts
-    _wake_bulk_reads(taken)
+    _wake_bulk_reads(taken, wakes)
     return counts
 
 
@@ -278,6 +288,7 @@ def process_pending(
     batch: int = 50,
     lock: AbstractContextManager[Any] | None = None,
     max_batches: int | None = None,
+    wakes: OperationWakes | None = None,
 ) -> IntakeCounts:
     """Apply every pending delivery, ``batch`` rows at a time, until none is left (or after
     ``max_batches``; ``more`` then says whether some are left)."""
@@ -286,7 +297,7 @@ def process_pending(
     while True:
         with session_factory() as session:
             rows = pending(session, limit=batch)
-        counts += process_batch(session_factory, rows, now=now(), lock=lock)
+        counts += process_batch(session_factory, rows, now=now(), lock=lock, wakes=wakes)
         done += 1
         counts.more = len(rows) == batch
         if not counts.more or (max_batches is not None and done >= max_batches):
@@ -308,8 +319,10 @@ class IntakeWorker:
         now: Callable[[], datetime],
         background: bool = True,
         lock: AbstractContextManager[Any] | None = None,
+        wakes: OperationWakes | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._wakes = wakes
         self._background = background
         self._write_lock = lock
         self._now = now
@@ -371,6 +384,7 @@ class IntakeWorker:
                 lock=self._write_lock,
                 batch=WORKER_BATCH,
                 max_batches=max_batches,
+                wakes=self._wakes,
             )
         except Exception:
             log.exception("webhook intake pass failed; pending deliveries wait for the next")
