@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.errors import ChannelhubError, NotFound
 from channelhub.core.lifecycle import HubStatus, Transition, transition
-from channelhub.core.order import Order, OrderKey
+from channelhub.core.order import Order, OrderKey, OrderLine
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, guarded_upsert, insert_for
 from channelhub.store.repos.rollups import sales_rollup_kept, sales_rollup_status
 from channelhub.store.tables.orders import OrderLineRow, OrderRow, OrderTransitionRow
@@ -89,20 +89,26 @@ def upsert_order(
     return result
 
 
+def line_values(line: OrderLine) -> dict[str, Any]:
+    """An order line's stored columns beside its key (order, line id), as both the per-order
+    and the set-based upsert write them."""
+    return {
+        "listing_id": line.listing_id,
+        "variation_id": line.variation_id,
+        "channel_sku": line.channel_sku,
+        "title": line.title,
+        "quantity": line.quantity,
+        "cancelled_quantity": line.cancelled_quantity,
+        "shipped_quantity": line.shipped_quantity,
+        "unit_price": line.unit_price.amount if line.unit_price else None,
+        "currency": line.unit_price.currency if line.unit_price else None,
+    }
+
+
 def _sync_lines(session: Session, order_id: int, order: Order) -> None:
     """Upsert lines by (order, line id) so their row ids stay stable; drop vanished ones."""
     for line in order.lines:
-        values = {
-            "listing_id": line.listing_id,
-            "variation_id": line.variation_id,
-            "channel_sku": line.channel_sku,
-            "title": line.title,
-            "quantity": line.quantity,
-            "cancelled_quantity": line.cancelled_quantity,
-            "shipped_quantity": line.shipped_quantity,
-            "unit_price": line.unit_price.amount if line.unit_price else None,
-            "currency": line.unit_price.currency if line.unit_price else None,
-        }
+        values = line_values(line)
         statement = insert_for(session, OrderLineRow.__table__).values(
             order_id=order_id, line_id=line.line_id, **values
         )

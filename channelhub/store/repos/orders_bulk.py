@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
-from channelhub.store.repos.orders import channel_values
+from channelhub.store.repos.orders import channel_values, line_values
 from channelhub.store.repos.rollups import sales_rollup_kept
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 
@@ -166,15 +166,7 @@ def _sync_lines(session: Session, orders: list[tuple[int, Order]], *, replaced: 
             rows[(order_id, line.line_id)] = {
                 "order_id": order_id,
                 "line_id": line.line_id,
-                "listing_id": line.listing_id,
-                "variation_id": line.variation_id,
-                "channel_sku": line.channel_sku,
-                "title": line.title,
-                "quantity": line.quantity,
-                "cancelled_quantity": line.cancelled_quantity,
-                "shipped_quantity": line.shipped_quantity,
-                "unit_price": line.unit_price.amount if line.unit_price else None,
-                "currency": line.unit_price.currency if line.unit_price else None,
+                **line_values(line),
             }
     if rows:
         statement = insert_for(session, OrderLineRow.__table__)
