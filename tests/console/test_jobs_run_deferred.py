@@ -144,3 +144,18 @@ def test_replaying_a_failed_run_queues_it_and_the_run_resolves_the_letter(
     assert asyncio.run(run_unit(task, **args)) == "ok"  # type: ignore[arg-type]
     with hub.session_factory() as session:
         assert list_dead_letters(session, states=[OPEN]) == []
+
+
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+def test_retrying_a_failed_run_from_exceptions_queues_it_too(
+    hub: Hub, operator: TestClient
+) -> None:
+    """The Exceptions page's retry is the same replay as the Jobs page's: with workers, a
+    failed run is queued for them and nothing runs in the HTTP process."""
+    calls = len(hub.channel.calls)
+    retry = f"/exceptions/deadletters/{hub.dead_letter_id}/retry"
+    page = operator.post(retry, headers={"X-CSRF-Token": csrf_of(operator)}).text
+    ((job_id, _, args),) = _jobs(hub)
+    assert args == {"account": ACCOUNT, "kind": "pull_orders", "letter": hub.dead_letter_id}
+    assert f"queued for the workers (job {job_id})" in page
+    assert len(hub.channel.calls) == calls

@@ -10,16 +10,19 @@ the running one ends), no more. What the person is told comes from the queue its
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.errors import InvalidInput
+from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
 from channelhub.jobs.distributed.defer import UNIT_TASK, defer_unit, unit_queueing_lock
 from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.runner import load_handler
+from channelhub.jobs.engine.replay import replay_dead_letter
+from channelhub.jobs.engine.runner import JobOptions, load_handler
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.jobs import get_dead_letter
 from channelhub.store.tables.jobs import DeadLetterState
@@ -145,3 +148,26 @@ def request_replay(session: Session, letter_id: int) -> RunRequest | None:
             state = unit_states(session, [key]).get(key, UnitState())
             return RunRequest(letter.account, kind, job_id, added=added, state=state)
     raise RuntimeError(f"could not queue the replay of dead letter {letter_id}")
+
+
+async def replay_letter(
+    session_factory: sessionmaker[Session],
+    letter_id: int,
+    *,
+    on_workers: bool,
+    connector_factory: ConnectorFactoryFn,
+    now: Callable[[], datetime],
+    options: JobOptions | None = None,
+) -> str:
+    """Replay one open dead letter where it belongs; one sentence saying what happened. With
+    workers (``on_workers``) a failed run is queued for them (:func:`request_replay`), never
+    run in the caller's process; a record or a callback, and any letter without workers, is
+    replayed here (:func:`~channelhub.jobs.engine.replay.replay_dead_letter`)."""
+    if on_workers:
+        with session_factory.begin() as session:
+            queued = request_replay(session, letter_id)
+        if queued is not None:
+            return f"{queued.sentence()}; the letter is resolved when that run succeeds"
+    return await replay_dead_letter(
+        session_factory, letter_id, connector_factory=connector_factory, now=now, options=options
+    )

@@ -24,10 +24,11 @@ from channelhub.api.console.pages import (
     paged,
     render,
 )
+from channelhub.api.console.screens.jobs import PROCRASTINATE
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
 from channelhub.jobs.desk.exceptions import TITLES, ExceptionKind, exception_counts, exception_rows
-from channelhub.jobs.engine.replay import replay_dead_letter
+from channelhub.jobs.distributed.requests import replay_letter
 from channelhub.store.repos import outbox
 
 router = APIRouter()
@@ -104,9 +105,10 @@ async def retry_letter(
     config: ConsoleConfig = Depends(console_config),
 ) -> Response:
     try:
-        said = await replay_dead_letter(
+        said = await replay_letter(  # a failed run goes to the workers, as on the Jobs page
             state.session_factory,
             letter_id,
+            on_workers=config.engine == PROCRASTINATE,
             connector_factory=state.connector_factory,
             now=state.now,
             options=config.job_options,

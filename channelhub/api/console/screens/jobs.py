@@ -12,7 +12,8 @@ The pattern every screen follows:
 - GET routes depend on ``page_viewer`` and call ``render`` (the whole page, or one block for
   an htmx swap);
 - POST routes depend on ``acting(Action.X)`` (session + CSRF + role) and call the same service
-  function the CLI calls (here :func:`channelhub.jobs.engine.replay.replay_dead_letter`).
+  function the CLI calls (here :func:`channelhub.jobs.distributed.requests.replay_letter`,
+  which queues a failed run for the workers).
 """
 
 from __future__ import annotations
@@ -39,9 +40,8 @@ from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
 from channelhub.jobs.desk.engine_state import engine_state
 from channelhub.jobs.desk.overview import job_schedule, run_sentence
-from channelhub.jobs.distributed.requests import request_replay, request_run, unit_states
+from channelhub.jobs.distributed.requests import replay_letter, request_run, unit_states
 from channelhub.jobs.engine.kinds import parse_kind
-from channelhub.jobs.engine.replay import replay_dead_letter
 from channelhub.jobs.engine.runner import run_job
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.tables.jobs import DeadLetterState, RunOutcome
@@ -103,20 +103,14 @@ async def replay(
     config: ConsoleConfig = Depends(console_config),
 ) -> Response:
     try:
-        queued = None
-        if config.engine == PROCRASTINATE:  # a failed run is replayed by the workers
-            with state.session_factory.begin() as session:
-                queued = request_replay(session, letter_id)
-        if queued is not None:
-            said = f"{queued.sentence()}; the letter is resolved when that run succeeds"
-        else:
-            said = await replay_dead_letter(
-                state.session_factory,
-                letter_id,
-                connector_factory=state.connector_factory,
-                now=state.now,
-                options=config.job_options,
-            )
+        said = await replay_letter(
+            state.session_factory,
+            letter_id,
+            on_workers=config.engine == PROCRASTINATE,
+            connector_factory=state.connector_factory,
+            now=state.now,
+            options=config.job_options,
+        )
     except ChannelhubError as exc:  # not open any more, gone: say so on the page
         said = str(exc)
     with state.session_factory() as session:
