@@ -27,6 +27,7 @@ from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outboun
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
+from channelhub.store.repos.stock import movement_row
 from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY, note
 from channelhub.store.tables.orderflow import OrderDecisionRow
@@ -131,19 +132,7 @@ def reserve(
     for movement in plan.reservation.movements:
         if movement.warehouse not in warehouses:
             raise InvalidInput.field("warehouse", movement.warehouse, "is not a known warehouse")
-        chunk.movements.append(
-            {
-                "warehouse": movement.warehouse,
-                "sku": movement.sku,
-                "kind": movement.kind.value,
-                "quantity": movement.quantity,
-                "reason": movement.reason,
-                "reference": movement.reference,
-                "dedupe_key": None,
-                "at": movement.at,
-                "recorded_at": now,
-            }
-        )
+        chunk.movements.append(movement_row(movement, dedupe_key=None, now=now))
         key = (movement.warehouse, movement.sku)
         old = balances.get(key) or Balance(warehouse=movement.warehouse, sku=movement.sku)
         d_on_hand, d_reserved = movement.deltas()

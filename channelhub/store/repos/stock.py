@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -58,6 +59,23 @@ def warehouse_origins(session: Session) -> dict[str, Origin]:
     return {code: Origin(country, region) for code, country, region in rows}
 
 
+def movement_row(
+    movement: StockMovement, *, dedupe_key: str | None, now: datetime
+) -> dict[str, Any]:
+    """A movement's ledger row, as one record and the order pipeline's chunk write store it."""
+    return {
+        "warehouse": movement.warehouse,
+        "sku": movement.sku,
+        "kind": movement.kind.value,
+        "quantity": movement.quantity,
+        "reason": movement.reason,
+        "reference": movement.reference,
+        "dedupe_key": dedupe_key,
+        "at": movement.at,
+        "recorded_at": now,
+    }
+
+
 def record_movement(
     session: Session,
     movement: StockMovement,
@@ -73,17 +91,7 @@ def record_movement(
     known = session.scalar(select(WarehouseRow.id).where(WarehouseRow.code == movement.warehouse))
     if known is None:
         raise InvalidInput.field("warehouse", movement.warehouse, UNKNOWN_WAREHOUSE)
-    row = {
-        "warehouse": movement.warehouse,
-        "sku": movement.sku,
-        "kind": movement.kind.value,
-        "quantity": movement.quantity,
-        "reason": movement.reason,
-        "reference": movement.reference,
-        "dedupe_key": dedupe_key,
-        "at": movement.at,
-        "recorded_at": now,
-    }
+    row = movement_row(movement, dedupe_key=dedupe_key, now=now)
     statement = (
         insert_for(session, StockMovementRow.__table__)
         .values(**row)
