@@ -12,6 +12,10 @@ Per round (see below), whatever the number of orders:
    the vanished ones deleted in one, so line row ids stay stable;
 5. the rollup contribution is put back (two statements).
 
+Then the planner's statistics of the two tables are refreshed if they grew a lot
+(:func:`~channelhub.store.statistics.refresh_statistics`: PostgreSQL would otherwise look the
+keys up by sequential scan as a first import grows the table).
+
 An order key may appear more than once in a batch: its n-th occurrence goes to round n, so
 each version meets the state the previous one left, as one-by-one calls would.
 """
@@ -29,6 +33,7 @@ from channelhub.core.order import Order
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
 from channelhub.store.repos.orders import channel_values, line_values
 from channelhub.store.repos.rollups import sales_rollup_kept
+from channelhub.store.statistics import refresh_statistics
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 
 Key = tuple[str, str, str]
@@ -72,6 +77,7 @@ def upsert_orders(
         done = _upsert_round(session, [orders[i] for i in part], [payloads[i] for i in part], now)
         for index, result in zip(part, done, strict=True):
             results[index] = result
+    refresh_statistics(session, (OrderRow.__tablename__, OrderLineRow.__tablename__))
     return [r for r in results if r is not None]
 
 
