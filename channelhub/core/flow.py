@@ -31,6 +31,9 @@ from channelhub.core.review import ReviewDecision, ReviewRules, review
 from channelhub.core.stock import Balance
 from channelhub.core.types import VALUE_CONFIG, AsTuple
 
+#: The reason of a plan stopped ``until_stock``: only stock is left to decide.
+STOCK_TO_ALLOCATE = "stock to allocate"
+
 
 class LineState(StrEnum):
     """Where one order line stands after planning. Every line is in exactly one."""
@@ -210,11 +213,44 @@ def plan_order(
             expanded=expanded,
             review=decision,
         )
+    first = finish(HubStatus.APPROVED, STOCK_TO_ALLOCATE, expanded=expanded, review=decision)
     if until_stock and expanded:
-        return finish(HubStatus.APPROVED, "stock to allocate", expanded=expanded, review=decision)
+        return first
+    return plan_stock(
+        order,
+        first,
+        balances=balances,
+        allocation_config=allocation_config,
+        now=now,
+        reference=reference,
+        origins=origins,
+        stock_unknown=stock_unknown,
+        cartons=cartons,
+        quotes=quotes,
+    )
+
+
+def plan_stock(
+    order: Order,
+    first: OrderPlan,
+    *,
+    balances: Mapping[tuple[str, str], Balance],
+    allocation_config: AllocationConfig,
+    now: datetime,
+    reference: str | None = None,
+    origins: Origins | None = None,
+    stock_unknown: frozenset[str] = frozenset(),
+    cartons: CartonView | None = None,
+    quotes: Quotes | None = None,
+) -> OrderPlan:
+    """The rest of :func:`plan_order` for ``first``, the plan it returned ``until_stock``
+    (``approved``, paired, expanded and reviewed): allocate and reserve against ``balances``.
+    A caller that planned once to learn which SKUs to lock finishes here, without pairing,
+    expanding and reviewing the order again."""
+    assert order.ship_to is not None  # an order without an address is held before stock
     stock = {key: b.available for key, b in balances.items()}
     allocation = allocate(
-        expanded,
+        first.expanded,
         stock=stock,
         ship_to=order.ship_to,
         channel=order.channel,
@@ -225,23 +261,40 @@ def plan_order(
         cartons=cartons,
         quotes=quotes,
     )
-    extra: dict[str, object] = {"expanded": expanded, "review": decision, "allocation": allocation}
     if not allocation.allocated:
-        return finish(HubStatus.APPROVED, f"waiting for stock: {allocation.unallocatable}", **extra)
+        reason = f"waiting for stock: {allocation.unallocatable}"
+        return _then(first, HubStatus.APPROVED, reason, {}, allocation=allocation)
     plan = reserve(allocation.decisions, balances, reference=reference or str(order.key), at=now)
-    extra["reservation"] = plan
     if not plan.ok:
-        return finish(HubStatus.APPROVED, f"waiting for stock: {plan.reason()}", **extra)
+        reason = f"waiting for stock: {plan.reason()}"
+        return _then(first, HubStatus.APPROVED, reason, {}, allocation=allocation, reservation=plan)
     homes = {x.order_line_id: d.warehouse for d in allocation.decisions for x in d.lines}
-    for line in open_lines:
-        settled[line.line_id] = _line(
-            line.line_id,
-            LineState.RESERVED,
-            f"reserved in {homes[line.line_id]}",
-            bound[line.line_id],
-            homes[line.line_id],
-        )
-    return finish(HubStatus.ALLOCATED, allocation.explain(), **extra)
+    return _then(
+        first, HubStatus.ALLOCATED, allocation.explain(), homes,
+        allocation=allocation, reservation=plan,
+    )  # fmt: skip
+
+
+def _then(
+    first: OrderPlan,
+    status: HubStatus,
+    reason: str,
+    homes: Mapping[str, str],
+    **extra: object,
+) -> OrderPlan:
+    """``first`` moved on to ``status``: its open lines (bound, waiting for stock) reserved in
+    their ``homes`` or still waiting, now for ``reason``; the settled ones as they were."""
+    lines = tuple(
+        _moved(x, homes, reason) if x.state is LineState.WAITING else x for x in first.lines
+    )
+    return first.model_copy(update={"status": status, "reason": reason, "lines": lines, **extra})
+
+
+def _moved(line: LineOutcome, homes: Mapping[str, str], reason: str) -> LineOutcome:
+    home = homes.get(line.line_id)
+    if home is None:
+        return _line(line.line_id, LineState.WAITING, reason, line.binding)
+    return _line(line.line_id, LineState.RESERVED, f"reserved in {home}", line.binding, home)
 
 
 def _line(

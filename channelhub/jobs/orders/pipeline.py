@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.allocation import AllocationDecision
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.allocation_quotes import Quotes
-from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order
+from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order, plan_stock
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
@@ -112,32 +112,39 @@ def process_order(
     unknown = unknown_stock_warehouses(session)
     cartons = carton_rules(session)
 
-    def plan(balances_for: set[str] | None) -> OrderPlan:
-        balances = positions(session, balances_for) if balances_for else {}
-        return plan_order(
-            order,
-            catalog=catalog,
-            book=book,
-            pairing_config=settings.pairing,
-            review_rules=settings.review,
-            allocation_config=settings.allocation,
-            balances=balances,
-            now=now,
-            reference=str(key),
-            approved_by_hand=approved_by_hand,
-            origins=origins,
-            stock_unknown=unknown,
-            cartons=cartons,
-            quotes=settings.quotes.get(str(key)),
-            until_stock=balances_for is None,  # the first pass only names the SKUs to lock
-        )
-
-    first = plan(None)
+    first = plan_order(
+        order,
+        catalog=catalog,
+        book=book,
+        pairing_config=settings.pairing,
+        review_rules=settings.review,
+        allocation_config=settings.allocation,
+        balances={},
+        now=now,
+        reference=str(key),
+        approved_by_hand=approved_by_hand,
+        origins=origins,
+        stock_unknown=unknown,
+        cartons=cartons,
+        quotes=settings.quotes.get(str(key)),
+        until_stock=True,  # the first pass only names the SKUs to lock
+    )
     needed = {line.sku for line in first.expanded}
     result = first
     if needed and first.status is HubStatus.APPROVED:  # past pairing and review: needs stock
         lock_skus(session, needed)
-        result = plan(needed)
+        result = plan_stock(
+            order,
+            first,
+            balances=positions(session, needed),
+            allocation_config=settings.allocation,
+            now=now,
+            reference=str(key),
+            origins=origins,
+            stock_unknown=unknown,
+            cartons=cartons,
+            quotes=settings.quotes.get(str(key)),
+        )
     _apply(session, row.id, order, result, now=now, actor=actor)
     return result
 

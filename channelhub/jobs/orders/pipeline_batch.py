@@ -12,9 +12,11 @@
    statuses read again (one another writer moved meanwhile is skipped, nothing of it
    written), and only then are the balances read, in one query on ``stock_position`` (the
    ledger's running sums: the cost does not grow with the ledger);
-3. each order is planned against those balances, kept current in memory as the chunk
-   reserves (nobody else can move them while the locks are held); an order needing a SKU the
-   chunk did not lock (paired by an automatic binding made in it) starts the next chunk;
+3. each order's plan is finished against those balances (``plan_stock``: allocation and
+   reservation only, step 2's pairing, expansion and review kept), kept current in memory as
+   the chunk reserves (nobody else can move them while the locks are held); an order needing
+   a SKU the chunk did not lock (paired by an automatic binding made in it) starts the next
+   chunk;
 4. status moves (one guarded UPDATE per pair of statuses), decisions, transitions, ledger
    movements, outbox messages and the stock-push dirty marks are written in one statement
    each at the end of the chunk (:mod:`channelhub.jobs.orders.pipeline_writes`).
@@ -40,7 +42,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError
-from channelhub.core.flow import OrderPlan, plan_order
+from channelhub.core.flow import OrderPlan, plan_order, plan_stock
 from channelhub.core.geography import Origin
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
@@ -225,9 +227,10 @@ def _run_chunk(
                 if not needed <= locked:  # not locked by this chunk: the next chunk's
                     rest = [k for k, *_ in orders[index:]]
                     break
-                plan = _plan(
-                    order, key, catalog, book, settings, history, balances, now, origins, unknown,
-                    packs,
+                plan = plan_stock(
+                    order, first, balances=balances, allocation_config=settings.allocation,
+                    now=now, reference=str(key), origins=origins, stock_unknown=unknown,
+                    cartons=packs, quotes=settings.quotes.get(str(key)),
                 )  # fmt: skip
         except ChannelhubError:
             chunk.one_by_one.append(key)
