@@ -33,7 +33,7 @@ from channelhub.api.limits import InboundLimits
 from channelhub.cli import app
 from channelhub.cli.home import vault_for
 from channelhub.cli.rules import load_rules
-from channelhub.cli.runtime import Runtime, console, open_runtime, utc_now
+from channelhub.cli.runtime import Runtime, console, open_runtime, start_long_running, utc_now
 from channelhub.cli.worker import distributed_runtime
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ConfigError
@@ -296,14 +296,8 @@ def run(
     """Run the scheduled jobs and serve the console, webhooks, /health and /metrics until
     SIGTERM."""
     with open_runtime(ctx) as runtime:
-        logging.basicConfig(
-            level=runtime.settings.log_level,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        # httpx logs whole URLs (query strings may carry tokens): our client logs redacted
-        # lines instead. APScheduler's per-run INFO lines repeat what the run log holds.
-        for noisy in ("httpx", "httpcore", "apscheduler"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        # APScheduler's per-run INFO lines repeat what the run log holds
+        start_long_running(runtime.settings, quiet=("httpx", "httpcore", "apscheduler"))
         with runtime.session_factory() as session:
             accounts = list_accounts(session)
         distributed = in_run_worker(runtime)

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 
 import typer
 
 from channelhub.cli import app
-from channelhub.cli.runtime import Runtime, console, open_runtime, utc_now
+from channelhub.cli.runtime import Runtime, console, open_runtime, start_long_running, utc_now
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.distributed.app import build_app
 from channelhub.jobs.distributed.events import install_event_defers
@@ -84,12 +83,7 @@ def worker(
     chosen = parse_queues(queues)
     with open_runtime(ctx) as runtime:
         hub = distributed_runtime(runtime)
-        logging.basicConfig(
-            level=runtime.settings.log_level,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        for noisy in ("httpx", "httpcore"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        start_long_running(runtime.settings, quiet=("httpx", "httpcore"))
         jobs_at_once = concurrency or runtime.settings.engine.concurrency
         console.print(
             f"channelhub worker {hub.holder}: {jobs_at_once} job(s) at once on "
