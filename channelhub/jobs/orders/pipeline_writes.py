@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import ChannelhubError, InvalidInput
@@ -25,6 +25,7 @@ from channelhub.core.order import Order, OrderKey
 from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outbound_for
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
+from channelhub.store.bulk import insert_rows
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
@@ -207,8 +208,7 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
         (OrderTransitionRow, chunk.transitions),
         (StockMovementRow, chunk.movements),
     ):
-        if rows:
-            session.execute(insert(cast(Table, model.__table__)), rows)
+        insert_rows(session, cast(Table, model.__table__), rows)  # COPY on PostgreSQL
     stock_rollup_add(session, chunk.movements)  # the running sums, same transaction
     if dirty:
         mark_dirty(session, dirty, now=now)

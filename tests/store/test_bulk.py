@@ -1,0 +1,75 @@
+"""insert_rows: the rows read back through the ORM exactly as ``session.execute(insert(..))``
+would have stored them (aware datetimes, JSON documents, text), on SQLite (executemany) and
+PostgreSQL (COPY); a column with a Python default the rows leave out is refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, insert, select
+from sqlalchemy.orm import Session
+
+from channelhub.core.order import Order
+from channelhub.store.bulk import insert_rows
+from channelhub.store.repos.orders_bulk import upsert_orders
+from channelhub.store.tables.orderflow import OrderDecisionRow
+
+AT = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+DECISIONS = cast(Table, OrderDecisionRow.__table__)
+
+
+def _order_id(session: Session) -> int:
+    order = Order.model_validate(
+        {
+            "channel": "shopify",
+            "account": "s",
+            "external_id": "1",
+            "channel_status": "paid",
+            "placed_at": AT,
+            "updated_at": AT,
+            "totals": {"total": {"amount": "1.00", "currency": "USD"}},
+            "lines": [{"line_id": "1", "channel_sku": "MUG", "quantity": 1}],
+        },
+        strict=False,
+    )
+    return upsert_orders(session, [order], now=AT)[0].id
+
+
+def _rows(order_id: int) -> list[dict[str, Any]]:
+    later = AT.astimezone(timezone(timedelta(hours=8)))  # another zone: stored as UTC
+    return [
+        {"order_id": order_id, "kind": "review", "reason": "ok, \"quoted\"\ttab\nline",
+         "detail": {"n": 1, "text": "ü €", "nested": [1, None]}, "actor": "hub", "at": AT},
+        {"order_id": order_id, "kind": "dispatch", "reason": "\\N is not null", "detail": {},
+         "actor": "hub", "at": later + timedelta(seconds=1)},
+    ]  # fmt: skip
+
+
+def _stored(session: Session) -> list[tuple[Any, ...]]:
+    query = select(
+        OrderDecisionRow.kind, OrderDecisionRow.reason, OrderDecisionRow.detail,
+        OrderDecisionRow.actor, OrderDecisionRow.at,
+    ).order_by(OrderDecisionRow.id)  # fmt: skip
+    return [tuple(r) for r in session.execute(query)]
+
+
+def test_rows_read_back_as_sqlalchemys_own_insert_stores_them(session: Session) -> None:
+    order_id = _order_id(session)
+    session.execute(insert(DECISIONS), _rows(order_id))
+    expected = _stored(session)
+    session.execute(DECISIONS.delete())
+    insert_rows(session, DECISIONS, _rows(order_id))
+    assert _stored(session) == expected
+    assert expected[1][4] == AT + timedelta(seconds=1)  # aware UTC back
+    assert expected[0][2] == {"n": 1, "text": "ü €", "nested": [1, None]}
+    insert_rows(session, DECISIONS, [])  # nothing to do: no statement
+    assert len(_stored(session)) == 2
+
+
+def test_a_python_default_left_out_is_refused(session: Session) -> None:
+    order_id = _order_id(session)
+    rows = [{k: v for k, v in row.items() if k != "detail"} for row in _rows(order_id)]
+    with pytest.raises(ValueError, match=r"order_decisions\.detail has a Python default"):
+        insert_rows(session, DECISIONS, rows)
