@@ -8,8 +8,9 @@ Per round (see below), whatever the number of orders:
    statement: SQLAlchemy's "insertmanyvalues" on both databases);
 3. ``INSERT .. ON CONFLICT DO UPDATE .. WHERE stored.remote_updated_at < excluded's`` changes
    the others only where the channel's ``updated_at`` is newer (older or equal: stale, untouched);
-4. the lines of every order not stale are upserted on (order, line id) in one statement and
-   the vanished ones deleted in one, so line row ids stay stable;
+4. the lines of the new orders are inserted (one ``executemany``, ``COPY`` on PostgreSQL),
+   those of the updated ones upserted on (order, line id) in one statement and the vanished
+   ones deleted in one, so line row ids stay stable;
 5. the rollup contribution is put back (two statements).
 
 Then the planner's statistics of the two tables are refreshed if they grew a lot
@@ -24,12 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
+from channelhub.store.bulk import insert_rows
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
 from channelhub.store.repos.orders import channel_values, line_values
 from channelhub.store.repos.rollups import sales_rollup_kept
@@ -37,6 +39,7 @@ from channelhub.store.statistics import refresh_statistics
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 
 Key = tuple[str, str, str]
+_LINES = cast(Table, OrderLineRow.__table__)
 _KEY = ("channel", "account", "external_id")
 _LINE_VALUES = (
     "listing_id", "variation_id", "channel_sku", "title", "quantity", "cancelled_quantity",
@@ -164,8 +167,8 @@ def _upsert_round(
 
 
 def _sync_lines(session: Session, orders: list[tuple[int, Order]], *, replaced: set[int]) -> None:
-    """Upsert every line on (order, line id); delete the lines of ``replaced`` orders that
-    vanished."""
+    """Insert the lines of new orders, upsert those of ``replaced`` (updated) orders on (order,
+    line id) and delete the ones that vanished from them."""
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     for order_id, order in orders:
         for line in order.lines:  # a line id given twice: the last one wins, as one by one
@@ -174,13 +177,16 @@ def _sync_lines(session: Session, orders: list[tuple[int, Order]], *, replaced: 
                 "line_id": line.line_id,
                 **line_values(line),
             }
-    if rows:
-        statement = insert_for(session, OrderLineRow.__table__)
+    # a new order has no lines yet: its lines are inserted plainly (COPY on PostgreSQL)
+    upserted = [row for (order_id, _), row in rows.items() if order_id in replaced]
+    insert_rows(session, _LINES, [row for (oid, _), row in rows.items() if oid not in replaced])
+    if upserted:
+        statement = insert_for(session, _LINES)
         statement = statement.on_conflict_do_update(
             index_elements=["order_id", "line_id"],
             set_={c: statement.excluded[c] for c in _LINE_VALUES},
         )
-        session.execute(statement, list(rows.values()))
+        session.execute(statement, upserted)
     if not replaced:
         return
     stored = session.execute(
