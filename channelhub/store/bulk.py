@@ -59,8 +59,9 @@ def _processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None
 
 
 def _refuse_unfilled(table: Table, named: list[Column[Any]]) -> None:
+    names = {c.name for c in named}
     for column in table.columns:
-        if column in named or column.autoincrement is True or column.primary_key:
+        if column.name in names or column.primary_key:
             continue
         if column.default is not None:
             raise ValueError(f"{table.name}.{column.name} has a Python default the rows must give")

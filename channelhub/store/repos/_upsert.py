@@ -18,7 +18,11 @@ def insert_for(session: Session, table: Any) -> Any:
     """A dialect ``insert(table)`` that has ``on_conflict_do_nothing/do_update``."""
     # each dialect's module is imported here, where its engine already loaded it: at module
     # level the PostgreSQL dialect cost every command on SQLite ~0.04 s
-    dialect = session.get_bind().dialect.name
+    return dialect_insert(session.get_bind().dialect.name, table)
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """:func:`insert_for` by the dialect's name (for statements built once per dialect)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects import postgresql
 
