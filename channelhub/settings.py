@@ -178,6 +178,10 @@ class EngineSettings(BaseModel):
     stalled_seconds: float = Field(default=60.0, gt=0, le=86_400)
     #: seconds between two passes of the "retry stalled jobs" task
     stalled_check_seconds: int = Field(default=30, ge=1, le=3_600)
+    #: seconds a worker waits between two looks for due jobs when no PostgreSQL notification
+    #: woke it first: a job queued for later (a retry's back-off, a debounced stock push)
+    #: starts up to this long after its time
+    poll_seconds: float = Field(default=5.0, gt=0, le=600)
 
     @field_validator("stalled_seconds")
     @classmethod
@@ -393,6 +397,8 @@ DEFAULT_CONFIG_TOML = """\
 # heartbeat_seconds = 10     # a worker's heartbeat; a job of a worker silent for
 # stalled_seconds = 60       # this long is stalled and retried by another worker
 # stalled_check_seconds = 30
+# poll_seconds = 5          # a worker looks for due jobs this often (new ones wake it at once;
+#                            # one queued for later starts up to this long after its time)
 
 [console]                    # the seller console served by `channelhub run`
 # secure_cookies = false     # true behind a TLS proxy: the session cookie goes over HTTPS only

@@ -284,6 +284,7 @@ def in_run_worker(runtime: Runtime) -> InRunWorker | None:
         concurrency=engine.run_worker_concurrency,
         heartbeat_seconds=engine.heartbeat_seconds,
         stalled_seconds=engine.stalled_seconds,
+        poll_seconds=engine.poll_seconds,
     )
 
 

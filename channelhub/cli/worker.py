@@ -61,6 +61,7 @@ async def _work(
             queues=queues,
             heartbeat_seconds=engine.heartbeat_seconds,
             stalled_seconds=engine.stalled_seconds,
+            poll_seconds=engine.poll_seconds,
         )
     finally:
         uninstall()

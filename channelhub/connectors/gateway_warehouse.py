@@ -4,16 +4,18 @@ Both map the hub's warehouses and shipping services to their own codes (account 
 ``warehouse_codes``, ``shipping_methods``, ``default_shipping_method``), talk through one
 :class:`~channelhub.connectors.http.gateway.SignedGateway` with one bucket per app key, are not
 idempotent on create (a refused create is read back by the seller reference: an order already
-there is the earlier attempt), and report stock as full pages per mapped warehouse. A subclass
-states only its platform's words: the scheme, the create data, where the order number sits,
-and how one inventory page is asked for and read. Cancel, status, fees and tracking differ in
-shape and stay in each connector.
+there is the earlier attempt), and report stock as full pages per mapped warehouse, read row by
+row (a row the mapping cannot read is set aside with its body as one of the page's
+``failures``; the other rows go through). A subclass states only its platform's words: the
+scheme, the create data, where the order number sits, and how one inventory page is asked for
+and its rows read. Cancel, status, fees and tracking differ in shape and stay in each
+connector.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from channelhub.connectors.errors import NotFoundError
@@ -26,6 +28,7 @@ from channelhub.connectors.http.gateway import (
 )
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext
+from channelhub.connectors.records import PageRecords
 from channelhub.connectors.results import OutboundReceipt, PageOf, RawRecord, StockLevel
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
@@ -47,6 +50,10 @@ class GatewayWarehouse:
     #: one shared bucket per app key over every method
     bucket: ClassVar[str]
     limits: ClassVar[Mapping[str, RateLimit]]
+    #: where an inventory page's rows sit ("data.list"), to name a row in a message
+    stock_rows_at: ClassVar[str]
+    #: the row field holding the SKU, to name a row set aside by its SKU
+    stock_sku_field: ClassVar[str]
 
     def __init__(self, context: ConnectorContext) -> None:
         settings = context.settings
@@ -102,8 +109,13 @@ class GatewayWarehouse:
 
     async def inventory_page(
         self, code: str, page: int, skus: Sequence[str] | None
-    ) -> tuple[Sequence[WarehouseStock], bool, Envelope]:
-        """One page of a warehouse's stock: its rows, whether more follow, the answer."""
+    ) -> tuple[Sequence[Any], bool, Envelope]:
+        """One page of a warehouse's stock: its rows as sent, whether more follow, the
+        answer (a page whose own shape is wrong raises)."""
+        raise NotImplementedError
+
+    def stock_row(self, row: Any, where: str) -> WarehouseStock:
+        """One row of an inventory page, read by the strict rules (raises when it cannot)."""
         raise NotImplementedError
 
     # --- shared --------------------------------------------------------------------------
@@ -150,22 +162,45 @@ class GatewayWarehouse:
     async def get_stock_levels(
         self, skus: Sequence[str] | None = None, cursor: str | None = None
     ) -> AsyncIterator[PageOf[StockLevel]]:
-        """Every mapped warehouse's stock, page by page (a full read: no changed-since)."""
+        """Every mapped warehouse's stock, page by page (a full read: no changed-since).
+
+        Each row is read on its own (:class:`~channelhub.connectors.records.PageRecords`): a
+        row the mapping refuses is one of the page's ``failures`` with its body and the hub
+        warehouse it belongs to (its context), and the page's other rows go through."""
         wanted = set(skus) if skus is not None else None
         codes = list(self.warehouse_codes.items())
         for position, (hub, code) in enumerate(codes):
             page = 1
             while True:
-                found, more, answer = await self.inventory_page(code, page, skus)
+                rows, more, _ = await self.inventory_page(code, page, skus)
                 now = self._now()
-                levels = tuple(
-                    StockLevel(hub, s.sku, s.on_hand, s.available, s.reserved, as_of=now)
-                    for s in found
-                    if wanted is None or s.sku in wanted
-                )
+                records: PageRecords[StockLevel] = PageRecords()
+                for index, row in enumerate(rows):
+                    raw = RawRecord("stock", self._row_id(hub, row), compact_json(row), now)
+                    where = f"{self.stock_rows_at}[{index}]"
+                    records.take(raw, self._levels, row, where, now, wanted, warehouse=hub)
                 last = not more and position == len(codes) - 1
-                raw = RawRecord("stock", f"{hub}:{page}", json.dumps(answer.raw).encode(), now)
-                yield PageOf(items=levels, raw=(raw,), cursor=None, done=last)
+                yield records.page(None, last)
                 if not more:
                     break
                 page += 1
+
+    def _levels(
+        self,
+        row: Any,
+        where: str,
+        now: datetime,
+        wanted: set[str] | None,
+        *,
+        warehouse: str,
+    ) -> list[StockLevel]:
+        """The level one row states (none when its SKU was not asked for)."""
+        s = self.stock_row(row, where)
+        if wanted is not None and s.sku not in wanted:
+            return []
+        return [StockLevel(warehouse, s.sku, s.on_hand, s.available, s.reserved, as_of=now)]
+
+    def _row_id(self, hub: str, row: Any) -> str:
+        """``HUB-WAREHOUSE:SKU`` naming one row in a dead letter (the SKU as sent, or ``?``)."""
+        sku = row.get(self.stock_sku_field) if isinstance(row, dict) else None
+        return f"{hub}:{sku if isinstance(sku, str | int) and sku != '' else '?'}"

@@ -15,12 +15,14 @@ from channelhub.jobs.desk.engine_state import engine_state
 from channelhub.jobs.distributed.app import build_app
 from channelhub.jobs.distributed.defer import defer_unit
 from channelhub.jobs.distributed.events import install_event_defers
+from channelhub.jobs.distributed.requests import request_replay
 from channelhub.jobs.distributed.stalled import retry_stalled_jobs
 from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.stock.pull import STOCK_SUBJECT
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.store.db import make_engine, make_session_factory
 from channelhub.store.repos import outbox
-from channelhub.store.repos.jobs import record_pending_deliveries
+from channelhub.store.repos.jobs import record_dead_letter, record_pending_deliveries
 from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.tables.accounts import Account
 from tests.conftest import _empty_all_tables
@@ -184,3 +186,27 @@ def test_queue_state_and_stalled_retry_free_the_lock_of_a_dead_worker(
         ("shop-3", "todo"),
         ("shop-4", "todo"),
     ]
+
+
+def test_a_stock_row_letter_queues_the_account_pull_which_resolves_it_itself(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        session.add(Account(platform="winit", name="wms", settings={}, credentials=b"",
+                            created_at=NOW, updated_at=NOW))  # fmt: skip
+        session.flush()
+        letter = record_dead_letter(
+            session,
+            account="wms",
+            platform="winit",
+            job_kind="pull_stock",
+            subject=STOCK_SUBJECT,
+            reason="WINIT: data.list[1].inStockQty: -3 must be at least 0",
+            now=NOW,
+        )
+    with sessions.begin() as session:
+        queued = request_replay(session, letter)
+    assert queued is not None and queued.kind is JobKind.PULL_STOCK and queued.added
+    # no letter attached: the pull resolves the account's stock letters when their rows read
+    # and reopens one it still cannot read (tests/overseas/test_stock_rows.py)
+    assert [args for _, args, _ in _jobs(sessions)] == [{"account": "wms", "kind": "pull_stock"}]

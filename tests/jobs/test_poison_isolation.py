@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import decimal
 import json
+import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.errors import ChannelhubError
@@ -251,6 +254,57 @@ async def test_a_store_failure_rolls_back_only_its_order(
     monkeypatch.setattr(pulls, "intake_orders", real_many)
     await replay_dead_letter(session_factory, letter.id, connector_factory=rig.factory, now=rig.now)
     assert stored(session_factory, rig.account)[1] == ids_of(rig)
+
+
+REFUSALS: dict[str, tuple[Exception, str]] = {
+    "database": (
+        DataError("INSERT INTO orders ...", {}, ValueError("integer out of range")),
+        "the database refused it (ValueError: integer out of range)",
+    ),
+    "bug": (RuntimeError("set-based path broke"), "RuntimeError: set-based path broke"),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSALS))
+async def test_a_page_refused_set_based_is_redone_one_by_one_with_a_warning(
+    session_factory: sessionmaker[Session],
+    vault: Vault,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    refusal: str,
+) -> None:
+    """The page's set-based intake refused (a database error after part of the page was
+    written, or a bug in that path): the page is redone order by order and every order lands,
+    and the fallback is not silent: one warning names the page, platform, account and error
+    (with the traceback for a bug, without the SQL for a database error)."""
+    import channelhub.jobs.orders.pulls as pulls
+
+    rig = RIGS["ebay"](session_factory, vault, COUNT)
+    error, reason = REFUSALS[refusal]
+    real_many = pulls.intake_orders
+
+    def write_then_refuse(session: Session, orders: Any, **kwargs: Any) -> Any:
+        real_many(session, orders, **kwargs)
+        session.flush()  # part of the page written: the savepoint must undo it
+        raise error
+
+    monkeypatch.setattr(pulls, "intake_orders", write_then_refuse)
+    with caplog.at_level(logging.WARNING, logger="channelhub.jobs.orders.pulls"):
+        result = await pull(session_factory, rig)
+
+    assert result.outcome is RunOutcome.OK, result.error
+    assert stored(session_factory, rig.account)[1] == ids_of(rig)
+    assert (result.counts.new, result.counts.failed) == (COUNT, 0)
+    warnings = [r for r in caplog.records if r.name == "channelhub.jobs.orders.pulls"]
+    assert warnings and all(r.levelno == logging.WARNING for r in warnings)
+    said = " | ".join(r.getMessage() for r in warnings)
+    assert f"pull_orders page of ebay/{rig.account}: set-based intake of " in said
+    assert f"refused, storing them one by one: {reason}" in said
+    named = {n for r in warnings for n in re.findall(r"\((\S+) \.\. (\S+)\)", r.getMessage())[0]}
+    assert named and named <= set(rig.orders)  # each page by its first and last order
+    assert all(bool(r.exc_info) is (refusal == "bug") for r in warnings)
+    with session_factory() as session:
+        assert list_dead_letters(session, account=rig.account) == []
 
 
 def _count(factory: sessionmaker[Session], model: type) -> int:

@@ -31,7 +31,11 @@ def simulator(**options: object) -> Simulator:
 
 
 def make_connector(
-    sim: Simulator, *, refresh_token: str = DEFAULT_REFRESH_TOKEN, **kwargs: object
+    sim: Simulator,
+    *,
+    refresh_token: str = DEFAULT_REFRESH_TOKEN,
+    now: datetime = NOW,
+    **kwargs: object,
 ) -> WishConnector:
     context = ConnectorContext(
         platform="wish",
@@ -46,6 +50,6 @@ def make_connector(
         transport=httpx.ASGITransport(app=sim),
         clock=sim.time,  # type: ignore[attr-defined]
         sleep=sim.time.sleep,  # type: ignore[attr-defined]
-        now=lambda: NOW,
+        now=lambda: now,
     )
     return WishConnector(context, **kwargs)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ the field and path names are checked against the SDK in test_sdk_names)."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
@@ -31,6 +32,44 @@ async def test_orders_sharing_one_update_time_are_neither_lost_nor_doubled() -> 
     connector = make_connector(sim, page_limit=5)
     seen, _ = await _import_all(connector)
     assert Counter(seen) == Counter(list(sim.shop.orders))
+    await connector.aclose()
+
+
+async def test_an_order_refunded_after_the_import_is_read_again_as_cancelled() -> None:
+    """The pull lists every state: an order Wish refunds after the hub took it comes back
+    with the refund (it was read only while APPROVED, so the hub never saw it cancelled)."""
+    sim = simulator(order_count=3)
+    connector = make_connector(sim)
+    seen, last = await _import_all(connector)
+    assert last is not None and len(seen) == 3
+    oid = seen[0]
+    await connector.aclose()
+    sim.shop.orders[oid].update(state="REFUNDED", updated_at="2026-03-10T12:30:00Z")
+    connector = make_connector(sim, now=NOW + timedelta(hours=1))  # the next run
+    pages = [page async for page in connector.pull_orders(last.cursor)]
+    (order,) = [o for page in pages for o in page.items]
+    assert (order.external_id, order.channel_status) == (oid, "REFUNDED")
+    assert order.channel_state is ChannelOrderState.CANCELLED
+    assert order.lines[0].cancelled_quantity == order.lines[0].quantity
+    calls = [e for e in sim.journal.entries if e.path == "/api/v3/orders"]
+    assert calls and all("states=" not in e.query for e in calls)
+    await connector.aclose()
+
+
+async def test_an_order_in_a_state_the_mapping_does_not_know_is_set_aside() -> None:
+    """Listing every state means a state the table does not know may come: that order is set
+    aside with its body (never planned as one to ship); the others go through."""
+    sim = simulator(order_count=3)
+    oid = next(iter(sim.shop.orders))
+    sim.shop.orders[oid]["state"] = "ON_HOLD_FOR_SOMETHING_NEW"
+    connector = make_connector(sim)
+    pages = [page async for page in connector.pull_orders(None, since=SINCE)]
+    assert sorted(o.external_id for p in pages for o in p.items) == sorted(
+        set(sim.shop.orders) - {oid}
+    )
+    (failure,) = [f for p in pages for f in p.failures]
+    assert failure.raw.external_id == oid and "ON_HOLD_FOR_SOMETHING_NEW" in failure.reason
+    assert "REQUIRE_REVIEW" in failure.reason  # the states it knows, named
     await connector.aclose()
 
 

@@ -120,6 +120,8 @@ class FourPxWarehouse(GatewayWarehouse):
     default_base_url = DEFAULT_BASE_URL
     bucket = BUCKET
     limits = LIMITS
+    stock_rows_at = wire.STOCK_ROWS
+    stock_sku_field = wire.STOCK_SKU
     create_method = wire.CREATE  # 4PX refuses a repeated ref_no
 
     def make_scheme(self, context: ConnectorContext) -> GatewayScheme:
@@ -142,11 +144,14 @@ class FourPxWarehouse(GatewayWarehouse):
 
     async def inventory_page(
         self, code: str, page: int, skus: Sequence[str] | None
-    ) -> tuple[Sequence[WarehouseStock], bool, Envelope]:
+    ) -> tuple[Sequence[Any], bool, Envelope]:
         data = wire.inventory_data(warehouse_code=code, page=page, skus=skus)
         answer = await self.gateway.call(wire.INVENTORY, data)
-        found, more = wire.stock_page(answer.data, page)
-        return found, more, answer
+        rows, more = wire.stock_rows(answer.data, page)
+        return rows, more, answer
+
+    def stock_row(self, row: Any, where: str) -> WarehouseStock:
+        return wire.stock_row(row, where)
 
     async def _listed(self, key: str) -> tuple[dict[str, Any], Envelope]:
         """The consignment 4PX holds under the key's ref_no; NotFoundError when none."""

@@ -124,6 +124,8 @@ class WinitWarehouse(GatewayWarehouse):
     default_base_url = DEFAULT_BASE_URL
     bucket = BUCKET
     limits = LIMITS
+    stock_rows_at = wire.STOCK_ROWS
+    stock_sku_field = wire.STOCK_SKU
     create_method = wire.CREATE  # repeatable N: WINIT never takes a sellerOrderNo twice
 
     def make_scheme(self, context: ConnectorContext) -> GatewayScheme:
@@ -146,11 +148,14 @@ class WinitWarehouse(GatewayWarehouse):
 
     async def inventory_page(
         self, code: str, page: int, skus: Sequence[str] | None
-    ) -> tuple[Sequence[WarehouseStock], bool, Envelope]:
+    ) -> tuple[Sequence[Any], bool, Envelope]:
         data = wire.inventory_data(warehouse_id=code, page=page, skus=skus)
         answer = await self.gateway.call(wire.INVENTORY, data)
-        found, more = wire.stock_page(answer.data)
-        return found, more, answer
+        rows, more = wire.stock_rows(answer.data)
+        return rows, more, answer
+
+    def stock_row(self, row: Any, where: str) -> WarehouseStock:
+        return wire.stock_row(row, where)
 
     async def _listed(self, key: str) -> dict[str, Any]:
         """The order WINIT holds under the key's sellerOrderNo; NotFoundError when none."""

@@ -24,10 +24,14 @@ SPEC = PlatformSpec(
 
 
 async def check(connector: WishConnector, context: ConnectorContext) -> list[CheckLine]:
-    """A token from the refresh token, then one unfulfilled-orders read and one products read."""
+    """A token from the refresh token, then one orders read and one products read."""
     await connector.token.get()
     lines = [CheckLine(True, "access token ok (refresh token)")]
-    lines.append(CheckLine(True, f"orders readable ({await connector.probe_orders()} unfulfilled)"))
+    lines.append(
+        CheckLine(
+            True, f"orders readable ({await connector.probe_orders()} updated in the last day)"
+        )
+    )
     await connector.probe_products()
     lines.append(CheckLine(True, "products readable"))
     return lines

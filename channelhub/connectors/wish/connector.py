@@ -1,10 +1,11 @@
 """The Wish sales-channel connector (CONTRACT UNVERIFIED: see ``channelhub.mappings.wish``).
 
 OAuth: the account's refresh token buys ``Authorization: Bearer`` access tokens
-(``GET /api/v3/oauth/refresh_token``), kept per connector. Orders: unfulfilled (APPROVED)
-orders updated in [start, now - lag], oldest first, paged by an ``updated_at_min`` keyset (the
-ids already taken at the boundary time are skipped), so an order updated during the import
-moves forward and is read again rather than lost. Fulfilment: one tracking number per order
+(``GET /api/v3/oauth/refresh_token``), kept per connector. Orders: every order updated in
+[start, now - lag] whatever its state (a refund or cancellation after the import is read as
+an update), oldest first, paged by an ``updated_at_min`` keyset (the ids already taken at the
+boundary time are skipped), so an order updated during the import moves forward and is read
+again rather than lost. Fulfilment: one tracking number per order
 (a Wish order is one variation), read back first. Stock: per product, one update setting each
 of its variations' inventory in the account's Wish warehouse.
 """
@@ -263,7 +264,7 @@ class WishConnector:
         return Fetched(order, raw)
 
     async def probe_orders(self) -> int:
-        """How many unfulfilled orders the last day shows on one small page (the live check)."""
+        """How many orders the last day updated, on one small page (the live check)."""
         now = self._now()
         params = orders_params(now - timedelta(days=1), now, limit=5)
         response = await self.http.request("listOrders", "GET", ORDERS_PATH, params=params)

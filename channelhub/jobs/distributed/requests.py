@@ -23,6 +23,7 @@ from channelhub.jobs.distributed.defer import UNIT_TASK, defer_unit, unit_queuei
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.replay import replay_dead_letter
 from channelhub.jobs.engine.runner import JobOptions, load_handler
+from channelhub.jobs.stock.pull import STOCK_SUBJECT
 from channelhub.store.repos.accounts import get_account
 from channelhub.store.repos.jobs import get_dead_letter
 from channelhub.store.tables.jobs import DeadLetterState
@@ -128,12 +129,16 @@ _ATTACH_LETTER = text(
 
 def request_replay(session: Session, letter_id: int) -> RunRequest | None:
     """Replay the dead letter of a failed run on the workers: queue its unit (or mark the one
-    waiting) with the letter, which the unit resolves when it succeeds. None for a letter of
-    another subject (a record, a callback: the caller replays those where it is, they write
-    the database only). InvalidInput for a letter that is not open."""
+    waiting) with the letter, which the unit resolves when it succeeds. A stock row's letter
+    queues the account's stock pull, which resolves it when the row reads
+    (:mod:`channelhub.jobs.stock.pull`). None for a letter of another subject (a record, a
+    callback: the caller replays those where it is, they write the database only).
+    InvalidInput for a letter that is not open."""
     letter = get_dead_letter(session, letter_id)
     if letter.state != DeadLetterState.OPEN.value:
         raise InvalidInput.field(f"dead letter {letter_id} state", letter.state, "is not open")
+    if letter.subject == STOCK_SUBJECT:  # the pull runs again and resolves it, see replay
+        return request_run(session, letter.account, JobKind.PULL_STOCK)
     if letter.subject != RUN_SUBJECT:
         return None
     kind = JobKind(letter.job_kind)

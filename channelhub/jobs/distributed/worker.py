@@ -126,6 +126,7 @@ class InRunWorker:
     concurrency: int = 0
     heartbeat_seconds: float = 10.0
     stalled_seconds: float = 60.0
+    poll_seconds: float = 5.0
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
@@ -136,4 +137,5 @@ class InRunWorker:
             concurrency=self.concurrency,
             heartbeat_seconds=self.heartbeat_seconds,
             stalled_seconds=self.stalled_seconds,
+            poll_seconds=self.poll_seconds,
         )

@@ -9,7 +9,12 @@
 - a carrier scan set aside by a tracking poll (``tracking``): its body goes through the
   carrier's tracking mapping again and is stored;
 - an order the pipeline refused (``pipeline``): it goes through the pipeline again with the
-  hub's rulebook (``options.home``).
+  hub's rulebook (``options.home``);
+- a stock row a warehouse's stock pull could not read (``stock``): the pull runs again (a
+  count is a snapshot: the archived row's is out of date, the warehouse's current one is
+  what counts). The pull resolves the account's stock letters and reopens any row it still
+  cannot read (:mod:`channelhub.jobs.stock.pull`), so the letter is resolved exactly when its
+  row now reads.
 
 A replay that works marks the letter resolved; one that fails keeps it open with the new
 reason and raises, so the operator sees why.
@@ -44,6 +49,7 @@ from channelhub.jobs.orders.intake import Intake, intake_order
 from channelhub.jobs.orders.pipeline import process_order
 from channelhub.jobs.orders.pipeline_intake import PIPELINE_SUBJECT, pipeline_settings
 from channelhub.jobs.stock.compute import load_rules
+from channelhub.jobs.stock.pull import STOCK_SUBJECT
 from channelhub.mappings.catalog import normalizer
 from channelhub.store.repos._upsert import Upserted
 from channelhub.store.repos.jobs import get_dead_letter, resolve_dead_letter, retry_failed
@@ -133,6 +139,10 @@ async def replay_dead_letter(
             raise ReplayFailed(f"dead letter {letter_id}: the run failed again: {result.error}")
         _resolve(session_factory, letter_id, now())
         return f"ran {letter.job_kind} of {letter.account!r} again: {result.outcome}"
+    if letter.subject == STOCK_SUBJECT:
+        return await _pull_stock_again(
+            session_factory, letter, connector_factory=connector_factory, now=now, options=options
+        )
     if letter.subject in (CALLBACK_SUBJECT, PIPELINE_SUBJECT):
         try:
             with session_factory.begin() as session:
@@ -190,6 +200,38 @@ async def replay_dead_letter(
         raise ReplayFailed(f"dead letter {letter_id}: the record failed again: {reason}") from exc
     outcomes = ", ".join(r.outcome.value for r in results) or "nothing to store"
     return f"mapped {letter.subject} {letter.external_id or '(no id)'} again: {outcomes}"
+
+
+async def _pull_stock_again(
+    session_factory: sessionmaker[Session],
+    letter: DeadLetter,
+    *,
+    connector_factory: ConnectorFactoryFn,
+    now: Callable[[], datetime],
+    options: JobOptions | None,
+) -> str:
+    """Run the account's stock pull again; the letter is resolved when its row now reads."""
+    result = await run_job(
+        session_factory,
+        letter.account,
+        JobKind.PULL_STOCK,
+        connector_factory=connector_factory,
+        now=now,
+        options=options,
+    )
+    if result.skipped:
+        raise ReplayFailed(f"pull_stock of {letter.account!r} is running right now")
+    if result.outcome is RunOutcome.FAILED:
+        _keep_open(session_factory, letter.id, result.error or "failed", now())
+        raise ReplayFailed(f"dead letter {letter.id}: the stock pull failed: {result.error}")
+    with session_factory() as session:
+        again = get_dead_letter(session, letter.id)
+    if again.state == DeadLetterState.OPEN.value:
+        raise ReplayFailed(
+            f"dead letter {letter.id}: the stock pull could not read {letter.external_id} "
+            f"again: {again.reason}"
+        )
+    return f"pulled the stock of {letter.account!r} again: {letter.external_id} now reads"
 
 
 def _resolve(session_factory: sessionmaker[Session], letter_id: int, at: datetime) -> None:

@@ -11,6 +11,7 @@ committed one; killed inside a page, it redoes that page, which the upserts make
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -23,7 +24,7 @@ from channelhub.connectors.results import PageOf
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Listing, Order
-from channelhub.jobs.engine.isolation import SetAside, set_aside_note
+from channelhub.jobs.engine.isolation import SetAside, record_reason, set_aside_note
 from channelhub.jobs.engine.isolation import archive as archive  # re-exported: api/webhooks.py
 from channelhub.jobs.engine.runner import JobContext
 from channelhub.jobs.orders.intake import Intake, intake_order, intake_orders
@@ -35,6 +36,7 @@ from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.listings import upsert_listing
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def count(outcomes: list[Upserted] | list[Intake], failed: int = 0) -> RunCounts:
@@ -90,7 +92,10 @@ def store_order_page(
         payload_of(index, order.external_id, order.parent_external_id)
         for index, order in enumerate(page.items)
     ]
-    outcomes = _intake_page(session, page.items, [payload for payload, _ in found], now)
+    payload_ids = [payload for payload, _ in found]
+    outcomes = _intake_page(
+        session, page.items, payload_ids, now, where=f"{job_kind} page of {platform}/{account}"
+    )
     if outcomes is None:
         outcomes = []
         for order, (payload_id, context) in zip(page.items, found, strict=True):
@@ -109,10 +114,18 @@ def store_order_page(
 
 
 def _intake_page(
-    session: Session, orders: Sequence[Order], payload_ids: list[int | None], now: datetime
+    session: Session,
+    orders: Sequence[Order],
+    payload_ids: list[int | None],
+    now: datetime,
+    *,
+    where: str,
 ) -> list[Intake] | None:
     """The page's orders taken in set-based in a savepoint; None when it was refused (rolled
-    back: the caller stores them one by one, where each refusal is filed)."""
+    back: the caller stores them one by one, where each refusal is filed). A refusal is
+    logged as a warning naming the page (``where``), its first and last order and the error:
+    the page still lands, but slower, and the cause (a database error, a bug in the
+    set-based path) must not go unseen."""
     if not orders:
         return []
     try:
@@ -121,9 +134,23 @@ def _intake_page(
     except DBAPIError as error:
         if error.connection_invalidated:
             raise  # the connection is gone: not a record's fault, the run stops
+        _refused(where, orders, error, trace=False)
         return None
-    except Exception:  # noqa: BLE001 - redone record by record, where SetAside files the
-        return None  # record at fault (its boundary: nothing is dropped, see SetAside.store)
+    # redone record by record, where SetAside files the record at fault (its boundary:
+    # nothing is dropped, see SetAside.store); the warning says why the page was redone
+    except Exception as error:  # noqa: BLE001 - see above
+        _refused(where, orders, error, trace=True)
+        return None
+
+
+def _refused(where: str, orders: Sequence[Order], error: Exception, *, trace: bool) -> None:
+    """The warning for a page whose set-based intake was refused (a database error by its
+    bounded message; anything else with its traceback: the set-based path has a bug)."""
+    log.warning(
+        "%s: set-based intake of %d order(s) (%s .. %s) refused, storing them one by one: %s",
+        where, len(orders), orders[0].external_id, orders[-1].external_id,
+        record_reason(error), exc_info=trace,
+    )  # fmt: skip
 
 
 def store_listing_page(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from channelhub.connectors.results import RecordFailure
 from channelhub.connectors.roles import Capability, SalesChannel, Warehouse, require
 from channelhub.core.errors import InvalidInput
 from channelhub.core.order import ChannelOrderState
@@ -41,6 +42,7 @@ from channelhub.jobs.reconciliation.repairs import (
     RepairContext,
     apply_safe_repairs,
 )
+from channelhub.jobs.stock.pull import partial_warehouses
 from channelhub.store.repos.jobs import RunCounts
 from channelhub.store.repos.reconcile import (
     StoredDiscrepancy,
@@ -184,11 +186,19 @@ async def reconcile_warehouse(
         with sessions.begin() as session:
             rows = warehouses_of_account(session, connector.account)
             codes, resolve = [row.code for row in rows], level_resolver(rows)
-        levels = await _pull_stock_levels(connector, resolve)
+        levels, failures = await _pull_stock_levels(connector, resolve)
         served = sorted(set(codes) | {level.warehouse for level in levels})
+        # a warehouse with rows set aside is compared only on the SKUs it listed: a SKU it
+        # did not list may be the unreadable row, not a count of 0 (the pull files the row)
+        partial = partial_warehouses(failures, resolve, served)
+        listed = {(level.warehouse, level.sku) for level in levels}
+
+        def compared(count: StockCount) -> bool:
+            return count.warehouse not in partial or (count.warehouse, count.sku) in listed
+
         with sessions.begin() as session:
-            ledger = _Counted(iter_ledger_on_hand(session, warehouses=served))
-            flight = _Counted(iter_in_flight(session, warehouses=served))
+            ledger = _Counted(filter(compared, iter_ledger_on_hand(session, warehouses=served)))
+            flight = _Counted(filter(compared, iter_in_flight(session, warehouses=served)))
             found = reconcile_stock(levels, ledger, flight, tolerance=tolerance)
             by_class = add_discrepancies(session, run_id, found)
         counts: dict[str, Any] = {
@@ -199,6 +209,7 @@ async def reconcile_warehouse(
                 "warehouses": served,
             },
             "tolerance": tolerance,
+            "unreadable_levels": [f"{f.raw.external_id}: {f.reason}" for f in failures],
             "discrepancies": dict(sorted(by_class.items())),
         }
         ctx = RepairContext(
@@ -347,15 +358,19 @@ async def _pull_listing_quantities(connector: SalesChannel) -> list[ListingQuant
 
 async def _pull_stock_levels(
     connector: Warehouse, resolve: Callable[[str], str | None]
-) -> list[StockCount]:
+) -> tuple[list[StockCount], list[RecordFailure]]:
     """On hand per (warehouse, sku), summed over repeats (several locations), sorted; a level
-    no registered warehouse matches keeps the WMS's name (reported, never adjusted)."""
+    no registered warehouse matches keeps the WMS's name (reported, never adjusted). With
+    them, the rows the mapping could not read (the stock pull files them as dead letters)."""
     on_hand: dict[tuple[str, str], int] = {}
+    failures: list[RecordFailure] = []
     async for page in connector.get_stock_levels(None, None):
+        failures.extend(page.failures)
         for level in page.items:
             key = (resolve(level.warehouse) or level.warehouse, level.sku)
             on_hand[key] = on_hand.get(key, 0) + level.on_hand
-    return [StockCount(wh, sku, qty) for (wh, sku), qty in sorted(on_hand.items())]
+    levels = [StockCount(wh, sku, qty) for (wh, sku), qty in sorted(on_hand.items())]
+    return levels, failures
 
 
 # --- run bookkeeping -----------------------------------------------------------------------

@@ -13,6 +13,15 @@ is read that way when the scheduled job has a cursor from its last read: only th
 are adjusted (the others did not change), and the last page's cursor is stored for the next
 run. Without a cursor (the first run, ``stock pull`` by hand) every SKU is read as above.
 
+A row the WMS sent that its mapping could not read (a page's ``failures``) is archived with its
+raw body and filed as a dead letter in the same transaction; the other rows are applied. The
+warehouse it belongs to (the failure's ``warehouse`` context; every served warehouse when it
+names none) is then read as partial: its listed SKUs are set, but a SKU it did not list is left
+as it is rather than set to 0 (it may be the row set aside). The next full read reads the row
+again: it resolves the account's open stock letters first, and a row still unreadable reopens
+its own (the same body is the same letter), so an open letter is a row the last read could not
+read. Replaying one runs the pull again (:mod:`channelhub.jobs.engine.replay`).
+
 Which warehouse a level belongs to: the registered warehouse whose ``external_id`` (else code)
 the level names; when the account serves a single warehouse, every level is that warehouse's
 (a connector labels levels with its own ``warehouse`` setting, which need not be the code).
@@ -29,17 +38,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channelhub.connectors.results import RecordFailure
 from channelhub.connectors.roles import Capability, Warehouse, require
 from channelhub.core.errors import ConfigError
+from channelhub.jobs.engine.isolation import SetAside, set_aside_note
 from channelhub.jobs.engine.runner import JobContext
 from channelhub.store.repos.cursors import set_cursor
-from channelhub.store.repos.jobs import RunCounts
+from channelhub.store.repos.jobs import RunCounts, resolve_subject
 from channelhub.store.repos.reconcile import iter_in_flight, iter_ledger_on_hand
 from channelhub.store.repos.stock import mark_stock_known, set_on_hand
 from channelhub.store.repos.warehouses import level_resolver, warehouses_of_account
 from channelhub.store.tables.stock import WarehouseRow
 
 SessionFactory = Callable[[], Session]
+#: the subject of a stock row's dead letter (the raw record's kind)
+STOCK_SUBJECT = "stock"
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +68,9 @@ class PullSummary:
     unmatched: tuple[str, ...] = ()  # WMS warehouse ids no registered warehouse matches
     cursor: str | None = None  # where a changed-since read starts next (STOCK_CHANGES)
     changes_only: bool = False  # this read listed only what changed since the last
+    set_aside: int = 0  # rows the mapping could not read, filed as dead letters
+    #: warehouses with rows set aside: SKUs they did not list were left as they were
+    partial: tuple[str, ...] = ()
 
     @property
     def changed(self) -> int:
@@ -77,6 +93,12 @@ class PullSummary:
             lines.append(
                 f"  ignored levels of WMS warehouse(s) {', '.join(self.unmatched)}: no registered "
                 "warehouse has that external id (`channelhub warehouses add ... --external-id`)"
+            )
+        if self.set_aside:
+            lines.append(
+                f"  {self.set_aside} row(s) could not be read and were set aside as dead letters "
+                f"(`channelhub jobs deadletters`); SKUs not listed in {', '.join(self.partial)} "
+                "were left as they were"
             )
         return "\n".join(lines)
 
@@ -106,9 +128,12 @@ async def pull_stock(
     now: datetime,
     settings: Mapping[str, Any] | None = None,
     cursor: str | None = None,
+    job_kind: str = "pull_stock",
+    run_id: int | None = None,
 ) -> PullSummary:
     """Read every level from the WMS (or, with ``cursor`` and ``STOCK_CHANGES``, those
-    changed since), then adjust the ledger in one transaction."""
+    changed since), then adjust the ledger and file the rows set aside in one transaction
+    (dead letters under ``job_kind`` and ``run_id``)."""
     require(connector, Capability.STOCK_LEVELS)
     changes_only = cursor is not None and Capability.STOCK_CHANGES in connector.capabilities
     with session_factory() as session:
@@ -117,8 +142,10 @@ async def pull_stock(
     unmatched: set[str] = set()
     levels = 0
     next_cursor: str | None = None
+    failures: list[RecordFailure] = []
     async for page in connector.get_stock_levels(None, cursor if changes_only else None):
         next_cursor = page.cursor if page.done else next_cursor
+        failures.extend(page.failures)
         for level in page.items:
             levels += 1
             code = resolve(level.warehouse)
@@ -138,7 +165,13 @@ async def pull_stock(
         adjusted = dict.fromkeys(codes, 0)
         units = dict.fromkeys(codes, 0)
         kept = 0
-        listed = set(counts) if changes_only else set(counts) | {k for k, v in ledger.items() if v}
+        partial = partial_warehouses(failures, resolve, codes)
+        if not changes_only:  # every row was read again: the earlier letters are superseded
+            resolve_subject(session, account=account, subject=STOCK_SUBJECT, now=now)
+        aside = SetAside(connector.platform, account, job_kind, now, run_id)
+        set_aside = aside.failures(session, failures)
+        unlisted = {k for k, v in ledger.items() if v and k[0] not in partial}
+        listed = set(counts) if changes_only else set(counts) | unlisted
         for key in sorted(listed):
             code, sku = key
             if code not in adjusted:
@@ -166,13 +199,29 @@ async def pull_stock(
         unmatched=tuple(sorted(unmatched)),
         cursor=next_cursor,
         changes_only=changes_only,
+        set_aside=set_aside,
+        partial=tuple(sorted(partial)),
     )
+
+
+def partial_warehouses(
+    failures: list[RecordFailure], resolve: Callable[[str], str | None], codes: list[str]
+) -> set[str]:
+    """The served warehouses a row set aside may belong to: the one its ``warehouse``
+    context names, every one when it names none (or none registered)."""
+    partial: set[str] = set()
+    for failure in failures:
+        named = failure.context.get("warehouse")
+        code = resolve(named) if isinstance(named, str) else None
+        partial.update([code] if code is not None else codes)
+    return partial
 
 
 async def pull_stock_job(context: JobContext) -> bool:
     """The scheduled ``pull_stock`` of one WMS account.
 
-    Counts: SKUs adjusted -> updated, served warehouses left as they were -> unchanged. A WMS
+    Counts: SKUs adjusted -> updated, served warehouses left as they were -> unchanged, rows
+    set aside as dead letters -> failed (and the run's note says so). A WMS
     whose connector cannot read stock levels is skipped quietly (its stock arrives otherwise,
     e.g. by snapshot callbacks): scheduling it is not the seller's mistake.
     """
@@ -190,8 +239,12 @@ async def pull_stock_job(context: JobContext) -> bool:
         now=context.now(),
         settings=context.account.settings,
         cursor=stored.get("cursor") if isinstance(stored.get("cursor"), str) else None,
+        job_kind=context.kind.value,
+        run_id=context.run_id,
     )
     unchanged = sum(1 for n in summary.adjusted.values() if n == 0)
+    if summary.set_aside:
+        context.note = set_aside_note(summary.set_aside)
 
     def write(session: Session) -> RunCounts:
         if summary.cursor is not None:  # a STOCK_CHANGES warehouse: the next read starts here
@@ -202,7 +255,7 @@ async def pull_stock_job(context: JobContext) -> bool:
                 {"cursor": summary.cursor, "done": True},
                 now=context.now(),
             )
-        return RunCounts(updated=summary.changed, unchanged=unchanged)
+        return RunCounts(updated=summary.changed, unchanged=unchanged, failed=summary.set_aside)
 
     context.commit_page(write)
     return False

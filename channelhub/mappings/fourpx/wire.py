@@ -217,24 +217,36 @@ def inventory_data(
 FourPxStock = WarehouseStock
 
 
-def stock_page(data: Any, page: int) -> tuple[list[WarehouseStock], bool]:
-    """(levels, more pages): on hand = available + pending (待出库) stock."""
+#: where a stock page's rows sit, to name a row in a message
+STOCK_ROWS = "data.data"
+#: the row field holding the SKU, to name a row set aside by its SKU
+STOCK_SKU = "sku_code"
+
+
+def stock_rows(data: Any, page: int) -> tuple[list[Any], bool]:
+    """(rows, more pages) of a ``fu.wms.inventory.get`` answer. The rows stay as sent (each
+    read by :func:`stock_row`, so one bad row is set aside alone); a page whose own shape is
+    wrong raises."""
     if not isinstance(data, dict):
         raise InvalidInput.field("data", data, "is not an inventory page", source="4PX")
-    levels = []
-    for index, row in enumerate(data.get("data") or []):
-        where = f"data.data[{index}]"
-        if not isinstance(row, dict):
-            raise InvalidInput.field(where, row, "is not a stock row", source="4PX")
-        available = units(row.get("available_stock"), f"{where}.available_stock", source="4PX")
-        pending = units(row.get("pending_stock"), f"{where}.pending_stock", source="4PX")
-        sku = strict.text(
-            row.get("sku_code"),
-            f"{where}.sku_code",
-            limit=strict.SKU_CHARS,
-            numbers=True,
-            source="4PX",
-        )
-        levels.append(WarehouseStock(sku, available + pending, available, pending))
+    rows = data.get("data") or []
+    if not isinstance(rows, list):
+        raise InvalidInput.field("data.data", rows, "is not a list of stock rows", source="4PX")
     total = units(data.get("total"), "data.total", source="4PX") or 1
-    return levels, page < total
+    return rows, page < total
+
+
+def stock_row(row: Any, where: str) -> WarehouseStock:
+    """One row of an inventory page: on hand = available + pending (待出库) stock."""
+    if not isinstance(row, dict):
+        raise InvalidInput.field(where, row, "is not a stock row", source="4PX")
+    available = units(row.get("available_stock"), f"{where}.available_stock", source="4PX")
+    pending = units(row.get("pending_stock"), f"{where}.pending_stock", source="4PX")
+    sku = strict.text(
+        row.get(STOCK_SKU),
+        f"{where}.{STOCK_SKU}",
+        limit=strict.SKU_CHARS,
+        numbers=True,
+        source="4PX",
+    )
+    return WarehouseStock(sku, available + pending, available, pending)

@@ -255,36 +255,46 @@ def inventory_data(
 WinitStock = WarehouseStock  # 在库 inStockQty, 可用 qtyAvailable, 待出库 qtyWaitOut
 
 
-def stock_page(data: Any) -> tuple[list[WarehouseStock], bool]:
-    """(levels, more pages) of a ``queryProductInventoryList4Page`` answer."""
+#: where a stock page's rows sit, to name a row in a message
+STOCK_ROWS = "data.list"
+#: the row field holding the SKU, to name a row set aside by its SKU
+STOCK_SKU = "productCode"
+
+
+def stock_rows(data: Any) -> tuple[list[Any], bool]:
+    """(rows, more pages) of a ``queryProductInventoryList4Page`` answer. The rows stay as
+    sent (each read by :func:`stock_row`, so one bad row is set aside alone); a page whose
+    own shape is wrong raises."""
     if not isinstance(data, dict):
         raise InvalidInput.field("data", data, "is not an inventory page", source="WINIT")
-    levels = []
-    for index, row in enumerate(data.get("list") or []):
-        where = f"data.list[{index}]"
-        if not isinstance(row, dict):
-            raise InvalidInput.field(where, row, "is not a stock row", source="WINIT")
-        levels.append(
-            WarehouseStock(
-                sku=strict.text(
-                    row.get("productCode"),
-                    f"{where}.productCode",
-                    limit=strict.SKU_CHARS,
-                    numbers=True,
-                    source="WINIT",
-                ),
-                on_hand=units(row.get("inStockQty"), f"{where}.inStockQty", source="WINIT"),
-                available=units(row.get("qtyAvailable"), f"{where}.qtyAvailable", source="WINIT"),
-                reserved=units(row.get("qtyWaitOut"), f"{where}.qtyWaitOut", source="WINIT"),
-            )
-        )
+    rows = data.get("list") or []
+    if not isinstance(rows, list):
+        raise InvalidInput.field("data.list", rows, "is not a list of stock rows", source="WINIT")
     found = data.get("page")
     page: dict[str, Any] = found if isinstance(found, dict) else {}
-    start, rows, total = (
+    start, size, total = (
         units(page.get(k), f"data.page.{k}", source="WINIT")
         for k in ("startRow", "numRows", "totalRows")
     )
-    return levels, start + rows < total
+    return rows, start + size < total
+
+
+def stock_row(row: Any, where: str) -> WarehouseStock:
+    """One row of an inventory page: 在库 inStockQty, 可用 qtyAvailable, 待出库 qtyWaitOut."""
+    if not isinstance(row, dict):
+        raise InvalidInput.field(where, row, "is not a stock row", source="WINIT")
+    return WarehouseStock(
+        sku=strict.text(
+            row.get(STOCK_SKU),
+            f"{where}.{STOCK_SKU}",
+            limit=strict.SKU_CHARS,
+            numbers=True,
+            source="WINIT",
+        ),
+        on_hand=units(row.get("inStockQty"), f"{where}.inStockQty", source="WINIT"),
+        available=units(row.get("qtyAvailable"), f"{where}.qtyAvailable", source="WINIT"),
+        reserved=units(row.get("qtyWaitOut"), f"{where}.qtyWaitOut", source="WINIT"),
+    )
 
 
 def fees_data(reference: str) -> dict[str, Any]:

@@ -4,7 +4,10 @@ Wish publishes no machine-readable spec. Field names come from a third-party SDK
 (contracts/wish/WishOrder.java and the classes it uses, @JsonProperty names); what they mean
 is guessed: a Wish order is one product variation (``product_information``) in
 ``general_payment_details.product_quantity``; ``state`` APPROVED is waiting for the seller,
-SHIPPED/DELIVERED shipped, REFUNDED cancelled; times are ISO 8601. A line's id is the order id.
+SHIPPED/DELIVERED shipped, REFUNDED/CANCELLED cancelled, PENDING/REQUIRE_REVIEW not confirmed
+yet (the hub waits); times are ISO 8601. A line's id is the order id. The pull reads orders in
+every state, so a state outside :data:`STATES` refuses the order (it is set aside with its
+body, never planned as one to ship) until the table knows what it means.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ STATES: Mapping[str, ChannelOrderState] = {
     "DELIVERED": ChannelOrderState.DELIVERED,
     "REFUNDED": ChannelOrderState.CANCELLED,
     "CANCELLED": ChannelOrderState.CANCELLED,
+    "REQUIRE_REVIEW": ChannelOrderState.PENDING,  # Wish still reviews it: not to ship yet
 }
 
 
@@ -89,7 +93,11 @@ def _one_order(order: Mapping[str, Any], path: str, account: str) -> Order:
         source=SOURCE,
     )
     raw_state = text(order, "state", path, source=SOURCE, limit=strict.CODE_CHARS)
-    state = STATES.get(raw_state, ChannelOrderState.UNKNOWN)
+    state = STATES.get(raw_state)
+    if state is None:
+        raise InvalidInput.field(
+            f"{path}.state", raw_state, f"is not one of {', '.join(STATES)}", source=SOURCE
+        )
     product = obj(order.get("product_information"), f"{path}.product_information", source=SOURCE)
     ppath = f"{path}.product_information"
     payment = obj(order.get("order_payment") or {}, f"{path}.order_payment", source=SOURCE)

@@ -87,11 +87,13 @@ def wish_time(value: datetime) -> str:
 
 
 def orders_params(start: datetime, end: datetime, *, limit: int) -> dict[str, str]:
-    """GetMultipleOrders: unfulfilled (APPROVED) orders updated in [start, end], oldest first."""
+    """GetMultipleOrders: every order updated in [start, end], oldest first, whatever its
+    state. ``states`` is optional in the contract (OrdersQueryParams: one String, its values
+    not listed) and left out, so an order refunded or cancelled after the hub took it is read
+    like any other update (``APPROVED`` alone never showed it again)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput.field("limit", limit, f"must be between 1 and {MAX_PAGE}")
     return {
-        "states": "APPROVED",
         "updated_at_min": wish_time(start),
         "updated_at_max": wish_time(end),
         "sort_by": "updated_at.asc",

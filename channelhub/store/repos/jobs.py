@@ -248,6 +248,23 @@ def resolve_if_open(session: Session, letter_id: int, *, now: datetime) -> bool:
     return True
 
 
+def resolve_subject(session: Session, *, account: str, subject: str, now: datetime) -> int:
+    """Resolve every open letter of ``account`` about ``subject`` (a newer full read has
+    superseded them: a stock row read again); how many."""
+    result = session.execute(
+        update(DeadLetter)
+        .where(
+            DeadLetter.account == account,
+            DeadLetter.subject == subject,
+            DeadLetter.state == DeadLetterState.OPEN.value,
+        )
+        .values(state=DeadLetterState.RESOLVED.value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def retry_failed(session: Session, letter_id: int, *, reason: str, now: datetime) -> None:
     """A replay failed again: keep it open with the new reason."""
     row = get_dead_letter(session, letter_id)
