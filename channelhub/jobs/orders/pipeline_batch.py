@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.cartons import CartonView
@@ -60,7 +60,7 @@ from channelhub.jobs.orders.pipeline_writes import Chunk, decision_row, move, re
 from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import record_decision
-from channelhub.store.repos.orders import StatusChanged, get_order_row, to_order
+from channelhub.store.repos.orders import StatusChanged, get_order_row, json_document_order
 from channelhub.store.repos.pairings import load_book, save_binding
 from channelhub.store.repos.stock import positions, warehouse_origins
 from channelhub.store.repos.warehouses import unknown_stock_warehouses
@@ -190,7 +190,7 @@ def _run_chunk(
         if row.hub_status not in _PIPELINE_VALUES:
             chunk.done.append((key, None))  # not the pipeline's to move (process_order: None)
             continue
-        order = to_order(row)
+        order = json_document_order(row.document, row.hub_status)
         try:
             first = _plan(
                 order, key, catalog, book, settings, histories[row.id], {}, now, origins, unknown,
@@ -259,7 +259,8 @@ def _run_chunk(
 #: What the chunk reads of its orders (Core columns: no ORM objects to build and track).
 _ROW_COLUMNS = (
     OrderRow.id, OrderRow.channel, OrderRow.account, OrderRow.external_id, OrderRow.hub_status,
-    OrderRow.channel_state, OrderRow.fulfilled_by, OrderRow.document,
+    OrderRow.channel_state, OrderRow.fulfilled_by,
+    cast(OrderRow.document, Text).label("document"),  # JSON text: parsed once, by pydantic
 )  # fmt: skip
 
 

@@ -149,6 +149,13 @@ def document_order(document: dict[str, Any], hub_status: str) -> Order:
     return Order.model_validate({**document, "hub_status": hub_status}, strict=False)
 
 
+def json_document_order(document: str, hub_status: str) -> Order:
+    """:func:`document_order` from the document's JSON text (``cast(document, Text)``): parsed
+    and validated in one pass by pydantic, not decoded to dicts by the driver first."""
+    order = Order.model_validate_json(document, strict=False)
+    return order.model_copy(update={"hub_status": HubStatus(hub_status)})
+
+
 def get_order(session: Session, key: OrderKey) -> Order:
     """The canonical order for ``key`` or :class:`NotFound`."""
     return to_order(get_order_row(session, key))
