@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 #: Rows changed since the last analyze before a table is analyzed again, at the least ...
@@ -26,14 +26,16 @@ FLOOR = 1_000
 #: ... and as a share of the rows the planner believes the table holds.
 SHARE = 0.2
 
+# the counter read straight from the statistics functions for the named tables (as the
+# search path finds them): pg_stat_user_tables computes every column of every table
 _STALE = text(
     """
-    SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-    WHERE s.schemaname = current_schema() AND s.relname IN :names
-      AND s.n_mod_since_analyze > :floor + :share * greatest(c.reltuples, 0)
-    ORDER BY s.relname
+    SELECT c.relname FROM pg_class c
+    WHERE c.oid IN (SELECT to_regclass(name) FROM unnest(CAST(:names AS text[])) AS name)
+      AND pg_stat_get_mod_since_analyze(c.oid) > :floor + :share * greatest(c.reltuples, 0)
+    ORDER BY c.relname
     """
-).bindparams(bindparam("names", expanding=True))
+)
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtext('channelhub analyze ' || :name))")
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import ChannelOrderState, Order
 from channelhub.jobs.orders.stopping import release_order
+from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import document_order, transition_order, upsert_order
@@ -151,9 +152,9 @@ def _stored(session: Session, orders: list[Order]) -> dict[Key, tuple[dict[str, 
             OrderRow.channel, OrderRow.account, OrderRow.external_id, OrderRow.document,
             OrderRow.hub_status,
         ).where(
-            OrderRow.channel.in_({k[0] for k in wanted}),
-            OrderRow.account.in_({k[1] for k in wanted}),
-            OrderRow.external_id.in_({k[2] for k in wanted}),
+            one_of(session, OrderRow.channel, {k[0] for k in wanted}),
+            one_of(session, OrderRow.account, {k[1] for k in wanted}),
+            one_of(session, OrderRow.external_id, {k[2] for k in wanted}),
         )
     )  # fmt: skip
     return {(c, a, e): (doc, status) for c, a, e, doc, status in rows if (c, a, e) in wanted}

@@ -57,6 +57,7 @@ from channelhub.jobs.orders.pipeline import (
     process_order,
 )
 from channelhub.jobs.orders.pipeline_writes import Chunk, decision_row, move, reserve, write
+from channelhub.store.one_of import one_of
 from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import record_decision
@@ -153,7 +154,7 @@ def _histories(session: Session, order_ids: list[int]) -> dict[int, _History]:
     rows = session.execute(
         select(OrderDecisionRow.order_id, OrderDecisionRow.kind, OrderDecisionRow.reason)
         .add_columns(OrderDecisionRow.detail)
-        .where(OrderDecisionRow.order_id.in_(order_ids))
+        .where(one_of(session, OrderDecisionRow.order_id, order_ids))
     )
     for order_id, kind, reason, detail in rows:
         history = histories[order_id]
@@ -268,9 +269,9 @@ def _rows(session: Session, keys: list[OrderKey]) -> dict[OrderKey, Any]:
     """The chunk's order rows in one query (IN lists on the natural key's index)."""
     wanted = set(keys)
     query = select(*_ROW_COLUMNS).where(
-        OrderRow.channel.in_({k.channel for k in keys}),
-        OrderRow.account.in_({k.account for k in keys}),
-        OrderRow.external_id.in_([k.external_id for k in keys]),
+        one_of(session, OrderRow.channel, {k.channel for k in keys}),
+        one_of(session, OrderRow.account, {k.account for k in keys}),
+        one_of(session, OrderRow.external_id, [k.external_id for k in keys]),
     )
     found: dict[OrderKey, Any] = {}
     for row in session.execute(query):
@@ -289,7 +290,7 @@ def _lock_statuses(session: Session, order_ids: list[int]) -> dict[int, str]:
         return {}
     query = (
         select(OrderRow.id, OrderRow.hub_status)
-        .where(OrderRow.id.in_(sorted(order_ids)))
+        .where(one_of(session, OrderRow.id, sorted(order_ids)))
         .order_by(OrderRow.id)
         .with_for_update()
     )

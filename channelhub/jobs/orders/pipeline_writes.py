@@ -26,6 +26,7 @@ from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outbound_for
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.bulk import insert_rows
+from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
@@ -185,7 +186,7 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
     for (current, target), ids in chunk.moves.items():
         changed = session.execute(
             update(table)
-            .where(table.c.id.in_(ids), table.c.hub_status == current.value)
+            .where(one_of(session, table.c.id, ids), table.c.hub_status == current.value)
             .values(hub_status=target.value, updated_at=now)
         )
         if getattr(changed, "rowcount", 0) != len(ids):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from channelhub.core.catalog import Catalog
 from channelhub.core.products import Sku
+from channelhub.store.one_of import one_of
 from channelhub.store.repos.products import cost_fields
 from channelhub.store.tables.products import SkuRow
 
@@ -50,7 +51,10 @@ def lock_skus(session: Session, codes: Iterable[str]) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            select(SkuRow.id).where(SkuRow.code.in_(wanted)).order_by(SkuRow.code).with_for_update()
+            select(SkuRow.id)
+            .where(one_of(session, SkuRow.code, wanted))
+            .order_by(SkuRow.code)
+            .with_for_update()
         ).all()
         return
     session.execute(

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
 from channelhub.store.bulk import insert_rows
+from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
 from channelhub.store.repos.orders import channel_values, line_values
 from channelhub.store.repos.rollups import sales_rollup_kept
@@ -92,9 +93,9 @@ def locked_ids(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
     query = (
         select(OrderRow.id, OrderRow.channel, OrderRow.account, OrderRow.external_id)
         .where(
-            OrderRow.channel.in_({k[0] for k in wanted}),
-            OrderRow.account.in_({k[1] for k in wanted}),
-            OrderRow.external_id.in_({k[2] for k in wanted}),
+            one_of(session, OrderRow.channel, {k[0] for k in wanted}),
+            one_of(session, OrderRow.account, {k[1] for k in wanted}),
+            one_of(session, OrderRow.external_id, {k[2] for k in wanted}),
         )
         .order_by(OrderRow.id)
         .with_for_update()

@@ -26,7 +26,19 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, literal, select, text
+from sqlalchemy import (
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter
@@ -69,8 +81,21 @@ def day_of(when: datetime) -> int:
 LISTING_KEY = LISTING_COLUMNS
 
 
-#: The order ids of a statement built once (:func:`_sales_change`), given at execution.
+#: The order ids of a statement built once (:func:`_sales_change`), given at execution
+#: (PostgreSQL: one array, so the text is the same for any number: see ``store.one_of``).
 _IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+
+
+@cache
+def _ids_of(dialect: str) -> BindParameter[Any]:
+    """One object per dialect: the statements built with it are cached by it."""
+    if dialect != "postgresql":
+        return _IDS
+    from sqlalchemy.dialects.postgresql import ARRAY  # loaded by the engine already
+
+    return bindparam("ids", type_=ARRAY(Integer))
+
+
 Ids = Sequence[int] | BindParameter[Any] | None
 
 
@@ -79,9 +104,15 @@ def _scope(order_ids: Ids, live_only: bool) -> list[Any]:
     if live_only:
         where.append(OrderRow.hub_status != HubStatus.CANCELLED.value)
     if order_ids is not None:
-        ids = order_ids if isinstance(order_ids, BindParameter) else list(order_ids)
-        where.append(OrderRow.id.in_(ids))
+        where.append(_among(OrderRow.id, order_ids))
     return where
+
+
+def _among(column: Any, order_ids: Sequence[int] | BindParameter[Any]) -> Any:
+    """``column`` in ``order_ids``: a list, the expanding ``:ids`` or PostgreSQL's array."""
+    if not isinstance(order_ids, BindParameter):
+        return column.in_(list(order_ids))
+    return column.in_(order_ids) if order_ids.expanding else column == any_(order_ids)
 
 
 def _scoped_orders(d: Dialect, order_ids: Ids, live_only: bool) -> Any:
@@ -92,14 +123,13 @@ def _scoped_orders(d: Dialect, order_ids: Ids, live_only: bool) -> Any:
     were (92 ms a chunk at 2,000 orders)."""
     if order_ids is None or not d.pg:
         return OrderRow, _scope(order_ids, live_only)
-    ids = order_ids if isinstance(order_ids, BindParameter) else list(order_ids)
     picked = (
         select(OrderRow.__table__)
-        .where(*_scope(ids, live_only))
+        .where(*_scope(order_ids, live_only))
         .cte("scoped_orders")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    return aliased(OrderRow, picked), [OrderLineRow.order_id.in_(ids)]
+    return aliased(OrderRow, picked), [_among(OrderLineRow.order_id, order_ids)]
 
 
 def _order_lines(d: Dialect, order_ids: Ids, live_only: bool) -> Any:
@@ -124,7 +154,8 @@ def _register_listings(session: Session, order_ids: Sequence[int] | None) -> Non
     if order_ids is None:
         session.execute(_registration(_dialect(session).name, None))
     else:
-        session.execute(_registration(_dialect(session).name, _IDS), {"ids": list(order_ids)})
+        dialect = _dialect(session).name
+        session.execute(_registration(dialect, _ids_of(dialect)), {"ids": list(order_ids)})
 
 
 @cache
@@ -201,7 +232,7 @@ def _sales_change(dialect: str, sign: int, live_only: bool) -> Any:
     """The upsert of :func:`_add_sales` for the order ids ``:ids``, built once per dialect,
     sign and scope (a handful in all) and kept: it is immutable, and building it anew for
     every chunk of an import cost a third of the intake's time."""
-    cells = sales_cells(Dialect(dialect), _IDS, sign=sign, live_only=live_only)
+    cells = sales_cells(Dialect(dialect), _ids_of(dialect), sign=sign, live_only=live_only)
     table = SalesDailyRow.__table__
     statement = dialect_insert(dialect, table).from_select([*SALES_KEY, *SALES_SUMS], cells)
     return statement.on_conflict_do_update(

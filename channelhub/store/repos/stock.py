@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import InvalidInput
 from channelhub.core.geography import Origin
 from channelhub.core.stock import Balance, MovementKind, StockMovement, Warehouse
+from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import movement_sums, stock_rollup_add
 from channelhub.store.repos.stock_sync import mark_dirty
@@ -139,7 +140,7 @@ def positions(session: Session, skus: Iterable[str]) -> dict[tuple[str, str], Ba
         return {}
     p = StockPositionRow
     query = select(p.warehouse, p.sku, p.on_hand, p.reserved).where(
-        p.warehouse.in_(select(WarehouseRow.code)), p.sku.in_(wanted)
+        p.warehouse.in_(select(WarehouseRow.code)), one_of(session, p.sku, wanted)
     )  # on the (warehouse, sku) primary key
     return {
         (wh, sku): Balance(warehouse=wh, sku=sku, on_hand=int(oh), reserved=int(rs))
