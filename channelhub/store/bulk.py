@@ -21,13 +21,19 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Table
+from sqlalchemy import Column, Connection, DateTime, Table
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+
+class RowsRefused(Exception):
+    """The database refused the rows (a unique key, a check): the transaction is to be rolled
+    back. The message is the database's own, naming the constraint."""
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (every row naming the same columns) into ``table`` in the session's
-    transaction."""
+    transaction; :class:`RowsRefused` when a constraint refuses them."""
     if not rows:
         return
     connection = session.connection()
@@ -42,8 +48,19 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         if process is not None:
             by_column[index] = list(map(process, by_column[index]))
     values = list(zip(*by_column, strict=True))
-    if dialect.name == "postgresql":
-        listed = ", ".join(f'"{c.name}"' for c in columns)
+    assert dialect.dbapi is not None  # a connected engine's
+    refused = (IntegrityError, dialect.dbapi.IntegrityError)
+    try:
+        _send(connection, table, columns, values)
+    except refused as error:
+        raise RowsRefused(str(getattr(error, "orig", error)).splitlines()[0]) from error
+
+
+def _send(
+    connection: Connection, table: Table, columns: list[Column[Any]], values: list[Any]
+) -> None:
+    listed = ", ".join(f'"{c.name}"' for c in columns)
+    if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
         assert driver is not None  # a checked-out connection
         cursor = driver.cursor()  # psycopg, in the transaction
@@ -51,7 +68,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
             for value in values:
                 copy.write_row(value)
         return
-    listed, marks = ", ".join(f'"{c.name}"' for c in columns), ", ".join("?" for _ in columns)
+    marks = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({listed}) VALUES ({marks})', values)
 
 

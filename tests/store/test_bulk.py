@@ -12,9 +12,10 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
-from channelhub.store.bulk import insert_rows
+from channelhub.store.bulk import RowsRefused, insert_rows
 from channelhub.store.repos.orders_bulk import upsert_orders
 from channelhub.store.tables.orderflow import OrderDecisionRow
+from channelhub.store.tables.outbox import OutboxMessage
 
 AT = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 DECISIONS = cast(Table, OrderDecisionRow.__table__)
@@ -73,3 +74,15 @@ def test_a_python_default_left_out_is_refused(session: Session) -> None:
     rows = [{k: v for k, v in row.items() if k != "detail"} for row in _rows(order_id)]
     with pytest.raises(ValueError, match=r"order_decisions\.detail has a Python default"):
         insert_rows(session, DECISIONS, rows)
+
+
+def test_rows_a_unique_key_refuses_raise_rows_refused(session: Session) -> None:
+    outbox = cast(Table, OutboxMessage.__table__)
+    row = {
+        "idempotency_key": "k1", "target": "warehouse:E", "kind": "create", "payload": {},
+        "state": "pending", "attempts": 0, "next_attempt_at": AT, "created_at": AT,
+        "updated_at": AT,
+    }  # fmt: skip
+    insert_rows(session, outbox, [row])
+    with pytest.raises(RowsRefused, match=r"(?i)unique"):
+        insert_rows(session, outbox, [{**row, "idempotency_key": "k2"}, row])

@@ -25,9 +25,8 @@ from channelhub.core.order import Order, OrderKey
 from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outbound_for
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
-from channelhub.store.bulk import insert_rows
+from channelhub.store.bulk import RowsRefused, insert_rows
 from channelhub.store.one_of import one_of
-from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
 from channelhub.store.repos.stock_sync import mark_dirty
@@ -193,15 +192,10 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
             raise StatusMoved(f"orders left {current.value!r} while locked: {sorted(ids)}")
         sales_rollup_status(session, ids, current, target)
     if chunk.outbox:
-        statement = (
-            insert_for(session, OutboxMessage.__table__)
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(OutboxMessage.__table__.c.idempotency_key)
-        )
-        stored = set(session.scalars(statement, chunk.outbox).all())
-        missing = {m["idempotency_key"] for m in chunk.outbox} - stored
-        if missing:
-            raise OutboxCollision(f"warehouse orders already queued: {', '.join(sorted(missing))}")
+        try:  # plainly (COPY on PostgreSQL): a key already queued refuses the whole insert
+            insert_rows(session, cast(Table, OutboxMessage.__table__), chunk.outbox)
+        except RowsRefused as refused:
+            raise OutboxCollision(f"a warehouse order is already queued: {refused}") from None
         # what the commit defers (the distributed engine): the dispatch of these warehouses
         note(session, OUTBOX_TARGETS_KEY, {m["target"] for m in chunk.outbox})
     for model, rows in (
