@@ -74,7 +74,7 @@ def test_a_table_grown_past_the_planners_view_is_analyzed_once(
         _flush_counters(engine)
         with Session(engine) as s, s.begin():  # analyzed: nothing is stale any more
             assert refresh_statistics(s, ["orders", "order_lines"]) == []
-        with Session(engine) as s, s.begin():  # a fifth more is not yet enough
+        with Session(engine) as s, s.begin():  # less than double is not yet enough
             upsert_orders(s, _orders(grown, 100), now=NOW)
         _flush_counters(engine)
         with Session(engine) as s, s.begin():
