@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from channelhub.core.allocation import AllocationDecision
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.allocation_quotes import Quotes
+from channelhub.core.catalog import ExpandedLine
 from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order, plan_stock
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
@@ -51,6 +53,7 @@ PIPELINE_STATUSES = frozenset({HubStatus.NEW, HubStatus.AWAITING_PAIRING, HubSta
 MANUAL_APPROVAL = "manual_approval"
 #: The key, in a ``dispatch`` decision's detail, of the expansion its outbound was made from.
 EXPANSION = "expansion"
+_EXPANDED_LINES: TypeAdapter[list[ExpandedLine]] = TypeAdapter(list[ExpandedLine])
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,9 @@ def expansion_detail(plan: OrderPlan, line_ids: set[str]) -> list[dict[str, obje
     The shipment side converts shipped stock units back into channel units with it
     (:mod:`channelhub.core.units`), so a listing re-bound later cannot change the answer.
     """
-    return [x.model_dump(mode="json") for x in plan.expanded if x.order_line_id in line_ids]
+    carried = [x for x in plan.expanded if x.order_line_id in line_ids]
+    dumped: list[dict[str, object]] = _EXPANDED_LINES.dump_python(carried, mode="json")
+    return dumped  # one call, not one per line
 
 
 def _next_revision(session: Session, order_key: str) -> int:
