@@ -156,7 +156,6 @@ def test_an_order_the_pipeline_refuses_is_recorded_without_stopping_the_rest(
         return real(o, **kwargs)
 
     monkeypatch.setattr(pipeline, "plan_order", refusing)
-    monkeypatch.setattr(pipeline_batch, "plan_order", refusing)
     factory = make_session_factory(engine)
     good = mugs(2, prefix="g", qty=1)
     bad = order(external_id="bad", lines=[{"line_id": "1", "channel_sku": "MUG", "quantity": 1}])

@@ -25,13 +25,17 @@ from sqlalchemy.orm import Session
 from channelhub.core.allocation import AllocationDecision
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.allocation_quotes import Quotes
-from channelhub.core.catalog import ExpandedLine
+from channelhub.core.bindings import PairingBook
+from channelhub.core.cartons import CartonView
+from channelhub.core.catalog import Catalog, ExpandedLine
 from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order, plan_stock
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
+from channelhub.core.geography import Origin
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
 from channelhub.core.pairing import PairingConfig
 from channelhub.core.review import ReviewRules
+from channelhub.core.stock import Balance
 from channelhub.jobs.orders.stopping import OUTBOUND_CANCEL as OUTBOUND_CANCEL
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE as OUTBOUND_CREATE
 from channelhub.jobs.orders.stopping import open_movements as open_movements
@@ -66,6 +70,78 @@ class PipelineSettings:
     #: live warehouse quotes by order key (``str(OrderKey)``) -> warehouse -> quote, fetched
     #: by the caller before the run (:mod:`channelhub.jobs.orders.previews`); empty: none
     quotes: Mapping[str, Quotes] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Planner:
+    """What planning an order reads besides the order itself (the catalog, the pairing book,
+    the warehouses' addresses, those whose stock was never told, the carton rules), read
+    once per order (:func:`process_order`) or per chunk (the batch), and the two passes:
+    :meth:`until_stock` names the SKUs to lock, :meth:`with_stock` finishes the plan once
+    they are locked."""
+
+    settings: PipelineSettings
+    catalog: Catalog
+    book: PairingBook
+    origins: dict[str, Origin]
+    unknown: frozenset[str]
+    cartons: CartonView
+
+    @classmethod
+    def load(
+        cls, session: Session, settings: PipelineSettings, catalog: Catalog | None = None
+    ) -> Planner:
+        return cls(
+            settings=settings,
+            catalog=catalog if catalog is not None else load_catalog(session),
+            book=load_book(session),
+            origins=warehouse_origins(session),
+            unknown=unknown_stock_warehouses(session),
+            cartons=carton_rules(session),
+        )
+
+    def until_stock(
+        self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
+    ) -> OrderPlan:
+        return plan_order(
+            order,
+            catalog=self.catalog,
+            book=self.book,
+            pairing_config=self.settings.pairing,
+            review_rules=self.settings.review,
+            allocation_config=self.settings.allocation,
+            balances={},
+            now=now,
+            reference=str(key),
+            approved_by_hand=approved_by_hand,
+            origins=self.origins,
+            stock_unknown=self.unknown,
+            cartons=self.cartons,
+            quotes=self.settings.quotes.get(str(key)),
+            until_stock=True,
+        )
+
+    def with_stock(
+        self,
+        order: Order,
+        key: OrderKey,
+        first: OrderPlan,
+        balances: Mapping[tuple[str, str], Balance],
+        *,
+        now: datetime,
+    ) -> OrderPlan:
+        return plan_stock(
+            order,
+            first,
+            balances=balances,
+            allocation_config=self.settings.allocation,
+            now=now,
+            reference=str(key),
+            origins=self.origins,
+            stock_unknown=self.unknown,
+            cartons=self.cartons,
+            quotes=self.settings.quotes.get(str(key)),
+        )
 
 
 @dataclass
@@ -109,45 +185,13 @@ def process_order(
         )
     else:
         approved_by_hand = _manually_approved(session, row.id)
-    catalog = load_catalog(session)
-    book = load_book(session)
-    origins = warehouse_origins(session)
-    unknown = unknown_stock_warehouses(session)
-    cartons = carton_rules(session)
-
-    first = plan_order(
-        order,
-        catalog=catalog,
-        book=book,
-        pairing_config=settings.pairing,
-        review_rules=settings.review,
-        allocation_config=settings.allocation,
-        balances={},
-        now=now,
-        reference=str(key),
-        approved_by_hand=approved_by_hand,
-        origins=origins,
-        stock_unknown=unknown,
-        cartons=cartons,
-        quotes=settings.quotes.get(str(key)),
-        until_stock=True,  # the first pass only names the SKUs to lock
-    )
+    planner = Planner.load(session, settings)
+    first = planner.until_stock(order, key, approved_by_hand=approved_by_hand, now=now)
     needed = {line.sku for line in first.expanded}
     result = first
     if needed and first.status is HubStatus.APPROVED:  # past pairing and review: needs stock
         lock_skus(session, needed)
-        result = plan_stock(
-            order,
-            first,
-            balances=positions(session, needed),
-            allocation_config=settings.allocation,
-            now=now,
-            reference=str(key),
-            origins=origins,
-            stock_unknown=unknown,
-            cartons=cartons,
-            quotes=settings.quotes.get(str(key)),
-        )
+        result = planner.with_stock(order, key, first, positions(session, needed), now=now)
     _apply(session, row.id, order, result, now=now, actor=actor)
     return result
 

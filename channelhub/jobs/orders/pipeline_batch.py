@@ -32,39 +32,35 @@ its own order, never hidden by its neighbours.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError
-from channelhub.core.flow import OrderPlan, plan_order, plan_stock
-from channelhub.core.geography import Origin
+from channelhub.core.flow import OrderPlan
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
 from channelhub.core.pairing import PairingStatus
-from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import (
     MANUAL_APPROVAL,
     PIPELINE_STATUSES,
     PipelineCounts,
     PipelineSettings,
+    Planner,
     pending_order_keys,
     process_order,
 )
 from channelhub.jobs.orders.pipeline_writes import Chunk, decision_row, move, reserve, write
 from channelhub.store.one_of import one_of
-from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import load_catalog, lock_skus
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, json_document_order
 from channelhub.store.repos.pairings import load_book, save_binding
-from channelhub.store.repos.stock import positions, warehouse_origins
-from channelhub.store.repos.warehouses import unknown_stock_warehouses
+from channelhub.store.repos.stock import positions
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow
 
@@ -178,10 +174,7 @@ def _run_chunk(
     """Plan and write one chunk; returns the keys left for the next chunk."""
     rows = _rows(session, keys)
     histories = _histories(session, [row.id for row in rows.values()])
-    book, book_version = load_book(session), 0
-    origins = warehouse_origins(session)
-    unknown = unknown_stock_warehouses(session)
-    packs = carton_rules(session)
+    planner, book_version = Planner.load(session, settings, catalog), 0
     orders: list[tuple[OrderKey, Any, Order, OrderPlan]] = []
     for key in keys:
         row = rows.get(key)
@@ -193,10 +186,9 @@ def _run_chunk(
             continue
         order = json_document_order(row.document, row.hub_status)
         try:
-            first = _plan(
-                order, key, catalog, book, settings, histories[row.id], {}, now, origins, unknown,
-                packs, until_stock=True,
-            )  # fmt: skip
+            first = planner.until_stock(
+                order, key, approved_by_hand=histories[row.id].approved_by_hand, now=now
+            )
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
@@ -211,28 +203,23 @@ def _run_chunk(
             chunk.done.append((key, None))  # another writer moved it: nothing of it written
     orders = [o for o in orders if still.get(o[1].id) == o[1].hub_status]
     balances = positions(session, locked)
-    warehouses = set(origins)
+    warehouses = set(planner.origins)
     dirty: set[str] = set()
     rest: list[OrderKey] = []
     for index, (key, row, order, first) in enumerate(orders):
         history = histories[row.id]
         try:
             if book_version:  # an automatic binding made in this chunk may pair it now
-                first = _plan(
-                    order, key, catalog, book, settings, history, {}, now, origins, unknown, packs,
-                    until_stock=True,
-                )  # fmt: skip
+                first = planner.until_stock(
+                    order, key, approved_by_hand=history.approved_by_hand, now=now
+                )
             needed = {x.sku for x in first.expanded}
             plan = first
             if needed and first.status is HubStatus.APPROVED:  # past pairing and review
                 if not needed <= locked:  # not locked by this chunk: the next chunk's
                     rest = [k for k, *_ in orders[index:]]
                     break
-                plan = plan_stock(
-                    order, first, balances=balances, allocation_config=settings.allocation,
-                    now=now, reference=str(key), origins=origins, stock_unknown=unknown,
-                    cartons=packs, quotes=settings.quotes.get(str(key)),
-                )  # fmt: skip
+                plan = planner.with_stock(order, key, first, balances, now=now)
         except ChannelhubError:
             chunk.one_by_one.append(key)
             continue
@@ -245,7 +232,8 @@ def _run_chunk(
         for binding in dict.fromkeys(b for b in proposed if b is not None):
             save_binding(session, binding, now=now, actor="auto-pairing")
         if proposed:
-            book, book_version = load_book(session), book_version + 1
+            planner = replace(planner, book=load_book(session))
+            book_version += 1
         for kind, reason in plan.decisions():
             if (kind, reason) not in history.known:
                 chunk.decisions.append(decision_row(row.id, kind, reason, now))
@@ -295,40 +283,6 @@ def _lock_statuses(session: Session, order_ids: list[int]) -> dict[int, str]:
         .with_for_update()
     )
     return {order_id: status for order_id, status in session.execute(query)}
-
-
-def _plan(
-    order: Order,
-    key: OrderKey,
-    catalog: Catalog,
-    book: Any,
-    settings: PipelineSettings,
-    history: _History,
-    balances: dict[tuple[str, str], Balance],
-    now: datetime,
-    origins: dict[str, Origin],
-    unknown: frozenset[str],
-    cartons: CartonView,
-    *,
-    until_stock: bool = False,
-) -> OrderPlan:
-    return plan_order(
-        order,
-        catalog=catalog,
-        book=book,
-        pairing_config=settings.pairing,
-        review_rules=settings.review,
-        allocation_config=settings.allocation,
-        balances=balances,
-        now=now,
-        reference=str(key),
-        approved_by_hand=history.approved_by_hand,
-        origins=origins,
-        stock_unknown=unknown,
-        cartons=cartons,
-        quotes=settings.quotes.get(str(key)),
-        until_stock=until_stock,
-    )
 
 
 def run_pipeline(
