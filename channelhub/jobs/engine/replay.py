@@ -124,19 +124,10 @@ async def replay_dead_letter(
     if letter.state != DeadLetterState.OPEN.value:
         raise InvalidInput.field(f"dead letter {letter_id} state", letter.state, "is not open")
     if letter.subject == "run":
-        result: JobResult = await run_job(
-            session_factory,
-            letter.account,
-            JobKind(letter.job_kind),
-            connector_factory=connector_factory,
-            now=now,
-            options=options,
-        )
-        if result.skipped:
-            raise ReplayFailed(f"{letter.job_kind} of {letter.account!r} is running right now")
-        if result.outcome is RunOutcome.FAILED:
-            _keep_open(session_factory, letter_id, result.error or "failed", now())
-            raise ReplayFailed(f"dead letter {letter_id}: the run failed again: {result.error}")
+        result = await _run_again(
+            session_factory, letter, JobKind(letter.job_kind), "the run failed again",
+            connector_factory=connector_factory, now=now, options=options,
+        )  # fmt: skip
         _resolve(session_factory, letter_id, now())
         return f"ran {letter.job_kind} of {letter.account!r} again: {result.outcome}"
     if letter.subject == STOCK_SUBJECT:
@@ -211,19 +202,10 @@ async def _pull_stock_again(
     options: JobOptions | None,
 ) -> str:
     """Run the account's stock pull again; the letter is resolved when its row now reads."""
-    result = await run_job(
-        session_factory,
-        letter.account,
-        JobKind.PULL_STOCK,
-        connector_factory=connector_factory,
-        now=now,
-        options=options,
-    )
-    if result.skipped:
-        raise ReplayFailed(f"pull_stock of {letter.account!r} is running right now")
-    if result.outcome is RunOutcome.FAILED:
-        _keep_open(session_factory, letter.id, result.error or "failed", now())
-        raise ReplayFailed(f"dead letter {letter.id}: the stock pull failed: {result.error}")
+    await _run_again(
+        session_factory, letter, JobKind.PULL_STOCK, "the stock pull failed",
+        connector_factory=connector_factory, now=now, options=options,
+    )  # fmt: skip
     with session_factory() as session:
         again = get_dead_letter(session, letter.id)
     if again.state == DeadLetterState.OPEN.value:
@@ -232,6 +214,34 @@ async def _pull_stock_again(
             f"again: {again.reason}"
         )
     return f"pulled the stock of {letter.account!r} again: {letter.external_id} now reads"
+
+
+async def _run_again(
+    session_factory: sessionmaker[Session],
+    letter: DeadLetter,
+    kind: JobKind,
+    failed: str,
+    *,
+    connector_factory: ConnectorFactoryFn,
+    now: Callable[[], datetime],
+    options: JobOptions | None,
+) -> JobResult:
+    """Run ``kind`` of the letter's account now; the letter stays open, with the run's error,
+    when it fails (:class:`ReplayFailed` says ``failed``) or when it is running already."""
+    result: JobResult = await run_job(
+        session_factory,
+        letter.account,
+        kind,
+        connector_factory=connector_factory,
+        now=now,
+        options=options,
+    )
+    if result.skipped:
+        raise ReplayFailed(f"{kind.value} of {letter.account!r} is running right now")
+    if result.outcome is RunOutcome.FAILED:
+        _keep_open(session_factory, letter.id, result.error or "failed", now())
+        raise ReplayFailed(f"dead letter {letter.id}: {failed}: {result.error}")
+    return result
 
 
 def _resolve(session_factory: sessionmaker[Session], letter_id: int, at: datetime) -> None:
