@@ -81,7 +81,7 @@ def pull(
     # the connectors and the pull: only `stock pull` loads them, not `stock explain`/`set`
     from channelhub.connectors.registry import ConnectorRegistry
     from channelhub.connectors.roles import Warehouse
-    from channelhub.jobs.engine.scheduler import roles_from_registry
+    from channelhub.jobs.engine.plan import roles_from_registry
     from channelhub.jobs.stock.pull import PullSummary, pull_stock
 
     settings = settings_for(ctx)

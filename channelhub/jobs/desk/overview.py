@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.lifecycle import HubStatus
-from channelhub.jobs.engine.runner import JobResult
-from channelhub.jobs.engine.scheduler import (
+from channelhub.jobs.engine.plan import (
     ScheduledJob,
     capabilities_from_registry,
     intervals_from_seconds,
@@ -34,6 +33,9 @@ from channelhub.store.tables.jobs import DeadLetter, DeadLetterState, JobRun, Ru
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 from channelhub.store.tables.usage import AccountToken
+
+if TYPE_CHECKING:  # the runner (every job's code) is not imported to read the schedule
+    from channelhub.jobs.engine.runner import JobResult
 
 #: A token that does not renew by itself and runs out sooner than this is a warning.
 TOKEN_WARN = timedelta(days=7)
