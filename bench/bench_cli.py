@@ -9,8 +9,9 @@ tables), the eager import of every command module (what ``channelhub`` did befor
 table: ``_register()``), and for ``orders list`` the same page read by a plain SQL query in this
 process. The orders are bulk-loaded into a fresh hub home's SQLite database (``channelhub
 init``) the way the reports bench loads them. The commands that open the database have the
-issue's goal beside them (a command reaches its work in 0.5 s); ``jobs list`` and ``accounts
-list`` read every platform's roles from the connectors' registry, which loads the plugins.
+issue's goal beside them (a command reaches its work in 0.5 s). The hub holds one account of
+every built-in platform, so ``jobs list`` and ``accounts list`` ask each platform's roles and
+capabilities (from its manifest: no connector is imported).
 (``orders show`` is not here: the bulk-loaded orders carry no order document to show.)
 """
 
@@ -25,10 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from bench.bench_reports import COLUMNS, _generate
 from bench.run import Figure
+from channelhub.connectors.registry import BUILTIN_CONNECTORS
+from channelhub.store.crypto import Vault, read_key_file
+from channelhub.store.db import make_engine, make_session_factory
+from channelhub.store.repos.accounts import add_account
 
 TRACE_MEMORY = False
 DEFAULT_ORDERS = 100_000
@@ -81,7 +89,8 @@ def _median(name: str, argv: list[str], *, goal: float | None = None) -> list[Fi
 
 
 def _hub(home: Path, n_orders: int) -> str:
-    """A hub home with ``n_orders`` orders; the key of the order in the list's middle."""
+    """A hub home with ``n_orders`` orders and an account of every built-in platform; the key
+    of the order in the list's middle."""
     subprocess.run(
         [sys.executable, "-c", CHANNELHUB, "--home", str(home), "init"],
         env=_env(),
@@ -103,7 +112,27 @@ def _hub(home: Path, n_orders: int) -> str:
         (n_orders // 2,),
     ).fetchone()
     db.close()
+    _accounts(home)
     return f"{channel}:{account}:{external_id}"
+
+
+def _accounts(home: Path) -> None:
+    """One account of every built-in platform (what ``jobs list`` and ``accounts list`` show)."""
+    vault = Vault(read_key_file(home / "secret.key"))
+    engine = make_engine(f"sqlite:///{home / 'hub.db'}")
+    try:
+        with make_session_factory(engine).begin() as session:
+            for platform in BUILTIN_CONNECTORS:
+                add_account(
+                    session,
+                    vault,
+                    platform=platform,
+                    name=f"{platform}-1",
+                    credentials={"key": SecretStr("bench")},
+                    now=datetime.now(UTC),
+                )
+    finally:
+        engine.dispose()
 
 
 def _plain_page(db_path: Path) -> Figure:

@@ -30,15 +30,6 @@ from channelhub.cli.home import open_engine, open_session, settings_for, vault_f
 from channelhub.cli.output import cli_console
 from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ChannelhubError, InvalidInput
-from channelhub.jobs.accounts.desk import (
-    NAME,
-    PLATFORM,
-    change_account,
-    check_base_url,
-    check_live,
-    create_account,
-    plugin_for,
-)
 from channelhub.jobs.accounts.setup import (
     AccountEdit,
     cursor_job,
@@ -48,7 +39,7 @@ from channelhub.jobs.accounts.setup import (
     validate_account,
 )
 from channelhub.jobs.engine.kinds import JOBS_SETTING
-from channelhub.jobs.engine.scheduler import intervals_from_seconds
+from channelhub.jobs.engine.plan import intervals_from_seconds
 from channelhub.store.repos.accounts import (
     AccountInfo,
     get_account,
@@ -202,6 +193,14 @@ def add(
 ) -> None:
     """Add an account; `channelhub platforms PLATFORM` lists what it takes. Credentials are
     stored encrypted."""
+    from channelhub.jobs.accounts.desk import (  # the plugins' machinery: not for `list`
+        NAME,
+        PLATFORM,
+        check_base_url,
+        create_account,
+        plugin_for,
+    )
+
     if not PLATFORM.match(platform):  # before the prompts: a typo asks for nothing
         raise InvalidInput.field("platform", platform, "is not a platform name (lowercase)")
     if not NAME.match(name):
@@ -247,6 +246,8 @@ def edit(
 ) -> None:
     """Change an account's settings, credentials, base URL or which jobs run (validated like
     `accounts add`; credentials are encrypted again and never printed)."""
+    from channelhub.jobs.accounts.desk import change_account, check_base_url, plugin_for
+
     check_base_url(base_url)
     settings = settings_for(ctx)
     vault = vault_for(settings)
@@ -289,6 +290,7 @@ def list_(ctx: typer.Context) -> None:
         typer.echo("no accounts yet: add one with `channelhub accounts add PLATFORM NAME`")
         return
     intervals = intervals_from_seconds(settings.jobs.every.model_dump())
+    registry = ConnectorRegistry()
     table = Table("name", "platform", "base URL", "settings", "credentials", "jobs")
     for info in accounts:
         table.add_row(
@@ -297,17 +299,19 @@ def list_(ctx: typer.Context) -> None:
             Text(info.base_url or "(platform default)"),
             Text(_show_settings(info.settings)),
             Text(", ".join(names[info.name]) or "none"),
-            Text(_show_jobs(info, intervals)),
+            Text(_show_jobs(registry, info, intervals)),
         )
     cli_console(terminal_width=260).print(table)
 
 
-def _show_jobs(info: AccountInfo, intervals: Mapping[Any, object]) -> str:
+def _show_jobs(
+    registry: ConnectorRegistry, info: AccountInfo, intervals: Mapping[Any, object]
+) -> str:
     try:
-        plugin = ConnectorRegistry().get(info.platform)
+        manifest = registry.about(info.platform)  # not the connector: nothing is imported
     except ChannelhubError:
         return "none (platform not installed)"
-    on, off = job_switches(plugin, info.settings)
+    on, off = job_switches(manifest, info.settings)
     running = [job for job in on if job in {kind.value for kind in intervals}]
     shown = ", ".join(running) or "none"
     return shown + (f" (off: {', '.join(off)})" if off else "")
@@ -342,6 +346,8 @@ def check(
 ) -> None:
     """Make real, read-only, authenticated calls to the platform and report what works (token,
     scopes, the shop or marketplace it sees); exit 1 on any problem."""
+    from channelhub.jobs.accounts.desk import check_live
+
     settings = settings_for(ctx)
     vault = vault_for(settings)
     with open_session(settings) as session:
@@ -418,6 +424,8 @@ def reset_cursor_(
     ),
 ) -> None:
     """Make the next run of a pull job start over: from --since, or as a first run."""
+    from channelhub.jobs.accounts.desk import plugin_for
+
     settings = settings_for(ctx)
     with open_session(settings) as session:
         row = get_account(session, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -14,12 +15,14 @@ from channelhub.cli.output import err_console
 from channelhub.cli.runtime import Runtime, console, open_runtime, summary_table, utc_now
 from channelhub.core import strict
 from channelhub.core.errors import ConfigError
-from channelhub.jobs.desk.engine_state import EngineJob, engine_state
 from channelhub.jobs.engine.kinds import JobKind, parse_kind
 from channelhub.store.repos import outbox
 from channelhub.store.repos.jobs import list_dead_letters, list_runs
 from channelhub.store.tables.jobs import DeadLetterState, RunOutcome
 from channelhub.store.tables.outbox import OutboxState
+
+if TYPE_CHECKING:  # `jobs state` only: the leases, the queue's tables, psutil
+    from channelhub.jobs.desk.engine_state import EngineJob
 
 jobs_app = typer.Typer(
     help="Scheduled jobs: what runs, the engine's state, their log, dead letters.",
@@ -44,7 +47,7 @@ def _when(value: datetime | None) -> str:
 @jobs_app.command("list")
 def jobs_list(ctx: typer.Context) -> None:
     """Every job `channelhub run` schedules, per account, with its interval and last run."""
-    from channelhub.jobs.desk.overview import job_schedule  # the platforms' roles: connectors
+    from channelhub.jobs.desk.schedule import job_schedule  # the accounts, the run log
 
     settings = settings_for(ctx)
     with open_session(settings) as session:
@@ -77,6 +80,8 @@ def _job_table(title: str, jobs: list[EngineJob]) -> Table:
 def jobs_state(ctx: typer.Context) -> None:
     """What the engine is doing now: queued, running, stalled and failed jobs, locks held
     (`[engine] kind` embedded or procrastinate)."""
+    from channelhub.jobs.desk.engine_state import engine_state
+
     settings = settings_for(ctx)
     engine = settings.engine
     with open_session(settings) as session:

@@ -16,6 +16,7 @@ import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -26,24 +27,13 @@ from channelhub.cli.home import open_engine, settings_for
 from channelhub.cli.output import cli_console
 from channelhub.cli.runtime import connector_factory_for, job_options
 from channelhub.core.errors import ConfigError, InvalidInput
-from channelhub.jobs.stock.desk import (
-    PushOutcome,
-    find_listings,
-    listing_stock,
-    push_now,
-    push_preview,
-)
-from channelhub.jobs.stock.push import (
-    NO_WAREHOUSE,
-    PushPreview,
-    StockPushStopped,
-    StockSyncOff,
-    load_rules,
-    stock_sync_on,
-    stopped_hint,
-)
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import AccountInfo, get_account
+
+if TYPE_CHECKING:  # the stock computation and push: imported by the commands that use them,
+    # not by the other `stock` commands (set, import, pull, transit) this group loads
+    from channelhub.jobs.stock.desk import PushOutcome
+    from channelhub.jobs.stock.push import PushPreview
 
 stock_app = typer.Typer(help="Stock back-sync: explain and push sellable quantities.")
 app.add_typer(stock_app, name="stock")
@@ -67,6 +57,9 @@ def explain(
     rules_path: Path | None = RULES_OPTION,
 ) -> None:
     """Every input of a listing's sellable quantity, where each unit went, and the result."""
+    from channelhub.jobs.stock.desk import find_listings, listing_stock
+    from channelhub.jobs.stock.push import load_rules
+
     settings = settings_for(ctx)
     rulebook = load_rules(rules_path, home=settings.home)
     with open_engine(settings) as engine, make_session_factory(engine)() as session:
@@ -95,6 +88,8 @@ def _cell(value: object) -> Text:
 
 def print_preview(preview: PushPreview, *, sync_on: bool) -> None:
     """The preview table: listing, channel SKU, channel now, hub would push, why."""
+    from channelhub.jobs.stock.push import NO_WAREHOUSE
+
     state = "on" if sync_on else "off"
     console.print(
         f"preview of a full stock push to {preview.channel}:{preview.account} "
@@ -163,6 +158,15 @@ def push(
 
     A push that would cut many listings at once stops until --confirm.
     """
+    from channelhub.jobs.stock.desk import push_now, push_preview
+    from channelhub.jobs.stock.push import (
+        StockPushStopped,
+        StockSyncOff,
+        load_rules,
+        stock_sync_on,
+        stopped_hint,
+    )
+
     settings = settings_for(ctx)
     rulebook = load_rules(rules_path, home=settings.home)
     default_share = settings.stock.mass_drop_share

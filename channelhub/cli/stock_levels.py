@@ -19,11 +19,6 @@ from channelhub.cli.runtime import connector_factory_for
 from channelhub.cli.stock import stock_app
 from channelhub.core.errors import ChannelhubError, ConfigError
 from channelhub.core.types import MAX_UNITS
-from channelhub.jobs.stock.desk import StockImportRejected, import_stock_csv
-from channelhub.jobs.stock.warehouses import (
-    require_wms_account,
-    set_stock,
-)
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import AccountInfo, get_account
 
@@ -37,6 +32,8 @@ def set_(
     reason: str | None = typer.Option(None, "--reason", help="Why (kept in the ledger)."),
 ) -> None:
     """Set WAREHOUSE's on-hand count of SKU to QUANTITY (an adjustment of the difference)."""
+    from channelhub.jobs.stock.warehouses import set_stock  # the ledger: not for `transit`
+
     with open_session(settings_for(ctx)) as session:
         difference = set_stock(
             session, warehouse, sku, quantity, reason=reason, now=datetime.now(UTC)
@@ -53,6 +50,8 @@ def import_(
     file: Path = typer.Argument(..., help="CSV with the columns warehouse,sku,on_hand."),
 ) -> None:
     """Set on-hand counts from a CSV; any bad row imports nothing (each is listed)."""
+    from channelhub.jobs.stock.desk import StockImportRejected, import_stock_csv
+
     text = read_text_file(file)
     with open_session(settings_for(ctx)) as session:
         try:
@@ -81,8 +80,9 @@ def pull(
     # the connectors and the pull: only `stock pull` loads them, not `stock explain`/`set`
     from channelhub.connectors.registry import ConnectorRegistry
     from channelhub.connectors.roles import Warehouse
-    from channelhub.jobs.engine.scheduler import roles_from_registry
+    from channelhub.jobs.engine.plan import roles_from_registry
     from channelhub.jobs.stock.pull import PullSummary, pull_stock
+    from channelhub.jobs.stock.warehouses import require_wms_account
 
     settings = settings_for(ctx)
     with open_engine(settings) as engine:

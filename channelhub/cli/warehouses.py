@@ -16,7 +16,7 @@ from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
 from channelhub.cli.output import cli_console
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.jobs.engine.scheduler import roles_from_registry
+from channelhub.jobs.engine.plan import roles_from_registry
 from channelhub.jobs.stock.warehouses import register_warehouse, warehouse_from_input
 from channelhub.store.repos.warehouses import list_warehouses, remove_warehouse
 

@@ -8,16 +8,19 @@ error when a seller configures a job the platform cannot run.
 Connectors speak canonical models (``channelhub.core.models``) and the values in
 ``channelhub.connectors.results``; wire formats stay inside the connector and its mapping.
 Pulls are async iterators of pages so the caller commits data and cursor after each page.
+:class:`Role` and :class:`Capability` are declared in :mod:`channelhub.connectors.manifest`
+(where a platform's manifest names them without these interfaces) and re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from channelhub.connectors.errors import CapabilityMissing
+from channelhub.connectors.manifest import Capability as Capability
+from channelhub.connectors.manifest import Role as Role
 from channelhub.connectors.results import (
     CancelResult,
     ChannelFulfilment,
@@ -38,49 +41,6 @@ from channelhub.connectors.results import (
 )
 from channelhub.core.fulfilment import OutboundState
 from channelhub.core.models import Listing, Order, OutboundOrder, TrackingEvent
-
-
-class Role(StrEnum):
-    SALES_CHANNEL = "sales_channel"
-    WAREHOUSE = "warehouse"
-    CARRIER = "carrier"
-
-
-class Capability(StrEnum):
-    """What a connector instance can do; jobs check these before calling."""
-
-    # sales channel
-    PULL_ORDERS = "pull_orders"
-    GET_ORDER = "get_order"
-    PULL_LISTINGS = "pull_listings"
-    PUSH_QUANTITIES = "push_quantities"
-    PUSH_FULFILMENT = "push_fulfilment"
-    PARTIAL_FULFILMENT = "partial_fulfilment"  # several packages / part of the lines
-    READ_FULFILMENTS = "read_fulfilments"
-    VERIFY_WEBHOOK = "verify_webhook"
-    # warehouse
-    CREATE_OUTBOUND = "create_outbound"
-    CANCEL_OUTBOUND = "cancel_outbound"
-    INTERCEPT_OUTBOUND = "intercept_outbound"  # stop after acceptance, before shipping
-    OUTBOUND_STATUS = "outbound_status"
-    STOCK_LEVELS = "stock_levels"
-    #: create_outbound dedupes on the idempotency key; without it the sender reads back first
-    IDEMPOTENT_OUTBOUND = "idempotent_outbound"
-    #: hold_outbound / release_outbound: an accepted order waits at the warehouse, unshipped
-    HOLD_OUTBOUND = "hold_outbound"
-    #: get_stock_levels(cursor=...) lists only the levels changed since the cursor, and its
-    #: last page's cursor is the next read's (a pull then adjusts only the SKUs listed)
-    STOCK_CHANGES = "stock_changes"
-    #: the warehouse reports shipments only when asked (no callbacks): the poll_outbound job
-    #: reads its live orders (get_outbound) and, with ``package_tracking``, their packages
-    POLLED_OUTBOUND = "polled_outbound"
-    #: the connector reads the money its provider moved (``FinanceReader.pull_money``):
-    #: fees, refunds, reserves, payouts or invoices, for the money ledger
-    READ_MONEY = "read_money"
-    # carrier
-    RATE_QUOTE = "rate_quote"
-    CREATE_LABEL = "create_label"
-    TRACK = "track"
 
 
 class Connector(Protocol):

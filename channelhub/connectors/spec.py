@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from channelhub.connectors.roles import Role
+from channelhub.connectors.manifest import Role
 from channelhub.core.errors import InvalidInput
 
 

@@ -11,12 +11,18 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from channelhub.cli import main
 from channelhub.cli.commands import COMMANDS, load_command
+from channelhub.connectors.registry import BUILTIN_CONNECTORS
+from channelhub.store.crypto import Vault, create_key_file, read_key_file
+from channelhub.store.db import make_engine, make_session_factory
+from channelhub.store.repos.accounts import add_account
 from channelhub.store.tables import TABLE_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,8 +44,11 @@ NOT_FOR_READING = ("httpx", "fastapi", "starlette", "procrastinate", "alembic", 
                    "cryptography", "channelhub.api", "channelhub.simulators",
                    "channelhub.jobs.engine.runner", "channelhub.connectors.registry")  # fmt: skip
 #: The connectors' modules a reading command may hold: the errors the CLI turns into one line,
-#: and the interfaces the job kinds are declared with (no connector, no HTTP).
-INTERFACE_MODULES = {f"channelhub.connectors{m}" for m in ("", ".errors", ".roles", ".results")}
+#: and the interfaces and manifests (roles, capabilities) the job kinds are declared with (no
+#: connector, no HTTP).
+INTERFACE_MODULES = {
+    f"channelhub.connectors{m}" for m in ("", ".errors", ".roles", ".results", ".manifest")
+}
 
 
 def _modules_after(*args: str) -> tuple[set[str], str]:
@@ -117,3 +126,55 @@ def test_a_read_command_imports_no_connector_web_queue_or_migration_code(
     assert {m for m in modules if m.startswith("channelhub.connectors")} <= INTERFACE_MODULES
     tables = {m for m in modules if m.startswith("channelhub.store.tables.")}
     assert 0 < len(tables) < len(TABLE_MODULES)  # the ones its code queries, not every table
+
+
+#: What listing the accounts or their jobs may hold of the connectors: the interfaces, the
+#: registry, which reads each platform's roles and capabilities from its manifest, and the
+#: account settings' declarations (``spec``).
+LISTING_MODULES = INTERFACE_MODULES | {f"channelhub.connectors.{m}" for m in ("registry", "spec")}
+#: What a listing never needs: a connector's HTTP client or mapping, the runner, the web app.
+NOT_FOR_LISTING = ("httpx", "graphql", "fastapi", "apscheduler", "procrastinate", "alembic",
+                   "channelhub.mappings", "channelhub.api", "channelhub.simulators",
+                   "channelhub.jobs.engine.runner", "channelhub.jobs.engine.scheduler")  # fmt: skip
+
+
+@pytest.fixture
+def hub_with_accounts(tmp_path: Path, _migrated_sqlite_template: Path) -> Path:
+    """A hub home with one account of every built-in platform."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(_migrated_sqlite_template, home / "hub.db")
+    create_key_file(home / "secret.key")
+    vault = Vault(read_key_file(home / "secret.key"))
+    engine = make_engine(f"sqlite:///{home / 'hub.db'}")
+    try:
+        with make_session_factory(engine).begin() as session:
+            for platform in BUILTIN_CONNECTORS:
+                add_account(
+                    session,
+                    vault,
+                    platform=platform,
+                    name=f"{platform}-1",
+                    credentials={"key": SecretStr("k")},
+                    now=datetime(2026, 1, 1, tzinfo=UTC),
+                )
+    finally:
+        engine.dispose()
+    return home
+
+
+@pytest.mark.parametrize("command", ["jobs list", "accounts list"])
+def test_listing_accounts_or_jobs_imports_no_connector(
+    command: str, hub_with_accounts: Path
+) -> None:
+    modules, printed = _modules_after("--home", str(hub_with_accounts), *command.split())
+    rows = printed.splitlines()
+    assert all(any(f"{platform}-1 " in row for row in rows) for platform in BUILTIN_CONNECTORS)
+    # what the manifests declare decides the jobs: shipbob reads money, temu does not
+    assert any("shipbob-1" in row and "pull_finance" in row for row in rows)
+    assert not any("temu-1" in row and "pull_finance" in row for row in rows)
+    assert {m for m in modules if m.startswith("channelhub.connectors")} <= LISTING_MODULES
+    unwanted = sorted(
+        m for m in modules if any(m == h or m.startswith(h + ".") for h in NOT_FOR_LISTING)
+    )
+    assert unwanted == []

@@ -24,13 +24,17 @@ def test_plugin_is_loaded_from_the_entry_point_group(monkeypatch: pytest.MonkeyP
 
     def fake_entry_points(*, group: str) -> list[EntryPoint]:
         asked.append(group)
-        return [ep("acme", "tests.connectors.fake_plugin:PLUGIN")]
+        return (
+            [ep("acme", "tests.connectors.fake_plugin:PLUGIN")]
+            if group == ENTRY_POINT_GROUP
+            else []
+        )
 
     monkeypatch.setattr(registry_module, "entry_points", fake_entry_points)
     registry = ConnectorRegistry(builtins={})
     assert registry.names() == ["acme"]
     assert registry.get("acme") is PLUGIN
-    assert asked == ["channelhub.connectors"]
+    assert asked == ["channelhub.connectors", "channelhub.connector_manifests"]  # it has none
     connector = registry.create(ConnectorContext(platform="acme", account="shop-1"))
     assert isinstance(connector, SalesChannel) and connector.account == "shop-1"
 

@@ -22,7 +22,7 @@ from channelhub.connectors.roles import Role
 from channelhub.core.money import money_text
 from channelhub.core.roles import Action, allowed
 from channelhub.jobs.desk.overview import open_exceptions
-from channelhub.jobs.engine.scheduler import roles_from_registry
+from channelhub.jobs.engine.plan import roles_from_registry
 from channelhub.store.repos.accounts import list_accounts
 
 HERE = Path(__file__).parent

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from channelhub.connectors.plugin import ConnectorPlugin
+from channelhub.connectors.manifest import Declared
 from channelhub.connectors.spec import validate_credentials, validate_settings
 from channelhub.core.errors import InvalidInput
 from channelhub.jobs.engine.kinds import (
@@ -25,6 +25,9 @@ from channelhub.jobs.engine.kinds import (
     job_fits,
     with_job_switch,
 )
+
+if TYPE_CHECKING:  # listing an account's jobs reads its manifest, not its plugin
+    from channelhub.connectors.plugin import ConnectorPlugin
 
 #: Jobs whose progress is a stored cursor (the others start from the hub's state each run).
 CURSOR_JOBS: frozenset[JobKind] = frozenset(
@@ -43,12 +46,12 @@ def job_kind(value: str) -> JobKind:
         raise InvalidInput.field("job", value, f"is not one of {known}") from None
 
 
-def jobs_of(plugin: ConnectorPlugin) -> list[JobKind]:
+def jobs_of(plugin: Declared) -> list[JobKind]:
     """The jobs an account of this platform can run (by its roles), in declaration order."""
     return [kind for kind in JobKind if job_fits(kind, plugin.roles, plugin.capabilities)]
 
 
-def job_for(plugin: ConnectorPlugin, value: str) -> JobKind:
+def job_for(plugin: Declared, value: str) -> JobKind:
     """``value`` as a job an account of ``plugin`` runs; other jobs are refused by name."""
     kind = job_kind(value)
     if kind not in jobs_of(plugin):
@@ -59,10 +62,9 @@ def job_for(plugin: ConnectorPlugin, value: str) -> JobKind:
     return kind
 
 
-def job_switches(
-    plugin: ConnectorPlugin, settings: Mapping[str, Any]
-) -> tuple[list[str], list[str]]:
-    """(jobs on, jobs off) for an account of ``plugin`` with ``settings``."""
+def job_switches(plugin: Declared, settings: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(jobs on, jobs off) for an account of ``plugin`` (its manifest will do) with
+    ``settings``."""
     on = [k.value for k in jobs_of(plugin) if job_enabled(settings, k)]
     off = [k.value for k in jobs_of(plugin) if not job_enabled(settings, k)]
     return on, off

@@ -7,24 +7,16 @@ can never count differently.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.lifecycle import HubStatus
-from channelhub.jobs.engine.runner import JobResult
-from channelhub.jobs.engine.scheduler import (
-    ScheduledJob,
-    capabilities_from_registry,
-    intervals_from_seconds,
-    plan_jobs,
-    roles_from_registry,
-)
+from channelhub.jobs.desk.schedule import ScheduleRow as ScheduleRow
+from channelhub.jobs.desk.schedule import job_schedule as job_schedule
 from channelhub.store.repos import reconcile as reconcile_repo
 from channelhub.store.repos.accounts import list_accounts
 from channelhub.store.repos.jobs import list_runs
@@ -34,6 +26,9 @@ from channelhub.store.tables.jobs import DeadLetter, DeadLetterState, JobRun, Ru
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 from channelhub.store.tables.usage import AccountToken
+
+if TYPE_CHECKING:  # the runner (every job's code) is not imported to read the schedule
+    from channelhub.jobs.engine.runner import JobResult
 
 #: A token that does not renew by itself and runs out sooner than this is a warning.
 TOKEN_WARN = timedelta(days=7)
@@ -80,49 +75,6 @@ def open_exceptions(session: Session) -> OpenExceptions:
             .where(DeadLetter.state == DeadLetterState.OPEN.value)
         ),
         stock_push_blocks=len(list_blocks(session)),
-    )
-
-
-@dataclass(frozen=True)
-class ScheduleRow:
-    """One scheduled job and how its last run ended."""
-
-    job: ScheduledJob
-    last_started: datetime | None
-    last_outcome: str | None
-    last_ok: datetime | None
-
-
-def job_schedule(session: Session, every_seconds: Mapping[str, int]) -> list[ScheduleRow]:
-    """Every job ``channelhub run`` schedules (from the config's intervals), with its last run
-    and its last successful run."""
-    plan = plan_jobs(
-        list_accounts(session),
-        intervals_from_seconds(every_seconds),
-        roles_of=roles_from_registry(ConnectorRegistry()),
-        capabilities_of=capabilities_from_registry(ConnectorRegistry()),
-    )
-    rows = []
-    for job in plan:
-        last = list_runs(session, account=job.account, job_kind=job.kind.value, limit=1)
-        rows.append(
-            ScheduleRow(
-                job=job,
-                last_started=last[0].started_at if last else None,
-                last_outcome=last[0].outcome if last else None,
-                last_ok=_last_ok(session, job.account, job.kind.value),
-            )
-        )
-    return rows
-
-
-def _last_ok(session: Session, account: str, kind: str) -> datetime | None:
-    return session.scalar(
-        select(func.max(JobRun.finished_at)).where(
-            JobRun.account == account,
-            JobRun.job_kind == kind,
-            JobRun.outcome == RunOutcome.OK.value,
-        )
     )
 
 

@@ -1,11 +1,12 @@
-"""The job kinds and which kind of account each one serves."""
+"""The job kinds, the code that runs each and which kind of account each one serves (light:
+the plan of ``jobs list`` reads these without importing the runner or any handler)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
 
-from channelhub.connectors.roles import Capability, Role
+from channelhub.connectors.manifest import Capability, Role
 from channelhub.core.errors import InvalidInput
 
 
@@ -31,6 +32,26 @@ def parse_kind(value: str) -> JobKind:
     except ValueError:
         known = ", ".join(kind.value for kind in JobKind)
         raise InvalidInput.field("job", value, f"is not one of {known}") from None
+
+
+#: Handlers by kind as lazy "module:function" strings (:func:`~channelhub.jobs.engine.runner.
+#: load_handler` imports one when it runs; the plan reads only which kinds are written).
+#: A handler is ``async def handler(context: JobContext) -> bool``: it does at most
+#: ``context.options.max_pages`` units, commits each with ``context.commit_page(write)`` (write
+#: gets the Session, stores data + cursor, returns RunCounts), checks ``context.stop.requested``
+#: between units, and returns True when work is left. Errors it raises are logged by the runner.
+JOB_HANDLERS: dict[JobKind, str] = {
+    JobKind.PULL_ORDERS: "channelhub.jobs.orders.pulls:pull_orders",
+    JobKind.PULL_LISTINGS: "channelhub.jobs.orders.pulls:pull_listings",
+    JobKind.PUSH_STOCK: "channelhub.jobs.engine.handlers:push_stock_job",
+    JobKind.DISPATCH_OUTBOX: "channelhub.jobs.engine.handlers:dispatch_outbox_job",
+    JobKind.PUSH_TRACKING: "channelhub.jobs.engine.handlers:push_tracking_job",
+    JobKind.POLL_SHIPMENTS: "channelhub.jobs.engine.handlers:poll_shipments_job",
+    JobKind.RECONCILE: "channelhub.jobs.reconciliation.run:reconcile_job",
+    JobKind.PULL_STOCK: "channelhub.jobs.stock.pull:pull_stock_job",
+    JobKind.POLL_OUTBOUND: "channelhub.jobs.fulfilment.warehouse_poll:poll_outbound_job",
+    JobKind.PULL_FINANCE: "channelhub.jobs.settlement.pull:pull_finance",
+}
 
 
 _CHANNEL = frozenset({Role.SALES_CHANNEL})

@@ -44,7 +44,7 @@ from channelhub.core.rulebook import Rulebook, load_rulebook
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
 from channelhub.jobs.accounts.usage import UsageRecorder, save_usage
 from channelhub.jobs.engine.fencing import LeaseLost as LeaseLost
-from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.kinds import JOB_HANDLERS, JobKind
 from channelhub.jobs.engine.leasing import HeldLease, Sleep, holding
 from channelhub.jobs.engine.leasing import default_holder as default_holder
 from channelhub.jobs.stock.compute import load_rules
@@ -68,25 +68,6 @@ SessionFactory = sessionmaker[Session]
 #: A handler does one bounded unit of work; it returns True when it stopped with more to do.
 JobHandler = Callable[["JobContext"], Awaitable[bool]]
 PageProgress = Callable[[RunCounts], None]
-
-#: Handlers by kind as lazy "module:function" strings; the engineers of the other jobs append.
-#: A handler is ``async def handler(context: JobContext) -> bool``: it does at most
-#: ``context.options.max_pages`` units, commits each with ``context.commit_page(write)`` (write
-#: gets the Session, stores data + cursor, returns RunCounts), checks ``context.stop.requested``
-#: between units, and returns True when work is left. Errors it raises are logged by the runner.
-JOB_HANDLERS: dict[JobKind, str] = {
-    JobKind.PULL_ORDERS: "channelhub.jobs.orders.pulls:pull_orders",
-    JobKind.PULL_LISTINGS: "channelhub.jobs.orders.pulls:pull_listings",
-    JobKind.PUSH_STOCK: "channelhub.jobs.engine.handlers:push_stock_job",
-    JobKind.DISPATCH_OUTBOX: "channelhub.jobs.engine.handlers:dispatch_outbox_job",
-    JobKind.PUSH_TRACKING: "channelhub.jobs.engine.handlers:push_tracking_job",
-    JobKind.POLL_SHIPMENTS: "channelhub.jobs.engine.handlers:poll_shipments_job",
-    JobKind.RECONCILE: "channelhub.jobs.reconciliation.run:reconcile_job",
-    JobKind.PULL_STOCK: "channelhub.jobs.stock.pull:pull_stock_job",
-    JobKind.POLL_OUTBOUND: "channelhub.jobs.fulfilment.warehouse_poll:poll_outbound_job",
-    JobKind.PULL_FINANCE: "channelhub.jobs.settlement.pull:pull_finance",
-}
-
 
 #: The run log's note for a run cancelled in the middle of a page.
 ABANDONED = (

@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.connectors.roles import Capability, Role
-from channelhub.core.errors import ChannelhubError
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
-from channelhub.jobs.engine.kinds import JOB_CAPABILITIES, JOB_ROLES, JobKind, job_enabled
+from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.plan import ScheduledJob as ScheduledJob
+from channelhub.jobs.engine.plan import capabilities_from_registry as capabilities_from_registry
+from channelhub.jobs.engine.plan import intervals_from_seconds as intervals_from_seconds
+from channelhub.jobs.engine.plan import plan_jobs as plan_jobs
+from channelhub.jobs.engine.plan import roles_from_registry as roles_from_registry
 from channelhub.jobs.engine.runner import (
-    JOB_HANDLERS,
     JobOptions,
     JobResult,
     SessionFactory,
@@ -36,7 +36,7 @@ from channelhub.jobs.engine.runner import (
     run_job,
 )
 from channelhub.jobs.stock.wake import StockWaker, accounts_listing
-from channelhub.store.repos.accounts import AccountInfo, list_accounts
+from channelhub.store.repos.accounts import list_accounts
 from channelhub.store.tables.jobs import RunOutcome
 
 log = logging.getLogger(__name__)
@@ -44,81 +44,6 @@ log = logging.getLogger(__name__)
 #: Seconds a shutdown waits for runs to reach a page boundary before cancelling them
 #: (`channelhub run` must stop within 10 s even with a slow platform).
 STOP_GRACE_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    """One job of one account and how often it runs."""
-
-    account: str
-    kind: JobKind
-    every: timedelta
-
-    @property
-    def job_id(self) -> str:
-        return f"{self.kind.value}:{self.account}"
-
-
-def intervals_from_seconds(every: Mapping[str, int]) -> dict[JobKind, timedelta]:
-    """``[jobs.every]`` (seconds per kind name, 0 = off) as intervals of the kinds that run."""
-    return {JobKind(name): timedelta(seconds=s) for name, s in every.items() if s > 0}
-
-
-def roles_from_registry(registry: ConnectorRegistry) -> Callable[[str], frozenset[Role]]:
-    """The roles of a platform's connector; none when it is not installed (yet)."""
-
-    def roles(platform: str) -> frozenset[Role]:
-        try:
-            return registry.get(platform).roles
-        except ChannelhubError as exc:
-            log.warning("no jobs for platform %s: %s", platform, exc)
-            return frozenset()
-
-    return roles
-
-
-def capabilities_from_registry(
-    registry: ConnectorRegistry,
-) -> Callable[[str], frozenset[Capability]]:
-    """The most a platform's connector can do (its plugin's declared capabilities)."""
-
-    def capabilities(platform: str) -> frozenset[Capability]:
-        try:
-            return registry.get(platform).capabilities
-        except ChannelhubError:
-            return frozenset()
-
-    return capabilities
-
-
-def plan_jobs(
-    accounts: Sequence[AccountInfo],
-    intervals: Mapping[JobKind, timedelta],
-    *,
-    roles_of: Callable[[str], frozenset[Role]],
-    handlers: Mapping[JobKind, object] | None = None,
-    capabilities_of: Callable[[str], frozenset[Capability]] | None = None,
-) -> list[ScheduledJob]:
-    """Every (account, job) to schedule: the job is on in the config and in the account's
-    switches (``accounts edit --enable/--disable``; push_stock is off until turned on),
-    written, and fits the account's role and, with ``capabilities_of``, its connector's
-    declared capabilities (``pull_finance`` only where the connector reads money)."""
-    written = set(JOB_HANDLERS) | set(handlers or {})
-    plan = []
-    for account in accounts:
-        roles = roles_of(account.platform)
-        capabilities = capabilities_of(account.platform) if capabilities_of else None
-        for kind, every in intervals.items():
-            needed = JOB_CAPABILITIES.get(kind)
-            if (
-                kind in written
-                and JOB_ROLES[kind] & roles
-                and (capabilities is None or needed is None or needed in capabilities)
-                and every > timedelta(0)
-                and job_enabled(account.settings, kind)
-            ):
-                plan.append(ScheduledJob(account=account.name, kind=kind, every=every))
-    return plan
 
 
 class JobService:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -20,18 +21,19 @@ from sqlalchemy.orm import Session
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict, Scope
 from channelhub.core.catalog import Catalog
 from channelhub.core.errors import InvalidInput
-from channelhub.core.flow import OrderPlan
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.pairing import Candidate, PairingConfig, suggest
 from channelhub.core.validation import parse
-from channelhub.jobs.orders.pipeline import PipelineSettings
-from channelhub.jobs.orders.replan import rebind_orders
 from channelhub.store.repos.listings import listing_refs, require_known_listing
 from channelhub.store.repos.pairings import BindingVersion, binding_versions, retire_binding
 from channelhub.store.repos.products import get_sku
 from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
+
+if TYPE_CHECKING:  # binding re-plans orders through the pipeline; listing the queue does not
+    from channelhub.core.flow import OrderPlan
+    from channelhub.jobs.orders.pipeline import PipelineSettings
 
 
 def parse_listing(text: str) -> ListingRef:
@@ -179,6 +181,8 @@ def bind_listing(
 ) -> tuple[Binding, list[tuple[OrderKey, OrderPlan]]]:
     """Bind a listing to a SKU, combo or kit x ``multiplier`` (a new version) and re-plan
     the open orders on it; an unknown SKU or listing is refused before anything is written."""
+    from channelhub.jobs.orders.replan import rebind_orders
+
     binding = binding_for(ref, sku, multiplier=multiplier, scope=scope)
     get_sku(session, sku)  # NotFound names an unknown SKU before anything is written
     require_known_listing(session, ref)  # and an unknown channel, account or listing

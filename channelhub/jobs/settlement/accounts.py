@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from channelhub.connectors.manifest import Capability
 from channelhub.connectors.registry import ConnectorRegistry
-from channelhub.connectors.roles import Capability
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.store.repos.accounts import get_account, list_accounts
 
 
 def finance_platforms(registry: ConnectorRegistry) -> list[str]:
-    """The installed platforms whose connector imports money, sorted."""
+    """The installed platforms whose connector imports money, sorted (from their manifests:
+    no connector is imported to tell)."""
     found = []
     for name in registry.names():
         try:
-            plugin = registry.get(name)
+            manifest = registry.about(name)
         except ChannelhubError:  # a plugin that does not load has no import either
             continue
-        if Capability.READ_MONEY in plugin.capabilities:
+        if Capability.READ_MONEY in manifest.capabilities:
             found.append(name)
     return sorted(found)
 

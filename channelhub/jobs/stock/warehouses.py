@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channelhub.connectors.roles import Role
+from channelhub.connectors.manifest import Role
 from channelhub.core.errors import InvalidInput
 from channelhub.core.stock import Warehouse
 from channelhub.mappings.csv_table import RowError

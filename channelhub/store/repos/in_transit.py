@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
 from channelhub.store.repos._upsert import insert_for
-from channelhub.store.repos.stock import UNKNOWN_WAREHOUSE
 from channelhub.store.tables.stock import StockInTransitRow, WarehouseRow
 
 
@@ -33,6 +32,10 @@ def record_in_transit(
         raise InvalidInput.field("quantity", str(quantity), "must be a positive number of units")
     known = session.scalar(select(WarehouseRow.id).where(WarehouseRow.code == warehouse))
     if known is None:
+        # the ledger's repository says it (imported here: listing what is in transit needs
+        # none of the ledger, whose rollup tables load both SQL dialects)
+        from channelhub.store.repos.stock import UNKNOWN_WAREHOUSE
+
         raise InvalidInput.field("warehouse", warehouse, UNKNOWN_WAREHOUSE)
     statement = (
         insert_for(session, StockInTransitRow.__table__)

@@ -24,7 +24,7 @@ from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.roles import Action
 from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.scheduler import roles_from_registry
+from channelhub.jobs.engine.plan import roles_from_registry
 from channelhub.jobs.stock.warehouses import register_warehouse, warehouse_from_input
 from channelhub.store.repos.jobs import list_runs
 from channelhub.store.repos.reconcile import iter_in_flight
