@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -283,13 +284,16 @@ class AmazonMcfWarehouse:
         cursor) lists only SKUs changed since its watermark, less ``stock_overlap_seconds``;
         every last page's cursor carries the watermark of this read's start. Each summary is
         read on its own (:func:`~channelhub.connectors.stock_rows.stock_page`): one the mapping
-        refuses is one of the page's ``failures``, with its body."""
+        refuses is one of the page's ``failures``, with its body, and the last page's cursor
+        is then the one this read started from (None for a full read), so the next read lists
+        that SKU again rather than skip it until it changes."""
         state = json.loads(cursor) if cursor else {}
         since = state.get("since")
         start = datetime.fromisoformat(since) - self.overlap if since else None
         begun = self._now()
         wanted = set(skus) if skus is not None else None
         token: str | None = None
+        aside = False
         while True:
             query = build.inventory_query(
                 marketplace_id=self.marketplace_id, since=start, next_token=token
@@ -298,16 +302,18 @@ class AmazonMcfWarehouse:
                 "getInventorySummaries", "GET", build.INVENTORY_PATH, params=query
             )
             rows, token = mcf.inventory_rows(response.json())
-            page_cursor = json.dumps({"since": begun.isoformat()}) if token is None else None
             now = self._now()
-            yield stock_page(
+            page = stock_page(
                 mcf.STOCK,
                 rows,
                 warehouse=self.warehouse,
                 now=now,
                 done=token is None,
-                cursor=page_cursor,
                 wanted=wanted,
             )
-            if token is None:
+            aside = aside or bool(page.failures)
+            if token is None:  # the next read's watermark: this read's start, unless held back
+                watermark = cursor if aside else json.dumps({"since": begun.isoformat()})
+                yield replace(page, cursor=watermark)
                 return
+            yield page
