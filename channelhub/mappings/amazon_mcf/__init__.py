@@ -13,7 +13,7 @@ Pure translation (no I/O, no clock) of the vendored Swagger models
 - :mod:`.inventory`: getInventorySummaries -> stock levels (fulfillable quantity), row by row.
 """
 
-from channelhub.mappings.amazon_mcf.inventory import STOCK, inventory_rows, stock_levels
+from channelhub.mappings.amazon_mcf.inventory import STOCK, inventory_rows
 from channelhub.mappings.amazon_mcf.orders import (
     FulfilmentOutcome,
     PreviewQuote,
@@ -45,7 +45,6 @@ __all__ = [
     "preview_body",
     "preview_quotes",
     "shipments_from",
-    "stock_levels",
     "tracking_events",
     "update_action_body",
 ]

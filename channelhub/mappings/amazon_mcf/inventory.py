@@ -30,9 +30,9 @@ STOCK_SKU = "sellerSku"
 
 
 def inventory_rows(payload: object) -> tuple[list[object], str | None]:
-    """The summaries of one page as sent (each read by :func:`stock_row` or
-    :func:`stock_level`, so one bad summary is set aside alone) and its
-    ``pagination.nextToken`` (None on the last page); a page whose own shape is wrong raises."""
+    """The summaries of one page as sent (each read by :func:`stock_row`, so one bad summary
+    is set aside alone) and its ``pagination.nextToken`` (None on the last page); a page
+    whose own shape is wrong raises."""
     root = Wire(payload, "", SOURCE)
     summaries = root.req("payload").req("inventorySummaries")
     if not isinstance(summaries.value, list):
@@ -67,9 +67,3 @@ def stock_row(row: object, where: str) -> WarehouseStock:
 
 #: a getInventorySummaries page, read row by row
 STOCK = StockRows(STOCK_ROWS, STOCK_SKU, stock_row)
-
-
-def stock_levels(payload: object) -> tuple[list[StockLevel], str | None]:
-    """The levels of one page and its ``pagination.nextToken`` (None on the last page)."""
-    rows, token = inventory_rows(payload)
-    return [stock_level(row, f"{STOCK_ROWS}[{i}]") for i, row in enumerate(rows)], token
