@@ -6,16 +6,16 @@ Both map the hub's warehouses and shipping services to their own codes (account 
 idempotent on create (a refused create is read back by the seller reference: an order already
 there is the earlier attempt), and report stock as full pages per mapped warehouse, read row by
 row (a row the mapping cannot read is set aside with its body as one of the page's
-``failures``; the other rows go through). A subclass states only its platform's words: the
-scheme, the create data, where the order number sits, and how one inventory page is asked for
-and its rows read. Cancel, status, fees and tracking differ in shape and stay in each
-connector.
+``failures``; the other rows go through, :mod:`channelhub.connectors.stock_rows`). A subclass
+states only its platform's words: the scheme, the create data, where the order number sits,
+how one inventory page is asked for, and where its rows sit and how one is read
+(:class:`~channelhub.mappings.warehouse_stock.StockRows`). Cancel, status, fees and tracking
+differ in shape and stay in each connector.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
 from typing import Any, ClassVar
 
 from channelhub.connectors.errors import NotFoundError
@@ -28,12 +28,12 @@ from channelhub.connectors.http.gateway import (
 )
 from channelhub.connectors.http.ratelimit import RateLimit
 from channelhub.connectors.plugin import ConnectorContext
-from channelhub.connectors.records import PageRecords
 from channelhub.connectors.results import OutboundReceipt, PageOf, RawRecord, StockLevel
+from channelhub.connectors.stock_rows import stock_page
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.mappings.warehouse_refs import mapped_code
-from channelhub.mappings.warehouse_stock import WarehouseStock
+from channelhub.mappings.warehouse_stock import StockRows
 
 
 class GatewayWarehouse:
@@ -50,10 +50,8 @@ class GatewayWarehouse:
     #: one shared bucket per app key over every method
     bucket: ClassVar[str]
     limits: ClassVar[Mapping[str, RateLimit]]
-    #: where an inventory page's rows sit ("data.list"), to name a row in a message
-    stock_rows_at: ClassVar[str]
-    #: the row field holding the SKU, to name a row set aside by its SKU
-    stock_sku_field: ClassVar[str]
+    #: where an inventory page's rows sit and how one row is read
+    stock_rows: ClassVar[StockRows]
 
     def __init__(self, context: ConnectorContext) -> None:
         settings = context.settings
@@ -114,10 +112,6 @@ class GatewayWarehouse:
         answer (a page whose own shape is wrong raises)."""
         raise NotImplementedError
 
-    def stock_row(self, row: Any, where: str) -> WarehouseStock:
-        """One row of an inventory page, read by the strict rules (raises when it cannot)."""
-        raise NotImplementedError
-
     # --- shared --------------------------------------------------------------------------
 
     def _raw(self, kind: str, key: str | None, data: Any) -> RawRecord:
@@ -164,7 +158,7 @@ class GatewayWarehouse:
     ) -> AsyncIterator[PageOf[StockLevel]]:
         """Every mapped warehouse's stock, page by page (a full read: no changed-since).
 
-        Each row is read on its own (:class:`~channelhub.connectors.records.PageRecords`): a
+        Each row is read on its own (:func:`~channelhub.connectors.stock_rows.stock_page`): a
         row the mapping refuses is one of the page's ``failures`` with its body and the hub
         warehouse it belongs to (its context), and the page's other rows go through."""
         wanted = set(skus) if skus is not None else None
@@ -173,34 +167,11 @@ class GatewayWarehouse:
             page = 1
             while True:
                 rows, more, _ = await self.inventory_page(code, page, skus)
-                now = self._now()
-                records: PageRecords[StockLevel] = PageRecords()
-                for index, row in enumerate(rows):
-                    raw = RawRecord("stock", self._row_id(hub, row), compact_json(row), now)
-                    where = f"{self.stock_rows_at}[{index}]"
-                    records.take(raw, self._levels, row, where, now, wanted, warehouse=hub)
                 last = not more and position == len(codes) - 1
-                yield records.page(None, last)
+                now = self._now()
+                yield stock_page(
+                    self.stock_rows, rows, warehouse=hub, now=now, done=last, wanted=wanted
+                )
                 if not more:
                     break
                 page += 1
-
-    def _levels(
-        self,
-        row: Any,
-        where: str,
-        now: datetime,
-        wanted: set[str] | None,
-        *,
-        warehouse: str,
-    ) -> list[StockLevel]:
-        """The level one row states (none when its SKU was not asked for)."""
-        s = self.stock_row(row, where)
-        if wanted is not None and s.sku not in wanted:
-            return []
-        return [StockLevel(warehouse, s.sku, s.on_hand, s.available, s.reserved, as_of=now)]
-
-    def _row_id(self, hub: str, row: Any) -> str:
-        """``HUB-WAREHOUSE:SKU`` naming one row in a dead letter (the SKU as sent, or ``?``)."""
-        sku = row.get(self.stock_sku_field) if isinstance(row, dict) else None
-        return f"{hub}:{sku if isinstance(sku, str | int) and sku != '' else '?'}"

@@ -39,8 +39,8 @@ _REASONS: Mapping[str, str] = {
 }
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
+def _path(loc: tuple[int | str, ...], at: str = "") -> str:
+    parts: list[str] = [at] if at else []
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
@@ -65,11 +65,12 @@ def _reason(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
-def describe(exc: ValidationError) -> list[str]:
-    """One sentence per fault: ``field: 'value' reason``."""
+def describe(exc: ValidationError, *, at: str = "") -> list[str]:
+    """One sentence per fault: ``field: 'value' reason`` (``at``: where the validated value
+    sits in a larger document, ``levels[3]``, the start of every field's path)."""
     sentences: list[str] = []
     for error in exc.errors(include_url=False):
-        field = _path(tuple(error.get("loc", ())))
+        field = _path(tuple(error.get("loc", ())), at)
         reason = _reason(error)
         if error.get("type") == "missing":
             sentences.append(f"{field} {reason}")
@@ -78,12 +79,13 @@ def describe(exc: ValidationError) -> list[str]:
     return sentences
 
 
-def parse(model: type[ModelT], data: object, *, source: str | None = None) -> ModelT:
-    """Validate ``data`` as ``model``; on failure raise InvalidInput with readable sentences."""
+def parse(model: type[ModelT], data: object, *, source: str | None = None, at: str = "") -> ModelT:
+    """Validate ``data`` as ``model``; on failure raise InvalidInput with readable sentences
+    (``at``: where ``data`` sits, to start each field's path)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(describe(exc), source=source) from exc
+        raise InvalidInput(describe(exc, at=at), source=source) from exc
 
 
 def build(model: type[ModelT], *, source: str | None = None, **fields: object) -> ModelT:

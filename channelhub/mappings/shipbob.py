@@ -42,6 +42,7 @@ from channelhub.core.warehouse_reports import (
 from channelhub.mappings._fieldpath import items, obj
 from channelhub.mappings.carriers import canonical_carrier_or_raw
 from channelhub.mappings.tracking import shipbob_status
+from channelhub.mappings.warehouse_stock import StockRows, WarehouseStock
 
 SOURCE = "shipbob"
 CHANNEL_HEADER = "shipbob_channel_id"
@@ -369,32 +370,55 @@ def normalize_tracking(payload: object) -> list[TrackingEvent]:
     return events
 
 
+#: where an inventory page keeps its rows, and the row field naming its SKU
+STOCK_ROWS = "items"
+STOCK_SKU = "sku"
+
+
+def stock_rows(payload: object) -> list[object]:
+    """The rows of ``Inventory.InventoryQuantityResponsePagedResponse`` (or of its bare
+    ``items``) as sent, each read by :func:`stock_row` or :func:`stock_level`; a page whose
+    own shape is wrong raises."""
+    found = payload if isinstance(payload, list) else _mapping(payload, "(payload)").get("items")
+    return list(_list(found, STOCK_ROWS))
+
+
+def stock_level(row: object, where: str) -> StockLevel:
+    """One inventory row: on hand ``total_on_hand_quantity``, available
+    ``total_fulfillable_quantity``."""
+    found = _mapping(row, where)
+    return build(
+        StockLevel,
+        source=SOURCE,
+        sku=_text(found.get(STOCK_SKU), f"{where}.{STOCK_SKU}"),
+        on_hand=_int(
+            found.get("total_on_hand_quantity", 0),
+            f"{where}.total_on_hand_quantity",
+            strict.MAX_STOCK,
+        ),
+        available=_int(
+            found.get("total_fulfillable_quantity", 0),
+            f"{where}.total_fulfillable_quantity",
+            strict.MAX_STOCK,
+        ),
+        external_id=_text(found.get("inventory_id"), f"{where}.inventory_id"),
+    )
+
+
+def stock_row(row: object, where: str) -> WarehouseStock:
+    """One inventory row as the stock pull reads it (see :func:`stock_level`)."""
+    level = stock_level(row, where)
+    return WarehouseStock(level.sku, level.on_hand, level.available or 0, 0)
+
+
+#: an inventory-level page, read row by row
+STOCK = StockRows(STOCK_ROWS, STOCK_SKU, stock_row)
+
+
 def stock_levels(payload: object) -> list[StockLevel]:
     """``Inventory.InventoryQuantityResponsePagedResponse`` (or its ``items``) -> levels."""
-    items = payload if isinstance(payload, list) else _mapping(payload, "(payload)").get("items")
-    levels: list[StockLevel] = []
-    for index, item in enumerate(_list(items, "items")):
-        at = f"items[{index}]"
-        row = _mapping(item, at)
-        levels.append(
-            build(
-                StockLevel,
-                source=SOURCE,
-                sku=_text(row.get("sku"), f"{at}.sku"),
-                on_hand=_int(
-                    row.get("total_on_hand_quantity", 0),
-                    f"{at}.total_on_hand_quantity",
-                    strict.MAX_STOCK,
-                ),
-                available=_int(
-                    row.get("total_fulfillable_quantity", 0),
-                    f"{at}.total_fulfillable_quantity",
-                    strict.MAX_STOCK,
-                ),
-                external_id=_text(row.get("inventory_id"), f"{at}.inventory_id"),
-            )
-        )
-    return levels
+    rows = stock_rows(payload)
+    return [stock_level(row, f"{STOCK_ROWS}[{index}]") for index, row in enumerate(rows)]
 
 
 def stock_snapshot(

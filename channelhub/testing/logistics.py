@@ -28,9 +28,9 @@ class WarehouseHarness(Harness):
     Required: :attr:`plugin`, :attr:`create_path`, :meth:`rig`, :meth:`outbound`,
     :meth:`orders_on_platform`. Then per capability: ``CREATE_OUTBOUND`` →
     :meth:`refused_outbound`; ``CANCEL_OUTBOUND`` / ``OUTBOUND_STATUS`` → :meth:`ship`;
-    ``STOCK_LEVELS`` → :meth:`set_stock`, :attr:`stock_page_size`, :meth:`stock_calls`;
-    verified callbacks → :meth:`webhook` (and :meth:`verify` when the connector's method is
-    not ``verify_webhook``).
+    ``STOCK_LEVELS`` → :meth:`set_stock`, :meth:`unreadable_stock`, :attr:`stock_page_size`,
+    :meth:`stock_calls`; verified callbacks → :meth:`webhook` (and :meth:`verify` when the
+    connector's method is not ``verify_webhook``).
     """
 
     #: the path (prefix) of the create call: its answer is the one the checks lose
@@ -86,6 +86,11 @@ class WarehouseHarness(Harness):
 
     def set_stock(self, rig: Rig, levels: Mapping[str, int]) -> None:
         """The warehouse now holds ``levels`` available units (SKUs not named: untouched)."""
+        raise NotImplementedError
+
+    def unreadable_stock(self, rig: Rig, sku: str) -> None:
+        """The warehouse now reports ``sku`` in a row the hub cannot read (a negative count,
+        say); its other rows stay as they are."""
         raise NotImplementedError
 
     def stock_calls(self, rig: Rig) -> int:

@@ -292,6 +292,54 @@ async def stock_pages_within_budget(harness: WarehouseHarness) -> None:
     )
 
 
+async def stock_bad_row_set_aside(harness: WarehouseHarness) -> None:
+    """One row the warehouse reports that the hub cannot read (a negative count, say), among
+    good ones, is set aside alone: it is one failure of its page, with the row as sent (not
+    the page), named ``HUB-WAREHOUSE:SKU`` with its warehouse as context, and every other
+    SKU is listed with its count to the last page (the pull files the row as a dead letter
+    and applies the rest)."""
+    rig = harness.rig(seed=SEED + 26)
+    stock = _stock(harness)
+    harness.set_stock(rig, stock)
+    bad = sorted(stock)[1]
+    harness.unreadable_stock(rig, bad)
+    connector = rig.connect()
+    try:
+        levels, pages = await _read(connector)
+    except ChannelhubError as exc:
+        raise AssertionError(
+            f"{harness.platform}: one unreadable stock row ({bad}) failed the whole read "
+            f"({describe_error(exc)}); read the rows one by one "
+            "(channelhub.connectors.stock_rows) so it is set aside alone"
+        ) from exc
+    finally:
+        await connector.aclose()
+    good = {sku: count for sku, count in stock.items() if sku != bad}
+    _levels_match(harness.platform, levels, good)
+    assert bad not in {level.sku for level in levels}, (
+        f"{harness.platform}: the unreadable row of {bad} was listed as a level"
+    )
+    assert pages[-1].done, f"{harness.platform}: the read stopped before its last page"
+    failures = [failure for page in pages for failure in page.failures]
+    assert len(failures) == 1, (
+        f"{harness.platform}: one unreadable row made {len(failures)} failures: "
+        f"{[f.reason for f in failures][:3]}"
+    )
+    (failure,) = failures
+    warehouse = failure.context.get("warehouse")
+    assert warehouse and failure.raw.external_id == f"{warehouse}:{bad}", (
+        f"{harness.platform}: the row set aside is named {failure.raw.external_id!r} with "
+        f"context {dict(failure.context)}; owed: HUB-WAREHOUSE:{bad} and its warehouse"
+    )
+    assert failure.raw.kind == "stock" and failure.reason and "\n" not in failure.reason, (
+        f"{harness.platform}: the row set aside reads {failure.raw.kind!r}: {failure.reason!r}"
+    )
+    body = failure.raw.body.decode("utf-8", "replace")
+    assert bad in body and body.count("CONF-") == body.count(bad), (
+        f"{harness.platform}: the body kept is not the row as sent: {body[:200]!r}"
+    )
+
+
 async def stock_cursor_is_lag_safe(harness: WarehouseHarness) -> None:
     """A SKU whose count changes while a read walks its pages is listed, with its new
     count, by the next read from that read's last cursor."""
@@ -334,6 +382,7 @@ WAREHOUSE_CHECKS: tuple[Check, ...] = (
     _warehouse("cancel_answers", {Capability.CANCEL_OUTBOUND}, cancel_answers),
     _warehouse("status_polled_to_shipped", {Capability.OUTBOUND_STATUS}, status_polled_to_shipped),
     _warehouse("stock_pages_within_budget", {Capability.STOCK_LEVELS}, stock_pages_within_budget),
+    _warehouse("stock_bad_row_set_aside", {Capability.STOCK_LEVELS}, stock_bad_row_set_aside),
     _warehouse(
         "stock_cursor_is_lag_safe",
         {Capability.STOCK_LEVELS, Capability.STOCK_CHANGES},

@@ -84,6 +84,9 @@ class McfHarness(WarehouseHarness):
         for sku, quantity in levels.items():
             rig.state.set_stock(sku, quantity)
 
+    def unreadable_stock(self, rig: Rig, sku: str) -> None:
+        rig.state.garbled[sku] = -3  # inventoryDetails.fulfillableQuantity -3
+
     def stock_calls(self, rig: Rig) -> int:
         return rig.sim.journal.count("GET", "/fba/inventory")
 

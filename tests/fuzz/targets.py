@@ -130,7 +130,9 @@ def _outbound_answers() -> tuple[Any, ...]:
 
 def _outbound_answer(payload: Any) -> object:
     if isinstance(payload, dict) and "levels" in payload:
-        return outbound_protocol.parse_stock_page(payload)
+        rows = outbound_protocol.stock_rows(payload).levels  # as the hub reads: level by level
+        levels = [outbound_protocol.stock_row(row, f"levels[{i}]") for i, row in enumerate(rows)]
+        return outbound_protocol.parse_stock_page(payload), levels
     if isinstance(payload, dict) and "outcome" in payload:
         return outbound_protocol.parse_intercept_result(payload, warehouse="us-east")
     return outbound_protocol.parse_submit_response(payload)

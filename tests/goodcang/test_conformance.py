@@ -107,6 +107,9 @@ class GoodcangHarness(WarehouseHarness):
         for sku, quantity in levels.items():
             rig.state.sellable[(GC_WAREHOUSE, sku)] = quantity
 
+    def unreadable_stock(self, rig: Rig, sku: str) -> None:
+        rig.state.sellable[(GC_WAREHOUSE, sku)] = -3  # "sellable": "-3"
+
 
 class TestGoodcangConformance(ConformanceSuite):
     harness = GoodcangHarness()

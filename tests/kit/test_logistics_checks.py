@@ -4,13 +4,18 @@ labels passes them, and connectors that break the promise fail the check that na
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from channelhub.connectors.results import PageOf, RawRecord, StockLevel
 from channelhub.connectors.roles import Capability
 from channelhub.connectors.shipbob import ShipBobWarehouse
+from channelhub.core.errors import InvalidInput
 from channelhub.testing import CHECKS, ConformanceSuite, Rig, checks_for
+from channelhub.testing.base import START
 from tests.kit.stub_carrier import StubCarrierHarness
 from tests.logistics.test_shipbob_conformance import ShipBobHarness
 
@@ -58,3 +63,56 @@ class _BlindShipBob(ShipBobHarness):
 def test_a_warehouse_that_cannot_find_its_first_create_fails_the_create_check() -> None:
     with pytest.raises(AssertionError, match="the resend was refused"):
         asyncio.run(_check("outbound_created_once").run(_BlindShipBob()))
+
+
+class _WholePage(ShipBobWarehouse):
+    """Reads a stock page whole, as it once did: one row it cannot read fails the read."""
+
+    async def get_stock_levels(
+        self, skus: Sequence[str] | None = None, cursor: str | None = None
+    ) -> AsyncIterator[PageOf[StockLevel]]:
+        async for page in super().get_stock_levels(skus, cursor):
+            if page.failures:
+                raise InvalidInput([page.failures[0].reason], source="shipbob")
+            yield page
+
+
+class _PageAside(ShipBobWarehouse):
+    """Keeps the whole page as the body of the row it could not read."""
+
+    async def get_stock_levels(
+        self, skus: Sequence[str] | None = None, cursor: str | None = None
+    ) -> AsyncIterator[PageOf[StockLevel]]:
+        async for page in super().get_stock_levels(skus, cursor):
+            if page.failures:
+                body = b"[" + b",".join(raw.body for raw in page.raw) + b"]"
+                whole = RawRecord("stock", page.failures[0].raw.external_id, body, START)
+                failure = replace(page.failures[0], raw=whole)
+                page = replace(page, failures=(failure,))
+            yield page
+
+
+def _shipbob_with(connector: type[ShipBobWarehouse]) -> ShipBobHarness:
+    class _Harness(ShipBobHarness):
+        def rig(self, *, seed: int) -> Rig:
+            rig = super().rig(seed=seed)
+            made = rig.connect
+            rig.connect = lambda: connector(made()._context)
+            return rig
+
+    return _Harness()
+
+
+@pytest.mark.parametrize(
+    ("connector", "message"),
+    [
+        (_WholePage, "failed the whole read"),
+        (_PageAside, "not the row as sent"),
+    ],
+)
+def test_a_warehouse_that_fails_a_stock_page_for_one_bad_row_fails_the_stock_check(
+    connector: type[ShipBobWarehouse], message: str
+) -> None:
+    harness = _shipbob_with(connector)
+    with pytest.raises(AssertionError, match=message):
+        asyncio.run(_check("stock_bad_row_set_aside").run(harness))

@@ -82,6 +82,9 @@ class OutboundProtocolHarness(WarehouseHarness):
     def set_stock(self, rig: Rig, levels: Mapping[str, int]) -> None:
         rig.state.stock.update(levels)
 
+    def unreadable_stock(self, rig: Rig, sku: str) -> None:
+        rig.state.garbled[sku] = -3  # a level with on_hand -3
+
     def webhook(self, rig: Rig, n: int) -> tuple[dict[str, str], bytes]:
         now = rig.time.now()
         result = InterceptResult(

@@ -82,6 +82,9 @@ class ShipBobHarness(WarehouseHarness):
     def set_stock(self, rig: Rig, levels: Mapping[str, int]) -> None:
         rig.state.inventory.update(levels)
 
+    def unreadable_stock(self, rig: Rig, sku: str) -> None:
+        rig.state.inventory[sku] = -3  # total_on_hand_quantity -3
+
     def webhook(self, rig: Rig, n: int) -> tuple[dict[str, str], bytes]:
         body = json.dumps({"topic": "order.shipped", "data": {"id": 5000 + n}}).encode()
         stamp = int(rig.time.now().timestamp())

@@ -108,6 +108,9 @@ class FourPxHarness(WarehouseHarness):
     def set_stock(self, rig: Rig, levels: Mapping[str, int]) -> None:
         rig.state.stock[US_WAREHOUSE].update(levels)
 
+    def unreadable_stock(self, rig: Rig, sku: str) -> None:
+        rig.state.stock[US_WAREHOUSE][sku] = -3  # available_stock -3
+
 
 class TestFourPxConformance(ConformanceSuite):
     harness = FourPxHarness()

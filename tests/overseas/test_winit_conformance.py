@@ -107,6 +107,9 @@ class WinitHarness(WarehouseHarness):
     def set_stock(self, rig: Rig, levels: Mapping[str, int]) -> None:
         rig.state.stock[US_WAREHOUSE].update(levels)
 
+    def unreadable_stock(self, rig: Rig, sku: str) -> None:
+        rig.state.stock[US_WAREHOUSE][sku] = -3  # inStockQty -3
+
 
 class TestWinitConformance(ConformanceSuite):
     harness = WinitHarness()

@@ -18,7 +18,8 @@ Contract: ``contracts/wms/amazon_mcf/fulfillmentOutbound_2020-07-01.json`` and
 - Preview: ``getFulfillmentPreview`` -> fees and arrival window per speed (:meth:`preview`).
 - Stock: ``getInventorySummaries`` at Marketplace granularity with details; a cursor (the
   ``startDateTime`` watermark of the last read) lists only what changed since
-  (``STOCK_CHANGES``).
+  (``STOCK_CHANGES``). A summary that cannot be read is set aside with its body (a failure
+  of its page), never the page.
 
 Auth is the seller's LWA refresh token (:mod:`channelhub.connectors.amazon.auth`): one
 :class:`RefreshingToken` per connector, shared by every call it makes; an expired-token 403
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +49,7 @@ from channelhub.connectors.results import (
     StockLevel,
 )
 from channelhub.connectors.roles import Capability
+from channelhub.connectors.stock_rows import stock_page
 from channelhub.core.errors import ConfigError, InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment, TrackingEvent
 from channelhub.core.parties import Address
@@ -279,13 +282,18 @@ class AmazonMcfWarehouse:
     ) -> AsyncIterator[PageOf[StockLevel]]:
         """FBA fulfillable quantities, page by page. ``cursor`` (a previous read's last
         cursor) lists only SKUs changed since its watermark, less ``stock_overlap_seconds``;
-        every last page's cursor carries the watermark of this read's start."""
+        every last page's cursor carries the watermark of this read's start. Each summary is
+        read on its own (:func:`~channelhub.connectors.stock_rows.stock_page`): one the mapping
+        refuses is one of the page's ``failures``, with its body, and the last page's cursor
+        is then the one this read started from (None for a full read), so the next read lists
+        that SKU again rather than skip it until it changes."""
         state = json.loads(cursor) if cursor else {}
         since = state.get("since")
         start = datetime.fromisoformat(since) - self.overlap if since else None
         begun = self._now()
         wanted = set(skus) if skus is not None else None
         token: str | None = None
+        aside = False
         while True:
             query = build.inventory_query(
                 marketplace_id=self.marketplace_id, since=start, next_token=token
@@ -293,21 +301,19 @@ class AmazonMcfWarehouse:
             response = await self.session.call(
                 "getInventorySummaries", "GET", build.INVENTORY_PATH, params=query
             )
-            found, token = mcf.stock_levels(response.json())
+            rows, token = mcf.inventory_rows(response.json())
             now = self._now()
-            levels = tuple(
-                StockLevel(
-                    self.warehouse,
-                    level.sku,
-                    level.on_hand,
-                    level.available or 0,
-                    as_of=now,
-                )
-                for level in found
-                if wanted is None or level.sku in wanted
+            page = stock_page(
+                mcf.STOCK,
+                rows,
+                warehouse=self.warehouse,
+                now=now,
+                done=token is None,
+                wanted=wanted,
             )
-            raw = RawRecord("stock", None, response.content, now)
-            page_cursor = json.dumps({"since": begun.isoformat()}) if token is None else None
-            yield PageOf(items=levels, raw=(raw,), cursor=page_cursor, done=token is None)
-            if token is None:
+            aside = aside or bool(page.failures)
+            if token is None:  # the next read's watermark: this read's start, unless held back
+                watermark = cursor if aside else json.dumps({"since": begun.isoformat()})
+                yield replace(page, cursor=watermark)
                 return
+            yield page

@@ -48,7 +48,6 @@ from channelhub.mappings.fourpx import fees as fourpx_fees
 from channelhub.mappings.fourpx import wire
 from channelhub.mappings.fourpx.signing import signed_query
 from channelhub.mappings.gateway_signing import compact_json
-from channelhub.mappings.warehouse_stock import WarehouseStock
 
 PLATFORM = "fourpx"
 DEFAULT_BASE_URL = "https://open.4px.com"
@@ -120,8 +119,7 @@ class FourPxWarehouse(GatewayWarehouse):
     default_base_url = DEFAULT_BASE_URL
     bucket = BUCKET
     limits = LIMITS
-    stock_rows_at = wire.STOCK_ROWS
-    stock_sku_field = wire.STOCK_SKU
+    stock_rows = wire.STOCK
     create_method = wire.CREATE  # 4PX refuses a repeated ref_no
 
     def make_scheme(self, context: ConnectorContext) -> GatewayScheme:
@@ -149,9 +147,6 @@ class FourPxWarehouse(GatewayWarehouse):
         answer = await self.gateway.call(wire.INVENTORY, data)
         rows, more = wire.stock_rows(answer.data, page)
         return rows, more, answer
-
-    def stock_row(self, row: Any, where: str) -> WarehouseStock:
-        return wire.stock_row(row, where)
 
     async def _listed(self, key: str) -> tuple[dict[str, Any], Envelope]:
         """The consignment 4PX holds under the key's ref_no; NotFoundError when none."""

@@ -21,7 +21,8 @@ guessed and listed in the README's connector table.
 - Tracking: ``batch_query_tracking_status`` by reference numbers, 50 at a time
   (:meth:`order_tracking`), TMS codes into the canonical vocabulary.
 - Stock: ``get_product_inventory`` for the account's Goodcang warehouses, 200 rows a page:
-  on hand = sellable + reserved (待出库: still on the shelf), available = sellable.
+  on hand = sellable + reserved (待出库: still on the shelf), available = sellable. A row
+  that cannot be read is set aside with its body (a failure of its page), never the page.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from channelhub.connectors.results import (
     StockLevel,
 )
 from channelhub.connectors.roles import Capability
+from channelhub.connectors.stock_rows import stock_page
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment, TrackingEvent
 from channelhub.mappings import goodcang as gcm
@@ -271,7 +273,9 @@ class GoodcangWarehouse:
     ) -> AsyncIterator[PageOf[StockLevel]]:
         """Every SKU of the account's Goodcang warehouses, page by page (levels name
         Goodcang's warehouse_code: register the hub warehouse with it as ``--external-id``
-        or list it in ``warehouses``)."""
+        or list it in ``warehouses``). Each row is read on its own
+        (:func:`~channelhub.connectors.stock_rows.stock_page`): a row the mapping refuses is
+        one of the page's ``failures``, with its body and the warehouse it names."""
         codes = sorted(set(self.warehouses.values()))
         wanted = set(skus) if skus is not None else None
         page = 1
@@ -286,24 +290,12 @@ class GoodcangWarehouse:
             answer = gc.read_answer(_exact_json(response.content))
             if not answer.ok:
                 raise GoodcangError(answer.said(), operation="get_product_inventory")
-            rows, count = gcm.inventory_page(answer.body)
-            now = self._now()
-            levels = tuple(
-                StockLevel(
-                    self._hub_code(row.warehouse_code),
-                    row.sku,
-                    row.sellable + row.reserved,
-                    row.sellable,
-                    reserved=row.reserved,
-                    inbound=row.onway,
-                    as_of=now,
-                )
-                for row in rows
-                if wanted is None or row.sku in wanted
-            )
+            rows, count = gcm.inventory_rows(answer.body)
             done = not rows or page * build.INVENTORY_PAGE >= count
-            raw = RawRecord("stock", None, response.content, now)
-            yield PageOf(items=levels, raw=(raw,), cursor=None, done=done)
+            now = self._now()
+            yield stock_page(
+                gcm.STOCK, rows, warehouse=self._hub_code, now=now, done=done, wanted=wanted
+            )
             if done:
                 return
             page += 1

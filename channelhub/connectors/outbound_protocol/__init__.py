@@ -9,7 +9,8 @@ Every request is signed by an auth hook at send time, so each retry carries its 
 timestamp; ``t`` strictly increases per connector so two attempts in one second never share a
 signature (the receiver refuses a seen signature as a replay). Shipments and stock arrive by
 callback (:meth:`OutboundProtocolWarehouse.verify_callback` checks and parses them); stock
-levels can also be read with ``GET /stock``.
+levels can also be read with ``GET /stock``, level by level (one the hub cannot read is set
+aside with its body, never the page).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from channelhub.connectors.results import (
     StockLevel,
 )
 from channelhub.connectors.roles import Capability, Role
+from channelhub.connectors.stock_rows import stock_page
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState
 from channelhub.core.signing import SIGNATURE_HEADER, SignatureError, sign, verify
@@ -185,27 +187,27 @@ class OutboundProtocolWarehouse:
     async def get_stock_levels(
         self, skus: Sequence[str] | None = None, cursor: str | None = None
     ) -> AsyncIterator[PageOf[StockLevel]]:
-        """``GET /stock`` page by page (every SKU the warehouse holds; ``skus`` filters)."""
+        """``GET /stock`` page by page (every SKU the warehouse holds; ``skus`` filters).
+        Each level is read on its own (:func:`~channelhub.connectors.stock_rows.stock_page`):
+        one the mapping refuses is one of the page's ``failures``, with its body and the
+        warehouse it names; a page whose own fields are wrong is refused whole."""
         wanted = set(skus) if skus is not None else None
         while True:
             response = await self._http.request(
                 "stock_levels", "GET", proto.STOCK_PATH, params=proto.stock_query(cursor)
             )
-            page = proto.parse_stock_page(response.json())
-            levels = tuple(
-                StockLevel(
-                    warehouse=level.warehouse,
-                    sku=level.sku,
-                    on_hand=level.on_hand,
-                    available=level.on_hand if level.available is None else level.available,
-                    as_of=page.taken_at,
-                )
-                for level in page.levels
-                if wanted is None or level.sku in wanted
-            )
+            page = proto.stock_rows(response.json())
             cursor = page.next_cursor
-            raw = RawRecord("stock", None, response.content, self._now())
-            yield PageOf(items=levels, raw=(raw,), cursor=cursor, done=cursor is None)
+            yield stock_page(
+                proto.STOCK,
+                page.levels,
+                warehouse=_as_named,
+                now=self._now(),
+                done=cursor is None,
+                cursor=cursor,
+                wanted=wanted,
+                as_of=page.taken_at,
+            )
             if cursor is None:
                 return
 
@@ -228,6 +230,12 @@ class OutboundProtocolWarehouse:
         except ValueError:
             raise WebhookRejected("the callback body is not JSON", platform=PLATFORM) from None
         return proto.parse_callback(payload)
+
+
+def _as_named(code: str) -> str:
+    """A level names the WMS's own warehouse code: the pull matches it to the hub warehouse
+    registered with it as ``--external-id``."""
+    return code
 
 
 PLUGIN = ConnectorPlugin(

@@ -39,6 +39,7 @@ from channelhub.connectors.shipbob import webhooks
 from channelhub.connectors.shipbob.check import SPEC, check
 from channelhub.connectors.shipbob.finance import STREAMS as FINANCE_STREAMS
 from channelhub.connectors.shipbob.finance import ShipBobFinance
+from channelhub.connectors.stock_rows import stock_page
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment
 from channelhub.core.settlement import ProviderRecord
@@ -225,21 +226,26 @@ class ShipBobWarehouse:
     async def get_stock_levels(
         self, skus: Sequence[str] | None = None, cursor: str | None = None
     ) -> AsyncIterator[PageOf[StockLevel]]:
-        """Inventory levels page by page, following ShipBob's ``next`` link as given."""
+        """Inventory levels page by page, following ShipBob's ``next`` link as given. Each
+        row is read on its own (:func:`~channelhub.connectors.stock_rows.stock_page`): a row
+        the mapping refuses is one of the page's ``failures``, with its body."""
         url: str | None = cursor or f"{PREFIX}/inventory-level?PageSize=250"
         wanted = set(skus) if skus is not None else None
         while url:
             response = await self._http.request("inventory_levels", "GET", url)
             body = response.json()
-            now = self._now()
-            levels = [
-                StockLevel(self.warehouse, lv.sku, lv.on_hand, lv.available or 0, as_of=now)
-                for lv in shipbob.stock_levels(body)
-                if wanted is None or lv.sku in wanted
-            ]
+            rows = shipbob.stock_rows(body)
             url = body.get("next") if isinstance(body, dict) else None
-            raw = RawRecord("stock", None, response.content, now)
-            yield PageOf(items=tuple(levels), raw=(raw,), cursor=url, done=url is None)
+            now = self._now()
+            yield stock_page(
+                shipbob.STOCK,
+                rows,
+                warehouse=self.warehouse,
+                now=now,
+                done=url is None,
+                cursor=url,
+                wanted=wanted,
+            )
 
 
 PLUGIN = ConnectorPlugin(

@@ -44,7 +44,6 @@ from channelhub.connectors.results import (
 from channelhub.connectors.roles import Capability
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundOrder, OutboundState, Shipment, TrackingEvent
-from channelhub.mappings.warehouse_stock import WarehouseStock
 from channelhub.mappings.winit import fees as winit_fees
 from channelhub.mappings.winit import wire
 from channelhub.mappings.winit.signing import signed_body
@@ -124,8 +123,7 @@ class WinitWarehouse(GatewayWarehouse):
     default_base_url = DEFAULT_BASE_URL
     bucket = BUCKET
     limits = LIMITS
-    stock_rows_at = wire.STOCK_ROWS
-    stock_sku_field = wire.STOCK_SKU
+    stock_rows = wire.STOCK
     create_method = wire.CREATE  # repeatable N: WINIT never takes a sellerOrderNo twice
 
     def make_scheme(self, context: ConnectorContext) -> GatewayScheme:
@@ -153,9 +151,6 @@ class WinitWarehouse(GatewayWarehouse):
         answer = await self.gateway.call(wire.INVENTORY, data)
         rows, more = wire.stock_rows(answer.data)
         return rows, more, answer
-
-    def stock_row(self, row: Any, where: str) -> WarehouseStock:
-        return wire.stock_row(row, where)
 
     async def _listed(self, key: str) -> dict[str, Any]:
         """The order WINIT holds under the key's sellerOrderNo; NotFoundError when none."""

@@ -20,7 +20,10 @@ names none) is then read as partial: its listed SKUs are set, but a SKU it did n
 as it is rather than set to 0 (it may be the row set aside). The next full read reads the row
 again: it resolves the account's open stock letters first, and a row still unreadable reopens
 its own (the same body is the same letter), so an open letter is a row the last read could not
-read. Replaying one runs the pull again (:mod:`channelhub.jobs.engine.replay`).
+read. A read of the changes resolves the letters of the rows it lists (``HUB-WAREHOUSE:SKU``)
+the same way; a WMS that set a row aside lists it again on the next read of the changes (its
+last cursor does not move past it, see the FBA connector). Replaying a letter runs the pull
+again (:mod:`channelhub.jobs.engine.replay`).
 
 Which warehouse a level belongs to: the registered warehouse whose ``external_id`` (else code)
 the level names; when the account serves a single warehouse, every level is that warehouse's
@@ -143,11 +146,13 @@ async def pull_stock(
     levels = 0
     next_cursor: str | None = None
     failures: list[RecordFailure] = []
+    read: set[str] = set()  # HUB-WAREHOUSE:SKU of every row read, as a letter names its row
     async for page in connector.get_stock_levels(None, cursor if changes_only else None):
         next_cursor = page.cursor if page.done else next_cursor
         failures.extend(page.failures)
         for level in page.items:
             levels += 1
+            read.add(f"{level.warehouse}:{level.sku}")
             code = resolve(level.warehouse)
             if code is None:
                 unmatched.add(level.warehouse)
@@ -166,8 +171,10 @@ async def pull_stock(
         units = dict.fromkeys(codes, 0)
         kept = 0
         partial = partial_warehouses(failures, resolve, codes)
-        if not changes_only:  # every row was read again: the earlier letters are superseded
-            resolve_subject(session, account=account, subject=STOCK_SUBJECT, now=now)
+        # the rows read again supersede their earlier letters: every row on a full read, the
+        # rows listed (read or set aside again) on a read of the changes
+        seen = read | {f.raw.external_id or "" for f in failures} if changes_only else None
+        resolve_subject(session, account=account, subject=STOCK_SUBJECT, now=now, external_ids=seen)
         aside = SetAside(connector.platform, account, job_kind, now, run_id)
         set_aside = aside.failures(session, failures)
         unlisted = {k for k, v in ledger.items() if v and k[0] not in partial}

@@ -10,10 +10,10 @@ Pure translation (no I/O, no clock) of the vendored Swagger models
 - :mod:`.orders`: getFulfillmentOrder -> outbound state, shipments with packages, and the
   unfulfillable / partial outcomes a person must look at; getFulfillmentPreview -> a quote;
 - :mod:`.tracking`: getPackageTrackingDetails -> canonical tracking events (raw code kept);
-- :mod:`.inventory`: getInventorySummaries -> stock levels (fulfillable quantity).
+- :mod:`.inventory`: getInventorySummaries -> stock levels (fulfillable quantity), row by row.
 """
 
-from channelhub.mappings.amazon_mcf.inventory import stock_levels
+from channelhub.mappings.amazon_mcf.inventory import STOCK, inventory_rows
 from channelhub.mappings.amazon_mcf.orders import (
     FulfilmentOutcome,
     PreviewQuote,
@@ -33,17 +33,18 @@ from channelhub.mappings.amazon_mcf.tracking import EVENT_CODES, tracking_events
 
 __all__ = [
     "EVENT_CODES",
+    "STOCK",
     "FulfilmentOutcome",
     "PreviewQuote",
     "create_order_body",
     "fulfillment_order_id",
     "inventory_query",
+    "inventory_rows",
     "order_outcome",
     "order_state",
     "preview_body",
     "preview_quotes",
     "shipments_from",
-    "stock_levels",
     "tracking_events",
     "update_action_body",
 ]

@@ -27,7 +27,7 @@ from channelhub.core.fulfilment import (
     TrackingStatus,
 )
 from channelhub.mappings.warehouse_refs import seller_reference
-from channelhub.mappings.warehouse_stock import WarehouseStock, units
+from channelhub.mappings.warehouse_stock import StockRows, WarehouseStock, units
 from channelhub.mappings.winit.signing import CHINA, TIMESTAMP_FORMAT
 
 CREATE = "fu.wms.outbound.create"
@@ -250,3 +250,7 @@ def stock_row(row: Any, where: str) -> WarehouseStock:
         source="4PX",
     )
     return WarehouseStock(sku, available + pending, available, pending)
+
+
+#: a ``fu.wms.inventory.get`` page, read row by row
+STOCK = StockRows(STOCK_ROWS, STOCK_SKU, stock_row)

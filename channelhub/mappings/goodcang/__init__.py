@@ -3,8 +3,9 @@
 from channelhub.mappings.goodcang.answers import (
     FINAL_STATUSES,
     ORDER_STATES,
+    STOCK,
     TRACK_CODES,
-    inventory_page,
+    inventory_rows,
     order_data,
     order_problem,
     order_state,
@@ -22,10 +23,11 @@ from channelhub.mappings.goodcang.requests import (
 __all__ = [
     "FINAL_STATUSES",
     "ORDER_STATES",
+    "STOCK",
     "TRACK_CODES",
     "cancel_body",
     "create_order_body",
-    "inventory_page",
+    "inventory_rows",
     "order_data",
     "order_problem",
     "order_state",

@@ -11,7 +11,6 @@ guessed. A code nobody mapped is kept raw: an order status as a problem, a track
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -28,6 +27,7 @@ from channelhub.core.fulfilment import (
 )
 from channelhub.core.validation import build
 from channelhub.mappings.carriers import canonical_carrier_or_raw
+from channelhub.mappings.warehouse_stock import StockRows, WarehouseStock
 
 SOURCE = "goodcang"
 BEIJING = timezone(timedelta(hours=8))
@@ -71,23 +71,28 @@ def _obj(value: object, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _text(node: Mapping[str, Any], key: str, limit: int = strict.NAME_CHARS) -> str | None:
-    value = node.get(key)
+def _text(
+    node: Mapping[str, Any], key: str, limit: int = strict.NAME_CHARS, *, at: str = ""
+) -> str | None:
+    """``node[key]`` as text (None when absent or blank); ``at``: where ``node`` sits."""
+    value, field = node.get(key), f"{at}.{key}" if at else key
     if value is None:
         return None
     if not isinstance(value, str | int):
-        raise InvalidInput.field(key, value, "is not text", source=SOURCE)
+        raise InvalidInput.field(field, value, "is not text", source=SOURCE)
     text = str(value).strip()
     if len(text) > limit:
-        raise InvalidInput.field(key, value, f"is longer than {limit} characters", source=SOURCE)
+        raise InvalidInput.field(field, value, f"is longer than {limit} characters", source=SOURCE)
     return text or None
 
 
-def _count(node: Mapping[str, Any], key: str) -> int:
+def _count(node: Mapping[str, Any], key: str, *, at: str = "") -> int:
+    """``node[key]`` as a stock count (0 when absent); ``at``: where ``node`` sits."""
     value = node.get(key)
     if value is None or value == "":
         return 0
-    return strict.whole(value, key, maximum=strict.MAX_STOCK, source=SOURCE)
+    field = f"{at}.{key}" if at else key
+    return strict.whole(value, field, maximum=strict.MAX_STOCK, source=SOURCE)
 
 
 def when(value: object, where: str, zone: timezone = BEIJING) -> datetime | None:
@@ -228,30 +233,37 @@ def tracking_events(payload: object, *, carriers: Mapping[str, str]) -> list[Tra
     return events
 
 
-@dataclass(frozen=True)
-class GoodcangLevel:
-    """One row of get_product_inventory (units)."""
-
-    warehouse_code: str
-    sku: str
-    sellable: int
-    reserved: int
-    onway: int
+#: where an inventory page keeps its rows, and the row fields naming its SKU and warehouse
+STOCK_ROWS = "data"
+STOCK_SKU = "product_sku"
+STOCK_WAREHOUSE = "warehouse_code"
 
 
-def inventory_page(payload: object) -> tuple[list[GoodcangLevel], int]:
-    """The rows of one inventory page and the ``count`` of all rows."""
+def inventory_rows(payload: object) -> tuple[list[Any], int]:
+    """The rows of one get_product_inventory page as sent (each read by :func:`stock_row`,
+    so one bad row is set aside alone) and the ``count`` of all rows; a page whose own shape
+    is wrong raises."""
     root = _obj(payload, "")
-    rows = []
-    for row in root.get("data") or []:
-        row = _obj(row, "data[]")
-        sku = _text(row, "product_sku", strict.SKU_CHARS)
-        code = _text(row, "warehouse_code", strict.CODE_CHARS)
-        if sku is None or code is None:
-            raise InvalidInput.field("data[]", row, "has no product_sku or warehouse_code")
-        rows.append(
-            GoodcangLevel(
-                code, sku, _count(row, "sellable"), _count(row, "reserved"), _count(row, "onway")
-            )
-        )
+    rows = root.get(STOCK_ROWS) or []
+    if not isinstance(rows, list):
+        raise InvalidInput.field(STOCK_ROWS, rows, "is not a list of stock rows", source=SOURCE)
     return rows, _count(root, "count")
+
+
+def stock_row(row: object, where: str) -> WarehouseStock:
+    """One inventory row: on hand = sellable + reserved (待出库: still on the shelf),
+    available = sellable, inbound = onway; ``warehouse`` is Goodcang's warehouse_code."""
+    found = _obj(row, where)
+    sku = _text(found, STOCK_SKU, strict.SKU_CHARS, at=where)
+    code = _text(found, STOCK_WAREHOUSE, strict.CODE_CHARS, at=where)
+    if sku is None or code is None:
+        raise InvalidInput.field(
+            where, row, f"has no {STOCK_SKU} or {STOCK_WAREHOUSE}", source=SOURCE
+        )
+    sellable, reserved = _count(found, "sellable", at=where), _count(found, "reserved", at=where)
+    onway = _count(found, "onway", at=where)
+    return WarehouseStock(sku, sellable + reserved, sellable, reserved, onway, warehouse=code)
+
+
+#: a get_product_inventory page, read row by row (one page lists every asked warehouse)
+STOCK = StockRows(STOCK_ROWS, STOCK_SKU, stock_row, warehouse_field=STOCK_WAREHOUSE)

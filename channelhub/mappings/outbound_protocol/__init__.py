@@ -31,6 +31,7 @@ from channelhub.mappings.outbound_protocol.wire import (
     RejectReason,
     ShipmentConfirmedData,
     StockPage,
+    StockPageRows,
     StockSnapshotData,
     WarehouseCallback,
     WarehouseStockLevel,
@@ -41,6 +42,7 @@ from channelhub.mappings.outbound_protocol.wire import (
     WirePackage,
     iso_time,
 )
+from channelhub.mappings.warehouse_stock import StockRows, WarehouseStock
 
 SOURCE = "outbound protocol"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -62,6 +64,30 @@ def stock_query(cursor: str | None, limit: int = STOCK_PAGE_LIMIT) -> dict[str, 
 def parse_stock_page(body: object) -> StockPage:
     """A ``GET /stock`` answer; a bad field is refused with its path and value."""
     return parse(StockPage, body, source=f"{SOURCE} GET /stock")
+
+
+#: where a ``GET /stock`` page keeps its levels, and the level fields naming SKU and warehouse
+STOCK_ROWS = "levels"
+STOCK_SKU = "sku"
+STOCK_WAREHOUSE = "warehouse"
+
+
+def stock_rows(body: object) -> StockPageRows:
+    """A ``GET /stock`` answer with its levels as sent, each read by :func:`stock_row` (so one
+    bad level is set aside alone); a page whose own fields are wrong is refused."""
+    return parse(StockPageRows, body, source=f"{SOURCE} GET /stock")
+
+
+def stock_row(level: object, where: str) -> WarehouseStock:
+    """One level of a ``GET /stock`` page (available defaults to on hand); ``warehouse`` is
+    the WMS's code for where it is held."""
+    found = parse(WarehouseStockLevel, level, source=f"{SOURCE} GET /stock", at=where)
+    available = found.on_hand if found.available is None else found.available
+    return WarehouseStock(found.sku, found.on_hand, available, 0, warehouse=found.warehouse)
+
+
+#: a ``GET /stock`` page, read level by level (one endpoint may serve several warehouses)
+STOCK = StockRows(STOCK_ROWS, STOCK_SKU, stock_row, warehouse_field=STOCK_WAREHOUSE)
 
 
 def stock_page_body(
@@ -367,6 +393,7 @@ def parse_callback(body: object) -> WarehouseCallback:
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
+    "STOCK",
     "STOCK_PATH",
     "Accepted",
     "CallbackType",
@@ -390,5 +417,7 @@ __all__ = [
     "shipment_confirmed_event",
     "stock_page_body",
     "stock_query",
+    "stock_row",
+    "stock_rows",
     "stock_snapshot_event",
 ]

@@ -7,7 +7,7 @@ from RFC 3339 text and must carry a zone; amounts are decimal strings, never flo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -189,6 +189,16 @@ class StockPage(BaseModel):
     model_config = _WIRE
     taken_at: Timestamp
     levels: Annotated[tuple[WarehouseStockLevel, ...], AsTuple]
+    next_cursor: NonEmpty | None
+
+
+class StockPageRows(BaseModel):
+    """A ``GET /stock`` page with its levels as sent, for the hub to read each on its own
+    (a level it cannot read is set aside alone, never the page)."""
+
+    model_config = _WIRE
+    taken_at: Timestamp
+    levels: list[Any]
     next_cursor: NonEmpty | None
 
 

@@ -30,7 +30,7 @@ from channelhub.core.fulfilment import (
     TrackingStatus,
 )
 from channelhub.mappings.warehouse_refs import seller_reference
-from channelhub.mappings.warehouse_stock import WarehouseStock, units
+from channelhub.mappings.warehouse_stock import StockRows, WarehouseStock, units
 from channelhub.mappings.winit.signing import CHINA, TIMESTAMP_FORMAT
 
 CREATE = "createOutboundOrder"
@@ -295,6 +295,10 @@ def stock_row(row: Any, where: str) -> WarehouseStock:
         available=units(row.get("qtyAvailable"), f"{where}.qtyAvailable", source="WINIT"),
         reserved=units(row.get("qtyWaitOut"), f"{where}.qtyWaitOut", source="WINIT"),
     )
+
+
+#: a ``queryProductInventoryList4Page`` page, read row by row
+STOCK = StockRows(STOCK_ROWS, STOCK_SKU, stock_row)
 
 
 def fees_data(reference: str) -> dict[str, Any]:

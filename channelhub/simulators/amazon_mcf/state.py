@@ -86,6 +86,9 @@ class McfState:
     orders: dict[str, McfOrder] = field(default_factory=dict)
     changed_at: dict[str, datetime] = field(default_factory=dict)
     packages: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # order, sku, number
+    #: test hook: SKU -> what its summary reports as fulfillableQuantity instead of its count
+    #: (a row the hub cannot read, as a glitch at Amazon would send)
+    garbled: dict[str, Any] = field(default_factory=dict)
     _last_sync: datetime | None = None
     _next_package: int = 1000
 
@@ -443,7 +446,7 @@ class McfState:
             }
             if details:
                 summary["inventoryDetails"] = {
-                    "fulfillableQuantity": max(self.inventory[sku], 0),
+                    "fulfillableQuantity": self.garbled.get(sku, max(self.inventory[sku], 0)),
                     "reservedQuantity": {"totalReservedQuantity": self._reserved(sku)},
                 }
             found.append(summary)

@@ -90,6 +90,9 @@ class WarehouseSimulator:
     orders: dict[str, SimOrder] = field(default_factory=dict)
     rejections: dict[str, dict[str, object]] = field(default_factory=dict)
     reserved: dict[str, int] = field(default_factory=dict)
+    #: test hook: SKU -> what its ``GET /stock`` level reports as on_hand instead of its
+    #: count (a level the hub cannot read, as a WMS with a bug would send)
+    garbled: dict[str, object] = field(default_factory=dict)
     sent: list[tuple[str, str, int]] = field(default_factory=list)  # event id, type, status
     _pending: list[_Pending] = field(default_factory=list)
     _seen: set[str] = field(default_factory=set)
@@ -325,7 +328,11 @@ class WarehouseSimulator:
             for sku, qty in ((sku, self.stock[sku]) for sku in skus[start:end])
         ]
         following = str(end) if end < len(skus) else None
-        return 200, proto.stock_page_body(levels, taken_at=self.clock(), next_cursor=following)
+        body = proto.stock_page_body(levels, taken_at=self.clock(), next_cursor=following)
+        for level in body["levels"] if isinstance(body["levels"], list) else []:
+            if level["sku"] in self.garbled:
+                level["on_hand"] = self.garbled[level["sku"]]
+        return 200, body
 
     async def ship_now(self) -> int:
         """Skip the picking and packing wait: every open order ships at once and its callback

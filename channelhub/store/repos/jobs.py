@@ -6,7 +6,7 @@ the page's own transaction, so what the log says is what the data shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -248,16 +248,31 @@ def resolve_if_open(session: Session, letter_id: int, *, now: datetime) -> bool:
     return True
 
 
-def resolve_subject(session: Session, *, account: str, subject: str, now: datetime) -> int:
+def resolve_subject(
+    session: Session,
+    *,
+    account: str,
+    subject: str,
+    now: datetime,
+    external_ids: Collection[str] | None = None,
+) -> int:
     """Resolve every open letter of ``account`` about ``subject`` (a newer full read has
-    superseded them: a stock row read again); how many."""
+    superseded them: a stock row read again), or only those naming one of ``external_ids``
+    (a read that listed only some rows); how many."""
+    which = [
+        DeadLetter.account == account,
+        DeadLetter.subject == subject,
+        DeadLetter.state == DeadLetterState.OPEN.value,
+    ]
+    if external_ids is not None:  # the open letters are few: pick them here, not in SQL
+        found = session.execute(select(DeadLetter.id, DeadLetter.external_id).where(*which))
+        ids = [letter_id for letter_id, external_id in found if external_id in external_ids]
+        if not ids:
+            return 0
+        which.append(DeadLetter.id.in_(ids))
     result = session.execute(
         update(DeadLetter)
-        .where(
-            DeadLetter.account == account,
-            DeadLetter.subject == subject,
-            DeadLetter.state == DeadLetterState.OPEN.value,
-        )
+        .where(*which)
         .values(state=DeadLetterState.RESOLVED.value, updated_at=now)
         .execution_options(synchronize_session=False)
     )
