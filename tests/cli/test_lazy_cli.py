@@ -178,3 +178,20 @@ def test_listing_accounts_or_jobs_imports_no_connector(
         m for m in modules if any(m == h or m.startswith(h + ".") for h in NOT_FOR_LISTING)
     )
     assert unwanted == []
+
+
+def test_a_group_registered_by_one_of_its_modules_still_gets_the_others() -> None:
+    """``stock`` is registered by stock.py, which stock_levels imports; a process that imported
+    stock_levels first (a test module, a plugin) must still find ``stock transit``."""
+    probe = (
+        "import channelhub.cli.stock_levels\n"
+        "from typer.testing import CliRunner\n"
+        "from channelhub.cli import app\n"
+        "result = CliRunner().invoke(app, ['stock', 'transit', '--help'])\n"
+        "print(result.exit_code, result.output)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.startswith("0 "), done.stdout
+    assert "receive" in done.stdout  # transit's own subcommands listed
