@@ -106,6 +106,9 @@ def test_a_misspelt_command_is_suggested_from_the_table(
         ("orders list", "0 order(s)", ("rich", "sqlalchemy.dialects.postgresql")),
         ("jobs log", "no job runs yet", ()),
         ("stock transit list", "nothing on its way", ()),
+        # the rollups' partial index (postgresql_where) is defined apart (rollup_receipts)
+        ("report trends", "sales per week by channel", ("sqlalchemy.dialects.postgresql",)),
+        ("pairing list", "bindings (0):", ("channelhub.jobs.orders.pipeline",)),
     ],
 )
 def test_a_read_command_imports_no_connector_web_queue_or_migration_code(
@@ -119,7 +122,7 @@ def test_a_read_command_imports_no_connector_web_queue_or_migration_code(
     home.mkdir()
     shutil.copyfile(_migrated_sqlite_template, home / "hub.db")
     modules, printed = _modules_after("--home", str(home), *command.split())
-    assert printed == says  # it ran to its end
+    assert printed.startswith(says)  # it ran (the module list is printed after it returned)
     unwanted = (*NOT_FOR_READING, *also_not)
     loaded = sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in unwanted))
     assert loaded == []

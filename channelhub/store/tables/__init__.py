@@ -33,6 +33,7 @@ TABLE_MODULES = (
     "products",
     "ratelimit",
     "reconcile",
+    "rollup_receipts",
     "rollups",
     "stock",
     "stock_sync",

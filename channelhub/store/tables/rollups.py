@@ -22,7 +22,7 @@ Text keys use '' for "none" (they are primary-key columns).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from channelhub.store.base import Base
@@ -77,19 +77,7 @@ class StockDailyRow(_StockKeyAndSums, Base):
     """One day x warehouse x SKU of the ledger, summed."""
 
     __tablename__ = "stock_daily"
-    __table_args__ = (
-        # the receipts, per key oldest first: the stock age's FIFO walk reads this alone
-        Index(
-            "ix_stock_daily_receipts",
-            "warehouse",
-            "sku",
-            "day",
-            "received",
-            sqlite_where=text("received <> 0"),
-            postgresql_where=text("received <> 0"),
-        ),
-        _CLUSTERED,
-    )
+    __table_args__ = _CLUSTERED  # its receipts index: .rollup_receipts
 
     day: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
 
