@@ -25,6 +25,8 @@ from sqlalchemy import Column, Connection, DateTime, Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from channelhub.store.redaction import redacted
+
 
 class RowsRefused(Exception):
     """The database refused the rows (a unique key, a check): the transaction is to be rolled
@@ -65,7 +67,7 @@ def _send(
         assert driver is not None  # a checked-out connection
         cursor = driver.cursor()  # psycopg, in the transaction
         with cursor, cursor.copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
-            for value in values:
+            for value in redacted(values):  # COPY passes no cursor hook: cleaned here
                 copy.write_row(value)
         return
     marks = ", ".join("?" for _ in columns)

@@ -7,6 +7,9 @@ redacts what it sends: a ``before_cursor_execute`` hook passes every string, byt
 JSON parameter through the *active* redactor (:func:`channelhub.core.redaction.active_redactor`,
 set by the job runner for its account). Outside such a scope nothing changes.
 
+A write that bypasses the cursor (``COPY`` in :mod:`channelhub.store.bulk`) passes its rows
+through :func:`redacted` instead, the same cleaning.
+
 The hook sees what the driver gets: text, bytes (raw payload bodies, as received), and on
 PostgreSQL psycopg's ``Json``/``Jsonb`` and ``Binary`` wrappers (redacted inside); on SQLite
 a JSON column arrives already serialised, hence the JSON-escaped forms in the redactor.
@@ -44,6 +47,14 @@ def _clean_params(params: Any, redactor: SecretRedactor) -> Any:
     if isinstance(params, Sequence) and not isinstance(params, str | bytes):
         return [_clean(value, redactor) for value in params]
     return params
+
+
+def redacted(parameters: Any) -> Any:
+    """``parameters`` as the hook would send them, for a write that bypasses the cursor."""
+    redactor = active_redactor()
+    if redactor is None or not redactor or not parameters:
+        return parameters
+    return _clean_params(parameters, redactor)
 
 
 def _before_cursor_execute(

@@ -12,6 +12,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
+from channelhub.core.redaction import REDACTED, SecretRedactor, redacting
 from channelhub.store.bulk import RowsRefused, insert_rows
 from channelhub.store.repos.orders_bulk import upsert_orders
 from channelhub.store.tables.orderflow import OrderDecisionRow
@@ -86,3 +87,15 @@ def test_rows_a_unique_key_refuses_raise_rows_refused(session: Session) -> None:
     insert_rows(session, outbox, [row])
     with pytest.raises(RowsRefused, match=r"(?i)unique"):
         insert_rows(session, outbox, [{**row, "idempotency_key": "k2"}, row])
+
+
+def test_rows_are_redacted_in_scope_as_every_statement_is(session: Session) -> None:
+    """COPY passes no cursor hook: a secret a platform echoed into a row is cleaned anyway."""
+    secret = "Qz8/+w=Secret-Value_0123"
+    redactor = SecretRedactor("acct")
+    redactor.add(secret)
+    order_id = _order_id(session)
+    rows = [{**_rows(order_id)[0], "reason": f"echo {secret}", "detail": {"body": secret}}]
+    with redacting(redactor):
+        insert_rows(session, DECISIONS, rows)
+    assert _stored(session)[0][1:3] == (f"echo {REDACTED}", {"body": REDACTED})
