@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam
+from sqlalchemy import ColumnElement, String, any_, bindparam
 from sqlalchemy.orm import Session
 
 
@@ -26,6 +26,9 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
         # command on SQLite ~0.04 s
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        array = bindparam(None, listed, type_=ARRAY(column.type))
+        # a string column's values as unbounded text: a cast to varchar(n) would cut a longer
+        # value down to one that matches
+        element = String() if isinstance(column.type, String) else column.type
+        array = bindparam(None, listed, type_=ARRAY(element))
         return column == any_(array)  # type: ignore[no-any-return]
     return column.in_(listed)  # type: ignore[no-any-return]

@@ -17,7 +17,8 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def test_the_rows_of_in_and_one_text_for_any_length_on_postgresql(session: Session) -> None:
-    for code in ("A", "B", "C", "D"):
+    long = "L" * 64  # the column's length
+    for code in ("A", "B", "C", "D", long):
         upsert_warehouse(session, Warehouse(code=code, country="US"), now=NOW)
 
     def query(values: list[str]) -> object:
@@ -29,6 +30,7 @@ def test_the_rows_of_in_and_one_text_for_any_length_on_postgresql(session: Sessi
     assert codes(["B", "D", "Z"]) == ["B", "D"]
     assert codes(["A"]) == ["A"]
     assert codes([]) == []
+    assert codes([long + "X"]) == []  # longer than the column: never cut down to a match
     texts: list[str] = []
 
     def seen(*args: object) -> None:
