@@ -19,12 +19,12 @@ them); SQLite and the embedded engine keep the in-process buckets.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, TextClause, text
 
-Sleep = Callable[[float], Awaitable[None]]
+from channelhub.core.ratelimit import ReservingBucket, Sleep
 
 
 class Plan(Protocol):
@@ -35,19 +35,6 @@ class Plan(Protocol):
 
     @property
     def burst(self) -> float: ...
-
-
-class Feedback(Protocol):
-    """What a response said of the real limit (``LimitUpdate``); None: unchanged."""
-
-    @property
-    def rate(self) -> float | None: ...
-
-    @property
-    def burst(self) -> float | None: ...
-
-    @property
-    def available(self) -> float | None: ...
 
 
 #: The statement's ``now``: the injected clock's value, else the database's clock.
@@ -104,9 +91,10 @@ SELECT {_REFILLED}, b.rate, b.burst FROM rate_buckets AS b, t
 """)
 
 
-class SharedBucket:
-    """One (account, bucket) row, answering the connectors' ``Bucket`` protocol. ``rate``
-    and ``burst`` are the row's as of this process's last statement."""
+class SharedBucket(ReservingBucket):
+    """One (account, bucket) row, answering the connectors' ``Bucket`` protocol (the shape
+    every bucket shares: :class:`~channelhub.core.ratelimit.ReservingBucket`). ``rate`` and
+    ``burst`` are the row's as of this process's last statement."""
 
     def __init__(
         self,
@@ -123,14 +111,6 @@ class SharedBucket:
         self._sleep = sleep
 
     @property
-    def rate(self) -> float:
-        return self._rate
-
-    @property
-    def burst(self) -> float:
-        return self._burst
-
-    @property
     def tokens(self) -> float:
         """Tokens available now (negative while reservations wait); the full bucket when no
         process has used it yet."""
@@ -140,12 +120,7 @@ class SharedBucket:
         self._rate, self._burst = float(row[1]), float(row[2])
         return float(row[0])
 
-    def reserve(self, n: float = 1.0) -> float:
-        """Take ``n`` tokens now; the seconds the caller must wait before using them."""
-        if n <= 0:
-            raise ValueError(f"a request must take a positive number of tokens, got {n}")
-        if n > self._burst:
-            raise ValueError(f"cannot take {n} tokens from a bucket of {self._burst}")
+    def _take(self, n: float) -> float:
         rate, burst = self._plan
         row = self._buckets.run(_RESERVE, {**self._key, "n": n, "rate": rate, "burst": burst})
         assert row is not None  # an upsert always returns its row
@@ -153,30 +128,12 @@ class SharedBucket:
         # ``ahead``: another process's statement stamped the row later than our ``now``
         return max(0.0, ahead + max(0.0, -tokens) / self._rate)
 
-    async def acquire(self, n: float = 1.0) -> float:
-        """Wait until ``n`` tokens are ours; the seconds waited."""
-        wait = self.reserve(n)
-        if wait > 0:
-            try:
-                await self._sleep(wait)
-            except BaseException:
-                self.refund(n)  # cancelled: give the reservation back
-                raise
-        return wait
-
     def refund(self, n: float) -> None:
-        """Give back ``n`` tokens a request took but never spent at the platform."""
         self._remember(self._buckets.run(_REFUND, {**self._key, "n": n}))
 
-    def apply(self, update: Feedback) -> None:
-        """Correct the shared bucket from what the platform reported: every process then
-        paces by it."""
-        params = {
-            **self._key,
-            "rate": update.rate if update.rate is not None and update.rate > 0 else None,
-            "burst": update.burst if update.burst is not None and update.burst > 0 else None,
-            "available": update.available,
-        }
+    def _correct(self, *, rate: float | None, burst: float | None, available: float | None) -> None:
+        # one statement: every process then paces by what the platform reported
+        params = {**self._key, "rate": rate, "burst": burst, "available": available}
         self._remember(self._buckets.run(_APPLY, params))
 
     def _remember(self, row: Any) -> None:

@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from channelhub.core.ratelimit import ReservingBucket
+from channelhub.core.ratelimit import Sleep as Sleep  # where callers look
+
 Clock = Callable[[], float]
 """Monotonic seconds (``time.monotonic`` in production, a fake in tests)."""
-
-Sleep = Callable[[float], Awaitable[None]]
-"""An async sleep (``asyncio.sleep`` in production, a recorder in tests)."""
 
 
 class RateLimit(BaseModel):
@@ -81,8 +81,10 @@ class BucketBackend(Protocol):
     def bucket(self, account: str, operation: str, limit: RateLimit, sleep: Sleep) -> Bucket: ...
 
 
-class TokenBucket:
-    """One bucket. ``acquire(n)`` waits exactly as long as needed for ``n`` tokens."""
+class TokenBucket(ReservingBucket):
+    """One bucket, its balance kept in this process. ``acquire(n)`` waits exactly as long as
+    needed for ``n`` tokens (the shape every bucket shares:
+    :class:`~channelhub.core.ratelimit.ReservingBucket`)."""
 
     def __init__(
         self,
@@ -103,16 +105,7 @@ class TokenBucket:
         self._updated = clock()
 
     @property
-    def rate(self) -> float:
-        return self._rate
-
-    @property
-    def burst(self) -> float:
-        return self._burst
-
-    @property
     def tokens(self) -> float:
-        """Tokens available now (negative while reservations are waiting)."""
         self._refill()
         return self._tokens
 
@@ -122,53 +115,27 @@ class TokenBucket:
         self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
         self._updated = now
 
-    def reserve(self, n: float = 1.0) -> float:
-        """Take ``n`` tokens now and return how many seconds the caller must wait before use."""
-        if n <= 0:
-            raise ValueError(f"a request must take a positive number of tokens, got {n}")
-        if n > self._burst:
-            raise ValueError(f"cannot take {n} tokens from a bucket of {self._burst}")
+    def _take(self, n: float) -> float:
         self._refill()
         self._tokens -= n
         return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
 
-    async def acquire(self, n: float = 1.0) -> float:
-        """Wait until ``n`` tokens are ours; returns the seconds waited (0 when available)."""
-        wait = self.reserve(n)
-        if wait > 0:
-            try:
-                await self._sleep(wait)
-            except BaseException:
-                self._tokens += n  # cancelled: give the reservation back
-                raise
-        return wait
+    def _cancelled(self, n: float) -> None:
+        self._tokens += n  # the balance as if never reserved; the next refill caps it
 
     def refund(self, n: float) -> None:
-        """Give back ``n`` tokens a request took but never spent at the platform (it never
-        connected): a dead URL's retries must not wait for quota they did not use."""
         self._refill()
         self._tokens = min(self._burst, self._tokens + n)
 
-    def update(
-        self,
-        *,
-        rate: float | None = None,
-        burst: float | None = None,
-        available: float | None = None,
-    ) -> None:
-        """Correct the bucket from what the platform reported (headers or a throttle status)."""
+    def _correct(self, *, rate: float | None, burst: float | None, available: float | None) -> None:
         self._refill()
-        if rate is not None and rate > 0:
+        if rate is not None:
             self._rate = float(rate)
-        if burst is not None and burst > 0:
+        if burst is not None:
             self._burst = float(burst)
             self._tokens = min(self._tokens, self._burst)
         if available is not None:
             self._tokens = min(float(available), self._burst)
-
-    def apply(self, update: LimitUpdate) -> None:
-        """:meth:`update` from a :class:`LimitUpdate`."""
-        self.update(rate=update.rate, burst=update.burst, available=update.available)
 
 
 class RateLimiterRegistry:
