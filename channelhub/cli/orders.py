@@ -9,8 +9,10 @@ ORDER is written ``CHANNEL:ACCOUNT:ORDER_ID`` (as ``orders list`` prints it).
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,6 +24,10 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.core.money import money_text
 from channelhub.core.order import OrderKey, parse_order_key
 from channelhub.store.repos.order_search import OrderFilter, order_row_id, search_orders
+
+if TYPE_CHECKING:
+    from channelhub.jobs.orders.pipeline import PipelineSettings
+    from channelhub.settings import Settings
 
 orders_app = typer.Typer(
     help="Orders: review, hold, intercept, split, merge.", no_args_is_help=True
@@ -92,6 +98,32 @@ def show(
         typer.echo(render_order(session, parse_key(order)), nl=False)
 
 
+def _act(
+    hub: Settings,
+    action: Callable[..., str],
+    order: str | OrderKey | list[OrderKey],
+    /,
+    *,
+    actor: str | None,
+    **options: object,
+) -> None:
+    """Run one hand action the way every one runs: in one transaction, at this moment, by
+    the actor (default: the login name), printing the line the action returns; a user error
+    is the app's one ``error:`` line. One helper, so no command can skip a step.
+
+    ``order`` as typed is parsed inside the session (a missing database is said first); keys
+    a command has already parsed pass through. ``options``: the action's own arguments."""
+    with open_session(hub) as session:
+        target = parse_key(order) if isinstance(order, str) else order
+        said = action(session, target, now=datetime.now(UTC), actor=_actor(actor), **options)
+    typer.echo(said)
+
+
+def _pipeline(settings: Settings, rules: Path | None) -> PipelineSettings:
+    """The pipeline settings of the rules (``--rules``, else the home's)."""
+    return pipeline_settings(load_rules(settings, rules))
+
+
 @orders_app.command("approve")
 def approve(
     ctx: typer.Context,
@@ -103,12 +135,7 @@ def approve(
     from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
 
     settings = settings_for(ctx)
-    pipeline = pipeline_settings(load_rules(settings, rules))
-    with open_session(settings) as session:
-        said = actions.approve_order(
-            session, parse_key(order), settings=pipeline, now=datetime.now(UTC), actor=_actor(actor)
-        )
-    typer.echo(said)
+    _act(settings, actions.approve_order, order, actor=actor, settings=_pipeline(settings, rules))
 
 
 @orders_app.command("hold")
@@ -121,11 +148,7 @@ def hold(
     """Hold an order (its reservation is released, queued warehouse orders cancelled)."""
     from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
 
-    with open_session(settings_for(ctx)) as session:
-        said = actions.hold_order(
-            session, parse_key(order), reason=reason, now=datetime.now(UTC), actor=_actor(actor)
-        )
-    typer.echo(said)
+    _act(settings_for(ctx), actions.hold_order, order, actor=actor, reason=reason)
 
 
 @orders_app.command("release")
@@ -139,12 +162,7 @@ def release(
     from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
 
     settings = settings_for(ctx)
-    pipeline = pipeline_settings(load_rules(settings, rules))
-    with open_session(settings) as session:
-        said = actions.release_order(
-            session, parse_key(order), settings=pipeline, now=datetime.now(UTC), actor=_actor(actor)
-        )
-    typer.echo(said)
+    _act(settings, actions.release_order, order, actor=actor, settings=_pipeline(settings, rules))
 
 
 @orders_app.command("cancel")
@@ -157,11 +175,7 @@ def cancel(
     """Cancel an order the hub still holds (after dispatch: use intercept)."""
     from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
 
-    with open_session(settings_for(ctx)) as session:
-        said = actions.cancel_order(
-            session, parse_key(order), reason=reason, now=datetime.now(UTC), actor=_actor(actor)
-        )
-    typer.echo(said)
+    _act(settings_for(ctx), actions.cancel_order, order, actor=actor, reason=reason)
 
 
 @orders_app.command("intercept")
@@ -178,16 +192,7 @@ def intercept(
     (the answer — stopped in time or too late — shows in ``orders show``)."""
     from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
 
-    with open_session(settings_for(ctx)) as session:
-        said = actions.intercept_order(
-            session,
-            parse_key(order),
-            reason=reason,
-            then=then,
-            now=datetime.now(UTC),
-            actor=_actor(actor),
-        )
-    typer.echo(said)
+    _act(settings_for(ctx), actions.intercept_order, order, actor=actor, reason=reason, then=then)
 
 
 @orders_app.command("split")
@@ -204,20 +209,18 @@ def split(
     from channelhub.jobs.orders.actions import parse_part
 
     settings = settings_for(ctx)
-    key, who = parse_key(order), _actor(actor)
-    pipeline = pipeline_settings(load_rules(settings, rules))
+    key = parse_key(order)  # the key, the rules, then the parts: each said before the next
+    pipeline = _pipeline(settings, rules)
     assignment = [parse_part(part) for part in lines]
-    with open_session(settings) as session:
-        said = actions.split_order(
-            session,
-            key,
-            assignment,
-            settings=pipeline,
-            now=datetime.now(UTC),
-            actor=who,
-            max_parts=max_parts,
-        )
-    typer.echo(said)
+    _act(
+        settings,
+        actions.split_order,
+        key,
+        actor=actor,
+        parts=assignment,
+        settings=pipeline,
+        max_parts=max_parts,
+    )
 
 
 @orders_app.command("merge")
@@ -233,11 +236,7 @@ def merge(
     settings = settings_for(ctx)
     rulebook = load_rules(settings, rules)
     keys = [parse_key(o) for o in orders]
-    with open_session(settings) as session:
-        said = actions.merge_orders(
-            session, keys, rules=rulebook, now=datetime.now(UTC), actor=_actor(actor)
-        )
-    typer.echo(said)
+    _act(settings, actions.merge_orders, keys, actor=actor, rules=rulebook)
 
 
 @orders_app.command("unmerge")
@@ -251,9 +250,4 @@ def unmerge(
     from channelhub.jobs.orders import actions  # the order flow, not `orders list`'s
 
     settings = settings_for(ctx)
-    pipeline = pipeline_settings(load_rules(settings, rules))
-    with open_session(settings) as session:
-        said = actions.unmerge(
-            session, parse_key(order), settings=pipeline, now=datetime.now(UTC), actor=_actor(actor)
-        )
-    typer.echo(said)
+    _act(settings, actions.unmerge, order, actor=actor, settings=_pipeline(settings, rules))
