@@ -1,5 +1,6 @@
 """Callbacks in through the HTTP app: signed warehouse protocol callbacks (shipment, refused,
-duplicate, over-shipment + replay, stock snapshot), EasyPost, eBay, the protocol document."""
+duplicate, over-shipment + replay, stock snapshot and its one bad level set aside), EasyPost,
+eBay, the protocol document."""
 
 from __future__ import annotations
 
@@ -335,6 +336,28 @@ async def test_a_snapshot_level_set_aside_is_replayed_once_the_mapping_reads_it(
     with factory() as session:
         adjust = [m for m in movements(session, warehouse=WH, sku="CUP") if m.kind == "adjust"]
         assert [(m.quantity, m.reference) for m in adjust] == [(-6, f"snapshot:{WH}:S-20")]
+
+
+async def test_a_snapshot_set_aside_whole_files_its_bad_level_when_replayed(
+    hub: Any, vault: Vault
+) -> None:
+    client, factory, clock = hub
+    event = _snapshot_event(clock, "S-30", "ev-30", [{"sku": "MUG", "on_hand": 9}, {"sku": "CUP"}])
+    event["warehouse"] = "CN-SZ"  # not served by the account yet: the event is set aside whole
+    raw, headers = _signed(event, clock)
+    answer = (await client.post(f"/callbacks/warehouse/{WMS}", content=raw, headers=headers)).json()
+    assert answer["status"] == "dead_letter" and _snapshot_letters(factory) == []
+    with factory.begin() as session:
+        upsert_warehouse(session, Warehouse(code="CN-SZ", country="CN", account=WMS), now=clock())
+    said = await replay_dead_letter(
+        factory, answer["dead_letter"], connector_factory=ConnectorFactory(vault), now=clock
+    )
+    assert "stock_snapshot" in said
+    (letter,) = _snapshot_letters(factory)
+    assert letter.external_id == "CN-SZ:CUP" and letter.payload["mapping"]["event_id"] == "ev-30"
+    with factory() as session:
+        balances = stock_balances(session, warehouse="CN-SZ")
+        assert {sku: b.on_hand for (_, sku), b in balances.items()} == {"MUG": 9}
 
 
 async def test_a_callback_for_a_warehouse_the_account_does_not_serve_is_a_dead_letter(
