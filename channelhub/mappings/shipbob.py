@@ -5,7 +5,9 @@
   your upstream system", which makes a retried create findable (``GET /order?ReferenceIds=``).
 - Orders / shipments (``Orders.OrderViewModel``, ``Orders.ShipmentViewModel``) -> Shipments:
   one canonical Shipment (one package) per ShipBob shipment that has a tracking number.
-- ``Tracking.ShipmentTrackingResponse`` -> TrackingEvents; inventory levels -> StockSnapshot.
+- ``Tracking.ShipmentTrackingResponse`` -> TrackingEvents; inventory levels -> stock levels,
+  row by row (:data:`STOCK`: the stock pull sets a row it cannot read aside alone). ShipBob
+  pushes no stock (no inventory webhook topic): its stock arrives only by that pull.
 - Webhooks: topics from ``Webhooks.Topics``. The payload shape is not in the spec; we accept
   the shipment object (``Orders.ShipmentViewModel``), bare or under ``data`` — contract
   unverified for the body.
@@ -37,7 +39,6 @@ from channelhub.core.warehouse_reports import (
     InterceptOutcome,
     InterceptResult,
     StockLevel,
-    StockSnapshot,
 )
 from channelhub.mappings._fieldpath import items, obj
 from channelhub.mappings.carriers import canonical_carrier_or_raw
@@ -413,26 +414,6 @@ def stock_row(row: object, where: str) -> WarehouseStock:
 
 #: an inventory-level page, read row by row
 STOCK = StockRows(STOCK_ROWS, STOCK_SKU, stock_row)
-
-
-def stock_levels(payload: object) -> list[StockLevel]:
-    """``Inventory.InventoryQuantityResponsePagedResponse`` (or its ``items``) -> levels."""
-    rows = stock_rows(payload)
-    return [stock_level(row, f"{STOCK_ROWS}[{index}]") for index, row in enumerate(rows)]
-
-
-def stock_snapshot(
-    pages: Sequence[object], *, warehouse: str, snapshot_id: str, taken_at: datetime, complete: bool
-) -> StockSnapshot:
-    """Every page of inventory levels as one snapshot (``complete`` when all pages were read)."""
-    levels = [level for page in pages for level in stock_levels(page)]
-    return StockSnapshot(
-        warehouse=warehouse,
-        snapshot_id=snapshot_id,
-        taken_at=taken_at,
-        complete=complete,
-        levels=tuple(levels),
-    )
 
 
 def parse_webhook(

@@ -4,13 +4,16 @@ Every warehouse names its columns differently but means the same few things. A p
 mapping says where its page keeps the rows and how one row is read (:class:`StockRows`); the
 connectors turn each row into a stock level on its own
 (:func:`channelhub.connectors.stock_rows.stock_page`), so a row that cannot be read is set
-aside with its body and the page's other rows go through.
+aside with its body and the page's other rows go through. A snapshot a warehouse pushes (a
+callback) is read the same way: its mapping hands over the levels as sent
+(:class:`SnapshotRows`) and the callback job reads them one by one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from channelhub.core import strict
@@ -50,6 +53,21 @@ class StockRows:
     def warehouse_of(self, row: object) -> str | None:
         """The warehouse code a row names as sent, when rows name their own."""
         return _named(row, self.warehouse_field) if self.warehouse_field else None
+
+
+@dataclass(frozen=True)
+class SnapshotRows:
+    """A stock snapshot a warehouse pushed, its own fields read and its levels as sent: the
+    hub reads each level by ``spec`` (:mod:`channelhub.jobs.fulfilment.callbacks`), so one it
+    cannot read is set aside alone. ``complete``: the warehouse says every SKU it holds is
+    listed (an absent one is 0)."""
+
+    warehouse: str
+    snapshot_id: str
+    taken_at: datetime
+    complete: bool
+    rows: tuple[Any, ...]
+    spec: StockRows
 
 
 def _named(row: object, field: str) -> str | None:

@@ -24,6 +24,7 @@ from channelhub.mappings import (
     temu,
     ups,
 )
+from channelhub.mappings.warehouse_stock import SnapshotRows
 from channelhub.simulators.ebay.data import build_shop as build_ebay
 from channelhub.simulators.shopify import create_app as create_shopify
 from channelhub.simulators.temu.data import build_shop as build_temu
@@ -126,6 +127,20 @@ def _outbound_answers() -> tuple[Any, ...]:
         outbound_protocol.accepted_body("shopify:acme:5001#p1r1", "WH-1", NOW),
         outbound_protocol.intercept_result_body(result),
     )
+
+
+def _shipbob_stock(payload: Any) -> object:
+    rows = shipbob.stock_rows(payload)  # as the hub reads: row by row
+    return [shipbob.stock_level(row, f"{shipbob.STOCK_ROWS}[{i}]") for i, row in enumerate(rows)]
+
+
+def _outbound_callback(payload: Any) -> object:
+    callback = outbound_protocol.parse_callback(payload)
+    rows = callback.payload
+    if isinstance(rows, SnapshotRows):  # as the hub reads a snapshot: level by level
+        read = [rows.spec.read(row, f"levels[{i}]") for i, row in enumerate(rows.rows)]
+        return callback.event_id, rows.snapshot_id, rows.taken_at, read
+    return callback
 
 
 def _outbound_answer(payload: Any) -> object:
@@ -290,7 +305,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
         "outbound_protocol": (
             Target(
                 "outbound_protocol.callback",
-                outbound_protocol.parse_callback,
+                _outbound_callback,
                 (
                     _example("outbound_protocol", "shipment_confirmed.json"),
                     _example("outbound_protocol", "stock_snapshot.json"),
@@ -321,7 +336,7 @@ def platforms() -> dict[str, tuple[Target, ...]]:
             ),
             Target(
                 "shipbob.stock",
-                shipbob.stock_levels,
+                _shipbob_stock,
                 (
                     _example("shipbob", "inventory_levels.json"),
                     _shipbob_example("/2026-01/inventory-level"),

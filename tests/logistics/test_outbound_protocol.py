@@ -21,7 +21,9 @@ from channelhub.core.warehouse_reports import (
     StockLevel,
     StockSnapshot,
 )
+from channelhub.jobs.fulfilment.callbacks import read_snapshot
 from channelhub.mappings import outbound_protocol as proto
+from channelhub.mappings.warehouse_stock import SnapshotRows
 from tests.logistics.specs import schema_errors
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "outbound-protocol.openapi.json"
@@ -130,15 +132,18 @@ def test_callbacks_parse_back_to_canonical() -> None:
         proto.shipment_confirmed_event(shipment(), event_id="e1", occurred_at=NOW)
     )
     assert parsed.type == "shipment.confirmed" and parsed.payload == shipment()
-    snapshot = StockSnapshot(
-        warehouse="us-east", snapshot_id="s", taken_at=NOW, levels=(StockLevel(sku="A", on_hand=0),)
+    levels = (StockLevel(sku="A", on_hand=0), StockLevel(sku="B", on_hand=5, available=3))
+    snapshot = StockSnapshot(warehouse="us-east", snapshot_id="s", taken_at=NOW, levels=levels)
+    rows = proto.parse_callback(
+        proto.stock_snapshot_event(snapshot, event_id="e", occurred_at=NOW)
+    ).payload
+    assert isinstance(rows, SnapshotRows) and rows.spec is proto.SNAPSHOT
+    # as the hub reads it, level by level; available defaults to on hand, as on GET /stock
+    read, failures = read_snapshot(rows, now=NOW)
+    assert failures == [] and read.model_dump(exclude={"levels"}) == snapshot.model_dump(
+        exclude={"levels"}
     )
-    assert (
-        proto.parse_callback(
-            proto.stock_snapshot_event(snapshot, event_id="e", occurred_at=NOW)
-        ).payload
-        == snapshot
-    )
+    assert [(lv.sku, lv.on_hand, lv.available) for lv in read.levels] == [("A", 0, 0), ("B", 5, 3)]
     result = InterceptResult(
         outbound_key="k", warehouse="us-east", outcome=InterceptOutcome.SUCCEEDED, decided_at=NOW
     )

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from channelhub.connectors.stock_rows import stock_page
 from channelhub.core.errors import InvalidInput
 from channelhub.core.fulfilment import OutboundState, Shipment, TrackingEvent, TrackingStatus
 from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult
@@ -85,15 +86,16 @@ def test_spec_example_tracking_and_inventory() -> None:
     inventory = paths["/2026-01/inventory-level"]["get"]["responses"]["200"]["content"][
         "application/json"
     ]["example"]
-    snapshot = shipbob.stock_snapshot(
-        [inventory], warehouse="shipbob", snapshot_id="s", taken_at=NOW, complete=True
+    page = stock_page(
+        shipbob.STOCK, shipbob.stock_rows(inventory), warehouse="s", now=NOW, done=True
     )
-    assert snapshot.levels[0].sku == "string" and snapshot.levels[0].on_hand == 0
+    assert page.failures == ()
+    assert page.items[0].sku == "string" and page.items[0].on_hand == 0
 
 
 def test_bad_fields_are_named() -> None:
     with pytest.raises(InvalidInput, match=r"items\[0\]\.total_on_hand_quantity: '3'"):
-        shipbob.stock_levels({"items": [{"sku": "A", "total_on_hand_quantity": "3"}]})
+        shipbob.stock_level({"sku": "A", "total_on_hand_quantity": "3"}, "items[0]")
     with pytest.raises(InvalidInput, match="topic"):
         shipbob.parse_webhook("order.exploded", {}, warehouse="shipbob", received_at=NOW)
 
@@ -186,10 +188,14 @@ async def test_simulator_cancel_before_shipping_and_inventory(
         check_exchange(spec, page, HOST)
         pages.append(page.json())
         url = page.json().get("next")
-    snapshot = shipbob.stock_snapshot(
-        pages, warehouse="shipbob", snapshot_id="s1", taken_at=clock(), complete=True
-    )
-    assert {lv.sku: lv.on_hand for lv in snapshot.levels} == {
+    levels = [
+        level
+        for body in pages
+        for level in stock_page(
+            shipbob.STOCK, shipbob.stock_rows(body), warehouse="shipbob", now=clock(), done=True
+        ).items
+    ]
+    assert {lv.sku: lv.on_hand for lv in levels} == {
         "MUG-BLUE": 40,
         "MUG-RED": 120,
         "TEE-M": 15,

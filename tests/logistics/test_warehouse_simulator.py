@@ -13,8 +13,10 @@ import pytest
 
 from channelhub.core.fulfilment import Shipment
 from channelhub.core.signing import SIGNATURE_HEADER, SignatureError, sign, verify
-from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult, StockSnapshot
+from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult
+from channelhub.jobs.fulfilment.callbacks import read_snapshot
 from channelhub.mappings import outbound_protocol as proto
+from channelhub.mappings.warehouse_stock import SnapshotRows
 from channelhub.simulators.clock import ManualClock
 from channelhub.simulators.warehouse import CallbackFaults, WarehouseSimulator, create_app
 from tests.logistics.conformance import check_exchange, openapi
@@ -239,8 +241,8 @@ async def test_stock_snapshot_and_warehouse_cancellation(rig: Rig) -> None:
     rig.sim.cancel_by_warehouse(body["idempotency_key"], "stock_lost", "2 units damaged in count")
     snapshot = rig.sim.emit_stock_snapshot()
     await rig.sim.advance()
-    (received,) = rig.hub.of(StockSnapshot)
-    assert received == snapshot and received.complete
+    (received,) = rig.hub.of(SnapshotRows)
+    assert read_snapshot(received, now=rig.clock()) == (snapshot, []) and snapshot.complete
     (cancelled,) = rig.hub.of(InterceptResult)
     assert cancelled.initiated_by == "warehouse" and cancelled.reason_code == "stock_lost"
 

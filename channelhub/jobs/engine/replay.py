@@ -6,6 +6,10 @@
 - a failed backfill (an order id without a body): the order is fetched again;
 - a warehouse / carrier callback that could not be applied (``warehouse_callback``): its
   archived body is parsed and applied again (:mod:`channelhub.jobs.fulfilment.callbacks`);
+- a level of a pushed stock snapshot that could not be read (``stock_snapshot``): its
+  archived level is read again and applied as a one-level partial snapshot of the same
+  warehouse, id and time (a warehouse cannot be asked to push again; a later snapshot that
+  lists the SKU resolves the letter instead);
 - a carrier scan set aside by a tracking poll (``tracking``): its body goes through the
   carrier's tracking mapping again and is stored;
 - an order the pipeline refused (``pipeline``): it goes through the pipeline again with the
@@ -38,9 +42,13 @@ from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.runner import JobOptions, JobResult, run_job
 from channelhub.jobs.fulfilment.callbacks import (
     CALLBACK_SUBJECT,
+    SNAPSHOT_SUBJECT,
+    Report,
+    Sender,
     apply_report,
     in_hub_codes,
     parse_report,
+    parse_snapshot_level,
 )
 from channelhub.jobs.fulfilment.outbound import parse_order_key
 from channelhub.jobs.fulfilment.tracking import TRACKING_SUBJECT, replay_tracking
@@ -99,14 +107,25 @@ def _reapply(session: Session, letter: DeadLetter, *, now: datetime, options: Jo
     raw = get_raw_payload(session, letter.raw_payload_id or 0)
     if raw is None:
         raise InvalidInput.field("dead letter raw payload", letter.raw_payload_id, "is gone")
-    report = parse_report(
-        letter.platform,
-        raw.body,
-        topic=str(letter.payload.get("topic", "")),
-        warehouse=str(letter.payload.get("warehouse", "")),
-        received_at=raw.received_at,
-    )
-    result = apply_report(session, in_hub_codes(session, letter.account, report), now=now)
+    sender: Sender | None = None
+    report: Report
+    if letter.subject == SNAPSHOT_SUBJECT:  # one level: it reads now, or the letter stays
+        told = letter.payload.get(MAPPING_CONTEXT)
+        report = parse_snapshot_level(
+            letter.platform, raw.body, told if isinstance(told, dict) else {}
+        )
+    else:  # a whole callback: a snapshot's level still unreadable is filed on its own
+        event_id = str(letter.payload.get("event_id") or letter.external_id or letter.id)
+        sender = Sender(letter.platform, letter.account, event_id)
+        report = parse_report(
+            letter.platform,
+            raw.body,
+            topic=str(letter.payload.get("topic", "")),
+            warehouse=str(letter.payload.get("warehouse", "")),
+            received_at=raw.received_at,
+        )
+    report = in_hub_codes(session, letter.account, report)
+    result = apply_report(session, report, now=now, sender=sender)
     return str(result.get("applied"))
 
 
@@ -134,7 +153,7 @@ async def replay_dead_letter(
         return await _pull_stock_again(
             session_factory, letter, connector_factory=connector_factory, now=now, options=options
         )
-    if letter.subject in (CALLBACK_SUBJECT, PIPELINE_SUBJECT):
+    if letter.subject in (CALLBACK_SUBJECT, SNAPSHOT_SUBJECT, PIPELINE_SUBJECT):
         try:
             with session_factory.begin() as session:
                 done = _reapply(session, letter, now=now(), options=options or JobOptions())

@@ -12,6 +12,17 @@ that transaction is rolled back and a second one keeps the raw body, the deliver
 letter (``subject="warehouse_callback"``) that :mod:`channelhub.jobs.engine.replay` re-parses and
 applies once the cause is fixed. Any other error one delivery raises is set aside the same
 way: the sender gets 200 and the delivery is kept, never a 500.
+
+A stock snapshot is read level by level (:func:`read_snapshot`, the stock pull's
+:func:`~channelhub.connectors.stock_rows.stock_page`): a level its mapping cannot read is
+archived as sent and filed, in the delivery's transaction, as a dead letter of its own
+(``subject="stock_snapshot"``, named ``HUB-WAREHOUSE:SKU``, the snapshot's id and time as
+its context); the other levels are applied, and a complete snapshot with a level set aside is
+applied as partial, so the SKUs it did not list are left as they were rather than set to 0.
+As a pull's, the letters are superseded by the next read: a complete snapshot of the warehouse
+resolves all of its open ones, a partial one those of the SKUs it lists (a level still
+unreadable is filed again). Replaying a letter reads its archived level again and applies it
+as a one-level partial snapshot of the same id and time (:func:`parse_snapshot_level`).
 """
 
 from __future__ import annotations
@@ -19,31 +30,52 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.results import RawRecord
+from channelhub.connectors.records import shorten
+from channelhub.connectors.results import RawRecord, RecordFailure
+from channelhub.connectors.stock_rows import stock_page
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.fulfilment import Shipment, TrackingEvent
 from channelhub.core.stock import StockMovement
-from channelhub.core.warehouse_reports import InterceptResult, StockSnapshot, snapshot_adjustments
-from channelhub.jobs.engine.isolation import archive
+from channelhub.core.warehouse_reports import (
+    InterceptResult,
+    StockLevel,
+    StockSnapshot,
+    snapshot_adjustments,
+)
+from channelhub.jobs.engine.isolation import MAX_EXTERNAL_ID, archive, replay_payload
 from channelhub.jobs.fulfilment.intercept import apply_intercept_result
 from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.jobs.fulfilment.tracking import apply_tracking_events
 from channelhub.mappings import outbound_protocol, shipbob
+from channelhub.mappings.warehouse_stock import SnapshotRows, StockRows
 from channelhub.store.repos.accounts import get_account
-from channelhub.store.repos.jobs import record_dead_letter, record_webhook_delivery
+from channelhub.store.repos.jobs import record_dead_letter, record_webhook_delivery, resolve_subject
 from channelhub.store.repos.stock import record_movement, stock_balances
 from channelhub.store.repos.warehouses import warehouses_of_account, wms_names
 
 log = logging.getLogger(__name__)
 
 CALLBACK_SUBJECT = "warehouse_callback"
-Report = Shipment | InterceptResult | StockSnapshot | TrackingEvent | list[TrackingEvent] | None
+#: the subject of a pushed snapshot's level the hub could not read (its raw record's kind)
+SNAPSHOT_SUBJECT = "stock_snapshot"
+#: how each platform's pushed snapshot levels are read (a replayed letter is read again so)
+SNAPSHOT_LEVELS: dict[str, StockRows] = {"outbound_protocol": outbound_protocol.SNAPSHOT}
+Report = (
+    Shipment
+    | InterceptResult
+    | StockSnapshot
+    | SnapshotRows
+    | TrackingEvent
+    | list[TrackingEvent]
+    | None
+)
+Located = Shipment | InterceptResult | StockSnapshot | SnapshotRows
 
 
 @dataclass(frozen=True)
@@ -57,6 +89,16 @@ class Delivery:
     raw: RawRecord
     #: the warehouse codes the account may report for (None: any, e.g. a carrier)
     warehouses: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent the report being applied, to file what of it cannot be read (a snapshot's
+    level) under that account and callback."""
+
+    platform: str
+    account: str
+    event_id: str
 
 
 def apply_snapshot(session: Session, snapshot: StockSnapshot, *, now: datetime) -> list[str]:
@@ -75,8 +117,96 @@ def apply_snapshot(session: Session, snapshot: StockSnapshot, *, now: datetime) 
     return [f"{m.sku} {m.quantity:+d}: {m.reason}" for m in made]
 
 
-def apply_report(session: Session, report: Report, *, now: datetime) -> dict[str, Any]:
-    """Apply one parsed report in the caller's transaction; says what it did."""
+def read_snapshot(
+    rows: SnapshotRows, *, now: datetime
+) -> tuple[StockSnapshot, list[RecordFailure]]:
+    """A pushed snapshot's levels read one by one: the snapshot of those that read (partial
+    when one was set aside: it says nothing of the SKUs it did not list) and the failures,
+    each with its level as sent, named ``WAREHOUSE:SKU``."""
+    page = stock_page(
+        rows.spec, rows.rows, warehouse=rows.warehouse, now=now, done=True, as_of=rows.taken_at
+    )
+    snapshot = StockSnapshot(
+        warehouse=rows.warehouse,
+        snapshot_id=rows.snapshot_id,
+        taken_at=rows.taken_at,
+        complete=rows.complete and not page.failures,
+        levels=tuple(
+            StockLevel(sku=level.sku, on_hand=level.on_hand, available=level.available)
+            for level in page.items
+        ),
+    )
+    return snapshot, list(page.failures)
+
+
+def apply_snapshot_rows(
+    session: Session, rows: SnapshotRows, *, now: datetime, sender: Sender | None
+) -> dict[str, Any]:
+    """Read a pushed snapshot level by level and apply the levels that read; with a
+    ``sender``, the letters this read supersedes are resolved and each level set aside is
+    filed (see the module docstring). Without one (a letter's level replayed) a level that
+    still cannot be read raises, so the letter stays open."""
+    snapshot, failures = read_snapshot(rows, now=now)
+    if failures and sender is None:
+        raise InvalidInput([failure.reason for failure in failures])
+    names = [failure.raw.external_id or "?" for failure in failures]
+    if sender is not None:
+        listed = {f"{rows.warehouse}:{level.sku}" for level in snapshot.levels} | set(names)
+        resolve_subject(
+            session, account=sender.account, subject=SNAPSHOT_SUBJECT, now=now,
+            external_ids=None if rows.complete else listed, warehouse=rows.warehouse,
+        )  # fmt: skip
+        told = {
+            "warehouse": rows.warehouse,
+            "snapshot_id": rows.snapshot_id,
+            "taken_at": rows.taken_at.isoformat(),
+            "event_id": sender.event_id,
+        }
+        for index, failure in enumerate(failures):
+            _file_level(session, sender, failure, index, told, now=now)
+    answer: dict[str, Any] = {
+        "applied": "stock_snapshot",
+        "adjustments": apply_snapshot(session, snapshot, now=now),
+    }
+    if names:
+        answer["set_aside"] = names
+    return answer
+
+
+def _file_level(
+    session: Session,
+    sender: Sender,
+    failure: RecordFailure,
+    index: int,
+    told: Mapping[str, Any],
+    *,
+    now: datetime,
+) -> int:
+    """Archive one level set aside as sent and file it; one letter per level of a delivery
+    (two warehouses' identical levels share an archived body, never a letter)."""
+    raw = replace(failure.raw, kind=SNAPSHOT_SUBJECT)
+    payload_id = archive(session, platform=sender.platform, account=sender.account, raw=raw)
+    name = (raw.external_id or "?")[:MAX_EXTERNAL_ID]
+    return record_dead_letter(
+        session,
+        account=sender.account,
+        platform=sender.platform,
+        job_kind="callback",
+        subject=SNAPSHOT_SUBJECT,
+        reason=shorten(failure.reason),
+        now=now,
+        external_id=name,
+        raw_payload_id=payload_id,
+        payload=replay_payload(told),
+        dedupe_key=f"{SNAPSHOT_SUBJECT}:{sender.account}:{sender.event_id}:{index}"[:255],
+    )
+
+
+def apply_report(
+    session: Session, report: Report, *, now: datetime, sender: Sender | None = None
+) -> dict[str, Any]:
+    """Apply one parsed report in the caller's transaction; says what it did. ``sender``:
+    where a pushed snapshot's unreadable levels are filed (none: such a level raises)."""
     if isinstance(report, Shipment):
         outcome = apply_shipment(session, report, now=now)
         status = outcome.order_status.value if outcome.order_status else None
@@ -94,6 +224,8 @@ def apply_report(session: Session, report: Report, *, now: datetime) -> dict[str
             "applied": "stock_snapshot",
             "adjustments": apply_snapshot(session, report, now=now),
         }
+    if isinstance(report, SnapshotRows):
+        return apply_snapshot_rows(session, report, now=now, sender=sender)
     if isinstance(report, TrackingEvent | list):
         events = [report] if isinstance(report, TrackingEvent) else report
         tracked = apply_tracking_events(session, events, now=now)
@@ -115,7 +247,7 @@ def in_hub_codes(session: Session, account: str, report: Report) -> Report:
     warehouse and ShipBob report) is about the account's warehouse when it serves exactly one.
     Any other name is left as it is, and the caller refuses it.
     """
-    if not isinstance(report, Shipment | InterceptResult | StockSnapshot):
+    if not isinstance(report, Located):
         return report
     rows = warehouses_of_account(session, account)
     code = wms_names(rows).get(report.warehouse)
@@ -125,11 +257,13 @@ def in_hub_codes(session: Session, account: str, report: Report) -> Report:
             code = rows[0].code
     if code is None or code == report.warehouse:
         return report
+    if isinstance(report, SnapshotRows):
+        return replace(report, warehouse=code)
     return report.model_copy(update={"warehouse": code})
 
 
 def _warehouse_of(report: Report) -> str | None:
-    if isinstance(report, Shipment | InterceptResult | StockSnapshot):
+    if isinstance(report, Located):
         return report.warehouse
     return None
 
@@ -147,6 +281,21 @@ def parse_report(
     if platform == "outbound_protocol":
         return outbound_protocol.parse_callback(payload).payload
     raise InvalidInput.field("platform", platform, "sends no warehouse callbacks")
+
+
+def parse_snapshot_level(platform: str, body: bytes, told: Mapping[str, Any]) -> SnapshotRows:
+    """A snapshot level set aside (its archived body, what its letter says of the snapshot)
+    as a one-level partial snapshot of the same warehouse, id and time (used on replay)."""
+    spec = SNAPSHOT_LEVELS.get(platform)
+    if spec is None:
+        raise InvalidInput.field("platform", platform, "pushes no stock snapshots")
+    try:
+        level: object = json.loads(body)
+        taken_at = datetime.fromisoformat(str(told["taken_at"]))
+        warehouse, snapshot_id = str(told["warehouse"]), str(told["snapshot_id"])
+    except (ValueError, KeyError) as exc:
+        raise InvalidInput.field("level letter", body[:40], f"is unusable ({exc})") from None
+    return SnapshotRows(warehouse, snapshot_id, taken_at, False, (level,), spec)
 
 
 def receive(
@@ -173,7 +322,9 @@ def receive(
                     f"is not served by account {delivery.account!r} "
                     f"({', '.join(delivery.warehouses)})",
                 )
-            return {**answer, "status": "processed", **apply_report(session, report, now=now)}
+            sender = Sender(delivery.platform, delivery.account, delivery.event_id)
+            applied = apply_report(session, report, now=now, sender=sender)
+            return {**answer, "status": "processed", **applied}
     except ChannelhubError as exc:
         reason = str(exc)
     except Exception as exc:  # noqa: BLE001 - per-record isolation: kept as a dead letter

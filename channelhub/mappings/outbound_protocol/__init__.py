@@ -33,6 +33,7 @@ from channelhub.mappings.outbound_protocol.wire import (
     StockPage,
     StockPageRows,
     StockSnapshotData,
+    StockSnapshotRows,
     WarehouseCallback,
     WarehouseStockLevel,
     WireCost,
@@ -42,7 +43,7 @@ from channelhub.mappings.outbound_protocol.wire import (
     WirePackage,
     iso_time,
 )
-from channelhub.mappings.warehouse_stock import StockRows, WarehouseStock
+from channelhub.mappings.warehouse_stock import SnapshotRows, StockRows, WarehouseStock
 
 SOURCE = "outbound protocol"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -359,21 +360,37 @@ def _cancelled(data: object, warehouse: str) -> InterceptResult:
     )
 
 
-def _snapshot(data: object, warehouse: str) -> StockSnapshot:
-    wire = parse(StockSnapshotData, data, source=f"{SOURCE} stock.snapshot")
-    return StockSnapshot(
+def snapshot_level(level: object, where: str) -> WarehouseStock:
+    """One level of a ``stock.snapshot`` (the document's ``StockLevel``; available defaults
+    to on hand)."""
+    found = parse(StockLevel, level, source=f"{SOURCE} stock.snapshot", at=where)
+    available = found.on_hand if found.available is None else found.available
+    return WarehouseStock(found.sku, found.on_hand, available, 0)
+
+
+#: a ``stock.snapshot``'s levels, read one by one (the snapshot names its one warehouse)
+SNAPSHOT = StockRows(STOCK_ROWS, STOCK_SKU, snapshot_level)
+
+
+def _snapshot(data: object, warehouse: str) -> SnapshotRows:
+    """The snapshot's own fields read (a wrong one refuses the callback), its levels as sent:
+    the hub reads each by :data:`SNAPSHOT`, so one bad level is set aside alone."""
+    wire = parse(StockSnapshotRows, data, source=f"{SOURCE} stock.snapshot")
+    return SnapshotRows(
         warehouse=warehouse,
         snapshot_id=wire.snapshot_id,
         taken_at=wire.taken_at,
         complete=wire.complete,
-        levels=wire.levels,
+        rows=tuple(wire.levels),
+        spec=SNAPSHOT,
     )
 
 
 def parse_callback(body: object) -> WarehouseCallback:
-    """A warehouse callback (already signature-checked) -> envelope + canonical payload."""
+    """A warehouse callback (already signature-checked) -> envelope + canonical payload (a
+    ``stock.snapshot``'s levels as sent, see :func:`_snapshot`)."""
     envelope = parse(CallbackEnvelope, body, source=SOURCE)
-    payload: Shipment | InterceptResult | StockSnapshot
+    payload: Shipment | InterceptResult | SnapshotRows
     if envelope.type == "shipment.confirmed":
         payload = _shipment(envelope.data, envelope.warehouse)
     elif envelope.type == "outbound.intercept_result":
@@ -393,6 +410,7 @@ def parse_callback(body: object) -> WarehouseCallback:
 
 __all__ = [
     "IDEMPOTENCY_HEADER",
+    "SNAPSHOT",
     "STOCK",
     "STOCK_PATH",
     "Accepted",
@@ -415,6 +433,7 @@ __all__ = [
     "parse_submit_response",
     "rejected_body",
     "shipment_confirmed_event",
+    "snapshot_level",
     "stock_page_body",
     "stock_query",
     "stock_row",

@@ -24,7 +24,8 @@ from channelhub.core.fulfilment import OutboundLine, PackageLine, Shipment
 from channelhub.core.money import Money
 from channelhub.core.parties import Address
 from channelhub.core.types import MAX_TEXT, AsTuple, NonNegativeQty, PlatformId
-from channelhub.core.warehouse_reports import InterceptResult, StockLevel, StockSnapshot
+from channelhub.core.warehouse_reports import InterceptResult, StockLevel
+from channelhub.mappings.warehouse_stock import SnapshotRows
 
 CallbackType = Literal[
     "shipment.confirmed", "outbound.intercept_result", "outbound.cancelled", "stock.snapshot"
@@ -172,6 +173,17 @@ class StockSnapshotData(BaseModel):
     levels: Annotated[tuple[StockLevel, ...], AsTuple]
 
 
+class StockSnapshotRows(BaseModel):
+    """A ``stock.snapshot``'s data with its levels as sent, for the hub to read each on its
+    own (a level it cannot read is set aside alone, never the snapshot)."""
+
+    model_config = _WIRE
+    snapshot_id: NonEmpty
+    taken_at: Timestamp
+    complete: bool
+    levels: list[Any]
+
+
 class WarehouseStockLevel(BaseModel):
     """One level of a ``GET /stock`` page: a SKU's count at one of the WMS's warehouses."""
 
@@ -219,4 +231,5 @@ class WarehouseCallback(BaseModel):
     type: CallbackType
     occurred_at: datetime
     warehouse: str
-    payload: Shipment | InterceptResult | StockSnapshot
+    #: a ``stock.snapshot``'s levels are handed over as sent (SnapshotRows)
+    payload: Shipment | InterceptResult | SnapshotRows

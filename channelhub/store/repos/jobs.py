@@ -255,18 +255,26 @@ def resolve_subject(
     subject: str,
     now: datetime,
     external_ids: Collection[str] | None = None,
+    warehouse: str | None = None,
 ) -> int:
     """Resolve every open letter of ``account`` about ``subject`` (a newer full read has
     superseded them: a stock row read again), or only those naming one of ``external_ids``
-    (a read that listed only some rows); how many."""
+    (a read that listed only some rows); with ``warehouse``, only the letters of that
+    warehouse's rows (named ``WAREHOUSE:SKU``: a snapshot reads one warehouse); how many."""
     which = [
         DeadLetter.account == account,
         DeadLetter.subject == subject,
         DeadLetter.state == DeadLetterState.OPEN.value,
     ]
-    if external_ids is not None:  # the open letters are few: pick them here, not in SQL
+    if external_ids is not None or warehouse is not None:
+        # the open letters are few: pick them here, not in SQL
+
+        def picked(name: str | None) -> bool:
+            held = warehouse is None or (name or "").startswith(f"{warehouse}:")
+            return held and (external_ids is None or name in external_ids)
+
         found = session.execute(select(DeadLetter.id, DeadLetter.external_id).where(*which))
-        ids = [letter_id for letter_id, external_id in found if external_id in external_ids]
+        ids = [letter_id for letter_id, external_id in found if picked(external_id)]
         if not ids:
             return 0
         which.append(DeadLetter.id.in_(ids))
