@@ -112,12 +112,13 @@ def _hub(home: Path, n_orders: int) -> str:
         (n_orders // 2,),
     ).fetchone()
     db.close()
-    _accounts(home)
+    add_every_platform(home)
     return f"{channel}:{account}:{external_id}"
 
 
-def _accounts(home: Path) -> None:
-    """One account of every built-in platform (what ``jobs list`` and ``accounts list`` show)."""
+def add_every_platform(home: Path, *, now: datetime | None = None) -> None:
+    """One account of every built-in platform (what ``jobs list`` and ``accounts list`` show);
+    the CLI's tests build their hub with it too."""
     vault = Vault(read_key_file(home / "secret.key"))
     engine = make_engine(f"sqlite:///{home / 'hub.db'}")
     try:
@@ -129,7 +130,7 @@ def _accounts(home: Path) -> None:
                     platform=platform,
                     name=f"{platform}-1",
                     credentials={"key": SecretStr("bench")},
-                    now=datetime.now(UTC),
+                    now=now or datetime.now(UTC),
                 )
     finally:
         engine.dispose()

@@ -15,14 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
+from bench.bench_cli import add_every_platform
 from channelhub.cli import main
 from channelhub.cli.commands import COMMANDS, load_command
 from channelhub.connectors.registry import BUILTIN_CONNECTORS
-from channelhub.store.crypto import Vault, create_key_file, read_key_file
-from channelhub.store.db import make_engine, make_session_factory
-from channelhub.store.repos.accounts import add_account
+from channelhub.store.crypto import create_key_file
 from channelhub.store.tables import TABLE_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,21 +146,7 @@ def hub_with_accounts(tmp_path: Path, _migrated_sqlite_template: Path) -> Path:
     home.mkdir()
     shutil.copyfile(_migrated_sqlite_template, home / "hub.db")
     create_key_file(home / "secret.key")
-    vault = Vault(read_key_file(home / "secret.key"))
-    engine = make_engine(f"sqlite:///{home / 'hub.db'}")
-    try:
-        with make_session_factory(engine).begin() as session:
-            for platform in BUILTIN_CONNECTORS:
-                add_account(
-                    session,
-                    vault,
-                    platform=platform,
-                    name=f"{platform}-1",
-                    credentials={"key": SecretStr("k")},
-                    now=datetime(2026, 1, 1, tzinfo=UTC),
-                )
-    finally:
-        engine.dispose()
+    add_every_platform(home, now=datetime(2026, 1, 1, tzinfo=UTC))
     return home
 
 
