@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,10 +17,9 @@ from channelhub.jobs.accounts.connectors import ConnectorFactory
 from channelhub.jobs.accounts.subscriptions import subscribe_orders, webhook_address
 from channelhub.simulators.shopify import create_app as create_shop
 from channelhub.store.crypto import Vault
-from channelhub.store.repos.accounts import add_account
 from channelhub.store.tables.orders import OrderRow
 from tests.jobs.fakes import ACCOUNT
-from tests.jobs.test_shopify_flow import ShopTime
+from tests.jobs.test_shopify_flow import ShopTime, add_shop_account
 
 pytestmark = pytest.mark.anyio
 SECRET = "shpss_webhook_secret"
@@ -33,20 +31,10 @@ HUB = "http://hub.test"
 def live_shop(session_factory: sessionmaker[Session], vault: Vault) -> Any:
     time = ShopTime()
     sim = create_shop(seed=9, orders=3, clock=time.clock, now=time.now, webhook_secret=SECRET)
-    with session_factory.begin() as session:
-        add_account(
-            session,
-            vault,
-            platform="shopify",
-            name=SHOP,
-            credentials={
-                "access_token": SecretStr("shpat_simulator"),
-                "api_secret": SecretStr(SECRET),
-            },
-            now=time.now(),
-            base_url="https://channelhub-sim.myshopify.com",
-            settings={"api_version": "2025-01"},
-        )
+    settings = {"api_version": "2025-01"}
+    add_shop_account(
+        session_factory, vault, now=time.now(), settings=settings, name=SHOP, secret=SECRET
+    )
     factory = ConnectorFactory(
         vault, transport=httpx.ASGITransport(app=sim), now=time.now, clock=time.clock
     )

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,12 +23,18 @@ from channelhub.jobs.engine.runner import JobOptions, run_job
 from channelhub.mappings.shopify.webhooks import sign_webhook
 from channelhub.simulators.shopify import create_app as create_shop
 from channelhub.store.crypto import Vault
-from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.cursors import get_cursor
 from channelhub.store.tables.jobs import RunOutcome, WebhookDelivery
 from channelhub.store.tables.sync import RawPayload
 from tests.jobs.fakes import Killed
-from tests.jobs.test_shopify_flow import SECRET, SHOP, DiesAfter, ShopTime, stored_orders
+from tests.jobs.test_shopify_flow import (
+    SECRET,
+    SHOP,
+    DiesAfter,
+    ShopTime,
+    add_shop_account,
+    stored_orders,
+)
 
 pytestmark = pytest.mark.anyio
 ORDERS = 50
@@ -41,25 +46,17 @@ async def test_bulk_import_killed_mid_file_resumes_each_order_once(
 ) -> None:
     time = ShopTime()
     sim = create_shop(seed=8, orders=ORDERS, clock=time.clock, now=time.now, bulk_seconds=20)
-    with session_factory.begin() as session:
-        add_account(
-            session,
-            vault,
-            platform="shopify",
-            name=SHOP,
-            credentials={
-                "access_token": SecretStr("shpat_simulator"),
-                "api_secret": SecretStr(SECRET),
-            },
-            now=time.now(),
-            base_url="https://channelhub-sim.myshopify.com",
-            settings={
-                "api_version": "2025-01",
-                "location_id": "1",
-                "bulk_after_days": 14,
-                "bulk_page_orders": 15,
-            },
-        )
+    add_shop_account(
+        session_factory,
+        vault,
+        now=time.now(),
+        settings={
+            "api_version": "2025-01",
+            "location_id": "1",
+            "bulk_after_days": 14,
+            "bulk_page_orders": 15,
+        },
+    )
     factory = ConnectorFactory(
         vault,
         transport=httpx.ASGITransport(app=sim),
@@ -102,20 +99,8 @@ async def test_bulk_import_killed_mid_file_resumes_each_order_once(
 
 def _account(session_factory: sessionmaker[Session], vault: Vault, time: ShopTime) -> None:
     """A new Shopify account with no bulk setting at all: the defaults apply."""
-    with session_factory.begin() as session:
-        add_account(
-            session,
-            vault,
-            platform="shopify",
-            name=SHOP,
-            credentials={
-                "access_token": SecretStr("shpat_simulator"),
-                "api_secret": SecretStr(SECRET),
-            },
-            now=time.now(),
-            base_url="https://channelhub-sim.myshopify.com",
-            settings={"api_version": "2025-01", "location_id": "1"},
-        )
+    settings = {"api_version": "2025-01", "location_id": "1"}
+    add_shop_account(session_factory, vault, now=time.now(), settings=settings)
 
 
 async def test_first_import_of_a_new_account_reads_in_bulk_then_syncs_paged(

@@ -65,26 +65,40 @@ class DiesAfter:
             yield page
 
 
-@pytest.fixture
-def shop_rig(session_factory: sessionmaker[Session], vault: Vault) -> Any:
-    time = ShopTime()
-    sim = create_shop(seed=5, orders=45, clock=time.clock, now=time.now)
-    location = sim.shop.data.locations[0]["id"].rsplit("/", 1)[-1]
+def add_shop_account(
+    session_factory: sessionmaker[Session],
+    vault: Vault,
+    *,
+    now: datetime,
+    settings: dict[str, Any],
+    name: str = SHOP,
+    secret: str = SECRET,
+) -> None:
+    """The simulated shop's account (its token, its webhook secret) with ``settings``."""
     with session_factory.begin() as session:
         add_account(
             session,
             vault,
             platform="shopify",
-            name=SHOP,
+            name=name,
             credentials={
                 "access_token": SecretStr("shpat_simulator"),
-                "api_secret": SecretStr(SECRET),
+                "api_secret": SecretStr(secret),
             },
-            now=time.now(),
+            now=now,
             base_url="https://channelhub-sim.myshopify.com",
-            # paged (a first import reads in bulk by default: test_shopify_bulk_flow.py)
-            settings={"api_version": "2025-01", "location_id": location, "bulk_after_days": 0},
+            settings=settings,
         )
+
+
+@pytest.fixture
+def shop_rig(session_factory: sessionmaker[Session], vault: Vault) -> Any:
+    time = ShopTime()
+    sim = create_shop(seed=5, orders=45, clock=time.clock, now=time.now)
+    location = sim.shop.data.locations[0]["id"].rsplit("/", 1)[-1]
+    # paged (a first import reads in bulk by default: test_shopify_bulk_flow.py)
+    settings = {"api_version": "2025-01", "location_id": location, "bulk_after_days": 0}
+    add_shop_account(session_factory, vault, now=time.now(), settings=settings)
     factory = ConnectorFactory(
         vault,
         transport=httpx.ASGITransport(app=sim),
