@@ -66,16 +66,8 @@ CALLBACK_SUBJECT = "warehouse_callback"
 SNAPSHOT_SUBJECT = "stock_snapshot"
 #: how each platform's pushed snapshot levels are read (a replayed letter is read again so)
 SNAPSHOT_LEVELS: dict[str, StockRows] = {"outbound_protocol": outbound_protocol.SNAPSHOT}
-Report = (
-    Shipment
-    | InterceptResult
-    | StockSnapshot
-    | SnapshotRows
-    | TrackingEvent
-    | list[TrackingEvent]
-    | None
-)
-Located = Shipment | InterceptResult | StockSnapshot | SnapshotRows
+Report = Shipment | InterceptResult | SnapshotRows | TrackingEvent | list[TrackingEvent] | None
+Located = Shipment | InterceptResult | SnapshotRows
 
 
 @dataclass(frozen=True)
@@ -219,11 +211,6 @@ def apply_report(
     if isinstance(report, InterceptResult):
         changed = apply_intercept_result(session, report, now=now)
         return {"applied": "intercept_result", "changed": changed}
-    if isinstance(report, StockSnapshot):
-        return {
-            "applied": "stock_snapshot",
-            "adjustments": apply_snapshot(session, report, now=now),
-        }
     if isinstance(report, SnapshotRows):
         return apply_snapshot_rows(session, report, now=now, sender=sender)
     if isinstance(report, TrackingEvent | list):
