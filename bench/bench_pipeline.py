@@ -14,6 +14,12 @@ transaction per chunk of the same size (:mod:`bench.pipeline_rows`). The ratio p
 baseline is the issue's goal (>= 50 %); the ratio against the bulk insert of the order and
 line rows alone is printed beside it.
 
+The second floor, the domain's own work: the same orders planned in memory by the same core
+functions, no database (:mod:`bench.pipeline_planning`). Planning plus the plain insert is the
+least any sequential pipeline can take, so ``plain / (plain + planning)`` is the best ratio
+any storage code could reach, and ``(planning + plain) / pipeline`` says how near the
+pipeline is to that floor.
+
 On SQLite (a temporary file) and, when CHANNELHUB_BENCH_POSTGRES_URL or
 CHANNELHUB_TEST_POSTGRES_URL names a server, on PostgreSQL (throwaway databases), at 1,000,
 10,000 and 100,000 orders times ``--scale``: the cost per order should be the same at each.
@@ -41,11 +47,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Table, event
 from sqlalchemy.orm import Session
 
 from bench.databases import postgres_database
+from bench.pipeline_planning import planning_seconds, seeded_balances
 from bench.pipeline_rows import Written, bulk_insert, hub_tables, snapshot, written
 from bench.run import Figure
 from channelhub.core.models import MovementKind, Order, Sku, StockMovement, Warehouse
@@ -53,12 +61,17 @@ from channelhub.core.review import ReviewRules
 from channelhub.jobs.orders.intake import intake_orders
 from channelhub.jobs.orders.pipeline import PipelineSettings
 from channelhub.jobs.orders.pipeline_batch import CHUNK, run_pipeline
+from channelhub.store.bulk import insert_rows
 from channelhub.store.db import make_engine, make_session_factory, upgrade
 from channelhub.store.repos.products import upsert_sku
 from channelhub.store.repos.stock import record_movement, upsert_warehouse
+from channelhub.store.tables.orderflow import PairingRow
+from channelhub.store.tables.products import SkuRow
 
 #: Orders per run at ``--scale 1``: the cost per order must be the same at each.
 SIZES = (1_000, 10_000, 100_000)
+#: SKUs in the seller's library besides the four the orders sell, each bound on every account.
+LIBRARY = 10_000
 BATCH = 500
 #: The orders+lines-only baseline's tables (the comparison the README used to make).
 HEAD_TABLES = {"orders", "order_lines"}
@@ -67,6 +80,7 @@ SETTINGS = PipelineSettings(
     review=ReviewRules.model_validate({"rules": [{"name": "cod", "kind": "cash_on_delivery"}]})
 )
 _SKUS = ("MUG", "SPOON", "SET", "LID")
+_STOCKED = ("MUG", "SPOON", "LID")  # SET is a combo of MUG and SPOON
 
 
 def make_order(n: int) -> Order:
@@ -100,11 +114,34 @@ def make_order(n: int) -> Order:
     )
 
 
+def _library(session: Session) -> None:
+    """The rest of a seller's library: :data:`LIBRARY` SKUs, each bound on every account
+    (written plainly, as an import would leave them). The orders never name them: the
+    pipeline's cost per order must not depend on how many there are."""
+    codes = [f"OTHER-{n:05d}" for n in range(LIBRARY)]
+    skus = [
+        {"code": code, "kind": "single", "units": [], "attributes": {}}
+        | {"created_at": NOW, "updated_at": NOW}
+        for code in codes
+    ]
+    insert_rows(session, cast(Table, SkuRow.__table__), skus)
+    bindings = [
+        {"scope": "account", "channel": "shopify", "account": f"shop{n}", "kind": "sku"}
+        | {"value": f"CH-{code}", "variation_id": "", "sku": code, "multiplier": 1}
+        | {"version": 1, "source": "manual", "active": True, "actor": "bench"}
+        | {"created_at": NOW}
+        for code in codes
+        for n in range(3)
+    ]
+    insert_rows(session, cast(Table, PairingRow.__table__), bindings)
+
+
 def _seed(factory: Callable[[], Session], size: int) -> None:
     with factory() as s, s.begin():
+        _library(s)
         for code, country in (("US-EAST", "US"), ("US-WEST", "US")):
             upsert_warehouse(s, Warehouse(code=code, country=country), now=NOW)
-        for code in ("MUG", "SPOON", "LID"):
+        for code in _STOCKED:
             upsert_sku(s, Sku(code=code), now=NOW)
         upsert_sku(
             s,
@@ -119,7 +156,7 @@ def _seed(factory: Callable[[], Session], size: int) -> None:
             now=NOW,
         )
         for warehouse in ("US-EAST", "US-WEST"):
-            for sku in ("MUG", "SPOON", "LID"):
+            for sku in _STOCKED:
                 record_movement(
                     s,
                     StockMovement(
@@ -143,6 +180,7 @@ class _Run:
     stages: float
     statements: int
     allocated: int
+    planning: float  # the same orders planned in memory (bench.pipeline_planning)
     rss_mib: float
     tables: list[Table]
     wrote: Written
@@ -159,6 +197,7 @@ def _pipeline(url: str, orders: list[Order], label: str) -> _Run:
         _seed(factory, size)
         tables = hub_tables(engine)
         before = snapshot(engine, tables)
+        balances = seeded_balances(factory, _STOCKED)
         statements = [0]
 
         def count(*_: object) -> None:
@@ -185,9 +224,11 @@ def _pipeline(url: str, orders: list[Order], label: str) -> _Run:
         if sum(by_status.values()) != size or failed:
             raise RuntimeError(f"{label}: pipeline did {dict(by_status)}, failed {failed}")
         wrote = written(before, snapshot(engine, tables))
+        planning = planning_seconds(factory, orders, balances, settings=SETTINGS, now=NOW)
     finally:
         engine.dispose()
-    return _Run(size, intake, stages, statements[0], by_status["allocated"], rss_mib, tables, wrote)
+    allocated = by_status["allocated"]
+    return _Run(size, intake, stages, statements[0], allocated, planning, rss_mib, tables, wrote)
 
 
 def _rss_mib() -> float:
@@ -229,6 +270,8 @@ def _measure(urls: Databases, size: int, label: str) -> list[Figure]:
         heads = _baseline(url, replace(run, wrote=run.wrote.only(HEAD_TABLES)))
     piped = run.intake + run.stages
     rate, plain, plain_heads = size / piped, size / everything, size / heads
+    floor = everything + run.planning  # plan, then store plainly: the least any code can do
+    best = everything / floor
     at = f"{label} @{size}"
     return [
         Figure(f"{at}: pipeline intake..outbox", rate, "orders/s"),
@@ -237,6 +280,9 @@ def _measure(urls: Databases, size: int, label: str) -> list[Figure]:
         Figure(f"{at}: plain bulk insert of the same rows", plain, "orders/s"),
         Figure(f"{at}:   rows written per order", run.wrote.count() / size, "rows"),
         Figure(f"{at}: ratio pipeline / same rows", 100 * rate / plain, "%"),
+        Figure(f"{at}: planning alone, in memory (no database)", size / run.planning, "orders/s"),
+        Figure(f"{at}: best ratio possible, plain / (plain + planning)", 100 * best, "%"),
+        Figure(f"{at}: pipeline / (planning + plain insert)", 100 * floor / piped, "%"),
         Figure(f"{at}: plain bulk insert, orders+lines only", plain_heads, "orders/s"),
         Figure(f"{at}: ratio pipeline / orders+lines", 100 * rate / plain_heads, "%"),
         Figure(f"{at}: cost per order", 1e6 * piped / size, "us"),

@@ -33,6 +33,10 @@ def test_benchmark_runs_on_sqlite_and_restores_tracing(monkeypatch: pytest.Monke
     assert named["sqlite @20: allocated"] == 19  # the one COD order is held
     assert named["sqlite @20: plain bulk insert of the same rows"] > 0
     assert named["sqlite @20: ratio pipeline / same rows"] > 0
+    # the domain's floor: planning in memory is faster than planning and storing
+    assert named["sqlite @20: planning alone, in memory (no database)"] > 0
+    best = named["sqlite @20: best ratio possible, plain / (plain + planning)"]
+    assert named["sqlite @20: ratio pipeline / same rows"] < best < 100
     # the baseline writes more than the order and line rows: every table the pipeline wrote
     assert named["sqlite @20:   rows written per order"] > 4
     assert all(not name.startswith("postgresql") for name in named)

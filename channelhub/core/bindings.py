@@ -159,6 +159,16 @@ class PairingBook:
             elif binding.version == seen.version and binding.target != seen.target:
                 raise PairingConflict(_subject(binding), [seen.describe(), binding.describe()])
         self._bindings = current
+        # the bindings of each subject, in the book's order: a listing can only be bound by
+        # those naming its listing id or its channel SKU, so resolving reads just those
+        by_subject: dict[tuple[str, str], list[Binding]] = {}
+        by_sku: dict[str, list[Binding]] = {}
+        for binding in current.values():
+            by_subject.setdefault(_subject_of(binding), []).append(binding)
+            by_sku.setdefault(binding.sku, []).append(binding)
+        self._by_subject = by_subject
+        self._by_sku = by_sku
+        self._rank = {key: n for n, key in enumerate(current)}
 
     def __iter__(self) -> Iterator[Binding]:
         return iter(self._bindings.values())
@@ -184,10 +194,9 @@ class PairingBook:
     def resolve(self, listing: ListingRef) -> Binding | None:
         """The binding that applies: account over channel over global; a listing-level
         binding over a SKU-level one in the same scope. PairingConflict when ambiguous."""
+        mine = self._candidates(listing)
         for scope in SCOPE_ORDER:
-            found = [
-                b for b in self._bindings.values() if b.scope is scope and _applies(b, listing)
-            ]
+            found = [b for b in mine if b.scope is scope and _applies(b, listing)]
             if not found:
                 continue
             listing_level = [b for b in found if b.listing_id is not None]
@@ -201,7 +210,15 @@ class PairingBook:
 
     def bound_to(self, sku: str) -> tuple[Binding, ...]:
         """Every binding that ships ``sku`` (for stock push and re-evaluation)."""
-        return tuple(b for b in self._bindings.values() if b.sku == sku)
+        return tuple(self._by_sku.get(sku, ()))
+
+    def _candidates(self, listing: ListingRef) -> list[Binding]:
+        """The bindings naming ``listing``'s listing id or channel SKU, in the book's order."""
+        by_listing = self._by_subject.get(("listing", listing.listing_id or ""), [])
+        by_sku = self._by_subject.get(("sku", listing.channel_sku or ""), [])
+        if not by_listing or not by_sku:
+            return by_listing or by_sku
+        return sorted((*by_listing, *by_sku), key=lambda b: self._rank[b.key])
 
 
 def _applies(binding: Binding, listing: ListingRef) -> bool:
@@ -214,6 +231,13 @@ def _applies(binding: Binding, listing: ListingRef) -> bool:
             return False
         return binding.variation_id is None or binding.variation_id == listing.variation_id
     return binding.channel_sku is not None and binding.channel_sku == listing.channel_sku
+
+
+def _subject_of(binding: Binding) -> tuple[str, str]:
+    """What a binding is looked up by: its listing id, else its channel SKU."""
+    if binding.listing_id is not None:
+        return ("listing", binding.listing_id)
+    return ("sku", binding.channel_sku or "")
 
 
 def _subject(binding: Binding) -> str:

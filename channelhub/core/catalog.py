@@ -70,6 +70,7 @@ class Catalog:
         if problems:
             raise InvalidInput(problems, source="product library")
         self._barcodes = self._index_barcodes()
+        self._folded: dict[bool, dict[str, str]] = {}  # built on first use, per case rule
 
     # -- lookup -----------------------------------------------------------------------------
     def __contains__(self, code: object) -> bool:
@@ -91,6 +92,19 @@ class Catalog:
     def codes(self) -> frozenset[str]:
         """Every SKU code in the library."""
         return frozenset(self._skus)
+
+    def by_written_code(self, *, case_sensitive: bool) -> Mapping[str, str]:
+        """Codes by their written form (stripped; case-folded unless ``case_sensitive``),
+        built once per catalog: pairing looks up every unbound listing in it, and a library
+        of 10,000 SKUs would otherwise be folded again for each."""
+        index = self._folded.get(case_sensitive)
+        if index is None:
+            index = {
+                (code.strip() if case_sensitive else code.strip().casefold()): code
+                for code in self._skus
+            }
+            self._folded[case_sensitive] = index
+        return index
 
     def by_barcode(self, barcode: str) -> tuple[str, int] | None:
         """(sku, base units) for a barcode of a SKU or of one of its units of measure.

@@ -10,7 +10,6 @@ at the top above the threshold raise PairingConflict: the seller chooses, never 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated
 
@@ -125,7 +124,7 @@ def _norm(text: str, config: PairingConfig) -> str:
 
 def suggest(listing: ListingRef, catalog: Catalog, config: PairingConfig) -> tuple[Candidate, ...]:
     """Every candidate the evidence supports, best first; one per (sku, multiplier)."""
-    by_norm: Mapping[str, str] = {_norm(code, config): code for code in catalog.codes()}
+    by_norm = catalog.by_written_code(case_sensitive=config.case_sensitive)
     found: list[Candidate] = []
     sku = listing.channel_sku
     if sku:

@@ -48,6 +48,19 @@ def test_exact_sku_auto_binds_at_account_scope() -> None:
     assert "equals local SKU 'MUG'" in out.reason
 
 
+def test_case_sensitive_pairing_matches_only_the_written_case() -> None:
+    catalog = library()
+    strict = CONFIG.model_copy(update={"case_sensitive": True})
+    assert pair(ref(" mug "), catalog, strict, PairingBook()).status is PairingStatus.UNPAIRED
+    assert pair(ref(" MUG "), catalog, strict, PairingBook()).status is PairingStatus.AUTO_BOUND
+    assert pair(ref(" mug "), catalog, CONFIG, PairingBook()).status is PairingStatus.AUTO_BOUND
+    # each written form indexed once per catalog, whatever the number of listings paired
+    assert catalog.by_written_code(case_sensitive=True) is catalog.by_written_code(
+        case_sensitive=True
+    )
+    assert catalog.by_written_code(case_sensitive=False)["mug"] == "MUG"
+
+
 def test_prefix_suffix_and_regex_candidates_carry_their_evidence() -> None:
     cat = library()
     (c,) = suggest(ref("FBA-LID-NEW"), cat, CONFIG)
@@ -183,3 +196,87 @@ def test_same_version_bindings_either_agree_or_conflict(targets: list[str], scop
     else:
         resolved = PairingBook(bindings).resolve(ref("P1"))
         assert resolved is not None and resolved.sku == targets[0]
+
+
+def _scan(book: PairingBook, listing: ListingRef) -> tuple[str, object]:
+    """What resolving by reading every binding in the book gives (the indexed resolve must
+    agree): the chosen binding's target, or the conflict."""
+    for scope in (Scope.ACCOUNT, Scope.CHANNEL, Scope.GLOBAL):
+        found = [b for b in book if b.scope is scope and _names(b, listing)]
+        if found:
+            level = [b for b in found if b.listing_id is not None]
+            chosen = [b for b in level if b.variation_id is not None] or level or found
+            if len({b.target for b in chosen}) > 1:
+                return ("conflict", None)
+            return ("bound", chosen[0])
+    return ("none", None)
+
+
+def _names(b: Binding, listing: ListingRef) -> bool:
+    if b.channel not in (None, listing.channel) or b.account not in (None, listing.account):
+        return False
+    if b.listing_id is not None:
+        return b.listing_id == listing.listing_id and b.variation_id in (
+            None,
+            listing.variation_id,
+        )
+    return b.channel_sku == listing.channel_sku
+
+
+_VALUES = st.sampled_from(["A", "B", "C"])
+_OPTIONAL = st.none() | _VALUES
+
+
+@st.composite
+def _bindings(draw: st.DrawFn) -> Binding:
+    scope = draw(st.sampled_from(list(Scope)))
+    by_listing = scope is not Scope.GLOBAL and draw(st.booleans())
+    return Binding(
+        scope=scope,
+        channel=None if scope is Scope.GLOBAL else draw(st.sampled_from(["shopify", "ebay"])),
+        account=draw(_VALUES) if scope is Scope.ACCOUNT else None,
+        channel_sku=None if by_listing else draw(_VALUES),
+        listing_id=draw(_VALUES) if by_listing else None,
+        variation_id=draw(_OPTIONAL) if by_listing else None,
+        sku=draw(st.sampled_from(["MUG", "SPOON"])),
+        version=draw(st.integers(min_value=1, max_value=3)),
+    )
+
+
+@given(
+    st.lists(_bindings(), max_size=12),
+    st.sampled_from(["shopify", "ebay"]),
+    _VALUES,
+    _OPTIONAL,
+    _OPTIONAL,
+    _OPTIONAL,
+)
+def test_resolve_reads_only_the_listings_bindings_and_agrees_with_a_full_scan(
+    bindings: list[Binding],
+    channel: str,
+    account: str,
+    listing_id: str | None,
+    variation_id: str | None,
+    channel_sku: str | None,
+) -> None:
+    try:
+        book = PairingBook(bindings)
+    except PairingConflict:
+        return  # same subject and version, two targets: refused when built (tested above)
+    listing = ListingRef(
+        channel=channel,
+        account=account,
+        listing_id=listing_id,
+        variation_id=variation_id,
+        channel_sku=channel_sku,
+    )
+    expected = _scan(book, listing)
+    try:
+        got: tuple[str, object] = ("bound", book.resolve(listing))
+    except PairingConflict:
+        got = ("conflict", None)
+    if got == ("bound", None):
+        got = ("none", None)
+    assert got == expected
+    for binding in book:
+        assert binding in book.bound_to(binding.sku)

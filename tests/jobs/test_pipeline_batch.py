@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import InvalidInput
 from channelhub.core.flow import OrderPlan
 from channelhub.core.models import HubStatus, Order
-from channelhub.jobs.orders import pipeline, pipeline_batch
+from channelhub.jobs.orders import pipeline_batch, planner
 from channelhub.jobs.orders.pipeline import (
     OUTBOUND_CREATE,
     pending_order_keys,
@@ -148,14 +148,14 @@ def test_a_failing_order_is_recorded_and_its_chunk_still_planned(engine: Engine)
 def test_an_order_the_pipeline_refuses_is_recorded_without_stopping_the_rest(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = pipeline.plan_order
+    real = planner.plan_order
 
     def refusing(o: Order, **kwargs: Any) -> OrderPlan:
         if o.external_id == "bad":
             raise InvalidInput.field("rule", "x", "cannot be applied")
         return real(o, **kwargs)
 
-    monkeypatch.setattr(pipeline, "plan_order", refusing)
+    monkeypatch.setattr(planner, "plan_order", refusing)
     factory = make_session_factory(engine)
     good = mugs(2, prefix="g", qty=1)
     bad = order(external_id="bad", lines=[{"line_id": "1", "channel_sku": "MUG", "quantity": 1}])

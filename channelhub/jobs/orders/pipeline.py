@@ -13,7 +13,6 @@ same unit; a status changed by another writer raises StatusChanged and the calle
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,32 +22,24 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from channelhub.core.allocation import AllocationDecision
-from channelhub.core.allocation_config import AllocationConfig
-from channelhub.core.allocation_quotes import Quotes
-from channelhub.core.bindings import PairingBook
-from channelhub.core.cartons import CartonView
-from channelhub.core.catalog import Catalog, ExpandedLine
-from channelhub.core.flow import LineOutcome, LineState, OrderPlan, plan_order, plan_stock
+from channelhub.core.catalog import ExpandedLine
+from channelhub.core.flow import LineOutcome, LineState, OrderPlan
 from channelhub.core.fulfilment import OutboundLine, OutboundOrder
-from channelhub.core.geography import Origin
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import ChannelOrderState, Order, OrderKey
-from channelhub.core.pairing import PairingConfig
-from channelhub.core.review import ReviewRules
-from channelhub.core.stock import Balance
+from channelhub.jobs.orders.planner import PipelineSettings as PipelineSettings
+from channelhub.jobs.orders.planner import Planner
 from channelhub.jobs.orders.stopping import OUTBOUND_CANCEL as OUTBOUND_CANCEL
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE as OUTBOUND_CREATE
 from channelhub.jobs.orders.stopping import open_movements as open_movements
 from channelhub.jobs.orders.stopping import stop_derived
 from channelhub.jobs.orders.stopping import stop_order as stop_order
-from channelhub.store.repos.cartons import carton_rules
-from channelhub.store.repos.catalog import load_catalog, lock_skus
+from channelhub.store.repos.catalog import lock_skus
 from channelhub.store.repos.decisions import order_decisions, record_decision
 from channelhub.store.repos.orders import get_order_row, to_order, transition_order
 from channelhub.store.repos.outbox import enqueue
-from channelhub.store.repos.pairings import load_book, save_binding
-from channelhub.store.repos.stock import positions, record_movement, warehouse_origins
-from channelhub.store.repos.warehouses import unknown_stock_warehouses
+from channelhub.store.repos.pairings import save_binding
+from channelhub.store.repos.stock import positions, record_movement
 from channelhub.store.tables.orders import PENDING_SQL, OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 
@@ -58,90 +49,6 @@ MANUAL_APPROVAL = "manual_approval"
 #: The key, in a ``dispatch`` decision's detail, of the expansion its outbound was made from.
 EXPANSION = "expansion"
 _EXPANDED_LINES: TypeAdapter[list[ExpandedLine]] = TypeAdapter(list[ExpandedLine])
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    """The validated rule sets the pipeline applies (loaded from config by the caller)."""
-
-    pairing: PairingConfig = field(default_factory=PairingConfig)
-    review: ReviewRules = field(default_factory=ReviewRules)
-    allocation: AllocationConfig = field(default_factory=AllocationConfig)
-    #: live warehouse quotes by order key (``str(OrderKey)``) -> warehouse -> quote, fetched
-    #: by the caller before the run (:mod:`channelhub.jobs.orders.previews`); empty: none
-    quotes: Mapping[str, Quotes] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Planner:
-    """What planning an order reads besides the order itself (the catalog, the pairing book,
-    the warehouses' addresses, those whose stock was never told, the carton rules), read
-    once per order (:func:`process_order`) or per chunk (the batch), and the two passes:
-    :meth:`until_stock` names the SKUs to lock, :meth:`with_stock` finishes the plan once
-    they are locked."""
-
-    settings: PipelineSettings
-    catalog: Catalog
-    book: PairingBook
-    origins: dict[str, Origin]
-    unknown: frozenset[str]
-    cartons: CartonView
-
-    @classmethod
-    def load(
-        cls, session: Session, settings: PipelineSettings, catalog: Catalog | None = None
-    ) -> Planner:
-        return cls(
-            settings=settings,
-            catalog=catalog if catalog is not None else load_catalog(session),
-            book=load_book(session),
-            origins=warehouse_origins(session),
-            unknown=unknown_stock_warehouses(session),
-            cartons=carton_rules(session),
-        )
-
-    def until_stock(
-        self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
-    ) -> OrderPlan:
-        return plan_order(
-            order,
-            catalog=self.catalog,
-            book=self.book,
-            pairing_config=self.settings.pairing,
-            review_rules=self.settings.review,
-            allocation_config=self.settings.allocation,
-            balances={},
-            now=now,
-            reference=str(key),
-            approved_by_hand=approved_by_hand,
-            origins=self.origins,
-            stock_unknown=self.unknown,
-            cartons=self.cartons,
-            quotes=self.settings.quotes.get(str(key)),
-            until_stock=True,
-        )
-
-    def with_stock(
-        self,
-        order: Order,
-        key: OrderKey,
-        first: OrderPlan,
-        balances: Mapping[tuple[str, str], Balance],
-        *,
-        now: datetime,
-    ) -> OrderPlan:
-        return plan_stock(
-            order,
-            first,
-            balances=balances,
-            allocation_config=self.settings.allocation,
-            now=now,
-            reference=str(key),
-            origins=self.origins,
-            stock_unknown=self.unknown,
-            cartons=self.cartons,
-            quotes=self.settings.quotes.get(str(key)),
-        )
 
 
 @dataclass
@@ -185,7 +92,7 @@ def process_order(
         )
     else:
         approved_by_hand = _manually_approved(session, row.id)
-    planner = Planner.load(session, settings)
+    planner = Planner.load(session, settings, orders=[order])
     first = planner.until_stock(order, key, approved_by_hand=approved_by_hand, now=now)
     needed = {line.sku for line in first.expanded}
     result = first

@@ -3,8 +3,10 @@
 :func:`plan_orders` takes the orders of a pipeline run (``run_pipeline``) or of an imported page
 (``process_orders``) in chunks of :data:`CHUNK`, one transaction per chunk:
 
-1. the chunk's order rows (Core columns) and decisions are read in one query each, the
-   pairing book once per chunk (again after an automatic binding), the catalog once per call;
+1. the chunk's order rows (Core columns) and decisions are read in one query each, then the
+   bindings and SKUs its lines can touch (:mod:`~channelhub.jobs.orders.planner`: again
+   after an automatic binding); the whole catalog only when a line has no binding, at most
+   once per call;
 2. every order is planned without balances (pair, expand, review), which names the stock
    SKUs the chunk needs; those are locked all at once in code order (``lock_skus``: ``FOR
    UPDATE`` on PostgreSQL, the write lock on SQLite), so two allocators never promise the
@@ -50,13 +52,13 @@ from channelhub.jobs.orders.pipeline import (
     PIPELINE_STATUSES,
     PipelineCounts,
     PipelineSettings,
-    Planner,
     pending_order_keys,
     process_order,
 )
 from channelhub.jobs.orders.pipeline_writes import Chunk, decision_row, move, reserve, write
+from channelhub.jobs.orders.planner import Planner, listings_of
 from channelhub.store.one_of import one_of
-from channelhub.store.repos.catalog import load_catalog, lock_skus
+from channelhub.store.repos.catalog import lock_skus
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, json_document_order
 from channelhub.store.repos.pairings import load_book, save_binding
@@ -102,13 +104,15 @@ def plan_orders(
         chunk = Chunk()
         try:
             with session_factory() as session, session.begin():
-                if catalog is None:
-                    catalog = load_catalog(session)
-                rest = _run_chunk(session, chunk_keys, chunk, catalog, settings=settings, now=now)
+                rest, planner = _run_chunk(
+                    session, chunk_keys, chunk, catalog, settings=settings, now=now
+                )
         except ChannelhubError:
             _one_by_one(session_factory, chunk_keys, counts, settings, now, on_failure)
             continue
         pending = rest + pending
+        if planner is not None and planner.whole_catalog:
+            catalog = planner.catalog  # read once per call, only if some line was unbound
         for _, plan in chunk.done:
             _tally(counts, plan)
         _one_by_one(session_factory, chunk.one_by_one, counts, settings, now, on_failure)
@@ -166,16 +170,17 @@ def _run_chunk(
     session: Session,
     keys: list[OrderKey],
     chunk: Chunk,
-    catalog: Catalog,
+    catalog: Catalog | None,
     *,
     settings: PipelineSettings,
     now: datetime,
-) -> list[OrderKey]:
-    """Plan and write one chunk; returns the keys left for the next chunk."""
+) -> tuple[list[OrderKey], Planner | None]:
+    """Plan and write one chunk; returns the keys left for the next chunk and the planner
+    (None when no order was the pipeline's). ``catalog``: the whole library, when an earlier
+    chunk of the call read it."""
     rows = _rows(session, keys)
     histories = _histories(session, [row.id for row in rows.values()])
-    planner, book_version = Planner.load(session, settings, catalog), 0
-    orders: list[tuple[OrderKey, Any, Order, OrderPlan]] = []
+    parsed: list[tuple[OrderKey, Any, Order]] = []
     for key in keys:
         row = rows.get(key)
         if row is None or row.channel_state == ChannelOrderState.CANCELLED.value:
@@ -184,7 +189,14 @@ def _run_chunk(
         if row.hub_status not in _PIPELINE_VALUES:
             chunk.done.append((key, None))  # not the pipeline's to move (process_order: None)
             continue
-        order = json_document_order(row.document, row.hub_status)
+        parsed.append((key, row, json_document_order(row.document, row.hub_status)))
+    if not parsed:
+        return [], None
+    listings = listings_of(order for *_, order in parsed)
+    planner = Planner.load(session, settings, catalog, orders=[o for *_, o in parsed])
+    book_version = 0
+    orders: list[tuple[OrderKey, Any, Order, OrderPlan]] = []
+    for key, row, order in parsed:
         try:
             first = planner.until_stock(
                 order, key, approved_by_hand=histories[row.id].approved_by_hand, now=now
@@ -232,7 +244,7 @@ def _run_chunk(
         for binding in dict.fromkeys(b for b in proposed if b is not None):
             save_binding(session, binding, now=now, actor="auto-pairing")
         if proposed:
-            planner = replace(planner, book=load_book(session))
+            planner = replace(planner, book=load_book(session, listings))
             book_version += 1
         for kind, reason in plan.decisions():
             if (kind, reason) not in history.known:
@@ -242,7 +254,7 @@ def _run_chunk(
             reserve(plan, order, row.id, revision, chunk, balances, warehouses, dirty, now)
         chunk.done.append((key, plan))
     write(session, chunk, dirty, now)
-    return rest
+    return rest, planner
 
 
 #: What the chunk reads of its orders (Core columns: no ORM objects to build and track).

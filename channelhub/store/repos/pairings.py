@@ -7,15 +7,17 @@ retried by its caller) instead of both becoming active.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from channelhub.core.bindings import Binding, PairingBook, Scope
+from channelhub.core.bindings import Binding, ListingRef, PairingBook, Scope
 from channelhub.core.errors import NotFound
+from channelhub.store.one_of import one_of
 from channelhub.store.tables.orderflow import PairingRow
 
 
@@ -31,7 +33,16 @@ def _subject(binding: Binding) -> dict[str, str]:
     }
 
 
-def _to_binding(row: PairingRow) -> Binding:
+#: What a binding is made of (read as plain columns: no ORM objects for a whole book).
+_BINDING_COLUMNS = (
+    PairingRow.scope, PairingRow.channel, PairingRow.account, PairingRow.kind, PairingRow.value,
+    PairingRow.variation_id, PairingRow.sku, PairingRow.multiplier, PairingRow.version,
+    PairingRow.source,
+)  # fmt: skip
+
+
+def _to_binding(row: Any) -> Binding:
+    """A binding of a stored row (an ORM row or the plain ``_BINDING_COLUMNS``)."""
     sku_level = row.kind == "sku"
     return Binding(
         scope=Scope(row.scope),
@@ -58,17 +69,39 @@ def list_bindings(
     session: Session, *, channel: str | None = None, account: str | None = None
 ) -> list[Binding]:
     """Every active binding (optionally of one channel / account), oldest first."""
-    query = select(PairingRow).where(PairingRow.active.is_(True)).order_by(PairingRow.id)
+    query = select(*_BINDING_COLUMNS).where(PairingRow.active.is_(True)).order_by(PairingRow.id)
     if channel is not None:
         query = query.where(PairingRow.channel.in_([channel, ""]))
     if account is not None:
         query = query.where(PairingRow.account.in_([account, ""]))
-    return [_to_binding(row) for row in session.scalars(query)]
+    return [_to_binding(row) for row in session.execute(query)]
 
 
-def load_book(session: Session) -> PairingBook:
-    """The bindings in force as a :class:`PairingBook` (PairingConflict if they disagree)."""
-    return PairingBook(list_bindings(session))
+def load_book(session: Session, listings: Iterable[ListingRef] | None = None) -> PairingBook:
+    """The bindings in force as a :class:`PairingBook` (PairingConflict if they disagree).
+
+    With ``listings``, only the bindings that could pair them (naming one's channel SKU or
+    listing id, on ``ix_pairings_active``): the book resolves those listings exactly as the
+    whole one does, and reading it costs the same for ten bindings or a hundred thousand.
+    """
+    if listings is None:
+        return PairingBook(list_bindings(session))
+    refs = list(listings)
+    skus = {ref.channel_sku for ref in refs if ref.channel_sku is not None}
+    ids = {ref.listing_id for ref in refs if ref.listing_id is not None}
+    subjects = [
+        and_(PairingRow.kind == kind, one_of(session, PairingRow.value, values))
+        for kind, values in (("sku", skus), ("listing", ids))
+        if values
+    ]
+    if not subjects:
+        return PairingBook()
+    query = (
+        select(*_BINDING_COLUMNS)
+        .where(PairingRow.active.is_(True), or_(*subjects))
+        .order_by(PairingRow.id)
+    )
+    return PairingBook(_to_binding(row) for row in session.execute(query))
 
 
 def save_binding(session: Session, binding: Binding, *, now: datetime, actor: str) -> Binding:

@@ -1,0 +1,157 @@
+"""What planning an order reads besides the order, read once per order or per chunk.
+
+:class:`Planner` holds the pairing book, the catalog, the warehouses' addresses, those whose
+stock was never told and the carton rules, and plans in two passes: :meth:`Planner.until_stock`
+names the SKUs to lock, :meth:`Planner.with_stock` finishes the plan once they are locked.
+
+Loaded for given orders (:meth:`Planner.load` with ``orders``), it reads only what those
+orders can touch, so planning costs the same for a seller with ten SKUs or a hundred
+thousand: the book holds just the bindings naming their lines' channel SKUs or listing ids,
+and the catalog just the SKUs those bind and every component under them. The whole catalog is
+read only when a line has no binding at all, because pairing's suggestions look through every
+SKU (the batch reads it at most once per run: ``whole_catalog`` says the planner holds it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.allocation_quotes import Quotes
+from channelhub.core.bindings import ListingRef, PairingBook, PairingConflict
+from channelhub.core.cartons import CartonView
+from channelhub.core.catalog import Catalog
+from channelhub.core.flow import OrderPlan, plan_order, plan_stock
+from channelhub.core.geography import Origin
+from channelhub.core.order import Order, OrderKey
+from channelhub.core.pairing import PairingConfig
+from channelhub.core.review import ReviewRules
+from channelhub.core.stock import Balance
+from channelhub.store.repos.cartons import carton_rules
+from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.pairings import load_book
+from channelhub.store.repos.stock import warehouse_origins
+from channelhub.store.repos.warehouses import unknown_stock_warehouses
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """The validated rule sets the pipeline applies (loaded from config by the caller)."""
+
+    pairing: PairingConfig = field(default_factory=PairingConfig)
+    review: ReviewRules = field(default_factory=ReviewRules)
+    allocation: AllocationConfig = field(default_factory=AllocationConfig)
+    #: live warehouse quotes by order key (``str(OrderKey)``) -> warehouse -> quote, fetched
+    #: by the caller before the run (:mod:`channelhub.jobs.orders.previews`); empty: none
+    quotes: Mapping[str, Quotes] = field(default_factory=dict)
+
+
+def listings_of(orders: Iterable[Order]) -> list[ListingRef]:
+    """The listings the orders' lines sold (what pairing looks up)."""
+    return [ListingRef.of_line(order, line) for order in orders for line in order.lines]
+
+
+@dataclass(frozen=True)
+class Planner:
+    """What planning reads besides the order; see the module docstring."""
+
+    settings: PipelineSettings
+    catalog: Catalog
+    book: PairingBook
+    origins: dict[str, Origin]
+    unknown: frozenset[str]
+    cartons: CartonView
+    #: the catalog is the whole library (not just the SKUs the orders' bindings name)
+    whole_catalog: bool = True
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        settings: PipelineSettings,
+        catalog: Catalog | None = None,
+        *,
+        orders: Sequence[Order] | None = None,
+    ) -> Planner:
+        """Everything (``orders`` None) or what ``orders`` can touch; ``catalog``: the whole
+        library, already read by the caller (then not read again)."""
+        listings = None if orders is None else listings_of(orders)
+        book = load_book(session, listings)
+        whole = catalog is not None
+        if catalog is None:
+            bound = _bound_skus(book, listings)
+            whole = bound is None
+            catalog = load_catalog(session, bound)
+        return cls(
+            settings=settings,
+            catalog=catalog,
+            book=book,
+            origins=warehouse_origins(session),
+            unknown=unknown_stock_warehouses(session),
+            cartons=carton_rules(session),
+            whole_catalog=whole,
+        )
+
+    def until_stock(
+        self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
+    ) -> OrderPlan:
+        return plan_order(
+            order,
+            catalog=self.catalog,
+            book=self.book,
+            pairing_config=self.settings.pairing,
+            review_rules=self.settings.review,
+            allocation_config=self.settings.allocation,
+            balances={},
+            now=now,
+            reference=str(key),
+            approved_by_hand=approved_by_hand,
+            origins=self.origins,
+            stock_unknown=self.unknown,
+            cartons=self.cartons,
+            quotes=self.settings.quotes.get(str(key)),
+            until_stock=True,
+        )
+
+    def with_stock(
+        self,
+        order: Order,
+        key: OrderKey,
+        first: OrderPlan,
+        balances: Mapping[tuple[str, str], Balance],
+        *,
+        now: datetime,
+    ) -> OrderPlan:
+        return plan_stock(
+            order,
+            first,
+            balances=balances,
+            allocation_config=self.settings.allocation,
+            now=now,
+            reference=str(key),
+            origins=self.origins,
+            stock_unknown=self.unknown,
+            cartons=self.cartons,
+            quotes=self.settings.quotes.get(str(key)),
+        )
+
+
+def _bound_skus(book: PairingBook, listings: list[ListingRef] | None) -> set[str] | None:
+    """The SKUs the listings are bound to, or None when one has no binding (pairing will
+    look through the whole catalog for it) or no listings were named."""
+    if listings is None:
+        return None
+    skus: set[str] = set()
+    for listing in listings:
+        try:
+            binding = book.resolve(listing)
+        except PairingConflict:
+            continue  # the line waits for the seller; pairing names the conflict
+        if binding is None:
+            return None
+        skus.add(binding.sku)
+    return skus
