@@ -44,6 +44,7 @@ from channelhub.jobs.orders.pipeline import (
     pending_order_keys,
 )
 from channelhub.jobs.orders.pipeline_batch import run_pipeline
+from channelhub.jobs.orders.planner import listings_of
 from channelhub.mappings.amazon_mcf.orders import PreviewQuote
 from channelhub.store.repos.accounts import get_account, list_accounts
 from channelhub.store.repos.orders import get_order_row, to_order
@@ -222,15 +223,18 @@ class RunPreviews:
         plan (an order asked earlier in the run keeps its first quotes)."""
         wanted: list[tuple[str, Address, list[tuple[str, int]]]] = []
         with session_factory() as session:
-            book = load_book(session)
+            fresh: dict[str, tuple[str, Order]] = {}
             for key in keys:
                 text = str(key)
-                if text in self._asked or text in (w[0] for w in wanted):
+                if text in self._asked or text in fresh:
                     continue
                 row = get_order_row(session, key)
-                order = to_order(row)
+                fresh[text] = (row.hub_status, to_order(row))
+            # just the bindings these orders' lines can use, whatever the library's size
+            book = load_book(session, listings_of(order for _, order in fresh.values()))
+            for text, (status, order) in fresh.items():
                 lines = _lines(order, book)
-                if row.hub_status in PIPELINE_STATUSES and order.ship_to is not None and lines:
+                if status in PIPELINE_STATUSES and order.ship_to is not None and lines:
                     wanted.append((text, order.ship_to, lines))
         for text, ship_to, lines in wanted:
             found: dict[str, WarehouseQuote] = {}
