@@ -5,8 +5,8 @@
 
 1. the chunk's order rows (Core columns) and decisions are read in one query each, then the
    bindings and SKUs its lines can touch (:mod:`~channelhub.jobs.orders.planner`: again
-   after an automatic binding); the whole catalog only when a line has no binding, at most
-   once per call;
+   after an automatic binding); the whole catalog only when a line has no binding, and the
+   warehouses' addresses and carton rules, at most once per call;
 2. every order is planned without balances (pair, expand, review), which names the stock
    SKUs the chunk needs; those are locked all at once in code order (``lock_skus``: ``FOR
    UPDATE`` on PostgreSQL, the write lock on SQLite), so two allocators never promise the
@@ -41,7 +41,6 @@ from typing import Any
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.flow import OrderPlan
 from channelhub.core.lifecycle import HubStatus
@@ -97,7 +96,7 @@ def plan_orders(
     ``on_failure`` records an order the pipeline refused (in its own transaction).
     """
     counts = counts if counts is not None else PipelineCounts()
-    catalog: Catalog | None = None
+    planner: Planner | None = None  # moved on from chunk to chunk (Planner.for_orders)
     pending = list(dict.fromkeys(keys))
     while pending:
         chunk_keys, pending = pending[:CHUNK], pending[CHUNK:]
@@ -105,14 +104,12 @@ def plan_orders(
         try:
             with session_factory() as session, session.begin():
                 rest, planner = _run_chunk(
-                    session, chunk_keys, chunk, catalog, settings=settings, now=now
+                    session, chunk_keys, chunk, planner, settings=settings, now=now
                 )
         except ChannelhubError:
             _one_by_one(session_factory, chunk_keys, counts, settings, now, on_failure)
             continue
         pending = rest + pending
-        if planner is not None and planner.whole_catalog:
-            catalog = planner.catalog  # read once per call, only if some line was unbound
         for _, plan in chunk.done:
             _tally(counts, plan)
         _one_by_one(session_factory, chunk.one_by_one, counts, settings, now, on_failure)
@@ -170,14 +167,13 @@ def _run_chunk(
     session: Session,
     keys: list[OrderKey],
     chunk: Chunk,
-    catalog: Catalog | None,
+    previous: Planner | None,
     *,
     settings: PipelineSettings,
     now: datetime,
 ) -> tuple[list[OrderKey], Planner | None]:
     """Plan and write one chunk; returns the keys left for the next chunk and the planner
-    (None when no order was the pipeline's). ``catalog``: the whole library, when an earlier
-    chunk of the call read it."""
+    to move on to the next chunk (``previous`` when no order was the pipeline's)."""
     rows = _rows(session, keys)
     histories = _histories(session, [row.id for row in rows.values()])
     parsed: list[tuple[OrderKey, Any, Order]] = []
@@ -191,9 +187,14 @@ def _run_chunk(
             continue
         parsed.append((key, row, json_document_order(row.document, row.hub_status)))
     if not parsed:
-        return [], None
-    listings = listings_of(order for *_, order in parsed)
-    planner = Planner.load(session, settings, catalog, orders=[o for *_, o in parsed])
+        return [], previous
+    mine = [order for *_, order in parsed]
+    planner = (
+        previous.for_orders(session, mine)
+        if previous is not None
+        else Planner.load(session, settings, orders=mine)
+    )
+    listings = listings_of(mine)
     book_version = 0
     orders: list[tuple[OrderKey, Any, Order, OrderPlan]] = []
     for key, row, order in parsed:

@@ -9,13 +9,15 @@ orders can touch, so planning costs the same for a seller with ten SKUs or a hun
 thousand: the book holds just the bindings naming their lines' channel SKUs or listing ids,
 and the catalog just the SKUs those bind and every component under them. The whole catalog is
 read only when a line has no binding at all, because pairing's suggestions look through every
-SKU (the batch reads it at most once per run: ``whole_catalog`` says the planner holds it).
+SKU. The batch loads a planner for its first chunk and moves it on to the next ones
+(:meth:`Planner.for_orders`): the whole catalog, once read, and the warehouses' details are
+read once per run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -95,6 +97,18 @@ class Planner:
             cartons=carton_rules(session),
             whole_catalog=whole,
         )
+
+    def for_orders(self, session: Session, orders: Sequence[Order]) -> Planner:
+        """This planner for the next orders of the same run (the batch's next chunk): their
+        bindings and SKUs read anew; the warehouses' addresses, stock knowledge and carton
+        rules, read once per run like the catalog, kept, and a whole catalog already read."""
+        listings = listings_of(orders)
+        book = load_book(session, listings)
+        if self.whole_catalog:
+            return replace(self, book=book)
+        bound = _bound_skus(book, listings)
+        catalog = load_catalog(session, bound)
+        return replace(self, book=book, catalog=catalog, whole_catalog=bound is None)
 
     def until_stock(
         self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
