@@ -104,6 +104,22 @@ def load_book(session: Session, listings: Iterable[ListingRef] | None = None) ->
     return PairingBook(_to_binding(row) for row in session.execute(query))
 
 
+def bindings_shipping(session: Session, skus: Iterable[str]) -> list[Binding]:
+    """The active bindings to one of ``skus``, oldest first: their subjects are the listings
+    a stock change of those SKUs can reach (the stock push reads these instead of the
+    book). ``pairings.sku`` has no index: the database scans the table, which still costs a
+    fraction of building every binding in Python."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return []
+    query = (
+        select(*_BINDING_COLUMNS)
+        .where(PairingRow.active.is_(True), one_of(session, PairingRow.sku, wanted))
+        .order_by(PairingRow.id)
+    )
+    return [_to_binding(row) for row in session.execute(query)]
+
+
 def save_binding(session: Session, binding: Binding, *, now: datetime, actor: str) -> Binding:
     """Make ``binding`` the active one for its subject; returns it with its new version.
 
