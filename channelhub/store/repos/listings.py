@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, select, true, union
 from sqlalchemy.orm import Session
 
 from channelhub.core.bindings import ListingRef
@@ -151,16 +151,22 @@ def listings_named(
     variation of a listing id), in key order as :func:`list_listings`: what the bindings of
     some SKUs can pair, read on the listings' two indexes instead of the whole account."""
     skus, ids = sorted(set(channel_skus)), sorted(set(listing_ids))
-    named = [
-        one_of(session, column, values)
+    # the ids of each index's matches, united: SQLite plans ``channel_sku IN .. OR
+    # listing_id IN ..`` as a scan of the whole account, whichever way the OR is written
+    matches = [
+        select(ListingRow.id).where(
+            ListingRow.channel == channel,
+            ListingRow.account == account,
+            one_of(session, column, values),
+        )
         for column, values in ((ListingRow.channel_sku, skus), (ListingRow.listing_id, ids))
         if values
     ]
-    if not named:
+    if not matches:
         return []
     rows = session.scalars(
         select(ListingRow)
-        .where(ListingRow.channel == channel, ListingRow.account == account, or_(*named))
+        .where(ListingRow.id.in_(union(*matches).scalar_subquery()))
         .order_by(ListingRow.listing_id, ListingRow.variation_id)
     )
     return [to_listing(row) for row in rows]

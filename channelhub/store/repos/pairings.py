@@ -89,18 +89,20 @@ def load_book(session: Session, listings: Iterable[ListingRef] | None = None) ->
     refs = list(listings)
     skus = {ref.channel_sku for ref in refs if ref.channel_sku is not None}
     ids = {ref.listing_id for ref in refs if ref.listing_id is not None}
+    # each branch names ``active`` itself: SQLite then searches the index once per branch
+    # (multi-index OR); with ``active`` outside the OR it read every active binding
     subjects = [
-        and_(PairingRow.kind == kind, one_of(session, PairingRow.value, values))
+        and_(
+            PairingRow.active.is_(True),
+            PairingRow.kind == kind,
+            one_of(session, PairingRow.value, values),
+        )
         for kind, values in (("sku", skus), ("listing", ids))
         if values
     ]
     if not subjects:
         return PairingBook()
-    query = (
-        select(*_BINDING_COLUMNS)
-        .where(PairingRow.active.is_(True), or_(*subjects))
-        .order_by(PairingRow.id)
-    )
+    query = select(*_BINDING_COLUMNS).where(or_(*subjects)).order_by(PairingRow.id)
     return PairingBook(_to_binding(row) for row in session.execute(query))
 
 
