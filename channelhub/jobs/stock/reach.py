@@ -135,28 +135,16 @@ def positioned_count(
     resolved through the book."""
 
     def unknown(listing_id: str, variation_id: str | None) -> bool:
-        key = (
-            ""
-            if not rules.listings
-            else str(
-                ListingKey(
-                    channel=channel,
-                    account=account,
-                    listing_id=listing_id,
-                    variation_id=variation_id,
-                )
-            )
+        key = _rule_key(rules, channel, account, listing_id, variation_id)
+        missing = unknown_stock_at(
+            channel=channel,
+            account=account,
+            listing=key,
+            rules=rules,
+            allowed_warehouses=allowed_warehouses,
+            known_at=known_at,
         )
-        return bool(
-            unknown_stock_at(
-                channel=channel,
-                account=account,
-                listing=key,
-                rules=rules,
-                allowed_warehouses=allowed_warehouses,
-                known_at=known_at,
-            )
-        )
+        return bool(missing)
 
     paired = paired_listings(session, channel=channel, account=account)
     count = sum(
@@ -182,3 +170,16 @@ def positioned_count(
     _, resolved = resolve_listings(session, listings)
     mine = resolved.without_channel_fulfilled().targets
     return count + sum(1 for t in mine if not unknown(t.listing.listing_id, t.listing.variation_id))
+
+
+def _rule_key(
+    rules: StockRules, channel: str, account: str, listing_id: str, variation_id: str | None
+) -> str:
+    """The listing's key as the rules name it; "" when no rule names a listing (every
+    listing of the account then has the same rule: no key to build for each)."""
+    if not rules.listings:
+        return ""
+    key = ListingKey(
+        channel=channel, account=account, listing_id=listing_id, variation_id=variation_id
+    )
+    return str(key)
