@@ -101,9 +101,28 @@ def unknown_stock(
 ) -> tuple[str, ...]:
     """The warehouses serving ``listing`` (its rule's, else the allocation's allowed, else
     every registered one) whose stock the hub does not know: while any is, it is not pushed."""
-    rule = effective_rule(
-        rules, channel=listing.channel, account=listing.account, listing=str(listing.key)
+    return unknown_stock_at(
+        channel=listing.channel,
+        account=listing.account,
+        listing=str(listing.key),
+        rules=rules,
+        allowed_warehouses=allowed_warehouses,
+        known_at=known_at,
     )
+
+
+def unknown_stock_at(
+    *,
+    channel: str,
+    account: str,
+    listing: str,
+    rules: StockRules,
+    allowed_warehouses: Sequence[str] | None,
+    known_at: Mapping[str, datetime | None],
+) -> tuple[str, ...]:
+    """:func:`unknown_stock` of the listing keyed ``listing`` (no Listing needed: the
+    mass-drop guard's count reads keys only)."""
+    rule = effective_rule(rules, channel=channel, account=account, listing=listing)
     allowed = rule.warehouses if rule.warehouses is not None else allowed_warehouses
     return unknown_warehouses(allowed, known_at)
 

@@ -6,7 +6,9 @@ One run for one channel account:
    request, on an account's first run, and when the last sweep is older than ``sweep_every``);
    otherwise those whose stock SKUs changed and then stayed quiet for the debounce window (or
    kept changing past the maximum wait), plus those whose last push is still pending (a crash
-   after sending) or was refused for now (retryable); compute their quantity with
+   after sending) or was refused for now (retryable) — read from those SKUs backwards
+   (:mod:`channelhub.jobs.stock.reach`), not from every listing, book and catalog, so its
+   cost does not grow with the seller's library; compute their quantity with
    :func:`channelhub.core.sellable.sellable`; keep only the ones whose quantity differs from
    the last value the channel *confirmed*; store each as a pending push with its explanation;
    forget the dirty marks read; commit.
@@ -21,8 +23,10 @@ Safety (issue 10: a first push zeroed a seller's listings because the hub knew n
 nothing is pushed while no warehouse is registered; a listing served by a warehouse whose
 stock was never set, imported or pulled is skipped and counted; and the mass-drop guard
 (:func:`channelhub.core.push_safety.check_mass_drop`) stops a push that would cut many
-listings at once before any call, rolls step 1 back and records the stop for ``stock
-explain`` and ``/metrics`` until the seller sends it with ``stock push ACCOUNT --confirm``.
+listings at once (a share of every listing the account's push positions, which a push of
+changes counts with :func:`~channelhub.jobs.stock.reach.positioned_count`) before any call,
+rolls step 1 back and records the stop for ``stock explain`` and ``/metrics`` until the
+seller sends it with ``stock push ACCOUNT --confirm``.
 Whether the job runs at all is the account's stock sync switch (off until the seller turns
 it on; see :mod:`channelhub.jobs.engine.handlers`).
 
@@ -71,6 +75,7 @@ from channelhub.jobs.stock.compute import (
     resolve,
     unknown_stock,
 )
+from channelhub.jobs.stock.reach import positioned_count, touching
 from channelhub.store.repos.accounts import get_account, list_accounts, update_account
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.listings import list_listings
@@ -86,6 +91,7 @@ from channelhub.store.repos.stock_sync import (
     get_block,
     last_sweep,
     latest_pushes,
+    listings_to_retry,
     record_block,
     record_push,
     record_sweep,
@@ -250,6 +256,7 @@ class PushSummary:
     full_sweep: bool
     considered: int = 0  # paired listings whose quantity was computed
     unchanged: int = 0  # computed, equal to the confirmed value: not pushed
+    # a sweep counts these over the account's listings, a push of changes over those it read
     unpaired: int = 0  # listings no binding resolves (nothing to push)
     problems: list[tuple[str, str]] = field(default_factory=list)  # listing, why not computed
     items: list[PushedItem] = field(default_factory=list)
@@ -398,6 +405,17 @@ def _account_listings(session: Session, channel: str, account: str) -> tuple[Cat
     return catalog, resolved.without_channel_fulfilled()
 
 
+def _changed_listings(
+    session: Session, channel: str, account: str, seen: Mapping[str, datetime]
+) -> tuple[Catalog, Resolved]:
+    """What a push of changes looks at: the account's listings the due SKUs ``seen`` reach
+    and those whose last push wants another look, resolved as :func:`_account_listings`
+    would (:mod:`channelhub.jobs.stock.reach`: no other listing, binding or SKU is read)."""
+    again = listings_to_retry(session, channel=channel, account=account)
+    catalog, resolved = touching(session, channel=channel, account=account, skus=seen, also=again)
+    return catalog, resolved.without_channel_fulfilled()
+
+
 def _plan(
     session: Session,
     *,
@@ -431,9 +449,16 @@ def _plan(
             settled_before=now - timing.debounce,
             waiting_since=now - timing.max_wait,
         )
-    latest = latest_pushes(session, channel=channel, account=account)
-    confirmed = latest_pushes(session, channel=channel, account=account, confirmed_only=True)
-    catalog, resolved = _account_listings(session, channel, account)
+    if full_sweep:
+        catalog, resolved = _account_listings(session, channel, account)
+        listing_ids = None
+    else:  # the listings the due SKUs reach and those to look at again, not the account
+        catalog, resolved = _changed_listings(session, channel, account, seen)
+        listing_ids = {t.listing.listing_id for t in resolved.targets}
+    latest = latest_pushes(session, channel=channel, account=account, listing_ids=listing_ids)
+    confirmed = latest_pushes(
+        session, channel=channel, account=account, confirmed_only=True, listing_ids=listing_ids
+    )
     summary.unpaired = resolved.unpaired
     summary.problems = resolved.problems
     summary.channel_fulfilled = len(resolved.channel_fulfilled)
@@ -474,9 +499,20 @@ def _plan(
             summary.unchanged += 1
             continue
         changes.append((item, trigger))
-    decision = _guard(
-        [item for item, _ in changes], positioned=len(positioned), share=safety.mass_drop_share
-    )
+    cuts = [item for item, _ in changes]
+    decision = _guard(cuts, positioned=len(positioned), share=safety.mass_drop_share)
+    if decision.blocked and not full_sweep:
+        # a push of changes positioned only the listings its SKUs reach, fewer than the
+        # account's (a larger share base only lets more cuts pass): decide on them all
+        every = positioned_count(
+            session,
+            channel=channel,
+            account=account,
+            rules=rules,
+            allowed_warehouses=allowed_warehouses,
+            known_at=known_at,
+        )
+        decision = _guard(cuts, positioned=every, share=safety.mass_drop_share)
     if decision.blocked and not safety.confirm_drops:
         summary.blocked = decision
         raise _Stopped(decision)

@@ -48,11 +48,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from channelhub.jobs.stock.compute import resolve
 from channelhub.jobs.stock.push import StockSyncTiming
-from channelhub.store.repos.catalog import load_catalog
-from channelhub.store.repos.listings import list_listings
-from channelhub.store.repos.pairings import load_book
+from channelhub.jobs.stock.reach import accounts_reached
 from channelhub.store.repos.stock_sync import MARKED_INFO_KEY
 
 log = logging.getLogger(__name__)
@@ -114,17 +111,9 @@ def accounts_listing(
     session: Session, skus: Collection[str], accounts: Mapping[str, str]
 ) -> set[str]:
     """Of ``accounts`` (name -> platform), those with a paired listing that ships one of
-    ``skus`` (through its binding, pack size or bundle components), as the push resolves it."""
-    wanted = set(skus)
-    catalog = load_catalog(session)
-    book = load_book(session)
-    found = set()
-    for name, platform in accounts.items():
-        listings = list_listings(session, channel=platform, account=name)
-        resolved = resolve(listings, book=book, catalog=catalog)
-        if any(target.needs.keys() & wanted for target in resolved.targets):
-            found.add(name)
-    return found
+    ``skus`` (through its binding, pack size or bundle components), as the push resolves it.
+    Reads only what the SKUs reach (:mod:`channelhub.jobs.stock.reach`), not the library."""
+    return accounts_reached(session, skus, accounts)
 
 
 @dataclass

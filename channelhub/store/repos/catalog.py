@@ -43,6 +43,25 @@ def load_catalog(session: Session, codes: Iterable[str] | None = None) -> Catalo
     return Catalog(found.values())
 
 
+def consumers_of(session: Session, codes: Iterable[str]) -> set[str]:
+    """``codes`` and every SKU built of one of them, however deep (a combo holding a combo
+    holding one): the SKUs whose stock a change of ``codes`` can move. The stock push reads
+    these instead of the library to find the listings a stock change reaches. One query per
+    level, on the components' ``component_code`` index.
+    """
+    found = set(codes)
+    wanted = set(found)
+    while wanted:
+        query = (
+            select(SkuRow.code)
+            .join(SkuComponentRow, SkuComponentRow.sku_id == SkuRow.id)
+            .where(one_of(session, SkuComponentRow.component_code, sorted(wanted)))
+        )
+        wanted = set(session.scalars(query)) - found
+        found |= wanted
+    return found
+
+
 _SKU_COLUMNS = (
     SkuRow.id, SkuRow.code, SkuRow.kind, SkuRow.title, SkuRow.barcode, SkuRow.spu, SkuRow.units,
     SkuRow.attributes, SkuRow.cost_micros, SkuRow.landed_cost_micros, SkuRow.cost_currency,

@@ -7,17 +7,18 @@ so a second sync of an unchanged account reports 0 updated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, select, true, union
 from sqlalchemy.orm import Session
 
 from channelhub.core.bindings import ListingRef
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.core.listing import Listing, ListingKey
 from channelhub.core.money import Money
+from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import Upserted, guarded_upsert
 from channelhub.store.tables.accounts import Account
 from channelhub.store.tables.listings import ListingRow
@@ -133,6 +134,39 @@ def list_listings(session: Session, *, channel: str, account: str) -> Sequence[L
     rows = session.scalars(
         select(ListingRow)
         .where(ListingRow.channel == channel, ListingRow.account == account)
+        .order_by(ListingRow.listing_id, ListingRow.variation_id)
+    )
+    return [to_listing(row) for row in rows]
+
+
+def listings_named(
+    session: Session,
+    *,
+    channel: str,
+    account: str,
+    channel_skus: Iterable[str] = (),
+    listing_ids: Iterable[str] = (),
+) -> list[Listing]:
+    """The account's stored listings with one of ``channel_skus`` or ``listing_ids`` (every
+    variation of a listing id), in key order as :func:`list_listings`: what the bindings of
+    some SKUs can pair, read on the listings' two indexes instead of the whole account."""
+    skus, ids = sorted(set(channel_skus)), sorted(set(listing_ids))
+    # the ids of each index's matches, united: SQLite plans ``channel_sku IN .. OR
+    # listing_id IN ..`` as a scan of the whole account, whichever way the OR is written
+    matches = [
+        select(ListingRow.id).where(
+            ListingRow.channel == channel,
+            ListingRow.account == account,
+            one_of(session, column, values),
+        )
+        for column, values in ((ListingRow.channel_sku, skus), (ListingRow.listing_id, ids))
+        if values
+    ]
+    if not matches:
+        return []
+    rows = session.scalars(
+        select(ListingRow)
+        .where(ListingRow.id.in_(union(*matches).scalar_subquery()))
         .order_by(ListingRow.listing_id, ListingRow.variation_id)
     )
     return [to_listing(row) for row in rows]

@@ -89,19 +89,37 @@ def load_book(session: Session, listings: Iterable[ListingRef] | None = None) ->
     refs = list(listings)
     skus = {ref.channel_sku for ref in refs if ref.channel_sku is not None}
     ids = {ref.listing_id for ref in refs if ref.listing_id is not None}
+    # each branch names ``active`` itself: SQLite then searches the index once per branch
+    # (multi-index OR); with ``active`` outside the OR it read every active binding
     subjects = [
-        and_(PairingRow.kind == kind, one_of(session, PairingRow.value, values))
+        and_(
+            PairingRow.active.is_(True),
+            PairingRow.kind == kind,
+            one_of(session, PairingRow.value, values),
+        )
         for kind, values in (("sku", skus), ("listing", ids))
         if values
     ]
     if not subjects:
         return PairingBook()
+    query = select(*_BINDING_COLUMNS).where(or_(*subjects)).order_by(PairingRow.id)
+    return PairingBook(_to_binding(row) for row in session.execute(query))
+
+
+def bindings_shipping(session: Session, skus: Iterable[str]) -> list[Binding]:
+    """The active bindings to one of ``skus``, oldest first: their subjects are the listings
+    a stock change of those SKUs can reach (the stock push reads these instead of the
+    book). ``pairings.sku`` has no index: the database scans the table, which still costs a
+    fraction of building every binding in Python."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return []
     query = (
         select(*_BINDING_COLUMNS)
-        .where(PairingRow.active.is_(True), or_(*subjects))
+        .where(PairingRow.active.is_(True), one_of(session, PairingRow.sku, wanted))
         .order_by(PairingRow.id)
     )
-    return PairingBook(_to_binding(row) for row in session.execute(query))
+    return [_to_binding(row) for row in session.execute(query)]
 
 
 def save_binding(session: Session, binding: Binding, *, now: datetime, actor: str) -> Binding:

@@ -24,9 +24,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, literal, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from channelhub.core.listing import ListingKey
+from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.stock import WarehouseRow
@@ -234,23 +235,68 @@ def settle_push(
     session.flush()
 
 
-def _latest(session: Session, channel: str, account: str, *, state: PushState | None) -> Any:
+def _latest(
+    session: Session,
+    channel: str,
+    account: str,
+    *,
+    state: PushState | None,
+    listing_ids: Iterable[str] | None = None,
+) -> Any:
     newest = select(func.max(StockPushRow.id).label("id")).where(
         StockPushRow.channel == channel, StockPushRow.account == account
     )
     if state is not None:
         newest = newest.where(StockPushRow.state == state.value)
+    if listing_ids is not None:
+        newest = newest.where(one_of(session, StockPushRow.listing_id, sorted(set(listing_ids))))
     newest_ids = newest.group_by(StockPushRow.listing_id, StockPushRow.variation_id).subquery()
     return select(StockPushRow).join(newest_ids, and_(StockPushRow.id == newest_ids.c.id))
 
 
 def latest_pushes(
-    session: Session, *, channel: str, account: str, confirmed_only: bool = False
+    session: Session,
+    *,
+    channel: str,
+    account: str,
+    confirmed_only: bool = False,
+    listing_ids: Iterable[str] | None = None,
 ) -> dict[ListingKey, PushRecord]:
-    """The newest push (or newest confirmed push) of every listing of one account."""
+    """The newest push (or newest confirmed push) of every listing of one account; with
+    ``listing_ids``, of those listings only (a push of changes reads the few it computes,
+    not the account's whole history)."""
     state = PushState.CONFIRMED if confirmed_only else None
-    rows = session.scalars(_latest(session, channel, account, state=state))
+    rows = session.scalars(_latest(session, channel, account, state=state, listing_ids=listing_ids))
     return {record.listing: record for record in map(PushRecord.of, rows)}
+
+
+def listings_to_retry(session: Session, *, channel: str, account: str) -> set[ListingKey]:
+    """The account's listings whose newest push is pending (maybe never reached the channel)
+    or was refused for now (retryable): a push of changes looks at them again. Read from the
+    pending and rejected pushes (state index), each checked newest on the listing index,
+    instead of every listing's newest push."""
+    push, newer = StockPushRow, aliased(StockPushRow)
+    superseded = (
+        select(newer.id)
+        .where(
+            newer.channel == push.channel,
+            newer.account == push.account,
+            newer.listing_id == push.listing_id,
+            newer.variation_id == push.variation_id,
+            newer.id > push.id,
+        )
+        .exists()
+    )
+    again = or_(
+        push.state == PushState.PENDING.value,
+        and_(push.state == PushState.REJECTED.value, push.retryable.is_(True)),
+    )
+    rows = session.execute(
+        select(push.listing_id, push.variation_id).where(
+            push.channel == channel, push.account == account, again, ~superseded
+        )
+    )
+    return {_key(channel, account, listing_id, variation) for listing_id, variation in rows}
 
 
 def push_history(session: Session, listing: ListingKey, *, limit: int = 20) -> list[PushRecord]:
