@@ -109,8 +109,7 @@ def load_book(session: Session, listings: Iterable[ListingRef] | None = None) ->
 def bindings_shipping(session: Session, skus: Iterable[str]) -> list[Binding]:
     """The active bindings to one of ``skus``, oldest first: their subjects are the listings
     a stock change of those SKUs can reach (the stock push reads these instead of the
-    book). ``pairings.sku`` has no index: the database scans the table, which still costs a
-    fraction of building every binding in Python."""
+    book), found on ``ix_pairings_active_sku``."""
     wanted = sorted(set(skus))
     if not wanted:
         return []

@@ -35,6 +35,7 @@ class PairingRow(Base):
             name="uq_pairings_subject_version",
         ),
         Index("ix_pairings_active", "active", "kind", "value"),
+        Index("ix_pairings_active_sku", "active", "sku"),  # what a stock change reaches
         CheckConstraint("scope IN ('account', 'channel', 'global')", name="scope"),
         CheckConstraint("kind IN ('sku', 'listing')", name="kind"),
         CheckConstraint("multiplier > 0", name="multiplier_positive"),
