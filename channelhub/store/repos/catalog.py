@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.catalog import Catalog
 from channelhub.core.products import Sku
 from channelhub.store.one_of import one_of
-from channelhub.store.repos.products import cost_fields
+from channelhub.store.repos.products import sku_of_row
 from channelhub.store.tables.products import SkuComponentRow, SkuRow
 
 
@@ -79,28 +79,11 @@ def _skus(session: Session, query: Select[Any]) -> list[Sku]:
             parts = parts.where(one_of(session, c.sku_id, [row.id for row in rows]))
         for sku_id, code, qty in session.execute(parts):
             recipes.setdefault(sku_id, []).append({"sku": code, "qty": qty})
-    return [_to_sku(row, recipes.get(row.id, [])) for row in rows]
+    return [sku_of_row(row, recipes.get(row.id, [])) for row in rows]
 
 
 #: From this many SKUs on, every component row is read (cheaper than a list of ids).
 _WHOLE = 1000
-
-
-def _to_sku(row: Any, components: list[dict[str, Any]]) -> Sku:
-    return Sku.model_validate(
-        {
-            "code": row.code,
-            "kind": row.kind,
-            "title": row.title,
-            "barcode": row.barcode,
-            "spu": row.spu,
-            "units": row.units,
-            "attributes": dict(row.attributes or {}),
-            "components": components,
-            **cost_fields(row),
-        },
-        strict=False,
-    )
 
 
 def lock_skus(session: Session, codes: Iterable[str]) -> None:

@@ -55,6 +55,12 @@ def get_sku(session: Session, code: str) -> Sku:
     row = session.scalars(select(SkuRow).where(SkuRow.code == code)).one_or_none()
     if row is None:
         raise NotFound(f"SKU {code!r} is not in the product library")
+    return sku_of_row(row, [{"sku": c.component_code, "qty": c.qty} for c in row.components])
+
+
+def sku_of_row(row: Any, components: list[dict[str, Any]]) -> Sku:
+    """The canonical SKU of a stored row (an ORM row, or the same columns read plainly) and
+    its components (``{"sku", "qty"}``)."""
     return Sku.model_validate(
         {
             "code": row.code,
@@ -64,7 +70,7 @@ def get_sku(session: Session, code: str) -> Sku:
             "spu": row.spu,
             "units": row.units,
             "attributes": dict(row.attributes or {}),
-            "components": [{"sku": c.component_code, "qty": c.qty} for c in row.components],
+            "components": components,
             **cost_fields(row),
         },
         strict=False,
