@@ -55,6 +55,13 @@ class CatalogIssue(BaseModel):
     problem: str = Field(min_length=1)
 
 
+def written_code(text: str, *, case_sensitive: bool) -> str:
+    """How pairing compares a code with a channel SKU: stripped, and case-folded unless the
+    rules are case-sensitive."""
+    text = text.strip()
+    return text if case_sensitive else text.casefold()
+
+
 class Catalog:
     """Every local SKU by code, checked for unknown components and cycles when built."""
 
@@ -99,10 +106,7 @@ class Catalog:
         of 10,000 SKUs would otherwise be folded again for each."""
         index = self._folded.get(case_sensitive)
         if index is None:
-            index = {
-                (code.strip() if case_sensitive else code.strip().casefold()): code
-                for code in self._skus
-            }
+            index = {written_code(code, case_sensitive=case_sensitive): code for code in self._skus}
             self._folded[case_sensitive] = index
         return index
 

@@ -10,13 +10,14 @@ at the top above the threshold raise PairingConflict: the seller chooses, never 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict, Scope
-from channelhub.core.catalog import Catalog
+from channelhub.core.catalog import Catalog, written_code
 from channelhub.core.types import VALUE_CONFIG, AsTuple, PositiveQty, SkuCode
 
 __all__ = [
@@ -118,56 +119,19 @@ class PairingOutcome(BaseModel):
 
 
 def _norm(text: str, config: PairingConfig) -> str:
-    text = text.strip()
-    return text if config.case_sensitive else text.casefold()
+    return written_code(text, case_sensitive=config.case_sensitive)
 
 
 def suggest(listing: ListingRef, catalog: Catalog, config: PairingConfig) -> tuple[Candidate, ...]:
     """Every candidate the evidence supports, best first; one per (sku, multiplier)."""
     by_norm = catalog.by_written_code(case_sensitive=config.case_sensitive)
     found: list[Candidate] = []
-    sku = listing.channel_sku
-    if sku:
-        exact = by_norm.get(_norm(sku, config))
-        if exact:
+    for lookup in _sku_lookups(listing.channel_sku, config):
+        code = by_norm.get(_norm(lookup.written, config))
+        if code:
             found.append(
-                _cand(
-                    exact,
-                    1,
-                    config.exact_score,
-                    CandidateSource.EXACT_SKU,
-                    f"channel SKU {sku!r} equals local SKU {exact!r}",
-                )
+                _cand(code, lookup.multiplier, lookup.score, lookup.source, lookup.why(code))
             )
-        for stripped, how in _strippings(sku, config):
-            code = by_norm.get(_norm(stripped, config))
-            if code:
-                found.append(
-                    _cand(
-                        code,
-                        1,
-                        config.stripped_score,
-                        CandidateSource.STRIPPED_SKU,
-                        f"channel SKU {sku!r} {how} is local SKU {code!r}",
-                    )
-                )
-        for rule in config.regex_rules:
-            flags = 0 if config.case_sensitive else re.IGNORECASE
-            if not re.fullmatch(rule.pattern, sku.strip(), flags):
-                continue
-            replaced = re.sub(rule.pattern, rule.replacement, sku.strip(), count=1, flags=flags)
-            code = by_norm.get(_norm(replaced, config))
-            if code:
-                found.append(
-                    _cand(
-                        code,
-                        rule.multiplier,
-                        rule.score,
-                        CandidateSource.REGEX,
-                        f"rule {rule.pattern!r} -> {rule.replacement!r} turns "
-                        f"{sku!r} into {code!r}" + _pack(rule.multiplier),
-                    )
-                )
     found.extend(_identifier_candidates(listing, catalog, config))
     best: dict[tuple[str, int], Candidate] = {}
     for cand in found:
@@ -175,6 +139,56 @@ def suggest(listing: ListingRef, catalog: Catalog, config: PairingConfig) -> tup
         if seen is None or cand.score > seen.score:
             best[(cand.sku, cand.multiplier)] = cand
     return tuple(sorted(best.values(), key=lambda c: (-c.score, c.sku, c.multiplier)))
+
+
+def written_forms(listing: ListingRef, config: PairingConfig) -> frozenset[str] | None:
+    """The written forms of local SKU codes :func:`suggest` looks up for ``listing`` (as
+    :meth:`Catalog.by_written_code` keys them), or None when it also looks through every
+    SKU (the listing carries identifiers: barcodes, attributes). A catalog holding every
+    SKU whose code is written so suggests exactly what the whole library would."""
+    if listing.identifiers:
+        return None
+    return frozenset(_norm(x.written, config) for x in _sku_lookups(listing.channel_sku, config))
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """One code :func:`suggest` looks up for a channel SKU, and what a hit is worth."""
+
+    written: str
+    multiplier: int
+    score: int
+    source: CandidateSource
+    lead: str  # the evidence up to the local code found
+    tail: str = ""  # and after it
+
+    def why(self, code: str) -> str:
+        return f"{self.lead}{code!r}{self.tail}"
+
+
+def _sku_lookups(sku: str | None, config: PairingConfig) -> list[_Lookup]:
+    """The channel SKU as written, stripped of prefixes/suffixes, and rewritten by the
+    regex rules that match it."""
+    if not sku:
+        return []
+    exact = f"channel SKU {sku!r} equals local SKU "
+    out = [_Lookup(sku, 1, config.exact_score, CandidateSource.EXACT_SKU, exact)]
+    for stripped, how in _strippings(sku, config):
+        lead = f"channel SKU {sku!r} {how} is local SKU "
+        out.append(_Lookup(stripped, 1, config.stripped_score, CandidateSource.STRIPPED_SKU, lead))
+    flags = 0 if config.case_sensitive else re.IGNORECASE
+    for rule in config.regex_rules:
+        if not re.fullmatch(rule.pattern, sku.strip(), flags):
+            continue
+        replaced = re.sub(rule.pattern, rule.replacement, sku.strip(), count=1, flags=flags)
+        lead = f"rule {rule.pattern!r} -> {rule.replacement!r} turns {sku!r} into "
+        out.append(
+            _Lookup(
+                replaced, rule.multiplier, rule.score, CandidateSource.REGEX, lead,
+                _pack(rule.multiplier),
+            )
+        )  # fmt: skip
+    return out
 
 
 def _cand(sku: str, multiplier: int, score: int, source: CandidateSource, why: str) -> Candidate:

@@ -1,16 +1,21 @@
-"""The planner reads what its orders can touch: their bindings, and the SKUs those bind
-(with their components), never the whole library unless a line has no binding yet."""
+"""The planner reads what its orders can touch: their bindings, the SKUs those bind and those
+pairing could suggest for a line with no binding (with their components), never the whole
+library."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sqlalchemy import Engine
 
 from channelhub.core.bindings import Binding, Scope
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import Sku
+from channelhub.core.pairing import PairingConfig, RegexRule, suggest
 from channelhub.jobs.orders.pipeline_batch import run_pipeline
-from channelhub.jobs.orders.planner import Planner
+from channelhub.jobs.orders.planner import Planner, listings_of
 from channelhub.store.db import make_session_factory
+from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.pairings import save_binding
 from channelhub.store.repos.products import upsert_sku
 from tests.core.orderflow_data import NOW, order
@@ -41,8 +46,10 @@ def test_bound_orders_read_only_their_bindings_and_skus(engine: Engine) -> None:
         assert not narrow.whole_catalog
         assert sorted(narrow.catalog.codes()) == ["MUG", "SET", "SPOON"]  # SET and what's in it
         assert [b.channel_sku for b in narrow.book] == ["GIFTSET"]
-        whole = Planner.load(s, SETTINGS, orders=[bound, unbound])
-        assert whole.whole_catalog and len(whole.catalog) == 33
+        both = Planner.load(s, SETTINGS, orders=[bound, unbound])
+        assert not both.whole_catalog  # the unbound line's own code: read from the codes alone
+        assert sorted(both.catalog.codes()) == ["MUG", "SET", "SPOON"]
+        assert len(Planner.load(s, SETTINGS).catalog) == 33  # everything, when no orders named
     with factory() as s:
         add(s, bound)
         add(s, unbound)
@@ -52,3 +59,30 @@ def test_bound_orders_read_only_their_bindings_and_skus(engine: Engine) -> None:
         assert status(s, bound) is HubStatus.ALLOCATED and status(s, unbound) is HubStatus.ALLOCATED
         # the unbound line was auto-bound, so the next planner for it needs no library
         assert not Planner.load(s, SETTINGS, orders=[unbound]).whole_catalog
+
+
+def test_an_unbound_line_is_suggested_the_same_skus_as_from_the_whole_library(
+    engine: Engine,
+) -> None:
+    rules = PairingConfig(
+        strip_prefixes=("FBA-",),
+        regex_rules=(RegexRule(pattern=r"(.+)-2PK", replacement=r"\1", multiplier=2, score=92),),
+    )
+    settings = replace(SETTINGS, pairing=rules)
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s)
+        for code in ("Lid", "MUG-2PK", "BOWL", *(f"OTHER{n}" for n in range(30))):
+            upsert_sku(s, Sku(code=code), now=NOW)
+        s.commit()
+    skus = ["fba-mug", "SPOON-2PK", " lid ", "mug-2pk", "NOPE", "FBA-SET", "bowl-2pk"]
+    lines = [{"line_id": str(n), "channel_sku": sku, "quantity": 1} for n, sku in enumerate(skus)]
+    o = order(external_id="u2", lines=lines)
+    with factory() as s:
+        narrow = Planner.load(s, settings, orders=[o])
+        whole = load_catalog(s)
+    assert not narrow.whole_catalog
+    assert sorted(narrow.catalog.codes()) == ["BOWL", "Lid", "MUG", "MUG-2PK", "SET", "SPOON"]
+    for listing in listings_of([o]):
+        assert suggest(listing, narrow.catalog, rules) == suggest(listing, whole, rules)
+    assert [c.sku for c in suggest(listings_of([o])[1], narrow.catalog, rules)] == ["SPOON"]

@@ -5,8 +5,8 @@
 
 1. the chunk's order rows (Core columns) and decisions are read in one query each, then the
    bindings and SKUs its lines can touch (:mod:`~channelhub.jobs.orders.planner`: again
-   after an automatic binding); the whole catalog only when a line has no binding, and the
-   warehouses' addresses and carton rules, at most once per call;
+   after an automatic binding; for a line with no binding, the SKUs pairing could suggest),
+   and the warehouses' addresses and carton rules once per call;
 2. every order is planned without balances (pair, expand, review), which names the stock
    SKUs the chunk needs; those are locked all at once in code order (``lock_skus``: ``FOR
    UPDATE`` on PostgreSQL, the write lock on SQLite), so two allocators never promise the

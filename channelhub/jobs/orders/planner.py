@@ -7,11 +7,13 @@ names the SKUs to lock, :meth:`Planner.with_stock` finishes the plan once they a
 Loaded for given orders (:meth:`Planner.load` with ``orders``), it reads only what those
 orders can touch, so planning costs the same for a seller with ten SKUs or a hundred
 thousand: the book holds just the bindings naming their lines' channel SKUs or listing ids,
-and the catalog just the SKUs those bind and every component under them. The whole catalog is
-read only when a line has no binding at all, because pairing's suggestions look through every
-SKU. The batch loads a planner for its first chunk and moves it on to the next ones
-(:meth:`Planner.for_orders`): the whole catalog, once read, and the warehouses' details are
-read once per run.
+and the catalog just the SKUs those bind, those pairing could suggest for a line with no
+binding (its channel SKU as written, stripped or rewritten by a rule:
+:func:`~channelhub.core.pairing.written_forms`, found by reading the library's codes alone),
+and every component under them. The batch loads a planner for its first chunk and moves it
+on to the next ones (:meth:`Planner.for_orders`): the warehouses' details are read once per
+run, and so is a whole catalog if one was ever needed (``whole_catalog``: a listing with
+identifiers, which pairing matches against every SKU; order lines carry none).
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from channelhub.core.catalog import Catalog
 from channelhub.core.flow import OrderPlan, plan_order, plan_stock
 from channelhub.core.geography import Origin
 from channelhub.core.order import Order, OrderKey
-from channelhub.core.pairing import PairingConfig
+from channelhub.core.pairing import PairingConfig, written_forms
 from channelhub.core.review import ReviewRules
 from channelhub.core.stock import Balance
 from channelhub.store.repos.cartons import carton_rules
-from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.catalog import codes_written_as, load_catalog
 from channelhub.store.repos.pairings import load_book
 from channelhub.store.repos.stock import warehouse_origins
 from channelhub.store.repos.warehouses import unknown_stock_warehouses
@@ -85,9 +87,9 @@ class Planner:
         book = load_book(session, listings)
         whole = catalog is not None
         if catalog is None:
-            bound = _bound_skus(book, listings)
-            whole = bound is None
-            catalog = load_catalog(session, bound)
+            wanted = _skus_to_read(session, book, listings, settings.pairing)
+            whole = wanted is None
+            catalog = load_catalog(session, wanted)
         return cls(
             settings=settings,
             catalog=catalog,
@@ -106,9 +108,9 @@ class Planner:
         book = load_book(session, listings)
         if self.whole_catalog:
             return replace(self, book=book)
-        bound = _bound_skus(book, listings)
-        catalog = load_catalog(session, bound)
-        return replace(self, book=book, catalog=catalog, whole_catalog=bound is None)
+        wanted = _skus_to_read(session, book, listings, self.settings.pairing)
+        catalog = load_catalog(session, wanted)
+        return replace(self, book=book, catalog=catalog, whole_catalog=wanted is None)
 
     def until_stock(
         self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
@@ -154,18 +156,27 @@ class Planner:
         )
 
 
-def _bound_skus(book: PairingBook, listings: list[ListingRef] | None) -> set[str] | None:
-    """The SKUs the listings are bound to, or None when one has no binding (pairing will
-    look through the whole catalog for it) or no listings were named."""
+def _skus_to_read(
+    session: Session, book: PairingBook, listings: list[ListingRef] | None, config: PairingConfig
+) -> set[str] | None:
+    """The SKUs planning ``listings`` can touch: those they are bound to and, for a listing
+    with no binding, the codes pairing would suggest (written as its channel SKU, stripped,
+    or rewritten by a rule); None when that is the whole library (no listings named, or
+    one carries identifiers, which pairing matches against every SKU)."""
     if listings is None:
         return None
     skus: set[str] = set()
+    forms: set[str] = set()
     for listing in listings:
         try:
             binding = book.resolve(listing)
         except PairingConflict:
             continue  # the line waits for the seller; pairing names the conflict
-        if binding is None:
+        if binding is not None:
+            skus.add(binding.sku)
+            continue
+        written = written_forms(listing, config)
+        if written is None:
             return None
-        skus.add(binding.sku)
-    return skus
+        forms |= written
+    return skus | codes_written_as(session, forms, case_sensitive=config.case_sensitive)

@@ -11,13 +11,13 @@ makes the next one wait). Either way the lock lasts until the transaction ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from channelhub.core.catalog import Catalog
+from channelhub.core.catalog import Catalog, written_code
 from channelhub.core.products import Sku
 from channelhub.store.one_of import one_of
 from channelhub.store.repos.products import sku_of_row
@@ -84,6 +84,19 @@ def _skus(session: Session, query: Select[Any]) -> list[Sku]:
 
 #: From this many SKUs on, every component row is read (cheaper than a list of ids).
 _WHOLE = 1000
+
+
+def codes_written_as(session: Session, forms: Collection[str], *, case_sensitive: bool) -> set[str]:
+    """The library's codes written as one of ``forms`` (:func:`written_code`): what pairing
+    can suggest for listings with no binding, found by reading one column of the library
+    instead of building every SKU."""
+    if not forms:
+        return set()
+    return {
+        code
+        for (code,) in session.execute(select(SkuRow.code))
+        if written_code(code, case_sensitive=case_sensitive) in forms
+    }
 
 
 def lock_skus(session: Session, codes: Iterable[str]) -> None:
