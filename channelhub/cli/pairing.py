@@ -19,8 +19,8 @@ from channelhub.cli import app
 from channelhub.cli.home import open_session, settings_for
 from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
 from channelhub.core.bindings import Scope
-from channelhub.core.catalog import Catalog
 from channelhub.core.pairing import Candidate, suggest
+from channelhub.core.sku_index import SkuIndex
 from channelhub.jobs.orders.pairing_queue import (
     bind_listing,
     parse_listing,
@@ -29,7 +29,7 @@ from channelhub.jobs.orders.pairing_queue import (
     with_candidates,
     with_identifiers,
 )
-from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.catalog import load_sku_marks
 from channelhub.store.repos.pairings import list_bindings, load_book
 
 pairing_app = typer.Typer(help="Pairing: channel listings -> local SKUs.", no_args_is_help=True)
@@ -54,8 +54,8 @@ def list_pairings(ctx: typer.Context, rules: Path | None = RULES_OPTION) -> None
     with open_session(settings) as session:
         bindings = list_bindings(session)
         entries = unpaired_listings(session)
-        catalog = load_catalog(session) if entries else Catalog(())
-        queue = with_candidates(session, entries, catalog, config)
+        marks = load_sku_marks(session) if entries else SkuIndex(())
+        queue = with_candidates(session, entries, marks, config)
     typer.echo(f"bindings ({len(bindings)}):")
     for b in bindings:
         typer.echo(f"  {b.describe()} [{b.source}]")
@@ -79,7 +79,7 @@ def suggest_cmd(
     config = load_rules(settings, rules).pairing
     with open_session(settings) as session:
         bound = load_book(session, [ref]).resolve(ref)
-        cands = suggest(with_identifiers(session, ref), load_catalog(session), config)
+        cands = suggest(with_identifiers(session, ref), load_sku_marks(session), config)
     if bound is not None:
         typer.echo(f"{ref}: bound by {bound.describe()}")
     for c in cands:

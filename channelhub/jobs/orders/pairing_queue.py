@@ -25,6 +25,7 @@ from channelhub.core.errors import InvalidInput
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.pairing import Candidate, PairingConfig, suggest
+from channelhub.core.sku_index import SkuIndex
 from channelhub.core.validation import parse
 from channelhub.store.repos.listings import listings_keyed, require_known_listing
 from channelhub.store.repos.paired_listings import unsettled_listings
@@ -186,7 +187,10 @@ def _key(ref: ListingRef) -> tuple[str | None, ...]:
 
 
 def with_candidates(
-    session: Session, entries: Iterable[Waiting], catalog: Catalog, config: PairingConfig
+    session: Session,
+    entries: Iterable[Waiting],
+    catalog: Catalog | SkuIndex,
+    config: PairingConfig,
 ) -> list[Unpaired]:
     """The entries with their scored candidates (the stored listing's identifiers read)."""
     out = []
@@ -197,7 +201,9 @@ def with_candidates(
     return out
 
 
-def unpaired_queue(session: Session, catalog: Catalog, config: PairingConfig) -> list[Unpaired]:
+def unpaired_queue(
+    session: Session, catalog: Catalog | SkuIndex, config: PairingConfig
+) -> list[Unpaired]:
     """The whole queue (:func:`unpaired_listings`), each entry with its candidates."""
     return with_candidates(session, unpaired_listings(session), catalog, config)
 
@@ -256,9 +262,10 @@ def catalog_choices(catalog: Catalog) -> list[tuple[str, str]]:
     return [(code, catalog.get(code).kind.value) for code in sorted(catalog.codes())]
 
 
-def sku_choices(session: Session, limit: int = SKU_CHOICES_MAX) -> list[tuple[str, str]] | None:
-    """:func:`catalog_choices` of a library of up to ``limit`` SKUs, read without the
-    recipes; None for a bigger one (the form then asks for the code)."""
+def sku_choices(session: Session, limit: int | None = None) -> list[tuple[str, str]] | None:
+    """:func:`catalog_choices` of a library of up to ``limit`` (:data:`SKU_CHOICES_MAX`)
+    SKUs, read without the recipes; None for a bigger one (the form then asks for the code)."""
+    limit = SKU_CHOICES_MAX if limit is None else limit
     rows = session.execute(select(SkuRow.code, SkuRow.kind).limit(limit + 1)).all()
     if len(rows) > limit:
         return None

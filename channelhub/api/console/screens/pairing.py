@@ -24,12 +24,12 @@ from channelhub.api.console.pages import (
     render,
 )
 from channelhub.core.bindings import ListingRef, PairingConflict, Scope
-from channelhub.core.catalog import Catalog
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.roles import Action
+from channelhub.core.sku_index import SkuIndex
 from channelhub.jobs.orders import pairing_queue as pairing
 from channelhub.jobs.orders.actions import pipeline_settings
-from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.catalog import load_sku_marks
 from channelhub.store.repos.pairings import load_book
 
 router = APIRouter()
@@ -40,9 +40,9 @@ def _queue_context(request: Request, state: HubState, config: ConsoleConfig) -> 
     with state.session_factory() as session:
         entries = pairing.unpaired_listings(session)
         shown = entries[start : start + PAGE_SIZE + 1]
-        # candidates are scored for the page shown only
-        catalog = load_catalog(session) if shown else Catalog(())
-        queue = pairing.with_candidates(session, shown, catalog, config.rulebook.pairing)
+        # candidates are scored for the page shown only, against the SKUs' marks
+        marks = load_sku_marks(session) if shown else SkuIndex(())
+        queue = pairing.with_candidates(session, shown, marks, config.rulebook.pairing)
         skus = pairing.sku_choices(session)
     return {
         "queue": paged(queue, request),
