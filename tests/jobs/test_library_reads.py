@@ -24,7 +24,7 @@ from channelhub.jobs.orders.pairing_queue import (
     unpaired_queue,
 )
 from channelhub.jobs.stock.compute import explain, explain_listing, resolve
-from channelhub.store.repos.catalog import load_catalog, load_sku_marks
+from channelhub.store.repos.catalog import load_catalog, load_catalog_around, load_sku_marks
 from channelhub.store.repos.listings import get_listing, listing_refs, upsert_listing
 from channelhub.store.repos.orders import upsert_order
 from channelhub.store.repos.pairings import load_book, save_binding
@@ -245,3 +245,33 @@ def test_the_marks_suggest_what_the_whole_catalog_suggests(session: Session) -> 
         [("Mug-Blue", 1), ("SAUCER", 1)],
         [("Mug-Blue", 1)],  # the first SKU holding a barcode keeps it
     ]
+
+
+def test_an_import_is_checked_against_the_skus_it_reaches(session: Session) -> None:
+    from channelhub.mappings.products_csv import check_references, parse_products_csv
+
+    for data in (
+        {"code": "A"},
+        {"code": "B", "kind": "combo", "components": [{"sku": "A", "qty": 1}]},
+        {"code": "C", "kind": "combo", "components": [{"sku": "B", "qty": 1}]},
+        {"code": "OTHER"},
+    ):
+        upsert_sku(session, Sku.model_validate(data, strict=False), now=NOW)
+    session.commit()
+    files = [
+        "code,kind,components\nA,combo,C*1\n",  # A -> C -> B -> A through the stored recipes
+        "code,kind,components\nD,combo,NOPE*1\n",  # an unknown component
+        "code,kind,components\nD,combo,C*2\n",  # sound
+    ]
+    for text in files:
+        rows = parse_products_csv(text).rows
+        narrowed = load_catalog_around(session, [r.sku for r in rows])
+        assert "OTHER" not in narrowed
+        found = check_references(rows, narrowed)
+        assert found == check_references(rows, load_catalog(session))
+    cycle, unknown, sound = (
+        check_references(rows, load_catalog_around(session, [r.sku for r in rows]))
+        for rows in (parse_products_csv(text).rows for text in files)
+    )
+    assert [e.value for e in cycle] and "cycle" in cycle[0].why
+    assert [e.value for e in unknown] == ["NOPE"] and sound == []

@@ -44,6 +44,18 @@ def load_catalog(session: Session, codes: Iterable[str] | None = None) -> Catalo
     return Catalog(found.values())
 
 
+def load_catalog_around(session: Session, skus: Iterable[Sku]) -> Catalog:
+    """The stored SKUs that ``skus`` (new versions, e.g. a file to import) name, as codes
+    or components, and every component under them: every SKU a recipe of ``skus`` can reach
+    whichever version wins, so an unknown component or a cycle through them is found
+    without reading the rest of the library."""
+    wanted = list(skus)
+    return load_catalog(
+        session,
+        {sku.code for sku in wanted} | {c.sku for sku in wanted for c in sku.components},
+    )
+
+
 def load_sku_marks(session: Session) -> SkuIndex:
     """The whole library as pairing matches listings against it (codes, barcodes, units'
     barcodes, attributes), in the order :func:`load_catalog` reads it: four plain columns,
