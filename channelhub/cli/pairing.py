@@ -20,14 +20,16 @@ from channelhub.cli.home import open_session, settings_for
 from channelhub.cli.rules import RULES_OPTION, load_rules, pipeline_settings
 from channelhub.core.bindings import Scope
 from channelhub.core.pairing import Candidate, suggest
+from channelhub.core.sku_index import SkuIndex
 from channelhub.jobs.orders.pairing_queue import (
     bind_listing,
     parse_listing,
     unbind_listing,
-    unpaired_queue,
+    unpaired_listings,
+    with_candidates,
     with_identifiers,
 )
-from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.catalog import load_sku_marks
 from channelhub.store.repos.pairings import list_bindings, load_book
 
 pairing_app = typer.Typer(help="Pairing: channel listings -> local SKUs.", no_args_is_help=True)
@@ -51,7 +53,9 @@ def list_pairings(ctx: typer.Context, rules: Path | None = RULES_OPTION) -> None
     config = load_rules(settings, rules).pairing
     with open_session(settings) as session:
         bindings = list_bindings(session)
-        queue = unpaired_queue(session, load_book(session), load_catalog(session), config)
+        entries = unpaired_listings(session)
+        marks = load_sku_marks(session) if entries else SkuIndex(())
+        queue = with_candidates(session, entries, marks, config)
     typer.echo(f"bindings ({len(bindings)}):")
     for b in bindings:
         typer.echo(f"  {b.describe()} [{b.source}]")
@@ -74,8 +78,8 @@ def suggest_cmd(
     ref = parse_listing(listing)
     config = load_rules(settings, rules).pairing
     with open_session(settings) as session:
-        bound = load_book(session).resolve(ref)
-        cands = suggest(with_identifiers(session, ref), load_catalog(session), config)
+        bound = load_book(session, [ref]).resolve(ref)
+        cands = suggest(with_identifiers(session, ref), load_sku_marks(session), config)
     if bound is not None:
         typer.echo(f"{ref}: bound by {bound.describe()}")
     for c in cands:

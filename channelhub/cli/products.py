@@ -24,7 +24,7 @@ from channelhub.mappings.products_csv import (
     format_products_csv,
     parse_products_csv,
 )
-from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.catalog import load_catalog, load_catalog_around
 from channelhub.store.repos.products import upsert_sku
 from channelhub.store.tables.products import SkuRow
 
@@ -49,7 +49,8 @@ def import_products(
     with open_session(settings) as session:
         errors = list(parsed.errors)
         if not any(e.row == 0 for e in errors):
-            errors += check_references(parsed.rows, load_catalog(session))
+            stored = load_catalog_around(session, [r.sku for r in parsed.rows])
+            errors += check_references(parsed.rows, stored)
         for error in sorted(errors, key=lambda e: e.row):
             typer.echo(f"{file}: {error}", err=True)
         if errors and (not skip_bad_rows or any(e.row == 0 for e in errors)):

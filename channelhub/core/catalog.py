@@ -15,13 +15,14 @@ loop or fail half-way later.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from channelhub.core.errors import InvalidInput, NotFound
 from channelhub.core.products import Sku, SkuKind
+from channelhub.core.sku_index import SkuIndex, SkuMarks
 from channelhub.core.types import VALUE_CONFIG, AsTuple, PositiveQty, SkuCode
 
 
@@ -55,13 +56,6 @@ class CatalogIssue(BaseModel):
     problem: str = Field(min_length=1)
 
 
-def written_code(text: str, *, case_sensitive: bool) -> str:
-    """How pairing compares a code with a channel SKU: stripped, and case-folded unless the
-    rules are case-sensitive."""
-    text = text.strip()
-    return text if case_sensitive else text.casefold()
-
-
 class Catalog:
     """Every local SKU by code, checked for unknown components and cycles when built."""
 
@@ -76,8 +70,7 @@ class Catalog:
         problems.extend(f"sku {i.sku!r}: {i.problem}" for i in self.issues())
         if problems:
             raise InvalidInput(problems, source="product library")
-        self._barcodes = self._index_barcodes()
-        self._folded: dict[bool, dict[str, str]] = {}  # built on first use, per case rule
+        self._marks: SkuIndex | None = None  # built on first use
 
     # -- lookup -----------------------------------------------------------------------------
     def __contains__(self, code: object) -> bool:
@@ -104,11 +97,7 @@ class Catalog:
         """Codes by their written form (stripped; case-folded unless ``case_sensitive``),
         built once per catalog: pairing looks up every unbound listing in it, and a library
         of 10,000 SKUs would otherwise be folded again for each."""
-        index = self._folded.get(case_sensitive)
-        if index is None:
-            index = {written_code(code, case_sensitive=case_sensitive): code for code in self._skus}
-            self._folded[case_sensitive] = index
-        return index
+        return self.marks().by_written_code(case_sensitive=case_sensitive)
 
     def by_barcode(self, barcode: str) -> tuple[str, int] | None:
         """(sku, base units) for a barcode of a SKU or of one of its units of measure.
@@ -116,17 +105,25 @@ class Catalog:
         A case barcode returns the single with the case size, so a listing that sells a case
         pairs to the single with a multiplier.
         """
-        return self._barcodes.get(barcode.strip())
+        return self.marks().by_barcode(barcode)
 
-    def _index_barcodes(self) -> dict[str, tuple[str, int]]:
-        index: dict[str, tuple[str, int]] = {}
-        for sku in self._skus.values():
-            if sku.barcode:
-                index.setdefault(sku.barcode.strip(), (sku.code, 1))
-            for unit in sku.units:
-                if unit.barcode:
-                    index.setdefault(unit.barcode.strip(), (sku.code, unit.base_units))
-        return index
+    def by_attribute(self, key: str, value: str) -> Sequence[str]:
+        """The codes of the SKUs recording ``value`` under an attribute named ``key``."""
+        return self.marks().by_attribute(key, value)
+
+    def marks(self) -> SkuIndex:
+        """What pairing matches listings against (built once per catalog)."""
+        if self._marks is None:
+            self._marks = SkuIndex(
+                SkuMarks(
+                    code=sku.code,
+                    barcode=sku.barcode,
+                    units=tuple((unit.barcode, unit.base_units) for unit in sku.units),
+                    attributes=sku.attributes,
+                )
+                for sku in self._skus.values()
+            )
+        return self._marks
 
     # -- validation -------------------------------------------------------------------------
     def issues(self) -> tuple[CatalogIssue, ...]:

@@ -17,7 +17,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict, Scope
-from channelhub.core.catalog import Catalog, written_code
+from channelhub.core.catalog import Catalog
+from channelhub.core.sku_index import SkuIndex, written_code
 from channelhub.core.types import VALUE_CONFIG, AsTuple, PositiveQty, SkuCode
 
 __all__ = [
@@ -122,7 +123,9 @@ def _norm(text: str, config: PairingConfig) -> str:
     return written_code(text, case_sensitive=config.case_sensitive)
 
 
-def suggest(listing: ListingRef, catalog: Catalog, config: PairingConfig) -> tuple[Candidate, ...]:
+def suggest(
+    listing: ListingRef, catalog: Catalog | SkuIndex, config: PairingConfig
+) -> tuple[Candidate, ...]:
     """Every candidate the evidence supports, best first; one per (sku, multiplier)."""
     by_norm = catalog.by_written_code(case_sensitive=config.case_sensitive)
     found: list[Candidate] = []
@@ -223,7 +226,7 @@ def _strippings(sku: str, config: PairingConfig) -> list[tuple[str, str]]:
 
 
 def _identifier_candidates(
-    listing: ListingRef, catalog: Catalog, config: PairingConfig
+    listing: ListingRef, catalog: Catalog | SkuIndex, config: PairingConfig
 ) -> list[Candidate]:
     out: list[Candidate] = []
     wanted = {k.casefold() for k in config.identifier_keys}
@@ -242,18 +245,16 @@ def _identifier_candidates(
                     f"listing {key} {value!r} is the barcode of {code!r}" + _pack(units),
                 )
             )
-        for sku in catalog:
-            for attr, attr_value in sorted(sku.attributes.items()):
-                if attr.casefold() == key.casefold() and attr_value.strip() == value.strip():
-                    out.append(
-                        _cand(
-                            sku.code,
-                            1,
-                            config.identifier_score,
-                            CandidateSource.IDENTIFIER,
-                            f"listing {key} {value!r} is recorded on {sku.code!r}",
-                        )
-                    )
+        for code in catalog.by_attribute(key, value):
+            out.append(
+                _cand(
+                    code,
+                    1,
+                    config.identifier_score,
+                    CandidateSource.IDENTIFIER,
+                    f"listing {key} {value!r} is recorded on {code!r}",
+                )
+            )
     return out
 
 

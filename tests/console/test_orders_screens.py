@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channelhub.core.lifecycle import HubStatus
+from channelhub.jobs.orders import pairing_queue
 from channelhub.jobs.orders.actions import parse_order_key
 from channelhub.store.repos.jobs import get_dead_letter
 from channelhub.store.repos.orders import get_order_row
@@ -298,3 +299,24 @@ def test_a_candidate_is_bound_in_one_click(login: Login, seeded: Seeded) -> None
     bound = post(client, "/pairing/bind", listing=listing, sku="MUG-WHT", multiplier="1")
     assert "bound account fakeshop:shop1 sku WHITE-MUG-11OZ -&gt; 1 x MUG-WHT (v1)" in bound.text  # type: ignore[attr-defined]
     assert f'data-listing="{listing}"' not in client.get("/pairing").text
+
+
+def test_a_big_library_is_bound_by_a_typed_sku_code(
+    hub: Hub, login: Login, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above SKU_CHOICES_MAX SKUs the bind forms ask for the code instead of listing every
+    SKU in every row; a typed code binds as a chosen one, an unknown one is refused."""
+    client = login("operator")
+    small = client.get("/pairing").text
+    assert '<option value="MUG-BLK">' in small  # a small library: every SKU to choose from
+    monkeypatch.setattr(pairing_queue, "SKU_CHOICES_MAX", 1)
+    queue = client.get("/pairing").text
+    assert f'data-listing="{seeded.listing}"' in queue
+    assert "<option value=" not in queue and 'placeholder="SKU code"' in queue
+    page = client.get(f"/pairing/listing?listing={seeded.listing}").text
+    assert 'name="sku" aria-label="SKU" placeholder="SKU code"' in page
+    refused = post(client, "/pairing/bind", listing=seeded.listing, sku="MUG-NOPE")
+    assert "MUG-NOPE" in refused.text and "notice error" in refused.text  # type: ignore[attr-defined]
+    bound = post(client, "/pairing/bind", listing=seeded.listing, sku=" MUG-BLK ", multiplier="2")
+    assert f"{seeded.unpaired} is now allocated" in bound.text  # type: ignore[attr-defined]
+    assert f'data-listing="{seeded.listing}"' not in client.get("/pairing").text

@@ -11,6 +11,7 @@ A listing is written ``CHANNEL:ACCOUNT:CHANNEL_SKU`` or, for a channel without a
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -24,12 +25,20 @@ from channelhub.core.errors import InvalidInput
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.core.pairing import Candidate, PairingConfig, suggest
+from channelhub.core.sku_index import SkuIndex
 from channelhub.core.validation import parse
-from channelhub.store.repos.listings import listing_refs, require_known_listing
-from channelhub.store.repos.pairings import BindingVersion, binding_versions, retire_binding
+from channelhub.store.repos.listings import listings_keyed, require_known_listing
+from channelhub.store.repos.paired_listings import unsettled_listings
+from channelhub.store.repos.pairings import (
+    BindingVersion,
+    binding_versions,
+    load_book,
+    retire_binding,
+)
 from channelhub.store.repos.products import get_sku
 from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
+from channelhub.store.tables.products import SkuRow
 
 if TYPE_CHECKING:  # binding re-plans orders through the pipeline; listing the queue does not
     from channelhub.core.flow import OrderPlan
@@ -108,25 +117,53 @@ class Unpaired:
         return listing_text(self.ref)
 
 
-def unpaired_queue(
-    session: Session, book: PairingBook, catalog: Catalog, config: PairingConfig
-) -> list[Unpaired]:
-    """Listings no binding resolves: from waiting orders and stored listings, with the
-    number of orders waiting on each and the candidates.
+@dataclass(frozen=True)
+class Waiting:
+    """One entry of the queue before its candidates are scored: the listing shown and how
+    many order lines wait on it."""
+
+    ref: ListingRef
+    waiting: int
+
+
+def unpaired_listings(session: Session) -> list[Waiting]:
+    """Listings no binding resolves, from waiting orders and stored listings, with the
+    number of order lines waiting on each, in the queue's order (no candidates: a page of
+    the queue scores only its own, :func:`with_candidates`).
 
     An order line and a stored listing with the same channel SKU are one entry (Amazon's
     order lines name the ASIN, its listings the SKU: one listing, not two to pair); the
     stored listing is shown, and the entry stays while any of them is unresolved.
+
+    Neither the whole book nor every listing is read: the waiting lines are resolved with
+    the bindings naming them, the stored listings come from :func:`unsettled_listings` (those
+    no binding applies to, or whose bindings may disagree) and are resolved the same way.
     """
+    lines = session.execute(
+        select(OrderRow.channel, OrderRow.account, OrderLineRow)
+        .join(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
+        .where(OrderRow.hub_status == HubStatus.AWAITING_PAIRING.value)
+    ).all()
+    line_refs = [
+        ListingRef(
+            channel=channel,
+            account=account,
+            listing_id=line.listing_id,
+            variation_id=line.variation_id,
+            channel_sku=line.channel_sku,
+        )
+        for channel, account, line in lines
+    ]
+    unsettled = unsettled_listings(session)
+    book = load_book(session, [*line_refs, *unsettled])
+    open_keys = {_key(ref) for ref in [*line_refs, *unsettled] if not resolved(book, ref)}
+    # the stored listings sharing an open entry's key are shown in it, resolved or not
+    stored = [ref for ref in listings_keyed(session, open_keys) if _key(ref) in open_keys]
     waiting: Counter[tuple[str | None, ...]] = Counter()
     groups: dict[tuple[str | None, ...], list[ListingRef]] = {}
 
     def note(ref: ListingRef, *, shown: bool = False) -> tuple[str | None, ...]:
-        key: tuple[str | None, ...] = (
-            (ref.channel, ref.account, "sku", ref.channel_sku)
-            if ref.channel_sku
-            else (ref.channel, ref.account, ref.listing_id, ref.variation_id)
-        )
+        key = _key(ref)
         group = groups.setdefault(key, [])
         if shown:
             group.insert(0, ref)
@@ -134,30 +171,41 @@ def unpaired_queue(
             group.append(ref)
         return key
 
-    lines = session.execute(
-        select(OrderRow.channel, OrderRow.account, OrderLineRow)
-        .join(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
-        .where(OrderRow.hub_status == HubStatus.AWAITING_PAIRING.value)
-    ).all()
-    for channel, account, line in lines:
-        ref = ListingRef(
-            channel=channel,
-            account=account,
-            listing_id=line.listing_id,
-            variation_id=line.variation_id,
-            channel_sku=line.channel_sku,
-        )
-        waiting[note(ref)] += 1
-    for ref in listing_refs(session):
+    for ref in line_refs:
+        if _key(ref) in open_keys:
+            waiting[note(ref)] += 1
+    for ref in stored:
         note(ref, shown=True)
+    return [Waiting(group[0], waiting.get(key, 0)) for key, group in groups.items()]
+
+
+def _key(ref: ListingRef) -> tuple[str | None, ...]:
+    """The queue entry of ``ref``: its channel SKU, else its listing id and variation."""
+    if ref.channel_sku:
+        return (ref.channel, ref.account, "sku", ref.channel_sku)
+    return (ref.channel, ref.account, ref.listing_id, ref.variation_id)
+
+
+def with_candidates(
+    session: Session,
+    entries: Iterable[Waiting],
+    catalog: Catalog | SkuIndex,
+    config: PairingConfig,
+) -> list[Unpaired]:
+    """The entries with their scored candidates (the stored listing's identifiers read)."""
     out = []
-    for key, group in groups.items():
-        if all(resolved(book, ref) for ref in group):
-            continue
-        ref = group[0]
+    for entry in entries:
+        ref = entry.ref
         full = ref if ref.identifiers else with_identifiers(session, ref)
-        out.append(Unpaired(ref, waiting.get(key, 0), suggest(full, catalog, config)))
+        out.append(Unpaired(ref, entry.waiting, suggest(full, catalog, config)))
     return out
+
+
+def unpaired_queue(
+    session: Session, catalog: Catalog | SkuIndex, config: PairingConfig
+) -> list[Unpaired]:
+    """The whole queue (:func:`unpaired_listings`), each entry with its candidates."""
+    return with_candidates(session, unpaired_listings(session), catalog, config)
 
 
 def resolved(book: PairingBook, ref: ListingRef) -> bool:
@@ -204,9 +252,24 @@ def listing_history(session: Session, ref: ListingRef) -> list[BindingVersion]:
     return sorted(out, key=lambda v: v.created_at)
 
 
+#: Above this many SKUs the bind forms take a typed SKU code instead of a list of every SKU
+#: (a list of 10,000 options in each row of a queue page is megabytes of page).
+SKU_CHOICES_MAX = 500
+
+
 def catalog_choices(catalog: Catalog) -> list[tuple[str, str]]:
     """Every local SKU a listing may be bound to, with its kind (single, combo, kit)."""
     return [(code, catalog.get(code).kind.value) for code in sorted(catalog.codes())]
+
+
+def sku_choices(session: Session, limit: int | None = None) -> list[tuple[str, str]] | None:
+    """:func:`catalog_choices` of a library of up to ``limit`` (:data:`SKU_CHOICES_MAX`)
+    SKUs, read without the recipes; None for a bigger one (the form then asks for the code)."""
+    limit = SKU_CHOICES_MAX if limit is None else limit
+    rows = session.execute(select(SkuRow.code, SkuRow.kind).limit(limit + 1)).all()
+    if len(rows) > limit:
+        return None
+    return sorted((code, kind) for code, kind in rows)
 
 
 def waiting_orders(session: Session, ref: ListingRef, *, limit: int = 50) -> list[tuple[str, str]]:

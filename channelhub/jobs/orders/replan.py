@@ -84,7 +84,13 @@ def rebind_orders(
     known = {b.version for b in binding_history(session, binding)}
     stored = save_binding(session, binding, now=now, actor=actor)
     changed = stored.version not in known
-    book = load_book(session)
+    # only lines naming the binding's subject can be paired by it: those, and the book of
+    # every binding naming them (the same answer as the whole book)
+    subject = (
+        OrderLineRow.channel_sku == stored.channel_sku
+        if stored.channel_sku is not None
+        else OrderLineRow.listing_id == stored.listing_id
+    )
     rows = session.execute(
         select(
             OrderRow.channel,
@@ -96,20 +102,24 @@ def rebind_orders(
             OrderLineRow.channel_sku,
         )
         .join(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
-        .where(OrderRow.hub_status.in_([s.value for s in REBIND_STATUSES]))
+        .where(OrderRow.hub_status.in_([s.value for s in REBIND_STATUSES]), subject)
         .order_by(OrderRow.placed_at, OrderRow.id)
     ).all()
-    keys: dict[OrderKey, None] = {}
-    for channel, account, external_id, status, listing_id, variation_id, channel_sku in rows:
-        if status == HubStatus.ALLOCATED.value and not changed:
-            continue
-        ref = ListingRef(
+    refs = [
+        ListingRef(
             channel=channel,
             account=account,
             listing_id=listing_id,
             variation_id=variation_id,
             channel_sku=channel_sku,
         )
+        for channel, account, _, _, listing_id, variation_id, channel_sku in rows
+    ]
+    book = load_book(session, refs)
+    keys: dict[OrderKey, None] = {}
+    for (channel, account, external_id, status, *_), ref in zip(rows, refs, strict=True):
+        if status == HubStatus.ALLOCATED.value and not changed:
+            continue
         try:
             in_force = book.resolve(ref)
         except PairingConflict:

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channelhub.core.bindings import PairingConflict
+from channelhub.core.bindings import ListingRef, PairingConflict
 from channelhub.core.flow import plan_order
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.reservations import open_reservations
@@ -75,16 +75,18 @@ def check_rules(
     session: Session, rules: Rulebook, *, now: datetime, limit: int = 10_000
 ) -> RulesReport:
     """Plan every open order (up to ``limit``) under ``rules``; list the status changes."""
-    catalog = load_catalog(session)
-    book = load_book(session)
+    rows = list(_open_rows(session, limit))
+    orders = [to_order(row) for row in rows]
+    catalog = load_catalog(session)  # whole: an unbound line's candidates come from it
+    # the bindings naming the orders' lines pair them exactly as the whole book would
+    book = load_book(session, [ListingRef.of_line(o, line) for o in orders for line in o.lines])
     balances = stock_balances(session)
     origins = warehouse_origins(session)
     cartons = carton_rules(session)
     changes: list[WouldChange] = []
     checked = 0
-    for row in _open_rows(session, limit):
+    for row, order in zip(rows, orders, strict=True):
         checked += 1
-        order = to_order(row)
         key = str(order.key)
         held = open_reservations(open_movements(session, key), key)
         by_hand = any(d.kind == MANUAL_APPROVAL for d in order_decisions(session, row.id))

@@ -196,8 +196,11 @@ def explain_listing(
     allowed_warehouses: Sequence[str] | None = None,
 ) -> SellableExplanation:
     """One listing's explanation; NotFound / PairingConflict when it has no single SKU."""
-    catalog = load_catalog(session)
-    resolved = resolve([listing], book=load_book(session), catalog=catalog)
+    # the book of the bindings naming it and the catalog of the SKUs they bind: the same
+    # answer as the whole book and library, without reading them
+    book = load_book(session, [ListingRef.of_listing(listing)])
+    catalog = load_catalog(session, {binding.sku for binding in book})
+    resolved = resolve([listing], book=book, catalog=catalog)
     if resolved.problems:
         raise InvalidInput.field("listing", str(listing.key), resolved.problems[0][1])
     if not resolved.targets:

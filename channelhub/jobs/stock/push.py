@@ -75,7 +75,7 @@ from channelhub.jobs.stock.compute import (
     resolve,
     unknown_stock,
 )
-from channelhub.jobs.stock.reach import positioned_count, touching
+from channelhub.jobs.stock.reach import positioned_count, resolve_listings, touching
 from channelhub.store.repos.accounts import get_account, list_accounts, update_account
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.listings import list_listings
@@ -716,8 +716,7 @@ def channel_stock_lines(session: Session, listing: Listing) -> list[str]:
     platform = CHANNEL_STOCK_PLATFORMS.get(listing.channel)
     if platform is None:
         return []
-    catalog = load_catalog(session)
-    resolved = resolve([listing], book=load_book(session), catalog=catalog)
+    _, resolved = resolve_listings(session, [listing])
     skus = sorted({sku for t in resolved.targets for sku in t.needs})
     lines = []
     for account in list_accounts(session, platform):

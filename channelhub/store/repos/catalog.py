@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from channelhub.core.catalog import Catalog, written_code
+from channelhub.core.catalog import Catalog
 from channelhub.core.products import Sku
+from channelhub.core.sku_index import SkuIndex, SkuMarks, written_code
 from channelhub.store.one_of import one_of
 from channelhub.store.repos.products import sku_of_row
 from channelhub.store.tables.products import SkuComponentRow, SkuRow
@@ -33,7 +34,7 @@ def load_catalog(session: Session, codes: Iterable[str] | None = None) -> Catalo
     time).
     """
     if codes is None:
-        return Catalog(_skus(session, select(*_SKU_COLUMNS)))
+        return Catalog(_skus(session, select(*_SKU_COLUMNS).order_by(SkuRow.id)))
     found: dict[str, Sku] = {}
     wanted = set(codes)
     while wanted:
@@ -41,6 +42,36 @@ def load_catalog(session: Session, codes: Iterable[str] | None = None) -> Catalo
         found.update((sku.code, sku) for sku in _skus(session, query))
         wanted = {c.sku for sku in found.values() for c in sku.components} - set(found)
     return Catalog(found.values())
+
+
+def load_catalog_around(session: Session, skus: Iterable[Sku]) -> Catalog:
+    """The stored SKUs that ``skus`` (new versions, e.g. a file to import) name, as codes
+    or components, and every component under them: every SKU a recipe of ``skus`` can reach
+    whichever version wins, so an unknown component or a cycle through them is found
+    without reading the rest of the library."""
+    wanted = list(skus)
+    return load_catalog(
+        session,
+        {sku.code for sku in wanted} | {c.sku for sku in wanted for c in sku.components},
+    )
+
+
+def load_sku_marks(session: Session) -> SkuIndex:
+    """The whole library as pairing matches listings against it (codes, barcodes, units'
+    barcodes, attributes), in the order :func:`load_catalog` reads it: four plain columns,
+    no recipes, no model of each SKU. Suggests the same candidates as the whole catalog."""
+    rows = session.execute(
+        select(SkuRow.code, SkuRow.barcode, SkuRow.units, SkuRow.attributes).order_by(SkuRow.id)
+    )
+    return SkuIndex(
+        SkuMarks(
+            code=code,
+            barcode=barcode,
+            units=tuple((unit.get("barcode"), int(unit["base_units"])) for unit in units or ()),
+            attributes=dict(attributes or {}),
+        )
+        for code, barcode, units, attributes in rows
+    )
 
 
 def consumers_of(session: Session, codes: Iterable[str]) -> set[str]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true, union
+from sqlalchemy import ColumnElement, false, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from channelhub.core.bindings import ListingRef
@@ -101,17 +101,40 @@ def to_listing(row: ListingRow) -> Listing:
 
 def listing_refs(session: Session) -> list[ListingRef]:
     """Every stored listing as pairing sees it (what a binding resolves), in stored order."""
-    return [
-        ListingRef(
-            channel=row.channel,
-            account=row.account,
-            listing_id=row.listing_id,
-            variation_id=row.variation_id or None,
-            channel_sku=row.channel_sku,
-            identifiers={k: str(v) for k, v in row.identifiers.items()},
-        )
-        for row in session.scalars(select(ListingRow).order_by(ListingRow.id))
-    ]
+    return [listing_ref(row) for row in session.scalars(select(ListingRow).order_by(ListingRow.id))]
+
+
+def listing_ref(row: ListingRow) -> ListingRef:
+    """A stored listing as pairing sees it, with its identifiers (GTIN, ASIN...)."""
+    return ListingRef(
+        channel=row.channel,
+        account=row.account,
+        listing_id=row.listing_id,
+        variation_id=row.variation_id or None,
+        channel_sku=row.channel_sku,
+        identifiers={k: str(v) for k, v in row.identifiers.items()},
+    )
+
+
+def listings_keyed(session: Session, keys: Iterable[tuple[str | None, ...]]) -> list[ListingRef]:
+    """The stored listings (in stored order) that may hold one of the pairing queue's
+    ``keys``: ``(channel, account, "sku", channel SKU)`` or ``(channel, account, listing id,
+    variation)``; a superset (same SKU or id on another account): the caller matches keys."""
+    skus, ids = set(), set()
+    for key in keys:
+        if key[2] == "sku" and len(key) == 4 and key[3] is not None:
+            skus.add(key[3])
+        if key[2] is not None:
+            ids.add(key[2])
+    if not skus and not ids:
+        return []
+    either = []
+    if skus:
+        either.append(one_of(session, ListingRow.channel_sku, sorted(skus)))
+    if ids:
+        either.append(one_of(session, ListingRow.listing_id, sorted(ids)))
+    query = select(ListingRow).where(or_(*either)).order_by(ListingRow.id)
+    return [listing_ref(row) for row in session.scalars(query)]
 
 
 def get_listing(session: Session, key: ListingKey) -> Listing:

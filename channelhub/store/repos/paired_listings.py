@@ -16,10 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from channelhub.core.bindings import ListingRef
 from channelhub.core.listing import ListingStatus
+from channelhub.store.one_of import one_of
+from channelhub.store.repos.listings import listing_ref
 from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.orderflow import PairingRow
 from channelhub.store.tables.products import SkuRow
@@ -107,3 +110,57 @@ def paired_listings(session: Session, *, channel: str, account: str) -> list[Pai
         )
         for listing_id, variation, identifiers, known, one_sku, one_multiplier in rows
     ]
+
+
+def _binding_applies(kind: str) -> ColumnElement[bool]:
+    """An active ``kind`` binding applies to the listing row (correlated: its subject, its
+    channel and account or wider, its variation or any)."""
+    listing, pairing = ListingRow, PairingRow
+    subject: ColumnElement[bool] = (
+        pairing.value == listing.channel_sku
+        if kind == "sku"
+        else and_(
+            pairing.value == listing.listing_id,
+            or_(pairing.variation_id == "", pairing.variation_id == listing.variation_id),
+        )
+    )
+    return (
+        select(pairing.id)
+        .where(
+            pairing.active.is_(True),
+            pairing.kind == kind,
+            subject,
+            or_(pairing.channel == "", pairing.channel == listing.channel),
+            or_(pairing.account == "", pairing.account == listing.account),
+        )
+        .exists()
+    )
+
+
+def unsettled_listings(session: Session) -> list[ListingRef]:
+    """The stored listings (every status, in stored order) some binding may fail to pair:
+    those no active binding applies to, and those naming a subject (channel SKU or listing
+    id) whose active bindings ship more than one SKU x multiplier (a conflict is only
+    possible there). Every other listing resolves without conflict; the pairing queue reads
+    these few instead of every listing and the whole book."""
+    listing, pairing = ListingRow, PairingRow
+    disputed = session.execute(
+        select(pairing.kind, pairing.value)
+        .where(pairing.active.is_(True))
+        .group_by(pairing.kind, pairing.value)
+        .having(
+            or_(
+                func.min(pairing.sku) != func.max(pairing.sku),
+                func.min(pairing.multiplier) != func.max(pairing.multiplier),
+            )
+        )
+    ).all()
+    skus = sorted({value for kind, value in disputed if kind == "sku"})
+    ids = sorted({value for kind, value in disputed if kind == "listing"})
+    either = [and_(~_binding_applies("sku"), ~_binding_applies("listing"))]
+    if skus:
+        either.append(one_of(session, listing.channel_sku, skus))
+    if ids:
+        either.append(one_of(session, listing.listing_id, ids))
+    rows = session.scalars(select(listing).where(or_(*either)).order_by(listing.id))
+    return [listing_ref(row) for row in rows]

@@ -26,25 +26,28 @@ from channelhub.api.console.pages import (
 from channelhub.core.bindings import ListingRef, PairingConflict, Scope
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.roles import Action
+from channelhub.core.sku_index import SkuIndex
 from channelhub.jobs.orders import pairing_queue as pairing
 from channelhub.jobs.orders.actions import pipeline_settings
-from channelhub.store.repos.catalog import load_catalog
+from channelhub.store.repos.catalog import load_sku_marks
 from channelhub.store.repos.pairings import load_book
 
 router = APIRouter()
 
 
 def _queue_context(request: Request, state: HubState, config: ConsoleConfig) -> dict[str, Any]:
-    with state.session_factory() as session:
-        catalog = load_catalog(session)
-        queue = pairing.unpaired_queue(
-            session, load_book(session), catalog, config.rulebook.pairing
-        )
     start = offset(request)
+    with state.session_factory() as session:
+        entries = pairing.unpaired_listings(session)
+        shown = entries[start : start + PAGE_SIZE + 1]
+        # candidates are scored for the page shown only, against the SKUs' marks
+        marks = load_sku_marks(session) if shown else SkuIndex(())
+        queue = pairing.with_candidates(session, shown, marks, config.rulebook.pairing)
+        skus = pairing.sku_choices(session)
     return {
-        "queue": paged(queue[start : start + PAGE_SIZE + 1], request),
-        "total": len(queue),
-        "skus": pairing.catalog_choices(catalog),
+        "queue": paged(queue, request),
+        "total": len(entries),
+        "skus": skus,
         "scopes": [s.value for s in Scope],
     }
 
@@ -71,11 +74,10 @@ def _listing_page(
 ) -> Response:
     with state.session_factory() as session:
         try:
-            bound = load_book(session).resolve(ref)
+            bound = load_book(session, [ref]).resolve(ref)
             conflict = None
         except PairingConflict as exc:
             bound, conflict = None, str(exc)
-        catalog = load_catalog(session)
         context = {
             "ref": ref,
             "text": pairing.listing_text(ref),
@@ -83,7 +85,7 @@ def _listing_page(
             "conflict": conflict,
             "history": pairing.listing_history(session, ref),
             "waiting": pairing.waiting_orders(session, ref),
-            "skus": pairing.catalog_choices(catalog),
+            "skus": pairing.sku_choices(session),
             "scopes": [s.value for s in Scope],
             "said": said,
             "error": error,

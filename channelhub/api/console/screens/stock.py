@@ -43,7 +43,7 @@ from channelhub.jobs.stock.desk import (
 )
 from channelhub.jobs.stock.warehouses import set_stock
 from channelhub.store.repos.accounts import get_account
-from channelhub.store.repos.pairings import list_bindings
+from channelhub.store.repos.pairings import bindings_shipping
 from channelhub.store.repos.stock import movements, stock_balances
 from channelhub.store.repos.stock_sync import listings_with_last_push
 from channelhub.store.repos.warehouses import list_warehouses
@@ -134,7 +134,7 @@ def sku_page(
             b.warehouse: movements(session, warehouse=b.warehouse, sku=code)[-10:][::-1]
             for b in balances
         }
-        bindings = [b for b in list_bindings(session) if b.sku == code]
+        bindings = bindings_shipping(session, [code])
         warehouses = [w.code for w in list_warehouses(session)]
     context = {
         "code": code,
