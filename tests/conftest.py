@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests assert behaviour, never time: hypothesis's per-example deadline (200 ms) is a
+# wall-clock check that fails on a loaded machine (a CI runner with every core busy).
+settings.register_profile("channelhub", deadline=None)
+settings.load_profile("channelhub")
 
 
 @pytest.fixture
