@@ -17,12 +17,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from channelhub.connectors.manifest import (
     BUILTIN_MANIFESTS,
     MANIFEST_ENTRY_POINT_GROUP,
     ConnectorManifest,
+    Declared,
 )
 from channelhub.core.errors import ConfigError, NotFound
 
@@ -69,27 +70,26 @@ def _as_plugin(name: str, origin: str, loaded: object) -> ConnectorPlugin:
     candidate = loaded
     if not isinstance(candidate, ConnectorPlugin) and callable(candidate):
         candidate = candidate()
-    if not isinstance(candidate, ConnectorPlugin):
-        raise PluginLoadError(
-            f"connector plugin {name!r} ({origin}) is a {type(candidate).__name__}, "
-            "not a ConnectorPlugin"
-        )
-    if candidate.platform != name:
-        raise PluginLoadError(
-            f"connector plugin {name!r} ({origin}) declares platform {candidate.platform!r}"
-        )
-    return candidate
+    return _declared("plugin", name, origin, candidate, ConnectorPlugin)
 
 
 def _as_manifest(name: str, origin: str, loaded: object) -> ConnectorManifest:
-    if not isinstance(loaded, ConnectorManifest):
+    return _declared("manifest", name, origin, loaded, ConnectorManifest)
+
+
+_T = TypeVar("_T", bound=Declared)
+
+
+def _declared(what: str, name: str, origin: str, loaded: object, kind: type[_T]) -> _T:
+    """``loaded`` as the ``kind`` declared under ``name``, or why it is not one."""
+    if not isinstance(loaded, kind):
         raise PluginLoadError(
-            f"connector manifest {name!r} ({origin}) is a {type(loaded).__name__}, "
-            "not a ConnectorManifest"
+            f"connector {what} {name!r} ({origin}) is a {type(loaded).__name__}, "
+            f"not a {kind.__name__}"
         )
     if loaded.platform != name:
         raise PluginLoadError(
-            f"connector manifest {name!r} ({origin}) declares platform {loaded.platform!r}"
+            f"connector {what} {name!r} ({origin}) declares platform {loaded.platform!r}"
         )
     return loaded
 
