@@ -26,7 +26,6 @@ from channelhub.core.models import Order
 from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import outbound_for
 from channelhub.jobs.orders.planner import PipelineSettings, Planner
-from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.stock import positions
 
 Balances = dict[tuple[str, str], Balance]
@@ -48,7 +47,7 @@ def planning_seconds(
 ) -> float:
     """Seconds to plan ``orders`` in memory, one after another, as the pipeline plans them."""
     with factory() as session:
-        planner = Planner.load(session, settings, load_catalog(session))
+        planner = Planner.load(session, settings)  # the whole book and library
     stock = dict(balances)
     started = time.perf_counter()
     for order in orders:

@@ -34,7 +34,7 @@ its own order, never hidden by its neighbours.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -55,12 +55,12 @@ from channelhub.jobs.orders.pipeline import (
     process_order,
 )
 from channelhub.jobs.orders.pipeline_writes import Chunk, decision_row, move, reserve, write
-from channelhub.jobs.orders.planner import Planner, listings_of
+from channelhub.jobs.orders.planner import Planner
 from channelhub.store.one_of import one_of
 from channelhub.store.repos.catalog import lock_skus
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, json_document_order
-from channelhub.store.repos.pairings import load_book, save_binding
+from channelhub.store.repos.pairings import save_binding
 from channelhub.store.repos.stock import positions
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow
@@ -194,7 +194,6 @@ def _run_chunk(
         if previous is not None
         else Planner.load(session, settings, orders=mine)
     )
-    listings = listings_of(mine)
     book_version = 0
     orders: list[tuple[OrderKey, Any, Order, OrderPlan]] = []
     for key, row, order in parsed:
@@ -245,7 +244,7 @@ def _run_chunk(
         for binding in dict.fromkeys(b for b in proposed if b is not None):
             save_binding(session, binding, now=now, actor="auto-pairing")
         if proposed:
-            planner = replace(planner, book=load_book(session, listings))
+            planner = planner.rebound(session)
             book_version += 1
         for kind, reason in plan.decisions():
             if (kind, reason) not in history.known:

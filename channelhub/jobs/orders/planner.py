@@ -71,33 +71,26 @@ class Planner:
     cartons: CartonView
     #: the catalog is the whole library (not just the SKUs the orders' bindings name)
     whole_catalog: bool = True
+    #: the listings of the orders it was loaded for (None: every listing)
+    listings: tuple[ListingRef, ...] | None = None
 
     @classmethod
     def load(
-        cls,
-        session: Session,
-        settings: PipelineSettings,
-        catalog: Catalog | None = None,
-        *,
-        orders: Sequence[Order] | None = None,
+        cls, session: Session, settings: PipelineSettings, *, orders: Sequence[Order] | None = None
     ) -> Planner:
-        """Everything (``orders`` None) or what ``orders`` can touch; ``catalog``: the whole
-        library, already read by the caller (then not read again)."""
+        """Everything (``orders`` None) or what ``orders`` can touch."""
         listings = None if orders is None else listings_of(orders)
         book = load_book(session, listings)
-        whole = catalog is not None
-        if catalog is None:
-            wanted = _skus_to_read(session, book, listings, settings.pairing)
-            whole = wanted is None
-            catalog = load_catalog(session, wanted)
+        wanted = _skus_to_read(session, book, listings, settings.pairing)
         return cls(
             settings=settings,
-            catalog=catalog,
+            catalog=load_catalog(session, wanted),
             book=book,
             origins=warehouse_origins(session),
             unknown=unknown_stock_warehouses(session),
             cartons=carton_rules(session),
-            whole_catalog=whole,
+            whole_catalog=wanted is None,
+            listings=None if listings is None else tuple(listings),
         )
 
     def for_orders(self, session: Session, orders: Sequence[Order]) -> Planner:
@@ -107,10 +100,16 @@ class Planner:
         listings = listings_of(orders)
         book = load_book(session, listings)
         if self.whole_catalog:
-            return replace(self, book=book)
+            return replace(self, book=book, listings=tuple(listings))
         wanted = _skus_to_read(session, book, listings, self.settings.pairing)
         catalog = load_catalog(session, wanted)
-        return replace(self, book=book, catalog=catalog, whole_catalog=wanted is None)
+        return replace(
+            self, book=book, catalog=catalog, whole_catalog=wanted is None, listings=tuple(listings)
+        )
+
+    def rebound(self, session: Session) -> Planner:
+        """This planner with its book read again (after the caller saved a binding)."""
+        return replace(self, book=load_book(session, self.listings))
 
     def until_stock(
         self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
