@@ -23,9 +23,11 @@ pipeline is to that floor.
 On SQLite (a temporary file) and, when CHANNELHUB_BENCH_POSTGRES_URL or
 CHANNELHUB_TEST_POSTGRES_URL names a server, on PostgreSQL (throwaway databases), at 1,000,
 10,000 and 100,000 orders times ``--scale``: the cost per order should be the same at each.
-The generated orders and the imports are frozen out of the garbage collector's walks
+The orders are generated chunk by chunk as the intake takes them (untimed), as a connector's
+pages arrive: the process never holds them all, so a million-order run measures the pipeline,
+not the machine's memory. The imports are frozen out of the garbage collector's walks
 (``gc.freeze``) before timing, as ``channelhub run`` and ``channelhub worker`` freeze their
-startup heap: the collector walks only what the pipeline makes. SQL statements are counted
+startup heap: the collector walks only what the run makes. SQL statements are counted
 over the whole pipeline. Memory is the process's resident set after
 the pipeline, before the baseline reads the rows back (tracemalloc is paused here: it slows
 Python about threefold and would distort the rates).
@@ -114,6 +116,12 @@ def make_order(n: int) -> Order:
     )
 
 
+def order_chunks(size: int) -> Iterator[list[Order]]:
+    """The ``size`` generated orders, :data:`CHUNK` at a time (the same orders every call)."""
+    for start in range(0, size, CHUNK):
+        yield [make_order(n) for n in range(start, min(size, start + CHUNK))]
+
+
 def _library(session: Session) -> None:
     """The rest of a seller's library: :data:`LIBRARY` SKUs, each bound on every account
     (written plainly, as an import would leave them). The orders never name them: the
@@ -186,10 +194,10 @@ class _Run:
     wrote: Written
 
 
-def _pipeline(url: str, orders: list[Order], label: str) -> _Run:
-    """Time the pipeline from canonical orders: set-based intake in chunks of ``CHUNK``
-    (one transaction each), then ``run_pipeline`` in runs of ``BATCH``."""
-    size = len(orders)
+def _pipeline(url: str, size: int, label: str) -> _Run:
+    """Time the pipeline from ``size`` canonical orders: set-based intake in chunks of
+    ``CHUNK`` (one transaction each; generating a chunk is not timed), then ``run_pipeline``
+    in runs of ``BATCH``."""
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -204,11 +212,12 @@ def _pipeline(url: str, orders: list[Order], label: str) -> _Run:
             statements[0] += 1
 
         event.listen(engine, "before_cursor_execute", count)
-        started = time.perf_counter()
-        for start in range(0, size, CHUNK):
+        intake = 0.0
+        for chunk in order_chunks(size):
+            started = time.perf_counter()
             with factory() as s, s.begin():
-                intake_orders(s, orders[start : start + CHUNK], now=NOW)
-        intake = time.perf_counter() - started
+                intake_orders(s, chunk, now=NOW)
+            intake += time.perf_counter() - started
         started = time.perf_counter()
         by_status: Counter[str] = Counter()
         failed: list[tuple[str, str]] = []
@@ -224,7 +233,9 @@ def _pipeline(url: str, orders: list[Order], label: str) -> _Run:
         if sum(by_status.values()) != size or failed:
             raise RuntimeError(f"{label}: pipeline did {dict(by_status)}, failed {failed}")
         wrote = written(before, snapshot(engine, tables))
-        planning = planning_seconds(factory, orders, balances, settings=SETTINGS, now=NOW)
+        planning = planning_seconds(
+            factory, order_chunks(size), balances, settings=SETTINGS, now=NOW
+        )
     finally:
         engine.dispose()
     allocated = by_status["allocated"]
@@ -256,12 +267,11 @@ Databases = Callable[[], AbstractContextManager[str]]
 
 
 def _measure(urls: Databases, size: int, label: str) -> list[Figure]:
-    orders = [make_order(n) for n in range(size)]  # the connector's mapping: not the pipeline
     gc.collect()
-    gc.freeze()  # the input and the imports, as ``channelhub run`` freezes its startup heap
+    gc.freeze()  # the imports, as ``channelhub run`` freezes its startup heap
     try:
         with urls() as url:
-            run = _pipeline(url, orders, label)
+            run = _pipeline(url, size, label)
     finally:
         gc.unfreeze()
     with urls() as url:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.bench_pipeline import _baseline, _pipeline, make_order, run
+from bench.bench_pipeline import _baseline, _pipeline, make_order, order_chunks, run
 from bench.pipeline_rows import hub_tables, snapshot
 from channelhub.store.db import make_engine
 
@@ -18,6 +18,14 @@ def test_generated_orders_are_valid_and_varied() -> None:
     assert len({o.external_id for o in orders}) == 40
     assert {o.lines[0].channel_sku for o in orders} == {"MUG", "SPOON", "SET", "LID"}
     assert sum(o.payment.cash_on_delivery for o in orders) == 2
+
+
+def test_chunks_are_the_same_orders_in_order() -> None:
+    chunks = list(order_chunks(250))
+    assert [len(c) for c in chunks] == [100, 100, 50]
+    assert [o.external_id for c in chunks for o in c] == [
+        make_order(n).external_id for n in range(250)
+    ]
 
 
 def test_benchmark_runs_on_sqlite_and_restores_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,8 +51,7 @@ def test_benchmark_runs_on_sqlite_and_restores_tracing(monkeypatch: pytest.Monke
 
 
 def test_baseline_writes_exactly_the_rows_the_pipeline_wrote(tmp_path: Path) -> None:
-    orders = [make_order(n) for n in range(30)]
-    run = _pipeline(f"sqlite:///{tmp_path / 'hub.db'}", orders, "sqlite")
+    run = _pipeline(f"sqlite:///{tmp_path / 'hub.db'}", 230, "sqlite")  # three chunks
     assert {"orders", "order_lines", "order_decisions", "stock_movements", "outbox"} <= set(
         run.wrote.rows
     )
