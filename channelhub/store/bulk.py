@@ -46,7 +46,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     # than the conversions themselves)
     by_column = [[row[c.name] for row in rows] for c in columns]
     for index, column in enumerate(columns):
-        process = _processor(column, dialect)
+        process = column_processor(column, dialect)
         if process is not None:
             by_column[index] = list(map(process, by_column[index]))
     values = list(zip(*by_column, strict=True))
@@ -74,7 +74,9 @@ def _send(
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({listed}) VALUES ({marks})', values)
 
 
-def _processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
+def column_processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
+    """The conversion SQLAlchemy applies to ``column``'s values for ``dialect`` (None: none),
+    a datetime column's run once per distinct value."""
     processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
         dialect
     )

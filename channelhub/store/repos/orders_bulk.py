@@ -4,8 +4,8 @@ Per round (see below), whatever the number of orders:
 
 1. the stored rows of the round's keys are locked (``FOR UPDATE``, in id order so two bulk
    writers never deadlock) and their sales-rollup contribution taken out (one statement);
-2. ``INSERT .. ON CONFLICT DO NOTHING RETURNING`` stores the new orders (one multi-row
-   statement: SQLAlchemy's "insertmanyvalues" on both databases);
+2. ``INSERT .. ON CONFLICT DO NOTHING RETURNING`` stores the new orders (one statement:
+   multi-row on SQLite, one array per column on PostgreSQL, :mod:`channelhub.store.returning`);
 3. ``INSERT .. ON CONFLICT DO UPDATE .. WHERE stored.remote_updated_at < excluded's`` changes
    the others only where the channel's ``updated_at`` is newer (older or equal: stale, untouched);
 4. the lines of the new orders are inserted (one ``executemany``, ``COPY`` on PostgreSQL),
@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
@@ -36,12 +36,15 @@ from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
 from channelhub.store.repos.orders import channel_values, line_values
 from channelhub.store.repos.rollups import sales_rollup_kept
+from channelhub.store.returning import OnConflict, insert_returning
 from channelhub.store.statistics import refresh_statistics
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 
 Key = tuple[str, str, str]
+_ORDERS = cast(Table, OrderRow.__table__)
 _LINES = cast(Table, OrderLineRow.__table__)
 _KEY = ("channel", "account", "external_id")
+_RETURNING = ("id", *_KEY)
 _LINE_VALUES = (
     "listing_id", "variation_id", "channel_sku", "title", "quantity", "cancelled_quantity",
     "shipped_quantity", "unit_price", "currency",
@@ -126,36 +129,20 @@ def _upsert_round(
         )
     existing = locked_ids(session, keys)
     with sales_rollup_kept(session, existing.values()) as kept:
-        table = OrderRow.__table__
-        returning = (table.c.id, *(table.c[k] for k in _KEY))
         ids: dict[Key, int] = {}
         outcome: dict[Key, UpsertOutcome] = {}
         new = [row for key, row in zip(keys, rows, strict=True) if key not in existing]
-        if new:
-            statement = insert_for(session, table).on_conflict_do_nothing(index_elements=_KEY)
-            for order_id, channel, account, external_id in session.execute(
-                statement.returning(*returning), new
-            ):
-                ids[(channel, account, external_id)] = order_id
-                outcome[(channel, account, external_id)] = UpsertOutcome.INSERTED
+        for key, order_id in _stored_ids(session, new, OnConflict(_KEY)):
+            ids[key], outcome[key] = order_id, UpsertOutcome.INSERTED
         others = [row for key, row in zip(keys, rows, strict=True) if key not in ids]
-        if others:
-            statement = insert_for(session, table)
-            update = {c: statement.excluded[c] for c in channel_values(orders[0])}
-            update["updated_at"] = statement.excluded.updated_at
-            update["raw_payload_id"] = func.coalesce(
-                statement.excluded.raw_payload_id, table.c.raw_payload_id
-            )
-            statement = statement.on_conflict_do_update(
-                index_elements=_KEY,
-                set_=update,
-                where=table.c.remote_updated_at < statement.excluded.remote_updated_at,
-            )
-            for order_id, channel, account, external_id in session.execute(
-                statement.returning(*returning), others
-            ):
-                ids[(channel, account, external_id)] = order_id
-                outcome[(channel, account, external_id)] = UpsertOutcome.UPDATED
+        newer_wins = OnConflict(
+            _KEY,
+            update=(*channel_values(orders[0]), "updated_at"),
+            update_unless_null=("raw_payload_id",),
+            only_if_newer="remote_updated_at",
+        )
+        for key, order_id in _stored_ids(session, others, newer_wins):
+            ids[key], outcome[key] = order_id, UpsertOutcome.UPDATED
         stale = [k for k in keys if k not in ids]
         ids.update({k: existing[k] for k in stale if k in existing})
         ids.update(locked_ids(session, [k for k in stale if k not in ids]))  # a racing insert
@@ -165,6 +152,14 @@ def _upsert_round(
         kept.extend(ids[k] for k in keys)
     session.expire_all()
     return [Upserted(ids[k], outcome.get(k, UpsertOutcome.STALE)) for k in keys]
+
+
+def _stored_ids(
+    session: Session, rows: list[dict[str, Any]], conflict: OnConflict
+) -> list[tuple[Key, int]]:
+    """Insert ``rows`` under ``conflict``; the key and id of each row stored."""
+    stored = insert_returning(session, _ORDERS, rows, conflict=conflict, returning=_RETURNING)
+    return [((channel, account, external_id), i) for i, channel, account, external_id in stored]
 
 
 def _sync_lines(session: Session, orders: list[tuple[int, Order]], *, replaced: set[int]) -> None:
