@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from pydantic import ValidationError
+from sqlalchemy import Engine, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import IllegalTransition
@@ -24,6 +25,7 @@ from channelhub.store.repos.orders import (
     StatusChanged,
     get_order,
     get_order_row,
+    json_document_order,
     order_history,
     record_transition,
     transition_order,
@@ -158,3 +160,49 @@ def test_concurrent_status_change_is_detected(engine: Engine) -> None:
         move = transition(HubStatus.NEW, HubStatus.APPROVED, reason="late reviewer", at=T0)
         with pytest.raises(StatusChanged, match="no longer 'new'"):
             record_transition(stale, order_id, move)
+
+
+def _copied(document: str, status: str) -> Order:
+    """The order of a document's text as json_document_order built it before: parsed, then
+    copied with its status."""
+    order = Order.model_validate_json(document, strict=False)
+    return order.model_copy(update={"hub_status": HubStatus(status)})
+
+
+@pytest.mark.parametrize("status", ["new", "approved", "awaiting_pairing"])
+def test_json_document_order_is_the_stored_order_with_its_status(
+    session: Session, status: str
+) -> None:
+    order = make_order(remarks='say "hub_status" twice', tags=("a", "b"))
+    upsert_order(session, order, now=T0)
+    text = session.scalar(select(cast(OrderRow.document, Text)))
+    assert text is not None
+    built = json_document_order(text, status)
+    assert built == order.model_copy(update={"hub_status": HubStatus(status)})
+    assert built == _copied(text, status)
+    assert built.model_fields_set == _copied(text, status).model_fields_set
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "",  # written without a status, as every document is
+        ', "hub_status": "on_hold"',  # a status in the document: the row's wins
+    ],
+)
+def test_json_document_order_the_row_status_wins(member: str) -> None:
+    document = make_order().model_dump_json(exclude={"hub_status"})[:-1] + member + "}\n "
+    built = json_document_order(document, "approved")
+    assert built.hub_status is HubStatus.APPROVED
+    assert built == _copied(document, "approved")
+    assert built.model_fields_set == _copied(document, "approved").model_fields_set
+
+
+def test_json_document_order_refuses_what_it_refused() -> None:
+    with pytest.raises(ValidationError) as empty:
+        json_document_order("{}", "approved")
+    with pytest.raises(ValidationError) as before:
+        _copied("{}", "approved")
+    assert empty.value.errors() == before.value.errors()
+    with pytest.raises(ValueError, match="'nonsense' is not a valid HubStatus"):
+        json_document_order(make_order().model_dump_json(exclude={"hub_status"}), "nonsense")

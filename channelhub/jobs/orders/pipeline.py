@@ -217,7 +217,13 @@ def pending_order_keys(
     (of one account when ``account`` is given), oldest first, read on ``ix_orders_pending``
     (``_account``): a run reads its ``limit`` rows and stops, whatever the backlog."""
     rows = session.execute(_pending_query(session, account), {"limit": limit, "account": account})
-    return [OrderKey(channel=c, account=a, external_id=e) for c, a, e in rows]
+    return _ORDER_KEYS.validate_python(
+        [{"channel": c, "account": a, "external_id": e} for c, a, e in rows]
+    )
+
+
+#: A run's keys validated in one call: OrderKey's checks, without a Python call per key.
+_ORDER_KEYS: TypeAdapter[list[OrderKey]] = TypeAdapter(list[OrderKey])
 
 
 def _pending_query(session: Session, account: str | None) -> Any:

@@ -36,9 +36,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Connection, Select, Text, cast, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import ChannelhubError
@@ -56,7 +57,7 @@ from channelhub.jobs.orders.pipeline import (
 )
 from channelhub.jobs.orders.pipeline_writes import Chunk, decision_row, move, reserve, write
 from channelhub.jobs.orders.planner import Planner
-from channelhub.store.one_of import one_of
+from channelhub.store.listed import dialect_of, listed
 from channelhub.store.repos.catalog import lock_skus
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import StatusChanged, get_order_row, json_document_order
@@ -148,11 +149,7 @@ def _one_by_one(
 
 def _histories(session: Session, order_ids: list[int]) -> dict[int, _History]:
     histories = {order_id: _History() for order_id in order_ids}
-    rows = session.execute(
-        select(OrderDecisionRow.order_id, OrderDecisionRow.kind, OrderDecisionRow.reason)
-        .add_columns(OrderDecisionRow.detail)
-        .where(one_of(session, OrderDecisionRow.order_id, order_ids))
-    )
+    rows = _core(session).execute(_histories_query(dialect_of(session)), {"ids": order_ids})
     for order_id, kind, reason, detail in rows:
         history = histories[order_id]
         history.known.add((kind, reason))
@@ -161,6 +158,20 @@ def _histories(session: Session, order_ids: list[int]) -> dict[int, _History]:
             tail = str((detail or {}).get("idempotency_key", "")).rsplit("r", 1)[-1]
             history.revision = max(history.revision, int(tail) if tail.isdigit() else 0)
     return histories
+
+
+@cache
+def _histories_query(dialect: str) -> Select[int, str, str, dict[str, Any]]:
+    d = OrderDecisionRow
+    return select(d.order_id, d.kind, d.reason, d.detail).where(listed(d.order_id, "ids", dialect))
+
+
+def _core(session: Session) -> Connection:
+    """The chunk's connection, for its reads of plain columns (no ORM objects): run on it,
+    they skip the ORM's per-statement work. Nothing is left unflushed when they run (the
+    chunk adds no ORM objects but the bindings ``save_binding`` flushes itself), so reading
+    without the session's autoflush reads the same rows."""
+    return session.connection()
 
 
 def _run_chunk(
@@ -178,7 +189,7 @@ def _run_chunk(
     histories = _histories(session, [row.id for row in rows.values()])
     parsed: list[tuple[OrderKey, Any, Order]] = []
     for key in keys:
-        row = rows.get(key)
+        row = rows.get((key.channel, key.account, key.external_id))
         if row is None or row.channel_state == ChannelOrderState.CANCELLED.value:
             chunk.one_by_one.append(key)  # not found, or cancelled: the classic path
             continue
@@ -265,20 +276,31 @@ _ROW_COLUMNS = (
 )  # fmt: skip
 
 
-def _rows(session: Session, keys: list[OrderKey]) -> dict[OrderKey, Any]:
-    """The chunk's order rows in one query (IN lists on the natural key's index)."""
-    wanted = set(keys)
-    query = select(*_ROW_COLUMNS).where(
-        one_of(session, OrderRow.channel, {k.channel for k in keys}),
-        one_of(session, OrderRow.account, {k.account for k in keys}),
-        one_of(session, OrderRow.external_id, [k.external_id for k in keys]),
-    )
-    found: dict[OrderKey, Any] = {}
-    for row in session.execute(query):
-        key = OrderKey(channel=row.channel, account=row.account, external_id=row.external_id)
+def _rows(session: Session, keys: list[OrderKey]) -> dict[tuple[str, str, str], Any]:
+    """The chunk's order rows in one query (IN lists on the natural key's index), by their
+    (channel, account, external id): plain tuples, hashed faster than the keys' models (the
+    query matches the keys' values exactly, so a row's tuple is its key's)."""
+    wanted = {(k.channel, k.account, k.external_id) for k in keys}
+    values = {
+        "channels": list({channel for channel, _, _ in wanted}),
+        "accounts": list({account for _, account, _ in wanted}),
+        "external_ids": [external_id for _, _, external_id in wanted],
+    }
+    found: dict[tuple[str, str, str], Any] = {}
+    for row in _core(session).execute(_rows_query(dialect_of(session)), values):
+        key = (row.channel, row.account, row.external_id)
         if key in wanted:
             found[key] = row
     return found
+
+
+@cache
+def _rows_query(dialect: str) -> Select[int, str, str, str, str, str, str, str]:
+    return select(*_ROW_COLUMNS).where(
+        listed(OrderRow.channel, "channels", dialect),
+        listed(OrderRow.account, "accounts", dialect),
+        listed(OrderRow.external_id, "external_ids", dialect),
+    )
 
 
 def _lock_statuses(session: Session, order_ids: list[int]) -> dict[int, str]:
@@ -288,13 +310,19 @@ def _lock_statuses(session: Session, order_ids: list[int]) -> dict[int, str]:
     its status moves are set-based (:func:`~channelhub.jobs.orders.pipeline_writes.write`)."""
     if not order_ids:
         return {}
-    query = (
+    query = _lock_statuses_query(dialect_of(session))
+    rows = _core(session).execute(query, {"ids": sorted(order_ids)})
+    return {order_id: status for order_id, status in rows}
+
+
+@cache
+def _lock_statuses_query(dialect: str) -> Select[int, str]:
+    return (
         select(OrderRow.id, OrderRow.hub_status)
-        .where(one_of(session, OrderRow.id, sorted(order_ids)))
+        .where(listed(OrderRow.id, "ids", dialect))
         .order_by(OrderRow.id)
         .with_for_update()
     )
-    return {order_id: status for order_id, status in session.execute(query)}
 
 
 def run_pipeline(

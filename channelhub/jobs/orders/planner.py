@@ -55,8 +55,22 @@ class PipelineSettings:
 
 
 def listings_of(orders: Iterable[Order]) -> list[ListingRef]:
-    """The listings the orders' lines sold (what pairing looks up)."""
-    return [ListingRef.of_line(order, line) for order in orders for line in order.lines]
+    """The listings the orders' lines sold (what pairing looks up), each once: a chunk's
+    hundred orders sell a few listings, each then built, read and resolved once."""
+    found: dict[tuple[str, str, str | None, str | None, str | None], ListingRef] = {}
+    for order in orders:
+        for line in order.lines:
+            # what ListingRef.of_line reads of the order and the line
+            sold = (
+                order.channel,
+                order.account,
+                line.listing_id,
+                line.variation_id,
+                line.channel_sku,
+            )
+            if sold not in found:
+                found[sold] = ListingRef.of_line(order, line)
+    return list(found.values())
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,16 @@ makes the next one wait). Either way the lock lasts until the transaction ends.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Executable, Select, select, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.catalog import Catalog
 from channelhub.core.products import Sku
 from channelhub.core.sku_index import SkuIndex, SkuMarks, written_code
+from channelhub.store.listed import dialect_of, listed
 from channelhub.store.one_of import one_of
 from channelhub.store.repos.products import sku_of_row
 from channelhub.store.tables.products import SkuComponentRow, SkuRow
@@ -37,9 +39,9 @@ def load_catalog(session: Session, codes: Iterable[str] | None = None) -> Catalo
         return Catalog(_skus(session, select(*_SKU_COLUMNS).order_by(SkuRow.id)))
     found: dict[str, Sku] = {}
     wanted = set(codes)
+    query = _by_codes(dialect_of(session))
     while wanted:
-        query = select(*_SKU_COLUMNS).where(one_of(session, SkuRow.code, sorted(wanted)))
-        found.update((sku.code, sku) for sku in _skus(session, query))
+        found.update((sku.code, sku) for sku in _skus(session, query, {"codes": sorted(wanted)}))
         wanted = {c.sku for sku in found.values() for c in sku.components} - set(found)
     return Catalog(found.values())
 
@@ -99,18 +101,36 @@ _SKU_COLUMNS = (
 )  # fmt: skip
 
 
-def _skus(session: Session, query: Select[Any]) -> list[Sku]:
-    """The SKUs ``query`` (of ``_SKU_COLUMNS``) selects, with their components (one query)."""
-    rows = session.execute(query).all()
+def _skus(session: Session, query: Select[Any], values: dict[str, Any] | None = None) -> list[Sku]:
+    """The SKUs ``query`` (of ``_SKU_COLUMNS``, given ``values``) selects, with their
+    components (one query)."""
+    rows = session.execute(query, values).all()
     recipes: dict[int, list[dict[str, Any]]] = {}
     if rows:
-        c = SkuComponentRow
-        parts = select(c.sku_id, c.component_code, c.qty).order_by(c.id)
+        parts, ids = _COMPONENTS, {}
         if len(rows) < _WHOLE:  # a few SKUs: their components; many: every component
-            parts = parts.where(one_of(session, c.sku_id, [row.id for row in rows]))
-        for sku_id, code, qty in session.execute(parts):
+            parts, ids = _components_of(dialect_of(session)), {"ids": [row.id for row in rows]}
+        for sku_id, code, qty in session.execute(parts, ids):
             recipes.setdefault(sku_id, []).append({"sku": code, "qty": qty})
     return [sku_of_row(row, recipes.get(row.id, [])) for row in rows]
+
+
+#: Every component row, in the order they were written (a SKU's recipe in its order).
+_COMPONENTS = select(
+    SkuComponentRow.sku_id, SkuComponentRow.component_code, SkuComponentRow.qty
+).order_by(SkuComponentRow.id)
+
+
+@cache
+def _components_of(dialect: str) -> Select[int, str, int]:
+    """The component rows of the SKUs ``:ids``, built once per database (store.listed)."""
+    return _COMPONENTS.where(listed(SkuComponentRow.sku_id, "ids", dialect))
+
+
+@cache
+def _by_codes(dialect: str) -> Select[Any]:
+    """The ``_SKU_COLUMNS`` of the SKUs ``:codes``, built once per database (store.listed)."""
+    return select(*_SKU_COLUMNS).where(listed(SkuRow.code, "codes", dialect))
 
 
 #: From this many SKUs on, every component row is read (cheaper than a list of ids).
@@ -135,17 +155,25 @@ def lock_skus(session: Session, codes: Iterable[str]) -> None:
     wanted = sorted(set(codes))
     if not wanted:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
+    dialect = dialect_of(session)
+    result = session.execute(_lock(dialect), {"codes": wanted})
+    if dialect == "postgresql":
+        result.all()
+
+
+@cache
+def _lock(dialect: str) -> Executable:
+    """:func:`lock_skus`'s statement for the SKUs ``:codes``, built once per database."""
+    if dialect == "postgresql":
+        return (
             select(SkuRow.id)
-            .where(one_of(session, SkuRow.code, wanted))
+            .where(listed(SkuRow.code, "codes", dialect))
             .order_by(SkuRow.code)
             .with_for_update()
-        ).all()
-        return
-    session.execute(
+        )
+    return (
         update(SkuRow)
-        .where(SkuRow.code.in_(wanted))
+        .where(listed(SkuRow.code, "codes", dialect))
         .values(code=SkuRow.code)
         .execution_options(synchronize_session=False)
     )

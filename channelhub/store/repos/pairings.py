@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, Scope
 from channelhub.core.errors import NotFound
+from channelhub.store.listed import dialect_of, listed
 from channelhub.store.one_of import one_of
 from channelhub.store.tables.orderflow import PairingRow
 
@@ -89,21 +91,26 @@ def load_book(session: Session, listings: Iterable[ListingRef] | None = None) ->
     refs = list(listings)
     skus = {ref.channel_sku for ref in refs if ref.channel_sku is not None}
     ids = {ref.listing_id for ref in refs if ref.listing_id is not None}
+    values = {name: list(found) for name, found in (("skus", skus), ("ids", ids)) if found}
+    if not values:
+        return PairingBook()
+    query = _book_query(dialect_of(session), "skus" in values, "ids" in values)
+    return PairingBook(_to_binding(row) for row in session.execute(query, values))
+
+
+@cache
+def _book_query(dialect: str, by_sku: bool, by_listing: bool) -> Select[*tuple[Any, ...]]:
+    """The bindings naming one of ``:skus`` (channel SKUs) or ``:ids`` (listing ids), built
+    once per database and kind of listing (:mod:`channelhub.store.listed`)."""
     # each branch names ``active`` itself: SQLite then searches the index once per branch
     # (multi-index OR); with ``active`` outside the OR it read every active binding
+    p = PairingRow
     subjects = [
-        and_(
-            PairingRow.active.is_(True),
-            PairingRow.kind == kind,
-            one_of(session, PairingRow.value, values),
-        )
-        for kind, values in (("sku", skus), ("listing", ids))
-        if values
+        and_(p.active.is_(True), p.kind == kind, listed(p.value, name, dialect))
+        for kind, name, wanted in (("sku", "skus", by_sku), ("listing", "ids", by_listing))
+        if wanted
     ]
-    if not subjects:
-        return PairingBook()
-    query = select(*_BINDING_COLUMNS).where(or_(*subjects)).order_by(PairingRow.id)
-    return PairingBook(_to_binding(row) for row in session.execute(query))
+    return select(*_BINDING_COLUMNS).where(or_(*subjects)).order_by(PairingRow.id)
 
 
 def bindings_shipping(session: Session, skus: Iterable[str]) -> list[Binding]:

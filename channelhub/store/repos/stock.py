@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import InvalidInput
 from channelhub.core.geography import Origin
 from channelhub.core.stock import Balance, MovementKind, StockMovement, Warehouse
-from channelhub.store.one_of import one_of
+from channelhub.store.listed import dialect_of, listed
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import movement_sums, stock_rollup_add
 from channelhub.store.repos.stock_sync import mark_dirty
@@ -138,14 +139,20 @@ def positions(session: Session, skus: Iterable[str]) -> dict[tuple[str, str], Ba
     wanted = sorted(set(skus))
     if not wanted:
         return {}
-    p = StockPositionRow
-    query = select(p.warehouse, p.sku, p.on_hand, p.reserved).where(
-        p.warehouse.in_(select(WarehouseRow.code)), one_of(session, p.sku, wanted)
-    )  # on the (warehouse, sku) primary key
+    rows = session.execute(_positions(dialect_of(session)), {"skus": wanted})
     return {
         (wh, sku): Balance(warehouse=wh, sku=sku, on_hand=int(oh), reserved=int(rs))
-        for wh, sku, oh, rs in session.execute(query)
+        for wh, sku, oh, rs in rows
     }
+
+
+@cache
+def _positions(dialect: str) -> Select[str, str, int, int]:
+    """:func:`positions`' statement for the SKUs ``:skus``, built once per database."""
+    p = StockPositionRow
+    return select(p.warehouse, p.sku, p.on_hand, p.reserved).where(
+        p.warehouse.in_(select(WarehouseRow.code)), listed(p.sku, "skus", dialect)
+    )  # on the (warehouse, sku) primary key
 
 
 def movements(session: Session, *, warehouse: str, sku: str) -> list[StockMovement]:
