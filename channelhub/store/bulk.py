@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, DateTime, Table
+from sqlalchemy import JSON, Column, Connection, DateTime, Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,9 +80,14 @@ def column_processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] 
     processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
         dialect
     )
-    if processor is None or not isinstance(getattr(column.type, "impl", column.type), DateTime):
-        return processor
-    return _once_per_value(processor)
+    if processor is None:
+        return None
+    kind = getattr(column.type, "impl", column.type)
+    if isinstance(kind, DateTime):
+        return _once_per_value(processor)
+    if isinstance(kind, JSON):
+        return _empty_once(processor)
+    return processor
 
 
 def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -97,6 +102,21 @@ def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
         if value not in done:
             done[value] = processor(value)
         return done[value]
+
+    return process
+
+
+def _empty_once(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``processor`` run once per call for the empty document: most of the pipeline's
+    decisions carry no detail, and serialising ``{}`` cost as much as the rest of its row.
+    (Only ``{}`` is shared: the processed value, text or a driver's wrapper, is not changed
+    by the insert.)"""
+    empty = processor({})
+
+    def process(value: Any) -> Any:
+        if type(value) is dict and not value:
+            return empty
+        return processor(value)
 
     return process
 
