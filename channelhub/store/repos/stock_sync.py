@@ -21,14 +21,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal, or_, select, true
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from channelhub.core.listing import ListingKey
 from channelhub.store.one_of import one_of
-from channelhub.store.repos._upsert import insert_for
+from channelhub.store.repos._upsert import dialect_insert, insert_for
 from channelhub.store.tables.listings import ListingRow
 from channelhub.store.tables.stock import WarehouseRow
 from channelhub.store.tables.stock_sync import (
@@ -53,29 +54,43 @@ def marked_in_transaction(session: Session) -> set[str]:
 
 def mark_dirty(session: Session, skus: Iterable[str], *, now: datetime) -> None:
     """Mark ``skus`` changed at ``now`` for every channel account the push job serves, and
-    note them on the session so its commit can wake the push (:mod:`channelhub.jobs.stock.wake`)."""
-    table = StockDirtyRow.__table__
+    note them on the session so its commit can wake the push (:mod:`channelhub.jobs.stock.wake`).
+
+    The accounts are read once and every (account, SKU) mark is upserted by one statement
+    (a pipeline chunk marks many SKUs: one ``INSERT .. SELECT`` per SKU cost more than all of
+    its ledger rows), in SKU order, the order writers lock SKUs in."""
     chosen = sorted(set(skus))
     marked_in_transaction(session).update(chosen)
-    for sku in chosen:
-        accounts = (
-            select(
-                StockSyncAccountRow.channel,
-                StockSyncAccountRow.account,
-                literal(sku).label("sku"),
-                literal(now, type_=table.c.changed_at.type).label("first_changed_at"),
-                literal(now, type_=table.c.changed_at.type).label("changed_at"),
-            ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
-        )
-        statement = insert_for(session, table).from_select(
-            ["channel", "account", "sku", "first_changed_at", "changed_at"], accounts
-        )
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["channel", "account", "sku"],
-                set_={"changed_at": statement.excluded.changed_at},
-            )
-        )
+    if not chosen:
+        return
+    statement, accounts = _marking(session.get_bind().dialect.name)
+    served = session.execute(accounts).all()
+    if not served:
+        return
+    session.execute(
+        statement,
+        [
+            {"channel": channel, "account": account, "sku": sku}
+            | {"first_changed_at": now, "changed_at": now}
+            for sku in chosen
+            for channel, account in served
+        ],
+    )
+
+
+@cache
+def _marking(dialect: str) -> tuple[Any, Any]:
+    """(the dirty-mark upsert, the served accounts' query) of :func:`mark_dirty`, built once
+    per dialect and kept (both immutable)."""
+    statement = dialect_insert(dialect, StockDirtyRow.__table__)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["channel", "account", "sku"],
+        set_={"changed_at": statement.excluded.changed_at},
+    )
+    accounts = select(StockSyncAccountRow.channel, StockSyncAccountRow.account).order_by(
+        StockSyncAccountRow.channel, StockSyncAccountRow.account
+    )
+    return upsert, accounts
 
 
 def last_sweep(session: Session, *, channel: str, account: str) -> datetime | None:
