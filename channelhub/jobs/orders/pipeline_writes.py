@@ -66,6 +66,11 @@ class Chunk:
     )
     done: list[tuple[OrderKey, OrderPlan | None]] = field(default_factory=list)
     one_by_one: list[OrderKey] = field(default_factory=list)
+    #: (from, to, reason, channel fulfilled, at) -> the transition row the lifecycle allowed
+    #: (less its order): a chunk's orders mostly make the same few moves for the same reasons
+    allowed: dict[tuple[HubStatus, HubStatus, str, bool, datetime], dict[str, Any]] = field(
+        default_factory=dict
+    )
 
 
 def decision_row(
@@ -99,25 +104,28 @@ def move(
         path = [HubStatus.APPROVED, HubStatus.ALLOCATED]
     step_from = current
     for step in path:
-        m = transition(
-            step_from,
-            step,
-            reason=plan.reason,
-            at=now,
-            actor="hub",
-            channel_fulfilled=channel_fulfilled,
-            subject=subject,
-        )
-        chunk.transitions.append(
-            {
-                "order_id": order_id,
+        # the lifecycle's answer depends on these alone (``subject`` only names the order in
+        # its refusal, and a refusal is raised, never kept)
+        asked = (step_from, step, plan.reason, channel_fulfilled, now)
+        row = chunk.allowed.get(asked)
+        if row is None:
+            m = transition(
+                step_from,
+                step,
+                reason=plan.reason,
+                at=now,
+                actor="hub",
+                channel_fulfilled=channel_fulfilled,
+                subject=subject,
+            )
+            row = chunk.allowed[asked] = {
                 "from_status": m.from_status.value,
                 "to_status": m.to_status.value,
                 "reason": m.reason,
                 "actor": m.actor,
                 "at": m.at,
             }
-        )
+        chunk.transitions.append({"order_id": order_id} | row)
         step_from = step
     chunk.moves[(current, target)].append(order_id)
 
