@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, DateTime, Table
@@ -44,7 +45,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     _refuse_unfilled(table, columns)
     # column by column, so the loops over rows run in C (a row-by-row generator cost more
     # than the conversions themselves)
-    by_column = [[row[c.name] for row in rows] for c in columns]
+    by_column = [list(map(itemgetter(c.name), rows)) for c in columns]
     for index, column in enumerate(columns):
         process = column_processor(column, dialect)
         if process is not None:
