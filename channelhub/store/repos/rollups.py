@@ -312,18 +312,26 @@ def stock_rollup_add(session: Session, movements: Iterable[Mapping[str, Any]]) -
     """HOOK: call after appending ledger rows (mappings with the ``stock_movements`` columns
     warehouse, sku, kind, quantity, at): adds them to ``stock_daily`` and ``stock_position``."""
     daily: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    days: dict[datetime, int] = {}  # a chunk's movements share a few times (its ``now``)
+    # a chunk's movements share a few times (its ``now``) and a few (kind, quantity) pairs:
+    # each one's day and sums are computed once
+    days: dict[datetime, int] = {}
+    effects: dict[tuple[str, int], tuple[int, int, int, int]] = {}
     for m in movements:
-        kind, q, at = K(m["kind"]), int(m["quantity"]), m["at"]
-        on_hand, reserved = movement_deltas(kind, q)
+        at, moved = m["at"], (m["kind"], int(m["quantity"]))
         day = days.get(at)
         if day is None:
             day = days[at] = day_of(at)
+        effect = effects.get(moved)
+        if effect is None:
+            kind, q = K(moved[0]), moved[1]
+            on_hand, reserved = movement_deltas(kind, q)
+            shipped, received = (q if kind is K.CONSUME else 0), (q if kind is K.RECEIVE else 0)
+            effect = effects[moved] = (on_hand, reserved, shipped, received)
         sums = daily[(day, m["warehouse"], m["sku"])]
-        sums[0] += on_hand
-        sums[1] += reserved
-        sums[2] += q if kind is K.CONSUME else 0
-        sums[3] += q if kind is K.RECEIVE else 0
+        sums[0] += effect[0]
+        sums[1] += effect[1]
+        sums[2] += effect[2]
+        sums[3] += effect[3]
         sums[4] += 1
     if not daily:
         return
