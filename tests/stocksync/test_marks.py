@@ -31,11 +31,11 @@ def test_every_sku_is_marked_for_every_served_account(session: Session) -> None:
         record_sweep(session, channel=channel, account=account, now=T0)
     mark_dirty(session, ["MUG", "LID", "MUG"], now=T0)
     later = T0 + timedelta(minutes=5)
-    mark_dirty(session, ["LID", "SPOON"], now=later)
+    mark_dirty(session, ["LID", 'TASSE-É "2"'], now=later)
     accounts = (("amazon", "us1"), ("shopify", "shop1"))
     assert _marks(session) == {
         *((c, a, "MUG", T0, T0) for c, a in accounts),
         *((c, a, "LID", T0, later) for c, a in accounts),  # the burst's start is kept
-        *((c, a, "SPOON", later, later) for c, a in accounts),
+        *((c, a, 'TASSE-É "2"', later, later) for c, a in accounts),
     }
-    assert marked_in_transaction(session) == {"MUG", "LID", "SPOON"}
+    assert marked_in_transaction(session) == {"MUG", "LID", 'TASSE-É "2"'}
