@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, Text, insert, select
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
@@ -68,6 +69,22 @@ def test_rows_read_back_as_sqlalchemys_own_insert_stores_them(session: Session) 
     assert expected[0][2] == {"n": 1, "text": "ü €", "nested": [1, None]}
     insert_rows(session, DECISIONS, [])  # nothing to do: no statement
     assert len(_stored(session)) == 2
+
+
+def test_empty_and_falsy_documents_read_back_as_sqlalchemys_own_insert_stores_them(
+    session: Session,
+) -> None:
+    """The empty document is serialised once per call: only ``{}`` is, not ``[]`` or ``0``."""
+    order_id = _order_id(session)
+    details: list[Any] = [{}, [], 0, "", {"a": {}}, {}]
+    rows = [{**_rows(order_id)[0], "detail": detail} for detail in details]
+    text = select(cast_(DECISIONS.c.detail, Text)).order_by(DECISIONS.c.id)  # as stored
+    session.execute(insert(DECISIONS), rows)
+    expected, stored_text = _stored(session), session.scalars(text).all()
+    session.execute(DECISIONS.delete())
+    insert_rows(session, DECISIONS, rows)
+    assert (_stored(session), session.scalars(text).all()) == (expected, stored_text)
+    assert [row[2] for row in expected] == details
 
 
 def test_a_python_default_left_out_is_refused(session: Session) -> None:

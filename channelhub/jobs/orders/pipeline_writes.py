@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, update
+from sqlalchemy import Integer, Table, any_, bindparam, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import ChannelhubError, InvalidInput
@@ -26,7 +27,6 @@ from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outbound_for
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.bulk import RowsRefused, insert_rows
-from channelhub.store.one_of import one_of
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
 from channelhub.store.repos.stock_sync import mark_dirty
@@ -66,6 +66,11 @@ class Chunk:
     )
     done: list[tuple[OrderKey, OrderPlan | None]] = field(default_factory=list)
     one_by_one: list[OrderKey] = field(default_factory=list)
+    #: (from, to, reason, channel fulfilled, at) -> the transition row the lifecycle allowed
+    #: (less its order): a chunk's orders mostly make the same few moves for the same reasons
+    allowed: dict[tuple[HubStatus, HubStatus, str, bool, datetime], dict[str, Any]] = field(
+        default_factory=dict
+    )
 
 
 def decision_row(
@@ -99,25 +104,28 @@ def move(
         path = [HubStatus.APPROVED, HubStatus.ALLOCATED]
     step_from = current
     for step in path:
-        m = transition(
-            step_from,
-            step,
-            reason=plan.reason,
-            at=now,
-            actor="hub",
-            channel_fulfilled=channel_fulfilled,
-            subject=subject,
-        )
-        chunk.transitions.append(
-            {
-                "order_id": order_id,
+        # the lifecycle's answer depends on these alone (``subject`` only names the order in
+        # its refusal, and a refusal is raised, never kept)
+        asked = (step_from, step, plan.reason, channel_fulfilled, now)
+        row = chunk.allowed.get(asked)
+        if row is None:
+            m = transition(
+                step_from,
+                step,
+                reason=plan.reason,
+                at=now,
+                actor="hub",
+                channel_fulfilled=channel_fulfilled,
+                subject=subject,
+            )
+            row = chunk.allowed[asked] = {
                 "from_status": m.from_status.value,
                 "to_status": m.to_status.value,
                 "reason": m.reason,
                 "actor": m.actor,
                 "at": m.at,
             }
-        )
+        chunk.transitions.append({"order_id": order_id} | row)
         step_from = step
     chunk.moves[(current, target)].append(order_id)
 
@@ -177,16 +185,36 @@ def reserve(
         )
 
 
+@cache
+def _status_move(dialect: str) -> Any:
+    """``UPDATE orders SET hub_status = :target .. WHERE id IN :ids AND hub_status = :current``,
+    built once per dialect and kept (immutable): the ids are one array on PostgreSQL (one
+    text for any number, as ``store.one_of``), an expanding ``IN`` on SQLite."""
+    table = cast(Table, OrderRow.__table__)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY  # loaded by the engine already
+
+        among = table.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    else:
+        among = table.c.id.in_(bindparam("ids", expanding=True))
+    return (
+        update(table)
+        .where(among, table.c.hub_status == bindparam("current"))
+        .values(
+            hub_status=bindparam("target"),
+            updated_at=bindparam("now", type_=table.c.updated_at.type),
+        )
+    )
+
+
 def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> None:
     """One statement per table for the whole chunk; a warehouse order already queued under a
     computed key (never silently dropped) or a status moved meanwhile raises, and the chunk
     goes down the one-by-one path."""
-    table = cast(Table, OrderRow.__table__)
+    moving = _status_move(session.get_bind().dialect.name)
     for (current, target), ids in chunk.moves.items():
         changed = session.execute(
-            update(table)
-            .where(one_of(session, table.c.id, ids), table.c.hub_status == current.value)
-            .values(hub_status=target.value, updated_at=now)
+            moving, {"ids": ids, "current": current.value, "target": target.value, "now": now}
         )
         if getattr(changed, "rowcount", 0) != len(ids):
             raise StatusMoved(f"orders left {current.value!r} while locked: {sorted(ids)}")

@@ -46,7 +46,7 @@ from sqlalchemy.sql.elements import BindParameter
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.stock import MovementKind as K
 from channelhub.core.stock import movement_deltas
-from channelhub.store.repos._upsert import dialect_insert, insert_for
+from channelhub.store.repos._upsert import dialect_insert
 from channelhub.store.sqldates import Dialect
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 from channelhub.store.tables.rollups import (
@@ -330,14 +330,26 @@ def stock_rollup_add(session: Session, movements: Iterable[Mapping[str, Any]]) -
     """HOOK: call after appending ledger rows (mappings with the ``stock_movements`` columns
     warehouse, sku, kind, quantity, at): adds them to ``stock_daily`` and ``stock_position``."""
     daily: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    # a chunk's movements share a few times (its ``now``) and a few (kind, quantity) pairs:
+    # each one's day and sums are computed once
+    days: dict[datetime, int] = {}
+    effects: dict[tuple[str, int], tuple[int, int, int, int]] = {}
     for m in movements:
-        kind, q = K(m["kind"]), int(m["quantity"])
-        on_hand, reserved = movement_deltas(kind, q)
-        sums = daily[(day_of(m["at"]), m["warehouse"], m["sku"])]
-        sums[0] += on_hand
-        sums[1] += reserved
-        sums[2] += q if kind is K.CONSUME else 0
-        sums[3] += q if kind is K.RECEIVE else 0
+        at, moved = m["at"], (m["kind"], int(m["quantity"]))
+        day = days.get(at)
+        if day is None:
+            day = days[at] = day_of(at)
+        effect = effects.get(moved)
+        if effect is None:
+            kind, q = K(moved[0]), moved[1]
+            on_hand, reserved = movement_deltas(kind, q)
+            shipped, received = (q if kind is K.CONSUME else 0), (q if kind is K.RECEIVE else 0)
+            effect = effects[moved] = (on_hand, reserved, shipped, received)
+        sums = daily[(day, m["warehouse"], m["sku"])]
+        sums[0] += effect[0]
+        sums[1] += effect[1]
+        sums[2] += effect[2]
+        sums[3] += effect[3]
         sums[4] += 1
     if not daily:
         return
@@ -346,22 +358,29 @@ def stock_rollup_add(session: Session, movements: Iterable[Mapping[str, Any]]) -
         total = position[(warehouse, sku)]
         for i, value in enumerate(sums):
             total[i] += value
-    for table, rows, key in (
-        (StockDailyRow.__table__, daily, ("day", "warehouse", "sku")),
-        (StockPositionRow.__table__, position, ("warehouse", "sku")),
-    ):
+    dialect = _dialect(session).name
+    for per_day, rows in ((True, daily), (False, position)):
+        statement, key = _stock_addition(dialect, per_day)
         values = [
             {**dict(zip(key, k, strict=True)), **dict(zip(STOCK_SUMS, v, strict=True))}
             for k, v in sorted(rows.items())  # one lock order for every writer
         ]
-        statement = insert_for(session, table)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=list(key),
-                set_={c: table.c[c] + statement.excluded[c] for c in STOCK_SUMS},
-            ),
-            values,
-        )
+        session.execute(statement, values)
+
+
+@cache
+def _stock_addition(dialect: str, per_day: bool) -> tuple[Any, tuple[str, ...]]:
+    """The upsert of :func:`stock_rollup_add` into ``stock_daily`` (``per_day``) or
+    ``stock_position``, and its key columns: built once per dialect and table and kept (it is
+    immutable; building it cost more than running it, twice a pipeline chunk)."""
+    table = (StockDailyRow if per_day else StockPositionRow).__table__
+    key = ("day", "warehouse", "sku") if per_day else ("warehouse", "sku")
+    statement = dialect_insert(dialect, table)
+    upsert = statement.on_conflict_do_update(
+        index_elements=list(key),
+        set_={c: table.c[c] + statement.excluded[c] for c in STOCK_SUMS},
+    )
+    return upsert, key
 
 
 # --- from scratch -----------------------------------------------------------------------------

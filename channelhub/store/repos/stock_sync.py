@@ -18,12 +18,14 @@ guard stopped until the seller confirms it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal, or_, select, true
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from channelhub.core.listing import ListingKey
@@ -53,29 +55,44 @@ def marked_in_transaction(session: Session) -> set[str]:
 
 def mark_dirty(session: Session, skus: Iterable[str], *, now: datetime) -> None:
     """Mark ``skus`` changed at ``now`` for every channel account the push job serves, and
-    note them on the session so its commit can wake the push (:mod:`channelhub.jobs.stock.wake`)."""
-    table = StockDirtyRow.__table__
+    note them on the session so its commit can wake the push (:mod:`channelhub.jobs.stock.wake`).
+
+    One statement for all the SKUs (a pipeline chunk marks many: one ``INSERT .. SELECT``
+    per SKU cost more than all of its ledger rows), the SKUs given as one array, so its text
+    is the same for any number; rows in SKU order, the order writers lock SKUs in. (The
+    array is JSON text on both databases: a text parameter, which the engine's redaction
+    hook sees as it saw each SKU before.)"""
     chosen = sorted(set(skus))
     marked_in_transaction(session).update(chosen)
-    for sku in chosen:
-        accounts = (
-            select(
-                StockSyncAccountRow.channel,
-                StockSyncAccountRow.account,
-                literal(sku).label("sku"),
-                literal(now, type_=table.c.changed_at.type).label("first_changed_at"),
-                literal(now, type_=table.c.changed_at.type).label("changed_at"),
-            ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
-        )
-        statement = insert_for(session, table).from_select(
-            ["channel", "account", "sku", "first_changed_at", "changed_at"], accounts
-        )
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["channel", "account", "sku"],
-                set_={"changed_at": statement.excluded.changed_at},
-            )
-        )
+    if not chosen:
+        return
+    statement = _marking(session.get_bind().dialect.name)
+    session.execute(statement, {"skus": json.dumps(chosen), "now": now})
+
+
+#: Every served account x every SKU of ``:skus`` (``{skus}``: the dialect's rows of a JSON
+#: array, numbered ``n``), in the array's order (Python's sort, as :func:`clear_dirty`'s)
+_MARK_SQL = """
+INSERT INTO stock_dirty (channel, account, sku, first_changed_at, changed_at)
+SELECT a.channel, a.account, s.sku, :now, :now
+FROM stock_sync_accounts AS a CROSS JOIN {skus}
+WHERE true
+ORDER BY s.n, a.channel, a.account
+ON CONFLICT (channel, account, sku) DO UPDATE SET changed_at = excluded.changed_at
+"""
+
+
+@cache
+def _marking(dialect: str) -> Any:
+    """The statement of :func:`mark_dirty`, built once per dialect and kept (immutable):
+    the rows of the JSON array ``:skus``."""
+    skus = (
+        "jsonb_array_elements_text(CAST(:skus AS jsonb)) WITH ORDINALITY AS s(sku, n)"
+        if dialect == "postgresql"
+        else "(SELECT value AS sku, key AS n FROM json_each(:skus)) AS s"
+    )
+    when = StockDirtyRow.__table__.c.changed_at.type  # aware UTC in, as the ORM stores it
+    return text(_MARK_SQL.format(skus=skus)).bindparams(bindparam("now", type_=when))
 
 
 def last_sweep(session: Session, *, channel: str, account: str) -> datetime | None:
