@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, any_, bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import ChannelhubError, InvalidInput
@@ -27,6 +27,7 @@ from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outbound_for
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.bulk import RowsRefused, insert_rows
+from channelhub.store.listed import listed
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
 from channelhub.store.repos.stock_sync import mark_dirty
@@ -188,18 +189,12 @@ def reserve(
 @cache
 def _status_move(dialect: str) -> Any:
     """``UPDATE orders SET hub_status = :target .. WHERE id IN :ids AND hub_status = :current``,
-    built once per dialect and kept (immutable): the ids are one array on PostgreSQL (one
-    text for any number, as ``store.one_of``), an expanding ``IN`` on SQLite."""
+    built once per dialect and kept (immutable; the ids given at execution:
+    :func:`~channelhub.store.listed.listed`)."""
     table = cast(Table, OrderRow.__table__)
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY  # loaded by the engine already
-
-        among = table.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-    else:
-        among = table.c.id.in_(bindparam("ids", expanding=True))
     return (
         update(table)
-        .where(among, table.c.hub_status == bindparam("current"))
+        .where(listed(table.c.id, "ids", dialect), table.c.hub_status == bindparam("current"))
         .values(
             hub_status=bindparam("target"),
             updated_at=bindparam("now", type_=table.c.updated_at.type),
