@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel
 
-from channelhub.core.allocation import AllocationResult, allocate
+from channelhub.core.allocation import AllocationResult, Ranking, allocate
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.allocation_quotes import Quotes
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict
@@ -101,6 +101,7 @@ def plan_order(
     cartons: CartonView | None = None,
     quotes: Quotes | None = None,
     until_stock: bool = False,
+    ranking: Ranking | None = None,
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
@@ -111,6 +112,8 @@ def plan_order(
     ``quotes``: the warehouses' live quotes for this order (allocation's cost and speed input).
     ``until_stock``: stop where only stock is left to decide (``approved``, with the expansion
     and review, no allocation): what a caller plans first to learn which SKUs to lock.
+    ``ranking``: allocation's memo for ``allocation_config`` and ``origins``
+    (:class:`~channelhub.core.allocation.Ranking`), kept by a caller planning many orders.
     """
     if (
         order.channel_state is ChannelOrderState.CANCELLED
@@ -227,6 +230,7 @@ def plan_order(
         stock_unknown=stock_unknown,
         cartons=cartons,
         quotes=quotes,
+        ranking=ranking,
     )
 
 
@@ -242,6 +246,7 @@ def plan_stock(
     stock_unknown: frozenset[str] = frozenset(),
     cartons: CartonView | None = None,
     quotes: Quotes | None = None,
+    ranking: Ranking | None = None,
 ) -> OrderPlan:
     """The rest of :func:`plan_order` for ``first``, the plan it returned ``until_stock``
     (``approved``, paired, expanded and reviewed): allocate and reserve against ``balances``.
@@ -260,6 +265,7 @@ def plan_stock(
         stock_unknown=stock_unknown,
         cartons=cartons,
         quotes=quotes,
+        ranking=ranking,
     )
     if not allocation.allocated:
         reason = f"waiting for stock: {allocation.unallocatable}"

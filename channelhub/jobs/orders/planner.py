@@ -24,6 +24,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from channelhub.core.allocation import Ranking
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.allocation_quotes import Quotes
 from channelhub.core.bindings import ListingRef, PairingBook, PairingConflict
@@ -73,6 +74,12 @@ class Planner:
     whole_catalog: bool = True
     #: the listings of the orders it was loaded for (None: every listing)
     listings: tuple[ListingRef, ...] | None = None
+    #: allocation's memo for these rules and warehouses, shared by every order it plans
+    #: (made anew with the planner, so never for other rules or addresses)
+    ranking: Ranking = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ranking", Ranking(self.settings.allocation, self.origins))
 
     @classmethod
     def load(
@@ -130,6 +137,7 @@ class Planner:
             cartons=self.cartons,
             quotes=self.settings.quotes.get(str(key)),
             until_stock=True,
+            ranking=self.ranking,
         )
 
     def with_stock(
@@ -152,6 +160,7 @@ class Planner:
             stock_unknown=self.unknown,
             cartons=self.cartons,
             quotes=self.settings.quotes.get(str(key)),
+            ranking=self.ranking,
         )
 
 
