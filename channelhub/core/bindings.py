@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -28,6 +29,12 @@ class Scope(StrEnum):
 
 
 SCOPE_ORDER: tuple[Scope, ...] = (Scope.ACCOUNT, Scope.CHANNEL, Scope.GLOBAL)
+
+#: Listings a :class:`PairingBook` remembers resolving before it forgets them all.
+RESOLVED_LIMIT = 4096
+
+#: What resolving reads of a listing: (channel, account, listing id, variation id, channel SKU).
+_Listed = tuple[str, str, str | None, str | None, str | None]
 
 
 class ListingRef(BaseModel):
@@ -57,12 +64,16 @@ class ListingRef(BaseModel):
     @classmethod
     def of_line(cls, order: Order, line: OrderLine) -> ListingRef:
         """The listing an order line sold."""
-        return cls(
-            channel=order.channel,
-            account=order.account,
-            listing_id=line.listing_id,
-            variation_id=line.variation_id,
-            channel_sku=line.channel_sku,
+        if cls is not ListingRef:  # a subclass gets its own kind of reference
+            return cls(
+                channel=order.channel,
+                account=order.account,
+                listing_id=line.listing_id,
+                variation_id=line.variation_id,
+                channel_sku=line.channel_sku,
+            )
+        return _line_ref(
+            order.channel, order.account, line.listing_id, line.variation_id, line.channel_sku
         )
 
     def __str__(self) -> str:
@@ -70,6 +81,25 @@ class ListingRef(BaseModel):
         lid = f" listing {self.listing_id}" if self.listing_id else ""
         var = f"/{self.variation_id}" if self.variation_id else ""
         return f"{self.channel}:{self.account}{lid}{var}{sku}"
+
+
+@lru_cache(maxsize=4096)
+def _line_ref(
+    channel: str,
+    account: str,
+    listing_id: str | None,
+    variation_id: str | None,
+    channel_sku: str | None,
+) -> ListingRef:
+    """The reference of what order lines sell, one frozen instance per listing: the same
+    listings sell in order after order, and planning and loading the book each ask for it."""
+    return ListingRef(
+        channel=channel,
+        account=account,
+        listing_id=listing_id,
+        variation_id=variation_id,
+        channel_sku=channel_sku,
+    )
 
 
 class Binding(BaseModel):
@@ -169,6 +199,9 @@ class PairingBook:
         self._by_subject = by_subject
         self._by_sku = by_sku
         self._rank = {key: n for n, key in enumerate(current)}
+        # what resolve found for each listing (the book never changes): its binding or none,
+        # or the (subject, options) of its conflict, raised anew for each caller
+        self._resolved: dict[_Listed, Binding | tuple[str, tuple[str, ...]] | None] = {}
 
     def __iter__(self) -> Iterator[Binding]:
         return iter(self._bindings.values())
@@ -193,7 +226,32 @@ class PairingBook:
 
     def resolve(self, listing: ListingRef) -> Binding | None:
         """The binding that applies: account over channel over global; a listing-level
-        binding over a SKU-level one in the same scope. PairingConflict when ambiguous."""
+        binding over a SKU-level one in the same scope. PairingConflict when ambiguous.
+
+        Remembered per listing (all of it resolving reads, identifiers aside): an order
+        sells the same listings as many before it."""
+        listed = (
+            listing.channel,
+            listing.account,
+            listing.listing_id,
+            listing.variation_id,
+            listing.channel_sku,
+        )
+        try:
+            found = self._resolved[listed]
+        except KeyError:
+            try:
+                found = self._resolve(listing)
+            except PairingConflict as conflict:
+                found = (conflict.subject, conflict.options)
+            if len(self._resolved) >= RESOLVED_LIMIT:
+                self._resolved.clear()
+            self._resolved[listed] = found
+        if isinstance(found, tuple):
+            raise PairingConflict(*found)
+        return found
+
+    def _resolve(self, listing: ListingRef) -> Binding | None:
         mine = self._candidates(listing)
         for scope in SCOPE_ORDER:
             found = [b for b in mine if b.scope is scope and _applies(b, listing)]
