@@ -22,9 +22,9 @@ Rules that keep parcels sane:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, overload
 
 from pydantic import BaseModel, Field
 
@@ -86,6 +86,44 @@ _Group = tuple[ExpandedLine, ...]  # the stock lines of one order line: they shi
 RANKING_MEMO_LIMIT = 4096
 
 _Destination = tuple[str, str | None] | None  # (country, region) of the ship-to, or none
+
+
+class _Taken(Mapping[tuple[str, str], int]):
+    """``stock`` less what was taken from it: only the entries taken from are kept here, so
+    trying a warehouse against a chunk's hundreds of balances copies none of them (a copy of
+    the whole stock per warehouse tried made allocating one order cost as much as the chunk
+    has balances)."""
+
+    __slots__ = ("_left", "_stock")
+
+    def __init__(self, stock: StockView) -> None:
+        self._stock = stock
+        self._left: dict[tuple[str, str], int] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        left = self._left.get(key)
+        return self._stock[key] if left is None else left
+
+    @overload
+    def get(self, key: tuple[str, str], /) -> int | None: ...
+    @overload
+    def get(self, key: tuple[str, str], /, default: int | _V) -> int | _V: ...
+    def get(self, key: tuple[str, str], /, default: object = None) -> object:
+        left = self._left.get(key)
+        return self._stock.get(key, default) if left is None else left
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._stock
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._stock)
+
+    def __len__(self) -> int:
+        return len(self._stock)
+
+    def take(self, key: tuple[str, str], units: int) -> None:
+        """``units`` of ``key`` taken (KeyError, as from a dict, when ``stock`` has none)."""
+        self._left[key] = self[key] - units
 
 
 class Ranking:
@@ -200,7 +238,7 @@ def allocate(
     if ranking is None or not ranking.serves(config, origins):
         ranking = Ranking(config, origins)
     preferred, note, fallback = ranking.candidates(stock, channel, account)
-    remaining = dict(stock)
+    remaining = _Taken(stock)
     decisions: list[AllocationDecision] = []
     for rule, groups in _partitions(_groups(lines), config.split_rules):
         budget = config.split.max_parts - len(decisions)
@@ -232,7 +270,7 @@ def allocate(
                 why.insert(0, f"split rule {rule.name!r}")
             for group in taken:
                 for line in group:
-                    remaining[(warehouse, line.sku)] -= line.quantity
+                    remaining.take((warehouse, line.sku), line.quantity)
             decisions.append(
                 AllocationDecision(
                     part=len(decisions) + 1,
@@ -333,13 +371,13 @@ def _fill(
     groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView
 ) -> list[_Group]:
     """The groups ``warehouse`` can ship together from ``stock``, in order."""
-    local = dict(stock)
+    local = _Taken(stock)
     taken: list[_Group] = []
     for group in groups:
         if _fits(group, warehouse, local, cartons):
             taken.append(group)
             for line in group:
-                local[(warehouse, line.sku)] -= line.quantity
+                local.take((warehouse, line.sku), line.quantity)
     return taken
 
 
@@ -420,7 +458,7 @@ def _plan(
         return _shortage(groups, pool, stock, "and splitting by stock is off", stock_unknown, packs)
     parts: list[tuple[str, list[_Group], list[str]]] = []
     left = list(groups)
-    local = dict(stock)
+    local = _Taken(stock)
     unused = list(ranked)
     while left:
         if len(parts) == budget:
@@ -442,7 +480,7 @@ def _plan(
         parts.append((warehouse, taken, why))
         for group in taken:
             for line in group:
-                local[(warehouse, line.sku)] -= line.quantity
+                local.take((warehouse, line.sku), line.quantity)
         left = [g for g in left if g not in taken]
     return parts
 

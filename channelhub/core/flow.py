@@ -28,7 +28,7 @@ from channelhub.core.order import ChannelOrderState, Order
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
 from channelhub.core.reservations import ReservationPlan, reserve
 from channelhub.core.review import ReviewDecision, ReviewRules, review
-from channelhub.core.stock import Balance
+from channelhub.core.stock import Available, Balance
 from channelhub.core.types import VALUE_CONFIG, AsTuple
 
 #: The reason of a plan stopped ``until_stock``: only stock is left to decide.
@@ -253,7 +253,7 @@ def plan_stock(
     A caller that planned once to learn which SKUs to lock finishes here, without pairing,
     expanding and reviewing the order again."""
     assert order.ship_to is not None  # an order without an address is held before stock
-    stock = {key: b.available for key, b in balances.items()}
+    stock = Available(balances)  # read as allocation asks: not every balance for each order
     allocation = allocate(
         first.expanded,
         stock=stock,
