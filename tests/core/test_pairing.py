@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict, Scope
+from channelhub.core.catalog import Catalog
 from channelhub.core.pairing import (
     CandidateSource,
     PairingConfig,
@@ -368,3 +369,27 @@ def test_the_listing_of_a_line_is_the_one_built_from_its_fields(
         got = ListingRef.of_line(o, o.lines[0])
         assert got == ListingRef(**fields)  # type: ignore[arg-type]
         assert got.model_fields_set == ListingRef(**fields).model_fields_set  # type: ignore[arg-type]
+
+
+def test_a_bound_listing_pairs_alike_every_time_with_each_catalog() -> None:
+    """(Outcomes of bound listings are kept per listing and binding instance: a catalog that
+    lacks the SKU, another listing or an equal new reference each get their own.)"""
+    book = PairingBook([bind(Scope.ACCOUNT, "P1", "MUG"), bind(Scope.CHANNEL, "P2", "NOPE")])
+    full = library()
+    no_mug = Catalog(sku for sku in full if sku.code not in ("MUG", "SET", "MEGA", "GIFT"))
+    kept = [ref("P1"), ref("P2"), ref("P2", account="shop2")]
+    for _ in range(2):
+        for listing in (*kept, ref("P1")):
+            binding = book.resolve(listing)
+            for catalog in (full, no_mug):
+                out = pair(listing, catalog, CONFIG, book)
+                assert out.listing is listing and binding is not None
+                if binding.sku in catalog:
+                    assert (out.status, out.binding) == (PairingStatus.BOUND, binding)
+                    assert out.reason == f"bound by {binding.describe()}"
+                else:
+                    assert (out.status, out.binding) == (PairingStatus.UNPAIRED, None)
+                    assert out.reason.endswith("names a SKU not in the product library")
+                assert out.model_fields_set == {"listing", "status", "reason"} | (
+                    {"binding"} if out.binding is not None else set()
+                )
