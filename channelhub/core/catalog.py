@@ -78,6 +78,7 @@ class Catalog:
         # expansions already made (the library never changes): orders sell the same SKUs in
         # the same quantities over and over, and the lines are frozen values to share
         self._expanded: dict[tuple[str, int, int, str], tuple[ExpandedLine, ...]] = {}
+        self._recipes: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = {}
 
     # -- lookup -----------------------------------------------------------------------------
     def __contains__(self, code: object) -> bool:
@@ -227,18 +228,31 @@ class Catalog:
                     ordered_quantity=quantity,
                 ),
             )
-        paths = self._combo_paths(code)
         return tuple(
             ExpandedLine(
                 order_line_id=order_line_id,
                 sku=stock_sku,
                 quantity=units * per_unit,
                 bound_sku=code,
-                via=paths[stock_sku],
+                via=via,
                 ordered_quantity=quantity,
             )
-            for stock_sku, per_unit in sorted(self.stock_units(code).items())
+            for stock_sku, per_unit, via in self._recipe(code)
         )
+
+    def _recipe(self, code: str) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
+        """(stock SKU, base units per unit, combos walked) under combo ``code``, by SKU:
+        worked out once per combo (order lines' ids differ, so their expansions seldom
+        repeat, but their combos do)."""
+        found = self._recipes.get(code)
+        if found is None:
+            paths = self._combo_paths(code)
+            found = tuple(
+                (stock_sku, per_unit, paths[stock_sku])
+                for stock_sku, per_unit in sorted(self.stock_units(code).items())
+            )
+            self._recipes[code] = found
+        return found
 
     def _combo_paths(self, code: str) -> dict[str, tuple[str, ...]]:
         """For each stock SKU under combo ``code``: the combos walked to reach it (first path)."""
