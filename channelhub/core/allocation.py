@@ -238,9 +238,10 @@ def allocate(
     if ranking is None or not ranking.serves(config, origins):
         ranking = Ranking(config, origins)
     preferred, note, fallback = ranking.candidates(stock, channel, account)
-    remaining = _Taken(stock)
+    remaining: StockView = stock  # less what earlier parts took (once a later part reads it)
     decisions: list[AllocationDecision] = []
-    for rule, groups in _partitions(_groups(lines), config.split_rules):
+    partitions = _partitions(_groups(lines), config.split_rules)
+    for n, (rule, groups) in enumerate(partitions):
         budget = config.split.max_parts - len(decisions)
         planned: list[tuple[str, list[_Group], list[str]]] | str | None = None
         failures: list[str] = []
@@ -268,9 +269,12 @@ def allocate(
         for warehouse, taken, why in planned:
             if rule is not None:
                 why.insert(0, f"split rule {rule.name!r}")
-            for group in taken:
-                for line in group:
-                    remaining.take((warehouse, line.sku), line.quantity)
+            if n < len(partitions) - 1:
+                if not isinstance(remaining, _Taken):
+                    remaining = _Taken(stock)
+                for group in taken:
+                    for line in group:
+                        remaining.take((warehouse, line.sku), line.quantity)
             decisions.append(
                 AllocationDecision(
                     part=len(decisions) + 1,
@@ -371,13 +375,17 @@ def _fill(
     groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView
 ) -> list[_Group]:
     """The groups ``warehouse`` can ship together from ``stock``, in order."""
-    local = _Taken(stock)
+    local: _Taken | None = None  # made at the first group taken that a later one may follow
+    last = len(groups) - 1
     taken: list[_Group] = []
-    for group in groups:
-        if _fits(group, warehouse, local, cartons):
+    for n, group in enumerate(groups):
+        if _fits(group, warehouse, stock if local is None else local, cartons):
             taken.append(group)
-            for line in group:
-                local.take((warehouse, line.sku), line.quantity)
+            if n < last:
+                if local is None:
+                    local = _Taken(stock)
+                for line in group:
+                    local.take((warehouse, line.sku), line.quantity)
     return taken
 
 

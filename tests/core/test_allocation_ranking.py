@@ -45,6 +45,19 @@ CONFIGS = (
         }
     ),
     AllocationConfig.model_validate({"split": {"by_stock": False}, "fallback": ["US-WEST"]}),
+    AllocationConfig.model_validate(  # parts of their own first: later parts read what's left
+        BASE
+        | {
+            "split": {"max_parts": 3},
+            "split_rules": [
+                {"name": "lids", "skus": ["LID"]},
+                {"name": "west", "sku_pattern": "M.*", "warehouse": "US-WEST"},
+            ],
+        }
+    ),
+    AllocationConfig.model_validate(
+        {"split_rules": [{"name": "lids", "skus": ["LID"]}], "fallback": ["CN-SZ"]}
+    ),
 )
 
 addresses = st.builds(

@@ -97,3 +97,31 @@ def test_allocating_from_the_view_decides_as_from_a_dict(
 
     plain = {key: b.available for key, b in held.items()}
     assert run(Available(held), Ranking(config, origins)) == run(plain, None)
+
+
+def test_a_later_part_reads_the_stock_earlier_parts_took() -> None:
+    """Line 1 (a lid and two mugs) ships in a part of its own (split rule): line 2 then finds
+    one mug left, never the three on the shelf before."""
+    config = AllocationConfig.model_validate(
+        {"split_rules": [{"name": "lids", "skus": ["LID"]}], "split": {"max_parts": 3}}
+    )
+    lines = [
+        ExpandedLine(order_line_id="1", sku="LID", quantity=1, bound_sku="SET"),
+        ExpandedLine(order_line_id="1", sku="MUG", quantity=2, bound_sku="SET"),
+        ExpandedLine(order_line_id="2", sku="MUG", quantity=2, bound_sku="MUG"),
+    ]
+    held = {
+        ("US-EAST", "MUG"): Balance(warehouse="US-EAST", sku="MUG", on_hand=3),
+        ("US-EAST", "LID"): Balance(warehouse="US-EAST", sku="LID", on_hand=1),
+    }
+    result = allocate(
+        lines,
+        stock=Available(held),
+        ship_to=None,
+        channel="shopify",
+        account="shop1",
+        config=config,
+        origins={"US-EAST": Origin("US")},
+    )
+    assert not result.allocated
+    assert result.unallocatable == "no warehouse has 2 x MUG for line 2 (US-EAST has 1)"
