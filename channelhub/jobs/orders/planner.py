@@ -121,6 +121,7 @@ class Planner:
     def until_stock(
         self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
     ) -> OrderPlan:
+        reference = str(key)
         return plan_order(
             order,
             catalog=self.catalog,
@@ -130,12 +131,12 @@ class Planner:
             allocation_config=self.settings.allocation,
             balances={},
             now=now,
-            reference=str(key),
+            reference=reference,
             approved_by_hand=approved_by_hand,
             origins=self.origins,
             stock_unknown=self.unknown,
             cartons=self.cartons,
-            quotes=self.settings.quotes.get(str(key)),
+            quotes=self._quotes(reference),
             until_stock=True,
             ranking=self.ranking,
         )
@@ -149,19 +150,25 @@ class Planner:
         *,
         now: datetime,
     ) -> OrderPlan:
+        reference = str(key)
         return plan_stock(
             order,
             first,
             balances=balances,
             allocation_config=self.settings.allocation,
             now=now,
-            reference=str(key),
+            reference=reference,
             origins=self.origins,
             stock_unknown=self.unknown,
             cartons=self.cartons,
-            quotes=self.settings.quotes.get(str(key)),
+            quotes=self._quotes(reference),
             ranking=self.ranking,
         )
+
+    def _quotes(self, reference: str) -> Quotes | None:
+        """The live quotes for the order ``reference`` names (most runs have none at all)."""
+        quotes = self.settings.quotes
+        return quotes.get(reference) if quotes else None
 
 
 def _skus_to_read(
