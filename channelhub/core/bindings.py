@@ -8,9 +8,10 @@ pick. Bindings are versioned: a re-bind gets version + 1 so waiting orders can b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from functools import lru_cache
+from typing import TypeVar, cast
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -29,6 +30,8 @@ class Scope(StrEnum):
 
 
 SCOPE_ORDER: tuple[Scope, ...] = (Scope.ACCOUNT, Scope.CHANNEL, Scope.GLOBAL)
+
+_T = TypeVar("_T")
 
 #: Listings a :class:`PairingBook` remembers resolving before it forgets them all.
 RESOLVED_LIMIT = 4096
@@ -202,6 +205,9 @@ class PairingBook:
         # what resolve found for each listing (the book never changes): its binding or none,
         # or the (subject, options) of its conflict, raised anew for each caller
         self._resolved: dict[_Listed, Binding | tuple[str, tuple[str, ...]] | None] = {}
+        # what pairing made of a bound listing instance (the instance kept in its entry, so
+        # its id cannot be reused while it is there): see outcome_of
+        self._outcomes: dict[tuple[int, bool], tuple[ListingRef, object]] = {}
 
     def __iter__(self) -> Iterator[Binding]:
         return iter(self._bindings.values())
@@ -250,6 +256,20 @@ class PairingBook:
         if isinstance(found, tuple):
             raise PairingConflict(*found)
         return found
+
+    def outcome_of(self, listing: ListingRef, in_catalog: bool, make: Callable[[], _T]) -> _T:
+        """``make()``, what pairing says of ``listing`` bound in this book (its SKU in the
+        catalog or not), made once per listing instance: order lines share one instance per
+        listing (:meth:`ListingRef.of_line`), and the book never changes."""
+        key = (id(listing), in_catalog)
+        found = self._outcomes.get(key)
+        if found is not None and found[0] is listing:
+            return cast(_T, found[1])
+        made = make()
+        if len(self._outcomes) >= RESOLVED_LIMIT:
+            self._outcomes.clear()
+        self._outcomes[key] = (listing, made)
+        return made
 
     def _resolve(self, listing: ListingRef) -> Binding | None:
         mine = self._candidates(listing)

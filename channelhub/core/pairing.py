@@ -268,7 +268,9 @@ def pair(
     """
     binding = book.resolve(listing)
     if binding is not None:
-        return _bound(listing, binding, binding.sku in catalog)
+        known = binding.sku in catalog
+        # orders sell the same listings over and over: the book keeps what it said of each
+        return book.outcome_of(listing, known, lambda: _bound(listing, binding, known))
     candidates = suggest(listing, catalog, config)
     above = [c for c in candidates if c.score >= config.auto_bind_threshold]
     if not above:
@@ -307,38 +309,21 @@ def pair(
     )
 
 
-#: Outcomes of bound listings made, by the identity of the listing and the binding (each
-#: kept in its entry, so neither id can be reused while it is there): orders sell the same
-#: listings over and over, and the book and the line references hand out one instance each.
-_BOUND: dict[tuple[int, int, bool], tuple[ListingRef, Binding, PairingOutcome]] = {}
-#: Entries :data:`_BOUND` keeps before it forgets them all.
-BOUND_LIMIT = 4096
-
-
 def _bound(listing: ListingRef, binding: Binding, in_catalog: bool) -> PairingOutcome:
     """What ``binding`` says of ``listing``: bound, or unpaired when it names a SKU the
     catalog lacks (``in_catalog`` False)."""
-    key = (id(listing), id(binding), in_catalog)
-    found = _BOUND.get(key)
-    if found is not None and found[0] is listing and found[1] is binding:
-        return found[2]
     if in_catalog:
-        outcome = PairingOutcome(
+        return PairingOutcome(
             listing=listing,
             status=PairingStatus.BOUND,
             binding=binding,
             reason=f"bound by {binding.describe()}",
         )
-    else:
-        outcome = PairingOutcome(
-            listing=listing,
-            status=PairingStatus.UNPAIRED,
-            reason=f"{binding.describe()} names a SKU not in the product library",
-        )
-    if len(_BOUND) >= BOUND_LIMIT:
-        _BOUND.clear()
-    _BOUND[key] = (listing, binding, outcome)
-    return outcome
+    return PairingOutcome(
+        listing=listing,
+        status=PairingStatus.UNPAIRED,
+        reason=f"{binding.describe()} names a SKU not in the product library",
+    )
 
 
 def _auto_binding(listing: ListingRef, cand: Candidate, scope: Scope) -> Binding | None:

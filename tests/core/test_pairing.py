@@ -372,7 +372,7 @@ def test_the_listing_of_a_line_is_the_one_built_from_its_fields(
 
 
 def test_a_bound_listing_pairs_alike_every_time_with_each_catalog() -> None:
-    """(Outcomes of bound listings are kept per listing and binding instance: a catalog that
+    """(Outcomes of bound listings are kept by the book per listing instance: a catalog that
     lacks the SKU, another listing or an equal new reference each get their own.)"""
     book = PairingBook([bind(Scope.ACCOUNT, "P1", "MUG"), bind(Scope.CHANNEL, "P2", "NOPE")])
     full = library()
