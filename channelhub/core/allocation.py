@@ -22,9 +22,9 @@ Rules that keep parcels sane:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar, overload
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +40,8 @@ StockView = Mapping[tuple[str, str], int]
 """Available units (on hand less reserved) by (warehouse, sku)."""
 
 _FAR = 10**9
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class AllocationDecision(BaseModel):
@@ -79,6 +81,129 @@ class AllocationResult(BaseModel):
 
 _Group = tuple[ExpandedLine, ...]  # the stock lines of one order line: they ship together
 
+#: Entries a :class:`Ranking` keeps per kind before it forgets them all (a bound, not a size
+#: planning reaches: a planner sees a few warehouses and destinations).
+RANKING_MEMO_LIMIT = 4096
+
+_Destination = tuple[str, str | None] | None  # (country, region) of the ship-to, or none
+
+
+class _Taken(Mapping[tuple[str, str], int]):
+    """``stock`` less what was taken from it: only the entries taken from are kept here, so
+    trying a warehouse against a chunk's hundreds of balances copies none of them (a copy of
+    the whole stock per warehouse tried made allocating one order cost as much as the chunk
+    has balances)."""
+
+    __slots__ = ("_left", "_stock")
+
+    def __init__(self, stock: StockView) -> None:
+        self._stock = stock
+        self._left: dict[tuple[str, str], int] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        left = self._left.get(key)
+        return self._stock[key] if left is None else left
+
+    @overload
+    def get(self, key: tuple[str, str], /) -> int | None: ...
+    @overload
+    def get(self, key: tuple[str, str], /, default: int | _V) -> int | _V: ...
+    def get(self, key: tuple[str, str], /, default: object = None) -> object:
+        left = self._left.get(key)
+        return self._stock.get(key, default) if left is None else left
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._stock
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._stock)
+
+    def __len__(self) -> int:
+        return len(self._stock)
+
+    def take(self, key: tuple[str, str], units: int) -> None:
+        """``units`` of ``key`` taken (KeyError, as from a dict, when ``stock`` has none)."""
+        self._left[key] = self[key] - units
+
+
+class Ranking:
+    """What ranking warehouses reads of the rules, remembered for one ``config`` and ``origins``.
+
+    Which candidates an account has, the order a pool ranks in for a destination and the
+    words that explain a choice read only the rules, the warehouses' addresses and the
+    destination's country and region (when no live quotes are in play): the same for every
+    order a planner allocates to the same place, so a planner keeps one and works each out
+    once. :func:`allocate` uses it only for the very ``config`` and ``origins`` it was made
+    for (``origins`` must not change while it is in use) and makes its own otherwise.
+    Each memo is emptied when it reaches :data:`RANKING_MEMO_LIMIT` entries.
+    """
+
+    def __init__(self, config: AllocationConfig, origins: Origins | None) -> None:
+        self.config = config
+        self.origins = origins
+        self._candidates: dict[tuple[str, str], tuple[tuple[str, ...], str, tuple[str, ...]]] = {}
+        self._ranked: dict[tuple[tuple[str, ...], _Destination], tuple[str, ...]] = {}
+        self._reasons: dict[tuple[str, tuple[str, ...], _Destination], tuple[str, ...]] = {}
+
+    def serves(self, config: AllocationConfig, origins: Origins | None) -> bool:
+        """Whether this ranking was made for exactly ``config`` and ``origins``."""
+        return self.config is config and self.origins is origins
+
+    def candidates(
+        self, stock: StockView, channel: str, account: str
+    ) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+        """(preferred warehouses, why they are the candidates, fallback warehouses); only
+        the stock's warehouses when neither the rules nor ``origins`` name any (then not
+        remembered: they change with the stock)."""
+        config = self.config
+        if not (config.warehouses or self.origins):
+            return _pools(stock, channel, account, config, self.origins)
+        key = (channel, account)
+        found = self._candidates.get(key)
+        if found is None:
+            found = _pools(stock, channel, account, config, self.origins)
+            _remember(self._candidates, key, found)
+        return found
+
+    def ranked(
+        self, pool: tuple[str, ...], ship_to: Address | None, quotes: Quotes | None
+    ) -> list[str]:
+        """``pool`` best first for ``ship_to`` (:func:`_rank_key`)."""
+        config, origins = self.config, self.origins or {}
+        if quotes:
+            return sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins, quotes))
+        key = (pool, _destination(ship_to))
+        found = self._ranked.get(key)
+        if found is None:
+            found = tuple(sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins)))
+            _remember(self._ranked, key, found)
+        return list(found)
+
+    def reasons(
+        self, chosen: str, rivals: list[str], ship_to: Address | None, quotes: Quotes | None
+    ) -> list[str]:
+        """Why ``chosen`` beat ``rivals`` (:func:`_ranking_reasons`)."""
+        config, origins = self.config, self.origins or {}
+        if quotes:
+            return _ranking_reasons(chosen, rivals, ship_to, config, origins, quotes)
+        key = (chosen, tuple(rivals), _destination(ship_to))
+        found = self._reasons.get(key)
+        if found is None:
+            found = tuple(_ranking_reasons(chosen, rivals, ship_to, config, origins))
+            _remember(self._reasons, key, found)
+        return list(found)
+
+
+def _destination(ship_to: Address | None) -> _Destination:
+    """All ranking reads of a ship-to address (with no quotes): its country and region."""
+    return None if ship_to is None else (ship_to.country, ship_to.region)
+
+
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
+    if len(memo) >= RANKING_MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+
 
 def allocate(
     lines: Sequence[ExpandedLine],
@@ -92,6 +217,7 @@ def allocate(
     stock_unknown: frozenset[str] = frozenset(),
     cartons: CartonView | None = None,
     quotes: Quotes | None = None,
+    ranking: Ranking | None = None,
 ) -> AllocationResult:
     """Choose a warehouse for every line; see the module docstring for the rules.
 
@@ -102,20 +228,22 @@ def allocate(
     shortage there says how to tell it. ``cartons``: the carton rules of (warehouse, sku).
     ``quotes`` are the live quotes of warehouses asked
     for this order (:mod:`channelhub.core.allocation_quotes`): CHEAPEST takes a quote's cost
-    over the cost table's, FASTEST ranks by the quoted arrival.
+    over the cost table's, FASTEST ranks by the quoted arrival. ``ranking``: what ranking
+    remembers across calls for this ``config`` and ``origins`` (:class:`Ranking`; a caller
+    allocating many orders keeps one), ignored when made for others.
     """
     packs: CartonView = cartons or {}
     if not lines:
         return AllocationResult(unallocatable="the order has no lines to ship")
-    preferred, note = _candidates(stock, channel, account, config, origins)
-    fallback = tuple(w for w in config.fallback if w not in preferred)
-    remaining = dict(stock)
+    if ranking is None or not ranking.serves(config, origins):
+        ranking = Ranking(config, origins)
+    preferred, note, fallback = ranking.candidates(stock, channel, account)
+    remaining: StockView = stock  # less what earlier parts took (once a later part reads it)
     decisions: list[AllocationDecision] = []
-    for rule, groups in _partitions(_groups(lines), config.split_rules):
+    partitions = _partitions(_groups(lines), config.split_rules)
+    for n, (rule, groups) in enumerate(partitions):
         budget = config.split.max_parts - len(decisions)
-        planned: list[tuple[str, list[_Group], list[str]]] | str = _nothing_allowed(
-            rule, stock, channel, account, config, origins
-        )
+        planned: list[tuple[str, list[_Group], list[str]]] | str | None = None
         failures: list[str] = []
         for pool, pool_note in ((preferred, note), (fallback, "fallback warehouse")):
             if rule is not None and rule.warehouse is not None:
@@ -123,8 +251,8 @@ def allocate(
             if not pool:
                 continue
             planned = _plan(
-                groups, pool, remaining, ship_to, config, origins or {}, budget, stock_unknown,
-                packs, quotes,
+                groups, pool, remaining, ship_to, config, ranking, budget, stock_unknown, packs,
+                quotes,
             )  # fmt: skip
             if isinstance(planned, str):
                 failures.append(planned)
@@ -133,15 +261,20 @@ def allocate(
                 for _, _, why in planned:
                     why.insert(0, pool_note)
             break
+        if planned is None:  # no pool had a warehouse to try
+            planned = _nothing_allowed(rule, stock, channel, account, config, origins)
         if isinstance(planned, str):
             reason = "; then from the fallback: ".join(failures) or planned
             return AllocationResult(unallocatable=reason)
         for warehouse, taken, why in planned:
             if rule is not None:
                 why.insert(0, f"split rule {rule.name!r}")
-            for group in taken:
-                for line in group:
-                    remaining[(warehouse, line.sku)] -= line.quantity
+            if n < len(partitions) - 1:
+                if not isinstance(remaining, _Taken):
+                    remaining = _Taken(stock)
+                for group in taken:
+                    for line in group:
+                        remaining.take((warehouse, line.sku), line.quantity)
             decisions.append(
                 AllocationDecision(
                     part=len(decisions) + 1,
@@ -151,6 +284,18 @@ def allocate(
                 )
             )
     return AllocationResult(decisions=tuple(decisions))
+
+
+def _pools(
+    stock: StockView,
+    channel: str,
+    account: str,
+    config: AllocationConfig,
+    origins: Origins | None,
+) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The candidates (:func:`_candidates`) and the fallback warehouses not among them."""
+    preferred, note = _candidates(stock, channel, account, config, origins)
+    return preferred, note, tuple(w for w in config.fallback if w not in preferred)
 
 
 def _candidates(
@@ -230,13 +375,17 @@ def _fill(
     groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView
 ) -> list[_Group]:
     """The groups ``warehouse`` can ship together from ``stock``, in order."""
-    local = dict(stock)
+    local: _Taken | None = None  # made at the first group taken that a later one may follow
+    last = len(groups) - 1
     taken: list[_Group] = []
-    for group in groups:
-        if _fits(group, warehouse, local, cartons):
+    for n, group in enumerate(groups):
+        if _fits(group, warehouse, stock if local is None else local, cartons):
             taken.append(group)
-            for line in group:
-                local[(warehouse, line.sku)] -= line.quantity
+            if n < last:
+                if local is None:
+                    local = _Taken(stock)
+                for line in group:
+                    local.take((warehouse, line.sku), line.quantity)
     return taken
 
 
@@ -296,7 +445,7 @@ def _plan(
     stock: StockView,
     ship_to: Address | None,
     config: AllocationConfig,
-    origins: Origins,
+    ranking: Ranking,
     budget: int,
     stock_unknown: frozenset[str] = frozenset(),
     cartons: CartonView | None = None,
@@ -304,23 +453,20 @@ def _plan(
 ) -> list[tuple[str, list[_Group], list[str]]] | str:
     """The parts for ``groups`` from ``pool``, or why they cannot be shipped from it."""
     packs: CartonView = cartons or {}
-    ranked = sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins, quotes))
+    ranked = ranking.ranked(pool, ship_to, quotes)
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
     fillers = [w for w in ranked if len(_fill(groups, w, stock, packs)) == len(groups)]
     if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
         best = fillers[0]
-        why = [
-            "every line in stock",
-            *_ranking_reasons(best, fillers, ship_to, config, origins, quotes),
-        ]
+        why = ["every line in stock", *ranking.reasons(best, fillers, ship_to, quotes)]
         return [(best, list(groups), why)]
     if not config.split.by_stock:
         return _shortage(groups, pool, stock, "and splitting by stock is off", stock_unknown, packs)
     parts: list[tuple[str, list[_Group], list[str]]] = []
     left = list(groups)
-    local = dict(stock)
+    local = _Taken(stock)
     unused = list(ranked)
     while left:
         if len(parts) == budget:
@@ -338,11 +484,11 @@ def _plan(
         unused.remove(warehouse)
         covered = ", ".join(sorted({g[0].order_line_id for g in taken}))
         why = [f"split by stock: has every unit for line(s) {covered}"]
-        why.extend(_ranking_reasons(warehouse, [warehouse], ship_to, config, origins, quotes))
+        why.extend(ranking.reasons(warehouse, [warehouse], ship_to, quotes))
         parts.append((warehouse, taken, why))
         for group in taken:
             for line in group:
-                local[(warehouse, line.sku)] -= line.quantity
+                local.take((warehouse, line.sku), line.quantity)
         left = [g for g in left if g not in taken]
     return parts
 

@@ -8,8 +8,10 @@ pick. Bindings are versioned: a re-bind gets version + 1 so waiting orders can b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
+from functools import lru_cache
+from typing import TypeVar, cast
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -28,6 +30,14 @@ class Scope(StrEnum):
 
 
 SCOPE_ORDER: tuple[Scope, ...] = (Scope.ACCOUNT, Scope.CHANNEL, Scope.GLOBAL)
+
+_T = TypeVar("_T")
+
+#: Listings a :class:`PairingBook` remembers resolving before it forgets them all.
+RESOLVED_LIMIT = 4096
+
+#: What resolving reads of a listing: (channel, account, listing id, variation id, channel SKU).
+_Listed = tuple[str, str, str | None, str | None, str | None]
 
 
 class ListingRef(BaseModel):
@@ -57,12 +67,16 @@ class ListingRef(BaseModel):
     @classmethod
     def of_line(cls, order: Order, line: OrderLine) -> ListingRef:
         """The listing an order line sold."""
-        return cls(
-            channel=order.channel,
-            account=order.account,
-            listing_id=line.listing_id,
-            variation_id=line.variation_id,
-            channel_sku=line.channel_sku,
+        if cls is not ListingRef:  # a subclass gets its own kind of reference
+            return cls(
+                channel=order.channel,
+                account=order.account,
+                listing_id=line.listing_id,
+                variation_id=line.variation_id,
+                channel_sku=line.channel_sku,
+            )
+        return _line_ref(
+            order.channel, order.account, line.listing_id, line.variation_id, line.channel_sku
         )
 
     def __str__(self) -> str:
@@ -70,6 +84,25 @@ class ListingRef(BaseModel):
         lid = f" listing {self.listing_id}" if self.listing_id else ""
         var = f"/{self.variation_id}" if self.variation_id else ""
         return f"{self.channel}:{self.account}{lid}{var}{sku}"
+
+
+@lru_cache(maxsize=4096)
+def _line_ref(
+    channel: str,
+    account: str,
+    listing_id: str | None,
+    variation_id: str | None,
+    channel_sku: str | None,
+) -> ListingRef:
+    """The reference of what order lines sell, one frozen instance per listing: the same
+    listings sell in order after order, and planning and loading the book each ask for it."""
+    return ListingRef(
+        channel=channel,
+        account=account,
+        listing_id=listing_id,
+        variation_id=variation_id,
+        channel_sku=channel_sku,
+    )
 
 
 class Binding(BaseModel):
@@ -169,6 +202,12 @@ class PairingBook:
         self._by_subject = by_subject
         self._by_sku = by_sku
         self._rank = {key: n for n, key in enumerate(current)}
+        # what resolve found for each listing (the book never changes): its binding or none,
+        # or the (subject, options) of its conflict, raised anew for each caller
+        self._resolved: dict[_Listed, Binding | tuple[str, tuple[str, ...]] | None] = {}
+        # what pairing made of a bound listing instance (the instance kept in its entry, so
+        # its id cannot be reused while it is there): see outcome_of
+        self._outcomes: dict[tuple[int, bool], tuple[ListingRef, object]] = {}
 
     def __iter__(self) -> Iterator[Binding]:
         return iter(self._bindings.values())
@@ -193,7 +232,46 @@ class PairingBook:
 
     def resolve(self, listing: ListingRef) -> Binding | None:
         """The binding that applies: account over channel over global; a listing-level
-        binding over a SKU-level one in the same scope. PairingConflict when ambiguous."""
+        binding over a SKU-level one in the same scope. PairingConflict when ambiguous.
+
+        Remembered per listing (all of it resolving reads, identifiers aside): an order
+        sells the same listings as many before it."""
+        listed = (
+            listing.channel,
+            listing.account,
+            listing.listing_id,
+            listing.variation_id,
+            listing.channel_sku,
+        )
+        try:
+            found = self._resolved[listed]
+        except KeyError:
+            try:
+                found = self._resolve(listing)
+            except PairingConflict as conflict:
+                found = (conflict.subject, conflict.options)
+            if len(self._resolved) >= RESOLVED_LIMIT:
+                self._resolved.clear()
+            self._resolved[listed] = found
+        if isinstance(found, tuple):
+            raise PairingConflict(*found)
+        return found
+
+    def outcome_of(self, listing: ListingRef, in_catalog: bool, make: Callable[[], _T]) -> _T:
+        """``make()``, what pairing says of ``listing`` bound in this book (its SKU in the
+        catalog or not), made once per listing instance: order lines share one instance per
+        listing (:meth:`ListingRef.of_line`), and the book never changes."""
+        key = (id(listing), in_catalog)
+        found = self._outcomes.get(key)
+        if found is not None and found[0] is listing:
+            return cast(_T, found[1])
+        made = make()
+        if len(self._outcomes) >= RESOLVED_LIMIT:
+            self._outcomes.clear()
+        self._outcomes[key] = (listing, made)
+        return made
+
+    def _resolve(self, listing: ListingRef) -> Binding | None:
         mine = self._candidates(listing)
         for scope in SCOPE_ORDER:
             found = [b for b in mine if b.scope is scope and _applies(b, listing)]

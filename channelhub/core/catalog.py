@@ -56,6 +56,10 @@ class CatalogIssue(BaseModel):
     problem: str = Field(min_length=1)
 
 
+#: Expansions a :class:`Catalog` remembers before it forgets them all.
+EXPANDED_LIMIT = 4096
+
+
 class Catalog:
     """Every local SKU by code, checked for unknown components and cycles when built."""
 
@@ -71,6 +75,10 @@ class Catalog:
         if problems:
             raise InvalidInput(problems, source="product library")
         self._marks: SkuIndex | None = None  # built on first use
+        # expansions already made (the library never changes): orders sell the same SKUs in
+        # the same quantities over and over, and the lines are frozen values to share
+        self._expanded: dict[tuple[str, int, int, str], tuple[ExpandedLine, ...]] = {}
+        self._recipes: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = {}
 
     # -- lookup -----------------------------------------------------------------------------
     def __contains__(self, code: object) -> bool:
@@ -190,6 +198,20 @@ class Catalog:
         Lines come out sorted by SKU, one per stock SKU (a SKU reached through two nested
         combos is summed), so the result is stable for reservation and comparison.
         """
+        if type(quantity) is not int or type(multiplier) is not int:  # True == 1, 2.0 == 2
+            return self._expand(code, quantity, multiplier, order_line_id)
+        key = (code, quantity, multiplier, order_line_id)
+        found = self._expanded.get(key)
+        if found is None:
+            found = self._expand(code, quantity, multiplier, order_line_id)
+            if len(self._expanded) >= EXPANDED_LIMIT:
+                self._expanded.clear()
+            self._expanded[key] = found
+        return found
+
+    def _expand(
+        self, code: str, quantity: int, multiplier: int, order_line_id: str
+    ) -> tuple[ExpandedLine, ...]:
         if quantity < 1:
             raise InvalidInput.field("quantity", quantity, "must be at least 1")
         if multiplier < 1:
@@ -206,18 +228,31 @@ class Catalog:
                     ordered_quantity=quantity,
                 ),
             )
-        paths = self._combo_paths(code)
         return tuple(
             ExpandedLine(
                 order_line_id=order_line_id,
                 sku=stock_sku,
                 quantity=units * per_unit,
                 bound_sku=code,
-                via=paths[stock_sku],
+                via=via,
                 ordered_quantity=quantity,
             )
-            for stock_sku, per_unit in sorted(self.stock_units(code).items())
+            for stock_sku, per_unit, via in self._recipe(code)
         )
+
+    def _recipe(self, code: str) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
+        """(stock SKU, base units per unit, combos walked) under combo ``code``, by SKU:
+        worked out once per combo (order lines' ids differ, so their expansions seldom
+        repeat, but their combos do)."""
+        found = self._recipes.get(code)
+        if found is None:
+            paths = self._combo_paths(code)
+            found = tuple(
+                (stock_sku, per_unit, paths[stock_sku])
+                for stock_sku, per_unit in sorted(self.stock_units(code).items())
+            )
+            self._recipes[code] = found
+        return found
 
     def _combo_paths(self, code: str) -> dict[str, tuple[str, ...]]:
         """For each stock SKU under combo ``code``: the combos walked to reach it (first path)."""

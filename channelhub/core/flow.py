@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel
 
-from channelhub.core.allocation import AllocationResult, allocate
+from channelhub.core.allocation import AllocationResult, Ranking, allocate
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.allocation_quotes import Quotes
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict
@@ -28,7 +28,7 @@ from channelhub.core.order import ChannelOrderState, Order
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
 from channelhub.core.reservations import ReservationPlan, reserve
 from channelhub.core.review import ReviewDecision, ReviewRules, review
-from channelhub.core.stock import Balance
+from channelhub.core.stock import Available, Balance
 from channelhub.core.types import VALUE_CONFIG, AsTuple
 
 #: The reason of a plan stopped ``until_stock``: only stock is left to decide.
@@ -101,6 +101,7 @@ def plan_order(
     cartons: CartonView | None = None,
     quotes: Quotes | None = None,
     until_stock: bool = False,
+    ranking: Ranking | None = None,
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
@@ -111,6 +112,8 @@ def plan_order(
     ``quotes``: the warehouses' live quotes for this order (allocation's cost and speed input).
     ``until_stock``: stop where only stock is left to decide (``approved``, with the expansion
     and review, no allocation): what a caller plans first to learn which SKUs to lock.
+    ``ranking``: allocation's memo for ``allocation_config`` and ``origins``
+    (:class:`~channelhub.core.allocation.Ranking`), kept by a caller planning many orders.
     """
     if (
         order.channel_state is ChannelOrderState.CANCELLED
@@ -227,6 +230,7 @@ def plan_order(
         stock_unknown=stock_unknown,
         cartons=cartons,
         quotes=quotes,
+        ranking=ranking,
     )
 
 
@@ -242,13 +246,14 @@ def plan_stock(
     stock_unknown: frozenset[str] = frozenset(),
     cartons: CartonView | None = None,
     quotes: Quotes | None = None,
+    ranking: Ranking | None = None,
 ) -> OrderPlan:
     """The rest of :func:`plan_order` for ``first``, the plan it returned ``until_stock``
     (``approved``, paired, expanded and reviewed): allocate and reserve against ``balances``.
     A caller that planned once to learn which SKUs to lock finishes here, without pairing,
     expanding and reviewing the order again."""
     assert order.ship_to is not None  # an order without an address is held before stock
-    stock = {key: b.available for key, b in balances.items()}
+    stock = Available(balances)  # read as allocation asks: not every balance for each order
     allocation = allocate(
         first.expanded,
         stock=stock,
@@ -260,6 +265,7 @@ def plan_stock(
         stock_unknown=stock_unknown,
         cartons=cartons,
         quotes=quotes,
+        ranking=ranking,
     )
     if not allocation.allocated:
         reason = f"waiting for stock: {allocation.unallocatable}"

@@ -7,6 +7,7 @@ Identity is (channel, account, external id). ``channel_status`` keeps the channe
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
@@ -68,6 +69,13 @@ class OrderKey(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.account}:{self.external_id}"
+
+
+@lru_cache(maxsize=4096)
+def _key(channel: str, account: str, external_id: str) -> OrderKey:
+    """The key of the order with these (validated) fields: one frozen instance serves every
+    caller, since planning and storing one order ask for its key many times over."""
+    return OrderKey(channel=channel, account=account, external_id=external_id)
 
 
 def parse_order_key(text: str) -> OrderKey:
@@ -211,7 +219,7 @@ class Order(BaseModel):
     @property
     def key(self) -> OrderKey:
         """The order's natural key."""
-        return OrderKey(channel=self.channel, account=self.account, external_id=self.external_id)
+        return _key(self.channel, self.account, self.external_id)
 
     @property
     def currency(self) -> str:

@@ -268,18 +268,9 @@ def pair(
     """
     binding = book.resolve(listing)
     if binding is not None:
-        if binding.sku not in catalog:
-            return PairingOutcome(
-                listing=listing,
-                status=PairingStatus.UNPAIRED,
-                reason=f"{binding.describe()} names a SKU not in the product library",
-            )
-        return PairingOutcome(
-            listing=listing,
-            status=PairingStatus.BOUND,
-            binding=binding,
-            reason=f"bound by {binding.describe()}",
-        )
+        known = binding.sku in catalog
+        # orders sell the same listings over and over: the book keeps what it said of each
+        return book.outcome_of(listing, known, lambda: _bound(listing, binding, known))
     candidates = suggest(listing, catalog, config)
     above = [c for c in candidates if c.score >= config.auto_bind_threshold]
     if not above:
@@ -315,6 +306,23 @@ def pair(
         binding=new,
         candidates=candidates,
         reason=f"auto-bound at score {best.score}: {best.evidence}",
+    )
+
+
+def _bound(listing: ListingRef, binding: Binding, in_catalog: bool) -> PairingOutcome:
+    """What ``binding`` says of ``listing``: bound, or unpaired when it names a SKU the
+    catalog lacks (``in_catalog`` False)."""
+    if in_catalog:
+        return PairingOutcome(
+            listing=listing,
+            status=PairingStatus.BOUND,
+            binding=binding,
+            reason=f"bound by {binding.describe()}",
+        )
+    return PairingOutcome(
+        listing=listing,
+        status=PairingStatus.UNPAIRED,
+        reason=f"{binding.describe()} names a SKU not in the product library",
     )
 
 

@@ -278,6 +278,10 @@ class ReviewDecision(BaseModel):
         return "hold: " + "; ".join(f"{r.rule}: {r.message}" for r in self.reasons)
 
 
+#: The decision of every order no rule holds (a frozen value: one serves them all).
+_APPROVED = ReviewDecision(reasons=())
+
+
 def review(order: Order, rules: ReviewRules, *, now: datetime) -> ReviewDecision:
     """Check ``order`` against every enabled rule; list every reason that matched."""
     reasons: list[HoldReason] = []
@@ -287,7 +291,7 @@ def review(order: Order, rules: ReviewRules, *, now: datetime) -> ReviewDecision
         message = _match(rule, order, now)
         if message:
             reasons.append(HoldReason(rule=rule.name, kind=rule.kind, message=message))
-    return ReviewDecision(reasons=tuple(reasons))
+    return ReviewDecision(reasons=tuple(reasons)) if reasons else _APPROVED
 
 
 def _match(rule: _Rule, order: Order, now: datetime) -> str | None:

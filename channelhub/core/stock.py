@@ -7,8 +7,9 @@ fixed effect on the two balances, *on hand* and *reserved*, of one warehouse x S
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
+from typing import TypeVar, overload
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -105,6 +106,40 @@ class Balance(BaseModel):
     def available(self) -> int:
         """On hand less reserved, never below zero."""
         return max(self.on_hand - self.reserved, 0)
+
+
+_T = TypeVar("_T")
+
+
+class Available(Mapping[tuple[str, str], int]):
+    """The units available (:attr:`Balance.available`) by (warehouse, sku) of ``balances``,
+    read when asked: allocating one order reads a few of the hundreds of balances a chunk of
+    orders locked, and working them all out for each order cost as much as the chunk has."""
+
+    __slots__ = ("_balances",)
+
+    def __init__(self, balances: Mapping[tuple[str, str], Balance]) -> None:
+        self._balances = balances
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        return self._balances[key].available
+
+    @overload
+    def get(self, key: tuple[str, str], /) -> int | None: ...
+    @overload
+    def get(self, key: tuple[str, str], /, default: int | _T) -> int | _T: ...
+    def get(self, key: tuple[str, str], /, default: object = None) -> object:
+        balance = self._balances.get(key)
+        return default if balance is None else balance.available
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._balances
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._balances)
+
+    def __len__(self) -> int:
+        return len(self._balances)
 
 
 def balances(movements: Iterable[StockMovement]) -> dict[tuple[str, str], Balance]:

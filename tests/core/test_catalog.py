@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from channelhub.core.catalog import Catalog
 from channelhub.core.errors import InvalidInput, NotFound
@@ -109,3 +110,39 @@ def test_expansion_multiplies_along_a_chain_of_combos(
     for level in range(chain):
         expected *= qtys[level]
     assert (line.sku, line.quantity, len(line.via)) == ("BASE", expected, chain)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["MUG", "SET", "MEGA", "GIFT", "LID", "NOPE"]),
+            st.integers(-1, 3),
+            st.integers(0, 2),
+            st.sampled_from(["", "L1", "L2"]),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_a_catalog_remembers_expansions_and_answers_as_a_fresh_one(
+    calls: list[tuple[str, int, int, str]],
+) -> None:
+    """Codes, quantities, multipliers and line ids in turn and again, errors included."""
+    kept = library()
+
+    def expand(catalog: Catalog, call: tuple[str, int, int, str]) -> object:
+        code, quantity, multiplier, line_id = call
+        try:
+            return catalog.expand(code, quantity, multiplier=multiplier, order_line_id=line_id)
+        except (InvalidInput, NotFound) as error:
+            return (type(error), str(error))
+
+    for call in [*calls, *calls]:
+        assert expand(kept, call) == expand(library(), call)
+
+
+def test_an_expansion_is_remembered_only_for_whole_numbers() -> None:
+    catalog = library()
+    assert catalog.expand("MUG", 1) == catalog.expand("MUG", 1)
+    with pytest.raises(ValidationError):  # True is not a quantity, even after 1 was asked
+        catalog.expand("MUG", True)

@@ -14,6 +14,7 @@ from channelhub.core.models import (
     Money,
     MovementKind,
     Order,
+    OrderKey,
     OrderLine,
     OrderTotals,
     Sku,
@@ -158,3 +159,22 @@ def test_ledger_balances_follow_movement_kinds() -> None:
     assert (bal.on_hand, bal.reserved, bal.available) == (5, 0, 5)
     with pytest.raises(ValueError, match="takes a positive quantity"):
         move(MovementKind.RESERVE, -1)
+
+
+def test_an_orders_key_is_built_from_its_own_fields() -> None:
+    """(Keys are kept per (channel, account, id): orders told apart by one field, and a copy
+    with another id, get their own.)"""
+    seen = []
+    for channel, account, external_id in [
+        ("shopify", "shop1", "1001"),
+        ("shopify", "shop2", "1001"),
+        ("ebay", "shop1", "1001"),
+        ("shopify", "shop1", "1002"),
+    ] * 2:
+        o = parse(Order, _order(channel=channel, account=account, external_id=external_id))
+        assert o.key == OrderKey(channel=channel, account=account, external_id=external_id)
+        assert str(o.key) == f"{channel}:{account}:{external_id}"
+        seen.append(o)
+    moved = seen[0].model_copy(update={"external_id": "9"})
+    assert moved.key == OrderKey(channel="shopify", account="shop1", external_id="9")
+    assert seen[0].key == OrderKey(channel="shopify", account="shop1", external_id="1001")

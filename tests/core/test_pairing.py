@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from channelhub.core.bindings import Binding, ListingRef, PairingBook, PairingConflict, Scope
+from channelhub.core.catalog import Catalog
 from channelhub.core.pairing import (
     CandidateSource,
     PairingConfig,
@@ -280,3 +281,115 @@ def test_resolve_reads_only_the_listings_bindings_and_agrees_with_a_full_scan(
     assert got == expected
     for binding in book:
         assert binding in book.bound_to(binding.sku)
+
+
+def _outcome(book: PairingBook, listing: ListingRef) -> tuple[str, object]:
+    try:
+        return ("bound", book.resolve(listing))
+    except PairingConflict as conflict:
+        return ("conflict", (str(conflict), conflict.subject, conflict.options))
+
+
+_LISTINGS = st.builds(
+    ListingRef,
+    channel=st.sampled_from(["shopify", "ebay"]),
+    account=_VALUES,
+    listing_id=_OPTIONAL,
+    variation_id=_OPTIONAL,
+    channel_sku=_OPTIONAL,
+)
+
+
+@given(st.lists(_bindings(), max_size=12), st.lists(_LISTINGS, min_size=1, max_size=12))
+def test_a_book_remembers_what_it_resolved_and_answers_as_a_fresh_one(
+    bindings: list[Binding], listings: list[ListingRef]
+) -> None:
+    """Listings told apart by any one field, conflicts included, asked in turn and again."""
+    try:
+        book = PairingBook(bindings)
+    except PairingConflict:
+        return
+    for listing in [*listings, *listings]:
+        assert _outcome(book, listing) == _outcome(PairingBook(book.bindings()), listing)
+
+
+def test_a_remembered_listing_never_answers_for_another_account() -> None:
+    book = PairingBook([bind(Scope.ACCOUNT, "P1", "MUG"), bind(Scope.CHANNEL, "P1", "LID")])
+    for _ in range(2):
+        mine = book.resolve(ref("P1"))
+        theirs = book.resolve(ref("P1", account="shop2"))
+        assert mine is not None and mine.sku == "MUG"
+        assert theirs is not None and theirs.sku == "LID"
+
+
+def test_a_remembered_conflict_is_raised_anew_for_every_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """(A conflict the book resolves into, however rare: each caller gets its own error.)"""
+    book = PairingBook([bind(Scope.CHANNEL, "P1", "MUG")])
+    calls: list[ListingRef] = []
+
+    def conflicted(listing: ListingRef) -> Binding | None:
+        calls.append(listing)
+        raise PairingConflict(str(listing), ["1 x MUG", "1 x LID"])
+
+    monkeypatch.setattr(book, "_resolve", conflicted)
+    raised = []
+    for _ in range(2):
+        with pytest.raises(PairingConflict) as error:
+            book.resolve(ref("P1"))
+        raised.append(error.value)
+    assert len(calls) == 1 and raised[0] is not raised[1]
+    assert [(str(e), e.subject, e.options) for e in raised] == [
+        (str(raised[0]), "shopify:shop1 sku P1", ("1 x MUG", "1 x LID"))
+    ] * 2
+
+
+_LINE_FIELDS = st.fixed_dictionaries(
+    {
+        "channel": st.sampled_from(["shopify", "ebay"]),
+        "account": _VALUES,
+        "listing_id": _OPTIONAL,
+        "variation_id": _OPTIONAL,
+        "channel_sku": _OPTIONAL,
+    }
+)
+
+
+@given(st.lists(_LINE_FIELDS, min_size=1, max_size=8))
+def test_the_listing_of_a_line_is_the_one_built_from_its_fields(
+    lines: list[dict[str, str | None]],
+) -> None:
+    """(One reference is kept per listing: lines told apart by any field get their own.)"""
+    for fields in [*lines, *lines]:
+        line = {"line_id": "1", "quantity": 1} | {
+            k: v for k, v in fields.items() if k not in ("channel", "account")
+        }
+        o = order(channel=fields["channel"], account=fields["account"], lines=[line])
+        got = ListingRef.of_line(o, o.lines[0])
+        assert got == ListingRef(**fields)  # type: ignore[arg-type]
+        assert got.model_fields_set == ListingRef(**fields).model_fields_set  # type: ignore[arg-type]
+
+
+def test_a_bound_listing_pairs_alike_every_time_with_each_catalog() -> None:
+    """(Outcomes of bound listings are kept by the book per listing instance: a catalog that
+    lacks the SKU, another listing or an equal new reference each get their own.)"""
+    book = PairingBook([bind(Scope.ACCOUNT, "P1", "MUG"), bind(Scope.CHANNEL, "P2", "NOPE")])
+    full = library()
+    no_mug = Catalog(sku for sku in full if sku.code not in ("MUG", "SET", "MEGA", "GIFT"))
+    kept = [ref("P1"), ref("P2"), ref("P2", account="shop2")]
+    for _ in range(2):
+        for listing in (*kept, ref("P1")):
+            binding = book.resolve(listing)
+            for catalog in (full, no_mug):
+                out = pair(listing, catalog, CONFIG, book)
+                assert out.listing is listing and binding is not None
+                if binding.sku in catalog:
+                    assert (out.status, out.binding) == (PairingStatus.BOUND, binding)
+                    assert out.reason == f"bound by {binding.describe()}"
+                else:
+                    assert (out.status, out.binding) == (PairingStatus.UNPAIRED, None)
+                    assert out.reason.endswith("names a SKU not in the product library")
+                assert out.model_fields_set == {"listing", "status", "reason"} | (
+                    {"binding"} if out.binding is not None else set()
+                )

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from channelhub.core.review import ReviewRules, review
+from channelhub.core.review import ReviewDecision, ReviewRules, review
 from channelhub.core.shadowing import WarningKind, shadowing
 from tests.core.orderflow_data import NOW, order
 
@@ -227,3 +227,15 @@ def test_a_shadowed_rule_never_changes_the_outcome(low: int, high: int, total: i
     without = ReviewRules(rules=tuple(r for r in rs.rules if r.name not in shadowed))
     o = order(totals={"total": {"amount": f"{total}.00", "currency": "USD"}})
     assert review(o, rs, now=NOW).approved == review(o, without, now=NOW).approved
+
+
+def test_an_approval_is_the_decision_with_no_reasons_and_a_hold_its_own() -> None:
+    """(One frozen approval serves every approved order.)"""
+    rules = ReviewRules.model_validate({"rules": [{"name": "cod", "kind": "cash_on_delivery"}]})
+    cod = order(payment={"method": "cash_on_delivery", "paid": False})
+    for _ in range(2):
+        approved = review(order(), rules, now=NOW)
+        assert approved == ReviewDecision(reasons=()) and approved.approved
+        assert approved.model_fields_set == {"reasons"}
+        held = review(cod, rules, now=NOW)
+        assert not held.approved and [r.rule for r in held.reasons] == ["cod"]

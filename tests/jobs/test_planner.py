@@ -8,7 +8,10 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
-from channelhub.core.bindings import Binding, Scope
+from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.bindings import Binding, PairingBook, Scope
+from channelhub.core.catalog import Catalog
+from channelhub.core.geography import Origin
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.models import Sku
 from channelhub.core.pairing import PairingConfig, RegexRule, suggest
@@ -86,3 +89,21 @@ def test_an_unbound_line_is_suggested_the_same_skus_as_from_the_whole_library(
     for listing in listings_of([o]):
         assert suggest(listing, narrow.catalog, rules) == suggest(listing, whole, rules)
     assert [c.sku for c in suggest(listings_of([o])[1], narrow.catalog, rules)] == ["SPOON"]
+
+
+def test_a_planner_ranks_warehouses_with_its_own_rules_and_addresses() -> None:
+    """Its allocation memo is made with it, so a planner with other rules or warehouses
+    (``replace``) never reads what one for the old ones remembered."""
+    planner = Planner(
+        settings=SETTINGS,
+        catalog=Catalog(()),
+        book=PairingBook(),
+        origins={"US-EAST": Origin("US")},
+        unknown=frozenset(),
+        cartons={},
+    )
+    assert planner.ranking.serves(SETTINGS.allocation, planner.origins)
+    rules = replace(SETTINGS, allocation=AllocationConfig(priority=("US-EAST",)))
+    for other in (replace(planner, settings=rules), replace(planner, origins={"CN": Origin("CN")})):
+        assert other.ranking.serves(other.settings.allocation, other.origins)
+        assert not other.ranking.serves(planner.settings.allocation, planner.origins)

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from channelhub.core.allocation import Ranking
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.allocation_quotes import Quotes
 from channelhub.core.bindings import ListingRef, PairingBook, PairingConflict
@@ -87,6 +88,12 @@ class Planner:
     whole_catalog: bool = True
     #: the listings of the orders it was loaded for (None: every listing)
     listings: tuple[ListingRef, ...] | None = None
+    #: allocation's memo for these rules and warehouses, shared by every order it plans
+    #: (made anew with the planner, so never for other rules or addresses)
+    ranking: Ranking = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ranking", Ranking(self.settings.allocation, self.origins))
 
     @classmethod
     def load(
@@ -128,6 +135,7 @@ class Planner:
     def until_stock(
         self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
     ) -> OrderPlan:
+        reference = str(key)
         return plan_order(
             order,
             catalog=self.catalog,
@@ -137,13 +145,14 @@ class Planner:
             allocation_config=self.settings.allocation,
             balances={},
             now=now,
-            reference=str(key),
+            reference=reference,
             approved_by_hand=approved_by_hand,
             origins=self.origins,
             stock_unknown=self.unknown,
             cartons=self.cartons,
-            quotes=self.settings.quotes.get(str(key)),
+            quotes=self._quotes(reference),
             until_stock=True,
+            ranking=self.ranking,
         )
 
     def with_stock(
@@ -155,18 +164,25 @@ class Planner:
         *,
         now: datetime,
     ) -> OrderPlan:
+        reference = str(key)
         return plan_stock(
             order,
             first,
             balances=balances,
             allocation_config=self.settings.allocation,
             now=now,
-            reference=str(key),
+            reference=reference,
             origins=self.origins,
             stock_unknown=self.unknown,
             cartons=self.cartons,
-            quotes=self.settings.quotes.get(str(key)),
+            quotes=self._quotes(reference),
+            ranking=self.ranking,
         )
+
+    def _quotes(self, reference: str) -> Quotes | None:
+        """The live quotes for the order ``reference`` names (most runs have none at all)."""
+        quotes = self.settings.quotes
+        return quotes.get(reference) if quotes else None
 
 
 def _skus_to_read(
