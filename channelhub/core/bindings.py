@@ -64,17 +64,9 @@ class ListingRef(BaseModel):
             identifiers=dict(listing.identifiers),
         )
 
-    @classmethod
-    def of_line(cls, order: Order, line: OrderLine) -> ListingRef:
-        """The listing an order line sold."""
-        if cls is not ListingRef:  # a subclass gets its own kind of reference
-            return cls(
-                channel=order.channel,
-                account=order.account,
-                listing_id=line.listing_id,
-                variation_id=line.variation_id,
-                channel_sku=line.channel_sku,
-            )
+    @staticmethod
+    def of_line(order: Order, line: OrderLine) -> ListingRef:
+        """The listing an order line sold (one shared instance per listing)."""
         return _line_ref(
             order.channel, order.account, line.listing_id, line.variation_id, line.channel_sku
         )
