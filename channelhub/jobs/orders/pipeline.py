@@ -253,7 +253,7 @@ def count_orders(session: Session, status: HubStatus) -> int:
 def outbound_for(order: Order, decision: AllocationDecision, revision: int) -> OutboundOrder:
     """The warehouse instruction for one allocated part of one revision of ``order``."""
     assert order.ship_to is not None  # an order is only allocated with an address
-    order_key = str(order.key)  # once: ``Order.key`` builds (and validates) a new key
+    order_key = str(order.key)  # formatted once, used twice
     return OutboundOrder(
         idempotency_key=OutboundOrder.make_key(order_key, decision.part, revision),
         order_key=order_key,
