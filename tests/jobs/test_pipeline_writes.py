@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import IllegalTransition
 from channelhub.core.flow import OrderPlan
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.order import Order
 from channelhub.jobs.orders.pipeline_writes import Chunk, StatusMoved, move, write
 from channelhub.store.repos.orders_bulk import upsert_orders
 from channelhub.store.tables.orders import OrderRow
+from tests.core.orderflow_data import order
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PLAN = OrderPlan(status=HubStatus.ALLOCATED, reason="part 1 US-EAST: in stock", lines=())
@@ -52,22 +52,7 @@ def test_a_refused_move_is_refused_after_an_allowed_one(
 
 
 def _orders(session: Session, count: int) -> list[int]:
-    orders = [
-        Order.model_validate(
-            {
-                "channel": "shopify",
-                "account": "s",
-                "external_id": str(n),
-                "channel_status": "paid",
-                "placed_at": NOW,
-                "updated_at": NOW,
-                "totals": {"total": {"amount": "1.00", "currency": "USD"}},
-                "lines": [{"line_id": "1", "channel_sku": "MUG", "quantity": 1}],
-            },
-            strict=False,
-        )
-        for n in range(count)
-    ]
+    orders = [order(external_id=str(n)) for n in range(count)]
     return [u.id for u in upsert_orders(session, orders, now=NOW)]
 
 
