@@ -42,7 +42,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     connection = session.connection()
     dialect = connection.dialect
     columns = [c for c in table.columns if c.name in rows[0]]
-    _refuse_unfilled(table, columns)
+    refuse_unfilled(table, columns)
     # column by column, so the loops over rows run in C (a row-by-row generator cost more
     # than the conversions themselves)
     by_column = [list(map(itemgetter(c.name), rows)) for c in columns]
@@ -127,7 +127,8 @@ def _empty_once(processor: Callable[[Any], Any], empty: Any) -> Callable[[Any], 
     return process
 
 
-def _refuse_unfilled(table: Table, named: list[Column[Any]]) -> None:
+def refuse_unfilled(table: Table, named: list[Column[Any]]) -> None:
+    """Refuse rows that leave out a column SQLAlchemy's own insert would fill in Python."""
     names = {c.name for c in named}
     for column in table.columns:
         if column.name in names or column.primary_key:
