@@ -23,11 +23,15 @@ from sqlalchemy.orm import Session
 from channelhub.core.lifecycle import OPEN_STATUSES, HubStatus
 from channelhub.core.order import ChannelOrderState, Order
 from channelhub.jobs.orders.stopping import release_order
-from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.orders import document_order, transition_order, upsert_order
-from channelhub.store.repos.orders_bulk import Key, order_key, rounds, upsert_orders
+from channelhub.store.repos.orders_bulk import (
+    locked_versions,
+    order_key,
+    rounds,
+    upsert_orders,
+)
 from channelhub.store.tables.orders import OrderRow
 
 
@@ -129,32 +133,24 @@ def intake_orders(
     raw_payload_ids: Sequence[int | None] | None = None,
 ) -> list[Intake]:
     """:func:`intake_order` for many orders in the caller's transaction, set-based: the stored
-    versions read in one query, the upsert in a few statements
+    versions read (and their rows locked) in one query, the upsert in a few statements
     (:func:`~channelhub.store.repos.orders_bulk.upsert_orders`); only an order that really
     changed goes on one by one (its decision, and the release of an allocated one)."""
     payloads = list(raw_payload_ids) if raw_payload_ids is not None else [None] * len(orders)
     results: list[Intake | None] = [None] * len(orders)
     for part in rounds([order_key(o) for o in orders]):
         batch = [orders[i] for i in part]
-        before = _stored(session, batch)
-        stored = upsert_orders(session, batch, now=now, raw_payload_ids=[payloads[i] for i in part])
+        # the stored versions read as their rows are locked: one statement for both
+        before = locked_versions(session, [order_key(o) for o in batch])
+        stored = upsert_orders(
+            session,
+            batch,
+            now=now,
+            raw_payload_ids=[payloads[i] for i in part],
+            locked={key: version.id for key, version in before.items()},
+        )
         for index, order, result in zip(part, batch, stored, strict=True):
-            existing = before.get(order_key(order))
+            version = before.get(order_key(order))
+            existing = None if version is None else (version.document, version.hub_status)
             results[index] = _after_upsert(session, order, result, existing, now=now, actor=actor)
     return [r for r in results if r is not None]
-
-
-def _stored(session: Session, orders: list[Order]) -> dict[Key, tuple[dict[str, Any], str]]:
-    """The stored document and hub status of each of ``orders`` (one query)."""
-    wanted = {order_key(o) for o in orders}
-    rows = session.execute(
-        select(
-            OrderRow.channel, OrderRow.account, OrderRow.external_id, OrderRow.document,
-            OrderRow.hub_status,
-        ).where(
-            one_of(session, OrderRow.channel, {k[0] for k in wanted}),
-            one_of(session, OrderRow.account, {k[1] for k in wanted}),
-            one_of(session, OrderRow.external_id, {k[2] for k in wanted}),
-        )
-    )  # fmt: skip
-    return {(c, a, e): (doc, status) for c, a, e, doc, status in rows if (c, a, e) in wanted}

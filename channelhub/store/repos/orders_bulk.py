@@ -23,9 +23,9 @@ each version meets the state the previous one left, as one-by-one calls would.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
@@ -75,26 +75,58 @@ def upsert_orders(
     *,
     now: datetime,
     raw_payload_ids: Sequence[int | None] | None = None,
+    locked: Mapping[Key, int] | None = None,
 ) -> list[Upserted]:
     """:func:`~channelhub.store.repos.orders.upsert_order` for every order, set-based; the
-    results in the order given."""
+    results in the order given.
+
+    ``locked``: the stored ids of the orders' keys, their rows already locked by the caller
+    (:func:`locked_versions`, which read what it needed of them in the same statement); only
+    for orders of distinct keys (one round)."""
     payloads = list(raw_payload_ids) if raw_payload_ids is not None else [None] * len(orders)
     results: list[Upserted | None] = [None] * len(orders)
-    for part in rounds([order_key(o) for o in orders]):
-        done = _upsert_round(session, [orders[i] for i in part], [payloads[i] for i in part], now)
+    parts = rounds([order_key(o) for o in orders])
+    if locked is not None and len(parts) > 1:
+        raise ValueError("locked ids are given for orders of distinct keys only")
+    for part in parts:
+        batch, batch_payloads = [orders[i] for i in part], [payloads[i] for i in part]
+        done = _upsert_round(session, batch, batch_payloads, now, locked)
         for index, result in zip(part, done, strict=True):
             results[index] = result
     refresh_statistics(session, (OrderRow.__tablename__, OrderLineRow.__tablename__))
     return [r for r in results if r is not None]
 
 
+class StoredVersion(NamedTuple):
+    """What an intake compares a channel's order with: the stored row's id, document and hub
+    status."""
+
+    id: int
+    document: dict[str, Any]
+    hub_status: str
+
+
 def locked_ids(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
     """The stored order ids of ``keys``, their rows locked (id order) on PostgreSQL."""
+    return {key: found[0] for key, found in _locked(session, keys, ()).items()}
+
+
+def locked_versions(session: Session, keys: Iterable[Key]) -> dict[Key, StoredVersion]:
+    """:func:`locked_ids` with each row's document and hub status, in the same statement (an
+    intake reads both before its upsert: one round trip instead of two)."""
+    found = _locked(session, keys, (OrderRow.document, OrderRow.hub_status))
+    return {key: StoredVersion(*row) for key, row in found.items()}
+
+
+def _locked(
+    session: Session, keys: Iterable[Key], extra: tuple[Any, ...]
+) -> dict[Key, tuple[Any, ...]]:
+    """The stored rows of ``keys`` (id, then the ``extra`` columns), locked in id order."""
     wanted = set(keys)
     if not wanted:
         return {}
     query = (
-        select(OrderRow.id, OrderRow.channel, OrderRow.account, OrderRow.external_id)
+        select(OrderRow.channel, OrderRow.account, OrderRow.external_id, OrderRow.id, *extra)
         .where(
             one_of(session, OrderRow.channel, {k[0] for k in wanted}),
             one_of(session, OrderRow.account, {k[1] for k in wanted}),
@@ -103,15 +135,20 @@ def locked_ids(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
         .order_by(OrderRow.id)
         .with_for_update()
     )
-    found: dict[Key, int] = {}
-    for order_id, channel, account, external_id in session.execute(query):
-        if (channel, account, external_id) in wanted:
-            found[(channel, account, external_id)] = order_id
+    found: dict[Key, tuple[Any, ...]] = {}
+    for row in session.execute(query):
+        key = (row[0], row[1], row[2])
+        if key in wanted:
+            found[key] = tuple(row[3:])
     return found
 
 
 def _upsert_round(
-    session: Session, orders: list[Order], payloads: list[int | None], now: datetime
+    session: Session,
+    orders: list[Order],
+    payloads: list[int | None],
+    now: datetime,
+    locked: Mapping[Key, int] | None,
 ) -> list[Upserted]:
     keys = [order_key(o) for o in orders]
     rows = []
@@ -127,7 +164,10 @@ def _upsert_round(
                 "updated_at": now,
             }
         )
-    existing = locked_ids(session, keys)
+    if locked is None:
+        existing = locked_ids(session, keys)
+    else:
+        existing = {k: locked[k] for k in keys if k in locked}
     with sales_rollup_kept(session, existing.values()) as kept:
         ids: dict[Key, int] = {}
         outcome: dict[Key, UpsertOutcome] = {}
