@@ -11,7 +11,8 @@ Per round (see below), whatever the number of orders:
 4. the lines of the new orders are inserted (one ``executemany``, ``COPY`` on PostgreSQL),
    those of the updated ones upserted on (order, line id) in one statement and the vanished
    ones deleted in one, so line row ids stay stable;
-5. the rollup contribution is put back (two statements).
+5. the rollup contribution is put back: the new orders' summed in memory (three statements:
+   :mod:`~channelhub.store.repos.sales_inserted`), the others' in SQL (two statements).
 
 Then the planner's statistics of the two tables are refreshed if they grew a lot
 (:func:`~channelhub.store.statistics.refresh_statistics`: PostgreSQL would otherwise look the
@@ -36,6 +37,7 @@ from channelhub.store.one_of import one_of
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
 from channelhub.store.repos.orders import channel_values, line_values
 from channelhub.store.repos.rollups import sales_rollup_kept
+from channelhub.store.repos.sales_inserted import add_inserted_sales, summable
 from channelhub.store.returning import OnConflict, insert_returning
 from channelhub.store.statistics import refresh_statistics
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
@@ -189,7 +191,14 @@ def _upsert_round(
         changed = [(ids[k], o) for k, o in zip(keys, orders, strict=True) if k in outcome]
         updated = {ids[k] for k, o in outcome.items() if o is UpsertOutcome.UPDATED}
         _sync_lines(session, changed, replaced=updated)
-        kept.extend(ids[k] for k in keys)
+        # an order just inserted is summed from memory; the others from their rows, in SQL
+        summed = [
+            o for k, o in zip(keys, orders, strict=True)
+            if outcome.get(k) is UpsertOutcome.INSERTED and summable(o)
+        ]  # fmt: skip
+        add_inserted_sales(session, summed)
+        done = {order_key(o) for o in summed}
+        kept.extend(ids[k] for k in keys if k not in done)
     session.expire_all()
     return [Upserted(ids[k], outcome.get(k, UpsertOutcome.STALE)) for k in keys]
 

@@ -5,7 +5,9 @@ of the three hooks here, in its own transaction:
 
 - :func:`sales_rollup_kept` around any write to an order's rows or lines (``upsert_order``):
   it takes the orders' contribution out before and puts the new one back after, both as one
-  ``INSERT .. SELECT .. GROUP BY .. ON CONFLICT DO UPDATE`` computed from the stored rows;
+  ``INSERT .. SELECT .. GROUP BY .. ON CONFLICT DO UPDATE`` computed from the stored rows
+  (an order the set-based intake has just inserted is summed from memory instead:
+  :func:`~channelhub.store.repos.sales_inserted.add_inserted_sales`, the same rows);
 - :func:`sales_rollup_status` after an order's hub status moved (only a move into or out of
   ``cancelled`` changes anything, so the pipeline's other moves cost nothing);
 - :func:`stock_rollup_add` after ledger movements were appended (the ledger is append-only):
