@@ -154,8 +154,10 @@ def _upsert_round(
 ) -> list[Upserted]:
     keys = [order_key(o) for o in orders]
     rows = []
+    columns: tuple[str, ...] = ()  # what an import writes (every order names the same)
     for order, payload in zip(orders, payloads, strict=True):
         values = channel_values(order)
+        columns = tuple(values)
         rows.append(
             {
                 **dict(zip(_KEY, order_key(order), strict=True)),
@@ -179,7 +181,7 @@ def _upsert_round(
         others = [row for key, row in zip(keys, rows, strict=True) if key not in ids]
         newer_wins = OnConflict(
             _KEY,
-            update=(*channel_values(orders[0]), "updated_at"),
+            update=(*columns, "updated_at"),
             update_unless_null=("raw_payload_id",),
             only_if_newer="remote_updated_at",
         )
