@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import Order
+from channelhub.core.redaction import REDACTED, SecretRedactor, redacting
 from channelhub.store.repos import orders_bulk
 from channelhub.store.repos.orders_bulk import upsert_orders
 from channelhub.store.repos.rollups import SALES_KEY, SALES_SUMS, sales_cells
@@ -100,8 +101,8 @@ def _rollups(session: Session) -> tuple[Any, Any]:
     return daily, sorted(tuple(r) for r in session.execute(select(*key)))
 
 
-def _written(session: Session) -> tuple[Any, Any]:
-    for batch in _batches():
+def _written(session: Session, batches: list[list[Order]]) -> tuple[Any, Any]:
+    for batch in batches:
         upsert_orders(session, batch, now=NOW)
     d = Dialect(session.get_bind().dialect.name)
     scratch = {tuple(r[:4]): tuple(r[4:]) for r in session.execute(sales_cells(d))}
@@ -119,8 +120,27 @@ def test_inserted_orders_summed_in_memory_write_what_the_sql_sums_write(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert [summable(o) for o in _batches()[0]] == [True] * 5 + [False, True, True, False]
-    in_memory = _written(session)
+    in_memory = _written(session, _batches())
     monkeypatch.setattr(orders_bulk, "summable", lambda order: False)
-    in_sql = _written(session)
+    in_sql = _written(session, _batches())
     assert in_memory == in_sql
     assert len(in_memory[0]) > 8 and len(in_memory[1]) == 9
+
+
+def test_a_listing_key_holding_a_secret_is_registered_redacted_as_its_line_is_stored(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "Qz8/+w=Secret-Value_0123"
+    redactor = SecretRedactor("acct")
+    redactor.add(secret)
+    batches = [[
+        _order(1, [{"line_id": "1", "channel_sku": f"sku {secret}", "price": "2"},
+                   {"line_id": "2", "channel_sku": f"sku {secret}", "listing_id": "A"}]),
+        _order(2, [{"line_id": "1", "channel_sku": f"sku {secret}", "price": "3"}]),
+    ]]  # fmt: skip
+    with redacting(redactor):
+        in_memory = _written(session, batches)
+        monkeypatch.setattr(orders_bulk, "summable", lambda order: False)
+        in_sql = _written(session, batches)
+    assert in_memory == in_sql
+    assert {key[4] for key in in_memory[1]} == {f"sku {REDACTED}"}

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import Order, OrderLine
 from channelhub.store.one_of import one_of
+from channelhub.store.redaction import redacted
 from channelhub.store.repos._upsert import dialect_insert
 from channelhub.store.repos.rollups import LISTING_KEY, SALES_KEY, SALES_SUMS, day_of
 from channelhub.store.returning import OnConflict, insert_returning
@@ -111,10 +112,14 @@ def add_inserted_sales(session: Session, orders: Sequence[Order]) -> None:
     keys, cells = sales_of(orders)
     if not keys:
         return
-    numbers = _registered(session, keys)
+    # the keys as the lines were stored: through the active redactor, as every parameter
+    # (a text column's key passes it on the way in; the lookup's arrays would not)
+    stored = {key: redacted(key) for key in keys}
+    numbers = _registered(session, set(stored.values()))
     summed: dict[tuple[int, int, str, str], list[int]] = {}
     for (day, key, country, currency), sums in cells.items():
-        total = summed.setdefault((day, numbers[key], country, currency), [0, 0, 0, 0])
+        number = numbers[stored[key]]
+        total = summed.setdefault((day, number, country, currency), [0, 0, 0, 0])
         for index, value in enumerate(sums):
             total[index] += value
     if not summed:
