@@ -86,6 +86,7 @@ _Group = tuple[ExpandedLine, ...]  # the stock lines of one order line: they shi
 RANKING_MEMO_LIMIT = 4096
 
 _Destination = tuple[str, str | None] | None  # (country, region) of the ship-to, or none
+_Part = tuple[int, str, tuple[int, ...], tuple[str, ...]]  # a decision, its lines by identity
 
 
 class _Taken(Mapping[tuple[str, str], int]):
@@ -135,6 +136,8 @@ class Ranking:
     order a planner allocates to the same place, so a planner keeps one and works each out
     once. :func:`allocate` uses it only for the very ``config`` and ``origins`` it was made
     for (``origins`` must not change while it is in use) and makes its own otherwise.
+    It also keeps the decisions and results it was asked for (:meth:`decision`,
+    :meth:`result`): frozen values that orders shipping the same lines share.
     Each memo is emptied when it reaches :data:`RANKING_MEMO_LIMIT` entries.
     """
 
@@ -144,6 +147,12 @@ class Ranking:
         self._candidates: dict[tuple[str, str], tuple[tuple[str, ...], str, tuple[str, ...]]] = {}
         self._ranked: dict[tuple[tuple[str, ...], _Destination], tuple[str, ...]] = {}
         self._reasons: dict[tuple[str, tuple[str, ...], _Destination], tuple[str, ...]] = {}
+        # keyed by the lines' (or decisions') identities, kept in the entry so no other
+        # object can take their ids while it is there
+        self._decisions: dict[_Part, tuple[_Group, AllocationDecision]] = {}
+        self._results: dict[
+            tuple[int, ...], tuple[tuple[AllocationDecision, ...], AllocationResult]
+        ] = {}
 
     def serves(self, config: AllocationConfig, origins: Origins | None) -> bool:
         """Whether this ranking was made for exactly ``config`` and ``origins``."""
@@ -192,6 +201,29 @@ class Ranking:
             found = tuple(_ranking_reasons(chosen, rivals, ship_to, config, origins))
             _remember(self._reasons, key, found)
         return list(found)
+
+    def decision(
+        self, part: int, warehouse: str, lines: _Group, reasons: tuple[str, ...]
+    ) -> AllocationDecision:
+        """The decision with these fields: made once for the same part, warehouse, reasons
+        and line instances (:meth:`~channelhub.core.catalog.Catalog.expand` shares them)."""
+        key = (part, warehouse, tuple(map(id, lines)), reasons)
+        found = self._decisions.get(key)
+        if found is not None:
+            return found[1]
+        made = AllocationDecision(part=part, warehouse=warehouse, lines=lines, reasons=reasons)
+        _remember(self._decisions, key, (lines, made))
+        return made
+
+    def result(self, decisions: tuple[AllocationDecision, ...]) -> AllocationResult:
+        """The result of these decision instances (made once for them)."""
+        key = tuple(map(id, decisions))
+        found = self._results.get(key)
+        if found is not None:
+            return found[1]
+        made = AllocationResult(decisions=decisions)
+        _remember(self._results, key, (decisions, made))
+        return made
 
 
 def _destination(ship_to: Address | None) -> _Destination:
@@ -275,15 +307,9 @@ def allocate(
                 for group in taken:
                     for line in group:
                         remaining.take((warehouse, line.sku), line.quantity)
-            decisions.append(
-                AllocationDecision(
-                    part=len(decisions) + 1,
-                    warehouse=warehouse,
-                    lines=tuple(line for group in taken for line in group),
-                    reasons=tuple(why),
-                )
-            )
-    return AllocationResult(decisions=tuple(decisions))
+            lines = taken[0] if len(taken) == 1 else tuple(x for group in taken for x in group)
+            decisions.append(ranking.decision(len(decisions) + 1, warehouse, lines, tuple(why)))
+    return ranking.result(tuple(decisions))
 
 
 def _pools(
