@@ -153,6 +153,7 @@ class Ranking:
         self._results: dict[
             tuple[int, ...], tuple[tuple[AllocationDecision, ...], AllocationResult]
         ] = {}
+        self._explained: dict[int, tuple[AllocationResult, str]] = {}
 
     def serves(self, config: AllocationConfig, origins: Origins | None) -> bool:
         """Whether this ranking was made for exactly ``config`` and ``origins``."""
@@ -224,6 +225,16 @@ class Ranking:
         made = AllocationResult(decisions=decisions)
         _remember(self._results, key, (decisions, made))
         return made
+
+    def explain(self, result: AllocationResult) -> str:
+        """``result.explain()``, worked out once per result instance (those :meth:`result`
+        shares come back order after order; the instance is kept in its entry)."""
+        found = self._explained.get(id(result))
+        if found is not None and found[0] is result:
+            return found[1]
+        text = result.explain()
+        _remember(self._explained, id(result), (result, text))
+        return text
 
 
 def _destination(ship_to: Address | None) -> _Destination:

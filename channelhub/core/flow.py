@@ -227,15 +227,13 @@ def plan_order(
             or said.line(line.line_id, LineState.WAITING, reason, bound.get(line.line_id))
             for line in order.lines
         )
-        return OrderPlan.model_validate(
-            {
-                "status": status,
-                "reason": reason,
-                "lines": lines,
-                "pairings": tuple(pairings),
-                "new_bindings": tuple(new),
-                **extra,
-            }
+        return OrderPlan(
+            status=status,
+            reason=reason,
+            lines=lines,
+            pairings=tuple(pairings),
+            new_bindings=tuple(new),
+            **extra,
         )
 
     unpaired = [line for line in open_lines if line.line_id not in bound]
@@ -328,8 +326,9 @@ def plan_stock(
             said, first, HubStatus.APPROVED, reason, {}, allocation=allocation, reservation=plan
         )
     homes = {x.order_line_id: d.warehouse for d in allocation.decisions for x in d.lines}
+    why = allocation.explain() if ranking is None else ranking.explain(allocation)
     return _then(
-        said, first, HubStatus.ALLOCATED, allocation.explain(), homes,
+        said, first, HubStatus.ALLOCATED, why, homes,
         allocation=allocation, reservation=plan,
     )  # fmt: skip
 

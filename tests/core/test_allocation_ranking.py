@@ -230,6 +230,7 @@ def test_decisions_kept_for_shared_lines_decide_as_fresh_ones(
         again = _allocate(order, config, origins, kept, lines)
         assert once == _allocate(order, config, origins, None) == again
         assert again.decisions == once.decisions
+        assert kept.explain(again) == kept.explain(once) == once.explain()
         if once.allocated and not order["quotes"]:
             assert again is once  # the same decisions: one result
 
@@ -240,6 +241,9 @@ def test_a_full_decision_memo_is_emptied_and_still_answers() -> None:
     for n in range(RANKING_MEMO_LIMIT + 5):
         made = ranking.decision(1, "US-EAST", (line,), (f"reason {n}",))
         assert made.reasons == (f"reason {n}",) and made.lines == (line,)
-        assert ranking.result((made,)).decisions == (made,)
+        result = ranking.result((made,))
+        assert result.decisions == (made,)
+        assert ranking.explain(result) == f"part 1 US-EAST: reason {n}"
     assert 0 < len(ranking._decisions) <= RANKING_MEMO_LIMIT
     assert 0 < len(ranking._results) <= RANKING_MEMO_LIMIT
+    assert 0 < len(ranking._explained) <= RANKING_MEMO_LIMIT
