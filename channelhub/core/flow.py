@@ -24,7 +24,7 @@ from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog, ExpandedLine
 from channelhub.core.geography import Origins
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.order import ChannelOrderState, Order
+from channelhub.core.order import ChannelOrderState, Order, OrderLine
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
 from channelhub.core.reservations import ReservationPlan, reserve
 from channelhub.core.review import ReviewDecision, ReviewRules, review
@@ -184,16 +184,16 @@ def plan_order(
             order.hub_status,
         )
     settled: dict[str, LineOutcome] = {}
-    open_lines = []
+    open_lines: list[tuple[OrderLine, int]] = []  # with its open quantity, read once
     for line in order.lines:
         if line.cancelled_quantity >= line.quantity:
             settled[line.line_id] = said.line(line.line_id, LineState.CANCELLED, "line cancelled")
-        elif line.open_quantity == 0:
+        elif (units := line.open_quantity) == 0:
             settled[line.line_id] = said.line(
                 line.line_id, LineState.SHIPPED, "line already shipped"
             )
         else:
-            open_lines.append(line)
+            open_lines.append((line, units))
     if not open_lines:
         every = [settled[line.line_id] for line in order.lines]
         status = (
@@ -206,7 +206,7 @@ def plan_order(
     pairings: list[PairingOutcome] = []
     bound: dict[str, Binding] = {}
     new: list[Binding] = []
-    for line in open_lines:
+    for line, _ in open_lines:
         ref = ListingRef.of_line(order, line)
         try:
             outcome = pair(ref, catalog, pairing_config, book)
@@ -223,9 +223,11 @@ def plan_order(
 
     def finish(status: HubStatus, reason: str, **extra: object) -> OrderPlan:
         lines = tuple(
-            settled.get(line.line_id)
-            or said.line(line.line_id, LineState.WAITING, reason, bound.get(line.line_id))
-            for line in order.lines
+            [
+                settled.get(line.line_id)
+                or said.line(line.line_id, LineState.WAITING, reason, bound.get(line.line_id))
+                for line in order.lines
+            ]
         )
         return OrderPlan(
             status=status,
@@ -236,21 +238,17 @@ def plan_order(
             **extra,
         )
 
-    unpaired = [line for line in open_lines if line.line_id not in bound]
+    unpaired = [line for line, _ in open_lines if line.line_id not in bound]
     if unpaired:
         names = ", ".join(settled[line.line_id].reason for line in unpaired)
         return finish(HubStatus.AWAITING_PAIRING, f"awaiting pairing: {names}")
 
-    expanded = tuple(
-        x
-        for line in open_lines
-        for x in catalog.expand(
-            bound[line.line_id].sku,
-            line.open_quantity,
-            multiplier=bound[line.line_id].multiplier,
-            order_line_id=line.line_id,
+    expanded: tuple[ExpandedLine, ...] = ()
+    for line, units in open_lines:  # each line's expansion in turn (shared frozen tuples)
+        binding = bound[line.line_id]
+        expanded += catalog.expand(
+            binding.sku, units, multiplier=binding.multiplier, order_line_id=line.line_id
         )
-    )
     decision = None if approved_by_hand else review(order, review_rules, now=now)
     if decision is not None and not decision.approved:
         return finish(HubStatus.ON_HOLD, decision.summary(), expanded=expanded, review=decision)
@@ -344,7 +342,7 @@ def _then(
     """``first`` moved on to ``status``: its open lines (bound, waiting for stock) reserved in
     their ``homes`` or still waiting, now for ``reason``; the settled ones as they were."""
     lines = tuple(
-        _moved(said, x, homes, reason) if x.state is LineState.WAITING else x for x in first.lines
+        [_moved(said, x, homes, reason) if x.state is LineState.WAITING else x for x in first.lines]
     )
     return first.model_copy(update={"status": status, "reason": reason, "lines": lines, **extra})
 
