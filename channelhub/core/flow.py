@@ -62,6 +62,14 @@ class LineOutcome(BaseModel):
 
 
 _Said = tuple[str, LineState, str, int, str | None]  # a line outcome, its binding by id
+#: a plan before stock: status, reason, its parts by identity (lines, pairings, new
+#: bindings, then expansion and review when reviewed)
+_Planned = tuple[HubStatus, str, tuple[int, ...], tuple[int, ...], tuple[int, ...], object]
+_Reviewed = tuple[tuple[ExpandedLine, ...], ReviewDecision | None]
+
+
+def _ids(values: tuple[object, ...]) -> tuple[int, ...]:
+    return tuple(map(id, values))
 
 
 class Outcomes:
@@ -69,12 +77,14 @@ class Outcomes:
     orders' lines share a few ids ("1", "2"), reasons and bindings, so a caller planning many
     orders keeps one and each outcome is validated once, not twice per line of every order.
     A binding is told apart by identity (the book's own instance, kept in the entry so its
-    id cannot be reused while it is there). Emptied at :data:`OUTCOMES_LIMIT` entries."""
+    id cannot be reused while it is there). Likewise one plan before stock per status,
+    reason and parts (:meth:`plan`). Each memo is emptied at :data:`OUTCOMES_LIMIT` entries."""
 
-    __slots__ = ("_made",)
+    __slots__ = ("_made", "_plans")
 
     def __init__(self) -> None:
         self._made: dict[_Said, tuple[Binding | None, LineOutcome]] = {}
+        self._plans: dict[_Planned, tuple[object, OrderPlan]] = {}
 
     def line(
         self,
@@ -95,6 +105,49 @@ class Outcomes:
         if len(self._made) >= OUTCOMES_LIMIT:
             self._made.clear()
         self._made[key] = (binding, made)
+        return made
+
+    def plan(
+        self,
+        status: HubStatus,
+        reason: str,
+        lines: tuple[LineOutcome, ...],
+        pairings: tuple[PairingOutcome, ...],
+        new: tuple[Binding, ...],
+        reviewed: _Reviewed | None = None,
+    ) -> OrderPlan:
+        """The plan of an order before stock with these parts (``reviewed``: its expansion
+        and review, None before them), made once for the same instances: orders selling the
+        same listings in the same quantities share their lines (:meth:`line`), pairings (the
+        book's), expansions (the catalog's) and approval, so their plans are one value."""
+        key = (
+            status,
+            reason,
+            _ids(lines),
+            _ids(pairings),
+            _ids(new),
+            None if reviewed is None else (_ids(reviewed[0]), id(reviewed[1])),
+        )
+        found = self._plans.get(key)
+        if found is not None:
+            return found[1]
+        if reviewed is None:
+            made = OrderPlan(
+                status=status, reason=reason, lines=lines, pairings=pairings, new_bindings=new
+            )
+        else:
+            made = OrderPlan(
+                status=status,
+                reason=reason,
+                lines=lines,
+                pairings=pairings,
+                new_bindings=new,
+                expanded=reviewed[0],
+                review=reviewed[1],
+            )
+        if len(self._plans) >= OUTCOMES_LIMIT:
+            self._plans.clear()
+        self._plans[key] = ((lines, pairings, new, reviewed), made)  # the parts kept alive
         return made
 
 
@@ -221,7 +274,7 @@ def plan_order(
         if outcome.binding.source == "auto" and outcome.binding not in new:
             new.append(outcome.binding)
 
-    def finish(status: HubStatus, reason: str, **extra: object) -> OrderPlan:
+    def finish(status: HubStatus, reason: str, reviewed: _Reviewed | None = None) -> OrderPlan:
         lines = tuple(
             [
                 settled.get(line.line_id)
@@ -229,14 +282,7 @@ def plan_order(
                 for line in order.lines
             ]
         )
-        return OrderPlan(
-            status=status,
-            reason=reason,
-            lines=lines,
-            pairings=tuple(pairings),
-            new_bindings=tuple(new),
-            **extra,
-        )
+        return said.plan(status, reason, lines, tuple(pairings), tuple(new), reviewed)
 
     unpaired = [line for line, _ in open_lines if line.line_id not in bound]
     if unpaired:
@@ -251,16 +297,13 @@ def plan_order(
         )
     decision = None if approved_by_hand else review(order, review_rules, now=now)
     if decision is not None and not decision.approved:
-        return finish(HubStatus.ON_HOLD, decision.summary(), expanded=expanded, review=decision)
+        return finish(HubStatus.ON_HOLD, decision.summary(), (expanded, decision))
 
     if order.ship_to is None:
         return finish(
-            HubStatus.ON_HOLD,
-            "hold: the order has no shipping address",
-            expanded=expanded,
-            review=decision,
+            HubStatus.ON_HOLD, "hold: the order has no shipping address", (expanded, decision)
         )
-    first = finish(HubStatus.APPROVED, STOCK_TO_ALLOCATE, expanded=expanded, review=decision)
+    first = finish(HubStatus.APPROVED, STOCK_TO_ALLOCATE, (expanded, decision))
     if until_stock and expanded:
         return first
     return plan_stock(

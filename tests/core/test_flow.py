@@ -233,3 +233,24 @@ def test_outcomes_share_one_line_outcome_per_binding_instance() -> None:
     for n in range(OUTCOMES_LIMIT + 5):  # a full memo is emptied and still answers
         assert outcomes.line(str(n), LineState.WAITING, "r").line_id == str(n)
     assert 0 < len(outcomes._made) <= OUTCOMES_LIMIT
+
+
+def test_outcomes_share_one_plan_per_parts_instances() -> None:
+    o = order(lines=[{"line_id": "1", "channel_sku": "SET-2PK", "quantity": 1}])  # bound
+    outcomes = Outcomes()
+    kw: dict[str, Any] = {"catalog": library(), "outcomes": outcomes, "until_stock": True}
+    first = plan(o, ledger(E_MUG=5, E_SPOON=9), **kw)
+    assert first.status is HubStatus.APPROVED and first.review is not None
+    again = plan(o.model_copy(update={"external_id": "other"}), ledger(E_MUG=1), **kw)
+    assert again is first  # the same lines, pairings, expansion and approval: one value
+    by_hand = plan(o, ledger(E_MUG=5), approved_by_hand=True, **kw)
+    assert by_hand.review is None and by_hand == first.model_copy(update={"review": None})
+    unpaired = order(lines=[{"line_id": "1", "channel_sku": "NOPE", "quantity": 1}])
+    waiting = plan(unpaired, [], **kw)
+    assert waiting == plan(unpaired, []) and waiting.status is HubStatus.AWAITING_PAIRING
+    assert waiting.model_fields_set == {"status", "reason", "lines", "pairings", "new_bindings"}
+    parts = (first.lines, first.pairings, first.new_bindings)
+    for n in range(OUTCOMES_LIMIT + 5):  # a full memo is emptied and still answers
+        made = outcomes.plan(HubStatus.APPROVED, f"r{n}", *parts, (first.expanded, None))
+        assert made.reason == f"r{n}" and made.expanded == first.expanded
+    assert 0 < len(outcomes._plans) <= OUTCOMES_LIMIT
