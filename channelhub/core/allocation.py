@@ -124,7 +124,8 @@ class _Taken(Mapping[tuple[str, str], int]):
 
     def take(self, key: tuple[str, str], units: int) -> None:
         """``units`` of ``key`` taken (KeyError, as from a dict, when ``stock`` has none)."""
-        self._left[key] = self[key] - units
+        left = self._left.get(key)
+        self._left[key] = (self._stock[key] if left is None else left) - units
 
 
 class Ranking:

@@ -109,7 +109,8 @@ class Balance(BaseModel):
     @property
     def available(self) -> int:
         """On hand less reserved, never below zero."""
-        return max(self.on_hand - self.reserved, 0)
+        left = self.on_hand - self.reserved  # read for every warehouse tried: no max() call
+        return left if left > 0 else 0
 
 
 _T = TypeVar("_T")
