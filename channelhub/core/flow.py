@@ -34,8 +34,8 @@ from channelhub.core.types import VALUE_CONFIG, AsTuple
 #: The reason of a plan stopped ``until_stock``: only stock is left to decide.
 STOCK_TO_ALLOCATE = "stock to allocate"
 
-#: Line outcomes an :class:`Outcomes` keeps before it forgets them all (a bound, not a size
-#: planning reaches: orders' lines share a few ids, states, reasons and bindings).
+#: Line outcomes (and plans) an :class:`Outcomes` keeps before it forgets them all: a bound,
+#: not a size planning reaches (orders' lines share a few ids, states, reasons and bindings).
 OUTCOMES_LIMIT = 4096
 
 
@@ -208,8 +208,8 @@ def plan_order(
     ``until_stock``: stop where only stock is left to decide (``approved``, with the expansion
     and review, no allocation): what a caller plans first to learn which SKUs to lock.
     ``ranking``: allocation's memo for ``allocation_config`` and ``origins``
-    (:class:`~channelhub.core.allocation.Ranking`), and ``outcomes`` the lines' (:class:`Outcomes`),
-    kept by a caller planning many orders.
+    (:class:`~channelhub.core.allocation.Ranking`), and ``outcomes`` the memo of line outcomes
+    and plans before stock (:class:`Outcomes`), kept by a caller planning many orders.
     """
     said = Outcomes() if outcomes is None else outcomes
     if (
@@ -340,7 +340,8 @@ def plan_stock(
     """The rest of :func:`plan_order` for ``first``, the plan it returned ``until_stock``
     (``approved``, paired, expanded and reviewed): allocate and reserve against ``balances``.
     A caller that planned once to learn which SKUs to lock finishes here, without pairing,
-    expanding and reviewing the order again."""
+    expanding and reviewing the order again. ``ranking``, ``outcomes``: as for
+    :func:`plan_order`."""
     said = Outcomes() if outcomes is None else outcomes
     assert order.ship_to is not None  # an order without an address is held before stock
     stock = Available(balances)  # read as allocation asks: not every balance for each order
