@@ -409,6 +409,22 @@ def _fits(group: _Group, warehouse: str, stock: StockView, cartons: CartonView) 
     return can_fill(need, warehouse, stock, cartons)
 
 
+def _fills_all(groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView) -> bool:
+    """Whether :func:`_fill` takes every group at ``warehouse``. With no carton rules that is
+    whether it has the units of each SKU all the groups need together (each group fits what
+    the earlier ones left exactly when the running total up to it fits, and a SKU's running
+    total is largest at its last group), worked out in one pass instead of group by group."""
+    if cartons:  # a carton rule reads what is left at each group: taken group by group
+        return len(_fill(groups, warehouse, stock, cartons)) == len(groups)
+    if len(groups) == 1:
+        return _fits(groups[0], warehouse, stock, cartons)
+    need: dict[str, int] = {}
+    for group in groups:
+        for line in group:
+            need[line.sku] = need.get(line.sku, 0) + line.quantity
+    return can_fill(need, warehouse, stock, cartons)
+
+
 def _fill(
     groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView
 ) -> list[_Group]:
@@ -495,7 +511,7 @@ def _plan(
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
-    fillers = [w for w in ranked if len(_fill(groups, w, stock, packs)) == len(groups)]
+    fillers = [w for w in ranked if _fills_all(groups, w, stock, packs)]
     if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
         best = fillers[0]
         why = ["every line in stock", *ranking.reasons(best, fillers, ship_to, quotes)]
