@@ -86,6 +86,7 @@ _Group = tuple[ExpandedLine, ...]  # the stock lines of one order line: they shi
 RANKING_MEMO_LIMIT = 4096
 
 _Destination = tuple[str, str | None] | None  # (country, region) of the ship-to, or none
+_Part = tuple[int, str, tuple[int, ...], tuple[str, ...]]  # a decision, its lines by identity
 
 
 class _Taken(Mapping[tuple[str, str], int]):
@@ -123,7 +124,8 @@ class _Taken(Mapping[tuple[str, str], int]):
 
     def take(self, key: tuple[str, str], units: int) -> None:
         """``units`` of ``key`` taken (KeyError, as from a dict, when ``stock`` has none)."""
-        self._left[key] = self[key] - units
+        left = self._left.get(key)
+        self._left[key] = (self._stock[key] if left is None else left) - units
 
 
 class Ranking:
@@ -135,6 +137,8 @@ class Ranking:
     order a planner allocates to the same place, so a planner keeps one and works each out
     once. :func:`allocate` uses it only for the very ``config`` and ``origins`` it was made
     for (``origins`` must not change while it is in use) and makes its own otherwise.
+    It also keeps the decisions and results it was asked for (:meth:`decision`,
+    :meth:`result`): frozen values that orders shipping the same lines share.
     Each memo is emptied when it reaches :data:`RANKING_MEMO_LIMIT` entries.
     """
 
@@ -144,6 +148,13 @@ class Ranking:
         self._candidates: dict[tuple[str, str], tuple[tuple[str, ...], str, tuple[str, ...]]] = {}
         self._ranked: dict[tuple[tuple[str, ...], _Destination], tuple[str, ...]] = {}
         self._reasons: dict[tuple[str, tuple[str, ...], _Destination], tuple[str, ...]] = {}
+        # keyed by the lines' (or decisions') identities, kept in the entry so no other
+        # object can take their ids while it is there
+        self._decisions: dict[_Part, tuple[_Group, AllocationDecision]] = {}
+        self._results: dict[
+            tuple[int, ...], tuple[tuple[AllocationDecision, ...], AllocationResult]
+        ] = {}
+        self._explained: dict[int, tuple[AllocationResult, str]] = {}
 
     def serves(self, config: AllocationConfig, origins: Origins | None) -> bool:
         """Whether this ranking was made for exactly ``config`` and ``origins``."""
@@ -192,6 +203,39 @@ class Ranking:
             found = tuple(_ranking_reasons(chosen, rivals, ship_to, config, origins))
             _remember(self._reasons, key, found)
         return list(found)
+
+    def decision(
+        self, part: int, warehouse: str, lines: _Group, reasons: tuple[str, ...]
+    ) -> AllocationDecision:
+        """The decision with these fields: made once for the same part, warehouse, reasons
+        and line instances (:meth:`~channelhub.core.catalog.Catalog.expand` shares them)."""
+        key = (part, warehouse, tuple(map(id, lines)), reasons)
+        found = self._decisions.get(key)
+        if found is not None:
+            return found[1]
+        made = AllocationDecision(part=part, warehouse=warehouse, lines=lines, reasons=reasons)
+        _remember(self._decisions, key, (lines, made))
+        return made
+
+    def result(self, decisions: tuple[AllocationDecision, ...]) -> AllocationResult:
+        """The result of these decision instances (made once for them)."""
+        key = tuple(map(id, decisions))
+        found = self._results.get(key)
+        if found is not None:
+            return found[1]
+        made = AllocationResult(decisions=decisions)
+        _remember(self._results, key, (decisions, made))
+        return made
+
+    def explain(self, result: AllocationResult) -> str:
+        """``result.explain()``, worked out once per result instance (those :meth:`result`
+        shares come back order after order; the instance is kept in its entry)."""
+        found = self._explained.get(id(result))
+        if found is not None and found[0] is result:
+            return found[1]
+        text = result.explain()
+        _remember(self._explained, id(result), (result, text))
+        return text
 
 
 def _destination(ship_to: Address | None) -> _Destination:
@@ -275,15 +319,9 @@ def allocate(
                 for group in taken:
                     for line in group:
                         remaining.take((warehouse, line.sku), line.quantity)
-            decisions.append(
-                AllocationDecision(
-                    part=len(decisions) + 1,
-                    warehouse=warehouse,
-                    lines=tuple(line for group in taken for line in group),
-                    reasons=tuple(why),
-                )
-            )
-    return AllocationResult(decisions=tuple(decisions))
+            lines = taken[0] if len(taken) == 1 else tuple(x for group in taken for x in group)
+            decisions.append(ranking.decision(len(decisions) + 1, warehouse, lines, tuple(why)))
+    return ranking.result(tuple(decisions))
 
 
 def _pools(
@@ -368,6 +406,22 @@ def _fits(group: _Group, warehouse: str, stock: StockView, cartons: CartonView) 
     need: dict[str, int] = {}
     for line in group:
         need[line.sku] = need.get(line.sku, 0) + line.quantity
+    return can_fill(need, warehouse, stock, cartons)
+
+
+def _fills_all(groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView) -> bool:
+    """Whether :func:`_fill` takes every group at ``warehouse``. With no carton rules that is
+    whether it has the units of each SKU all the groups need together (each group fits what
+    the earlier ones left exactly when the running total up to it fits, and a SKU's running
+    total is largest at its last group), worked out in one pass instead of group by group."""
+    if cartons:  # a carton rule reads what is left at each group: taken group by group
+        return len(_fill(groups, warehouse, stock, cartons)) == len(groups)
+    if len(groups) == 1:
+        return _fits(groups[0], warehouse, stock, cartons)
+    need: dict[str, int] = {}
+    for group in groups:
+        for line in group:
+            need[line.sku] = need.get(line.sku, 0) + line.quantity
     return can_fill(need, warehouse, stock, cartons)
 
 
@@ -457,7 +511,7 @@ def _plan(
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
-    fillers = [w for w in ranked if len(_fill(groups, w, stock, packs)) == len(groups)]
+    fillers = [w for w in ranked if _fills_all(groups, w, stock, packs)]
     if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
         best = fillers[0]
         why = ["every line in stock", *ranking.reasons(best, fillers, ship_to, quotes)]

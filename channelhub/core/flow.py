@@ -24,7 +24,7 @@ from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog, ExpandedLine
 from channelhub.core.geography import Origins
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.order import ChannelOrderState, Order
+from channelhub.core.order import ChannelOrderState, Order, OrderLine
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
 from channelhub.core.reservations import ReservationPlan, reserve
 from channelhub.core.review import ReviewDecision, ReviewRules, review
@@ -33,6 +33,10 @@ from channelhub.core.types import VALUE_CONFIG, AsTuple
 
 #: The reason of a plan stopped ``until_stock``: only stock is left to decide.
 STOCK_TO_ALLOCATE = "stock to allocate"
+
+#: Line outcomes (and plans) an :class:`Outcomes` keeps before it forgets them all: a bound,
+#: not a size planning reaches (orders' lines share a few ids, states, reasons and bindings).
+OUTCOMES_LIMIT = 4096
 
 
 class LineState(StrEnum):
@@ -55,6 +59,96 @@ class LineOutcome(BaseModel):
     reason: str
     binding: Binding | None = None
     warehouse: str | None = None
+
+
+_Said = tuple[str, LineState, str, int, str | None]  # a line outcome, its binding by id
+#: a plan before stock: status, reason, its parts by identity (lines, pairings, new
+#: bindings, then expansion and review when reviewed)
+_Planned = tuple[HubStatus, str, tuple[int, ...], tuple[int, ...], tuple[int, ...], object]
+_Reviewed = tuple[tuple[ExpandedLine, ...], ReviewDecision | None]
+
+
+def _ids(values: tuple[object, ...]) -> tuple[int, ...]:
+    return tuple(map(id, values))
+
+
+class Outcomes:
+    """One frozen :class:`LineOutcome` per (line id, state, reason, binding, warehouse):
+    orders' lines share a few ids ("1", "2"), reasons and bindings, so a caller planning many
+    orders keeps one and each outcome is validated once, not twice per line of every order.
+    A binding is told apart by identity (the book's own instance, kept in the entry so its
+    id cannot be reused while it is there). Likewise one plan before stock per status,
+    reason and parts (:meth:`plan`). Each memo is emptied at :data:`OUTCOMES_LIMIT` entries."""
+
+    __slots__ = ("_made", "_plans")
+
+    def __init__(self) -> None:
+        self._made: dict[_Said, tuple[Binding | None, LineOutcome]] = {}
+        self._plans: dict[_Planned, tuple[object, OrderPlan]] = {}
+
+    def line(
+        self,
+        line_id: str,
+        state: LineState,
+        reason: str,
+        binding: Binding | None = None,
+        warehouse: str | None = None,
+    ) -> LineOutcome:
+        """The outcome with these fields (made the first time it is asked for)."""
+        key = (line_id, state, reason, id(binding), warehouse)
+        found = self._made.get(key)
+        if found is not None and found[0] is binding:
+            return found[1]
+        made = LineOutcome(
+            line_id=line_id, state=state, reason=reason, binding=binding, warehouse=warehouse
+        )
+        if len(self._made) >= OUTCOMES_LIMIT:
+            self._made.clear()
+        self._made[key] = (binding, made)
+        return made
+
+    def plan(
+        self,
+        status: HubStatus,
+        reason: str,
+        lines: tuple[LineOutcome, ...],
+        pairings: tuple[PairingOutcome, ...],
+        new: tuple[Binding, ...],
+        reviewed: _Reviewed | None = None,
+    ) -> OrderPlan:
+        """The plan of an order before stock with these parts (``reviewed``: its expansion
+        and review, None before them), made once for the same instances: orders selling the
+        same listings in the same quantities share their lines (:meth:`line`), pairings (the
+        book's), expansions (the catalog's) and approval, so their plans are one value."""
+        key = (
+            status,
+            reason,
+            _ids(lines),
+            _ids(pairings),
+            _ids(new),
+            None if reviewed is None else (_ids(reviewed[0]), id(reviewed[1])),
+        )
+        found = self._plans.get(key)
+        if found is not None:
+            return found[1]
+        if reviewed is None:
+            made = OrderPlan(
+                status=status, reason=reason, lines=lines, pairings=pairings, new_bindings=new
+            )
+        else:
+            made = OrderPlan(
+                status=status,
+                reason=reason,
+                lines=lines,
+                pairings=pairings,
+                new_bindings=new,
+                expanded=reviewed[0],
+                review=reviewed[1],
+            )
+        if len(self._plans) >= OUTCOMES_LIMIT:
+            self._plans.clear()
+        self._plans[key] = ((lines, pairings, new, reviewed), made)  # the parts kept alive
+        return made
 
 
 class OrderPlan(BaseModel):
@@ -102,6 +196,7 @@ def plan_order(
     quotes: Quotes | None = None,
     until_stock: bool = False,
     ranking: Ranking | None = None,
+    outcomes: Outcomes | None = None,
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
@@ -113,15 +208,18 @@ def plan_order(
     ``until_stock``: stop where only stock is left to decide (``approved``, with the expansion
     and review, no allocation): what a caller plans first to learn which SKUs to lock.
     ``ranking``: allocation's memo for ``allocation_config`` and ``origins``
-    (:class:`~channelhub.core.allocation.Ranking`), kept by a caller planning many orders.
+    (:class:`~channelhub.core.allocation.Ranking`), and ``outcomes`` the memo of line outcomes
+    and plans before stock (:class:`Outcomes`), kept by a caller planning many orders.
     """
+    said = Outcomes() if outcomes is None else outcomes
     if (
         order.channel_state is ChannelOrderState.CANCELLED
         or order.hub_status is HubStatus.CANCELLED
     ):
-        return _all(order, LineState.CANCELLED, "the order is cancelled", HubStatus.CANCELLED)
+        return _all(said, order, LineState.CANCELLED, "the order is cancelled", HubStatus.CANCELLED)
     if order.is_channel_fulfilled:
         return _all(
+            said,
             order,
             LineState.CHANNEL_FULFILLED,
             "fulfilled by the channel; never dispatched",
@@ -132,20 +230,23 @@ def plan_order(
         # refuses a shipment confirmation, and stock spent on it may never be paid for.
         # Nothing is reserved; the order is planned when an import shows it confirmed.
         return _all(
+            said,
             order,
             LineState.WAITING,
             "the channel has not confirmed the order yet (payment pending): it waits",
             order.hub_status,
         )
     settled: dict[str, LineOutcome] = {}
-    open_lines = []
+    open_lines: list[tuple[OrderLine, int]] = []  # with its open quantity, read once
     for line in order.lines:
         if line.cancelled_quantity >= line.quantity:
-            settled[line.line_id] = _line(line.line_id, LineState.CANCELLED, "line cancelled")
-        elif line.open_quantity == 0:
-            settled[line.line_id] = _line(line.line_id, LineState.SHIPPED, "line already shipped")
+            settled[line.line_id] = said.line(line.line_id, LineState.CANCELLED, "line cancelled")
+        elif (units := line.open_quantity) == 0:
+            settled[line.line_id] = said.line(
+                line.line_id, LineState.SHIPPED, "line already shipped"
+            )
         else:
-            open_lines.append(line)
+            open_lines.append((line, units))
     if not open_lines:
         every = [settled[line.line_id] for line in order.lines]
         status = (
@@ -158,65 +259,51 @@ def plan_order(
     pairings: list[PairingOutcome] = []
     bound: dict[str, Binding] = {}
     new: list[Binding] = []
-    for line in open_lines:
+    for line, _ in open_lines:
         ref = ListingRef.of_line(order, line)
         try:
             outcome = pair(ref, catalog, pairing_config, book)
         except PairingConflict as conflict:
-            settled[line.line_id] = _line(line.line_id, LineState.WAITING, str(conflict))
+            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, str(conflict))
             continue
         pairings.append(outcome)
         if outcome.binding is None:
-            settled[line.line_id] = _line(line.line_id, LineState.WAITING, outcome.reason)
+            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, outcome.reason)
             continue
         bound[line.line_id] = outcome.binding
         if outcome.binding.source == "auto" and outcome.binding not in new:
             new.append(outcome.binding)
 
-    def finish(status: HubStatus, reason: str, **extra: object) -> OrderPlan:
+    def finish(status: HubStatus, reason: str, reviewed: _Reviewed | None = None) -> OrderPlan:
         lines = tuple(
-            settled.get(line.line_id)
-            or _line(line.line_id, LineState.WAITING, reason, bound.get(line.line_id))
-            for line in order.lines
+            [
+                settled.get(line.line_id)
+                or said.line(line.line_id, LineState.WAITING, reason, bound.get(line.line_id))
+                for line in order.lines
+            ]
         )
-        return OrderPlan.model_validate(
-            {
-                "status": status,
-                "reason": reason,
-                "lines": lines,
-                "pairings": tuple(pairings),
-                "new_bindings": tuple(new),
-                **extra,
-            }
-        )
+        return said.plan(status, reason, lines, tuple(pairings), tuple(new), reviewed)
 
-    unpaired = [line for line in open_lines if line.line_id not in bound]
+    unpaired = [line for line, _ in open_lines if line.line_id not in bound]
     if unpaired:
         names = ", ".join(settled[line.line_id].reason for line in unpaired)
         return finish(HubStatus.AWAITING_PAIRING, f"awaiting pairing: {names}")
 
-    expanded = tuple(
-        x
-        for line in open_lines
-        for x in catalog.expand(
-            bound[line.line_id].sku,
-            line.open_quantity,
-            multiplier=bound[line.line_id].multiplier,
-            order_line_id=line.line_id,
+    expanded: tuple[ExpandedLine, ...] = ()
+    for line, units in open_lines:  # each line's expansion in turn (shared frozen tuples)
+        binding = bound[line.line_id]
+        expanded += catalog.expand(
+            binding.sku, units, multiplier=binding.multiplier, order_line_id=line.line_id
         )
-    )
     decision = None if approved_by_hand else review(order, review_rules, now=now)
     if decision is not None and not decision.approved:
-        return finish(HubStatus.ON_HOLD, decision.summary(), expanded=expanded, review=decision)
+        return finish(HubStatus.ON_HOLD, decision.summary(), (expanded, decision))
 
     if order.ship_to is None:
         return finish(
-            HubStatus.ON_HOLD,
-            "hold: the order has no shipping address",
-            expanded=expanded,
-            review=decision,
+            HubStatus.ON_HOLD, "hold: the order has no shipping address", (expanded, decision)
         )
-    first = finish(HubStatus.APPROVED, STOCK_TO_ALLOCATE, expanded=expanded, review=decision)
+    first = finish(HubStatus.APPROVED, STOCK_TO_ALLOCATE, (expanded, decision))
     if until_stock and expanded:
         return first
     return plan_stock(
@@ -231,6 +318,7 @@ def plan_order(
         cartons=cartons,
         quotes=quotes,
         ranking=ranking,
+        outcomes=said,
     )
 
 
@@ -247,11 +335,14 @@ def plan_stock(
     cartons: CartonView | None = None,
     quotes: Quotes | None = None,
     ranking: Ranking | None = None,
+    outcomes: Outcomes | None = None,
 ) -> OrderPlan:
     """The rest of :func:`plan_order` for ``first``, the plan it returned ``until_stock``
     (``approved``, paired, expanded and reviewed): allocate and reserve against ``balances``.
     A caller that planned once to learn which SKUs to lock finishes here, without pairing,
-    expanding and reviewing the order again."""
+    expanding and reviewing the order again. ``ranking``, ``outcomes``: as for
+    :func:`plan_order`."""
+    said = Outcomes() if outcomes is None else outcomes
     assert order.ship_to is not None  # an order without an address is held before stock
     stock = Available(balances)  # read as allocation asks: not every balance for each order
     allocation = allocate(
@@ -269,19 +360,23 @@ def plan_stock(
     )
     if not allocation.allocated:
         reason = f"waiting for stock: {allocation.unallocatable}"
-        return _then(first, HubStatus.APPROVED, reason, {}, allocation=allocation)
+        return _then(said, first, HubStatus.APPROVED, reason, {}, allocation=allocation)
     plan = reserve(allocation.decisions, balances, reference=reference or str(order.key), at=now)
     if not plan.ok:
         reason = f"waiting for stock: {plan.reason()}"
-        return _then(first, HubStatus.APPROVED, reason, {}, allocation=allocation, reservation=plan)
+        return _then(
+            said, first, HubStatus.APPROVED, reason, {}, allocation=allocation, reservation=plan
+        )
     homes = {x.order_line_id: d.warehouse for d in allocation.decisions for x in d.lines}
+    why = allocation.explain() if ranking is None else ranking.explain(allocation)
     return _then(
-        first, HubStatus.ALLOCATED, allocation.explain(), homes,
+        said, first, HubStatus.ALLOCATED, why, homes,
         allocation=allocation, reservation=plan,
     )  # fmt: skip
 
 
 def _then(
+    said: Outcomes,
     first: OrderPlan,
     status: HubStatus,
     reason: str,
@@ -291,30 +386,20 @@ def _then(
     """``first`` moved on to ``status``: its open lines (bound, waiting for stock) reserved in
     their ``homes`` or still waiting, now for ``reason``; the settled ones as they were."""
     lines = tuple(
-        _moved(x, homes, reason) if x.state is LineState.WAITING else x for x in first.lines
+        [_moved(said, x, homes, reason) if x.state is LineState.WAITING else x for x in first.lines]
     )
     return first.model_copy(update={"status": status, "reason": reason, "lines": lines, **extra})
 
 
-def _moved(line: LineOutcome, homes: Mapping[str, str], reason: str) -> LineOutcome:
+def _moved(said: Outcomes, line: LineOutcome, homes: Mapping[str, str], reason: str) -> LineOutcome:
     home = homes.get(line.line_id)
     if home is None:
-        return _line(line.line_id, LineState.WAITING, reason, line.binding)
-    return _line(line.line_id, LineState.RESERVED, f"reserved in {home}", line.binding, home)
+        return said.line(line.line_id, LineState.WAITING, reason, line.binding)
+    return said.line(line.line_id, LineState.RESERVED, f"reserved in {home}", line.binding, home)
 
 
-def _line(
-    line_id: str,
-    state: LineState,
-    reason: str,
-    binding: Binding | None = None,
-    warehouse: str | None = None,
-) -> LineOutcome:
-    return LineOutcome(
-        line_id=line_id, state=state, reason=reason, binding=binding, warehouse=warehouse
-    )
-
-
-def _all(order: Order, state: LineState, reason: str, status: HubStatus) -> OrderPlan:
-    lines = tuple(_line(line.line_id, state, reason) for line in order.lines)
+def _all(
+    said: Outcomes, order: Order, state: LineState, reason: str, status: HubStatus
+) -> OrderPlan:
+    lines = tuple(said.line(line.line_id, state, reason) for line in order.lines)
     return OrderPlan(status=status, reason=reason, lines=lines)

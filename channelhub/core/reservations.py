@@ -85,6 +85,7 @@ def reserve(
         return ReservationPlan(shortfalls=tuple(shortfalls))
     movements = []
     for decision in decisions:
+        part = part_reference(reference, decision.part)
         for line in decision.lines:
             via = f" via {'/'.join(line.via)}" if line.via else ""
             movements.append(
@@ -94,7 +95,7 @@ def reserve(
                     kind=MovementKind.RESERVE,
                     quantity=line.quantity,
                     reason=f"reserve for line {line.order_line_id}{via}",
-                    reference=part_reference(reference, decision.part),
+                    reference=part,
                     at=at,
                 )
             )

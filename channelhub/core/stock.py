@@ -48,6 +48,10 @@ class MovementKind(StrEnum):
     DISASSEMBLE = "disassemble"  # kits broken (-kit) or components returned (+component): signed
 
 
+#: The kinds whose quantity is signed (the others take a positive one).
+_SIGNED = frozenset({MovementKind.ADJUST, MovementKind.ASSEMBLE, MovementKind.DISASSEMBLE})
+
+
 class StockMovement(BaseModel):
     """One entry of the ledger. ``quantity`` is positive except for the signed kinds."""
 
@@ -63,10 +67,10 @@ class StockMovement(BaseModel):
 
     @model_validator(mode="after")
     def _sign_fits_kind(self) -> StockMovement:
-        signed = {MovementKind.ADJUST, MovementKind.ASSEMBLE, MovementKind.DISASSEMBLE}
+        # runs again wherever a movement is a field (a reservation plan's): kept cheap
         if self.quantity == 0:
             raise ValueError("a movement of 0 units records nothing")
-        if self.kind not in signed and self.quantity < 0:
+        if self.quantity < 0 and self.kind not in _SIGNED:
             raise ValueError(f"a {self.kind.value} movement takes a positive quantity")
         return self
 
@@ -105,7 +109,8 @@ class Balance(BaseModel):
     @property
     def available(self) -> int:
         """On hand less reserved, never below zero."""
-        return max(self.on_hand - self.reserved, 0)
+        left = self.on_hand - self.reserved  # read for every warehouse tried: no max() call
+        return left if left > 0 else 0
 
 
 _T = TypeVar("_T")

@@ -101,11 +101,13 @@ def _allocate(
     config: AllocationConfig,
     origins: dict[str, Origin] | None,
     ranking: Ranking | None,
+    lines: list[ExpandedLine] | None = None,
 ) -> AllocationResult:
     spec: list[tuple[str, int]] = order["lines"]  # type: ignore[assignment]
     raw: dict[str, dict[str, object]] | None = order["quotes"]  # type: ignore[assignment]
     return allocate(
-        [
+        lines
+        or [
             ExpandedLine(order_line_id=str(n), sku=sku, quantity=qty, bound_sku=sku)
             for n, (sku, qty) in enumerate(spec)
         ],
@@ -201,3 +203,47 @@ def test_a_full_memo_is_emptied_and_still_answers() -> None:
         assert ranking.ranked(pool, where, None) == fresh.ranked(pool, where, None)
         assert len(ranking._ranked) <= RANKING_MEMO_LIMIT
     assert 0 < len(ranking._ranked) <= RANKING_MEMO_LIMIT
+
+
+#: one instance per (line, sku, units), as a catalog's expansions share theirs across orders
+SHARED = {
+    (n, sku, qty): ExpandedLine(order_line_id=str(n), sku=sku, quantity=qty, bound_sku=sku)
+    for n in range(3)
+    for sku in SKUS
+    for qty in range(1, 5)
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(orders, st.sampled_from(CONFIGS), st.booleans())
+def test_decisions_kept_for_shared_lines_decide_as_fresh_ones(
+    sequence: list[dict[str, object]], config: AllocationConfig, registered: bool
+) -> None:
+    """Orders whose lines are the same instances share their decisions and results (frozen
+    values) through a kept ranking, equal to those allocated afresh."""
+    origins = dict(ORIGINS) if registered else None
+    kept = Ranking(config, origins)
+    for order in sequence:
+        spec: list[tuple[str, int]] = order["lines"]  # type: ignore[assignment]
+        lines = [SHARED[(n, sku, qty)] for n, (sku, qty) in enumerate(spec)]
+        once = _allocate(order, config, origins, kept, lines)
+        again = _allocate(order, config, origins, kept, lines)
+        assert once == _allocate(order, config, origins, None) == again
+        assert again.decisions == once.decisions
+        assert kept.explain(again) == kept.explain(once) == once.explain()
+        if once.allocated and not order["quotes"]:
+            assert again is once  # the same decisions: one result
+
+
+def test_a_full_decision_memo_is_emptied_and_still_answers() -> None:
+    ranking = Ranking(CONFIGS[0], dict(ORIGINS))
+    line = SHARED[(0, "MUG", 1)]
+    for n in range(RANKING_MEMO_LIMIT + 5):
+        made = ranking.decision(1, "US-EAST", (line,), (f"reason {n}",))
+        assert made.reasons == (f"reason {n}",) and made.lines == (line,)
+        result = ranking.result((made,))
+        assert result.decisions == (made,)
+        assert ranking.explain(result) == f"part 1 US-EAST: reason {n}"
+    assert 0 < len(ranking._decisions) <= RANKING_MEMO_LIMIT
+    assert 0 < len(ranking._results) <= RANKING_MEMO_LIMIT
+    assert 0 < len(ranking._explained) <= RANKING_MEMO_LIMIT

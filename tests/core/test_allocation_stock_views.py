@@ -8,8 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channelhub.core.allocation import AllocationResult, Ranking, _Taken, allocate
+from channelhub.core.allocation import (
+    AllocationResult,
+    Ranking,
+    _fill,
+    _fills_all,
+    _Taken,
+    allocate,
+)
 from channelhub.core.allocation_config import AllocationConfig
+from channelhub.core.cartons import CartonRule, CartonShipping
 from channelhub.core.catalog import ExpandedLine
 from channelhub.core.geography import Origin
 from channelhub.core.stock import Available, Balance
@@ -125,3 +133,50 @@ def test_a_later_part_reads_the_stock_earlier_parts_took() -> None:
     )
     assert not result.allocated
     assert result.unallocatable == "no warehouse has 2 x MUG for line 2 (US-EAST has 1)"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 6)), min_size=1, max_size=3),
+        min_size=1,
+        max_size=4,
+    ),
+    st.dictionaries(
+        st.tuples(st.sampled_from(WAREHOUSES), st.sampled_from(SKUS)), st.integers(-3, 12)
+    ),
+    st.sampled_from(WAREHOUSES),
+    st.none() | st.sampled_from(SKUS),
+    st.integers(1, 4),
+)
+def test_filling_every_group_at_once_says_what_filling_them_in_turn_does(
+    spec: list[list[tuple[str, int]]],
+    stock: dict[tuple[str, str], int],
+    warehouse: str,
+    carton_sku: str | None,
+    carton: int,
+) -> None:
+    """Whether a warehouse takes every group (the whole order) is answered in one pass:
+    exactly what taking the groups one after another from what the earlier ones left says,
+    a SKU repeated across groups or within one included (and with carton rules in play)."""
+    groups = [
+        tuple(
+            ExpandedLine(order_line_id=str(n), sku=sku, quantity=qty, bound_sku=sku)
+            for sku, qty in group
+        )
+        for n, group in enumerate(spec)
+    ]
+    cartons = (
+        {}
+        if carton_sku is None
+        else {
+            (warehouse, carton_sku): CartonRule(
+                warehouse=warehouse,
+                sku=carton_sku,
+                units_per_carton=carton,
+                ships=CartonShipping.CARTONS,
+            )
+        }
+    )
+    in_turn = len(_fill(groups, warehouse, stock, cartons)) == len(groups)
+    assert _fills_all(groups, warehouse, stock, cartons) is in_turn

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from channelhub.core.allocation import Ranking
 from channelhub.core.allocation_config import AllocationConfig
 from channelhub.core.bindings import Binding, PairingBook, Scope
-from channelhub.core.flow import LineState, OrderPlan, plan_order
+from channelhub.core.flow import (
+    OUTCOMES_LIMIT,
+    LineState,
+    OrderPlan,
+    Outcomes,
+    plan_order,
+    plan_stock,
+)
 from channelhub.core.models import HubStatus, MovementKind, Order, StockMovement
 from channelhub.core.pairing import PairingConfig
 from channelhub.core.review import ReviewRules
@@ -49,9 +57,9 @@ def ledger(**stock: int) -> list[StockMovement]:
 
 
 def plan(o: Order, moves: list[StockMovement], **kw: Any) -> OrderPlan:
+    kw.setdefault("catalog", library())
     return plan_order(
         o,
-        catalog=library(),
         book=BOOK,
         pairing_config=PairingConfig(),
         review_rules=RULES,
@@ -162,3 +170,87 @@ def test_every_line_is_reserved_waiting_with_a_reason_or_cancelled(
 def test_order_without_address_is_held_even_without_an_address_rule() -> None:
     p = plan(order(ship_to=None), ledger(E_MUG=5))
     assert p.status is HubStatus.ON_HOLD and "no shipping address" in p.reason
+
+
+ORDERS_IN_TURN = st.lists(
+    st.fixed_dictionaries(
+        {
+            "lines": st.lists(
+                st.tuples(st.sampled_from(LINE_SKUS), st.integers(1, 3), st.integers(0, 3)),
+                min_size=1,
+                max_size=3,
+            ),
+            "stock": st.fixed_dictionaries(
+                {f"{w}_{s}": st.integers(0, 8) for w in ("E", "W") for s in ("MUG", "SPOON")}
+            ),
+            "cod": st.booleans(),
+            "state": st.sampled_from(("unshipped", "unshipped", "cancelled", "pending")),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ORDERS_IN_TURN)
+def test_outcomes_kept_across_orders_plan_as_fresh_ones(sequence: list[dict[str, Any]]) -> None:
+    """One :class:`Outcomes`, ranking and catalog planning order after order (as a planner
+    does, in one pass or stopped ``until_stock`` and finished) plan each exactly as a plan
+    made afresh: what was kept for one line never answers for another."""
+    catalog, outcomes, ranking = library(), Outcomes(), Ranking(ALLOC, None)
+    for spec in sequence:
+        o = order(
+            lines=[
+                {"line_id": str(i), "channel_sku": sku, "quantity": q}
+                | {"cancelled_quantity": min(c, q)}
+                for i, (sku, q, c) in enumerate(spec["lines"])
+            ],
+            payment={"method": "cash_on_delivery" if spec["cod"] else "prepaid"},
+            channel_state=spec["state"],
+        )
+        moves = ledger(**spec["stock"])
+        fresh = plan(o, moves)
+        kept = {"catalog": catalog, "ranking": ranking, "outcomes": outcomes}
+        assert plan(o, moves, **kept) == fresh
+        first = plan(o, moves, until_stock=True, **kept)
+        if first.status is HubStatus.APPROVED and first.expanded:
+            rest = plan_stock(
+                o, first, balances=balances(moves), allocation_config=ALLOC, now=NOW,
+                ranking=ranking, outcomes=outcomes,
+            )  # fmt: skip
+            assert rest == fresh
+
+
+def test_outcomes_share_one_line_outcome_per_binding_instance() -> None:
+    outcomes = Outcomes()
+    bound = BOOK.bindings()[0]
+    same = outcomes.line("1", LineState.WAITING, "r", bound)
+    assert outcomes.line("1", LineState.WAITING, "r", bound) is same
+    twin = bound.model_copy()  # equal, another instance: its own entry, an equal outcome
+    assert outcomes.line("1", LineState.WAITING, "r", twin).binding is twin
+    assert outcomes.line("1", LineState.RESERVED, "r", bound, "E") != same
+    for n in range(OUTCOMES_LIMIT + 5):  # a full memo is emptied and still answers
+        assert outcomes.line(str(n), LineState.WAITING, "r").line_id == str(n)
+    assert 0 < len(outcomes._made) <= OUTCOMES_LIMIT
+
+
+def test_outcomes_share_one_plan_per_parts_instances() -> None:
+    o = order(lines=[{"line_id": "1", "channel_sku": "SET-2PK", "quantity": 1}])  # bound
+    outcomes = Outcomes()
+    kw: dict[str, Any] = {"catalog": library(), "outcomes": outcomes, "until_stock": True}
+    first = plan(o, ledger(E_MUG=5, E_SPOON=9), **kw)
+    assert first.status is HubStatus.APPROVED and first.review is not None
+    again = plan(o.model_copy(update={"external_id": "other"}), ledger(E_MUG=1), **kw)
+    assert again is first  # the same lines, pairings, expansion and approval: one value
+    by_hand = plan(o, ledger(E_MUG=5), approved_by_hand=True, **kw)
+    assert by_hand.review is None and by_hand == first.model_copy(update={"review": None})
+    unpaired = order(lines=[{"line_id": "1", "channel_sku": "NOPE", "quantity": 1}])
+    waiting = plan(unpaired, [], **kw)
+    assert waiting == plan(unpaired, []) and waiting.status is HubStatus.AWAITING_PAIRING
+    assert waiting.model_fields_set == {"status", "reason", "lines", "pairings", "new_bindings"}
+    parts = (first.lines, first.pairings, first.new_bindings)
+    for n in range(OUTCOMES_LIMIT + 5):  # a full memo is emptied and still answers
+        made = outcomes.plan(HubStatus.APPROVED, f"r{n}", *parts, (first.expanded, None))
+        assert made.reason == f"r{n}" and made.expanded == first.expanded
+    assert 0 < len(outcomes._plans) <= OUTCOMES_LIMIT

@@ -30,7 +30,7 @@ from channelhub.core.allocation_quotes import Quotes
 from channelhub.core.bindings import ListingRef, PairingBook, PairingConflict
 from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog
-from channelhub.core.flow import OrderPlan, plan_order, plan_stock
+from channelhub.core.flow import OrderPlan, Outcomes, plan_order, plan_stock
 from channelhub.core.geography import Origin
 from channelhub.core.order import Order, OrderKey
 from channelhub.core.pairing import PairingConfig, written_forms
@@ -91,9 +91,12 @@ class Planner:
     #: allocation's memo for these rules and warehouses, shared by every order it plans
     #: (made anew with the planner, so never for other rules or addresses)
     ranking: Ranking = field(init=False, repr=False, compare=False)
+    #: the lines' outcomes it planned, shared by every order it plans (frozen values)
+    outcomes: Outcomes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ranking", Ranking(self.settings.allocation, self.origins))
+        object.__setattr__(self, "outcomes", Outcomes())
 
     @classmethod
     def load(
@@ -153,6 +156,7 @@ class Planner:
             quotes=self._quotes(reference),
             until_stock=True,
             ranking=self.ranking,
+            outcomes=self.outcomes,
         )
 
     def with_stock(
@@ -177,6 +181,7 @@ class Planner:
             cartons=self.cartons,
             quotes=self._quotes(reference),
             ranking=self.ranking,
+            outcomes=self.outcomes,
         )
 
     def _quotes(self, reference: str) -> Quotes | None:
