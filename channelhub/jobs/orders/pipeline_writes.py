@@ -32,7 +32,7 @@ from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
 from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY, note
-from channelhub.store.statistics import refresh_statistics
+from channelhub.store.statistics import refresh_growth
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
@@ -40,7 +40,7 @@ from channelhub.store.tables.stock import StockMovementRow
 
 #: The tables a chunk grows that later chunks read back by order id or state.
 _GROWING = tuple(
-    cast(Table, m.__table__).name
+    cast(Table, m.__table__)
     for m in (OrderDecisionRow, OrderTransitionRow, StockMovementRow, OutboxMessage)
 )
 
@@ -230,5 +230,5 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
     stock_rollup_add(session, chunk.movements)  # the running sums, same transaction
     if dirty:
         mark_dirty(session, dirty, now=now)
-    refresh_statistics(session, _GROWING)  # read back by order id: keep PostgreSQL's plans
+    refresh_growth(session, _GROWING)  # read back by order id: keep PostgreSQL's plans
     session.expire_all()
