@@ -151,10 +151,14 @@ def reserve(
             raise InvalidInput.field("warehouse", movement.warehouse, "is not a known warehouse")
         chunk.movements.append(movement_row(movement, dedupe_key=None, now=now))
         key = (movement.warehouse, movement.sku)
-        old = balances.get(key) or Balance(warehouse=movement.warehouse, sku=movement.sku)
-        d_on_hand, d_reserved = movement.deltas()
-        balances[key] = old.model_copy(
-            update={"on_hand": old.on_hand + d_on_hand, "reserved": old.reserved + d_reserved}
+        old = balances.get(key)
+        on_hand, reserved = movement.deltas()
+        if old is not None:
+            on_hand, reserved = old.on_hand + on_hand, old.reserved + reserved
+        # a new balance built directly: cheaper than copying the old one with an update
+        # (pydantic's copy goes through ``copy.copy`` of each of its dicts), same values
+        balances[key] = Balance(
+            warehouse=movement.warehouse, sku=movement.sku, on_hand=on_hand, reserved=reserved
         )
         dirty.add(movement.sku)
     for decision in plan.allocation.decisions:
