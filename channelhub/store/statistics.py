@@ -13,13 +13,25 @@ time it doubles: autovacuum's tenth would analyze 440,000 decisions some 60 time
 for plans that do not change with a misestimate of two). A table another session is
 analyzing is left to it (an advisory lock, tried, never waited on). SQLite needs none of
 this: its planner takes the unique indexes without statistics.
+
+:func:`refresh_growth` does the same for tables written mostly by appending and read back
+through their indexes (the pipeline's decisions, transitions, ledger and outbox), for a
+fraction of the cost: it analyzes only the columns those plans are chosen by
+(:func:`planned_columns`), since sorting every text and JSON column of a 30,000-row sample
+was most of an analyze (measured at 10,000 orders: 150 ms -> 24 ms for the decisions, 120 ->
+11 ms for the outbox). An analyze of some columns does not reset PostgreSQL's changed-rows
+counter (autovacuum, where it runs, still analyzes the whole table on its own schedule), so
+its rule reads growth instead: the live rows counted past what the planner believes, by
+:data:`FLOOR` and :data:`SHARE` as above (for appended rows, the same rows; rows updated in
+place, as the outbox's states, are left to autovacuum: they do not grow a table).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import text
+from sqlalchemy import ForeignKeyConstraint, Table, UniqueConstraint, text
 from sqlalchemy.orm import Session
 
 #: Rows changed since the last analyze before a table is analyzed again, at the least ...
@@ -37,6 +49,16 @@ _STALE = text(
     ORDER BY c.relname
     """
 )
+# the same for growth; an index lookup by oid (no sort, no hash of the names: a tenth of
+# the planning time of the query above)
+_GROWN = text(
+    """
+    SELECT c.relname FROM pg_class c
+    WHERE c.oid = ANY(ARRAY(SELECT to_regclass(name) FROM unnest(CAST(:names AS text[])) AS name))
+      AND pg_stat_get_live_tuples(c.oid) - greatest(c.reltuples, 0)
+          > :floor + :share * greatest(c.reltuples, 0)
+    """
+)
 _TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtext('channelhub analyze ' || :name))")
 
 
@@ -47,9 +69,54 @@ def refresh_statistics(session: Session, tables: Sequence[str]) -> list[str]:
     if session.get_bind().dialect.name != "postgresql" or not tables:
         return []
     stale = session.scalars(_STALE, {"names": list(tables), "floor": FLOOR, "share": SHARE}).all()
+    return _analyze(session, stale, {})
+
+
+def refresh_growth(session: Session, tables: Sequence[Table]) -> list[str]:
+    """Analyze the planned columns of those of ``tables`` (tables that only grow) that grew
+    past the planner's view (PostgreSQL; elsewhere nothing); returns the tables analyzed,
+    by name. In the caller's transaction, as :func:`refresh_statistics`."""
+    if session.get_bind().dialect.name != "postgresql" or not tables:
+        return []
+    by_name = {t.name: t for t in tables}
+    values = {"names": sorted(by_name), "floor": FLOOR, "share": SHARE}
+    grown = sorted(session.scalars(_GROWN, values).all())
+    return _analyze(session, grown, {name: planned_columns(by_name[name]) for name in grown})
+
+
+def _analyze(
+    session: Session, names: Sequence[str], columns: dict[str, tuple[str, ...]]
+) -> list[str]:
+    """``ANALYZE`` each of ``names`` (only its ``columns`` where given) that no other session
+    is analyzing."""
     analyzed: list[str] = []
-    for name in stale:
+    for name in names:
         if session.scalar(_TRY_LOCK, {"name": name}):
-            session.execute(text(f'ANALYZE "{name}"'))  # a name from the catalog, quoted
+            listed = ", ".join(f'"{c}"' for c in columns.get(name, ()))
+            # names from the catalog and the table's metadata, quoted
+            session.execute(text(f'ANALYZE "{name}"' + (f" ({listed})" if listed else "")))
             analyzed.append(name)
     return analyzed
+
+
+@cache
+def planned_columns(table: Table) -> tuple[str, ...]:
+    """The columns the planner chooses ``table``'s plans by: those of its indexes and foreign
+    keys, less a column alone in a unique index or the primary key (the planner takes such a
+    key as distinct from the index itself, without statistics). Empty: all columns."""
+    keys = {c.name for c in table.primary_key.columns} if len(table.primary_key) == 1 else set()
+    planned: set[str] = set()
+    for index in table.indexes:
+        names = {c.name for c in index.columns}
+        if index.unique and len(names) == 1:
+            keys |= names
+        planned |= names
+    for constraint in table.constraints:
+        if isinstance(constraint, ForeignKeyConstraint):
+            planned |= {c.name for c in constraint.columns}
+        elif isinstance(constraint, UniqueConstraint):  # a unique index, as above
+            names = {c.name for c in constraint.columns}
+            if len(names) == 1:
+                keys |= names
+            planned |= names
+    return tuple(c.name for c in table.columns if c.name in planned - keys)

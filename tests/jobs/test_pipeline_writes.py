@@ -1,11 +1,12 @@
 """pipeline_writes.move: the lifecycle's answer for one move is asked once per chunk, but an
 order whose move it refuses (a channel-fulfilled order, another starting status) is still
 refused, by its own name, after others made the same move. write: the guarded status moves
-(one statement per pair of statuses) move exactly the orders named, and refuse when one of
-them left its status."""
+(one statement for all the chunk's pairs of statuses) move exactly the orders named, and
+refuse when one of them left its status."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -81,4 +82,16 @@ def test_an_order_that_left_its_status_refuses_the_move(session: Session) -> Non
     chunk = Chunk()
     chunk.moves[(HubStatus.NEW, HubStatus.APPROVED)] = [a, b]
     with pytest.raises(StatusMoved, match=r"left 'new'"):
+        write(session, chunk, set(), NOW)
+
+
+def test_one_order_that_left_its_status_refuses_the_moves_of_every_pair(session: Session) -> None:
+    a, b, c = _orders(session, 3)
+    first = Chunk()
+    first.moves[(HubStatus.NEW, HubStatus.ON_HOLD)] = [c]
+    write(session, first, set(), NOW)
+    chunk = Chunk()
+    chunk.moves[(HubStatus.NEW, HubStatus.APPROVED)] = [a, b]
+    chunk.moves[(HubStatus.NEW, HubStatus.ALLOCATED)] = [c]  # c is on hold now
+    with pytest.raises(StatusMoved, match=re.escape(f"left 'new' while locked: {[a, b, c]}")):
         write(session, chunk, set(), NOW)

@@ -1,18 +1,24 @@
 """Planner statistics on PostgreSQL: a table that grew well past what the planner knows is
-analyzed at the end of the write that grew it, once; a small change is not; SQLite is left
-alone."""
+analyzed at the end of the write that grew it, once (a growing table: only the columns its
+plans are chosen by, and its lookups by order id are then indexed); a small change is not;
+SQLite is left alone."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Table, text
 from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
+from channelhub.store.bulk import insert_rows
 from channelhub.store.repos.orders_bulk import upsert_orders
-from channelhub.store.statistics import FLOOR, refresh_statistics
+from channelhub.store.statistics import FLOOR, planned_columns, refresh_growth, refresh_statistics
+from channelhub.store.tables.orderflow import OrderDecisionRow
+from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.outbox import OutboxMessage
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -88,3 +94,81 @@ def test_sqlite_needs_no_statistics(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("the SQLite case")
     assert refresh_statistics(session, ["orders"]) == []
+
+
+def _decisions(session: Session, count: int) -> None:
+    """``count`` decisions spread over the stored orders, four an order (as the pipeline's)."""
+    ids = list(session.scalars(text("SELECT id FROM orders ORDER BY id")))
+    rows = [
+        {"order_id": ids[n // 4 % len(ids)], "kind": "note", "reason": f"r{n}", "detail": {}}
+        | {"actor": "hub", "at": NOW}
+        for n in range(count)
+    ]
+    insert_rows(session, cast(Table, OrderDecisionRow.__table__), rows)
+
+
+def _analyzed_columns(session: Session, table: str) -> set[str]:
+    return set(
+        session.scalars(
+            text("SELECT attname FROM pg_stats WHERE tablename = :t AND schemaname = 'migrated'"),
+            {"t": table},
+        )
+    )
+
+
+@pytest.mark.postgres
+def test_a_grown_table_has_its_planned_columns_analyzed_once_and_its_lookups_indexed(
+    _migrated_postgres_url: str,
+) -> None:
+    from channelhub.store.db import make_engine
+
+    decisions = cast(Table, OrderDecisionRow.__table__)
+    engine = make_engine(_migrated_postgres_url)
+    try:
+        with Session(engine) as s, s.begin():
+            s.execute(text("TRUNCATE orders, order_lines RESTART IDENTITY CASCADE"))
+            s.execute(text("ANALYZE orders, order_decisions"))
+            upsert_orders(s, _orders(0, 2 * FLOOR), now=NOW)
+        grown = 4 * FLOOR
+        with Session(engine) as s, s.begin():
+            _decisions(s, grown)
+        _flush_counters(engine)
+        with Session(engine) as s, s.begin():
+            assert _planner_rows(s, "order_decisions") < 1  # what the planner believes: empty
+            assert refresh_growth(s, [decisions]) == ["order_decisions"]
+            assert _planner_rows(s, "order_decisions") == grown
+            # the columns its plans are chosen by, not its text (the rest: autovacuum's)
+            assert _analyzed_columns(s, "order_decisions") == {"order_id"}
+            ids = list(s.scalars(text("SELECT id FROM orders ORDER BY id DESC LIMIT 100")))
+            plan = "\n".join(
+                s.scalars(
+                    text("EXPLAIN SELECT * FROM order_decisions WHERE order_id = ANY(:ids)"),
+                    {"ids": ids},
+                )
+            )
+            assert "order_decisions_order_id" in plan and "Seq Scan" not in plan, plan
+        _flush_counters(engine)
+        with Session(engine) as s, s.begin():  # analyzed: it has not grown since
+            assert refresh_growth(s, [decisions]) == []
+        with Session(engine) as s, s.begin():  # less than double is not yet enough
+            _decisions(s, grown // 2)
+        _flush_counters(engine)
+        with Session(engine) as s, s.begin():
+            assert refresh_growth(s, [decisions]) == []
+            assert _planner_rows(s, "order_decisions") == grown
+    finally:
+        engine.dispose()
+
+
+def test_the_planned_columns_are_those_of_indexes_and_foreign_keys_less_unique_keys() -> None:
+    assert planned_columns(cast(Table, OrderDecisionRow.__table__)) == ("order_id",)
+    assert planned_columns(cast(Table, OutboxMessage.__table__)) == ("state", "next_attempt_at")
+    orders = planned_columns(cast(Table, OrderRow.__table__))
+    assert {"channel", "account", "external_id", "hub_status"} <= set(orders)
+    assert "id" not in orders and "document" not in orders
+
+
+def test_sqlite_needs_no_growth_statistics(session: Session) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the SQLite case")
+    assert refresh_growth(session, [cast(Table, OrderDecisionRow.__table__)]) == []

@@ -250,6 +250,10 @@ def count_orders(session: Session, status: HubStatus) -> int:
     )
 
 
+#: An outbound order's lines validated in one call, not one model's call per line.
+_OUTBOUND_LINES: TypeAdapter[tuple[OutboundLine, ...]] = TypeAdapter(tuple[OutboundLine, ...])
+
+
 def outbound_for(order: Order, decision: AllocationDecision, revision: int) -> OutboundOrder:
     """The warehouse instruction for one allocated part of one revision of ``order``."""
     assert order.ship_to is not None  # an order is only allocated with an address
@@ -261,9 +265,11 @@ def outbound_for(order: Order, decision: AllocationDecision, revision: int) -> O
         revision=revision,
         warehouse=decision.warehouse,
         ship_to=order.ship_to,
-        lines=tuple(
-            OutboundLine(sku=x.sku, quantity=x.quantity, order_line_id=x.order_line_id)
-            for x in decision.lines
+        lines=_OUTBOUND_LINES.validate_python(
+            [
+                {"sku": x.sku, "quantity": x.quantity, "order_line_id": x.order_line_id}
+                for x in decision.lines
+            ]
         ),
         shipping_service=order.shipping_service,
         cash_on_delivery=order.payment.cod_amount if order.payment.cash_on_delivery else None,

@@ -1,7 +1,7 @@
 """What a pipeline chunk writes, gathered while it plans and written at its end, set-based.
 
-One statement per table for the whole chunk: the status moves (one guarded ``UPDATE .. WHERE
-id IN (..) AND hub_status = :from`` per pair of statuses, normally one or two), decisions,
+One statement per table for the whole chunk: the status moves (one guarded ``UPDATE .. FROM``
+the chunk's (order, from, to) triples, where the order still holds its from), decisions,
 transitions, ledger movements (with their running sums, ``stock_position``, in the same code
 path: :func:`~channelhub.store.repos.rollups.stock_rollup_add`), outbox messages and the
 stock-push dirty marks. Rows go through SQLAlchemy Core (no ORM unit of work) as one
@@ -10,13 +10,14 @@ multi-row statement (``insertmanyvalues``) on both databases.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.orm import Session
 
 from channelhub.core.errors import ChannelhubError, InvalidInput
@@ -27,12 +28,11 @@ from channelhub.core.stock import Balance
 from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outbound_for
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.bulk import RowsRefused, insert_rows
-from channelhub.store.listed import listed
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
 from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY, note
-from channelhub.store.statistics import refresh_statistics
+from channelhub.store.statistics import refresh_growth
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow, OrderTransitionRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
@@ -40,7 +40,7 @@ from channelhub.store.tables.stock import StockMovementRow
 
 #: The tables a chunk grows that later chunks read back by order id or state.
 _GROWING = tuple(
-    cast(Table, m.__table__).name
+    cast(Table, m.__table__)
     for m in (OrderDecisionRow, OrderTransitionRow, StockMovementRow, OutboxMessage)
 )
 
@@ -151,10 +151,14 @@ def reserve(
             raise InvalidInput.field("warehouse", movement.warehouse, "is not a known warehouse")
         chunk.movements.append(movement_row(movement, dedupe_key=None, now=now))
         key = (movement.warehouse, movement.sku)
-        old = balances.get(key) or Balance(warehouse=movement.warehouse, sku=movement.sku)
-        d_on_hand, d_reserved = movement.deltas()
-        balances[key] = old.model_copy(
-            update={"on_hand": old.on_hand + d_on_hand, "reserved": old.reserved + d_reserved}
+        old = balances.get(key)
+        on_hand, reserved = movement.deltas()
+        if old is not None:
+            on_hand, reserved = old.on_hand + on_hand, old.reserved + reserved
+        # a new balance built directly: cheaper than copying the old one with an update
+        # (pydantic's copy goes through ``copy.copy`` of each of its dicts), same values
+        balances[key] = Balance(
+            warehouse=movement.warehouse, sku=movement.sku, on_hand=on_hand, reserved=reserved
         )
         dirty.add(movement.sku)
     for decision in plan.allocation.decisions:
@@ -186,34 +190,50 @@ def reserve(
         )
 
 
+#: The chunk's status moves in one statement: every order of ``:moves`` (a JSON array of
+#: [id, from, to], the dialect's rows ``m``) that still holds its ``from`` takes its ``to``.
+#: Joined on the key, so PostgreSQL looks each order up by it whatever its statistics say of
+#: the statuses (a status it believes rare would read that status's whole index instead).
+_MOVES_SQL = """
+UPDATE orders SET hub_status = m.to_status, updated_at = :now
+FROM {moves}
+WHERE orders.id = m.id AND orders.hub_status = m.from_status
+"""
+
+
 @cache
-def _status_move(dialect: str) -> Any:
-    """``UPDATE orders SET hub_status = :target .. WHERE id IN :ids AND hub_status = :current``,
-    built once per dialect and kept (immutable; the ids given at execution:
-    :func:`~channelhub.store.listed.listed`)."""
-    table = cast(Table, OrderRow.__table__)
-    return (
-        update(table)
-        .where(listed(table.c.id, "ids", dialect), table.c.hub_status == bindparam("current"))
-        .values(
-            hub_status=bindparam("target"),
-            updated_at=bindparam("now", type_=table.c.updated_at.type),
-        )
+def _status_moves(dialect: str) -> Any:
+    """The statement of the status moves, built once per dialect and kept (immutable)."""
+    moves = (
+        "(SELECT CAST(e ->> 0 AS integer) AS id, e ->> 1 AS from_status, e ->> 2 AS to_status"
+        " FROM jsonb_array_elements(CAST(:moves AS jsonb)) AS e) AS m"
+        if dialect == "postgresql"
+        else "(SELECT json_extract(value, '$[0]') AS id,"
+        " json_extract(value, '$[1]') AS from_status, json_extract(value, '$[2]') AS to_status"
+        " FROM json_each(:moves)) AS m"
     )
+    when = cast(Table, OrderRow.__table__).c.updated_at.type  # aware UTC in, as the ORM's
+    return text(_MOVES_SQL.format(moves=moves)).bindparams(bindparam("now", type_=when))
 
 
 def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> None:
     """One statement per table for the whole chunk; a warehouse order already queued under a
     computed key (never silently dropped) or a status moved meanwhile raises, and the chunk
     goes down the one-by-one path."""
-    moving = _status_move(session.get_bind().dialect.name)
-    for (current, target), ids in chunk.moves.items():
-        changed = session.execute(
-            moving, {"ids": ids, "current": current.value, "target": target.value, "now": now}
-        )
-        if getattr(changed, "rowcount", 0) != len(ids):
-            raise StatusMoved(f"orders left {current.value!r} while locked: {sorted(ids)}")
-        sales_rollup_status(session, ids, current, target)
+    if chunk.moves:
+        moves = [
+            [order_id, current.value, target.value]
+            for (current, target), ids in chunk.moves.items()
+            for order_id in ids
+        ]
+        statement = _status_moves(session.get_bind().dialect.name)
+        changed = session.execute(statement, {"moves": json.dumps(moves), "now": now})
+        if getattr(changed, "rowcount", 0) != len(moves):
+            left = ", ".join(dict.fromkeys(repr(current.value) for current, _ in chunk.moves))
+            moved = sorted(order_id for order_id, *_ in moves)
+            raise StatusMoved(f"orders left {left} while locked: {moved}")
+        for (current, target), ids in chunk.moves.items():
+            sales_rollup_status(session, ids, current, target)
     if chunk.outbox:
         try:  # plainly (COPY on PostgreSQL): a key already queued refuses the whole insert
             insert_rows(session, cast(Table, OutboxMessage.__table__), chunk.outbox)
@@ -230,5 +250,5 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
     stock_rollup_add(session, chunk.movements)  # the running sums, same transaction
     if dirty:
         mark_dirty(session, dirty, now=now)
-    refresh_statistics(session, _GROWING)  # read back by order id: keep PostgreSQL's plans
+    refresh_growth(session, _GROWING)  # read back by order id: keep PostgreSQL's plans
     session.expire_all()
