@@ -35,12 +35,13 @@ class OrderRow(Timestamps, Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("channel", "account", "external_id"),
-        Index("ix_orders_hub_status", "hub_status"),
         Index("ix_orders_account_placed_at", "account", "placed_at"),  # the console's "today"
         Index(  # the console's newest-first list, and its search without reading the rows
             "ix_orders_placed_at", "placed_at", "id", "external_id", "buyer_name"
         ),
-        Index("ix_orders_status_placed_at", "hub_status", "placed_at", "id"),  # its filter
+        Index(  # its filter; and any lookup by status alone (its leading column)
+            "ix_orders_status_placed_at", "hub_status", "placed_at", "id"
+        ),
         Index("ix_orders_external_id", "external_id"),  # a ledger line names only the id
     )
 
