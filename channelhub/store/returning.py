@@ -13,7 +13,8 @@ statement built every row's parameters through its compiler (each value's bind p
 row by row), which was half the intake's time on SQLite.
 
 Each column's own bind processor (the same conversion SQLAlchemy applies: aware datetimes,
-exact decimals, JSON documents) is applied first, once per column, on both paths. On SQLite
+exact decimals, JSON documents) is applied first, once per column, on both paths; a JSON
+column also takes a document's finished text (:mod:`channelhub.store.json_text`). On SQLite
 the parameters pass through the engine's cursor hook (``exec_driver_sql`` goes through it, as
 SQLAlchemy's statement did); on PostgreSQL the arrays pass through
 :func:`~channelhub.store.redaction.redacted` (the statement bypasses the hook). No library
@@ -30,10 +31,11 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, Connection, Table
 from sqlalchemy.orm import Session
 
 from channelhub.store.bulk import column_processor, refuse_unfilled
+from channelhub.store.json_text import accepting_text
 from channelhub.store.redaction import redacted
 
 #: At most this many rows per SQLite statement (SQLAlchemy's own page for multi-row inserts).
@@ -87,7 +89,7 @@ def _multi_row(
     # column by column, so the loops over rows run in C
     by_column = [list(map(itemgetter(name), rows)) for name in names]
     for index, name in enumerate(names):
-        process = column_processor(table.c[name], dialect)
+        process = _processor(table.c[name], dialect)
         if process is not None:
             by_column[index] = list(map(process, by_column[index]))
     values = list(zip(*by_column, strict=True))
@@ -101,6 +103,12 @@ def _multi_row(
         sql = f"{head} VALUES {', '.join([mark] * len(part))} {tail}"
         out += map(tuple, connection.exec_driver_sql(sql, tuple(chain.from_iterable(part))))
     return _converted(table, returning, dialect, out)
+
+
+def _processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
+    """``column``'s bind processor for this statement; a JSON column's takes a document's
+    finished text too (:class:`~channelhub.store.json_text.JsonText`)."""
+    return accepting_text(column, column_processor(column, dialect))
 
 
 def _max_parameters(connection: Connection) -> int:
@@ -141,7 +149,7 @@ def _unnested(
     arrays: list[list[Any]] = []
     for name in names:
         values = [row[name] for row in rows]
-        process = column_processor(table.c[name], dialect)
+        process = _processor(table.c[name], dialect)
         if process is not None:
             values = list(map(process, values))
         arrays.append(list(redacted(tuple(values))))  # a tuple: one parameter set's values

@@ -7,10 +7,14 @@ import base64
 import json
 import logging
 import re
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
 from pydantic import SecretStr
+from pydantic_core import to_json
 
 from channelhub.core.redaction import (
     MIN_SECRET_LENGTH,
@@ -144,3 +148,41 @@ def test_log_records_of_any_logger_are_redacted_while_a_redactor_is_active(
     assert quote_plus(SECRET) not in caplog.text
     assert caplog.text.count(REDACTED) == 3
     assert "outside a scope" in caplog.text
+
+
+#: a secret with characters JSON escapes, and pieces of it (whole, encoded, cut at either end)
+_ODD_SECRET = 'Tk"9\\ab=Zq_Long\tSecret~42'
+_PIECES = st.sampled_from(
+    [
+        SECRET, SECRET[:7], SECRET[-7:], quote_plus(SECRET), json.dumps(SECRET)[1:-1],
+        base64.b64encode(SECRET.encode()).decode(), _ODD_SECRET, _ODD_SECRET[:9],
+        _ODD_SECRET[-9:], "plain", '"', "\\", "\n", "ü", ":", ",",
+    ]
+)  # fmt: skip
+_STRINGS = st.lists(_PIECES | st.text(max_size=5), max_size=4).map("".join)
+_DOCUMENTS = st.recursive(
+    st.none() | st.integers() | _STRINGS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_STRINGS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(_DOCUMENTS)
+def test_a_json_text_said_untouchable_is_left_alone_string_by_string_and_as_text(
+    document: Any,
+) -> None:
+    """``may_change_json`` False: neither redaction (each string, keys too; or the text)
+    changes anything, whatever cut or escaped piece of a secret the document holds."""
+    redactor = _redactor(SECRET, _ODD_SECRET)
+    text = to_json(document).decode()  # pydantic's writer, as an order's document text
+    if not redactor.may_change_json(text):
+        assert redactor.redact_value(document) == document
+        assert redactor.redact(text) == text
+    event(f"may change: {redactor.may_change_json(text)}")
+
+
+def test_a_json_text_without_secrets_is_untouchable_and_one_with_a_piece_is_not() -> None:
+    redactor = _redactor(SECRET)
+    assert not redactor.may_change_json('{"remarks":"nothing secret","n":1}')
+    assert redactor.may_change_json(to_json({"remarks": f"cut {SECRET[:7]}"}).decode())
+    assert not SecretRedactor("acct").may_change_json(to_json({"x": SECRET}).decode())

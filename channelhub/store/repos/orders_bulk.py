@@ -173,7 +173,7 @@ def _upsert_round(
     rows = []
     columns: tuple[str, ...] = ()  # what an import writes (every order names the same)
     for order, payload in zip(orders, payloads, strict=True):
-        values = channel_values(order)
+        values = channel_values(order, as_text=True)  # the rows go to insert_returning only
         columns = tuple(values)
         rows.append(
             {
