@@ -111,6 +111,7 @@ class SecretRedactor:
         self._prefixes: dict[str, list[str]] = {}
         self._suffixes: dict[str, list[str]] = {}
         self._marks: tuple[str, ...] = ()
+        self._ends: re.Pattern[str] | None = None  # any needle's first or last characters
 
     def __repr__(self) -> str:
         return f"SecretRedactor(account={self.account!r}, values={len(self._values)})"
@@ -153,14 +154,21 @@ class SecretRedactor:
         self._prefixes, self._suffixes = prefixes, suffixes
         ends = {*prefixes, *suffixes}
         self._marks = tuple(ends | {json.dumps(end, ensure_ascii=False)[1:-1] for end in ends})
+        self._ends = re.compile("|".join(map(re.escape, sorted(ends))))
         self._bneedles = tuple(n.encode("utf-8") for n in ordered)
         self._needles = ordered
 
     def redact(self, text: str) -> str:
-        """``text`` with every known secret (any encoding, cut ends included) replaced."""
-        needles = self._needles
-        if not needles or not text:
-            return text
+        """``text`` with every known secret (any encoding, cut ends included) replaced.
+
+        A text holding no needle's first or last :data:`MIN_FRAGMENT` characters is returned
+        at once, after one regular-expression scan: a whole needle holds its first ones, a
+        cut end the first (or last) ones of the needle it was cut from. The masking itself
+        tries every cut position in Python (~24 µs a string with three secrets, against
+        ~0.5 µs for the scan), and nearly every string a job writes holds no secret."""
+        needles, ends = self._needles, self._ends
+        if not needles or not text or ends is None or ends.search(text) is None:
+            return text  # no needle's first or last MIN_FRAGMENT characters: nothing to mask
         for needle in needles:
             if needle in text:
                 text = text.replace(needle, REDACTED)
@@ -183,6 +191,17 @@ class SecretRedactor:
                 text = REDACTED + text[stop:]
                 break
         return text
+
+    def may_change_any(self, texts: Iterable[str]) -> bool:
+        """Whether :meth:`redact` could change any of ``texts``: one scan of them joined (a
+        separator keeps every text's characters together, so no end is missed; one that
+        straddles two texts only sends the caller down the per-text path)."""
+        ends = self._ends
+        return (
+            ends is not None
+            and bool(self._needles)
+            and (ends.search("\x00".join(texts)) is not None)
+        )
 
     def may_change_json(self, text: str) -> bool:
         """Whether redacting the JSON text ``text``, or any string in it (keys too), could

@@ -18,7 +18,10 @@ a JSON column arrives already serialised, hence the JSON-escaped forms in the re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import Engine, event
 
@@ -37,7 +40,32 @@ def _clean(value: Any, redactor: SecretRedactor) -> Any:
     return value
 
 
+def _plain_strings(params: Any) -> list[str] | None:
+    """Every string of ``params`` (a parameter set, or executemany's list of them) when all
+    its values are strings or other scalars; None when one is anything else (bytes, a JSON
+    document, a wrapper), which the per-value path cleans."""
+    sets = params if isinstance(params, list) else [params]
+    found: list[str] = []
+    for one in sets:
+        values = one.values() if isinstance(one, Mapping) else one
+        if not isinstance(values, tuple | list | type({}.values())):
+            return None
+        for value in values:
+            if isinstance(value, str):
+                found.append(value)
+            elif not isinstance(value, _SCALARS) and value is not None:
+                return None
+    return found
+
+
+#: Values no redactor changes (and ``None``).
+_SCALARS = (int, float, Decimal, datetime, date, time, timedelta, UUID)
+
+
 def _clean_params(params: Any, redactor: SecretRedactor) -> Any:
+    strings = _plain_strings(params)
+    if strings is not None and not redactor.may_change_any(strings):
+        return params  # one scan of all its strings found no secret's end: nothing to mask
     if isinstance(params, Mapping):
         return {key: _clean(value, redactor) for key, value in params.items()}
     if isinstance(params, tuple):

@@ -186,3 +186,51 @@ def test_a_json_text_without_secrets_is_untouchable_and_one_with_a_piece_is_not(
     assert not redactor.may_change_json('{"remarks":"nothing secret","n":1}')
     assert redactor.may_change_json(to_json({"remarks": f"cut {SECRET[:7]}"}).decode())
     assert not SecretRedactor("acct").may_change_json(to_json({"x": SECRET}).decode())
+
+
+def _masked_the_long_way(redactor: SecretRedactor, text: str) -> str:
+    """``redact`` without its first scan: every needle replaced, then every cut position
+    tried (what ``redact`` did for every string before the scan)."""
+    for needle in redactor._needles:
+        text = text.replace(needle, REDACTED)
+    return redactor._fragments(text)
+
+
+@given(_STRINGS)
+def test_redact_answers_as_the_long_way_whatever_piece_of_a_secret_a_text_holds(
+    text: str,
+) -> None:
+    """The scan for needles' ends that lets ``redact`` return a text at once never skips a
+    text the masking would change: whole secrets, encodings, cut ends, escapes."""
+    redactor = _redactor(SECRET, _ODD_SECRET)
+    assert redactor.redact(text) == _masked_the_long_way(redactor, text)
+    event(f"changed: {redactor.redact(text) != text}")
+
+
+@given(st.lists(_STRINGS, max_size=6))
+def test_may_change_any_is_true_whenever_redact_would_change_one_of_the_texts(
+    texts: list[str],
+) -> None:
+    redactor = _redactor(SECRET, _ODD_SECRET)
+    if any(redactor.redact(t) != t for t in texts):
+        assert redactor.may_change_any(texts)
+    assert not SecretRedactor("acct").may_change_any(texts)
+
+
+def test_statement_parameters_without_secrets_go_unchanged_a_cut_end_is_masked() -> None:
+    """The engine hook's batch check (``channelhub.store.redaction``): one scan of every
+    string of an executemany's parameter sets; a secret's cut end in one of them still sends
+    every value through the redactor."""
+    from channelhub.store.redaction import redacted
+
+    rows = [("ORD-1", 3, None, "Ann Lee"), ("ORD-2", 1, 2.5, "Main St")]
+    with redacting(_redactor(SECRET)):
+        assert redacted(rows) is rows
+        named = {"reason": "out of stock", "qty": 2}
+        assert redacted(named) is named
+        leaked = [*rows, ("ORD-3", 1, None, f"token {SECRET[:9]}")]
+        cleaned = redacted(leaked)
+        assert cleaned[:2] == rows
+        assert cleaned[2] == ("ORD-3", 1, None, f"token {REDACTED}")
+        with_bytes = [("ORD-4", SECRET.encode())]  # not a plain string: the per-value path
+        assert redacted(with_bytes) == [("ORD-4", REDACTED.encode())]
