@@ -4,7 +4,9 @@ The pipeline (timed): the generated :class:`Order` objects (built before timing:
 connector's mapping is not the pipeline) taken in with the set-based
 :func:`~channelhub.jobs.orders.intake.intake_orders`, one transaction per chunk of
 :data:`~channelhub.jobs.orders.pipeline_batch.CHUNK` orders, then ``run_pipeline`` in runs of
-500 as the scheduler calls it: pair -> expand -> review -> allocate -> reserve -> outbox.
+500 as the scheduler calls it: pair -> expand -> review -> allocate -> reserve -> outbox. Both
+run under a redactor holding an account's credentials, as every job run does (the runner's):
+each value written is scanned for the secrets (:mod:`channelhub.store.redaction`).
 
 The baseline, "the plain bulk insert of the same rows": every row the pipeline left in the
 database that was not there before (orders, lines, decisions, transitions, ledger, outbox,
@@ -60,6 +62,7 @@ from bench.pipeline_planning import planning_seconds, seeded_balances
 from bench.pipeline_rows import Written, bulk_insert, hub_tables, snapshot, written
 from bench.run import Figure
 from channelhub.core.models import MovementKind, Order, Sku, StockMovement, Warehouse
+from channelhub.core.redaction import SecretRedactor, redacting
 from channelhub.core.review import ReviewRules
 from channelhub.jobs.orders.intake import intake_orders
 from channelhub.jobs.orders.pipeline import PipelineSettings
@@ -82,6 +85,8 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SETTINGS = PipelineSettings(
     review=ReviewRules.model_validate({"rules": [{"name": "cod", "kind": "cash_on_delivery"}]})
 )
+#: A channel account's credentials, as a job run's redactor learns them (made up).
+RUN_SECRETS = ("shpka_3f9d2c7e81b04a56", "shpss_b27e4f0c9a1d8e63", "shpat_5c8a0e7d2f194b36e0a4")
 _SKUS = ("MUG", "SPOON", "SET", "LID")
 _STOCKED = ("MUG", "SPOON", "LID")  # SET is a combo of MUG and SPOON
 
@@ -214,22 +219,8 @@ def _pipeline(url: str, size: int, label: str) -> _Run:
             statements[0] += 1
 
         event.listen(engine, "before_cursor_execute", count)
-        intake = 0.0
-        for chunk in order_chunks(size):
-            started = time.perf_counter()
-            with factory() as s, s.begin():
-                intake_orders(s, chunk, now=NOW)
-            intake += time.perf_counter() - started
-        started = time.perf_counter()
-        by_status: Counter[str] = Counter()
-        failed: list[tuple[str, str]] = []
-        while sum(by_status.values()) < size:  # in runs of BATCH, as the scheduler does
-            counts = run_pipeline(factory, settings=SETTINGS, now=NOW, limit=BATCH)
-            if not counts.by_status:
-                break
-            by_status.update(counts.by_status)
-            failed += counts.failed
-        stages = time.perf_counter() - started
+        with redacting(_run_redactor()):  # as a job run is: its account's secrets
+            intake, stages, by_status, failed = _timed(factory, size)
         event.remove(engine, "before_cursor_execute", count)
         rss_mib = _rss_mib()  # before the snapshot below (which holds every row it wrote)
         if sum(by_status.values()) != size or failed:
@@ -243,6 +234,38 @@ def _pipeline(url: str, size: int, label: str) -> _Run:
         engine.dispose()
     allocated = by_status["allocated"]
     return _Run(size, intake, stages, statements[0], allocated, planning, rss_mib, tables, wrote)
+
+
+def _run_redactor() -> SecretRedactor:
+    """What a job run's redactor holds for a channel account: its API key, secret and access
+    token (the runner's, ``channelhub/jobs/engine/runner.py``): every value the run writes
+    is scanned for them (:mod:`channelhub.store.redaction`)."""
+    redactor = SecretRedactor("shop0")
+    redactor.add(*RUN_SECRETS)
+    return redactor
+
+
+def _timed(
+    factory: Callable[[], Session], size: int
+) -> tuple[float, float, Counter[str], list[tuple[str, str]]]:
+    """Seconds of intake (chunk by chunk, generating a chunk untimed) and of the stages (in
+    runs of :data:`BATCH`, as the scheduler calls them), the statuses reached, the failures."""
+    intake = 0.0
+    for chunk in order_chunks(size):
+        started = time.perf_counter()
+        with factory() as s, s.begin():
+            intake_orders(s, chunk, now=NOW)
+        intake += time.perf_counter() - started
+    started = time.perf_counter()
+    by_status: Counter[str] = Counter()
+    failed: list[tuple[str, str]] = []
+    while sum(by_status.values()) < size:
+        counts = run_pipeline(factory, settings=SETTINGS, now=NOW, limit=BATCH)
+        if not counts.by_status:
+            break
+        by_status.update(counts.by_status)
+        failed += counts.failed
+    return intake, time.perf_counter() - started, by_status, failed
 
 
 def _freeze() -> None:
