@@ -92,8 +92,9 @@ def bulk_insert(engine: Engine, tables: list[Table], rows: Written, chunks: int)
             cursor.executemany(f'DELETE FROM "{name}" WHERE {where}', keys)
         raw.commit()
         order_part: dict[str, int] = {}  # order id (text) -> its part
+        referenced = {fk.column.table.name for t in tables for fk in t.foreign_keys}
         plan = [
-            _slices(t, rows.rows[t.name], chunks, pg, order_part)
+            _slices(t, rows.rows[t.name], chunks, pg, order_part, t.name in referenced)
             for t in tables
             if t.name in rows.rows
         ]
@@ -116,11 +117,17 @@ def bulk_insert(engine: Engine, tables: list[Table], rows: Written, chunks: int)
 
 
 def _slices(
-    table: Table, rows: list[Row], chunks: int, pg: bool, order_part: dict[str, int]
+    table: Table,
+    rows: list[Row],
+    chunks: int,
+    pg: bool,
+    order_part: dict[str, int],
+    referenced: bool,
 ) -> tuple[str, list[list[Row]]]:
     """The table's insert statement and its rows split into ``chunks`` parts: rows of an order
     (an ``order_id`` column) with their order's part, so a parent is always written first;
-    a table with fewer rows than parts (the rollups, an automatic pairing) in the first."""
+    a table with fewer rows than parts (the rollups, an automatic pairing), and any other
+    table whose rows others reference (the sales rollup's listings), in the first."""
     columns = [c.name for c in table.columns]
     listed = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
@@ -139,7 +146,7 @@ def _slices(
         at = columns.index("order_id")
         for row in rows:
             parts[order_part.get(str(row[at]), 0)].append(row)
-    elif len(rows) < chunks:
+    elif len(rows) < chunks or referenced:
         parts[0] = list(rows)
     else:
         for i, row in enumerate(rows):
