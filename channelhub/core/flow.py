@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel
 
@@ -131,20 +131,13 @@ class Outcomes:
         found = self._plans.get(key)
         if found is not None:
             return found[1]
-        if reviewed is None:
-            made = OrderPlan(
-                status=status, reason=reason, lines=lines, pairings=pairings, new_bindings=new
-            )
-        else:
-            made = OrderPlan(
-                status=status,
-                reason=reason,
-                lines=lines,
-                pairings=pairings,
-                new_bindings=new,
-                expanded=reviewed[0],
-                review=reviewed[1],
-            )
+        # before review, the expansion and review are left unset (not set to their defaults)
+        later: dict[str, Any] = (
+            {} if reviewed is None else {"expanded": reviewed[0], "review": reviewed[1]}
+        )
+        made = OrderPlan(
+            status=status, reason=reason, lines=lines, pairings=pairings, new_bindings=new, **later
+        )
         if len(self._plans) >= OUTCOMES_LIMIT:
             self._plans.clear()
         self._plans[key] = ((lines, pairings, new, reviewed), made)  # the parts kept alive
