@@ -110,7 +110,7 @@ class SecretRedactor:
         self._bneedles: tuple[bytes, ...] = ()
         self._prefixes: dict[str, list[str]] = {}
         self._suffixes: dict[str, list[str]] = {}
-        self._marks: tuple[str, ...] = ()
+        self._any_mark: re.Pattern[str] | None = None  # an end, as it is or JSON-escaped
         self._ends: re.Pattern[str] | None = None  # any needle's first or last characters
 
     def __repr__(self) -> str:
@@ -153,7 +153,8 @@ class SecretRedactor:
             suffixes.setdefault(needle[-MIN_FRAGMENT:], []).append(needle)
         self._prefixes, self._suffixes = prefixes, suffixes
         ends = {*prefixes, *suffixes}
-        self._marks = tuple(ends | {json.dumps(end, ensure_ascii=False)[1:-1] for end in ends})
+        marks = ends | {json.dumps(end, ensure_ascii=False)[1:-1] for end in ends}
+        self._any_mark = re.compile("|".join(map(re.escape, sorted(marks))))
         self._ends = re.compile("|".join(map(re.escape, sorted(ends))))
         self._bneedles = tuple(n.encode("utf-8") for n in ordered)
         self._needles = ordered
@@ -208,7 +209,8 @@ class SecretRedactor:
         change anything: False when no needle's first or last :data:`MIN_FRAGMENT`
         characters occur in it, as they are or JSON-escaped (every needle, and every cut
         end of one, holds one of those). One scan of the text instead of one per string."""
-        return any(mark in text for mark in self._marks)
+        marks = self._any_mark
+        return marks is not None and marks.search(text) is not None
 
     def redact_bytes(self, data: bytes) -> bytes:
         """Bytes with every known secret replaced (a body stored as received)."""

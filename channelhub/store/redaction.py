@@ -17,6 +17,7 @@ a JSON column arrives already serialised, hence the JSON-escaped forms in the re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -34,10 +35,25 @@ def _clean(value: Any, redactor: SecretRedactor) -> Any:
     if isinstance(value, bytes | bytearray | memoryview):
         return redactor.redact_bytes(bytes(value))
     if hasattr(value, "obj") and hasattr(value, "dumps"):  # psycopg Json / Jsonb
+        if _untouchable(value, redactor):
+            return value
         return type(value)(redactor.redact_value(value.obj), value.dumps)
     if hasattr(value, "obj") and isinstance(value.obj, bytes | bytearray | memoryview):
         return type(value)(redactor.redact_bytes(bytes(value.obj)))  # psycopg Binary
     return value
+
+
+def _untouchable(document: Any, redactor: SecretRedactor) -> bool:
+    """Whether no string of a psycopg JSON wrapper's document (keys too) could be changed by
+    ``redactor``: its JSON text scanned once for the secrets' ends, where walking the
+    document redacts string by string. The text is ``json.dumps``' with every character as
+    it is (an escaped non-ASCII character would hide a secret's end from the scan), whatever
+    writer the wrapper holds; a document it cannot write is walked."""
+    try:
+        text = json.dumps(document.obj, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return False
+    return not redactor.may_change_json(text)
 
 
 def _plain_strings(params: Any) -> list[str] | None:

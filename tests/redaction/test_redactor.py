@@ -234,3 +234,33 @@ def test_statement_parameters_without_secrets_go_unchanged_a_cut_end_is_masked()
         assert cleaned[2] == ("ORD-3", 1, None, f"token {REDACTED}")
         with_bytes = [("ORD-4", SECRET.encode())]  # not a plain string: the per-value path
         assert redacted(with_bytes) == [("ORD-4", REDACTED.encode())]
+
+
+@given(_DOCUMENTS)
+def test_a_json_wrapper_s_document_is_sent_as_it_is_only_when_walking_it_changes_nothing(
+    document: Any,
+) -> None:
+    """PostgreSQL's JSON parameters (psycopg's ``Jsonb``) are scanned as one text: a wrapper
+    comes back unchanged only when redacting its document string by string would too."""
+    from psycopg.types.json import Jsonb
+
+    from channelhub.store.redaction import redacted
+
+    wrapper = Jsonb(document)
+    with redacting(_redactor(SECRET, _ODD_SECRET, "äöü-Schlüssel-ßüö")):
+        (sent,) = redacted((wrapper,))
+        if sent is wrapper:
+            assert active_redactor().redact_value(document) == document  # type: ignore[union-attr]
+        else:
+            assert sent.obj == active_redactor().redact_value(document)  # type: ignore[union-attr]
+
+
+def test_a_secret_with_non_ascii_characters_in_a_json_wrapper_is_masked() -> None:
+    from psycopg.types.json import Jsonb
+
+    from channelhub.store.redaction import redacted
+
+    secret = "äöü-Schlüssel-ßüö"
+    with redacting(_redactor(secret)):
+        (sent,) = redacted((Jsonb({"note": f"key {secret}", "tail": secret[:8]}),))
+    assert sent.obj == {"note": f"key {REDACTED}", "tail": REDACTED}
