@@ -33,6 +33,7 @@ from channelhub.core.allocation_quotes import Quotes, quoted_cost, quoted_days, 
 from channelhub.core.cartons import CartonView, can_fill, carton_refusal
 from channelhub.core.catalog import ExpandedLine
 from channelhub.core.geography import Distance, Origins, address_distance
+from channelhub.core.memo import MEMO_LIMIT, remember
 from channelhub.core.parties import Address
 from channelhub.core.types import VALUE_CONFIG, AsTuple
 
@@ -40,7 +41,6 @@ StockView = Mapping[tuple[str, str], int]
 """Available units (on hand less reserved) by (warehouse, sku)."""
 
 _FAR = 10**9
-_K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
@@ -83,7 +83,7 @@ _Group = tuple[ExpandedLine, ...]  # the stock lines of one order line: they shi
 
 #: Entries a :class:`Ranking` keeps per kind before it forgets them all (a bound, not a size
 #: planning reaches: a planner sees a few warehouses and destinations).
-RANKING_MEMO_LIMIT = 4096
+RANKING_MEMO_LIMIT = MEMO_LIMIT
 
 _Destination = tuple[str, str | None] | None  # (country, region) of the ship-to, or none
 _Part = tuple[int, str, tuple[int, ...], tuple[str, ...]]  # a decision, its lines by identity
@@ -173,7 +173,7 @@ class Ranking:
         found = self._candidates.get(key)
         if found is None:
             found = _pools(stock, channel, account, config, self.origins)
-            _remember(self._candidates, key, found)
+            remember(self._candidates, key, found)
         return found
 
     def ranked(
@@ -187,7 +187,7 @@ class Ranking:
         found = self._ranked.get(key)
         if found is None:
             found = tuple(sorted(pool, key=lambda w: _rank_key(w, ship_to, config, origins)))
-            _remember(self._ranked, key, found)
+            remember(self._ranked, key, found)
         return list(found)
 
     def reasons(
@@ -201,7 +201,7 @@ class Ranking:
         found = self._reasons.get(key)
         if found is None:
             found = tuple(_ranking_reasons(chosen, rivals, ship_to, config, origins))
-            _remember(self._reasons, key, found)
+            remember(self._reasons, key, found)
         return list(found)
 
     def decision(
@@ -214,7 +214,7 @@ class Ranking:
         if found is not None:
             return found[1]
         made = AllocationDecision(part=part, warehouse=warehouse, lines=lines, reasons=reasons)
-        _remember(self._decisions, key, (lines, made))
+        remember(self._decisions, key, (lines, made))
         return made
 
     def result(self, decisions: tuple[AllocationDecision, ...]) -> AllocationResult:
@@ -224,7 +224,7 @@ class Ranking:
         if found is not None:
             return found[1]
         made = AllocationResult(decisions=decisions)
-        _remember(self._results, key, (decisions, made))
+        remember(self._results, key, (decisions, made))
         return made
 
     def explain(self, result: AllocationResult) -> str:
@@ -234,19 +234,13 @@ class Ranking:
         if found is not None and found[0] is result:
             return found[1]
         text = result.explain()
-        _remember(self._explained, id(result), (result, text))
+        remember(self._explained, id(result), (result, text))
         return text
 
 
 def _destination(ship_to: Address | None) -> _Destination:
     """All ranking reads of a ship-to address (with no quotes): its country and region."""
     return None if ship_to is None else (ship_to.country, ship_to.region)
-
-
-def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
-    if len(memo) >= RANKING_MEMO_LIMIT:
-        memo.clear()
-    memo[key] = value
 
 
 def allocate(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.listing import Listing
+from channelhub.core.memo import MEMO_LIMIT, remember
 from channelhub.core.order import Order, OrderLine
 from channelhub.core.types import VALUE_CONFIG, PositiveQty, SkuCode
 
@@ -34,7 +35,7 @@ SCOPE_ORDER: tuple[Scope, ...] = (Scope.ACCOUNT, Scope.CHANNEL, Scope.GLOBAL)
 _T = TypeVar("_T")
 
 #: Listings a :class:`PairingBook` remembers resolving before it forgets them all.
-RESOLVED_LIMIT = 4096
+RESOLVED_LIMIT = MEMO_LIMIT
 
 #: What resolving reads of a listing: (channel, account, listing id, variation id, channel SKU).
 _Listed = tuple[str, str, str | None, str | None, str | None]
@@ -242,9 +243,7 @@ class PairingBook:
                 found = self._resolve(listing)
             except PairingConflict as conflict:
                 found = (conflict.subject, conflict.options)
-            if len(self._resolved) >= RESOLVED_LIMIT:
-                self._resolved.clear()
-            self._resolved[listed] = found
+            remember(self._resolved, listed, found)
         if isinstance(found, tuple):
             raise PairingConflict(*found)
         return found
@@ -258,9 +257,7 @@ class PairingBook:
         if found is not None and found[0] is listing:
             return cast(_T, found[1])
         made = make()
-        if len(self._outcomes) >= RESOLVED_LIMIT:
-            self._outcomes.clear()
-        self._outcomes[key] = (listing, made)
+        remember(self._outcomes, key, (listing, made))
         return made
 
     def _resolve(self, listing: ListingRef) -> Binding | None:

@@ -21,6 +21,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from channelhub.core.errors import InvalidInput, NotFound
+from channelhub.core.memo import MEMO_LIMIT, remember
 from channelhub.core.products import Sku, SkuKind
 from channelhub.core.sku_index import SkuIndex, SkuMarks
 from channelhub.core.types import VALUE_CONFIG, AsTuple, PositiveQty, SkuCode
@@ -57,7 +58,7 @@ class CatalogIssue(BaseModel):
 
 
 #: Expansions a :class:`Catalog` remembers before it forgets them all.
-EXPANDED_LIMIT = 4096
+EXPANDED_LIMIT = MEMO_LIMIT
 
 
 class Catalog:
@@ -203,10 +204,9 @@ class Catalog:
         key = (code, quantity, multiplier, order_line_id)
         found = self._expanded.get(key)
         if found is None:
-            found = self._expand(code, quantity, multiplier, order_line_id)
-            if len(self._expanded) >= EXPANDED_LIMIT:
-                self._expanded.clear()
-            self._expanded[key] = found
+            found = remember(
+                self._expanded, key, self._expand(code, quantity, multiplier, order_line_id)
+            )
         return found
 
     def _expand(

@@ -24,6 +24,7 @@ from channelhub.core.cartons import CartonView
 from channelhub.core.catalog import Catalog, ExpandedLine
 from channelhub.core.geography import Origins
 from channelhub.core.lifecycle import HubStatus
+from channelhub.core.memo import MEMO_LIMIT, remember
 from channelhub.core.order import ChannelOrderState, Order, OrderLine
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
 from channelhub.core.reservations import ReservationPlan, reserve
@@ -36,7 +37,7 @@ STOCK_TO_ALLOCATE = "stock to allocate"
 
 #: Line outcomes (and plans) an :class:`Outcomes` keeps before it forgets them all: a bound,
 #: not a size planning reaches (orders' lines share a few ids, states, reasons and bindings).
-OUTCOMES_LIMIT = 4096
+OUTCOMES_LIMIT = MEMO_LIMIT
 
 
 class LineState(StrEnum):
@@ -102,9 +103,7 @@ class Outcomes:
         made = LineOutcome(
             line_id=line_id, state=state, reason=reason, binding=binding, warehouse=warehouse
         )
-        if len(self._made) >= OUTCOMES_LIMIT:
-            self._made.clear()
-        self._made[key] = (binding, made)
+        remember(self._made, key, (binding, made))
         return made
 
     def plan(
@@ -138,9 +137,7 @@ class Outcomes:
         made = OrderPlan(
             status=status, reason=reason, lines=lines, pairings=pairings, new_bindings=new, **later
         )
-        if len(self._plans) >= OUTCOMES_LIMIT:
-            self._plans.clear()
-        self._plans[key] = ((lines, pairings, new, reviewed), made)  # the parts kept alive
+        remember(self._plans, key, ((lines, pairings, new, reviewed), made))  # parts kept alive
         return made
 
 
