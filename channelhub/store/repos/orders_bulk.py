@@ -29,11 +29,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import String, Table, any_, bindparam, delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
 from channelhub.store.bulk import insert_rows
+from channelhub.store.listed import listed
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
 from channelhub.store.repos.orders import channel_values, line_values
 from channelhub.store.repos.rollups import sales_rollup_kept
@@ -139,24 +140,13 @@ def _locked(session: Session, keys: Iterable[Key], *, versions: bool) -> dict[Ke
 @cache
 def _locking(dialect: str, versions: bool) -> Any:
     """The query of :func:`_locked` for the key parts ``:channel``, ``:account`` and
-    ``:external_id`` (lists), built once per dialect and kind: building it anew (its
-    ``one_of`` clauses and their cache key) was a third of the lookup's time in a profile of
-    the intake on PostgreSQL. The clauses are ``store.one_of``'s: one array each on
-    PostgreSQL, an expanding ``IN`` on SQLite."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY  # loaded by the engine already
-
-        def among(column: Any) -> Any:  # unbounded text, as one_of (no cut to varchar(n))
-            return column == any_(bindparam(column.key, type_=ARRAY(String())))
-    else:
-
-        def among(column: Any) -> Any:
-            return column.in_(bindparam(column.key, expanding=True))
-
+    ``:external_id`` (lists, :func:`~channelhub.store.listed.listed`), built once per dialect
+    and kind: building it anew (its ``one_of`` clauses and their cache key) was a third of
+    the lookup's time in a profile of the intake on PostgreSQL."""
     extra = (OrderRow.document, OrderRow.hub_status) if versions else ()
     return (
         select(OrderRow.channel, OrderRow.account, OrderRow.external_id, OrderRow.id, *extra)
-        .where(among(OrderRow.channel), among(OrderRow.account), among(OrderRow.external_id))
+        .where(*(listed(OrderRow.__table__.c[name], name, dialect) for name in _KEY))
         .order_by(OrderRow.id)
         .with_for_update()
     )
