@@ -43,13 +43,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     dialect = connection.dialect
     columns = [c for c in table.columns if c.name in rows[0]]
     refuse_unfilled(table, columns)
-    # column by column, so the loops over rows run in C (a row-by-row generator cost more
-    # than the conversions themselves)
-    by_column = [list(map(itemgetter(c.name), rows)) for c in columns]
-    for index, column in enumerate(columns):
-        process = column_processor(column, dialect, copy=dialect.name == "postgresql")
-        if process is not None:
-            by_column[index] = list(map(process, by_column[index]))
+    copy = dialect.name == "postgresql"
+    by_column = processed_columns(rows, columns, lambda c: column_processor(c, dialect, copy=copy))
     values = list(zip(*by_column, strict=True))
     assert dialect.dbapi is not None  # a connected engine's
     refused = (IntegrityError, dialect.dbapi.IntegrityError)
@@ -57,6 +52,22 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         _send(connection, table, columns, values)
     except refused as error:
         raise RowsRefused(str(getattr(error, "orig", error)).splitlines()[0]) from error
+
+
+def processed_columns(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column[Any]],
+    processor: Callable[[Column[Any]], Callable[[Any], Any] | None],
+) -> list[list[Any]]:
+    """Each of ``columns``' values over ``rows``, converted by its ``processor`` (None: as
+    they are): column by column, so the loops over rows run in C (a row-by-row generator
+    cost more than the conversions themselves)."""
+    out: list[list[Any]] = []
+    for column in columns:
+        values = list(map(itemgetter(column.name), rows))
+        process = processor(column)
+        out.append(values if process is None else list(map(process, values)))
+    return out
 
 
 def _send(

@@ -28,13 +28,12 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table
 from sqlalchemy.orm import Session
 
-from channelhub.store.bulk import column_processor, refuse_unfilled
+from channelhub.store.bulk import column_processor, processed_columns, refuse_unfilled
 from channelhub.store.json_text import accepting_text
 from channelhub.store.redaction import redacted
 
@@ -86,15 +85,11 @@ def _multi_row(
     """SQLite: ``INSERT .. VALUES (..), (..) .. RETURNING``, as many rows per statement as its
     limit on parameters allows; the returned values converted as SQLAlchemy converts them."""
     dialect = connection.dialect
-    # column by column, so the loops over rows run in C
-    by_column = [list(map(itemgetter(name), rows)) for name in names]
-    for index, name in enumerate(names):
-        process = _processor(table.c[name], dialect)
-        if process is not None:
-            by_column[index] = list(map(process, by_column[index]))
+    columns = [table.c[name] for name in names]
+    by_column = processed_columns(rows, columns, lambda c: _processor(c, dialect))
     values = list(zip(*by_column, strict=True))
     page = max(1, min(_SQLITE_PAGE, _max_parameters(connection) // len(names)))
-    head = _insert_head(table, names, f'"{table.name}" AS stored')
+    head = _insert_head(table, names)
     tail = _conflict_sql(conflict, returning, returned='"{}"')  # SQLite: unqualified
     mark = f"({', '.join('?' for _ in names)})"
     out: list[tuple[Any, ...]] = []
@@ -146,13 +141,11 @@ def _unnested(
 ) -> list[tuple[Any, ...]]:
     connection = session.connection()
     dialect = connection.dialect
-    arrays: list[list[Any]] = []
-    for name in names:
-        values = [row[name] for row in rows]
-        process = _processor(table.c[name], dialect)
-        if process is not None:
-            values = list(map(process, values))
-        arrays.append(list(redacted(tuple(values))))  # a tuple: one parameter set's values
+    columns = [table.c[name] for name in names]
+    arrays = [
+        list(redacted(tuple(values)))  # a tuple: one parameter set's values
+        for values in processed_columns(rows, columns, lambda c: _processor(c, dialect))
+    ]
     driver = connection.connection.driver_connection
     assert driver is not None  # a checked-out connection
     with driver.cursor() as cursor:
@@ -170,7 +163,7 @@ def _unnest_sql(
     arrays = ", ".join(
         f"%b::{table.c[n].type.dialect_impl(dialect).compile(dialect=dialect)}[]" for n in names
     )
-    head = _insert_head(table, names, f'"{table.name}" AS stored')
+    head = _insert_head(table, names)
     tail = _conflict_sql(conflict, returning, returned='stored."{}"')
     return f"{head} SELECT * FROM unnest({arrays}) {tail}"
 
@@ -179,8 +172,9 @@ def _quoted(name: str) -> str:
     return f'"{name}"'
 
 
-def _insert_head(table: Table, names: list[str], into: str) -> str:
-    return f"INSERT INTO {into} ({', '.join(map(_quoted, names))})"
+def _insert_head(table: Table, names: list[str]) -> str:
+    """``INSERT INTO`` the table, aliased ``stored`` (as the conflict clause names it)."""
+    return f'INSERT INTO "{table.name}" AS stored ({", ".join(map(_quoted, names))})'
 
 
 def _conflict_sql(conflict: OnConflict, returning: Sequence[str], *, returned: str) -> str:
