@@ -22,7 +22,7 @@ Rules that keep parcels sane:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, TypeVar, overload
 
@@ -35,6 +35,7 @@ from channelhub.core.catalog import ExpandedLine
 from channelhub.core.geography import Distance, Origins, address_distance
 from channelhub.core.memo import MEMO_LIMIT, remember
 from channelhub.core.parties import Address
+from channelhub.core.stock import UnitsView
 from channelhub.core.types import VALUE_CONFIG, AsTuple
 
 StockView = Mapping[tuple[str, str], int]
@@ -89,21 +90,21 @@ _Destination = tuple[str, str | None] | None  # (country, region) of the ship-to
 _Part = tuple[int, str, tuple[int, ...], tuple[str, ...]]  # a decision, its lines by identity
 
 
-class _Taken(Mapping[tuple[str, str], int]):
+class _Taken(UnitsView[int]):
     """``stock`` less what was taken from it: only the entries taken from are kept here, so
     trying a warehouse against a chunk's hundreds of balances copies none of them (a copy of
     the whole stock per warehouse tried made allocating one order cost as much as the chunk
     has balances)."""
 
-    __slots__ = ("_left", "_stock")
+    __slots__ = ("_left",)
 
     def __init__(self, stock: StockView) -> None:
-        self._stock = stock
+        super().__init__(stock)
         self._left: dict[tuple[str, str], int] = {}
 
     def __getitem__(self, key: tuple[str, str]) -> int:
         left = self._left.get(key)
-        return self._stock[key] if left is None else left
+        return self._base[key] if left is None else left
 
     @overload
     def get(self, key: tuple[str, str], /) -> int | None: ...
@@ -111,21 +112,12 @@ class _Taken(Mapping[tuple[str, str], int]):
     def get(self, key: tuple[str, str], /, default: int | _V) -> int | _V: ...
     def get(self, key: tuple[str, str], /, default: object = None) -> object:
         left = self._left.get(key)
-        return self._stock.get(key, default) if left is None else left
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._stock
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self._stock)
-
-    def __len__(self) -> int:
-        return len(self._stock)
+        return self._base.get(key, default) if left is None else left
 
     def take(self, key: tuple[str, str], units: int) -> None:
         """``units`` of ``key`` taken (KeyError, as from a dict, when ``stock`` has none)."""
         left = self._left.get(key)
-        self._left[key] = (self._stock[key] if left is None else left) - units
+        self._left[key] = (self._base[key] if left is None else left) - units
 
 
 class Ranking:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
-from typing import TypeVar, overload
+from typing import Generic, TypeVar, overload
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -114,37 +114,46 @@ class Balance(BaseModel):
 
 
 _T = TypeVar("_T")
+_B = TypeVar("_B")
 
 
-class Available(Mapping[tuple[str, str], int]):
+class UnitsView(Mapping[tuple[str, str], int], Generic[_B]):
+    """Units by (warehouse, sku) worked out from ``base`` when read, with ``base``'s keys: a
+    view, where a dict of every entry would be copied for each order allocated. Subclasses
+    say how a unit count is read (``__getitem__`` and ``get``)."""
+
+    __slots__ = ("_base",)
+
+    def __init__(self, base: Mapping[tuple[str, str], _B]) -> None:
+        self._base = base
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._base
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+
+class Available(UnitsView[Balance]):
     """The units available (:attr:`Balance.available`) by (warehouse, sku) of ``balances``,
     read when asked: allocating one order reads a few of the hundreds of balances a chunk of
     orders locked, and working them all out for each order cost as much as the chunk has."""
 
-    __slots__ = ("_balances",)
-
-    def __init__(self, balances: Mapping[tuple[str, str], Balance]) -> None:
-        self._balances = balances
+    __slots__ = ()
 
     def __getitem__(self, key: tuple[str, str]) -> int:
-        return self._balances[key].available
+        return self._base[key].available
 
     @overload
     def get(self, key: tuple[str, str], /) -> int | None: ...
     @overload
     def get(self, key: tuple[str, str], /, default: int | _T) -> int | _T: ...
     def get(self, key: tuple[str, str], /, default: object = None) -> object:
-        balance = self._balances.get(key)
+        balance = self._base.get(key)
         return default if balance is None else balance.available
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._balances
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self._balances)
-
-    def __len__(self) -> int:
-        return len(self._balances)
 
 
 def balances(movements: Iterable[StockMovement]) -> dict[tuple[str, str], Balance]:
