@@ -62,7 +62,7 @@ from bench.pipeline_planning import planning_seconds, seeded_balances
 from bench.pipeline_rows import Written, bulk_insert, hub_tables, snapshot, written
 from bench.run import Figure
 from channelhub.core.models import MovementKind, Order, Sku, StockMovement, Warehouse
-from channelhub.core.redaction import SecretRedactor, redacting
+from channelhub.core.redaction import child_redactor, redacting
 from channelhub.core.review import ReviewRules
 from channelhub.jobs.orders.intake import intake_orders
 from channelhub.jobs.orders.pipeline import PipelineSettings
@@ -219,7 +219,9 @@ def _pipeline(url: str, size: int, label: str) -> _Run:
             statements[0] += 1
 
         event.listen(engine, "before_cursor_execute", count)
-        with redacting(_run_redactor()):  # as a job run is: its account's secrets
+        # as a job run is (channelhub/jobs/engine/runner.py): every value written is scanned
+        # for its account's secrets (channelhub.store.redaction)
+        with redacting(child_redactor("shop0", RUN_SECRETS)):
             intake, stages, by_status, failed = _timed(factory, size)
         event.remove(engine, "before_cursor_execute", count)
         rss_mib = _rss_mib()  # before the snapshot below (which holds every row it wrote)
@@ -234,15 +236,6 @@ def _pipeline(url: str, size: int, label: str) -> _Run:
         engine.dispose()
     allocated = by_status["allocated"]
     return _Run(size, intake, stages, statements[0], allocated, planning, rss_mib, tables, wrote)
-
-
-def _run_redactor() -> SecretRedactor:
-    """What a job run's redactor holds for a channel account: its API key, secret and access
-    token (the runner's, ``channelhub/jobs/engine/runner.py``): every value the run writes
-    is scanned for them (:mod:`channelhub.store.redaction`)."""
-    redactor = SecretRedactor("shop0")
-    redactor.add(*RUN_SECRETS)
-    return redactor
 
 
 def _timed(
@@ -301,8 +294,7 @@ Databases = Callable[[], AbstractContextManager[str]]
 
 
 def _measure(urls: Databases, size: int, label: str) -> list[Figure]:
-    gc.collect()
-    gc.freeze()  # the imports, as ``channelhub run`` freezes its startup heap
+    _freeze()  # the imports, as ``channelhub run`` freezes its startup heap
     try:
         with urls() as url:
             run = _pipeline(url, size, label)
