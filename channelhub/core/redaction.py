@@ -37,9 +37,10 @@ import logging
 import re
 import threading
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from operator import itemgetter
 from typing import Any, Protocol
 from urllib.parse import quote, quote_plus
 
@@ -50,6 +51,9 @@ MIN_FRAGMENT = 6
 #: runtime tokens a redactor remembers (oldest forgotten first: expired tokens are worthless)
 MAX_VALUES = 512
 _ESCAPE = re.compile(r"%[0-9A-F]{2}")
+#: a text's first and last MIN_FRAGMENT characters (where a cut end of a secret would be)
+_HEAD = itemgetter(slice(None, MIN_FRAGMENT))
+_TAIL = itemgetter(slice(-MIN_FRAGMENT, None))
 
 
 class _Secret(Protocol):
@@ -112,6 +116,8 @@ class SecretRedactor:
         self._suffixes: dict[str, list[str]] = {}
         self._any_mark: re.Pattern[str] | None = None  # an end, as it is or JSON-escaped
         self._ends: re.Pattern[str] | None = None  # any needle's first or last characters
+        self._cores: tuple[str, ...] = ()  # the needles holding no other needle
+        self._windows: frozenset[str] = frozenset()  # every MIN_FRAGMENT run of a needle
 
     def __repr__(self) -> str:
         return f"SecretRedactor(account={self.account!r}, values={len(self._values)})"
@@ -157,6 +163,17 @@ class SecretRedactor:
         self._any_mark = re.compile("|".join(map(re.escape, sorted(marks))))
         self._ends = re.compile("|".join(map(re.escape, sorted(ends))))
         self._bneedles = tuple(n.encode("utf-8") for n in ordered)
+        # each value's own forms only (a form of one value holding another value's is rare,
+        # and then both are searched): the cover stays linear in the values known
+        self._cores = tuple(
+            dict.fromkeys(
+                n for forms in self._values.values() for n in forms
+                if not any(m != n and m in n for m in forms)
+            )
+        )  # fmt: skip
+        self._windows = frozenset(
+            n[i : i + MIN_FRAGMENT] for n in ordered for i in range(len(n) - MIN_FRAGMENT + 1)
+        )
         self._needles = ordered
 
     def redact(self, text: str) -> str:
@@ -193,16 +210,25 @@ class SecretRedactor:
                 break
         return text
 
-    def may_change_any(self, texts: Iterable[str]) -> bool:
-        """Whether :meth:`redact` could change any of ``texts``: one scan of them joined (a
-        separator keeps every text's characters together, so no end is missed; one that
-        straddles two texts only sends the caller down the per-text path)."""
-        ends = self._ends
-        return (
-            ends is not None
-            and bool(self._needles)
-            and (ends.search("\x00".join(texts)) is not None)
-        )
+    def may_change_any(self, texts: Sequence[str]) -> bool:
+        """Whether :meth:`redact` could change any of ``texts``, without a regular-expression
+        scan of them all (~8 ns a character with a few secrets' needles):
+
+        - a whole needle holds a *core* one (a needle holding no other): one substring
+          search per core needle over the texts joined (C speed, long needles skip far;
+          a separator keeps every text's characters together, and a match straddling two
+          texts only sends the caller down the per-text path);
+        - a cut end lies at a text's very end (a needle's start, :data:`MIN_FRAGMENT` or
+          more characters) or very start (a needle's end): the text's last or first
+          :data:`MIN_FRAGMENT` characters are then a run of that needle (``_windows``).
+        """
+        if not self._needles:
+            return False
+        joined = "\x00".join(texts)
+        if any(core in joined for core in self._cores):
+            return True
+        windows = self._windows
+        return not (windows.isdisjoint(map(_HEAD, texts)) and windows.isdisjoint(map(_TAIL, texts)))
 
     def may_change_json(self, text: str) -> bool:
         """Whether redacting the JSON text ``text``, or any string in it (keys too), could

@@ -10,7 +10,9 @@ Secrets: the database redacts every parameter by value (:mod:`channelhub.store.r
 a document string by string on PostgreSQL and as its text on SQLite. A text in which the
 active redactor could change nothing (:meth:`~channelhub.core.redaction.SecretRedactor.
 may_change_json`) is sent as it is; any other is parsed back and sent as the document was,
-so what is stored is exactly what the document gave (redaction included).
+so what is stored is exactly what the document gave (redaction included). A text checked so
+goes to the database marked as checked (:class:`~channelhub.store.redaction.Scanned`), and the
+engine's hook does not scan it a second time.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic_core import PydanticSerializationError
 from sqlalchemy import JSON, Column
 
 from channelhub.core.redaction import active_redactor
+from channelhub.store.redaction import Scanned, scanned_as_is
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +66,12 @@ def accepting_text(
     def convert(value: Any) -> Any:
         if not isinstance(value, JsonText):
             return processed(value)
-        if redactor is not None and redactor.may_change_json(value.text):
+        if redactor is None:
+            return value.text if wrapper is None else wrapper(value.text, _as_is)
+        if redactor.may_change_json(value.text):
             return processed(json.loads(value.text))
-        return value.text if wrapper is None else wrapper(value.text, _as_is)
+        # checked: the cursor hook (or COPY's cleaning) sends it without a second scan
+        return Scanned(value.text) if wrapper is None else wrapper(value.text, scanned_as_is)
 
     return convert
 

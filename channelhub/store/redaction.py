@@ -21,7 +21,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import Engine, event
@@ -29,13 +29,29 @@ from sqlalchemy import Engine, event
 from channelhub.core.redaction import SecretRedactor, active_redactor
 
 
+class Scanned(str):
+    """A text the active redactor already found nothing to mask in (a document's finished
+    text, :mod:`channelhub.store.json_text`): the hook sends it as it is instead of
+    scanning it again. Made only under the redactor that checked it, for one statement."""
+
+    __slots__ = ()
+
+
+def scanned_as_is(text: str) -> str:
+    """psycopg's ``dumps`` for a document's finished text the active redactor already
+    checked: a wrapper carrying it is sent as it is (see :class:`Scanned`)."""
+    return text
+
+
 def _clean(value: Any, redactor: SecretRedactor) -> Any:
+    if isinstance(value, Scanned):
+        return value
     if isinstance(value, str):
         return redactor.redact(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return redactor.redact_bytes(bytes(value))
     if hasattr(value, "obj") and hasattr(value, "dumps"):  # psycopg Json / Jsonb
-        if _untouchable(value, redactor):
+        if value.dumps is scanned_as_is or _untouchable(value, redactor):
             return value
         return type(value)(redactor.redact_value(value.obj), value.dumps)
     if hasattr(value, "obj") and isinstance(value.obj, bytes | bytearray | memoryview):
@@ -56,32 +72,62 @@ def _untouchable(document: Any, redactor: SecretRedactor) -> bool:
     return not redactor.may_change_json(text)
 
 
-def _plain_strings(params: Any) -> list[str] | None:
-    """Every string of ``params`` (a parameter set, or executemany's list of them) when all
-    its values are strings or other scalars; None when one is anything else (bytes, a JSON
-    document, a wrapper), which the per-value path cleans."""
+class _Batch(NamedTuple):
+    """A statement's parameters sorted for the batch check: its strings, scanned together,
+    and its JSON wrappers' documents, each scanned as one text."""
+
+    strings: list[str]
+    documents: list[Any]
+
+
+def _batch(params: Any) -> _Batch | None:
+    """The strings and JSON wrappers of ``params`` (a parameter set, or executemany's or
+    COPY's list of them) when every other value is a scalar (:data:`_SCALARS`, exactly: a
+    subclass may carry anything); None when one is anything else (bytes, a binary
+    wrapper), which the per-value path cleans. A value already checked (a :class:`Scanned`
+    text, a wrapper writing its text with :func:`scanned_as_is`) is in neither list."""
     sets = params if isinstance(params, list) else [params]
-    found: list[str] = []
+    batch = _Batch([], [])
     for one in sets:
         values = one.values() if isinstance(one, Mapping) else one
         if not isinstance(values, tuple | list | type({}.values())):
             return None
-        for value in values:
-            if isinstance(value, str):
-                found.append(value)
-            elif not isinstance(value, _SCALARS) and value is not None:
-                return None
-    return found
+        if not _SCALARS.issuperset(map(type, values)):  # the types, checked in C
+            for value in values:
+                if type(value) in _SCALARS:
+                    continue
+                if not _is_document(value):
+                    return None
+                if value.dumps is not scanned_as_is:
+                    batch.documents.append(value)
+        batch.strings.extend([value for value in values if type(value) is str])
+    return batch
 
 
-#: Values no redactor changes (and ``None``).
-_SCALARS = (int, float, Decimal, datetime, date, time, timedelta, UUID)
+def _is_document(value: Any) -> bool:
+    """psycopg's ``Json``/``Jsonb`` (a document and its writer), not its ``Binary``."""
+    return (
+        hasattr(value, "obj")
+        and hasattr(value, "dumps")
+        and not isinstance(value.obj, bytes | bytearray | memoryview)
+    )
+
+
+#: The types of values the batch check takes: strings, which it scans, and values no
+#: redactor changes (``None``, a :class:`Scanned` text).
+_SCALARS = frozenset(
+    {str, Scanned, int, bool, float, Decimal, datetime, date, time, timedelta, UUID, type(None)}
+)
 
 
 def _clean_params(params: Any, redactor: SecretRedactor) -> Any:
-    strings = _plain_strings(params)
-    if strings is not None and not redactor.may_change_any(strings):
-        return params  # one scan of all its strings found no secret's end: nothing to mask
+    batch = _batch(params)
+    if (
+        batch is not None
+        and not redactor.may_change_any(batch.strings)
+        and all(_untouchable(document, redactor) for document in batch.documents)
+    ):
+        return params  # one scan of its strings, one per document: nothing to mask
     if isinstance(params, Mapping):
         return {key: _clean(value, redactor) for key, value in params.items()}
     if isinstance(params, tuple):

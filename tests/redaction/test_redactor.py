@@ -217,6 +217,19 @@ def test_may_change_any_is_true_whenever_redact_would_change_one_of_the_texts(
     assert not SecretRedactor("acct").may_change_any(texts)
 
 
+def test_may_change_any_says_no_for_a_secret_s_end_inside_a_text() -> None:
+    """A secret's first or last characters inside a text (not at its end or start, not the
+    whole secret) are no cut end: ``redact`` leaves the text alone, and the batch check
+    says so instead of sending every value down the per-value path."""
+    redactor = _redactor(SECRET)
+    inside = [f"ref {SECRET[:7]} and more", f"x {SECRET[-7:]} y", "plain"]
+    assert [redactor.redact(t) for t in inside] == inside
+    assert not redactor.may_change_any(inside)
+    assert redactor.may_change_any([*inside, f"cut at the end {SECRET[:7]}"])
+    assert redactor.may_change_any([f"{SECRET[-7:]} cut at the start", "plain"])
+    assert redactor.may_change_any(["plain", f"whole {quote_plus(SECRET)} inside"])
+
+
 def test_statement_parameters_without_secrets_go_unchanged_a_cut_end_is_masked() -> None:
     """The engine hook's batch check (``channelhub.store.redaction``): one scan of every
     string of an executemany's parameter sets; a secret's cut end in one of them still sends
@@ -234,6 +247,26 @@ def test_statement_parameters_without_secrets_go_unchanged_a_cut_end_is_masked()
         assert cleaned[2] == ("ORD-3", 1, None, f"token {REDACTED}")
         with_bytes = [("ORD-4", SECRET.encode())]  # not a plain string: the per-value path
         assert redacted(with_bytes) == [("ORD-4", REDACTED.encode())]
+
+
+def test_copy_rows_with_documents_go_unchanged_only_when_nothing_in_them_is_secret() -> None:
+    """COPY's rows on PostgreSQL carry JSON wrappers beside plain values: rows with no secret
+    anywhere come back as they are (one batch check), and a secret in one row's document or
+    string is masked in that row alone."""
+    from psycopg.types.json import Jsonb
+
+    from channelhub.store.redaction import redacted
+
+    clean = [("ORD-1", 2, Jsonb({"note": "gift"})), ("ORD-2", 1, Jsonb({}))]
+    with redacting(_redactor(SECRET)):
+        assert redacted(clean) is clean
+        leaked = [*clean, ("ORD-3", 1, Jsonb({"note": f"echo {SECRET}"}))]
+        cleaned = redacted(leaked)
+        assert cleaned[:2] == clean
+        assert cleaned[2][2].obj == {"note": f"echo {REDACTED}"}
+        named = [("ORD-4", 1, Jsonb({"k": 1})), (f"cut {SECRET[:8]}", 1, Jsonb({"k": 2}))]
+        cleaned = redacted(named)
+        assert cleaned[0] == named[0] and cleaned[1][0] == f"cut {REDACTED}"
 
 
 @given(_DOCUMENTS)

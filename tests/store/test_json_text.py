@@ -175,6 +175,40 @@ def test_a_text_no_secret_can_touch_goes_as_it_is_in_scope(session: Session) -> 
     assert (sent if isinstance(sent, str) else sent.obj) == clean.text
 
 
+def test_a_checked_text_is_not_scanned_again_by_the_hook(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document's text the redactor found clean (``may_change_json``) reaches the cursor
+    hook (SQLite) or COPY's cleaning (PostgreSQL) marked as checked: it is stored as it is,
+    and no scan of the statement's strings reads it a second time."""
+    redactor = SecretRedactor("acct")
+    redactor.add(SECRET)
+    scanned: list[str] = []
+    scan = SecretRedactor.may_change_any
+
+    def counting(self: SecretRedactor, texts: list[str]) -> bool:
+        scanned.extend(texts)
+        return scan(self, texts)
+
+    checked: list[str] = []
+    check = SecretRedactor.may_change_json
+
+    def counting_documents(self: SecretRedactor, text: str) -> bool:
+        checked.append(text)
+        return check(self, text)
+
+    monkeypatch.setattr(SecretRedactor, "may_change_any", counting)
+    monkeypatch.setattr(SecretRedactor, "may_change_json", counting_documents)
+    clean = order(external_id="checked-once", remarks="nothing secret, quite a long remark")
+    with redacting(redactor):
+        upsert_orders(session, [clean], now=NOW)
+    session.flush()
+    ((document, _),) = _stored(session, [clean])
+    assert document["remarks"] == "nothing secret, quite a long remark"
+    assert not any("quite a long remark" in text for text in scanned)
+    assert len([text for text in checked if "quite a long remark" in text]) == 1
+
+
 def test_an_order_pydantic_cannot_write_as_text_is_stored_as_its_document() -> None:
     """A lone surrogate (set without validation) has no UTF-8 text: the document, as before."""
     odd = order().model_copy(update={"remarks": "a\ud800b"})
