@@ -19,15 +19,17 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.lifecycle import OPEN_STATUSES
 from channelhub.core.models import Order
+from channelhub.core.order import OrderKey
 from channelhub.jobs.orders import pipeline_batch
 from channelhub.jobs.orders.intake import intake_order, intake_orders
+from channelhub.jobs.orders.page_planning import PagePlanning
 from channelhub.jobs.orders.pipeline import (
     PIPELINE_STATUSES,
     _pending_query,
     pending_order_keys,
     process_order,
 )
-from channelhub.jobs.orders.pipeline_batch import run_pipeline
+from channelhub.jobs.orders.pipeline_batch import plan_orders, run_pipeline
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.orders_bulk import rounds, upsert_orders
 from channelhub.store.repos.stock import positions, stock_balances
@@ -101,19 +103,50 @@ def _stored(s: Session) -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
-def _world(engine: Engine, plan: list[list[dict[str, Any]]], set_based: bool) -> dict[str, Any]:
+def _version(n: int, sku: str, *, cod: bool = False) -> dict[str, Any]:
+    line = {"line_id": "1", "channel_sku": sku, "quantity": 2, "cancelled_quantity": 0}
+    return {"n": n, "lines": [line], "age": 0, "cod": cod, "cancelled": False, "city": "Boston"}
+
+
+def _unexpected(key: OrderKey, reason: str) -> None:
+    raise AssertionError(f"{key}: {reason}")
+
+
+def _world(
+    engine: Engine,
+    plan: list[list[dict[str, Any]]],
+    set_based: bool,
+    *,
+    import_pages: bool = False,
+    paged: bool = False,
+) -> dict[str, Any]:
+    """``plan``'s batches taken in and planned: one order per transaction, or set-based
+    (then the pipeline's chunks). ``import_pages``: as an import's pages, each batch's
+    orders planned in batch order after its commit (the after-page hook), then the others
+    waiting (the sweep); ``paged`` too: a batch of new orders planned in its own transaction
+    (``PagePlanning``), the hook then planning what it left."""
     _empty_all_tables(engine)
     factory = make_session_factory(engine)
     with factory() as s:
         seed(s, E_MUG=6, W_MUG=3, E_SPOON=8, W_SPOON=2)
     intakes = []
+    planning = PagePlanning(SETTINGS) if paged else None
+    pages_planned = 0
     for batch in plan:
         orders = [_order(v) for v in batch]
         with factory() as s, s.begin():
             if set_based:
-                intakes += intake_orders(s, orders, now=NOW)
+                taken = intake_orders(s, orders, now=NOW)
+                if planning is not None:
+                    planning.plan(s, list(zip(orders, taken, strict=True)), now=NOW)
+                    pages_planned += bool(planning.planned)
+                intakes += taken
             else:
                 intakes += [intake_order(s, o, now=NOW) for o in orders]
+        if import_pages:
+            done = planning.planned if planning is not None else set()
+            keys = [o.key for o in orders if o.key not in done]
+            plan_orders(factory, keys, settings=SETTINGS, now=NOW, on_failure=_unexpected)
         if set_based:
             run_pipeline(factory, settings=SETTINGS, now=NOW)
             continue
@@ -127,6 +160,7 @@ def _world(engine: Engine, plan: list[list[dict[str, Any]]], set_based: bool) ->
         assert positions(s, {sku for _, sku in ledger}) == ledger  # running sums = the ledger
         return {
             "intake": [(i.outcome, i.changed, i.released) for i in intakes],
+            "pages planned": pages_planned if paged else None,
             **_stored(s),
             **_footprint(s),
         }
@@ -149,6 +183,47 @@ def test_set_based_path_stores_what_the_per_order_path_stores(
     for outcome, changed, released in classic["intake"]:  # what the examples covered
         said = ["changed"] * bool(changed) + ["released"] * released
         event(" ".join(["intake", outcome.value, *said]))
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plan=batches)
+def test_orders_planned_with_their_page_store_what_the_per_order_path_stores(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, plan: list[list[dict[str, Any]]]
+) -> None:
+    """A page of new orders planned in its transaction from the orders in memory, any other
+    page (updates, an order twice, cancellations) by the after-page hook: every table as
+    the hook alone leaves it."""
+    monkeypatch.setattr(pipeline_batch, "CHUNK", 3)  # several chunks per page
+    hooked = _world(engine, plan, set_based=True, import_pages=True)
+    paged = _world(engine, plan, set_based=True, import_pages=True, paged=True)
+    for part in hooked.keys() - {"pages planned"}:
+        assert paged[part] == hooked[part], part
+    event(f"pages planned with their transaction: {paged['pages planned']}")
+
+
+#: pages of new orders only (distinct keys), scarce stock, combos, holds, an unpaired SKU
+_NEW_PAGES = [
+    [_version(n, sku, cod=n % 5 == 0) for n, sku in enumerate(("MUG", "SET", "SPOON", "MUG"))],
+    [_version(n, sku) for n, sku in ((4, "SET"), (5, "CUP-2PK"), (6, "MUG"), (7, "SPOON"))],
+    [_version(n, "MUG") for n in range(8, 14)],
+]
+
+
+def test_pages_of_new_orders_are_planned_with_their_transaction_as_the_hook_plans_them(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline_batch, "CHUNK", 3)  # chunks, and an order left to the next
+    hooked = _world(engine, _NEW_PAGES, set_based=True, import_pages=True)
+    paged = _world(engine, _NEW_PAGES, set_based=True, import_pages=True, paged=True)
+    assert paged["pages planned"] == len(_NEW_PAGES)
+    for part in hooked.keys() - {"pages planned"}:
+        assert paged[part] == hooked[part], part
+    statuses = {status for _, status in paged["status"]}
+    assert {"allocated", "on_hold", "awaiting_pairing", "approved"} <= statuses
 
 
 def test_a_key_twice_in_a_batch_goes_in_two_rounds() -> None:

@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, Text, cast, select
 from sqlalchemy.orm import Session
@@ -183,8 +183,8 @@ def _run_chunk(
     settings: PipelineSettings,
     now: datetime,
 ) -> tuple[list[OrderKey], Planner | None]:
-    """Plan and write one chunk; returns the keys left for the next chunk and the planner
-    to move on to the next chunk (``previous`` when no order was the pipeline's)."""
+    """Read, plan and write one chunk; returns the keys left for the next chunk and the
+    planner to move on to the next chunk (``previous`` when no order was the pipeline's)."""
     rows = _rows(session, keys)
     histories = _histories(session, [row.id for row in rows.values()])
     parsed: list[tuple[OrderKey, Any, Order]] = []
@@ -197,6 +197,91 @@ def _run_chunk(
             chunk.done.append((key, None))  # not the pipeline's to move (process_order: None)
             continue
         parsed.append((key, row, json_document_order(row.document, row.hub_status)))
+    return _plan_chunk(
+        session, parsed, histories, chunk, previous, settings=settings, now=now, fresh=False
+    )
+
+
+class _FreshRow(NamedTuple):
+    """A row this transaction inserted, as :func:`_plan_chunk` reads a stored one."""
+
+    id: int
+    channel: str
+    account: str
+    external_id: str
+    hub_status: str
+    fulfilled_by: str
+
+
+class NotAllPlanned(ChannelhubError):
+    """An order of a fresh page goes down the one-by-one path (cancelled on the channel,
+    refused by planning): the page is left to :func:`plan_orders` whole."""
+
+
+def fresh_and_waiting(order: Order) -> bool:
+    """Whether the chunk's fast path takes this new order (not cancelled on the channel; in
+    a status the pipeline moves)."""
+    return (
+        order.channel_state is not ChannelOrderState.CANCELLED
+        and order.hub_status.value in _PIPELINE_VALUES
+    )
+
+
+def plan_fresh(
+    session: Session,
+    fresh: Sequence[tuple[Order, int]],
+    previous: Planner | None,
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+) -> Planner | None:
+    """Plan and write orders this very transaction inserted (each with its new row's id, every
+    one :func:`fresh_and_waiting`) from the orders in memory, exactly as :func:`plan_orders`
+    would once they were committed (the same chunks, in the same order, the same rows),
+    without reading them back: nobody else sees an uncommitted row, so it needs no lock, and
+    a new order has no history. Returns the planner to move on; raises
+    :class:`NotAllPlanned` when an order would go one by one (the caller rolls back)."""
+    by_key = {order.key: (order.key, _fresh_row(order, i), order) for order, i in fresh}
+    pending = list(by_key)
+    while pending:
+        part, pending = pending[:CHUNK], pending[CHUNK:]
+        chunk = Chunk()
+        parsed = [by_key[key] for key in part]
+        histories = {row.id: _History() for _, row, _ in parsed}
+        rest, previous = _plan_chunk(
+            session, parsed, histories, chunk, previous, settings=settings, now=now, fresh=True
+        )
+        if chunk.one_by_one:
+            raise NotAllPlanned(f"order {chunk.one_by_one[0]} goes one by one")
+        pending = rest + pending  # as plan_orders: an order needing a SKU not locked
+    return previous
+
+
+def _fresh_row(order: Order, order_id: int) -> _FreshRow:
+    return _FreshRow(
+        order_id,
+        order.channel,
+        order.account,
+        order.external_id,
+        order.hub_status.value,
+        order.fulfilled_by.value,
+    )
+
+
+def _plan_chunk(
+    session: Session,
+    parsed: list[tuple[OrderKey, Any, Order]],
+    histories: dict[int, _History],
+    chunk: Chunk,
+    previous: Planner | None,
+    *,
+    settings: PipelineSettings,
+    now: datetime,
+    fresh: bool,
+) -> tuple[list[OrderKey], Planner | None]:
+    """Plan and write the chunk's orders (each with its row and history); see
+    :func:`_run_chunk`. ``fresh``: rows this transaction inserted, which nobody else can
+    move (their statuses are not locked and read again)."""
     if not parsed:
         return [], previous
     mine = [order for *_, order in parsed]
@@ -220,7 +305,10 @@ def _run_chunk(
         x.sku for *_, first in orders if first.status is HubStatus.APPROVED for x in first.expanded
     }
     lock_skus(session, locked)  # the stock locks first, then the orders' (as process_order)
-    still = _lock_statuses(session, [row.id for _, row, *_ in orders])
+    if fresh:
+        still = {row.id: row.hub_status for _, row, *_ in orders}
+    else:
+        still = _lock_statuses(session, [row.id for _, row, *_ in orders])
     for key, row, *_ in orders:
         if still.get(row.id) != row.hub_status:
             chunk.done.append((key, None))  # another writer moved it: nothing of it written

@@ -1,6 +1,7 @@
 """Imported orders go straight through the order pipeline, each in its own transaction.
 
-Called by ``pull_orders`` after a page is committed, so a pipeline failure can never roll an
+Called by ``pull_orders`` after a page is committed (for the orders the page did not plan
+itself: :mod:`~channelhub.jobs.orders.page_planning`), so a pipeline failure can never roll an
 import back. Every order of the page is planned (pair, review, allocate, reserve, outbox);
 one that fails with a hub error gets the error recorded on it as a decision and a dead letter
 (``subject="pipeline"``) that ``channelhub jobs replay`` runs through the pipeline again once
@@ -24,6 +25,7 @@ from channelhub.connectors.results import PageOf
 from channelhub.core.order import Order, OrderKey
 from channelhub.core.rulebook import Rulebook
 from channelhub.jobs.engine.runner import JobContext
+from channelhub.jobs.orders.page_planning import PagePlanning
 from channelhub.jobs.orders.pipeline import PipelineCounts, PipelineSettings, pending_order_keys
 from channelhub.jobs.orders.pipeline_batch import plan_orders
 from channelhub.jobs.orders.previews import RunPreviews
@@ -118,11 +120,16 @@ def stored_keys(session: Session, keys: list[OrderKey]) -> set[tuple[str, str, s
 
 
 async def run_pipeline_for_page(
-    context: JobContext, page: PageOf[Any], previews: RunPreviews | None = None
+    context: JobContext,
+    page: PageOf[Any],
+    previews: RunPreviews | None = None,
+    planning: PagePlanning | None = None,
 ) -> None:
     """``pull_orders``' after-page hook: the page's stored orders through the pipeline (an
-    order set aside as a dead letter is not in the hub; its replay brings it in)."""
-    keys = [order.key for order in page.items if isinstance(order, Order)]
+    order set aside as a dead letter is not in the hub; its replay brings it in), but those
+    already planned with the page (``planning``: :mod:`~channelhub.jobs.orders.page_planning`)."""
+    done = planning.planned if planning is not None else set()
+    keys = [o.key for o in page.items if isinstance(o, Order) and o.key not in done]
     if not keys:
         return
     with context.session_factory() as session:

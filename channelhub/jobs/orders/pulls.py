@@ -28,7 +28,12 @@ from channelhub.jobs.engine.isolation import SetAside, record_reason, set_aside_
 from channelhub.jobs.engine.isolation import archive as archive  # re-exported: api/webhooks.py
 from channelhub.jobs.engine.runner import JobContext
 from channelhub.jobs.orders.intake import Intake, intake_order, intake_orders
-from channelhub.jobs.orders.pipeline_intake import run_pipeline_for_page, sweep_pending_orders
+from channelhub.jobs.orders.page_planning import PagePlanning
+from channelhub.jobs.orders.pipeline_intake import (
+    pipeline_settings,
+    run_pipeline_for_page,
+    sweep_pending_orders,
+)
 from channelhub.jobs.orders.previews import RunPreviews
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome
 from channelhub.store.repos.cursors import set_cursor, since_of
@@ -79,13 +84,16 @@ def store_order_page(
     job_kind: str,
     now: datetime,
     run_id: int | None = None,
+    planning: PagePlanning | None = None,
 ) -> RunCounts:
     """Archive, take in and dead-letter one page of orders (the caller saves the cursor); a
     modified allocated order is released here and planned again by the after-page pipeline
     hook. The page is taken in set-based (:func:`~channelhub.jobs.orders.intake.intake_orders`)
     in one savepoint; if the database refuses anything in it, the savepoint is rolled back and
     every order is stored on its own (:class:`~channelhub.jobs.engine.isolation.SetAside`), so
-    the one it refuses is set aside as a dead letter with its raw body and the rest stored."""
+    the one it refuses is set aside as a dead letter with its raw body and the rest stored.
+    With ``planning``, the new orders of a page taken in set-based are planned in its
+    transaction too (:mod:`~channelhub.jobs.orders.page_planning`)."""
     aside = SetAside(platform, account, job_kind, now, run_id)
     payload_of = _archive_page(session, page, platform=platform, account=account)
     found = [
@@ -96,6 +104,9 @@ def store_order_page(
     outcomes = _intake_page(
         session, page.items, payload_ids, now, where=f"{job_kind} page of {platform}/{account}"
     )
+    if planning is not None:  # planned with the page only when taken in set-based
+        taken = [] if outcomes is None else list(zip(page.items, outcomes, strict=True))
+        planning.plan(session, taken, now=now)
     if outcomes is None:
         outcomes = []
         for order, (payload_id, context) in zip(page.items, found, strict=True):
@@ -271,12 +282,14 @@ async def pull_orders(context: JobContext) -> bool:
     # no cursor: a first run, or `accounts reset-cursor --since DATE` said where to start
     since = None if cursor else since_of(stored) or context.now() - first_import_lookback(context)
     previews = RunPreviews.for_run(context.session_factory, context.connector_factory)
+    # new orders planned with their page, unless warehouses are asked for quotes first
+    planning = None if previews is not None else PagePlanning(pipeline_settings(context.rulebook()))
     try:
         more = await import_pages(
             context,
             channel.pull_orders(cursor, since=since),
-            store_order_page,
-            after_page=partial(run_pipeline_for_page, previews=previews),
+            partial(store_order_page, planning=planning),
+            after_page=partial(run_pipeline_for_page, previews=previews, planning=planning),
         )
         if not more and not context.stop.requested:
             await sweep_pending_orders(context, previews)
