@@ -79,21 +79,23 @@ class StockMovement(BaseModel):
         return movement_deltas(self.kind, self.quantity)
 
 
+#: (on hand, reserved) change of one unit of each kind: a lookup, where a ``match`` on the
+#: kinds compared ``kind`` with each member in turn (read for every movement a chunk reserves)
+_PER_UNIT: dict[MovementKind, tuple[int, int]] = {
+    MovementKind.RECEIVE: (1, 0),
+    MovementKind.ADJUST: (1, 0),
+    MovementKind.ASSEMBLE: (1, 0),
+    MovementKind.DISASSEMBLE: (1, 0),
+    MovementKind.RESERVE: (0, 1),
+    MovementKind.RELEASE: (0, -1),
+    MovementKind.CONSUME: (-1, -1),
+}
+
+
 def movement_deltas(kind: MovementKind, quantity: int) -> tuple[int, int]:
     """(on hand change, reserved change) of ``quantity`` units of a ``kind`` movement."""
-    q = quantity
-    match kind:
-        case MovementKind.RECEIVE | MovementKind.ADJUST:
-            return q, 0
-        case MovementKind.ASSEMBLE | MovementKind.DISASSEMBLE:
-            return q, 0
-        case MovementKind.RESERVE:
-            return 0, q
-        case MovementKind.RELEASE:
-            return 0, -q
-        case MovementKind.CONSUME:
-            return -q, -q
-    raise AssertionError(kind)  # pragma: no cover - exhaustive
+    on_hand, reserved = _PER_UNIT[kind]
+    return on_hand * quantity, reserved * quantity
 
 
 class Balance(BaseModel):

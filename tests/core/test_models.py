@@ -21,7 +21,7 @@ from channelhub.core.models import (
     SkuKind,
     StockMovement,
 )
-from channelhub.core.stock import balances
+from channelhub.core.stock import balances, movement_deltas
 from channelhub.core.validation import parse
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -159,6 +159,20 @@ def test_ledger_balances_follow_movement_kinds() -> None:
     assert (bal.on_hand, bal.reserved, bal.available) == (5, 0, 5)
     with pytest.raises(ValueError, match="takes a positive quantity"):
         move(MovementKind.RESERVE, -1)
+
+
+def test_every_movement_kind_has_its_fixed_effect() -> None:
+    K = MovementKind
+    assert {kind: movement_deltas(kind, 3) for kind in K} == {
+        K.RECEIVE: (3, 0),
+        K.ADJUST: (3, 0),
+        K.ASSEMBLE: (3, 0),
+        K.DISASSEMBLE: (3, 0),
+        K.RESERVE: (0, 3),
+        K.RELEASE: (0, -3),
+        K.CONSUME: (-3, -3),
+    }
+    assert movement_deltas(K.ADJUST, -2) == (-2, 0)
 
 
 def test_an_orders_key_is_built_from_its_own_fields() -> None:

@@ -25,7 +25,8 @@ from channelhub.core.flow import OrderPlan
 from channelhub.core.lifecycle import HubStatus, transition
 from channelhub.core.order import Order, OrderKey
 from channelhub.core.stock import Balance
-from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail, outbound_for
+from channelhub.jobs.orders.outbound_payload import outbound_payload
+from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.bulk import RowsRefused, insert_rows
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
@@ -162,13 +163,14 @@ def reserve(
         )
         dirty.add(movement.sku)
     for decision in plan.allocation.decisions:
-        outbound = outbound_for(order, decision, revision)
+        payload = outbound_payload(order, decision, revision)  # outbound_for's, dumped
+        outbound_key = payload["idempotency_key"]
         chunk.outbox.append(
             {
-                "idempotency_key": outbound.idempotency_key,
+                "idempotency_key": outbound_key,
                 "target": f"warehouse:{decision.warehouse}",
                 "kind": OUTBOUND_CREATE,
-                "payload": outbound.model_dump(mode="json"),
+                "payload": payload,
                 "state": OutboxState.PENDING.value,
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -180,10 +182,10 @@ def reserve(
             decision_row(
                 order_id,
                 "dispatch",
-                f"outbound {outbound.idempotency_key} queued for {decision.warehouse}",
+                f"outbound {outbound_key} queued for {decision.warehouse}",
                 now,
                 {
-                    "idempotency_key": outbound.idempotency_key,
+                    "idempotency_key": outbound_key,
                     EXPANSION: expansion_detail(plan, {x.order_line_id for x in decision.lines}),
                 },
             )
