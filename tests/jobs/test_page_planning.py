@@ -1,0 +1,131 @@
+"""A page of new orders is planned in its own transaction (SQLite and PostgreSQL); a page the
+planning cannot take whole lands unplanned, and the after-page hook plans it as before."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from channelhub.connectors.results import PageOf
+from channelhub.core.errors import InvalidInput
+from channelhub.core.models import HubStatus, Order
+from channelhub.jobs.orders import pipeline_writes
+from channelhub.jobs.orders.page_planning import PagePlanning
+from channelhub.jobs.orders.pipeline_intake import process_orders
+from channelhub.jobs.orders.planner import Planner
+from channelhub.jobs.orders.pulls import store_order_page
+from channelhub.store.db import make_session_factory
+from channelhub.store.tables.outbox import OutboxMessage
+from tests.core.orderflow_data import NOW, order
+from tests.jobs.test_pipeline import SETTINGS, seed, status
+
+
+def _page(*orders: Order) -> PageOf[Order]:
+    return PageOf(items=orders, raw=(), cursor=None, done=True)
+
+
+def _store(factory: Any, page: PageOf[Order], planning: PagePlanning) -> None:
+    """What ``pull_orders`` commits for a page: the orders, and with them their plans."""
+    with factory() as s, s.begin():
+        store_order_page(
+            s,
+            page,
+            platform="shopify",
+            account="shop1",
+            job_kind="pull_orders",
+            now=NOW,
+            planning=planning,
+        )
+
+
+def _queued(s: Session) -> int:
+    return int(s.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+
+
+def test_a_page_of_new_orders_commits_planned(engine: Engine) -> None:
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s, E_MUG=10)
+    planning = PagePlanning(SETTINGS)
+    page = _page(order(external_id="1"), order(external_id="2"))
+    _store(factory, page, planning)
+    assert planning.planned == {o.key for o in page.items}
+    with factory() as s:
+        assert [status(s, o) for o in page.items] == [HubStatus.ALLOCATED] * 2
+        assert _queued(s) == 2  # one warehouse order each, committed with the page
+
+
+def test_a_page_holding_an_update_is_left_whole_to_the_hook(engine: Engine) -> None:
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s, E_MUG=10)
+    planning = PagePlanning(SETTINGS)
+    _store(factory, _page(order(external_id="1")), planning)
+    again = _page(order(external_id="2"), order(external_id="1", remarks="gift wrap"))
+    _store(factory, again, planning)
+    assert planning.planned == set()  # the new order "2" waits too: pages plan in order
+    with factory() as s:
+        assert status(s, again.items[0]) is HubStatus.NEW
+    process_orders(factory, [o.key for o in again.items], settings=SETTINGS, now=NOW)
+    with factory() as s:
+        assert status(s, again.items[0]) is HubStatus.ALLOCATED
+
+
+def test_an_order_planning_refuses_leaves_the_page_unplanned(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning sends one order down the one-by-one path: nothing of the page is planned
+    with it (rolled back to the savepoint), the orders are stored, and the hook plans them."""
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s, E_MUG=10)
+    until_stock = Planner.until_stock
+
+    def refusing(self: Planner, o: Order, *args: Any, **kwargs: Any) -> Any:
+        if o.external_id == "2":
+            raise InvalidInput.field("line", "1", "is refused for this test")
+        return until_stock(self, o, *args, **kwargs)
+
+    monkeypatch.setattr(Planner, "until_stock", refusing)
+    planning = PagePlanning(SETTINGS)
+    page = _page(order(external_id="1"), order(external_id="2"))
+    _store(factory, page, planning)
+    assert planning.planned == set()
+    with factory() as s:
+        assert [status(s, o) for o in page.items] == [HubStatus.NEW] * 2
+        assert _queued(s) == 0
+    counts = process_orders(factory, [o.key for o in page.items], settings=SETTINGS, now=NOW)
+    assert [key for key, _ in counts.failed] == [str(page.items[1].key)]
+    with factory() as s:
+        assert status(s, page.items[0]) is HubStatus.ALLOCATED
+
+
+def test_a_database_refusal_rolls_planning_back_and_the_page_still_lands(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s, E_MUG=10)
+
+    def refused(*_: Any, **__: Any) -> None:
+        raise IntegrityError("INSERT INTO order_transitions ...", {}, Exception("refused"))
+
+    monkeypatch.setattr(pipeline_writes, "stock_rollup_add", refused)
+    planning = PagePlanning(SETTINGS)
+    page = _page(order(external_id="1"), order(external_id="2"))
+    with caplog.at_level(logging.WARNING, logger="channelhub.jobs.orders.page_planning"):
+        _store(factory, page, planning)
+    assert planning.planned == set() and planning.planner is None
+    assert "planning 2 new order(s) (1 .. 2) with their page was refused" in caplog.text
+    with factory() as s:
+        assert [status(s, o) for o in page.items] == [HubStatus.NEW] * 2
+        assert _queued(s) == 0  # the outbox rows written before the refusal rolled back
+    monkeypatch.undo()
+    process_orders(factory, [o.key for o in page.items], settings=SETTINGS, now=NOW)
+    with factory() as s:
+        assert [status(s, o) for o in page.items] == [HubStatus.ALLOCATED] * 2
