@@ -264,10 +264,14 @@ def _timed(
     planning = PagePlanning(SETTINGS) if paged else None
     for chunk in order_chunks(size):
         started = time.perf_counter()
-        with factory() as s, s.begin():
-            taken = intake_orders(s, chunk, now=NOW)
-            if planning is not None:
-                planning.plan(s, list(zip(chunk, taken, strict=True)), now=NOW)
+        with factory() as s, s.begin():  # as store_order_page: planned, else as any page
+            taken = (
+                None
+                if planning is None
+                else planning.take_in(s, chunk, [None] * len(chunk), now=NOW)
+            )
+            if taken is None:
+                intake_orders(s, chunk, now=NOW)
         intake += time.perf_counter() - started
     started = time.perf_counter()
     failed: list[tuple[str, str]] = []

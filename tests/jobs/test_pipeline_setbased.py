@@ -136,11 +136,11 @@ def _world(
         orders = [_order(v) for v in batch]
         with factory() as s, s.begin():
             if set_based:
-                taken = intake_orders(s, orders, now=NOW)
-                if planning is not None:
-                    planning.plan(s, list(zip(orders, taken, strict=True)), now=NOW)
-                    pages_planned += bool(planning.planned)
-                intakes += taken
+                taken = None
+                if planning is not None:  # as store_order_page: planned, else as any page
+                    taken = planning.take_in(s, orders, [None] * len(orders), now=NOW)
+                    pages_planned += taken is not None
+                intakes += taken if taken is not None else intake_orders(s, orders, now=NOW)
             else:
                 intakes += [intake_order(s, o, now=NOW) for o in orders]
         if import_pages:

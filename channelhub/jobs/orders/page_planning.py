@@ -1,14 +1,17 @@
-"""An imported page's new orders planned in the page's own transaction.
+"""An imported page of new orders planned in the page's own transaction, then stored planned.
 
 Why: an import committed its page, then the after-page hook planned the orders in a second
-transaction per chunk, reading back and parsing what the page had just written and moving
-every order's status with a second write of its row. A new order (inserted by this very
-page) can be planned from the order in memory instead: nobody else sees its row before the
-commit, so it needs no lock and no re-read, and it has no history yet. The page then
-commits stored and planned at once: allocated, stock reserved, warehouse orders queued.
+transaction per chunk, reading back and parsing what the page had just written, locking the
+rows again and moving every order's status with a second write of its row. Orders new to the
+hub can be planned from the orders in memory instead, before they are stored (planning reads
+the bindings, the catalog and the locked stock, never the order's own row), and then stored
+with the status planned, their decisions, ledger and warehouse orders written under their new
+ids: one write of each order's row, and the page commits stored and planned at once
+(allocated, stock reserved, warehouse orders queued).
 
-Only a page of new orders is planned so (a first import, a backfill, the new orders of a
-poll): every order inserted by it, once, and waiting for the pipeline. Any other page stays
+Only a page of new orders is taken in so (a first import, a backfill, the new orders of a
+poll): every order new to the hub, once in the page, and waiting for the pipeline. Any other
+page is taken in as before, and stays
 the after-page hook's whole (:func:`~channelhub.jobs.orders.pipeline_intake.
 run_pipeline_for_page`, as before): one holding an update (which may release, modify or
 cancel an order), an order twice, or one the channel cancelled; one where planning sends an
@@ -23,7 +26,6 @@ any transaction.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,11 +35,12 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order, OrderKey
 from channelhub.jobs.engine.isolation import record_reason
-from channelhub.jobs.orders.intake import Intake
+from channelhub.jobs.orders.intake import Intake, intake_orders
 from channelhub.jobs.orders.pipeline import PipelineSettings
 from channelhub.jobs.orders.pipeline_batch import NotAllPlanned, fresh_and_waiting, plan_fresh
 from channelhub.jobs.orders.planner import Planner
 from channelhub.store.repos._upsert import UpsertOutcome
+from channelhub.store.repos.orders_bulk import stored_keys
 
 log = logging.getLogger(__name__)
 
@@ -52,49 +55,64 @@ class PagePlanning:
     #: the last page's orders planned here, which the after-page hook leaves alone
     planned: set[OrderKey] = field(default_factory=set)
 
-    def plan(
-        self, session: Session, stored: Sequence[tuple[Order, Intake]], *, now: datetime
-    ) -> None:
-        """Plan the page (``stored``: each order and what its intake did) in a savepoint of
-        its transaction when every order of it is new to the hub, once, and waiting for the
-        pipeline; otherwise leave it whole to the after-page hook, which plans the page in
-        the same order (a page planned in part would plan its new orders before the others)."""
+    def take_in(
+        self,
+        session: Session,
+        orders: Sequence[Order],
+        payload_ids: Sequence[int | None],
+        *,
+        now: datetime,
+    ) -> list[Intake] | None:
+        """Take the page in planned (each order with its raw payload's id), in a savepoint of
+        its transaction, when every order of it is new to the hub, once, and waiting for
+        the pipeline; None when it is not (nothing written: the caller takes it in as any
+        page, and the after-page hook plans it, in the same order as this would have)."""
         self.planned = set()
-        times = Counter(order.key for order, _ in stored)
-        if not stored or any(
-            intake.outcome is not UpsertOutcome.INSERTED
-            or times[order.key] > 1  # stored by its later version
-            or not fresh_and_waiting(order)
-            for order, intake in stored
-        ):
-            return
-        fresh = [(order, intake.id) for order, intake in stored]
+        keys = [order.key for order in orders]
+        if not orders or len(set(keys)) < len(keys) or not all(map(fresh_and_waiting, orders)):
+            return None
+        payload_of = dict(zip(keys, payload_ids, strict=True))
+        taken: dict[OrderKey, Intake] = {}
+
+        def store(planned: list[Order]) -> list[int]:
+            payloads = [payload_of[order.key] for order in planned]
+            intakes = intake_orders(session, planned, now=now, raw_payload_ids=payloads)
+            if any(intake.outcome is not UpsertOutcome.INSERTED for intake in intakes):
+                raise NotAllPlanned("an order of the page was stored meanwhile")
+            taken.update(zip((order.key for order in planned), intakes, strict=True))
+            return [intake.id for intake in intakes]
+
         try:
             with session.begin_nested():
-                self.planner = plan_fresh(
-                    session, fresh, self.planner, settings=self.settings, now=now
+                if stored_keys(session, [(k.channel, k.account, k.external_id) for k in keys]):
+                    raise NotAllPlanned("the page holds orders the hub has")
+                planner = plan_fresh(
+                    session, orders, self.planner, settings=self.settings, now=now, store=store
                 )
+                if len(taken) != len(keys):
+                    raise NotAllPlanned("an order of the page was not planned")
         except NotAllPlanned as left:
-            log.info("a page of %d new order(s) left to the pipeline: %s", len(fresh), left)
-            return
+            log.info("a page of %d order(s) left to the pipeline: %s", len(orders), left)
+            return None
         except DBAPIError as error:
             if error.connection_invalidated:
                 raise  # the connection is gone: the page cannot land either
-            self._refused(fresh, error, trace=False)
-            return
-        # the page must land whatever planning does: rolled back to the savepoint, the orders
-        # wait for the after-page hook, which plans them again and records any failure
-        # against its order (the warning says why they were not planned with the page)
+            self._refused(orders, error, trace=False)
+            return None
+        # the page must land whatever planning does: rolled back to the savepoint, it is taken
+        # in as any page and the after-page hook plans it, recording any failure against its
+        # order (the warning says why it was not planned with the page)
         except Exception as error:  # noqa: BLE001 - see above
-            self._refused(fresh, error, trace=True)
-            return
-        self.planned = {order.key for order, _ in stored}
+            self._refused(orders, error, trace=True)
+            return None
+        self.planner = planner
+        self.planned = set(keys)
+        return [taken[key] for key in keys]
 
-    def _refused(self, fresh: list[tuple[Order, int]], error: Exception, *, trace: bool) -> None:
-        self.planner = None  # it may hold what the savepoint rolled back
+    def _refused(self, orders: Sequence[Order], error: Exception, *, trace: bool) -> None:
         log.warning(
             "planning %d new order(s) (%s .. %s) with their page was refused, the after-page "
             "pipeline plans them: %s",
-            len(fresh), fresh[0][0].external_id, fresh[-1][0].external_id, record_reason(error),
+            len(orders), orders[0].external_id, orders[-1].external_id, record_reason(error),
             exc_info=trace,
         )  # fmt: skip

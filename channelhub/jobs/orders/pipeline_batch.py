@@ -197,13 +197,12 @@ def _run_chunk(
             chunk.done.append((key, None))  # not the pipeline's to move (process_order: None)
             continue
         parsed.append((key, row, json_document_order(row.document, row.hub_status)))
-    return _plan_chunk(
-        session, parsed, histories, chunk, previous, settings=settings, now=now, fresh=False
-    )
+    return _plan_chunk(session, parsed, histories, chunk, previous, settings=settings, now=now)
 
 
 class _FreshRow(NamedTuple):
-    """A row this transaction inserted, as :func:`_plan_chunk` reads a stored one."""
+    """A new order's row before it is stored (a placeholder id), as :func:`_plan_chunk` reads
+    a stored one."""
 
     id: int
     channel: str
@@ -227,21 +226,30 @@ def fresh_and_waiting(order: Order) -> bool:
     )
 
 
+#: Stores a chunk's planned new orders (each with its final status) and returns their ids.
+StoreOrders = Callable[[list[Order]], list[int]]
+
+
 def plan_fresh(
     session: Session,
-    fresh: Sequence[tuple[Order, int]],
+    orders: Sequence[Order],
     previous: Planner | None,
     *,
     settings: PipelineSettings,
     now: datetime,
+    store: StoreOrders,
 ) -> Planner | None:
-    """Plan and write orders this very transaction inserted (each with its new row's id, every
-    one :func:`fresh_and_waiting`) from the orders in memory, exactly as :func:`plan_orders`
-    would once they were committed (the same chunks, in the same order, the same rows),
-    without reading them back: nobody else sees an uncommitted row, so it needs no lock, and
-    a new order has no history. Returns the planner to move on; raises
-    :class:`NotAllPlanned` when an order would go one by one (the caller rolls back)."""
-    by_key = {order.key: (order.key, _fresh_row(order, i), order) for order, i in fresh}
+    """Plan orders new to the hub (every one :func:`fresh_and_waiting`, none stored yet)
+    from the orders in memory, exactly as :func:`plan_orders` would once they were stored
+    (the same chunks, in the same order, the same rows), then ``store`` each chunk's orders
+    with the status planned and write the chunk's rows under their new ids: no status lock
+    (nobody else sees an uncommitted row), no history (a new order has none), no read back,
+    and no second write of each order's row to move its status. Returns the planner to move
+    on; raises :class:`NotAllPlanned` when an order would go one by one (the caller rolls
+    back)."""
+    by_key = {
+        order.key: (order.key, _fresh_row(order, -n), order) for n, order in enumerate(orders, 1)
+    }
     pending = list(by_key)
     while pending:
         part, pending = pending[:CHUNK], pending[CHUNK:]
@@ -249,12 +257,28 @@ def plan_fresh(
         parsed = [by_key[key] for key in part]
         histories = {row.id: _History() for _, row, _ in parsed}
         rest, previous = _plan_chunk(
-            session, parsed, histories, chunk, previous, settings=settings, now=now, fresh=True
+            session, parsed, histories, chunk, previous, settings=settings, now=now, store=store
         )
         if chunk.one_by_one:
             raise NotAllPlanned(f"order {chunk.one_by_one[0]} goes one by one")
         pending = rest + pending  # as plan_orders: an order needing a SKU not locked
     return previous
+
+
+def _stored_first(
+    store: StoreOrders, chunk: Chunk, orders: dict[OrderKey, tuple[int, Order]]
+) -> None:
+    """Store the chunk's planned new orders with their planned status (``orders``: each key's
+    placeholder id and order) and put their ids in the chunk's rows for the placeholders;
+    their status moves are then written already (the transitions stay, as planned)."""
+    planned = [(key, plan) for key, plan in chunk.done if plan is not None]
+    if len(planned) != len(chunk.done):
+        raise NotAllPlanned("a new order was not planned")
+    ids = store([orders[key][1].model_copy(update={"hub_status": p.status}) for key, p in planned])
+    real = {orders[key][0]: order_id for (key, _), order_id in zip(planned, ids, strict=True)}
+    for row in (*chunk.decisions, *chunk.transitions):
+        row["order_id"] = real[row["order_id"]]
+    chunk.moves.clear()
 
 
 def _fresh_row(order: Order, order_id: int) -> _FreshRow:
@@ -277,11 +301,12 @@ def _plan_chunk(
     *,
     settings: PipelineSettings,
     now: datetime,
-    fresh: bool,
+    store: StoreOrders | None = None,
 ) -> tuple[list[OrderKey], Planner | None]:
     """Plan and write the chunk's orders (each with its row and history); see
-    :func:`_run_chunk`. ``fresh``: rows this transaction inserted, which nobody else can
-    move (their statuses are not locked and read again)."""
+    :func:`_run_chunk`. ``store``: new orders not stored yet (:func:`plan_fresh`), whose
+    placeholder rows nobody else can move (not locked, not read again), stored by it once
+    planned."""
     if not parsed:
         return [], previous
     mine = [order for *_, order in parsed]
@@ -305,7 +330,7 @@ def _plan_chunk(
         x.sku for *_, first in orders if first.status is HubStatus.APPROVED for x in first.expanded
     }
     lock_skus(session, locked)  # the stock locks first, then the orders' (as process_order)
-    if fresh:
+    if store is not None:  # new orders, not stored yet: nobody else can move them
         still = {row.id: row.hub_status for _, row, *_ in orders}
     else:
         still = _lock_statuses(session, [row.id for _, row, *_ in orders])
@@ -352,6 +377,8 @@ def _plan_chunk(
             revision = history.revision + 1
             reserve(plan, order, row.id, revision, chunk, balances, warehouses, dirty, now)
         chunk.done.append((key, plan))
+    if store is not None:
+        _stored_first(store, chunk, {k: (r.id, o) for k, r, o, _ in orders})
     write(session, chunk, dirty, now)
     return rest, planner
 

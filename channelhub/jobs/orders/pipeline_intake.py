@@ -18,7 +18,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.results import PageOf
@@ -32,7 +31,7 @@ from channelhub.jobs.orders.previews import RunPreviews
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.jobs import RunCounts, add_to_run, record_dead_letter
 from channelhub.store.repos.orders import get_order_row
-from channelhub.store.tables.orders import OrderRow
+from channelhub.store.repos.orders_bulk import stored_keys
 
 log = logging.getLogger(__name__)
 
@@ -101,24 +100,6 @@ def record_pipeline_failure(
         )
 
 
-def stored_keys(session: Session, keys: list[OrderKey]) -> set[tuple[str, str, str]]:
-    """Which of ``keys`` (channel, account, external id) the hub holds."""
-    found: set[tuple[str, str, str]] = set()
-    by_account: dict[tuple[str, str], list[str]] = {}
-    for key in keys:
-        by_account.setdefault((key.channel, key.account), []).append(key.external_id)
-    for (channel, account), ids in by_account.items():
-        rows = session.execute(
-            select(OrderRow.external_id).where(
-                OrderRow.channel == channel,
-                OrderRow.account == account,
-                OrderRow.external_id.in_(ids),
-            )
-        )
-        found.update((channel, account, external_id) for (external_id,) in rows)
-    return found
-
-
 async def run_pipeline_for_page(
     context: JobContext,
     page: PageOf[Any],
@@ -133,7 +114,7 @@ async def run_pipeline_for_page(
     if not keys:
         return
     with context.session_factory() as session:
-        present = stored_keys(session, keys)
+        present = stored_keys(session, [(k.channel, k.account, k.external_id) for k in keys])
     keys = [key for key in keys if (key.channel, key.account, key.external_id) in present]
     if not keys:
         return

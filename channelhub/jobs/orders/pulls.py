@@ -92,8 +92,8 @@ def store_order_page(
     in one savepoint; if the database refuses anything in it, the savepoint is rolled back and
     every order is stored on its own (:class:`~channelhub.jobs.engine.isolation.SetAside`), so
     the one it refuses is set aside as a dead letter with its raw body and the rest stored.
-    With ``planning``, the new orders of a page taken in set-based are planned in its
-    transaction too (:mod:`~channelhub.jobs.orders.page_planning`)."""
+    With ``planning``, a page of new orders is planned in its transaction and stored planned
+    (:mod:`~channelhub.jobs.orders.page_planning`)."""
     aside = SetAside(platform, account, job_kind, now, run_id)
     payload_of = _archive_page(session, page, platform=platform, account=account)
     found = [
@@ -101,12 +101,13 @@ def store_order_page(
         for index, order in enumerate(page.items)
     ]
     payload_ids = [payload for payload, _ in found]
-    outcomes = _intake_page(
-        session, page.items, payload_ids, now, where=f"{job_kind} page of {platform}/{account}"
+    outcomes = (
+        None if planning is None else planning.take_in(session, page.items, payload_ids, now=now)
     )
-    if planning is not None:  # planned with the page only when taken in set-based
-        taken = [] if outcomes is None else list(zip(page.items, outcomes, strict=True))
-        planning.plan(session, taken, now=now)
+    if outcomes is None:
+        outcomes = _intake_page(
+            session, page.items, payload_ids, now, where=f"{job_kind} page of {platform}/{account}"
+        )
     if outcomes is None:
         outcomes = []
         for order, (payload_id, context) in zip(page.items, found, strict=True):

@@ -121,6 +121,24 @@ def locked_versions(session: Session, keys: Iterable[Key]) -> dict[Key, StoredVe
     return {key: StoredVersion(*row) for key, row in found.items()}
 
 
+def stored_keys(session: Session, keys: Iterable[Key]) -> set[Key]:
+    """Which of ``keys`` (channel, account, external id) the hub holds: one statement with
+    the key parts as lists (built once per dialect), no lock."""
+    wanted = set(keys)
+    if not wanted:
+        return set()
+    query = _stored_query(session.get_bind().dialect.name)
+    values = {name: sorted({k[i] for k in wanted}) for i, name in enumerate(_KEY)}
+    return {key for key in map(tuple, session.execute(query, values)) if key in wanted}
+
+
+@cache
+def _stored_query(dialect: str) -> Any:
+    return select(OrderRow.channel, OrderRow.account, OrderRow.external_id).where(
+        *(listed(OrderRow.__table__.c[name], name, dialect) for name in _KEY)
+    )
+
+
 def _locked(session: Session, keys: Iterable[Key], *, versions: bool) -> dict[Key, tuple[Any, ...]]:
     """The stored rows of ``keys`` (id, with ``versions`` document and hub status), locked in
     id order."""
