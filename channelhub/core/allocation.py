@@ -88,6 +88,8 @@ RANKING_MEMO_LIMIT = MEMO_LIMIT
 
 _Destination = tuple[str, str | None] | None  # (country, region) of the ship-to, or none
 _Part = tuple[int, str, tuple[int, ...], tuple[str, ...]]  # a decision, its lines by identity
+#: the groups each split rule takes (first rule wins), then the rest (rule None)
+_Partitions = tuple[tuple[SplitRule | None, tuple[_Group, ...]], ...]
 
 
 class _Taken(UnitsView[int]):
@@ -147,6 +149,7 @@ class Ranking:
             tuple[int, ...], tuple[tuple[AllocationDecision, ...], AllocationResult]
         ] = {}
         self._explained: dict[int, tuple[AllocationResult, str]] = {}
+        self._split: dict[int, tuple[tuple[ExpandedLine, ...], _Partitions]] = {}
 
     def serves(self, config: AllocationConfig, origins: Origins | None) -> bool:
         """Whether this ranking was made for exactly ``config`` and ``origins``."""
@@ -219,6 +222,18 @@ class Ranking:
         remember(self._results, key, (decisions, made))
         return made
 
+    def partitions(self, lines: Sequence[ExpandedLine]) -> _Partitions:
+        """:func:`_partitions` of ``lines``' groups, worked out once per tuple of lines (the
+        expansions orders share; a list, which may change, every time)."""
+        if type(lines) is not tuple:
+            return _partitions(_groups(lines), self.config.split_rules)
+        found = self._split.get(id(lines))
+        if found is not None and found[0] is lines:
+            return found[1]
+        made = _partitions(_groups(lines), self.config.split_rules)
+        remember(self._split, id(lines), (lines, made))
+        return made
+
     def explain(self, result: AllocationResult) -> str:
         """``result.explain()``, worked out once per result instance (those :meth:`result`
         shares come back order after order; the instance is kept in its entry)."""
@@ -270,7 +285,7 @@ def allocate(
     preferred, note, fallback = ranking.candidates(stock, channel, account)
     remaining: StockView = stock  # less what earlier parts took (once a later part reads it)
     decisions: list[AllocationDecision] = []
-    partitions = _partitions(_groups(lines), config.split_rules)
+    partitions = ranking.partitions(lines)
     for n, (rule, groups) in enumerate(partitions):
         budget = config.split.max_parts - len(decisions)
         planned: list[tuple[str, list[_Group], list[str]]] | str | None = None
@@ -372,20 +387,18 @@ def _groups(lines: Sequence[ExpandedLine]) -> list[_Group]:
     return [tuple(group) for group in by_line.values()]
 
 
-def _partitions(
-    groups: list[_Group], rules: Iterable[SplitRule]
-) -> list[tuple[SplitRule | None, list[_Group]]]:
+def _partitions(groups: list[_Group], rules: Iterable[SplitRule]) -> _Partitions:
     """Groups taken by each split rule (first rule wins), then the rest."""
-    parts: list[tuple[SplitRule | None, list[_Group]]] = []
+    parts: list[tuple[SplitRule | None, tuple[_Group, ...]]] = []
     left = list(groups)
     for rule in rules:
         taken = [g for g in left if any(rule.selects(line.sku) for line in g)]
         if taken:
-            parts.append((rule, taken))
+            parts.append((rule, tuple(taken)))
             left = [g for g in left if g not in taken]
     if left:
-        parts.append((None, left))
-    return parts
+        parts.append((None, tuple(left)))
+    return tuple(parts)
 
 
 def _fits(group: _Group, warehouse: str, stock: StockView, cartons: CartonView) -> bool:
@@ -395,7 +408,9 @@ def _fits(group: _Group, warehouse: str, stock: StockView, cartons: CartonView) 
     return can_fill(need, warehouse, stock, cartons)
 
 
-def _fills_all(groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView) -> bool:
+def _fills_all(
+    groups: Sequence[_Group], warehouse: str, stock: StockView, cartons: CartonView
+) -> bool:
     """Whether :func:`_fill` takes every group at ``warehouse``. With no carton rules that is
     whether it has the units of each SKU all the groups need together (each group fits what
     the earlier ones left exactly when the running total up to it fits, and a SKU's running
@@ -411,8 +426,22 @@ def _fills_all(groups: list[_Group], warehouse: str, stock: StockView, cartons: 
     return can_fill(need, warehouse, stock, cartons)
 
 
+def _fillers(
+    groups: Sequence[_Group], ranked: list[str], stock: StockView, cartons: CartonView
+) -> list[str]:
+    """The warehouses of ``ranked`` that :func:`_fills_all` ``groups``, in order; with no
+    carton rules, what the groups need together summed once, not once per warehouse."""
+    if cartons:
+        return [w for w in ranked if _fills_all(groups, w, stock, cartons)]
+    need: dict[str, int] = {}
+    for group in groups:
+        for line in group:
+            need[line.sku] = need.get(line.sku, 0) + line.quantity
+    return [w for w in ranked if can_fill(need, w, stock, cartons)]
+
+
 def _fill(
-    groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView
+    groups: Sequence[_Group], warehouse: str, stock: StockView, cartons: CartonView
 ) -> list[_Group]:
     """The groups ``warehouse`` can ship together from ``stock``, in order."""
     local: _Taken | None = None  # made at the first group taken that a later one may follow
@@ -480,7 +509,7 @@ def _rank_key(
 
 
 def _plan(
-    groups: list[_Group],
+    groups: Sequence[_Group],
     pool: tuple[str, ...],
     stock: StockView,
     ship_to: Address | None,
@@ -497,7 +526,7 @@ def _plan(
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
-    fillers = [w for w in ranked if _fills_all(groups, w, stock, packs)]
+    fillers = _fillers(groups, ranked, stock, packs)
     if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
         best = fillers[0]
         why = ["every line in stock", *ranking.reasons(best, fillers, ship_to, quotes)]
@@ -575,7 +604,7 @@ def _ranking_reasons(
 
 
 def _shortage(
-    groups: list[_Group],
+    groups: Sequence[_Group],
     pool: tuple[str, ...],
     stock: StockView,
     tail: str,
@@ -594,7 +623,11 @@ def _shortage(
 
 
 def _short_line(
-    groups: list[_Group], pool: tuple[str, ...], stock: StockView, tail: str, cartons: CartonView
+    groups: Sequence[_Group],
+    pool: tuple[str, ...],
+    stock: StockView,
+    tail: str,
+    cartons: CartonView,
 ) -> str:
     for group in groups:
         if any(_fits(group, w, stock, cartons) for w in pool):

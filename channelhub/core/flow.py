@@ -27,10 +27,10 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.core.memo import MEMO_LIMIT, remember
 from channelhub.core.order import ChannelOrderState, Order, OrderLine
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
-from channelhub.core.reservations import ReservationPlan, reserve
+from channelhub.core.reservations import ReservationPlan, Reservations, reserve
 from channelhub.core.review import ReviewDecision, ReviewRules, review
 from channelhub.core.stock import Available, Balance
-from channelhub.core.types import VALUE_CONFIG, AsTuple
+from channelhub.core.types import VALUE_CONFIG, AsTuple, replaced
 
 #: The reason of a plan stopped ``until_stock``: only stock is left to decide.
 STOCK_TO_ALLOCATE = "stock to allocate"
@@ -67,6 +67,7 @@ _Said = tuple[str, LineState, str, int, str | None]  # a line outcome, its bindi
 #: bindings, then expansion and review when reviewed)
 _Planned = tuple[HubStatus, str, tuple[int, ...], tuple[int, ...], tuple[int, ...], object]
 _Reviewed = tuple[tuple[ExpandedLine, ...], ReviewDecision | None]
+_Moved = tuple[int, int, str]  # lines moved on by an allocation (by identity), for a reason
 
 
 def _ids(values: tuple[object, ...]) -> tuple[int, ...]:
@@ -81,11 +82,12 @@ class Outcomes:
     id cannot be reused while it is there). Likewise one plan before stock per status,
     reason and parts (:meth:`plan`). Each memo is emptied at :data:`OUTCOMES_LIMIT` entries."""
 
-    __slots__ = ("_made", "_plans")
+    __slots__ = ("_made", "_moved", "_plans")
 
     def __init__(self) -> None:
         self._made: dict[_Said, tuple[Binding | None, LineOutcome]] = {}
         self._plans: dict[_Planned, tuple[object, OrderPlan]] = {}
+        self._moved: dict[_Moved, tuple[object, tuple[LineOutcome, ...]]] = {}
 
     def line(
         self,
@@ -104,6 +106,22 @@ class Outcomes:
             line_id=line_id, state=state, reason=reason, binding=binding, warehouse=warehouse
         )
         remember(self._made, key, (binding, made))
+        return made
+
+    def moved(
+        self, lines: tuple[LineOutcome, ...], shipped: AllocationResult, reason: str
+    ) -> tuple[LineOutcome, ...]:
+        """``lines`` (a plan's before stock) with the waiting ones reserved where ``shipped``
+        ships them, or waiting for ``reason``: made once for the same instances (plans
+        before stock and allocations are shared, :meth:`plan` and
+        :meth:`~channelhub.core.allocation.Ranking.result`)."""
+        key = (id(lines), id(shipped), reason)
+        found = self._moved.get(key)
+        if found is not None:
+            return found[1]
+        homes = {x.order_line_id: d.warehouse for d in shipped.decisions for x in d.lines}
+        made = _moved(self, lines, homes, reason)
+        remember(self._moved, key, ((lines, shipped), made))  # the instances kept alive
         return made
 
     def plan(
@@ -187,6 +205,7 @@ def plan_order(
     until_stock: bool = False,
     ranking: Ranking | None = None,
     outcomes: Outcomes | None = None,
+    reservations: Reservations | None = None,
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
@@ -198,8 +217,9 @@ def plan_order(
     ``until_stock``: stop where only stock is left to decide (``approved``, with the expansion
     and review, no allocation): what a caller plans first to learn which SKUs to lock.
     ``ranking``: allocation's memo for ``allocation_config`` and ``origins``
-    (:class:`~channelhub.core.allocation.Ranking`), and ``outcomes`` the memo of line outcomes
-    and plans before stock (:class:`Outcomes`), kept by a caller planning many orders.
+    (:class:`~channelhub.core.allocation.Ranking`), ``outcomes`` the memo of line outcomes
+    and plans before stock (:class:`Outcomes`) and ``reservations`` reservation's
+    (:class:`~channelhub.core.reservations.Reservations`), kept by a caller planning many orders.
     """
     said = Outcomes() if outcomes is None else outcomes
     if (
@@ -309,6 +329,7 @@ def plan_order(
         quotes=quotes,
         ranking=ranking,
         outcomes=said,
+        reservations=reservations,
     )
 
 
@@ -326,12 +347,13 @@ def plan_stock(
     quotes: Quotes | None = None,
     ranking: Ranking | None = None,
     outcomes: Outcomes | None = None,
+    reservations: Reservations | None = None,
 ) -> OrderPlan:
     """The rest of :func:`plan_order` for ``first``, the plan it returned ``until_stock``
     (``approved``, paired, expanded and reviewed): allocate and reserve against ``balances``.
     A caller that planned once to learn which SKUs to lock finishes here, without pairing,
-    expanding and reviewing the order again. ``ranking``, ``outcomes``: as for
-    :func:`plan_order`."""
+    expanding and reviewing the order again. ``ranking``, ``outcomes``, ``reservations``: as
+    for :func:`plan_order`."""
     said = Outcomes() if outcomes is None else outcomes
     assert order.ship_to is not None  # an order without an address is held before stock
     stock = Available(balances)  # read as allocation asks: not every balance for each order
@@ -350,19 +372,23 @@ def plan_stock(
     )
     if not allocation.allocated:
         reason = f"waiting for stock: {allocation.unallocatable}"
-        return _then(said, first, HubStatus.APPROVED, reason, {}, allocation=allocation)
-    plan = reserve(allocation.decisions, balances, reference=reference or str(order.key), at=now)
+        return _then(said, first, HubStatus.APPROVED, reason, allocation=allocation)
+    plan = reserve(
+        allocation.decisions,
+        balances,
+        reference=reference or str(order.key),
+        at=now,
+        memo=reservations,
+    )
     if not plan.ok:
         reason = f"waiting for stock: {plan.reason()}"
         return _then(
-            said, first, HubStatus.APPROVED, reason, {}, allocation=allocation, reservation=plan
+            said, first, HubStatus.APPROVED, reason, allocation=allocation, reservation=plan
         )
-    homes = {x.order_line_id: d.warehouse for d in allocation.decisions for x in d.lines}
     why = allocation.explain() if ranking is None else ranking.explain(allocation)
     return _then(
-        said, first, HubStatus.ALLOCATED, why, homes,
-        allocation=allocation, reservation=plan,
-    )  # fmt: skip
+        said, first, HubStatus.ALLOCATED, why, allocation, allocation=allocation, reservation=plan
+    )
 
 
 def _then(
@@ -370,18 +396,31 @@ def _then(
     first: OrderPlan,
     status: HubStatus,
     reason: str,
-    homes: Mapping[str, str],
+    shipped: AllocationResult | None = None,
     **extra: object,
 ) -> OrderPlan:
-    """``first`` moved on to ``status``: its open lines (bound, waiting for stock) reserved in
-    their ``homes`` or still waiting, now for ``reason``; the settled ones as they were."""
-    lines = tuple(
-        [_moved(said, x, homes, reason) if x.state is LineState.WAITING else x for x in first.lines]
+    """``first`` moved on to ``status``: its open lines (bound, waiting for stock) reserved
+    where ``shipped`` (an allocation, None: nowhere) ships them or still waiting, now for
+    ``reason``; the settled ones as they were. Its fields are already valid values."""
+    if shipped is None:
+        lines = _moved(said, first.lines, {}, reason)
+    else:
+        lines = said.moved(first.lines, shipped, reason)
+    return replaced(first, status=status, reason=reason, lines=lines, **extra)
+
+
+def _moved(
+    said: Outcomes, lines: tuple[LineOutcome, ...], homes: Mapping[str, str], reason: str
+) -> tuple[LineOutcome, ...]:
+    """``lines`` with the waiting ones reserved in their ``homes`` or waiting for ``reason``."""
+    return tuple(
+        [_line_moved(said, x, homes, reason) if x.state is LineState.WAITING else x for x in lines]
     )
-    return first.model_copy(update={"status": status, "reason": reason, "lines": lines, **extra})
 
 
-def _moved(said: Outcomes, line: LineOutcome, homes: Mapping[str, str], reason: str) -> LineOutcome:
+def _line_moved(
+    said: Outcomes, line: LineOutcome, homes: Mapping[str, str], reason: str
+) -> LineOutcome:
     home = homes.get(line.line_id)
     if home is None:
         return said.line(line.line_id, LineState.WAITING, reason, line.binding)
