@@ -68,6 +68,17 @@ _Said = tuple[str, LineState, str, int, str | None]  # a line outcome, its bindi
 _Planned = tuple[HubStatus, str, tuple[int, ...], tuple[int, ...], tuple[int, ...], object]
 _Reviewed = tuple[tuple[ExpandedLine, ...], ReviewDecision | None]
 _Moved = tuple[int, int, str]  # lines moved on by an allocation (by identity), for a reason
+_Finished = tuple[HubStatus, str, tuple[int, int] | None]  # a status, reason, review by identity
+#: what staging reads of an order: the catalog, book and pairing config (by identity), its
+#: channel and account, and each line's id, quantities and listing
+_Shape = tuple[
+    int,
+    int,
+    int,
+    str,
+    str,
+    tuple[tuple[str, int, int, int, str | None, str | None, str | None], ...],
+]
 
 
 def _ids(values: tuple[object, ...]) -> tuple[int, ...]:
@@ -80,14 +91,18 @@ class Outcomes:
     orders keeps one and each outcome is validated once, not twice per line of every order.
     A binding is told apart by identity (the book's own instance, kept in the entry so its
     id cannot be reused while it is there). Likewise one plan before stock per status,
-    reason and parts (:meth:`plan`). Each memo is emptied at :data:`OUTCOMES_LIMIT` entries."""
+    reason and parts (:meth:`plan`), an order's lines paired and expanded once per shape of
+    its lines (:meth:`staged`, with its plans, :meth:`finished`) and a plan's lines moved
+    on once per allocation (:meth:`moved`). Each memo is emptied at :data:`OUTCOMES_LIMIT`
+    entries."""
 
-    __slots__ = ("_made", "_moved", "_plans")
+    __slots__ = ("_made", "_moved", "_plans", "_staged")
 
     def __init__(self) -> None:
         self._made: dict[_Said, tuple[Binding | None, LineOutcome]] = {}
         self._plans: dict[_Planned, tuple[object, OrderPlan]] = {}
         self._moved: dict[_Moved, tuple[object, tuple[LineOutcome, ...]]] = {}
+        self._staged: dict[_Shape, tuple[object, _Staged]] = {}
 
     def line(
         self,
@@ -106,6 +121,71 @@ class Outcomes:
             line_id=line_id, state=state, reason=reason, binding=binding, warehouse=warehouse
         )
         remember(self._made, key, (binding, made))
+        return made
+
+    def staged(
+        self, order: Order, catalog: Catalog, book: PairingBook, config: PairingConfig
+    ) -> _Staged:
+        """``order``'s lines settled, paired and expanded (:func:`_stage`), worked out once
+        per shape: all of it reads of the order its channel, account and each line's id,
+        counts and listing, and the same listings sell in the same quantities order after
+        order (the catalog, book and config told apart by identity, kept in the entry)."""
+        key = (
+            id(catalog),
+            id(book),
+            id(config),
+            order.channel,
+            order.account,
+            tuple(
+                [
+                    (
+                        x.line_id,
+                        x.quantity,
+                        x.cancelled_quantity,
+                        x.shipped_quantity,
+                        x.listing_id,
+                        x.variation_id,
+                        x.channel_sku,
+                    )
+                    for x in order.lines
+                ]
+            ),
+        )
+        found = self._staged.get(key)
+        if found is not None:
+            return found[1]
+        made = _stage(self, order, catalog, book, config)
+        remember(self._staged, key, ((catalog, book, config), made))
+        return made
+
+    def finished(
+        self,
+        staged: _Staged,
+        status: HubStatus,
+        reason: str,
+        reviewed: _Reviewed | None = None,
+    ) -> OrderPlan:
+        """The plan before stock of an order ``staged`` so, now ``status`` for ``reason``
+        (its open lines waiting for it; ``reviewed`` as for :meth:`plan`), made once per
+        staging, status, reason and review instances."""
+        key = (
+            status,
+            reason,
+            None if reviewed is None else (id(reviewed[0]), id(reviewed[1])),
+        )
+        found = staged.plans.get(key)
+        if found is not None:
+            return found[1]
+        settled, bound = staged.settled, staged.bound
+        lines = tuple(
+            [
+                settled.get(line_id)
+                or self.line(line_id, LineState.WAITING, reason, bound.get(line_id))
+                for line_id in staged.ids
+            ]
+        )
+        made = self.plan(status, reason, lines, staged.pairings, staged.new, reviewed)
+        remember(staged.plans, key, (reviewed, made))  # the review kept alive
         return made
 
     def moved(
@@ -157,6 +237,100 @@ class Outcomes:
         )
         remember(self._plans, key, ((lines, pairings, new, reviewed), made))  # parts kept alive
         return made
+
+
+class _Staged:
+    """An order's lines settled (cancelled, shipped), paired and expanded: what planning
+    reads of its lines alone, before review and stock (:meth:`Outcomes.staged`)."""
+
+    __slots__ = (
+        "bound",
+        "expanded",
+        "ids",
+        "new",
+        "open",
+        "pairings",
+        "plans",
+        "settled",
+        "unpaired",
+    )
+
+    def __init__(
+        self,
+        ids: tuple[str, ...],
+        settled: dict[str, LineOutcome],
+        *,
+        open_lines: bool = True,
+        bound: dict[str, Binding] | None = None,
+        pairings: tuple[PairingOutcome, ...] = (),
+        new: tuple[Binding, ...] = (),
+        unpaired: str | None = None,
+        expanded: tuple[ExpandedLine, ...] = (),
+    ) -> None:
+        self.ids = ids  # every line's id, in order
+        self.settled = settled  # the outcome of each line settled before stock, by id
+        self.open = open_lines  # any line left open
+        self.bound = {} if bound is None else bound  # the bound open lines' bindings
+        self.pairings = pairings
+        self.new = new  # the automatic bindings pairing made
+        self.unpaired = unpaired  # why the order awaits pairing (None: every line bound)
+        self.expanded = expanded  # when every line is bound
+        #: its plans before stock (:meth:`Outcomes.finished`), the review kept alive
+        self.plans: dict[_Finished, tuple[object, OrderPlan]] = {}
+
+
+def _stage(
+    said: Outcomes, order: Order, catalog: Catalog, book: PairingBook, config: PairingConfig
+) -> _Staged:
+    """``order``'s lines settled, paired and, when every open one is bound, expanded."""
+    ids = tuple([line.line_id for line in order.lines])
+    settled: dict[str, LineOutcome] = {}
+    open_lines: list[tuple[OrderLine, int]] = []  # with its open quantity, read once
+    for line in order.lines:
+        if line.cancelled_quantity >= line.quantity:
+            settled[line.line_id] = said.line(line.line_id, LineState.CANCELLED, "line cancelled")
+        elif (units := line.open_quantity) == 0:
+            settled[line.line_id] = said.line(
+                line.line_id, LineState.SHIPPED, "line already shipped"
+            )
+        else:
+            open_lines.append((line, units))
+    if not open_lines:
+        return _Staged(ids, settled, open_lines=False)
+
+    pairings: list[PairingOutcome] = []
+    bound: dict[str, Binding] = {}
+    new: list[Binding] = []
+    for line, _ in open_lines:
+        ref = ListingRef.of_line(order, line)
+        try:
+            outcome = pair(ref, catalog, config, book)
+        except PairingConflict as conflict:
+            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, str(conflict))
+            continue
+        pairings.append(outcome)
+        if outcome.binding is None:
+            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, outcome.reason)
+            continue
+        bound[line.line_id] = outcome.binding
+        if outcome.binding.source == "auto" and outcome.binding not in new:
+            new.append(outcome.binding)
+    paired = _Staged(ids, settled, bound=bound, pairings=tuple(pairings), new=tuple(new))
+
+    unpaired = [line for line, _ in open_lines if line.line_id not in bound]
+    if unpaired:
+        names = ", ".join(settled[line.line_id].reason for line in unpaired)
+        paired.unpaired = f"awaiting pairing: {names}"
+        return paired
+
+    expanded: tuple[ExpandedLine, ...] = ()
+    for line, units in open_lines:  # each line's expansion in turn (shared frozen tuples)
+        binding = bound[line.line_id]
+        expanded += catalog.expand(
+            binding.sku, units, multiplier=binding.multiplier, order_line_id=line.line_id
+        )
+    paired.expanded = expanded
+    return paired
 
 
 class OrderPlan(BaseModel):
@@ -246,65 +420,22 @@ def plan_order(
             "the channel has not confirmed the order yet (payment pending): it waits",
             order.hub_status,
         )
-    settled: dict[str, LineOutcome] = {}
-    open_lines: list[tuple[OrderLine, int]] = []  # with its open quantity, read once
-    for line in order.lines:
-        if line.cancelled_quantity >= line.quantity:
-            settled[line.line_id] = said.line(line.line_id, LineState.CANCELLED, "line cancelled")
-        elif (units := line.open_quantity) == 0:
-            settled[line.line_id] = said.line(
-                line.line_id, LineState.SHIPPED, "line already shipped"
-            )
-        else:
-            open_lines.append((line, units))
-    if not open_lines:
-        every = [settled[line.line_id] for line in order.lines]
+    staged = said.staged(order, catalog, book, pairing_config)
+    if not staged.open:
+        every = [staged.settled[line_id] for line_id in staged.ids]
         status = (
             HubStatus.CANCELLED
             if all(x.state is LineState.CANCELLED for x in every)
             else order.hub_status
         )
         return OrderPlan(status=status, reason="no line is open", lines=tuple(every))
+    if staged.unpaired is not None:
+        return said.finished(staged, HubStatus.AWAITING_PAIRING, staged.unpaired)
 
-    pairings: list[PairingOutcome] = []
-    bound: dict[str, Binding] = {}
-    new: list[Binding] = []
-    for line, _ in open_lines:
-        ref = ListingRef.of_line(order, line)
-        try:
-            outcome = pair(ref, catalog, pairing_config, book)
-        except PairingConflict as conflict:
-            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, str(conflict))
-            continue
-        pairings.append(outcome)
-        if outcome.binding is None:
-            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, outcome.reason)
-            continue
-        bound[line.line_id] = outcome.binding
-        if outcome.binding.source == "auto" and outcome.binding not in new:
-            new.append(outcome.binding)
+    def finish(status: HubStatus, reason: str, reviewed: _Reviewed) -> OrderPlan:
+        return said.finished(staged, status, reason, reviewed)
 
-    def finish(status: HubStatus, reason: str, reviewed: _Reviewed | None = None) -> OrderPlan:
-        lines = tuple(
-            [
-                settled.get(line.line_id)
-                or said.line(line.line_id, LineState.WAITING, reason, bound.get(line.line_id))
-                for line in order.lines
-            ]
-        )
-        return said.plan(status, reason, lines, tuple(pairings), tuple(new), reviewed)
-
-    unpaired = [line for line, _ in open_lines if line.line_id not in bound]
-    if unpaired:
-        names = ", ".join(settled[line.line_id].reason for line in unpaired)
-        return finish(HubStatus.AWAITING_PAIRING, f"awaiting pairing: {names}")
-
-    expanded: tuple[ExpandedLine, ...] = ()
-    for line, units in open_lines:  # each line's expansion in turn (shared frozen tuples)
-        binding = bound[line.line_id]
-        expanded += catalog.expand(
-            binding.sku, units, multiplier=binding.multiplier, order_line_id=line.line_id
-        )
+    expanded = staged.expanded
     decision = None if approved_by_hand else review(order, review_rules, now=now)
     if decision is not None and not decision.approved:
         return finish(HubStatus.ON_HOLD, decision.summary(), (expanded, decision))
