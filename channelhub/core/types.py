@@ -88,16 +88,15 @@ def replaced(value: _M, **fields: object) -> _M:
     validation would). Planning copies a frozen value per order where validating it anew
     re-checks what was checked, and ``model_copy`` goes through :mod:`copy` for each of
     its four parts; a value with no extra fields and no private ones has just two to copy."""
-    extra = value.__pydantic_extra__
     private = getattr(value, "__pydantic_private__", None)
-    if extra is not None or private is not None:  # not a value model: pydantic's own copy
-        return value.model_copy(update=fields)
+    if value.__pydantic_extra__ is not None or private is not None:
+        return value.model_copy(update=fields)  # not a value model: pydantic's own copy
     cls = type(value)
     made = cls.__new__(cls)
-    state = dict(value.__dict__)
+    state = value.__dict__.copy()
     state.update(fields)
     _set(made, "__dict__", state)
     _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_fields_set__", value.__pydantic_fields_set__ | fields.keys())
+    _set(made, "__pydantic_fields_set__", value.__pydantic_fields_set__.union(fields))
     _set(made, "__pydantic_private__", None)
     return made
