@@ -90,6 +90,9 @@ _Destination = tuple[str, str | None] | None  # (country, region) of the ship-to
 _Part = tuple[int, str, tuple[int, ...], tuple[str, ...]]  # a decision, its lines by identity
 #: the groups each split rule takes (first rule wins), then the rest (rule None)
 _Partitions = tuple[tuple[SplitRule | None, tuple[_Group, ...]], ...]
+#: an order shipping whole: its partitions (by identity), candidates and their note, its
+#: destination and the warehouses that fill it
+_Whole = tuple[int, tuple[str, ...], str, _Destination, tuple[str, ...]]
 
 
 class _Taken(UnitsView[int]):
@@ -132,7 +135,10 @@ class Ranking:
     once. :func:`allocate` uses it only for the very ``config`` and ``origins`` it was made
     for (``origins`` must not change while it is in use) and makes its own otherwise.
     It also keeps the decisions and results it was asked for (:meth:`decision`,
-    :meth:`result`): frozen values that orders shipping the same lines share.
+    :meth:`result`): frozen values that orders shipping the same lines share; and, per
+    expansion orders share (a tuple), its partitions (:meth:`partitions`) and the result of
+    shipping it whole from the warehouses that fill it (:meth:`whole`): stock decides only
+    which warehouses fill it.
     Each memo is emptied when it reaches :data:`RANKING_MEMO_LIMIT` entries.
     """
 
@@ -150,6 +156,7 @@ class Ranking:
         ] = {}
         self._explained: dict[int, tuple[AllocationResult, str]] = {}
         self._split: dict[int, tuple[tuple[ExpandedLine, ...], _Partitions]] = {}
+        self._whole: dict[_Whole, tuple[_Partitions, AllocationResult]] = {}
 
     def serves(self, config: AllocationConfig, origins: Origins | None) -> bool:
         """Whether this ranking was made for exactly ``config`` and ``origins``."""
@@ -234,6 +241,32 @@ class Ranking:
         remember(self._split, id(lines), (lines, made))
         return made
 
+    def whole(
+        self,
+        partitions: _Partitions,
+        preferred: tuple[str, ...],
+        note: str,
+        ship_to: Address | None,
+        fillers: list[str],
+    ) -> AllocationResult:
+        """The result of an order of one partition (no split rule) shipping whole from the
+        first of ``fillers`` (the ``preferred`` warehouses, with their ``note``, that fill
+        it, with no live quotes): what :func:`allocate` makes of it, once per partitions
+        instance (:meth:`partitions`), candidates, destination and fillers."""
+        key = (id(partitions), preferred, note, _destination(ship_to), tuple(fillers))
+        found = self._whole.get(key)
+        if found is not None:
+            return found[1]
+        groups = partitions[0][1]
+        best = fillers[0]
+        why = ["every line in stock", *self.reasons(best, fillers, ship_to, None)]
+        if note:
+            why.insert(0, note)
+        lines = groups[0] if len(groups) == 1 else tuple(x for group in groups for x in group)
+        made = self.result((self.decision(1, best, lines, tuple(why)),))
+        remember(self._whole, key, (partitions, made))  # the partitions kept alive
+        return made
+
     def explain(self, result: AllocationResult) -> str:
         """``result.explain()``, worked out once per result instance (those :meth:`result`
         shares come back order after order; the instance is kept in its entry)."""
@@ -286,6 +319,13 @@ def allocate(
     remaining: StockView = stock  # less what earlier parts took (once a later part reads it)
     decisions: list[AllocationDecision] = []
     partitions = ranking.partitions(lines)
+    if not quotes and preferred and type(lines) is tuple and len(partitions) == 1:
+        rule, groups = partitions[0]
+        if rule is None:  # what the loop below does when the order ships whole, kept
+            ranked = ranking.ranked(preferred, ship_to, None)
+            fillers = _whole(groups, ranked, stock, config, packs)
+            if fillers:
+                return ranking.whole(partitions, preferred, note, ship_to, fillers)
     for n, (rule, groups) in enumerate(partitions):
         budget = config.split.max_parts - len(decisions)
         planned: list[tuple[str, list[_Group], list[str]]] | str | None = None
@@ -426,6 +466,25 @@ def _fills_all(
     return can_fill(need, warehouse, stock, cartons)
 
 
+def _whole(
+    groups: Sequence[_Group],
+    ranked: list[str],
+    stock: StockView,
+    config: AllocationConfig,
+    cartons: CartonView,
+) -> list[str]:
+    """The warehouses of ``ranked`` that fill every group, in order, when the order ships
+    whole from the first of them; empty when it is split or cannot ship from ``ranked``."""
+    fillers = _fillers(groups, ranked, stock, cartons)
+    if fillers and (
+        Strategy.WHOLE_ORDER in config.strategies
+        or not config.split.by_stock
+        or fillers[0] == ranked[0]
+    ):
+        return fillers
+    return []
+
+
 def _fillers(
     groups: Sequence[_Group], ranked: list[str], stock: StockView, cartons: CartonView
 ) -> list[str]:
@@ -526,8 +585,8 @@ def _plan(
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
-    fillers = _fillers(groups, ranked, stock, packs)
-    if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
+    fillers = _whole(groups, ranked, stock, config, packs)
+    if fillers:
         best = fillers[0]
         why = ["every line in stock", *ranking.reasons(best, fillers, ship_to, quotes)]
         return [(best, list(groups), why)]
