@@ -28,7 +28,7 @@ from channelhub.core.memo import MEMO_LIMIT, remember
 from channelhub.core.order import ChannelOrderState, Order, OrderLine
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
 from channelhub.core.reservations import ReservationPlan, Reservations, reserve
-from channelhub.core.review import ReviewDecision, ReviewRules, review
+from channelhub.core.review import HoldReason, ReviewDecision, ReviewRules, review
 from channelhub.core.stock import Available, Balance
 from channelhub.core.types import VALUE_CONFIG, AsTuple, replaced
 
@@ -92,17 +92,18 @@ class Outcomes:
     A binding is told apart by identity (the book's own instance, kept in the entry so its
     id cannot be reused while it is there). Likewise one plan before stock per status,
     reason and parts (:meth:`plan`), an order's lines paired and expanded once per shape of
-    its lines (:meth:`staged`, with its plans, :meth:`finished`) and a plan's lines moved
-    on once per allocation (:meth:`moved`). Each memo is emptied at :data:`OUTCOMES_LIMIT`
-    entries."""
+    its lines (:meth:`staged`, with its plans, :meth:`finished`; equal holds share one
+    review, :meth:`held`) and a plan's lines moved on once per allocation (:meth:`moved`).
+    Each memo is emptied at :data:`OUTCOMES_LIMIT` entries."""
 
-    __slots__ = ("_made", "_moved", "_plans", "_staged")
+    __slots__ = ("_held", "_made", "_moved", "_plans", "_staged")
 
     def __init__(self) -> None:
         self._made: dict[_Said, tuple[Binding | None, LineOutcome]] = {}
         self._plans: dict[_Planned, tuple[object, OrderPlan]] = {}
         self._moved: dict[_Moved, tuple[object, tuple[LineOutcome, ...]]] = {}
         self._staged: dict[_Shape, tuple[object, _Staged]] = {}
+        self._held: dict[tuple[HoldReason, ...], ReviewDecision] = {}
 
     def line(
         self,
@@ -157,6 +158,15 @@ class Outcomes:
         made = _stage(self, order, catalog, book, config)
         remember(self._staged, key, ((catalog, book, config), made))
         return made
+
+    def held(self, decision: ReviewDecision) -> ReviewDecision:
+        """The first decision kept equal to ``decision`` (a frozen value): review makes one
+        per held order, and orders held for the same reasons then share their plans
+        (:meth:`finished` tells reviews apart by identity)."""
+        found = self._held.get(decision.reasons)
+        if found is not None:
+            return found
+        return remember(self._held, decision.reasons, decision)
 
     def finished(
         self,
@@ -438,6 +448,7 @@ def plan_order(
     expanded = staged.expanded
     decision = None if approved_by_hand else review(order, review_rules, now=now)
     if decision is not None and not decision.approved:
+        decision = said.held(decision)
         return finish(HubStatus.ON_HOLD, decision.summary(), (expanded, decision))
 
     if order.ship_to is None:

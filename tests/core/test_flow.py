@@ -40,6 +40,7 @@ BOOK = PairingBook(
 )
 RULES = ReviewRules.model_validate({"rules": [{"name": "cod", "kind": "cash_on_delivery"}]})
 ALLOC = AllocationConfig.model_validate({"split": {"max_parts": 2}})
+PAIRING = PairingConfig()  # one instance: kept outcomes stage orders per config instance
 
 
 def ledger(**stock: int) -> list[StockMovement]:
@@ -62,7 +63,7 @@ def plan(o: Order, moves: list[StockMovement], **kw: Any) -> OrderPlan:
     return plan_order(
         o,
         book=BOOK,
-        pairing_config=PairingConfig(),
+        pairing_config=PAIRING,
         review_rules=RULES,
         allocation_config=ALLOC,
         balances=balances(moves),
@@ -275,3 +276,15 @@ def test_outcomes_stage_orders_by_what_they_read_of_their_lines() -> None:
     other_account = order(lines=[line], account="shop2")  # the binding is shop1's
     assert plan(other_account, [], **kw) == plan(other_account, [], until_stock=True)
     assert plan(other_account, [], **kw).status is HubStatus.AWAITING_PAIRING
+
+
+def test_orders_held_for_the_same_reasons_share_their_plan() -> None:
+    outcomes = Outcomes()
+    kw: dict[str, Any] = {"catalog": library(), "outcomes": outcomes, "until_stock": True}
+    cod: dict[str, Any] = {
+        "payment": {"method": "cash_on_delivery"},
+        "lines": [{"line_id": "1", "channel_sku": "SET-2PK", "quantity": 1}],  # bound
+    }
+    held = plan(order(**cod), [], **kw)
+    assert held.status is HubStatus.ON_HOLD and held == plan(order(**cod), [], until_stock=True)
+    assert plan(order(external_id="other", **cod), [], **kw) is held
