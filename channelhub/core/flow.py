@@ -176,14 +176,16 @@ class Outcomes:
         reviewed: _Reviewed | None = None,
     ) -> OrderPlan:
         """The plan before stock of an order ``staged`` so, now ``status`` for ``reason``
-        (its open lines waiting for it; ``reviewed`` as for :meth:`plan`), made once per
-        staging, status, reason and review instances."""
+        (its open lines waiting for it; ``reviewed`` as for :meth:`plan`), kept with the
+        staging per status, reason and review instances unless the review holds the order
+        (its reasons are as many as the orders held: :meth:`plan` keeps those, bounded)."""
+        held = reviewed is not None and reviewed[1] is not None and not reviewed[1].approved
         key = (
             status,
             reason,
             None if reviewed is None else (id(reviewed[0]), id(reviewed[1])),
         )
-        found = staged.plans.get(key)
+        found = None if held else staged.plans.get(key)
         if found is not None:
             return found[1]
         settled, bound = staged.settled, staged.bound
@@ -195,7 +197,8 @@ class Outcomes:
             ]
         )
         made = self.plan(status, reason, lines, staged.pairings, staged.new, reviewed)
-        remember(staged.plans, key, (reviewed, made))  # the review kept alive
+        if not held:
+            remember(staged.plans, key, (reviewed, made))  # the review kept alive
         return made
 
     def moved(
