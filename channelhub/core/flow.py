@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Annotated, Any
 
 from pydantic import BaseModel
@@ -81,6 +82,18 @@ _Shape = tuple[
 ]
 
 
+#: all staging reads of an order line: its id, quantities and listing
+_line_shape = attrgetter(
+    "line_id",
+    "quantity",
+    "cancelled_quantity",
+    "shipped_quantity",
+    "listing_id",
+    "variation_id",
+    "channel_sku",
+)
+
+
 def _ids(values: tuple[object, ...]) -> tuple[int, ...]:
     return tuple(map(id, values))
 
@@ -137,20 +150,7 @@ class Outcomes:
             id(config),
             order.channel,
             order.account,
-            tuple(
-                [
-                    (
-                        x.line_id,
-                        x.quantity,
-                        x.cancelled_quantity,
-                        x.shipped_quantity,
-                        x.listing_id,
-                        x.variation_id,
-                        x.channel_sku,
-                    )
-                    for x in order.lines
-                ]
-            ),
+            tuple(map(_line_shape, order.lines)),
         )
         found = self._staged.get(key)
         if found is not None:
