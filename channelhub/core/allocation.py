@@ -88,6 +88,11 @@ RANKING_MEMO_LIMIT = MEMO_LIMIT
 
 _Destination = tuple[str, str | None] | None  # (country, region) of the ship-to, or none
 _Part = tuple[int, str, tuple[int, ...], tuple[str, ...]]  # a decision, its lines by identity
+#: the groups each split rule takes (first rule wins), then the rest (rule None)
+_Partitions = tuple[tuple[SplitRule | None, tuple[_Group, ...]], ...]
+#: an order shipping whole: its partitions (by identity), candidates and their note, its
+#: destination and the warehouses that fill it
+_Whole = tuple[int, tuple[str, ...], str, _Destination, tuple[str, ...]]
 
 
 class _Taken(UnitsView[int]):
@@ -130,7 +135,10 @@ class Ranking:
     once. :func:`allocate` uses it only for the very ``config`` and ``origins`` it was made
     for (``origins`` must not change while it is in use) and makes its own otherwise.
     It also keeps the decisions and results it was asked for (:meth:`decision`,
-    :meth:`result`): frozen values that orders shipping the same lines share.
+    :meth:`result`): frozen values that orders shipping the same lines share; and, per
+    expansion orders share (a tuple), its partitions (:meth:`partitions`) and the result of
+    shipping it whole from the warehouses that fill it (:meth:`whole`): stock decides only
+    which warehouses fill it.
     Each memo is emptied when it reaches :data:`RANKING_MEMO_LIMIT` entries.
     """
 
@@ -147,6 +155,8 @@ class Ranking:
             tuple[int, ...], tuple[tuple[AllocationDecision, ...], AllocationResult]
         ] = {}
         self._explained: dict[int, tuple[AllocationResult, str]] = {}
+        self._split: dict[int, tuple[tuple[ExpandedLine, ...], _Partitions]] = {}
+        self._whole: dict[_Whole, tuple[_Partitions, AllocationResult]] = {}
 
     def serves(self, config: AllocationConfig, origins: Origins | None) -> bool:
         """Whether this ranking was made for exactly ``config`` and ``origins``."""
@@ -219,6 +229,44 @@ class Ranking:
         remember(self._results, key, (decisions, made))
         return made
 
+    def partitions(self, lines: Sequence[ExpandedLine]) -> _Partitions:
+        """:func:`_partitions` of ``lines``' groups, worked out once per tuple of lines (the
+        expansions orders share; a list, which may change, every time)."""
+        if type(lines) is not tuple:
+            return _partitions(_groups(lines), self.config.split_rules)
+        found = self._split.get(id(lines))
+        if found is not None and found[0] is lines:
+            return found[1]
+        made = _partitions(_groups(lines), self.config.split_rules)
+        remember(self._split, id(lines), (lines, made))
+        return made
+
+    def whole(
+        self,
+        partitions: _Partitions,
+        preferred: tuple[str, ...],
+        note: str,
+        ship_to: Address | None,
+        fillers: list[str],
+    ) -> AllocationResult:
+        """The result of an order of one partition (no split rule) shipping whole from the
+        first of ``fillers`` (the ``preferred`` warehouses, with their ``note``, that fill
+        it, with no live quotes): what :func:`allocate` makes of it, once per partitions
+        instance (:meth:`partitions`), candidates, destination and fillers."""
+        key = (id(partitions), preferred, note, _destination(ship_to), tuple(fillers))
+        found = self._whole.get(key)
+        if found is not None:
+            return found[1]
+        groups = partitions[0][1]
+        best = fillers[0]
+        why = ["every line in stock", *self.reasons(best, fillers, ship_to, None)]
+        if note:
+            why.insert(0, note)
+        lines = groups[0] if len(groups) == 1 else tuple(x for group in groups for x in group)
+        made = self.result((self.decision(1, best, lines, tuple(why)),))
+        remember(self._whole, key, (partitions, made))  # the partitions kept alive
+        return made
+
     def explain(self, result: AllocationResult) -> str:
         """``result.explain()``, worked out once per result instance (those :meth:`result`
         shares come back order after order; the instance is kept in its entry)."""
@@ -270,7 +318,14 @@ def allocate(
     preferred, note, fallback = ranking.candidates(stock, channel, account)
     remaining: StockView = stock  # less what earlier parts took (once a later part reads it)
     decisions: list[AllocationDecision] = []
-    partitions = _partitions(_groups(lines), config.split_rules)
+    partitions = ranking.partitions(lines)
+    if not quotes and preferred and type(lines) is tuple and len(partitions) == 1:
+        rule, groups = partitions[0]
+        if rule is None:  # what the loop below does when the order ships whole, kept
+            ranked = ranking.ranked(preferred, ship_to, None)
+            fillers = _whole(groups, ranked, stock, config, packs)
+            if fillers:
+                return ranking.whole(partitions, preferred, note, ship_to, fillers)
     for n, (rule, groups) in enumerate(partitions):
         budget = config.split.max_parts - len(decisions)
         planned: list[tuple[str, list[_Group], list[str]]] | str | None = None
@@ -372,20 +427,18 @@ def _groups(lines: Sequence[ExpandedLine]) -> list[_Group]:
     return [tuple(group) for group in by_line.values()]
 
 
-def _partitions(
-    groups: list[_Group], rules: Iterable[SplitRule]
-) -> list[tuple[SplitRule | None, list[_Group]]]:
+def _partitions(groups: list[_Group], rules: Iterable[SplitRule]) -> _Partitions:
     """Groups taken by each split rule (first rule wins), then the rest."""
-    parts: list[tuple[SplitRule | None, list[_Group]]] = []
+    parts: list[tuple[SplitRule | None, tuple[_Group, ...]]] = []
     left = list(groups)
     for rule in rules:
         taken = [g for g in left if any(rule.selects(line.sku) for line in g)]
         if taken:
-            parts.append((rule, taken))
+            parts.append((rule, tuple(taken)))
             left = [g for g in left if g not in taken]
     if left:
-        parts.append((None, left))
-    return parts
+        parts.append((None, tuple(left)))
+    return tuple(parts)
 
 
 def _fits(group: _Group, warehouse: str, stock: StockView, cartons: CartonView) -> bool:
@@ -395,7 +448,9 @@ def _fits(group: _Group, warehouse: str, stock: StockView, cartons: CartonView) 
     return can_fill(need, warehouse, stock, cartons)
 
 
-def _fills_all(groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView) -> bool:
+def _fills_all(
+    groups: Sequence[_Group], warehouse: str, stock: StockView, cartons: CartonView
+) -> bool:
     """Whether :func:`_fill` takes every group at ``warehouse``. With no carton rules that is
     whether it has the units of each SKU all the groups need together (each group fits what
     the earlier ones left exactly when the running total up to it fits, and a SKU's running
@@ -411,8 +466,41 @@ def _fills_all(groups: list[_Group], warehouse: str, stock: StockView, cartons: 
     return can_fill(need, warehouse, stock, cartons)
 
 
+def _whole(
+    groups: Sequence[_Group],
+    ranked: list[str],
+    stock: StockView,
+    config: AllocationConfig,
+    cartons: CartonView,
+) -> list[str]:
+    """The warehouses of ``ranked`` that fill every group, in order, when the order ships
+    whole from the first of them; empty when it is split or cannot ship from ``ranked``."""
+    fillers = _fillers(groups, ranked, stock, cartons)
+    if fillers and (
+        Strategy.WHOLE_ORDER in config.strategies
+        or not config.split.by_stock
+        or fillers[0] == ranked[0]
+    ):
+        return fillers
+    return []
+
+
+def _fillers(
+    groups: Sequence[_Group], ranked: list[str], stock: StockView, cartons: CartonView
+) -> list[str]:
+    """The warehouses of ``ranked`` that :func:`_fills_all` ``groups``, in order; with no
+    carton rules, what the groups need together summed once, not once per warehouse."""
+    if cartons:
+        return [w for w in ranked if _fills_all(groups, w, stock, cartons)]
+    need: dict[str, int] = {}
+    for group in groups:
+        for line in group:
+            need[line.sku] = need.get(line.sku, 0) + line.quantity
+    return [w for w in ranked if can_fill(need, w, stock, cartons)]
+
+
 def _fill(
-    groups: list[_Group], warehouse: str, stock: StockView, cartons: CartonView
+    groups: Sequence[_Group], warehouse: str, stock: StockView, cartons: CartonView
 ) -> list[_Group]:
     """The groups ``warehouse`` can ship together from ``stock``, in order."""
     local: _Taken | None = None  # made at the first group taken that a later one may follow
@@ -480,7 +568,7 @@ def _rank_key(
 
 
 def _plan(
-    groups: list[_Group],
+    groups: Sequence[_Group],
     pool: tuple[str, ...],
     stock: StockView,
     ship_to: Address | None,
@@ -497,8 +585,8 @@ def _plan(
     whole_first = Strategy.WHOLE_ORDER in config.strategies
     if budget < 1:
         return f"the order needs more than {config.split.max_parts} parts (the cap)"
-    fillers = [w for w in ranked if _fills_all(groups, w, stock, packs)]
-    if fillers and (whole_first or not config.split.by_stock or fillers[0] == ranked[0]):
+    fillers = _whole(groups, ranked, stock, config, packs)
+    if fillers:
         best = fillers[0]
         why = ["every line in stock", *ranking.reasons(best, fillers, ship_to, quotes)]
         return [(best, list(groups), why)]
@@ -575,7 +663,7 @@ def _ranking_reasons(
 
 
 def _shortage(
-    groups: list[_Group],
+    groups: Sequence[_Group],
     pool: tuple[str, ...],
     stock: StockView,
     tail: str,
@@ -594,7 +682,11 @@ def _shortage(
 
 
 def _short_line(
-    groups: list[_Group], pool: tuple[str, ...], stock: StockView, tail: str, cartons: CartonView
+    groups: Sequence[_Group],
+    pool: tuple[str, ...],
+    stock: StockView,
+    tail: str,
+    cartons: CartonView,
 ) -> str:
     for group in groups:
         if any(_fits(group, w, stock, cartons) for w in pool):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Annotated, Any
 
 from pydantic import BaseModel
@@ -27,10 +28,10 @@ from channelhub.core.lifecycle import HubStatus
 from channelhub.core.memo import MEMO_LIMIT, remember
 from channelhub.core.order import ChannelOrderState, Order, OrderLine
 from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
-from channelhub.core.reservations import ReservationPlan, reserve
-from channelhub.core.review import ReviewDecision, ReviewRules, review
+from channelhub.core.reservations import ReservationPlan, Reservations, reserve
+from channelhub.core.review import HoldReason, ReviewDecision, ReviewRules, review
 from channelhub.core.stock import Available, Balance
-from channelhub.core.types import VALUE_CONFIG, AsTuple
+from channelhub.core.types import VALUE_CONFIG, AsTuple, replaced
 
 #: The reason of a plan stopped ``until_stock``: only stock is left to decide.
 STOCK_TO_ALLOCATE = "stock to allocate"
@@ -67,6 +68,30 @@ _Said = tuple[str, LineState, str, int, str | None]  # a line outcome, its bindi
 #: bindings, then expansion and review when reviewed)
 _Planned = tuple[HubStatus, str, tuple[int, ...], tuple[int, ...], tuple[int, ...], object]
 _Reviewed = tuple[tuple[ExpandedLine, ...], ReviewDecision | None]
+_Moved = tuple[int, int, str]  # lines moved on by an allocation (by identity), for a reason
+_Finished = tuple[HubStatus, str, tuple[int, int] | None]  # a status, reason, review by identity
+#: what staging reads of an order: the catalog, book and pairing config (by identity), its
+#: channel and account, and each line's id, quantities and listing
+_Shape = tuple[
+    int,
+    int,
+    int,
+    str,
+    str,
+    tuple[tuple[str, int, int, int, str | None, str | None, str | None], ...],
+]
+
+
+#: all staging reads of an order line: its id, quantities and listing
+_line_shape = attrgetter(
+    "line_id",
+    "quantity",
+    "cancelled_quantity",
+    "shipped_quantity",
+    "listing_id",
+    "variation_id",
+    "channel_sku",
+)
 
 
 def _ids(values: tuple[object, ...]) -> tuple[int, ...]:
@@ -79,13 +104,19 @@ class Outcomes:
     orders keeps one and each outcome is validated once, not twice per line of every order.
     A binding is told apart by identity (the book's own instance, kept in the entry so its
     id cannot be reused while it is there). Likewise one plan before stock per status,
-    reason and parts (:meth:`plan`). Each memo is emptied at :data:`OUTCOMES_LIMIT` entries."""
+    reason and parts (:meth:`plan`), an order's lines paired and expanded once per shape of
+    its lines (:meth:`staged`, with its plans, :meth:`finished`; equal holds share one
+    review, :meth:`held`) and a plan's lines moved on once per allocation (:meth:`moved`).
+    Each memo is emptied at :data:`OUTCOMES_LIMIT` entries."""
 
-    __slots__ = ("_made", "_plans")
+    __slots__ = ("_held", "_made", "_moved", "_plans", "_staged")
 
     def __init__(self) -> None:
         self._made: dict[_Said, tuple[Binding | None, LineOutcome]] = {}
         self._plans: dict[_Planned, tuple[object, OrderPlan]] = {}
+        self._moved: dict[_Moved, tuple[object, tuple[LineOutcome, ...]]] = {}
+        self._staged: dict[_Shape, tuple[object, _Staged]] = {}
+        self._held: dict[tuple[HoldReason, ...], ReviewDecision] = {}
 
     def line(
         self,
@@ -104,6 +135,86 @@ class Outcomes:
             line_id=line_id, state=state, reason=reason, binding=binding, warehouse=warehouse
         )
         remember(self._made, key, (binding, made))
+        return made
+
+    def staged(
+        self, order: Order, catalog: Catalog, book: PairingBook, config: PairingConfig
+    ) -> _Staged:
+        """``order``'s lines settled, paired and expanded (:func:`_stage`), worked out once
+        per shape: all of it reads of the order its channel, account and each line's id,
+        counts and listing, and the same listings sell in the same quantities order after
+        order (the catalog, book and config told apart by identity, kept in the entry)."""
+        key = (
+            id(catalog),
+            id(book),
+            id(config),
+            order.channel,
+            order.account,
+            tuple(map(_line_shape, order.lines)),
+        )
+        found = self._staged.get(key)
+        if found is not None:
+            return found[1]
+        made = _stage(self, order, catalog, book, config)
+        remember(self._staged, key, ((catalog, book, config), made))
+        return made
+
+    def held(self, decision: ReviewDecision) -> ReviewDecision:
+        """The first decision kept equal to ``decision`` (a frozen value): review makes one
+        per held order, and orders held for the same reasons then share their plans
+        (:meth:`finished` tells reviews apart by identity)."""
+        found = self._held.get(decision.reasons)
+        if found is not None:
+            return found
+        return remember(self._held, decision.reasons, decision)
+
+    def finished(
+        self,
+        staged: _Staged,
+        status: HubStatus,
+        reason: str,
+        reviewed: _Reviewed | None = None,
+    ) -> OrderPlan:
+        """The plan before stock of an order ``staged`` so, now ``status`` for ``reason``
+        (its open lines waiting for it; ``reviewed`` as for :meth:`plan`), kept with the
+        staging per status, reason and review instances unless the review holds the order
+        (its reasons are as many as the orders held: :meth:`plan` keeps those, bounded)."""
+        held = reviewed is not None and reviewed[1] is not None and not reviewed[1].approved
+        key = (
+            status,
+            reason,
+            None if reviewed is None else (id(reviewed[0]), id(reviewed[1])),
+        )
+        found = None if held else staged.plans.get(key)
+        if found is not None:
+            return found[1]
+        settled, bound = staged.settled, staged.bound
+        lines = tuple(
+            [
+                settled.get(line_id)
+                or self.line(line_id, LineState.WAITING, reason, bound.get(line_id))
+                for line_id in staged.ids
+            ]
+        )
+        made = self.plan(status, reason, lines, staged.pairings, staged.new, reviewed)
+        if not held:
+            remember(staged.plans, key, (reviewed, made))  # the review kept alive
+        return made
+
+    def moved(
+        self, lines: tuple[LineOutcome, ...], shipped: AllocationResult, reason: str
+    ) -> tuple[LineOutcome, ...]:
+        """``lines`` (a plan's before stock) with the waiting ones reserved where ``shipped``
+        ships them, or waiting for ``reason``: made once for the same instances (plans
+        before stock and allocations are shared, :meth:`plan` and
+        :meth:`~channelhub.core.allocation.Ranking.result`)."""
+        key = (id(lines), id(shipped), reason)
+        found = self._moved.get(key)
+        if found is not None:
+            return found[1]
+        homes = {x.order_line_id: d.warehouse for d in shipped.decisions for x in d.lines}
+        made = _moved(self, lines, homes, reason)
+        remember(self._moved, key, ((lines, shipped), made))  # the instances kept alive
         return made
 
     def plan(
@@ -139,6 +250,100 @@ class Outcomes:
         )
         remember(self._plans, key, ((lines, pairings, new, reviewed), made))  # parts kept alive
         return made
+
+
+class _Staged:
+    """An order's lines settled (cancelled, shipped), paired and expanded: what planning
+    reads of its lines alone, before review and stock (:meth:`Outcomes.staged`)."""
+
+    __slots__ = (
+        "bound",
+        "expanded",
+        "ids",
+        "new",
+        "open",
+        "pairings",
+        "plans",
+        "settled",
+        "unpaired",
+    )
+
+    def __init__(
+        self,
+        ids: tuple[str, ...],
+        settled: dict[str, LineOutcome],
+        *,
+        open_lines: bool = True,
+        bound: dict[str, Binding] | None = None,
+        pairings: tuple[PairingOutcome, ...] = (),
+        new: tuple[Binding, ...] = (),
+        unpaired: str | None = None,
+        expanded: tuple[ExpandedLine, ...] = (),
+    ) -> None:
+        self.ids = ids  # every line's id, in order
+        self.settled = settled  # the outcome of each line settled before stock, by id
+        self.open = open_lines  # any line left open
+        self.bound = {} if bound is None else bound  # the bound open lines' bindings
+        self.pairings = pairings
+        self.new = new  # the automatic bindings pairing made
+        self.unpaired = unpaired  # why the order awaits pairing (None: every line bound)
+        self.expanded = expanded  # when every line is bound
+        #: its plans before stock (:meth:`Outcomes.finished`), the review kept alive
+        self.plans: dict[_Finished, tuple[object, OrderPlan]] = {}
+
+
+def _stage(
+    said: Outcomes, order: Order, catalog: Catalog, book: PairingBook, config: PairingConfig
+) -> _Staged:
+    """``order``'s lines settled, paired and, when every open one is bound, expanded."""
+    ids = tuple([line.line_id for line in order.lines])
+    settled: dict[str, LineOutcome] = {}
+    open_lines: list[tuple[OrderLine, int]] = []  # with its open quantity, read once
+    for line in order.lines:
+        if line.cancelled_quantity >= line.quantity:
+            settled[line.line_id] = said.line(line.line_id, LineState.CANCELLED, "line cancelled")
+        elif (units := line.open_quantity) == 0:
+            settled[line.line_id] = said.line(
+                line.line_id, LineState.SHIPPED, "line already shipped"
+            )
+        else:
+            open_lines.append((line, units))
+    if not open_lines:
+        return _Staged(ids, settled, open_lines=False)
+
+    pairings: list[PairingOutcome] = []
+    bound: dict[str, Binding] = {}
+    new: list[Binding] = []
+    for line, _ in open_lines:
+        ref = ListingRef.of_line(order, line)
+        try:
+            outcome = pair(ref, catalog, config, book)
+        except PairingConflict as conflict:
+            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, str(conflict))
+            continue
+        pairings.append(outcome)
+        if outcome.binding is None:
+            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, outcome.reason)
+            continue
+        bound[line.line_id] = outcome.binding
+        if outcome.binding.source == "auto" and outcome.binding not in new:
+            new.append(outcome.binding)
+    paired = _Staged(ids, settled, bound=bound, pairings=tuple(pairings), new=tuple(new))
+
+    unpaired = [line for line, _ in open_lines if line.line_id not in bound]
+    if unpaired:
+        names = ", ".join(settled[line.line_id].reason for line in unpaired)
+        paired.unpaired = f"awaiting pairing: {names}"
+        return paired
+
+    expanded: tuple[ExpandedLine, ...] = ()
+    for line, units in open_lines:  # each line's expansion in turn (shared frozen tuples)
+        binding = bound[line.line_id]
+        expanded += catalog.expand(
+            binding.sku, units, multiplier=binding.multiplier, order_line_id=line.line_id
+        )
+    paired.expanded = expanded
+    return paired
 
 
 class OrderPlan(BaseModel):
@@ -187,6 +392,7 @@ def plan_order(
     until_stock: bool = False,
     ranking: Ranking | None = None,
     outcomes: Outcomes | None = None,
+    reservations: Reservations | None = None,
 ) -> OrderPlan:
     """Decide what happens to ``order`` now; see the module docstring.
 
@@ -198,8 +404,9 @@ def plan_order(
     ``until_stock``: stop where only stock is left to decide (``approved``, with the expansion
     and review, no allocation): what a caller plans first to learn which SKUs to lock.
     ``ranking``: allocation's memo for ``allocation_config`` and ``origins``
-    (:class:`~channelhub.core.allocation.Ranking`), and ``outcomes`` the memo of line outcomes
-    and plans before stock (:class:`Outcomes`), kept by a caller planning many orders.
+    (:class:`~channelhub.core.allocation.Ranking`), ``outcomes`` the memo of line outcomes
+    and plans before stock (:class:`Outcomes`) and ``reservations`` reservation's
+    (:class:`~channelhub.core.reservations.Reservations`), kept by a caller planning many orders.
     """
     said = Outcomes() if outcomes is None else outcomes
     if (
@@ -226,67 +433,25 @@ def plan_order(
             "the channel has not confirmed the order yet (payment pending): it waits",
             order.hub_status,
         )
-    settled: dict[str, LineOutcome] = {}
-    open_lines: list[tuple[OrderLine, int]] = []  # with its open quantity, read once
-    for line in order.lines:
-        if line.cancelled_quantity >= line.quantity:
-            settled[line.line_id] = said.line(line.line_id, LineState.CANCELLED, "line cancelled")
-        elif (units := line.open_quantity) == 0:
-            settled[line.line_id] = said.line(
-                line.line_id, LineState.SHIPPED, "line already shipped"
-            )
-        else:
-            open_lines.append((line, units))
-    if not open_lines:
-        every = [settled[line.line_id] for line in order.lines]
+    staged = said.staged(order, catalog, book, pairing_config)
+    if not staged.open:
+        every = [staged.settled[line_id] for line_id in staged.ids]
         status = (
             HubStatus.CANCELLED
             if all(x.state is LineState.CANCELLED for x in every)
             else order.hub_status
         )
         return OrderPlan(status=status, reason="no line is open", lines=tuple(every))
+    if staged.unpaired is not None:
+        return said.finished(staged, HubStatus.AWAITING_PAIRING, staged.unpaired)
 
-    pairings: list[PairingOutcome] = []
-    bound: dict[str, Binding] = {}
-    new: list[Binding] = []
-    for line, _ in open_lines:
-        ref = ListingRef.of_line(order, line)
-        try:
-            outcome = pair(ref, catalog, pairing_config, book)
-        except PairingConflict as conflict:
-            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, str(conflict))
-            continue
-        pairings.append(outcome)
-        if outcome.binding is None:
-            settled[line.line_id] = said.line(line.line_id, LineState.WAITING, outcome.reason)
-            continue
-        bound[line.line_id] = outcome.binding
-        if outcome.binding.source == "auto" and outcome.binding not in new:
-            new.append(outcome.binding)
+    def finish(status: HubStatus, reason: str, reviewed: _Reviewed) -> OrderPlan:
+        return said.finished(staged, status, reason, reviewed)
 
-    def finish(status: HubStatus, reason: str, reviewed: _Reviewed | None = None) -> OrderPlan:
-        lines = tuple(
-            [
-                settled.get(line.line_id)
-                or said.line(line.line_id, LineState.WAITING, reason, bound.get(line.line_id))
-                for line in order.lines
-            ]
-        )
-        return said.plan(status, reason, lines, tuple(pairings), tuple(new), reviewed)
-
-    unpaired = [line for line, _ in open_lines if line.line_id not in bound]
-    if unpaired:
-        names = ", ".join(settled[line.line_id].reason for line in unpaired)
-        return finish(HubStatus.AWAITING_PAIRING, f"awaiting pairing: {names}")
-
-    expanded: tuple[ExpandedLine, ...] = ()
-    for line, units in open_lines:  # each line's expansion in turn (shared frozen tuples)
-        binding = bound[line.line_id]
-        expanded += catalog.expand(
-            binding.sku, units, multiplier=binding.multiplier, order_line_id=line.line_id
-        )
+    expanded = staged.expanded
     decision = None if approved_by_hand else review(order, review_rules, now=now)
     if decision is not None and not decision.approved:
+        decision = said.held(decision)
         return finish(HubStatus.ON_HOLD, decision.summary(), (expanded, decision))
 
     if order.ship_to is None:
@@ -309,6 +474,7 @@ def plan_order(
         quotes=quotes,
         ranking=ranking,
         outcomes=said,
+        reservations=reservations,
     )
 
 
@@ -326,12 +492,13 @@ def plan_stock(
     quotes: Quotes | None = None,
     ranking: Ranking | None = None,
     outcomes: Outcomes | None = None,
+    reservations: Reservations | None = None,
 ) -> OrderPlan:
     """The rest of :func:`plan_order` for ``first``, the plan it returned ``until_stock``
     (``approved``, paired, expanded and reviewed): allocate and reserve against ``balances``.
     A caller that planned once to learn which SKUs to lock finishes here, without pairing,
-    expanding and reviewing the order again. ``ranking``, ``outcomes``: as for
-    :func:`plan_order`."""
+    expanding and reviewing the order again. ``ranking``, ``outcomes``, ``reservations``: as
+    for :func:`plan_order`."""
     said = Outcomes() if outcomes is None else outcomes
     assert order.ship_to is not None  # an order without an address is held before stock
     stock = Available(balances)  # read as allocation asks: not every balance for each order
@@ -350,19 +517,23 @@ def plan_stock(
     )
     if not allocation.allocated:
         reason = f"waiting for stock: {allocation.unallocatable}"
-        return _then(said, first, HubStatus.APPROVED, reason, {}, allocation=allocation)
-    plan = reserve(allocation.decisions, balances, reference=reference or str(order.key), at=now)
+        return _then(said, first, HubStatus.APPROVED, reason, allocation=allocation)
+    plan = reserve(
+        allocation.decisions,
+        balances,
+        reference=reference or str(order.key),
+        at=now,
+        memo=reservations,
+    )
     if not plan.ok:
         reason = f"waiting for stock: {plan.reason()}"
         return _then(
-            said, first, HubStatus.APPROVED, reason, {}, allocation=allocation, reservation=plan
+            said, first, HubStatus.APPROVED, reason, allocation=allocation, reservation=plan
         )
-    homes = {x.order_line_id: d.warehouse for d in allocation.decisions for x in d.lines}
     why = allocation.explain() if ranking is None else ranking.explain(allocation)
     return _then(
-        said, first, HubStatus.ALLOCATED, why, homes,
-        allocation=allocation, reservation=plan,
-    )  # fmt: skip
+        said, first, HubStatus.ALLOCATED, why, allocation, allocation=allocation, reservation=plan
+    )
 
 
 def _then(
@@ -370,18 +541,31 @@ def _then(
     first: OrderPlan,
     status: HubStatus,
     reason: str,
-    homes: Mapping[str, str],
+    shipped: AllocationResult | None = None,
     **extra: object,
 ) -> OrderPlan:
-    """``first`` moved on to ``status``: its open lines (bound, waiting for stock) reserved in
-    their ``homes`` or still waiting, now for ``reason``; the settled ones as they were."""
-    lines = tuple(
-        [_moved(said, x, homes, reason) if x.state is LineState.WAITING else x for x in first.lines]
+    """``first`` moved on to ``status``: its open lines (bound, waiting for stock) reserved
+    where ``shipped`` (an allocation, None: nowhere) ships them or still waiting, now for
+    ``reason``; the settled ones as they were. Its fields are already valid values."""
+    if shipped is None:
+        lines = _moved(said, first.lines, {}, reason)
+    else:
+        lines = said.moved(first.lines, shipped, reason)
+    return replaced(first, status=status, reason=reason, lines=lines, **extra)
+
+
+def _moved(
+    said: Outcomes, lines: tuple[LineOutcome, ...], homes: Mapping[str, str], reason: str
+) -> tuple[LineOutcome, ...]:
+    """``lines`` with the waiting ones reserved in their ``homes`` or waiting for ``reason``."""
+    return tuple(
+        [_line_moved(said, x, homes, reason) if x.state is LineState.WAITING else x for x in lines]
     )
-    return first.model_copy(update={"status": status, "reason": reason, "lines": lines, **extra})
 
 
-def _moved(said: Outcomes, line: LineOutcome, homes: Mapping[str, str], reason: str) -> LineOutcome:
+def _line_moved(
+    said: Outcomes, line: LineOutcome, homes: Mapping[str, str], reason: str
+) -> LineOutcome:
     home = homes.get(line.line_id)
     if home is None:
         return said.line(line.line_id, LineState.WAITING, reason, line.binding)

@@ -19,8 +19,9 @@ from pydantic import BaseModel
 
 from channelhub.core.allocation import AllocationDecision
 from channelhub.core.errors import InvalidInput
+from channelhub.core.memo import remember
 from channelhub.core.stock import Balance, MovementKind, StockMovement
-from channelhub.core.types import VALUE_CONFIG, AsTuple
+from channelhub.core.types import MAX_TEXT, VALUE_CONFIG, AsTuple, replaced
 
 
 class Shortfall(BaseModel):
@@ -60,21 +61,93 @@ def part_reference(order_reference: str, part: int) -> str:
     return f"{order_reference}#p{part}"
 
 
+#: What :func:`reserve` works out of one allocation's decisions at one time: the units each
+#: (warehouse, sku) needs, sorted, and a plan it made, with each movement's part number.
+_Worked = tuple[tuple[tuple[tuple[str, str], int], ...], tuple[int, ...], ReservationPlan]
+
+
+class Reservations:
+    """What :func:`reserve` works out of an allocation's decisions alone, kept per decisions
+    instance and time by a caller reserving many orders (the planner): allocation shares
+    its decisions between orders shipping the same lines, and their movements differ only
+    in their order's reference, so each is validated once and copied with the next order's
+    reference (:func:`~channelhub.core.types.replaced`). Emptied when full
+    (:func:`~channelhub.core.memo.remember`)."""
+
+    __slots__ = ("_worked",)
+
+    def __init__(self) -> None:
+        # the decisions are kept in their entry, so no other tuple can take their id
+        self._worked: dict[
+            tuple[int, datetime], tuple[tuple[AllocationDecision, ...], _Worked]
+        ] = {}
+
+    def reserve(
+        self,
+        decisions: tuple[AllocationDecision, ...],
+        balances: Mapping[tuple[str, str], Balance],
+        *,
+        reference: str,
+        at: datetime,
+    ) -> ReservationPlan:
+        """:func:`reserve`, from what an earlier call worked out for the same ``decisions``
+        and ``at`` when every unit is available and ``reference`` fits a movement."""
+        key = (id(decisions), at)
+        found = self._worked.get(key)
+        if found is None or found[0] is not decisions:
+            plan = _reserve(decisions, balances, reference=reference, at=at)
+            if plan.ok:
+                parts = tuple(d.part for d in decisions for _ in d.lines)
+                remember(self._worked, key, (decisions, (_needed(decisions), parts, plan)))
+            return plan
+        needed, parts, made = found[1]
+        for at_key, wanted in needed:
+            balance = balances.get(at_key)
+            if balance is None or wanted > balance.available:
+                return _reserve(decisions, balances, reference=reference, at=at)  # shortfalls
+        movements = []
+        for part, movement in zip(parts, made.movements, strict=True):
+            ours = part_reference(reference, part)
+            if len(ours) > MAX_TEXT:  # refused as validation refuses it
+                return _reserve(decisions, balances, reference=reference, at=at)
+            movements.append(replaced(movement, reference=ours))
+        return replaced(made, movements=tuple(movements))
+
+
 def reserve(
     decisions: Sequence[AllocationDecision],
     balances: Mapping[tuple[str, str], Balance],
     *,
     reference: str,
     at: datetime,
+    memo: Reservations | None = None,
 ) -> ReservationPlan:
-    """RESERVE movements for every allocated line, all or nothing."""
+    """RESERVE movements for every allocated line, all or nothing. ``memo``: what a caller
+    reserving many orders keeps (:class:`Reservations`; used for a tuple of decisions)."""
+    if memo is not None and type(decisions) is tuple:
+        return memo.reserve(decisions, balances, reference=reference, at=at)
+    return _reserve(decisions, balances, reference=reference, at=at)
+
+
+def _needed(decisions: Sequence[AllocationDecision]) -> tuple[tuple[tuple[str, str], int], ...]:
+    """The units each (warehouse, sku) of ``decisions`` needs, in (warehouse, sku) order."""
     needed: dict[tuple[str, str], int] = {}
     for decision in decisions:
         for line in decision.lines:
             key = (decision.warehouse, line.sku)
             needed[key] = needed.get(key, 0) + line.quantity
+    return tuple(sorted(needed.items()))
+
+
+def _reserve(
+    decisions: Sequence[AllocationDecision],
+    balances: Mapping[tuple[str, str], Balance],
+    *,
+    reference: str,
+    at: datetime,
+) -> ReservationPlan:
     shortfalls = []
-    for (warehouse, sku), wanted in sorted(needed.items()):
+    for (warehouse, sku), wanted in _needed(decisions):
         balance = balances.get((warehouse, sku))
         available = balance.available if balance is not None else 0
         if wanted > available:

@@ -6,11 +6,12 @@ They live apart from the models so that a mapping can import them without the mo
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -75,3 +76,27 @@ def _list_to_tuple(value: object) -> object:
 
 #: Lets a strict model take a JSON-style list where it stores an immutable tuple.
 AsTuple = BeforeValidator(_list_to_tuple)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def replaced(value: _M, **fields: object) -> _M:
+    """``value.model_copy(update=fields)``, made directly: ``fields`` are not validated (the
+    caller passes values already valid for them: another validated value's, or checked as
+    validation would). Planning copies a frozen value per order where validating it anew
+    re-checks what was checked, and ``model_copy`` goes through :mod:`copy` for each of
+    its four parts; a value with no extra fields and no private ones has just two to copy."""
+    private = getattr(value, "__pydantic_private__", None)
+    if value.__pydantic_extra__ is not None or private is not None:
+        return value.model_copy(update=fields)  # not a value model: pydantic's own copy
+    cls = type(value)
+    made = cls.__new__(cls)
+    state = value.__dict__.copy()
+    state.update(fields)
+    _set(made, "__dict__", state)
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_fields_set__", value.__pydantic_fields_set__.union(fields))
+    _set(made, "__pydantic_private__", None)
+    return made

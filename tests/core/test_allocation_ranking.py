@@ -3,6 +3,7 @@ made afresh for each, whatever the destinations, accounts, stock and quotes in b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -101,7 +102,7 @@ def _allocate(
     config: AllocationConfig,
     origins: dict[str, Origin] | None,
     ranking: Ranking | None,
-    lines: list[ExpandedLine] | None = None,
+    lines: Sequence[ExpandedLine] | None = None,
 ) -> AllocationResult:
     spec: list[tuple[str, int]] = order["lines"]  # type: ignore[assignment]
     raw: dict[str, dict[str, object]] | None = order["quotes"]  # type: ignore[assignment]
@@ -233,6 +234,25 @@ def test_decisions_kept_for_shared_lines_decide_as_fresh_ones(
         assert kept.explain(again) == kept.explain(once) == once.explain()
         if once.allocated and not order["quotes"]:
             assert again is once  # the same decisions: one result
+
+
+@settings(max_examples=200, deadline=None)
+@given(orders, st.sampled_from(CONFIGS), st.booleans())
+def test_shared_expansions_decide_as_fresh_ones(
+    sequence: list[dict[str, object]], config: AllocationConfig, registered: bool
+) -> None:
+    """Orders whose expansion is one tuple instance (as plans before stock share theirs) go
+    through the kept partitions and whole-order results, equal to those allocated afresh."""
+    origins = dict(ORIGINS) if registered else None
+    kept = Ranking(config, origins)
+    expansions: dict[tuple[tuple[str, int], ...], tuple[ExpandedLine, ...]] = {}
+    for order in sequence:
+        spec: list[tuple[str, int]] = order["lines"]  # type: ignore[assignment]
+        made = tuple(SHARED[(n, sku, qty)] for n, (sku, qty) in enumerate(spec))
+        lines = expansions.setdefault(tuple(spec), made)
+        fresh = _allocate(order, config, origins, None)
+        assert _allocate(order, config, origins, kept, lines) == fresh
+        assert _allocate(order, config, origins, kept, lines) == fresh
 
 
 def test_a_full_decision_memo_is_emptied_and_still_answers() -> None:

@@ -20,6 +20,7 @@ from channelhub.core.flow import (
 )
 from channelhub.core.models import HubStatus, MovementKind, Order, StockMovement
 from channelhub.core.pairing import PairingConfig
+from channelhub.core.reservations import Reservations
 from channelhub.core.review import ReviewRules
 from channelhub.core.stock import balances
 from tests.core.orderflow_data import NOW, library, order
@@ -39,6 +40,7 @@ BOOK = PairingBook(
 )
 RULES = ReviewRules.model_validate({"rules": [{"name": "cod", "kind": "cash_on_delivery"}]})
 ALLOC = AllocationConfig.model_validate({"split": {"max_parts": 2}})
+PAIRING = PairingConfig()  # one instance: kept outcomes stage orders per config instance
 
 
 def ledger(**stock: int) -> list[StockMovement]:
@@ -61,7 +63,7 @@ def plan(o: Order, moves: list[StockMovement], **kw: Any) -> OrderPlan:
     return plan_order(
         o,
         book=BOOK,
-        pairing_config=PairingConfig(),
+        pairing_config=PAIRING,
         review_rules=RULES,
         allocation_config=ALLOC,
         balances=balances(moves),
@@ -199,6 +201,7 @@ def test_outcomes_kept_across_orders_plan_as_fresh_ones(sequence: list[dict[str,
     does, in one pass or stopped ``until_stock`` and finished) plan each exactly as a plan
     made afresh: what was kept for one line never answers for another."""
     catalog, outcomes, ranking = library(), Outcomes(), Ranking(ALLOC, None)
+    reservations = Reservations()
     for spec in sequence:
         o = order(
             lines=[
@@ -211,13 +214,18 @@ def test_outcomes_kept_across_orders_plan_as_fresh_ones(sequence: list[dict[str,
         )
         moves = ledger(**spec["stock"])
         fresh = plan(o, moves)
-        kept = {"catalog": catalog, "ranking": ranking, "outcomes": outcomes}
+        kept = {
+            "catalog": catalog,
+            "ranking": ranking,
+            "outcomes": outcomes,
+            "reservations": reservations,
+        }
         assert plan(o, moves, **kept) == fresh
         first = plan(o, moves, until_stock=True, **kept)
         if first.status is HubStatus.APPROVED and first.expanded:
             rest = plan_stock(
                 o, first, balances=balances(moves), allocation_config=ALLOC, now=NOW,
-                ranking=ranking, outcomes=outcomes,
+                ranking=ranking, outcomes=outcomes, reservations=reservations,
             )  # fmt: skip
             assert rest == fresh
 
@@ -254,3 +262,29 @@ def test_outcomes_share_one_plan_per_parts_instances() -> None:
         made = outcomes.plan(HubStatus.APPROVED, f"r{n}", *parts, (first.expanded, None))
         assert made.reason == f"r{n}" and made.expanded == first.expanded
     assert 0 < len(outcomes._plans) <= OUTCOMES_LIMIT
+
+
+def test_outcomes_stage_orders_by_what_they_read_of_their_lines() -> None:
+    outcomes = Outcomes()
+    kw: dict[str, Any] = {"catalog": library(), "outcomes": outcomes, "until_stock": True}
+    line = {"line_id": "1", "channel_sku": "SET-2PK", "quantity": 2}
+    first = plan(order(lines=[line]), [], **kw)
+    assert plan(order(lines=[line], external_id="other"), [], **kw) is first
+    for changed in ({"shipped_quantity": 1}, {"cancelled_quantity": 2}, {"line_id": "2"}):
+        o = order(lines=[line | changed])
+        assert plan(o, [], **kw) == plan(o, [], until_stock=True) != first
+    other_account = order(lines=[line], account="shop2")  # the binding is shop1's
+    assert plan(other_account, [], **kw) == plan(other_account, [], until_stock=True)
+    assert plan(other_account, [], **kw).status is HubStatus.AWAITING_PAIRING
+
+
+def test_orders_held_for_the_same_reasons_share_their_plan() -> None:
+    outcomes = Outcomes()
+    kw: dict[str, Any] = {"catalog": library(), "outcomes": outcomes, "until_stock": True}
+    cod: dict[str, Any] = {
+        "payment": {"method": "cash_on_delivery"},
+        "lines": [{"line_id": "1", "channel_sku": "SET-2PK", "quantity": 1}],  # bound
+    }
+    held = plan(order(**cod), [], **kw)
+    assert held.status is HubStatus.ON_HOLD and held == plan(order(**cod), [], until_stock=True)
+    assert plan(order(external_id="other", **cod), [], **kw) is held

@@ -22,6 +22,7 @@ from channelhub.core.models import (
     StockMovement,
 )
 from channelhub.core.stock import balances, movement_deltas
+from channelhub.core.types import replaced
 from channelhub.core.validation import parse
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -192,3 +193,13 @@ def test_an_orders_key_is_built_from_its_own_fields() -> None:
     moved = seen[0].model_copy(update={"external_id": "9"})
     assert moved.key == OrderKey(channel="shopify", account="shop1", external_id="9")
     assert seen[0].key == OrderKey(channel="shopify", account="shop1", external_id="1001")
+
+
+def test_replaced_is_model_copy_of_a_value() -> None:
+    movement = StockMovement(
+        warehouse="W", sku="MUG", kind=MovementKind.RESERVE, quantity=2, reason="r", at=T0
+    )
+    made = replaced(movement, reference="o1#p1")
+    copied = movement.model_copy(update={"reference": "o1#p1"})
+    assert made == copied and made.model_fields_set == copied.model_fields_set
+    assert movement.reference is None and "reference" not in movement.model_fields_set

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from channelhub.core.allocation import AllocationDecision
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import MovementKind, StockMovement
-from channelhub.core.reservations import consume, open_reservations, release, reserve
+from channelhub.core.reservations import (
+    Reservations,
+    consume,
+    open_reservations,
+    release,
+    reserve,
+)
 from channelhub.core.stock import balances
+from channelhub.core.types import MAX_TEXT
 from tests.core.orderflow_data import NOW, library
 
 
@@ -55,6 +65,33 @@ def test_kit_reservation_needs_kit_stock() -> None:
     ledger = [receive("W", "MUG", 5), receive("W", "LID", 5)]
     plan = reserve([decision("W", "GIFT", 1)], balances(ledger), reference="o1", at=NOW)
     assert plan.reason() == "W has 0 x GIFT available, 1 needed"
+
+
+def test_a_memo_reserves_as_reserve_does_order_after_order() -> None:
+    memo = Reservations()
+    decisions = (decision("W", "SET", 2), decision("W", "MUG", 1, part=2, line="L2"))
+    stock = balances([receive("W", "MUG", 5), receive("W", "SPOON", 5)])
+    at_noon_cet = NOW.astimezone(timezone(timedelta(hours=1)))  # the same instant
+    for reference, at in (("o1", NOW), ("o2", NOW), ("o3", at_noon_cet)):
+        plan = reserve(decisions, stock, reference=reference, at=at, memo=memo)
+        fresh = reserve(decisions, stock, reference=reference, at=at)
+        assert plan == fresh and plan.model_fields_set == fresh.model_fields_set
+        assert [m.model_fields_set for m in plan.movements] == [
+            m.model_fields_set for m in fresh.movements
+        ]
+    assert [m.reference for m in plan.movements] == ["o3#p1", "o3#p1", "o3#p2"]
+
+
+def test_a_memo_still_names_shortfalls_and_refuses_what_validation_refuses() -> None:
+    memo = Reservations()
+    decisions = (decision("W", "SET", 2),)
+    plenty = balances([receive("W", "MUG", 5), receive("W", "SPOON", 5)])
+    assert reserve(decisions, plenty, reference="o1", at=NOW, memo=memo).ok
+    short = balances([receive("W", "MUG", 5), receive("W", "SPOON", 3)])
+    plan = reserve(decisions, short, reference="o2", at=NOW, memo=memo)
+    assert plan.reason() == "W has 3 x SPOON available, 4 needed"
+    with pytest.raises(ValidationError):
+        reserve(decisions, plenty, reference="o" * MAX_TEXT, at=NOW, memo=memo)
 
 
 def test_release_and_consume_settle_exactly_what_is_held() -> None:

@@ -34,6 +34,7 @@ from channelhub.core.flow import OrderPlan, Outcomes, plan_order, plan_stock
 from channelhub.core.geography import Origin
 from channelhub.core.order import Order, OrderKey
 from channelhub.core.pairing import PairingConfig, written_forms
+from channelhub.core.reservations import Reservations
 from channelhub.core.review import ReviewRules
 from channelhub.core.stock import Balance
 from channelhub.store.repos.cartons import carton_rules
@@ -93,10 +94,13 @@ class Planner:
     ranking: Ranking = field(init=False, repr=False, compare=False)
     #: the lines' outcomes it planned, shared by every order it plans (frozen values)
     outcomes: Outcomes = field(init=False, repr=False, compare=False)
+    #: the reservations' parts it worked out, shared by every order it plans (frozen values)
+    reservations: Reservations = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ranking", Ranking(self.settings.allocation, self.origins))
         object.__setattr__(self, "outcomes", Outcomes())
+        object.__setattr__(self, "reservations", Reservations())
 
     @classmethod
     def load(
@@ -157,6 +161,7 @@ class Planner:
             until_stock=True,
             ranking=self.ranking,
             outcomes=self.outcomes,
+            reservations=self.reservations,
         )
 
     def with_stock(
@@ -182,6 +187,7 @@ class Planner:
             quotes=self._quotes(reference),
             ranking=self.ranking,
             outcomes=self.outcomes,
+            reservations=self.reservations,
         )
 
     def _quotes(self, reference: str) -> Quotes | None:
