@@ -219,6 +219,7 @@ async def test_a_store_failure_rolls_back_only_its_order(
     """An order whose store write fails after writing part of itself leaves nothing behind
     (the page's set-based savepoint, then its own, are rolled back), the page's other orders
     are committed, and the replay after the fix stores it."""
+    import channelhub.jobs.orders.page_planning as page_planning
     import channelhub.jobs.orders.pulls as pulls
 
     rig = RIGS["ebay"](session_factory, vault, COUNT)
@@ -243,6 +244,7 @@ async def test_a_store_failure_rolls_back_only_its_order(
 
     monkeypatch.setattr(pulls, "intake_order", half_then_fail)
     monkeypatch.setattr(pulls, "intake_orders", page_then_fail)
+    monkeypatch.setattr(page_planning, "intake_orders", page_then_fail)  # a page planned first
     result = await pull(session_factory, rig)
     assert result.outcome is RunOutcome.OK and result.counts.failed == 1
     assert stored(session_factory, rig.account)[1] == ids_of(rig) - {bad_id}
@@ -250,8 +252,7 @@ async def test_a_store_failure_rolls_back_only_its_order(
         (letter,) = list_dead_letters(session, account=rig.account)
         assert letter.reason.startswith("OverflowError")
         assert letter.raw_payload_id is not None
-    monkeypatch.setattr(pulls, "intake_order", real)
-    monkeypatch.setattr(pulls, "intake_orders", real_many)
+    monkeypatch.undo()
     await replay_dead_letter(session_factory, letter.id, connector_factory=rig.factory, now=rig.now)
     assert stored(session_factory, rig.account)[1] == ids_of(rig)
 
@@ -277,6 +278,7 @@ async def test_a_page_refused_set_based_is_redone_one_by_one_with_a_warning(
     written, or a bug in that path): the page is redone order by order and every order lands,
     and the fallback is not silent: one warning names the page, platform, account and error
     (with the traceback for a bug, without the SQL for a database error)."""
+    import channelhub.jobs.orders.page_planning as page_planning
     import channelhub.jobs.orders.pulls as pulls
 
     rig = RIGS["ebay"](session_factory, vault, COUNT)
@@ -289,6 +291,7 @@ async def test_a_page_refused_set_based_is_redone_one_by_one_with_a_warning(
         raise error
 
     monkeypatch.setattr(pulls, "intake_orders", write_then_refuse)
+    monkeypatch.setattr(page_planning, "intake_orders", write_then_refuse)  # planned first
     with caplog.at_level(logging.WARNING, logger="channelhub.jobs.orders.pulls"):
         result = await pull(session_factory, rig)
 
