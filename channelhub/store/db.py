@@ -44,6 +44,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _sqlite_outer_first(conn: Any, _name: str) -> None:
+    """Begin SQLite's transaction before a savepoint that would otherwise open it.
+
+    Why: Python's ``sqlite3`` begins a transaction only before its first INSERT, UPDATE or
+    DELETE, so a ``SAVEPOINT`` sent first (a page's set-based intake in its savepoint, before
+    anything else of the page is written) opens the transaction itself, and releasing it
+    commits everything: the outer rollback (a lost lease) then undoes nothing. ``BEGIN
+    IMMEDIATE`` (the write lock, waited for under the busy timeout) keeps the savepoint
+    nested; the driver then sees its transaction open, and SQLAlchemy's commit or rollback
+    ends it. (SQLAlchemy documents this driver behaviour; its full recipe, a ``BEGIN`` for
+    every transaction, would change when every read takes its snapshot.)"""
+    driver = conn.connection.driver_connection
+    if not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     try:
@@ -58,6 +74,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     install_redaction(engine)  # secrets echoed back by a platform are never stored
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_outer_first)
     return engine
 
 
