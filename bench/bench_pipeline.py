@@ -1,12 +1,20 @@
 """Order pipeline: orders/s from canonical orders to the outbox, against the true minimum.
 
-The pipeline (timed): the generated :class:`Order` objects (built before timing: the
-connector's mapping is not the pipeline) taken in with the set-based
-:func:`~channelhub.jobs.orders.intake.intake_orders`, one transaction per chunk of
-:data:`~channelhub.jobs.orders.pipeline_batch.CHUNK` orders, then ``run_pipeline`` in runs of
-500 as the scheduler calls it: pair -> expand -> review -> allocate -> reserve -> outbox. Both
-run under a redactor holding an account's credentials, as every job run does (the runner's):
-each value written is scanned for the secrets (:mod:`channelhub.store.redaction`).
+The pipeline (timed), as an import takes its pages: the generated :class:`Order` objects
+(built before timing: the connector's mapping is not the pipeline) arrive in pages of
+:data:`~channelhub.jobs.orders.pipeline_batch.CHUNK` new orders, each taken in by
+:meth:`~channelhub.jobs.orders.page_planning.PagePlanning.take_in` in one transaction as
+``store_order_page`` does: pair -> expand -> review -> allocate -> reserve from the orders in
+memory, then the orders stored with the status planned and their decisions, transitions,
+ledger, outbox and rollups written. ``run_pipeline`` then runs, in runs of 500 as the
+scheduler calls it, for whatever the pages left (nothing, with these orders). Beside it, the
+**two-phase** path: the same orders taken in unplanned
+(:func:`~channelhub.jobs.orders.intake.intake_orders`), then planned by ``run_pipeline`` in
+its own transactions, as orders arriving by webhook or replay are, and as an import's page
+holding an update is (its after-page hook). Both run under a redactor holding an account's
+credentials, as every job run does (the runner's): each value written is scanned for the
+secrets (:mod:`channelhub.store.redaction`). The seeded library is analyzed on PostgreSQL
+(as autovacuum does within a minute of loading it) before timing.
 
 The baseline, "the plain bulk insert of the same rows": every row the pipeline left in the
 database that was not there before (orders, lines, decisions, transitions, ledger, outbox,

@@ -274,6 +274,10 @@ def _stored_first(
     planned = [(key, plan) for key, plan in chunk.done if plan is not None]
     if len(planned) != len(chunk.done):
         raise NotAllPlanned("a new order was not planned")
+    if any(plan.status is HubStatus.CANCELLED for _, plan in planned):
+        # stored cancelled, its sales would never be counted; the pipeline's status move
+        # takes them back out of the day's row it counted them in, and keeps that row
+        raise NotAllPlanned("a new order is planned cancelled")
     ids = store([orders[key][1].model_copy(update={"hub_status": p.status}) for key, p in planned])
     real = {orders[key][0]: order_id for (key, _), order_id in zip(planned, ids, strict=True)}
     for row in (*chunk.decisions, *chunk.transitions):
