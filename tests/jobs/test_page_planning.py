@@ -120,7 +120,7 @@ def test_a_database_refusal_rolls_planning_back_and_the_page_still_lands(
     page = _page(order(external_id="1"), order(external_id="2"))
     with caplog.at_level(logging.WARNING, logger="channelhub.jobs.orders.page_planning"):
         _store(factory, page, planning)
-    assert planning.planned == set() and planning.planner is None
+    assert planning.planned == set()
     assert "planning 2 new order(s) (1 .. 2) with their page was refused" in caplog.text
     with factory() as s:
         assert [status(s, o) for o in page.items] == [HubStatus.NEW] * 2

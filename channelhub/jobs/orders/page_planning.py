@@ -38,7 +38,6 @@ from channelhub.jobs.engine.isolation import record_reason
 from channelhub.jobs.orders.intake import Intake, intake_orders
 from channelhub.jobs.orders.pipeline import PipelineSettings
 from channelhub.jobs.orders.pipeline_batch import NotAllPlanned, fresh_and_waiting, plan_fresh
-from channelhub.jobs.orders.planner import Planner
 from channelhub.store.repos._upsert import UpsertOutcome
 from channelhub.store.repos.orders_bulk import stored_keys
 
@@ -50,8 +49,6 @@ class PagePlanning:
     """One import run's planning of its pages' new orders (see the module docstring)."""
 
     settings: PipelineSettings
-    #: moved on from page to page (:meth:`Planner.for_orders`: bindings and SKUs read anew)
-    planner: Planner | None = None
     #: the last page's orders planned here, which the after-page hook leaves alone
     planned: set[OrderKey] = field(default_factory=set)
 
@@ -86,9 +83,9 @@ class PagePlanning:
             with session.begin_nested():
                 if stored_keys(session, [(k.channel, k.account, k.external_id) for k in keys]):
                     raise NotAllPlanned("the page holds orders the hub has")
-                planner = plan_fresh(
-                    session, orders, self.planner, settings=self.settings, now=now, store=store
-                )
+                # a planner loaded for each page, as the hook's: a warehouse registered or told
+                # its stock during a long import counts from the next page
+                plan_fresh(session, orders, settings=self.settings, now=now, store=store)
                 if len(taken) != len(keys):
                     raise NotAllPlanned("an order of the page was not planned")
         except NotAllPlanned as left:
@@ -105,7 +102,6 @@ class PagePlanning:
         except Exception as error:  # noqa: BLE001 - see above
             self._refused(orders, error, trace=True)
             return None
-        self.planner = planner
         self.planned = set(keys)
         return [taken[key] for key in keys]
 
