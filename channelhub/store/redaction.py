@@ -113,10 +113,12 @@ def _is_document(value: Any) -> bool:
     )
 
 
-#: The types of values the batch check takes: strings, which it scans, and values no
-#: redactor changes (``None``, a :class:`Scanned` text).
+#: The types of values the batch check takes: strings, which it scans, and values the hook
+#: never changes: ``None``, a :class:`Scanned` text, and a list (PostgreSQL's array of ids or
+#: codes for ``= ANY(..)``, a read's filter: :func:`_clean` sends a list as it is).
 _SCALARS = frozenset(
     {str, Scanned, int, bool, float, Decimal, datetime, date, time, timedelta, UUID, type(None)}
+    | {list}
 )
 
 

@@ -269,6 +269,18 @@ def test_copy_rows_with_documents_go_unchanged_only_when_nothing_in_them_is_secr
         assert cleaned[0] == named[0] and cleaned[1][0] == f"cut {REDACTED}"
 
 
+def test_a_read_s_array_filter_keeps_the_statement_on_the_batch_check() -> None:
+    """PostgreSQL's ``= ANY(:ids)`` filters arrive as lists, which the hook sends as they are:
+    the statement's other values are still checked together, and a secret among them masked."""
+    from channelhub.store.redaction import redacted
+
+    clean = {"ids": [3, 1, 2], "codes": ["MUG", "LID"], "reason": "locked"}
+    with redacting(_redactor(SECRET)):
+        assert redacted(clean) is clean
+        leaked = {**clean, "reason": f"echo {SECRET}"}
+        assert redacted(leaked) == {**clean, "reason": f"echo {REDACTED}"}
+
+
 @given(_DOCUMENTS)
 def test_a_json_wrapper_s_document_is_sent_as_it_is_only_when_walking_it_changes_nothing(
     document: Any,
