@@ -17,6 +17,7 @@ do not name and that has a Python-side default is refused rather than left empty
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
@@ -26,7 +27,8 @@ from sqlalchemy import JSON, Column, Connection, DateTime, Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channelhub.store.redaction import redacted
+from channelhub.core.redaction import active_redactor
+from channelhub.store.redaction import redacted, scanned_as_is
 
 
 class RowsRefused(Exception):
@@ -103,7 +105,7 @@ def column_processor(
     if isinstance(kind, DateTime):
         return _once_per_value(processor)
     if isinstance(kind, JSON):
-        return _empty_once(processor, "{}" if copy else processor({}))
+        return _written_once(processor) if copy else _empty_once(processor, processor({}))
     return processor
 
 
@@ -136,6 +138,44 @@ def _empty_once(processor: Callable[[Any], Any], empty: Any) -> Callable[[Any], 
         return processor(value)
 
     return process
+
+
+def _written_once(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's processor for ``COPY``: each document written to its text once.
+
+    Why: psycopg's wrapper writes a document when ``COPY`` sends it, and the cleaning of the
+    rows (:func:`~channelhub.store.redaction.redacted`) wrote it too, to scan it for the run's
+    secrets. Here the text is written first (every character as it is, as the scan needs it),
+    checked by the active redactor, and handed to psycopg to send as it is
+    (:func:`~channelhub.store.redaction.scanned_as_is`: the cleaning skips it). A document the
+    redactor could change, one ``json`` cannot write, or a text UTF-8 cannot encode (a lone
+    surrogate) takes the wrapper as before: redacted string by string, refused as before. The
+    empty document is sent as ``"{}"``."""
+    wrapper = type(processor({}))
+    redactor = active_redactor() or None
+
+    def process(value: Any) -> Any:
+        if type(value) is dict and not value:
+            return "{}"
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return processor(value)
+        if not _encodable(text) or (redactor is not None and redactor.may_change_json(text)):
+            return processor(value)
+        return wrapper(text, scanned_as_is)
+
+    return process
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def refuse_unfilled(table: Table, named: list[Column[Any]]) -> None:

@@ -116,3 +116,29 @@ def test_rows_are_redacted_in_scope_as_every_statement_is(session: Session) -> N
     with redacting(redactor):
         insert_rows(session, DECISIONS, rows)
     assert _stored(session)[0][1:3] == (f"echo {REDACTED}", {"body": REDACTED})
+
+
+def test_documents_under_a_redactor_store_as_sqlalchemys_own_insert_stores_them(
+    session: Session,
+) -> None:
+    """A document is written to its text once for COPY and checked there; what is stored is
+    what SQLAlchemy's own insert stores under the same redactor: clean documents as they are
+    (any script), a secret whole or cut at a string's end masked as the cursor hook masks it."""
+    secret = "Qz8/+w=Secret-Value_0123"
+    redactor = SecretRedactor("acct")
+    redactor.add(secret)
+    order_id = _order_id(session)
+    details: list[Any] = [
+        {"text": "ü € 東京", "nested": [1, None, {"k": "v"}]},
+        {"body": f"echo {secret}"},
+        {"cut": f"truncated {secret[:9]}", "keep": "plain"},
+        {},
+    ]
+    rows = [{**_rows(order_id)[0], "detail": detail} for detail in details]
+    with redacting(redactor):
+        session.execute(insert(DECISIONS), rows)
+        expected = _stored(session)
+        session.execute(DECISIONS.delete())
+        insert_rows(session, DECISIONS, rows)
+    assert _stored(session) == expected
+    assert expected[0][2] == details[0] and secret not in repr(expected)
