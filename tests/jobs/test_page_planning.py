@@ -4,6 +4,7 @@ planning cannot take whole lands unplanned, and the after-page hook plans it as 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,11 +16,14 @@ from channelhub.connectors.results import PageOf
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import HubStatus, Order
 from channelhub.jobs.orders import pipeline_writes
+from channelhub.jobs.orders.intake import intake_orders
 from channelhub.jobs.orders.page_planning import PagePlanning
 from channelhub.jobs.orders.pipeline_intake import process_orders
 from channelhub.jobs.orders.planner import Planner
 from channelhub.jobs.orders.pulls import store_order_page
 from channelhub.store.db import make_session_factory
+from channelhub.store.repos._upsert import UpsertOutcome
+from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.core.orderflow_data import NOW, order
 from tests.jobs.test_pipeline import SETTINGS, seed, status
@@ -129,3 +133,23 @@ def test_a_database_refusal_rolls_planning_back_and_the_page_still_lands(
     process_orders(factory, [o.key for o in page.items], settings=SETTINGS, now=NOW)
     with factory() as s:
         assert [status(s, o) for o in page.items] == [HubStatus.ALLOCATED] * 2
+
+
+def test_an_order_stored_meanwhile_is_never_taken_for_new(engine: Engine) -> None:
+    """``intake_orders(new=True)`` reads no stored versions: an order another writer stored
+    between the page's check and its insert comes back stale or updated, never inserted (the
+    page's planning then rolls back: ``PagePlanning.take_in``)."""
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s, E_MUG=10)
+    stored = order(external_id="1")
+    with factory() as s, s.begin():
+        intake_orders(s, [stored], now=NOW)
+    newer = order(external_id="1", updated_at=NOW + timedelta(hours=1), remarks="gift")
+    with factory() as s, s.begin():
+        again = intake_orders(s, [stored, order(external_id="2")], now=NOW, new=True)
+        later = intake_orders(s, [newer], now=NOW, new=True)
+    assert [i.outcome for i in again] == [UpsertOutcome.STALE, UpsertOutcome.INSERTED]
+    assert [i.outcome for i in later] == [UpsertOutcome.UPDATED]
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(OrderRow)) == 2

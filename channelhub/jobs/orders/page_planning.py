@@ -73,7 +73,7 @@ class PagePlanning:
 
         def store(planned: list[Order]) -> list[int]:
             payloads = [payload_of[order.key] for order in planned]
-            intakes = intake_orders(session, planned, now=now, raw_payload_ids=payloads)
+            intakes = intake_orders(session, planned, now=now, raw_payload_ids=payloads, new=True)
             if any(intake.outcome is not UpsertOutcome.INSERTED for intake in intakes):
                 raise NotAllPlanned("an order of the page was stored meanwhile")
             taken.update(zip((order.key for order in planned), intakes, strict=True))
