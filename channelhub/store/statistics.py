@@ -68,7 +68,8 @@ def refresh_statistics(session: Session, tables: Sequence[str]) -> list[str]:
     no reader or writer waits on, is held until it ends)."""
     if session.get_bind().dialect.name != "postgresql" or not tables:
         return []
-    stale = session.scalars(_STALE, {"names": list(tables), "floor": FLOOR, "share": SHARE}).all()
+    values = {"names": list(tables), "floor": FLOOR, "share": SHARE}
+    stale = session.connection().scalars(_STALE, values).all()
     return _analyze(session, stale, {})
 
 
@@ -80,7 +81,7 @@ def refresh_growth(session: Session, tables: Sequence[Table]) -> list[str]:
         return []
     by_name = {t.name: t for t in tables}
     values = {"names": sorted(by_name), "floor": FLOOR, "share": SHARE}
-    grown = sorted(session.scalars(_GROWN, values).all())
+    grown = sorted(session.connection().scalars(_GROWN, values).all())
     return _analyze(session, grown, {name: planned_columns(by_name[name]) for name in grown})
 
 
@@ -90,11 +91,14 @@ def _analyze(
     """``ANALYZE`` each of ``names`` (only its ``columns`` where given) that no other session
     is analyzing."""
     analyzed: list[str] = []
+    if not names:
+        return analyzed
+    connection = session.connection()
     for name in names:
-        if session.scalar(_TRY_LOCK, {"name": name}):
+        if connection.scalar(_TRY_LOCK, {"name": name}):
             listed = ", ".join(f'"{c}"' for c in columns.get(name, ()))
             # names from the catalog and the table's metadata, quoted
-            session.execute(text(f'ANALYZE "{name}"' + (f" ({listed})" if listed else "")))
+            connection.execute(text(f'ANALYZE "{name}"' + (f" ({listed})" if listed else "")))
             analyzed.append(name)
     return analyzed
 

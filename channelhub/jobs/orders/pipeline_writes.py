@@ -229,7 +229,8 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
             for order_id in ids
         ]
         statement = _status_moves(session.get_bind().dialect.name)
-        changed = session.execute(statement, {"moves": json.dumps(moves), "now": now})
+        values = {"moves": json.dumps(moves), "now": now}
+        changed = session.connection().execute(statement, values)  # text: nothing to flush
         if getattr(changed, "rowcount", 0) != len(moves):
             left = ", ".join(dict.fromkeys(repr(current.value) for current, _ in chunk.moves))
             moved = sorted(order_id for order_id, *_ in moves)

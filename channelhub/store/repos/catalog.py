@@ -23,6 +23,7 @@ from channelhub.core.products import Sku
 from channelhub.core.sku_index import SkuIndex, SkuMarks, written_code
 from channelhub.store.listed import dialect_of, listed
 from channelhub.store.one_of import one_of
+from channelhub.store.plain import plain
 from channelhub.store.repos.products import sku_of_row
 from channelhub.store.tables.products import SkuComponentRow, SkuRow
 
@@ -104,13 +105,14 @@ _SKU_COLUMNS = (
 def _skus(session: Session, query: Select[Any], values: dict[str, Any] | None = None) -> list[Sku]:
     """The SKUs ``query`` (of ``_SKU_COLUMNS``, given ``values``) selects, with their
     components (one query)."""
-    rows = session.execute(query, values).all()
+    connection = plain(session)
+    rows = connection.execute(query, values).all()
     recipes: dict[int, list[dict[str, Any]]] = {}
     if rows:
         parts, ids = _COMPONENTS, {}
         if len(rows) < _WHOLE:  # a few SKUs: their components; many: every component
             parts, ids = _components_of(dialect_of(session)), {"ids": [row.id for row in rows]}
-        for sku_id, code, qty in session.execute(parts, ids):
+        for sku_id, code, qty in connection.execute(parts, ids):
             recipes.setdefault(sku_id, []).append({"sku": code, "qty": qty})
     return [sku_of_row(row, recipes.get(row.id, [])) for row in rows]
 
@@ -145,7 +147,7 @@ def codes_written_as(session: Session, forms: Collection[str], *, case_sensitive
         return set()
     return {
         code
-        for (code,) in session.execute(select(SkuRow.code))
+        for (code,) in plain(session).execute(select(SkuRow.code))
         if written_code(code, case_sensitive=case_sensitive) in forms
     }
 
@@ -156,7 +158,7 @@ def lock_skus(session: Session, codes: Iterable[str]) -> None:
     if not wanted:
         return
     dialect = dialect_of(session)
-    result = session.execute(_lock(dialect), {"codes": wanted})
+    result = plain(session).execute(_lock(dialect), {"codes": wanted})
     if dialect == "postgresql":
         result.all()
 

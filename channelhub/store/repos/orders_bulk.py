@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.order import Order
 from channelhub.store.bulk import insert_rows
 from channelhub.store.listed import listed
+from channelhub.store.plain import plain
 from channelhub.store.repos._upsert import Upserted, UpsertOutcome, insert_for
 from channelhub.store.repos.orders import channel_values, line_values
 from channelhub.store.repos.rollups import sales_rollup_kept
@@ -129,7 +130,7 @@ def stored_keys(session: Session, keys: Iterable[Key]) -> set[Key]:
         return set()
     query = _stored_query(session.get_bind().dialect.name)
     values = {name: sorted({k[i] for k in wanted}) for i, name in enumerate(_KEY)}
-    return {key for key in map(tuple, session.execute(query, values)) if key in wanted}
+    return {key for key in map(tuple, plain(session).execute(query, values)) if key in wanted}
 
 
 @cache
@@ -148,7 +149,7 @@ def _locked(session: Session, keys: Iterable[Key], *, versions: bool) -> dict[Ke
     query = _locking(session.get_bind().dialect.name, versions)
     values = {name: sorted({k[i] for k in wanted}) for i, name in enumerate(_KEY)}
     found: dict[Key, tuple[Any, ...]] = {}
-    for row in session.execute(query, values):
+    for row in plain(session).execute(query, values):
         key = (row[0], row[1], row[2])
         if key in wanted:
             found[key] = tuple(row[3:])

@@ -20,6 +20,7 @@ from channelhub.core.bindings import Binding, ListingRef, PairingBook, Scope
 from channelhub.core.errors import NotFound
 from channelhub.store.listed import dialect_of, listed
 from channelhub.store.one_of import one_of
+from channelhub.store.plain import plain
 from channelhub.store.tables.orderflow import PairingRow
 
 
@@ -95,7 +96,7 @@ def load_book(session: Session, listings: Iterable[ListingRef] | None = None) ->
     if not values:
         return PairingBook()
     query = _book_query(dialect_of(session), "skus" in values, "ids" in values)
-    return PairingBook(_to_binding(row) for row in session.execute(query, values))
+    return PairingBook(_to_binding(row) for row in plain(session).execute(query, values))
 
 
 @cache

@@ -361,13 +361,14 @@ def stock_rollup_add(session: Session, movements: Iterable[Mapping[str, Any]]) -
         for i, value in enumerate(sums):
             total[i] += value
     dialect = _dialect(session).name
+    connection = session.connection()  # a Core statement: the ORM never flushed for it
     for per_day, rows in ((True, daily), (False, position)):
         statement, key = _stock_addition(dialect, per_day)
         values = [
             {**dict(zip(key, k, strict=True)), **dict(zip(STOCK_SUMS, v, strict=True))}
             for k, v in sorted(rows.items())  # one lock order for every writer
         ]
-        session.execute(statement, values)
+        connection.execute(statement, values)
 
 
 @cache

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import Order, OrderLine
 from channelhub.store.one_of import one_of
+from channelhub.store.plain import plain
 from channelhub.store.redaction import redacted
 from channelhub.store.repos._upsert import dialect_insert
 from channelhub.store.repos.rollups import LISTING_KEY, SALES_KEY, SALES_SUMS, day_of
@@ -128,7 +129,7 @@ def add_inserted_sales(session: Session, orders: Sequence[Order]) -> None:
         dict(zip(SALES_KEY, cell, strict=True)) | dict(zip(SALES_SUMS, sums, strict=True))
         for cell, sums in sorted(summed.items())  # one lock order for every writer
     ]
-    session.execute(_cells_added(session.get_bind().dialect.name), rows)
+    session.connection().execute(_cells_added(session.get_bind().dialect.name), rows)
 
 
 def _registered(session: Session, keys: set[ListingKey]) -> dict[ListingKey, int]:
@@ -156,7 +157,8 @@ def _numbers(session: Session, keys: set[ListingKey]) -> dict[ListingKey, int]:
     for index, column in enumerate((s.channel, s.account, s.listing_id)):
         query = query.where(one_of(session, column, {key[index] for key in keys}))
     numbers: dict[ListingKey, int] = {}
-    for number, channel, account, listing_id, variation_id, channel_sku in session.execute(query):
+    rows = plain(session).execute(query)
+    for number, channel, account, listing_id, variation_id, channel_sku in rows:
         key = (channel, account, listing_id, variation_id, channel_sku)
         if key in keys:
             numbers[key] = number

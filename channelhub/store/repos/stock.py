@@ -18,6 +18,7 @@ from channelhub.core.errors import InvalidInput
 from channelhub.core.geography import Origin
 from channelhub.core.stock import Balance, MovementKind, StockMovement, Warehouse
 from channelhub.store.listed import dialect_of, listed
+from channelhub.store.plain import plain
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import movement_sums, stock_rollup_add
 from channelhub.store.repos.stock_sync import mark_dirty
@@ -139,7 +140,7 @@ def positions(session: Session, skus: Iterable[str]) -> dict[tuple[str, str], Ba
     wanted = sorted(set(skus))
     if not wanted:
         return {}
-    rows = session.execute(_positions(dialect_of(session)), {"skus": wanted})
+    rows = plain(session).execute(_positions(dialect_of(session)), {"skus": wanted})
     return {
         (wh, sku): Balance(warehouse=wh, sku=sku, on_hand=int(oh), reserved=int(rs))
         for wh, sku, oh, rs in rows

@@ -67,7 +67,7 @@ def mark_dirty(session: Session, skus: Iterable[str], *, now: datetime) -> None:
     if not chosen:
         return
     statement = _marking(session.get_bind().dialect.name)
-    session.execute(statement, {"skus": json.dumps(chosen), "now": now})
+    session.connection().execute(statement, {"skus": json.dumps(chosen), "now": now})
 
 
 #: Every served account x every SKU of ``:skus`` (``{skus}``: the dialect's rows of a JSON
