@@ -40,6 +40,7 @@ def test_benchmark_runs_on_sqlite_and_restores_tracing(monkeypatch: pytest.Monke
     named = {f.name: f.value for f in figures}
     assert named["sqlite @20: allocated"] == 19  # the one COD order is held
     assert named["sqlite @20: plain bulk insert of the same rows"] > 0
+    assert named["sqlite @20: two-phase (intake, then the pipeline)"] > 0  # same orders
     assert named["sqlite @20: ratio pipeline / same rows"] > 0
     # the domain's floor: planning in memory is faster than planning and storing
     assert named["sqlite @20: planning alone, in memory (no database)"] > 0
