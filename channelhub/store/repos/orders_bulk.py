@@ -112,41 +112,31 @@ class StoredVersion(NamedTuple):
 
 def locked_ids(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
     """The stored order ids of ``keys``, their rows locked (id order) on PostgreSQL."""
-    return {key: found[0] for key, found in _locked(session, keys, versions=False).items()}
+    found = _found(session, keys, versions=False, lock=True)
+    return {key: row[0] for key, row in found.items()}
 
 
 def locked_versions(session: Session, keys: Iterable[Key]) -> dict[Key, StoredVersion]:
     """:func:`locked_ids` with each row's document and hub status, in the same statement (an
     intake reads both before its upsert: one round trip instead of two)."""
-    found = _locked(session, keys, versions=True)
+    found = _found(session, keys, versions=True, lock=True)
     return {key: StoredVersion(*row) for key, row in found.items()}
 
 
 def stored_keys(session: Session, keys: Iterable[Key]) -> set[Key]:
-    """Which of ``keys`` (channel, account, external id) the hub holds: one statement with
-    the key parts as lists (built once per dialect), no lock."""
-    wanted = set(keys)
-    if not wanted:
-        return set()
-    query = _stored_query(session.get_bind().dialect.name)
-    values = {name: sorted({k[i] for k in wanted}) for i, name in enumerate(_KEY)}
-    return {key for key in map(tuple, plain(session).execute(query, values)) if key in wanted}
+    """Which of ``keys`` (channel, account, external id) the hub holds, without locking."""
+    return set(_found(session, keys, versions=False, lock=False))
 
 
-@cache
-def _stored_query(dialect: str) -> Any:
-    return select(OrderRow.channel, OrderRow.account, OrderRow.external_id).where(
-        *(listed(OrderRow.__table__.c[name], name, dialect) for name in _KEY)
-    )
-
-
-def _locked(session: Session, keys: Iterable[Key], *, versions: bool) -> dict[Key, tuple[Any, ...]]:
-    """The stored rows of ``keys`` (id, with ``versions`` document and hub status), locked in
-    id order."""
+def _found(
+    session: Session, keys: Iterable[Key], *, versions: bool, lock: bool
+) -> dict[Key, tuple[Any, ...]]:
+    """The stored rows of ``keys`` (id, with ``versions`` document and hub status), with
+    ``lock`` locked in id order: one statement with the key parts as lists."""
     wanted = set(keys)
     if not wanted:
         return {}
-    query = _locking(session.get_bind().dialect.name, versions)
+    query = _by_key(session.get_bind().dialect.name, versions, lock)
     values = {name: sorted({k[i] for k in wanted}) for i, name in enumerate(_KEY)}
     found: dict[Key, tuple[Any, ...]] = {}
     for row in plain(session).execute(query, values):
@@ -157,18 +147,18 @@ def _locked(session: Session, keys: Iterable[Key], *, versions: bool) -> dict[Ke
 
 
 @cache
-def _locking(dialect: str, versions: bool) -> Any:
-    """The query of :func:`_locked` for the key parts ``:channel``, ``:account`` and
+def _by_key(dialect: str, versions: bool, lock: bool) -> Any:
+    """The query of :func:`_found` for the key parts ``:channel``, ``:account`` and
     ``:external_id`` (lists, :func:`~channelhub.store.listed.listed`), built once per dialect
     and kind: building it anew (its ``one_of`` clauses and their cache key) was a third of
     the lookup's time in a profile of the intake on PostgreSQL."""
     extra = (OrderRow.document, OrderRow.hub_status) if versions else ()
-    return (
+    query = (
         select(OrderRow.channel, OrderRow.account, OrderRow.external_id, OrderRow.id, *extra)
         .where(*(listed(OrderRow.__table__.c[name], name, dialect) for name in _KEY))
         .order_by(OrderRow.id)
-        .with_for_update()
     )
+    return query.with_for_update() if lock else query
 
 
 def _upsert_round(
