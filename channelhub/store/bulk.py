@@ -17,7 +17,6 @@ do not name and that has a Python-side default is refused rather than left empty
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from operator import itemgetter
@@ -28,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channelhub.core.redaction import active_redactor
-from channelhub.store.redaction import redacted, scanned_as_is
+from channelhub.store.redaction import checked_text, redacted, scanned_as_is
 
 
 class RowsRefused(Exception):
@@ -141,27 +140,26 @@ def _empty_once(processor: Callable[[Any], Any], empty: Any) -> Callable[[Any], 
 
 
 def _written_once(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A JSON column's processor for ``COPY``: each document written to its text once.
+    """A JSON column's processor for ``COPY``: under a redactor, each document written to its
+    text once.
 
     Why: psycopg's wrapper writes a document when ``COPY`` sends it, and the cleaning of the
     rows (:func:`~channelhub.store.redaction.redacted`) wrote it too, to scan it for the run's
-    secrets. Here the text is written first (every character as it is, as the scan needs it),
-    checked by the active redactor, and handed to psycopg to send as it is
+    secrets. Here the text the scan needs is written first
+    (:func:`~channelhub.store.redaction.checked_text`) and handed to psycopg to send as it is
     (:func:`~channelhub.store.redaction.scanned_as_is`: the cleaning skips it). A document the
     redactor could change, one ``json`` cannot write, or a text UTF-8 cannot encode (a lone
-    surrogate) takes the wrapper as before: redacted string by string, refused as before. The
-    empty document is sent as ``"{}"``."""
+    surrogate) takes the wrapper as before: redacted string by string, refused as before; so
+    does every document when no redactor is active (nothing scans it then). The empty
+    document is sent as ``"{}"``."""
     wrapper = type(processor({}))
     redactor = active_redactor() or None
 
     def process(value: Any) -> Any:
         if type(value) is dict and not value:
             return "{}"
-        try:
-            text = json.dumps(value, ensure_ascii=False)
-        except (TypeError, ValueError):
-            return processor(value)
-        if not _encodable(text) or (redactor is not None and redactor.may_change_json(text)):
+        text = None if redactor is None else checked_text(value, redactor)
+        if text is None or not _encodable(text):
             return processor(value)
         return wrapper(text, scanned_as_is)
 

@@ -59,17 +59,22 @@ def _clean(value: Any, redactor: SecretRedactor) -> Any:
     return value
 
 
-def _untouchable(document: Any, redactor: SecretRedactor) -> bool:
-    """Whether no string of a psycopg JSON wrapper's document (keys too) could be changed by
-    ``redactor``: its JSON text scanned once for the secrets' ends, where walking the
-    document redacts string by string. The text is ``json.dumps``' with every character as
-    it is (an escaped non-ASCII character would hide a secret's end from the scan), whatever
-    writer the wrapper holds; a document it cannot write is walked."""
+def checked_text(document: Any, redactor: SecretRedactor) -> str | None:
+    """``document``'s JSON text when ``redactor`` could change none of its strings (keys too),
+    scanned once where walking the document redacts string by string; None when it could,
+    or when ``json`` cannot write it. The text keeps every character as it is (an escaped
+    non-ASCII character would hide a secret's end from the scan)."""
     try:
-        text = json.dumps(document.obj, ensure_ascii=False)
+        text = json.dumps(document, ensure_ascii=False)
     except (TypeError, ValueError):
-        return False
-    return not redactor.may_change_json(text)
+        return None
+    return None if redactor.may_change_json(text) else text
+
+
+def _untouchable(wrapper: Any, redactor: SecretRedactor) -> bool:
+    """Whether no string of a psycopg JSON wrapper's document could be changed by
+    ``redactor``, whatever writer the wrapper holds (:func:`checked_text`)."""
+    return checked_text(wrapper.obj, redactor) is not None
 
 
 class _Batch(NamedTuple):
