@@ -39,7 +39,7 @@ from channelhub.jobs.orders.intake import Intake, intake_orders
 from channelhub.jobs.orders.pipeline import PipelineSettings
 from channelhub.jobs.orders.pipeline_batch import NotAllPlanned, fresh_and_waiting, plan_fresh
 from channelhub.store.repos._upsert import UpsertOutcome
-from channelhub.store.repos.orders_bulk import stored_keys
+from channelhub.store.repos.orders_bulk import order_key, stored_keys
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class PagePlanning:
 
         try:
             with session.begin_nested():
-                if stored_keys(session, [(k.channel, k.account, k.external_id) for k in keys]):
+                if stored_keys(session, map(order_key, orders)):
                     raise NotAllPlanned("the page holds orders the hub has")
                 # a planner loaded for each page, as the hook's: a warehouse registered or told
                 # its stock during a long import counts from the next page

@@ -332,14 +332,12 @@ def _plan_chunk(
         x.sku for *_, first in orders if first.status is HubStatus.APPROVED for x in first.expanded
     }
     lock_skus(session, locked)  # the stock locks first, then the orders' (as process_order)
-    if store is not None:  # new orders, not stored yet: nobody else can move them
-        still = {row.id: row.hub_status for _, row, *_ in orders}
-    else:
+    if store is None:  # new orders (store) are not stored yet: nobody else can move them
         still = _lock_statuses(session, [row.id for _, row, *_ in orders])
-    for key, row, *_ in orders:
-        if still.get(row.id) != row.hub_status:
-            chunk.done.append((key, None))  # another writer moved it: nothing of it written
-    orders = [o for o in orders if still.get(o[1].id) == o[1].hub_status]
+        for key, row, *_ in orders:
+            if still.get(row.id) != row.hub_status:
+                chunk.done.append((key, None))  # another writer moved it: nothing written
+        orders = [o for o in orders if still.get(o[1].id) == o[1].hub_status]
     balances = positions(session, locked)
     warehouses = set(planner.origins)
     dirty: set[str] = set()

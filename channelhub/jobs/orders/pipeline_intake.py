@@ -31,7 +31,7 @@ from channelhub.jobs.orders.previews import RunPreviews
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.jobs import RunCounts, add_to_run, record_dead_letter
 from channelhub.store.repos.orders import get_order_row
-from channelhub.store.repos.orders_bulk import stored_keys
+from channelhub.store.repos.orders_bulk import order_key, stored_keys
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +110,12 @@ async def run_pipeline_for_page(
     order set aside as a dead letter is not in the hub; its replay brings it in), but those
     already planned with the page (``planning``: :mod:`~channelhub.jobs.orders.page_planning`)."""
     done = planning.planned if planning is not None else set()
-    keys = [o.key for o in page.items if isinstance(o, Order) and o.key not in done]
-    if not keys:
+    orders = [o for o in page.items if isinstance(o, Order) and o.key not in done]
+    if not orders:
         return
     with context.session_factory() as session:
-        present = stored_keys(session, [(k.channel, k.account, k.external_id) for k in keys])
-    keys = [key for key in keys if (key.channel, key.account, key.external_id) in present]
+        present = stored_keys(session, map(order_key, orders))
+    keys = [o.key for o in orders if order_key(o) in present]
     if not keys:
         return
     await _plan_for_run(context, keys, previews)
