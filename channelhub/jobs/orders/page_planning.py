@@ -11,16 +11,15 @@ ids: one write of each order's row, and the page commits stored and planned at o
 
 Only a page of new orders is taken in so (a first import, a backfill, the new orders of a
 poll): every order new to the hub, once in the page, and waiting for the pipeline. Any other
-page is taken in as before, and stays
-the after-page hook's whole (:func:`~channelhub.jobs.orders.pipeline_intake.
-run_pipeline_for_page`, as before): one holding an update (which may release, modify or
-cancel an order), an order twice, or one the channel cancelled; one where planning sends an
-order down the one-by-one path (refused: the hook records the failure against it); and one
-whose planning the database refused (rolled back to its savepoint, with a warning; the page
-itself still lands). The hook then plans the page in the same order as before: a page planned
-in part would plan its new orders ahead of the others. Nothing is planned with the page when
-warehouses are asked for quotes first (``allocation_preview``): those calls are made outside
-any transaction.
+page is taken in as before and planned by the after-page hook
+(:func:`~channelhub.jobs.orders.pipeline_intake.run_pipeline_for_page`), whole: one holding an
+update (which may release, modify or cancel an order), an order twice, or one the channel
+cancelled; one where planning sends an order down the one-by-one path (refused: the hook
+records the failure against it) or plans one cancelled; and one whose planning the database
+refused (rolled back to its savepoint, with a warning; the page itself still lands). The hook
+plans such a page in the same order as before: a page planned in part would plan its new
+orders ahead of the others. Nothing is planned with the page when warehouses are asked for
+quotes first (``allocation_preview``): those calls are made outside any transaction.
 """
 
 from __future__ import annotations
