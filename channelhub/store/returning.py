@@ -68,25 +68,28 @@ def insert_returning(
     if not rows:
         return []
     names = list(rows[0])
-    refuse_unfilled(table, [table.c[name] for name in names])
-    if session.get_bind().dialect.name == "postgresql":
-        return _unnested(session, table, names, rows, conflict, returning)
-    return _multi_row(session.connection(), table, names, rows, conflict, returning)
+    columns = [table.c[name] for name in names]
+    refuse_unfilled(table, columns)
+    connection = session.connection()
+    dialect = connection.dialect
+    by_column = processed_columns(rows, columns, lambda c: _processor(c, dialect))
+    if dialect.name == "postgresql":
+        return _unnested(connection, table, names, by_column, conflict, returning)
+    return _multi_row(connection, table, names, by_column, conflict, returning)
 
 
 def _multi_row(
     connection: Connection,
     table: Table,
     names: list[str],
-    rows: Sequence[Mapping[str, Any]],
+    by_column: list[list[Any]],
     conflict: OnConflict,
     returning: Sequence[str],
 ) -> list[tuple[Any, ...]]:
     """SQLite: ``INSERT .. VALUES (..), (..) .. RETURNING``, as many rows per statement as its
-    limit on parameters allows; the returned values converted as SQLAlchemy converts them."""
+    limit on parameters allows (``by_column``: each named column's converted values); the
+    returned values converted as SQLAlchemy converts them."""
     dialect = connection.dialect
-    columns = [table.c[name] for name in names]
-    by_column = processed_columns(rows, columns, lambda c: _processor(c, dialect))
     values = list(zip(*by_column, strict=True))
     page = max(1, min(_SQLITE_PAGE, _max_parameters(connection) // len(names)))
     head = _insert_head(table, names)
@@ -132,20 +135,18 @@ def _converted(
 
 
 def _unnested(
-    session: Session,
+    connection: Connection,
     table: Table,
     names: list[str],
-    rows: Sequence[Mapping[str, Any]],
+    by_column: list[list[Any]],
     conflict: OnConflict,
     returning: Sequence[str],
 ) -> list[tuple[Any, ...]]:
-    connection = session.connection()
+    """PostgreSQL: one array per column (``by_column``: each named column's converted
+    values), unnested by the server."""
     dialect = connection.dialect
-    columns = [table.c[name] for name in names]
-    arrays = [
-        list(redacted(tuple(values)))  # a tuple: one parameter set's values
-        for values in processed_columns(rows, columns, lambda c: _processor(c, dialect))
-    ]
+    # a tuple: one parameter set's values (the statement bypasses the cursor hook)
+    arrays = [list(redacted(tuple(values))) for values in by_column]
     driver = connection.connection.driver_connection
     assert driver is not None  # a checked-out connection
     with driver.cursor() as cursor:
