@@ -108,6 +108,12 @@ def _version(n: int, sku: str, *, cod: bool = False) -> dict[str, Any]:
     return {"n": n, "lines": [line], "age": 0, "cod": cod, "cancelled": False, "city": "Boston"}
 
 
+def _same_tables(paged: dict[str, Any], hooked: dict[str, Any]) -> None:
+    """Every table the two worlds wrote is the same (the count of pages planned aside)."""
+    for part in hooked.keys() - {"pages planned"}:
+        assert paged[part] == hooked[part], part
+
+
 def _unexpected(key: OrderKey, reason: str) -> None:
     raise AssertionError(f"{key}: {reason}")
 
@@ -200,8 +206,7 @@ def test_orders_planned_with_their_page_store_what_the_per_order_path_stores(
     monkeypatch.setattr(pipeline_batch, "CHUNK", 3)  # several chunks per page
     hooked = _world(engine, plan, set_based=True, import_pages=True)
     paged = _world(engine, plan, set_based=True, import_pages=True, paged=True)
-    for part in hooked.keys() - {"pages planned"}:
-        assert paged[part] == hooked[part], part
+    _same_tables(paged, hooked)
     event(f"pages planned with their transaction: {paged['pages planned']}")
 
 
@@ -220,8 +225,7 @@ def test_pages_of_new_orders_are_planned_with_their_transaction_as_the_hook_plan
     hooked = _world(engine, _NEW_PAGES, set_based=True, import_pages=True)
     paged = _world(engine, _NEW_PAGES, set_based=True, import_pages=True, paged=True)
     assert paged["pages planned"] == len(_NEW_PAGES)
-    for part in hooked.keys() - {"pages planned"}:
-        assert paged[part] == hooked[part], part
+    _same_tables(paged, hooked)
     statuses = {status for _, status in paged["status"]}
     assert {"allocated", "on_hold", "awaiting_pairing", "approved"} <= statuses
 
@@ -235,8 +239,7 @@ def test_a_page_with_an_order_planned_cancelled_is_left_to_the_hook(engine: Engi
     hooked = _world(engine, page, set_based=True, import_pages=True)
     paged = _world(engine, page, set_based=True, import_pages=True, paged=True)
     assert paged["pages planned"] == 0
-    for part in hooked.keys() - {"pages planned"}:
-        assert paged[part] == hooked[part], part
+    _same_tables(paged, hooked)
 
 
 def test_a_key_twice_in_a_batch_goes_in_two_rounds() -> None:
