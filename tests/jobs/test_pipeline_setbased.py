@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -61,6 +61,10 @@ version = st.fixed_dictionaries(
     }
 )
 batches = st.lists(st.lists(version, min_size=1, max_size=6), min_size=1, max_size=3)
+
+
+def _line(line_id: str, sku: str, quantity: int) -> dict[str, Any]:
+    return {"line_id": line_id, "channel_sku": sku, "quantity": quantity, "cancelled_quantity": 0}
 
 
 def _order(v: dict[str, Any]) -> Order:
@@ -178,6 +182,22 @@ def _world(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(plan=batches)
+@example(  # a cancel in a chunk frees stock for the order before it, planned waiting
+    plan=[
+        [
+            {"n": 1, "lines": [_line("1", "MUG", 3)], "age": 0, "cod": False}
+            | {"cancelled": False, "city": "New York"},
+            {"n": 0, "lines": [_line("2", "MUG", 1), _line("1", "SET", 3)], "age": 0}
+            | {"cod": False, "cancelled": False, "city": "New York"},
+        ],
+        [
+            {"n": 0, "lines": [_line("1", "MUG", 1)], "age": 0, "cod": False}
+            | {"cancelled": True, "city": "New York"},
+            {"n": 1, "lines": [_line("1", "MUG", 1)], "age": 1, "cod": False}
+            | {"cancelled": True, "city": "New York"},
+        ],
+    ]
+)
 def test_set_based_path_stores_what_the_per_order_path_stores(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, plan: list[list[dict[str, Any]]]
 ) -> None:

@@ -188,16 +188,25 @@ def _run_chunk(
     rows = _rows(session, keys)
     histories = _histories(session, [row.id for row in rows.values()])
     parsed: list[tuple[OrderKey, Any, Order]] = []
-    for key in keys:
+    later: list[OrderKey] = []  # from the first order the classic path takes, in its place
+    for index, key in enumerate(keys):
         row = rows.get((key.channel, key.account, key.external_id))
         if row is None or row.channel_state == ChannelOrderState.CANCELLED.value:
-            chunk.one_by_one.append(key)  # not found, or cancelled: the classic path
-            continue
+            # not found, or cancelled: the classic path, after the orders before it and
+            # before those after it (a cancel gives its stock back to them, as one by one)
+            later = keys[index:]
+            break
         if row.hub_status not in _PIPELINE_VALUES:
             chunk.done.append((key, None))  # not the pipeline's to move (process_order: None)
             continue
         parsed.append((key, row, json_document_order(row.document, row.hub_status)))
-    return _plan_chunk(session, parsed, histories, chunk, previous, settings=settings, now=now)
+    rest, planner = _plan_chunk(
+        session, parsed, histories, chunk, previous, settings=settings, now=now
+    )
+    if rest or not later:
+        return rest + later, planner
+    chunk.one_by_one.append(later[0])
+    return later[1:], planner
 
 
 class _FreshRow(NamedTuple):
