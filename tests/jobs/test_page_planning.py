@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from channelhub.connectors.results import PageOf
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import HubStatus, Order
-from channelhub.jobs.orders import pipeline_writes
+from channelhub.jobs.orders import page_planning, pipeline_writes
 from channelhub.jobs.orders.intake import intake_orders
 from channelhub.jobs.orders.page_planning import PagePlanning
 from channelhub.jobs.orders.pipeline_intake import process_orders
 from channelhub.jobs.orders.planner import Planner
 from channelhub.jobs.orders.pulls import store_order_page
 from channelhub.store.db import make_session_factory
-from channelhub.store.repos._upsert import UpsertOutcome
+from channelhub.store.repos.orders_bulk import AlreadyStored, insert_new_orders
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.core.orderflow_data import NOW, order
@@ -136,9 +136,9 @@ def test_a_database_refusal_rolls_planning_back_and_the_page_still_lands(
 
 
 def test_an_order_stored_meanwhile_is_never_taken_for_new(engine: Engine) -> None:
-    """``intake_orders(new=True)`` reads no stored versions: an order another writer stored
-    between the page's check and its insert comes back stale or updated, never inserted (the
-    page's planning then rolls back: ``PagePlanning.take_in``)."""
+    """``insert_new_orders`` reads no stored versions: an order another writer stored between
+    the page's check and its insert is refused (``AlreadyStored``), never updated or taken
+    for new, and the caller's rollback leaves the stored row as it was."""
     factory = make_session_factory(engine)
     with factory() as s:
         seed(s, E_MUG=10)
@@ -146,10 +146,38 @@ def test_an_order_stored_meanwhile_is_never_taken_for_new(engine: Engine) -> Non
     with factory() as s, s.begin():
         intake_orders(s, [stored], now=NOW)
     newer = order(external_id="1", updated_at=NOW + timedelta(hours=1), remarks="gift")
+    statuses = [HubStatus.ALLOCATED, HubStatus.ALLOCATED]
+    pair = [newer, order(external_id="2")]
+    refused = pytest.raises(AlreadyStored, match="1 of 2")
+    with factory() as s, s.begin(), refused, s.begin_nested():
+        insert_new_orders(s, pair, statuses, now=NOW, raw_payload_ids=[None, None])
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(OrderRow)) == 1
+        row = s.scalars(select(OrderRow)).one()
+        assert row.hub_status == HubStatus.NEW.value and "gift" not in str(row.document)
+
+
+def test_a_page_stored_meanwhile_lands_unplanned(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's check missed an order another writer stored (its lookup patched to see
+    nothing): planning the page rolls back, and the page is taken in as any page, the stored
+    order updated by the newer version and the new one inserted, both then planned."""
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s, E_MUG=10)
     with factory() as s, s.begin():
-        again = intake_orders(s, [stored, order(external_id="2")], now=NOW, new=True)
-        later = intake_orders(s, [newer], now=NOW, new=True)
-    assert [i.outcome for i in again] == [UpsertOutcome.STALE, UpsertOutcome.INSERTED]
-    assert [i.outcome for i in later] == [UpsertOutcome.UPDATED]
+        intake_orders(s, [order(external_id="1")], now=NOW)
+    monkeypatch.setattr(page_planning, "stored_keys", lambda *_: set())
+    newer = order(external_id="1", updated_at=NOW + timedelta(hours=1), remarks="gift")
+    page = _page(newer, order(external_id="2"))
+    planning = PagePlanning(SETTINGS)
+    _store(factory, page, planning)
+    assert planning.planned == set()
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(OrderRow)) == 2
+        assert [status(s, o) for o in page.items] == [HubStatus.NEW] * 2
+        assert "gift" in str(s.scalars(select(OrderRow.document).filter_by(external_id="1")).one())
+    process_orders(factory, [o.key for o in page.items], settings=SETTINGS, now=NOW)
+    with factory() as s:
+        assert [status(s, o) for o in page.items] == [HubStatus.ALLOCATED] * 2

@@ -242,9 +242,18 @@ async def test_a_store_failure_rolls_back_only_its_order(
             raise OverflowError("Python int too large to convert to SQLite INTEGER")
         return done
 
+    real_new = page_planning.insert_new_orders
+
+    def planned_then_fail(session: Session, orders: Any, *args: Any, **kwargs: Any) -> Any:
+        done = real_new(session, orders, *args, **kwargs)
+        if any(order.external_id == bad_id for order in orders):
+            session.flush()
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        return done
+
     monkeypatch.setattr(pulls, "intake_order", half_then_fail)
     monkeypatch.setattr(pulls, "intake_orders", page_then_fail)
-    monkeypatch.setattr(page_planning, "intake_orders", page_then_fail)  # a page planned first
+    monkeypatch.setattr(page_planning, "insert_new_orders", planned_then_fail)  # planned first
     result = await pull(session_factory, rig)
     assert result.outcome is RunOutcome.OK and result.counts.failed == 1
     assert stored(session_factory, rig.account)[1] == ids_of(rig) - {bad_id}
@@ -290,8 +299,15 @@ async def test_a_page_refused_set_based_is_redone_one_by_one_with_a_warning(
         session.flush()  # part of the page written: the savepoint must undo it
         raise error
 
+    real_new = page_planning.insert_new_orders
+
+    def planned_then_refuse(session: Session, orders: Any, *args: Any, **kwargs: Any) -> Any:
+        real_new(session, orders, *args, **kwargs)
+        session.flush()
+        raise error
+
     monkeypatch.setattr(pulls, "intake_orders", write_then_refuse)
-    monkeypatch.setattr(page_planning, "intake_orders", write_then_refuse)  # planned first
+    monkeypatch.setattr(page_planning, "insert_new_orders", planned_then_refuse)  # planned first
     with caplog.at_level(logging.WARNING, logger="channelhub.jobs.orders.pulls"):
         result = await pull(session_factory, rig)
 

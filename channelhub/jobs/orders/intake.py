@@ -131,22 +131,17 @@ def intake_orders(
     now: datetime,
     actor: str = "hub",
     raw_payload_ids: Sequence[int | None] | None = None,
-    new: bool = False,
 ) -> list[Intake]:
     """:func:`intake_order` for many orders in the caller's transaction, set-based: the stored
     versions read (and their rows locked) in one query, the upsert in a few statements
     (:func:`~channelhub.store.repos.orders_bulk.upsert_orders`); only an order that really
-    changed goes on one by one (its decision, and the release of an allocated one).
-
-    ``new``: the caller found none of the orders stored (in this transaction), so there are
-    no versions to read; one stored meanwhile by another writer comes back updated or stale,
-    never inserted."""
+    changed goes on one by one (its decision, and the release of an allocated one)."""
     payloads = list(raw_payload_ids) if raw_payload_ids is not None else [None] * len(orders)
     results: list[Intake | None] = [None] * len(orders)
     for part in rounds([order_key(o) for o in orders]):
         batch = [orders[i] for i in part]
         # the stored versions read as their rows are locked: one statement for both
-        before = {} if new else locked_versions(session, [order_key(o) for o in batch])
+        before = locked_versions(session, [order_key(o) for o in batch])
         stored = upsert_orders(
             session,
             batch,

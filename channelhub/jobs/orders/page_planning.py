@@ -32,13 +32,19 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import Order, OrderKey
 from channelhub.jobs.engine.isolation import record_reason
-from channelhub.jobs.orders.intake import Intake, intake_orders
+from channelhub.jobs.orders.intake import Intake
 from channelhub.jobs.orders.pipeline import PipelineSettings
 from channelhub.jobs.orders.pipeline_batch import NotAllPlanned, fresh_and_waiting, plan_fresh
 from channelhub.store.repos._upsert import UpsertOutcome
-from channelhub.store.repos.orders_bulk import order_key, stored_keys
+from channelhub.store.repos.orders_bulk import (
+    AlreadyStored,
+    insert_new_orders,
+    order_key,
+    stored_keys,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +76,17 @@ class PagePlanning:
         payload_of = dict(zip(keys, payload_ids, strict=True))
         taken: dict[OrderKey, Intake] = {}
 
-        def store(planned: list[Order]) -> list[int]:
+        def store(planned: list[Order], statuses: list[HubStatus]) -> list[int]:
             payloads = [payload_of[order.key] for order in planned]
-            intakes = intake_orders(session, planned, now=now, raw_payload_ids=payloads, new=True)
-            if any(intake.outcome is not UpsertOutcome.INSERTED for intake in intakes):
-                raise NotAllPlanned("an order of the page was stored meanwhile")
-            taken.update(zip((order.key for order in planned), intakes, strict=True))
-            return [intake.id for intake in intakes]
+            try:
+                ids = insert_new_orders(
+                    session, planned, statuses, now=now, raw_payload_ids=payloads
+                )
+            except AlreadyStored as stored:
+                raise NotAllPlanned(f"stored meanwhile: {stored}") from None
+            inserted = (Intake(order_id, UpsertOutcome.INSERTED) for order_id in ids)
+            taken.update(zip((order.key for order in planned), inserted, strict=True))
+            return ids
 
         try:
             with session.begin_nested():

@@ -26,9 +26,11 @@
 What the fast path does not do itself goes through
 :func:`~channelhub.jobs.orders.pipeline.process_order`, one order per transaction, exactly as
 before:
-an order the channel cancelled, one whose plan fails (a pairing conflict, ...), and every order
-of a chunk whose writing failed (the chunk rolls back first), so a failure is recorded against
-its own order, never hidden by its neighbours.
+an order the channel cancelled (in its place: the chunk ends before it and the next one starts
+after it, so the stock it gives back reaches the orders after it, as one by one), one whose
+plan fails (a pairing conflict, ...), and every order of a chunk whose writing failed (the
+chunk rolls back first), so a failure is recorded against its own order, never hidden by its
+neighbours.
 """
 
 from __future__ import annotations
@@ -235,8 +237,9 @@ def fresh_and_waiting(order: Order) -> bool:
     )
 
 
-#: Stores a chunk's planned new orders (each with its final status) and returns their ids.
-StoreOrders = Callable[[list[Order]], list[int]]
+#: Stores a chunk's planned new orders, each with its final status (given beside it), and
+#: returns their ids.
+StoreOrders = Callable[[list[Order], list[HubStatus]], list[int]]
 
 
 def plan_fresh(
@@ -285,7 +288,7 @@ def _stored_first(
         # stored cancelled, its sales would never be counted; the pipeline's status move
         # takes them back out of the day's row it counted them in, and keeps that row
         raise NotAllPlanned("a new order is planned cancelled")
-    ids = store([orders[key][1].model_copy(update={"hub_status": p.status}) for key, p in planned])
+    ids = store([orders[key][1] for key, _ in planned], [plan.status for _, plan in planned])
     real = {orders[key][0]: order_id for (key, _), order_id in zip(planned, ids, strict=True)}
     for row in (*chunk.decisions, *chunk.transitions):
         row["order_id"] = real[row["order_id"]]

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
+from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import Order
 from channelhub.store.bulk import insert_rows
 from channelhub.store.listed import listed
@@ -99,6 +100,58 @@ def upsert_orders(
             results[index] = result
     refresh_statistics(session, (OrderRow.__tablename__, OrderLineRow.__tablename__))
     return [r for r in results if r is not None]
+
+
+class AlreadyStored(Exception):
+    """An order :func:`insert_new_orders` was given is stored already (by another writer
+    meanwhile, or named twice): nothing it wrote is to be kept (the caller rolls back)."""
+
+
+def insert_new_orders(
+    session: Session,
+    orders: Sequence[Order],
+    statuses: Sequence[HubStatus],
+    *,
+    now: datetime,
+    raw_payload_ids: Sequence[int | None],
+) -> list[int]:
+    """Store orders new to the hub, each with its hub status (an import's page planned before
+    it is stored, :mod:`~channelhub.jobs.orders.page_planning`); their ids, in the order given.
+
+    What :func:`upsert_orders` does for an order it inserts, and only that: one ``INSERT ..
+    ON CONFLICT DO NOTHING RETURNING`` for the orders (no stored versions read, no second
+    statement for updates, no rounds), one insert of their lines, their sales rollup summed
+    from memory (SQL for one Python cannot sum exactly). Raises :class:`AlreadyStored` when an
+    order was not inserted."""
+    rows = [
+        {
+            "channel": order.channel,
+            "account": order.account,
+            "external_id": order.external_id,
+            **channel_values(order, as_text=True),
+            "raw_payload_id": payload,
+            "hub_status": status.value,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for order, status, payload in zip(orders, statuses, raw_payload_ids, strict=True)
+    ]
+    ids = dict(_stored_ids(session, rows, OnConflict(_KEY)))
+    keys = [order_key(order) for order in orders]
+    if len(ids) != len(keys) or not all(key in ids for key in keys):
+        raise AlreadyStored(f"{len(keys) - len(ids)} of {len(keys)} order(s) are stored already")
+    order_ids = [ids[key] for key in keys]
+    with sales_rollup_kept(session, ()) as kept:
+        _sync_lines(session, list(zip(order_ids, orders, strict=True)), replaced=set())
+        summed = [summable(order) for order in orders]
+        add_inserted_sales(
+            session,
+            [o for o, ok in zip(orders, summed, strict=True) if ok],
+            [s for s, ok in zip(statuses, summed, strict=True) if ok],
+        )
+        kept.extend(i for i, ok in zip(order_ids, summed, strict=True) if not ok)
+    refresh_statistics(session, (OrderRow.__tablename__, OrderLineRow.__tablename__))
+    return order_ids
 
 
 class StoredVersion(NamedTuple):
