@@ -32,6 +32,7 @@ KEY_LIMIT: int = next(
 
 #: An address's fields, in the order ``model_dump`` writes them.
 _ADDRESS_FIELDS: tuple[str, ...] = tuple(Address.model_fields)
+_TEXT_OR_UNSET = frozenset({str, type(None)})
 
 
 def address_document(address: Address) -> dict[str, Any]:
@@ -41,9 +42,8 @@ def address_document(address: Address) -> dict[str, Any]:
     warehouse order queued. Anything else (a subclass, a text subclass) is dumped."""
     if type(address) is Address:
         values = address.__dict__
-        document = {name: values[name] for name in _ADDRESS_FIELDS}
-        if all(type(value) is str or value is None for value in document.values()):
-            return document
+        if _TEXT_OR_UNSET.issuperset(map(type, values.values())):  # the types, checked in C
+            return {name: values[name] for name in _ADDRESS_FIELDS}
     return address.model_dump(mode="json")
 
 

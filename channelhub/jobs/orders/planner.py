@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import attrgetter
 from typing import NamedTuple
 
 from sqlalchemy.orm import Session
@@ -66,20 +67,18 @@ class PipelineSettings:
 def listings_of(orders: Iterable[Order]) -> list[ListingRef]:
     """The listings the orders' lines sold (what pairing looks up), each once: a chunk's
     hundred orders sell a few listings, each then built, read and resolved once."""
-    found: dict[tuple[str, str, str | None, str | None, str | None], ListingRef] = {}
+    found: dict[tuple[str, str, tuple[str | None, str | None, str | None]], ListingRef] = {}
     for order in orders:
+        channel, account = order.channel, order.account
         for line in order.lines:
-            # what ListingRef.of_line reads of the order and the line
-            sold = (
-                order.channel,
-                order.account,
-                line.listing_id,
-                line.variation_id,
-                line.channel_sku,
-            )
+            sold = (channel, account, _sold(line))  # what ListingRef.of_line reads
             if sold not in found:
                 found[sold] = ListingRef.of_line(order, line)
     return list(found.values())
+
+
+#: What :meth:`ListingRef.of_line` reads of a line (its order's channel and account aside).
+_sold = attrgetter("listing_id", "variation_id", "channel_sku")
 
 
 class Memos(NamedTuple):
