@@ -60,7 +60,7 @@ class PagePlanning:
     #: the last page's orders planned here, which the after-page hook leaves alone
     planned: set[OrderKey] = field(default_factory=set)
     #: the planner moved on from page to page (:meth:`Planner.for_page`), its memos kept
-    planner: Planner | None = field(default=None, repr=False)
+    planner: Planner | None = field(default=None, repr=False, compare=False)
 
     def take_in(
         self,

@@ -140,6 +140,10 @@ def move(
     chunk.moves[(current, target)].append(order_id)
 
 
+#: A queued warehouse order's state (an enum's ``value`` is a property: read once here).
+_PENDING = OutboxState.PENDING.value
+
+
 def reserve(
     plan: OrderPlan,
     order: Order,
@@ -180,7 +184,7 @@ def reserve(
                 "target": f"warehouse:{decision.warehouse}",
                 "kind": OUTBOUND_CREATE,
                 "payload": payload,
-                "state": OutboxState.PENDING.value,
+                "state": _PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
