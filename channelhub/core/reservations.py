@@ -62,8 +62,9 @@ def part_reference(order_reference: str, part: int) -> str:
 
 
 #: What :func:`reserve` works out of one allocation's decisions at one time: the units each
-#: (warehouse, sku) needs, sorted, and a plan it made, with each movement's part number.
-_Worked = tuple[tuple[tuple[tuple[str, str], int], ...], tuple[int, ...], ReservationPlan]
+#: (warehouse, sku) needs, sorted, and a plan it made, with each movement's part reference
+#: less the order's (``#p<part>``: :func:`part_reference`) and the longest of those.
+_Worked = tuple[tuple[tuple[tuple[str, str], int], ...], tuple[str, ...], int, ReservationPlan]
 
 
 class Reservations:
@@ -97,21 +98,24 @@ class Reservations:
         if found is None or found[0] is not decisions:
             plan = _reserve(decisions, balances, reference=reference, at=at)
             if plan.ok:
-                parts = tuple(d.part for d in decisions for _ in d.lines)
-                remember(self._worked, key, (decisions, (_needed(decisions), parts, plan)))
+                tails = tuple(part_reference("", d.part) for d in decisions for _ in d.lines)
+                worked = (_needed(decisions), tails, max(map(len, tails), default=0), plan)
+                remember(self._worked, key, (decisions, worked))
             return plan
-        needed, parts, made = found[1]
+        needed, tails, longest, made = found[1]
         for at_key, wanted in needed:
             balance = balances.get(at_key)
             if balance is None or wanted > balance.available:
                 return _reserve(decisions, balances, reference=reference, at=at)  # shortfalls
-        movements = []
-        for part, movement in zip(parts, made.movements, strict=True):
-            ours = part_reference(reference, part)
-            if len(ours) > MAX_TEXT:  # refused as validation refuses it
-                return _reserve(decisions, balances, reference=reference, at=at)
-            movements.append(replaced(movement, reference=ours))
-        return replaced(made, movements=tuple(movements))
+        if len(reference) + longest > MAX_TEXT:  # a reference refused as validation refuses it
+            return _reserve(decisions, balances, reference=reference, at=at)
+        movements = tuple(
+            [
+                replaced(movement, reference=reference + tail)
+                for tail, movement in zip(tails, made.movements, strict=True)
+            ]
+        )
+        return replaced(made, movements=movements)
 
 
 def reserve(

@@ -87,16 +87,21 @@ def replaced(value: _M, **fields: object) -> _M:
     caller passes values already valid for them: another validated value's, or checked as
     validation would). Planning copies a frozen value per order where validating it anew
     re-checks what was checked, and ``model_copy`` goes through :mod:`copy` for each of
-    its four parts; a value with no extra fields and no private ones has just two to copy."""
+    its four parts; a value with no extra fields and no private ones has just two to copy.
+    When ``value`` is frozen and ``fields`` were all set on it already (a movement's
+    reference, a plan's parts), the copy shares its set of the fields set: a frozen value's
+    is never changed in place (pydantic's own copy copies it before updating it), and not
+    making one halves the cost of a copy (~0.9 µs, from ~2)."""
     private = getattr(value, "__pydantic_private__", None)
     if value.__pydantic_extra__ is not None or private is not None:
         return value.model_copy(update=fields)  # not a value model: pydantic's own copy
     cls = type(value)
     made = cls.__new__(cls)
-    state = value.__dict__.copy()
-    state.update(fields)
-    _set(made, "__dict__", state)
+    _set(made, "__dict__", {**value.__dict__, **fields})
     _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_fields_set__", value.__pydantic_fields_set__.union(fields))
+    given = value.__pydantic_fields_set__
+    if not (given.issuperset(fields) and cls.model_config.get("frozen")):
+        given = given.union(fields)  # a model that may change: a set of its own
+    _set(made, "__pydantic_fields_set__", given)
     _set(made, "__pydantic_private__", None)
     return made

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from pydantic import BaseModel
 
 from channelhub.core.errors import IllegalTransition, InvalidInput
 from channelhub.core.lifecycle import HubStatus, allowed_targets, transition
@@ -22,7 +23,7 @@ from channelhub.core.models import (
     StockMovement,
 )
 from channelhub.core.stock import balances, movement_deltas
-from channelhub.core.types import replaced
+from channelhub.core.types import ENTITY_CONFIG, replaced
 from channelhub.core.validation import parse
 
 T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
@@ -203,3 +204,27 @@ def test_replaced_is_model_copy_of_a_value() -> None:
     copied = movement.model_copy(update={"reference": "o1#p1"})
     assert made == copied and made.model_fields_set == copied.model_fields_set
     assert movement.reference is None and "reference" not in movement.model_fields_set
+
+
+def test_replaced_shares_the_fields_set_only_of_a_frozen_value_with_those_fields_set() -> None:
+    movement = StockMovement(
+        warehouse="W", sku="MUG", kind=MovementKind.RESERVE, quantity=2, reason="r", at=T0
+    )
+    first = replaced(movement, reference="o1#p1")  # a field not set before: a set of its own
+    assert first.model_fields_set is not movement.model_fields_set
+    again = replaced(first, reference="o2#p1")  # every field set already, frozen: shared
+    assert again.model_fields_set is first.model_fields_set
+    assert again == movement.model_copy(update={"reference": "o2#p1"})
+    assert first.reference == "o1#p1"
+
+    class Entity(BaseModel):
+        model_config = ENTITY_CONFIG
+        a: int
+        b: int = 0
+
+    entity = Entity(a=1, b=2)
+    changed = replaced(entity, b=3)  # may change later: never shares the original's set
+    assert changed.model_fields_set == {"a", "b"}
+    assert changed.model_fields_set is not entity.model_fields_set
+    changed.a = 5
+    assert entity.a == 1

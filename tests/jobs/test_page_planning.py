@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.connectors.results import PageOf
 from channelhub.core.errors import InvalidInput
-from channelhub.core.models import HubStatus, Order
+from channelhub.core.models import HubStatus, MovementKind, Order, StockMovement, Warehouse
 from channelhub.jobs.orders import page_planning, pipeline_writes
 from channelhub.jobs.orders.intake import intake_orders
 from channelhub.jobs.orders.page_planning import PagePlanning
@@ -23,6 +23,7 @@ from channelhub.jobs.orders.planner import Planner
 from channelhub.jobs.orders.pulls import store_order_page
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.orders_bulk import AlreadyStored, insert_new_orders
+from channelhub.store.repos.stock import record_movement, upsert_warehouse
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.core.orderflow_data import NOW, order
@@ -62,6 +63,35 @@ def test_a_page_of_new_orders_commits_planned(engine: Engine) -> None:
     with factory() as s:
         assert [status(s, o) for o in page.items] == [HubStatus.ALLOCATED] * 2
         assert _queued(s) == 2  # one warehouse order each, committed with the page
+
+
+def test_a_warehouse_registered_during_an_import_counts_from_the_next_page(
+    engine: Engine,
+) -> None:
+    """The run's planner is moved on from page to page, its warehouse facts read again for
+    each: a warehouse registered (and stocked) after the first page ships the second."""
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s, E_MUG=1)
+    planning = PagePlanning(SETTINGS)
+    _store(factory, _page(order(external_id="1")), planning)
+    kept = planning.planner
+    with factory() as s:  # E is empty now: only a new warehouse can ship the next order
+        upsert_warehouse(s, Warehouse(code="X", country="US"), now=NOW)
+        receive = StockMovement(
+            warehouse="X", sku="MUG", kind=MovementKind.RECEIVE, quantity=1, reason="in", at=NOW
+        )
+        record_movement(s, receive, now=NOW)
+        s.commit()
+    page = _page(order(external_id="2"))
+    _store(factory, page, planning)
+    assert planning.planned == {page.items[0].key}
+    assert planning.planner is not None and kept is not None
+    assert planning.planner.outcomes is kept.outcomes  # the memos carried over
+    with factory() as s:
+        assert status(s, page.items[0]) is HubStatus.ALLOCATED
+        targets = s.scalars(select(OutboxMessage.target).order_by(OutboxMessage.id)).all()
+    assert targets == ["warehouse:E", "warehouse:X"]
 
 
 def test_a_page_holding_an_update_is_left_whole_to_the_hook(engine: Engine) -> None:

@@ -13,7 +13,7 @@ from channelhub.core.bindings import Binding, PairingBook, Scope
 from channelhub.core.catalog import Catalog
 from channelhub.core.geography import Origin
 from channelhub.core.lifecycle import HubStatus
-from channelhub.core.models import Sku
+from channelhub.core.models import Sku, Warehouse
 from channelhub.core.pairing import PairingConfig, RegexRule, suggest
 from channelhub.jobs.orders.pipeline_batch import run_pipeline
 from channelhub.jobs.orders.planner import Planner, listings_of
@@ -21,6 +21,7 @@ from channelhub.store.db import make_session_factory
 from channelhub.store.repos.catalog import load_catalog
 from channelhub.store.repos.pairings import save_binding
 from channelhub.store.repos.products import upsert_sku
+from channelhub.store.repos.stock import upsert_warehouse
 from tests.core.orderflow_data import NOW, order
 from tests.jobs.test_pipeline import SETTINGS, add, seed, status
 
@@ -107,3 +108,33 @@ def test_a_planner_ranks_warehouses_with_its_own_rules_and_addresses() -> None:
     for other in (replace(planner, settings=rules), replace(planner, origins={"CN": Origin("CN")})):
         assert other.ranking.serves(other.settings.allocation, other.origins)
         assert not other.ranking.serves(planner.settings.allocation, planner.origins)
+
+
+def test_a_planner_moved_on_keeps_its_memos_and_what_it_read_equal(engine: Engine) -> None:
+    """for_orders and for_page carry the memos; a book, catalog or set of warehouse facts
+    read equal is the planner's own instance (the memos' entries for it serve the next
+    orders), one read different is the new one, and new addresses get a new ranking."""
+    factory = make_session_factory(engine)
+    with factory() as s:
+        seed(s, E_MUG=5)
+        bound = Binding(scope=Scope.CHANNEL, channel="shopify", channel_sku="GIFTSET", sku="SET")
+        save_binding(s, bound, now=NOW, actor="test")
+        s.commit()
+    first, second = (order(external_id=n, lines=[_line("GIFTSET")]) for n in ("m1", "m2"))
+    with factory() as s:
+        planner = Planner.load(s, SETTINGS, orders=[first])
+        moved = planner.for_page(s).for_orders(s, [second])
+        assert moved.memos is planner.memos and moved.outcomes is planner.outcomes
+        assert moved.book is planner.book and moved.catalog is planner.catalog
+        assert moved.origins is planner.origins and moved.ranking is planner.ranking
+        upsert_warehouse(s, Warehouse(code="X", country="US"), now=NOW)
+        other = Binding(scope=Scope.CHANNEL, channel="shopify", channel_sku="GIFTSET", sku="MUG")
+        save_binding(s, other, now=NOW, actor="test")  # re-bound: version 2, to MUG
+        s.flush()
+        later = moved.for_page(s).for_orders(s, [second])
+    assert later.outcomes is planner.outcomes and later.reservations is planner.reservations
+    assert sorted(later.origins) == ["E", "W", "X"] and sorted(planner.origins) == ["E", "W"]
+    assert later.ranking is not planner.ranking
+    assert later.ranking.serves(SETTINGS.allocation, later.origins)
+    assert later.book is not planner.book and [b.sku for b in later.book] == ["MUG"]
+    assert sorted(later.catalog.codes()) == ["MUG"]

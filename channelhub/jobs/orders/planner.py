@@ -13,7 +13,11 @@ binding (its channel SKU as written, stripped or rewritten by a rule:
 and every component under them. The batch loads a planner for its first chunk and moves it
 on to the next ones (:meth:`Planner.for_orders`): the warehouses' details are read once per
 run, and so is a whole catalog if one was ever needed (``whole_catalog``: a listing with
-identifiers, which pairing matches against every SKU; order lines carry none).
+identifiers, which pairing matches against every SKU; order lines carry none). An import
+run moves one planner on from page to page (:meth:`Planner.for_page`: the warehouse facts
+read again for each page, one query). Its memos (:class:`Memos`) go with it, and a book or
+catalog read equal to the one before is kept as that instance, so what was worked out for
+it serves the next orders.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from operator import attrgetter
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -37,11 +43,13 @@ from channelhub.core.pairing import PairingConfig, written_forms
 from channelhub.core.reservations import Reservations
 from channelhub.core.review import ReviewRules
 from channelhub.core.stock import Balance
-from channelhub.store.repos.cartons import carton_rules
 from channelhub.store.repos.catalog import codes_written_as, load_catalog
 from channelhub.store.repos.pairings import load_book
-from channelhub.store.repos.stock import warehouse_origins
-from channelhub.store.repos.warehouses import unknown_stock_warehouses
+from channelhub.store.repos.warehouse_facts import (
+    WarehouseFacts,
+    planning_warehouses,
+    warehouse_facts,
+)
 
 
 @dataclass(frozen=True)
@@ -59,20 +67,31 @@ class PipelineSettings:
 def listings_of(orders: Iterable[Order]) -> list[ListingRef]:
     """The listings the orders' lines sold (what pairing looks up), each once: a chunk's
     hundred orders sell a few listings, each then built, read and resolved once."""
-    found: dict[tuple[str, str, str | None, str | None, str | None], ListingRef] = {}
+    found: dict[tuple[str, str, tuple[str | None, str | None, str | None]], ListingRef] = {}
     for order in orders:
+        channel, account = order.channel, order.account
         for line in order.lines:
-            # what ListingRef.of_line reads of the order and the line
-            sold = (
-                order.channel,
-                order.account,
-                line.listing_id,
-                line.variation_id,
-                line.channel_sku,
-            )
+            sold = (channel, account, _sold(line))  # what ListingRef.of_line reads
             if sold not in found:
                 found[sold] = ListingRef.of_line(order, line)
     return list(found.values())
+
+
+#: What :meth:`ListingRef.of_line` reads of a line (its order's channel and account aside).
+_sold = attrgetter("listing_id", "variation_id", "channel_sku")
+
+
+class Memos(NamedTuple):
+    """What a planner remembers of the orders it planned, kept by the planners it moves on
+    to: every entry is keyed by the instances it was worked out from (the book, catalog and
+    config of a staging, the lines of a decision, ...), kept alive in the entry, so a book
+    or catalog read anew (another instance) is never answered from an old one's entries;
+    the ranking alone reads the rules and addresses it was made for, and is made anew for
+    others (:meth:`~channelhub.core.allocation.Ranking.serves`)."""
+
+    ranking: Ranking
+    outcomes: Outcomes
+    reservations: Reservations
 
 
 @dataclass(frozen=True)
@@ -85,12 +104,21 @@ class Planner:
     origins: dict[str, Origin]
     unknown: frozenset[str]
     cartons: CartonView
-    #: the catalog is the whole library (not just the SKUs the orders' bindings name)
+    #: the catalog is the whole library (not just the SKUs the orders' bindings name), kept
+    #: as such by :meth:`for_orders` (False: it reads what the next orders can touch)
     whole_catalog: bool = True
     #: the listings of the orders it was loaded for (None: every listing)
     listings: tuple[ListingRef, ...] | None = None
+    #: what the planner remembers of the orders it planned (:class:`Memos`): carried to the
+    #: planners it moves on to (:meth:`for_orders`, :meth:`rebound`, ``replace``), its
+    #: allocation memo made anew for other rules or addresses
+    memos: Memos | None = field(default=None, repr=False, compare=False)
+    #: the warehouse facts its origins, unknown stock and carton rules were built from
+    #: (:func:`~channelhub.store.repos.warehouse_facts.warehouse_facts`; None: not read so)
+    facts: WarehouseFacts | None = field(default=None, repr=False, compare=False)
+
     #: allocation's memo for these rules and warehouses, shared by every order it plans
-    #: (made anew with the planner, so never for other rules or addresses)
+    #: (the memos', made anew for other rules or addresses)
     ranking: Ranking = field(init=False, repr=False, compare=False)
     #: the lines' outcomes it planned, shared by every order it plans (frozen values)
     outcomes: Outcomes = field(init=False, repr=False, compare=False)
@@ -98,9 +126,15 @@ class Planner:
     reservations: Reservations = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ranking", Ranking(self.settings.allocation, self.origins))
-        object.__setattr__(self, "outcomes", Outcomes())
-        object.__setattr__(self, "reservations", Reservations())
+        memos, allocation = self.memos, self.settings.allocation
+        if memos is None:
+            memos = Memos(Ranking(allocation, self.origins), Outcomes(), Reservations())
+        elif not memos.ranking.serves(allocation, self.origins):
+            memos = memos._replace(ranking=Ranking(allocation, self.origins))
+        object.__setattr__(self, "memos", memos)
+        object.__setattr__(self, "ranking", memos.ranking)
+        object.__setattr__(self, "outcomes", memos.outcomes)
+        object.__setattr__(self, "reservations", memos.reservations)
 
     @classmethod
     def load(
@@ -110,34 +144,59 @@ class Planner:
         listings = None if orders is None else listings_of(orders)
         book = load_book(session, listings)
         wanted = _skus_to_read(session, book, listings, settings.pairing)
+        facts = warehouse_facts(session)
+        origins, unknown, cartons = planning_warehouses(facts)
         return cls(
             settings=settings,
             catalog=load_catalog(session, wanted),
             book=book,
-            origins=warehouse_origins(session),
-            unknown=unknown_stock_warehouses(session),
-            cartons=carton_rules(session),
+            origins=origins,
+            unknown=unknown,
+            cartons=cartons,
             whole_catalog=wanted is None,
             listings=None if listings is None else tuple(listings),
+            facts=facts,
         )
 
     def for_orders(self, session: Session, orders: Sequence[Order]) -> Planner:
         """This planner for the next orders of the same run (the batch's next chunk): their
         bindings and SKUs read anew; the warehouses' addresses, stock knowledge and carton
-        rules, read once per run like the catalog, kept, and a whole catalog already read."""
+        rules, read once per run like the catalog, kept, and a whole catalog already read.
+        A book or catalog read equal to this planner's is this planner's instance, so the
+        memos' entries for it (keyed by instance) serve the next orders too."""
         listings = listings_of(orders)
-        book = load_book(session, listings)
+        book = _same_book(load_book(session, listings), self.book)
         if self.whole_catalog:
             return replace(self, book=book, listings=tuple(listings))
         wanted = _skus_to_read(session, book, listings, self.settings.pairing)
-        catalog = load_catalog(session, wanted)
+        catalog = _same_catalog(load_catalog(session, wanted), self.catalog)
         return replace(
             self, book=book, catalog=catalog, whole_catalog=wanted is None, listings=tuple(listings)
         )
 
+    def for_page(self, session: Session) -> Planner:
+        """This planner for an import's next page, to move on with :meth:`for_orders`
+        (:class:`~channelhub.jobs.orders.page_planning.PagePlanning`): the warehouse facts
+        read again (one small query) and a whole catalog not kept, as a planner loaded for
+        the page reads them, so a warehouse registered or told its stock, a carton rule or a
+        SKU added during a long import counts from the next page; facts read equal keep
+        this planner's addresses, and so its allocation memo."""
+        facts = warehouse_facts(session)
+        if facts == self.facts:
+            return replace(self, whole_catalog=False) if self.whole_catalog else self
+        origins, unknown, cartons = planning_warehouses(facts)
+        return replace(
+            self,
+            origins=origins,
+            unknown=unknown,
+            cartons=cartons,
+            facts=facts,
+            whole_catalog=False,
+        )
+
     def rebound(self, session: Session) -> Planner:
         """This planner with its book read again (after the caller saved a binding)."""
-        return replace(self, book=load_book(session, self.listings))
+        return replace(self, book=_same_book(load_book(session, self.listings), self.book))
 
     def until_stock(
         self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
@@ -194,6 +253,17 @@ class Planner:
         """The live quotes for the order ``reference`` names (most runs have none at all)."""
         quotes = self.settings.quotes
         return quotes.get(reference) if quotes else None
+
+
+def _same_book(read: PairingBook, held: PairingBook) -> PairingBook:
+    """``held`` when ``read`` holds the same bindings in the same order (it resolves every
+    listing alike), else ``read``."""
+    return held if read.bindings() == held.bindings() else read
+
+
+def _same_catalog(read: Catalog, held: Catalog) -> Catalog:
+    """``held`` when ``read`` holds the same SKUs in the same order, else ``read``."""
+    return held if len(read) == len(held) and list(read) == list(held) else read
 
 
 def _skus_to_read(
