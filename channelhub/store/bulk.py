@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.redaction import active_redactor
 from channelhub.store.redaction import checked_text, redacted, scanned_as_is
+from channelhub.store.types import SQLITE_DATETIME_FORMAT, UTCDateTime, sqlite_utc_text
 
 
 class RowsRefused(Exception):
@@ -102,10 +103,21 @@ def column_processor(
         return None
     kind = getattr(column.type, "impl", column.type)
     if isinstance(kind, DateTime):
+        if _stored_as_sqlite_text(column, dialect):
+            processor = sqlite_utc_text(processor)
         return _once_per_value(processor)
     if isinstance(kind, JSON):
         return _written_once(processor) if copy else _empty_once(processor, processor({}))
     return processor
+
+
+def _stored_as_sqlite_text(column: Column[Any], dialect: Any) -> bool:
+    """Whether ``column`` is a :class:`~channelhub.store.types.UTCDateTime` SQLite stores as
+    SQLAlchemy's default ``DATETIME`` text (:func:`~channelhub.store.types.sqlite_utc_text`)."""
+    if dialect.name != "sqlite" or not isinstance(column.type, UTCDateTime):
+        return False
+    impl = getattr(column.type.dialect_impl(dialect), "impl_instance", None)
+    return getattr(impl, "_storage_format", None) == SQLITE_DATETIME_FORMAT
 
 
 def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
