@@ -331,3 +331,20 @@ def test_any_of_finds_each_of_a_redactors_ends_at_either_end_of_a_text() -> None
         for text in (end, f"x{end}", f"{end}y", f'{{"a":"{end}"}}'):
             assert pattern.search(text) is not None, (end, text)
     assert pattern.search('{"remarks":"nothing secret","n":1}') is None
+
+
+@given(st.lists(st.tuples(_STRINGS, st.integers(), st.none() | _STRINGS), max_size=6))
+def test_rows_are_checked_together_and_cleaned_as_each_would_be(rows: list[Any]) -> None:
+    """Executemany's and COPY's rows (tuples) are checked as one run of values, repeated
+    strings once: sent as they are when that check finds nothing; else each row is cleaned
+    as it would be alone (and a row alone, a tuple, the same way)."""
+    from channelhub.store.redaction import redacted
+
+    with redacting(_redactor(SECRET, _ODD_SECRET)) as redactor:
+        expected = [tuple(redact_active(v) if isinstance(v, str) else v for v in r) for r in rows]
+        sent = redacted(rows)
+        assert sent == expected
+        if not redactor.may_change_any({v for r in rows for v in r if isinstance(v, str)}):
+            assert sent is rows  # the one check of them all: sent as they are
+        for row, cleaned in zip(rows, expected, strict=True):
+            assert redacted(row) == cleaned
