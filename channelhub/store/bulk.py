@@ -121,19 +121,23 @@ def _stored_as_sqlite_text(column: Column[Any], dialect: Any) -> bool:
 
 
 def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``processor`` run once per distinct datetime of a call: a chunk's rows mostly carry
-    the same few times (the run's ``now``), and formatting one is a tenth of a row's cost.
-    (Equal aware datetimes are the same instant: the hub's datetime columns store UTC.)"""
-    done: dict[datetime, Any] = {}
+    """``processor`` run once per distinct datetime of a call (None too: a column most rows
+    leave empty, an order's ``ship_by``): a chunk's rows mostly carry the same few times (the
+    run's ``now``), and formatting one is a tenth of a row's cost. (Equal aware datetimes
+    are the same instant: the hub's datetime columns store UTC.)"""
+    done: dict[datetime | None, Any] = {}
 
     def process(value: Any) -> Any:
-        if value is None:
-            return processor(value)
-        if value not in done:
-            done[value] = processor(value)
-        return done[value]
+        out = done.get(value, _NOT_DONE)
+        if out is _NOT_DONE:
+            out = done[value] = processor(value)
+        return out
 
     return process
+
+
+#: :func:`_once_per_value`'s mark of a value not processed yet
+_NOT_DONE = object()
 
 
 def _empty_once(processor: Callable[[Any], Any], empty: Any) -> Callable[[Any], Any]:

@@ -63,3 +63,20 @@ def test_bulk_inserts_write_the_text_directly(monkeypatch: pytest.MonkeyPatch) -
     moment = datetime(2026, 3, 1, 12, 0, 5, 7, tzinfo=UTC)
     assert process(moment) == "2026-03-01 12:00:05.000007"
     assert process(moment.astimezone(timezone(timedelta(hours=2)))) == _PROCESSOR(moment)
+
+
+def test_an_empty_time_is_processed_once_and_stored_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+
+    def counting(processor: Any) -> Any:
+        def process(value: Any) -> Any:
+            calls.append(value)
+            return processor(value)
+
+        return sqlite_utc_text(process)
+
+    monkeypatch.setattr(bulk, "sqlite_utc_text", counting)
+    process = column_processor(_COLUMN, _SQLITE)
+    assert process is not None
+    assert [process(None) for _ in range(3)] == [None, None, None]
+    assert calls == [None]
