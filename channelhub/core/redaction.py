@@ -37,7 +37,7 @@ import logging
 import re
 import threading
 import traceback
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from operator import itemgetter
@@ -160,8 +160,8 @@ class SecretRedactor:
         self._prefixes, self._suffixes = prefixes, suffixes
         ends = {*prefixes, *suffixes}
         marks = ends | {json.dumps(end, ensure_ascii=False)[1:-1] for end in ends}
-        self._any_mark = re.compile("|".join(map(re.escape, sorted(marks))))
-        self._ends = re.compile("|".join(map(re.escape, sorted(ends))))
+        self._any_mark = any_of(marks)
+        self._ends = any_of(ends)
         self._bneedles = tuple(n.encode("utf-8") for n in ordered)
         # each value's own forms only (a form of one value holding another value's is rare,
         # and then both are searched): the cover stays linear in the values known
@@ -210,7 +210,7 @@ class SecretRedactor:
                 break
         return text
 
-    def may_change_any(self, texts: Sequence[str]) -> bool:
+    def may_change_any(self, texts: Collection[str]) -> bool:
         """Whether :meth:`redact` could change any of ``texts``, without a regular-expression
         scan of them all (~8 ns a character with a few secrets' needles):
 
@@ -264,6 +264,41 @@ class SecretRedactor:
     def leaks(self, text: str) -> list[str]:
         """The needles found in ``text`` (for tests and audits; empty: clean)."""
         return [n for n in self._needles if n in text]
+
+
+#: Characters from the most to the least common in what the redactor scans, JSON documents
+#: of orders (their keys: lower case and ``_``; ``null``; digits and ISO times' ``T`` and
+#: ``Z``) as counted in the bench's: a character not listed is rarer than any listed.
+_COMMON = '"lnu:,teiaodp_0csrhym21{}gxkbq5 f-3vw46789jz.[]TZ'
+
+
+def _rarity(char: str) -> int:
+    rank = _COMMON.find(char)
+    return len(_COMMON) if rank < 0 else rank
+
+
+def any_of(texts: Iterable[str]) -> re.Pattern[str]:
+    """A pattern found in a text exactly where one of ``texts`` (non-empty) occurs in it.
+
+    Why not ``a|b|c``: the regular-expression engine starts a match attempt at every
+    character that may begin an alternative, and those attempts are the cost of a scan
+    (~8 ns a character of an order document with three secrets' ends). Here each text is
+    matched from its rarest character on (``_COMMON``), the characters before it checked
+    behind (``cdef(?<=abcdef)``): far fewer characters begin an attempt (~1.7x faster on the
+    bench's documents). The same texts are found: only where an attempt starts differs."""
+    by_start: dict[str, list[str]] = {}
+    for text in sorted(set(texts)):
+        if not text:
+            raise ValueError("an empty text is found in every text")
+        start = max(range(len(text)), key=lambda i: (_rarity(text[i]), -i))
+        rest = re.escape(text[start + 1 :])
+        behind = f"(?<={re.escape(text)})" if start else ""
+        by_start.setdefault(text[start], []).append(rest + behind)
+    if not by_start:
+        return re.compile("(?!)")  # found nowhere
+    return re.compile(
+        "|".join(re.escape(char) + f"(?:{'|'.join(alts)})" for char, alts in by_start.items())
+    )
 
 
 def _plain(value: SecretLike) -> str | None:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.redaction import active_redactor
 from channelhub.store.redaction import checked_text, redacted, scanned_as_is
+from channelhub.store.types import SQLITE_DATETIME_FORMAT, UTCDateTime, sqlite_utc_text
 
 
 class RowsRefused(Exception):
@@ -102,26 +103,41 @@ def column_processor(
         return None
     kind = getattr(column.type, "impl", column.type)
     if isinstance(kind, DateTime):
+        if _stored_as_sqlite_text(column, dialect):
+            processor = sqlite_utc_text(processor)
         return _once_per_value(processor)
     if isinstance(kind, JSON):
         return _written_once(processor) if copy else _empty_once(processor, processor({}))
     return processor
 
 
+def _stored_as_sqlite_text(column: Column[Any], dialect: Any) -> bool:
+    """Whether ``column`` is a :class:`~channelhub.store.types.UTCDateTime` SQLite stores as
+    SQLAlchemy's default ``DATETIME`` text (:func:`~channelhub.store.types.sqlite_utc_text`)."""
+    if dialect.name != "sqlite" or not isinstance(column.type, UTCDateTime):
+        return False
+    impl = getattr(column.type.dialect_impl(dialect), "impl_instance", None)
+    return getattr(impl, "_storage_format", None) == SQLITE_DATETIME_FORMAT
+
+
 def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``processor`` run once per distinct datetime of a call: a chunk's rows mostly carry
-    the same few times (the run's ``now``), and formatting one is a tenth of a row's cost.
-    (Equal aware datetimes are the same instant: the hub's datetime columns store UTC.)"""
-    done: dict[datetime, Any] = {}
+    """``processor`` run once per distinct datetime of a call (None too: a column most rows
+    leave empty, an order's ``ship_by``): a chunk's rows mostly carry the same few times (the
+    run's ``now``), and formatting one is a tenth of a row's cost. (Equal aware datetimes
+    are the same instant: the hub's datetime columns store UTC.)"""
+    done: dict[datetime | None, Any] = {}
 
     def process(value: Any) -> Any:
-        if value is None:
-            return processor(value)
-        if value not in done:
-            done[value] = processor(value)
-        return done[value]
+        out = done.get(value, _NOT_DONE)
+        if out is _NOT_DONE:
+            out = done[value] = processor(value)
+        return out
 
     return process
+
+
+#: :func:`_once_per_value`'s mark of a value not processed yet
+_NOT_DONE = object()
 
 
 def _empty_once(processor: Callable[[Any], Any], empty: Any) -> Callable[[Any], Any]:

@@ -5,6 +5,7 @@ Migrations import this module by name: rename nothing here without a migration.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -50,6 +51,34 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: SQLAlchemy's SQLite ``DATETIME`` storage format (its default): what :func:`sqlite_utc_text`
+#: writes directly.
+SQLITE_DATETIME_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+
+
+def sqlite_utc_text(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """:class:`UTCDateTime`'s SQLite bind ``processor`` (for a ``DATETIME`` stored in
+    :data:`SQLITE_DATETIME_FORMAT`), a UTC datetime's text written directly.
+
+    Why: the processor converts to UTC, drops the zone, then fills SQLAlchemy's format from
+    seven attributes (~3.5 µs a value); ``isoformat`` writes the same text in one C call
+    (~0.5 µs). A datetime whose offset is zero is its own UTC wall time, and its
+    ``isoformat(" ", "microseconds")`` is the stored text and ``+00:00``; any other value
+    (another offset, a naive one, a subclass, None) goes to ``processor``, which converts,
+    refuses or stores it as before."""
+
+    def process(value: Any) -> Any:
+        if type(value) is datetime:
+            text = value.isoformat(" ", "microseconds")
+            if text.endswith("+00:00"):
+                return text[:-6]
+        return processor(value)
+
+    return process
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

@@ -21,6 +21,7 @@ from channelhub.core.redaction import (
     REDACTED,
     SecretRedactor,
     active_redactor,
+    any_of,
     child_redactor,
     redact_active,
     redacting,
@@ -309,3 +310,41 @@ def test_a_secret_with_non_ascii_characters_in_a_json_wrapper_is_masked() -> Non
     with redacting(_redactor(secret)):
         (sent,) = redacted((Jsonb({"note": f"key {secret}", "tail": secret[:8]}),))
     assert sent.obj == {"note": f"key {REDACTED}", "tail": REDACTED}
+
+
+_TEXTS = st.text(alphabet="ab=%_\\.(?<", min_size=1, max_size=6)
+
+
+@given(st.lists(_TEXTS, min_size=1, max_size=6), st.text(alphabet="ab=%_\\.(?<xyz", max_size=40))
+def test_any_of_finds_a_text_exactly_where_one_of_them_occurs(texts: list[str], text: str) -> None:
+    """The pattern anchored at each text's rarest character finds what ``a|b|c`` finds."""
+    found = any_of(texts).search(text) is not None
+    assert found == any(t in text for t in texts)
+    assert found == (re.search("|".join(map(re.escape, texts)), text) is not None)
+
+
+def test_any_of_finds_each_of_a_redactors_ends_at_either_end_of_a_text() -> None:
+    redactor = _redactor(SECRET, _ODD_SECRET)
+    ends = {e for n in redactor._needles for e in (n[:6], n[-6:])}
+    pattern = any_of(ends)
+    for end in ends:
+        for text in (end, f"x{end}", f"{end}y", f'{{"a":"{end}"}}'):
+            assert pattern.search(text) is not None, (end, text)
+    assert pattern.search('{"remarks":"nothing secret","n":1}') is None
+
+
+@given(st.lists(st.tuples(_STRINGS, st.integers(), st.none() | _STRINGS), max_size=6))
+def test_rows_are_checked_together_and_cleaned_as_each_would_be(rows: list[Any]) -> None:
+    """Executemany's and COPY's rows (tuples) are checked as one run of values, repeated
+    strings once: sent as they are when that check finds nothing; else each row is cleaned
+    as it would be alone (and a row alone, a tuple, the same way)."""
+    from channelhub.store.redaction import redacted
+
+    with redacting(_redactor(SECRET, _ODD_SECRET)) as redactor:
+        expected = [tuple(redact_active(v) if isinstance(v, str) else v for v in r) for r in rows]
+        sent = redacted(rows)
+        assert sent == expected
+        if not redactor.may_change_any({v for r in rows for v in r if isinstance(v, str)}):
+            assert sent is rows  # the one check of them all: sent as they are
+        for row, cleaned in zip(rows, expected, strict=True):
+            assert redacted(row) == cleaned

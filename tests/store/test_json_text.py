@@ -175,12 +175,13 @@ def test_a_text_no_secret_can_touch_goes_as_it_is_in_scope(session: Session) -> 
     assert (sent if isinstance(sent, str) else sent.obj) == clean.text
 
 
-def test_a_checked_text_is_not_scanned_again_by_the_hook(
+def test_a_documents_text_is_scanned_once(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A document's text the redactor found clean (``may_change_json``) reaches the cursor
-    hook (SQLite) or COPY's cleaning (PostgreSQL) marked as checked: it is stored as it is,
-    and no scan of the statement's strings reads it a second time."""
+    """A clean document's text is stored as it is, scanned once: on PostgreSQL by
+    ``may_change_json`` (string by string), then sent marked as checked, which no scan of
+    the statement's strings reads again; on SQLite (where the hook redacts it as a text) by
+    the hook's scan of the statement's strings alone."""
     redactor = SecretRedactor("acct")
     redactor.add(SECRET)
     scanned: list[str] = []
@@ -205,8 +206,12 @@ def test_a_checked_text_is_not_scanned_again_by_the_hook(
     session.flush()
     ((document, _),) = _stored(session, [clean])
     assert document["remarks"] == "nothing secret, quite a long remark"
-    assert not any("quite a long remark" in text for text in scanned)
-    assert len([text for text in checked if "quite a long remark" in text]) == 1
+    by_strings = [text for text in scanned if "quite a long remark" in text]
+    by_document = [text for text in checked if "quite a long remark" in text]
+    if session.get_bind().dialect.name == "postgresql":
+        assert (len(by_strings), len(by_document)) == (0, 1)
+    else:
+        assert (len(by_strings), len(by_document)) == (1, 0)
 
 
 def test_an_order_pydantic_cannot_write_as_text_is_stored_as_its_document() -> None:
