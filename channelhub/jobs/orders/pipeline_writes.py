@@ -253,5 +253,7 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
     stock_rollup_add(session, chunk.movements)  # the running sums, same transaction
     if dirty:
         mark_dirty(session, dirty, now=now)
-    refresh_growth(session, _GROWING)  # read back by order id: keep PostgreSQL's plans
+    appended = (chunk.decisions, chunk.transitions, chunk.movements, chunk.outbox)
+    written = {t.name: len(rows) for t, rows in zip(_GROWING, appended, strict=True)}
+    refresh_growth(session, _GROWING, written=written)  # read back by order id: plans kept
     session.expire_all()
