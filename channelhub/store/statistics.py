@@ -8,7 +8,8 @@ order id) with sequential scans: the cost per order grew with the table (measure
 115 orders/s from 1,000 to 100,000 orders). :func:`refresh_statistics` applies autovacuum's
 kind of rule at the end of a write (a table changed by more rows than the planner knows it
 holds, and at least :data:`FLOOR`, since its last analyze) and analyzes it then and there:
-one catalog read per chunk, and a handful of analyzes over a table's whole growth (one each
+a catalog read when the rows written since the last one could have passed the rule (about
+one chunk of orders in ten), and a handful of analyzes over a table's whole growth (one each
 time it doubles: autovacuum's tenth would analyze 440,000 decisions some 60 times on the way,
 for plans that do not change with a misestimate of two). A table another session is
 analyzing is left to it (an advisory lock, tried, never waited on). SQLite needs none of
