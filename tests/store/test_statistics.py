@@ -1,16 +1,18 @@
 """Planner statistics on PostgreSQL: a table that grew well past what the planner knows is
 analyzed at the end of the write that grew it, once (a growing table: only the columns its
 plans are chosen by, and its lookups by order id are then indexed); a small change is not;
-SQLite is left alone."""
+the catalog is read only when the rows a connection wrote could pass the rule; SQLite is
+left alone."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, Table, text
+from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
 
 from channelhub.core.order import Order
 from channelhub.store.bulk import insert_rows
@@ -172,3 +174,93 @@ def test_sqlite_needs_no_growth_statistics(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("the SQLite case")
     assert refresh_growth(session, [cast(Table, OrderDecisionRow.__table__)]) == []
+
+
+def _catalog_reads(engine: Engine) -> list[str]:
+    """The statements that read the rules' counts from the catalog, as they are sent."""
+    reads: list[str] = []
+
+    def sent(_c: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM pg_class" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", sent)
+    return reads
+
+
+@pytest.mark.postgres
+def test_the_catalog_is_read_only_when_the_rows_written_could_pass_the_rule(
+    _migrated_postgres_url: str,
+) -> None:
+    from channelhub.store.db import make_engine
+
+    engine = make_engine(_migrated_postgres_url, poolclass=StaticPool)  # one connection
+    tables = ["orders", "order_lines"]
+    try:
+        with Session(engine) as s, s.begin():
+            s.execute(text("TRUNCATE orders, order_lines RESTART IDENTITY CASCADE"))
+            s.execute(text("ANALYZE orders, order_lines"))
+        reads = _catalog_reads(engine)
+        grown = FLOOR + 200
+        with Session(engine) as s, s.begin():  # nothing known of the tables yet: read
+            upsert_orders(s, _orders(0, grown), now=NOW)
+        assert len(reads) == 1
+        _flush_counters(engine)
+        with Session(engine) as s, s.begin():  # those rows were past the rule: read again
+            assert refresh_statistics(s, tables, written={}) == ["order_lines", "orders"]
+        assert len(reads) == 2
+        with Session(engine) as s, s.begin():  # analyzed: FLOOR rows to go before a read
+            upsert_orders(s, _orders(grown, 100), now=NOW)
+            assert refresh_statistics(s, tables, written={"orders": FLOOR - 101}) == []
+            assert len(reads) == 2
+            assert refresh_statistics(s, tables, written={"orders": 2}) == []  # past: read
+            assert len(reads) == 3
+            # still far from the rule (2,200 rows), but read again within FLOOR rows: others'
+            # writes are not counted here
+            assert refresh_statistics(s, tables, written={"order_lines": FLOOR}) == []
+            assert len(reads) == 3
+            assert refresh_statistics(s, tables, written={"order_lines": 1}) == []
+            assert len(reads) == 4
+            assert refresh_statistics(s, tables) == []  # nothing written said: read
+            assert len(reads) == 5
+            assert _planner_rows(s, "orders") == grown
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_grown_table_is_read_again_only_when_the_rows_appended_could_pass_the_rule(
+    _migrated_postgres_url: str,
+) -> None:
+    from channelhub.store.db import make_engine
+
+    decisions = cast(Table, OrderDecisionRow.__table__)
+    engine = make_engine(_migrated_postgres_url, poolclass=StaticPool)
+    try:
+        with Session(engine) as s, s.begin():
+            s.execute(text("TRUNCATE orders, order_lines RESTART IDENTITY CASCADE"))
+            s.execute(text("ANALYZE orders, order_decisions"))
+            upsert_orders(s, _orders(0, FLOOR), now=NOW)
+        reads = _catalog_reads(engine)
+        grown = 2 * FLOOR
+        with Session(engine) as s, s.begin():
+            _decisions(s, grown)
+            assert refresh_growth(s, [decisions], written={"order_decisions": grown}) == []
+        assert len(reads) == 1  # not counted yet (this transaction's), but past the rule
+        _flush_counters(engine)
+        with Session(engine) as s, s.begin():
+            assert refresh_growth(s, [decisions], written={}) == ["order_decisions"]
+            assert len(reads) == 2
+            assert refresh_growth(s, [decisions], written={"order_decisions": 10}) == []
+            assert len(reads) == 2
+            assert _planner_rows(s, "order_decisions") == grown
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_needs_no_statistics_whatever_was_written(session: Session) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the SQLite case")
+    assert refresh_statistics(session, ["orders"], written={"orders": 10 * FLOOR}) == []
+    decisions = cast(Table, OrderDecisionRow.__table__)
+    assert refresh_growth(session, [decisions], written={"order_decisions": 10 * FLOOR}) == []

@@ -33,7 +33,6 @@ from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.bulk import RowsRefused, insert_rows
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
-from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY, note
 from channelhub.store.statistics import refresh_growth
 from channelhub.store.tables.orderflow import OrderDecisionRow
@@ -276,8 +275,9 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
         (StockMovementRow, chunk.movements),
     ):
         insert_rows(session, cast(Table, model.__table__), rows)  # COPY on PostgreSQL
-    stock_rollup_add(session, chunk.movements)  # the running sums, same transaction
-    if dirty:
-        mark_dirty(session, dirty, now=now)
-    refresh_growth(session, _GROWING)  # read back by order id: keep PostgreSQL's plans
+    # the running sums, and the push's dirty marks of their SKUs (``dirty``), same statement
+    stock_rollup_add(session, chunk.movements, dirty_at=now)
+    appended = (chunk.decisions, chunk.transitions, chunk.movements, chunk.outbox)
+    written = {t.name: len(rows) for t, rows in zip(_GROWING, appended, strict=True)}
+    refresh_growth(session, _GROWING, written=written)  # read back by order id: plans kept
     session.expire_all()

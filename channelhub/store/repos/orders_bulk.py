@@ -98,7 +98,8 @@ def upsert_orders(
         done = _upsert_round(session, batch, batch_payloads, now, locked)
         for index, result in zip(part, done, strict=True):
             results[index] = result
-    refresh_statistics(session, (OrderRow.__tablename__, OrderLineRow.__tablename__))
+    written = {_ORDERS.name: len(orders), _LINES.name: sum(len(o.lines) for o in orders)}
+    refresh_statistics(session, (_ORDERS.name, _LINES.name), written=written)
     return [r for r in results if r is not None]
 
 

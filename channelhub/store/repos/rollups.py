@@ -21,6 +21,7 @@ tests compare the rollups with.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,12 +44,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.stock import MovementKind as K
 from channelhub.core.stock import movement_deltas
 from channelhub.store.repos._upsert import dialect_insert
+from channelhub.store.repos.stock_sync import MARKED_AT, mark_dirty, marking_sql, marks
 from channelhub.store.sqldates import Dialect
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 from channelhub.store.tables.rollups import (
@@ -328,15 +330,21 @@ def movement_sums(kind: Any, quantity: Any) -> tuple[Any, Any]:
     return on_hand, reserved
 
 
-def stock_rollup_add(session: Session, movements: Iterable[Mapping[str, Any]]) -> None:
+def stock_rollup_add(
+    session: Session, movements: Iterable[Mapping[str, Any]], *, dirty_at: datetime | None = None
+) -> None:
     """HOOK: call after appending ledger rows (mappings with the ``stock_movements`` columns
-    warehouse, sku, kind, quantity, at): adds them to ``stock_daily`` and ``stock_position``."""
+    warehouse, sku, kind, quantity, at): adds them to ``stock_daily`` and ``stock_position``.
+    With ``dirty_at``, also marks their SKUs dirty then for the stock push
+    (:func:`~channelhub.store.repos.stock_sync.mark_dirty`, which every ledger write calls
+    with this): on PostgreSQL all three in one statement."""
+    rows = list(movements)
     daily: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     # a chunk's movements share a few times (its ``now``) and a few (kind, quantity) pairs:
     # each one's day and sums are computed once
     days: dict[datetime, int] = {}
     effects: dict[tuple[str, int], tuple[int, int, int, int]] = {}
-    for m in movements:
+    for m in rows:
         at, moved = m["at"], (m["kind"], int(m["quantity"]))
         day = days.get(at)
         if day is None:
@@ -362,13 +370,71 @@ def stock_rollup_add(session: Session, movements: Iterable[Mapping[str, Any]]) -
             total[i] += value
     dialect = _dialect(session).name
     connection = session.connection()  # a Core statement: the ORM never flushed for it
-    for per_day, rows in ((True, daily), (False, position)):
+    if dialect == "postgresql":  # one statement, one round trip
+        values: dict[str, Any] = {"daily": _json_rows(daily), "position": _json_rows(position)}
+        skus = None if dirty_at is None else marks(session, (m["sku"] for m in rows))
+        if skus is not None:
+            values |= {"skus": skus, "now": dirty_at}
+        connection.execute(_stock_addition_pg(skus is not None), values)
+        return
+    for per_day, sums_of in ((True, daily), (False, position)):
         statement, key = _stock_addition(dialect, per_day)
-        values = [
+        values_of = [
             {**dict(zip(key, k, strict=True)), **dict(zip(STOCK_SUMS, v, strict=True))}
-            for k, v in sorted(rows.items())  # one lock order for every writer
+            for k, v in sorted(sums_of.items())  # one lock order for every writer
         ]
-        connection.execute(statement, values)
+        connection.execute(statement, values_of)
+    if dirty_at is not None:
+        mark_dirty(session, (m["sku"] for m in rows), now=dirty_at)
+
+
+def _json_rows(sums: Mapping[tuple[Any, ...], list[int]]) -> str:
+    """``sums`` as one JSON array of [*key, *sums] rows in key order (one lock order for
+    every writer): one text parameter, which the engine's redaction hook sees as it saw
+    each code before."""
+    return json.dumps([[*k, *v] for k, v in sorted(sums.items())])
+
+
+#: :func:`stock_rollup_add` on PostgreSQL: ``:daily`` added to ``stock_daily`` and
+#: ``:position`` to ``stock_position`` (JSON arrays of [*key, *STOCK_SUMS] rows), each in the
+#: array's order, and (``{marks}`` filled) the dirty marks. One statement where the two upserts
+#: (``executemany``) and the marks cost three round trips and SQLAlchemy's handling of every
+#: row's parameters (measured at 10,000 orders: 14 -> 4 µs an order, a chunk's sums and
+#: marks).
+_STOCK_ADDITION_PG = """
+WITH daily AS (
+    INSERT INTO stock_daily AS t
+        (day, warehouse, sku, on_hand, reserved, shipped, received, moves)
+    SELECT CAST(e ->> 0 AS integer), e ->> 1, e ->> 2, CAST(e ->> 3 AS bigint),
+           CAST(e ->> 4 AS bigint), CAST(e ->> 5 AS bigint), CAST(e ->> 6 AS bigint),
+           CAST(e ->> 7 AS integer)
+    FROM jsonb_array_elements(CAST(:daily AS jsonb)) WITH ORDINALITY AS r(e, n)
+    ORDER BY n
+    ON CONFLICT (day, warehouse, sku) DO UPDATE SET
+        on_hand = t.on_hand + excluded.on_hand, reserved = t.reserved + excluded.reserved,
+        shipped = t.shipped + excluded.shipped, received = t.received + excluded.received,
+        moves = t.moves + excluded.moves
+){marks}
+INSERT INTO stock_position AS t (warehouse, sku, on_hand, reserved, shipped, received, moves)
+SELECT e ->> 0, e ->> 1, CAST(e ->> 2 AS bigint), CAST(e ->> 3 AS bigint),
+       CAST(e ->> 4 AS bigint), CAST(e ->> 5 AS bigint), CAST(e ->> 6 AS integer)
+FROM jsonb_array_elements(CAST(:position AS jsonb)) WITH ORDINALITY AS r(e, n)
+ORDER BY n
+ON CONFLICT (warehouse, sku) DO UPDATE SET
+    on_hand = t.on_hand + excluded.on_hand, reserved = t.reserved + excluded.reserved,
+    shipped = t.shipped + excluded.shipped, received = t.received + excluded.received,
+    moves = t.moves + excluded.moves
+"""
+
+
+@cache
+def _stock_addition_pg(marking: bool) -> TextClause:
+    """:data:`_STOCK_ADDITION_PG`, with ``marking`` the dirty marks of ``:skus`` at ``:now``
+    too (:func:`~channelhub.store.repos.stock_sync.marking_sql`), built once and kept."""
+    if not marking:
+        return text(_STOCK_ADDITION_PG.format(marks=""))
+    marked = f", marked AS ({marking_sql('postgresql').strip()})"
+    return text(_STOCK_ADDITION_PG.format(marks=marked)).bindparams(MARKED_AT)
 
 
 @cache

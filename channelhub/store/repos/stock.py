@@ -21,7 +21,6 @@ from channelhub.store.listed import dialect_of, listed
 from channelhub.store.plain import plain
 from channelhub.store.repos._upsert import insert_for
 from channelhub.store.repos.rollups import movement_sums, stock_rollup_add
-from channelhub.store.repos.stock_sync import mark_dirty
 from channelhub.store.tables.rollups import StockPositionRow
 from channelhub.store.tables.stock import StockMovementRow, WarehouseRow
 
@@ -103,8 +102,7 @@ def record_movement(
     )
     recorded = session.execute(statement).scalar_one_or_none() is not None
     if recorded:  # the stock push job pushes this SKU's listings again (debounced)
-        stock_rollup_add(session, [row])
-        mark_dirty(session, [movement.sku], now=now)
+        stock_rollup_add(session, [row], dirty_at=now)  # its sums; its SKU marked dirty
     return recorded
 
 

@@ -62,12 +62,20 @@ def mark_dirty(session: Session, skus: Iterable[str], *, now: datetime) -> None:
     is the same for any number; rows in SKU order, the order writers lock SKUs in. (The
     array is JSON text on both databases: a text parameter, which the engine's redaction
     hook sees as it saw each SKU before.)"""
-    chosen = sorted(set(skus))
-    marked_in_transaction(session).update(chosen)
-    if not chosen:
+    chosen = marks(session, skus)
+    if chosen is None:
         return
     statement = _marking(session.get_bind().dialect.name)
-    session.connection().execute(statement, {"skus": json.dumps(chosen), "now": now})
+    session.connection().execute(statement, {"skus": chosen, "now": now})
+
+
+def marks(session: Session, skus: Iterable[str]) -> str | None:
+    """:func:`mark_dirty`'s first half, for a statement that marks as it writes (the ledger's
+    running sums, :func:`~channelhub.store.repos.rollups.stock_rollup_add`): ``skus`` noted
+    on the session, and returned as the marking's ``:skus`` (None: none to mark)."""
+    chosen = sorted(set(skus))
+    marked_in_transaction(session).update(chosen)
+    return json.dumps(chosen) if chosen else None
 
 
 #: Every served account x every SKU of ``:skus`` (``{skus}``: the dialect's rows of a JSON
@@ -82,17 +90,27 @@ ON CONFLICT (channel, account, sku) DO UPDATE SET changed_at = excluded.changed_
 """
 
 
-@cache
-def _marking(dialect: str) -> Any:
-    """The statement of :func:`mark_dirty`, built once per dialect and kept (immutable):
-    the rows of the JSON array ``:skus``."""
+def marking_sql(dialect: str) -> str:
+    """The SQL of :func:`mark_dirty`'s statement (``:skus`` from :func:`marks`, ``:now``
+    bound as :data:`MARKED_AT`): another statement may carry it (a ``WITH`` on
+    PostgreSQL)."""
     skus = (
         "jsonb_array_elements_text(CAST(:skus AS jsonb)) WITH ORDINALITY AS s(sku, n)"
         if dialect == "postgresql"
         else "(SELECT value AS sku, key AS n FROM json_each(:skus)) AS s"
     )
-    when = StockDirtyRow.__table__.c.changed_at.type  # aware UTC in, as the ORM stores it
-    return text(_MARK_SQL.format(skus=skus)).bindparams(bindparam("now", type_=when))
+    return _MARK_SQL.format(skus=skus)
+
+
+#: The marking's ``:now``: aware UTC in, as the ORM stores ``changed_at``.
+MARKED_AT = bindparam("now", type_=StockDirtyRow.__table__.c.changed_at.type)
+
+
+@cache
+def _marking(dialect: str) -> Any:
+    """The statement of :func:`mark_dirty`, built once per dialect and kept (immutable):
+    the rows of the JSON array ``:skus``."""
+    return text(marking_sql(dialect)).bindparams(MARKED_AT)
 
 
 def last_sweep(session: Session, *, channel: str, account: str) -> datetime | None:
