@@ -68,7 +68,7 @@ def test_the_status_moves_move_exactly_the_orders_named(session: Session) -> Non
     chunk = Chunk()
     chunk.moves[(HubStatus.NEW, HubStatus.APPROVED)] = [a, c]
     chunk.moves[(HubStatus.NEW, HubStatus.ON_HOLD)] = [b]
-    write(session, chunk, set(), later)
+    write(session, chunk, later)
     assert _statuses(session) == {
         a: ("approved", later), b: ("on_hold", later), c: ("approved", later), d: ("new", NOW)
     }  # fmt: skip
@@ -78,20 +78,20 @@ def test_an_order_that_left_its_status_refuses_the_move(session: Session) -> Non
     a, b = _orders(session, 2)
     first = Chunk()
     first.moves[(HubStatus.NEW, HubStatus.APPROVED)] = [b]
-    write(session, first, set(), NOW)
+    write(session, first, NOW)
     chunk = Chunk()
     chunk.moves[(HubStatus.NEW, HubStatus.APPROVED)] = [a, b]
     with pytest.raises(StatusMoved, match=r"left 'new'"):
-        write(session, chunk, set(), NOW)
+        write(session, chunk, NOW)
 
 
 def test_one_order_that_left_its_status_refuses_the_moves_of_every_pair(session: Session) -> None:
     a, b, c = _orders(session, 3)
     first = Chunk()
     first.moves[(HubStatus.NEW, HubStatus.ON_HOLD)] = [c]
-    write(session, first, set(), NOW)
+    write(session, first, NOW)
     chunk = Chunk()
     chunk.moves[(HubStatus.NEW, HubStatus.APPROVED)] = [a, b]
     chunk.moves[(HubStatus.NEW, HubStatus.ALLOCATED)] = [c]  # c is on hold now
     with pytest.raises(StatusMoved, match=re.escape(f"left 'new' while locked: {[a, b, c]}")):
-        write(session, chunk, set(), NOW)
+        write(session, chunk, NOW)

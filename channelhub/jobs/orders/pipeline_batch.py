@@ -356,7 +356,6 @@ def _plan_chunk(
         orders = [o for o in orders if still.get(o[1].id) == o[1].hub_status]
     balances = positions(session, locked)
     warehouses = set(planner.origins)
-    dirty: set[str] = set()
     rest: list[OrderKey] = []
     for index, (key, row, order, first) in enumerate(orders):
         history = histories[row.id]
@@ -391,11 +390,11 @@ def _plan_chunk(
                 chunk.decisions.append(decision_row(row.id, kind, reason, now))
         if plan.status is HubStatus.ALLOCATED and plan.reservation is not None:
             revision = history.revision + 1
-            reserve(plan, order, row.id, revision, chunk, balances, warehouses, dirty, now)
+            reserve(plan, order, row.id, revision, chunk, balances, warehouses, now)
         chunk.done.append((key, plan))
     if store is not None:
         _stored_first(store, chunk, {k: (r.id, o) for k, r, o, _ in orders})
-    write(session, chunk, dirty, now)
+    write(session, chunk, now)
     return rest, planner
 
 

@@ -151,7 +151,6 @@ def reserve(
     chunk: Chunk,
     balances: dict[tuple[str, str], Balance],
     warehouses: set[str],
-    dirty: set[str],
     now: datetime,
 ) -> None:
     """The order's reservation (kept in ``balances``) and one outbound order per part, under
@@ -173,7 +172,6 @@ def reserve(
             balances[key] = replaced(
                 old, on_hand=old.on_hand + on_hand, reserved=old.reserved + reserved
             )
-        dirty.add(movement.sku)
     for decision in plan.allocation.decisions:
         payload = outbound_payload(order, decision, revision)  # outbound_for's, dumped
         outbound_key = payload["idempotency_key"]
@@ -243,7 +241,7 @@ def _status_moves(dialect: str) -> Any:
     return text(_MOVES_SQL.format(moves=moves)).bindparams(bindparam("now", type_=when))
 
 
-def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> None:
+def write(session: Session, chunk: Chunk, now: datetime) -> None:
     """One statement per table for the whole chunk; a warehouse order already queued under a
     computed key (never silently dropped) or a status moved meanwhile raises, and the chunk
     goes down the one-by-one path."""
@@ -275,7 +273,7 @@ def write(session: Session, chunk: Chunk, dirty: set[str], now: datetime) -> Non
         (StockMovementRow, chunk.movements),
     ):
         insert_rows(session, cast(Table, model.__table__), rows)  # COPY on PostgreSQL
-    # the running sums, and the push's dirty marks of their SKUs (``dirty``), same statement
+    # the running sums, and the push's dirty marks of their SKUs, in the same statement
     stock_rollup_add(session, chunk.movements, dirty_at=now)
     appended = (chunk.decisions, chunk.transitions, chunk.movements, chunk.outbox)
     written = {t.name: len(rows) for t, rows in zip(_GROWING, appended, strict=True)}

@@ -151,7 +151,8 @@ def insert_new_orders(
             [s for s, ok in zip(statuses, summed, strict=True) if ok],
         )
         kept.extend(i for i, ok in zip(order_ids, summed, strict=True) if not ok)
-    refresh_statistics(session, (OrderRow.__tablename__, OrderLineRow.__tablename__))
+    written = {_ORDERS.name: len(orders), _LINES.name: sum(len(o.lines) for o in orders)}
+    refresh_statistics(session, (_ORDERS.name, _LINES.name), written=written)
     return order_ids
 
 
