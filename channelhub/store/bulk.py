@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channelhub.core.redaction import active_redactor
+from channelhub.store.json_text import accepting_text
 from channelhub.store.redaction import checked_text, redacted, scanned_as_is
 from channelhub.store.types import SQLITE_DATETIME_FORMAT, UTCDateTime, sqlite_utc_text
 
@@ -46,7 +47,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     columns = [c for c in table.columns if c.name in rows[0]]
     refuse_unfilled(table, columns)
     copy = dialect.name == "postgresql"
-    by_column = processed_columns(rows, columns, lambda c: column_processor(c, dialect, copy=copy))
+    by_column = processed_columns(rows, columns, lambda c: _processor(c, dialect, copy=copy))
     values = list(zip(*by_column, strict=True))
     assert dialect.dbapi is not None  # a connected engine's
     refused = (IntegrityError, dialect.dbapi.IntegrityError)
@@ -86,6 +87,13 @@ def _send(
         return
     marks = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({listed}) VALUES ({marks})', values)
+
+
+def _processor(column: Column[Any], dialect: Any, *, copy: bool) -> Callable[[Any], Any] | None:
+    """:func:`column_processor`, a JSON column's taking a document's finished text too
+    (:class:`~channelhub.store.json_text.JsonText`: the pipeline's outbox payloads and
+    decision details, written once by pydantic where ``json.dumps`` cost twice as much)."""
+    return accepting_text(column, column_processor(column, dialect, copy=copy), dialect)
 
 
 def column_processor(

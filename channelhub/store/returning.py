@@ -106,7 +106,7 @@ def _multi_row(
 def _processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
     """``column``'s bind processor for this statement; a JSON column's takes a document's
     finished text too (:class:`~channelhub.store.json_text.JsonText`)."""
-    return accepting_text(column, column_processor(column, dialect))
+    return accepting_text(column, column_processor(column, dialect), dialect)
 
 
 def _max_parameters(connection: Connection) -> int:

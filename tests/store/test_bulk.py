@@ -4,6 +4,7 @@ PostgreSQL (COPY); a column with a Python default the rows leave out is refused.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.order import Order
 from channelhub.core.redaction import REDACTED, SecretRedactor, redacting
 from channelhub.store.bulk import RowsRefused, insert_rows
+from channelhub.store.json_text import JsonText, plain_document_text
 from channelhub.store.repos.orders_bulk import upsert_orders
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.outbox import OutboxMessage
@@ -142,3 +144,43 @@ def test_documents_under_a_redactor_store_as_sqlalchemys_own_insert_stores_them(
         insert_rows(session, DECISIONS, rows)
     assert _stored(session) == expected
     assert expected[0][2] == details[0] and secret not in repr(expected)
+
+
+@pytest.mark.parametrize("scoped", [False, True], ids=["no redactor", "redactor"])
+def test_documents_given_as_text_store_as_the_documents_do(session: Session, scoped: bool) -> None:
+    """A document's finished text (:func:`plain_document_text`, the pipeline's outbox payloads
+    and decision details) stores the value its document stores, through ``COPY`` on
+    PostgreSQL too; under a redactor a text it could change is masked as the document is
+    (whole, or cut at a string's end on PostgreSQL), a clean one stored as it is."""
+    secret = "Qz8/+w=Secret-Value_0123"
+    redactor = SecretRedactor("acct")
+    redactor.add(secret)
+    order_id = _order_id(session)
+    details: list[Any] = [
+        {"text": 'ü € 東京 "q" \\ \t', "nested": [1, None, True, {"k": "v"}], "big": 10**20},
+        {"body": f"echo {secret}"},
+        {"cut": f"truncated {secret[:9]}", "keep": "plain"},
+        {"lines": [{"sku": "A", "quantity": 2}], "none": None},
+    ]
+    texts = [plain_document_text(d) for d in details]
+    assert all(isinstance(t, JsonText) for t in texts)
+    rows = [{**_rows(order_id)[0], "detail": detail} for detail in details]
+    as_text = [{**row, "detail": text} for row, text in zip(rows, texts, strict=True)]
+    with redacting(redactor if scoped else SecretRedactor("none")):
+        insert_rows(session, DECISIONS, rows)
+        expected = _stored(session)
+        session.execute(DECISIONS.delete())
+        insert_rows(session, DECISIONS, as_text)
+    assert _stored(session) == expected
+    assert expected[0][2] == details[0]
+    assert (secret not in repr(expected)) is scoped
+
+
+def test_a_document_pydantic_cannot_write_stays_a_document() -> None:
+    """A lone surrogate (text set without validation) is no UTF-8: the document is kept,
+    stored as before; any other is written as the JSON value ``json`` writes."""
+    odd = {"text": "a\udc80b"}
+    assert plain_document_text(odd) is odd
+    document = {"k": ["ü", 1, None, False, {"e": ""}], "q": '"\\/\n\x01'}
+    text = plain_document_text(document)
+    assert isinstance(text, JsonText) and json.loads(text.text) == document

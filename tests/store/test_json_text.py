@@ -169,7 +169,7 @@ def test_a_text_no_secret_can_touch_goes_as_it_is_in_scope(session: Session) -> 
     clean = model_document(order(remarks="nothing secret"), exclude={"hub_status"})
     assert isinstance(clean, JsonText)
     with redacting(redactor):
-        process = accepting_text(column, plain)
+        process = accepting_text(column, plain, dialect)
     assert process is not None
     sent = process(clean)
     assert (sent if isinstance(sent, str) else sent.obj) == clean.text

@@ -59,6 +59,9 @@ def outbound_payload(order: Order, decision: AllocationDecision, revision: int) 
     delivery and the order's text fields are the order's own values of the same types (every
     model here is strict, with the same text limit). The payload's keys are
     :class:`OutboundOrder`'s fields in their order (tests/jobs/test_outbound_payload.py).
+    Its values are JSON's own (text, integers, ``None``; the money's a ``mode="json"`` dump:
+    its amount as text), so the pipeline writes it as text with
+    :func:`~channelhub.store.json_text.plain_document_text`.
     """
     ship_to = order.ship_to
     assert ship_to is not None  # an order is only allocated with an address

@@ -31,6 +31,7 @@ from channelhub.jobs.orders.outbound_payload import outbound_payload
 from channelhub.jobs.orders.pipeline import EXPANSION, expansion_detail
 from channelhub.jobs.orders.stopping import OUTBOUND_CREATE
 from channelhub.store.bulk import RowsRefused, insert_rows
+from channelhub.store.json_text import JsonText, plain_document_text
 from channelhub.store.repos.rollups import sales_rollup_status, stock_rollup_add
 from channelhub.store.repos.stock import movement_row
 from channelhub.store.repos.txnotes import OUTBOX_TARGETS_KEY, note
@@ -83,8 +84,13 @@ class Chunk:
 
 
 def decision_row(
-    order_id: int, kind: str, reason: str, now: datetime, detail: dict[str, Any] | None = None
+    order_id: int,
+    kind: str,
+    reason: str,
+    now: datetime,
+    detail: dict[str, Any] | JsonText | None = None,
 ) -> dict[str, Any]:
+    """An ``order_decisions`` row; ``detail`` a document or its finished text."""
     return {
         "order_id": order_id,
         "kind": kind,
@@ -180,7 +186,8 @@ def reserve(
                 "idempotency_key": outbound_key,
                 "target": f"warehouse:{decision.warehouse}",
                 "kind": OUTBOUND_CREATE,
-                "payload": payload,
+                # JSON's own values only (its docstring): written as text here, once
+                "payload": plain_document_text(payload),
                 "state": _PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -194,7 +201,9 @@ def reserve(
                 "dispatch",
                 f"outbound {outbound_key} queued for {decision.warehouse}",
                 now,
-                {"idempotency_key": outbound_key, EXPANSION: _expansion(chunk, plan, decision)},
+                plain_document_text(
+                    {"idempotency_key": outbound_key, EXPANSION: _expansion(chunk, plan, decision)}
+                ),  # text and integers (mode="json" dumps of models with no float)
             )
         )
 
