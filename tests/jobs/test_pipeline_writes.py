@@ -6,6 +6,7 @@ refuse when one of them left its status."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,14 @@ from sqlalchemy.orm import Session
 from channelhub.core.errors import IllegalTransition
 from channelhub.core.flow import OrderPlan
 from channelhub.core.lifecycle import HubStatus
-from channelhub.jobs.orders.pipeline_writes import Chunk, StatusMoved, move, write
+from channelhub.jobs.orders.pipeline_writes import (
+    Chunk,
+    StatusMoved,
+    _dispatch_detail,
+    move,
+    write,
+)
+from channelhub.store.json_text import JsonText, plain_json_text
 from channelhub.store.repos.orders_bulk import upsert_orders
 from channelhub.store.tables.orders import OrderRow
 from tests.core.orderflow_data import order
@@ -95,3 +103,21 @@ def test_one_order_that_left_its_status_refuses_the_moves_of_every_pair(session:
     chunk.moves[(HubStatus.NEW, HubStatus.ALLOCATED)] = [c]  # c is on hold now
     with pytest.raises(StatusMoved, match=re.escape(f"left 'new' while locked: {[a, b, c]}")):
         write(session, chunk, NOW)
+
+
+@pytest.mark.parametrize("key", ["shopify:s:1#p1r1", 'ü "q" \\ \u2028 \udc80#p2r3'])
+def test_a_dispatch_detail_written_as_text_is_the_document(key: str) -> None:
+    """The dispatch decision's detail, its expansion's text cached per chunk, is the JSON
+    value of the document it stood for (any key, even one UTF-8 cannot encode: escaped as
+    ``json.dumps`` escapes it); an expansion pydantic could not write stays a document."""
+    expansion: list[dict[str, object]] = [
+        {"order_line_id": "1", "sku": "MUG", "quantity": 2, "bound_sku": "SET", "via": ["SET"],
+         "ordered_quantity": None},
+    ]  # fmt: skip
+    written = plain_json_text(expansion)
+    assert written is not None
+    detail = _dispatch_detail(key, written)
+    assert isinstance(detail, JsonText)
+    assert json.loads(detail.text) == {"idempotency_key": key, "expansion": expansion}
+    detail.text.encode("utf-8")  # sendable as it is
+    assert _dispatch_detail(key, expansion) == {"idempotency_key": key, "expansion": expansion}
