@@ -31,7 +31,7 @@ from channelhub.core.pairing import PairingConfig, PairingOutcome, pair
 from channelhub.core.reservations import ReservationPlan, Reservations, reserve
 from channelhub.core.review import HoldReason, ReviewDecision, ReviewRules, review
 from channelhub.core.stock import Available, Balance
-from channelhub.core.types import VALUE_CONFIG, AsTuple, replaced
+from channelhub.core.types import VALUE_CONFIG, AsTuple, copies_plainly, rebuilt, replaced
 
 #: The reason of a plan stopped ``until_stock``: only stock is left to decide.
 STOCK_TO_ALLOCATE = "stock to allocate"
@@ -109,7 +109,7 @@ class Outcomes:
     review, :meth:`held`) and a plan's lines moved on once per allocation (:meth:`moved`).
     Each memo is emptied at :data:`OUTCOMES_LIMIT` entries."""
 
-    __slots__ = ("_held", "_made", "_moved", "_plans", "_staged")
+    __slots__ = ("_held", "_made", "_moved", "_plans", "_reserved", "_staged")
 
     def __init__(self) -> None:
         self._made: dict[_Said, tuple[Binding | None, LineOutcome]] = {}
@@ -117,6 +117,7 @@ class Outcomes:
         self._moved: dict[_Moved, tuple[object, tuple[LineOutcome, ...]]] = {}
         self._staged: dict[_Shape, tuple[object, _Staged]] = {}
         self._held: dict[tuple[HoldReason, ...], ReviewDecision] = {}
+        self._reserved: dict[tuple[int, int, str], tuple[object, OrderPlan]] = {}
 
     def line(
         self,
@@ -215,6 +216,30 @@ class Outcomes:
         homes = {x.order_line_id: d.warehouse for d in shipped.decisions for x in d.lines}
         made = _moved(self, lines, homes, reason)
         remember(self._moved, key, ((lines, shipped), made))  # the instances kept alive
+        return made
+
+    def allocated(
+        self, first: OrderPlan, shipped: AllocationResult, why: str, reservation: ReservationPlan
+    ) -> OrderPlan:
+        """``first`` allocated as ``shipped`` ships it (explained by ``why``), reserved by
+        ``reservation``: all but the reservation is the same for the same ``first`` and
+        allocation instances (both shared, :meth:`plan` and
+        :meth:`~channelhub.core.allocation.Ranking.result`), so that plan is made once and
+        copied with each order's reservation (~1 µs less an order than moving its lines
+        and copying ``first`` anew)."""
+        key = (id(first), id(shipped), why)
+        found = self._reserved.get(key)
+        if found is not None:
+            like = found[1]
+            values = like.__dict__.copy()
+            values["reservation"] = reservation
+            return rebuilt(like, values)
+        made = _then(
+            self, first, HubStatus.ALLOCATED, why, shipped,
+            allocation=shipped, reservation=reservation,
+        )  # fmt: skip
+        if copies_plainly(made, "reservation"):
+            remember(self._reserved, key, ((first, shipped), made))  # the instances kept alive
         return made
 
     def plan(
@@ -531,9 +556,7 @@ def plan_stock(
             said, first, HubStatus.APPROVED, reason, allocation=allocation, reservation=plan
         )
     why = allocation.explain() if ranking is None else ranking.explain(allocation)
-    return _then(
-        said, first, HubStatus.ALLOCATED, why, allocation, allocation=allocation, reservation=plan
-    )
+    return said.allocated(first, allocation, why, plan)
 
 
 def _then(

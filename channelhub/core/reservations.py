@@ -21,7 +21,14 @@ from channelhub.core.allocation import AllocationDecision
 from channelhub.core.errors import InvalidInput
 from channelhub.core.memo import remember
 from channelhub.core.stock import Balance, MovementKind, StockMovement
-from channelhub.core.types import MAX_TEXT, VALUE_CONFIG, AsTuple, replaced
+from channelhub.core.types import (
+    MAX_TEXT,
+    VALUE_CONFIG,
+    AsTuple,
+    copies_plainly,
+    rebuilt,
+    replaced,
+)
 
 
 class Shortfall(BaseModel):
@@ -97,7 +104,7 @@ class Reservations:
         found = self._worked.get(key)
         if found is None or found[0] is not decisions:
             plan = _reserve(decisions, balances, reference=reference, at=at)
-            if plan.ok:
+            if plan.ok and all(copies_plainly(x, "reference") for x in plan.movements):
                 tails = tuple(part_reference("", d.part) for d in decisions for _ in d.lines)
                 worked = (_needed(decisions), tails, max(map(len, tails), default=0), plan)
                 remember(self._worked, key, (decisions, worked))
@@ -109,13 +116,12 @@ class Reservations:
                 return _reserve(decisions, balances, reference=reference, at=at)  # shortfalls
         if len(reference) + longest > MAX_TEXT:  # a reference refused as validation refuses it
             return _reserve(decisions, balances, reference=reference, at=at)
-        movements = tuple(
-            [
-                replaced(movement, reference=reference + tail)
-                for tail, movement in zip(tails, made.movements, strict=True)
-            ]
-        )
-        return replaced(made, movements=movements)
+        movements = []
+        for tail, movement in zip(tails, made.movements, strict=True):
+            values = movement.__dict__.copy()
+            values["reference"] = reference + tail
+            movements.append(rebuilt(movement, values))
+        return replaced(made, movements=tuple(movements))
 
 
 def reserve(

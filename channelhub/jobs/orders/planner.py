@@ -201,7 +201,10 @@ class Planner:
     def until_stock(
         self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
     ) -> OrderPlan:
-        reference = str(key)
+        # the reference names the order's movements, which a plan stopped until stock has
+        # none of (it stops before reserving, or has nothing to allocate): formatted only to
+        # find the order's live quotes, when there are any (~0.4 µs an order)
+        reference = str(key) if self.settings.quotes else None
         return plan_order(
             order,
             catalog=self.catalog,
@@ -249,10 +252,10 @@ class Planner:
             reservations=self.reservations,
         )
 
-    def _quotes(self, reference: str) -> Quotes | None:
+    def _quotes(self, reference: str | None) -> Quotes | None:
         """The live quotes for the order ``reference`` names (most runs have none at all)."""
         quotes = self.settings.quotes
-        return quotes.get(reference) if quotes else None
+        return quotes.get(reference) if quotes and reference is not None else None
 
 
 def _same_book(read: PairingBook, held: PairingBook) -> PairingBook:
