@@ -18,7 +18,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from channelhub.core.codes import COUNTRIES, CURRENCIES
-from channelhub.core.memo import remember
 from channelhub.core.order import Order
 from channelhub.core.parties import Address
 from channelhub.core.types import VALUE_CONFIG, AsTuple
@@ -283,29 +282,16 @@ class ReviewDecision(BaseModel):
 _APPROVED = ReviewDecision(reasons=())
 
 
-#: The decisions holding orders, by their reasons' (rule, kind, message): frozen values, made
-#: once for the orders held alike (validating a reason and a decision for each order held
-#: cost ~3 µs; a bench of cash-on-delivery holds made one per twentieth order).
-_HELD: dict[tuple[tuple[str, str, str], ...], ReviewDecision] = {}
-
-
 def review(order: Order, rules: ReviewRules, *, now: datetime) -> ReviewDecision:
     """Check ``order`` against every enabled rule; list every reason that matched."""
-    said: list[tuple[str, str, str]] = []
+    reasons: list[HoldReason] = []
     for rule in rules.rules:
         if not rule.enabled:
             continue
         message = _match(rule, order, now)
         if message:
-            said.append((rule.name, rule.kind, message))
-    if not said:
-        return _APPROVED
-    key = tuple(said)
-    found = _HELD.get(key)
-    if found is None:
-        reasons = tuple([HoldReason(rule=r, kind=k, message=m) for r, k, m in said])
-        found = remember(_HELD, key, ReviewDecision(reasons=reasons))
-    return found
+            reasons.append(HoldReason(rule=rule.name, kind=rule.kind, message=message))
+    return ReviewDecision(reasons=tuple(reasons)) if reasons else _APPROVED
 
 
 def _match(rule: _Rule, order: Order, now: datetime) -> str | None:
