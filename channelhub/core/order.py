@@ -71,25 +71,11 @@ class OrderKey(BaseModel):
         return f"{self.channel}:{self.account}:{self.external_id}"
 
 
-_set = object.__setattr__
-
-
 @lru_cache(maxsize=4096)
 def _key(channel: str, account: str, external_id: str) -> OrderKey:
     """The key of the order with these (validated) fields: one frozen instance serves every
-    caller, since planning and storing one order ask for its key many times over. An
-    order's fields are declared (and so validated) exactly as a key's, so plain strings
-    make the key directly: validating them again cost ~1.5 µs an order (a run's orders
-    are all different, so the cache misses once for each). Anything else (a subclass of
-    str) is validated as ever."""
-    if type(channel) is not str or type(account) is not str or type(external_id) is not str:
-        return OrderKey(channel=channel, account=account, external_id=external_id)
-    made = OrderKey.__new__(OrderKey)
-    _set(made, "__dict__", {"channel": channel, "account": account, "external_id": external_id})
-    _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_fields_set__", {"channel", "account", "external_id"})
-    _set(made, "__pydantic_private__", None)
-    return made
+    caller, since planning and storing one order ask for its key many times over."""
+    return OrderKey(channel=channel, account=account, external_id=external_id)
 
 
 def parse_order_key(text: str) -> OrderKey:

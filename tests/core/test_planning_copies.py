@@ -1,5 +1,5 @@
-"""Planning's per-order shortcuts (allocation's routes, shared hold decisions, keys and
-plans copied rather than validated) make values equal to those made the long way."""
+"""Planning's per-order shortcuts (allocation's routes, plans copied rather than validated)
+make values equal to those made the long way."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from channelhub.core.catalog import ExpandedLine
 from channelhub.core.flow import Outcomes, plan_order, plan_stock
 from channelhub.core.geography import Origin
 from channelhub.core.models import Address, MovementKind, StockMovement
-from channelhub.core.order import OrderKey
 from channelhub.core.pairing import PairingConfig
 from channelhub.core.review import ReviewDecision, ReviewRules, review
 from channelhub.core.stock import balances
@@ -25,14 +24,6 @@ def _receive(warehouse: str, sku: str, qty: int) -> StockMovement:
     return StockMovement(
         warehouse=warehouse, sku=sku, kind=MovementKind.RECEIVE, quantity=qty, reason="n", at=NOW
     )
-
-
-def test_an_order_key_is_the_validated_one() -> None:
-    made = order(external_id="A-1").key
-    fresh = OrderKey(channel="shopify", account="shop1", external_id="A-1")
-    assert made == fresh and hash(made) == hash(fresh) and str(made) == "shopify:shop1:A-1"
-    assert made.model_fields_set == fresh.model_fields_set
-    assert made.model_copy(update={"account": "b"}).account == "b"  # its own set of fields
 
 
 def test_rebuilt_copies_as_model_copy_does() -> None:
