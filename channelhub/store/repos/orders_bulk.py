@@ -98,8 +98,7 @@ def upsert_orders(
         done = _upsert_round(session, batch, batch_payloads, now, locked)
         for index, result in zip(part, done, strict=True):
             results[index] = result
-    written = {_ORDERS.name: len(orders), _LINES.name: sum(len(o.lines) for o in orders)}
-    refresh_statistics(session, (_ORDERS.name, _LINES.name), written=written)
+    _statistics_kept(session, orders)
     return [r for r in results if r is not None]
 
 
@@ -125,16 +124,7 @@ def insert_new_orders(
     from memory (SQL for one Python cannot sum exactly). Raises :class:`AlreadyStored` when an
     order was not inserted."""
     rows = [
-        {
-            "channel": order.channel,
-            "account": order.account,
-            "external_id": order.external_id,
-            **channel_values(order, as_text=True),
-            "raw_payload_id": payload,
-            "hub_status": status.value,
-            "created_at": now,
-            "updated_at": now,
-        }
+        _order_row(order, channel_values(order, as_text=True), status, payload, now)
         for order, status, payload in zip(orders, statuses, raw_payload_ids, strict=True)
     ]
     ids = dict(_stored_ids(session, rows, OnConflict(_KEY)))
@@ -151,9 +141,34 @@ def insert_new_orders(
             [s for s, ok in zip(statuses, summed, strict=True) if ok],
         )
         kept.extend(i for i, ok in zip(order_ids, summed, strict=True) if not ok)
+    _statistics_kept(session, orders)
+    return order_ids
+
+
+def _order_row(
+    order: Order,
+    values: dict[str, Any],
+    status: HubStatus,
+    payload: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of ``order`` as inserted: its key, its channel ``values``
+    (:func:`~channelhub.store.repos.orders.channel_values`), its raw payload and hub status."""
+    return {
+        **dict(zip(_KEY, order_key(order), strict=True)),
+        **values,
+        "raw_payload_id": payload,
+        "hub_status": status.value,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _statistics_kept(session: Session, orders: Sequence[Order]) -> None:
+    """The planner's statistics of the orders and lines refreshed after ``orders`` were
+    written (:func:`~channelhub.store.statistics.refresh_statistics`, told the rows)."""
     written = {_ORDERS.name: len(orders), _LINES.name: sum(len(o.lines) for o in orders)}
     refresh_statistics(session, (_ORDERS.name, _LINES.name), written=written)
-    return order_ids
 
 
 class StoredVersion(NamedTuple):
@@ -229,16 +244,7 @@ def _upsert_round(
     for order, payload in zip(orders, payloads, strict=True):
         values = channel_values(order, as_text=True)  # the rows go to insert_returning only
         columns = tuple(values)
-        rows.append(
-            {
-                **dict(zip(_KEY, order_key(order), strict=True)),
-                **values,
-                "raw_payload_id": payload,
-                "hub_status": order.hub_status.value,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        rows.append(_order_row(order, values, order.hub_status, payload, now))
     if locked is None:
         existing = locked_ids(session, keys)
     else:
