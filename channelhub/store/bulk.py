@@ -47,7 +47,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     columns = [c for c in table.columns if c.name in rows[0]]
     refuse_unfilled(table, columns)
     copy = dialect.name == "postgresql"
-    by_column = processed_columns(rows, columns, lambda c: _processor(c, dialect, copy=copy))
+    by_column = processed_columns(rows, columns, lambda c: value_processor(c, dialect, copy=copy))
     values = list(zip(*by_column, strict=True))
     assert dialect.dbapi is not None  # a connected engine's
     refused = (IntegrityError, dialect.dbapi.IntegrityError)
@@ -89,10 +89,13 @@ def _send(
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({listed}) VALUES ({marks})', values)
 
 
-def _processor(column: Column[Any], dialect: Any, *, copy: bool) -> Callable[[Any], Any] | None:
+def value_processor(
+    column: Column[Any], dialect: Any, *, copy: bool = False
+) -> Callable[[Any], Any] | None:
     """:func:`column_processor`, a JSON column's taking a document's finished text too
-    (:class:`~channelhub.store.json_text.JsonText`: the pipeline's outbox payloads and
-    decision details, written once by pydantic where ``json.dumps`` cost twice as much)."""
+    (:class:`~channelhub.store.json_text.JsonText`: order documents, the pipeline's outbox
+    payloads and decision details, written once by pydantic where ``json.dumps`` cost twice
+    as much), for :func:`insert_rows` and :func:`~channelhub.store.returning.insert_returning`."""
     return accepting_text(column, column_processor(column, dialect, copy=copy), dialect)
 
 

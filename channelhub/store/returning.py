@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
-from channelhub.store.bulk import column_processor, processed_columns, refuse_unfilled
-from channelhub.store.json_text import accepting_text
+from channelhub.store.bulk import processed_columns, refuse_unfilled, value_processor
 from channelhub.store.redaction import redacted
 
 #: At most this many rows per SQLite statement (SQLAlchemy's own page for multi-row inserts).
@@ -72,7 +71,7 @@ def insert_returning(
     refuse_unfilled(table, columns)
     connection = session.connection()
     dialect = connection.dialect
-    by_column = processed_columns(rows, columns, lambda c: _processor(c, dialect))
+    by_column = processed_columns(rows, columns, lambda c: value_processor(c, dialect))
     if dialect.name == "postgresql":
         return _unnested(connection, table, names, by_column, conflict, returning)
     return _multi_row(connection, table, names, by_column, conflict, returning)
@@ -101,12 +100,6 @@ def _multi_row(
         sql = f"{head} VALUES {', '.join([mark] * len(part))} {tail}"
         out += map(tuple, connection.exec_driver_sql(sql, tuple(chain.from_iterable(part))))
     return _converted(table, returning, dialect, out)
-
-
-def _processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
-    """``column``'s bind processor for this statement; a JSON column's takes a document's
-    finished text too (:class:`~channelhub.store.json_text.JsonText`)."""
-    return accepting_text(column, column_processor(column, dialect), dialect)
 
 
 def _max_parameters(connection: Connection) -> int:
