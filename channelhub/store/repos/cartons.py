@@ -20,15 +20,19 @@ def carton_rules(
     query = select(WarehouseCartonRow)
     if skus is not None:
         query = query.where(WarehouseCartonRow.sku.in_(sorted(skus)))
-    return {
-        (row.warehouse, row.sku): CartonRule(
-            warehouse=row.warehouse,
-            sku=row.sku,
-            units_per_carton=row.units_per_carton,
-            ships=CartonShipping(row.ships),
-        )
+    rules = (
+        stored_rule(row.warehouse, row.sku, row.ships, row.units_per_carton)
         for row in session.scalars(query)
-    }
+    )
+    return {(rule.warehouse, rule.sku): rule for rule in rules}
+
+
+def stored_rule(warehouse: str, sku: str, ships: str, units_per_carton: int) -> CartonRule:
+    """The carton rule a ``warehouse_cartons`` row's columns store (also read with the other
+    warehouse facts: :mod:`~channelhub.store.repos.warehouse_facts`)."""
+    return CartonRule(
+        warehouse=warehouse, sku=sku, units_per_carton=units_per_carton, ships=CartonShipping(ships)
+    )
 
 
 def set_carton_rule(session: Session, rule: CartonRule, *, now: datetime) -> bool:

@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import CompoundSelect, case, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from channelhub.core.cartons import CartonRule, CartonShipping
+from channelhub.core.cartons import CartonRule
 from channelhub.core.geography import Origin
 from channelhub.store.plain import plain
+from channelhub.store.repos.cartons import stored_rule
 from channelhub.store.tables.stock import WarehouseRow
 from channelhub.store.tables.warehouse_terms import WarehouseCartonRow
 
@@ -60,7 +61,5 @@ def planning_warehouses(
             if n:
                 unknown.add(code)
         else:
-            cartons[(code, second)] = CartonRule(
-                warehouse=code, sku=second, units_per_carton=n, ships=CartonShipping(third)
-            )
+            cartons[(code, second)] = stored_rule(code, second, third, n)
     return origins, frozenset(unknown), cartons
