@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import Order
 from channelhub.core.redaction import REDACTED, SecretRedactor, redacting
+from channelhub.store.redaction import redacted
 from channelhub.store.repos import orders_bulk
 from channelhub.store.repos.orders_bulk import upsert_orders
 from channelhub.store.repos.rollups import SALES_KEY, SALES_SUMS, sales_cells
-from channelhub.store.repos.sales_inserted import summable
+from channelhub.store.repos.sales_inserted import _redacted_keys, summable
 from channelhub.store.sqldates import Dialect
 from channelhub.store.tables.orders import OrderLineRow, OrderRow
 from channelhub.store.tables.rollups import SalesDailyRow, SalesListingRow
@@ -144,3 +145,20 @@ def test_a_listing_key_holding_a_secret_is_registered_redacted_as_its_line_is_st
         in_sql = _written(session, batches)
     assert in_memory == in_sql
     assert {key[4] for key in in_memory[1]} == {f"sku {REDACTED}"}
+
+
+def test_listing_keys_are_redacted_in_one_call_as_each_alone() -> None:
+    secret = "Qz8/+w=Secret-Value_0123"
+    redactor = SecretRedactor("acct")
+    redactor.add(secret)
+    keys = {
+        ("shopify", "acme", "", "", "MUG"),
+        ("shopify", "acme", f"L {secret}", "", "MUG"),
+        ("shopify", "acme", "", secret[:9], "SET"),  # a cut end: masked in its own part only
+        ("shopify", "other", "A", "V", f"{secret[-7:]} tail"),
+    }
+    with redacting(redactor):
+        each = {key: redacted(key) for key in keys}
+        assert _redacted_keys(keys) == each
+    assert sum(key != clean for key, clean in each.items()) == 3
+    assert _redacted_keys(keys) == {key: key for key in keys}  # no redactor: as they are

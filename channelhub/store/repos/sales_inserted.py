@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
+from itertools import chain
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -124,7 +125,7 @@ def add_inserted_sales(
         return
     # the keys as the lines were stored: through the active redactor, as every parameter
     # (a text column's key passes it on the way in; the lookup's arrays would not)
-    stored = {key: redacted(key) for key in keys}
+    stored = _redacted_keys(keys)
     numbers = _registered(session, set(stored.values()))
     summed: dict[tuple[int, int, str, str], list[int]] = {}
     for (day, key, country, currency), sums in cells.items():
@@ -139,6 +140,17 @@ def add_inserted_sales(
         for cell, sums in sorted(summed.items())  # one lock order for every writer
     ]
     session.connection().execute(_cells_added(session.get_bind().dialect.name), rows)
+
+
+def _redacted_keys(keys: set[ListingKey]) -> dict[ListingKey, ListingKey]:
+    """Each of ``keys`` as the active redactor cleans it: their parts cleaned in one call
+    (value by value, as each key's own call would: one scan of them all where a call per
+    key scanned each key apart, ~5 µs a call for a chunk's dozen keys)."""
+    given = list(keys)
+    parts = redacted(tuple(chain.from_iterable(given)))
+    size = len(LISTING_KEY)
+    cleaned = [tuple(parts[i : i + size]) for i in range(0, len(parts), size)]
+    return dict(zip(given, cast(list[ListingKey], cleaned), strict=True))
 
 
 def _registered(session: Session, keys: set[ListingKey]) -> dict[ListingKey, int]:
