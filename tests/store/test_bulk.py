@@ -1,16 +1,19 @@
 """insert_rows: the rows read back through the ORM exactly as ``session.execute(insert(..))``
 would have stored them (aware datetimes, JSON documents, text), on SQLite (executemany) and
-PostgreSQL (COPY); a column with a Python default the rows leave out is refused."""
+PostgreSQL (COPY: binary where psycopg knows every column's type, else text); a column with
+a Python default the rows leave out is refused."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, cast
 
 import pytest
 from sqlalchemy import Table, Text, insert, select
 from sqlalchemy import cast as cast_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
@@ -19,10 +22,13 @@ from channelhub.store.bulk import RowsRefused, insert_rows
 from channelhub.store.json_text import JsonText, plain_document_text
 from channelhub.store.repos.orders_bulk import upsert_orders
 from channelhub.store.tables.orderflow import OrderDecisionRow
+from channelhub.store.tables.orders import OrderLineRow
 from channelhub.store.tables.outbox import OutboxMessage
+from channelhub.store.tables.ratelimit import RateBucket
 
 AT = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 DECISIONS = cast(Table, OrderDecisionRow.__table__)
+LINES = cast(Table, OrderLineRow.__table__)
 
 
 def _order_id(session: Session) -> int:
@@ -106,6 +112,59 @@ def test_rows_a_unique_key_refuses_raise_rows_refused(session: Session) -> None:
     insert_rows(session, outbox, [row])
     with pytest.raises(RowsRefused, match=r"(?i)unique"):
         insert_rows(session, outbox, [{**row, "idempotency_key": "k2"}, row])
+
+
+def test_exact_values_store_as_sqlalchemys_own_insert_stores_them(session: Session) -> None:
+    """PostgreSQL's binary ``COPY``: a numeric is rounded to its column's scale, and the
+    empty document stored as the document, as the text input does."""
+    order_id = _order_id(session)
+    session.execute(LINES.delete())
+    rows = [
+        {"order_id": order_id, "line_id": line_id, "listing_id": None, "variation_id": None,
+         "channel_sku": "MUG", "title": "ü \\N \t", "quantity": 2, "cancelled_quantity": 0,
+         "shipped_quantity": 0, "unit_price": price, "currency": "EUR"}
+        for line_id, price in (("1", Decimal("1.23456789")), ("2", Decimal("-0.0000005")),
+                               ("3", Decimal("12345678901234.5")), ("4", None))
+    ]  # fmt: skip
+    columns = [LINES.c[name] for name in rows[0]]
+    read = select(*columns).order_by(LINES.c.line_id)
+    session.execute(insert(LINES), rows)
+    expected = [tuple(r) for r in session.execute(read)]
+    session.execute(LINES.delete())
+    insert_rows(session, LINES, rows)
+    assert [tuple(r) for r in session.execute(read)] == expected
+    postgres = session.get_bind().dialect.name == "postgresql"  # SQLite keeps the text
+    assert expected[0][9] == (Decimal("1.234568") if postgres else Decimal("1.23456789"))
+
+
+def test_a_value_too_long_for_its_column_is_refused_as_by_sqlalchemys_own_insert(
+    session: Session,
+) -> None:
+    """The server checks a binary ``COPY``'s values against their columns' lengths too."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no lengths")
+    row = {**_rows(_order_id(session))[0], "actor": "x" * 300}
+    with pytest.raises(DBAPIError, match="too long") as refused, session.begin_nested():
+        session.execute(insert(DECISIONS), [row])
+    with pytest.raises(type(refused.value.orig), match="too long"):  # the driver's, as before
+        insert_rows(session, DECISIONS, [row])
+
+
+def test_a_table_of_types_psycopg_cannot_name_stores_as_sqlalchemys_own_insert(
+    session: Session,
+) -> None:
+    """A float column: PostgreSQL's ``COPY`` of such a table goes as text."""
+    buckets = cast(Table, RateBucket.__table__)
+    rows = [
+        {"account": "a", "bucket": "b", "tokens": -1.5, "rate": 0.1, "burst": 1e300,
+         "plan_rate": 2.0, "plan_burst": 3.0, "at": 1_700_000_000.123456},
+    ]  # fmt: skip
+    read = select(buckets).order_by(buckets.c.bucket)
+    session.execute(insert(buckets), rows)
+    expected = [tuple(r) for r in session.execute(read)]
+    session.execute(buckets.delete())
+    insert_rows(session, buckets, rows)
+    assert [tuple(r) for r in session.execute(read)] == expected
 
 
 def test_rows_are_redacted_in_scope_as_every_statement_is(session: Session) -> None:
