@@ -80,3 +80,20 @@ def test_a_catalog_read_for_some_skus_holds_them_and_everything_under_them(
     assert len(whole) == 62
     assert narrow.expand("GIFT", 2) == whole.expand("GIFT", 2)
     assert "GONE" not in narrow and "S41" not in narrow
+
+
+def test_a_catalog_read_for_some_skus_keeps_each_recipe_in_its_order(session: Session) -> None:
+    """The SKUs and their components are read in one statement: a recipe keeps its order,
+    a SKU without one is read once, and nothing of one SKU's recipe leaks into another's."""
+    _library(session)
+    backwards = [Component(sku="S05", qty=3), Component(sku="S04", qty=1)]
+    upsert_sku(session, Sku(code="KIT", kind=SkuKind.COMBO, components=backwards), now=T0)
+    narrow = load_catalog(session, {"KIT", "GIFT", "S40"})
+    whole = load_catalog(session)
+    for code in ("KIT", "GIFT", "PAIR", "S40", "S04"):
+        assert narrow.get(code) == whole.get(code)
+    assert [(c.sku, c.qty) for c in narrow.get("KIT").components] == [("S05", 3), ("S04", 1)]
+    assert narrow.get("S40").components == ()
+    assert sorted(narrow.codes()) == sorted(
+        ["KIT", "S05", "S04", "GIFT", "PAIR", "S01", "S02", "S03", "S40"]
+    )
