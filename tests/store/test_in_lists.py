@@ -1,6 +1,7 @@
 """one_of and listed: the rows of IN on both databases, a value longer than the column never
-cut down to a match, and on PostgreSQL one query text for any number of values (what lets
-psycopg and the server parse, prepare and plan it once). ``one_of`` builds its statement per
+cut down to a match, and one query text for any number of values (what lets psycopg and the
+server parse, prepare and plan it once; SQLite, prepare it once), on PostgreSQL for both and
+on SQLite for listed. ``one_of`` builds its statement per
 call; ``listed`` is built once, its values given at execution."""
 
 from __future__ import annotations
@@ -59,10 +60,24 @@ def test_the_rows_of_in_and_one_text_for_any_length_on_postgresql(
         codes(list("ABCDEFGH"))
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert (texts[0] == texts[1]) is (dialect_of(session) == "postgresql")
+    # listed: one text on both databases (an array on PostgreSQL, one JSON text on SQLite);
+    # one_of: SQLite's expanding IN, a text per number of values
+    assert (texts[0] == texts[1]) is (how is _by_listed or dialect_of(session) == "postgresql")
 
 
 def test_listed_reads_integer_columns_too(session: Session) -> None:
     ids = {c: upsert_warehouse(session, Warehouse(code=c, country="US"), now=NOW) for c in "ABC"}
     by_id = select(WarehouseRow.code).where(listed(WarehouseRow.id, "ids", dialect_of(session)))
     assert sorted(session.scalars(by_id, {"ids": [ids["A"], ids["C"]]})) == ["A", "C"]
+
+
+def test_listed_reads_values_json_would_escape(session: Session) -> None:
+    """SQLite reads listed's values back from one JSON text: quotes, backslashes, non-ASCII
+    and lookalike numbers come back as the strings they were."""
+    codes = ['Q"1', "B\\2", "É-3", "007", "7"]
+    for code in codes:
+        upsert_warehouse(session, Warehouse(code=code, country="US"), now=NOW)
+    query = select(WarehouseRow.code).where(listed(WarehouseRow.code, "codes", dialect_of(session)))
+    for code in codes:
+        assert list(session.scalars(query, {"codes": [code]})) == [code]
+    assert sorted(session.scalars(query, {"codes": ["7", "É-3", "X"]})) == ["7", "É-3"]

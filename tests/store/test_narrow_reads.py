@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from channelhub.core.bindings import Binding, ListingRef, Scope
 from channelhub.core.models import Component, Sku, SkuKind
 from channelhub.store.repos.catalog import load_catalog
-from channelhub.store.repos.pairings import load_book, save_binding
+from channelhub.store.repos.pairings import BuiltBindings, load_book, save_binding
 from channelhub.store.repos.products import upsert_sku
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -80,3 +80,36 @@ def test_a_catalog_read_for_some_skus_holds_them_and_everything_under_them(
     assert len(whole) == 62
     assert narrow.expand("GIFT", 2) == whole.expand("GIFT", 2)
     assert "GONE" not in narrow and "S41" not in narrow
+
+
+def test_a_catalog_read_for_some_skus_keeps_each_recipe_in_its_order(session: Session) -> None:
+    """The SKUs and their components are read in one statement: a recipe keeps its order,
+    a SKU without one is read once, and nothing of one SKU's recipe leaks into another's."""
+    _library(session)
+    backwards = [Component(sku="S05", qty=3), Component(sku="S04", qty=1)]
+    upsert_sku(session, Sku(code="KIT", kind=SkuKind.COMBO, components=backwards), now=T0)
+    narrow = load_catalog(session, {"KIT", "GIFT", "S40"})
+    whole = load_catalog(session)
+    for code in ("KIT", "GIFT", "PAIR", "S40", "S04"):
+        assert narrow.get(code) == whole.get(code)
+    assert [(c.sku, c.qty) for c in narrow.get("KIT").components] == [("S05", 3), ("S04", 1)]
+    assert narrow.get("S40").components == ()
+    assert sorted(narrow.codes()) == sorted(
+        ["KIT", "S05", "S04", "GIFT", "PAIR", "S01", "S02", "S03", "S40"]
+    )
+
+
+def test_a_book_read_again_of_bindings_built_before_reads_what_changed(session: Session) -> None:
+    """load_book's ``built``: rows read again are the bindings built before (the same
+    instances), and a binding changed since (a new version) is read as it is now."""
+    _library(session)
+    built: BuiltBindings = {}
+    first = load_book(session, _refs(), built=built)
+    assert first.resolve(_refs()[0]) == load_book(session, _refs()).resolve(_refs()[0])
+    bind(session, Scope.ACCOUNT, channel_sku="CS07", sku="S30", account="a1")  # version 2
+    again = load_book(session, _refs(), built=built)
+    now = again.resolve(_refs()[0])
+    assert now is not None and (now.sku, now.version) == ("S30", 2)
+    kept = again.resolve(_refs()[2])
+    assert kept is not None and kept is first.resolve(_refs()[2])  # BOX -> GIFT, unchanged
+    assert again.bindings() == load_book(session, _refs()).bindings()

@@ -44,7 +44,7 @@ from channelhub.core.reservations import Reservations
 from channelhub.core.review import ReviewRules
 from channelhub.core.stock import Balance
 from channelhub.store.repos.catalog import codes_written_as, load_catalog
-from channelhub.store.repos.pairings import load_book
+from channelhub.store.repos.pairings import BuiltBindings, load_book
 from channelhub.store.repos.warehouse_facts import (
     WarehouseFacts,
     planning_warehouses,
@@ -87,11 +87,14 @@ class Memos(NamedTuple):
     config of a staging, the lines of a decision, ...), kept alive in the entry, so a book
     or catalog read anew (another instance) is never answered from an old one's entries;
     the ranking alone reads the rules and addresses it was made for, and is made anew for
-    others (:meth:`~channelhub.core.allocation.Ranking.serves`)."""
+    others (:meth:`~channelhub.core.allocation.Ranking.serves`). The bindings built from
+    the rows its books were read from are keyed by those rows' values (a binding is a
+    frozen value of them): a book read anew is still read, and built of the same values."""
 
     ranking: Ranking
     outcomes: Outcomes
     reservations: Reservations
+    bindings: BuiltBindings
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class Planner:
     def __post_init__(self) -> None:
         memos, allocation = self.memos, self.settings.allocation
         if memos is None:
-            memos = Memos(Ranking(allocation, self.origins), Outcomes(), Reservations())
+            memos = Memos(Ranking(allocation, self.origins), Outcomes(), Reservations(), {})
         elif not memos.ranking.serves(allocation, self.origins):
             memos = memos._replace(ranking=Ranking(allocation, self.origins))
         object.__setattr__(self, "memos", memos)
@@ -165,7 +168,7 @@ class Planner:
         A book or catalog read equal to this planner's is this planner's instance, so the
         memos' entries for it (keyed by instance) serve the next orders too."""
         listings = listings_of(orders)
-        book = _same_book(load_book(session, listings), self.book)
+        book = _same_book(self._book(session, listings), self.book)
         if self.whole_catalog:
             return replace(self, book=book, listings=tuple(listings))
         wanted = _skus_to_read(session, book, listings, self.settings.pairing)
@@ -196,7 +199,14 @@ class Planner:
 
     def rebound(self, session: Session) -> Planner:
         """This planner with its book read again (after the caller saved a binding)."""
-        return replace(self, book=_same_book(load_book(session, self.listings), self.book))
+        return replace(self, book=_same_book(self._book(session, self.listings), self.book))
+
+    def _book(self, session: Session, listings: Sequence[ListingRef] | None) -> PairingBook:
+        """The book of ``listings`` read anew, of the bindings this planner built before
+        where the rows read are the same (:class:`Memos`)."""
+        return load_book(
+            session, listings, built=None if self.memos is None else self.memos.bindings
+        )
 
     def until_stock(
         self, order: Order, key: OrderKey, *, approved_by_hand: bool, now: datetime
