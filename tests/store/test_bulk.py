@@ -16,7 +16,6 @@ from sqlalchemy import cast as cast_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from channelhub.core.order import Order
 from channelhub.core.redaction import REDACTED, SecretRedactor, redacting
 from channelhub.store.bulk import RowsRefused, insert_rows
 from channelhub.store.json_text import JsonText, plain_document_text
@@ -25,6 +24,7 @@ from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderLineRow
 from channelhub.store.tables.outbox import OutboxMessage
 from channelhub.store.tables.ratelimit import RateBucket
+from tests.store.one_line_orders import one_line_order
 
 AT = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 DECISIONS = cast(Table, OrderDecisionRow.__table__)
@@ -32,19 +32,7 @@ LINES = cast(Table, OrderLineRow.__table__)
 
 
 def _order_id(session: Session) -> int:
-    order = Order.model_validate(
-        {
-            "channel": "shopify",
-            "account": "s",
-            "external_id": "1",
-            "channel_status": "paid",
-            "placed_at": AT,
-            "updated_at": AT,
-            "totals": {"total": {"amount": "1.00", "currency": "USD"}},
-            "lines": [{"line_id": "1", "channel_sku": "MUG", "quantity": 1}],
-        },
-        strict=False,
-    )
+    order = one_line_order("shopify", "s", "1", at=AT)
     return upsert_orders(session, [order], now=AT)[0].id
 
 

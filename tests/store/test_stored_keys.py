@@ -10,24 +10,13 @@ from sqlalchemy.orm import Session
 
 from channelhub.core.order import Order
 from channelhub.store.repos.orders_bulk import stored_keys, upsert_orders
+from tests.store.one_line_orders import one_line_order
 
 AT = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 
 
 def _order(channel: str, account: str, external_id: str) -> Order:
-    return Order.model_validate(
-        {
-            "channel": channel,
-            "account": account,
-            "external_id": external_id,
-            "channel_status": "paid",
-            "placed_at": AT,
-            "updated_at": AT,
-            "totals": {"total": {"amount": "1.00", "currency": "USD"}},
-            "lines": [{"line_id": "1", "channel_sku": "MUG", "quantity": 1}],
-        },
-        strict=False,
-    )
+    return one_line_order(channel, account, external_id, at=AT)
 
 
 def test_only_the_keys_stored_are_found_whatever_else_shares_their_ids(session: Session) -> None:
