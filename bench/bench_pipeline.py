@@ -28,7 +28,10 @@ The second floor, the domain's own work: the same orders planned in memory by th
 functions, no database (:mod:`bench.pipeline_planning`). Planning plus the plain insert is the
 least any sequential pipeline can take, so ``plain / (plain + planning)`` is the best ratio
 any storage code could reach, and ``(planning + plain) / pipeline`` says how near the
-pipeline is to that floor.
+pipeline is to that floor. On SQLite the pipeline's time is split into what it spends inside
+the database driver (statements and commits: :mod:`bench.database_clock`) and outside it,
+with the ratio it would reach if the database cost nothing (the plain insert over the time
+outside): the bound the Python work alone puts on the ratio.
 
 On SQLite (a temporary file) and, when CHANNELHUB_BENCH_POSTGRES_URL or
 CHANNELHUB_TEST_POSTGRES_URL names a server, on PostgreSQL (throwaway databases), at 1,000,
@@ -67,6 +70,7 @@ from typing import cast
 from sqlalchemy import Table, event, func, select, text
 from sqlalchemy.orm import Session
 
+from bench.database_clock import DatabaseClock
 from bench.databases import postgres_database
 from bench.pipeline_planning import planning_seconds, seeded_balances
 from bench.pipeline_rows import Written, bulk_insert, hub_tables, snapshot, written
@@ -219,6 +223,7 @@ class _Run:
     statements: int
     allocated: int
     planning: float  # the same orders planned in memory (bench.pipeline_planning)
+    database: float  # of intake and stages, inside the driver (bench.database_clock)
     rss_mib: float
     tables: list[Table]
     wrote: Written
@@ -246,7 +251,7 @@ def _pipeline(url: str, size: int, label: str, *, paged: bool = True) -> _Run:
         event.listen(engine, "before_cursor_execute", count)
         # as a job run is (channelhub/jobs/engine/runner.py): every value written is scanned
         # for its account's secrets (channelhub.store.redaction)
-        with redacting(child_redactor("shop0", RUN_SECRETS)):
+        with redacting(child_redactor("shop0", RUN_SECRETS)), DatabaseClock(engine, factory) as db:
             intake, stages, by_status, failed = _timed(factory, size, paged=paged)
         event.remove(engine, "before_cursor_execute", count)
         rss_mib = _rss_mib()  # before the snapshot below (which holds every row it wrote)
@@ -260,7 +265,9 @@ def _pipeline(url: str, size: int, label: str, *, paged: bool = True) -> _Run:
     finally:
         engine.dispose()
     allocated = by_status["allocated"]
-    return _Run(size, intake, stages, statements[0], allocated, planning, rss_mib, tables, wrote)
+    return _Run(
+        size, intake, stages, statements[0], allocated, planning, db.seconds, rss_mib, tables, wrote
+    )
 
 
 def _timed(
@@ -385,9 +392,23 @@ def _measure(urls: Databases, size: int, label: str) -> list[Figure]:
         Figure(f"{at}: plain bulk insert, orders+lines only", plain_heads, "orders/s"),
         Figure(f"{at}: ratio pipeline / orders+lines", 100 * rate / plain_heads, "%"),
         Figure(f"{at}: cost per order", 1e6 * piped / size, "us"),
+        *(_outside(run, piped, everything, at) if label == "sqlite" else []),
         Figure(f"{at}: SQL statements per order", run.statements / size, "statements"),
         Figure(f"{at}: allocated", run.allocated, "orders"),
         Figure(f"{at}: process RSS after the pipeline", run.rss_mib, "MiB"),
+    ]
+
+
+def _outside(run: _Run, piped: float, plain_seconds: float, at: str) -> list[Figure]:
+    """The pipeline's time inside the database driver and outside it, and the ratio it would
+    reach if the database cost nothing (the plain insert's time over the time outside):
+    SQLite only, where every statement and commit goes through SQLAlchemy's events
+    (:mod:`bench.database_clock`)."""
+    inside, outside = run.database, piped - run.database
+    return [
+        Figure(f"{at}:   inside the database driver", 1e6 * inside / run.size, "us/order"),
+        Figure(f"{at}:   outside it (Python)", 1e6 * outside / run.size, "us/order"),
+        Figure(f"{at}: ratio if the database cost nothing", 100 * plain_seconds / outside, "%"),
     ]
 
 
