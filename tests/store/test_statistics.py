@@ -21,27 +21,13 @@ from channelhub.store.statistics import FLOOR, planned_columns, refresh_growth, 
 from channelhub.store.tables.orderflow import OrderDecisionRow
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
+from tests.store.one_line_orders import one_line_order
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def _orders(first: int, count: int) -> list[Order]:
-    return [
-        Order.model_validate(
-            {
-                "channel": "shopify",
-                "account": "s",
-                "external_id": f"S{n}",
-                "channel_status": "paid",
-                "placed_at": NOW,
-                "updated_at": NOW,
-                "totals": {"total": {"amount": "1.00", "currency": "USD"}},
-                "lines": [{"line_id": "1", "channel_sku": "MUG", "quantity": 1}],
-            },
-            strict=False,
-        )
-        for n in range(first, first + count)
-    ]
+    return [one_line_order("shopify", "s", f"S{n}", at=NOW) for n in range(first, first + count)]
 
 
 def _flush_counters(engine: Engine) -> None:
