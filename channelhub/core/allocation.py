@@ -295,12 +295,8 @@ class Ranking:
         partitions = self.partitions(lines)
         if not preferred or len(partitions) != 1 or partitions[0][0] is not None:
             return None
-        need: dict[str, int] = {}
-        for group in partitions[0][1]:
-            for line in group:
-                need[line.sku] = need.get(line.sku, 0) + line.quantity
         ranked = self.ranked(preferred, ship_to, None)
-        return _Route(partitions, preferred, note, ranked, need)
+        return _Route(partitions, preferred, note, ranked, _units_needed(partitions[0][1]))
 
     def explain(self, result: AllocationResult) -> str:
         """``result.explain()``, worked out once per result instance (those :meth:`result`
@@ -589,11 +585,16 @@ def _fillers(
     carton rules, what the groups need together summed once, not once per warehouse."""
     if cartons:
         return [w for w in ranked if _fills_all(groups, w, stock, cartons)]
+    return _stocked(list(_units_needed(groups).items()), ranked, stock)
+
+
+def _units_needed(groups: Sequence[_Group]) -> dict[str, int]:
+    """The units of each SKU ``groups`` need together."""
     need: dict[str, int] = {}
     for group in groups:
         for line in group:
             need[line.sku] = need.get(line.sku, 0) + line.quantity
-    return _stocked(list(need.items()), ranked, stock)
+    return need
 
 
 def _stocked(wanted: list[tuple[str, int]], ranked: list[str], stock: StockView) -> list[str]:
