@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
@@ -80,7 +81,8 @@ def _send(
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
         assert driver is not None  # a checked-out connection
-        types = _binary_types(driver.adapters.types, _type_names(connection.dialect, columns))
+        names = _type_names(connection.dialect, tuple(columns))
+        types = _binary_types(driver.adapters.types, names)
         binary = " (FORMAT BINARY)" if types is not None else ""
         cursor = driver.cursor()  # psycopg, in the transaction
         with cursor, cursor.copy(f'COPY "{table.name}" ({listed}) FROM STDIN{binary}') as copy:
@@ -93,9 +95,11 @@ def _send(
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({listed}) VALUES ({marks})', values)
 
 
-def _type_names(dialect: Any, columns: list[Column[Any]]) -> tuple[str, ...]:
+@cache
+def _type_names(dialect: Any, columns: tuple[Column[Any], ...]) -> tuple[str, ...]:
     """Each column's PostgreSQL type by name, less its modifiers (``VARCHAR(64)``:
-    ``varchar``), as psycopg's registry names them."""
+    ``varchar``), as psycopg's registry names them: compiled once per engine and columns
+    (~3 µs a column, some forty columns a planned page)."""
     return tuple(
         c.type.dialect_impl(dialect).compile(dialect=dialect).split("(")[0].strip().lower()
         for c in columns
