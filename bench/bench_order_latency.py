@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import random
 import socket
 import statistics
@@ -196,6 +197,9 @@ async def _burst(
 
 async def _run(count: int, scratch: Path) -> dict[str, Any]:
     sqs_port = _free_port()
+    # werkzeug logs every request moto serves at INFO, which the hub's logging shows: the
+    # figures drowned in "POST / HTTP/1.1" lines
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=sqs_port, verbose=False)
     moto.start()
     sqs = f"http://127.0.0.1:{sqs_port}"

@@ -33,7 +33,7 @@ from bench.channels.shopify import SHOP_START, orders_per_page
 from bench.run import Figure
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.shopify import ShopifyConnector
-from channelhub.connectors.wakes import WAKES
+from channelhub.connectors.wakes import OperationWakes
 from channelhub.simulators.shopify import create_app
 
 ORDERS = 100_000
@@ -45,9 +45,11 @@ ACCOUNT = "bench-shopify"
 
 class WebhookTime(FakeTime):
     """The fake clock, and the shop's ``bulk_operations/finish`` webhook taken in the moment
-    an operation finishes: a pause that spans the finish ends there, announced."""
+    an operation finishes: a pause that spans the finish ends there, announced on the
+    connector's wakes as the hub's webhook intake announces on its factory's."""
 
     sim: Any = None
+    wakes: OperationWakes | None = None
 
     async def sleep(self, seconds: float) -> None:
         bulk = self.sim.shop.bulk
@@ -57,8 +59,9 @@ class WebhookTime(FakeTime):
             await super().sleep(seconds)
             return
         await super().sleep(max(0.0, (finish - self.now).total_seconds()))
+        assert self.wakes is not None  # set with the connector's context
         for payload in bulk.due():
-            WAKES.announce(ACCOUNT, payload["admin_graphql_api_id"])
+            self.wakes.announce(ACCOUNT, payload["admin_graphql_api_id"])
 
 
 async def _import(
@@ -77,8 +80,9 @@ async def _import(
         now=clock.utc,
         bulk_seconds=bulk_seconds,
     )
+    wakes = OperationWakes()
     if isinstance(clock, WebhookTime):
-        clock.sim = sim
+        clock.sim, clock.wakes = sim, wakes
     seeded = time.perf_counter() - seeding
     timed = TimedApp(sim)
     context = ConnectorContext(
@@ -91,6 +95,7 @@ async def _import(
         clock=clock.monotonic,
         sleep=clock.sleep,
         now=clock.utc,
+        wakes=wakes,
     )
     connector = ShopifyConnector(context)
     imported = 0
