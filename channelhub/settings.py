@@ -142,6 +142,9 @@ class StockSettings(BaseModel):
     #: A push run becomes a full sweep of every listing when the last sweep is older than this
     #: (catches re-binds, rule edits, new listings); 0: only on request and an account's first.
     sweep_seconds: int = Field(default=3_600, ge=0, le=86_400 * 7)
+    #: How often ``channelhub run`` looks for stock changes another process committed (a
+    #: ``stock set`` or ``sync orders`` typed in a terminal); 0: only the interval push sees them.
+    watch_seconds: float = Field(default=5.0, ge=0, le=3_600)
 
     @field_validator("mass_drop_share", mode="before")
     @classmethod
@@ -384,6 +387,8 @@ DEFAULT_CONFIG_TOML = """\
 #                            # changes were quiet this long (a burst becomes one push)
 # max_wait_seconds = 30      # or at the latest this long after they began
 # sweep_seconds = 3600       # a full sweep of every listing at most this often (0: on request)
+# watch_seconds = 5          # how often `channelhub run` looks for stock changes committed by
+#                            # another process (`stock set` in a terminal; 0: the interval's)
 # mass_drop_share = 0.2      # a stock push that would cut (to 0, or by more than half) more
 #                            # than this share of an account's listings at once stops until
 #                            # `channelhub stock push ACCOUNT --confirm`

@@ -71,6 +71,7 @@ def job_options(settings: Settings) -> JobOptions:
             debounce=settings.stock.debounce_seconds,
             max_wait=settings.stock.max_wait_seconds,
             sweep=settings.stock.sweep_seconds,
+            watch=settings.stock.watch_seconds,
         ),
     )
 

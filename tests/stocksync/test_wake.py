@@ -24,7 +24,7 @@ from channelhub.jobs.engine.leasing import holding
 from channelhub.jobs.engine.runner import JobOptions
 from channelhub.jobs.engine.scheduler import JobService, ScheduledJob, build_scheduler, stock_waker
 from channelhub.jobs.stock.push import StockSyncTiming
-from channelhub.jobs.stock.wake import StockWaker, install_stock_wake
+from channelhub.jobs.stock.wake import LOOKBACK, StockWaker, install_stock_wake
 from channelhub.settings import load_settings
 from channelhub.store.crypto import Vault, generate_key
 from channelhub.store.db import make_session_factory
@@ -72,6 +72,12 @@ class Hub:
     def move(self, sku: str, quantity: int) -> None:
         with self.factory.begin() as session:
             move(session, sku, quantity, at=self.clock())
+
+    def move_elsewhere(self, sku: str, quantity: int) -> None:
+        """A movement committed by another process (a CLI): no hook of the hub's sees it."""
+        other_process = make_session_factory(self.factory.kw["bind"])
+        with other_process.begin() as session:
+            move(session, sku, quantity, kind=MovementKind.ADJUST, at=self.clock())
 
     async def wake(self) -> list[str]:
         """Wake what is due now and let those pushes finish; the accounts woken."""
@@ -250,6 +256,75 @@ async def test_the_interval_run_and_the_sweep_still_catch_what_no_wake_announced
         assert last_sweep(session, channel=PLATFORM, account="shop3") == hub.clock() != swept
 
 
+async def test_a_change_another_process_committed_is_pushed_after_a_look(hub: Hub) -> None:
+    changed_at = hub.clock()
+    hub.move_elsewhere("LID", 3)
+    assert hub.waker.due_at() is None  # no hook of this process announced it
+    hub.clock.advance(seconds=1)
+    assert hub.waker.look() == 1
+    # the debounce counts from the change the mark records, not from the look
+    assert hub.waker.due_at() == changed_at + timedelta(seconds=2)
+    hub.clock.advance(seconds=1)
+    assert await hub.wake() == ["shop1", "shop2"]  # shop1's set holds a lid
+    assert hub.shops["shop2"].push_calls == [[("S2-LID", 7)]]
+    assert hub.waker.look() == 0  # the pushes consumed the marks: nothing to note again
+
+
+async def test_a_look_leaves_alone_what_this_process_announced(hub: Hub) -> None:
+    hub.move("SPOON", 2)
+    due = hub.waker.due_at()
+    hub.clock.advance(seconds=1)
+    assert hub.waker.look() == 0  # its mark is the change the hook noted
+    assert hub.waker.due_at() == due
+    hub.clock.advance(seconds=1)
+    assert await hub.wake() == ["shop3"]
+    assert hub.waker.runs == {"shop3": 1}
+
+
+async def test_a_later_change_elsewhere_is_noted_again(hub: Hub) -> None:
+    hub.move("MUG", 1)  # noted here; its mark waits for the push
+    hub.clock.advance(seconds=1)
+    hub.move_elsewhere("MUG", 1)  # the same SKU's mark moves on, from another process
+    assert hub.waker.look() == 1
+    assert hub.waker.due_at() == hub.clock() + timedelta(seconds=2)  # its quiet starts over
+    hub.clock.advance(seconds=2)
+    assert await hub.wake() == ["shop1"]
+    assert hub.shops["shop1"].push_calls == [[("S1-MUG", 14)]]  # both units, one push
+
+
+async def test_a_mark_older_than_the_lookback_is_left_to_the_interval_run(hub: Hub) -> None:
+    hub.move_elsewhere("SPOON", 4)
+    hub.clock.advance(seconds=LOOKBACK.total_seconds() + 1)
+    assert hub.waker.look() == 0
+    assert hub.waker.due_at() is None
+    await hub.service.run("shop3", JobKind.PUSH_STOCK)  # the interval run pushes it
+    assert hub.shops["shop3"].push_calls == [[("S3-SPOON", 34)]]
+
+
+async def test_the_serving_waker_looks_for_changes_of_other_processes(hub: Hub) -> None:
+    hub.move_elsewhere("SPOON", 1)
+    hub.clock.advance(seconds=2)  # already quiet: the look at start makes it due at once
+    serving = hub.waker.start()
+    try:
+        await asyncio.wait_for(hub.shops["shop3"].pushed_event.wait(), timeout=30)
+    finally:
+        serving.cancel()
+        await hub.service.drain(grace=None)
+    assert hub.shops["shop3"].push_calls == [[("S3-SPOON", 31)]]
+
+
+async def test_without_a_watch_the_waker_does_not_look(hub: Hub) -> None:
+    quiet = JobOptions(stock_timing=StockSyncTiming(watch=None))
+    service = JobService(
+        hub.factory, connector_factory=lambda row: hub.shops[row.name], now=hub.clock, options=quiet
+    )
+    waker = stock_waker(service, hub.plan)
+    assert waker is not None and waker.marks_since is None
+    hub.move_elsewhere("LID", 1)
+    assert waker.look() == 0
+    assert waker.due_at() is None
+
+
 def test_the_timing_comes_from_the_stock_settings(tmp_path: object) -> None:
     from pathlib import Path
 
@@ -263,7 +338,12 @@ def test_the_timing_comes_from_the_stock_settings(tmp_path: object) -> None:
         max_wait=timedelta(seconds=30),
         sweep_every=timedelta(hours=1),
     )
-    (home / "config.toml").write_text("[stock]\nsweep_seconds = 0\nmax_wait_seconds = 5\n")
-    assert job_options(load_settings(home, env={})).stock_timing.sweep_every is None
+    assert timing.watch == timedelta(seconds=5)
+    (home / "config.toml").write_text(
+        "[stock]\nsweep_seconds = 0\nmax_wait_seconds = 5\nwatch_seconds = 0\n"
+    )
+    configured = job_options(load_settings(home, env={})).stock_timing
+    assert configured.sweep_every is None
+    assert configured.watch is None
     with pytest.raises(ConfigError, match="shorter than debounce_seconds"):
         load_settings(home, env={"CHANNELHUB_STOCK__DEBOUNCE_SECONDS": "9"})

@@ -149,15 +149,22 @@ class StockSyncTiming:
     #: a run becomes a full sweep when the last one is older than this (None: only on request);
     #: the first run of an account is always a full sweep.
     sweep_every: timedelta | None = timedelta(hours=1)
+    #: how often ``channelhub run`` looks for stock changes another process committed (a
+    #: ``stock set`` typed in a terminal), which no in-process hook announces (None: never;
+    #: the interval run then pushes them)
+    watch: timedelta | None = timedelta(seconds=5)
 
     @classmethod
-    def of_seconds(cls, *, debounce: float, max_wait: float, sweep: float) -> StockSyncTiming:
+    def of_seconds(
+        cls, *, debounce: float, max_wait: float, sweep: float, watch: float = 5.0
+    ) -> StockSyncTiming:
         """``[stock] debounce_seconds``, ``max_wait_seconds``, ``sweep_seconds`` (0: no
-        periodic sweep) as the job's timing."""
+        periodic sweep), ``watch_seconds`` (0: no look) as the job's timing."""
         return cls(
             debounce=timedelta(seconds=debounce),
             max_wait=timedelta(seconds=max_wait),
             sweep_every=timedelta(seconds=sweep) if sweep > 0 else None,
+            watch=timedelta(seconds=watch) if watch > 0 else None,
         )
 
 

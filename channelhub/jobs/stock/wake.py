@@ -18,9 +18,14 @@ default, with a 30 s debounce on top): a count change reached the channels after
    (``run_push``): the lease keeps two runs of one account apart, the connector's limiter
    keeps the channel's rate limit, and a run already in flight is followed by one more.
 
-The interval job stays as the safety net (a change committed by another process — a CLI
-command — or a wake lost to a crash is pushed by the next interval run), and so does the
-periodic full sweep (``sweep_seconds``).
+4. A change another process committed (a ``channelhub stock set`` or ``sync orders`` typed in
+   a terminal while ``channelhub run`` serves) passes no hook of this process. Every
+   ``[stock] watch_seconds`` (5 s) the waker looks at the dirty marks (:meth:`StockWaker.look`):
+   a SKU whose mark changed later than this process noted it joins the burst at the time it
+   changed, and is pushed as above.
+
+The interval job stays as the safety net (a wake lost to a crash, a mark older than
+:data:`LOOKBACK` when first seen), and so does the periodic full sweep (``sweep_seconds``).
 
 **The seam for a distributed engine** is the ``announce`` argument of
 :func:`install_stock_wake`, a :data:`StockAnnounce`: ``announce(session, skus)`` is called
@@ -57,6 +62,10 @@ log = logging.getLogger(__name__)
 #: The seam: called with the session, inside the committing transaction, and the stock SKUs
 #: that transaction marked dirty. Embedded engine: :meth:`StockWaker.announce`.
 StockAnnounce = Callable[[Session, frozenset[str]], None]
+
+#: How far back :meth:`StockWaker.look` reads the dirty marks: an older one is the interval
+#: run's (every 300 s by default), which pushes whatever marks it finds.
+LOOKBACK = timedelta(minutes=15)
 
 #: ``session.info`` key: callables to run once the session's root transaction committed.
 _ON_COMMIT_KEY = "channelhub.on_commit"
@@ -145,7 +154,10 @@ class StockWaker:
     of its own); ``run_push(account)`` runs one push (``JobService.run``) and returns its
     :class:`~channelhub.jobs.engine.runner.JobResult`, or None when the service is stopping.
     ``now`` is the same clock the push job reads, so the waker and the job's own debounce on
-    the dirty marks agree. :meth:`serve` drives it; tests call :meth:`tick` with a fake clock.
+    the dirty marks agree. ``marks_since(since)`` reads the SKUs whose dirty marks changed
+    after ``since`` (:func:`~channelhub.store.repos.stock_sync.marks_changed_since`), for
+    :meth:`look`; None: no look. :meth:`serve` drives it; tests call :meth:`tick` and
+    :meth:`look` with a fake clock.
     """
 
     def __init__(
@@ -155,12 +167,17 @@ class StockWaker:
         run_push: Callable[[str], Awaitable[Any]],
         now: Callable[[], datetime],
         timing: StockSyncTiming,
+        marks_since: Callable[[datetime], Mapping[str, datetime]] | None = None,
     ) -> None:
         self.accounts_for = accounts_for
         self.run_push = run_push
         self.now = now
         self.timing = timing
+        self.marks_since = marks_since
         self._burst = _Burst({})
+        #: each SKU's latest change this waker noted, of the last :data:`LOOKBACK`: a dirty
+        #: mark no later than it is one this process announced (or looked at) already
+        self._noted: dict[str, datetime] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()  # accounts to push once more when their run ends
         self._retry: dict[str, datetime] = {}  # accounts whose lease was held elsewhere
@@ -192,12 +209,34 @@ class StockWaker:
                 return
         self._note(frozenset(skus))
 
-    def _note(self, skus: frozenset[str]) -> None:
-        at = self.now()
+    def _note(self, skus: frozenset[str], at: datetime | None = None) -> None:
+        """``skus`` changed at ``at`` (None: now): into the burst, its first and last change
+        kept in order (a mark looked at may be older than a change noted since)."""
+        at = self.now() if at is None else at
         for sku in skus:
-            first, _ = self._burst.skus.get(sku, (at, at))
-            self._burst.skus[sku] = (first, at)
+            first, last = self._burst.skus.get(sku, (at, at))
+            self._burst.skus[sku] = (min(first, at), max(last, at))
+            self._noted[sku] = max(self._noted.get(sku, at), at)
         self._changed.set()
+
+    def look(self) -> int:
+        """Note the stock changes another process committed: each SKU whose dirty mark changed
+        after the last change this waker noted for it (within :data:`LOOKBACK`), at the time
+        its mark says, so the debounce counts from the change, not from this look. Returns
+        how many SKUs it noted (0 without ``marks_since``)."""
+        if self.marks_since is None:
+            return 0
+        since = self.now() - LOOKBACK
+        marks = self.marks_since(since)
+        fresh = [
+            (sku, changed)
+            for sku, changed in marks.items()
+            if changed > self._noted.get(sku, since)
+        ]
+        for sku, changed in fresh:
+            self._note(frozenset({sku}), at=changed)
+        self._noted = {sku: at for sku, at in self._noted.items() if at > since}
+        return len(fresh)
 
     # --- when ---------------------------------------------------------------------------------
 
@@ -283,12 +322,27 @@ class StockWaker:
         """Wake pushes as changes commit, until cancelled (``channelhub run`` cancels it at
         shutdown, before draining the runs in flight)."""
         self._loop = asyncio.get_running_loop()
+        watch = self.timing.watch if self.marks_since is not None else None
+        next_look = self.now()
         while True:
             self._changed.clear()
             due = self.due_at()
+            if watch is not None:
+                due = next_look if due is None else min(due, next_look)
             timeout = None if due is None else max((due - self.now()).total_seconds(), 0.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
+            if watch is not None and self.now() >= next_look:
+                next_look = self.now() + watch
+                try:
+                    self.look()
+                except SQLAlchemyError as error:
+                    log.warning(
+                        "stock wake: cannot read the stock changes of other processes (%s); "
+                        "looking again in %g s, the interval push covers them meanwhile",
+                        type(error).__name__,
+                        watch.total_seconds(),
+                    )
             try:
                 await self.tick()
             except SQLAlchemyError as error:  # the SKUs wait in the burst for the next window

@@ -155,6 +155,19 @@ def dirty_skus(
     return {sku: changed for sku, changed in session.execute(query)}
 
 
+def marks_changed_since(session: Session, since: datetime) -> dict[str, datetime]:
+    """Each stock SKU with a dirty mark changed after ``since``, on any account -> its latest
+    change: how ``channelhub run``'s stock wake sees the changes another process committed
+    (:meth:`~channelhub.jobs.stock.wake.StockWaker.look`). Marks live until a push consumes
+    them, so this reads the few waiting, not the ledger."""
+    query = (
+        select(StockDirtyRow.sku, func.max(StockDirtyRow.changed_at))
+        .where(StockDirtyRow.changed_at > since)
+        .group_by(StockDirtyRow.sku)
+    )
+    return {sku: changed for sku, changed in session.execute(query)}
+
+
 def clear_dirty(
     session: Session, *, channel: str, account: str, seen: Mapping[str, datetime]
 ) -> int:
