@@ -39,7 +39,7 @@ from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
 from channelhub.jobs.distributed.app import build_app
-from channelhub.jobs.distributed.events import install_event_defers
+from channelhub.jobs.distributed.events import install_event_defers, look_for_stock_changes
 from channelhub.jobs.distributed.worker import InRunWorker
 from channelhub.jobs.engine.runner import JobOptions, SessionFactory
 from channelhub.jobs.engine.scheduler import (
@@ -54,7 +54,7 @@ from channelhub.jobs.engine.scheduler import (
     stock_waker,
 )
 from channelhub.jobs.orders.sqs_orders import Consumers, start_consumers
-from channelhub.jobs.stock.wake import install_stock_wake
+from channelhub.jobs.stock.wake import install_stock_wake, report_ended
 from channelhub.settings import Settings
 from channelhub.store.repos.accounts import list_accounts
 
@@ -143,6 +143,7 @@ async def serve_hub(
             intake.wake, IntervalTrigger(seconds=INTAKE_SWEEP_SECONDS), id="webhook_intake_sweep"
         )
     working: asyncio.Task[None] | None = None
+    looking: asyncio.Task[None] | None = None
     # open HTTP requests (a webhook) get a bounded wait too: grace + this stays under 10 s
     config = uvicorn.Config(
         api, host=host, port=port, log_level="warning", timeout_graceful_shutdown=HTTP_GRACE
@@ -170,6 +171,12 @@ async def serve_hub(
             intake.wake()
         elif distributed.concurrency:
             working = asyncio.create_task(distributed.run(), name="procrastinate worker")
+        if distributed is not None:  # a CLI command's stock changes queue no wake: look
+            looking = asyncio.create_task(
+                look_for_stock_changes(session_factory, now=now, timing=options.stock_timing),
+                name="stock look",
+            )
+            looking.add_done_callback(report_ended)
         # Amazon ORDER_CHANGE from the sellers' SQS queues (polling stays the safety net)
         consumers = start_consumers(
             session_factory, connector_factory=connector_factory, now=now, stop=consuming
@@ -183,6 +190,9 @@ async def serve_hub(
         consuming.set()
         if waking is not None:
             waking.cancel()  # its pushes in flight are the service's: drained next
+        if looking is not None:
+            looking.cancel()
+            looking = None
         await service.drain(grace)
         if working is not None:
             assert distributed is not None
@@ -193,6 +203,8 @@ async def serve_hub(
         consumers = None
         scheduler.shutdown(wait=False)
     finally:
+        if looking is not None:  # stopped on an error
+            looking.cancel()
         if working is not None:  # stopped on an error: no worker outlives the hub
             working.cancel()
             await asyncio.gather(working, return_exceptions=True)

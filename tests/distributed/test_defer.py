@@ -9,21 +9,28 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.jobs.desk.engine_state import engine_state
+from channelhub.jobs.distributed import events
 from channelhub.jobs.distributed.app import build_app
 from channelhub.jobs.distributed.defer import defer_unit
-from channelhub.jobs.distributed.events import install_event_defers
+from channelhub.jobs.distributed.events import (
+    defer_looked_changes,
+    install_event_defers,
+    look_for_stock_changes,
+)
 from channelhub.jobs.distributed.requests import request_replay
 from channelhub.jobs.distributed.stalled import retry_stalled_jobs
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.stock.pull import STOCK_SUBJECT
 from channelhub.jobs.stock.push import StockSyncTiming
+from channelhub.jobs.stock.wake import MarkLook
 from channelhub.store.db import make_engine, make_session_factory
 from channelhub.store.repos import outbox
 from channelhub.store.repos.jobs import record_dead_letter, record_pending_deliveries
-from channelhub.store.repos.stock_sync import mark_dirty
+from channelhub.store.repos.stock_sync import mark_dirty, marks_changed_since, record_sweep
 from channelhub.store.tables.accounts import Account
 from tests.conftest import _empty_all_tables
 
@@ -131,6 +138,87 @@ def test_ledger_changes_defer_one_debounced_stock_wake(sessions: sessionmaker[Se
     assert args["skus"] == ["CAP", "MUG", "TEE"]  # one wake takes the burst's SKUs
     # put off by each change (debounce 2 s) but never past 30 s after the first
     assert at == NOW + TIMING.max_wait
+
+
+def _cli_marks(sessions: sessionmaker[Session], skus: list[str], at: datetime) -> None:
+    """Stock changes a CLI command commits: its own sessions, no hook queues their wake."""
+    cli = make_session_factory(sessions.kw["bind"])
+    with cli.begin() as session:
+        record_sweep(session, channel="shopify", account="shop-1", now=NOW)  # pushes stock
+        mark_dirty(session, skus, now=at)
+
+
+def _look(sessions: sessionmaker[Session]) -> MarkLook:
+    def marks_since(since: datetime) -> dict[str, datetime]:
+        with sessions() as session:
+            return marks_changed_since(session, since)
+
+    return MarkLook(marks_since)
+
+
+def test_the_look_queues_the_wake_of_a_change_no_hook_saw(sessions: sessionmaker[Session]) -> None:
+    uninstall = install_event_defers(sessions, now=lambda: NOW, timing=TIMING)
+    try:
+        _cli_marks(sessions, ["MUG"], NOW)
+        assert _jobs(sessions) == []  # the CLI's commit queued nothing
+        look = _look(sessions)
+        assert (
+            defer_looked_changes(sessions, look, now=NOW + timedelta(seconds=4), timing=TIMING) == 1
+        )
+        [(name, args, at)] = _jobs(sessions)
+        assert (name, args["skus"]) == ("channelhub.stock_wake", ["MUG"])
+        assert at == NOW + TIMING.debounce  # counted from the change, not from the look
+        assert (
+            defer_looked_changes(sessions, look, now=NOW + timedelta(seconds=9), timing=TIMING) == 0
+        )
+        _cli_marks(sessions, ["MUG", "TEE"], NOW + timedelta(seconds=10))  # changed again
+        assert (
+            defer_looked_changes(sessions, look, now=NOW + timedelta(seconds=11), timing=TIMING)
+            == 2
+        )
+    finally:
+        uninstall()
+    [(_, args, at)] = _jobs(sessions)  # the waiting wake took them in
+    assert args["skus"] == ["MUG", "TEE"]
+    assert at == NOW + timedelta(seconds=10) + TIMING.debounce
+
+
+def test_a_look_whose_wake_was_not_queued_finds_the_change_again(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cli_marks(sessions, ["CAP"], NOW)
+    look = _look(sessions)
+
+    def refused(*_: object, **__: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(events, "defer_stock_wake", refused)
+    with pytest.raises(OperationalError):
+        defer_looked_changes(sessions, look, now=NOW, timing=TIMING)
+    monkeypatch.undo()
+    assert defer_looked_changes(sessions, look, now=NOW, timing=TIMING) == 1
+    assert [args["skus"] for _, args, _ in _jobs(sessions)] == [["CAP"]]
+
+
+@pytest.mark.anyio
+async def test_channelhub_runs_look_every_watch_until_cancelled(
+    sessions: sessionmaker[Session],
+) -> None:
+    _cli_marks(sessions, ["LID"], NOW)
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await look_for_stock_changes(sessions, now=lambda: NOW, timing=TIMING, sleep=sleep)
+    assert pauses == [5.0, 5.0]  # [stock] watch_seconds' default
+    assert [args["skus"] for _, args, _ in _jobs(sessions)] == [["LID"]]  # queued once
+    off = StockSyncTiming(watch=None)
+    await look_for_stock_changes(sessions, now=lambda: NOW, timing=off, sleep=sleep)
+    assert len(pauses) == 2  # no look at all
 
 
 def _worker(session: Session, heartbeat: datetime) -> int:

@@ -15,21 +15,29 @@ never loses one):
 
 The repos note what they wrote in ``session.info`` (:mod:`channelhub.store.repos.txnotes`);
 this hook reads the notes in ``before_commit``.
+
+Only the hub's processes install the hook: a ledger change a CLI command commits (a ``stock
+set`` typed in a terminal) queues nothing. ``channelhub run`` looks for those every ``[stock]
+watch_seconds`` (:func:`look_for_stock_changes`) and queues their stock wake itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
 
 from sqlalchemy import event, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.distributed.defer import defer_intake, defer_stock_wake, defer_unit
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.jobs.stock.push import StockSyncTiming
-from channelhub.jobs.stock.wake import install_stock_wake
+from channelhub.jobs.stock.wake import MarkLook, install_stock_wake
+from channelhub.store.repos.stock_sync import marks_changed_since
 from channelhub.store.repos.txnotes import (
     NOTE_KEYS,
     OUTBOX_TARGETS_KEY,
@@ -39,6 +47,8 @@ from channelhub.store.repos.txnotes import (
 )
 from channelhub.store.tables.accounts import Account
 from channelhub.store.tables.stock import WarehouseRow
+
+log = logging.getLogger(__name__)
 
 
 def units_for_targets(session: Session, targets: Collection[str]) -> set[tuple[str, JobKind]]:
@@ -108,3 +118,58 @@ def install_event_defers(
         event.remove(factory, "after_transaction_end", after_transaction_end)
 
     return uninstall
+
+
+def defer_looked_changes(
+    factory: sessionmaker[Session], look: MarkLook, *, now: datetime, timing: StockSyncTiming
+) -> int:
+    """One look at the stock changes no hook queued (:class:`MarkLook`): their SKUs queued as
+    one debounced stock wake, counted from the latest change (a wake already waiting takes
+    them in). Returns how many SKUs; a failed queueing leaves them news for the next look."""
+    fresh = look.news(now)
+    if not fresh:
+        return 0
+    try:
+        with factory.begin() as session:
+            defer_stock_wake(
+                session,
+                frozenset(fresh),
+                now=max(fresh.values()),
+                debounce=timing.debounce,
+                max_wait=timing.max_wait,
+            )
+    except BaseException:
+        look.forget(fresh)
+        raise
+    return len(fresh)
+
+
+async def look_for_stock_changes(
+    factory: sessionmaker[Session],
+    *,
+    now: Callable[[], datetime],
+    timing: StockSyncTiming,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """``channelhub run``'s look (procrastinate engine): :func:`defer_looked_changes` every
+    ``timing.watch``, until cancelled; nothing when ``watch`` is off."""
+    if timing.watch is None:
+        return
+
+    def marks_since(since: datetime) -> dict[str, datetime]:
+        with factory() as session:
+            return marks_changed_since(session, since)
+
+    look = MarkLook(marks_since)
+    seconds = timing.watch.total_seconds()
+    while True:
+        try:
+            defer_looked_changes(factory, look, now=now(), timing=timing)
+        except SQLAlchemyError as error:
+            log.warning(
+                "stock look: cannot queue the wake of other processes' stock changes (%s); "
+                "looking again in %g s, the interval push covers them meanwhile",
+                type(error).__name__,
+                seconds,
+            )
+        await sleep(seconds)

@@ -138,13 +138,45 @@ class _Burst:
         return max(last for _, last in self.skus.values())
 
 
-def _report(task: asyncio.Task[None]) -> None:
-    """Say why a woken push or the waker itself ended in error (the run log and dead letters
-    already hold a push's failure; this is for the process's log, as the interval's are)."""
+def report_ended(task: asyncio.Task[None]) -> None:
+    """Say why a woken push, the waker or the stock look ended in error (the run log and dead
+    letters already hold a push's failure; this is for the process's log, as the interval's
+    are)."""
     if not task.cancelled() and (error := task.exception()) is not None:
         log.error(
             "%s ended in error; the interval push carries on", task.get_name(), exc_info=error
         )
+
+
+class MarkLook:
+    """The dirty marks' news for one process: the SKUs whose mark changed later than the last
+    change this process noted for them (its own commits, its earlier looks), within
+    :data:`LOOKBACK`. A mark a push has not consumed yet (a blocked push's, a failed one's)
+    is news once, not at every look."""
+
+    def __init__(self, marks_since: Callable[[datetime], Mapping[str, datetime]]) -> None:
+        self.marks_since = marks_since
+        self._noted: dict[str, datetime] = {}
+
+    def noted(self, sku: str, at: datetime) -> None:
+        """``sku`` changed at ``at``, as this process knows (a mark no later is not news)."""
+        self._noted[sku] = max(self._noted.get(sku, at), at)
+
+    def news(self, now: datetime) -> dict[str, datetime]:
+        """The SKUs whose marks are news at ``now`` -> their latest change (then noted)."""
+        since = now - LOOKBACK
+        fresh = {
+            sku: changed
+            for sku, changed in self.marks_since(since).items()
+            if changed > self._noted.get(sku, since)
+        }
+        self._noted = {sku: at for sku, at in self._noted.items() if at > since} | fresh
+        return fresh
+
+    def forget(self, skus: Collection[str]) -> None:
+        """``skus`` are news again at the next look (what this look found was not queued)."""
+        for sku in skus:
+            self._noted.pop(sku, None)
 
 
 class StockWaker:
@@ -175,9 +207,7 @@ class StockWaker:
         self.timing = timing
         self.marks_since = marks_since
         self._burst = _Burst({})
-        #: each SKU's latest change this waker noted, of the last :data:`LOOKBACK`: a dirty
-        #: mark no later than it is one this process announced (or looked at) already
-        self._noted: dict[str, datetime] = {}
+        self._look = None if marks_since is None else MarkLook(marks_since)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()  # accounts to push once more when their run ends
         self._retry: dict[str, datetime] = {}  # accounts whose lease was held elsewhere
@@ -216,26 +246,19 @@ class StockWaker:
         for sku in skus:
             first, last = self._burst.skus.get(sku, (at, at))
             self._burst.skus[sku] = (min(first, at), max(last, at))
-            self._noted[sku] = max(self._noted.get(sku, at), at)
+            if self._look is not None:
+                self._look.noted(sku, at)
         self._changed.set()
 
     def look(self) -> int:
-        """Note the stock changes another process committed: each SKU whose dirty mark changed
-        after the last change this waker noted for it (within :data:`LOOKBACK`), at the time
-        its mark says, so the debounce counts from the change, not from this look. Returns
-        how many SKUs it noted (0 without ``marks_since``)."""
-        if self.marks_since is None:
+        """Note the stock changes another process committed (:class:`MarkLook`), each at the
+        time its mark says, so the debounce counts from the change, not from this look.
+        Returns how many SKUs it noted (0 without ``marks_since``)."""
+        if self._look is None:
             return 0
-        since = self.now() - LOOKBACK
-        marks = self.marks_since(since)
-        fresh = [
-            (sku, changed)
-            for sku, changed in marks.items()
-            if changed > self._noted.get(sku, since)
-        ]
-        for sku, changed in fresh:
+        fresh = self._look.news(self.now())
+        for sku, changed in fresh.items():
             self._note(frozenset({sku}), at=changed)
-        self._noted = {sku: at for sku, at in self._noted.items() if at > since}
         return len(fresh)
 
     # --- when ---------------------------------------------------------------------------------
@@ -289,7 +312,7 @@ class StockWaker:
             self._again.add(account)
             return None
         task = asyncio.create_task(self._push(account), name=f"stock wake of {account}")
-        task.add_done_callback(_report)
+        task.add_done_callback(report_ended)
         self._running[account] = task
         return task
 
@@ -315,14 +338,14 @@ class StockWaker:
     def start(self) -> asyncio.Task[None]:
         """:meth:`serve` as a task of the running loop (cancel it to stop)."""
         task = asyncio.create_task(self.serve(), name="stock wake")
-        task.add_done_callback(_report)
+        task.add_done_callback(report_ended)
         return task
 
     async def serve(self) -> None:
         """Wake pushes as changes commit, until cancelled (``channelhub run`` cancels it at
         shutdown, before draining the runs in flight)."""
         self._loop = asyncio.get_running_loop()
-        watch = self.timing.watch if self.marks_since is not None else None
+        watch = self.timing.watch if self._look is not None else None
         next_look = self.now()
         while True:
             self._changed.clear()
