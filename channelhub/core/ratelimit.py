@@ -33,6 +33,9 @@ class Feedback(Protocol):
     @property
     def available(self) -> float | None: ...
 
+    @property
+    def charged(self) -> float | None: ...
+
 
 class ReservingBucket(ABC):
     """A bucket that reserves now and waits for the reservation to be covered.
@@ -98,19 +101,42 @@ class ReservingBucket(ABC):
         rate: float | None = None,
         burst: float | None = None,
         available: float | None = None,
+        refund: float | None = None,
     ) -> None:
         """Correct the bucket from what the platform reported (headers or a throttle
-        status); a rate or burst that is not positive says nothing and is left out."""
+        status); a rate or burst that is not positive says nothing and is left out.
+
+        ``refund`` None: ``available`` replaces the balance. Otherwise the answer said what
+        its request was charged: the balance takes back ``refund`` (reserved less charged)
+        and ``available`` may only lower it. Answers to requests sent at once arrive in any
+        order, and an earlier one's balance does not count a request charged since: taken
+        as the balance, it let the next request through to a ``THROTTLED`` answer."""
         self._correct(
             rate=rate if rate is not None and rate > 0 else None,
             burst=burst if burst is not None and burst > 0 else None,
             available=available,
+            refund=None if refund is None else max(0.0, refund),
         )
 
     @abstractmethod
-    def _correct(self, *, rate: float | None, burst: float | None, available: float | None) -> None:
-        """Set what is not None (rate and burst positive), capping the balance at the burst."""
+    def _correct(
+        self,
+        *,
+        rate: float | None,
+        burst: float | None,
+        available: float | None,
+        refund: float | None,
+    ) -> None:
+        """Set what is not None (rate and burst positive), capping the balance at the burst;
+        with ``refund``, the balance plus it, lowered to ``available`` (see :meth:`update`)."""
 
-    def apply(self, update: Feedback) -> None:
-        """:meth:`update` from a ``LimitUpdate``."""
-        self.update(rate=update.rate, burst=update.burst, available=update.available)
+    def apply(self, update: Feedback, reserved: float | None = None) -> None:
+        """:meth:`update` from a ``LimitUpdate``; ``reserved``: the tokens its request took
+        (with the update's ``charged``, the refund)."""
+        charged = update.charged
+        self.update(
+            rate=update.rate,
+            burst=update.burst,
+            available=update.available,
+            refund=None if charged is None or reserved is None else reserved - charged,
+        )

@@ -72,11 +72,18 @@ UPDATE rate_buckets AS b SET tokens = least(b.burst, {_REFILLED} + :n),
 RETURNING b.tokens, b.rate, b.burst
 """)
 
+#: ``:refund`` NULL: ``:available`` replaces the balance; else the balance takes the refund
+#: back and ``:available`` only lowers it (``ReservingBucket.update``)
 _APPLY = text(f"""
 {_NOW}
 UPDATE rate_buckets AS b SET
-    tokens = least(coalesce(CAST(:available AS double precision), {_REFILLED}),
-                   coalesce(CAST(:burst AS double precision), b.burst)),
+    tokens = least(
+        CASE WHEN CAST(:refund AS double precision) IS NULL
+             THEN coalesce(CAST(:available AS double precision), {_REFILLED})
+             ELSE least({_REFILLED} + CAST(:refund AS double precision),
+                        coalesce(CAST(:available AS double precision), 'Infinity'))
+        END,
+        coalesce(CAST(:burst AS double precision), b.burst)),
     rate = coalesce(CAST(:rate AS double precision), b.rate),
     burst = coalesce(CAST(:burst AS double precision), b.burst),
     at = greatest(b.at, t.now)
@@ -131,9 +138,17 @@ class SharedBucket(ReservingBucket):
     def refund(self, n: float) -> None:
         self._remember(self._buckets.run(_REFUND, {**self._key, "n": n}))
 
-    def _correct(self, *, rate: float | None, burst: float | None, available: float | None) -> None:
+    def _correct(
+        self,
+        *,
+        rate: float | None,
+        burst: float | None,
+        available: float | None,
+        refund: float | None,
+    ) -> None:
         # one statement: every process then paces by what the platform reported
         params = {**self._key, "rate": rate, "burst": burst, "available": available}
+        params["refund"] = refund
         self._remember(self._buckets.run(_APPLY, params))
 
     def _remember(self, row: Any) -> None:

@@ -149,6 +149,26 @@ def test_feedback_and_refunds_reach_every_process(engines: Callable[[], Engine])
     assert changed.reserve(1.0) == pytest.approx(1.0)
 
 
+def test_an_older_answer_in_another_process_gives_nothing_back(
+    engines: Callable[[], Engine],
+) -> None:
+    """Two processes' calls on one shop, answered out of order (see the in-process bucket's
+    test): the later answer's balance stands, the earlier one only lowers it, and what a
+    call was not charged comes back."""
+    now = [900.0]
+    one, two = (SharedBuckets(engines(), clock=lambda: now[0]) for _ in range(2))
+    shop = RateLimit(rate=100.0, burst=2000.0)
+    a = one.bucket("shop-1", "graphql", shop, _never)
+    b = two.bucket("shop-1", "graphql", shop, _never)
+    assert (a.reserve(901), b.reserve(901)) == (0.0, 0.0)
+    b.apply(LimitUpdate(available=200.0, charged=900.0), reserved=901.0)  # the later
+    a.apply(LimitUpdate(available=1100.0, charged=900.0), reserved=901.0)  # the earlier
+    assert a.tokens == pytest.approx(200.0)
+    assert a.reserve(500) == pytest.approx(3.0)  # 300 more at 100/s
+    a.apply(LimitUpdate(available=2000.0, charged=100.0), reserved=500.0)  # 400 not charged
+    assert b.tokens == pytest.approx(100.0)
+
+
 def test_connectors_take_the_shared_buckets_through_their_registry(
     engines: Callable[[], Engine],
 ) -> None:

@@ -315,7 +315,7 @@ class ConnectorHttpClient:
                 ) from None
             budget.spend(self._clock() - started)
             elapsed_ms = (self._clock() - started) * 1000
-            self._apply_feedback(operation, bucket, response)
+            self._apply_feedback(operation, bucket, response, reserved=cost)
             if response.status_code == 401 and not refreshed:
                 self._log(operation, summary, response.status_code, elapsed_ms, number, None)
                 refreshed = True
@@ -373,12 +373,14 @@ class ConnectorHttpClient:
             connect=cut(t.connect), read=cut(t.read), write=cut(t.write), pool=cut(t.pool)
         )
 
-    def _apply_feedback(self, operation: str, bucket: str, response: httpx.Response) -> None:
+    def _apply_feedback(
+        self, operation: str, bucket: str, response: httpx.Response, *, reserved: float
+    ) -> None:
         if self._limit_feedback is None:
             return
         update = self._limit_feedback(operation, response)
         if update is not None:
-            self.limiter.bucket(self.account, bucket).apply(update)
+            self.limiter.bucket(self.account, bucket).apply(update, reserved=reserved)
 
     def _error_for(
         self,

@@ -50,6 +50,9 @@ class LimitUpdate:
     rate: float | None = None
     burst: float | None = None
     available: float | None = None
+    #: what the platform charged this request (Shopify's ``actualQueryCost``): the bucket
+    #: then takes back what was reserved beyond it (:meth:`ReservingBucket.update`)
+    charged: float | None = None
 
 
 @runtime_checkable
@@ -71,7 +74,7 @@ class Bucket(Protocol):
 
     def refund(self, n: float) -> None: ...
 
-    def apply(self, update: LimitUpdate) -> None: ...
+    def apply(self, update: LimitUpdate, reserved: float | None = None) -> None: ...
 
 
 class BucketBackend(Protocol):
@@ -127,15 +130,25 @@ class TokenBucket(ReservingBucket):
         self._refill()
         self._tokens = min(self._burst, self._tokens + n)
 
-    def _correct(self, *, rate: float | None, burst: float | None, available: float | None) -> None:
+    def _correct(
+        self,
+        *,
+        rate: float | None,
+        burst: float | None,
+        available: float | None,
+        refund: float | None,
+    ) -> None:
         self._refill()
         if rate is not None:
             self._rate = float(rate)
         if burst is not None:
             self._burst = float(burst)
             self._tokens = min(self._tokens, self._burst)
+        if refund is not None:
+            self._tokens = min(self._tokens + refund, self._burst)
         if available is not None:
-            self._tokens = min(float(available), self._burst)
+            told = float(available) if refund is None else min(float(available), self._tokens)
+            self._tokens = min(told, self._burst)
 
 
 class RateLimiterRegistry:

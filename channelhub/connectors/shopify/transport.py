@@ -15,6 +15,7 @@ long and asks again.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -44,11 +45,16 @@ def _answer(response: httpx.Response) -> Any:
 
 
 def throttle_feedback(operation: str, response: httpx.Response) -> LimitUpdate | None:
-    """The bucket's real state from ``extensions.cost.throttleStatus``."""
+    """The bucket's real state from ``extensions.cost.throttleStatus``, and what the call was
+    charged (``actualQueryCost``; absent on a refused call, whose balance then stands)."""
     answer = _answer(response)
     cost = answer.get("extensions", {}).get("cost") if isinstance(answer, dict) else None
     status = cost.get("throttleStatus") if isinstance(cost, dict) else None
-    return shopify_throttle_update(status) if isinstance(status, dict) else None
+    update = shopify_throttle_update(status) if isinstance(status, dict) else None
+    charged = query_cost(answer)
+    if update is None or charged is None or charged.actual is None:
+        return update
+    return replace(update, charged=charged.actual)
 
 
 def inspect_answer(operation: str, response: httpx.Response) -> ConnectorError | None:

@@ -99,6 +99,52 @@ async def test_shopify_throttle_status_feeds_a_cost_bucket() -> None:
     assert clock.sleeps == [pytest.approx(2.0)]
 
 
+def _shopify_answer(available: float, charged: float | None) -> LimitUpdate:
+    return LimitUpdate(rate=100.0, burst=2000.0, available=available, charged=charged)
+
+
+@pytest.mark.anyio
+async def test_an_older_answer_does_not_give_back_a_request_charged_since() -> None:
+    """Two calls sent at once (901 points each, a 900-point query and the pacing margin),
+    answered out of order: the later answer's balance counts both, the earlier one's only
+    its own. Taken as the balance, the earlier answer let a third call through to Shopify's
+    THROTTLED (as a hub's jobs on one shop did at start)."""
+    clock = FakeClock()
+    bucket = TokenBucket(rate=100, burst=2000, clock=clock, sleep=clock.sleep)
+    first, second = bucket.reserve(901), bucket.reserve(901)
+    assert (first, second) == (0.0, 0.0)
+    bucket.apply(_shopify_answer(available=200, charged=900), reserved=901)  # the second's
+    bucket.apply(_shopify_answer(available=1100, charged=900), reserved=901)  # the first's
+    assert bucket.tokens == pytest.approx(200.0)
+    await bucket.acquire(881)  # the third call waits for Shopify's 200 to refill
+    assert clock.sleeps == [pytest.approx(6.81)]
+
+
+def test_what_shopify_did_not_charge_is_taken_back() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=100, burst=2000, clock=clock)
+    bucket.reserve(984)  # requested 983 (+1), the query cost 500 in the end
+    bucket.apply(_shopify_answer(available=1500, charged=500), reserved=984)
+    assert bucket.tokens == pytest.approx(1500.0)
+
+
+def test_another_app_spending_the_shop_lowers_the_balance() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate=100, burst=2000, clock=clock)
+    bucket.reserve(101)
+    bucket.apply(_shopify_answer(available=300, charged=100), reserved=101)
+    assert bucket.tokens == pytest.approx(300.0)
+
+
+def test_an_answer_that_charged_nothing_known_sets_the_balance() -> None:
+    """A THROTTLED answer carries no actual cost: Shopify's balance stands as it says."""
+    clock = FakeClock()
+    bucket = TokenBucket(rate=100, burst=2000, clock=clock)
+    bucket.reserve(901)
+    bucket.apply(_shopify_answer(available=856, charged=None), reserved=901)
+    assert bucket.tokens == pytest.approx(856.0)
+
+
 def test_registry_keeps_one_bucket_per_account_and_operation() -> None:
     clock = FakeClock()
     registry = RateLimiterRegistry({"getOrder": RateLimit(rate=0.5, burst=30)}, clock=clock)
