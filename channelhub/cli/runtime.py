@@ -26,6 +26,7 @@ from channelhub.store.shared_buckets import shared_buckets_for
 
 if TYPE_CHECKING:
     import httpx
+    from sqlalchemy import Engine
 
     from channelhub.connectors.http.ratelimit import BucketBackend
     from channelhub.connectors.http.retry import RetryPolicy
@@ -112,14 +113,24 @@ class Runtime:
     options: JobOptions
 
 
+def buckets_for(engine: Engine, settings: Settings) -> BucketBackend:
+    """Where this process's connectors keep their rate-limit buckets: shared with the other
+    processes (procrastinate on PostgreSQL), else one per account and operation for this
+    process, whichever job's connector asks."""
+    from channelhub.connectors.http.ratelimit import ProcessBuckets
+
+    return shared_buckets_for(engine, settings.engine.kind) or ProcessBuckets()
+
+
 @contextmanager
 def open_runtime(ctx: typer.Context) -> Iterator[Runtime]:
     """The migrated database and the connector factory of the chosen hub home. With
     procrastinate workers on PostgreSQL every process (workers, ``run``, a command run by
-    hand) spends the accounts' rate limits from the same shared buckets."""
+    hand) spends the accounts' rate limits from the same shared buckets; otherwise the jobs
+    of this process share one bucket per account and operation (``ProcessBuckets``)."""
     settings = settings_for(ctx)
     with open_engine(settings) as engine:
-        buckets = shared_buckets_for(engine, settings.engine.kind)
+        buckets = buckets_for(engine, settings)
         yield Runtime(
             settings=settings,
             session_factory=make_session_factory(engine),

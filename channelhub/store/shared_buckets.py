@@ -181,7 +181,8 @@ class SharedBuckets:
 
 def shared_buckets_for(engine: Engine, engine_kind: str) -> SharedBuckets | None:
     """The shared buckets when several processes spend the same budgets (procrastinate on
-    PostgreSQL); None: each process keeps its own (embedded engine, SQLite)."""
+    PostgreSQL); None: each process keeps its own (embedded engine, SQLite: the caller's
+    ``ProcessBuckets``)."""
     if engine_kind != "procrastinate" or engine.dialect.name != "postgresql":
         return None
     return SharedBuckets(engine)

@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from channelhub.cli.home import open_engine
 from channelhub.cli.reconcile import build_connector
-from channelhub.cli.runtime import connector_factory_for, http_limits
+from channelhub.cli.runtime import buckets_for, connector_factory_for, http_limits
 from channelhub.connectors.http.client import DEFAULT_TIMEOUT
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.core.errors import ConfigError
@@ -69,3 +70,19 @@ def test_a_budget_shorter_than_the_timeout_is_one_clear_line(tmp_path: Path) -> 
     message = str(raised.value)
     assert "http.budget_seconds" in message and "timeout_seconds (60)" in message
     assert "\n" not in message
+
+
+def test_the_jobs_of_one_process_share_its_rate_limit_buckets(ready_hub: Hub) -> None:
+    """Embedded engine: every connector the factory makes spends one bucket per account and
+    operation (``channelhub run`` runs an account's jobs at once)."""
+    code, _, err = ready_hub(
+        "accounts", "add", "shipbob", "my-shipbob", "-c", "pat=pat_sim", "-s", "channel_id=1"
+    )
+    assert code == 0, err
+    settings = load_settings(ready_hub.home)
+    with open_engine(settings) as engine, ready_hub.session() as session:
+        factory = connector_factory_for(settings, buckets_for(engine, settings))
+        row = get_account(session, "my-shipbob")
+        one, two = factory(row), factory(row)
+    bucket = one._http.limiter.bucket("my-shipbob", "orders")
+    assert bucket is two._http.limiter.bucket("my-shipbob", "orders")

@@ -47,6 +47,7 @@ class Rig:
     connector: ShopifyConnector
     time: FakeTime
     dedupe: InMemoryWebhookDedupe
+    context: ConnectorContext
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def make_rig() -> Callable[..., Any]:
             rng=random.Random(7),
         )
         dedupe = InMemoryWebhookDedupe()
-        rig = Rig(sim, shop, ShopifyConnector(context, dedupe=dedupe), time, dedupe)
+        rig = Rig(sim, shop, ShopifyConnector(context, dedupe=dedupe), time, dedupe, context)
         made.append(rig)
         return rig
 

@@ -1,19 +1,25 @@
-"""Shopify's cost pacing when calls overlap: the hub's jobs on one shop share its bucket, and
-answers to calls sent at once come back in any order. Each answer's ``throttleStatus`` is
-Shopify's balance when it answered; an earlier answer arriving last must not hand back the
-points a later call was charged, or the next call is sent into a THROTTLED answer."""
+"""Shopify's cost pacing when calls overlap. The hub's jobs on one shop run at once, each with
+a connector of its own: they must spend one bucket (the process's), as Shopify meters the
+app on the shop as a whole. And answers to calls sent at once come back in any order: each
+answer's ``throttleStatus`` is Shopify's balance when it answered, so an earlier answer
+arriving last must not hand back the points a later call was charged. Either mistake sends
+the next call into a THROTTLED answer."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
 
 from channelhub.connectors.http.client import ConnectorHttpClient
-from channelhub.connectors.http.ratelimit import RateLimit
+from channelhub.connectors.http.ratelimit import ProcessBuckets, RateLimit
 from channelhub.connectors.http.retry import RetryPolicy
+from channelhub.connectors.shopify import ShopifyConnector
 from channelhub.connectors.shopify.transport import throttle_feedback
 from tests.connectors.http.fakes import FakeClock
 
@@ -82,3 +88,24 @@ async def test_an_earlier_answer_arriving_last_does_not_let_the_next_call_be_thr
         await call(3)
     assert shop.throttled == 0
     assert clock.sleeps == [pytest.approx(7.0)]  # the third call waited for 900 points
+
+
+async def _count(pages: AsyncIterator[Any]) -> int:
+    return sum([len(page.items) async for page in pages])
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["process buckets", "own buckets"])
+async def test_two_jobs_on_one_shop_spend_one_bucket(make_rig: Any, shared: bool) -> None:
+    """An order import, a listings pull and another import at once, as ``channelhub run``'s
+    jobs on one shop: with the process's buckets no call is throttled; with a bucket per
+    connector (how they ran before) each believes it holds the shop's 2,000 points."""
+    rig = make_rig(seed=24, orders=200, products=60)
+    buckets = ProcessBuckets(clock=rig.time.clock) if shared else None
+    one, two = (ShopifyConnector(replace(rig.context, buckets=buckets)) for _ in range(2))
+    jobs = (one.pull_orders(None), two.pull_listings(None), two.pull_orders(None))
+    counted = await asyncio.gather(*(_count(pages) for pages in jobs))
+    assert counted == [200, 120, 200]
+    throttled = sum(entry.outcome == "throttled" for entry in rig.shop.journal)
+    assert (throttled == 0) is shared  # the check catches the old behaviour
+    for connector in (one, two, rig.connector):
+        await connector.aclose()

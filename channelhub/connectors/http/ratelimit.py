@@ -13,13 +13,17 @@ served in arrival order, nobody polls, and in any window of length ``w`` at most
 Where the budget is shared by several processes (procrastinate workers running an account's
 import and stock push at once), the registry is given a :class:`BucketBackend` whose buckets
 keep their state outside the process (the store's ``SharedBuckets`` on PostgreSQL, injected by
-whoever builds the connectors: connectors never import the store). Every bucket, in-process or
-shared, answers the :class:`Bucket` protocol.
+whoever builds the connectors: connectors never import the store). Within one process, the
+jobs of one account (``channelhub run`` runs its import, listings pull, stock push and
+reconciliation at once, each with a connector of its own) share their budgets through a
+:class:`ProcessBuckets`. Every bucket, in-process or shared, answers the :class:`Bucket`
+protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -149,6 +153,66 @@ class TokenBucket(ReservingBucket):
         if available is not None:
             told = float(available) if refund is None else min(float(available), self._tokens)
             self._tokens = min(told, self._burst)
+
+
+class _LockedTokenBucket(TokenBucket):
+    """A :class:`TokenBucket` whose balance changes one at a time: a process's buckets are
+    spent from the event loop and from worker threads (a webhook's read-back, a sync route)."""
+
+    def __init__(self, rate: float, burst: float, *, clock: Clock, sleep: Sleep) -> None:
+        super().__init__(rate, burst, clock=clock, sleep=sleep)
+        self._lock = threading.Lock()
+
+    @property
+    def tokens(self) -> float:
+        with self._lock:
+            return super().tokens
+
+    def _take(self, n: float) -> float:
+        with self._lock:
+            return super()._take(n)
+
+    def _cancelled(self, n: float) -> None:
+        with self._lock:
+            super()._cancelled(n)
+
+    def refund(self, n: float) -> None:
+        with self._lock:
+            super().refund(n)
+
+    def _correct(
+        self,
+        *,
+        rate: float | None,
+        burst: float | None,
+        available: float | None,
+        refund: float | None,
+    ) -> None:
+        with self._lock:
+            super()._correct(rate=rate, burst=burst, available=available, refund=refund)
+
+
+class ProcessBuckets:
+    """The :class:`BucketBackend` of one process: one bucket per (account, operation), whichever
+    connector asks. Without it each connector keeps its own buckets, and two jobs of one
+    account running at once each spend the platform's whole budget (Shopify's 2,000 points a
+    shop: the second job's call came back ``THROTTLED``). A changed plan (an account's
+    ``rate_limits`` edited) starts that bucket afresh. ``clock``: the buckets' time (the
+    demo's runs faster)."""
+
+    def __init__(self, *, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str], tuple[RateLimit, Bucket]] = {}
+
+    def bucket(self, account: str, operation: str, limit: RateLimit, sleep: Sleep) -> Bucket:
+        key = (account, operation)
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is None or found[0] != limit:
+                bucket = _LockedTokenBucket(limit.rate, limit.burst, clock=self._clock, sleep=sleep)
+                found = self._buckets[key] = (limit, bucket)
+            return found[1]
 
 
 class RateLimiterRegistry:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from channelhub.connectors.http.ratelimit import (
     LimitUpdate,
+    ProcessBuckets,
     RateLimit,
     RateLimiterRegistry,
     TokenBucket,
@@ -143,6 +144,26 @@ def test_an_answer_that_charged_nothing_known_sets_the_balance() -> None:
     bucket.reserve(901)
     bucket.apply(_shopify_answer(available=856, charged=None), reserved=901)
     assert bucket.tokens == pytest.approx(856.0)
+
+
+@pytest.mark.anyio
+async def test_the_connectors_of_one_process_share_its_buckets() -> None:
+    """Two jobs' connectors (a registry each) on one account spend one budget; another
+    account, or a changed plan, is a bucket of its own."""
+    clock = FakeClock()
+    plan = RateLimit(rate=2, burst=2)
+    buckets = ProcessBuckets(clock=clock)
+    job_a, job_b = (
+        RateLimiterRegistry({"getOrders": plan}, clock=clock, sleep=clock.sleep, backend=buckets)
+        for _ in range(2)
+    )
+    for registry in (job_a, job_b, job_a):
+        await registry.acquire("shop-1", "getOrders")
+    assert clock.sleeps == [pytest.approx(0.5)]  # the third call of the two jobs waits
+    assert job_a.bucket("shop-1", "getOrders") is job_b.bucket("shop-1", "getOrders")
+    assert buckets.bucket("shop-2", "getOrders", plan, clock.sleep).tokens == 2
+    edited = RateLimit(rate=1, burst=5)
+    assert buckets.bucket("shop-1", "getOrders", edited, clock.sleep).tokens == 5
 
 
 def test_registry_keeps_one_bucket_per_account_and_operation() -> None:
