@@ -136,7 +136,16 @@ async def call_with_retry(
         if isinstance(exc, RetryableError) and exc.retry_after is not None:
             if exc.retry_after > policy.max_retry_after:
                 raise exc  # the platform asks for longer than we are willing to block
-            return exc.retry_after  # the platform answered: its hint is not our budget
+            hinted = exc.retry_after  # the platform answered: its hint is not our budget
+            if state.attempt_number < 2 or state.attempt_number >= policy.max_attempts:
+                return hinted
+            # refused again after waiting as told: another client (a second process on the
+            # same shop) spends the same budget, so back off as well, within the budget
+            chosen = policy.backoff(state.attempt_number - 1, jitter_rng)
+            if chosen <= hinted or not spending.allows(chosen - hinted):
+                return hinted
+            spending.spend(chosen - hinted)
+            return chosen
         if state.attempt_number >= policy.max_attempts:
             return 0.0  # tenacity asks for the wait before it checks stop: nothing follows
         chosen = policy.backoff(state.attempt_number, jitter_rng)

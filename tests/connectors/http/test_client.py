@@ -221,6 +221,19 @@ async def test_each_attempt_takes_a_token_from_the_operation_bucket() -> None:
 
 
 @pytest.mark.anyio
+async def test_refused_again_after_the_hinted_wait_it_backs_off_as_well() -> None:
+    """Another client on the same budget (a second process on one Shopify shop) spends each
+    refill first: waiting only the platform's hint was refused on every attempt, and the
+    run failed. The first retry waits the hint; the next ones the backoff when longer."""
+    clock = FakeClock()
+    refused = httpx.Response(429, headers={"Retry-After": "0.2"})
+    script = Script(refused, refused, refused, httpx.Response(200, json={}))
+    async with make_client(script, clock) as client:
+        await client.request("op", "GET", "/x")
+    assert clock.sleeps == [pytest.approx(0.2), pytest.approx(1.0), pytest.approx(2.0)]
+
+
+@pytest.mark.anyio
 async def test_retry_after_longer_than_the_cap_is_not_waited_for() -> None:
     clock = FakeClock()
     script = Script(httpx.Response(429, headers={"Retry-After": "3600"}))
