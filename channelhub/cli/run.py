@@ -21,11 +21,14 @@ import signal
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import typer
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from channelhub.api.app import create_app
 from channelhub.api.console import ConsoleConfig
@@ -45,18 +48,20 @@ from channelhub.jobs.engine.runner import JobOptions, SessionFactory
 from channelhub.jobs.engine.scheduler import (
     STOP_GRACE_SECONDS,
     JobService,
+    LivePlan,
     ScheduledJob,
     build_scheduler,
     capabilities_from_registry,
     intervals_from_seconds,
     plan_jobs,
+    refresh_plan,
     roles_from_registry,
     stock_waker,
 )
 from channelhub.jobs.orders.sqs_orders import Consumers, start_consumers
 from channelhub.jobs.stock.wake import install_stock_wake, report_ended
 from channelhub.settings import Settings
-from channelhub.store.repos.accounts import list_accounts
+from channelhub.store.repos.accounts import AccountInfo, list_accounts
 
 log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -64,6 +69,9 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 HTTP_GRACE = 3
 #: Seconds between two sweeps of webhook deliveries left pending (the route wakes the worker).
 INTAKE_SWEEP_SECONDS = 30
+#: How often the embedded engine reads the accounts again for its plan: an account added or a
+#: job switched on while ``channelhub run`` serves is scheduled within this many seconds.
+PLAN_REFRESH_SECONDS = 30
 
 
 class _HubServer(uvicorn.Server):
@@ -98,8 +106,12 @@ async def serve_hub(
     console_config: ConsoleConfig | None = None,
     limits: InboundLimits | None = None,
     distributed: InRunWorker | None = None,
+    replan: Callable[[], Sequence[ScheduledJob]] | None = None,
 ) -> JobService:
     """Serve until SIGTERM/SIGINT (or ``stop`` is set); returns the drained job service.
+
+    ``replan()``: the plan as the accounts now stand, read every :data:`PLAN_REFRESH_SECONDS`
+    by the embedded engine (None: ``plan`` stays as given).
 
     ``distributed`` (``[engine] kind = "procrastinate"``): the workers run the jobs, so
     ``plan`` is empty; the commits of this process (webhooks, callbacks, console edits) defer
@@ -115,10 +127,17 @@ async def serve_hub(
     service = JobService(
         session_factory, connector_factory=connector_factory, now=now, options=options
     )
-    scheduler = build_scheduler(service, plan)
+    live = LivePlan(plan)
+    scheduler = build_scheduler(service, live.jobs)
+    if distributed is None and replan is not None:
+        scheduler.add_job(
+            partial(refresh_or_warn, scheduler, service, live, replan),
+            IntervalTrigger(seconds=PLAN_REFRESH_SECONDS),
+            id="plan_refresh",
+        )
     # a committed ledger change wakes the push of the accounts listing its SKUs (debounced);
     # the push_stock interval above stays as the safety net
-    waker = stock_waker(service, plan) if distributed is None else None
+    waker = stock_waker(service, live) if distributed is None else None
     if distributed is not None:
         uninstall_wake: Callable[[], None] | None = install_event_defers(
             session_factory, now=now, timing=options.stock_timing
@@ -221,6 +240,26 @@ async def serve_hub(
     return service
 
 
+def refresh_or_warn(
+    scheduler: AsyncIOScheduler,
+    service: JobService,
+    live: LivePlan,
+    replan: Callable[[], Sequence[ScheduledJob]],
+) -> None:
+    """Bring the scheduler in line with the accounts as they stand (:func:`refresh_plan`)."""
+    try:
+        added, gone = refresh_plan(scheduler, service, live, replan())
+    except SQLAlchemyError as error:
+        log.warning(
+            "cannot read the accounts for the job plan (%s); trying again in %d s",
+            type(error).__name__,
+            PLAN_REFRESH_SECONDS,
+        )
+        return
+    if added or gone:
+        log.info("job plan changed: scheduled %s; dropped %s", added or "none", gone or "none")
+
+
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop where it is installed (a dependency off Windows), else asyncio's: uvicorn
     picks it only when it makes the loop itself, and ``channelhub run`` makes its own. It cuts
@@ -314,16 +353,22 @@ def run(
         with runtime.session_factory() as session:
             accounts = list_accounts(session)
         distributed = in_run_worker(runtime)
-        plan = (
-            plan_jobs(
+        intervals = intervals_from_seconds(runtime.settings.jobs.every.model_dump())
+        registry = ConnectorRegistry()
+
+        def planned(accounts: Sequence[AccountInfo]) -> list[ScheduledJob]:
+            return plan_jobs(
                 accounts,
-                intervals_from_seconds(runtime.settings.jobs.every.model_dump()),
-                roles_of=roles_from_registry(ConnectorRegistry()),
-                capabilities_of=capabilities_from_registry(ConnectorRegistry()),
+                intervals,
+                roles_of=roles_from_registry(registry),
+                capabilities_of=capabilities_from_registry(registry),
             )
-            if distributed is None
-            else []
-        )
+
+        def replan() -> list[ScheduledJob]:
+            with runtime.session_factory() as session:
+                return planned(list_accounts(session))
+
+        plan = planned(accounts) if distributed is None else []
 
         def ready(bound: int, _service: JobService) -> None:
             jobs = (
@@ -352,6 +397,7 @@ def run(
                     console_config=console_config(runtime.settings, runtime.options),
                     limits=inbound_limits(runtime.settings.inbound.model_dump()),
                     distributed=distributed,
+                    replan=replan,
                 )
             )
     abandoned = (

@@ -4,6 +4,7 @@ in the middle of an import, losing and doubling nothing (no sleeps: events only)
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -12,13 +13,14 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.cli.run import serve_hub
+from channelhub.cli.run import refresh_or_warn, serve_hub
 from channelhub.core.errors import ConfigError
 from channelhub.jobs import JobKind
 from channelhub.jobs.engine.runner import JobOptions, run_job
-from channelhub.jobs.engine.scheduler import JobService, ScheduledJob
+from channelhub.jobs.engine.scheduler import JobService, LivePlan, ScheduledJob, build_scheduler
 from channelhub.store.repos.jobs import list_runs
 from channelhub.store.repos.leases import read_lease
 from channelhub.store.tables.orders import OrderRow
@@ -161,3 +163,24 @@ async def test_a_busy_port_is_refused_before_anything_starts(
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # no handler left behind
     with session_factory() as session:
         assert list_runs(session) == []  # no job ran
+
+
+def test_the_plan_refresh_schedules_new_jobs_and_survives_an_unreadable_database(
+    session_factory: sessionmaker[Session], clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = JobService(session_factory, connector_factory=lambda row: None, now=clock)
+    live = LivePlan([])
+    scheduler = build_scheduler(service, live.jobs)
+    stock = ScheduledJob(ACCOUNT, JobKind.PUSH_STOCK, timedelta(minutes=5))
+
+    def unreadable() -> list[ScheduledJob]:
+        raise OperationalError("SELECT", {}, Exception("the database is locked"))
+
+    with caplog.at_level(logging.INFO, logger="channelhub.cli.run"):
+        refresh_or_warn(scheduler, service, live, unreadable)  # one line, and the hub carries on
+        refresh_or_warn(scheduler, service, live, lambda: [stock])
+    assert [job.id for job in scheduler.get_jobs()] == ["push_stock:shop1"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "cannot read the accounts for the job plan (OperationalError); trying again in 30 s",
+        "job plan changed: scheduled ['push_stock:shop1']; dropped none",
+    ]

@@ -17,11 +17,13 @@ from channelhub.jobs.accounts.setup import jobs_of
 from channelhub.jobs.engine.runner import JobOptions, JobResult
 from channelhub.jobs.engine.scheduler import (
     JobService,
+    LivePlan,
     ScheduledJob,
     build_scheduler,
     capabilities_from_registry,
     intervals_from_seconds,
     plan_jobs,
+    refresh_plan,
     roles_from_registry,
 )
 from channelhub.jobs.settlement.accounts import finance_platforms
@@ -192,3 +194,24 @@ def test_jobs_settings_are_validated(tmp_path: Path) -> None:
         load_settings(tmp_path, env={})
     settings = load_settings(tmp_path, env={"CHANNELHUB_JOBS__EVERY__PULL_ORDERS": "60"})
     assert settings.jobs.every.pull_orders == 60 and settings.jobs.max_pages_per_run == 50
+
+
+def test_the_live_plan_follows_the_accounts_while_serving(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    """An account whose stock sync is switched on while ``channelhub run`` serves (step 9 of
+    the setup guide) is scheduled at the next refresh, at once; a job no longer planned is
+    dropped, and one whose interval changed is scheduled again."""
+    service = JobService(session_factory, connector_factory=lambda row: None, now=clock)
+    orders = ScheduledJob(ACCOUNT, JobKind.PULL_ORDERS, timedelta(minutes=5))
+    tracking = ScheduledJob(ACCOUNT, JobKind.PUSH_TRACKING, timedelta(minutes=5))
+    live = LivePlan([orders, tracking])
+    scheduler = build_scheduler(service, live.jobs)
+    stock = ScheduledJob(ACCOUNT, JobKind.PUSH_STOCK, timedelta(minutes=5))
+    slower = ScheduledJob(ACCOUNT, JobKind.PULL_ORDERS, timedelta(minutes=10))
+    added, dropped = refresh_plan(scheduler, service, live, [slower, stock], now=clock())
+    assert (added, dropped) == (["pull_orders:shop1", "push_stock:shop1"], ["push_tracking:shop1"])
+    assert sorted(job.id for job in scheduler.get_jobs()) == added
+    assert live.accounts(JobKind.PUSH_STOCK) == {ACCOUNT}
+    assert scheduler.get_job("pull_orders:shop1").trigger.interval == timedelta(minutes=10)
+    assert refresh_plan(scheduler, service, live, [slower, stock]) == ([], [])

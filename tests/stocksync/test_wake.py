@@ -22,7 +22,13 @@ from channelhub.core.stock import MovementKind
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.leasing import holding
 from channelhub.jobs.engine.runner import JobOptions
-from channelhub.jobs.engine.scheduler import JobService, ScheduledJob, build_scheduler, stock_waker
+from channelhub.jobs.engine.scheduler import (
+    JobService,
+    LivePlan,
+    ScheduledJob,
+    build_scheduler,
+    stock_waker,
+)
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.wake import LOOKBACK, StockWaker, install_stock_wake
 from channelhub.settings import load_settings
@@ -323,6 +329,22 @@ async def test_without_a_watch_the_waker_does_not_look(hub: Hub) -> None:
     hub.move_elsewhere("LID", 1)
     assert waker.look() == 0
     assert waker.due_at() is None
+
+
+async def test_an_account_switched_on_while_serving_is_woken_from_then_on(hub: Hub) -> None:
+    """The waker pushes the accounts that push stock in the plan as it stands: one whose
+    stock sync was switched on after ``channelhub run`` started is woken once the plan is
+    refreshed (``refresh_plan``), without a restart."""
+    live = LivePlan([job for job in hub.plan if job.account != "shop3"])
+    waker = stock_waker(hub.service, live)
+    waker.notify({"SPOON"})
+    hub.clock.advance(seconds=2)
+    assert await waker.tick() == []  # shop3, the only account listing spoons, is off
+    live.jobs = list(hub.plan)  # what the refresh does once its stock sync is on
+    waker.notify({"SPOON"})
+    hub.clock.advance(seconds=2)
+    await asyncio.gather(*await waker.tick())
+    assert waker.runs == {"shop3": 1}
 
 
 def test_the_timing_comes_from_the_stock_settings(tmp_path: object) -> None:

@@ -145,33 +145,79 @@ def build_scheduler(
     """
     scheduler = AsyncIOScheduler(timezone=UTC)
     for job in plan:
-        scheduler.add_job(
-            service.run,
-            IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
-            args=[job.account, job.kind],
-            id=job.job_id,
-            name=job.job_id,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=max(int(job.every.total_seconds()), 1),
-            next_run_time=first_run_at or datetime.now(UTC),
-        )
+        _schedule(scheduler, service, job, first_run_at or datetime.now(UTC))
     return scheduler
 
 
-def stock_waker(service: JobService, plan: Sequence[ScheduledJob]) -> StockWaker | None:
-    """The waker of the planned stock pushes (None: no account pushes stock), running each
-    through ``service`` with the ``[stock]`` timing of its options. Install it with
+def _schedule(
+    scheduler: AsyncIOScheduler, service: JobService, job: ScheduledJob, first_run_at: datetime
+) -> None:
+    scheduler.add_job(
+        service.run,
+        IntervalTrigger(seconds=job.every.total_seconds(), timezone=UTC),
+        args=[job.account, job.kind],
+        id=job.job_id,
+        name=job.job_id,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=max(int(job.every.total_seconds()), 1),
+        next_run_time=first_run_at,
+    )
+
+
+class LivePlan:
+    """The jobs ``channelhub run`` schedules now. An account added, removed or with a job
+    switched on or off while it serves (``stock push --confirm`` turns stock sync on) changes
+    the plan; :func:`refresh_plan` brings the scheduler and this list in line with it."""
+
+    def __init__(self, jobs: Sequence[ScheduledJob]) -> None:
+        self.jobs = list(jobs)
+
+    def accounts(self, kind: JobKind) -> set[str]:
+        """The accounts that run ``kind`` now."""
+        return {job.account for job in self.jobs if job.kind is kind}
+
+
+def refresh_plan(
+    scheduler: AsyncIOScheduler,
+    service: JobService,
+    live: LivePlan,
+    jobs: Sequence[ScheduledJob],
+    *,
+    now: datetime | None = None,
+) -> tuple[list[str], list[str]]:
+    """Schedule the planned ``jobs`` not scheduled yet (their first run at once) and drop the
+    scheduled ones no longer planned (a run in flight finishes); ``live`` becomes ``jobs``.
+    A job whose interval changed is scheduled again. Returns the job ids added and dropped."""
+    wanted = {job.job_id: job for job in jobs}
+    had = {job.job_id: job for job in live.jobs}
+    dropped = sorted(job_id for job_id, job in had.items() if wanted.get(job_id) != job)
+    added = sorted(job_id for job_id, job in wanted.items() if had.get(job_id) != job)
+    for job_id in dropped:
+        if scheduler.get_job(job_id) is not None:
+            scheduler.remove_job(job_id)
+    for job_id in added:
+        _schedule(scheduler, service, wanted[job_id], now or datetime.now(UTC))
+    live.jobs = list(jobs)
+    gone = sorted(set(dropped) - set(added))
+    return added, gone
+
+
+def stock_waker(service: JobService, plan: LivePlan | Sequence[ScheduledJob]) -> StockWaker:
+    """The waker of the planned stock pushes, running each through ``service`` with the
+    ``[stock]`` timing of its options; it pushes the accounts that push stock in ``plan`` as
+    it stands when a change wakes it. Install it with
     :func:`channelhub.jobs.stock.wake.install_stock_wake` and run its ``serve()``."""
-    pushing = {job.account for job in plan if job.kind is JobKind.PUSH_STOCK}
-    if not pushing:
-        return None
+    live = plan if isinstance(plan, LivePlan) else LivePlan(plan)
     factory = service.session_factory
-    with factory() as session:
-        platforms = {a.name: a.platform for a in list_accounts(session) if a.name in pushing}
 
     def accounts_for(skus: frozenset[str]) -> set[str]:
+        pushing = live.accounts(JobKind.PUSH_STOCK)
+        if not pushing:
+            return set()
         with factory() as session:
+            accounts = list_accounts(session)
+            platforms = {a.name: a.platform for a in accounts if a.name in pushing}
             return accounts_listing(session, skus, platforms)
 
     async def run_push(account: str) -> JobResult | None:
