@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -35,6 +36,17 @@ class Feedback(Protocol):
 
     @property
     def charged(self) -> float | None: ...
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What :meth:`ReservingBucket.update` sets (None: unchanged; rate and burst positive)."""
+
+    rate: float | None
+    burst: float | None
+    available: float | None
+    #: tokens a request reserved beyond what it was charged (None: ``available`` replaces)
+    refund: float | None
 
 
 class ReservingBucket(ABC):
@@ -112,21 +124,16 @@ class ReservingBucket(ABC):
         order, and an earlier one's balance does not count a request charged since: taken
         as the balance, it let the next request through to a ``THROTTLED`` answer."""
         self._correct(
-            rate=rate if rate is not None and rate > 0 else None,
-            burst=burst if burst is not None and burst > 0 else None,
-            available=available,
-            refund=None if refund is None else max(0.0, refund),
+            Correction(
+                rate=rate if rate is not None and rate > 0 else None,
+                burst=burst if burst is not None and burst > 0 else None,
+                available=available,
+                refund=None if refund is None else max(0.0, refund),
+            )
         )
 
     @abstractmethod
-    def _correct(
-        self,
-        *,
-        rate: float | None,
-        burst: float | None,
-        available: float | None,
-        refund: float | None,
-    ) -> None:
+    def _correct(self, fix: Correction) -> None:
         """Set what is not None (rate and burst positive), capping the balance at the burst;
         with ``refund``, the balance plus it, lowered to ``available`` (see :meth:`update`)."""
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, TextClause, text
 
-from channelhub.core.ratelimit import ReservingBucket, Sleep
+from channelhub.core.ratelimit import Correction, ReservingBucket, Sleep
 
 
 class Plan(Protocol):
@@ -138,17 +138,10 @@ class SharedBucket(ReservingBucket):
     def refund(self, n: float) -> None:
         self._remember(self._buckets.run(_REFUND, {**self._key, "n": n}))
 
-    def _correct(
-        self,
-        *,
-        rate: float | None,
-        burst: float | None,
-        available: float | None,
-        refund: float | None,
-    ) -> None:
+    def _correct(self, fix: Correction) -> None:
         # one statement: every process then paces by what the platform reported
-        params = {**self._key, "rate": rate, "burst": burst, "available": available}
-        params["refund"] = refund
+        params = {**self._key, "rate": fix.rate, "burst": fix.burst, "available": fix.available}
+        params["refund"] = fix.refund
         self._remember(self._buckets.run(_APPLY, params))
 
     def _remember(self, row: Any) -> None:

@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from channelhub.core.ratelimit import ReservingBucket
+from channelhub.core.ratelimit import Correction, ReservingBucket
 from channelhub.core.ratelimit import Sleep as Sleep  # where callers look
 
 Clock = Callable[[], float]
@@ -134,25 +134,18 @@ class TokenBucket(ReservingBucket):
         self._refill()
         self._tokens = min(self._burst, self._tokens + n)
 
-    def _correct(
-        self,
-        *,
-        rate: float | None,
-        burst: float | None,
-        available: float | None,
-        refund: float | None,
-    ) -> None:
+    def _correct(self, fix: Correction) -> None:
         self._refill()
-        if rate is not None:
-            self._rate = float(rate)
-        if burst is not None:
-            self._burst = float(burst)
+        if fix.rate is not None:
+            self._rate = float(fix.rate)
+        if fix.burst is not None:
+            self._burst = float(fix.burst)
             self._tokens = min(self._tokens, self._burst)
-        if refund is not None:
-            self._tokens = min(self._tokens + refund, self._burst)
-        if available is not None:
-            told = float(available) if refund is None else min(float(available), self._tokens)
-            self._tokens = min(told, self._burst)
+        if fix.refund is not None:
+            self._tokens = min(self._tokens + fix.refund, self._burst)
+        if fix.available is not None:
+            told = float(fix.available)
+            self._tokens = min(told if fix.refund is None else min(told, self._tokens), self._burst)
 
 
 class _LockedTokenBucket(TokenBucket):
@@ -180,16 +173,9 @@ class _LockedTokenBucket(TokenBucket):
         with self._lock:
             super().refund(n)
 
-    def _correct(
-        self,
-        *,
-        rate: float | None,
-        burst: float | None,
-        available: float | None,
-        refund: float | None,
-    ) -> None:
+    def _correct(self, fix: Correction) -> None:
         with self._lock:
-            super()._correct(rate=rate, burst=burst, available=available, refund=refund)
+            super()._correct(fix)
 
 
 class ProcessBuckets:

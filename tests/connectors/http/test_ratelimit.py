@@ -121,29 +121,23 @@ async def test_an_older_answer_does_not_give_back_a_request_charged_since() -> N
     assert clock.sleeps == [pytest.approx(6.81)]
 
 
-def test_what_shopify_did_not_charge_is_taken_back() -> None:
+@pytest.mark.parametrize(
+    ("reserved", "available", "charged", "balance"),
+    [
+        (984, 1500, 500, 1500),  # requested 983 (+1), cost 500 in the end: 484 taken back
+        (101, 300, 100, 300),  # another app spent the shop: Shopify's lower balance stands
+        (901, 856, None, 856),  # THROTTLED, no actual cost: Shopify's balance as it says
+    ],
+    ids=["not charged, taken back", "another app spent", "refused"],
+)
+def test_an_answer_corrects_the_balance(
+    reserved: float, available: float, charged: float | None, balance: float
+) -> None:
     clock = FakeClock()
     bucket = TokenBucket(rate=100, burst=2000, clock=clock)
-    bucket.reserve(984)  # requested 983 (+1), the query cost 500 in the end
-    bucket.apply(_shopify_answer(available=1500, charged=500), reserved=984)
-    assert bucket.tokens == pytest.approx(1500.0)
-
-
-def test_another_app_spending_the_shop_lowers_the_balance() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(rate=100, burst=2000, clock=clock)
-    bucket.reserve(101)
-    bucket.apply(_shopify_answer(available=300, charged=100), reserved=101)
-    assert bucket.tokens == pytest.approx(300.0)
-
-
-def test_an_answer_that_charged_nothing_known_sets_the_balance() -> None:
-    """A THROTTLED answer carries no actual cost: Shopify's balance stands as it says."""
-    clock = FakeClock()
-    bucket = TokenBucket(rate=100, burst=2000, clock=clock)
-    bucket.reserve(901)
-    bucket.apply(_shopify_answer(available=856, charged=None), reserved=901)
-    assert bucket.tokens == pytest.approx(856.0)
+    bucket.reserve(reserved)
+    bucket.apply(_shopify_answer(available=available, charged=charged), reserved=reserved)
+    assert bucket.tokens == pytest.approx(balance)
 
 
 @pytest.mark.anyio
