@@ -94,18 +94,18 @@ async def _count(pages: AsyncIterator[Any]) -> int:
     return sum([len(page.items) async for page in pages])
 
 
-@pytest.mark.parametrize("shared", [True, False], ids=["process buckets", "own buckets"])
-async def test_two_jobs_on_one_shop_spend_one_bucket(make_rig: Any, shared: bool) -> None:
+@pytest.mark.parametrize("one_bucket", [True, False], ids=["process buckets", "own buckets"])
+async def test_two_jobs_on_one_shop_spend_one_bucket(make_rig: Any, one_bucket: bool) -> None:
     """An order import, a listings pull and another import at once, as ``channelhub run``'s
     jobs on one shop: with the process's buckets no call is throttled; with a bucket per
     connector (how they ran before) each believes it holds the shop's 2,000 points."""
     rig = make_rig(seed=24, orders=200, products=60)
-    buckets = ProcessBuckets(clock=rig.time.clock) if shared else None
+    buckets = ProcessBuckets(clock=rig.time.clock) if one_bucket else None
     one, two = (ShopifyConnector(replace(rig.context, buckets=buckets)) for _ in range(2))
     jobs = (one.pull_orders(None), two.pull_listings(None), two.pull_orders(None))
     counted = await asyncio.gather(*(_count(pages) for pages in jobs))
     assert counted == [200, 120, 200]
     throttled = sum(entry.outcome == "throttled" for entry in rig.shop.journal)
-    assert (throttled == 0) is shared  # the check catches the old behaviour
+    assert (throttled == 0) is one_bucket  # the check catches the old behaviour
     for connector in (one, two, rig.connector):
         await connector.aclose()
