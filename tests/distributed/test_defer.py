@@ -26,11 +26,11 @@ from channelhub.jobs.distributed.stalled import retry_stalled_jobs
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.stock.pull import STOCK_SUBJECT
 from channelhub.jobs.stock.push import StockSyncTiming
-from channelhub.jobs.stock.wake import MarkLook
+from channelhub.jobs.stock.wake import MarkLook, marks_reader
 from channelhub.store.db import make_engine, make_session_factory
 from channelhub.store.repos import outbox
 from channelhub.store.repos.jobs import record_dead_letter, record_pending_deliveries
-from channelhub.store.repos.stock_sync import mark_dirty, marks_changed_since, record_sweep
+from channelhub.store.repos.stock_sync import mark_dirty, record_sweep
 from channelhub.store.tables.accounts import Account
 from tests.conftest import _empty_all_tables
 
@@ -149,11 +149,7 @@ def _cli_marks(sessions: sessionmaker[Session], skus: list[str], at: datetime) -
 
 
 def _look(sessions: sessionmaker[Session]) -> MarkLook:
-    def marks_since(since: datetime) -> dict[str, datetime]:
-        with sessions() as session:
-            return marks_changed_since(session, since)
-
-    return MarkLook(marks_since)
+    return MarkLook(marks_reader(sessions))
 
 
 def test_the_look_queues_the_wake_of_a_change_no_hook_saw(sessions: sessionmaker[Session]) -> None:

@@ -36,8 +36,7 @@ from channelhub.jobs.distributed.defer import defer_intake, defer_stock_wake, de
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.jobs.stock.push import StockSyncTiming
-from channelhub.jobs.stock.wake import MarkLook, install_stock_wake
-from channelhub.store.repos.stock_sync import marks_changed_since
+from channelhub.jobs.stock.wake import MarkLook, install_stock_wake, marks_reader
 from channelhub.store.repos.txnotes import (
     NOTE_KEYS,
     OUTBOX_TARGETS_KEY,
@@ -156,11 +155,7 @@ async def look_for_stock_changes(
     if timing.watch is None:
         return
 
-    def marks_since(since: datetime) -> dict[str, datetime]:
-        with factory() as session:
-            return marks_changed_since(session, since)
-
-    look = MarkLook(marks_since)
+    look = MarkLook(marks_reader(factory))
     seconds = timing.watch.total_seconds()
     while True:
         try:

@@ -35,9 +35,8 @@ from channelhub.jobs.engine.runner import (
     default_holder,
     run_job,
 )
-from channelhub.jobs.stock.wake import StockWaker, accounts_listing
+from channelhub.jobs.stock.wake import StockWaker, accounts_listing, marks_reader
 from channelhub.store.repos.accounts import list_accounts
-from channelhub.store.repos.stock_sync import marks_changed_since
 from channelhub.store.tables.jobs import RunOutcome
 
 log = logging.getLogger(__name__)
@@ -223,15 +222,11 @@ def stock_waker(service: JobService, plan: LivePlan | Sequence[ScheduledJob]) ->
     async def run_push(account: str) -> JobResult | None:
         return await service.run(account, JobKind.PUSH_STOCK)
 
-    def marks_since(since: datetime) -> dict[str, datetime]:
-        with factory() as session:
-            return marks_changed_since(session, since)
-
     timing = service.options.stock_timing
     return StockWaker(
         accounts_for=accounts_for,
         run_push=run_push,
         now=service.now,
         timing=timing,
-        marks_since=marks_since if timing.watch is not None else None,
+        marks_since=marks_reader(factory) if timing.watch is not None else None,
     )

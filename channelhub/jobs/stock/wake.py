@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.reach import accounts_reached
-from channelhub.store.repos.stock_sync import MARKED_INFO_KEY
+from channelhub.store.repos.stock_sync import MARKED_INFO_KEY, marks_changed_since
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,18 @@ def report_ended(task: asyncio.Task[None]) -> None:
         log.error(
             "%s ended in error; the interval push carries on", task.get_name(), exc_info=error
         )
+
+
+def marks_reader(factory: sessionmaker[Session]) -> Callable[[datetime], dict[str, datetime]]:
+    """``marks_since(since)`` for a :class:`MarkLook`: the dirty marks changed after ``since``
+    (:func:`~channelhub.store.repos.stock_sync.marks_changed_since`), in a session of
+    ``factory``'s own."""
+
+    def marks_since(since: datetime) -> dict[str, datetime]:
+        with factory() as session:
+            return marks_changed_since(session, since)
+
+    return marks_since
 
 
 class MarkLook:
