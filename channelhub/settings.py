@@ -121,6 +121,13 @@ class JobsSettings(BaseModel):
     lease_seconds: int = Field(default=600, ge=10, le=86_400)  # longer than any one page
     max_pages_per_run: int = Field(default=50, ge=1, le=10_000)  # one bounded unit of work
     initial_lookback_days: int = Field(default=30, ge=1, le=3_650)  # first import window
+    #: ``channelhub run`` (embedded engine) runs the job a committed outbox message or webhook
+    #: calls for (dispatch to a warehouse, tracking to a channel) this long after the first
+    #: such commit (a burst is one run); 0: only at the job's interval
+    wake_seconds: float = Field(default=1.0, ge=0, le=3_600)
+    #: how often ``channelhub run`` looks for outbox messages another process wrote (a
+    #: ``sync orders`` typed in a terminal) or whose retry time came; 0: the intervals' only
+    watch_seconds: float = Field(default=5.0, ge=0, le=3_600)
 
 
 class StockSettings(BaseModel):
@@ -372,6 +379,11 @@ DEFAULT_CONFIG_TOML = """\
 # lease_seconds = 600        # a job's lease per (account, job); longer than one page takes
 # max_pages_per_run = 50     # one run imports at most this many pages, then yields
 # initial_lookback_days = 30 # how far back the first order import of an account reaches
+# wake_seconds = 1           # `channelhub run` dispatches a new order to its warehouse, and
+#                            # pushes tracking to the channel, this long after the commit that
+#                            # calls for it (a burst is one run); 0: at the intervals below only
+# watch_seconds = 5          # how often it looks for such work written by another process
+#                            # (`sync orders` in a terminal) or due for a retry; 0: never
 
 [jobs.every]                 # seconds between runs per account; 0 turns a job off
 # pull_orders = 300

@@ -57,7 +57,9 @@ from channelhub.jobs.engine.scheduler import (
     refresh_plan,
     roles_from_registry,
     stock_waker,
+    unit_waker,
 )
+from channelhub.jobs.engine.unit_wake import install_unit_wake
 from channelhub.jobs.orders.sqs_orders import Consumers, start_consumers
 from channelhub.jobs.stock.wake import install_stock_wake, report_ended
 from channelhub.settings import Settings
@@ -144,6 +146,9 @@ async def serve_hub(
         )
     else:
         uninstall_wake = install_stock_wake(session_factory, waker.announce) if waker else None
+    # a committed outbox message or webhook runs the job it calls for (dispatch, tracking)
+    units = unit_waker(service, live) if distributed is None else None
+    uninstall_units = install_unit_wake(session_factory, units.notify) if units else None
     api = create_app(
         session_factory=session_factory,
         connector_factory=connector_factory,
@@ -186,6 +191,7 @@ async def serve_hub(
             raise ConfigError(f"the HTTP server on {host}:{port} stopped at start")
         scheduler.start()
         waking = waker.start() if waker else None
+        running_units = units.start() if units else None
         if distributed is None:
             intake.wake()
         elif distributed.concurrency:
@@ -209,6 +215,8 @@ async def serve_hub(
         consuming.set()
         if waking is not None:
             waking.cancel()  # its pushes in flight are the service's: drained next
+        if running_units is not None:
+            running_units.cancel()  # likewise its runs
         if looking is not None:
             looking.cancel()
             looking = None
@@ -231,6 +239,8 @@ async def serve_hub(
             await consumers.stop(consuming)
         if uninstall_wake is not None:
             uninstall_wake()
+        if uninstall_units is not None:
+            uninstall_units()
         for sig in STOP_SIGNALS:
             loop.remove_signal_handler(sig)
         server.should_exit = True
@@ -355,13 +365,14 @@ def run(
         distributed = in_run_worker(runtime)
         intervals = intervals_from_seconds(runtime.settings.jobs.every.model_dump())
         registry = ConnectorRegistry()
+        # one reader for every plan refresh: a missing plugin is warned about once, not
+        # every PLAN_REFRESH_SECONDS
+        roles_of = roles_from_registry(registry)
+        capabilities_of = capabilities_from_registry(registry)
 
         def planned(accounts: Sequence[AccountInfo]) -> list[ScheduledJob]:
             return plan_jobs(
-                accounts,
-                intervals,
-                roles_of=roles_from_registry(registry),
-                capabilities_of=capabilities_from_registry(registry),
+                accounts, intervals, roles_of=roles_of, capabilities_of=capabilities_of
             )
 
         def replan() -> list[ScheduledJob]:

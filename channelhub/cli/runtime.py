@@ -59,6 +59,7 @@ def start_long_running(settings: Settings, *, quiet: tuple[str, ...]) -> None:
 def job_options(settings: Settings) -> JobOptions:
     """The ``[jobs]`` settings as the runner's bounds."""
     from channelhub.jobs.engine.runner import JobOptions  # the runner loads every job
+    from channelhub.jobs.engine.unit_wake import UnitWakeTiming
     from channelhub.jobs.stock.push import StockSyncTiming
 
     jobs = settings.jobs
@@ -74,6 +75,7 @@ def job_options(settings: Settings) -> JobOptions:
             sweep=settings.stock.sweep_seconds,
             watch=settings.stock.watch_seconds,
         ),
+        unit_wake=UnitWakeTiming.of_seconds(window=jobs.wake_seconds, watch=jobs.watch_seconds),
     )
 
 

@@ -8,23 +8,30 @@ import logging
 import os
 import signal
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.cli.run import refresh_or_warn, serve_hub
+from channelhub.connectors.results import OutboundReceipt
 from channelhub.core.errors import ConfigError
+from channelhub.core.fulfilment import OutboundOrder
 from channelhub.jobs import JobKind
 from channelhub.jobs.engine.runner import JobOptions, run_job
 from channelhub.jobs.engine.scheduler import JobService, LivePlan, ScheduledJob, build_scheduler
+from channelhub.jobs.engine.unit_wake import UnitWakeTiming
+from channelhub.store.crypto import Vault
+from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.jobs import list_runs
 from channelhub.store.repos.leases import read_lease
 from channelhub.store.tables.orders import OrderRow
 from tests.jobs.conftest import Clock
+from tests.jobs.dispatch_fakes import FakeWarehouse, seed_allocated
 from tests.jobs.fakes import ACCOUNT, FakeChannel, Rec
 
 pytestmark = pytest.mark.anyio
@@ -184,3 +191,52 @@ def test_the_plan_refresh_schedules_new_jobs_and_survives_an_unreadable_database
         "cannot read the accounts for the job plan (OperationalError); trying again in 30 s",
         "job plan changed: scheduled ['push_stock:shop1']; dropped none",
     ]
+
+
+async def test_the_hub_dispatches_an_order_committed_while_it_serves_within_its_wake_window(
+    session_factory: sessionmaker[Session], vault: Vault
+) -> None:
+    """The first dispatch run (at start) finds nothing; an order allocated afterwards reaches
+    the warehouse by the unit wake, an hour before the interval's next run."""
+    created, closed = asyncio.Event(), asyncio.Event()
+
+    class Warehouse(FakeWarehouse):
+        async def aclose(self) -> None:
+            closed.set()  # a run ended
+
+        async def create_outbound(self, order: OutboundOrder) -> OutboundReceipt:
+            receipt = await super().create_outbound(order)
+            created.set()
+            return receipt
+
+    wms = Warehouse()
+    with session_factory.begin() as session:
+        add_account(
+            session, vault, platform="fakewms", name="US-EAST", now=datetime.now(UTC),
+            credentials={"k": SecretStr("v")},
+        )  # fmt: skip
+    stop = asyncio.Event()
+    ready: asyncio.Future[JobService] = asyncio.get_running_loop().create_future()
+    hub = asyncio.create_task(
+        serve_hub(
+            session_factory=session_factory,
+            connector_factory=lambda row: wms,
+            plan=[ScheduledJob("US-EAST", JobKind.DISPATCH_OUTBOX, timedelta(hours=1))],
+            options=JobOptions(unit_wake=UnitWakeTiming(window=timedelta(seconds=0.05))),
+            port=0,
+            now=lambda: datetime.now(UTC),
+            on_ready=lambda port, service: ready.set_result(service),
+            stop=stop,
+        )
+    )
+    service = await asyncio.wait_for(ready, timeout=10)
+    await asyncio.wait_for(closed.wait(), timeout=10)  # the start's run found nothing due
+    with session_factory() as session:
+        seed_allocated(session)
+    await asyncio.wait_for(created.wait(), timeout=10)
+    stop.set()
+    await asyncio.wait_for(hub, timeout=10)
+    assert service.running == 0 and len(wms.created) == 1
+    with session_factory() as session:
+        runs = [run.job_kind for run in list_runs(session)]
+    assert runs.count("dispatch_outbox") == 2  # the start's (nothing due), then the wake's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -215,3 +216,17 @@ def test_the_live_plan_follows_the_accounts_while_serving(
     assert live.accounts(JobKind.PUSH_STOCK) == {ACCOUNT}
     assert scheduler.get_job("pull_orders:shop1").trigger.interval == timedelta(minutes=10)
     assert refresh_plan(scheduler, service, live, [slower, stock]) == ([], [])
+
+
+def test_a_missing_plugin_is_warned_about_once_per_reader(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``channelhub run`` plans again every 30 s with one reader: one warning, not one a
+    refresh."""
+    roles_of = roles_from_registry(ConnectorRegistry())
+    with caplog.at_level(logging.WARNING, logger="channelhub.jobs.engine.plan"):
+        for _ in range(3):
+            assert roles_of("nosuchplatform") == frozenset()
+        assert roles_of("shopify")  # an installed one is read as ever
+    warnings = [r.getMessage() for r in caplog.records if "no jobs for platform" in r.message]
+    assert len(warnings) == 1 and "nosuchplatform" in warnings[0]

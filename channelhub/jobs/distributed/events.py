@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.distributed.defer import defer_intake, defer_stock_wake, defer_unit
-from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.outbox_units import units_for_targets
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.wake import MarkLook, install_stock_wake, marks_reader
@@ -44,39 +44,8 @@ from channelhub.store.repos.txnotes import (
     take,
     take_topics,
 )
-from channelhub.store.tables.accounts import Account
-from channelhub.store.tables.stock import WarehouseRow
 
 log = logging.getLogger(__name__)
-
-
-def units_for_targets(session: Session, targets: Collection[str]) -> set[tuple[str, JobKind]]:
-    """The (account, job) that sends the messages of each outbox target (see
-    :mod:`channelhub.jobs.engine.handlers` for which warehouse account serves a code)."""
-    units: set[tuple[str, JobKind]] = set()
-    codes = set()
-    for target in targets:
-        kind, _, rest = target.partition(":")
-        if kind == "channel":
-            units.add((rest.partition(":")[2], JobKind.PUSH_TRACKING))
-        elif kind == "warehouse":
-            codes.add(rest)
-    if codes:
-        named = dict(
-            session.execute(
-                select(WarehouseRow.code, WarehouseRow.account).where(
-                    WarehouseRow.code.in_(codes), WarehouseRow.account.is_not(None)
-                )
-            ).all()
-        )
-        rest_codes = codes - set(named)
-        if rest_codes:
-            for name, settings in session.execute(select(Account.name, Account.settings)):
-                served = str((settings or {}).get("warehouse") or name)
-                if served in rest_codes:
-                    named.setdefault(served, name)
-        units.update((account, JobKind.DISPATCH_OUTBOX) for account in named.values() if account)
-    return units
 
 
 def install_event_defers(

@@ -46,13 +46,17 @@ def intervals_from_seconds(every: Mapping[str, int]) -> dict[JobKind, timedelta]
 
 def roles_from_registry(registry: ConnectorRegistry) -> Callable[[str], frozenset[Role]]:
     """The roles of a platform's connector (its manifest: the connector is not imported);
-    none when it is not installed (yet)."""
+    none when it is not installed (yet), which is warned about once per platform and reader
+    (``channelhub run`` plans again every 30 s with one reader)."""
+    warned: set[str] = set()
 
     def roles(platform: str) -> frozenset[Role]:
         try:
             return registry.about(platform).roles
         except ChannelhubError as exc:
-            log.warning("no jobs for platform %s: %s", platform, exc)
+            if platform not in warned:
+                warned.add(platform)
+                log.warning("no jobs for platform %s: %s", platform, exc)
             return frozenset()
 
     return roles

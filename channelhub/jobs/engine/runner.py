@@ -47,6 +47,7 @@ from channelhub.jobs.engine.fencing import LeaseLost as LeaseLost
 from channelhub.jobs.engine.kinds import JOB_HANDLERS, JobKind
 from channelhub.jobs.engine.leasing import HeldLease, Sleep, holding
 from channelhub.jobs.engine.leasing import default_holder as default_holder
+from channelhub.jobs.engine.unit_wake import UnitWakeTiming
 from channelhub.jobs.stock.compute import load_rules
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.store.repos.accounts import AccountInfo, get_account
@@ -102,6 +103,9 @@ class JobOptions:
     mass_drop_share: Decimal = DEFAULT_MASS_DROP_SHARE
     #: ``[stock]`` debounce, max wait and sweep of the stock push
     stock_timing: StockSyncTiming = field(default_factory=StockSyncTiming)
+    #: ``[jobs] wake_seconds`` and ``watch_seconds``: ``channelhub run`` runs the unit a
+    #: committed outbox message or webhook calls for (:mod:`channelhub.jobs.engine.unit_wake`)
+    unit_wake: UnitWakeTiming = field(default_factory=UnitWakeTiming)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
 from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.outbox_units import units_for_targets
 from channelhub.jobs.engine.plan import ScheduledJob as ScheduledJob
 from channelhub.jobs.engine.plan import capabilities_from_registry as capabilities_from_registry
 from channelhub.jobs.engine.plan import intervals_from_seconds as intervals_from_seconds
@@ -35,6 +36,7 @@ from channelhub.jobs.engine.runner import (
     default_holder,
     run_job,
 )
+from channelhub.jobs.engine.unit_wake import UnitWaker, came_due_reader
 from channelhub.jobs.stock.wake import StockWaker, accounts_listing, marks_reader
 from channelhub.store.repos.accounts import list_accounts
 from channelhub.store.tables.jobs import RunOutcome
@@ -229,4 +231,35 @@ def stock_waker(service: JobService, plan: LivePlan | Sequence[ScheduledJob]) ->
         now=service.now,
         timing=timing,
         marks_since=marks_reader(factory) if timing.watch is not None else None,
+    )
+
+
+def unit_waker(service: JobService, plan: LivePlan) -> UnitWaker | None:
+    """The waker of the units a committed outbox message or webhook calls for (dispatch to a
+    warehouse, tracking to a channel, a finished bulk query's import), running each through
+    ``service`` if ``plan`` schedules it as it stands then; None when ``[jobs] wake_seconds``
+    is 0. Install it with :func:`~channelhub.jobs.engine.unit_wake.install_unit_wake` and
+    run its ``serve()``."""
+    timing = service.options.unit_wake
+    if timing.window is None:
+        return None
+    factory = service.session_factory
+
+    def resolve(targets: frozenset[str]) -> set[tuple[str, JobKind]]:
+        with factory() as session:
+            return units_for_targets(session, targets)
+
+    def planned(unit: tuple[str, JobKind]) -> bool:
+        return unit[0] in plan.accounts(unit[1])
+
+    async def run_unit(unit: tuple[str, JobKind]) -> JobResult | None:
+        return await service.run(*unit)
+
+    return UnitWaker(
+        resolve=resolve,
+        planned=planned,
+        run_unit=run_unit,
+        now=service.now,
+        timing=timing,
+        came_due=came_due_reader(factory) if timing.watch is not None else None,
     )

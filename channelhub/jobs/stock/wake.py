@@ -53,6 +53,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from channelhub.jobs.engine.wake_runs import WakeRuns, in_loop
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.reach import accounts_reached
 from channelhub.store.repos.stock_sync import MARKED_INFO_KEY, marks_changed_since
@@ -220,16 +221,24 @@ class StockWaker:
         self.marks_since = marks_since
         self._burst = _Burst({})
         self._look = None if marks_since is None else MarkLook(marks_since)
-        self._running: dict[str, asyncio.Task[None]] = {}
-        self._again: set[str] = set()  # accounts to push once more when their run ends
-        self._retry: dict[str, datetime] = {}  # accounts whose lease was held elsewhere
         self._changed = asyncio.Event()
+        self._runs: WakeRuns[str] = WakeRuns(
+            run_push,
+            now=now,
+            retry_after=timing.debounce,
+            changed=self._changed,
+            name=lambda account: f"stock wake of {account}",
+            ended=report_ended,
+        )
         #: the loop the runs start on: notes from other threads are handed to it
         self._loop: asyncio.AbstractEventLoop | None = None
         with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
             self._loop = asyncio.get_running_loop()
-        #: runs started, per account (for ``/metrics``-style counts and the tests)
-        self.runs: dict[str, int] = {}
+
+    @property
+    def runs(self) -> dict[str, int]:
+        """Runs started, per account (for the tests and the log)."""
+        return self._runs.runs
 
     # --- in: committed changes --------------------------------------------------------------
 
@@ -240,16 +249,7 @@ class StockWaker:
     def notify(self, skus: Collection[str]) -> None:
         """Committed stock changes of ``skus``; safe to call from any thread (a sync HTTP
         route commits in a worker thread)."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is not loop:
-                loop.call_soon_threadsafe(self._note, frozenset(skus))
-                return
-        self._note(frozenset(skus))
+        in_loop(self._loop, self._note, frozenset(skus))
 
     def _note(self, skus: frozenset[str], at: datetime | None = None) -> None:
         """``skus`` changed at ``at`` (None: now): into the burst, its first and last change
@@ -278,7 +278,8 @@ class StockWaker:
     def due_at(self) -> datetime | None:
         """When the next wake is due: the burst quiet for the debounce, or at the latest the
         maximum wait after it began; or an account's retry. None: nothing waits."""
-        times = list(self._retry.values())
+        retry = self._runs.retry_at()
+        times = [] if retry is None else [retry]
         if self._burst.skus:
             quiet = self._burst.last() + self.timing.debounce
             times.append(min(quiet, self._burst.first() + self.timing.max_wait))
@@ -307,9 +308,7 @@ class StockWaker:
         due = self.due_at()
         if due is None or due > now:
             return []
-        accounts = {name for name, at in self._retry.items() if at <= now}
-        for name in accounts:
-            del self._retry[name]
+        accounts = self._runs.take_retries(now)
         skus = self._take_due(now)
         if skus:
             try:
@@ -317,35 +316,7 @@ class StockWaker:
             except BaseException:
                 self._note(skus)  # not lost: woken again after another debounce window
                 raise
-        return [task for name in sorted(accounts) if (task := self._start(name)) is not None]
-
-    def _start(self, account: str) -> asyncio.Task[None] | None:
-        if account in self._running:
-            self._again.add(account)
-            return None
-        task = asyncio.create_task(self._push(account), name=f"stock wake of {account}")
-        task.add_done_callback(report_ended)
-        self._running[account] = task
-        return task
-
-    async def _push(self, account: str) -> None:
-        try:
-            while True:
-                self.runs[account] = self.runs.get(account, 0) + 1
-                result = await self.run_push(account)
-                if result is not None and result.skipped:
-                    # another runner holds the account's push (the interval run, a person's
-                    # `stock push`): look again once it has had a debounce window to finish
-                    self._retry[account] = self.now() + max(
-                        self.timing.debounce, timedelta(seconds=1)
-                    )
-                    self._changed.set()
-                    return
-                if account not in self._again or result is None:
-                    return
-                self._again.discard(account)
-        finally:
-            del self._running[account]
+        return [task for name in sorted(accounts) if (task := self._runs.start(name)) is not None]
 
     def start(self) -> asyncio.Task[None]:
         """:meth:`serve` as a task of the running loop (cancel it to stop)."""

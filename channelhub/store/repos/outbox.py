@@ -205,3 +205,17 @@ def list_messages(
     if target is not None:
         query = query.where(OutboxMessage.target == target)
     return list(session.scalars(query))
+
+
+def came_due(session: Session, *, after: datetime, until: datetime) -> list[tuple[int, str]]:
+    """``(id, target)`` of the messages waiting to be sent whose time came in ``(after,
+    until]``: new ones (their time is when they were written) and retries come due. Read by
+    ``ix_outbox_due``."""
+    rows = session.execute(
+        select(OutboxMessage.id, OutboxMessage.target).where(
+            OutboxMessage.state.in_([OutboxState.PENDING.value, OutboxState.FAILED.value]),
+            OutboxMessage.next_attempt_at > after,
+            OutboxMessage.next_attempt_at <= until,
+        )
+    )
+    return [(int(message_id), str(target)) for message_id, target in rows]
