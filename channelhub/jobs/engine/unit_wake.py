@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.wake_runs import WakeRuns, in_loop
+from channelhub.jobs.engine.wake_runs import WakeRuns, in_loop, report_ended
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.store.repos.outbox import came_due
 from channelhub.store.repos.txnotes import NOTE_KEYS, OUTBOX_TARGETS_KEY, take, take_topics
@@ -182,7 +182,7 @@ class UnitWaker:
             retry_after=self._window,
             changed=self._changed,
             name=lambda unit: f"{unit[1].value} of {unit[0]} (woken)",
-            ended=_report_ended,
+            ended=report_ended,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
@@ -200,22 +200,27 @@ class UnitWaker:
         from any thread."""
         in_loop(self._loop, self._note, targets, units)
 
-    def _note(self, targets: frozenset[str], units: frozenset[Unit]) -> None:
+    def _note(
+        self, targets: frozenset[str], units: frozenset[Unit], at: datetime | None = None
+    ) -> None:
+        """Into the window, which opened at ``at`` (None: now) unless it was open already."""
         if not targets and not units:
             return
         self._targets |= targets
         self._units |= units
-        if self._since is None:
-            self._since = self.now()
+        at = self.now() if at is None else at
+        self._since = at if self._since is None else min(self._since, at)
         self._changed.set()
 
     def look(self) -> int:
         """Note the targets of the messages that came due since the last look (other
-        processes' new ones, retries whose time came). Returns how many targets."""
+        processes' new ones, retries whose time came), due at once: their commits are over,
+        and the look's own interval already gathered them. Returns how many targets."""
         if self._look is None:
             return 0
-        fresh = self._look.news(self.now())
-        self._note(fresh, frozenset())
+        now = self.now()
+        fresh = self._look.news(now)
+        self._note(fresh, frozenset(), at=now - self._window)
         return len(fresh)
 
     # --- when -------------------------------------------------------------------------------
@@ -253,7 +258,7 @@ class UnitWaker:
     def start(self) -> asyncio.Task[None]:
         """:meth:`serve` as a task of the running loop (cancel it to stop)."""
         task = asyncio.create_task(self.serve(), name="unit wake")
-        task.add_done_callback(_report_ended)
+        task.add_done_callback(report_ended)
         return task
 
     async def serve(self) -> None:
@@ -294,10 +299,3 @@ class UnitWaker:
 
 def _unit_order(unit: Unit) -> tuple[str, str]:
     return unit[0], unit[1].value
-
-
-def _report_ended(task: asyncio.Task[None]) -> None:
-    """Say why a woken run or the waker ended in error (a run's failure is in the run log
-    already; this is for the process's log)."""
-    if not task.cancelled() and (error := task.exception()) is not None:
-        log.error("%s ended in error; the interval runs carry on", task.get_name(), exc_info=error)

@@ -11,11 +11,21 @@ command) is tried again ``retry_after`` later, when that run has had time to fin
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 Unit = TypeVar("Unit", bound=Hashable)
+
+log = logging.getLogger(__name__)
+
+
+def report_ended(task: asyncio.Task[None]) -> None:
+    """Say why a woken run, a waker or a look ended in error (the run log and dead letters
+    already hold a run's failure; this is for the process's log, as the interval's are)."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("%s ended in error; the interval runs carry on", task.get_name(), exc_info=error)
 
 
 def in_loop(

@@ -53,7 +53,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from channelhub.jobs.engine.wake_runs import WakeRuns, in_loop
+from channelhub.jobs.engine.wake_runs import WakeRuns, in_loop, report_ended
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.reach import accounts_reached
 from channelhub.store.repos.stock_sync import MARKED_INFO_KEY, marks_changed_since
@@ -137,16 +137,6 @@ class _Burst:
 
     def last(self) -> datetime:
         return max(last for _, last in self.skus.values())
-
-
-def report_ended(task: asyncio.Task[None]) -> None:
-    """Say why a woken push, the waker or the stock look ended in error (the run log and dead
-    letters already hold a push's failure; this is for the process's log, as the interval's
-    are)."""
-    if not task.cancelled() and (error := task.exception()) is not None:
-        log.error(
-            "%s ended in error; the interval push carries on", task.get_name(), exc_info=error
-        )
 
 
 def marks_reader(factory: sessionmaker[Session]) -> Callable[[datetime], dict[str, datetime]]:
