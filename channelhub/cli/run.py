@@ -42,7 +42,11 @@ from channelhub.connectors.registry import ConnectorRegistry
 from channelhub.core.errors import ConfigError
 from channelhub.jobs.accounts.connectors import ConnectorFactoryFn
 from channelhub.jobs.distributed.app import build_app
-from channelhub.jobs.distributed.events import install_event_defers, look_for_stock_changes
+from channelhub.jobs.distributed.events import (
+    install_event_defers,
+    look_for_messages,
+    look_for_stock_changes,
+)
 from channelhub.jobs.distributed.worker import InRunWorker
 from channelhub.jobs.engine.runner import JobOptions, SessionFactory
 from channelhub.jobs.engine.scheduler import (
@@ -197,10 +201,9 @@ async def serve_hub(
             intake.wake()
         elif distributed.concurrency:
             working = asyncio.create_task(distributed.run(), name="procrastinate worker")
-        if distributed is not None:  # a CLI command's stock changes queue no wake: look
+        if distributed is not None:  # a CLI command's commits queue no job: look
             looking = asyncio.create_task(
-                look_for_stock_changes(session_factory, now=now, timing=options.stock_timing),
-                name="stock look",
+                _looking(session_factory, now=now, options=options), name="looks"
             )
             looking.add_done_callback(report_ended)
         # Amazon ORDER_CHANGE from the sellers' SQS queues (polling stays the safety net)
@@ -249,6 +252,17 @@ async def serve_hub(
             await serving
         listening.close()
     return service
+
+
+async def _looking(
+    factory: SessionFactory, *, now: Callable[[], datetime], options: JobOptions
+) -> None:
+    """The procrastinate engine's looks at what other processes committed: stock changes and
+    outbox messages (:mod:`channelhub.jobs.distributed.events`), until cancelled."""
+    await asyncio.gather(
+        look_for_stock_changes(factory, now=now, timing=options.stock_timing),
+        look_for_messages(factory, now=now, timing=options.unit_wake),
+    )
 
 
 def refresh_or_warn(

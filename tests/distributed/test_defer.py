@@ -18,12 +18,15 @@ from channelhub.jobs.distributed.app import build_app
 from channelhub.jobs.distributed.defer import defer_unit
 from channelhub.jobs.distributed.events import (
     defer_looked_changes,
+    defer_looked_messages,
     install_event_defers,
+    look_for_messages,
     look_for_stock_changes,
 )
 from channelhub.jobs.distributed.requests import request_replay
 from channelhub.jobs.distributed.stalled import retry_stalled_jobs
 from channelhub.jobs.engine.kinds import JobKind
+from channelhub.jobs.engine.unit_wake import OutboxLook, UnitWakeTiming, came_due_reader
 from channelhub.jobs.stock.pull import STOCK_SUBJECT
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.wake import MarkLook, marks_reader
@@ -215,6 +218,84 @@ async def test_channelhub_runs_look_every_watch_until_cancelled(
     off = StockSyncTiming(watch=None)
     await look_for_stock_changes(sessions, now=lambda: NOW, timing=off, sleep=sleep)
     assert len(pauses) == 2  # no look at all
+
+
+def _cli_messages(sessions: sessionmaker[Session], *keys: str, at: datetime = NOW) -> None:
+    """Outbox messages a CLI command commits (a ``sync orders`` allocating): no hook queues
+    their dispatch."""
+    cli = make_session_factory(sessions.kw["bind"])
+    with cli.begin() as session:
+        if session.get(Account, 1) is None:
+            session.add(Account(id=1, platform="outbound_protocol", name="wms-east",
+                                settings={"warehouse": "US-EAST"}, credentials=b"",
+                                created_at=NOW, updated_at=NOW))  # fmt: skip
+        for key in keys:
+            outbox.enqueue(session, idempotency_key=key, target="warehouse:US-EAST",
+                           kind="x", payload={}, now=at)  # fmt: skip
+
+
+def _dispatches(sessions: sessionmaker[Session]) -> list[dict[str, object]]:
+    return [args for name, args, _ in _jobs(sessions) if args.get("kind") == "dispatch_outbox"]
+
+
+def test_the_outbox_look_queues_the_dispatch_of_messages_no_hook_saw(
+    sessions: sessionmaker[Session],
+) -> None:
+    look = OutboxLook(came_due_reader(sessions))
+    assert defer_looked_messages(sessions, look, now=NOW) == 0  # learns what is due already
+    _cli_messages(sessions, "k1", at=NOW + timedelta(seconds=1))
+    assert _jobs(sessions) == []  # the CLI's commit queued nothing
+    assert defer_looked_messages(sessions, look, now=NOW + timedelta(seconds=5)) == 1
+    assert _dispatches(sessions) == [{"account": "wms-east", "kind": "dispatch_outbox"}]
+    assert defer_looked_messages(sessions, look, now=NOW + timedelta(seconds=10)) == 0
+    _cli_messages(sessions, "k2", at=NOW + timedelta(seconds=11))
+    assert defer_looked_messages(sessions, look, now=NOW + timedelta(seconds=15)) == 1
+    assert len(_dispatches(sessions)) == 1  # the unit still waiting took it
+
+
+def test_an_outbox_look_whose_units_were_not_queued_finds_them_again(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    look = OutboxLook(came_due_reader(sessions))
+    defer_looked_messages(sessions, look, now=NOW)
+    _cli_messages(sessions, "k1", at=NOW + timedelta(seconds=1))
+
+    def refused(*_: object, **__: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("the database went away"))
+
+    monkeypatch.setattr(events, "defer_unit", refused)
+    with pytest.raises(OperationalError):
+        defer_looked_messages(sessions, look, now=NOW + timedelta(seconds=5))
+    monkeypatch.undo()
+    assert defer_looked_messages(sessions, look, now=NOW + timedelta(seconds=10)) == 1
+    assert len(_dispatches(sessions)) == 1
+
+
+@pytest.mark.anyio
+async def test_channelhub_runs_outbox_look_every_watch_until_cancelled(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = [NOW]
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 1:  # between the first look and the second, a CLI commits
+            _cli_messages(sessions, "k1", at=NOW + timedelta(seconds=1))
+        clock[0] += timedelta(seconds=seconds)
+        if len(pauses) == 3:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await look_for_messages(
+            sessions, now=lambda: clock[0], timing=UnitWakeTiming(), sleep=sleep
+        )
+    assert pauses == [5.0, 5.0, 5.0]  # [jobs] watch_seconds' default
+    assert len(_dispatches(sessions)) == 1  # queued once
+    await look_for_messages(
+        sessions, now=lambda: NOW, timing=UnitWakeTiming(watch=None), sleep=sleep
+    )
+    assert len(pauses) == 3  # no look at all
 
 
 def _worker(session: Session, heartbeat: datetime) -> int:

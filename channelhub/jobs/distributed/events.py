@@ -16,9 +16,11 @@ never loses one):
 The repos note what they wrote in ``session.info`` (:mod:`channelhub.store.repos.txnotes`);
 this hook reads the notes in ``before_commit``.
 
-Only the hub's processes install the hook: a ledger change a CLI command commits (a ``stock
-set`` typed in a terminal) queues nothing. ``channelhub run`` looks for those every ``[stock]
-watch_seconds`` (:func:`look_for_stock_changes`) and queues their stock wake itself.
+Only the hub's processes install the hook: a ledger change or an outbox message a CLI command
+commits (a ``stock set`` or ``sync orders`` typed in a terminal) queues nothing.
+``channelhub run`` looks for those, every ``[stock] watch_seconds`` for the stock changes
+(:func:`look_for_stock_changes`) and every ``[jobs] watch_seconds`` for the messages, failed
+ones whose retry time came included (:func:`look_for_messages`), and queues their jobs itself.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.distributed.defer import defer_intake, defer_stock_wake, defer_unit
 from channelhub.jobs.engine.outbox_units import units_for_targets
+from channelhub.jobs.engine.unit_wake import OutboxLook, UnitWakeTiming, came_due_reader
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.wake import MarkLook, install_stock_wake, marks_reader
@@ -112,6 +115,47 @@ def defer_looked_changes(
     return len(fresh)
 
 
+def defer_looked_messages(
+    factory: sessionmaker[Session], look: OutboxLook, *, now: datetime
+) -> int:
+    """One look at the outbox messages no hook queued a unit for (:class:`OutboxLook`: written
+    by another process, or failed ones whose retry time came): the unit sending each target's
+    messages queued (one already waiting takes them). Returns how many targets; a failed
+    queueing leaves them news for the next look."""
+    fresh = look.news(now)
+    if not fresh:
+        return 0
+    try:
+        with factory.begin() as session:
+            for account, kind in sorted(units_for_targets(session, fresh)):
+                defer_unit(session, account, kind)
+    except BaseException:
+        look.undo()
+        raise
+    return len(fresh)
+
+
+async def look_for_messages(
+    factory: sessionmaker[Session],
+    *,
+    now: Callable[[], datetime],
+    timing: UnitWakeTiming,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """``channelhub run``'s outbox look (procrastinate engine): :func:`defer_looked_messages`
+    every ``[jobs] watch_seconds``, until cancelled; nothing when it is off."""
+    if timing.watch is None:
+        return
+    look = OutboxLook(came_due_reader(factory))
+    await _every(
+        timing.watch.total_seconds(),
+        lambda: defer_looked_messages(factory, look, now=now()),
+        "outbox look: cannot queue the units of other processes' outbox messages",
+        "the interval runs send them meanwhile",
+        sleep,
+    )
+
+
 async def look_for_stock_changes(
     factory: sessionmaker[Session],
     *,
@@ -125,15 +169,33 @@ async def look_for_stock_changes(
         return
 
     look = MarkLook(marks_reader(factory))
-    seconds = timing.watch.total_seconds()
+    await _every(
+        timing.watch.total_seconds(),
+        lambda: defer_looked_changes(factory, look, now=now(), timing=timing),
+        "stock look: cannot queue the wake of other processes' stock changes",
+        "the interval push covers them meanwhile",
+        sleep,
+    )
+
+
+async def _every(
+    seconds: float,
+    look: Callable[[], object],
+    failed: str,
+    meanwhile: str,
+    sleep: Callable[[float], Awaitable[None]],
+) -> None:
+    """``look()`` every ``seconds`` until cancelled; a database error is one warning line
+    (``failed`` why, ``meanwhile`` what covers it) and the next look tries again."""
     while True:
         try:
-            defer_looked_changes(factory, look, now=now(), timing=timing)
+            look()
         except SQLAlchemyError as error:
             log.warning(
-                "stock look: cannot queue the wake of other processes' stock changes (%s); "
-                "looking again in %g s, the interval push covers them meanwhile",
+                "%s (%s); looking again in %g s, %s",
+                failed,
                 type(error).__name__,
                 seconds,
+                meanwhile,
             )
         await sleep(seconds)

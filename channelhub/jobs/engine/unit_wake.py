@@ -134,15 +134,22 @@ class OutboxLook:
         self.read = read
         self._last: datetime | None = None
         self._seen: set[int] = set()  # the messages read in the last look's window
+        self._before: tuple[datetime | None, set[int]] = (None, set())
 
     def news(self, now: datetime) -> frozenset[str]:
+        """The targets of the messages new since the last look (then seen)."""
         first = self._last is None
         since = (now if self._last is None else self._last) - LOOK_OVERLAP
         rows = self.read(since, now)
         fresh = frozenset(target for message_id, target in rows if message_id not in self._seen)
+        self._before = (self._last, self._seen)
         self._seen = {message_id for message_id, _ in rows}
         self._last = now
         return frozenset() if first else fresh
+
+    def undo(self) -> None:
+        """Forget the last look (what it found was not acted on): its news come again."""
+        self._last, self._seen = self._before
 
 
 class UnitWaker:
