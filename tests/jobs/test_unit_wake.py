@@ -7,12 +7,14 @@ a finished Shopify bulk query wakes the account's import. An injected clock driv
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.fulfilment import Package, Shipment
@@ -236,3 +238,38 @@ async def test_a_finished_bulk_query_wakes_the_accounts_import(hub: Hub, clock: 
         note_topics(session, [("shopify", "shop-us", "orders/create")])
     clock.advance(seconds=1)
     assert await hub.wake() == [IMPORT]
+
+
+async def test_a_database_error_while_serving_is_one_warning_and_the_waker_goes_on(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The serve loop a waker shares (``Waker.serve``): a look or a wake the database refuses
+    is one warning line; the waker keeps serving (cancelled here by the test)."""
+    looked, resolved = asyncio.Event(), asyncio.Event()
+
+    def unreadable_outbox(after: object, until: object) -> list[tuple[int, str]]:
+        looked.set()
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    def unreadable_accounts(targets: frozenset[str]) -> set[tuple[str, JobKind]]:
+        resolved.set()
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    hub.waker._look = OutboxLook(unreadable_outbox)
+    hub.waker.resolve = unreadable_accounts
+    with caplog.at_level(logging.WARNING, logger="channelhub.jobs.engine.wake_runs"):
+        serving = hub.waker.start()
+        await asyncio.wait_for(looked.wait(), 10)
+        hub.waker.notify(frozenset({"warehouse:US-EAST"}))
+        hub.clock.advance(seconds=1)  # the window passed: the wake tries to resolve
+        await asyncio.wait_for(resolved.wait(), 10)
+        assert not serving.done()
+        serving.cancel()
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        "unit wake: cannot read the outbox (OperationalError); looking again in 5 s, the "
+        "interval runs send them meanwhile",
+        "unit wake: cannot read which accounts send the new messages (OperationalError); "
+        "trying again in 1 s, the interval runs send them meanwhile",
+    ]
+    assert hub.waker.due_at() is not None  # the targets wait for the next window

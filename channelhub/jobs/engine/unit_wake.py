@@ -27,24 +27,19 @@ The interval runs stay as the safety net (a wake lost to a crash, a message a lo
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.wake_runs import WakeRuns, in_loop, report_ended
+from channelhub.jobs.engine.wake_runs import Waker, WakeRuns, report_ended
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.store.repos.outbox import came_due
 from channelhub.store.repos.txnotes import NOTE_KEYS, OUTBOX_TARGETS_KEY, take, take_topics
-
-log = logging.getLogger(__name__)
 
 #: ``(account, job)``: what the waker runs
 Unit = tuple[str, JobKind]
@@ -152,7 +147,7 @@ class OutboxLook:
         self._last, self._seen = self._before
 
 
-class UnitWaker:
+class UnitWaker(Waker):
     """Runs the units the committed messages and webhooks of a window call for.
 
     ``resolve(targets)`` names the units sending those outbox targets' messages
@@ -162,6 +157,11 @@ class UnitWaker:
     the job service. ``came_due(after, until)`` reads the messages that came due, for the
     look at other processes' (None: no look). :meth:`serve` drives it; the tests call
     :meth:`tick` and :meth:`look` with a fake clock."""
+
+    name = "unit wake"
+    look_failed = "cannot read the outbox"
+    tick_failed = "cannot read which accounts send the new messages"
+    meanwhile = "the interval runs send them meanwhile"
 
     def __init__(
         self,
@@ -173,27 +173,26 @@ class UnitWaker:
         timing: UnitWakeTiming,
         came_due: Callable[[datetime, datetime], list[tuple[int, str]]] | None = None,
     ) -> None:
+        window = timing.window or timedelta(0)
+        super().__init__(
+            now=now, watch=timing.watch if came_due is not None else None, retry=window
+        )
         self.resolve = resolve
         self.planned = planned
-        self.now = now
         self.timing = timing
-        self._window = timing.window or timedelta(0)
+        self._window = window
         self._targets: set[str] = set()
         self._units: set[Unit] = set()
         self._since: datetime | None = None  # when the window's first note came
         self._look = None if came_due is None else OutboxLook(came_due)
-        self._changed = asyncio.Event()
         self._runs: WakeRuns[Unit] = WakeRuns(
             run_unit,
             now=now,
-            retry_after=self._window,
+            retry_after=window,
             changed=self._changed,
             name=lambda unit: f"{unit[1].value} of {unit[0]} (woken)",
             ended=report_ended,
         )
-        self._loop: asyncio.AbstractEventLoop | None = None
-        with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
-            self._loop = asyncio.get_running_loop()
 
     @property
     def runs(self) -> dict[Unit, int]:
@@ -205,7 +204,7 @@ class UnitWaker:
     def notify(self, targets: frozenset[str], units: frozenset[Unit] = frozenset()) -> None:
         """Committed messages for ``targets`` and webhooks calling for ``units``; safe to call
         from any thread."""
-        in_loop(self._loop, self._note, targets, units)
+        self.notify_in_loop(self._note, targets, units)
 
     def _note(
         self, targets: frozenset[str], units: frozenset[Unit], at: datetime | None = None
@@ -261,47 +260,6 @@ class UnitWaker:
                     raise
         woken = sorted((unit for unit in units if self.planned(unit)), key=_unit_order)
         return [task for unit in woken if (task := self._runs.start(unit)) is not None]
-
-    def start(self) -> asyncio.Task[None]:
-        """:meth:`serve` as a task of the running loop (cancel it to stop)."""
-        task = asyncio.create_task(self.serve(), name="unit wake")
-        task.add_done_callback(report_ended)
-        return task
-
-    async def serve(self) -> None:
-        """Run woken units as their commits come, and look every ``watch``, until cancelled
-        (``channelhub run`` cancels it at shutdown, before draining the runs in flight)."""
-        self._loop = asyncio.get_running_loop()
-        watch = self.timing.watch if self._look is not None else None
-        next_look = self.now()
-        while True:
-            self._changed.clear()
-            due = self.due_at()
-            if watch is not None:
-                due = next_look if due is None else min(due, next_look)
-            timeout = None if due is None else max((due - self.now()).total_seconds(), 0.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
-            if watch is not None and self.now() >= next_look:
-                next_look = self.now() + watch
-                try:
-                    self.look()
-                except SQLAlchemyError as error:
-                    log.warning(
-                        "unit wake: cannot read the outbox (%s); looking again in %g s, the "
-                        "interval runs send its messages meanwhile",
-                        type(error).__name__,
-                        watch.total_seconds(),
-                    )
-            try:
-                await self.tick()
-            except SQLAlchemyError as error:  # the targets wait for the next window
-                log.warning(
-                    "unit wake: cannot read which accounts send the new messages (%s); "
-                    "trying again in %g s, the interval runs send them meanwhile",
-                    type(error).__name__,
-                    self._window.total_seconds(),
-                )
 
 
 def _unit_order(unit: Unit) -> tuple[str, str]:

@@ -1,24 +1,33 @@
-"""The runs a waker starts: one at a time per unit, one more after it, a retry when busy.
-
-Shared by the embedded engine's two wakers, the stock push's
+"""What the embedded engine's two wakers share: the stock push's
 (:class:`~channelhub.jobs.stock.wake.StockWaker`) and the one of the units an outbox message
-or a webhook topic calls for (:class:`~channelhub.jobs.engine.unit_wake.UnitWaker`). A unit
-woken while its run is in flight runs once more when it ends (the run may have read before
-the change committed); a unit whose lease another runner holds (the interval run, a person's
-command) is tried again ``retry_after`` later, when that run has had time to finish.
+or a webhook topic calls for (:class:`~channelhub.jobs.engine.unit_wake.UnitWaker`).
+
+- :class:`Waker`: the loop they serve on (notes from other threads handed to it), waiting for
+  a change or the next due time, looking at what other processes committed every ``watch``,
+  and waking what is due; a database error is one warning line and the next turn tries again.
+- :class:`WakeRuns`: the runs a waker starts, one at a time per unit. A unit woken while its
+  run is in flight runs once more when it ends (the run may have read before the change
+  committed); a unit whose lease another runner holds (the interval run, a person's command)
+  is tried again ``retry_after`` later, when that run has had time to finish.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 Unit = TypeVar("Unit", bound=Hashable)
 
 log = logging.getLogger(__name__)
+
+#: The least a waker waits after a failed wake (a debounce of 0 would try again at once).
+_LEAST_PAUSE = timedelta(seconds=1)
 
 
 def report_ended(task: asyncio.Task[None]) -> None:
@@ -109,3 +118,85 @@ class WakeRuns(Generic[Unit]):
                 self._again.discard(unit)
         finally:
             del self._running[unit]
+
+
+class Waker:
+    """The serve loop of a waker: subclasses say when the next wake is due (:meth:`due_at`),
+    what a look at other processes' commits finds (:meth:`look`) and what a wake starts
+    (:meth:`tick`); ``watch`` None: no look. :meth:`notify_in_loop` hands a note to the loop
+    from any thread (a sync HTTP route commits in a worker thread)."""
+
+    #: the waker's task name, and the start of its warnings
+    name: ClassVar[str] = "wake"
+    #: what a failed look and a failed wake could not read, and what covers for them meanwhile
+    look_failed: ClassVar[str] = "cannot look at other processes' commits"
+    tick_failed: ClassVar[str] = "cannot read what to wake"
+    meanwhile: ClassVar[str] = "the interval runs cover them meanwhile"
+
+    def __init__(
+        self, *, now: Callable[[], datetime], watch: timedelta | None, retry: timedelta
+    ) -> None:
+        self.now = now
+        self.watch = watch
+        self.retry = retry  # how soon a failed wake is tried again (its window)
+        self._changed = asyncio.Event()
+        #: the loop the runs start on: notes from other threads are handed to it
+        self._loop: asyncio.AbstractEventLoop | None = None
+        with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
+            self._loop = asyncio.get_running_loop()
+
+    def due_at(self) -> datetime | None:
+        raise NotImplementedError
+
+    def look(self) -> int:
+        raise NotImplementedError
+
+    async def tick(self) -> list[asyncio.Task[None]]:
+        raise NotImplementedError
+
+    def notify_in_loop(self, action: Callable[..., None], *args: Any) -> None:
+        """``action(*args)`` on the waker's loop, from any thread."""
+        in_loop(self._loop, action, *args)
+
+    def start(self) -> asyncio.Task[None]:
+        """:meth:`serve` as a task of the running loop (cancel it to stop)."""
+        task = asyncio.create_task(self.serve(), name=self.name)
+        task.add_done_callback(report_ended)
+        return task
+
+    async def serve(self) -> None:
+        """Wake what is due as commits come, and look every ``watch``, until cancelled
+        (``channelhub run`` cancels it at shutdown, before draining the runs in flight)."""
+        self._loop = asyncio.get_running_loop()
+        next_look = self.now()
+        while True:
+            self._changed.clear()
+            due = self.due_at()
+            if self.watch is not None:
+                due = next_look if due is None else min(due, next_look)
+            timeout = None if due is None else max((due - self.now()).total_seconds(), 0.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+            if self.watch is not None and self.now() >= next_look:
+                next_look = self.now() + self.watch
+                self._warned(self.look, self.look_failed, "looking", self.watch)
+            try:
+                await self.tick()
+            except SQLAlchemyError as error:  # what was due waits for the next window
+                pause = max(self.retry, _LEAST_PAUSE)  # never spin on a database that is down
+                self._warn(self.tick_failed, "trying", pause, error)
+                await asyncio.sleep(pause.total_seconds())
+
+    def _warned(
+        self, action: Callable[[], object], failed: str, again: str, after: timedelta
+    ) -> None:
+        try:
+            action()
+        except SQLAlchemyError as error:
+            self._warn(failed, again, after, error)
+
+    def _warn(self, failed: str, again: str, after: timedelta, error: Exception) -> None:
+        log.warning(
+            "%s: %s (%s); %s again in %g s, %s",
+            self.name, failed, type(error).__name__, again, after.total_seconds(), self.meanwhile,
+        )  # fmt: skip

@@ -42,23 +42,18 @@ the push then recomputes, finds nothing changed and sends nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from channelhub.jobs.engine.wake_runs import WakeRuns, in_loop, report_ended
+from channelhub.jobs.engine.wake_runs import Waker, WakeRuns, report_ended
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.reach import accounts_reached
 from channelhub.store.repos.stock_sync import MARKED_INFO_KEY, marks_changed_since
-
-log = logging.getLogger(__name__)
 
 #: The seam: called with the session, inside the committing transaction, and the stock SKUs
 #: that transaction marked dirty. Embedded engine: :meth:`StockWaker.announce`.
@@ -182,7 +177,7 @@ class MarkLook:
             self._noted.pop(sku, None)
 
 
-class StockWaker:
+class StockWaker(Waker):
     """Runs the stock push of the accounts a committed ledger change affects, debounced.
 
     ``accounts_for(skus)`` names the accounts to push (:func:`accounts_listing` in a session
@@ -195,6 +190,11 @@ class StockWaker:
     :meth:`look` with a fake clock.
     """
 
+    name = "stock wake"
+    look_failed = "cannot read the stock changes of other processes"
+    tick_failed = "cannot read which accounts list the changed SKUs"
+    meanwhile = "the interval push covers them meanwhile"
+
     def __init__(
         self,
         *,
@@ -204,14 +204,17 @@ class StockWaker:
         timing: StockSyncTiming,
         marks_since: Callable[[datetime], Mapping[str, datetime]] | None = None,
     ) -> None:
+        super().__init__(
+            now=now,
+            watch=timing.watch if marks_since is not None else None,
+            retry=timing.debounce,
+        )
         self.accounts_for = accounts_for
         self.run_push = run_push
-        self.now = now
         self.timing = timing
         self.marks_since = marks_since
         self._burst = _Burst({})
         self._look = None if marks_since is None else MarkLook(marks_since)
-        self._changed = asyncio.Event()
         self._runs: WakeRuns[str] = WakeRuns(
             run_push,
             now=now,
@@ -220,10 +223,6 @@ class StockWaker:
             name=lambda account: f"stock wake of {account}",
             ended=report_ended,
         )
-        #: the loop the runs start on: notes from other threads are handed to it
-        self._loop: asyncio.AbstractEventLoop | None = None
-        with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
-            self._loop = asyncio.get_running_loop()
 
     @property
     def runs(self) -> dict[str, int]:
@@ -239,7 +238,7 @@ class StockWaker:
     def notify(self, skus: Collection[str]) -> None:
         """Committed stock changes of ``skus``; safe to call from any thread (a sync HTTP
         route commits in a worker thread)."""
-        in_loop(self._loop, self._note, frozenset(skus))
+        self.notify_in_loop(self._note, frozenset(skus))
 
     def _note(self, skus: frozenset[str], at: datetime | None = None) -> None:
         """``skus`` changed at ``at`` (None: now): into the burst, its first and last change
@@ -307,44 +306,3 @@ class StockWaker:
                 self._note(skus)  # not lost: woken again after another debounce window
                 raise
         return [task for name in sorted(accounts) if (task := self._runs.start(name)) is not None]
-
-    def start(self) -> asyncio.Task[None]:
-        """:meth:`serve` as a task of the running loop (cancel it to stop)."""
-        task = asyncio.create_task(self.serve(), name="stock wake")
-        task.add_done_callback(report_ended)
-        return task
-
-    async def serve(self) -> None:
-        """Wake pushes as changes commit, until cancelled (``channelhub run`` cancels it at
-        shutdown, before draining the runs in flight)."""
-        self._loop = asyncio.get_running_loop()
-        watch = self.timing.watch if self._look is not None else None
-        next_look = self.now()
-        while True:
-            self._changed.clear()
-            due = self.due_at()
-            if watch is not None:
-                due = next_look if due is None else min(due, next_look)
-            timeout = None if due is None else max((due - self.now()).total_seconds(), 0.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
-            if watch is not None and self.now() >= next_look:
-                next_look = self.now() + watch
-                try:
-                    self.look()
-                except SQLAlchemyError as error:
-                    log.warning(
-                        "stock wake: cannot read the stock changes of other processes (%s); "
-                        "looking again in %g s, the interval push covers them meanwhile",
-                        type(error).__name__,
-                        watch.total_seconds(),
-                    )
-            try:
-                await self.tick()
-            except SQLAlchemyError as error:  # the SKUs wait in the burst for the next window
-                log.warning(
-                    "stock wake: cannot read which accounts list the changed SKUs (%s); "
-                    "trying again in %g s, the interval push covers them meanwhile",
-                    type(error).__name__,
-                    self.timing.debounce.total_seconds(),
-                )
