@@ -64,7 +64,7 @@ from channelhub.jobs.engine.scheduler import (
     unit_waker,
 )
 from channelhub.jobs.engine.unit_wake import install_unit_wake
-from channelhub.jobs.engine.wake_runs import report_ended
+from channelhub.jobs.engine.waker import report_ended
 from channelhub.jobs.orders.sqs_orders import Consumers, start_consumers
 from channelhub.jobs.stock.wake import install_stock_wake
 from channelhub.settings import Settings

@@ -257,7 +257,7 @@ async def test_a_database_error_while_serving_is_one_warning_and_the_waker_goes_
 
     hub.waker._look = OutboxLook(unreadable_outbox)
     hub.waker.resolve = unreadable_accounts
-    with caplog.at_level(logging.WARNING, logger="channelhub.jobs.engine.wake_runs"):
+    with caplog.at_level(logging.WARNING, logger="channelhub.jobs.engine.waker"):
         serving = hub.waker.start()
         await asyncio.wait_for(looked.wait(), 10)
         hub.waker.notify(frozenset({"warehouse:US-EAST"}))

@@ -15,7 +15,7 @@ order the pipeline allocated reached its warehouse at the warehouse account's ne
    (:func:`~channelhub.jobs.engine.outbox_units.units_for_targets`, in a session of its own),
    keeps those the live plan schedules and runs each through the job service: one run at a
    time per unit, once more after a run in flight, again later when another runner holds
-   the lease (:class:`~channelhub.jobs.engine.wake_runs.WakeRuns`).
+   the lease (:class:`~channelhub.jobs.engine.waker.WakeRuns`).
 3. Another process's messages (``sync orders`` or ``orders dispatch`` typed in a terminal)
    pass no hook of this one: every ``[jobs] watch_seconds`` the waker reads the messages that
    came due since its last look (:class:`OutboxLook`: new ones, and failed ones whose retry
@@ -36,7 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.wake_runs import Waker, WakeRuns, report_ended
+from channelhub.jobs.engine.waker import Waker, WakeRuns, report_ended
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.store.repos.outbox import came_due
 from channelhub.store.repos.txnotes import NOTE_KEYS, OUTBOX_TARGETS_KEY, take, take_topics

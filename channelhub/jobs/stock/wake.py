@@ -50,7 +50,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from channelhub.jobs.engine.wake_runs import Waker, WakeRuns, report_ended
+from channelhub.jobs.engine.waker import Waker, WakeRuns, report_ended
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.reach import accounts_reached
 from channelhub.store.repos.stock_sync import MARKED_INFO_KEY, marks_changed_since

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Hashable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
@@ -120,7 +121,7 @@ class WakeRuns(Generic[Unit]):
             del self._running[unit]
 
 
-class Waker:
+class Waker(ABC):
     """The serve loop of a waker: subclasses say when the next wake is due (:meth:`due_at`),
     what a look at other processes' commits finds (:meth:`look`) and what a wake starts
     (:meth:`tick`); ``watch`` None: no look. :meth:`notify_in_loop` hands a note to the loop
@@ -145,14 +146,17 @@ class Waker:
         with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
             self._loop = asyncio.get_running_loop()
 
+    @abstractmethod
     def due_at(self) -> datetime | None:
-        raise NotImplementedError
+        """When the next wake is due (None: nothing waits)."""
 
+    @abstractmethod
     def look(self) -> int:
-        raise NotImplementedError
+        """Note what other processes committed since the last look; how many it found."""
 
+    @abstractmethod
     async def tick(self) -> list[asyncio.Task[None]]:
-        raise NotImplementedError
+        """Start what is due now; the runs started."""
 
     def notify_in_loop(self, action: Callable[..., None], *args: Any) -> None:
         """``action(*args)`` on the waker's loop, from any thread."""
