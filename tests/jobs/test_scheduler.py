@@ -189,6 +189,37 @@ async def test_a_backlog_is_caught_up_in_bounded_units_within_one_tick(
         assert [r.outcome for r in list_runs(session)] == ["ok"] * 3
 
 
+async def test_one_process_never_runs_a_job_of_an_account_twice_at_once(
+    session_factory: sessionmaker[Session], clock: Clock
+) -> None:
+    """A waker's run and the interval's run of one job, in one process: the second is
+    skipped while the first holds the lease (the waker then tries again), where a lease held
+    under the service's one name let both run, and the one still going was marked abandoned
+    by the next run."""
+    in_page, proceed = asyncio.Event(), asyncio.Event()
+
+    async def before_page(index: int) -> None:
+        in_page.set()
+        await proceed.wait()
+
+    channel = FakeChannel(pages=[[Rec("A", 1)]], before_page=before_page)
+    service = JobService(session_factory, connector_factory=lambda row: channel, now=clock)
+    first = asyncio.create_task(service.run(ACCOUNT, JobKind.PULL_ORDERS))
+    await asyncio.wait_for(in_page.wait(), timeout=10)
+    # (before: it took the lease as its own and waited in the page beside the first)
+    second = await asyncio.wait_for(service.run(ACCOUNT, JobKind.PULL_ORDERS), timeout=10)
+    assert second is not None and second.skipped
+    proceed.set()
+    done = await asyncio.wait_for(first, timeout=10)
+    assert done is not None and done.outcome is RunOutcome.OK
+    with session_factory() as session:
+        assert [r.outcome for r in list_runs(session)] == ["ok"]  # none abandoned
+        assert not read_lease(session, ACCOUNT, "pull_orders").held  # type: ignore[union-attr]
+    channel.before_page = None
+    again = await service.run(ACCOUNT, JobKind.PULL_ORDERS)  # free again: it runs
+    assert again is not None and not again.skipped
+
+
 def test_jobs_settings_are_validated(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[jobs.every]\npull_orders = -5\n")
     with pytest.raises(ConfigError, match=r"jobs\.every\.pull_orders.*-5"):

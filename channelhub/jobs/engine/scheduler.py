@@ -13,6 +13,7 @@ lease covers other processes) and ``coalesce`` (runs missed while busy collapse 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -67,6 +68,7 @@ class JobService:
         self.now = now
         self.options = options or JobOptions()
         self.holder = holder or default_holder()
+        self._calls = itertools.count(1)
         self.stop = StopToken()
         self.on_result = on_result
         self.catch_up_units = catch_up_units
@@ -77,7 +79,15 @@ class JobService:
     async def run(self, account: str, kind: JobKind) -> JobResult | None:
         """Units of ``kind`` for ``account`` while a backlog remains (at most
         ``catch_up_units`` more in one tick), each with its own lease and log row; nothing
-        once shutdown began. Returns the last unit's result."""
+        once shutdown began. Returns the last unit's result.
+
+        Each call holds the lease under a name of its own (the service's, numbered): a run of
+        the same job already in flight in this process (the interval's, a waker's) keeps this
+        one out as any other runner would, and this one returns skipped. Under one shared
+        name the second run took the lease as its own: two runs of one job at once (two
+        stock pushes of one account racing their quantities), the first to finish released
+        the lease under the other, and the next run marked the one still going abandoned."""
+        holder = f"{self.holder}/{next(self._calls)}"
         task = asyncio.current_task()
         if task is not None:
             task.set_name(f"{kind.value} of {account}")
@@ -94,7 +104,7 @@ class JobService:
                     connector_factory=self.connector_factory,
                     now=self.now,
                     options=self.options,
-                    holder=self.holder,
+                    holder=holder,
                     stop=self.stop,
                 )
                 if self.on_result is not None:
