@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.core.fulfilment import Package, Shipment
+from channelhub.core.stock import Warehouse
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.leasing import holding
 from channelhub.jobs.engine.runner import JobOptions
@@ -33,7 +34,8 @@ from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.store.crypto import Vault
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.accounts import add_account
-from channelhub.store.repos.outbox import mark_failed
+from channelhub.store.repos.outbox import CameDue, mark_failed
+from channelhub.store.repos.stock import upsert_warehouse
 from channelhub.store.repos.txnotes import note_topics
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.jobs.conftest import Clock
@@ -203,30 +205,41 @@ async def test_another_processs_messages_are_found_by_a_look(hub: Hub, clock: Cl
     assert hub.waker.look() == 0  # sent: nothing came due since
 
 
-async def test_a_failed_message_is_woken_when_its_retry_time_comes(hub: Hub, clock: Clock) -> None:
+async def test_a_failed_message_is_woken_again_when_its_retry_time_comes(
+    hub: Hub, clock: Clock
+) -> None:
+    """Seen when it first came due, failed (the warehouse was down), then due again at its
+    retry time: news again (a look that knew messages by id alone left the retry to the
+    interval run)."""
     hub.waker.look()
     other_process = make_session_factory(hub.factory.kw["bind"])
-    with other_process() as session:
-        seed_allocated(session)
+    with other_process.begin() as session:
+        upsert_warehouse(session, Warehouse(code="US-EAST", country="US"), now=clock())
+        queue_outbound(session, outbound(), now=clock())
+    clock.advance(seconds=5)
+    assert hub.waker.look() == 1  # new: seen
     with other_process.begin() as session:
         message_id = session.scalars(select(OutboxMessage.id)).one()
         mark_failed(session, message_id, error="warehouse down", now=clock())
         row = session.get(OutboxMessage, message_id)
         assert row is not None
         retry_at = row.next_attempt_at
+    assert retry_at - clock() < LOOK_OVERLAP  # still inside the window of the next looks
     clock.at = retry_at - timedelta(seconds=1)
     assert hub.waker.look() == 0
     clock.at = retry_at + timedelta(seconds=1)
     assert hub.waker.look() == 1
+    clock.advance(seconds=5)
+    assert hub.waker.look() == 0  # once per time it comes due
 
 
 def test_a_look_reads_behind_its_last_one_and_takes_each_message_once(clock: Clock) -> None:
     windows: list[tuple[object, object]] = []
-    rows = [(1, "warehouse:US-EAST")]
+    rows = [CameDue(1, clock(), "warehouse:US-EAST")]
     look = OutboxLook(lambda after, until: windows.append((after, until)) or list(rows))
     assert look.news(clock()) == frozenset()
     clock.advance(seconds=5)
-    rows.append((2, "warehouse:US-WEST"))
+    rows.append(CameDue(2, clock(), "warehouse:US-WEST"))
     assert look.news(clock()) == {"warehouse:US-WEST"}
     assert windows[-1] == (clock() - timedelta(seconds=5) - LOOK_OVERLAP, clock())
     assert look.news(clock()) == frozenset()
@@ -247,7 +260,7 @@ async def test_a_database_error_while_serving_is_one_warning_and_the_waker_goes_
     is one warning line; the waker keeps serving (cancelled here by the test)."""
     looked, resolved = asyncio.Event(), asyncio.Event()
 
-    def unreadable_outbox(after: object, until: object) -> list[tuple[int, str]]:
+    def unreadable_outbox(after: object, until: object) -> list[CameDue]:
         looked.set()
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.waker import Waker, WakeRuns, report_ended
 from channelhub.jobs.orders.webhook_intake import units_woken
-from channelhub.store.repos.outbox import came_due
+from channelhub.store.repos.outbox import CameDue, came_due
 from channelhub.store.repos.txnotes import NOTE_KEYS, OUTBOX_TARGETS_KEY, take, take_topics
 
 #: ``(account, job)``: what the waker runs
@@ -111,10 +111,10 @@ def install_unit_wake(
 
 def came_due_reader(
     factory: sessionmaker[Session],
-) -> Callable[[datetime, datetime], list[tuple[int, str]]]:
+) -> Callable[[datetime, datetime], list[CameDue]]:
     """``came_due(after, until)`` for an :class:`OutboxLook`, in a session of its own."""
 
-    def read(after: datetime, until: datetime) -> list[tuple[int, str]]:
+    def read(after: datetime, until: datetime) -> list[CameDue]:
         with factory() as session:
             return came_due(session, after=after, until=until)
 
@@ -122,23 +122,25 @@ def came_due_reader(
 
 
 class OutboxLook:
-    """The targets of the messages that came due since the last look, each message once.
-    The first look only learns what is due already: the interval runs start with the hub."""
+    """The targets of the messages that came due since the last look, each message once per
+    time it comes due (a failed one comes due again at its retry time). The first look only
+    learns what is due already: the interval runs start with the hub."""
 
-    def __init__(self, read: Callable[[datetime, datetime], list[tuple[int, str]]]) -> None:
+    def __init__(self, read: Callable[[datetime, datetime], list[CameDue]]) -> None:
         self.read = read
         self._last: datetime | None = None
-        self._seen: set[int] = set()  # the messages read in the last look's window
-        self._before: tuple[datetime | None, set[int]] = (None, set())
+        #: (message, due) read in the last look's window
+        self._seen: set[tuple[int, datetime]] = set()
+        self._before: tuple[datetime | None, set[tuple[int, datetime]]] = (None, set())
 
     def news(self, now: datetime) -> frozenset[str]:
-        """The targets of the messages new since the last look (then seen)."""
+        """The targets of the messages come due since the last look (then seen)."""
         first = self._last is None
         since = (now if self._last is None else self._last) - LOOK_OVERLAP
-        rows = self.read(since, now)
-        fresh = frozenset(target for message_id, target in rows if message_id not in self._seen)
+        rows = {(row.id, row.due): row.target for row in self.read(since, now)}
+        fresh = frozenset(target for key, target in rows.items() if key not in self._seen)
         self._before = (self._last, self._seen)
-        self._seen = {message_id for message_id, _ in rows}
+        self._seen = set(rows)
         self._last = now
         return frozenset() if first else fresh
 
@@ -171,7 +173,7 @@ class UnitWaker(Waker):
         run_unit: Callable[[Unit], Awaitable[Any]],
         now: Callable[[], datetime],
         timing: UnitWakeTiming,
-        came_due: Callable[[datetime, datetime], list[tuple[int, str]]] | None = None,
+        came_due: Callable[[datetime, datetime], list[CameDue]] | None = None,
     ) -> None:
         window = timing.window or timedelta(0)
         super().__init__(

@@ -207,15 +207,22 @@ def list_messages(
     return list(session.scalars(query))
 
 
-def came_due(session: Session, *, after: datetime, until: datetime) -> list[tuple[int, str]]:
-    """``(id, target)`` of the messages waiting to be sent whose time came in ``(after,
-    until]``: new ones (their time is when they were written) and retries come due. Read by
-    ``ix_outbox_due``."""
+class CameDue(NamedTuple):
+    """A message waiting to be sent, and the time it came due (a retry comes due anew)."""
+
+    id: int
+    due: datetime
+    target: str
+
+
+def came_due(session: Session, *, after: datetime, until: datetime) -> list[CameDue]:
+    """The messages waiting to be sent whose time came in ``(after, until]``: new ones (their
+    time is when they were written) and retries come due. Read by ``ix_outbox_due``."""
     rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.target).where(
+        select(OutboxMessage.id, OutboxMessage.next_attempt_at, OutboxMessage.target).where(
             OutboxMessage.state.in_([OutboxState.PENDING.value, OutboxState.FAILED.value]),
             OutboxMessage.next_attempt_at > after,
             OutboxMessage.next_attempt_at <= until,
         )
     )
-    return [(int(message_id), str(target)) for message_id, target in rows]
+    return [CameDue(int(message_id), due, str(target)) for message_id, due, target in rows]
