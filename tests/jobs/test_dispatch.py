@@ -83,6 +83,39 @@ async def test_other_warehouses_messages_are_left_alone(factory: sessionmaker[Se
     assert summary.sent == [] and message_state(factory) == "pending"
 
 
+async def test_a_warehouse_that_gives_no_answer_gets_one_try_a_run(
+    factory: sessionmaker[Session],
+) -> None:
+    """Connection refused on the first order: the run's other orders for that warehouse are
+    handed back untried (no attempt counted, due with the first), instead of each spending
+    the retry budget on a warehouse that is down; a 5xx answer does not stop the others."""
+    with factory() as session:
+        seed_allocated(session, *(outbound((("MUG", 1),), part=part) for part in (1, 2, 3)))
+    wms = FakeWarehouse(before=[ConnectFailure("connection refused")])
+    summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=T0)
+    assert len(summary.retrying) == 1 and len(summary.deferred) == 2 and summary.sent == []
+    assert len(wms.calls) == 1  # one try, not three
+    with factory() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(row.state, row.attempts) for row in rows] == [
+            ("failed", 1),
+            ("pending", 0),
+            ("pending", 0),
+        ]
+        assert len({row.next_attempt_at for row in rows}) == 1  # due together
+        assert "gave no answer earlier in this run" in (rows[1].last_error or "")
+    early = await dispatch_outbox(factory, warehouses={WH: wms}, now=T0 + timedelta(seconds=5))
+    assert early.sent == [] and len(wms.calls) == 1  # not before the retry time
+    back = await dispatch_outbox(factory, warehouses={WH: wms}, now=T0 + timedelta(minutes=1))
+    assert len(back.sent) == 3 and len(wms.created) == 3
+    wms.before = [ServerError("503", status=503)]  # an answer: the others still go
+    with factory.begin() as session:
+        for part in (4, 5):
+            queue_outbound(session, outbound((("MUG", 1),), part=part), now=T0)
+    answered = await dispatch_outbox(factory, warehouses={WH: wms}, now=LATER)
+    assert (len(answered.retrying), len(answered.sent), answered.deferred) == (1, 1, [])
+
+
 @pytest.mark.parametrize("idempotent", [True, False])
 async def test_retryable_faults_before_and_after_accepting_make_one_order(
     factory: sessionmaker[Session], idempotent: bool

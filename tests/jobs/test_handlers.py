@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from channelhub.connectors.errors import ConnectFailure
 from channelhub.connectors.results import (
     ChannelFulfilment,
     FulfilmentPush,
@@ -280,3 +281,23 @@ async def test_a_run_asked_for_by_hand_waits_for_the_one_in_progress(
         clock=clock, sleep=never, connector_factory=lambda _: shop, now=clock,
     )  # fmt: skip
     assert gave_up.skipped
+
+
+async def test_a_dispatch_run_stops_its_catch_up_when_the_warehouse_gives_no_answer(
+    session_factory: sessionmaker[Session], vault: Vault, clock: Clock
+) -> None:
+    with session_factory() as session:
+        seed_allocated(session, *(outbound((("MUG", 1),), part=part) for part in (1, 2, 3)))
+    with session_factory.begin() as session:
+        add_account(
+            session, vault, platform="fakewms", name="US-EAST", now=clock(),
+            credentials={"k": SecretStr("v")},
+        )  # fmt: skip
+    wms = FakeWarehouse(before=[ConnectFailure("connection refused")])
+    result = await run_job(
+        session_factory, "US-EAST", JobKind.DISPATCH_OUTBOX, connector_factory=lambda _: wms,
+        now=clock,
+    )  # fmt: skip
+    assert result.outcome == "ok" and not result.more  # no catch-up unit on a dead warehouse
+    assert result.counts.failed == 3 and len(wms.calls) == 1
+    assert result.note is not None and "2 message(s) handed back untried" in result.note

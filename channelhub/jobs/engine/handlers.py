@@ -137,8 +137,10 @@ def warehouse_codes(session: Session, account: str, settings: Mapping[str, Any])
 async def dispatch_outbox_job(context: JobContext) -> bool:
     """Send the due outbound orders and cancels of this account's warehouses.
 
-    Counts: sent and cancels answered -> updated, withdrawn unsent -> unchanged, retrying or
-    dead -> failed (a dead message stays in the outbox to be replayed).
+    Counts: sent and cancels answered -> updated, withdrawn unsent -> unchanged, retrying,
+    dead or handed back untried -> failed (a dead message stays in the outbox to be
+    replayed). A warehouse that gave no answer at all ends the catch-up: the messages handed
+    back wait for the retry time, not for the next unit of this tick.
     """
     connector = context.connector()
     if not isinstance(connector, Warehouse):
@@ -164,9 +166,15 @@ async def dispatch_outbox_job(context: JobContext) -> bool:
         RunCounts(
             updated=len(summary.sent) + len(summary.cancels),
             unchanged=len(summary.withdrawn),
-            failed=len(summary.retrying) + len(summary.dead),
+            failed=len(summary.retrying) + len(summary.dead) + len(summary.deferred),
         ),
     )
+    if summary.deferred:
+        context.note = (
+            f"{len(summary.deferred)} message(s) handed back untried: "
+            f"{summary.deferred[0][1]}"
+        )
+        return False
     return handled >= BATCH
 
 

@@ -28,7 +28,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channelhub.connectors.errors import FatalError, NotFoundError, RetryableError
+from channelhub.connectors.errors import (
+    FatalError,
+    NotFoundError,
+    RetryableError,
+    TransportFailure,
+)
 from channelhub.connectors.results import OutboundReceipt
 from channelhub.connectors.roles import Capability, Warehouse, require
 from channelhub.core.errors import ChannelhubError, InvalidInput
@@ -54,6 +59,7 @@ from channelhub.store.repos.outbox import (
     dead_letter,
     mark_failed,
     mark_sent,
+    release_untried,
 )
 from channelhub.store.tables.fulfilment import OutboundOrderRow
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
@@ -75,6 +81,8 @@ class DispatchSummary:
     withdrawn: list[tuple[str, str]] = field(default_factory=list)  # never sent, and why
     cancels: list[tuple[str, str]] = field(default_factory=list)  # outbound key, state
     holds: list[tuple[str, str]] = field(default_factory=list)  # outbound key, state
+    #: messages handed back untried: their warehouse gave no answer at all earlier in the run
+    deferred: list[tuple[str, str]] = field(default_factory=list)
 
 
 async def dispatch_outbox(
@@ -97,12 +105,18 @@ async def dispatch_outbox(
     messages = claim(
         session_factory, now=now, limit=limit, targets=list(targets), claim_for=claim_for
     )
+    unreachable: dict[str, tuple[str, datetime]] = {}  # target -> why, and when to try again
     for message in messages:
         connector = warehouses[targets[message.target]]
+        if message.target in unreachable:
+            _hand_back(session_factory, message, *unreachable[message.target], now, summary)
+            continue
         if message.kind == OUTBOUND_CREATE:
-            await _send_create(
+            silent = await _send_create(
                 session_factory, message, connector, now, max_attempts, summary, fence
             )
+            if silent is not None:
+                unreachable[message.target] = silent
         elif message.kind in (OUTBOUND_HOLD, OUTBOUND_RELEASE):
             state = await send_hold(
                 session_factory,
@@ -139,7 +153,10 @@ async def _send_create(
     max_attempts: int,
     summary: DispatchSummary,
     fence: Fence = no_fence,
-) -> None:
+) -> tuple[str, datetime] | None:
+    """Send one outbound order. Returns why and until when its warehouse is unreachable when
+    it gave no answer at all (connection refused, no answer in time: the others of the run
+    are handed back untried), else None."""
     try:
         outbound = OutboundOrder.model_validate(message.payload, strict=False)
     except ValidationError as error:
@@ -147,7 +164,7 @@ async def _send_create(
         with session_factory() as session, session.begin():
             dead_letter(session, message.id, error=reason, now=now)
         summary.dead.append((message.idempotency_key, reason))
-        return
+        return None
     key = outbound.idempotency_key
     try:
         with session_factory() as session, session.begin():
@@ -158,27 +175,31 @@ async def _send_create(
                 mark_sent(session, message.id, now=now)
         if reached:
             summary.sent.append(key)
-            return
+            return None
         if withdraw is not None:  # first_try: nothing of it can be at the warehouse
             state = await _stop_unsent(connector, key, withdraw, first_try=first_try, fence=fence)
             with session_factory() as session, session.begin():
                 set_outbound_state(session, key, state, now=now)
                 mark_sent(session, message.id, now=now)
             summary.withdrawn.append((key, withdraw))
-            return
+            return None
         for old_key in older:
             await _cancel_older(session_factory, connector, old_key, outbound, now, fence)
         receipt = await _create_once(connector, outbound, first_try=first_try, fence=fence)
     except RetryableError as error:
-        _record_retry(session_factory, message, outbound, str(error), now, max_attempts, summary)
-        return
+        retry_at = _record_retry(
+            session_factory, message, outbound, str(error), now, max_attempts, summary
+        )
+        if isinstance(error, TransportFailure) and retry_at is not None:
+            return str(error), retry_at
+        return None
     except (FatalError, ChannelhubError) as error:
         _record_refusal(session_factory, message, outbound, _every_reason(error), now, summary)
-        return
+        return None
     if receipt.state is OutboundState.REJECTED:
         reason = f"the warehouse answered {receipt.state.value}"
         _record_refusal(session_factory, message, outbound, reason, now, summary)
-        return
+        return None
     for attempt in (1, 2):  # the order's status may move under us once (a callback)
         try:
             with session_factory() as session, session.begin():
@@ -188,6 +209,7 @@ async def _send_create(
             if attempt == 2:
                 raise
     summary.sent.append(key)
+    return None
 
 
 def _record_accepted(
@@ -356,16 +378,39 @@ def _record_retry(
     now: datetime,
     max_attempts: int,
     summary: DispatchSummary,
-) -> None:
+) -> datetime | None:
+    """Record a retryable failure; returns when the message is due again (None: it is dead)."""
     with session_factory() as session, session.begin():
         state = mark_failed(session, message.id, error=error, now=now, max_attempts=max_attempts)
         if state is OutboxState.DEAD:
             reason = f"outbound {outbound.idempotency_key} gave up after {message.attempts} tries"
             _to_exception(session, outbound, f"{reason}: {error}", now)
+            retry_at = None
+        else:
+            row = session.get(OutboxMessage, message.id)
+            retry_at = None if row is None else row.next_attempt_at
     if state is OutboxState.DEAD:
         summary.dead.append((outbound.idempotency_key, error))
     else:
         summary.retrying.append((outbound.idempotency_key, error))
+    return retry_at
+
+
+def _hand_back(
+    session_factory: SessionFactory,
+    message: Claimed,
+    why: str,
+    retry_at: datetime,
+    now: datetime,
+    summary: DispatchSummary,
+) -> None:
+    """A message whose warehouse gave no answer earlier in this run: handed back untried (no
+    attempt counted), due with the one that failed, instead of spending the retry budget
+    (seconds a message) on every other order of a warehouse that is down."""
+    error = f"not sent: {message.target} gave no answer earlier in this run ({why})"
+    with session_factory() as session, session.begin():
+        release_untried(session, message.id, retry_at=retry_at, error=error, now=now)
+    summary.deferred.append((message.idempotency_key, error))
 
 
 def _record_refusal(

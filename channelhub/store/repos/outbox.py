@@ -162,6 +162,20 @@ def mark_failed(
     return OutboxState(row.state)
 
 
+def release_untried(
+    session: Session, message_id: int, *, retry_at: datetime, error: str, now: datetime
+) -> None:
+    """Hand a claimed message back without trying it (its warehouse stopped answering earlier
+    in the run): the claim's attempt is not counted, and it is due again at ``retry_at``."""
+    row = _get(session, message_id)
+    row.attempts = max(row.attempts - 1, 0)
+    row.state = (OutboxState.FAILED if row.attempts else OutboxState.PENDING).value
+    row.next_attempt_at = retry_at
+    row.last_error = error[:MAX_ERROR_LENGTH]
+    row.updated_at = now
+    session.flush()
+
+
 def dead_letter(session: Session, message_id: int, *, error: str, now: datetime) -> None:
     """A fatal failure (retrying cannot help): park it for an operator to fix and replay."""
     row = _get(session, message_id)
