@@ -171,8 +171,7 @@ async def dispatch_outbox_job(context: JobContext) -> bool:
     )
     if summary.deferred:
         context.note = (
-            f"{len(summary.deferred)} message(s) handed back untried: "
-            f"{summary.deferred[0][1]}"
+            f"{len(summary.deferred)} message(s) handed back untried: {summary.deferred[0][1]}"
         )
         return False
     return handled >= BATCH

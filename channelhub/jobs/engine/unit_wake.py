@@ -32,11 +32,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.waker import Waker, WakeRuns, report_ended
+from channelhub.jobs.engine.waker import Waker, WakeRuns, listening, report_ended
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.store.repos.outbox import CameDue, came_due
 from channelhub.store.repos.txnotes import NOTE_KEYS, OUTBOX_TARGETS_KEY, take, take_topics
@@ -94,19 +93,14 @@ def install_unit_wake(
             for key in (_WOKEN_KEY, *NOTE_KEYS):
                 session.info.pop(key, None)
 
-    listeners: list[tuple[str, Any]] = [
-        ("before_commit", before_commit),
-        ("after_commit", after_commit),
-        ("after_transaction_end", after_transaction_end),
-    ]
-    for name, listener in listeners:
-        event.listen(factory, name, listener)
-
-    def uninstall() -> None:
-        for name, listener in listeners:
-            event.remove(factory, name, listener)
-
-    return uninstall
+    return listening(
+        factory,
+        {
+            "before_commit": before_commit,
+            "after_commit": after_commit,
+            "after_transaction_end": after_transaction_end,
+        },
+    )
 
 
 def came_due_reader(

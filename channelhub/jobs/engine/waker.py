@@ -17,10 +17,11 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
 Unit = TypeVar("Unit", bound=Hashable)
@@ -36,6 +37,19 @@ def report_ended(task: asyncio.Task[None]) -> None:
     already hold a run's failure; this is for the process's log, as the interval's are)."""
     if not task.cancelled() and (error := task.exception()) is not None:
         log.error("%s ended in error; the interval runs carry on", task.get_name(), exc_info=error)
+
+
+def listening(factory: Any, listeners: Mapping[str, Callable[..., None]]) -> Callable[[], None]:
+    """Listen to ``factory``'s session events (``{"before_commit": f, ...}``); returns the
+    function that removes those listeners again (``channelhub run`` at shutdown, tests)."""
+    for name, listener in listeners.items():
+        event.listen(factory, name, listener)
+
+    def uninstall() -> None:
+        for name, listener in listeners.items():
+            event.remove(factory, name, listener)
+
+    return uninstall
 
 
 def in_loop(

@@ -47,10 +47,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from channelhub.jobs.engine.waker import Waker, WakeRuns, report_ended
+from channelhub.jobs.engine.waker import Waker, WakeRuns, listening, report_ended
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.reach import accounts_reached
 from channelhub.store.repos.stock_sync import MARKED_INFO_KEY, marks_changed_since
@@ -97,19 +96,14 @@ def install_stock_wake(
             session.info.pop(MARKED_INFO_KEY, None)
             session.info.pop(_ON_COMMIT_KEY, None)
 
-    listeners: list[tuple[str, Any]] = [
-        ("before_commit", before_commit),
-        ("after_commit", after_commit),
-        ("after_transaction_end", after_transaction_end),
-    ]
-    for name, listener in listeners:
-        event.listen(factory, name, listener)
-
-    def uninstall() -> None:
-        for name, listener in listeners:
-            event.remove(factory, name, listener)
-
-    return uninstall
+    return listening(
+        factory,
+        {
+            "before_commit": before_commit,
+            "after_commit": after_commit,
+            "after_transaction_end": after_transaction_end,
+        },
+    )
 
 
 def accounts_listing(
