@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from channelhub.jobs.engine.kinds import JobKind
-from channelhub.jobs.engine.waker import Waker, WakeRuns, listening, report_ended
+from channelhub.jobs.engine.waker import Waker, listening
 from channelhub.jobs.orders.webhook_intake import units_woken
 from channelhub.store.repos.outbox import CameDue, came_due
 from channelhub.store.repos.txnotes import NOTE_KEYS, OUTBOX_TARGETS_KEY, take, take_topics
@@ -171,7 +171,11 @@ class UnitWaker(Waker):
     ) -> None:
         window = timing.window or timedelta(0)
         super().__init__(
-            now=now, watch=timing.watch if came_due is not None else None, retry=window
+            now=now,
+            watch=timing.watch if came_due is not None else None,
+            retry=window,
+            run=run_unit,
+            run_name=lambda unit: f"{unit[1].value} of {unit[0]} (woken)",
         )
         self.resolve = resolve
         self.planned = planned
@@ -181,19 +185,6 @@ class UnitWaker(Waker):
         self._units: set[Unit] = set()
         self._since: datetime | None = None  # when the window's first note came
         self._look = None if came_due is None else OutboxLook(came_due)
-        self._runs: WakeRuns[Unit] = WakeRuns(
-            run_unit,
-            now=now,
-            retry_after=window,
-            changed=self._changed,
-            name=lambda unit: f"{unit[1].value} of {unit[0]} (woken)",
-            ended=report_ended,
-        )
-
-    @property
-    def runs(self) -> dict[Unit, int]:
-        """Runs started, per unit."""
-        return self._runs.runs
 
     # --- in ---------------------------------------------------------------------------------
 

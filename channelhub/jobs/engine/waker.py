@@ -149,16 +149,36 @@ class Waker(ABC):
     meanwhile: ClassVar[str] = "the interval runs cover them meanwhile"
 
     def __init__(
-        self, *, now: Callable[[], datetime], watch: timedelta | None, retry: timedelta
+        self,
+        *,
+        now: Callable[[], datetime],
+        watch: timedelta | None,
+        retry: timedelta,
+        run: Callable[[Any], Awaitable[Any]],
+        run_name: Callable[[Any], str],
     ) -> None:
         self.now = now
         self.watch = watch
-        self.retry = retry  # how soon a failed wake is tried again (its window)
+        self.retry = retry  # how soon a failed wake, or a unit held elsewhere, is tried again
         self._changed = asyncio.Event()
+        #: the runs it starts (``run(unit)``, each task named ``run_name(unit)``)
+        self._runs: WakeRuns[Any] = WakeRuns(
+            run,
+            now=now,
+            retry_after=retry,
+            changed=self._changed,
+            name=run_name,
+            ended=report_ended,
+        )
         #: the loop the runs start on: notes from other threads are handed to it
         self._loop: asyncio.AbstractEventLoop | None = None
         with contextlib.suppress(RuntimeError):  # built outside a loop: serve() binds it
             self._loop = asyncio.get_running_loop()
+
+    @property
+    def runs(self) -> dict[Any, int]:
+        """Runs started, per unit (for the tests and the log)."""
+        return self._runs.runs
 
     @abstractmethod
     def due_at(self) -> datetime | None:

@@ -49,7 +49,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
-from channelhub.jobs.engine.waker import Waker, WakeRuns, listening, report_ended
+from channelhub.jobs.engine.waker import Waker, listening
 from channelhub.jobs.stock.push import StockSyncTiming
 from channelhub.jobs.stock.reach import accounts_reached
 from channelhub.store.repos.stock_sync import MARKED_INFO_KEY, marks_changed_since
@@ -202,6 +202,8 @@ class StockWaker(Waker):
             now=now,
             watch=timing.watch if marks_since is not None else None,
             retry=timing.debounce,
+            run=run_push,
+            run_name=lambda account: f"stock wake of {account}",
         )
         self.accounts_for = accounts_for
         self.run_push = run_push
@@ -209,19 +211,6 @@ class StockWaker(Waker):
         self.marks_since = marks_since
         self._burst = _Burst({})
         self._look = None if marks_since is None else MarkLook(marks_since)
-        self._runs: WakeRuns[str] = WakeRuns(
-            run_push,
-            now=now,
-            retry_after=timing.debounce,
-            changed=self._changed,
-            name=lambda account: f"stock wake of {account}",
-            ended=report_ended,
-        )
-
-    @property
-    def runs(self) -> dict[str, int]:
-        """Runs started, per account (for the tests and the log)."""
-        return self._runs.runs
 
     # --- in: committed changes --------------------------------------------------------------
 
