@@ -72,7 +72,8 @@ from sqlalchemy.orm import Session
 
 from bench.database_clock import DatabaseClock
 from bench.databases import postgres_database
-from bench.pipeline_planning import planning_seconds, seeded_balances
+from bench.pipeline_overlap import Overlap, overlap_seconds
+from bench.pipeline_planning import Balances, planning_seconds, seeded_balances
 from bench.pipeline_rows import Written, bulk_insert, hub_tables, snapshot, written
 from bench.run import Figure
 from channelhub.core.models import MovementKind, Order, Sku, StockMovement, Warehouse
@@ -82,6 +83,7 @@ from channelhub.jobs.orders.intake import intake_orders
 from channelhub.jobs.orders.page_planning import PagePlanning
 from channelhub.jobs.orders.pipeline import PipelineSettings
 from channelhub.jobs.orders.pipeline_batch import CHUNK, run_pipeline
+from channelhub.jobs.orders.planner import Planner
 from channelhub.store.bulk import insert_rows
 from channelhub.store.db import make_engine, make_session_factory, upgrade
 from channelhub.store.repos.products import upsert_sku
@@ -227,6 +229,10 @@ class _Run:
     rss_mib: float
     tables: list[Table]
     wrote: Written
+    #: fresh planners of the run's book and library, one for each way of
+    #: :func:`~bench.pipeline_overlap.overlap_seconds`
+    planners: list[Planner]
+    balances: Balances  # the seeded stock, before the run
 
 
 def _pipeline(url: str, size: int, label: str, *, paged: bool = True) -> _Run:
@@ -262,11 +268,24 @@ def _pipeline(url: str, size: int, label: str, *, paged: bool = True) -> _Run:
         planning = planning_seconds(
             factory, order_chunks(size), balances, settings=SETTINGS, now=NOW
         )
+        with factory() as session:
+            planners = [Planner.load(session, SETTINGS) for _ in range(2)]
     finally:
         engine.dispose()
     allocated = by_status["allocated"]
     return _Run(
-        size, intake, stages, statements[0], allocated, planning, db.seconds, rss_mib, tables, wrote
+        size,
+        intake,
+        stages,
+        statements[0],
+        allocated,
+        planning,
+        db.seconds,
+        rss_mib,
+        tables,
+        wrote,
+        planners,
+        balances,
     )
 
 
@@ -335,6 +354,27 @@ def _baseline(url: str, run: _Run) -> float:
         engine.dispose()
 
 
+def _overlap(url: str, run: _Run) -> Overlap:
+    """Planning and the plain insert of each chunk one after the other, and overlapped (a
+    writer thread inserting a chunk while the next is planned): the most a writer thread
+    could gain (:mod:`bench.pipeline_overlap`)."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        _seed(make_session_factory(engine), run.size)
+        return overlap_seconds(
+            engine,
+            hub_tables(engine),
+            run.wrote,
+            partial(order_chunks, run.size),
+            run.planners.pop,
+            run.balances,
+            now=NOW,
+        )
+    finally:
+        engine.dispose()
+
+
 def _two_phase(url: str, size: int, label: str) -> float:
     """Seconds of the same orders taken in without planning, then planned by
     ``run_pipeline`` in its own transactions (webhooks' and replays' orders, a page left to
@@ -372,6 +412,8 @@ def _measure(urls: Databases, size: int, label: str) -> list[Figure]:
         everything = _baseline(url, run)
     with urls() as url:
         heads = _baseline(url, replace(run, wrote=run.wrote.only(HEAD_TABLES)))
+    with urls() as url:
+        overlap = _overlap(url, run)
     piped = run.intake + run.stages
     rate, plain, plain_heads = size / piped, size / everything, size / heads
     floor = everything + run.planning  # plan, then store plainly: the least any code can do
@@ -389,6 +431,19 @@ def _measure(urls: Databases, size: int, label: str) -> list[Figure]:
         Figure(f"{at}: planning alone, in memory (no database)", size / run.planning, "orders/s"),
         Figure(f"{at}: best ratio possible, plain / (plain + planning)", 100 * best, "%"),
         Figure(f"{at}: pipeline / (planning + plain insert)", 100 * floor / piped, "%"),
+        Figure(
+            f"{at}: planning, then plain insert, chunk by chunk",
+            size / overlap.sequential,
+            "orders/s",
+        ),
+        Figure(
+            f"{at}:   the same with a writer thread (insert beside the next planning)",
+            size / overlap.overlapped,
+            "orders/s",
+        ),
+        Figure(
+            f"{at}:   the thread's gain", 100 * (overlap.sequential / overlap.overlapped - 1), "%"
+        ),
         Figure(f"{at}: plain bulk insert, orders+lines only", plain_heads, "orders/s"),
         Figure(f"{at}: ratio pipeline / orders+lines", 100 * rate / plain_heads, "%"),
         Figure(f"{at}: cost per order", 1e6 * piped / size, "us"),

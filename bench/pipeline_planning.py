@@ -53,12 +53,12 @@ def planning_seconds(
     seconds = 0.0
     for chunk in chunks:
         started = time.perf_counter()
-        _plan(planner, chunk, stock, now)
+        plan_chunk(planner, chunk, stock, now)
         seconds += time.perf_counter() - started
     return seconds
 
 
-def _plan(planner: Planner, orders: Sequence[Order], stock: Balances, now: datetime) -> None:
+def plan_chunk(planner: Planner, orders: Sequence[Order], stock: Balances, now: datetime) -> None:
     for order in orders:
         key = order.key
         first = planner.until_stock(order, key, approved_by_hand=False, now=now)

@@ -12,6 +12,8 @@ the pipeline stores. Rows are tuples prepared before timing; only the inserts ar
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +82,20 @@ def written(before: dict[str, dict[Row, Row]], after: dict[str, dict[Row, Row]])
 def bulk_insert(engine: Engine, tables: list[Table], rows: Written, chunks: int) -> float:
     """Seconds to insert ``rows`` in ``chunks`` transactions (each table's rows split evenly,
     tables parents first): ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
+    with chunked_insert(engine, tables, rows, chunks) as write:
+        started = time.perf_counter()
+        for n in range(chunks):
+            write(n)
+        return time.perf_counter() - started
+
+
+@contextmanager
+def chunked_insert(
+    engine: Engine, tables: list[Table], rows: Written, chunks: int
+) -> Iterator[Callable[[int], None]]:
+    """A writer of ``rows`` split into ``chunks``: calling it with ``n`` inserts the ``n``-th
+    part in one transaction (parts in order: a parent before its children). The changed rows'
+    pre-run state is restored and the parts are built before it is handed out (untimed)."""
     pg = engine.dialect.name == "postgresql"
     by_name = {t.name: t for t in tables}
     raw = engine.raw_connection()
@@ -98,8 +114,8 @@ def bulk_insert(engine: Engine, tables: list[Table], rows: Written, chunks: int)
             for t in tables
             if t.name in rows.rows
         ]
-        started = time.perf_counter()
-        for n in range(chunks):
+
+        def write(n: int) -> None:
             for sql, slices in plan:
                 part = slices[n]
                 if not part:
@@ -111,7 +127,8 @@ def bulk_insert(engine: Engine, tables: list[Table], rows: Written, chunks: int)
                 else:
                     cursor.executemany(sql, part)
             raw.commit()
-        return time.perf_counter() - started
+
+        yield write
     finally:
         raw.close()
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import threading
 import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from bench.bench_pipeline import _baseline, _pipeline, make_order, order_chunks, run
-from bench.pipeline_rows import hub_tables, snapshot
+import bench.pipeline_overlap
+from bench.bench_pipeline import _baseline, _overlap, _pipeline, make_order, order_chunks, run
+from bench.pipeline_rows import chunked_insert, hub_tables, snapshot
 from channelhub.store.db import make_engine
 
 
@@ -48,6 +53,8 @@ def test_benchmark_runs_on_sqlite_and_restores_tracing(monkeypatch: pytest.Monke
     assert named["sqlite @20: ratio pipeline / same rows"] < best < 100
     # the baseline writes more than the order and line rows: every table the pipeline wrote
     assert named["sqlite @20:   rows written per order"] > 4
+    assert named["sqlite @20: planning, then plain insert, chunk by chunk"] > 0
+    assert "sqlite @20:   the thread's gain" in named
     assert all(not name.startswith("postgresql") for name in named)
 
 
@@ -65,3 +72,36 @@ def test_baseline_writes_exactly_the_rows_the_pipeline_wrote(tmp_path: Path) -> 
     finally:
         hub.dispose()
         copy.dispose()
+
+
+def test_overlap_writes_every_chunk_both_ways_then_leaves_no_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _pipeline(f"sqlite:///{tmp_path / 'hub.db'}", 230, "sqlite")  # three chunks
+    writes: list[tuple[int, bool]] = []  # (chunk, written in the caller's thread)
+    caller = threading.get_ident()
+
+    @contextmanager
+    def recorded(*args: object) -> Iterator[Callable[[int], None]]:
+        with chunked_insert(*args) as write:  # type: ignore[arg-type]
+
+            def write_and_record(n: int) -> None:
+                write(n)
+                writes.append((n, threading.get_ident() == caller))
+
+            yield write_and_record
+
+    monkeypatch.setattr(bench.pipeline_overlap, "chunked_insert", recorded)
+    plain = f"sqlite:///{tmp_path / 'plain.db'}"
+    overlap = _overlap(plain, run)
+    assert overlap.sequential > 0 and overlap.overlapped > 0
+    # one after the other in the caller's thread; then each chunk but the last in a writer
+    # thread beside the next chunk's planning
+    assert writes == [(0, True), (1, True), (2, True), (0, False), (1, False), (2, True)]
+    engine = make_engine(plain)
+    try:
+        with engine.connect() as connection:  # both ways' rows taken out again
+            assert connection.execute(text("SELECT count(*) FROM orders")).scalar() == 0
+            assert connection.execute(text("SELECT count(*) FROM stock_movements")).scalar() > 0
+    finally:
+        engine.dispose()
