@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.errors import ConnectFailure
+from channelhub.connectors.errors import ConnectFailure, ServerError
 from channelhub.connectors.results import (
     ChannelFulfilment,
     FulfilmentPush,
@@ -22,13 +22,16 @@ from channelhub.connectors.results import (
 )
 from channelhub.connectors.roles import Capability
 from channelhub.core.fulfilment import Package, Shipment, TrackingEvent, TrackingStatus
+from channelhub.core.lifecycle import HubStatus
+from channelhub.core.order import OrderKey
 from channelhub.jobs.engine.kinds import JobKind
 from channelhub.jobs.engine.runner import JobOptions, run_job, run_job_when_free
+from channelhub.jobs.fulfilment.intercept import request_intercept
 from channelhub.jobs.fulfilment.shipments import apply_shipment
 from channelhub.jobs.stock.push import turn_stock_sync_on
 from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account
-from channelhub.store.repos.jobs import list_dead_letters
+from channelhub.store.repos.jobs import RunCounts, list_dead_letters
 from channelhub.store.repos.leases import acquire_lease, release_lease
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
@@ -301,3 +304,36 @@ async def test_a_dispatch_run_stops_its_catch_up_when_the_warehouse_gives_no_ans
     assert result.outcome == "ok" and not result.more  # no catch-up unit on a dead warehouse
     assert result.counts.failed == 3 and len(wms.calls) == 1
     assert result.note is not None and "2 message(s) handed back untried" in result.note
+
+
+async def test_a_dispatch_run_counts_an_unanswered_cancel_as_failed(
+    session_factory: sessionmaker[Session], vault: Vault, clock: Clock
+) -> None:
+    """A cancel the warehouse did not answer (503) is a failure in the run's counts, not an
+    update; the one it answered next time is."""
+    with session_factory() as session:
+        seed_allocated(session)
+    with session_factory.begin() as session:
+        add_account(
+            session, vault, platform="fakewms", name="US-EAST", now=clock(),
+            credentials={"k": SecretStr("v")},
+        )  # fmt: skip
+    wms = FakeWarehouse(cancel_before=[ServerError("503", status=503)])
+
+    async def dispatch() -> RunCounts:
+        result = await run_job(
+            session_factory, "US-EAST", JobKind.DISPATCH_OUTBOX,
+            connector_factory=lambda _: wms, now=clock,
+        )  # fmt: skip
+        return result.counts
+
+    assert (await dispatch()).updated == 1  # the order, created
+    order = OrderKey(channel="shopify", account="shop-us", external_id="5678901234567890123")
+    with session_factory.begin() as session:
+        request_intercept(session, order, then=HubStatus.CANCELLED, reason="buyer", now=clock())
+    unanswered = await dispatch()
+    assert (unanswered.updated, unanswered.failed) == (0, 1)
+    clock.advance(hours=1)
+    answered = await dispatch()
+    assert (answered.updated, answered.failed) == (1, 0)
+    assert [key for key, _ in wms.cancels] == [outbound().idempotency_key]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channelhub.connectors.errors import BadRequest, ServerError
+from channelhub.connectors.errors import BadRequest, ConnectFailure, ServerError
+from channelhub.connectors.roles import Capability
 from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.models import HubStatus, OrderKey, OutboundState
 from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
@@ -17,6 +19,7 @@ from channelhub.jobs.fulfilment.intercept import (
     intercept_status,
     request_intercept,
 )
+from channelhub.jobs.fulfilment.warehouse_hold import request_warehouse_hold
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.stock import stock_balances
@@ -29,6 +32,7 @@ from tests.jobs.dispatch_fakes import (
     WH,
     FakeWarehouse,
     outbound,
+    queue_outbound,
     seed_allocated,
 )
 
@@ -143,6 +147,75 @@ async def test_cancel_faults_are_retried_or_listed(factory: sessionmaker[Session
     with factory() as session:
         dead = session.scalars(select(OutboxMessage).where(OutboxMessage.state == "dead")).one()
         assert dead.idempotency_key == f"{KEY}#cancel" and "400" in (dead.last_error or "")
+
+
+@pytest.mark.parametrize("silent", [True, False])
+async def test_a_cancel_the_warehouse_never_answers_holds_back_the_runs_other_messages(
+    factory: sessionmaker[Session], silent: bool
+) -> None:
+    """Connection refused on a cancel: the run's next message for that warehouse (a new
+    order) is handed back untried, due with the cancel, as after a refused order; a 503
+    answer is an answer, and the order behind it is sent."""
+    fault = ConnectFailure("connection refused") if silent else ServerError("503", status=503)
+    wms = FakeWarehouse(cancel_before=[fault])
+    await dispatched(factory, wms)
+    intercept(factory)
+    later = outbound((("CUP", 1),), part=2)
+    with factory() as session, session.begin():
+        queue_outbound(session, later, now=T1)
+    summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=T1)
+    assert summary.cancels == [(KEY, "failed")]
+    created = [o.key for o in wms.created]
+    with factory() as session:
+        cancel, create = (
+            session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+            for key in (f"{KEY}#cancel", later.idempotency_key)
+        )
+        assert cancel.attempts == 1
+        if silent:
+            assert [k for k, _ in summary.deferred] == [later.idempotency_key]
+            assert later.idempotency_key not in created
+            assert (create.state, create.attempts) == ("pending", 0)  # no try spent
+            assert create.next_attempt_at == cancel.next_attempt_at  # due together
+        else:
+            assert summary.deferred == [] and summary.sent == [later.idempotency_key]
+            assert later.idempotency_key in created
+
+
+@dataclass
+class HoldingFake(FakeWarehouse):
+    """The fake warehouse that can also hold an accepted order (``HOLD_OUTBOUND``)."""
+
+    hold_before: list[BaseException] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.capabilities = self.capabilities | {Capability.HOLD_OUTBOUND}
+
+    async def hold_outbound(self, idempotency_key: str, *, reason: str) -> OutboundState:
+        self.calls.append(f"hold {idempotency_key}")
+        if self.hold_before:
+            raise self.hold_before.pop(0)
+        return OutboundState.ACCEPTED
+
+    async def release_outbound(self, idempotency_key: str) -> OutboundState:
+        self.calls.append(f"release {idempotency_key}")
+        return OutboundState.ACCEPTED
+
+
+async def test_a_hold_the_warehouse_never_answers_holds_back_the_runs_other_messages(
+    factory: sessionmaker[Session],
+) -> None:
+    wms = HoldingFake(hold_before=[ConnectFailure("connection refused")])
+    await dispatched(factory, wms)
+    later = outbound((("CUP", 1),), part=2)
+    with factory() as session, session.begin():
+        assert request_warehouse_hold(session, OKEY, reason="address check", now=T1) == [KEY]
+        queue_outbound(session, later, now=T1)
+    summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=T1)
+    assert summary.holds == [(KEY, "failed")]
+    assert [k for k, _ in summary.deferred] == [later.idempotency_key]
+    assert f"create {later.idempotency_key}" not in wms.calls  # one try in all: the hold's
 
 
 async def test_cancel_of_an_outbound_not_yet_sent_never_reaches_the_warehouse(

@@ -41,6 +41,7 @@ from channelhub.jobs.stock.push import (
     push_stock,
 )
 from channelhub.store.repos.jobs import RunCounts, record_dead_letter
+from channelhub.store.tables.outbox import OutboxState
 from channelhub.store.tables.stock import WarehouseRow
 
 #: Messages one dispatch / tracking run claims; a full batch means more may be due.
@@ -134,13 +135,18 @@ def warehouse_codes(session: Session, account: str, settings: Mapping[str, Any])
     return codes or [str(settings.get("warehouse") or account)]
 
 
+#: What a cancel or hold became when the warehouse did not answer it (the outbox's states).
+_UNANSWERED = frozenset({OutboxState.FAILED.value, OutboxState.DEAD.value})
+
+
 async def dispatch_outbox_job(context: JobContext) -> bool:
     """Send the due outbound orders and cancels of this account's warehouses.
 
-    Counts: sent and cancels answered -> updated, withdrawn unsent -> unchanged, retrying,
-    dead or handed back untried -> failed (a dead message stays in the outbox to be
-    replayed). A warehouse that gave no answer at all ends the catch-up: the messages handed
-    back wait for the retry time, not for the next unit of this tick.
+    Counts: sent, and cancels and holds answered -> updated, withdrawn unsent -> unchanged,
+    retrying, dead or handed back untried (cancels and holds too) -> failed (a dead message
+    stays in the outbox to be replayed). A warehouse that gave no answer at all ends the
+    catch-up: the messages handed back wait for the retry time, not for the next unit of
+    this tick.
     """
     connector = context.connector()
     if not isinstance(connector, Warehouse):
@@ -154,9 +160,12 @@ async def dispatch_outbox_job(context: JobContext) -> bool:
         limit=BATCH,
         fence=context.fence,
     )
+    answered = [s for _, s in summary.cancels + summary.holds if s not in _UNANSWERED]
+    unanswered = len(summary.cancels) + len(summary.holds) - len(answered)
     handled = (
         len(summary.sent)
         + len(summary.cancels)
+        + len(summary.holds)
         + len(summary.withdrawn)
         + len(summary.retrying)
         + len(summary.dead)
@@ -164,9 +173,9 @@ async def dispatch_outbox_job(context: JobContext) -> bool:
     _record(
         context,
         RunCounts(
-            updated=len(summary.sent) + len(summary.cancels),
+            updated=len(summary.sent) + len(answered),
             unchanged=len(summary.withdrawn),
-            failed=len(summary.retrying) + len(summary.dead) + len(summary.deferred),
+            failed=len(summary.retrying) + len(summary.dead) + len(summary.deferred) + unanswered,
         ),
     )
     if summary.deferred:

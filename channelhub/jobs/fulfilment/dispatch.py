@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -32,7 +33,6 @@ from channelhub.connectors.errors import (
     FatalError,
     NotFoundError,
     RetryableError,
-    TransportFailure,
 )
 from channelhub.connectors.results import OutboundReceipt
 from channelhub.connectors.roles import Capability, Warehouse, require
@@ -43,11 +43,13 @@ from channelhub.jobs.engine.fencing import Fence, no_fence
 from channelhub.jobs.fulfilment.intercept import send_cancel
 from channelhub.jobs.fulfilment.outbound import (
     Claimed,
+    OnSilent,
     SessionFactory,
     cancel_message_key,
     claim,
     move_order,
     order_row,
+    record_retry,
     warehouse_target,
 )
 from channelhub.jobs.fulfilment.warehouse_hold import OUTBOUND_HOLD, OUTBOUND_RELEASE, send_hold
@@ -57,7 +59,6 @@ from channelhub.store.repos.orders import StatusChanged
 from channelhub.store.repos.outbox import (
     DEFAULT_MAX_ATTEMPTS,
     dead_letter,
-    mark_failed,
     mark_sent,
     release_untried,
 )
@@ -111,12 +112,11 @@ async def dispatch_outbox(
         if message.target in unreachable:
             _hand_back(session_factory, message, *unreachable[message.target], now, summary)
             continue
+        silent = partial(_silent, unreachable, message.target)
         if message.kind == OUTBOUND_CREATE:
-            silent = await _send_create(
-                session_factory, message, connector, now, max_attempts, summary, fence
+            await _send_create(
+                session_factory, message, connector, now, max_attempts, summary, fence, silent
             )
-            if silent is not None:
-                unreachable[message.target] = silent
         elif message.kind in (OUTBOUND_HOLD, OUTBOUND_RELEASE):
             state = await send_hold(
                 session_factory,
@@ -125,6 +125,7 @@ async def dispatch_outbox(
                 now=now,
                 max_attempts=max_attempts,
                 fence=fence,
+                on_silent=silent,
             )
             summary.holds.append((str(message.payload.get("idempotency_key")), state))
         elif message.kind == OUTBOUND_CANCEL:
@@ -135,6 +136,7 @@ async def dispatch_outbox(
                 now=now,
                 max_attempts=max_attempts,
                 fence=fence,
+                on_silent=silent,
             )
             summary.cancels.append((str(message.payload.get("idempotency_key")), state))
         else:
@@ -145,6 +147,14 @@ async def dispatch_outbox(
     return summary
 
 
+def _silent(
+    unreachable: dict[str, tuple[str, datetime]], target: str, why: str, until: datetime
+) -> None:
+    """``target`` gave no answer at all: the run's other messages for it (orders, cancels,
+    holds alike) are handed back untried, due with the one that failed."""
+    unreachable.setdefault(target, (why, until))
+
+
 async def _send_create(
     session_factory: SessionFactory,
     message: Claimed,
@@ -152,11 +162,12 @@ async def _send_create(
     now: datetime,
     max_attempts: int,
     summary: DispatchSummary,
-    fence: Fence = no_fence,
-) -> tuple[str, datetime] | None:
-    """Send one outbound order. Returns why and until when its warehouse is unreachable when
-    it gave no answer at all (connection refused, no answer in time: the others of the run
-    are handed back untried), else None."""
+    fence: Fence,
+    on_silent: OnSilent,
+) -> None:
+    """Send one outbound order; ``on_silent`` is told when its warehouse gave no answer at
+    all (connection refused, no answer in time: the others of the run are handed back
+    untried)."""
     try:
         outbound = OutboundOrder.model_validate(message.payload, strict=False)
     except ValidationError as error:
@@ -187,11 +198,9 @@ async def _send_create(
             await _cancel_older(session_factory, connector, old_key, outbound, now, fence)
         receipt = await _create_once(connector, outbound, first_try=first_try, fence=fence)
     except RetryableError as error:
-        retry_at = _record_retry(
-            session_factory, message, outbound, str(error), now, max_attempts, summary
+        _record_retry(
+            session_factory, message, outbound, error, now, max_attempts, summary, on_silent
         )
-        if isinstance(error, TransportFailure) and retry_at is not None:
-            return str(error), retry_at
         return None
     except (FatalError, ChannelhubError) as error:
         _record_refusal(session_factory, message, outbound, _every_reason(error), now, summary)
@@ -374,26 +383,30 @@ def _record_retry(
     session_factory: SessionFactory,
     message: Claimed,
     outbound: OutboundOrder,
-    error: str,
+    error: RetryableError,
     now: datetime,
     max_attempts: int,
     summary: DispatchSummary,
-) -> datetime | None:
-    """Record a retryable failure; returns when the message is due again (None: it is dead)."""
-    with session_factory() as session, session.begin():
-        state = mark_failed(session, message.id, error=error, now=now, max_attempts=max_attempts)
+    on_silent: OnSilent,
+) -> None:
+    """Record a retryable failure: retried later, or dead and the order to exception."""
+
+    def given_up(session: Session, state: OutboxState) -> None:
         if state is OutboxState.DEAD:
             reason = f"outbound {outbound.idempotency_key} gave up after {message.attempts} tries"
             _to_exception(session, outbound, f"{reason}: {error}", now)
-            retry_at = None
-        else:
-            row = session.get(OutboxMessage, message.id)
-            retry_at = None if row is None else row.next_attempt_at
-    if state is OutboxState.DEAD:
-        summary.dead.append((outbound.idempotency_key, error))
-    else:
-        summary.retrying.append((outbound.idempotency_key, error))
-    return retry_at
+
+    state, _ = record_retry(
+        session_factory,
+        message,
+        error,
+        now=now,
+        max_attempts=max_attempts,
+        on_silent=on_silent,
+        with_state=given_up,
+    )
+    failed = (outbound.idempotency_key, str(error))
+    (summary.dead if state is OutboxState.DEAD else summary.retrying).append(failed)
 
 
 def _hand_back(

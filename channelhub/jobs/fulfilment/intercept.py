@@ -30,10 +30,13 @@ from channelhub.core.warehouse_reports import InterceptOutcome, InterceptResult
 from channelhub.jobs.engine.fencing import Fence, no_fence
 from channelhub.jobs.fulfilment.outbound import (
     Claimed,
+    OnSilent,
     SessionFactory,
     cancel_message_key,
     move_order,
     order_row,
+    record_retry,
+    unheeded,
     warehouse_target,
 )
 from channelhub.jobs.orders.pipeline import OUTBOUND_CANCEL, OUTBOUND_CREATE, open_movements
@@ -162,9 +165,12 @@ async def send_cancel(
     now: datetime,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     fence: Fence = no_fence,
+    on_silent: OnSilent = unheeded,
 ) -> str:
     """Send one claimed cancel; returns what became of it (an outbound state or outbox state).
-    ``fence`` is passed right before the call to the warehouse."""
+    ``fence`` is passed right before the call to the warehouse; ``on_silent`` is told when
+    the warehouse gave no answer at all
+    (:func:`~channelhub.jobs.fulfilment.outbound.record_retry`)."""
     key = str(message.payload.get("idempotency_key"))
     reason = str(message.payload.get("reason") or "intercepted")
     with session_factory() as session:
@@ -193,10 +199,14 @@ async def send_cancel(
         except NotFoundError:
             answer, why = OutboundState.CANCELLED, "the warehouse does not have it"
         except RetryableError as error:
-            with session_factory() as session, session.begin():
-                done = mark_failed(
-                    session, message.id, error=str(error), now=now, max_attempts=max_attempts
-                )
+            done, _ = record_retry(
+                session_factory,
+                message,
+                error,
+                now=now,
+                max_attempts=max_attempts,
+                on_silent=on_silent,
+            )
             return done.value
         except FatalError as error:
             with session_factory() as session, session.begin():

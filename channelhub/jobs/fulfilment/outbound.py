@@ -15,14 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channelhub.connectors.errors import RetryableError, TransportFailure
 from channelhub.core.errors import InvalidInput
 from channelhub.core.lifecycle import HubStatus, allowed_targets
 from channelhub.core.order import OrderKey
 from channelhub.core.reservations import open_reservations
 from channelhub.jobs.orders.pipeline import open_movements
 from channelhub.store.repos.orders import transition_order
-from channelhub.store.repos.outbox import claim_due
+from channelhub.store.repos.outbox import DEFAULT_MAX_ATTEMPTS, claim_due, mark_failed
 from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 
 SessionFactory = Callable[[], Session]
 
@@ -62,6 +64,45 @@ class Claimed:
     target: str
     payload: dict[str, Any]
     attempts: int
+
+
+#: Told why and until when a warehouse gave no answer at all, so the dispatch run hands its
+#: other messages for that warehouse back untried (see :func:`record_retry`).
+OnSilent = Callable[[str, datetime], None]
+
+
+def unheeded(why: str, until: datetime) -> None:
+    """An :data:`OnSilent` for a sender called on its own (nothing else to hold back)."""
+
+
+def record_retry(
+    session_factory: SessionFactory,
+    message: Claimed,
+    error: RetryableError,
+    *,
+    now: datetime,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    on_silent: OnSilent = unheeded,
+    with_state: Callable[[Session, OutboxState], None] | None = None,
+) -> tuple[OutboxState, datetime | None]:
+    """Record a retryable failure of ``message``: its state (failed, or dead after
+    ``max_attempts``) and when it is due again (None: dead). When the warehouse gave no answer
+    at all (:class:`~channelhub.connectors.errors.TransportFailure`) and the message will be
+    tried again, ``on_silent`` is told why and when, whatever the message's kind: a cancel or
+    a hold to a warehouse that is down says so as well as an order does. ``with_state`` runs
+    in the same transaction, told the new state (an order given up on goes to exception with
+    its message's death, atomically)."""
+    with session_factory() as session, session.begin():
+        state = mark_failed(
+            session, message.id, error=str(error), now=now, max_attempts=max_attempts
+        )
+        if with_state is not None:
+            with_state(session, state)
+        row = session.get(OutboxMessage, message.id)
+        due = None if state is OutboxState.DEAD or row is None else row.next_attempt_at
+    if isinstance(error, TransportFailure) and due is not None:
+        on_silent(str(error), due)
+    return state, due
 
 
 def claim(

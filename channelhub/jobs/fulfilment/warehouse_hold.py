@@ -28,13 +28,20 @@ from channelhub.core.fulfilment import OutboundState
 from channelhub.core.lifecycle import HubStatus
 from channelhub.core.order import OrderKey
 from channelhub.jobs.engine.fencing import Fence, no_fence
-from channelhub.jobs.fulfilment.outbound import Claimed, SessionFactory, order_row, warehouse_target
+from channelhub.jobs.fulfilment.outbound import (
+    Claimed,
+    OnSilent,
+    SessionFactory,
+    order_row,
+    record_retry,
+    unheeded,
+    warehouse_target,
+)
 from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.outbox import (
     DEFAULT_MAX_ATTEMPTS,
     dead_letter,
     enqueue,
-    mark_failed,
     mark_sent,
 )
 from channelhub.store.tables.fulfilment import OutboundOrderRow
@@ -130,8 +137,10 @@ async def send_hold(
     now: datetime,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     fence: Fence = no_fence,
+    on_silent: OnSilent = unheeded,
 ) -> str:
-    """Send one claimed hold or release; returns the warehouse's state word or the outbox's."""
+    """Send one claimed hold or release; returns the warehouse's state word or the outbox's
+    (``on_silent``: told when the warehouse gave no answer at all)."""
     key = str(message.payload.get("idempotency_key"))
     release = message.kind == OUTBOUND_RELEASE
     verb = "release" if release else "hold"
@@ -150,10 +159,9 @@ async def send_hold(
         else:
             state = await connector.hold_outbound(key, reason=str(message.payload.get("reason")))
     except RetryableError as error:
-        with session_factory() as session, session.begin():
-            done = mark_failed(
-                session, message.id, error=str(error), now=now, max_attempts=max_attempts
-            )
+        done, _ = record_retry(
+            session_factory, message, error, now=now, max_attempts=max_attempts, on_silent=on_silent
+        )
         return done.value
     except (FatalError, ChannelhubError) as error:
         with session_factory() as session, session.begin():
