@@ -15,13 +15,17 @@ from channelhub.core.errors import ChannelhubError, InvalidInput
 from channelhub.core.models import HubStatus, OrderKey, OutboundState
 from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
 from channelhub.jobs.fulfilment.intercept import (
+    AFTER_SENDING,
     apply_cancel_answer,
     intercept_status,
     request_intercept,
 )
+from channelhub.jobs.fulfilment.outbound import warehouse_target
 from channelhub.jobs.fulfilment.warehouse_hold import request_warehouse_hold
+from channelhub.jobs.orders.pipeline import OUTBOUND_CANCEL
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
+from channelhub.store.repos.outbox import claim_due, enqueue, mark_sent
 from channelhub.store.repos.stock import stock_balances
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
@@ -216,6 +220,40 @@ async def test_a_hold_the_warehouse_never_answers_holds_back_the_runs_other_mess
     assert summary.holds == [(KEY, "failed")]
     assert [k for k, _ in summary.deferred] == [later.idempotency_key]
     assert f"create {later.idempotency_key}" not in wms.calls  # one try in all: the hold's
+
+
+async def test_a_cancel_waits_untried_while_another_run_sends_its_order(
+    factory: sessionmaker[Session],
+) -> None:
+    """The order is being sent by another run (claimed, no answer yet) when its cancel comes
+    due: the cancel is handed back untried, due again shortly, every time, with no try spent;
+    once the send is over the cancel is decided (here the other run stored nothing of the
+    order at the warehouse, so it is cancelled without a call)."""
+    with factory() as session:
+        seed_allocated(session)
+    with factory() as session, session.begin():  # another run claims the order and is sending
+        (claimed,) = claim_due(session, now=T0, claim_for=timedelta(minutes=5))
+        enqueue(
+            session, idempotency_key=f"{KEY}#cancel", target=warehouse_target(WH),
+            kind=OUTBOUND_CANCEL, payload={"idempotency_key": KEY, "reason": "re-planned"},
+            now=T0,
+        )  # fmt: skip
+    wms = FakeWarehouse()
+    for seconds in (0, 30, 60):  # the send still in flight
+        at = T0 + timedelta(seconds=seconds)
+        summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=at)
+        assert summary.cancels == [(KEY, "pending")] and wms.calls == []
+        with factory() as session:
+            cancel = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == OUTBOUND_CANCEL)
+            ).one()
+            assert (cancel.state, cancel.attempts) == ("pending", 0)
+            assert cancel.next_attempt_at == at + AFTER_SENDING
+            assert "is being sent" in (cancel.last_error or "")
+    with factory() as session, session.begin():
+        mark_sent(session, claimed.id, now=T0 + timedelta(seconds=70))  # the other run's answer
+    summary = await dispatch_outbox(factory, warehouses={WH: wms}, now=T0 + timedelta(seconds=90))
+    assert summary.cancels == [(KEY, "cancelled")] and wms.calls == []
 
 
 async def test_cancel_of_an_outbound_not_yet_sent_never_reaches_the_warehouse(

@@ -135,8 +135,11 @@ def warehouse_codes(session: Session, account: str, settings: Mapping[str, Any])
     return codes or [str(settings.get("warehouse") or account)]
 
 
-#: What a cancel or hold became when the warehouse did not answer it (the outbox's states).
-_UNANSWERED = frozenset({OutboxState.FAILED.value, OutboxState.DEAD.value})
+#: What a cancel or hold became when the warehouse did not answer it (the outbox's states:
+#: pending is a cancel handed back untried while the order it cancels is being sent).
+_UNANSWERED = frozenset(
+    {OutboxState.FAILED.value, OutboxState.DEAD.value, OutboxState.PENDING.value}
+)
 
 
 async def dispatch_outbox_job(context: JobContext) -> bool:

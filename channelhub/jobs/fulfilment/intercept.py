@@ -14,7 +14,7 @@ The cancel message is the intercept's record: its payload keeps what was asked (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,8 +46,8 @@ from channelhub.store.repos.outbox import (
     DEFAULT_MAX_ATTEMPTS,
     dead_letter,
     enqueue,
-    mark_failed,
     mark_sent,
+    release_untried,
 )
 from channelhub.store.repos.stock import record_movement
 from channelhub.store.tables.fulfilment import OutboundOrderRow
@@ -157,6 +157,10 @@ def _cancel_message(session: Session, outbound_key: str) -> OutboxMessage | None
     ).one_or_none()
 
 
+#: How long a cancel waits when the order it cancels is being sent by another run.
+AFTER_SENDING = timedelta(seconds=30)
+
+
 async def send_cancel(
     session_factory: SessionFactory,
     message: Claimed,
@@ -184,9 +188,14 @@ async def send_cancel(
         except NotFound:
             state = None
     if create is not None and create.state == OutboxState.SENDING.value:
+        # another run is sending the order right now: the cancel waits for its answer without
+        # spending a try (it never reached the warehouse), however long that send takes
+        waiting = f"not sent: {key} is being sent; the cancel follows its answer"
         with session_factory() as session, session.begin():
-            mark_failed(session, message.id, error=f"{key} is being sent; cancel after", now=now)
-        return OutboxState.FAILED.value
+            waits = release_untried(
+                session, message.id, retry_at=now + AFTER_SENDING, error=waiting, now=now
+            )
+        return waits.value
     # No outbound row: no sender ever claimed it, so it cannot be at the warehouse.
     if state is None or state in _FINAL:
         answer = state if state in _FINAL else OutboundState.CANCELLED

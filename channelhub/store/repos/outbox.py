@@ -164,9 +164,11 @@ def mark_failed(
 
 def release_untried(
     session: Session, message_id: int, *, retry_at: datetime, error: str, now: datetime
-) -> None:
+) -> OutboxState:
     """Hand a claimed message back without trying it (its warehouse stopped answering earlier
-    in the run): the claim's attempt is not counted, and it is due again at ``retry_at``."""
+    in the run, or what it follows is still being sent): the claim's attempt is not counted,
+    and it is due again at ``retry_at``. Returns its state (failed after earlier tries,
+    else pending)."""
     row = _get(session, message_id)
     row.attempts = max(row.attempts - 1, 0)
     row.state = (OutboxState.FAILED if row.attempts else OutboxState.PENDING).value
@@ -174,6 +176,7 @@ def release_untried(
     row.last_error = error[:MAX_ERROR_LENGTH]
     row.updated_at = now
     session.flush()
+    return OutboxState(row.state)
 
 
 def dead_letter(session: Session, message_id: int, *, error: str, now: datetime) -> None:
