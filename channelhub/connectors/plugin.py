@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from channelhub.connectors.http.auth import ProcessTokens, TokenSlot
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import BucketBackend, RateLimit
 from channelhub.connectors.http.retry import RetryPolicy
@@ -64,11 +65,24 @@ class ConnectorContext:
     #: the process's finished-operation wakes (:mod:`channelhub.connectors.wakes`): a
     #: verified webhook ends a poll pause early; None: pauses run in full
     wakes: OperationWakes | None = field(default=None, repr=False)
+    #: the process's tokens (:class:`~channelhub.connectors.http.auth.ProcessTokens`): a
+    #: token one job run's connector obtained serves the account's later runs while it is
+    #: fresh; None: each connector fetches its own
+    tokens: ProcessTokens | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.redactor.account is None:
             self.redactor.account = self.account
         self.redactor.add(*self.credentials.values())
+
+    def token_slot(self, purpose: str, *secrets: SecretStr) -> TokenSlot | None:
+        """Where the process keeps this account's token for ``purpose`` obtained with
+        ``secrets`` (hand it to :class:`~channelhub.connectors.http.auth.RefreshingToken`
+        as ``shared``); None when the process keeps none."""
+        if self.tokens is None:
+            return None
+        scope = (self.platform, self.account, self.base_url, purpose)
+        return self.tokens.slot(scope, secrets)
 
     def credential(self, name: str) -> SecretStr:
         """A required credential; a clear error names the account and the missing key."""

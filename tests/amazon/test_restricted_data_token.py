@@ -13,6 +13,7 @@ import pytest
 
 from channelhub.connectors.amazon import AmazonConnector
 from channelhub.connectors.amazon.connector import RDT_MARGIN
+from channelhub.connectors.http.auth import ProcessTokens
 from channelhub.core.models import Order
 from channelhub.mappings.amazon.requests import RDT_PATH, SEARCH_ORDERS_PATH
 from channelhub.simulators.amazon.state import TOKEN_LIFETIME
@@ -133,10 +134,34 @@ async def test_a_403_that_is_not_about_the_token_is_not_retried() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("kept", [True, False])
+async def test_the_next_job_runs_connector_takes_the_process_tokens(kept: bool) -> None:
+    """Each job run builds its own connector; with the process's tokens (as every connector
+    factory passes them) the account's next run calls neither LWA nor
+    createRestrictedDataToken while their tokens are fresh. Without them: two more calls a
+    run."""
+    rig = make_rig(seed=11, order_count=150)
+    context = dataclasses.replace(rig.context(), tokens=ProcessTokens() if kept else None)
+    for _ in range(3):  # three runs, one connector each
+        connector = AmazonConnector(context)
+        orders = await _pull(connector, rig)
+        assert len(orders) == 150 and _with_buyer_data(orders)
+        await connector.aclose()
+        rig.time.now += timedelta(minutes=5)
+    lwa_posts = rig.sim.journal.count("POST", "/auth/o2/token")
+    assert (lwa_posts, _rdt_posts(rig)) == ((1, 1) if kept else (3, 3))
+    assert _refused(rig) == []
+    rig.assert_requests_follow_the_contract()
+
+
+@pytest.mark.anyio
 async def test_two_accounts_never_share_an_rdt() -> None:
     rig = make_rig(seed=10, order_count=300)
-    first = rig.connector()
-    second = AmazonConnector(dataclasses.replace(rig.context(), account="other-amazon"))
+    process = ProcessTokens()  # one process serving both accounts: still never shared
+    first = AmazonConnector(dataclasses.replace(rig.context(), tokens=process))
+    second = AmazonConnector(
+        dataclasses.replace(rig.context(), account="other-amazon", tokens=process)
+    )
     since = rig.time.now - timedelta(days=30)
     pages = [first.pull_orders(since=since), second.pull_orders(since=since)]
     counts = [0, 0]

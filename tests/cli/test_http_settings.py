@@ -86,3 +86,23 @@ def test_the_jobs_of_one_process_share_its_rate_limit_buckets(ready_hub: Hub) ->
         one, two = factory(row), factory(row)
     bucket = one._http.limiter.bucket("my-shipbob", "orders")
     assert bucket is two._http.limiter.bucket("my-shipbob", "orders")
+
+
+def test_the_jobs_of_one_process_share_its_tokens(ready_hub: Hub) -> None:
+    """Every connector the process's factory makes keeps its tokens in the factory's
+    ProcessTokens, under one slot per account and credentials: a later job run of the account
+    takes the token the earlier run fetched (tests/amazon/test_restricted_data_token.py)."""
+    code, _, err = ready_hub(
+        "accounts", "add", "ups", "my-ups", "-c", "client_id=ups-client", "-c",
+        "client_secret=ups-secret",
+    )  # fmt: skip
+    assert code == 0, err
+    settings = load_settings(ready_hub.home)
+    with open_engine(settings) as engine, ready_hub.session() as session:
+        factory = connector_factory_for(settings, buckets_for(engine, settings))
+        row = get_account(session, "my-ups")
+        one, two = factory(row), factory(row)
+    assert one.token._shared is not None and one.token._shared == two.token._shared
+    assert one.token._shared.tokens is factory.tokens
+    asyncio.run(one.aclose())
+    asyncio.run(two.aclose())

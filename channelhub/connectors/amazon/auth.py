@@ -10,6 +10,9 @@ Restricted Data Tokens (:class:`RestrictedTokens`) work the same way: one
 :class:`RefreshingToken` per restricted-resource set (method, path or path pattern, data
 elements), held by the account's connector, reused until ``margin`` seconds before the RDT's
 ``expiresIn`` and dropped on a 403 that calls it expired or invalid (:func:`is_rejected_token`).
+Both are also kept for the process per account (``shared``,
+:class:`~channelhub.connectors.http.auth.ProcessTokens`): the account's next job run takes
+them while fresh instead of calling LWA and createRestrictedDataToken again.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import httpx
 from pydantic import SecretStr
 
 from channelhub.connectors.errors import ConnectorError, Forbidden
-from channelhub.connectors.http.auth import RefreshingToken, TokenFetcher, TokenGrant
+from channelhub.connectors.http.auth import RefreshingToken, TokenFetcher, TokenGrant, TokenSlot
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import Clock
 from channelhub.core.redaction import SecretRedactor
@@ -155,12 +158,15 @@ class RestrictedTokens:
         clock: Clock = time.monotonic,
         margin: float = 60.0,
         redactor: SecretRedactor | None = None,
+        shared: Callable[[RestrictedResource], TokenSlot | None] | None = None,
     ) -> None:
         self._fetch = fetch
         self._redactor = redactor
         self._clock = clock
         self._margin = margin
         self._tokens: dict[RestrictedResource, RefreshingToken] = {}
+        #: where the process keeps each resource set's RDT for the account's later runs
+        self._shared = shared
 
     def __repr__(self) -> str:
         return f"RestrictedTokens(resources={len(self._tokens)}, fetches={self.fetches})"
@@ -178,7 +184,11 @@ class RestrictedTokens:
                 return await self._fetch(resource)
 
             token = RefreshingToken(
-                fetch, clock=self._clock, margin=self._margin, redactor=self._redactor
+                fetch,
+                clock=self._clock,
+                margin=self._margin,
+                redactor=self._redactor,
+                shared=None if self._shared is None else self._shared(resource),
             )
             self._tokens[resource] = token
         return token

@@ -155,12 +155,27 @@ class AmazonConnector:
             clock=context.clock,
             redactor=context.redactor,
             observer=context.observer,
+            shared=context.token_slot(
+                f"lwa {self.lwa_url} {NOTIFICATIONS_SCOPE}",
+                context.credential("client_id"),
+                context.credential("client_secret"),
+            ),
         )
         queue = QueueSettings.of(context.account, settings, context.credentials)
         #: the seller's SQS queue of ORDER_CHANGE notifications (None: polling only)
         self.notification_queue = NotificationQueue(queue) if queue is not None else None
+        authorized = tuple(
+            context.credential(name) for name in ("client_id", "client_secret", "refresh_token")
+        )
         self.rdts = RestrictedTokens(
-            self._create_rdt, clock=context.clock, margin=RDT_MARGIN, redactor=context.redactor
+            self._create_rdt,
+            clock=context.clock,
+            margin=RDT_MARGIN,
+            redactor=context.redactor,
+            shared=lambda resource: context.token_slot(
+                f"rdt {resource.method} {resource.path} {','.join(resource.data_elements)}",
+                *authorized,
+            ),
         )
         self.stock = StockPusher(
             call=self.call,

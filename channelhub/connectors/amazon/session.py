@@ -70,7 +70,13 @@ class SpApiSession:
             refresh_token=refresh_token,
         )
         self.token = RefreshingToken(
-            fetch, clock=context.clock, redactor=context.redactor, observer=context.observer
+            fetch,
+            clock=context.clock,
+            redactor=context.redactor,
+            observer=context.observer,
+            shared=context.token_slot(
+                f"lwa {self.lwa_url}", client_id, client_secret, refresh_token
+            ),
         )
         self.http = http_client_for(
             context, default_base_url=default_base_url, limits=limits, auth=LwaAuth(self.token)

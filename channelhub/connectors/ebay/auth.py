@@ -8,12 +8,12 @@ live in this object (one per account's connector), never in module state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import httpx
 from pydantic import SecretStr
 
-from channelhub.connectors.http.auth import RefreshingToken, TokenFetcher, TokenGrant
+from channelhub.connectors.http.auth import RefreshingToken, TokenFetcher, TokenGrant, TokenSlot
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import Clock
 from channelhub.mappings.ebay import (
@@ -46,6 +46,7 @@ class EbayScopedAuth:
         client_secret: SecretStr,
         refresh_token: SecretStr,
         clock: Clock,
+        shared: Callable[[str], TokenSlot | None] | None = None,
     ) -> None:
         self._http = token_http
         self._client_id = client_id
@@ -58,6 +59,7 @@ class EbayScopedAuth:
                 redactor=token_http.redactor,
                 observer=token_http.observer,
                 kind=f"access ({api})",
+                shared=None if shared is None else shared(api),
             )
             for api in API_SCOPES
         }

@@ -118,6 +118,12 @@ class EbayConnector:
             client_secret=context.credential("client_secret"),
             refresh_token=context.credential("refresh_token"),
             clock=context.clock,
+            shared=lambda api: context.token_slot(
+                f"oauth {api}",
+                context.credential("client_id"),
+                context.credential("client_secret"),
+                context.credential("refresh_token"),
+            ),
         )
         self.http: ConnectorHttpClient = http_client_for(
             context, default_base_url=DEFAULT_BASE_URL, limits=LIMITS, auth=self.auth

@@ -4,13 +4,25 @@ A hook belongs to one account's client. :class:`RefreshingToken` keeps that acco
 token in the instance (never in module state: a global cache is how one seller's token ends
 up on another seller's request) and refreshes it from ``expires_in`` with a safety margin.
 Concurrent callers that find it stale share one refresh through an ``asyncio.Lock``.
+
+A connector lives for one job run, so a token kept only by it was fetched again by every run:
+one token call for each of the hundreds of runs a day of an account whose stock push wakes on
+every change. :class:`ProcessTokens` keeps them for the process instead, owned by its
+connector factory (not module state) and keyed by platform, account, base URL, what the token
+is for and a keyed digest of the credentials it was obtained with (:class:`TokenSlot`): a later
+run's connector takes the token while it is fresh, its redactor learning it, and a token the
+platform refused is dropped for every run. A changed credential is a different key. No library
+offers this for httpx (authlib's clients keep a token per client, as this module did).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -89,6 +101,73 @@ TokenFetcher = Callable[[], Awaitable[TokenGrant]]
 """Calls the platform's token endpoint (refresh-token or client-credentials grant)."""
 
 
+@dataclass(frozen=True, repr=False)
+class HeldToken:
+    """A token kept for the process, and when (on the connectors' clock) to refresh it."""
+
+    token: SecretStr
+    refresh_at: float
+
+
+class ProcessTokens:
+    """The tokens one process's connectors obtained, for the connectors of later job runs of
+    the same account (see the module docstring). Thread-safe; never awaits, so one instance
+    serves any number of event loops."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[Hashable, HeldToken] = {}
+        self._salt = os.urandom(16)  # the credentials' digests mean nothing outside it
+
+    def __repr__(self) -> str:
+        return f"ProcessTokens(held={len(self._held)})"
+
+    def slot(self, scope: tuple[Hashable, ...], secrets: tuple[SecretStr, ...]) -> TokenSlot:
+        """The slot of the token for ``scope`` (platform, account, base URL, purpose)
+        obtained with ``secrets``."""
+        digest = hashlib.blake2b(key=self._salt, digest_size=16)
+        for secret in secrets:
+            digest.update(secret.get_secret_value().encode())
+            digest.update(b"\x00")
+        return TokenSlot(self, (*scope, digest.hexdigest()))
+
+    def get(self, key: Hashable) -> HeldToken | None:
+        with self._lock:
+            return self._held.get(key)
+
+    def put(self, key: Hashable, held: HeldToken) -> None:
+        with self._lock:
+            self._held[key] = held
+
+    def drop(self, key: Hashable, token: SecretStr | None) -> None:
+        """Forget the token of ``key`` if it is still ``token`` (None: whatever it is)."""
+        with self._lock:
+            found = self._held.get(key)
+            if found is not None and (token is None or found.token == token):
+                del self._held[key]
+
+
+@dataclass(frozen=True)
+class TokenSlot:
+    """Where one account's token for one purpose is kept for the process."""
+
+    tokens: ProcessTokens
+    key: tuple[Hashable, ...]
+
+    def __repr__(self) -> str:
+        return f"TokenSlot({self.key[:-1]!r})"  # not the credentials' digest
+
+    def fresh(self, now: float) -> HeldToken | None:
+        held = self.tokens.get(self.key)
+        return held if held is not None and now < held.refresh_at else None
+
+    def keep(self, token: SecretStr, refresh_at: float) -> None:
+        self.tokens.put(self.key, HeldToken(token, refresh_at))
+
+    def drop(self, token: SecretStr | None) -> None:
+        self.tokens.drop(self.key, token)
+
+
 class RefreshingToken:
     """One account's access token, refreshed ``margin`` seconds before it expires.
 
@@ -107,8 +186,11 @@ class RefreshingToken:
         redactor: SecretRedactor | None = None,
         observer: ConnectorObserver | None = None,
         kind: str = "access",
+        shared: TokenSlot | None = None,
     ) -> None:
         self._fetch = fetch
+        #: where the process keeps this token for other runs' connectors (None: this one's)
+        self._shared = shared
         self._observer = observer
         self.kind = kind
         self._redactor = redactor
@@ -132,7 +214,7 @@ class RefreshingToken:
             assert self._token is not None
             return self._token
         async with self._lock:
-            if not self._is_fresh():  # another caller may have refreshed while we waited
+            if not self._is_fresh() and not self._adopted():
                 grant = await self._fetch()
                 if self._redactor is not None:
                     self._redactor.add(grant.access_token)
@@ -140,6 +222,8 @@ class RefreshingToken:
                 margin = min(self._margin, grant.expires_in / 2)
                 self._token = grant.access_token
                 self._refresh_at = self._clock() + grant.expires_in - margin
+                if self._shared is not None:
+                    self._shared.keep(grant.access_token, self._refresh_at)
                 if self._observer is not None:
                     self._observer.on_token(self.kind, expires_in=grant.expires_in, renews=True)
                     if grant.refresh_expires_in is not None:
@@ -155,8 +239,21 @@ class RefreshingToken:
         """
         if rejected is not None and rejected != self._token:
             return
+        if self._shared is not None:
+            self._shared.drop(rejected if rejected is not None else self._token)
         self._token = None
         self._refresh_at = 0.0
+
+    def _adopted(self) -> bool:
+        """Take the process's fresh token for this slot (another run's connector fetched it),
+        the account's redactor learning it first; False when there is none."""
+        held = None if self._shared is None else self._shared.fresh(self._clock())
+        if held is None:
+            return False
+        if self._redactor is not None:
+            self._redactor.add(held.token)
+        self._token, self._refresh_at = held.token, held.refresh_at
+        return True
 
 
 class HeaderTokenAuth:

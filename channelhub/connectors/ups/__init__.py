@@ -71,7 +71,15 @@ class UpsCarrier:
             return TokenGrant.from_oauth_response(response.json())
 
         self.token = RefreshingToken(
-            fetch, clock=context.clock, redactor=context.redactor, observer=context.observer
+            fetch,
+            clock=context.clock,
+            redactor=context.redactor,
+            observer=context.observer,
+            shared=context.token_slot(
+                f"oauth {merchant or ''}",
+                context.credential("client_id"),
+                context.credential("client_secret"),
+            ),
         )
         self._http = http_client_for(
             context,

@@ -14,7 +14,7 @@ import uuid
 import httpx
 from pydantic import SecretStr
 
-from channelhub.connectors.http.auth import RefreshingToken, TokenGrant
+from channelhub.connectors.http.auth import RefreshingToken, TokenGrant, TokenSlot
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import Clock
 from channelhub.mappings.walmart import SERVICE_NAME, TOKEN_PATH, basic_client_auth, token_form
@@ -42,6 +42,7 @@ class WalmartAuth:
         client_secret: SecretStr,
         clock: Clock,
         rng: random.Random | None = None,
+        shared: TokenSlot | None = None,
     ) -> None:
         self._http = token_http
         self._client_id = client_id
@@ -52,6 +53,7 @@ class WalmartAuth:
             clock=clock,
             redactor=token_http.redactor,
             observer=token_http.observer,
+            shared=shared,
         )
 
     def __repr__(self) -> str:

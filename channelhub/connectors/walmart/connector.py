@@ -154,6 +154,9 @@ class WalmartConnector:
             client_secret=context.credential("client_secret"),
             clock=context.clock,
             rng=context.rng,
+            shared=context.token_slot(
+                "oauth", context.credential("client_id"), context.credential("client_secret")
+            ),
         )
         self.http: ConnectorHttpClient = http_client_for(
             context, default_base_url=DEFAULT_BASE_URL, limits=LIMITS, auth=self.auth

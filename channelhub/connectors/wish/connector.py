@@ -153,6 +153,7 @@ class WishConnector:
             clock=context.clock,
             redactor=self._token_http.redactor,
             observer=self._token_http.observer,
+            shared=context.token_slot("oauth", self._client_id, self._client_secret, self._refresh),
         )
         self.http: ConnectorHttpClient = http_client_for(
             context,

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from channelhub.connectors.http.auth import ProcessTokens
 from channelhub.connectors.http.ratelimit import BucketBackend
 from channelhub.connectors.http.retry import RetryPolicy
 from channelhub.connectors.observe import observer_for
@@ -42,7 +43,8 @@ def _utc_now() -> datetime:
 
 class ConnectorFactory:
     """Callable ``factory(account_row) -> connector``; one new connector (and HTTP client) per
-    call, closed by the caller with ``aclose()``: no client or token outlives its job."""
+    call, closed by the caller with ``aclose()``: no client outlives its job. Access tokens do,
+    for the process (:attr:`tokens`): the same account's next run takes them while fresh."""
 
     def __init__(
         self,
@@ -65,6 +67,9 @@ class ConnectorFactory:
         #: this process's finished-operation wakes (one per factory, and a process has one factory);
         #: the app's webhook intake announces on the same one
         self.wakes = wakes if wakes is not None else OperationWakes()
+        #: the tokens this process's connectors obtained, for the same account's later job
+        #: runs while fresh (:class:`~channelhub.connectors.http.auth.ProcessTokens`)
+        self.tokens = ProcessTokens()
         self.registry = registry or ConnectorRegistry()
         self._transport = transport
         self._now = now
@@ -99,6 +104,7 @@ class ConnectorFactory:
             observer=observer_for(account.name),
             buckets=self.buckets,
             wakes=self.wakes,
+            tokens=self.tokens,
         )
 
     def __call__(self, account: Account) -> Any:

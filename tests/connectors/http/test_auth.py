@@ -8,16 +8,23 @@ import pytest
 from pydantic import SecretStr
 
 from channelhub.connectors.errors import ContractViolation, Unauthorized
-from channelhub.connectors.http.auth import HeaderTokenAuth, RefreshingToken, TokenGrant
+from channelhub.connectors.http.auth import (
+    HeaderTokenAuth,
+    ProcessTokens,
+    RefreshingToken,
+    TokenGrant,
+)
 from channelhub.connectors.http.client import ConnectorHttpClient
 from channelhub.connectors.http.ratelimit import RateLimit
+from channelhub.core.redaction import child_redactor
 from tests.connectors.http.fakes import FakeClock
 
 
 class TokenEndpoint:
     """Hands out token-1, token-2, …; waits on ``gate`` so callers overlap."""
 
-    def __init__(self, expires_in: float = 3600) -> None:
+    def __init__(self, expires_in: float = 3600, prefix: str = "token") -> None:
+        self.prefix = prefix
         self.calls = 0
         self.expires_in = expires_in
         self.gate = anyio.Event()
@@ -26,7 +33,9 @@ class TokenEndpoint:
     async def __call__(self) -> TokenGrant:
         self.calls += 1
         await self.gate.wait()
-        return TokenGrant(access_token=SecretStr(f"token-{self.calls}"), expires_in=self.expires_in)
+        return TokenGrant(
+            access_token=SecretStr(f"{self.prefix}-{self.calls}"), expires_in=self.expires_in
+        )
 
 
 @pytest.mark.anyio
@@ -64,6 +73,48 @@ async def test_invalidate_with_the_rejected_token_drops_only_that_token() -> Non
     assert second.get_secret_value() == "token-2"
     token.invalidate(first)  # a late caller refused with token-1: token-2 stays
     assert await token.get() == second and endpoint.calls == 2
+
+
+@pytest.mark.anyio
+async def test_the_process_keeps_a_token_for_the_accounts_next_connector() -> None:
+    """A job run's connector is gone when the next run starts: the process keeps its token,
+    and the next connector of the same account and credentials takes it (its redactor
+    learning it) until the margin, where it fetches once and keeps the new one."""
+    clock, endpoint, tokens = FakeClock(), TokenEndpoint(prefix="Atza|token"), ProcessTokens()
+    secrets = (SecretStr("client-1"), SecretStr("refresh-1"))
+
+    def run_token(*secret: SecretStr, account: str = "acme") -> RefreshingToken:
+        redactor = child_redactor(account)
+        slot = tokens.slot(("amazon", account, None, "lwa"), secret or secrets)
+        return RefreshingToken(endpoint, clock=clock, margin=60, redactor=redactor, shared=slot)
+
+    first = run_token()
+    assert (await first.get()).get_secret_value() == "Atza|token-1"
+    second = run_token()  # the next run
+    assert (await second.get()).get_secret_value() == "Atza|token-1" and endpoint.calls == 1
+    assert second.refreshes == 0 and second._redactor is not None
+    assert second._redactor.redact("sent Atza|token-1") == "sent [REDACTED]"
+    other = run_token(account="other")  # another account: its own token
+    assert (await other.get()).get_secret_value() == "Atza|token-2"
+    rotated = run_token(SecretStr("client-1"), SecretStr("refresh-2"))  # new credentials
+    assert (await rotated.get()).get_secret_value() == "Atza|token-3" and endpoint.calls == 3
+    clock.now += 3600 - 60  # the margin: the next run fetches, and keeps what it fetched
+    assert (await run_token().get()).get_secret_value() == "Atza|token-4"
+    assert (await run_token().get()).get_secret_value() == "Atza|token-4" and endpoint.calls == 4
+    assert "refresh-1" not in repr(tokens) + repr(tokens.slot(("amazon",), secrets))
+
+
+@pytest.mark.anyio
+async def test_a_token_the_platform_refused_is_dropped_for_every_run() -> None:
+    clock, endpoint, tokens = FakeClock(), TokenEndpoint(), ProcessTokens()
+    slot = tokens.slot(("ebay", "acme", None, "oauth"), (SecretStr("s"),))
+    first = RefreshingToken(endpoint, clock=clock, shared=slot)
+    refused = await first.get()
+    first.invalidate(refused)  # the platform said 401 to token-1
+    later = RefreshingToken(endpoint, clock=clock, shared=slot)
+    assert (await later.get()).get_secret_value() == "token-2"  # not the refused one
+    first.invalidate(refused)  # a late 401 with token-1 leaves token-2 kept
+    assert slot.fresh(clock()) is not None and endpoint.calls == 2
 
 
 def test_token_grant_parsing() -> None:
