@@ -25,46 +25,27 @@ import asyncio
 import math
 from datetime import timedelta
 
-import httpx
-from pydantic import SecretStr
-
 from bench.channels import FakeTime
+from bench.channels.amazon import amazon_context
 from bench.run import Figure
 from channelhub.connectors.amazon import AmazonConnector
 from channelhub.connectors.http.auth import ProcessTokens
-from channelhub.connectors.plugin import ConnectorContext
 from channelhub.mappings.amazon.requests import RDT_PATH
-from channelhub.simulators.amazon import MARKETPLACES, create_app
-from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
+from channelhub.simulators.amazon import create_app
 from channelhub.simulators.amazon.state import TOKEN_LIFETIME
 
 TRACE_MEMORY = False
 EVERY = timedelta(minutes=5)  # [jobs.every] pull_orders = 300
 DAY = timedelta(days=1)
 ORDERS = 20
-LWA_PATH = "/auth/o2/token"
+LWA_PATH = "/auth/o2/token"  # amazon_context's lwa_url
 
 
 async def _day(runs: int, *, kept: bool) -> tuple[int, int]:
     """LWA and RDT calls of ``runs`` imports, 5 minutes apart, each with its own connector."""
     time = FakeTime()
     sim = create_app(seed=3, order_count=ORDERS, now=time.utc)
-    context = ConnectorContext(
-        platform="amazon",
-        account="bench-amazon",
-        base_url="http://sp.sim",
-        credentials={k: SecretStr(v) for k, v in DEFAULT_CREDENTIALS.items()},
-        settings={
-            "seller_id": "A1SIMSELLER",
-            "marketplace_ids": [m.marketplace_id for m in MARKETPLACES],
-            "lwa_url": "http://sp.sim" + LWA_PATH,
-        },
-        transport=httpx.ASGITransport(app=sim),
-        clock=time.monotonic,
-        sleep=time.sleep,
-        now=time.utc,
-        tokens=ProcessTokens() if kept else None,
-    )
+    context = amazon_context(time, sim, tokens=ProcessTokens() if kept else None)
     since = time.now - timedelta(days=30)
     for _ in range(runs):
         connector = AmazonConnector(context)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -26,6 +27,7 @@ from bench.channels import (
     push_by_id,
 )
 from channelhub.connectors.amazon import AmazonConnector
+from channelhub.connectors.http.auth import ProcessTokens
 from channelhub.connectors.plugin import ConnectorContext
 from channelhub.connectors.results import FulfilmentPush, QuantityUpdate
 from channelhub.core.models import Listing, Order
@@ -36,6 +38,29 @@ from channelhub.simulators.amazon.app import DEFAULT_CREDENTIALS
 FEED_POLLS_TO_DONE = 3  # the simulator reports a feed DONE on its 3rd getFeed
 PATCH_THRESHOLD = 20  # the connector's default: more SKUs than this go as one feed
 FEED_MAX_MESSAGES = 25_000
+
+
+def amazon_context(
+    time: FakeTime, sim: Any, *, tokens: ProcessTokens | None = None, **settings: Any
+) -> ConnectorContext:
+    """The bench's Amazon account on the simulator ``sim`` (an ASGI app) and ``time``."""
+    return ConnectorContext(
+        platform="amazon",
+        account="bench-amazon",
+        base_url="http://sp.sim",
+        credentials={k: SecretStr(v) for k, v in DEFAULT_CREDENTIALS.items()},
+        settings={
+            "seller_id": "A1SIMSELLER",
+            "marketplace_ids": [m.marketplace_id for m in MARKETPLACES],
+            "lwa_url": "http://sp.sim/auth/o2/token",
+            **settings,
+        },
+        transport=httpx.ASGITransport(app=sim),
+        clock=time.monotonic,
+        sleep=time.sleep,
+        now=time.utc,
+        tokens=tokens,
+    )
 
 
 class AmazonRig:
@@ -51,22 +76,7 @@ class AmazonRig:
             feed_polls_to_done=FEED_POLLS_TO_DONE,
         )
         timed = TimedApp(sim)
-        context = ConnectorContext(
-            platform="amazon",
-            account="bench-amazon",
-            base_url="http://sp.sim",
-            credentials={k: SecretStr(v) for k, v in DEFAULT_CREDENTIALS.items()},
-            settings={
-                "seller_id": "A1SIMSELLER",
-                "marketplace_ids": [m.marketplace_id for m in MARKETPLACES],
-                "lwa_url": "http://sp.sim/auth/o2/token",
-                "patch_threshold": PATCH_THRESHOLD,
-            },
-            transport=httpx.ASGITransport(app=timed),
-            clock=time.monotonic,
-            sleep=time.sleep,
-            now=time.utc,
-        )
+        context = amazon_context(time, timed, patch_threshold=PATCH_THRESHOLD)
         since = time.now - timedelta(days=30)
         return Session(sim, AmazonConnector(context), since, time, len(sim.state.orders), timed)
 
