@@ -22,6 +22,7 @@ import hashlib
 import os
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -118,6 +119,11 @@ class ProcessTokens:
         self._lock = threading.Lock()
         self._held: dict[Hashable, HeldToken] = {}
         self._salt = os.urandom(16)  # the credentials' digests mean nothing outside it
+        #: per event loop (a worker thread's, the hub's), one fetch lock per slot: the jobs
+        #: an account starts at once share one token call
+        self._fetching: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[Hashable, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"ProcessTokens(held={len(self._held)})"
@@ -138,6 +144,13 @@ class ProcessTokens:
     def put(self, key: Hashable, held: HeldToken) -> None:
         with self._lock:
             self._held[key] = held
+
+    def fetching(self, key: Hashable) -> asyncio.Lock:
+        """The running event loop's lock for fetching the token of ``key``."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            locks = self._fetching.setdefault(loop, {})
+            return locks.setdefault(key, asyncio.Lock())
 
     def drop(self, key: Hashable, token: SecretStr | None) -> None:
         """Forget the token of ``key`` if it is still ``token`` (None: whatever it is)."""
@@ -166,6 +179,9 @@ class TokenSlot:
 
     def drop(self, token: SecretStr | None) -> None:
         self.tokens.drop(self.key, token)
+
+    def fetching(self) -> asyncio.Lock:
+        return self.tokens.fetching(self.key)
 
 
 class RefreshingToken:
@@ -215,21 +231,29 @@ class RefreshingToken:
             return self._token
         async with self._lock:
             if not self._is_fresh() and not self._adopted():
-                grant = await self._fetch()
-                if self._redactor is not None:
-                    self._redactor.add(grant.access_token)
-                self.refreshes += 1
-                margin = min(self._margin, grant.expires_in / 2)
-                self._token = grant.access_token
-                self._refresh_at = self._clock() + grant.expires_in - margin
-                if self._shared is not None:
-                    self._shared.keep(grant.access_token, self._refresh_at)
-                if self._observer is not None:
-                    self._observer.on_token(self.kind, expires_in=grant.expires_in, renews=True)
-                    if grant.refresh_expires_in is not None:
-                        self._observer.on_token("refresh", expires_in=grant.refresh_expires_in)
+                if self._shared is None:
+                    await self._refresh()
+                else:  # one fetch for the slot, whichever of the process's connectors asks
+                    async with self._shared.fetching():
+                        if not self._adopted():
+                            await self._refresh()
             assert self._token is not None
             return self._token
+
+    async def _refresh(self) -> None:
+        grant = await self._fetch()
+        if self._redactor is not None:
+            self._redactor.add(grant.access_token)
+        self.refreshes += 1
+        margin = min(self._margin, grant.expires_in / 2)
+        self._token = grant.access_token
+        self._refresh_at = self._clock() + grant.expires_in - margin
+        if self._shared is not None:
+            self._shared.keep(grant.access_token, self._refresh_at)
+        if self._observer is not None:
+            self._observer.on_token(self.kind, expires_in=grant.expires_in, renews=True)
+            if grant.refresh_expires_in is not None:
+                self._observer.on_token("refresh", expires_in=grant.refresh_expires_in)
 
     def invalidate(self, rejected: SecretStr | None = None) -> None:
         """Drop the token (after a 401) so the next :meth:`get` refreshes.

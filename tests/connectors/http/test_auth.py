@@ -105,6 +105,33 @@ async def test_the_process_keeps_a_token_for_the_accounts_next_connector() -> No
 
 
 @pytest.mark.anyio
+async def test_the_jobs_an_account_starts_at_once_share_one_token_call() -> None:
+    """``channelhub run`` starts an account's jobs together: five connectors, none holding a
+    token yet, wait on one fetch for their slot instead of calling the endpoint five times."""
+    clock, endpoint, tokens = FakeClock(), TokenEndpoint(), ProcessTokens()
+    endpoint.gate = anyio.Event()
+    slot = tokens.slot(("amazon", "acme", None, "lwa"), (SecretStr("s"),))
+    other = tokens.slot(("amazon", "other", None, "lwa"), (SecretStr("s"),))
+    connectors = [RefreshingToken(endpoint, clock=clock, shared=slot) for _ in range(5)]
+    seen: list[str] = []
+
+    async def use(token: RefreshingToken) -> None:
+        seen.append((await token.get()).get_secret_value())
+
+    async with anyio.create_task_group() as group:
+        for token in connectors:
+            group.start_soon(use, token)
+        group.start_soon(use, RefreshingToken(endpoint, clock=clock, shared=other))
+        await anyio.wait_all_tasks_blocked()
+        endpoint.gate.set()
+    assert endpoint.calls == 2  # one for the five, one for the other account
+    assert sum(c.refreshes for c in connectors) == 1  # one fetched, four took its token
+    assert (
+        len(seen) == 6 and len({c._token.get_secret_value() for c in connectors if c._token}) == 1
+    )
+
+
+@pytest.mark.anyio
 async def test_a_token_the_platform_refused_is_dropped_for_every_run() -> None:
     clock, endpoint, tokens = FakeClock(), TokenEndpoint(), ProcessTokens()
     slot = tokens.slot(("ebay", "acme", None, "oauth"), (SecretStr("s"),))
