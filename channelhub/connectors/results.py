@@ -140,6 +140,10 @@ class PackagePushResult:
     fulfilment_id: str | None = None
     already_present: bool = False  # the channel already had this tracking number (a retry)
     reason: str | None = None
+    #: the answer is the channel's own record of this tracking number under
+    #: ``fulfilment_id`` (found by reading its fulfilments, or the created fulfilment it
+    #: echoed back): what a read-back would show, so the push job does not read it again
+    recorded: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class FakeChannel:
     read_back: bool = True
     refuse: str | None = None
     lose: bool = False  # says accepted, keeps nothing
+    echo: bool = False  # answers with the stored fulfilment (``recorded``), as Shopify does
+    reads: int = 0  # get_fulfilments calls
     before: list[BaseException] = field(default_factory=list)
     after: list[BaseException] = field(default_factory=list)
     held: dict[str, ChannelFulfilment] = field(default_factory=dict)
@@ -80,12 +82,15 @@ class FakeChannel:
                 self.held[package.tracking_number] = ChannelFulfilment(
                     fid, package.tracking_number, package.carrier
                 )
-            results.append(PackagePushResult(package.tracking_number, True, fid))
+            results.append(
+                PackagePushResult(package.tracking_number, True, fid, recorded=self.echo)
+            )
         if self.after:
             raise self.after.pop(0)
         return results
 
     async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
+        self.reads += 1
         return list(self.held.values())
 
     def pull_orders(
@@ -163,6 +168,24 @@ async def test_one_fulfilment_per_package_under_duplicated_callbacks(
             "tracking 1Z-A (UPS) is on shopify:shop-us",
             "tracking 1Z-B (DHL Express) is on shopify:shop-us",
         ]
+
+
+async def test_an_answer_that_is_the_channels_record_is_not_read_back(
+    factory: sessionmaker[Session],
+) -> None:
+    """A channel whose answer is its stored fulfilment (Shopify's ``fulfillmentCreate``) costs
+    one call a package; one that only says yes is read back, once a package."""
+    ship(factory, shipment("S-1", ("1Z-A", "UPS")), shipment("S-2", ("1Z-B", "UPS")))
+    echoing = FakeChannel(echo=True)
+    summary = await push_tracking(factory, channels={CHANNEL: echoing}, now=T1)
+    assert sorted(summary.pushed) == ["1Z-A", "1Z-B"] and echoing.reads == 0
+
+
+async def test_an_answer_that_only_says_yes_is_read_back(factory: sessionmaker[Session]) -> None:
+    ship(factory, shipment("S-1", ("1Z-A", "UPS")), shipment("S-2", ("1Z-B", "UPS")))
+    plain = FakeChannel()
+    summary = await push_tracking(factory, channels={CHANNEL: plain}, now=T1)
+    assert sorted(summary.pushed) == ["1Z-A", "1Z-B"] and plain.reads == 2
 
 
 async def test_the_push_names_the_orders_parent_on_the_channel(

@@ -207,6 +207,8 @@ async def test_fulfilment_per_package_partial_then_rest_and_read_back(make_rig: 
     before = len(rig.shop.journal)
     results = await rig.connector.push_fulfilment(push)
     assert [r.accepted for r in results] == [True, True] and not results[0].already_present
+    # fulfillmentCreate echoed each fulfilment with its tracking: the job reads nothing back
+    assert [r.recorded for r in results] == [True, True]
     assert node["displayFulfillmentStatus"] == "FULFILLED"
     # two calls a package: one state read (fulfillment orders + tracking already there), one create
     assert len(rig.shop.journal) - before == 4
@@ -216,7 +218,7 @@ async def test_fulfilment_per_package_partial_then_rest_and_read_back(make_rig: 
     # pushing again (an outbox retry) creates nothing new
     before = len(rig.shop.journal)
     again = await rig.connector.push_fulfilment(push)
-    assert all(r.accepted and r.already_present for r in again)
+    assert all(r.accepted and r.already_present and r.recorded for r in again)
     assert len(rig.shop.journal) - before == 2  # one state read each, nothing created
     assert rig.shop.calls("fulfillmentCreate") == 2
     assert_requests_valid(rig)

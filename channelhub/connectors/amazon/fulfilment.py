@@ -62,7 +62,10 @@ async def push_packages(
     for package in push.packages:
         tracking = package.tracking_number
         if tracking in known:
-            results.append(PackagePushResult(tracking, True, known[tracking], already_present=True))
+            found = PackagePushResult(
+                tracking, True, known[tracking], already_present=True, recorded=True
+            )
+            results.append(found)
             continue
         body = build.confirm_shipment_body(
             marketplace_id=marketplace,
@@ -95,7 +98,9 @@ async def _confirm(
             reason = str(error)
             order = await read_order(order_id, pii=False)
             if any(f.tracking_number == tracking for f in fulfilments_from_order(order)):
-                return PackagePushResult(tracking, True, str(number), already_present=True)
+                return PackagePushResult(
+                    tracking, True, str(number), already_present=True, recorded=True
+                )
         except ConnectorError as error:
             return PackagePushResult(tracking, False, reason=str(error))
     return PackagePushResult(tracking, False, reason=reason)

@@ -65,7 +65,9 @@ class FulfilmentPusher:
             already = existing_fulfillment_for(existing, package.tracking_number)
             if already is not None:
                 results.append(
-                    PackagePushResult(package.tracking_number, True, already, already_present=True)
+                    PackagePushResult(
+                        package.tracking_number, True, already, already_present=True, recorded=True
+                    )
                 )
                 continue
             results.append(
@@ -87,7 +89,11 @@ class FulfilmentPusher:
         shown = shorten(location, 120)
         if found is not None:
             return PackagePushResult(
-                tracking, True, found, reason=f"created; id read back (Location {shown!r})"
+                tracking,
+                True,
+                found,
+                reason=f"created; id read back (Location {shown!r})",
+                recorded=True,
             )
         return PackagePushResult(
             tracking,
@@ -123,13 +129,13 @@ class FulfilmentPusher:
             # the answer may be lost after eBay acted: look before anyone retries
             found = existing_fulfillment_for(await self._existing(push.order_external_id), tracking)
             if found is not None:
-                return PackagePushResult(tracking, True, found, already_present=True)
+                return PackagePushResult(tracking, True, found, already_present=True, recorded=True)
             return PackagePushResult(tracking, False, reason=str(exc))
         if response.status == 201:
             return await self._created(push.order_external_id, tracking, response)
         found = existing_fulfillment_for(await self._existing(push.order_external_id), tracking)
         if found is not None:
-            return PackagePushResult(tracking, True, found, already_present=True)
+            return PackagePushResult(tracking, True, found, already_present=True, recorded=True)
         return PackagePushResult(
             tracking,
             False,

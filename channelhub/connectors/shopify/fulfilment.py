@@ -1,5 +1,8 @@
 """Fulfilment push to Shopify: one state read + ``fulfillmentCreate``, per package.
 
+``fulfillmentCreate`` answers with the fulfilment as Shopify stored it, its tracking
+included: that answer is reported ``recorded``, and the push job reads nothing back.
+
 ``fulfillmentCreate`` has no idempotency key, so before each package one query reads the
 order's fulfillment orders AND the fulfilments already on it (two calls a package, the
 contract's minimum for a push that must look before it writes), and the fulfilments are read
@@ -38,7 +41,11 @@ class FulfilmentPushes:
         existing = m.parse_pushed_tracking(answer)
         if package.tracking_number in existing:
             return PackagePushResult(
-                package.tracking_number, True, existing[package.tracking_number], True
+                package.tracking_number,
+                True,
+                existing[package.tracking_number],
+                already_present=True,
+                recorded=True,
             )
         fulfillment_orders = m.parse_fulfillment_orders(answer)
         if package.lines:
@@ -76,7 +83,10 @@ class FulfilmentPushes:
             existing = _tracking_numbers(await self._fulfillments(push.order_external_id))
             if package.tracking_number in existing:
                 return PackagePushResult(
-                    package.tracking_number, True, existing[package.tracking_number]
+                    package.tracking_number,
+                    True,
+                    existing[package.tracking_number],
+                    recorded=True,
                 )
             return PackagePushResult(
                 package.tracking_number, False, reason=f"not created, retry later: {exc}"
@@ -88,7 +98,11 @@ class FulfilmentPushes:
                 False,
                 reason="; ".join(errors) or "Shopify created nothing",
             )
-        return PackagePushResult(package.tracking_number, True, created.fulfillment_id)
+        # the mutation answers with the fulfilment as Shopify stored it, tracking included
+        echoed = any(t.number == package.tracking_number for t in created.tracking)
+        return PackagePushResult(
+            package.tracking_number, True, created.fulfillment_id, recorded=echoed
+        )
 
     async def _fulfillments(self, order_id: str) -> list[m.ShopifyFulfillment]:
         answer = await self._gql.call("fulfillments", m.order_fulfillments_request(order_id))

@@ -5,8 +5,11 @@ Each message (queued by :func:`channelhub.jobs.fulfilment.shipments.apply_shipme
 tracking number) becomes one ``push_fulfilment`` call with the carrier in the channel's own
 words (``channelhub.mappings.carriers``; an unmapped carrier is a listed failure, never a
 guess). Afterwards the order is read back (``get_fulfilments``) and the message only counts
-as sent when the tracking number is really there. A retry after an unclear outcome reads
-back first, so a crash between the channel's "ok" and our commit never pushes twice.
+as sent when the tracking number is really there — unless the channel's answer already was
+its own record of it (``recorded``: Shopify's ``fulfillmentCreate`` echoes the fulfilment it
+stored; a package the connector found by reading the order), which a read-back would only
+repeat. A retry after an unclear outcome reads back first, so a crash between the channel's
+"ok" and our commit never pushes twice.
 Failures keep the channel's reason and stay in the outbox to retry or replay. Each push is
 preceded by ``fence()`` (:mod:`channelhub.jobs.engine.fencing`): a run whose lease was taken over
 stops before it.
@@ -181,8 +184,8 @@ async def _push_one(
         raise _NotYet(f"the channel returned no result for {package.tracking_number}")
     if not (result.accepted or result.already_present):
         raise _NotYet(f"the channel refused {package.tracking_number}: {result.reason}")
-    if not verifiable:
-        return result.fulfilment_id, code
+    if not verifiable or (result.recorded and result.fulfilment_id is not None):
+        return result.fulfilment_id, code  # no read-back, or the answer was the channel's record
     found = await _fulfilment_with(connector, external_id, package.tracking_number)
     if found is None:
         raise _NotYet(
