@@ -151,6 +151,41 @@ async def test_ship_per_line_with_tracking_once_even_when_the_answer_is_lost() -
     await connector.aclose()
 
 
+async def test_the_shipping_answer_is_the_record_no_order_read_after_it() -> None:
+    """shippingUpdates answers with the updated order: one getAnOrder before, one
+    shippingUpdates per package, nothing read after; each package ``recorded`` (the push job
+    reads nothing back)."""
+    sim = simulator(order_count=4)
+    connector = make_connector(sim)
+    po, body = next(
+        (po, o) for po, o in sim.shop.orders.items() if len(o["orderLines"]["orderLine"]) > 1
+    )
+    packages = tuple(
+        Package(
+            tracking_number=f"1Z999AA1012345678{n}",
+            carrier="ups",
+            lines=(
+                PackageLine(
+                    sku=line["item"]["sku"],
+                    quantity=int(line["orderLineQuantity"]["amount"]),
+                    order_line_id=line["lineNumber"],
+                ),
+            ),
+        )
+        for n, line in enumerate(body["orderLines"]["orderLine"][:2])
+    )
+    sim.journal.clear()
+    push = FulfilmentPush(order_external_id=po, packages=packages, shipped_at=NOW)
+    results = await connector.push_fulfilment(push)
+    assert [(r.accepted, r.recorded, r.already_present) for r in results] == [
+        (True, True, False)
+    ] * 2
+    assert sim.journal.count("GET", f"/v3/orders/{po}") == 1
+    assert sim.journal.count("POST", f"/v3/orders/{po}/shipping") == 2
+    assert assert_journal_matches_specs(sim) == len(sim.journal)
+    await connector.aclose()
+
+
 async def test_cancel_lines() -> None:
     sim = simulator(order_count=2)
     connector = make_connector(sim)

@@ -3,7 +3,10 @@
 shippingUpdates has no idempotency key, so the order is read first (getAnOrder): a package
 whose tracking number already shows on the order's lines is reported ``already_present``. A
 lost answer (retryable error after sending) is resolved by reading the order again rather than
-by posting again. Cancelling lines (cancelOrderLines) is here too: it is the same conversation.
+by posting again. shippingUpdates answers with the updated order: when it shows the package's
+tracking number the result is ``recorded`` (the push job reads nothing back) and the next
+package of the push is checked against it, without reading the order again. Cancelling lines
+(cancelOrderLines) is here too: it is the same conversation.
 """
 
 from __future__ import annotations
@@ -39,10 +42,7 @@ class FulfilmentPusher:
 
     async def order(self, purchase_order_id: str) -> dict[str, Any]:
         response = await self._http.request("getAnOrder", "GET", order_path(purchase_order_id))
-        body = _json(response.content)
-        if isinstance(body, dict) and isinstance(body.get("order"), dict):
-            return dict(body["order"])
-        return body if isinstance(body, dict) else {}
+        return _order_of(_json(response.content))
 
     async def read(self, purchase_order_id: str) -> list[ChannelFulfilment]:
         """The order's shipped statuses grouped by tracking number."""
@@ -65,15 +65,21 @@ class FulfilmentPusher:
         order = await self.order(push.order_external_id)
         seller_order_id = _seller_order_id(order, push.order_external_id)
         results = []
-        for package in push.packages:
+        for index, package in enumerate(push.packages):
             number = package.tracking_number
             if number.replace(" ", "") in self._tracked(order):
-                results.append(PackagePushResult(number, True, number, already_present=True))
+                results.append(
+                    PackagePushResult(number, True, number, already_present=True, recorded=True)
+                )
                 continue
-            result = await self._ship(push, number, package.carrier, package.lines, seller_order_id)
+            result, answered = await self._ship(
+                push, number, package.carrier, package.lines, seller_order_id
+            )
             results.append(result)
-            if result.accepted:
-                order = await self.order(push.order_external_id)
+            if answered is not None:
+                order = answered  # the order as Walmart holds it after this package
+            elif result.accepted and index + 1 < len(push.packages):
+                order = await self.order(push.order_external_id)  # for the next package
         return results
 
     async def _ship(
@@ -83,13 +89,15 @@ class FulfilmentPusher:
         carrier: str,
         lines: Sequence[PackageLine],
         seller_order_id: str,
-    ) -> PackagePushResult:
+    ) -> tuple[PackagePushResult, dict[str, Any] | None]:
+        """The package's result, and the order as Walmart answered with it (None: none).
+        shippingUpdates answers with the updated order: when it shows the tracking number,
+        the result is ``recorded`` (the push job reads nothing back)."""
         quantities: dict[str, int] = {}
         for line in lines:
             if not line.order_line_id:
-                return PackagePushResult(
-                    number, False, reason=f"package line {line.sku} has no Walmart lineNumber"
-                )
+                reason = f"package line {line.sku} has no Walmart lineNumber"
+                return PackagePushResult(number, False, reason=reason), None
             quantities[line.order_line_id] = quantities.get(line.order_line_id, 0) + line.quantity
         body = shipping_body(
             [ShipLine(n, q) for n, q in quantities.items()],
@@ -99,7 +107,7 @@ class FulfilmentPusher:
             shipped_at=push.shipped_at,
         )
         try:
-            await self._http.request(
+            response = await self._http.request(
                 "shippingUpdates", "POST", order_path(push.order_external_id, "shipping"),
                 json=body, headers={"Content-Type": "application/json"},
             )  # fmt: skip
@@ -107,11 +115,18 @@ class FulfilmentPusher:
             # the answer may be lost after Walmart acted: look before anyone retries
             order = await self.order(push.order_external_id)
             if number.replace(" ", "") in self._tracked(order):
-                return PackagePushResult(number, True, number, already_present=True)
-            return PackagePushResult(number, False, reason=str(exc))
+                found = PackagePushResult(number, True, number, already_present=True, recorded=True)
+                return found, order
+            return PackagePushResult(number, False, reason=str(exc)), order
         except ConnectorError as exc:
-            return PackagePushResult(number, False, reason=f"Walmart refused the package: {exc}")
-        return PackagePushResult(number, True, number)
+            refused = PackagePushResult(number, False, reason=f"Walmart refused the package: {exc}")
+            return refused, None
+        try:
+            answered: dict[str, Any] | None = _order_of(_json(response.content)) or None
+        except ValueError:  # not JSON (an empty 200): nothing to learn from the answer
+            answered = None
+        shown = answered is not None and number.replace(" ", "") in self._tracked(answered)
+        return PackagePushResult(number, True, number, recorded=shown), answered if shown else None
 
     async def cancel(self, purchase_order_id: str, lines: Sequence[ShipLine], reason: str) -> None:
         """Cancel ``lines`` (line number, quantity) of the order for ``reason``."""
@@ -119,6 +134,13 @@ class FulfilmentPusher:
             "cancelOrderLines", "POST", order_path(purchase_order_id, "cancel"),
             json=cancel_body(lines, reason=reason), headers={"Content-Type": "application/json"},
         )  # fmt: skip
+
+
+def _order_of(body: object) -> dict[str, Any]:
+    """The order of a getAnOrder or shippingUpdates answer (``{"order": {...}}``)."""
+    if isinstance(body, dict) and isinstance(body.get("order"), dict):
+        return dict(body["order"])
+    return body if isinstance(body, dict) else {}
 
 
 def _seller_order_id(order: dict[str, Any], fallback: str) -> str:
