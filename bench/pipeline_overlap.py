@@ -28,7 +28,7 @@ from typing import NamedTuple
 from sqlalchemy import Engine, Table
 
 from bench.pipeline_planning import Balances, plan_chunk
-from bench.pipeline_rows import Written, chunked_insert
+from bench.pipeline_rows import Written, chunked_insert, delete_keys
 from channelhub.core.models import Order
 from channelhub.jobs.orders.planner import Planner
 
@@ -126,11 +126,10 @@ def _remove(engine: Engine, tables: list[Table], rows: Written) -> None:
         cursor = raw.cursor()
         for name in reversed([t.name for t in tables if t.name in rows.rows]):
             table = by_name[name]
-            pk = [c.name for c in table.primary_key.columns]
-            at = [[c.name for c in table.columns].index(c) for c in pk]
-            where = " AND ".join(f'"{c}"::text = %s' if pg else f'"{c}" = ?' for c in pk)
+            names = [c.name for c in table.columns]
+            at = [names.index(c.name) for c in table.primary_key.columns]
             keys = [tuple(row[i] for i in at) for row in rows.rows[name]]
-            cursor.executemany(f'DELETE FROM "{name}" WHERE {where}', keys)
+            delete_keys(cursor, table, keys, pg=pg)
         raw.commit()
     finally:
         raw.close()

@@ -102,10 +102,7 @@ def chunked_insert(
     try:
         cursor = raw.cursor()
         for name, keys in rows.changed.items():  # the pre-run state of the rows it changed
-            table = by_name[name]
-            pk = [c.name for c in table.primary_key.columns]
-            where = " AND ".join(f'"{c}"::text = %s' if pg else f'"{c}" = ?' for c in pk)
-            cursor.executemany(f'DELETE FROM "{name}" WHERE {where}', keys)
+            delete_keys(cursor, by_name[name], keys, pg=pg)
         raw.commit()
         order_part: dict[str, int] = {}  # order id (text) -> its part
         referenced = {fk.column.table.name for t in tables for fk in t.foreign_keys}
@@ -131,6 +128,14 @@ def chunked_insert(
         yield write
     finally:
         raw.close()
+
+
+def delete_keys(cursor: Any, table: Table, keys: list[Row], *, pg: bool) -> None:
+    """Delete the rows of ``table`` whose primary keys are ``keys`` (in the text form
+    :func:`snapshot` reads on PostgreSQL)."""
+    pk = [c.name for c in table.primary_key.columns]
+    where = " AND ".join(f'"{c}"::text = %s' if pg else f'"{c}" = ?' for c in pk)
+    cursor.executemany(f'DELETE FROM "{table.name}" WHERE {where}', keys)
 
 
 def _slices(
