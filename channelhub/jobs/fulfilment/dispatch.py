@@ -29,11 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channelhub.connectors.errors import (
-    FatalError,
-    NotFoundError,
-    RetryableError,
-)
+from channelhub.connectors.errors import FatalError, NotFoundError, RetryableError
 from channelhub.connectors.results import OutboundReceipt
 from channelhub.connectors.roles import Capability, Warehouse, require
 from channelhub.core.errors import ChannelhubError, InvalidInput
@@ -175,7 +171,7 @@ async def _send_create(
         with session_factory() as session, session.begin():
             dead_letter(session, message.id, error=reason, now=now)
         summary.dead.append((message.idempotency_key, reason))
-        return None
+        return
     key = outbound.idempotency_key
     try:
         with session_factory() as session, session.begin():
@@ -186,14 +182,14 @@ async def _send_create(
                 mark_sent(session, message.id, now=now)
         if reached:
             summary.sent.append(key)
-            return None
+            return
         if withdraw is not None:  # first_try: nothing of it can be at the warehouse
             state = await _stop_unsent(connector, key, withdraw, first_try=first_try, fence=fence)
             with session_factory() as session, session.begin():
                 set_outbound_state(session, key, state, now=now)
                 mark_sent(session, message.id, now=now)
             summary.withdrawn.append((key, withdraw))
-            return None
+            return
         for old_key in older:
             await _cancel_older(session_factory, connector, old_key, outbound, now, fence)
         receipt = await _create_once(connector, outbound, first_try=first_try, fence=fence)
@@ -201,14 +197,14 @@ async def _send_create(
         _record_retry(
             session_factory, message, outbound, error, now, max_attempts, summary, on_silent
         )
-        return None
+        return
     except (FatalError, ChannelhubError) as error:
         _record_refusal(session_factory, message, outbound, _every_reason(error), now, summary)
-        return None
+        return
     if receipt.state is OutboundState.REJECTED:
         reason = f"the warehouse answered {receipt.state.value}"
         _record_refusal(session_factory, message, outbound, reason, now, summary)
-        return None
+        return
     for attempt in (1, 2):  # the order's status may move under us once (a callback)
         try:
             with session_factory() as session, session.begin():
@@ -218,7 +214,6 @@ async def _send_create(
             if attempt == 2:
                 raise
     summary.sent.append(key)
-    return None
 
 
 def _record_accepted(
@@ -396,7 +391,7 @@ def _record_retry(
             reason = f"outbound {outbound.idempotency_key} gave up after {message.attempts} tries"
             _to_exception(session, outbound, f"{reason}: {error}", now)
 
-    state, _ = record_retry(
+    state = record_retry(
         session_factory,
         message,
         error,

@@ -208,7 +208,7 @@ async def send_cancel(
         except NotFoundError:
             answer, why = OutboundState.CANCELLED, "the warehouse does not have it"
         except RetryableError as error:
-            done, _ = record_retry(
+            done = record_retry(
                 session_factory,
                 message,
                 error,

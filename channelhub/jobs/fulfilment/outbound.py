@@ -84,9 +84,9 @@ def record_retry(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     on_silent: OnSilent = unheeded,
     with_state: Callable[[Session, OutboxState], None] | None = None,
-) -> tuple[OutboxState, datetime | None]:
-    """Record a retryable failure of ``message``: its state (failed, or dead after
-    ``max_attempts``) and when it is due again (None: dead). When the warehouse gave no answer
+) -> OutboxState:
+    """Record a retryable failure of ``message``; returns its state (failed, or dead after
+    ``max_attempts``). When the warehouse gave no answer
     at all (:class:`~channelhub.connectors.errors.TransportFailure`) and the message will be
     tried again, ``on_silent`` is told why and when, whatever the message's kind: a cancel or
     a hold to a warehouse that is down says so as well as an order does. ``with_state`` runs
@@ -98,11 +98,11 @@ def record_retry(
         )
         if with_state is not None:
             with_state(session, state)
-        row = session.get(OutboxMessage, message.id)
-        due = None if state is OutboxState.DEAD or row is None else row.next_attempt_at
-    if isinstance(error, TransportFailure) and due is not None:
-        on_silent(str(error), due)
-    return state, due
+        silent = isinstance(error, TransportFailure) and state is OutboxState.FAILED
+        row = session.get(OutboxMessage, message.id) if silent else None  # mark_failed's row
+    if row is not None:
+        on_silent(str(error), row.next_attempt_at)
+    return state
 
 
 def claim(

@@ -159,7 +159,7 @@ async def send_hold(
         else:
             state = await connector.hold_outbound(key, reason=str(message.payload.get("reason")))
     except RetryableError as error:
-        done, _ = record_retry(
+        done = record_retry(
             session_factory, message, error, now=now, max_attempts=max_attempts, on_silent=on_silent
         )
         return done.value
