@@ -37,6 +37,10 @@ class Capability(StrEnum):
     PUSH_FULFILMENT = "push_fulfilment"
     PARTIAL_FULFILMENT = "partial_fulfilment"  # several packages / part of the lines
     READ_FULFILMENTS = "read_fulfilments"
+    #: an order read (import page, read-back by id) carries the order's fulfilments
+    #: (``ShowsFulfilments.fulfilments_shown``): a push is confirmed by the next read of its
+    #: order, where the job would spend a call reading it back at once
+    FULFILMENTS_IN_ORDERS = "fulfilments_in_orders"
     VERIFY_WEBHOOK = "verify_webhook"
     # warehouse
     CREATE_OUTBOUND = "create_outbound"
@@ -113,7 +117,9 @@ def _manifests(*manifests: ConnectorManifest) -> dict[str, ConnectorManifest]:
 #: capabilities as its PLUGIN (the registry refuses to load one that differs).
 BUILTIN_MANIFESTS: dict[str, ConnectorManifest] = _manifests(
     ConnectorManifest(
-        "amazon", _CHANNEL, _SELLS | {C.PARTIAL_FULFILMENT, C.READ_FULFILMENTS, C.READ_MONEY}
+        "amazon",
+        _CHANNEL,
+        _SELLS | {C.PARTIAL_FULFILMENT, C.READ_FULFILMENTS, C.FULFILMENTS_IN_ORDERS, C.READ_MONEY},
     ),
     ConnectorManifest(
         "ebay",

@@ -36,6 +36,7 @@ from channelhub.connectors.results import (
     QuantityUpdate,
     RateQuote,
     RateRequest,
+    RawRecord,
     StockLevel,
     WebhookEvent,
 )
@@ -94,6 +95,18 @@ class SalesChannel(Connector, Protocol):
     ) -> WebhookEvent:
         """Check a webhook's signature (constant-time) and replay window; raise
         :class:`~channelhub.connectors.errors.WebhookRejected` when it fails."""
+        ...
+
+
+@runtime_checkable
+class ShowsFulfilments(Protocol):
+    """A sales channel whose order reads carry each order's fulfilments
+    (``Capability.FULFILMENTS_IN_ORDERS``): the push job then leaves a push's confirmation to
+    the next read of its order (:mod:`channelhub.jobs.fulfilment.confirmations`)."""
+
+    def fulfilments_shown(self, raw: RawRecord) -> list[ChannelFulfilment] | None:
+        """The fulfilments an order's raw body (a page's or a read-back's) shows; None when
+        ``raw`` is not an order body this connector reads fulfilments from. Pure: no I/O."""
         ...
 
 

@@ -357,6 +357,11 @@ async def push_tracking(hub: Hub) -> None:
     channels = (AMAZON_ACCOUNT, SHOPIFY_ACCOUNT)
     counts = await run_rounds(hub, channels, JobKind.PUSH_TRACKING, rounds=3)
     hub.summary.tracking_pushed = counts.updated
+    hub.world.clock.tick(timedelta(minutes=2))  # the channels' read limits refill
+    # the scheduler's next import reads the channels' new status, and confirms the pushes
+    # left to it (Amazon's: jobs/fulfilment/confirmations.py)
+    for account in channels:
+        await run_until_done(hub, account, JobKind.PULL_ORDERS)
     with hub.sessions() as session:
         refused = session.execute(
             select(OutboxMessage.payload, OutboxMessage.last_error).where(
@@ -371,9 +376,6 @@ async def push_tracking(hub: Hub) -> None:
                 OrderRow.hub_status.in_([HubStatus.SHIPPED.value, HubStatus.DELIVERED.value])
             )
         ).all()
-    hub.world.clock.tick(timedelta(minutes=2))  # the channels' read limits refill
-    for account in channels:  # the scheduler's next import reads the channels' new status
-        await run_until_done(hub, account, JobKind.PULL_ORDERS)
     # and the fulfilments the channels hold, order by order
     for account, external_id in shipped:
         fulfilments = await hub.connector(account).get_fulfilments(external_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,6 +73,17 @@ class Rig:
             clock=self.time.monotonic,
             sleep=self.time.sleep,
             now=self.time.utc,
+        )
+
+    def unshipped_order(self, lines: Callable[[int], bool] = bool) -> dict[str, Any]:
+        """The first unshipped merchant-fulfilled order whose count of items ``lines``
+        accepts (an order the seller may confirm shipments of), as the simulator holds it."""
+        return next(
+            o
+            for o in self.sim.state.orders.values()
+            if o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"
+            and o["fulfillment"]["fulfilledBy"] == "MERCHANT"
+            and lines(len(o["orderItems"]))
         )
 
     def sp_api_requests(self) -> list[RecordedRequest]:

@@ -194,13 +194,7 @@ async def test_few_quantities_use_patch_listings_item() -> None:
 async def test_confirm_shipment_per_package_exactly_once_despite_a_5xx() -> None:
     rig = make_rig(seed=2, order_count=60)
     connector = rig.connector()
-    order = next(
-        o
-        for o in rig.sim.state.orders.values()
-        if o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"
-        and o["fulfillment"]["fulfilledBy"] == "MERCHANT"
-        and len(o["orderItems"]) >= 2
-    )
+    order = rig.unshipped_order(lambda n: n >= 2)
     items = order["orderItems"]
     packages = tuple(
         Package(

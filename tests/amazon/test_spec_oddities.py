@@ -111,13 +111,7 @@ async def test_a_repeated_listings_next_token_stops_the_pull() -> None:
 async def test_a_package_line_of_quantity_zero_is_left_out_and_the_push_goes_on() -> None:
     rig = make_rig(seed=2, order_count=60)
     connector = rig.connector()
-    order = next(
-        o
-        for o in rig.sim.state.orders.values()
-        if o["fulfillment"]["fulfillmentStatus"] == "UNSHIPPED"
-        and o["fulfillment"]["fulfilledBy"] == "MERCHANT"
-        and len(o["orderItems"]) >= 2
-    )
+    order = rig.unshipped_order(lambda n: n >= 2)
     first, second = order["orderItems"][:2]
 
     def push(number: str, item: dict[str, Any]) -> FulfilmentPush:

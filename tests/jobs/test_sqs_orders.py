@@ -21,7 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.amazon import AmazonConnector
+from channelhub.connectors.results import FulfilmentPush
 from channelhub.core.errors import ConfigError
+from channelhub.core.fulfilment import Package, PackageLine
 from channelhub.jobs.accounts.connectors import ConnectorFactory
 from channelhub.jobs.accounts.subscriptions import subscribe_orders
 from channelhub.jobs.orders.sqs_orders import SqsOrderConsumer, start_consumers
@@ -30,6 +32,7 @@ from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account
 from channelhub.store.tables.jobs import DeadLetter, WebhookDelivery
 from channelhub.store.tables.orders import OrderRow
+from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 from channelhub.store.tables.sync import RawPayload
 from tests.amazon.harness import Rig, make_rig
 
@@ -295,4 +298,44 @@ async def test_an_order_its_mapping_refuses_is_a_replayable_dead_letter(
         assert letter.subject == "order" and letter.external_id == placed
         assert raw is not None and json.loads(raw.body)["orderId"] == placed  # the order's body
     assert (await consumer.poll_once(wait_seconds=0)).received == 0
+    await connector.aclose()
+
+
+async def test_a_shipment_confirmation_notified_confirms_the_waiting_push(
+    session_factory: sessionmaker[Session], sqs_endpoint: str, queue_url: str
+) -> None:
+    """confirmShipment changes the order's status, Amazon notifies ORDER_CHANGE, and the
+    consumer's read-back of the order confirms the push left waiting for it
+    (channelhub/jobs/fulfilment/confirmations.py): no read-back of the push's own."""
+    rig, connector, consumer, _ = await _subscribed(session_factory, sqs_endpoint, queue_url)
+    wire = rig.unshipped_order()
+    order_id, (item, *_) = wire["orderId"], wire["orderItems"]
+    number = "1ZNOTIFIED1"
+    line = PackageLine(sku="ANY", quantity=1, order_line_id=item["orderItemId"])
+    package = Package(tracking_number=number, carrier="UPS", lines=(line,))
+    with session_factory() as session, session.begin():  # what the push job leaves waiting
+        session.add(
+            OutboxMessage(
+                idempotency_key=f"push:{order_id}:{number}",
+                target=f"channel:amazon:{connector.account}",
+                kind="fulfilment",
+                payload={
+                    "order_key": f"amazon:{connector.account}:{order_id}",
+                    "order_external_id": order_id,
+                    "package": package.model_dump(mode="json"),
+                },
+                state=OutboxState.SENDING.value,
+                attempts=1,
+                next_attempt_at=rig.time.now + timedelta(minutes=15),
+                created_at=rig.time.now,
+                updated_at=rig.time.now,
+            )
+        )
+    push = FulfilmentPush(order_external_id=order_id, packages=(package,), shipped_at=rig.time.now)
+    assert [r.accepted for r in await connector.push_fulfilment(push)] == [True]
+    counts = await consumer.poll_once(wait_seconds=0)
+    assert counts.stored == 1
+    with session_factory() as session:
+        state = session.scalar(select(OutboxMessage.state))
+    assert state == OutboxState.SENT.value
     await connector.aclose()

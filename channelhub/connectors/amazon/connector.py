@@ -39,7 +39,11 @@ from channelhub.connectors.amazon.auth import (
     lwa_fetcher,
 )
 from channelhub.connectors.amazon.finance import STREAMS, AmazonFinance
-from channelhub.connectors.amazon.fulfilment import fulfilments_from_order, push_packages
+from channelhub.connectors.amazon.fulfilment import (
+    fulfilments_from_order,
+    fulfilments_in_body,
+    push_packages,
+)
 from channelhub.connectors.amazon.limits import USAGE_PLANS
 from channelhub.connectors.amazon.notifications import (
     OrderChangeSubscription,
@@ -92,6 +96,7 @@ CAPABILITIES = frozenset(
         Capability.PUSH_FULFILMENT,
         Capability.PARTIAL_FULFILMENT,
         Capability.READ_FULFILMENTS,
+        Capability.FULFILMENTS_IN_ORDERS,
     }
 )
 
@@ -387,6 +392,11 @@ class AmazonConnector:
     async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
         """The packages Amazon holds for the order (read-back before a push, reconciliation)."""
         return fulfilments_from_order(await self._get_order_body(order_external_id, pii=False))
+
+    def fulfilments_shown(self, raw: RawRecord) -> list[ChannelFulfilment] | None:
+        """The packages an order's body (searchOrders' or getOrder's, both read with
+        PACKAGES) shows, None when ``raw`` is not an order's."""
+        return fulfilments_in_body(raw)
 
     async def push_fulfilment(self, push: FulfilmentPush) -> list[PackagePushResult]:
         """confirmShipment per package; packages Amazon already has are reported, not resent."""

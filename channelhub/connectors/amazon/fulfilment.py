@@ -8,13 +8,19 @@ new attempt, so a confirmation that did land is never doubled.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from channelhub.connectors.errors import ConnectorError, ContractViolation, RetryableError
 from channelhub.connectors.http.client import ConnectorResponse
 from channelhub.connectors.records import ChannelLines
-from channelhub.connectors.results import ChannelFulfilment, FulfilmentPush, PackagePushResult
+from channelhub.connectors.results import (
+    ChannelFulfilment,
+    FulfilmentPush,
+    PackagePushResult,
+    RawRecord,
+)
 from channelhub.mappings.amazon import requests as build
 
 Call = Callable[..., Awaitable[ConnectorResponse]]
@@ -44,6 +50,18 @@ def fulfilments_from_order(order: Mapping[str, Any]) -> list[ChannelFulfilment]:
             )
         )
     return fulfilments
+
+
+def fulfilments_in_body(raw: RawRecord) -> list[ChannelFulfilment] | None:
+    """The packages of an archived order body (as the connector keeps them), None when it is
+    not an order or not JSON."""
+    if raw.kind != "order":
+        return None
+    try:
+        body = json.loads(raw.body)
+    except ValueError:
+        return None
+    return fulfilments_from_order(body) if isinstance(body, Mapping) else None
 
 
 async def push_packages(

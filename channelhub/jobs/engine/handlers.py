@@ -205,8 +205,13 @@ async def push_tracking_job(context: JobContext) -> bool:
         carrier_overrides={context.account.platform: overrides} if overrides else None,
         fence=context.fence,
     )
-    _record(context, RunCounts(updated=len(summary.pushed), failed=len(summary.failures)))
-    return len(summary.pushed) + len(summary.failures) >= BATCH
+    taken = len(summary.pushed) + len(summary.awaiting)  # the channel took them all
+    if summary.awaiting:
+        context.note = (
+            f"{len(summary.awaiting)} accepted, to be confirmed by the next read of their order"
+        )
+    _record(context, RunCounts(updated=taken, failed=len(summary.failures)))
+    return taken + len(summary.failures) >= BATCH
 
 
 # --- poll_shipments ----------------------------------------------------------------------------

@@ -1,15 +1,17 @@
 """The outbox sender for tracking: one fulfilment per package to its channel, verified.
 
-Each message (queued by :func:`channelhub.jobs.fulfilment.shipments.apply_shipment`, keyed by order
-+
-tracking number) becomes one ``push_fulfilment`` call with the carrier in the channel's own
+Each message (queued by :func:`channelhub.jobs.fulfilment.shipments.apply_shipment`, keyed by
+order + tracking number) becomes one ``push_fulfilment`` call with the carrier in the channel's own
 words (``channelhub.mappings.carriers``; an unmapped carrier is a listed failure, never a
 guess). Afterwards the order is read back (``get_fulfilments``) and the message only counts
 as sent when the tracking number is really there — unless the channel's answer already was
 its own record of it (``recorded``: Shopify's ``fulfillmentCreate`` echoes the fulfilment it
 stored; a package the connector found by reading the order), which a read-back would only
-repeat. A retry after an unclear outcome reads back first, so a crash between the channel's
-"ok" and our commit never pushes twice.
+repeat — or the channel's order reads carry the order's fulfilments (Amazon's): then the
+next read of the order the hub makes anyway confirms it, and the message waits ``sending``
+till then, read back only if no read shows it in time
+(:mod:`~channelhub.jobs.fulfilment.confirmations`). A retry after an unclear outcome reads
+back first, so a crash between the channel's "ok" and our commit never pushes twice.
 Failures keep the channel's reason and stay in the outbox to retry or replay. Each push is
 preceded by ``fence()`` (:mod:`channelhub.jobs.engine.fencing`): a run whose lease was taken over
 stops before it.
@@ -31,6 +33,12 @@ from channelhub.connectors.roles import Capability, SalesChannel, require
 from channelhub.core.errors import ChannelhubError
 from channelhub.core.fulfilment import Package
 from channelhub.jobs.engine.fencing import Fence, no_fence
+from channelhub.jobs.fulfilment.confirmations import (
+    CONFIRM_WITHIN,
+    confirms_by_reads,
+    record_awaiting,
+    record_pushed,
+)
 from channelhub.jobs.fulfilment.outbound import (
     FULFILMENT,
     Claimed,
@@ -40,9 +48,9 @@ from channelhub.jobs.fulfilment.outbound import (
     parse_order_key,
 )
 from channelhub.mappings.carriers import carrier_for
-from channelhub.store.repos.decisions import record_decision
 from channelhub.store.repos.outbox import (
     DEFAULT_MAX_ATTEMPTS,
+    await_confirmation,
     dead_letter,
     mark_failed,
     mark_sent,
@@ -71,6 +79,9 @@ class PushSummary:
 
     pushed: list[str] = field(default_factory=list)
     failures: list[PushFailure] = field(default_factory=list)
+    #: accepted by the channel, confirmed by the next read of their order
+    #: (:mod:`~channelhub.jobs.fulfilment.confirmations`)
+    awaiting: list[str] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -81,10 +92,15 @@ class _NotYet(Exception):
     """Internal: the channel did not take it this time (retry later)."""
 
 
-def channel_key(order_key: str) -> str:
-    """How ``channels`` are keyed: ``<channel>:<account>`` of the order (``shopify:shop-us``)."""
-    key = parse_order_key(order_key)
-    return f"{key.channel}:{key.account}"
+@dataclass(frozen=True)
+class _Pushed:
+    """A package the channel took: its fulfilment id there, the carrier code sent, and
+    whether it is confirmed (read back, or the answer was the channel's record) or left to
+    the next read of its order (:mod:`~channelhub.jobs.fulfilment.confirmations`)."""
+
+    fulfilment_id: str | None
+    code: str
+    confirmed: bool = True
 
 
 async def push_tracking(
@@ -115,7 +131,7 @@ async def push_tracking(
         try:
             if message.kind != FULFILMENT:
                 raise _Refused(f"no sender for outbox kind {message.kind!r} to {message.target}")
-            fulfilment_id, code = await _push_one(
+            pushed = await _push_one(
                 connector, message, carrier_overrides or {}, parent=parent, fence=fence
             )
         except (_Refused, FatalError, ChannelhubError) as error:
@@ -131,7 +147,13 @@ async def push_tracking(
             summary.failures.append(_failure(message, number, str(error), state))
             continue
         with session_factory() as session, session.begin():
-            _record_pushed(session, message, number, code, fulfilment_id, now)
+            if not pushed.confirmed:  # the next read of the order confirms it
+                until = now + CONFIRM_WITHIN
+                record_awaiting(session, message.payload, number, pushed.code, until=until, now=now)
+                await_confirmation(session, message.id, until=until, now=now)
+                summary.awaiting.append(number)
+                continue
+            record_pushed(session, message.payload, number, pushed.code, pushed.fulfilment_id, now)
             mark_sent(session, message.id, now=now)
         summary.pushed.append(number)
     return summary
@@ -155,8 +177,8 @@ async def _push_one(
     *,
     parent: str | None = None,
     fence: Fence = no_fence,
-) -> tuple[str | None, str]:
-    """Push one package and verify it; return the channel's fulfilment id and carrier code."""
+) -> _Pushed:
+    """Push one package and verify it (or leave that to the next read of its order)."""
     try:
         package = Package.model_validate(message.payload["package"], strict=False)
         shipped_at = datetime.fromisoformat(str(message.payload["shipped_at"]))
@@ -170,7 +192,7 @@ async def _push_one(
     if message.attempts > 1 and verifiable:  # an earlier attempt may have landed
         found = await _fulfilment_with(connector, external_id, package.tracking_number)
         if found is not None:
-            return found, code
+            return _Pushed(found, code)
     push = FulfilmentPush(
         order_external_id=external_id,
         packages=(package.model_copy(update={"carrier": code}),),
@@ -185,14 +207,16 @@ async def _push_one(
     if not (result.accepted or result.already_present):
         raise _NotYet(f"the channel refused {package.tracking_number}: {result.reason}")
     if not verifiable or (result.recorded and result.fulfilment_id is not None):
-        return result.fulfilment_id, code  # no read-back, or the answer was the channel's record
+        return _Pushed(result.fulfilment_id, code)  # no read-back, or the answer was the record
+    if confirms_by_reads(connector):
+        return _Pushed(result.fulfilment_id, code, confirmed=False)
     found = await _fulfilment_with(connector, external_id, package.tracking_number)
     if found is None:
         raise _NotYet(
             f"the channel accepted {package.tracking_number} but it is not on order "
             f"{external_id} when read back"
         )
-    return found, code
+    return _Pushed(found, code)
 
 
 async def _fulfilment_with(
@@ -207,28 +231,6 @@ async def _fulfilment_with(
 def _failure(message: Claimed, number: str, reason: str, state: OutboxState) -> PushFailure:
     order_key = str(message.payload.get("order_key", "?"))
     return PushFailure(message.id, order_key, number, reason, state.value)
-
-
-def _record_pushed(
-    session: Session,
-    message: Claimed,
-    number: str,
-    code: str,
-    fulfilment_id: str | None,
-    now: datetime,
-) -> None:
-    order_key = str(message.payload["order_key"])
-    row = order_row(session, order_key)
-    if row is not None:
-        record_decision(
-            session,
-            row.id,
-            kind="tracking_pushed",
-            reason=f"tracking {number} ({code}) is on {channel_key(order_key)}",
-            at=now,
-            actor="push_tracking",
-            detail={"tracking_number": number, "fulfilment_id": fulfilment_id},
-        )
 
 
 def failed_pushes(session: Session, *, limit: int = 100) -> list[PushFailure]:

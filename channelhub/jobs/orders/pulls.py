@@ -27,6 +27,7 @@ from channelhub.core.models import Listing, Order
 from channelhub.jobs.engine.isolation import SetAside, record_reason, set_aside_note
 from channelhub.jobs.engine.isolation import archive as archive  # re-exported: api/webhooks.py
 from channelhub.jobs.engine.runner import JobContext
+from channelhub.jobs.fulfilment.confirmations import confirm_from_reads
 from channelhub.jobs.orders.intake import Intake, intake_order, intake_orders
 from channelhub.jobs.orders.page_planning import PagePlanning
 from channelhub.jobs.orders.pipeline_intake import (
@@ -85,6 +86,7 @@ def store_order_page(
     now: datetime,
     run_id: int | None = None,
     planning: PagePlanning | None = None,
+    channel: object | None = None,
 ) -> RunCounts:
     """Archive, take in and dead-letter one page of orders (the caller saves the cursor); a
     modified allocated order is released here and planned again by the after-page pipeline
@@ -93,7 +95,9 @@ def store_order_page(
     every order is stored on its own (:class:`~channelhub.jobs.engine.isolation.SetAside`), so
     the one it refuses is set aside as a dead letter with its raw body and the rest stored.
     With ``planning``, a page of new orders is planned in its transaction and stored planned
-    (:mod:`~channelhub.jobs.orders.page_planning`)."""
+    (:mod:`~channelhub.jobs.orders.page_planning`). With ``channel`` (the account's connector),
+    tracking pushes waiting for a read of their order are confirmed from the page's bodies
+    (:mod:`~channelhub.jobs.fulfilment.confirmations`)."""
     aside = SetAside(platform, account, job_kind, now, run_id)
     payload_of = _archive_page(session, page, platform=platform, account=account)
     found = [
@@ -122,6 +126,8 @@ def store_order_page(
             if stored is not None:
                 outcomes.append(stored)
     failed = aside.failures(session, page.failures)
+    if channel is not None:
+        confirm_from_reads(session, channel, page.raw, platform=platform, account=account, now=now)
     return count(outcomes, failed=failed + len(page.items) - len(outcomes))
 
 
@@ -289,7 +295,7 @@ async def pull_orders(context: JobContext) -> bool:
         more = await import_pages(
             context,
             channel.pull_orders(cursor, since=since),
-            partial(store_order_page, planning=planning),
+            partial(store_order_page, planning=planning, channel=channel),
             after_page=partial(run_pipeline_for_page, previews=previews, planning=planning),
         )
         if not more and not context.stop.requested:

@@ -45,6 +45,7 @@ from channelhub.connectors.results import Fetched, RawRecord
 from channelhub.core.errors import InvalidInput
 from channelhub.core.models import Order
 from channelhub.jobs.engine.isolation import SetAside, archive
+from channelhub.jobs.fulfilment.confirmations import confirm_from_reads
 from channelhub.jobs.orders.intake import intake_order
 from channelhub.mappings.amazon import OrderChange, order_change
 from channelhub.store.repos.accounts import get_account, list_accounts
@@ -168,6 +169,15 @@ class SqsOrderConsumer:
                 subject="order",
                 external_id=fetched.item.external_id,
                 raw_payload_id=payload_id,
+            )
+            # a push waiting for this order's next read is confirmed by it
+            confirm_from_reads(
+                session,
+                self._connector,
+                [fetched.raw],
+                platform=self.platform,
+                account=self.account,
+                now=now,
             )
             for change in changes:
                 record_webhook_delivery(

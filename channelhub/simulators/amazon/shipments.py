@@ -3,7 +3,9 @@
 One call per package. The package reference must be a positive number; quantities may not
 exceed what is unshipped; FBA, pending and cancelled orders are refused. The same
 confirmation sent again answers 204 and changes nothing (the simulator's choice, documented);
-a different one under a used reference is refused.
+a different one under a used reference is refused. A confirmation that changes the order's
+status (to shipped or partly shipped) sends ORDER_CHANGE to the subscribed queue, as Amazon
+notifies status changes.
 """
 
 from __future__ import annotations
@@ -84,7 +86,9 @@ def confirm_shipment(state: AmazonState, order_id: str, body: Any) -> None:
     done = all(
         i["fulfillment"]["quantityFulfilled"] >= i["quantityOrdered"] for i in order["orderItems"]
     )
-    order["fulfillment"]["fulfillmentStatus"] = "SHIPPED" if done else "PARTIALLY_SHIPPED"
+    status = "SHIPPED" if done else "PARTIALLY_SHIPPED"
+    changed = order["fulfillment"]["fulfillmentStatus"] != status
+    order["fulfillment"]["fulfillmentStatus"] = status
     order["lastUpdatedTime"] = iso(state.now())
     known[reference] = {
         "packageReferenceId": reference,
@@ -99,3 +103,7 @@ def confirm_shipment(state: AmazonState, order_id: str, body: Any) -> None:
         ],
         "_request": copy.deepcopy(detail),
     }
+    if changed:  # a status change: Amazon sends ORDER_CHANGE to the subscribed queue
+        state.notifications.order_changed(
+            order, seller_id=state.seller_id, change_type="OrderStatusChange"
+        )

@@ -137,6 +137,21 @@ def mark_sent(session: Session, message_id: int, *, now: datetime) -> None:
     session.flush()
 
 
+def await_confirmation(
+    session: Session, message_id: int, *, until: datetime, now: datetime
+) -> None:
+    """The receiver took the message and a later read of it confirms it
+    (:mod:`~channelhub.jobs.fulfilment.confirmations`): it stays ``sending``, its claim held
+    until ``until``; unconfirmed by then, the claim lapses and it is taken again as a retry
+    (which reads back before sending anything)."""
+    row = _get(session, message_id)
+    row.state = OutboxState.SENDING.value
+    row.next_attempt_at = until
+    row.last_error = None
+    row.updated_at = now
+    session.flush()
+
+
 def mark_failed(
     session: Session,
     message_id: int,
