@@ -17,6 +17,7 @@ from channelhub.core.models import Order
 from channelhub.jobs.fulfilment.confirmations import CONFIRM_WITHIN, confirm_from_reads
 from channelhub.jobs.fulfilment.push import push_tracking
 from channelhub.jobs.orders.pulls import store_order_page
+from channelhub.jobs.reconciliation.run import reconcile_sales_channel
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row
@@ -184,4 +185,28 @@ async def test_unconfirmed_and_not_on_the_channel_it_is_pushed_again(engine: Eng
     assert _calls(rig) - before == Counter({"getOrder": 2, "confirmShipment": 1})
     packages = rig.sim.state.packages[order.external_id].values()
     assert [p["trackingNumber"] for p in packages] == [NUMBER]
+    await connector.aclose()
+
+
+async def test_reconciliation_takes_tracking_from_the_pulled_orders_not_a_read_each(
+    engine: Engine,
+) -> None:
+    """The reconcile job compares the hub's shipped tracking with the channel's from the
+    searchOrders pages it pulls anyway (they carry the packages): no getOrder per shipped
+    order, and a number the channel lacks is still found."""
+    rig, connector, order, factory = await _shipped(engine)
+    await _push(factory, connector, rig.time.now)
+    rig.time.now += timedelta(minutes=3)
+    since = rig.time.now - timedelta(days=30)
+    before = _calls(rig)
+    report = await reconcile_sales_channel(factory, connector, since=since, now=rig.time.now)
+    assert (_calls(rig) - before)["getOrder"] == 0
+    assert report.counts["compared"]["fulfilments_read"] == 1
+    assert report.counts["compared"]["fulfilments_read_back"] == 0
+    assert not [d for d in report.discrepancies if order.external_id in d.subject_text]
+    # the package gone from Amazon: the same pull shows it missing
+    rig.sim.state.packages[order.external_id] = {}
+    report = await reconcile_sales_channel(factory, connector, since=since, now=rig.time.now)
+    assert [d for d in report.discrepancies if order.external_id in d.subject_text]
+    assert (_calls(rig) - before)["getOrder"] == 0
     await connector.aclose()

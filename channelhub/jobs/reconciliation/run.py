@@ -3,8 +3,9 @@ the run and its discrepancies, and (with ``repair=True``) apply the safe repairs
 
 - a sales channel account: its orders changed since ``since`` (pulled through the connector)
   against the hub's orders streamed from the store, confirmed shipments against the channel's
-  fulfilments (read back for orders the hub shipped, when the connector can), and its
-  listings' quantities against the last quantities the hub pushed (sent outbox messages);
+  fulfilments (taken from the pulled orders' own bodies when they carry them, else read back
+  for the orders the hub shipped, when the connector can), and its listings' quantities
+  against the last quantities the hub pushed (sent outbox messages);
 - a warehouse account: its stock levels against the ledger, with units in flight.
 
 The channel and warehouse sides arrive page by page in the platform's order; they are reduced
@@ -24,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from channelhub.connectors.results import RecordFailure
-from channelhub.connectors.roles import Capability, SalesChannel, Warehouse, require
+from channelhub.connectors.roles import (
+    Capability,
+    SalesChannel,
+    ShowsFulfilments,
+    Warehouse,
+    require,
+)
 from channelhub.core.errors import InvalidInput
 from channelhub.core.order import ChannelOrderState
 from channelhub.core.reconcile import (
@@ -36,6 +43,7 @@ from channelhub.core.reconcile import (
     reconcile_orders,
     reconcile_stock,
 )
+from channelhub.jobs.fulfilment.confirmations import confirms_by_reads
 from channelhub.jobs.reconciliation.quantities import PushedQuantities, StockSyncQuantities
 from channelhub.jobs.reconciliation.repairs import (
     FULFILMENT_KIND,
@@ -128,8 +136,13 @@ async def reconcile_sales_channel(
     run_id = _start(sessions, connector, scope=scope, since=since, repair=repair, now=now)
     channel, account = connector.platform, connector.account
     try:
-        states, no_line_open, failures = await _pull_order_states(connector, since)
-        tracking = await _channel_tracking(sessions, connector, states) if read_fulfilments else {}
+        pulled = await _pull_order_states(connector, since)
+        states, no_line_open, failures = pulled.states, pulled.no_line_open, pulled.failures
+        tracking = (
+            await _channel_tracking(sessions, connector, states, pulled.shown)
+            if read_fulfilments
+            else {}
+        )
         listings = await _pull_listing_quantities(connector)
         with sessions.begin() as session:
             views = _Counted(
@@ -148,6 +161,8 @@ async def reconcile_sales_channel(
                 "hub_orders": hub.count,
                 "channel_order_failures": failures,
                 "fulfilments_read": len(tracking),
+                # of them, read back one call each (the rest came with the orders' pages)
+                "fulfilments_read_back": len(tracking.keys() - pulled.shown.keys()),
                 "channel_listings": len(listings),
                 "last_pushed": len(pushed),
             },
@@ -298,33 +313,50 @@ async def reconcile_job(ctx: JobContext) -> bool:
 # --- gathering the other side --------------------------------------------------------------
 
 
-async def _pull_order_states(
-    connector: SalesChannel, since: datetime | None
-) -> tuple[dict[str, ChannelOrderState], set[str], int]:
-    """Every order changed since ``since``: its latest state (later pages win), the orders
-    whose every line the channel cancelled, and the count of records the mapping refused
-    (their raw bodies stay with the pull job)."""
-    states: dict[str, ChannelOrderState] = {}
-    no_line_open: set[str] = set()
-    failures = 0
+@dataclass
+class _ChannelOrders:
+    """What the pull of the channel's orders gave: each order's latest state (later pages
+    win), the orders whose every line the channel cancelled, the count of records the
+    mapping refused (their raw bodies stay with the pull job), and, from a channel whose
+    order reads carry their fulfilments (``FULFILMENTS_IN_ORDERS``), each order's tracking
+    numbers as its latest read showed them."""
+
+    states: dict[str, ChannelOrderState] = field(default_factory=dict)
+    no_line_open: set[str] = field(default_factory=set)
+    failures: int = 0
+    shown: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+async def _pull_order_states(connector: SalesChannel, since: datetime | None) -> _ChannelOrders:
+    """Every order changed since ``since`` (see :class:`_ChannelOrders`)."""
+    pulled = _ChannelOrders()
+    shows = connector if confirms_by_reads(connector) else None
     async for page in connector.pull_orders(None, since=since):
         for order in page.items:
-            states[order.external_id] = order.channel_state
+            pulled.states[order.external_id] = order.channel_state
             if every_line_cancelled(order):
-                no_line_open.add(order.external_id)
+                pulled.no_line_open.add(order.external_id)
             else:
-                no_line_open.discard(order.external_id)
-        failures += len(page.failures)
-    return states, no_line_open, failures
+                pulled.no_line_open.discard(order.external_id)
+        pulled.failures += len(page.failures)
+        if isinstance(shows, ShowsFulfilments):
+            for raw in page.raw:
+                fulfilments = shows.fulfilments_shown(raw)
+                if raw.external_id is not None and fulfilments is not None:
+                    numbers = (f.tracking_number for f in fulfilments if f.tracking_number)
+                    pulled.shown[raw.external_id] = frozenset(numbers)
+    return pulled
 
 
 async def _channel_tracking(
     sessions: sessionmaker[Session],
     connector: SalesChannel,
     states: dict[str, ChannelOrderState],
+    shown: dict[str, frozenset[str]],
 ) -> dict[str, frozenset[str]]:
     """The channel's tracking numbers for the orders the hub shipped (read-back capable
-    channels only; the others are judged by the order's state)."""
+    channels only; the others are judged by the order's state): as the pull's own bodies
+    showed them (``shown``), else read back, one call per order."""
     if Capability.READ_FULFILMENTS not in connector.capabilities or not states:
         return {}
     with sessions.begin() as session:
@@ -337,6 +369,9 @@ async def _channel_tracking(
         ]
     tracking: dict[str, frozenset[str]] = {}
     for external_id in shipped:
+        if external_id in shown:
+            tracking[external_id] = shown[external_id]
+            continue
         fulfilments = await connector.get_fulfilments(external_id)
         tracking[external_id] = frozenset(
             f.tracking_number for f in fulfilments if f.tracking_number
