@@ -76,6 +76,7 @@ def job_options(settings: Settings) -> JobOptions:
             watch=settings.stock.watch_seconds,
         ),
         unit_wake=UnitWakeTiming.of_seconds(window=jobs.wake_seconds, watch=jobs.watch_seconds),
+        orders_every=timedelta(seconds=every) if (every := jobs.every.pull_orders) else None,
     )
 
 

@@ -6,18 +6,25 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from channelhub.cli.runtime import job_options
 from channelhub.connectors.amazon import AmazonConnector
 from channelhub.core.models import Order
-from channelhub.jobs.fulfilment.confirmations import CONFIRM_WITHIN, confirm_from_reads
+from channelhub.jobs.fulfilment.confirmations import (
+    CONFIRM_WITHIN,
+    confirm_from_reads,
+    confirm_window,
+)
 from channelhub.jobs.fulfilment.push import push_tracking
 from channelhub.jobs.orders.pulls import store_order_page
 from channelhub.jobs.reconciliation.run import reconcile_sales_channel
+from channelhub.settings import Settings
 from channelhub.store.db import make_session_factory
 from channelhub.store.repos.decisions import order_decisions
 from channelhub.store.repos.orders import get_order_row
@@ -209,4 +216,34 @@ async def test_reconciliation_takes_tracking_from_the_pulled_orders_not_a_read_e
     report = await reconcile_sales_channel(factory, connector, since=since, now=rig.time.now)
     assert [d for d in report.discrepancies if order.external_id in d.subject_text]
     assert (_calls(rig) - before)["getOrder"] == 0
+    await connector.aclose()
+
+
+def test_the_wait_covers_two_imports_and_none_without_imports() -> None:
+    assert confirm_window(timedelta(minutes=5)) == CONFIRM_WITHIN  # the default schedule
+    assert confirm_window(timedelta(minutes=30)) == timedelta(minutes=63)  # 2 x 30 + the lag
+    assert confirm_window(None) is None and confirm_window(timedelta(0)) is None
+
+
+def test_the_settings_give_the_runs_the_import_interval(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"home": tmp_path, "jobs": {"every": {"pull_orders": 1800}}})
+    assert job_options(settings).orders_every == timedelta(minutes=30)
+    off = Settings.model_validate({"home": tmp_path, "jobs": {"every": {"pull_orders": 0}}})
+    assert job_options(off).orders_every is None
+
+
+async def test_with_imports_off_a_push_is_read_back_at_once(engine: Engine) -> None:
+    """No import is coming to confirm it: the push job reads it back itself, as before."""
+    rig, connector, order, factory = await _shipped(engine)
+    before = _calls(rig)
+    summary = await push_tracking(
+        factory,
+        channels={f"amazon:{connector.account}": connector},
+        now=rig.time.now,
+        confirm_within=None,
+    )
+    assert summary.pushed == [NUMBER] and summary.awaiting == []
+    assert _calls(rig) - before == Counter({"getOrder": 2, "confirmShipment": 1})
+    assert _message(factory).state == OutboxState.SENT.value
+    assert len(_pushed_decisions(factory, order)) == 1
     await connector.aclose()

@@ -31,6 +31,7 @@ from channelhub.core.errors import ConfigError
 from channelhub.jobs.engine.isolation import SetAside
 from channelhub.jobs.engine.kinds import JobKind, job_enabled
 from channelhub.jobs.engine.runner import JobContext
+from channelhub.jobs.fulfilment.confirmations import confirm_window
 from channelhub.jobs.fulfilment.dispatch import dispatch_outbox
 from channelhub.jobs.fulfilment.push import push_tracking
 from channelhub.jobs.fulfilment.tracking import poll_shipments
@@ -204,6 +205,7 @@ async def push_tracking_job(context: JobContext) -> bool:
         limit=BATCH,
         carrier_overrides={context.account.platform: overrides} if overrides else None,
         fence=context.fence,
+        confirm_within=confirm_window(context.options.orders_every),
     )
     taken = len(summary.pushed) + len(summary.awaiting)  # the channel took them all
     if summary.awaiting:

@@ -106,6 +106,9 @@ class JobOptions:
     #: ``[jobs] wake_seconds`` and ``watch_seconds``: ``channelhub run`` runs the unit a
     #: committed outbox message or webhook calls for (:mod:`channelhub.jobs.engine.unit_wake`)
     unit_wake: UnitWakeTiming = field(default_factory=UnitWakeTiming)
+    #: ``[jobs.every] pull_orders`` (None: off): how soon an order's next import comes, which
+    #: confirms a tracking push (:mod:`channelhub.jobs.fulfilment.confirmations`)
+    orders_every: timedelta | None = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,21 @@ from channelhub.store.repos.outbox import mark_sent
 from channelhub.store.tables.outbox import OutboxMessage, OutboxState
 
 #: How long an accepted push waits for a read of its order to show it before the push job
-#: reads it back itself: longer than an import's interval (Amazon's default 5 minutes),
-#: short enough that a push the channel lost is sent again the same hour.
+#: reads it back itself, with the default import interval (5 minutes): three imports, short
+#: enough that a push the channel lost is sent again the same hour.
 CONFIRM_WITHIN = timedelta(minutes=15)
+#: How long after a change an import can see it: Amazon's searchOrders window must end 2
+#: minutes before now, and a run takes a while.
+IMPORT_LAG = timedelta(minutes=3)
+
+
+def confirm_window(import_every: timedelta | None) -> timedelta | None:
+    """How long a push waits for a read of its order, given how often the account's orders
+    are imported (``[jobs.every] pull_orders``): two imports and their lag, at least
+    :data:`CONFIRM_WITHIN`; None when imports are off (no read is coming: read back at once)."""
+    if import_every is None or import_every <= timedelta(0):
+        return None
+    return max(CONFIRM_WITHIN, 2 * import_every + IMPORT_LAG)
 
 
 def confirms_by_reads(channel: object) -> bool:

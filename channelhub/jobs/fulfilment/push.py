@@ -113,11 +113,14 @@ async def push_tracking(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     carrier_overrides: Mapping[str, Mapping[str, str]] | None = None,
     fence: Fence = no_fence,
+    confirm_within: timedelta | None = CONFIRM_WITHIN,
 ) -> PushSummary:
     """Send due fulfilment pushes to the channel accounts in ``channels``.
 
     ``channels`` is keyed ``<channel>:<account>``; ``carrier_overrides`` per channel platform
     (canonical carrier -> channel code) win over the shared tables (Temu's ids live there).
+    ``confirm_within``: how long a push waits for the next read of its order to confirm it
+    (:func:`~channelhub.jobs.fulfilment.confirmations.confirm_window`; None: read back at once).
     """
     summary = PushSummary()
     targets = {f"channel:{key}": key for key in channels}
@@ -132,7 +135,12 @@ async def push_tracking(
             if message.kind != FULFILMENT:
                 raise _Refused(f"no sender for outbox kind {message.kind!r} to {message.target}")
             pushed = await _push_one(
-                connector, message, carrier_overrides or {}, parent=parent, fence=fence
+                connector,
+                message,
+                carrier_overrides or {},
+                parent=parent,
+                fence=fence,
+                defer=confirm_within is not None,
             )
         except (_Refused, FatalError, ChannelhubError) as error:
             with session_factory() as session, session.begin():
@@ -147,8 +155,8 @@ async def push_tracking(
             summary.failures.append(_failure(message, number, str(error), state))
             continue
         with session_factory() as session, session.begin():
-            if not pushed.confirmed:  # the next read of the order confirms it
-                until = now + CONFIRM_WITHIN
+            if not pushed.confirmed and confirm_within is not None:  # the order's next read
+                until = now + confirm_within
                 record_awaiting(session, message.payload, number, pushed.code, until=until, now=now)
                 await_confirmation(session, message.id, until=until, now=now)
                 summary.awaiting.append(number)
@@ -177,8 +185,10 @@ async def _push_one(
     *,
     parent: str | None = None,
     fence: Fence = no_fence,
+    defer: bool = True,
 ) -> _Pushed:
-    """Push one package and verify it (or leave that to the next read of its order)."""
+    """Push one package and verify it (or, ``defer``, leave that to the next read of its
+    order where the channel's reads carry the order's fulfilments)."""
     try:
         package = Package.model_validate(message.payload["package"], strict=False)
         shipped_at = datetime.fromisoformat(str(message.payload["shipped_at"]))
@@ -208,7 +218,7 @@ async def _push_one(
         raise _NotYet(f"the channel refused {package.tracking_number}: {result.reason}")
     if not verifiable or (result.recorded and result.fulfilment_id is not None):
         return _Pushed(result.fulfilment_id, code)  # no read-back, or the answer was the record
-    if confirms_by_reads(connector):
+    if defer and confirms_by_reads(connector):
         return _Pushed(result.fulfilment_id, code, confirmed=False)
     found = await _fulfilment_with(connector, external_id, package.tracking_number)
     if found is None:
