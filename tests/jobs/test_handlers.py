@@ -19,6 +19,7 @@ from channelhub.connectors.results import (
     PackagePushResult,
     QuantityPushResult,
     QuantityUpdate,
+    RawRecord,
 )
 from channelhub.connectors.roles import Capability
 from channelhub.core.fulfilment import Package, Shipment, TrackingEvent, TrackingStatus
@@ -33,6 +34,7 @@ from channelhub.store.crypto import Vault
 from channelhub.store.repos.accounts import add_account
 from channelhub.store.repos.jobs import RunCounts, list_dead_letters
 from channelhub.store.repos.leases import acquire_lease, release_lease
+from channelhub.store.tables.jobs import JobRun
 from channelhub.store.tables.orders import OrderRow
 from channelhub.store.tables.outbox import OutboxMessage
 from tests.jobs.conftest import Clock
@@ -337,3 +339,68 @@ async def test_a_dispatch_run_counts_an_unanswered_cancel_as_failed(
     answered = await dispatch()
     assert (answered.updated, answered.failed) == (1, 0)
     assert [key for key, _ in wms.cancels] == [outbound().idempotency_key]
+
+
+@dataclass
+class ReadsShop(Shop):
+    """A channel whose order reads carry the orders' fulfilments (FULFILMENTS_IN_ORDERS)."""
+
+    read_backs: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.capabilities = self.capabilities | {Capability.FULFILMENTS_IN_ORDERS}
+
+    def fulfilments_shown(self, raw: RawRecord) -> list[ChannelFulfilment] | None:
+        return None
+
+    async def get_fulfilments(self, order_external_id: str) -> list[ChannelFulfilment]:
+        self.read_backs += 1
+        return await super().get_fulfilments(order_external_id)
+
+
+@pytest.mark.parametrize("imports_on", [True, False])
+async def test_a_push_waits_for_the_accounts_import_only_when_it_imports(
+    session_factory: sessionmaker[Session], vault: Vault, clock: Clock, imports_on: bool
+) -> None:
+    """The run leaves a push the channel's reads confirm to the account's next import, and
+    says so; with the account's imports switched off, nothing would confirm it: read back."""
+    with session_factory() as session:
+        seed_allocated(session, OUT)
+    with session_factory.begin() as session:
+        add_account(
+            session, vault, platform="shopify", name="shop-us", now=clock(),
+            credentials={"k": SecretStr("v")},
+            settings={"jobs": {"pull_orders": imports_on}},
+        )  # fmt: skip
+        add_account(
+            session, vault, platform="fakewms", name="US-EAST", now=clock(),
+            credentials={"k": SecretStr("v")},
+        )  # fmt: skip
+    await run_job(
+        session_factory, "US-EAST", JobKind.DISPATCH_OUTBOX,
+        connector_factory=lambda _: FakeWarehouse(), now=clock,
+    )  # fmt: skip
+    with session_factory.begin() as session:
+        shipment = Shipment(
+            outbound_key=OUT.idempotency_key, warehouse=OUT.warehouse, shipment_id="S1",
+            shipped_at=clock(),
+            packages=(Package(package_id="P1", tracking_number="1ZA", carrier="ups"),),
+        )  # fmt: skip
+        apply_shipment(session, shipment, now=clock())
+    shop = ReadsShop(pages=[], account="shop-us", platform="shopify")
+    pushed = await run_job(
+        session_factory, "shop-us", JobKind.PUSH_TRACKING, connector_factory=lambda _: shop,
+        now=clock,
+    )  # fmt: skip
+    assert pushed.counts.updated == 1 and shop.fulfilled == ["1ZA"]
+    with session_factory() as session:
+        state = session.scalars(select(OutboxMessage.state).where(
+            OutboxMessage.kind == "fulfilment")).one()  # fmt: skip
+        note = session.scalars(select(JobRun.error).where(JobRun.id == pushed.run_id)).one()
+    if imports_on:
+        assert (state, shop.read_backs) == ("sending", 0)
+        assert note == "1 accepted, to be confirmed by the next read of their order"
+    else:
+        assert (state, shop.read_backs) == ("sent", 1)
+        assert note is None

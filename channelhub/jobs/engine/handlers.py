@@ -21,6 +21,7 @@ Which account serves what:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -193,6 +194,14 @@ async def dispatch_outbox_job(context: JobContext) -> bool:
 # --- push_tracking -----------------------------------------------------------------------------
 
 
+def _orders_every(context: JobContext) -> timedelta | None:
+    """How often this account's orders are imported (None: its imports are off), which
+    says how long its tracking pushes wait for an import to confirm them."""
+    if not job_enabled(context.account.settings, JobKind.PULL_ORDERS):
+        return None
+    return context.options.orders_every
+
+
 async def push_tracking_job(context: JobContext) -> bool:
     """Push the due fulfilments (one per package) of this channel account's orders."""
     connector = context.sales_channel(Capability.PUSH_FULFILMENT)
@@ -205,7 +214,7 @@ async def push_tracking_job(context: JobContext) -> bool:
         limit=BATCH,
         carrier_overrides={context.account.platform: overrides} if overrides else None,
         fence=context.fence,
-        confirm_within=confirm_window(context.options.orders_every),
+        confirm_within=confirm_window(_orders_every(context)),
     )
     taken = len(summary.pushed) + len(summary.awaiting)  # the channel took them all
     if summary.awaiting:
