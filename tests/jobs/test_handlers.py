@@ -127,9 +127,14 @@ async def test_push_stock_reads_the_rulebook_of_the_hub_home(
     assert shop.pushed == [("A-MUG", 6)]
 
 
-async def test_push_tracking_and_poll_shipments_through_the_runner(
-    session_factory: sessionmaker[Session], vault: Vault, clock: Clock
+async def _shipped_through_the_runner(
+    session_factory: sessionmaker[Session],
+    vault: Vault,
+    clock: Clock,
+    shop_settings: dict[str, object] | None = None,
 ) -> None:
+    """OUT allocated, dispatched to the fake warehouse through the runner, and shipped as
+    package 1ZA: its tracking push to shop-us (with ``shop_settings``) is queued."""
     with session_factory() as session:
         seed_allocated(session, OUT)
     with session_factory.begin() as session:
@@ -137,6 +142,7 @@ async def test_push_tracking_and_poll_shipments_through_the_runner(
             add_account(
                 session, vault, platform=platform, name=name, now=clock(),
                 credentials={"k": SecretStr("v")},
+                settings=shop_settings if name == "shop-us" else None,
             )  # fmt: skip
     wms = FakeWarehouse()
     await run_job(
@@ -150,6 +156,12 @@ async def test_push_tracking_and_poll_shipments_through_the_runner(
             packages=(Package(package_id="P1", tracking_number="1ZA", carrier="ups"),),
         )  # fmt: skip
         apply_shipment(session, shipment, now=clock())
+
+
+async def test_push_tracking_and_poll_shipments_through_the_runner(
+    session_factory: sessionmaker[Session], vault: Vault, clock: Clock
+) -> None:
+    await _shipped_through_the_runner(session_factory, vault, clock)
     shop = Shop(pages=[], account="shop-us", platform="shopify")
     pushed = await run_job(
         session_factory, "shop-us", JobKind.PUSH_TRACKING, connector_factory=lambda _: shop,
@@ -365,29 +377,8 @@ async def test_a_push_waits_for_the_accounts_import_only_when_it_imports(
 ) -> None:
     """The run leaves a push the channel's reads confirm to the account's next import, and
     says so; with the account's imports switched off, nothing would confirm it: read back."""
-    with session_factory() as session:
-        seed_allocated(session, OUT)
-    with session_factory.begin() as session:
-        add_account(
-            session, vault, platform="shopify", name="shop-us", now=clock(),
-            credentials={"k": SecretStr("v")},
-            settings={"jobs": {"pull_orders": imports_on}},
-        )  # fmt: skip
-        add_account(
-            session, vault, platform="fakewms", name="US-EAST", now=clock(),
-            credentials={"k": SecretStr("v")},
-        )  # fmt: skip
-    await run_job(
-        session_factory, "US-EAST", JobKind.DISPATCH_OUTBOX,
-        connector_factory=lambda _: FakeWarehouse(), now=clock,
-    )  # fmt: skip
-    with session_factory.begin() as session:
-        shipment = Shipment(
-            outbound_key=OUT.idempotency_key, warehouse=OUT.warehouse, shipment_id="S1",
-            shipped_at=clock(),
-            packages=(Package(package_id="P1", tracking_number="1ZA", carrier="ups"),),
-        )  # fmt: skip
-        apply_shipment(session, shipment, now=clock())
+    shop_settings = {"jobs": {"pull_orders": imports_on}}
+    await _shipped_through_the_runner(session_factory, vault, clock, shop_settings)
     shop = ReadsShop(pages=[], account="shop-us", platform="shopify")
     pushed = await run_job(
         session_factory, "shop-us", JobKind.PUSH_TRACKING, connector_factory=lambda _: shop,
