@@ -52,12 +52,13 @@ def confirm_window(import_every: timedelta | None) -> timedelta | None:
     return max(CONFIRM_WITHIN, 2 * import_every + IMPORT_LAG)
 
 
-def confirms_by_reads(channel: object) -> bool:
-    """Whether ``channel``'s order reads confirm its pushes (see the module docstring)."""
+def reads_showing_fulfilments(channel: object) -> ShowsFulfilments | None:
+    """``channel`` when its order reads carry the orders' fulfilments (it declares
+    ``FULFILMENTS_IN_ORDERS`` and can parse them), so they confirm its pushes; else None."""
     capabilities: frozenset[Capability] = getattr(channel, "capabilities", frozenset())
-    return Capability.FULFILMENTS_IN_ORDERS in capabilities and isinstance(
-        channel, ShowsFulfilments
-    )
+    if Capability.FULFILMENTS_IN_ORDERS in capabilities and isinstance(channel, ShowsFulfilments):
+        return channel
+    return None
 
 
 def record_pushed(
@@ -124,9 +125,9 @@ def confirm_from_reads(
     """Mark sent the pushes of ``platform``/``account`` still ``sending`` whose tracking
     number the orders just read (``raws``: their bodies) show; returns those numbers. Nothing
     is parsed when the channel does not confirm by reads or no push of it waits."""
-    if not confirms_by_reads(channel):
+    shows = reads_showing_fulfilments(channel)
+    if shows is None:
         return []
-    assert isinstance(channel, ShowsFulfilments)  # confirms_by_reads said so
     waiting = _waiting(session, f"channel:{platform}:{account}")
     if not waiting:
         return []
@@ -134,7 +135,7 @@ def confirm_from_reads(
     shown: dict[str, Sequence[ChannelFulfilment]] = {}
     for raw in raws:
         if raw.external_id in wanted:
-            shown[raw.external_id] = channel.fulfilments_shown(raw) or ()
+            shown[raw.external_id] = shows.fulfilments_shown(raw) or ()
     return _confirm(session, waiting, shown, now)
 
 

@@ -35,7 +35,7 @@ from channelhub.core.fulfilment import Package
 from channelhub.jobs.engine.fencing import Fence, no_fence
 from channelhub.jobs.fulfilment.confirmations import (
     CONFIRM_WITHIN,
-    confirms_by_reads,
+    reads_showing_fulfilments,
     record_awaiting,
     record_pushed,
 )
@@ -218,7 +218,7 @@ async def _push_one(
         raise _NotYet(f"the channel refused {package.tracking_number}: {result.reason}")
     if not verifiable or (result.recorded and result.fulfilment_id is not None):
         return _Pushed(result.fulfilment_id, code)  # no read-back, or the answer was the record
-    if defer and confirms_by_reads(connector):
+    if defer and reads_showing_fulfilments(connector) is not None:
         return _Pushed(result.fulfilment_id, code, confirmed=False)
     found = await _fulfilment_with(connector, external_id, package.tracking_number)
     if found is None:

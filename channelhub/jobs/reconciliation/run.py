@@ -28,7 +28,6 @@ from channelhub.connectors.results import RecordFailure
 from channelhub.connectors.roles import (
     Capability,
     SalesChannel,
-    ShowsFulfilments,
     Warehouse,
     require,
 )
@@ -43,7 +42,7 @@ from channelhub.core.reconcile import (
     reconcile_orders,
     reconcile_stock,
 )
-from channelhub.jobs.fulfilment.confirmations import confirms_by_reads
+from channelhub.jobs.fulfilment.confirmations import reads_showing_fulfilments
 from channelhub.jobs.reconciliation.quantities import PushedQuantities, StockSyncQuantities
 from channelhub.jobs.reconciliation.repairs import (
     FULFILMENT_KIND,
@@ -330,7 +329,7 @@ class _ChannelOrders:
 async def _pull_order_states(connector: SalesChannel, since: datetime | None) -> _ChannelOrders:
     """Every order changed since ``since`` (see :class:`_ChannelOrders`)."""
     pulled = _ChannelOrders()
-    shows = connector if confirms_by_reads(connector) else None
+    shows = reads_showing_fulfilments(connector)
     async for page in connector.pull_orders(None, since=since):
         for order in page.items:
             pulled.states[order.external_id] = order.channel_state
@@ -339,7 +338,7 @@ async def _pull_order_states(connector: SalesChannel, since: datetime | None) ->
             else:
                 pulled.no_line_open.discard(order.external_id)
         pulled.failures += len(page.failures)
-        if isinstance(shows, ShowsFulfilments):
+        if shows is not None:
             for raw in page.raw:
                 fulfilments = shows.fulfilments_shown(raw)
                 if raw.external_id is not None and fulfilments is not None:
